@@ -1,0 +1,33 @@
+// What every subcommand file provides: a registration function that adds its CLI11 subcommand.
+// The callback fills an options struct, calls the library and renders; errors travel up as
+// cuslim::Error and are printed once by main.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iostream>
+
+#include "core/error.h"
+
+namespace cuslim::cli {
+
+// The exit code the chosen subcommand produced (set by its callback).
+struct RunState {
+  Exit exit = Exit::ok;
+};
+
+// Thrown by callbacks; main prints "cuslim: <message>" and exits with the code.
+struct Failure {
+  Error error;
+};
+
+[[noreturn]] inline void fail(const Error& e) { throw Failure{e}; }
+template <class T>
+T take(Result<T> r) {
+  if (!r.ok()) fail(r.error());
+  return std::move(r).value();
+}
+
+void add_deps(CLI::App& app, RunState& state);
+
+}  // namespace cuslim::cli

@@ -1,0 +1,48 @@
+#include "cli/resolve_setup.h"
+
+#include <cstdlib>
+
+#include "core/path.h"
+
+namespace cuslim::cli {
+
+void ResolveSetup::add_options(CLI::App& cmd) {
+  cmd.add_option("--root", root, "Resolve as the loader inside this root directory would (its ld.so.cache, ld.so.conf)")
+      ->capture_default_str();
+  cmd.add_option("--ld-library-path", ld_library_path, "LD_LIBRARY_PATH to model (colon list)");
+  cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment");
+  cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's");
+  cmd.add_option("-j,--threads", threads, "Worker threads (default: one per core)");
+}
+
+Result<ResolveContext> ResolveSetup::make() const {
+  ResolveContext ctx;
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0) return Error::from_errno(root, errno).wrap("--root");
+  if (!S_ISDIR(st.st_mode)) return bad_input("--root: " + root + ": not a directory");
+  ctx.root = std::make_unique<Root>(root);
+  ResolveOptions opts;
+  std::string llp = ld_library_path;
+  if (env_ld_library_path && getenv("LD_LIBRARY_PATH")) llp = getenv("LD_LIBRARY_PATH");
+  if (!llp.empty()) opts.ld_library_path = path::split_list(llp);
+  if (hwcaps == "none") opts.hwcaps = std::vector<std::string>{};
+  else if (!hwcaps.empty()) opts.hwcaps = path::split_list(hwcaps, ',');
+  opts.threads = threads;
+  ctx.resolver = std::make_unique<Resolver>(*ctx.root, std::move(opts));
+  CUSLIM_CHECK(ctx.resolver->init());
+  return ctx;
+}
+
+Result<DepGraph> ResolveContext::resolve(const std::vector<std::string>& targets) const {
+  std::vector<std::string> inside;
+  for (auto& t : targets) {
+    if (!t.empty() && t[0] == '/') inside.push_back(t);
+    else if (root->is_host()) {  // a relative path on the host: from the working directory
+      char cwd[PATH_MAX];
+      inside.push_back(path::join(getcwd(cwd, sizeof cwd) ? cwd : "/", t));
+    } else inside.push_back("/" + t);
+  }
+  return resolver->resolve(inside);
+}
+
+}  // namespace cuslim::cli

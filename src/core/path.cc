@@ -1,0 +1,67 @@
+#include "core/path.h"
+
+namespace cuslim::path {
+
+std::vector<std::string> components(std::string_view p) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    if (j > i) out.emplace_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string join(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  while (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
+std::string dirname(std::string_view p) {
+  while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  size_t slash = p.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(p.substr(0, slash));
+}
+
+std::string basename(std::string_view p) {
+  while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  size_t slash = p.rfind('/');
+  return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+std::string normalize(std::string_view p) {
+  std::vector<std::string> stack;
+  for (auto& c : components(p)) {
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!stack.empty()) stack.pop_back();
+      continue;
+    }
+    stack.push_back(c);
+  }
+  std::string out;
+  for (auto& c : stack) out += "/" + c;
+  return out.empty() ? "/" : out;
+}
+
+std::vector<std::string> split_list(std::string_view list, char sep) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (true) {
+    size_t j = list.find(sep, i);
+    out.emplace_back(list.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace cuslim::path

@@ -1,0 +1,22 @@
+// Lexical path helpers for absolute, '/'-separated paths (no filesystem access).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cuslim::path {
+
+// Splits on '/', dropping empty components.
+std::vector<std::string> components(std::string_view p);
+// Joins a directory and a name with exactly one '/'.
+std::string join(std::string_view dir, std::string_view name);
+// "/a/b/c" -> "/a/b"; "/a" -> "/"; "c" -> ".".
+std::string dirname(std::string_view p);
+std::string basename(std::string_view p);
+// Collapses "//", "." and ".." (never above "/") in an absolute path.
+std::string normalize(std::string_view p);
+// Splits a colon-separated list, keeping empty elements as "" (the loader treats them as ".").
+std::vector<std::string> split_list(std::string_view list, char sep = ':');
+
+}  // namespace cuslim::path

@@ -1,0 +1,108 @@
+#include "core/root.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <deque>
+#include <memory>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+constexpr int kMaxSymlinks = 40;  // the kernel's MAXSYMLINKS
+}
+
+Root::Root(std::string dir) {
+  if (dir.empty() || dir == "/") return;
+  char buf[PATH_MAX];
+  // The root itself may be reached through symlinks on the host; that is the caller's choice.
+  dir_ = ::realpath(dir.c_str(), buf) ? std::string(buf) : path::normalize(dir);
+  if (dir_ == "/") dir_.clear();
+}
+
+std::string Root::host_path(const std::string& inside) const {
+  if (dir_.empty()) return inside.empty() ? "/" : inside;
+  return path::join(dir_, inside);
+}
+
+Result<std::string> Root::realpath(const std::string& inside) const {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = realpaths_.find(inside); it != realpaths_.end()) return it->second;
+  }
+  if (is_host()) {  // the host's own realpath(3) is exact and faster
+    char buf[PATH_MAX];
+    if (!::realpath(inside.c_str(), buf)) return Error::from_errno(inside, errno);
+    std::lock_guard lock(mu_);
+    return realpaths_.emplace(inside, buf).first->second;
+  }
+  std::deque<std::string> todo;
+  for (auto& c : path::components(inside)) todo.push_back(c);
+  std::vector<std::string> done;
+  int links = 0;
+  while (!todo.empty()) {
+    std::string c = std::move(todo.front());
+    todo.pop_front();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string cur;
+    for (auto& d : done) cur += "/" + d;
+    cur += "/" + c;
+    struct stat st;
+    std::string host = host_path(cur);
+    if (::lstat(host.c_str(), &st) != 0) return Error::from_errno(inside, errno);
+    if (!S_ISLNK(st.st_mode)) {
+      done.push_back(c);
+      continue;
+    }
+    if (++links > kMaxSymlinks) return Error::from_errno(inside, ELOOP);
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink(host.c_str(), buf, sizeof buf - 1);
+    if (n < 0) return Error::from_errno(inside, errno);
+    std::string target(buf, static_cast<size_t>(n));
+    auto parts = path::components(target);
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+    if (!target.empty() && target[0] == '/') done.clear();  // absolute: restart at the root
+  }
+  std::string out;
+  for (auto& d : done) out += "/" + d;
+  if (out.empty()) out = "/";
+  std::lock_guard lock(mu_);
+  realpaths_.emplace(inside, out);
+  return out;
+}
+
+std::optional<struct stat> Root::stat(const std::string& inside) const {
+  auto real = realpath(inside);
+  if (!real) return std::nullopt;
+  struct stat st;
+  if (::lstat(host_path(*real).c_str(), &st) != 0) return std::nullopt;
+  return st;
+}
+
+const std::unordered_set<std::string>* Root::list_dir(const std::string& inside) const {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = dirs_.find(inside); it != dirs_.end()) return it->second ? &*it->second : nullptr;
+  }
+  std::optional<std::unordered_set<std::string>> names;
+  if (auto real = realpath(inside)) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(host_path(*real).c_str()), ::closedir);
+    if (d) {
+      names.emplace();
+      while (auto* e = ::readdir(d.get())) names->insert(e->d_name);
+    }
+  }
+  std::lock_guard lock(mu_);
+  auto [it, _] = dirs_.emplace(inside, std::move(names));
+  return it->second ? &*it->second : nullptr;
+}
+
+}  // namespace cuslim

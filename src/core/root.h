@@ -1,0 +1,49 @@
+// A filesystem root the loader runs in: the host ("/") or a rootfs directory.
+// Every path the rest of cuslim handles is a path *inside* the root; only Root turns it into a
+// host path. Symlinks are resolved component by component, absolute targets re-rooted, ".."
+// clamped at the root, so nothing outside the root is ever read.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+class Root {
+ public:
+  // dir "" or "/" is the host.
+  explicit Root(std::string dir = "/");
+
+  bool is_host() const { return dir_.empty(); }
+  const std::string& dir() const { return dir_; }
+  std::string display() const { return dir_.empty() ? "/" : dir_; }
+
+  // Host path of an inside path, without resolving anything.
+  std::string host_path(const std::string& inside) const;
+
+  // The canonical inside path (every symlink resolved inside the root). Errors name the path.
+  Result<std::string> realpath(const std::string& inside) const;
+
+  // stat() of an inside path, symlinks followed inside the root.
+  std::optional<struct stat> stat(const std::string& inside) const;
+
+  // The names in an inside directory (symlinks resolved); nullptr when it is not a directory.
+  // Cached: the loader probes the same directories for every name.
+  const std::unordered_set<std::string>* list_dir(const std::string& inside) const;
+
+ private:
+  std::string dir_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, std::optional<std::unordered_set<std::string>>> dirs_;
+  mutable std::unordered_map<std::string, std::string> realpaths_;
+};
+
+}  // namespace cuslim

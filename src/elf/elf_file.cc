@@ -1,0 +1,260 @@
+#include "elf/elf_file.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/stat.h>
+
+#include <cstring>
+#include <memory>
+
+#include "core/unique_fd.h"
+
+namespace cuslim {
+
+namespace {
+
+using ElfPtr = std::unique_ptr<Elf, decltype(&elf_end)>;
+
+Error elf_error(const std::string& display, const std::string& what) {
+  const char* why = elf_errmsg(-1);
+  return bad_input(display + ": " + what + (why ? std::string(": ") + why : ""));
+}
+
+// Loads segments map virtual addresses to file offsets; the dynamic array speaks in addresses.
+struct Segments {
+  std::vector<GElf_Phdr> loads;
+  std::optional<uint64_t> offset_of(uint64_t vaddr, uint64_t* avail) const {
+    for (auto& p : loads) {
+      if (vaddr >= p.p_vaddr && vaddr < p.p_vaddr + p.p_filesz) {
+        *avail = p.p_vaddr + p.p_filesz - vaddr;
+        return p.p_offset + (vaddr - p.p_vaddr);
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+// A string table reached through DT_STRTAB/DT_STRSZ.
+struct StrTab {
+  const char* data = nullptr;
+  size_t size = 0;
+  std::optional<std::string> at(uint64_t i) const {
+    if (!data || i >= size) return std::nullopt;
+    const void* end = std::memchr(data + i, '\0', size - i);
+    if (!end) return std::nullopt;
+    return std::string(data + i);
+  }
+};
+
+struct DynInfo {
+  std::vector<GElf_Dyn> entries;
+  uint64_t strtab = 0, strsz = 0, verneed = 0, verneednum = 0;
+  bool has_strtab = false;
+};
+
+Result<DynInfo> read_dynamic(Elf* e, const GElf_Phdr& ph, const std::string& display) {
+  DynInfo info;
+  Elf_Data* d = elf_getdata_rawchunk(e, ph.p_offset, ph.p_filesz, ELF_T_DYN);
+  if (!d) return elf_error(display, "PT_DYNAMIC lies outside the file");
+  size_t n = ph.p_filesz / gelf_fsize(e, ELF_T_DYN, 1, EV_CURRENT);
+  for (size_t i = 0; i < n; ++i) {
+    GElf_Dyn dyn;
+    if (!gelf_getdyn(d, static_cast<int>(i), &dyn) || dyn.d_tag == DT_NULL) break;
+    info.entries.push_back(dyn);
+    switch (dyn.d_tag) {
+      case DT_STRTAB: info.strtab = dyn.d_un.d_ptr; info.has_strtab = true; break;
+      case DT_STRSZ: info.strsz = dyn.d_un.d_val; break;
+      case DT_VERNEED: info.verneed = dyn.d_un.d_ptr; break;
+      case DT_VERNEEDNUM: info.verneednum = dyn.d_un.d_val; break;
+    }
+  }
+  return info;
+}
+
+Result<StrTab> read_strtab(Elf* e, const Segments& segs, const DynInfo& dyn, const std::string& display) {
+  StrTab tab;
+  if (!dyn.has_strtab) return tab;
+  uint64_t avail = 0;
+  auto off = segs.offset_of(dyn.strtab, &avail);
+  if (!off) return bad_input(display + ": DT_STRTAB points outside every loaded segment");
+  uint64_t size = std::min(dyn.strsz ? dyn.strsz : avail, avail);
+  Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(*off), size, ELF_T_BYTE);
+  if (!d) return elf_error(display, "DT_STRTAB lies outside the file");
+  tab.data = static_cast<const char*>(d->d_buf);
+  tab.size = d->d_size;
+  return tab;
+}
+
+Status apply_dynamic(ElfFile& f, const DynInfo& dyn, const StrTab& str) {
+  auto string_of = [&](const GElf_Dyn& d, const char* tag) -> Result<std::string> {
+    auto s = str.at(d.d_un.d_val);
+    if (!s) return bad_input(f.path + ": " + tag + " string offset " + std::to_string(d.d_un.d_val) +
+                             " is outside the string table");
+    return *s;
+  };
+  for (auto& d : dyn.entries) {
+    switch (d.d_tag) {
+      case DT_NEEDED: { CUSLIM_TRY(auto s, string_of(d, "DT_NEEDED")); f.needed.push_back(s); break; }
+      case DT_SONAME: { CUSLIM_TRY(auto s, string_of(d, "DT_SONAME")); f.soname = s; break; }
+      case DT_RPATH: { CUSLIM_TRY(auto s, string_of(d, "DT_RPATH")); f.rpath = s; break; }
+      case DT_RUNPATH: { CUSLIM_TRY(auto s, string_of(d, "DT_RUNPATH")); f.runpath = s; break; }
+      case DT_FLAGS_1: f.flags_1 = d.d_un.d_val; break;
+    }
+  }
+  return ok_status();
+}
+
+// DT_VERNEED records: a chain of Verneed, each with a chain of Vernaux.
+void read_version_needs(Elf* e, ElfFile& f, const Segments& segs, const DynInfo& dyn, const StrTab& str) {
+  if (!dyn.verneed || !dyn.verneednum) return;
+  uint64_t avail = 0;
+  auto off = segs.offset_of(dyn.verneed, &avail);
+  if (!off) return;
+  Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(*off), avail, ELF_T_VNEED);
+  if (!d) return;
+  int pos = 0;
+  for (uint64_t i = 0; i < dyn.verneednum && pos >= 0 && static_cast<size_t>(pos) < d->d_size; ++i) {
+    GElf_Verneed vn;
+    if (!gelf_getverneed(d, pos, &vn)) break;
+    VersionNeed need{str.at(vn.vn_file).value_or("?"), {}};
+    int apos = pos + static_cast<int>(vn.vn_aux);
+    for (unsigned j = 0; j < vn.vn_cnt; ++j) {
+      GElf_Vernaux aux;
+      if (!gelf_getvernaux(d, apos, &aux)) break;
+      if (auto name = str.at(aux.vna_name)) need.versions.push_back(*name);
+      if (!aux.vna_next) break;
+      apos += static_cast<int>(aux.vna_next);
+    }
+    f.version_needs.push_back(std::move(need));
+    if (!vn.vn_next) break;
+    pos += static_cast<int>(vn.vn_next);
+  }
+}
+
+void read_notes(Elf_Data* d, ElfFile& f) {
+  size_t pos = 0;
+  GElf_Nhdr nh;
+  size_t name_off, desc_off;
+  while (pos < d->d_size) {
+    size_t next = gelf_getnote(d, pos, &nh, &name_off, &desc_off);
+    if (next == 0) break;
+    auto* base = static_cast<const uint8_t*>(d->d_buf);
+    ElfNote note;
+    if (nh.n_namesz) note.owner.assign(reinterpret_cast<const char*>(base + name_off), strnlen(reinterpret_cast<const char*>(base + name_off), nh.n_namesz));
+    note.type = nh.n_type;
+    note.desc.assign(base + desc_off, base + desc_off + nh.n_descsz);
+    if (note.owner == "GNU" && note.type == NT_GNU_BUILD_ID && f.build_id.empty()) {
+      static const char* hex = "0123456789abcdef";
+      for (auto b : note.desc) { f.build_id += hex[b >> 4]; f.build_id += hex[b & 15]; }
+    }
+    f.notes.push_back(std::move(note));
+    pos = next;
+  }
+}
+
+void read_sections(Elf* e, ElfFile& f) {
+  size_t shstrndx;
+  if (elf_getshdrstrndx(e, &shstrndx) != 0) return;
+  for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh)) continue;
+    const char* name = elf_strptr(e, shstrndx, sh.sh_name);
+    f.sections.push_back({name ? name : "", sh.sh_offset, sh.sh_size, sh.sh_addr, sh.sh_type});
+  }
+}
+
+Result<ElfFile> parse(Elf* e, ElfFile f) {
+  if (elf_kind(e) != ELF_K_ELF) return bad_input(f.path + ": not an ELF file");
+  size_t ident_size = 0;
+  const char* ident = elf_getident(e, &ident_size);
+  GElf_Ehdr eh;
+  if (!ident || ident_size < EI_NIDENT || !gelf_getehdr(e, &eh)) return elf_error(f.path, "truncated or invalid ELF header");
+  f.elf_class = ident[EI_CLASS];
+  f.data = ident[EI_DATA];
+  f.osabi = static_cast<unsigned char>(ident[EI_OSABI]);
+  f.abiversion = static_cast<unsigned char>(ident[EI_ABIVERSION]);
+  f.machine = eh.e_machine;
+  f.type = eh.e_type;
+
+  size_t phnum = 0;
+  if (elf_getphdrnum(e, &phnum) != 0) return elf_error(f.path, "unreadable program headers");
+  Segments segs;
+  std::optional<GElf_Phdr> dyn_ph;
+  std::vector<GElf_Phdr> note_phs;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(e, static_cast<int>(i), &ph)) return elf_error(f.path, "program header " + std::to_string(i) + " lies outside the file");
+    if (ph.p_type == PT_LOAD) segs.loads.push_back(ph);
+    if (ph.p_type == PT_DYNAMIC) dyn_ph = ph;
+    if (ph.p_type == PT_NOTE) note_phs.push_back(ph);
+    if (ph.p_type == PT_INTERP) {
+      Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ELF_T_BYTE);
+      if (!d) return elf_error(f.path, "PT_INTERP lies outside the file");
+      f.interp = std::string(static_cast<const char*>(d->d_buf), strnlen(static_cast<const char*>(d->d_buf), d->d_size));
+    }
+  }
+  read_sections(e, f);
+  if (dyn_ph) {
+    f.dynamic = true;
+    CUSLIM_TRY(auto dyn, read_dynamic(e, *dyn_ph, f.path));
+    CUSLIM_TRY(auto str, read_strtab(e, segs, dyn, f.path));
+    CUSLIM_CHECK(apply_dynamic(f, dyn, str));
+    read_version_needs(e, f, segs, dyn, str);
+  }
+  for (auto& ph : note_phs) {
+    Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+    if (d) read_notes(d, f);
+  }
+  if (note_phs.empty()) {  // relocatable objects and some stripped files carry notes in sections only
+    for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
+      GElf_Shdr sh;
+      if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
+        if (Elf_Data* d = elf_getdata(scn, nullptr)) read_notes(d, f);
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+bool ElfFile::nodeflib() const { return (flags_1 & DF_1_NODEFLIB) != 0; }
+
+const ElfSection* ElfFile::section(const std::string& name) const {
+  for (auto& s : sections)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+Result<ElfFile> ElfFile::read(const std::string& host_path, const std::string& display) {
+  static const bool init = elf_version(EV_CURRENT) != EV_NONE;
+  if (!init) return bad_input("libelf: version mismatch");
+  UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno(display, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return Error::from_errno(display, errno);
+  if (S_ISDIR(st.st_mode)) return bad_input(display + ": is a directory, not an ELF file");
+  if (!S_ISREG(st.st_mode)) return bad_input(display + ": not a regular file");
+  if (st.st_size < EI_NIDENT) return bad_input(display + ": not an ELF file (only " + std::to_string(st.st_size) + " bytes)");
+  ElfPtr e(elf_begin(fd.get(), ELF_C_READ_MMAP, nullptr), elf_end);
+  if (!e) return elf_error(display, "cannot read");
+  ElfFile f;
+  f.path = display;
+  f.size = static_cast<uint64_t>(st.st_size);
+  return parse(e.get(), std::move(f));
+}
+
+std::string machine_name(int machine) {
+  switch (machine) {
+    case EM_X86_64: return "x86-64";
+    case EM_386: return "i386";
+    case EM_AARCH64: return "AArch64";
+    case EM_ARM: return "ARM";
+    case EM_PPC64: return "PowerPC64";
+    case EM_RISCV: return "RISC-V";
+    case EM_S390: return "S/390";
+    default: return "machine " + std::to_string(machine);
+  }
+}
+
+}  // namespace cuslim

@@ -1,0 +1,63 @@
+// ElfFile: everything cuslim needs from one ELF object, parsed once into a plain value.
+// Only elf_file.cc touches libelf. The dynamic array is read through PT_DYNAMIC (as the loader
+// does), so stripped objects without section headers work.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+struct VersionNeed {
+  std::string file;                   // e.g. "libc.so.6"
+  std::vector<std::string> versions;  // e.g. "GLIBC_2.34"
+};
+
+struct ElfNote {
+  std::string owner;  // e.g. "GNU"
+  uint32_t type = 0;
+  std::vector<uint8_t> desc;
+};
+
+struct ElfSection {
+  std::string name;
+  uint64_t offset = 0, size = 0, addr = 0;
+  uint32_t type = 0;
+};
+
+struct ElfFile {
+  std::string path;     // as given (for messages)
+  uint64_t size = 0;    // file size in bytes
+  int elf_class = 0;    // ELFCLASS32 / ELFCLASS64
+  int data = 0;         // ELFDATA2LSB / ELFDATA2MSB
+  int osabi = 0;        // EI_OSABI
+  int abiversion = 0;   // EI_ABIVERSION
+  int machine = 0;      // e_machine
+  int type = 0;         // e_type
+  bool dynamic = false; // has PT_DYNAMIC
+  std::optional<std::string> interp;   // PT_INTERP
+  std::optional<std::string> soname;   // DT_SONAME
+  std::vector<std::string> needed;     // DT_NEEDED, in order
+  std::optional<std::string> rpath;    // DT_RPATH, raw (colon list, tokens unexpanded)
+  std::optional<std::string> runpath;  // DT_RUNPATH, raw
+  uint64_t flags_1 = 0;                // DT_FLAGS_1
+  std::vector<VersionNeed> version_needs;
+  std::string build_id;                // hex, from NT_GNU_BUILD_ID
+  std::vector<ElfNote> notes;          // every PT_NOTE (or SHT_NOTE) note
+  std::vector<ElfSection> sections;    // empty for objects without section headers
+
+  bool nodeflib() const;
+  const ElfSection* section(const std::string& name) const;
+
+  // Parses the file at host_path; `display` names it in errors (the in-root path).
+  static Result<ElfFile> read(const std::string& host_path, const std::string& display);
+};
+
+// "x86-64", "AArch64", ... for messages.
+std::string machine_name(int machine);
+
+}  // namespace cuslim

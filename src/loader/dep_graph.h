@@ -1,0 +1,64 @@
+// DepGraph: the objects a set of targets loads, the edges between them, and what is missing.
+// Objects are keyed by their canonical in-root path, so cycles and diamonds collapse naturally.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "loader/search_plan.h"
+
+namespace cuslim {
+
+struct DepObject {
+  std::optional<std::string> path;  // in-root path it was found through; null for an absent driver leaf
+  std::string realpath;             // canonical in-root path ("" when path is null)
+  std::string name;                 // the name it was first asked for (the target path for roots)
+  std::optional<std::string> soname;
+  How how = How::direct;
+  uint64_t size = 0;
+  std::vector<std::string> needed;
+  std::vector<std::string> parents;  // paths (or names) of the objects that needed it
+  std::string cls = "app";           // driver | system | cuda | toolkit | app
+  std::string rule;                  // the profile rule that gave the class
+  bool root = false;                 // one of the targets
+  bool leaf = false;                 // not descended (driver class)
+};
+
+struct DepEdge {
+  size_t from = 0, to = 0;
+  std::string name;  // the DT_NEEDED (or dlopen) name
+  How how = How::direct;
+};
+
+struct MissingDep {
+  std::string name;
+  std::string needed_by;
+  std::vector<std::string> tried;  // every directory probed, in order ("ld.so.cache" for the cache)
+};
+
+class DepGraph {
+ public:
+  std::vector<std::string> roots;
+  std::vector<DepObject> objects;
+  std::vector<DepEdge> edges;
+  std::vector<MissingDep> missing;
+
+  // Adds the object unless one with the same key exists; returns its index either way.
+  size_t add_object(DepObject o);
+  std::optional<size_t> find(const std::string& key) const;
+  // Adds an edge once (same from, to and name) and records the parent.
+  void add_edge(size_t from, size_t to, const std::string& name, How how);
+  void add_missing(MissingDep m);
+
+  static std::string key_of(const DepObject& o) { return o.path ? o.realpath : "name:" + o.name; }
+
+ private:
+  std::unordered_map<std::string, size_t> index_;
+  std::unordered_set<std::string> edge_keys_, missing_keys_;
+};
+
+}  // namespace cuslim

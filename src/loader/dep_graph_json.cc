@@ -1,0 +1,28 @@
+#include "loader/dep_graph_json.h"
+
+namespace cuslim {
+
+nlohmann::json to_json(const DepGraph& g) {
+  using nlohmann::json;
+  json objects = json::array();
+  for (auto& o : g.objects) {
+    json needed = o.needed;
+    objects.push_back({
+        {"path", o.path ? json(*o.path) : json(nullptr)},
+        {"realpath", o.path ? json(o.realpath) : json(nullptr)},
+        {"name", o.name},
+        {"soname", o.soname ? json(*o.soname) : json(nullptr)},
+        {"class", o.cls},
+        {"rule", o.rule},
+        {"how", std::string(how_name(o.how))},
+        {"needed", needed},
+        {"parents", o.parents},
+        {"size", o.size},
+    });
+  }
+  json missing = json::array();
+  for (auto& m : g.missing) missing.push_back({{"name", m.name}, {"needed_by", m.needed_by}, {"tried", m.tried}});
+  return {{"roots", g.roots}, {"objects", objects}, {"missing", missing}};
+}
+
+}  // namespace cuslim

@@ -1,0 +1,12 @@
+// The `deps --format json` document of DESIGN.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "loader/dep_graph.h"
+
+namespace cuslim {
+
+nlohmann::json to_json(const DepGraph& g);
+
+}  // namespace cuslim

@@ -1,0 +1,48 @@
+// ld.so.cache reader: the new format ("glibc-ld.so.cache1.1", with its glibc-hwcaps extension)
+// and the old one ("ld.so-1.7.0", alone or as a prefix before the new block).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+struct LdCacheEntry {
+  int32_t flags = 0;
+  std::string key;    // soname
+  std::string value;  // path
+  uint64_t hwcap = 0;
+  std::string hwcaps_subdir;  // glibc-hwcaps name when the entry lives in such a subdirectory
+};
+
+class LdCache {
+ public:
+  // Parses a cache image; `display` names the file in errors.
+  static Result<LdCache> parse(std::string_view bytes, const std::string& display);
+  static Result<LdCache> read(const std::string& host_path, const std::string& display);
+
+  // glibc's lookup: the best active glibc-hwcaps entry for `name`, else the first plain entry,
+  // among entries whose flags are in `accepted_flags`. `hwcaps` is best-first.
+  std::optional<std::string> lookup(std::string_view name, const std::vector<int32_t>& accepted_flags,
+                                    const std::vector<std::string>& hwcaps) const;
+
+  const std::vector<LdCacheEntry>& entries() const { return entries_; }
+  bool new_format() const { return new_format_; }
+  const std::string& generator() const { return generator_; }
+
+ private:
+  void build_index();
+
+  std::vector<LdCacheEntry> entries_;
+  std::unordered_map<std::string, std::vector<size_t>> by_key_;  // soname -> entries, file order
+  bool new_format_ = false;
+  std::string generator_;
+};
+
+}  // namespace cuslim

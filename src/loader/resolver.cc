@@ -1,0 +1,264 @@
+#include "loader/resolver.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <climits>
+#include <thread>
+
+#include "core/path.h"
+#include "loader/search_plan.h"
+
+namespace cuslim {
+
+namespace {
+
+using ElfRef = std::shared_ptr<const Result<ElfFile>>;
+
+// One object in the simulated link map of a target.
+struct Loaded {
+  std::string path, realpath, origin, name;
+  ElfRef elf;            // null for an absent leaf
+  int loader = -1;       // index of the object that loaded it
+  std::vector<std::string> names;  // every name it answered to
+  How how = How::direct;
+  bool leaf = false;
+};
+
+struct LocalEdge {
+  int from, to;
+  std::string name;
+  How how;
+};
+
+struct TargetResult {
+  std::vector<Loaded> objects;
+  std::vector<LocalEdge> edges;
+  std::vector<MissingDep> missing;
+  std::optional<Error> error;
+};
+
+struct Found {
+  std::string path, realpath;
+  ElfRef elf;
+  How how;
+};
+
+bool compatible(const ElfFile& want, const ElfFile& got) {
+  return want.elf_class == got.elf_class && want.data == got.data && want.machine == got.machine;
+}
+
+}  // namespace
+
+// The walk of one target: glibc's _dl_map_object_deps, breadth first.
+struct TargetWalk {
+  Resolver& r;
+  const ExtraEdges& extra;
+  LoaderEnv env;
+  TargetResult out;
+  std::unordered_map<std::string, int> by_realpath;
+
+  const ElfFile& elf_of(int i) { return out.objects[i].elf->value(); }
+
+  std::optional<int> find_loaded(const std::string& name) {
+    for (size_t i = 0; i < out.objects.size(); ++i) {
+      auto& o = out.objects[i];
+      if (o.path == name) return static_cast<int>(i);
+      for (auto& n : o.names)
+        if (n == name) return static_cast<int>(i);
+      if (o.elf && o.elf->ok() && o.elf->value().soname == name) return static_cast<int>(i);
+    }
+    return std::nullopt;
+  }
+
+  // Opens a candidate as open_verify() would: it must exist and match the loader's class/machine.
+  std::optional<Found> try_candidate(const std::string& p, How how, const ElfFile& want, std::vector<std::string>* tried,
+                                     const std::string& label) {
+    auto real = r.root_.realpath(p);
+    if (!real) return std::nullopt;
+    auto elf = r.elf_cache_.get(*real);
+    if (!elf->ok()) {
+      tried->push_back(label + " (skipped " + p + ": " + elf->error().message() + ")");
+      return std::nullopt;
+    }
+    if (!compatible(want, elf->value())) {
+      tried->push_back(label + " (skipped " + p + ": wrong ELF class or machine)");
+      return std::nullopt;
+    }
+    tried->push_back(label);
+    return Found{p, *real, elf, how};
+  }
+
+  std::vector<PlanObject> chain_of(int i) {
+    std::vector<PlanObject> chain;
+    for (int j = i; j >= 0; j = out.objects[j].loader) {
+      auto& o = out.objects[j];
+      if (o.elf && o.elf->ok()) chain.push_back({&o.elf->value(), o.path, o.origin});
+    }
+    return chain;
+  }
+
+  std::optional<Found> search(int from, const std::string& name, std::vector<std::string>* tried) {
+    const ElfFile& want = elf_of(from);
+    if (name.find('/') != std::string::npos) {
+      std::string p = expand_tokens(name, out.objects[from].origin, *env.abi);
+      if (p.empty() || p[0] != '/') return std::nullopt;
+      return try_candidate(path::normalize(p), How::direct, want, tried, p);
+    }
+    auto& main = out.objects[0];
+    PlanObject main_obj{&main.elf->value(), main.path, main.origin};
+    for (auto& step : search_plan(chain_of(from), main_obj, env)) {
+      if (step.how == How::ld_so_cache) {
+        auto hit = r.ld_cache_->lookup(name, env.abi->cache_flags, env.hwcaps);
+        if (!hit) { tried->push_back("ld.so.cache"); continue; }
+        if (step.nodeflib && in_default_dir(*hit)) { tried->push_back("ld.so.cache (" + *hit + " ignored: NODEFLIB)"); continue; }
+        if (auto f = try_candidate(*hit, How::ld_so_cache, want, tried, "ld.so.cache")) return f;
+        continue;
+      }
+      auto* names = r.root_.list_dir(step.dir);
+      if (!names || !names->count(name)) { tried->push_back(step.dir); continue; }
+      if (auto f = try_candidate(path::join(step.dir, name), step.how, want, tried, step.dir)) return f;
+    }
+    return std::nullopt;
+  }
+
+  bool in_default_dir(const std::string& p) {
+    for (auto& d : env.abi->default_dirs)
+      if (p.rfind(d + "/", 0) == 0) return true;
+    return false;
+  }
+
+  int add_loaded(Loaded l) {
+    out.objects.push_back(std::move(l));
+    int i = static_cast<int>(out.objects.size()) - 1;
+    if (!out.objects[i].realpath.empty()) by_realpath.emplace(out.objects[i].realpath, i);
+    return i;
+  }
+
+  void need(int from, const std::string& name, How forced_how, bool optional) {
+    if (auto hit = find_loaded(name)) {
+      out.edges.push_back({from, *hit, name, out.objects[*hit].how});
+      return;
+    }
+    bool leaf = r.opts_.is_leaf && r.opts_.is_leaf(name);
+    std::vector<std::string> tried;
+    auto found = search(from, name, &tried);
+    if (!found) {
+      if (leaf) {  // a driver library absent here: present on the GPU host, never missing
+        int i = add_loaded({"", "", "", name, nullptr, from, {name}, forced_how, true});
+        out.edges.push_back({from, i, name, forced_how});
+      } else if (!optional) {
+        out.missing.push_back({name, out.objects[from].path, std::move(tried)});
+      }
+      return;
+    }
+    How how = forced_how == How::direct ? found->how : forced_how;
+    if (auto it = by_realpath.find(found->realpath); it != by_realpath.end()) {  // same file, other name
+      out.objects[it->second].names.push_back(name);
+      out.edges.push_back({from, it->second, name, how});
+      return;
+    }
+    int i = add_loaded({found->path, found->realpath, path::dirname(found->path), name, found->elf, from, {name}, how, leaf});
+    out.edges.push_back({from, i, name, how});
+  }
+
+  Status run(const std::string& target) {
+    auto real = r.root_.realpath(target);
+    if (!real) return real.error().wrap(r.root_.is_host() ? "target" : "target in root " + r.root_.display());
+    auto elf = r.elf_cache_.get(*real);
+    if (!elf->ok()) return elf->error();
+    const ElfFile& main = elf->value();
+    if (!main.dynamic) {  // a static program loads nothing
+      add_loaded({target, *real, path::dirname(*real), target, elf, -1, {}, How::direct, false});
+      return ok_status();
+    }
+    env.abi = find_loader_abi(main.machine, main.elf_class, r.root_);
+    if (!env.abi) return bad_input(target + ": no loader model for " + machine_name(main.machine) + " objects");
+    env.ld_library_path = r.opts_.ld_library_path;
+    env.hwcaps = r.opts_.hwcaps ? *r.opts_.hwcaps : (env.abi->machine == 62 ? host_hwcaps() : std::vector<std::string>{});
+    env.has_cache = r.ld_cache_.has_value();
+    env.conf_dirs = r.conf_.dirs;
+    // The program's $ORIGIN comes from /proc/self/exe (its realpath); a library's from its path.
+    std::string origin = main.interp ? path::dirname(*real) : path::dirname(target);
+    add_loaded({target, *real, origin, target, elf, -1, {}, How::direct, false});
+    if (main.interp) {  // ld.so is mapped before any dependency and answers to its soname
+      std::vector<std::string> tried;
+      if (auto f = try_candidate(*main.interp, How::direct, main, &tried, *main.interp)) {
+        int i = add_loaded({f->path, f->realpath, path::dirname(f->path), *main.interp, f->elf, 0, {*main.interp}, How::direct, false});
+        out.edges.push_back({0, i, *main.interp, How::direct});
+      } else {
+        out.missing.push_back({*main.interp, target, {*main.interp}});
+      }
+    }
+    for (size_t i = 0; i < out.objects.size(); ++i) {
+      auto& o = out.objects[i];
+      if (o.leaf || !o.elf || !o.elf->ok()) continue;
+      const ElfFile& f = o.elf->value();
+      std::vector<std::string> needed = f.needed;  // copy: need() grows out.objects
+      for (auto& n : needed) need(static_cast<int>(i), n, How::direct, false);
+      if (extra)
+        for (auto& e : extra(out.objects[i].path, f)) need(static_cast<int>(i), e.name, e.how, true);
+    }
+    return ok_status();
+  }
+};
+
+Resolver::Resolver(const Root& root, ResolveOptions opts) : root_(root), opts_(std::move(opts)), elf_cache_(root) {}
+
+Status Resolver::init() {
+  if (auto real = root_.realpath("/etc/ld.so.cache")) {
+    auto cache = LdCache::read(root_.host_path(*real), root_.is_host() ? "/etc/ld.so.cache" : root_.display() + "/etc/ld.so.cache");
+    if (!cache) return cache.error();
+    ld_cache_ = std::move(*cache);
+  }
+  CUSLIM_TRY(conf_, read_ld_so_conf(root_));
+  return ok_status();
+}
+
+Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, const ExtraEdges& extra) {
+  std::vector<TargetResult> results(targets.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < targets.size();) {
+      TargetWalk walk{*this, extra, {}, {}, {}};
+      auto st = walk.run(targets[i]);
+      results[i] = std::move(walk.out);
+      if (!st.ok()) results[i].error = st.error();
+    }
+  };
+  unsigned n = opts_.threads > 0 ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  n = std::min<unsigned>(n, static_cast<unsigned>(targets.size()));
+  std::vector<std::jthread> pool;
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
+  worker();
+  pool.clear();
+
+  DepGraph g;
+  for (size_t t = 0; t < targets.size(); ++t) {
+    auto& res = results[t];
+    if (res.error) return *res.error;
+    g.roots.push_back(targets[t]);
+    std::vector<size_t> ids;
+    for (size_t k = 0; k < res.objects.size(); ++k) {
+      auto& l = res.objects[k];
+      DepObject o;
+      if (!l.path.empty()) o.path = l.path;
+      o.realpath = l.realpath;
+      o.name = l.name;
+      o.how = l.how;
+      o.leaf = l.leaf;
+      o.root = (k == 0);
+      if (l.elf && l.elf->ok()) {
+        o.soname = l.elf->value().soname;
+        o.size = l.elf->value().size;
+        o.needed = l.elf->value().needed;
+      }
+      ids.push_back(g.add_object(std::move(o)));
+    }
+    for (auto& e : res.edges) g.add_edge(ids[e.from], ids[e.to], e.name, e.how);
+    for (auto& m : res.missing) g.add_missing(std::move(m));
+  }
+  return g;
+}
+
+}  // namespace cuslim

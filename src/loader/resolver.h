@@ -1,0 +1,59 @@
+// Resolver: walks the DT_NEEDED graph of each target exactly as glibc's ld.so would inside a
+// Root — breadth-first load order, already-loaded objects matched by name or soname, the search
+// plan of search_plan.h probed against the root, candidates of another class/machine skipped.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/root.h"
+#include "loader/dep_graph.h"
+#include "loader/elf_cache.h"
+#include "loader/ld_cache.h"
+#include "loader/ld_so_conf.h"
+
+namespace cuslim {
+
+struct ResolveOptions {
+  std::vector<std::string> ld_library_path;         // split; never taken from cuslim's environment
+  std::optional<std::vector<std::string>> hwcaps;   // glibc-hwcaps subdirs; default: the running CPU's
+  int threads = 0;                                  // 0: one per core
+  // Names that are leaves (never descended, never missing): the driver class. Set by classification.
+  std::function<bool(const std::string& name)> is_leaf;
+};
+
+// Extra run-time (dlopen) names a loaded object pulls in, from profiles or traces.
+struct ExtraEdge {
+  std::string name;
+  How how = How::dlopen_profile;
+};
+using ExtraEdges = std::function<std::vector<ExtraEdge>(const std::string& path, const ElfFile& elf)>;
+
+class Resolver {
+ public:
+  Resolver(const Root& root, ResolveOptions opts);
+
+  // Loads the root's ld.so.cache and ld.so.conf; errors name the file.
+  Status init();
+
+  // Resolves every target (in-root paths) into one graph. A target that cannot be read is an error.
+  Result<DepGraph> resolve(const std::vector<std::string>& targets, const ExtraEdges& extra = {});
+
+  const Root& root() const { return root_; }
+  const std::optional<LdCache>& ld_cache() const { return ld_cache_; }
+  const LdSoConf& ld_so_conf() const { return conf_; }
+  ElfCache& elf_cache() { return elf_cache_; }
+
+ private:
+  friend struct TargetWalk;
+  const Root& root_;
+  ResolveOptions opts_;
+  ElfCache elf_cache_;
+  std::optional<LdCache> ld_cache_;
+  LdSoConf conf_;
+};
+
+}  // namespace cuslim
