@@ -39,21 +39,23 @@ std::optional<size_t> root_index(const DepGraph& g, const std::string& root) {
 struct TreePrinter {
   const DepGraph& g;
   const Adjacency& adj;
-  std::ostream& out;
+  std::string& out;  // appended to, written once: thousands of small stream inserts are slow
   const RenderOptions& opt;
   std::set<size_t> shown;
 
   void line(const std::string& prefix, const std::string& name, const DepObject& o, How how, bool repeat) {
-    out << prefix;
-    if (opt.color) out << class_color(o.cls);
-    out << name;
-    if (opt.color) out << "\033[0m";
-    out << " [" << how_name(how) << "]";
-    if (o.cls != "app") out << " {" << o.cls << "}";
-    if (!o.path) out << " (not on this host)";
-    else if (name != *o.path) out << " " << *o.path;
-    if (repeat) out << " (shown above)";
-    out << "\n";
+    out += prefix;
+    if (opt.color) out += class_color(o.cls);
+    out += name;
+    if (opt.color) out += "\033[0m";
+    out += " [";
+    out += how_name(how);
+    out += "]";
+    if (o.cls != "app") out += " {" + o.cls + "}";
+    if (!o.path) out += " (not on this host)";
+    else if (name != *o.path) out += " " + *o.path;
+    if (repeat) out += " (shown above)";
+    out += "\n";
   }
 
   void children(size_t i, const std::string& indent) {
@@ -70,11 +72,11 @@ struct TreePrinter {
     }
     for (auto* m : miss) {
       bool last = ++k == total;
-      out << indent << (last ? "└── " : "├── ") << (opt.color ? "\033[1;31m" : "") << m->name << " not found"
-          << (opt.color ? "\033[0m" : "") << "\n";
+      out += indent + (last ? "└── " : "├── ") + (opt.color ? "\033[1;31m" : "") + m->name + " not found" +
+             (opt.color ? "\033[0m" : "") + "\n";
       std::string sub = indent + (last ? "    " : "│   ");
       int n = 0;
-      for (auto& t : m->tried) out << sub << "    " << ++n << ". " << t << "\n";
+      for (auto& t : m->tried) out += sub + "    " + std::to_string(++n) + ". " + t + "\n";
     }
   }
 };
@@ -100,11 +102,12 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
   for (auto& r : g.roots) {
     auto i = root_index(g, r);
     if (!i) continue;
-    TreePrinter p{g, adj, out, opt, {*i}};
-    out << label_of(g.objects[*i]);
-    if (g.objects[*i].cls != "app") out << " {" << g.objects[*i].cls << "}";
-    out << "\n";
+    std::string buf = label_of(g.objects[*i]);
+    if (g.objects[*i].cls != "app") buf += " {" + g.objects[*i].cls + "}";
+    buf += "\n";
+    TreePrinter p{g, adj, buf, opt, {*i}};
     p.children(*i, "");
+    out << buf;
   }
 }
 
@@ -116,6 +119,10 @@ void render_list(const DepGraph& g, std::ostream& out) {
     if (g.roots.size() > 1) out << r << ":\n";
     for (auto* e : reachable(adj, *i)) {
       auto& o = g.objects[e->to];
+      if (o.path && e->name == *o.path) {  // ld.so and names with a slash: ldd prints the path alone
+        out << "\t" << *o.path << " [" << how_name(e->how) << "]\n";
+        continue;
+      }
       out << "\t" << e->name << " => " << (o.path ? *o.path : "(driver, not on this host)") << " [" << how_name(e->how)
           << "]" << (o.cls != "app" ? " {" + o.cls + "}" : "") << "\n";
     }

@@ -37,7 +37,16 @@ std::string basename(std::string_view p) {
   return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
 }
 
+namespace {
+bool is_normal(std::string_view p) {
+  if (p.empty() || p[0] != '/' || (p.size() > 1 && p.back() == '/')) return false;
+  return p.find("//") == std::string_view::npos && p.find("/./") == std::string_view::npos &&
+         p.find("/../") == std::string_view::npos && !p.ends_with("/.") && !p.ends_with("/..");
+}
+}  // namespace
+
 std::string normalize(std::string_view p) {
+  if (is_normal(p)) return std::string(p);
   std::vector<std::string> stack;
   for (auto& c : components(p)) {
     if (c == ".") continue;

@@ -87,17 +87,50 @@ std::optional<struct stat> Root::stat(const std::string& inside) const {
   return st;
 }
 
-const std::unordered_set<std::string>* Root::list_dir(const std::string& inside) const {
+Result<std::string> Root::realpath_in_dir(const std::string& dir, const std::string& name) const {
+  std::string full = path::join(dir, name);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = realpaths_.find(full); it != realpaths_.end()) return it->second;
+  }
+  auto remember = [&](std::string real) {
+    std::lock_guard lock(mu_);
+    return realpaths_.emplace(full, std::move(real)).first->second;
+  };
+  std::string n = name;
+  for (int links = 0; links < kMaxSymlinks; ++links) {
+    auto* entries = list_dir(dir);
+    if (!entries) break;
+    auto it = entries->find(n);
+    if (it == entries->end()) return Error::from_errno(path::join(dir, name), ENOENT);
+    auto real_dir = realpath(dir);
+    if (!real_dir) break;
+    if (it->second != DT_LNK) {
+      if (it->second == DT_UNKNOWN) break;
+      return remember(path::join(*real_dir, n));
+    }
+    // A symlink to a sibling (libfoo.so.1 -> libfoo.so.1.2.3) stays in the same directory.
+    char buf[PATH_MAX];
+    ssize_t len = ::readlink(host_path(path::join(*real_dir, n)).c_str(), buf, sizeof buf - 1);
+    if (len <= 0) break;
+    std::string target(buf, static_cast<size_t>(len));
+    if (target.find('/') != std::string::npos || target == "." || target == "..") break;
+    n = target;
+  }
+  return realpath(full);
+}
+
+const Root::DirEntries* Root::list_dir(const std::string& inside) const {
   {
     std::lock_guard lock(mu_);
     if (auto it = dirs_.find(inside); it != dirs_.end()) return it->second ? &*it->second : nullptr;
   }
-  std::optional<std::unordered_set<std::string>> names;
+  std::optional<DirEntries> names;
   if (auto real = realpath(inside)) {
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(host_path(*real).c_str()), ::closedir);
     if (d) {
       names.emplace();
-      while (auto* e = ::readdir(d.get())) names->insert(e->d_name);
+      while (auto* e = ::readdir(d.get())) names->emplace(e->d_name, e->d_type);
     }
   }
   std::lock_guard lock(mu_);

@@ -35,14 +35,19 @@ class Root {
   // stat() of an inside path, symlinks followed inside the root.
   std::optional<struct stat> stat(const std::string& inside) const;
 
-  // The names in an inside directory (symlinks resolved); nullptr when it is not a directory.
-  // Cached: the loader probes the same directories for every name.
-  const std::unordered_set<std::string>* list_dir(const std::string& inside) const;
+  // The entries of an inside directory (symlinks resolved) with their d_type; nullptr when it
+  // is not a directory. Cached: the loader probes the same directories for every name.
+  using DirEntries = std::unordered_map<std::string, unsigned char>;
+  const DirEntries* list_dir(const std::string& inside) const;
+
+  // realpath(dir + "/" + name) for a name listed in dir: when the entry is not a symlink this is
+  // the directory's realpath plus the name, with no system call.
+  Result<std::string> realpath_in_dir(const std::string& dir, const std::string& name) const;
 
  private:
   std::string dir_;
   mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::optional<std::unordered_set<std::string>>> dirs_;
+  mutable std::unordered_map<std::string, std::optional<DirEntries>> dirs_;
   mutable std::unordered_map<std::string, std::string> realpaths_;
 };
 

@@ -164,7 +164,7 @@ void read_sections(Elf* e, ElfFile& f) {
   }
 }
 
-Result<ElfFile> parse(Elf* e, ElfFile f) {
+Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
   if (elf_kind(e) != ELF_K_ELF) return bad_input(f.path + ": not an ELF file");
   size_t ident_size = 0;
   const char* ident = elf_getident(e, &ident_size);
@@ -194,14 +194,15 @@ Result<ElfFile> parse(Elf* e, ElfFile f) {
       f.interp = std::string(static_cast<const char*>(d->d_buf), strnlen(static_cast<const char*>(d->d_buf), d->d_size));
     }
   }
-  read_sections(e, f);
+  if (parts == ElfFile::Parts::all) read_sections(e, f);
   if (dyn_ph) {
     f.dynamic = true;
     CUSLIM_TRY(auto dyn, read_dynamic(e, *dyn_ph, f.path));
     CUSLIM_TRY(auto str, read_strtab(e, segs, dyn, f.path));
     CUSLIM_CHECK(apply_dynamic(f, dyn, str));
-    read_version_needs(e, f, segs, dyn, str);
+    if (parts == ElfFile::Parts::all) read_version_needs(e, f, segs, dyn, str);
   }
+  if (parts == ElfFile::Parts::loader) return f;
   for (auto& ph : note_phs) {
     Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
     if (d) read_notes(d, f);
@@ -226,22 +227,23 @@ const ElfSection* ElfFile::section(const std::string& name) const {
   return nullptr;
 }
 
-Result<ElfFile> ElfFile::read(const std::string& host_path, const std::string& display) {
+Result<ElfFile> ElfFile::read(const std::string& host_path, const std::string& display, Parts parts) {
   static const bool init = elf_version(EV_CURRENT) != EV_NONE;
   if (!init) return bad_input("libelf: version mismatch");
-  UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO must not hang; it is rejected below as not a regular file.
+  UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return Error::from_errno(display, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Error::from_errno(display, errno);
   if (S_ISDIR(st.st_mode)) return bad_input(display + ": is a directory, not an ELF file");
   if (!S_ISREG(st.st_mode)) return bad_input(display + ": not a regular file");
   if (st.st_size < EI_NIDENT) return bad_input(display + ": not an ELF file (only " + std::to_string(st.st_size) + " bytes)");
-  ElfPtr e(elf_begin(fd.get(), ELF_C_READ_MMAP, nullptr), elf_end);
+  ElfPtr e(elf_begin(fd.get(), parts == Parts::loader ? ELF_C_READ : ELF_C_READ_MMAP, nullptr), elf_end);
   if (!e) return elf_error(display, "cannot read");
   ElfFile f;
   f.path = display;
   f.size = static_cast<uint64_t>(st.st_size);
-  return parse(e.get(), std::move(f));
+  return parse(e.get(), std::move(f), parts);
 }
 
 std::string machine_name(int machine) {

@@ -53,8 +53,11 @@ struct ElfFile {
   bool nodeflib() const;
   const ElfSection* section(const std::string& name) const;
 
+  // What to parse: the loader needs only headers and the dynamic array; inspect wants everything.
+  enum class Parts { loader, all };
+
   // Parses the file at host_path; `display` names it in errors (the in-root path).
-  static Result<ElfFile> read(const std::string& host_path, const std::string& display);
+  static Result<ElfFile> read(const std::string& host_path, const std::string& display, Parts parts = Parts::all);
 };
 
 // "x86-64", "AArch64", ... for messages.

@@ -21,7 +21,10 @@ std::optional<size_t> DepGraph::find(const std::string& key) const {
 }
 
 void DepGraph::add_edge(size_t from, size_t to, const std::string& name, How how) {
-  if (!edge_keys_.insert(std::to_string(from) + ":" + std::to_string(to) + ":" + name).second) return;
+  if (out_edges_.size() <= from) out_edges_.resize(objects.size());
+  for (size_t e : out_edges_[from])
+    if (edges[e].to == to && edges[e].name == name) return;
+  out_edges_[from].push_back(edges.size());
   edges.push_back({from, to, name, how});
   auto& parents = objects[to].parents;
   const std::string& p = objects[from].path ? *objects[from].path : objects[from].name;

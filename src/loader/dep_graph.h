@@ -58,7 +58,8 @@ class DepGraph {
 
  private:
   std::unordered_map<std::string, size_t> index_;
-  std::unordered_set<std::string> edge_keys_, missing_keys_;
+  std::vector<std::vector<size_t>> out_edges_;  // edge indices by `from`, to keep edges unique
+  std::unordered_set<std::string> missing_keys_;
 };
 
 }  // namespace cuslim

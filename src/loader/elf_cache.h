@@ -1,4 +1,4 @@
-// Each object is parsed once: ElfFiles by their canonical in-root path, shared by every lookup
+// Each object is parsed once (the loader's parts only: headers and the dynamic array): ElfFiles by their canonical in-root path, shared by every lookup
 // and every thread.
 #pragma once
 

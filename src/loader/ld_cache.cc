@@ -47,7 +47,7 @@ struct Bytes {
   }
 };
 
-Result<std::vector<std::string>> read_hwcaps_names(const Bytes& in, uint32_t ext_off, std::string* generator) {
+Result<std::vector<std::string>> read_hwcaps_names(const Bytes& in, size_t base, size_t ext_off, std::string* generator) {
   std::vector<std::string> names;
   CUSLIM_TRY(uint32_t magic, in.u32(ext_off));
   if (magic != kExtensionMagic) return names;  // no extension directory
@@ -55,15 +55,16 @@ Result<std::vector<std::string>> read_hwcaps_names(const Bytes& in, uint32_t ext
   for (uint32_t i = 0; i < count; ++i) {
     size_t rec = ext_off + 8 + size_t(i) * 16;
     CUSLIM_TRY(uint32_t tag, in.u32(rec));
-    CUSLIM_TRY(uint32_t off, in.u32(rec + 8));
+    CUSLIM_TRY(uint32_t rel, in.u32(rec + 8));
     CUSLIM_TRY(uint32_t size, in.u32(rec + 12));
+    size_t off = rel;  // extension offsets count from the file start (cache_extension_load)
     if (off > in.b.size() || in.b.size() - off < size)
       return bad_input(in.display + ": extension section " + std::to_string(i) + " lies past the end");
     if (tag == kTagGenerator) *generator = std::string(in.b.substr(off, size));
     if (tag == kTagHwcaps) {
       for (uint32_t j = 0; j + 4 <= size; j += 4) {  // an array of string offsets
         CUSLIM_TRY(uint32_t soff, in.u32(off + j));
-        CUSLIM_TRY(auto name, in.str(soff));
+        CUSLIM_TRY(auto name, in.str(base + soff));
         names.push_back(name);
       }
     }
@@ -79,7 +80,7 @@ Status parse_new(const Bytes& in, size_t base, LdCache* cache, std::vector<LdCac
     return bad_input(in.display + ": header claims " + std::to_string(nlibs) + " entries, more than the file holds");
   std::vector<std::string> hwcaps;
   if (ext_off) {
-    auto names = read_hwcaps_names(in, ext_off, gen);
+    auto names = read_hwcaps_names(in, base, ext_off, gen);
     if (!names) return names.error();
     hwcaps = std::move(*names);
   }
@@ -92,8 +93,9 @@ Status parse_new(const Bytes& in, size_t base, LdCache* cache, std::vector<LdCac
     CUSLIM_TRY(uint32_t value, in.u32(e + 8));
     CUSLIM_TRY(entry.hwcap, in.u64(e + 16));
     entry.flags = static_cast<int32_t>(flags);
-    CUSLIM_TRY(entry.key, in.str(key));  // offsets are from the start of the file
-    CUSLIM_TRY(entry.value, in.str(value));
+    // Offsets count from the new header: the file start, or the new block after an old prefix.
+    CUSLIM_TRY(entry.key, in.str(base + key));
+    CUSLIM_TRY(entry.value, in.str(base + value));
     if (entry.hwcap & kHwcapExtension) {
       uint32_t idx = static_cast<uint32_t>(entry.hwcap);
       if (idx >= hwcaps.size()) return bad_input(in.display + ": entry " + std::to_string(i) + " names glibc-hwcaps index " + std::to_string(idx) + " of " + std::to_string(hwcaps.size()));

@@ -29,7 +29,7 @@ std::vector<std::string> expand_glob(const Root& root, const std::string& patter
   std::string dir = path::dirname(pattern), base = path::basename(pattern);
   std::vector<std::string> out;
   if (auto* names = root.list_dir(dir)) {
-    for (auto& n : *names)
+    for (auto& [n, type] : *names)
       if (n != "." && n != ".." && ::fnmatch(base.c_str(), n.c_str(), FNM_PERIOD) == 0) out.push_back(path::join(dir, n));
   }
   std::sort(out.begin(), out.end());

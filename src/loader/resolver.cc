@@ -23,6 +23,7 @@ struct Loaded {
   std::vector<std::string> names;  // every name it answered to
   How how = How::direct;
   bool leaf = false;
+  std::shared_ptr<const std::vector<SearchStep>> plan;  // computed on its first bare-name need
 };
 
 struct LocalEdge {
@@ -73,19 +74,18 @@ struct TargetWalk {
 
   // Opens a candidate as open_verify() would: it must exist and match the loader's class/machine.
   std::optional<Found> try_candidate(const std::string& p, How how, const ElfFile& want, std::vector<std::string>* tried,
-                                     const std::string& label) {
-    auto real = r.root_.realpath(p);
+                                     const std::string& label, Result<std::string> real) {
     if (!real) return std::nullopt;
     auto elf = r.elf_cache_.get(*real);
     if (!elf->ok()) {
-      tried->push_back(label + " (skipped " + p + ": " + elf->error().message() + ")");
+      if (tried) tried->push_back(label + " (skipped " + p + ": " + elf->error().message() + ")");
       return std::nullopt;
     }
     if (!compatible(want, elf->value())) {
-      tried->push_back(label + " (skipped " + p + ": wrong ELF class or machine)");
+      if (tried) tried->push_back(label + " (skipped " + p + ": wrong ELF class or machine)");
       return std::nullopt;
     }
-    tried->push_back(label);
+    if (tried) tried->push_back(label);
     return Found{p, *real, elf, how};
   }
 
@@ -98,28 +98,66 @@ struct TargetWalk {
     return chain;
   }
 
+  // `tried`, when given, receives every place probed (only wanted for names that end up missing).
   std::optional<Found> search(int from, const std::string& name, std::vector<std::string>* tried) {
     const ElfFile& want = elf_of(from);
     if (name.find('/') != std::string::npos) {
       std::string p = expand_tokens(name, out.objects[from].origin, *env.abi);
       if (p.empty() || p[0] != '/') return std::nullopt;
-      return try_candidate(path::normalize(p), How::direct, want, tried, p);
+      return try_candidate(path::normalize(p), How::direct, want, tried, p, r.root_.realpath(path::normalize(p)));
     }
-    auto& main = out.objects[0];
-    PlanObject main_obj{&main.elf->value(), main.path, main.origin};
-    for (auto& step : search_plan(chain_of(from), main_obj, env)) {
+    auto plan = plan_of(from);  // a shared_ptr: out.objects may grow while we walk it
+    for (auto& step : *plan) {
       if (step.how == How::ld_so_cache) {
         auto hit = r.ld_cache_->lookup(name, env.abi->cache_flags, env.hwcaps);
-        if (!hit) { tried->push_back("ld.so.cache"); continue; }
-        if (step.nodeflib && in_default_dir(*hit)) { tried->push_back("ld.so.cache (" + *hit + " ignored: NODEFLIB)"); continue; }
-        if (auto f = try_candidate(*hit, How::ld_so_cache, want, tried, "ld.so.cache")) return f;
+        if (!hit) {
+          if (tried) tried->push_back("ld.so.cache");
+          continue;
+        }
+        if (step.nodeflib && in_default_dir(*hit)) {
+          if (tried) tried->push_back("ld.so.cache (" + *hit + " ignored: NODEFLIB)");
+          continue;
+        }
+        if (auto f = try_candidate(*hit, How::ld_so_cache, want, tried, "ld.so.cache", r.root_.realpath_in_dir(path::dirname(*hit), path::basename(*hit)))) return f;
         continue;
       }
       auto* names = r.root_.list_dir(step.dir);
-      if (!names || !names->count(name)) { tried->push_back(step.dir); continue; }
-      if (auto f = try_candidate(path::join(step.dir, name), step.how, want, tried, step.dir)) return f;
+      if (!names || !names->count(name)) {
+        if (tried) tried->push_back(step.dir);
+        continue;
+      }
+      if (auto f = try_candidate(path::join(step.dir, name), step.how, want, tried, step.dir, r.root_.realpath_in_dir(step.dir, name))) return f;
     }
     return std::nullopt;
+  }
+
+  // The plan depends only on the loader chain: every name an object needs shares it.
+  std::shared_ptr<const std::vector<SearchStep>> plain_plan;  // no RPATH/RUNPATH anywhere in the chain
+
+  bool chain_is_plain(int from) {
+    if (out.objects[from].elf->value().runpath) return false;
+    for (int j = from; j >= 0; j = out.objects[j].loader)
+      if (out.objects[j].elf && out.objects[j].elf->ok() && out.objects[j].elf->value().rpath) return false;
+    auto& main = out.objects[0].elf->value();
+    return !main.rpath;
+  }
+
+  std::shared_ptr<const std::vector<SearchStep>> plan_of(int from) {
+    auto& o = out.objects[from];
+    if (!o.plan && !out.objects[from].elf->value().nodeflib() && chain_is_plain(from)) {
+      if (!plain_plan) {
+        auto& main = out.objects[0];
+        PlanObject main_obj{&main.elf->value(), main.path, main.origin};
+        plain_plan = std::make_shared<const std::vector<SearchStep>>(search_plan(chain_of(from), main_obj, env));
+      }
+      o.plan = plain_plan;
+    }
+    if (!o.plan) {
+      auto& main = out.objects[0];
+      PlanObject main_obj{&main.elf->value(), main.path, main.origin};
+      o.plan = std::make_shared<const std::vector<SearchStep>>(search_plan(chain_of(from), main_obj, env));
+    }
+    return o.plan;
   }
 
   bool in_default_dir(const std::string& p) {
@@ -141,13 +179,14 @@ struct TargetWalk {
       return;
     }
     bool leaf = r.opts_.is_leaf && r.opts_.is_leaf(name);
-    std::vector<std::string> tried;
-    auto found = search(from, name, &tried);
+    auto found = search(from, name, nullptr);
     if (!found) {
       if (leaf) {  // a driver library absent here: present on the GPU host, never missing
         int i = add_loaded({"", "", "", name, nullptr, from, {name}, forced_how, true});
         out.edges.push_back({from, i, name, forced_how});
       } else if (!optional) {
+        std::vector<std::string> tried;
+        search(from, name, &tried);  // again, recording every place probed
         out.missing.push_back({name, out.objects[from].path, std::move(tried)});
       }
       return;
@@ -163,8 +202,8 @@ struct TargetWalk {
   }
 
   Status run(const std::string& target) {
-    auto real = r.root_.realpath(target);
-    if (!real) return real.error().wrap(r.root_.is_host() ? "target" : "target in root " + r.root_.display());
+    auto real = r.root_.realpath_in_dir(path::dirname(target), path::basename(target));
+    if (!real) return r.root_.is_host() ? real.error() : real.error().wrap("in root " + r.root_.display());
     auto elf = r.elf_cache_.get(*real);
     if (!elf->ok()) return elf->error();
     const ElfFile& main = elf->value();
@@ -172,7 +211,7 @@ struct TargetWalk {
       add_loaded({target, *real, path::dirname(*real), target, elf, -1, {}, How::direct, false});
       return ok_status();
     }
-    env.abi = find_loader_abi(main.machine, main.elf_class, r.root_);
+    env.abi = r.abi_for(main.machine, main.elf_class);
     if (!env.abi) return bad_input(target + ": no loader model for " + machine_name(main.machine) + " objects");
     env.ld_library_path = r.opts_.ld_library_path;
     env.hwcaps = r.opts_.hwcaps ? *r.opts_.hwcaps : (env.abi->machine == 62 ? host_hwcaps() : std::vector<std::string>{});
@@ -182,8 +221,7 @@ struct TargetWalk {
     std::string origin = main.interp ? path::dirname(*real) : path::dirname(target);
     add_loaded({target, *real, origin, target, elf, -1, {}, How::direct, false});
     if (main.interp) {  // ld.so is mapped before any dependency and answers to its soname
-      std::vector<std::string> tried;
-      if (auto f = try_candidate(*main.interp, How::direct, main, &tried, *main.interp)) {
+      if (auto f = try_candidate(*main.interp, How::direct, main, nullptr, *main.interp, r.root_.realpath(*main.interp))) {
         int i = add_loaded({f->path, f->realpath, path::dirname(f->path), *main.interp, f->elf, 0, {*main.interp}, How::direct, false});
         out.edges.push_back({0, i, *main.interp, How::direct});
       } else {
@@ -202,6 +240,13 @@ struct TargetWalk {
     return ok_status();
   }
 };
+
+const LoaderAbi* Resolver::abi_for(int machine, int elf_class) {
+  std::lock_guard lock(abi_mu_);
+  auto key = std::make_pair(machine, elf_class);
+  if (auto it = abis_.find(key); it != abis_.end()) return it->second;
+  return abis_[key] = find_loader_abi(machine, elf_class, root_);
+}
 
 Resolver::Resolver(const Root& root, ResolveOptions opts) : root_(root), opts_(std::move(opts)), elf_cache_(root) {}
 
@@ -241,6 +286,11 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
     std::vector<size_t> ids;
     for (size_t k = 0; k < res.objects.size(); ++k) {
       auto& l = res.objects[k];
+      if (auto known = g.find(l.realpath.empty() ? "name:" + l.name : l.realpath)) {  // seen in an earlier target
+        g.objects[*known].root |= (k == 0);
+        ids.push_back(*known);
+        continue;
+      }
       DepObject o;
       if (!l.path.empty()) o.path = l.path;
       o.realpath = l.realpath;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +51,9 @@ class Resolver {
 
  private:
   friend struct TargetWalk;
+  const LoaderAbi* abi_for(int machine, int elf_class);
+  std::mutex abi_mu_;
+  std::map<std::pair<int, int>, const LoaderAbi*> abis_;
   const Root& root_;
   ResolveOptions opts_;
   ElfCache elf_cache_;

@@ -1,0 +1,33 @@
+# Shared by scripts/demo and scripts/test: install what is missing, configure, build.
+# shellcheck shell=bash
+
+CUSLIM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$CUSLIM_TOP/build}
+
+# Packages the build needs (Debian/Ubuntu names).
+BUILD_PACKAGES=(build-essential cmake pkg-config python3 libelf-dev libyaml-cpp-dev libcli11-dev
+  libarchive-dev libgtest-dev libgmock-dev nlohmann-json3-dev libssl-dev libzstd-dev zlib1g-dev
+  libbz2-dev liblzma-dev)
+# Real consumers the tests and benchmarks run.
+TEST_PACKAGES=(libtree skopeo umoci runc docker-registry zstd pigz graphviz)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build_cuslim() {
+  log "building in $BUILD_DIR"
+  cmake -S "$CUSLIM_TOP" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
