@@ -29,5 +29,8 @@ T take(Result<T> r) {
 }
 
 void add_deps(CLI::App& app, RunState& state);
+void add_profiles(CLI::App& app, RunState& state);
+void add_driver(CLI::App& app, RunState& state);
+void add_inspect(CLI::App& app, RunState& state);
 
 }  // namespace cuslim::cli

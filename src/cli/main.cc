@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
              "3 unreadable or invalid input. Errors: 'cuslim: <file>: <what>: <why>' on stderr.");
   cli::RunState state;
   cli::add_deps(app, state);
+  cli::add_inspect(app, state);
+  cli::add_driver(app, state);
+  cli::add_profiles(app, state);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,8 @@
 #include "cli/resolve_setup.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "core/path.h"
 
@@ -13,6 +15,16 @@ void ResolveSetup::add_options(CLI::App& cmd) {
   cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment");
   cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's");
   cmd.add_option("-j,--threads", threads, "Worker threads (default: one per core)");
+  cmd.add_option("--profile", profiles, "Extra YAML profile (repeatable; may extend or replace a built-in one)");
+  cmd.add_option("--base", base, "Base profile: what counts as class system (scratch, glibc, debian12, ubuntu24.04, ...)")
+      ->capture_default_str();
+  cmd.add_flag("--no-dlopen", no_dlopen, "Do not follow the profiles' run-time dlopen edges");
+}
+
+Result<ProfileSet> ResolveSetup::profile_set() const {
+  CUSLIM_TRY(auto set, ProfileSet::builtin());
+  for (auto& f : profiles) CUSLIM_CHECK(set.add_file(f));
+  return set;
 }
 
 Result<ResolveContext> ResolveSetup::make() const {
@@ -28,6 +40,21 @@ Result<ResolveContext> ResolveSetup::make() const {
   if (hwcaps == "none") opts.hwcaps = std::vector<std::string>{};
   else if (!hwcaps.empty()) opts.hwcaps = path::split_list(hwcaps, ',');
   opts.threads = threads;
+  CUSLIM_TRY(auto set, profile_set());
+  std::vector<std::string> user;
+  for (auto& f : profiles) {
+    CUSLIM_TRY(auto p, [&]() -> Result<Profile> {
+      std::ifstream in(f);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return Profile::parse(ss.str(), f);
+    }());
+    user.push_back(p.name);
+  }
+  CUSLIM_TRY(auto classifier, Classifier::make(set, base, user));
+  ctx.classifier = std::make_shared<Classifier>(std::move(classifier));
+  opts.is_leaf = [c = ctx.classifier](const std::string& name) { return c->is_driver_name(name); };
+  ctx.dlopen = !no_dlopen;
   ctx.resolver = std::make_unique<Resolver>(*ctx.root, std::move(opts));
   CUSLIM_CHECK(ctx.resolver->init());
   return ctx;
@@ -42,7 +69,12 @@ Result<DepGraph> ResolveContext::resolve(const std::vector<std::string>& targets
       inside.push_back(path::join(getcwd(cwd, sizeof cwd) ? cwd : "/", t));
     } else inside.push_back("/" + t);
   }
-  return resolver->resolve(inside);
+  ExtraEdges extra;
+  if (dlopen)
+    extra = [c = classifier](const std::string& p, const std::string& real, const ElfFile& elf) { return c->dlopen_edges(p, real, elf); };
+  CUSLIM_TRY(auto g, resolver->resolve(inside, extra));
+  classifier->classify(g);
+  return g;
 }
 
 }  // namespace cuslim::cli

@@ -10,6 +10,7 @@
 
 #include "core/root.h"
 #include "loader/resolver.h"
+#include "profile/classifier.h"
 
 namespace cuslim::cli {
 
@@ -17,6 +18,9 @@ namespace cuslim::cli {
 struct ResolveContext {
   std::unique_ptr<Root> root;
   std::unique_ptr<Resolver> resolver;
+  std::shared_ptr<Classifier> classifier;
+  bool dlopen = true;
+  // Resolves (with profile dlopen edges) and classifies.
   Result<DepGraph> resolve(const std::vector<std::string>& targets) const;
 };
 
@@ -26,8 +30,12 @@ struct ResolveSetup {
   bool env_ld_library_path = false;
   std::string hwcaps;  // comma list, "none", or empty for the running CPU
   int threads = 0;
+  std::vector<std::string> profiles;  // --profile FILE
+  std::string base = "glibc";
+  bool no_dlopen = false;
 
   void add_options(CLI::App& cmd);
+  Result<ProfileSet> profile_set() const;
   Result<ResolveContext> make() const;
 };
 

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <thread>
@@ -197,8 +200,47 @@ struct TargetWalk {
       out.edges.push_back({from, it->second, name, how});
       return;
     }
+    leaf = leaf || (r.opts_.is_leaf && r.opts_.is_leaf(path::basename(found->realpath)));
     int i = add_loaded({found->path, found->realpath, path::dirname(found->path), name, found->elf, from, {name}, how, leaf});
     out.edges.push_back({from, i, name, how});
+  }
+
+  // A dlopen edge: the first alternative that is loaded or found wins; a driver name that is
+  // nowhere becomes an absent leaf; anything else absent is simply not loaded.
+  // A glob name: the first match, in plan order, among the directories the loader would search.
+  std::optional<std::string> match_glob(int from, const std::string& pattern) {
+    auto plan = plan_of(from);
+    for (auto& step : *plan) {
+      std::vector<std::string> hits;
+      if (step.how == How::ld_so_cache) {
+        for (auto& e : r.ld_cache_->entries())
+          if (::fnmatch(pattern.c_str(), e.key.c_str(), 0) == 0) hits.push_back(e.key);
+      } else if (auto* names = r.root_.list_dir(step.dir)) {
+        for (auto& [n, type] : *names)
+          if (::fnmatch(pattern.c_str(), n.c_str(), 0) == 0) hits.push_back(n);
+      }
+      if (!hits.empty()) return *std::max_element(hits.begin(), hits.end());
+    }
+    return std::nullopt;
+  }
+
+  void need_any(int from, const std::vector<std::string>& alternatives, How how) {
+    std::vector<std::string> any;
+    for (auto& name : alternatives) {
+      if (name.find_first_of("*?[") == std::string::npos) any.push_back(name);
+      else if (auto m = match_glob(from, name)) any.push_back(*m);
+    }
+    for (auto& name : any) {
+      if (find_loaded(name) || search(from, name, nullptr)) {
+        need(from, name, how, true);
+        return;
+      }
+    }
+    for (auto& name : any)
+      if (r.opts_.is_leaf && r.opts_.is_leaf(name)) {
+        need(from, name, how, true);
+        return;
+      }
   }
 
   Status run(const std::string& target) {
@@ -235,7 +277,7 @@ struct TargetWalk {
       std::vector<std::string> needed = f.needed;  // copy: need() grows out.objects
       for (auto& n : needed) need(static_cast<int>(i), n, How::direct, false);
       if (extra)
-        for (auto& e : extra(out.objects[i].path, f)) need(static_cast<int>(i), e.name, e.how, true);
+        for (auto& e : extra(out.objects[i].path, out.objects[i].realpath, f)) need_any(static_cast<int>(i), e.any, e.how);
     }
     return ok_status();
   }

@@ -27,12 +27,14 @@ struct ResolveOptions {
   std::function<bool(const std::string& name)> is_leaf;
 };
 
-// Extra run-time (dlopen) names a loaded object pulls in, from profiles or traces.
+// Extra run-time (dlopen) names a loaded object pulls in, from profiles or traces: the first of
+// `any` that resolves wins; none resolving is not an error (a dlopen may fail gracefully).
 struct ExtraEdge {
-  std::string name;
+  std::vector<std::string> any;
   How how = How::dlopen_profile;
 };
-using ExtraEdges = std::function<std::vector<ExtraEdge>(const std::string& path, const ElfFile& elf)>;
+using ExtraEdges =
+    std::function<std::vector<ExtraEdge>(const std::string& path, const std::string& realpath, const ElfFile& elf)>;
 
 class Resolver {
  public:

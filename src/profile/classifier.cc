@@ -1,0 +1,135 @@
+#include "profile/classifier.h"
+
+#include <fnmatch.h>
+
+#include <set>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+bool glob(const std::string& pattern, const std::string& s) { return !s.empty() && ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0; }
+
+bool rule_matches(const ClassRule& r, const std::vector<std::string>& names, const std::vector<std::string>& paths) {
+  for (auto& p : r.names)
+    for (auto& n : names)
+      if (glob(p, n)) return true;
+  for (auto& p : r.paths)
+    for (auto& x : paths)
+      if (glob(p, x)) return true;
+  if (r.regex)
+    for (auto& n : names)
+      if (!n.empty() && std::regex_match(n, *r.regex)) return true;
+  return false;
+}
+
+std::vector<std::string> names_of(const std::string& path, const std::string& realpath, const std::optional<std::string>& soname,
+                                  const std::string& name) {
+  std::vector<std::string> out;
+  for (auto* s : {&path, &realpath, &name})
+    if (!s->empty()) out.push_back(path::basename(*s));
+  if (soname) out.push_back(*soname);
+  return out;
+}
+
+// Expands {major}, {minor}, {version}; nullopt when the loading object's name has no version.
+std::optional<std::string> expand(const std::string& pattern, const std::optional<SoVersion>& v) {
+  std::string out = pattern;
+  for (auto [key, val] : {std::pair<std::string, const std::string*>{"{major}", v ? &v->major : nullptr},
+                          {"{minor}", v ? &v->minor : nullptr}, {"{version}", v ? &v->version : nullptr}}) {
+    for (size_t at; (at = out.find(key)) != std::string::npos;) {
+      if (!val || val->empty()) return std::nullopt;
+      out.replace(at, key.size(), *val);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<SoVersion> so_version(const std::string& file_name) {
+  auto at = file_name.find(".so.");
+  if (at == std::string::npos) return std::nullopt;
+  std::string v = file_name.substr(at + 4);
+  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return std::nullopt;
+  SoVersion out{v.substr(0, v.find('.')), "", v};
+  if (auto dot = v.find('.'); dot != std::string::npos) out.minor = v.substr(dot + 1, v.find('.', dot + 1) - dot - 1);
+  return out;
+}
+
+Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& base, const std::vector<std::string>& user) {
+  Classifier c;
+  std::set<std::string> taken;
+  auto take = [&](const std::string& name) -> Status {
+    if (!taken.insert(name).second) return ok_status();
+    CUSLIM_TRY(auto p, set.resolved(name));
+    c.active_.push_back(std::move(p));
+    return ok_status();
+  };
+  for (auto& u : user)
+    if (set.find(u)->kind != "base") CUSLIM_CHECK(take(u));
+  for (const char* kind : {"driver", "cuda", "framework"})
+    for (auto* p : set.all())
+      if (p->kind == kind) CUSLIM_CHECK(take(p->name));
+  CUSLIM_TRY(c.base_, set.resolved(base));
+  if (c.base_.kind != "base") return Error(Exit::usage, "--base " + base + ": profile '" + base + "' is a " + c.base_.kind + " profile, not a base");
+  return c;
+}
+
+Classification Classifier::classify(const std::string& path, const std::string& realpath, const std::optional<std::string>& soname,
+                                    const std::string& name) const {
+  auto names = names_of(path, realpath, soname, name);
+  std::vector<std::string> paths;
+  for (auto* s : {&path, &realpath})
+    if (!s->empty()) paths.push_back(*s);
+  for (auto& p : active_)
+    for (auto& r : p.rules)
+      if (rule_matches(r, names, paths)) return {r.cls, p.name + ":" + r.rule, r.capability};
+  for (auto& g : base_.provides)
+    for (auto& n : names)
+      if (glob(g, n)) return {"system", base_.name + ":" + g, ""};
+  return {};
+}
+
+bool Classifier::is_driver_name(const std::string& name) const {
+  {
+    std::lock_guard lock(memo_->mu);
+    if (auto it = memo_->driver.find(name); it != memo_->driver.end()) return it->second;
+  }
+  bool driver = classify("", "", std::nullopt, name).cls == "driver";
+  std::lock_guard lock(memo_->mu);
+  memo_->driver.emplace(name, driver);
+  return driver;
+}
+
+std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf) const {
+  std::vector<ExtraEdge> out;
+  auto names = names_of(path, realpath, elf.soname, "");
+  auto version = so_version(path::basename(realpath));
+  for (auto& p : active_)
+    for (auto& d : p.dlopen) {
+      bool from = false;
+      for (auto& f : d.from)
+        for (auto& n : names) from |= glob(f, n);
+      if (!from) continue;
+      for (auto& group : d.to) {
+        ExtraEdge e{{}, How::dlopen_profile};
+        for (auto& name : group)
+          if (auto x = expand(name, version)) e.any.push_back(*x);
+        if (!e.any.empty()) out.push_back(std::move(e));
+      }
+    }
+  return out;
+}
+
+void Classifier::classify(DepGraph& g) const {
+  for (auto& o : g.objects) {
+    auto c = classify(o.path.value_or(""), o.realpath, o.soname, o.name);
+    o.cls = c.cls;
+    o.rule = c.rule;
+  }
+}
+
+}  // namespace cuslim

@@ -1,0 +1,58 @@
+// Classifier: every object gets a class (driver | system | cuda | toolkit | app) and the rule
+// that gave it ("<profile>:<rule>"). Rule order: --profile files first, then the driver, CUDA and
+// framework profiles, then what the chosen base provides (system); anything else is app.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "loader/dep_graph.h"
+#include "loader/resolver.h"
+#include "profile/profile_set.h"
+
+namespace cuslim {
+
+struct Classification {
+  std::string cls = "app";
+  std::string rule;        // "<profile>:<rule>", empty for app
+  std::string capability;  // for driver files
+};
+
+class Classifier {
+ public:
+  // `base`: the base profile (scratch, glibc, debian12, ...); `user`: names of --profile profiles.
+  static Result<Classifier> make(const ProfileSet& set, const std::string& base, const std::vector<std::string>& user = {});
+
+  // path/realpath: in-root paths (may be empty for a name never found); name: the needed name.
+  Classification classify(const std::string& path, const std::string& realpath, const std::optional<std::string>& soname,
+                          const std::string& name) const;
+  bool is_driver_name(const std::string& name) const;
+  // The profile dlopen edges of one object, placeholders expanded from its file name.
+  std::vector<ExtraEdge> dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf) const;
+  // Sets class and rule on every object of the graph.
+  void classify(DepGraph& g) const;
+
+  const Profile& base() const { return base_; }
+  const std::vector<Profile>& active() const { return active_; }
+
+ private:
+  std::vector<Profile> active_;  // in rule order, extends resolved
+  Profile base_;
+  struct Memo {
+    std::mutex mu;
+    std::unordered_map<std::string, bool> driver;  // is_driver_name answers: the resolver asks per name
+  };
+  std::shared_ptr<Memo> memo_ = std::make_shared<Memo>();
+};
+
+// {major}/{minor}/{version} of a versioned file name: "libnvrtc.so.13.0.88" -> 13, 0, 13.0.88.
+struct SoVersion {
+  std::string major, minor, version;
+};
+std::optional<SoVersion> so_version(const std::string& file_name);
+
+}  // namespace cuslim

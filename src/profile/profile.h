@@ -1,0 +1,49 @@
+// A profile: YAML data that sorts files into classes (driver | system | cuda | toolkit | app),
+// adds run-time dlopen edges, and describes what a base image provides.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+// One classification rule: any glob in `names` (a file name, soname or needed name), any glob
+// in `paths` (an in-root path; '*' crosses '/'), or the regex on the file name.
+struct ClassRule {
+  std::string cls;         // driver | system | cuda | toolkit | app
+  std::string rule;        // the rule's name, reported as "<profile>:<rule>"
+  std::string capability;  // driver capability (compute, utility, ...)
+  std::vector<std::string> names;
+  std::vector<std::string> paths;
+  std::optional<std::regex> regex;
+  std::string regex_text;
+};
+
+// A run-time edge: an object matching `from` may dlopen each group of `to`; the first name of a
+// group that resolves wins. Names may use {major}, {minor}, {version} of the loading object.
+struct DlopenRule {
+  std::vector<std::string> from;
+  std::vector<std::vector<std::string>> to;
+};
+
+struct Profile {
+  std::string name, kind, description, file;  // kind: driver | cuda | base | framework
+  std::vector<std::string> extends;
+  std::vector<ClassRule> rules;
+  std::vector<DlopenRule> dlopen;
+  std::vector<std::string> provides;  // base images: names they carry (class system)
+  std::map<std::string, std::vector<std::string>> binaries;
+  std::vector<std::string> devices, firmware, library_dirs, wheel_lib_dirs;
+  std::map<std::string, std::map<std::string, std::string>> cuda_major_by_soname;
+  std::string glibc;  // base images: the glibc version
+
+  // Parses one profile. Errors name the file, line and column.
+  static Result<Profile> parse(const std::string& text, const std::string& file);
+};
+
+}  // namespace cuslim

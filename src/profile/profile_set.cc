@@ -1,0 +1,88 @@
+#include "profile/profile_set.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "profile/embedded_profiles.h"
+
+namespace cuslim {
+
+Result<ProfileSet> ProfileSet::builtin() {
+  ProfileSet set;
+  for (auto& e : embedded_profiles()) {
+    CUSLIM_TRY(auto p, Profile::parse(e.text, std::string("profiles/") + e.file));
+    CUSLIM_CHECK(set.add(std::move(p)));
+  }
+  return set;
+}
+
+Status ProfileSet::add_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error::from_errno(path, errno);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  CUSLIM_TRY(auto p, Profile::parse(ss.str(), path));
+  return add(std::move(p));
+}
+
+Status ProfileSet::add(Profile p) {
+  std::string name = p.name;
+  profiles_[name] = std::move(p);
+  return ok_status();
+}
+
+const Profile* ProfileSet::find(const std::string& name) const {
+  auto it = profiles_.find(name);
+  return it == profiles_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Profile*> ProfileSet::all() const {
+  std::vector<const Profile*> out;
+  for (auto& [_, p] : profiles_) out.push_back(&p);
+  return out;
+}
+
+namespace {
+Status merge(const ProfileSet& set, const Profile& p, Profile& out, std::set<std::string>& stack) {
+  if (!stack.insert(p.name).second) return bad_input(p.file + ": extends: cycle through '" + p.name + "'");
+  auto append = [](auto& dst, const auto& src) { dst.insert(dst.end(), src.begin(), src.end()); };
+  append(out.rules, p.rules);
+  append(out.dlopen, p.dlopen);
+  append(out.provides, p.provides);
+  append(out.devices, p.devices);
+  append(out.firmware, p.firmware);
+  append(out.library_dirs, p.library_dirs);
+  append(out.wheel_lib_dirs, p.wheel_lib_dirs);
+  for (auto& [k, v] : p.binaries) out.binaries.emplace(k, v);
+  for (auto& [k, v] : p.cuda_major_by_soname) out.cuda_major_by_soname.emplace(k, v);
+  if (out.glibc.empty()) out.glibc = p.glibc;
+  for (auto& parent : p.extends) {
+    const Profile* q = set.find(parent);
+    if (!q) return bad_input(p.file + ": extends: unknown profile '" + parent + "'");
+    CUSLIM_CHECK(merge(set, *q, out, stack));
+  }
+  stack.erase(p.name);
+  return ok_status();
+}
+}  // namespace
+
+Result<Profile> ProfileSet::resolved(const std::string& name) const {
+  const Profile* p = find(name);
+  if (!p) {
+    std::string known;
+    for (auto& [n, _] : profiles_) known += (known.empty() ? "" : ", ") + n;
+    return Error(Exit::usage, "unknown profile '" + name + "' (known: " + known + ")");
+  }
+  Profile out;
+  out.name = p->name;
+  out.kind = p->kind;
+  out.description = p->description;
+  out.file = p->file;
+  out.extends = p->extends;
+  std::set<std::string> stack;
+  CUSLIM_CHECK(merge(*this, *p, out, stack));
+  return out;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,30 @@
+// The profiles in force: the built-in ones (compiled in) plus --profile files, with `extends`
+// resolved (a child's own rules first, then its parents').
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "profile/profile.h"
+
+namespace cuslim {
+
+class ProfileSet {
+ public:
+  // The built-in profiles only.
+  static Result<ProfileSet> builtin();
+  // Adds a user profile from a file (it may extend or replace a built-in one of the same name).
+  Status add_file(const std::string& path);
+  Status add(Profile p);
+
+  const Profile* find(const std::string& name) const;
+  std::vector<const Profile*> all() const;
+  // The profile with every `extends` merged in. Errors on unknown parents or cycles.
+  Result<Profile> resolved(const std::string& name) const;
+
+ private:
+  std::map<std::string, Profile> profiles_;
+};
+
+}  // namespace cuslim
