@@ -132,7 +132,7 @@ void read_version_needs(Elf* e, ElfFile& f, const Segments& segs, const DynInfo&
   }
 }
 
-void read_notes(Elf_Data* d, ElfFile& f) {
+void read_notes(Elf_Data* d, ElfFile& f, const std::string& section = "") {
   size_t pos = 0;
   GElf_Nhdr nh;
   size_t name_off, desc_off;
@@ -141,6 +141,7 @@ void read_notes(Elf_Data* d, ElfFile& f) {
     if (next == 0) break;
     auto* base = static_cast<const uint8_t*>(d->d_buf);
     ElfNote note;
+    note.section = section;
     if (nh.n_namesz) note.owner.assign(reinterpret_cast<const char*>(base + name_off), strnlen(reinterpret_cast<const char*>(base + name_off), nh.n_namesz));
     note.type = nh.n_type;
     note.desc.assign(base + desc_off, base + desc_off + nh.n_descsz);
@@ -203,15 +204,23 @@ Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
     if (parts == ElfFile::Parts::all) read_version_needs(e, f, segs, dyn, str);
   }
   if (parts == ElfFile::Parts::loader) return f;
-  for (auto& ph : note_phs) {
-    Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
-    if (d) read_notes(d, f);
-  }
-  if (note_phs.empty()) {  // relocatable objects and some stripped files carry notes in sections only
+  // Notes: from SHT_NOTE sections when there are any (they name each note's section, and some,
+  // like libcuda's .note.cuda.fwd_compatibility, sit outside PT_NOTE), else from PT_NOTE.
+  bool from_sections = false;
+  for (auto& s : f.sections) from_sections |= s.type == SHT_NOTE;
+  if (from_sections) {
+    size_t shstrndx = 0;
+    elf_getshdrstrndx(e, &shstrndx);
     for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
       GElf_Shdr sh;
-      if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
-        if (Elf_Data* d = elf_getdata(scn, nullptr)) read_notes(d, f);
+      if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE) continue;
+      const char* name = elf_strptr(e, shstrndx, sh.sh_name);
+      if (Elf_Data* d = elf_getdata(scn, nullptr)) read_notes(d, f, name ? name : "");
+    }
+  } else {
+    for (auto& ph : note_phs) {
+      Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+      if (d) read_notes(d, f);
     }
   }
   return f;

@@ -18,7 +18,8 @@ struct VersionNeed {
 };
 
 struct ElfNote {
-  std::string owner;  // e.g. "GNU"
+  std::string section;  // the SHT_NOTE section it came from, when section headers exist
+  std::string owner;    // e.g. "GNU"
   uint32_t type = 0;
   std::vector<uint8_t> desc;
 };

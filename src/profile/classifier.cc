@@ -70,7 +70,8 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
   };
   for (auto& u : user)
     if (set.find(u)->kind != "base") CUSLIM_CHECK(take(u));
-  for (const char* kind : {"driver", "cuda", "framework"})
+  // cuda before driver: its toolkit rules claim stubs/libcuda.so before the driver names do.
+  for (const char* kind : {"cuda", "driver", "framework"})
     for (auto* p : set.all())
       if (p->kind == kind) CUSLIM_CHECK(take(p->name));
   CUSLIM_TRY(c.base_, set.resolved(base));

@@ -1,6 +1,6 @@
 // Classifier: every object gets a class (driver | system | cuda | toolkit | app) and the rule
 // that gave it ("<profile>:<rule>"). Rule order: --profile files first, then the driver, CUDA and
-// framework profiles, then what the chosen base provides (system); anything else is app.
+// framework profiles (cuda first: its toolkit rules claim stubs/libcuda.so), then what the chosen base provides (system); anything else is app.
 #pragma once
 
 #include <memory>

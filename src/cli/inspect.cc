@@ -1,0 +1,85 @@
+// cuslim inspect FILE...: CUDA version of runtime libraries, driver version and fwd-compat note
+// of driver libraries, fatbin entries per arch.
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "cli/command.h"
+#include "cli/resolve_setup.h"
+#include "profile/inspection.h"
+
+namespace cuslim::cli {
+
+namespace {
+
+struct InspectOptions {
+  std::vector<std::string> files;
+  bool json = false;
+  ResolveSetup setup;
+};
+
+std::string mb(uint64_t bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << bytes / 1e6 << " MB";
+  return s.str();
+}
+
+void render_text(const nlohmann::json& j, std::ostream& out) {
+  out << j["path"].get<std::string>() << "  {" << j["class"].get<std::string>() << "}";
+  if (!j["rule"].get<std::string>().empty()) out << " " << j["rule"].get<std::string>();
+  out << "\n";
+  if (!j["cuda_version"].is_null())
+    out << "  CUDA " << j["cuda_version"].get<std::string>() << "  (" << j["cuda_version_source"].get<std::string>() << ")\n";
+  if (!j["driver_version"].is_null()) out << "  driver " << j["driver_version"].get<std::string>() << " (from the file name)\n";
+  if (!j["fwd_compat"].is_null()) out << "  .note.cuda.fwd_compatibility: " << j["fwd_compat"].dump() << "\n";
+  auto& f = j["fatbin"];
+  if (f["entries"].get<size_t>() == 0 && f["elsewhere"].empty()) {
+    out << "  no fatbin (no GPU code)\n";
+    return;
+  }
+  out << "  fatbin: " << f["containers"] << " containers, " << f["entries"] << " entries\n";
+  for (auto& a : f["archs"]) {
+    out << "    " << std::left << std::setw(14) << a["arch"].get<std::string>() << (a["kind"] == "ptx" ? "PTX " : "SASS") << " x"
+        << std::setw(5) << a["entries"].get<int>() << " " << std::setw(10) << mb(a["stored_bytes"]);
+    if (a["compressed"].get<int>()) out << " (" << a["compressed"].get<int>() << " compressed, " << mb(a["uncompressed_bytes"]) << " unpacked)";
+    if (a.contains("ptx_isa")) out << " ISA " << a["ptx_isa"].get<std::string>();
+    out << "\n";
+  }
+  for (auto& e : f["elsewhere"])
+    out << "    GPU code outside .nv_fatbin: " << e["section"].get<std::string>() << " " << mb(e["bytes"]) << ", " << e["containers"]
+        << " fatbin containers\n";
+  for (auto& w : f["warnings"]) out << "    warning: " << w.get<std::string>() << "\n";
+}
+
+Exit run_inspect(const InspectOptions& o) {
+  auto ctx = take(o.setup.make());
+  nlohmann::json all = nlohmann::json::array();
+  for (auto& f : o.files) {
+    std::string p = f;
+    if (ctx.root->is_host() && !p.empty() && p[0] != '/') p = std::filesystem::absolute(p).string();
+    auto i = take(inspect(*ctx.root, p, *ctx.classifier));
+    all.push_back(to_json(i));
+  }
+  if (o.json) std::cout << all.dump(2) << "\n";
+  else
+    for (auto& j : all) render_text(j, std::cout);
+  return Exit::ok;
+}
+
+}  // namespace
+
+void add_inspect(CLI::App& app, RunState& state) {
+  auto o = std::make_shared<InspectOptions>();
+  auto* cmd = app.add_subcommand("inspect", "What a file is in CUDA terms: class, CUDA/driver version, fatbin archs");
+  cmd->add_option("files", o->files, "ELF files")->required();
+  cmd->add_flag("--json", o->json, "Machine-readable output");
+  o->setup.add_options(*cmd);
+  cmd->footer(
+      "Examples:\n"
+      "  cuslim inspect /usr/local/cuda/lib64/libcublas.so.13\n"
+      "  cuslim inspect --json /usr/local/nvidia/lib64/libcuda.so.1 | jq .[0].fwd_compat\n"
+      "Exit: 0, or 3 for unreadable input.");
+  cmd->callback([o, &state] { state.exit = run_inspect(*o); });
+}
+
+}  // namespace cuslim::cli

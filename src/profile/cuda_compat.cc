@@ -1,0 +1,108 @@
+#include "profile/cuda_compat.h"
+
+#include <map>
+#include <sstream>
+
+namespace cuslim {
+
+std::optional<Version> Version::parse(const std::string& s) {
+  Version v;
+  int* parts[] = {&v.major, &v.minor, &v.patch};
+  std::istringstream in(s);
+  std::string tok;
+  int i = 0;
+  while (i < 3 && std::getline(in, tok, '.')) {
+    if (tok.empty() || tok.find_first_not_of("0123456789") != std::string::npos) return i ? std::optional(v) : std::nullopt;
+    *parts[i++] = std::stoi(tok);
+  }
+  if (i == 0) return std::nullopt;
+  return v;
+}
+
+std::string Version::str(int parts) const {
+  std::string s = std::to_string(major);
+  if (parts > 1) s += "." + std::to_string(minor);
+  if (parts > 2) s += "." + (patch < 10 ? std::string("0") : "") + std::to_string(patch);
+  return s;
+}
+
+std::optional<Version> cuda_of_ptx_isa(unsigned isa_major, unsigned isa_minor) {
+  // PTX ISA release history (PTX ISA manual, "Release Notes").
+  static const std::map<std::pair<unsigned, unsigned>, Version> table = {
+      {{7, 0}, {11, 0}}, {{7, 1}, {11, 1}}, {{7, 2}, {11, 2}}, {{7, 3}, {11, 3}}, {{7, 4}, {11, 4}},
+      {{7, 5}, {11, 5}}, {{7, 6}, {11, 6}}, {{7, 7}, {11, 7}}, {{7, 8}, {11, 8}}, {{8, 0}, {12, 0}},
+      {{8, 1}, {12, 1}}, {{8, 2}, {12, 2}}, {{8, 3}, {12, 3}}, {{8, 4}, {12, 4}}, {{8, 5}, {12, 5}},
+      {{8, 6}, {12, 7}}, {{8, 7}, {12, 8}}, {{8, 8}, {12, 9}}, {{9, 0}, {13, 0}}, {{9, 1}, {13, 1}},
+      {{9, 2}, {13, 2}}};
+  auto it = table.find({isa_major, isa_minor});
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Version> min_driver_for(const Version& cuda) {
+  // Release notes Table 3 (Linux x86_64), GA releases.
+  static const std::map<std::pair<int, int>, Version> table = {
+      {{13, 2}, {595, 45, 4}}, {{13, 1}, {590, 44, 1}}, {{13, 0}, {580, 65, 6}}, {{12, 9}, {575, 51, 3}},
+      {{12, 8}, {570, 26, 0}}, {{12, 6}, {560, 28, 3}}, {{12, 5}, {555, 42, 2}}, {{12, 4}, {550, 54, 14}},
+      {{12, 3}, {545, 23, 6}}, {{12, 2}, {535, 54, 3}}, {{12, 1}, {530, 30, 2}}, {{12, 0}, {525, 60, 13}},
+      {{11, 8}, {520, 61, 5}}, {{11, 0}, {450, 51, 6}}};
+  auto it = table.find({cuda.major, cuda.minor});
+  if (it != table.end()) return it->second;
+  // 12.7 was never released as a toolkit; 11.1-11.7 fall back to the 11.x MVC floor below.
+  if (cuda.major == 11) return Version{450, 80, 2};
+  return std::nullopt;
+}
+
+std::string_view verdict_name(CompatVerdict v) {
+  switch (v) {
+    case CompatVerdict::ok: return "ok";
+    case CompatVerdict::ok_minor_version_compat: return "ok-minor-version-compat";
+    case CompatVerdict::needs_forward_compat: return "needs-forward-compat";
+    case CompatVerdict::incompatible: return "incompatible";
+  }
+  return "?";
+}
+
+CompatResult check_compat(const Version& cuda, const Version& driver) {
+  // Minor-version compatibility: the lowest driver of each major family.
+  static const std::map<int, Version> mvc_floor = {{13, {580, 0, 0}}, {12, {525, 60, 13}}, {11, {450, 80, 2}}};
+  // Forward compatibility (cuda-compat in the image, data-center GPUs): driver branches it serves.
+  static const std::map<int, std::vector<int>> fwd_branches = {{13, {535, 550, 565, 570, 575}}, {12, {470, 515, 520}}};
+  std::string cu = "CUDA " + cuda.str(2), dr = "driver " + driver.str(3);
+  auto min = min_driver_for(cuda);
+  if (min && driver >= *min) return {CompatVerdict::ok, dr + " >= " + min->str(3) + ", the minimum for " + cu};
+  auto floor = mvc_floor.find(cuda.major);
+  if (floor != mvc_floor.end() && driver >= floor->second)
+    return {CompatVerdict::ok_minor_version_compat,
+            dr + " is older than " + cu + " wants (" + (min ? min->str(3) : "?") + ") but in the " + std::to_string(cuda.major) +
+                ".x minor-version-compatible range (>= " + floor->second.str(3) +
+                "); PTX built by this toolkit cannot be JIT-compiled by this driver (error 222), ship SASS for the GPU"};
+  auto fwd = fwd_branches.find(cuda.major);
+  if (fwd != fwd_branches.end())
+    for (int b : fwd->second)
+      if (driver.major == b)
+        return {CompatVerdict::needs_forward_compat,
+                dr + " (branch " + std::to_string(b) + ") is below the " + std::to_string(cuda.major) +
+                    ".x floor: runs only with cuda-compat-" + std::to_string(cuda.major) + "-" + std::to_string(cuda.minor) +
+                    " in the image, on a data-center GPU"};
+  return {CompatVerdict::incompatible, dr + " cannot run " + cu + (min ? " (needs >= " + min->str(3) + ")" : "")};
+}
+
+bool arch_covered(const std::vector<FatbinEntry>& entries, unsigned cc, std::string* why) {
+  const FatbinEntry* best_ptx = nullptr;
+  for (auto& e : entries) {
+    if (e.kind == FatbinEntry::sass && e.arch / 10 == cc / 10 && e.arch <= cc && (e.variant != "a" || e.arch == cc)) {
+      if (why) *why = "SASS " + e.arch_name();
+      return true;
+    }
+    if (e.kind == FatbinEntry::ptx && e.arch <= cc && e.variant.empty() && (!best_ptx || e.arch > best_ptx->arch)) best_ptx = &e;
+  }
+  if (best_ptx) {
+    if (why) *why = "PTX " + best_ptx->arch_name() + " (JIT at load)";
+    return true;
+  }
+  if (why) *why = "no SASS for sm_" + std::to_string(cc) + " and no PTX <= compute_" + std::to_string(cc);
+  return false;
+}
+
+}  // namespace cuslim

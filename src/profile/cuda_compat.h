@@ -1,0 +1,42 @@
+// CUDA compatibility rules as data (reference/nvidia.md §6): which CUDA version a runtime library
+// belongs to, whether a bundled runtime works with a driver, and which objects a GPU of a given
+// compute capability can run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "elf/fatbin.h"
+
+namespace cuslim {
+
+struct Version {
+  int major = 0, minor = 0, patch = 0;
+  static std::optional<Version> parse(const std::string& s);  // "580.65.06", "13.0"
+  std::string str(int parts = 2) const;
+  auto operator<=>(const Version&) const = default;
+};
+
+// The CUDA version a PTX ISA version shipped with (PTX ISA 9.0 -> CUDA 13.0).
+std::optional<Version> cuda_of_ptx_isa(unsigned isa_major, unsigned isa_minor);
+
+// The lowest driver a toolkit X.Y needs (release notes, Table 3); nullopt for unknown versions.
+std::optional<Version> min_driver_for(const Version& cuda);
+
+enum class CompatVerdict { ok, ok_minor_version_compat, needs_forward_compat, incompatible };
+std::string_view verdict_name(CompatVerdict v);  // "ok", "ok-minor-version-compat", ...
+
+struct CompatResult {
+  CompatVerdict verdict;
+  std::string detail;  // why, with the numbers, and the PTX-JIT caveat under MVC
+};
+// A bundled runtime of CUDA `cuda` on a host driver `driver`.
+CompatResult check_compat(const Version& cuda, const Version& driver);
+
+// Whether a GPU of compute capability cc (e.g. 90) can run code from these fatbin entries:
+// a SASS cubin of the same major and an equal or lower minor ('a' only on the exact arch), or
+// PTX of an arch <= cc without 'a'/'f' (JIT). `why` says which entry, or what is missing.
+bool arch_covered(const std::vector<FatbinEntry>& entries, unsigned cc, std::string* why);
+
+}  // namespace cuslim

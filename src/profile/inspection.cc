@@ -1,0 +1,108 @@
+#include "profile/inspection.h"
+
+#include <map>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+// The CUDA version of a runtime library: libcudart's file name is the CUDA version itself; other
+// families map their soname major through the cuda profile's table; PTX ISA is a fallback.
+void find_cuda_version(Inspection& i, const Classifier& c) {
+  std::string base = path::basename(i.realpath);
+  auto v = so_version(base);
+  if (i.cls.rule == "cuda:cudart" && v && !v->minor.empty()) {
+    i.cuda_version = Version::parse(v->major + "." + v->minor);
+    i.cuda_version_source = "file name " + base;
+    return;
+  }
+  std::string soname = i.elf.soname.value_or(base);
+  std::string family = soname.substr(0, soname.find(".so"));
+  auto sv = so_version(soname);
+  for (auto& p : c.active()) {
+    auto fam = p.cuda_major_by_soname.find(family);
+    if (fam == p.cuda_major_by_soname.end() || !sv) continue;
+    if (auto m = fam->second.find(sv->major); m != fam->second.end()) {
+      i.cuda_version = Version::parse(m->second);
+      i.cuda_version_source = "soname " + soname + " (" + p.name + " profile: " + family + " " + sv->major + " ships with CUDA " + m->second + ".x)";
+      return;
+    }
+  }
+  std::optional<Version> best;
+  for (auto& e : i.fatbin.entries)
+    if (e.kind == FatbinEntry::ptx)
+      if (auto cv = cuda_of_ptx_isa(e.isa_major, e.isa_minor); cv && (!best || *cv > *best)) best = cv;
+  if (best && i.cls.cls == "cuda") {
+    i.cuda_version = best;
+    i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + best->str(2) + " or later)";
+  }
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> fwd_compat_note(const ElfFile& elf) {
+  for (auto& n : elf.notes) {
+    if (n.section != ".note.cuda.fwd_compatibility" && n.owner != "NVIDIA Corporation") continue;
+    std::string text(n.desc.begin(), n.desc.end());
+    text = text.substr(0, text.find('\0'));
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_discarded()) return j;
+  }
+  return std::nullopt;
+}
+
+Result<Inspection> inspect(const Root& root, const std::string& path, const Classifier& classifier) {
+  Inspection i;
+  i.path = path;
+  CUSLIM_TRY(i.realpath, root.realpath(path));
+  CUSLIM_TRY(i.elf, ElfFile::read(root.host_path(i.realpath), path, ElfFile::Parts::all));
+  i.cls = classifier.classify(path, i.realpath, i.elf.soname, path::basename(path));
+  CUSLIM_TRY(i.fatbin, Fatbin::read(root.host_path(i.realpath), i.elf));
+  if (i.cls.cls == "driver")
+    if (auto v = so_version(path::basename(i.realpath)); v && v->major.size() >= 3) i.driver_version = v->version;
+  i.fwd_compat = fwd_compat_note(i.elf);
+  if (i.cls.cls == "cuda") find_cuda_version(i, classifier);
+  return i;
+}
+
+nlohmann::json to_json(const Inspection& i) {
+  using nlohmann::json;
+  struct Arch {
+    int sass = 0, ptx = 0, compressed = 0;
+    uint64_t stored = 0, uncompressed = 0;
+    std::string isa;
+  };
+  std::map<std::pair<unsigned, std::string>, Arch> archs;  // (arch, name) sorted by arch
+  for (auto& e : i.fatbin.entries) {
+    auto& a = archs[{e.arch * 4 + (e.kind == FatbinEntry::ptx ? 2 : 0) + (e.variant.empty() ? 0 : 1), e.arch_name()}];
+    (e.kind == FatbinEntry::ptx ? a.ptx : a.sass)++;
+    a.compressed += e.compressed;
+    a.stored += e.stored_size;
+    a.uncompressed += e.uncompressed_size;
+    if (e.kind == FatbinEntry::ptx) a.isa = std::to_string(e.isa_major) + "." + std::to_string(e.isa_minor);
+  }
+  json arch_list = json::array();
+  for (auto& [k, a] : archs) {
+    json row = {{"arch", k.second}, {"kind", a.ptx ? "ptx" : "sass"}, {"entries", a.sass + a.ptx},
+                {"compressed", a.compressed}, {"stored_bytes", a.stored}, {"uncompressed_bytes", a.uncompressed}};
+    if (!a.isa.empty()) row["ptx_isa"] = a.isa;
+    arch_list.push_back(row);
+  }
+  json elsewhere = json::array();
+  for (auto& e : i.fatbin.elsewhere) elsewhere.push_back({{"section", e.section}, {"bytes", e.section_size}, {"containers", e.containers}});
+  return {{"path", i.path},
+          {"realpath", i.realpath},
+          {"soname", i.elf.soname ? json(*i.elf.soname) : json(nullptr)},
+          {"class", i.cls.cls},
+          {"rule", i.cls.rule},
+          {"cuda_version", i.cuda_version ? json(i.cuda_version->str(2)) : json(nullptr)},
+          {"cuda_version_source", i.cuda_version_source},
+          {"driver_version", i.driver_version ? json(*i.driver_version) : json(nullptr)},
+          {"fwd_compat", i.fwd_compat ? *i.fwd_compat : json(nullptr)},
+          {"fatbin", {{"containers", i.fatbin.containers}, {"entries", i.fatbin.entries.size()}, {"archs", arch_list},
+                      {"elsewhere", elsewhere}, {"warnings", i.fatbin.warnings}}}};
+}
+
+}  // namespace cuslim

@@ -1,0 +1,37 @@
+// inspect: what one file is in CUDA terms -- its class, the CUDA version a runtime library
+// belongs to, the driver version and forward-compat note of a driver library, and its fatbin
+// entries summarised per arch.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/root.h"
+#include "elf/fatbin.h"
+#include "profile/classifier.h"
+#include "profile/cuda_compat.h"
+
+namespace cuslim {
+
+struct Inspection {
+  std::string path, realpath;
+  ElfFile elf;
+  Classification cls;
+  std::optional<Version> cuda_version;
+  std::string cuda_version_source;  // how it was read
+  std::optional<std::string> driver_version;  // from the file name, e.g. "580.65.06"
+  std::optional<nlohmann::json> fwd_compat;  // libcuda's .note.cuda.fwd_compatibility payload
+  Fatbin fatbin;
+};
+
+Result<Inspection> inspect(const Root& root, const std::string& path, const Classifier& classifier);
+
+// {"path", "realpath", "class", "rule", "soname", "cuda_version", "cuda_version_source",
+//  "driver_version", "fwd_compat", "fatbin": {"containers", "entries", "archs": [...], "elsewhere": [...]}}
+nlohmann::json to_json(const Inspection& i);
+
+// The fwd-compat note payload of a parsed ELF, if it has one.
+std::optional<nlohmann::json> fwd_compat_note(const ElfFile& elf);
+
+}  // namespace cuslim
