@@ -40,7 +40,7 @@ FatbinEntry parse_entry(const uint8_t* h, const std::string& section) {
   e.flags = load<uint64_t>(h + 40);
   e.uncompressed_size = load<uint64_t>(h + 56);
   e.compressed = (e.flags & (kFlagCompressedLz4 | kFlagCompressedZstd)) != 0;
-  if (!e.compressed) e.uncompressed_size = e.stored_size;
+
   e.variant = (e.flags & kFlagArchSpecific) ? "a" : (e.flags & kFlagFamily) ? "f" : "";
   e.section = section;
   return e;
@@ -76,6 +76,9 @@ void walk_containers(const Reader& in, uint64_t begin, uint64_t end, const std::
         break;
       }
       out.entries.push_back(parse_entry(eh, section));
+      auto& last = out.entries.back();
+      if (last.stored_size == 0) last.stored_size = padded;  // uncompressed cubins leave it 0
+      if (!last.compressed) last.uncompressed_size = last.stored_size;
       e += eh_size + padded;
     }
     pos = stop;
