@@ -15,6 +15,8 @@ namespace {
 struct InspectOptions {
   std::vector<std::string> files;
   bool json = false;
+  std::string driver_version;  // verdict of each runtime library against this driver
+  unsigned cc = 0;             // arch coverage for this compute capability (e.g. 90)
   ResolveSetup setup;
 };
 
@@ -32,6 +34,9 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
     out << "  CUDA " << j["cuda_version"].get<std::string>() << "  (" << j["cuda_version_source"].get<std::string>() << ")\n";
   if (!j["driver_version"].is_null()) out << "  driver " << j["driver_version"].get<std::string>() << " (from the file name)\n";
   if (!j["fwd_compat"].is_null()) out << "  .note.cuda.fwd_compatibility: " << j["fwd_compat"].dump() << "\n";
+  if (j.contains("compat"))
+    out << "  on driver " << j["compat"]["driver"].get<std::string>() << ": " << j["compat"]["verdict"].get<std::string>() << " -- "
+        << j["compat"]["detail"].get<std::string>() << "\n";
   auto& f = j["fatbin"];
   if (f["entries"].get<size_t>() == 0 && f["elsewhere"].empty()) {
     out << "  no fatbin (no GPU code)\n";
@@ -49,6 +54,9 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
     out << "    GPU code outside .nv_fatbin: " << e["section"].get<std::string>() << " " << mb(e["bytes"]) << ", " << e["containers"]
         << " fatbin containers\n";
   for (auto& w : f["warnings"]) out << "    warning: " << w.get<std::string>() << "\n";
+  if (j.contains("arch_coverage"))
+    out << "  sm_" << j["arch_coverage"]["cc"] << ": " << (j["arch_coverage"]["covered"].get<bool>() ? "runs" : "NOT covered") << " ("
+        << j["arch_coverage"]["detail"].get<std::string>() << ")\n";
 }
 
 Exit run_inspect(const InspectOptions& o) {
@@ -58,7 +66,19 @@ Exit run_inspect(const InspectOptions& o) {
     std::string p = f;
     if (ctx.root->is_host() && !p.empty() && p[0] != '/') p = std::filesystem::absolute(p).string();
     auto i = take(inspect(*ctx.root, p, *ctx.classifier));
-    all.push_back(to_json(i));
+    auto j = to_json(i);
+    if (!o.driver_version.empty() && i.cuda_version) {
+      auto drv = Version::parse(o.driver_version);
+      if (!drv) fail(Error(Exit::usage, "--driver-version: '" + o.driver_version + "' is not a version like 580.65.06"));
+      auto r = check_compat(*i.cuda_version, *drv);
+      j["compat"] = {{"driver", o.driver_version}, {"verdict", verdict_name(r.verdict)}, {"detail", r.detail}};
+    }
+    if (o.cc && !i.fatbin.entries.empty()) {
+      std::string why;
+      bool ok = arch_covered(i.fatbin.entries, o.cc, &why);
+      j["arch_coverage"] = {{"cc", o.cc}, {"covered", ok}, {"detail", why}};
+    }
+    all.push_back(j);
   }
   if (o.json) std::cout << all.dump(2) << "\n";
   else
@@ -73,11 +93,14 @@ void add_inspect(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("inspect", "What a file is in CUDA terms: class, CUDA/driver version, fatbin archs");
   cmd->add_option("files", o->files, "ELF files")->required();
   cmd->add_flag("--json", o->json, "Machine-readable output");
+  cmd->add_option("--driver-version", o->driver_version, "Compat verdict of each runtime library against this driver (e.g. 580.65.06)");
+  cmd->add_option("--gpu-arch", o->cc, "Arch coverage for this compute capability, as a number (e.g. 90 for sm_90)");
   o->setup.add_options(*cmd);
   cmd->footer(
       "Examples:\n"
       "  cuslim inspect /usr/local/cuda/lib64/libcublas.so.13\n"
       "  cuslim inspect --json /usr/local/nvidia/lib64/libcuda.so.1 | jq .[0].fwd_compat\n"
+      "  cuslim inspect --driver-version 570.124.06 --gpu-arch 90 libcudart.so.13 libcublasLt.so.13\n"
       "Exit: 0, or 3 for unreadable input.");
   cmd->callback([o, &state] { state.exit = run_inspect(*o); });
 }

@@ -26,6 +26,7 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
     if (fam == p.cuda_major_by_soname.end() || !sv) continue;
     if (auto m = fam->second.find(sv->major); m != fam->second.end()) {
       i.cuda_version = Version::parse(m->second);
+      i.cuda_version_parts = 1;
       i.cuda_version_source = "soname " + soname + " (" + p.name + " profile: " + family + " " + sv->major + " ships with CUDA " + m->second + ".x)";
       return;
     }
@@ -97,7 +98,7 @@ nlohmann::json to_json(const Inspection& i) {
           {"soname", i.elf.soname ? json(*i.elf.soname) : json(nullptr)},
           {"class", i.cls.cls},
           {"rule", i.cls.rule},
-          {"cuda_version", i.cuda_version ? json(i.cuda_version->str(2)) : json(nullptr)},
+          {"cuda_version", i.cuda_version ? json(i.cuda_version->str(i.cuda_version_parts)) : json(nullptr)},
           {"cuda_version_source", i.cuda_version_source},
           {"driver_version", i.driver_version ? json(*i.driver_version) : json(nullptr)},
           {"fwd_compat", i.fwd_compat ? *i.fwd_compat : json(nullptr)},

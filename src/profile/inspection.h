@@ -19,6 +19,7 @@ struct Inspection {
   ElfFile elf;
   Classification cls;
   std::optional<Version> cuda_version;
+  int cuda_version_parts = 2;       // 1 when only the major is known ("12")
   std::string cuda_version_source;  // how it was read
   std::optional<std::string> driver_version;  // from the file name, e.g. "580.65.06"
   std::optional<nlohmann::json> fwd_compat;  // libcuda's .note.cuda.fwd_compatibility payload
