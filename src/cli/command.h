@@ -32,5 +32,6 @@ void add_deps(CLI::App& app, RunState& state);
 void add_profiles(CLI::App& app, RunState& state);
 void add_driver(CLI::App& app, RunState& state);
 void add_inspect(CLI::App& app, RunState& state);
+void add_bundle(CLI::App& app, RunState& state);
 
 }  // namespace cuslim::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   cli::RunState state;
   cli::add_deps(app, state);
   cli::add_inspect(app, state);
+  cli::add_bundle(app, state);
   cli::add_driver(app, state);
   cli::add_profiles(app, state);
   try {

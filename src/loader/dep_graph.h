@@ -20,6 +20,8 @@ struct DepObject {
   std::optional<std::string> soname;
   How how = How::direct;
   uint64_t size = 0;
+  int machine = 0, elf_class = 0, elf_type = 0;
+  bool has_interp = false;
   std::vector<std::string> needed;
   std::vector<std::string> parents;  // paths (or names) of the objects that needed it
   std::string cls = "app";           // driver | system | cuda | toolkit | app

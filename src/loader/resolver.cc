@@ -344,6 +344,10 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
         o.soname = l.elf->value().soname;
         o.size = l.elf->value().size;
         o.needed = l.elf->value().needed;
+        o.machine = l.elf->value().machine;
+        o.elf_class = l.elf->value().elf_class;
+        o.elf_type = l.elf->value().type;
+        o.has_interp = l.elf->value().interp.has_value();
       }
       ids.push_back(g.add_object(std::move(o)));
     }

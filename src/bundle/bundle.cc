@@ -1,0 +1,219 @@
+#include "bundle/bundle.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/atomic_output.h"
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+bool is_elf(const std::string& host) {
+  char magic[4] = {};
+  int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  bool ok = ::read(fd, magic, 4) == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// ELF files under the --include paths bring their own closures.
+std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const std::vector<std::string>& includes) {
+  std::vector<std::string> out;
+  for (auto& [p, item] : plan.items) {
+    if (item.type != LayerEntry::file || !item.content.empty()) continue;
+    bool under = false;
+    for (auto& inc : includes) under |= p == inc || p.rfind(path::normalize(inc) + "/", 0) == 0;
+    if (under && is_elf(root.host_path(p))) out.push_back(p);
+  }
+  return out;
+}
+
+std::string rfc3339(int64_t t) {
+  char buf[32];
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm;
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
+  ImageConfig c;
+  c.created = rfc3339(req.mtime);
+  c.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!plan.lib_dirs.empty()) {
+    std::string llp = "LD_LIBRARY_PATH=";
+    for (size_t i = 0; i < plan.lib_dirs.size(); ++i) llp += (i ? ":" : "") + plan.lib_dirs[i];
+    c.env.push_back(llp);
+  }
+  c.env.push_back("NVIDIA_VISIBLE_DEVICES=all");
+  c.env.push_back("NVIDIA_DRIVER_CAPABILITIES=compute,utility");
+  if (plan.cuda) c.env.push_back("NVIDIA_REQUIRE_CUDA=cuda>=" + plan.cuda->str(2));
+  for (auto& kv : req.env) {  // --env K=V replaces K
+    std::string key = kv.substr(0, kv.find('='));
+    c.env.erase(std::remove_if(c.env.begin(), c.env.end(), [&](auto& e) { return e.rfind(key + "=", 0) == 0; }), c.env.end());
+    c.env.push_back(kv);
+  }
+  if (req.entrypoint) c.entrypoint = {*req.entrypoint};
+  else if (!plan.executables.empty()) c.entrypoint = {plan.executables.front()};
+  c.history = "cuslim bundle (base " + req.base + ")";
+  c.labels["org.opencontainers.image.base.name"] = req.base;
+  return c;
+}
+
+Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
+  namespace fs = std::filesystem;
+  fs::create_directories(out);
+  for (auto& [p, item] : plan.items) {
+    std::string dst = out + p;
+    std::error_code ec;
+    switch (item.type) {
+      case LayerEntry::dir: fs::create_directories(dst, ec); break;
+      case LayerEntry::symlink: fs::create_symlink(item.target, dst, ec); break;
+      case LayerEntry::file:
+        if (!item.content.empty() || item.size == 0) {
+          std::ofstream(dst, std::ios::binary) << item.content;
+        } else {
+          fs::copy_file(plan_source(root, p), dst, fs::copy_options::overwrite_existing, ec);
+        }
+        if (!ec) ::chmod(dst.c_str(), item.mode);
+        break;
+    }
+    if (ec) return Error::from_errno(dst, ec.value()).wrap("writing dir bundle");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+std::optional<BundleFormat> parse_format(const std::string& s) {
+  static const std::map<std::string, BundleFormat> m = {{"dir", BundleFormat::dir}, {"tar", BundleFormat::tar},
+      {"tar.gz", BundleFormat::tar_gz}, {"tar.zst", BundleFormat::tar_zst}, {"oci", BundleFormat::oci},
+      {"oci-archive", BundleFormat::oci_archive}, {"docker-archive", BundleFormat::docker_archive}};
+  auto it = m.find(s);
+  if (it == m.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string format_name(BundleFormat f) {
+  switch (f) {
+    case BundleFormat::dir: return "dir";
+    case BundleFormat::tar: return "tar";
+    case BundleFormat::tar_gz: return "tar.gz";
+    case BundleFormat::tar_zst: return "tar.zst";
+    case BundleFormat::oci: return "oci";
+    case BundleFormat::oci_archive: return "oci-archive";
+    case BundleFormat::docker_archive: return "docker-archive";
+  }
+  return "?";
+}
+
+BundleFormat format_from_path(const std::string& out) {
+  auto ends = [&](const std::string& s) { return out.size() >= s.size() && out.compare(out.size() - s.size(), s.size(), s) == 0; };
+  if (ends(".tar.gz") || ends(".tgz")) return BundleFormat::tar_gz;
+  if (ends(".tar.zst")) return BundleFormat::tar_zst;
+  if (ends(".oci.tar")) return BundleFormat::oci_archive;
+  if (ends(".docker.tar")) return BundleFormat::docker_archive;
+  if (ends(".tar")) return BundleFormat::tar;
+  return BundleFormat::oci;
+}
+
+Result<int64_t> source_date_epoch() {
+  const char* s = std::getenv("SOURCE_DATE_EPOCH");
+  if (!s || !*s) return int64_t{0};
+  std::string v(s);
+  if (v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
+    return Error(Exit::usage, "SOURCE_DATE_EPOCH='" + v + "': not a non-negative integer number of seconds");
+  return static_cast<int64_t>(std::stoll(v));
+}
+
+Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const BundleRequest& req) {
+  if (req.targets.empty() && req.includes.empty()) return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
+  PlanBuilder builder(root);
+  // 1. The closure of the targets, classified.
+  if (!req.targets.empty()) {
+    CUSLIM_TRY(auto g, resolve(req.targets));
+    if (!g.missing.empty())
+      return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
+    builder.add_graph(g);
+  }
+  // 2. --include paths, and the closures of the ELF files among them.
+  for (auto& inc : req.includes) CUSLIM_CHECK(builder.add_include(inc));
+  auto elfs = elf_includes(root, builder.plan(), req.includes);
+  if (!elfs.empty()) {
+    CUSLIM_TRY(auto g, resolve(elfs));
+    for (auto& o : g.objects) o.root = false;  // included files are not entrypoints
+    builder.add_graph(g);
+  }
+  // 3. Loader files so the programs run with no environment.
+  builder.add_loader_files(true);
+  if (req.base == "scratch") builder.add_scratch_files();
+  BundleResult res;
+  res.plan = builder.take();
+  res.config = make_config(res.plan, req);
+  auto entries = layer_entries(root, res.plan);
+  uint64_t total = 0;
+  for (auto& e : entries) total += e.size;
+  for (auto& [p, item] : res.plan.items)
+    if (item.type == LayerEntry::file) {
+      ++res.files;
+      res.bytes += item.size;
+      res.bytes_by_class[item.cls] += item.size;
+      res.largest.push_back({p, item.size});
+    }
+  std::sort(res.largest.begin(), res.largest.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  if (res.largest.size() > 10) res.largest.resize(10);
+  // 4. Write, atomically.
+  AtomicOutput out(req.out);
+  LayerOptions lo;
+  lo.mtime = req.mtime;
+  uint64_t done = 0;
+  if (req.progress) lo.progress = [&](uint64_t n) { req.progress(done += n, total); };
+  switch (req.format) {
+    case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp())); break;
+    case BundleFormat::tar:
+    case BundleFormat::tar_gz:
+    case BundleFormat::tar_zst: {
+      lo.compression = req.format == BundleFormat::tar ? Compression::none : req.format == BundleFormat::tar_gz ? Compression::gzip : Compression::zstd;
+      CUSLIM_TRY(auto layer, write_layer(entries, out.temp(), lo));
+      res.layer = layer;
+      break;
+    }
+    case BundleFormat::oci:
+    case BundleFormat::oci_archive:
+    case BundleFormat::docker_archive: {
+      lo.compression = req.compression;
+      std::string layout = req.format == BundleFormat::oci ? out.temp() : out.temp() + ".layout";
+      std::filesystem::create_directories(layout + "/blobs/sha256");
+      std::string tmp_blob = layout + "/blobs/sha256/.layer.tmp";
+      CUSLIM_TRY(auto layer, write_layer(entries, tmp_blob, lo));
+      if (::rename(tmp_blob.c_str(), blob_path(layout, layer.digest).c_str()) != 0) return Error::from_errno(tmp_blob, errno);
+      res.layer = layer;
+      ImageBuild b{res.config, {layer}, req.tag};
+      CUSLIM_TRY(auto w, write_oci_layout(layout, b));
+      res.image = w;
+      if (req.format != BundleFormat::oci) {
+        auto st = write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, w, req.mtime);
+        remove_tree(layout);
+        CUSLIM_CHECK(st);
+      }
+      break;
+    }
+  }
+  CUSLIM_CHECK(out.commit());
+  return res;
+}
+
+}  // namespace cuslim

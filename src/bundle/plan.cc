@@ -1,0 +1,164 @@
+#include "bundle/plan.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "core/path.h"
+#include "profile/classifier.h"
+
+namespace cuslim {
+
+namespace {
+
+constexpr int kMaxDepth = 40;
+
+bool ships(const DepObject& o) { return o.path && o.cls != "driver" && o.cls != "system" && o.cls != "toolkit"; }
+
+// CUDA X.Y of a bundled libcudart from its file name (libcudart.so.13.0.96), else its soname major.
+std::optional<Version> cudart_version(const DepObject& o) {
+  if (o.rule != "cuda:cudart") return std::nullopt;
+  if (auto v = so_version(path::basename(o.realpath)); v && !v->minor.empty()) return Version::parse(v->major + "." + v->minor);
+  if (o.soname)
+    if (auto v = so_version(*o.soname)) return Version::parse(v->major + ".0");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string plan_source(const Root& root, const std::string& inside) { return root.host_path(inside); }
+
+void PlanBuilder::add_dir_item(const std::string& inside) {
+  if (inside == "/" || plan_.items.count(inside)) return;
+  add_dir_item(path::dirname(inside));
+  plan_.items[inside] = {LayerEntry::dir, "", 0755, 0, "app", ""};
+}
+
+Status PlanBuilder::add_path(const std::string& inside, const std::string& cls, int depth) {
+  if (depth > kMaxDepth) return bad_input(inside + ": too many levels of symbolic links");
+  std::string cur = "/";
+  auto comps = path::components(inside);
+  for (size_t i = 0; i < comps.size(); ++i) {
+    std::string next = path::join(cur, comps[i]);
+    struct stat st;
+    if (::lstat(root_.host_path(next).c_str(), &st) != 0) return Error::from_errno(next, errno);
+    bool last = i + 1 == comps.size();
+    if (S_ISLNK(st.st_mode)) {
+      char buf[PATH_MAX];
+      ssize_t n = ::readlink(root_.host_path(next).c_str(), buf, sizeof buf - 1);
+      if (n < 0) return Error::from_errno(next, errno);
+      std::string target(buf, static_cast<size_t>(n));
+      add_dir_item(cur);
+      if (!plan_.items.count(next)) plan_.items[next] = {LayerEntry::symlink, target, 0777, 0, cls, ""};
+      std::string resolved = target[0] == '/' ? target : path::join(cur, target);
+      CUSLIM_CHECK(add_path(path::normalize(resolved), cls, depth + 1));  // keep the whole chain
+      CUSLIM_TRY(cur, root_.realpath(next));
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      add_dir_item(next);
+      cur = next;
+      continue;
+    }
+    if (!last) return bad_input(next + ": not a directory");
+    if (!S_ISREG(st.st_mode)) {
+      plan_.warnings.push_back(next + ": not a regular file (device, fifo or socket): left out");
+      return ok_status();
+    }
+    uint32_t mode = (st.st_mode & 0111) ? 0755 : 0644;
+    if (st.st_mode & (S_ISUID | S_ISGID)) plan_.warnings.push_back(next + ": setuid/setgid bit stripped");
+    add_dir_item(cur);
+    auto& item = plan_.items[next];
+    item = {LayerEntry::file, "", mode, static_cast<uint64_t>(st.st_size), cls, ""};
+  }
+  return ok_status();
+}
+
+void PlanBuilder::add_graph(const DepGraph& g) {
+  for (auto& o : g.objects) {
+    if (o.cls == "driver") {
+      if (o.path) plan_.dropped_driver.push_back(*o.path);
+      continue;
+    }
+    if (o.cls == "toolkit" && o.path) plan_.warnings.push_back(*o.path + ": toolkit file needed at run time: left out (verify will fail)");
+    if (!ships(o)) continue;
+    auto st = add_path(*o.path, o.cls);
+    if (!st.ok()) {
+      plan_.warnings.push_back(st.error().message());
+      continue;
+    }
+    if (o.root && o.has_interp) plan_.executables.push_back(*o.path);
+    if (o.soname && o.elf_type == 3 /* ET_DYN */ && !o.root) plan_.cache.push_back({*o.soname, *o.path, 0x0303});
+    bool via_search = o.how == How::ld_so_cache || o.how == How::ld_so_conf || o.how == How::ld_library_path ||
+                      o.how == How::dlopen_profile || o.how == How::trace;
+    std::string dir = path::dirname(*o.path);
+    if (via_search && std::find(plan_.lib_dirs.begin(), plan_.lib_dirs.end(), dir) == plan_.lib_dirs.end()) plan_.lib_dirs.push_back(dir);
+    if (auto v = cudart_version(o); v && (!plan_.cuda || *v > *plan_.cuda)) plan_.cuda = v;
+  }
+}
+
+Status PlanBuilder::add_include(const std::string& inside) {
+  struct stat st;
+  auto real = root_.realpath(inside);
+  if (!real) return real.error().wrap("--include");
+  if (::stat(root_.host_path(*real).c_str(), &st) != 0) return Error::from_errno(inside, errno);
+  CUSLIM_CHECK(add_path(inside, "app"));
+  if (!S_ISDIR(st.st_mode)) return ok_status();
+  auto* names = root_.list_dir(inside);
+  if (!names) return ok_status();
+  std::vector<std::string> sorted;
+  for (auto& [n, type] : *names)
+    if (n != "." && n != "..") sorted.push_back(n);
+  std::sort(sorted.begin(), sorted.end());
+  for (auto& n : sorted) {
+    std::string child = path::join(inside, n);
+    struct stat cst;
+    if (::lstat(root_.host_path(child).c_str(), &cst) != 0) continue;
+    if (S_ISDIR(cst.st_mode)) CUSLIM_CHECK(add_include(child));
+    else CUSLIM_CHECK(add_path(child, "app"));
+  }
+  return ok_status();
+}
+
+void PlanBuilder::add_loader_files(bool with_ld_so_conf) {
+  add_dir_item("/etc/ld.so.conf.d");
+  if (with_ld_so_conf && !plan_.items.count("/etc/ld.so.conf"))
+    plan_.items["/etc/ld.so.conf"] = {LayerEntry::file, "", 0644, 0, "app", "include /etc/ld.so.conf.d/*.conf\n"};
+  std::string conf = "# written by cuslim bundle: the library dirs the bundled programs search\n";
+  for (auto& d : plan_.lib_dirs) conf += d + "\n";
+  plan_.items["/etc/ld.so.conf.d/cuslim.conf"] = {LayerEntry::file, "", 0644, 0, "app", conf};
+  plan_.items["/etc/ld.so.cache"] = {LayerEntry::file, "", 0644, 0, "app", write_ld_cache(plan_.cache)};
+  for (auto* p : {"/etc/ld.so.conf", "/etc/ld.so.conf.d/cuslim.conf", "/etc/ld.so.cache"})
+    if (auto it = plan_.items.find(p); it != plan_.items.end() && !it->second.content.empty()) it->second.size = it->second.content.size();
+}
+
+void PlanBuilder::add_scratch_files() {
+  add_dir_item("/etc");
+  auto add = [&](const char* p, const std::string& text) {
+    if (!plan_.items.count(p)) plan_.items[p] = {LayerEntry::file, "", 0644, text.size(), "app", text};
+  };
+  add("/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n");
+  add("/etc/group", "root:x:0:\nnogroup:x:65534:\n");
+}
+
+std::vector<LayerEntry> layer_entries(const Root& root, const Plan& plan) {
+  std::vector<LayerEntry> out;
+  for (auto& [p, item] : plan.items) {
+    LayerEntry e;
+    e.type = item.type;
+    e.name = p.substr(1);
+    e.mode = item.mode;
+    e.size = item.size;
+    e.target = item.target;
+    if (item.type == LayerEntry::file) {
+      if (item.content.empty() && item.size) e.source = plan_source(root, p);
+      e.content = item.content;
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace cuslim

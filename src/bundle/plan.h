@@ -1,0 +1,68 @@
+// Plan: what a bundle holds -- the files of a classified graph (minus driver files and what the
+// base provides), every symlink on the way to them kept as a symlink, --include paths, the
+// generated ld.so.conf.d entry and ld.so.cache, and the image config values derived from them.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/root.h"
+#include "image/layer.h"
+#include "loader/dep_graph.h"
+#include "loader/ld_cache_writer.h"
+#include "profile/cuda_compat.h"
+
+namespace cuslim {
+
+struct PlanItem {
+  LayerEntry::Type type = LayerEntry::file;
+  std::string target;  // symlink target, as stored
+  uint32_t mode = 0644;
+  uint64_t size = 0;
+  std::string cls = "app";
+  std::string content;  // generated files
+};
+
+struct Plan {
+  std::map<std::string, PlanItem> items;  // by in-image absolute path: sorted, no duplicates
+  std::vector<std::string> lib_dirs;      // for /etc/ld.so.conf.d/cuslim.conf and LD_LIBRARY_PATH
+  std::vector<CacheLib> cache;            // for /etc/ld.so.cache
+  std::optional<Version> cuda;            // the bundled runtime's CUDA version
+  std::vector<std::string> executables;   // targets that are programs, in order
+  std::vector<std::string> warnings;
+  std::vector<std::string> dropped_driver;  // driver files left to the host
+};
+
+class PlanBuilder {
+ public:
+  explicit PlanBuilder(const Root& root) : root_(root) {}
+
+  // Adds every object of a classified graph that ships.
+  void add_graph(const DepGraph& g);
+  // Adds one in-root path (file, symlink chain or whole directory), with its parents.
+  Status add_include(const std::string& inside);
+  // Adds the generated loader files (ld.so.conf, conf.d entry, ld.so.cache).
+  void add_loader_files(bool with_ld_so_conf);
+  // A FROM-scratch image has no users: adds a minimal /etc/passwd and /etc/group (root, nobody)
+  // unless the plan already carries them; getpwuid() and friends need them.
+  void add_scratch_files();
+  Plan take() { return std::move(plan_); }
+  const Plan& plan() const { return plan_; }
+
+ private:
+  Status add_path(const std::string& inside, const std::string& cls, int depth = 0);
+  void add_dir_item(const std::string& inside);
+
+  const Root& root_;
+  Plan plan_;
+};
+
+// Host path of a plan file's content.
+std::string plan_source(const Root& root, const std::string& inside);
+
+// The layer entries for a plan (sorted; directory modes fixed; exec bits kept).
+std::vector<LayerEntry> layer_entries(const Root& root, const Plan& plan);
+
+}  // namespace cuslim

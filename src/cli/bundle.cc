@@ -1,0 +1,118 @@
+// cuslim bundle TARGET... -o OUT: the smallest image that runs the targets.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+
+#include "bundle/bundle.h"
+#include "cli/command.h"
+#include "cli/resolve_setup.h"
+
+namespace cuslim::cli {
+
+namespace {
+
+struct BundleOptions {
+  std::vector<std::string> targets, includes, env;
+  std::string out, format, compression = "gzip", tag, entrypoint;
+  bool quiet = false, json = false;
+  ResolveSetup setup;
+};
+
+std::string human(uint64_t b) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1);
+  if (b >= 1000000000) s << b / 1e9 << " GB";
+  else if (b >= 1000000) s << b / 1e6 << " MB";
+  else s << b / 1e3 << " kB";
+  return s.str();
+}
+
+// A progress line on a TTY: bytes, share, rate. Quiet otherwise.
+std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
+  if (quiet || isatty(STDERR_FILENO) != 1) return {};
+  auto start = std::chrono::steady_clock::now();
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(start);
+  return [start, last](uint64_t done, uint64_t total) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - *last < std::chrono::milliseconds(200) && done < total) return;
+    *last = now;
+    double s = std::chrono::duration<double>(now - start).count();
+    std::cerr << "\r  packing " << human(done) << " / " << human(total) << " (" << (total ? 100 * done / total : 100) << "%), "
+              << human(static_cast<uint64_t>(s > 0 ? done / s : 0)) << "/s   " << (done >= total ? "\n" : "") << std::flush;
+  };
+}
+
+void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
+  out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human(r.bytes) << "\n";
+  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(8) << cls << human(bytes) << "\n";
+  out << "  largest:\n";
+  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << human(size) << p << "\n";
+  if (!r.plan.dropped_driver.empty()) {
+    out << "  left to the host driver:";
+    for (auto& d : r.plan.dropped_driver) out << " " << d;
+    out << "\n";
+  }
+  if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
+  if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
+  if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
+}
+
+Exit run_bundle(BundleOptions& o) {
+  auto ctx = take(o.setup.make());
+  BundleRequest req;
+  for (auto& t : o.targets) req.targets.push_back(t[0] == '/' || !ctx.root->is_host() ? t : std::filesystem::absolute(t).string());
+  for (auto& i : o.includes) req.includes.push_back(i[0] == '/' || !ctx.root->is_host() ? i : std::filesystem::absolute(i).string());
+  req.out = o.out;
+  if (!o.format.empty()) {
+    auto f = parse_format(o.format);
+    if (!f) fail(Error(Exit::usage, "--format " + o.format + ": one of dir, tar, tar.gz, tar.zst, oci, oci-archive, docker-archive"));
+    req.format = *f;
+  } else {
+    req.format = format_from_path(o.out);
+  }
+  req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
+  req.tag = o.tag;
+  req.base = o.setup.base;
+  req.env = o.env;
+  if (!o.entrypoint.empty()) req.entrypoint = o.entrypoint;
+  req.mtime = take(source_date_epoch());
+  req.progress = progress_bar(o.quiet);
+  struct stat st;
+  if (::stat(o.setup.base.c_str(), &st) == 0)
+    fail(Error(Exit::usage, "--base " + o.setup.base + ": an existing image as base is not supported yet; use a base profile (cuslim profiles list)"));
+  auto r = take(bundle(*ctx.root, [&](const std::vector<std::string>& t) { return ctx.resolve(t); }, req));
+  for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  if (!o.quiet) summary(r, req, std::cout);
+  return Exit::ok;
+}
+
+}  // namespace
+
+void add_bundle(CLI::App& app, RunState& state) {
+  auto o = std::make_shared<BundleOptions>();
+  o->setup.base = "scratch";
+  auto* cmd = app.add_subcommand("bundle", "Pack TARGETs and what they load (minus the host driver and the base) into an image");
+  cmd->add_option("targets", o->targets, "Programs or libraries to bundle (their closures come along)");
+  cmd->add_option("-o,--out", o->out, "Output: a dir, tarball, OCI layout dir or archive")->required();
+  cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT's extension, else oci)");
+  cmd->add_option("--include", o->includes, "Extra files or whole dirs (repeatable); ELF files bring their closures");
+  cmd->add_option("--entrypoint", o->entrypoint, "Entrypoint (default: the first program among the targets)");
+  cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)");
+  cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");
+  cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
+  o->setup.add_options(*cmd);
+  cmd->footer(
+      "Examples:\n"
+      "  cuslim bundle /usr/bin/ssh -o ssh-oci --format oci --tag ssh\n"
+      "  cuslim bundle ./app --include /opt/app/data -o app.docker.tar --format docker-archive --tag app:1\n"
+      "  cuslim bundle ./infer --base ubuntu24.04 -o infer.tar.zst\n"
+      "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
+      "Exit: 0 written; 1 a dependency is missing; 2 usage; 3 unreadable input. OUT is replaced atomically.");
+  cmd->callback([o, &state] { state.exit = run_bundle(*o); });
+}
+
+}  // namespace cuslim::cli

@@ -1,0 +1,52 @@
+#include "core/atomic_output.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+std::string suffix() {
+  std::random_device rd;
+  return std::to_string(getpid()) + "-" + std::to_string(rd() % 1000000);
+}
+}  // namespace
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+AtomicOutput::AtomicOutput(std::string out) : out_(std::move(out)) {
+  while (out_.size() > 1 && out_.back() == '/') out_.pop_back();
+  temp_ = path::join(path::dirname(out_), "." + path::basename(out_) + ".cuslim-tmp-" + suffix());
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!committed_) remove_tree(temp_);
+}
+
+Status AtomicOutput::commit() {
+  struct stat st;
+  std::string old;
+  if (::lstat(out_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {  // rename() cannot replace a non-empty dir
+    old = path::join(path::dirname(out_), "." + path::basename(out_) + ".cuslim-old-" + suffix());
+    if (::rename(out_.c_str(), old.c_str()) != 0) return Error::from_errno(out_, errno).wrap("replacing output");
+  }
+  if (::rename(temp_.c_str(), out_.c_str()) != 0) {
+    int err = errno;
+    if (!old.empty()) ::rename(old.c_str(), out_.c_str());
+    return Error::from_errno(out_, err).wrap("writing output");
+  }
+  committed_ = true;
+  if (!old.empty()) remove_tree(old);
+  return ok_status();
+}
+
+}  // namespace cuslim

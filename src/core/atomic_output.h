@@ -1,0 +1,31 @@
+// Atomic output: everything is written under a temp name beside OUT and renamed over it only on
+// commit(). Destroyed without commit, the temp is removed: an interrupted or failed run leaves
+// no OUT, or the old OUT untouched.
+#pragma once
+
+#include <string>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+class AtomicOutput {
+ public:
+  explicit AtomicOutput(std::string out);
+  ~AtomicOutput();
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  const std::string& temp() const { return temp_; }  // write here (file or directory)
+  const std::string& out() const { return out_; }
+  Status commit();  // rename temp over out (a directory OUT is replaced whole)
+
+ private:
+  std::string out_, temp_;
+  bool committed_ = false;
+};
+
+// Removes a file or a directory tree; errors are ignored (cleanup).
+void remove_tree(const std::string& path);
+
+}  // namespace cuslim

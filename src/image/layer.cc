@@ -1,0 +1,167 @@
+#include "image/layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <memory>
+#include <thread>
+
+#include "core/unique_fd.h"
+
+namespace cuslim {
+
+namespace {
+
+using ArchivePtr = std::unique_ptr<archive, decltype(&archive_write_free)>;
+using EntryPtr = std::unique_ptr<archive_entry, decltype(&archive_entry_free)>;
+constexpr size_t kChunk = 1 << 20;
+
+// Where the bytes go: the tar stream is hashed (diff_id), then either written as is or handed
+// to the compressing writer, whose output is hashed (digest) and written to the blob file.
+struct Sink {
+  int fd = -1;
+  Sha256 diff, digest;
+  archive* compressor = nullptr;
+  uint64_t in = 0, out = 0;
+  int err = 0;
+
+  bool write_out(const void* buf, size_t n) {
+    digest.update(buf, n);
+    out += n;
+    auto* p = static_cast<const char*>(buf);
+    while (n) {
+      ssize_t w = ::write(fd, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        err = errno;
+        return false;
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+};
+
+la_ssize_t tar_cb(archive*, void* ctx, const void* buf, size_t n) {
+  auto* s = static_cast<Sink*>(ctx);
+  s->diff.update(buf, n);
+  s->in += n;
+  if (!s->compressor) return s->write_out(buf, n) ? static_cast<la_ssize_t>(n) : -1;
+  return archive_write_data(s->compressor, buf, n) == static_cast<la_ssize_t>(n) ? static_cast<la_ssize_t>(n) : -1;
+}
+
+la_ssize_t blob_cb(archive*, void* ctx, const void* buf, size_t n) {
+  return static_cast<Sink*>(ctx)->write_out(buf, n) ? static_cast<la_ssize_t>(n) : -1;
+}
+
+Error archive_error(archive* a, const std::string& what) {
+  const char* why = archive_error_string(a);
+  return bad_input(what + ": " + (why ? why : "libarchive error"));
+}
+
+Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const std::string& out) {
+  ArchivePtr b(archive_write_new(), archive_write_free);
+  archive_write_set_format_raw(b.get());
+  archive_write_set_bytes_per_block(b.get(), 0);
+  int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (opt.compression == Compression::zstd) {
+    archive_write_add_filter_zstd(b.get());
+    archive_write_set_filter_option(b.get(), "zstd", "compression-level", "3");
+    archive_write_set_filter_option(b.get(), "zstd", "threads", std::to_string(threads).c_str());
+  } else {
+    archive_write_add_filter_gzip(b.get());
+    archive_write_set_filter_option(b.get(), "gzip", "compression-level", "6");
+  }
+  if (archive_write_open(b.get(), &sink, nullptr, blob_cb, nullptr) != ARCHIVE_OK) return archive_error(b.get(), out);
+  EntryPtr e(archive_entry_new(), archive_entry_free);
+  archive_entry_set_pathname(e.get(), "layer.tar");
+  archive_entry_set_filetype(e.get(), AE_IFREG);
+  if (archive_write_header(b.get(), e.get()) != ARCHIVE_OK) return archive_error(b.get(), out);
+  return b;
+}
+
+Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Sink& sink) {
+  EntryPtr e(archive_entry_new(), archive_entry_free);
+  archive_entry_set_pathname(e.get(), le.type == LayerEntry::dir ? (le.name + "/").c_str() : le.name.c_str());
+  archive_entry_set_uid(e.get(), 0);
+  archive_entry_set_gid(e.get(), 0);
+  archive_entry_set_mtime(e.get(), opt.mtime, 0);
+  archive_entry_set_perm(e.get(), le.mode & 07777);
+  switch (le.type) {
+    case LayerEntry::dir: archive_entry_set_filetype(e.get(), AE_IFDIR); break;
+    case LayerEntry::symlink:
+      archive_entry_set_filetype(e.get(), AE_IFLNK);
+      archive_entry_set_symlink(e.get(), le.target.c_str());
+      break;
+    case LayerEntry::file:
+      archive_entry_set_filetype(e.get(), AE_IFREG);
+      archive_entry_set_size(e.get(), static_cast<la_int64_t>(le.size));
+      break;
+  }
+  if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(a, "layer entry " + le.name);
+  if (le.type != LayerEntry::file) return ok_status();
+  if (le.source.empty()) {
+    if (archive_write_data(a, le.content.data(), le.content.size()) != static_cast<la_ssize_t>(le.content.size()))
+      return archive_error(a, "layer entry " + le.name);
+    return ok_status();
+  }
+  UniqueFd fd(::open(le.source.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno(le.source, errno);
+  std::vector<char> buf(kChunk);
+  uint64_t left = le.size;
+  while (left) {
+    ssize_t n = ::read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno(le.source, errno);
+    if (n == 0) return bad_input(le.source + ": file shrank while it was being packed");
+    if (archive_write_data(a, buf.data(), static_cast<size_t>(n)) != n) {
+      if (sink.err) return Error::from_errno("writing layer", sink.err);
+      return archive_error(a, "layer entry " + le.name);
+    }
+    left -= static_cast<uint64_t>(n);
+    if (opt.progress) opt.progress(static_cast<uint64_t>(n));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+std::string media_type(Compression c) {
+  switch (c) {
+    case Compression::none: return "application/vnd.oci.image.layer.v1.tar";
+    case Compression::gzip: return "application/vnd.oci.image.layer.v1.tar+gzip";
+    case Compression::zstd: return "application/vnd.oci.image.layer.v1.tar+zstd";
+  }
+  return "";
+}
+
+Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std::string& out_file, const LayerOptions& opt) {
+  UniqueFd fd(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return Error::from_errno(out_file, errno);
+  Sink sink;
+  sink.fd = fd.get();
+  ArchivePtr b(nullptr, archive_write_free);
+  if (opt.compression != Compression::none) {
+    CUSLIM_TRY(b, open_compressor(sink, opt, out_file));
+    sink.compressor = b.get();
+  }
+  ArchivePtr a(archive_write_new(), archive_write_free);
+  archive_write_set_format_pax_restricted(a.get());
+  if (archive_write_open(a.get(), &sink, nullptr, tar_cb, nullptr) != ARCHIVE_OK) return archive_error(a.get(), out_file);
+  for (auto& e : entries) CUSLIM_CHECK(write_entry(a.get(), e, opt, sink));
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error(a.get(), out_file);
+  if (b && archive_write_close(b.get()) != ARCHIVE_OK) return archive_error(b.get(), out_file);
+  if (sink.err) return Error::from_errno(out_file, sink.err);
+  LayerBlob blob;
+  blob.diff_id = sink.diff.finish();
+  blob.digest = b ? sink.digest.finish() : blob.diff_id;
+  blob.size = sink.out;
+  blob.uncompressed = sink.in;
+  blob.compression = opt.compression;
+  return blob;
+}
+
+}  // namespace cuslim

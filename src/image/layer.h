@@ -1,0 +1,49 @@
+// Layer: one tar layer written in a single pass -- libarchive writes the tar, the uncompressed
+// stream is hashed (diff_id) and fed to a second libarchive writer that compresses it (gzip or
+// zstd) while the stored blob is hashed (digest). Reproducible: the caller's entry order
+// (sorted), uid/gid 0, no user/group names, one mtime.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "image/digest.h"
+
+namespace cuslim {
+
+struct LayerEntry {
+  enum Type { file, dir, symlink };
+  Type type = file;
+  std::string name;    // inside the image, relative: "usr/bin/ssh"
+  std::string source;  // host path of a file's content (empty: `content` is the content)
+  std::string content;  // generated files (ld.so.cache, ld.so.conf.d entries)
+  std::string target;  // a symlink's target
+  uint32_t mode = 0644;
+  uint64_t size = 0;
+};
+
+enum class Compression { none, gzip, zstd };
+std::string media_type(Compression c);  // application/vnd.oci.image.layer.v1.tar(+gzip|+zstd)
+
+struct LayerBlob {
+  Digest digest = Digest::from_hex("");   // of the stored blob
+  Digest diff_id = Digest::from_hex("");  // of the uncompressed tar
+  uint64_t size = 0;                      // stored bytes
+  uint64_t uncompressed = 0;
+  Compression compression = Compression::gzip;
+};
+
+struct LayerOptions {
+  Compression compression = Compression::gzip;
+  int64_t mtime = 0;  // every entry's mtime (SOURCE_DATE_EPOCH or 0)
+  int threads = 0;    // compression threads (zstd); 0 = cores
+  std::function<void(uint64_t bytes_in)> progress;
+};
+
+// Writes entries, in the given order, as a layer blob to out_file.
+Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std::string& out_file, const LayerOptions& opt);
+
+}  // namespace cuslim

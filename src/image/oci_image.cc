@@ -1,0 +1,109 @@
+#include "image/oci_image.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+using nlohmann::json;
+const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
+const char* kConfigType = "application/vnd.oci.image.config.v1+json";
+const char* kIndexType = "application/vnd.oci.image.index.v1+json";
+
+Status write_file_atomic(const std::string& p, const std::string& bytes) {
+  std::string tmp = p + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return Error::from_errno(tmp, errno);
+  }
+  if (::rename(tmp.c_str(), p.c_str()) != 0) return Error::from_errno(p, errno);
+  return ok_status();
+}
+
+json config_json(const ImageBuild& b) {
+  const auto& c = b.config;
+  json cfg = json::object();
+  if (!c.env.empty()) cfg["Env"] = c.env;
+  if (!c.entrypoint.empty()) cfg["Entrypoint"] = c.entrypoint;
+  if (!c.cmd.empty()) cfg["Cmd"] = c.cmd;
+  if (!c.working_dir.empty()) cfg["WorkingDir"] = c.working_dir;
+  if (!c.user.empty()) cfg["User"] = c.user;
+  if (!c.labels.empty()) cfg["Labels"] = c.labels;
+  json diff_ids = json::array();
+  for (auto& l : b.layers) diff_ids.push_back(l.diff_id.str());
+  return {{"architecture", c.architecture}, {"os", c.os}, {"created", c.created}, {"config", cfg},
+          {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}},
+          {"history", json::array({{{"created", c.created}, {"created_by", c.history}}})}};
+}
+
+}  // namespace
+
+std::string blob_path(const std::string& layout_dir, const Digest& d) { return layout_dir + "/blobs/sha256/" + d.hex(); }
+
+Result<Digest> write_blob(const std::string& layout_dir, const std::string& bytes) {
+  Digest d = Sha256::of(bytes);
+  std::filesystem::create_directories(layout_dir + "/blobs/sha256");
+  CUSLIM_CHECK(write_file_atomic(blob_path(layout_dir, d), bytes));
+  return d;
+}
+
+Result<WrittenImage> write_oci_layout(const std::string& dir, const ImageBuild& b) {
+  WrittenImage w;
+  std::string config = config_json(b).dump();
+  CUSLIM_TRY(w.config, write_blob(dir, config));
+  json layers = json::array();
+  for (auto& l : b.layers) layers.push_back({{"mediaType", media_type(l.compression)}, {"digest", l.digest.str()}, {"size", l.size}});
+  json manifest = {{"schemaVersion", 2}, {"mediaType", kManifestType},
+                   {"config", {{"mediaType", kConfigType}, {"digest", w.config.str()}, {"size", config.size()}}}, {"layers", layers}};
+  std::string m = manifest.dump();
+  CUSLIM_TRY(w.manifest, write_blob(dir, m));
+  w.manifest_size = m.size();
+  json desc = {{"mediaType", kManifestType}, {"digest", w.manifest.str()}, {"size", w.manifest_size}};
+  if (!b.tag.empty()) desc["annotations"] = {{"org.opencontainers.image.ref.name", b.tag}};
+  json index = {{"schemaVersion", 2}, {"mediaType", kIndexType}, {"manifests", json::array({desc})}};
+  CUSLIM_CHECK(write_file_atomic(dir + "/index.json", index.dump()));
+  CUSLIM_CHECK(write_file_atomic(dir + "/oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
+  return w;
+}
+
+Status write_layout_archive(const std::string& dir, const std::string& out_file, bool docker, const ImageBuild& b,
+                            const WrittenImage& w, int64_t mtime) {
+  std::vector<LayerEntry> entries;
+  std::vector<std::string> files;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(std::filesystem::relative(e.path(), dir).string());
+  std::sort(files.begin(), files.end());
+  entries.push_back({LayerEntry::dir, "blobs", "", "", "", 0755, 0});
+  entries.push_back({LayerEntry::dir, "blobs/sha256", "", "", "", 0755, 0});
+  for (auto& f : files) {
+    struct stat st;
+    if (::stat((dir + "/" + f).c_str(), &st) != 0) return Error::from_errno(dir + "/" + f, errno);
+    entries.push_back({LayerEntry::file, f, dir + "/" + f, "", "", 0644, static_cast<uint64_t>(st.st_size)});
+  }
+  if (docker) {
+    std::string tag = b.tag.empty() ? "cuslim:latest" : b.tag;
+    if (tag.find(':', tag.rfind('/') == std::string::npos ? 0 : tag.rfind('/')) == std::string::npos) tag += ":latest";
+    json layers = json::array();
+    for (auto& l : b.layers) layers.push_back("blobs/sha256/" + l.digest.hex());
+    json manifest = json::array({{{"Config", "blobs/sha256/" + w.config.hex()}, {"RepoTags", {tag}}, {"Layers", layers}}});
+    entries.push_back({LayerEntry::file, "manifest.json", "", "", manifest.dump(), 0644, manifest.dump().size()});
+    std::sort(entries.begin() + 2, entries.end(), [](auto& x, auto& y) { return x.name < y.name; });
+  }
+  LayerOptions opt;
+  opt.compression = Compression::none;
+  opt.mtime = mtime;
+  auto r = write_layer(entries, out_file, opt);
+  if (!r) return r.error();
+  return ok_status();
+}
+
+}  // namespace cuslim

@@ -1,0 +1,47 @@
+// Image: config + manifest + index over layer blobs, written as an OCI image layout, and the
+// layout packed as an oci-archive or a docker-archive (the hybrid `docker load` reads:
+// manifest.json beside the OCI layout). Every JSON document is compact with sorted keys, and
+// every blob is stored under its digest through a temp file and a rename.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "image/layer.h"
+
+namespace cuslim {
+
+struct ImageConfig {
+  std::string architecture = "amd64", os = "linux";
+  std::vector<std::string> env, entrypoint, cmd;
+  std::string working_dir, user;
+  std::map<std::string, std::string> labels;
+  std::string created = "1970-01-01T00:00:00Z";
+  std::string history;  // created_by of our layer's history entry
+};
+
+struct ImageBuild {
+  ImageConfig config;
+  std::vector<LayerBlob> layers;  // bottom first; their blobs are already in blobs/sha256
+  std::string tag;                // org.opencontainers.image.ref.name
+};
+
+struct WrittenImage {
+  Digest manifest = Digest::from_hex(""), config = Digest::from_hex("");
+  uint64_t manifest_size = 0;
+};
+
+// Stores bytes as blobs/sha256/<hex> of `layout_dir` (temp + rename); returns the digest.
+Result<Digest> write_blob(const std::string& layout_dir, const std::string& bytes);
+// The path a layer blob must be moved to once its digest is known.
+std::string blob_path(const std::string& layout_dir, const Digest& d);
+
+// Writes config, manifest, index.json and oci-layout into layout_dir.
+Result<WrittenImage> write_oci_layout(const std::string& layout_dir, const ImageBuild& b);
+
+// Packs layout_dir into out_file as a tar; with `docker`, adds manifest.json for docker load.
+Status write_layout_archive(const std::string& layout_dir, const std::string& out_file, bool docker, const ImageBuild& b,
+                            const WrittenImage& w, int64_t mtime);
+
+}  // namespace cuslim
