@@ -82,12 +82,21 @@ Status write_layout_archive(const std::string& dir, const std::string& out_file,
   for (auto& e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file()) files.push_back(std::filesystem::relative(e.path(), dir).string());
   std::sort(files.begin(), files.end());
-  entries.push_back({LayerEntry::dir, "blobs", "", "", "", 0755, 0});
-  entries.push_back({LayerEntry::dir, "blobs/sha256", "", "", "", 0755, 0});
+  for (auto* d : {"blobs", "blobs/sha256"}) {
+    LayerEntry e;
+    e.type = LayerEntry::dir;
+    e.name = d;
+    e.mode = 0755;
+    entries.push_back(e);
+  }
   for (auto& f : files) {
     struct stat st;
     if (::stat((dir + "/" + f).c_str(), &st) != 0) return Error::from_errno(dir + "/" + f, errno);
-    entries.push_back({LayerEntry::file, f, dir + "/" + f, "", "", 0644, static_cast<uint64_t>(st.st_size)});
+    LayerEntry e;
+    e.name = f;
+    e.source = dir + "/" + f;
+    e.size = static_cast<uint64_t>(st.st_size);
+    entries.push_back(e);
   }
   if (docker) {
     std::string tag = b.tag.empty() ? "cuslim:latest" : b.tag;
@@ -95,7 +104,11 @@ Status write_layout_archive(const std::string& dir, const std::string& out_file,
     json layers = json::array();
     for (auto& l : b.layers) layers.push_back("blobs/sha256/" + l.digest.hex());
     json manifest = json::array({{{"Config", "blobs/sha256/" + w.config.hex()}, {"RepoTags", {tag}}, {"Layers", layers}}});
-    entries.push_back({LayerEntry::file, "manifest.json", "", "", manifest.dump(), 0644, manifest.dump().size()});
+    LayerEntry m;
+    m.name = "manifest.json";
+    m.content = manifest.dump();
+    m.size = m.content.size();
+    entries.push_back(m);
     std::sort(entries.begin() + 2, entries.end(), [](auto& x, auto& y) { return x.name < y.name; });
   }
   LayerOptions opt;

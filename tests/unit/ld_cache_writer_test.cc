@@ -1,0 +1,33 @@
+// The ld.so.cache writer: glibc's sort order, and a round trip through the reader.
+#include "loader/ld_cache_writer.h"
+
+#include <gtest/gtest.h>
+
+#include "loader/ld_cache.h"
+
+namespace cuslim::test {
+namespace {
+
+TEST(LdCacheWriter, libcmp_compares_digit_runs_as_numbers) {
+  EXPECT_GT(dl_cache_libcmp("libfoo.so.10", "libfoo.so.9"), 0);
+  EXPECT_LT(dl_cache_libcmp("libfoo.so.2", "libfoo.so.10"), 0);
+  EXPECT_EQ(dl_cache_libcmp("libc.so.6", "libc.so.6"), 0);
+  EXPECT_GT(dl_cache_libcmp("libz.so.1", "liba.so.1"), 0);
+}
+
+TEST(LdCacheWriter, round_trip_sorted_descending) {
+  std::string bytes = write_ld_cache({{"liba.so.1", "/opt/a/liba.so.1"}, {"libz.so.1", "/opt/z/libz.so.1"},
+                                      {"libfoo.so.10", "/f/10"}, {"libfoo.so.9", "/f/9"}, {"liba.so.1", "/dup/liba.so.1"}});
+  auto c = LdCache::parse(bytes, "written");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_TRUE(c->new_format());
+  ASSERT_EQ(c->entries().size(), 4u);  // one entry per soname
+  for (size_t i = 1; i < c->entries().size(); ++i)
+    EXPECT_GT(dl_cache_libcmp(c->entries()[i - 1].key.c_str(), c->entries()[i].key.c_str()), 0);
+  EXPECT_EQ(c->lookup("libz.so.1", {0x303}, {}), "/opt/z/libz.so.1");
+  EXPECT_EQ(c->lookup("libfoo.so.10", {0x303}, {}), "/f/10");
+  EXPECT_FALSE(c->lookup("libnone.so", {0x303}, {}));
+}
+
+}  // namespace
+}  // namespace cuslim::test
