@@ -14,6 +14,7 @@
 
 #include "core/atomic_output.h"
 #include "core/path.h"
+#include "bundle/layer_cache.h"
 
 namespace cuslim {
 
@@ -94,6 +95,28 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
     if (ec) return Error::from_errno(dst, ec.value()).wrap("writing dir bundle");
   }
   return ok_status();
+}
+
+// Packs the layer into layout, or -- when `previous` (an existing OCI dir at OUT) already holds
+// the blob for the same inputs -- links that blob instead of packing again.
+Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, const LayerOptions& lo, const std::string& layout,
+                                       const std::string& previous) {
+  std::string key = layer_key(entries, lo);
+  if (!previous.empty())
+    if (auto cached = cached_layer(previous, key)) {
+      std::string from = blob_path(previous, cached->digest), to = blob_path(layout, cached->digest);
+      std::error_code ec;
+      if (::link(from.c_str(), to.c_str()) != 0) std::filesystem::copy_file(from, to, ec);
+      if (!ec) {
+        record_layer(layout, key, *cached);
+        return *cached;
+      }
+    }
+  std::string tmp_blob = layout + "/blobs/sha256/.layer.tmp";
+  CUSLIM_TRY(auto layer, write_layer(entries, tmp_blob, lo));
+  if (::rename(tmp_blob.c_str(), blob_path(layout, layer.digest).c_str()) != 0) return Error::from_errno(tmp_blob, errno);
+  record_layer(layout, key, layer);
+  return layer;
 }
 
 }  // namespace
@@ -197,9 +220,7 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
       lo.compression = req.compression;
       std::string layout = req.format == BundleFormat::oci ? out.temp() : out.temp() + ".layout";
       std::filesystem::create_directories(layout + "/blobs/sha256");
-      std::string tmp_blob = layout + "/blobs/sha256/.layer.tmp";
-      CUSLIM_TRY(auto layer, write_layer(entries, tmp_blob, lo));
-      if (::rename(tmp_blob.c_str(), blob_path(layout, layer.digest).c_str()) != 0) return Error::from_errno(tmp_blob, errno);
+      CUSLIM_TRY(auto layer, write_or_reuse_layer(entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
       res.layer = layer;
       ImageBuild b{res.config, {layer}, req.tag};
       CUSLIM_TRY(auto w, write_oci_layout(layout, b));

@@ -82,7 +82,9 @@ void PlanBuilder::add_graph(const DepGraph& g) {
       if (o.path) plan_.dropped_driver.push_back(*o.path);
       continue;
     }
-    if (o.cls == "toolkit" && o.path) plan_.warnings.push_back(*o.path + ": toolkit file needed at run time: left out (verify will fail)");
+    if (o.cls == "toolkit" && o.path && !o.root)
+      plan_.warnings.push_back(*o.path + ": toolkit file needed at run time by " + (o.parents.empty() ? "?" : o.parents[0]) +
+                               ": left out (verify will fail)");
     if (!ships(o)) continue;
     auto st = add_path(*o.path, o.cls);
     if (!st.ok()) {

@@ -114,6 +114,14 @@ local_d=$(python3 -c "import json;print(json.load(open('$tmp/ssh/index.json'))['
 check "registry serves the same manifest digest ($remote)" '[ "$remote" = "$local_d" ]'
 kill "$reg_pid"; wait "$reg_pid" 2>/dev/null; reg_pid=""
 
+# --- blob reuse: re-bundling unchanged input into the existing OCI dir links the old blob ----
+blob=$(python3 -c "import json;print(json.load(open('$tmp/ssh/blobs/sha256/'+json.load(open('$tmp/ssh/index.json'))['manifests'][0]['digest'][7:]))['layers'][0]['digest'][7:])")
+ino1=$(stat -c %i "$tmp/ssh/blobs/sha256/$blob")
+"$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh" --format oci --tag ssh
+ino2=$(stat -c %i "$tmp/ssh/blobs/sha256/$blob" 2>/dev/null)
+check "re-bundling unchanged input reuses the layer blob (same inode $ino1)" '[ "$ino1" = "$ino2" ]'
+check "the re-bundled image still reads" 'skopeo inspect "oci:$tmp/ssh:ssh" >/dev/null'
+
 # --- atomic output --------------------------------------------------------------------------
 mkdir -p "$tmp/keep"; echo old > "$tmp/keep/marker"
 echo 'void g(void); int main(void){g();return 0;}' > "$tmp/m.c"; echo 'void g(void){}' > "$tmp/g.c"

@@ -1,0 +1,60 @@
+#include "bundle/layer_cache.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "image/oci_image.h"
+
+namespace cuslim {
+
+namespace {
+const char* kCacheFile = "/cuslim-cache.json";
+}
+
+std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions& opt) {
+  Sha256 h;
+  auto add = [&](const std::string& s) { h.update(s.data(), s.size() + 1); };
+  add("v1 " + std::to_string(static_cast<int>(opt.compression)) + " " + std::to_string(opt.mtime));
+  for (auto& e : entries) {
+    add(e.name + " " + std::to_string(e.type) + " " + std::to_string(e.mode) + " " + std::to_string(e.size) + " " + e.target);
+    if (!e.source.empty()) {
+      struct stat st;
+      if (::stat(e.source.c_str(), &st) == 0)
+        add(e.source + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_ino));
+    } else {
+      add(e.content);
+    }
+  }
+  return h.finish().hex();
+}
+
+std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::string& key) {
+  std::ifstream in(old_layout + kCacheFile);
+  if (!in) return std::nullopt;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains(key)) return std::nullopt;
+  auto& e = j[key];
+  auto digest = Digest::parse(e.value("digest", ""));
+  auto diff = Digest::parse(e.value("diff_id", ""));
+  if (!digest || !diff) return std::nullopt;
+  struct stat st;
+  if (::stat(blob_path(old_layout, *digest).c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != e.value("size", 0ull)) return std::nullopt;
+  LayerBlob b;
+  b.digest = *digest;
+  b.diff_id = *diff;
+  b.size = e.value("size", 0ull);
+  b.uncompressed = e.value("uncompressed", 0ull);
+  b.compression = static_cast<Compression>(e.value("compression", 1));
+  return b;
+}
+
+void record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b) {
+  nlohmann::json j = {{key, {{"digest", b.digest.str()}, {"diff_id", b.diff_id.str()}, {"size", b.size},
+                             {"uncompressed", b.uncompressed}, {"compression", static_cast<int>(b.compression)}}}};
+  std::ofstream(layout_dir + kCacheFile) << j.dump() << "\n";
+}
+
+}  // namespace cuslim
