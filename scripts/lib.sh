@@ -27,6 +27,8 @@ ensure_packages() {
 }
 
 build_cuslim() {
+  # The nvcc smoke kernels are built when a CUDA toolkit is there; nothing else needs it.
+  if [ -z "${CUDACXX:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then export CUDACXX=/usr/local/cuda/bin/nvcc; fi
   log "building in $BUILD_DIR"
   cmake -S "$CUSLIM_TOP" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)"
