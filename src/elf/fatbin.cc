@@ -105,7 +105,7 @@ std::string FatbinEntry::arch_name() const {
   return std::string(kind == ptx ? "compute_" : "sm_") + std::to_string(arch) + variant;
 }
 
-Result<Fatbin> Fatbin::read(const std::string& host_path, const ElfFile& elf) {
+Result<Fatbin> Fatbin::read(const std::string& host_path, const ElfFile& elf, bool scan_elsewhere) {
   UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return Error::from_errno(elf.path, errno);
   Reader in{fd.get()};
@@ -116,7 +116,7 @@ Result<Fatbin> Fatbin::read(const std::string& host_path, const ElfFile& elf) {
       return bad_input(elf.path + ": section " + s.name + " lies past the end of the file");
     if (s.name == ".nv_fatbin" || s.name == "__nv_relfatbin") {
       walk_containers(in, s.offset, s.offset + s.size, s.name, out);
-    } else if (s.name == ".cask_resource" || (s.name == ".ldata" && s.size >= kScanElsewhereMin)) {
+    } else if (scan_elsewhere && (s.name == ".cask_resource") || (scan_elsewhere && s.name == ".ldata" && s.size >= kScanElsewhereMin)) {
       uint64_t n = count_magic(in, s.offset, s.size);
       if (n) out.elsewhere.push_back({s.name, s.size, n});
     }

@@ -42,7 +42,8 @@ struct Fatbin {
   std::vector<std::string> warnings;  // corrupt containers, named by section and offset
 
   // Reads the fatbins of `elf` (parsed with Parts::all) from the file at host_path.
-  static Result<Fatbin> read(const std::string& host_path, const ElfFile& elf);
+  // `elsewhere`: also scan .cask_resource and large .ldata for containers (reads them whole).
+  static Result<Fatbin> read(const std::string& host_path, const ElfFile& elf, bool elsewhere = true);
 };
 
 }  // namespace cuslim

@@ -1,0 +1,49 @@
+// cuslim run IMAGE|BUNDLE [--gpu auto|on|off] [-- CMD...]: run a bundle the way a GPU node would,
+// with the host driver injected as the NVIDIA container stack does -- and nothing else.
+#include <unistd.h>
+
+#include "cli/command.h"
+#include "cli/run_setup.h"
+
+namespace cuslim::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string image, gpu = "auto", tag;
+  std::vector<std::string> cmd;
+  bool verbose = false;
+};
+
+Exit run_run(const RunOptions& o) {
+  auto staging = take(Staging::make());
+  auto prepared = take(prepare_run(o.image, o.tag, o.gpu, staging.path()));
+  for (auto& n : prepared.notes)
+    if (o.verbose) std::cerr << "cuslim: " << n << "\n";
+  auto spec = prepared.spec;
+  if (!o.cmd.empty()) spec.argv = o.cmd;
+  int rc = take(run_sandbox(spec));
+  return static_cast<Exit>(rc);
+}
+
+}  // namespace
+
+void add_run(CLI::App& app, RunState& state) {
+  auto o = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "Run an image or bundle in a sandbox with the host GPU driver injected (no Docker)");
+  cmd->add_option("image", o->image, "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
+  cmd->add_option("--gpu", o->gpu, "auto: inject the host driver when there is one; on: fail without one; off: never")
+      ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
+  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
+  cmd->add_flag("-v,--verbose", o->verbose, "Say what was injected");
+  cmd->add_option("cmd", o->cmd, "Command to run instead of the image's Entrypoint + Cmd (after --)");
+  cmd->footer(
+      "Examples:\n"
+      "  cuslim run out/smoke-driver\n"
+      "  cuslim run app.docker.tar -- /usr/bin/app --selftest\n"
+      "  cuslim run --gpu off ./rootfs -- /bin/sh -c 'ls /'\n"
+      "Exit: the program's exit code; 1 when the sandbox cannot start (--gpu on without a driver, ...).");
+  cmd->callback([o, &state] { state.exit = run_run(*o); });
+}
+
+}  // namespace cuslim::cli

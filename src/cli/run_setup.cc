@@ -1,0 +1,61 @@
+#include "cli/run_setup.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/atomic_output.h"
+#include "core/path.h"
+#include "profile/profile_set.h"
+
+namespace cuslim::cli {
+
+Result<Staging> Staging::make() {
+  std::string base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+  std::string tmpl = base + "/cuslim-run-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) return Error::from_errno(tmpl, errno);
+  return Staging(std::filesystem::canonical(tmpl).string());
+}
+
+Staging::~Staging() {
+  if (!path_.empty()) remove_tree(path_);
+}
+
+Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, const std::string& gpu, const std::string& staging) {
+  PreparedRun p;
+  CUSLIM_TRY(p.image, unpack_image(image, staging, tag));
+  auto& s = p.spec;
+  s.rootfs = std::filesystem::canonical(p.image.rootfs).string();
+  if (p.image.kind == ImageKind::rootfs_dir) s.overlay_upper = staging + "/overlay";  // never write into the input
+  s.user_namespace = ::geteuid() != 0;
+  s.argv = p.image.config.entrypoint;
+  s.argv.insert(s.argv.end(), p.image.config.cmd.begin(), p.image.config.cmd.end());
+  s.env = p.image.config.env;
+  if (s.env.empty()) s.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!p.image.config.working_dir.empty()) s.cwd = p.image.config.working_dir;
+  if (gpu == "off") return p;
+  CUSLIM_TRY(auto set, ProfileSet::builtin());
+  CUSLIM_TRY(auto classifier, Classifier::make(set, "glibc"));
+  Root host("/");
+  DriverSearch search;
+  std::optional<LdCache> cache;
+  if (auto c = LdCache::read("/etc/ld.so.cache", "/etc/ld.so.cache"); c.ok()) cache = std::move(*c);
+  if (cache) search.ld_cache = &*cache;
+  if (const char* llp = std::getenv("LD_LIBRARY_PATH")) search.ld_library_path = path::split_list(llp);
+  CUSLIM_TRY(p.driver, find_host_driver(host, classifier, search));
+  if (!p.driver) {
+    if (gpu == "on") return Error(Exit::check_failed, "--gpu on: no NVIDIA driver on this host (cuslim driver says where it looked)");
+    p.notes.push_back("no NVIDIA driver on this host: running without GPU injection");
+    return p;
+  }
+  CUSLIM_TRY(p.injection, plan_injection(*p.driver, s.rootfs, staging));
+  s.binds = p.injection->binds;
+  s.symlinks = p.injection->symlinks;
+  s.devices = p.injection->devices;
+  p.notes.push_back("injected driver " + p.driver->version_text + ": " + std::to_string(p.injection->libraries.size()) + " libraries into " +
+                    p.injection->libdir + ", " + std::to_string(s.devices.size()) + " device nodes");
+  return p;
+}
+
+}  // namespace cuslim::cli

@@ -1,0 +1,273 @@
+#include "image/image_reader.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_output.h"
+#include "core/path.h"
+#include "core/unique_fd.h"
+#include "image/digest.h"
+
+namespace cuslim {
+
+namespace {
+
+using nlohmann::json;
+using ReadPtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
+using WritePtr = std::unique_ptr<archive, decltype(&archive_write_free)>;
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Result<json> read_json(const std::string& p) {
+  std::ifstream in(p);
+  if (!in) return Error::from_errno(p, errno);
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) return bad_input(p + ": not valid JSON");
+  return j;
+}
+
+// The names in a tar (first 64 entries are enough to tell an image archive from a rootfs).
+std::vector<std::string> tar_names(const std::string& path, size_t max) {
+  ReadPtr a(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  std::vector<std::string> out;
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return out;
+  archive_entry* e;
+  while (out.size() < max && archive_read_next_header(a.get(), &e) == ARCHIVE_OK) out.push_back(archive_entry_pathname(e));
+  return out;
+}
+
+// A blob read through a hashing callback: the digest is checked when the layer ends.
+struct HashedFile {
+  UniqueFd fd;
+  Sha256 sha;
+  std::vector<char> buf = std::vector<char>(1 << 20);
+};
+la_ssize_t hashed_read(archive*, void* ctx, const void** out) {
+  auto* h = static_cast<HashedFile*>(ctx);
+  ssize_t n = ::read(h->fd.get(), h->buf.data(), h->buf.size());
+  if (n > 0) h->sha.update(h->buf.data(), static_cast<size_t>(n));
+  *out = h->buf.data();
+  return n;
+}
+
+// Rejects names that could leave the staging dir; returns the cleaned relative name.
+Result<std::string> safe_name(const std::string& raw, const std::string& layer) {
+  std::string name = raw;
+  while (name.rfind("./", 0) == 0) name = name.substr(2);
+  if (!name.empty() && name[0] == '/') return bad_input(layer + ": entry '" + raw + "': absolute name refused");
+  for (auto& c : path::components(name))
+    if (c == "..") return bad_input(layer + ": entry '" + raw + "': '..' refused");
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  return name;
+}
+
+// True when some component of rel (below root) is a symlink: whiteouts never act through one.
+bool through_symlink(const std::string& root, const std::string& rel) {
+  std::string cur = root;
+  auto comps = path::components(rel);
+  for (size_t i = 0; i + 1 < comps.size(); ++i) {
+    cur += "/" + comps[i];
+    struct stat st;
+    if (::lstat(cur.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return true;
+  }
+  return false;
+}
+
+Status apply_whiteout(const std::string& root, const std::string& name, const std::string& layer) {
+  std::string dir = path::dirname("/" + name), base = path::basename(name);
+  if (through_symlink(root, name)) return bad_input(layer + ": whiteout '" + name + "' reaches through a symlink: refused");
+  if (base == ".wh..wh..opq") {  // opaque dir: hide everything the lower layers put there
+    std::string d = root + dir;
+    if (is_dir(d))
+      for (auto& e : std::filesystem::directory_iterator(d)) remove_tree(e.path().string());
+    return ok_status();
+  }
+  std::string victim = base.substr(4);
+  if (victim.empty() || victim == "." || victim == "..") return bad_input(layer + ": whiteout '" + name + "': refused");
+  remove_tree(root + path::join(dir, victim));
+  return ok_status();
+}
+
+Status extract_layer(const std::string& blob, const std::string& root, const std::string& layer, const std::string* digest,
+                     UnpackedImage& out) {
+  HashedFile h;
+  h.fd.reset(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!h.fd) return Error::from_errno(blob, errno).wrap(layer);
+  ReadPtr a(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open(a.get(), &h, nullptr, hashed_read, nullptr) != ARCHIVE_OK)
+    return bad_input(layer + ": " + (archive_error_string(a.get()) ?: "unreadable"));
+  WritePtr w(archive_write_disk_new(), archive_write_free);
+  archive_write_disk_set_options(w.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                              ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
+  archive_entry* e;
+  int r;
+  while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
+    CUSLIM_TRY(auto name, safe_name(archive_entry_pathname(e), layer));
+    if (name.empty()) continue;  // "./" itself
+    if (path::basename(name).rfind(".wh.", 0) == 0) {
+      CUSLIM_CHECK(apply_whiteout(root, name, layer));
+      continue;
+    }
+    auto type = archive_entry_filetype(e);
+    if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK) {
+      out.skipped.push_back(layer + ": " + name + " (device node or fifo: recorded, not created)");
+      continue;
+    }
+    if (const char* hl = archive_entry_hardlink(e)) {
+      CUSLIM_TRY(auto target, safe_name(hl, layer));
+      archive_entry_set_hardlink(e, (root + "/" + target).c_str());
+    }
+    archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
+    archive_entry_set_pathname(e, (root + "/" + name).c_str());
+    if (archive_write_header(w.get(), e) != ARCHIVE_OK)
+      return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "refused"));
+    const void* buf;
+    size_t size;
+    la_int64_t off;
+    while ((r = archive_read_data_block(a.get(), &buf, &size, &off)) == ARCHIVE_OK)
+      if (archive_write_data_block(w.get(), buf, size, off) != ARCHIVE_OK)
+        return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "write failed"));
+    if (r != ARCHIVE_EOF) return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(a.get()) ?: "truncated"));
+    archive_write_finish_entry(w.get());
+  }
+  if (r != ARCHIVE_EOF) return bad_input(layer + ": " + (archive_error_string(a.get()) ?: "corrupt tar"));
+  if (archive_write_close(w.get()) != ARCHIVE_OK) return bad_input(layer + ": " + (archive_error_string(w.get()) ?: "write failed"));
+  char rest[1 << 16];  // hash what libarchive did not need to read (tar padding)
+  while (hashed_read(nullptr, &h, reinterpret_cast<const void**>(&rest)) > 0) {
+  }
+  if (digest && "sha256:" + h.sha.finish().hex() != *digest) return bad_input(layer + ": blob does not match its digest " + *digest);
+  return ok_status();
+}
+
+ImageConfig parse_config(const json& c) {
+  ImageConfig out;
+  auto cfg = c.value("config", json::object());
+  if (cfg.is_null()) cfg = json::object();
+  auto list = [&](const char* k) { return cfg.contains(k) && cfg[k].is_array() ? cfg[k].get<std::vector<std::string>>() : std::vector<std::string>{}; };
+  out.env = list("Env");
+  out.entrypoint = list("Entrypoint");
+  out.cmd = list("Cmd");
+  out.working_dir = cfg.value("WorkingDir", "");
+  out.user = cfg.value("User", "");
+  if (cfg.contains("Labels") && cfg["Labels"].is_object()) out.labels = cfg["Labels"].get<std::map<std::string, std::string>>();
+  out.architecture = c.value("architecture", "amd64");
+  return out;
+}
+
+std::string blob_file(const std::string& layout, const std::string& digest) {
+  auto d = Digest::parse(digest);
+  return d ? blob_path(layout, *d) : layout + "/blobs/invalid";
+}
+
+Status unpack_oci(const std::string& layout, const std::string& staging, const std::string& tag, UnpackedImage& out) {
+  CUSLIM_TRY(auto index, read_json(layout + "/index.json"));
+  json chosen;
+  for (auto& m : index.value("manifests", json::array())) {
+    std::string ref = m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
+    if (tag.empty() || ref == tag) {
+      chosen = m;
+      break;
+    }
+  }
+  if (chosen.is_null()) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
+  CUSLIM_TRY(auto manifest, read_json(blob_file(layout, chosen.value("digest", ""))));
+  if (manifest.value("mediaType", "") == "application/vnd.oci.image.index.v1+json")
+    return bad_input(layout + ": nested image index (multi-platform) is not supported yet");
+  CUSLIM_TRY(auto config, read_json(blob_file(layout, manifest["config"].value("digest", ""))));
+  out.config = parse_config(config);
+  int i = 0;
+  for (auto& l : manifest.value("layers", json::array())) {
+    std::string d = l.value("digest", "");
+    CUSLIM_CHECK(extract_layer(blob_file(layout, d), staging, layout + " layer " + std::to_string(i++) + " (" + d + ")", &d, out));
+  }
+  return ok_status();
+}
+
+Status unpack_docker(const std::string& dir, const std::string& staging, UnpackedImage& out) {
+  CUSLIM_TRY(auto manifest, read_json(dir + "/manifest.json"));
+  if (!manifest.is_array() || manifest.empty()) return bad_input(dir + "/manifest.json: expected a non-empty array");
+  auto& m = manifest[0];
+  CUSLIM_TRY(auto config, read_json(dir + "/" + m.value("Config", "")));
+  out.config = parse_config(config);
+  int i = 0;
+  for (auto& l : m.value("Layers", json::array())) {
+    std::string rel = l.get<std::string>();
+    CUSLIM_TRY(auto safe, safe_name(rel, "manifest.json"));
+    CUSLIM_CHECK(extract_layer(dir + "/" + safe, staging, "docker-archive layer " + std::to_string(i++) + " (" + rel + ")", nullptr, out));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+std::string kind_name(ImageKind k) {
+  switch (k) {
+    case ImageKind::rootfs_dir: return "rootfs dir";
+    case ImageKind::oci_layout: return "OCI layout";
+    case ImageKind::oci_archive: return "oci-archive";
+    case ImageKind::docker_archive: return "docker-archive";
+    case ImageKind::rootfs_tar: return "rootfs tarball";
+  }
+  return "?";
+}
+
+Result<ImageKind> detect_image(const std::string& p) {
+  struct stat st;
+  if (::stat(p.c_str(), &st) != 0) return Error::from_errno(p, errno);
+  if (S_ISDIR(st.st_mode)) return ::access((p + "/oci-layout").c_str(), F_OK) == 0 ? ImageKind::oci_layout : ImageKind::rootfs_dir;
+  auto names = tar_names(p, 64);
+  if (names.empty()) return bad_input(p + ": neither a directory nor a (compressed) tar archive");
+  bool manifest = false, layout = false;
+  for (auto& n : names) {
+    manifest |= n == "manifest.json";
+    layout |= n == "oci-layout" || n == "index.json";
+  }
+  if (manifest) return ImageKind::docker_archive;
+  if (layout) return ImageKind::oci_archive;
+  return ImageKind::rootfs_tar;
+}
+
+Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const std::string& tag) {
+  CUSLIM_TRY(auto kind, detect_image(image));
+  UnpackedImage out;
+  out.kind = kind;
+  if (kind == ImageKind::rootfs_dir) {
+    out.rootfs = image;
+    return out;
+  }
+  std::filesystem::create_directories(staging + "/rootfs");
+  out.rootfs = std::filesystem::canonical(staging + "/rootfs").string();
+  switch (kind) {
+    case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci(image, out.rootfs, tag, out)); break;
+    case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;
+    case ImageKind::oci_archive:
+    case ImageKind::docker_archive: {
+      std::string outer = staging + "/archive";
+      std::filesystem::create_directories(outer);
+      CUSLIM_CHECK(extract_layer(image, std::filesystem::canonical(outer).string(), image, nullptr, out));
+      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci(outer, out.rootfs, tag, out));
+      else CUSLIM_CHECK(unpack_docker(outer, out.rootfs, out));
+      remove_tree(outer);
+      break;
+    }
+    case ImageKind::rootfs_dir: break;
+  }
+  return out;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,39 @@
+// Sandbox: a spec plus a flat syscall sequence (mount and pid namespaces, a user namespace when
+// not root, pivot_root, read-only binds, device nodes, /proc, a minimal /dev, tmpfs /tmp).
+// Every failing syscall reports its name, its path and errno back to the parent.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+struct BindMount {
+  std::string source;  // host path
+  std::string target;  // inside the sandbox
+  bool readonly = true;
+};
+
+struct Symlink {
+  std::string path;    // inside the sandbox
+  std::string target;
+};
+
+struct SandboxSpec {
+  std::string rootfs;                 // host dir
+  std::string overlay_upper;          // non-empty: mount rootfs read-only under an overlay (input untouched)
+  std::vector<BindMount> binds;       // files or dirs; mount points are created
+  std::vector<std::string> devices;   // host device nodes bound at the same path
+  std::vector<Symlink> symlinks;      // created inside before the program starts
+  std::vector<std::string> argv, env;
+  std::string cwd = "/";
+  bool user_namespace = false;        // needed when not root
+  int stdout_fd = -1;                 // >= 0: the program's stdout and stderr go there
+};
+
+// Runs the program; returns its exit code (128 + signal when killed).
+Result<int> run_sandbox(const SandboxSpec& spec);
+
+}  // namespace cuslim

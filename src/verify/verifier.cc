@@ -1,0 +1,211 @@
+#include "verify/verifier.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "core/path.h"
+#include "elf/fatbin.h"
+#include "loader/resolver.h"
+
+namespace cuslim {
+
+namespace {
+
+constexpr size_t kListed = 8;  // names per failing check, then "... and N more"
+
+struct ImageFile {
+  std::string path;  // inside the image
+  bool elf = false;
+  bool regular = false;
+};
+
+std::vector<ImageFile> walk(const std::string& rootfs) {
+  std::vector<ImageFile> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(rootfs, std::filesystem::directory_options::skip_permission_denied, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    auto st = it->symlink_status(ec);
+    if (std::filesystem::is_directory(st)) continue;
+    ImageFile f{"/" + std::filesystem::relative(it->path(), rootfs).string(), false, std::filesystem::is_regular_file(st)};
+    if (f.regular) {
+      char magic[4] = {};
+      int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd >= 0) {
+        f.elf = ::read(fd, magic, 4) == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+        ::close(fd);
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::string listing(const std::vector<std::string>& items) {
+  std::string s;
+  for (size_t i = 0; i < items.size() && i < kListed; ++i) s += (i ? "; " : "") + items[i];
+  if (items.size() > kListed) s += "; ... and " + std::to_string(items.size() - kListed) + " more";
+  return s;
+}
+
+Check class_check(const std::vector<ImageFile>& files, const Classifier& c, const std::string& cls, const std::string& name,
+                  const std::string& why) {
+  std::vector<std::string> hits;
+  for (auto& f : files) {
+    auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
+    if (k.cls == cls) hits.push_back(f.path + " (" + k.rule + ")");
+  }
+  if (hits.empty()) return {name, "pass", "no " + cls + "-class file in the image"};
+  return {name, "fail", std::to_string(hits.size()) + " " + cls + "-class file(s): " + listing(hits) + " -- " + why};
+}
+
+Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files, const Classifier& c) {
+  std::vector<std::string> elfs;
+  for (auto& f : files)
+    if (f.elf && c.classify(f.path, f.path, std::nullopt, "").cls != "toolkit") elfs.push_back(f.path);
+  if (elfs.empty()) return {"needed-resolve", "skip", "no ELF file in the image"};
+  Root root(img.rootfs);
+  ResolveOptions opts;
+  opts.is_leaf = [&c](const std::string& n) { return c.is_driver_name(n); };
+  for (auto& e : img.config.env)
+    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) opts.ld_library_path = path::split_list(e.substr(16));
+  Resolver r(root, opts);
+  if (auto st = r.init(); !st.ok()) return {"needed-resolve", "fail", st.error().message()};
+  std::vector<std::string> problems;
+  std::vector<std::string> targets;
+  for (auto& e : elfs) {  // objects that fail to parse are reported, not fatal
+    auto parsed = ElfFile::read(root.host_path(e), e, ElfFile::Parts::loader);
+    if (!parsed.ok()) problems.push_back(parsed.error().message());
+    else if (parsed->dynamic) targets.push_back(e);
+  }
+  auto g = r.resolve(targets);
+  if (!g.ok()) return {"needed-resolve", "fail", g.error().message()};
+  for (auto& m : g->missing) problems.push_back(m.needed_by + " needs " + m.name + ": not in the image and not a driver library");
+  if (problems.empty()) return {"needed-resolve", "pass", std::to_string(targets.size()) + " ELF objects: every DT_NEEDED resolves inside the image or to the host driver"};
+  return {"needed-resolve", "fail", listing(problems)};
+}
+
+Check compat_check(const std::vector<ImageFile>& files, const Classifier& c, const VerifyInputs& in) {
+  std::optional<Version> runtime;
+  std::string from;
+  for (auto& f : files) {
+    auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
+    if (k.rule != "cuda:cudart" || !f.regular) continue;
+    auto v = so_version(path::basename(f.path));
+    if (!v) continue;
+    auto ver = Version::parse(v->major + "." + (v->minor.empty() ? "0" : v->minor));
+    if (ver && (!runtime || *ver > *runtime)) runtime = ver, from = f.path;
+  }
+  if (!runtime) return {"cuda-compat", "skip", "no CUDA runtime (libcudart) in the image"};
+  if (!in.driver) return {"cuda-compat", "skip", "CUDA " + runtime->str(2) + " bundled (" + from + "); no driver known (give --driver-version)"};
+  auto r = check_compat(*runtime, *in.driver);
+  bool ok = r.verdict == CompatVerdict::ok || r.verdict == CompatVerdict::ok_minor_version_compat;
+  return {"cuda-compat", ok ? "pass" : "fail",
+          std::string(verdict_name(r.verdict)) + ": " + from + " on " + in.driver_source + ": " + r.detail};
+}
+
+Check entrypoint_check(const UnpackedImage& img) {
+  std::vector<std::string> argv = img.config.entrypoint;
+  argv.insert(argv.end(), img.config.cmd.begin(), img.config.cmd.end());
+  if (argv.empty()) return {"entrypoint", "skip", "the image declares no Entrypoint or Cmd"};
+  Root root(img.rootfs);
+  std::string prog = argv[0];
+  if (prog.find('/') == std::string::npos) {
+    std::string search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (auto& e : img.config.env)
+      if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
+    for (auto& d : path::split_list(search))
+      if (root.stat(path::join(d, prog))) {
+        prog = path::join(d, prog);
+        break;
+      }
+  }
+  auto st = root.stat(prog);
+  if (!st || !S_ISREG(st->st_mode)) return {"entrypoint", "fail", prog + ": not a file in the image"};
+  if (!(st->st_mode & 0111)) return {"entrypoint", "fail", prog + ": not executable"};
+  auto real = root.realpath(prog);
+  auto elf = ElfFile::read(root.host_path(*real), prog, ElfFile::Parts::loader);
+  if (elf.ok() && elf->interp && !root.stat(*elf->interp))
+    return {"entrypoint", "fail", prog + ": its ELF interpreter " + *elf->interp + " is not in the image (exec would fail with ENOENT)"};
+  return {"entrypoint", "pass", prog + (elf.ok() && elf->interp ? " (interpreter " + *elf->interp + " present)" : "")};
+}
+
+}  // namespace
+
+bool VerifyReport::ok() const {
+  for (auto& c : checks)
+    if (c.status == "fail") return false;
+  return true;
+}
+
+nlohmann::json VerifyReport::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& c : checks) list.push_back({{"name", c.name}, {"status", c.status}, {"detail", c.detail}});
+  return {{"ok", ok()}, {"checks", list}};
+}
+
+std::string VerifyReport::junit(const std::string& suite) const {
+  auto esc = [](const std::string& s) {
+    std::string o;
+    for (char c : s) {
+      switch (c) {
+        case '&': o += "&amp;"; break;
+        case '<': o += "&lt;"; break;
+        case '>': o += "&gt;"; break;
+        case '"': o += "&quot;"; break;
+        default: o += c;
+      }
+    }
+    return o;
+  };
+  int failures = 0, skipped = 0;
+  for (auto& c : checks) failures += c.status == "fail", skipped += c.status == "skip";
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"" + esc(suite) + "\" tests=\"" +
+                  std::to_string(checks.size()) + "\" failures=\"" + std::to_string(failures) + "\" skipped=\"" + std::to_string(skipped) + "\">\n";
+  for (auto& c : checks) {
+    x += "  <testcase classname=\"cuslim.verify\" name=\"" + esc(c.name) + "\">";
+    if (c.status == "fail") x += "<failure message=\"" + esc(c.detail) + "\"/>";
+    if (c.status == "skip") x += "<skipped message=\"" + esc(c.detail) + "\"/>";
+    x += "<system-out>" + esc(c.detail) + "</system-out></testcase>\n";
+  }
+  return x + "</testsuite>\n";
+}
+
+Check coverage_check(const UnpackedImage& img, const Classifier& c, unsigned cc) {
+  if (!cc) return {"arch-coverage", "skip", "compute capability unknown (give --gpu-arch, or --gpu to read it from the GPU)"};
+  std::vector<std::string> uncovered;
+  int with_gpu_code = 0;
+  for (auto& f : walk(img.rootfs)) {
+    if (!f.elf) continue;
+    Root root(img.rootfs);
+    auto elf = ElfFile::read(root.host_path(f.path), f.path, ElfFile::Parts::all);
+    if (!elf.ok() || !elf->section(".nv_fatbin")) continue;
+    auto fb = Fatbin::read(root.host_path(f.path), *elf, false);
+    if (!fb.ok() || fb->entries.empty()) continue;
+    ++with_gpu_code;
+    std::string why;
+    if (!arch_covered(fb->entries, cc, &why)) uncovered.push_back(f.path + ": " + why);
+  }
+  (void)c;
+  if (!with_gpu_code) return {"arch-coverage", "skip", "no object with a .nv_fatbin in the image"};
+  if (uncovered.empty()) return {"arch-coverage", "pass", std::to_string(with_gpu_code) + " objects with GPU code all run on sm_" + std::to_string(cc)};
+  return {"arch-coverage", "fail", listing(uncovered)};
+}
+
+VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const VerifyInputs& in) {
+  VerifyReport r;
+  auto files = walk(img.rootfs);
+  r.checks.push_back(class_check(files, c, "toolkit", "no-toolkit-files", "the toolkit is for building; a runtime image must not need it"));
+  r.checks.push_back(class_check(files, c, "driver", "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver"));
+  r.checks.push_back(needed_check(img, files, c));
+  r.checks.push_back(compat_check(files, c, in));
+  r.checks.push_back(coverage_check(img, c, in.cc));
+  r.checks.push_back(entrypoint_check(img));
+  return r;
+}
+
+}  // namespace cuslim

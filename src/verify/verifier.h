@@ -1,0 +1,42 @@
+// Verifier: the static checks an image must pass before it ships (no toolkit file, no driver
+// file, every DT_NEEDED resolvable inside the image or by the host driver, runtime vs driver,
+// fatbin coverage for the GPU, a runnable entrypoint), and the report as JSON or JUnit XML.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/image_reader.h"
+#include "profile/classifier.h"
+#include "profile/cuda_compat.h"
+
+namespace cuslim {
+
+struct Check {
+  std::string name;
+  std::string status;  // pass | fail | skip
+  std::string detail;
+};
+
+struct VerifyReport {
+  std::vector<Check> checks;
+  bool ok() const;
+  nlohmann::json to_json() const;  // {"ok", "checks": [{"name", "status", "detail"}]}
+  std::string junit(const std::string& suite) const;
+};
+
+struct VerifyInputs {
+  std::optional<Version> driver;  // --driver-version, else the host driver's
+  std::string driver_source;      // where the version came from
+  unsigned cc = 0;                // compute capability for coverage (0: unknown)
+};
+
+// The static checks on an unpacked image.
+VerifyReport verify_static(const UnpackedImage& img, const Classifier& classifier, const VerifyInputs& in);
+
+// The arch-coverage check alone (run again once a GPU smoke told the compute capability).
+Check coverage_check(const UnpackedImage& img, const Classifier& classifier, unsigned cc);
+
+}  // namespace cuslim
