@@ -7,6 +7,7 @@
 #include <iomanip>
 
 #include "bundle/bundle.h"
+#include "bundle/image_spec.h"
 #include "cli/command.h"
 #include "cli/resolve_setup.h"
 
@@ -61,6 +62,7 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
 }
 
 Exit run_bundle(BundleOptions& o) {
+  if (o.format.empty() && o.out.empty()) fail(Error(Exit::usage, "bundle: -o OUT is required"));
   auto ctx = take(o.setup.make());
   BundleRequest req;
   for (auto& t : o.targets) req.targets.push_back(t[0] == '/' || !ctx.root->is_host() ? t : std::filesystem::absolute(t).string());
@@ -89,7 +91,42 @@ Exit run_bundle(BundleOptions& o) {
   return Exit::ok;
 }
 
+struct BuildOptions {
+  std::string spec, out;
+  bool quiet = false;
+};
+
+Exit run_build(const BuildOptions& b) {
+  auto spec = take(read_image_spec(b.spec));
+  BundleOptions o;
+  o.targets = spec.targets;
+  o.includes = spec.include;
+  o.env = spec.env;
+  o.out = b.out.empty() ? spec.out : b.out;
+  o.format = spec.format;
+  o.compression = spec.compression;
+  o.tag = spec.tag;
+  o.entrypoint = spec.entrypoint.value_or("");
+  o.quiet = b.quiet;
+  o.setup.base = spec.base;
+  o.setup.root = spec.root;
+  std::filesystem::create_directories(std::filesystem::absolute(o.out).parent_path());
+  return run_bundle(o);
+}
+
 }  // namespace
+
+void add_build(CLI::App& app, RunState& state) {
+  auto o = std::make_shared<BuildOptions>();
+  auto* cmd = app.add_subcommand("build", "Bundle from an image spec (images/*.yaml): the options of bundle, declared in a file");
+  cmd->add_option("spec", o->spec, "Image spec YAML")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-o,--out", o->out, "Override the spec's out");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
+  cmd->footer(
+      "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
+      "Relative paths in a spec are taken from the working directory.");
+  cmd->callback([o, &state] { state.exit = run_build(*o); });
+}
 
 void add_bundle(CLI::App& app, RunState& state) {
   auto o = std::make_shared<BundleOptions>();

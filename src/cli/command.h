@@ -33,6 +33,7 @@ void add_profiles(CLI::App& app, RunState& state);
 void add_driver(CLI::App& app, RunState& state);
 void add_inspect(CLI::App& app, RunState& state);
 void add_bundle(CLI::App& app, RunState& state);
+void add_build(CLI::App& app, RunState& state);
 void add_run(CLI::App& app, RunState& state);
 void add_verify(CLI::App& app, RunState& state);
 

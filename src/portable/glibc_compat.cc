@@ -1,5 +1,6 @@
 // Portable build only: GCC 12's static libstdc++/libgcc reference two symbols that glibc added
-// after 2.34 -- arc4random (2.36, std::random_device) and _dl_find_object (2.35, the unwinder).
+// after 2.34 -- arc4random (2.36, std::random_device), arc4random_buf (2.36, static libcrypto or
+// libarchive) and _dl_find_object (2.35, the unwinder).
 // Defining them here binds those references inside the binary, so it runs on glibc >= 2.34
 // (RHEL 9) as well as on newer hosts. Both are built on interfaces glibc has had for long.
 #include <dlfcn.h>
@@ -16,6 +17,14 @@ uint32_t arc4random(void) {
   while (getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v)) {
   }
   return v;
+}
+
+void arc4random_buf(void* buf, size_t n) {
+  auto* p = static_cast<char*>(buf);
+  while (n) {
+    ssize_t got = getrandom(p, n, 0);
+    if (got > 0) p += got, n -= static_cast<size_t>(got);
+  }
 }
 
 namespace {

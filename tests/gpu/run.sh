@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# GPU-machine checks. Builds nothing: takes a prebuilt portable cuslim (and, once they exist, the
-# smoke binaries), runs the scenarios against the host's own driver, CUDA and PyTorch, and prints
-# a pass/fail table. usage: tests/gpu/run.sh [CUSLIM]   (default: build-portable/cuslim)
+# GPU-machine checks. Builds nothing: takes a prebuilt portable cuslim and the smoke binaries,
+# runs the scenarios against the host's own driver, CUDA and PyTorch, and prints a pass/fail
+# table. usage: tests/gpu/run.sh [CUSLIM [SMOKE_DIR]]
+#   (defaults: build-portable/cuslim and build-portable/kernels)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-cuslim=${1:-$here/../../build-portable/cuslim}
+cuslim=$(readlink -f "${1:-$here/../../build-portable/cuslim}")
+smoke_dir=$(readlink -f "${2:-$(dirname "$cuslim")/kernels}")
+out=$(mktemp -d /tmp/cuslim-gpu-XXXXXX)
 py=$(command -v python3)
 results=()
 row() { results+=("$(printf '%-4s %s' "$1" "$2")"); }
@@ -52,6 +55,32 @@ if [ -n "$cuobjdump" ]; then
   [ $rc = 0 ] && row PASS "inspect = cuobjdump --list-elf --list-ptx on ${#files[@]} libraries" || row FAIL "inspect differs from cuobjdump"
 else row SKIP "inspect vs cuobjdump: no cuobjdump on this host"; fi
 "$cuslim" inspect "$libcuda"
+
+step "smoke kernels: bundle (FROM scratch, host CUDA libraries), verify --gpu, run"
+for k in driver runtime cublas nvrtc; do
+  bin="$smoke_dir/smoke-$k"
+  [ -x "$bin" ] || { row SKIP "smoke-$k: not built"; continue; }
+  "$cuslim" bundle "$bin" -o "$out/smoke-$k" --tag "smoke-$k" | tail -4
+  size=$(du -sh "$out/smoke-$k" | cut -f1)
+  "$cuslim" verify --gpu "$out/smoke-$k" --junit "$out/smoke-$k.xml"; rc=$?
+  [ $rc = 0 ] && row PASS "verify --gpu smoke-$k ($size image)" || row FAIL "verify --gpu smoke-$k"
+  res=$("$cuslim" run -v "$out/smoke-$k"); rc=$?
+  echo "$res"
+  [ $rc = 0 ] && echo "$res" | grep -q '"ok": true' && row PASS "cuslim run smoke-$k: $(echo "$res" | tail -1 | cut -c1-150)" || row FAIL "cuslim run smoke-$k (exit $rc)"
+done
+
+step "nvcc is not reachable inside a bundle"
+"$cuslim" run "$out/smoke-runtime" -- /usr/local/cuda/bin/nvcc --version; rc=$?
+"$cuslim" run "$out/smoke-runtime" -- nvcc --version; rc2=$?
+[ $rc != 0 ] && [ $rc2 != 0 ] && row PASS "nvcc absent inside the smoke-runtime bundle (exec fails: $rc/$rc2)" || row FAIL "nvcc ran inside the bundle"
+
+step "negative case: a bundle missing a runtime library"
+"$cuslim" bundle -q "$smoke_dir/smoke-cublas" -o "$out/broken" --format dir
+victim=$(find "$out/broken" -name 'libcublasLt.so.13*' | head -1)
+rm -f "$out/broken"/usr/local/cuda*/lib*/libcublasLt.so* "$out/broken"/usr/local/cuda*/targets/*/lib/libcublasLt.so* $victim
+"$cuslim" verify --gpu "$out/broken"; rc=$?
+"$cuslim" verify --json "$out/broken" | grep -q 'libcublasLt.so.13' && named=yes || named=no
+[ $rc = 1 ] && [ $named = yes ] && row PASS "verify fails on the bundle without libcublasLt and names it" || row FAIL "negative case (exit $rc, named=$named)"
 
 printf '\n=== GPU results\n'
 printf '%s\n' "${results[@]}"

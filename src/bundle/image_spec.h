@@ -1,0 +1,31 @@
+// Image specs (images/*.yaml): the options of `cuslim bundle`, declared in a file.
+//   name: smoke-cublas
+//   targets: [build/kernels/smoke-cublas]   # relative paths: from the working directory
+//   include: []
+//   out: out/smoke-cublas
+//   format: oci            # dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive
+//   compression: gzip      # gzip | zstd
+//   tag: smoke-cublas
+//   base: scratch
+//   entrypoint: /path      # default: the first program
+//   env: [K=V]
+//   root: /                # resolve inside this root
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+struct ImageSpec {
+  std::string name, out, format, compression = "gzip", tag, base = "scratch", root = "/";
+  std::vector<std::string> targets, include, env;
+  std::optional<std::string> entrypoint;
+};
+
+Result<ImageSpec> read_image_spec(const std::string& file);
+
+}  // namespace cuslim
