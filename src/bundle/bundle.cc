@@ -167,7 +167,7 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
   PlanBuilder builder(root);
   // 1. The closure of the targets, classified.
   if (!req.targets.empty()) {
-    CUSLIM_TRY(auto g, resolve(req.targets));
+    CUSLIM_TRY(auto g, resolve(req.targets, {}));
     if (!g.missing.empty())
       return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
     builder.add_graph(g);
@@ -176,11 +176,18 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
   for (auto& inc : req.includes) CUSLIM_CHECK(builder.add_include(inc));
   auto elfs = elf_includes(root, builder.plan(), req.includes);
   if (!elfs.empty()) {
-    CUSLIM_TRY(auto g, resolve(elfs));
+    CUSLIM_TRY(auto g, resolve(elfs, {}));
     for (auto& o : g.objects) o.root = false;  // included files are not entrypoints
     builder.add_graph(g);
   }
-  // 3. Loader files so the programs run with no environment.
+  // 3. What the host driver will load from the image (libm, libdl, ... for libcuda).
+  if (req.base == "scratch" && !req.targets.empty() && !req.driver_needs.empty()) {
+    std::string first = req.targets.front();
+    CUSLIM_TRY(auto g, resolve({first}, req.driver_needs));
+    for (auto& o : g.objects) o.root = false;
+    builder.add_graph(g);
+  }
+  // 4. Loader files so the programs run with no environment.
   builder.add_loader_files(true);
   if (req.base == "scratch") builder.add_scratch_files();
   BundleResult res;
@@ -198,7 +205,7 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
     }
   std::sort(res.largest.begin(), res.largest.end(), [](auto& a, auto& b) { return a.second > b.second; });
   if (res.largest.size() > 10) res.largest.resize(10);
-  // 4. Write, atomically.
+  // 5. Write, atomically.
   AtomicOutput out(req.out);
   LayerOptions lo;
   lo.mtime = req.mtime;

@@ -28,6 +28,7 @@ struct BundleRequest {
   std::vector<std::string> env;  // K=V
   std::optional<std::string> entrypoint;
   int64_t mtime = 0;
+  std::vector<std::string> driver_needs;  // libraries the injected driver loads from the image
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
@@ -41,9 +42,12 @@ struct BundleResult {
   ImageConfig config;
 };
 
-using Resolve = std::function<Result<DepGraph>(const std::vector<std::string>& targets)>;
+// Resolves targets; `root_dlopens` are names each target dlopens (as libcuda.so.1's needs would be).
+using Resolve = std::function<Result<DepGraph>(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens)>;
 
 // Resolves targets and ELF includes through `resolve` (already classifying), plans and writes.
+// With base scratch, the driver's own needs (driver_needs) are resolved as the programs'
+// dlopen of libcuda.so.1 would: they ship even when no program names them.
 Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const BundleRequest& req);
 
 // SOURCE_DATE_EPOCH, validated: a non-negative integer, else an error; unset: 0.

@@ -85,7 +85,9 @@ Exit run_bundle(BundleOptions& o) {
   struct stat st;
   if (::stat(o.setup.base.c_str(), &st) == 0)
     fail(Error(Exit::usage, "--base " + o.setup.base + ": an existing image as base is not supported yet; use a base profile (cuslim profiles list)"));
-  auto r = take(bundle(*ctx.root, [&](const std::vector<std::string>& t) { return ctx.resolve(t); }, req));
+  for (auto& p : ctx.classifier->active())
+    if (p.kind == "driver") req.driver_needs.insert(req.driver_needs.end(), p.image_needs.begin(), p.image_needs.end());
+  auto r = take(bundle(*ctx.root, [&](const std::vector<std::string>& t, const std::vector<std::string>& d) { return ctx.resolve(t, d); }, req));
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   if (!o.quiet) summary(r, req, std::cout);
   return Exit::ok;

@@ -1,5 +1,6 @@
 #include "cli/resolve_setup.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -60,7 +61,7 @@ Result<ResolveContext> ResolveSetup::make() const {
   return ctx;
 }
 
-Result<DepGraph> ResolveContext::resolve(const std::vector<std::string>& targets) const {
+Result<DepGraph> ResolveContext::resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens) const {
   std::vector<std::string> inside;
   for (auto& t : targets) {
     if (!t.empty() && t[0] == '/') inside.push_back(t);
@@ -69,9 +70,13 @@ Result<DepGraph> ResolveContext::resolve(const std::vector<std::string>& targets
       inside.push_back(path::join(getcwd(cwd, sizeof cwd) ? cwd : "/", t));
     } else inside.push_back("/" + t);
   }
-  ExtraEdges extra;
-  if (dlopen)
-    extra = [c = classifier](const std::string& p, const std::string& real, const ElfFile& elf) { return c->dlopen_edges(p, real, elf); };
+  ExtraEdges extra = [c = classifier, dl = dlopen, &inside, &root_dlopens](const std::string& p, const std::string& real, const ElfFile& elf) {
+    std::vector<ExtraEdge> out;
+    if (dl) out = c->dlopen_edges(p, real, elf);
+    if (std::find(inside.begin(), inside.end(), p) != inside.end())
+      for (auto& n : root_dlopens) out.push_back({{n}, How::dlopen_profile});
+    return out;
+  };
   CUSLIM_TRY(auto g, resolver->resolve(inside, extra));
   classifier->classify(g);
   return g;

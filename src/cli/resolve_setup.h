@@ -21,7 +21,7 @@ struct ResolveContext {
   std::shared_ptr<Classifier> classifier;
   bool dlopen = true;
   // Resolves (with profile dlopen edges) and classifies.
-  Result<DepGraph> resolve(const std::vector<std::string>& targets) const;
+  Result<DepGraph> resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens = {}) const;
 };
 
 struct ResolveSetup {

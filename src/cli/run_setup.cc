@@ -24,6 +24,7 @@ Staging::~Staging() {
 
 Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, const std::string& gpu, const std::string& staging) {
   PreparedRun p;
+  std::filesystem::create_directories(staging);
   CUSLIM_TRY(p.image, unpack_image(image, staging, tag));
   auto& s = p.spec;
   s.rootfs = std::filesystem::canonical(p.image.rootfs).string();

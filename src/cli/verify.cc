@@ -66,18 +66,18 @@ void gpu_checks(const VerifyOptions& o, const std::string& staging, VerifyReport
     report.checks.push_back({"gpu", "fail", prepared.error().message()});
     return;
   }
+  // cuslim's own smoke-driver first (the driver path alone, and the GPU's compute capability),
+  // then every smoke the image carries.
   auto smokes = smokes_in(prepared->spec.rootfs);
-  bool injected = smokes.empty();
-  if (injected) {
-    auto own = own_smoke_driver();
-    if (!own) {
-      report.checks.push_back({"gpu-smoke", "fail", "the image has no smoke-* program and cuslim's smoke-driver was not found beside the cuslim binary"});
-      return;
-    }
+  if (auto own = own_smoke_driver()) {
     prepared->spec.binds.push_back({*own, "/.cuslim/smoke-driver", true});
-    smokes.push_back("/.cuslim/smoke-driver");
+    smokes.insert(smokes.begin(), "/.cuslim/smoke-driver");
+  } else if (smokes.empty()) {
+    report.checks.push_back({"gpu-smoke", "fail", "the image has no smoke-* program and cuslim's smoke-driver was not found beside the cuslim binary"});
+    return;
   }
   for (auto& s : smokes) {
+    bool injected = s.rfind("/.cuslim/", 0) == 0;
     auto spec = prepared->spec;
     spec.argv = {s};
     std::string log = staging + "/smoke.out";
@@ -116,6 +116,8 @@ Exit run_verify(const VerifyOptions& o) {
   auto classifier = take(Classifier::make(set, "glibc"));
   VerifyInputs in;
   in.cc = o.cc;
+  for (auto& p : classifier.active())
+    if (p.kind == "driver") in.driver_needs.insert(in.driver_needs.end(), p.image_needs.begin(), p.image_needs.end());
   if (!o.driver_version.empty()) {
     in.driver = Version::parse(o.driver_version);
     if (!in.driver) fail(Error(Exit::usage, "--driver-version '" + o.driver_version + "': not a version like 580.65.06"));

@@ -39,6 +39,7 @@ struct Profile {
   std::vector<std::string> provides;  // base images: names they carry (class system)
   std::map<std::string, std::vector<std::string>> binaries;
   std::vector<std::string> devices, firmware, library_dirs, wheel_lib_dirs;
+  std::vector<std::string> image_needs;  // driver: what its libraries load from the image
   std::map<std::string, std::map<std::string, std::string>> cuda_major_by_soname;
   std::string glibc;  // base images: the glibc version
 

@@ -9,6 +9,7 @@
 
 #include "core/path.h"
 #include "elf/fatbin.h"
+#include "loader/ld_cache.h"
 #include "loader/resolver.h"
 
 namespace cuslim {
@@ -134,6 +135,24 @@ Check entrypoint_check(const UnpackedImage& img) {
   return {"entrypoint", "pass", prog + (elf.ok() && elf->interp ? " (interpreter " + *elf->interp + " present)" : "")};
 }
 
+// The injected libcuda loads libm, libdl, ... from the image: they must be findable there.
+Check driver_needs_check(const UnpackedImage& img, const std::vector<std::string>& needs) {
+  if (needs.empty()) return {"driver-needs", "skip", "no driver profile lists what the driver loads"};
+  Root root(img.rootfs);
+  std::optional<LdCache> cache;
+  if (auto real = root.realpath("/etc/ld.so.cache"))
+    if (auto c = LdCache::read(root.host_path(*real), "/etc/ld.so.cache"); c.ok()) cache = std::move(*c);
+  std::vector<std::string> absent;
+  for (auto& n : needs) {
+    bool found = cache && cache->lookup(n, {0x0303}, {}) && root.stat(*cache->lookup(n, {0x0303}, {}));
+    for (auto* d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"})
+      found = found || root.stat(path::join(d, n)).has_value();
+    if (!found) absent.push_back(n);
+  }
+  if (absent.empty()) return {"driver-needs", "pass", "the image has what libcuda loads: " + listing(needs)};
+  return {"driver-needs", "fail", "libcuda.so.1 will not load: the image lacks " + listing(absent)};
+}
+
 }  // namespace
 
 bool VerifyReport::ok() const {
@@ -202,6 +221,13 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   r.checks.push_back(class_check(files, c, "toolkit", "no-toolkit-files", "the toolkit is for building; a runtime image must not need it"));
   r.checks.push_back(class_check(files, c, "driver", "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver"));
   r.checks.push_back(needed_check(img, files, c));
+  bool cuda = false;  // only an image that uses CUDA needs what the driver loads
+  for (auto& f : files) {
+    auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
+    cuda |= k.cls == "cuda" || path::basename(f.path).rfind("smoke-", 0) == 0;
+  }
+  if (cuda) r.checks.push_back(driver_needs_check(img, in.driver_needs));
+  else r.checks.push_back({"driver-needs", "skip", "no CUDA library or smoke program in the image"});
   r.checks.push_back(compat_check(files, c, in));
   r.checks.push_back(coverage_check(img, c, in.cc));
   r.checks.push_back(entrypoint_check(img));

@@ -31,6 +31,7 @@ struct VerifyInputs {
   std::optional<Version> driver;  // --driver-version, else the host driver's
   std::string driver_source;      // where the version came from
   unsigned cc = 0;                // compute capability for coverage (0: unknown)
+  std::vector<std::string> driver_needs;  // what the injected driver loads from the image
 };
 
 // The static checks on an unpacked image.

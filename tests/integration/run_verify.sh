@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `cuslim run` and `cuslim verify` without a GPU: the sandbox runs a CPU fixture from a bundle
+# (as root, and through a user namespace as an ordinary user where the kernel allows it), exit
+# codes propagate, and each of verify's negative cases fails naming the file; the JUnit report
+# parses and counts the failures.
+set -u
+cuslim=$(readlink -f "$1")
+[ "$(id -u)" = 0 ] || { echo "skip: the sandbox test needs root to set up its fixtures"; exit 77; }
+# Not under /tmp: the sandbox mounts a fresh tmpfs there.
+tmp=$(mktemp -d /var/tmp/cuslim-rv-XXXXXX); chmod 755 "$tmp"; trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+
+# --- the sandbox runs a CPU fixture ------------------------------------------------------------
+cat > "$tmp/fx.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  printf("pid=%d tmp=%s proc=%s\n", (int)getpid(), access("/tmp", W_OK) == 0 ? "rw" : "no", access("/proc/self/maps", R_OK) == 0 ? "yes" : "no");
+  return argc > 1 ? atoi(argv[1]) : 0;
+}
+C
+cc -o "$tmp/fixture" "$tmp/fx.c"
+"$cuslim" bundle -q "$tmp/fixture" -o "$tmp/fx.tar.gz"
+out=$("$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture"); rc=$?
+check "run: the fixture runs as pid 1 with /proc and a writable /tmp ($out)" '[ $rc = 0 ] && [ "$out" = "pid=1 tmp=rw proc=yes" ]'
+"$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture" 7 >/dev/null; rc=$?
+check "run: the exit code propagates (7)" '[ $rc = 7 ]'
+"$cuslim" bundle -q "$tmp/fixture" -o "$tmp/fxdir" --format dir
+before=$(find "$tmp/fxdir" | sort | md5sum)
+"$cuslim" run "$tmp/fxdir" -- "$tmp/fixture" >/dev/null
+after=$(find "$tmp/fxdir" | sort | md5sum)
+check "run: a rootfs dir input is left untouched (overlay)" '[ "$before" = "$after" ]'
+"$cuslim" run --gpu on "$tmp/fx.tar.gz" -- "$tmp/fixture" 2> "$tmp/err"; rc=$?
+if [ -e /dev/nvidiactl ]; then echo "skip --gpu on negative: this host has a GPU"
+else check "run --gpu on without a driver fails clearly (exit 1)" '[ $rc = 1 ] && grep -q "no NVIDIA driver" "$tmp/err"'; fi
+if command -v setpriv >/dev/null; then
+  out=$(cd "$tmp" && setpriv --reuid=65534 --regid=65534 --clear-groups "$cuslim" run --gpu off "$tmp/fx.tar.gz" -- "$tmp/fixture" 2>&1); rc=$?
+  if [ $rc = 0 ]; then check "run as an ordinary user through a user namespace ($out)" '[ "$out" = "pid=1 tmp=rw proc=yes" ]'
+  else echo "skip: user namespaces are not available to ordinary users here: $out"; fi
+fi
+
+# --- verify: a clean bundle passes, each negative case fails naming the file ----------------
+"$cuslim" verify "$tmp/fx.tar.gz" --junit "$tmp/ok.xml" > "$tmp/ok.txt"; rc=$?
+check "verify passes a clean bundle" '[ $rc = 0 ]'
+root="$tmp/root"; mkdir -p "$root/usr/local/cuda/bin" "$root/drv" "$root/opt/wl"
+printf '#!/bin/sh\necho fake nvcc\n' > "$root/usr/local/cuda/bin/nvcc"; chmod +x "$root/usr/local/cuda/bin/nvcc"
+echo 'int x;' > "$tmp/s.c"; cc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$root/drv/libcuda.so.580.65.06" "$tmp/s.c"
+# a wrong-machine object: the app needs libw.so, the only libw.so in the image is for AArch64
+cc -shared -fPIC -Wl,-soname,libw.so -o "$root/opt/wl/libw.so" "$tmp/s.c"
+echo 'extern int x; int main(void){return x;}' > "$tmp/w.c"; cc -o "$root/app" "$tmp/w.c" -L"$root/opt/wl" -lw -Wl,--enable-new-dtags,-rpath,/opt/wl
+printf '\xb7\x00' | dd of="$root/opt/wl/libw.so" bs=1 seek=18 conv=notrunc status=none
+"$cuslim" bundle -q --root "$root" --include /usr/local/cuda/bin/nvcc --include /drv --include /opt/wl --include /app -o "$tmp/bad" --format dir 2>/dev/null
+cp -a "$tmp/fxdir/." "$tmp/bad/"                          # a program whose library then goes missing
+rm -f "$tmp/bad"/usr/lib/x86_64-linux-gnu/libc.so.6 "$tmp/bad"/lib/x86_64-linux-gnu/libc.so.6
+"$cuslim" verify --json --junit "$tmp/bad.xml" "$tmp/bad" > "$tmp/bad.json"; rc=$?
+check "verify fails the bad bundle (exit 1)" '[ $rc = 1 ]'
+detail() { python3 -c "import json,sys;d=json.load(open('$tmp/bad.json'));print([c for c in d['checks'] if c['name']=='$1'][0]['detail'])"; }
+check "negative: nvcc inside is named ($(detail no-toolkit-files | cut -c1-80))" 'detail no-toolkit-files | grep -q "/usr/local/cuda/bin/nvcc"'
+check "negative: libcuda inside is named" 'detail no-driver-files | grep -q "/drv/libcuda.so.580.65.06"'
+check "negative: an unresolved DT_NEEDED is named (libc.so.6 of the fixture)" 'detail needed-resolve | grep -q "fixture needs libc.so.6"'
+check "negative: the wrong-machine libw.so leaves /app's libw.so unresolved" 'detail needed-resolve | grep -q "/app needs libw.so"'
+check "JUnit: parses, 1 testsuite, failures counted" 'python3 - "$tmp/bad.xml" "$tmp/bad.json" <<PY
+import json, sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot()
+report = json.load(open(sys.argv[2]))
+fails = sum(c["status"] == "fail" for c in report["checks"])
+assert suite.tag == "testsuite" and int(suite.get("failures")) == fails >= 3, (suite.attrib, fails)
+assert len(suite.findall("testcase")) == len(report["checks"])
+assert all(tc.find("failure") is not None for tc in suite.findall("testcase") if tc.get("name") in ("no-toolkit-files", "no-driver-files", "needed-resolve"))
+PY'
+echo "$fails failed"
+[ $fails = 0 ]
