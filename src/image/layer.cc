@@ -74,6 +74,9 @@ Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const st
   } else {
     archive_write_add_filter_gzip(b.get());
     archive_write_set_filter_option(b.get(), "gzip", "compression-level", "6");
+    // No time in the gzip header: libarchive stores the current time unless told not to.
+    if (archive_write_set_filter_option(b.get(), "gzip", "timestamp", nullptr) != ARCHIVE_OK)
+      return archive_error(b.get(), out + ": gzip !timestamp");
   }
   if (archive_write_open(b.get(), &sink, nullptr, blob_cb, nullptr) != ARCHIVE_OK) return archive_error(b.get(), out);
   EntryPtr e(archive_entry_new(), archive_entry_free);

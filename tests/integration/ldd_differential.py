@@ -64,7 +64,7 @@ def run_ldd(path):
 
 
 def run_cuslim(cuslim, path):
-    r = subprocess.run([cuslim, "deps", "--format", "json", "-j", "1", path], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([cuslim, "deps", "--format", "json", "--no-dlopen", "-j", "1", path], capture_output=True, text=True, timeout=60)
     if r.returncode not in (0, 1):
         return ("error", r.stderr.strip())
     doc = json.loads(r.stdout)
