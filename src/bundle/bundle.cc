@@ -51,6 +51,12 @@ std::string rfc3339(int64_t t) {
 }
 
 ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
+  if (req.keep_config) {  // slim: the image's own config, with our history entry
+    ImageConfig c = *req.keep_config;
+    c.created = rfc3339(req.mtime);
+    if (c.history.empty()) c.history = "cuslim slim";
+    return c;
+  }
   ImageConfig c;
   c.created = rfc3339(req.mtime);
   c.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -188,8 +194,10 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
     builder.add_graph(g);
   }
   // 4. Loader files so the programs run with no environment.
-  builder.add_loader_files(true);
-  if (req.base == "scratch") builder.add_scratch_files();
+  if (req.generate_loader_files) {
+    builder.add_loader_files(true);
+    if (req.base == "scratch") builder.add_scratch_files();
+  }
   BundleResult res;
   res.plan = builder.take();
   res.config = make_config(res.plan, req);

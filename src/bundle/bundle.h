@@ -29,6 +29,10 @@ struct BundleRequest {
   std::optional<std::string> entrypoint;
   int64_t mtime = 0;
   std::vector<std::string> driver_needs;  // libraries the injected driver loads from the image
+  // slim: the input image's config is kept (Env, Entrypoint, Cmd, WorkingDir, User, Labels) and
+  // `history` describes the slimming; no generated passwd/ld.so.conf when the image has them.
+  std::optional<ImageConfig> keep_config;
+  bool generate_loader_files = true;
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 

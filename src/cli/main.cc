@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::add_inspect(app, state);
   cli::add_bundle(app, state);
   cli::add_build(app, state);
+  cli::add_slim(app, state);
   cli::add_run(app, state);
   cli::add_verify(app, state);
   cli::add_driver(app, state);

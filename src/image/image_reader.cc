@@ -68,10 +68,12 @@ Result<std::string> safe_name(const std::string& raw, const std::string& layer) 
   std::string name = raw;
   while (name.rfind("./", 0) == 0) name = name.substr(2);
   if (!name.empty() && name[0] == '/') return bad_input(layer + ": entry '" + raw + "': absolute name refused");
-  for (auto& c : path::components(name))
+  std::string clean;
+  for (auto& c : path::components(name)) {
     if (c == "..") return bad_input(layer + ": entry '" + raw + "': '..' refused");
-  while (!name.empty() && name.back() == '/') name.pop_back();
-  return name;
+    if (c != ".") clean += (clean.empty() ? "" : "/") + c;
+  }
+  return clean;
 }
 
 // True when some component of rel (below root) is a symlink: whiteouts never act through one.
@@ -118,7 +120,11 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
   int r;
   while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
     CUSLIM_TRY(auto name, safe_name(archive_entry_pathname(e), layer));
-    if (name.empty()) continue;  // "./" itself
+    if (name.empty()) {  // the root itself: only a directory entry is harmless
+      if (archive_entry_filetype(e) != AE_IFDIR)
+        return bad_input(layer + ": entry '" + archive_entry_pathname(e) + "': a non-directory at the root of the layer refused");
+      continue;
+    }
     if (path::basename(name).rfind(".wh.", 0) == 0) {
       CUSLIM_CHECK(apply_whiteout(root, name, layer));
       continue;

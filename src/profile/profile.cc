@@ -71,6 +71,7 @@ Status parse_into(const YAML::Node& root, const std::string& file, Profile& p) {
   CUSLIM_TRY(p.library_dirs, strings(root["library_dirs"], file, "library_dirs"));
   CUSLIM_TRY(p.wheel_lib_dirs, strings(root["wheel_lib_dirs"], file, "wheel_lib_dirs"));
   CUSLIM_TRY(p.image_needs, strings(root["image_needs"], file, "image_needs"));
+  CUSLIM_TRY(p.keep, strings(root["keep"], file, "keep"));
   if (auto c = root["classify"]) {
     if (!c.IsSequence()) return at(file, c.Mark(), "classify: expected a list of rules");
     for (const auto& n : c) {

@@ -1,0 +1,118 @@
+#include "bundle/slim.h"
+
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+// Every regular file and symlink of the rootfs, as in-image paths.
+std::vector<std::string> all_paths(const Root& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  std::string base = root.host_path("/");
+  for (auto it = std::filesystem::recursive_directory_iterator(base, std::filesystem::directory_options::skip_permission_denied, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory(ec) && !it->is_symlink(ec)) continue;
+    out.push_back("/" + std::filesystem::relative(it->path(), base).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The program the image runs: argv[0] found through the image's PATH.
+std::optional<std::string> find_program(const Root& root, const UnpackedImage& img, const std::string& prog) {
+  if (prog.find('/') != std::string::npos) return prog;
+  std::string search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (auto& e : img.config.env)
+    if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
+  for (auto& d : path::split_list(search))
+    if (auto st = root.stat(path::join(d, prog)); st && S_ISREG(st->st_mode)) return path::join(d, prog);
+  return std::nullopt;
+}
+
+// "#!/usr/bin/env python3" -> the interpreter (env's argument found through PATH too).
+std::vector<std::string> shebang(const Root& root, const UnpackedImage& img, const std::string& script) {
+  auto real = root.realpath(script);
+  if (!real) return {};
+  std::ifstream in(root.host_path(*real));
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("#!", 0) != 0) return {};
+  std::istringstream words(line.substr(2));
+  std::string interp, arg;
+  words >> interp >> arg;
+  std::vector<std::string> out;
+  if (!interp.empty()) out.push_back(interp);
+  if (path::basename(interp) == "env" && !arg.empty())
+    if (auto p = find_program(root, img, arg)) out.push_back(*p);
+  return out;
+}
+
+bool is_elf(const Root& root, const std::string& p) {
+  auto real = root.realpath(p);
+  if (!real) return false;
+  std::ifstream in(root.host_path(*real), std::ios::binary);
+  char m[4] = {};
+  return in.read(m, 4) && std::string(m, 4) == "\x7f" "ELF";
+}
+
+}  // namespace
+
+Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
+                                      const std::vector<std::string>& targets, const std::vector<std::string>& keep) {
+  SlimSelection s;
+  std::vector<std::string> programs = targets;
+  std::vector<std::string> argv = img.config.entrypoint;
+  argv.insert(argv.end(), img.config.cmd.begin(), img.config.cmd.end());
+  if (!argv.empty()) {
+    auto prog = find_program(root, img, argv[0]);
+    if (!prog) return bad_input("image entrypoint '" + argv[0] + "': not found in the image's PATH");
+    programs.insert(programs.begin(), *prog);
+  }
+  if (programs.empty() && keep.empty()) return Error(Exit::usage, "slim: the image has no Entrypoint or Cmd; give --target or --keep");
+  for (size_t i = 0; i < programs.size(); ++i) {  // scripts bring their interpreters (which may be scripts)
+    auto& p = programs[i];
+    if (!root.stat(p)) return bad_input(p + ": not in the image");
+    if (is_elf(root, p)) {
+      s.targets.push_back(p);
+    } else {
+      s.includes.push_back(p);
+      for (auto& interp : shebang(root, img, p))
+        if (std::find(programs.begin(), programs.end(), interp) == programs.end()) programs.push_back(interp);
+    }
+  }
+  for (auto& p : all_paths(root)) {
+    bool kept = false;
+    for (auto& g : keep) kept |= ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
+    if (!kept) continue;
+    if (c.classify(p, p, std::nullopt, path::basename(p)).cls == "driver") {
+      s.dropped_driver.push_back(p);
+      continue;
+    }
+    if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != "toolkit") s.targets.push_back(p);
+    else s.includes.push_back(p);
+  }
+  return s;
+}
+
+std::map<std::string, ClassCount> count_by_class(const Root& root, const Classifier& c) {
+  std::map<std::string, ClassCount> out;
+  for (auto& p : all_paths(root)) {
+    struct stat st;
+    if (::lstat(root.host_path(p).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    auto& n = out[c.classify(p, p, std::nullopt, path::basename(p)).cls];
+    ++n.files;
+    n.bytes += static_cast<uint64_t>(st.st_size);
+  }
+  return out;
+}
+
+}  // namespace cuslim

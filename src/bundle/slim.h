@@ -1,0 +1,33 @@
+// slim: what of an existing image a program needs. The image's Entrypoint + Cmd (found through
+// its PATH; a #! script brings its interpreter), --target paths, their closures resolved inside
+// the image, --keep globs and the profiles' keep-sets are kept; driver libraries are dropped.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/root.h"
+#include "image/image_reader.h"
+#include "profile/classifier.h"
+
+namespace cuslim {
+
+struct SlimSelection {
+  std::vector<std::string> targets;   // programs whose closures are kept
+  std::vector<std::string> includes;  // files kept as they are (keep globs, keep-sets, scripts)
+  std::vector<std::string> dropped_driver;
+  std::vector<std::string> notes;
+};
+
+// Chooses what to keep. `keep` are globs over in-image paths ('*' crosses '/').
+Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
+                                      const std::vector<std::string>& targets, const std::vector<std::string>& keep);
+
+struct ClassCount {
+  uint64_t files = 0, bytes = 0;
+};
+// Files and bytes per class in a rootfs (the "before" of the report).
+std::map<std::string, ClassCount> count_by_class(const Root& root, const Classifier& c);
+
+}  // namespace cuslim
