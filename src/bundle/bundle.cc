@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "core/atomic_output.h"
 #include "core/path.h"
@@ -31,13 +32,16 @@ bool is_elf(const std::string& host) {
 
 // ELF files under the --include paths bring their own closures.
 std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const std::vector<std::string>& includes) {
+  std::set<std::string> roots;
+  for (auto& inc : includes) roots.insert(path::normalize(inc));
+  auto under = [&](std::string p) {  // p or one of its parents was included
+    for (; p != "/"; p = path::dirname(p))
+      if (roots.count(p)) return true;
+    return false;
+  };
   std::vector<std::string> out;
-  for (auto& [p, item] : plan.items) {
-    if (item.type != LayerEntry::file || !item.content.empty()) continue;
-    bool under = false;
-    for (auto& inc : includes) under |= p == inc || p.rfind(path::normalize(inc) + "/", 0) == 0;
-    if (under && is_elf(root.host_path(p))) out.push_back(p);
-  }
+  for (auto& [p, item] : plan.items)
+    if (item.type == LayerEntry::file && item.content.empty() && under(p) && is_elf(root.host_path(p))) out.push_back(p);
   return out;
 }
 

@@ -17,12 +17,12 @@ namespace {
 std::vector<std::string> all_paths(const Root& root) {
   std::vector<std::string> out;
   std::error_code ec;
-  std::string base = root.host_path("/");
+  std::string base = root.is_host() ? std::string("/") : root.dir();
   for (auto it = std::filesystem::recursive_directory_iterator(base, std::filesystem::directory_options::skip_permission_denied, ec);
        it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     if (it->is_directory(ec) && !it->is_symlink(ec)) continue;
-    out.push_back("/" + std::filesystem::relative(it->path(), base).string());
+    out.push_back("/" + it->path().lexically_relative(base).string());
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -43,8 +43,8 @@ std::vector<std::string> smokes_in(const std::string& rootfs) {
   for (auto it = std::filesystem::recursive_directory_iterator(rootfs, ec); it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     auto name = it->path().filename().string();
-    if (name.rfind("smoke-", 0) == 0 && it->is_regular_file() && ::access(it->path().c_str(), X_OK) == 0)
-      out.push_back("/" + std::filesystem::relative(it->path(), rootfs).string());
+    if (name.rfind("smoke-", 0) == 0 && std::filesystem::is_regular_file(it->symlink_status(ec)) && ::access(it->path().c_str(), X_OK) == 0)
+      out.push_back("/" + it->path().lexically_relative(rootfs).string());
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -76,6 +76,43 @@ Result<std::string> safe_name(const std::string& raw, const std::string& layer) 
   return clean;
 }
 
+// The in-root location of `rel`'s parent directory, every symlink on the way resolved inside the
+// root as openat2(RESOLVE_IN_ROOT) would (absolute targets re-rooted, ".." clamped at the root);
+// components that do not exist yet are kept as they are. An entry is then written there, so no
+// symlink planted by an earlier entry or layer can lead it out of the root.
+Result<std::string> resolve_parent_in_root(const std::string& root, const std::string& rel, const std::string& layer) {
+  std::vector<std::string> todo = path::components(path::dirname("/" + rel));
+  std::vector<std::string> done;
+  int links = 0;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const std::string& c = todo[i];
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string host = root;
+    for (auto& d : done) host += "/" + d;
+    host += "/" + c;
+    struct stat st;
+    if (::lstat(host.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+      done.push_back(c);
+      continue;
+    }
+    if (++links > 40) return bad_input(layer + ": entry '" + rel + "': too many symlinks on its path");
+    char buf[4096];
+    ssize_t n = ::readlink(host.c_str(), buf, sizeof buf - 1);
+    if (n < 0) return Error::from_errno(host, errno);
+    std::string target(buf, static_cast<size_t>(n));
+    auto parts = path::components(target);
+    todo.insert(todo.begin() + static_cast<long>(i) + 1, parts.begin(), parts.end());
+    if (target[0] == '/') done.clear();
+  }
+  std::string out;
+  for (auto& d : done) out += "/" + d;
+  return out;
+}
+
 // True when some component of rel (below root) is a symlink: whiteouts never act through one.
 bool through_symlink(const std::string& root, const std::string& rel) {
   std::string cur = root;
@@ -136,10 +173,12 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
     }
     if (const char* hl = archive_entry_hardlink(e)) {
       CUSLIM_TRY(auto target, safe_name(hl, layer));
-      archive_entry_set_hardlink(e, (root + "/" + target).c_str());
+      CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, target, layer));
+      archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(target)).c_str());
     }
     archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
-    archive_entry_set_pathname(e, (root + "/" + name).c_str());
+    CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
+    archive_entry_set_pathname(e, (root + parent + "/" + path::basename(name)).c_str());
     if (archive_write_header(w.get(), e) != ARCHIVE_OK)
       return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "refused"));
     const void* buf;

@@ -80,7 +80,7 @@ Status write_layout_archive(const std::string& dir, const std::string& out_file,
   std::vector<LayerEntry> entries;
   std::vector<std::string> files;
   for (auto& e : std::filesystem::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files.push_back(std::filesystem::relative(e.path(), dir).string());
+    if (e.is_regular_file()) files.push_back(e.path().lexically_relative(dir).string());
   std::sort(files.begin(), files.end());
   for (auto* d : {"blobs", "blobs/sha256"}) {
     LayerEntry e;

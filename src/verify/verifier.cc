@@ -32,7 +32,7 @@ std::vector<ImageFile> walk(const std::string& rootfs) {
     if (ec) break;
     auto st = it->symlink_status(ec);
     if (std::filesystem::is_directory(st)) continue;
-    ImageFile f{"/" + std::filesystem::relative(it->path(), rootfs).string(), false, std::filesystem::is_regular_file(st)};
+    ImageFile f{"/" + it->path().lexically_relative(rootfs).string(), false, std::filesystem::is_regular_file(st)};
     if (f.regular) {
       char magic[4] = {};
       int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
