@@ -16,6 +16,7 @@
 #include "core/atomic_output.h"
 #include "core/path.h"
 #include "bundle/layer_cache.h"
+#include "loader/ld_cache.h"
 
 namespace cuslim {
 
@@ -80,6 +81,25 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   if (req.entrypoint) c.entrypoint = {*req.entrypoint};
   else if (!plan.executables.empty()) c.entrypoint = {plan.executables.front()};
   c.history = "cuslim bundle (base " + req.base + ")";
+  if (req.base_image) {  // the base's Env and Entrypoint stay unless --env / --entrypoint say otherwise
+    const ImageConfig& b = req.base_image->config;
+    std::vector<std::string> env = b.env;
+    auto has = [&](const std::vector<std::string>& v, const std::string& kv) {
+      std::string key = kv.substr(0, kv.find('=') + 1);
+      return std::any_of(v.begin(), v.end(), [&](auto& e) { return e.rfind(key, 0) == 0; });
+    };
+    for (auto& kv : c.env)
+      if (!has(env, kv) || has(req.env, kv)) {
+        env.erase(std::remove_if(env.begin(), env.end(), [&](auto& e) { return e.rfind(kv.substr(0, kv.find('=') + 1), 0) == 0; }), env.end());
+        env.push_back(kv);
+      }
+    c.env = env;
+    if (!req.entrypoint && !b.entrypoint.empty()) c.entrypoint = b.entrypoint;
+    c.cmd = req.entrypoint ? std::vector<std::string>{} : b.cmd;
+    c.working_dir = b.working_dir;
+    c.user = b.user;
+    for (auto& [k, v] : b.labels) c.labels.emplace(k, v);
+  }
   c.labels["org.opencontainers.image.base.name"] = req.base;
   return c;
 }
@@ -105,6 +125,32 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
     if (ec) return Error::from_errno(dst, ec.value()).wrap("writing dir bundle");
   }
   return ok_status();
+}
+
+// Drops plan items the base image already holds (same type; same size or same link target).
+uint64_t leave_out_base(Plan& plan, const std::string& base_rootfs) {
+  uint64_t n = 0;
+  for (auto it = plan.items.begin(); it != plan.items.end();) {
+    auto& [p, item] = *it;
+    struct stat st;
+    bool same = false;
+    if (item.content.empty() && ::lstat((base_rootfs + p).c_str(), &st) == 0) {
+      if (item.type == LayerEntry::dir) same = S_ISDIR(st.st_mode);
+      else if (item.type == LayerEntry::file) same = S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == item.size;
+      else if (S_ISLNK(st.st_mode)) {
+        char buf[4096];
+        ssize_t len = ::readlink((base_rootfs + p).c_str(), buf, sizeof buf);
+        same = len >= 0 && std::string(buf, static_cast<size_t>(len)) == item.target;
+      }
+    }
+    if (same) {
+      n += item.type == LayerEntry::file;
+      it = plan.items.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return n;
 }
 
 // Packs the layer into layout, or -- when `previous` (an existing OCI dir at OUT) already holds
@@ -174,7 +220,11 @@ Result<int64_t> source_date_epoch() {
 
 Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const BundleRequest& req) {
   if (req.targets.empty() && req.includes.empty()) return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
-  PlanBuilder builder(root);
+  if (req.base_image && req.format != BundleFormat::oci && req.format != BundleFormat::oci_archive && req.format != BundleFormat::docker_archive)
+    return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
+  if (req.base_image && req.base_image->layers.empty())
+    return Error(Exit::usage, "--base: only an OCI layout or oci-archive can be a base image (its layers are appended as they are)");
+  PlanBuilder builder(root, req.keep_setuid);
   // 1. The closure of the targets, classified.
   if (!req.targets.empty()) {
     CUSLIM_TRY(auto g, resolve(req.targets, {}));
@@ -187,23 +237,34 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
   auto elfs = elf_includes(root, builder.plan(), req.includes);
   if (!elfs.empty()) {
     CUSLIM_TRY(auto g, resolve(elfs, {}));
-    for (auto& o : g.objects) o.root = false;  // included files are not entrypoints
-    builder.add_graph(g);
+    builder.add_graph(g, false);  // included files are not entrypoints
   }
   // 3. What the host driver will load from the image (libm, libdl, ... for libcuda).
   if (req.base == "scratch" && !req.targets.empty() && !req.driver_needs.empty()) {
     std::string first = req.targets.front();
     CUSLIM_TRY(auto g, resolve({first}, req.driver_needs));
-    for (auto& o : g.objects) o.root = false;
-    builder.add_graph(g);
+    builder.add_graph(g, false);
   }
   // 4. Loader files so the programs run with no environment.
+  bool base_has_conf = false;
+  if (req.base_image) {  // keep what the base's own cache knows
+    Root base(req.base_image->rootfs);
+    base_has_conf = base.stat("/etc/ld.so.conf").has_value();
+    if (auto real = base.realpath("/etc/ld.so.cache"))
+      if (auto c = LdCache::read(base.host_path(*real), "base /etc/ld.so.cache"); c.ok()) {
+        std::vector<CacheLib> libs;
+        for (auto& e : c->entries())
+          if (e.hwcaps_subdir.empty()) libs.push_back({e.key, e.value, e.flags});
+        builder.add_cache_entries(libs);
+      }
+  }
   if (req.generate_loader_files) {
-    builder.add_loader_files(true);
+    builder.add_loader_files(!base_has_conf);
     if (req.base == "scratch") builder.add_scratch_files();
   }
   BundleResult res;
   res.plan = builder.take();
+  if (req.base_image) res.left_to_base = leave_out_base(res.plan, req.base_image->rootfs);
   res.config = make_config(res.plan, req);
   auto entries = layer_entries(root, res.plan);
   uint64_t total = 0;
@@ -241,7 +302,18 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
       std::filesystem::create_directories(layout + "/blobs/sha256");
       CUSLIM_TRY(auto layer, write_or_reuse_layer(entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
       res.layer = layer;
-      ImageBuild b{res.config, {layer}, req.tag};
+      ImageBuild b{res.config, {}, req.tag};
+      if (req.base_image) {  // the base's blobs as they are, then ours
+        for (auto& l : req.base_image->layers) {
+          std::string to = blob_path(layout, l.info.digest);
+          std::error_code ec;
+          if (::link(l.blob.c_str(), to.c_str()) != 0) std::filesystem::copy_file(l.blob, to, std::filesystem::copy_options::overwrite_existing, ec);
+          if (ec) return Error::from_errno(l.blob, ec.value()).wrap("copying a base layer");
+          b.layers.push_back(l.info);
+        }
+        b.base_history = req.base_image->history_json;
+      }
+      b.layers.push_back(layer);
       CUSLIM_TRY(auto w, write_oci_layout(layout, b));
       res.image = w;
       if (req.format != BundleFormat::oci) {

@@ -8,6 +8,7 @@
 
 #include "bundle/plan.h"
 #include "core/root.h"
+#include "image/image_reader.h"
 #include "image/oci_image.h"
 #include "profile/classifier.h"
 
@@ -33,6 +34,10 @@ struct BundleRequest {
   // `history` describes the slimming; no generated passwd/ld.so.conf when the image has them.
   std::optional<ImageConfig> keep_config;
   bool generate_loader_files = true;
+  bool keep_setuid = false;
+  // --base IMAGE: our layer is appended to it, what it already holds is left out, its config is
+  // merged (its Env and Entrypoint kept unless --env / --entrypoint override them).
+  const UnpackedImage* base_image = nullptr;
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
@@ -41,6 +46,7 @@ struct BundleResult {
   uint64_t files = 0, bytes = 0;
   std::map<std::string, uint64_t> bytes_by_class;
   std::vector<std::pair<std::string, uint64_t>> largest;  // ten largest files
+  uint64_t left_to_base = 0;                              // files the base image already holds
   std::optional<WrittenImage> image;
   std::optional<LayerBlob> layer;
   ImageConfig config;

@@ -68,7 +68,10 @@ Status PlanBuilder::add_path(const std::string& inside, const std::string& cls, 
       return ok_status();
     }
     uint32_t mode = (st.st_mode & 0111) ? 0755 : 0644;
-    if (st.st_mode & (S_ISUID | S_ISGID)) plan_.warnings.push_back(next + ": setuid/setgid bit stripped");
+    if (st.st_mode & (S_ISUID | S_ISGID)) {
+      if (keep_setuid_) mode |= st.st_mode & (S_ISUID | S_ISGID);
+      else plan_.warnings.push_back(next + ": setuid/setgid bit stripped");
+    }
     add_dir_item(cur);
     auto& item = plan_.items[next];
     item = {LayerEntry::file, "", mode, static_cast<uint64_t>(st.st_size), cls, ""};
@@ -76,7 +79,7 @@ Status PlanBuilder::add_path(const std::string& inside, const std::string& cls, 
   return ok_status();
 }
 
-void PlanBuilder::add_graph(const DepGraph& g) {
+void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
   for (auto& o : g.objects) {
     if (o.cls == "driver") {
       if (o.path) plan_.dropped_driver.push_back(*o.path);
@@ -91,7 +94,7 @@ void PlanBuilder::add_graph(const DepGraph& g) {
       plan_.warnings.push_back(st.error().message());
       continue;
     }
-    if (o.root && o.has_interp) plan_.executables.push_back(*o.path);
+    if (programs && o.root && o.has_interp) plan_.executables.push_back(*o.path);
     if (o.soname && o.elf_type == 3 /* ET_DYN */ && !o.root) plan_.cache.push_back({*o.soname, *o.path, 0x0303});
     bool via_search = o.how == How::ld_so_cache || o.how == How::ld_so_conf || o.how == How::ld_library_path ||
                       o.how == How::dlopen_profile || o.how == How::trace;

@@ -37,14 +37,17 @@ struct Plan {
 
 class PlanBuilder {
  public:
-  explicit PlanBuilder(const Root& root) : root_(root) {}
+  explicit PlanBuilder(const Root& root, bool keep_setuid = false) : root_(root), keep_setuid_(keep_setuid) {}
 
-  // Adds every object of a classified graph that ships.
-  void add_graph(const DepGraph& g);
+  // Adds every object of a classified graph that ships; its roots are entrypoint candidates
+  // unless `programs` is false (included files, driver needs).
+  void add_graph(const DepGraph& g, bool programs = true);
   // Adds one in-root path (file, symlink chain or whole directory), with its parents.
   Status add_include(const std::string& inside);
   // Adds the generated loader files (ld.so.conf, conf.d entry, ld.so.cache).
   void add_loader_files(bool with_ld_so_conf);
+  // Entries of a base image's ld.so.cache, kept in the generated one.
+  void add_cache_entries(const std::vector<CacheLib>& libs) { plan_.cache.insert(plan_.cache.begin(), libs.begin(), libs.end()); }
   // A FROM-scratch image has no users: adds a minimal /etc/passwd and /etc/group (root, nobody)
   // unless the plan already carries them; getpwuid() and friends need them.
   void add_scratch_files();
@@ -56,6 +59,7 @@ class PlanBuilder {
   void add_dir_item(const std::string& inside);
 
   const Root& root_;
+  bool keep_setuid_ = false;
   Plan plan_;
 };
 

@@ -10,6 +10,7 @@
 #include "bundle/image_spec.h"
 #include "cli/command.h"
 #include "cli/resolve_setup.h"
+#include "cli/run_setup.h"
 
 namespace cuslim::cli {
 
@@ -59,10 +60,19 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
   if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
+  if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
 }
 
 Exit run_bundle(BundleOptions& o) {
   if (o.format.empty() && o.out.empty()) fail(Error(Exit::usage, "bundle: -o OUT is required"));
+  // --base: a profile name, or an existing image (a path) our layer is appended to; then the
+  // files themselves say what the base provides, and classification uses scratch.
+  std::string base_path;
+  struct stat st;
+  if (::stat(o.setup.base.c_str(), &st) == 0) {
+    base_path = o.setup.base;
+    o.setup.base = "scratch";
+  }
   auto ctx = take(o.setup.make());
   BundleRequest req;
   for (auto& t : o.targets) req.targets.push_back(t[0] == '/' || !ctx.root->is_host() ? t : std::filesystem::absolute(t).string());
@@ -82,9 +92,14 @@ Exit run_bundle(BundleOptions& o) {
   if (!o.entrypoint.empty()) req.entrypoint = o.entrypoint;
   req.mtime = take(source_date_epoch());
   req.progress = progress_bar(o.quiet);
-  struct stat st;
-  if (::stat(o.setup.base.c_str(), &st) == 0)
-    fail(Error(Exit::usage, "--base " + o.setup.base + ": an existing image as base is not supported yet; use a base profile (cuslim profiles list)"));
+  std::optional<Staging> base_staging;
+  std::optional<UnpackedImage> base_image;
+  if (!base_path.empty()) {
+    base_staging.emplace(take(Staging::make()));
+    base_image = take(unpack_image(base_path, base_staging->path()));
+    req.base_image = &*base_image;
+    req.base = base_path;
+  }
   for (auto& p : ctx.classifier->active())
     if (p.kind == "driver") req.driver_needs.insert(req.driver_needs.end(), p.image_needs.begin(), p.image_needs.end());
   auto r = take(bundle(*ctx.root, [&](const std::vector<std::string>& t, const std::vector<std::string>& d) { return ctx.resolve(t, d); }, req));

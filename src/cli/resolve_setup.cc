@@ -1,6 +1,7 @@
 #include "cli/resolve_setup.h"
 
 #include <algorithm>
+#include <unordered_set>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -70,13 +71,16 @@ Result<DepGraph> ResolveContext::resolve(const std::vector<std::string>& targets
       inside.push_back(path::join(getcwd(cwd, sizeof cwd) ? cwd : "/", t));
     } else inside.push_back("/" + t);
   }
-  ExtraEdges extra = [c = classifier, dl = dlopen, &inside, &root_dlopens](const std::string& p, const std::string& real, const ElfFile& elf) {
-    std::vector<ExtraEdge> out;
-    if (dl) out = c->dlopen_edges(p, real, elf);
-    if (std::find(inside.begin(), inside.end(), p) != inside.end())
-      for (auto& n : root_dlopens) out.push_back({{n}, How::dlopen_profile});
-    return out;
-  };
+  std::unordered_set<std::string> roots(inside.begin(), inside.end());
+  ExtraEdges extra;
+  if (dlopen || !root_dlopens.empty())
+    extra = [c = classifier, dl = dlopen, &roots, &root_dlopens](const std::string& p, const std::string& real, const ElfFile& elf) {
+      std::vector<ExtraEdge> out;
+      if (dl) out = c->dlopen_edges(p, real, elf);
+      if (!root_dlopens.empty() && roots.count(p))
+        for (auto& n : root_dlopens) out.push_back({{n}, How::dlopen_profile});
+      return out;
+    };
   CUSLIM_TRY(auto g, resolver->resolve(inside, extra));
   classifier->classify(g);
   return g;

@@ -15,7 +15,8 @@ namespace {
 struct SlimOptions {
   std::string image, out, format, compression = "gzip", tag, from_tag;
   std::vector<std::string> targets, keep;
-  bool quiet = false, no_keep_set = false;
+  bool quiet = false, no_keep_set = false, keep_setuid = false;
+  std::string platform = "linux/amd64";
 };
 
 std::string mb(uint64_t b) {
@@ -43,7 +44,12 @@ void report(const std::map<std::string, ClassCount>& before, const BundleResult&
 
 Exit run_slim(const SlimOptions& o) {
   auto staging = take(Staging::make());
-  auto img = take(unpack_image(o.image, staging.path(), o.from_tag));
+  UnpackOptions uo;
+  uo.tag = o.from_tag;
+  uo.platform = o.platform;
+  uo.keep_setuid = o.keep_setuid;
+  auto img = take(unpack_image(o.image, staging.path(), uo));
+  for (auto& s : img.skipped) std::cerr << "cuslim: note: " << s << "\n";
   ResolveSetup setup;
   setup.root = img.rootfs;
   setup.base = "scratch";
@@ -70,6 +76,7 @@ Exit run_slim(const SlimOptions& o) {
   req.base = "scratch";
   req.mtime = take(source_date_epoch());
   req.keep_config = img.config;
+  req.keep_setuid = o.keep_setuid;
   req.keep_config->history = "cuslim slim: kept " + std::to_string(sel.targets.size()) + " programs' closures and " +
                              std::to_string(sel.includes.size()) + " kept paths";
   if (before.count("cuda"))
@@ -97,6 +104,8 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_option("--tag", o->tag, "Tag of the slimmed image");
   cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name");
   cmd->add_flag("-q,--quiet", o->quiet, "No report");
+  cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index")->capture_default_str();
+  cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
   cmd->footer(
       "Examples:\n"
       "  cuslim slim app-oci -o app-slim --tag app:slim\n"

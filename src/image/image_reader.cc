@@ -176,7 +176,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, target, layer));
       archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(target)).c_str());
     }
-    archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
+    if (!out.keep_setuid) archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
     CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
     archive_entry_set_pathname(e, (root + parent + "/" + path::basename(name)).c_str());
     if (archive_write_header(w.get(), e) != ARCHIVE_OK)
@@ -219,7 +219,22 @@ std::string blob_file(const std::string& layout, const std::string& digest) {
   return d ? blob_path(layout, *d) : layout + "/blobs/invalid";
 }
 
-Status unpack_oci(const std::string& layout, const std::string& staging, const std::string& tag, UnpackedImage& out) {
+// In an image index, the manifest for `platform` ("os/arch[/variant]"); others are skipped.
+Result<json> pick_platform(const std::string& layout, const json& index, const std::string& platform) {
+  std::vector<std::string> seen;
+  for (auto& m : index.value("manifests", json::array())) {
+    auto p = m.value("platform", json::object());
+    std::string name = p.value("os", "") + "/" + p.value("architecture", "") + (p.contains("variant") ? "/" + p.value("variant", "") : "");
+    seen.push_back(name);
+    if (name == platform || (p.value("os", "") + "/" + p.value("architecture", "")) == platform) return read_json(blob_file(layout, m.value("digest", "")));
+  }
+  std::string all;
+  for (auto& s : seen) all += (all.empty() ? "" : ", ") + s;
+  return bad_input(layout + ": the image index has no " + platform + " manifest (it has: " + all + ")");
+}
+
+Status unpack_oci(const std::string& layout, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
+  const std::string& tag = opt.tag;
   CUSLIM_TRY(auto index, read_json(layout + "/index.json"));
   json chosen;
   for (auto& m : index.value("manifests", json::array())) {
@@ -231,13 +246,26 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const s
   }
   if (chosen.is_null()) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
   CUSLIM_TRY(auto manifest, read_json(blob_file(layout, chosen.value("digest", ""))));
-  if (manifest.value("mediaType", "") == "application/vnd.oci.image.index.v1+json")
-    return bad_input(layout + ": nested image index (multi-platform) is not supported yet");
+  if (manifest.value("mediaType", "") == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
+    CUSLIM_TRY(manifest, pick_platform(layout, manifest, opt.platform));
+  }
   CUSLIM_TRY(auto config, read_json(blob_file(layout, manifest["config"].value("digest", ""))));
   out.config = parse_config(config);
+  out.history_json = config.value("history", json::array()).dump();
+  auto diff_ids = config.value("rootfs", json::object()).value("diff_ids", json::array());
   int i = 0;
   for (auto& l : manifest.value("layers", json::array())) {
     std::string d = l.value("digest", "");
+    StoredLayer sl;
+    sl.blob = blob_file(layout, d);
+    if (auto dg = Digest::parse(d)) sl.info.digest = *dg;
+    if (static_cast<size_t>(i) < diff_ids.size())
+      if (auto di = Digest::parse(diff_ids[i].get<std::string>())) sl.info.diff_id = *di;
+    sl.info.size = l.value("size", 0ull);
+    std::string mt = l.value("mediaType", "");
+    sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
+                          : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
+    out.layers.push_back(sl);
     CUSLIM_CHECK(extract_layer(blob_file(layout, d), staging, layout + " layer " + std::to_string(i++) + " (" + d + ")", &d, out));
   }
   return ok_status();
@@ -287,10 +315,11 @@ Result<ImageKind> detect_image(const std::string& p) {
   return ImageKind::rootfs_tar;
 }
 
-Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const std::string& tag) {
+Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const UnpackOptions& opt) {
   CUSLIM_TRY(auto kind, detect_image(image));
   UnpackedImage out;
   out.kind = kind;
+  out.keep_setuid = opt.keep_setuid;
   if (kind == ImageKind::rootfs_dir) {
     out.rootfs = image;
     return out;
@@ -298,16 +327,15 @@ Result<UnpackedImage> unpack_image(const std::string& image, const std::string& 
   std::filesystem::create_directories(staging + "/rootfs");
   out.rootfs = std::filesystem::canonical(staging + "/rootfs").string();
   switch (kind) {
-    case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci(image, out.rootfs, tag, out)); break;
+    case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci(image, out.rootfs, opt, out)); break;
     case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;
     case ImageKind::oci_archive:
     case ImageKind::docker_archive: {
       std::string outer = staging + "/archive";
       std::filesystem::create_directories(outer);
       CUSLIM_CHECK(extract_layer(image, std::filesystem::canonical(outer).string(), image, nullptr, out));
-      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci(outer, out.rootfs, tag, out));
-      else CUSLIM_CHECK(unpack_docker(outer, out.rootfs, out));
-      remove_tree(outer);
+      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci(outer, out.rootfs, opt, out));
+      else CUSLIM_CHECK(unpack_docker(outer, out.rootfs, out));  // `outer` stays: its blobs may be appended to
       break;
     }
     case ImageKind::rootfs_dir: break;

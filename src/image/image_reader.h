@@ -17,17 +17,36 @@ namespace cuslim {
 enum class ImageKind { rootfs_dir, oci_layout, oci_archive, docker_archive, rootfs_tar };
 std::string kind_name(ImageKind k);
 
+// A layer of an OCI input, as stored: what appending to it needs.
+struct StoredLayer {
+  std::string blob;  // host path of the blob
+  LayerBlob info;    // digest, diff_id, size, compression
+};
+
 struct UnpackedImage {
   ImageKind kind = ImageKind::rootfs_dir;
   std::string rootfs;  // a staging dir (owned by the caller) or, for rootfs_dir, the input itself
   ImageConfig config;  // Env, Entrypoint, Cmd, WorkingDir, User (empty for plain rootfs inputs)
   std::vector<std::string> skipped;  // device nodes and other entries recorded, not created
+  bool keep_setuid = false;
+  std::vector<StoredLayer> layers;  // OCI inputs only (layout, oci-archive)
+  std::string history_json = "[]";  // the input config's history, as JSON
 };
 
 Result<ImageKind> detect_image(const std::string& path);
 
+struct UnpackOptions {
+  std::string tag;                      // org.opencontainers.image.ref.name (empty: the first manifest)
+  std::string platform = "linux/amd64"; // for image indexes (multi-platform images)
+  bool keep_setuid = false;             // else setuid/setgid bits are stripped
+};
+
 // Unpacks `image` into `staging` (an empty dir); a rootfs dir is used in place (not copied).
-// `tag` picks a manifest by org.opencontainers.image.ref.name (empty: the first).
-Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const std::string& tag = "");
+Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const UnpackOptions& opt);
+inline Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const std::string& tag = "") {
+  UnpackOptions o;
+  o.tag = tag;
+  return unpack_image(image, staging, o);
+}
 
 }  // namespace cuslim

@@ -42,7 +42,12 @@ json config_json(const ImageBuild& b) {
   for (auto& l : b.layers) diff_ids.push_back(l.diff_id.str());
   return {{"architecture", c.architecture}, {"os", c.os}, {"created", c.created}, {"config", cfg},
           {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}},
-          {"history", json::array({{{"created", c.created}, {"created_by", c.history}}})}};
+          {"history", [&] {
+             json h = json::parse(b.base_history, nullptr, false);
+             if (!h.is_array()) h = json::array();
+             h.push_back({{"created", c.created}, {"created_by", c.history}});
+             return h;
+           }()}};
 }
 
 }  // namespace

@@ -10,18 +10,31 @@ namespace cuslim {
 
 namespace {
 
-bool glob(const std::string& pattern, const std::string& s) { return !s.empty() && ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0; }
+// fnmatch, after a cheap check of the pattern's literal prefix (most rules are "libfoo.so*").
+bool glob(const std::string& pattern, const std::string& s) {
+  if (s.empty()) return false;
+  size_t lit = pattern.find_first_of("*?[\\");
+  size_t n = lit == std::string::npos ? pattern.size() : lit;
+  if (s.compare(0, n, pattern, 0, n) != 0) return false;
+  return lit == std::string::npos ? s.size() == pattern.size() : ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
+}
+
+// fnmatch after comparing the pattern's literal prefix (lit characters).
+bool glob_lit(const std::string& pattern, size_t lit, const std::string& s) {
+  if (s.size() < lit || s.compare(0, lit, pattern, 0, lit) != 0) return false;
+  return lit == pattern.size() ? s.size() == lit : ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
+}
 
 bool rule_matches(const ClassRule& r, const std::vector<std::string>& names, const std::vector<std::string>& paths) {
-  for (auto& p : r.names)
+  for (size_t i = 0; i < r.names.size(); ++i)
     for (auto& n : names)
-      if (glob(p, n)) return true;
-  for (auto& p : r.paths)
+      if (glob_lit(r.names[i], r.name_lits[i], n)) return true;
+  for (size_t i = 0; i < r.paths.size(); ++i)
     for (auto& x : paths)
-      if (glob(p, x)) return true;
+      if (glob_lit(r.paths[i], r.path_lits[i], x)) return true;
   if (r.regex)
-    for (auto& n : names)
-      if (!n.empty() && std::regex_match(n, *r.regex)) return true;
+    for (auto& n : names)  // the driver-version rule: only versioned shared objects can match
+      if (n.find(".so.") != std::string::npos && std::regex_match(n, *r.regex)) return true;
   return false;
 }
 

@@ -33,6 +33,9 @@ Result<ClassRule> parse_rule(const YAML::Node& n, const std::string& file) {
   r.capability = n["capability"] ? n["capability"].as<std::string>() : "";
   CUSLIM_TRY(r.names, strings(n["names"], file, "names"));
   CUSLIM_TRY(r.paths, strings(n["paths"], file, "paths"));
+  auto lit = [](const std::string& g) { auto at = g.find_first_of("*?[\\"); return at == std::string::npos ? g.size() : at; };
+  for (auto& g : r.names) r.name_lits.push_back(lit(g));
+  for (auto& g : r.paths) r.path_lits.push_back(lit(g));
   if (n["regex"]) {
     r.regex_text = n["regex"].as<std::string>();
     try {

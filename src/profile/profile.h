@@ -20,6 +20,7 @@ struct ClassRule {
   std::string capability;  // driver capability (compute, utility, ...)
   std::vector<std::string> names;
   std::vector<std::string> paths;
+  std::vector<size_t> name_lits, path_lits;  // length of each glob's literal prefix (a quick reject)
   std::optional<std::regex> regex;
   std::string regex_text;
 };

@@ -123,6 +123,31 @@ ino2=$(stat -c %i "$tmp/ssh/blobs/sha256/$blob" 2>/dev/null)
 check "re-bundling unchanged input reuses the layer blob (same inode $ino1)" '[ "$ino1" = "$ino2" ]'
 check "the re-bundled image still reads" 'skopeo inspect "oci:$tmp/ssh:ssh" >/dev/null'
 
+# --- --base IMAGE: our layer appended to an existing image, what it holds left out -----------
+"$cuslim" bundle -q /bin/ls -o "$tmp/base" --tag base --env MARKER=from-base
+"$cuslim" bundle /usr/bin/ssh --base "$tmp/base" -o "$tmp/onbase" --tag onbase > "$tmp/onbase.txt"; rc=$?
+check "bundle --base IMAGE exits 0 and leaves the base's files out ($(grep -o '[0-9]* files left to the base image' "$tmp/onbase.txt"))" '[ $rc = 0 ] && grep -q "files left to the base image" "$tmp/onbase.txt"'
+check "the result has the base's layer and ours (2 layers), base layer blob unchanged" 'python3 - "$tmp/base" "$tmp/onbase" <<PY
+import json, sys
+def manifest(d):
+    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+    return json.load(open(d + "/blobs/sha256/" + i))
+b, o = manifest(sys.argv[1]), manifest(sys.argv[2])
+assert len(o["layers"]) == 2 and o["layers"][0] == b["layers"][0], (b["layers"], o["layers"])
+PY'
+skopeo inspect --config "oci:$tmp/onbase:onbase" > "$tmp/onbase.config"
+check "config merged: the base's Env and Entrypoint kept" 'python3 - "$tmp/onbase.config" <<PY
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+assert "MARKER=from-base" in c["Env"], c
+assert c["Entrypoint"] == ["/bin/ls"], c
+assert len(json.load(open(sys.argv[1]))["history"]) == 2
+PY'
+out=$(run_image "$tmp/onbase" onbase /usr/bin/ssh -V)
+check "runc runs ssh -V from the layered image ($out)" '[[ "$out" == OpenSSH_* ]]'
+out=$(run_image "$tmp/onbase" onbase /bin/ls /usr/bin)
+check "the base's program still runs on top (ls lists ssh and ls)" 'echo "$out" | grep -qx ssh && echo "$out" | grep -qx ls'
+
 # --- atomic output --------------------------------------------------------------------------
 mkdir -p "$tmp/keep"; echo old > "$tmp/keep/marker"
 echo 'void g(void); int main(void){g();return 0;}' > "$tmp/m.c"; echo 'void g(void){}' > "$tmp/g.c"
