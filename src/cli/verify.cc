@@ -26,15 +26,24 @@ struct VerifyOptions {
   bool gpu = false, json = false;
 };
 
-// cuslim's own smoke-driver, beside the binary (installed or in the build tree).
-std::optional<std::string> own_smoke_driver() {
+// One of cuslim's own smokes, beside the binary (installed or in the build tree).
+std::optional<std::string> own_smoke(const std::string& name) {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return std::nullopt;
   auto dir = self.parent_path();
-  for (auto cand : {dir / "smoke-driver", dir / "kernels" / "smoke-driver", dir.parent_path() / "kernels" / "smoke-driver"})
+  for (auto cand : {dir / name, dir / "kernels" / name, dir.parent_path() / "kernels" / name})
     if (::access(cand.c_str(), X_OK) == 0) return cand.string();
   return std::nullopt;
+}
+
+bool has_file_named(const std::string& rootfs, const std::string& name) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(rootfs, ec); it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->path().filename() == name) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> smokes_in(const std::string& rootfs) {
@@ -69,7 +78,14 @@ void gpu_checks(const VerifyOptions& o, const std::string& staging, VerifyReport
   // cuslim's own smoke-driver first (the driver path alone, and the GPU's compute capability),
   // then every smoke the image carries.
   auto smokes = smokes_in(prepared->spec.rootfs);
-  if (auto own = own_smoke_driver()) {
+  bool has_nccl_smoke = std::any_of(smokes.begin(), smokes.end(), [](auto& s) { return path::basename(s) == "smoke-nccl"; });
+  // An image that carries libnccl gets an all-reduce across every visible GPU (one rank on one GPU).
+  if (!has_nccl_smoke && has_file_named(prepared->spec.rootfs, "libnccl.so.2"))
+    if (auto nccl = own_smoke("smoke-nccl")) {
+      prepared->spec.binds.push_back({*nccl, "/.cuslim/smoke-nccl", true});
+      smokes.push_back("/.cuslim/smoke-nccl");
+    }
+  if (auto own = own_smoke("smoke-driver")) {
     prepared->spec.binds.push_back({*own, "/.cuslim/smoke-driver", true});
     smokes.insert(smokes.begin(), "/.cuslim/smoke-driver");
   } else if (smokes.empty()) {

@@ -57,7 +57,7 @@ else row SKIP "inspect vs cuobjdump: no cuobjdump on this host"; fi
 "$cuslim" inspect "$libcuda"
 
 step "smoke kernels: bundle (FROM scratch, host CUDA libraries), verify --gpu, run"
-for k in driver runtime cublas nvrtc; do
+for k in driver runtime cublas nvrtc nccl; do
   bin="$smoke_dir/smoke-$k"
   [ -x "$bin" ] || { row SKIP "smoke-$k: not built"; continue; }
   "$cuslim" bundle "$bin" -o "$out/smoke-$k" --tag "smoke-$k" | tail -4
@@ -68,6 +68,16 @@ for k in driver runtime cublas nvrtc; do
   echo "$res"
   [ $rc = 0 ] && echo "$res" | grep -q '"ok": true' && row PASS "cuslim run smoke-$k: $(echo "$res" | tail -1 | cut -c1-150)" || row FAIL "cuslim run smoke-$k (exit $rc)"
 done
+
+gpus=$(nvidia-smi -L 2>/dev/null | wc -l)
+if [ -d "$out/smoke-nccl" ]; then
+  nccl=$("$cuslim" run "$out/smoke-nccl" 2>/dev/null | tail -1)
+  if [ "$gpus" -gt 1 ]; then
+    echo "$nccl" | grep -q "\"gpus\": $gpus" && echo "$nccl" | grep -q '"ok": true' && row PASS "smoke-nccl all-reduce across $gpus GPUs" || row FAIL "smoke-nccl across $gpus GPUs: $nccl"
+  else
+    row INFO "one GPU visible: smoke-nccl ran a single-rank all-reduce; the multi-GPU part was not exercised"
+  fi
+fi
 
 step "nvcc is not reachable inside a bundle"
 "$cuslim" run "$out/smoke-runtime" -- /usr/local/cuda/bin/nvcc --version; rc=$?
