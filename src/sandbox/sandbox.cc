@@ -77,6 +77,11 @@ void write_map(int err_fd, const char* file, const std::string& text) {
   for (auto* d : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"})
     if (::access(d, F_OK) == 0) bind(err_fd, d, root + d, false);
   for (auto& d : s.devices) bind(err_fd, d, root + d, false);
+  // POSIX shared memory (NCCL's intra-node transport, CUDA IPC) and a read-only /sys (NCCL and the
+  // driver read the PCI topology there), as container runtimes provide them.
+  mkdirs(root + "/dev/shm");
+  if (::mount("shm", (root + "/dev/shm").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /dev/shm tmpfs", root + "/dev/shm", errno);
+  if (::access("/sys/devices", F_OK) == 0) bind(err_fd, "/sys", root + "/sys", true);
   mkdirs(root + "/tmp");
   if (::mount("tmpfs", (root + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /tmp tmpfs", root + "/tmp", errno);
   for (auto& b : s.binds) bind(err_fd, b.source, root + b.target, b.readonly);

@@ -1,5 +1,6 @@
 // Sandbox: a spec plus a flat syscall sequence (mount and pid namespaces, a user namespace when
-// not root, pivot_root, read-only binds, device nodes, /proc, a minimal /dev, tmpfs /tmp).
+// not root, pivot_root, read-only binds, device nodes, /proc, a minimal /dev with a tmpfs
+// /dev/shm, a read-only /sys, tmpfs /tmp).
 // Every failing syscall reports its name, its path and errno back to the parent.
 #pragma once
 
