@@ -219,7 +219,7 @@ Result<int64_t> source_date_epoch() {
 }
 
 Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const BundleRequest& req) {
-  if (req.targets.empty() && req.includes.empty()) return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
+  if (req.targets.empty() && req.includes.empty() && req.traced.empty()) return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
   if (req.base_image && req.format != BundleFormat::oci && req.format != BundleFormat::oci_archive && req.format != BundleFormat::docker_archive)
     return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
   if (req.base_image && req.base_image->layers.empty())
@@ -238,6 +238,13 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
   if (!elfs.empty()) {
     CUSLIM_TRY(auto g, resolve(elfs, {}));
     builder.add_graph(g, false);  // included files are not entrypoints
+  }
+  // 2b. Objects a trace saw mapped: they join the graph (how: trace) with their own closures.
+  if (!req.traced.empty()) {
+    CUSLIM_TRY(auto g, resolve(req.traced, {}));
+    for (auto& o : g.objects)
+      if (o.root) o.how = How::trace;
+    builder.add_graph(g, false);
   }
   // 3. What the host driver will load from the image (libm, libdl, ... for libcuda).
   if (req.base == "scratch" && !req.targets.empty() && !req.driver_needs.empty()) {

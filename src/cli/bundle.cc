@@ -11,13 +11,14 @@
 #include "cli/command.h"
 #include "cli/resolve_setup.h"
 #include "cli/run_setup.h"
+#include "trace/trace_file.h"
 
 namespace cuslim::cli {
 
 namespace {
 
 struct BundleOptions {
-  std::vector<std::string> targets, includes, env;
+  std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint;
   bool quiet = false, json = false;
   ResolveSetup setup;
@@ -77,6 +78,11 @@ Exit run_bundle(BundleOptions& o) {
   BundleRequest req;
   for (auto& t : o.targets) req.targets.push_back(t[0] == '/' || !ctx.root->is_host() ? t : std::filesystem::absolute(t).string());
   for (auto& i : o.includes) req.includes.push_back(i[0] == '/' || !ctx.root->is_host() ? i : std::filesystem::absolute(i).string());
+  for (auto& tf : o.traces) {  // what the traced runs mapped, minus the programs themselves
+    auto t = take(read_trace(tf));
+    for (auto& p : t.opened)
+      if (!t.programs.count(p)) req.traced.push_back(p);
+  }
   req.out = o.out;
   if (!o.format.empty()) {
     auto f = parse_format(o.format);
@@ -153,6 +159,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("-o,--out", o->out, "Output: a dir, tarball, OCI layout dir or archive")->required();
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT's extension, else oci)");
   cmd->add_option("--include", o->includes, "Extra files or whole dirs (repeatable); ELF files bring their closures");
+  cmd->add_option("--trace", o->traces, "A trace file from `cuslim trace`: what the run mapped joins the bundle (repeatable)");
   cmd->add_option("--entrypoint", o->entrypoint, "Entrypoint (default: the first program among the targets)");
   cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)");
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");

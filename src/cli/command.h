@@ -35,6 +35,7 @@ void add_inspect(CLI::App& app, RunState& state);
 void add_bundle(CLI::App& app, RunState& state);
 void add_build(CLI::App& app, RunState& state);
 void add_run(CLI::App& app, RunState& state);
+void add_trace(CLI::App& app, RunState& state);
 void add_slim(CLI::App& app, RunState& state);
 void add_verify(CLI::App& app, RunState& state);
 

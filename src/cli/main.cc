@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::add_build(app, state);
   cli::add_slim(app, state);
   cli::add_run(app, state);
+  cli::add_trace(app, state);
   cli::add_verify(app, state);
   cli::add_driver(app, state);
   cli::add_profiles(app, state);

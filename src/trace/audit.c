@@ -1,0 +1,74 @@
+/* libcuslim-audit.so: an LD_AUDIT library that records what the loader does, as JSON lines
+ * appended to $CUSLIM_TRACE_FILE. Every object opened (la_objopen: the program, its DT_NEEDED,
+ * every dlopen) and every name asked for (la_objsearch with LA_SER_ORIG: a dlopen that finds
+ * nothing leaves a "search" line and no "open" line). One write(2) per line on an O_APPEND file:
+ * safe across threads (the loader serialises these callbacks) and across fork/exec (each process
+ * loads its own copy through the inherited LD_AUDIT and appends to the same file). Plain C and
+ * libc only, so it loads into any glibc program. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int trace_fd = -2;
+
+static int out_fd(void) {
+  if (trace_fd == -2) {
+    const char* file = getenv("CUSLIM_TRACE_FILE");
+    trace_fd = file ? open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+  }
+  return trace_fd;
+}
+
+/* Appends s to buf as a JSON string body; returns the new length or -1 when it does not fit. */
+static int json_str(char* buf, int len, int cap, const char* s) {
+  for (; s && *s; ++s) {
+    unsigned char c = (unsigned char)*s;
+    if (len + 7 >= cap) return -1;
+    if (c == '"' || c == '\\') { buf[len++] = '\\'; buf[len++] = (char)c; }
+    else if (c < 0x20) len += snprintf(buf + len, (size_t)(cap - len), "\\u%04x", c);
+    else buf[len++] = (char)c;
+  }
+  return len;
+}
+
+static void emit(const char* event, const char* name, const char* path) {
+  int fd = out_fd();
+  if (fd < 0) return;
+  char buf[8192];
+  int len = snprintf(buf, sizeof buf, "{\"event\":\"%s\",\"pid\":%d,\"name\":\"", event, (int)getpid());
+  if ((len = json_str(buf, len, (int)sizeof buf, name)) < 0) return;
+  len += snprintf(buf + len, sizeof buf - (size_t)len, "\",\"path\":\"");
+  if ((len = json_str(buf, len, (int)sizeof buf, path)) < 0 || len + 4 >= (int)sizeof buf) return;
+  memcpy(buf + len, "\"}\n", 3);
+  len += 3;
+  ssize_t w = write(fd, buf, (size_t)len);
+  (void)w;
+}
+
+unsigned int la_version(unsigned int version) { return version < LAV_CURRENT ? version : LAV_CURRENT; }
+
+char* la_objsearch(const char* name, uintptr_t* cookie, unsigned int flag) {
+  (void)cookie;
+  if (flag == LA_SER_ORIG) emit("search", name, "");
+  return (char*)name;
+}
+
+unsigned int la_objopen(struct link_map* map, Lmid_t lmid, uintptr_t* cookie) {
+  (void)lmid;
+  (void)cookie;
+  const char* path = map->l_name;
+  char exe[4096];
+  if (!path || !*path) {  /* the main program has an empty l_name */
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    path = exe;
+    emit("exec", path, path);
+    return 0;
+  }
+  emit("open", path, path);
+  return 0;
+}

@@ -1,0 +1,49 @@
+#include "trace/trace_file.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+Result<Trace> read_trace(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return Error::from_errno(file, errno);
+  Trace t;
+  std::set<std::string> searched;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad_input(file + ":" + std::to_string(n) + ": not a trace line (JSON)");
+    std::string ev = j.value("event", ""), name = j.value("name", ""), p = j.value("path", "");
+    t.pids.insert(j.value("pid", 0));
+    if (ev == "exec") t.programs.insert(p);
+    else if (ev == "open" && p.find('/') != std::string::npos) t.opened.insert(p);  // not the vDSO
+    else if (ev == "search") searched.insert(name);
+  }
+  // A name nothing answered: no opened object has it as its file name (sonames are file names
+  // of their symlinks in practice) and it is not a path that was opened.
+  std::set<std::string> opened_names;
+  for (auto& p : t.opened) opened_names.insert(path::basename(p));
+  for (auto& s : searched)
+    if (!opened_names.count(path::basename(s)) && !t.opened.count(s)) t.failed.insert(s);
+  return t;
+}
+
+std::optional<std::string> audit_library() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  for (auto cand : {self.parent_path() / "libcuslim-audit.so", self.parent_path() / "lib" / "libcuslim-audit.so"})
+    if (::access(cand.c_str(), R_OK) == 0) return cand.string();
+  return std::nullopt;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,26 @@
+// A trace file: the JSON lines libcuslim-audit.so appends ("exec", "open", "search"), read back
+// as the objects a run mapped and the names it asked for in vain.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+struct Trace {
+  std::set<std::string> programs;  // executables run (main programs)
+  std::set<std::string> opened;    // objects mapped (paths as the loader opened them)
+  std::set<std::string> failed;    // names searched for that nothing answered
+  std::set<int> pids;
+};
+
+Result<Trace> read_trace(const std::string& file);
+
+// The audit library beside the cuslim binary (build tree or install), if any.
+std::optional<std::string> audit_library();
+
+}  // namespace cuslim

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# cuslim trace and --trace: a fixture app that dlopens its plugin by the first name of a fallback
+# list that exists -- bundled without a trace it fails under runc, with the trace it runs; a
+# multi-threaded program that forks and execs is traced completely (every thread, every process).
+set -u
+cuslim=$(readlink -f "$1")
+for tool in umoci runc cc; do command -v $tool >/dev/null || { echo "skip: $tool missing"; exit 77; }; done
+[ "$(id -u)" = 0 ] || { echo "skip: runc needs root"; exit 77; }
+tmp=$(mktemp -d /var/tmp/cuslim-trace-XXXXXX); trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+run_image() {  # OCI dir, tag, args...: runc with an empty environment
+  local layout=$1 tag=$2; shift 2
+  local b="$tmp/run-$RANDOM$RANDOM"
+  umoci unpack --image "$layout:$tag" "$b" >/dev/null 2>&1 || { echo "umoci unpack failed"; return 1; }
+  python3 - "$b/config.json" "$@" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+if len(sys.argv) > 2:
+    c["process"]["args"] = sys.argv[2:]
+c["process"]["env"] = []
+c["process"]["terminal"] = False
+json.dump(c, open(sys.argv[1], "w"))
+PY
+  (cd "$b" && timeout 60 runc run "cuslim-$RANDOM$RANDOM" 2>&1)
+}
+
+# --- a plugin found only through a fallback list ----------------------------------------------
+app="$tmp/app"; mkdir -p "$app/plugins"
+echo 'const char* plugin(void){return "plugin v1 loaded";}' > "$tmp/p.c"
+cc -shared -fPIC -Wl,-soname,libplug.so.1 -o "$app/plugins/libplug.so.1" "$tmp/p.c"
+cat > "$tmp/app.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(void) {
+  const char* names[] = {"libplug.so.3", "libplug.so.2", "libplug.so.1"};
+  for (int i = 0; i < 3; ++i) {
+    void* h = dlopen(names[i], RTLD_NOW);
+    if (!h) continue;
+    const char* (*fn)(void) = (const char* (*)(void))dlsym(h, "plugin");
+    puts(fn());
+    return 0;
+  }
+  puts("no plugin");
+  return 1;
+}
+C
+cc -o "$app/app" "$tmp/app.c" -ldl -Wl,--enable-new-dtags,-rpath,'$ORIGIN/plugins'
+check "the app finds its plugin on the host" '[ "$("$app/app")" = "plugin v1 loaded" ]'
+"$cuslim" trace -o "$tmp/app.trace" -- "$app/app" > /dev/null 2> "$tmp/trace.err"; rc=$?
+check "cuslim trace propagates the exit code (0)" '[ $rc = 0 ]'
+check "the trace has the plugin and the two names that failed" 'grep -q "libplug.so.1\"" "$tmp/app.trace" && grep -q "asked for, not found:.*libplug.so.2.*libplug.so.3\|asked for, not found:.*libplug.so.3" "$tmp/trace.err"'
+"$cuslim" deps --format list "$app/app" | grep -q libplug; rc=$?
+check "the static graph does not know the plugin" '[ $rc != 0 ]'
+"$cuslim" bundle -q "$app/app" -o "$tmp/plain" --tag app
+out=$(run_image "$tmp/plain" app)
+check "without the trace the bundle fails under runc ($out)" '[ "$out" = "no plugin" ]'
+"$cuslim" bundle -q "$app/app" --trace "$tmp/app.trace" -o "$tmp/traced" --tag app
+out=$(run_image "$tmp/traced" app)
+check "with --trace it runs under runc ($out)" '[ "$out" = "plugin v1 loaded" ]'
+"$cuslim" deps --format json "$app/app" > /dev/null
+check "the traced plugin is in the image's ld.so.cache" 'python3 - "$tmp/traced" <<PY
+import json, sys, tarfile, gzip, io
+d = sys.argv[1]
+i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+m = json.load(open(d + "/blobs/sha256/" + i))
+t = tarfile.open(fileobj=io.BytesIO(gzip.decompress(open(d + "/blobs/sha256/" + m["layers"][0]["digest"][7:], "rb").read())))
+assert b"libplug.so.1" in t.extractfile("etc/ld.so.cache").read()
+PY'
+"$cuslim" trace -o "$tmp/x.trace" -- "$app/app" --fail >/dev/null 2>&1; true
+cp "$app/app" "$tmp/exit3"; printf 'int main(void){return 3;}' > "$tmp/e.c"; cc -o "$tmp/exit3" "$tmp/e.c"
+"$cuslim" trace -q -o "$tmp/e.trace" -- "$tmp/exit3"; rc=$?
+check "cuslim trace propagates a failing exit code (3)" '[ $rc = 3 ]'
+
+# --- threads, fork and exec ---------------------------------------------------------------------
+for n in A B C; do echo "int f$n(void){return 1;}" > "$tmp/$n.c"; cc -shared -fPIC -o "$tmp/lib$n.so" "$tmp/$n.c"; done
+cat > "$tmp/mt.c" <<C
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void* load(void* name) { return dlopen((const char*)name, RTLD_NOW); }
+int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "child") == 0) return dlopen("$tmp/libC.so", RTLD_NOW) ? 0 : 1;
+  pthread_t a, b;
+  pthread_create(&a, 0, load, "$tmp/libA.so");
+  pthread_create(&b, 0, load, "$tmp/libB.so");
+  pthread_join(a, 0); pthread_join(b, 0);
+  pid_t pid = fork();
+  if (pid == 0) { execl(argv[0], argv[0], "child", (char*)0); _exit(127); }
+  int st = 0; waitpid(pid, &st, 0);
+  return WEXITSTATUS(st);
+}
+C
+cc -o "$tmp/mt" "$tmp/mt.c" -ldl -pthread
+"$cuslim" trace -q -o "$tmp/mt.trace" -- "$tmp/mt"; rc=$?
+check "multi-threaded, forking program: exit 0" '[ $rc = 0 ]'
+check "both threads' dlopens recorded" 'grep -q "libA.so" "$tmp/mt.trace" && grep -q "libB.so" "$tmp/mt.trace"'
+check "the exec'd child's dlopen recorded, from a second process" 'grep -q "libC.so" "$tmp/mt.trace" && [ "$(grep -o "\"pid\":[0-9]*" "$tmp/mt.trace" | sort -u | wc -l)" -ge 2 ]'
+check "every trace line is valid JSON" 'python3 -c "import json,sys; [json.loads(l) for l in open(\"$tmp/mt.trace\")]"'
+echo "$fails failed"
+[ $fails = 0 ]
