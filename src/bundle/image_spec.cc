@@ -8,7 +8,7 @@ namespace cuslim {
 
 Result<ImageSpec> read_image_spec(const std::string& file) {
   static const std::set<std::string> known = {"name", "targets", "include", "out", "format", "compression",
-                                              "tag", "base", "entrypoint", "env", "root", "description"};
+                                              "tag", "base", "entrypoint", "env", "root", "description", "trace"};
   ImageSpec s;
   try {
     YAML::Node n = YAML::LoadFile(file);
@@ -31,6 +31,7 @@ Result<ImageSpec> read_image_spec(const std::string& file) {
     list("targets", s.targets);
     list("include", s.include);
     list("env", s.env);
+    list("trace", s.trace);
     if (n["entrypoint"]) s.entrypoint = n["entrypoint"].as<std::string>();
   } catch (const YAML::BadFile&) {
     return Error::from_errno(file, errno);

@@ -10,6 +10,7 @@
 //   entrypoint: /path      # default: the first program
 //   env: [K=V]
 //   root: /                # resolve inside this root
+//   trace: [app.trace]     # cuslim trace files: what the run mapped joins the bundle
 #pragma once
 
 #include <optional>
@@ -22,7 +23,7 @@ namespace cuslim {
 
 struct ImageSpec {
   std::string name, out, format, compression = "gzip", tag, base = "scratch", root = "/";
-  std::vector<std::string> targets, include, env;
+  std::vector<std::string> targets, include, env, trace;
   std::optional<std::string> entrypoint;
 };
 

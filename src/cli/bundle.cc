@@ -125,6 +125,7 @@ Exit run_build(const BuildOptions& b) {
   o.targets = spec.targets;
   o.includes = spec.include;
   o.env = spec.env;
+  o.traces = spec.trace;
   o.out = b.out.empty() ? spec.out : b.out;
   o.format = spec.format;
   o.compression = spec.compression;

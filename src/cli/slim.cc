@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/resolve_setup.h"
 #include "cli/run_setup.h"
+#include "trace/trace_file.h"
 
 namespace cuslim::cli {
 
@@ -14,7 +15,7 @@ namespace {
 
 struct SlimOptions {
   std::string image, out, format, compression = "gzip", tag, from_tag;
-  std::vector<std::string> targets, keep;
+  std::vector<std::string> targets, keep, traces;
   bool quiet = false, no_keep_set = false, keep_setuid = false;
   std::string platform = "linux/amd64";
 };
@@ -67,6 +68,11 @@ Exit run_slim(const SlimOptions& o) {
   for (auto& d : sel.dropped_driver) std::cerr << "cuslim: warning: " << d << ": driver library in the input, dropped (it breaks on other hosts)\n";
   auto before = count_by_class(*ctx.root, *ctx.classifier);
   BundleRequest req;
+  for (auto& tf : o.traces) {  // objects a traced run of the image mapped (paths inside the image)
+    auto t = take(read_trace(tf));
+    for (auto& p : t.opened)
+      if (!t.programs.count(p) && ctx.root->stat(p)) req.traced.push_back(p);
+  }
   req.targets = sel.targets;
   req.includes = sel.includes;
   req.out = o.out;
@@ -97,6 +103,7 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_option("-o,--out", o->out, "Output (any bundle format)")->required();
   cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)");
   cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)");
+  cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));

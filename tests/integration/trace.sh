@@ -100,5 +100,32 @@ check "multi-threaded, forking program: exit 0" '[ $rc = 0 ]'
 check "both threads' dlopens recorded" 'grep -q "libA.so" "$tmp/mt.trace" && grep -q "libB.so" "$tmp/mt.trace"'
 check "the exec'd child's dlopen recorded, from a second process" 'grep -q "libC.so" "$tmp/mt.trace" && [ "$(grep -o "\"pid\":[0-9]*" "$tmp/mt.trace" | sort -u | wc -l)" -ge 2 ]'
 check "every trace line is valid JSON" 'python3 -c "import json,sys; [json.loads(l) for l in open(\"$tmp/mt.trace\")]"'
+# --- a Python script with C extensions: slim --trace keeps what the run mapped ---------------------
+py=/usr/bin/python3
+if [ -x "$py" ]; then
+  pyver=$("$py" -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  script='import json, ssl, zlib; print(json.dumps({"ssl": ssl.OPENSSL_VERSION.split()[0], "zlib": zlib.ZLIB_VERSION}))'
+  want=$("$py" -c "$script")
+  "$cuslim" bundle -q "$py" --include "/usr/lib/python$pyver" -o "$tmp/py" --tag py
+  "$cuslim" trace -q -o "$tmp/py.trace" -- "$py" -c "$script" >/dev/null
+  "$cuslim" slim "$tmp/py" --from-tag py -o "$tmp/py-slim" --tag slim --trace "$tmp/py.trace" \
+      --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*" > "$tmp/py.report"
+  head -1 "$tmp/py.report"
+  out=$(run_image "$tmp/py-slim" slim "$py" -c "$script")
+  check "slim --trace: the slimmed Python image prints the same ($out)" '[ "$out" = "$want" ]'
+  check "the traced C extensions (_ssl, _json) are in the slimmed image" 'python3 - "$tmp/py-slim" <<PY
+import json, sys, tarfile
+d = sys.argv[1]
+i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+m = json.load(open(d + "/blobs/sha256/" + i))
+names = tarfile.open(d + "/blobs/sha256/" + m["layers"][-1]["digest"][7:]).getnames()
+assert any("_ssl.cpython" in n for n in names) and any("_json.cpython" in n for n in names), "missing"
+PY'
+  "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-notrace" --tag slim --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*"
+  out=$(run_image "$tmp/py-notrace" slim "$py" -c "$script")
+  check "without the trace the C extensions are missing and the script fails" '[ "$out" != "$want" ]'
+else
+  echo "skip: no /usr/bin/python3 for the Python case"
+fi
 echo "$fails failed"
 [ $fails = 0 ]
