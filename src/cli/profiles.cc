@@ -62,7 +62,7 @@ void add_profiles(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("profiles", "List the YAML profiles (driver, cuda, bases, frameworks) or show one");
   cmd->add_option("action", o->action, "list | show")->check(CLI::IsMember({"list", "show"}))->capture_default_str();
   cmd->add_option("name", o->name, "Profile to show (extends merged in)");
-  cmd->add_option("--profile", o->files, "Extra YAML profile file (repeatable)");
+  cmd->add_option("--profile", o->files, "Extra YAML profile file (repeatable)")->allow_extra_args(false);
   cmd->footer("Examples:\n  cuslim profiles list\n  cuslim profiles show nvidia-driver\n  cuslim profiles --profile my.yaml show mybase");
   cmd->callback([o, &state] { state.exit = run_profiles(*o); });
 }

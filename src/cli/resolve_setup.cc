@@ -17,7 +17,7 @@ void ResolveSetup::add_options(CLI::App& cmd) {
   cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment");
   cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's");
   cmd.add_option("-j,--threads", threads, "Worker threads (default: one per core)");
-  cmd.add_option("--profile", profiles, "Extra YAML profile (repeatable; may extend or replace a built-in one)");
+  cmd.add_option("--profile", profiles, "Extra YAML profile (repeatable; may extend or replace a built-in one)")->allow_extra_args(false);
   cmd.add_option("--base", base, "Base profile: what counts as class system (scratch, glibc, debian12, ubuntu24.04, ...)")
       ->capture_default_str();
   cmd.add_flag("--no-dlopen", no_dlopen, "Do not follow the profiles' run-time dlopen edges");

@@ -23,12 +23,21 @@ Staging::~Staging() {
 }
 
 Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, const std::string& gpu, const std::string& staging) {
+  std::filesystem::create_directories(staging);
+  CUSLIM_TRY(auto unpacked, unpack_image(image, staging, tag));
+  bool overlay = unpacked.kind == ImageKind::rootfs_dir;  // never write into the input
+  CUSLIM_TRY(auto p, prepare_unpacked(std::move(unpacked), gpu, staging));
+  if (!overlay) p.spec.overlay_upper.clear();
+  return p;
+}
+
+Result<PreparedRun> prepare_unpacked(UnpackedImage image, const std::string& gpu, const std::string& staging) {
   PreparedRun p;
   std::filesystem::create_directories(staging);
-  CUSLIM_TRY(p.image, unpack_image(image, staging, tag));
+  p.image = std::move(image);
   auto& s = p.spec;
   s.rootfs = std::filesystem::canonical(p.image.rootfs).string();
-  if (p.image.kind == ImageKind::rootfs_dir) s.overlay_upper = staging + "/overlay";  // never write into the input
+  s.overlay_upper = staging + "/overlay";
   s.user_namespace = ::geteuid() != 0;
   s.argv = p.image.config.entrypoint;
   s.argv.insert(s.argv.end(), p.image.config.cmd.begin(), p.image.config.cmd.end());

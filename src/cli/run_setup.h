@@ -34,4 +34,7 @@ struct PreparedRun {
 
 Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, const std::string& gpu, const std::string& staging);
 
+// The same for an image already unpacked; its rootfs is used through an overlay (left as it is).
+Result<PreparedRun> prepare_unpacked(UnpackedImage image, const std::string& gpu, const std::string& staging);
+
 }  // namespace cuslim::cli

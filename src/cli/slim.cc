@@ -16,7 +16,8 @@ namespace {
 struct SlimOptions {
   std::string image, out, format, compression = "gzip", tag, from_tag;
   std::vector<std::string> targets, keep, traces;
-  bool quiet = false, no_keep_set = false, keep_setuid = false;
+  bool quiet = false, no_keep_set = false, keep_setuid = false, probe = false;
+  std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
 };
 
@@ -41,6 +42,31 @@ void report(const std::map<std::string, ClassCount>& before, const BundleResult&
   for (auto& d : sel.dropped_driver) out << "  dropped driver library: " << d << "\n";
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
+}
+
+// --probe: run the image's program (or CMD) in the sandbox under the audit library, the host
+// driver injected when there is one; returns the in-image objects it mapped.
+std::vector<std::string> probe(const SlimOptions& o, const UnpackedImage& img, const std::string& staging, const Root& root) {
+  auto lib = audit_library();
+  if (!lib) fail(Error(Exit::bad_input, "--probe: libcuslim-audit.so not found beside the cuslim binary"));
+  std::string trace_dir = staging + "/probe-trace";
+  std::filesystem::create_directories(trace_dir);
+  std::filesystem::permissions(trace_dir, std::filesystem::perms::all);
+  auto prepared = take(prepare_unpacked(img, "auto", staging + "/probe"));
+  auto& spec = prepared.spec;
+  if (!o.probe_cmd.empty()) spec.argv = o.probe_cmd;
+  spec.binds.push_back({*lib, "/.cuslim/libcuslim-audit.so", true});
+  spec.binds.push_back({trace_dir, "/.cuslim-trace", false});
+  spec.env.push_back("LD_AUDIT=/.cuslim/libcuslim-audit.so");
+  spec.env.push_back("CUSLIM_TRACE_FILE=/.cuslim-trace/trace");
+  int rc = take(run_sandbox(spec));
+  if (rc != 0) std::cerr << "cuslim: warning: --probe: the program exited " << rc << "; keeping what it loaded until then\n";
+  auto t = take(read_trace(trace_dir + "/trace"));
+  std::vector<std::string> out;
+  for (auto& p : t.opened)
+    if (!t.programs.count(p) && p.rfind("/.cuslim", 0) != 0 && root.stat(p)) out.push_back(p);
+  if (!o.quiet) std::cerr << "cuslim: --probe: the run mapped " << t.opened.size() << " objects, " << out.size() << " of them from the image\n";
+  return out;
 }
 
 Exit run_slim(const SlimOptions& o) {
@@ -73,6 +99,8 @@ Exit run_slim(const SlimOptions& o) {
     for (auto& p : t.opened)
       if (!t.programs.count(p) && ctx.root->stat(p)) req.traced.push_back(p);
   }
+  if (o.probe)
+    for (auto& p : probe(o, img, staging.path(), *ctx.root)) req.traced.push_back(p);
   req.targets = sel.targets;
   req.includes = sel.includes;
   req.out = o.out;
@@ -101,9 +129,11 @@ void add_slim(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("slim", "Slim an existing image to what its program needs (daemonless, CUDA-aware, hostile layers refused)");
   cmd->add_option("image", o->image, "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
   cmd->add_option("-o,--out", o->out, "Output (any bundle format)")->required();
-  cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)");
-  cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)");
-  cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)");
+  cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)")->allow_extra_args(false);
+  cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)")->allow_extra_args(false);
+  cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)")->allow_extra_args(false);
+  cmd->add_flag("--probe", o->probe, "Run the image's program (or the CMD after --) in the sandbox under trace and keep what it loaded");
+  cmd->add_option("cmd", o->probe_cmd, "With --probe: the command to run instead of Entrypoint + Cmd (after --)");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
@@ -117,6 +147,7 @@ void add_slim(CLI::App& app, RunState& state) {
       "Examples:\n"
       "  cuslim slim app-oci -o app-slim --tag app:slim\n"
       "  cuslim slim python.docker.tar -o py-slim --keep '/usr/lib/python3.11/*'\n"
+      "  cuslim slim py-oci -o py-slim --probe -- /usr/bin/python3 /app/main.py\n"
       "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input.");
   cmd->callback([o, &state] { state.exit = run_slim(*o); });
 }

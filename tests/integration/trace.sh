@@ -121,6 +121,10 @@ m = json.load(open(d + "/blobs/sha256/" + i))
 names = tarfile.open(d + "/blobs/sha256/" + m["layers"][-1]["digest"][7:]).getnames()
 assert any("_ssl.cpython" in n for n in names) and any("_json.cpython" in n for n in names), "missing"
 PY'
+  "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-probe" --tag slim --probe \
+      --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*" -- "$py" -c "$script" > /dev/null
+  out=$(run_image "$tmp/py-probe" slim "$py" -c "$script")
+  check "slim --probe (the script run in the sandbox under trace): same output under runc ($out)" '[ "$out" = "$want" ]'
   "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-notrace" --tag slim --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*"
   out=$(run_image "$tmp/py-notrace" slim "$py" -c "$script")
   check "without the trace the C extensions are missing and the script fails" '[ "$out" != "$want" ]'
