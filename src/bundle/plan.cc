@@ -41,6 +41,11 @@ Status PlanBuilder::add_path(const std::string& inside, const std::string& cls, 
   std::string cur = "/";
   auto comps = path::components(inside);
   for (size_t i = 0; i < comps.size(); ++i) {
+    if (comps[i] == ".") continue;
+    if (comps[i] == "..") {  // `cur` is always a resolved directory, so its parent is the real one
+      cur = path::dirname(cur);
+      continue;
+    }
     std::string next = path::join(cur, comps[i]);
     struct stat st;
     if (::lstat(root_.host_path(next).c_str(), &st) != 0) return Error::from_errno(next, errno);

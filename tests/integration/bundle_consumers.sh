@@ -148,6 +148,11 @@ check "runc runs ssh -V from the layered image ($out)" '[[ "$out" == OpenSSH_* ]
 out=$(run_image "$tmp/onbase" onbase /bin/ls /usr/bin)
 check "the base's program still runs on top (ls lists ssh and ls)" 'echo "$out" | grep -qx ssh && echo "$out" | grep -qx ls'
 
+# --- paths with ".." (as traces record them: numpy/_core/../../numpy.libs/x.so) --------------
+mkdir -p "$tmp/dots/a/b" "$tmp/dots/c"; echo x > "$tmp/dots/c/f"
+"$cuslim" bundle -q --include "$tmp/dots/a/b/../../c/f" -o "$tmp/dots.tar" --format tar
+check "a path with '..' is packed by its real location, no '..' in any entry" 'tar -tf "$tmp/dots.tar" | grep -q "dots/c/f$" && ! tar -tf "$tmp/dots.tar" | grep -q "\.\./"'
+
 # --- atomic output --------------------------------------------------------------------------
 mkdir -p "$tmp/keep"; echo old > "$tmp/keep/marker"
 echo 'void g(void); int main(void){g();return 0;}' > "$tmp/m.c"; echo 'void g(void){}' > "$tmp/g.c"
