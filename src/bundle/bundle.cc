@@ -219,7 +219,7 @@ Result<int64_t> source_date_epoch() {
 }
 
 Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const BundleRequest& req) {
-  if (req.targets.empty() && req.includes.empty() && req.traced.empty()) return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
+  if (req.targets.empty() && req.includes.empty() && req.traced.empty() && req.traced_files.empty()) return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
   if (req.base_image && req.format != BundleFormat::oci && req.format != BundleFormat::oci_archive && req.format != BundleFormat::docker_archive)
     return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
   if (req.base_image && req.base_image->layers.empty())
@@ -246,6 +246,8 @@ Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const Bund
       if (o.root) o.how = How::trace;
     builder.add_graph(g, false);
   }
+  for (auto& f : req.traced_files)  // files the traced run opened: as they are (regular files only)
+    if (auto st = root.stat(f); st && S_ISREG(st->st_mode)) CUSLIM_CHECK(builder.add_include(f));
   // 3. What the host driver will load from the image (libm, libdl, ... for libcuda).
   if (req.base == "scratch" && !req.targets.empty() && !req.driver_needs.empty()) {
     std::string first = req.targets.front();

@@ -22,6 +22,7 @@ std::string format_name(BundleFormat f);
 struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
   std::vector<std::string> traced;             // objects a trace saw mapped (how: trace)
+  std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;

@@ -82,6 +82,7 @@ Exit run_bundle(BundleOptions& o) {
     auto t = take(read_trace(tf));
     for (auto& p : t.opened)
       if (!t.programs.count(p)) req.traced.push_back(p);
+    for (auto& f : packable_files(t)) req.traced_files.push_back(f);
   }
   req.out = o.out;
   if (!o.format.empty()) {

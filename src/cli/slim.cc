@@ -98,6 +98,7 @@ Exit run_slim(const SlimOptions& o) {
     auto t = take(read_trace(tf));
     for (auto& p : t.opened)
       if (!t.programs.count(p) && ctx.root->stat(p)) req.traced.push_back(p);
+    for (auto& f : packable_files(t)) req.traced_files.push_back(f);
   }
   if (o.probe)
     for (auto& p : probe(o, img, staging.path(), *ctx.root)) req.traced.push_back(p);

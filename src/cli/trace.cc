@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "profile/classifier.h"
 #include "profile/profile_set.h"
+#include "trace/file_tracer.h"
 #include "trace/trace_file.h"
 
 namespace cuslim::cli {
@@ -21,8 +22,10 @@ namespace {
 struct TraceOptions {
   std::string out;
   std::vector<std::string> cmd;
-  bool quiet = false;
+  bool quiet = false, files = false;
 };
+
+extern "C" char** environ;
 
 Exit run_trace(const TraceOptions& o) {
   if (o.cmd.empty()) fail(Error(Exit::usage, "trace: give the command after --"));
@@ -30,6 +33,19 @@ Exit run_trace(const TraceOptions& o) {
   if (!lib) fail(Error(Exit::bad_input, "libcuslim-audit.so not found beside the cuslim binary"));
   std::string out = std::filesystem::absolute(o.out).string();
   { std::ofstream truncate(out, std::ios::trunc); if (!truncate) fail(Error::from_errno(out, errno)); }
+  int rc = 0;
+  if (o.files) {  // ptrace for file accesses, the audit library for the loader's view
+    std::vector<std::string> env;
+    std::string audit = *lib;
+    for (char** e = environ; *e; ++e) {
+      std::string kv = *e;
+      if (kv.rfind("LD_AUDIT=", 0) == 0) audit = kv.substr(9) + ":" + audit;
+      else if (kv.rfind("CUSLIM_TRACE_FILE=", 0) != 0) env.push_back(kv);
+    }
+    env.push_back("LD_AUDIT=" + audit);
+    env.push_back("CUSLIM_TRACE_FILE=" + out);
+    rc = take(trace_files(o.cmd, env, out));
+  } else {
   pid_t pid = ::fork();
   if (pid < 0) fail(Error::from_errno("fork", errno));
   if (pid == 0) {
@@ -47,7 +63,8 @@ Exit run_trace(const TraceOptions& o) {
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
-  int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
   auto t = take(read_trace(out));
   if (!o.quiet) {
     auto set = take(ProfileSet::builtin());
@@ -61,6 +78,7 @@ Exit run_trace(const TraceOptions& o) {
       for (auto& p : paths) std::cerr << " " << p;
       std::cerr << "\n";
     }
+    if (o.files) std::cerr << "  files: " << t.files.size() << " accessed, " << packable_files(t).size() << " worth packing\n";
     if (!t.failed.empty()) {
       std::cerr << "  asked for, not found:";
       for (auto& f : t.failed) std::cerr << " " << f;
@@ -77,12 +95,14 @@ void add_trace(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("trace", "Run a program and record every object the loader maps (dlopen included), for --trace");
   cmd->add_option("-o,--out", o->out, "Trace file (JSON lines)")->required();
   cmd->add_flag("-q,--quiet", o->quiet, "No summary");
+  cmd->add_flag("--files", o->files, "Also record every file opened, executed or stat'ed (ptrace; no strace needed)");
   cmd->add_option("cmd", o->cmd, "The command, after --")->required();
   cmd->footer(
       "Examples:\n"
       "  cuslim trace -o app.trace -- ./app --selftest\n"
       "  cuslim bundle ./app --trace app.trace -o app-oci\n"
-      "Exit: the program's exit code. Only the dynamic loader's view is recorded (no plain file opens yet).");
+      "  cuslim trace --files -o py.trace -- python3 app.py   # Python modules, data, certificates too\n"
+      "Exit: the program's exit code.");
   cmd->callback([o, &state] { state.exit = run_trace(*o); });
 }
 

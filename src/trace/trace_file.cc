@@ -27,6 +27,7 @@ Result<Trace> read_trace(const std::string& file) {
     if (ev == "exec") t.programs.insert(p);
     else if (ev == "open" && p.find('/') != std::string::npos) t.opened.insert(p);  // not the vDSO
     else if (ev == "search") searched.insert(name);
+    else if (ev == "file") t.files.insert(p);
   }
   // A name nothing answered: no opened object has it as its file name (sonames are file names
   // of their symlinks in practice) and it is not a path that was opened.
@@ -35,6 +36,16 @@ Result<Trace> read_trace(const std::string& file) {
   for (auto& s : searched)
     if (!opened_names.count(path::basename(s)) && !t.opened.count(s)) t.failed.insert(s);
   return t;
+}
+
+std::vector<std::string> packable_files(const Trace& t) {
+  std::vector<std::string> out;
+  for (auto& f : t.files) {
+    bool skip = false;
+    for (auto* pre : {"/proc/", "/sys/", "/dev/", "/tmp/", "/etc/ld.so.cache"}) skip |= f.rfind(pre, 0) == 0;
+    if (!skip) out.push_back(f);
+  }
+  return out;
 }
 
 std::optional<std::string> audit_library() {

@@ -15,10 +15,14 @@ struct Trace {
   std::set<std::string> programs;  // executables run (main programs)
   std::set<std::string> opened;    // objects mapped (paths as the loader opened them)
   std::set<std::string> failed;    // names searched for that nothing answered
+  std::set<std::string> files;     // files opened, executed or stat'ed (--files)
   std::set<int> pids;
 };
 
 Result<Trace> read_trace(const std::string& file);
+
+// The traced files worth packing: regular files outside /proc, /sys, /dev and /tmp.
+std::vector<std::string> packable_files(const Trace& t);
 
 // The audit library beside the cuslim binary (build tree or install), if any.
 std::optional<std::string> audit_library();

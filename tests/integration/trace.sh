@@ -100,6 +100,9 @@ check "multi-threaded, forking program: exit 0" '[ $rc = 0 ]'
 check "both threads' dlopens recorded" 'grep -q "libA.so" "$tmp/mt.trace" && grep -q "libB.so" "$tmp/mt.trace"'
 check "the exec'd child's dlopen recorded, from a second process" 'grep -q "libC.so" "$tmp/mt.trace" && [ "$(grep -o "\"pid\":[0-9]*" "$tmp/mt.trace" | sort -u | wc -l)" -ge 2 ]'
 check "every trace line is valid JSON" 'python3 -c "import json,sys; [json.loads(l) for l in open(\"$tmp/mt.trace\")]"'
+"$cuslim" trace -q --files -o "$tmp/mtf.trace" -- "$tmp/mt"; rc=$?
+check "--files: the forking program still exits 0 under ptrace" '[ $rc = 0 ]'
+check "--files: opens from both threads and the exec in the child recorded as files" '(for n in libA libB libC; do grep -q "\"event\":\"file\".*$n.so" "$tmp/mtf.trace" || exit 1; done) && [ "$(grep "\"event\":\"file\"" "$tmp/mtf.trace" | grep -c "\"path\":\"$tmp/mt\"")" -ge 1 ]'
 # --- a Python script with C extensions: slim --trace keeps what the run mapped ---------------------
 py=/usr/bin/python3
 if [ -x "$py" ]; then
@@ -125,6 +128,11 @@ PY'
       --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*" -- "$py" -c "$script" > /dev/null
   out=$(run_image "$tmp/py-probe" slim "$py" -c "$script")
   check "slim --probe (the script run in the sandbox under trace): same output under runc ($out)" '[ "$out" = "$want" ]'
+  "$cuslim" trace -q --files -o "$tmp/pyf.trace" -- "$py" -c "$script" > /dev/null
+  check "--files records the pure-Python modules (json/__init__.py)" 'grep -q "python$pyver/json/__init__.py" "$tmp/pyf.trace"'
+  "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-files" --tag slim --trace "$tmp/pyf.trace" --no-keep-set
+  out=$(run_image "$tmp/py-files" slim "$py" -c "$script")
+  check "slim with a --files trace alone (no --keep): same output under runc ($out)" '[ "$out" = "$want" ]'
   "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-notrace" --tag slim --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*"
   out=$(run_image "$tmp/py-notrace" slim "$py" -c "$script")
   check "without the trace the C extensions are missing and the script fails" '[ "$out" != "$want" ]'

@@ -1,0 +1,162 @@
+#include "trace/file_tracer.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/path.h"
+#include "core/unique_fd.h"
+
+namespace cuslim {
+
+namespace {
+
+// Which argument holds the path, per syscall (x86-64); -1: not a file syscall.
+int path_arg(long nr) {
+  switch (nr) {
+#ifdef __x86_64__
+    case SYS_open: case SYS_stat: case SYS_lstat: case SYS_access: case SYS_execve: case SYS_readlink: return 0;
+#endif
+    case SYS_openat: case SYS_newfstatat: case SYS_statx: case SYS_faccessat: case SYS_execveat: case SYS_readlinkat: return 1;
+#ifdef SYS_openat2
+    case SYS_openat2: return 1;
+#endif
+#ifdef SYS_faccessat2
+    case SYS_faccessat2: return 1;
+#endif
+    default: return -1;
+  }
+}
+
+// The dirfd argument of the *at calls (AT_FDCWD otherwise).
+int dirfd_arg(long nr) { return path_arg(nr) == 1 ? 0 : -1; }
+
+std::string read_string(pid_t pid, uint64_t addr) {
+  std::string out;
+  char buf[256];
+  while (out.size() < PATH_MAX) {
+    iovec local{buf, sizeof buf}, remote{reinterpret_cast<void*>(addr + out.size()), sizeof buf};
+    ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) break;
+    const void* nul = std::memchr(buf, '\0', static_cast<size_t>(n));
+    if (nul) return out + std::string(buf, static_cast<const char*>(nul) - buf);
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string link_of(const std::string& p) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+struct Pending {
+  long nr = -1;
+  uint64_t args[6] = {};
+};
+
+// Absolute path of a syscall's path argument, as the tracee saw it (relative to its cwd or dirfd).
+std::string absolute(pid_t pid, const Pending& p) {
+  std::string s = read_string(pid, p.args[path_arg(p.nr)]);
+  if (s.empty() || s[0] == '/') return s;
+  std::string base;
+  int d = dirfd_arg(p.nr);
+  int fd = d >= 0 ? static_cast<int>(p.args[d]) : AT_FDCWD;
+  base = fd == AT_FDCWD ? link_of("/proc/" + std::to_string(pid) + "/cwd") : link_of("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd));
+  return base.empty() ? "" : path::normalize(path::join(base, s));
+}
+
+[[noreturn]] void exec_child(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+  ::raise(SIGSTOP);  // let the tracer set its options before exec
+  std::vector<char*> a, e;
+  for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  for (auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+  e.push_back(nullptr);
+  ::execvpe(a[0], a.data(), e.data());
+  _exit(127);
+}
+
+}  // namespace
+
+Result<int> trace_files(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& trace_file) {
+  UniqueFd out(::open(trace_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!out) return Error::from_errno(trace_file, errno);
+  pid_t child = ::fork();
+  if (child < 0) return Error::from_errno("fork", errno);
+  if (child == 0) exec_child(argv, env);
+  int st = 0;
+  if (::waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) return Error::from_errno("ptrace: waiting for the child", errno);
+  long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+  if (::ptrace(PTRACE_SETOPTIONS, child, nullptr, opts) != 0) return Error::from_errno("ptrace(PTRACE_SETOPTIONS)", errno);
+  ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
+  std::map<pid_t, Pending> pending;
+  std::set<std::string> seen;
+  int exit_code = 0;
+  while (true) {
+    pid_t pid = ::waitpid(-1, &st, __WALL);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: every traced process is gone
+    }
+    if (WIFEXITED(st) || WIFSIGNALED(st)) {
+      if (pid == child) exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      pending.erase(pid);
+      continue;
+    }
+    if (!WIFSTOPPED(st)) continue;
+    int sig = WSTOPSIG(st), deliver = 0;
+    if (sig == (SIGTRAP | 0x80)) {  // a syscall stop: entry or exit
+      __ptrace_syscall_info info{};
+      if (::ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info) > 0) {
+        if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+          Pending p;
+          p.nr = static_cast<long>(info.entry.nr);
+          for (int i = 0; i < 6; ++i) p.args[i] = info.entry.args[i];
+          if (path_arg(p.nr) >= 0) pending[pid] = p;
+          else pending.erase(pid);
+          if (p.nr == SYS_execve || p.nr == SYS_execveat) {  // its path is gone after a successful exec
+            std::string f = absolute(pid, p);
+            if (!f.empty() && seen.insert(f).second) {
+              std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", f}}.dump() + "\n";
+              (void)!::write(out.get(), line.data(), line.size());
+            }
+          }
+        } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
+          auto it = pending.find(pid);
+          if (it != pending.end() && !info.exit.is_error) {
+            std::string f = absolute(pid, it->second);
+            if (!f.empty() && seen.insert(f).second) {
+              std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", f}}.dump() + "\n";
+              (void)!::write(out.get(), line.data(), line.size());
+            }
+          }
+          pending.erase(pid);
+        }
+      }
+    } else if (sig == SIGTRAP && (st >> 16) != 0) {
+      // fork/vfork/clone/exec events: the new task is traced by the options
+    } else if (sig == SIGSTOP && !pending.count(pid)) {
+      // a new task's first stop (or a real SIGSTOP: both are swallowed)
+    } else {
+      deliver = sig;
+    }
+    ::ptrace(PTRACE_SYSCALL, pid, nullptr, deliver);
+  }
+  return exit_code;
+}
+
+}  // namespace cuslim
