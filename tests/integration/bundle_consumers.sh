@@ -15,23 +15,8 @@ reg_pid=""
 cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 fails=0
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$here/runc_lib.sh"
 
-# Unpacks OCI image $1:$2 and runs it with runc, args $3..., empty environment; prints its output.
-run_image() {
-  local layout=$1 tag=$2; shift 2
-  local b="$tmp/run-$RANDOM"
-  umoci unpack --image "$layout:$tag" "$b" >/dev/null 2>&1 || { echo "umoci unpack failed"; return 1; }
-  python3 - "$b/config.json" "$@" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-if len(sys.argv) > 2:
-    c["process"]["args"] = sys.argv[2:]
-c["process"]["env"] = []          # no environment at all
-c["process"]["terminal"] = False
-json.dump(c, open(sys.argv[1], "w"))
-PY
-  (cd "$b" && timeout 60 runc run "cuslim-$RANDOM$RANDOM" 2>&1)
-}
 
 # --- ssh, FROM scratch -----------------------------------------------------------------
 "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh" --format oci --tag ssh; rc=$?

@@ -11,6 +11,8 @@ for tool in umoci runc skopeo dpkg-deb apt-get; do command -v $tool >/dev/null |
 tmp=$(mktemp -d /var/tmp/cuslim-slim-XXXXXX); trap 'rm -rf "$tmp"' EXIT
 fails=0
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$(dirname "$0")/runc_lib.sh"
+export RUN_IMAGE_KEEP_ENV=1  # the Debian image runs with its own Env, as a runtime would
 
 pkgs="curl bash coreutils perl-base python3.11-minimal"
 if [ ! -f "$cache/.complete" ]; then
@@ -36,31 +38,15 @@ umoci init --layout "$tmp/img" && umoci new --image "$tmp/img:orig" && umoci unp
   umoci config --image "$tmp/img:orig" --config.entrypoint /usr/bin/curl --config.cmd --version --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 check "umoci packed the Debian root as an OCI image" '[ $? = 0 ] && [ -f "$tmp/img/index.json" ]'
 
-# Unpacks OCI $1:$2 and runs it with runc (args $3... or the image's), printing the output.
-run_image() {
-  local layout=$1 tag=$2; shift 2
-  local b="$tmp/run-$RANDOM$RANDOM"
-  umoci unpack --image "$layout:$tag" "$b" >/dev/null 2>&1 || { echo "umoci unpack failed"; return 1; }
-  python3 - "$b/config.json" "$@" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-if len(sys.argv) > 2:
-    c["process"]["args"] = sys.argv[2:]
-c["process"]["terminal"] = False
-json.dump(c, open(sys.argv[1], "w"))
-PY
-  (cd "$b" && timeout 60 runc run "cuslim-$RANDOM$RANDOM" 2>&1)
-  du -sb "$b/rootfs" | cut -f1 > "$b.size"; echo "$b" > "$tmp/last"
-}
 
-orig=$(run_image "$tmp/img" orig); orig_size=$(cat "$(cat "$tmp/last").size")
+orig=$(run_image "$tmp/img" orig); orig_size=$(cat "$tmp/last.size")
 orig_app=$(run_image "$tmp/img" orig /app/hello)
 check "the original image runs curl --version under runc ($(echo "$orig" | head -1 | cut -c1-40))" '[[ "$orig" == curl* ]]'
 
 "$cuslim" slim "$tmp/img" --from-tag orig -o "$tmp/slim" --tag slim --target /app/hello > "$tmp/report" 2>&1; rc=$?
 cat "$tmp/report" | head -6
 check "cuslim slim exits 0" '[ $rc = 0 ]'
-slim=$(run_image "$tmp/slim" slim); slim_size=$(cat "$(cat "$tmp/last").size")
+slim=$(run_image "$tmp/slim" slim); slim_size=$(cat "$tmp/last.size")
 slim_app=$(run_image "$tmp/slim" slim /app/hello)
 check "the slimmed image prints the same curl --version" '[ "$slim" = "$orig" ]'
 check "the slimmed image runs the app with the same output ($slim_app)" '[ "$slim_app" = "$orig_app" ]'

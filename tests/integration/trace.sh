@@ -9,21 +9,7 @@ for tool in umoci runc cc; do command -v $tool >/dev/null || { echo "skip: $tool
 tmp=$(mktemp -d /var/tmp/cuslim-trace-XXXXXX); trap 'rm -rf "$tmp"' EXIT
 fails=0
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
-run_image() {  # OCI dir, tag, args...: runc with an empty environment
-  local layout=$1 tag=$2; shift 2
-  local b="$tmp/run-$RANDOM$RANDOM"
-  umoci unpack --image "$layout:$tag" "$b" >/dev/null 2>&1 || { echo "umoci unpack failed"; return 1; }
-  python3 - "$b/config.json" "$@" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-if len(sys.argv) > 2:
-    c["process"]["args"] = sys.argv[2:]
-c["process"]["env"] = []
-c["process"]["terminal"] = False
-json.dump(c, open(sys.argv[1], "w"))
-PY
-  (cd "$b" && timeout 60 runc run "cuslim-$RANDOM$RANDOM" 2>&1)
-}
+source "$(dirname "$0")/runc_lib.sh"
 
 # --- a plugin found only through a fallback list ----------------------------------------------
 app="$tmp/app"; mkdir -p "$app/plugins"
