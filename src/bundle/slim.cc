@@ -90,13 +90,13 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     }
   }
   for (auto& p : all_paths(root)) {
-    bool kept = false;
-    for (auto& g : keep) kept |= ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
-    if (!kept) continue;
-    if (c.classify(p, p, std::nullopt, path::basename(p)).cls == "driver") {
+    if (c.classify(p, p, std::nullopt, path::basename(p)).cls == "driver") {  // never kept, always said
       s.dropped_driver.push_back(p);
       continue;
     }
+    bool kept = false;
+    for (auto& g : keep) kept |= ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
+    if (!kept) continue;
     if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != "toolkit") s.targets.push_back(p);
     else s.includes.push_back(p);
   }

@@ -210,6 +210,8 @@ ImageConfig parse_config(const json& c) {
   out.working_dir = cfg.value("WorkingDir", "");
   out.user = cfg.value("User", "");
   if (cfg.contains("Labels") && cfg["Labels"].is_object()) out.labels = cfg["Labels"].get<std::map<std::string, std::string>>();
+  if (cfg.contains("ExposedPorts") && cfg["ExposedPorts"].is_object())
+    for (auto& [port, _] : cfg["ExposedPorts"].items()) out.exposed_ports.push_back(port);
   out.architecture = c.value("architecture", "amd64");
   return out;
 }
@@ -281,7 +283,13 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
   for (auto& l : m.value("Layers", json::array())) {
     std::string rel = l.get<std::string>();
     CUSLIM_TRY(auto safe, safe_name(rel, "manifest.json"));
-    CUSLIM_CHECK(extract_layer(dir + "/" + safe, staging, "docker-archive layer " + std::to_string(i++) + " (" + rel + ")", nullptr, out));
+    // Hybrid archives name layer blobs by their digest: checked. Classic ones (<id>/layer.tar,
+    // possibly compressed) carry no digest of the stored bytes.
+    std::optional<std::string> digest;
+    if (safe.rfind("blobs/sha256/", 0) == 0) digest = "sha256:" + path::basename(safe);
+    CUSLIM_CHECK(extract_layer(dir + "/" + safe, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
+                               digest ? &*digest : nullptr, out));
+    ++i;
   }
   return ok_status();
 }

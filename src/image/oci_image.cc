@@ -38,6 +38,10 @@ json config_json(const ImageBuild& b) {
   if (!c.working_dir.empty()) cfg["WorkingDir"] = c.working_dir;
   if (!c.user.empty()) cfg["User"] = c.user;
   if (!c.labels.empty()) cfg["Labels"] = c.labels;
+  if (!c.exposed_ports.empty()) {
+    cfg["ExposedPorts"] = json::object();
+    for (auto& p : c.exposed_ports) cfg["ExposedPorts"][p] = json::object();
+  }
   json diff_ids = json::array();
   for (auto& l : b.layers) diff_ids.push_back(l.diff_id.str());
   return {{"architecture", c.architecture}, {"os", c.os}, {"created", c.created}, {"config", cfg},

@@ -17,6 +17,7 @@ struct ImageConfig {
   std::vector<std::string> env, entrypoint, cmd;
   std::string working_dir, user;
   std::map<std::string, std::string> labels;
+  std::vector<std::string> exposed_ports;  // "8080/tcp"
   std::string created = "1970-01-01T00:00:00Z";
   std::string history;  // created_by of our layer's history entry
 };
