@@ -35,7 +35,7 @@ cc -o "$root/app/hello" "$tmp/app.c" -lz
 # Pack the root into an OCI image with umoci, entrypoint curl --version.
 umoci init --layout "$tmp/img" && umoci new --image "$tmp/img:orig" && umoci unpack --image "$tmp/img:orig" "$tmp/b" >/dev/null &&
   cp -a "$root/." "$tmp/b/rootfs/" && umoci repack --image "$tmp/img:orig" "$tmp/b" &&
-  umoci config --image "$tmp/img:orig" --config.entrypoint /usr/bin/curl --config.cmd --version --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  umoci config --image "$tmp/img:orig" --config.entrypoint /usr/bin/curl --config.cmd --version --config.exposedports 8080/tcp --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 check "umoci packed the Debian root as an OCI image" '[ $? = 0 ] && [ -f "$tmp/img/index.json" ]'
 
 
@@ -52,7 +52,7 @@ check "the slimmed image prints the same curl --version" '[ "$slim" = "$orig" ]'
 check "the slimmed image runs the app with the same output ($slim_app)" '[ "$slim_app" = "$orig_app" ]'
 ratio=$(python3 -c "print(round($orig_size / $slim_size, 1))")
 check "slimmed rootfs is at least 5x smaller: $orig_size -> $slim_size bytes (${ratio}x)" 'python3 -c "import sys; sys.exit(0 if $orig_size >= 5 * $slim_size else 1)"'
-check "config kept: entrypoint and cmd" 'skopeo inspect --config "oci:$tmp/slim:slim" | python3 -c "import json,sys; c=json.load(sys.stdin)[\"config\"]; assert c[\"Entrypoint\"]==[\"/usr/bin/curl\"] and c[\"Cmd\"]==[\"--version\"]"'
+check "config kept: entrypoint, cmd, exposed ports" 'skopeo inspect --config "oci:$tmp/slim:slim" | python3 -c "import json,sys; c=json.load(sys.stdin)[\"config\"]; assert c[\"Entrypoint\"]==[\"/usr/bin/curl\"] and c[\"Cmd\"]==[\"--version\"] and \"8080/tcp\" in c[\"ExposedPorts\"]"'
 check "history says what slim did" 'skopeo inspect --config "oci:$tmp/slim:slim" | grep -q "cuslim slim"'
 
 skopeo copy -q "oci:$tmp/img:orig" "docker-archive:$tmp/orig.docker.tar:cuslim/curl:orig"
