@@ -15,21 +15,13 @@
 
 #include "core/atomic_output.h"
 #include "core/path.h"
+#include "core/exec_path.h"
 #include "bundle/layer_cache.h"
 #include "loader/ld_cache.h"
 
 namespace cuslim {
 
 namespace {
-
-bool is_elf(const std::string& host) {
-  char magic[4] = {};
-  int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return false;
-  bool ok = ::read(fd, magic, 4) == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
-  ::close(fd);
-  return ok;
-}
 
 // ELF files under the --include paths bring their own closures.
 std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const std::vector<std::string>& includes) {
@@ -42,7 +34,7 @@ std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const 
   };
   std::vector<std::string> out;
   for (auto& [p, item] : plan.items)
-    if (item.type == LayerEntry::file && item.content.empty() && under(p) && is_elf(root.host_path(p))) out.push_back(p);
+    if (item.type == LayerEntry::file && item.content.empty() && under(p) && has_elf_magic(root.host_path(p))) out.push_back(p);
   return out;
 }
 
@@ -64,7 +56,7 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   }
   ImageConfig c;
   c.created = rfc3339(req.mtime);
-  c.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  c.env.push_back(std::string("PATH=") + kDefaultPath);
   if (!plan.lib_dirs.empty()) {
     std::string llp = "LD_LIBRARY_PATH=";
     for (size_t i = 0; i < plan.lib_dirs.size(); ++i) llp += (i ? ":" : "") + plan.lib_dirs[i];

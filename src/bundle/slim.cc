@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "core/path.h"
+#include "core/exec_path.h"
+#include "elf/elf_file.h"
 
 namespace cuslim {
 
@@ -31,9 +33,7 @@ std::vector<std::string> all_paths(const Root& root) {
 // The program the image runs: argv[0] found through the image's PATH.
 std::optional<std::string> find_program(const Root& root, const UnpackedImage& img, const std::string& prog) {
   if (prog.find('/') != std::string::npos) return prog;
-  std::string search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (auto& e : img.config.env)
-    if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
+  std::string search = path_from_env(img.config.env);
   for (auto& d : path::split_list(search))
     if (auto st = root.stat(path::join(d, prog)); st && S_ISREG(st->st_mode)) return path::join(d, prog);
   return std::nullopt;
@@ -58,10 +58,7 @@ std::vector<std::string> shebang(const Root& root, const UnpackedImage& img, con
 
 bool is_elf(const Root& root, const std::string& p) {
   auto real = root.realpath(p);
-  if (!real) return false;
-  std::ifstream in(root.host_path(*real), std::ios::binary);
-  char m[4] = {};
-  return in.read(m, 4) && std::string(m, 4) == "\x7f" "ELF";
+  return real && has_elf_magic(root.host_path(*real));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "core/atomic_output.h"
 #include "core/path.h"
+#include "core/exec_path.h"
 #include "profile/profile_set.h"
 
 namespace cuslim::cli {
@@ -42,7 +43,7 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, const std::string& gpu
   s.argv = p.image.config.entrypoint;
   s.argv.insert(s.argv.end(), p.image.config.cmd.begin(), p.image.config.cmd.end());
   s.env = p.image.config.env;
-  if (s.env.empty()) s.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (s.env.empty()) s.env.push_back(std::string("PATH=") + kDefaultPath);
   if (!p.image.config.working_dir.empty()) s.cwd = p.image.config.working_dir;
   if (gpu == "off") return p;
   CUSLIM_TRY(auto set, ProfileSet::builtin());

@@ -255,6 +255,12 @@ Result<ElfFile> ElfFile::read(const std::string& host_path, const std::string& d
   return parse(e.get(), std::move(f), parts);
 }
 
+bool has_elf_magic(const std::string& host_path) {
+  UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  char magic[SELFMAG] = {};
+  return fd && ::read(fd.get(), magic, SELFMAG) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
+}
+
 std::string machine_name(int machine) {
   switch (machine) {
     case EM_X86_64: return "x86-64";

@@ -61,6 +61,9 @@ struct ElfFile {
   static Result<ElfFile> read(const std::string& host_path, const std::string& display, Parts parts = Parts::all);
 };
 
+// True when the file starts with the ELF magic (a cheap test before parsing).
+bool has_elf_magic(const std::string& host_path);
+
 // "x86-64", "AArch64", ... for messages.
 std::string machine_name(int machine);
 

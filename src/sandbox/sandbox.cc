@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "core/path.h"
+#include "core/exec_path.h"
 #include "core/unique_fd.h"
 
 namespace cuslim {
@@ -108,9 +109,7 @@ void write_map(int err_fd, const char* file, const std::string& text) {
   envp.push_back(nullptr);
   std::string prog = s.argv[0];
   if (prog.find('/') == std::string::npos) {  // PATH lookup inside the new root
-    std::string search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (auto& e : s.env)
-      if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
+    std::string search = path_from_env(s.env);
     for (auto& d : path::split_list(search))
       if (::access(path::join(d, prog).c_str(), X_OK) == 0) {
         prog = path::join(d, prog);

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/path.h"
+#include "core/exec_path.h"
 #include "elf/fatbin.h"
 #include "loader/ld_cache.h"
 #include "loader/resolver.h"
@@ -33,14 +34,7 @@ std::vector<ImageFile> walk(const std::string& rootfs) {
     auto st = it->symlink_status(ec);
     if (std::filesystem::is_directory(st)) continue;
     ImageFile f{"/" + it->path().lexically_relative(rootfs).string(), false, std::filesystem::is_regular_file(st)};
-    if (f.regular) {
-      char magic[4] = {};
-      int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-      if (fd >= 0) {
-        f.elf = ::read(fd, magic, 4) == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
-        ::close(fd);
-      }
-    }
+    f.elf = f.regular && has_elf_magic(it->path().string());
     out.push_back(std::move(f));
   }
   return out;
@@ -116,9 +110,7 @@ Check entrypoint_check(const UnpackedImage& img) {
   Root root(img.rootfs);
   std::string prog = argv[0];
   if (prog.find('/') == std::string::npos) {
-    std::string search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (auto& e : img.config.env)
-      if (e.rfind("PATH=", 0) == 0) search = e.substr(5);
+    std::string search = path_from_env(img.config.env);
     for (auto& d : path::split_list(search))
       if (root.stat(path::join(d, prog))) {
         prog = path::join(d, prog);

@@ -18,8 +18,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ldd_differential import LDD_LINE, parse_ldd  # noqa: E402  (one parser for ldd's output)
+
 PROGRAM = "/usr/bin/ssh"
-LDD_LINE = re.compile(r"^\s*(\S+)(?: => (.*?))?(?: \(0x[0-9a-f]+\))?\s*$")
 
 
 def host_closure(prog):
@@ -87,17 +89,7 @@ def in_root(root, p):
 def loader_inside(root, prog):
     out = subprocess.run([shutil.which("chroot") or "/usr/sbin/chroot", root, "/lib64/ld-linux-x86-64.so.2", "--list", prog],
                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
-    found, missing = set(), set()
-    for line in out.stdout.splitlines():
-        m = LDD_LINE.match(line)
-        if not m:
-            continue
-        name, target = m.group(1), m.group(2)
-        if target == "not found":
-            missing.add(name)
-        elif target or "/" in name:
-            p = target or name
-            found.add(in_root(root, p))
+    found, missing = parse_ldd(out.stdout, lambda p: in_root(root, p))
     # A missing object stops ld.so before it lists anything: take the name from its error.
     m = re.search(r"error while loading shared libraries: (\S+): cannot open", out.stderr)
     if m:

@@ -42,12 +42,8 @@ def candidates(dirs):
                 yield p
 
 
-def run_ldd(path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LD_")}
-    r = subprocess.run(["ldd", path], capture_output=True, text=True, env=env, timeout=60)
-    out = r.stdout
-    if r.returncode != 0 or "not a dynamic executable" in out or "statically linked" in out:
-        return None
+def parse_ldd(out, real=os.path.realpath):
+    """ldd / `ld.so --list` output -> (set of real paths resolved, set of names not found)."""
     found, missing = set(), set()
     for line in out.splitlines():
         m = LDD_LINE.match(line)
@@ -56,11 +52,17 @@ def run_ldd(path):
         name, target = m.group(1), m.group(2)
         if target == "not found":
             missing.add(name)
-        elif target:
-            found.add(os.path.realpath(target))
-        elif "/" in name:
-            found.add(os.path.realpath(name))
+        elif target or "/" in name:
+            found.add(real(target or name))
     return found, missing
+
+
+def run_ldd(path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LD_")}
+    r = subprocess.run(["ldd", path], capture_output=True, text=True, env=env, timeout=60)
+    if r.returncode != 0 or "not a dynamic executable" in r.stdout or "statically linked" in r.stdout:
+        return None
+    return parse_ldd(r.stdout)
 
 
 def run_cuslim(cuslim, path):
