@@ -13,11 +13,14 @@
 #include <map>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/atomic_output.h"
+#include "core/fs.h"
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "bundle/layer_cache.h"
 #include "loader/ld_cache.h"
+#include "trace/trace_file.h"
 
 namespace cuslim {
 
@@ -97,24 +100,22 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
 }
 
 Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
-  namespace fs = std::filesystem;
-  fs::create_directories(out);
+  CUSLIM_CHECK(make_dirs(out));
   for (auto& [p, item] : plan.items) {
     std::string dst = out + p;
-    std::error_code ec;
+    Status st = ok_status();
     switch (item.type) {
-      case LayerEntry::dir: fs::create_directories(dst, ec); break;
-      case LayerEntry::symlink: fs::create_symlink(item.target, dst, ec); break;
+      case LayerEntry::dir: st = make_dirs(dst); break;
+      case LayerEntry::symlink:
+        if (::symlink(item.target.c_str(), dst.c_str()) != 0) st = Error::from_errno(dst, errno);
+        break;
       case LayerEntry::file:
-        if (!item.content.empty() || item.size == 0) {
-          std::ofstream(dst, std::ios::binary) << item.content;
-        } else {
-          fs::copy_file(plan_source(root, p), dst, fs::copy_options::overwrite_existing, ec);
-        }
-        if (!ec) ::chmod(dst.c_str(), item.mode);
+        if (!item.content.empty() || item.size == 0) st = write_file_atomic(dst, item.content, Durability::rename_only, item.mode);
+        else st = copy_regular_file(plan_source(root, p), dst);
+        if (st.ok() && ::chmod(dst.c_str(), item.mode) != 0) st = Error::from_errno(dst, errno);
         break;
     }
-    if (ec) return Error::from_errno(dst, ec.value()).wrap("writing dir bundle");
+    if (!st.ok()) return st.error().wrap("writing dir bundle");
   }
   return ok_status();
 }
@@ -151,20 +152,156 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
                                        const std::string& previous) {
   std::string key = layer_key(entries, lo);
   if (!previous.empty())
-    if (auto cached = cached_layer(previous, key)) {
-      std::string from = blob_path(previous, cached->digest), to = blob_path(layout, cached->digest);
-      std::error_code ec;
-      if (::link(from.c_str(), to.c_str()) != 0) std::filesystem::copy_file(from, to, ec);
-      if (!ec) {
-        record_layer(layout, key, *cached);
+    if (auto cached = cached_layer(previous, key))
+      if (link_or_copy(blob_path(previous, cached->digest), blob_path(layout, cached->digest)).ok()) {
+        CUSLIM_CHECK(record_layer(layout, key, *cached));
         return *cached;
       }
-    }
-  std::string tmp_blob = layout + "/blobs/sha256/.layer.tmp";
+  std::string tmp_blob = layout + "/blobs/sha256/.layer.tmp";  // inside the layout's own staging dir
   CUSLIM_TRY(auto layer, write_layer(entries, tmp_blob, lo));
   if (::rename(tmp_blob.c_str(), blob_path(layout, layer.digest).c_str()) != 0) return Error::from_errno(tmp_blob, errno);
-  record_layer(layout, key, layer);
+  CUSLIM_CHECK(record_layer(layout, key, layer));
   return layer;
+}
+
+// The request makes sense: something to pack; --base IMAGE only with image outputs.
+Status check_request(const BundleRequest& req) {
+  if (req.targets.empty() && req.includes.empty() && req.traced.empty() && req.traced_files.empty())
+    return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
+  if (req.base_image && req.format != BundleFormat::oci && req.format != BundleFormat::oci_archive && req.format != BundleFormat::docker_archive)
+    return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
+  if (req.base_image && req.base_image->layers.empty())
+    return Error(Exit::usage, "--base: only an OCI layout or oci-archive can be a base image (its layers are appended as they are)");
+  return ok_status();
+}
+
+// The classified closures of the targets, the --include paths (and their ELF files), the traced
+// objects and files, and what the host driver loads from the image.
+Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  const Root& root = analysis.root();
+  if (!req.targets.empty()) {
+    CUSLIM_TRY(auto g, analysis.resolve(req.targets));
+    if (!g.missing.empty())
+      return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
+    builder.add_graph(g);
+  }
+  for (auto& inc : req.includes) CUSLIM_CHECK(builder.add_include(inc));
+  if (auto elfs = elf_includes(root, builder.plan(), req.includes); !elfs.empty()) {
+    CUSLIM_TRY(auto g, analysis.resolve(elfs));
+    builder.add_graph(g, false);  // included files are not entrypoints
+  }
+  if (!req.traced.empty()) {  // objects a trace saw mapped join the graph (how: trace) with their closures
+    CUSLIM_TRY(auto g, analysis.resolve(req.traced));
+    for (auto& o : g.objects)
+      if (o.root) o.how = How::trace;
+    builder.add_graph(g, false);
+  }
+  for (auto& f : req.traced_files)  // files the traced run opened: as they are (regular files only)
+    if (auto st = root.stat(f); st && S_ISREG(st->st_mode)) CUSLIM_CHECK(builder.add_include(f));
+  // With base scratch, the driver's own needs ship as the programs' dlopen of libcuda.so.1 would load them.
+  if (req.base == "scratch" && req.with_driver_needs && !req.targets.empty() && !analysis.driver_needs().empty()) {
+    CUSLIM_TRY(auto g, analysis.resolve({req.targets.front()}, analysis.driver_needs()));
+    builder.add_graph(g, false);
+  }
+  return ok_status();
+}
+
+// What a --base image's ld.so.cache knows stays known; the generated loader files (and, FROM
+// scratch, passwd/group) let the programs run with no environment.
+void add_base_and_loader_files(const BundleRequest& req, PlanBuilder& builder) {
+  bool base_has_conf = false;
+  if (req.base_image) {
+    Root base(req.base_image->rootfs);
+    base_has_conf = base.stat("/etc/ld.so.conf").has_value();
+    if (auto real = base.realpath("/etc/ld.so.cache"))
+      if (auto c = LdCache::read(base.host_path(*real), "base /etc/ld.so.cache"); c.ok()) {
+        std::vector<CacheLib> libs;
+        for (auto& e : c->entries())
+          if (e.hwcaps_subdir.empty()) libs.push_back({e.key, e.value, e.flags});
+        builder.add_cache_entries(libs);
+      }
+  }
+  if (!req.generate_loader_files) return;
+  builder.add_loader_files(!base_has_conf);
+  if (req.base == "scratch") builder.add_scratch_files();
+}
+
+// Files, bytes per class and the ten largest files of the plan.
+void add_size_stats(BundleResult& res) {
+  for (auto& [p, item] : res.plan.items)
+    if (item.type == LayerEntry::file) {
+      ++res.files;
+      res.bytes += item.size;
+      res.bytes_by_class[item.cls] += item.size;
+      res.largest.push_back({p, item.size});
+    }
+  std::sort(res.largest.begin(), res.largest.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  if (res.largest.size() > 10) res.largest.resize(10);
+}
+
+// The --base image's layer blobs, as they are, into the new layout (linked where possible).
+Result<std::vector<LayerBlob>> link_base_layers(const UnpackedImage& base, const std::string& layout) {
+  std::vector<LayerBlob> out;
+  for (auto& l : base.layers) {
+    auto st = link_or_copy(l.blob, blob_path(layout, l.info.digest));
+    if (!st.ok()) return st.error().wrap("copying a base layer");
+    out.push_back(l.info);
+  }
+  return out;
+}
+
+// An OCI layout at `layout`: the base's layers, then ours (reused from the previous OUT when the
+// inputs are the same), the config and manifest, the index.
+Status write_image(const BundleRequest& req, const std::vector<LayerEntry>& entries, const LayerOptions& lo, const std::string& layout,
+                   BundleResult& res, ImageBuild& b) {
+  CUSLIM_CHECK(make_dirs(layout + "/blobs/sha256"));
+  CUSLIM_TRY(auto layer, write_or_reuse_layer(entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
+  res.layer = layer;
+  b = ImageBuild{res.config, {}, req.tag};
+  if (req.base_image) {
+    CUSLIM_TRY(b.layers, link_base_layers(*req.base_image, layout));
+    b.base_history = req.base_image->history_json;
+  }
+  b.layers.push_back(layer);
+  CUSLIM_TRY(res.image, write_oci_layout(layout, b));
+  return ok_status();
+}
+
+// Writes the plan in the requested format under a temp name, then renames it over OUT.
+Status write_output(const Root& root, const BundleRequest& req, BundleResult& res) {
+  auto entries = layer_entries(root, res.plan);
+  uint64_t total = 0, done = 0;
+  for (auto& e : entries) total += e.size;
+  AtomicOutput out(req.out);
+  LayerOptions lo{.mtime = req.mtime};
+  if (req.progress) lo.progress = [&](uint64_t n) { req.progress(done += n, total); };
+  switch (req.format) {
+    case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp())); break;
+    case BundleFormat::tar:
+    case BundleFormat::tar_gz:
+    case BundleFormat::tar_zst: {
+      lo.compression = req.format == BundleFormat::tar ? Compression::none : req.format == BundleFormat::tar_gz ? Compression::gzip : Compression::zstd;
+      CUSLIM_TRY(res.layer, write_layer(entries, out.temp(), lo));
+      break;
+    }
+    case BundleFormat::oci: {
+      lo.compression = req.compression;
+      ImageBuild b;
+      CUSLIM_CHECK(write_image(req, entries, lo, out.temp(), res, b));
+      break;
+    }
+    case BundleFormat::oci_archive:
+    case BundleFormat::docker_archive: {  // an OCI layout in a staging dir the atomic output owns, packed as a tar
+      lo.compression = req.compression;
+      std::string layout = out.temp() + ".layout";
+      out.own_also(layout);
+      ImageBuild b;
+      CUSLIM_CHECK(write_image(req, entries, lo, layout, res, b));
+      CUSLIM_CHECK(write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, *res.image, req.mtime));
+      break;
+    }
+  }
+  return out.commit();
 }
 
 }  // namespace
@@ -210,123 +347,30 @@ Result<int64_t> source_date_epoch() {
   return static_cast<int64_t>(std::stoll(v));
 }
 
-Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const BundleRequest& req) {
-  if (req.targets.empty() && req.includes.empty() && req.traced.empty() && req.traced_files.empty()) return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
-  if (req.base_image && req.format != BundleFormat::oci && req.format != BundleFormat::oci_archive && req.format != BundleFormat::docker_archive)
-    return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
-  if (req.base_image && req.base_image->layers.empty())
-    return Error(Exit::usage, "--base: only an OCI layout or oci-archive can be a base image (its layers are appended as they are)");
+Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) {
+  const Root& root = analysis.root();
+  CUSLIM_CHECK(check_request(req));
   PlanBuilder builder(root, req.keep_setuid);
-  // 1. The closure of the targets, classified.
-  if (!req.targets.empty()) {
-    CUSLIM_TRY(auto g, resolve(req.targets, {}));
-    if (!g.missing.empty())
-      return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
-    builder.add_graph(g);
-  }
-  // 2. --include paths, and the closures of the ELF files among them.
-  for (auto& inc : req.includes) CUSLIM_CHECK(builder.add_include(inc));
-  auto elfs = elf_includes(root, builder.plan(), req.includes);
-  if (!elfs.empty()) {
-    CUSLIM_TRY(auto g, resolve(elfs, {}));
-    builder.add_graph(g, false);  // included files are not entrypoints
-  }
-  // 2b. Objects a trace saw mapped: they join the graph (how: trace) with their own closures.
-  if (!req.traced.empty()) {
-    CUSLIM_TRY(auto g, resolve(req.traced, {}));
-    for (auto& o : g.objects)
-      if (o.root) o.how = How::trace;
-    builder.add_graph(g, false);
-  }
-  for (auto& f : req.traced_files)  // files the traced run opened: as they are (regular files only)
-    if (auto st = root.stat(f); st && S_ISREG(st->st_mode)) CUSLIM_CHECK(builder.add_include(f));
-  // 3. What the host driver will load from the image (libm, libdl, ... for libcuda).
-  if (req.base == "scratch" && !req.targets.empty() && !req.driver_needs.empty()) {
-    std::string first = req.targets.front();
-    CUSLIM_TRY(auto g, resolve({first}, req.driver_needs));
-    builder.add_graph(g, false);
-  }
-  // 4. Loader files so the programs run with no environment.
-  bool base_has_conf = false;
-  if (req.base_image) {  // keep what the base's own cache knows
-    Root base(req.base_image->rootfs);
-    base_has_conf = base.stat("/etc/ld.so.conf").has_value();
-    if (auto real = base.realpath("/etc/ld.so.cache"))
-      if (auto c = LdCache::read(base.host_path(*real), "base /etc/ld.so.cache"); c.ok()) {
-        std::vector<CacheLib> libs;
-        for (auto& e : c->entries())
-          if (e.hwcaps_subdir.empty()) libs.push_back({e.key, e.value, e.flags});
-        builder.add_cache_entries(libs);
-      }
-  }
-  if (req.generate_loader_files) {
-    builder.add_loader_files(!base_has_conf);
-    if (req.base == "scratch") builder.add_scratch_files();
-  }
+  CUSLIM_CHECK(add_closures(analysis, req, builder));  // resolve + classify: what the programs load
+  add_base_and_loader_files(req, builder);              // base: what the base holds; the loader's files
   BundleResult res;
+  res.format = req.format;
   res.plan = builder.take();
   if (req.base_image) res.left_to_base = leave_out_base(res.plan, req.base_image->rootfs);
-  res.config = make_config(res.plan, req);
-  auto entries = layer_entries(root, res.plan);
-  uint64_t total = 0;
-  for (auto& e : entries) total += e.size;
-  for (auto& [p, item] : res.plan.items)
-    if (item.type == LayerEntry::file) {
-      ++res.files;
-      res.bytes += item.size;
-      res.bytes_by_class[item.cls] += item.size;
-      res.largest.push_back({p, item.size});
-    }
-  std::sort(res.largest.begin(), res.largest.end(), [](auto& a, auto& b) { return a.second > b.second; });
-  if (res.largest.size() > 10) res.largest.resize(10);
-  // 5. Write, atomically.
-  AtomicOutput out(req.out);
-  LayerOptions lo;
-  lo.mtime = req.mtime;
-  uint64_t done = 0;
-  if (req.progress) lo.progress = [&](uint64_t n) { req.progress(done += n, total); };
-  switch (req.format) {
-    case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp())); break;
-    case BundleFormat::tar:
-    case BundleFormat::tar_gz:
-    case BundleFormat::tar_zst: {
-      lo.compression = req.format == BundleFormat::tar ? Compression::none : req.format == BundleFormat::tar_gz ? Compression::gzip : Compression::zstd;
-      CUSLIM_TRY(auto layer, write_layer(entries, out.temp(), lo));
-      res.layer = layer;
-      break;
-    }
-    case BundleFormat::oci:
-    case BundleFormat::oci_archive:
-    case BundleFormat::docker_archive: {
-      lo.compression = req.compression;
-      std::string layout = req.format == BundleFormat::oci ? out.temp() : out.temp() + ".layout";
-      std::filesystem::create_directories(layout + "/blobs/sha256");
-      CUSLIM_TRY(auto layer, write_or_reuse_layer(entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
-      res.layer = layer;
-      ImageBuild b{res.config, {}, req.tag};
-      if (req.base_image) {  // the base's blobs as they are, then ours
-        for (auto& l : req.base_image->layers) {
-          std::string to = blob_path(layout, l.info.digest);
-          std::error_code ec;
-          if (::link(l.blob.c_str(), to.c_str()) != 0) std::filesystem::copy_file(l.blob, to, std::filesystem::copy_options::overwrite_existing, ec);
-          if (ec) return Error::from_errno(l.blob, ec.value()).wrap("copying a base layer");
-          b.layers.push_back(l.info);
-        }
-        b.base_history = req.base_image->history_json;
-      }
-      b.layers.push_back(layer);
-      CUSLIM_TRY(auto w, write_oci_layout(layout, b));
-      res.image = w;
-      if (req.format != BundleFormat::oci) {
-        auto st = write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, w, req.mtime);
-        remove_tree(layout);
-        CUSLIM_CHECK(st);
-      }
-      break;
-    }
-  }
-  CUSLIM_CHECK(out.commit());
+  res.config = make_config(res.plan, req);              // plan: the image config
+  add_size_stats(res);                                  // report: files and bytes per class
+  CUSLIM_CHECK(write_output(root, req, res));           // write: layer, image, atomically
   return res;
+}
+
+Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace_files, const Root& root) {
+  for (auto& tf : trace_files) {
+    CUSLIM_TRY(auto t, read_trace(tf));
+    for (auto& p : t.opened)  // what the traced run mapped, minus the programs themselves
+      if (!t.programs.count(p) && (root.is_host() || root.stat(p))) req.traced.push_back(p);
+    for (auto& f : packable_files(t)) req.traced_files.push_back(f);
+  }
+  return ok_status();
 }
 
 }  // namespace cuslim

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/analysis.h"
 #include "bundle/plan.h"
 #include "core/root.h"
 #include "image/image_reader.h"
@@ -31,7 +32,7 @@ struct BundleRequest {
   std::vector<std::string> env;  // K=V
   std::optional<std::string> entrypoint;
   int64_t mtime = 0;
-  std::vector<std::string> driver_needs;  // libraries the injected driver loads from the image
+  bool with_driver_needs = true;  // FROM scratch: ship what the injected driver loads from the image
   // slim: the input image's config is kept (Env, Entrypoint, Cmd, WorkingDir, User, Labels) and
   // `history` describes the slimming; no generated passwd/ld.so.conf when the image has them.
   std::optional<ImageConfig> keep_config;
@@ -44,9 +45,10 @@ struct BundleRequest {
 };
 
 struct BundleResult {
+  BundleFormat format = BundleFormat::oci;  // what was written
   Plan plan;
   uint64_t files = 0, bytes = 0;
-  std::map<std::string, uint64_t> bytes_by_class;
+  std::map<ObjectClass, uint64_t> bytes_by_class;
   std::vector<std::pair<std::string, uint64_t>> largest;  // ten largest files
   uint64_t left_to_base = 0;                              // files the base image already holds
   std::optional<WrittenImage> image;
@@ -54,13 +56,14 @@ struct BundleResult {
   ImageConfig config;
 };
 
-// Resolves targets; `root_dlopens` are names each target dlopens (as libcuda.so.1's needs would be).
-using Resolve = std::function<Result<DepGraph>(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens)>;
+// Resolves and classifies the targets, ELF includes and traced objects through `analysis`,
+// plans and writes OUT atomically. With base scratch, the driver's own needs are resolved as the
+// programs' dlopen of libcuda.so.1 would: they ship even when no program names them.
+Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req);
 
-// Resolves targets and ELF includes through `resolve` (already classifying), plans and writes.
-// With base scratch, the driver's own needs (driver_needs) are resolved as the programs'
-// dlopen of libcuda.so.1 would: they ship even when no program names them.
-Result<BundleResult> bundle(const Root& root, const Resolve& resolve, const BundleRequest& req);
+// Adds what trace files (cuslim trace) saw: mapped objects (minus the programs) and files worth
+// packing. On a non-host root only objects present in it count.
+Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace_files, const Root& root);
 
 // SOURCE_DATE_EPOCH, validated: a non-negative integer, else an error; unset: 0.
 Result<int64_t> source_date_epoch();

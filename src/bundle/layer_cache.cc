@@ -1,5 +1,7 @@
 #include "bundle/layer_cache.h"
 
+#include "core/atomic_file.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,8 +37,12 @@ std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::
   std::ifstream in(old_layout + kCacheFile);
   if (!in) return std::nullopt;
   auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.contains(key)) return std::nullopt;
+  if (j.is_discarded() || !j.is_object() || !j.contains(key) || !j[key].is_object()) return std::nullopt;
   auto& e = j[key];
+  for (auto* k : {"digest", "diff_id"})
+    if (!e.contains(k) || !e[k].is_string()) return std::nullopt;
+  for (auto* k : {"size", "uncompressed", "compression"})
+    if (!e.contains(k) || !e[k].is_number_unsigned()) return std::nullopt;
   auto digest = Digest::parse(e.value("digest", ""));
   auto diff = Digest::parse(e.value("diff_id", ""));
   if (!digest || !diff) return std::nullopt;
@@ -51,10 +57,10 @@ std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::
   return b;
 }
 
-void record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b) {
+Status record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b) {
   nlohmann::json j = {{key, {{"digest", b.digest.str()}, {"diff_id", b.diff_id.str()}, {"size", b.size},
                              {"uncompressed", b.uncompressed}, {"compression", static_cast<int>(b.compression)}}}};
-  std::ofstream(layout_dir + kCacheFile) << j.dump() << "\n";
+  return write_file_atomic(layout_dir + kCacheFile, j.dump() + "\n");
 }
 
 }  // namespace cuslim

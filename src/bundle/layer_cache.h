@@ -18,6 +18,6 @@ std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions
 std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::string& key);
 
 // Records key -> layer in layout_dir/cuslim-cache.json.
-void record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b);
+Status record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b);
 
 }  // namespace cuslim

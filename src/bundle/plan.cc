@@ -15,14 +15,12 @@ namespace {
 
 constexpr int kMaxDepth = 40;
 
-bool ships(const DepObject& o) { return o.path && o.cls != "driver" && o.cls != "system" && o.cls != "toolkit"; }
+bool ships(const DepObject& o) { return o.path && o.cls != ObjectClass::driver && o.cls != ObjectClass::system && o.cls != ObjectClass::toolkit; }
 
-// CUDA X.Y of a bundled libcudart from its file name (libcudart.so.13.0.96), else its soname major.
+// CUDA X.Y of a bundled libcudart.
 std::optional<Version> cudart_version(const DepObject& o) {
   if (o.rule != "cuda:cudart") return std::nullopt;
-  if (auto v = so_version(path::basename(o.realpath)); v && !v->minor.empty()) return Version::parse(v->major + "." + v->minor);
-  if (o.soname)
-    if (auto v = so_version(*o.soname)) return Version::parse(v->major + ".0");
+  if (auto v = cudart_cuda_version(path::basename(o.realpath), o.soname)) return v->version;
   return std::nullopt;
 }
 
@@ -33,10 +31,10 @@ std::string plan_source(const Root& root, const std::string& inside) { return ro
 void PlanBuilder::add_dir_item(const std::string& inside) {
   if (inside == "/" || plan_.items.count(inside)) return;
   add_dir_item(path::dirname(inside));
-  plan_.items[inside] = {LayerEntry::dir, "", 0755, 0, "app", ""};
+  plan_.items[inside] = {LayerEntry::dir, "", 0755, 0, ObjectClass::app, ""};
 }
 
-Status PlanBuilder::add_path(const std::string& inside, const std::string& cls, int depth) {
+Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int depth) {
   if (depth > kMaxDepth) return bad_input(inside + ": too many levels of symbolic links");
   std::string cur = "/";
   auto comps = path::components(inside);
@@ -86,11 +84,11 @@ Status PlanBuilder::add_path(const std::string& inside, const std::string& cls, 
 
 void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
   for (auto& o : g.objects) {
-    if (o.cls == "driver") {
+    if (o.cls == ObjectClass::driver) {
       if (o.path) plan_.dropped_driver.push_back(*o.path);
       continue;
     }
-    if (o.cls == "toolkit" && o.path && !o.root)
+    if (o.cls == ObjectClass::toolkit && o.path && !o.root)
       plan_.warnings.push_back(*o.path + ": toolkit file needed at run time by " + (o.parents.empty() ? "?" : o.parents[0]) +
                                ": left out (verify will fail)");
     if (!ships(o)) continue;
@@ -114,7 +112,7 @@ Status PlanBuilder::add_include(const std::string& inside) {
   auto real = root_.realpath(inside);
   if (!real) return real.error().wrap("--include");
   if (::stat(root_.host_path(*real).c_str(), &st) != 0) return Error::from_errno(inside, errno);
-  CUSLIM_CHECK(add_path(inside, "app"));
+  CUSLIM_CHECK(add_path(inside, ObjectClass::app));
   if (!S_ISDIR(st.st_mode)) return ok_status();
   auto* names = root_.list_dir(inside);
   if (!names) return ok_status();
@@ -127,7 +125,7 @@ Status PlanBuilder::add_include(const std::string& inside) {
     struct stat cst;
     if (::lstat(root_.host_path(child).c_str(), &cst) != 0) continue;
     if (S_ISDIR(cst.st_mode)) CUSLIM_CHECK(add_include(child));
-    else CUSLIM_CHECK(add_path(child, "app"));
+    else CUSLIM_CHECK(add_path(child, ObjectClass::app));
   }
   return ok_status();
 }
@@ -135,11 +133,11 @@ Status PlanBuilder::add_include(const std::string& inside) {
 void PlanBuilder::add_loader_files(bool with_ld_so_conf) {
   add_dir_item("/etc/ld.so.conf.d");
   if (with_ld_so_conf && !plan_.items.count("/etc/ld.so.conf"))
-    plan_.items["/etc/ld.so.conf"] = {LayerEntry::file, "", 0644, 0, "app", "include /etc/ld.so.conf.d/*.conf\n"};
+    plan_.items["/etc/ld.so.conf"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, "include /etc/ld.so.conf.d/*.conf\n"};
   std::string conf = "# written by cuslim bundle: the library dirs the bundled programs search\n";
   for (auto& d : plan_.lib_dirs) conf += d + "\n";
-  plan_.items["/etc/ld.so.conf.d/cuslim.conf"] = {LayerEntry::file, "", 0644, 0, "app", conf};
-  plan_.items["/etc/ld.so.cache"] = {LayerEntry::file, "", 0644, 0, "app", write_ld_cache(plan_.cache)};
+  plan_.items["/etc/ld.so.conf.d/cuslim.conf"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, conf};
+  plan_.items["/etc/ld.so.cache"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, write_ld_cache(plan_.cache)};
   for (auto* p : {"/etc/ld.so.conf", "/etc/ld.so.conf.d/cuslim.conf", "/etc/ld.so.cache"})
     if (auto it = plan_.items.find(p); it != plan_.items.end() && !it->second.content.empty()) it->second.size = it->second.content.size();
 }
@@ -147,7 +145,7 @@ void PlanBuilder::add_loader_files(bool with_ld_so_conf) {
 void PlanBuilder::add_scratch_files() {
   add_dir_item("/etc");
   auto add = [&](const char* p, const std::string& text) {
-    if (!plan_.items.count(p)) plan_.items[p] = {LayerEntry::file, "", 0644, text.size(), "app", text};
+    if (!plan_.items.count(p)) plan_.items[p] = {LayerEntry::file, "", 0644, text.size(), ObjectClass::app, text};
   };
   add("/etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n");
   add("/etc/group", "root:x:0:\nnogroup:x:65534:\n");

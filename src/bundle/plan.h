@@ -21,7 +21,7 @@ struct PlanItem {
   std::string target;  // symlink target, as stored
   uint32_t mode = 0644;
   uint64_t size = 0;
-  std::string cls = "app";
+  ObjectClass cls = ObjectClass::app;
   std::string content;  // generated files
 };
 
@@ -55,7 +55,7 @@ class PlanBuilder {
   const Plan& plan() const { return plan_; }
 
  private:
-  Status add_path(const std::string& inside, const std::string& cls, int depth = 0);
+  Status add_path(const std::string& inside, ObjectClass cls, int depth = 0);
   void add_dir_item(const std::string& inside);
 
   const Root& root_;

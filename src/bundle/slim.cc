@@ -87,21 +87,21 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     }
   }
   for (auto& p : all_paths(root)) {
-    if (c.classify(p, p, std::nullopt, path::basename(p)).cls == "driver") {  // never kept, always said
+    if (c.classify(p, p, std::nullopt, path::basename(p)).cls == ObjectClass::driver) {  // never kept, always said
       s.dropped_driver.push_back(p);
       continue;
     }
     bool kept = false;
     for (auto& g : keep) kept |= ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
     if (!kept) continue;
-    if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != "toolkit") s.targets.push_back(p);
+    if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);
     else s.includes.push_back(p);
   }
   return s;
 }
 
-std::map<std::string, ClassCount> count_by_class(const Root& root, const Classifier& c) {
-  std::map<std::string, ClassCount> out;
+std::map<ObjectClass, ClassCount> count_by_class(const Root& root, const Classifier& c) {
+  std::map<ObjectClass, ClassCount> out;
   for (auto& p : all_paths(root)) {
     struct stat st;
     if (::lstat(root.host_path(p).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;

@@ -28,6 +28,6 @@ struct ClassCount {
   uint64_t files = 0, bytes = 0;
 };
 // Files and bytes per class in a rootfs (the "before" of the report).
-std::map<std::string, ClassCount> count_by_class(const Root& root, const Classifier& c);
+std::map<ObjectClass, ClassCount> count_by_class(const Root& root, const Classifier& c);
 
 }  // namespace cuslim

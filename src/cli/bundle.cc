@@ -9,9 +9,8 @@
 #include "bundle/bundle.h"
 #include "bundle/image_spec.h"
 #include "cli/command.h"
-#include "cli/resolve_setup.h"
-#include "cli/run_setup.h"
-#include "trace/trace_file.h"
+#include "bundle/bundle_job.h"
+#include "cli/analysis_flags.h"
 
 namespace cuslim::cli {
 
@@ -20,8 +19,8 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint;
-  bool quiet = false, json = false;
-  ResolveSetup setup;
+  bool quiet = false;
+  AnalysisFlags setup;
 };
 
 std::string human(uint64_t b) {
@@ -50,7 +49,7 @@ std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
 
 void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
   out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human(r.bytes) << "\n";
-  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(8) << cls << human(bytes) << "\n";
+  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(8) << to_string(cls) << human(bytes) << "\n";
   out << "  largest:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << human(size) << p << "\n";
   if (!r.plan.dropped_driver.empty()) {
@@ -64,55 +63,25 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
 }
 
-Exit run_bundle(BundleOptions& o) {
-  if (o.format.empty() && o.out.empty()) fail(Error(Exit::usage, "bundle: -o OUT is required"));
-  // --base: a profile name, or an existing image (a path) our layer is appended to; then the
-  // files themselves say what the base provides, and classification uses scratch.
-  std::string base_path;
-  struct stat st;
-  if (::stat(o.setup.base.c_str(), &st) == 0) {
-    base_path = o.setup.base;
-    o.setup.base = "scratch";
-  }
-  auto ctx = take(o.setup.make());
-  BundleRequest req;
-  for (auto& t : o.targets) req.targets.push_back(t[0] == '/' || !ctx.root->is_host() ? t : std::filesystem::absolute(t).string());
-  for (auto& i : o.includes) req.includes.push_back(i[0] == '/' || !ctx.root->is_host() ? i : std::filesystem::absolute(i).string());
-  for (auto& tf : o.traces) {  // what the traced runs mapped, minus the programs themselves
-    auto t = take(read_trace(tf));
-    for (auto& p : t.opened)
-      if (!t.programs.count(p)) req.traced.push_back(p);
-    for (auto& f : packable_files(t)) req.traced_files.push_back(f);
-  }
-  req.out = o.out;
-  if (!o.format.empty()) {
-    auto f = parse_format(o.format);
-    if (!f) fail(Error(Exit::usage, "--format " + o.format + ": one of dir, tar, tar.gz, tar.zst, oci, oci-archive, docker-archive"));
-    req.format = *f;
-  } else {
-    req.format = format_from_path(o.out);
-  }
-  req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
-  req.tag = o.tag;
-  req.base = o.setup.base;
-  req.env = o.env;
-  if (!o.entrypoint.empty()) req.entrypoint = o.entrypoint;
-  req.mtime = take(source_date_epoch());
-  req.progress = progress_bar(o.quiet);
-  std::optional<Staging> base_staging;
-  std::optional<UnpackedImage> base_image;
-  if (!base_path.empty()) {
-    base_staging.emplace(take(Staging::make()));
-    base_image = take(unpack_image(base_path, base_staging->path()));
-    req.base_image = &*base_image;
-    req.base = base_path;
-  }
-  for (auto& p : ctx.classifier->active())
-    if (p.kind == "driver") req.driver_needs.insert(req.driver_needs.end(), p.image_needs.begin(), p.image_needs.end());
-  auto r = take(bundle(*ctx.root, [&](const std::vector<std::string>& t, const std::vector<std::string>& d) { return ctx.resolve(t, d); }, req));
+// Prints the warnings and the summary of a finished bundle.
+Exit report(const BundleResult& r, const BundleRequest& req, bool quiet) {
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  if (!o.quiet) summary(r, req, std::cout);
+  if (!quiet) summary(r, req, std::cout);
   return Exit::ok;
+}
+
+Exit run_bundle(const BundleOptions& o) {
+  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression};
+  job.request.targets = o.targets;
+  job.request.includes = o.includes;
+  job.request.out = o.out;
+  job.request.tag = o.tag;
+  job.request.env = o.env;
+  if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
+  job.request.progress = progress_bar(o.quiet);
+  auto r = take(bundle_job(job));
+  job.request.format = r.format;
+  return report(r, job.request, o.quiet);
 }
 
 struct BuildOptions {
@@ -121,22 +90,11 @@ struct BuildOptions {
 };
 
 Exit run_build(const BuildOptions& b) {
-  auto spec = take(read_image_spec(b.spec));
-  BundleOptions o;
-  o.targets = spec.targets;
-  o.includes = spec.include;
-  o.env = spec.env;
-  o.traces = spec.trace;
-  o.out = b.out.empty() ? spec.out : b.out;
-  o.format = spec.format;
-  o.compression = spec.compression;
-  o.tag = spec.tag;
-  o.entrypoint = spec.entrypoint.value_or("");
-  o.quiet = b.quiet;
-  o.setup.base = spec.base;
-  o.setup.root = spec.root;
-  std::filesystem::create_directories(std::filesystem::absolute(o.out).parent_path());
-  return run_bundle(o);
+  auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
+  job.request.progress = progress_bar(b.quiet);
+  auto r = take(bundle_job(job));
+  job.request.format = r.format;
+  return report(r, job.request, b.quiet);
 }
 
 }  // namespace
@@ -167,7 +125,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
-  o->setup.add_options(*cmd);
+  o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"
       "  cuslim bundle /usr/bin/ssh -o ssh-oci --format oci --tag ssh\n"

@@ -22,6 +22,13 @@ struct Failure {
 };
 
 [[noreturn]] inline void fail(const Error& e) { throw Failure{e}; }
+
+// Prints "cuslim: <message>" once, after whatever was written to stdout; returns the exit code.
+inline int report_error(const Error& e) {
+  std::cout.flush();
+  std::cerr << "cuslim: " << e.message() << "\n";
+  return static_cast<int>(e.code());
+}
 template <class T>
 T take(Result<T> r) {
   if (!r.ok()) fail(r.error());

@@ -3,7 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/deps_render.h"
-#include "cli/resolve_setup.h"
+#include "cli/analysis_flags.h"
 
 namespace cuslim::cli {
 
@@ -12,12 +12,12 @@ namespace {
 struct DepsOptions {
   std::vector<std::string> targets;
   std::string format = "tree";
-  ResolveSetup setup;
+  AnalysisFlags setup;
 };
 
 Exit run_deps(const DepsOptions& o) {
-  auto ctx = take(o.setup.make());
-  DepGraph g = take(ctx.resolve(o.targets));
+  auto a = take(Analysis::make(o.setup.options()));
+  DepGraph g = take(a.resolve(o.targets));
   if (o.format == "json") render_json(g, std::cout);
   else if (o.format == "list") render_list(g, std::cout);
   else if (o.format == "dot") render_dot(g, std::cout);
@@ -34,7 +34,7 @@ void add_deps(CLI::App& app, RunState& state) {
   cmd->add_option("--format", o->format, "tree (like libtree), list (like ldd), json, dot")
       ->check(CLI::IsMember({"tree", "list", "json", "dot"}))
       ->capture_default_str();
-  o->setup.add_options(*cmd);
+  o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"
       "  cuslim deps /usr/bin/ssh\n"

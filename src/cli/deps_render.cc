@@ -20,11 +20,11 @@ struct Adjacency {
 };
 
 // Class markers: a letter in brackets everywhere, a colour on a TTY.
-const char* class_color(const std::string& cls) {
-  if (cls == "driver") return "\033[35m";
-  if (cls == "system") return "\033[2m";
-  if (cls == "cuda") return "\033[32m";
-  if (cls == "toolkit") return "\033[31m";
+const char* class_color(ObjectClass cls) {
+  if (cls == ObjectClass::driver) return "\033[35m";
+  if (cls == ObjectClass::system) return "\033[2m";
+  if (cls == ObjectClass::cuda) return "\033[32m";
+  if (cls == ObjectClass::toolkit) return "\033[31m";
   return "\033[36m";
 }
 
@@ -51,7 +51,7 @@ struct TreePrinter {
     out += " [";
     out += how_name(how);
     out += "]";
-    if (o.cls != "app") out += " {" + o.cls + "}";
+    if (o.cls != ObjectClass::app) out += " {" + to_string(o.cls) + "}";
     if (!o.path) out += " (not on this host)";
     else if (name != *o.path) out += " " + *o.path;
     if (repeat) out += " (shown above)";
@@ -103,7 +103,7 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
     auto i = root_index(g, r);
     if (!i) continue;
     std::string buf = label_of(g.objects[*i]);
-    if (g.objects[*i].cls != "app") buf += " {" + g.objects[*i].cls + "}";
+    if (g.objects[*i].cls != ObjectClass::app) buf += " {" + to_string(g.objects[*i].cls) + "}";
     buf += "\n";
     TreePrinter p{g, adj, buf, opt, {*i}};
     p.children(*i, "");
@@ -124,7 +124,7 @@ void render_list(const DepGraph& g, std::ostream& out) {
         continue;
       }
       out << "\t" << e->name << " => " << (o.path ? *o.path : "(driver, not on this host)") << " [" << how_name(e->how)
-          << "]" << (o.cls != "app" ? " {" + o.cls + "}" : "") << "\n";
+          << "]" << (o.cls != ObjectClass::app ? " {" + to_string(o.cls) + "}" : "") << "\n";
     }
     std::set<size_t> seen{*i};
     for (auto* e : reachable(adj, *i)) seen.insert(e->to);
@@ -150,7 +150,7 @@ void render_dot(const DepGraph& g, std::ostream& out) {
   out << "digraph deps {\n  rankdir=LR;\n  node [shape=box, style=filled];\n";
   for (size_t i = 0; i < g.objects.size(); ++i) {
     auto& o = g.objects[i];
-    auto it = fill.find(o.cls);
+    auto it = fill.find(to_string(o.cls));
     out << "  n" << i << " [label=" << quote(o.soname ? *o.soname : label_of(o)) << ", tooltip=" << quote(label_of(o))
         << ", fillcolor=" << (it != fill.end() ? it->second : "white") << (o.path ? "" : ", style=\"filled,dashed\"") << "];\n";
   }

@@ -1,6 +1,6 @@
 // cuslim driver: the host's NVIDIA driver as the container stack would find it.
 #include "cli/command.h"
-#include "cli/resolve_setup.h"
+#include "cli/analysis_flags.h"
 #include "core/path.h"
 #include "sandbox/host_driver.h"
 
@@ -10,7 +10,7 @@ namespace {
 
 struct DriverOptions {
   bool json = false;
-  ResolveSetup setup;
+  AnalysisFlags setup;
 };
 
 void render_text(const HostDriver& d, std::ostream& out) {
@@ -39,16 +39,13 @@ void render_text(const HostDriver& d, std::ostream& out) {
 }
 
 Exit run_driver(const DriverOptions& o) {
-  auto ctx = take(o.setup.make());
-  DriverSearch search{ctx.resolver ? std::vector<std::string>{} : std::vector<std::string>{}, nullptr};
-  std::string llp = o.setup.ld_library_path;
-  if (llp.empty() && getenv("LD_LIBRARY_PATH") && ctx.root->is_host()) llp = getenv("LD_LIBRARY_PATH");  // as the toolkit does
-  if (!llp.empty()) search.ld_library_path = path::split_list(llp);
-  if (ctx.resolver->ld_cache()) search.ld_cache = &*ctx.resolver->ld_cache();
-  auto d = take(find_host_driver(*ctx.root, *ctx.classifier, search));
+  auto a = take(Analysis::make(o.setup.options()));
+  auto llp = o.setup.options().ld_library_path;
+  if (llp.empty() && a.root().is_host() && std::getenv("LD_LIBRARY_PATH")) llp = path::split_list(std::getenv("LD_LIBRARY_PATH"));  // as the toolkit does
+  auto d = take(find_host_driver(a, llp));
   if (!d) {
-    if (o.json) std::cout << nlohmann::json{{"found", false}, {"root", ctx.root->display()}}.dump(2) << "\n";
-    else std::cout << "no NVIDIA driver found in " << ctx.root->display() << " (no libcuda.so.<version> or libnvidia-ml.so.<version> in the driver dirs, LD_LIBRARY_PATH or ld.so.cache)\n";
+    if (o.json) std::cout << nlohmann::json{{"found", false}, {"root", a.root().display()}}.dump(2) << "\n";
+    else std::cout << "no NVIDIA driver found in " << a.root().display() << " (no libcuda.so.<version> or libnvidia-ml.so.<version> in the driver dirs, LD_LIBRARY_PATH or ld.so.cache)\n";
     return Exit::check_failed;
   }
   if (o.json) std::cout << to_json(*d).dump(2) << "\n";
@@ -62,7 +59,7 @@ void add_driver(CLI::App& app, RunState& state) {
   auto o = std::make_shared<DriverOptions>();
   auto* cmd = app.add_subcommand("driver", "Find the host NVIDIA driver as the container stack would: version, CUDA, libraries, devices");
   cmd->add_flag("--json", o->json, "Machine-readable output");
-  o->setup.add_options(*cmd);
+  o->setup.add_to(*cmd);
   cmd->footer("Examples:\n  cuslim driver\n  cuslim driver --json --root /host\nExit: 0 found, 1 no driver.");
   cmd->callback([o, &state] { state.exit = run_driver(*o); });
 }

@@ -5,7 +5,8 @@
 #include <sstream>
 
 #include "cli/command.h"
-#include "cli/resolve_setup.h"
+#include "cli/analysis_flags.h"
+#include "core/fs.h"
 #include "profile/inspection.h"
 
 namespace cuslim::cli {
@@ -17,7 +18,7 @@ struct InspectOptions {
   bool json = false;
   std::string driver_version;  // verdict of each runtime library against this driver
   unsigned cc = 0;             // arch coverage for this compute capability (e.g. 90)
-  ResolveSetup setup;
+  AnalysisFlags setup;
 };
 
 std::string mb(uint64_t bytes) {
@@ -60,25 +61,16 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
 }
 
 Exit run_inspect(const InspectOptions& o) {
-  auto ctx = take(o.setup.make());
+  auto a = take(Analysis::make(o.setup.options()));
+  InspectQuestions q{.driver_text = o.driver_version, .cc = o.cc};
+  if (!o.driver_version.empty()) {
+    q.driver = Version::parse(o.driver_version);
+    if (!q.driver) fail(Error(Exit::usage, "--driver-version: '" + o.driver_version + "' is not a version like 580.65.06"));
+  }
   nlohmann::json all = nlohmann::json::array();
   for (auto& f : o.files) {
-    std::string p = f;
-    if (ctx.root->is_host() && !p.empty() && p[0] != '/') p = std::filesystem::absolute(p).string();
-    auto i = take(inspect(*ctx.root, p, *ctx.classifier));
-    auto j = to_json(i);
-    if (!o.driver_version.empty() && i.cuda_version) {
-      auto drv = Version::parse(o.driver_version);
-      if (!drv) fail(Error(Exit::usage, "--driver-version: '" + o.driver_version + "' is not a version like 580.65.06"));
-      auto r = check_compat(*i.cuda_version, *drv);
-      j["compat"] = {{"driver", o.driver_version}, {"verdict", verdict_name(r.verdict)}, {"detail", r.detail}};
-    }
-    if (o.cc && !i.fatbin.entries.empty()) {
-      std::string why;
-      bool ok = arch_covered(i.fatbin.entries, o.cc, &why);
-      j["arch_coverage"] = {{"cc", o.cc}, {"covered", ok}, {"detail", why}};
-    }
-    all.push_back(j);
+    std::string p = a.root().is_host() && !f.empty() && f[0] != '/' ? take(absolute_path(f)) : f;
+    all.push_back(inspection_report(take(inspect(a.root(), p, a.classifier())), q));
   }
   if (o.json) std::cout << all.dump(2) << "\n";
   else
@@ -95,7 +87,7 @@ void add_inspect(CLI::App& app, RunState& state) {
   cmd->add_flag("--json", o->json, "Machine-readable output");
   cmd->add_option("--driver-version", o->driver_version, "Compat verdict of each runtime library against this driver (e.g. 580.65.06)");
   cmd->add_option("--gpu-arch", o->cc, "Arch coverage for this compute capability, as a number (e.g. 90 for sm_90)");
-  o->setup.add_options(*cmd);
+  o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"
       "  cuslim inspect /usr/local/cuda/lib64/libcublas.so.13\n"

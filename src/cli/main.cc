@@ -1,5 +1,12 @@
 // cuslim: a thin CLI over the library. Parses, dispatches, prints an error once.
+// The one error boundary: whatever escapes a subcommand -- a cuslim Error, or an exception from
+// the standard library or a dependency -- becomes "cuslim: <file>: <what>: <why>" and an exit
+// code of the contract, never std::terminate (unwinding removes every temp file and staging dir).
+#include <filesystem>
 #include <iostream>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "cli/command.h"
 
@@ -34,9 +41,16 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(Exit::usage);
   } catch (const cli::Failure& f) {
-    std::cout.flush();
-    std::cerr << "cuslim: " << f.error.message() << "\n";
-    return static_cast<int>(f.error.code());
+    return cli::report_error(f.error);
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::string file = e.path1().empty() ? "filesystem" : e.path1().string();
+    return cli::report_error(bad_input(file + ": " + e.code().message()));
+  } catch (const nlohmann::json::exception& e) {
+    return cli::report_error(bad_input(std::string("JSON input: ") + e.what()));
+  } catch (const std::bad_alloc&) {
+    return cli::report_error(bad_input("memory: out of memory (input too large?)"));
+  } catch (const std::exception& e) {
+    return cli::report_error(bad_input(std::string("input: ") + e.what()));
   }
   return static_cast<int>(state.exit);
 }

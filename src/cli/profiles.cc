@@ -19,19 +19,19 @@ Exit run_profiles(const ProfilesOptions& o) {
   auto set = take(ProfileSet::builtin());
   for (auto& f : o.files) take(set.add_file(f));
   if (o.action == "list") {
-    for (auto* p : set.all()) std::cout << p->name << "\t" << p->kind << "\t" << p->description << "\n";
+    for (auto* p : set.all()) std::cout << p->name << "\t" << to_string(p->kind) << "\t" << p->description << "\n";
     return Exit::ok;
   }
   if (o.name.empty()) fail(Error(Exit::usage, "profiles show: which profile? (cuslim profiles list)"));
   Profile p = take(set.resolved(o.name));
-  std::cout << "# " << p.name << " (" << p.kind << ") from " << p.file << "\n# " << p.description << "\n";
+  std::cout << "# " << p.name << " (" << to_string(p.kind) << ") from " << p.file << "\n# " << p.description << "\n";
   if (!p.extends.empty()) {
     std::cout << "# extends:";
     for (auto& e : p.extends) std::cout << " " << e;
     std::cout << " (merged below)\n";
   }
   for (auto& r : p.rules) {
-    std::cout << r.cls << "\t" << r.rule << (r.capability.empty() ? "" : " [" + r.capability + "]") << "\t";
+    std::cout << to_string(r.cls) << "\t" << r.rule << (r.capability.empty() ? "" : " [" + r.capability + "]") << "\t";
     for (auto& n : r.names) std::cout << n << " ";
     for (auto& n : r.paths) std::cout << n << " ";
     if (r.regex) std::cout << "/" << r.regex_text << "/";

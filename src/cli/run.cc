@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "cli/command.h"
-#include "cli/run_setup.h"
+#include "sandbox/run_setup.h"
 
 namespace cuslim::cli {
 
@@ -17,7 +17,7 @@ struct RunOptions {
 
 Exit run_run(const RunOptions& o) {
   auto staging = take(Staging::make());
-  auto prepared = take(prepare_run(o.image, o.tag, o.gpu, staging.path()));
+  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path()));
   for (auto& n : prepared.notes)
     if (o.verbose) std::cerr << "cuslim: " << n << "\n";
   auto spec = prepared.spec;

@@ -2,12 +2,8 @@
 #include <filesystem>
 #include <iomanip>
 
-#include "bundle/bundle.h"
-#include "bundle/slim.h"
+#include "bundle/slim_image.h"
 #include "cli/command.h"
-#include "cli/resolve_setup.h"
-#include "cli/run_setup.h"
-#include "trace/trace_file.h"
 
 namespace cuslim::cli {
 
@@ -27,99 +23,34 @@ std::string mb(uint64_t b) {
   return s.str();
 }
 
-void report(const std::map<std::string, ClassCount>& before, const BundleResult& r, const SlimSelection& sel, std::ostream& out) {
+void report(const SlimResult& s, std::ostream& out) {
+  auto& r = s.bundle;
   uint64_t total = 0, files = 0;
-  for (auto& [c, n] : before) total += n.bytes, files += n.files;
+  for (auto& [c, n] : s.before) total += n.bytes, files += n.files;
   out << "slim: " << mb(total) << " (" << files << " files) -> " << mb(r.bytes) << " (" << r.files << " files)";
   if (r.bytes) out << ", " << std::fixed << std::setprecision(1) << static_cast<double>(total) / static_cast<double>(r.bytes) << "x smaller";
   out << "\n  class     before                 kept\n";
-  for (auto& [c, n] : before) {
+  for (auto& [c, n] : s.before) {
     auto kept = r.bytes_by_class.count(c) ? r.bytes_by_class.at(c) : 0;
-    out << "  " << std::left << std::setw(9) << c << std::setw(22) << (std::to_string(n.files) + " files, " + mb(n.bytes)) << mb(kept) << "\n";
+    out << "  " << std::left << std::setw(9) << to_string(c) << std::setw(22) << (std::to_string(n.files) + " files, " + mb(n.bytes)) << mb(kept) << "\n";
   }
   out << "  largest kept:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";
-  for (auto& d : sel.dropped_driver) out << "  dropped driver library: " << d << "\n";
+  for (auto& d : s.selection.dropped_driver) out << "  dropped driver library: " << d << "\n";
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
 }
 
-// --probe: run the image's program (or CMD) in the sandbox under the audit library, the host
-// driver injected when there is one; returns the in-image objects it mapped.
-std::vector<std::string> probe(const SlimOptions& o, const UnpackedImage& img, const std::string& staging, const Root& root) {
-  auto lib = audit_library();
-  if (!lib) fail(Error(Exit::bad_input, "--probe: libcuslim-audit.so not found beside the cuslim binary"));
-  std::string trace_dir = staging + "/probe-trace";
-  std::filesystem::create_directories(trace_dir);
-  std::filesystem::permissions(trace_dir, std::filesystem::perms::all);
-  auto prepared = take(prepare_unpacked(img, "auto", staging + "/probe"));
-  auto& spec = prepared.spec;
-  if (!o.probe_cmd.empty()) spec.argv = o.probe_cmd;
-  spec.binds.push_back({*lib, "/.cuslim/libcuslim-audit.so", true});
-  spec.binds.push_back({trace_dir, "/.cuslim-trace", false});
-  spec.env.push_back("LD_AUDIT=/.cuslim/libcuslim-audit.so");
-  spec.env.push_back("CUSLIM_TRACE_FILE=/.cuslim-trace/trace");
-  int rc = take(run_sandbox(spec));
-  if (rc != 0) std::cerr << "cuslim: warning: --probe: the program exited " << rc << "; keeping what it loaded until then\n";
-  auto t = take(read_trace(trace_dir + "/trace"));
-  std::vector<std::string> out;
-  for (auto& p : t.opened)
-    if (!t.programs.count(p) && p.rfind("/.cuslim", 0) != 0 && root.stat(p)) out.push_back(p);
-  if (!o.quiet) std::cerr << "cuslim: --probe: the run mapped " << t.opened.size() << " objects, " << out.size() << " of them from the image\n";
-  return out;
-}
-
 Exit run_slim(const SlimOptions& o) {
-  auto staging = take(Staging::make());
-  UnpackOptions uo;
-  uo.tag = o.from_tag;
-  uo.platform = o.platform;
-  uo.keep_setuid = o.keep_setuid;
-  auto img = take(unpack_image(o.image, staging.path(), uo));
-  for (auto& s : img.skipped) std::cerr << "cuslim: note: " << s << "\n";
-  ResolveSetup setup;
-  setup.root = img.rootfs;
-  setup.base = "scratch";
-  for (auto& e : img.config.env)
-    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) setup.ld_library_path = e.substr(16);
-  auto ctx = take(setup.make());
-  auto set = take(setup.profile_set());
-  std::vector<std::string> keep = o.keep;
-  if (!o.no_keep_set)
-    for (auto* name : {"glibc", "pytorch"}) {
-      auto p = take(set.resolved(name));
-      keep.insert(keep.end(), p.keep.begin(), p.keep.end());
-    }
-  auto sel = take(select_for_slim(*ctx.root, img, *ctx.classifier, o.targets, keep));
-  for (auto& d : sel.dropped_driver) std::cerr << "cuslim: warning: " << d << ": driver library in the input, dropped (it breaks on other hosts)\n";
-  auto before = count_by_class(*ctx.root, *ctx.classifier);
-  BundleRequest req;
-  for (auto& tf : o.traces) {  // objects a traced run of the image mapped (paths inside the image)
-    auto t = take(read_trace(tf));
-    for (auto& p : t.opened)
-      if (!t.programs.count(p) && ctx.root->stat(p)) req.traced.push_back(p);
-    for (auto& f : packable_files(t)) req.traced_files.push_back(f);
-  }
-  if (o.probe)
-    for (auto& p : probe(o, img, staging.path(), *ctx.root)) req.traced.push_back(p);
-  req.targets = sel.targets;
-  req.includes = sel.includes;
-  req.out = o.out;
+  SlimRequest req{.image = o.image, .from_tag = o.from_tag, .platform = o.platform, .targets = o.targets, .keep = o.keep,
+                  .traces = o.traces, .keep_set = !o.no_keep_set, .keep_setuid = o.keep_setuid, .probe = o.probe,
+                  .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag};
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
-  req.tag = o.tag;
-  req.base = "scratch";
-  req.mtime = take(source_date_epoch());
-  req.keep_config = img.config;
-  req.keep_setuid = o.keep_setuid;
-  req.keep_config->history = "cuslim slim: kept " + std::to_string(sel.targets.size()) + " programs' closures and " +
-                             std::to_string(sel.includes.size()) + " kept paths";
-  if (before.count("cuda"))
-    for (auto& p : ctx.classifier->active())
-      if (p.kind == "driver") req.driver_needs.insert(req.driver_needs.end(), p.image_needs.begin(), p.image_needs.end());
-  auto r = take(bundle(*ctx.root, [&](const std::vector<std::string>& t, const std::vector<std::string>& d) { return ctx.resolve(t, d); }, req));
-  for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  if (!o.quiet) report(before, r, sel, std::cout);
+  auto s = take(slim_image(req));
+  for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
+  for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  if (!o.quiet) report(s, std::cout);
   return Exit::ok;
 }
 

@@ -30,6 +30,7 @@ AtomicOutput::AtomicOutput(std::string out) : out_(std::move(out)) {
 
 AtomicOutput::~AtomicOutput() {
   if (!committed_) remove_tree(temp_);
+  for (auto& s : scratch_) remove_tree(s);
 }
 
 Status AtomicOutput::commit() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -19,9 +20,12 @@ class AtomicOutput {
   const std::string& temp() const { return temp_; }  // write here (file or directory)
   const std::string& out() const { return out_; }
   Status commit();  // rename temp over out (a directory OUT is replaced whole)
+  // A scratch path (a staging dir beside the temp) removed with the temp, committed or not.
+  void own_also(std::string scratch) { scratch_.push_back(std::move(scratch)); }
 
  private:
   std::string out_, temp_;
+  std::vector<std::string> scratch_;
   bool committed_ = false;
 };
 

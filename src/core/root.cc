@@ -5,16 +5,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <deque>
 #include <memory>
 
+#include "core/in_root.h"
 #include "core/path.h"
 
 namespace cuslim {
-
-namespace {
-constexpr int kMaxSymlinks = 40;  // the kernel's MAXSYMLINKS
-}
 
 Root::Root(std::string dir) {
   if (dir.empty() || dir == "/") return;
@@ -40,40 +36,7 @@ Result<std::string> Root::realpath(const std::string& inside) const {
     std::lock_guard lock(mu_);
     return realpaths_.emplace(inside, buf).first->second;
   }
-  std::deque<std::string> todo;
-  for (auto& c : path::components(inside)) todo.push_back(c);
-  std::vector<std::string> done;
-  int links = 0;
-  while (!todo.empty()) {
-    std::string c = std::move(todo.front());
-    todo.pop_front();
-    if (c == ".") continue;
-    if (c == "..") {
-      if (!done.empty()) done.pop_back();
-      continue;
-    }
-    std::string cur;
-    for (auto& d : done) cur += "/" + d;
-    cur += "/" + c;
-    struct stat st;
-    std::string host = host_path(cur);
-    if (::lstat(host.c_str(), &st) != 0) return Error::from_errno(inside, errno);
-    if (!S_ISLNK(st.st_mode)) {
-      done.push_back(c);
-      continue;
-    }
-    if (++links > kMaxSymlinks) return Error::from_errno(inside, ELOOP);
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink(host.c_str(), buf, sizeof buf - 1);
-    if (n < 0) return Error::from_errno(inside, errno);
-    std::string target(buf, static_cast<size_t>(n));
-    auto parts = path::components(target);
-    todo.insert(todo.begin(), parts.begin(), parts.end());
-    if (!target.empty() && target[0] == '/') done.clear();  // absolute: restart at the root
-  }
-  std::string out;
-  for (auto& d : done) out += "/" + d;
-  if (out.empty()) out = "/";
+  CUSLIM_TRY(auto out, resolve_in_root(dir_, inside, MissingComponent::error));
   std::lock_guard lock(mu_);
   realpaths_.emplace(inside, out);
   return out;

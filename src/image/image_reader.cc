@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_output.h"
+#include "core/in_root.h"
 #include "core/path.h"
+#include "image/json_fields.h"
 #include "core/unique_fd.h"
 #include "image/digest.h"
 
@@ -63,6 +65,11 @@ la_ssize_t hashed_read(archive*, void* ctx, const void** out) {
   return n;
 }
 
+// OCI image-spec layer whiteouts: ".wh.NAME" deletes NAME of the lower layers; the opaque marker
+// in a directory hides everything the lower layers put there.
+constexpr std::string_view kWhiteoutPrefix = ".wh.";
+constexpr std::string_view kOpaqueWhiteout = ".wh..wh..opq";
+
 // Rejects names that could leave the staging dir; returns the cleaned relative name.
 Result<std::string> safe_name(const std::string& raw, const std::string& layer) {
   std::string name = raw;
@@ -81,36 +88,9 @@ Result<std::string> safe_name(const std::string& raw, const std::string& layer) 
 // components that do not exist yet are kept as they are. An entry is then written there, so no
 // symlink planted by an earlier entry or layer can lead it out of the root.
 Result<std::string> resolve_parent_in_root(const std::string& root, const std::string& rel, const std::string& layer) {
-  std::vector<std::string> todo = path::components(path::dirname("/" + rel));
-  std::vector<std::string> done;
-  int links = 0;
-  for (size_t i = 0; i < todo.size(); ++i) {
-    const std::string& c = todo[i];
-    if (c == ".") continue;
-    if (c == "..") {
-      if (!done.empty()) done.pop_back();
-      continue;
-    }
-    std::string host = root;
-    for (auto& d : done) host += "/" + d;
-    host += "/" + c;
-    struct stat st;
-    if (::lstat(host.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
-      done.push_back(c);
-      continue;
-    }
-    if (++links > 40) return bad_input(layer + ": entry '" + rel + "': too many symlinks on its path");
-    char buf[4096];
-    ssize_t n = ::readlink(host.c_str(), buf, sizeof buf - 1);
-    if (n < 0) return Error::from_errno(host, errno);
-    std::string target(buf, static_cast<size_t>(n));
-    auto parts = path::components(target);
-    todo.insert(todo.begin() + static_cast<long>(i) + 1, parts.begin(), parts.end());
-    if (target[0] == '/') done.clear();
-  }
-  std::string out;
-  for (auto& d : done) out += "/" + d;
-  return out;
+  auto parent = resolve_in_root(root, path::dirname("/" + rel), MissingComponent::keep);
+  if (!parent.ok()) return bad_input(layer + ": entry '" + rel + "': " + parent.error().message());
+  return *parent == "/" ? std::string() : *parent;
 }
 
 // True when some component of rel (below root) is a symlink: whiteouts never act through one.
@@ -128,13 +108,15 @@ bool through_symlink(const std::string& root, const std::string& rel) {
 Status apply_whiteout(const std::string& root, const std::string& name, const std::string& layer) {
   std::string dir = path::dirname("/" + name), base = path::basename(name);
   if (through_symlink(root, name)) return bad_input(layer + ": whiteout '" + name + "' reaches through a symlink: refused");
-  if (base == ".wh..wh..opq") {  // opaque dir: hide everything the lower layers put there
+  if (base == kOpaqueWhiteout) {  // opaque dir: hide everything the lower layers put there
     std::string d = root + dir;
+    std::error_code ec;
     if (is_dir(d))
-      for (auto& e : std::filesystem::directory_iterator(d)) remove_tree(e.path().string());
+      for (std::filesystem::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) remove_tree(it->path().string());
+    if (ec) return Error::from_errno(d, ec.value()).wrap(layer + ": opaque whiteout");
     return ok_status();
   }
-  std::string victim = base.substr(4);
+  std::string victim = base.substr(kWhiteoutPrefix.size());
   if (victim.empty() || victim == "." || victim == "..") return bad_input(layer + ": whiteout '" + name + "': refused");
   remove_tree(root + path::join(dir, victim));
   return ok_status();
@@ -162,7 +144,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         return bad_input(layer + ": entry '" + archive_entry_pathname(e) + "': a non-directory at the root of the layer refused");
       continue;
     }
-    if (path::basename(name).rfind(".wh.", 0) == 0) {
+    if (path::basename(name).rfind(kWhiteoutPrefix, 0) == 0) {
       CUSLIM_CHECK(apply_whiteout(root, name, layer));
       continue;
     }
@@ -199,20 +181,22 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
   return ok_status();
 }
 
-ImageConfig parse_config(const json& c) {
+// The image config's runtime fields; `where` names the config file.
+Result<ImageConfig> parse_config(const json& c, const std::string& where) {
+  CUSLIM_CHECK(expect_object(c, where));
+  JsonFields top(c, where);
   ImageConfig out;
-  auto cfg = c.value("config", json::object());
-  if (cfg.is_null()) cfg = json::object();
-  auto list = [&](const char* k) { return cfg.contains(k) && cfg[k].is_array() ? cfg[k].get<std::vector<std::string>>() : std::vector<std::string>{}; };
-  out.env = list("Env");
-  out.entrypoint = list("Entrypoint");
-  out.cmd = list("Cmd");
-  out.working_dir = cfg.value("WorkingDir", "");
-  out.user = cfg.value("User", "");
-  if (cfg.contains("Labels") && cfg["Labels"].is_object()) out.labels = cfg["Labels"].get<std::map<std::string, std::string>>();
-  if (cfg.contains("ExposedPorts") && cfg["ExposedPorts"].is_object())
-    for (auto& [port, _] : cfg["ExposedPorts"].items()) out.exposed_ports.push_back(port);
-  out.architecture = c.value("architecture", "amd64");
+  CUSLIM_TRY(auto cfg_json, top.object("config"));
+  JsonFields cfg(cfg_json, where + ": config");
+  CUSLIM_TRY(out.env, cfg.strings("Env"));
+  CUSLIM_TRY(out.entrypoint, cfg.strings("Entrypoint"));
+  CUSLIM_TRY(out.cmd, cfg.strings("Cmd"));
+  CUSLIM_TRY(out.working_dir, cfg.str("WorkingDir"));
+  CUSLIM_TRY(out.user, cfg.str("User"));
+  CUSLIM_TRY(out.labels, cfg.string_map("Labels"));
+  CUSLIM_TRY(auto ports, cfg.object("ExposedPorts"));
+  for (auto& [port, _] : ports.items()) out.exposed_ports.push_back(port);
+  CUSLIM_TRY(out.architecture, top.str("architecture", "amd64"));
   return out;
 }
 
@@ -221,14 +205,32 @@ std::string blob_file(const std::string& layout, const std::string& digest) {
   return d ? blob_path(layout, *d) : layout + "/blobs/invalid";
 }
 
+// A descriptor's digest field ({"digest": "sha256:..."}), checked to be one.
+Result<std::string> descriptor_digest(const json& d, const std::string& where) {
+  CUSLIM_CHECK(expect_object(d, where));
+  CUSLIM_TRY(auto digest, JsonFields(d, where).str("digest"));
+  if (!Digest::parse(digest)) return bad_input(where + ".digest: '" + digest + "' is not a sha256 digest");
+  return digest;
+}
+
 // In an image index, the manifest for `platform` ("os/arch[/variant]"); others are skipped.
 Result<json> pick_platform(const std::string& layout, const json& index, const std::string& platform) {
   std::vector<std::string> seen;
-  for (auto& m : index.value("manifests", json::array())) {
-    auto p = m.value("platform", json::object());
-    std::string name = p.value("os", "") + "/" + p.value("architecture", "") + (p.contains("variant") ? "/" + p.value("variant", "") : "");
+  CUSLIM_TRY(auto manifests, JsonFields(index, layout + ": image index").array("manifests"));
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    std::string where = layout + ": image index: manifests[" + std::to_string(i) + "]";
+    CUSLIM_CHECK(expect_object(manifests[i], where));
+    CUSLIM_TRY(auto p, JsonFields(manifests[i], where).object("platform"));
+    JsonFields pf(p, where + ".platform");
+    CUSLIM_TRY(auto os, pf.str("os"));
+    CUSLIM_TRY(auto arch, pf.str("architecture"));
+    CUSLIM_TRY(auto variant, pf.str("variant"));
+    std::string name = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
     seen.push_back(name);
-    if (name == platform || (p.value("os", "") + "/" + p.value("architecture", "")) == platform) return read_json(blob_file(layout, m.value("digest", "")));
+    if (name == platform || os + "/" + arch == platform) {
+      CUSLIM_TRY(auto digest, descriptor_digest(manifests[i], where));
+      return read_json(blob_file(layout, digest));
+    }
   }
   std::string all;
   for (auto& s : seen) all += (all.empty() ? "" : ", ") + s;
@@ -237,51 +239,73 @@ Result<json> pick_platform(const std::string& layout, const json& index, const s
 
 Status unpack_oci(const std::string& layout, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
   const std::string& tag = opt.tag;
-  CUSLIM_TRY(auto index, read_json(layout + "/index.json"));
-  json chosen;
-  for (auto& m : index.value("manifests", json::array())) {
-    std::string ref = m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
-    if (tag.empty() || ref == tag) {
-      chosen = m;
-      break;
+  std::string index_file = layout + "/index.json";
+  CUSLIM_TRY(auto index, read_json(index_file));
+  CUSLIM_CHECK(expect_object(index, index_file));
+  CUSLIM_TRY(auto manifests, JsonFields(index, index_file).array("manifests"));
+  std::optional<std::string> chosen;
+  for (size_t i = 0; i < manifests.size() && !chosen; ++i) {
+    std::string where = index_file + ": manifests[" + std::to_string(i) + "]";
+    CUSLIM_CHECK(expect_object(manifests[i], where));
+    CUSLIM_TRY(auto ann, JsonFields(manifests[i], where).string_map("annotations"));
+    if (tag.empty() || ann["org.opencontainers.image.ref.name"] == tag) {
+      CUSLIM_TRY(chosen, descriptor_digest(manifests[i], where));
     }
   }
-  if (chosen.is_null()) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
-  CUSLIM_TRY(auto manifest, read_json(blob_file(layout, chosen.value("digest", ""))));
-  if (manifest.value("mediaType", "") == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
+  if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
+  std::string manifest_file = blob_file(layout, *chosen);
+  CUSLIM_TRY(auto manifest, read_json(manifest_file));
+  CUSLIM_CHECK(expect_object(manifest, manifest_file));
+  CUSLIM_TRY(auto media_type, JsonFields(manifest, manifest_file).str("mediaType"));
+  if (media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
     CUSLIM_TRY(manifest, pick_platform(layout, manifest, opt.platform));
+    CUSLIM_CHECK(expect_object(manifest, layout + ": platform manifest"));
   }
-  CUSLIM_TRY(auto config, read_json(blob_file(layout, manifest["config"].value("digest", ""))));
-  out.config = parse_config(config);
-  out.history_json = config.value("history", json::array()).dump();
-  auto diff_ids = config.value("rootfs", json::object()).value("diff_ids", json::array());
-  int i = 0;
-  for (auto& l : manifest.value("layers", json::array())) {
-    std::string d = l.value("digest", "");
+  JsonFields mf(manifest, manifest_file);
+  CUSLIM_TRY(auto config_desc, mf.object("config"));
+  CUSLIM_TRY(auto config_digest, descriptor_digest(config_desc, manifest_file + ": config"));
+  std::string config_file = blob_file(layout, config_digest);
+  CUSLIM_TRY(auto config, read_json(config_file));
+  CUSLIM_TRY(out.config, parse_config(config, config_file));
+  JsonFields cf(config, config_file);
+  CUSLIM_TRY(auto history, cf.array("history"));
+  out.history_json = history.dump();
+  CUSLIM_TRY(auto rootfs, cf.object("rootfs"));
+  CUSLIM_TRY(auto diff_ids, JsonFields(rootfs, config_file + ": rootfs").strings("diff_ids"));
+  CUSLIM_TRY(auto layers, mf.array("layers"));
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::string where = manifest_file + ": layers[" + std::to_string(i) + "]";
+    CUSLIM_TRY(auto d, descriptor_digest(layers[i], where));
+    JsonFields lf(layers[i], where);
     StoredLayer sl;
     sl.blob = blob_file(layout, d);
-    if (auto dg = Digest::parse(d)) sl.info.digest = *dg;
-    if (static_cast<size_t>(i) < diff_ids.size())
-      if (auto di = Digest::parse(diff_ids[i].get<std::string>())) sl.info.diff_id = *di;
-    sl.info.size = l.value("size", 0ull);
-    std::string mt = l.value("mediaType", "");
+    sl.info.digest = *Digest::parse(d);
+    if (i < diff_ids.size())
+      if (auto di = Digest::parse(diff_ids[i])) sl.info.diff_id = *di;
+    CUSLIM_TRY(sl.info.size, lf.u64("size"));
+    CUSLIM_TRY(auto mt, lf.str("mediaType"));
     sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
     out.layers.push_back(sl);
-    CUSLIM_CHECK(extract_layer(blob_file(layout, d), staging, layout + " layer " + std::to_string(i++) + " (" + d + ")", &d, out));
+    CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out));
   }
   return ok_status();
 }
 
 Status unpack_docker(const std::string& dir, const std::string& staging, UnpackedImage& out) {
-  CUSLIM_TRY(auto manifest, read_json(dir + "/manifest.json"));
-  if (!manifest.is_array() || manifest.empty()) return bad_input(dir + "/manifest.json: expected a non-empty array");
-  auto& m = manifest[0];
-  CUSLIM_TRY(auto config, read_json(dir + "/" + m.value("Config", "")));
-  out.config = parse_config(config);
-  int i = 0;
-  for (auto& l : m.value("Layers", json::array())) {
-    std::string rel = l.get<std::string>();
+  std::string manifest_file = dir + "/manifest.json";
+  CUSLIM_TRY(auto manifest, read_json(manifest_file));
+  if (!manifest.is_array() || manifest.empty()) return bad_input(manifest_file + ": expected a non-empty array");
+  CUSLIM_CHECK(expect_object(manifest[0], manifest_file + ": [0]"));
+  JsonFields m(manifest[0], manifest_file + ": [0]");
+  CUSLIM_TRY(auto config_rel, m.str("Config"));
+  CUSLIM_TRY(auto config_safe, safe_name(config_rel, "manifest.json"));
+  std::string config_file = dir + "/" + config_safe;
+  CUSLIM_TRY(auto config, read_json(config_file));
+  CUSLIM_TRY(out.config, parse_config(config, config_file));
+  CUSLIM_TRY(auto layers, m.strings("Layers"));
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string& rel = layers[i];
     CUSLIM_TRY(auto safe, safe_name(rel, "manifest.json"));
     // Hybrid archives name layer blobs by their digest: checked. Classic ones (<id>/layer.tar,
     // possibly compressed) carry no digest of the stored bytes.
@@ -289,7 +313,6 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
     if (safe.rfind("blobs/sha256/", 0) == 0) digest = "sha256:" + path::basename(safe);
     CUSLIM_CHECK(extract_layer(dir + "/" + safe, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
                                digest ? &*digest : nullptr, out));
-    ++i;
   }
   return ok_status();
 }

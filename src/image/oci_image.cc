@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -18,16 +19,6 @@ using nlohmann::json;
 const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
 const char* kConfigType = "application/vnd.oci.image.config.v1+json";
 const char* kIndexType = "application/vnd.oci.image.index.v1+json";
-
-Status write_file_atomic(const std::string& p, const std::string& bytes) {
-  std::string tmp = p + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return Error::from_errno(tmp, errno);
-  }
-  if (::rename(tmp.c_str(), p.c_str()) != 0) return Error::from_errno(p, errno);
-  return ok_status();
-}
 
 json config_json(const ImageBuild& b) {
   const auto& c = b.config;

@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/object_class.h"
 #include "loader/search_plan.h"
 
 namespace cuslim {
@@ -24,7 +25,7 @@ struct DepObject {
   bool has_interp = false;
   std::vector<std::string> needed;
   std::vector<std::string> parents;  // paths (or names) of the objects that needed it
-  std::string cls = "app";           // driver | system | cuda | toolkit | app
+  ObjectClass cls = ObjectClass::app;
   std::string rule;                  // the profile rule that gave the class
   bool root = false;                 // one of the targets
   bool leaf = false;                 // not descended (driver class)

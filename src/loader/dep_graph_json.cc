@@ -12,7 +12,7 @@ nlohmann::json to_json(const DepGraph& g) {
         {"realpath", o.path ? json(o.realpath) : json(nullptr)},
         {"name", o.name},
         {"soname", o.soname ? json(*o.soname) : json(nullptr)},
-        {"class", o.cls},
+        {"class", to_string(o.cls)},
         {"rule", o.rule},
         {"how", std::string(how_name(o.how))},
         {"needed", needed},

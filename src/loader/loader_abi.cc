@@ -13,23 +13,38 @@ constexpr int32_t FLAG_AARCH64_LIB64 = 0x0a00;
 
 const std::vector<LoaderAbi>& loader_abis() {
   static const std::vector<LoaderAbi> abis = {
-      {"x86_64-debian", EM_X86_64, ELFCLASS64,
-       {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"},
-       "lib/x86_64-linux-gnu", "x86_64", {FLAG_ELF_LIBC6 | FLAG_X8664_LIB64},
-       {"x86-64-v4", "x86-64-v3", "x86-64-v2"}},
-      {"x86_64-lib64", EM_X86_64, ELFCLASS64, {"/lib64", "/usr/lib64"}, "lib64", "x86_64",
-       {FLAG_ELF_LIBC6 | FLAG_X8664_LIB64}, {"x86-64-v4", "x86-64-v3", "x86-64-v2"}},
-      {"aarch64-debian", EM_AARCH64, ELFCLASS64,
-       {"/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/usr/lib"},
-       "lib/aarch64-linux-gnu", "aarch64", {FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64}, {}},
-      {"aarch64-lib64", EM_AARCH64, ELFCLASS64, {"/lib64", "/usr/lib64"}, "lib64", "aarch64",
-       {FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64}, {}},
-      {"i386-debian", EM_386, ELFCLASS32,
-       {"/lib/i386-linux-gnu", "/usr/lib/i386-linux-gnu", "/lib", "/usr/lib"},
-       "lib/i386-linux-gnu", "i686", {FLAG_ELF_LIBC6, 1}, {}},
-      {"i386-lib", EM_386, ELFCLASS32, {"/lib", "/usr/lib"}, "lib", "i686", {FLAG_ELF_LIBC6, 1}, {}},
+      {.name = "x86_64-debian", .machine = EM_X86_64, .elf_class = ELFCLASS64,
+       .default_dirs = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"},
+       .lib = "lib/x86_64-linux-gnu", .platform = "x86_64", .cache_flags = {FLAG_ELF_LIBC6 | FLAG_X8664_LIB64},
+       .hwcaps_subdirs = {"x86-64-v4", "x86-64-v3", "x86-64-v2"}, .package_lib_dir = "/usr/lib/x86_64-linux-gnu"},
+      {.name = "x86_64-lib64", .machine = EM_X86_64, .elf_class = ELFCLASS64, .default_dirs = {"/lib64", "/usr/lib64"},
+       .lib = "lib64", .platform = "x86_64", .cache_flags = {FLAG_ELF_LIBC6 | FLAG_X8664_LIB64},
+       .hwcaps_subdirs = {"x86-64-v4", "x86-64-v3", "x86-64-v2"}, .package_lib_dir = "/usr/lib64"},
+      {.name = "aarch64-debian", .machine = EM_AARCH64, .elf_class = ELFCLASS64,
+       .default_dirs = {"/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/usr/lib"},
+       .lib = "lib/aarch64-linux-gnu", .platform = "aarch64", .cache_flags = {FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64},
+       .hwcaps_subdirs = {}, .package_lib_dir = "/usr/lib/aarch64-linux-gnu"},
+      {.name = "aarch64-lib64", .machine = EM_AARCH64, .elf_class = ELFCLASS64, .default_dirs = {"/lib64", "/usr/lib64"},
+       .lib = "lib64", .platform = "aarch64", .cache_flags = {FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64}, .hwcaps_subdirs = {},
+       .package_lib_dir = "/usr/lib64"},
+      {.name = "i386-debian", .machine = EM_386, .elf_class = ELFCLASS32,
+       .default_dirs = {"/lib/i386-linux-gnu", "/usr/lib/i386-linux-gnu", "/lib", "/usr/lib"},
+       .lib = "lib/i386-linux-gnu", .platform = "i686", .cache_flags = {FLAG_ELF_LIBC6, 1}, .hwcaps_subdirs = {},
+       .package_lib_dir = "/usr/lib/i386-linux-gnu"},
+      {.name = "i386-lib", .machine = EM_386, .elf_class = ELFCLASS32, .default_dirs = {"/lib", "/usr/lib"}, .lib = "lib",
+       .platform = "i686", .cache_flags = {FLAG_ELF_LIBC6, 1}, .hwcaps_subdirs = {}, .package_lib_dir = "/usr/lib"},
   };
   return abis;
+}
+
+const LoaderAbi* native_loader_abi(const Root& root) {
+#if defined(__aarch64__)
+  return find_loader_abi(EM_AARCH64, ELFCLASS64, root);
+#elif defined(__i386__)
+  return find_loader_abi(EM_386, ELFCLASS32, root);
+#else
+  return find_loader_abi(EM_X86_64, ELFCLASS64, root);
+#endif
 }
 
 const LoaderAbi* find_loader_abi(int machine, int elf_class, const Root& root) {

@@ -20,6 +20,8 @@ struct LoaderAbi {
   std::string platform;                    // $PLATFORM (AT_PLATFORM)
   std::vector<int32_t> cache_flags;        // accepted ld.so.cache entry flags
   std::vector<std::string> hwcaps_subdirs; // glibc-hwcaps names, highest priority first
+  std::string package_lib_dir;             // where the distribution installs libraries (and the
+                                           // NVIDIA container stack injects the driver's)
 };
 
 // Every ABI cuslim knows, as a table.
@@ -28,6 +30,9 @@ const std::vector<LoaderAbi>& loader_abis();
 // The ABI of an object (machine + class) laid out the way `root` is: Debian multiarch when the
 // root has /etc/debian_version or a multiarch lib dir, else the lib64 layout. nullptr when unknown.
 const LoaderAbi* find_loader_abi(int machine, int elf_class, const Root& root);
+
+// The ABI of the machine cuslim runs on, laid out the way `root` is (the host driver's ABI).
+const LoaderAbi* native_loader_abi(const Root& root);
 
 // The glibc-hwcaps subdirectories the running CPU supports (x86-64-v4, -v3, -v2), best first.
 std::vector<std::string> host_hwcaps();

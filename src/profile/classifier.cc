@@ -82,13 +82,14 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
     return ok_status();
   };
   for (auto& u : user)
-    if (set.find(u)->kind != "base") CUSLIM_CHECK(take(u));
+    if (set.find(u)->kind != ProfileKind::base) CUSLIM_CHECK(take(u));
   // cuda before driver: its toolkit rules claim stubs/libcuda.so before the driver names do.
-  for (const char* kind : {"cuda", "driver", "framework"})
+  for (auto kind : {ProfileKind::cuda, ProfileKind::driver, ProfileKind::framework})
     for (auto* p : set.all())
       if (p->kind == kind) CUSLIM_CHECK(take(p->name));
   CUSLIM_TRY(c.base_, set.resolved(base));
-  if (c.base_.kind != "base") return Error(Exit::usage, "--base " + base + ": profile '" + base + "' is a " + c.base_.kind + " profile, not a base");
+  if (c.base_.kind != ProfileKind::base)
+    return Error(Exit::usage, "--base " + base + ": profile '" + base + "' is a " + to_string(c.base_.kind) + " profile, not a base");
   return c;
 }
 
@@ -103,7 +104,7 @@ Classification Classifier::classify(const std::string& path, const std::string& 
       if (rule_matches(r, names, paths)) return {r.cls, p.name + ":" + r.rule, r.capability};
   for (auto& g : base_.provides)
     for (auto& n : names)
-      if (glob(g, n)) return {"system", base_.name + ":" + g, ""};
+      if (glob(g, n)) return {ObjectClass::system, base_.name + ":" + g, ""};
   return {};
 }
 
@@ -112,7 +113,7 @@ bool Classifier::is_driver_name(const std::string& name) const {
     std::lock_guard lock(memo_->mu);
     if (auto it = memo_->driver.find(name); it != memo_->driver.end()) return it->second;
   }
-  bool driver = classify("", "", std::nullopt, name).cls == "driver";
+  bool driver = classify("", "", std::nullopt, name).cls == ObjectClass::driver;
   std::lock_guard lock(memo_->mu);
   memo_->driver.emplace(name, driver);
   return driver;

@@ -17,7 +17,7 @@
 namespace cuslim {
 
 struct Classification {
-  std::string cls = "app";
+  ObjectClass cls = ObjectClass::app;
   std::string rule;        // "<profile>:<rule>", empty for app
   std::string capability;  // for driver files
 };

@@ -1,9 +1,24 @@
 #include "profile/cuda_compat.h"
 
+#include "profile/classifier.h"
+
 #include <map>
 #include <sstream>
 
 namespace cuslim {
+
+std::optional<CudartVersion> cudart_cuda_version(const std::string& file_name, const std::optional<std::string>& soname) {
+  auto v = so_version(file_name);
+  if (v && !v->minor.empty())
+    if (auto x = Version::parse(v->major + "." + v->minor)) return CudartVersion{*x, 2, "file name " + file_name};
+  if (soname)
+    if (auto sv = so_version(*soname))
+      if (auto x = Version::parse(sv->major + ".0")) return CudartVersion{*x, 1, "soname " + *soname};
+  if (v)
+    if (auto x = Version::parse(v->major + ".0")) return CudartVersion{*x, 1, "file name " + file_name};
+  return std::nullopt;
+}
+
 
 std::optional<Version> Version::parse(const std::string& s) {
   Version v;

@@ -21,6 +21,15 @@ struct Version {
 // The CUDA version a PTX ISA version shipped with (PTX ISA 9.0 -> CUDA 13.0).
 std::optional<Version> cuda_of_ptx_isa(unsigned isa_major, unsigned isa_minor);
 
+// The CUDA version of a libcudart, the one place it is computed: X.Y from the file name
+// (libcudart.so.13.0.96), else X.0 from the soname's or the file name's major.
+struct CudartVersion {
+  Version version;
+  int parts = 2;       // 1 when only the major is known
+  std::string source;  // how it was read
+};
+std::optional<CudartVersion> cudart_cuda_version(const std::string& file_name, const std::optional<std::string>& soname = std::nullopt);
+
 // The lowest driver a toolkit X.Y needs (release notes, Table 3); nullopt for unknown versions.
 std::optional<Version> min_driver_for(const Version& cuda);
 

@@ -12,12 +12,12 @@ namespace {
 // families map their soname major through the cuda profile's table; PTX ISA is a fallback.
 void find_cuda_version(Inspection& i, const Classifier& c) {
   std::string base = path::basename(i.realpath);
-  auto v = so_version(base);
-  if (i.cls.rule == "cuda:cudart" && v && !v->minor.empty()) {
-    i.cuda_version = Version::parse(v->major + "." + v->minor);
-    i.cuda_version_source = "file name " + base;
-    return;
-  }
+  if (i.cls.rule == "cuda:cudart")
+    if (auto v = cudart_cuda_version(base); v && v->parts == 2) {
+      i.cuda_version = v->version;
+      i.cuda_version_source = v->source;
+      return;
+    }
   std::string soname = i.elf.soname.value_or(base);
   std::string family = soname.substr(0, soname.find(".so"));
   auto sv = so_version(soname);
@@ -35,7 +35,7 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
   for (auto& e : i.fatbin.entries)
     if (e.kind == FatbinEntry::ptx)
       if (auto cv = cuda_of_ptx_isa(e.isa_major, e.isa_minor); cv && (!best || *cv > *best)) best = cv;
-  if (best && i.cls.cls == "cuda") {
+  if (best && i.cls.cls == ObjectClass::cuda) {
     i.cuda_version = best;
     i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + best->str(2) + " or later)";
   }
@@ -61,10 +61,10 @@ Result<Inspection> inspect(const Root& root, const std::string& path, const Clas
   CUSLIM_TRY(i.elf, ElfFile::read(root.host_path(i.realpath), path, ElfFile::Parts::all));
   i.cls = classifier.classify(path, i.realpath, i.elf.soname, path::basename(path));
   CUSLIM_TRY(i.fatbin, Fatbin::read(root.host_path(i.realpath), i.elf));
-  if (i.cls.cls == "driver")
+  if (i.cls.cls == ObjectClass::driver)
     if (auto v = so_version(path::basename(i.realpath)); v && v->major.size() >= 3) i.driver_version = v->version;
   i.fwd_compat = fwd_compat_note(i.elf);
-  if (i.cls.cls == "cuda") find_cuda_version(i, classifier);
+  if (i.cls.cls == ObjectClass::cuda) find_cuda_version(i, classifier);
   return i;
 }
 
@@ -96,7 +96,7 @@ nlohmann::json to_json(const Inspection& i) {
   return {{"path", i.path},
           {"realpath", i.realpath},
           {"soname", i.elf.soname ? json(*i.elf.soname) : json(nullptr)},
-          {"class", i.cls.cls},
+          {"class", to_string(i.cls.cls)},
           {"rule", i.cls.rule},
           {"cuda_version", i.cuda_version ? json(i.cuda_version->str(i.cuda_version_parts)) : json(nullptr)},
           {"cuda_version_source", i.cuda_version_source},
@@ -104,6 +104,20 @@ nlohmann::json to_json(const Inspection& i) {
           {"fwd_compat", i.fwd_compat ? *i.fwd_compat : json(nullptr)},
           {"fatbin", {{"containers", i.fatbin.containers}, {"entries", i.fatbin.entries.size()}, {"archs", arch_list},
                       {"elsewhere", elsewhere}, {"warnings", i.fatbin.warnings}}}};
+}
+
+nlohmann::json inspection_report(const Inspection& i, const InspectQuestions& q) {
+  auto j = to_json(i);
+  if (q.driver && i.cuda_version) {
+    auto r = check_compat(*i.cuda_version, *q.driver);
+    j["compat"] = {{"driver", q.driver_text}, {"verdict", verdict_name(r.verdict)}, {"detail", r.detail}};
+  }
+  if (q.cc && !i.fatbin.entries.empty()) {
+    std::string why;
+    bool ok = arch_covered(i.fatbin.entries, q.cc, &why);
+    j["arch_coverage"] = {{"cc", q.cc}, {"covered", ok}, {"detail", why}};
+  }
+  return j;
 }
 
 }  // namespace cuslim

@@ -32,6 +32,15 @@ Result<Inspection> inspect(const Root& root, const std::string& path, const Clas
 //  "driver_version", "fwd_compat", "fatbin": {"containers", "entries", "archs": [...], "elsewhere": [...]}}
 nlohmann::json to_json(const Inspection& i);
 
+// to_json() plus, when asked, "compat" ({driver, verdict, detail}: the runtime against a driver)
+// and "arch_coverage" ({cc, covered, detail}: whether a GPU of compute capability cc runs it).
+struct InspectQuestions {
+  std::optional<Version> driver;  // --driver-version
+  std::string driver_text;        // as the user wrote it
+  unsigned cc = 0;                // --gpu-arch (0: not asked)
+};
+nlohmann::json inspection_report(const Inspection& i, const InspectQuestions& q);
+
 // The fwd-compat note payload of a parsed ELF, if it has one.
 std::optional<nlohmann::json> fwd_compat_note(const ElfFile& elf);
 

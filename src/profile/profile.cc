@@ -4,9 +4,23 @@
 
 namespace cuslim {
 
-namespace {
+std::string to_string(ProfileKind k) {
+  switch (k) {
+    case ProfileKind::base: return "base";
+    case ProfileKind::cuda: return "cuda";
+    case ProfileKind::driver: return "driver";
+    case ProfileKind::framework: return "framework";
+  }
+  return "base";
+}
 
-const std::vector<std::string> kClasses = {"driver", "system", "cuda", "toolkit", "app"};
+std::optional<ProfileKind> parse_profile_kind(const std::string& s) {
+  for (auto k : {ProfileKind::base, ProfileKind::cuda, ProfileKind::driver, ProfileKind::framework})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+namespace {
 
 Error at(const std::string& file, const YAML::Mark& m, const std::string& what) {
   return bad_input(file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what);
@@ -26,10 +40,11 @@ Result<std::vector<std::string>> strings(const YAML::Node& n, const std::string&
 Result<ClassRule> parse_rule(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap()) return at(file, n.Mark(), "classify: each rule must be a map");
   ClassRule r;
-  r.cls = n["class"] ? n["class"].as<std::string>() : "";
-  if (std::find(kClasses.begin(), kClasses.end(), r.cls) == kClasses.end())
-    return at(file, n.Mark(), "classify: class must be one of driver, system, cuda, toolkit, app (got '" + r.cls + "')");
-  r.rule = n["rule"] ? n["rule"].as<std::string>() : r.cls;
+  std::string cls = n["class"] && n["class"].IsScalar() ? n["class"].as<std::string>() : "";
+  auto parsed = parse_object_class(cls);
+  if (!parsed) return at(file, n.Mark(), "classify: class must be one of driver, system, cuda, toolkit, app (got '" + cls + "')");
+  r.cls = *parsed;
+  r.rule = n["rule"] ? n["rule"].as<std::string>() : cls;
   r.capability = n["capability"] ? n["capability"].as<std::string>() : "";
   CUSLIM_TRY(r.names, strings(n["names"], file, "names"));
   CUSLIM_TRY(r.paths, strings(n["paths"], file, "paths"));
@@ -64,7 +79,10 @@ Status parse_into(const YAML::Node& root, const std::string& file, Profile& p) {
   if (!root.IsMap()) return at(file, root.Mark(), "a profile must be a map");
   if (!root["name"] || !root["name"].IsScalar()) return at(file, root.Mark(), "name: required");
   p.name = root["name"].as<std::string>();
-  p.kind = root["kind"] ? root["kind"].as<std::string>() : "base";
+  std::string kind = root["kind"] && root["kind"].IsScalar() ? root["kind"].as<std::string>() : "base";
+  auto parsed_kind = parse_profile_kind(kind);
+  if (!parsed_kind) return at(file, root["kind"].Mark(), "kind: must be one of base, cuda, driver, framework (got '" + kind + "')");
+  p.kind = *parsed_kind;
   p.description = root["description"] ? root["description"].as<std::string>() : "";
   p.glibc = root["glibc"] ? root["glibc"].as<std::string>() : "";
   CUSLIM_TRY(p.extends, strings(root["extends"], file, "extends"));

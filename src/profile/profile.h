@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/object_class.h"
 
 namespace cuslim {
 
 // One classification rule: any glob in `names` (a file name, soname or needed name), any glob
 // in `paths` (an in-root path; '*' crosses '/'), or the regex on the file name.
 struct ClassRule {
-  std::string cls;         // driver | system | cuda | toolkit | app
+  ObjectClass cls = ObjectClass::app;
   std::string rule;        // the rule's name, reported as "<profile>:<rule>"
   std::string capability;  // driver capability (compute, utility, ...)
   std::vector<std::string> names;
@@ -32,8 +33,14 @@ struct DlopenRule {
   std::vector<std::vector<std::string>> to;
 };
 
+// What a profile describes: a host driver, CUDA families, a base image, or a framework.
+enum class ProfileKind { base, cuda, driver, framework };
+std::string to_string(ProfileKind k);
+std::optional<ProfileKind> parse_profile_kind(const std::string& s);
+
 struct Profile {
-  std::string name, kind, description, file;  // kind: driver | cuda | base | framework
+  std::string name, description, file;
+  ProfileKind kind = ProfileKind::base;
   std::vector<std::string> extends;
   std::vector<ClassRule> rules;
   std::vector<DlopenRule> dlopen;

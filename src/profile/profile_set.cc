@@ -17,13 +17,15 @@ Result<ProfileSet> ProfileSet::builtin() {
   return set;
 }
 
-Status ProfileSet::add_file(const std::string& path) {
+Result<std::string> ProfileSet::add_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Error::from_errno(path, errno);
   std::stringstream ss;
   ss << in.rdbuf();
   CUSLIM_TRY(auto p, Profile::parse(ss.str(), path));
-  return add(std::move(p));
+  std::string name = p.name;
+  CUSLIM_CHECK(add(std::move(p)));
+  return name;
 }
 
 Status ProfileSet::add(Profile p) {

@@ -14,8 +14,9 @@ class ProfileSet {
  public:
   // The built-in profiles only.
   static Result<ProfileSet> builtin();
-  // Adds a user profile from a file (it may extend or replace a built-in one of the same name).
-  Status add_file(const std::string& path);
+  // Adds a user profile from a file (it may extend or replace a built-in one of the same name);
+  // returns its name.
+  Result<std::string> add_file(const std::string& path);
   Status add(Profile p);
 
   const Profile* find(const std::string& name) const;

@@ -5,16 +5,20 @@
 #include <fstream>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/path.h"
 #include "elf/elf_file.h"
 #include "loader/ld_cache.h"
 #include "loader/ld_cache_writer.h"
+#include "loader/loader_abi.h"
 
 namespace cuslim {
 
 Result<DriverInjection> plan_injection(const HostDriver& driver, const std::string& rootfs, const std::string& staging) {
   DriverInjection inj;
-  inj.libdir = ::access((rootfs + "/etc/debian_version").c_str(), F_OK) == 0 ? "/usr/lib/x86_64-linux-gnu" : "/usr/lib64";
+  const LoaderAbi* abi = native_loader_abi(Root(rootfs));
+  if (!abi) return Error(Exit::check_failed, "no loader ABI known for this machine: cannot inject the host driver");
+  inj.libdir = abi->package_lib_dir;
   Root host("/");
   std::vector<CacheLib> cache;
   std::set<std::string> driver_sonames;
@@ -29,7 +33,7 @@ Result<DriverInjection> plan_injection(const HostDriver& driver, const std::stri
     std::string soname = elf.ok() && elf->soname ? *elf->soname : name;
     if (soname != name) inj.symlinks.push_back({path::join(inj.libdir, soname), name});
     if (soname == "libcuda.so.1") inj.symlinks.push_back({path::join(inj.libdir, "libcuda.so"), soname});  // as libnvidia-container does
-    cache.push_back({soname, path::join(inj.libdir, soname), 0x0303});
+    cache.push_back({soname, path::join(inj.libdir, soname), abi->cache_flags.front()});
     driver_sonames.insert(soname);
   }
   // The image's own entries stay; a driver soname the image also lists is the host's now.
@@ -37,7 +41,7 @@ Result<DriverInjection> plan_injection(const HostDriver& driver, const std::stri
     for (auto& e : old->entries())
       if (!driver_sonames.count(e.key) && e.hwcaps_subdir.empty()) cache.push_back({e.key, e.value, e.flags});
   std::string cache_file = staging + "/ld.so.cache";
-  std::ofstream(cache_file, std::ios::binary) << write_ld_cache(cache);
+  CUSLIM_CHECK(write_file_atomic(cache_file, write_ld_cache(cache), Durability::rename_only));
   inj.binds.push_back({cache_file, "/etc/ld.so.cache", true});
   inj.devices = driver.devices;
   return inj;

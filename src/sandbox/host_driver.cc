@@ -16,7 +16,7 @@ namespace {
 
 const Profile* driver_profile(const Classifier& c) {
   for (auto& p : c.active())
-    if (p.kind == "driver") return &p;
+    if (p.kind == ProfileKind::driver) return &p;
   return nullptr;
 }
 
@@ -129,6 +129,12 @@ Result<std::optional<HostDriver>> find_host_driver(const Root& root, const Class
   collect_libraries(root, c, dirs, d);
   collect_nodes(root, *p, d);
   return std::optional<HostDriver>(std::move(d));
+}
+
+Result<std::optional<HostDriver>> find_host_driver(const Analysis& analysis, const std::vector<std::string>& ld_library_path) {
+  DriverSearch search{.ld_library_path = ld_library_path};
+  if (analysis.resolver().ld_cache()) search.ld_cache = &*analysis.resolver().ld_cache();
+  return find_host_driver(analysis.root(), analysis.classifier(), search);
 }
 
 nlohmann::json to_json(const HostDriver& d) {

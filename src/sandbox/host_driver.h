@@ -11,6 +11,7 @@
 
 #include "core/root.h"
 #include "loader/ld_cache.h"
+#include "analysis/analysis.h"
 #include "profile/classifier.h"
 #include "profile/cuda_compat.h"
 
@@ -39,6 +40,9 @@ struct DriverSearch {
 
 // nullopt when the root has no driver.
 Result<std::optional<HostDriver>> find_host_driver(const Root& root, const Classifier& classifier, const DriverSearch& search);
+
+// The same through an analysis (its root, classifier and ld.so.cache), with this LD_LIBRARY_PATH.
+Result<std::optional<HostDriver>> find_host_driver(const Analysis& analysis, const std::vector<std::string>& ld_library_path);
 
 nlohmann::json to_json(const HostDriver& d);
 

@@ -1,5 +1,7 @@
 #include "trace/trace_file.h"
 
+#include "core/beside_self.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <optional>
 
 #include "core/path.h"
+#include "image/json_fields.h"
 
 namespace cuslim {
 
@@ -22,8 +25,12 @@ Result<Trace> read_trace(const std::string& file) {
     ++n;
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return bad_input(file + ":" + std::to_string(n) + ": not a trace line (JSON)");
-    std::string ev = j.value("event", ""), name = j.value("name", ""), p = j.value("path", "");
-    t.pids.insert(j.value("pid", 0));
+    JsonFields f(j, file + ":" + std::to_string(n));
+    CUSLIM_TRY(auto ev, f.str("event"));
+    CUSLIM_TRY(auto name, f.str("name"));
+    CUSLIM_TRY(auto p, f.str("path"));
+    CUSLIM_TRY(auto pid, f.u64("pid"));
+    t.pids.insert(static_cast<int>(pid));
     if (ev == "exec") t.programs.insert(p);
     else if (ev == "open" && p.find('/') != std::string::npos) t.opened.insert(p);  // not the vDSO
     else if (ev == "search") searched.insert(name);
@@ -49,12 +56,7 @@ std::vector<std::string> packable_files(const Trace& t) {
 }
 
 std::optional<std::string> audit_library() {
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return std::nullopt;
-  for (auto cand : {self.parent_path() / "libcuslim-audit.so", self.parent_path() / "lib" / "libcuslim-audit.so"})
-    if (::access(cand.c_str(), R_OK) == 0) return cand.string();
-  return std::nullopt;
+  return find_beside_self({"libcuslim-audit.so", "lib/libcuslim-audit.so"}, R_OK);
 }
 
 }  // namespace cuslim

@@ -1,5 +1,7 @@
 #include "verify/verifier.h"
 
+#include "loader/loader_abi.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,29 +49,29 @@ std::string listing(const std::vector<std::string>& items) {
   return s;
 }
 
-Check class_check(const std::vector<ImageFile>& files, const Classifier& c, const std::string& cls, const std::string& name,
+Check class_check(const std::vector<ImageFile>& files, const Classifier& c, ObjectClass cls, const std::string& name,
                   const std::string& why) {
   std::vector<std::string> hits;
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
     if (k.cls == cls) hits.push_back(f.path + " (" + k.rule + ")");
   }
-  if (hits.empty()) return {name, "pass", "no " + cls + "-class file in the image"};
-  return {name, "fail", std::to_string(hits.size()) + " " + cls + "-class file(s): " + listing(hits) + " -- " + why};
+  if (hits.empty()) return {name, CheckStatus::pass, "no " + to_string(cls) + "-class file in the image"};
+  return {name, CheckStatus::fail, std::to_string(hits.size()) + " " + to_string(cls) + "-class file(s): " + listing(hits) + " -- " + why};
 }
 
 Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files, const Classifier& c) {
   std::vector<std::string> elfs;
   for (auto& f : files)
-    if (f.elf && c.classify(f.path, f.path, std::nullopt, "").cls != "toolkit") elfs.push_back(f.path);
-  if (elfs.empty()) return {"needed-resolve", "skip", "no ELF file in the image"};
+    if (f.elf && c.classify(f.path, f.path, std::nullopt, "").cls != ObjectClass::toolkit) elfs.push_back(f.path);
+  if (elfs.empty()) return {"needed-resolve", CheckStatus::skip, "no ELF file in the image"};
   Root root(img.rootfs);
   ResolveOptions opts;
   opts.is_leaf = [&c](const std::string& n) { return c.is_driver_name(n); };
   for (auto& e : img.config.env)
     if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) opts.ld_library_path = path::split_list(e.substr(16));
   Resolver r(root, opts);
-  if (auto st = r.init(); !st.ok()) return {"needed-resolve", "fail", st.error().message()};
+  if (auto st = r.init(); !st.ok()) return {"needed-resolve", CheckStatus::fail, st.error().message()};
   std::vector<std::string> problems;
   std::vector<std::string> targets;
   for (auto& e : elfs) {  // objects that fail to parse are reported, not fatal
@@ -78,10 +80,10 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
     else if (parsed->dynamic) targets.push_back(e);
   }
   auto g = r.resolve(targets);
-  if (!g.ok()) return {"needed-resolve", "fail", g.error().message()};
+  if (!g.ok()) return {"needed-resolve", CheckStatus::fail, g.error().message()};
   for (auto& m : g->missing) problems.push_back(m.needed_by + " needs " + m.name + ": not in the image and not a driver library");
-  if (problems.empty()) return {"needed-resolve", "pass", std::to_string(targets.size()) + " ELF objects: every DT_NEEDED resolves inside the image or to the host driver"};
-  return {"needed-resolve", "fail", listing(problems)};
+  if (problems.empty()) return {"needed-resolve", CheckStatus::pass, std::to_string(targets.size()) + " ELF objects: every DT_NEEDED resolves inside the image or to the host driver"};
+  return {"needed-resolve", CheckStatus::fail, listing(problems)};
 }
 
 Check compat_check(const std::vector<ImageFile>& files, const Classifier& c, const VerifyInputs& in) {
@@ -90,23 +92,21 @@ Check compat_check(const std::vector<ImageFile>& files, const Classifier& c, con
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
     if (k.rule != "cuda:cudart" || !f.regular) continue;
-    auto v = so_version(path::basename(f.path));
-    if (!v) continue;
-    auto ver = Version::parse(v->major + "." + (v->minor.empty() ? "0" : v->minor));
-    if (ver && (!runtime || *ver > *runtime)) runtime = ver, from = f.path;
+    auto v = cudart_cuda_version(path::basename(f.path));
+    if (v && (!runtime || v->version > *runtime)) runtime = v->version, from = f.path;
   }
-  if (!runtime) return {"cuda-compat", "skip", "no CUDA runtime (libcudart) in the image"};
-  if (!in.driver) return {"cuda-compat", "skip", "CUDA " + runtime->str(2) + " bundled (" + from + "); no driver known (give --driver-version)"};
+  if (!runtime) return {"cuda-compat", CheckStatus::skip, "no CUDA runtime (libcudart) in the image"};
+  if (!in.driver) return {"cuda-compat", CheckStatus::skip, "CUDA " + runtime->str(2) + " bundled (" + from + "); no driver known (give --driver-version)"};
   auto r = check_compat(*runtime, *in.driver);
   bool ok = r.verdict == CompatVerdict::ok || r.verdict == CompatVerdict::ok_minor_version_compat;
-  return {"cuda-compat", ok ? "pass" : "fail",
+  return {"cuda-compat", ok ? CheckStatus::pass : CheckStatus::fail,
           std::string(verdict_name(r.verdict)) + ": " + from + " on " + in.driver_source + ": " + r.detail};
 }
 
 Check entrypoint_check(const UnpackedImage& img) {
   std::vector<std::string> argv = img.config.entrypoint;
   argv.insert(argv.end(), img.config.cmd.begin(), img.config.cmd.end());
-  if (argv.empty()) return {"entrypoint", "skip", "the image declares no Entrypoint or Cmd"};
+  if (argv.empty()) return {"entrypoint", CheckStatus::skip, "the image declares no Entrypoint or Cmd"};
   Root root(img.rootfs);
   std::string prog = argv[0];
   if (prog.find('/') == std::string::npos) {
@@ -118,44 +118,56 @@ Check entrypoint_check(const UnpackedImage& img) {
       }
   }
   auto st = root.stat(prog);
-  if (!st || !S_ISREG(st->st_mode)) return {"entrypoint", "fail", prog + ": not a file in the image"};
-  if (!(st->st_mode & 0111)) return {"entrypoint", "fail", prog + ": not executable"};
+  if (!st || !S_ISREG(st->st_mode)) return {"entrypoint", CheckStatus::fail, prog + ": not a file in the image"};
+  if (!(st->st_mode & 0111)) return {"entrypoint", CheckStatus::fail, prog + ": not executable"};
   auto real = root.realpath(prog);
   auto elf = ElfFile::read(root.host_path(*real), prog, ElfFile::Parts::loader);
   if (elf.ok() && elf->interp && !root.stat(*elf->interp))
-    return {"entrypoint", "fail", prog + ": its ELF interpreter " + *elf->interp + " is not in the image (exec would fail with ENOENT)"};
-  return {"entrypoint", "pass", prog + (elf.ok() && elf->interp ? " (interpreter " + *elf->interp + " present)" : "")};
+    return {"entrypoint", CheckStatus::fail, prog + ": its ELF interpreter " + *elf->interp + " is not in the image (exec would fail with ENOENT)"};
+  return {"entrypoint", CheckStatus::pass, prog + (elf.ok() && elf->interp ? " (interpreter " + *elf->interp + " present)" : "")};
 }
 
 // The injected libcuda loads libm, libdl, ... from the image: they must be findable there.
 Check driver_needs_check(const UnpackedImage& img, const std::vector<std::string>& needs) {
-  if (needs.empty()) return {"driver-needs", "skip", "no driver profile lists what the driver loads"};
+  if (needs.empty()) return {"driver-needs", CheckStatus::skip, "no driver profile lists what the driver loads"};
   Root root(img.rootfs);
   std::optional<LdCache> cache;
   if (auto real = root.realpath("/etc/ld.so.cache"))
     if (auto c = LdCache::read(root.host_path(*real), "/etc/ld.so.cache"); c.ok()) cache = std::move(*c);
+  const LoaderAbi* abi = native_loader_abi(root);  // the driver's ABI: what its libcuda searches
+  std::vector<int32_t> flags = abi ? abi->cache_flags : std::vector<int32_t>{};
+  std::vector<std::string> dirs = abi ? abi->default_dirs : std::vector<std::string>{};
   std::vector<std::string> absent;
   for (auto& n : needs) {
-    bool found = cache && cache->lookup(n, {0x0303}, {}) && root.stat(*cache->lookup(n, {0x0303}, {}));
-    for (auto* d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"})
-      found = found || root.stat(path::join(d, n)).has_value();
+    auto hit = cache ? cache->lookup(n, flags, {}) : std::nullopt;
+    bool found = hit && root.stat(*hit);
+    for (auto& d : dirs) found = found || root.stat(path::join(d, n)).has_value();
     if (!found) absent.push_back(n);
   }
-  if (absent.empty()) return {"driver-needs", "pass", "the image has what libcuda loads: " + listing(needs)};
-  return {"driver-needs", "fail", "libcuda.so.1 will not load: the image lacks " + listing(absent)};
+  if (absent.empty()) return {"driver-needs", CheckStatus::pass, "the image has what libcuda loads: " + listing(needs)};
+  return {"driver-needs", CheckStatus::fail, "libcuda.so.1 will not load: the image lacks " + listing(absent)};
 }
 
 }  // namespace
 
+std::string to_string(CheckStatus s) {
+  switch (s) {
+    case CheckStatus::pass: return "pass";
+    case CheckStatus::fail: return "fail";
+    case CheckStatus::skip: return "skip";
+  }
+  return "skip";
+}
+
 bool VerifyReport::ok() const {
   for (auto& c : checks)
-    if (c.status == "fail") return false;
+    if (c.status == CheckStatus::fail) return false;
   return true;
 }
 
 nlohmann::json VerifyReport::to_json() const {
   nlohmann::json list = nlohmann::json::array();
-  for (auto& c : checks) list.push_back({{"name", c.name}, {"status", c.status}, {"detail", c.detail}});
+  for (auto& c : checks) list.push_back({{"name", c.name}, {"status", to_string(c.status)}, {"detail", c.detail}});
   return {{"ok", ok()}, {"checks", list}};
 }
 
@@ -174,20 +186,20 @@ std::string VerifyReport::junit(const std::string& suite) const {
     return o;
   };
   int failures = 0, skipped = 0;
-  for (auto& c : checks) failures += c.status == "fail", skipped += c.status == "skip";
+  for (auto& c : checks) failures += c.status == CheckStatus::fail, skipped += c.status == CheckStatus::skip;
   std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"" + esc(suite) + "\" tests=\"" +
                   std::to_string(checks.size()) + "\" failures=\"" + std::to_string(failures) + "\" skipped=\"" + std::to_string(skipped) + "\">\n";
   for (auto& c : checks) {
     x += "  <testcase classname=\"cuslim.verify\" name=\"" + esc(c.name) + "\">";
-    if (c.status == "fail") x += "<failure message=\"" + esc(c.detail) + "\"/>";
-    if (c.status == "skip") x += "<skipped message=\"" + esc(c.detail) + "\"/>";
+    if (c.status == CheckStatus::fail) x += "<failure message=\"" + esc(c.detail) + "\"/>";
+    if (c.status == CheckStatus::skip) x += "<skipped message=\"" + esc(c.detail) + "\"/>";
     x += "<system-out>" + esc(c.detail) + "</system-out></testcase>\n";
   }
   return x + "</testsuite>\n";
 }
 
 Check coverage_check(const UnpackedImage& img, const Classifier& c, unsigned cc) {
-  if (!cc) return {"arch-coverage", "skip", "compute capability unknown (give --gpu-arch, or --gpu to read it from the GPU)"};
+  if (!cc) return {"arch-coverage", CheckStatus::skip, "compute capability unknown (give --gpu-arch, or --gpu to read it from the GPU)"};
   std::vector<std::string> uncovered;
   int with_gpu_code = 0;
   for (auto& f : walk(img.rootfs)) {
@@ -202,24 +214,24 @@ Check coverage_check(const UnpackedImage& img, const Classifier& c, unsigned cc)
     if (!arch_covered(fb->entries, cc, &why)) uncovered.push_back(f.path + ": " + why);
   }
   (void)c;
-  if (!with_gpu_code) return {"arch-coverage", "skip", "no object with a .nv_fatbin in the image"};
-  if (uncovered.empty()) return {"arch-coverage", "pass", std::to_string(with_gpu_code) + " objects with GPU code all run on sm_" + std::to_string(cc)};
-  return {"arch-coverage", "fail", listing(uncovered)};
+  if (!with_gpu_code) return {"arch-coverage", CheckStatus::skip, "no object with a .nv_fatbin in the image"};
+  if (uncovered.empty()) return {"arch-coverage", CheckStatus::pass, std::to_string(with_gpu_code) + " objects with GPU code all run on sm_" + std::to_string(cc)};
+  return {"arch-coverage", CheckStatus::fail, listing(uncovered)};
 }
 
 VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const VerifyInputs& in) {
   VerifyReport r;
   auto files = walk(img.rootfs);
-  r.checks.push_back(class_check(files, c, "toolkit", "no-toolkit-files", "the toolkit is for building; a runtime image must not need it"));
-  r.checks.push_back(class_check(files, c, "driver", "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver"));
+  r.checks.push_back(class_check(files, c, ObjectClass::toolkit, "no-toolkit-files", "the toolkit is for building; a runtime image must not need it"));
+  r.checks.push_back(class_check(files, c, ObjectClass::driver, "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver"));
   r.checks.push_back(needed_check(img, files, c));
   bool cuda = false;  // only an image that uses CUDA needs what the driver loads
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
-    cuda |= k.cls == "cuda" || path::basename(f.path).rfind("smoke-", 0) == 0;
+    cuda |= k.cls == ObjectClass::cuda || path::basename(f.path).rfind("smoke-", 0) == 0;
   }
   if (cuda) r.checks.push_back(driver_needs_check(img, in.driver_needs));
-  else r.checks.push_back({"driver-needs", "skip", "no CUDA library or smoke program in the image"});
+  else r.checks.push_back({"driver-needs", CheckStatus::skip, "no CUDA library or smoke program in the image"});
   r.checks.push_back(compat_check(files, c, in));
   r.checks.push_back(coverage_check(img, c, in.cc));
   r.checks.push_back(entrypoint_check(img));

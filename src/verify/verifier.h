@@ -14,9 +14,12 @@
 
 namespace cuslim {
 
+enum class CheckStatus { pass, fail, skip };
+std::string to_string(CheckStatus s);  // "pass" | "fail" | "skip", as the JSON report spells it
+
 struct Check {
   std::string name;
-  std::string status;  // pass | fail | skip
+  CheckStatus status = CheckStatus::skip;
   std::string detail;
 };
 

@@ -59,7 +59,7 @@ class ClassifierTest : public ::testing::Test {
   ProfileSet set = *ProfileSet::builtin();
   Classifier c = *Classifier::make(set, "debian12");
   std::string cls(const std::string& path, const std::string& soname = "") {
-    return c.classify(path, path, soname.empty() ? std::nullopt : std::optional(soname), path::basename(path)).cls;
+    return to_string(c.classify(path, path, soname.empty() ? std::nullopt : std::optional(soname), path::basename(path)).cls);
   }
 };
 
@@ -83,7 +83,7 @@ TEST_F(ClassifierTest, cuda_toolkit_system_and_app) {
   EXPECT_EQ(cls("/lib/x86_64-linux-gnu/libz.so.1", "libz.so.1"), "system");  // debian12 provides it
   EXPECT_EQ(cls("/opt/app/libmine.so"), "app");
   auto scratch = *Classifier::make(set, "scratch");
-  EXPECT_EQ(scratch.classify("/lib/x86_64-linux-gnu/libc.so.6", "", std::string("libc.so.6"), "").cls, "app");
+  EXPECT_EQ(scratch.classify("/lib/x86_64-linux-gnu/libc.so.6", "", std::string("libc.so.6"), "").cls, ObjectClass::app);
 }
 
 TEST_F(ClassifierTest, dlopen_edges_expand_versions) {
@@ -125,7 +125,7 @@ TEST(Classification, stub_tree_classes_and_driver_leaf) {
   ASSERT_TRUE(g.ok());
   c->classify(*g);
   std::map<std::string, std::string> by_name;
-  for (auto& o : g->objects) by_name[o.name] = o.cls;
+  for (auto& o : g->objects) by_name[o.name] = to_string(o.cls);
   EXPECT_EQ(by_name["libcudart.so.13"], "cuda");
   EXPECT_EQ(by_name["libcublas.so.13"], "cuda");
   EXPECT_EQ(by_name["libc.so.6"], "system");

@@ -1,30 +1,26 @@
-#include "cli/run_setup.h"
+#include "sandbox/run_setup.h"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/atomic_output.h"
+#include "core/fs.h"
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "profile/profile_set.h"
 
-namespace cuslim::cli {
+namespace cuslim {
 
-Result<Staging> Staging::make() {
-  std::string base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-  std::string tmpl = base + "/cuslim-run-XXXXXX";
-  if (!::mkdtemp(tmpl.data())) return Error::from_errno(tmpl, errno);
-  return Staging(std::filesystem::canonical(tmpl).string());
+std::optional<GpuMode> parse_gpu_mode(const std::string& s) {
+  if (s == "auto") return GpuMode::auto_;
+  if (s == "on") return GpuMode::on;
+  if (s == "off") return GpuMode::off;
+  return std::nullopt;
 }
 
-Staging::~Staging() {
-  if (!path_.empty()) remove_tree(path_);
-}
-
-Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, const std::string& gpu, const std::string& staging) {
-  std::filesystem::create_directories(staging);
+Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging) {
+  CUSLIM_CHECK(make_dirs(staging));
   CUSLIM_TRY(auto unpacked, unpack_image(image, staging, tag));
   bool overlay = unpacked.kind == ImageKind::rootfs_dir;  // never write into the input
   CUSLIM_TRY(auto p, prepare_unpacked(std::move(unpacked), gpu, staging));
@@ -32,12 +28,12 @@ Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag
   return p;
 }
 
-Result<PreparedRun> prepare_unpacked(UnpackedImage image, const std::string& gpu, const std::string& staging) {
+Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging) {
   PreparedRun p;
-  std::filesystem::create_directories(staging);
+  CUSLIM_CHECK(make_dirs(staging));
   p.image = std::move(image);
   auto& s = p.spec;
-  s.rootfs = std::filesystem::canonical(p.image.rootfs).string();
+  CUSLIM_TRY(s.rootfs, canonical_path(p.image.rootfs));
   s.overlay_upper = staging + "/overlay";
   s.user_namespace = ::geteuid() != 0;
   s.argv = p.image.config.entrypoint;
@@ -45,7 +41,7 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, const std::string& gpu
   s.env = p.image.config.env;
   if (s.env.empty()) s.env.push_back(std::string("PATH=") + kDefaultPath);
   if (!p.image.config.working_dir.empty()) s.cwd = p.image.config.working_dir;
-  if (gpu == "off") return p;
+  if (gpu == GpuMode::off) return p;
   CUSLIM_TRY(auto set, ProfileSet::builtin());
   CUSLIM_TRY(auto classifier, Classifier::make(set, "glibc"));
   Root host("/");
@@ -56,7 +52,7 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, const std::string& gpu
   if (const char* llp = std::getenv("LD_LIBRARY_PATH")) search.ld_library_path = path::split_list(llp);
   CUSLIM_TRY(p.driver, find_host_driver(host, classifier, search));
   if (!p.driver) {
-    if (gpu == "on") return Error(Exit::check_failed, "--gpu on: no NVIDIA driver on this host (cuslim driver says where it looked)");
+    if (gpu == GpuMode::on) return Error(Exit::check_failed, "--gpu on: no NVIDIA driver on this host (cuslim driver says where it looked)");
     p.notes.push_back("no NVIDIA driver on this host: running without GPU injection");
     return p;
   }
@@ -69,4 +65,4 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, const std::string& gpu
   return p;
 }
 
-}  // namespace cuslim::cli
+}  // namespace cuslim

@@ -1,0 +1,88 @@
+#include "analysis/analysis.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <set>
+#include <unordered_set>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+// The in-root paths of the targets: a relative path on the host is taken from the working directory.
+std::vector<std::string> inside_paths(const Root& root, const std::vector<std::string>& targets) {
+  std::vector<std::string> inside;
+  for (auto& t : targets) {
+    if (!t.empty() && t[0] == '/') inside.push_back(t);
+    else if (root.is_host()) {
+      char cwd[PATH_MAX];
+      inside.push_back(path::join(getcwd(cwd, sizeof cwd) ? cwd : "/", t));
+    } else inside.push_back("/" + t);
+  }
+  return inside;
+}
+
+}  // namespace
+
+Result<Analysis> Analysis::make(const AnalysisOptions& opts) {
+  Analysis a;
+  struct stat st;
+  if (::stat(opts.root.c_str(), &st) != 0) return Error::from_errno(opts.root, errno).wrap("--root");
+  if (!S_ISDIR(st.st_mode)) return bad_input("--root: " + opts.root + ": not a directory");
+  a.root_ = std::make_unique<Root>(opts.root);
+  // The profiles: built-in ones, then each --profile file, parsed once.
+  CUSLIM_TRY(auto set, ProfileSet::builtin());
+  std::vector<std::string> user;
+  for (auto& f : opts.profile_files) {
+    CUSLIM_TRY(auto name, set.add_file(f));
+    user.push_back(name);
+  }
+  a.profiles_ = std::make_unique<ProfileSet>(std::move(set));
+  CUSLIM_TRY(auto classifier, Classifier::make(*a.profiles_, opts.base, user));
+  a.classifier_ = std::make_shared<Classifier>(std::move(classifier));
+  for (auto& p : a.classifier_->active())
+    if (p.kind == ProfileKind::driver) a.driver_needs_.insert(a.driver_needs_.end(), p.image_needs.begin(), p.image_needs.end());
+  // The loader model: driver-class names are leaves (the host provides them and what they need).
+  ResolveOptions ro{
+      .ld_library_path = opts.ld_library_path,
+      .hwcaps = opts.hwcaps,
+      .threads = opts.threads,
+      .is_leaf = [c = a.classifier_](const std::string& name) { return c->is_driver_name(name); },
+  };
+  a.resolver_ = std::make_unique<Resolver>(*a.root_, std::move(ro));
+  CUSLIM_CHECK(a.resolver_->init());
+  a.dlopen_ = opts.dlopen;
+  return a;
+}
+
+Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens) const {
+  auto inside = inside_paths(*root_, targets);
+  std::unordered_set<std::string> roots(inside.begin(), inside.end());
+  ExtraEdges extra;
+  if (dlopen_ || !root_dlopens.empty())
+    extra = [c = classifier_, dl = dlopen_, &roots, &root_dlopens](const std::string& p, const std::string& real, const ElfFile& elf) {
+      std::vector<ExtraEdge> out;
+      if (dl) out = c->dlopen_edges(p, real, elf);
+      if (!root_dlopens.empty() && roots.count(p))
+        for (auto& n : root_dlopens) out.push_back({{n}, How::dlopen_profile});
+      return out;
+    };
+  CUSLIM_TRY(auto g, resolver_->resolve(inside, extra));
+  classifier_->classify(g);
+  return g;
+}
+
+std::vector<std::string> Analysis::slim_keep_set() const {
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  for (auto* p : profiles_->all())
+    for (auto& g : p->keep)
+      if (seen.insert(g).second) out.push_back(g);
+  return out;
+}
+
+}  // namespace cuslim

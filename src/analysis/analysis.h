@@ -1,0 +1,55 @@
+// Analysis: everything a graph-walking command needs, assembled once from plain options -- the
+// root, the loader model (Resolver), the profiles in force (built-in + --profile files, each
+// parsed once), the Classifier with its dlopen edges, and what the host driver loads from an
+// image. bundle, slim, verify and deps all take one.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/root.h"
+#include "loader/resolver.h"
+#include "profile/classifier.h"
+#include "profile/profile_set.h"
+
+namespace cuslim {
+
+struct AnalysisOptions {
+  std::string root = "/";
+  std::vector<std::string> ld_library_path;  // the LD_LIBRARY_PATH to model
+  std::optional<std::vector<std::string>> hwcaps;  // glibc-hwcaps subdirs; nullopt: the running CPU's
+  int threads = 0;
+  std::vector<std::string> profile_files;  // --profile FILE
+  std::string base = "glibc";              // the base profile (what counts as class system)
+  bool dlopen = true;                      // follow the profiles' run-time dlopen edges
+};
+
+class Analysis {
+ public:
+  static Result<Analysis> make(const AnalysisOptions& opts);
+
+  // Resolves the targets as the loader would (with profile dlopen edges) and classifies the
+  // graph. `root_dlopens` are names each target dlopens (as libcuda.so.1's needs would be).
+  Result<DepGraph> resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens = {}) const;
+
+  const Root& root() const { return *root_; }
+  const Classifier& classifier() const { return *classifier_; }
+  const Resolver& resolver() const { return *resolver_; }
+  const ProfileSet& profiles() const { return *profiles_; }
+  // Libraries the injected host driver loads from the image (libm, libdl, ... for libcuda).
+  const std::vector<std::string>& driver_needs() const { return driver_needs_; }
+  // The keep-set globs of every profile that asks slim to keep it (certificates, passwd, ...).
+  std::vector<std::string> slim_keep_set() const;
+
+ private:
+  std::unique_ptr<Root> root_;
+  std::unique_ptr<ProfileSet> profiles_;
+  std::shared_ptr<Classifier> classifier_;
+  std::unique_ptr<Resolver> resolver_;
+  std::vector<std::string> driver_needs_;
+  bool dlopen_ = true;
+};
+
+}  // namespace cuslim

@@ -1,0 +1,86 @@
+#include "bundle/bundle_job.h"
+
+#include <sys/stat.h>
+
+#include <optional>
+
+#include "core/fs.h"
+#include "core/path.h"
+#include "core/staging.h"
+
+namespace cuslim {
+
+namespace {
+
+// Relative host paths from the working directory; paths in a foreign root are in-root paths.
+Status absolutize(std::vector<std::string>& paths, const AnalysisOptions& ao) {
+  bool host = ao.root.empty() || ao.root == "/";
+  for (auto& p : paths)
+    if (host && !p.empty() && p[0] != '/') {
+      CUSLIM_TRY(p, absolute_path(p));
+    }
+  return ok_status();
+}
+
+Status settle_format(BundleJob& job) {
+  auto& r = job.request;
+  if (r.out.empty()) return Error(Exit::usage, "bundle: -o OUT is required");
+  if (job.format.empty()) r.format = format_from_path(r.out);
+  else if (auto f = parse_format(job.format)) r.format = *f;
+  else return Error(Exit::usage, "format '" + job.format + "': one of dir, tar, tar.gz, tar.zst, oci, oci-archive, docker-archive");
+  if (job.compression == "zstd") r.compression = Compression::zstd;
+  else if (job.compression == "gzip") r.compression = Compression::gzip;
+  else return Error(Exit::usage, "compression '" + job.compression + "': one of gzip, zstd");
+  return ok_status();
+}
+
+}  // namespace
+
+Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
+  BundleJob job;
+  job.analysis.root = spec.root;
+  job.analysis.base = spec.base;
+  job.request.targets = spec.targets;
+  job.request.includes = spec.include;
+  job.request.env = spec.env;
+  job.request.out = out.empty() ? spec.out : out;
+  job.request.tag = spec.tag;
+  job.request.entrypoint = spec.entrypoint;
+  job.traces = spec.trace;
+  job.format = spec.format;
+  job.compression = spec.compression;
+  if (job.request.out.empty()) return Error(Exit::usage, "image spec " + spec.name + ": no out: (give one, or -o)");
+  return job;
+}
+
+Result<BundleResult> bundle_job(BundleJob job) {
+  CUSLIM_CHECK(settle_format(job));
+  auto& req = job.request;
+  // --base: a profile name, or an existing image our layer is appended to.
+  std::string base_path;
+  struct stat st;
+  if (::stat(job.analysis.base.c_str(), &st) == 0) {
+    base_path = job.analysis.base;
+    job.analysis.base = "scratch";
+  }
+  req.base = base_path.empty() ? job.analysis.base : base_path;
+  CUSLIM_TRY(auto analysis, Analysis::make(job.analysis));
+  CUSLIM_CHECK(absolutize(req.targets, job.analysis));
+  CUSLIM_CHECK(absolutize(req.includes, job.analysis));
+  CUSLIM_CHECK(add_trace_files(req, job.traces, Root("/")));
+  CUSLIM_TRY(req.mtime, source_date_epoch());
+  std::optional<Staging> base_staging;
+  std::optional<UnpackedImage> base_image;
+  if (!base_path.empty()) {
+    CUSLIM_TRY(auto s, Staging::make());
+    base_staging.emplace(std::move(s));
+    CUSLIM_TRY(base_image, unpack_image(base_path, base_staging->path()));
+    req.base_image = &*base_image;
+  }
+  // The output's directory exists (a build spec may name out/x/y).
+  CUSLIM_TRY(auto out_abs, absolute_path(req.out));
+  CUSLIM_CHECK(make_dirs(path::dirname(out_abs)));
+  return bundle(analysis, req);
+}
+
+}  // namespace cuslim

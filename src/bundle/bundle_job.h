@@ -1,0 +1,30 @@
+// A bundle as the user asks for it (the bundle command, a build spec): the analysis options, the
+// request, a --base that may name an image, trace files, relative paths. bundle_job() settles
+// those and calls bundle().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analysis/analysis.h"
+#include "bundle/bundle.h"
+#include "bundle/image_spec.h"
+
+namespace cuslim {
+
+struct BundleJob {
+  AnalysisOptions analysis{.base = "scratch"};
+  BundleRequest request;             // targets/includes may be relative to the working directory
+  std::vector<std::string> traces;   // cuslim trace files
+  std::string format;                // "" = from OUT's extension
+  std::string compression = "gzip";  // gzip | zstd
+};
+
+// The job of an image spec; `out` overrides the spec's out.
+Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out);
+
+// --base names a profile (what the base image provides) or an existing image our layer is
+// appended to; then classification uses scratch and the files say what the base holds.
+Result<BundleResult> bundle_job(BundleJob job);
+
+}  // namespace cuslim

@@ -1,0 +1,81 @@
+#include "bundle/slim_image.h"
+
+#include "analysis/analysis.h"
+#include "core/path.h"
+#include "core/staging.h"
+#include "trace/traced_run.h"
+
+namespace cuslim {
+
+namespace {
+
+// The analysis inside the unpacked image: its own loader files and LD_LIBRARY_PATH, base scratch
+// (everything the image holds is the image's).
+Result<Analysis> analyse_image(const UnpackedImage& img) {
+  AnalysisOptions ao{.root = img.rootfs, .base = "scratch"};
+  for (auto& e : img.config.env)
+    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) ao.ld_library_path = path::split_list(e.substr(16));
+  return Analysis::make(ao);
+}
+
+// What to keep besides the entrypoint: the user's globs, then every profile keep-set.
+std::vector<std::string> keep_globs(const SlimRequest& req, const Analysis& a) {
+  std::vector<std::string> keep = req.keep;
+  if (req.keep_set)
+    for (auto& g : a.slim_keep_set()) keep.push_back(g);
+  return keep;
+}
+
+// The bundle request: the selection, the traces and probe, the image's own config.
+Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage& img, const Analysis& a, const SlimSelection& sel,
+                                     bool uses_cuda) {
+  BundleRequest b{
+      .targets = sel.targets,
+      .includes = sel.includes,
+      .out = req.out,
+      .format = req.format,
+      .compression = req.compression,
+      .tag = req.tag,
+      .base = "scratch",
+      .with_driver_needs = uses_cuda,
+      .keep_config = img.config,
+      .keep_setuid = req.keep_setuid,
+  };
+  CUSLIM_TRY(b.mtime, source_date_epoch());
+  CUSLIM_CHECK(add_trace_files(b, req.traces, a.root()));
+  b.keep_config->history = "cuslim slim: kept " + std::to_string(sel.targets.size()) + " programs' closures and " +
+                           std::to_string(sel.includes.size()) + " kept paths";
+  return b;
+}
+
+}  // namespace
+
+Result<SlimResult> slim_image(const SlimRequest& req) {
+  SlimResult res;
+  CUSLIM_TRY(auto staging, Staging::make());
+  // 1. Unpack (hostile layers refused, setuid bits stripped unless asked).
+  UnpackOptions uo{.tag = req.from_tag, .platform = req.platform, .keep_setuid = req.keep_setuid};
+  CUSLIM_TRY(auto img, unpack_image(req.image, staging.path(), uo));
+  for (auto& s : img.skipped) res.notes.push_back(s);
+  // 2. Analyse inside the image and select what the program needs.
+  CUSLIM_TRY(auto analysis, analyse_image(img));
+  CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, keep_globs(req, analysis)));
+  for (auto& d : res.selection.dropped_driver) res.warnings.push_back(d + ": driver library in the input, dropped (it breaks on other hosts)");
+  res.before = count_by_class(analysis.root(), analysis.classifier());
+  // 3. Plan the bundle, with what a traced or probed run loaded.
+  CUSLIM_TRY(auto breq, bundle_request(req, img, analysis, res.selection, res.before.count(ObjectClass::cuda) > 0));
+  if (req.probe) {
+    CUSLIM_TRY(auto probe, probe_image(img, req.probe_cmd, staging.path(), analysis.root()));
+    if (probe.exit_code != 0)
+      res.warnings.push_back("--probe: the program exited " + std::to_string(probe.exit_code) + "; keeping what it loaded until then");
+    res.notes.push_back("--probe: the run mapped " + std::to_string(probe.mapped) + " objects, " + std::to_string(probe.in_image.size()) +
+                        " of them from the image");
+    breq.traced.insert(breq.traced.end(), probe.in_image.begin(), probe.in_image.end());
+  }
+  // 4. Write.
+  CUSLIM_TRY(res.bundle, bundle(analysis, breq));
+  for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
+  return res;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,32 @@
+#include "cli/analysis_flags.h"
+
+#include <cstdlib>
+
+#include "core/path.h"
+
+namespace cuslim::cli {
+
+void AnalysisFlags::add_to(CLI::App& cmd) {
+  cmd.add_option("--root", root, "Resolve as the loader inside this root directory would (its ld.so.cache, ld.so.conf)")
+      ->capture_default_str();
+  cmd.add_option("--ld-library-path", ld_library_path, "LD_LIBRARY_PATH to model (colon list)");
+  cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment");
+  cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's");
+  cmd.add_option("-j,--threads", threads, "Worker threads (default: one per core)");
+  cmd.add_option("--profile", profiles, "Extra YAML profile (repeatable; may extend or replace a built-in one)")->allow_extra_args(false);
+  cmd.add_option("--base", base, "Base profile: what counts as class system (scratch, glibc, debian12, ubuntu24.04, ...)")
+      ->capture_default_str();
+  cmd.add_flag("--no-dlopen", no_dlopen, "Do not follow the profiles' run-time dlopen edges");
+}
+
+AnalysisOptions AnalysisFlags::options() const {
+  AnalysisOptions o{.root = root, .threads = threads, .profile_files = profiles, .base = base, .dlopen = !no_dlopen};
+  std::string llp = ld_library_path;
+  if (env_ld_library_path && std::getenv("LD_LIBRARY_PATH")) llp = std::getenv("LD_LIBRARY_PATH");
+  if (!llp.empty()) o.ld_library_path = path::split_list(llp);
+  if (hwcaps == "none") o.hwcaps = std::vector<std::string>{};
+  else if (!hwcaps.empty()) o.hwcaps = path::split_list(hwcaps, ',');
+  return o;
+}
+
+}  // namespace cuslim::cli

@@ -1,0 +1,58 @@
+#include "core/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "core/path.h"
+#include "core/unique_fd.h"
+
+namespace cuslim {
+
+namespace {
+
+Status write_all(int fd, std::string_view bytes, const std::string& name) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno(name, errno).wrap("writing");
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok_status();
+}
+
+// Removes the temp file unless released (after a successful rename).
+struct TempFile {
+  std::string path;
+  ~TempFile() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+}  // namespace
+
+Status write_file_atomic(const std::string& target, std::string_view bytes, Durability durability, unsigned mode) {
+  TempFile tmp{path::join(path::dirname(target), "." + path::basename(target) + ".cuslim-tmp-" + std::to_string(::getpid()) + "-XXXXXX")};
+  UniqueFd fd(::mkostemp(tmp.path.data(), O_CLOEXEC));
+  if (!fd) {
+    int err = errno;
+    tmp.path.clear();
+    return Error::from_errno(target, err).wrap("creating a temp file beside");
+  }
+  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return Error::from_errno(tmp.path, errno);
+  CUSLIM_CHECK(write_all(fd.get(), bytes, tmp.path));
+  if (durability == Durability::fsync && ::fsync(fd.get()) != 0) return Error::from_errno(tmp.path, errno).wrap("fsync");
+  if (::close(fd.get()) != 0) {
+    int err = errno;
+    (void)fd.release();
+    return Error::from_errno(tmp.path, err).wrap("closing");
+  }
+  (void)fd.release();
+  if (::rename(tmp.path.c_str(), target.c_str()) != 0) return Error::from_errno(target, errno).wrap("renaming into place");
+  tmp.path.clear();
+  return ok_status();
+}
+
+}  // namespace cuslim

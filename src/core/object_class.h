@@ -1,0 +1,40 @@
+// The class of an object, the product's central word: who provides it at run time.
+//   driver   the host GPU driver (injected at container start; an image never carries it)
+//   system   the base image (glibc, ...)
+//   cuda     CUDA runtime libraries an image may carry
+//   toolkit  build-time pieces (nvcc, headers, static libraries, stubs)
+//   app      everything else: what the user ships
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cuslim {
+
+// Declared in name order: reports keyed by class list them alphabetically, as they always have.
+enum class ObjectClass { app, cuda, driver, system, toolkit };
+
+inline constexpr ObjectClass kObjectClasses[] = {ObjectClass::app, ObjectClass::cuda, ObjectClass::driver, ObjectClass::system,
+                                                 ObjectClass::toolkit};
+
+constexpr std::string_view name_of(ObjectClass c) {
+  switch (c) {
+    case ObjectClass::app: return "app";
+    case ObjectClass::cuda: return "cuda";
+    case ObjectClass::driver: return "driver";
+    case ObjectClass::system: return "system";
+    case ObjectClass::toolkit: return "toolkit";
+  }
+  return "app";
+}
+
+inline std::string to_string(ObjectClass c) { return std::string(name_of(c)); }
+
+inline std::optional<ObjectClass> parse_object_class(std::string_view s) {
+  for (auto c : kObjectClasses)
+    if (name_of(c) == s) return c;
+  return std::nullopt;
+}
+
+}  // namespace cuslim

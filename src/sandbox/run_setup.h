@@ -1,0 +1,36 @@
+// Preparing an image to run: unpack it into a staging dir and build the sandbox spec, with the
+// host driver injected per the GPU mode (run, verify --gpu and slim --probe share it).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/staging.h"
+#include "image/image_reader.h"
+#include "sandbox/driver_injection.h"
+#include "sandbox/sandbox.h"
+
+namespace cuslim {
+
+enum class GpuMode {
+  auto_,  // inject the host driver when there is one
+  on,     // fail without one
+  off,    // never
+};
+std::optional<GpuMode> parse_gpu_mode(const std::string& s);  // "auto" | "on" | "off"
+
+struct PreparedRun {
+  UnpackedImage image;
+  SandboxSpec spec;
+  std::optional<HostDriver> driver;
+  std::optional<DriverInjection> injection;
+  std::vector<std::string> notes;
+};
+
+Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging);
+
+// The same for an image already unpacked; its rootfs is used through an overlay (left as it is).
+Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging);
+
+}  // namespace cuslim

@@ -1,0 +1,102 @@
+#include "trace/traced_run.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/atomic_file.h"
+#include "core/fs.h"
+#include "sandbox/run_setup.h"
+#include "trace/file_tracer.h"
+
+extern "C" char** environ;
+
+namespace cuslim {
+
+namespace {
+
+constexpr const char* kTraceFileVar = "CUSLIM_TRACE_FILE=";
+constexpr const char* kAuditVar = "LD_AUDIT=";
+
+std::vector<std::string> own_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+Result<std::string> audit_library_or_error() {
+  auto lib = audit_library();
+  if (!lib) return Error(Exit::bad_input, "libcuslim-audit.so not found beside the cuslim binary");
+  return *lib;
+}
+
+// fork + execvpe + wait: the program's exit code, 128 + signal when killed.
+Result<int> run_plain(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  std::vector<char*> a, e;
+  for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  for (auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+  e.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::from_errno("fork", errno);
+  if (pid == 0) {
+    ::execvpe(a[0], a.data(), e.data());
+    std::perror(("cuslim: trace: " + argv[0]).c_str());
+    _exit(127);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return Error::from_errno("waitpid", errno);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+}  // namespace
+
+std::vector<std::string> audited_env(const std::vector<std::string>& env, const std::string& audit_lib, const std::string& trace_file) {
+  std::vector<std::string> out;
+  std::string audit = audit_lib;
+  for (auto& kv : env) {
+    if (kv.rfind(kAuditVar, 0) == 0) {
+      std::string prev = kv.substr(std::string(kAuditVar).size());
+      if (!prev.empty()) audit = prev + ":" + audit;
+    } else if (kv.rfind(kTraceFileVar, 0) != 0) {
+      out.push_back(kv);
+    }
+  }
+  out.push_back(kAuditVar + audit);
+  out.push_back(kTraceFileVar + trace_file);
+  return out;
+}
+
+Result<int> run_traced_on_host(const HostTraceRequest& req) {
+  if (req.argv.empty()) return Error(Exit::usage, "trace: give the command after --");
+  CUSLIM_TRY(auto lib, audit_library_or_error());
+  CUSLIM_CHECK(write_file_atomic(req.trace_file, "", Durability::rename_only));  // empty, owned by cuslim
+  auto env = audited_env(own_environment(), lib, req.trace_file);
+  if (req.files) return trace_files(req.argv, env, req.trace_file);  // ptrace for files, the audit library for the loader
+  return run_plain(req.argv, env);
+}
+
+Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std::string>& cmd, const std::string& staging, const Root& root) {
+  auto lib = audit_library_or_error();
+  if (!lib.ok()) return lib.error().wrap("--probe");
+  std::string trace_dir = staging + "/probe-trace";
+  CUSLIM_CHECK(make_dirs(trace_dir));
+  CUSLIM_CHECK(set_mode(trace_dir, 0777));  // the sandboxed program may run as another user
+  CUSLIM_TRY(auto prepared, prepare_unpacked(img, GpuMode::auto_, staging + "/probe"));
+  auto& spec = prepared.spec;
+  if (!cmd.empty()) spec.argv = cmd;
+  spec.binds.push_back({*lib, "/.cuslim/libcuslim-audit.so", true});
+  spec.binds.push_back({trace_dir, "/.cuslim-trace", false});
+  spec.env = audited_env(spec.env, "/.cuslim/libcuslim-audit.so", "/.cuslim-trace/trace");
+  ProbeResult r;
+  CUSLIM_TRY(r.exit_code, run_sandbox(spec));
+  CUSLIM_TRY(auto t, read_trace(trace_dir + "/trace"));
+  r.mapped = t.opened.size();
+  for (auto& p : t.opened)
+    if (!t.programs.count(p) && p.rfind("/.cuslim", 0) != 0 && root.stat(p)) r.in_image.push_back(p);
+  return r;
+}
+
+}  // namespace cuslim

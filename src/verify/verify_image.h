@@ -1,0 +1,20 @@
+// verify_image: unpack an image, run the static checks against the driver the user named (or
+// the host's), and with `gpu` the smokes in the sandbox.
+#pragma once
+
+#include <string>
+
+#include "verify/verifier.h"
+
+namespace cuslim {
+
+struct VerifyRequest {
+  std::string image, tag;
+  std::string driver_version;  // "" = the host driver's, when there is one
+  unsigned cc = 0;             // compute capability for fatbin coverage (0: from the GPU smoke)
+  bool gpu = false;
+};
+
+Result<VerifyReport> verify_image(const VerifyRequest& req);
+
+}  // namespace cuslim
