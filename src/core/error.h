@@ -9,7 +9,7 @@
 
 namespace cuslim {
 
-// Exit codes of the command-line contract (DESIGN.md).
+// Exit codes of the command-line contract (README: "Exit codes").
 enum class Exit : int {
   ok = 0,
   check_failed = 1,  // a check failed or a dependency is missing

@@ -1,4 +1,4 @@
-// Fatbin: the CUDA fatbinary containers embedded in an ELF file (reference/fatbin.md §2):
+// Fatbin: the CUDA fatbinary containers embedded in an ELF file (a 16-byte container header -- magic 0xBA55ED50, version, payload size -- then entries):
 // every entry's kind (PTX or SASS cubin), arch with its 'a'/'f' variant, compression and sizes.
 // Reads .nv_fatbin and __nv_relfatbin by walking container and entry headers; other sections
 // that hold GPU code (.cask_resource, large .ldata) are scanned for container magic and

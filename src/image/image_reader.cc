@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_output.h"
+#include "core/fs.h"
 #include "core/in_root.h"
 #include "core/path.h"
 #include "image/json_fields.h"
@@ -355,16 +356,17 @@ Result<UnpackedImage> unpack_image(const std::string& image, const std::string& 
     out.rootfs = image;
     return out;
   }
-  std::filesystem::create_directories(staging + "/rootfs");
-  out.rootfs = std::filesystem::canonical(staging + "/rootfs").string();
+  CUSLIM_CHECK(make_dirs(staging + "/rootfs"));
+  CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
   switch (kind) {
     case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci(image, out.rootfs, opt, out)); break;
     case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;
     case ImageKind::oci_archive:
     case ImageKind::docker_archive: {
       std::string outer = staging + "/archive";
-      std::filesystem::create_directories(outer);
-      CUSLIM_CHECK(extract_layer(image, std::filesystem::canonical(outer).string(), image, nullptr, out));
+      CUSLIM_CHECK(make_dirs(outer));
+      CUSLIM_TRY(auto outer_real, canonical_path(outer));
+      CUSLIM_CHECK(extract_layer(image, outer_real, image, nullptr, out));
       if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci(outer, out.rootfs, opt, out));
       else CUSLIM_CHECK(unpack_docker(outer, out.rootfs, out));  // `outer` stays: its blobs may be appended to
       break;

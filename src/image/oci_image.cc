@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "core/fs.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -51,7 +52,7 @@ std::string blob_path(const std::string& layout_dir, const Digest& d) { return l
 
 Result<Digest> write_blob(const std::string& layout_dir, const std::string& bytes) {
   Digest d = Sha256::of(bytes);
-  std::filesystem::create_directories(layout_dir + "/blobs/sha256");
+  CUSLIM_CHECK(make_dirs(layout_dir + "/blobs/sha256"));
   CUSLIM_CHECK(write_file_atomic(blob_path(layout_dir, d), bytes));
   return d;
 }
@@ -79,8 +80,10 @@ Status write_layout_archive(const std::string& dir, const std::string& out_file,
                             const WrittenImage& w, int64_t mtime) {
   std::vector<LayerEntry> entries;
   std::vector<std::string> files;
-  for (auto& e : std::filesystem::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files.push_back(e.path().lexically_relative(dir).string());
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file(ec)) files.push_back(it->path().lexically_relative(dir).string());
+  if (ec) return Error::from_errno(dir, ec.value()).wrap("reading the layout to pack");
   std::sort(files.begin(), files.end());
   for (auto* d : {"blobs", "blobs/sha256"}) {
     LayerEntry e;

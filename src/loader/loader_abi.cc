@@ -5,7 +5,7 @@
 namespace cuslim {
 
 namespace {
-// sysdeps/generic/ldconfig.h
+// ld.so.cache entry flags, as glibc's ldconfig writes them: libc6 ELF, x86-64 / AArch64 lib64 ABI
 constexpr int32_t FLAG_ELF_LIBC6 = 0x0003;
 constexpr int32_t FLAG_X8664_LIB64 = 0x0300;
 constexpr int32_t FLAG_AARCH64_LIB64 = 0x0a00;

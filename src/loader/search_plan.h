@@ -1,4 +1,4 @@
-// The glibc ld.so search order for one needed name, as data (reference/loader.md §1-3).
+// The glibc ld.so search order for one needed name, as data (glibc elf/dl-load.c: RPATH chain, LD_LIBRARY_PATH, RUNPATH, ld.so.cache, default dirs).
 // search_plan() is pure: given the loading object, its chain of loaders and the environment it
 // returns the ordered {dir, how} list; Resolver walks that list against a Root.
 #pragma once

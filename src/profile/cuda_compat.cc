@@ -2,6 +2,7 @@
 
 #include "profile/classifier.h"
 
+#include <charconv>
 #include <map>
 #include <sstream>
 
@@ -28,7 +29,8 @@ std::optional<Version> Version::parse(const std::string& s) {
   int i = 0;
   while (i < 3 && std::getline(in, tok, '.')) {
     if (tok.empty() || tok.find_first_not_of("0123456789") != std::string::npos) return i ? std::optional(v) : std::nullopt;
-    *parts[i++] = std::stoi(tok);
+    auto [end, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), *parts[i++]);
+    if (ec != std::errc() || end != tok.data() + tok.size()) return std::nullopt;  // out of range
   }
   if (i == 0) return std::nullopt;
   return v;

@@ -1,4 +1,4 @@
-// CUDA compatibility rules as data (reference/nvidia.md §6): which CUDA version a runtime library
+// CUDA compatibility rules as data (NVIDIA's CUDA compatibility guide and toolkit release notes): which CUDA version a runtime library
 // belongs to, whether a bundled runtime works with a driver, and which objects a GPU of a given
 // compute capability can run.
 #pragma once

@@ -1,4 +1,4 @@
-// Host driver discovery, the way the NVIDIA container stack does it (reference/nvidia.md §3-4):
+// Host driver discovery, the way the NVIDIA container stack does it (libnvidia-container's search: the driver's library dirs, LD_LIBRARY_PATH, the ld.so.cache):
 // libcuda.so.<version> (else libnvidia-ml.so.<version>) in the fixed dirs, LD_LIBRARY_PATH and
 // the ld.so.cache; every directory holding lib*.so.<version> is a driver library dir; device
 // nodes, firmware and binaries beside it.

@@ -13,8 +13,7 @@ done
 tmp=$(mktemp -d /tmp/cuslim-bundle-XXXXXX); trap 'cleanup' EXIT
 reg_pid=""
 cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-fails=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$(dirname "$0")/check_lib.sh"
 source "$here/runc_lib.sh"
 
 
@@ -146,5 +145,4 @@ cc -shared -fPIC -o "$tmp/libgone.so" "$tmp/g.c"; cc -o "$tmp/m" "$tmp/m.c" -L"$
 check "a missing dependency fails with exit 1 and names it" '[ $rc = 1 ] && grep -q "libgone.so" "$tmp/err"'
 check "the failed run left the old OUT untouched and no temp behind" '[ "$(cat "$tmp/keep/marker")" = old ] && ! ls -a "$tmp" | grep -q cuslim-tmp'
 
-echo "$fails failed"
-[ $fails = 0 ]
+finish

@@ -4,8 +4,7 @@
 set -u
 cuslim=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$(dirname "$0")/check_lib.sh"
 
 "$cuslim" deps /usr/bin/ssh > "$tmp/tree"; rc=$?
 check "tree exits 0" '[ $rc = 0 ]'
@@ -53,5 +52,4 @@ check "bad option exits 2" '[ $rc = 2 ]'
 "$cuslim" deps --help > "$tmp/help"
 check "help has examples" 'grep -q "Examples" "$tmp/help"'
 
-echo "$fails failed"
-[ $fails = 0 ]
+finish

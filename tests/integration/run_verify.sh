@@ -8,8 +8,7 @@ cuslim=$(readlink -f "$1")
 [ "$(id -u)" = 0 ] || { echo "skip: the sandbox test needs root to set up its fixtures"; exit 77; }
 # Not under /tmp: the sandbox mounts a fresh tmpfs there.
 tmp=$(mktemp -d /var/tmp/cuslim-rv-XXXXXX); chmod 755 "$tmp"; trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$(dirname "$0")/check_lib.sh"
 
 # --- the sandbox runs a CPU fixture ------------------------------------------------------------
 cat > "$tmp/fx.c" <<'C'
@@ -70,5 +69,4 @@ assert suite.tag == "testsuite" and int(suite.get("failures")) == fails >= 3, (s
 assert len(suite.findall("testcase")) == len(report["checks"])
 assert all(tc.find("failure") is not None for tc in suite.findall("testcase") if tc.get("name") in ("no-toolkit-files", "no-driver-files", "needed-resolve"))
 PY'
-echo "$fails failed"
-[ $fails = 0 ]
+finish

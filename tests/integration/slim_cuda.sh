@@ -7,8 +7,7 @@ set -u
 cuslim=$(readlink -f "$1"); cache=${2:-/var/tmp/cuslim-wheels}
 kernels=$(dirname "$cuslim")/kernels
 tmp=$(mktemp -d /var/tmp/cuslim-slimcuda-XXXXXX); trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$(dirname "$0")/check_lib.sh"
 if [ ! -d "$cache/nvidia" ]; then
   python3 -m pip install -q --no-deps --target "$cache" nvidia-cuda-runtime-cu12 nvidia-cuda-nvrtc-cu12 >/dev/null 2>&1 ||
     { echo "skip: PyPI not reachable for the nvidia wheels"; exit 77; }
@@ -35,5 +34,4 @@ check "the wheels the smoke does not use are gone (libnvrtc.so.12)" '! find "$tm
 check "verify's static checks pass on the slimmed image" '[ $rc = 0 ]' || cat "$tmp/verify"
 "$cuslim" verify "$tmp/fat" > /dev/null 2>&1; rc=$?
 check "... and fail on the fat one (toolkit and driver inside)" '[ $rc = 1 ]'
-echo "$fails failed"
-[ $fails = 0 ]
+finish

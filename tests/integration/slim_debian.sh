@@ -9,8 +9,7 @@ cuslim=$(readlink -f "$1"); cache=${2:-/var/tmp/cuslim-debs}
 for tool in umoci runc skopeo dpkg-deb apt-get; do command -v $tool >/dev/null || { echo "skip: $tool missing"; exit 77; }; done
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (umoci unpack, runc)"; exit 77; }
 tmp=$(mktemp -d /var/tmp/cuslim-slim-XXXXXX); trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$(dirname "$0")/check_lib.sh"
 source "$(dirname "$0")/runc_lib.sh"
 export RUN_IMAGE_KEEP_ENV=1  # the Debian image runs with its own Env, as a runtime would
 
@@ -59,5 +58,4 @@ skopeo copy -q "oci:$tmp/img:orig" "docker-archive:$tmp/orig.docker.tar:cuslim/c
 "$cuslim" slim -q "$tmp/orig.docker.tar" -o "$tmp/slim2" --tag slim; rc=$?
 slim2=$(run_image "$tmp/slim2" slim)
 check "a docker-archive input slims to the same behaviour" '[ $rc = 0 ] && [ "$slim2" = "$orig" ]'
-echo "$fails failed"
-[ $fails = 0 ]
+finish

@@ -7,8 +7,7 @@ cuslim=$(readlink -f "$1")
 for tool in umoci runc cc; do command -v $tool >/dev/null || { echo "skip: $tool missing"; exit 77; }; done
 [ "$(id -u)" = 0 ] || { echo "skip: runc needs root"; exit 77; }
 tmp=$(mktemp -d /var/tmp/cuslim-trace-XXXXXX); trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails+1)); fi; }
+source "$(dirname "$0")/check_lib.sh"
 source "$(dirname "$0")/runc_lib.sh"
 
 # --- a plugin found only through a fallback list ----------------------------------------------
@@ -38,13 +37,13 @@ check "cuslim trace propagates the exit code (0)" '[ $rc = 0 ]'
 check "the trace has the plugin and the two names that failed" 'grep -q "libplug.so.1\"" "$tmp/app.trace" && grep -q "asked for, not found:.*libplug.so.2.*libplug.so.3\|asked for, not found:.*libplug.so.3" "$tmp/trace.err"'
 "$cuslim" deps --format list "$app/app" | grep -q libplug; rc=$?
 check "the static graph does not know the plugin" '[ $rc != 0 ]'
-"$cuslim" bundle -q "$app/app" -o "$tmp/plain" --tag app
+must "bundle without the trace" "$cuslim" bundle -q "$app/app" -o "$tmp/plain" --tag app
 out=$(run_image "$tmp/plain" app)
 check "without the trace the bundle fails under runc ($out)" '[ "$out" = "no plugin" ]'
-"$cuslim" bundle -q "$app/app" --trace "$tmp/app.trace" -o "$tmp/traced" --tag app
+must "bundle --trace" "$cuslim" bundle -q "$app/app" --trace "$tmp/app.trace" -o "$tmp/traced" --tag app
 out=$(run_image "$tmp/traced" app)
 check "with --trace it runs under runc ($out)" '[ "$out" = "plugin v1 loaded" ]'
-"$cuslim" deps --format json "$app/app" > /dev/null
+check "deps --format json is valid JSON and lists the app" '"$cuslim" deps --format json "$app/app" | python3 -c "import json,sys; g=json.load(sys.stdin); assert g"'
 check "the traced plugin is in the image's ld.so.cache" 'python3 - "$tmp/traced" <<PY
 import json, sys, tarfile, gzip, io
 d = sys.argv[1]
@@ -53,7 +52,6 @@ m = json.load(open(d + "/blobs/sha256/" + i))
 t = tarfile.open(fileobj=io.BytesIO(gzip.decompress(open(d + "/blobs/sha256/" + m["layers"][0]["digest"][7:], "rb").read())))
 assert b"libplug.so.1" in t.extractfile("etc/ld.so.cache").read()
 PY'
-"$cuslim" trace -o "$tmp/x.trace" -- "$app/app" --fail >/dev/null 2>&1; true
 cp "$app/app" "$tmp/exit3"; printf 'int main(void){return 3;}' > "$tmp/e.c"; cc -o "$tmp/exit3" "$tmp/e.c"
 "$cuslim" trace -q -o "$tmp/e.trace" -- "$tmp/exit3"; rc=$?
 check "cuslim trace propagates a failing exit code (3)" '[ $rc = 3 ]'
@@ -95,9 +93,9 @@ if [ -x "$py" ]; then
   pyver=$("$py" -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
   script='import json, ssl, zlib; print(json.dumps({"ssl": ssl.OPENSSL_VERSION.split()[0], "zlib": zlib.ZLIB_VERSION}))'
   want=$("$py" -c "$script")
-  "$cuslim" bundle -q "$py" --include "/usr/lib/python$pyver" -o "$tmp/py" --tag py
-  "$cuslim" trace -q -o "$tmp/py.trace" -- "$py" -c "$script" >/dev/null
-  "$cuslim" slim "$tmp/py" --from-tag py -o "$tmp/py-slim" --tag slim --trace "$tmp/py.trace" \
+  must "bundle the Python image" "$cuslim" bundle -q "$py" --include "/usr/lib/python$pyver" -o "$tmp/py" --tag py
+  must "trace the script" "$cuslim" trace -q -o "$tmp/py.trace" -- "$py" -c "$script" >/dev/null
+  must "slim --trace" "$cuslim" slim "$tmp/py" --from-tag py -o "$tmp/py-slim" --tag slim --trace "$tmp/py.trace" \
       --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*" > "$tmp/py.report"
   head -1 "$tmp/py.report"
   out=$(run_image "$tmp/py-slim" slim "$py" -c "$script")
@@ -110,20 +108,19 @@ m = json.load(open(d + "/blobs/sha256/" + i))
 names = tarfile.open(d + "/blobs/sha256/" + m["layers"][-1]["digest"][7:]).getnames()
 assert any("_ssl.cpython" in n for n in names) and any("_json.cpython" in n for n in names), "missing"
 PY'
-  "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-probe" --tag slim --probe \
+  must "slim --probe" "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-probe" --tag slim --probe \
       --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*" -- "$py" -c "$script" > /dev/null
   out=$(run_image "$tmp/py-probe" slim "$py" -c "$script")
   check "slim --probe (the script run in the sandbox under trace): same output under runc ($out)" '[ "$out" = "$want" ]'
-  "$cuslim" trace -q --files -o "$tmp/pyf.trace" -- "$py" -c "$script" > /dev/null
+  must "trace --files" "$cuslim" trace -q --files -o "$tmp/pyf.trace" -- "$py" -c "$script" > /dev/null
   check "--files records the pure-Python modules (json/__init__.py)" 'grep -q "python$pyver/json/__init__.py" "$tmp/pyf.trace"'
-  "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-files" --tag slim --trace "$tmp/pyf.trace" --no-keep-set
+  must "slim with a --files trace" "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-files" --tag slim --trace "$tmp/pyf.trace" --no-keep-set
   out=$(run_image "$tmp/py-files" slim "$py" -c "$script")
   check "slim with a --files trace alone (no --keep): same output under runc ($out)" '[ "$out" = "$want" ]'
-  "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-notrace" --tag slim --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*"
+  must "slim without a trace" "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-notrace" --tag slim --keep "/usr/lib/python$pyver/*.py" --keep "/usr/lib/python$pyver/json/*"
   out=$(run_image "$tmp/py-notrace" slim "$py" -c "$script")
   check "without the trace the C extensions are missing and the script fails" '[ "$out" != "$want" ]'
 else
   echo "skip: no /usr/bin/python3 for the Python case"
 fi
-echo "$fails failed"
-[ $fails = 0 ]
+finish

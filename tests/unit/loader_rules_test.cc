@@ -2,6 +2,8 @@
 // program where the rule is observable, and checks that the resolver found the same files.
 #include <elf.h>
 
+#include <fstream>
+
 #include "fixture.h"
 #include "loader/resolver.h"
 
@@ -81,6 +83,55 @@ TEST_F(LoaderRules, runpath_of_loader_switches_off_inherited_rpath) {
   auto g = resolve(d("app"));
   EXPECT_EQ(hit(g, "liba.so")->how, How::rpath);
   EXPECT_TRUE(missing(g, "libb.so"));
+}
+
+// Adds DT_RUNPATH to an ELF64 file that has DT_RPATH "A:B", pointing at "B" inside the same
+// string (the linker never writes both tags; glibc still reads both): a spare DT_NULL at the end
+// of the dynamic array becomes the DT_RUNPATH entry.
+bool add_runpath_to_tail_of_rpath(const std::string& file) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  Elf64_Ehdr eh;
+  if (!f.read(reinterpret_cast<char*>(&eh), sizeof eh)) return false;
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    f.seekg(static_cast<std::streamoff>(eh.e_phoff + i * eh.e_phentsize));
+    f.read(reinterpret_cast<char*>(&ph), sizeof ph);
+    if (ph.p_type != PT_DYNAMIC) continue;
+    std::vector<Elf64_Dyn> dyn(ph.p_filesz / sizeof(Elf64_Dyn));
+    f.seekg(static_cast<std::streamoff>(ph.p_offset));
+    f.read(reinterpret_cast<char*>(dyn.data()), static_cast<std::streamsize>(dyn.size() * sizeof(Elf64_Dyn)));
+    Elf64_Xword rpath = 0, strtab_off = 0;
+    for (auto& d : dyn)
+      if (d.d_tag == DT_RPATH) rpath = d.d_un.d_val;
+    for (auto& d : dyn)
+      if (d.d_tag == DT_STRTAB) strtab_off = d.d_un.d_ptr;  // a vaddr; equal to the file offset in these small objects' first segment
+    size_t first_null = 0;
+    while (first_null < dyn.size() && dyn[first_null].d_tag != DT_NULL) ++first_null;
+    if (!rpath || first_null + 1 >= dyn.size()) return false;
+    std::string text;
+    f.seekg(static_cast<std::streamoff>(strtab_off + rpath));
+    std::getline(f, text, '\0');
+    auto colon = text.find(':');
+    if (colon == std::string::npos) return false;
+    dyn[first_null] = Elf64_Dyn{DT_RUNPATH, {rpath + colon + 1}};
+    f.clear();
+    f.seekp(static_cast<std::streamoff>(ph.p_offset));
+    f.write(reinterpret_cast<const char*>(dyn.data()), static_cast<std::streamsize>(dyn.size() * sizeof(Elf64_Dyn)));
+    return static_cast<bool>(f);
+  }
+  return false;
+}
+
+TEST_F(LoaderRules, own_runpath_switches_off_own_rpath) {
+  build_lib(d("lib/liba.so"), printer("a", "a found"), "-Wl,-soname,liba.so");
+  build_exe(d("app"), main_calling("a"), "-L" + d("lib") + " -la -Wl,--disable-new-dtags,-rpath," + d("lib") + ":/nonexistent");
+  ASSERT_EQ(run_program(d("app")).status, 0);  // with DT_RPATH alone the real loader finds liba
+  ASSERT_TRUE(add_runpath_to_tail_of_rpath(d("app")));
+  auto real = run_program(d("app"));
+  ASSERT_NE(real.status, 0) << "the real loader still used DT_RPATH: " << real.out;
+  EXPECT_NE(real.out.find("liba.so: cannot open shared object file"), std::string::npos) << real.out;
+  auto g = resolve(d("app"));
+  EXPECT_TRUE(missing(g, "liba.so"));  // cuslim agrees: the RPATH is ignored, only /nonexistent is searched
 }
 
 TEST_F(LoaderRules, ld_library_path_between_rpath_and_runpath) {

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Rules of reading and writing images, pinned by their outcome:
+- whiteouts and opaque directories of a later layer remove what earlier layers put there (the
+  resulting tree, read back through `cuslim slim --keep '*' --format dir`);
+- setuid/setgid bits are stripped when reading an image, kept with --keep-setuid;
+- a config whose Env holds a non-string is an input error (exit 3) that names the config, and
+  leaves no staging directory behind;
+- a bundled libcudart puts NVIDIA_REQUIRE_CUDA=cuda>=X.Y into the image config.
+
+usage: layer_semantics.py CUSLIM
+"""
+import glob
+import json
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hostile_layers import blob, image, info, layer  # noqa: E402
+
+fails = 0
+
+
+def check(what, ok, detail=""):
+    global fails
+    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f"  [{detail}]"))
+    fails += 0 if ok else 1
+
+
+def run(*argv, env=None):
+    return subprocess.run(list(argv), capture_output=True, text=True, env=env)
+
+
+def tree(root):
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for n in dirs + files:
+            p = os.path.join(d, n)
+            out["/" + os.path.relpath(p, root)] = os.lstat(p).st_mode
+    return out
+
+
+def main():
+    cuslim = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="cuslim-layers-") as tmp:
+        # --- whiteouts, opaque dirs, setuid ---------------------------------------------------
+        lower = layer([info("etc/", tarfile.DIRTYPE), info("etc/keep.conf"), info("etc/gone.conf"),
+                       info("opq/", tarfile.DIRTYPE), info("opq/old1"), info("opq/sub/", tarfile.DIRTYPE),
+                       info("opq/sub/old2"), info("bin/", tarfile.DIRTYPE),
+                       info("bin/su", mode=0o4755), info("bin/wall", mode=0o2755)])
+        upper = layer([info("etc/", tarfile.DIRTYPE), info("etc/.wh.gone.conf"),
+                       info("opq/", tarfile.DIRTYPE), info("opq/.wh..wh..opq"), info("opq/new")])
+        img = f"{tmp}/img"
+        image(img, [lower, upper])
+        for keep_setuid in (False, True):
+            out = f"{tmp}/tree-{keep_setuid}"
+            argv = [cuslim, "slim", "-q", img, "-o", out, "--format", "dir", "--keep", "*", "--no-keep-set"]
+            r = run(*argv + (["--keep-setuid"] if keep_setuid else []))
+            check(f"slim --keep '*' --format dir reads the two layers (keep_setuid={keep_setuid})", r.returncode == 0, r.stderr)
+            t = tree(out) if r.returncode == 0 else {}
+            if not keep_setuid:
+                check("a whiteout removes the lower layer's file, its sibling stays",
+                      "/etc/gone.conf" not in t and "/etc/.wh.gone.conf" not in t and "/etc/keep.conf" in t, sorted(t))
+                check("an opaque dir hides everything below it from lower layers, keeps the upper's",
+                      "/opq/new" in t and not any(p.startswith(("/opq/old1", "/opq/sub")) for p in t)
+                      and "/opq/.wh..wh..opq" not in t, sorted(t))
+                check("setuid and setgid bits are stripped by default",
+                      "/bin/su" in t and not t["/bin/su"] & (stat.S_ISUID | stat.S_ISGID)
+                      and not t.get("/bin/wall", 0) & (stat.S_ISUID | stat.S_ISGID), {k: oct(v) for k, v in t.items() if k.startswith("/bin")})
+            else:
+                check("--keep-setuid keeps them", t.get("/bin/su", 0) & stat.S_ISUID and t.get("/bin/wall", 0) & stat.S_ISGID,
+                      {k: oct(v) for k, v in t.items() if k.startswith("/bin")})
+
+        # --- a config of the wrong shape --------------------------------------------------------
+        bad = f"{tmp}/bad"
+        image(bad, [layer([info("x")])])
+        idx = json.load(open(f"{bad}/index.json"))
+        man = json.load(open(f"{bad}/blobs/sha256/{idx['manifests'][0]['digest'][7:]}"))
+        cfg = json.load(open(f"{bad}/blobs/sha256/{man['config']['digest'][7:]}"))
+        cfg["config"] = {"Env": [1]}
+        man["config"] = dict(blob(bad, json.dumps(cfg).encode()), mediaType=man["config"]["mediaType"])
+        idx["manifests"][0] = dict(blob(bad, json.dumps(man).encode()), mediaType=idx["manifests"][0]["mediaType"])
+        json.dump(idx, open(f"{bad}/index.json", "w"))
+        tmpdir = f"{tmp}/tmpdir"
+        os.makedirs(tmpdir)
+        env = dict(os.environ, TMPDIR=tmpdir)
+        for cmd in (["verify"], ["run", "--gpu", "off"], ["slim", "-o", f"{tmp}/bad-out"]):
+            r = run(cuslim, *cmd[:1], bad, *cmd[1:], env=env)
+            config_name = man["config"]["digest"][7:]
+            check(f"{cmd[0]}: \"Env\": [1] is exit 3 naming the config and the field ({r.stderr.strip()[:120]})",
+                  r.returncode == 3 and config_name in r.stderr and "Env[0]" in r.stderr, f"rc={r.returncode} {r.stderr}")
+            check(f"{cmd[0]}: no staging dir left behind", os.listdir(tmpdir) == [], os.listdir(tmpdir))
+
+        # --- NVIDIA_REQUIRE_CUDA from the bundled runtime ----------------------------------------
+        lib = f"{tmp}/cuda/lib"
+        os.makedirs(lib)
+        with open(f"{tmp}/rt.c", "w") as f:
+            f.write("int cudaRuntimeGetVersion(int* v){*v=12080;return 0;}\n")
+        with open(f"{tmp}/app.c", "w") as f:
+            f.write("int cudaRuntimeGetVersion(int*); int main(void){int v; return cudaRuntimeGetVersion(&v);}\n")
+        ok = run("cc", "-shared", "-fPIC", "-Wl,-soname,libcudart.so.12", "-o", f"{lib}/libcudart.so.12.8.90", f"{tmp}/rt.c").returncode == 0
+        os.symlink("libcudart.so.12.8.90", f"{lib}/libcudart.so.12")
+        ok = ok and run("cc", "-o", f"{tmp}/app", f"{tmp}/app.c", f"{lib}/libcudart.so.12",
+                        f"-Wl,-rpath,{lib}").returncode == 0
+        r = run(cuslim, "bundle", "-q", f"{tmp}/app", "-o", f"{tmp}/app-oci")
+        check("bundle of an app on libcudart.so.12.8.90", ok and r.returncode == 0, r.stderr)
+        if r.returncode == 0:
+            idx = json.load(open(f"{tmp}/app-oci/index.json"))
+            man = json.load(open(f"{tmp}/app-oci/blobs/sha256/{idx['manifests'][0]['digest'][7:]}"))
+            cfg = json.load(open(f"{tmp}/app-oci/blobs/sha256/{man['config']['digest'][7:]}"))
+            env_list = cfg["config"].get("Env", [])
+            check("the config says NVIDIA_REQUIRE_CUDA=cuda>=12.8", "NVIDIA_REQUIRE_CUDA=cuda>=12.8" in env_list, env_list)
+            check("... and the NVIDIA container settings", "NVIDIA_VISIBLE_DEVICES=all" in env_list
+                  and "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in env_list, env_list)
+    print(f"{fails} failed")
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
