@@ -307,10 +307,17 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next++) < targets.size();) {
-      TargetWalk walk{*this, extra, {}, {}, {}};
-      auto st = walk.run(targets[i]);
-      results[i] = std::move(walk.out);
-      if (!st.ok()) results[i].error = st.error();
+      // An exception must not leave a worker thread (that is std::terminate): it becomes the
+      // target's error.
+      try {
+        TargetWalk walk{*this, extra, {}, {}, {}};
+        auto st = walk.run(targets[i]);
+        results[i] = std::move(walk.out);
+        if (!st.ok()) results[i].error = st.error();
+      } catch (const std::exception& e) {
+        results[i] = {};
+        results[i].error = bad_input(targets[i] + ": resolving: " + e.what());
+      }
     }
   };
   unsigned n = opts_.threads > 0 ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
