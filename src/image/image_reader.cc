@@ -16,6 +16,7 @@
 #include "core/in_root.h"
 #include "core/path.h"
 #include "image/json_fields.h"
+#include "image/utf8_names.h"
 #include "core/unique_fd.h"
 #include "image/digest.h"
 
@@ -48,7 +49,7 @@ std::vector<std::string> tar_names(const std::string& path, size_t max) {
   std::vector<std::string> out;
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return out;
   archive_entry* e;
-  while (out.size() < max && archive_read_next_header(a.get(), &e) == ARCHIVE_OK) out.push_back(archive_entry_pathname(e));
+  for (int r; out.size() < max && ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN);) out.push_back(archive_entry_pathname(e));
   return out;
 }
 
@@ -125,6 +126,7 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
 
 Status extract_layer(const std::string& blob, const std::string& root, const std::string& layer, const std::string* digest,
                      UnpackedImage& out) {
+  Utf8Names utf8;
   HashedFile h;
   h.fd.reset(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
   if (!h.fd) return Error::from_errno(blob, errno).wrap(layer);
@@ -138,7 +140,8 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
                                               ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
   archive_entry* e;
   int r;
-  while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
+  // Names are bytes: PAX UTF-8 names come back as the same bytes, hdrcharset=BINARY ones as they are.
+  while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
     CUSLIM_TRY(auto name, safe_name(archive_entry_pathname(e), layer));
     if (name.empty()) {  // the root itself: only a directory entry is harmless
       if (archive_entry_filetype(e) != AE_IFDIR)

@@ -1,5 +1,7 @@
 #include "image/layer.h"
 
+#include "image/utf8_names.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -104,7 +106,10 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
       archive_entry_set_size(e.get(), static_cast<la_int64_t>(le.size));
       break;
   }
-  if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_error(a, "layer entry " + le.name);
+  int r = archive_write_header(a, e.get());
+  // A name or link target that is not valid UTF-8 is written byte-exact (hdrcharset=BINARY) with a warning.
+  bool binary = !valid_utf8(le.name) || (le.type == LayerEntry::symlink && !valid_utf8(le.target));
+  if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && binary)) return archive_error(a, "layer entry " + le.name);
   if (le.type != LayerEntry::file) return ok_status();
   if (le.source.empty()) {
     if (archive_write_data(a, le.content.data(), le.content.size()) != static_cast<la_ssize_t>(le.content.size()))
@@ -142,6 +147,7 @@ std::string media_type(Compression c) {
 }
 
 Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std::string& out_file, const LayerOptions& opt) {
+  Utf8Names utf8;  // names are bytes: PAX UTF-8 where valid, byte-exact otherwise
   UniqueFd fd(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) return Error::from_errno(out_file, errno);
   Sink sink;
