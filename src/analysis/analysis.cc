@@ -76,6 +76,18 @@ Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, cons
   return g;
 }
 
+Analysis::Targets Analysis::check_targets(const std::vector<std::string>& targets) const {
+  Targets t;
+  auto inside = inside_paths(*root_, targets);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    auto real = root_->realpath(inside[i]);
+    auto elf = real.ok() ? ElfFile::read(root_->host_path(*real), targets[i], ElfFile::Parts::loader) : Result<ElfFile>(real.error());
+    if (elf.ok()) t.ok.push_back(targets[i]);
+    else t.bad.push_back(elf.error());
+  }
+  return t;
+}
+
 std::vector<std::string> Analysis::slim_keep_set() const {
   std::set<std::string> seen;
   std::vector<std::string> out;

@@ -34,6 +34,14 @@ class Analysis {
   // graph. `root_dlopens` are names each target dlopens (as libcuda.so.1's needs would be).
   Result<DepGraph> resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens = {}) const;
 
+  // Splits targets into those that are readable ELF files in the root and an error for each
+  // other one, so a command can report every bad target and go on with the rest (as libtree does).
+  struct Targets {
+    std::vector<std::string> ok;
+    std::vector<Error> bad;
+  };
+  Targets check_targets(const std::vector<std::string>& targets) const;
+
   const Root& root() const { return *root_; }
   const Classifier& classifier() const { return *classifier_; }
   const Resolver& resolver() const { return *resolver_; }

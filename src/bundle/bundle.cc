@@ -16,6 +16,8 @@
 #include "core/atomic_file.h"
 #include "core/atomic_output.h"
 #include "core/fs.h"
+#include "core/output_guard.h"
+#include "core/signal_cleanup.h"
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "bundle/layer_cache.h"
@@ -153,14 +155,21 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
   std::string key = layer_key(entries, lo);
   if (!previous.empty())
     if (auto cached = cached_layer(previous, key))
-      if (link_or_copy(blob_path(previous, cached->digest), blob_path(layout, cached->digest)).ok()) {
+      if (previous == layout || link_or_copy(blob_path(previous, cached->digest), blob_path(layout, cached->digest)).ok()) {
         CUSLIM_CHECK(record_layer(layout, key, *cached));
         return *cached;
       }
-  std::string tmp_blob = layout + "/blobs/sha256/.layer.tmp";  // inside the layout's own staging dir
-  CUSLIM_TRY(auto layer, write_layer(entries, tmp_blob, lo));
-  if (::rename(tmp_blob.c_str(), blob_path(layout, layer.digest).c_str()) != 0) return Error::from_errno(tmp_blob, errno);
-  CUSLIM_CHECK(record_layer(layout, key, layer));
+  // A temp name of this process (the layout may be a user's, updated in place), removed on failure.
+  remove_stale_temps(layout + "/blobs/sha256");
+  std::string tmp_blob = layout + "/blobs/sha256/.layer.cuslim-tmp-" + std::to_string(::getpid());
+  SignalCleanup on_signal(tmp_blob);
+  auto layer = write_layer(entries, tmp_blob, lo);
+  if (layer.ok() && ::rename(tmp_blob.c_str(), blob_path(layout, layer->digest).c_str()) != 0) layer = Error::from_errno(tmp_blob, errno);
+  if (!layer.ok()) {
+    ::unlink(tmp_blob.c_str());
+    return layer.error();
+  }
+  CUSLIM_CHECK(record_layer(layout, key, *layer));
   return layer;
 }
 
@@ -253,7 +262,7 @@ Result<std::vector<LayerBlob>> link_base_layers(const UnpackedImage& base, const
 // An OCI layout at `layout`: the base's layers, then ours (reused from the previous OUT when the
 // inputs are the same), the config and manifest, the index.
 Status write_image(const BundleRequest& req, const std::vector<LayerEntry>& entries, const LayerOptions& lo, const std::string& layout,
-                   BundleResult& res, ImageBuild& b) {
+                   BundleResult& res, ImageBuild& b, IndexUpdate index) {
   CUSLIM_CHECK(make_dirs(layout + "/blobs/sha256"));
   CUSLIM_TRY(auto layer, write_or_reuse_layer(entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
   res.layer = layer;
@@ -263,18 +272,33 @@ Status write_image(const BundleRequest& req, const std::vector<LayerEntry>& entr
     b.base_history = req.base_image->history_json;
   }
   b.layers.push_back(layer);
-  CUSLIM_TRY(res.image, write_oci_layout(layout, b));
+  CUSLIM_TRY(res.image, write_oci_layout(layout, b, index));
   return ok_status();
 }
 
-// Writes the plan in the requested format under a temp name, then renames it over OUT.
+// What OUT may be: never an input (or inside one); an existing OCI layout is updated in place.
+Result<ExistingOutput> check_out(const Root& root, const BundleRequest& req) {
+  OutputRequest o{.out = req.out, .inputs = req.inputs, .oci_output = req.format == BundleFormat::oci, .force = req.force};
+  for (auto* list : {&req.targets, &req.includes})
+    for (auto& p : *list) o.inputs.push_back(root.host_path(p));  // --root itself is where they live, not an input
+  return check_output(o);
+}
+
+// Writes the plan in the requested format under a temp name, then renames it over OUT; an
+// existing OCI layout gets the new blobs and the tag in its index.json, the rest kept.
 Status write_output(const Root& root, const BundleRequest& req, BundleResult& res) {
+  CUSLIM_TRY(auto existing, check_out(root, req));
   auto entries = layer_entries(root, res.plan);
   uint64_t total = 0, done = 0;
   for (auto& e : entries) total += e.size;
-  AtomicOutput out(req.out);
   LayerOptions lo{.mtime = req.mtime};
   if (req.progress) lo.progress = [&](uint64_t n) { req.progress(done += n, total); };
+  if (existing == ExistingOutput::oci_layout) {
+    lo.compression = req.compression;
+    ImageBuild b;
+    return write_image(req, entries, lo, req.out, res, b, IndexUpdate::merge);
+  }
+  AtomicOutput out(req.out);
   switch (req.format) {
     case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp())); break;
     case BundleFormat::tar:
@@ -287,7 +311,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     case BundleFormat::oci: {
       lo.compression = req.compression;
       ImageBuild b;
-      CUSLIM_CHECK(write_image(req, entries, lo, out.temp(), res, b));
+      CUSLIM_CHECK(write_image(req, entries, lo, out.temp(), res, b, IndexUpdate::replace));
       break;
     }
     case BundleFormat::oci_archive:
@@ -296,7 +320,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
       std::string layout = out.temp() + ".layout";
       out.own_also(layout);
       ImageBuild b;
-      CUSLIM_CHECK(write_image(req, entries, lo, layout, res, b));
+      CUSLIM_CHECK(write_image(req, entries, lo, layout, res, b, IndexUpdate::replace));
       CUSLIM_CHECK(write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, *res.image, req.mtime));
       break;
     }

@@ -42,6 +42,10 @@ struct BundleRequest {
   // merged (its Env and Entrypoint kept unless --env / --entrypoint override them).
   const UnpackedImage* base_image = nullptr;
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // OUT's safety: host paths read besides the in-root targets and includes (trace files, --root,
+  // the input image), never overwritten; `force` lets a non-empty directory be replaced whole.
+  std::vector<std::string> inputs;
+  bool force = false;
 };
 
 struct BundleResult {

@@ -68,6 +68,8 @@ Result<BundleResult> bundle_job(BundleJob job) {
   CUSLIM_CHECK(absolutize(req.targets, job.analysis));
   CUSLIM_CHECK(absolutize(req.includes, job.analysis));
   CUSLIM_CHECK(add_trace_files(req, job.traces, Root("/")));
+  req.inputs.insert(req.inputs.end(), job.traces.begin(), job.traces.end());
+  if (!base_path.empty()) req.inputs.push_back(base_path);
   CUSLIM_TRY(req.mtime, source_date_epoch());
   std::optional<Staging> base_staging;
   std::optional<UnpackedImage> base_image;

@@ -40,7 +40,10 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .with_driver_needs = uses_cuda,
       .keep_config = img.config,
       .keep_setuid = req.keep_setuid,
+      .inputs = {parse_image_ref(req.image).path},
+      .force = req.force,
   };
+  b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());
   CUSLIM_TRY(b.mtime, source_date_epoch());
   CUSLIM_CHECK(add_trace_files(b, req.traces, a.root()));
   b.keep_config->history = "cuslim slim: kept " + std::to_string(sel.targets.size()) + " programs' closures and " +

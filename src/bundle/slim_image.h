@@ -27,6 +27,7 @@ struct SlimRequest {
   std::string out, tag;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
+  bool force = false;  // a non-empty directory OUT may be replaced whole
 };
 
 struct SlimResult {

@@ -19,7 +19,7 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint;
-  bool quiet = false;
+  bool quiet = false, force = false;
   AnalysisFlags setup;
 };
 
@@ -79,6 +79,7 @@ Exit run_bundle(const BundleOptions& o) {
   job.request.env = o.env;
   if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
   job.request.progress = progress_bar(o.quiet);
+  job.request.force = o.force;
   auto r = take(bundle_job(job));
   job.request.format = r.format;
   return report(r, job.request, o.quiet);
@@ -86,12 +87,13 @@ Exit run_bundle(const BundleOptions& o) {
 
 struct BuildOptions {
   std::string spec, out;
-  bool quiet = false;
+  bool quiet = false, force = false;
 };
 
 Exit run_build(const BuildOptions& b) {
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
   job.request.progress = progress_bar(b.quiet);
+  job.request.force = b.force;
   auto r = take(bundle_job(job));
   job.request.format = r.format;
   return report(r, job.request, b.quiet);
@@ -105,6 +107,7 @@ void add_build(CLI::App& app, RunState& state) {
   cmd->add_option("spec", o->spec, "Image spec YAML")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Override the spec's out");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
+  cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->footer(
       "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
       "Relative paths in a spec are taken from the working directory.");
@@ -125,6 +128,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
+  cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"
@@ -132,7 +136,9 @@ void add_bundle(CLI::App& app, RunState& state) {
       "  cuslim bundle ./app --include /opt/app/data -o app.docker.tar --format docker-archive --tag app:1\n"
       "  cuslim bundle ./infer --base ubuntu24.04 -o infer.tar.zst\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
-      "Exit: 0 written; 1 a dependency is missing; 2 usage; 3 unreadable input. OUT is replaced atomically.");
+      "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
+      "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"
+      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable input.");
   cmd->callback([o, &state] { state.exit = run_bundle(*o); });
 }
 

@@ -17,12 +17,16 @@ struct DepsOptions {
 
 Exit run_deps(const DepsOptions& o) {
   auto a = take(Analysis::make(o.setup.options()));
-  DepGraph g = take(a.resolve(o.targets));
+  auto targets = a.check_targets(o.targets);
+  Exit worst = Exit::ok;
+  for (auto& e : targets.bad) worst = std::max(worst, static_cast<Exit>(report_error(e)));
+  if (targets.ok.empty()) return worst;
+  DepGraph g = take(a.resolve(targets.ok));
   if (o.format == "json") render_json(g, std::cout);
   else if (o.format == "list") render_list(g, std::cout);
   else if (o.format == "dot") render_dot(g, std::cout);
   else render_tree(g, std::cout, {isatty(STDOUT_FILENO) == 1 && !getenv("NO_COLOR")});
-  return g.missing.empty() ? Exit::ok : Exit::check_failed;
+  return std::max(worst, g.missing.empty() ? Exit::ok : Exit::check_failed);
 }
 
 }  // namespace
@@ -41,6 +45,7 @@ void add_deps(CLI::App& app, RunState& state) {
       "  cuslim deps --format json /usr/local/cuda/lib64/libcublas.so.13\n"
       "  cuslim deps --root ./rootfs /usr/bin/python3 --format list\n"
       "  cuslim deps --format dot app | dot -Tsvg > deps.svg\n"
+      "Several targets: each bad one is reported, the rest are shown; the exit code is the worst.\n"
       "Exit: 0 all resolved, 1 something is missing, 3 unreadable input.");
   cmd->callback([o, &state] { state.exit = run_deps(*o); });
 }

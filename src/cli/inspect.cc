@@ -68,14 +68,17 @@ Exit run_inspect(const InspectOptions& o) {
     if (!q.driver) fail(Error(Exit::usage, "--driver-version: '" + o.driver_version + "' is not a version like 580.65.06"));
   }
   nlohmann::json all = nlohmann::json::array();
-  for (auto& f : o.files) {
-    std::string p = a.root().is_host() && !f.empty() && f[0] != '/' ? take(absolute_path(f)) : f;
-    all.push_back(inspection_report(take(inspect(a.root(), p, a.classifier())), q));
+  Exit worst = Exit::ok;
+  for (auto& f : o.files) {  // every bad file is reported; the others are still inspected
+    std::string p = a.root().is_host() && !f.empty() && f[0] != '/' ? absolute_path(f).value_or(f) : f;
+    auto i = inspect(a.root(), p, a.classifier());
+    if (!i.ok()) worst = std::max(worst, static_cast<Exit>(report_error(i.error())));
+    else all.push_back(inspection_report(*i, q));
   }
   if (o.json) std::cout << all.dump(2) << "\n";
   else
     for (auto& j : all) render_text(j, std::cout);
-  return Exit::ok;
+  return worst;
 }
 
 }  // namespace
@@ -93,6 +96,7 @@ void add_inspect(CLI::App& app, RunState& state) {
       "  cuslim inspect /usr/local/cuda/lib64/libcublas.so.13\n"
       "  cuslim inspect --json /usr/local/nvidia/lib64/libcuda.so.1 | jq .[0].fwd_compat\n"
       "  cuslim inspect --driver-version 570.124.06 --gpu-arch 90 libcudart.so.13 libcublasLt.so.13\n"
+      "Several files: each bad one is reported on stderr, the rest are inspected; the exit code is the worst.\n"
       "Exit: 0, or 3 for unreadable input.");
   cmd->callback([o, &state] { state.exit = run_inspect(*o); });
 }

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "cli/command.h"
+#include "core/signal_cleanup.h"
 
 #ifndef CUSLIM_VERSION
 #define CUSLIM_VERSION "dev"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Exit codes: 0 success; 1 a check failed or a dependency is missing; 2 usage error;\n"
              "3 unreadable or invalid input. Errors: 'cuslim: <file>: <what>: <why>' on stderr.");
+  install_signal_cleanup();  // interrupted runs remove their temp outputs
   cli::RunState state;
   cli::add_deps(app, state);
   cli::add_inspect(app, state);

@@ -12,7 +12,7 @@ namespace {
 struct SlimOptions {
   std::string image, out, format, compression = "gzip", tag, from_tag;
   std::vector<std::string> targets, keep, traces;
-  bool quiet = false, no_keep_set = false, keep_setuid = false, probe = false;
+  bool quiet = false, force = false, no_keep_set = false, keep_setuid = false, probe = false;
   std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
 };
@@ -44,7 +44,7 @@ void report(const SlimResult& s, std::ostream& out) {
 Exit run_slim(const SlimOptions& o) {
   SlimRequest req{.image = o.image, .from_tag = o.from_tag, .platform = o.platform, .targets = o.targets, .keep = o.keep,
                   .traces = o.traces, .keep_set = !o.no_keep_set, .keep_setuid = o.keep_setuid, .probe = o.probe,
-                  .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag};
+                  .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag, .force = o.force};
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
   auto s = take(slim_image(req));
@@ -73,6 +73,7 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_option("--tag", o->tag, "Tag of the slimmed image");
   cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name");
   cmd->add_flag("-q,--quiet", o->quiet, "No report");
+  cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index")->capture_default_str();
   cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
   cmd->footer(

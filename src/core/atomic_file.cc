@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/path.h"
+#include "core/signal_cleanup.h"
 #include "core/unique_fd.h"
 
 namespace cuslim {
@@ -36,6 +37,7 @@ struct TempFile {
 Status write_file_atomic(const std::string& target, std::string_view bytes, Durability durability, unsigned mode) {
   TempFile tmp{path::join(path::dirname(target), "." + path::basename(target) + ".cuslim-tmp-" + std::to_string(::getpid()) + "-XXXXXX")};
   UniqueFd fd(::mkostemp(tmp.path.data(), O_CLOEXEC));
+  SignalCleanup on_signal(tmp.path);
   if (!fd) {
     int err = errno;
     tmp.path.clear();

@@ -25,7 +25,9 @@ void remove_tree(const std::string& path) {
 
 AtomicOutput::AtomicOutput(std::string out) : out_(std::move(out)) {
   while (out_.size() > 1 && out_.back() == '/') out_.pop_back();
+  remove_stale_temps(path::dirname(out_));
   temp_ = path::join(path::dirname(out_), "." + path::basename(out_) + ".cuslim-tmp-" + suffix());
+  on_signal_.emplace_back(temp_);
 }
 
 AtomicOutput::~AtomicOutput() {

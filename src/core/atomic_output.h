@@ -1,12 +1,14 @@
 // Atomic output: everything is written under a temp name beside OUT and renamed over it only on
 // commit(). Destroyed without commit, the temp is removed: an interrupted or failed run leaves
-// no OUT, or the old OUT untouched.
+// no OUT, or the old OUT untouched. SIGINT/SIGTERM/SIGHUP remove the temp too; temps that a
+// killed (SIGKILL) run left beside OUT are removed when the next AtomicOutput for OUT starts.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "core/signal_cleanup.h"
 
 namespace cuslim {
 
@@ -21,11 +23,15 @@ class AtomicOutput {
   const std::string& out() const { return out_; }
   Status commit();  // rename temp over out (a directory OUT is replaced whole)
   // A scratch path (a staging dir beside the temp) removed with the temp, committed or not.
-  void own_also(std::string scratch) { scratch_.push_back(std::move(scratch)); }
+  void own_also(std::string scratch) {
+    on_signal_.emplace_back(scratch);
+    scratch_.push_back(std::move(scratch));
+  }
 
  private:
   std::string out_, temp_;
   std::vector<std::string> scratch_;
+  std::vector<SignalCleanup> on_signal_;
   bool committed_ = false;
 };
 

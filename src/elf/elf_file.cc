@@ -180,12 +180,23 @@ Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
 
   size_t phnum = 0;
   if (elf_getphdrnum(e, &phnum) != 0) return elf_error(f.path, "unreadable program headers");
+  // A truncated file is an error, as the loader would find it (libelf reads what is there).
+  auto beyond = [&](uint64_t off, uint64_t len) { return off > f.size || len > f.size - off; };
+  if (eh.e_phoff && beyond(eh.e_phoff, static_cast<uint64_t>(phnum) * eh.e_phentsize))
+    return bad_input(f.path + ": truncated: its program headers end past the end of the file (" + std::to_string(f.size) + " bytes)");
+  size_t shnum = 0;
+  if (eh.e_shoff && elf_getshdrnum(e, &shnum) == 0 && beyond(eh.e_shoff, static_cast<uint64_t>(shnum) * eh.e_shentsize))
+    return bad_input(f.path + ": truncated: its section headers end past the end of the file (" + std::to_string(f.size) + " bytes)");
+  if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN && eh.e_type != ET_REL && eh.e_type != ET_CORE)
+    return bad_input(f.path + ": ELF type " + std::to_string(eh.e_type) + " is not a program, library or object");
   Segments segs;
   std::optional<GElf_Phdr> dyn_ph;
   std::vector<GElf_Phdr> note_phs;
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
     if (!gelf_getphdr(e, static_cast<int>(i), &ph)) return elf_error(f.path, "program header " + std::to_string(i) + " lies outside the file");
+    if (ph.p_type == PT_LOAD && beyond(ph.p_offset, ph.p_filesz))
+      return bad_input(f.path + ": truncated: segment " + std::to_string(i) + " ends past the end of the file (" + std::to_string(f.size) + " bytes)");
     if (ph.p_type == PT_LOAD) segs.loads.push_back(ph);
     if (ph.p_type == PT_DYNAMIC) dyn_ph = ph;
     if (ph.p_type == PT_NOTE) note_phs.push_back(ph);

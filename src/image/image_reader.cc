@@ -33,6 +33,22 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// A JSON blob of an OCI layout, checked against its descriptor's digest (and size, when given)
+// before it is parsed: an edited manifest or config is refused, as skopeo refuses it.
+Result<json> read_json_blob(const std::string& layout, const std::string& digest, std::optional<uint64_t> size, const std::string& what) {
+  std::string file = blob_path(layout, *Digest::parse(digest));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error::from_errno(file, errno).wrap(what);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  if (auto got = Sha256::of(bytes).str(); got != digest)
+    return bad_input(file + ": " + what + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + digest);
+  if (size && bytes.size() != *size)
+    return bad_input(file + ": " + what + ": size mismatch: " + std::to_string(bytes.size()) + " bytes, its descriptor says " + std::to_string(*size));
+  auto j = json::parse(bytes, nullptr, false);
+  if (j.is_discarded()) return bad_input(file + ": " + what + ": not valid JSON");
+  return j;
+}
+
 Result<json> read_json(const std::string& p) {
   std::ifstream in(p);
   if (!in) return Error::from_errno(p, errno);
@@ -57,12 +73,13 @@ std::vector<std::string> tar_names(const std::string& path, size_t max) {
 struct HashedFile {
   UniqueFd fd;
   Sha256 sha;
+  uint64_t total = 0;
   std::vector<char> buf = std::vector<char>(1 << 20);
 };
 la_ssize_t hashed_read(archive*, void* ctx, const void** out) {
   auto* h = static_cast<HashedFile*>(ctx);
   ssize_t n = ::read(h->fd.get(), h->buf.data(), h->buf.size());
-  if (n > 0) h->sha.update(h->buf.data(), static_cast<size_t>(n));
+  if (n > 0) h->sha.update(h->buf.data(), static_cast<size_t>(n)), h->total += static_cast<uint64_t>(n);
   *out = h->buf.data();
   return n;
 }
@@ -125,7 +142,7 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
 }
 
 Status extract_layer(const std::string& blob, const std::string& root, const std::string& layer, const std::string* digest,
-                     UnpackedImage& out) {
+                     UnpackedImage& out, std::optional<uint64_t> expected_size = std::nullopt) {
   Utf8Names utf8;
   HashedFile h;
   h.fd.reset(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
@@ -138,51 +155,61 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
   WritePtr w(archive_write_disk_new(), archive_write_free);
   archive_write_disk_set_options(w.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                               ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
-  archive_entry* e;
-  int r;
-  // Names are bytes: PAX UTF-8 names come back as the same bytes, hdrcharset=BINARY ones as they are.
-  while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-    CUSLIM_TRY(auto name, safe_name(archive_entry_pathname(e), layer));
-    if (name.empty()) {  // the root itself: only a directory entry is harmless
-      if (archive_entry_filetype(e) != AE_IFDIR)
-        return bad_input(layer + ": entry '" + archive_entry_pathname(e) + "': a non-directory at the root of the layer refused");
-      continue;
+  // The entries, then the digest: a corrupt blob says "digest mismatch" even where the
+  // decompressor or the tar reader noticed first.
+  auto entries = [&]() -> Status {
+    archive_entry* e;
+    int r;
+    // Names are bytes: PAX UTF-8 names come back as the same bytes, hdrcharset=BINARY ones as they are.
+    while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+      CUSLIM_TRY(auto name, safe_name(archive_entry_pathname(e), layer));
+      if (name.empty()) {  // the root itself: only a directory entry is harmless
+        if (archive_entry_filetype(e) != AE_IFDIR)
+          return bad_input(layer + ": entry '" + archive_entry_pathname(e) + "': a non-directory at the root of the layer refused");
+        continue;
+      }
+      if (path::basename(name).rfind(kWhiteoutPrefix, 0) == 0) {
+        CUSLIM_CHECK(apply_whiteout(root, name, layer));
+        continue;
+      }
+      auto type = archive_entry_filetype(e);
+      if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK) {
+        out.skipped.push_back(layer + ": " + name + " (device node or fifo: recorded, not created)");
+        continue;
+      }
+      if (const char* hl = archive_entry_hardlink(e)) {
+        CUSLIM_TRY(auto target, safe_name(hl, layer));
+        CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, target, layer));
+        archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(target)).c_str());
+      }
+      if (!out.keep_setuid) archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
+      CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
+      archive_entry_set_pathname(e, (root + parent + "/" + path::basename(name)).c_str());
+      if (archive_write_header(w.get(), e) != ARCHIVE_OK)
+        return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "refused"));
+      const void* buf;
+      size_t size;
+      la_int64_t off;
+      while ((r = archive_read_data_block(a.get(), &buf, &size, &off)) == ARCHIVE_OK)
+        if (archive_write_data_block(w.get(), buf, size, off) != ARCHIVE_OK)
+          return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "write failed"));
+      if (r != ARCHIVE_EOF) return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(a.get()) ?: "truncated"));
+      archive_write_finish_entry(w.get());
     }
-    if (path::basename(name).rfind(kWhiteoutPrefix, 0) == 0) {
-      CUSLIM_CHECK(apply_whiteout(root, name, layer));
-      continue;
-    }
-    auto type = archive_entry_filetype(e);
-    if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK) {
-      out.skipped.push_back(layer + ": " + name + " (device node or fifo: recorded, not created)");
-      continue;
-    }
-    if (const char* hl = archive_entry_hardlink(e)) {
-      CUSLIM_TRY(auto target, safe_name(hl, layer));
-      CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, target, layer));
-      archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(target)).c_str());
-    }
-    if (!out.keep_setuid) archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
-    CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
-    archive_entry_set_pathname(e, (root + parent + "/" + path::basename(name)).c_str());
-    if (archive_write_header(w.get(), e) != ARCHIVE_OK)
-      return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "refused"));
-    const void* buf;
-    size_t size;
-    la_int64_t off;
-    while ((r = archive_read_data_block(a.get(), &buf, &size, &off)) == ARCHIVE_OK)
-      if (archive_write_data_block(w.get(), buf, size, off) != ARCHIVE_OK)
-        return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "write failed"));
-    if (r != ARCHIVE_EOF) return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(a.get()) ?: "truncated"));
-    archive_write_finish_entry(w.get());
-  }
-  if (r != ARCHIVE_EOF) return bad_input(layer + ": " + (archive_error_string(a.get()) ?: "corrupt tar"));
-  if (archive_write_close(w.get()) != ARCHIVE_OK) return bad_input(layer + ": " + (archive_error_string(w.get()) ?: "write failed"));
-  char rest[1 << 16];  // hash what libarchive did not need to read (tar padding)
+    if (r != ARCHIVE_EOF) return bad_input(layer + ": " + (archive_error_string(a.get()) ?: "corrupt tar"));
+    if (archive_write_close(w.get()) != ARCHIVE_OK) return bad_input(layer + ": " + (archive_error_string(w.get()) ?: "write failed"));
+    return ok_status();
+  };
+  Status st = entries();
+  char rest[1 << 16];  // hash what libarchive did not need to read (tar padding, or all after an error)
   while (hashed_read(nullptr, &h, reinterpret_cast<const void**>(&rest)) > 0) {
   }
-  if (digest && "sha256:" + h.sha.finish().hex() != *digest) return bad_input(layer + ": blob does not match its digest " + *digest);
-  return ok_status();
+  if (digest)
+    if (std::string got = "sha256:" + h.sha.finish().hex(); got != *digest)
+      return bad_input(layer + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + *digest);
+  if (expected_size && h.total != *expected_size)
+    return bad_input(layer + ": size mismatch: the blob has " + std::to_string(h.total) + " bytes, its descriptor says " + std::to_string(*expected_size));
+  return st;
 }
 
 // The image config's runtime fields; `where` names the config file.
@@ -209,12 +236,21 @@ std::string blob_file(const std::string& layout, const std::string& digest) {
   return d ? blob_path(layout, *d) : layout + "/blobs/invalid";
 }
 
-// A descriptor's digest field ({"digest": "sha256:..."}), checked to be one.
-Result<std::string> descriptor_digest(const json& d, const std::string& where) {
+// A descriptor ({"digest": "sha256:...", "size": N}), its digest checked to be one.
+struct Descriptor {
+  std::string digest;
+  std::optional<uint64_t> size;
+};
+Result<Descriptor> read_descriptor(const json& d, const std::string& where) {
   CUSLIM_CHECK(expect_object(d, where));
-  CUSLIM_TRY(auto digest, JsonFields(d, where).str("digest"));
-  if (!Digest::parse(digest)) return bad_input(where + ".digest: '" + digest + "' is not a sha256 digest");
-  return digest;
+  JsonFields f(d, where);
+  Descriptor out;
+  CUSLIM_TRY(out.digest, f.str("digest"));
+  if (!Digest::parse(out.digest)) return bad_input(where + ".digest: '" + out.digest + "' is not a sha256 digest");
+  if (f.has("size")) {
+    CUSLIM_TRY(out.size, f.u64("size"));
+  }
+  return out;
 }
 
 // In an image index, the manifest for `platform` ("os/arch[/variant]"); others are skipped.
@@ -232,8 +268,8 @@ Result<json> pick_platform(const std::string& layout, const json& index, const s
     std::string name = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
     seen.push_back(name);
     if (name == platform || os + "/" + arch == platform) {
-      CUSLIM_TRY(auto digest, descriptor_digest(manifests[i], where));
-      return read_json(blob_file(layout, digest));
+      CUSLIM_TRY(auto desc, read_descriptor(manifests[i], where));
+      return read_json_blob(layout, desc.digest, desc.size, "platform manifest");
     }
   }
   std::string all;
@@ -247,18 +283,30 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
   CUSLIM_TRY(auto index, read_json(index_file));
   CUSLIM_CHECK(expect_object(index, index_file));
   CUSLIM_TRY(auto manifests, JsonFields(index, index_file).array("manifests"));
-  std::optional<std::string> chosen;
+  if (tag.empty() && manifests.size() > 1) {
+    std::string tags;
+    for (auto& m : manifests) {
+      std::string ref = "(untagged)";
+      if (m.is_object() && m.contains("annotations") && m["annotations"].is_object() && m["annotations"].contains("org.opencontainers.image.ref.name") &&
+          m["annotations"]["org.opencontainers.image.ref.name"].is_string())
+        ref = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+      tags += (tags.empty() ? "" : ", ") + ref;
+    }
+    return Error(Exit::usage, layout + ": the layout holds " + std::to_string(manifests.size()) + " images (" + tags +
+                                  "): say which, as " + layout + ":TAG or with the tag option");
+  }
+  std::optional<Descriptor> chosen;
   for (size_t i = 0; i < manifests.size() && !chosen; ++i) {
     std::string where = index_file + ": manifests[" + std::to_string(i) + "]";
     CUSLIM_CHECK(expect_object(manifests[i], where));
     CUSLIM_TRY(auto ann, JsonFields(manifests[i], where).string_map("annotations"));
     if (tag.empty() || ann["org.opencontainers.image.ref.name"] == tag) {
-      CUSLIM_TRY(chosen, descriptor_digest(manifests[i], where));
+      CUSLIM_TRY(chosen, read_descriptor(manifests[i], where));
     }
   }
   if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
-  std::string manifest_file = blob_file(layout, *chosen);
-  CUSLIM_TRY(auto manifest, read_json(manifest_file));
+  std::string manifest_file = blob_file(layout, chosen->digest);
+  CUSLIM_TRY(auto manifest, read_json_blob(layout, chosen->digest, chosen->size, "manifest"));
   CUSLIM_CHECK(expect_object(manifest, manifest_file));
   CUSLIM_TRY(auto media_type, JsonFields(manifest, manifest_file).str("mediaType"));
   if (media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
@@ -267,9 +315,9 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
   }
   JsonFields mf(manifest, manifest_file);
   CUSLIM_TRY(auto config_desc, mf.object("config"));
-  CUSLIM_TRY(auto config_digest, descriptor_digest(config_desc, manifest_file + ": config"));
-  std::string config_file = blob_file(layout, config_digest);
-  CUSLIM_TRY(auto config, read_json(config_file));
+  CUSLIM_TRY(auto config_d, read_descriptor(config_desc, manifest_file + ": config"));
+  std::string config_file = blob_file(layout, config_d.digest);
+  CUSLIM_TRY(auto config, read_json_blob(layout, config_d.digest, config_d.size, "config"));
   CUSLIM_TRY(out.config, parse_config(config, config_file));
   JsonFields cf(config, config_file);
   CUSLIM_TRY(auto history, cf.array("history"));
@@ -279,7 +327,8 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
   CUSLIM_TRY(auto layers, mf.array("layers"));
   for (size_t i = 0; i < layers.size(); ++i) {
     std::string where = manifest_file + ": layers[" + std::to_string(i) + "]";
-    CUSLIM_TRY(auto d, descriptor_digest(layers[i], where));
+    CUSLIM_TRY(auto desc, read_descriptor(layers[i], where));
+    const std::string& d = desc.digest;
     JsonFields lf(layers[i], where);
     StoredLayer sl;
     sl.blob = blob_file(layout, d);
@@ -291,7 +340,8 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
     sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
     out.layers.push_back(sl);
-    CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out));
+    CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
+                               desc.size));
   }
   return ok_status();
 }
@@ -305,7 +355,20 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
   CUSLIM_TRY(auto config_rel, m.str("Config"));
   CUSLIM_TRY(auto config_safe, safe_name(config_rel, "manifest.json"));
   std::string config_file = dir + "/" + config_safe;
-  CUSLIM_TRY(auto config, read_json(config_file));
+  // The config is named by its digest (blobs/sha256/<hex> or <hex>.json): checked.
+  std::string hex = path::basename(config_safe);
+  if (hex.ends_with(".json")) hex.resize(hex.size() - 5);
+  std::optional<std::string> config_digest;
+  if (Digest::parse("sha256:" + hex)) config_digest = "sha256:" + hex;
+  CUSLIM_TRY(auto config, config_digest && config_safe.rfind("blobs/sha256/", 0) == 0
+                              ? read_json_blob(dir, *config_digest, std::nullopt, "config")
+                              : read_json(config_file));
+  if (config_digest && config_safe.rfind("blobs/sha256/", 0) != 0) {  // <hex>.json: same check, another place
+    std::ifstream in(config_file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    if (auto got = Sha256::of(bytes).str(); got != *config_digest)
+      return bad_input(config_file + ": config: digest mismatch: the content is " + got + ", its name says " + *config_digest);
+  }
   CUSLIM_TRY(out.config, parse_config(config, config_file));
   CUSLIM_TRY(auto layers, m.strings("Layers"));
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -350,7 +413,25 @@ Result<ImageKind> detect_image(const std::string& p) {
   return ImageKind::rootfs_tar;
 }
 
-Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const UnpackOptions& opt) {
+ImageRef parse_image_ref(const std::string& ref) {
+  std::string s = ref;
+  bool oci = s.rfind("oci:", 0) == 0 && ::access(s.c_str(), F_OK) != 0;
+  if (oci) s = s.substr(4);
+  auto colon = s.rfind(':');
+  // PATH:TAG only when PATH itself is not a file or directory of that name.
+  if (colon != std::string::npos && colon > 0 && s.find('/', colon) == std::string::npos && ::access(s.c_str(), F_OK) != 0)
+    return {s.substr(0, colon), s.substr(colon + 1)};
+  return {s, ""};
+}
+
+Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::string& staging, const UnpackOptions& given) {
+  auto [image, ref_tag] = parse_image_ref(image_ref);
+  UnpackOptions opt = given;
+  if (!ref_tag.empty()) {
+    if (!opt.tag.empty() && opt.tag != ref_tag)
+      return Error(Exit::usage, image_ref + ": names the tag '" + ref_tag + "' and the tag option says '" + opt.tag + "'");
+    opt.tag = ref_tag;
+  }
   CUSLIM_TRY(auto kind, detect_image(image));
   UnpackedImage out;
   out.kind = kind;

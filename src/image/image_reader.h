@@ -41,7 +41,15 @@ struct UnpackOptions {
   bool keep_setuid = false;             // else setuid/setgid bits are stripped
 };
 
-// Unpacks `image` into `staging` (an empty dir); a rootfs dir is used in place (not copied).
+// "DIR:TAG", "oci:DIR[:TAG]" (skopeo's spelling) or a plain path. A path that exists as given is
+// never split (a file named "a:b" stays itself).
+struct ImageRef {
+  std::string path, tag;
+};
+ImageRef parse_image_ref(const std::string& ref);
+
+// Unpacks `image` (a path, or a reference as parse_image_ref reads it) into `staging` (an empty
+// dir); a rootfs dir is used in place (not copied). A layout of several images needs a tag.
 Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const UnpackOptions& opt);
 inline Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const std::string& tag = "") {
   UnpackOptions o;

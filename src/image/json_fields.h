@@ -26,6 +26,7 @@ class JsonFields {
   Result<nlohmann::json> object(std::string_view key) const;  // {} when absent
   Result<nlohmann::json> array(std::string_view key) const;   // [] when absent
   const std::string& where() const { return where_; }
+  bool has(std::string_view key) const { return field(key) != nullptr; }
   std::string at(std::string_view key) const { return where_ + "." + std::string(key); }
 
  private:

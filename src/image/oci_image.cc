@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/fs.h"
 #include "core/path.h"
+#include "image/json_fields.h"
 
 namespace cuslim {
 
@@ -46,6 +47,29 @@ json config_json(const ImageBuild& b) {
            }()}};
 }
 
+// An existing layout's index.json without the manifest that carries `tag` (the tag moves); every
+// other manifest and field is kept as it is.
+Result<json> merged_index(const std::string& file, const std::string& tag) {
+  std::ifstream in(file);
+  if (!in) return Error::from_errno(file, errno).wrap("updating the OCI layout");
+  json index = json::parse(in, nullptr, false);
+  if (index.is_discarded() || !index.is_object()) return bad_input(file + ": not a JSON object: refusing to update this layout");
+  CUSLIM_TRY(auto manifests, JsonFields(index, file).array("manifests"));
+  json kept = json::array();
+  for (auto& m : manifests) {
+    std::string ref;
+    if (m.is_object() && m.contains("annotations") && m["annotations"].is_object()) {
+      auto& a = m["annotations"];
+      if (a.contains("org.opencontainers.image.ref.name") && a["org.opencontainers.image.ref.name"].is_string())
+        ref = a["org.opencontainers.image.ref.name"].get<std::string>();
+    }
+    if (!tag.empty() && ref == tag) continue;
+    kept.push_back(m);
+  }
+  index["manifests"] = kept;
+  return index;
+}
+
 }  // namespace
 
 std::string blob_path(const std::string& layout_dir, const Digest& d) { return layout_dir + "/blobs/sha256/" + d.hex(); }
@@ -57,7 +81,7 @@ Result<Digest> write_blob(const std::string& layout_dir, const std::string& byte
   return d;
 }
 
-Result<WrittenImage> write_oci_layout(const std::string& dir, const ImageBuild& b) {
+Result<WrittenImage> write_oci_layout(const std::string& dir, const ImageBuild& b, IndexUpdate update) {
   WrittenImage w;
   std::string config = config_json(b).dump();
   CUSLIM_TRY(w.config, write_blob(dir, config));
@@ -70,7 +94,11 @@ Result<WrittenImage> write_oci_layout(const std::string& dir, const ImageBuild& 
   w.manifest_size = m.size();
   json desc = {{"mediaType", kManifestType}, {"digest", w.manifest.str()}, {"size", w.manifest_size}};
   if (!b.tag.empty()) desc["annotations"] = {{"org.opencontainers.image.ref.name", b.tag}};
-  json index = {{"schemaVersion", 2}, {"mediaType", kIndexType}, {"manifests", json::array({desc})}};
+  json index = {{"schemaVersion", 2}, {"mediaType", kIndexType}, {"manifests", json::array()}};
+  if (update == IndexUpdate::merge) {
+    CUSLIM_TRY(index, merged_index(dir + "/index.json", b.tag));
+  }
+  index["manifests"].push_back(desc);
   CUSLIM_CHECK(write_file_atomic(dir + "/index.json", index.dump()));
   CUSLIM_CHECK(write_file_atomic(dir + "/oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
   return w;

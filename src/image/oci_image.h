@@ -40,7 +40,10 @@ Result<Digest> write_blob(const std::string& layout_dir, const std::string& byte
 std::string blob_path(const std::string& layout_dir, const Digest& d);
 
 // Writes config, manifest, index.json and oci-layout into layout_dir.
-Result<WrittenImage> write_oci_layout(const std::string& layout_dir, const ImageBuild& b);
+// How index.json is written: a new layout lists this image alone; an existing one keeps every
+// other manifest and moves the tag (org.opencontainers.image.ref.name) to this image.
+enum class IndexUpdate { replace, merge };
+Result<WrittenImage> write_oci_layout(const std::string& layout_dir, const ImageBuild& b, IndexUpdate index = IndexUpdate::replace);
 
 // Packs layout_dir into out_file as a tar; with `docker`, adds manifest.json for docker load.
 Status write_layout_archive(const std::string& layout_dir, const std::string& out_file, bool docker, const ImageBuild& b,

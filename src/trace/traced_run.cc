@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/atomic_file.h"
+#include "core/exec_path.h"
 #include "core/fs.h"
+#include "core/output_guard.h"
+#include "core/path.h"
 #include "sandbox/run_setup.h"
 #include "trace/file_tracer.h"
 
@@ -51,6 +55,23 @@ Result<int> run_plain(const std::vector<std::string>& argv, const std::vector<st
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+// The files the command reads that a trace file must never replace: argv[0] as PATH finds it,
+// and every argument that names an existing path.
+std::vector<std::string> command_inputs(const std::vector<std::string>& argv) {
+  std::vector<std::string> out;
+  for (auto& a : argv)
+    if (::access(a.c_str(), F_OK) == 0) out.push_back(a);
+  if (!argv.empty() && argv[0].find('/') == std::string::npos) {
+    const char* p = std::getenv("PATH");
+    for (auto& dir : path::split_list(p ? p : kDefaultPath))
+      if (std::string cand = path::join(dir.empty() ? "." : dir, argv[0]); ::access(cand.c_str(), X_OK) == 0) {
+        out.push_back(cand);
+        break;
+      }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> audited_env(const std::vector<std::string>& env, const std::string& audit_lib, const std::string& trace_file) {
@@ -72,6 +93,9 @@ std::vector<std::string> audited_env(const std::vector<std::string>& env, const 
 Result<int> run_traced_on_host(const HostTraceRequest& req) {
   if (req.argv.empty()) return Error(Exit::usage, "trace: give the command after --");
   CUSLIM_TRY(auto lib, audit_library_or_error());
+  CUSLIM_TRY(auto existing, check_output({.out = req.trace_file, .inputs = command_inputs(req.argv)}));
+  if (existing != ExistingOutput::none && existing != ExistingOutput::file)
+    return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");
   CUSLIM_CHECK(write_file_atomic(req.trace_file, "", Durability::rename_only));  // empty, owned by cuslim
   auto env = audited_env(own_environment(), lib, req.trace_file);
   if (req.files) return trace_files(req.argv, env, req.trace_file);  // ptrace for files, the audit library for the loader

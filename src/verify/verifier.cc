@@ -219,9 +219,21 @@ Check coverage_check(const UnpackedImage& img, const Classifier& c, unsigned cc)
   return {"arch-coverage", CheckStatus::fail, listing(uncovered)};
 }
 
+// An image has something to run: an empty directory or a tree without any program is not one.
+Check contents_check(const UnpackedImage& img, const std::vector<ImageFile>& files) {
+  size_t elfs = 0;
+  for (auto& f : files) elfs += f.elf;
+  bool declares = !img.config.entrypoint.empty() || !img.config.cmd.empty();
+  if (files.empty()) return {"contents", CheckStatus::fail, img.rootfs + ": empty: not an image"};
+  if (!elfs && !declares)
+    return {"contents", CheckStatus::fail, std::to_string(files.size()) + " files, no ELF program and no Entrypoint/Cmd: not an image"};
+  return {"contents", CheckStatus::pass, std::to_string(files.size()) + " files, " + std::to_string(elfs) + " ELF objects"};
+}
+
 VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const VerifyInputs& in) {
   VerifyReport r;
   auto files = walk(img.rootfs);
+  r.checks.push_back(contents_check(img, files));
   r.checks.push_back(class_check(files, c, ObjectClass::toolkit, "no-toolkit-files", "the toolkit is for building; a runtime image must not need it"));
   r.checks.push_back(class_check(files, c, ObjectClass::driver, "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver"));
   r.checks.push_back(needed_check(img, files, c));

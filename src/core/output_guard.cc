@@ -1,0 +1,68 @@
+#include "core/output_guard.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "core/fs.h"
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+// The canonical host path of p, which may not exist yet (its parent's canonical path + its name).
+std::string canonical_or_planned(const std::string& p) {
+  if (auto c = canonical_path(p); c.ok()) return *c;
+  std::string abs = absolute_path(p).value_or(p);
+  while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+  std::string parent = path::dirname(abs);
+  if (auto c = canonical_path(parent); c.ok()) return path::join(*c, path::basename(abs));
+  return path::normalize(abs);
+}
+
+bool inside(const std::string& p, const std::string& dir) {
+  return p == dir || (p.size() > dir.size() && p.compare(0, dir.size(), dir) == 0 && (dir == "/" || p[dir.size()] == '/'));
+}
+
+bool dir_is_empty(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return false;
+  while (auto* e = ::readdir(d.get()))
+    if (std::string n = e->d_name; n != "." && n != "..") return false;
+  return true;
+}
+
+}  // namespace
+
+Result<ExistingOutput> check_output(const OutputRequest& req) {
+  if (req.out.empty()) return Error(Exit::usage, "-o OUT: empty");
+  std::string out = canonical_or_planned(req.out);
+  for (auto& in : req.inputs) {
+    if (in.empty()) continue;
+    std::string input = canonical_or_planned(in);
+    if (inside(out, input))
+      return Error(Exit::usage, req.out + ": the output is " + (out == input ? "an input" : "inside the input " + in) +
+                                    ": refused (it would overwrite what cuslim reads)");
+  }
+  struct stat st;
+  if (::lstat(req.out.c_str(), &st) != 0) {
+    if (errno == ENOENT) return ExistingOutput::none;
+    return Error::from_errno(req.out, errno).wrap("checking the output");
+  }
+  if (!S_ISDIR(st.st_mode)) return ExistingOutput::file;
+  bool layout = ::access(path::join(out, "oci-layout").c_str(), F_OK) == 0;
+  if (layout && req.oci_output) return ExistingOutput::oci_layout;
+  // The directory is replaced whole from here on: no input may live in it.
+  for (auto& in : req.inputs)
+    if (!in.empty() && inside(canonical_or_planned(in), out))
+      return Error(Exit::usage, req.out + ": the input " + in + " is inside the output directory: refused (replacing it would delete the input)");
+  if (dir_is_empty(out)) return ExistingOutput::empty_dir;
+  if (req.force) return ExistingOutput::forced_dir;
+  return Error(Exit::usage, req.out + ": a non-empty directory that is not " + std::string(req.oci_output ? "an OCI layout" : "cuslim's output") +
+                                ": refused (it would be replaced whole; choose a new path, or --force to replace it)");
+}
+
+}  // namespace cuslim

@@ -1,0 +1,31 @@
+// What cuslim may do at OUT. It replaces only what it writes itself: a new path, a file, an empty
+// directory, or (for an OCI output) an existing OCI layout it adds the image to. Any other
+// non-empty directory is refused unless forced, and OUT is never an input, inside an input, or a
+// directory holding an input.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+enum class ExistingOutput {
+  none,        // OUT does not exist
+  file,        // a file: replaced atomically
+  empty_dir,   // an empty directory: replaced
+  oci_layout,  // an OCI layout (has oci-layout): updated in place (new blobs, the tag in index.json)
+  forced_dir,  // a non-empty directory the user said to replace (--force)
+};
+
+struct OutputRequest {
+  std::string out;
+  std::vector<std::string> inputs;  // host paths the command reads (files or directories)
+  bool oci_output = false;          // an OCI layout may be updated in place
+  bool force = false;               // a non-empty directory may be replaced whole
+};
+
+Result<ExistingOutput> check_output(const OutputRequest& req);
+
+}  // namespace cuslim

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Nothing of the user's is ever lost, bad input never aborts, and every blob is checked:
+# - -o on an existing non-empty directory is refused (its files stay), --force replaces it;
+#   -o equal to or inside an input is refused for bundle, slim and trace;
+# - adding a tag to an OCI layout keeps the other tags (umoci and skopeo see both); reading a
+#   layout of several images without a tag lists the tags; DIR:TAG selects one;
+# - an edited config, manifest or layer blob is a digest mismatch (a flipped byte in a gzip layer too);
+# - verify fails an empty directory; a truncated ELF is an error for deps/inspect/bundle;
+# - a read-only output directory is exit 3 naming the path, never an abort;
+# - SIGINT/SIGTERM/SIGHUP leave no temp files; a SIGKILLed run's temps are removed by the next run;
+# - several targets: every bad one is reported, the rest are shown, the exit code is the worst.
+set -u
+cuslim=$(readlink -f "$1")
+tmp=$(mktemp -d /var/tmp/cuslim-safety-XXXXXX); trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check_lib.sh"
+cd "$tmp" || exit 1
+printf 'int main(void){return 0;}' > app.c && cc -o app app.c
+
+# --- -o never deletes what cuslim did not write ------------------------------------------------
+mkdir precious && echo keep > precious/notes.txt
+for fmt in oci dir tar; do
+  "$cuslim" bundle -q ./app -o precious --format $fmt 2> err; rc=$?
+  check "bundle --format $fmt -o a non-empty dir is refused (exit 2), its file stays" '[ $rc = 2 ] && [ "$(cat precious/notes.txt)" = keep ] && grep -q "non-empty directory" err'
+done
+"$cuslim" bundle -q ./app -o "$tmp/" 2> err; rc=$?
+check "bundle -o \$PWD/ is refused and the working directory keeps its files" '[ $rc = 2 ] && [ -f app.c ] && [ -f precious/notes.txt ]'
+"$cuslim" bundle -q ./app -o precious --format dir --force; rc=$?
+check "--force replaces it" '[ $rc = 0 ] && [ ! -e precious/notes.txt ] && [ -x precious$tmp/app ]'
+cp app prog; "$cuslim" bundle -q ./prog -o ./prog --format tar 2> err; rc=$?
+check "bundle ./prog -o ./prog is refused and prog is intact" '[ $rc = 2 ] && cmp -s app prog && grep -q "an input" err'
+mkdir incdir && cp app incdir/x
+"$cuslim" bundle -q --include "$tmp/incdir" -o incdir/out.tar 2> err; rc=$?
+check "-o inside an --include dir is refused" '[ $rc = 2 ] && [ ! -e incdir/out.tar ]'
+"$cuslim" trace -q -o ./prog -- ./prog 2> err; rc=$?
+check "trace -o ./prog -- ./prog is refused and prog is intact" '[ $rc = 2 ] && cmp -s app prog'
+must "bundle an image" "$cuslim" bundle -q ./app -o img --tag one
+"$cuslim" slim -q img -o img 2> err; rc=$?
+check "slim img -o img is refused, the image intact" '[ $rc = 2 ] && [ -f img/index.json ] && [ -f img/oci-layout ]'
+
+# --- tags: add, keep, select -------------------------------------------------------------------
+printf 'int main(void){return 1;}' > app2.c && cc -o app2 app2.c
+must "bundle a second image into the same layout" "$cuslim" bundle -q ./app2 -o img --tag two
+tags=$(python3 -c 'import json,sys; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("img/index.json"))["manifests"])))')
+check "index.json holds both tags ($tags)" '[ "$tags" = "one two" ]'
+if command -v umoci >/dev/null; then
+  check "umoci sees both tags" '[ "$(umoci ls --layout img | sort | tr "\n" " ")" = "one two " ]'
+fi
+if command -v skopeo >/dev/null; then
+  check "skopeo reads img:one and img:two" 'skopeo inspect oci:img:one >/dev/null 2>&1 && skopeo inspect oci:img:two >/dev/null 2>&1'
+fi
+must "move tag one to app2" "$cuslim" bundle -q ./app2 -o img --tag one
+n=$(python3 -c 'import json; print(len(json.load(open("img/index.json"))["manifests"]))')
+check "re-tagging moves the tag (still 2 manifests: $n)" '[ "$n" = 2 ]'
+"$cuslim" verify img > out 2> err; rc=$?
+check "reading a layout of several images without a tag lists the tags" '[ $rc = 2 ] && grep -q "one" err && grep -q "two" err'
+"$cuslim" verify --json img:two > out 2> err; rc=$?
+check "IMAGE:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ] && grep -q "\"checks\"" out'
+"$cuslim" verify --json oci:img:two > out 2> err; rc=$?
+check "oci:DIR:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ]'
+
+# --- every blob is checked ---------------------------------------------------------------------
+corrupt() {  # corrupt LAYOUT WHICH -> a copy with the config, manifest or first layer edited
+  rm -rf bad && cp -r "$1" bad
+  python3 - bad "$2" <<'PY'
+import json, sys
+d, which = sys.argv[1], sys.argv[2]
+i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+m = json.load(open(d + "/blobs/sha256/" + i))
+target = {"manifest": i, "config": m["config"]["digest"][7:], "layer": m["layers"][0]["digest"][7:]}[which]
+p = d + "/blobs/sha256/" + target
+b = bytearray(open(p, "rb").read())
+if which == "config":
+    b = bytearray(json.dumps(dict(json.loads(b), author="edited")).encode())
+else:
+    b[len(b) // 2] ^= 0xFF
+open(p, "wb").write(b)
+PY
+}
+must "a single-image layout" "$cuslim" bundle -q ./app -o single --tag s
+for which in config manifest layer; do
+  corrupt single $which
+  "$cuslim" verify bad > out 2> err; rc=$?
+  check "an edited $which blob: exit 3, digest mismatch ($(head -c 150 err))" '[ $rc = 3 ] && grep -q "mismatch" err'
+done
+
+# --- empty or bad inputs -----------------------------------------------------------------------
+mkdir empty; "$cuslim" verify empty > out 2>&1; rc=$?
+check "verify fails an empty directory" '[ $rc = 1 ] && grep -q "not an image" out'
+mkdir notimg && echo hi > notimg/readme.txt; "$cuslim" verify notimg > out 2>&1; rc=$?
+check "verify fails a directory that holds no program" '[ $rc = 1 ] && grep -q "not an image" out'
+head -c 100 app > trunc
+for cmd in "deps" "inspect" "bundle -q -o t.tar"; do
+  "$cuslim" $cmd ./trunc > out 2> err; rc=$?
+  check "$cmd of a 100-byte truncated ELF: exit 3 naming it" '[ $rc = 3 ] && grep -q "trunc: truncated" err'
+done
+"$cuslim" deps ./trunc ./app > out 2> err; rc=$?
+check "deps with a bad and a good target: reports the bad one, shows the good one, exit 3" '[ $rc = 3 ] && grep -q "trunc" err && grep -q "libc.so.6" out'
+"$cuslim" inspect ./trunc "$tmp" ./app > out 2> err; rc=$?
+check "inspect with two bad targets reports both and inspects the good one" '[ $rc = 3 ] && [ "$(grep -c cuslim: err)" = 2 ] && grep -q "/app" out'
+
+# --- read-only output directory ------------------------------------------------------------------
+if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
+  mkdir ro && chmod 0555 ro
+  as_user() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi; }
+  chmod 0755 "$tmp"; chmod o+r app
+  for fmt in oci tar; do
+    as_user "$cuslim" bundle -q "$tmp/app" -o "$tmp/ro/out" --format $fmt > out 2> err; rc=$?
+    check "read-only output dir ($fmt): exit 3 naming the path, no abort" '[ $rc = 3 ] && grep -q "$tmp/ro" err'
+  done
+fi
+
+# --- signals leave nothing behind -----------------------------------------------------------------
+big="$tmp/big"; mkdir -p "$big"; head -c 300000000 /dev/urandom > "$big/blob"
+for sig in INT TERM HUP; do
+  "$cuslim" bundle -q --include "$big" -o sig.tar.gz & pid=$!
+  sleep 1; kill -$sig $pid; wait $pid; rc=$?
+  left=$(ls -A | grep -c cuslim-tmp)
+  check "SIG$sig during a bundle: no temp output left ($left), no output (exit $rc)" '[ "$left" = 0 ] && [ ! -e sig.tar.gz ]'
+done
+"$cuslim" bundle -q --include "$big" -o killed.tar.gz & pid=$!
+sleep 1; kill -KILL $pid; wait $pid 2>/dev/null
+check "SIGKILL leaves a temp file (what the next run must clean)" '[ "$(ls -A | grep -c "killed.tar.gz.cuslim-tmp")" -ge 1 ]'
+must "a later run to the same name" "$cuslim" bundle -q ./app -o killed.tar.gz
+check "... removes the dead run's temp file" '[ "$(ls -A | grep -c cuslim-tmp)" = 0 ]'
+finish
