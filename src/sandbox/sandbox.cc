@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -14,6 +17,9 @@
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "core/unique_fd.h"
+#include "sandbox/sandbox_init.h"
+#include "sandbox/signal_forwarding.h"
+#include "sandbox/tree_copy.h"
 
 namespace cuslim {
 
@@ -59,8 +65,31 @@ void write_map(int err_fd, const char* file, const std::string& text) {
   ::close(fd);
 }
 
-// pid 1 of the new namespaces: build the root, pivot into it, exec.
-[[noreturn]] void init_process(const SandboxSpec& s, int err_fd) {
+// Dies with SIGKILL when the process that forked us dies (PR_SET_PDEATHSIG fires on the death of
+// the parent *thread*: run_sandbox() forks and waits in one thread). `parent_alive` closes the
+// race where the parent died before the prctl.
+void die_with_parent(int err_fd, bool parent_alive) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, "prctl", "PR_SET_PDEATHSIG", errno);
+  if (!parent_alive) _exit(128 + SIGKILL);
+}
+
+// Whether the process holding the write end of `life_fd` (our parent) still lives: getppid()
+// cannot tell in a new pid namespace, where the parent is outside and reads as 0.
+bool writer_alive(int life_fd) {
+  struct pollfd p = {life_fd, POLLIN, 0};
+  return !(::poll(&p, 1, 0) > 0 && (p.revents & POLLHUP));
+}
+
+// Fills the fresh tmpfs at `tmp` with what the image carries under /tmp (`image_tmp`, the
+// directory the tmpfs now hides), so the program finds it; writes stay in the tmpfs.
+void seed_tmp(int err_fd, int image_tmp, const std::string& tmp) {
+  UniqueFd fresh(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fresh) child_fail(err_fd, "open", tmp, errno);
+  if (auto f = copy_tree(image_tmp, fresh.get(), "/tmp")) child_fail(err_fd, "copying the image's /tmp: " + f->what, f->path, f->err);
+}
+
+// Builds the sandbox's root (mounts and symlinks) and returns where; the rootfs is only read.
+std::string build_root(const SandboxSpec& s, int err_fd) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(err_fd, "make / private", "/", errno);
   std::string root = s.rootfs;
   if (!s.overlay_upper.empty()) {  // a rootfs dir given by the user stays untouched
@@ -84,19 +113,31 @@ void write_map(int err_fd, const char* file, const std::string& text) {
   if (::mount("shm", (root + "/dev/shm").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /dev/shm tmpfs", root + "/dev/shm", errno);
   if (::access("/sys/devices", F_OK) == 0) bind(err_fd, "/sys", root + "/sys", true);
   mkdirs(root + "/tmp");
+  // Opened before the tmpfs hides it; not followed when the image's /tmp is a symlink.
+  UniqueFd image_tmp(::open((root + "/tmp").c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (::mount("tmpfs", (root + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /tmp tmpfs", root + "/tmp", errno);
+  if (image_tmp) seed_tmp(err_fd, image_tmp.get(), root + "/tmp");
+  image_tmp.reset();
   for (auto& b : s.binds) bind(err_fd, b.source, root + b.target, b.readonly);
   for (auto& l : s.symlinks) {
     mkdirs(root + path::dirname(l.path));
     ::unlink((root + l.path).c_str());
     if (::symlink(l.target.c_str(), (root + l.path).c_str()) != 0) child_fail(err_fd, "symlink", l.path, errno);
   }
+  return root;
+}
+
+void enter_root(int err_fd, const std::string& root) {
   std::string old = root + "/.cuslim-oldroot";
   mkdirs(old);
   if (::syscall(SYS_pivot_root, root.c_str(), old.c_str()) != 0) child_fail(err_fd, "pivot_root", root, errno);
   if (::chdir("/") != 0) child_fail(err_fd, "chdir", "/", errno);
   if (::umount2("/.cuslim-oldroot", MNT_DETACH) != 0) child_fail(err_fd, "detach old root", "/.cuslim-oldroot", errno);
   ::rmdir("/.cuslim-oldroot");
+}
+
+// The program, a child of the init: its working directory, output, and exec.
+[[noreturn]] void exec_program(const SandboxSpec& s, int err_fd) {
   if (::chdir(s.cwd.c_str()) != 0) child_fail(err_fd, "chdir", s.cwd, errno);
   if (s.stdout_fd >= 0) {
     ::dup2(s.stdout_fd, 1);
@@ -120,6 +161,52 @@ void write_map(int err_fd, const char* file, const std::string& text) {
   child_fail(err_fd, "exec", prog + " (inside the sandbox)", errno);
 }
 
+// pid 1 of the new namespaces: build the root, pivot into it, start the program and supervise it.
+[[noreturn]] void init_process(const SandboxSpec& s, int err_fd, int life_fd, const SignalForwarding& forwarding) {
+  init_block_signals();
+  die_with_parent(err_fd, writer_alive(life_fd));
+  enter_root(err_fd, build_root(s, err_fd));
+  pid_t program = ::fork();
+  if (program < 0) child_fail(err_fd, "fork", "the program", errno);
+  if (program == 0) {
+    forwarding.restore_in_child();  // the caller's dispositions and mask, as a plain exec would
+    exec_program(s, err_fd);
+  }
+  ::close(err_fd);  // the caller reads until the program's exec closes the last copy
+  init_supervise(program);
+}
+
+// The first child: enters the namespaces, forks their pid 1, passes signals on and reports its
+// status. It stays outside the new pid namespace, so it knows pid 1 by its host pid.
+[[noreturn]] void outer_process(const SandboxSpec& s, int err_fd, pid_t parent, SignalForwarding& forwarding) {
+  die_with_parent(err_fd, ::getppid() == parent);
+  uid_t uid = ::getuid();
+  gid_t gid = ::getgid();
+  int flags = CLONE_NEWNS | CLONE_NEWPID | (s.user_namespace ? CLONE_NEWUSER : 0);
+  if (::unshare(flags) != 0) child_fail(err_fd, "unshare", s.user_namespace ? "user+mount+pid namespaces" : "mount+pid namespaces", errno);
+  if (s.user_namespace) {
+    write_map(err_fd, "/proc/self/setgroups", "deny");
+    write_map(err_fd, "/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
+    write_map(err_fd, "/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+    die_with_parent(err_fd, ::getppid() == parent);  // again: a change of credentials may clear it
+  }
+  int life[2];  // pid 1 holds the read end: it sees POLLHUP once we are gone
+  if (::pipe2(life, O_CLOEXEC) != 0) child_fail(err_fd, "pipe", "pid 1", errno);
+  pid_t init = ::fork();  // the first child in the new pid namespace is its pid 1
+  if (init < 0) child_fail(err_fd, "fork", "pid 1", errno);
+  if (init == 0) {
+    ::close(life[1]);
+    init_process(s, err_fd, life[0], forwarding);
+  }
+  ::close(life[0]);
+  forwarding.target(init);
+  ::close(err_fd);
+  int st = 0;
+  while (::waitpid(init, &st, 0) < 0 && errno == EINTR) {
+  }
+  _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 }  // namespace
 
 Result<int> run_sandbox(const SandboxSpec& s) {
@@ -127,32 +214,23 @@ Result<int> run_sandbox(const SandboxSpec& s) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return Error::from_errno("pipe", errno);
   UniqueFd rd(p[0]), wr(p[1]);
-  uid_t uid = ::getuid();
-  gid_t gid = ::getgid();
+  pid_t self = ::getpid();
+  SignalForwarding forwarding;  // from here until the program's status is in, signals go to it
   pid_t outer = ::fork();
   if (outer < 0) return Error::from_errno("fork", errno);
   if (outer == 0) {
     rd.reset();
-    int flags = CLONE_NEWNS | CLONE_NEWPID | (s.user_namespace ? CLONE_NEWUSER : 0);
-    if (::unshare(flags) != 0) child_fail(wr.get(), "unshare", s.user_namespace ? "user+mount+pid namespaces" : "mount+pid namespaces", errno);
-    if (s.user_namespace) {
-      write_map(wr.get(), "/proc/self/setgroups", "deny");
-      write_map(wr.get(), "/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
-      write_map(wr.get(), "/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
-    }
-    pid_t init = ::fork();  // the first child in the new pid namespace is its pid 1
-    if (init < 0) child_fail(wr.get(), "fork", "pid 1", errno);
-    if (init == 0) init_process(s, wr.get());
-    wr.reset();
-    int st = 0;
-    while (::waitpid(init, &st, 0) < 0 && errno == EINTR) {
-    }
-    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    outer_process(s, wr.release(), self, forwarding);
   }
+  forwarding.target(outer);
   wr.reset();
   std::string msg;
   char buf[512];
-  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) > 0;) msg.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    msg.append(buf, static_cast<size_t>(n));
+  }
   int st = 0;
   while (::waitpid(outer, &st, 0) < 0 && errno == EINTR) {
   }

@@ -1,6 +1,8 @@
 // Sandbox: a spec plus a flat syscall sequence (mount and pid namespaces, a user namespace when
 // not root, pivot_root, read-only binds, device nodes, /proc, a minimal /dev with a tmpfs
-// /dev/shm, a read-only /sys, tmpfs /tmp).
+// /dev/shm, a read-only /sys, a tmpfs /tmp seeded with the image's /tmp). pid 1 is a minimal
+// init that runs the program as its child; the sandbox dies with the caller (PR_SET_PDEATHSIG)
+// and signals sent to the caller while it waits are passed on to the program.
 // Every failing syscall reports its name, its path and errno back to the parent.
 #pragma once
 
@@ -34,7 +36,8 @@ struct SandboxSpec {
   int stdout_fd = -1;                 // >= 0: the program's stdout and stderr go there
 };
 
-// Runs the program; returns its exit code (128 + signal when killed).
+// Runs the program; returns its exit code (128 + signal when killed). While it runs, SIGTERM,
+// SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to this process go to the program instead.
 Result<int> run_sandbox(const SandboxSpec& spec);
 
 }  // namespace cuslim

@@ -23,7 +23,7 @@ C
 cc -o "$tmp/fixture" "$tmp/fx.c"
 "$cuslim" bundle -q "$tmp/fixture" -o "$tmp/fx.tar.gz"
 out=$("$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture"); rc=$?
-check "run: the fixture runs as pid 1 with /proc and a writable /tmp ($out)" '[ $rc = 0 ] && [ "$out" = "pid=1 tmp=rw proc=yes" ]'
+check "run: the fixture runs as pid 2 under the sandbox's init, with /proc and a writable /tmp ($out)" '[ $rc = 0 ] && [ "$out" = "pid=2 tmp=rw proc=yes" ]'
 "$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture" 7 >/dev/null; rc=$?
 check "run: the exit code propagates (7)" '[ $rc = 7 ]'
 "$cuslim" bundle -q "$tmp/fixture" -o "$tmp/fxdir" --format dir
@@ -36,7 +36,7 @@ if [ -e /dev/nvidiactl ]; then echo "skip --gpu on negative: this host has a GPU
 else check "run --gpu on without a driver fails clearly (exit 1)" '[ $rc = 1 ] && grep -q "no NVIDIA driver" "$tmp/err"'; fi
 if command -v setpriv >/dev/null; then
   out=$(cd "$tmp" && setpriv --reuid=65534 --regid=65534 --clear-groups "$cuslim" run --gpu off "$tmp/fx.tar.gz" -- "$tmp/fixture" 2>&1); rc=$?
-  if [ $rc = 0 ]; then check "run as an ordinary user through a user namespace ($out)" '[ "$out" = "pid=1 tmp=rw proc=yes" ]'
+  if [ $rc = 0 ]; then check "run as an ordinary user through a user namespace ($out)" '[ "$out" = "pid=2 tmp=rw proc=yes" ]'
   else echo "skip: user namespaces are not available to ordinary users here: $out"; fi
 fi
 

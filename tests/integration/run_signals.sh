@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# `cuslim run` and the life of the sandboxed program: killing cuslim (TERM, INT to its process
+# group, HUP, KILL) ends the program and leaves no run directory (a KILLed run's directory is
+# removed by the next run; a live run's, or anything not named like one, is never touched); pid 1
+# is an init that reports a program's abort as 134 and reaps orphans; the image's /tmp content is
+# seen in the fresh, writable /tmp and writes there never reach the image.
+set -u
+cuslim=$(readlink -f "$1")
+[ "$(id -u)" = 0 ] || { echo "skip: the sandbox test needs root to set up its fixtures"; exit 77; }
+unset TMPDIR  # run directories go to /tmp, where this test looks for them
+# Not under /tmp: the sandbox mounts a fresh tmpfs there.
+tmp=$(mktemp -d /var/tmp/cuslim-rs-XXXXXX); chmod 755 "$tmp"
+cleanup() {
+  [ -n "${running:-}" ] && kill -KILL "$running" 2>/dev/null
+  [ -n "${marker:-}" ] && for p in $(program_pids); do kill -KILL "$p"; done  # orphans of a failed check
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+source "$(dirname "$0")/check_lib.sh"
+set -m  # background jobs get their own process group and keep SIGINT (bash ignores it otherwise)
+
+# --- fixtures: one C file, one behaviour per argv[1] ------------------------------------------
+cat > "$tmp/fx.c" <<'C'
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static int zombies(void) {  /* processes in state Z, from /proc/PID/stat */
+  int n = 0; DIR* d = opendir("/proc"); struct dirent* e;
+  while ((e = readdir(d))) {
+    char p[300], buf[512]; snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
+    FILE* f = fopen(p, "r"); if (!f) continue;
+    if (fgets(buf, sizeof buf, f)) { char* r = strrchr(buf, ')'); if (r && r[2] == 'Z') { n++; printf("zombie: %s", buf); } }
+    fclose(f);
+  }
+  closedir(d); return n;
+}
+int main(int argc, char** argv) {
+  const char* what = argc > 1 ? argv[1] : "";
+  if (!strcmp(what, "sleep")) { sleep(300); return 0; }
+  if (!strcmp(what, "abort")) abort();
+  if (!strcmp(what, "ctrl-c")) {  /* counts SIGINTs for a second after the first; exits 50 + the count */
+    sigset_t set; int sig, n = 1; struct timespec t = {1, 0}; sigemptyset(&set); sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL); sigwait(&set, &sig);
+    while (sigtimedwait(&set, NULL, &t) == SIGINT) n++;
+    return 50 + n;
+  }
+  if (!strcmp(what, "handler")) {  /* counts SIGUSR1s; on SIGTERM exits 40 + the count */
+    sigset_t set; int sig, n = 0; sigemptyset(&set); sigaddset(&set, SIGUSR1); sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    while (sigwait(&set, &sig) == 0) { if (sig == SIGTERM) return 40 + n; n++; }
+  }
+  if (!strcmp(what, "orphan")) {  /* the child forks a grandchild and exits: the grandchild is an orphan */
+    pid_t c = fork();
+    if (c == 0) { if (fork() == 0) _exit(0); _exit(0); }
+    waitpid(c, NULL, 0); sleep(1);
+    return zombies() ? 1 : 0;
+  }
+  if (!strcmp(what, "tmp")) {  /* prints what the image put in /tmp, then writes /tmp/new */
+    char buf[256] = "", link[256] = ""; struct stat st, sub;
+    FILE* f = fopen("/tmp/seed.txt", "r"); if (f) { fgets(buf, sizeof buf, f); fclose(f); }
+    buf[strcspn(buf, "\n")] = 0;
+    ssize_t n = readlink("/tmp/link", link, sizeof link - 1); if (n > 0) link[n] = 0;
+    int ok = stat("/tmp/sub/f", &st) == 0 && stat("/tmp/sub", &sub) == 0;
+    FILE* w = fopen("/tmp/new", "w"); int wrote = w && fputs("x", w) >= 0 && fclose(w) == 0;
+    printf("seed=%s link=%s sub=%o f=%o new=%s\n", buf, link, ok ? sub.st_mode & 07777 : 0, ok ? st.st_mode & 07777 : 0, wrote ? "written" : "no");
+    return 0;
+  }
+  return 2;
+}
+C
+marker="sleeper-$RANDOM"  # the program's name (its /proc/PID/comm) finds it from the host
+fx="$tmp/$marker"
+cc -o "$fx" "$tmp/fx.c" || exit 1
+must "bundle the fixture" "$cuslim" bundle -q "$fx" -o "$tmp/fxdir" --format dir || { finish; exit; }
+
+# The host pids of the fixture's processes, by their name.
+program_pids() { for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = "$marker" ] && { c=${c#/proc/}; echo "${c%/comm}"; }; done; }
+# Waits up to $2 seconds for condition $1.
+wait_for() { local i; for ((i = 0; i < $2 * 10; i++)); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+alive() { for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+run_dirs() { ls -d /tmp/cuslim-run-"$1"-* 2>/dev/null; }
+
+# --- killing cuslim ends the program ------------------------------------------------------------
+# kill_run SIGNAL TARGET: starts the sleeping fixture, sends SIGNAL to cuslim (TARGET "pid") or its
+# process group ("group"), sets rc (cuslim's status), prog (the program's host pids), cpid and
+# during (the run directories named after cuslim's pid while it ran).
+kill_run() {
+  "$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" sleep & cpid=$!; running=$cpid
+  prog=""
+  wait_for '[ -n "$(program_pids)" ]' 20 && prog=$(program_pids)
+  during=$(run_dirs "$cpid")
+  if [ "$2" = group ]; then kill -"$1" -- -"$cpid"; else kill -"$1" "$cpid"; fi
+  wait "$cpid"; rc=$?; running=""
+}
+for sig in TERM INT HUP; do
+  how=pid; [ $sig = INT ] && how=group  # Ctrl-C: the whole process group
+  kill_run $sig $how
+  n=$(kill -l $sig); n=$((128 + n))
+  check "SIG$sig to cuslim ($how): the program ran (${prog:-not found})" '[ -n "$prog" ]'
+  check "SIG$sig to cuslim ($how): the program is gone" 'wait_for "! alive $prog" 5'
+  check "SIG$sig to cuslim ($how): cuslim reports the program killed by it (exit $rc, want $n)" '[ $rc = $n ]'
+  check "SIG$sig to cuslim ($how): its run directory (${during:-none found}) is removed" '[ -n "$during" ] && [ -z "$(run_dirs $cpid)" ]'
+done
+# A program that handles the signals decides how it ends: each one reaches it exactly once.
+"$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" handler & cpid=$!; running=$cpid
+wait_for '[ -n "$(program_pids)" ]' 20; sleep 0.2
+kill -USR1 "$cpid"; sleep 0.3; kill -TERM "$cpid"; wait "$cpid"; rc=$?; running=""
+check "SIGUSR1 then SIGTERM to cuslim reach the program once each (exit $rc, want 41)" '[ $rc = 41 ]'
+
+# Ctrl-C on a terminal: the terminal signals the foreground process group, the program included;
+# cuslim does not pass that one on again.
+rc=$(python3 - "$cuslim" "$tmp/fxdir" "$fx" <<'PY'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", sys.argv[3], "ctrl-c"])
+time.sleep(1.5)
+os.write(fd, b"\x03")
+while True:  # drain the terminal so the program never blocks on output
+    try:
+        if not os.read(fd, 1024): break
+    except OSError: break
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+)
+check "Ctrl-C on a terminal reaches the program exactly once (exit $rc, want 51)" '[ "$rc" = 51 ]'
+
+kill_run KILL pid
+check "SIGKILL to cuslim: the program ran (${prog:-not found})" '[ -n "$prog" ]'
+check "SIGKILL to cuslim: the program dies with it" 'wait_for "! alive $prog" 5'
+killed=$cpid
+check "SIGKILL to cuslim: its run directory is left ($(run_dirs $killed))" '[ -n "$(run_dirs $killed)" ]'
+"$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" 2>/dev/null
+check "the next run removes the KILLed run's directory" '[ -z "$(run_dirs $killed)" ]'
+
+# Only dead runs' directories, named exactly so, are removed (in a private TMPDIR).
+base="$tmp/base"; mkdir -p "$base"
+sleep 0 & dead=$!; wait $dead
+mkdir "$base/cuslim-run-$dead-AbC123" "$base/cuslim-run-$$-AbC123" "$base/cuslim-run-$dead-AbC12" \
+  "$base/cuslim-run-$dead-AbC1234" "$base/cuslim-run-0$dead-AbC123" "$base/xcuslim-run-$dead-AbC123" "$base/target"
+touch "$base/cuslim-run-$dead-AbC123/f" "$base/target/keep"
+ln -s target "$base/cuslim-run-$dead-XyZ789"
+TMPDIR=$base "$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" 2>/dev/null
+left=$(cd "$base" && ls | LC_ALL=C sort | tr '\n' ' ')
+kept=$(printf '%s\n' "cuslim-run-$$-AbC123" "cuslim-run-$dead-AbC12" "cuslim-run-$dead-AbC1234" "cuslim-run-$dead-XyZ789" \
+  "cuslim-run-0$dead-AbC123" target "xcuslim-run-$dead-AbC123" | LC_ALL=C sort | tr '\n' ' ')
+check "stale: a dead run's directory is removed" '[ ! -e "$base/cuslim-run-$dead-AbC123" ]'
+check "stale: a live pid's directory, near-miss names, a symlink and its target stay ($left)" \
+  '[ "$left" = "$kept" ] && [ -e "$base/target/keep" ]'
+
+# --- pid 1 is an init ---------------------------------------------------------------------------
+"$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" abort; rc=$?
+check "a program that aborts reports SIGABRT (exit $rc, want 134)" '[ $rc = 134 ]'
+out=$("$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" orphan); rc=$?
+check "pid 1 reaps an orphaned grandchild (exit $rc, want 0) $out" '[ $rc = 0 ]'
+
+# --- the image's /tmp -----------------------------------------------------------------------------
+mkdir -p "$tmp/fxdir/tmp/sub"; chmod 1777 "$tmp/fxdir/tmp"; chmod 0710 "$tmp/fxdir/tmp/sub"
+echo "from the image" > "$tmp/fxdir/tmp/seed.txt"; ln -s seed.txt "$tmp/fxdir/tmp/link"
+: > "$tmp/fxdir/tmp/sub/f"; chmod 0640 "$tmp/fxdir/tmp/sub/f"
+want="seed=from the image link=seed.txt sub=710 f=640 new=written"
+before=$(cd "$tmp/fxdir" && find . -printf '%p %m %s\n' | sort | md5sum)
+out=$("$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" tmp); rc=$?
+check "rootfs dir: the image's /tmp is seen, modes and symlinks kept, /tmp writable ($out)" '[ $rc = 0 ] && [ "$out" = "$want" ]'
+after=$(cd "$tmp/fxdir" && find . -printf '%p %m %s\n' | sort | md5sum)
+check "rootfs dir: the run wrote nothing into the image (no /tmp/new)" '[ ! -e "$tmp/fxdir/tmp/new" ] && [ "$before" = "$after" ]'
+tar -C "$tmp/fxdir" -czf "$tmp/rootfs.tar.gz" .
+out=$("$cuslim" run --gpu off "$tmp/rootfs.tar.gz" -- "$fx" tmp); rc=$?
+check "rootfs tarball: the image's /tmp is seen in the fresh tmpfs ($out)" '[ $rc = 0 ] && [ "$out" = "$want" ]'
+finish
