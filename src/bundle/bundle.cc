@@ -331,12 +331,15 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
 }  // namespace
 
 std::optional<BundleFormat> parse_format(const std::string& s) {
-  static const std::map<std::string, BundleFormat> m = {{"dir", BundleFormat::dir}, {"tar", BundleFormat::tar},
-      {"tar.gz", BundleFormat::tar_gz}, {"tar.zst", BundleFormat::tar_zst}, {"oci", BundleFormat::oci},
-      {"oci-archive", BundleFormat::oci_archive}, {"docker-archive", BundleFormat::docker_archive}};
-  auto it = m.find(s);
-  if (it == m.end()) return std::nullopt;
-  return it->second;
+  for (auto f : kBundleFormats)
+    if (format_name(f) == s) return f;
+  return std::nullopt;
+}
+
+std::vector<std::string> format_names() {
+  std::vector<std::string> names;
+  for (auto f : kBundleFormats) names.push_back(format_name(f));
+  return names;
 }
 
 std::string format_name(BundleFormat f) {

@@ -16,9 +16,12 @@
 namespace cuslim {
 
 enum class BundleFormat { dir, tar, tar_gz, tar_zst, oci, oci_archive, docker_archive };
+inline constexpr BundleFormat kBundleFormats[] = {BundleFormat::dir, BundleFormat::tar, BundleFormat::tar_gz, BundleFormat::tar_zst,
+                                                  BundleFormat::oci, BundleFormat::oci_archive, BundleFormat::docker_archive};
 std::optional<BundleFormat> parse_format(const std::string& s);
 BundleFormat format_from_path(const std::string& out);  // by extension; default oci
 std::string format_name(BundleFormat f);
+std::vector<std::string> format_names();  // every format, in kBundleFormats order
 
 struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths

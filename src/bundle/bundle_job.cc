@@ -7,6 +7,7 @@
 #include "core/fs.h"
 #include "core/path.h"
 #include "core/staging.h"
+#include "core/yaml_schema.h"
 
 namespace cuslim {
 
@@ -27,10 +28,16 @@ Status settle_format(BundleJob& job) {
   if (r.out.empty()) return Error(Exit::usage, "bundle: -o OUT is required");
   if (job.format.empty()) r.format = format_from_path(r.out);
   else if (auto f = parse_format(job.format)) r.format = *f;
-  else return Error(Exit::usage, "format '" + job.format + "': one of dir, tar, tar.gz, tar.zst, oci, oci-archive, docker-archive");
+  else {
+    std::string names;
+    for (auto& n : format_names()) names += (names.empty() ? "" : ", ") + n;
+    return Error(Exit::usage, "--format '" + job.format + "': not a format (allowed: " + names + ")");
+  }
   if (job.compression == "zstd") r.compression = Compression::zstd;
   else if (job.compression == "gzip") r.compression = Compression::gzip;
-  else return Error(Exit::usage, "compression '" + job.compression + "': one of gzip, zstd");
+  else return Error(Exit::usage, "--compression '" + job.compression + "': not a compression (allowed: gzip, zstd)");
+  for (auto& kv : r.env)
+    if (!is_env_entry(kv)) return Error(Exit::usage, "--env '" + kv + "': expected K=V (K: a letter or _, then letters, digits or _)");
   return ok_status();
 }
 
@@ -49,7 +56,7 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.traces = spec.trace;
   job.format = spec.format;
   job.compression = spec.compression;
-  if (job.request.out.empty()) return Error(Exit::usage, "image spec " + spec.name + ": no out: (give one, or -o)");
+  if (job.request.out.empty()) return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": out: required (where to write the image; or -o OUT)");
   return job;
 }
 

@@ -20,7 +20,7 @@ struct BundleJob {
   std::string compression = "gzip";  // gzip | zstd
 };
 
-// The job of an image spec; `out` overrides the spec's out.
+// The job of an image spec; `out` (-o) overrides the spec's out. Neither given: exit 3 naming the spec.
 Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out);
 
 // --base names a profile (what the base image provides) or an existing image our layer is

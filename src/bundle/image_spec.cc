@@ -2,46 +2,58 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <set>
+#include "bundle/bundle.h"
 
 namespace cuslim {
 
-Result<ImageSpec> read_image_spec(const std::string& file) {
-  static const std::set<std::string> known = {"name", "targets", "include", "out", "format", "compression",
-                                              "tag", "base", "entrypoint", "env", "root", "description", "trace"};
+const SchemaNode& image_spec_schema() {
+  using namespace schema;
+  static const SchemaNode s =
+      map({required("name", string()), optional("description", string()), optional("targets", strings()),
+           optional("include", strings()), optional("out", string()), optional("format", one_of(format_names())),
+           optional("compression", one_of({"gzip", "zstd"})), optional("tag", string()), optional("base", string()),
+           optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
+           optional("trace", strings())});
+  return s;
+}
+
+namespace {
+
+// Reads a document image_spec_schema() accepted.
+ImageSpec spec_of(const YAML::Node& n) {
   ImageSpec s;
-  try {
-    YAML::Node n = YAML::LoadFile(file);
-    if (!n.IsMap()) return bad_input(file + ": an image spec must be a map");
-    for (const auto& kv : n) {
-      std::string k = kv.first.as<std::string>();
-      if (!known.count(k))
-        return bad_input(file + ":" + std::to_string(kv.first.Mark().line + 1) + ":" + std::to_string(kv.first.Mark().column + 1) +
-                         ": unknown key '" + k + "'");
-    }
-    auto str = [&](const char* k, std::string& v) { if (n[k]) v = n[k].as<std::string>(); };
-    auto list = [&](const char* k, std::vector<std::string>& v) { if (n[k]) v = n[k].as<std::vector<std::string>>(); };
-    str("name", s.name);
-    str("out", s.out);
-    str("format", s.format);
-    str("compression", s.compression);
-    str("tag", s.tag);
-    str("base", s.base);
-    str("root", s.root);
-    list("targets", s.targets);
-    list("include", s.include);
-    list("env", s.env);
-    list("trace", s.trace);
-    if (n["entrypoint"]) s.entrypoint = n["entrypoint"].as<std::string>();
-  } catch (const YAML::BadFile&) {
-    return Error::from_errno(file, errno);
-  } catch (const YAML::Exception& e) {
-    return bad_input(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  if (s.name.empty()) return bad_input(file + ": name: required");
-  if (s.out.empty()) s.out = "out/" + s.name;
+  auto str = [&](const char* k, std::string& v) { if (n[k]) v = n[k].Scalar(); };
+  auto list = [&](const char* k, std::vector<std::string>& v) { if (n[k]) v = n[k].as<std::vector<std::string>>(); };
+  str("name", s.name);
+  str("out", s.out);
+  str("format", s.format);
+  str("compression", s.compression);
+  str("tag", s.tag);
+  str("base", s.base);
+  str("root", s.root);
+  list("targets", s.targets);
+  list("include", s.include);
+  list("env", s.env);
+  list("trace", s.trace);
+  if (n["entrypoint"]) s.entrypoint = n["entrypoint"].Scalar();
   if (s.tag.empty()) s.tag = s.name;
   return s;
+}
+
+}  // namespace
+
+Result<ImageSpec> read_image_spec(const std::string& file) {
+  try {
+    YAML::Node n = YAML::LoadFile(file);
+    CUSLIM_CHECK(validate(n, image_spec_schema(), file));
+    ImageSpec s = spec_of(n);
+    s.file = file;
+    return s;
+  } catch (const YAML::BadFile&) {
+    return Error::from_errno(file, errno);
+  } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing
+    return bad_input(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
 }
 
 }  // namespace cuslim

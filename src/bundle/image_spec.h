@@ -2,7 +2,7 @@
 //   name: smoke-cublas
 //   targets: [build/kernels/smoke-cublas]   # relative paths: from the working directory
 //   include: []
-//   out: out/smoke-cublas
+//   out: out/smoke-cublas  # required unless `cuslim build -o OUT` gives it
 //   format: oci            # dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive
 //   compression: gzip      # gzip | zstd
 //   tag: smoke-cublas
@@ -18,15 +18,21 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/yaml_schema.h"
 
 namespace cuslim {
 
 struct ImageSpec {
+  std::string file;  // where it was read from (errors name it)
   std::string name, out, format, compression = "gzip", tag, base = "scratch", root = "/";
   std::vector<std::string> targets, include, env, trace;
   std::optional<std::string> entrypoint;
 };
 
+// Every key an image spec may have, its type and allowed values.
+const SchemaNode& image_spec_schema();
+
+// Reads and checks a spec against image_spec_schema(); out stays empty when the spec has none.
 Result<ImageSpec> read_image_spec(const std::string& file);
 
 }  // namespace cuslim

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/yaml_schema.h"
+
 namespace cuslim {
 
 std::string to_string(ProfileKind k) {
@@ -20,106 +22,75 @@ std::optional<ProfileKind> parse_profile_kind(const std::string& s) {
   return std::nullopt;
 }
 
+const SchemaNode& profile_schema() {
+  using namespace schema;
+  static const SchemaNode s = [] {
+    std::vector<std::string> classes, kinds;
+    for (auto c : kObjectClasses) classes.push_back(to_string(c));
+    for (auto k : {ProfileKind::base, ProfileKind::cuda, ProfileKind::driver, ProfileKind::framework}) kinds.push_back(to_string(k));
+    SchemaNode rule = map({required("class", one_of(classes)), optional("rule", string()), optional("capability", string()),
+                           optional("names", strings()), optional("paths", strings()), optional("regex", regex())},
+                          {"names", "paths", "regex"});
+    SchemaNode edge = map({required("from", strings()), required("to", list(strings()))});
+    return map({required("name", string()), optional("kind", one_of(kinds)), optional("description", string()),
+                optional("extends", strings()), optional("glibc", string()), optional("provides", strings()),
+                optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
+                optional("devices", strings()), optional("firmware", strings()), optional("library_dirs", strings()),
+                optional("wheel_lib_dirs", strings()), optional("image_needs", strings()), optional("keep", strings()),
+                optional("cuda_major_by_soname", dict(dict(string())))});
+  }();
+  return s;
+}
+
 namespace {
 
-Error at(const std::string& file, const YAML::Mark& m, const std::string& what) {
-  return bad_input(file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what);
-}
+// The readers below take a document profile_schema() accepted: types, enums and regexes hold.
+std::vector<std::string> strings(const YAML::Node& n) { return n ? n.as<std::vector<std::string>>() : std::vector<std::string>{}; }
 
-Result<std::vector<std::string>> strings(const YAML::Node& n, const std::string& file, const std::string& key) {
-  std::vector<std::string> out;
-  if (!n) return out;
-  if (!n.IsSequence()) return at(file, n.Mark(), key + ": expected a list of strings");
-  for (const auto& item : n) {
-    if (!item.IsScalar()) return at(file, item.Mark(), key + ": expected a string");
-    out.push_back(item.as<std::string>());
-  }
-  return out;
-}
+std::string text(const YAML::Node& n, const std::string& fallback = "") { return n ? n.Scalar() : fallback; }
 
-Result<ClassRule> parse_rule(const YAML::Node& n, const std::string& file) {
-  if (!n.IsMap()) return at(file, n.Mark(), "classify: each rule must be a map");
+ClassRule parse_rule(const YAML::Node& n) {
   ClassRule r;
-  std::string cls = n["class"] && n["class"].IsScalar() ? n["class"].as<std::string>() : "";
-  auto parsed = parse_object_class(cls);
-  if (!parsed) return at(file, n.Mark(), "classify: class must be one of driver, system, cuda, toolkit, app (got '" + cls + "')");
-  r.cls = *parsed;
-  r.rule = n["rule"] ? n["rule"].as<std::string>() : cls;
-  r.capability = n["capability"] ? n["capability"].as<std::string>() : "";
-  CUSLIM_TRY(r.names, strings(n["names"], file, "names"));
-  CUSLIM_TRY(r.paths, strings(n["paths"], file, "paths"));
+  r.cls = *parse_object_class(n["class"].Scalar());
+  r.rule = text(n["rule"], n["class"].Scalar());
+  r.capability = text(n["capability"]);
+  r.names = strings(n["names"]);
+  r.paths = strings(n["paths"]);
   auto lit = [](const std::string& g) { auto at = g.find_first_of("*?[\\"); return at == std::string::npos ? g.size() : at; };
   for (auto& g : r.names) r.name_lits.push_back(lit(g));
   for (auto& g : r.paths) r.path_lits.push_back(lit(g));
   if (n["regex"]) {
-    r.regex_text = n["regex"].as<std::string>();
-    try {
-      r.regex.emplace(r.regex_text, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      return at(file, n["regex"].Mark(), std::string("regex: ") + e.what());
-    }
+    r.regex_text = n["regex"].Scalar();
+    r.regex.emplace(r.regex_text, std::regex::ECMAScript | std::regex::optimize);
   }
-  if (r.names.empty() && r.paths.empty() && !r.regex) return at(file, n.Mark(), "classify: a rule needs names, paths or regex");
   return r;
 }
 
-Result<DlopenRule> parse_dlopen(const YAML::Node& n, const std::string& file) {
-  if (!n.IsMap()) return at(file, n.Mark(), "dlopen: each edge must be a map with from and to");
+DlopenRule parse_dlopen(const YAML::Node& n) {
   DlopenRule d;
-  CUSLIM_TRY(d.from, strings(n["from"], file, "from"));
-  if (!n["to"] || !n["to"].IsSequence()) return at(file, n.Mark(), "dlopen: to must be a list of name lists");
-  for (const auto& group : n["to"]) {
-    CUSLIM_TRY(auto names, strings(group, file, "to"));
-    d.to.push_back(std::move(names));
-  }
+  d.from = strings(n["from"]);
+  for (const auto& group : n["to"]) d.to.push_back(strings(group));
   return d;
 }
 
-Status parse_into(const YAML::Node& root, const std::string& file, Profile& p) {
-  if (!root.IsMap()) return at(file, root.Mark(), "a profile must be a map");
-  if (!root["name"] || !root["name"].IsScalar()) return at(file, root.Mark(), "name: required");
-  p.name = root["name"].as<std::string>();
-  std::string kind = root["kind"] && root["kind"].IsScalar() ? root["kind"].as<std::string>() : "base";
-  auto parsed_kind = parse_profile_kind(kind);
-  if (!parsed_kind) return at(file, root["kind"].Mark(), "kind: must be one of base, cuda, driver, framework (got '" + kind + "')");
-  p.kind = *parsed_kind;
-  p.description = root["description"] ? root["description"].as<std::string>() : "";
-  p.glibc = root["glibc"] ? root["glibc"].as<std::string>() : "";
-  CUSLIM_TRY(p.extends, strings(root["extends"], file, "extends"));
-  CUSLIM_TRY(p.provides, strings(root["provides"], file, "provides"));
-  CUSLIM_TRY(p.devices, strings(root["devices"], file, "devices"));
-  CUSLIM_TRY(p.firmware, strings(root["firmware"], file, "firmware"));
-  CUSLIM_TRY(p.library_dirs, strings(root["library_dirs"], file, "library_dirs"));
-  CUSLIM_TRY(p.wheel_lib_dirs, strings(root["wheel_lib_dirs"], file, "wheel_lib_dirs"));
-  CUSLIM_TRY(p.image_needs, strings(root["image_needs"], file, "image_needs"));
-  CUSLIM_TRY(p.keep, strings(root["keep"], file, "keep"));
-  if (auto c = root["classify"]) {
-    if (!c.IsSequence()) return at(file, c.Mark(), "classify: expected a list of rules");
-    for (const auto& n : c) {
-      CUSLIM_TRY(auto r, parse_rule(n, file));
-      p.rules.push_back(std::move(r));
-    }
-  }
-  if (auto d = root["dlopen"]) {
-    if (!d.IsSequence()) return at(file, d.Mark(), "dlopen: expected a list");
-    for (const auto& n : d) {
-      CUSLIM_TRY(auto e, parse_dlopen(n, file));
-      p.dlopen.push_back(std::move(e));
-    }
-  }
-  if (auto b = root["binaries"]) {
-    if (!b.IsMap()) return at(file, b.Mark(), "binaries: expected a map of capability to names");
-    for (const auto& kv : b) {
-      CUSLIM_TRY(auto names, strings(kv.second, file, "binaries"));
-      p.binaries[kv.first.as<std::string>()] = names;
-    }
-  }
-  if (auto m = root["cuda_major_by_soname"]) {
-    if (!m.IsMap()) return at(file, m.Mark(), "cuda_major_by_soname: expected a map");
-    for (const auto& fam : m)
-      for (const auto& kv : fam.second) p.cuda_major_by_soname[fam.first.as<std::string>()][kv.first.as<std::string>()] = kv.second.as<std::string>();
-  }
-  return ok_status();
+void parse_into(const YAML::Node& root, Profile& p) {
+  p.name = root["name"].Scalar();
+  p.kind = *parse_profile_kind(text(root["kind"], "base"));
+  p.description = text(root["description"]);
+  p.glibc = text(root["glibc"]);
+  p.extends = strings(root["extends"]);
+  p.provides = strings(root["provides"]);
+  p.devices = strings(root["devices"]);
+  p.firmware = strings(root["firmware"]);
+  p.library_dirs = strings(root["library_dirs"]);
+  p.wheel_lib_dirs = strings(root["wheel_lib_dirs"]);
+  p.image_needs = strings(root["image_needs"]);
+  p.keep = strings(root["keep"]);
+  for (const auto& n : root["classify"]) p.rules.push_back(parse_rule(n));
+  for (const auto& n : root["dlopen"]) p.dlopen.push_back(parse_dlopen(n));
+  for (const auto& kv : root["binaries"]) p.binaries[kv.first.Scalar()] = strings(kv.second);
+  for (const auto& fam : root["cuda_major_by_soname"])
+    for (const auto& kv : fam.second) p.cuda_major_by_soname[fam.first.Scalar()][kv.first.Scalar()] = kv.second.Scalar();
 }
 
 }  // namespace
@@ -129,9 +100,10 @@ Result<Profile> Profile::parse(const std::string& text, const std::string& file)
   p.file = file;
   try {
     YAML::Node root = YAML::Load(text);
-    CUSLIM_CHECK(parse_into(root, file, p));
-  } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax and conversion errors by throwing
-    return at(file, e.mark, e.msg);
+    CUSLIM_CHECK(validate(root, profile_schema(), file));
+    parse_into(root, p);
+  } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing
+    return bad_input(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   return p;
 }

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/object_class.h"
+#include "core/yaml_schema.h"
 
 namespace cuslim {
 
@@ -55,5 +56,8 @@ struct Profile {
   // Parses one profile. Errors name the file, line and column.
   static Result<Profile> parse(const std::string& text, const std::string& file);
 };
+
+// Every key a profile may have, its type and allowed values (Profile::parse checks it first).
+const SchemaNode& profile_schema();
 
 }  // namespace cuslim

@@ -1,0 +1,64 @@
+// A declarative schema for the YAML files cuslim reads (profiles, image specs): for each node
+// what it may be (a string, an enum, a regex, a K=V entry, a list, a map with known keys, a map
+// with free keys), checked in one walk before any parser reads the document. Errors read
+//   FILE:LINE:COL: KEY: problem (allowed: a, b, c)
+// with KEY the path to the node (classify[2].class); an unknown key gets the closest known one.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+struct SchemaField;
+
+struct SchemaNode {
+  enum class Type { string, list, map, dict };
+  enum class Check { none, regex, env_entry };
+
+  Type type = Type::string;
+  std::vector<std::string> allowed;          // string: the only values accepted (empty: any)
+  Check check = Check::none;                 // string: regex compiles (ECMAScript); K=V
+  std::vector<SchemaNode> item;              // list: each element; dict: each value (one entry)
+  std::vector<SchemaField> fields;           // map: the keys it may have, in documentation order
+  std::vector<std::string> needs_one_of;     // map: at least one of these keys is given (not an empty list)
+};
+
+struct SchemaField {
+  std::string key;
+  SchemaNode node;
+  bool required = false;
+};
+
+// Builders, so a schema reads as data:
+//   map({required("name", string()), optional("classify", list(map({...}, {"names", "paths"})))})
+namespace schema {
+SchemaNode string();
+SchemaNode one_of(std::vector<std::string> allowed);
+SchemaNode regex();
+SchemaNode env_entry();
+SchemaNode list(SchemaNode item);
+SchemaNode strings();  // list(string())
+SchemaNode map(std::vector<SchemaField> fields, std::vector<std::string> needs_one_of = {});
+SchemaNode dict(SchemaNode value);  // free keys (strings), each value a `value`
+SchemaField required(std::string key, SchemaNode node);
+SchemaField optional(std::string key, SchemaNode node);
+}  // namespace schema
+
+// What a node of this schema is, in words ("a list of strings", "one of gzip, zstd").
+std::string describe(const SchemaNode& s);
+
+// Walks `doc` against `s`; the first problem is an exit-3 error naming FILE:LINE:COL and the key.
+Status validate(const YAML::Node& doc, const SchemaNode& s, const std::string& file);
+
+// K=V with K of [A-Za-z_][A-Za-z0-9_]* (an environment entry as exec takes it).
+bool is_env_entry(const std::string& s);
+
+// Levenshtein distance (the "did you mean" of unknown keys).
+size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace cuslim

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Spec and profile files through the real CLI: a bad key, type, regex or value is exit 3 with
+# FILE:LINE:COL, the key and the allowed values, and nothing is written; a spec without out:
+# is an error unless -o gives it; a valid user profile and the built-in ones still load.
+set -u
+cuslim=$(realpath "$1")
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check_lib.sh"
+cd "$tmp" || exit 1
+
+# A spec with a bad format: exit 3, file:line:col and the allowed values, nothing written.
+cat > bad.yaml <<'YAML'
+name: x
+targets: [/bin/true]
+format: qcow2
+out: out/x
+YAML
+"$cuslim" build bad.yaml > stdout 2> err; rc=$?
+check "build with format: qcow2 exits 3" '[ $rc = 3 ]'
+check "the error names file:line:col, the key and the allowed formats" \
+  'grep -qF "cuslim: bad.yaml:3:9: format: '"'"'qcow2'"'"' is not allowed (allowed: dir, tar, tar.gz, tar.zst, oci, oci-archive, docker-archive)" err'
+check "nothing is written" '[ ! -e out ] && [ "$(ls)" = "$(printf "bad.yaml\nerr\nstdout")" ]'
+
+# Unknown key, env without '='.
+printf 'name: x\ntargets: [/bin/true]\nouput: out/x\n' > typo.yaml
+"$cuslim" build typo.yaml 2> err; rc=$?
+check "an unknown spec key exits 3 with the closest key" '[ $rc = 3 ] && grep -qF "typo.yaml:3:1: ouput: unknown key, did you mean '"'"'out'"'"'?" err'
+printf 'name: x\ntargets: [/bin/true]\nout: out/x\nenv: [FOO]\n' > env.yaml
+"$cuslim" build env.yaml 2> err; rc=$?
+check "env: [FOO] exits 3" '[ $rc = 3 ] && grep -qF "env.yaml:4:7: env[0]: '"'"'FOO'"'"' is not K=V" err'
+check "still nothing written" '[ ! -e out ]'
+
+# No out: an error naming the file, unless -o gives it.
+printf 'name: x\ntargets: [/bin/true]\nformat: dir\n' > noout.yaml
+"$cuslim" build noout.yaml 2> err; rc=$?
+check "build without out: exits 3 naming the file" '[ $rc = 3 ] && grep -qF "cuslim: noout.yaml: out: required" err'
+check "no out/x invented" '[ ! -e out ]'
+"$cuslim" build -q noout.yaml -o "$tmp/given" 2> err; rc=$?
+check "build without out: but with -o writes there" '[ $rc = 0 ] && [ -x "$tmp/given/bin/true" -o -x "$tmp/given/usr/bin/true" ]' || cat err
+
+# The CLI's own flags: usage errors (exit 2) named as flags.
+"$cuslim" bundle /bin/true -o "$tmp/b" --format qcow2 2> err; rc=$?
+check "bundle --format qcow2 exits 2 as the flag" '[ $rc = 2 ] && grep -qF -- "--format '"'"'qcow2'"'"'" err'
+"$cuslim" bundle /bin/true -o "$tmp/b" --env FOO 2> err; rc=$?
+check "bundle --env FOO exits 2" '[ $rc = 2 ] && grep -qF -- "--env '"'"'FOO'"'"': expected K=V" err'
+check "bundle wrote nothing" '[ ! -e "$tmp/b" ]'
+
+# User profiles: the same schema.
+printf 'name: mine\nkind: base\nclasify:\n  - {class: app, names: [true]}\n' > badprof.yaml
+"$cuslim" deps --profile badprof.yaml /bin/true > /dev/null 2> err; rc=$?
+check "deps --profile with an unknown key exits 3" '[ $rc = 3 ]'
+check "... naming file:line:col and the closest key" 'grep -qF "badprof.yaml:3:1: clasify: unknown key, did you mean '"'"'classify'"'"'?" err'
+printf 'name: mine\nclassify:\n  - {class: app, regex: "(["}\n' > badre.yaml
+"$cuslim" deps --profile badre.yaml /bin/true > /dev/null 2> err; rc=$?
+check "deps --profile with a bad regex exits 3" '[ $rc = 3 ] && grep -qF "badre.yaml:3:25: classify[0].regex:" err'
+printf 'name: mine\nkind: base\nextends: [glibc]\nclassify:\n  - {class: app, rule: mine, names: [true]}\n' > good.yaml
+"$cuslim" deps --profile good.yaml --base mine /bin/true > out.tree 2> err; rc=$?
+check "a valid user profile loads" '[ $rc = 0 ]' || cat err
+
+# The built-in profiles: all listed, each shown.
+"$cuslim" profiles list > list; rc=$?
+check "profiles list exits 0" '[ $rc = 0 ] && grep -q nvidia-driver list && grep -q pytorch list'
+for p in cuda nvidia-driver glibc debian12 pytorch scratch; do
+  "$cuslim" profiles show "$p" > /dev/null 2>&1; rc=$?
+  check "profiles show $p" '[ $rc = 0 ]'
+done
+
+finish
