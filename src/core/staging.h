@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/signal_cleanup.h"
 #include "core/unique_fd.h"
 
 namespace cuslim {
@@ -14,16 +15,17 @@ namespace cuslim {
 class Staging {
  public:
   static Result<Staging> make();
-  Staging(Staging&& o) noexcept : path_(std::move(o.path_)), lock_(std::move(o.lock_)) { o.path_.clear(); }
+  Staging(Staging&& o) noexcept : path_(std::move(o.path_)), lock_(std::move(o.lock_)), on_signal_(std::move(o.on_signal_)) { o.path_.clear(); }
   Staging(const Staging&) = delete;
   Staging& operator=(const Staging&) = delete;
   ~Staging();
   const std::string& path() const { return path_; }
 
  private:
-  Staging(std::string p, UniqueFd lock) : path_(std::move(p)), lock_(std::move(lock)) {}
+  Staging(std::string p, UniqueFd lock) : path_(std::move(p)), lock_(std::move(lock)), on_signal_(path_) {}
   std::string path_;
   UniqueFd lock_;  // flock(LOCK_EX) on the directory for as long as it is in use
+  SignalCleanup on_signal_;  // removed on SIGINT/SIGTERM/SIGHUP outside a sandboxed run too
 };
 
 // The pid in a staging directory's name "cuslim-run-PID-XXXXXX" (exactly that pattern: PID all
