@@ -21,6 +21,7 @@
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "bundle/layer_cache.h"
+#include "bundle/programs.h"
 #include "loader/ld_cache.h"
 #include "trace/trace_file.h"
 
@@ -188,8 +189,11 @@ Status check_request(const BundleRequest& req) {
 // objects and files, and what the host driver loads from the image.
 Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
   const Root& root = analysis.root();
-  if (!req.targets.empty()) {
-    CUSLIM_TRY(auto g, analysis.resolve(req.targets));
+  // #! scripts ship as they are and bring their interpreters.
+  CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));
+  for (auto& s : programs.scripts) CUSLIM_CHECK(builder.add_script(s));
+  if (!programs.elf.empty()) {
+    CUSLIM_TRY(auto g, analysis.resolve(programs.elf));
     if (!g.missing.empty())
       return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
     builder.add_graph(g);
@@ -208,11 +212,31 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuil
   for (auto& f : req.traced_files)  // files the traced run opened: as they are (regular files only)
     if (auto st = root.stat(f); st && S_ISREG(st->st_mode)) CUSLIM_CHECK(builder.add_include(f));
   // With base scratch, the driver's own needs ship as the programs' dlopen of libcuda.so.1 would load them.
-  if (req.base == "scratch" && req.with_driver_needs && !req.targets.empty() && !analysis.driver_needs().empty()) {
-    CUSLIM_TRY(auto g, analysis.resolve({req.targets.front()}, analysis.driver_needs()));
+  if (req.base == "scratch" && req.with_driver_needs && !programs.elf.empty() && !analysis.driver_needs().empty()) {
+    CUSLIM_TRY(auto g, analysis.resolve({programs.elf.front()}, analysis.driver_needs()));
     builder.add_graph(g, false);
   }
   return ok_status();
+}
+
+// Driver files never ship, whatever brought them (--include, a trace, a keep-set): the host's
+// driver is injected at run time and a bundled copy breaks on every other driver. Link-time
+// driver stubs are left out too. Toolkit files that do ship are named.
+void leave_out_driver_files(const Analysis& analysis, PlanBuilder& builder) {
+  std::vector<std::string> drop, toolkit;
+  for (auto& [p, item] : builder.plan().items) {
+    if (item.type == LayerEntry::dir || !item.content.empty()) continue;
+    auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
+    if (c.cls == ObjectClass::driver || c.rule.ends_with(":driver-stub")) drop.push_back(p);
+    else if (c.cls == ObjectClass::toolkit) toolkit.push_back(p + " (" + c.rule + ")");
+  }
+  for (auto& p : drop) builder.leave_to_driver(p, "driver file left out (the host driver provides it at run time)");
+  if (!toolkit.empty()) {
+    std::string list;
+    for (size_t i = 0; i < toolkit.size() && i < 10; ++i) list += (i ? ", " : "") + toolkit[i];
+    if (toolkit.size() > 10) list += ", ... and " + std::to_string(toolkit.size() - 10) + " more";
+    builder.warn(std::to_string(toolkit.size()) + " toolkit-class file(s) packed (verify fails such an image): " + list);
+  }
 }
 
 // What a --base image's ld.so.cache knows stays known; the generated loader files (and, FROM
@@ -379,6 +403,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_CHECK(check_request(req));
   PlanBuilder builder(root, req.keep_setuid);
   CUSLIM_CHECK(add_closures(analysis, req, builder));  // resolve + classify: what the programs load
+  leave_out_driver_files(analysis, builder);            // classify: driver files never ship
   add_base_and_loader_files(req, builder);              // base: what the base holds; the loader's files
   BundleResult res;
   res.format = req.format;

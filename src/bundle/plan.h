@@ -44,6 +44,16 @@ class PlanBuilder {
   void add_graph(const DepGraph& g, bool programs = true);
   // Adds one in-root path (file, symlink chain or whole directory), with its parents.
   Status add_include(const std::string& inside);
+  // Adds a #! script that is a program (an entrypoint candidate, as ELF programs are).
+  Status add_script(const std::string& inside) {
+    plan_.executables.push_back(inside);
+    return add_include(inside);
+  }
+  // Takes a driver file out of the plan: it is left to the host driver, and said so.
+  void leave_to_driver(const std::string& inside, const std::string& why) {
+    if (plan_.items.erase(inside)) plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
+  }
+  void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
   // Adds the generated loader files (ld.so.conf, conf.d entry, ld.so.cache).
   void add_loader_files(bool with_ld_so_conf);
   // Entries of a base image's ld.so.cache, kept in the generated one.

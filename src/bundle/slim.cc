@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bundle/programs.h"
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "elf/elf_file.h"
@@ -30,32 +31,6 @@ std::vector<std::string> all_paths(const Root& root) {
   return out;
 }
 
-// The program the image runs: argv[0] found through the image's PATH.
-std::optional<std::string> find_program(const Root& root, const UnpackedImage& img, const std::string& prog) {
-  if (prog.find('/') != std::string::npos) return prog;
-  std::string search = path_from_env(img.config.env);
-  for (auto& d : path::split_list(search))
-    if (auto st = root.stat(path::join(d, prog)); st && S_ISREG(st->st_mode)) return path::join(d, prog);
-  return std::nullopt;
-}
-
-// "#!/usr/bin/env python3" -> the interpreter (env's argument found through PATH too).
-std::vector<std::string> shebang(const Root& root, const UnpackedImage& img, const std::string& script) {
-  auto real = root.realpath(script);
-  if (!real) return {};
-  std::ifstream in(root.host_path(*real));
-  std::string line;
-  if (!std::getline(in, line) || line.rfind("#!", 0) != 0) return {};
-  std::istringstream words(line.substr(2));
-  std::string interp, arg;
-  words >> interp >> arg;
-  std::vector<std::string> out;
-  if (!interp.empty()) out.push_back(interp);
-  if (path::basename(interp) == "env" && !arg.empty())
-    if (auto p = find_program(root, img, arg)) out.push_back(*p);
-  return out;
-}
-
 bool is_elf(const Root& root, const std::string& p) {
   auto real = root.realpath(p);
   return real && has_elf_magic(root.host_path(*real));
@@ -69,23 +44,16 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
   std::vector<std::string> programs = targets;
   std::vector<std::string> argv = img.config.entrypoint;
   argv.insert(argv.end(), img.config.cmd.begin(), img.config.cmd.end());
+  std::string search = path_from_env(img.config.env);
   if (!argv.empty()) {
-    auto prog = find_program(root, img, argv[0]);
+    auto prog = find_program(root, search, argv[0]);
     if (!prog) return bad_input("image entrypoint '" + argv[0] + "': not found in the image's PATH");
     programs.insert(programs.begin(), *prog);
   }
   if (programs.empty() && keep.empty()) return Error(Exit::usage, "slim: the image has no Entrypoint or Cmd; give --target or --keep");
-  for (size_t i = 0; i < programs.size(); ++i) {  // scripts bring their interpreters (which may be scripts)
-    auto& p = programs[i];
-    if (!root.stat(p)) return bad_input(p + ": not in the image");
-    if (is_elf(root, p)) {
-      s.targets.push_back(p);
-    } else {
-      s.includes.push_back(p);
-      for (auto& interp : shebang(root, img, p))
-        if (std::find(programs.begin(), programs.end(), interp) == programs.end()) programs.push_back(interp);
-    }
-  }
+  CUSLIM_TRY(auto expanded, expand_programs(root, programs, search));  // scripts bring their interpreters
+  s.targets = expanded.elf;
+  s.includes = expanded.scripts;
   for (auto& p : all_paths(root)) {
     if (c.classify(p, p, std::nullopt, path::basename(p)).cls == ObjectClass::driver) {  // never kept, always said
       s.dropped_driver.push_back(p);

@@ -109,6 +109,21 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   done
 fi
 
+# --- scripts and what --include brings -----------------------------------------------------------
+printf '#!/bin/sh\necho hello from a script\n' > hello.sh && chmod +x hello.sh
+mkdir -p inc/stubs inc/drv && printf 'x' > inc/drv/libcuda.so.580.65.06 && printf 'x' > inc/stubs/libcuda.so && printf 'data\n' > inc/data.txt
+"$cuslim" bundle -q ./hello.sh --include "$tmp/inc" -o script-img 2> err; rc=$?
+check "bundle of a #! script exits 0 and brings its interpreter" '[ $rc = 0 ]'
+out=$("$cuslim" run --gpu off script-img 2>&1)
+check "the script runs from the image with no host files ($out)" '[ "$out" = "hello from a script" ]'
+check "driver files and driver stubs from --include are left out, with a warning" 'grep -q "inc/drv/libcuda.so.580.65.06: driver file left out" err && grep -q "inc/stubs/libcuda.so: driver file left out" err'
+"$cuslim" verify script-img > out 2>&1; rc=$?
+check "... so verify finds no driver file in it" '! grep -q "FAIL no-driver-files" out'
+if [ -f /usr/local/cuda/include/cuda.h ]; then
+  "$cuslim" bundle -q ./app --include /usr/local/cuda/include/cuda.h -o tk.tar 2> err; rc=$?
+  check "a toolkit file packed through --include is named in a warning" '[ $rc = 0 ] && grep -q "toolkit-class file(s) packed.*cuda.h" err'
+fi
+
 # --- signals leave nothing behind -----------------------------------------------------------------
 big="$tmp/big"; mkdir -p "$big"; head -c 300000000 /dev/urandom > "$big/blob"
 for sig in INT TERM HUP; do

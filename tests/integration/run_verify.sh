@@ -52,6 +52,7 @@ echo 'extern int x; int main(void){return x;}' > "$tmp/w.c"; cc -o "$root/app" "
 printf '\xb7\x00' | dd of="$root/opt/wl/libw.so" bs=1 seek=18 conv=notrunc status=none
 "$cuslim" bundle -q --root "$root" --include /usr/local/cuda/bin/nvcc --include /drv --include /opt/wl --include /app -o "$tmp/bad" --format dir 2>/dev/null
 cp -a "$tmp/fxdir/." "$tmp/bad/"                          # a program whose library then goes missing
+mkdir -p "$tmp/bad/drv" && cp "$root/drv/libcuda.so.580.65.06" "$tmp/bad/drv/"  # bundle leaves driver files out: planted by hand
 rm -f "$tmp/bad"/usr/lib/x86_64-linux-gnu/libc.so.6 "$tmp/bad"/lib/x86_64-linux-gnu/libc.so.6
 "$cuslim" verify --json --junit "$tmp/bad.xml" "$tmp/bad" > "$tmp/bad.json"; rc=$?
 check "verify fails the bad bundle (exit 1)" '[ $rc = 1 ]'

@@ -19,6 +19,10 @@ mkdir -p "$tmp/cuda/bin"; cp "$tmp/toolkit/bin/"* "$tmp/cuda/bin/"
 echo 'int cuInit(void){return 0;}' > "$tmp/d.c"; cc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$tmp/drv/libcuda.so.580.65.06" "$tmp/d.c"
 "$cuslim" bundle -q "$smoke" --include "$cache/nvidia" --include "$tmp/cuda/bin" --include "$tmp/drv" \
     -o "$tmp/fat" --tag fat --entrypoint "$smoke" 2>/dev/null
+# bundle leaves driver files out of what it writes; a fat image made by other tools has them.
+umoci unpack --image "$tmp/fat:fat" "$tmp/fatb" > /dev/null 2>&1 && mkdir -p "$tmp/fatb/rootfs$tmp/drv" &&
+  cp "$tmp/drv/libcuda.so.580.65.06" "$tmp/fatb/rootfs$tmp/drv/" && umoci repack --image "$tmp/fat:fat" "$tmp/fatb" > /dev/null 2>&1
+check "umoci adds the driver library to the fat image" '[ $? = 0 ]'
 check "the fat CUDA image was built" '[ -f "$tmp/fat/index.json" ]'
 "$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim" --format dir > "$tmp/report" 2> "$tmp/warn"; rc=$?
 head -1 "$tmp/report"

@@ -1,0 +1,67 @@
+#include "bundle/programs.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "core/path.h"
+#include "elf/elf_file.h"
+
+namespace cuslim {
+
+namespace {
+
+// "#!/usr/bin/env python3" -> the interpreter (env's argument found through PATH too); empty
+// for a file that is not a script.
+std::vector<std::string> shebang(const Root& root, const std::string& script, const std::string& search_path) {
+  auto real = root.realpath(script);
+  if (!real) return {};
+  std::ifstream in(root.host_path(*real));
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("#!", 0) != 0) return {};
+  std::istringstream words(line.substr(2));
+  std::string interp, arg;
+  words >> interp >> arg;
+  std::vector<std::string> out;
+  if (!interp.empty()) out.push_back(interp);
+  if (path::basename(interp) == "env" && !arg.empty())
+    if (auto p = find_program(root, search_path, arg)) out.push_back(*p);
+  return out;
+}
+
+bool is_elf(const Root& root, const std::string& p) {
+  auto real = root.realpath(p);
+  return real && has_elf_magic(root.host_path(*real));
+}
+
+}  // namespace
+
+std::optional<std::string> find_program(const Root& root, const std::string& search_path, const std::string& prog) {
+  if (prog.find('/') != std::string::npos) return prog;
+  for (auto& d : path::split_list(search_path))
+    if (auto st = root.stat(path::join(d, prog)); st && S_ISREG(st->st_mode)) return path::join(d, prog);
+  return std::nullopt;
+}
+
+Result<Programs> expand_programs(const Root& root, const std::vector<std::string>& programs, const std::string& search_path) {
+  Programs out;
+  std::vector<std::string> todo = programs;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    std::string p = todo[i];  // a copy: todo grows below
+    if (!root.stat(p)) return bad_input(p + ": not found" + (root.is_host() ? "" : " in " + root.display()));
+    if (is_elf(root, p)) {
+      out.elf.push_back(p);
+      continue;
+    }
+    auto interp = shebang(root, p, search_path);
+    if (interp.empty()) return bad_input(p + ": neither an ELF file nor a #! script");
+    out.scripts.push_back(p);
+    for (auto& x : interp)
+      if (std::find(todo.begin(), todo.end(), x) == todo.end()) todo.push_back(x);
+  }
+  return out;
+}
+
+}  // namespace cuslim
