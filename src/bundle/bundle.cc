@@ -23,6 +23,7 @@
 #include "bundle/layer_cache.h"
 #include "bundle/programs.h"
 #include "loader/ld_cache.h"
+#include "trace/run_environment.h"
 #include "trace/trace_file.h"
 
 namespace cuslim {
@@ -57,6 +58,9 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   if (req.keep_config) {  // slim: the image's own config, with our history entry
     ImageConfig c = *req.keep_config;
     c.created = rfc3339(req.mtime);
+    for (auto& kv : req.traced_env)  // what the traced run ran with, where the image says nothing
+      if (std::none_of(c.env.begin(), c.env.end(), [&](auto& e) { return e.rfind(kv.substr(0, kv.find('=') + 1), 0) == 0; }))
+        c.env.push_back(kv);
     if (c.history.empty()) c.history = "cuslim slim";
     return c;
   }
@@ -71,6 +75,13 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   c.env.push_back("NVIDIA_VISIBLE_DEVICES=all");
   c.env.push_back("NVIDIA_DRIVER_CAPABILITIES=compute,utility");
   if (plan.cuda) c.env.push_back("NVIDIA_REQUIRE_CUDA=cuda>=" + plan.cuda->str(2));
+  for (auto& kv : req.traced_env) {  // what the traced run ran with; its LD_LIBRARY_PATH after ours
+    std::string key = kv.substr(0, kv.find('=') + 1);
+    auto it = std::find_if(c.env.begin(), c.env.end(), [&](auto& e) { return e.rfind(key, 0) == 0; });
+    if (it == c.env.end()) c.env.push_back(kv);
+    else if (key == "LD_LIBRARY_PATH=") *it += ":" + kv.substr(key.size());
+    else *it = kv;
+  }
   for (auto& kv : req.env) {  // --env K=V replaces K
     std::string key = kv.substr(0, kv.find('='));
     c.env.erase(std::remove_if(c.env.begin(), c.env.end(), [&](auto& e) { return e.rfind(key + "=", 0) == 0; }), c.env.end());
@@ -420,7 +431,18 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
     CUSLIM_TRY(auto t, read_trace(tf));
     for (auto& p : t.opened)  // what the traced run mapped, minus the programs themselves
       if (!t.programs.count(p) && (root.is_host() || root.stat(p))) req.traced.push_back(p);
-    for (auto& f : packable_files(t)) req.traced_files.push_back(f);
+    for (auto& f : packable_files(t)) {
+      req.traced_files.push_back(f);
+      // Python's codecs are looked up by the locale's name at start-up: the package ships whole.
+      if (std::string dir = path::dirname(f); path::basename(dir) == "encodings" && f.ends_with(".py") &&
+          std::find(req.includes.begin(), req.includes.end(), dir) == req.includes.end())
+        req.includes.push_back(dir);
+    }
+    for (auto& kv : image_env_from_trace(t.env)) {
+      std::string key = kv.substr(0, kv.find('=') + 1);
+      std::erase_if(req.traced_env, [&](auto& e) { return e.rfind(key, 0) == 0; });
+      req.traced_env.push_back(kv);
+    }
   }
   return ok_status();
 }

@@ -27,6 +27,7 @@ struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
   std::vector<std::string> traced;             // objects a trace saw mapped (how: trace)
   std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
+  std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
@@ -68,8 +69,10 @@ struct BundleResult {
 // programs' dlopen of libcuda.so.1 would: they ship even when no program names them.
 Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req);
 
-// Adds what trace files (cuslim trace) saw: mapped objects (minus the programs) and files worth
-// packing. On a non-host root only objects present in it count.
+// Adds what trace files (cuslim trace) saw: mapped objects (minus the programs), files worth
+// packing, the environment of the run (locale defaulting to C.UTF-8) and, for a Python
+// interpreter, its whole `encodings` package (what start-up needs in any locale). On a non-host
+// root only objects present in it count.
 Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace_files, const Root& root);
 
 // SOURCE_DATE_EPOCH, validated: a non-negative integer, else an error; unset: 0.

@@ -16,7 +16,7 @@ namespace {
 struct TraceOptions {
   std::string out;
   std::vector<std::string> cmd;
-  bool quiet = false, files = false;
+  bool quiet = false, files = false, warm_cache = false;
 };
 
 void summary(const Trace& t, const std::string& out, bool files) {
@@ -41,7 +41,7 @@ void summary(const Trace& t, const std::string& out, bool files) {
 
 Exit run_trace(const TraceOptions& o) {
   std::string out = take(absolute_path(o.out));
-  int rc = take(run_traced_on_host({.argv = o.cmd, .trace_file = out, .files = o.files}));
+  int rc = take(run_traced_on_host({.argv = o.cmd, .trace_file = out, .files = o.files, .warm_cache = o.warm_cache}));
   auto t = take(read_trace(out));
   if (!o.quiet) summary(t, out, o.files);
   return static_cast<Exit>(rc);
@@ -54,6 +54,7 @@ void add_trace(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("trace", "Run a program and record every object the loader maps (dlopen included), for --trace");
   cmd->add_option("-o,--out", o->out, "Trace file (JSON lines)")->required();
   cmd->add_flag("-q,--quiet", o->quiet, "No summary");
+  cmd->add_flag("--warm-cache", o->warm_cache, "Keep the JIT cache dirs (Triton, Inductor, CuPy, Numba, JAX, CUDA); default: fresh, empty ones, so a cold start is traced");
   cmd->add_flag("--files", o->files, "Also record every file opened, executed or stat'ed (ptrace; no strace needed)");
   cmd->add_option("cmd", o->cmd, "The command, after --")->required();
   cmd->footer(

@@ -35,6 +35,10 @@ Result<Trace> read_trace(const std::string& file) {
     else if (ev == "open" && p.find('/') != std::string::npos) t.opened.insert(p);  // not the vDSO
     else if (ev == "search") searched.insert(name);
     else if (ev == "file") t.files.insert(p);
+    else if (ev == "env") {
+      CUSLIM_TRY(auto value, f.str("value"));
+      t.env[name] = value;
+    }
   }
   // A name nothing answered: no opened object has it as its file name (sonames are file names
   // of their symlinks in practice) and it is not a path that was opened.

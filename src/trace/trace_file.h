@@ -2,6 +2,7 @@
 // as the objects a run mapped and the names it asked for in vain.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -17,6 +18,7 @@ struct Trace {
   std::set<std::string> failed;    // names searched for that nothing answered
   std::set<std::string> files;     // files opened, executed or stat'ed (--files)
   std::set<int> pids;
+  std::map<std::string, std::string> env;  // the recorded variables of the run (trace_env.h)
 };
 
 Result<Trace> read_trace(const std::string& file);

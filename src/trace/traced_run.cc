@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <cstdlib>
 
 #include "core/atomic_file.h"
@@ -11,7 +13,9 @@
 #include "core/fs.h"
 #include "core/output_guard.h"
 #include "core/path.h"
+#include "core/staging.h"
 #include "sandbox/run_setup.h"
+#include "trace/run_environment.h"
 #include "trace/file_tracer.h"
 
 extern "C" char** environ;
@@ -96,8 +100,21 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   CUSLIM_TRY(auto existing, check_output({.out = req.trace_file, .inputs = command_inputs(req.argv)}));
   if (existing != ExistingOutput::none && existing != ExistingOutput::file)
     return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");
-  CUSLIM_CHECK(write_file_atomic(req.trace_file, "", Durability::rename_only));  // empty, owned by cuslim
-  auto env = audited_env(own_environment(), lib, req.trace_file);
+  // The trace starts with the variables of the run that change what it loads.
+  auto own = own_environment();
+  std::string header;
+  for (auto& kv : own)
+    if (auto eq = kv.find('='); eq != std::string::npos && recorded_variable(kv.substr(0, eq)))
+      header += nlohmann::json{{"event", "env"}, {"name", kv.substr(0, eq)}, {"value", kv.substr(eq + 1)}}.dump() + "\n";
+  CUSLIM_CHECK(write_file_atomic(req.trace_file, header, Durability::rename_only));
+  // Cold JIT caches (fresh dirs, removed afterwards) unless the user wants the warm ones.
+  std::optional<Staging> caches;
+  if (!req.warm_cache) {
+    CUSLIM_TRY(auto s, Staging::make());
+    caches.emplace(std::move(s));
+    own = with_cold_caches(own, caches->path());
+  }
+  auto env = audited_env(own, lib, req.trace_file);
   if (req.files) return trace_files(req.argv, env, req.trace_file);  // ptrace for files, the audit library for the loader
   return run_plain(req.argv, env);
 }

@@ -21,6 +21,7 @@ struct HostTraceRequest {
   std::vector<std::string> argv;  // found through PATH
   std::string trace_file;         // created empty, then appended to
   bool files = false;             // also ptrace every file access (cuslim trace --files)
+  bool warm_cache = false;        // keep the user's JIT cache dirs (default: fresh, empty ones)
 };
 // Runs argv on the host with cuslim's own environment plus the audit settings; returns the
 // program's exit code (128 + signal when killed).

@@ -1,0 +1,50 @@
+#include "trace/run_environment.h"
+
+#include <fnmatch.h>
+
+namespace cuslim {
+
+namespace {
+
+// Globs over variable names, as data.
+const std::vector<std::string> kRecorded = {
+    "LANG", "LANGUAGE", "LC_*", "PYTHON*", "LD_LIBRARY_PATH", "CUDA_*", "NVIDIA_*", "TORCH_*", "TORCHINDUCTOR_*", "TRITON_*",
+    "PYTORCH_*", "XLA_FLAGS", "XLA_PYTHON_*", "JAX_*", "TF_*", "CUPY_*", "NUMBA_*", "NCCL_*", "OMP_NUM_THREADS", "MKL_*",
+    "OPENBLAS_*", "HF_*", "TRANSFORMERS_*", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"};
+
+const std::vector<std::string> kCaches = {"TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "CUPY_CACHE_DIR", "NUMBA_CACHE_DIR",
+                                          "JAX_COMPILATION_CACHE_DIR", "CUDA_CACHE_PATH", "XDG_CACHE_HOME"};
+
+}  // namespace
+
+const std::vector<std::string>& cache_variables() { return kCaches; }
+
+bool recorded_variable(const std::string& name) {
+  for (auto& c : kCaches)
+    if (name == c) return false;
+  for (auto& g : kRecorded)
+    if (::fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+  return false;
+}
+
+std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, const std::string& cache_root) {
+  std::vector<std::string> out;
+  for (auto& kv : env) {
+    bool cache = false;
+    for (auto& c : kCaches) cache |= kv.rfind(c + "=", 0) == 0;
+    if (!cache) out.push_back(kv);
+  }
+  for (auto& c : kCaches) out.push_back(c + "=" + cache_root + "/" + c);
+  return out;
+}
+
+std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded) {
+  std::vector<std::string> out;
+  for (auto& [k, v] : recorded)
+    if (recorded_variable(k)) out.push_back(k + "=" + v);
+  for (const char* k : {"LANG", "LC_ALL"})
+    if (!recorded.count(k)) out.push_back(std::string(k) + "=C.UTF-8");
+  return out;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,35 @@
+// The environment of a traced run that changes what the program loads, and the cold caches a
+// trace runs with.
+//
+// Recorded (trace writes {"event":"env","name","value"} lines; bundle --trace puts them into the
+// image config): the locale (LANG, LANGUAGE, LC_*), Python's (PYTHON*), LD_LIBRARY_PATH, CUDA_*
+// and the frameworks' knobs (TORCH_*, TRITON_*, XLA_FLAGS, JAX_*, CUPY_*, NUMBA_*, NCCL_*,
+// OMP_NUM_THREADS, ...). Never recorded: the cache directories below (they point at a trace's
+// temp dir), or anything else of the user's environment.
+//
+// Cold caches: a JIT cache that is warm hides what a cold start needs (the C compiler Triton
+// runs, half of sympy), so a trace runs with fresh, empty cache dirs for TRITON_CACHE_DIR,
+// TORCHINDUCTOR_CACHE_DIR, CUPY_CACHE_DIR, NUMBA_CACHE_DIR, JAX_COMPILATION_CACHE_DIR,
+// CUDA_CACHE_PATH and XDG_CACHE_HOME unless the user asks for the warm ones.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cuslim {
+
+// Whether a variable is one that changes what a program loads (and so belongs in the image).
+bool recorded_variable(const std::string& name);
+
+// The cache variables a cold trace points at fresh directories.
+const std::vector<std::string>& cache_variables();
+
+// `env` (K=V) with every cache variable pointing into `cache_root` (one subdirectory each).
+std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, const std::string& cache_root);
+
+// The config Env a traced run implies: the recorded variables, LANG and LC_ALL defaulting to
+// C.UTF-8 when the trace has none (an interpreter with no locale falls back to ASCII).
+std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded);
+
+}  // namespace cuslim

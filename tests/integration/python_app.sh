@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A Python program from a minimal image: traced under C.UTF-8 with --files, bundled FROM scratch,
+# run with an EMPTY environment under runc (and under cuslim run) -- it prints what it printed on
+# the host (its interpreter start-up finds every codec: the whole encodings package ships, and
+# LANG/LC_ALL default to C.UTF-8 in the config). A traced program that maps a driver-class
+# library: the library is left to the host driver, never packed. Cold caches: a trace runs with
+# fresh JIT cache dirs unless --warm-cache.
+set -u
+cuslim=$(readlink -f "$1")
+for tool in umoci runc cc; do command -v $tool >/dev/null || { echo "skip: $tool missing"; exit 77; }; done
+[ "$(id -u)" = 0 ] || { echo "skip: runc needs root"; exit 77; }
+py=$(readlink -f /usr/bin/python3); [ -x "$py" ] || { echo "skip: no /usr/bin/python3"; exit 77; }
+tmp=$(mktemp -d /var/tmp/cuslim-pyapp-XXXXXX); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check_lib.sh"
+source "$(dirname "$0")/runc_lib.sh"
+
+mkdir -p "$tmp/app"
+cat > "$tmp/app/main.py" <<'PY'
+import json, sys, os
+print(json.dumps({"text": "Főtanúsítvány ✓", "fs": sys.getfilesystemencoding(), "stdout": sys.stdout.encoding.lower(),
+                  "cache": "TRITON_CACHE_DIR" in os.environ}, ensure_ascii=False))
+PY
+want=$(env -i LANG=C.UTF-8 "$py" "$tmp/app/main.py")
+must "trace --files under C.UTF-8" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/py.trace" -- "$py" "$tmp/app/main.py" > "$tmp/traced.out"
+check "the traced run had a fresh TRITON_CACHE_DIR (cold caches)" 'grep -q "\"cache\": true" "$tmp/traced.out"'
+must "trace --warm-cache" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --warm-cache -o "$tmp/warm.trace" -- "$py" "$tmp/app/main.py" > "$tmp/warm.out"
+check "--warm-cache leaves the environment's caches alone" 'grep -q "\"cache\": false" "$tmp/warm.out"'
+check "the trace records the locale of the run" 'grep -q "\"event\":\"env\",\"name\":\"LANG\",\"value\":\"C.UTF-8\"" "$tmp/py.trace"'
+check "the cache dirs are not recorded into the trace" '! grep -q "\"name\":\"TRITON_CACHE_DIR\"" "$tmp/py.trace"'
+must "bundle the interpreter FROM scratch with the trace" "$cuslim" bundle -q "$py" --trace "$tmp/py.trace" --include "$tmp/app/main.py" -o "$tmp/img" --tag py
+out=$(run_image "$tmp/img" py "$py" "$tmp/app/main.py")
+check "runc, empty environment: the same output as the host ($out)" '[ "$out" = "$want" ]'
+out=$("$cuslim" run --gpu off "$tmp/img" -- "$py" "$tmp/app/main.py" 2>&1)
+check "cuslim run: the same output ($out)" '[ "$out" = "$want" ]'
+check "the config says LANG and LC_ALL (C.UTF-8)" 'python3 - "$tmp/img" <<PY
+import json, sys
+d = sys.argv[1]
+i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+m = json.load(open(d + "/blobs/sha256/" + i))
+env = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))["config"]["Env"]
+assert "LANG=C.UTF-8" in env and "LC_ALL=C.UTF-8" in env, env
+PY'
+pyver=$("$py" -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+check "the whole encodings package ships (ascii and latin_1 too, never imported on the host)" 'umoci unpack --image "$tmp/img:py" "$tmp/u" >/dev/null 2>&1 && [ -f "$tmp/u/rootfs/usr/lib/python$pyver/encodings/ascii.py" ] && [ -f "$tmp/u/rootfs/usr/lib/python$pyver/encodings/latin_1.py" ]'
+
+# --- a driver-class library the traced program maps ------------------------------------------------
+mkdir -p "$tmp/drv/lib"
+echo 'int nvmlInit(void){return 0;}' > "$tmp/n.c"
+cc -shared -fPIC -Wl,-soname,libnvidia-ml.so.1 -o "$tmp/drv/lib/libnvidia-ml.so.580.65.06" "$tmp/n.c" && ln -s libnvidia-ml.so.580.65.06 "$tmp/drv/lib/libnvidia-ml.so.1"
+cat > "$tmp/drv/app.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(void){ void* h = dlopen("libnvidia-ml.so.1", RTLD_NOW); puts(h ? "nvml loaded" : "no nvml"); return 0; }
+C
+cc -o "$tmp/drv/app" "$tmp/drv/app.c" -ldl -Wl,--enable-new-dtags,-rpath,"$tmp/drv/lib"
+for mode in "" "--files"; do
+  must "trace the program ($mode)" "$cuslim" trace -q $mode -o "$tmp/drv.trace" -- "$tmp/drv/app"
+  check "the trace saw the driver library mapped ($mode)" 'grep -q "libnvidia-ml.so" "$tmp/drv.trace"'
+  rm -rf "$tmp/drv-img"
+  "$cuslim" bundle "$tmp/drv/app" --trace "$tmp/drv.trace" -o "$tmp/drv-img" --tag d > "$tmp/drv.out" 2>&1; rc=$?
+  check "bundle --trace exits 0 and says the driver library is left to the host ($mode)" '[ $rc = 0 ] && grep -q "libnvidia-ml.so" "$tmp/drv.out" && grep -qi "host driver" "$tmp/drv.out"'
+  "$cuslim" verify --json "$tmp/drv-img" > "$tmp/drv.json" 2>&1
+  check "no driver file in the image ($mode)" 'python3 -c "import json,sys; d=json.load(open(\"$tmp/drv.json\")); c=[x for x in d[\"checks\"] if x[\"name\"]==\"no-driver-files\"][0]; assert c[\"status\"]==\"pass\", c"'
+done
+finish
