@@ -5,8 +5,6 @@
 
 #include "cli/command.h"
 #include "core/fs.h"
-#include "profile/classifier.h"
-#include "profile/profile_set.h"
 #include "trace/traced_run.h"
 
 namespace cuslim::cli {
@@ -20,10 +18,7 @@ struct TraceOptions {
 };
 
 void summary(const Trace& t, const std::string& out, bool files) {
-  auto set = take(ProfileSet::builtin());
-  auto c = take(Classifier::make(set, "glibc"));
-  std::map<ObjectClass, std::vector<std::string>> by_class;
-  for (auto& p : t.opened) by_class[c.classify(p, p, std::nullopt, "").cls].push_back(p);
+  auto by_class = take(opened_by_class(t));
   std::cerr << "cuslim trace: " << t.programs.size() << " program(s), " << t.pids.size() << " process(es), " << t.opened.size()
             << " objects mapped -> " << out << "\n";
   for (auto& [cls, paths] : by_class) {

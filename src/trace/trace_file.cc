@@ -10,6 +10,8 @@
 #include <optional>
 
 #include "core/path.h"
+#include "profile/classifier.h"
+#include "profile/profile_set.h"
 #include "image/json_fields.h"
 
 namespace cuslim {
@@ -56,6 +58,14 @@ std::vector<std::string> packable_files(const Trace& t) {
     for (auto* pre : {"/proc/", "/sys/", "/dev/", "/tmp/", "/etc/ld.so.cache"}) skip |= f.rfind(pre, 0) == 0;
     if (!skip) out.push_back(f);
   }
+  return out;
+}
+
+Result<std::map<ObjectClass, std::vector<std::string>>> opened_by_class(const Trace& t) {
+  CUSLIM_TRY(auto set, ProfileSet::builtin());
+  CUSLIM_TRY(auto c, Classifier::make(set, "glibc"));
+  std::map<ObjectClass, std::vector<std::string>> out;
+  for (auto& p : t.opened) out[c.classify(p, p, std::nullopt, "").cls].push_back(p);
   return out;
 }
 

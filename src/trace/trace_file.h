@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/object_class.h"
 
 namespace cuslim {
 
@@ -25,6 +26,9 @@ Result<Trace> read_trace(const std::string& file);
 
 // The traced files worth packing: regular files outside /proc, /sys, /dev and /tmp.
 std::vector<std::string> packable_files(const Trace& t);
+
+// The mapped objects of a trace by class, as the built-in profiles sort them (base glibc).
+Result<std::map<ObjectClass, std::vector<std::string>>> opened_by_class(const Trace& t);
 
 // The audit library beside the cuslim binary (build tree or install), if any.
 std::optional<std::string> audit_library();
