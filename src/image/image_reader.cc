@@ -294,6 +294,18 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
   return ok_status();
 }
 
+// An image's JSON is untrusted: a document of the wrong shape (a number where an object belongs,
+// a null config, a list of numbers for Env) makes nlohmann::json throw. That is invalid input,
+// reported as such, not an abort.
+template <class F>
+Status json_checked(const std::string& file, F&& read) {
+  try {
+    return read();
+  } catch (const json::exception& e) {
+    return bad_input(file + ": malformed image metadata: " + e.what());
+  }
+}
+
 }  // namespace
 
 std::string kind_name(ImageKind k) {
@@ -335,15 +347,15 @@ Result<UnpackedImage> unpack_image(const std::string& image, const std::string& 
   std::filesystem::create_directories(staging + "/rootfs");
   out.rootfs = std::filesystem::canonical(staging + "/rootfs").string();
   switch (kind) {
-    case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci(image, out.rootfs, opt, out)); break;
+    case ImageKind::oci_layout: CUSLIM_CHECK(json_checked(image, [&] { return unpack_oci(image, out.rootfs, opt, out); })); break;
     case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;
     case ImageKind::oci_archive:
     case ImageKind::docker_archive: {
       std::string outer = staging + "/archive";
       std::filesystem::create_directories(outer);
       CUSLIM_CHECK(extract_layer(image, std::filesystem::canonical(outer).string(), image, nullptr, out));
-      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci(outer, out.rootfs, opt, out));
-      else CUSLIM_CHECK(unpack_docker(outer, out.rootfs, out));  // `outer` stays: its blobs may be appended to
+      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(json_checked(image, [&] { return unpack_oci(outer, out.rootfs, opt, out); }));
+      else CUSLIM_CHECK(json_checked(image, [&] { return unpack_docker(outer, out.rootfs, out); }));  // `outer` stays: its blobs may be appended to
       break;
     }
     case ImageKind::rootfs_dir: break;
