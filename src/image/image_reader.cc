@@ -13,6 +13,7 @@
 
 #include "core/atomic_output.h"
 #include "core/path.h"
+#include "core/root.h"
 #include "core/unique_fd.h"
 #include "image/digest.h"
 
@@ -221,23 +222,44 @@ std::string blob_file(const std::string& layout, const std::string& digest) {
   return d ? blob_path(layout, *d) : layout + "/blobs/invalid";
 }
 
+// Where the files of an image dir are read. For an archive unpacked by us, every symlink on a
+// path is resolved inside the dir: a symlink the archive planted (blobs/sha256/<hex> or a
+// docker layer name -> /etc/...) must not make us read a file of the host, and copy it into the
+// image. A layout dir given by the user is read as it stands (its blobs may link to a store).
+struct ImageDir {
+  std::string dir;
+  bool confined = false;
+  Result<std::string> file(const std::string& host_path) const {
+    if (!confined) return host_path;
+    Root r(dir);
+    CUSLIM_TRY(auto inside, r.realpath(host_path.substr(dir.size())));
+    return r.host_path(inside);
+  }
+  Result<json> json_file(const std::string& host_path) const {
+    CUSLIM_TRY(auto p, file(host_path));
+    return read_json(p);
+  }
+};
+
 // In an image index, the manifest for `platform` ("os/arch[/variant]"); others are skipped.
-Result<json> pick_platform(const std::string& layout, const json& index, const std::string& platform) {
+Result<json> pick_platform(const ImageDir& img, const json& index, const std::string& platform) {
+  const std::string& layout = img.dir;
   std::vector<std::string> seen;
   for (auto& m : index.value("manifests", json::array())) {
     auto p = m.value("platform", json::object());
     std::string name = p.value("os", "") + "/" + p.value("architecture", "") + (p.contains("variant") ? "/" + p.value("variant", "") : "");
     seen.push_back(name);
-    if (name == platform || (p.value("os", "") + "/" + p.value("architecture", "")) == platform) return read_json(blob_file(layout, m.value("digest", "")));
+    if (name == platform || (p.value("os", "") + "/" + p.value("architecture", "")) == platform) return img.json_file(blob_file(layout, m.value("digest", "")));
   }
   std::string all;
   for (auto& s : seen) all += (all.empty() ? "" : ", ") + s;
   return bad_input(layout + ": the image index has no " + platform + " manifest (it has: " + all + ")");
 }
 
-Status unpack_oci(const std::string& layout, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
+Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
+  const std::string& layout = img.dir;
   const std::string& tag = opt.tag;
-  CUSLIM_TRY(auto index, read_json(layout + "/index.json"));
+  CUSLIM_TRY(auto index, img.json_file(layout + "/index.json"));
   json chosen;
   for (auto& m : index.value("manifests", json::array())) {
     std::string ref = m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
@@ -247,11 +269,11 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
     }
   }
   if (chosen.is_null()) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
-  CUSLIM_TRY(auto manifest, read_json(blob_file(layout, chosen.value("digest", ""))));
+  CUSLIM_TRY(auto manifest, img.json_file(blob_file(layout, chosen.value("digest", ""))));
   if (manifest.value("mediaType", "") == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
-    CUSLIM_TRY(manifest, pick_platform(layout, manifest, opt.platform));
+    CUSLIM_TRY(manifest, pick_platform(img, manifest, opt.platform));
   }
-  CUSLIM_TRY(auto config, read_json(blob_file(layout, manifest["config"].value("digest", ""))));
+  CUSLIM_TRY(auto config, img.json_file(blob_file(layout, manifest["config"].value("digest", ""))));
   out.config = parse_config(config);
   out.history_json = config.value("history", json::array()).dump();
   auto diff_ids = config.value("rootfs", json::object()).value("diff_ids", json::array());
@@ -259,7 +281,7 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
   for (auto& l : manifest.value("layers", json::array())) {
     std::string d = l.value("digest", "");
     StoredLayer sl;
-    sl.blob = blob_file(layout, d);
+    CUSLIM_TRY(sl.blob, img.file(blob_file(layout, d)));
     if (auto dg = Digest::parse(d)) sl.info.digest = *dg;
     if (static_cast<size_t>(i) < diff_ids.size())
       if (auto di = Digest::parse(diff_ids[i].get<std::string>())) sl.info.diff_id = *di;
@@ -268,16 +290,18 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
     sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
     out.layers.push_back(sl);
-    CUSLIM_CHECK(extract_layer(blob_file(layout, d), staging, layout + " layer " + std::to_string(i++) + " (" + d + ")", &d, out));
+    CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i++) + " (" + d + ")", &d, out));
   }
   return ok_status();
 }
 
 Status unpack_docker(const std::string& dir, const std::string& staging, UnpackedImage& out) {
-  CUSLIM_TRY(auto manifest, read_json(dir + "/manifest.json"));
+  const ImageDir img{dir, true};
+  CUSLIM_TRY(auto manifest, img.json_file(dir + "/manifest.json"));
   if (!manifest.is_array() || manifest.empty()) return bad_input(dir + "/manifest.json: expected a non-empty array");
   auto& m = manifest[0];
-  CUSLIM_TRY(auto config, read_json(dir + "/" + m.value("Config", "")));
+  CUSLIM_TRY(auto config_name, safe_name(m.value("Config", ""), "manifest.json"));
+  CUSLIM_TRY(auto config, img.json_file(dir + "/" + config_name));
   out.config = parse_config(config);
   int i = 0;
   for (auto& l : m.value("Layers", json::array())) {
@@ -287,7 +311,8 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
     // possibly compressed) carry no digest of the stored bytes.
     std::optional<std::string> digest;
     if (safe.rfind("blobs/sha256/", 0) == 0) digest = "sha256:" + path::basename(safe);
-    CUSLIM_CHECK(extract_layer(dir + "/" + safe, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
+    CUSLIM_TRY(auto blob, img.file(dir + "/" + safe));
+    CUSLIM_CHECK(extract_layer(blob, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
                                digest ? &*digest : nullptr, out));
     ++i;
   }
@@ -347,14 +372,14 @@ Result<UnpackedImage> unpack_image(const std::string& image, const std::string& 
   std::filesystem::create_directories(staging + "/rootfs");
   out.rootfs = std::filesystem::canonical(staging + "/rootfs").string();
   switch (kind) {
-    case ImageKind::oci_layout: CUSLIM_CHECK(json_checked(image, [&] { return unpack_oci(image, out.rootfs, opt, out); })); break;
+    case ImageKind::oci_layout: CUSLIM_CHECK(json_checked(image, [&] { return unpack_oci({image, false}, out.rootfs, opt, out); })); break;
     case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;
     case ImageKind::oci_archive:
     case ImageKind::docker_archive: {
-      std::string outer = staging + "/archive";
-      std::filesystem::create_directories(outer);
-      CUSLIM_CHECK(extract_layer(image, std::filesystem::canonical(outer).string(), image, nullptr, out));
-      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(json_checked(image, [&] { return unpack_oci(outer, out.rootfs, opt, out); }));
+      std::filesystem::create_directories(staging + "/archive");
+      const std::string outer = std::filesystem::canonical(staging + "/archive").string();
+      CUSLIM_CHECK(extract_layer(image, outer, image, nullptr, out));
+      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(json_checked(image, [&] { return unpack_oci({outer, true}, out.rootfs, opt, out); }));
       else CUSLIM_CHECK(json_checked(image, [&] { return unpack_docker(outer, out.rootfs, out); }));  // `outer` stays: its blobs may be appended to
       break;
     }
