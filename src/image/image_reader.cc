@@ -15,6 +15,7 @@
 #include "core/fs.h"
 #include "core/in_root.h"
 #include "core/path.h"
+#include "core/root.h"
 #include "image/json_fields.h"
 #include "image/utf8_names.h"
 #include "core/unique_fd.h"
@@ -33,10 +34,37 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+Result<json> read_json(const std::string& p) {
+  std::ifstream in(p);
+  if (!in) return Error::from_errno(p, errno);
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) return bad_input(p + ": not valid JSON");
+  return j;
+}
+
+// Where the files of an image dir are read. For an archive unpacked by us, every symlink on a
+// path is resolved inside the dir: a symlink the archive planted (blobs/sha256/<hex> or a
+// docker layer name -> /etc/...) must not make us read a file of the host, and copy it into the
+// image. A layout dir given by the user is read as it stands (its blobs may link to a store).
+struct ImageDir {
+  std::string dir;
+  bool confined = false;
+  Result<std::string> file(const std::string& host_path) const {
+    if (!confined) return host_path;
+    Root r(dir);
+    CUSLIM_TRY(auto inside, r.realpath(host_path.substr(dir.size())));
+    return r.host_path(inside);
+  }
+  Result<json> json_file(const std::string& host_path) const {
+    CUSLIM_TRY(auto p, file(host_path));
+    return read_json(p);
+  }
+};
+
 // A JSON blob of an OCI layout, checked against its descriptor's digest (and size, when given)
 // before it is parsed: an edited manifest or config is refused, as skopeo refuses it.
-Result<json> read_json_blob(const std::string& layout, const std::string& digest, std::optional<uint64_t> size, const std::string& what) {
-  std::string file = blob_path(layout, *Digest::parse(digest));
+Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std::optional<uint64_t> size, const std::string& what) {
+  CUSLIM_TRY(std::string file, img.file(blob_path(img.dir, *Digest::parse(digest))));
   std::ifstream in(file, std::ios::binary);
   if (!in) return Error::from_errno(file, errno).wrap(what);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -46,14 +74,6 @@ Result<json> read_json_blob(const std::string& layout, const std::string& digest
     return bad_input(file + ": " + what + ": size mismatch: " + std::to_string(bytes.size()) + " bytes, its descriptor says " + std::to_string(*size));
   auto j = json::parse(bytes, nullptr, false);
   if (j.is_discarded()) return bad_input(file + ": " + what + ": not valid JSON");
-  return j;
-}
-
-Result<json> read_json(const std::string& p) {
-  std::ifstream in(p);
-  if (!in) return Error::from_errno(p, errno);
-  auto j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) return bad_input(p + ": not valid JSON");
   return j;
 }
 
@@ -254,7 +274,8 @@ Result<Descriptor> read_descriptor(const json& d, const std::string& where) {
 }
 
 // In an image index, the manifest for `platform` ("os/arch[/variant]"); others are skipped.
-Result<json> pick_platform(const std::string& layout, const json& index, const std::string& platform) {
+Result<json> pick_platform(const ImageDir& img, const json& index, const std::string& platform) {
+  const std::string& layout = img.dir;
   std::vector<std::string> seen;
   CUSLIM_TRY(auto manifests, JsonFields(index, layout + ": image index").array("manifests"));
   for (size_t i = 0; i < manifests.size(); ++i) {
@@ -269,7 +290,7 @@ Result<json> pick_platform(const std::string& layout, const json& index, const s
     seen.push_back(name);
     if (name == platform || os + "/" + arch == platform) {
       CUSLIM_TRY(auto desc, read_descriptor(manifests[i], where));
-      return read_json_blob(layout, desc.digest, desc.size, "platform manifest");
+      return read_json_blob(img, desc.digest, desc.size, "platform manifest");
     }
   }
   std::string all;
@@ -277,10 +298,11 @@ Result<json> pick_platform(const std::string& layout, const json& index, const s
   return bad_input(layout + ": the image index has no " + platform + " manifest (it has: " + all + ")");
 }
 
-Status unpack_oci(const std::string& layout, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
+Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
+  const std::string& layout = img.dir;
   const std::string& tag = opt.tag;
   std::string index_file = layout + "/index.json";
-  CUSLIM_TRY(auto index, read_json(index_file));
+  CUSLIM_TRY(auto index, img.json_file(index_file));
   CUSLIM_CHECK(expect_object(index, index_file));
   CUSLIM_TRY(auto manifests, JsonFields(index, index_file).array("manifests"));
   if (tag.empty() && manifests.size() > 1) {
@@ -306,18 +328,18 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
   }
   if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
   std::string manifest_file = blob_file(layout, chosen->digest);
-  CUSLIM_TRY(auto manifest, read_json_blob(layout, chosen->digest, chosen->size, "manifest"));
+  CUSLIM_TRY(auto manifest, read_json_blob(img, chosen->digest, chosen->size, "manifest"));
   CUSLIM_CHECK(expect_object(manifest, manifest_file));
   CUSLIM_TRY(auto media_type, JsonFields(manifest, manifest_file).str("mediaType"));
   if (media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
-    CUSLIM_TRY(manifest, pick_platform(layout, manifest, opt.platform));
+    CUSLIM_TRY(manifest, pick_platform(img, manifest, opt.platform));
     CUSLIM_CHECK(expect_object(manifest, layout + ": platform manifest"));
   }
   JsonFields mf(manifest, manifest_file);
   CUSLIM_TRY(auto config_desc, mf.object("config"));
   CUSLIM_TRY(auto config_d, read_descriptor(config_desc, manifest_file + ": config"));
   std::string config_file = blob_file(layout, config_d.digest);
-  CUSLIM_TRY(auto config, read_json_blob(layout, config_d.digest, config_d.size, "config"));
+  CUSLIM_TRY(auto config, read_json_blob(img, config_d.digest, config_d.size, "config"));
   CUSLIM_TRY(out.config, parse_config(config, config_file));
   JsonFields cf(config, config_file);
   CUSLIM_TRY(auto history, cf.array("history"));
@@ -331,7 +353,7 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
     const std::string& d = desc.digest;
     JsonFields lf(layers[i], where);
     StoredLayer sl;
-    sl.blob = blob_file(layout, d);
+    CUSLIM_TRY(sl.blob, img.file(blob_file(layout, d)));
     sl.info.digest = *Digest::parse(d);
     if (i < diff_ids.size())
       if (auto di = Digest::parse(diff_ids[i])) sl.info.diff_id = *di;
@@ -347,21 +369,22 @@ Status unpack_oci(const std::string& layout, const std::string& staging, const U
 }
 
 Status unpack_docker(const std::string& dir, const std::string& staging, UnpackedImage& out) {
+  const ImageDir img{dir, true};
   std::string manifest_file = dir + "/manifest.json";
-  CUSLIM_TRY(auto manifest, read_json(manifest_file));
+  CUSLIM_TRY(auto manifest, img.json_file(manifest_file));
   if (!manifest.is_array() || manifest.empty()) return bad_input(manifest_file + ": expected a non-empty array");
   CUSLIM_CHECK(expect_object(manifest[0], manifest_file + ": [0]"));
   JsonFields m(manifest[0], manifest_file + ": [0]");
   CUSLIM_TRY(auto config_rel, m.str("Config"));
   CUSLIM_TRY(auto config_safe, safe_name(config_rel, "manifest.json"));
-  std::string config_file = dir + "/" + config_safe;
+  CUSLIM_TRY(std::string config_file, img.file(dir + "/" + config_safe));
   // The config is named by its digest (blobs/sha256/<hex> or <hex>.json): checked.
   std::string hex = path::basename(config_safe);
   if (hex.ends_with(".json")) hex.resize(hex.size() - 5);
   std::optional<std::string> config_digest;
   if (Digest::parse("sha256:" + hex)) config_digest = "sha256:" + hex;
   CUSLIM_TRY(auto config, config_digest && config_safe.rfind("blobs/sha256/", 0) == 0
-                              ? read_json_blob(dir, *config_digest, std::nullopt, "config")
+                              ? read_json_blob(img, *config_digest, std::nullopt, "config")
                               : read_json(config_file));
   if (config_digest && config_safe.rfind("blobs/sha256/", 0) != 0) {  // <hex>.json: same check, another place
     std::ifstream in(config_file, std::ios::binary);
@@ -378,7 +401,8 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
     // possibly compressed) carry no digest of the stored bytes.
     std::optional<std::string> digest;
     if (safe.rfind("blobs/sha256/", 0) == 0) digest = "sha256:" + path::basename(safe);
-    CUSLIM_CHECK(extract_layer(dir + "/" + safe, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
+    CUSLIM_TRY(auto blob, img.file(dir + "/" + safe));
+    CUSLIM_CHECK(extract_layer(blob, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
                                digest ? &*digest : nullptr, out));
   }
   return ok_status();
@@ -443,7 +467,7 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
   CUSLIM_CHECK(make_dirs(staging + "/rootfs"));
   CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
   switch (kind) {
-    case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci(image, out.rootfs, opt, out)); break;
+    case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci({image, false}, out.rootfs, opt, out)); break;
     case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;
     case ImageKind::oci_archive:
     case ImageKind::docker_archive: {
@@ -451,8 +475,8 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
       CUSLIM_CHECK(make_dirs(outer));
       CUSLIM_TRY(auto outer_real, canonical_path(outer));
       CUSLIM_CHECK(extract_layer(image, outer_real, image, nullptr, out));
-      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci(outer, out.rootfs, opt, out));
-      else CUSLIM_CHECK(unpack_docker(outer, out.rootfs, out));  // `outer` stays: its blobs may be appended to
+      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci({outer_real, true}, out.rootfs, opt, out));
+      else CUSLIM_CHECK(unpack_docker(outer_real, out.rootfs, out));  // `outer` stays: its blobs may be appended to
       break;
     }
     case ImageKind::rootfs_dir: break;

@@ -42,9 +42,13 @@ struct ConfReader {
   std::set<std::string> seen_dirs, seen_files;
 
   Status read_file(const std::string& file, int depth) {
-    if (depth > kMaxIncludeDepth || !seen_files.insert(file).second) return ok_status();
+    if (depth > kMaxIncludeDepth) return ok_status();
     auto real = root.realpath(file);
     if (!real) return ok_status();  // ldconfig skips includes that do not exist
+    // Loops are cut on the file, not on the name it was reached by: "d/./a.conf" and "d//a.conf"
+    // are one file, and telling them apart let a conf that includes itself twice over grow a
+    // tree of 2^16 reads (found by fuzz/ld_so_conf_fuzz.cc as a hang).
+    if (!seen_files.insert(*real).second) return ok_status();
     std::ifstream in(root.host_path(*real));
     if (!in) return ok_status();
     conf.files.push_back(file);

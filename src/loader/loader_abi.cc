@@ -64,9 +64,21 @@ std::vector<std::string> host_hwcaps() {
   std::vector<std::string> out;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) out.push_back("x86-64-v4");
-  if (__builtin_cpu_supports("x86-64-v3")) out.push_back("x86-64-v3");
-  if (__builtin_cpu_supports("x86-64-v2")) out.push_back("x86-64-v2");
+#if defined(__clang__) && __clang_major__ < 16
+  // Older clang (Debian 12's, used by the fuzz build) knows no level names: the levels' features
+  // that it can query, as glibc's dl-hwcaps checks them.
+  bool v2 = __builtin_cpu_supports("sse3") && __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1") &&
+            __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt");
+  bool v3 = v2 && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+            __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
+  bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512cd") &&
+            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+  bool v4 = __builtin_cpu_supports("x86-64-v4"), v3 = __builtin_cpu_supports("x86-64-v3"), v2 = __builtin_cpu_supports("x86-64-v2");
+#endif
+  if (v4) out.push_back("x86-64-v4");
+  if (v3) out.push_back("x86-64-v3");
+  if (v2) out.push_back("x86-64-v2");
 #endif
   return out;
 }

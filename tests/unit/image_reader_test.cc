@@ -1,0 +1,103 @@
+// Reading hostile images: JSON of the wrong shape is an invalid-input error, never an exception
+// out of the library (found by fuzz/oci_image_fuzz.cc: a manifest without "config" aborted the
+// process with nlohmann::json's type_error); an archive's symlinks never make the reader take a
+// config or a layer from the host.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "fixture.h"
+#include "image/image_reader.h"
+
+namespace cuslim {
+namespace {
+
+const std::string kD1 = "sha256:" + std::string(64, '1');
+const std::string kD2 = "sha256:" + std::string(64, '2');
+
+// An OCI layout with index.json and the blobs sha256:111... and sha256:222...
+Result<UnpackedImage> unpack_layout(const test::TempDir& t, const std::string& index, const std::string& blob1,
+                                    const std::string& blob2 = "{}") {
+  test::write_file(t / "img/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  test::write_file(t / "img/index.json", index);
+  test::write_file(t / ("img/blobs/sha256/" + std::string(64, '1')), blob1);
+  test::write_file(t / ("img/blobs/sha256/" + std::string(64, '2')), blob2);
+  return unpack_image(t / "img", t / "staging");
+}
+
+void expect_bad_input(const Result<UnpackedImage>& r) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Exit::bad_input) << r.error().message();
+}
+
+const std::string kIndex = R"({"manifests":[{"digest":")" + kD1 + R"("}]})";
+
+TEST(ImageReaderMalformedJson, ManifestWithoutConfig) {
+  test::TempDir t;
+  expect_bad_input(unpack_layout(t, kIndex, "{}"));
+}
+
+TEST(ImageReaderMalformedJson, IndexNotAnObject) {
+  test::TempDir t;
+  expect_bad_input(unpack_layout(t, "[]", "{}"));
+}
+
+TEST(ImageReaderMalformedJson, ManifestEntryNotAnObject) {
+  test::TempDir t;
+  expect_bad_input(unpack_layout(t, R"({"manifests":[5]})", "{}"));
+}
+
+TEST(ImageReaderMalformedJson, EnvNotStrings) {
+  test::TempDir t;
+  expect_bad_input(unpack_layout(t, kIndex, R"({"config":{"digest":")" + kD2 + R"("},"layers":[]})", R"({"config":{"Env":[1,2]}})"));
+}
+
+TEST(ImageReaderMalformedJson, DiffIdNotAString) {
+  test::TempDir t;
+  expect_bad_input(unpack_layout(t, kIndex, R"({"config":{"digest":")" + kD2 + R"("},"layers":[{"digest":")" + kD1 + R"("}]})",
+                                 R"({"rootfs":{"diff_ids":[7]}})"));
+}
+
+TEST(ImageReaderMalformedJson, WellFormedEmptyImageStillReads) {
+  test::TempDir t;
+  auto r = unpack_layout(t, kIndex, R"({"config":{"digest":")" + kD2 + R"("},"layers":[]})", R"({"config":{"Env":["A=1"]}})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->config.env, std::vector<std::string>{"A=1"});
+}
+
+// A docker-archive whose layer and config names lead through a symlink it carries ("evil" ->
+// a host dir holding a layer and a config): both must be refused, not read from the host.
+TEST(ImageReaderArchiveSymlinks, DockerArchiveNamesDoNotLeaveTheArchive) {
+  test::TempDir t;
+  ASSERT_EQ(test::run("mkdir -p " + t / "host/l " + " && echo secret > " + t / "host/l/secret.txt" + " && tar -cf " + t / "host/layer.tar" +
+                      " -C " + t / "host/l" + " secret.txt").status, 0);
+  test::write_file(t / "host/config.json", R"({"config":{"Env":["SECRET=1"]}})");
+  test::write_file(t / "a/manifest.json", R"([{"Config":"cfg.json","Layers":["evil/layer.tar"]}])");
+  test::write_file(t / "a/cfg.json", R"({"config":{}})");
+  ASSERT_EQ(test::run("ln -s " + t / "host" + " " + t / "a/evil" + " && tar -cf " + t / "img.tar" + " -C " + t / "a" + " manifest.json cfg.json evil").status, 0);
+  auto r = unpack_image(t / "img.tar", t / "staging");
+  ASSERT_FALSE(r.ok()) << "the layer was read through the archive's symlink";
+  EXPECT_NE(r.error().message().find("evil/layer.tar"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(std::filesystem::exists(t / "staging/rootfs/secret.txt"));
+
+  test::write_file(t / "b/manifest.json", R"([{"Config":"evil/config.json","Layers":[]}])");
+  ASSERT_EQ(test::run("ln -s " + t / "host" + " " + t / "b/evil" + " && tar -cf " + t / "img2.tar" + " -C " + t / "b" + " manifest.json evil").status, 0);
+  auto r2 = unpack_image(t / "img2.tar", t / "staging2");
+  ASSERT_FALSE(r2.ok()) << "the config was read through the archive's symlink";
+}
+
+// An oci-archive whose blobs/sha256 dir is a symlink to the host.
+TEST(ImageReaderArchiveSymlinks, OciArchiveBlobsDoNotLeaveTheArchive) {
+  test::TempDir t;
+  test::write_file(t / ("host/" + std::string(64, '1')), R"({"config":{"digest":")" + kD2 + R"("},"layers":[]})");
+  test::write_file(t / ("host/" + std::string(64, '2')), R"({"config":{"Env":["SECRET=1"]}})");
+  test::write_file(t / "a/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  test::write_file(t / "a/index.json", kIndex);
+  ASSERT_EQ(test::run("mkdir -p " + t / "a/blobs" + " && ln -s " + t / "host" + " " + t / "a/blobs/sha256" + " && tar -cf " + t / "img.tar" +
+                      " -C " + t / "a" + " oci-layout index.json blobs").status, 0);
+  auto r = unpack_image(t / "img.tar", t / "staging");
+  ASSERT_FALSE(r.ok()) << "the manifest and config were read through the archive's symlink";
+}
+
+}  // namespace
+}  // namespace cuslim
