@@ -53,8 +53,9 @@ Result<Trace> read_trace(const std::string& file) {
 
 std::vector<std::string> packable_files(const Trace& t) {
   std::vector<std::string> out;
+  auto audit = audit_library();  // cuslim's own tracing library is never part of the program
   for (auto& f : t.files) {
-    bool skip = false;
+    bool skip = audit && f == *audit;
     for (auto* pre : {"/proc/", "/sys/", "/dev/", "/tmp/", "/etc/ld.so.cache"}) skip |= f.rfind(pre, 0) == 0;
     if (!skip) out.push_back(f);
   }

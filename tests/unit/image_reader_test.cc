@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fixture.h"
+#include "image/digest.h"
 #include "image/image_reader.h"
 
 namespace cuslim {
@@ -15,19 +16,30 @@ namespace {
 const std::string kD1 = "sha256:" + std::string(64, '1');
 const std::string kD2 = "sha256:" + std::string(64, '2');
 
-// An OCI layout with index.json and the blobs sha256:111... and sha256:222...
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
+  return s;
+}
+
+// An OCI layout with index.json and two blobs stored under their real digests (every blob read is
+// checked against its descriptor, so the shape checks are reached only through true digests):
+// kD2 in blob1 and kD1 in the index stand for the digests of blob2 and blob1.
 Result<UnpackedImage> unpack_layout(const test::TempDir& t, const std::string& index, const std::string& blob1,
                                     const std::string& blob2 = "{}") {
+  Digest d2 = Sha256::of(blob2);
+  std::string b1 = replace_all(blob1, kD2, d2.str());
+  Digest d1 = Sha256::of(b1);
   test::write_file(t / "img/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-  test::write_file(t / "img/index.json", index);
-  test::write_file(t / ("img/blobs/sha256/" + std::string(64, '1')), blob1);
-  test::write_file(t / ("img/blobs/sha256/" + std::string(64, '2')), blob2);
+  test::write_file(t / "img/index.json", replace_all(index, kD1, d1.str()));
+  test::write_file(t / ("img/blobs/sha256/" + d1.hex()), b1);
+  test::write_file(t / ("img/blobs/sha256/" + d2.hex()), blob2);
   return unpack_image(t / "img", t / "staging");
 }
 
 void expect_bad_input(const Result<UnpackedImage>& r) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Exit::bad_input) << r.error().message();
+  EXPECT_EQ(r.error().message().find("mismatch"), std::string::npos) << "the fixture's digests are wrong: " << r.error().message();
 }
 
 const std::string kIndex = R"({"manifests":[{"digest":")" + kD1 + R"("}]})";
