@@ -1,5 +1,7 @@
 #include "analysis/analysis.h"
 
+#include "python/distribution.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +96,14 @@ std::vector<std::string> Analysis::slim_keep_set() const {
   for (auto* p : profiles_->all())
     for (auto& g : p->keep)
       if (seen.insert(g).second) out.push_back(g);
+  return out;
+}
+
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> Analysis::python_companions() const {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+  for (auto* p : profiles_->all())
+    for (auto& [dist, companions] : p->python_companions)
+      for (auto& c : companions) out[normalize_distribution_name(dist)].push_back({c, p->name});
   return out;
 }
 

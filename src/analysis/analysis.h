@@ -4,6 +4,7 @@
 // image. bundle, slim, verify and deps all take one.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,9 @@ class Analysis {
   const std::vector<std::string>& driver_needs() const { return driver_needs_; }
   // The keep-set globs of every profile that asks slim to keep it (certificates, passwd, ...).
   std::vector<std::string> slim_keep_set() const;
+  // Python distributions profiles name as run-time companions of another (torch -> triton, ...):
+  // normalized distribution name -> (companion, profile).
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> python_companions() const;
 
  private:
   std::unique_ptr<Root> root_;

@@ -230,6 +230,32 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuil
   return ok_status();
 }
 
+// Python distributions the traced files used ship whole (--python-keep package) with their
+// profile-named companions, their extension modules bringing their closures; the report says
+// what each distribution of the site dirs involved became.
+Result<std::vector<DistributionReport>> add_python_distributions(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  if (req.traced_files.empty()) return std::vector<DistributionReport>{};
+  const Root& root = analysis.root();
+  PythonKeepOptions opts{.mode = req.python_keep, .companions = analysis.python_companions()};
+  opts.leave_out = [&](const std::string& p) {
+    auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
+    return c.cls == ObjectClass::driver || c.cls == ObjectClass::toolkit;
+  };
+  auto sel = select_python(root, req.traced_files, opts);
+  std::vector<std::string> elfs;
+  for (auto& f : sel.files) {
+    auto st = root.stat(f);
+    if (!st || (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))) continue;
+    CUSLIM_CHECK(builder.add_include(f));
+    if (S_ISREG(st->st_mode) && f.find(".so") != std::string::npos && has_elf_magic(root.host_path(f))) elfs.push_back(f);
+  }
+  if (!elfs.empty()) {  // extension modules a cold path may import: their dependencies ship too
+    CUSLIM_TRY(auto g, analysis.resolve(elfs));
+    builder.add_graph(g, false);
+  }
+  return sel.distributions;
+}
+
 // Driver files never ship, whatever brought them (--include, a trace, a keep-set): the host's
 // driver is injected at run time and a bundled copy breaks on every other driver. Link-time
 // driver stubs are left out too. Toolkit files that do ship are named.
@@ -414,9 +440,10 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_CHECK(check_request(req));
   PlanBuilder builder(root, req.keep_setuid);
   CUSLIM_CHECK(add_closures(analysis, req, builder));  // resolve + classify: what the programs load
+  BundleResult res;
+  CUSLIM_TRY(res.python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
   leave_out_driver_files(analysis, builder);            // classify: driver files never ship
   add_base_and_loader_files(req, builder);              // base: what the base holds; the loader's files
-  BundleResult res;
   res.format = req.format;
   res.plan = builder.take();
   if (req.base_image) res.left_to_base = leave_out_base(res.plan, req.base_image->rootfs);

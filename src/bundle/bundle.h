@@ -12,6 +12,7 @@
 #include "image/image_reader.h"
 #include "image/oci_image.h"
 #include "profile/classifier.h"
+#include "python/python_keep.h"
 
 namespace cuslim {
 
@@ -28,6 +29,7 @@ struct BundleRequest {
   std::vector<std::string> traced;             // objects a trace saw mapped (how: trace)
   std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
   std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)
+  PythonKeep python_keep = PythonKeep::package;  // Python distributions the traced files used: whole, or file by file
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
@@ -59,6 +61,7 @@ struct BundleResult {
   std::map<ObjectClass, uint64_t> bytes_by_class;
   std::vector<std::pair<std::string, uint64_t>> largest;  // ten largest files
   uint64_t left_to_base = 0;                              // files the base image already holds
+  std::vector<DistributionReport> python;  // the Python distributions the traced run's site dirs hold
   std::optional<WrittenImage> image;
   std::optional<LayerBlob> layer;
   ImageConfig config;

@@ -43,6 +43,7 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .inputs = {parse_image_ref(req.image).path},
       .force = req.force,
   };
+  b.python_keep = req.python_keep;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());
   CUSLIM_TRY(b.mtime, source_date_epoch());
   CUSLIM_CHECK(add_trace_files(b, req.traces, a.root()));
@@ -72,8 +73,9 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
     if (probe.exit_code != 0)
       res.warnings.push_back("--probe: the program exited " + std::to_string(probe.exit_code) + "; keeping what it loaded until then");
     res.notes.push_back("--probe: the run mapped " + std::to_string(probe.mapped) + " objects, " + std::to_string(probe.in_image.size()) +
-                        " of them from the image");
+                        " of them from the image, and opened " + std::to_string(probe.files.size()) + " files of the image");
     breq.traced.insert(breq.traced.end(), probe.in_image.begin(), probe.in_image.end());
+    breq.traced_files.insert(breq.traced_files.end(), probe.files.begin(), probe.files.end());
   }
   // 4. Write.
   CUSLIM_TRY(res.bundle, bundle(analysis, breq));

@@ -28,6 +28,7 @@ struct SlimRequest {
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
   bool force = false;  // a non-empty directory OUT may be replaced whole
+  PythonKeep python_keep = PythonKeep::package;
 };
 
 struct SlimResult {

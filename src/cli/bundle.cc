@@ -7,6 +7,7 @@
 #include <iomanip>
 
 #include "bundle/bundle.h"
+#include "bundle/bundle_report.h"
 #include "bundle/image_spec.h"
 #include "cli/command.h"
 #include "bundle/bundle_job.h"
@@ -18,7 +19,7 @@ namespace {
 
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
-  std::string out, format, compression = "gzip", tag, entrypoint;
+  std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file;
   bool quiet = false, force = false;
   AnalysisFlags setup;
 };
@@ -61,11 +62,18 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
+  python_summary(r.python, out);
 }
 
 // Prints the warnings and the summary of a finished bundle.
-Exit report(const BundleResult& r, const BundleRequest& req, bool quiet) {
+Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const std::string& report_file = "") {
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  if (!report_file.empty()) {
+    auto j = bundle_report_json(r);
+    j["command"] = "bundle";
+    j["out"] = req.out;
+    take(write_report(report_file, j));
+  }
   if (!quiet) summary(r, req, std::cout);
   return Exit::ok;
 }
@@ -80,9 +88,10 @@ Exit run_bundle(const BundleOptions& o) {
   if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
   job.request.progress = progress_bar(o.quiet);
   job.request.force = o.force;
+  job.request.python_keep = *parse_python_keep(o.python_keep);
   auto r = take(bundle_job(job));
   job.request.format = r.format;
-  return report(r, job.request, o.quiet);
+  return report(r, job.request, o.quiet, o.report_file);
 }
 
 struct BuildOptions {
@@ -127,6 +136,10 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)")->allow_extra_args(false);
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_option("--python-keep", o->python_keep,
+                  "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")
+      ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
+  cmd->add_option("--report", o->report_file, "Write a JSON report (classes, driver files left out, Python distributions kept and dropped)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   o->setup.add_to(*cmd);
@@ -135,6 +148,8 @@ void add_bundle(CLI::App& app, RunState& state) {
       "  cuslim bundle /usr/bin/ssh -o ssh-oci --format oci --tag ssh\n"
       "  cuslim bundle ./app --include /opt/app/data -o app.docker.tar --format docker-archive --tag app:1\n"
       "  cuslim bundle ./infer --base ubuntu24.04 -o infer.tar.zst\n"
+      "  cuslim trace --files -o app.trace -- python3 app.py\n"
+      "  cuslim bundle $(command -v python3) --trace app.trace --include app.py -o app-oci --report app.json\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"

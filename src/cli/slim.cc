@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iomanip>
 
+#include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
 #include "cli/command.h"
 
@@ -10,7 +11,7 @@ namespace cuslim::cli {
 namespace {
 
 struct SlimOptions {
-  std::string image, out, format, compression = "gzip", tag, from_tag;
+  std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file;
   std::vector<std::string> targets, keep, traces;
   bool quiet = false, force = false, no_keep_set = false, keep_setuid = false, probe = false;
   std::vector<std::string> probe_cmd;
@@ -39,6 +40,7 @@ void report(const SlimResult& s, std::ostream& out) {
   for (auto& d : s.selection.dropped_driver) out << "  dropped driver library: " << d << "\n";
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
+  python_summary(r.python, out);
 }
 
 Exit run_slim(const SlimOptions& o) {
@@ -47,9 +49,19 @@ Exit run_slim(const SlimOptions& o) {
                   .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag, .force = o.force};
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
+  req.python_keep = *parse_python_keep(o.python_keep);
   auto s = take(slim_image(req));
   for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
   for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  if (!o.report_file.empty()) {
+    auto j = bundle_report_json(s.bundle);
+    j["command"] = "slim";
+    j["input"] = o.image;
+    j["out"] = o.out;
+    for (auto& [c, n] : s.before) j["before"][to_string(c)] = {{"files", n.files}, {"bytes", n.bytes}};
+    j["dropped_driver"] = s.selection.dropped_driver;
+    take(write_report(o.report_file, j));
+  }
   if (!o.quiet) report(s, std::cout);
   return Exit::ok;
 }
@@ -66,6 +78,10 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)")->allow_extra_args(false);
   cmd->add_flag("--probe", o->probe, "Run the image's program (or the CMD after --) in the sandbox under trace and keep what it loaded");
   cmd->add_option("cmd", o->probe_cmd, "With --probe: the command to run instead of Entrypoint + Cmd (after --)");
+  cmd->add_option("--python-keep", o->python_keep,
+                  "With --trace/--probe: Python distributions the run used are kept whole (package) or file by file (file)")
+      ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
+  cmd->add_option("--report", o->report_file, "Write a JSON report (before/after by class, Python distributions kept and dropped)");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));

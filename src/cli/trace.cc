@@ -26,7 +26,7 @@ void summary(const Trace& t, const std::string& out, bool files) {
     for (auto& p : paths) std::cerr << " " << p;
     std::cerr << "\n";
   }
-  if (files) std::cerr << "  files: " << t.files.size() << " accessed, " << packable_files(t).size() << " worth packing\n";
+  if (files) std::cerr << "  files: " << t.files.size() << " opened or run, " << t.looked_at.size() << " only looked at, " << packable_files(t).size() << " worth packing\n";
   if (!t.failed.empty()) {
     std::cerr << "  asked for, not found:";
     for (auto& f : t.failed) std::cerr << " " << f;

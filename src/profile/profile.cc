@@ -37,7 +37,7 @@ const SchemaNode& profile_schema() {
                 optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
                 optional("devices", strings()), optional("firmware", strings()), optional("library_dirs", strings()),
                 optional("wheel_lib_dirs", strings()), optional("image_needs", strings()), optional("keep", strings()),
-                optional("cuda_major_by_soname", dict(dict(string())))});
+                optional("python_companions", dict(strings())), optional("cuda_major_by_soname", dict(dict(string())))});
   }();
   return s;
 }
@@ -89,6 +89,7 @@ void parse_into(const YAML::Node& root, Profile& p) {
   for (const auto& n : root["classify"]) p.rules.push_back(parse_rule(n));
   for (const auto& n : root["dlopen"]) p.dlopen.push_back(parse_dlopen(n));
   for (const auto& kv : root["binaries"]) p.binaries[kv.first.Scalar()] = strings(kv.second);
+  for (const auto& kv : root["python_companions"]) p.python_companions[kv.first.Scalar()] = strings(kv.second);
   for (const auto& fam : root["cuda_major_by_soname"])
     for (const auto& kv : fam.second) p.cuda_major_by_soname[fam.first.Scalar()][kv.first.Scalar()] = kv.second.Scalar();
 }

@@ -50,6 +50,8 @@ struct Profile {
   std::vector<std::string> devices, firmware, library_dirs, wheel_lib_dirs;
   std::vector<std::string> image_needs;  // driver: what its libraries load from the image
   std::vector<std::string> keep;         // slim: globs every slimmed image keeps (certs, passwd, ...)
+  // Python: distributions a distribution needs at run time without importing them at start-up.
+  std::map<std::string, std::vector<std::string>> python_companions;
   std::map<std::string, std::map<std::string, std::string>> cuda_major_by_soname;
   std::string glibc;  // base images: the glibc version
 

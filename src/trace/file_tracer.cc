@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -36,6 +37,22 @@ int path_arg(long nr) {
     case SYS_faccessat2: return 1;
 #endif
     default: return -1;
+  }
+}
+
+// What a successful call did to the file: read it (open), ran it (exec) or only looked at it.
+const char* access_kind(long nr) {
+  switch (nr) {
+#ifdef __x86_64__
+    case SYS_open: return "open";
+    case SYS_execve: return "exec";
+#endif
+    case SYS_openat: return "open";
+#ifdef SYS_openat2
+    case SYS_openat2: return "open";
+#endif
+    case SYS_execveat: return "exec";
+    default: return "stat";
   }
 }
 
@@ -79,8 +96,6 @@ std::string absolute(pid_t pid, const Pending& p) {
 }
 
 [[noreturn]] void exec_child(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
-  ::raise(SIGSTOP);  // let the tracer set its options before exec
   std::vector<char*> a, e;
   for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
   a.push_back(nullptr);
@@ -90,22 +105,27 @@ std::string absolute(pid_t pid, const Pending& p) {
   _exit(127);
 }
 
-}  // namespace
+// One line per file and kind; a file opened after it was stat'ed gets a second line.
+class TraceWriter {
+ public:
+  TraceWriter(int fd, bool after_first_exec) : fd_(fd), recording_(!after_first_exec) {}
+  void record(pid_t pid, const std::string& path, const char* how) {
+    if (std::strcmp(how, "exec") == 0) recording_ = true;
+    if (!recording_ || path.empty() || !seen_.insert(std::string(how) + path).second) return;
+    std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", path}, {"how", how}}.dump() + "\n";
+    (void)!::write(fd_, line.data(), line.size());
+  }
 
-Result<int> trace_files(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& trace_file) {
-  UniqueFd out(::open(trace_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
-  if (!out) return Error::from_errno(trace_file, errno);
-  pid_t child = ::fork();
-  if (child < 0) return Error::from_errno("fork", errno);
-  if (child == 0) exec_child(argv, env);
-  int st = 0;
-  if (::waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) return Error::from_errno("ptrace: waiting for the child", errno);
-  long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
-  if (::ptrace(PTRACE_SETOPTIONS, child, nullptr, opts) != 0) return Error::from_errno("ptrace(PTRACE_SETOPTIONS)", errno);
-  ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
+ private:
+  int fd_;
+  bool recording_;
+  std::set<std::string> seen_;
+};
+
+// The tracer's loop: every syscall stop of every task until the last one is gone.
+int trace_loop(pid_t child, TraceWriter& w) {
   std::map<pid_t, Pending> pending;
-  std::set<std::string> seen;
-  int exit_code = 0;
+  int exit_code = 0, st = 0;
   while (true) {
     pid_t pid = ::waitpid(-1, &st, __WALL);
     if (pid < 0) {
@@ -128,22 +148,11 @@ Result<int> trace_files(const std::vector<std::string>& argv, const std::vector<
           for (int i = 0; i < 6; ++i) p.args[i] = info.entry.args[i];
           if (path_arg(p.nr) >= 0) pending[pid] = p;
           else pending.erase(pid);
-          if (p.nr == SYS_execve || p.nr == SYS_execveat) {  // its path is gone after a successful exec
-            std::string f = absolute(pid, p);
-            if (!f.empty() && seen.insert(f).second) {
-              std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", f}}.dump() + "\n";
-              (void)!::write(out.get(), line.data(), line.size());
-            }
-          }
+          if (std::strcmp(access_kind(p.nr), "exec") == 0) w.record(pid, absolute(pid, p), "exec");  // its path is gone after a successful exec
         } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
           auto it = pending.find(pid);
-          if (it != pending.end() && !info.exit.is_error) {
-            std::string f = absolute(pid, it->second);
-            if (!f.empty() && seen.insert(f).second) {
-              std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", f}}.dump() + "\n";
-              (void)!::write(out.get(), line.data(), line.size());
-            }
-          }
+          if (it != pending.end() && !info.exit.is_error && std::strcmp(access_kind(it->second.nr), "exec") != 0)
+            w.record(pid, absolute(pid, it->second), access_kind(it->second.nr));
           pending.erase(pid);
         }
       }
@@ -157,6 +166,31 @@ Result<int> trace_files(const std::vector<std::string>& argv, const std::vector<
     ::ptrace(PTRACE_SYSCALL, pid, nullptr, deliver);
   }
   return exit_code;
+}
+
+}  // namespace
+
+Result<int> trace_files_of(const std::function<int()>& child_body, const std::string& trace_file, bool after_first_exec) {
+  UniqueFd out(::open(trace_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!out) return Error::from_errno(trace_file, errno);
+  pid_t child = ::fork();
+  if (child < 0) return Error::from_errno("fork", errno);
+  if (child == 0) {
+    ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+    ::raise(SIGSTOP);  // let the tracer set its options first
+    _exit(child_body());
+  }
+  int st = 0;
+  if (::waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) return Error::from_errno("ptrace: waiting for the child", errno);
+  long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+  if (::ptrace(PTRACE_SETOPTIONS, child, nullptr, opts) != 0) return Error::from_errno("ptrace(PTRACE_SETOPTIONS)", errno);
+  ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
+  TraceWriter w(out.get(), after_first_exec);
+  return trace_loop(child, w);
+}
+
+Result<int> trace_files(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& trace_file) {
+  return trace_files_of([&]() -> int { exec_child(argv, env); }, trace_file, false);
 }
 
 }  // namespace cuslim

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "core/path.h"
 #include "profile/classifier.h"
@@ -36,12 +37,16 @@ Result<Trace> read_trace(const std::string& file) {
     if (ev == "exec") t.programs.insert(p);
     else if (ev == "open" && p.find('/') != std::string::npos) t.opened.insert(p);  // not the vDSO
     else if (ev == "search") searched.insert(name);
-    else if (ev == "file") t.files.insert(p);
+    else if (ev == "file") {
+      CUSLIM_TRY(auto how, f.str("how", "open"));  // traces before "how" recorded opens and stats alike
+      (how == "stat" ? t.looked_at : t.files).insert(p);
+    }
     else if (ev == "env") {
       CUSLIM_TRY(auto value, f.str("value"));
       t.env[name] = value;
     }
   }
+  for (auto& p : t.files) t.looked_at.erase(p);
   // A name nothing answered: no opened object has it as its file name (sonames are file names
   // of their symlinks in practice) and it is not a path that was opened.
   std::set<std::string> opened_names;
@@ -54,7 +59,13 @@ Result<Trace> read_trace(const std::string& file) {
 std::vector<std::string> packable_files(const Trace& t) {
   std::vector<std::string> out;
   auto audit = audit_library();  // cuslim's own tracing library is never part of the program
-  for (auto& f : t.files) {
+  std::set<std::string> files = t.files;
+  // Python stats a module's source, then reads its cached bytecode: the source is part of the use
+  // (and os.py is the landmark that tells the interpreter where its standard library is).
+  for (auto& f : t.files)
+    if (std::string dir = path::dirname(f), base = path::basename(f); path::basename(dir) == "__pycache__" && base.ends_with(".pyc"))
+      if (std::string src = path::join(path::dirname(dir), base.substr(0, base.find('.')) + ".py"); t.looked_at.count(src)) files.insert(src);
+  for (auto& f : files) {
     bool skip = audit && f == *audit;
     for (auto* pre : {"/proc/", "/sys/", "/dev/", "/tmp/", "/etc/ld.so.cache"}) skip |= f.rfind(pre, 0) == 0;
     if (!skip) out.push_back(f);

@@ -17,14 +17,16 @@ struct Trace {
   std::set<std::string> programs;  // executables run (main programs)
   std::set<std::string> opened;    // objects mapped (paths as the loader opened them)
   std::set<std::string> failed;    // names searched for that nothing answered
-  std::set<std::string> files;     // files opened, executed or stat'ed (--files)
+  std::set<std::string> files;     // files opened or executed (--files)
+  std::set<std::string> looked_at; // files only stat'ed, access'ed or readlink'ed (--files): not a use
   std::set<int> pids;
   std::map<std::string, std::string> env;  // the recorded variables of the run (trace_env.h)
 };
 
 Result<Trace> read_trace(const std::string& file);
 
-// The traced files worth packing: regular files outside /proc, /sys, /dev and /tmp.
+// The traced files worth packing: files opened or run, outside /proc, /sys, /dev and /tmp (what
+// a run only looked at -- a stat, an access check -- is not a use and is not packed).
 std::vector<std::string> packable_files(const Trace& t);
 
 // The mapped objects of a trace by class, as the built-in profiles sort them (base glibc).

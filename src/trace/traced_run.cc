@@ -132,11 +132,21 @@ Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std:
   spec.binds.push_back({trace_dir, "/.cuslim-trace", false});
   spec.env = audited_env(spec.env, "/.cuslim/libcuslim-audit.so", "/.cuslim-trace/trace");
   ProbeResult r;
-  CUSLIM_TRY(r.exit_code, run_sandbox(spec));
+  // The files, from the program's exec on (the sandbox's own set-up sees host paths).
+  std::string files_trace = staging + "/probe-files";
+  auto sandboxed = [&] {
+    auto rc = run_sandbox(spec);
+    if (!rc.ok()) std::fprintf(stderr, "cuslim: --probe: %s\n", rc.error().message().c_str());
+    return rc.value_or(125);
+  };
+  CUSLIM_TRY(r.exit_code, trace_files_of(sandboxed, files_trace, true));
   CUSLIM_TRY(auto t, read_trace(trace_dir + "/trace"));
+  CUSLIM_TRY(auto f, read_trace(files_trace));
   r.mapped = t.opened.size();
   for (auto& p : t.opened)
     if (!t.programs.count(p) && p.rfind("/.cuslim", 0) != 0 && root.stat(p)) r.in_image.push_back(p);
+  for (auto& p : packable_files(f))
+    if (p.rfind("/.cuslim", 0) != 0 && root.stat(p)) r.files.push_back(p);
   return r;
 }
 

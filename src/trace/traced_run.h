@@ -31,9 +31,11 @@ struct ProbeResult {
   int exit_code = 0;
   size_t mapped = 0;                 // objects the run mapped
   std::vector<std::string> in_image; // in-image paths of those objects (the programs excluded)
+  std::vector<std::string> files;    // in-image files the run opened or ran (modules, data, programs)
 };
-// slim --probe: runs the image's program (or `cmd`) in the sandbox under the audit library, the
-// host driver injected when there is one; `root` is the image's rootfs.
+// slim --probe: runs the image's program (or `cmd`) in the sandbox under the audit library (what
+// the loader maps) and syscall tracing (what files it opens), the host driver injected when there
+// is one; `root` is the image's rootfs.
 Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std::string>& cmd, const std::string& staging, const Root& root);
 
 }  // namespace cuslim

@@ -1,0 +1,22 @@
+// The machine-readable report of a bundle or slim (--report FILE.json): what the image holds by
+// class, what was left to the host driver and to the base, and -- for Python programs -- every
+// distribution of the site dirs involved: kept or dropped, why, and its bytes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+
+#include "bundle/bundle.h"
+
+namespace cuslim {
+
+nlohmann::json bundle_report_json(const BundleResult& r);
+
+// The per-distribution lines of the text summary ("python: 12 distributions kept ...").
+void python_summary(const std::vector<DistributionReport>& dists, std::ostream& out);
+
+// Writes the report atomically; FILE must end in .json.
+Status write_report(const std::string& file, const nlohmann::json& report);
+
+}  // namespace cuslim

@@ -1,0 +1,196 @@
+#include "python/distribution.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <sstream>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const Root& root, const std::string& inside) {
+  std::ifstream in(root.host_path(inside), std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    out.push_back(l);
+  }
+  return out;
+}
+
+// The first field of a RECORD line (CSV: a path with a comma or quote is quoted, "" escapes ").
+std::string record_path(const std::string& line) {
+  if (line.empty() || line[0] != '"') return line.substr(0, line.find(','));
+  std::string out;
+  for (size_t i = 1; i < line.size(); ++i) {
+    if (line[i] != '"') out += line[i];
+    else if (i + 1 < line.size() && line[i + 1] == '"') out += '"', ++i;
+    else break;
+  }
+  return out;
+}
+
+// "Name: torch" -> the value of the first header of that name in a METADATA / PKG-INFO file.
+std::string header(const std::vector<std::string>& lines, const std::string& key) {
+  for (auto& l : lines) {
+    if (l.empty()) break;  // the body starts
+    if (l.size() > key.size() + 1 && l.compare(0, key.size(), key) == 0 && l[key.size()] == ':') {
+      auto v = l.substr(key.size() + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "";
+}
+
+// Every regular file and symlink under an in-root directory (or the path itself), in-root paths;
+// directories `skip` says yes to are not entered.
+void files_under(const Root& root, const std::string& inside, std::vector<std::string>& out,
+                 const std::function<bool(const std::string&)>& skip = {}) {
+  std::error_code ec;
+  std::string host = root.host_path(inside);
+  auto st = fs::symlink_status(host, ec);
+  if (ec) return;
+  if (!fs::is_directory(st)) {
+    out.push_back(inside);
+    return;
+  }
+  for (fs::recursive_directory_iterator it(host, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string rel = it->path().string().substr(host.size());
+    bool dir = it->is_directory(ec) && !it->is_symlink(ec);
+    if (dir && skip && skip(rel)) it.disable_recursion_pending();
+    else if (!dir) out.push_back(inside + rel);
+  }
+}
+
+Distribution read_one(const Root& root, const std::string& site, const std::string& info_name) {
+  Distribution d;
+  d.site = site;
+  d.info_dir = path::join(site, info_name);
+  bool egg = info_name.ends_with(".egg-info");
+  auto meta = lines_of(read_text(root, path::join(d.info_dir, egg ? "PKG-INFO" : "METADATA")));
+  d.name = header(meta, "Name");
+  d.version = header(meta, "Version");
+  if (d.name.empty()) d.name = info_name.substr(0, info_name.find('-'));
+  d.key = normalize_distribution_name(d.name);
+  std::vector<std::string> owned;
+  files_under(root, d.info_dir, owned);
+  if (auto record = read_text(root, path::join(d.info_dir, "RECORD")); !egg && !record.empty()) {
+    for (auto& l : lines_of(record))
+      if (auto p = record_path(l); !p.empty()) owned.push_back(path::normalize(path::join(site, p)));
+  } else if (auto listed = read_text(root, path::join(d.info_dir, "installed-files.txt")); egg && !listed.empty()) {
+    for (auto& l : lines_of(listed))
+      if (!l.empty()) owned.push_back(path::normalize(path::join(d.info_dir, l)));
+  } else {
+    for (auto& pkg : lines_of(read_text(root, path::join(d.info_dir, "top_level.txt"))))
+      if (!pkg.empty() && pkg.find('/') == std::string::npos && pkg != "..") {
+        files_under(root, path::join(site, pkg), owned);
+        if (root.stat(path::join(site, pkg + ".py"))) owned.push_back(path::join(site, pkg + ".py"));
+      }
+  }
+  std::sort(owned.begin(), owned.end());
+  owned.erase(std::unique(owned.begin(), owned.end()), owned.end());
+  for (auto& p : owned)
+    if (root.stat(p) || root.realpath(p).ok()) d.files.push_back(p);
+  return d;
+}
+
+}  // namespace
+
+std::string normalize_distribution_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '-' || c == '_' || c == '.') {
+      if (out.empty() || out.back() != '-') out += '-';
+    } else {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
+
+std::vector<Distribution> read_site_dir(const Root& root, const std::string& site) {
+  std::vector<Distribution> out;
+  const auto* entries = root.list_dir(site);
+  if (!entries) return out;
+  std::vector<std::string> names;
+  for (auto& [name, _] : *entries)
+    if (name.ends_with(".dist-info") || name.ends_with(".egg-info")) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  for (auto& n : names)
+    if (auto st = root.stat(path::join(site, n)); st && S_ISDIR(st->st_mode)) out.push_back(read_one(root, site, n));
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
+  return out;
+}
+
+std::set<std::string> site_dirs_of(const std::vector<std::string>& paths) {
+  std::set<std::string> out;
+  for (auto& p : paths)
+    for (std::string d = path::dirname(p); d != "/" && !d.empty(); d = path::dirname(d))
+      if (auto b = path::basename(d); b == "site-packages" || b == "dist-packages") {
+        out.insert(d);
+        break;
+      }
+  return out;
+}
+
+std::set<std::string> stdlib_dirs_of(const Root& root, const std::vector<std::string>& paths) {
+  static const std::regex pythonxy(R"(python\d+\.\d+)");
+  std::set<std::string> out, tried;
+  for (auto& p : paths)
+    for (std::string d = path::dirname(p); d != "/" && !d.empty(); d = path::dirname(d))
+      if (std::regex_match(path::basename(d), pythonxy) && path::basename(path::dirname(d)).starts_with("lib")) {
+        if (tried.insert(d).second && root.stat(path::join(d, "os.py"))) out.insert(d);
+        break;
+      }
+  return out;
+}
+
+Distribution read_stdlib(const Root& root, const std::string& dir) {
+  // Top-level directories of the standard library a program never runs.
+  static const std::regex never_run(R"(/(test|tests|idlelib|tkinter|turtledemo|ensurepip|config-[^/]*|site-packages|dist-packages))");
+  static const std::regex nested_tests(R"(/.+/(test|tests))");
+  Distribution d{.name = "python-stdlib", .version = path::basename(dir).substr(6), .key = "python-stdlib", .site = dir, .info_dir = dir + "/.none"};
+  files_under(root, dir, d.files, [](const std::string& rel) { return std::regex_match(rel, never_run) || std::regex_match(rel, nested_tests); });
+  std::sort(d.files.begin(), d.files.end());
+  return d;
+}
+
+DistributionIndex::DistributionIndex(std::vector<Distribution> dists) : dists_(std::move(dists)) {
+  for (size_t i = 0; i < dists_.size(); ++i) {
+    by_key_.emplace(dists_[i].key, i);
+    for (auto& f : dists_[i].files) by_file_.emplace(f, i);
+  }
+}
+
+const Distribution* DistributionIndex::owner(const std::string& inside) const {
+  if (auto it = by_file_.find(inside); it != by_file_.end()) return &dists_[it->second];
+  std::string dir = path::dirname(inside), base = path::basename(inside);
+  if (path::basename(dir) == "__pycache__" && base.ends_with(".pyc")) {
+    std::string source = path::join(path::dirname(dir), base.substr(0, base.find('.')) + ".py");
+    if (auto it = by_file_.find(source); it != by_file_.end()) return &dists_[it->second];
+  }
+  return nullptr;
+}
+
+const Distribution* DistributionIndex::find(const std::string& key) const {
+  auto it = by_key_.find(normalize_distribution_name(key));
+  return it == by_key_.end() ? nullptr : &dists_[it->second];
+}
+
+}  // namespace cuslim

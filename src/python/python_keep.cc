@@ -1,0 +1,94 @@
+#include "python/python_keep.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+// "cpython-312" for a site dir under lib/python3.12; empty when the path does not say.
+std::string cache_tag(const std::string& site) {
+  static const std::regex re(R"(/python(\d+)\.(\d+)(/|$))");
+  std::smatch m;
+  return std::regex_search(site, m, re) ? "cpython-" + m[1].str() + m[2].str() : "";
+}
+
+// Files a whole distribution still leaves out: its tests directories (below the top level) and
+// __pycache__ files of other Python versions.
+bool left_out_of_package(const Distribution& d, const std::string& file, const std::string& tag) {
+  std::string rel = file.rfind(d.site + "/", 0) == 0 ? file.substr(d.site.size() + 1) : file;
+  size_t depth = 0;
+  for (size_t start = 0, end; start < rel.size(); start = end + 1, ++depth) {
+    end = rel.find('/', start);
+    if (end == std::string::npos) break;
+    std::string part = rel.substr(start, end - start);
+    if (depth >= 1 && (part == "tests" || part == "test")) return true;
+  }
+  std::string dir = path::dirname(file), base = path::basename(file);
+  return !tag.empty() && path::basename(dir) == "__pycache__" && base.ends_with(".pyc") && base.find("." + tag) == std::string::npos;
+}
+
+uint64_t size_of(const Root& root, const std::string& p) {
+  auto st = root.stat(p);
+  return st && S_ISREG(st->st_mode) ? static_cast<uint64_t>(st->st_size) : 0;
+}
+
+}  // namespace
+
+std::optional<PythonKeep> parse_python_keep(const std::string& s) {
+  if (s == "package") return PythonKeep::package;
+  if (s == "file") return PythonKeep::file;
+  return std::nullopt;
+}
+
+PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts) {
+  PythonSelection out;
+  std::vector<Distribution> all;
+  for (auto& site : site_dirs_of(used))
+    for (auto& d : read_site_dir(root, site)) all.push_back(std::move(d));
+  for (auto& dir : stdlib_dirs_of(root, used)) all.push_back(read_stdlib(root, dir));
+  DistributionIndex index(std::move(all));
+  // Used: a file of the distribution opened, its own metadata aside (importlib.metadata reads any).
+  std::map<const Distribution*, std::string> why;
+  std::set<std::string> used_set(used.begin(), used.end());
+  for (auto& f : used)
+    if (const Distribution* d = index.owner(f); d && f.rfind(d->info_dir + "/", 0) != 0)
+      why.emplace(d, d->key == "python-stdlib" ? "the interpreter's standard library, used by the trace" : "imported by the trace");
+  // Companions named by profiles, to a fixed point (torch -> triton -> ...).
+  for (bool grew = true; grew && opts.mode == PythonKeep::package;) {
+    grew = false;
+    for (auto& [d, _] : std::map(why))
+      if (auto it = opts.companions.find(d->key); it != opts.companions.end())
+        for (auto& [companion, profile] : it->second)
+          if (const Distribution* c = index.find(companion); c && !why.count(c))
+            why.emplace(c, "named by profile " + profile + " (with " + d->name + ")"), grew = true;
+  }
+  for (auto& d : index.all()) {
+    DistributionReport r{.name = d.name, .version = d.version, .site = d.site};
+    auto it = why.find(&d);
+    r.kept = it != why.end();
+    r.reason = r.kept ? it->second : "not imported";
+    std::string tag = cache_tag(d.site);
+    for (auto& f : d.files) {
+      bool ships = r.kept && (opts.mode == PythonKeep::package || used_set.count(f));
+      if (ships && !used_set.count(f) && (left_out_of_package(d, f, tag) || (opts.leave_out && opts.leave_out(f)))) {
+        ++r.left_out;
+        continue;
+      }
+      if (r.kept && !ships) continue;
+      ++r.files;
+      r.bytes += size_of(root, f);
+      if (ships) out.files.push_back(f);
+    }
+    out.distributions.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,50 @@
+// Package-granular keeping for Python: a module imported means its distribution is needed
+// (distributions import lazily, so a cold path of the same program imports modules a traced run
+// never touched). Every distribution a traced run used is kept whole -- minus tests directories,
+// other Python versions' __pycache__ files and files the caller leaves out (toolkit, driver) --
+// with the distributions profiles name as its run-time companions; the others are dropped.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/root.h"
+#include "python/distribution.h"
+
+namespace cuslim {
+
+enum class PythonKeep {
+  package,  // every used distribution whole (the default)
+  file,     // only the files the traced run opened
+};
+std::optional<PythonKeep> parse_python_keep(const std::string& s);  // "package" | "file"
+
+struct PythonKeepOptions {
+  PythonKeep mode = PythonKeep::package;
+  // distribution key -> (companion distribution, profile that names it)
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> companions;
+  // Files that never ship this way (toolkit-class files, driver files): true to leave out.
+  std::function<bool(const std::string&)> leave_out;
+};
+
+struct DistributionReport {
+  std::string name, version, site;
+  bool kept = false;
+  std::string reason;        // "imported by the trace", "named by profile P (with D)", "not imported"
+  uint64_t files = 0, bytes = 0;  // kept: what ships; dropped: what it holds
+  uint64_t left_out = 0;     // files of a kept distribution left out (tests, other caches, toolkit)
+};
+
+struct PythonSelection {
+  std::vector<std::string> files;                 // in-root files to ship
+  std::vector<DistributionReport> distributions;  // every distribution of the site dirs involved
+};
+
+// `used`: the files a traced run opened or ran (in-root paths).
+PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts);
+
+}  // namespace cuslim
