@@ -460,10 +460,13 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
       if (!t.programs.count(p) && (root.is_host() || root.stat(p))) req.traced.push_back(p);
     for (auto& f : packable_files(t)) {
       req.traced_files.push_back(f);
-      // Python's codecs are looked up by the locale's name at start-up: the package ships whole.
+      // Python's codecs are looked up by the locale's name at start-up: the package ships whole,
+      // with os.py, the landmark by which the interpreter finds its standard library.
       if (std::string dir = path::dirname(f); path::basename(dir) == "encodings" && f.ends_with(".py") &&
-          std::find(req.includes.begin(), req.includes.end(), dir) == req.includes.end())
+          std::find(req.includes.begin(), req.includes.end(), dir) == req.includes.end()) {
         req.includes.push_back(dir);
+        if (std::string os_py = path::join(path::dirname(dir), "os.py"); root.stat(os_py)) req.includes.push_back(os_py);
+      }
     }
     for (auto& kv : image_env_from_trace(t.env)) {
       std::string key = kv.substr(0, kv.find('=') + 1);

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Package-granular keeping for Python: a venv built at test time with real PyPI packages
+# (packaging imports its submodules lazily; idna and six are installed but never imported). A
+# program is traced on one path, bundled FROM scratch, and run inside the image on a COLD path the
+# traced run never took (packaging.specifiers, stdlib bisect): it prints what the host printed,
+# under cuslim run and under runc with an empty environment. --python-keep file keeps only what
+# the trace opened (the cold path fails there: the difference is real). Stat-only files are not
+# packed. The JSON report says what each distribution became and why; a profile names a
+# companion. slim --probe of a fat image records file opens and gives an image that runs too.
+set -u
+cuslim=$(readlink -f "$1")
+for tool in umoci runc; do command -v $tool >/dev/null || { echo "skip: $tool missing"; exit 77; }; done
+[ "$(id -u)" = 0 ] || { echo "skip: runc needs root"; exit 77; }
+py=$(readlink -f /usr/bin/python3); [ -x "$py" ] || { echo "skip: no /usr/bin/python3"; exit 77; }
+tmp=$(mktemp -d /var/tmp/cuslim-pypkg-XXXXXX); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check_lib.sh"
+source "$(dirname "$0")/runc_lib.sh"
+
+"$py" -m venv "$tmp/venv" >/dev/null 2>&1 || { echo "skip: $py -m venv failed (python3-venv missing)"; exit 77; }
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check packaging idna six > "$tmp/pip.log" 2>&1 || { cat "$tmp/pip.log"; echo "skip: PyPI not reachable"; exit 77; }
+vpy="$tmp/venv/bin/python"
+mkdir -p "$tmp/app/data"
+echo "read me" > "$tmp/app/data/read.txt"
+head -c 3000000 /dev/zero > "$tmp/app/data/stat-only.bin"
+cat > "$tmp/app/main.py" <<'PY'
+import os, sys
+import packaging
+from packaging.version import Version
+here = os.path.dirname(os.path.abspath(__file__))
+os.path.exists(os.path.join(here, "data", "stat-only.bin"))      # looked at, never read
+data = open(os.path.join(here, "data", "read.txt")).read().strip()
+if len(sys.argv) > 1 and sys.argv[1] == "cold":                    # never taken by the traced run
+    from packaging.specifiers import SpecifierSet
+    import bisect
+    print("cold", Version("1.2") in SpecifierSet(">=1.0,<2"), bisect.bisect([1, 3], 2), data)
+else:
+    print("warm", Version("1.2") > Version("1.1"), data)
+PY
+want_warm=$(env -i LANG=C.UTF-8 "$vpy" "$tmp/app/main.py")
+want_cold=$(env -i LANG=C.UTF-8 "$vpy" "$tmp/app/main.py" cold)
+must "trace --files the warm path" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/app.trace" -- "$vpy" "$tmp/app/main.py"
+check "the trace tells opens from stats" 'grep -q "\"how\":\"stat\"" "$tmp/app.trace" && grep -q "\"how\":\"open\"" "$tmp/app.trace"'
+check "the traced run never imported packaging.specifiers" '! grep -q "packaging/specifiers\|packaging/__pycache__/specifiers" "$tmp/app.trace"'
+
+must "bundle FROM scratch (--python-keep package, the default) with --report" \
+  "$cuslim" bundle -q "$py" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag pkg --report "$tmp/report.json"
+out=$("$cuslim" run --gpu off "$tmp/img:pkg" -- "$vpy" "$tmp/app/main.py" 2>&1)
+check "cuslim run, traced path: the host's output ($out)" '[ "$out" = "$want_warm" ]'
+out=$("$cuslim" run --gpu off "$tmp/img:pkg" -- "$vpy" "$tmp/app/main.py" cold 2>&1)
+check "cuslim run, cold path (lazy submodule + stdlib module never traced): the host's output ($out)" '[ "$out" = "$want_cold" ]'
+out=$(run_image "$tmp/img" pkg "$vpy" "$tmp/app/main.py" cold)
+check "runc, empty environment, cold path: the host's output ($out)" '[ "$out" = "$want_cold" ]'
+umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
+site=$(cd "$tmp/venv/lib/python3"*/site-packages && pwd)
+check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
+check "the dist-info of a kept distribution ships (importlib.metadata works)" 'ls -d "$tmp/u/rootfs$site"/packaging-*.dist-info >/dev/null'
+check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept" 'python3 - "$tmp/report.json" <<PY
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = {x["name"]: x for x in r["python"]["distributions"]}
+assert d["packaging"]["kept"] and d["packaging"]["reason"] == "imported by the trace" and d["packaging"]["bytes"] > 0, d["packaging"]
+for n in ("idna", "six", "pip"):
+    assert not d[n]["kept"] and d[n]["reason"] == "not imported" and d[n]["bytes"] > 0, d[n]
+assert d["python-stdlib"]["kept"] and d["python-stdlib"]["files"] > 100, d["python-stdlib"]
+assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
+PY'
+
+# --include of a directory ships what it holds; the stat-only rule is about traced files: trace a
+# program outside the included tree to check it.
+cp "$tmp/app/main.py" "$tmp/main2.py"; mkdir -p "$tmp/data"; cp "$tmp/app/data/"* "$tmp/data/"
+must "trace a program whose data sits outside any --include" env -i LANG=C.UTF-8 "$cuslim" trace -q --files -o "$tmp/t2.trace" -- "$vpy" "$tmp/main2.py"
+must "bundle it" "$cuslim" bundle -q "$py" --trace "$tmp/t2.trace" --include "$tmp/main2.py" -o "$tmp/img" --tag t2
+rm -rf "$tmp/u2"; umoci unpack --image "$tmp/img:t2" "$tmp/u2" >/dev/null 2>&1
+check "the opened data file ships, the stat'ed-only 3 MB file does not" '[ -f "$tmp/u2/rootfs$tmp/data/read.txt" ] && [ ! -e "$tmp/u2/rootfs$tmp/data/stat-only.bin" ]'
+
+must "bundle with --python-keep file" "$cuslim" bundle -q "$py" --trace "$tmp/app.trace" --include "$tmp/app/main.py" --include "$tmp/app/data" -o "$tmp/img" --tag file --python-keep file
+out=$("$cuslim" run --gpu off "$tmp/img:file" -- "$vpy" "$tmp/app/main.py" 2>&1)
+check "--python-keep file: the traced path runs ($out)" '[ "$out" = "$want_warm" ]'
+out=$("$cuslim" run --gpu off "$tmp/img:file" -- "$vpy" "$tmp/app/main.py" cold 2>&1)
+check "--python-keep file: the cold path fails (only traced files ship)" 'echo "$out" | grep -q "ModuleNotFoundError"'
+
+cat > "$tmp/companion.yaml" <<'YAML'
+name: companion-test
+kind: framework
+python_companions:
+  packaging: [six]
+YAML
+must "bundle with a profile that names six as packaging's companion" "$cuslim" bundle -q "$py" --profile "$tmp/companion.yaml" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag comp --report "$tmp/comp.json"
+check "six is kept, named by the profile" 'python3 -c "
+import json; d={x[\"name\"]: x for x in json.load(open(\"$tmp/comp.json\"))[\"python\"][\"distributions\"]}
+assert d[\"six\"][\"kept\"] and d[\"six\"][\"reason\"] == \"named by profile companion-test (with packaging)\", d[\"six\"]
+assert not d[\"idna\"][\"kept\"]"'
+
+# slim --probe of a fat image: the whole venv and standard library in, a running image out.
+must "a fat image: the interpreter, its whole stdlib and the whole venv" \
+  "$cuslim" bundle -q "$py" --include /usr/lib/python3."$("$py" -c 'import sys;print(sys.version_info[1])')" --include "$tmp/venv" --include "$tmp/app" -o "$tmp/fat" --tag fat --env LANG=C.UTF-8
+"$cuslim" slim "$tmp/fat:fat" -o "$tmp/slim" --tag s --report "$tmp/slim.json" --probe -- "$vpy" "$tmp/app/main.py" > "$tmp/slim.out" 2>&1; rc=$?
+check "slim --probe exits 0 and says it recorded file opens" '[ $rc = 0 ] && grep -q "files of the image" "$tmp/slim.out"'
+out=$("$cuslim" run --gpu off "$tmp/slim:s" -- "$vpy" "$tmp/app/main.py" cold 2>&1)
+check "the probed slim image runs the cold path with the host's output ($out)" '[ "$out" = "$want_cold" ]'
+check "slim dropped the distributions the probe never imported" 'python3 -c "
+import json; d={x[\"name\"]: x for x in json.load(open(\"$tmp/slim.json\"))[\"python\"][\"distributions\"]}
+assert d[\"packaging\"][\"kept\"] and not d[\"idna\"][\"kept\"] and not d[\"pip\"][\"kept\"], d"'
+finish
