@@ -99,6 +99,15 @@ std::vector<std::string> Analysis::slim_keep_set() const {
   return out;
 }
 
+std::vector<const JitFramework*> Analysis::jit_frameworks() const {
+  std::vector<const JitFramework*> out;
+  std::set<std::string> seen;
+  for (auto& p : classifier_->active())
+    for (auto& j : p.jit)
+      if (seen.insert(j.name).second) out.push_back(&j);
+  return out;
+}
+
 std::map<std::string, std::vector<std::pair<std::string, std::string>>> Analysis::python_companions() const {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
   for (auto* p : profiles_->all())

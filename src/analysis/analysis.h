@@ -54,6 +54,8 @@ class Analysis {
   // Python distributions profiles name as run-time companions of another (torch -> triton, ...):
   // normalized distribution name -> (companion, profile).
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> python_companions() const;
+  // The JIT frameworks the active profiles describe (what each runs at run time).
+  std::vector<const JitFramework*> jit_frameworks() const;
 
  private:
   std::unique_ptr<Root> root_;

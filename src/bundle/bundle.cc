@@ -22,6 +22,7 @@
 #include "core/exec_path.h"
 #include "bundle/layer_cache.h"
 #include "bundle/programs.h"
+#include "jit/jit_needs.h"
 #include "loader/ld_cache.h"
 #include "trace/run_environment.h"
 #include "trace/trace_file.h"
@@ -237,11 +238,14 @@ Result<std::vector<DistributionReport>> add_python_distributions(const Analysis&
   if (req.traced_files.empty()) return std::vector<DistributionReport>{};
   const Root& root = analysis.root();
   PythonKeepOptions opts{.mode = req.python_keep, .companions = analysis.python_companions()};
+  // Toolkit and driver files stay out; a jit file stays when its framework is among the used.
+  std::set<std::string> used;
   opts.leave_out = [&](const std::string& p) {
     auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
-    return c.cls == ObjectClass::driver || c.cls == ObjectClass::toolkit;
+    auto cls = req.jit ? class_given(c, used) : (c.cls == ObjectClass::jit ? ObjectClass::toolkit : c.cls);
+    return cls == ObjectClass::driver || cls == ObjectClass::toolkit;
   };
-  auto sel = select_python(root, req.traced_files, opts);
+  auto sel = select_python(root, req.traced_files, opts, &used);
   std::vector<std::string> elfs;
   for (auto& f : sel.files) {
     auto st = root.stat(f);
@@ -256,17 +260,75 @@ Result<std::vector<DistributionReport>> add_python_distributions(const Analysis&
   return sel.distributions;
 }
 
+// Every plan item, for the presence of distributions and the places of {site} and {prefix}.
+std::vector<std::string> planned_paths(const Plan& plan) {
+  std::vector<std::string> out;
+  for (auto& [p, item] : plan.items) out.push_back(p);
+  return out;
+}
+
+uint64_t planned_bytes(const Plan& plan) {
+  uint64_t n = 0;
+  for (auto& [p, item] : plan.items) n += item.type == LayerEntry::file ? item.size : 0;
+  return n;
+}
+
+// A JIT framework that ships brings what it runs at run time: each need of its profile met from
+// the source root (the first alternative found, with its keep globs; programs bring closures).
+// A need nothing meets is a warning naming the consequence.
+Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  std::vector<JitAdded> out;
+  if (!req.jit) return out;
+  const Root& root = analysis.root();
+  auto paths = planned_paths(builder.plan());
+  auto present = distributions_present(root, paths);
+  if (present.empty()) return out;
+  auto places = JitPlaces::of(root, paths);
+  auto path_dirs = path::split_list(kDefaultPath);
+  for (auto& r : jit_readiness(root, analysis.jit_frameworks(), present, places, path_dirs)) {
+    JitAdded a{.framework = r.framework->name, .consequence = r.framework->consequence, .found = r.found, .missing = r.missing};
+    uint64_t bytes = planned_bytes(builder.plan());
+    size_t files = builder.plan().items.size();
+    std::vector<std::string> elfs;
+    for (auto& need : r.framework->needs) {
+      auto found = find_need(root, need, places, path_dirs);
+      if (!found) continue;
+      std::vector<std::string> add{*found};
+      for (auto& g : need.keep)
+        for (auto& p : expand_need_glob(root, g, places)) add.push_back(p);
+      for (auto& p : add) {
+        if (!builder.add_include(p).ok()) continue;
+        if (auto st = root.stat(p); st && S_ISREG(st->st_mode) && has_elf_magic(root.host_path(p))) elfs.push_back(p);
+      }
+    }
+    if (!elfs.empty()) {  // the compiler's programs and plugins bring their libraries
+      CUSLIM_TRY(auto g, analysis.resolve(elfs));
+      builder.add_graph(g, false);
+    }
+    a.bytes = planned_bytes(builder.plan()) - bytes;
+    a.files = builder.plan().items.size() - files;
+    if (!r.missing.empty()) builder.warn(jit_failure(r, "the source root"));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 // Driver files never ship, whatever brought them (--include, a trace, a keep-set): the host's
 // driver is injected at run time and a bundled copy breaks on every other driver. Link-time
 // driver stubs are left out too. Toolkit files that do ship are named.
 void leave_out_driver_files(const Analysis& analysis, PlanBuilder& builder) {
   std::vector<std::string> drop, toolkit;
+  std::vector<std::pair<std::string, ObjectClass>> classes;
+  auto present = distributions_present(analysis.root(), planned_paths(builder.plan()));
   for (auto& [p, item] : builder.plan().items) {
     if (item.type == LayerEntry::dir || !item.content.empty()) continue;
     auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
-    if (c.cls == ObjectClass::driver || c.rule.ends_with(":driver-stub")) drop.push_back(p);
-    else if (c.cls == ObjectClass::toolkit) toolkit.push_back(p + " (" + c.rule + ")");
+    auto cls = class_given(c, present);  // a jit file of a framework that does not ship is toolkit
+    if (cls == ObjectClass::driver || c.rule.ends_with(":driver-stub")) drop.push_back(p);
+    else if (cls == ObjectClass::toolkit) toolkit.push_back(p + " (" + c.rule + ")");
+    if (item.cls == ObjectClass::app && cls != ObjectClass::app) classes.push_back({p, cls});  // included files get their class
   }
+  for (auto& [p, cls] : classes) builder.set_class(p, cls);
   for (auto& p : drop) builder.leave_to_driver(p, "driver file left out (the host driver provides it at run time)");
   if (!toolkit.empty()) {
     std::string list;
@@ -442,6 +504,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_CHECK(add_closures(analysis, req, builder));  // resolve + classify: what the programs load
   BundleResult res;
   CUSLIM_TRY(res.python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
+  CUSLIM_TRY(res.jit, add_jit_toolchains(analysis, req, builder));           // JIT: what the frameworks run at run time
   leave_out_driver_files(analysis, builder);            // classify: driver files never ship
   add_base_and_loader_files(req, builder);              // base: what the base holds; the loader's files
   res.format = req.format;

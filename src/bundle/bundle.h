@@ -30,6 +30,7 @@ struct BundleRequest {
   std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
   std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)
   PythonKeep python_keep = PythonKeep::package;  // Python distributions the traced files used: whole, or file by file
+  bool jit = true;  // a JIT framework that ships brings what it runs at run time (jit profiles)
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
@@ -54,6 +55,14 @@ struct BundleRequest {
   bool force = false;
 };
 
+// What the JIT step added for one framework present in the bundle.
+struct JitAdded {
+  std::string framework, consequence;
+  std::vector<std::string> found;    // "ptxas: /path"
+  std::vector<std::string> missing;  // needs nothing in the source root meets
+  uint64_t files = 0, bytes = 0;     // what it added to the plan
+};
+
 struct BundleResult {
   BundleFormat format = BundleFormat::oci;  // what was written
   Plan plan;
@@ -62,6 +71,7 @@ struct BundleResult {
   std::vector<std::pair<std::string, uint64_t>> largest;  // ten largest files
   uint64_t left_to_base = 0;                              // files the base image already holds
   std::vector<DistributionReport> python;  // the Python distributions the traced run's site dirs hold
+  std::vector<JitAdded> jit;               // JIT toolchains of the frameworks that ship
   std::optional<WrittenImage> image;
   std::optional<LayerBlob> layer;
   ImageConfig config;

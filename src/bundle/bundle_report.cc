@@ -30,7 +30,23 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
   for (auto& d : r.python)
     py.push_back({{"name", d.name}, {"version", d.version}, {"site", d.site}, {"kept", d.kept}, {"reason", d.reason},
                   {"files", d.files}, {"bytes", d.bytes}, {"left_out_files", d.left_out}});
+  j["jit"] = nlohmann::json::array();
+  for (auto& a : r.jit)
+    j["jit"].push_back({{"framework", a.framework}, {"found", a.found}, {"missing", a.missing}, {"added_files", a.files}, {"added_bytes", a.bytes},
+                        {"consequence", a.consequence}});
   return j;
+}
+
+void jit_summary(const std::vector<JitAdded>& jit, std::ostream& out) {
+  for (auto& a : jit) {
+    out << "  jit: " << a.framework << " toolchain added " << mb(a.bytes) << " (" << a.files << " files)";
+    for (size_t i = 0; i < a.found.size(); ++i) out << (i ? "; " : ": ") << a.found[i];
+    if (!a.missing.empty()) {
+      out << "; MISSING:";
+      for (auto& m : a.missing) out << " " << m;
+    }
+    out << "\n";
+  }
 }
 
 void python_summary(const std::vector<DistributionReport>& dists, std::ostream& out) {

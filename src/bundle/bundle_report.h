@@ -16,6 +16,9 @@ nlohmann::json bundle_report_json(const BundleResult& r);
 // The per-distribution lines of the text summary ("python: 12 distributions kept ...").
 void python_summary(const std::vector<DistributionReport>& dists, std::ostream& out);
 
+// One line per JIT framework: what its toolchain added and what it still lacks.
+void jit_summary(const std::vector<JitAdded>& jit, std::ostream& out);
+
 // Writes the report atomically; FILE must end in .json.
 Status write_report(const std::string& file, const nlohmann::json& report);
 

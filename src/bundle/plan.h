@@ -54,6 +54,10 @@ class PlanBuilder {
     if (plan_.items.erase(inside)) plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
   }
   void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
+  // Sets the class of a planned file (an included file found to be cuda, jit, toolkit ...).
+  void set_class(const std::string& inside, ObjectClass cls) {
+    if (auto it = plan_.items.find(inside); it != plan_.items.end()) it->second.cls = cls;
+  }
   // Adds the generated loader files (ld.so.conf, conf.d entry, ld.so.cache).
   void add_loader_files(bool with_ld_so_conf);
   // Entries of a base image's ld.so.cache, kept in the generated one.

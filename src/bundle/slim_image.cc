@@ -44,6 +44,7 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .force = req.force,
   };
   b.python_keep = req.python_keep;
+  b.jit = req.jit;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());
   CUSLIM_TRY(b.mtime, source_date_epoch());
   CUSLIM_CHECK(add_trace_files(b, req.traces, a.root()));

@@ -29,6 +29,7 @@ struct SlimRequest {
   Compression compression = Compression::gzip;
   bool force = false;  // a non-empty directory OUT may be replaced whole
   PythonKeep python_keep = PythonKeep::package;
+  bool jit = true;  // JIT frameworks kept bring their run-time toolchains
 };
 
 struct SlimResult {

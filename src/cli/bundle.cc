@@ -20,7 +20,7 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file;
-  bool quiet = false, force = false;
+  bool quiet = false, force = false, no_jit = false;
   AnalysisFlags setup;
 };
 
@@ -63,6 +63,7 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
   if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
   python_summary(r.python, out);
+  jit_summary(r.jit, out);
 }
 
 // Prints the warnings and the summary of a finished bundle.
@@ -89,6 +90,7 @@ Exit run_bundle(const BundleOptions& o) {
   job.request.progress = progress_bar(o.quiet);
   job.request.force = o.force;
   job.request.python_keep = *parse_python_keep(o.python_keep);
+  job.request.jit = !o.no_jit;
   auto r = take(bundle_job(job));
   job.request.format = r.format;
   return report(r, job.request, o.quiet, o.report_file);
@@ -139,6 +141,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--python-keep", o->python_keep,
                   "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
+  cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
   cmd->add_option("--report", o->report_file, "Write a JSON report (classes, driver files left out, Python distributions kept and dropped)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");

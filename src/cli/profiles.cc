@@ -1,7 +1,11 @@
-// cuslim profiles [list | show NAME]: the YAML profiles in force.
+// cuslim profiles [list | show NAME | classify PATH...]: the YAML profiles in force.
 #include <yaml-cpp/yaml.h>
 
 #include "cli/command.h"
+#include <nlohmann/json.hpp>
+
+#include "core/path.h"
+#include "profile/classifier.h"
 #include "profile/embedded_profiles.h"
 #include "profile/profile_set.h"
 
@@ -11,19 +15,45 @@ namespace {
 
 struct ProfilesOptions {
   std::string action = "list";
-  std::string name;
+  std::vector<std::string> names;
   std::vector<std::string> files;
+  std::string base = "glibc";
+  bool json = false;
 };
+
+// classify PATH...: the class and rule of each path (in-root paths; nothing is read).
+Exit classify_paths(const ProfileSet& set, const std::vector<std::string>& user, const ProfilesOptions& o) {
+  if (o.names.empty()) fail(Error(Exit::usage, "profiles classify: which paths?"));
+  auto c = take(Classifier::make(set, o.base, user));
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& p : o.names) {
+    auto k = c.classify(p, p, std::nullopt, path::basename(p));
+    if (o.json) out.push_back({{"path", p}, {"class", to_string(k.cls)}, {"rule", k.rule}, {"jit_when", k.jit_when}});
+    else {
+      std::cout << p << "\t" << to_string(k.cls) << "\t" << (k.rule.empty() ? "-" : k.rule);
+      if (!k.jit_when.empty()) {
+        std::cout << "\t(run-time when one of these ships:";
+        for (auto& w : k.jit_when) std::cout << " " << w;
+        std::cout << "; toolkit otherwise)";
+      }
+      std::cout << "\n";
+    }
+  }
+  if (o.json) std::cout << out.dump(2) << "\n";
+  return Exit::ok;
+}
 
 Exit run_profiles(const ProfilesOptions& o) {
   auto set = take(ProfileSet::builtin());
-  for (auto& f : o.files) take(set.add_file(f));
+  std::vector<std::string> user;
+  for (auto& f : o.files) user.push_back(take(set.add_file(f)));
+  if (o.action == "classify") return classify_paths(set, user, o);
   if (o.action == "list") {
     for (auto* p : set.all()) std::cout << p->name << "\t" << to_string(p->kind) << "\t" << p->description << "\n";
     return Exit::ok;
   }
-  if (o.name.empty()) fail(Error(Exit::usage, "profiles show: which profile? (cuslim profiles list)"));
-  Profile p = take(set.resolved(o.name));
+  if (o.names.size() != 1) fail(Error(Exit::usage, "profiles show: which profile? (cuslim profiles list)"));
+  Profile p = take(set.resolved(o.names[0]));
   std::cout << "# " << p.name << " (" << to_string(p.kind) << ") from " << p.file << "\n# " << p.description << "\n";
   if (!p.extends.empty()) {
     std::cout << "# extends:";
@@ -50,6 +80,14 @@ Exit run_profiles(const ProfilesOptions& o) {
   }
   for (auto& d : p.devices) std::cout << "device\t" << d << "\n";
   for (auto& f : p.firmware) std::cout << "firmware\t" << f << "\n";
+  for (auto& j : p.jit) {
+    std::cout << "jit\t" << j.name << " (when:";
+    for (auto& w : j.when) std::cout << " " << w;
+    std::cout << ")\t";
+    for (auto& f : j.files) std::cout << f << " ";
+    std::cout << "\n";
+    for (auto& n : j.needs) std::cout << "jit-needs\t" << j.name << "\t" << n.what << "\n";
+  }
   for (auto& [cap, bins] : p.binaries)
     for (auto& b : bins) std::cout << "binary\t" << cap << "\t" << b << "\n";
   return Exit::ok;
@@ -60,10 +98,13 @@ Exit run_profiles(const ProfilesOptions& o) {
 void add_profiles(CLI::App& app, RunState& state) {
   auto o = std::make_shared<ProfilesOptions>();
   auto* cmd = app.add_subcommand("profiles", "List the YAML profiles (driver, cuda, bases, frameworks) or show one");
-  cmd->add_option("action", o->action, "list | show")->check(CLI::IsMember({"list", "show"}))->capture_default_str();
-  cmd->add_option("name", o->name, "Profile to show (extends merged in)");
+  cmd->add_option("action", o->action, "list | show | classify")->check(CLI::IsMember({"list", "show", "classify"}))->capture_default_str();
+  cmd->add_option("name", o->names, "show: the profile (extends merged in); classify: in-root paths");
+  cmd->add_option("--base", o->base, "classify: the base profile (what counts as class system)")->capture_default_str();
+  cmd->add_flag("--json", o->json, "classify: JSON output");
   cmd->add_option("--profile", o->files, "Extra YAML profile file (repeatable)")->allow_extra_args(false);
-  cmd->footer("Examples:\n  cuslim profiles list\n  cuslim profiles show nvidia-driver\n  cuslim profiles --profile my.yaml show mybase");
+  cmd->footer("Examples:\n  cuslim profiles list\n  cuslim profiles show nvidia-driver\n  cuslim profiles --profile my.yaml show mybase\n"
+      "  cuslim profiles classify /venv/lib/python3.12/site-packages/triton/backends/nvidia/bin/ptxas /usr/local/cuda/bin/nvcc");
   cmd->callback([o, &state] { state.exit = run_profiles(*o); });
 }
 

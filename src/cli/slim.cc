@@ -13,7 +13,7 @@ namespace {
 struct SlimOptions {
   std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file;
   std::vector<std::string> targets, keep, traces;
-  bool quiet = false, force = false, no_keep_set = false, keep_setuid = false, probe = false;
+  bool quiet = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false;
   std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
 };
@@ -41,6 +41,7 @@ void report(const SlimResult& s, std::ostream& out) {
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   python_summary(r.python, out);
+  jit_summary(r.jit, out);
 }
 
 Exit run_slim(const SlimOptions& o) {
@@ -50,6 +51,7 @@ Exit run_slim(const SlimOptions& o) {
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
   req.python_keep = *parse_python_keep(o.python_keep);
+  req.jit = !o.no_jit;
   auto s = take(slim_image(req));
   for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
   for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
@@ -81,6 +83,7 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_option("--python-keep", o->python_keep,
                   "With --trace/--probe: Python distributions the run used are kept whole (package) or file by file (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
+  cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
   cmd->add_option("--report", o->report_file, "Write a JSON report (before/after by class, Python distributions kept and dropped)");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")

@@ -3,6 +3,8 @@
 //   system   the base image (glibc, ...)
 //   cuda     CUDA runtime libraries an image may carry
 //   toolkit  build-time pieces (nvcc, headers, static libraries, stubs)
+//   jit      toolkit pieces a framework runs at run time (Triton's ptxas, XLA's libdevice, the
+//            CUDA headers CuPy's NVRTC compiles against): they ship while that framework does
 //   app      everything else: what the user ships
 #pragma once
 
@@ -13,16 +15,17 @@
 namespace cuslim {
 
 // Declared in name order: reports keyed by class list them alphabetically, as they always have.
-enum class ObjectClass { app, cuda, driver, system, toolkit };
+enum class ObjectClass { app, cuda, driver, jit, system, toolkit };
 
-inline constexpr ObjectClass kObjectClasses[] = {ObjectClass::app, ObjectClass::cuda, ObjectClass::driver, ObjectClass::system,
-                                                 ObjectClass::toolkit};
+inline constexpr ObjectClass kObjectClasses[] = {ObjectClass::app, ObjectClass::cuda, ObjectClass::driver, ObjectClass::jit,
+                                                 ObjectClass::system, ObjectClass::toolkit};
 
 constexpr std::string_view name_of(ObjectClass c) {
   switch (c) {
     case ObjectClass::app: return "app";
     case ObjectClass::cuda: return "cuda";
     case ObjectClass::driver: return "driver";
+    case ObjectClass::jit: return "jit";
     case ObjectClass::system: return "system";
     case ObjectClass::toolkit: return "toolkit";
   }

@@ -99,13 +99,44 @@ Classification Classifier::classify(const std::string& path, const std::string& 
   std::vector<std::string> paths;
   for (auto* s : {&path, &realpath})
     if (!s->empty()) paths.push_back(*s);
-  for (auto& p : active_)
+  Classification found;
+  bool ruled = false;
+  for (auto& p : active_) {
     for (auto& r : p.rules)
-      if (rule_matches(r, names, paths)) return {r.cls, p.name + ":" + r.rule, r.capability};
+      if (rule_matches(r, names, paths)) {
+        found = {r.cls, p.name + ":" + r.rule, r.capability};
+        ruled = true;
+        break;
+      }
+    if (ruled) break;
+  }
+  // Toolkit (or unclaimed) files a JIT framework runs at run time are class jit.
+  // A file several frameworks run (libdevice: XLA and Numba) is run-time for any of them.
+  if (found.cls == ObjectClass::toolkit || found.cls == ObjectClass::app) {
+    Classification jit{ObjectClass::jit, "", "", {}};
+    for (auto& p : active_)
+      for (auto& j : p.jit) {
+        bool match = false;
+        for (auto& g : j.files)
+          for (auto& s : paths) match = match || ::fnmatch(g.c_str(), s.c_str(), 0) == 0;
+        if (!match) continue;
+        jit.rule += (jit.rule.empty() ? "" : ",") + p.name + ":jit-" + j.name;
+        jit.jit_when.insert(jit.jit_when.end(), j.when.begin(), j.when.end());
+      }
+    if (!jit.rule.empty()) return jit;
+  }
+  if (ruled) return found;
   for (auto& g : base_.provides)
     for (auto& n : names)
       if (glob(g, n)) return {ObjectClass::system, base_.name + ":" + g, ""};
   return {};
+}
+
+ObjectClass class_given(const Classification& c, const std::set<std::string>& present) {
+  if (c.cls != ObjectClass::jit) return c.cls;
+  for (auto& w : c.jit_when)
+    if (present.count(w)) return ObjectClass::jit;
+  return ObjectClass::toolkit;
 }
 
 bool Classifier::is_driver_name(const std::string& name) const {

@@ -1,4 +1,4 @@
-// Classifier: every object gets a class (driver | system | cuda | toolkit | app) and the rule
+// Classifier: every object gets a class (driver | system | cuda | toolkit | jit | app) and the rule
 // that gave it ("<profile>:<rule>"). Rule order: --profile files first, then the driver, CUDA and
 // framework profiles (cuda first: its toolkit rules claim stubs/libcuda.so), then what the chosen base provides (system); anything else is app.
 #pragma once
@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,7 +21,11 @@ struct Classification {
   ObjectClass cls = ObjectClass::app;
   std::string rule;        // "<profile>:<rule>", empty for app
   std::string capability;  // for driver files
+  std::vector<std::string> jit_when;  // class jit: the distributions whose presence makes it run-time
 };
+
+// A jit-class file of a framework that is not present is a stray toolkit file.
+ObjectClass class_given(const Classification& c, const std::set<std::string>& present_distributions);
 
 class Classifier {
  public:

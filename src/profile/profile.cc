@@ -32,12 +32,16 @@ const SchemaNode& profile_schema() {
                            optional("names", strings()), optional("paths", strings()), optional("regex", regex())},
                           {"names", "paths", "regex"});
     SchemaNode edge = map({required("from", strings()), required("to", list(strings()))});
+    SchemaNode need = map({required("what", string()), optional("any", strings()), optional("programs", strings()), optional("keep", strings())},
+                          {"any", "programs"});
+    SchemaNode jit = map({required("framework", string()), required("when", strings()), required("consequence", string()),
+                          optional("files", strings()), optional("needs", list(need))});
     return map({required("name", string()), optional("kind", one_of(kinds)), optional("description", string()),
                 optional("extends", strings()), optional("glibc", string()), optional("provides", strings()),
                 optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
                 optional("devices", strings()), optional("firmware", strings()), optional("library_dirs", strings()),
                 optional("wheel_lib_dirs", strings()), optional("image_needs", strings()), optional("keep", strings()),
-                optional("python_companions", dict(strings())), optional("cuda_major_by_soname", dict(dict(string())))});
+                optional("python_companions", dict(strings())), optional("jit", list(jit)), optional("cuda_major_by_soname", dict(dict(string())))});
   }();
   return s;
 }
@@ -66,6 +70,13 @@ ClassRule parse_rule(const YAML::Node& n) {
   return r;
 }
 
+JitFramework parse_jit(const YAML::Node& n) {
+  JitFramework j{.name = n["framework"].Scalar(), .when = strings(n["when"]), .consequence = n["consequence"].Scalar(), .files = strings(n["files"])};
+  for (const auto& need : n["needs"])
+    j.needs.push_back({.what = need["what"].Scalar(), .any = strings(need["any"]), .programs = strings(need["programs"]), .keep = strings(need["keep"])});
+  return j;
+}
+
 DlopenRule parse_dlopen(const YAML::Node& n) {
   DlopenRule d;
   d.from = strings(n["from"]);
@@ -89,6 +100,7 @@ void parse_into(const YAML::Node& root, Profile& p) {
   for (const auto& n : root["classify"]) p.rules.push_back(parse_rule(n));
   for (const auto& n : root["dlopen"]) p.dlopen.push_back(parse_dlopen(n));
   for (const auto& kv : root["binaries"]) p.binaries[kv.first.Scalar()] = strings(kv.second);
+  for (const auto& n : root["jit"]) p.jit.push_back(parse_jit(n));
   for (const auto& kv : root["python_companions"]) p.python_companions[kv.first.Scalar()] = strings(kv.second);
   for (const auto& fam : root["cuda_major_by_soname"])
     for (const auto& kv : fam.second) p.cuda_major_by_soname[fam.first.Scalar()][kv.first.Scalar()] = kv.second.Scalar();

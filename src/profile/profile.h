@@ -34,6 +34,24 @@ struct DlopenRule {
   std::vector<std::vector<std::string>> to;
 };
 
+// A JIT framework's run-time toolchain: which toolkit files it runs (`files`: they are class jit)
+// and what it cannot compile without (`needs`), when one of the distributions `when` is present.
+// Need globs: '*' stays within a path component, a trailing "/**" is a whole directory; {site} is
+// any site dir (site-packages, dist-packages), {prefix} any Python prefix (lib/pythonX.Y's parent's parent).
+struct JitNeed {
+  std::string what;                   // "ptxas", "a C compiler", ...
+  std::vector<std::string> any;       // satisfied when one of these exists (first found is what bundle adds)
+  std::vector<std::string> programs;  // ... or one of these programs is found through PATH
+  std::vector<std::string> keep;      // what bundle adds with it (the compiler's pieces, a header dir)
+};
+struct JitFramework {
+  std::string name;                   // "triton", "jax", ...
+  std::vector<std::string> when;      // distribution names (any present)
+  std::string consequence;            // "torch.compile will fail at its first compiled region"
+  std::vector<std::string> files;     // profile path globs of its jit-class files ('*' crosses '/')
+  std::vector<JitNeed> needs;
+};
+
 // What a profile describes: a host driver, CUDA families, a base image, or a framework.
 enum class ProfileKind { base, cuda, driver, framework };
 std::string to_string(ProfileKind k);
@@ -52,6 +70,7 @@ struct Profile {
   std::vector<std::string> keep;         // slim: globs every slimmed image keeps (certs, passwd, ...)
   // Python: distributions a distribution needs at run time without importing them at start-up.
   std::map<std::string, std::vector<std::string>> python_companions;
+  std::vector<JitFramework> jit;
   std::map<std::string, std::map<std::string, std::string>> cuda_major_by_soname;
   std::string glibc;  // base images: the glibc version
 

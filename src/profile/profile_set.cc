@@ -58,6 +58,7 @@ Status merge(const ProfileSet& set, const Profile& p, Profile& out, std::set<std
   append(out.wheel_lib_dirs, p.wheel_lib_dirs);
   append(out.image_needs, p.image_needs);
   append(out.keep, p.keep);
+  append(out.jit, p.jit);
   for (auto& [k, v] : p.binaries) out.binaries.emplace(k, v);
   for (auto& [k, v] : p.cuda_major_by_soname) out.cuda_major_by_soname.emplace(k, v);
   if (out.glibc.empty()) out.glibc = p.glibc;

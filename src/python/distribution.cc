@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/path.h"
+#include "core/root_walk.h"
 
 namespace cuslim {
 
@@ -56,26 +57,6 @@ std::string header(const std::vector<std::string>& lines, const std::string& key
     }
   }
   return "";
-}
-
-// Every regular file and symlink under an in-root directory (or the path itself), in-root paths;
-// directories `skip` says yes to are not entered.
-void files_under(const Root& root, const std::string& inside, std::vector<std::string>& out,
-                 const std::function<bool(const std::string&)>& skip = {}) {
-  std::error_code ec;
-  std::string host = root.host_path(inside);
-  auto st = fs::symlink_status(host, ec);
-  if (ec) return;
-  if (!fs::is_directory(st)) {
-    out.push_back(inside);
-    return;
-  }
-  for (fs::recursive_directory_iterator it(host, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string rel = it->path().string().substr(host.size());
-    bool dir = it->is_directory(ec) && !it->is_symlink(ec);
-    if (dir && skip && skip(rel)) it.disable_recursion_pending();
-    else if (!dir) out.push_back(inside + rel);
-  }
 }
 
 Distribution read_one(const Root& root, const std::string& site, const std::string& info_name) {

@@ -47,7 +47,7 @@ std::optional<PythonKeep> parse_python_keep(const std::string& s) {
   return std::nullopt;
 }
 
-PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts) {
+PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts, std::set<std::string>* kept) {
   PythonSelection out;
   std::vector<Distribution> all;
   for (auto& site : site_dirs_of(used))
@@ -69,6 +69,8 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
           if (const Distribution* c = index.find(companion); c && !why.count(c))
             why.emplace(c, "named by profile " + profile + " (with " + d->name + ")"), grew = true;
   }
+  if (kept)
+    for (auto& [d, _] : why) kept->insert(d->key);
   for (auto& d : index.all()) {
     DistributionReport r{.name = d.name, .version = d.version, .site = d.site};
     auto it = why.find(&d);

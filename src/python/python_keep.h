@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct PythonSelection {
 };
 
 // `used`: the files a traced run opened or ran (in-root paths).
-PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts);
+// `kept`, when given, receives the normalized names of the kept distributions before any file is
+// filtered (opts.leave_out may read it).
+PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts,
+                              std::set<std::string>* kept = nullptr);
 
 }  // namespace cuslim

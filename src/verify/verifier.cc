@@ -8,10 +8,12 @@
 
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "elf/fatbin.h"
+#include "jit/jit_needs.h"
 #include "loader/ld_cache.h"
 #include "loader/resolver.h"
 
@@ -49,12 +51,13 @@ std::string listing(const std::vector<std::string>& items) {
   return s;
 }
 
+// `present`: the Python distributions the image holds (a jit file of one that is absent is toolkit).
 Check class_check(const std::vector<ImageFile>& files, const Classifier& c, ObjectClass cls, const std::string& name,
-                  const std::string& why) {
+                  const std::string& why, const std::set<std::string>& present) {
   std::vector<std::string> hits;
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
-    if (k.cls == cls) hits.push_back(f.path + " (" + k.rule + ")");
+    if (class_given(k, present) == cls) hits.push_back(f.path + " (" + k.rule + (k.cls == ObjectClass::jit ? ", its framework is not in the image" : "") + ")");
   }
   if (hits.empty()) return {name, CheckStatus::pass, "no " + to_string(cls) + "-class file in the image"};
   return {name, CheckStatus::fail, std::to_string(hits.size()) + " " + to_string(cls) + "-class file(s): " + listing(hits) + " -- " + why};
@@ -236,12 +239,37 @@ Check contents_check(const UnpackedImage& img, const std::vector<ImageFile>& fil
   return {"contents", CheckStatus::pass, std::to_string(files.size()) + " files, " + std::to_string(elfs) + " ELF objects"};
 }
 
+// One check per JIT framework the image holds: can it compile at run time? ("jit-ready:triton")
+std::vector<Check> jit_checks(const UnpackedImage& img, const std::vector<ImageFile>& files, const Classifier& c, const std::set<std::string>& present) {
+  std::vector<const JitFramework*> frameworks;
+  for (auto& p : c.active())
+    for (auto& j : p.jit) frameworks.push_back(&j);
+  Root root(img.rootfs);
+  std::vector<std::string> paths;
+  for (auto& f : files) paths.push_back(f.path);
+  std::string path_var = path_from_env(img.config.env);
+  std::vector<Check> out;
+  std::set<std::string> seen;
+  for (auto& r : jit_readiness(root, frameworks, present, JitPlaces::of(root, paths), path::split_list(path_var))) {
+    if (!seen.insert(r.framework->name).second) continue;
+    std::string name = "jit-ready:" + r.framework->name;
+    if (r.missing.empty()) out.push_back({name, CheckStatus::pass, listing(r.found)});
+    else out.push_back({name, CheckStatus::fail, jit_failure(r, "the image")});
+  }
+  if (out.empty()) out.push_back({"jit-ready", CheckStatus::skip, "no JIT framework (triton, jax, cupy, numba-cuda) in the image"});
+  return out;
+}
+
 VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const VerifyInputs& in) {
   VerifyReport r;
   auto files = walk(img.rootfs);
+  std::vector<std::string> paths;
+  for (auto& f : files) paths.push_back(f.path);
+  auto present = distributions_present(Root(img.rootfs), paths);
   r.checks.push_back(contents_check(img, files));
-  r.checks.push_back(class_check(files, c, ObjectClass::toolkit, "no-toolkit-files", "the toolkit is for building; a runtime image must not need it"));
-  r.checks.push_back(class_check(files, c, ObjectClass::driver, "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver"));
+  r.checks.push_back(class_check(files, c, ObjectClass::toolkit, "no-toolkit-files", "the toolkit is for building; a runtime image must not need it", present));
+  r.checks.push_back(class_check(files, c, ObjectClass::driver, "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver", present));
+  for (auto& j : jit_checks(img, files, c, present)) r.checks.push_back(std::move(j));
   r.checks.push_back(needed_check(img, files, c));
   bool cuda = false;  // only an image that uses CUDA needs what the driver loads
   for (auto& f : files) {

@@ -1,0 +1,86 @@
+#include "jit/jit_needs.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/path.h"
+#include "core/root_walk.h"
+#include "python/distribution.h"
+
+namespace cuslim {
+
+JitPlaces JitPlaces::of(const Root& root, const std::vector<std::string>& paths) {
+  JitPlaces p;
+  for (auto& s : site_dirs_of(paths)) p.sites.push_back(s);
+  for (auto& s : stdlib_dirs_of(root, paths)) p.prefixes.push_back(path::dirname(path::dirname(s)));
+  return p;
+}
+
+std::set<std::string> distributions_present(const Root& root, const std::vector<std::string>& paths) {
+  std::set<std::string> have(paths.begin(), paths.end()), out;
+  for (auto& site : site_dirs_of(paths)) {
+    const auto* entries = root.list_dir(site);
+    if (!entries) continue;
+    for (auto& [name, _] : *entries)
+      if (name.ends_with(".dist-info") || name.ends_with(".egg-info")) {
+        std::string dir = path::join(site, name);
+        bool listed = have.count(path::join(dir, "METADATA")) || have.count(path::join(dir, "RECORD")) || have.count(path::join(dir, "PKG-INFO"));
+        if (listed) out.insert(normalize_distribution_name(name.substr(0, name.find('-'))));
+      }
+  }
+  return out;
+}
+
+std::vector<std::string> expand_need_glob(const Root& root, const std::string& glob, const JitPlaces& places) {
+  std::vector<std::string> globs{glob}, out;
+  auto substitute = [&](const std::string& key, const std::vector<std::string>& values) {
+    std::vector<std::string> next;
+    for (auto& g : globs) {
+      auto at = g.find(key);
+      if (at == std::string::npos) next.push_back(g);
+      else
+        for (auto& v : values) next.push_back(g.substr(0, at) + v + g.substr(at + key.size()));
+    }
+    globs = std::move(next);
+  };
+  substitute("{site}", places.sites);
+  substitute("{prefix}", places.prefixes);
+  for (auto& g : globs)
+    for (auto& p : expand_glob(root, g)) out.push_back(p);
+  return out;
+}
+
+std::optional<std::string> find_need(const Root& root, const JitNeed& need, const JitPlaces& places, const std::vector<std::string>& path_dirs) {
+  for (auto& g : need.any)
+    for (auto& p : expand_need_glob(root, g, places))
+      if (auto st = root.stat(p); st && S_ISREG(st->st_mode)) return p;
+  for (auto& prog : need.programs)
+    for (auto& dir : path_dirs)
+      if (std::string p = path::join(dir, prog); root.stat(p) && S_ISREG(root.stat(p)->st_mode) && (root.stat(p)->st_mode & 0111)) return p;
+  return std::nullopt;
+}
+
+std::vector<JitReadiness> jit_readiness(const Root& root, const std::vector<const JitFramework*>& frameworks, const std::set<std::string>& present,
+                                        const JitPlaces& places, const std::vector<std::string>& path_dirs) {
+  std::vector<JitReadiness> out;
+  for (auto* f : frameworks) {
+    bool here = false;
+    for (auto& w : f->when) here |= present.count(w) > 0;
+    if (!here) continue;
+    JitReadiness r{.framework = f};
+    for (auto& need : f->needs) {
+      if (auto p = find_need(root, need, places, path_dirs)) r.found.push_back(need.what + ": " + *p);
+      else r.missing.push_back(need.what);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string jit_failure(const JitReadiness& r, const std::string& where) {
+  std::string what;
+  for (size_t i = 0; i < r.missing.size(); ++i) what += (i ? (i + 1 == r.missing.size() ? " and " : ", ") : "") + r.missing[i];
+  return r.framework->consequence + ": " + r.framework->name + " needs " + what + " (none in " + where + ")";
+}
+
+}  // namespace cuslim
