@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# JIT frameworks (CPU only). Part 1, real wheels from PyPI unpacked into a site-packages tree:
+# the profiles classify each framework's run-time files as jit (Triton's ptxas, XLA's
+# ptxas/nvlink/libdevice, the CUDA headers for CuPy's NVRTC, libNVVM for Numba) and nvcc as
+# toolkit; verify passes jit files of frameworks present, fails them when the framework is not
+# there, fails a stray nvcc, and names what each framework lacks. Part 2, a venv with Triton:
+# traced, bundled FROM scratch -- the bundle brings Triton's toolchain (ptxas, the C compiler,
+# ldconfig, Python.h) and the image compiles and links Triton's real launcher source with the
+# bundled compiler inside `cuslim run --gpu off`; --no-jit and a compiler removed fail verify
+# with the consequence named.
+set -u
+cuslim=$(readlink -f "$1")
+py=$(readlink -f /usr/bin/python3); [ -x "$py" ] || { echo "skip: no /usr/bin/python3"; exit 77; }
+command -v unzip >/dev/null || { echo "skip: unzip missing"; exit 77; }
+tmp=$(mktemp -d /var/tmp/cuslim-jit-XXXXXX); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check_lib.sh"
+
+# ---- part 1: real wheels ---------------------------------------------------------------------------
+wheels=$tmp/wheels; mkdir -p "$wheels"
+"$py" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
+  --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+  -d "$wheels" triton==3.6.0 nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 cupy-cuda13x==14.0.1 jax-cuda13-plugin==0.8.1 numba-cuda==0.22.0 \
+  > "$tmp/pip.log" 2>&1 || { tail -3 "$tmp/pip.log"; echo "skip: PyPI not reachable"; exit 77; }
+R=$tmp/root; site=/opt/venv/lib/python3.12/site-packages
+mkdir -p "$R$site" "$R/usr/lib/python3.12" "$R/usr/bin"
+for w in "$wheels"/*.whl; do
+  # the metadata and the parts the profiles speak of (the rest of each wheel is not needed here)
+  unzip -qo "$w" '*.dist-info/*' 'triton/backends/nvidia/*' 'nvidia/*' 'cupy/_core/include/cupy/*.h' 'jax_plugins/*' 'numba_cuda/numba/cuda/__init__.py' -d "$R$site" 2>/dev/null
+done
+echo > "$R/usr/lib/python3.12/os.py"
+find "$R$site" -name '*_static.a' -delete   # static libraries stay toolkit: bundle never ships them
+classify() { "$cuslim" profiles classify "$@" | cut -f2; }
+check "Triton's ptxas (triton wheel) is jit" '[ "$(classify $site/triton/backends/nvidia/bin/ptxas)" = jit ]'
+check "XLA's ptxas and nvlink (nvidia-cuda-nvcc wheel) are jit" '[ "$(classify $site/nvidia/cu13/bin/ptxas)" = jit ] && [ "$(classify $site/nvidia/cu13/bin/nvlink)" = jit ]'
+check "libdevice (nvidia-nvvm wheel) is jit, for JAX and Numba" '"$cuslim" profiles classify $site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc | grep -q "jit.*jax-cuda13-plugin.*numba-cuda"'
+check "the CUDA headers CuPy compiles against are jit (for cupy)" '"$cuslim" profiles classify $site/nvidia/cu13/include/cuda_fp16.h | grep -q "jit.*cupy-cuda13x"'
+check "libNVVM is jit (for numba-cuda)" '[ "$(classify $site/nvidia/cu13/lib/libnvvm.so.4)" = jit ]'
+check "nvcc, cicc and fatbinary stay toolkit" '[ "$(classify $site/nvidia/cu13/bin/nvcc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/nvvm/bin/cicc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/bin/fatbinary)" = toolkit ]'
+check "the files the wheels hold are there (the profiles name real paths)" '[ -f "$R$site/triton/backends/nvidia/bin/ptxas" ] && [ -f "$R$site/nvidia/cu13/bin/nvlink" ] && [ -f "$R$site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc" ] && [ -f "$R$site/nvidia/cu13/lib/libnvvm.so.4" ]'
+check "deps shows ptxas as class jit" '"$cuslim" deps --root "$R" --format json $site/nvidia/cu13/bin/ptxas 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); o=[x for x in d[\"objects\"] if x[\"path\"].endswith(\"/ptxas\")]; assert o and o[0][\"class\"]==\"jit\", o"'
+
+verdict() { "$cuslim" verify --json "$R" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; c=d.get('$1'); print(c['status'] if c else 'absent', c['detail'] if c else '')"; }
+rm -f "$R$site"/nvidia/cu13/bin/{nvcc,nvcc.profile,fatbinary,cudafe++,bin2c,__nvcc_device_query} "$R$site"/nvidia/cu13/nvvm/bin/cicc; rm -rf "$R$site"/nvidia/cu13/bin/crt
+rm -rf "$R$site"/nvidia/cu13/include/fatbinary_section.h "$R$site"/nvidia/cu13/include/nvvm.h
+check "with triton, jax, cupy and numba-cuda present: no toolkit-class file (their jit files pass)" '[ "$(verdict no-toolkit-files | cut -d" " -f1)" = pass ]'
+v=$(verdict jit-ready:triton)
+check "jit-ready:triton fails naming the consequence and every missing piece ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs a C compiler, ldconfig and Python.h (none in the image)"'
+check "jit-ready:jax passes (ptxas, nvlink, libdevice from the wheels)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = pass ]'
+check "jit-ready:numba-cuda passes (libNVVM, libdevice)" '[ "$(verdict jit-ready:numba-cuda | cut -d" " -f1)" = pass ]'
+mv "$R$site"/nvidia/cu13/bin/ptxas "$tmp/ptxas"
+v=$(verdict jit-ready:jax)
+check "without ptxas, jit-ready:jax fails: jax.jit will fail ($v)" 'echo "$v" | grep -q "^fail jax.jit will fail: jax needs ptxas (none in the image)"'
+mv "$tmp/ptxas" "$R$site"/nvidia/cu13/bin/ptxas
+cp "$wheels"/nvidia_cuda_nvcc*.whl "$tmp/n.zip"; (cd "$tmp" && unzip -qo n.zip nvidia/cu13/bin/nvcc -d "$R$site")
+v=$(verdict no-toolkit-files)
+check "a stray nvcc fails no-toolkit-files ($v)" 'echo "$v" | grep -q "^fail.*bin/nvcc (cuda:compiler)"'
+rm -f "$R$site"/nvidia/cu13/bin/nvcc
+rm -rf "$R$site"/jax_cuda13_plugin-*.dist-info "$R$site"/jax_plugins
+v=$(verdict no-toolkit-files)
+check "without jax (and numba keeps only libdevice), nvlink is a stray toolkit file ($v)" 'echo "$v" | grep -q "^fail.*nvidia/cu13/bin/nvlink.*its framework is not in the image"'
+
+# ---- part 2: a venv with Triton, bundled and compiling inside the image ------------------------------
+[ -f "$(dirname "$py")/../include/python3.$("$py" -c 'import sys;print(sys.version_info[1])')/Python.h" ] || { echo "skip: Python.h missing (python3-dev)"; finish; exit $?; }
+command -v gcc >/dev/null || { echo "skip: gcc missing"; finish; exit $?; }
+"$py" -m venv "$tmp/venv" >/dev/null 2>&1 || { echo "skip: python3 -m venv failed"; exit 77; }
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check triton==3.6.0 > "$tmp/pip2.log" 2>&1 || { tail -3 "$tmp/pip2.log"; echo "skip: triton not installable"; exit 77; }
+mkdir -p "$tmp/app"
+echo 'import triton; print("triton", triton.__version__)' > "$tmp/app/main.py"
+cat > "$tmp/app/build_launcher.py" <<'PY'
+# What Triton does at its first compile, without a GPU: build its launcher module (the real
+# driver.c of the wheel) with the C compiler it finds, against Python.h and its cuda.h; find
+# libcuda through /sbin/ldconfig -p.
+import os, subprocess, tempfile
+import triton
+from triton.runtime import build
+d = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia")
+work = tempfile.mkdtemp(dir="/var/tmp")
+src = os.path.join(work, "main.c")
+open(src, "w").write(open(os.path.join(d, "driver.c")).read())
+so = build._build("cuda_utils", src, work, [], [os.path.join(d, "include")], [], [])
+data = open(so, "rb").read()
+print("launcher built:", data[:4] == b"\x7fELF" and b"PyInit_cuda_utils" in data)
+print("ldconfig -p runs:", subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True).returncode == 0)
+PY
+want=$("$tmp/venv/bin/python" "$tmp/app/build_launcher.py")
+check "on the host the launcher builds ($want)" 'echo "$want" | grep -q "launcher built: True"'
+must "trace the app (imports triton, compiles nothing)" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/t.trace" -- "$tmp/venv/bin/python" "$tmp/app/main.py"
+must "bundle FROM scratch with the trace" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/img" --tag jit --report "$tmp/r.json"
+check "the report names Triton's toolchain: ptxas, a C compiler, ldconfig, Python.h, with its size" 'python3 - "$tmp/r.json" <<PY
+import json, sys
+j = json.load(open(sys.argv[1]))["jit"]
+t = [x for x in j if x["framework"] == "triton"][0]
+assert not t["missing"] and t["added_bytes"] > 10_000_000, t
+assert any(f.startswith("a C compiler: ") for f in t["found"]) and any(f.startswith("Python.h: ") for f in t["found"]), t
+PY'
+out=$("$cuslim" run --gpu off "$tmp/img:jit" -- "$tmp/venv/bin/python" "$tmp/app/build_launcher.py" 2>&1)
+check "inside the image: Triton's launcher compiles and links with the bundled compiler, ldconfig runs ($out)" '[ "$out" = "$want" ]'
+v=$("$cuslim" verify --json "$tmp/img:jit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c['status'] for c in json.load(sys.stdin)['checks']}; print(d.get('jit-ready:triton'), d.get('no-toolkit-files'))")
+check "verify: jit-ready:triton and no-toolkit-files pass ($v)" '[ "$v" = "pass pass" ]'
+must "bundle with --no-jit" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/img" --tag nojit --no-jit
+v=$("$cuslim" verify --json "$tmp/img:nojit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
+check "--no-jit: verify fails jit-ready:triton, naming ptxas and the C compiler ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs ptxas, a C compiler"'
+must "the jit image as a rootfs dir" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs" --format dir
+rm -f "$tmp/rootfs/usr/bin/gcc" "$tmp/rootfs/usr/bin/gcc-"* "$tmp/rootfs/usr/bin/x86_64-linux-gnu-gcc"* "$tmp/rootfs/usr/bin/cc" "$tmp/rootfs/usr/bin/clang"
+v=$("$cuslim" verify --json "$tmp/rootfs" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
+check "the C compiler removed: 'torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)' ($v)" \
+  '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)" ]'
+finish
