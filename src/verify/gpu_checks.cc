@@ -13,6 +13,7 @@
 #include "core/path.h"
 #include "core/unique_fd.h"
 #include "sandbox/run_setup.h"
+#include "verify/framework_smokes.h"
 
 namespace cuslim {
 
@@ -114,6 +115,8 @@ unsigned run_gpu_checks(const GpuCheckRequest& req, const UnpackedImage& img, co
     if (report.checks.back().status == CheckStatus::pass && !cc)
       cc = compute_capability_of(out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1)).value_or(0);
   }
+  for (auto& check : run_framework_smokes(prepared->spec, prepared->spec.rootfs, img.config.entrypoint, req.staging))
+    report.checks.push_back(std::move(check));
   if (cc && !req.cc)
     for (auto& check : report.checks)
       if (check.name == "arch-coverage") check = coverage_check(img, c, cc);

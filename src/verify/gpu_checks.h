@@ -1,6 +1,7 @@
 // verify --gpu: cuslim's own smoke-driver first (the driver path alone, and the GPU's compute
 // capability), then every smoke-* program the image carries, each run in the sandbox with only
-// the host driver injected. An image that carries libnccl and no smoke-nccl gets cuslim's.
+// the host driver injected. An image that carries libnccl and no smoke-nccl gets cuslim's; an
+// image that carries a Python framework gets its framework smoke (framework_smokes.h).
 #pragma once
 
 #include <optional>
