@@ -224,21 +224,32 @@ struct TargetWalk {
     return std::nullopt;
   }
 
-  void need_any(int from, const std::vector<std::string>& alternatives, How how) {
+  bool accepted(const ExtraEdge& e, int i) {
+    auto& o = out.objects[i];
+    return !e.accept || !o.elf || !o.elf->ok() || e.accept(o.realpath, o.elf->value());
+  }
+
+  void need_any(int from, const ExtraEdge& e) {
     std::vector<std::string> any;
-    for (auto& name : alternatives) {
+    for (auto& name : e.any) {
       if (name.find_first_of("*?[") == std::string::npos) any.push_back(name);
       else if (auto m = match_glob(from, name)) any.push_back(*m);
     }
     for (auto& name : any) {
-      if (find_loaded(name) || search(from, name, nullptr)) {
-        need(from, name, how, true);
+      if (auto hit = find_loaded(name)) {
+        if (!accepted(e, *hit)) continue;
+        need(from, name, e.how, true);
+        return;
+      }
+      if (auto f = search(from, name, nullptr)) {
+        if (e.accept && !e.accept(f->realpath, f->elf->value())) continue;
+        need(from, name, e.how, true);
         return;
       }
     }
     for (auto& name : any)
       if (r.opts_.is_leaf && r.opts_.is_leaf(name)) {
-        need(from, name, how, true);
+        need(from, name, e.how, true);
         return;
       }
   }
@@ -277,7 +288,7 @@ struct TargetWalk {
       std::vector<std::string> needed = f.needed;  // copy: need() grows out.objects
       for (auto& n : needed) need(static_cast<int>(i), n, How::direct, false);
       if (extra)
-        for (auto& e : extra(out.objects[i].path, out.objects[i].realpath, f)) need_any(static_cast<int>(i), e.any, e.how);
+        for (auto& e : extra(out.objects[i].path, out.objects[i].realpath, f)) need_any(static_cast<int>(i), e);
     }
     return ok_status();
   }

@@ -32,6 +32,10 @@ struct ResolveOptions {
 struct ExtraEdge {
   std::vector<std::string> any;
   How how = How::dlopen_profile;
+  // When set, a candidate the search finds is taken only if this accepts it (in-root realpath and
+  // parsed object); a rejected one is passed over for the next alternative, as the loading
+  // library's own check would (a cuDNN for CUDA 12 refusing CUDA 13's libnvrtc.so).
+  std::function<bool(const std::string& realpath, const ElfFile& elf)> accept;
 };
 using ExtraEdges =
     std::function<std::vector<ExtraEdge>(const std::string& path, const std::string& realpath, const ElfFile& elf)>;
