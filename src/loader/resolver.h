@@ -16,6 +16,7 @@
 #include "loader/elf_cache.h"
 #include "loader/ld_cache.h"
 #include "loader/ld_so_conf.h"
+#include "loader/legacy_hwcaps.h"
 
 namespace cuslim {
 
@@ -23,6 +24,7 @@ struct ResolveOptions {
   std::vector<std::string> ld_library_path;         // split; never taken from cuslim's environment
   std::optional<std::vector<std::string>> hwcaps;   // glibc-hwcaps subdirs; default: the running CPU's
   int threads = 0;                                  // 0: one per core
+  std::optional<std::string> glibc;                 // the root's glibc version; default: read from its libc
   // Names that are leaves (never descended, never missing): the driver class. Set by classification.
   std::function<bool(const std::string& name)> is_leaf;
 };
@@ -64,6 +66,8 @@ class Resolver {
   ResolveOptions opts_;
   ElfCache elf_cache_;
   std::optional<LdCache> ld_cache_;
+  std::optional<std::string> glibc_;
+  LegacyCacheBits legacy_cache_;
   LdSoConf conf_;
 };
 
