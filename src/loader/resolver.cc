@@ -272,7 +272,8 @@ struct TargetWalk {
     env.ld_library_path = r.opts_.ld_library_path;
     env.hwcaps = r.opts_.hwcaps ? *r.opts_.hwcaps : (env.abi->machine == 62 ? host_hwcaps() : std::vector<std::string>{});
     // glibc <= 2.36 also searches the legacy hwcap subdirectories (tls/, x86_64/, haswell/, ...).
-    if (r.glibc_ && legacy_hwcaps_searched(*r.glibc_)) env.legacy_hwcaps = host_legacy_hwcaps(*env.abi);
+    if (r.opts_.legacy_hwcaps) env.legacy_hwcaps = *r.opts_.legacy_hwcaps;
+    else if (r.glibc_ && legacy_hwcaps_searched(*r.glibc_)) env.legacy_hwcaps = host_legacy_hwcaps(*env.abi);
     env.has_cache = r.ld_cache_.has_value();
     env.conf_dirs = r.conf_.dirs;
     // The program's $ORIGIN comes from /proc/self/exe (its realpath); a library's from its path.

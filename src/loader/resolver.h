@@ -25,6 +25,7 @@ struct ResolveOptions {
   std::optional<std::vector<std::string>> hwcaps;   // glibc-hwcaps subdirs; default: the running CPU's
   int threads = 0;                                  // 0: one per core
   std::optional<std::string> glibc;                 // the root's glibc version; default: read from its libc
+  std::optional<std::vector<std::string>> legacy_hwcaps;  // legacy hwcap subdirs; default: the CPU's when glibc <= 2.36
   // Names that are leaves (never descended, never missing): the driver class. Set by classification.
   std::function<bool(const std::string& name)> is_leaf;
 };
