@@ -1,5 +1,6 @@
 #include "analysis/analysis.h"
 
+#include "profile/library_version.h"
 #include "python/distribution.h"
 
 #include <sys/stat.h>
@@ -66,9 +67,18 @@ Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, cons
   std::unordered_set<std::string> roots(inside.begin(), inside.end());
   ExtraEdges extra;
   if (dlopen_ || !root_dlopens.empty())
-    extra = [c = classifier_, dl = dlopen_, &roots, &root_dlopens](const std::string& p, const std::string& real, const ElfFile& elf) {
+    extra = [c = classifier_, dl = dlopen_, &roots, &root_dlopens, root = root_.get()](const std::string& p, const std::string& real,
+                                                                                       const ElfFile& elf) {
       std::vector<ExtraEdge> out;
-      if (dl) out = c->dlopen_edges(p, real, elf);
+      // An edge follows the loading object's CUDA major, read from its contents (or its wheel).
+      auto cuda_of = [root](const std::string& r) -> std::optional<Version> {
+        auto lv = read_library_version(*root, r);
+        if (!lv || !lv->cuda) return std::nullopt;
+        Version v = *lv->cuda;
+        if (lv->cuda_parts < 2) v.minor = -1;  // the major only (a wheel's -cu12)
+        return v;
+      };
+      if (dl) out = c->dlopen_edges(p, real, elf, cuda_of);
       if (!root_dlopens.empty() && roots.count(p))
         for (auto& n : root_dlopens) out.push_back({{n}, How::dlopen_profile});
       return out;

@@ -8,6 +8,7 @@
 
 #include "core/path.h"
 #include "profile/classifier.h"
+#include "profile/library_version.h"
 
 namespace cuslim {
 
@@ -17,9 +18,10 @@ constexpr int kMaxDepth = 40;
 
 bool ships(const DepObject& o) { return o.path && o.cls != ObjectClass::driver && o.cls != ObjectClass::system && o.cls != ObjectClass::toolkit; }
 
-// CUDA X.Y of a bundled libcudart.
-std::optional<Version> cudart_version(const DepObject& o) {
+// CUDA X.Y of a bundled libcudart, read from its code (wheels name 11.8 libcudart.so.11.0).
+std::optional<Version> cudart_version(const Root& root, const DepObject& o) {
   if (o.rule != "cuda:cudart") return std::nullopt;
+  if (auto v = cudart_version_of(root, o.realpath)) return v->version;
   if (auto v = cudart_cuda_version(path::basename(o.realpath), o.soname)) return v->version;
   return std::nullopt;
 }
@@ -103,7 +105,7 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
                       o.how == How::dlopen_profile || o.how == How::trace;
     std::string dir = path::dirname(*o.path);
     if (via_search && std::find(plan_.lib_dirs.begin(), plan_.lib_dirs.end(), dir) == plan_.lib_dirs.end()) plan_.lib_dirs.push_back(dir);
-    if (auto v = cudart_version(o); v && (!plan_.cuda || *v > *plan_.cuda)) plan_.cuda = v;
+    if (auto v = cudart_version(root_, o); v && (!plan_.cuda || *v > *plan_.cuda)) plan_.cuda = v;
   }
 }
 

@@ -33,6 +33,9 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
   out << "\n";
   if (!j["cuda_version"].is_null())
     out << "  CUDA " << j["cuda_version"].get<std::string>() << "  (" << j["cuda_version_source"].get<std::string>() << ")\n";
+  if (!j["library_version"].is_null())
+    out << "  version " << j["library_version"].get<std::string>() << "  (" << j["library_version_source"].get<std::string>() << ")\n";
+  if (!j["version_cross_check"].get<std::string>().empty()) out << "  " << j["version_cross_check"].get<std::string>() << "\n";
   if (!j["driver_version"].is_null()) out << "  driver " << j["driver_version"].get<std::string>() << " (from the file name)\n";
   if (!j["fwd_compat"].is_null()) out << "  .note.cuda.fwd_compatibility: " << j["fwd_compat"].dump() << "\n";
   if (j.contains("compat"))

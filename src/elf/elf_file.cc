@@ -165,6 +165,25 @@ void read_sections(Elf* e, ElfFile& f) {
   }
 }
 
+// Defined functions of the SHT_DYNSYM section (objects without section headers have none here).
+void read_dynamic_functions(Elf* e, ElfFile& f) {
+  for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize) continue;
+    Elf_Data* d = elf_getdata(scn, nullptr);
+    if (!d) return;
+    size_t n = sh.sh_size / sh.sh_entsize;
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Sym sym;
+      if (!gelf_getsym(d, static_cast<int>(i), &sym)) break;
+      if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF || !sym.st_value) continue;
+      const char* name = elf_strptr(e, sh.sh_link, sym.st_name);
+      if (name && *name) f.functions.push_back({name, sym.st_value, sym.st_size});
+    }
+    return;
+  }
+}
+
 Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
   if (elf_kind(e) != ELF_K_ELF) return bad_input(f.path + ": not an ELF file");
   size_t ident_size = 0;
@@ -197,7 +216,7 @@ Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
     if (!gelf_getphdr(e, static_cast<int>(i), &ph)) return elf_error(f.path, "program header " + std::to_string(i) + " lies outside the file");
     if (ph.p_type == PT_LOAD && beyond(ph.p_offset, ph.p_filesz))
       return bad_input(f.path + ": truncated: segment " + std::to_string(i) + " ends past the end of the file (" + std::to_string(f.size) + " bytes)");
-    if (ph.p_type == PT_LOAD) segs.loads.push_back(ph);
+    if (ph.p_type == PT_LOAD) segs.loads.push_back(ph), f.loads.push_back({ph.p_vaddr, ph.p_offset, ph.p_filesz});
     if (ph.p_type == PT_DYNAMIC) dyn_ph = ph;
     if (ph.p_type == PT_NOTE) note_phs.push_back(ph);
     if (ph.p_type == PT_INTERP) {
@@ -214,7 +233,8 @@ Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
     CUSLIM_CHECK(apply_dynamic(f, dyn, str));
     if (parts == ElfFile::Parts::all) read_version_needs(e, f, segs, dyn, str);
   }
-  if (parts == ElfFile::Parts::loader) return f;
+  if (parts == ElfFile::Parts::symbols) read_dynamic_functions(e, f);
+  if (parts != ElfFile::Parts::all) return f;
   // Notes: from SHT_NOTE sections when there are any (they name each note's section, and some,
   // like libcuda's .note.cuda.fwd_compatibility, sit outside PT_NOTE), else from PT_NOTE.
   bool from_sections = false;
@@ -245,6 +265,21 @@ const ElfSection* ElfFile::section(const std::string& name) const {
   for (auto& s : sections)
     if (s.name == name) return &s;
   return nullptr;
+}
+
+const ElfFunction* ElfFile::function(const std::string& name) const {
+  for (auto& fn : functions)
+    if (fn.name == name) return &fn;
+  return nullptr;
+}
+
+std::optional<uint64_t> ElfFile::file_offset(uint64_t vaddr, uint64_t* avail) const {
+  for (auto& l : loads)
+    if (vaddr >= l.vaddr && vaddr < l.vaddr + l.filesz) {
+      *avail = l.vaddr + l.filesz - vaddr;
+      return l.offset + (vaddr - l.vaddr);
+    }
+  return std::nullopt;
 }
 
 Result<ElfFile> ElfFile::read(const std::string& host_path, const std::string& display, Parts parts) {

@@ -30,6 +30,17 @@ struct ElfSection {
   uint32_t type = 0;
 };
 
+// A PT_LOAD segment: maps virtual addresses to file offsets.
+struct ElfLoad {
+  uint64_t vaddr = 0, offset = 0, filesz = 0;
+};
+
+// A defined function in the dynamic symbol table (what dlsym would find).
+struct ElfFunction {
+  std::string name;  // without the @VERSION suffix
+  uint64_t addr = 0, size = 0;
+};
+
 struct ElfFile {
   std::string path;     // as given (for messages)
   uint64_t size = 0;    // file size in bytes
@@ -50,12 +61,18 @@ struct ElfFile {
   std::string build_id;                // hex, from NT_GNU_BUILD_ID
   std::vector<ElfNote> notes;          // every PT_NOTE (or SHT_NOTE) note
   std::vector<ElfSection> sections;    // empty for objects without section headers
+  std::vector<ElfLoad> loads;          // PT_LOAD, in order
+  std::vector<ElfFunction> functions;  // defined STT_FUNC of .dynsym (Parts::symbols only)
 
   bool nodeflib() const;
   const ElfSection* section(const std::string& name) const;
+  const ElfFunction* function(const std::string& name) const;
+  // The file offset of a virtual address and the bytes of its segment from there on.
+  std::optional<uint64_t> file_offset(uint64_t vaddr, uint64_t* avail) const;
 
-  // What to parse: the loader needs only headers and the dynamic array; inspect wants everything.
-  enum class Parts { loader, all };
+  // What to parse: the loader needs only headers and the dynamic array; inspect wants everything
+  // but the symbols; version probes (profile/library_version) want the loader parts + symbols.
+  enum class Parts { loader, all, symbols };
 
   // Parses the file at host_path; `display` names it in errors (the in-root path).
   static Result<ElfFile> read(const std::string& host_path, const std::string& display, Parts parts = Parts::all);

@@ -164,7 +164,7 @@ void LdCache::build_index() {
 }
 
 std::optional<std::string> LdCache::lookup(std::string_view name, const std::vector<int32_t>& accepted_flags,
-                                           const std::vector<std::string>& hwcaps) const {
+                                           const std::vector<std::string>& hwcaps, const LegacyCacheBits* legacy) const {
   const LdCacheEntry* plain = nullptr;
   const LdCacheEntry* best = nullptr;
   size_t best_rank = hwcaps.size();
@@ -178,7 +178,7 @@ std::optional<std::string> LdCache::lookup(std::string_view name, const std::vec
     if (!e.hwcaps_subdir.empty()) {
       for (size_t r = 0; r < best_rank; ++r)
         if (hwcaps[r] == e.hwcaps_subdir) { best = &e; best_rank = r; break; }
-    } else if (!plain && (e.hwcap & ~kHwcapExtension) == 0) {
+    } else if (!plain && ((e.hwcap & ~kHwcapExtension) == 0 || (legacy && !(e.hwcap & kHwcapExtension) && legacy->accepts(e.hwcap)))) {
       plain = &e;
     }
   }

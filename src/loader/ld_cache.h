@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "loader/legacy_hwcaps.h"
 
 namespace cuslim {
 
@@ -28,9 +29,11 @@ class LdCache {
   static Result<LdCache> read(const std::string& host_path, const std::string& display);
 
   // glibc's lookup: the best active glibc-hwcaps entry for `name`, else the first plain entry,
-  // among entries whose flags are in `accepted_flags`. `hwcaps` is best-first.
+  // among entries whose flags are in `accepted_flags`. `hwcaps` is best-first. With `legacy`
+  // (glibc <= 2.36), an entry with legacy hwcap bits this CPU accepts counts as plain, so the
+  // first of them in the file's order (ldconfig sorts them before the bare one) wins.
   std::optional<std::string> lookup(std::string_view name, const std::vector<int32_t>& accepted_flags,
-                                    const std::vector<std::string>& hwcaps) const;
+                                    const std::vector<std::string>& hwcaps, const LegacyCacheBits* legacy = nullptr) const;
 
   const std::vector<LdCacheEntry>& entries() const { return entries_; }
   bool new_format() const { return new_format_; }

@@ -78,7 +78,10 @@ struct TargetWalk {
   // Opens a candidate as open_verify() would: it must exist and match the loader's class/machine.
   std::optional<Found> try_candidate(const std::string& p, How how, const ElfFile& want, std::vector<std::string>* tried,
                                      const std::string& label, Result<std::string> real) {
-    if (!real) return std::nullopt;
+    if (!real) {  // listed but unopenable: a dangling symlink, a loop; the loader tried it all the same
+      if (tried) tried->push_back(label + " (skipped " + p + ": " + real.error().message() + ")");
+      return std::nullopt;
+    }
     auto elf = r.elf_cache_.get(*real);
     if (!elf->ok()) {
       if (tried) tried->push_back(label + " (skipped " + p + ": " + elf->error().message() + ")");
@@ -112,7 +115,7 @@ struct TargetWalk {
     auto plan = plan_of(from);  // a shared_ptr: out.objects may grow while we walk it
     for (auto& step : *plan) {
       if (step.how == How::ld_so_cache) {
-        auto hit = r.ld_cache_->lookup(name, env.abi->cache_flags, env.hwcaps);
+        auto hit = r.ld_cache_->lookup(name, env.abi->cache_flags, env.hwcaps, env.legacy_hwcaps.empty() ? nullptr : &r.legacy_cache_);
         if (!hit) {
           if (tried) tried->push_back("ld.so.cache");
           continue;
@@ -224,21 +227,32 @@ struct TargetWalk {
     return std::nullopt;
   }
 
-  void need_any(int from, const std::vector<std::string>& alternatives, How how) {
+  bool accepted(const ExtraEdge& e, int i) {
+    auto& o = out.objects[i];
+    return !e.accept || !o.elf || !o.elf->ok() || e.accept(o.realpath, o.elf->value());
+  }
+
+  void need_any(int from, const ExtraEdge& e) {
     std::vector<std::string> any;
-    for (auto& name : alternatives) {
+    for (auto& name : e.any) {
       if (name.find_first_of("*?[") == std::string::npos) any.push_back(name);
       else if (auto m = match_glob(from, name)) any.push_back(*m);
     }
     for (auto& name : any) {
-      if (find_loaded(name) || search(from, name, nullptr)) {
-        need(from, name, how, true);
+      if (auto hit = find_loaded(name)) {
+        if (!accepted(e, *hit)) continue;
+        need(from, name, e.how, true);
+        return;
+      }
+      if (auto f = search(from, name, nullptr)) {
+        if (e.accept && !e.accept(f->realpath, f->elf->value())) continue;
+        need(from, name, e.how, true);
         return;
       }
     }
     for (auto& name : any)
       if (r.opts_.is_leaf && r.opts_.is_leaf(name)) {
-        need(from, name, how, true);
+        need(from, name, e.how, true);
         return;
       }
   }
@@ -257,6 +271,9 @@ struct TargetWalk {
     if (!env.abi) return bad_input(target + ": no loader model for " + machine_name(main.machine) + " objects");
     env.ld_library_path = r.opts_.ld_library_path;
     env.hwcaps = r.opts_.hwcaps ? *r.opts_.hwcaps : (env.abi->machine == 62 ? host_hwcaps() : std::vector<std::string>{});
+    // glibc <= 2.36 also searches the legacy hwcap subdirectories (tls/, x86_64/, haswell/, ...).
+    if (r.opts_.legacy_hwcaps) env.legacy_hwcaps = *r.opts_.legacy_hwcaps;
+    else if (r.glibc_ && legacy_hwcaps_searched(*r.glibc_)) env.legacy_hwcaps = host_legacy_hwcaps(*env.abi);
     env.has_cache = r.ld_cache_.has_value();
     env.conf_dirs = r.conf_.dirs;
     // The program's $ORIGIN comes from /proc/self/exe (its realpath); a library's from its path.
@@ -277,7 +294,7 @@ struct TargetWalk {
       std::vector<std::string> needed = f.needed;  // copy: need() grows out.objects
       for (auto& n : needed) need(static_cast<int>(i), n, How::direct, false);
       if (extra)
-        for (auto& e : extra(out.objects[i].path, out.objects[i].realpath, f)) need_any(static_cast<int>(i), e.any, e.how);
+        for (auto& e : extra(out.objects[i].path, out.objects[i].realpath, f)) need_any(static_cast<int>(i), e);
     }
     return ok_status();
   }
@@ -299,6 +316,8 @@ Status Resolver::init() {
     ld_cache_ = std::move(*cache);
   }
   CUSLIM_TRY(conf_, read_ld_so_conf(root_));
+  glibc_ = opts_.glibc ? opts_.glibc : root_glibc_version(root_);
+  if (auto* abi = native_loader_abi(root_)) legacy_cache_ = host_legacy_cache_bits(*abi);
   return ok_status();
 }
 

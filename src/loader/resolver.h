@@ -16,6 +16,7 @@
 #include "loader/elf_cache.h"
 #include "loader/ld_cache.h"
 #include "loader/ld_so_conf.h"
+#include "loader/legacy_hwcaps.h"
 
 namespace cuslim {
 
@@ -23,6 +24,8 @@ struct ResolveOptions {
   std::vector<std::string> ld_library_path;         // split; never taken from cuslim's environment
   std::optional<std::vector<std::string>> hwcaps;   // glibc-hwcaps subdirs; default: the running CPU's
   int threads = 0;                                  // 0: one per core
+  std::optional<std::string> glibc;                 // the root's glibc version; default: read from its libc
+  std::optional<std::vector<std::string>> legacy_hwcaps;  // legacy hwcap subdirs; default: the CPU's when glibc <= 2.36
   // Names that are leaves (never descended, never missing): the driver class. Set by classification.
   std::function<bool(const std::string& name)> is_leaf;
 };
@@ -32,6 +35,10 @@ struct ResolveOptions {
 struct ExtraEdge {
   std::vector<std::string> any;
   How how = How::dlopen_profile;
+  // When set, a candidate the search finds is taken only if this accepts it (in-root realpath and
+  // parsed object); a rejected one is passed over for the next alternative, as the loading
+  // library's own check would (a cuDNN for CUDA 12 refusing CUDA 13's libnvrtc.so).
+  std::function<bool(const std::string& realpath, const ElfFile& elf)> accept;
 };
 using ExtraEdges =
     std::function<std::vector<ExtraEdge>(const std::string& path, const std::string& realpath, const ElfFile& elf)>;
@@ -60,6 +67,8 @@ class Resolver {
   ResolveOptions opts_;
   ElfCache elf_cache_;
   std::optional<LdCache> ld_cache_;
+  std::optional<std::string> glibc_;
+  LegacyCacheBits legacy_cache_;
   LdSoConf conf_;
 };
 

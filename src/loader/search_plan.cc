@@ -47,12 +47,13 @@ bool expand_at(std::string_view s, size_t& i, std::string& out, const std::vecto
   return true;
 }
 
-// Adds `dir` once per active hwcaps subdir and then bare.
+// Adds `dir` once per active glibc-hwcaps subdir, once per legacy subdir, and then bare.
 void add_dir(std::vector<SearchStep>& plan, How how, const std::string& dir, const std::string& owner,
              const LoaderEnv& env) {
   if (dir.empty() || dir[0] != '/') return;  // relative dirs depend on the caller's cwd: not modelled
   std::string d = path::normalize(dir);
   for (auto& h : env.hwcaps) plan.push_back({how, path::join(d, "glibc-hwcaps/" + h), owner});
+  for (auto& h : env.legacy_hwcaps) plan.push_back({how, path::join(d, h), owner});
   plan.push_back({how, d, owner});
 }
 

@@ -45,6 +45,7 @@ struct LoaderEnv {
   const LoaderAbi* abi = nullptr;
   std::vector<std::string> ld_library_path;  // split, tokens unexpanded
   std::vector<std::string> hwcaps;           // active glibc-hwcaps subdirs, best first
+  std::vector<std::string> legacy_hwcaps;    // glibc <= 2.36: legacy subdirs (tls/x86_64, ...), best first
   bool has_cache = false;                    // the root has a usable ld.so.cache
   std::vector<std::string> conf_dirs;        // ld.so.conf dirs, used only without a cache
 };
@@ -55,7 +56,7 @@ std::string expand_tokens(std::string_view element, std::string_view origin, con
 
 // chain[0] is the loading object, chain[i+1] the object that loaded chain[i], up to the root of
 // the graph. `main` is the executable (DT_RPATH fallback). Each directory appears once per active
-// glibc-hwcaps subdir and then bare, as in open_path().
+// glibc-hwcaps subdir, then once per legacy hwcap subdir (glibc <= 2.36), then bare, as in open_path().
 std::vector<SearchStep> search_plan(const std::vector<PlanObject>& chain, const PlanObject& main, const LoaderEnv& env);
 
 }  // namespace cuslim

@@ -47,11 +47,13 @@ std::vector<std::string> names_of(const std::string& path, const std::string& re
   return out;
 }
 
-// Expands {major}, {minor}, {version}; nullopt when the loading object's name has no version.
-std::optional<std::string> expand(const std::string& pattern, const std::optional<SoVersion>& v) {
+// Expands {major}, {minor}, {version} (the loading object's file name) and {cuda_major},
+// {cuda_minor} (its CUDA version); nullopt when a placeholder has no value.
+std::optional<std::string> expand(const std::string& pattern, const std::optional<SoVersion>& v, const SoVersion& cuda) {
   std::string out = pattern;
   for (auto [key, val] : {std::pair<std::string, const std::string*>{"{major}", v ? &v->major : nullptr},
-                          {"{minor}", v ? &v->minor : nullptr}, {"{version}", v ? &v->version : nullptr}}) {
+                          {"{minor}", v ? &v->minor : nullptr}, {"{version}", v ? &v->version : nullptr},
+                          {"{cuda_major}", &cuda.major}, {"{cuda_minor}", &cuda.minor}}) {
     for (size_t at; (at = out.find(key)) != std::string::npos;) {
       if (!val || val->empty()) return std::nullopt;
       out.replace(at, key.size(), *val);
@@ -150,10 +152,32 @@ bool Classifier::is_driver_name(const std::string& name) const {
   return driver;
 }
 
-std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf) const {
+std::optional<int> Classifier::cuda_major_of_soname(const std::string& soname) const {
+  std::string family = soname.substr(0, soname.find(".so"));
+  auto sv = so_version(soname);
+  if (!sv) return std::nullopt;
+  for (auto& p : active_)
+    if (auto fam = p.cuda_major_by_soname.find(family); fam != p.cuda_major_by_soname.end())
+      if (auto m = fam->second.find(sv->major); m != fam->second.end())
+        if (auto v = Version::parse(m->second)) return v->major;
+  return std::nullopt;
+}
+
+std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf,
+                                                const CudaOf& cuda_of) const {
   std::vector<ExtraEdge> out;
   auto names = names_of(path, realpath, elf.soname, "");
   auto version = so_version(path::basename(realpath));
+  std::optional<SoVersion> cuda;  // {cuda_major}/{cuda_minor}, computed on first need
+  auto cuda_version = [&]() -> const SoVersion& {
+    if (cuda) return *cuda;
+    cuda.emplace();
+    if (auto v = cuda_of ? cuda_of(realpath) : std::nullopt)
+      cuda = SoVersion{std::to_string(v->major), v->minor >= 0 ? std::to_string(v->minor) : "", ""};
+    else if (auto m = cuda_major_of_soname(elf.soname.value_or(path::basename(realpath))))
+      cuda = SoVersion{std::to_string(*m), "", ""};
+    return *cuda;
+  };
   for (auto& p : active_)
     for (auto& d : p.dlopen) {
       bool from = false;
@@ -161,9 +185,21 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
         for (auto& n : names) from |= glob(f, n);
       if (!from) continue;
       for (auto& group : d.to) {
-        ExtraEdge e{{}, How::dlopen_profile};
-        for (auto& name : group)
-          if (auto x = expand(name, version)) e.any.push_back(*x);
+        ExtraEdge e{{}, How::dlopen_profile, {}};
+        bool by_major = false;
+        for (auto& name : group) {
+          bool wants_cuda = name.find("{cuda_") != std::string::npos;
+          by_major |= wants_cuda;
+          if (auto x = expand(name, version, wants_cuda ? cuda_version() : SoVersion{})) e.any.push_back(*x);
+        }
+        if (by_major && !cuda_version().major.empty()) {
+          // Every alternative of the group, versioned or not, must be of the loader's CUDA major.
+          int want = std::stoi(cuda_version().major);
+          e.accept = [this, want](const std::string& real, const ElfFile& found) {
+            auto m = cuda_major_of_soname(found.soname.value_or(path::basename(real)));
+            return !m || *m == want;
+          };
+        }
         if (!e.any.empty()) out.push_back(std::move(e));
       }
     }

@@ -3,6 +3,7 @@
 // framework profiles (cuda first: its toolkit rules claim stubs/libcuda.so), then what the chosen base provides (system); anything else is app.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "loader/dep_graph.h"
 #include "loader/resolver.h"
+#include "profile/cuda_compat.h"
 #include "profile/profile_set.h"
 
 namespace cuslim {
@@ -36,8 +38,15 @@ class Classifier {
   Classification classify(const std::string& path, const std::string& realpath, const std::optional<std::string>& soname,
                           const std::string& name) const;
   bool is_driver_name(const std::string& name) const;
-  // The profile dlopen edges of one object, placeholders expanded from its file name.
-  std::vector<ExtraEdge> dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf) const;
+  // The profile dlopen edges of one object, placeholders expanded from its file name and, for
+  // {cuda_major}/{cuda_minor}, from its CUDA version: `cuda_of(realpath)` (read from the object's
+  // contents, minor -1 when only the major is known; asked only when a rule needs it), else cuda_major_by_soname of its soname. An edge
+  // group that names {cuda_major} accepts only candidates of that CUDA major (or of none known).
+  using CudaOf = std::function<std::optional<Version>(const std::string& realpath)>;
+  std::vector<ExtraEdge> dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf,
+                                      const CudaOf& cuda_of = {}) const;
+  // The CUDA major of a library by its soname (cuda_major_by_soname of the active profiles).
+  std::optional<int> cuda_major_of_soname(const std::string& soname) const;
   // Sets class and rule on every object of the graph.
   void classify(DepGraph& g) const;
 

@@ -62,12 +62,29 @@ std::optional<Version> min_driver_for(const Version& cuda) {
       {{13, 2}, {595, 45, 4}}, {{13, 1}, {590, 44, 1}}, {{13, 0}, {580, 65, 6}}, {{12, 9}, {575, 51, 3}},
       {{12, 8}, {570, 26, 0}}, {{12, 6}, {560, 28, 3}}, {{12, 5}, {555, 42, 2}}, {{12, 4}, {550, 54, 14}},
       {{12, 3}, {545, 23, 6}}, {{12, 2}, {535, 54, 3}}, {{12, 1}, {530, 30, 2}}, {{12, 0}, {525, 60, 13}},
-      {{11, 8}, {520, 61, 5}}, {{11, 0}, {450, 51, 6}}};
+      {{11, 8}, {520, 61, 5}}, {{11, 7}, {515, 43, 4}}, {{11, 6}, {510, 39, 1}}, {{11, 5}, {495, 29, 5}},
+      {{11, 4}, {470, 42, 1}}, {{11, 3}, {465, 19, 1}}, {{11, 2}, {460, 27, 3}}, {{11, 1}, {455, 23, 0}},
+      {{11, 0}, {450, 36, 6}}};
   auto it = table.find({cuda.major, cuda.minor});
   if (it != table.end()) return it->second;
-  // 12.7 was never released as a toolkit; 11.1-11.7 fall back to the 11.x MVC floor below.
-  if (cuda.major == 11) return Version{450, 80, 2};
-  return std::nullopt;
+  return std::nullopt;  // 12.7 was never released as a toolkit
+}
+
+const std::vector<CudaMajorCompat>& cuda_major_compat() {
+  // Release notes Table 2 (MVC ranges: 11.x >= 450.80.02, 12.x >= 525.60.13, 13.x >= 580) and
+  // Table 3 (first GA); forward compatibility from the CUDA compatibility guide.
+  static const std::vector<CudaMajorCompat> table = {
+      {11, {450, 36, 6}, {450, 80, 2}, {450}},
+      {12, {525, 60, 13}, {525, 60, 13}, {470, 515, 520}},
+      {13, {580, 65, 6}, {580, 65, 6}, {535, 550, 565, 570, 575}},
+  };
+  return table;
+}
+
+const CudaMajorCompat* cuda_major_compat(int major) {
+  for (auto& row : cuda_major_compat())
+    if (row.major == major) return &row;
+  return nullptr;
 }
 
 std::string_view verdict_name(CompatVerdict v) {
@@ -81,27 +98,24 @@ std::string_view verdict_name(CompatVerdict v) {
 }
 
 CompatResult check_compat(const Version& cuda, const Version& driver) {
-  // Minor-version compatibility: the lowest driver of each major family.
-  static const std::map<int, Version> mvc_floor = {{13, {580, 0, 0}}, {12, {525, 60, 13}}, {11, {450, 80, 2}}};
-  // Forward compatibility (cuda-compat in the image, data-center GPUs): driver branches it serves.
-  static const std::map<int, std::vector<int>> fwd_branches = {{13, {535, 550, 565, 570, 575}}, {12, {470, 515, 520}}};
   std::string cu = "CUDA " + cuda.str(2), dr = "driver " + driver.str(3);
   auto min = min_driver_for(cuda);
+  const CudaMajorCompat* row = cuda_major_compat(cuda.major);
   if (min && driver >= *min) return {CompatVerdict::ok, dr + " >= " + min->str(3) + ", the minimum for " + cu};
-  auto floor = mvc_floor.find(cuda.major);
-  if (floor != mvc_floor.end() && driver >= floor->second)
+  if (row && driver >= row->mvc_floor)
     return {CompatVerdict::ok_minor_version_compat,
             dr + " is older than " + cu + " wants (" + (min ? min->str(3) : "?") + ") but in the " + std::to_string(cuda.major) +
-                ".x minor-version-compatible range (>= " + floor->second.str(3) +
+                ".x minor-version-compatible range (>= " + row->mvc_floor.str(3) +
                 "); PTX built by this toolkit cannot be JIT-compiled by this driver (error 222), ship SASS for the GPU"};
-  auto fwd = fwd_branches.find(cuda.major);
-  if (fwd != fwd_branches.end())
-    for (int b : fwd->second)
+  std::string below = row && driver >= row->first_ga_driver
+                          ? " is below the " + std::to_string(cuda.major) + ".x minor-version-compatibility floor " + row->mvc_floor.str(3)
+                          : " is below the " + std::to_string(cuda.major) + ".x floor";
+  if (row)
+    for (int b : row->forward_compat_branches)
       if (driver.major == b)
         return {CompatVerdict::needs_forward_compat,
-                dr + " (branch " + std::to_string(b) + ") is below the " + std::to_string(cuda.major) +
-                    ".x floor: runs only with cuda-compat-" + std::to_string(cuda.major) + "-" + std::to_string(cuda.minor) +
-                    " in the image, on a data-center GPU"};
+                dr + " (branch " + std::to_string(b) + ")" + below + ": runs only with cuda-compat-" + std::to_string(cuda.major) + "-" +
+                    std::to_string(cuda.minor) + " in the image, on a data-center GPU"};
   return {CompatVerdict::incompatible, dr + " cannot run " + cu + (min ? " (needs >= " + min->str(3) + ")" : "")};
 }
 

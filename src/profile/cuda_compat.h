@@ -33,6 +33,19 @@ std::optional<CudartVersion> cudart_cuda_version(const std::string& file_name, c
 // The lowest driver a toolkit X.Y needs (release notes, Table 3); nullopt for unknown versions.
 std::optional<Version> min_driver_for(const Version& cuda);
 
+// One CUDA major's row of the compatibility table (release notes Tables 2 and 3, the CUDA
+// compatibility guide): the driver its first GA release needs, the lowest driver that runs every
+// X.y of the family through minor-version compatibility, and the older driver branches that run
+// it only through forward compatibility (cuda-compat-X-Y, data-center GPUs).
+struct CudaMajorCompat {
+  int major = 0;
+  Version first_ga_driver;  // X.0 GA's minimum
+  Version mvc_floor;        // minor-version compatibility from this driver on
+  std::vector<int> forward_compat_branches;
+};
+const std::vector<CudaMajorCompat>& cuda_major_compat();
+const CudaMajorCompat* cuda_major_compat(int major);
+
 enum class CompatVerdict { ok, ok_minor_version_compat, needs_forward_compat, incompatible };
 std::string_view verdict_name(CompatVerdict v);  // "ok", "ok-minor-version-compat", ...
 

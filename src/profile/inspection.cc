@@ -8,16 +8,15 @@ namespace cuslim {
 
 namespace {
 
-// The CUDA version of a runtime library: libcudart's file name is the CUDA version itself; other
-// families map their soname major through the cuda profile's table; PTX ISA is a fallback.
+// The CUDA version of a runtime library: what the library's own code or its wheel says
+// (library_version.h); else its soname major through the cuda profile's table; PTX ISA last.
 void find_cuda_version(Inspection& i, const Classifier& c) {
   std::string base = path::basename(i.realpath);
-  if (i.cls.rule == "cuda:cudart")
-    if (auto v = cudart_cuda_version(base); v && v->parts == 2) {
-      i.cuda_version = v->version;
-      i.cuda_version_source = v->source;
-      return;
-    }
+  if (i.library.cuda && i.library.cuda_parts == 2) {
+    i.cuda_version = i.library.cuda;
+    i.cuda_version_source = i.library.cuda_source;
+    return;
+  }
   std::string soname = i.elf.soname.value_or(base);
   std::string family = soname.substr(0, soname.find(".so"));
   auto sv = so_version(soname);
@@ -31,6 +30,12 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
       return;
     }
   }
+  if (i.library.cuda) {  // the major only, from the wheel's name (nvidia-cudnn-cu12)
+    i.cuda_version = i.library.cuda;
+    i.cuda_version_parts = 1;
+    i.cuda_version_source = i.library.cuda_source;
+    return;
+  }
   std::optional<Version> best;
   for (auto& e : i.fatbin.entries)
     if (e.kind == FatbinEntry::ptx)
@@ -39,6 +44,12 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
     i.cuda_version = best;
     i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + best->str(2) + " or later)";
   }
+}
+
+// A library's version as its vendor writes it: 12.8.4, not the driver style 12.8.04.
+std::string library_version_text(const Version& v, int parts) {
+  std::string s = std::to_string(v.major) + "." + std::to_string(v.minor);
+  return parts > 2 ? s + "." + std::to_string(v.patch) : s;
 }
 
 }  // namespace
@@ -64,7 +75,10 @@ Result<Inspection> inspect(const Root& root, const std::string& path, const Clas
   if (i.cls.cls == ObjectClass::driver)
     if (auto v = so_version(path::basename(i.realpath)); v && v->major.size() >= 3) i.driver_version = v->version;
   i.fwd_compat = fwd_compat_note(i.elf);
-  if (i.cls.cls == ObjectClass::cuda) find_cuda_version(i, classifier);
+  if (i.cls.cls == ObjectClass::cuda) {
+    CUSLIM_TRY(i.library, read_library_version(root, i.realpath));
+    find_cuda_version(i, classifier);
+  }
   return i;
 }
 
@@ -102,6 +116,12 @@ nlohmann::json to_json(const Inspection& i) {
           {"cuda_version_source", i.cuda_version_source},
           {"driver_version", i.driver_version ? json(*i.driver_version) : json(nullptr)},
           {"fwd_compat", i.fwd_compat ? *i.fwd_compat : json(nullptr)},
+          {"library_version", i.library.version ? json(library_version_text(*i.library.version, i.library.version_parts)) : json(nullptr)},
+          {"library_version_source", i.library.version_source},
+          {"wheel", i.library.wheel ? json{{"name", i.library.wheel->name}, {"version", i.library.wheel->version},
+                                           {"dist_info", i.library.wheel->dist_info}}
+                                    : json(nullptr)},
+          {"version_cross_check", i.library.cross_check},
           {"fatbin", {{"containers", i.fatbin.containers}, {"entries", i.fatbin.entries.size()}, {"archs", arch_list},
                       {"elsewhere", elsewhere}, {"warnings", i.fatbin.warnings}}}};
 }

@@ -11,6 +11,7 @@
 #include "elf/fatbin.h"
 #include "profile/classifier.h"
 #include "profile/cuda_compat.h"
+#include "profile/library_version.h"
 
 namespace cuslim {
 
@@ -21,6 +22,7 @@ struct Inspection {
   std::optional<Version> cuda_version;
   int cuda_version_parts = 2;       // 1 when only the major is known ("12")
   std::string cuda_version_source;  // how it was read
+  LibraryVersion library;           // the family's own version, its source, the wheel and the cross-check
   std::optional<std::string> driver_version;  // from the file name, e.g. "580.65.06"
   std::optional<nlohmann::json> fwd_compat;  // libcuda's .note.cuda.fwd_compatibility payload
   Fatbin fatbin;
@@ -29,7 +31,7 @@ struct Inspection {
 Result<Inspection> inspect(const Root& root, const std::string& path, const Classifier& classifier);
 
 // {"path", "realpath", "class", "rule", "soname", "cuda_version", "cuda_version_source",
-//  "driver_version", "fwd_compat", "fatbin": {"containers", "entries", "archs": [...], "elsewhere": [...]}}
+//  "driver_version", "fwd_compat", "library_version", "library_version_source", "wheel", "version_cross_check", "fatbin": {"containers", "entries", "archs": [...], "elsewhere": [...]}}
 nlohmann::json to_json(const Inspection& i);
 
 // to_json() plus, when asked, "compat" ({driver, verdict, detail}: the runtime against a driver)

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/path.h"
+#include "profile/library_version.h"
 #include "core/exec_path.h"
 #include "elf/fatbin.h"
 #include "jit/jit_needs.h"
@@ -89,13 +90,13 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
   return {"needed-resolve", CheckStatus::fail, listing(problems)};
 }
 
-Check compat_check(const std::vector<ImageFile>& files, const Classifier& c, const VerifyInputs& in) {
+Check compat_check(const Root& root, const std::vector<ImageFile>& files, const Classifier& c, const VerifyInputs& in) {
   std::optional<Version> runtime;
   std::string from;
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
     if (k.rule != "cuda:cudart" || !f.regular) continue;
-    auto v = cudart_cuda_version(path::basename(f.path));
+    auto v = cudart_version_of(root, f.path);  // from its code, not its name (libcudart.so.11.0 is 11.8)
     if (v && (!runtime || v->version > *runtime)) runtime = v->version, from = f.path;
   }
   if (!runtime) return {"cuda-compat", CheckStatus::skip, "no CUDA runtime (libcudart) in the image"};
@@ -278,7 +279,7 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   }
   if (cuda) r.checks.push_back(driver_needs_check(img, in.driver_needs));
   else r.checks.push_back({"driver-needs", CheckStatus::skip, "no CUDA library or smoke program in the image"});
-  r.checks.push_back(compat_check(files, c, in));
+  r.checks.push_back(compat_check(Root(img.rootfs), files, c, in));
   r.checks.push_back(coverage_check(img, c, in.cc));
   r.checks.push_back(entrypoint_check(img));
   return r;

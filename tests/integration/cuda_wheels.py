@@ -16,10 +16,11 @@ WHEELS = {
     "cu12": ["nvidia-cuda-runtime-cu12", "nvidia-cuda-nvrtc-cu12", "nvidia-nvjitlink-cu12"],
     "cu11": ["nvidia-cuda-runtime-cu11"],
 }
-# (CUDA major of the wheel, driver) -> verdict for its libcudart
+# (CUDA major of the wheel, driver) -> verdict for its libcudart (the cu12 wheel is 12.9, the cu11
+# one 11.8, read from their code: both need the minor-version-compat range on older drivers)
 VERDICTS = {
-    ("12", "580.65.06"): "ok", ("12", "535.104.05"): "ok", ("12", "470.82.01"): "needs-forward-compat",
-    ("12", "418.40.04"): "incompatible", ("11", "450.80.02"): "ok", ("11", "418.40.04"): "incompatible",
+    ("12", "580.65.06"): "ok", ("12", "535.104.05"): "ok-minor-version-compat", ("12", "470.82.01"): "needs-forward-compat",
+    ("12", "418.40.04"): "incompatible", ("11", "450.80.02"): "ok-minor-version-compat", ("11", "418.40.04"): "incompatible",
 }
 
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/root.h"
+#include "loader/legacy_hwcaps.h"
 #include "loader/search_plan.h"
 
 namespace cuslim {
@@ -88,6 +89,47 @@ TEST(SearchPlan, hwcaps_subdirs_come_before_each_bare_dir) {
   EXPECT_EQ(s[1], "rpath:/r/glibc-hwcaps/x86-64-v2");
   EXPECT_EQ(s[2], "rpath:/r");
   EXPECT_EQ(s[3], "ld.so.cache");
+}
+
+// glibc <= 2.36 (open_path over capstr): glibc-hwcaps subdirs, then the legacy ones, then bare.
+TEST(SearchPlan, legacy_hwcaps_subdirs_come_after_glibc_hwcaps_and_before_the_bare_dir) {
+  ElfFile e = elf("/r", {});
+  LoaderEnv env{.abi = &debian_abi(), .ld_library_path = {}, .hwcaps = {"x86-64-v3"}, .legacy_hwcaps = {"tls/x86_64", "tls", "x86_64"},
+                .has_cache = true, .conf_dirs = {}};
+  PlanObject o{.elf = &e, .path = "/x", .origin = "/"};
+  auto s = steps(search_plan({o}, o, env));
+  ASSERT_GE(s.size(), 6u);
+  EXPECT_EQ(s[0], "rpath:/r/glibc-hwcaps/x86-64-v3");
+  EXPECT_EQ(s[1], "rpath:/r/tls/x86_64");
+  EXPECT_EQ(s[2], "rpath:/r/tls");
+  EXPECT_EQ(s[3], "rpath:/r/x86_64");
+  EXPECT_EQ(s[4], "rpath:/r");
+  EXPECT_EQ(s[5], "ld.so.cache");
+}
+
+TEST(LegacyHwcaps, searched_up_to_glibc_2_36) {
+  EXPECT_TRUE(legacy_hwcaps_searched("2.36"));
+  EXPECT_TRUE(legacy_hwcaps_searched("2.17"));
+  EXPECT_FALSE(legacy_hwcaps_searched("2.37"));
+  EXPECT_FALSE(legacy_hwcaps_searched("2.41"));
+  EXPECT_FALSE(legacy_hwcaps_searched("junk"));
+}
+
+TEST(LegacyHwcaps, subsets_largest_first_tls_outermost) {
+  auto dirs = host_legacy_hwcaps(debian_abi());
+  ASSERT_FALSE(dirs.empty());
+  EXPECT_EQ(dirs.front().rfind("tls", 0), 0u);  // every component, "tls" first
+  EXPECT_EQ(dirs[(dirs.size() + 1) / 2 - 1], "tls");  // the subsets with tls end with tls alone
+  for (auto& d : dirs) EXPECT_NE(d, "");         // the bare dir is the plan's, not the list's
+}
+
+TEST(LegacyHwcaps, cache_bits) {
+  LegacyCacheBits b{.allowed = 1ull << 1, .platform_mask = 0xfull << 48, .platform = 1ull << 50, .tls = 1ull << 63};
+  EXPECT_TRUE(b.accepts(1ull << 63));                  // tls/
+  EXPECT_TRUE(b.accepts((1ull << 63) | (1ull << 1)));  // tls/x86_64/
+  EXPECT_TRUE(b.accepts(1ull << 50));                  // haswell/ on a haswell
+  EXPECT_FALSE(b.accepts(1ull << 51));                 // xeon_phi/
+  EXPECT_FALSE(b.accepts(1ull << 2));                  // avx512_1/ without it
 }
 
 }  // namespace

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Issue 16: CUDA versions from library contents, compat verdicts per NVIDIA's rules, and dlopen
+edges that follow the loading object's CUDA major.
+
+Real wheels from PyPI (cu11/cu12/13 runtimes, cuBLAS 12.8, cuDNN 9 for CUDA 12, NVRTC 12.8) are
+installed with `pip --target` into a cache dir (a pip layout). Checks:
+  * `inspect` reads each runtime's CUDA version from its code (libcudart.so.11.0 is 11.8), says
+    so in cuda_version_source, and agrees with the wheel's METADATA;
+  * the verdict for >= 10 runtime x driver pairs equals NVIDIA's rule as written out below
+    (release notes Table 3 minimum drivers, Table 2 minor-version-compat ranges);
+  * the cu12 cuDNN closure, on a host whose loader path also holds CUDA 13 (this machine's
+    ld.so.cache, or a directory of stand-in CUDA 13 libraries built here), equals ldd's for the
+    DT_NEEDED part, and each dlopen edge lands where the real loader puts that name when the
+    loading library dlopens it (a probe object in the same directory with the same RUNPATH, read
+    by ldd). No library of CUDA 13 may enter the cu12 closure.
+Exits 77 (skip) when PyPI cannot be reached or no C compiler is there.
+
+usage: cuda_versions.py CUSLIM CACHE_DIR
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+WHEELS = {
+    "cu11": ["nvidia-cuda-runtime-cu11==11.8.89"],
+    "cu12": ["nvidia-cuda-runtime-cu12==12.8.90", "nvidia-cublas-cu12==12.8.4.1", "nvidia-cudnn-cu12==9.10.2.21",
+             "nvidia-cuda-nvrtc-cu12==12.8.93"],
+    "cu129": ["nvidia-cuda-runtime-cu12==12.9.79"],
+    "cu13": ["nvidia-cuda-runtime==13.0.96"],
+}
+
+# NVIDIA's rule, written out independently of cuslim's table.
+MIN_DRIVER = {(11, 8): (520, 61, 5), (12, 8): (570, 26, 0), (12, 9): (575, 51, 3), (13, 0): (580, 65, 6)}
+MVC_FLOOR = {11: (450, 80, 2), 12: (525, 60, 13), 13: (580, 65, 6)}
+FORWARD = {11: {450}, 12: {470, 515, 520}, 13: {535, 550, 565, 570, 575}}
+
+
+def nvidia_rule(cuda, driver):
+    d = tuple(int(x) for x in driver.split("."))
+    d += (0,) * (3 - len(d))
+    if d >= MIN_DRIVER[cuda]:
+        return "ok"
+    if d >= MVC_FLOOR[cuda[0]]:
+        return "ok-minor-version-compat"
+    if d[0] in FORWARD[cuda[0]]:
+        return "needs-forward-compat"
+    return "incompatible"
+
+
+PAIRS = [("cu11", "450.191.01"), ("cu11", "450.51.06"), ("cu11", "450.80.02"), ("cu11", "520.61.05"), ("cu11", "418.40.04"),
+         ("cu12", "525.60.13"), ("cu12", "535.104.05"), ("cu12", "570.124.06"), ("cu12", "470.82.01"),
+         ("cu129", "525.60.13"), ("cu129", "525.147.05"), ("cu129", "575.57.08"),
+         ("cu13", "580.65.06"), ("cu13", "570.124.06"), ("cu13", "470.82.01")]
+EXPECT_CUDA = {"cu11": (11, 8), "cu12": (12, 8), "cu129": (12, 9), "cu13": (13, 0)}
+
+
+def install(cache):
+    for tag, pkgs in WHEELS.items():
+        target = os.path.join(cache, tag)
+        if os.path.isdir(os.path.join(target, "nvidia")):
+            continue
+        r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", target + ".tmp", *pkgs],
+                           capture_output=True, text=True, timeout=1800)
+        if r.returncode != 0:
+            print(f"skip: pip could not install {pkgs}: {r.stderr.strip()[-300:]}")
+            sys.exit(77)
+        os.rename(target + ".tmp", target)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def inspect(cuslim, files, *extra):
+    r = run([cuslim, "inspect", "--json", *extra, *files])
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def ldd(path, env_path):
+    env = dict(os.environ, LD_LIBRARY_PATH=env_path)
+    r = run(["ldd", path], env=env)
+    out = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*(\S+) => (\S+) \(", line)
+        if m:
+            out[m.group(1)] = os.path.realpath(m.group(2))
+        elif "=> not found" in line:
+            out[line.split()[0]] = None
+    return out
+
+
+def main():
+    cuslim, cache = sys.argv[1], os.path.abspath(sys.argv[2])  # relative LD_LIBRARY_PATH dirs are not modelled
+    if not shutil.which("cc"):
+        print("skip: no C compiler for the dlopen probes")
+        return 77
+    install(cache)
+    fails = 0
+
+    def check(cond, what):
+        nonlocal fails
+        print(("ok   " if cond else "FAIL ") + what)
+        fails += not cond
+
+    # 1. Versions from contents.
+    cudart = {}
+    for tag in EXPECT_CUDA:
+        libs = [p for p in glob.glob(f"{cache}/{tag}/nvidia/*/lib/libcudart.so*") if not os.path.islink(p)]
+        check(len(libs) == 1, f"{tag}: one libcudart ({libs})")
+        if not libs:
+            continue
+        cudart[tag] = libs[0]
+        j = inspect(cuslim, libs)[0]
+        want = "%d.%d" % EXPECT_CUDA[tag]
+        check(j["cuda_version"] == want and j["cuda_version_source"].startswith("code: cudaRuntimeGetVersion"),
+              f"{tag}: {os.path.basename(libs[0])} is CUDA {j['cuda_version']} ({j['cuda_version_source']}), want {want} from its code")
+        check(j["version_cross_check"].startswith("agrees with wheel"), f"{tag}: {j['version_cross_check']}")
+    for lib, want in (("cublas/lib/libcublasLt.so.12", "12.8.4"), ("cudnn/lib/libcudnn_graph.so.9", "9.10.2"),
+                      ("cuda_nvrtc/lib/libnvrtc.so.12", "12.8")):
+        j = inspect(cuslim, [f"{cache}/cu12/nvidia/{lib}"])[0]
+        check(j["library_version"] == want and j["library_version_source"].startswith("code:"),
+              f"cu12: {os.path.basename(lib)} version {j['library_version']} ({j['library_version_source']}), want {want}")
+
+    # 2. Runtime x driver verdicts against NVIDIA's rule.
+    print("\nruntime      driver       cuslim                   NVIDIA rule")
+    for tag, driver in PAIRS:
+        if tag not in cudart:
+            continue
+        got = inspect(cuslim, [cudart[tag]], "--driver-version", driver)[0]["compat"]
+        want = nvidia_rule(EXPECT_CUDA[tag], driver)
+        check(got["verdict"] == want, "CUDA %-6s on %-11s %-24s %s" % ("%d.%d" % EXPECT_CUDA[tag], driver, got["verdict"], want))
+        if got["verdict"] == "needs-forward-compat":
+            check("cuda-compat-%d-%d" % EXPECT_CUDA[tag] in got["detail"], f"  advice names cuda-compat-%d-%d" % EXPECT_CUDA[tag])
+        if got["verdict"] == "ok-minor-version-compat":
+            check("PTX" in got["detail"], "  the PTX-JIT caveat is given")
+
+    # 3. cu12 closure on a host with CUDA 13 in its loader path.
+    site = f"{cache}/cu12"
+    nvrtc_dir = f"{site}/nvidia/cuda_nvrtc/lib"
+    work = tempfile.mkdtemp(prefix="cuslim-cu12-")
+    try:
+        cuda13 = os.path.join(work, "cuda13")  # stand-ins, so the check does not need a toolkit
+        os.makedirs(cuda13)
+        with open(os.path.join(work, "e.c"), "w") as f:
+            f.write("int cuda13_stub(void){return 13;}\n")
+        for so in ("libcublasLt.so.13", "libnvrtc.so.13", "libnvrtc-builtins.so.13.0", "libnvrtc.so"):
+            soname = "libnvrtc.so.13" if so == "libnvrtc.so" else so
+            r = run(["cc", "-shared", "-fPIC", "-o", os.path.join(cuda13, so), os.path.join(work, "e.c"), f"-Wl,-soname,{soname}"])
+            assert r.returncode == 0, r.stderr
+        real13 = "/usr/local/cuda/lib64"
+        hosts = [("stand-in CUDA 13 dir in LD_LIBRARY_PATH after the cu12 nvrtc dir", f"{nvrtc_dir}:{cuda13}")]
+        if os.path.exists(f"{real13}/libcublasLt.so.13"):
+            hosts.append(("this host's CUDA 13 (ld.so.cache)", nvrtc_dir))
+        graph = f"{site}/nvidia/cudnn/lib/libcudnn.so.9"
+        for what, llp in hosts:
+            r = run([cuslim, "deps", "--format", "json", "--ld-library-path", llp, graph])
+            check(r.returncode == 0, f"{what}: deps exits 0 ({r.stderr.strip()[-200:]})")
+            doc = json.loads(r.stdout)
+            objs = [o for o in doc["objects"] if o["path"]]
+            print(f"\n{what}: cuslim's closure of libcudnn.so.9 (cu12 wheels)")
+            for o in objs:
+                print(f"    {o['how']:15} {o['realpath']}")
+            bad = [o["realpath"] for o in objs if re.search(r"\.so\.13", o["realpath"]) or "/cuda13/" in o["realpath"]]
+            check(not bad, f"{what}: no CUDA 13 library in the cu12 closure ({bad})")
+            # dlopen edges: where the real loader puts each name the loading library dlopens.
+            by_parent = {}
+            for o in objs:
+                if o["how"] == "dlopen-profile":
+                    for p in o["parents"]:
+                        by_parent.setdefault(p, []).append(o)
+            for parent in sorted(by_parent):
+                for o in by_parent[parent]:
+                    name = o["name"]
+                    if name.startswith("libcudnn") or name.startswith("libcuda.so"):
+                        continue
+                    want = probe(work, parent, name, llp)
+                    check(want == o["realpath"], f"{what}: {os.path.basename(parent)} dlopen({name}) -> {o['realpath']} (loader: {want})")
+            # DT_NEEDED closure of every cuDNN/cuBLAS library against ldd.
+            for lib in sorted(glob.glob(f"{site}/nvidia/cudnn/lib/lib*.so.9") + glob.glob(f"{site}/nvidia/cublas/lib/libcublas*.so.12")):
+                r = run([cuslim, "deps", "--no-dlopen", "--format", "json", "--ld-library-path", llp, lib])
+                ours = {o["name"]: o["realpath"] for o in json.loads(r.stdout)["objects"] if o["path"] and o["name"] != lib}
+                # ldd prints the interpreter by its path, not under the needed name: left out of both.
+                ours = {k: os.path.realpath(v) for k, v in ours.items() if not k.startswith(("/", "ld-linux"))}
+                theirs = {k: v for k, v in ldd(lib, llp).items() if not k.startswith(("/", "ld-linux"))}
+                check(ours == theirs, f"{what}: {os.path.basename(lib)} DT_NEEDED closure = ldd's ({len(theirs)} objects)"
+                      + ("" if ours == theirs else f"\n      cuslim {ours}\n      ldd    {theirs}"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{fails} failed")
+    return 1 if fails else 0
+
+
+def probe(work, parent, name, llp):
+    """Where ld.so finds `name` for `parent`: a probe object in parent's directory with parent's
+    DT_RUNPATH/DT_RPATH and one DT_NEEDED `name`, listed by ldd (dlopen searches the caller's
+    RUNPATH, LD_LIBRARY_PATH, the cache and the default dirs, as for a DT_NEEDED of it)."""
+    d = run(["readelf", "-d", parent]).stdout
+    m = re.search(r"\((RUNPATH|RPATH)\)\s+Library r\w+: \[(.*)\]", d)
+    flags = []
+    if m:
+        flags = [f"-Wl,{'--enable-new-dtags' if m.group(1) == 'RUNPATH' else '--disable-new-dtags'}", f"-Wl,-rpath,{m.group(2)}"]
+    stub = os.path.join(work, "stub")
+    os.makedirs(stub, exist_ok=True)
+    with open(os.path.join(stub, "s.c"), "w") as f:
+        f.write("int s(void){return 0;}\n")
+    run(["cc", "-shared", "-fPIC", "-o", os.path.join(stub, name), os.path.join(stub, "s.c"), f"-Wl,-soname,{name}"])
+    out = os.path.join(os.path.dirname(parent), ".cuslim-probe.so")
+    r = run(["cc", "-shared", "-fPIC", "-o", out, os.path.join(stub, "s.c"), "-Wl,--no-as-needed", f"-L{stub}", f"-l:{name}", *flags])
+    assert r.returncode == 0, r.stderr
+    try:
+        return ldd(out, llp).get(name)
+    finally:
+        os.remove(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
