@@ -35,7 +35,7 @@ TEST(Profiles, bad_yaml_names_file_line_and_column) {
   EXPECT_NE(p.error().message().find(":4:"), std::string::npos) << p.error().message();
   auto cls = Profile::parse("name: x\nclassify:\n  - {class: firmware, names: [a]}\n", "cls.yaml");
   ASSERT_FALSE(cls.ok());
-  EXPECT_NE(cls.error().message().find("cls.yaml:3:13: classify[0].class: 'firmware' is not allowed (allowed: app, cuda, driver, system, toolkit)"), std::string::npos) << cls.error().message();
+  EXPECT_NE(cls.error().message().find("cls.yaml:3:13: classify[0].class: 'firmware' is not allowed (allowed: app, cuda, driver, jit, system, toolkit)"), std::string::npos) << cls.error().message();
   auto re = Profile::parse("name: x\nclassify:\n  - {class: app, regex: '(['}\n", "re.yaml");
   ASSERT_FALSE(re.ok());
   EXPECT_NE(re.error().message().find("re.yaml:3:"), std::string::npos);
@@ -79,11 +79,26 @@ TEST_F(ClassifierTest, cuda_toolkit_system_and_app) {
   EXPECT_EQ(cls("/usr/local/cuda/bin/nvcc"), "toolkit");
   EXPECT_EQ(cls("/usr/local/cuda/lib64/stubs/libcuda.so"), "toolkit");  // the stub is toolkit, not driver
   EXPECT_EQ(cls("/usr/local/cuda/lib64/libcudart_static.a"), "toolkit");
-  EXPECT_EQ(cls("/usr/local/cuda/targets/x86_64-linux/include/cuda.h"), "toolkit");
+  EXPECT_EQ(cls("/usr/local/cuda/targets/x86_64-linux/include/cuda.h"), "jit");  // CuPy's NVRTC compiles against it
+  EXPECT_EQ(cls("/usr/local/cuda/include/cub/cub.cuh"), "jit");
+  EXPECT_EQ(cls("/usr/local/cuda/lib64/libcublas_static.a"), "toolkit");
+  EXPECT_EQ(cls("/usr/local/cuda/nvvm/bin/cicc"), "toolkit");
   EXPECT_EQ(cls("/lib/x86_64-linux-gnu/libz.so.1", "libz.so.1"), "system");  // debian12 provides it
   EXPECT_EQ(cls("/opt/app/libmine.so"), "app");
   auto scratch = *Classifier::make(set, "scratch");
   EXPECT_EQ(scratch.classify("/lib/x86_64-linux-gnu/libc.so.6", "", std::string("libc.so.6"), "").cls, ObjectClass::app);
+}
+
+TEST_F(ClassifierTest, jit_files_are_run_time_only_while_their_framework_ships) {
+  auto k = c.classify("/v/lib/python3.12/site-packages/triton/backends/nvidia/bin/ptxas", "", std::nullopt, "ptxas");
+  EXPECT_EQ(k.cls, ObjectClass::jit);
+  EXPECT_EQ(class_given(k, {"triton"}), ObjectClass::jit);
+  EXPECT_EQ(class_given(k, {"torch"}), ObjectClass::toolkit);  // no triton: a stray ptxas
+  auto libdevice = c.classify("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc", "", std::nullopt, "libdevice.10.bc");
+  EXPECT_EQ(class_given(libdevice, {"numba-cuda"}), ObjectClass::jit);  // XLA and Numba both run it
+  EXPECT_EQ(class_given(libdevice, {"jax-cuda13-plugin"}), ObjectClass::jit);
+  EXPECT_EQ(class_given(libdevice, {}), ObjectClass::toolkit);
+  EXPECT_EQ(class_given(c.classify("/usr/local/cuda/bin/nvcc", "", std::nullopt, "nvcc"), {"triton", "jax-cuda13-plugin"}), ObjectClass::toolkit);
 }
 
 TEST_F(ClassifierTest, dlopen_edges_expand_versions) {
