@@ -1,0 +1,90 @@
+// Python distributions and need globs, on trees written at test time.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/root_walk.h"
+#include "fixture.h"
+#include "python/distribution.h"
+#include "python/python_keep.h"
+
+namespace cuslim {
+namespace {
+
+using test::TempDir;
+
+void write(const std::string& p, const std::string& text = "x") {
+  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
+  std::ofstream(p) << text;
+}
+
+class SiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string s = dir / "v/lib/python3.12/site-packages";
+    write(s + "/Demo_Pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 1.0\n\nbody Name: wrong\n");
+    write(s + "/Demo_Pkg-1.0.dist-info/RECORD",
+          "demo/__init__.py,sha256=x,1\ndemo/lazy.py,,\n\"demo/with,comma.py\",,\ndemo/tests/test_a.py,,\n"
+          "demo/__pycache__/lazy.cpython-311.pyc,,\n../../../bin/demo,,\nDemo_Pkg-1.0.dist-info/RECORD,,\n");
+    for (auto* f : {"demo/__init__.py", "demo/lazy.py", "demo/with,comma.py", "demo/tests/test_a.py", "demo/__pycache__/lazy.cpython-311.pyc",
+                    "demo/__pycache__/__init__.cpython-312.pyc"})
+      write(s + "/" + f);
+    write(dir / "v/bin/demo", "#!/bin/sh\n");
+    write(s + "/other-2.0.dist-info/METADATA", "Name: other\nVersion: 2.0\n");
+    write(s + "/other-2.0.dist-info/top_level.txt", "other\n");
+    write(s + "/other/__init__.py");
+    site = "/v/lib/python3.12/site-packages";
+  }
+  TempDir dir;
+  std::string site;
+};
+
+TEST_F(SiteTest, record_lists_the_files_with_csv_quoting_and_paths_outside_the_site_dir) {
+  Root root(dir.path());
+  auto dists = read_site_dir(root, site);
+  ASSERT_EQ(dists.size(), 2u);
+  EXPECT_EQ(dists[0].key, "demo-pkg");
+  EXPECT_EQ(dists[0].name, "Demo_Pkg");
+  EXPECT_EQ(dists[0].version, "1.0");
+  auto& f = dists[0].files;
+  EXPECT_NE(std::find(f.begin(), f.end(), site + "/demo/with,comma.py"), f.end());
+  EXPECT_NE(std::find(f.begin(), f.end(), "/v/bin/demo"), f.end());
+  EXPECT_EQ(dists[1].key, "other");  // no RECORD: top_level.txt's package
+  EXPECT_NE(std::find(dists[1].files.begin(), dists[1].files.end(), site + "/other/__init__.py"), dists[1].files.end());
+  DistributionIndex index(dists);
+  ASSERT_NE(index.owner(site + "/demo/__pycache__/__init__.cpython-312.pyc"), nullptr);  // not in RECORD: through its source
+  EXPECT_EQ(index.owner(site + "/demo/__pycache__/__init__.cpython-312.pyc")->key, "demo-pkg");
+  EXPECT_EQ(index.owner("/elsewhere.py"), nullptr);
+  EXPECT_EQ(normalize_distribution_name("Foo.Bar__baz"), "foo-bar-baz");
+}
+
+TEST_F(SiteTest, a_used_distribution_ships_whole_minus_tests_and_other_pythons_caches) {
+  Root root(dir.path());
+  auto sel = select_python(root, {site + "/demo/__init__.py"}, {});
+  auto has = [&](const std::string& p) { return std::find(sel.files.begin(), sel.files.end(), p) != sel.files.end(); };
+  EXPECT_TRUE(has(site + "/demo/lazy.py"));  // never opened: a cold path may import it
+  EXPECT_FALSE(has(site + "/demo/tests/test_a.py"));
+  EXPECT_FALSE(has(site + "/demo/__pycache__/lazy.cpython-311.pyc"));  // another Python's cache
+  EXPECT_FALSE(has(site + "/other/__init__.py"));                     // never imported
+  ASSERT_EQ(sel.distributions.size(), 2u);
+  EXPECT_TRUE(sel.distributions[0].kept);
+  EXPECT_EQ(sel.distributions[0].left_out, 2u);
+  EXPECT_FALSE(sel.distributions[1].kept);
+  auto file_only = select_python(root, {site + "/demo/__init__.py"}, {.mode = PythonKeep::file});
+  EXPECT_EQ(file_only.files, std::vector<std::string>{site + "/demo/__init__.py"});
+  auto with_companion = select_python(root, {site + "/demo/__init__.py"}, {.companions = {{"demo-pkg", {{"other", "p"}}}}});
+  EXPECT_TRUE(with_companion.distributions[1].kept);
+  EXPECT_EQ(with_companion.distributions[1].reason, "named by profile p (with Demo_Pkg)");
+}
+
+TEST_F(SiteTest, globs_stay_within_a_component_and_a_trailing_double_star_is_a_subtree) {
+  Root root(dir.path());
+  EXPECT_EQ(expand_glob(root, "/v/lib/python3*/site-packages/demo/*.py"),
+            (std::vector<std::string>{site + "/demo/__init__.py", site + "/demo/lazy.py", site + "/demo/with,comma.py"}));
+  auto all = expand_glob(root, site + "/demo/**");
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_TRUE(expand_glob(root, "/nope/*").empty());
+}
+
+}  // namespace
+}  // namespace cuslim
