@@ -54,6 +54,8 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.request.tag = spec.tag;
   job.request.entrypoint = spec.entrypoint;
   job.traces = spec.trace;
+  job.request.python_keep = parse_python_keep(spec.python_keep).value_or(PythonKeep::package);
+  job.request.jit = spec.jit;
   job.format = spec.format;
   job.compression = spec.compression;
   if (job.request.out.empty()) return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": out: required (where to write the image; or -o OUT)");

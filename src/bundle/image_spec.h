@@ -11,6 +11,8 @@
 //   env: [K=V]
 //   root: /                # resolve inside this root
 //   trace: [app.trace]     # cuslim trace files: what the run mapped joins the bundle
+//   python_keep: package   # package | file: Python distributions the traces used, whole or file by file
+//   jit: true              # false: no JIT framework toolchains (bundle --no-jit)
 #pragma once
 
 #include <optional>
@@ -27,6 +29,8 @@ struct ImageSpec {
   std::string name, out, format, compression = "gzip", tag, base = "scratch", root = "/";
   std::vector<std::string> targets, include, env, trace;
   std::optional<std::string> entrypoint;
+  std::string python_keep = "package";
+  bool jit = true;
 };
 
 // Every key an image spec may have, its type and allowed values.

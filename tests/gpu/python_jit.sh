@@ -10,18 +10,19 @@
 #   phase "slim": a fat image of the whole venv + the CUDA toolkit + the C compiler, a venv-only
 #     image (the size reference), then `cuslim slim` of the fat image with every trace, each
 #     workload run inside the slimmed image, verify --gpu of it.
+# (The scripts are app_*.py: a script named torch.py would shadow the torch package.)
 # usage: tests/gpu/python_jit.sh bundle|slim DIR [TRACES_DIR]   (DIR: cuslim, libcuslim-audit.so, kernels/)
 set -u
 phase=$1; dir=$(readlink -f "$2"); traces_in=${3:-}
 cuslim=$dir/cuslim
 export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 XLA_PYTHON_CLIENT_PREALLOCATE=false
 PY=${PY:-/opt/torch/.venv/bin/python3}
-OUT=${OUT:-/var/tmp/cuslim-python-jit}; mkdir -p "$OUT/traces"
-W=/opt/cuslim-gpu; rm -rf "$W"; mkdir -p "$W"   # not /tmp: `cuslim run` mounts a fresh tmpfs there
+OUT=${OUT:-/var/tmp/cuslim-python-jit}; mkdir -p "$OUT"
+W=/opt/cuslim-gpu; rm -rf "$W"; mkdir -p "$W/traces"   # not /tmp: `cuslim run` mounts a fresh tmpfs there
 t0=$(date +%s)
 WORKLOADS=${WORKLOADS:-torch compile cupy jax}
 
-cat > "$W/torch.py" <<'PY'
+cat > "$W/app_torch.py" <<'PY'
 import torch, torch.nn as nn, torch.nn.functional as F
 torch.manual_seed(0); torch.backends.cudnn.benchmark = False; torch.backends.cudnn.deterministic = True
 m = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
@@ -36,7 +37,7 @@ for _ in range(5):
 torch.cuda.synchronize()
 print(f"torch {torch.__version__} cudnn {torch.backends.cudnn.version()} loss {loss.item():.4f} wsum {sum(p.float().sum().item() for p in m.parameters()):.3f}")
 PY
-cat > "$W/compile.py" <<'PY'
+cat > "$W/app_compile.py" <<'PY'
 import torch
 torch.manual_seed(0)
 def f(x, y):
@@ -46,7 +47,7 @@ x = torch.randn(256, 256, device="cuda"); y = torch.randn(256, 256, device="cuda
 out = cf(x, y); ref = f(x, y)
 print(f"torch.compile ok {bool((out - ref).abs().max().item() < 1e-2)} sum {out.sum().item():.1f}")
 PY
-cat > "$W/cupy.py" <<'PY'
+cat > "$W/app_cupy.py" <<'PY'
 import cupy as cp
 ew = cp.ElementwiseKernel("float32 x, float32 y", "float32 z", "z = x * x + 2.0f * y", "cuslim_ew")
 raw = cp.RawKernel(r'''extern "C" __global__ void sc(const float* a, float* b, int n) { int i = blockDim.x * blockIdx.x + threadIdx.x; if (i < n) b[i] = 3.0f * a[i] - 1.0f; }''', "sc")
@@ -56,7 +57,7 @@ w = cp.empty_like(a); raw(((n + 255) // 256,), (256,), (a, w, cp.int32(n)))
 m = rs.standard_normal((256, 256), dtype=cp.float32)
 print(f"cupy {cp.__version__} ew {float(ew(a, b).sum()):.2f} raw {float(w.sum()):.2f} fft {float(cp.abs(cp.fft.fft(a)).sum()):.1f} mm {float(cp.trace(m @ m.T)):.1f}")
 PY
-cat > "$W/jax.py" <<'PY'
+cat > "$W/app_jax.py" <<'PY'
 import jax, jax.numpy as jnp
 f = jax.jit(jax.grad(lambda w, x: jnp.sum(jnp.tanh(x @ w) ** 2)))
 kx, kw = jax.random.split(jax.random.PRNGKey(0))
@@ -78,16 +79,16 @@ inimage() {  # inimage IMAGE_LAYOUT: driver files, nvcc, bytes
 }
 
 run_bundle_phase() {
-  local wl=$1 s=$W/$wl.py img=$W/img-$wl tr=$W/$wl.trace
+  local wl=$1 s=$W/app_$1.py img=$W/img-$1 tr=$W/$1.trace
   {
     echo "=== $wl"
     local t=$(date +%s)
     timeout 300 "$PY" "$s" > "$W/$wl.host" 2> "$W/$wl.host.err"; echo "host rc=$? ($(( $(date +%s) - t ))s): $(oneline "$W/$wl.host")"
     t=$(date +%s)
     timeout 400 "$cuslim" trace -q --files -o "$tr" -- "$PY" "$s" > /dev/null 2> "$W/$wl.trace.err"; echo "trace rc=$? ($(( $(date +%s) - t ))s), $(wc -l < "$tr") records"
-    cp "$tr" "$OUT/traces/"
+    cp "$tr" "$W/traces/"
     t=$(date +%s)
-    timeout 300 "$cuslim" bundle "$PY" --trace "$tr" --include "$s" -o "$img" --tag app --compression zstd --report "$OUT/$wl.report.json" > "$W/$wl.bundle" 2> "$W/$wl.bundle.err"
+    timeout 300 "$cuslim" bundle "$PY" --trace "$tr" --include "$s" -o "$img" --tag app --compression zstd --report "$W/$wl.report.json" > "$W/$wl.bundle" 2> "$W/$wl.bundle.err"
     echo "bundle rc=$? ($(( $(date +%s) - t ))s)"; grep -E "python:|jit:|cuda |jit |app |system " "$W/$wl.bundle" | head -8 | sed 's/^/    /'
     grep -i "warning" "$W/$wl.bundle.err" | cut -c1-300 | head -5 | sed 's/^/    /'
     echo "stored bytes $(du -sb "$img/blobs" | cut -f1)"
@@ -99,25 +100,26 @@ run_bundle_phase() {
     t=$(date +%s)
     timeout 300 "$cuslim" verify --gpu --json "$img" > "$W/$wl.vgpu.json" 2>/dev/null; echo "verify --gpu ($(( $(date +%s) - t ))s): $(verdict "$W/$wl.vgpu.json")"
     checks "$W/$wl.vgpu.json" | grep -E "smoke|fail"
-    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print("report jit:", [(x["framework"], x["added_bytes"], x["missing"]) for x in j["jit"]]); print("report python kept:", sorted((d["name"], d["bytes"]) for d in j["python"]["distributions"] if d["kept"])[:40]); print("left to host driver:", j["left_to_host_driver"])' "$OUT/$wl.report.json"
-  } > "$OUT/$wl.log" 2>&1
+    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print("report jit:", [(x["framework"], x["added_bytes"], x["missing"]) for x in j["jit"]]); print("report python kept:", sorted((d["name"], d["bytes"]) for d in j["python"]["distributions"] if d["kept"])[:40]); print("left to host driver:", j["left_to_host_driver"])' "$W/$wl.report.json"
+  } > "$W/$wl.log" 2>&1
 }
 
 if [ "$phase" = bundle ]; then
   nvidia-smi -L | head -2; echo "python $($PY --version) at $PY; venv $(du -sh "$($PY -c 'import sys;print(sys.prefix)')" | cut -f1)"
   for wl in $WORKLOADS; do run_bundle_phase "$wl" & done; wait
-  for wl in $WORKLOADS; do cat "$OUT/$wl.log"; done
+  for wl in $WORKLOADS; do cat "$W/$wl.log"; done
   # a torch.compile image without its C compiler: verify names the consequence
-  "$cuslim" bundle -q "$PY" --trace "$W/compile.trace" --include "$W/compile.py" -o "$W/rootfs-nocc" --format dir 2>/dev/null
+  "$cuslim" bundle -q "$PY" --trace "$W/compile.trace" --include "$W/app_compile.py" -o "$W/rootfs-nocc" --format dir 2>/dev/null
   rm -f "$W"/rootfs-nocc/usr/bin/{gcc,cc,clang} "$W"/rootfs-nocc/usr/bin/gcc-* "$W"/rootfs-nocc/usr/bin/x86_64-linux-gnu-gcc*
   "$cuslim" verify --json "$W/rootfs-nocc" > "$W/nocc.json" 2>/dev/null
   echo "=== torch.compile image, C compiler removed: $(verdict "$W/nocc.json")"; checks "$W/nocc.json" | grep jit-ready
-  timeout 200 "$cuslim" run "$W/rootfs-nocc" -- "$PY" "$W/compile.py" > "$W/nocc.out" 2>&1; echo "    and it really fails: rc=$? $(tail -1 "$W/nocc.out" | cut -c1-200)"
+  timeout 200 "$cuslim" run "$W/rootfs-nocc" -- "$PY" "$W/app_compile.py" > "$W/nocc.out" 2>&1; echo "    and it really fails: rc=$? $(tail -1 "$W/nocc.out" | cut -c1-200)"
   echo "=== table (bundle FROM scratch; $(( $(date +%s) - t0 ))s)"
   for wl in $WORKLOADS; do
-    printf '%-8s same-output=%-4s verify=%-28s verify-gpu=%-40s stored=%s\n' "$wl" "$(grep -q 'SAME OUTPUT: yes' "$OUT/$wl.log" && echo yes || echo no)" \
+    printf '%-8s same-output=%-4s verify=%-28s verify-gpu=%-40s stored=%s\n' "$wl" "$(grep -q 'SAME OUTPUT: yes' "$W/$wl.log" && echo yes || echo no)" \
       "$(verdict "$W/$wl.verify.json")" "$(verdict "$W/$wl.vgpu.json")" "$(du -sb "$W/img-$wl/blobs" 2>/dev/null | cut -f1)"
   done
+  (cd "$W" && tar czf "$OUT/bundle-phase.tgz" traces ./*.log ./*.json)
   exit 0
 fi
 
@@ -130,19 +132,20 @@ cc_pieces=(); for f in /usr/lib/gcc /usr/libexec/gcc /usr/include /usr/lib/x86_6
 t=$(date +%s)
 "$cuslim" bundle -q "$PY" --include "$venv" --include "$stdlib" -o "$W/venv-only" --tag v --compression zstd 2> "$W/venv.err" &
 "$cuslim" bundle -q "$PY" /usr/bin/gcc /usr/bin/as /usr/bin/ld --include "$venv" --include "$stdlib" --include /usr/local/cuda-13.0 "${cc_pieces[@]}" \
-  --include "$W/torch.py" --include "$W/compile.py" --include "$W/cupy.py" --include "$W/jax.py" -o "$W/fat" --tag fat --compression zstd 2> "$W/fat.err"
+  --include "$W/app_torch.py" --include "$W/app_compile.py" --include "$W/app_cupy.py" --include "$W/app_jax.py" -o "$W/fat" --tag fat --compression zstd 2> "$W/fat.err"
 echo "fat image rc=$? stored $(du -sb "$W/fat/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"; tail -3 "$W/fat.err" | cut -c1-300
 wait; echo "venv-only image stored $(du -sb "$W/venv-only/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"
 trs=(); for f in "$traces_in"/*.trace; do trs+=(--trace "$f"); done
 t=$(date +%s)
-timeout 420 "$cuslim" slim "$W/fat:fat" -o "$W/slim" --tag s --compression zstd "${trs[@]}" --report "$OUT/slim.report.json" > "$W/slim.out" 2> "$W/slim.err"
+timeout 420 "$cuslim" slim "$W/fat:fat" -o "$W/slim" --tag s --compression zstd "${trs[@]}" --report "$W/slim.report.json" > "$W/slim.out" 2> "$W/slim.err"
 echo "slim rc=$? ($(( $(date +%s) - t ))s) stored $(du -sb "$W/slim/blobs" | cut -f1)"; head -20 "$W/slim.out"; grep -v "^cuslim: note" "$W/slim.err" | head -8 | cut -c1-300
 for wl in $WORKLOADS; do
-  timeout 200 "$PY" "$W/$wl.py" > "$W/$wl.host" 2>/dev/null
-  timeout 300 "$cuslim" run "$W/slim:s" -- "$PY" "$W/$wl.py" > "$W/$wl.slim" 2> "$W/$wl.slim.err"; rc=$?
+  timeout 200 "$PY" "$W/app_$wl.py" > "$W/$wl.host" 2>/dev/null
+  timeout 300 "$cuslim" run "$W/slim:s" -- "$PY" "$W/app_$wl.py" > "$W/$wl.slim" 2> "$W/$wl.slim.err"; rc=$?
   echo "$wl in slim: rc=$rc same=$([ "$(oneline "$W/$wl.slim")" = "$(oneline "$W/$wl.host")" ] && echo yes || echo no) : $(oneline "$W/$wl.slim") | host: $(oneline "$W/$wl.host")"
   [ $rc = 0 ] || tail -4 "$W/$wl.slim.err" | cut -c1-300
 done
 "$cuslim" verify --json "$W/slim:s" > "$W/slim.v.json" 2>/dev/null; echo "slim verify: $(verdict "$W/slim.v.json")"; checks "$W/slim.v.json" | grep -E "fail|jit"
 timeout 300 "$cuslim" verify --gpu --json "$W/slim:s" > "$W/slim.vg.json" 2>/dev/null; echo "slim verify --gpu: $(verdict "$W/slim.vg.json")"; checks "$W/slim.vg.json" | grep -E "smoke|fail"
 echo "total $(( $(date +%s) - t0 ))s"
+(cd "$W" && tar czf "$OUT/slim-phase.tgz" ./*.json ./*.err ./*.out)
