@@ -231,6 +231,14 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuil
   return ok_status();
 }
 
+// The names an object needs that nothing answered, comma-separated.
+std::string missing_names(const DepGraph& g, const std::string& needed_by) {
+  std::string out;
+  for (auto& m : g.missing)
+    if (m.needed_by == needed_by) out += (out.empty() ? "" : ", ") + m.name;
+  return out;
+}
+
 // Python distributions the traced files used ship whole (--python-keep package) with their
 // profile-named companions, their extension modules bringing their closures; the report says
 // what each distribution of the site dirs involved became.
@@ -255,6 +263,14 @@ Result<std::vector<DistributionReport>> add_python_distributions(const Analysis&
   }
   if (!elfs.empty()) {  // extension modules a cold path may import: their dependencies ship too
     CUSLIM_TRY(auto g, analysis.resolve(elfs));
+    // A module whose libraries the source lacks too (cupy's cutensor module without cuTENSOR)
+    // cannot load anywhere: it is left out, and said so.
+    std::set<std::string> unloadable;
+    for (auto& m : g.missing) unloadable.insert(m.needed_by);
+    for (auto& f : unloadable) {
+      bool ours = std::find(elfs.begin(), elfs.end(), f) != elfs.end();
+      if (ours) builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
+    }
     builder.add_graph(g, false);
   }
   return sel.distributions;
@@ -298,7 +314,17 @@ Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const
         for (auto& p : expand_need_glob(root, g, places)) add.push_back(p);
       for (auto& p : add) {
         if (!builder.add_include(p).ok()) continue;
-        if (auto st = root.stat(p); st && S_ISREG(st->st_mode) && has_elf_magic(root.host_path(p))) elfs.push_back(p);
+        auto st = root.stat(p);
+        if (!st || !S_ISREG(st->st_mode)) continue;
+        if (has_elf_magic(root.host_path(p))) elfs.push_back(p);
+        else if (st->st_mode & 0111)  // a #! script (Ubuntu's /sbin/ldconfig) brings its interpreter
+          if (auto progs = expand_programs(root, {p}, kDefaultPath); progs.ok()) {
+            for (auto& e : progs->elf) {
+              CUSLIM_CHECK(builder.add_include(e));
+              elfs.push_back(e);
+            }
+            for (auto& sc : progs->scripts) CUSLIM_CHECK(builder.add_include(sc));
+          }
       }
     }
     if (!elfs.empty()) {  // the compiler's programs and plugins bring their libraries
@@ -316,7 +342,7 @@ Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const
 // Driver files never ship, whatever brought them (--include, a trace, a keep-set): the host's
 // driver is injected at run time and a bundled copy breaks on every other driver. Link-time
 // driver stubs are left out too. Toolkit files that do ship are named.
-void leave_out_driver_files(const Analysis& analysis, PlanBuilder& builder) {
+void leave_out_driver_files(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
   std::vector<std::string> drop, toolkit;
   std::vector<std::pair<std::string, ObjectClass>> classes;
   auto present = distributions_present(analysis.root(), planned_paths(builder.plan()));
@@ -330,6 +356,16 @@ void leave_out_driver_files(const Analysis& analysis, PlanBuilder& builder) {
   }
   for (auto& [p, cls] : classes) builder.set_class(p, cls);
   for (auto& p : drop) builder.leave_to_driver(p, "driver file left out (the host driver provides it at run time)");
+  // A toolkit file a traced run touched (torch.compile runs `nvcc --version`) is not a run-time
+  // need: it is left out, and said so; one the user --include'd stays, with the warning below.
+  std::set<std::string> traced(req.traced_files.begin(), req.traced_files.end());
+  std::vector<std::string> kept_toolkit;
+  for (auto& t : toolkit) {
+    std::string p = t.substr(0, t.rfind(" ("));
+    if (traced.count(p)) builder.leave_out(p, "toolkit file the traced run used, left out (not a run-time need; --include it to ship it)");
+    else kept_toolkit.push_back(t);
+  }
+  toolkit = kept_toolkit;
   if (!toolkit.empty()) {
     std::string list;
     for (size_t i = 0; i < toolkit.size() && i < 10; ++i) list += (i ? ", " : "") + toolkit[i];
@@ -505,7 +541,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   BundleResult res;
   CUSLIM_TRY(res.python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
   CUSLIM_TRY(res.jit, add_jit_toolchains(analysis, req, builder));           // JIT: what the frameworks run at run time
-  leave_out_driver_files(analysis, builder);            // classify: driver files never ship
+  leave_out_driver_files(analysis, req, builder);            // classify: driver files never ship
   add_base_and_loader_files(req, builder);              // base: what the base holds; the loader's files
   res.format = req.format;
   res.plan = builder.take();
@@ -519,9 +555,12 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
 Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace_files, const Root& root) {
   for (auto& tf : trace_files) {
     CUSLIM_TRY(auto t, read_trace(tf));
-    for (auto& p : t.opened)  // what the traced run mapped, minus the programs themselves
-      if (!t.programs.count(p) && (root.is_host() || root.stat(p))) req.traced.push_back(p);
+    // What the traced run mapped, minus the programs themselves and what is gone since (a JIT
+    // framework's module built in a cold cache that the trace removed afterwards).
+    for (auto& p : t.opened)
+      if (!t.programs.count(p) && root.stat(p)) req.traced.push_back(p);
     for (auto& f : packable_files(t)) {
+      if (!root.stat(f)) continue;
       req.traced_files.push_back(f);
       // Python's codecs are looked up by the locale's name at start-up: the package ships whole,
       // with os.py, the landmark by which the interpreter finds its standard library.

@@ -54,6 +54,10 @@ class PlanBuilder {
     if (plan_.items.erase(inside)) plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
   }
   void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
+  // Takes a file out of the plan, saying why.
+  void leave_out(const std::string& inside, const std::string& why) {
+    if (plan_.items.erase(inside)) plan_.warnings.push_back(inside + ": " + why);
+  }
   // Sets the class of a planned file (an included file found to be cuda, jit, toolkit ...).
   void set_class(const std::string& inside, ObjectClass cls) {
     if (auto it = plan_.items.find(inside); it != plan_.items.end()) it->second.cls = cls;

@@ -18,16 +18,19 @@ JitPlaces JitPlaces::of(const Root& root, const std::vector<std::string>& paths)
 
 std::set<std::string> distributions_present(const Root& root, const std::vector<std::string>& paths) {
   std::set<std::string> have(paths.begin(), paths.end()), out;
-  for (auto& site : site_dirs_of(paths)) {
-    const auto* entries = root.list_dir(site);
-    if (!entries) continue;
-    for (auto& [name, _] : *entries)
-      if (name.ends_with(".dist-info") || name.ends_with(".egg-info")) {
-        std::string dir = path::join(site, name);
-        bool listed = have.count(path::join(dir, "METADATA")) || have.count(path::join(dir, "RECORD")) || have.count(path::join(dir, "PKG-INFO"));
-        if (listed) out.insert(normalize_distribution_name(name.substr(0, name.find('-'))));
-      }
-  }
+  for (auto& site : site_dirs_of(paths))
+    for (auto& d : read_site_dir(root, site)) {
+      // Its metadata alone (importlib.metadata reads every distribution's) is not the distribution:
+      // one of its own files must be there too.
+      bool metadata = have.count(path::join(d.info_dir, "METADATA")) || have.count(path::join(d.info_dir, "PKG-INFO")) ||
+                      have.count(path::join(d.info_dir, "RECORD"));
+      if (!metadata) continue;
+      for (auto& f : d.files)
+        if (f.rfind(d.info_dir + "/", 0) != 0 && have.count(f)) {
+          out.insert(d.key);
+          break;
+        }
+    }
   return out;
 }
 

@@ -18,8 +18,9 @@ struct JitPlaces {
   static JitPlaces of(const Root& root, const std::vector<std::string>& paths);
 };
 
-// The normalized names of the distributions whose metadata is among `paths` (what an image or a
-// plan holds).
+// The normalized names of the distributions among `paths` (what an image or a plan holds): their
+// metadata and at least one of their own files (RECORD, top_level.txt) -- metadata alone, which
+// importlib.metadata reads for every distribution, is not the distribution.
 std::set<std::string> distributions_present(const Root& root, const std::vector<std::string>& paths);
 
 // The in-root paths a need glob names ({site} and {prefix} expanded over every place).

@@ -104,7 +104,7 @@ const std::vector<FrameworkSmoke>& framework_smokes() {
       {"torch.compile", {"torch", "triton"}, kTorchCompile},
       {"jax", {"jax"}, kJax},
       {"cupy", {}, kCupy},
-      {"numba-cuda", {"numba-cuda"}, kNumba},
+      {"numba-cuda", {"numba"}, kNumba},
   };
   return s;
 }
@@ -126,8 +126,7 @@ std::vector<Check> run_framework_smokes(const SandboxSpec& prepared, const std::
   std::vector<std::string> paths;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(rootfs, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    if (auto name = it->path().filename().string(); name == "METADATA" || name == "PKG-INFO" || name == "RECORD")
-      paths.push_back("/" + it->path().lexically_relative(rootfs).string());
+    if (std::error_code e2; !it->is_directory(e2)) paths.push_back("/" + it->path().lexically_relative(rootfs).string());
   auto present = distributions_present(root, paths);
   bool cupy = false;
   for (auto& d : present) cupy |= d.rfind("cupy", 0) == 0;

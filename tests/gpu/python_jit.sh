@@ -89,8 +89,8 @@ run_bundle_phase() {
     cp "$tr" "$W/traces/"
     t=$(date +%s)
     timeout 300 "$cuslim" bundle "$PY" --trace "$tr" --include "$s" -o "$img" --tag app --compression zstd --report "$W/$wl.report.json" > "$W/$wl.bundle" 2> "$W/$wl.bundle.err"
-    echo "bundle rc=$? ($(( $(date +%s) - t ))s)"; grep -E "python:|jit:|cuda |jit |app |system " "$W/$wl.bundle" | head -8 | sed 's/^/    /'
-    grep -i "warning" "$W/$wl.bundle.err" | cut -c1-300 | head -5 | sed 's/^/    /'
+    local brc=$?; echo "bundle rc=$brc ($(( $(date +%s) - t ))s)"; [ $brc = 0 ] || tail -3 "$W/$wl.bundle.err" | cut -c1-400; grep -E "python:|jit:|cuda |jit |app |system " "$W/$wl.bundle" | head -8 | sed 's/^/    /'
+    grep -i "warning" "$W/$wl.bundle.err" | grep -v "driver file left out" | cut -c1-300 | head -8 | sed 's/^/    /'
     echo "stored bytes $(du -sb "$img/blobs" | cut -f1)"
     "$cuslim" verify --json "$img" > "$W/$wl.verify.json" 2>/dev/null; echo "verify: $(verdict "$W/$wl.verify.json")"; checks "$W/$wl.verify.json" | grep -E "fail|jit|toolkit|driver"
     t=$(date +%s)

@@ -19,22 +19,22 @@ source "$(dirname "$0")/check_lib.sh"
 wheels=$tmp/wheels; mkdir -p "$wheels"
 "$py" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-  -d "$wheels" triton==3.6.0 nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 cupy-cuda13x==14.0.1 jax-cuda13-plugin==0.8.1 numba-cuda==0.22.0 \
+  -d "$wheels" triton==3.6.0 nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 cupy-cuda13x==14.0.1 jax-cuda13-plugin==0.8.1 numba-cuda==0.22.0 numba==0.62.1 \
   > "$tmp/pip.log" 2>&1 || { tail -3 "$tmp/pip.log"; echo "skip: PyPI not reachable"; exit 77; }
 R=$tmp/root; site=/opt/venv/lib/python3.12/site-packages
 mkdir -p "$R$site" "$R/usr/lib/python3.12" "$R/usr/bin"
 for w in "$wheels"/*.whl; do
   # the metadata and the parts the profiles speak of (the rest of each wheel is not needed here)
-  unzip -qo "$w" '*.dist-info/*' 'triton/backends/nvidia/*' 'nvidia/*' 'cupy/_core/include/cupy/*.h' 'jax_plugins/*' 'numba_cuda/numba/cuda/__init__.py' -d "$R$site" 2>/dev/null
+  unzip -qo "$w" '*.dist-info/*' 'triton/backends/nvidia/*' 'nvidia/*' 'cupy/_core/include/cupy/*.h' 'jax_cuda13_plugin/__init__.py' 'jax_cuda13_plugin/version.py' 'numba_cuda/numba/cuda/__init__.py' 'numba/__init__.py' -d "$R$site" 2>/dev/null
 done
 echo > "$R/usr/lib/python3.12/os.py"
 find "$R$site" -name '*_static.a' -delete   # static libraries stay toolkit: bundle never ships them
 classify() { "$cuslim" profiles classify "$@" | cut -f2; }
 check "Triton's ptxas (triton wheel) is jit" '[ "$(classify $site/triton/backends/nvidia/bin/ptxas)" = jit ]'
 check "XLA's ptxas and nvlink (nvidia-cuda-nvcc wheel) are jit" '[ "$(classify $site/nvidia/cu13/bin/ptxas)" = jit ] && [ "$(classify $site/nvidia/cu13/bin/nvlink)" = jit ]'
-check "libdevice (nvidia-nvvm wheel) is jit, for JAX and Numba" '"$cuslim" profiles classify $site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc | grep -q "jit.*jax-cuda13-plugin.*numba-cuda"'
+check "libdevice (nvidia-nvvm wheel) is jit, for JAX and Numba" '"$cuslim" profiles classify $site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc | grep -q "jit.*jax-cuda13-plugin.* numba;"'
 check "the CUDA headers CuPy compiles against are jit (for cupy)" '"$cuslim" profiles classify $site/nvidia/cu13/include/cuda_fp16.h | grep -q "jit.*cupy-cuda13x"'
-check "libNVVM is jit (for numba-cuda)" '[ "$(classify $site/nvidia/cu13/lib/libnvvm.so.4)" = jit ]'
+check "libNVVM is jit (for numba's CUDA target)" '[ "$(classify $site/nvidia/cu13/lib/libnvvm.so.4)" = jit ]'
 check "nvcc, cicc and fatbinary stay toolkit" '[ "$(classify $site/nvidia/cu13/bin/nvcc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/nvvm/bin/cicc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/bin/fatbinary)" = toolkit ]'
 check "the files the wheels hold are there (the profiles name real paths)" '[ -f "$R$site/triton/backends/nvidia/bin/ptxas" ] && [ -f "$R$site/nvidia/cu13/bin/nvlink" ] && [ -f "$R$site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc" ] && [ -f "$R$site/nvidia/cu13/lib/libnvvm.so.4" ]'
 check "deps shows ptxas as class jit" '"$cuslim" deps --root "$R" --format json $site/nvidia/cu13/bin/ptxas 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); o=[x for x in d[\"objects\"] if x[\"path\"].endswith(\"/ptxas\")]; assert o and o[0][\"class\"]==\"jit\", o"'
@@ -42,7 +42,7 @@ check "deps shows ptxas as class jit" '"$cuslim" deps --root "$R" --format json 
 verdict() { "$cuslim" verify --json "$R" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; c=d.get('$1'); print(c['status'] if c else 'absent', c['detail'] if c else '')"; }
 rm -f "$R$site"/nvidia/cu13/bin/{nvcc,nvcc.profile,fatbinary,cudafe++,bin2c,__nvcc_device_query} "$R$site"/nvidia/cu13/nvvm/bin/cicc; rm -rf "$R$site"/nvidia/cu13/bin/crt
 rm -rf "$R$site"/nvidia/cu13/include/fatbinary_section.h "$R$site"/nvidia/cu13/include/nvvm.h
-check "with triton, jax, cupy and numba-cuda present: no toolkit-class file (their jit files pass)" '[ "$(verdict no-toolkit-files | cut -d" " -f1)" = pass ]'
+check "with triton, jax, cupy and numba present: no toolkit-class file (their jit files pass)" '[ "$(verdict no-toolkit-files | cut -d" " -f1)" = pass ]'
 v=$(verdict jit-ready:triton)
 check "jit-ready:triton fails naming the consequence and every missing piece ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs a C compiler, ldconfig and Python.h (none in the image)"'
 check "jit-ready:jax passes (ptxas, nvlink, libdevice from the wheels)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = pass ]'
@@ -55,7 +55,8 @@ cp "$wheels"/nvidia_cuda_nvcc*.whl "$tmp/n.zip"; (cd "$tmp" && unzip -qo n.zip n
 v=$(verdict no-toolkit-files)
 check "a stray nvcc fails no-toolkit-files ($v)" 'echo "$v" | grep -q "^fail.*bin/nvcc (cuda:compiler)"'
 rm -f "$R$site"/nvidia/cu13/bin/nvcc
-rm -rf "$R$site"/jax_cuda13_plugin-*.dist-info "$R$site"/jax_plugins
+rm -rf "$R$site"/jax_cuda13_plugin   # its dist-info stays: metadata alone (importlib.metadata reads it) is not jax
+check "jax's files gone, its dist-info kept: no jit-ready:jax check (metadata alone is not the distribution)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = absent ]' 
 v=$(verdict no-toolkit-files)
 check "without jax (and numba keeps only libdevice), nvlink is a stray toolkit file ($v)" 'echo "$v" | grep -q "^fail.*nvidia/cu13/bin/nvlink.*its framework is not in the image"'
 
