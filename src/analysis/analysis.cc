@@ -62,7 +62,8 @@ Result<Analysis> Analysis::make(const AnalysisOptions& opts) {
   return a;
 }
 
-Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens) const {
+Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens,
+                                   const std::map<std::string, std::string>& loaded) const {
   auto inside = inside_paths(*root_, targets);
   std::unordered_set<std::string> roots(inside.begin(), inside.end());
   ExtraEdges extra;
@@ -83,7 +84,7 @@ Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, cons
         for (auto& n : root_dlopens) out.push_back({{n}, How::dlopen_profile});
       return out;
     };
-  CUSLIM_TRY(auto g, resolver_->resolve(inside, extra));
+  CUSLIM_TRY(auto g, resolver_->resolve(inside, extra, loaded));
   classifier_->classify(g);
   return g;
 }

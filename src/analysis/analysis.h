@@ -33,7 +33,9 @@ class Analysis {
 
   // Resolves the targets as the loader would (with profile dlopen edges) and classifies the
   // graph. `root_dlopens` are names each target dlopens (as libcuda.so.1's needs would be).
-  Result<DepGraph> resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens = {}) const;
+  // `loaded`: objects already in the process (soname -> in-root path; Resolver::resolve).
+  Result<DepGraph> resolve(const std::vector<std::string>& targets, const std::vector<std::string>& root_dlopens = {},
+                           const std::map<std::string, std::string>& loaded = {}) const;
 
   // Splits targets into those that are readable ELF files in the root and an error for each
   // other one, so a command can report every bad target and go on with the rest (as libtree does).

@@ -22,6 +22,7 @@
 #include "core/exec_path.h"
 #include "bundle/layer_cache.h"
 #include "bundle/programs.h"
+#include "elf/elf_file.h"
 #include "jit/jit_needs.h"
 #include "loader/ld_cache.h"
 #include "trace/run_environment.h"
@@ -186,6 +187,17 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
   return layer;
 }
 
+// The traced run's objects by soname and file name: what its processes had loaded, so a module
+// a cold path imports matches them as the loader would instead of searching for other copies.
+std::map<std::string, std::string> traced_loaded(const Root& root, const std::vector<std::string>& traced) {
+  std::map<std::string, std::string> out;
+  for (auto& p : traced) {
+    out.emplace(path::basename(p), p);
+    if (auto elf = ElfFile::read(root.host_path(p), p, ElfFile::Parts::loader); elf.ok() && elf->soname) out.emplace(*elf->soname, p);
+  }
+  return out;
+}
+
 // The request makes sense: something to pack; --base IMAGE only with image outputs.
 Status check_request(const BundleRequest& req) {
   if (req.targets.empty() && req.includes.empty() && req.traced.empty() && req.traced_files.empty())
@@ -216,7 +228,7 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuil
     builder.add_graph(g, false);  // included files are not entrypoints
   }
   if (!req.traced.empty()) {  // objects a trace saw mapped join the graph (how: trace) with their closures
-    CUSLIM_TRY(auto g, analysis.resolve(req.traced));
+    CUSLIM_TRY(auto g, analysis.resolve(req.traced, {}, traced_loaded(root, req.traced)));
     for (auto& o : g.objects)
       if (o.root) o.how = How::trace;
     builder.add_graph(g, false);
@@ -262,16 +274,16 @@ Result<std::vector<DistributionReport>> add_python_distributions(const Analysis&
     if (S_ISREG(st->st_mode) && f.find(".so") != std::string::npos && has_elf_magic(root.host_path(f))) elfs.push_back(f);
   }
   if (!elfs.empty()) {  // extension modules a cold path may import: their dependencies ship too
-    CUSLIM_TRY(auto g, analysis.resolve(elfs));
+    CUSLIM_TRY(auto g, analysis.resolve(elfs, {}, traced_loaded(root, req.traced)));
     // A module whose libraries the source lacks too (cupy's cutensor module without cuTENSOR)
     // cannot load anywhere: it is left out, and said so.
+    builder.add_graph(g, false);
     std::set<std::string> unloadable;
     for (auto& m : g.missing) unloadable.insert(m.needed_by);
     for (auto& f : unloadable) {
       bool ours = std::find(elfs.begin(), elfs.end(), f) != elfs.end();
       if (ours) builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
     }
-    builder.add_graph(g, false);
   }
   return sel.distributions;
 }
@@ -358,7 +370,11 @@ void leave_out_driver_files(const Analysis& analysis, const BundleRequest& req, 
   for (auto& p : drop) builder.leave_to_driver(p, "driver file left out (the host driver provides it at run time)");
   // A toolkit file a traced run touched (torch.compile runs `nvcc --version`) is not a run-time
   // need: it is left out, and said so; one the user --include'd stays, with the warning below.
-  std::set<std::string> traced(req.traced_files.begin(), req.traced_files.end());
+  std::set<std::string> traced;  // by real path: nvcc was run as /usr/local/cuda/bin/nvcc
+  for (auto& f : req.traced_files) {
+    traced.insert(f);
+    if (auto real = analysis.root().realpath(f); real.ok()) traced.insert(*real);
+  }
   std::vector<std::string> kept_toolkit;
   for (auto& t : toolkit) {
     std::string p = t.substr(0, t.rfind(" ("));

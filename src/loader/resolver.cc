@@ -58,6 +58,7 @@ bool compatible(const ElfFile& want, const ElfFile& got) {
 struct TargetWalk {
   Resolver& r;
   const ExtraEdges& extra;
+  const std::map<std::string, std::string>& already;  // loaded in the process before the target
   LoaderEnv env;
   TargetResult out;
   std::unordered_map<std::string, int> by_realpath;
@@ -185,7 +186,10 @@ struct TargetWalk {
       return;
     }
     bool leaf = r.opts_.is_leaf && r.opts_.is_leaf(name);
-    auto found = search(from, name, nullptr);
+    std::optional<Found> found;
+    if (auto it = already.find(name); it != already.end())  // in the link map already: matched, not searched
+      found = try_candidate(it->second, How::trace, elf_of(from), nullptr, it->second, r.root_.realpath(it->second));
+    if (!found) found = search(from, name, nullptr);
     if (!found) {
       if (leaf) {  // a driver library absent here: present on the GPU host, never missing
         int i = add_loaded({"", "", "", name, nullptr, from, {name}, forced_how, true});
@@ -321,7 +325,8 @@ Status Resolver::init() {
   return ok_status();
 }
 
-Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, const ExtraEdges& extra) {
+Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, const ExtraEdges& extra,
+                                   const std::map<std::string, std::string>& loaded) {
   std::vector<TargetResult> results(targets.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
@@ -329,7 +334,7 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
       // An exception must not leave a worker thread (that is std::terminate): it becomes the
       // target's error.
       try {
-        TargetWalk walk{*this, extra, {}, {}, {}};
+        TargetWalk walk{*this, extra, loaded, {}, {}, {}};
         auto st = walk.run(targets[i]);
         results[i] = std::move(walk.out);
         if (!st.ok()) results[i].error = st.error();

@@ -51,7 +51,12 @@ class Resolver {
   Status init();
 
   // Resolves every target (in-root paths) into one graph. A target that cannot be read is an error.
-  Result<DepGraph> resolve(const std::vector<std::string>& targets, const ExtraEdges& extra = {});
+  // `loaded`: objects already in the process (soname or name -> in-root path), as a traced
+  // Python process holds its libraries before it imports an extension module: a needed name one
+  // of them answers is that object, as the loader's match against its link map would give, not a
+  // search (which might find another copy elsewhere).
+  Result<DepGraph> resolve(const std::vector<std::string>& targets, const ExtraEdges& extra = {},
+                           const std::map<std::string, std::string>& loaded = {});
 
   const Root& root() const { return root_; }
   const std::optional<LdCache>& ld_cache() const { return ld_cache_; }

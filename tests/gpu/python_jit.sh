@@ -91,7 +91,7 @@ run_bundle_phase() {
     timeout 300 "$cuslim" bundle "$PY" --trace "$tr" --include "$s" -o "$img" --tag app --compression zstd --report "$W/$wl.report.json" > "$W/$wl.bundle" 2> "$W/$wl.bundle.err"
     local brc=$?; echo "bundle rc=$brc ($(( $(date +%s) - t ))s)"; [ $brc = 0 ] || tail -3 "$W/$wl.bundle.err" | cut -c1-400; grep -E "python:|jit:|cuda |jit |app |system " "$W/$wl.bundle" | head -8 | sed 's/^/    /'
     grep -i "warning" "$W/$wl.bundle.err" | grep -v "driver file left out" | cut -c1-300 | head -8 | sed 's/^/    /'
-    echo "stored bytes $(du -sb "$img/blobs" | cut -f1)"
+    echo "stored bytes $(du -sb "$img/blobs" | cut -f1)"; grep -A6 "largest:" "$W/$wl.bundle" | sed 's/^/  /'
     "$cuslim" verify --json "$img" > "$W/$wl.verify.json" 2>/dev/null; echo "verify: $(verdict "$W/$wl.verify.json")"; checks "$W/$wl.verify.json" | grep -E "fail|jit|toolkit|driver"
     t=$(date +%s)
     timeout 300 "$cuslim" run "$img" -- "$PY" "$s" > "$W/$wl.image" 2> "$W/$wl.image.err"; local rc=$?
@@ -132,20 +132,24 @@ cc_pieces=(); for f in /usr/lib/gcc /usr/libexec/gcc /usr/include /usr/lib/x86_6
 t=$(date +%s)
 "$cuslim" bundle -q "$PY" --include "$venv" --include "$stdlib" -o "$W/venv-only" --tag v --compression zstd 2> "$W/venv.err" &
 "$cuslim" bundle -q "$PY" /usr/bin/gcc /usr/bin/as /usr/bin/ld --include "$venv" --include "$stdlib" --include /usr/local/cuda-13.0 "${cc_pieces[@]}" \
-  --include "$W/app_torch.py" --include "$W/app_compile.py" --include "$W/app_cupy.py" --include "$W/app_jax.py" -o "$W/fat" --tag fat --compression zstd 2> "$W/fat.err"
-echo "fat image rc=$? stored $(du -sb "$W/fat/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"; tail -3 "$W/fat.err" | cut -c1-300
+  --include "$W/app_torch.py" --include "$W/app_compile.py" --include "$W/app_cupy.py" --include "$W/app_jax.py" -o "$W/fat" --tag fat --compression zstd 2> "$W/fat.err" &
+fat=$!
+for wl in $WORKLOADS; do timeout 200 "$PY" "$W/app_$wl.py" > "$W/$wl.host" 2>/dev/null; done   # the host's answers, meanwhile
+wait $fat; echo "fat image rc=$? stored $(du -sb "$W/fat/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"; tail -3 "$W/fat.err" | cut -c1-300
 wait; echo "venv-only image stored $(du -sb "$W/venv-only/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"
 trs=(); for f in "$traces_in"/*.trace; do trs+=(--trace "$f"); done
 t=$(date +%s)
-timeout 420 "$cuslim" slim "$W/fat:fat" -o "$W/slim" --tag s --compression zstd "${trs[@]}" --report "$W/slim.report.json" > "$W/slim.out" 2> "$W/slim.err"
-echo "slim rc=$? ($(( $(date +%s) - t ))s) stored $(du -sb "$W/slim/blobs" | cut -f1)"; head -20 "$W/slim.out"; grep -v "^cuslim: note" "$W/slim.err" | head -8 | cut -c1-300
+timeout 300 "$cuslim" slim "$W/fat:fat" -o "$W/slim" --tag s --compression zstd "${trs[@]}" --report "$W/slim.report.json" > "$W/slim.out" 2> "$W/slim.err"
+echo "slim rc=$? ($(( $(date +%s) - t ))s) stored $(du -sb "$W/slim/blobs" | cut -f1)"; head -24 "$W/slim.out"; grep -v "^cuslim: note\|driver file left out" "$W/slim.err" | head -8 | cut -c1-300
+rm -rf "$W/fat" "$W/venv-only"   # disk: the runs below unpack the slimmed image
+for wl in $WORKLOADS; do timeout 240 "$cuslim" run "$W/slim:s" -- "$PY" "$W/app_$wl.py" > "$W/$wl.slim" 2> "$W/$wl.slim.err" & done
+timeout 300 "$cuslim" verify --gpu --json "$W/slim:s" > "$W/slim.vg.json" 2>/dev/null &
+wait
 for wl in $WORKLOADS; do
-  timeout 200 "$PY" "$W/app_$wl.py" > "$W/$wl.host" 2>/dev/null
-  timeout 300 "$cuslim" run "$W/slim:s" -- "$PY" "$W/app_$wl.py" > "$W/$wl.slim" 2> "$W/$wl.slim.err"; rc=$?
-  echo "$wl in slim: rc=$rc same=$([ "$(oneline "$W/$wl.slim")" = "$(oneline "$W/$wl.host")" ] && echo yes || echo no) : $(oneline "$W/$wl.slim") | host: $(oneline "$W/$wl.host")"
-  [ $rc = 0 ] || tail -4 "$W/$wl.slim.err" | cut -c1-300
+  echo "$wl in slim: same=$([ -s "$W/$wl.slim" ] && [ "$(oneline "$W/$wl.slim")" = "$(oneline "$W/$wl.host")" ] && echo yes || echo no) : $(oneline "$W/$wl.slim") | host: $(oneline "$W/$wl.host")"
+  [ -s "$W/$wl.slim" ] || tail -4 "$W/$wl.slim.err" | cut -c1-300
 done
 "$cuslim" verify --json "$W/slim:s" > "$W/slim.v.json" 2>/dev/null; echo "slim verify: $(verdict "$W/slim.v.json")"; checks "$W/slim.v.json" | grep -E "fail|jit"
-timeout 300 "$cuslim" verify --gpu --json "$W/slim:s" > "$W/slim.vg.json" 2>/dev/null; echo "slim verify --gpu: $(verdict "$W/slim.vg.json")"; checks "$W/slim.vg.json" | grep -E "smoke|fail"
+echo "slim verify --gpu: $(verdict "$W/slim.vg.json")"; checks "$W/slim.vg.json" | grep -E "smoke|fail"
 echo "total $(( $(date +%s) - t0 ))s"
 (cd "$W" && tar czf "$OUT/slim-phase.tgz" ./*.json ./*.err ./*.out)

@@ -291,3 +291,38 @@ TEST_F(LoaderRules, name_with_slash_is_used_as_a_path) {
 
 }  // namespace
 }  // namespace cuslim::test
+
+namespace cuslim::test {
+namespace {
+
+// A process that holds libfoo.so.1 from one dir (loaded first, by path) and then dlopen()s a module
+// whose RUNPATH leads to another copy: the loader matches the soname in its link map, it does not
+// search. resolve(..., loaded) models that; without it the module's closure names the other copy.
+TEST_F(LoaderRules, a_soname_already_loaded_is_matched_not_searched) {
+  build_lib(d("first/libfoo.so.1"), printer("foo", "foo from first"), "-Wl,-soname,libfoo.so.1");
+  build_lib(d("second/libfoo.so.1"), printer("foo", "foo from second"), "-Wl,-soname,libfoo.so.1");
+  build_lib(d("mod/mod.so"), "void foo(void); void mod(void){foo();}", "-L" + d("second") + " -l:libfoo.so.1 -Wl,--enable-new-dtags,-rpath," + d("second"));
+  build_exe(d("app"),
+            "#include <dlfcn.h>\n#include <stdio.h>\nint main(void){\n"
+            "  if (!dlopen(\"" + d("first/libfoo.so.1") + "\", RTLD_NOW | RTLD_GLOBAL)) return 2;\n"
+            "  void* m = dlopen(\"" + d("mod/mod.so") + "\", RTLD_NOW); if (!m) return 3;\n"
+            "  ((void (*)(void))dlsym(m, \"mod\"))(); return 0; }\n", "-ldl");
+  auto real = run_program(d("app"));
+  ASSERT_EQ(real.status, 0) << real.out;
+  EXPECT_EQ(real.out, "foo from first\n");  // the real loader reused the loaded copy
+  Root root("/");
+  Resolver r(root, {});
+  ASSERT_TRUE(r.init().ok());
+  auto alone = r.resolve({d("mod/mod.so")});
+  ASSERT_TRUE(alone.ok());
+  ASSERT_TRUE(hit(*alone, "libfoo.so.1"));
+  EXPECT_EQ(hit(*alone, "libfoo.so.1")->path, d("second/libfoo.so.1"));  // standalone: a search
+  auto in_process = r.resolve({d("mod/mod.so")}, {}, {{"libfoo.so.1", d("first/libfoo.so.1")}});
+  ASSERT_TRUE(in_process.ok());
+  ASSERT_TRUE(hit(*in_process, "libfoo.so.1"));
+  EXPECT_EQ(hit(*in_process, "libfoo.so.1")->path, d("first/libfoo.so.1"));
+  EXPECT_EQ(hit(*in_process, "libfoo.so.1")->how, How::trace);
+}
+
+}  // namespace
+}  // namespace cuslim::test
