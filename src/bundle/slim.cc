@@ -39,7 +39,8 @@ bool is_elf(const Root& root, const std::string& p) {
 }  // namespace
 
 Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
-                                      const std::vector<std::string>& targets, const std::vector<std::string>& keep) {
+                                      const std::vector<std::string>& targets, const std::vector<std::string>& keep,
+                                      const std::vector<std::string>& keep_set) {
   SlimSelection s;
   std::vector<std::string> programs = targets;
   std::vector<std::string> argv = img.config.entrypoint;
@@ -50,7 +51,7 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     if (!prog) return bad_input("image entrypoint '" + argv[0] + "': not found in the image's PATH");
     programs.insert(programs.begin(), *prog);
   }
-  if (programs.empty() && keep.empty()) return Error(Exit::usage, "slim: the image has no Entrypoint or Cmd; give --target or --keep");
+  if (programs.empty() && keep.empty() && keep_set.empty()) return Error(Exit::usage, "slim: the image has no Entrypoint or Cmd; give --target or --keep");
   CUSLIM_TRY(auto expanded, expand_programs(root, programs, search));  // scripts bring their interpreters
   s.targets = expanded.elf;
   s.includes = expanded.scripts;
@@ -59,9 +60,13 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
       s.dropped_driver.push_back(p);
       continue;
     }
-    bool kept = false;
-    for (auto& g : keep) kept |= ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
-    if (!kept) continue;
+    bool asked = false, by_set = false;
+    for (auto& g : keep) asked = asked || ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
+    for (auto& g : keep_set) by_set = by_set || ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
+    // A keep-set keeps a tree (the nvidia wheels' lib dirs); the toolkit files in it (static
+    // libraries) stay out. What the user's --keep names is kept whatever it is.
+    if (!asked && by_set && c.classify(p, p, std::nullopt, path::basename(p)).cls == ObjectClass::toolkit) continue;
+    if (!asked && !by_set) continue;
     if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);
     else s.includes.push_back(p);
   }

@@ -20,9 +20,11 @@ struct SlimSelection {
   std::vector<std::string> notes;
 };
 
-// Chooses what to keep. `keep` are globs over in-image paths ('*' crosses '/').
+// Chooses what to keep. `keep` (the user's) and `keep_set` (the profiles') are globs over in-image
+// paths ('*' crosses '/'); toolkit-class files a keep-set matches are not kept.
 Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
-                                      const std::vector<std::string>& targets, const std::vector<std::string>& keep);
+                                      const std::vector<std::string>& targets, const std::vector<std::string>& keep,
+                                      const std::vector<std::string>& keep_set = {});
 
 struct ClassCount {
   uint64_t files = 0, bytes = 0;

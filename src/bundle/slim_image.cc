@@ -18,12 +18,9 @@ Result<Analysis> analyse_image(const UnpackedImage& img) {
   return Analysis::make(ao);
 }
 
-// What to keep besides the entrypoint: the user's globs, then every profile keep-set.
-std::vector<std::string> keep_globs(const SlimRequest& req, const Analysis& a) {
-  std::vector<std::string> keep = req.keep;
-  if (req.keep_set)
-    for (auto& g : a.slim_keep_set()) keep.push_back(g);
-  return keep;
+// What to keep besides the entrypoint and the user's globs: every profile keep-set.
+std::vector<std::string> keep_set_globs(const SlimRequest& req, const Analysis& a) {
+  return req.keep_set ? a.slim_keep_set() : std::vector<std::string>{};
 }
 
 // The bundle request: the selection, the traces and probe, the image's own config.
@@ -64,7 +61,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   for (auto& s : img.skipped) res.notes.push_back(s);
   // 2. Analyse inside the image and select what the program needs.
   CUSLIM_TRY(auto analysis, analyse_image(img));
-  CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, keep_globs(req, analysis)));
+  CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis)));
   for (auto& d : res.selection.dropped_driver) res.warnings.push_back(d + ": driver library in the input, dropped (it breaks on other hosts)");
   res.before = count_by_class(analysis.root(), analysis.classifier());
   // 3. Plan the bundle, with what a traced or probed run loaded.

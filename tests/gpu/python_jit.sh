@@ -130,20 +130,20 @@ echo "venv $venv, stdlib $stdlib, include $inc"
 cc_pieces=(); for f in /usr/lib/gcc /usr/libexec/gcc /usr/include /usr/lib/x86_64-linux-gnu/{crt1.o,crti.o,crtn.o,Scrt1.o,libc.so,libc_nonshared.a,libm.so,libmvec.so} /sbin/ldconfig "$inc"; do
   [ -e "$f" ] && cc_pieces+=(--include "$f"); done
 t=$(date +%s)
-"$cuslim" bundle -q "$PY" --include "$venv" --include "$stdlib" -o "$W/venv-only" --tag v --compression zstd 2> "$W/venv.err" &
+[ -n "${SKIP_VENV_ONLY:-}" ] || "$cuslim" bundle -q "$PY" --include "$venv" --include "$stdlib" -o "$W/venv-only" --tag v --compression zstd 2> "$W/venv.err" &
 "$cuslim" bundle -q "$PY" /usr/bin/gcc /usr/bin/as /usr/bin/ld --include "$venv" --include "$stdlib" --include /usr/local/cuda-13.0 "${cc_pieces[@]}" \
   --include "$W/app_torch.py" --include "$W/app_compile.py" --include "$W/app_cupy.py" --include "$W/app_jax.py" -o "$W/fat" --tag fat --compression zstd 2> "$W/fat.err" &
 fat=$!
 for wl in $WORKLOADS; do timeout 200 "$PY" "$W/app_$wl.py" > "$W/$wl.host" 2>/dev/null; done   # the host's answers, meanwhile
 wait $fat; echo "fat image rc=$? stored $(du -sb "$W/fat/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"; tail -3 "$W/fat.err" | cut -c1-300
-wait; echo "venv-only image stored $(du -sb "$W/venv-only/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"
+wait; [ -n "${SKIP_VENV_ONLY:-}" ] || echo "venv-only image stored $(du -sb "$W/venv-only/blobs" | cut -f1) ($(( $(date +%s) - t ))s)"
 trs=(); for f in "$traces_in"/*.trace; do trs+=(--trace "$f"); done
 t=$(date +%s)
 timeout 300 "$cuslim" slim "$W/fat:fat" -o "$W/slim" --tag s --compression zstd "${trs[@]}" --report "$W/slim.report.json" > "$W/slim.out" 2> "$W/slim.err"
 echo "slim rc=$? ($(( $(date +%s) - t ))s) stored $(du -sb "$W/slim/blobs" | cut -f1)"; head -24 "$W/slim.out"; grep -v "^cuslim: note\|driver file left out" "$W/slim.err" | head -8 | cut -c1-300
 rm -rf "$W/fat" "$W/venv-only"   # disk: the runs below unpack the slimmed image
 for wl in $WORKLOADS; do timeout 240 "$cuslim" run "$W/slim:s" -- "$PY" "$W/app_$wl.py" > "$W/$wl.slim" 2> "$W/$wl.slim.err" & done
-timeout 300 "$cuslim" verify --gpu --json "$W/slim:s" > "$W/slim.vg.json" 2>/dev/null &
+[ -n "${SKIP_VERIFY_GPU:-}" ] || timeout 300 "$cuslim" verify --gpu --json "$W/slim:s" > "$W/slim.vg.json" 2>/dev/null &
 wait
 for wl in $WORKLOADS; do
   echo "$wl in slim: same=$([ -s "$W/$wl.slim" ] && [ "$(oneline "$W/$wl.slim")" = "$(oneline "$W/$wl.host")" ] && echo yes || echo no) : $(oneline "$W/$wl.slim") | host: $(oneline "$W/$wl.host")"

@@ -60,6 +60,14 @@ check "jax's files gone, its dist-info kept: no jit-ready:jax check (metadata al
 v=$(verdict no-toolkit-files)
 check "without jax (and numba keeps only libdevice), nvlink is a stray toolkit file ($v)" 'echo "$v" | grep -q "^fail.*nvidia/cu13/bin/nvlink.*its framework is not in the image"'
 
+# slim's keep-sets keep the nvidia wheels' lib dirs, but not the static libraries in them; --keep does
+S=$tmp/wheel-root; mkdir -p "$S$site/nvidia/cu13/lib" "$S/usr/lib/python3.12"; echo > "$S/usr/lib/python3.12/os.py"
+for f in libfoo.so.1 libcudart_static.a libcudadevrt.a; do echo "not an ELF: $f" > "$S$site/nvidia/cu13/lib/$f"; done
+must "slim the wheel tree (keep-sets only, plus --keep of one static library)" \
+  "$cuslim" slim "$S" -o "$tmp/slimmed" --format dir --keep /usr/lib/python3.12/os.py --keep '*/libcudadevrt.a' -q
+check "the keep-set kept the wheel's lib dir" '[ -f "$tmp/slimmed$site/nvidia/cu13/lib/libfoo.so.1" ]'
+check "the keep-set left the static library out; the user's --keep kept the other" '[ ! -e "$tmp/slimmed$site/nvidia/cu13/lib/libcudart_static.a" ] && [ -f "$tmp/slimmed$site/nvidia/cu13/lib/libcudadevrt.a" ]'
+
 # ---- part 2: a venv with Triton, bundled and compiling inside the image ------------------------------
 [ -f "$(dirname "$py")/../include/python3.$("$py" -c 'import sys;print(sys.version_info[1])')/Python.h" ] || { echo "skip: Python.h missing (python3-dev)"; finish; exit $?; }
 command -v gcc >/dev/null || { echo "skip: gcc missing"; finish; exit $?; }
