@@ -193,7 +193,9 @@ std::map<std::string, std::string> traced_loaded(const Root& root, const std::ve
   std::map<std::string, std::string> out;
   for (auto& p : traced) {
     out.emplace(path::basename(p), p);
-    if (auto elf = ElfFile::read(root.host_path(p), p, ElfFile::Parts::loader); elf.ok() && elf->soname) out.emplace(*elf->soname, p);
+    auto real = root.realpath(p);
+    if (!real) continue;
+    if (auto elf = ElfFile::read(root.host_path(*real), p, ElfFile::Parts::loader); elf.ok() && elf->soname) out.emplace(*elf->soname, p);
   }
   return out;
 }
@@ -243,6 +245,30 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuil
   return ok_status();
 }
 
+// An in-root path that is an ELF file (resolved inside the root, never through the host's links).
+bool is_elf_in(const Root& root, const std::string& inside) {
+  auto real = root.realpath(inside);
+  return real && has_elf_magic(root.host_path(*real));
+}
+
+// Resolves many optional objects (a distribution's extension modules, a toolchain's programs):
+// one that cannot be resolved (truncated, another machine's ELF) is a warning, not the end.
+Result<DepGraph> resolve_each_or_warn(const Analysis& analysis, const std::vector<std::string>& elfs,
+                                      const std::map<std::string, std::string>& loaded, PlanBuilder& builder) {
+  if (auto g = analysis.resolve(elfs, {}, loaded); g.ok()) return g;
+  DepGraph all;
+  for (auto& e : elfs) {
+    auto g = analysis.resolve({e}, {}, loaded);
+    if (!g.ok()) {
+      builder.warn(e + ": not resolved, its dependencies are not added: " + g.error().message());
+      continue;
+    }
+    builder.add_graph(*g, false);
+    all.missing.insert(all.missing.end(), g->missing.begin(), g->missing.end());
+  }
+  return all;
+}
+
 // The names an object needs that nothing answered, comma-separated.
 std::string missing_names(const DepGraph& g, const std::string& needed_by) {
   std::string out;
@@ -271,18 +297,24 @@ Result<std::vector<DistributionReport>> add_python_distributions(const Analysis&
     auto st = root.stat(f);
     if (!st || (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))) continue;
     CUSLIM_CHECK(builder.add_include(f));
-    if (S_ISREG(st->st_mode) && f.find(".so") != std::string::npos && has_elf_magic(root.host_path(f))) elfs.push_back(f);
+    if (S_ISREG(st->st_mode) && f.find(".so") != std::string::npos && is_elf_in(root, f)) elfs.push_back(f);
   }
   if (!elfs.empty()) {  // extension modules a cold path may import: their dependencies ship too
-    CUSLIM_TRY(auto g, analysis.resolve(elfs, {}, traced_loaded(root, req.traced)));
-    // A module whose libraries the source lacks too (cupy's cutensor module without cuTENSOR)
-    // cannot load anywhere: it is left out, and said so.
+    CUSLIM_TRY(auto g, resolve_each_or_warn(analysis, elfs, traced_loaded(root, req.traced), builder));
     builder.add_graph(g, false);
-    std::set<std::string> unloadable;
-    for (auto& m : g.missing) unloadable.insert(m.needed_by);
-    for (auto& f : unloadable) {
-      bool ours = std::find(elfs.begin(), elfs.end(), f) != elfs.end();
-      if (ours) builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
+    // A module whose libraries are nowhere in the source (cupy's cuTENSOR module without the
+    // cuTENSOR wheel) cannot load anywhere: it is left out, and said so. One whose library sits
+    // somewhere the search misses (a package may preload it by path) stays, with a warning.
+    std::set<std::string> anywhere;  // file names in the site dirs involved
+    for (auto& site : site_dirs_of(sel.files))
+      for (auto& d : read_site_dir(root, site))
+        for (auto& f : d.files) anywhere.insert(path::basename(f));
+    std::map<std::string, bool> findable;  // module -> some missing name exists somewhere
+    for (auto& m : g.missing)
+      if (std::find(elfs.begin(), elfs.end(), m.needed_by) != elfs.end()) findable[m.needed_by] |= anywhere.count(m.name) > 0;
+    for (auto& [f, somewhere] : findable) {
+      if (somewhere) builder.warn(f + ": needs " + missing_names(g, f) + ", which the loader's search does not find (shipped: the package may load it by path)");
+      else builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
     }
   }
   return sel.distributions;
@@ -328,7 +360,7 @@ Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const
         if (!builder.add_include(p).ok()) continue;
         auto st = root.stat(p);
         if (!st || !S_ISREG(st->st_mode)) continue;
-        if (has_elf_magic(root.host_path(p))) elfs.push_back(p);
+        if (is_elf_in(root, p)) elfs.push_back(p);
         else if (st->st_mode & 0111)  // a #! script (Ubuntu's /sbin/ldconfig) brings its interpreter
           if (auto progs = expand_programs(root, {p}, kDefaultPath); progs.ok()) {
             for (auto& e : progs->elf) {
@@ -340,7 +372,7 @@ Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const
       }
     }
     if (!elfs.empty()) {  // the compiler's programs and plugins bring their libraries
-      CUSLIM_TRY(auto g, analysis.resolve(elfs));
+      CUSLIM_TRY(auto g, resolve_each_or_warn(analysis, elfs, {}, builder));
       builder.add_graph(g, false);
     }
     a.bytes = planned_bytes(builder.plan()) - bytes;
@@ -375,10 +407,19 @@ void leave_out_driver_files(const Analysis& analysis, const BundleRequest& req, 
     traced.insert(f);
     if (auto real = analysis.root().realpath(f); real.ok()) traced.insert(*real);
   }
+  auto included = [&](const std::string& p) {  // the user named it (or a directory above it)
+    for (auto& inc : req.includes) {
+      std::string i = path::normalize(inc);
+      auto real = analysis.root().realpath(i);
+      for (auto& base : {i, real.ok() ? *real : i})
+        if (p == base || p.rfind(base + "/", 0) == 0) return true;
+    }
+    return false;
+  };
   std::vector<std::string> kept_toolkit;
   for (auto& t : toolkit) {
     std::string p = t.substr(0, t.rfind(" ("));
-    if (traced.count(p)) builder.leave_out(p, "toolkit file the traced run used, left out (not a run-time need; --include it to ship it)");
+    if (traced.count(p) && !included(p)) builder.leave_out(p, "toolkit file the traced run used, left out (not a run-time need; --include it to ship it)");
     else kept_toolkit.push_back(t);
   }
   toolkit = kept_toolkit;

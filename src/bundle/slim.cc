@@ -65,7 +65,11 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     for (auto& g : keep_set) by_set = by_set || ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
     // A keep-set keeps a tree (the nvidia wheels' lib dirs); the toolkit files in it (static
     // libraries) stay out. What the user's --keep names is kept whatever it is.
-    if (!asked && by_set && c.classify(p, p, std::nullopt, path::basename(p)).cls == ObjectClass::toolkit) continue;
+    // (jit files too: the JIT step adds what a framework that is there needs).
+    if (!asked && by_set) {
+      auto cls = c.classify(p, p, std::nullopt, path::basename(p)).cls;
+      if (cls == ObjectClass::toolkit || cls == ObjectClass::jit) continue;
+    }
     if (!asked && !by_set) continue;
     if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);
     else s.includes.push_back(p);

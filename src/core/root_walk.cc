@@ -14,7 +14,11 @@ namespace fs = std::filesystem;
 
 void files_under(const Root& root, const std::string& inside, std::vector<std::string>& out, const std::function<bool(const std::string&)>& skip) {
   std::error_code ec;
-  std::string host = root.host_path(inside);
+  // Symlinks on the way are the root's (an image's /usr/local/cuda -> /etc/alternatives/cuda ->
+  // ...), resolved inside it: the host's own tree is never walked.
+  auto real = root.realpath(inside);
+  if (!real) return;
+  std::string host = root.host_path(*real);
   auto st = fs::symlink_status(host, ec);
   if (ec) return;
   if (!fs::is_directory(st)) {
@@ -32,9 +36,10 @@ void files_under(const Root& root, const std::string& inside, std::vector<std::s
 namespace {
 
 void expand(const Root& root, const std::string& dir, const std::vector<std::string>& segs, size_t i, std::vector<std::string>& out) {
-  if (i == segs.size()) {
+  if (i == segs.size()) {  // the entry itself (a symlink counts), its directory resolved in the root
     struct stat st;
-    if (::lstat(root.host_path(dir).c_str(), &st) == 0) out.push_back(dir);
+    auto parent = root.realpath(path::dirname(dir));
+    if (parent && ::lstat(root.host_path(path::join(*parent, path::basename(dir))).c_str(), &st) == 0) out.push_back(dir);
     return;
   }
   const std::string& seg = segs[i];

@@ -1,5 +1,7 @@
 #include "python/distribution.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -17,11 +19,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A metadata file of the root: resolved inside it, a regular file, at most 64 MiB (an image's
+// RECORD -> /dev/zero reads nothing).
 std::string read_text(const Root& root, const std::string& inside) {
-  std::ifstream in(root.host_path(inside), std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  constexpr std::streamsize kMax = 64 << 20;
+  auto real = root.realpath(inside);
+  if (!real) return "";
+  auto st = root.stat(*real);
+  if (!st || !S_ISREG(st->st_mode) || st->st_size > kMax) return "";
+  std::ifstream in(root.host_path(*real), std::ios::binary);
+  std::string out(static_cast<size_t>(st->st_size), '\0');
+  in.read(out.data(), st->st_size);
+  out.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  return out;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -73,13 +83,13 @@ Distribution read_one(const Root& root, const std::string& site, const std::stri
   files_under(root, d.info_dir, owned);
   if (auto record = read_text(root, path::join(d.info_dir, "RECORD")); !egg && !record.empty()) {
     for (auto& l : lines_of(record))
-      if (auto p = record_path(l); !p.empty()) owned.push_back(path::normalize(path::join(site, p)));
+      if (auto p = record_path(l); !p.empty()) owned.push_back(path::normalize(p[0] == '/' ? p : path::join(site, p)));  // data files may be absolute
   } else if (auto listed = read_text(root, path::join(d.info_dir, "installed-files.txt")); egg && !listed.empty()) {
     for (auto& l : lines_of(listed))
       if (!l.empty()) owned.push_back(path::normalize(path::join(d.info_dir, l)));
   } else {
     for (auto& pkg : lines_of(read_text(root, path::join(d.info_dir, "top_level.txt"))))
-      if (!pkg.empty() && pkg.find('/') == std::string::npos && pkg != "..") {
+      if (!pkg.empty() && pkg.find('/') == std::string::npos && pkg != ".." && pkg != ".") {
         files_under(root, path::join(site, pkg), owned);
         if (root.stat(path::join(site, pkg + ".py"))) owned.push_back(path::join(site, pkg + ".py"));
       }

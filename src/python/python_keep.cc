@@ -78,7 +78,9 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
     r.reason = r.kept ? it->second : "not imported";
     std::string tag = cache_tag(d.site);
     for (auto& f : d.files) {
-      bool ships = r.kept && (opts.mode == PythonKeep::package || used_set.count(f));
+      // file by file still ships a kept distribution's metadata (importlib.metadata reads it; it
+      // is how a framework is known to be there).
+      bool ships = r.kept && (opts.mode == PythonKeep::package || used_set.count(f) || f.rfind(d.info_dir + "/", 0) == 0);
       if (ships && !used_set.count(f) && (left_out_of_package(d, f, tag) || (opts.leave_out && opts.leave_out(f)))) {
         ++r.left_out;
         continue;

@@ -112,7 +112,8 @@ class TraceWriter {
   void record(pid_t pid, const std::string& path, const char* how) {
     if (std::strcmp(how, "exec") == 0) recording_ = true;
     if (!recording_ || path.empty() || !seen_.insert(std::string(how) + path).second) return;
-    std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", path}, {"how", how}}.dump() + "\n";
+    // A name that is not UTF-8 cannot be a JSON string: replaced (never a throw), so it matches no file.
+    std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", path}, {"how", how}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     (void)!::write(fd_, line.data(), line.size());
   }
 
@@ -178,7 +179,12 @@ Result<int> trace_files_of(const std::function<int()>& child_body, const std::st
   if (child == 0) {
     ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
     ::raise(SIGSTOP);  // let the tracer set its options first
-    _exit(child_body());
+    int rc = 125;
+    try {  // an exception must not unwind into this copy of the caller (its destructors are the parent's)
+      rc = child_body();
+    } catch (...) {
+    }
+    _exit(rc);
   }
   int st = 0;
   if (::waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) return Error::from_errno("ptrace: waiting for the child", errno);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <cstdlib>
@@ -134,12 +135,14 @@ Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std:
   ProbeResult r;
   // The files, from the program's exec on (the sandbox's own set-up sees host paths).
   std::string files_trace = staging + "/probe-files";
+  std::string error_file = staging + "/probe-error";  // the traced child's error, for the parent
   auto sandboxed = [&] {
     auto rc = run_sandbox(spec);
-    if (!rc.ok()) std::fprintf(stderr, "cuslim: --probe: %s\n", rc.error().message().c_str());
+    if (!rc.ok()) (void)write_file_atomic(error_file, rc.error().message(), Durability::rename_only);
     return rc.value_or(125);
   };
   CUSLIM_TRY(r.exit_code, trace_files_of(sandboxed, files_trace, true));
+  if (std::ifstream in(error_file); in) return Error(Exit::check_failed, "--probe: " + std::string(std::istreambuf_iterator<char>(in), {}));
   CUSLIM_TRY(auto t, read_trace(trace_dir + "/trace"));
   CUSLIM_TRY(auto f, read_trace(files_trace));
   r.mapped = t.opened.size();

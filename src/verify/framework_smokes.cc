@@ -135,7 +135,9 @@ std::vector<Check> run_framework_smokes(const SandboxSpec& prepared, const std::
   std::string py = image_python(rootfs, entrypoint, sites);
   for (auto& smoke : framework_smokes()) {
     bool here = smoke.name == "cupy" ? cupy : !smoke.needs.empty();
-    for (auto& n : smoke.needs) here = here && (present.count(n) || (n == "jax" && (present.count("jax-cuda13-plugin") || present.count("jax-cuda12-plugin"))));
+    for (auto& n : smoke.needs) here = here && present.count(n);
+    if (smoke.name == "jax")  // CPU-only JAX has nothing to run on the GPU
+      here = here && (present.count("jax-cuda13-plugin") || present.count("jax-cuda12-plugin"));
     if (!here) continue;
     std::string name = "framework-smoke " + smoke.name;
     if (py.empty()) {

@@ -98,6 +98,9 @@ TEST_F(ClassifierTest, jit_files_are_run_time_only_while_their_framework_ships) 
   EXPECT_EQ(class_given(libdevice, {"numba"}), ObjectClass::jit);  // XLA and Numba both run it
   EXPECT_EQ(class_given(libdevice, {"jax-cuda13-plugin"}), ObjectClass::jit);
   EXPECT_EQ(class_given(libdevice, {}), ObjectClass::toolkit);
+  // a system Python's dist-packages is a site dir too
+  EXPECT_EQ(cls("/usr/local/lib/python3.12/dist-packages/nvidia/cuda_nvcc/nvvm/lib64/libnvvm.so"), "jit");
+  EXPECT_EQ(cls("/usr/lib/python3/dist-packages/triton/backends/nvidia/bin/ptxas"), "jit");
   EXPECT_EQ(class_given(c.classify("/usr/local/cuda/bin/nvcc", "", std::nullopt, "nvcc"), {"triton", "jax-cuda13-plugin"}), ObjectClass::toolkit);
 }
 

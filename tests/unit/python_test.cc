@@ -71,7 +71,9 @@ TEST_F(SiteTest, a_used_distribution_ships_whole_minus_tests_and_other_pythons_c
   EXPECT_EQ(sel.distributions[0].left_out, 2u);
   EXPECT_FALSE(sel.distributions[1].kept);
   auto file_only = select_python(root, {site + "/demo/__init__.py"}, {.mode = PythonKeep::file});
-  EXPECT_EQ(file_only.files, std::vector<std::string>{site + "/demo/__init__.py"});
+  // file by file: what was opened, and the distribution's metadata (importlib.metadata, presence)
+  EXPECT_EQ(file_only.files, (std::vector<std::string>{site + "/Demo_Pkg-1.0.dist-info/METADATA", site + "/Demo_Pkg-1.0.dist-info/RECORD",
+                                                       site + "/demo/__init__.py"}));
   auto with_companion = select_python(root, {site + "/demo/__init__.py"}, {.companions = {{"demo-pkg", {{"other", "p"}}}}});
   EXPECT_TRUE(with_companion.distributions[1].kept);
   EXPECT_EQ(with_companion.distributions[1].reason, "named by profile p (with Demo_Pkg)");
@@ -84,6 +86,25 @@ TEST_F(SiteTest, globs_stay_within_a_component_and_a_trailing_double_star_is_a_s
   auto all = expand_glob(root, site + "/demo/**");
   EXPECT_EQ(all.size(), 6u);
   EXPECT_TRUE(expand_glob(root, "/nope/*").empty());
+}
+
+// An untrusted image: metadata that links out of the root is never read through the host.
+TEST(SiteEscape, metadata_and_globs_resolve_links_inside_the_root) {
+  TempDir dir;
+  std::string s = dir / "v/lib/python3.12/site-packages";
+  std::filesystem::create_directories(s + "/evil-1.0.dist-info");
+  std::filesystem::create_symlink("/dev/zero", s + "/evil-1.0.dist-info/RECORD");       // would read forever
+  std::filesystem::create_symlink("/etc/hostname", s + "/evil-1.0.dist-info/METADATA");  // a host file
+  write(dir / "opt/realcuda/include/cuda_fp16.h");
+  std::filesystem::create_directories(dir / "usr/local");
+  std::filesystem::create_symlink("/opt/realcuda", dir / "usr/local/cuda");  // absolute, as images have them
+  Root root(dir.path());
+  auto dists = read_site_dir(root, "/v/lib/python3.12/site-packages");
+  ASSERT_EQ(dists.size(), 1u);
+  EXPECT_EQ(dists[0].name, "evil");   // from the directory name: the host's /etc/hostname was not read
+  EXPECT_EQ(dists[0].version, "");
+  EXPECT_EQ(expand_glob(root, "/usr/local/cuda/include/**"), std::vector<std::string>{"/usr/local/cuda/include/cuda_fp16.h"});
+  EXPECT_EQ(expand_glob(root, "/usr/local/cuda/include/cuda_fp16.h"), std::vector<std::string>{"/usr/local/cuda/include/cuda_fp16.h"});
 }
 
 }  // namespace
