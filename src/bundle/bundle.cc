@@ -24,6 +24,7 @@
 #include "bundle/programs.h"
 #include "elf/elf_file.h"
 #include "jit/jit_needs.h"
+#include "prune/gpu_arch.h"
 #include "loader/ld_cache.h"
 #include "trace/run_environment.h"
 #include "trace/trace_file.h"
@@ -127,6 +128,7 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
         break;
       case LayerEntry::file:
         if (!item.content.empty() || item.size == 0) st = write_file_atomic(dst, item.content, Durability::rename_only, item.mode);
+        else if (item.extents) st = write_extents(plan_source(root, p), *item.extents, dst);
         else st = copy_regular_file(plan_source(root, p), dst);
         if (st.ok() && ::chmod(dst.c_str(), item.mode) != 0) st = Error::from_errno(dst, errno);
         break;
@@ -160,6 +162,15 @@ uint64_t leave_out_base(Plan& plan, const std::string& base_rootfs) {
     }
   }
   return n;
+}
+
+// The label that says which GPUs the image's code was pruned for; an image pruned before (slim
+// of a pruned image) keeps only the archs both prunings keep.
+void record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs) {
+  std::vector<unsigned> keep = archs;
+  if (auto it = c.labels.find(kGpuArchLabel); it != c.labels.end())
+    if (auto before = parse_gpu_archs(it->second); before.ok()) std::erase_if(keep, [&](unsigned a) { return !kept_for(a, *before); });
+  c.labels[kGpuArchLabel] = gpu_archs_text(keep);
 }
 
 // Packs the layer into layout, or -- when `previous` (an existing OCI dir at OUT) already holds
@@ -603,7 +614,9 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   res.format = req.format;
   res.plan = builder.take();
   if (req.base_image) res.left_to_base = leave_out_base(res.plan, req.base_image->rootfs);
+  CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, req.prune));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req);              // plan: the image config
+  if (res.prune.bytes_zeroed) record_pruned_archs(res.config, res.prune.archs);
   add_size_stats(res);                                  // report: files and bytes per class
   CUSLIM_CHECK(write_output(root, req, res));           // write: layer, image, atomically
   return res;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "bundle/gpu_prune.h"
 #include "bundle/plan.h"
 #include "core/root.h"
 #include "image/image_reader.h"
@@ -31,6 +32,7 @@ struct BundleRequest {
   std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)
   PythonKeep python_keep = PythonKeep::package;  // Python distributions the traced files used: whole, or file by file
   bool jit = true;  // a JIT framework that ships brings what it runs at run time (jit profiles)
+  PruneRequest prune;  // --gpu-arch: GPU code for other architectures zeroed in the image's copies
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
@@ -72,6 +74,7 @@ struct BundleResult {
   uint64_t left_to_base = 0;                              // files the base image already holds
   std::vector<DistributionReport> python;  // the Python distributions the traced run's site dirs hold
   std::vector<JitAdded> jit;               // JIT toolchains of the frameworks that ship
+  PruneReport prune;                       // what --gpu-arch removed, per file
   std::optional<WrittenImage> image;
   std::optional<LayerBlob> layer;
   ImageConfig config;

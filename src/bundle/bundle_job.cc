@@ -8,6 +8,7 @@
 #include "core/path.h"
 #include "core/staging.h"
 #include "core/yaml_schema.h"
+#include "prune/gpu_arch.h"
 
 namespace cuslim {
 
@@ -36,6 +37,10 @@ Status settle_format(BundleJob& job) {
   if (job.compression == "zstd") r.compression = Compression::zstd;
   else if (job.compression == "gzip") r.compression = Compression::gzip;
   else return Error(Exit::usage, "--compression '" + job.compression + "': not a compression (allowed: gzip, zstd)");
+  if (!job.gpu_arch.empty()) {
+    CUSLIM_TRY(r.prune.archs, parse_gpu_archs(job.gpu_arch));
+  }
+  r.prune.compression = r.compression;
   for (auto& kv : r.env)
     if (!is_env_entry(kv)) return Error(Exit::usage, "--env '" + kv + "': expected K=V (K: a letter or _, then letters, digits or _)");
   return ok_status();
@@ -58,6 +63,8 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.request.jit = spec.jit;
   job.format = spec.format;
   job.compression = spec.compression;
+  job.gpu_arch = spec.gpu_arch;
+  job.request.prune.nvidia = spec.prune_nvidia;
   if (job.request.out.empty()) return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": out: required (where to write the image; or -o OUT)");
   return job;
 }

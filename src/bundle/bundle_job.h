@@ -18,6 +18,7 @@ struct BundleJob {
   std::vector<std::string> traces;   // cuslim trace files
   std::string format;                // "" = from OUT's extension
   std::string compression = "gzip";  // gzip | zstd
+  std::string gpu_arch;              // "" = no pruning; "80,90"
 };
 
 // The job of an image spec; `out` (-o) overrides the spec's out. Neither given: exit 3 naming the spec.

@@ -18,6 +18,56 @@ std::string mb(uint64_t b) {
 
 }  // namespace
 
+nlohmann::json prune_report_json(const PruneReport& p, const std::optional<LayerBlob>& layer) {
+  nlohmann::json j{{"archs", p.archs}, {"bytes_zeroed", p.bytes_zeroed}, {"nvidia_libraries_pruned", p.nvidia_pruned}, {"measured", p.measured},
+                   {"warnings", p.warnings}};
+  uint64_t saved = 0;
+  auto& files = j["files"] = nlohmann::json::array();
+  for (auto& f : p.files) {
+    nlohmann::json x = to_json(f.stats);
+    x["path"] = f.path, x["nvidia"] = f.nvidia, x["pruned"] = f.pruned, x["size"] = f.size;
+    if (!f.why.empty()) x["why"] = f.why;
+    if (p.measured && f.pruned) {
+      x["stored_before"] = f.stored_before, x["stored_after"] = f.stored_after;
+      saved += f.stored_before - std::min(f.stored_before, f.stored_after);
+    }
+    files.push_back(std::move(x));
+  }
+  if (layer) {
+    j["layer_stored_bytes"] = layer->size;
+    if (p.measured) j["layer_stored_bytes_without_pruning"] = layer->size + saved;  // from the pruned files' own compressed sizes
+  }
+  return j;
+}
+
+void prune_summary(const PruneReport& p, std::ostream& out) {
+  if (p.archs.empty()) return;
+  size_t pruned = 0;
+  uint64_t untouched = 0;
+  for (auto& f : p.files) {
+    pruned += f.pruned;
+    for (auto& e : f.stats.not_indexed) untouched += e.section_size;
+  }
+  std::string archs;
+  for (auto a : p.archs) archs += (archs.empty() ? "sm_" : ",sm_") + std::to_string(a);
+  out << "  gpu-arch " << archs << ": " << mb(p.bytes_zeroed) << " of GPU code zeroed in " << pruned << " of " << p.files.size()
+      << " files with GPU code";
+  if (untouched) out << "; " << mb(untouched) << " in library-private stores (.ldata) left untouched";
+  out << "\n";
+  std::vector<const PrunedFile*> top;
+  for (auto& f : p.files)
+    if (f.pruned) top.push_back(&f);
+  std::sort(top.begin(), top.end(), [](auto* a, auto* b) { return a->stats.bytes_zeroed > b->stats.bytes_zeroed; });
+  for (size_t i = 0; i < top.size() && i < 8; ++i) {
+    out << "    " << std::left << std::setw(10) << mb(top[i]->stats.bytes_zeroed) << " of " << std::setw(10) << mb(top[i]->size) << top[i]->path;
+    if (p.measured) out << "  (stored " << mb(top[i]->stored_before) << " -> " << mb(top[i]->stored_after) << ")";
+    out << "\n";
+  }
+  if (p.nvidia_pruned)
+    out << "  notice: " << p.nvidia_pruned << " NVIDIA librar" << (p.nvidia_pruned == 1 ? "y" : "ies")
+        << " pruned; NVIDIA's licence limits modifying them -- see the README (--no-prune-nvidia leaves them whole)\n";
+}
+
 nlohmann::json bundle_report_json(const BundleResult& r) {
   nlohmann::json j{{"format", format_name(r.format)}, {"files", r.files}, {"bytes", r.bytes}};
   j["bytes_by_class"] = nlohmann::json::object();
@@ -30,6 +80,8 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
   for (auto& d : r.python)
     py.push_back({{"name", d.name}, {"version", d.version}, {"site", d.site}, {"kept", d.kept}, {"reason", d.reason},
                   {"files", d.files}, {"bytes", d.bytes}, {"left_out_files", d.left_out}});
+  if (r.layer) j["layer"] = {{"digest", r.layer->digest.str()}, {"stored_bytes", r.layer->size}, {"uncompressed_bytes", r.layer->uncompressed}};
+  if (!r.prune.archs.empty()) j["gpu_prune"] = prune_report_json(r.prune, r.layer);
   j["jit"] = nlohmann::json::array();
   for (auto& a : r.jit)
     j["jit"].push_back({{"framework", a.framework}, {"found", a.found}, {"missing", a.missing}, {"added_files", a.files}, {"added_bytes", a.bytes},

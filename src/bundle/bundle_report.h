@@ -19,6 +19,13 @@ void python_summary(const std::vector<DistributionReport>& dists, std::ostream& 
 // One line per JIT framework: what its toolchain added and what it still lacks.
 void jit_summary(const std::vector<JitAdded>& jit, std::ostream& out);
 
+// What --gpu-arch removed: per file, per arch and section; the layer's stored size with and
+// (when measured) without pruning.
+nlohmann::json prune_report_json(const PruneReport& p, const std::optional<LayerBlob>& layer);
+
+// The pruning lines of the text summary, with the licence notice when NVIDIA libraries were pruned.
+void prune_summary(const PruneReport& p, std::ostream& out);
+
 // Writes the report atomically; FILE must end in .json.
 Status write_report(const std::string& file, const nlohmann::json& report);
 

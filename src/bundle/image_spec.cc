@@ -13,7 +13,8 @@ const SchemaNode& image_spec_schema() {
            optional("include", strings()), optional("out", string()), optional("format", one_of(format_names())),
            optional("compression", one_of({"gzip", "zstd"})), optional("tag", string()), optional("base", string()),
            optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
-           optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"}))});
+           optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
+           optional("gpu_arch", string()), optional("prune_nvidia", one_of({"true", "false"}))});
   return s;
 }
 
@@ -38,6 +39,8 @@ ImageSpec spec_of(const YAML::Node& n) {
   if (n["entrypoint"]) s.entrypoint = n["entrypoint"].Scalar();
   str("python_keep", s.python_keep);
   if (n["jit"]) s.jit = n["jit"].Scalar() == "true";
+  str("gpu_arch", s.gpu_arch);
+  if (n["prune_nvidia"]) s.prune_nvidia = n["prune_nvidia"].Scalar() == "true";
   if (s.tag.empty()) s.tag = s.name;
   return s;
 }

@@ -13,6 +13,8 @@
 //   trace: [app.trace]     # cuslim trace files: what the run mapped joins the bundle
 //   python_keep: package   # package | file: Python distributions the traces used, whole or file by file
 //   jit: true              # false: no JIT framework toolchains (bundle --no-jit)
+//   gpu_arch: "90"         # prune GPU code to these compute capabilities (bundle --gpu-arch)
+//   prune_nvidia: true     # false: NVIDIA's libraries stay whole (bundle --no-prune-nvidia)
 #pragma once
 
 #include <optional>
@@ -31,6 +33,8 @@ struct ImageSpec {
   std::optional<std::string> entrypoint;
   std::string python_keep = "package";
   bool jit = true;
+  std::string gpu_arch;
+  bool prune_nvidia = true;
 };
 
 // Every key an image spec may have, its type and allowed values.

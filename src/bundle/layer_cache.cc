@@ -26,6 +26,7 @@ std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions
       struct stat st;
       if (::stat(e.source.c_str(), &st) == 0)
         add(e.source + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_ino));
+    if (e.extents) add("extents " + extents_key(*e.extents));
     } else {
       add(e.content);
     }

@@ -164,6 +164,7 @@ std::vector<LayerEntry> layer_entries(const Root& root, const Plan& plan) {
     e.target = item.target;
     if (item.type == LayerEntry::file) {
       if (item.content.empty() && item.size) e.source = plan_source(root, p);
+      e.extents = item.extents;
       e.content = item.content;
     }
     out.push_back(std::move(e));

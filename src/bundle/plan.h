@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct PlanItem {
   uint64_t size = 0;
   ObjectClass cls = ObjectClass::app;
   std::string content;  // generated files
+  std::shared_ptr<const FileExtents> extents;  // a rewritten copy of the source (fatbin pruning)
 };
 
 struct Plan {

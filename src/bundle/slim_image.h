@@ -30,6 +30,7 @@ struct SlimRequest {
   bool force = false;  // a non-empty directory OUT may be replaced whole
   PythonKeep python_keep = PythonKeep::package;
   bool jit = true;  // JIT frameworks kept bring their run-time toolchains
+  PruneRequest prune;  // --gpu-arch
 };
 
 struct SlimResult {

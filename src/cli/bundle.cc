@@ -19,8 +19,8 @@ namespace {
 
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
-  std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file;
-  bool quiet = false, force = false, no_jit = false;
+  std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
+  bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false;
   AnalysisFlags setup;
 };
 
@@ -64,11 +64,15 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
   python_summary(r.python, out);
   jit_summary(r.jit, out);
+  prune_summary(r.prune, out);
 }
 
 // Prints the warnings and the summary of a finished bundle.
 Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const std::string& report_file = "") {
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  if (quiet && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
+    std::cerr << "cuslim: notice: " << r.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
   if (!report_file.empty()) {
     auto j = bundle_report_json(r);
     j["command"] = "bundle";
@@ -80,7 +84,9 @@ Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const s
 }
 
 Exit run_bundle(const BundleOptions& o) {
-  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression};
+  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .gpu_arch = o.gpu_arch};
+  job.request.prune.nvidia = !o.no_prune_nvidia;
+  job.request.prune.measure = !o.report_file.empty();
   job.request.targets = o.targets;
   job.request.includes = o.includes;
   job.request.out = o.out;
@@ -142,7 +148,11 @@ void add_bundle(CLI::App& app, RunState& state) {
                   "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
   cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
-  cmd->add_option("--report", o->report_file, "Write a JSON report (classes, driver files left out, Python distributions kept and dropped)");
+  cmd->add_option("--gpu-arch", o->gpu_arch,
+                  "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched)");
+  cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
+  cmd->add_option("--report", o->report_file,
+                  "Write a JSON report (classes, driver files left out, Python distributions kept and dropped, what --gpu-arch removed)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   o->setup.add_to(*cmd);
@@ -153,6 +163,7 @@ void add_bundle(CLI::App& app, RunState& state) {
       "  cuslim bundle ./infer --base ubuntu24.04 -o infer.tar.zst\n"
       "  cuslim trace --files -o app.trace -- python3 app.py\n"
       "  cuslim bundle $(command -v python3) --trace app.trace --include app.py -o app-oci --report app.json\n"
+      "  cuslim bundle ./train --gpu-arch 90 -o train-h100-oci   # GPU code for sm_90 only (H100/H200)\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"

@@ -8,6 +8,8 @@
 #include "cli/analysis_flags.h"
 #include "core/fs.h"
 #include "profile/inspection.h"
+#include "prune/fatbin_prune.h"
+#include "prune/gpu_arch.h"
 
 namespace cuslim::cli {
 
@@ -17,7 +19,7 @@ struct InspectOptions {
   std::vector<std::string> files;
   bool json = false;
   std::string driver_version;  // verdict of each runtime library against this driver
-  unsigned cc = 0;             // arch coverage for this compute capability (e.g. 90)
+  std::string gpu_arch;        // arch coverage and what pruning would remove (e.g. 90 or 80,90)
   AnalysisFlags setup;
 };
 
@@ -25,6 +27,21 @@ std::string mb(uint64_t bytes) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(1) << bytes / 1e6 << " MB";
   return s.str();
+}
+
+// What --gpu-arch would remove: bytes per arch and per section, containers left whole.
+void render_prune(const nlohmann::json& p, uint64_t containers, std::ostream& out) {
+  std::string archs;
+  for (auto& a : p["archs"]) archs += (archs.empty() ? "sm_" : ",sm_") + std::to_string(a.get<unsigned>());
+  out << "  --gpu-arch " << archs << " would zero " << mb(p["bytes_zeroed"]) << " and keep " << mb(p["kept_bytes"]) << " of GPU code; "
+      << p["containers_rewritten"] << " of " << containers << " containers rewritten, " << p["containers_without_code"]
+      << " without code for these GPUs (kept: their smallest entry)";
+  if (p["containers_not_parsed"].get<uint64_t>()) out << ", " << p["containers_not_parsed"] << " left whole (not parsed)";
+  out << "\n";
+  for (auto& [arch, bytes] : p["zeroed_by_arch"].items()) out << "    - " << std::left << std::setw(14) << arch << mb(bytes) << "\n";
+  for (auto& [section, bytes] : p["zeroed_by_section"].items()) out << "    in " << std::left << std::setw(16) << section << mb(bytes) << "\n";
+  for (auto& n : p["not_indexed"])
+    out << "    untouched: " << n["section"].get<std::string>() << " " << mb(n["bytes"]) << " (library-private store, not indexed)\n";
 }
 
 void render_text(const nlohmann::json& j, std::ostream& out) {
@@ -61,11 +78,13 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
   if (j.contains("arch_coverage"))
     out << "  sm_" << j["arch_coverage"]["cc"] << ": " << (j["arch_coverage"]["covered"].get<bool>() ? "runs" : "NOT covered") << " ("
         << j["arch_coverage"]["detail"].get<std::string>() << ")\n";
+  if (j.contains("gpu_prune")) render_prune(j["gpu_prune"], f["containers"].get<uint64_t>(), out);
 }
 
 Exit run_inspect(const InspectOptions& o) {
   auto a = take(Analysis::make(o.setup.options()));
-  InspectQuestions q{.driver_text = o.driver_version, .cc = o.cc};
+  InspectQuestions q{.driver_text = o.driver_version};
+  if (!o.gpu_arch.empty()) q.ccs = take(parse_gpu_archs(o.gpu_arch));
   if (!o.driver_version.empty()) {
     q.driver = Version::parse(o.driver_version);
     if (!q.driver) fail(Error(Exit::usage, "--driver-version: '" + o.driver_version + "' is not a version like 580.65.06"));
@@ -77,6 +96,11 @@ Exit run_inspect(const InspectOptions& o) {
     auto i = inspect(a.root(), p, a.classifier());
     if (!i.ok()) worst = std::max(worst, static_cast<Exit>(report_error(i.error())));
     else all.push_back(inspection_report(*i, q));
+    if (i.ok() && !q.ccs.empty()) {  // what --gpu-arch would remove from this file
+      auto pr = FatbinPrune::plan(a.root().host_path(i->realpath), p, q.ccs);
+      if (!pr.ok()) worst = std::max(worst, static_cast<Exit>(report_error(pr.error())));
+      else (all.back()["gpu_prune"] = to_json(pr->stats))["archs"] = q.ccs;
+    }
   }
   if (o.json) std::cout << all.dump(2) << "\n";
   else
@@ -92,7 +116,8 @@ void add_inspect(CLI::App& app, RunState& state) {
   cmd->add_option("files", o->files, "ELF files")->required();
   cmd->add_flag("--json", o->json, "Machine-readable output");
   cmd->add_option("--driver-version", o->driver_version, "Compat verdict of each runtime library against this driver (e.g. 580.65.06)");
-  cmd->add_option("--gpu-arch", o->cc, "Arch coverage for this compute capability, as a number (e.g. 90 for sm_90)");
+  cmd->add_option("--gpu-arch", o->gpu_arch,
+                  "Arch coverage for these compute capabilities (e.g. 90 or 80,90), and what bundle --gpu-arch would remove");
   o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "cli/command.h"
+#include "prune/gpu_arch.h"
+#include "sandbox/gpu_query.h"
 #include "sandbox/run_setup.h"
 
 namespace cuslim::cli {
@@ -12,7 +14,7 @@ namespace {
 struct RunOptions {
   std::string image, gpu = "auto", tag;
   std::vector<std::string> cmd;
-  bool verbose = false;
+  bool verbose = false, no_arch_check = false;
 };
 
 Exit run_run(const RunOptions& o) {
@@ -20,6 +22,12 @@ Exit run_run(const RunOptions& o) {
   auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path()));
   for (auto& n : prepared.notes)
     if (o.verbose) std::cerr << "cuslim: " << n << "\n";
+  // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.
+  if (!o.no_arch_check && prepared.driver && prepared.image.config.labels.count(kGpuArchLabel)) {
+    auto gpus = gpu_compute_capabilities(prepared.driver->libcuda);
+    if (!gpus.ok()) std::cerr << "cuslim: warning: cannot check the image's --gpu-arch against this host: " << gpus.error().message() << "\n";
+    else take(check_pruned_for(prepared.image.config.labels, *gpus, o.image));
+  }
   auto spec = prepared.spec;
   if (!o.cmd.empty()) spec.argv = o.cmd;
   int rc = take(run_sandbox(spec));
@@ -36,13 +44,15 @@ void add_run(CLI::App& app, RunState& state) {
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
   cmd->add_flag("-v,--verbose", o->verbose, "Say what was injected");
+  cmd->add_flag("--no-arch-check", o->no_arch_check, "Run an image pruned (--gpu-arch) for other GPUs anyway");
   cmd->add_option("cmd", o->cmd, "Command to run instead of the image's Entrypoint + Cmd (after --)");
   cmd->footer(
       "Examples:\n"
       "  cuslim run out/smoke-driver\n"
       "  cuslim run app.docker.tar -- /usr/bin/app --selftest\n"
       "  cuslim run --gpu off ./rootfs -- /bin/sh -c 'ls /'\n"
-      "Exit: the program's exit code; 1 when the sandbox cannot start (--gpu on without a driver, ...).");
+      "Exit: the program's exit code; 1 when the sandbox cannot start (--gpu on without a driver, an image pruned\n"
+      "for other GPUs than this host's, ...).");
   cmd->callback([o, &state] { state.exit = run_run(*o); });
 }
 

@@ -5,15 +5,16 @@
 #include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
 #include "cli/command.h"
+#include "prune/gpu_arch.h"
 
 namespace cuslim::cli {
 
 namespace {
 
 struct SlimOptions {
-  std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file;
+  std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file, gpu_arch;
   std::vector<std::string> targets, keep, traces;
-  bool quiet = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false;
+  bool quiet = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
   std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
 };
@@ -42,6 +43,7 @@ void report(const SlimResult& s, std::ostream& out) {
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   python_summary(r.python, out);
   jit_summary(r.jit, out);
+  prune_summary(r.prune, out);
 }
 
 Exit run_slim(const SlimOptions& o) {
@@ -52,9 +54,15 @@ Exit run_slim(const SlimOptions& o) {
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
   req.python_keep = *parse_python_keep(o.python_keep);
   req.jit = !o.no_jit;
+  if (!o.gpu_arch.empty()) req.prune.archs = take(parse_gpu_archs(o.gpu_arch));
+  req.prune.nvidia = !o.no_prune_nvidia;
+  req.prune.measure = !o.report_file.empty();
   auto s = take(slim_image(req));
   for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
   for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  for (auto& w : s.bundle.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  if (o.quiet && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
+    std::cerr << "cuslim: notice: " << s.bundle.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
   if (!o.report_file.empty()) {
     auto j = bundle_report_json(s.bundle);
     j["command"] = "slim";
@@ -84,7 +92,9 @@ void add_slim(CLI::App& app, RunState& state) {
                   "With --trace/--probe: Python distributions the run used are kept whole (package) or file by file (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
   cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
-  cmd->add_option("--report", o->report_file, "Write a JSON report (before/after by class, Python distributions kept and dropped)");
+  cmd->add_option("--report", o->report_file, "Write a JSON report (before/after by class, Python distributions kept and dropped, what --gpu-arch removed)");
+  cmd->add_option("--gpu-arch", o->gpu_arch, "Prune GPU code in the slimmed image to what these compute capabilities run, e.g. 90 or 80,90");
+  cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
@@ -100,6 +110,7 @@ void add_slim(CLI::App& app, RunState& state) {
       "  cuslim slim app-oci -o app-slim --tag app:slim\n"
       "  cuslim slim python.docker.tar -o py-slim --keep '/usr/lib/python3.11/*'\n"
       "  cuslim slim py-oci -o py-slim --probe -- /usr/bin/python3 /app/main.py\n"
+      "  cuslim slim torch-oci -o torch-h200 --gpu-arch 90 --trace train.trace\n"
       "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input.");
   cmd->callback([o, &state] { state.exit = run_slim(*o); });
 }

@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "core/atomic_file.h"
+#include "prune/gpu_arch.h"
 #include "verify/verify_image.h"
 
 namespace cuslim::cli {
@@ -12,7 +13,7 @@ namespace {
 
 struct VerifyOptions {
   std::string image, driver_version, junit, tag;
-  unsigned cc = 0;
+  std::string gpu_arch;
   bool gpu = false, json = false;
 };
 
@@ -25,7 +26,9 @@ void render(const VerifyReport& r, const std::string& image, std::ostream& out) 
 }
 
 Exit run_verify(const VerifyOptions& o) {
-  auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .cc = o.cc, .gpu = o.gpu}));
+  std::vector<unsigned> ccs;
+  if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
+  auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu}));
   if (o.json) std::cout << report.to_json().dump(2) << "\n";
   else render(report, o.image, std::cout);
   if (!o.junit.empty()) take(write_file_atomic(o.junit, report.junit("cuslim verify " + o.image)));
@@ -40,7 +43,9 @@ void add_verify(CLI::App& app, RunState& state) {
   cmd->add_option("image", o->image, "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
   cmd->add_flag("--gpu", o->gpu, "Also run the smoke kernels (the image's smoke-*, else cuslim's smoke-driver) with the host driver");
   cmd->add_option("--driver-version", o->driver_version, "Judge the bundled runtime against this driver (default: the host's)");
-  cmd->add_option("--gpu-arch", o->cc, "Compute capability for fatbin coverage, e.g. 90 (default: from --gpu's smoke)");
+  cmd->add_option("--gpu-arch", o->gpu_arch,
+                  "Compute capabilities for fatbin coverage, e.g. 90 or 80,90 (default: from --gpu's smoke); an image pruned for "
+                  "other GPUs fails");
   cmd->add_flag("--json", o->json, "Machine-readable report: {ok, checks: [{name, status, detail}]}");
   cmd->add_option("--junit", o->junit, "Also write the report as JUnit XML to this file");
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 
 #include "core/unique_fd.h"
 
@@ -13,7 +14,7 @@ namespace {
 
 constexpr uint32_t kContainerMagic = 0xBA55ED50;
 constexpr size_t kContainerHeader = 16;
-constexpr size_t kMinEntryHeader = 64;
+constexpr size_t kMinEntryHeader = 64, kMaxEntryHeader = 4096;
 constexpr uint64_t kFlagCompressedLz4 = 0x2000, kFlagCompressedZstd = 0x8000;
 constexpr uint64_t kFlagArchSpecific = 0x100000, kFlagFamily = 0x200000;
 constexpr uint64_t kScanElsewhereMin = 1 << 20;  // .ldata smaller than 1 MiB holds no kernels worth naming
@@ -46,46 +47,79 @@ FatbinEntry parse_entry(const uint8_t* h, const std::string& section) {
   return e;
 }
 
-// Walks the containers laid end to end in [begin, end); returns false on a corrupt header.
-void walk_containers(const Reader& in, uint64_t begin, uint64_t end, const std::string& section, Fatbin& out) {
+// The entries of the container whose header is at `pos` (bounded by `end`); nullopt with `why`
+// when the header is not a container's. `exact`: every entry parsed and they fill it exactly.
+std::optional<FatbinContainer> read_container(const Reader& in, uint64_t pos, uint64_t end, const std::string& section, std::string* why) {
+  uint8_t hdr[kContainerHeader];
+  if (pos + kContainerHeader > end || !in.read(pos, hdr, sizeof hdr)) return *why = "truncated container header", std::nullopt;
+  if (load<uint32_t>(hdr) != kContainerMagic) return *why = "no fatbin container magic", std::nullopt;
+  FatbinContainer c{.section = section, .offset = pos, .header_size = load<uint16_t>(hdr + 6), .fat_size = load<uint64_t>(hdr + 8)};
+  if (c.header_size < kContainerHeader || c.fat_size > end - pos - c.header_size)
+    return *why = "container claims " + std::to_string(c.fat_size) + " bytes, past the section end", std::nullopt;
+  uint64_t e = pos + c.header_size, stop = c.end();
+  while (e + kMinEntryHeader <= stop) {
+    uint8_t eh[kMinEntryHeader];
+    if (!in.read(e, eh, sizeof eh)) break;
+    uint32_t eh_size = load<uint32_t>(eh + 4);
+    uint64_t padded = load<uint64_t>(eh + 8);
+    if (eh_size < kMinEntryHeader || eh_size > kMaxEntryHeader || padded > stop - e - eh_size) {
+      *why = "entry at offset " + std::to_string(e) + " has a size past its container";
+      break;
+    }
+    FatbinEntryAt at{.entry = parse_entry(eh, section), .offset = e, .header_size = eh_size, .padded = padded};
+    if (at.entry.stored_size == 0) at.entry.stored_size = padded;  // uncompressed cubins leave it 0
+    if (!at.entry.compressed) at.entry.uncompressed_size = at.entry.stored_size;
+    c.entries.push_back(std::move(at));
+    e += eh_size + padded;
+  }
+  c.exact = e == stop;
+  return c;
+}
+
+// The containers laid end to end (zero padding allowed between them) in [begin, end).
+void walk_containers(const Reader& in, uint64_t begin, uint64_t end, const std::string& section, FatbinLayout& out) {
   uint64_t pos = begin;
   while (pos + kContainerHeader <= end) {
-    uint8_t hdr[kContainerHeader];
-    if (!in.read(pos, hdr, sizeof hdr)) break;
-    if (load<uint32_t>(hdr) != kContainerMagic) {
-      if (load<uint32_t>(hdr) == 0) { pos += 8; continue; }  // alignment padding between containers
-      out.warnings.push_back(section + ": no fatbin container magic at offset " + std::to_string(pos - begin));
+    uint8_t magic[4];
+    if (!in.read(pos, magic, sizeof magic)) break;
+    if (load<uint32_t>(magic) == 0) {  // alignment padding, or the zeroed tail of a pruned container
+      pos += 8;
+      continue;
+    }
+    std::string why;
+    auto c = read_container(in, pos, end, section, &why);
+    if (!c) {
+      out.warnings.push_back(section + ": " + why + " at offset " + std::to_string(pos - begin));
       return;
     }
-    uint16_t header_size = load<uint16_t>(hdr + 6);
-    uint64_t fat_size = load<uint64_t>(hdr + 8);
-    if (header_size < kContainerHeader || fat_size > end - pos - header_size) {
-      out.warnings.push_back(section + ": container at offset " + std::to_string(pos - begin) + " claims " + std::to_string(fat_size) +
-                             " bytes, past the section end");
-      return;
-    }
-    ++out.containers;
-    uint64_t e = pos + header_size, stop = e + fat_size;
-    while (e + kMinEntryHeader <= stop) {
-      uint8_t eh[kMinEntryHeader];
-      if (!in.read(e, eh, sizeof eh)) break;
-      uint32_t eh_size = load<uint32_t>(eh + 4);
-      uint64_t padded = load<uint64_t>(eh + 8);
-      if (eh_size < kMinEntryHeader || padded > stop - e - eh_size) {
-        out.warnings.push_back(section + ": entry at offset " + std::to_string(e - begin) + " has a size past its container");
-        break;
-      }
-      out.entries.push_back(parse_entry(eh, section));
-      auto& last = out.entries.back();
-      if (last.stored_size == 0) last.stored_size = padded;  // uncompressed cubins leave it 0
-      if (!last.compressed) last.uncompressed_size = last.stored_size;
-      e += eh_size + padded;
-    }
-    pos = stop;
+    if (!c->exact) out.warnings.push_back(section + ": container at offset " + std::to_string(pos - begin) + ": " + why);
+    pos = c->end();
+    out.containers.push_back(std::move(*c));
   }
 }
 
-// Counts container magics in a section that is not a plain fatbin array.
+// Containers among other data (.cask_resource): every 4-byte aligned magic whose container parses
+// exactly; the scan goes on after each one found.
+void scan_containers(const Reader& in, uint64_t begin, uint64_t size, const std::string& section, FatbinLayout& out) {
+  constexpr size_t kChunk = 8 << 20;
+  std::vector<uint8_t> buf(kChunk);
+  uint64_t skip_until = begin;
+  for (uint64_t off = 0; off < size; off += kChunk) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, size - off));
+    if (!in.read(begin + off, buf.data(), n)) break;
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+      uint64_t at = begin + off + i;
+      if (at < skip_until || load<uint32_t>(buf.data() + i) != kContainerMagic) continue;
+      std::string why;
+      auto c = read_container(in, at, begin + size, section, &why);
+      if (!c || !c->exact || c->entries.empty()) continue;  // a magic number inside other data
+      skip_until = c->end();
+      out.containers.push_back(std::move(*c));
+    }
+  }
+}
+
+// Counts container magics in a section that is not indexed (.ldata).
 uint64_t count_magic(const Reader& in, uint64_t begin, uint64_t size) {
   constexpr size_t kChunk = 8 << 20;
   std::vector<uint8_t> buf(kChunk + 3);
@@ -93,7 +127,7 @@ uint64_t count_magic(const Reader& in, uint64_t begin, uint64_t size) {
   for (uint64_t off = 0; off < size; off += kChunk) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk + 3, size - off));
     if (!in.read(begin + off, buf.data(), n)) break;
-    for (size_t i = 0; i + 4 <= n && i < kChunk; i += 4)  // containers are 8-byte aligned
+    for (size_t i = 0; i + 4 <= n && i < kChunk; i += 4)
       if (load<uint32_t>(buf.data() + i) == kContainerMagic) ++count;
   }
   return count;
@@ -105,22 +139,38 @@ std::string FatbinEntry::arch_name() const {
   return std::string(kind == ptx ? "compute_" : "sm_") + std::to_string(arch) + variant;
 }
 
-Result<Fatbin> Fatbin::read(const std::string& host_path, const ElfFile& elf, bool scan_elsewhere) {
+Result<FatbinLayout> FatbinLayout::read(const std::string& host_path, const ElfFile& elf, bool scan_elsewhere) {
   UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return Error::from_errno(elf.path, errno);
   Reader in{fd.get()};
-  Fatbin out;
+  FatbinLayout out;
   for (auto& s : elf.sections) {
     if (s.type == 8 /* SHT_NOBITS */ || s.size == 0) continue;
     if (s.offset > elf.size || s.size > elf.size - s.offset)
       return bad_input(elf.path + ": section " + s.name + " lies past the end of the file");
     if (s.name == ".nv_fatbin" || s.name == "__nv_relfatbin") {
       walk_containers(in, s.offset, s.offset + s.size, s.name, out);
-    } else if (scan_elsewhere && (s.name == ".cask_resource") || (scan_elsewhere && s.name == ".ldata" && s.size >= kScanElsewhereMin)) {
-      uint64_t n = count_magic(in, s.offset, s.size);
-      if (n) out.elsewhere.push_back({s.name, s.size, n});
+    } else if (s.name == ".cask_resource") {
+      size_t before = out.containers.size();
+      scan_containers(in, s.offset, s.size, s.name, out);
+      uint64_t magics = count_magic(in, s.offset, s.size);
+      if (magics > out.containers.size() - before)  // some magics are not containers we can index
+        out.elsewhere.push_back({s.name, s.size, magics - (out.containers.size() - before)});
+    } else if (scan_elsewhere && s.name == ".ldata" && s.size >= kScanElsewhereMin) {
+      if (uint64_t n = count_magic(in, s.offset, s.size)) out.elsewhere.push_back({s.name, s.size, n});
     }
   }
+  return out;
+}
+
+Result<Fatbin> Fatbin::read(const std::string& host_path, const ElfFile& elf, bool scan_elsewhere) {
+  CUSLIM_TRY(auto layout, FatbinLayout::read(host_path, elf, scan_elsewhere));
+  Fatbin out;
+  out.containers = layout.containers.size();
+  for (auto& c : layout.containers)
+    for (auto& e : c.entries) out.entries.push_back(e.entry);
+  out.elsewhere = std::move(layout.elsewhere);
+  out.warnings = std::move(layout.warnings);
   return out;
 }
 

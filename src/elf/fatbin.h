@@ -1,8 +1,9 @@
 // Fatbin: the CUDA fatbinary containers embedded in an ELF file (a 16-byte container header -- magic 0xBA55ED50, version, payload size -- then entries):
 // every entry's kind (PTX or SASS cubin), arch with its 'a'/'f' variant, compression and sizes.
-// Reads .nv_fatbin and __nv_relfatbin by walking container and entry headers; other sections
-// that hold GPU code (.cask_resource, large .ldata) are scanned for container magic and
-// reported as such.
+// Reads .nv_fatbin and __nv_relfatbin by walking container and entry headers, and the containers
+// that .cask_resource holds among other data (found by their magic, each accepted only when its
+// entries fill it exactly). Large .ldata stores (raw cubins of cuBLASLt/cuFFT, no index) are only
+// counted and reported as such.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,26 @@ struct FatbinEntry {
   std::string arch_name() const;  // "sm_90a", "compute_120"
 };
 
+// Where an entry lies in the file: its header, then `padded` payload bytes.
+struct FatbinEntryAt {
+  FatbinEntry entry;
+  uint64_t offset = 0;  // of the entry header, in the file
+  uint32_t header_size = 0;
+  uint64_t padded = 0;
+  uint64_t span() const { return header_size + padded; }
+};
+
+// One container: a 16-byte header (fat_size counts the bytes after it), then entries end to end.
+struct FatbinContainer {
+  std::string section;
+  uint64_t offset = 0;  // of the container header, in the file
+  uint16_t header_size = 0;
+  uint64_t fat_size = 0;
+  std::vector<FatbinEntryAt> entries;
+  bool exact = false;  // the entries fill fat_size exactly (only such a container is rewritten)
+  uint64_t end() const { return offset + header_size + fat_size; }
+};
+
 struct FatbinElsewhere {
   std::string section;
   uint64_t section_size = 0;
@@ -42,8 +63,17 @@ struct Fatbin {
   std::vector<std::string> warnings;  // corrupt containers, named by section and offset
 
   // Reads the fatbins of `elf` (parsed with Parts::all) from the file at host_path.
-  // `elsewhere`: also scan .cask_resource and large .ldata for containers (reads them whole).
+  // `elsewhere`: also count the container magics of large .ldata stores (reads them whole).
   static Result<Fatbin> read(const std::string& host_path, const ElfFile& elf, bool elsewhere = true);
+};
+
+// Every container of .nv_fatbin, __nv_relfatbin and .cask_resource with the file offsets of its
+// entries (what an in-place rewrite needs). Corrupt containers are skipped with a warning.
+struct FatbinLayout {
+  std::vector<FatbinContainer> containers;
+  std::vector<FatbinElsewhere> elsewhere;  // stores that are not indexed (.ldata)
+  std::vector<std::string> warnings;
+  static Result<FatbinLayout> read(const std::string& host_path, const ElfFile& elf, bool elsewhere = true);
 };
 
 }  // namespace cuslim

@@ -116,6 +116,15 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
       return archive_error(a, "layer entry " + le.name);
     return ok_status();
   }
+  auto write = [&](const char* p, size_t n) -> Status {
+    if (archive_write_data(a, p, n) != static_cast<la_ssize_t>(n)) {
+      if (sink.err) return Error::from_errno("writing layer", sink.err);
+      return archive_error(a, "layer entry " + le.name);
+    }
+    if (opt.progress) opt.progress(n);
+    return ok_status();
+  };
+  if (le.extents) return stream_extents(le.source, *le.extents, write);
   UniqueFd fd(::open(le.source.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return Error::from_errno(le.source, errno);
   std::vector<char> buf(kChunk);
@@ -125,12 +134,8 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error::from_errno(le.source, errno);
     if (n == 0) return bad_input(le.source + ": file shrank while it was being packed");
-    if (archive_write_data(a, buf.data(), static_cast<size_t>(n)) != n) {
-      if (sink.err) return Error::from_errno("writing layer", sink.err);
-      return archive_error(a, "layer entry " + le.name);
-    }
+    CUSLIM_CHECK(write(buf.data(), static_cast<size_t>(n)));
     left -= static_cast<uint64_t>(n);
-    if (opt.progress) opt.progress(static_cast<uint64_t>(n));
   }
   return ok_status();
 }

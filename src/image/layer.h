@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "image/digest.h"
+#include "image/file_extents.h"
 
 namespace cuslim {
 
@@ -23,6 +25,7 @@ struct LayerEntry {
   std::string target;  // a symlink's target
   uint32_t mode = 0644;
   uint64_t size = 0;
+  std::shared_ptr<const FileExtents> extents;  // the content is these pieces of `source` (a rewrite)
 };
 
 enum class Compression { none, gzip, zstd };

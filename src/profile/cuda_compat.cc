@@ -1,5 +1,7 @@
 #include "profile/cuda_compat.h"
 
+#include "prune/gpu_arch.h"
+
 #include "profile/classifier.h"
 
 #include <charconv>
@@ -122,11 +124,12 @@ CompatResult check_compat(const Version& cuda, const Version& driver) {
 bool arch_covered(const std::vector<FatbinEntry>& entries, unsigned cc, std::string* why) {
   const FatbinEntry* best_ptx = nullptr;
   for (auto& e : entries) {
-    if (e.kind == FatbinEntry::sass && e.arch / 10 == cc / 10 && e.arch <= cc && (e.variant != "a" || e.arch == cc)) {
+    if (!runs_on(e, cc)) continue;
+    if (e.kind == FatbinEntry::sass) {
       if (why) *why = "SASS " + e.arch_name();
       return true;
     }
-    if (e.kind == FatbinEntry::ptx && e.arch <= cc && e.variant.empty() && (!best_ptx || e.arch > best_ptx->arch)) best_ptx = &e;
+    if (e.kind == FatbinEntry::ptx && (!best_ptx || e.arch > best_ptx->arch)) best_ptx = &e;
   }
   if (best_ptx) {
     if (why) *why = "PTX " + best_ptx->arch_name() + " (JIT at load)";

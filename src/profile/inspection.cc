@@ -132,10 +132,10 @@ nlohmann::json inspection_report(const Inspection& i, const InspectQuestions& q)
     auto r = check_compat(*i.cuda_version, *q.driver);
     j["compat"] = {{"driver", q.driver_text}, {"verdict", verdict_name(r.verdict)}, {"detail", r.detail}};
   }
-  if (q.cc && !i.fatbin.entries.empty()) {
+  if (!q.ccs.empty() && !i.fatbin.entries.empty()) {
     std::string why;
-    bool ok = arch_covered(i.fatbin.entries, q.cc, &why);
-    j["arch_coverage"] = {{"cc", q.cc}, {"covered", ok}, {"detail", why}};
+    bool ok = arch_covered(i.fatbin.entries, q.ccs.front(), &why);
+    j["arch_coverage"] = {{"cc", q.ccs.front()}, {"covered", ok}, {"detail", why}};
   }
   return j;
 }

@@ -39,7 +39,7 @@ nlohmann::json to_json(const Inspection& i);
 struct InspectQuestions {
   std::optional<Version> driver;  // --driver-version
   std::string driver_text;        // as the user wrote it
-  unsigned cc = 0;                // --gpu-arch (0: not asked)
+  std::vector<unsigned> ccs;      // --gpu-arch (empty: not asked); arch_coverage is for the first
 };
 nlohmann::json inspection_report(const Inspection& i, const InspectQuestions& q);
 

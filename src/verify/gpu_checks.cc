@@ -108,18 +108,18 @@ unsigned run_gpu_checks(const GpuCheckRequest& req, const UnpackedImage& img, co
                              "the image has no smoke-* program and cuslim's smoke-driver was not found beside the cuslim binary"});
     return 0;
   }
-  unsigned cc = req.cc;
+  unsigned cc = 0;
   for (auto& s : smokes) {
     std::string out;
     report.checks.push_back(run_smoke(prepared->spec, s, req.staging, out));
-    if (report.checks.back().status == CheckStatus::pass && !cc)
+    if (report.checks.back().status == CheckStatus::pass && !cc && !req.cc_given)
       cc = compute_capability_of(out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1)).value_or(0);
   }
   for (auto& check : run_framework_smokes(prepared->spec, prepared->spec.rootfs, img.config.entrypoint, req.staging))
     report.checks.push_back(std::move(check));
-  if (cc && !req.cc)
+  if (cc)
     for (auto& check : report.checks)
-      if (check.name == "arch-coverage") check = coverage_check(img, c, cc);
+      if (check.name == "arch-coverage") check = coverage_check(img, c, {cc});
   return cc;
 }
 

@@ -17,7 +17,7 @@ struct GpuCheckRequest {
   std::string image;    // what to run (unpacked again under `staging`)
   std::string tag;      // manifest ref name in an OCI index
   std::string staging;  // a scratch directory cuslim owns
-  unsigned cc = 0;      // --gpu-arch given by the user (0: take the smoke's)
+  bool cc_given = false;  // --gpu-arch given by the user (else: the smoke's GPU is judged)
 };
 
 // Appends the GPU checks to `report`; when the smoke told the compute capability and the user

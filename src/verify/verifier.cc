@@ -1,5 +1,7 @@
 #include "verify/verifier.h"
 
+#include "prune/gpu_arch.h"
+
 #include "loader/loader_abi.h"
 
 #include <fcntl.h>
@@ -202,30 +204,73 @@ std::string VerifyReport::junit(const std::string& suite) const {
   return x + "</testsuite>\n";
 }
 
-Check coverage_check(const UnpackedImage& img, const Classifier& c, unsigned cc) {
-  if (!cc) return {"arch-coverage", CheckStatus::skip, "compute capability unknown (give --gpu-arch, or --gpu to read it from the GPU)"};
+namespace {
+
+constexpr uint64_t kTinyGpuCode = 16 << 10;  // a lone internal container (libcufftw's sm_75 stub)
+
+// One library's answer for one GPU: covered, not judged (why), or not covered (why).
+struct LibraryCoverage {
+  enum { covered, unknown, uncovered } state = covered;
+  std::string why;
+};
+
+LibraryCoverage library_coverage(const FatbinLayout& layout, bool private_store, unsigned cc, const std::optional<std::vector<unsigned>>& pruned_for) {
+  std::vector<FatbinEntry> entries;
+  uint64_t code = 0;
+  for (auto& c : layout.containers)
+    for (auto& e : c.entries) entries.push_back(e.entry), code += e.span();
+  // Pruned for other GPUs: every container must still hold code this GPU runs.
+  if (pruned_for && !kept_for(cc, *pruned_for)) {
+    size_t without = 0;
+    for (auto& c : layout.containers)
+      without += std::none_of(c.entries.begin(), c.entries.end(), [&](auto& e) { return runs_on(e.entry, cc); });
+    if (without)
+      return {LibraryCoverage::uncovered, std::to_string(without) + " of " + std::to_string(layout.containers.size()) +
+                                              " containers have no code for sm_" + std::to_string(cc) + " (the image was pruned for " +
+                                              gpu_archs_text(*pruned_for) + ")"};
+  }
+  std::string why;
+  if (arch_covered(entries, cc, &why)) return {LibraryCoverage::covered, why};
+  // cuFFT and cuBLASLt keep most of their kernels in .ldata stores that are not indexed: their
+  // containers alone prove nothing missing; nor does a lone tiny internal container.
+  if (private_store) return {LibraryCoverage::unknown, "GPU code in .ldata, not indexed"};
+  if (code < kTinyGpuCode) return {LibraryCoverage::unknown, "only " + std::to_string(code) + " bytes of GPU code (" + why + ")"};
+  return {LibraryCoverage::uncovered, why};
+}
+
+}  // namespace
+
+Check coverage_check(const UnpackedImage& img, const Classifier& c, const std::vector<unsigned>& ccs) {
+  if (ccs.empty()) return {"arch-coverage", CheckStatus::skip, "compute capability unknown (give --gpu-arch, or --gpu to read it from the GPU)"};
+  std::optional<std::vector<unsigned>> pruned_for;
+  if (auto it = img.config.labels.find(kGpuArchLabel); it != img.config.labels.end())
+    if (auto archs = parse_gpu_archs(it->second); archs.ok()) pruned_for = *archs;
   std::vector<std::string> uncovered, unknown;
   size_t with_gpu_code = 0;
+  Root root(img.rootfs);
   for (auto& f : walk(img.rootfs)) {
     if (!f.elf) continue;
-    Root root(img.rootfs);
     auto elf = ElfFile::read(root.host_path(f.path), f.path, ElfFile::Parts::all);
-    if (!elf.ok() || !elf->section(".nv_fatbin")) continue;
-    auto fb = Fatbin::read(root.host_path(f.path), *elf, false);
-    if (!fb.ok() || fb->entries.empty()) continue;
+    if (!elf.ok() || !(elf->section(".nv_fatbin") || elf->section("__nv_relfatbin") || elf->section(".cask_resource"))) continue;
+    auto layout = FatbinLayout::read(root.host_path(f.path), *elf, false);
+    if (!layout.ok() || layout->containers.empty()) continue;
     ++with_gpu_code;
-    std::string why;
-    if (arch_covered(fb->entries, cc, &why)) continue;
-    // cuFFT, cuBLASLt and cuDNN keep most of their kernels in library-private stores (.ldata,
-    // .cask_resource) that are not indexed here: their .nv_fatbin alone proves nothing missing.
-    if (elf->section(".ldata") || elf->section(".cask_resource")) unknown.push_back(f.path);
-    else uncovered.push_back(f.path + ": " + why);
+    bool judged = true;
+    for (unsigned cc : ccs) {
+      auto r = library_coverage(*layout, elf->section(".ldata") != nullptr, cc, pruned_for);
+      std::string on = ccs.size() > 1 ? " [sm_" + std::to_string(cc) + "]" : "";
+      if (r.state == LibraryCoverage::uncovered) uncovered.push_back(f.path + on + ": " + r.why);
+      else if (r.state == LibraryCoverage::unknown && judged) unknown.push_back(f.path + " (" + r.why + ")"), judged = false;
+    }
   }
   (void)c;
-  if (!with_gpu_code) return {"arch-coverage", CheckStatus::skip, "no object with a .nv_fatbin in the image"};
-  std::string note = unknown.empty() ? "" : "; not judged (GPU code in .ldata/.cask_resource, not indexed): " + listing(unknown);
+  std::string gpus;
+  for (auto cc : ccs) gpus += (gpus.empty() ? "sm_" : ", sm_") + std::to_string(cc);
+  if (!with_gpu_code) return {"arch-coverage", CheckStatus::skip, "no object with GPU code (fatbin) in the image"};
+  std::string note = unknown.empty() ? "" : "; not judged: " + listing(unknown);
+  if (pruned_for) note += "; image pruned for " + gpu_archs_text(*pruned_for);
   if (uncovered.empty())
-    return {"arch-coverage", CheckStatus::pass, std::to_string(with_gpu_code - unknown.size()) + " objects with GPU code run on sm_" + std::to_string(cc) + note};
+    return {"arch-coverage", CheckStatus::pass, std::to_string(with_gpu_code - unknown.size()) + " objects with GPU code run on " + gpus + note};
   return {"arch-coverage", CheckStatus::fail, listing(uncovered) + note};
 }
 
@@ -280,7 +325,7 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   if (cuda) r.checks.push_back(driver_needs_check(img, in.driver_needs));
   else r.checks.push_back({"driver-needs", CheckStatus::skip, "no CUDA library or smoke program in the image"});
   r.checks.push_back(compat_check(Root(img.rootfs), files, c, in));
-  r.checks.push_back(coverage_check(img, c, in.cc));
+  r.checks.push_back(coverage_check(img, c, in.ccs));
   r.checks.push_back(entrypoint_check(img));
   return r;
 }

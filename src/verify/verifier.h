@@ -33,14 +33,16 @@ struct VerifyReport {
 struct VerifyInputs {
   std::optional<Version> driver;  // --driver-version, else the host driver's
   std::string driver_source;      // where the version came from
-  unsigned cc = 0;                // compute capability for coverage (0: unknown)
+  std::vector<unsigned> ccs;      // compute capabilities for coverage (empty: unknown)
   std::vector<std::string> driver_needs;  // what the injected driver loads from the image
 };
 
 // The static checks on an unpacked image.
 VerifyReport verify_static(const UnpackedImage& img, const Classifier& classifier, const VerifyInputs& in);
 
-// The arch-coverage check alone (run again once a GPU smoke told the compute capability).
-Check coverage_check(const UnpackedImage& img, const Classifier& classifier, unsigned cc);
+// The arch-coverage check alone (run again once a GPU smoke told the compute capability): every
+// library with GPU code has code each GPU runs; an image pruned (--gpu-arch, its label) for other
+// GPUs fails where the pruning removed what these GPUs run.
+Check coverage_check(const UnpackedImage& img, const Classifier& classifier, const std::vector<unsigned>& ccs);
 
 }  // namespace cuslim

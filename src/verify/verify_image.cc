@@ -31,10 +31,10 @@ Result<VerifyReport> verify_image(const VerifyRequest& req) {
   CUSLIM_TRY(auto img, unpack_image(req.image, staging.path() + "/static", req.tag));
   // The host's analysis: its driver, and the classes of what the image holds.
   CUSLIM_TRY(auto host, Analysis::make(AnalysisOptions{.root = "/", .base = "glibc"}));
-  VerifyInputs in{.cc = req.cc, .driver_needs = host.driver_needs()};
+  VerifyInputs in{.ccs = req.ccs, .driver_needs = host.driver_needs()};
   CUSLIM_CHECK(find_driver(req, host, in));
   auto report = verify_static(img, host.classifier(), in);
-  if (req.gpu) run_gpu_checks({.image = req.image, .tag = req.tag, .staging = staging.path(), .cc = req.cc}, img, host.classifier(), report);
+  if (req.gpu) run_gpu_checks({.image = req.image, .tag = req.tag, .staging = staging.path(), .cc_given = !req.ccs.empty()}, img, host.classifier(), report);
   return report;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "verify/verifier.h"
 
@@ -11,7 +12,7 @@ namespace cuslim {
 struct VerifyRequest {
   std::string image, tag;
   std::string driver_version;  // "" = the host driver's, when there is one
-  unsigned cc = 0;             // compute capability for fatbin coverage (0: from the GPU smoke)
+  std::vector<unsigned> ccs;   // compute capabilities for fatbin coverage (empty: from the GPU smoke)
   bool gpu = false;
 };
 

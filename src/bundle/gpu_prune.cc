@@ -1,0 +1,56 @@
+#include "bundle/gpu_prune.h"
+
+#include "elf/elf_file.h"
+#include "prune/gpu_arch.h"
+
+namespace cuslim {
+
+namespace {
+
+constexpr uint64_t kMinObject = 4096;  // smaller files hold no fatbin worth a look
+
+// Stored size of one file as a layer entry, compressed as the layer would be.
+Result<uint64_t> stored_size(const std::string& source, const std::shared_ptr<const FileExtents>& extents, uint64_t size, Compression c) {
+  LayerEntry e{.type = LayerEntry::file, .name = "f", .source = source, .size = size, .extents = extents};
+  CUSLIM_TRY(auto blob, write_layer({e}, "/dev/null", LayerOptions{.compression = c}));
+  return blob.size;
+}
+
+}  // namespace
+
+Result<PruneReport> prune_gpu_code(const Root& root, Plan& plan, const PruneRequest& req) {
+  PruneReport r;
+  r.archs = req.archs;
+  r.measured = req.measure;
+  if (req.archs.empty()) return r;
+  for (auto& [p, item] : plan.items) {
+    if (item.type != LayerEntry::file || !item.content.empty() || item.size < kMinObject) continue;
+    std::string src = plan_source(root, p);
+    if (!has_elf_magic(src)) continue;
+    auto pr = FatbinPrune::plan(src, p, req.archs);
+    if (!pr.ok()) {  // shipped as it is
+      r.warnings.push_back(p + ": GPU code not pruned, the file did not parse: " + pr.error().message());
+      continue;
+    }
+    if (pr->stats.containers == 0 && pr->stats.not_indexed.empty()) continue;
+    PrunedFile f{.path = p, .nvidia = item.cls == ObjectClass::cuda, .size = item.size, .stats = pr->stats};
+    for (auto& w : pr->stats.warnings) r.warnings.push_back(p + ": " + w);
+    if (f.nvidia && !req.nvidia) f.why = "NVIDIA library, left whole (--no-prune-nvidia)";
+    else if (pr->extents.empty()) f.why = pr->stats.containers ? "nothing to remove" : "GPU code only in stores that are not indexed";
+    else {
+      auto extents = std::make_shared<const FileExtents>(std::move(pr->extents));
+      if (req.measure) {
+        CUSLIM_TRY(f.stored_before, stored_size(src, nullptr, item.size, req.compression));
+        CUSLIM_TRY(f.stored_after, stored_size(src, extents, item.size, req.compression));
+      }
+      item.extents = extents;
+      f.pruned = true;
+      r.bytes_zeroed += f.stats.bytes_zeroed;
+      r.nvidia_pruned += f.nvidia;
+    }
+    r.files.push_back(std::move(f));
+  }
+  return r;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,76 @@
+#include "prune/gpu_arch.h"
+
+#include <algorithm>
+
+#include "core/path.h"
+
+namespace cuslim {
+
+namespace {
+
+constexpr unsigned kMinArch = 10, kMaxArch = 1000;
+
+// One item: "90", "sm_90", "compute_90", "9.0".
+std::optional<unsigned> parse_one(std::string s) {
+  for (const char* prefix : {"sm_", "compute_"})
+    if (s.rfind(prefix, 0) == 0) s = s.substr(std::string(prefix).size());
+  if (auto dot = s.find('.'); dot != std::string::npos) {
+    std::string major = s.substr(0, dot), minor = s.substr(dot + 1);
+    if (major.empty() || minor.size() != 1 || major.find_first_not_of("0123456789") != std::string::npos || !isdigit(minor[0])) return std::nullopt;
+    s = major + minor;
+  }
+  if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  unsigned v = static_cast<unsigned>(std::stoul(s));
+  if (v < kMinArch || v >= kMaxArch) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Result<std::vector<unsigned>> parse_gpu_archs(const std::string& list) {
+  std::vector<unsigned> out;
+  for (auto& item : path::split_list(list, ',')) {
+    auto v = parse_one(item);
+    if (!v) return Error(Exit::usage, "--gpu-arch '" + list + "': '" + item + "' is not a compute capability such as 90, sm_90 or 9.0");
+    out.push_back(*v);
+  }
+  if (out.empty()) return Error(Exit::usage, "--gpu-arch: empty list (give compute capabilities such as 90 or 80,90)");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string gpu_archs_text(const std::vector<unsigned>& ccs) {
+  std::string s;
+  for (auto cc : ccs) s += (s.empty() ? "" : ",") + std::to_string(cc);
+  return s;
+}
+
+bool runs_on(const FatbinEntry& e, unsigned cc) {
+  bool same_major = e.arch / 10 == cc / 10;
+  if (e.variant == "a") return e.arch == cc;
+  if (e.kind == FatbinEntry::sass) return same_major && e.arch <= cc;
+  if (e.kind == FatbinEntry::ptx) return e.arch <= cc && (e.variant.empty() || same_major);
+  return false;
+}
+
+bool runs_on_any(const FatbinEntry& e, const std::vector<unsigned>& ccs) {
+  return std::any_of(ccs.begin(), ccs.end(), [&](unsigned cc) { return runs_on(e, cc); });
+}
+
+bool kept_for(unsigned cc, const std::vector<unsigned>& kept) {
+  // Every entry kind that runs on cc: SASS of its major up to cc ('a' and 'f' too), PTX up to cc.
+  for (unsigned arch = (cc / 10) * 10; arch <= cc; ++arch)
+    for (const char* v : {"", "a", "f"}) {
+      FatbinEntry sass{.kind = FatbinEntry::sass, .arch = arch, .variant = v};
+      if (runs_on(sass, cc) && !runs_on_any(sass, kept)) return false;
+    }
+  for (unsigned arch = kMinArch; arch <= cc; ++arch)
+    for (const char* v : {"", "a", "f"}) {
+      FatbinEntry ptx{.kind = FatbinEntry::ptx, .arch = arch, .variant = v};
+      if (runs_on(ptx, cc) && !runs_on_any(ptx, kept)) return false;
+    }
+  return true;
+}
+
+}  // namespace cuslim
