@@ -1,0 +1,229 @@
+// --gpu-arch: which entries a GPU runs, and the in-place rewrite of fatbin containers, on ELF
+// objects built here with synthetic containers (cc, no nvcc needed): what is kept, what is zeroed,
+// and that no byte outside the rewritten containers changes.
+#include <cstring>
+#include <set>
+
+#include "elf/elf_file.h"
+#include "elf/fatbin.h"
+#include "fixture.h"
+#include "image/file_extents.h"
+#include "prune/fatbin_prune.h"
+#include "prune/gpu_arch.h"
+
+namespace cuslim {
+namespace {
+
+using test::TempDir;
+namespace fs = std::filesystem;
+
+constexpr uint64_t kPtx = 1, kSass = 2, kA = 0x100000, kF = 0x200000;
+
+template <class T>
+void put(std::string& b, size_t off, T v) {
+  std::memcpy(b.data() + off, &v, sizeof v);
+}
+
+// One entry: a header of `hsize` bytes, then `padded` payload bytes all equal to `fill`.
+std::string entry(uint16_t kind, uint32_t arch, uint64_t flags, uint64_t padded, char fill, uint32_t hsize = 64) {
+  std::string e(hsize + padded, fill);
+  std::memset(e.data(), 0, hsize);
+  put<uint16_t>(e, 0, kind);
+  put<uint16_t>(e, 2, 0x0101);
+  put<uint32_t>(e, 4, hsize);
+  put<uint64_t>(e, 8, padded);
+  put<uint32_t>(e, 16, static_cast<uint32_t>(padded));
+  put<uint16_t>(e, 24, 0);
+  put<uint16_t>(e, 26, kind == kPtx ? 9 : 1);
+  put<uint32_t>(e, 28, arch);
+  put<uint64_t>(e, 40, 0x11 | flags);
+  put<uint64_t>(e, 56, padded);
+  return e;
+}
+
+std::string container(const std::vector<std::string>& entries, uint64_t slack = 0) {
+  std::string body;
+  for (auto& e : entries) body += e;
+  body += std::string(slack, '\x5a');  // bytes the entries do not account for: not exact
+  std::string h(16, '\0');
+  put<uint32_t>(h, 0, 0xBA55ED50);
+  put<uint16_t>(h, 4, 1);
+  put<uint16_t>(h, 6, 16);
+  put<uint64_t>(h, 8, body.size());
+  return h + body;
+}
+
+std::string c_array(const std::string& name, const std::string& section, const std::string& bytes) {
+  std::string s = "__attribute__((section(\"" + section + "\"), aligned(8), used)) const unsigned char " + name + "[] = {";
+  for (unsigned char c : bytes) s += std::to_string(c) + ",";
+  return s + "};\n";
+}
+
+std::string read_all(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+class GpuPruneTest : public ::testing::Test {
+ protected:
+  TempDir t;
+  std::string lib = t / "libfat.so";
+  void SetUp() override {
+    std::string fat =
+        container({entry(kSass, 80, 0, 256, 'a'), entry(kSass, 90, 0, 128, 'b'), entry(kPtx, 90, 0, 64, 'c', 80),
+                   entry(kSass, 100, 0, 512, 'd'), entry(kPtx, 120, 0, 192, 'e'), entry(kSass, 90, kA, 96, 'f', 88)}) +
+        container({entry(kSass, 100, 0, 512, 'g'), entry(kSass, 120, 0, 64, 'h')}) +  // nothing for 90
+        container({entry(kSass, 90, 0, 64, 'i')}) +                                  // only what 90 runs
+        container({entry(kSass, 80, 0, 64, 'j'), entry(kSass, 90, 0, 64, 'k')}, 8) +  // not exact: left whole
+        container({entry(kSass, 100, kF, 128, 'l'), entry(kSass, 103, 0, 64, 'm'), entry(kPtx, 100, kF, 64, 'n')});
+    // .cask_resource: other data, a stray magic that is no container, then a container.
+    std::string stray(32, '\x11');
+    put<uint32_t>(stray, 8, 0xBA55ED50);
+    std::string cask = std::string(24, '\x22') + stray + container({entry(kSass, 80, 0, 128, 'o'), entry(kSass, 90, 0, 64, 'p')}) + std::string(16, '\x33');
+    test::build_lib(lib, c_array("fat", ".nv_fatbin", fat) + c_array("cask", ".cask_resource", cask) + "int f(void){return 1;}\n");
+  }
+
+  FatbinLayout layout(const std::string& p) {
+    auto elf = ElfFile::read(p, p, ElfFile::Parts::all);
+    EXPECT_TRUE(elf.ok());
+    auto l = FatbinLayout::read(p, *elf);
+    EXPECT_TRUE(l.ok());
+    return l.ok() ? *l : FatbinLayout{};
+  }
+
+  static std::vector<std::string> names(const FatbinContainer& c) {
+    std::vector<std::string> out;
+    for (auto& e : c.entries) out.push_back(e.entry.arch_name());
+    return out;
+  }
+
+  // Prunes `lib` for `archs` into `out`; returns the plan.
+  FatbinPrune prune(const std::vector<unsigned>& archs, const std::string& out) {
+    auto pr = FatbinPrune::plan(lib, "libfat.so", archs);
+    EXPECT_TRUE(pr.ok()) << (pr.ok() ? "" : pr.error().message());
+    if (!pr.ok()) return {};
+    if (pr->extents.empty()) fs::copy_file(lib, out);
+    else EXPECT_TRUE(write_extents(lib, pr->extents, out).ok());
+    return *pr;
+  }
+};
+
+TEST(GpuArch, lists_parse_and_bad_items_are_named) {
+  EXPECT_EQ(*parse_gpu_archs("90"), std::vector<unsigned>{90});
+  EXPECT_EQ(*parse_gpu_archs("sm_90,80,9.0,compute_100"), (std::vector<unsigned>{80, 90, 100}));
+  for (auto bad : {"", "sm_", "9", "90x", "1000", "9.10", "80,,"}) {
+    auto r = parse_gpu_archs(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code(), Exit::usage);
+    }
+  }
+}
+
+TEST(GpuArch, which_entries_a_gpu_runs) {
+  auto e = [](int kind, unsigned arch, const char* v) { return FatbinEntry{.kind = kind, .arch = arch, .variant = v}; };
+  EXPECT_TRUE(runs_on(e(FatbinEntry::sass, 80, ""), 86));    // same major, lower minor
+  EXPECT_FALSE(runs_on(e(FatbinEntry::sass, 86, ""), 80));
+  EXPECT_FALSE(runs_on(e(FatbinEntry::sass, 80, ""), 90));   // never across majors
+  EXPECT_TRUE(runs_on(e(FatbinEntry::sass, 90, "a"), 90));
+  EXPECT_FALSE(runs_on(e(FatbinEntry::sass, 100, "a"), 103));  // 'a' code only on its own arch
+  EXPECT_TRUE(runs_on(e(FatbinEntry::sass, 100, "f"), 103));   // 'f' code across its family
+  EXPECT_FALSE(runs_on(e(FatbinEntry::sass, 100, "f"), 120));
+  EXPECT_TRUE(runs_on(e(FatbinEntry::ptx, 75, ""), 90));     // PTX: JIT for any newer arch
+  EXPECT_FALSE(runs_on(e(FatbinEntry::ptx, 120, ""), 90));
+  EXPECT_FALSE(runs_on(e(FatbinEntry::ptx, 90, "a"), 100));
+  EXPECT_TRUE(kept_for(90, {90}));
+  EXPECT_TRUE(kept_for(90, {80, 90}));
+  EXPECT_FALSE(kept_for(90, {80}));
+  EXPECT_FALSE(kept_for(86, {80}));  // pruning for 8.0 drops sm_86 SASS an 8.6 would use
+  EXPECT_TRUE(kept_for(80, {86}) == false);
+}
+
+TEST_F(GpuPruneTest, the_fixture_parses_as_written) {
+  auto l = layout(lib);
+  ASSERT_EQ(l.containers.size(), 6u);  // five in .nv_fatbin, one found in .cask_resource (the stray magic is not one)
+  EXPECT_EQ(names(l.containers[0]), (std::vector<std::string>{"sm_80", "sm_90", "compute_90", "sm_100", "compute_120", "sm_90a"}));
+  EXPECT_FALSE(l.containers[3].exact);
+  EXPECT_EQ(l.containers[5].section, ".cask_resource");
+}
+
+TEST_F(GpuPruneTest, keeps_what_the_listed_gpus_run_and_zeroes_the_rest_in_place) {
+  std::string out = t / "pruned.so";
+  auto pr = prune({90}, out);
+  auto before = layout(lib), after = layout(out);
+  ASSERT_EQ(after.containers.size(), before.containers.size());
+  EXPECT_EQ(names(after.containers[0]), (std::vector<std::string>{"sm_90", "compute_90", "sm_90a"}));
+  EXPECT_EQ(names(after.containers[1]), (std::vector<std::string>{"sm_120"}));  // nothing for 90: its smallest entry stays
+  EXPECT_EQ(names(after.containers[2]), (std::vector<std::string>{"sm_90"}));
+  EXPECT_EQ(names(after.containers[3]), (std::vector<std::string>{"sm_80", "sm_90"}));  // not exact: whole
+  EXPECT_EQ(names(after.containers[4]), (std::vector<std::string>{"sm_103"}));  // the first of the smallest
+  EXPECT_EQ(names(after.containers[5]), (std::vector<std::string>{"sm_90"}));
+  EXPECT_EQ(pr.stats.rewritten, 4u);
+  EXPECT_EQ(pr.stats.no_code, 2u);
+  EXPECT_EQ(pr.stats.not_exact, 1u);
+
+  std::string a = read_all(lib), b = read_all(out);
+  ASSERT_EQ(a.size(), b.size());  // the file keeps its size
+  // Containers keep their offsets; inside each, the kept entries are byte-identical to the
+  // source's, then zeros up to the old end. Outside the containers nothing changed.
+  std::vector<bool> inside(a.size(), false);
+  uint64_t zeroed = 0;
+  for (size_t i = 0; i < before.containers.size(); ++i) {
+    auto& c0 = before.containers[i];
+    auto& c1 = after.containers[i];
+    EXPECT_EQ(c1.offset, c0.offset);
+    for (uint64_t o = c0.offset; o < c0.end(); ++o) inside[o] = true;
+    uint64_t pos = c1.offset + c1.header_size;
+    for (auto& e : c1.entries) {
+      auto same = std::find_if(c0.entries.begin(), c0.entries.end(), [&](auto& x) { return x.entry.arch_name() == e.entry.arch_name(); });
+      ASSERT_NE(same, c0.entries.end());
+      EXPECT_EQ(b.substr(pos, e.span()), a.substr(same->offset, same->span())) << e.entry.arch_name();
+      pos += e.span();
+    }
+    if (c1.entries.size() == c0.entries.size()) {  // left whole, byte for byte
+      EXPECT_EQ(b.substr(c0.offset, c0.end() - c0.offset), a.substr(c0.offset, c0.end() - c0.offset)) << "container " << i;
+      continue;
+    }
+    for (; pos < c0.end(); ++pos) {
+      EXPECT_EQ(b[pos], '\0') << "container " << i << " offset " << pos;
+      ++zeroed;
+    }
+  }
+  EXPECT_EQ(zeroed, pr.stats.bytes_zeroed);
+  size_t changed_outside = 0;
+  for (size_t o = 0; o < a.size(); ++o) changed_outside += !inside[o] && a[o] != b[o];
+  EXPECT_EQ(changed_outside, 0u);
+  EXPECT_EQ(pr.stats.zeroed_by_arch.at("sm_80"), 64u + 256 + 64u + 128);  // container 0 and the .cask_resource one
+  EXPECT_EQ(pr.stats.zeroed_by_section.count(".cask_resource"), 1u);
+}
+
+TEST_F(GpuPruneTest, several_archs_keep_the_union_and_the_source_is_untouched) {
+  std::string src_before = read_all(lib);
+  std::string out = t / "pruned.so";
+  prune({80, 103}, out);
+  auto after = layout(out);
+  EXPECT_EQ(names(after.containers[0]), (std::vector<std::string>{"sm_80", "compute_90", "sm_100"}));  // sm_100 runs on 10.3
+  EXPECT_EQ(names(after.containers[4]), (std::vector<std::string>{"sm_100f", "sm_103", "compute_100f"}));  // all run on 10.3
+  EXPECT_EQ(read_all(lib), src_before);
+}
+
+TEST_F(GpuPruneTest, nothing_to_remove_is_no_rewrite) {
+  auto pr = FatbinPrune::plan(lib, "libfat.so", {80, 90, 100, 103, 120});
+  ASSERT_TRUE(pr.ok());
+  // Every container holds only entries one of these GPUs runs, except compute_90a-style code
+  // for none: container 0's sm_90a runs on 90, so nothing is zeroed anywhere.
+  EXPECT_TRUE(pr->extents.empty());
+  EXPECT_EQ(pr->stats.bytes_zeroed, 0u);
+}
+
+TEST_F(GpuPruneTest, a_file_without_gpu_code_plans_nothing) {
+  std::string plain = t / "libplain.so";
+  test::build_lib(plain, "int g(void){return 2;}\n");
+  auto pr = FatbinPrune::plan(plain, "libplain.so", {90});
+  ASSERT_TRUE(pr.ok());
+  EXPECT_TRUE(pr->extents.empty());
+  EXPECT_EQ(pr->stats.containers, 0u);
+}
+
+}  // namespace
+}  // namespace cuslim
