@@ -164,6 +164,19 @@ uint64_t leave_out_base(Plan& plan, const std::string& base_rootfs) {
   return n;
 }
 
+// The pruning request, measured (with --report) in the compression OUT's format uses.
+PruneRequest prune_request(const BundleRequest& req) {
+  PruneRequest p = req.prune;
+  switch (req.format) {
+    case BundleFormat::dir:
+    case BundleFormat::tar: p.compression = Compression::none; break;
+    case BundleFormat::tar_gz: p.compression = Compression::gzip; break;
+    case BundleFormat::tar_zst: p.compression = Compression::zstd; break;
+    default: p.compression = req.compression;
+  }
+  return p;
+}
+
 // The label that says which GPUs the image's code was pruned for; an image pruned before (slim
 // of a pruned image) keeps only the archs both prunings keep.
 void record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs) {
@@ -614,7 +627,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   res.format = req.format;
   res.plan = builder.take();
   if (req.base_image) res.left_to_base = leave_out_base(res.plan, req.base_image->rootfs);
-  CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, req.prune));  // prune: GPU code for the listed archs only
+  CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req);              // plan: the image config
   if (res.prune.bytes_zeroed) record_pruned_archs(res.config, res.prune.archs);
   add_size_stats(res);                                  // report: files and bytes per class

@@ -40,7 +40,6 @@ Status settle_format(BundleJob& job) {
   if (!job.gpu_arch.empty()) {
     CUSLIM_TRY(r.prune.archs, parse_gpu_archs(job.gpu_arch));
   }
-  r.prune.compression = r.compression;
   for (auto& kv : r.env)
     if (!is_env_entry(kv)) return Error(Exit::usage, "--env '" + kv + "': expected K=V (K: a letter or _, then letters, digits or _)");
   return ok_status();

@@ -43,7 +43,6 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
   b.python_keep = req.python_keep;
   b.jit = req.jit;
   b.prune = req.prune;
-  b.prune.compression = req.compression;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());
   CUSLIM_TRY(b.mtime, source_date_epoch());
   CUSLIM_CHECK(add_trace_files(b, req.traces, a.root()));
