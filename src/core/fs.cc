@@ -26,7 +26,10 @@ Result<std::string> absolute_path(const std::string& p) {
   std::error_code ec;
   auto a = fs::absolute(p, ec);
   if (ec) return Error::from_errno(p, ec.value());
-  return a.string();
+  fs::path out;  // "." components dropped ("./app" is not "/cwd/./app"); ".." kept: a symlink decides it
+  for (auto& c : a)
+    if (c != ".") out /= c;
+  return out.string();
 }
 
 Status copy_regular_file(const std::string& from, const std::string& to) {
