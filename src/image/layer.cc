@@ -1,5 +1,6 @@
 #include "image/layer.h"
 
+#include "image/parallel_gzip.h"
 #include "image/utf8_names.h"
 
 #include <archive.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "core/unique_fd.h"
@@ -19,13 +21,19 @@ namespace {
 using ArchivePtr = std::unique_ptr<archive, decltype(&archive_write_free)>;
 using EntryPtr = std::unique_ptr<archive_entry, decltype(&archive_entry_free)>;
 constexpr size_t kChunk = 1 << 20;
+constexpr int kGzipLevel = 6;
+
+int threads_of(const LayerOptions& opt) {
+  return opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 // Where the bytes go: the tar stream is hashed (diff_id), then either written as is or handed
 // to the compressing writer, whose output is hashed (digest) and written to the blob file.
 struct Sink {
   int fd = -1;
   Sha256 diff, digest;
-  archive* compressor = nullptr;
+  archive* compressor = nullptr;  // zstd: libarchive's filter
+  ParallelGzip* gzip = nullptr;   // gzip: blocks on every core
   uint64_t in = 0, out = 0;
   int err = 0;
 
@@ -51,6 +59,7 @@ la_ssize_t tar_cb(archive*, void* ctx, const void* buf, size_t n) {
   auto* s = static_cast<Sink*>(ctx);
   s->diff.update(buf, n);
   s->in += n;
+  if (s->gzip) return s->gzip->write(buf, n) ? static_cast<la_ssize_t>(n) : -1;
   if (!s->compressor) return s->write_out(buf, n) ? static_cast<la_ssize_t>(n) : -1;
   return archive_write_data(s->compressor, buf, n) == static_cast<la_ssize_t>(n) ? static_cast<la_ssize_t>(n) : -1;
 }
@@ -68,18 +77,10 @@ Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const st
   ArchivePtr b(archive_write_new(), archive_write_free);
   archive_write_set_format_raw(b.get());
   archive_write_set_bytes_per_block(b.get(), 0);
-  int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (opt.compression == Compression::zstd) {
-    archive_write_add_filter_zstd(b.get());
-    archive_write_set_filter_option(b.get(), "zstd", "compression-level", "3");
-    archive_write_set_filter_option(b.get(), "zstd", "threads", std::to_string(threads).c_str());
-  } else {
-    archive_write_add_filter_gzip(b.get());
-    archive_write_set_filter_option(b.get(), "gzip", "compression-level", "6");
-    // No time in the gzip header: libarchive stores the current time unless told not to.
-    if (archive_write_set_filter_option(b.get(), "gzip", "timestamp", nullptr) != ARCHIVE_OK)
-      return archive_error(b.get(), out + ": gzip !timestamp");
-  }
+  int threads = threads_of(opt);
+  archive_write_add_filter_zstd(b.get());
+  archive_write_set_filter_option(b.get(), "zstd", "compression-level", "3");
+  archive_write_set_filter_option(b.get(), "zstd", "threads", std::to_string(threads).c_str());
   if (archive_write_open(b.get(), &sink, nullptr, blob_cb, nullptr) != ARCHIVE_OK) return archive_error(b.get(), out);
   EntryPtr e(archive_entry_new(), archive_entry_free);
   archive_entry_set_pathname(e.get(), "layer.tar");
@@ -158,9 +159,13 @@ Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std:
   Sink sink;
   sink.fd = fd.get();
   ArchivePtr b(nullptr, archive_write_free);
-  if (opt.compression != Compression::none) {
+  std::optional<ParallelGzip> gzip;
+  if (opt.compression == Compression::zstd) {
     CUSLIM_TRY(b, open_compressor(sink, opt, out_file));
     sink.compressor = b.get();
+  } else if (opt.compression == Compression::gzip) {
+    gzip.emplace(kGzipLevel, threads_of(opt), [&sink](const void* p, size_t n) { return sink.write_out(p, n); });
+    sink.gzip = &*gzip;
   }
   ArchivePtr a(archive_write_new(), archive_write_free);
   archive_write_set_format_pax_restricted(a.get());
@@ -168,10 +173,11 @@ Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std:
   for (auto& e : entries) CUSLIM_CHECK(write_entry(a.get(), e, opt, sink));
   if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error(a.get(), out_file);
   if (b && archive_write_close(b.get()) != ARCHIVE_OK) return archive_error(b.get(), out_file);
+  if (gzip && !gzip->finish() && !sink.err) return bad_input(out_file + ": " + gzip->error());
   if (sink.err) return Error::from_errno(out_file, sink.err);
   LayerBlob blob;
   blob.diff_id = sink.diff.finish();
-  blob.digest = b ? sink.digest.finish() : blob.diff_id;
+  blob.digest = opt.compression != Compression::none ? sink.digest.finish() : blob.diff_id;
   blob.size = sink.out;
   blob.uncompressed = sink.in;
   blob.compression = opt.compression;

@@ -1,6 +1,6 @@
 // Layer: one tar layer written in a single pass -- libarchive writes the tar, the uncompressed
-// stream is hashed (diff_id) and fed to a second libarchive writer that compresses it (gzip or
-// zstd) while the stored blob is hashed (digest). Reproducible: the caller's entry order
+// stream is hashed (diff_id) and compressed -- gzip in blocks on every core (ParallelGzip), zstd
+// by libarchive's multi-threaded filter -- while the stored blob is hashed (digest). Reproducible: the caller's entry order
 // (sorted), uid/gid 0, no user/group names, one mtime.
 #pragma once
 
@@ -42,7 +42,7 @@ struct LayerBlob {
 struct LayerOptions {
   Compression compression = Compression::gzip;
   int64_t mtime = 0;  // every entry's mtime (SOURCE_DATE_EPOCH or 0)
-  int threads = 0;    // compression threads (zstd); 0 = cores
+  int threads = 0;    // compression threads; 0 = cores (the bytes do not depend on it)
   std::function<void(uint64_t bytes_in)> progress;
 };
 
