@@ -1,5 +1,7 @@
 #include "bundle/forward_compat_plan.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -48,6 +50,20 @@ Result<const CompatSet*> choose_set(const std::vector<CompatSet>& sets, const Fo
   }
   reason = need + " and the set serves branch " + std::to_string(req.driver->major);
   return pick;
+}
+
+// The set's libraries load libc, libm, libdl, ... from the image: their closures ship (the set's
+// own objects are forward-compat and ship as the set, not through the graph).
+Status add_set_closure(const Analysis& a, const CompatSet& set, PlanBuilder& builder) {
+  std::vector<std::string> elfs;
+  for (auto& f : set.files)
+    if (auto st = a.root().stat(f); st && S_ISREG(st->st_mode) && has_elf_magic(a.root().host_path(f))) elfs.push_back(f);
+  if (elfs.empty()) return ok_status();
+  auto g = a.resolve(elfs);
+  if (!g.ok()) return g.error().wrap("resolving the cuda-compat set " + set.real_dir);
+  for (auto& m : g->missing) builder.warn(m.needed_by + " needs " + m.name + ": not found in the source root (the compat set will not load)");
+  builder.add_graph(*g, false);
+  return ok_status();
 }
 
 // The sets whose files the plan holds (added here, or brought by slim's selection / --include).
@@ -114,6 +130,7 @@ Result<std::vector<ForwardCompatShipped>> plan_forward_compat(const Analysis& an
   if (pick) {
     if (auto st = builder.add_include(pick->dir); !st.ok()) return st.error().wrap("adding the cuda-compat set " + pick->dir);
     for (auto& f : pick->files) builder.set_class(f, ObjectClass::forward_compat);
+    CUSLIM_CHECK(add_set_closure(analysis, *pick, builder));
   }
   // entry: every set the image carries gets the hook's loader entry; the report names them.
   auto files = planned_compat_files(analysis, builder.plan());
