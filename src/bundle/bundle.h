@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "bundle/forward_compat_plan.h"
 #include "bundle/gpu_prune.h"
 #include "bundle/plan.h"
 #include "core/root.h"
@@ -33,6 +34,7 @@ struct BundleRequest {
   PythonKeep python_keep = PythonKeep::package;  // Python distributions the traced files used: whole, or file by file
   bool jit = true;  // a JIT framework that ships brings what it runs at run time (jit profiles)
   PruneRequest prune;  // --gpu-arch: GPU code for other architectures zeroed in the image's copies
+  ForwardCompatRequest forward_compat;  // --forward-compat with --driver-version / --min-driver
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
@@ -75,6 +77,7 @@ struct BundleResult {
   std::vector<DistributionReport> python;  // the Python distributions the traced run's site dirs hold
   std::vector<JitAdded> jit;               // JIT toolchains of the frameworks that ship
   PruneReport prune;                       // what --gpu-arch removed, per file
+  std::vector<ForwardCompatShipped> forward_compat;  // the cuda-compat sets the image carries
   std::optional<WrittenImage> image;
   std::optional<LayerBlob> layer;
   ImageConfig config;

@@ -45,6 +45,21 @@ Status settle_format(BundleJob& job) {
   return ok_status();
 }
 
+// --forward-compat and the driver it is judged against: the older of --driver-version and --min-driver.
+Status settle_forward_compat(BundleJob& job) {
+  auto& fc = job.request.forward_compat;
+  auto mode = parse_forward_compat_mode(job.forward_compat);
+  if (!mode) return Error(Exit::usage, "--forward-compat '" + job.forward_compat + "': not a mode (allowed: auto, always, never)");
+  fc.mode = *mode;
+  for (auto [flag, text] : {std::pair<std::string, const std::string*>{"--driver-version", &job.driver_version}, {"--min-driver", &job.min_driver}}) {
+    if (text->empty()) continue;
+    auto v = Version::parse(*text);
+    if (!v || v->major < 100) return Error(Exit::usage, flag + " '" + *text + "': not a driver version like 535.230.02");
+    if (!fc.driver || *v < *fc.driver) fc.driver = v, fc.driver_text = "driver " + *text + " (" + flag + ")";
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
@@ -64,12 +79,15 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.compression = spec.compression;
   job.gpu_arch = spec.gpu_arch;
   job.request.prune.nvidia = spec.prune_nvidia;
+  job.forward_compat = spec.forward_compat;
+  job.min_driver = spec.min_driver;
   if (job.request.out.empty()) return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": out: required (where to write the image; or -o OUT)");
   return job;
 }
 
 Result<BundleResult> bundle_job(BundleJob job) {
   CUSLIM_CHECK(settle_format(job));
+  CUSLIM_CHECK(settle_forward_compat(job));
   auto& req = job.request;
   // --base: a profile name, or an existing image our layer is appended to.
   std::string base_path;

@@ -19,6 +19,8 @@ struct BundleJob {
   std::string format;                // "" = from OUT's extension
   std::string compression = "gzip";  // gzip | zstd
   std::string gpu_arch;              // "" = no pruning; "80,90"
+  std::string forward_compat = "auto";   // auto | always | never
+  std::string driver_version, min_driver;  // the driver(s) the image must run on ("" = not named)
 };
 
 // The job of an image spec; `out` (-o) overrides the spec's out. Neither given: exit 3 naming the spec.

@@ -86,7 +86,20 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
   for (auto& a : r.jit)
     j["jit"].push_back({{"framework", a.framework}, {"found", a.found}, {"missing", a.missing}, {"added_files", a.files}, {"added_bytes", a.bytes},
                         {"consequence", a.consequence}});
+  j["forward_compat"] = nlohmann::json::array();
+  for (auto& f : r.forward_compat)
+    j["forward_compat"].push_back({{"dir", f.dir}, {"package", f.package}, {"version", f.version}, {"cuda_version", f.cuda},
+                                   {"branches", f.branches}, {"branches_from_note", f.from_note}, {"reason", f.reason},
+                                   {"files", f.files}, {"bytes", f.bytes}});
   return j;
+}
+
+void forward_compat_summary(const std::vector<ForwardCompatShipped>& sets, std::ostream& out) {
+  for (auto& f : sets) {
+    out << "  forward-compat: " << f.dir << " (" << f.package << ", libcuda " << f.version << ", branches";
+    for (size_t i = 0; i < f.branches.size(); ++i) out << (i ? ", " : " ") << f.branches[i];
+    out << "; " << f.files << " files, " << mb(f.bytes) << "): " << f.reason << "; used only where the host driver is older and its branch listed\n";
+  }
 }
 
 void jit_summary(const std::vector<JitAdded>& jit, std::ostream& out) {

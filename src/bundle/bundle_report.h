@@ -23,6 +23,9 @@ void jit_summary(const std::vector<JitAdded>& jit, std::ostream& out);
 // (when measured) without pruning.
 nlohmann::json prune_report_json(const PruneReport& p, const std::optional<LayerBlob>& layer);
 
+// The forward-compat lines of the text summary (which cuda-compat set ships, and why).
+void forward_compat_summary(const std::vector<ForwardCompatShipped>& sets, std::ostream& out);
+
 // The pruning lines of the text summary, with the licence notice when NVIDIA libraries were pruned.
 void prune_summary(const PruneReport& p, std::ostream& out);
 

@@ -14,7 +14,8 @@ const SchemaNode& image_spec_schema() {
            optional("compression", one_of({"gzip", "zstd"})), optional("tag", string()), optional("base", string()),
            optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
            optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
-           optional("gpu_arch", string()), optional("prune_nvidia", one_of({"true", "false"}))});
+           optional("gpu_arch", string()), optional("prune_nvidia", one_of({"true", "false"})),
+           optional("forward_compat", one_of({"auto", "always", "never"})), optional("min_driver", string())});
   return s;
 }
 
@@ -41,6 +42,8 @@ ImageSpec spec_of(const YAML::Node& n) {
   if (n["jit"]) s.jit = n["jit"].Scalar() == "true";
   str("gpu_arch", s.gpu_arch);
   if (n["prune_nvidia"]) s.prune_nvidia = n["prune_nvidia"].Scalar() == "true";
+  str("forward_compat", s.forward_compat);
+  str("min_driver", s.min_driver);
   if (s.tag.empty()) s.tag = s.name;
   return s;
 }

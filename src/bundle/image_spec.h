@@ -15,6 +15,8 @@
 //   jit: true              # false: no JIT framework toolchains (bundle --no-jit)
 //   gpu_arch: "90"         # prune GPU code to these compute capabilities (bundle --gpu-arch)
 //   prune_nvidia: true     # false: NVIDIA's libraries stay whole (bundle --no-prune-nvidia)
+//   forward_compat: auto   # auto | always | never: ship the cuda-compat set (bundle --forward-compat)
+//   min_driver: 535.230.02 # the oldest driver the image must run on (bundle --min-driver)
 #pragma once
 
 #include <optional>
@@ -35,6 +37,7 @@ struct ImageSpec {
   bool jit = true;
   std::string gpu_arch;
   bool prune_nvidia = true;
+  std::string forward_compat = "auto", min_driver;
 };
 
 // Every key an image spec may have, its type and allowed values.

@@ -16,7 +16,12 @@ namespace {
 
 constexpr int kMaxDepth = 40;
 
-bool ships(const DepObject& o) { return o.path && o.cls != ObjectClass::driver && o.cls != ObjectClass::system && o.cls != ObjectClass::toolkit; }
+// Forward-compat objects a search found (a root whose ld.so.conf lists the compat dir) ship only
+// as a whole set, by the forward-compat step (forward_compat_plan.h).
+bool ships(const DepObject& o) {
+  return o.path && o.cls != ObjectClass::driver && o.cls != ObjectClass::system && o.cls != ObjectClass::toolkit &&
+         o.cls != ObjectClass::forward_compat;
+}
 
 // CUDA X.Y of a bundled libcudart, read from its code (wheels name 11.8 libcudart.so.11.0).
 std::optional<Version> cudart_version(const Root& root, const DepObject& o) {
@@ -142,6 +147,12 @@ void PlanBuilder::add_loader_files(bool with_ld_so_conf) {
   plan_.items["/etc/ld.so.cache"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, write_ld_cache(plan_.cache)};
   for (auto* p : {"/etc/ld.so.conf", "/etc/ld.so.conf.d/cuslim.conf", "/etc/ld.so.cache"})
     if (auto it = plan_.items.find(p); it != plan_.items.end() && !it->second.content.empty()) it->second.size = it->second.content.size();
+}
+
+void PlanBuilder::add_generated(const std::string& inside, std::string content) {
+  add_dir_item(path::dirname(inside));
+  uint64_t size = content.size();
+  plan_.items[inside] = {LayerEntry::file, "", 0644, size, ObjectClass::app, std::move(content)};
 }
 
 void PlanBuilder::add_scratch_files() {

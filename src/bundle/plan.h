@@ -66,6 +66,8 @@ class PlanBuilder {
   }
   // Adds the generated loader files (ld.so.conf, conf.d entry, ld.so.cache).
   void add_loader_files(bool with_ld_so_conf);
+  // A generated file (a loader entry): its content, mode 0644, class app.
+  void add_generated(const std::string& inside, std::string content);
   // Entries of a base image's ld.so.cache, kept in the generated one.
   void add_cache_entries(const std::vector<CacheLib>& libs) { plan_.cache.insert(plan_.cache.begin(), libs.begin(), libs.end()); }
   // A FROM-scratch image has no users: adds a minimal /etc/passwd and /etc/group (root, nobody)

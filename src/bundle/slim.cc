@@ -56,8 +56,14 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
   s.targets = expanded.elf;
   s.includes = expanded.scripts;
   for (auto& p : all_paths(root)) {
-    if (c.classify(p, p, std::nullopt, path::basename(p)).cls == ObjectClass::driver) {  // never kept, always said
+    auto cls = c.classify(p, p, std::nullopt, path::basename(p)).cls;
+    if (cls == ObjectClass::driver) {  // never kept, always said
       s.dropped_driver.push_back(p);
+      continue;
+    }
+    if (cls == ObjectClass::forward_compat) {  // the one driver-side set meant to ship: kept, and said
+      s.forward_compat.push_back(p);
+      s.includes.push_back(p);
       continue;
     }
     bool asked = false, by_set = false;

@@ -1,6 +1,7 @@
 // slim: what of an existing image a program needs. The image's Entrypoint + Cmd (found through
 // its PATH; a #! script brings its interpreter), --target paths, their closures resolved inside
-// the image, --keep globs and the profiles' keep-sets are kept; driver libraries are dropped.
+// the image, --keep globs and the profiles' keep-sets are kept; driver libraries are dropped; a
+// cuda-compat set (class forward-compat) is kept whole.
 #pragma once
 
 #include <map>
@@ -17,6 +18,7 @@ struct SlimSelection {
   std::vector<std::string> targets;   // programs whose closures are kept
   std::vector<std::string> includes;  // files kept as they are (keep globs, keep-sets, scripts)
   std::vector<std::string> dropped_driver;
+  std::vector<std::string> forward_compat;  // cuda-compat files: kept (not the host driver's), and said so
   std::vector<std::string> notes;
 };
 

@@ -79,6 +79,9 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   // 4. Write.
   CUSLIM_TRY(res.bundle, bundle(analysis, breq));
   for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
+  for (auto& f : res.bundle.forward_compat)
+    res.notes.push_back("kept the forward-compat set " + f.dir + " (" + f.package + ", libcuda " + f.version + ", " + std::to_string(f.files) +
+                        " files): it is the image's cuda-compat, not the host driver; the loader entry the NVIDIA hook writes is in the image");
   return res;
 }
 

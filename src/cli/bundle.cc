@@ -20,6 +20,7 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
+  std::string forward_compat = "auto", min_driver;
   bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false;
   AnalysisFlags setup;
 };
@@ -64,6 +65,7 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
   python_summary(r.python, out);
   jit_summary(r.jit, out);
+  forward_compat_summary(r.forward_compat, out);
   prune_summary(r.prune, out);
 }
 
@@ -84,7 +86,8 @@ Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const s
 }
 
 Exit run_bundle(const BundleOptions& o) {
-  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .gpu_arch = o.gpu_arch};
+  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .gpu_arch = o.gpu_arch,
+                .forward_compat = o.forward_compat, .min_driver = o.min_driver};
   job.request.prune.nvidia = !o.no_prune_nvidia;
   job.request.prune.measure = !o.report_file.empty();
   job.request.targets = o.targets;
@@ -151,6 +154,11 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--gpu-arch", o->gpu_arch,
                   "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched)");
   cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
+  cmd->add_option("--forward-compat", o->forward_compat,
+                  "Ship the cuda-compat set from the source root: auto (when --driver-version/--min-driver is older than the runtime "
+                  "needs and the set serves its branch), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
+  cmd->add_option("--driver-version,--min-driver", o->min_driver, "The oldest driver the image must run on, e.g. 535.230.02 (for --forward-compat auto)");
   cmd->add_option("--report", o->report_file,
                   "Write a JSON report (classes, driver files left out, Python distributions kept and dropped, what --gpu-arch removed)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
@@ -164,6 +172,7 @@ void add_bundle(CLI::App& app, RunState& state) {
       "  cuslim trace --files -o app.trace -- python3 app.py\n"
       "  cuslim bundle $(command -v python3) --trace app.trace --include app.py -o app-oci --report app.json\n"
       "  cuslim bundle ./train --gpu-arch 90 -o train-h100-oci   # GPU code for sm_90 only (H100/H200)\n"
+      "  cuslim bundle ./infer --min-driver 535.230.02 -o infer-oci   # CUDA 13 on an R535 fleet: ships cuda-compat-13-0\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"

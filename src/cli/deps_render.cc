@@ -22,6 +22,7 @@ struct Adjacency {
 // Class markers: a letter in brackets everywhere, a colour on a TTY.
 const char* class_color(ObjectClass cls) {
   if (cls == ObjectClass::driver) return "\033[35m";
+  if (cls == ObjectClass::forward_compat) return "\033[95m";
   if (cls == ObjectClass::system) return "\033[2m";
   if (cls == ObjectClass::cuda) return "\033[32m";
   if (cls == ObjectClass::toolkit) return "\033[31m";

@@ -2,6 +2,8 @@
 // with the host driver injected as the NVIDIA container stack does -- and nothing else.
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "cli/command.h"
 #include "prune/gpu_arch.h"
 #include "sandbox/gpu_query.h"
@@ -12,16 +14,16 @@ namespace cuslim::cli {
 namespace {
 
 struct RunOptions {
-  std::string image, gpu = "auto", tag;
+  std::string image, gpu = "auto", tag, driver_root = "/";
   std::vector<std::string> cmd;
   bool verbose = false, no_arch_check = false;
 };
 
 Exit run_run(const RunOptions& o) {
   auto staging = take(Staging::make());
-  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path()));
+  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root));
   for (auto& n : prepared.notes)
-    if (o.verbose) std::cerr << "cuslim: " << n << "\n";
+    if (o.verbose || n.rfind("forward compat:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said
   // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.
   if (!o.no_arch_check && prepared.driver && prepared.image.config.labels.count(kGpuArchLabel)) {
     auto gpus = gpu_compute_capabilities(prepared.driver->libcuda);
@@ -44,6 +46,8 @@ void add_run(CLI::App& app, RunState& state) {
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
   cmd->add_flag("-v,--verbose", o->verbose, "Say what was injected");
+  cmd->add_option("--driver-root", o->driver_root, "Inject the driver found in this root instead of the host's (e.g. an older driver's files)")
+      ->check(CLI::ExistingDirectory)->transform([](std::string d) { return std::filesystem::canonical(d).string(); });
   cmd->add_flag("--no-arch-check", o->no_arch_check, "Run an image pruned (--gpu-arch) for other GPUs anyway");
   cmd->add_option("cmd", o->cmd, "Command to run instead of the image's Entrypoint + Cmd (after --)");
   cmd->footer(
@@ -51,6 +55,9 @@ void add_run(CLI::App& app, RunState& state) {
       "  cuslim run out/smoke-driver\n"
       "  cuslim run app.docker.tar -- /usr/bin/app --selftest\n"
       "  cuslim run --gpu off ./rootfs -- /bin/sh -c 'ls /'\n"
+      "  cuslim run --driver-root /srv/driver-535 app-oci   # which libcuda: the image's cuda-compat or that driver's\n"
+      "An image with a cuda-compat set: run uses it only when the driver's branch is listed in its note and the driver is\n"
+      "older (the NVIDIA hook's rule), else the driver's own libcuda, and says which on stderr.\n"
       "Exit: the program's exit code; 1 when the sandbox cannot start (--gpu on without a driver, an image pruned\n"
       "for other GPUs than this host's, ...).");
   cmd->callback([o, &state] { state.exit = run_run(*o); });

@@ -43,6 +43,7 @@ void report(const SlimResult& s, std::ostream& out) {
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   python_summary(r.python, out);
   jit_summary(r.jit, out);
+  forward_compat_summary(r.forward_compat, out);
   prune_summary(r.prune, out);
 }
 

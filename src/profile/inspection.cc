@@ -72,7 +72,7 @@ Result<Inspection> inspect(const Root& root, const std::string& path, const Clas
   CUSLIM_TRY(i.elf, ElfFile::read(root.host_path(i.realpath), path, ElfFile::Parts::all));
   i.cls = classifier.classify(path, i.realpath, i.elf.soname, path::basename(path));
   CUSLIM_TRY(i.fatbin, Fatbin::read(root.host_path(i.realpath), i.elf));
-  if (i.cls.cls == ObjectClass::driver)
+  if (i.cls.cls == ObjectClass::driver || i.cls.cls == ObjectClass::forward_compat)  // a cuda-compat set's libcuda too
     if (auto v = so_version(path::basename(i.realpath)); v && v->major.size() >= 3) i.driver_version = v->version;
   i.fwd_compat = fwd_compat_note(i.elf);
   if (i.cls.cls == ObjectClass::cuda) {

@@ -52,6 +52,15 @@ struct JitFramework {
   std::vector<JitNeed> needs;
 };
 
+// CUDA forward compatibility (the cuda-compat-X-Y package): where its sets live in a root, the
+// package's name and the loader entry an image that ships a set gets (forward_compat.h).
+struct ForwardCompatData {
+  std::vector<std::string> dirs;  // in-root dir globs, each '*' one component: /usr/local/cuda-*/compat
+  std::string package;            // "cuda-compat-{cuda_major}-{cuda_minor}"
+  std::string ld_so_conf;         // "/etc/ld.so.conf.d/00-compat-cuslim.conf"
+  bool empty() const { return dirs.empty(); }
+};
+
 // What a profile describes: a host driver, CUDA families, a base image, or a framework.
 enum class ProfileKind { base, cuda, driver, framework };
 std::string to_string(ProfileKind k);
@@ -73,6 +82,7 @@ struct Profile {
   std::vector<JitFramework> jit;
   std::map<std::string, std::map<std::string, std::string>> cuda_major_by_soname;
   std::string glibc;  // base images: the glibc version
+  ForwardCompatData forward_compat;
 
   // Parses one profile. Errors name the file, line and column.
   static Result<Profile> parse(const std::string& text, const std::string& file);

@@ -62,6 +62,7 @@ Status merge(const ProfileSet& set, const Profile& p, Profile& out, std::set<std
   for (auto& [k, v] : p.binaries) out.binaries.emplace(k, v);
   for (auto& [k, v] : p.cuda_major_by_soname) out.cuda_major_by_soname.emplace(k, v);
   if (out.glibc.empty()) out.glibc = p.glibc;
+  if (out.forward_compat.empty()) out.forward_compat = p.forward_compat;
   for (auto& parent : p.extends) {
     const Profile* q = set.find(parent);
     if (!q) return bad_input(p.file + ": extends: unknown profile '" + parent + "'");

@@ -1,5 +1,6 @@
 #include "sandbox/driver_injection.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -14,27 +15,44 @@
 
 namespace cuslim {
 
-Result<DriverInjection> plan_injection(const HostDriver& driver, const std::string& rootfs, const std::string& staging) {
+namespace {
+
+// The compat set's sonames, answered by its files (the hook's 00-compat entry comes first).
+void prefer_compat(const CompatSet& set, const std::string& rootfs, int32_t flags, std::vector<CacheLib>& cache, std::set<std::string>& sonames) {
+  Root image(rootfs);
+  for (auto& f : set.files) {
+    auto st = image.stat(f);
+    if (!st || !S_ISREG(st->st_mode)) continue;
+    auto elf = ElfFile::read(image.host_path(f), f, ElfFile::Parts::loader);
+    if (!elf.ok() || !elf->soname || !sonames.insert(*elf->soname).second) continue;
+    std::string by_soname = path::join(set.real_dir, *elf->soname);
+    cache.push_back({*elf->soname, image.stat(by_soname) ? by_soname : f, flags});
+  }
+}
+
+}  // namespace
+
+Result<DriverInjection> plan_injection(const HostDriver& driver, const Root& driver_root, const std::string& rootfs, const std::string& staging,
+                                       const CompatSet* compat) {
   DriverInjection inj;
   const LoaderAbi* abi = native_loader_abi(Root(rootfs));
   if (!abi) return Error(Exit::check_failed, "no loader ABI known for this machine: cannot inject the host driver");
   inj.libdir = abi->package_lib_dir;
-  Root host("/");
   std::vector<CacheLib> cache;
   std::set<std::string> driver_sonames;
+  if (compat) prefer_compat(*compat, rootfs, abi->cache_flags.front(), cache, driver_sonames);
   for (auto& lib : driver.libraries) {
     if (lib.capability != "compute" && lib.capability != "utility") continue;
-    auto real = host.realpath(lib.path);
+    auto real = driver_root.realpath(lib.path);
     if (!real) continue;
-    std::string name = path::basename(*real);
-    inj.binds.push_back({*real, path::join(inj.libdir, name), true});
-    inj.libraries.push_back(*real);
-    auto elf = ElfFile::read(*real, *real, ElfFile::Parts::loader);
+    std::string name = path::basename(*real), from = driver_root.host_path(*real);
+    inj.binds.push_back({from, path::join(inj.libdir, name), true});
+    inj.libraries.push_back(from);
+    auto elf = ElfFile::read(from, *real, ElfFile::Parts::loader);
     std::string soname = elf.ok() && elf->soname ? *elf->soname : name;
     if (soname != name) inj.symlinks.push_back({path::join(inj.libdir, soname), name});
     if (soname == "libcuda.so.1") inj.symlinks.push_back({path::join(inj.libdir, "libcuda.so"), soname});  // as libnvidia-container does
-    cache.push_back({soname, path::join(inj.libdir, soname), abi->cache_flags.front()});
-    driver_sonames.insert(soname);
+    if (driver_sonames.insert(soname).second) cache.push_back({soname, path::join(inj.libdir, soname), abi->cache_flags.front()});
   }
   // The image's own entries stay; a driver soname the image also lists is the host's now.
   if (auto old = LdCache::read(rootfs + "/etc/ld.so.cache", "/etc/ld.so.cache"); old.ok())

@@ -19,16 +19,45 @@ std::optional<GpuMode> parse_gpu_mode(const std::string& s) {
   return std::nullopt;
 }
 
-Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging) {
+namespace {
+
+// The host driver of `driver_root`, found as the NVIDIA stack finds it: its ld.so.cache, and on
+// the host also cuslim's own LD_LIBRARY_PATH.
+Result<std::optional<HostDriver>> find_driver_in(const Root& root, const Classifier& classifier) {
+  DriverSearch search;
+  std::optional<LdCache> cache;
+  if (auto real = root.realpath("/etc/ld.so.cache"))
+    if (auto c = LdCache::read(root.host_path(*real), root.display() + " /etc/ld.so.cache"); c.ok()) cache = std::move(*c);
+  if (cache) search.ld_cache = &*cache;
+  if (const char* llp = std::getenv("LD_LIBRARY_PATH"); llp && root.is_host()) search.ld_library_path = path::split_list(llp);
+  return find_host_driver(root, classifier, search);
+}
+
+// The image's cuda-compat set the NVIDIA hook would make the program use on this driver, if any;
+// the choice is recorded either way (run says which driver it used).
+const CompatSet* choose_compat(PreparedRun& p, const Classifier& classifier, std::vector<CompatSet>& sets) {
+  const ForwardCompatData* data = forward_compat_data(classifier);
+  if (!data) return nullptr;
+  sets = find_compat_sets(Root(p.spec.rootfs), *data);
+  if (sets.empty()) return nullptr;
+  p.forward_compat = hook_choice(sets.front(), p.driver->version);
+  p.notes.push_back("forward compat: " + p.forward_compat->why);
+  return p.forward_compat->use_compat ? &sets.front() : nullptr;
+}
+
+}  // namespace
+
+Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
+                                const std::string& driver_root) {
   CUSLIM_CHECK(make_dirs(staging));
   CUSLIM_TRY(auto unpacked, unpack_image(image, staging, tag));
   bool overlay = unpacked.kind == ImageKind::rootfs_dir;  // never write into the input
-  CUSLIM_TRY(auto p, prepare_unpacked(std::move(unpacked), gpu, staging));
+  CUSLIM_TRY(auto p, prepare_unpacked(std::move(unpacked), gpu, staging, driver_root));
   if (!overlay) p.spec.overlay_upper.clear();
   return p;
 }
 
-Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging) {
+Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging, const std::string& driver_root) {
   PreparedRun p;
   CUSLIM_CHECK(make_dirs(staging));
   p.image = std::move(image);
@@ -44,19 +73,17 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std
   if (gpu == GpuMode::off) return p;
   CUSLIM_TRY(auto set, ProfileSet::builtin());
   CUSLIM_TRY(auto classifier, Classifier::make(set, "glibc"));
-  Root host("/");
-  DriverSearch search;
-  std::optional<LdCache> cache;
-  if (auto c = LdCache::read("/etc/ld.so.cache", "/etc/ld.so.cache"); c.ok()) cache = std::move(*c);
-  if (cache) search.ld_cache = &*cache;
-  if (const char* llp = std::getenv("LD_LIBRARY_PATH")) search.ld_library_path = path::split_list(llp);
-  CUSLIM_TRY(p.driver, find_host_driver(host, classifier, search));
+  Root host(driver_root);
+  std::string where = host.is_host() ? "on this host" : "in --driver-root " + driver_root;
+  CUSLIM_TRY(p.driver, find_driver_in(host, classifier));
   if (!p.driver) {
-    if (gpu == GpuMode::on) return Error(Exit::check_failed, "--gpu on: no NVIDIA driver on this host (cuslim driver says where it looked)");
-    p.notes.push_back("no NVIDIA driver on this host: running without GPU injection");
+    if (gpu == GpuMode::on) return Error(Exit::check_failed, "--gpu on: no NVIDIA driver " + where + " (cuslim driver says where it looked)");
+    p.notes.push_back("no NVIDIA driver " + where + ": running without GPU injection");
     return p;
   }
-  CUSLIM_TRY(p.injection, plan_injection(*p.driver, s.rootfs, staging));
+  std::vector<CompatSet> sets;
+  const CompatSet* compat = choose_compat(p, classifier, sets);
+  CUSLIM_TRY(p.injection, plan_injection(*p.driver, host, s.rootfs, staging, compat));
   s.binds = p.injection->binds;
   s.symlinks = p.injection->symlinks;
   s.devices = p.injection->devices;

@@ -25,12 +25,16 @@ struct PreparedRun {
   SandboxSpec spec;
   std::optional<HostDriver> driver;
   std::optional<DriverInjection> injection;
+  std::optional<CompatChoice> forward_compat;  // the image carries a cuda-compat set: the hook's choice
   std::vector<std::string> notes;
 };
 
-Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging);
+// `driver_root`: where to look for the driver ("/" the host; `run --driver-root DIR` another root,
+// e.g. a copy of an older driver's files: its libraries are injected from there).
+Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
+                                const std::string& driver_root = "/");
 
 // The same for an image already unpacked; its rootfs is used through an overlay (left as it is).
-Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging);
+Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging, const std::string& driver_root = "/");
 
 }  // namespace cuslim

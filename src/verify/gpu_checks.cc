@@ -112,6 +112,8 @@ unsigned run_gpu_checks(const GpuCheckRequest& req, const UnpackedImage& img, co
   for (auto& s : smokes) {
     std::string out;
     report.checks.push_back(run_smoke(prepared->spec, s, req.staging, out));
+    if (report.checks.back().status == CheckStatus::fail && prepared->forward_compat && prepared->forward_compat->use_compat)
+      report.checks.back().detail += " (the image's cuda-compat was used: " + prepared->forward_compat->why + "; " + kDataCenterOnly + ")";
     if (report.checks.back().status == CheckStatus::pass && !cc && !req.cc_given)
       cc = compute_capability_of(out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1)).value_or(0);
   }

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/path.h"
+#include "profile/forward_compat.h"
 #include "profile/library_version.h"
 #include "core/exec_path.h"
 #include "elf/fatbin.h"
@@ -92,21 +93,65 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
   return {"needed-resolve", CheckStatus::fail, listing(problems)};
 }
 
-Check compat_check(const Root& root, const std::vector<ImageFile>& files, const Classifier& c, const VerifyInputs& in) {
-  std::optional<Version> runtime;
-  std::string from;
+// The newest libcudart of the image and where it is; nullopt without one.
+std::optional<std::pair<Version, std::string>> bundled_runtime(const Root& root, const std::vector<ImageFile>& files, const Classifier& c) {
+  std::optional<std::pair<Version, std::string>> out;
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
     if (k.rule != "cuda:cudart" || !f.regular) continue;
     auto v = cudart_version_of(root, f.path);  // from its code, not its name (libcudart.so.11.0 is 11.8)
-    if (v && (!runtime || v->version > *runtime)) runtime = v->version, from = f.path;
+    if (v && (!out || v->version > out->first)) out = {v->version, f.path};
   }
+  return out;
+}
+
+// What the image's cuda-compat sets mean for this check: the forward-compat data and the sets.
+struct ImageCompat {
+  const ForwardCompatData* data = nullptr;
+  std::vector<CompatSet> sets;
+  std::string package(const Version& cuda) const { return data ? compat_package(*data, cuda) : "cuda-compat"; }
+};
+
+// The runtime against the driver; a runtime that needs a newer driver passes only through a
+// cuda-compat set of the image that serves the driver's branch.
+Check compat_check(const std::optional<std::pair<Version, std::string>>& runtime, const ImageCompat& ic, const VerifyInputs& in) {
   if (!runtime) return {"cuda-compat", CheckStatus::skip, "no CUDA runtime (libcudart) in the image"};
-  if (!in.driver) return {"cuda-compat", CheckStatus::skip, "CUDA " + runtime->str(2) + " bundled (" + from + "); no driver known (give --driver-version)"};
-  auto r = check_compat(*runtime, *in.driver);
-  bool ok = r.verdict == CompatVerdict::ok || r.verdict == CompatVerdict::ok_minor_version_compat;
-  return {"cuda-compat", ok ? CheckStatus::pass : CheckStatus::fail,
-          std::string(verdict_name(r.verdict)) + ": " + from + " on " + in.driver_source + ": " + r.detail};
+  auto& [cuda, from] = *runtime;
+  if (!in.driver) return {"cuda-compat", CheckStatus::skip, "CUDA " + cuda.str(2) + " bundled (" + from + "); no driver known (give --driver-version)"};
+  auto r = check_compat(cuda, *in.driver);
+  std::string head = std::string(verdict_name(r.verdict)) + ": " + from + " on " + in.driver_source + ": " + r.detail;
+  if (r.verdict == CompatVerdict::ok || r.verdict == CompatVerdict::ok_minor_version_compat) return {"cuda-compat", CheckStatus::pass, head};
+  std::string why_not;
+  if (auto* set = serving_set(ic.sets, cuda, *in.driver, &why_not))
+    return {"cuda-compat", CheckStatus::pass, head + "; met by the image's " + set->describe() + "; " + kDataCenterOnly};
+  return {"cuda-compat", CheckStatus::fail, head + "; the image needs " + ic.package(cuda) + " (" + why_not + ")"};
+}
+
+// The image's cuda-compat sets against the driver: which libcuda the NVIDIA hook would pick, and
+// whether the runtime then runs.
+Check forward_compat_check(const std::optional<std::pair<Version, std::string>>& runtime, const ImageCompat& ic, const VerifyInputs& in) {
+  const char* name = "forward-compat";
+  auto min = runtime ? min_driver_for(runtime->first) : std::nullopt;
+  bool needed = runtime && in.driver && min && *in.driver < *min;
+  if (ic.sets.empty()) {
+    if (!needed) return {name, CheckStatus::skip, "no cuda-compat set in the image" + std::string(in.driver && runtime ? " (none needed)" : "")};
+    return {name, CheckStatus::fail, in.driver_source + " is older than CUDA " + runtime->first.str(2) + " needs (" + min->str(3) + "): the image needs " +
+                                         ic.package(runtime->first) + " (it has no cuda-compat set); " + kDataCenterOnly};
+  }
+  const CompatSet& newest = ic.sets.front();
+  if (!in.driver) return {name, CheckStatus::skip, "the image carries " + newest.describe() + "; no driver known (give --driver-version)"};
+  if (!needed) {
+    auto choice = hook_choice(newest, *in.driver);
+    std::string caution = !choice.use_compat && newest.version < *in.driver
+                              ? "; caution: a runtime that rebuilds the cache from the image's ld.so.conf.d without the hook's rule would load "
+                                "this older libcuda against a newer kernel driver"
+                              : "";
+    return {name, CheckStatus::pass, "not needed on " + in.driver_source + ": " + choice.why + caution};
+  }
+  std::string why_not;
+  if (auto* set = serving_set(ic.sets, runtime->first, *in.driver, &why_not))
+    return {name, CheckStatus::pass, hook_choice(*set, *in.driver).why + "; CUDA " + runtime->first.str(2) + " then runs; warning: " + kDataCenterOnly};
+  return {name, CheckStatus::fail, in.driver_source + " needs " + ic.package(runtime->first) + ": " + why_not + "; " + kDataCenterOnly};
 }
 
 Check entrypoint_check(const UnpackedImage& img) {
@@ -324,7 +369,12 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   }
   if (cuda) r.checks.push_back(driver_needs_check(img, in.driver_needs));
   else r.checks.push_back({"driver-needs", CheckStatus::skip, "no CUDA library or smoke program in the image"});
-  r.checks.push_back(compat_check(Root(img.rootfs), files, c, in));
+  Root root(img.rootfs);
+  auto runtime = bundled_runtime(root, files, c);
+  ImageCompat ic{.data = forward_compat_data(c)};
+  if (ic.data) ic.sets = find_compat_sets(root, *ic.data);
+  r.checks.push_back(compat_check(runtime, ic, in));
+  r.checks.push_back(forward_compat_check(runtime, ic, in));
   r.checks.push_back(coverage_check(img, c, in.ccs));
   r.checks.push_back(entrypoint_check(img));
   return r;

@@ -35,7 +35,7 @@ TEST(Profiles, bad_yaml_names_file_line_and_column) {
   EXPECT_NE(p.error().message().find(":4:"), std::string::npos) << p.error().message();
   auto cls = Profile::parse("name: x\nclassify:\n  - {class: firmware, names: [a]}\n", "cls.yaml");
   ASSERT_FALSE(cls.ok());
-  EXPECT_NE(cls.error().message().find("cls.yaml:3:13: classify[0].class: 'firmware' is not allowed (allowed: app, cuda, driver, jit, system, toolkit)"), std::string::npos) << cls.error().message();
+  EXPECT_NE(cls.error().message().find("cls.yaml:3:13: classify[0].class: 'firmware' is not allowed (allowed: app, cuda, driver, forward-compat, jit, system, toolkit)"), std::string::npos) << cls.error().message();
   auto re = Profile::parse("name: x\nclassify:\n  - {class: app, regex: '(['}\n", "re.yaml");
   ASSERT_FALSE(re.ok());
   EXPECT_NE(re.error().message().find("re.yaml:3:"), std::string::npos);
@@ -66,7 +66,9 @@ class ClassifierTest : public ::testing::Test {
 TEST_F(ClassifierTest, driver_by_name_and_by_driver_version_suffix_anywhere) {
   EXPECT_EQ(cls("/usr/local/nvidia/lib64/libcuda.so.580.65.06", "libcuda.so.1"), "driver");
   EXPECT_EQ(cls("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"), "driver");
-  EXPECT_EQ(cls("/usr/local/cuda/compat/libnvidia-ptxjitcompiler.so.580.65.06"), "driver");
+  // The same library in a cuda-compat dir is the image's forward-compat set, not the host driver.
+  EXPECT_EQ(cls("/usr/local/cuda/compat/libnvidia-ptxjitcompiler.so.580.65.06"), "forward-compat");
+  EXPECT_EQ(cls("/opt/stale/libnvidia-ptxjitcompiler.so.580.65.06"), "driver");
   EXPECT_EQ(cls("/usr/lib64/libnvidia-somethingnew.so.590.44.01"), "driver");  // suffix rule
   EXPECT_EQ(c.classify("/x/libnvidia-somethingnew.so.590.44.01", "", std::nullopt, "").rule, "nvidia-driver:driver-version-suffix");
   EXPECT_TRUE(c.is_driver_name("libcuda.so.1"));

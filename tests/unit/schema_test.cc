@@ -58,7 +58,7 @@ TEST(Schema, bad_regex_is_rejected_where_it_is_written) {
 
 TEST(Schema, bad_enum_value_lists_the_allowed_values) {
   EXPECT_HAS(profile_error("name: x\nclassify:\n  - {class: firmware, names: [a]}\n"),
-             "p.yaml:3:13: classify[0].class: 'firmware' is not allowed (allowed: app, cuda, driver, jit, system, toolkit)");
+             "p.yaml:3:13: classify[0].class: 'firmware' is not allowed (allowed: app, cuda, driver, forward-compat, jit, system, toolkit)");
   EXPECT_HAS(profile_error("name: x\nkind: distro\n"), "p.yaml:2:7: kind: 'distro' is not allowed (allowed: base, cuda, driver, framework)");
 }
 

@@ -1,0 +1,144 @@
+#include "bundle/forward_compat_plan.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/path.h"
+#include "elf/elf_file.h"
+#include "profile/forward_compat.h"
+
+namespace cuslim {
+
+namespace {
+
+// Planned files that are forward-compat by location.
+std::vector<std::string> planned_compat_files(const Analysis& a, const Plan& plan) {
+  std::vector<std::string> out;
+  for (auto& [p, item] : plan.items)
+    if (item.type != LayerEntry::dir && item.content.empty() &&
+        a.classifier().classify(p, p, std::nullopt, path::basename(p)).cls == ObjectClass::forward_compat)
+      out.push_back(p);
+  return out;
+}
+
+// The set to add from the source root, and why; nullptr when none is to be added.
+Result<const CompatSet*> choose_set(const std::vector<CompatSet>& sets, const ForwardCompatRequest& req, const std::optional<Version>& runtime,
+                                    const ForwardCompatData& data, const std::string& looked, PlanBuilder& builder, std::string& reason) {
+  if (req.mode == ForwardCompatMode::always) {
+    const CompatSet* pick = nullptr;
+    std::string why_not;
+    if (runtime && req.driver) pick = serving_set(sets, *runtime, *req.driver, &why_not);
+    for (auto& s : sets)  // else the set of the runtime's CUDA major, else the newest
+      if (!pick && runtime && s.cuda && s.cuda->major == runtime->major) pick = &s;
+    if (!pick && !sets.empty()) pick = &sets.front();
+    if (!pick) return Error(Exit::check_failed, "--forward-compat always: no cuda-compat set in the source root (looked in " + looked + ")");
+    reason = "--forward-compat always";
+    return pick;
+  }
+  if (!runtime || !req.driver) return nullptr;  // auto: nothing to judge against
+  auto min = min_driver_for(*runtime);
+  if (!min || !(*req.driver < *min)) return nullptr;
+  std::string why_not;
+  const CompatSet* pick = serving_set(sets, *runtime, *req.driver, &why_not);
+  std::string need = req.driver_text + " is older than CUDA " + runtime->str(2) + " needs (" + min->str(3) + ")";
+  if (!pick) {
+    builder.warn(need + ": the image needs " + compat_package(data, *runtime) + " and the source root has no set that serves it (" + why_not +
+                 "; looked in " + looked + "); verify will fail it on that driver");
+    return nullptr;
+  }
+  reason = need + " and the set serves branch " + std::to_string(req.driver->major);
+  return pick;
+}
+
+// The set's libraries load libc, libm, libdl, ... from the image: their closures ship (the set's
+// own objects are forward-compat and ship as the set, not through the graph).
+Status add_set_closure(const Analysis& a, const CompatSet& set, PlanBuilder& builder) {
+  std::vector<std::string> elfs;
+  for (auto& f : set.files)
+    if (auto st = a.root().stat(f); st && S_ISREG(st->st_mode) && has_elf_magic(a.root().host_path(f))) elfs.push_back(f);
+  if (elfs.empty()) return ok_status();
+  auto g = a.resolve(elfs);
+  if (!g.ok()) return g.error().wrap("resolving the cuda-compat set " + set.real_dir);
+  for (auto& m : g->missing) builder.warn(m.needed_by + " needs " + m.name + ": not found in the source root (the compat set will not load)");
+  builder.add_graph(*g, false);
+  return ok_status();
+}
+
+// The sets whose files the plan holds (added here, or brought by slim's selection / --include).
+std::vector<const CompatSet*> planned_sets(const std::vector<CompatSet>& sets, const std::vector<std::string>& files) {
+  std::vector<const CompatSet*> out;
+  for (auto& s : sets)
+    if (std::any_of(files.begin(), files.end(), [&](auto& f) { return path::dirname(f) == s.real_dir || path::dirname(f) == s.dir; }))
+      out.push_back(&s);
+  return out;
+}
+
+// The entry the NVIDIA hook writes, and the sets' sonames in the generated ld.so.cache.
+void add_loader_entry(const Root& root, const std::vector<const CompatSet*>& sets, const ForwardCompatData& data, PlanBuilder& builder) {
+  std::string conf = "# written by cuslim: the cuda-compat dirs, as the NVIDIA hook (enable-cuda-compat) writes them\n";
+  std::vector<CacheLib> libs;
+  for (auto* s : sets) {
+    conf += s->real_dir + "\n";
+    for (auto& f : s->files) {
+      auto st = root.stat(f);
+      if (!st || !S_ISREG(st->st_mode) || !builder.plan().items.count(f)) continue;
+      auto elf = ElfFile::read(root.host_path(f), f, ElfFile::Parts::loader);
+      if (!elf.ok() || !elf->soname) continue;
+      std::string by_soname = path::join(s->real_dir, *elf->soname);
+      libs.push_back({*elf->soname, builder.plan().items.count(by_soname) ? by_soname : f, 0x0303});
+    }
+  }
+  builder.add_generated(data.ld_so_conf, conf);
+  builder.add_cache_entries(libs);
+}
+
+ForwardCompatShipped shipped(const CompatSet& s, const Plan& plan, const std::string& reason) {
+  ForwardCompatShipped out{.dir = s.real_dir, .package = s.package, .version = s.version_text, .cuda = s.cuda ? s.cuda->str(2) : "",
+                           .branches = s.branches, .from_note = s.from_note, .reason = reason};
+  for (auto& f : s.files)
+    if (auto it = plan.items.find(f); it != plan.items.end() && it->second.type == LayerEntry::file) ++out.files, out.bytes += it->second.size;
+  return out;
+}
+
+}  // namespace
+
+std::optional<ForwardCompatMode> parse_forward_compat_mode(const std::string& s) {
+  if (s == "auto") return ForwardCompatMode::auto_;
+  if (s == "always") return ForwardCompatMode::always;
+  if (s == "never") return ForwardCompatMode::never;
+  return std::nullopt;
+}
+
+Result<std::vector<ForwardCompatShipped>> plan_forward_compat(const Analysis& analysis, const ForwardCompatRequest& req, PlanBuilder& builder) {
+  std::vector<ForwardCompatShipped> out;
+  const ForwardCompatData* data = forward_compat_data(analysis.classifier());
+  if (!data) return out;
+  const Root& root = analysis.root();
+  // never: no compat file ships, whatever brought it.
+  if (req.mode == ForwardCompatMode::never) {
+    for (auto& f : planned_compat_files(analysis, builder.plan())) builder.leave_out(f, "forward-compat file left out (--forward-compat never)");
+    return out;
+  }
+  // choose: the set the driver named needs (auto) or the runtime's (always), from the source root.
+  auto sets = find_compat_sets(root, *data);
+  std::string looked;
+  for (auto& d : data->dirs) looked += (looked.empty() ? "" : ", ") + d;
+  std::string reason;
+  CUSLIM_TRY(const CompatSet* pick, choose_set(sets, req, builder.plan().cuda, *data, looked, builder, reason));
+  if (pick) {
+    if (auto st = builder.add_include(pick->dir); !st.ok()) return st.error().wrap("adding the cuda-compat set " + pick->dir);
+    for (auto& f : pick->files) builder.set_class(f, ObjectClass::forward_compat);
+    CUSLIM_CHECK(add_set_closure(analysis, *pick, builder));
+  }
+  // entry: every set the image carries gets the hook's loader entry; the report names them.
+  auto files = planned_compat_files(analysis, builder.plan());
+  auto carried = planned_sets(sets, files);
+  if (carried.empty()) return out;
+  add_loader_entry(root, carried, *data, builder);
+  for (auto* s : carried) out.push_back(shipped(*s, builder.plan(), s == pick ? reason : "carried by the input (kept as it is)"));
+  return out;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# CUDA forward compatibility without a GPU. A source root holds a CUDA 13.0 program (a libcudart
+# 13.0.96 and an app that dlopens libcuda.so.1 and prints which one it got), glibc, the CUDA 13.0
+# cuda-compat set (libcuda 580.65.06 whose .note.cuda.fwd_compatibility lists branches
+# 535..580, as NVIDIA's does) and a set whose note leaves out 535. Fake host drivers 535, 580
+# and 590 live in --driver-root dirs. Checked: the class, bundle --forward-compat auto/always/
+# never with --min-driver, slim keeping the set (and dropping a host driver library), verify's
+# verdicts for 535/570/580/470 with and without the set, and which libcuda `cuslim run` gives
+# the program (the real loader inside the sandbox says) for each driver.
+# Fixtures are generated here (compat_fixtures.sh); exit 77 without root (the sandbox) or cc.
+set -u
+cuslim=$(readlink -f "$1")
+[ "$(id -u)" = 0 ] || { echo "skip: the run checks need root for the sandbox"; exit 77; }
+command -v cc >/dev/null || { echo "skip: no C compiler for the fixtures"; exit 77; }
+# Not under /tmp: the sandbox mounts a fresh tmpfs there.
+tmp=$(mktemp -d /var/tmp/cuslim-fc-XXXXXX); chmod 755 "$tmp"; trap 'rm -rf "$tmp"' EXIT
+here=$(dirname "$0")
+source "$here/check_lib.sh"
+source "$here/compat_fixtures.sh"
+
+note13='{"format":1,"CUDA version":"13.0","driver":[535,550,565,570,575,580],"device":[1,2,7,8,9,10,11,12,13,14]}'
+src=$tmp/src
+compat=/usr/local/cuda-13.0/compat
+
+# --- fixtures: the source root ------------------------------------------------------------------
+mkdir -p "$tmp/build" "$src/usr/local/cuda-13.0/lib64" "$src/app"
+echo 'int cudaRuntimeGetVersion(int* v) { *v = 13000; return 0; }' > "$tmp/build/cudart.c"
+must "libcudart fixture" cc -shared -fPIC -Wl,-soname,libcudart.so.13 -o "$src/usr/local/cuda-13.0/lib64/libcudart.so.13.0.96" "$tmp/build/cudart.c"
+ln -s libcudart.so.13.0.96 "$src/usr/local/cuda-13.0/lib64/libcudart.so.13"
+ln -s libcudart.so.13 "$tmp/build/libcudart.so"; cp "$src/usr/local/cuda-13.0/lib64/libcudart.so.13.0.96" "$tmp/build/libcudart.so.13"
+cat > "$tmp/build/app.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
+int cudaRuntimeGetVersion(int*);
+int main(void) {
+  int v = 0;
+  cudaRuntimeGetVersion(&v);
+  void* h = dlopen("libcuda.so.1", RTLD_NOW);
+  if (!h) { printf("runtime %d, no libcuda: %s\n", v, dlerror()); return 3; }
+  const char* (*which)(void) = (const char* (*)(void))dlsym(h, "cuslim_fixture_libcuda");
+  struct link_map* lm = 0;
+  dlinfo(h, RTLD_DI_LINKMAP, &lm);
+  printf("runtime %d, libcuda: %s (%s)\n", v, which ? which() : "?", lm ? lm->l_name : "?");
+  return 0;
+}
+C
+must "app fixture" cc -o "$src/app/app" "$tmp/build/app.c" -L"$tmp/build" -lcudart -ldl -Wl,--enable-new-dtags,-rpath,/usr/local/cuda-13.0/lib64
+minimal_root "$src" "$src/app/app"
+must "cuda-compat 13.0 fixture" compat_set "$src$compat" 580.65.06 "$note13"
+ln -s cuda-13.0 "$src/usr/local/cuda"
+# A second root whose set does not serve branch 535 (its note lists 550..580 only).
+cp -a "$src" "$tmp/src-no535"; rm -rf "$tmp/src-no535$compat"
+must "cuda-compat fixture without branch 535" compat_set "$tmp/src-no535$compat" 580.65.06 '{"format":1,"CUDA version":"13.0","driver":[550,570,580],"device":[1]}'
+must "host driver 535 fixture" driver_root "$tmp/drv535" 535.230.02 '{"format":1,"CUDA version":"12.2","driver":[470,525,535],"device":[1]}'
+must "host driver 580 fixture" driver_root "$tmp/drv580" 580.159.04 "$note13"
+must "host driver 590 fixture" driver_root "$tmp/drv590" 590.44.01 '{"format":1,"CUDA version":"13.1","driver":[535,550,570,575,580,590],"device":[1]}'
+
+# --- the class ----------------------------------------------------------------------------------
+out=$("$cuslim" profiles classify "$compat/libcuda.so.580.65.06" /usr/local/nvidia/lib64/libcuda.so.580.65.06 "$compat/libnvidia-nvvm.so.4")
+check "classify: the compat dir's libraries are forward-compat, the same name elsewhere is driver" \
+  '[ "$(echo "$out" | awk "{print \$2}" | tr "\n" " ")" = "forward-compat driver forward-compat " ]' || echo "$out"
+out=$("$cuslim" inspect --json "$src$compat/libcuda.so.580.65.06")
+check "inspect reads the set's note and version" 'echo "$out" | grep -q "\"driver_version\": \"580.65.06\"" && echo "$out" | grep -q "\"CUDA version\": \"13.0\""'
+
+# --- bundle -------------------------------------------------------------------------------------
+b() { local out=$1; shift; "$cuslim" bundle -q --root "$src" /app/app -o "$tmp/$out" --format dir --report "$tmp/$out.json" "$@" 2> "$tmp/$out.err"; }
+b auto535 --min-driver 535.230.02; rc=$?
+check "bundle --min-driver 535 (auto): exit 0" '[ $rc = 0 ]' || cat "$tmp/auto535.err"
+check "... ships the cuda-compat set with its links and the /usr/local/cuda link" \
+  '[ -f "$tmp/auto535$compat/libcuda.so.580.65.06" ] && [ -L "$tmp/auto535$compat/libcuda.so.1" ] && [ -f "$tmp/auto535$compat/libnvidia-ptxjitcompiler.so.580.65.06" ] && [ -L "$tmp/auto535/usr/local/cuda" ]'
+check "... with the hook's loader entry (/etc/ld.so.conf.d/00-compat-cuslim.conf -> $compat)" 'grep -qx "$compat" "$tmp/auto535/etc/ld.so.conf.d/00-compat-cuslim.conf"'
+check "... and the set's libcuda.so.1 in the image's ld.so.cache" 'strings "$tmp/auto535/etc/ld.so.cache" | grep -qx "$compat/libcuda.so.1"'
+check "... the report lists it under its own class and names the package" \
+  'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); f=r[\"forward_compat\"][0]; assert r[\"bytes_by_class\"][\"forward-compat\"] > 0 and f[\"package\"] == \"cuda-compat-13-0\" and f[\"version\"] == \"580.65.06\" and 535 in f[\"branches\"] and f[\"branches_from_note\"]" "$tmp/auto535.json"'
+check "... not left to the host driver, and not on the image's LD_LIBRARY_PATH" \
+  'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert not any(\"compat\" in p for p in r[\"left_to_host_driver\"])" "$tmp/auto535.json" && ! grep -rqs "compat" "$tmp/auto535/etc/ld.so.conf.d/cuslim.conf"'
+b auto580 --min-driver 580.159.04
+check "bundle --min-driver 580 (auto): no set (580 runs CUDA 13.0 itself), no entry" '[ ! -e "$tmp/auto580$compat" ] && [ ! -e "$tmp/auto580/etc/ld.so.conf.d/00-compat-cuslim.conf" ]'
+b auto
+check "bundle without a driver named (auto): no set" '[ ! -e "$tmp/auto$compat" ]'
+b auto470 --min-driver 470.256.02; rc=$?
+check "bundle --min-driver 470 (auto): no set serves branch 470; a warning names cuda-compat-13-0" \
+  '[ $rc = 0 ] && [ ! -e "$tmp/auto470$compat" ] && grep -q "needs cuda-compat-13-0" "$tmp/auto470.err"'
+b always --forward-compat always
+check "bundle --forward-compat always: the set ships without a driver named" '[ -f "$tmp/always$compat/libcuda.so.580.65.06" ] && grep -q "always" "$tmp/always.json"'
+b never --forward-compat never --min-driver 535.230.02 --include "$compat"
+check "bundle --forward-compat never: not even an --include'd set ships, and it says so" \
+  '[ ! -e "$tmp/never$compat/libcuda.so.580.65.06" ] && grep -q "left out (--forward-compat never)" "$tmp/never.err"'
+mkdir -p "$tmp/nocompat"; cp -a "$src/." "$tmp/nocompat/"; rm -rf "$tmp/nocompat/usr/local/cuda-13.0/compat"
+"$cuslim" bundle -q --root "$tmp/nocompat" /app/app -o "$tmp/none" --format dir --forward-compat always 2> "$tmp/none.err"; rc=$?
+check "bundle --forward-compat always without any set in the source: exit 1 naming where it looked" '[ $rc = 1 ] && grep -q "no cuda-compat set in the source root" "$tmp/none.err"'
+"$cuslim" bundle -q --root "$tmp/src-no535" /app/app -o "$tmp/no535" --format dir --forward-compat always 2>/dev/null
+
+# --- verify: a CUDA 13.0 image against drivers, with and without the set ---------------------------
+v() {  # image driver -> "rc forward-compat-status"
+  "$cuslim" verify --json --driver-version "$2" "$tmp/$1" > "$tmp/v.json" 2>&1; local rc=$?
+  echo "$rc $(python3 -c 'import json,sys; c={x["name"]: x for x in json.load(open(sys.argv[1]))["checks"]}; print(c["forward-compat"]["status"], c["cuda-compat"]["status"])' "$tmp/v.json" 2>/dev/null)"
+}
+echo "verify verdicts (CUDA 13.0 image; exit, forward-compat, cuda-compat):"
+for d in 535.230.02 570.172.08 580.65.06 580.159.04 470.256.02; do
+  echo "  driver $d: with cuda-compat-13-0: $(v always $d)   without: $(v auto $d)"
+done
+check "verify 535 with the set: passes" '[ "$(v always 535.230.02)" = "0 pass pass" ]'
+check "verify 535 without the set: fails naming cuda-compat-13-0" '[ "$(v auto 535.230.02)" = "1 fail fail" ] && grep -q "needs cuda-compat-13-0" "$tmp/v.json"'
+check "... and warns that forward compat works only on data-center GPUs" 'grep -q "data-center GPUs" "$tmp/v.json"'
+check "verify 570 with the set: passes, with the data-center warning" '[ "$(v always 570.172.08)" = "0 pass pass" ] && grep -q "data-center GPUs" "$tmp/v.json"'
+check "verify 570 without the set: fails" '[ "$(v auto 570.172.08)" = "1 fail fail" ]'
+check "verify 580.159.04 with the set: passes, the set not needed (host driver used)" '[ "$(v always 580.159.04)" = "0 pass pass" ] && grep -q "using the host driver" "$tmp/v.json"'
+check "verify 580.159.04 without the set: passes (nothing to check)" '[ "$(v auto 580.159.04)" = "0 skip pass" ]'
+check "verify 470 with the set: fails (branch 470 is not listed)" '[ "$(v always 470.256.02)" = "1 fail fail" ] && grep -q "does not serve branch 470" "$tmp/v.json"'
+check "verify 535 with a set whose note leaves out 535: fails" '[ "$(v no535 535.230.02)" = "1 fail fail" ]'
+check "verify 570 with that set: passes" '[ "$(v no535 570.172.08)" = "0 pass pass" ]'
+"$cuslim" verify "$tmp/always" --driver-version 535.230.02 > "$tmp/v.txt" 2>&1
+check "verify: the set is not a driver file (no-driver-files passes)" 'grep -q "PASS *no-driver-files" "$tmp/v.txt"' || cat "$tmp/v.txt"
+
+# --- run: the NVIDIA hook's choice, with fake host drivers ---------------------------------------
+r() { "$cuslim" run --driver-root "$2" "$tmp/$1" -- /app/app 2> "$tmp/run.err"; }
+out=$(r always "$tmp/drv535"); rc=$?
+check "run on driver 535 (listed, older than 580.65.06): the image's compat libcuda ($out)" \
+  '[ $rc = 0 ] && [ "$out" = "runtime 13000, libcuda: compat 580.65.06 ($compat/libcuda.so.1)" ]' || cat "$tmp/run.err"
+check "... and run says so" 'grep -q "forward compat: .*branch 535.*using the compat libraries" "$tmp/run.err"' || cat "$tmp/run.err"
+out=$(r always "$tmp/drv580"); rc=$?
+check "run on driver 580.159.04 (not older): the host's libcuda ($out)" '[ $rc = 0 ] && case "$out" in *"libcuda: host 580.159.04"*) true;; *) false;; esac'
+check "... and run says so" 'grep -q "forward compat: host driver 580.159.04 is not older than .*using the host driver" "$tmp/run.err"' || cat "$tmp/run.err"
+out=$(r always "$tmp/drv590"); rc=$?
+check "run on driver 590 (branch not listed): the host's libcuda ($out)" '[ $rc = 0 ] && case "$out" in *"libcuda: host 590.44.01"*) true;; *) false;; esac && grep -q "branch 590 .* is not listed" "$tmp/run.err"'
+out=$(r no535 "$tmp/drv535"); rc=$?
+check "run on driver 535 with a set that does not list 535: the host's libcuda ($out)" '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac'
+out=$(r auto "$tmp/drv535"); rc=$?
+check "run on driver 535 without a set: the host's libcuda, nothing said about compat ($out)" \
+  '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac && ! grep -q "forward compat" "$tmp/run.err"'
+
+# --- slim: keeps the set (and says so), drops a host driver library --------------------------------
+mkdir -p "$tmp/fat"; cp -a "$tmp/always/." "$tmp/fat/"
+must "a host driver library in the fat image" fake_driver_lib "$tmp/fat/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04" libcuda.so.1 "stale host"
+mkdir -p "$tmp/fat/opt/junk"; head -c 100000 /dev/urandom > "$tmp/fat/opt/junk/blob"
+"$cuslim" slim "$tmp/fat" --target /app/app -o "$tmp/slim" --format dir --report "$tmp/slim.json" > "$tmp/slim.out" 2> "$tmp/slim.err"; rc=$?
+check "slim: exit 0" '[ $rc = 0 ]' || cat "$tmp/slim.err"
+check "... keeps the whole set" '[ -f "$tmp/slim$compat/libcuda.so.580.65.06" ] && [ -f "$tmp/slim$compat/libcudadebugger.so.580.65.06" ] && [ -L "$tmp/slim$compat/libnvidia-nvvm.so.4" ]'
+check "... and says so" 'grep -q "kept the forward-compat set $compat" "$tmp/slim.err"'
+check "... drops the host driver library (and says so)" '[ ! -e "$tmp/slim/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04" ] && grep -q "libcuda.so.580.159.04: driver library in the input, dropped" "$tmp/slim.err"'
+check "... and what the program does not need" '[ ! -e "$tmp/slim/opt/junk/blob" ]'
+check "... the report and summary list forward-compat as a class" \
+  'grep -q "^  forward-compat" "$tmp/slim.out" && python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r[\"bytes_by_class\"][\"forward-compat\"] > 0 and r[\"before\"][\"forward-compat\"][\"files\"] >= 4" "$tmp/slim.json"' || cat "$tmp/slim.out"
+check "... the slimmed image still passes verify on driver 535" '[ "$(v slim 535.230.02)" = "0 pass pass" ]'
+finish
