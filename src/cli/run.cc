@@ -16,12 +16,13 @@ namespace {
 struct RunOptions {
   std::string image, gpu = "auto", tag, driver_root = "/";
   std::vector<std::string> cmd;
-  bool verbose = false, no_arch_check = false;
+  bool verbose = false, no_arch_check = false, no_cache = false;
 };
 
 Exit run_run(const RunOptions& o) {
   auto staging = take(Staging::make());
-  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root));
+  auto cache = default_image_cache();
+  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache));
   for (auto& n : prepared.notes)
     if (o.verbose || n.rfind("forward compat:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said
   // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.
@@ -48,6 +49,9 @@ void add_run(CLI::App& app, RunState& state) {
   cmd->add_flag("-v,--verbose", o->verbose, "Say what was injected");
   cmd->add_option("--driver-root", o->driver_root, "Inject the driver found in this root instead of the host's (e.g. an older driver's files)")
       ->check(CLI::ExistingDirectory)->transform([](std::string d) { return std::filesystem::canonical(d).string(); });
+  cmd->add_flag("--no-cache", o->no_cache,
+                 "Unpack the image afresh into a temp dir (default: reuse the unpacked copy in the image cache, "
+                 "$CUSLIM_CACHE_DIR or ~/.cache/cuslim, limit $CUSLIM_RUN_CACHE_MAX bytes, 20 GB)");
   cmd->add_flag("--no-arch-check", o->no_arch_check, "Run an image pruned (--gpu-arch) for other GPUs anyway");
   cmd->add_option("cmd", o->cmd, "Command to run instead of the image's Entrypoint + Cmd (after --)");
   cmd->footer(
@@ -55,6 +59,7 @@ void add_run(CLI::App& app, RunState& state) {
       "  cuslim run out/smoke-driver\n"
       "  cuslim run app.docker.tar -- /usr/bin/app --selftest\n"
       "  cuslim run --gpu off ./rootfs -- /bin/sh -c 'ls /'\n"
+      "  cuslim run --no-cache app.tar.zst               # unpack afresh (the second run of an image reuses its unpacked copy)\n"
       "  cuslim run --driver-root /srv/driver-535 app-oci   # which libcuda: the image's cuda-compat or that driver's\n"
       "An image with a cuda-compat set: run uses it only when the driver's branch is listed in its note and the driver is\n"
       "older (the NVIDIA hook's rule), else the driver's own libcuda, and says which on stderr.\n"

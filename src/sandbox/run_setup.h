@@ -9,6 +9,7 @@
 #include "core/staging.h"
 #include "image/image_reader.h"
 #include "sandbox/driver_injection.h"
+#include "sandbox/image_cache.h"
 #include "sandbox/sandbox.h"
 
 namespace cuslim {
@@ -27,12 +28,15 @@ struct PreparedRun {
   std::optional<DriverInjection> injection;
   std::optional<CompatChoice> forward_compat;  // the image carries a cuda-compat set: the hook's choice
   std::vector<std::string> notes;
+  UniqueFd cache_lock;  // the image cache entry in use (shared lock), when the image came from it
 };
 
 // `driver_root`: where to look for the driver ("/" the host; `run --driver-root DIR` another root,
 // e.g. a copy of an older driver's files: its libraries are injected from there).
+// `cache`: take the unpacked image from (or put it into) this image cache, used read-only
+// through an overlay; null: unpack into `staging`.
 Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
-                                const std::string& driver_root = "/");
+                                const std::string& driver_root = "/", const ImageCacheOptions* cache = nullptr);
 
 // The same for an image already unpacked; its rootfs is used through an overlay (left as it is).
 Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging, const std::string& driver_root = "/");

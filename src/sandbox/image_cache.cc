@@ -1,0 +1,196 @@
+#include "sandbox/image_cache.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/fs.h"
+#include "core/path.h"
+#include "core/signal_cleanup.h"
+#include "image/digest.h"
+
+namespace cuslim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kMeta = "/image.json";
+constexpr const char* kLock = "/lock";
+constexpr const char* kTempPrefix = ".unpacking-";
+
+std::string read_text(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+nlohmann::json to_json(const UnpackedImage& img, const std::string& rootfs_rel, uint64_t bytes) {
+  auto& c = img.config;
+  return {{"kind", static_cast<int>(img.kind)}, {"rootfs", rootfs_rel}, {"bytes", bytes}, {"skipped", img.skipped},
+          {"history_json", img.history_json}, {"architecture", c.architecture}, {"os", c.os}, {"env", c.env},
+          {"entrypoint", c.entrypoint}, {"cmd", c.cmd}, {"working_dir", c.working_dir}, {"user", c.user}, {"labels", c.labels},
+          {"exposed_ports", c.exposed_ports}, {"created", c.created}};
+}
+
+Result<UnpackedImage> from_json(const std::string& entry) {
+  auto j = nlohmann::json::parse(read_text(entry + kMeta), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad_input(entry + kMeta + ": not a cache record");
+  try {
+    UnpackedImage img;
+    img.kind = static_cast<ImageKind>(j.at("kind").get<int>());
+    img.rootfs = entry + "/" + j.at("rootfs").get<std::string>();
+    img.skipped = j.at("skipped").get<std::vector<std::string>>();
+    img.history_json = j.at("history_json").get<std::string>();
+    auto& c = img.config;
+    c.architecture = j.at("architecture"), c.os = j.at("os"), c.env = j.at("env"), c.entrypoint = j.at("entrypoint");
+    c.cmd = j.at("cmd"), c.working_dir = j.at("working_dir"), c.user = j.at("user");
+    c.labels = j.at("labels").get<std::map<std::string, std::string>>();
+    c.exposed_ports = j.at("exposed_ports"), c.created = j.at("created");
+    return img;
+  } catch (const nlohmann::json::exception& e) {
+    return bad_input(entry + kMeta + ": " + e.what());
+  }
+}
+
+uint64_t tree_bytes(const std::string& dir) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (ec) break;
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) n += static_cast<uint64_t>(st.st_size);
+  }
+  return n;
+}
+
+// Makes a tree removable by its owner (unpacked images may hold read-only dirs), then removes it.
+void remove_tree(const std::string& dir) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+  }
+  fs::remove_all(dir, ec);
+}
+
+// A shared (in use) or exclusive (being removed) lock on an entry; invalid when not granted.
+UniqueFd lock_entry(const std::string& entry, int how) {
+  UniqueFd fd(::open((entry + kLock).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd || ::flock(fd.get(), how) != 0) return UniqueFd();
+  return fd;
+}
+
+// Removes least recently used entries (image.json's mtime) until the total fits, skipping `keep`
+// and entries a run holds; also leftovers of unpacks whose process is gone.
+void evict(const ImageCacheOptions& opt, const std::string& keep) {
+  struct Entry {
+    std::string dir;
+    int64_t used;
+    uint64_t bytes;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto& d : fs::directory_iterator(opt.dir, ec)) {
+    std::string name = d.path().filename().string(), p = d.path().string();
+    if (name.rfind(kTempPrefix, 0) == 0) {  // ".unpacking-PID-..." of a dead process
+      pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + std::string(kTempPrefix).size()));
+      if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) remove_tree(p);
+      continue;
+    }
+    struct stat st;
+    if (::stat((p + kMeta).c_str(), &st) != 0) continue;
+    auto j = nlohmann::json::parse(read_text(p + kMeta), nullptr, false);
+    uint64_t bytes = j.is_object() && j.contains("bytes") && j["bytes"].is_number_unsigned() ? j["bytes"].get<uint64_t>() : 0;
+    entries.push_back({p, static_cast<int64_t>(st.st_mtim.tv_sec), bytes});
+    total += bytes;
+  }
+  std::sort(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.used < b.used; });
+  for (auto& e : entries) {
+    if (total <= opt.max_bytes) break;
+    if (e.dir == keep) continue;
+    UniqueFd excl = lock_entry(e.dir, LOCK_EX | LOCK_NB);
+    if (!excl) continue;  // a run is using it
+    std::string doomed = e.dir + ".removing-" + std::to_string(::getpid());
+    if (::rename(e.dir.c_str(), doomed.c_str()) != 0) continue;
+    remove_tree(doomed);
+    total -= std::min(total, e.bytes);
+  }
+}
+
+}  // namespace
+
+ImageCacheOptions default_image_cache() {
+  ImageCacheOptions o;
+  if (const char* d = std::getenv("CUSLIM_CACHE_DIR"); d && *d) o.dir = std::string(d) + "/images";
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) o.dir = std::string(x) + "/cuslim/images";
+  else if (const char* h = std::getenv("HOME"); h && *h) o.dir = std::string(h) + "/.cache/cuslim/images";
+  else o.dir = "/var/cache/cuslim/images";
+  if (const char* m = std::getenv("CUSLIM_RUN_CACHE_MAX"); m && *m && std::string(m).find_first_not_of("0123456789") == std::string::npos)
+    o.max_bytes = std::stoull(m);
+  return o;
+}
+
+Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag) {
+  auto ref = parse_image_ref(image);
+  CUSLIM_TRY(auto kind, detect_image(ref.path));
+  if (kind == ImageKind::rootfs_dir) return std::optional<std::string>{};
+  CUSLIM_TRY(auto real, canonical_path(ref.path));
+  std::string what = "v1\n" + real + "\n" + (tag.empty() ? ref.tag : tag) + "\n";
+  if (kind == ImageKind::oci_layout) {
+    what += read_text(real + "/index.json");  // its manifest digests name every byte of the image
+  } else {
+    struct stat st;
+    if (::stat(real.c_str(), &st) != 0) return Error::from_errno(real, errno);
+    what += std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " +
+            std::to_string(st.st_ino) + " " + std::to_string(st.st_dev);
+  }
+  return std::optional<std::string>{Sha256::of(what).hex().substr(0, 32)};
+}
+
+Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt) {
+  CUSLIM_TRY(auto key, image_cache_key(image, tag));
+  if (!key) return bad_input(image + ": a rootfs dir is not cached (it is used in place)");
+  CUSLIM_CHECK(make_dirs(opt.dir));
+  CachedImage out;
+  out.entry = opt.dir + "/" + *key;
+  out.lock = lock_entry(out.entry, LOCK_SH);
+  if (!out.lock) {  // missing (or being removed): unpack it under a temp name, then rename it into place
+    std::string tmp = opt.dir + "/" + kTempPrefix + std::to_string(::getpid()) + "-" + *key;
+    remove_tree(tmp);
+    SignalCleanup on_signal(tmp);
+    CUSLIM_CHECK(make_dirs(tmp));
+    auto img = unpack_image(image, tmp + "/unpacked", tag);
+    if (!img.ok()) {
+      remove_tree(tmp);
+      return img.error();
+    }
+    std::string rel = fs::path(img->rootfs).lexically_relative(tmp).string();
+    auto meta = write_file_atomic(tmp + kMeta, to_json(*img, rel, tree_bytes(img->rootfs)).dump() + "\n", Durability::rename_only);
+    auto lock = write_file_atomic(tmp + kLock, "", Durability::rename_only);
+    if (!meta.ok() || !lock.ok() || ::rename(tmp.c_str(), out.entry.c_str()) != 0) remove_tree(tmp);  // another run won the race
+    out.lock = lock_entry(out.entry, LOCK_SH);
+    if (!out.lock) return bad_input(out.entry + ": the unpacked image cannot be locked in the cache");
+  } else {
+    out.hit = true;
+  }
+  ::utimensat(AT_FDCWD, (out.entry + kMeta).c_str(), nullptr, 0);  // recently used
+  CUSLIM_TRY(out.image, from_json(out.entry));
+  evict(opt, out.entry);
+  return out;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,42 @@
+// ImageCache: unpacked images kept between `cuslim run`s, so that a second run of the same image
+// starts at once. An entry is keyed by what names the image's bytes: an OCI layout's index.json
+// (hence its manifest digests) and the tag; an archive's path, size, mtime and inode. It is
+// unpacked under a temp name and renamed into place; runs use it read-only through an overlay
+// (never writing into it) while holding a shared lock on it; past the size limit the least
+// recently used entries that no run holds are removed. Rootfs dirs are never cached (they are
+// used in place already).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "core/unique_fd.h"
+#include "image/image_reader.h"
+
+namespace cuslim {
+
+struct ImageCacheOptions {
+  std::string dir;                          // holds one directory per entry
+  uint64_t max_bytes = 20ull * 1000 * 1000 * 1000;  // total unpacked bytes kept
+};
+
+// $CUSLIM_CACHE_DIR/images, else $XDG_CACHE_HOME/cuslim/images, else ~/.cache/cuslim/images;
+// the limit from $CUSLIM_RUN_CACHE_MAX (bytes), else 20 GB.
+ImageCacheOptions default_image_cache();
+
+struct CachedImage {
+  UnpackedImage image;  // rootfs inside the cache entry: read-only for the caller
+  bool hit = false;     // false: unpacked now
+  std::string entry;    // the entry's directory
+  UniqueFd lock;        // shared lock on the entry for as long as the image is in use
+};
+
+// The cache key of an image input; nullopt when it is not cached (a rootfs dir).
+Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag);
+
+// The image from the cache, unpacked into it first when missing; then entries over the limit go.
+Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt);
+
+}  // namespace cuslim

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `cuslim run`'s image cache: the second run of an image reuses its unpacked copy; runs never
+# write into it; a changed image (re-bundled layout, touched archive) is a new entry; --no-cache
+# leaves the cache alone; past CUSLIM_RUN_CACHE_MAX the least recently used entries go; two runs
+# racing to unpack the same image both run and leave one entry.
+set -u
+cuslim=$(readlink -f "$1")
+[ "$(id -u)" = 0 ] || { echo "skip: the sandbox test needs root"; exit 77; }
+tmp=$(mktemp -d /var/tmp/cuslim-rc-XXXXXX); chmod 755 "$tmp"; trap 'rm -rf "$tmp"' EXIT   # not /tmp: the sandbox mounts a tmpfs there
+source "$(dirname "$0")/check_lib.sh"
+export CUSLIM_CACHE_DIR=$tmp/cache
+entries() { ls "$tmp/cache/images" 2>/dev/null | grep -v '^\.' | wc -l; }
+
+mkdir -p "$tmp/data"; echo one > "$tmp/data/v"
+"$cuslim" bundle -q /bin/bash /bin/cat --include "$tmp/data" -o "$tmp/img" --tag t
+first=$("$cuslim" run -v --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/err1"); rc=$?
+check "first run unpacks into the cache and runs ($first)" '[ $rc = 0 ] && [ "$first" = one ] && grep -q "unpacked into the image cache" "$tmp/err1" && [ "$(entries)" = 1 ]'
+second=$("$cuslim" run -v --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/err2"); rc=$?
+check "second run is a cache hit ($second)" '[ $rc = 0 ] && [ "$second" = one ] && grep -q "image cache hit" "$tmp/err2"'
+
+"$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c "echo changed > $tmp/data/v; echo new > /etc/written" ; rc=$?
+again=$("$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c "cat $tmp/data/v; test -e /etc/written && echo leaked || echo clean")
+check "a run's writes never reach the next run ($(echo $again))" '[ $rc = 0 ] && [ "$(echo $again)" = "one clean" ]'
+check "nor the cache entry" '[ -z "$(find "$tmp/cache/images" -name written)" ] && ! grep -rqx changed "$tmp/cache/images" && grep -rqx one "$tmp/cache/images"'
+
+echo two > "$tmp/data/v"
+"$cuslim" bundle -q /bin/bash /bin/cat --include "$tmp/data" -o "$tmp/img" --tag t
+third=$("$cuslim" run -v --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/err3")
+check "a re-bundled layout is a new entry with the new content ($third)" '[ "$third" = two ] && grep -q "unpacked into the image cache" "$tmp/err3" && [ "$(entries)" = 2 ]'
+
+"$cuslim" bundle -q /bin/bash /bin/cat --include "$tmp/data" -o "$tmp/img.docker.tar" --tag t:1
+"$cuslim" run --gpu off "$tmp/img.docker.tar" -- /bin/true; n1=$(entries)
+"$cuslim" run -v --gpu off "$tmp/img.docker.tar" -- /bin/true 2>"$tmp/err4"
+check "an archive is cached too (entries $n1)" '[ "$n1" = 3 ] && grep -q "image cache hit" "$tmp/err4"'
+touch "$tmp/img.docker.tar"
+"$cuslim" run -v --gpu off "$tmp/img.docker.tar" -- /bin/true 2>"$tmp/err5"
+check "a touched archive is unpacked again" 'grep -q "unpacked into the image cache" "$tmp/err5"'
+
+before=$(entries)
+"$cuslim" bundle -q /bin/bash -o "$tmp/other.tar.gz"
+out=$("$cuslim" run --no-cache --gpu off "$tmp/other.tar.gz" -- /bin/bash -c 'echo ok')
+check "--no-cache runs without touching the cache ($out)" '[ "$out" = ok ] && [ "$(entries)" = "$before" ]'
+
+CUSLIM_RUN_CACHE_MAX=1 "$cuslim" run --gpu off "$tmp/other.tar.gz" -- /bin/bash -c true; rc=$?
+check "past CUSLIM_RUN_CACHE_MAX only the entry in use stays (entries $(entries))" '[ $rc = 0 ] && [ "$(entries)" = 1 ]'
+
+"$cuslim" bundle -q /bin/bash -o "$tmp/race.tar.zst"
+"$cuslim" run --gpu off "$tmp/race.tar.zst" -- /bin/bash -c 'echo a' > "$tmp/ra" 2>&1 & p1=$!
+"$cuslim" run --gpu off "$tmp/race.tar.zst" -- /bin/bash -c 'echo b' > "$tmp/rb" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+check "two runs racing to unpack the same image both run ($(cat "$tmp/ra" "$tmp/rb" | tr '\n' ' '))" '[ $r1 = 0 ] && [ $r2 = 0 ] && grep -qx a "$tmp/ra" && grep -qx b "$tmp/rb"'
+check "and leave no temp dir behind" '! ls -a "$tmp/cache/images" | grep -q "^\.unpacking"'
+finish
