@@ -1,5 +1,10 @@
 #include "loader/legacy_hwcaps.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <elf.h>
 #include <sys/auxv.h>
 
@@ -11,6 +16,7 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include "core/unique_fd.h"
 #endif
 
 namespace cuslim {
@@ -94,13 +100,22 @@ std::optional<std::string> root_glibc_version(const Root& root) {
     for (auto& dir : abi.default_dirs) {
       auto real = root.realpath(path::join(dir, "libc.so.6"));
       if (!real) continue;
-      std::ifstream f(root.host_path(*real), std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      for (size_t at = bytes.find("GNU C Library"); at != std::string::npos; at = bytes.find("GNU C Library", at + 1)) {
+      // The banner sits in .rodata: searched in a read-only map of the file, not a copy of it.
+      UniqueFd fd(::open(root.host_path(*real).c_str(), O_RDONLY | O_CLOEXEC));
+      struct stat st;
+      if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_size <= 0) continue;
+      size_t size = static_cast<size_t>(st.st_size);
+      void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+      if (map == MAP_FAILED) continue;
+      std::string_view bytes(static_cast<const char*>(map), size);
+      std::optional<std::string> found;
+      for (size_t at = bytes.find("GNU C Library"); at != std::string_view::npos && !found; at = bytes.find("GNU C Library", at + 1)) {
         std::smatch m;
-        std::string s = bytes.substr(at, 200);
-        if (std::regex_search(s, m, banner)) return m[1].str();
+        std::string s(bytes.substr(at, 200));
+        if (std::regex_search(s, m, banner)) found = m[1].str();
       }
+      ::munmap(map, size);
+      if (found) return found;
     }
   return std::nullopt;
 }

@@ -6,6 +6,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cerrno>
+
 extern "C" void __archive_write_entry_filetype_unsupported(struct archive* a, struct archive_entry* entry, const char* format) {
   const char* kind = "this file type";
   switch (archive_entry_filetype(entry)) {
@@ -17,5 +19,5 @@ extern "C" void __archive_write_entry_filetype_unsupported(struct archive* a, st
     case AE_IFLNK: kind = "a symbolic link"; break;
     default: break;
   }
-  archive_set_error(a, ARCHIVE_ERRNO_FILE_FORMAT, "%s: the %s format cannot hold %s", archive_entry_pathname(entry), format, kind);
+  archive_set_error(a, EINVAL, "%s: the %s format cannot hold %s", archive_entry_pathname(entry), format, kind);
 }
