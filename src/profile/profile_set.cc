@@ -4,16 +4,67 @@
 #include <set>
 #include <sstream>
 
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+
+#include "core/atomic_file.h"
+#include "core/fs.h"
+#include "core/path.h"
+#include <cstdio>
 #include "profile/embedded_profiles.h"
+#include "profile/profile_codec.h"
 
 namespace cuslim {
 
-Result<ProfileSet> ProfileSet::builtin() {
-  ProfileSet set;
+namespace {
+
+// Where the ready form of the built-in profiles is kept: the cache dir, under a name that hashes
+// the embedded YAML (a new build with other profiles never reads an old file).
+std::string ready_form_path() {
+  std::string dir;
+  if (const char* d = std::getenv("CUSLIM_CACHE_DIR"); d && *d) dir = d;
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = std::string(x) + "/cuslim";
+  else if (const char* h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.cache/cuslim";
+  else return "";
+  // FNV-1a over the texts: a name, not a security boundary (and no crypto library start-up cost).
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (auto& e : embedded_profiles())
+    for (const char* s : {e.file, e.text})
+      for (const char* c = s;; ++c) {
+        h = (h ^ static_cast<unsigned char>(*c)) * 0x100000001b3ull;
+        if (!*c) break;
+      }
+  char name[64];
+  std::snprintf(name, sizeof name, "/profiles-%016llx.bin", static_cast<unsigned long long>(h));
+  return dir + name;
+}
+
+Result<std::vector<Profile>> parse_embedded() {
+  std::vector<Profile> out;
   for (auto& e : embedded_profiles()) {
     CUSLIM_TRY(auto p, Profile::parse(e.text, std::string("profiles/") + e.file));
-    CUSLIM_CHECK(set.add(std::move(p)));
+    out.push_back(std::move(p));
   }
+  return out;
+}
+
+}  // namespace
+
+Result<ProfileSet> ProfileSet::builtin() {
+  ProfileSet set;
+  std::string ready = ready_form_path();
+  std::optional<std::vector<Profile>> profiles;
+  if (!ready.empty()) {
+    std::ifstream in(ready, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in || in.eof()) profiles = decode_profiles(bytes);
+  }
+  if (!profiles) {  // first start of this build (or no cache dir): parse, then store the ready form
+    CUSLIM_TRY(profiles, parse_embedded());
+    if (!ready.empty() && make_dirs(path::dirname(ready)).ok()) (void)write_file_atomic(ready, encode_profiles(*profiles), Durability::rename_only);
+  }
+  for (auto& p : *profiles) CUSLIM_CHECK(set.add(std::move(p)));
   return set;
 }
 
