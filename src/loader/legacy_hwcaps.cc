@@ -37,7 +37,7 @@ struct X86Caps {
 
 // init_cpu_features (sysdeps/x86/cpu-features.c, glibc 2.26-2.36): dl_hwcap is HWCAP_X86_64,
 // plus AVX512_1 and the haswell / xeon_phi platforms on Intel CPUs only; elsewhere AT_PLATFORM.
-X86Caps x86_caps() {
+X86Caps read_x86_caps() {
   X86Caps c;
   c.hwcaps.push_back("x86_64");
   c.bits = kX86_64;
@@ -75,6 +75,12 @@ X86Caps x86_caps() {
   if (c.platform == "haswell") c.platform_bit = kHaswell;
   if (c.platform == "xeon_phi") c.platform_bit = kXeonPhi;
   return c;
+}
+
+// cpuid traps to the hypervisor on a VM: asked once per process.
+const X86Caps& x86_caps() {
+  static const X86Caps caps = read_x86_caps();
+  return caps;
 }
 
 bool host_machine(const LoaderAbi& abi) {
