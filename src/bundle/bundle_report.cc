@@ -22,6 +22,10 @@ nlohmann::json prune_report_json(const PruneReport& p, const std::optional<Layer
   nlohmann::json j{{"archs", p.archs}, {"bytes_zeroed", p.bytes_zeroed}, {"nvidia_libraries_pruned", p.nvidia_pruned}, {"measured", p.measured},
                    {"warnings", p.warnings}};
   uint64_t saved = 0;
+  std::map<std::string, uint64_t> by_arch;  // summed over the files: the per-arch view of reports
+  for (auto& f : p.files)
+    for (auto& [arch, b] : f.stats.zeroed_by_arch) by_arch[arch] += b;
+  j["zeroed_by_arch"] = by_arch;
   auto& files = j["files"] = nlohmann::json::array();
   for (auto& f : p.files) {
     nlohmann::json x = to_json(f.stats);

@@ -3,6 +3,7 @@
 #include "analysis/analysis.h"
 #include "core/path.h"
 #include "core/staging.h"
+#include "report/kept_groups.h"
 #include "trace/traced_run.h"
 
 namespace cuslim {
@@ -51,6 +52,17 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
   return b;
 }
 
+// Reports: what was kept and what was dropped, grouped the same way (one grouper over the input).
+void add_groups(const Analysis& a, const BundleRequest& breq, BundleResult& r) {
+  auto input = rootfs_files(a.root(), a.classifier());
+  std::vector<std::string> paths;
+  for (auto& f : input) paths.push_back(f.path);
+  FileGrouper grouper(a.root(), a.classifier(), paths);
+  r.groups = kept_groups(grouper, breq, r);
+  auto dropped = dropped_groups(grouper, input, r);
+  r.groups.insert(r.groups.end(), dropped.begin(), dropped.end());
+}
+
 }  // namespace
 
 Result<SlimResult> slim_image(const SlimRequest& req) {
@@ -78,6 +90,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   }
   // 4. Write.
   CUSLIM_TRY(res.bundle, bundle(analysis, breq));
+  if (req.report_contents) add_groups(analysis, breq, res.bundle);
   for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
   return res;
 }

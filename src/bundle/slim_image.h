@@ -31,6 +31,7 @@ struct SlimRequest {
   PythonKeep python_keep = PythonKeep::package;
   bool jit = true;  // JIT frameworks kept bring their run-time toolchains
   PruneRequest prune;  // --gpu-arch
+  bool report_contents = false;  // reports: kept and dropped groups in bundle.groups
 };
 
 struct SlimResult {

@@ -12,6 +12,8 @@
 #include "cli/command.h"
 #include "bundle/bundle_job.h"
 #include "cli/analysis_flags.h"
+#include "report/report_file.h"
+#include "report/report_json.h"
 
 namespace cuslim::cli {
 
@@ -20,7 +22,7 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
-  bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false;
+  bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false, json = false;
   AnalysisFlags setup;
 };
 
@@ -67,26 +69,38 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
   prune_summary(r.prune, out);
 }
 
-// Prints the warnings and the summary of a finished bundle.
-Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const std::string& report_file = "") {
+// What bundle and build print once the image is written: warnings, then the report file, the
+// JSON summary (--json) or the text summary.
+struct Output {
+  std::string command, report_file;
+  bool quiet = false, json = false;
+};
+
+Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  if (quiet && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
+  if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
     std::cerr << "cuslim: notice: " << r.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
-  if (!report_file.empty()) {
-    auto j = bundle_report_json(r);
-    j["command"] = "bundle";
-    j["out"] = req.out;
-    take(write_report(report_file, j));
+  if (!o.report_file.empty() || o.json) {
+    auto j = bundle_report(r, o.command, req.out);
+    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
+    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
-  if (!quiet) summary(r, req, std::cout);
+  if (!o.quiet && !o.json) summary(r, req, std::cout);
   return Exit::ok;
+}
+
+// --report FILE must be .json or .html: said before any work is done.
+void check_report_file(const std::string& file) {
+  if (!file.empty() && !is_report_file(file)) fail(Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html"));
 }
 
 Exit run_bundle(const BundleOptions& o) {
   BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .gpu_arch = o.gpu_arch};
   job.request.prune.nvidia = !o.no_prune_nvidia;
   job.request.prune.measure = !o.report_file.empty();
+  job.request.report_contents = !o.report_file.empty();
+  check_report_file(o.report_file);
   job.request.targets = o.targets;
   job.request.includes = o.includes;
   job.request.out = o.out;
@@ -99,21 +113,23 @@ Exit run_bundle(const BundleOptions& o) {
   job.request.jit = !o.no_jit;
   auto r = take(bundle_job(job));
   job.request.format = r.format;
-  return report(r, job.request, o.quiet, o.report_file);
+  return report(r, job.request, {"bundle", o.report_file, o.quiet, o.json});
 }
 
 struct BuildOptions {
-  std::string spec, out;
-  bool quiet = false, force = false;
+  std::string spec, out, report_file;
+  bool quiet = false, force = false, json = false;
 };
 
 Exit run_build(const BuildOptions& b) {
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
   job.request.progress = progress_bar(b.quiet);
   job.request.force = b.force;
+  job.request.prune.measure = job.request.report_contents = !b.report_file.empty();
+  check_report_file(b.report_file);
   auto r = take(bundle_job(job));
   job.request.format = r.format;
-  return report(r, job.request, b.quiet);
+  return report(r, job.request, {"build", b.report_file, b.quiet, b.json});
 }
 
 }  // namespace
@@ -123,6 +139,8 @@ void add_build(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("build", "Bundle from an image spec (images/*.yaml): the options of bundle, declared in a file");
   cmd->add_option("spec", o->spec, "Image spec YAML")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Override the spec's out");
+  cmd->add_option("--report", o->report_file, "Also write a report: FILE.html (a page with a treemap) or FILE.json");
+  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->footer(
@@ -152,7 +170,9 @@ void add_bundle(CLI::App& app, RunState& state) {
                   "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched)");
   cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
   cmd->add_option("--report", o->report_file,
-                  "Write a JSON report (classes, driver files left out, Python distributions kept and dropped, what --gpu-arch removed)");
+                  "Also write a report: FILE.html (a self-contained page with a treemap of the bytes by class, group and file) or "
+                  "FILE.json (classes, groups and why they ship, layers, driver files left out, Python distributions, what --gpu-arch removed)");
+  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   o->setup.add_to(*cmd);

@@ -45,5 +45,6 @@ void add_run(CLI::App& app, RunState& state);
 void add_trace(CLI::App& app, RunState& state);
 void add_slim(CLI::App& app, RunState& state);
 void add_verify(CLI::App& app, RunState& state);
+void add_report(CLI::App& app, RunState& state);
 
 }  // namespace cuslim::cli

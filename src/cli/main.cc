@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::add_run(app, state);
   cli::add_trace(app, state);
   cli::add_verify(app, state);
+  cli::add_report(app, state);
   cli::add_driver(app, state);
   cli::add_profiles(app, state);
   try {

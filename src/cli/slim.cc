@@ -6,6 +6,8 @@
 #include "bundle/slim_image.h"
 #include "cli/command.h"
 #include "prune/gpu_arch.h"
+#include "report/report_file.h"
+#include "report/report_json.h"
 
 namespace cuslim::cli {
 
@@ -14,7 +16,7 @@ namespace {
 struct SlimOptions {
   std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file, gpu_arch;
   std::vector<std::string> targets, keep, traces;
-  bool quiet = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
+  bool quiet = false, json = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
   std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
 };
@@ -56,23 +58,20 @@ Exit run_slim(const SlimOptions& o) {
   req.jit = !o.no_jit;
   if (!o.gpu_arch.empty()) req.prune.archs = take(parse_gpu_archs(o.gpu_arch));
   req.prune.nvidia = !o.no_prune_nvidia;
-  req.prune.measure = !o.report_file.empty();
+  req.prune.measure = req.report_contents = !o.report_file.empty();
+  if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
   auto s = take(slim_image(req));
   for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
   for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : s.bundle.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  if (o.quiet && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
+  if ((o.quiet || o.json) && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
     std::cerr << "cuslim: notice: " << s.bundle.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
-  if (!o.report_file.empty()) {
-    auto j = bundle_report_json(s.bundle);
-    j["command"] = "slim";
-    j["input"] = o.image;
-    j["out"] = o.out;
-    for (auto& [c, n] : s.before) j["before"][to_string(c)] = {{"files", n.files}, {"bytes", n.bytes}};
-    j["dropped_driver"] = s.selection.dropped_driver;
-    take(write_report(o.report_file, j));
+  if (!o.report_file.empty() || o.json) {
+    auto j = slim_report(s, o.image, o.out);
+    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
+    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
-  if (!o.quiet) report(s, std::cout);
+  if (!o.quiet && !o.json) report(s, std::cout);
   return Exit::ok;
 }
 
@@ -92,7 +91,10 @@ void add_slim(CLI::App& app, RunState& state) {
                   "With --trace/--probe: Python distributions the run used are kept whole (package) or file by file (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
   cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
-  cmd->add_option("--report", o->report_file, "Write a JSON report (before/after by class, Python distributions kept and dropped, what --gpu-arch removed)");
+  cmd->add_option("--report", o->report_file,
+                  "Also write a report: FILE.html (a self-contained page: treemaps of what was kept and dropped, each group's reason) or "
+                  "FILE.json (before/after by class, groups kept and dropped and why, layers, Python distributions, what --gpu-arch removed)");
+  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_option("--gpu-arch", o->gpu_arch, "Prune GPU code in the slimmed image to what these compute capabilities run, e.g. 90 or 80,90");
   cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");

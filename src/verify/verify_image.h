@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "report/image_contents.h"
 #include "verify/verifier.h"
 
 namespace cuslim {
@@ -16,6 +17,7 @@ struct VerifyRequest {
   bool gpu = false;
 };
 
-Result<VerifyReport> verify_image(const VerifyRequest& req);
+// With `contents`, also what the image holds (for verify --report).
+Result<VerifyReport> verify_image(const VerifyRequest& req, ImageContents* contents = nullptr);
 
 }  // namespace cuslim
