@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <iomanip>
 
@@ -12,6 +11,7 @@
 #include "cli/command.h"
 #include "bundle/bundle_job.h"
 #include "cli/analysis_flags.h"
+#include "core/units.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
 
@@ -26,28 +26,12 @@ struct BundleOptions {
   AnalysisFlags setup;
 };
 
-std::string human(uint64_t b) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(1);
-  if (b >= 1000000000) s << b / 1e9 << " GB";
-  else if (b >= 1000000) s << b / 1e6 << " MB";
-  else s << b / 1e3 << " kB";
-  return s.str();
-}
+std::string human(uint64_t b) { return human_bytes(b); }
 
-// A progress line on a TTY: bytes, share, rate. Quiet otherwise.
-std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
-  if (quiet || isatty(STDERR_FILENO) != 1) return {};
-  auto start = std::chrono::steady_clock::now();
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>(start);
-  return [start, last](uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - *last < std::chrono::milliseconds(200) && done < total) return;
-    *last = now;
-    double s = std::chrono::duration<double>(now - start).count();
-    std::cerr << "\r  packing " << human(done) << " / " << human(total) << " (" << (total ? 100 * done / total : 100) << "%), "
-              << human(static_cast<uint64_t>(s > 0 ? done / s : 0)) << "/s   " << (done >= total ? "\n" : "") << std::flush;
-  };
+// gzip layers (the oci formats' default) of a large bundle: the progress step says once that zstd is faster.
+bool gzip_layers(const std::string& format, const std::string& out, const std::string& compression) {
+  auto f = format.empty() ? format_from_path(out) : parse_format(format).value_or(BundleFormat::oci);
+  return compression == "gzip" && (f == BundleFormat::oci || f == BundleFormat::oci_archive || f == BundleFormat::docker_archive);
 }
 
 void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
@@ -77,6 +61,7 @@ struct Output {
 };
 
 Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
+  end_progress_line();
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
@@ -107,7 +92,7 @@ Exit run_bundle(const BundleOptions& o) {
   job.request.tag = o.tag;
   job.request.env = o.env;
   if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
-  job.request.progress = progress_bar(o.quiet);
+  job.request.progress = progress_line("packing", o.quiet, gzip_layers(o.format, o.out, o.compression));
   job.request.force = o.force;
   job.request.python_keep = *parse_python_keep(o.python_keep);
   job.request.jit = !o.no_jit;
@@ -123,7 +108,8 @@ struct BuildOptions {
 
 Exit run_build(const BuildOptions& b) {
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
-  job.request.progress = progress_bar(b.quiet);
+  job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
+                                                                 gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
   job.request.force = b.force;
   job.request.prune.measure = job.request.report_contents = !b.report_file.empty();
   check_report_file(b.report_file);

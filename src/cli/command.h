@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 
+#include "cli/progress.h"
 #include "core/error.h"
 
 namespace cuslim::cli {
@@ -25,6 +26,7 @@ struct Failure {
 
 // Prints "cuslim: <message>" once, after whatever was written to stdout; returns the exit code.
 inline int report_error(const Error& e) {
+  end_progress_line();
   std::cout.flush();
   std::cerr << "cuslim: " << e.message() << "\n";
   return static_cast<int>(e.code());

@@ -19,7 +19,8 @@ struct RunOptions {
 
 Exit run_run(const RunOptions& o) {
   auto staging = take(Staging::make());
-  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path()));
+  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), progress_line("unpacking", false)));
+  end_progress_line();
   for (auto& n : prepared.notes)
     if (o.verbose) std::cerr << "cuslim: " << n << "\n";
   // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.

@@ -5,6 +5,7 @@
 #include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
 #include "cli/command.h"
+#include "core/units.h"
 #include "prune/gpu_arch.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
@@ -21,11 +22,7 @@ struct SlimOptions {
   std::string platform = "linux/amd64";
 };
 
-std::string mb(uint64_t b) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(1) << b / 1e6 << " MB";
-  return s.str();
-}
+std::string mb(uint64_t b) { return human_bytes(b); }
 
 void report(const SlimResult& s, std::ostream& out) {
   auto& r = s.bundle;
@@ -60,7 +57,12 @@ Exit run_slim(const SlimOptions& o) {
   req.prune.nvidia = !o.no_prune_nvidia;
   req.prune.measure = req.report_contents = !o.report_file.empty();
   if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
+  req.unpack_progress = progress_line("unpacking", o.quiet);
+  req.pack_progress = progress_line("packing", o.quiet, o.compression == "gzip" && req.format != BundleFormat::dir &&
+                                                            req.format != BundleFormat::tar && req.format != BundleFormat::tar_gz &&
+                                                            req.format != BundleFormat::tar_zst);
   auto s = take(slim_image(req));
+  end_progress_line();
   for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
   for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : s.bundle.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";

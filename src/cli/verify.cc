@@ -32,8 +32,10 @@ Exit run_verify(const VerifyOptions& o) {
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
   if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
   ImageContents contents;
-  auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu},
+  auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu,
+                                   .progress = progress_line("unpacking", false)},
                                   o.report_file.empty() ? nullptr : &contents));
+  end_progress_line();
   if (!o.report_file.empty()) take(write_report_file(o.report_file, verify_report(report, contents, o.image)));
   if (o.json) std::cout << report.to_json().dump(2) << "\n";
   else render(report, o.image, std::cout);

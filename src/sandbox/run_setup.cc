@@ -19,9 +19,10 @@ std::optional<GpuMode> parse_gpu_mode(const std::string& s) {
   return std::nullopt;
 }
 
-Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging) {
+Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
+                                const std::function<void(uint64_t, uint64_t)>& progress) {
   CUSLIM_CHECK(make_dirs(staging));
-  CUSLIM_TRY(auto unpacked, unpack_image(image, staging, tag));
+  CUSLIM_TRY(auto unpacked, unpack_image(image, staging, UnpackOptions{.tag = tag, .progress = progress}));
   bool overlay = unpacked.kind == ImageKind::rootfs_dir;  // never write into the input
   CUSLIM_TRY(auto p, prepare_unpacked(std::move(unpacked), gpu, staging));
   if (!overlay) p.spec.overlay_upper.clear();

@@ -2,6 +2,8 @@
 // host driver injected per the GPU mode (run, verify --gpu and slim --probe share it).
 #pragma once
 
+#include <functional>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +30,9 @@ struct PreparedRun {
   std::vector<std::string> notes;
 };
 
-Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging);
+// `progress`: bytes of the image read while unpacking it (UnpackOptions::progress).
+Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
+                                const std::function<void(uint64_t, uint64_t)>& progress = {});
 
 // The same for an image already unpacked; its rootfs is used through an overlay (left as it is).
 Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging);

@@ -28,7 +28,7 @@ Status find_driver(const VerifyRequest& req, const Analysis& host, VerifyInputs&
 
 Result<VerifyReport> verify_image(const VerifyRequest& req, ImageContents* contents) {
   CUSLIM_TRY(auto staging, Staging::make());
-  CUSLIM_TRY(auto img, unpack_image(req.image, staging.path() + "/static", req.tag));
+  CUSLIM_TRY(auto img, unpack_image(req.image, staging.path() + "/static", UnpackOptions{.tag = req.tag, .progress = req.progress}));
   // The host's analysis: its driver, and the classes of what the image holds.
   CUSLIM_TRY(auto host, Analysis::make(AnalysisOptions{.root = "/", .base = "glibc"}));
   VerifyInputs in{.ccs = req.ccs, .driver_needs = host.driver_needs()};

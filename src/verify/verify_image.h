@@ -2,6 +2,7 @@
 // the host's), and with `gpu` the smokes in the sandbox.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct VerifyRequest {
   std::string driver_version;  // "" = the host driver's, when there is one
   std::vector<unsigned> ccs;   // compute capabilities for fatbin coverage (empty: from the GPU smoke)
   bool gpu = false;
+  std::function<void(uint64_t done, uint64_t total)> progress;  // unpacking the image
 };
 
 // With `contents`, also what the image holds (for verify --report).
