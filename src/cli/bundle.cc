@@ -131,7 +131,9 @@ void add_build(CLI::App& app, RunState& state) {
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->footer(
       "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
-      "Relative paths in a spec are taken from the working directory.");
+      "  cuslim build images/smoke-cublas.yaml --report cublas.html\n"
+      "Relative paths in a spec are taken from the working directory.\n"
+      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable spec or input.");
   cmd->callback([o, &state] { state.exit = run_build(*o); });
 }
 
@@ -146,14 +148,15 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--trace", o->traces, "A trace file from `cuslim trace`: what the run mapped joins the bundle (repeatable)")->allow_extra_args(false);
   cmd->add_option("--entrypoint", o->entrypoint, "Entrypoint (default: the first program among the targets)");
   cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)")->allow_extra_args(false);
-  cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");
+  cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags; default: none)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_option("--python-keep", o->python_keep,
                   "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
   cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
   cmd->add_option("--gpu-arch", o->gpu_arch,
-                  "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched)");
+                  "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched; "
+                  "default: no pruning)");
   cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
   cmd->add_option("--report", o->report_file,
                   "Also write a report: FILE.html (a self-contained page with a treemap of the bytes by class, group and file) or "
@@ -162,14 +165,19 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   o->setup.add_to(*cmd);
+  cmd->get_option("--base")->description(
+      "What the image is built on: scratch (nothing: the bundle carries glibc too), a base profile (debian12, ubuntu24.04, ...: "
+      "what it provides is left out), or an image -- an OCI layout DIR[:TAG] or an oci-archive -- whose layers ours is appended to");
   cmd->footer(
       "Examples:\n"
       "  cuslim bundle /usr/bin/ssh -o ssh-oci --format oci --tag ssh\n"
       "  cuslim bundle ./app --include /opt/app/data -o app.docker.tar --format docker-archive --tag app:1\n"
       "  cuslim bundle ./infer --base ubuntu24.04 -o infer.tar.zst\n"
+      "  cuslim bundle ./infer --base python-oci:3.12 -o infer-oci   # appended to an existing image\n"
       "  cuslim trace --files -o app.trace -- python3 app.py\n"
       "  cuslim bundle $(command -v python3) --trace app.trace --include app.py -o app-oci --report app.json\n"
       "  cuslim bundle ./train --gpu-arch 90 -o train-h100-oci   # GPU code for sm_90 only (H100/H200)\n"
+      "  cuslim bundle ./app -o app-oci --report app.html --json > app.json   # a page to look at, JSON to keep\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"

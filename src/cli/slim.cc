@@ -97,15 +97,15 @@ void add_slim(CLI::App& app, RunState& state) {
                   "Also write a report: FILE.html (a self-contained page: treemaps of what was kept and dropped, each group's reason) or "
                   "FILE.json (before/after by class, groups kept and dropped and why, layers, Python distributions, what --gpu-arch removed)");
   cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
-  cmd->add_option("--gpu-arch", o->gpu_arch, "Prune GPU code in the slimmed image to what these compute capabilities run, e.g. 90 or 80,90");
+  cmd->add_option("--gpu-arch", o->gpu_arch, "Prune GPU code in the slimmed image to what these compute capabilities run, e.g. 90 or 80,90 (default: no pruning)");
   cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
-  cmd->add_option("--compression", o->compression, "gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
-  cmd->add_option("--tag", o->tag, "Tag of the slimmed image");
-  cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name");
-  cmd->add_flag("-q,--quiet", o->quiet, "No report");
+  cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (zstd packs several times faster)")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_option("--tag", o->tag, "Tag of the slimmed image (default: none)");
+  cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name (default: the only one; IMAGE:TAG works too)");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index")->capture_default_str();
   cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
@@ -115,6 +115,7 @@ void add_slim(CLI::App& app, RunState& state) {
       "  cuslim slim python.docker.tar -o py-slim --keep '/usr/lib/python3.11/*'\n"
       "  cuslim slim py-oci -o py-slim --probe -- /usr/bin/python3 /app/main.py\n"
       "  cuslim slim torch-oci -o torch-h200 --gpu-arch 90 --trace train.trace\n"
+      "  cuslim slim torch-oci -o torch-slim --report torch-slim.html   # what was kept, what was dropped and why\n"
       "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input.");
   cmd->callback([o, &state] { state.exit = run_slim(*o); });
 }

@@ -64,6 +64,7 @@ void add_verify(CLI::App& app, RunState& state) {
       "  cuslim verify out/smoke-cublas --driver-version 570.124.06 --gpu-arch 90\n"
       "  cuslim verify app.docker.tar --junit verify.xml      # in CI, no GPU\n"
       "  cuslim verify --gpu app-oci                           # on a GPU node\n"
+      "  cuslim verify app-oci --report verify.html            # the checks and the image's bytes, as a page\n"
       "Exit: 0 all checks pass or skip; 1 any check failed; 3 unreadable image.");
   cmd->callback([o, &state] { state.exit = run_verify(*o); });
 }
