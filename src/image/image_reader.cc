@@ -259,6 +259,9 @@ Result<ImageConfig> parse_config(const json& c, const std::string& where) {
   CUSLIM_TRY(out.labels, cfg.string_map("Labels"));
   CUSLIM_TRY(auto ports, cfg.object("ExposedPorts"));
   for (auto& [port, _] : ports.items()) out.exposed_ports.push_back(port);
+  CUSLIM_TRY(auto volumes, cfg.object("Volumes"));
+  for (auto& [volume, _] : volumes.items()) out.volumes.push_back(volume);
+  CUSLIM_TRY(out.stop_signal, cfg.str("StopSignal"));
   CUSLIM_TRY(out.architecture, top.str("architecture", "amd64"));
   return out;
 }
