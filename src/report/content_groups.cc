@@ -74,7 +74,11 @@ FileGrouper::FileGrouper(const Root& root, const Classifier& classifier, const s
 
 GroupKey FileGrouper::group_of(const std::string& p) const {
   if (auto* d = dists_.owner(p)) return {d->version.empty() ? d->name : d->name + " " + d->version, "distribution"};
-  if (auto c = classifier_.classify(p, p, std::nullopt, path::basename(p)); !c.rule.empty()) return {c.rule, "family"};
+  if (auto c = classifier_.classify(p, p, std::nullopt, path::basename(p)); !c.rule.empty()) {
+    // What a base profile provides is named file by file ("glibc:libc.so.6"): one group per base.
+    if (c.cls == ObjectClass::system) return {c.rule.substr(0, c.rule.find(':')), "family"};
+    return {c.rule, "family"};
+  }
   if (auto it = dpkg_.find(p); it != dpkg_.end()) return {"deb:" + it->second, "package"};
   return {first_components(p, 3), "directory"};
 }

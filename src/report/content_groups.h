@@ -1,6 +1,7 @@
 // What an image's bytes are, for reports: every regular file with its class, in groups a person
 // recognises. A file's group is the first that fits of: its Python distribution (RECORD), its
-// profile family (the classifier's rule, "cuda:cublas"), its Debian package
+// profile family (the classifier's rule, "cuda:cublas"; for what a base provides, the base:
+// "glibc"), its Debian package
 // (var/lib/dpkg/info/*.list) and its directory (three levels deep).
 #pragma once
 
