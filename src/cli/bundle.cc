@@ -26,32 +26,12 @@ struct BundleOptions {
   AnalysisFlags setup;
 };
 
-std::string human(uint64_t b) { return human_bytes(b); }
-
 // gzip layers (the oci formats' default) of a large bundle: the progress step says once that zstd is faster.
 bool gzip_layers(const std::string& format, const std::string& out, const std::string& compression) {
   auto f = format.empty() ? format_from_path(out) : parse_format(format).value_or(BundleFormat::oci);
   return compression == "gzip" && (f == BundleFormat::oci || f == BundleFormat::oci_archive || f == BundleFormat::docker_archive);
 }
 
-void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
-  out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human(r.bytes) << "\n";
-  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(8) << to_string(cls) << human(bytes) << "\n";
-  out << "  largest:\n";
-  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << human(size) << p << "\n";
-  if (!r.plan.dropped_driver.empty()) {
-    out << "  left to the host driver:";
-    for (auto& d : r.plan.dropped_driver) out << " " << d;
-    out << "\n";
-  }
-  if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
-  if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
-  if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
-  if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
-  python_summary(r.python, out);
-  jit_summary(r.jit, out);
-  prune_summary(r.prune, out);
-}
 
 // What bundle and build print once the image is written: warnings, then the report file, the
 // JSON summary (--json) or the text summary.
@@ -71,7 +51,7 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
     if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
-  if (!o.quiet && !o.json) summary(r, req, std::cout);
+  if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
   return Exit::ok;
 }
 
