@@ -26,6 +26,7 @@
 #include "jit/jit_needs.h"
 #include "prune/gpu_arch.h"
 #include "loader/ld_cache.h"
+#include "report/kept_groups.h"
 #include "trace/run_environment.h"
 #include "trace/trace_file.h"
 
@@ -509,6 +510,7 @@ Status write_image(const BundleRequest& req, const std::vector<LayerEntry>& entr
   b = ImageBuild{res.config, {}, req.tag};
   if (req.base_image) {
     CUSLIM_TRY(b.layers, link_base_layers(*req.base_image, layout));
+    res.base_layers = b.layers;
     b.base_history = req.base_image->history_json;
   }
   b.layers.push_back(layer);
@@ -632,6 +634,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   res.config = make_config(res.plan, req);              // plan: the image config
   if (res.prune.bytes_zeroed) record_pruned_archs(res.config, res.prune.archs);
   add_size_stats(res);                                  // report: files and bytes per class
+  if (req.report_contents) res.groups = kept_groups(FileGrouper(root, analysis.classifier(), plan_files(res.plan)), req, res);
   CUSLIM_CHECK(write_output(root, req, res));           // write: layer, image, atomically
   return res;
 }

@@ -15,6 +15,7 @@
 #include "image/oci_image.h"
 #include "profile/classifier.h"
 #include "python/python_keep.h"
+#include "report/content_groups.h"
 
 namespace cuslim {
 
@@ -57,6 +58,8 @@ struct BundleRequest {
   // the input image), never overwritten; `force` lets a non-empty directory be replaced whole.
   std::vector<std::string> inputs;
   bool force = false;
+  // Reports (--report): group what ships and say why each group ships (BundleResult::groups).
+  bool report_contents = false;
 };
 
 // What the JIT step added for one framework present in the bundle.
@@ -80,7 +83,10 @@ struct BundleResult {
   std::vector<ForwardCompatShipped> forward_compat;  // the cuda-compat sets the image carries
   std::optional<WrittenImage> image;
   std::optional<LayerBlob> layer;
+  std::vector<LayerBlob> base_layers;  // --base IMAGE: its layers, below ours
   ImageConfig config;
+  // With report_contents: what ships, by class and group, with the reason (slim adds the dropped groups).
+  std::vector<ContentGroup> groups;
 };
 
 // Resolves and classifies the targets, ELF includes and traced objects through `analysis`,

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/units.h"
 
 namespace cuslim {
 
@@ -22,6 +23,10 @@ nlohmann::json prune_report_json(const PruneReport& p, const std::optional<Layer
   nlohmann::json j{{"archs", p.archs}, {"bytes_zeroed", p.bytes_zeroed}, {"nvidia_libraries_pruned", p.nvidia_pruned}, {"measured", p.measured},
                    {"warnings", p.warnings}};
   uint64_t saved = 0;
+  std::map<std::string, uint64_t> by_arch;  // summed over the files: the per-arch view of reports
+  for (auto& f : p.files)
+    for (auto& [arch, b] : f.stats.zeroed_by_arch) by_arch[arch] += b;
+  j["zeroed_by_arch"] = by_arch;
   auto& files = j["files"] = nlohmann::json::array();
   for (auto& f : p.files) {
     nlohmann::json x = to_json(f.stats);
@@ -128,6 +133,26 @@ void python_summary(const std::vector<DistributionReport>& dists, std::ostream& 
         << d->reason << ")\n";
   }
   if (sorted.size() > 12) out << "    ... " << sorted.size() - 12 << " more in --report FILE.json\n";
+}
+
+void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
+  out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human_bytes(r.bytes) << "\n";
+  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(8) << to_string(cls) << human_bytes(bytes) << "\n";
+  out << "  largest:\n";
+  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << human_bytes(size) << p << "\n";
+  if (!r.plan.dropped_driver.empty()) {
+    out << "  left to the host driver:";
+    for (auto& d : r.plan.dropped_driver) out << " " << d;
+    out << "\n";
+  }
+  if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
+  if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
+  if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
+  if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
+  python_summary(r.python, out);
+  jit_summary(r.jit, out);
+  forward_compat_summary(r.forward_compat, out);
+  prune_summary(r.prune, out);
 }
 
 Status write_report(const std::string& file, const nlohmann::json& report) {

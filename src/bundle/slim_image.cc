@@ -3,6 +3,7 @@
 #include "analysis/analysis.h"
 #include "core/path.h"
 #include "core/staging.h"
+#include "report/kept_groups.h"
 #include "trace/traced_run.h"
 
 namespace cuslim {
@@ -41,6 +42,7 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .force = req.force,
   };
   b.python_keep = req.python_keep;
+  b.progress = req.pack_progress;
   b.jit = req.jit;
   b.prune = req.prune;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());
@@ -51,13 +53,24 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
   return b;
 }
 
+// Reports: what was kept and what was dropped, grouped the same way (one grouper over the input).
+void add_groups(const Analysis& a, const BundleRequest& breq, BundleResult& r) {
+  auto input = rootfs_files(a.root(), a.classifier());
+  std::vector<std::string> paths;
+  for (auto& f : input) paths.push_back(f.path);
+  FileGrouper grouper(a.root(), a.classifier(), paths);
+  r.groups = kept_groups(grouper, breq, r);
+  auto dropped = dropped_groups(grouper, input, r);
+  r.groups.insert(r.groups.end(), dropped.begin(), dropped.end());
+}
+
 }  // namespace
 
 Result<SlimResult> slim_image(const SlimRequest& req) {
   SlimResult res;
   CUSLIM_TRY(auto staging, Staging::make());
   // 1. Unpack (hostile layers refused, setuid bits stripped unless asked).
-  UnpackOptions uo{.tag = req.from_tag, .platform = req.platform, .keep_setuid = req.keep_setuid};
+  UnpackOptions uo{.tag = req.from_tag, .platform = req.platform, .keep_setuid = req.keep_setuid, .progress = req.unpack_progress};
   CUSLIM_TRY(auto img, unpack_image(req.image, staging.path(), uo));
   for (auto& s : img.skipped) res.notes.push_back(s);
   // 2. Analyse inside the image and select what the program needs.
@@ -78,6 +91,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   }
   // 4. Write.
   CUSLIM_TRY(res.bundle, bundle(analysis, breq));
+  if (req.report_contents) add_groups(analysis, breq, res.bundle);
   for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
   for (auto& f : res.bundle.forward_compat)
     res.notes.push_back("kept the forward-compat set " + f.dir + " (" + f.package + ", libcuda " + f.version + ", " + std::to_string(f.files) +

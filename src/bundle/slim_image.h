@@ -3,6 +3,7 @@
 // a probe run), then bundle with the image's own config.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct SlimRequest {
   PythonKeep python_keep = PythonKeep::package;
   bool jit = true;  // JIT frameworks kept bring their run-time toolchains
   PruneRequest prune;  // --gpu-arch
+  bool report_contents = false;  // reports: kept and dropped groups in bundle.groups
+  std::function<void(uint64_t done, uint64_t total)> unpack_progress, pack_progress;  // bytes read / packed
 };
 
 struct SlimResult {

@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <iomanip>
 
@@ -12,6 +11,9 @@
 #include "cli/command.h"
 #include "bundle/bundle_job.h"
 #include "cli/analysis_flags.h"
+#include "core/units.h"
+#include "report/report_file.h"
+#include "report/report_json.h"
 
 namespace cuslim::cli {
 
@@ -21,68 +23,42 @@ struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
   std::string forward_compat = "auto", min_driver;
-  bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false;
+  bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false, json = false;
   AnalysisFlags setup;
 };
 
-std::string human(uint64_t b) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(1);
-  if (b >= 1000000000) s << b / 1e9 << " GB";
-  else if (b >= 1000000) s << b / 1e6 << " MB";
-  else s << b / 1e3 << " kB";
-  return s.str();
+// gzip layers (the oci formats' default) of a large bundle: the progress step says once that zstd is faster.
+bool gzip_layers(const std::string& format, const std::string& out, const std::string& compression) {
+  auto f = format.empty() ? format_from_path(out) : parse_format(format).value_or(BundleFormat::oci);
+  return compression == "gzip" && (f == BundleFormat::oci || f == BundleFormat::oci_archive || f == BundleFormat::docker_archive);
 }
 
-// A progress line on a TTY: bytes, share, rate. Quiet otherwise.
-std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
-  if (quiet || isatty(STDERR_FILENO) != 1) return {};
-  auto start = std::chrono::steady_clock::now();
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>(start);
-  return [start, last](uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - *last < std::chrono::milliseconds(200) && done < total) return;
-    *last = now;
-    double s = std::chrono::duration<double>(now - start).count();
-    std::cerr << "\r  packing " << human(done) << " / " << human(total) << " (" << (total ? 100 * done / total : 100) << "%), "
-              << human(static_cast<uint64_t>(s > 0 ? done / s : 0)) << "/s   " << (done >= total ? "\n" : "") << std::flush;
-  };
-}
 
-void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
-  out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human(r.bytes) << "\n";
-  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(8) << to_string(cls) << human(bytes) << "\n";
-  out << "  largest:\n";
-  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << human(size) << p << "\n";
-  if (!r.plan.dropped_driver.empty()) {
-    out << "  left to the host driver:";
-    for (auto& d : r.plan.dropped_driver) out << " " << d;
-    out << "\n";
-  }
-  if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
-  if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
-  if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
-  if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
-  python_summary(r.python, out);
-  jit_summary(r.jit, out);
-  forward_compat_summary(r.forward_compat, out);
-  prune_summary(r.prune, out);
-}
+// What bundle and build print once the image is written: warnings, then the report file, the
+// JSON summary (--json) or the text summary.
+struct Output {
+  std::string command, report_file;
+  bool quiet = false, json = false;
+};
 
-// Prints the warnings and the summary of a finished bundle.
-Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const std::string& report_file = "") {
+Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
+  end_progress_line();
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  if (quiet && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
+  if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
     std::cerr << "cuslim: notice: " << r.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
-  if (!report_file.empty()) {
-    auto j = bundle_report_json(r);
-    j["command"] = "bundle";
-    j["out"] = req.out;
-    take(write_report(report_file, j));
+  if (!o.report_file.empty() || o.json) {
+    auto j = bundle_report(r, o.command, req.out);
+    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
+    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
-  if (!quiet) summary(r, req, std::cout);
+  if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
   return Exit::ok;
+}
+
+// --report FILE must be .json or .html: said before any work is done.
+void check_report_file(const std::string& file) {
+  if (!file.empty() && !is_report_file(file)) fail(Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html"));
 }
 
 Exit run_bundle(const BundleOptions& o) {
@@ -90,33 +66,38 @@ Exit run_bundle(const BundleOptions& o) {
                 .forward_compat = o.forward_compat, .min_driver = o.min_driver};
   job.request.prune.nvidia = !o.no_prune_nvidia;
   job.request.prune.measure = !o.report_file.empty();
+  job.request.report_contents = !o.report_file.empty();
+  check_report_file(o.report_file);
   job.request.targets = o.targets;
   job.request.includes = o.includes;
   job.request.out = o.out;
   job.request.tag = o.tag;
   job.request.env = o.env;
   if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
-  job.request.progress = progress_bar(o.quiet);
+  job.request.progress = progress_line("packing", o.quiet, gzip_layers(o.format, o.out, o.compression));
   job.request.force = o.force;
   job.request.python_keep = *parse_python_keep(o.python_keep);
   job.request.jit = !o.no_jit;
   auto r = take(bundle_job(job));
   job.request.format = r.format;
-  return report(r, job.request, o.quiet, o.report_file);
+  return report(r, job.request, {"bundle", o.report_file, o.quiet, o.json});
 }
 
 struct BuildOptions {
-  std::string spec, out;
-  bool quiet = false, force = false;
+  std::string spec, out, report_file;
+  bool quiet = false, force = false, json = false;
 };
 
 Exit run_build(const BuildOptions& b) {
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
-  job.request.progress = progress_bar(b.quiet);
+  job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
+                                                                 gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
   job.request.force = b.force;
+  job.request.prune.measure = job.request.report_contents = !b.report_file.empty();
+  check_report_file(b.report_file);
   auto r = take(bundle_job(job));
   job.request.format = r.format;
-  return report(r, job.request, b.quiet);
+  return report(r, job.request, {"build", b.report_file, b.quiet, b.json});
 }
 
 }  // namespace
@@ -126,11 +107,15 @@ void add_build(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("build", "Bundle from an image spec (images/*.yaml): the options of bundle, declared in a file");
   cmd->add_option("spec", o->spec, "Image spec YAML")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Override the spec's out");
+  cmd->add_option("--report", o->report_file, "Also write a report: FILE.html (a page with a treemap) or FILE.json");
+  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->footer(
       "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
-      "Relative paths in a spec are taken from the working directory.");
+      "  cuslim build images/smoke-cublas.yaml --report cublas.html\n"
+      "Relative paths in a spec are taken from the working directory.\n"
+      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable spec or input.");
   cmd->callback([o, &state] { state.exit = run_build(*o); });
 }
 
@@ -145,14 +130,15 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--trace", o->traces, "A trace file from `cuslim trace`: what the run mapped joins the bundle (repeatable)")->allow_extra_args(false);
   cmd->add_option("--entrypoint", o->entrypoint, "Entrypoint (default: the first program among the targets)");
   cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)")->allow_extra_args(false);
-  cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");
+  cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags; default: none)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_option("--python-keep", o->python_keep,
                   "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
   cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
   cmd->add_option("--gpu-arch", o->gpu_arch,
-                  "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched)");
+                  "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched; "
+                  "default: no pruning)");
   cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
   cmd->add_option("--forward-compat", o->forward_compat,
                   "Ship the cuda-compat set from the source root: auto (when --driver-version/--min-driver is older than the runtime "
@@ -160,19 +146,26 @@ void add_bundle(CLI::App& app, RunState& state) {
       ->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
   cmd->add_option("--driver-version,--min-driver", o->min_driver, "The oldest driver the image must run on, e.g. 535.230.02 (for --forward-compat auto)");
   cmd->add_option("--report", o->report_file,
-                  "Write a JSON report (classes, driver files left out, Python distributions kept and dropped, what --gpu-arch removed)");
+                  "Also write a report: FILE.html (a self-contained page with a treemap of the bytes by class, group and file) or "
+                  "FILE.json (classes, groups and why they ship, layers, driver files left out, Python distributions, what --gpu-arch removed)");
+  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   o->setup.add_to(*cmd);
+  cmd->get_option("--base")->description(
+      "What the image is built on: scratch (nothing: the bundle carries glibc too), a base profile (debian12, ubuntu24.04, ...: "
+      "what it provides is left out), or an image -- an OCI layout DIR[:TAG] or an oci-archive -- whose layers ours is appended to");
   cmd->footer(
       "Examples:\n"
       "  cuslim bundle /usr/bin/ssh -o ssh-oci --format oci --tag ssh\n"
       "  cuslim bundle ./app --include /opt/app/data -o app.docker.tar --format docker-archive --tag app:1\n"
       "  cuslim bundle ./infer --base ubuntu24.04 -o infer.tar.zst\n"
+      "  cuslim bundle ./infer --base python-oci:3.12 -o infer-oci   # appended to an existing image\n"
       "  cuslim trace --files -o app.trace -- python3 app.py\n"
       "  cuslim bundle $(command -v python3) --trace app.trace --include app.py -o app-oci --report app.json\n"
       "  cuslim bundle ./train --gpu-arch 90 -o train-h100-oci   # GPU code for sm_90 only (H100/H200)\n"
       "  cuslim bundle ./infer --min-driver 535.230.02 -o infer-oci   # CUDA 13 on an R535 fleet: ships cuda-compat-13-0\n"
+      "  cuslim bundle ./app -o app-oci --report app.html --json > app.json   # a page to look at, JSON to keep\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 
+#include "cli/progress.h"
 #include "core/error.h"
 
 namespace cuslim::cli {
@@ -25,6 +26,7 @@ struct Failure {
 
 // Prints "cuslim: <message>" once, after whatever was written to stdout; returns the exit code.
 inline int report_error(const Error& e) {
+  end_progress_line();
   std::cout.flush();
   std::cerr << "cuslim: " << e.message() << "\n";
   return static_cast<int>(e.code());
@@ -45,5 +47,6 @@ void add_run(CLI::App& app, RunState& state);
 void add_trace(CLI::App& app, RunState& state);
 void add_slim(CLI::App& app, RunState& state);
 void add_verify(CLI::App& app, RunState& state);
+void add_report(CLI::App& app, RunState& state);
 
 }  // namespace cuslim::cli

@@ -1,9 +1,12 @@
 // cuslim deps: the dependency graph glibc's loader would build, without running anything.
 #include <unistd.h>
 
+#include <map>
+
 #include "cli/command.h"
 #include "cli/deps_render.h"
 #include "cli/analysis_flags.h"
+#include "loader/target_info.h"
 
 namespace cuslim::cli {
 
@@ -12,6 +15,7 @@ namespace {
 struct DepsOptions {
   std::vector<std::string> targets;
   std::string format = "tree";
+  int verbosity = 0, max_depth = 0;
   AnalysisFlags setup;
 };
 
@@ -21,11 +25,23 @@ Exit run_deps(const DepsOptions& o) {
   Exit worst = Exit::ok;
   for (auto& e : targets.bad) worst = std::max(worst, static_cast<Exit>(report_error(e)));
   if (targets.ok.empty()) return worst;
+  // A target of another machine than the root's finds nothing there: said once, before the tree.
+  std::map<std::string, std::string> headers;
+  for (auto& t : targets.ok)
+    if (auto info = target_info(a.root(), t); info.ok()) {
+      headers[t] = describe(*info);
+      if (info->foreign()) std::cerr << "cuslim: " << t << ": " << headers[t] << "\n";
+    }
   DepGraph g = take(a.resolve(targets.ok));
   if (o.format == "json") render_json(g, std::cout);
   else if (o.format == "list") render_list(g, std::cout);
   else if (o.format == "dot") render_dot(g, std::cout);
-  else render_tree(g, std::cout, {isatty(STDOUT_FILENO) == 1 && !getenv("NO_COLOR")});
+  else {
+    RenderOptions ro{.color = isatty(STDOUT_FILENO) == 1 && !getenv("NO_COLOR"), .verbosity = o.verbosity, .max_depth = o.max_depth};
+    ro.header = [&](const std::string& root) { return headers.count(root) ? headers[root] : ""; };
+    ro.search_paths = [&](const std::string& path) { return own_search_paths(a.root(), path); };
+    render_tree(g, std::cout, ro);
+  }
   return std::max(worst, g.missing.empty() ? Exit::ok : Exit::check_failed);
 }
 
@@ -38,10 +54,16 @@ void add_deps(CLI::App& app, RunState& state) {
   cmd->add_option("--format", o->format, "tree (like libtree), list (like ldd), json, dot")
       ->check(CLI::IsMember({"tree", "list", "json", "dot"}))
       ->capture_default_str();
+  cmd->add_flag("-v,--verbose", o->verbosity,
+                "Tree: -v shows the system and driver libraries (folded into one line by default); -vv also repeats "
+                "(each object is shown once by default) and each object's own RPATH/RUNPATH");
+  cmd->add_option("--max-depth", o->max_depth, "Tree: show this many levels below each target (default: 0, no limit); '...' marks a cut");
   o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"
-      "  cuslim deps /usr/bin/ssh\n"
+      "  cuslim deps /usr/bin/ssh                     # each object once; system and driver libraries folded\n"
+      "  cuslim deps -v /usr/bin/ssh                  # ... shown\n"
+      "  cuslim deps -vv --max-depth 2 /usr/bin/ssh   # repeats too, with each object's RPATH/RUNPATH\n"
       "  cuslim deps --format json /usr/local/cuda/lib64/libcublas.so.13\n"
       "  cuslim deps --root ./rootfs /usr/bin/python3 --format list\n"
       "  cuslim deps --format dot app | dot -Tsvg > deps.svg\n"

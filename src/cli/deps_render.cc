@@ -44,7 +44,9 @@ struct TreePrinter {
   const RenderOptions& opt;
   std::set<size_t> shown;
 
-  void line(const std::string& prefix, const std::string& name, const DepObject& o, How how, bool repeat) {
+  bool folds(const DepObject& o) const { return opt.verbosity == 0 && (o.cls == ObjectClass::system || o.cls == ObjectClass::driver); }
+
+  void line(const std::string& prefix, const std::string& name, const DepObject& o, How how, bool repeat, bool cut) {
     out += prefix;
     if (opt.color) out += class_color(o.cls);
     out += name;
@@ -55,29 +57,74 @@ struct TreePrinter {
     if (o.cls != ObjectClass::app) out += " {" + to_string(o.cls) + "}";
     if (!o.path) out += " (not on this host)";
     else if (name != *o.path) out += " " + *o.path;
-    if (repeat) out += " (shown above)";
+    if (repeat) out += " (see above)";
+    if (cut) out += " ...";
     out += "\n";
   }
 
-  void children(size_t i, const std::string& indent) {
-    auto& edges = adj.out[i];
-    std::vector<const MissingDep*> miss;
-    if (g.objects[i].path)
-      if (auto it = adj.missing.find(*g.objects[i].path); it != adj.missing.end()) miss = it->second;
-    size_t total = edges.size() + miss.size(), k = 0;
-    for (auto* e : edges) {
-      bool last = ++k == total;
-      bool repeat = !shown.insert(e->to).second;
-      line(indent + (last ? "└── " : "├── "), e->name, g.objects[e->to], e->how, repeat && !adj.out[e->to].empty());
-      if (!repeat) children(e->to, indent + (last ? "    " : "│   "));
+  // The system and driver children first met here, on one line: "system: libc.so.6, libm.so.6".
+  void folded_line(const std::string& prefix, const std::vector<const DepEdge*>& edges) {
+    std::string text;
+    for (auto cls : {ObjectClass::system, ObjectClass::driver}) {
+      std::string names;
+      for (auto* e : edges)
+        if (g.objects[e->to].cls == cls) names += (names.empty() ? "" : ", ") + e->name;
+      if (!names.empty()) text += (text.empty() ? "" : "; ") + to_string(cls) + ": " + names;
     }
-    for (auto* m : miss) {
-      bool last = ++k == total;
-      out += indent + (last ? "└── " : "├── ") + (opt.color ? "\033[1;31m" : "") + m->name + " not found" +
-             (opt.color ? "\033[0m" : "") + "\n";
-      std::string sub = indent + (last ? "    " : "│   ");
-      int n = 0;
-      for (auto& t : m->tried) out += sub + "    " + std::to_string(++n) + ". " + t + "\n";
+    out += prefix + (opt.color ? "\033[2m" : "") + text + " (-v shows them)" + (opt.color ? "\033[0m" : "") + "\n";
+  }
+
+  // One printed line below an object: a child, the folded line, or a missing name. Built first
+  // (the DFS decides where each object is shown), then printed, so "└──" lands on the last line.
+  struct Entry {
+    const DepEdge* edge = nullptr;
+    bool repeat = false, cut = false;
+    std::vector<Entry> kids;
+    std::vector<const DepEdge*> folded;
+    const MissingDep* missing = nullptr;
+  };
+
+  std::vector<Entry> build(size_t i, int depth) {
+    std::vector<Entry> out;
+    std::vector<const DepEdge*> folded;
+    for (auto* e : adj.out[i]) {
+      bool seen = shown.count(e->to) > 0;
+      if (seen && opt.verbosity < 2) continue;  // each object once
+      if (folds(g.objects[e->to])) {
+        if (!seen) folded.push_back(e);
+        shown.insert(e->to);
+        continue;
+      }
+      Entry x{.edge = e, .repeat = !shown.insert(e->to).second};
+      x.cut = !x.repeat && opt.max_depth > 0 && depth + 1 >= opt.max_depth && !adj.out[e->to].empty();
+      if (!x.repeat && !x.cut) x.kids = build(e->to, depth + 1);
+      out.push_back(std::move(x));
+    }
+    if (!folded.empty()) out.push_back(Entry{.folded = std::move(folded)});
+    if (g.objects[i].path)
+      if (auto it = adj.missing.find(*g.objects[i].path); it != adj.missing.end())
+        for (auto* m : it->second) out.push_back(Entry{.missing = m});
+    return out;
+  }
+
+  void print(const std::vector<Entry>& entries, const std::string& indent) {
+    for (size_t k = 0; k < entries.size(); ++k) {
+      auto& x = entries[k];
+      bool last = k + 1 == entries.size();
+      std::string prefix = indent + (last ? "└── " : "├── "), sub = indent + (last ? "    " : "│   ");
+      if (x.edge) {
+        auto& o = g.objects[x.edge->to];
+        line(prefix, x.edge->name, o, x.edge->how, x.repeat && !adj.out[x.edge->to].empty(), x.cut);
+        if (!x.repeat && opt.verbosity >= 2 && opt.search_paths && o.path)
+          if (auto sp = opt.search_paths(*o.path); !sp.empty()) out += sub + "  (" + sp + ")\n";
+        print(x.kids, sub);
+      } else if (!x.folded.empty()) {
+        folded_line(prefix, x.folded);
+      } else if (x.missing) {
+        out += prefix + (opt.color ? "\033[1;31m" : "") + x.missing->name + " not found" + (opt.color ? "\033[0m" : "") + "\n";
+        int n = 0;
+        for (auto& t : x.missing->tried) out += sub + "    " + std::to_string(++n) + ". " + t + "\n";
+      }
     }
   }
 };
@@ -105,9 +152,13 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
     if (!i) continue;
     std::string buf = label_of(g.objects[*i]);
     if (g.objects[*i].cls != ObjectClass::app) buf += " {" + to_string(g.objects[*i].cls) + "}";
+    if (opt.header)
+      if (auto h = opt.header(r); !h.empty()) buf += "  (" + h + ")";
     buf += "\n";
+    if (opt.verbosity >= 2 && opt.search_paths && g.objects[*i].path)
+      if (auto sp = opt.search_paths(*g.objects[*i].path); !sp.empty()) buf += "  (" + sp + ")\n";
     TreePrinter p{g, adj, buf, opt, {*i}};
-    p.children(*i, "");
+    p.print(p.build(*i, 0), "");
     out << buf;
   }
 }

@@ -1,6 +1,7 @@
 // Renderers for `cuslim deps`: tree (like libtree), list (like ldd), json, dot.
 #pragma once
 
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -10,6 +11,12 @@ namespace cuslim::cli {
 
 struct RenderOptions {
   bool color = false;  // ANSI colours per class (a TTY)
+  // 0: each object once, system and driver children folded into one line; 1 (-v): system and
+  // driver libraries shown; 2 (-vv): also repeats (not descended) and each object's own search paths.
+  int verbosity = 0;
+  int max_depth = 0;  // 0: no limit
+  std::function<std::string(const std::string& root)> header;          // after a root's name
+  std::function<std::string(const std::string& path)> search_paths;   // -vv: an object's rpath/runpath
 };
 
 void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt);

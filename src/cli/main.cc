@@ -2,6 +2,8 @@
 // The one error boundary: whatever escapes a subcommand -- a cuslim Error, or an exception from
 // the standard library or a dependency -- becomes "cuslim: <file>: <what>: <why>" and an exit
 // code of the contract, never std::terminate (unwinding removes every temp file and staging dir).
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 #include <new>
@@ -14,6 +16,51 @@
 #ifndef CUSLIM_VERSION
 #define CUSLIM_VERSION "dev"
 #endif
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// CLI11's usage errors in cuslim's form, "cuslim: <what>: <why>", with where to look next:
+// "cuslim: unknown command 'foo'; see cuslim --help", "cuslim: bundle: --out is required; see cuslim bundle --help".
+int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  std::string first = argc > 1 ? argv[1] : "";
+  bool known = false;
+  std::string closest;
+  for (auto* sub : app.get_subcommands({})) {
+    known |= sub->get_name() == first;
+    if (!first.empty() && edit_distance(first, sub->get_name()) <= 2) closest = sub->get_name();
+  }
+  if (first.size() > 1 && first[0] == '-' && !known) {
+    std::cerr << "cuslim: unknown option '" << first << "' (options follow the command: cuslim COMMAND [OPTIONS]); see cuslim --help\n";
+    return static_cast<int>(cuslim::Exit::usage);
+  }
+  if (first.empty() || (first[0] != '-' && !known)) {
+    std::cerr << "cuslim: " << (first.empty() ? "no command given" : "unknown command '" + first + "'")
+              << (closest.empty() ? "" : " (did you mean '" + closest + "'?)") << "; see cuslim --help\n";
+    return static_cast<int>(cuslim::Exit::usage);
+  }
+  std::string sub = known ? first : "";
+  std::string why = e.what();
+  if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+  std::cerr << "cuslim: " << (sub.empty() ? "" : sub + ": ") << why << "; see cuslim " << (sub.empty() ? "" : sub + " ") << "--help\n";
+  return static_cast<int>(cuslim::Exit::usage);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace cuslim;
@@ -35,13 +82,14 @@ int main(int argc, char** argv) {
   cli::add_run(app, state);
   cli::add_trace(app, state);
   cli::add_verify(app, state);
+  cli::add_report(app, state);
   cli::add_driver(app, state);
   cli::add_profiles(app, state);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(Exit::usage);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return usage_error(app, e, argc, argv);
   } catch (const cli::Failure& f) {
     return cli::report_error(f.error);
   } catch (const std::filesystem::filesystem_error& e) {

@@ -104,7 +104,8 @@ void add_profiles(CLI::App& app, RunState& state) {
   cmd->add_flag("--json", o->json, "classify: JSON output");
   cmd->add_option("--profile", o->files, "Extra YAML profile file (repeatable)")->allow_extra_args(false);
   cmd->footer("Examples:\n  cuslim profiles list\n  cuslim profiles show nvidia-driver\n  cuslim profiles --profile my.yaml show mybase\n"
-      "  cuslim profiles classify /venv/lib/python3.12/site-packages/triton/backends/nvidia/bin/ptxas /usr/local/cuda/bin/nvcc");
+      "  cuslim profiles classify /venv/lib/python3.12/site-packages/triton/backends/nvidia/bin/ptxas /usr/local/cuda/bin/nvcc\n"
+      "Exit: 0; 2 unknown profile or action; 3 unreadable or invalid profile.");
   cmd->callback([o, &state] { state.exit = run_profiles(*o); });
 }
 

@@ -22,7 +22,9 @@ struct RunOptions {
 Exit run_run(const RunOptions& o) {
   auto staging = take(Staging::make());
   auto cache = default_image_cache();
-  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache));
+  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache,
+                                   progress_line("unpacking", false)));
+  end_progress_line();
   for (auto& n : prepared.notes)
     if (o.verbose || n.rfind("forward compat:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said
   // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.

@@ -5,7 +5,10 @@
 #include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
 #include "cli/command.h"
+#include "core/units.h"
 #include "prune/gpu_arch.h"
+#include "report/report_file.h"
+#include "report/report_json.h"
 
 namespace cuslim::cli {
 
@@ -14,16 +17,12 @@ namespace {
 struct SlimOptions {
   std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file, gpu_arch;
   std::vector<std::string> targets, keep, traces;
-  bool quiet = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
+  bool quiet = false, json = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
   std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
 };
 
-std::string mb(uint64_t b) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(1) << b / 1e6 << " MB";
-  return s.str();
-}
+std::string mb(uint64_t b) { return human_bytes(b); }
 
 void report(const SlimResult& s, std::ostream& out) {
   auto& r = s.bundle;
@@ -57,23 +56,25 @@ Exit run_slim(const SlimOptions& o) {
   req.jit = !o.no_jit;
   if (!o.gpu_arch.empty()) req.prune.archs = take(parse_gpu_archs(o.gpu_arch));
   req.prune.nvidia = !o.no_prune_nvidia;
-  req.prune.measure = !o.report_file.empty();
+  req.prune.measure = req.report_contents = !o.report_file.empty();
+  if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
+  req.unpack_progress = progress_line("unpacking", o.quiet);
+  req.pack_progress = progress_line("packing", o.quiet, o.compression == "gzip" && req.format != BundleFormat::dir &&
+                                                            req.format != BundleFormat::tar && req.format != BundleFormat::tar_gz &&
+                                                            req.format != BundleFormat::tar_zst);
   auto s = take(slim_image(req));
+  end_progress_line();
   for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
   for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : s.bundle.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  if (o.quiet && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
+  if ((o.quiet || o.json) && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
     std::cerr << "cuslim: notice: " << s.bundle.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
-  if (!o.report_file.empty()) {
-    auto j = bundle_report_json(s.bundle);
-    j["command"] = "slim";
-    j["input"] = o.image;
-    j["out"] = o.out;
-    for (auto& [c, n] : s.before) j["before"][to_string(c)] = {{"files", n.files}, {"bytes", n.bytes}};
-    j["dropped_driver"] = s.selection.dropped_driver;
-    take(write_report(o.report_file, j));
+  if (!o.report_file.empty() || o.json) {
+    auto j = slim_report(s, o.image, o.out);
+    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
+    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
-  if (!o.quiet) report(s, std::cout);
+  if (!o.quiet && !o.json) report(s, std::cout);
   return Exit::ok;
 }
 
@@ -93,16 +94,19 @@ void add_slim(CLI::App& app, RunState& state) {
                   "With --trace/--probe: Python distributions the run used are kept whole (package) or file by file (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
   cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
-  cmd->add_option("--report", o->report_file, "Write a JSON report (before/after by class, Python distributions kept and dropped, what --gpu-arch removed)");
-  cmd->add_option("--gpu-arch", o->gpu_arch, "Prune GPU code in the slimmed image to what these compute capabilities run, e.g. 90 or 80,90");
+  cmd->add_option("--report", o->report_file,
+                  "Also write a report: FILE.html (a self-contained page: treemaps of what was kept and dropped, each group's reason) or "
+                  "FILE.json (before/after by class, groups kept and dropped and why, layers, Python distributions, what --gpu-arch removed)");
+  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
+  cmd->add_option("--gpu-arch", o->gpu_arch, "Prune GPU code in the slimmed image to what these compute capabilities run, e.g. 90 or 80,90 (default: no pruning)");
   cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
-  cmd->add_option("--compression", o->compression, "gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
-  cmd->add_option("--tag", o->tag, "Tag of the slimmed image");
-  cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name");
-  cmd->add_flag("-q,--quiet", o->quiet, "No report");
+  cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (zstd packs several times faster)")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_option("--tag", o->tag, "Tag of the slimmed image (default: none)");
+  cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name (default: the only one; IMAGE:TAG works too)");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index")->capture_default_str();
   cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
@@ -112,6 +116,7 @@ void add_slim(CLI::App& app, RunState& state) {
       "  cuslim slim python.docker.tar -o py-slim --keep '/usr/lib/python3.11/*'\n"
       "  cuslim slim py-oci -o py-slim --probe -- /usr/bin/python3 /app/main.py\n"
       "  cuslim slim torch-oci -o torch-h200 --gpu-arch 90 --trace train.trace\n"
+      "  cuslim slim torch-oci -o torch-slim --report torch-slim.html   # what was kept, what was dropped and why\n"
       "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input.");
   cmd->callback([o, &state] { state.exit = run_slim(*o); });
 }

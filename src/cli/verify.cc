@@ -5,6 +5,8 @@
 #include "cli/command.h"
 #include "core/atomic_file.h"
 #include "prune/gpu_arch.h"
+#include "report/report_file.h"
+#include "report/report_json.h"
 #include "verify/verify_image.h"
 
 namespace cuslim::cli {
@@ -12,7 +14,7 @@ namespace cuslim::cli {
 namespace {
 
 struct VerifyOptions {
-  std::string image, driver_version, junit, tag;
+  std::string image, driver_version, junit, tag, report_file;
   std::string gpu_arch;
   bool gpu = false, json = false;
 };
@@ -28,7 +30,13 @@ void render(const VerifyReport& r, const std::string& image, std::ostream& out) 
 Exit run_verify(const VerifyOptions& o) {
   std::vector<unsigned> ccs;
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
-  auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu}));
+  if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
+  ImageContents contents;
+  auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu,
+                                   .progress = progress_line("unpacking", false)},
+                                  o.report_file.empty() ? nullptr : &contents));
+  end_progress_line();
+  if (!o.report_file.empty()) take(write_report_file(o.report_file, verify_report(report, contents, o.image)));
   if (o.json) std::cout << report.to_json().dump(2) << "\n";
   else render(report, o.image, std::cout);
   if (!o.junit.empty()) take(write_file_atomic(o.junit, report.junit("cuslim verify " + o.image)));
@@ -48,12 +56,15 @@ void add_verify(CLI::App& app, RunState& state) {
                   "other GPUs fails");
   cmd->add_flag("--json", o->json, "Machine-readable report: {ok, checks: [{name, status, detail}]}");
   cmd->add_option("--junit", o->junit, "Also write the report as JUnit XML to this file");
+  cmd->add_option("--report", o->report_file,
+                  "Also write a report: FILE.html (the checks and a treemap of the image's bytes) or FILE.json ({ok, checks} plus contents)");
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
   cmd->footer(
       "Examples:\n"
       "  cuslim verify out/smoke-cublas --driver-version 570.124.06 --gpu-arch 90\n"
       "  cuslim verify app.docker.tar --junit verify.xml      # in CI, no GPU\n"
       "  cuslim verify --gpu app-oci                           # on a GPU node\n"
+      "  cuslim verify app-oci --report verify.html            # the checks and the image's bytes, as a page\n"
       "Exit: 0 all checks pass or skip; 1 any check failed; 3 unreadable image.");
   cmd->callback([o, &state] { state.exit = run_verify(*o); });
 }

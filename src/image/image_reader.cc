@@ -96,10 +96,22 @@ struct HashedFile {
   uint64_t total = 0;
   std::vector<char> buf = std::vector<char>(1 << 20);
 };
+// The progress of one unpack_image call (UnpackOptions::progress): blob bytes read of those expected.
+// Thread-local so that the readers below need no extra parameter; set only for that call.
+struct ReadProgress {
+  const std::function<void(uint64_t, uint64_t)>* report = nullptr;
+  uint64_t done = 0, total = 0;
+};
+thread_local ReadProgress* t_progress = nullptr;
+void expect_bytes(uint64_t n) {
+  if (t_progress) t_progress->total += n;
+}
+
 la_ssize_t hashed_read(archive*, void* ctx, const void** out) {
   auto* h = static_cast<HashedFile*>(ctx);
   ssize_t n = ::read(h->fd.get(), h->buf.data(), h->buf.size());
   if (n > 0) h->sha.update(h->buf.data(), static_cast<size_t>(n)), h->total += static_cast<uint64_t>(n);
+  if (n > 0 && t_progress) (*t_progress->report)(t_progress->done += static_cast<uint64_t>(n), t_progress->total);
   *out = h->buf.data();
   return n;
 }
@@ -247,6 +259,9 @@ Result<ImageConfig> parse_config(const json& c, const std::string& where) {
   CUSLIM_TRY(out.labels, cfg.string_map("Labels"));
   CUSLIM_TRY(auto ports, cfg.object("ExposedPorts"));
   for (auto& [port, _] : ports.items()) out.exposed_ports.push_back(port);
+  CUSLIM_TRY(auto volumes, cfg.object("Volumes"));
+  for (auto& [volume, _] : volumes.items()) out.volumes.push_back(volume);
+  CUSLIM_TRY(out.stop_signal, cfg.str("StopSignal"));
   CUSLIM_TRY(out.architecture, top.str("architecture", "amd64"));
   return out;
 }
@@ -362,6 +377,7 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
     out.layers.push_back(sl);
+    expect_bytes(sl.info.size);
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
                                desc.size));
   }
@@ -402,6 +418,7 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
     std::optional<std::string> digest;
     if (safe.rfind("blobs/sha256/", 0) == 0) digest = "sha256:" + path::basename(safe);
     CUSLIM_TRY(auto blob, img.file(dir + "/" + safe));
+    if (struct stat st; ::stat(blob.c_str(), &st) == 0) expect_bytes(static_cast<uint64_t>(st.st_size));
     CUSLIM_CHECK(extract_layer(blob, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
                                digest ? &*digest : nullptr, out));
   }
@@ -466,6 +483,12 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
   }
   CUSLIM_CHECK(make_dirs(staging + "/rootfs"));
   CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
+  ReadProgress progress{&opt.progress};
+  struct Reset {
+    ~Reset() { t_progress = nullptr; }
+  } reset;
+  if (opt.progress) t_progress = &progress;
+  if (struct stat st; kind != ImageKind::oci_layout && ::stat(image.c_str(), &st) == 0) expect_bytes(static_cast<uint64_t>(st.st_size));
   switch (kind) {
     case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci({image, false}, out.rootfs, opt, out)); break;
     case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;

@@ -6,6 +6,7 @@
 // setuid/setgid bits are stripped, every blob's digest is checked.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct UnpackOptions {
   std::string tag;                      // org.opencontainers.image.ref.name (empty: the first manifest)
   std::string platform = "linux/amd64"; // for image indexes (multi-platform images)
   bool keep_setuid = false;             // else setuid/setgid bits are stripped
+  // Called as blob bytes are read: done and the total expected (an estimate for archives).
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 // "DIR:TAG", "oci:DIR[:TAG]" (skopeo's spelling) or a plain path. A path that exists as given is

@@ -35,6 +35,11 @@ json config_json(const ImageBuild& b) {
     cfg["ExposedPorts"] = json::object();
     for (auto& p : c.exposed_ports) cfg["ExposedPorts"][p] = json::object();
   }
+  if (!c.volumes.empty()) {
+    cfg["Volumes"] = json::object();
+    for (auto& v : c.volumes) cfg["Volumes"][v] = json::object();
+  }
+  if (!c.stop_signal.empty()) cfg["StopSignal"] = c.stop_signal;
   json diff_ids = json::array();
   for (auto& l : b.layers) diff_ids.push_back(l.diff_id.str());
   return {{"architecture", c.architecture}, {"os", c.os}, {"created", c.created}, {"config", cfg},

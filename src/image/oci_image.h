@@ -18,6 +18,8 @@ struct ImageConfig {
   std::string working_dir, user;
   std::map<std::string, std::string> labels;
   std::vector<std::string> exposed_ports;  // "8080/tcp"
+  std::vector<std::string> volumes;        // "/data"
+  std::string stop_signal;                 // "SIGINT"
   std::string created = "1970-01-01T00:00:00Z";
   std::string history;  // created_by of our layer's history entry
 };

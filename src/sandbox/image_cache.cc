@@ -161,7 +161,8 @@ Result<std::optional<std::string>> image_cache_key(const std::string& image, con
   return std::optional<std::string>{Sha256::of(what).hex().substr(0, 32)};
 }
 
-Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt) {
+Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt,
+                                  const std::function<void(uint64_t, uint64_t)>& progress) {
   CUSLIM_TRY(auto key, image_cache_key(image, tag));
   if (!key) return bad_input(image + ": a rootfs dir is not cached (it is used in place)");
   CUSLIM_CHECK(make_dirs(opt.dir));
@@ -173,7 +174,7 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
     remove_tree(tmp);
     SignalCleanup on_signal(tmp);
     CUSLIM_CHECK(make_dirs(tmp));
-    auto img = unpack_image(image, tmp + "/unpacked", tag);
+    auto img = unpack_image(image, tmp + "/unpacked", UnpackOptions{.tag = tag, .progress = progress});
     if (!img.ok()) {
       remove_tree(tmp);
       return img.error();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,8 @@ struct CachedImage {
 Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag);
 
 // The image from the cache, unpacked into it first when missing; then entries over the limit go.
-Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt);
+// `progress`: bytes of the image read while unpacking it (a miss).
+Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt,
+                                  const std::function<void(uint64_t, uint64_t)>& progress = {});
 
 }  // namespace cuslim

@@ -2,6 +2,8 @@
 // host driver injected per the GPU mode (run, verify --gpu and slim --probe share it).
 #pragma once
 
+#include <functional>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,9 +36,11 @@ struct PreparedRun {
 // `driver_root`: where to look for the driver ("/" the host; `run --driver-root DIR` another root,
 // e.g. a copy of an older driver's files: its libraries are injected from there).
 // `cache`: take the unpacked image from (or put it into) this image cache, used read-only
-// through an overlay; null: unpack into `staging`.
+// through an overlay; null: unpack into `staging`. `progress`: bytes of the image read while
+// unpacking it (UnpackOptions::progress).
 Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
-                                const std::string& driver_root = "/", const ImageCacheOptions* cache = nullptr);
+                                const std::string& driver_root = "/", const ImageCacheOptions* cache = nullptr,
+                                const std::function<void(uint64_t, uint64_t)>& progress = {});
 
 // The same for an image already unpacked; its rootfs is used through an overlay (left as it is).
 Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging, const std::string& driver_root = "/");

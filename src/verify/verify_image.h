@@ -2,9 +2,11 @@
 // the host's), and with `gpu` the smokes in the sandbox.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "report/image_contents.h"
 #include "verify/verifier.h"
 
 namespace cuslim {
@@ -14,8 +16,10 @@ struct VerifyRequest {
   std::string driver_version;  // "" = the host driver's, when there is one
   std::vector<unsigned> ccs;   // compute capabilities for fatbin coverage (empty: from the GPU smoke)
   bool gpu = false;
+  std::function<void(uint64_t done, uint64_t total)> progress;  // unpacking the image
 };
 
-Result<VerifyReport> verify_image(const VerifyRequest& req);
+// With `contents`, also what the image holds (for verify --report).
+Result<VerifyReport> verify_image(const VerifyRequest& req, ImageContents* contents = nullptr);
 
 }  // namespace cuslim

@@ -8,7 +8,25 @@ source "$(dirname "$0")/check_lib.sh"
 
 "$cuslim" deps /usr/bin/ssh > "$tmp/tree"; rc=$?
 check "tree exits 0" '[ $rc = 0 ]'
-check "tree shows libc through the cache" 'grep -q "libc.so.6 \[ld.so.cache\]" "$tmp/tree"'
+check "tree: the header names the machine and the interpreter" 'head -1 "$tmp/tree" | grep -q "^/usr/bin/ssh  (x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2)"'
+check "tree: each object once (no repeats), system libraries folded into one line" \
+  '! grep -q "see above" "$tmp/tree" && [ -z "$(grep -o "\] /[^ ]*" "$tmp/tree" | sort | uniq -d)" ] && grep -q "system: .*libc.so.6.* (-v shows them)" "$tmp/tree" && ! grep -q "{system}" "$tmp/tree"'
+"$cuslim" deps -v /usr/bin/ssh > "$tmp/tree-v"
+check "tree -v shows libc through the cache, still each object once" 'grep -q "libc.so.6 \[ld.so.cache\] {system}" "$tmp/tree-v" && ! grep -q "see above" "$tmp/tree-v"'
+check "tree -v names every object ldd lists" 'for n in $(ldd /usr/bin/ssh | awk "/=>/ {print \$1}"); do grep -q "── $n \[" "$tmp/tree-v" || { echo "missing $n"; exit 1; }; done'
+"$cuslim" deps -vv /usr/bin/ssh > "$tmp/tree-vv"
+check "tree -vv shows repeats (not descended)" 'grep -q "(see above)" "$tmp/tree-vv" && [ $(wc -l < "$tmp/tree-vv") -gt $(wc -l < "$tmp/tree-v") ]'
+"$cuslim" deps -v --max-depth 1 /usr/bin/ssh > "$tmp/tree-d1"
+check "--max-depth 1: only the first level, cuts marked" '! grep -q "^[│ ]   [├└]" "$tmp/tree-d1" && grep -q " \.\.\.$" "$tmp/tree-d1"'
+# A target of another machine: the header says so (a copy of /bin/true with e_machine AArch64).
+cp /bin/true "$tmp/arm"; printf "\xb7\x00" | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc 2> /dev/null
+"$cuslim" deps "$tmp/arm" > "$tmp/tree-arm" 2> "$tmp/err-arm"; rc=$?
+check "an AArch64 target on this root: the header says so, exit 1" '[ $rc = 1 ] && head -1 "$tmp/tree-arm" | grep -q "AArch64 ELF64 program; this root resolves x86-64" && grep -q "this root resolves x86-64" "$tmp/err-arm"'
+# -vv: an object's own RUNPATH under its line.
+mkdir -p "$tmp/rp/lib"; echo 'int f(void){return 1;}' > "$tmp/rp/f.c"; cc -shared -fPIC -o "$tmp/rp/lib/libf.so" "$tmp/rp/f.c"
+echo 'int f(void); int main(void){return f();}' > "$tmp/rp/m.c"; cc -o "$tmp/rp/m" "$tmp/rp/m.c" -L"$tmp/rp/lib" -lf -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
+"$cuslim" deps -vv "$tmp/rp/m" > "$tmp/tree-rp"
+check "tree -vv shows the target's RUNPATH" 'grep -qF "(runpath \$ORIGIN/lib)" "$tmp/tree-rp" && grep -q "libf.so \[runpath\]" "$tmp/tree-rp"'
 
 "$cuslim" deps --format list /usr/bin/ssh > "$tmp/list"
 ldd /usr/bin/ssh | awk '/=>/ {print $1, $3}' | sort > "$tmp/ldd.pairs"

@@ -1,0 +1,58 @@
+// cuslim report IMAGE -o FILE.html|FILE.json: what any image holds, by class, group and file.
+#include <algorithm>
+#include <iomanip>
+
+#include "cli/command.h"
+#include "core/units.h"
+#include "report/report_file.h"
+#include "report/report_json.h"
+
+namespace cuslim::cli {
+
+namespace {
+
+struct ReportOptions {
+  std::string image, out, tag;
+  bool json = false;
+};
+
+Exit run_report(const ReportOptions& o) {
+  if (!o.out.empty() && !is_report_file(o.out)) fail(Error(Exit::usage, "-o " + o.out + ": give a FILE.html or FILE.json"));
+  auto contents = take(read_image_contents(o.image, o.tag));
+  auto j = image_report(contents, o.image);
+  if (!o.out.empty()) take(write_report_file(o.out, j));
+  if (o.json) {
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return Exit::ok;
+  }
+  std::cout << "report " << o.image << ": " << contents.files << " files, " << human_bytes(contents.bytes) << " unpacked\n";
+  for (auto& [cls, b] : contents.bytes_by_class) std::cout << "  " << std::left << std::setw(8) << to_string(cls) << human_bytes(b) << "\n";
+  std::cout << "  largest groups:\n";
+  auto groups = contents.groups;
+  std::sort(groups.begin(), groups.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
+  for (size_t i = 0; i < groups.size() && i < 10; ++i)
+    std::cout << "    " << std::setw(10) << human_bytes(groups[i].bytes) << to_string(groups[i].cls) << "  " << groups[i].key.name << "\n";
+  if (!o.out.empty()) std::cout << "  written to " << o.out << "\n";
+  return Exit::ok;
+}
+
+}  // namespace
+
+void add_report(CLI::App& app, RunState& state) {
+  auto o = std::make_shared<ReportOptions>();
+  auto* cmd = app.add_subcommand("report", "What any image holds: its bytes by class, group and file, as a page (HTML) or JSON");
+  cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG]), oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
+  cmd->add_option("-o,--out", o->out, "Write FILE.html (a self-contained page with a treemap; no network) or FILE.json (default: none, text summary only)");
+  cmd->add_flag("--json", o->json, "Print the report as JSON on stdout instead of the text summary");
+  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI layout of several images");
+  cmd->footer(
+      "Examples:\n"
+      "  cuslim report torch-oci -o torch.html        # open torch.html in a browser (file:// is fine)\n"
+      "  cuslim report app.docker.tar -o app.json\n"
+      "  cuslim report ./rootfs --json | jq '.bytes_by_class'\n"
+      "Classes are read inside the image (its C library and loader are class system).\n"
+      "Exit: 0 written; 2 usage (-o not .html or .json); 3 unreadable image.");
+  cmd->callback([o, &state] { state.exit = run_report(*o); });
+}
+
+}  // namespace cuslim::cli

@@ -1,0 +1,55 @@
+#include "loader/target_info.h"
+
+#include <elf.h>
+
+#include "elf/elf_file.h"
+
+namespace cuslim {
+
+namespace {
+
+Result<ElfFile> read_in_root(const Root& root, const std::string& inside) {
+  CUSLIM_TRY(auto real, root.realpath(inside));
+  return ElfFile::read(root.host_path(real), inside, ElfFile::Parts::loader);
+}
+
+std::string type_name(const TargetInfo& t) {
+  if (t.type == ET_EXEC || (t.type == ET_DYN && t.interp)) return "program";
+  if (t.type == ET_DYN) return "shared object";
+  return "ELF type " + std::to_string(t.type);
+}
+
+}  // namespace
+
+std::optional<int> root_machine(const Root& root) {
+  for (const char* p : {"/bin/sh", "/usr/bin/sh", "/usr/bin/env", "/bin/busybox", "/bin/ls", "/usr/bin/ls"}) {
+    auto real = root.realpath(p);
+    if (!real.ok() || !has_elf_magic(root.host_path(*real))) continue;
+    if (auto elf = ElfFile::read(root.host_path(*real), p, ElfFile::Parts::loader); elf.ok()) return elf->machine;
+  }
+  return std::nullopt;
+}
+
+Result<TargetInfo> target_info(const Root& root, const std::string& target) {
+  CUSLIM_TRY(auto elf, read_in_root(root, target));
+  return TargetInfo{.machine = elf.machine, .elf_class = elf.elf_class, .type = elf.type, .interp = elf.interp,
+                    .root_machine = root_machine(root)};
+}
+
+std::string describe(const TargetInfo& t) {
+  std::string s = machine_name(t.machine) + (t.elf_class == ELFCLASS32 ? " ELF32 " : " ELF64 ") + type_name(t);
+  if (t.foreign()) return s + "; this root resolves " + machine_name(*t.root_machine) + " (none of its libraries can load here)";
+  if (t.interp) s += ", interpreter " + *t.interp;
+  return s;
+}
+
+std::string own_search_paths(const Root& root, const std::string& inside) {
+  auto elf = read_in_root(root, inside);
+  if (!elf.ok()) return "";
+  std::string s;
+  if (elf->rpath) s += "rpath " + *elf->rpath;
+  if (elf->runpath) s += (s.empty() ? "" : "; ") + std::string("runpath ") + *elf->runpath;
+  return s;
+}
+
+}  // namespace cuslim

@@ -1,0 +1,33 @@
+// What `deps` says about a target before its tree: its machine, ELF class and type, its
+// interpreter, and whether the root can load it at all (an AArch64 program against an x86-64
+// root finds none of its libraries there). Also an object's own search paths (-vv).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/root.h"
+
+namespace cuslim {
+
+struct TargetInfo {
+  int machine = 0, elf_class = 0, type = 0;
+  std::optional<std::string> interp;
+  std::optional<int> root_machine;  // the machine of the root's own programs (/bin/sh, ...)
+  bool foreign() const { return root_machine && *root_machine != machine; }
+};
+
+// Reads the target (an in-root path) and the root's machine.
+Result<TargetInfo> target_info(const Root& root, const std::string& target);
+
+// The machine of the root's own programs: the first of /bin/sh, /usr/bin/env, /bin/busybox, ... that is ELF.
+std::optional<int> root_machine(const Root& root);
+
+// "x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2";
+// "AArch64 ELF64 program; this root resolves x86-64 (none of its libraries can load here)".
+std::string describe(const TargetInfo& t);
+
+// An object's own DT_RPATH and DT_RUNPATH ("rpath /a:/b; runpath $ORIGIN/../lib"), "" when none.
+std::string own_search_paths(const Root& root, const std::string& inside);
+
+}  // namespace cuslim

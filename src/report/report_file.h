@@ -1,0 +1,17 @@
+// Writes a report where --report points: FILE.json (the JSON) or FILE.html (the page), atomically.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/error.h"
+
+namespace cuslim {
+
+// Exit 2 for any other extension.
+Status write_report_file(const std::string& file, const nlohmann::json& report);
+
+// Whether `file` names a report cuslim can write (.json or .html).
+bool is_report_file(const std::string& file);
+
+}  // namespace cuslim

@@ -1,0 +1,69 @@
+#include "report/report_json.h"
+
+#include "bundle/bundle_report.h"
+
+namespace cuslim {
+
+namespace {
+
+nlohmann::json layer_json(const LayerBlob& l, const char* from) {
+  return {{"digest", l.digest.str()}, {"diff_id", l.diff_id.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}, {"from", from}};
+}
+
+// What every report has about an image's contents: files, bytes, classes, groups, layers.
+void add_contents(nlohmann::json& j, const ImageContents& c) {
+  j["files"] = c.files;
+  j["bytes"] = c.bytes;
+  j["bytes_by_class"] = nlohmann::json::object();
+  for (auto& [cls, b] : c.bytes_by_class) j["bytes_by_class"][to_string(cls)] = b;
+  j["image_kind"] = c.kind;
+  j["layers"] = nlohmann::json::array();
+  uint64_t stored = 0;
+  for (auto& l : c.layers) j["layers"].push_back(layer_json(l, "image")), stored += l.size;
+  if (!c.layers.empty()) j["stored_bytes"] = stored;
+  j["groups"] = to_json(c.groups);
+}
+
+}  // namespace
+
+nlohmann::json bundle_report(const BundleResult& r, const std::string& command, const std::string& out) {
+  auto j = bundle_report_json(r);
+  j["command"] = command;
+  j["out"] = out;
+  j["layers"] = nlohmann::json::array();
+  uint64_t stored = 0;
+  for (auto& l : r.base_layers) j["layers"].push_back(layer_json(l, "base")), stored += l.size;
+  if (r.layer) j["layers"].push_back(layer_json(*r.layer, "cuslim")), stored += r.layer->size;
+  if (r.layer) j["stored_bytes"] = stored;
+  if (!r.groups.empty()) j["groups"] = to_json(r.groups);
+  return j;
+}
+
+nlohmann::json slim_report(const SlimResult& s, const std::string& input, const std::string& out) {
+  auto j = bundle_report(s.bundle, "slim", out);
+  j["input"] = input;
+  for (auto& [c, n] : s.before) j["before"][to_string(c)] = {{"files", n.files}, {"bytes", n.bytes}};
+  j["dropped_driver"] = s.selection.dropped_driver;
+  uint64_t files = 0, bytes = 0;
+  for (auto& g : s.bundle.groups)
+    if (!g.kept) files += g.files, bytes += g.bytes;
+  if (!s.bundle.groups.empty()) j["dropped_files"] = files, j["dropped_bytes"] = bytes;
+  j["notes"] = s.notes;
+  return j;
+}
+
+nlohmann::json verify_report(const VerifyReport& v, const ImageContents& c, const std::string& image) {
+  auto j = v.to_json();
+  j["command"] = "verify";
+  j["input"] = image;
+  add_contents(j, c);
+  return j;
+}
+
+nlohmann::json image_report(const ImageContents& c, const std::string& image) {
+  nlohmann::json j{{"command", "report"}, {"input", image}, {"entrypoint", c.entrypoint}};
+  add_contents(j, c);
+  return j;
+}
+
+}  // namespace cuslim

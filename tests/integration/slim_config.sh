@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# slim keeps the runtime config of its input: ExposedPorts, Volumes and StopSignal (set by umoci
+# on a bundled image) survive slim into OCI and docker-archive outputs, as skopeo reads them.
+# bundle and build --json print their summaries as JSON.
+set -u
+cuslim=$(readlink -f "$1")
+source "$(dirname "$0")/check_lib.sh"
+command -v umoci > /dev/null && command -v skopeo > /dev/null || { echo "skip: umoci or skopeo missing"; exit 77; }
+tmp=$(mktemp -d /var/tmp/cuslim-config-XXXXXX); trap 'rm -rf "$tmp"' EXIT
+must "bundle /bin/true" "$cuslim" bundle -q /bin/true -o "$tmp/img" --tag t
+umoci config --image "$tmp/img:t" --config.exposedports 8080/tcp --config.volume /data --config.stopsignal SIGINT > /dev/null 2>&1
+check "umoci sets ports, a volume and a stop signal" '[ $? = 0 ]'
+must "slim to OCI" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim" --tag s
+must "slim to docker-archive" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim.docker.tar" --tag s:1
+for ref in "oci:$tmp/slim:s" "docker-archive:$tmp/slim.docker.tar"; do
+  skopeo inspect --config "$ref" > "$tmp/cfg.json" 2> "$tmp/err" || cat "$tmp/err"
+  check "$ref keeps ExposedPorts, Volumes and StopSignal" 'python3 - "$tmp/cfg.json" <<PY
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+assert list(c.get("ExposedPorts", {})) == ["8080/tcp"], c
+assert list(c.get("Volumes", {})) == ["/data"], c
+assert c.get("StopSignal") == "SIGINT", c
+PY'
+done
+# --json summaries of bundle and build: JSON alone on stdout, with the summary's fields.
+"$cuslim" bundle /bin/true -o "$tmp/j" --json > "$tmp/bundle.json" 2> /dev/null
+printf 'name: t\ntargets: [/bin/true]\nout: %s\nformat: oci\ntag: t\nbase: scratch\n' "$tmp/b" > "$tmp/spec.yaml"
+"$cuslim" build "$tmp/spec.yaml" --json > "$tmp/build.json" 2> /dev/null
+for cmd in bundle build; do
+  check "$cmd --json prints the summary as JSON (files, classes, layers with digests, manifest, left to base/driver, warnings)" 'python3 - "$tmp/$cmd.json" "$cmd" <<PY
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["command"] == sys.argv[2] and j["files"] > 0 and j["bytes"] == sum(j["bytes_by_class"].values())
+assert j["layers"] and all(l["digest"].startswith("sha256:") and l["stored_bytes"] > 0 for l in j["layers"])
+assert j["manifest"].startswith("sha256:") and isinstance(j["left_to_host_driver"], list)
+assert isinstance(j["left_to_base"], int) and isinstance(j["warnings"], list)
+PY'
+done
+finish
