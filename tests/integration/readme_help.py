@@ -24,7 +24,10 @@ def option_lines(h):  # "  -q,--quiet   ..." / "  --format TEXT ..." lines of th
     body = h.split("Options:")[1].split("Examples:")[0] if "Options:" in h else ""
     return re.findall(r"^  (?:(-[a-zA-Z]),)?(--[a-z][a-z0-9-]*)", body, re.M)
 pairs = {c: [(s, l) for s, l in option_lines(h) if l != "--help"] for c, h in helps.items()}
-options = {c: {l for _, l in p} for c, p in pairs.items()}
+# Every name of an option: "--driver-version,--min-driver TEXT" is both.
+aliases = {c: set(re.findall(r"^  (?:-[a-zA-Z],)?(?:--[a-z][a-z0-9-]*,)*(?:--[a-z][a-z0-9-]*)", h.split("Options:")[1] if "Options:" in h else "", re.M))
+           for c, h in helps.items()}
+options = {c: {l for _, l in p} | {n for line in aliases[c] for n in re.findall(r"--[a-z][a-z0-9-]*", line)} for c, p in pairs.items()}
 short = {c: {s for s, _ in p if s} for c, p in pairs.items()}
 
 for c, h in helps.items():
