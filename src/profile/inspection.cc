@@ -88,12 +88,14 @@ nlohmann::json to_json(const Inspection& i) {
     int sass = 0, ptx = 0, compressed = 0;
     uint64_t stored = 0, uncompressed = 0;
     std::string isa;
+    std::map<std::string, int> sections;  // entries per section (.nv_fatbin, __nv_relfatbin, .cask_resource)
   };
   std::map<std::pair<unsigned, std::string>, Arch> archs;  // (arch, name) sorted by arch
   for (auto& e : i.fatbin.entries) {
     auto& a = archs[{e.arch * 4 + (e.kind == FatbinEntry::ptx ? 2 : 0) + (e.variant.empty() ? 0 : 1), e.arch_name()}];
     (e.kind == FatbinEntry::ptx ? a.ptx : a.sass)++;
     a.compressed += e.compressed;
+    a.sections[e.section]++;
     a.stored += e.stored_size;
     a.uncompressed += e.uncompressed_size;
     if (e.kind == FatbinEntry::ptx) a.isa = std::to_string(e.isa_major) + "." + std::to_string(e.isa_minor);
@@ -101,7 +103,7 @@ nlohmann::json to_json(const Inspection& i) {
   json arch_list = json::array();
   for (auto& [k, a] : archs) {
     json row = {{"arch", k.second}, {"kind", a.ptx ? "ptx" : "sass"}, {"entries", a.sass + a.ptx},
-                {"compressed", a.compressed}, {"stored_bytes", a.stored}, {"uncompressed_bytes", a.uncompressed}};
+                {"compressed", a.compressed}, {"stored_bytes", a.stored}, {"uncompressed_bytes", a.uncompressed}, {"sections", a.sections}};
     if (!a.isa.empty()) row["ptx_isa"] = a.isa;
     arch_list.push_back(row);
   }

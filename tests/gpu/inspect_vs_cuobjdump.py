@@ -28,9 +28,11 @@ def cuslim(tool, path):
     for a in doc["fatbin"]["archs"]:
         arch = a["arch"].split("_", 1)[1]
         if arch.endswith("f"):
-            family[arch] += a["entries"]
+            family[arch] += a["entries"] - a.get("sections", {}).get(".cask_resource", 0)
             arch = arch[:-1]
-        counts[(a["kind"], arch)] += a["entries"]
+        # cuobjdump lists the containers of .nv_fatbin (and __nv_relfatbin); cuslim also indexes
+        # those of .cask_resource, which are compared apart.
+        counts[(a["kind"], arch)] += a["entries"] - a.get("sections", {}).get(".cask_resource", 0)
     return counts, family, doc
 
 

@@ -335,6 +335,10 @@ def libs_mode(tmp):
     est = rep.get("layer_stored_bytes_without_pruning", 0)
     check(abs(est - sizes["unpruned"]) < 0.02 * sizes["unpruned"], f"the report's size without pruning ({est:,}) is within 2 % of the unpruned layer ({sizes['unpruned']:,})")
     check(all(os.stat(p).st_mtime_ns == sums[p] for p in libs), "the source libraries are untouched")
+    # inspect's entries per arch equal cuobjdump's for these libraries (.cask_resource apart).
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gpu", "inspect_vs_cuobjdump.py")
+    r = run(sys.executable, script, CUSLIM, cuobjdump_tool(), *libs, ok=False)
+    check(r.returncode == 0, "inspect agrees with cuobjdump on " + ", ".join(os.path.basename(p) for p in libs) + ("" if r.returncode == 0 else "\n" + r.stdout[-1500:]))
 
 
 tmp = tempfile.mkdtemp(prefix="cuslim-prune-", dir="/var/tmp")
