@@ -3,6 +3,7 @@
 // generated ld.so.conf.d entry and ld.so.cache, and the image config values derived from them.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,7 +54,9 @@ class PlanBuilder {
   }
   // Takes a driver file out of the plan: it is left to the host driver, and said so.
   void leave_to_driver(const std::string& inside, const std::string& why) {
-    if (plan_.items.erase(inside)) plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
+    if (!plan_.items.erase(inside)) return;
+    if (std::find(plan_.dropped_driver.begin(), plan_.dropped_driver.end(), inside) != plan_.dropped_driver.end()) return;  // said once
+    plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
   }
   void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
   // Takes a file out of the plan, saying why.
