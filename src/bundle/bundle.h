@@ -15,6 +15,7 @@
 #include "image/oci_image.h"
 #include "profile/classifier.h"
 #include "python/python_keep.h"
+#include "registry/push.h"
 
 namespace cuslim {
 
@@ -25,6 +26,12 @@ std::optional<BundleFormat> parse_format(const std::string& s);
 BundleFormat format_from_path(const std::string& out);  // by extension; default oci
 std::string format_name(BundleFormat f);
 std::vector<std::string> format_names();  // every format, in kBundleFormats order
+
+// OUT spelled with a transport, as skopeo names them: "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]",
+// "docker-archive:FILE[:REF]", "dir:PATH", "docker://HOST[:PORT]/REPO[:TAG|@DIGEST]" (an OCI
+// layout written to a temp dir, then pushed). Sets the path, the format and the tag it implies;
+// `format_given` (--format) must agree with the transport. A bare OUT is left as it is.
+Status settle_output_ref(std::string& out, BundleFormat& format, std::string& tag, bool format_given);
 
 struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
@@ -80,6 +87,7 @@ struct BundleResult {
   std::vector<ForwardCompatShipped> forward_compat;  // the cuda-compat sets the image carries
   std::optional<WrittenImage> image;
   std::optional<LayerBlob> layer;
+  std::optional<PushResult> pushed;  // OUT was docker://...: what the push sent
   ImageConfig config;
 };
 

@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "bundle/bundle_job.h"
 #include "cli/analysis_flags.h"
+#include "cli/registry_flags.h"
 
 namespace cuslim::cli {
 
@@ -23,6 +24,7 @@ struct BundleOptions {
   std::string forward_compat = "auto", min_driver;
   bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false;
   AnalysisFlags setup;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 std::string human(uint64_t b) {
@@ -82,10 +84,12 @@ Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const s
     take(write_report(report_file, j));
   }
   if (!quiet) summary(r, req, std::cout);
+  report_push(r.pushed, registry_options());
   return Exit::ok;
 }
 
 Exit run_bundle(const BundleOptions& o) {
+  use_registry_flags(*o.registry);
   BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .gpu_arch = o.gpu_arch,
                 .forward_compat = o.forward_compat, .min_driver = o.min_driver};
   job.request.prune.nvidia = !o.no_prune_nvidia;
@@ -108,9 +112,11 @@ Exit run_bundle(const BundleOptions& o) {
 struct BuildOptions {
   std::string spec, out;
   bool quiet = false, force = false;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 Exit run_build(const BuildOptions& b) {
+  use_registry_flags(*b.registry);
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
   job.request.progress = progress_bar(b.quiet);
   job.request.force = b.force;
@@ -128,6 +134,7 @@ void add_build(CLI::App& app, RunState& state) {
   cmd->add_option("-o,--out", o->out, "Override the spec's out");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
+  add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
       "Relative paths in a spec are taken from the working directory.");
@@ -139,7 +146,9 @@ void add_bundle(CLI::App& app, RunState& state) {
   o->setup.base = "scratch";
   auto* cmd = app.add_subcommand("bundle", "Pack TARGETs and what they load (minus the host driver and the base) into an image");
   cmd->add_option("targets", o->targets, "Programs or libraries to bundle (their closures come along)");
-  cmd->add_option("-o,--out", o->out, "Output: a dir, tarball, OCI layout dir or archive")->required();
+  cmd->add_option("-o,--out", o->out,
+                  "Output: a dir, tarball, OCI layout dir or archive; oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                  "docker-archive:FILE[:REF], dir:PATH, docker://HOST[:PORT]/REPO[:TAG] (pushed)")->required();
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT's extension, else oci)");
   cmd->add_option("--include", o->includes, "Extra files or whole dirs (repeatable); ELF files bring their closures")->allow_extra_args(false);
   cmd->add_option("--trace", o->traces, "A trace file from `cuslim trace`: what the run mapped joins the bundle (repeatable)")->allow_extra_args(false);
@@ -164,6 +173,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   o->setup.add_to(*cmd);
+  add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n"
       "  cuslim bundle /usr/bin/ssh -o ssh-oci --format oci --tag ssh\n"
@@ -173,10 +183,12 @@ void add_bundle(CLI::App& app, RunState& state) {
       "  cuslim bundle $(command -v python3) --trace app.trace --include app.py -o app-oci --report app.json\n"
       "  cuslim bundle ./train --gpu-arch 90 -o train-h100-oci   # GPU code for sm_90 only (H100/H200)\n"
       "  cuslim bundle ./infer --min-driver 535.230.02 -o infer-oci   # CUDA 13 on an R535 fleet: ships cuda-compat-13-0\n"
+      "  cuslim bundle ./app -o docker://registry.example:5000/team/app:1 --digestfile app.digest   # pushed, no daemon\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"
-      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable input.");
+      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable input;\n"
+      "4 a registry could not be reached or refused (TLS, authentication, HTTP errors).");
   cmd->callback([o, &state] { state.exit = run_bundle(*o); });
 }
 

@@ -5,6 +5,7 @@
 #include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
 #include "cli/command.h"
+#include "cli/registry_flags.h"
 #include "prune/gpu_arch.h"
 
 namespace cuslim::cli {
@@ -17,6 +18,7 @@ struct SlimOptions {
   bool quiet = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
   std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 std::string mb(uint64_t b) {
@@ -48,10 +50,12 @@ void report(const SlimResult& s, std::ostream& out) {
 }
 
 Exit run_slim(const SlimOptions& o) {
+  use_registry_flags(*o.registry);
   SlimRequest req{.image = o.image, .from_tag = o.from_tag, .platform = o.platform, .targets = o.targets, .keep = o.keep,
                   .traces = o.traces, .keep_set = !o.no_keep_set, .keep_setuid = o.keep_setuid, .probe = o.probe,
                   .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag, .force = o.force};
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
+  take(settle_output_ref(req.out, req.format, req.tag, !o.format.empty()));
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
   req.python_keep = *parse_python_keep(o.python_keep);
   req.jit = !o.no_jit;
@@ -74,6 +78,7 @@ Exit run_slim(const SlimOptions& o) {
     take(write_report(o.report_file, j));
   }
   if (!o.quiet) report(s, std::cout);
+  report_push(s.bundle.pushed, registry_options());
   return Exit::ok;
 }
 
@@ -82,8 +87,10 @@ Exit run_slim(const SlimOptions& o) {
 void add_slim(CLI::App& app, RunState& state) {
   auto o = std::make_shared<SlimOptions>();
   auto* cmd = app.add_subcommand("slim", "Slim an existing image to what its program needs (daemonless, CUDA-aware, hostile layers refused)");
-  cmd->add_option("image", o->image, "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
-  cmd->add_option("-o,--out", o->out, "Output (any bundle format)")->required();
+  cmd->add_option("image", o->image,
+                  "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir; or a transport: oci:DIR[:TAG], "
+                  "oci-archive:FILE[:TAG], docker-archive:FILE, dir:PATH, docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")->required();
+  cmd->add_option("-o,--out", o->out, "Output (any bundle format, or a transport as for IMAGE; docker:// pushes)")->required();
   cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)")->allow_extra_args(false);
   cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)")->allow_extra_args(false);
   cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)")->allow_extra_args(false);
@@ -106,13 +113,14 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index")->capture_default_str();
   cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
+  add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n"
       "  cuslim slim app-oci -o app-slim --tag app:slim\n"
       "  cuslim slim python.docker.tar -o py-slim --keep '/usr/lib/python3.11/*'\n"
       "  cuslim slim py-oci -o py-slim --probe -- /usr/bin/python3 /app/main.py\n"
       "  cuslim slim torch-oci -o torch-h200 --gpu-arch 90 --trace train.trace\n"
-      "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input.");
+      "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input; 4 a registry failed.");
   cmd->callback([o, &state] { state.exit = run_slim(*o); });
 }
 

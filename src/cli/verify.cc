@@ -3,6 +3,7 @@
 #include <iomanip>
 
 #include "cli/command.h"
+#include "cli/registry_flags.h"
 #include "core/atomic_file.h"
 #include "prune/gpu_arch.h"
 #include "verify/verify_image.h"
@@ -15,6 +16,7 @@ struct VerifyOptions {
   std::string image, driver_version, junit, tag;
   std::string gpu_arch;
   bool gpu = false, json = false;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 void render(const VerifyReport& r, const std::string& image, std::ostream& out) {
@@ -26,6 +28,7 @@ void render(const VerifyReport& r, const std::string& image, std::ostream& out) 
 }
 
 Exit run_verify(const VerifyOptions& o) {
+  use_registry_flags(*o.registry);
   std::vector<unsigned> ccs;
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
   auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu}));
@@ -49,12 +52,14 @@ void add_verify(CLI::App& app, RunState& state) {
   cmd->add_flag("--json", o->json, "Machine-readable report: {ok, checks: [{name, status, detail}]}");
   cmd->add_option("--junit", o->junit, "Also write the report as JUnit XML to this file");
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
+  add_registry_flags(cmd, o->registry, false);
   cmd->footer(
       "Examples:\n"
       "  cuslim verify out/smoke-cublas --driver-version 570.124.06 --gpu-arch 90\n"
       "  cuslim verify app.docker.tar --junit verify.xml      # in CI, no GPU\n"
       "  cuslim verify --gpu app-oci                           # on a GPU node\n"
-      "Exit: 0 all checks pass or skip; 1 any check failed; 3 unreadable image.");
+      "  cuslim verify --gpu docker://registry.example:5000/team/app:1   # pulled, checked, run\n"
+      "Exit: 0 all checks pass or skip; 1 any check failed; 3 unreadable image; 4 a registry failed.");
   cmd->callback([o, &state] { state.exit = run_verify(*o); });
 }
 
