@@ -7,7 +7,7 @@
 # credentials, a wrong CA, a blob whose bytes do not match its digest -- clear errors, documented
 # exit codes, nothing left tagged or written. Then the transports oci:, oci-archive:,
 # docker-archive:, dir: for inputs and outputs, and the Bearer token flow against a token server
-# in Python in front of the registry. Exits 77 with the reason when a tool is missing.
+# in Python in front of the registry, and a registry that dies mid-upload (registry_cut_proxy.py). Exits 77 with the reason when a tool is missing.
 set -u
 cuslim=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -142,6 +142,14 @@ PY
 "$cuslim" slim -q "docker://$reg/cuslim/ssh:1" "${auth[@]}" -o "$tmp/from-bad" > /dev/null 2> "$tmp/mismatch.err"; rc=$?
 check "a blob not matching its digest: exit 3, 'digest mismatch' ($(cat "$tmp/mismatch.err"))" '[ $rc = 3 ] && grep -q "digest mismatch" "$tmp/mismatch.err"'
 check "... and nothing written" '[ ! -e "$tmp/from-bad" ]'
+
+# A registry that dies mid-upload (a relay that cuts every connection after 1 MB went up).
+cport=$(free_port)
+python3 "$here/registry_cut_proxy.py" --listen "$cport" --to "$port" --cut 1048576 > "$tmp/cut.log" 2>&1 & pids+=($!)
+for _ in $(seq 50); do grep -q listening "$tmp/cut.log" && break; sleep 0.1; done
+"$cuslim" bundle -q /usr/bin/ssh -o "docker://127.0.0.1:$cport/cuslim/cut:1" "${auth[@]}" > /dev/null 2> "$tmp/cut.err"; rc=$?
+check "registry gone mid-upload: exit 4, the step named ($(cat "$tmp/cut.err"))" '[ $rc = 4 ] && grep -q "push: blob sha256:[0-9a-f]*: PUT" "$tmp/cut.err"'
+check "registry gone mid-upload: nothing tagged" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/cut:1" >/dev/null 2>&1'
 
 # --- transports for inputs and outputs ------------------------------------------------------------
 "$cuslim" bundle -q /usr/bin/ssh -o "oci:$tmp/t-oci:one"; rc=$?
