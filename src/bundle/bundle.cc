@@ -504,17 +504,20 @@ Result<std::vector<LayerBlob>> link_base_layers(const UnpackedImage& base, const
 
 // An OCI layout at `layout`: the base's layers, then ours (reused from the previous OUT when the
 // inputs are the same), the config and manifest, the index.
-Status write_image(const BundleRequest& req, const std::vector<LayerEntry>& entries, const LayerOptions& lo, const std::string& layout,
-                   BundleResult& res, ImageBuild& b, IndexUpdate index) {
+Status write_image(const Root& root, const BundleRequest& req, const LayerOptions& lo, const std::string& layout, BundleResult& res,
+                   ImageBuild& b, IndexUpdate index) {
   CUSLIM_CHECK(make_dirs(layout + "/blobs/sha256"));
-  CUSLIM_TRY(auto layer, write_or_reuse_layer(entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
-  res.layer = layer;
   b = ImageBuild{res.config, {}, req.tag};
   if (req.base_image) {
     CUSLIM_TRY(b.layers, link_base_layers(*req.base_image, layout));
     b.base_history = req.base_image->history_json;
   }
-  b.layers.push_back(layer);
+  for (auto& g : layer_groups(root, res.plan, req.layers)) {  // one layer, or --layers auto's groups
+    CUSLIM_TRY(auto layer, write_or_reuse_layer(g.entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
+    res.layers.push_back({g.name, layer});
+    res.layer = layer;
+    b.layers.push_back(layer);
+  }
   CUSLIM_TRY(res.image, write_oci_layout(layout, b, index));
   return ok_status();
 }
@@ -544,7 +547,7 @@ Status write_and_push(const Root& root, const BundleRequest& req, BundleResult& 
   ImageBuild b;
   BundleRequest reuse_nothing = local;
   reuse_nothing.format = BundleFormat::dir;  // write_image reuses a layer of an OCI OUT only; there is none here
-  CUSLIM_CHECK(write_image(reuse_nothing, entries, lo, local.out, res, b, IndexUpdate::replace));
+  CUSLIM_CHECK(write_image(root, reuse_nothing, lo, local.out, res, b, IndexUpdate::replace));
   std::vector<std::string> mount_from;  // a docker:// base on the same registry holds its layers
   if (is_registry_ref(req.base))
     if (auto base = parse_registry_ref(req.base); base.ok() && base->host == ref.host) mount_from.push_back(base->repo);
@@ -565,7 +568,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
   if (existing == ExistingOutput::oci_layout) {
     lo.compression = req.compression;
     ImageBuild b;
-    return write_image(req, entries, lo, req.out, res, b, IndexUpdate::merge);
+    return write_image(root, req, lo, req.out, res, b, IndexUpdate::merge);
   }
   AtomicOutput out(req.out);
   switch (req.format) {
@@ -580,7 +583,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     case BundleFormat::oci: {
       lo.compression = req.compression;
       ImageBuild b;
-      CUSLIM_CHECK(write_image(req, entries, lo, out.temp(), res, b, IndexUpdate::replace));
+      CUSLIM_CHECK(write_image(root, req, lo, out.temp(), res, b, IndexUpdate::replace));
       break;
     }
     case BundleFormat::oci_archive:
@@ -589,7 +592,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
       std::string layout = out.temp() + ".layout";
       out.own_also(layout);
       ImageBuild b;
-      CUSLIM_CHECK(write_image(req, entries, lo, layout, res, b, IndexUpdate::replace));
+      CUSLIM_CHECK(write_image(root, req, lo, layout, res, b, IndexUpdate::replace));
       CUSLIM_CHECK(write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, *res.image, req.mtime));
       break;
     }

@@ -9,6 +9,7 @@
 #include "analysis/analysis.h"
 #include "bundle/forward_compat_plan.h"
 #include "bundle/gpu_prune.h"
+#include "bundle/layer_split.h"
 #include "bundle/plan.h"
 #include "core/root.h"
 #include "image/image_reader.h"
@@ -45,6 +46,7 @@ struct BundleRequest {
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
+  LayerSplit layers = LayerSplit::single;  // --layers: image outputs as one layer, or split (layer_split.h)
   std::string tag;
   std::string base = "scratch";
   std::vector<std::string> env;  // K=V
@@ -86,7 +88,8 @@ struct BundleResult {
   PruneReport prune;                       // what --gpu-arch removed, per file
   std::vector<ForwardCompatShipped> forward_compat;  // the cuda-compat sets the image carries
   std::optional<WrittenImage> image;
-  std::optional<LayerBlob> layer;
+  std::optional<LayerBlob> layer;  // the (top) layer cuslim wrote
+  std::vector<std::pair<std::string, LayerBlob>> layers;  // every layer cuslim wrote, bottom first, by group name
   std::optional<PushResult> pushed;  // OUT was docker://...: what the push sent
   ImageConfig config;
 };

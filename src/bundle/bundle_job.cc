@@ -36,6 +36,8 @@ Status settle_format(BundleJob& job) {
     return Error(Exit::usage, "--format '" + job.format + "': not a format (allowed: " + names + ")");
   }
   CUSLIM_CHECK(settle_output_ref(r.out, r.format, r.tag, !job.format.empty()));
+  if (auto l = parse_layer_split(job.layers)) r.layers = *l;
+  else return Error(Exit::usage, "--layers '" + job.layers + "': not a layer split (allowed: auto, single)");
   if (job.compression == "zstd") r.compression = Compression::zstd;
   else if (job.compression == "gzip") r.compression = Compression::gzip;
   else return Error(Exit::usage, "--compression '" + job.compression + "': not a compression (allowed: gzip, zstd)");

@@ -81,6 +81,9 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
     py.push_back({{"name", d.name}, {"version", d.version}, {"site", d.site}, {"kept", d.kept}, {"reason", d.reason},
                   {"files", d.files}, {"bytes", d.bytes}, {"left_out_files", d.left_out}});
   if (r.layer) j["layer"] = {{"digest", r.layer->digest.str()}, {"stored_bytes", r.layer->size}, {"uncompressed_bytes", r.layer->uncompressed}};
+  if (r.layers.size() > 1)
+    for (auto& [name, l] : r.layers)
+      j["layers"].push_back({{"group", name}, {"digest", l.digest.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}});
   if (!r.prune.archs.empty()) j["gpu_prune"] = prune_report_json(r.prune, r.layer);
   j["jit"] = nlohmann::json::array();
   for (auto& a : r.jit)

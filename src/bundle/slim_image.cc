@@ -41,6 +41,7 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .force = req.force,
   };
   b.python_keep = req.python_keep;
+  b.layers = req.layers;
   b.jit = req.jit;
   b.prune = req.prune;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());

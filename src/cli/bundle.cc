@@ -21,7 +21,7 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
-  std::string forward_compat = "auto", min_driver;
+  std::string forward_compat = "auto", min_driver, layers = "single";
   bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false;
   AnalysisFlags setup;
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
@@ -61,7 +61,10 @@ void summary(const BundleResult& r, const BundleRequest& req, std::ostream& out)
     for (auto& d : r.plan.dropped_driver) out << " " << d;
     out << "\n";
   }
-  if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
+  if (r.layers.size() > 1)
+    for (auto& [name, l] : r.layers)
+      out << "  layer " << std::left << std::setw(11) << name << l.digest.str() << " (" << human(l.size) << " stored)\n";
+  else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
@@ -90,7 +93,8 @@ Exit report(const BundleResult& r, const BundleRequest& req, bool quiet, const s
 
 Exit run_bundle(const BundleOptions& o) {
   use_registry_flags(*o.registry);
-  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .gpu_arch = o.gpu_arch,
+  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .layers = o.layers,
+                .gpu_arch = o.gpu_arch,
                 .forward_compat = o.forward_compat, .min_driver = o.min_driver};
   job.request.prune.nvidia = !o.no_prune_nvidia;
   job.request.prune.measure = !o.report_file.empty();
@@ -156,6 +160,10 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)")->allow_extra_args(false);
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_option("--layers", o->layers,
+                  "Image outputs: one layer (single), or auto: base system, CUDA runtime, frameworks, application -- each "
+                  "deterministic, so images on the same CUDA libraries share their CUDA layer in registries and on nodes")
+      ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
   cmd->add_option("--python-keep", o->python_keep,
                   "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();

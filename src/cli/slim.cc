@@ -13,6 +13,7 @@ namespace cuslim::cli {
 namespace {
 
 struct SlimOptions {
+  std::string layers = "single";
   std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file, gpu_arch;
   std::vector<std::string> targets, keep, traces;
   bool quiet = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
@@ -57,6 +58,7 @@ Exit run_slim(const SlimOptions& o) {
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
   take(settle_output_ref(req.out, req.format, req.tag, !o.format.empty()));
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
+  req.layers = *parse_layer_split(o.layers);
   req.python_keep = *parse_python_keep(o.python_keep);
   req.jit = !o.no_jit;
   if (!o.gpu_arch.empty()) req.prune.archs = take(parse_gpu_archs(o.gpu_arch));
@@ -106,6 +108,8 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
+  cmd->add_option("--layers", o->layers, "Image outputs: one layer (single), or auto: system, CUDA, frameworks, application layers")
+      ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
   cmd->add_option("--compression", o->compression, "gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_option("--tag", o->tag, "Tag of the slimmed image");
   cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name");
