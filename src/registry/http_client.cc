@@ -236,8 +236,8 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
 
 struct HttpClient::Impl {};
 Result<HttpClient> HttpClient::make(const RegistryOptions&, const std::string& host) {
-  return Error(Exit::usage, host + ": this cuslim was built without registry support (the portable build has no libcurl); "
-                                   "use a docker:// reference with the regular build, or skopeo to move the image");
+  return Error(Exit::usage, host + ": this cuslim was built without registry support (the portable build has no libcurl): "
+                                   "docker:// needs the regular build; move the image with skopeo instead");
 }
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpClient::HttpClient(HttpClient&&) noexcept = default;

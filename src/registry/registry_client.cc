@@ -46,10 +46,11 @@ std::string url_escape(const std::string& s) {
 }  // namespace
 
 Result<RegistryClient> RegistryClient::make(const RegistryRef& ref, const RegistryOptions& o, std::string actions) {
-  CUSLIM_TRY(auto http, HttpClient::make(o, ref.host));
+  auto http = HttpClient::make(o, ref.host);
+  if (!http) return http.error().wrap(ref.spelled);
   auto creds = find_credentials(ref.host, o);
   if (!creds) return creds.error().wrap(ref.spelled);
-  return RegistryClient(ref, o, std::move(actions), std::move(http), *creds);
+  return RegistryClient(ref, o, std::move(actions), std::move(*http), *creds);
 }
 
 std::string RegistryClient::url(const std::string& p) const {
