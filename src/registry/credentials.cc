@@ -3,6 +3,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "registry/credential_helper.h"
 #include "registry/registry_options.h"
 
 namespace cuslim {
@@ -87,8 +88,17 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
   if (!in) return std::optional<Credentials>{};  // no config: anonymous
   auto j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad_input(file + ": not a JSON object");
-  if (!j.contains("auths") || !j["auths"].is_object()) return std::optional<Credentials>{};
   std::string bare = host == "registry-1.docker.io" ? "index.docker.io" : host;
+  // A helper for this registry comes first, then auths, then the default store (docker's order).
+  if (j.contains("credHelpers") && j["credHelpers"].is_object())
+    for (auto& [key, helper] : j["credHelpers"].items())
+      if (auth_key_host(key) == bare && helper.is_string()) return run_credential_helper(helper.get<std::string>(), key);
+  auto from_store = [&]() -> Result<std::optional<Credentials>> {
+    if (j.contains("credsStore") && j["credsStore"].is_string() && !j["credsStore"].get<std::string>().empty())
+      return run_credential_helper(j["credsStore"].get<std::string>(), host == "registry-1.docker.io" ? "https://index.docker.io/v1/" : host);
+    return std::optional<Credentials>{};
+  };
+  if (!j.contains("auths") || !j["auths"].is_object()) return from_store();
   for (auto& [key, entry] : j["auths"].items()) {
     if (auth_key_host(key) != bare || !entry.is_object()) continue;
     if (entry.contains("auth") && entry["auth"].is_string()) {
@@ -100,7 +110,7 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
     if (entry.contains("username") && entry["username"].is_string() && entry.contains("password") && entry["password"].is_string())
       return std::optional<Credentials>{Credentials{entry["username"].get<std::string>(), entry["password"].get<std::string>(), file}};
   }
-  return std::optional<Credentials>{};
+  return from_store();
 }
 
 }  // namespace cuslim

@@ -28,8 +28,9 @@ struct Credentials {
   std::string source;  // "--creds" or the config file, for messages
 };
 
-// --creds, else `auths` of $DOCKER_CONFIG/config.json or ~/.docker/config.json (base64 "auth",
-// or "username"/"password"), keyed by host, "https://host" or "http://host" (with any path).
+// --creds, else from $DOCKER_CONFIG/config.json or ~/.docker/config.json: the credHelpers entry for
+// the host (its helper run), else `auths` (base64 "auth",
+// or "username"/"password"; keyed by host, "https://host" or "http://host", with any path), else credsStore.
 Result<std::optional<Credentials>> find_credentials(const std::string& host, const RegistryOptions& o);
 
 std::string base64_encode(const std::string& in);

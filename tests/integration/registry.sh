@@ -2,7 +2,7 @@
 # Registry round trips against a real distribution registry (Debian's docker-registry) on
 # 127.0.0.1 with TLS (a CA and a server certificate made here with openssl) and htpasswd Basic
 # auth (bcrypt, htpasswd -B): cuslim pushes (bundle, slim -o docker://...), skopeo and cuslim pull
-# back (digests equal), a second image on the first as --base uploads only its new blobs (counted
+# back (digests equal), credentials from the docker config (auths, credHelpers), a second image on the first as --base uploads only its new blobs (counted
 # in the registry's log), two CUDA programs bundled with --layers auto share system and CUDA layers, the docker config's auths, chunked upload, and the failures: bad
 # credentials, a wrong CA, a blob whose bytes do not match its digest -- clear errors, documented
 # exit codes, nothing left tagged or written. Then the transports oci:, oci-archive:,
@@ -141,6 +141,13 @@ DOCKER_CONFIG="$tmp/dockercfg" "$cuslim" slim -q "docker://$reg/cuslim/keygen:1"
 check "slim docker:// -o docker:// with \$DOCKER_CONFIG auths and --chunk-size (exit $rc: $(cat "$tmp/slim.err"))" '[ $rc = 0 ]'
 check "the registry took PATCH chunks" 'grep -q "http.request.method=PATCH" "$tmp/basic.log"'
 check "skopeo reads the slimmed image" '[ -n "$(digest_of "$reg/cuslim/keygen:slim")" ]'
+
+mkdir -p "$tmp/helpercfg" "$tmp/bin"
+printf '#!/bin/sh\nread s\n[ "$s" = "%s" ] && echo "{\\"Username\\":\\"tester\\",\\"Secret\\":\\"s3cret:pw\\"}" && exit 0\necho "credentials not found in native keychain"; exit 1\n' "$reg" > "$tmp/bin/docker-credential-cuslimtest"
+chmod +x "$tmp/bin/docker-credential-cuslimtest"
+printf '{"credHelpers":{"%s":"cuslimtest"}}\n' "$reg" > "$tmp/helpercfg/config.json"
+PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/helpercfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/helper.err"; rc=$?
+check "credHelpers: the helper's credentials pull the image (exit $rc: $(cat "$tmp/helper.err"))" '[ $rc = 0 ]'
 
 # --- failures: clear errors, exit 4 for the registry, nothing tagged ---------------------------------
 "$cuslim" bundle -q /usr/bin/ssh -o "docker://$reg/cuslim/bad:1" --creds tester:wrong --cert-dir "$certs" > /dev/null 2> "$tmp/bad.err"; rc=$?

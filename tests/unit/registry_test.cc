@@ -2,6 +2,7 @@
 // transports of inputs and outputs: plain parsing, no network (tests/integration/registry.sh has the servers).
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -84,6 +85,35 @@ TEST(Credentials, FlagThenDockerConfig) {
   ASSERT_TRUE(f.ok() && f->has_value());
   EXPECT_EQ((*f)->user, "flag");
   EXPECT_EQ((*f)->password, "wins:yes");
+  ::unsetenv("DOCKER_CONFIG");
+}
+
+TEST(Credentials, HelpersFromDockerConfig) {
+  auto st = Staging::make();
+  ASSERT_TRUE(st.ok());
+  std::string dir = st->path();
+  // A helper that knows one server, and says "not found" for the others, as docker's helpers do.
+  std::ofstream(dir + "/docker-credential-fake") << "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread s\n"
+                                                    "if [ \"$s\" = reg.example:5000 ]; then echo '{\"ServerURL\":\"x\",\"Username\":\"hu\",\"Secret\":\"hs\"}';"
+                                                    " else echo 'credentials not found in native keychain'; exit 1; fi\n";
+  ASSERT_EQ(::chmod((dir + "/docker-credential-fake").c_str(), 0755), 0);
+  std::ofstream(dir + "/config.json") << R"({"credHelpers":{"reg.example:5000":"fake","missing.example":"nosuchhelper"},"credsStore":"fake"})";
+  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (dir + ":" + old_path).c_str(), 1);
+  ::setenv("DOCKER_CONFIG", dir.c_str(), 1);
+  RegistryOptions o;
+  auto c = find_credentials("reg.example:5000", o);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_TRUE(c->has_value());
+  EXPECT_EQ((*c)->user, "hu");
+  EXPECT_EQ((*c)->password, "hs");
+  auto store = find_credentials("other.example", o);  // credsStore answers "not found": anonymous
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  EXPECT_FALSE(store->has_value());
+  auto missing = find_credentials("missing.example", o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("not on PATH"), std::string::npos);
+  ::setenv("PATH", old_path.c_str(), 1);
   ::unsetenv("DOCKER_CONFIG");
 }
 
