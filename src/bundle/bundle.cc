@@ -14,6 +14,9 @@
 #include <set>
 
 #include "core/atomic_file.h"
+#include "core/staging.h"
+#include "registry/registry_options.h"
+#include "registry/registry_ref.h"
 #include "core/atomic_output.h"
 #include "core/fs.h"
 #include "core/output_guard.h"
@@ -502,18 +505,21 @@ Result<std::vector<LayerBlob>> link_base_layers(const UnpackedImage& base, const
 
 // An OCI layout at `layout`: the base's layers, then ours (reused from the previous OUT when the
 // inputs are the same), the config and manifest, the index.
-Status write_image(const BundleRequest& req, const std::vector<LayerEntry>& entries, const LayerOptions& lo, const std::string& layout,
-                   BundleResult& res, ImageBuild& b, IndexUpdate index) {
+Status write_image(const Root& root, const BundleRequest& req, const LayerOptions& lo, const std::string& layout, BundleResult& res,
+                   ImageBuild& b, IndexUpdate index) {
   CUSLIM_CHECK(make_dirs(layout + "/blobs/sha256"));
-  CUSLIM_TRY(auto layer, write_or_reuse_layer(entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
-  res.layer = layer;
   b = ImageBuild{res.config, {}, req.tag};
   if (req.base_image) {
     CUSLIM_TRY(b.layers, link_base_layers(*req.base_image, layout));
     res.base_layers = b.layers;
     b.base_history = req.base_image->history_json;
   }
-  b.layers.push_back(layer);
+  for (auto& g : layer_groups(root, res.plan, req.layers)) {  // one layer, or --layers auto's groups
+    CUSLIM_TRY(auto layer, write_or_reuse_layer(g.entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
+    res.layers.push_back({g.name, layer});
+    res.layer = layer;
+    b.layers.push_back(layer);
+  }
   CUSLIM_TRY(res.image, write_oci_layout(layout, b, index));
   return ok_status();
 }
@@ -526,9 +532,35 @@ Result<ExistingOutput> check_out(const Root& root, const BundleRequest& req) {
   return check_output(o);
 }
 
+// docker://: the OCI layout is written to a staging dir, then pushed (blobs first, the manifest
+// last: a push that fails leaves no tag).
+Status write_and_push(const Root& root, const BundleRequest& req, BundleResult& res) {
+  CUSLIM_TRY(auto ref, parse_registry_ref(req.out));
+  CUSLIM_TRY(auto staging, Staging::make());
+  BundleRequest local = req;
+  local.out = staging.path() + "/layout";
+  local.format = BundleFormat::oci;
+  if (local.tag.empty()) local.tag = ref.tag;
+  auto entries = layer_entries(root, res.plan);
+  uint64_t total = 0, done = 0;
+  for (auto& e : entries) total += e.size;
+  LayerOptions lo{.compression = req.compression, .mtime = req.mtime};
+  if (req.progress) lo.progress = [&](uint64_t n) { req.progress(done += n, total); };
+  ImageBuild b;
+  BundleRequest reuse_nothing = local;
+  reuse_nothing.format = BundleFormat::dir;  // write_image reuses a layer of an OCI OUT only; there is none here
+  CUSLIM_CHECK(write_image(root, reuse_nothing, lo, local.out, res, b, IndexUpdate::replace));
+  std::vector<std::string> mount_from;  // a docker:// base on the same registry holds its layers
+  if (is_registry_ref(req.base))
+    if (auto base = parse_registry_ref(req.base); base.ok() && base->host == ref.host) mount_from.push_back(base->repo);
+  CUSLIM_TRY(res.pushed, push_image(local.out, local.tag, ref, registry_options(), mount_from));
+  return ok_status();
+}
+
 // Writes the plan in the requested format under a temp name, then renames it over OUT; an
 // existing OCI layout gets the new blobs and the tag in its index.json, the rest kept.
 Status write_output(const Root& root, const BundleRequest& req, BundleResult& res) {
+  if (is_registry_ref(req.out)) return write_and_push(root, req, res);
   CUSLIM_TRY(auto existing, check_out(root, req));
   auto entries = layer_entries(root, res.plan);
   uint64_t total = 0, done = 0;
@@ -538,7 +570,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
   if (existing == ExistingOutput::oci_layout) {
     lo.compression = req.compression;
     ImageBuild b;
-    return write_image(req, entries, lo, req.out, res, b, IndexUpdate::merge);
+    return write_image(root, req, lo, req.out, res, b, IndexUpdate::merge);
   }
   AtomicOutput out(req.out);
   switch (req.format) {
@@ -553,7 +585,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     case BundleFormat::oci: {
       lo.compression = req.compression;
       ImageBuild b;
-      CUSLIM_CHECK(write_image(req, entries, lo, out.temp(), res, b, IndexUpdate::replace));
+      CUSLIM_CHECK(write_image(root, req, lo, out.temp(), res, b, IndexUpdate::replace));
       break;
     }
     case BundleFormat::oci_archive:
@@ -562,7 +594,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
       std::string layout = out.temp() + ".layout";
       out.own_also(layout);
       ImageBuild b;
-      CUSLIM_CHECK(write_image(req, entries, lo, layout, res, b, IndexUpdate::replace));
+      CUSLIM_CHECK(write_image(root, req, lo, layout, res, b, IndexUpdate::replace));
       CUSLIM_CHECK(write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, *res.image, req.mtime));
       break;
     }
@@ -595,6 +627,49 @@ std::string format_name(BundleFormat f) {
     case BundleFormat::docker_archive: return "docker-archive";
   }
   return "?";
+}
+
+Status settle_output_ref(std::string& out, BundleFormat& format, std::string& tag, bool format_given) {
+  struct T {
+    const char* prefix;
+    BundleFormat format;
+    bool tagged;
+  };
+  static const T kTransports[] = {{"oci:", BundleFormat::oci, true}, {"oci-archive:", BundleFormat::oci_archive, true},
+                                  {"docker-archive:", BundleFormat::docker_archive, true}, {"dir:", BundleFormat::dir, false}};
+  auto agree = [&](BundleFormat implied, const std::string& what) -> Status {
+    if (format_given && format != implied)
+      return Error(Exit::usage, out + ": " + what + " writes " + format_name(implied) + ", --format says " + format_name(format));
+    format = implied;
+    return ok_status();
+  };
+  auto take_tag = [&](const std::string& t) -> Status {
+    if (t.empty()) return ok_status();
+    if (!tag.empty() && tag != t) return Error(Exit::usage, out + ": names the tag '" + t + "' and --tag says '" + tag + "'");
+    tag = t;
+    return ok_status();
+  };
+  if (is_registry_ref(out)) {
+    CUSLIM_TRY(auto ref, parse_registry_ref(out));
+    CUSLIM_CHECK(agree(BundleFormat::oci, "a registry"));
+    return take_tag(ref.tag);
+  }
+  if (::access(out.c_str(), F_OK) == 0) return ok_status();  // an existing path is never split
+  for (auto& t : kTransports) {
+    std::string p = t.prefix;
+    if (out.rfind(p, 0) != 0) continue;
+    std::string rest = out.substr(p.size()), t_tag;
+    bool docker = t.format == BundleFormat::docker_archive;  // its REF holds ':' and '/': split at the first ':'
+    if (auto colon = docker ? rest.find(':') : rest.rfind(':');
+        t.tagged && colon != std::string::npos && colon > 0 && (docker || rest.find('/', colon) == std::string::npos))
+      t_tag = rest.substr(colon + 1), rest.resize(colon);
+    if (rest.empty()) return Error(Exit::usage, out + ": no path after '" + p + "'");
+    CUSLIM_CHECK(agree(t.format, p + " "));
+    CUSLIM_CHECK(take_tag(t_tag));
+    out = rest;
+    return ok_status();
+  }
+  return ok_status();
 }
 
 BundleFormat format_from_path(const std::string& out) {

@@ -9,6 +9,7 @@
 #include "analysis/analysis.h"
 #include "bundle/forward_compat_plan.h"
 #include "bundle/gpu_prune.h"
+#include "bundle/layer_split.h"
 #include "bundle/plan.h"
 #include "core/root.h"
 #include "image/image_reader.h"
@@ -16,6 +17,7 @@
 #include "profile/classifier.h"
 #include "python/python_keep.h"
 #include "report/content_groups.h"
+#include "registry/push.h"
 
 namespace cuslim {
 
@@ -26,6 +28,12 @@ std::optional<BundleFormat> parse_format(const std::string& s);
 BundleFormat format_from_path(const std::string& out);  // by extension; default oci
 std::string format_name(BundleFormat f);
 std::vector<std::string> format_names();  // every format, in kBundleFormats order
+
+// OUT spelled with a transport, as skopeo names them: "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]",
+// "docker-archive:FILE[:REF]", "dir:PATH", "docker://HOST[:PORT]/REPO[:TAG|@DIGEST]" (an OCI
+// layout written to a temp dir, then pushed). Sets the path, the format and the tag it implies;
+// `format_given` (--format) must agree with the transport. A bare OUT is left as it is.
+Status settle_output_ref(std::string& out, BundleFormat& format, std::string& tag, bool format_given);
 
 struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
@@ -39,6 +47,7 @@ struct BundleRequest {
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
+  LayerSplit layers = LayerSplit::single;  // --layers: image outputs as one layer, or split (layer_split.h)
   std::string tag;
   std::string base = "scratch";
   std::vector<std::string> env;  // K=V
@@ -82,8 +91,10 @@ struct BundleResult {
   PruneReport prune;                       // what --gpu-arch removed, per file
   std::vector<ForwardCompatShipped> forward_compat;  // the cuda-compat sets the image carries
   std::optional<WrittenImage> image;
-  std::optional<LayerBlob> layer;
+  std::optional<LayerBlob> layer;  // the (top) layer cuslim wrote
+  std::vector<std::pair<std::string, LayerBlob>> layers;  // every layer cuslim wrote, bottom first, by group name
   std::vector<LayerBlob> base_layers;  // --base IMAGE: its layers, below ours
+  std::optional<PushResult> pushed;  // OUT was docker://...: what the push sent
   ImageConfig config;
   // With report_contents: what ships, by class and group, with the reason (slim adds the dropped groups).
   std::vector<ContentGroup> groups;

@@ -9,6 +9,7 @@
 #include "core/staging.h"
 #include "core/yaml_schema.h"
 #include "prune/gpu_arch.h"
+#include "registry/registry_ref.h"
 
 namespace cuslim {
 
@@ -34,6 +35,9 @@ Status settle_format(BundleJob& job) {
     for (auto& n : format_names()) names += (names.empty() ? "" : ", ") + n;
     return Error(Exit::usage, "--format '" + job.format + "': not a format (allowed: " + names + ")");
   }
+  CUSLIM_CHECK(settle_output_ref(r.out, r.format, r.tag, !job.format.empty()));
+  if (auto l = parse_layer_split(job.layers)) r.layers = *l;
+  else return Error(Exit::usage, "--layers '" + job.layers + "': not a layer split (allowed: auto, single)");
   if (job.compression == "zstd") r.compression = Compression::zstd;
   else if (job.compression == "gzip") r.compression = Compression::gzip;
   else return Error(Exit::usage, "--compression '" + job.compression + "': not a compression (allowed: gzip, zstd)");
@@ -91,8 +95,7 @@ Result<BundleResult> bundle_job(BundleJob job) {
   auto& req = job.request;
   // --base: a profile name, or an existing image our layer is appended to.
   std::string base_path;
-  struct stat st;
-  if (::stat(job.analysis.base.c_str(), &st) == 0) {
+  if (names_image(job.analysis.base)) {
     base_path = job.analysis.base;
     job.analysis.base = "scratch";
   }
@@ -102,7 +105,7 @@ Result<BundleResult> bundle_job(BundleJob job) {
   CUSLIM_CHECK(absolutize(req.includes, job.analysis));
   CUSLIM_CHECK(add_trace_files(req, job.traces, Root("/")));
   req.inputs.insert(req.inputs.end(), job.traces.begin(), job.traces.end());
-  if (!base_path.empty()) req.inputs.push_back(base_path);
+  if (!base_path.empty()) req.inputs.push_back(parse_image_ref(base_path).path);
   CUSLIM_TRY(req.mtime, source_date_epoch());
   std::optional<Staging> base_staging;
   std::optional<UnpackedImage> base_image;
@@ -113,8 +116,10 @@ Result<BundleResult> bundle_job(BundleJob job) {
     req.base_image = &*base_image;
   }
   // The output's directory exists (a build spec may name out/x/y).
-  CUSLIM_TRY(auto out_abs, absolute_path(req.out));
-  CUSLIM_CHECK(make_dirs(path::dirname(out_abs)));
+  if (!is_registry_ref(req.out)) {
+    CUSLIM_TRY(auto out_abs, absolute_path(req.out));
+    CUSLIM_CHECK(make_dirs(path::dirname(out_abs)));
+  }
   return bundle(analysis, req);
 }
 

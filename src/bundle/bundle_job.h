@@ -18,6 +18,7 @@ struct BundleJob {
   std::vector<std::string> traces;   // cuslim trace files
   std::string format;                // "" = from OUT's extension
   std::string compression = "gzip";  // gzip | zstd
+  std::string layers = "single";     // single | auto
   std::string gpu_arch;              // "" = no pruning; "80,90"
   std::string forward_compat = "auto";   // auto | always | never
   std::string driver_version, min_driver;  // the driver(s) the image must run on ("" = not named)

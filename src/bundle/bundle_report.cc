@@ -86,6 +86,9 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
     py.push_back({{"name", d.name}, {"version", d.version}, {"site", d.site}, {"kept", d.kept}, {"reason", d.reason},
                   {"files", d.files}, {"bytes", d.bytes}, {"left_out_files", d.left_out}});
   if (r.layer) j["layer"] = {{"digest", r.layer->digest.str()}, {"stored_bytes", r.layer->size}, {"uncompressed_bytes", r.layer->uncompressed}};
+  if (r.layers.size() > 1)
+    for (auto& [name, l] : r.layers)
+      j["layers"].push_back({{"group", name}, {"digest", l.digest.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}});
   if (!r.prune.archs.empty()) j["gpu_prune"] = prune_report_json(r.prune, r.layer);
   j["jit"] = nlohmann::json::array();
   for (auto& a : r.jit)
@@ -145,7 +148,10 @@ void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostrea
     for (auto& d : r.plan.dropped_driver) out << " " << d;
     out << "\n";
   }
-  if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
+  if (r.layers.size() > 1)
+    for (auto& [name, l] : r.layers)
+      out << "  layer " << std::left << std::setw(11) << name << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";
+  else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";

@@ -38,11 +38,12 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .with_driver_needs = uses_cuda,
       .keep_config = img.config,
       .keep_setuid = req.keep_setuid,
-      .inputs = {parse_image_ref(req.image).path},
+      .inputs = {parse_image_ref(req.image).transport == "docker" ? "" : parse_image_ref(req.image).path},
       .force = req.force,
   };
   b.python_keep = req.python_keep;
   b.progress = req.pack_progress;
+  b.layers = req.layers;
   b.jit = req.jit;
   b.prune = req.prune;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());

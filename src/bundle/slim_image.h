@@ -28,6 +28,7 @@ struct SlimRequest {
   std::string out, tag;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
+  LayerSplit layers = LayerSplit::single;
   bool force = false;  // a non-empty directory OUT may be replaced whole
   PythonKeep python_keep = PythonKeep::package;
   bool jit = true;  // JIT frameworks kept bring their run-time toolchains

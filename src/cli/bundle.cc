@@ -14,6 +14,7 @@
 #include "core/units.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
+#include "cli/registry_flags.h"
 
 namespace cuslim::cli {
 
@@ -22,9 +23,10 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
-  std::string forward_compat = "auto", min_driver;
+  std::string forward_compat = "auto", min_driver, layers = "single";
   bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false, json = false;
   AnalysisFlags setup;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 // gzip layers (the oci formats' default) of a large bundle: the progress step says once that zstd is faster.
@@ -53,6 +55,7 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
+  report_push(r.pushed, registry_options());
   return Exit::ok;
 }
 
@@ -62,7 +65,9 @@ void check_report_file(const std::string& file) {
 }
 
 Exit run_bundle(const BundleOptions& o) {
-  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .gpu_arch = o.gpu_arch,
+  use_registry_flags(*o.registry);
+  BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .layers = o.layers,
+                .gpu_arch = o.gpu_arch,
                 .forward_compat = o.forward_compat, .min_driver = o.min_driver};
   job.request.prune.nvidia = !o.no_prune_nvidia;
   job.request.prune.measure = !o.report_file.empty();
@@ -86,9 +91,11 @@ Exit run_bundle(const BundleOptions& o) {
 struct BuildOptions {
   std::string spec, out, report_file;
   bool quiet = false, force = false, json = false;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 Exit run_build(const BuildOptions& b) {
+  use_registry_flags(*b.registry);
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
   job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
                                                                  gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
@@ -111,6 +118,7 @@ void add_build(CLI::App& app, RunState& state) {
   cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
+  add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
       "  cuslim build images/smoke-cublas.yaml --report cublas.html\n"
@@ -124,7 +132,9 @@ void add_bundle(CLI::App& app, RunState& state) {
   o->setup.base = "scratch";
   auto* cmd = app.add_subcommand("bundle", "Pack TARGETs and what they load (minus the host driver and the base) into an image");
   cmd->add_option("targets", o->targets, "Programs or libraries to bundle (their closures come along)");
-  cmd->add_option("-o,--out", o->out, "Output: a dir, tarball, OCI layout dir or archive")->required();
+  cmd->add_option("-o,--out", o->out,
+                  "Output: a dir, tarball, OCI layout dir or archive; oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                  "docker-archive:FILE[:REF], dir:PATH, docker://HOST[:PORT]/REPO[:TAG] (pushed)")->required();
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT's extension, else oci)");
   cmd->add_option("--include", o->includes, "Extra files or whole dirs (repeatable); ELF files bring their closures")->allow_extra_args(false);
   cmd->add_option("--trace", o->traces, "A trace file from `cuslim trace`: what the run mapped joins the bundle (repeatable)")->allow_extra_args(false);
@@ -132,6 +142,10 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)")->allow_extra_args(false);
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags; default: none)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_option("--layers", o->layers,
+                  "Image outputs: one layer (single), or auto: base system, CUDA runtime, frameworks, application -- each "
+                  "deterministic, so images on the same CUDA libraries share their CUDA layer in registries and on nodes")
+      ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
   cmd->add_option("--python-keep", o->python_keep,
                   "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")
       ->check(CLI::IsMember({"package", "file"}))->capture_default_str();
@@ -155,6 +169,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->get_option("--base")->description(
       "What the image is built on: scratch (nothing: the bundle carries glibc too), a base profile (debian12, ubuntu24.04, ...: "
       "what it provides is left out), or an image -- an OCI layout DIR[:TAG] or an oci-archive -- whose layers ours is appended to");
+  add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n"
       "  cuslim bundle /usr/bin/ssh -o ssh-oci --format oci --tag ssh\n"
@@ -166,10 +181,12 @@ void add_bundle(CLI::App& app, RunState& state) {
       "  cuslim bundle ./train --gpu-arch 90 -o train-h100-oci   # GPU code for sm_90 only (H100/H200)\n"
       "  cuslim bundle ./infer --min-driver 535.230.02 -o infer-oci   # CUDA 13 on an R535 fleet: ships cuda-compat-13-0\n"
       "  cuslim bundle ./app -o app-oci --report app.html --json > app.json   # a page to look at, JSON to keep\n"
+      "  cuslim bundle ./app -o docker://registry.example:5000/team/app:1 --digestfile app.digest   # pushed, no daemon\n"
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"
-      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable input.");
+      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable input;\n"
+      "4 a registry could not be reached or refused (TLS, authentication, HTTP errors).");
   cmd->callback([o, &state] { state.exit = run_bundle(*o); });
 }
 

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", CUSLIM_VERSION);
   app.require_subcommand(1);
   app.footer("Exit codes: 0 success; 1 a check failed or a dependency is missing; 2 usage error;\n"
-             "3 unreadable or invalid input. Errors: 'cuslim: <file>: <what>: <why>' on stderr.");
+             "3 unreadable or invalid input; 4 a registry could not be reached or refused.\nErrors: 'cuslim: <file>: <what>: <why>' on stderr.");
   install_signal_cleanup();  // interrupted runs remove their temp outputs
   cli::RunState state;
   cli::add_deps(app, state);

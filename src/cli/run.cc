@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/command.h"
+#include "cli/registry_flags.h"
 #include "prune/gpu_arch.h"
 #include "sandbox/gpu_query.h"
 #include "sandbox/run_setup.h"
@@ -17,9 +18,11 @@ struct RunOptions {
   std::string image, gpu = "auto", tag, driver_root = "/";
   std::vector<std::string> cmd;
   bool verbose = false, no_arch_check = false, no_cache = false;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 Exit run_run(const RunOptions& o) {
+  use_registry_flags(*o.registry);
   auto staging = take(Staging::make());
   auto cache = default_image_cache();
   auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache,
@@ -56,6 +59,7 @@ void add_run(CLI::App& app, RunState& state) {
                  "$CUSLIM_CACHE_DIR or ~/.cache/cuslim, limit $CUSLIM_RUN_CACHE_MAX bytes, 20 GB)");
   cmd->add_flag("--no-arch-check", o->no_arch_check, "Run an image pruned (--gpu-arch) for other GPUs anyway");
   cmd->add_option("cmd", o->cmd, "Command to run instead of the image's Entrypoint + Cmd (after --)");
+  add_registry_flags(cmd, o->registry, false);
   cmd->footer(
       "Examples:\n"
       "  cuslim run out/smoke-driver\n"

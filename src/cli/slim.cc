@@ -6,6 +6,7 @@
 #include "bundle/slim_image.h"
 #include "cli/command.h"
 #include "core/units.h"
+#include "cli/registry_flags.h"
 #include "prune/gpu_arch.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
@@ -15,11 +16,13 @@ namespace cuslim::cli {
 namespace {
 
 struct SlimOptions {
+  std::string layers = "single";
   std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file, gpu_arch;
   std::vector<std::string> targets, keep, traces;
   bool quiet = false, json = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
   std::vector<std::string> probe_cmd;
   std::string platform = "linux/amd64";
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 std::string mb(uint64_t b) { return human_bytes(b); }
@@ -47,11 +50,14 @@ void report(const SlimResult& s, std::ostream& out) {
 }
 
 Exit run_slim(const SlimOptions& o) {
+  use_registry_flags(*o.registry);
   SlimRequest req{.image = o.image, .from_tag = o.from_tag, .platform = o.platform, .targets = o.targets, .keep = o.keep,
                   .traces = o.traces, .keep_set = !o.no_keep_set, .keep_setuid = o.keep_setuid, .probe = o.probe,
                   .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag, .force = o.force};
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
+  take(settle_output_ref(req.out, req.format, req.tag, !o.format.empty()));
   req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
+  req.layers = *parse_layer_split(o.layers);
   req.python_keep = *parse_python_keep(o.python_keep);
   req.jit = !o.no_jit;
   if (!o.gpu_arch.empty()) req.prune.archs = take(parse_gpu_archs(o.gpu_arch));
@@ -75,6 +81,7 @@ Exit run_slim(const SlimOptions& o) {
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (!o.quiet && !o.json) report(s, std::cout);
+  report_push(s.bundle.pushed, registry_options());
   return Exit::ok;
 }
 
@@ -83,8 +90,10 @@ Exit run_slim(const SlimOptions& o) {
 void add_slim(CLI::App& app, RunState& state) {
   auto o = std::make_shared<SlimOptions>();
   auto* cmd = app.add_subcommand("slim", "Slim an existing image to what its program needs (daemonless, CUDA-aware, hostile layers refused)");
-  cmd->add_option("image", o->image, "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
-  cmd->add_option("-o,--out", o->out, "Output (any bundle format)")->required();
+  cmd->add_option("image", o->image,
+                  "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir; or a transport: oci:DIR[:TAG], "
+                  "oci-archive:FILE[:TAG], docker-archive:FILE, dir:PATH, docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")->required();
+  cmd->add_option("-o,--out", o->out, "Output (any bundle format, or a transport as for IMAGE; docker:// pushes)")->required();
   cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)")->allow_extra_args(false);
   cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)")->allow_extra_args(false);
   cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)")->allow_extra_args(false);
@@ -103,6 +112,8 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
+  cmd->add_option("--layers", o->layers, "Image outputs: one layer (single), or auto: system, CUDA, frameworks, application layers")
+      ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (zstd packs several times faster)")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_option("--tag", o->tag, "Tag of the slimmed image (default: none)");
   cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name (default: the only one; IMAGE:TAG works too)");
@@ -110,6 +121,7 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
   cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index")->capture_default_str();
   cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
+  add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n"
       "  cuslim slim app-oci -o app-slim --tag app:slim\n"
@@ -117,7 +129,7 @@ void add_slim(CLI::App& app, RunState& state) {
       "  cuslim slim py-oci -o py-slim --probe -- /usr/bin/python3 /app/main.py\n"
       "  cuslim slim torch-oci -o torch-h200 --gpu-arch 90 --trace train.trace\n"
       "  cuslim slim torch-oci -o torch-slim --report torch-slim.html   # what was kept, what was dropped and why\n"
-      "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input.");
+      "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input; 4 a registry failed.");
   cmd->callback([o, &state] { state.exit = run_slim(*o); });
 }
 

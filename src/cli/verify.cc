@@ -3,6 +3,7 @@
 #include <iomanip>
 
 #include "cli/command.h"
+#include "cli/registry_flags.h"
 #include "core/atomic_file.h"
 #include "prune/gpu_arch.h"
 #include "report/report_file.h"
@@ -17,6 +18,7 @@ struct VerifyOptions {
   std::string image, driver_version, junit, tag, report_file;
   std::string gpu_arch;
   bool gpu = false, json = false;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 void render(const VerifyReport& r, const std::string& image, std::ostream& out) {
@@ -28,6 +30,7 @@ void render(const VerifyReport& r, const std::string& image, std::ostream& out) 
 }
 
 Exit run_verify(const VerifyOptions& o) {
+  use_registry_flags(*o.registry);
   std::vector<unsigned> ccs;
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
   if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
@@ -59,13 +62,15 @@ void add_verify(CLI::App& app, RunState& state) {
   cmd->add_option("--report", o->report_file,
                   "Also write a report: FILE.html (the checks and a treemap of the image's bytes) or FILE.json ({ok, checks} plus contents)");
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
+  add_registry_flags(cmd, o->registry, false);
   cmd->footer(
       "Examples:\n"
       "  cuslim verify out/smoke-cublas --driver-version 570.124.06 --gpu-arch 90\n"
       "  cuslim verify app.docker.tar --junit verify.xml      # in CI, no GPU\n"
       "  cuslim verify --gpu app-oci                           # on a GPU node\n"
       "  cuslim verify app-oci --report verify.html            # the checks and the image's bytes, as a page\n"
-      "Exit: 0 all checks pass or skip; 1 any check failed; 3 unreadable image.");
+      "  cuslim verify --gpu docker://registry.example:5000/team/app:1   # pulled, checked, run\n"
+      "Exit: 0 all checks pass or skip; 1 any check failed; 3 unreadable image; 4 a registry failed.");
   cmd->callback([o, &state] { state.exit = run_verify(*o); });
 }
 

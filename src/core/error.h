@@ -15,6 +15,7 @@ enum class Exit : int {
   check_failed = 1,  // a check failed or a dependency is missing
   usage = 2,         // bad command line
   bad_input = 3,     // unreadable or invalid input
+  network = 4,       // a registry could not be reached or refused (connection, TLS, authentication, HTTP errors)
 };
 
 class Error {

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include "image/utf8_names.h"
 #include "core/unique_fd.h"
 #include "image/digest.h"
+#include "registry/pull.h"
+#include "registry/registry_ref.h"
 
 namespace cuslim {
 
@@ -425,6 +428,23 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
   return ok_status();
 }
 
+// docker://: pulled into an OCI layout inside the staging dir (blobs checked as they arrive),
+// then read as any layout.
+Result<UnpackedImage> unpack_pulled(const std::string& image, const std::string& staging, const UnpackOptions& opt) {
+  CUSLIM_TRY(auto ref, parse_registry_ref(image));
+  std::string layout = staging + "/pulled";
+  CUSLIM_CHECK(pull_image(ref, layout, opt.platform, registry_options()));
+  UnpackedImage out;
+  out.kind = ImageKind::oci_layout;
+  out.keep_setuid = opt.keep_setuid;
+  CUSLIM_CHECK(make_dirs(staging + "/rootfs"));
+  CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
+  UnpackOptions one = opt;
+  one.tag.clear();  // the pulled layout holds this one image
+  CUSLIM_CHECK(unpack_oci({layout, false}, out.rootfs, one, out));
+  return out;
+}
+
 }  // namespace
 
 std::string kind_name(ImageKind k) {
@@ -455,25 +475,44 @@ Result<ImageKind> detect_image(const std::string& p) {
 }
 
 ImageRef parse_image_ref(const std::string& ref) {
-  std::string s = ref;
-  bool oci = s.rfind("oci:", 0) == 0 && ::access(s.c_str(), F_OK) != 0;
-  if (oci) s = s.substr(4);
+  if (is_registry_ref(ref)) return {ref, "", "docker"};
+  std::string s = ref, transport;
+  if (::access(s.c_str(), F_OK) != 0)
+    for (const char* t : {"oci:", "oci-archive:", "docker-archive:", "dir:"})
+      if (s.rfind(t, 0) == 0) {
+        transport = std::string(t, std::strlen(t) - 1);
+        s = s.substr(std::strlen(t));
+        break;
+      }
+  if (transport == "dir") return {s, "", transport};
+  if (transport == "docker-archive") {  // REF holds ':' and '/' itself: the path is the first prefix that exists, else up to the first ':'
+    for (auto c = s.find(':'); c != std::string::npos; c = s.find(':', c + 1))
+      if (c > 0 && ::access(s.substr(0, c).c_str(), F_OK) == 0) return {s.substr(0, c), "", transport};
+    return {s.substr(0, s.find(':')), "", transport};
+  }
   auto colon = s.rfind(':');
   // PATH:TAG only when PATH itself is not a file or directory of that name.
   if (colon != std::string::npos && colon > 0 && s.find('/', colon) == std::string::npos && ::access(s.c_str(), F_OK) != 0)
-    return {s.substr(0, colon), s.substr(colon + 1)};
-  return {s, ""};
+    return {s.substr(0, colon), s.substr(colon + 1), transport};
+  return {s, "", transport};
+}
+
+bool names_image(const std::string& s) {
+  struct stat st;
+  return ::stat(s.c_str(), &st) == 0 || !parse_image_ref(s).transport.empty();
 }
 
 Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::string& staging, const UnpackOptions& given) {
-  auto [image, ref_tag] = parse_image_ref(image_ref);
+  auto [image, ref_tag, transport] = parse_image_ref(image_ref);
   UnpackOptions opt = given;
   if (!ref_tag.empty()) {
     if (!opt.tag.empty() && opt.tag != ref_tag)
       return Error(Exit::usage, image_ref + ": names the tag '" + ref_tag + "' and the tag option says '" + opt.tag + "'");
     opt.tag = ref_tag;
   }
+  if (is_registry_ref(image)) return unpack_pulled(image, staging, opt);
   CUSLIM_TRY(auto kind, detect_image(image));
+  if (transport == "dir" && kind != ImageKind::rootfs_dir) return bad_input(image_ref + ": dir: names a rootfs directory, this is a " + kind_name(kind));
   UnpackedImage out;
   out.kind = kind;
   out.keep_setuid = opt.keep_setuid;

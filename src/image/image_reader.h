@@ -44,12 +44,17 @@ struct UnpackOptions {
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
-// "DIR:TAG", "oci:DIR[:TAG]" (skopeo's spelling) or a plain path. A path that exists as given is
-// never split (a file named "a:b" stays itself).
+// "DIR:TAG", skopeo's transports "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]",
+// "docker-archive:FILE[:REF]", "dir:PATH" (a rootfs dir here), "docker://HOST/REPO[:TAG|@DIGEST]"
+// (path is the whole reference), or a plain path. A path that exists as given is never split (a
+// file named "a:b" stays itself).
 struct ImageRef {
   std::string path, tag;
+  std::string transport;  // "" (a path), "oci", "oci-archive", "docker-archive", "dir", "docker"
 };
 ImageRef parse_image_ref(const std::string& ref);
+// Whether `s` names an image rather than a profile (--base): a transport, or an existing path.
+bool names_image(const std::string& s);
 
 // Unpacks `image` (a path, or a reference as parse_image_ref reads it) into `staging` (an empty
 // dir); a rootfs dir is used in place (not copied). A layout of several images needs a tag.

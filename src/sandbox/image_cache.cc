@@ -146,6 +146,7 @@ ImageCacheOptions default_image_cache() {
 
 Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag) {
   auto ref = parse_image_ref(image);
+  if (ref.transport == "docker") return std::optional<std::string>{};  // a tag may move: pulled afresh each run
   CUSLIM_TRY(auto kind, detect_image(ref.path));
   if (kind == ImageKind::rootfs_dir) return std::optional<std::string>{};
   CUSLIM_TRY(auto real, canonical_path(ref.path));

@@ -34,7 +34,7 @@ struct CachedImage {
   UniqueFd lock;        // shared lock on the entry for as long as the image is in use
 };
 
-// The cache key of an image input; nullopt when it is not cached (a rootfs dir).
+// The cache key of an image input; nullopt when it is not cached (a rootfs dir, a docker:// reference).
 Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag);
 
 // The image from the cache, unpacked into it first when missing; then entries over the limit go.

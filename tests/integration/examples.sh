@@ -8,7 +8,8 @@ source "$(dirname "$0")/check_lib.sh"
 # PyYAML is installed by scripts/test (python3-yaml): its absence is a failure, not a pass.
 check "examples' YAML parses (PyYAML)" 'python3 - "$top" <<PY
 import sys, yaml
-for f in ("examples/ci/github-workflow.yml", "examples/kubernetes/verify-job.yaml"):
+for f in ("examples/ci/github-workflow.yml", "examples/kubernetes/verify-job.yaml", "examples/kubernetes/verify-daemonset.yaml",
+          "examples/kubernetes/push-job.yaml"):
     doc = yaml.safe_load(open(f"{sys.argv[1]}/{f}"))
     assert isinstance(doc, dict) and doc, f
 PY' 

@@ -1,0 +1,29 @@
+// --layers auto: the plan split into layers that registries and nodes can share, ordered from
+// least to most often changing -- base system (glibc, the ELF interpreter), CUDA runtime
+// libraries, framework distributions (Python site dirs: torch, the nvidia wheels), the
+// application (with every generated file: ld.so.cache, passwd, ...). Each layer holds its own
+// files, symlinks and the directories above them, and nothing else, so it is deterministic on
+// its own: two images built from the same CUDA libraries carry byte-identical CUDA layers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bundle/plan.h"
+#include "core/root.h"
+
+namespace cuslim {
+
+enum class LayerSplit { single, auto_split };
+std::optional<LayerSplit> parse_layer_split(const std::string& s);  // "single" | "auto"
+
+struct LayerGroup {
+  std::string name;  // "system", "cuda", "frameworks", "app" (or "image" for a single layer)
+  std::vector<LayerEntry> entries;
+};
+
+// Bottom first; empty groups left out; `single`: one group with every entry.
+std::vector<LayerGroup> layer_groups(const Root& root, const Plan& plan, LayerSplit split);
+
+}  // namespace cuslim

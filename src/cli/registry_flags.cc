@@ -1,0 +1,32 @@
+#include "cli/registry_flags.h"
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "core/atomic_file.h"
+
+namespace cuslim::cli {
+
+void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o, bool with_push) {
+  auto* g = "Registry (docker://)";
+  cmd->add_option("--creds", o->creds, "USER:PASS for the registry (default: auths of $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+      ->group(g);
+  cmd->add_option("--cert-dir", o->cert_dir, "docker certs.d dir: *.crt CAs added to the system store, a *.cert/*.key client pair")
+      ->check(CLI::ExistingDirectory)->group(g);
+  cmd->add_flag("--tls-verify", o->tls_verify, "--tls-verify=false: do not check the registry's certificate (only when asked)")->group(g);
+  if (!with_push) return;
+  cmd->add_option("--digestfile", o->digestfile, "After a push, write the manifest's digest to this file")->group(g);
+  cmd->add_option("--chunk-size", o->chunk_size, "Upload blobs in PATCH chunks of this many bytes (default 0: one PUT per blob)")->group(g);
+}
+
+void use_registry_flags(const RegistryOptions& o) { set_registry_options(o); }
+
+void report_push(const std::optional<PushResult>& p, const RegistryOptions& o) {
+  if (!p) return;
+  std::cout << "pushed " << p->pushed << " (" << p->blobs_uploaded << " blobs, " << p->bytes_uploaded << " bytes uploaded; "
+            << p->blobs_skipped << " blobs, " << p->bytes_skipped << " bytes already there; " << p->blobs_mounted << " blobs, "
+            << p->bytes_mounted << " bytes mounted from another repository)\n";
+  if (!o.digestfile.empty()) take(write_file_atomic(o.digestfile, p->manifest.str()));
+}
+
+}  // namespace cuslim::cli

@@ -1,0 +1,24 @@
+// The registry flags every image-reading or -writing subcommand takes (--creds, --cert-dir,
+// --tls-verify; for outputs --digestfile, --chunk-size), and rendering what a push did.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+
+#include "registry/push.h"
+#include "registry/registry_options.h"
+
+namespace cuslim::cli {
+
+// Adds the flags; `with_push`: also --digestfile. Values land in *o.
+void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o, bool with_push);
+
+// Makes them the process's registry settings (before the library is called).
+void use_registry_flags(const RegistryOptions& o);
+
+// "pushed docker://host/repo@sha256:... (N blobs, B bytes uploaded; M ... already there; J ... mounted)" on
+// stdout, and the digest into --digestfile.
+void report_push(const std::optional<PushResult>& pushed, const RegistryOptions& o);
+
+}  // namespace cuslim::cli

@@ -1,0 +1,116 @@
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "registry/credential_helper.h"
+#include "registry/registry_options.h"
+
+namespace cuslim {
+
+namespace {
+
+RegistryOptions& options_storage() {
+  static RegistryOptions o;
+  return o;
+}
+
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+Result<Credentials> split_creds(const std::string& s, const std::string& source) {
+  auto colon = s.find(':');
+  if (colon == std::string::npos) return Error(Exit::usage, source + ": credentials must be USER:PASS");
+  return Credentials{s.substr(0, colon), s.substr(colon + 1), source};
+}
+
+std::string docker_config_file() {
+  if (const char* d = std::getenv("DOCKER_CONFIG"); d && *d) return std::string(d) + "/config.json";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.docker/config.json";
+  return "";
+}
+
+// "https://host/v1/" -> "host"
+std::string auth_key_host(std::string k) {
+  for (const char* p : {"https://", "http://"})
+    if (k.rfind(p, 0) == 0) k = k.substr(std::string(p).size());
+  if (auto slash = k.find('/'); slash != std::string::npos) k.resize(slash);
+  return k;
+}
+
+}  // namespace
+
+const RegistryOptions& registry_options() { return options_storage(); }
+void set_registry_options(RegistryOptions o) { options_storage() = std::move(o); }
+
+std::string base64_encode(const std::string& in) {
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (uint8_t)in[i] << 16 | (uint8_t)in[i + 1] << 8 | (uint8_t)in[i + 2];
+    for (int s : {18, 12, 6, 0}) out += kB64[(v >> s) & 63];
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = (uint8_t)in[i] << 16;
+    out += kB64[(v >> 18) & 63], out += kB64[(v >> 12) & 63], out += "==";
+  } else if (i + 2 == in.size()) {
+    unsigned v = (uint8_t)in[i] << 16 | (uint8_t)in[i + 1] << 8;
+    out += kB64[(v >> 18) & 63], out += kB64[(v >> 12) & 63], out += kB64[(v >> 6) & 63], out += '=';
+  }
+  return out;
+}
+
+Result<std::string> base64_decode(const std::string& in) {
+  std::string out;
+  unsigned v = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=' || c == '\n' || c == '\r') continue;
+    const char* p = std::strchr(kB64, c);
+    if (!p || !c) return bad_input("not base64");
+    v = (v << 6) | unsigned(p - kB64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += char((v >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+Result<std::optional<Credentials>> find_credentials(const std::string& host, const RegistryOptions& o) {
+  if (!o.creds.empty()) {
+    CUSLIM_TRY(auto c, split_creds(o.creds, "--creds"));
+    return std::optional<Credentials>{c};
+  }
+  std::string file = docker_config_file();
+  if (file.empty()) return std::optional<Credentials>{};
+  std::ifstream in(file);
+  if (!in) return std::optional<Credentials>{};  // no config: anonymous
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad_input(file + ": not a JSON object");
+  std::string bare = host == "registry-1.docker.io" ? "index.docker.io" : host;
+  // A helper for this registry comes first, then auths, then the default store (docker's order).
+  if (j.contains("credHelpers") && j["credHelpers"].is_object())
+    for (auto& [key, helper] : j["credHelpers"].items())
+      if (auth_key_host(key) == bare && helper.is_string()) return run_credential_helper(helper.get<std::string>(), key);
+  auto from_store = [&]() -> Result<std::optional<Credentials>> {
+    if (j.contains("credsStore") && j["credsStore"].is_string() && !j["credsStore"].get<std::string>().empty())
+      return run_credential_helper(j["credsStore"].get<std::string>(), host == "registry-1.docker.io" ? "https://index.docker.io/v1/" : host);
+    return std::optional<Credentials>{};
+  };
+  if (!j.contains("auths") || !j["auths"].is_object()) return from_store();
+  for (auto& [key, entry] : j["auths"].items()) {
+    if (auth_key_host(key) != bare || !entry.is_object()) continue;
+    if (entry.contains("auth") && entry["auth"].is_string()) {
+      auto decoded = base64_decode(entry["auth"].get<std::string>());
+      if (!decoded) return bad_input(file + ": auths." + key + ".auth: not base64");
+      CUSLIM_TRY(auto c, split_creds(*decoded, file + ": auths." + key));
+      return std::optional<Credentials>{c};
+    }
+    if (entry.contains("username") && entry["username"].is_string() && entry.contains("password") && entry["password"].is_string())
+      return std::optional<Credentials>{Credentials{entry["username"].get<std::string>(), entry["password"].get<std::string>(), file}};
+  }
+  return from_store();
+}
+
+}  // namespace cuslim

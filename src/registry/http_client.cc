@@ -1,0 +1,249 @@
+#include "registry/http_client.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/unique_fd.h"
+
+#ifdef CUSLIM_HAVE_CURL
+#include <curl/curl.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <mutex>
+#endif
+
+namespace cuslim {
+
+namespace {
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<std::string> files_ending(const std::string& dir, const std::string& ext) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (auto* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > ext.size() && n.compare(n.size() - ext.size(), ext.size(), ext) == 0) out.push_back(dir + "/" + n);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::string cert_dir_for(const RegistryOptions& o, const std::string& host) {
+  if (!o.cert_dir.empty()) return o.cert_dir;
+  for (const char* base : {"/etc/containers/certs.d/", "/etc/docker/certs.d/"})
+    if (is_dir(base + host)) return base + host;
+  return "";
+}
+
+#ifdef CUSLIM_HAVE_CURL
+
+namespace {
+
+using CurlPtr = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
+using SlistPtr = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// What one transfer needs in its callbacks.
+struct Transfer {
+  const HttpRequest* req;
+  HttpResponse* resp;
+  CURL* curl;
+  int upload_fd = -1;
+  uint64_t sent = 0, to_send = 0;
+  bool sink_failed = false;
+};
+
+size_t on_header(char* data, size_t size, size_t n, void* ctx) {
+  auto* t = static_cast<Transfer*>(ctx);
+  std::string line(data, size * n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  if (line.rfind("HTTP/", 0) == 0) t->resp->headers.clear();  // a new response (redirect, 100-continue)
+  else if (auto colon = line.find(':'); colon != std::string::npos) {
+    std::string v = line.substr(colon + 1);
+    v.erase(0, v.find_first_not_of(" \t"));
+    t->resp->headers[lower(line.substr(0, colon))] = v;
+  }
+  return size * n;
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* ctx) {
+  auto* t = static_cast<Transfer*>(ctx);
+  long status = 0;
+  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (t->req->sink && status >= 200 && status < 300) {
+    if (!t->req->sink(data, size * n)) {
+      t->sink_failed = true;
+      return 0;
+    }
+    return size * n;
+  }
+  if (t->resp->body.size() < (1u << 20)) t->resp->body.append(data, std::min(size * n, (1u << 20) - t->resp->body.size()));
+  return size * n;
+}
+
+size_t on_read(char* buf, size_t size, size_t n, void* ctx) {
+  auto* t = static_cast<Transfer*>(ctx);
+  size_t want = std::min<uint64_t>(size * n, t->to_send - t->sent);
+  if (want == 0) return 0;
+  if (t->upload_fd >= 0) {
+    ssize_t got = ::pread(t->upload_fd, buf, want, static_cast<off_t>(t->req->upload_offset + t->sent));
+    if (got <= 0) return CURL_READFUNC_ABORT;
+    t->sent += static_cast<uint64_t>(got);
+    return static_cast<size_t>(got);
+  }
+  std::memcpy(buf, t->req->body.data() + t->sent, want);
+  t->sent += want;
+  return want;
+}
+
+// The certs.d CAs join the system store (docker's rule): added to the context curl set up.
+CURLcode add_cas(CURL*, void* ssl_ctx, void* ctx) {
+  auto* files = static_cast<std::vector<std::string>*>(ctx);
+  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+  for (auto& f : *files) {
+    FILE* fp = std::fopen(f.c_str(), "r");
+    if (!fp) return CURLE_SSL_CACERT_BADFILE;
+    while (X509* cert = PEM_read_X509(fp, nullptr, nullptr, nullptr)) {
+      X509_STORE_add_cert(store, cert);
+      X509_free(cert);
+    }
+    std::fclose(fp);
+  }
+  return CURLE_OK;
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  CurlPtr curl{nullptr, curl_easy_cleanup};
+  std::vector<std::string> ca_files;
+  std::string client_cert, client_key;
+  bool tls_verify = true;
+};
+
+Result<HttpClient> HttpClient::make(const RegistryOptions& o, const std::string& host) {
+  global_init();
+  auto impl = std::make_unique<Impl>();
+  impl->curl.reset(curl_easy_init());
+  if (!impl->curl) return Error(Exit::network, host + ": cannot set up an HTTP client (curl_easy_init)");
+  impl->tls_verify = o.tls_verify;
+  if (std::string dir = cert_dir_for(o, host); !dir.empty()) {
+    if (!is_dir(dir)) return Error(Exit::usage, "--cert-dir " + dir + ": not a directory");
+    impl->ca_files = files_ending(dir, ".crt");
+    for (auto& cert : files_ending(dir, ".cert")) {
+      std::string key = cert.substr(0, cert.size() - 5) + ".key";
+      if (::access(key.c_str(), R_OK) != 0) return bad_input(cert + ": client certificate without its key " + key);
+      impl->client_cert = cert, impl->client_key = key;
+    }
+  }
+  return HttpClient(std::move(impl));
+}
+
+HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient::~HttpClient() = default;
+
+Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
+  CURL* c = impl_->curl.get();
+  curl_easy_reset(c);
+  HttpResponse resp;
+  Transfer t{&req, &resp, c};
+  UniqueFd fd;
+  bool has_body = req.method == "PUT" || req.method == "POST" || req.method == "PATCH";
+  if (!req.upload_file.empty()) {
+    fd = UniqueFd(::open(req.upload_file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_errno(req.upload_file, errno);
+    t.upload_fd = fd.get();
+    t.to_send = req.upload_size;
+  } else {
+    t.to_send = req.body.size();
+  }
+  SlistPtr headers(nullptr, curl_slist_free_all);
+  auto add_header = [&](const std::string& h) { headers.reset(curl_slist_append(headers.release(), h.c_str())); };
+  for (auto& h : req.headers) add_header(h);
+  add_header("Expect:");  // no 100-continue round trip
+  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "cuslim");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req.method == "GET" || req.method == "HEAD" ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);   // a stalled transfer ends after a minute
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, impl_->tls_verify ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, impl_->tls_verify ? 2L : 0L);
+  if (!impl_->ca_files.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_cas);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &impl_->ca_files);
+  }
+  if (!impl_->client_cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, impl_->client_cert.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, impl_->client_key.c_str());
+  }
+  if (req.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  else if (has_body) {
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &t);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.to_send));
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  } else if (req.method != "GET") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
+  char err[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+  CURLcode rc = curl_easy_perform(c);
+  if (t.sink_failed) return Error(Exit::network, req.url + ": the download was stopped (writing it failed)");
+  if (rc != CURLE_OK) return Error(Exit::network, req.url + ": " + (err[0] ? err : curl_easy_strerror(rc)));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  char* url = nullptr;
+  curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url);
+  resp.url = url ? url : req.url;
+  return resp;
+}
+
+#else  // built without libcurl (the portable binary: libcurl's static archive needs Kerberos and LDAP)
+
+struct HttpClient::Impl {};
+Result<HttpClient> HttpClient::make(const RegistryOptions&, const std::string& host) {
+  return Error(Exit::usage, host + ": this cuslim was built without registry support (the portable build has no libcurl): "
+                                   "docker:// needs the regular build; move the image with skopeo instead");
+}
+HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient::~HttpClient() = default;
+Result<HttpResponse> HttpClient::send(const HttpRequest&) { return Error(Exit::usage, "no registry support in this build"); }
+
+#endif
+
+}  // namespace cuslim

@@ -1,0 +1,148 @@
+#include "registry/push.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "image/oci_image.h"
+#include "registry/media_types.h"
+#include "registry/registry_client.h"
+
+namespace cuslim {
+
+namespace {
+
+using nlohmann::json;
+
+Result<std::string> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::from_errno(path, errno);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+struct LocalManifest {
+  std::string bytes, media_type;
+  Digest digest = Digest::from_hex("");
+  json doc;
+};
+
+// The layout's manifest for `tag` (or its only one), read and checked against its digest.
+Result<LocalManifest> local_manifest(const std::string& layout, const std::string& tag) {
+  std::string index_file = layout + "/index.json";
+  CUSLIM_TRY(auto index_text, read_bytes(index_file));
+  auto index = json::parse(index_text, nullptr, false);
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array() || index["manifests"].empty())
+    return bad_input(index_file + ": no manifests");
+  const json* chosen = nullptr;
+  for (auto& m : index["manifests"]) {
+    std::string name = m.is_object() && m.contains("annotations") ? m["annotations"].value("org.opencontainers.image.ref.name", "") : "";
+    if (tag.empty() ? index["manifests"].size() == 1 : name == tag) chosen = &m;
+  }
+  if (!chosen) return bad_input(index_file + ": no manifest" + (tag.empty() ? " (several images: name the tag)" : " tagged '" + tag + "'"));
+  auto d = Digest::parse(chosen->value("digest", ""));
+  if (!d) return bad_input(index_file + ": a manifest digest is not sha256");
+  LocalManifest m;
+  CUSLIM_TRY(m.bytes, read_bytes(blob_path(layout, *d)));
+  m.digest = Sha256::of(m.bytes);
+  if (!(m.digest == *d)) return bad_input(blob_path(layout, *d) + ": manifest: digest mismatch: the content is " + m.digest.str());
+  m.doc = json::parse(m.bytes, nullptr, false);
+  if (!m.doc.is_object() || m.doc.contains("manifests"))
+    return bad_input(blob_path(layout, *d) + ": not an image manifest (pushing image indexes is not supported yet)");
+  m.media_type = m.doc.value("mediaType", chosen->value("mediaType", std::string(media::kOciManifest)));
+  return m;
+}
+
+// HEAD /blobs/<digest>: 200 means the registry has it.
+Result<bool> blob_exists(RegistryClient& c, const std::string& digest) {
+  std::string what = "push: blob " + digest + ": HEAD";
+  CUSLIM_TRY(auto r, c.send({.method = "HEAD", .url = "/v2/" + c.ref().repo + "/blobs/" + digest}, what));
+  if (r.status == 200) return true;
+  if (r.status == 404) return false;
+  return c.http_error(what, r);
+}
+
+std::string with_query(const std::string& location, const std::string& q) {
+  return location + (location.find('?') == std::string::npos ? "?" : "&") + q;
+}
+
+// POST /blobs/uploads/ (with ?mount=&from= when another repository may hold it: 201 is done),
+// then one PUT with the whole blob, or PATCH chunks and an empty PUT. Returns whether it was mounted.
+Result<bool> upload_blob(RegistryClient& c, const std::string& file, const std::string& digest, uint64_t size, size_t chunk,
+                         const std::string& mount_from) {
+  std::string what = "push: blob " + digest;
+  std::string post = "/v2/" + c.ref().repo + "/blobs/uploads/";
+  if (!mount_from.empty()) post += "?mount=" + digest + "&from=" + mount_from;
+  CUSLIM_TRY(auto start, c.send({.method = "POST", .url = post}, what + ": POST"));
+  if (start.status == 201 && !mount_from.empty()) return true;
+  if (start.status != 202) return c.http_error(what + ": POST", start);
+  std::string location = start.header("location");
+  if (location.empty()) return Error(Exit::network, c.ref().spelled + ": " + what + ": POST: the registry gave no upload Location");
+  HttpRequest put{.method = "PUT", .url = with_query(location, "digest=" + digest)};
+  put.headers.push_back("Content-Type: application/octet-stream");
+  if (chunk == 0) {
+    put.upload_file = file, put.upload_size = size;
+  } else {
+    for (uint64_t off = 0; off < size; off += chunk) {
+      uint64_t n = std::min<uint64_t>(chunk, size - off);
+      HttpRequest patch{.method = "PATCH", .url = location, .upload_file = file, .upload_offset = off, .upload_size = n};
+      patch.headers = {"Content-Type: application/octet-stream",
+                       "Content-Range: " + std::to_string(off) + "-" + std::to_string(off + n - 1)};
+      CUSLIM_TRY(auto r, c.send(patch, what + ": PATCH"));
+      if (r.status != 202) return c.http_error(what + ": PATCH", r);
+      if (auto next = r.header("location"); !next.empty()) location = next;
+    }
+    put.url = with_query(location, "digest=" + digest);
+  }
+  CUSLIM_TRY(auto done, c.send(put, what + ": PUT"));
+  if (done.status != 201) return c.http_error(what + ": PUT", done);
+  return false;
+}
+
+}  // namespace
+
+Result<PushResult> push_image(const std::string& layout, const std::string& tag, const RegistryRef& ref, const RegistryOptions& o,
+                              const std::vector<std::string>& mount_from) {
+  CUSLIM_TRY(auto m, local_manifest(layout, tag));
+  if (!ref.digest.empty() && ref.digest != m.digest.str())
+    return Error(Exit::usage, ref.spelled + ": the image's manifest is " + m.digest.str() + ", not the digest the reference names");
+  CUSLIM_TRY(auto client, RegistryClient::make(ref, o, "pull,push"));
+  PushResult res{m.digest};
+  // 1. Blobs the registry lacks: config and layers (they must all be there before the manifest).
+  std::vector<json> blobs;
+  if (m.doc.contains("config")) blobs.push_back(m.doc["config"]);
+  if (m.doc.contains("layers") && m.doc["layers"].is_array())
+    for (auto& l : m.doc["layers"]) blobs.push_back(l);
+  for (auto& b : blobs) {
+    auto d = b.is_object() ? Digest::parse(b.value("digest", "")) : Result<Digest>(bad_input("no digest"));
+    if (!d) return bad_input(layout + ": manifest " + m.digest.str() + ": a descriptor without a sha256 digest");
+    std::string file = blob_path(layout, *d);
+    struct stat st;
+    if (::stat(file.c_str(), &st) != 0) return Error::from_errno(file, errno).wrap(ref.spelled + ": push");
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    CUSLIM_TRY(bool exists, blob_exists(client, d->str()));
+    if (exists) {
+      ++res.blobs_skipped, res.bytes_skipped += size;
+      continue;
+    }
+    std::string from;  // a repository of this registry the blob may be mounted from
+    for (auto& r : mount_from)
+      if (r != ref.repo && from.empty()) from = r;
+    CUSLIM_TRY(bool mounted, upload_blob(client, file, d->str(), size, o.chunk_size, from));
+    if (mounted) ++res.blobs_mounted, res.bytes_mounted += size;
+    else ++res.blobs_uploaded, res.bytes_uploaded += size;
+  }
+  // 2. The manifest, under the tag (or its digest): only now does the image have a name.
+  std::string what = "push: manifest " + ref.reference();
+  HttpRequest put{.method = "PUT", .url = "/v2/" + ref.repo + "/manifests/" + ref.reference(), .body = m.bytes};
+  put.headers.push_back("Content-Type: " + m.media_type);
+  CUSLIM_TRY(auto r, client.send(put, what));
+  if (r.status != 201 && r.status != 200) return client.http_error(what, r);
+  if (auto h = r.header("docker-content-digest"); !h.empty() && h != m.digest.str())
+    return Error(Exit::network, ref.spelled + ": " + what + ": the registry stored " + h + ", not " + m.digest.str());
+  res.pushed = "docker://" + ref.host + "/" + ref.repo + "@" + m.digest.str();
+  return res;
+}
+
+}  // namespace cuslim

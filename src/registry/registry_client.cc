@@ -1,0 +1,134 @@
+#include "registry/registry_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "registry/auth_challenge.h"
+
+namespace cuslim {
+
+namespace {
+
+std::string reason(long status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 416: return "Range Not Satisfiable";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+  }
+  return "HTTP error";
+}
+
+bool retryable(long status) { return status == 429 || status >= 500; }
+
+// "%XX" for everything but unreserved characters (query values of the token request).
+std::string url_escape(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else out += '%', out += hex[c >> 4], out += hex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<RegistryClient> RegistryClient::make(const RegistryRef& ref, const RegistryOptions& o, std::string actions) {
+  auto http = HttpClient::make(o, ref.host);
+  if (!http) return http.error().wrap(ref.spelled);
+  auto creds = find_credentials(ref.host, o);
+  if (!creds) return creds.error().wrap(ref.spelled);
+  return RegistryClient(ref, o, std::move(actions), std::move(*http), *creds);
+}
+
+std::string RegistryClient::url(const std::string& p) const {
+  if (p.rfind("https://", 0) == 0 || p.rfind("http://", 0) == 0) return p;
+  return "https://" + ref_.host + p;
+}
+
+Error RegistryClient::http_error(const std::string& what, const HttpResponse& r) const {
+  std::string msg = ref_.spelled + ": " + what + ": " + std::to_string(r.status) + " " + reason(r.status);
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("errors") && j["errors"].is_array())
+    for (auto& e : j["errors"]) {
+      if (!e.is_object()) continue;
+      msg += ": ";
+      if (e.contains("code") && e["code"].is_string()) msg += e["code"].get<std::string>();
+      if (e.contains("message") && e["message"].is_string()) msg += " (" + e["message"].get<std::string>() + ")";
+    }
+  if (r.status == 401 && !creds_) msg += "; no credentials (--creds USER:PASS or docker login)";
+  else if (r.status == 401) msg += "; credentials from " + creds_->source + " refused";
+  return Error(Exit::network, msg);
+}
+
+// Basic: the user's credentials. Bearer: a token from the realm for this repository's scope,
+// asked with the credentials when there are some (anonymous otherwise).
+Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string& what) {
+  auto c = parse_auth_challenge(r.header("www-authenticate"));
+  if (c.scheme == "basic") {
+    if (!creds_) return http_error(what, r);
+    authorization_ = "Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password);
+    return ok_status();
+  }
+  if (c.scheme != "bearer") return http_error(what + " (authentication scheme '" + c.scheme + "' not supported)", r);
+  std::string realm = c.param("realm");
+  if (realm.empty()) return Error(Exit::network, ref_.spelled + ": " + what + ": a Bearer challenge without a realm");
+  std::string scope = "repository:" + ref_.repo + ":" + actions_;
+  std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
+  if (!c.param("service").empty()) url += "service=" + url_escape(c.param("service")) + "&";
+  url += "scope=" + url_escape(scope);
+  HttpRequest tr{.url = url};
+  if (creds_) tr.headers.push_back("Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password));
+  CUSLIM_TRY(auto resp, http_.send(tr));
+  if (resp.status != 200) return http_error("token from " + realm, resp);
+  auto j = nlohmann::json::parse(resp.body, nullptr, false);
+  std::string token;
+  for (const char* k : {"token", "access_token"})
+    if (token.empty() && j.is_object() && j.contains(k) && j[k].is_string()) token = j[k].get<std::string>();
+  if (token.empty()) return Error(Exit::network, ref_.spelled + ": token from " + realm + ": the answer has no token");
+  authorization_ = "Authorization: Bearer " + token;
+  return ok_status();
+}
+
+Result<HttpResponse> RegistryClient::send_once(HttpRequest req, const std::string& what) {
+  req.url = url(req.url);
+  if (!authorization_.empty()) req.headers.push_back(authorization_);
+  auto r = http_.send(req);
+  if (!r) return r.error().wrap(ref_.spelled + ": " + what);
+  return r;
+}
+
+Result<HttpResponse> RegistryClient::send(HttpRequest req, const std::string& what) {
+  bool answered = false;
+  for (int attempt = 0;; ++attempt) {
+    CUSLIM_TRY(auto r, send_once(req, what));
+    if (r.status == 401 && !answered) {
+      CUSLIM_CHECK(answer_challenge(r, what));
+      answered = true;
+      --attempt;
+      continue;
+    }
+    if (retryable(r.status) && attempt < opt_.retries) {
+      double wait = 0.25 * (1 << attempt);
+      if (auto ra = r.header("retry-after"); !ra.empty() && ra.find_first_not_of("0123456789") == std::string::npos)
+        wait = std::min(10.0, std::stod(ra));
+      std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+      continue;
+    }
+    return r;
+  }
+}
+
+}  // namespace cuslim

@@ -1,0 +1,42 @@
+// Requests to one repository of one registry: the distribution API's auth dance (a 401's
+// WWW-Authenticate answered once with Basic credentials or a Bearer token from its realm, the
+// answer kept for later requests) and retries with backoff on 429 and 5xx. Errors read
+// "<docker://ref>: <what>: <status> <reason>: <the registry's error codes and messages>".
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "registry/http_client.h"
+#include "registry/registry_options.h"
+#include "registry/registry_ref.h"
+
+namespace cuslim {
+
+class RegistryClient {
+ public:
+  // `actions`: the scope asked of a token server, "pull" or "pull,push".
+  static Result<RegistryClient> make(const RegistryRef& ref, const RegistryOptions& o, std::string actions);
+
+  // `req.url` may be a path ("/v2/...") on the registry or an absolute URL (an upload Location).
+  Result<HttpResponse> send(HttpRequest req, const std::string& what);
+  // An error for an unexpected response, with the registry's own error messages.
+  Error http_error(const std::string& what, const HttpResponse& r) const;
+  std::string url(const std::string& path_or_url) const;
+  const RegistryRef& ref() const { return ref_; }
+
+ private:
+  RegistryClient(RegistryRef ref, RegistryOptions o, std::string actions, HttpClient http, std::optional<Credentials> creds)
+      : ref_(std::move(ref)), opt_(std::move(o)), actions_(std::move(actions)), http_(std::move(http)), creds_(std::move(creds)) {}
+  Status answer_challenge(const HttpResponse& r, const std::string& what);
+  Result<HttpResponse> send_once(HttpRequest req, const std::string& what);
+
+  RegistryRef ref_;
+  RegistryOptions opt_;
+  std::string actions_;
+  HttpClient http_;
+  std::optional<Credentials> creds_;
+  std::string authorization_;  // "Authorization: ..." once a challenge was answered
+};
+
+}  // namespace cuslim

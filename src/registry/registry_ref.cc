@@ -1,0 +1,46 @@
+#include "registry/registry_ref.h"
+
+#include <regex>
+
+#include "image/digest.h"
+
+namespace cuslim {
+
+bool is_registry_ref(const std::string& s) { return s.rfind("docker://", 0) == 0; }
+
+Result<RegistryRef> parse_registry_ref(const std::string& s) {
+  auto usage = [&](const std::string& why) {
+    return Error(Exit::usage, s + ": " + why + " (expected docker://HOST[:PORT]/REPO[:TAG|@DIGEST])");
+  };
+  if (!is_registry_ref(s)) return usage("not a registry reference");
+  RegistryRef r;
+  r.spelled = s;
+  std::string rest = s.substr(9);
+  auto slash = rest.find('/');
+  if (slash == std::string::npos || slash == 0) return usage("no HOST/REPO");
+  r.host = rest.substr(0, slash);
+  std::string name = rest.substr(slash + 1);
+  if (auto at = name.find('@'); at != std::string::npos) {
+    r.digest = name.substr(at + 1);
+    name.resize(at);
+    if (!Digest::parse(r.digest)) return usage("'" + r.digest + "' is not a sha256 digest");
+  }
+  if (auto colon = name.rfind(':'); colon != std::string::npos && name.find('/', colon) == std::string::npos) {
+    r.tag = name.substr(colon + 1);
+    name.resize(colon);
+    static const std::regex tag_re("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+    if (!std::regex_match(r.tag, tag_re)) return usage("'" + r.tag + "' is not a valid tag");
+  }
+  // The distribution spec's repository name grammar.
+  static const std::regex repo_re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
+  if (!std::regex_match(name, repo_re)) return usage("'" + name + "' is not a valid repository name (lower case, digits, . _ - /)");
+  if (r.host == "docker.io" || r.host == "index.docker.io") {
+    r.host = "registry-1.docker.io";
+    if (name.find('/') == std::string::npos) name = "library/" + name;
+  }
+  r.repo = name;
+  if (r.tag.empty() && r.digest.empty()) r.tag = "latest";
+  return r;
+}
+
+}  // namespace cuslim

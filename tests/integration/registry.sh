@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Registry round trips against a real distribution registry (Debian's docker-registry) on
+# 127.0.0.1 with TLS (a CA and a server certificate made here with openssl) and htpasswd Basic
+# auth (bcrypt, htpasswd -B): cuslim pushes (bundle, slim -o docker://...), skopeo and cuslim pull
+# back (digests equal), credentials from the docker config (auths, credHelpers), a second image on the first as --base uploads only its new blobs (counted
+# in the registry's log), two CUDA programs bundled with --layers auto share system and CUDA layers, the docker config's auths, chunked upload, and the failures: bad
+# credentials, a wrong CA, a blob whose bytes do not match its digest -- clear errors, documented
+# exit codes, nothing left tagged or written. Then the transports oci:, oci-archive:,
+# docker-archive:, dir: for inputs and outputs, and the Bearer token flow against a token server
+# in Python in front of the registry, and a registry that dies mid-upload (registry_cut_proxy.py). Exits 77 with the reason when a tool is missing.
+set -u
+cuslim=$(readlink -f "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in docker-registry openssl skopeo htpasswd python3 curl; do
+  command -v "$tool" >/dev/null || { echo "skip: $tool not installed (scripts/test installs it)"; exit 77; }
+done
+tmp=$(mktemp -d /var/tmp/cuslim-registry-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"; }
+trap cleanup EXIT
+source "$here/check_lib.sh"
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# --- a CA, a server certificate for 127.0.0.1, a second CA that signed nothing, htpasswd ---------
+certs="$tmp/certs"; wrong="$tmp/wrong-ca"; mkdir -p "$certs" "$wrong"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cuslim-test-ca -keyout "$tmp/ca.key" -out "$certs/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' > "$tmp/san.ext"
+openssl x509 -req -in "$tmp/server.csr" -CA "$certs/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial -days 2 -extfile "$tmp/san.ext" \
+  -out "$tmp/server.crt" 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=some-other-ca -keyout "$tmp/wrong.key" -out "$wrong/ca.crt" 2>/dev/null
+htpasswd -Bbn tester 's3cret:pw' > "$tmp/htpasswd"  # bcrypt: what distribution's htpasswd accepts
+check "test CA and server certificate made" '[ -s "$certs/ca.crt" ] && [ -s "$tmp/server.crt" ]' || { finish; exit 1; }
+
+# --- the registry: TLS + Basic auth, 127.0.0.1 only -------------------------------------------
+start_registry() {  # NAME PORT AUTH-YAML
+  cat > "$tmp/$1.yml" <<YML
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $tmp/storage-$1
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$2
+  tls:
+    certificate: $tmp/server.crt
+    key: $tmp/server.key
+$3
+YML
+  docker-registry serve "$tmp/$1.yml" > "$tmp/$1.log" 2>&1 & pids+=($!)
+  for _ in $(seq 100); do curl -s --cacert "$certs/ca.crt" -o /dev/null "https://127.0.0.1:$2/v2/" && return 0; sleep 0.1; done
+  return 1
+}
+port=$(free_port)
+reg="127.0.0.1:$port"
+must "registry starts" start_registry basic "$port" "auth:
+  htpasswd:
+    realm: cuslim-test
+    path: $tmp/htpasswd"
+auth=(--creds 'tester:s3cret:pw' --cert-dir "$certs")
+uploads() { grep 'msg="response completed"' "$tmp/basic.log" | grep -c 'http.request.method=PUT.*/blobs/uploads/'; }
+digest_of() { skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$1" 2>/dev/null | python3 -c 'import json,sys;print(json.load(sys.stdin)["Digest"])'; }
+
+# --- push: bundle -o docker://, digests compared with skopeo's view -------------------------------
+"$cuslim" bundle -q /usr/bin/ssh -o "docker://$reg/cuslim/ssh:1" "${auth[@]}" --digestfile "$tmp/ssh.digest" > "$tmp/push1.out" 2> "$tmp/push1.err"; rc=$?
+check "bundle -o docker:// with TLS + Basic auth exits 0 ($(cat "$tmp/push1.err"))" '[ $rc = 0 ]'
+check "push prints the pushed reference with its digest" 'grep -q "^pushed docker://$reg/cuslim/ssh@sha256:" "$tmp/push1.out"'
+d1=$(cat "$tmp/ssh.digest" 2>/dev/null)
+check "--digestfile holds a sha256 digest ($d1)" '[[ "$d1" =~ ^sha256:[0-9a-f]{64}$ ]]'
+check "skopeo inspect sees the same manifest digest" '[ "$(digest_of "$reg/cuslim/ssh:1")" = "$d1" ]'
+mkdir -p "$tmp/skopeo-pull"
+check "skopeo copy pulls it back" 'skopeo copy -q --src-cert-dir "$certs" --src-creds "tester:s3cret:pw" "docker://$reg/cuslim/ssh:1" "oci:$tmp/skopeo-pull:1"'
+check "skopeo's pulled manifest has the pushed digest" \
+  '[ "$(python3 -c "import json;print(json.load(open(\"$tmp/skopeo-pull/index.json\"))[\"manifests\"][0][\"digest\"])")" = "$d1" ]'
+first_uploads=$(uploads)
+check "first push uploaded 2 blobs, config and layer (log: $first_uploads)" '[ "$first_uploads" = 2 ]'
+
+# --- pull: verify and run read docker:// ---------------------------------------------------------
+"$cuslim" verify "docker://$reg/cuslim/ssh:1" "${auth[@]}" > "$tmp/verify.out" 2>&1; rc=$?
+check "verify docker:// pulls and passes (exit $rc)" '[ $rc = 0 ] && grep -q "^OK" "$tmp/verify.out"'
+"$cuslim" verify "docker://$reg/cuslim/ssh@$d1" "${auth[@]}" > /dev/null 2>&1; rc=$?
+check "verify docker://...@DIGEST (pinned) passes" '[ $rc = 0 ]'
+out=$("$cuslim" run --gpu off "docker://$reg/cuslim/ssh:1" "${auth[@]}" -- /usr/bin/ssh -V 2>&1); rc=$?
+check "run docker:// runs the pulled image ($out)" '[ $rc = 0 ] && [[ "$out" == OpenSSH_* ]]'
+
+# --- a second image on the first (--base docker://): only its new blobs go up ----------------------
+before=$(uploads)
+"$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$reg/cuslim/ssh:1" -o "docker://$reg/cuslim/keygen:1" "${auth[@]}" \
+  --digestfile "$tmp/keygen.digest" > "$tmp/push2.out" 2> "$tmp/push2.err"; rc=$?
+check "bundle --base docker:// -o docker:// exits 0 ($(cat "$tmp/push2.err"))" '[ $rc = 0 ]'
+second=$(( $(uploads) - before ))
+echo "     second push: $(cat "$tmp/push2.out")"
+check "second push (another repository) uploaded 2 new blobs (its layer, its config), mounted the shared layer (log: $second)" \
+  '[ "$second" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 0 blobs, 0 bytes already there; 1 blobs, [0-9]* bytes mounted" "$tmp/push2.out"'
+before=$(uploads)
+"$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$reg/cuslim/ssh:1" -o "docker://$reg/cuslim/ssh:keygen" "${auth[@]}" > "$tmp/push3.out" 2>&1; rc=$?
+third=$(( $(uploads) - before ))
+echo "     same repository: $(cat "$tmp/push3.out")"
+check "same image into the base's repository: the shared layer is already there (HEAD), 2 blobs sent (log: $third)" \
+  '[ $rc = 0 ] && [ "$third" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 1 blobs, [0-9]* bytes already there; 0 blobs" "$tmp/push3.out"'
+base_layer=$(skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/ssh:1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Layers"][0])')
+keygen_layer=$(skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/keygen:1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Layers"][0])')
+check "cuslim's pull kept the base layer's digest: keygen:1 starts with ssh:1's layer" '[ -n "$base_layer" ] && [ "$base_layer" = "$keygen_layer" ]'
+check "skopeo inspect sees keygen:1 at the printed digest" '[ "$(digest_of "$reg/cuslim/keygen:1")" = "$(cat "$tmp/keygen.digest")" ]'
+
+# --- --layers auto: two CUDA programs share their system and CUDA layers in the registry -------------
+cudart=/usr/local/cuda/lib64/libcudart.so
+if [ -e "$cudart" ] && [ -e /usr/local/cuda/include/cuda_runtime_api.h ]; then
+  for a in one two; do
+    printf '#include <cuda_runtime_api.h>\n#include <stdio.h>\nint main(void){int v=0;cudaRuntimeGetVersion(&v);printf("%s %%d\\n",v);return 0;}\n' "$a" > "$tmp/$a.c"
+    cc -o "$tmp/app-$a" "$tmp/$a.c" -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart -Wl,-rpath,/usr/local/cuda/lib64
+  done
+  "$cuslim" bundle -q "$tmp/app-one" --layers auto -o "docker://$reg/cuslim/cuda-apps:one" "${auth[@]}" > "$tmp/l1.out" 2> "$tmp/l1.err"; rc1=$?
+  before=$(uploads)
+  "$cuslim" bundle -q "$tmp/app-two" --layers auto -o "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" > "$tmp/l2.out" 2> "$tmp/l2.err"; rc2=$?
+  lsecond=$(( $(uploads) - before ))
+  echo "     --layers auto, second CUDA app: $(cat "$tmp/l2.out")"
+  check "--layers auto: both CUDA apps pushed ($(cat "$tmp/l1.err" "$tmp/l2.err"))" '[ $rc1 = 0 ] && [ $rc2 = 0 ]'
+  check "--layers auto: the second uploads only its app layer and config; system and CUDA layers already there (log: $lsecond)" \
+    '[ "$lsecond" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 2 blobs, [0-9]* bytes already there" "$tmp/l2.out"'
+  layers_of() { skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/cuda-apps:$1" | python3 -c 'import json,sys;print(" ".join(json.load(sys.stdin)["Layers"]))'; }
+  l1=($(layers_of one)); l2=($(layers_of two))
+  check "--layers auto: 3 layers each, the first two (system, CUDA) byte-identical, the app layers differ" \
+    '[ ${#l1[@]} = 3 ] && [ "${l1[0]}" = "${l2[0]}" ] && [ "${l1[1]}" = "${l2[1]}" ] && [ "${l1[2]}" != "${l2[2]}" ]'
+  out=$("$cuslim" run --gpu off "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" 2>&1); rc=$?
+  check "--layers auto: the pulled layered image runs ($out)" '[ $rc = 0 ] && [[ "$out" == "two "* ]]'
+else
+  echo "skip-part: --layers auto sharing (no CUDA toolkit at /usr/local/cuda)"
+fi
+
+# --- slim docker:// -o docker://, chunked upload, credentials from the docker config ---------------
+mkdir -p "$tmp/dockercfg"
+printf '{"auths":{"https://%s":{"auth":"%s"}}}\n' "$reg" "$(printf 'tester:s3cret:pw' | base64 -w0)" > "$tmp/dockercfg/config.json"
+DOCKER_CONFIG="$tmp/dockercfg" "$cuslim" slim -q "docker://$reg/cuslim/keygen:1" -o "docker://$reg/cuslim/keygen:slim" --cert-dir "$certs" \
+  --chunk-size 65536 > "$tmp/slim.out" 2> "$tmp/slim.err"; rc=$?
+check "slim docker:// -o docker:// with \$DOCKER_CONFIG auths and --chunk-size (exit $rc: $(cat "$tmp/slim.err"))" '[ $rc = 0 ]'
+check "the registry took PATCH chunks" 'grep -q "http.request.method=PATCH" "$tmp/basic.log"'
+check "skopeo reads the slimmed image" '[ -n "$(digest_of "$reg/cuslim/keygen:slim")" ]'
+
+mkdir -p "$tmp/helpercfg" "$tmp/bin"
+printf '#!/bin/sh\nread s\n[ "$s" = "%s" ] && echo "{\\"Username\\":\\"tester\\",\\"Secret\\":\\"s3cret:pw\\"}" && exit 0\necho "credentials not found in native keychain"; exit 1\n' "$reg" > "$tmp/bin/docker-credential-cuslimtest"
+chmod +x "$tmp/bin/docker-credential-cuslimtest"
+printf '{"credHelpers":{"%s":"cuslimtest"}}\n' "$reg" > "$tmp/helpercfg/config.json"
+PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/helpercfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/helper.err"; rc=$?
+check "credHelpers: the helper's credentials pull the image (exit $rc: $(cat "$tmp/helper.err"))" '[ $rc = 0 ]'
+
+# --- failures: clear errors, exit 4 for the registry, nothing tagged ---------------------------------
+"$cuslim" bundle -q /usr/bin/ssh -o "docker://$reg/cuslim/bad:1" --creds tester:wrong --cert-dir "$certs" > /dev/null 2> "$tmp/bad.err"; rc=$?
+check "bad credentials: exit 4 and a 401 message ($(cat "$tmp/bad.err"))" '[ $rc = 4 ] && grep -q "401 Unauthorized" "$tmp/bad.err" && grep -q "^cuslim: docker://$reg/cuslim/bad:1: push: " "$tmp/bad.err"'
+check "bad credentials: nothing tagged" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/bad:1" >/dev/null 2>&1'
+"$cuslim" verify "docker://$reg/cuslim/ssh:1" --cert-dir "$certs" > /dev/null 2> "$tmp/anon.err"; rc=$?
+check "no credentials: exit 4, says how to give them" '[ $rc = 4 ] && grep -q "no credentials" "$tmp/anon.err"'
+"$cuslim" verify "docker://$reg/cuslim/ssh:1" --creds 'tester:s3cret:pw' --cert-dir "$wrong" > /dev/null 2> "$tmp/ca.err"; rc=$?
+check "wrong CA: exit 4, a certificate error ($(cat "$tmp/ca.err"))" '[ $rc = 4 ] && grep -qi "certificate" "$tmp/ca.err"'
+"$cuslim" verify "docker://$reg/cuslim/ssh:1" --creds 'tester:s3cret:pw' --tls-verify=false > /dev/null 2>&1; rc=$?
+check "--tls-verify=false (asked for) reads it without the CA" '[ $rc = 0 ]'
+"$cuslim" verify "docker://$reg/cuslim/nope:1" "${auth[@]}" > /dev/null 2> "$tmp/404.err"; rc=$?
+check "a missing tag: exit 4, 404 named ($(cat "$tmp/404.err"))" '[ $rc = 4 ] && grep -q "404 Not Found" "$tmp/404.err"'
+"$cuslim" verify "docker://$reg/Bad_Name:1" > /dev/null 2>&1; rc=$?
+check "an invalid reference is a usage error (2)" '[ $rc = 2 ]'
+# A blob whose bytes no longer match its digest (same length, one byte changed on the registry's disk).
+layer=${base_layer#sha256:}
+data="$tmp/storage-basic/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data"
+check "the registry stores the layer at $data" '[ -f "$data" ]'
+python3 - "$data" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0xFF; open(p, "wb").write(bytes(b))
+PY
+"$cuslim" slim -q "docker://$reg/cuslim/ssh:1" "${auth[@]}" -o "$tmp/from-bad" > /dev/null 2> "$tmp/mismatch.err"; rc=$?
+check "a blob not matching its digest: exit 3, 'digest mismatch' ($(cat "$tmp/mismatch.err"))" '[ $rc = 3 ] && grep -q "digest mismatch" "$tmp/mismatch.err"'
+check "... and nothing written" '[ ! -e "$tmp/from-bad" ]'
+
+# A registry that dies mid-upload (a relay that cuts every connection after 1 MB went up).
+cport=$(free_port)
+python3 "$here/registry_cut_proxy.py" --listen "$cport" --to "$port" --cut 1048576 > "$tmp/cut.log" 2>&1 & pids+=($!)
+for _ in $(seq 50); do grep -q listening "$tmp/cut.log" && break; sleep 0.1; done
+"$cuslim" bundle -q /usr/bin/ssh -o "docker://127.0.0.1:$cport/cuslim/cut:1" "${auth[@]}" > /dev/null 2> "$tmp/cut.err"; rc=$?
+check "registry gone mid-upload: exit 4, the step named ($(cat "$tmp/cut.err"))" '[ $rc = 4 ] && grep -q "push: blob sha256:[0-9a-f]*: PUT" "$tmp/cut.err"'
+check "registry gone mid-upload: nothing tagged" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/cut:1" >/dev/null 2>&1'
+
+# --- transports for inputs and outputs ------------------------------------------------------------
+"$cuslim" bundle -q /usr/bin/ssh -o "oci:$tmp/t-oci:one"; rc=$?
+check "bundle -o oci:DIR:TAG writes a layout tagged TAG" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/t-oci:one" >/dev/null'
+"$cuslim" bundle -q /usr/bin/ssh -o "oci-archive:$tmp/t.archive:two"; rc=$?
+check "bundle -o oci-archive:FILE:TAG writes an oci-archive" '[ $rc = 0 ] && skopeo inspect "oci-archive:$tmp/t.archive:two" >/dev/null'
+"$cuslim" bundle -q /usr/bin/ssh -o "docker-archive:$tmp/t.darchive:cuslim/ssh:3"; rc=$?
+check "bundle -o docker-archive:FILE:REF writes a docker-archive tagged REF" \
+  '[ $rc = 0 ] && skopeo inspect "docker-archive:$tmp/t.darchive" >/dev/null && tar -xOf "$tmp/t.darchive" manifest.json | grep -q "cuslim/ssh:3"'
+"$cuslim" bundle -q /usr/bin/ssh -o "dir:$tmp/t-rootfs"; rc=$?
+check "bundle -o dir:PATH writes a rootfs dir" '[ $rc = 0 ] && [ -x "$tmp/t-rootfs/usr/bin/ssh" ]'
+for in in "oci:$tmp/t-oci:one" "oci-archive:$tmp/t.archive:two" "docker-archive:$tmp/t.darchive:cuslim/ssh:3" "dir:$tmp/t-rootfs"; do
+  "$cuslim" verify "$in" > /dev/null 2>&1; rc=$?
+  check "verify $in" '[ $rc = 0 ]'
+done
+"$cuslim" bundle -q /usr/bin/ssh -o "oci-archive:$tmp/x.tar" --format docker-archive > /dev/null 2>&1; rc=$?
+check "a transport and a --format that disagree: usage error" '[ $rc = 2 ]'
+"$cuslim" slim -q "oci-archive:$tmp/t.archive:two" -o "oci:$tmp/t-oci:slim"; rc=$?
+check "slim oci-archive:FILE:TAG -o oci:DIR:TAG adds the tag to the layout" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/t-oci:slim" >/dev/null && skopeo inspect "oci:$tmp/t-oci:one" >/dev/null'
+
+# --- Bearer: a token server in Python; the registry checks the token it signed -------------------------
+"$here/registry_token_server.py" --selftest >/dev/null 2>&1 || { echo "skip-part: token flow (python3-cryptography missing)"; finish; exit; }
+tport=$(free_port); bport=$(free_port); breg="127.0.0.1:$bport"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cuslim-token -keyout "$tmp/token.key" -out "$tmp/token.crt" 2>/dev/null
+python3 "$here/registry_token_server.py" --port "$tport" --key "$tmp/token.key" --cert "$tmp/token.crt" --user tester --password 's3cret:pw' \
+  --tls-cert "$tmp/server.crt" --tls-key "$tmp/server.key" > "$tmp/token.log" 2>&1 & pids+=($!)
+must "token registry starts" start_registry bearer "$bport" "auth:
+  token:
+    realm: https://127.0.0.1:$tport/token
+    service: cuslim-test
+    issuer: cuslim-test-issuer
+    rootcertbundle: $tmp/token.crt"
+"$cuslim" bundle -q /usr/bin/ssh -o "docker://$breg/cuslim/ssh:tok" "${auth[@]}" --digestfile "$tmp/tok.digest" > /dev/null 2> "$tmp/tok.err"; rc=$?
+check "Bearer flow: push through a token from the realm (exit $rc: $(cat "$tmp/tok.err"))" '[ $rc = 0 ]'
+check "the token server was asked for push scope" 'grep -q "scope=repository%3Acuslim%2Fssh%3Apull%2Cpush" "$tmp/token.log"'
+"$cuslim" verify "docker://$breg/cuslim/ssh:tok" "${auth[@]}" > /dev/null 2>&1; rc=$?
+check "Bearer flow: pull back and verify" '[ $rc = 0 ]'
+"$cuslim" verify "docker://$breg/cuslim/ssh:tok" --creds tester:nope --cert-dir "$certs" > /dev/null 2> "$tmp/tokbad.err"; rc=$?
+check "Bearer flow, bad credentials: exit 4 from the token server ($(cat "$tmp/tokbad.err"))" '[ $rc = 4 ] && grep -q "token from" "$tmp/tokbad.err"'
+finish

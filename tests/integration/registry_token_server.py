@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""A tiny token server for distribution's `auth: token` (tests/integration/registry.sh).
+
+GET /token?service=S&scope=repository:NAME:ACTIONS with Basic credentials answers
+{"token": JWT, "access_token": JWT}: an RS256 JWT whose header carries the signing certificate
+(x5c), which the registry checks against its rootcertbundle. Wrong credentials: 401. Listens on
+127.0.0.1 only, over TLS. Every request is logged on stderr (the test checks the scope asked).
+"""
+import argparse, base64, json, os, ssl, sys, time, urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+except ImportError:
+    sys.exit(1)
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--selftest", action="store_true")
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--key"), ap.add_argument("--cert"), ap.add_argument("--tls-cert"), ap.add_argument("--tls-key")
+    ap.add_argument("--user"), ap.add_argument("--password")
+    ap.add_argument("--issuer", default="cuslim-test-issuer")
+    a = ap.parse_args()
+    if a.selftest:
+        return
+    key = serialization.load_pem_private_key(open(a.key, "rb").read(), None)
+    cert = x509.load_pem_x509_certificate(open(a.cert, "rb").read())
+    x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+    def token(service, scope):
+        access = []
+        if scope:
+            kind, name, actions = scope.split(":", 2)
+            access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [x5c]}
+        claims = {"iss": a.issuer, "sub": a.user, "aud": service, "exp": now + 300, "nbf": now - 10, "iat": now,
+                  "jti": b64url(os.urandom(12)), "access": access}
+        signing = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
+        sig = key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing + "." + b64url(sig)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            u = urllib.parse.urlparse(self.path)
+            q = urllib.parse.parse_qs(u.query)
+            want = "Basic " + base64.b64encode(f"{a.user}:{a.password}".encode()).decode()
+            if u.path != "/token" or self.headers.get("Authorization") != want:
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
+                return
+            t = token(q.get("service", [""])[0], q.get("scope", [""])[0])
+            body = json.dumps({"token": t, "access_token": t, "expires_in": 300}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, fmt, *args):
+            sys.stderr.write("token: " + (fmt % args) + "\n")
+            sys.stderr.flush()
+
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.tls_cert, a.tls_key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
