@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "cli/command.h"
+#include "core/yaml_schema.h"
 #include "core/signal_cleanup.h"
 
 #ifndef CUSLIM_VERSION
@@ -18,21 +19,6 @@
 #endif
 
 namespace {
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // CLI11's usage errors in cuslim's form, "cuslim: <what>: <why>", with where to look next:
 // "cuslim: unknown command 'foo'; see cuslim --help", "cuslim: bundle: --out is required; see cuslim bundle --help".
@@ -42,7 +28,7 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
   std::string closest;
   for (auto* sub : app.get_subcommands({})) {
     known |= sub->get_name() == first;
-    if (!first.empty() && edit_distance(first, sub->get_name()) <= 2) closest = sub->get_name();
+    if (!first.empty() && cuslim::edit_distance(first, sub->get_name()) <= 2) closest = sub->get_name();
   }
   if (first.size() > 1 && first[0] == '-' && !known) {
     std::cerr << "cuslim: unknown option '" << first << "' (options follow the command: cuslim COMMAND [OPTIONS]); see cuslim --help\n";

@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "core/atomic_file.h"
+#include "core/cache_dir.h"
 #include "core/fs.h"
 #include "core/path.h"
 #include <cstdio>
@@ -22,11 +23,8 @@ namespace {
 // Where the ready form of the built-in profiles is kept: the cache dir, under a name that hashes
 // the embedded YAML (a new build with other profiles never reads an old file).
 std::string ready_form_path() {
-  std::string dir;
-  if (const char* d = std::getenv("CUSLIM_CACHE_DIR"); d && *d) dir = d;
-  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = std::string(x) + "/cuslim";
-  else if (const char* h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.cache/cuslim";
-  else return "";
+  std::string dir = cache_dir();
+  if (dir.empty()) return "";
   // FNV-1a over the texts: a name, not a security boundary (and no crypto library start-up cost).
   uint64_t h = 0xcbf29ce484222325ull;
   for (auto& e : embedded_profiles())

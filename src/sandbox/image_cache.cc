@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/cache_dir.h"
 #include "core/fs.h"
 #include "core/path.h"
 #include "core/signal_cleanup.h"
@@ -135,10 +136,8 @@ void evict(const ImageCacheOptions& opt, const std::string& keep) {
 
 ImageCacheOptions default_image_cache() {
   ImageCacheOptions o;
-  if (const char* d = std::getenv("CUSLIM_CACHE_DIR"); d && *d) o.dir = std::string(d) + "/images";
-  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) o.dir = std::string(x) + "/cuslim/images";
-  else if (const char* h = std::getenv("HOME"); h && *h) o.dir = std::string(h) + "/.cache/cuslim/images";
-  else o.dir = "/var/cache/cuslim/images";
+  std::string dir = cache_dir();
+  o.dir = (dir.empty() ? std::string("/var/cache/cuslim") : dir) + "/images";
   if (const char* m = std::getenv("CUSLIM_RUN_CACHE_MAX"); m && *m && std::string(m).find_first_not_of("0123456789") == std::string::npos)
     o.max_bytes = std::stoull(m);
   return o;
