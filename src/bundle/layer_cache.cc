@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/oci_image.h"
+#include "core/fs.h"
 
 namespace cuslim {
 
@@ -35,9 +36,9 @@ std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions
 }
 
 std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::string& key) {
-  std::ifstream in(old_layout + kCacheFile);
-  if (!in) return std::nullopt;
-  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto text = read_regular_file(old_layout + kCacheFile);
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains(key) || !j[key].is_object()) return std::nullopt;
   auto& e = j[key];
   for (auto* k : {"digest", "diff_id"})

@@ -1,12 +1,40 @@
 #include "core/fs.h"
 
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include "core/unique_fd.h"
+
 namespace cuslim {
 
 namespace fs = std::filesystem;
+
+Result<std::string> read_regular_file(const std::string& p, uint64_t limit) {
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return Error::from_errno(p, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return Error::from_errno(p, errno);
+  if (S_ISDIR(st.st_mode)) return bad_input(p + ": is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) return bad_input(p + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > limit)
+    return bad_input(p + ": " + std::to_string(st.st_size) + " bytes, more than the " + std::to_string(limit) + " expected here");
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno(p, errno).wrap("reading");
+    if (n == 0) break;  // shrank while read: what is there
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+  return out;
+}
 
 Status make_dirs(const std::string& dir) {
   std::error_code ec;

@@ -2,6 +2,7 @@
 // path, never throws. Library code uses these instead of the throwing overloads.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "core/error.h"
@@ -15,5 +16,9 @@ Status copy_regular_file(const std::string& from, const std::string& to);  // ov
 // A hard link where the filesystem allows one, else a copy.
 Status link_or_copy(const std::string& from, const std::string& to);
 Status set_mode(const std::string& p, unsigned mode);              // permissions (replace)
+// The whole content of a regular file of at most `limit` bytes. A directory, FIFO or device, a
+// larger file and a read error are errors naming the file (std::ifstream would hang on a FIFO and
+// throw from inside a parser on a directory).
+Result<std::string> read_regular_file(const std::string& p, uint64_t limit = 64ull << 20);
 
 }  // namespace cuslim

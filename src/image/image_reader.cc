@@ -38,9 +38,8 @@ bool is_dir(const std::string& p) {
 }
 
 Result<json> read_json(const std::string& p) {
-  std::ifstream in(p);
-  if (!in) return Error::from_errno(p, errno);
-  auto j = json::parse(in, nullptr, false);
+  CUSLIM_TRY(std::string text, read_regular_file(p));
+  auto j = json::parse(text, nullptr, false);
   if (j.is_discarded()) return bad_input(p + ": not valid JSON");
   return j;
 }
@@ -68,9 +67,9 @@ struct ImageDir {
 // before it is parsed: an edited manifest or config is refused, as skopeo refuses it.
 Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std::optional<uint64_t> size, const std::string& what) {
   CUSLIM_TRY(std::string file, img.file(blob_path(img.dir, *Digest::parse(digest))));
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error::from_errno(file, errno).wrap(what);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  auto read = read_regular_file(file);
+  if (!read) return read.error().wrap(what);
+  std::string bytes = std::move(*read);
   if (auto got = Sha256::of(bytes).str(); got != digest)
     return bad_input(file + ": " + what + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + digest);
   if (size && bytes.size() != *size)
@@ -406,8 +405,7 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
                               ? read_json_blob(img, *config_digest, std::nullopt, "config")
                               : read_json(config_file));
   if (config_digest && config_safe.rfind("blobs/sha256/", 0) != 0) {  // <hex>.json: same check, another place
-    std::ifstream in(config_file, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    CUSLIM_TRY(std::string bytes, read_regular_file(config_file));
     if (auto got = Sha256::of(bytes).str(); got != *config_digest)
       return bad_input(config_file + ": config: digest mismatch: the content is " + got + ", its name says " + *config_digest);
   }

@@ -55,9 +55,9 @@ json config_json(const ImageBuild& b) {
 // An existing layout's index.json without the manifest that carries `tag` (the tag moves); every
 // other manifest and field is kept as it is.
 Result<json> merged_index(const std::string& file, const std::string& tag) {
-  std::ifstream in(file);
-  if (!in) return Error::from_errno(file, errno).wrap("updating the OCI layout");
-  json index = json::parse(in, nullptr, false);
+  auto text = read_regular_file(file);
+  if (!text) return text.error().wrap("updating the OCI layout");
+  json index = json::parse(*text, nullptr, false);
   if (index.is_discarded() || !index.is_object()) return bad_input(file + ": not a JSON object: refusing to update this layout");
   CUSLIM_TRY(auto manifests, JsonFields(index, file).array("manifests"));
   json kept = json::array();

@@ -48,11 +48,27 @@ struct Found {
   How how;
 };
 
+// The key of a search whose answer is the same in every target's walk: the name, and the
+// class/data/machine the candidate must match (the loader ABI follows from them).
+std::string shared_key(const ElfFile& want, const std::string& name) {
+  return std::to_string(want.elf_class) + ':' + std::to_string(want.data) + ':' + std::to_string(want.machine) + ':' + name;
+}
+
 bool compatible(const ElfFile& want, const ElfFile& got) {
   return want.elf_class == got.elf_class && want.data == got.data && want.machine == got.machine;
 }
 
 }  // namespace
+
+// Answers of searches through the plain plan (no RPATH/RUNPATH in the loading chain, no
+// DF_1_NODEFLIB, no $ORIGIN in LD_LIBRARY_PATH): that plan is LD_LIBRARY_PATH, the cache and the
+// default dirs, the same for every target of one ABI, and the root does not change during a
+// resolve, so the loader's answer for a name is provably the same in every walk. The
+// already-loaded match happens before any search and stays per walk.
+struct SharedSearches {
+  std::mutex mu;
+  std::unordered_map<std::string, std::optional<Found>> answers;
+};
 
 // The walk of one target: glibc's _dl_map_object_deps, breadth first.
 struct TargetWalk {
@@ -114,7 +130,20 @@ struct TargetWalk {
       return try_candidate(path::normalize(p), How::direct, want, tried, p, r.root_.realpath(path::normalize(p)));
     }
     auto plan = plan_of(from);  // a shared_ptr: out.objects may grow while we walk it
-    for (auto& step : *plan) {
+    if (tried || plan != plain_plan || !plain_plan_shared) return search_plan_steps(*plan, name, want, tried);
+    std::string key = shared_key(want, name);
+    {
+      std::lock_guard lock(r.shared_->mu);
+      if (auto it = r.shared_->answers.find(key); it != r.shared_->answers.end()) return it->second;
+    }
+    auto found = search_plan_steps(*plan, name, want, nullptr);
+    std::lock_guard lock(r.shared_->mu);
+    return r.shared_->answers.emplace(std::move(key), std::move(found)).first->second;
+  }
+
+  std::optional<Found> search_plan_steps(const std::vector<SearchStep>& plan, const std::string& name, const ElfFile& want,
+                                         std::vector<std::string>* tried) {
+    for (auto& step : plan) {
       if (step.how == How::ld_so_cache) {
         auto hit = r.ld_cache_->lookup(name, env.abi->cache_flags, env.hwcaps, env.legacy_hwcaps.empty() ? nullptr : &r.legacy_cache_);
         if (!hit) {
@@ -140,6 +169,7 @@ struct TargetWalk {
 
   // The plan depends only on the loader chain: every name an object needs shares it.
   std::shared_ptr<const std::vector<SearchStep>> plain_plan;  // no RPATH/RUNPATH anywhere in the chain
+  bool plain_plan_shared = false;  // and the same in every walk: no $ORIGIN from LD_LIBRARY_PATH
 
   bool chain_is_plain(int from) {
     if (out.objects[from].elf->value().runpath) return false;
@@ -280,6 +310,8 @@ struct TargetWalk {
     else if (r.glibc_ && legacy_hwcaps_searched(*r.glibc_)) env.legacy_hwcaps = host_legacy_hwcaps(*env.abi);
     env.has_cache = r.ld_cache_.has_value();
     env.conf_dirs = r.conf_.dirs;
+    plain_plan_shared = std::none_of(env.ld_library_path.begin(), env.ld_library_path.end(),
+                                     [](const std::string& d) { return d.find('$') != std::string::npos; });
     // The program's $ORIGIN comes from /proc/self/exe (its realpath); a library's from its path.
     std::string origin = main.interp ? path::dirname(*real) : path::dirname(target);
     add_loaded({target, *real, origin, target, elf, -1, {}, How::direct, false});
@@ -311,7 +343,10 @@ const LoaderAbi* Resolver::abi_for(int machine, int elf_class) {
   return abis_[key] = find_loader_abi(machine, elf_class, root_);
 }
 
-Resolver::Resolver(const Root& root, ResolveOptions opts) : root_(root), opts_(std::move(opts)), elf_cache_(root) {}
+Resolver::Resolver(const Root& root, ResolveOptions opts)
+    : root_(root), opts_(std::move(opts)), elf_cache_(root), shared_(std::make_unique<SharedSearches>()) {}
+
+Resolver::~Resolver() = default;
 
 Status Resolver::init() {
   if (auto real = root_.realpath("/etc/ld.so.cache")) {

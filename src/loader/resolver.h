@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,9 +44,12 @@ struct ExtraEdge {
 using ExtraEdges =
     std::function<std::vector<ExtraEdge>(const std::string& path, const std::string& realpath, const ElfFile& elf)>;
 
+struct SharedSearches;  // resolver.cc: search answers every target's walk can reuse
+
 class Resolver {
  public:
   Resolver(const Root& root, ResolveOptions opts);
+  ~Resolver();
 
   // Loads the root's ld.so.cache and ld.so.conf; errors name the file.
   Status init();
@@ -75,6 +79,7 @@ class Resolver {
   std::optional<std::string> glibc_;
   LegacyCacheBits legacy_cache_;
   LdSoConf conf_;
+  std::unique_ptr<SharedSearches> shared_;
 };
 
 }  // namespace cuslim

@@ -54,9 +54,7 @@ Result<ProfileSet> ProfileSet::builtin() {
   std::string ready = ready_form_path();
   std::optional<std::vector<Profile>> profiles;
   if (!ready.empty()) {
-    std::ifstream in(ready, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in || in.eof()) profiles = decode_profiles(bytes);
+    if (auto bytes = read_regular_file(ready)) profiles = decode_profiles(*bytes);
   }
   if (!profiles) {  // first start of this build (or no cache dir): parse, then store the ready form
     CUSLIM_TRY(profiles, parse_embedded());

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -5,6 +7,7 @@
 
 #include "registry/credential_helper.h"
 #include "registry/registry_options.h"
+#include "core/fs.h"
 
 namespace cuslim {
 
@@ -84,9 +87,9 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
   }
   std::string file = docker_config_file();
   if (file.empty()) return std::optional<Credentials>{};
-  std::ifstream in(file);
-  if (!in) return std::optional<Credentials>{};  // no config: anonymous
-  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (::access(file.c_str(), F_OK) != 0) return std::optional<Credentials>{};  // no config: anonymous
+  CUSLIM_TRY(std::string text, read_regular_file(file));
+  auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad_input(file + ": not a JSON object");
   std::string bare = host == "registry-1.docker.io" ? "index.docker.io" : host;
   // A helper for this registry comes first, then auths, then the default store (docker's order).

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/fs.h"
 #include "image/oci_image.h"
 #include "registry/media_types.h"
 #include "registry/registry_client.h"
@@ -16,11 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::string> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::from_errno(path, errno);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+Result<std::string> read_bytes(const std::string& path) { return read_regular_file(path); }
 
 struct LocalManifest {
   std::string bytes, media_type;

@@ -16,6 +16,7 @@
 #include "jit/jit_needs.h"
 #include "python/distribution.h"
 #include "trace/run_environment.h"
+#include "core/fs.h"
 
 namespace cuslim {
 
@@ -84,8 +85,7 @@ print("numba-cuda: @cuda.jit kernel (NVVM, cold cache): exact")
 )PY";
 
 std::string read_all(const std::string& file) {
-  std::ifstream in(file);
-  std::string out((std::istreambuf_iterator<char>(in)), {});
+  std::string out = read_regular_file(file).value_or("");
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }

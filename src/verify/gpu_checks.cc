@@ -14,6 +14,7 @@
 #include "core/unique_fd.h"
 #include "sandbox/run_setup.h"
 #include "verify/framework_smokes.h"
+#include "core/fs.h"
 
 namespace cuslim {
 
@@ -48,8 +49,7 @@ std::vector<std::string> smokes_in(const std::string& rootfs) {
 }
 
 std::string read_all(const std::string& file) {
-  std::ifstream in(file);
-  std::string out((std::istreambuf_iterator<char>(in)), {});
+  std::string out = read_regular_file(file).value_or("");
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }

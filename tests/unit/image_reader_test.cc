@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "fixture.h"
 #include "image/digest.h"
@@ -96,6 +98,33 @@ TEST(ImageReaderArchiveSymlinks, DockerArchiveNamesDoNotLeaveTheArchive) {
   ASSERT_EQ(test::run("ln -s " + t / "host" + " " + t / "b/evil" + " && tar -cf " + t / "img2.tar" + " -C " + t / "b" + " manifest.json evil").status, 0);
   auto r2 = unpack_image(t / "img2.tar", t / "staging2");
   ASSERT_FALSE(r2.ok()) << "the config was read through the archive's symlink";
+}
+
+// A name in an archive's JSON that leads to a directory (a missing "Config" is the archive's own
+// top directory; "Config":"l/" a dir in it; an OCI layout's index.json that is a directory) is
+// a bad-input error. Found by fuzz/layer_fuzz.cc: std::ifstream opens a directory and then throws
+// std::ios_base::failure from inside the JSON parser, which aborted the process.
+TEST(ImageReaderMalformedJson, NamesOfDirectoriesAreErrorsNotExceptions) {
+  test::TempDir t;
+  auto archive = [&](const std::string& name, const std::string& manifest) {
+    test::write_file(t / (name + "/manifest.json"), manifest);
+    test::write_file(t / (name + "/l/layer.tar"), "");
+    EXPECT_EQ(test::run("tar -cf " + t / (name + ".tar") + " -C " + t / name + " manifest.json l").status, 0);
+    return unpack_image(t / (name + ".tar"), t / ("staging-" + name));
+  };
+  for (auto& [name, manifest] : std::vector<std::pair<std::string, std::string>>{
+           {"no-config", R"([{"Konfig":"config.json","Layers":["l/layer.tar"]}])"},
+           {"config-dir", R"([{"Config":"l/","Layers":["l/layer.tar"]}])"},
+           {"config-dot", R"([{"Config":".","Layers":[]}])"}}) {
+    auto r = archive(name, manifest);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.error().code(), Exit::bad_input) << name << ": " << r.error().message();
+  }
+  test::write_file(t / "layout/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  ASSERT_EQ(test::run("mkdir -p " + t / "layout/index.json " + t / "layout/blobs/sha256").status, 0);
+  auto l = unpack_image(t / "layout", t / "staging-layout");
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message().find("index.json"), std::string::npos) << l.error().message();
 }
 
 // An oci-archive whose blobs/sha256 dir is a symlink to the host.

@@ -3,6 +3,8 @@
 #include <elf.h>
 
 #include <fstream>
+#include <map>
+#include <algorithm>
 
 #include "fixture.h"
 #include "loader/resolver.h"
@@ -322,6 +324,73 @@ TEST_F(LoaderRules, a_soname_already_loaded_is_matched_not_searched) {
   ASSERT_TRUE(hit(*in_process, "libfoo.so.1"));
   EXPECT_EQ(hit(*in_process, "libfoo.so.1")->path, d("first/libfoo.so.1"));
   EXPECT_EQ(hit(*in_process, "libfoo.so.1")->how, How::trace);
+}
+
+
+// Walks share the answers of searches through the plain plan (no RPATH/RUNPATH in the chain):
+// one resolve of several targets must give each target exactly what it gets alone and what the
+// real loader gives it, whatever the order and the threads -- an RPATH, RUNPATH or
+// $ORIGIN-in-LD_LIBRARY_PATH answer of one target never leaks into another's.
+TEST_F(LoaderRules, targets_resolved_together_get_what_each_gets_alone) {
+  build_lib(d("r/libv.so"), printer("v", "rpath"), "-Wl,-soname,libv.so");
+  build_lib(d("u/libv.so"), printer("v", "runpath"), "-Wl,-soname,libv.so");
+  build_lib(d("l/libv.so"), printer("v", "llp"), "-Wl,-soname,libv.so");
+  build_lib(d("one/o/libv.so"), printer("v", "origin one"), "-Wl,-soname,libv.so");
+  build_lib(d("two/o/libv.so"), printer("v", "origin two"), "-Wl,-soname,libv.so");
+  build_lib(d("o/libv.so"), printer("v", "origin top"), "-Wl,-soname,libv.so");
+  std::map<std::string, std::string> says = {{d("r/libv.so"), "rpath"},          {d("u/libv.so"), "runpath"},
+                                             {d("l/libv.so"), "llp"},            {d("one/o/libv.so"), "origin one"},
+                                             {d("two/o/libv.so"), "origin two"}, {d("o/libv.so"), "origin top"}};
+  // Each app its own libw (one object of the merged graph carries the edges of every walk).
+  build_lib(d("mid/libw.so"), "void v(void); void w(void){v();}", "-Wl,-soname,libw.so -L" + d("l") + " -lv");
+  build_lib(d("mid_r/libw.so"), "void v(void); void w(void){v();}", "-Wl,-soname,libw.so -L" + d("l") + " -lv");
+  build_exe(d("app_rpath"), main_calling("w"),
+            "-L" + d("mid_r") + " -lw -L" + d("r") + " -Wl,--disable-new-dtags,-rpath," + d("mid_r") + ":" + d("r"));
+  build_exe(d("app_runpath"), main_calling("v"), "-L" + d("u") + " -lv -Wl,--enable-new-dtags,-rpath," + d("u"));
+  build_exe(d("one/app"), main_calling("v"), "-L" + d("l") + " -lv");
+  build_exe(d("two/app"), main_calling("v"), "-L" + d("l") + " -lv");
+  build_exe(d("app_plain"), main_calling("w"),
+            "-L" + d("mid") + " -lw -Wl,-rpath-link," + d("l") + " -Wl,--enable-new-dtags,-rpath," + d("mid"));
+  const std::vector<std::string> targets = {d("app_plain"), d("app_rpath"), d("one/app"), d("app_runpath"), d("two/app")};
+  for (const std::string llp : {d("l"), std::string("$ORIGIN/o")}) {
+    ResolveOptions opts;
+    opts.ld_library_path = {llp};
+    std::map<std::string, std::string> alone;
+    for (auto& t : targets) {
+      auto g = resolve(t, opts);
+      ASSERT_TRUE(hit(g, "libv.so")) << t;
+      alone[t] = hit(g, "libv.so")->path;
+      // What the real loader prints is the copy it loaded: the model agrees target by target.
+      EXPECT_EQ(run_program(t, "LD_LIBRARY_PATH='" + llp + "'").out, says[alone[t]] + "\n") << t << " with " << llp;
+    }
+    for (int threads : {1, 2})
+      for (bool reversed : {false, true}) {
+        auto order = targets;
+        if (reversed) std::reverse(order.begin(), order.end());
+        Root root("/");
+        opts.threads = threads;
+        Resolver r(root, opts);
+        ASSERT_TRUE(r.init().ok());
+        auto g = r.resolve(order);
+        ASSERT_TRUE(g.ok());
+        for (auto& t : order) {
+          std::optional<std::string> got;  // the first libv.so below this root, breadth first
+          std::vector<size_t> frontier = {*g->find(fs::canonical(t).string())};
+          for (int depth = 0; depth < 3 && !got; ++depth) {
+            std::vector<size_t> next;
+            for (auto from : frontier)
+              for (auto& e : g->edges)
+                if (e.from == from && !got) {
+                  if (e.name == "libv.so") got = g->objects[e.to].path.value_or("");
+                  next.push_back(e.to);
+                }
+            frontier = next;
+          }
+          ASSERT_TRUE(got) << t;
+          EXPECT_EQ(*got, alone[t]) << t << " (threads " << threads << (reversed ? ", reversed" : "") << ", " << llp << ")";
+        }
+      }
+  }
 }
 
 }  // namespace
