@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/parallel.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -59,6 +60,7 @@ Result<Analysis> Analysis::make(const AnalysisOptions& opts) {
   a.resolver_ = std::make_unique<Resolver>(*a.root_, std::move(ro));
   CUSLIM_CHECK(a.resolver_->init());
   a.dlopen_ = opts.dlopen;
+  a.threads_ = opts.threads;
   return a;
 }
 
@@ -85,20 +87,31 @@ Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, cons
       return out;
     };
   CUSLIM_TRY(auto g, resolver_->resolve(inside, extra, loaded));
-  classifier_->classify(g);
+  classifier_->classify(g, threads_);
   return g;
 }
 
 Analysis::Targets Analysis::check_targets(const std::vector<std::string>& targets) const {
   Targets t;
   auto inside = inside_paths(*root_, targets);
+  parallel_for(targets.size(), threads_, [&](size_t i) { (void)object(inside[i]); });  // read on every core, once
   for (size_t i = 0; i < targets.size(); ++i) {
+    if (object(inside[i])->ok()) {
+      t.ok.push_back(targets[i]);
+      continue;
+    }
+    // Read again for an error that names the target as the user wrote it (the cache names realpaths).
     auto real = root_->realpath(inside[i]);
     auto elf = real.ok() ? ElfFile::read(root_->host_path(*real), targets[i], ElfFile::Parts::loader) : Result<ElfFile>(real.error());
-    if (elf.ok()) t.ok.push_back(targets[i]);
-    else t.bad.push_back(elf.error());
+    t.bad.push_back(elf.ok() ? object(inside[i])->error() : elf.error());
   }
   return t;
+}
+
+std::shared_ptr<const Result<ElfFile>> Analysis::object(const std::string& target) const {
+  auto real = root_->realpath(inside_paths(*root_, {target})[0]);
+  if (!real) return std::make_shared<const Result<ElfFile>>(real.error());
+  return resolver_->elf_cache().get(*real);
 }
 
 std::vector<std::string> Analysis::slim_keep_set() const {

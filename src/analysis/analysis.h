@@ -44,6 +44,9 @@ class Analysis {
     std::vector<Error> bad;
   };
   Targets check_targets(const std::vector<std::string>& targets) const;
+  // An object of the root (a target as check_targets takes it) as the resolver parsed it: read
+  // once, whoever asks.
+  std::shared_ptr<const Result<ElfFile>> object(const std::string& target) const;
 
   const Root& root() const { return *root_; }
   const Classifier& classifier() const { return *classifier_; }
@@ -66,6 +69,7 @@ class Analysis {
   std::unique_ptr<Resolver> resolver_;
   std::vector<std::string> driver_needs_;
   bool dlopen_ = true;
+  int threads_ = 0;
 };
 
 }  // namespace cuslim

@@ -27,10 +27,12 @@ Exit run_deps(const DepsOptions& o) {
   if (targets.ok.empty()) return worst;
   // A target of another machine than the root's finds nothing there: said once, before the tree.
   std::map<std::string, std::string> headers;
+  const auto machine = root_machine(a.root());
   for (auto& t : targets.ok)
-    if (auto info = target_info(a.root(), t); info.ok()) {
-      headers[t] = describe(*info);
-      if (info->foreign()) std::cerr << "cuslim: " << t << ": " << headers[t] << "\n";
+    if (auto elf = a.object(t); elf->ok()) {  // read once: check_targets read it, resolve reuses it
+      auto info = target_info(elf->value(), machine);
+      headers[t] = describe(info);
+      if (info.foreign()) std::cerr << "cuslim: " << t << ": " << headers[t] << "\n";
     }
   DepGraph g = take(a.resolve(targets.ok));
   if (o.format == "json") render_json(g, std::cout);

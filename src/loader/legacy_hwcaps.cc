@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "core/path.h"
+#include "elf/elf_file.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -106,7 +107,8 @@ std::optional<std::string> root_glibc_version(const Root& root) {
     for (auto& dir : abi.default_dirs) {
       auto real = root.realpath(path::join(dir, "libc.so.6"));
       if (!real) continue;
-      // The banner sits in .rodata: searched in a read-only map of the file, not a copy of it.
+      // The banner sits in .rodata: only that section is searched (a tenth of libc), in a
+      // read-only map of the file, not a copy of it; the whole file when it has no section table.
       UniqueFd fd(::open(root.host_path(*real).c_str(), O_RDONLY | O_CLOEXEC));
       struct stat st;
       if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_size <= 0) continue;
@@ -114,6 +116,9 @@ std::optional<std::string> root_glibc_version(const Root& root) {
       void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
       if (map == MAP_FAILED) continue;
       std::string_view bytes(static_cast<const char*>(map), size);
+      if (auto elf = ElfFile::read(root.host_path(*real), *real, ElfFile::Parts::all); elf.ok())
+        if (auto* ro = elf->section(".rodata"); ro && ro->offset < size && ro->size <= size - ro->offset)
+          bytes = bytes.substr(ro->offset, ro->size);
       std::optional<std::string> found;
       for (size_t at = bytes.find("GNU C Library"); at != std::string_view::npos && !found; at = bytes.find("GNU C Library", at + 1)) {
         std::smatch m;

@@ -9,6 +9,7 @@
 #include <climits>
 #include <thread>
 
+#include "core/parallel.h"
 #include "core/path.h"
 #include "loader/search_plan.h"
 
@@ -68,6 +69,7 @@ bool compatible(const ElfFile& want, const ElfFile& got) {
 struct SharedSearches {
   std::mutex mu;
   std::unordered_map<std::string, std::optional<Found>> answers;
+  std::map<const LoaderAbi*, std::shared_ptr<const std::vector<SearchStep>>> plain_plans;  // the plan itself
 };
 
 // The walk of one target: glibc's _dl_map_object_deps, breadth first.
@@ -182,10 +184,18 @@ struct TargetWalk {
   std::shared_ptr<const std::vector<SearchStep>> plan_of(int from) {
     auto& o = out.objects[from];
     if (!o.plan && !out.objects[from].elf->value().nodeflib() && chain_is_plain(from)) {
+      if (!plain_plan && plain_plan_shared) {
+        std::lock_guard lock(r.shared_->mu);
+        if (auto it = r.shared_->plain_plans.find(env.abi); it != r.shared_->plain_plans.end()) plain_plan = it->second;
+      }
       if (!plain_plan) {
         auto& main = out.objects[0];
         PlanObject main_obj{&main.elf->value(), main.path, main.origin};
         plain_plan = std::make_shared<const std::vector<SearchStep>>(search_plan(chain_of(from), main_obj, env));
+        if (plain_plan_shared) {
+          std::lock_guard lock(r.shared_->mu);
+          plain_plan = r.shared_->plain_plans.emplace(env.abi, plain_plan).first->second;
+        }
       }
       o.plan = plain_plan;
     }
@@ -363,28 +373,17 @@ Status Resolver::init() {
 Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, const ExtraEdges& extra,
                                    const std::map<std::string, std::string>& loaded) {
   std::vector<TargetResult> results(targets.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next++) < targets.size();) {
-      // An exception must not leave a worker thread (that is std::terminate): it becomes the
-      // target's error.
-      try {
-        TargetWalk walk{*this, extra, loaded, {}, {}, {}};
-        auto st = walk.run(targets[i]);
-        results[i] = std::move(walk.out);
-        if (!st.ok()) results[i].error = st.error();
-      } catch (const std::exception& e) {
-        results[i] = {};
-        results[i].error = bad_input(targets[i] + ": resolving: " + e.what());
-      }
+  parallel_for(targets.size(), opts_.threads, [&](size_t i) {
+    try {  // an exception becomes the target's error
+      TargetWalk walk{*this, extra, loaded, {}, {}, {}};
+      auto st = walk.run(targets[i]);
+      results[i] = std::move(walk.out);
+      if (!st.ok()) results[i].error = st.error();
+    } catch (const std::exception& e) {
+      results[i] = {};
+      results[i].error = bad_input(targets[i] + ": resolving: " + e.what());
     }
-  };
-  unsigned n = opts_.threads > 0 ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
-  n = std::min<unsigned>(n, static_cast<unsigned>(targets.size()));
-  std::vector<std::jthread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-  pool.clear();
+  });
 
   DepGraph g;
   for (size_t t = 0; t < targets.size(); ++t) {

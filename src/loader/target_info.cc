@@ -32,8 +32,12 @@ std::optional<int> root_machine(const Root& root) {
 
 Result<TargetInfo> target_info(const Root& root, const std::string& target) {
   CUSLIM_TRY(auto elf, read_in_root(root, target));
+  return target_info(elf, root_machine(root));
+}
+
+TargetInfo target_info(const ElfFile& elf, std::optional<int> root_machine) {
   return TargetInfo{.machine = elf.machine, .elf_class = elf.elf_class, .type = elf.type, .interp = elf.interp,
-                    .root_machine = root_machine(root)};
+                    .root_machine = root_machine};
 }
 
 std::string describe(const TargetInfo& t) {

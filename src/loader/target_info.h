@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/root.h"
+#include "elf/elf_file.h"
 
 namespace cuslim {
 
@@ -19,6 +20,8 @@ struct TargetInfo {
 
 // Reads the target (an in-root path) and the root's machine.
 Result<TargetInfo> target_info(const Root& root, const std::string& target);
+// The same for a target already read, with the root's machine already known (root_machine()).
+TargetInfo target_info(const ElfFile& elf, std::optional<int> root_machine);
 
 // The machine of the root's own programs: the first of /bin/sh, /usr/bin/env, /bin/busybox, ... that is ELF.
 std::optional<int> root_machine(const Root& root);

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "core/parallel.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -206,12 +207,13 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
   return out;
 }
 
-void Classifier::classify(DepGraph& g) const {
-  for (auto& o : g.objects) {
+void Classifier::classify(DepGraph& g, int threads) const {
+  parallel_for(g.objects.size(), threads, [&](size_t i) {
+    auto& o = g.objects[i];
     auto c = classify(o.path.value_or(""), o.realpath, o.soname, o.name);
     o.cls = c.cls;
     o.rule = c.rule;
-  }
+  });
 }
 
 }  // namespace cuslim

@@ -47,8 +47,8 @@ class Classifier {
                                       const CudaOf& cuda_of = {}) const;
   // The CUDA major of a library by its soname (cuda_major_by_soname of the active profiles).
   std::optional<int> cuda_major_of_soname(const std::string& soname) const;
-  // Sets class and rule on every object of the graph.
-  void classify(DepGraph& g) const;
+  // Sets class and rule on every object of the graph (threads <= 0: one per core).
+  void classify(DepGraph& g, int threads = 0) const;
 
   const Profile& base() const { return base_; }
   const std::vector<Profile>& active() const { return active_; }
