@@ -193,14 +193,23 @@ else
 fi
 
 # --- slim keeps an input layer's digest when it keeps the layer whole -------------------------------
-# The input: ssh bundled as one layer, then a layer of junk on top (umoci repack); slim keeps every
-# file of the bottom layer, drops the junk.
+# The input: ssh bundled as one layer, then a layer of junk on top (umoci repack). That layer also
+# holds what the injected driver would load (libm, librt, ...): ssh alone does not need them, so
+# slim keeps them with --keep -- then every file of the bottom layer is kept, the junk dropped.
 "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/reuse-in" --tag in --layers single
 umoci unpack --image "$tmp/reuse-in:in" "$tmp/reuse-b" >/dev/null 2>&1
 mkdir -p "$tmp/reuse-b/rootfs/opt/junk"; head -c 300000 /dev/urandom > "$tmp/reuse-b/rootfs/opt/junk/blob.bin"
 umoci repack --image "$tmp/reuse-in:in" "$tmp/reuse-b" >/dev/null 2>&1; rc=$?
 check "input made: cuslim's one-layer ssh image plus a junk layer (umoci repack)" '[ $rc = 0 ] && [ "$(skopeo inspect "oci:$tmp/reuse-in:in" | python3 -c "import json,sys;print(len(json.load(sys.stdin)[\"Layers\"]))")" = 2 ]'
-"$cuslim" slim "$tmp/reuse-in:in" -o "$tmp/reuse-out" --tag out > "$tmp/reuse.txt"; rc=$?
+"$cuslim" slim -q "$tmp/reuse-in:in" -o "$tmp/reuse-part" --tag out; rc=$?
+check "slim that drops part of the bottom layer (libm) repacks it: no input layer in the output" 'python3 - "$tmp/reuse-in" "$tmp/reuse-part" <<PY
+import json, sys
+def layers(d):
+    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+    return [l["digest"] for l in json.load(open(d + "/blobs/sha256/" + i))["layers"]]
+assert not set(layers(sys.argv[1])) & set(layers(sys.argv[2])), (layers(sys.argv[1]), layers(sys.argv[2]))
+PY'
+"$cuslim" slim "$tmp/reuse-in:in" -o "$tmp/reuse-out" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' > "$tmp/reuse.txt"; rc=$?
 check "slim exits 0 and says it kept the input layer whole ($(grep 'kept whole' "$tmp/reuse.txt"))" '[ $rc = 0 ] && grep -q "input layer kept whole" "$tmp/reuse.txt"'
 check "the output's first layer is the input's bottom layer: same digest, same diff_id; the junk layer is gone" 'python3 - "$tmp/reuse-in" "$tmp/reuse-out" <<PY
 import json, sys
@@ -219,7 +228,7 @@ out=$(run_image "$tmp/reuse-out" out /usr/bin/ssh -V)
 check "umoci unpacks it and runc runs ssh -V from it ($out)" '[[ "$out" == OpenSSH_* ]]'
 umoci unpack --image "$tmp/reuse-out:out" "$tmp/reuse-u" >/dev/null 2>&1; rc=$?
 check "umoci unpacks it: ssh there, the junk not" '[ $rc = 0 ] && [ -x "$tmp/reuse-u/rootfs/usr/bin/ssh" ] && [ ! -e "$tmp/reuse-u/rootfs/opt/junk/blob.bin" ]'
-"$cuslim" slim -q "$tmp/reuse-in:in" -o "$tmp/reuse-single" --tag out --layers single; rc=$?
+"$cuslim" slim -q "$tmp/reuse-in:in" -o "$tmp/reuse-single" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' --layers single; rc=$?
 check "slim --layers single: one new layer, nothing reused" '[ $rc = 0 ] && [ "$(skopeo inspect "oci:$tmp/reuse-single:out" | python3 -c "import json,sys;print(len(json.load(sys.stdin)[\"Layers\"]))")" = 1 ]'
 
 finish
