@@ -153,6 +153,35 @@ printf '{"credHelpers":{"%s":"cuslimtest"}}\n' "$reg" > "$tmp/helpercfg/config.j
 PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/helpercfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/helper.err"; rc=$?
 check "credHelpers: the helper's credentials pull the image (exit $rc: $(cat "$tmp/helper.err"))" '[ $rc = 0 ]'
 
+# --- parallel blob transfers and progress on a TTY ------------------------------------------------
+# Each worker has its own connection: the registry sees the blobs of one push come from several
+# client ports with the default --registry-jobs, from one with --registry-jobs 1; same image either way.
+head -c 4000000 /dev/urandom > "$tmp/par.bin"
+ports_of() { grep 'msg="response completed"' "$tmp/basic.log" | grep "/v2/cuslim/$1/blobs/" | grep -o 'http.request.remoteaddr="\?[0-9.]*:[0-9]*' | sort -u | wc -l; }
+if command -v script > /dev/null; then
+  script -qec "'$cuslim' bundle /bin/true --include '$tmp/par.bin' -o 'docker://$reg/cuslim/par:1' --creds 'tester:s3cret:pw' --cert-dir '$certs' --digestfile '$tmp/par.digest'" /dev/null > "$tmp/par.tty" 2>&1; rc=$?
+  pp=$(ports_of par)  # the first push alone
+  check "push on a TTY exits 0 and shows a pushing line with bytes and share (a rate after half a second)" \
+    '[ $rc = 0 ] && grep -aq "pushing [0-9.]* [kMG]\?B / [0-9.]* [kMG]B ([0-9]*%)" "$tmp/par.tty"' || tail -3 "$tmp/par.tty"
+  script -qec "'$cuslim' verify 'docker://$reg/cuslim/par:1' --creds 'tester:s3cret:pw' --cert-dir '$certs'" /dev/null > "$tmp/pull.tty" 2>&1; rc=$?
+  check "pull on a TTY (verify docker://) passes and shows a pulling line with bytes and share" \
+    '[ $rc = 0 ] && grep -aq "pulling [0-9.]* [kMG]\?B / [0-9.]* [kMG]B ([0-9]*%)" "$tmp/pull.tty"' || tail -3 "$tmp/pull.tty"
+else
+  "$cuslim" bundle -q /bin/true --include "$tmp/par.bin" -o "docker://$reg/cuslim/par:1" "${auth[@]}" --digestfile "$tmp/par.digest" > /dev/null
+  pp=$(ports_of par)
+  echo "skip-part: progress lines (no script from util-linux for a TTY)"
+fi
+"$cuslim" bundle /bin/true --include "$tmp/par.bin" -o "docker://$reg/cuslim/par:1" "${auth[@]}" > /dev/null 2> "$tmp/par.err"
+check "without a TTY a push prints no progress line" '! grep -aq "pushing" "$tmp/par.err" && ! grep -aq $'"'"'\r'"'"' "$tmp/par.err"'
+"$cuslim" bundle -q /bin/true --include "$tmp/par.bin" -o "docker://$reg/cuslim/par-one:1" "${auth[@]}" --registry-jobs 1 --digestfile "$tmp/par1.digest"; rc=$?
+check "--registry-jobs 1 pushes the same image (same digest)" '[ $rc = 0 ] && [ "$(cat "$tmp/par1.digest")" = "$(cat "$tmp/par.digest")" ]'
+p1=$(ports_of par-one)
+check "default --registry-jobs: the first push's blobs went up on several connections ($pp client ports); --registry-jobs 1: one ($p1)" '[ "$pp" -ge 2 ] && [ "$p1" = 1 ]'
+mkdir -p "$tmp/par-pull"
+check "skopeo pulls the image pushed in parallel" 'skopeo copy -q --src-cert-dir "$certs" --src-creds "tester:s3cret:pw" "docker://$reg/cuslim/par:1" "oci:$tmp/par-pull:1"'
+"$cuslim" slim -q "docker://$reg/cuslim/par:1" "${auth[@]}" --keep "$tmp/par.bin" -o "$tmp/par-slim" --format dir; rc=$?
+check "cuslim's parallel pull gives the bytes back (slim docker:// --format dir)" '[ $rc = 0 ] && cmp -s "$tmp/par.bin" "$tmp/par-slim$tmp/par.bin"'
+
 # --- failures: clear errors, exit 4 for the registry, nothing tagged ---------------------------------
 "$cuslim" bundle -q /usr/bin/ssh -o "docker://$reg/cuslim/bad:1" --creds tester:wrong --cert-dir "$certs" > /dev/null 2> "$tmp/bad.err"; rc=$?
 check "bad credentials: exit 4 and a 401 message ($(cat "$tmp/bad.err"))" '[ $rc = 4 ] && grep -q "401 Unauthorized" "$tmp/bad.err" && grep -q "^cuslim: docker://$reg/cuslim/bad:1: push: " "$tmp/bad.err"'
