@@ -498,7 +498,12 @@ void add_size_stats(BundleResult& res) {
 Result<std::vector<LayerBlob>> link_layers(const std::vector<const StoredLayer*>& layers, const std::string& layout, const char* what) {
   std::vector<LayerBlob> out;
   for (auto* l : layers) {
-    auto st = link_or_copy(l->blob, blob_path(layout, l->info.digest));
+    std::string to = blob_path(layout, l->info.digest);
+    if (::access(to.c_str(), F_OK) == 0) {  // an OCI OUT updated in place already holds it (named by its digest)
+      out.push_back(l->info);
+      continue;
+    }
+    auto st = link_or_copy(l->blob, to);
     if (!st.ok()) return st.error().wrap(std::string("copying ") + what);
     out.push_back(l->info);
   }
