@@ -11,11 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/atomic_file.h"
 #include "core/staging.h"
-#include "registry/registry_options.h"
 #include "registry/registry_ref.h"
 #include "core/atomic_output.h"
 #include "core/fs.h"
@@ -24,6 +24,7 @@
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "bundle/layer_cache.h"
+#include "bundle/layer_reuse.h"
 #include "bundle/programs.h"
 #include "elf/elf_file.h"
 #include "jit/jit_needs.h"
@@ -492,15 +493,36 @@ void add_size_stats(BundleResult& res) {
   if (res.largest.size() > 10) res.largest.resize(10);
 }
 
-// The --base image's layer blobs, as they are, into the new layout (linked where possible).
-Result<std::vector<LayerBlob>> link_base_layers(const UnpackedImage& base, const std::string& layout) {
+// Stored layer blobs (a --base image's, or slim's input layers kept whole), as they are, into the
+// new layout (linked where possible).
+Result<std::vector<LayerBlob>> link_layers(const std::vector<const StoredLayer*>& layers, const std::string& layout, const char* what) {
   std::vector<LayerBlob> out;
-  for (auto& l : base.layers) {
-    auto st = link_or_copy(l.blob, blob_path(layout, l.info.digest));
-    if (!st.ok()) return st.error().wrap("copying a base layer");
-    out.push_back(l.info);
+  for (auto* l : layers) {
+    std::string to = blob_path(layout, l->info.digest);
+    if (::access(to.c_str(), F_OK) == 0) {  // an OCI OUT updated in place already holds it (named by its digest)
+      out.push_back(l->info);
+      continue;
+    }
+    auto st = link_or_copy(l->blob, to);
+    if (!st.ok()) return st.error().wrap(std::string("copying ") + what);
+    out.push_back(l->info);
   }
   return out;
+}
+
+// slim: the input's bottom layers the plan keeps whole go in as they are (layer_reuse.h), each
+// with a history entry; returns what is left of the plan to pack.
+Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& layout, BundleResult& res, ImageBuild& b) {
+  auto reused = reusable_layers(*req.input_image, res.plan);
+  if (reused.layers.empty()) return res.plan;
+  CUSLIM_TRY(res.reused_layers, link_layers(reused.layers, layout, "an input layer"));
+  auto history = nlohmann::json::parse(b.base_history, nullptr, false);
+  for (auto& l : res.reused_layers) {
+    b.layers.push_back(l);
+    history.push_back({{"created", res.config.created}, {"created_by", "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was"}});
+  }
+  b.base_history = history.dump();
+  return plan_without(res.plan, reused.covered);
 }
 
 // An OCI layout at `layout`: the base's layers, then ours (reused from the previous OUT when the
@@ -510,11 +532,18 @@ Status write_image(const Root& root, const BundleRequest& req, const LayerOption
   CUSLIM_CHECK(make_dirs(layout + "/blobs/sha256"));
   b = ImageBuild{res.config, {}, req.tag};
   if (req.base_image) {
-    CUSLIM_TRY(b.layers, link_base_layers(*req.base_image, layout));
+    std::vector<const StoredLayer*> base;
+    for (auto& l : req.base_image->layers) base.push_back(&l);
+    CUSLIM_TRY(b.layers, link_layers(base, layout, "a base layer"));
     res.base_layers = b.layers;
     b.base_history = req.base_image->history_json;
   }
-  for (auto& g : layer_groups(root, res.plan, req.layers)) {  // one layer, or --layers auto's groups
+  Plan rest;  // what is left to pack once input layers are reused (--layers auto only: single means one layer)
+  if (req.input_image && req.layers == LayerSplit::auto_split) {
+    CUSLIM_TRY(rest, reuse_input_layers(req, layout, res, b));
+  }
+  const Plan& to_pack = res.reused_layers.empty() ? res.plan : rest;
+  for (auto& g : layer_groups(root, to_pack, req.layers)) {  // one layer, or --layers auto's groups
     CUSLIM_TRY(auto layer, write_or_reuse_layer(g.entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
     res.layers.push_back({g.name, layer});
     res.layer = layer;
@@ -553,7 +582,7 @@ Status write_and_push(const Root& root, const BundleRequest& req, BundleResult& 
   std::vector<std::string> mount_from;  // a docker:// base on the same registry holds its layers
   if (is_registry_ref(req.base))
     if (auto base = parse_registry_ref(req.base); base.ok() && base->host == ref.host) mount_from.push_back(base->repo);
-  CUSLIM_TRY(res.pushed, push_image(local.out, local.tag, ref, registry_options(), mount_from));
+  CUSLIM_TRY(res.pushed, push_image(local.out, local.tag, ref, req.registry, mount_from, req.push_progress));
   return ok_status();
 }
 

@@ -47,7 +47,7 @@ struct BundleRequest {
   std::string out;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
-  LayerSplit layers = LayerSplit::single;  // --layers: image outputs as one layer, or split (layer_split.h)
+  LayerSplit layers = LayerSplit::auto_split;  // --layers: image outputs split (layer_split.h), or one layer (single)
   std::string tag;
   std::string base = "scratch";
   std::vector<std::string> env;  // K=V
@@ -62,7 +62,13 @@ struct BundleRequest {
   // --base IMAGE: our layer is appended to it, what it already holds is left out, its config is
   // merged (its Env and Entrypoint kept unless --env / --entrypoint override them).
   const UnpackedImage* base_image = nullptr;
+  // slim: the input image; with --layers auto its bottom layers that are kept whole are reused as
+  // they are (same digests), the rest of the plan packed above them (layer_reuse.h).
+  const UnpackedImage* input_image = nullptr;
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // OUT is docker://: how to reach the registry, and the bytes pushed of the image's total.
+  RegistryOptions registry;
+  std::function<void(uint64_t done, uint64_t total)> push_progress;
   // OUT's safety: host paths read besides the in-root targets and includes (trace files, --root,
   // the input image), never overwritten; `force` lets a non-empty directory be replaced whole.
   std::vector<std::string> inputs;
@@ -94,6 +100,7 @@ struct BundleResult {
   std::optional<LayerBlob> layer;  // the (top) layer cuslim wrote
   std::vector<std::pair<std::string, LayerBlob>> layers;  // every layer cuslim wrote, bottom first, by group name
   std::vector<LayerBlob> base_layers;  // --base IMAGE: its layers, below ours
+  std::vector<LayerBlob> reused_layers;  // slim: input layers kept whole, below ours (same digests)
   std::optional<PushResult> pushed;  // OUT was docker://...: what the push sent
   ImageConfig config;
   // With report_contents: what ships, by class and group, with the reason (slim adds the dropped groups).

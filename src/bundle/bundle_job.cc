@@ -81,6 +81,7 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.request.jit = spec.jit;
   job.format = spec.format;
   job.compression = spec.compression;
+  job.layers = spec.layers;
   job.gpu_arch = spec.gpu_arch;
   job.request.prune.nvidia = spec.prune_nvidia;
   job.forward_compat = spec.forward_compat;
@@ -112,7 +113,8 @@ Result<BundleResult> bundle_job(BundleJob job) {
   if (!base_path.empty()) {
     CUSLIM_TRY(auto s, Staging::make());
     base_staging.emplace(std::move(s));
-    CUSLIM_TRY(base_image, unpack_image(base_path, base_staging->path()));
+    UnpackOptions uo{.registry = req.registry, .pull_progress = job.pull_progress};
+    CUSLIM_TRY(base_image, unpack_image(base_path, base_staging->path(), uo));
     req.base_image = &*base_image;
   }
   // The output's directory exists (a build spec may name out/x/y).

@@ -3,6 +3,7 @@
 // those and calls bundle().
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,17 +19,19 @@ struct BundleJob {
   std::vector<std::string> traces;   // cuslim trace files
   std::string format;                // "" = from OUT's extension
   std::string compression = "gzip";  // gzip | zstd
-  std::string layers = "single";     // single | auto
+  std::string layers = "auto";       // auto | single (image outputs; tar and dir outputs are one tree)
   std::string gpu_arch;              // "" = no pruning; "80,90"
   std::string forward_compat = "auto";   // auto | always | never
   std::string driver_version, min_driver;  // the driver(s) the image must run on ("" = not named)
+  std::function<void(uint64_t done, uint64_t total)> pull_progress;  // a docker:// --base being pulled
 };
 
 // The job of an image spec; `out` (-o) overrides the spec's out. Neither given: exit 3 naming the spec.
 Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out);
 
 // --base names a profile (what the base image provides) or an existing image our layer is
-// appended to; then classification uses scratch and the files say what the base holds.
+// appended to; then classification uses scratch and the files say what the base holds. A
+// docker:// base is pulled with request.registry.
 Result<BundleResult> bundle_job(BundleJob job);
 
 }  // namespace cuslim

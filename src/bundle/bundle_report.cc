@@ -148,7 +148,9 @@ void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostrea
     for (auto& d : r.plan.dropped_driver) out << " " << d;
     out << "\n";
   }
-  if (r.layers.size() > 1)
+  for (auto& l : r.reused_layers)
+    out << "  layer " << std::left << std::setw(11) << "input" << l.digest.str() << " (" << human_bytes(l.size) << " stored, kept whole from the input)\n";
+  if (r.layers.size() > 1 || !r.reused_layers.empty())
     for (auto& [name, l] : r.layers)
       out << "  layer " << std::left << std::setw(11) << name << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";
   else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";

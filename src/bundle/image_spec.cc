@@ -11,7 +11,7 @@ const SchemaNode& image_spec_schema() {
   static const SchemaNode s =
       map({required("name", string()), optional("description", string()), optional("targets", strings()),
            optional("include", strings()), optional("out", string()), optional("format", one_of(format_names())),
-           optional("compression", one_of({"gzip", "zstd"})), optional("tag", string()), optional("base", string()),
+           optional("compression", one_of({"gzip", "zstd"})), optional("layers", one_of({"auto", "single"})), optional("tag", string()), optional("base", string()),
            optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
            optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
            optional("gpu_arch", string()), optional("prune_nvidia", one_of({"true", "false"})),
@@ -30,6 +30,7 @@ ImageSpec spec_of(const YAML::Node& n) {
   str("out", s.out);
   str("format", s.format);
   str("compression", s.compression);
+  str("layers", s.layers);
   str("tag", s.tag);
   str("base", s.base);
   str("root", s.root);

@@ -5,6 +5,7 @@
 //   out: out/smoke-cublas  # required unless `cuslim build -o OUT` gives it
 //   format: oci            # dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive
 //   compression: gzip      # gzip | zstd
+//   layers: auto           # auto | single: image outputs split into shareable layers (default), or one layer
 //   tag: smoke-cublas
 //   base: scratch
 //   entrypoint: /path      # default: the first program
@@ -30,7 +31,7 @@ namespace cuslim {
 
 struct ImageSpec {
   std::string file;  // where it was read from (errors name it)
-  std::string name, out, format, compression = "gzip", tag, base = "scratch", root = "/";
+  std::string name, out, format, compression = "gzip", layers = "auto", tag, base = "scratch", root = "/";
   std::vector<std::string> targets, include, env, trace;
   std::optional<std::string> entrypoint;
   std::string python_keep = "package";

@@ -60,8 +60,20 @@ std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::
 }
 
 Status record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b) {
-  nlohmann::json j = {{key, {{"digest", b.digest.str()}, {"diff_id", b.diff_id.str()}, {"size", b.size},
-                             {"uncompressed", b.uncompressed}, {"compression", static_cast<int>(b.compression)}}}};
+  // Added to what the layout already records (an image has several layers: --layers auto), less
+  // the entries whose blob is gone.
+  nlohmann::json j = nlohmann::json::object();
+  if (std::ifstream in(layout_dir + kCacheFile); in) {
+    auto old = nlohmann::json::parse(in, nullptr, false);
+    if (old.is_object()) j = std::move(old);
+  }
+  for (auto it = j.begin(); it != j.end();) {
+    auto d = it->is_object() ? Digest::parse(it->value("digest", "")) : Result<Digest>(bad_input("no digest"));
+    if (!d || ::access(blob_path(layout_dir, *d).c_str(), F_OK) != 0) it = j.erase(it);
+    else ++it;
+  }
+  j[key] = {{"digest", b.digest.str()}, {"diff_id", b.diff_id.str()}, {"size", b.size},
+            {"uncompressed", b.uncompressed}, {"compression", static_cast<int>(b.compression)}};
   return write_file_atomic(layout_dir + kCacheFile, j.dump() + "\n");
 }
 

@@ -17,7 +17,7 @@ std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions
 // The layer recorded for `key` in an existing layout dir, if its blob is still there.
 std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::string& key);
 
-// Records key -> layer in layout_dir/cuslim-cache.json.
+// Records key -> layer in layout_dir/cuslim-cache.json, beside the layout's other layers.
 Status record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b);
 
 }  // namespace cuslim

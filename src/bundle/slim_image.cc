@@ -42,7 +42,10 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .force = req.force,
   };
   b.python_keep = req.python_keep;
+  b.input_image = &img;
   b.progress = req.pack_progress;
+  b.registry = req.registry;
+  b.push_progress = req.push_progress;
   b.layers = req.layers;
   b.jit = req.jit;
   b.prune = req.prune;
@@ -71,7 +74,8 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   SlimResult res;
   CUSLIM_TRY(auto staging, Staging::make());
   // 1. Unpack (hostile layers refused, setuid bits stripped unless asked).
-  UnpackOptions uo{.tag = req.from_tag, .platform = req.platform, .keep_setuid = req.keep_setuid, .progress = req.unpack_progress};
+  UnpackOptions uo{.tag = req.from_tag, .platform = req.platform, .keep_setuid = req.keep_setuid, .progress = req.unpack_progress,
+                   .registry = req.registry, .pull_progress = req.pull_progress};
   CUSLIM_TRY(auto img, unpack_image(req.image, staging.path(), uo));
   for (auto& s : img.skipped) res.notes.push_back(s);
   // 2. Analyse inside the image and select what the program needs.

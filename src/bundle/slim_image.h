@@ -28,13 +28,16 @@ struct SlimRequest {
   std::string out, tag;
   BundleFormat format = BundleFormat::oci;
   Compression compression = Compression::gzip;
-  LayerSplit layers = LayerSplit::single;
+  LayerSplit layers = LayerSplit::auto_split;
   bool force = false;  // a non-empty directory OUT may be replaced whole
   PythonKeep python_keep = PythonKeep::package;
   bool jit = true;  // JIT frameworks kept bring their run-time toolchains
   PruneRequest prune;  // --gpu-arch
   bool report_contents = false;  // reports: kept and dropped groups in bundle.groups
   std::function<void(uint64_t done, uint64_t total)> unpack_progress, pack_progress;  // bytes read / packed
+  // docker:// input or output: how to reach the registry, bytes pulled / pushed.
+  RegistryOptions registry;
+  std::function<void(uint64_t done, uint64_t total)> pull_progress, push_progress;
 };
 
 struct SlimResult {

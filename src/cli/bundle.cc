@@ -23,7 +23,7 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
-  std::string forward_compat = "auto", min_driver, layers = "single";
+  std::string forward_compat = "auto", min_driver, layers = "auto";
   bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false, json = false;
   AnalysisFlags setup;
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
@@ -41,6 +41,7 @@ bool gzip_layers(const std::string& format, const std::string& out, const std::s
 struct Output {
   std::string command, report_file;
   bool quiet = false, json = false;
+  RegistryOptions registry;  // --digestfile
 };
 
 Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
@@ -55,8 +56,15 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
-  report_push(r.pushed, registry_options());
+  report_push(r.pushed, o.registry);
   return Exit::ok;
+}
+
+// The registry flags and the pull (--base docker://...) and push (-o docker://...) progress lines.
+void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet) {
+  job.request.registry = registry;
+  job.request.push_progress = progress_line("pushing", quiet);
+  job.pull_progress = progress_line("pulling", quiet);
 }
 
 // --report FILE must be .json or .html: said before any work is done.
@@ -65,7 +73,6 @@ void check_report_file(const std::string& file) {
 }
 
 Exit run_bundle(const BundleOptions& o) {
-  use_registry_flags(*o.registry);
   BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .layers = o.layers,
                 .gpu_arch = o.gpu_arch,
                 .forward_compat = o.forward_compat, .min_driver = o.min_driver};
@@ -81,11 +88,12 @@ Exit run_bundle(const BundleOptions& o) {
   if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
   job.request.progress = progress_line("packing", o.quiet, gzip_layers(o.format, o.out, o.compression));
   job.request.force = o.force;
+  use_registry(job, *o.registry, o.quiet);
   job.request.python_keep = *parse_python_keep(o.python_keep);
   job.request.jit = !o.no_jit;
   auto r = take(bundle_job(job));
   job.request.format = r.format;
-  return report(r, job.request, {"bundle", o.report_file, o.quiet, o.json});
+  return report(r, job.request, {"bundle", o.report_file, o.quiet, o.json, *o.registry});
 }
 
 struct BuildOptions {
@@ -95,8 +103,8 @@ struct BuildOptions {
 };
 
 Exit run_build(const BuildOptions& b) {
-  use_registry_flags(*b.registry);
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
+  use_registry(job, *b.registry, b.quiet);
   job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
                                                                  gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
   job.request.force = b.force;
@@ -104,7 +112,7 @@ Exit run_build(const BuildOptions& b) {
   check_report_file(b.report_file);
   auto r = take(bundle_job(job));
   job.request.format = r.format;
-  return report(r, job.request, {"build", b.report_file, b.quiet, b.json});
+  return report(r, job.request, {"build", b.report_file, b.quiet, b.json, *b.registry});
 }
 
 }  // namespace
@@ -143,8 +151,9 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags; default: none)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_option("--layers", o->layers,
-                  "Image outputs: one layer (single), or auto: base system, CUDA runtime, frameworks, application -- each "
-                  "deterministic, so images on the same CUDA libraries share their CUDA layer in registries and on nodes")
+                  "Image outputs: auto (default): base system, CUDA runtime, frameworks, application layers -- each "
+                  "deterministic, so images on the same CUDA libraries share their CUDA layer in registries and on nodes; "
+                  "single: one layer")
       ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
   cmd->add_option("--python-keep", o->python_keep,
                   "With --trace: Python distributions the run used ship whole (package) or only the files it opened (file)")

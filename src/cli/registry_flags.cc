@@ -14,12 +14,12 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
   cmd->add_option("--cert-dir", o->cert_dir, "docker certs.d dir: *.crt CAs added to the system store, a *.cert/*.key client pair")
       ->check(CLI::ExistingDirectory)->group(g);
   cmd->add_flag("--tls-verify", o->tls_verify, "--tls-verify=false: do not check the registry's certificate (only when asked)")->group(g);
+  cmd->add_option("--registry-jobs", o->jobs, "Blobs pushed or pulled at once, each on its own connection")
+      ->check(CLI::Range(1, 16))->capture_default_str()->group(g);
   if (!with_push) return;
   cmd->add_option("--digestfile", o->digestfile, "After a push, write the manifest's digest to this file")->group(g);
   cmd->add_option("--chunk-size", o->chunk_size, "Upload blobs in PATCH chunks of this many bytes (default 0: one PUT per blob)")->group(g);
 }
-
-void use_registry_flags(const RegistryOptions& o) { set_registry_options(o); }
 
 void report_push(const std::optional<PushResult>& p, const RegistryOptions& o) {
   if (!p) return;

@@ -1,5 +1,5 @@
 // The registry flags every image-reading or -writing subcommand takes (--creds, --cert-dir,
-// --tls-verify; for outputs --digestfile, --chunk-size), and rendering what a push did.
+// --tls-verify, --registry-jobs; for outputs --digestfile, --chunk-size), and rendering what a push did.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,11 +11,9 @@
 
 namespace cuslim::cli {
 
-// Adds the flags; `with_push`: also --digestfile. Values land in *o.
+// Adds the flags; `with_push`: also --digestfile and --chunk-size. Values land in *o, which the
+// subcommand passes to the library in its request (UnpackOptions::registry, BundleRequest::registry).
 void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o, bool with_push);
-
-// Makes them the process's registry settings (before the library is called).
-void use_registry_flags(const RegistryOptions& o);
 
 // "pushed docker://host/repo@sha256:... (N blobs, B bytes uploaded; M ... already there; J ... mounted)" on
 // stdout, and the digest into --digestfile.

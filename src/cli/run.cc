@@ -22,11 +22,11 @@ struct RunOptions {
 };
 
 Exit run_run(const RunOptions& o) {
-  use_registry_flags(*o.registry);
   auto staging = take(Staging::make());
   auto cache = default_image_cache();
-  auto prepared = take(prepare_run(o.image, o.tag, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache,
-                                   progress_line("unpacking", false)));
+  UnpackOptions unpack{.tag = o.tag, .progress = progress_line("unpacking", false), .registry = *o.registry,
+                       .pull_progress = progress_line("pulling", false)};
+  auto prepared = take(prepare_run(o.image, unpack, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache));
   end_progress_line();
   for (auto& n : prepared.notes)
     if (o.verbose || n.rfind("forward compat:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said

@@ -16,7 +16,7 @@ namespace cuslim::cli {
 namespace {
 
 struct SlimOptions {
-  std::string layers = "single";
+  std::string layers = "auto";
   std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file, gpu_arch;
   std::vector<std::string> targets, keep, traces;
   bool quiet = false, json = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
@@ -42,6 +42,7 @@ void report(const SlimResult& s, std::ostream& out) {
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";
   for (auto& d : s.selection.dropped_driver) out << "  dropped driver library: " << d << "\n";
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
+  for (auto& l : r.reused_layers) out << "  input layer kept whole, as it was: " << l.digest.str() << " (" << mb(l.size) << ")\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
   python_summary(r.python, out);
   jit_summary(r.jit, out);
@@ -50,7 +51,6 @@ void report(const SlimResult& s, std::ostream& out) {
 }
 
 Exit run_slim(const SlimOptions& o) {
-  use_registry_flags(*o.registry);
   SlimRequest req{.image = o.image, .from_tag = o.from_tag, .platform = o.platform, .targets = o.targets, .keep = o.keep,
                   .traces = o.traces, .keep_set = !o.no_keep_set, .keep_setuid = o.keep_setuid, .probe = o.probe,
                   .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag, .force = o.force};
@@ -65,6 +65,9 @@ Exit run_slim(const SlimOptions& o) {
   req.prune.measure = req.report_contents = !o.report_file.empty();
   if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
   req.unpack_progress = progress_line("unpacking", o.quiet);
+  req.registry = *o.registry;
+  req.pull_progress = progress_line("pulling", o.quiet);
+  req.push_progress = progress_line("pushing", o.quiet);
   req.pack_progress = progress_line("packing", o.quiet, o.compression == "gzip" && req.format != BundleFormat::dir &&
                                                             req.format != BundleFormat::tar && req.format != BundleFormat::tar_gz &&
                                                             req.format != BundleFormat::tar_zst);
@@ -81,7 +84,7 @@ Exit run_slim(const SlimOptions& o) {
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (!o.quiet && !o.json) report(s, std::cout);
-  report_push(s.bundle.pushed, registry_options());
+  report_push(s.bundle.pushed, *o.registry);
   return Exit::ok;
 }
 
@@ -112,7 +115,9 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_flag("--no-keep-set", o->no_keep_set, "Do not keep the profiles' keep-sets (certificates, passwd, time zones, ...)");
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
-  cmd->add_option("--layers", o->layers, "Image outputs: one layer (single), or auto: system, CUDA, frameworks, application layers")
+  cmd->add_option("--layers", o->layers,
+                  "Image outputs: auto (default): system, CUDA, frameworks, application layers (input layers kept whole are reused "
+                  "as they are); single: one layer")
       ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (zstd packs several times faster)")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
   cmd->add_option("--tag", o->tag, "Tag of the slimmed image (default: none)");

@@ -30,13 +30,13 @@ void render(const VerifyReport& r, const std::string& image, std::ostream& out) 
 }
 
 Exit run_verify(const VerifyOptions& o) {
-  use_registry_flags(*o.registry);
   std::vector<unsigned> ccs;
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
   if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
   ImageContents contents;
   auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu,
-                                   .progress = progress_line("unpacking", false)},
+                                   .progress = progress_line("unpacking", false), .registry = *o.registry,
+                                   .pull_progress = progress_line("pulling", false)},
                                   o.report_file.empty() ? nullptr : &contents));
   end_progress_line();
   if (!o.report_file.empty()) take(write_report_file(o.report_file, verify_report(report, contents, o.image)));

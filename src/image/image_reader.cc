@@ -176,7 +176,9 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
 }
 
 Status extract_layer(const std::string& blob, const std::string& root, const std::string& layer, const std::string* digest,
-                     UnpackedImage& out, std::optional<uint64_t> expected_size = std::nullopt) {
+                     UnpackedImage& out, std::optional<uint64_t> expected_size = std::nullopt, LayerListing* listing = nullptr) {
+  LayerListing ignored;
+  LayerListing& ls = listing ? *listing : ignored;
   Utf8Names utf8;
   HashedFile h;
   h.fd.reset(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
@@ -202,13 +204,17 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
           return bad_input(layer + ": entry '" + archive_entry_pathname(e) + "': a non-directory at the root of the layer refused");
         continue;
       }
-      if (path::basename(name).rfind(kWhiteoutPrefix, 0) == 0) {
+      if (std::string base = path::basename(name); base.rfind(kWhiteoutPrefix, 0) == 0) {
         CUSLIM_CHECK(apply_whiteout(root, name, layer));
+        std::string dir = path::dirname("/" + name);
+        if (base == kOpaqueWhiteout) ls.opaque.push_back(dir);
+        else ls.removed.push_back(path::join(dir, base.substr(kWhiteoutPrefix.size())));
         continue;
       }
       auto type = archive_entry_filetype(e);
       if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK) {
         out.skipped.push_back(layer + ": " + name + " (device node or fifo: recorded, not created)");
+        ls.altered = true;
         continue;
       }
       if (const char* hl = archive_entry_hardlink(e)) {
@@ -216,8 +222,12 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, target, layer));
         archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(target)).c_str());
       }
-      if (!out.keep_setuid) archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
+      if (!out.keep_setuid && (archive_entry_perm(e) & (S_ISUID | S_ISGID))) {
+        archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
+        ls.altered = true;
+      }
       CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
+      (type == AE_IFDIR && !archive_entry_hardlink(e) ? ls.dirs : ls.others).push_back(parent + "/" + path::basename(name));
       archive_entry_set_pathname(e, (root + parent + "/" + path::basename(name)).c_str());
       if (archive_write_header(w.get(), e) != ARCHIVE_OK)
         return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "refused"));
@@ -381,7 +391,7 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     out.layers.push_back(sl);
     expect_bytes(sl.info.size);
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
-                               desc.size));
+                               desc.size, &out.layers.back().listing));
   }
   return ok_status();
 }
@@ -431,7 +441,7 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
 Result<UnpackedImage> unpack_pulled(const std::string& image, const std::string& staging, const UnpackOptions& opt) {
   CUSLIM_TRY(auto ref, parse_registry_ref(image));
   std::string layout = staging + "/pulled";
-  CUSLIM_CHECK(pull_image(ref, layout, opt.platform, registry_options()));
+  CUSLIM_CHECK(pull_image(ref, layout, opt.platform, opt.registry, opt.pull_progress));
   UnpackedImage out;
   out.kind = ImageKind::oci_layout;
   out.keep_setuid = opt.keep_setuid;

@@ -12,16 +12,27 @@
 
 #include "core/error.h"
 #include "image/oci_image.h"
+#include "registry/registry_options.h"
 
 namespace cuslim {
 
 enum class ImageKind { rootfs_dir, oci_layout, oci_archive, docker_archive, rootfs_tar };
 std::string kind_name(ImageKind k);
 
-// A layer of an OCI input, as stored: what appending to it needs.
+// What applying one layer did, in rootfs coordinates (absolute in-image paths, each entry's parent
+// resolved as it was written): what slim needs to tell whether the layer is kept whole.
+struct LayerListing {
+  std::vector<std::string> dirs, others;  // directories; files, symlinks and hardlinks
+  std::vector<std::string> removed;       // whiteouts: the paths they removed
+  std::vector<std::string> opaque;        // directories an opaque whiteout emptied
+  bool altered = false;  // an entry was not reproduced as stored (a device node skipped, setuid bits stripped)
+};
+
+// A layer of an OCI input, as stored: what appending to it (or reusing it) needs.
 struct StoredLayer {
   std::string blob;  // host path of the blob
   LayerBlob info;    // digest, diff_id, size, compression
+  LayerListing listing;
 };
 
 struct UnpackedImage {
@@ -42,6 +53,9 @@ struct UnpackOptions {
   bool keep_setuid = false;             // else setuid/setgid bits are stripped
   // Called as blob bytes are read: done and the total expected (an estimate for archives).
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // docker://: how to reach the registry, and the bytes pulled of the blobs' total.
+  RegistryOptions registry;
+  std::function<void(uint64_t done, uint64_t total)> pull_progress;
 };
 
 // "DIR:TAG", skopeo's transports "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]",

@@ -13,11 +13,6 @@ namespace cuslim {
 
 namespace {
 
-RegistryOptions& options_storage() {
-  static RegistryOptions o;
-  return o;
-}
-
 const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 Result<Credentials> split_creds(const std::string& s, const std::string& source) {
@@ -41,9 +36,6 @@ std::string auth_key_host(std::string k) {
 }
 
 }  // namespace
-
-const RegistryOptions& registry_options() { return options_storage(); }
-void set_registry_options(RegistryOptions o) { options_storage() = std::move(o); }
 
 std::string base64_encode(const std::string& in) {
   std::string out;

@@ -113,6 +113,7 @@ size_t on_read(char* buf, size_t size, size_t n, void* ctx) {
     ssize_t got = ::pread(t->upload_fd, buf, want, static_cast<off_t>(t->req->upload_offset + t->sent));
     if (got <= 0) return CURL_READFUNC_ABORT;
     t->sent += static_cast<uint64_t>(got);
+    if (t->req->sent) t->req->sent(static_cast<uint64_t>(got));
     return static_cast<size_t>(got);
   }
   std::memcpy(buf, t->req->body.data() + t->sent, want);

@@ -22,6 +22,7 @@ struct HttpRequest {
   std::string body;                  // sent when upload_file is empty (POST/PUT/PATCH)
   std::string upload_file;           // else the body is streamed from this file...
   uint64_t upload_offset = 0, upload_size = 0;  // ...this range of it
+  std::function<void(uint64_t n)> sent;  // called as pieces of upload_file go out (progress)
   // A 2xx response's body goes here, piece by piece (return false to abort); else into body.
   std::function<bool(const char* data, size_t n)> sink;
 };

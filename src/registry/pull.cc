@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
@@ -75,12 +76,15 @@ struct TempFile {
 };
 
 // GET /blobs/<digest> streamed into blobs/sha256/<hex>, hashed and counted as it arrives.
-Result<uint64_t> fetch_blob(RegistryClient& c, const std::string& layout, const std::string& digest_s, uint64_t size) {
+Result<uint64_t> fetch_blob(RegistryClient& c, const std::string& layout, const std::string& digest_s, uint64_t size, TransferMeter& meter) {
   std::string what = "pull: blob " + digest_s;
   auto digest = Digest::parse(digest_s);
   if (!digest) return bad_input(c.ref().spelled + ": " + what + ": not a sha256 digest");
   std::string final_path = blob_path(layout, *digest);
-  if (::access(final_path.c_str(), F_OK) == 0) return uint64_t{0};
+  if (::access(final_path.c_str(), F_OK) == 0) {
+    meter.add(size);
+    return uint64_t{0};
+  }
   TempFile tmp{final_path + ".partial"};
   UniqueFd fd(::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) return Error::from_errno(tmp.path, errno);
@@ -92,6 +96,7 @@ Result<uint64_t> fetch_blob(RegistryClient& c, const std::string& layout, const 
     got += n;
     if (got > size) return !(too_long = true);
     hash.update(data, n);
+    meter.add(n);
     for (size_t off = 0; off < n;) {
       ssize_t w = ::write(fd.get(), data + off, n - off);
       if (w <= 0) return !(write_failed = true);
@@ -120,7 +125,8 @@ Result<uint64_t> descriptor_size(const json& d, const std::string& where) {
 
 }  // namespace
 
-Result<PullResult> pull_image(const RegistryRef& ref, const std::string& layout, const std::string& platform, const RegistryOptions& o) {
+Result<PullResult> pull_image(const RegistryRef& ref, const std::string& layout, const std::string& platform, const RegistryOptions& o,
+                              const TransferProgress& progress) {
   CUSLIM_TRY(auto client, RegistryClient::make(ref, o, "pull"));
   CUSLIM_CHECK(make_dirs(layout + "/blobs/sha256"));
   // 1. The manifest (through the index for a multi-platform image), stored as it was served.
@@ -138,12 +144,21 @@ Result<PullResult> pull_image(const RegistryRef& ref, const std::string& layout,
   if (m.doc.contains("config")) blobs.push_back(m.doc["config"]);
   if (m.doc.contains("layers") && m.doc["layers"].is_array())
     for (auto& l : m.doc["layers"]) blobs.push_back(l);
+  // A digest named twice (the same layer twice) is fetched once: two workers must not share a temp file.
+  std::vector<std::pair<std::string, uint64_t>> todo;  // digest, size
+  uint64_t total = 0;
   for (auto& b : blobs) {
     CUSLIM_TRY(auto size, descriptor_size(b, ref.spelled + ": manifest"));
-    CUSLIM_TRY(auto got, fetch_blob(client, layout, b["digest"].get<std::string>(), size));
-    ++res.blobs;
-    res.bytes += got;
+    std::string d = b["digest"].get<std::string>();
+    if (std::none_of(todo.begin(), todo.end(), [&](auto& t) { return t.first == d; })) todo.push_back({d, size}), total += size;
   }
+  TransferMeter meter(progress, total);
+  std::vector<uint64_t> got(todo.size(), 0);
+  CUSLIM_CHECK(for_each_blob(todo.size(), o.jobs, client, [&](RegistryClient& c, size_t i) -> Status {
+    CUSLIM_TRY(got[i], fetch_blob(c, layout, todo[i].first, todo[i].second, meter));
+    return ok_status();
+  }));
+  for (auto g : got) ++res.blobs, res.bytes += g;
   // 3. The layout's index names it by the reference's tag.
   json desc = {{"mediaType", m.media_type}, {"digest", m.digest.str()}, {"size", m.bytes.size()}};
   if (!ref.tag.empty()) desc["annotations"] = {{"org.opencontainers.image.ref.name", ref.tag}};

@@ -67,23 +67,27 @@ std::string with_query(const std::string& location, const std::string& q) {
 // POST /blobs/uploads/ (with ?mount=&from= when another repository may hold it: 201 is done),
 // then one PUT with the whole blob, or PATCH chunks and an empty PUT. Returns whether it was mounted.
 Result<bool> upload_blob(RegistryClient& c, const std::string& file, const std::string& digest, uint64_t size, size_t chunk,
-                         const std::string& mount_from) {
+                         const std::string& mount_from, TransferMeter& meter) {
+  auto sent = [&meter](uint64_t n) { meter.add(n); };
   std::string what = "push: blob " + digest;
   std::string post = "/v2/" + c.ref().repo + "/blobs/uploads/";
   if (!mount_from.empty()) post += "?mount=" + digest + "&from=" + mount_from;
   CUSLIM_TRY(auto start, c.send({.method = "POST", .url = post}, what + ": POST"));
-  if (start.status == 201 && !mount_from.empty()) return true;
+  if (start.status == 201 && !mount_from.empty()) {
+    meter.add(size);
+    return true;
+  }
   if (start.status != 202) return c.http_error(what + ": POST", start);
   std::string location = start.header("location");
   if (location.empty()) return Error(Exit::network, c.ref().spelled + ": " + what + ": POST: the registry gave no upload Location");
   HttpRequest put{.method = "PUT", .url = with_query(location, "digest=" + digest)};
   put.headers.push_back("Content-Type: application/octet-stream");
   if (chunk == 0) {
-    put.upload_file = file, put.upload_size = size;
+    put.upload_file = file, put.upload_size = size, put.sent = sent;
   } else {
     for (uint64_t off = 0; off < size; off += chunk) {
       uint64_t n = std::min<uint64_t>(chunk, size - off);
-      HttpRequest patch{.method = "PATCH", .url = location, .upload_file = file, .upload_offset = off, .upload_size = n};
+      HttpRequest patch{.method = "PATCH", .url = location, .upload_file = file, .upload_offset = off, .upload_size = n, .sent = sent};
       patch.headers = {"Content-Type: application/octet-stream",
                        "Content-Range: " + std::to_string(off) + "-" + std::to_string(off + n - 1)};
       CUSLIM_TRY(auto r, c.send(patch, what + ": PATCH"));
@@ -100,7 +104,7 @@ Result<bool> upload_blob(RegistryClient& c, const std::string& file, const std::
 }  // namespace
 
 Result<PushResult> push_image(const std::string& layout, const std::string& tag, const RegistryRef& ref, const RegistryOptions& o,
-                              const std::vector<std::string>& mount_from) {
+                              const std::vector<std::string>& mount_from, const TransferProgress& progress) {
   CUSLIM_TRY(auto m, local_manifest(layout, tag));
   if (!ref.digest.empty() && ref.digest != m.digest.str())
     return Error(Exit::usage, ref.spelled + ": the image's manifest is " + m.digest.str() + ", not the digest the reference names");
@@ -111,23 +115,43 @@ Result<PushResult> push_image(const std::string& layout, const std::string& tag,
   if (m.doc.contains("config")) blobs.push_back(m.doc["config"]);
   if (m.doc.contains("layers") && m.doc["layers"].is_array())
     for (auto& l : m.doc["layers"]) blobs.push_back(l);
+  struct Blob {
+    std::string file, digest;
+    uint64_t size;
+  };
+  std::vector<Blob> todo;  // each digest once: two workers must not upload the same blob
+  uint64_t total = 0;
   for (auto& b : blobs) {
     auto d = b.is_object() ? Digest::parse(b.value("digest", "")) : Result<Digest>(bad_input("no digest"));
     if (!d) return bad_input(layout + ": manifest " + m.digest.str() + ": a descriptor without a sha256 digest");
     std::string file = blob_path(layout, *d);
     struct stat st;
     if (::stat(file.c_str(), &st) != 0) return Error::from_errno(file, errno).wrap(ref.spelled + ": push");
-    uint64_t size = static_cast<uint64_t>(st.st_size);
-    CUSLIM_TRY(bool exists, blob_exists(client, d->str()));
+    if (std::any_of(todo.begin(), todo.end(), [&](auto& t) { return t.digest == d->str(); })) continue;
+    todo.push_back({file, d->str(), static_cast<uint64_t>(st.st_size)});
+    total += todo.back().size;
+  }
+  std::string from;  // a repository of this registry the blobs may be mounted from
+  for (auto& r : mount_from)
+    if (r != ref.repo && from.empty()) from = r;
+  enum Outcome { skipped, mounted, uploaded };
+  std::vector<Outcome> outcome(todo.size(), skipped);
+  TransferMeter meter(progress, total);
+  CUSLIM_CHECK(for_each_blob(todo.size(), o.jobs, client, [&](RegistryClient& c, size_t i) -> Status {
+    auto& b = todo[i];
+    CUSLIM_TRY(bool exists, blob_exists(c, b.digest));
     if (exists) {
-      ++res.blobs_skipped, res.bytes_skipped += size;
-      continue;
+      meter.add(b.size);
+      return ok_status();
     }
-    std::string from;  // a repository of this registry the blob may be mounted from
-    for (auto& r : mount_from)
-      if (r != ref.repo && from.empty()) from = r;
-    CUSLIM_TRY(bool mounted, upload_blob(client, file, d->str(), size, o.chunk_size, from));
-    if (mounted) ++res.blobs_mounted, res.bytes_mounted += size;
+    CUSLIM_TRY(bool was_mounted, upload_blob(c, b.file, b.digest, b.size, o.chunk_size, from, meter));
+    outcome[i] = was_mounted ? mounted : uploaded;
+    return ok_status();
+  }));
+  for (size_t i = 0; i < todo.size(); ++i) {
+    auto size = todo[i].size;
+    if (outcome[i] == skipped) ++res.blobs_skipped, res.bytes_skipped += size;
+    else if (outcome[i] == mounted) ++res.blobs_mounted, res.bytes_mounted += size;
     else ++res.blobs_uploaded, res.bytes_uploaded += size;
   }
   // 2. The manifest, under the tag (or its digest): only now does the image have a name.

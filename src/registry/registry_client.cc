@@ -53,6 +53,14 @@ Result<RegistryClient> RegistryClient::make(const RegistryRef& ref, const Regist
   return RegistryClient(ref, o, std::move(actions), std::move(*http), *creds);
 }
 
+Result<RegistryClient> RegistryClient::fork() const {
+  auto http = HttpClient::make(opt_, ref_.host);
+  if (!http) return http.error().wrap(ref_.spelled);
+  RegistryClient c(ref_, opt_, actions_, std::move(*http), creds_);
+  c.authorization_ = authorization_;
+  return c;
+}
+
 std::string RegistryClient::url(const std::string& p) const {
   if (p.rfind("https://", 0) == 0 || p.rfind("http://", 0) == 0) return p;
   return "https://" + ref_.host + p;

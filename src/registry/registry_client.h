@@ -17,6 +17,9 @@ class RegistryClient {
  public:
   // `actions`: the scope asked of a token server, "pull" or "pull,push".
   static Result<RegistryClient> make(const RegistryRef& ref, const RegistryOptions& o, std::string actions);
+  // Another client for the same repository on its own connection, with the credentials and the
+  // answer to the auth challenge this one holds (for transfers on other threads).
+  Result<RegistryClient> fork() const;
 
   // `req.url` may be a path ("/v2/...") on the registry or an absolute URL (an upload Location).
   Result<HttpResponse> send(HttpRequest req, const std::string& what);

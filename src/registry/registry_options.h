@@ -1,7 +1,8 @@
-// How cuslim talks to registries: credentials, TLS, where the pushed digest goes. One value the CLI
-// fills from --creds / --cert-dir / --tls-verify / --digestfile and hands to every command that
-// reads or writes images (`set_registry_options`): image references reach the reader and writers
-// through many request structs, and these settings are per process, like skopeo's global flags.
+// How cuslim talks to registries: credentials, TLS, where the pushed digest goes, how many blobs
+// move at once. A plain value the CLI fills from --creds / --cert-dir / --tls-verify /
+// --digestfile / --chunk-size and passes down explicitly: in the request structs that read images
+// (UnpackOptions::registry) and write them (BundleRequest::registry), then to pull_image and
+// push_image. No process-wide copy: two calls in one process may talk to registries differently.
 #pragma once
 
 #include <optional>
@@ -18,10 +19,8 @@ struct RegistryOptions {
   std::string digestfile;  // --digestfile: the pushed manifest's digest is written here
   int retries = 4;         // on 429 and 5xx, with backoff
   size_t chunk_size = 0;   // 0: monolithic upload (POST then PUT ?digest=); else PATCH chunks of this size
+  int jobs = 4;            // blobs pushed or pulled at once (each on its own connection)
 };
-
-const RegistryOptions& registry_options();
-void set_registry_options(RegistryOptions o);
 
 struct Credentials {
   std::string user, password;

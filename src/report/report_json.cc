@@ -33,7 +33,12 @@ nlohmann::json bundle_report(const BundleResult& r, const std::string& command, 
   j["layers"] = nlohmann::json::array();
   uint64_t stored = 0;
   for (auto& l : r.base_layers) j["layers"].push_back(layer_json(l, "base")), stored += l.size;
-  if (r.layer) j["layers"].push_back(layer_json(*r.layer, "cuslim")), stored += r.layer->size;
+  for (auto& l : r.reused_layers) j["layers"].push_back(layer_json(l, "input")), stored += l.size;  // slim: kept whole
+  for (auto& [group, l] : r.layers) {  // one, or --layers auto's groups
+    auto e = layer_json(l, "cuslim");
+    e["group"] = group;
+    j["layers"].push_back(e), stored += l.size;
+  }
   if (r.layer) j["stored_bytes"] = stored;
   if (!r.groups.empty()) j["groups"] = to_json(r.groups);
   return j;

@@ -47,21 +47,21 @@ const CompatSet* choose_compat(PreparedRun& p, const Classifier& classifier, std
 
 }  // namespace
 
-Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
-                                const std::string& driver_root, const ImageCacheOptions* cache,
-                                const std::function<void(uint64_t, uint64_t)>& progress) {
+Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& unpack, GpuMode gpu, const std::string& staging,
+                                const std::string& driver_root, const ImageCacheOptions* cache) {
+  const std::string& tag = unpack.tag;
   CUSLIM_CHECK(make_dirs(staging));
   if (cache) {
     CUSLIM_TRY(auto key, image_cache_key(image, tag));
     if (key) {  // the cache's copy, never written: through an overlay like a rootfs dir
-      CUSLIM_TRY(auto cached, cached_unpack(image, tag, *cache, progress));
+      CUSLIM_TRY(auto cached, cached_unpack(image, tag, *cache, unpack.progress));
       CUSLIM_TRY(auto p, prepare_unpacked(std::move(cached.image), gpu, staging, driver_root));
       p.cache_lock = std::move(cached.lock);
       p.notes.insert(p.notes.begin(), std::string(cached.hit ? "image cache hit: " : "unpacked into the image cache: ") + cached.entry);
       return p;
     }
   }
-  CUSLIM_TRY(auto unpacked, unpack_image(image, staging, UnpackOptions{.tag = tag, .progress = progress}));
+  CUSLIM_TRY(auto unpacked, unpack_image(image, staging, unpack));
   bool overlay = unpacked.kind == ImageKind::rootfs_dir;  // never write into the input
   CUSLIM_TRY(auto p, prepare_unpacked(std::move(unpacked), gpu, staging, driver_root));
   if (!overlay) p.spec.overlay_upper.clear();

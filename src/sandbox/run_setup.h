@@ -33,14 +33,13 @@ struct PreparedRun {
   UniqueFd cache_lock;  // the image cache entry in use (shared lock), when the image came from it
 };
 
-// `driver_root`: where to look for the driver ("/" the host; `run --driver-root DIR` another root,
-// e.g. a copy of an older driver's files: its libraries are injected from there).
-// `cache`: take the unpacked image from (or put it into) this image cache, used read-only
-// through an overlay; null: unpack into `staging`. `progress`: bytes of the image read while
-// unpacking it (UnpackOptions::progress).
-Result<PreparedRun> prepare_run(const std::string& image, const std::string& tag, GpuMode gpu, const std::string& staging,
-                                const std::string& driver_root = "/", const ImageCacheOptions* cache = nullptr,
-                                const std::function<void(uint64_t, uint64_t)>& progress = {});
+// `unpack`: the manifest's tag, the progress of reading the image (and of pulling a docker://
+// one), the registry settings. `driver_root`: where to look for the driver ("/" the host; `run
+// --driver-root DIR` another root, e.g. a copy of an older driver's files: its libraries are
+// injected from there). `cache`: take the unpacked image from (or put it into) this image cache,
+// used read-only through an overlay; null: unpack into `staging`.
+Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& unpack, GpuMode gpu, const std::string& staging,
+                                const std::string& driver_root = "/", const ImageCacheOptions* cache = nullptr);
 
 // The same for an image already unpacked; its rootfs is used through an overlay (left as it is).
 Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std::string& staging, const std::string& driver_root = "/");

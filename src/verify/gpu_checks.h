@@ -18,6 +18,7 @@ struct GpuCheckRequest {
   std::string tag;      // manifest ref name in an OCI index
   std::string staging;  // a scratch directory cuslim owns
   bool cc_given = false;  // --gpu-arch given by the user (else: the smoke's GPU is judged)
+  RegistryOptions registry;  // a docker:// image is pulled again
 };
 
 // Appends the GPU checks to `report`; when the smoke told the compute capability and the user

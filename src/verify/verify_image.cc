@@ -28,14 +28,14 @@ Status find_driver(const VerifyRequest& req, const Analysis& host, VerifyInputs&
 
 Result<VerifyReport> verify_image(const VerifyRequest& req, ImageContents* contents) {
   CUSLIM_TRY(auto staging, Staging::make());
-  CUSLIM_TRY(auto img, unpack_image(req.image, staging.path() + "/static", UnpackOptions{.tag = req.tag, .progress = req.progress}));
+  CUSLIM_TRY(auto img, unpack_image(req.image, staging.path() + "/static", UnpackOptions{.tag = req.tag, .progress = req.progress, .registry = req.registry, .pull_progress = req.pull_progress}));
   // The host's analysis: its driver, and the classes of what the image holds.
   CUSLIM_TRY(auto host, Analysis::make(AnalysisOptions{.root = "/", .base = "glibc"}));
   VerifyInputs in{.ccs = req.ccs, .driver_needs = host.driver_needs()};
   CUSLIM_CHECK(find_driver(req, host, in));
   auto report = verify_static(img, host.classifier(), in);
   if (contents) *contents = image_contents(img, host.classifier());
-  if (req.gpu) run_gpu_checks({.image = req.image, .tag = req.tag, .staging = staging.path(), .cc_given = !req.ccs.empty()}, img, host.classifier(), report);
+  if (req.gpu) run_gpu_checks({.image = req.image, .tag = req.tag, .staging = staging.path(), .cc_given = !req.ccs.empty(), .registry = req.registry}, img, host.classifier(), report);
   return report;
 }
 

@@ -17,6 +17,8 @@ struct VerifyRequest {
   std::vector<unsigned> ccs;   // compute capabilities for fatbin coverage (empty: from the GPU smoke)
   bool gpu = false;
   std::function<void(uint64_t done, uint64_t total)> progress;  // unpacking the image
+  RegistryOptions registry;  // docker:// images: how to reach the registry
+  std::function<void(uint64_t done, uint64_t total)> pull_progress;
 };
 
 // With `contents`, also what the image holds (for verify --report).

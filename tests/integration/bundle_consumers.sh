@@ -21,9 +21,23 @@ source "$here/runc_lib.sh"
 "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh" --format oci --tag ssh; rc=$?
 check "bundle /usr/bin/ssh exits 0" '[ $rc = 0 ]'
 check "skopeo inspect oci:OUT:ssh reads the image" 'skopeo inspect "oci:$tmp/ssh:ssh" > "$tmp/ssh.inspect"'
-check "image has one layer and the ssh entrypoint" 'python3 -c "import json;d=json.load(open(\"$tmp/ssh.inspect\"));assert len(d[\"Layers\"])==1"'
+check "--layers auto by default: two layers, base system (glibc) then the application" 'python3 - "$tmp/ssh" <<PY
+import json, sys, tarfile
+d = sys.argv[1]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+names = [tarfile.open(d + "/blobs/sha256/" + l["digest"][7:]).getnames() for l in m["layers"]]
+assert len(names) == 2, len(names)
+assert any("/libc.so.6" in n for n in names[0]) and not any("/usr/bin/ssh" in n for n in names[0]), names[0]
+assert any(n.endswith("usr/bin/ssh") for n in names[1]) and not any("/libc.so.6" in n for n in names[1]), names[1]
+PY'
 out=$(run_image "$tmp/ssh" ssh /usr/bin/ssh -V)
 check "runc runs ssh -V from the scratch image with no environment ($out)" '[[ "$out" == OpenSSH_* ]]'
+"$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh-single" --tag ssh --layers single; rc=$?
+check "--layers single: one layer, as before" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/ssh-single:ssh" | python3 -c "import json,sys;assert len(json.load(sys.stdin)[\"Layers\"])==1"'
+out=$(run_image "$tmp/ssh-single" ssh /usr/bin/ssh -V)
+check "runc runs ssh -V from the one-layer image ($out)" '[[ "$out" == OpenSSH_* ]]'
+"$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh.tar" --format tar; rc=$?
+check "a rootfs tar is one tree whatever --layers says (no layer blobs inside)" '[ $rc = 0 ] && tar -tf "$tmp/ssh.tar" | grep -q "usr/bin/ssh$" && ! tar -tf "$tmp/ssh.tar" | grep -q "^blobs/"'
 
 # --- a library found only through ld.so.conf on the source side ---------------------------
 root="$tmp/root"; mkdir -p "$root/usr/lib/x86_64-linux-gnu" "$root/lib64" "$root/opt/vendor/lib" "$root/etc/ld.so.conf.d" "$root/app"
@@ -111,13 +125,14 @@ check "the re-bundled image still reads" 'skopeo inspect "oci:$tmp/ssh:ssh" >/de
 "$cuslim" bundle -q /bin/ls -o "$tmp/base" --tag base --env MARKER=from-base
 "$cuslim" bundle /usr/bin/ssh --base "$tmp/base" -o "$tmp/onbase" --tag onbase > "$tmp/onbase.txt"; rc=$?
 check "bundle --base IMAGE exits 0 and leaves the base's files out ($(grep -o '[0-9]* files left to the base image' "$tmp/onbase.txt"))" '[ $rc = 0 ] && grep -q "files left to the base image" "$tmp/onbase.txt"'
-check "the result has the base's layer and ours (2 layers), base layer blob unchanged" 'python3 - "$tmp/base" "$tmp/onbase" <<PY
+check "the result has the base's layers, unchanged, then ours" 'python3 - "$tmp/base" "$tmp/onbase" <<PY
 import json, sys
 def manifest(d):
     i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
     return json.load(open(d + "/blobs/sha256/" + i))
 b, o = manifest(sys.argv[1]), manifest(sys.argv[2])
-assert len(o["layers"]) == 2 and o["layers"][0] == b["layers"][0], (b["layers"], o["layers"])
+n = len(b["layers"])
+assert n >= 1 and len(o["layers"]) > n and o["layers"][:n] == b["layers"], (b["layers"], o["layers"])
 PY'
 skopeo inspect --config "oci:$tmp/onbase:onbase" > "$tmp/onbase.config"
 check "config merged: the base's Env and Entrypoint kept" 'python3 - "$tmp/onbase.config" <<PY
@@ -144,5 +159,76 @@ cc -shared -fPIC -o "$tmp/libgone.so" "$tmp/g.c"; cc -o "$tmp/m" "$tmp/m.c" -L"$
 "$cuslim" bundle -q "$tmp/m" -o "$tmp/keep" 2> "$tmp/err"; rc=$?
 check "a missing dependency fails with exit 1 and names it" '[ $rc = 1 ] && grep -q "libgone.so" "$tmp/err"'
 check "the failed run left the old OUT untouched and no temp behind" '[ "$(cat "$tmp/keep/marker")" = old ] && ! ls -a "$tmp" | grep -q cuslim-tmp'
+
+# --- --layers auto by default: two programs on the same CUDA libraries share the CUDA layer --------
+cudart=/usr/local/cuda/lib64/libcudart.so
+if [ -e "$cudart" ] && [ -e /usr/local/cuda/include/cuda_runtime_api.h ]; then
+  for a in one two; do
+    printf '#include <cuda_runtime_api.h>\n#include <stdio.h>\nint main(void){int v=0;cudaRuntimeGetVersion(&v);printf("%s %%d\\n",v);return 0;}\n' "$a" > "$tmp/cu-$a.c"
+    cc -o "$tmp/cu-$a" "$tmp/cu-$a.c" -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart -Wl,-rpath,/usr/local/cuda/lib64
+  done
+  # One through `bundle`, one through `build` (a spec with no layers key): both default to auto.
+  "$cuslim" bundle -q "$tmp/cu-one" -o "oci:$tmp/cu:one"; rc1=$?
+  printf 'name: cu-two\ntargets: [%s]\nout: %s\nformat: oci\n' "$tmp/cu-two" "$tmp/cu-build" > "$tmp/cu-two.yaml"
+  "$cuslim" build -q "$tmp/cu-two.yaml"; rc2=$?
+  check "two CUDA programs bundled and built with default layers" '[ $rc1 = 0 ] && [ $rc2 = 0 ]'
+  check "by default their system and CUDA layers are byte-identical (same digests), the app layers differ; the CUDA layer holds libcudart" 'python3 - "$tmp/cu" "$tmp/cu-build" <<PY
+import json, sys, tarfile
+def layers(d):
+    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+    return [l["digest"] for l in json.load(open(d + "/blobs/sha256/" + i))["layers"]]
+a, b = layers(sys.argv[1]), layers(sys.argv[2])
+assert len(a) == 3 and len(b) == 3, (a, b)
+assert a[0] == b[0] and a[1] == b[1] and a[2] != b[2], (a, b)
+cuda = tarfile.open(sys.argv[1] + "/blobs/sha256/" + a[1][7:]).getnames()
+assert any("libcudart.so" in n for n in cuda) and not any("cu-one" in n for n in cuda), cuda
+PY'
+  out=$(run_image "$tmp/cu" one)
+  check "runc runs the layered CUDA program ($out)" '[[ "$out" == "one "* ]]'
+  printf 'layers: single\n' >> "$tmp/cu-two.yaml"
+  "$cuslim" build -q "$tmp/cu-two.yaml" -o "$tmp/cu-build-single"; rc=$?
+  check "a build spec's layers: single gives one layer" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/cu-build-single:cu-two" | python3 -c "import json,sys;assert len(json.load(sys.stdin)[\"Layers\"])==1"'
+else
+  echo "skip-part: CUDA layer sharing (no CUDA toolkit at /usr/local/cuda)"
+fi
+
+# --- slim keeps an input layer's digest when it keeps the layer whole -------------------------------
+# The input: ssh bundled as one layer, then a layer of junk on top (umoci repack). That layer also
+# holds what the injected driver would load (libm, librt, ...): ssh alone does not need them, so
+# slim keeps them with --keep -- then every file of the bottom layer is kept, the junk dropped.
+"$cuslim" bundle -q /usr/bin/ssh -o "$tmp/reuse-in" --tag in --layers single
+umoci unpack --image "$tmp/reuse-in:in" "$tmp/reuse-b" >/dev/null 2>&1
+mkdir -p "$tmp/reuse-b/rootfs/opt/junk"; head -c 300000 /dev/urandom > "$tmp/reuse-b/rootfs/opt/junk/blob.bin"
+umoci repack --image "$tmp/reuse-in:in" "$tmp/reuse-b" >/dev/null 2>&1; rc=$?
+check "input made: cuslim's one-layer ssh image plus a junk layer (umoci repack)" '[ $rc = 0 ] && [ "$(skopeo inspect "oci:$tmp/reuse-in:in" | python3 -c "import json,sys;print(len(json.load(sys.stdin)[\"Layers\"]))")" = 2 ]'
+"$cuslim" slim -q "$tmp/reuse-in:in" -o "$tmp/reuse-part" --tag out; rc=$?
+check "slim that drops part of the bottom layer (libm) repacks it: no input layer in the output" 'python3 - "$tmp/reuse-in" "$tmp/reuse-part" <<PY
+import json, sys
+def layers(d):
+    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+    return [l["digest"] for l in json.load(open(d + "/blobs/sha256/" + i))["layers"]]
+assert not set(layers(sys.argv[1])) & set(layers(sys.argv[2])), (layers(sys.argv[1]), layers(sys.argv[2]))
+PY'
+"$cuslim" slim "$tmp/reuse-in:in" -o "$tmp/reuse-out" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' > "$tmp/reuse.txt"; rc=$?
+check "slim exits 0 and says it kept the input layer whole ($(grep 'kept whole' "$tmp/reuse.txt"))" '[ $rc = 0 ] && grep -q "input layer kept whole" "$tmp/reuse.txt"'
+check "the output's first layer is the input's bottom layer: same digest, same diff_id; the junk layer is gone" 'python3 - "$tmp/reuse-in" "$tmp/reuse-out" <<PY
+import json, sys
+def image(d):
+    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+    m = json.load(open(d + "/blobs/sha256/" + i))
+    return m, json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+(mi, ci), (mo, co) = image(sys.argv[1]), image(sys.argv[2])
+assert mo["layers"][0]["digest"] == mi["layers"][0]["digest"], (mi["layers"], mo["layers"])
+assert co["rootfs"]["diff_ids"][0] == ci["rootfs"]["diff_ids"][0]
+assert mi["layers"][1]["digest"] not in [l["digest"] for l in mo["layers"]]
+assert len(co["history"]) >= len(mo["layers"])
+PY'
+check "skopeo reads the slimmed image" 'skopeo inspect "oci:$tmp/reuse-out:out" >/dev/null'
+out=$(run_image "$tmp/reuse-out" out /usr/bin/ssh -V)
+check "umoci unpacks it and runc runs ssh -V from it ($out)" '[[ "$out" == OpenSSH_* ]]'
+umoci unpack --image "$tmp/reuse-out:out" "$tmp/reuse-u" >/dev/null 2>&1; rc=$?
+check "umoci unpacks it: ssh there, the junk not" '[ $rc = 0 ] && [ -x "$tmp/reuse-u/rootfs/usr/bin/ssh" ] && [ ! -e "$tmp/reuse-u/rootfs/opt/junk/blob.bin" ]'
+"$cuslim" slim -q "$tmp/reuse-in:in" -o "$tmp/reuse-single" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' --layers single; rc=$?
+check "slim --layers single: one new layer, nothing reused" '[ $rc = 0 ] && [ "$(skopeo inspect "oci:$tmp/reuse-single:out" | python3 -c "import json,sys;print(len(json.load(sys.stdin)[\"Layers\"]))")" = 1 ]'
 
 finish

@@ -3,7 +3,7 @@
 # 127.0.0.1 with TLS (a CA and a server certificate made here with openssl) and htpasswd Basic
 # auth (bcrypt, htpasswd -B): cuslim pushes (bundle, slim -o docker://...), skopeo and cuslim pull
 # back (digests equal), credentials from the docker config (auths, credHelpers), a second image on the first as --base uploads only its new blobs (counted
-# in the registry's log), two CUDA programs bundled with --layers auto share system and CUDA layers, the docker config's auths, chunked upload, and the failures: bad
+# in the registry's log), two CUDA programs bundled with the default --layers auto share system and CUDA layers, the docker config's auths, chunked upload, and the failures: bad
 # credentials, a wrong CA, a blob whose bytes do not match its digest -- clear errors, documented
 # exit codes, nothing left tagged or written. Then the transports oci:, oci-archive:,
 # docker-archive:, dir: for inputs and outputs, and the Bearer token flow against a token server
@@ -78,7 +78,10 @@ check "skopeo copy pulls it back" 'skopeo copy -q --src-cert-dir "$certs" --src-
 check "skopeo's pulled manifest has the pushed digest" \
   '[ "$(python3 -c "import json;print(json.load(open(\"$tmp/skopeo-pull/index.json\"))[\"manifests\"][0][\"digest\"])")" = "$d1" ]'
 first_uploads=$(uploads)
-check "first push uploaded 2 blobs, config and layer (log: $first_uploads)" '[ "$first_uploads" = 2 ]'
+layer_count() { skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$1" | python3 -c 'import json,sys;print(len(json.load(sys.stdin)["Layers"]))'; }
+ssh_layers=$(layer_count "$reg/cuslim/ssh:1")
+check "--layers auto by default: ssh:1 has its system and app layers ($ssh_layers)" '[ "$ssh_layers" = 2 ]'
+check "first push uploaded config and every layer ($((ssh_layers + 1)) blobs; log: $first_uploads)" '[ "$first_uploads" = $((ssh_layers + 1)) ]'
 
 # --- pull: verify and run read docker:// ---------------------------------------------------------
 "$cuslim" verify "docker://$reg/cuslim/ssh:1" "${auth[@]}" > "$tmp/verify.out" 2>&1; rc=$?
@@ -95,40 +98,41 @@ before=$(uploads)
 check "bundle --base docker:// -o docker:// exits 0 ($(cat "$tmp/push2.err"))" '[ $rc = 0 ]'
 second=$(( $(uploads) - before ))
 echo "     second push: $(cat "$tmp/push2.out")"
-check "second push (another repository) uploaded 2 new blobs (its layer, its config), mounted the shared layer (log: $second)" \
-  '[ "$second" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 0 blobs, 0 bytes already there; 1 blobs, [0-9]* bytes mounted" "$tmp/push2.out"'
+own=$(( $(layer_count "$reg/cuslim/keygen:1") - ssh_layers ))  # keygen:1's layers above the base's
+check "second push (another repository) uploaded its $own layer(s) and its config, mounted the base's $ssh_layers layers (log: $second)" \
+  '[ "$own" -ge 1 ] && [ "$second" = $((own + 1)) ] && grep -q "($((own + 1)) blobs, [0-9]* bytes uploaded; 0 blobs, 0 bytes already there; $ssh_layers blobs, [0-9]* bytes mounted" "$tmp/push2.out"'
 before=$(uploads)
 "$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$reg/cuslim/ssh:1" -o "docker://$reg/cuslim/ssh:keygen" "${auth[@]}" > "$tmp/push3.out" 2>&1; rc=$?
 third=$(( $(uploads) - before ))
 echo "     same repository: $(cat "$tmp/push3.out")"
-check "same image into the base's repository: the shared layer is already there (HEAD), 2 blobs sent (log: $third)" \
-  '[ $rc = 0 ] && [ "$third" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 1 blobs, [0-9]* bytes already there; 0 blobs" "$tmp/push3.out"'
+check "same image into the base's repository: the shared layers are already there (HEAD), $((own + 1)) blobs sent (log: $third)" \
+  '[ $rc = 0 ] && [ "$third" = $((own + 1)) ] && grep -q "($((own + 1)) blobs, [0-9]* bytes uploaded; $ssh_layers blobs, [0-9]* bytes already there; 0 blobs" "$tmp/push3.out"'
 base_layer=$(skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/ssh:1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Layers"][0])')
 keygen_layer=$(skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/keygen:1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Layers"][0])')
 check "cuslim's pull kept the base layer's digest: keygen:1 starts with ssh:1's layer" '[ -n "$base_layer" ] && [ "$base_layer" = "$keygen_layer" ]'
 check "skopeo inspect sees keygen:1 at the printed digest" '[ "$(digest_of "$reg/cuslim/keygen:1")" = "$(cat "$tmp/keygen.digest")" ]'
 
-# --- --layers auto: two CUDA programs share their system and CUDA layers in the registry -------------
+# --- --layers auto (the default): two CUDA programs share their system and CUDA layers in the registry --
 cudart=/usr/local/cuda/lib64/libcudart.so
 if [ -e "$cudart" ] && [ -e /usr/local/cuda/include/cuda_runtime_api.h ]; then
   for a in one two; do
     printf '#include <cuda_runtime_api.h>\n#include <stdio.h>\nint main(void){int v=0;cudaRuntimeGetVersion(&v);printf("%s %%d\\n",v);return 0;}\n' "$a" > "$tmp/$a.c"
     cc -o "$tmp/app-$a" "$tmp/$a.c" -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart -Wl,-rpath,/usr/local/cuda/lib64
   done
-  "$cuslim" bundle -q "$tmp/app-one" --layers auto -o "docker://$reg/cuslim/cuda-apps:one" "${auth[@]}" > "$tmp/l1.out" 2> "$tmp/l1.err"; rc1=$?
+  "$cuslim" bundle -q "$tmp/app-one" -o "docker://$reg/cuslim/cuda-apps:one" "${auth[@]}" > "$tmp/l1.out" 2> "$tmp/l1.err"; rc1=$?
   before=$(uploads)
-  "$cuslim" bundle -q "$tmp/app-two" --layers auto -o "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" > "$tmp/l2.out" 2> "$tmp/l2.err"; rc2=$?
+  "$cuslim" bundle -q "$tmp/app-two" -o "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" > "$tmp/l2.out" 2> "$tmp/l2.err"; rc2=$?
   lsecond=$(( $(uploads) - before ))
-  echo "     --layers auto, second CUDA app: $(cat "$tmp/l2.out")"
-  check "--layers auto: both CUDA apps pushed ($(cat "$tmp/l1.err" "$tmp/l2.err"))" '[ $rc1 = 0 ] && [ $rc2 = 0 ]'
-  check "--layers auto: the second uploads only its app layer and config; system and CUDA layers already there (log: $lsecond)" \
+  echo "     default layers, second CUDA app: $(cat "$tmp/l2.out")"
+  check "default --layers auto: both CUDA apps pushed ($(cat "$tmp/l1.err" "$tmp/l2.err"))" '[ $rc1 = 0 ] && [ $rc2 = 0 ]'
+  check "default --layers auto: the second uploads only its app layer and config; system and CUDA layers already there (log: $lsecond)" \
     '[ "$lsecond" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 2 blobs, [0-9]* bytes already there" "$tmp/l2.out"'
   layers_of() { skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/cuda-apps:$1" | python3 -c 'import json,sys;print(" ".join(json.load(sys.stdin)["Layers"]))'; }
   l1=($(layers_of one)); l2=($(layers_of two))
-  check "--layers auto: 3 layers each, the first two (system, CUDA) byte-identical, the app layers differ" \
+  check "default --layers auto: 3 layers each, the first two (system, CUDA) byte-identical, the app layers differ" \
     '[ ${#l1[@]} = 3 ] && [ "${l1[0]}" = "${l2[0]}" ] && [ "${l1[1]}" = "${l2[1]}" ] && [ "${l1[2]}" != "${l2[2]}" ]'
   out=$("$cuslim" run --gpu off "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" 2>&1); rc=$?
-  check "--layers auto: the pulled layered image runs ($out)" '[ $rc = 0 ] && [[ "$out" == "two "* ]]'
+  check "default --layers auto: the pulled layered image runs ($out)" '[ $rc = 0 ] && [[ "$out" == "two "* ]]'
 else
   echo "skip-part: --layers auto sharing (no CUDA toolkit at /usr/local/cuda)"
 fi
@@ -148,6 +152,35 @@ chmod +x "$tmp/bin/docker-credential-cuslimtest"
 printf '{"credHelpers":{"%s":"cuslimtest"}}\n' "$reg" > "$tmp/helpercfg/config.json"
 PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/helpercfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/helper.err"; rc=$?
 check "credHelpers: the helper's credentials pull the image (exit $rc: $(cat "$tmp/helper.err"))" '[ $rc = 0 ]'
+
+# --- parallel blob transfers and progress on a TTY ------------------------------------------------
+# Each worker has its own connection: the registry sees the blobs of one push come from several
+# client ports with the default --registry-jobs, from one with --registry-jobs 1; same image either way.
+head -c 4000000 /dev/urandom > "$tmp/par.bin"
+ports_of() { grep 'msg="response completed"' "$tmp/basic.log" | grep "/v2/cuslim/$1/blobs/" | grep -o 'http.request.remoteaddr="\?[0-9.]*:[0-9]*' | sort -u | wc -l; }
+if command -v script > /dev/null; then
+  script -qec "'$cuslim' bundle /bin/true --include '$tmp/par.bin' -o 'docker://$reg/cuslim/par:1' --creds 'tester:s3cret:pw' --cert-dir '$certs' --digestfile '$tmp/par.digest'" /dev/null > "$tmp/par.tty" 2>&1; rc=$?
+  pp=$(ports_of par)  # the first push alone
+  check "push on a TTY exits 0 and shows a pushing line with bytes and share (a rate after half a second)" \
+    '[ $rc = 0 ] && grep -aq "pushing [0-9.]* [kMG]\?B / [0-9.]* [kMG]B ([0-9]*%)" "$tmp/par.tty"' || tail -3 "$tmp/par.tty"
+  script -qec "'$cuslim' verify 'docker://$reg/cuslim/par:1' --creds 'tester:s3cret:pw' --cert-dir '$certs'" /dev/null > "$tmp/pull.tty" 2>&1; rc=$?
+  check "pull on a TTY (verify docker://) passes and shows a pulling line with bytes and share" \
+    '[ $rc = 0 ] && grep -aq "pulling [0-9.]* [kMG]\?B / [0-9.]* [kMG]B ([0-9]*%)" "$tmp/pull.tty"' || tail -3 "$tmp/pull.tty"
+else
+  "$cuslim" bundle -q /bin/true --include "$tmp/par.bin" -o "docker://$reg/cuslim/par:1" "${auth[@]}" --digestfile "$tmp/par.digest" > /dev/null
+  pp=$(ports_of par)
+  echo "skip-part: progress lines (no script from util-linux for a TTY)"
+fi
+"$cuslim" bundle /bin/true --include "$tmp/par.bin" -o "docker://$reg/cuslim/par:1" "${auth[@]}" > /dev/null 2> "$tmp/par.err"
+check "without a TTY a push prints no progress line" '! grep -aq "pushing" "$tmp/par.err" && ! grep -aq $'"'"'\r'"'"' "$tmp/par.err"'
+"$cuslim" bundle -q /bin/true --include "$tmp/par.bin" -o "docker://$reg/cuslim/par-one:1" "${auth[@]}" --registry-jobs 1 --digestfile "$tmp/par1.digest"; rc=$?
+check "--registry-jobs 1 pushes the same image (same digest)" '[ $rc = 0 ] && [ "$(cat "$tmp/par1.digest")" = "$(cat "$tmp/par.digest")" ]'
+p1=$(ports_of par-one)
+check "default --registry-jobs: the first push's blobs went up on several connections ($pp client ports); --registry-jobs 1: one ($p1)" '[ "$pp" -ge 2 ] && [ "$p1" = 1 ]'
+mkdir -p "$tmp/par-pull"
+check "skopeo pulls the image pushed in parallel" 'skopeo copy -q --src-cert-dir "$certs" --src-creds "tester:s3cret:pw" "docker://$reg/cuslim/par:1" "oci:$tmp/par-pull:1"'
+"$cuslim" slim -q "docker://$reg/cuslim/par:1" "${auth[@]}" --keep "$tmp/par.bin" -o "$tmp/par-slim" --format dir; rc=$?
+check "cuslim's parallel pull gives the bytes back (slim docker:// --format dir)" '[ $rc = 0 ] && cmp -s "$tmp/par.bin" "$tmp/par-slim$tmp/par.bin"'
 
 # --- failures: clear errors, exit 4 for the registry, nothing tagged ---------------------------------
 "$cuslim" bundle -q /usr/bin/ssh -o "docker://$reg/cuslim/bad:1" --creds tester:wrong --cert-dir "$certs" > /dev/null 2> "$tmp/bad.err"; rc=$?

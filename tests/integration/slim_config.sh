@@ -36,4 +36,15 @@ assert j["manifest"].startswith("sha256:") and isinstance(j["left_to_host_driver
 assert isinstance(j["left_to_base"], int) and isinstance(j["warnings"], list)
 PY'
 done
+out_of() { [ "$1" = bundle ] && echo "$tmp/j" || echo "$tmp/b"; }
+for cmd in bundle build; do
+  check "$cmd --json layers are the manifest's layers, in order, each with its group (--layers auto by default)" 'python3 - "$tmp/$cmd.json" "$(out_of $cmd)" <<PY
+import json, sys
+j, d = json.load(open(sys.argv[1])), sys.argv[2]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+assert [l["digest"] for l in j["layers"]] == [l["digest"] for l in m["layers"]], (j["layers"], m["layers"])
+assert [l["group"] for l in j["layers"]] == ["system", "app"], j["layers"]
+assert j["stored_bytes"] == sum(l["size"] for l in m["layers"])
+PY'
+done
 finish

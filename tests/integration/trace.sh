@@ -49,7 +49,8 @@ import json, sys, tarfile, gzip, io
 d = sys.argv[1]
 i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
 m = json.load(open(d + "/blobs/sha256/" + i))
-t = tarfile.open(fileobj=io.BytesIO(gzip.decompress(open(d + "/blobs/sha256/" + m["layers"][0]["digest"][7:], "rb").read())))
+# The generated ld.so.cache is in the top (application) layer: --layers auto puts generated files there.
+t = tarfile.open(fileobj=io.BytesIO(gzip.decompress(open(d + "/blobs/sha256/" + m["layers"][-1]["digest"][7:], "rb").read())))
 assert b"libplug.so.1" in t.extractfile("etc/ld.so.cache").read()
 PY'
 cp "$app/app" "$tmp/exit3"; printf 'int main(void){return 3;}' > "$tmp/e.c"; cc -o "$tmp/exit3" "$tmp/e.c"
@@ -105,7 +106,7 @@ import json, sys, tarfile
 d = sys.argv[1]
 i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
 m = json.load(open(d + "/blobs/sha256/" + i))
-names = tarfile.open(d + "/blobs/sha256/" + m["layers"][-1]["digest"][7:]).getnames()
+names = [n for l in m["layers"] for n in tarfile.open(d + "/blobs/sha256/" + l["digest"][7:]).getnames()]  # every layer
 assert any("_ssl.cpython" in n for n in names) and any("_json.cpython" in n for n in names), "missing"
 PY'
   must "slim --probe" "$cuslim" slim -q "$tmp/py" --from-tag py -o "$tmp/py-probe" --tag slim --probe \
