@@ -7,9 +7,12 @@
 set -u
 cuslim=$(readlink -f "$1")
 [ "$(id -u)" = 0 ] || { echo "skip: the sandbox test needs root to set up its fixtures"; exit 77; }
-unset TMPDIR  # run directories go to /tmp, where this test looks for them
 # Not under /tmp: the sandbox mounts a fresh tmpfs there.
 tmp=$(mktemp -d /var/tmp/cuslim-rs-XXXXXX); chmod 755 "$tmp"
+# Run directories go to a TMPDIR of this test's own: every `cuslim run` removes dead runs'
+# directories from its TMPDIR, so in /tmp another test's run (ctest -j) could remove the KILLed
+# run's directory before this test looks for it.
+export TMPDIR=$tmp/runs; mkdir -p "$TMPDIR"
 cleanup() {
   [ -n "${running:-}" ] && kill -KILL "$running" 2>/dev/null
   [ -n "${marker:-}" ] && for p in $(program_pids); do kill -KILL "$p"; done  # orphans of a failed check
@@ -83,7 +86,7 @@ program_pids() { for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = "$
 # Waits up to $2 seconds for condition $1.
 wait_for() { local i; for ((i = 0; i < $2 * 10; i++)); do eval "$1" && return 0; sleep 0.1; done; return 1; }
 alive() { for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
-run_dirs() { ls -d /tmp/cuslim-run-"$1"-* 2>/dev/null; }
+run_dirs() { ls -d "$TMPDIR"/cuslim-run-"$1"-* 2>/dev/null; }
 
 # --- killing cuslim ends the program ------------------------------------------------------------
 # kill_run SIGNAL TARGET: starts the sleeping fixture, sends SIGNAL to cuslim (TARGET "pid") or its
