@@ -94,7 +94,7 @@ Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, cons
 Analysis::Targets Analysis::check_targets(const std::vector<std::string>& targets) const {
   Targets t;
   auto inside = inside_paths(*root_, targets);
-  parallel_for(targets.size(), threads_, [&](size_t i) { (void)object(inside[i]); });  // read on every core, once
+  parallel_for(targets.size(), threads_, [&](size_t i) { (void)object(inside[i]); }, /*grain=*/16);  // read on every core, once
   for (size_t i = 0; i < targets.size(); ++i) {
     if (object(inside[i])->ok()) {
       t.ok.push_back(targets[i]);

@@ -9,9 +9,9 @@
 
 namespace cuslim {
 
-void parallel_for(size_t n, int threads, const std::function<void(size_t)>& fn) {
+void parallel_for(size_t n, int threads, const std::function<void(size_t)>& fn, size_t grain) {
   size_t want = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
-  want = std::min(want, n);
+  want = std::min(want, (n + std::max<size_t>(grain, 1) - 1) / std::max<size_t>(grain, 1));
   std::atomic<size_t> next{0};
   std::exception_ptr first;
   std::mutex mu;

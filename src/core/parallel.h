@@ -8,7 +8,8 @@
 
 namespace cuslim {
 
-// threads <= 0: one per core. At most n threads; the calling thread is one of them.
-void parallel_for(size_t n, int threads, const std::function<void(size_t)>& fn);
+// threads <= 0: one per core. At most one thread per `grain` items (a thread costs more than a
+// few cheap items: `deps` of one small target starts none); the calling thread is one of them.
+void parallel_for(size_t n, int threads, const std::function<void(size_t)>& fn, size_t grain = 1);
 
 }  // namespace cuslim

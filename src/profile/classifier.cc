@@ -213,7 +213,7 @@ void Classifier::classify(DepGraph& g, int threads) const {
     auto c = classify(o.path.value_or(""), o.realpath, o.soname, o.name);
     o.cls = c.cls;
     o.rule = c.rule;
-  });
+  }, /*grain=*/256);
 }
 
 }  // namespace cuslim
