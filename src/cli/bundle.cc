@@ -1,19 +1,8 @@
 // cuslim bundle TARGET... -o OUT: the smallest image that runs the targets.
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <iomanip>
-
-#include "bundle/bundle.h"
-#include "bundle/bundle_report.h"
-#include "bundle/image_spec.h"
-#include "cli/command.h"
 #include "bundle/bundle_job.h"
 #include "cli/analysis_flags.h"
-#include "core/units.h"
-#include "report/report_file.h"
-#include "report/report_json.h"
+#include "cli/bundle_output.h"
+#include "cli/command.h"
 #include "cli/registry_flags.h"
 
 namespace cuslim::cli {
@@ -28,49 +17,6 @@ struct BundleOptions {
   AnalysisFlags setup;
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
-
-// gzip layers (the oci formats' default) of a large bundle: the progress step says once that zstd is faster.
-bool gzip_layers(const std::string& format, const std::string& out, const std::string& compression) {
-  auto f = format.empty() ? format_from_path(out) : parse_format(format).value_or(BundleFormat::oci);
-  return compression == "gzip" && (f == BundleFormat::oci || f == BundleFormat::oci_archive || f == BundleFormat::docker_archive);
-}
-
-
-// What bundle and build print once the image is written: warnings, then the report file, the
-// JSON summary (--json) or the text summary.
-struct Output {
-  std::string command, report_file;
-  bool quiet = false, json = false;
-  RegistryOptions registry;  // --digestfile
-};
-
-Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
-  end_progress_line();
-  for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
-    std::cerr << "cuslim: notice: " << r.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
-  if (!o.report_file.empty() || o.json) {
-    auto j = bundle_report(r, o.command, req.out);
-    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
-    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  }
-  if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
-  report_push(r.pushed, o.registry);
-  return Exit::ok;
-}
-
-// The registry flags and the pull (--base docker://...) and push (-o docker://...) progress lines.
-void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet) {
-  job.request.registry = registry;
-  job.request.push_progress = progress_line("pushing", quiet);
-  job.pull_progress = progress_line("pulling", quiet);
-}
-
-// --report FILE must be .json or .html: said before any work is done.
-void check_report_file(const std::string& file) {
-  if (!file.empty() && !is_report_file(file)) fail(Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html"));
-}
 
 Exit run_bundle(const BundleOptions& o) {
   BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .layers = o.layers,
@@ -96,44 +42,7 @@ Exit run_bundle(const BundleOptions& o) {
   return report(r, job.request, {"bundle", o.report_file, o.quiet, o.json, *o.registry});
 }
 
-struct BuildOptions {
-  std::string spec, out, report_file;
-  bool quiet = false, force = false, json = false;
-  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
-};
-
-Exit run_build(const BuildOptions& b) {
-  auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
-  use_registry(job, *b.registry, b.quiet);
-  job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
-                                                                 gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
-  job.request.force = b.force;
-  job.request.prune.measure = job.request.report_contents = !b.report_file.empty();
-  check_report_file(b.report_file);
-  auto r = take(bundle_job(job));
-  job.request.format = r.format;
-  return report(r, job.request, {"build", b.report_file, b.quiet, b.json, *b.registry});
-}
-
 }  // namespace
-
-void add_build(CLI::App& app, RunState& state) {
-  auto o = std::make_shared<BuildOptions>();
-  auto* cmd = app.add_subcommand("build", "Bundle from an image spec (images/*.yaml): the options of bundle, declared in a file");
-  cmd->add_option("spec", o->spec, "Image spec YAML")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-o,--out", o->out, "Override the spec's out");
-  cmd->add_option("--report", o->report_file, "Also write a report: FILE.html (a page with a treemap) or FILE.json");
-  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
-  cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
-  cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
-  add_registry_flags(cmd, o->registry, true);
-  cmd->footer(
-      "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
-      "  cuslim build images/smoke-cublas.yaml --report cublas.html\n"
-      "Relative paths in a spec are taken from the working directory.\n"
-      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable spec or input.");
-  cmd->callback([o, &state] { state.exit = run_build(*o); });
-}
 
 void add_bundle(CLI::App& app, RunState& state) {
   auto o = std::make_shared<BundleOptions>();

@@ -1,0 +1,50 @@
+// cuslim build SPEC: bundle from an image spec (images/*.yaml), the options of bundle in a file.
+#include "bundle/image_spec.h"
+#include "cli/bundle_output.h"
+#include "cli/command.h"
+#include "cli/registry_flags.h"
+
+namespace cuslim::cli {
+
+namespace {
+
+struct BuildOptions {
+  std::string spec, out, report_file;
+  bool quiet = false, force = false, json = false;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
+};
+
+Exit run_build(const BuildOptions& b) {
+  auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
+  use_registry(job, *b.registry, b.quiet);
+  job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
+                                                                 gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
+  job.request.force = b.force;
+  job.request.prune.measure = job.request.report_contents = !b.report_file.empty();
+  check_report_file(b.report_file);
+  auto r = take(bundle_job(job));
+  job.request.format = r.format;
+  return report(r, job.request, {"build", b.report_file, b.quiet, b.json, *b.registry});
+}
+
+}  // namespace
+
+void add_build(CLI::App& app, RunState& state) {
+  auto o = std::make_shared<BuildOptions>();
+  auto* cmd = app.add_subcommand("build", "Bundle from an image spec (images/*.yaml): the options of bundle, declared in a file");
+  cmd->add_option("spec", o->spec, "Image spec YAML")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-o,--out", o->out, "Override the spec's out");
+  cmd->add_option("--report", o->report_file, "Also write a report: FILE.html (a page with a treemap) or FILE.json");
+  cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
+  cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
+  add_registry_flags(cmd, o->registry, true);
+  cmd->footer(
+      "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
+      "  cuslim build images/smoke-cublas.yaml --report cublas.html\n"
+      "Relative paths in a spec are taken from the working directory.\n"
+      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable spec or input.");
+  cmd->callback([o, &state] { state.exit = run_build(*o); });
+}
+
+}  // namespace cuslim::cli

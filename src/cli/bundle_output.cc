@@ -1,0 +1,41 @@
+#include "cli/bundle_output.h"
+
+#include "bundle/bundle_report.h"
+#include "cli/registry_flags.h"
+#include "report/report_file.h"
+#include "report/report_json.h"
+
+namespace cuslim::cli {
+
+bool gzip_layers(const std::string& format, const std::string& out, const std::string& compression) {
+  auto f = format.empty() ? format_from_path(out) : parse_format(format).value_or(BundleFormat::oci);
+  return compression == "gzip" && (f == BundleFormat::oci || f == BundleFormat::oci_archive || f == BundleFormat::docker_archive);
+}
+
+Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
+  end_progress_line();
+  for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
+    std::cerr << "cuslim: notice: " << r.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
+  if (!o.report_file.empty() || o.json) {
+    auto j = bundle_report(r, o.command, req.out);
+    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
+    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
+  report_push(r.pushed, o.registry);
+  return Exit::ok;
+}
+
+void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet) {
+  job.request.registry = registry;
+  job.request.push_progress = progress_line("pushing", quiet);
+  job.pull_progress = progress_line("pulling", quiet);
+}
+
+void check_report_file(const std::string& file) {
+  if (!file.empty() && !is_report_file(file)) fail(Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html"));
+}
+
+}  // namespace cuslim::cli
