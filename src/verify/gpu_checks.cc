@@ -87,7 +87,7 @@ std::optional<unsigned> compute_capability_of(const std::string& line) {
 }
 
 unsigned run_gpu_checks(const GpuCheckRequest& req, const UnpackedImage& img, const Classifier& c, VerifyReport& report) {
-  auto prepared = prepare_run(req.image, UnpackOptions{.tag = req.tag, .registry = req.registry}, GpuMode::on, req.staging + "/gpu");
+  auto prepared = prepare_unpacked(img, GpuMode::on, req.staging + "/gpu");
   if (!prepared.ok()) {
     report.checks.push_back({"gpu", CheckStatus::fail, prepared.error().message()});
     return 0;

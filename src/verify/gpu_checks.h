@@ -14,15 +14,14 @@
 namespace cuslim {
 
 struct GpuCheckRequest {
-  std::string image;    // what to run (unpacked again under `staging`)
-  std::string tag;      // manifest ref name in an OCI index
-  std::string staging;  // a scratch directory cuslim owns
+  std::string staging;  // a scratch directory cuslim owns (the smokes' overlay goes there)
   bool cc_given = false;  // --gpu-arch given by the user (else: the smoke's GPU is judged)
-  RegistryOptions registry;  // a docker:// image is pulled again
 };
 
-// Appends the GPU checks to `report`; when the smoke told the compute capability and the user
-// gave none, the arch-coverage check is redone for it. Returns that compute capability (0: unknown).
+// Appends the GPU checks to `report`, run in `img` as the static checks read it (through an
+// overlay: never unpacked or pulled a second time, never written); when the smoke told the
+// compute capability and the user gave none, the arch-coverage check is redone for it. Returns
+// that compute capability (0: unknown).
 unsigned run_gpu_checks(const GpuCheckRequest& req, const UnpackedImage& img, const Classifier& c, VerifyReport& report);
 
 // "9.0" -> 90, from a smoke's JSON line {"compute_capability": "9.0", ...}; nullopt otherwise.

@@ -35,7 +35,7 @@ Result<VerifyReport> verify_image(const VerifyRequest& req, ImageContents* conte
   CUSLIM_CHECK(find_driver(req, host, in));
   auto report = verify_static(img, host.classifier(), in);
   if (contents) *contents = image_contents(img, host.classifier());
-  if (req.gpu) run_gpu_checks({.image = req.image, .tag = req.tag, .staging = staging.path(), .cc_given = !req.ccs.empty(), .registry = req.registry}, img, host.classifier(), report);
+  if (req.gpu) run_gpu_checks({.staging = staging.path(), .cc_given = !req.ccs.empty()}, img, host.classifier(), report);
   return report;
 }
 
