@@ -16,15 +16,9 @@ struct BuildOptions {
 
 Exit run_build(const BuildOptions& b) {
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
-  use_registry(job, *b.registry, b.quiet);
   job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
                                                                  gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
-  job.request.force = b.force;
-  job.request.prune.measure = job.request.report_contents = !b.report_file.empty();
-  check_report_file(b.report_file);
-  auto r = take(bundle_job(job));
-  job.request.format = r.format;
-  return report(r, job.request, {"build", b.report_file, b.quiet, b.json, *b.registry});
+  return run_and_report(job, {"build", b.report_file, b.quiet, b.json, b.force, *b.registry});
 }
 
 }  // namespace

@@ -23,9 +23,6 @@ Exit run_bundle(const BundleOptions& o) {
                 .gpu_arch = o.gpu_arch,
                 .forward_compat = o.forward_compat, .min_driver = o.min_driver};
   job.request.prune.nvidia = !o.no_prune_nvidia;
-  job.request.prune.measure = !o.report_file.empty();
-  job.request.report_contents = !o.report_file.empty();
-  check_report_file(o.report_file);
   job.request.targets = o.targets;
   job.request.includes = o.includes;
   job.request.out = o.out;
@@ -33,13 +30,9 @@ Exit run_bundle(const BundleOptions& o) {
   job.request.env = o.env;
   if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
   job.request.progress = progress_line("packing", o.quiet, gzip_layers(o.format, o.out, o.compression));
-  job.request.force = o.force;
-  use_registry(job, *o.registry, o.quiet);
   job.request.python_keep = *parse_python_keep(o.python_keep);
   job.request.jit = !o.no_jit;
-  auto r = take(bundle_job(job));
-  job.request.format = r.format;
-  return report(r, job.request, {"bundle", o.report_file, o.quiet, o.json, *o.registry});
+  return run_and_report(job, {"bundle", o.report_file, o.quiet, o.json, o.force, *o.registry});
 }
 
 }  // namespace

@@ -12,6 +12,8 @@ bool gzip_layers(const std::string& format, const std::string& out, const std::s
   return compression == "gzip" && (f == BundleFormat::oci || f == BundleFormat::oci_archive || f == BundleFormat::docker_archive);
 }
 
+namespace {
+
 Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
   end_progress_line();
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
@@ -36,6 +38,18 @@ void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet) {
 
 void check_report_file(const std::string& file) {
   if (!file.empty() && !is_report_file(file)) fail(Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html"));
+}
+
+}  // namespace
+
+Exit run_and_report(BundleJob& job, const Output& o) {
+  check_report_file(o.report_file);
+  job.request.force = o.force;
+  job.request.prune.measure = job.request.report_contents = !o.report_file.empty();
+  use_registry(job, o.registry, o.quiet);
+  auto r = take(bundle_job(job));
+  job.request.format = r.format;
+  return report(r, job.request, o);
 }
 
 }  // namespace cuslim::cli

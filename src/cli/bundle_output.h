@@ -15,19 +15,16 @@ namespace cuslim::cli {
 // gzip layers (the oci formats' default) of a large bundle: the progress step says once that zstd is faster.
 bool gzip_layers(const std::string& format, const std::string& out, const std::string& compression);
 
-// What bundle and build print once the image is written: warnings, then the report file, the
-// JSON summary (--json) or the text summary.
+// The flags bundle and build share around the job, and what is printed once the image is written.
 struct Output {
   std::string command, report_file;
-  bool quiet = false, json = false;
-  RegistryOptions registry;  // --digestfile
+  bool quiet = false, json = false, force = false;
+  RegistryOptions registry;  // the registry flags, --digestfile included
 };
-Exit report(const BundleResult& r, const BundleRequest& req, const Output& o);
 
-// The registry flags and the pull (--base docker://...) and push (-o docker://...) progress lines.
-void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet);
-
-// --report FILE must be .json or .html: said before any work is done.
-void check_report_file(const std::string& file);
+// Checks --report FILE (.json or .html) before any work, applies --force, the registry flags, the
+// pull/push progress lines and what the report needs, runs the job, then prints: warnings, the
+// report file, the JSON summary (--json) or the text summary.
+Exit run_and_report(BundleJob& job, const Output& o);
 
 }  // namespace cuslim::cli

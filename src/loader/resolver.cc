@@ -5,9 +5,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
-#include <atomic>
 #include <climits>
-#include <thread>
 
 #include "core/parallel.h"
 #include "core/path.h"

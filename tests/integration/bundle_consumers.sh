@@ -161,12 +161,7 @@ check "a missing dependency fails with exit 1 and names it" '[ $rc = 1 ] && grep
 check "the failed run left the old OUT untouched and no temp behind" '[ "$(cat "$tmp/keep/marker")" = old ] && ! ls -a "$tmp" | grep -q cuslim-tmp'
 
 # --- --layers auto by default: two programs on the same CUDA libraries share the CUDA layer --------
-cudart=/usr/local/cuda/lib64/libcudart.so
-if [ -e "$cudart" ] && [ -e /usr/local/cuda/include/cuda_runtime_api.h ]; then
-  for a in one two; do
-    printf '#include <cuda_runtime_api.h>\n#include <stdio.h>\nint main(void){int v=0;cudaRuntimeGetVersion(&v);printf("%s %%d\\n",v);return 0;}\n' "$a" > "$tmp/cu-$a.c"
-    cc -o "$tmp/cu-$a" "$tmp/cu-$a.c" -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart -Wl,-rpath,/usr/local/cuda/lib64
-  done
+if cuda_programs "$tmp" one two; then
   # One through `bundle`, one through `build` (a spec with no layers key): both default to auto.
   "$cuslim" bundle -q "$tmp/cu-one" -o "oci:$tmp/cu:one"; rc1=$?
   printf 'name: cu-two\ntargets: [%s]\nout: %s\nformat: oci\n' "$tmp/cu-two" "$tmp/cu-build" > "$tmp/cu-two.yaml"

@@ -21,3 +21,14 @@ finish() {
   echo "$fails failed"
   [ "$fails" = 0 ]
 }
+
+# cuda_programs DIR NAME...: DIR/cu-NAME for each NAME, a program on the toolkit's libcudart that
+# prints NAME and the runtime version. Returns 1 (building nothing) without a CUDA toolkit.
+cuda_programs() {
+  local dir=$1 name; shift
+  [ -e /usr/local/cuda/lib64/libcudart.so ] && [ -e /usr/local/cuda/include/cuda_runtime_api.h ] || return 1
+  for name in "$@"; do
+    printf '#include <cuda_runtime_api.h>\n#include <stdio.h>\nint main(void){int v=0;cudaRuntimeGetVersion(&v);printf("%s %%d\\n",v);return 0;}\n' "$name" > "$dir/cu-$name.c"
+    cc -o "$dir/cu-$name" "$dir/cu-$name.c" -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart -Wl,-rpath,/usr/local/cuda/lib64 || return 1
+  done
+}

@@ -113,15 +113,10 @@ check "cuslim's pull kept the base layer's digest: keygen:1 starts with ssh:1's 
 check "skopeo inspect sees keygen:1 at the printed digest" '[ "$(digest_of "$reg/cuslim/keygen:1")" = "$(cat "$tmp/keygen.digest")" ]'
 
 # --- --layers auto (the default): two CUDA programs share their system and CUDA layers in the registry --
-cudart=/usr/local/cuda/lib64/libcudart.so
-if [ -e "$cudart" ] && [ -e /usr/local/cuda/include/cuda_runtime_api.h ]; then
-  for a in one two; do
-    printf '#include <cuda_runtime_api.h>\n#include <stdio.h>\nint main(void){int v=0;cudaRuntimeGetVersion(&v);printf("%s %%d\\n",v);return 0;}\n' "$a" > "$tmp/$a.c"
-    cc -o "$tmp/app-$a" "$tmp/$a.c" -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart -Wl,-rpath,/usr/local/cuda/lib64
-  done
-  "$cuslim" bundle -q "$tmp/app-one" -o "docker://$reg/cuslim/cuda-apps:one" "${auth[@]}" > "$tmp/l1.out" 2> "$tmp/l1.err"; rc1=$?
+if cuda_programs "$tmp" one two; then
+  "$cuslim" bundle -q "$tmp/cu-one" -o "docker://$reg/cuslim/cuda-apps:one" "${auth[@]}" > "$tmp/l1.out" 2> "$tmp/l1.err"; rc1=$?
   before=$(uploads)
-  "$cuslim" bundle -q "$tmp/app-two" -o "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" > "$tmp/l2.out" 2> "$tmp/l2.err"; rc2=$?
+  "$cuslim" bundle -q "$tmp/cu-two" -o "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" > "$tmp/l2.out" 2> "$tmp/l2.err"; rc2=$?
   lsecond=$(( $(uploads) - before ))
   echo "     default layers, second CUDA app: $(cat "$tmp/l2.out")"
   check "default --layers auto: both CUDA apps pushed ($(cat "$tmp/l1.err" "$tmp/l2.err"))" '[ $rc1 = 0 ] && [ $rc2 = 0 ]'
