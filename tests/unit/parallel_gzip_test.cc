@@ -1,5 +1,6 @@
 // ParallelGzip: one standard gzip member (zlib inflates it to the input and ends exactly at the
-// trailer), byte-identical for any thread count, for inputs around the block size.
+// trailer), byte-identical for any thread count, for inputs around the block size and for many
+// small blocks (libdeflate's pieces joined).
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -10,9 +11,9 @@
 namespace cuslim {
 namespace {
 
-std::string compress(const std::string& in, int threads, size_t piece) {
+std::string compress(const std::string& in, int threads, size_t piece, size_t block = ParallelGzip::kBlock) {
   std::string out;
-  ParallelGzip gz(6, threads, [&](const void* p, size_t n) { return out.append(static_cast<const char*>(p), n), true; });
+  ParallelGzip gz(6, threads, [&](const void* p, size_t n) { return out.append(static_cast<const char*>(p), n), true; }, block);
   for (size_t i = 0; i < in.size(); i += piece) EXPECT_TRUE(gz.write(in.data() + i, std::min(piece, in.size() - i)));
   EXPECT_TRUE(gz.finish());
   return out;
@@ -59,6 +60,20 @@ TEST(ParallelGzip, one_member_that_inflates_to_the_input_whatever_the_threads) {
     EXPECT_EQ(rest, 0u) << "bytes after the one gzip member, input " << n;
     EXPECT_EQ(compress(in, 2, 4096), one) << n;
     EXPECT_EQ(compress(in, 5, 777777), one) << n;
+  }
+}
+
+// Hundreds of joins: every way a piece can end inside its last byte (0..7 bits in use, so the
+// stored block's header fits in that byte or spills into the next) comes up, for text-like,
+// random and all-zero blocks, and the whole is still one member that inflates to the input.
+TEST(ParallelGzip, many_small_blocks_join_into_one_member) {
+  std::string in = sample(600 * 1000) + std::string(50000, '\0') + sample(7777);
+  for (size_t block : {size_t{1}, size_t{1000}, size_t{4096}, size_t{65536}}) {
+    std::string one = compress(block == 1 ? in.substr(0, 3000) : in, 1, 100000, block);
+    size_t rest = 99;
+    EXPECT_EQ(gunzip(one, &rest), block == 1 ? in.substr(0, 3000) : in) << block;
+    EXPECT_EQ(rest, 0u) << block;
+    EXPECT_EQ(compress(block == 1 ? in.substr(0, 3000) : in, 3, 4097, block), one) << block;
   }
 }
 
