@@ -29,6 +29,7 @@
 #include "elf/elf_file.h"
 #include "jit/jit_needs.h"
 #include "prune/gpu_arch.h"
+#include "python/interpreter.h"
 #include "loader/ld_cache.h"
 #include "report/kept_groups.h"
 #include "trace/run_environment.h"
@@ -278,6 +279,24 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuil
 bool is_elf_in(const Root& root, const std::string& inside) {
   auto real = root.realpath(inside);
   return real && has_elf_magic(root.host_path(*real));
+}
+
+// A Python interpreter among the programs brings what every start of it reads (its encodings,
+// landmarks and site's modules), traced or not: python/interpreter.h.
+Status add_python_startup(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  const Root& root = analysis.root();
+  for (auto& t : req.targets) {
+    if (!is_elf_in(root, t)) continue;
+    auto elf = analysis.object(t);
+    if (!elf->ok()) continue;
+    auto py = python_interpreter(root, t, elf->value());
+    if (!py) continue;
+    auto startup = python_startup(root, *py);
+    for (auto& f : startup.files) CUSLIM_CHECK(builder.add_include(f));
+    for (auto& d : startup.dirs)
+      if (auto st = root.stat(d); st && S_ISDIR(st->st_mode)) builder.add_directory(d);
+  }
+  return ok_status();
 }
 
 // Resolves many optional objects (a distribution's extension modules, a toolchain's programs):
@@ -725,6 +744,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_CHECK(check_request(req));
   PlanBuilder builder(root, req.keep_setuid);
   CUSLIM_CHECK(add_closures(analysis, req, builder));  // resolve + classify: what the programs load
+  CUSLIM_CHECK(add_python_startup(analysis, req, builder));  // Python: what every interpreter start reads
   BundleResult res;
   CUSLIM_TRY(res.python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
   CUSLIM_TRY(res.jit, add_jit_toolchains(analysis, req, builder));           // JIT: what the frameworks run at run time

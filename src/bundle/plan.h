@@ -47,6 +47,8 @@ class PlanBuilder {
   void add_graph(const DepGraph& g, bool programs = true);
   // Adds one in-root path (file, symlink chain or whole directory), with its parents.
   Status add_include(const std::string& inside);
+  // Adds a directory (empty unless something else is added under it), with its parents.
+  void add_directory(const std::string& inside) { add_dir_item(inside); }
   // Adds a #! script that is a program (an entrypoint candidate, as ELF programs are).
   Status add_script(const std::string& inside) {
     plan_.executables.push_back(inside);

@@ -12,6 +12,22 @@ const std::vector<std::string> kRecorded = {
     "PYTORCH_*", "XLA_FLAGS", "XLA_PYTHON_*", "JAX_*", "TF_*", "CUPY_*", "NUMBA_*", "NCCL_*", "OMP_NUM_THREADS", "MKL_*",
     "OPENBLAS_*", "HF_*", "TRANSFORMERS_*", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"};
 
+// Never recorded, whatever prefix they share: secrets (HF_TOKEN, ...), which a trace file or an
+// image config must not carry.
+const std::vector<std::string> kSecrets = {"*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*_KEY", "*CREDENTIAL*"};
+
+// Recorded but kept out of images: what says which devices and driver features this host's run
+// got (the container runtime sets them per node), and the requirements cuslim writes itself.
+const std::vector<std::string> kHostOnly = {"CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
+                                            "NVIDIA_REQUIRE_*", "NVIDIA_DISABLE_REQUIRE", "NVIDIA_MIG_*", "CUDA_MPS_*",
+                                            "NVIDIA_IMEX_CHANNELS", "NVIDIA_GDRCOPY", "NVIDIA_GDS", "NVIDIA_MOFED", "NVIDIA_NVSWITCH"};
+
+bool matches_any(const std::vector<std::string>& globs, const std::string& name) {
+  for (auto& g : globs)
+    if (::fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+  return false;
+}
+
 const std::vector<std::string> kCaches = {"TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "CUPY_CACHE_DIR", "NUMBA_CACHE_DIR",
                                           "JAX_COMPILATION_CACHE_DIR", "CUDA_CACHE_PATH", "XDG_CACHE_HOME"};
 
@@ -22,10 +38,10 @@ const std::vector<std::string>& cache_variables() { return kCaches; }
 bool recorded_variable(const std::string& name) {
   for (auto& c : kCaches)
     if (name == c) return false;
-  for (auto& g : kRecorded)
-    if (::fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
-  return false;
+  return !matches_any(kSecrets, name) && matches_any(kRecorded, name);
 }
+
+bool image_variable(const std::string& name) { return recorded_variable(name) && !matches_any(kHostOnly, name); }
 
 std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, const std::string& cache_root) {
   std::vector<std::string> out;
@@ -41,7 +57,7 @@ std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, c
 std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded) {
   std::vector<std::string> out;
   for (auto& [k, v] : recorded)
-    if (recorded_variable(k)) out.push_back(k + "=" + v);
+    if (image_variable(k)) out.push_back(k + "=" + v);
   for (const char* k : {"LANG", "LC_ALL"})
     if (!recorded.count(k)) out.push_back(std::string(k) + "=C.UTF-8");
   return out;

@@ -5,7 +5,10 @@
 // image config): the locale (LANG, LANGUAGE, LC_*), Python's (PYTHON*), LD_LIBRARY_PATH, CUDA_*
 // and the frameworks' knobs (TORCH_*, TRITON_*, XLA_FLAGS, JAX_*, CUPY_*, NUMBA_*, NCCL_*,
 // OMP_NUM_THREADS, ...). Never recorded: the cache directories below (they point at a trace's
-// temp dir), or anything else of the user's environment.
+// temp dir), secrets (names with TOKEN, SECRET, PASSWORD, _KEY, ...: HF_TOKEN), or anything else of
+// the user's environment. Recorded but never put into an image: what selects this host's devices
+// and driver features (CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES,
+// NVIDIA_REQUIRE_*, CUDA_MPS_*, ...), which the container runtime sets on each node.
 //
 // Cold caches: a JIT cache that is warm hides what a cold start needs (the C compiler Triton
 // runs, half of sympy), so a trace runs with fresh, empty cache dirs for TRITON_CACHE_DIR,
@@ -19,8 +22,11 @@
 
 namespace cuslim {
 
-// Whether a variable is one that changes what a program loads (and so belongs in the image).
+// Whether a variable is one that changes what a program loads (a trace records it).
 bool recorded_variable(const std::string& name);
+
+// Whether a recorded variable belongs in an image's config (not one that picks this host's devices).
+bool image_variable(const std::string& name);
 
 // The cache variables a cold trace points at fresh directories.
 const std::vector<std::string>& cache_variables();
@@ -28,7 +34,7 @@ const std::vector<std::string>& cache_variables();
 // `env` (K=V) with every cache variable pointing into `cache_root` (one subdirectory each).
 std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, const std::string& cache_root);
 
-// The config Env a traced run implies: the recorded variables, LANG and LC_ALL defaulting to
+// The config Env a traced run implies: the image variables recorded, LANG and LC_ALL defaulting to
 // C.UTF-8 when the trace has none (an interpreter with no locale falls back to ASCII).
 std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded);
 

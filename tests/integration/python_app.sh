@@ -21,12 +21,15 @@ print(json.dumps({"text": "Főtanúsítvány ✓", "fs": sys.getfilesystemencodi
                   "cache": "TRITON_CACHE_DIR" in os.environ}, ensure_ascii=False))
 PY
 want=$(env -i LANG=C.UTF-8 "$py" "$tmp/app/main.py")
-must "trace --files under C.UTF-8" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/py.trace" -- "$py" "$tmp/app/main.py" > "$tmp/traced.out"
+must "trace --files under C.UTF-8" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin TORCH_SHOW_CPP_STACKTRACES=1 CUDA_VISIBLE_DEVICES=3 \
+  NVIDIA_VISIBLE_DEVICES=GPU-1234abcd HF_TOKEN=hf_secret123 "$cuslim" trace -q --files -o "$tmp/py.trace" -- "$py" "$tmp/app/main.py" > "$tmp/traced.out"
 check "the traced run had a fresh TRITON_CACHE_DIR (cold caches)" 'grep -q "\"cache\": true" "$tmp/traced.out"'
 must "trace --warm-cache" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --warm-cache -o "$tmp/warm.trace" -- "$py" "$tmp/app/main.py" > "$tmp/warm.out"
 check "--warm-cache leaves the environment's caches alone" 'grep -q "\"cache\": false" "$tmp/warm.out"'
 check "the trace records the locale of the run" 'grep -q "\"event\":\"env\",\"name\":\"LANG\",\"value\":\"C.UTF-8\"" "$tmp/py.trace"'
 check "the cache dirs are not recorded into the trace" '! grep -q "\"name\":\"TRITON_CACHE_DIR\"" "$tmp/py.trace"'
+check "secrets are never recorded (HF_TOKEN)" '! grep -q "hf_secret123" "$tmp/py.trace"'
+check "the device selection is recorded (what the run had)" 'grep -q "\"name\":\"CUDA_VISIBLE_DEVICES\"" "$tmp/py.trace"'
 must "bundle the interpreter FROM scratch with the trace" "$cuslim" bundle -q "$py" --trace "$tmp/py.trace" --include "$tmp/app/main.py" -o "$tmp/img" --tag py
 out=$(run_image "$tmp/img" py "$py" "$tmp/app/main.py")
 check "runc, empty environment: the same output as the host ($out)" '[ "$out" = "$want" ]'
@@ -40,8 +43,30 @@ m = json.load(open(d + "/blobs/sha256/" + i))
 env = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))["config"]["Env"]
 assert "LANG=C.UTF-8" in env and "LC_ALL=C.UTF-8" in env, env
 PY'
+check "the config carries the framework knob, not this host's devices or secrets" 'python3 - "$tmp/img" <<PY
+import json, sys
+d = sys.argv[1]
+i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+m = json.load(open(d + "/blobs/sha256/" + i))
+env = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))["config"]["Env"]
+assert "TORCH_SHOW_CPP_STACKTRACES=1" in env, env
+assert not [e for e in env if e.startswith(("CUDA_VISIBLE_DEVICES=", "HF_TOKEN="))], env
+assert "NVIDIA_VISIBLE_DEVICES=GPU-1234abcd" not in env, env
+PY'
 pyver=$("$py" -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 check "the whole encodings package ships (ascii and latin_1 too, never imported on the host)" 'umoci unpack --image "$tmp/img:py" "$tmp/u" >/dev/null 2>&1 && [ -f "$tmp/u/rootfs/usr/lib/python$pyver/encodings/ascii.py" ] && [ -f "$tmp/u/rootfs/usr/lib/python$pyver/encodings/latin_1.py" ]'
+
+# --- no trace: the interpreter alone still starts (its encodings, landmarks, site's modules) ------
+must "bundle the bare interpreter, no trace" "$cuslim" bundle -q "$py" -o "$tmp/bare" --tag b
+out=$(run_image "$tmp/bare" b "$py" -c 'import sys, encodings.latin_1; print("started", sys.prefix, sys.getfilesystemencoding())' 2>&1)
+check "runc, empty environment: the untraced interpreter starts ($out)" '[ "$out" = "started /usr utf-8" ]'
+if "$py" -m venv --without-pip "$tmp/venv" 2>/dev/null; then
+  must "bundle a venv's python, no trace" "$cuslim" bundle -q "$tmp/venv/bin/python" -o "$tmp/venv-img" --tag v
+  out=$(run_image "$tmp/venv-img" v "$tmp/venv/bin/python" -c 'import sys; print(sys.prefix)' 2>&1)
+  check "the venv's python runs as the venv's (pyvenv.cfg ships): $out" '[ "$out" = "$tmp/venv" ]'
+else
+  echo "note: no venv module here; the venv case was not run"
+fi
 
 # --- a driver-class library the traced program maps ------------------------------------------------
 mkdir -p "$tmp/drv/lib"
