@@ -190,8 +190,11 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
         bool by_major = false;
         for (auto& name : group) {
           bool wants_cuda = name.find("{cuda_") != std::string::npos;
-          by_major |= wants_cuda;
-          if (auto x = expand(name, version, wants_cuda ? cuda_version() : SoVersion{})) e.any.push_back(*x);
+          auto x = expand(name, version, wants_cuda ? cuda_version() : SoVersion{});
+          // A group of CUDA-major-bound libraries (a {cuda_major} name, or a soname whose major
+          // says its CUDA major: libcublasLt.so.12) follows the loading object's major.
+          by_major |= wants_cuda || (x && cuda_major_of_soname(*x));
+          if (x) e.any.push_back(*x);
         }
         if (by_major && !cuda_version().major.empty()) {
           // Every alternative of the group, versioned or not, must be of the loader's CUDA major.

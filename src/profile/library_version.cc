@@ -1,5 +1,7 @@
 #include "profile/library_version.h"
 
+#include <cctype>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -202,6 +204,13 @@ std::optional<Wheel> wheel_of(const Root& root, const std::string& realpath) {
 std::optional<int> wheel_cuda_major(const Wheel& w) {
   if (auto at = w.name.rfind("-cu"); at != std::string::npos)
     if (auto v = Version::parse(w.name.substr(at + 3)); v && v->major >= 9) return v->major;
+  // A framework's local version label: torch 2.11.0+cu130 is CUDA 13.0, +cu128 12.8, +cu118 11.8.
+  if (auto at = w.version.find("+cu"); at != std::string::npos) {
+    std::string digits;
+    for (size_t i = at + 3; i < w.version.size() && std::isdigit(static_cast<unsigned char>(w.version[i])); ++i) digits += w.version[i];
+    if (digits.size() >= 2 && digits.size() <= 4)
+      if (int major = std::stoi(digits.substr(0, digits.size() - 1)); major >= 9) return major;
+  }
   // The CUDA 13 toolkit wheels dropped the suffix (nvidia-cuda-runtime 13.0.96).
   bool toolkit = w.name.rfind("nvidia-cuda-", 0) == 0 || w.name.rfind("nvidia-cublas", 0) == 0 || w.name.rfind("nvidia-nvjitlink", 0) == 0;
   if (auto v = wheel_version(w); toolkit && v && v->major >= 9 && v->major < 100) return v->major;
@@ -276,6 +285,15 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
           break;
         }
       }
+  // 4. Any other object linked against the CUDA runtime (libtorch_cuda, a CuPy or JAX extension)
+  // belongs to that runtime's CUDA major: libcudart.so.12 is CUDA 12's.
+  if (!out.cuda)
+    for (auto& n : elf.needed)
+      if (family_of(n) == "libcudart")
+        if (auto m = soname_major(n); m && *m >= 9) {
+          out.cuda = Version{*m, 0, 0}, out.cuda_parts = 1, out.cuda_source = "needs " + n;
+          break;
+        }
   return out;
 }
 

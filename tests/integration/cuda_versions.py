@@ -190,6 +190,33 @@ def main():
                 theirs = {k: v for k, v in ldd(lib, llp).items() if not k.startswith(("/", "ld-linux"))}
                 check(ours == theirs, f"{what}: {os.path.basename(lib)} DT_NEEDED closure = ldd's ({len(theirs)} objects)"
                       + ("" if ours == theirs else f"\n      cuslim {ours}\n      ldd    {theirs}"))
+
+        # 4. A framework library linked against cu12's runtime (a stand-in libtorch_cuda.so that
+        # NEEDs libcudart.so.12) dlopens its CUDA libraries of CUDA 12, even with CUDA 13 stand-ins
+        # first in the loader path and first in the profile's lists (its cuDNN, of CUDA 12, too).
+        for so in ("libcudart.so.13", "libcublas.so.13", "libcupti.so.13"):
+            r = run(["cc", "-shared", "-fPIC", "-o", os.path.join(cuda13, so), os.path.join(work, "e.c"), f"-Wl,-soname,{so}"])
+            assert r.returncode == 0, r.stderr
+        torch_lib = os.path.join(work, "torch", "lib")
+        os.makedirs(torch_lib)
+        rt12 = f"{site}/nvidia/cuda_runtime/lib"
+        r = run(["cc", "-shared", "-fPIC", "-o", os.path.join(torch_lib, "libtorch_cuda.so"), os.path.join(work, "e.c"),
+                 "-Wl,--no-as-needed", f"-L{rt12}", "-l:libcudart.so.12"])
+        assert r.returncode == 0, r.stderr
+        llp = f"{cuda13}:{rt12}:{site}/nvidia/cublas/lib:{nvrtc_dir}:{site}/nvidia/cudnn/lib"
+        r = run([cuslim, "deps", "--format", "json", "--ld-library-path", llp, os.path.join(torch_lib, "libtorch_cuda.so")])
+        check(r.returncode in (0, 1), f"torch stand-in: deps runs ({r.stderr.strip()[-200:]})")
+        objs = [o for o in json.loads(r.stdout)["objects"] if o["path"]] if r.stdout else []
+        dl = {o["name"]: o["realpath"] for o in objs if o["how"] == "dlopen-profile"}
+        print("\ntorch stand-in (needs libcudart.so.12), CUDA 13 stand-ins first in the path: its dlopen edges")
+        for n, rp in sorted(dl.items()):
+            print(f"    {n:24} {rp}")
+        for fam in ("libcublasLt", "libcublas", "libnvrtc", "libcudart"):
+            got = [o["realpath"] for o in objs if o["name"].startswith(fam + ".so")]
+            check(got and all(".so.12" in os.path.basename(rp) or "/nvidia/" in rp for rp in got) and not any("/cuda13/" in rp for rp in got),
+                  f"torch stand-in: {fam} of CUDA 12 ({got})")
+        bad = [o["realpath"] for o in objs if "/cuda13/" in o["realpath"]]
+        check(not bad, f"torch stand-in: no CUDA 13 library in its closure ({bad})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{fails} failed")
