@@ -60,6 +60,15 @@ const std::vector<Probe>& probes() {
 
 std::string family_of(const std::string& soname) { return soname.substr(0, soname.find(".so")); }
 
+// Families released together with another whose code says the version: cuBLAS with cuBLASLt
+// (libcublas.so.13.0.2 beside libcublasLt.so.13.0.2), cuDNN's front library and sub-libraries
+// with libcudnn_graph (the one whose cudnnGetVersion holds the constant).
+std::optional<std::string> shipped_with(const std::string& family) {
+  if (family == "libcublas") return "libcublasLt";
+  if (family.rfind("libcudnn", 0) == 0 && family != "libcudnn_graph") return "libcudnn_graph";
+  return std::nullopt;
+}
+
 uint32_t u32(const std::vector<uint8_t>& b, size_t i) {
   return uint32_t(b[i]) | uint32_t(b[i + 1]) << 8 | uint32_t(b[i + 2]) << 16 | uint32_t(b[i + 3]) << 24;
 }
@@ -270,21 +279,27 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
   if (!out.cuda && out.family == "libcudart")
     if (auto v = cudart_cuda_version(path::basename(realpath), elf.soname); v && v->parts == 2)
       out.cuda = v->version, out.cuda_parts = 2, out.cuda_source = v->source;
-  // A cuDNN sub-library without a version function of its own: the CUDA version of the sibling
-  // it needs (libcudnn_adv -> libcudnn_graph), as shipped together.
-  if (!out.cuda && out.family.rfind("libcudnn", 0) == 0)
+  // A library whose own functions do not give it away takes the answer of the sibling it ships
+  // with (shipped_with()): needed by it, or beside it under the sibling's name and its major.
+  if (auto sib_family = shipped_with(out.family); sib_family && (!out.cuda || !out.version)) {
+    std::vector<std::pair<std::string, std::string>> sibs;  // (name, why)
     for (auto& n : elf.needed)
-      if (n != soname && family_of(n).rfind("libcudnn", 0) == 0) {
-        std::string sib = path::join(path::dirname(realpath), n);
-        if (!root.stat(sib)) continue;
-        auto real = root.realpath(sib);
-        if (!real) continue;
-        auto s = read_library_version(root, *real);
-        if (s && s->cuda && s->cuda_source.rfind("code:", 0) == 0) {
-          out.cuda = s->cuda, out.cuda_parts = s->cuda_parts, out.cuda_source = s->cuda_source + " (of " + n + ", which it needs)";
-          break;
-        }
-      }
+      if (n != soname && family_of(n) == *sib_family) sibs.push_back({n, "which it needs"});
+    if (want) sibs.push_back({*sib_family + ".so." + std::to_string(*want), "beside it"});
+    for (auto& [n, why] : sibs) {
+      std::string sib = path::join(path::dirname(realpath), n);
+      auto real = root.stat(sib) ? root.realpath(sib) : Result<std::string>(bad_input(sib));
+      if (!real || *real == realpath) continue;
+      auto s = read_library_version(root, *real);
+      if (!s) continue;
+      std::string of = " (of " + n + ", " + why + ")";
+      if (!out.version && s->version && s->version_source.rfind("code:", 0) == 0)
+        out.version = s->version, out.version_parts = s->version_parts, out.version_source = s->version_source + of;
+      if (!out.cuda && s->cuda && s->cuda_source.rfind("code:", 0) == 0)
+        out.cuda = s->cuda, out.cuda_parts = s->cuda_parts, out.cuda_source = s->cuda_source + of;
+      if (out.cuda) break;
+    }
+  }
   // 4. Any other object linked against the CUDA runtime (libtorch_cuda, a CuPy or JAX extension)
   // belongs to that runtime's CUDA major: libcudart.so.12 is CUDA 12's.
   if (!out.cuda)

@@ -126,6 +126,20 @@ def main():
         j = inspect(cuslim, [f"{cache}/cu12/nvidia/{lib}"])[0]
         check(j["library_version"] == want and j["library_version_source"].startswith("code:"),
               f"cu12: {os.path.basename(lib)} version {j['library_version']} ({j['library_version_source']}), want {want}")
+    # Outside a wheel (a toolkit or a copied lib dir), a library whose own code does not say takes
+    # the version of the one it ships with: libcublas of libcublasLt, cuDNN's front library and
+    # engines of libcudnn_graph.
+    plain = tempfile.mkdtemp(prefix="cuslim-plain-")
+    try:
+        for lib in ("cublas/lib/libcublasLt.so.12", "cublas/lib/libcublas.so.12", "cudnn/lib/libcudnn_graph.so.9",
+                    "cudnn/lib/libcudnn.so.9", "cudnn/lib/libcudnn_adv.so.9"):
+            shutil.copy(f"{cache}/cu12/nvidia/{lib}", plain)
+        for name, want, cuda in (("libcublas.so.12", "12.8.4", "12.8"), ("libcudnn.so.9", "9.10.2", "12.9"), ("libcudnn_adv.so.9", "9.10.2", "12.9")):
+            j = inspect(cuslim, [os.path.join(plain, name)])[0]
+            check(j["library_version"] == want and j["library_version_source"].startswith("code:") and j["cuda_version"] == cuda,
+                  f"no wheel: {name} version {j['library_version']} ({j['library_version_source']}), CUDA {j['cuda_version']}; want {want}, CUDA {cuda}")
+    finally:
+        shutil.rmtree(plain, ignore_errors=True)
 
     # 2. Runtime x driver verdicts against NVIDIA's rule.
     print("\nruntime      driver       cuslim                   NVIDIA rule")
