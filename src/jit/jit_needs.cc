@@ -72,8 +72,14 @@ std::vector<JitReadiness> jit_readiness(const Root& root, const std::vector<cons
     if (!here) continue;
     JitReadiness r{.framework = f};
     for (auto& need : f->needs) {
-      if (auto p = find_need(root, need, places, path_dirs)) r.found.push_back(need.what + ": " + *p);
-      else r.missing.push_back(need.what);
+      auto p = find_need(root, need, places, path_dirs);
+      if (!p) {
+        r.missing.push_back(need.what);
+        continue;
+      }
+      r.found.push_back(need.what + ": " + *p);
+      for (auto& part : need.parts)  // a compiler without its cc1 compiles nothing
+        if (!find_need(root, part, places, path_dirs)) r.missing.push_back(part.what);
     }
     out.push_back(std::move(r));
   }

@@ -32,7 +32,9 @@ const SchemaNode& profile_schema() {
                            optional("names", strings()), optional("paths", strings()), optional("regex", regex())},
                           {"names", "paths", "regex"});
     SchemaNode edge = map({required("from", strings()), required("to", list(strings()))});
-    SchemaNode need = map({required("what", string()), optional("any", strings()), optional("programs", strings()), optional("keep", strings())},
+    SchemaNode part = map({required("what", string()), optional("any", strings()), optional("programs", strings())}, {"any", "programs"});
+    SchemaNode need = map({required("what", string()), optional("any", strings()), optional("programs", strings()), optional("keep", strings()),
+                           optional("parts", list(part))},
                           {"any", "programs"});
     SchemaNode jit = map({required("framework", string()), required("when", strings()), required("consequence", string()),
                           optional("files", strings()), optional("needs", list(need))});
@@ -74,8 +76,11 @@ ClassRule parse_rule(const YAML::Node& n) {
 
 JitFramework parse_jit(const YAML::Node& n) {
   JitFramework j{.name = n["framework"].Scalar(), .when = strings(n["when"]), .consequence = n["consequence"].Scalar(), .files = strings(n["files"])};
-  for (const auto& need : n["needs"])
-    j.needs.push_back({.what = need["what"].Scalar(), .any = strings(need["any"]), .programs = strings(need["programs"]), .keep = strings(need["keep"])});
+  for (const auto& need : n["needs"]) {
+    JitNeed x{.what = need["what"].Scalar(), .any = strings(need["any"]), .programs = strings(need["programs"]), .keep = strings(need["keep"])};
+    for (const auto& part : need["parts"]) x.parts.push_back({.what = part["what"].Scalar(), .any = strings(part["any"]), .programs = strings(part["programs"])});
+    j.needs.push_back(std::move(x));
+  }
   return j;
 }
 

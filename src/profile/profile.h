@@ -43,6 +43,7 @@ struct JitNeed {
   std::vector<std::string> any;       // satisfied when one of these exists (first found is what bundle adds)
   std::vector<std::string> programs;  // ... or one of these programs is found through PATH
   std::vector<std::string> keep;      // what bundle adds with it (the compiler's pieces, a header dir)
+  std::vector<JitNeed> parts;         // what must be there with it, or it does not count (a compiler's cc1)
 };
 struct JitFramework {
   std::string name;                   // "triton", "jax", ...

@@ -96,7 +96,7 @@ void visit(Io& io, ClassRule& r) {
 template <class Io>
 void visit(Io& io, DlopenRule& r) { io.field(r.from), io.field(r.to); }
 template <class Io>
-void visit(Io& io, JitNeed& n) { io.field(n.what), io.field(n.any), io.field(n.programs), io.field(n.keep); }
+void visit(Io& io, JitNeed& n) { io.field(n.what), io.field(n.any), io.field(n.programs), io.field(n.keep), io.field(n.parts); }
 template <class Io>
 void visit(Io& io, JitFramework& j) { io.field(j.name), io.field(j.when), io.field(j.consequence), io.field(j.files), io.field(j.needs); }
 template <class Io>

@@ -114,4 +114,11 @@ rm -f "$tmp/rootfs/usr/bin/gcc" "$tmp/rootfs/usr/bin/gcc-"* "$tmp/rootfs/usr/bin
 v=$("$cuslim" verify --json "$tmp/rootfs" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
 check "the C compiler removed: 'torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)' ($v)" \
   '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)" ]'
+must "the jit image as a rootfs dir, again" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs2" --format dir
+rm -f "$tmp"/rootfs2/usr/lib/gcc/*/*/cc1 "$tmp"/rootfs2/usr/libexec/gcc/*/*/cc1 "$tmp/rootfs2/usr/include/stdio.h"
+v=$("$cuslim" verify --json "$tmp/rootfs2" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
+check "a compiler without cc1 and stdio.h is no compiler: jit-ready:triton names them ($v)" \
+  '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs the compiler'"'"'s cc1 and the C library'"'"'s headers (none in the image)" ]'
+out=$("$cuslim" run --gpu off "$tmp/rootfs2" -- "$tmp/venv/bin/python" "$tmp/app/build_launcher.py" 2>&1)
+check "... and indeed the launcher does not build there" '! echo "$out" | grep -q "launcher built: True"'
 finish

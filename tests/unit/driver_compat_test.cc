@@ -141,8 +141,11 @@ TEST_F(FatbinTest, entries_match_the_gencode_set) {
     EXPECT_GT(e.stored_size, 0u);
     EXPECT_EQ(e.variant, e.arch_name() == "sm_90a" ? "a" : "");
   }
-  for (auto& e : f.entries)
-    if (e.kind == FatbinEntry::ptx) EXPECT_EQ(cuda_of_ptx_isa(e.isa_major, e.isa_minor)->major, 13);
+  for (auto& e : f.entries) {
+    if (e.kind == FatbinEntry::ptx) {
+      EXPECT_EQ(cuda_of_ptx_isa(e.isa_major, e.isa_minor)->major, 13);
+    }
+  }
   std::string why;
   EXPECT_TRUE(arch_covered(f.entries, 90, &why));
   EXPECT_EQ(why, "SASS sm_90");
