@@ -111,9 +111,12 @@ const std::vector<FrameworkSmoke>& framework_smokes() {
 
 std::string image_python(const std::string& rootfs, const std::vector<std::string>& entrypoint, const std::vector<std::string>& site_dirs) {
   Root root(rootfs);
-  if (!entrypoint.empty() && path::basename(entrypoint[0]).starts_with("python")) return entrypoint[0];
+  // The interpreter of the site dir that holds the frameworks first: an Entrypoint of the base
+  // interpreter (/usr/bin/python3.11) does not see a venv's site-packages.
   for (auto& site : site_dirs)  // <venv>/lib/pythonX.Y/site-packages -> <venv>/bin/python3
-    if (std::string py = path::join(path::dirname(path::dirname(path::dirname(site))), "bin/python3"); root.stat(py)) return py;
+    for (const char* name : {"bin/python3", "bin/python"})
+      if (std::string py = path::join(path::dirname(path::dirname(path::dirname(site))), name); root.stat(py)) return py;
+  if (!entrypoint.empty() && path::basename(entrypoint[0]).starts_with("python")) return entrypoint[0];
   for (auto* p : {"/usr/bin/python3", "/usr/local/bin/python3"})
     if (root.stat(p)) return p;
   return "";

@@ -6,7 +6,9 @@
 #include "core/root_walk.h"
 #include "fixture.h"
 #include "python/distribution.h"
+#include "python/interpreter.h"
 #include "python/python_keep.h"
+#include "verify/framework_smokes.h"
 
 namespace cuslim {
 namespace {
@@ -105,6 +107,47 @@ TEST(SiteEscape, metadata_and_globs_resolve_links_inside_the_root) {
   EXPECT_EQ(dists[0].version, "");
   EXPECT_EQ(expand_glob(root, "/usr/local/cuda/include/**"), std::vector<std::string>{"/usr/local/cuda/include/cuda_fp16.h"});
   EXPECT_EQ(expand_glob(root, "/usr/local/cuda/include/cuda_fp16.h"), std::vector<std::string>{"/usr/local/cuda/include/cuda_fp16.h"});
+}
+
+// verify --gpu's framework smokes run under the interpreter of the venv holding the frameworks,
+// not an Entrypoint of the base interpreter (which does not see the venv's site-packages).
+TEST(ImagePython, the_venv_holding_the_frameworks_wins_over_a_base_interpreter_entrypoint) {
+  TempDir dir;
+  write(dir / "usr/bin/python3.11", "elf");
+  write(dir / "venv/bin/python3", "elf");
+  write(dir / "venv/lib/python3.11/site-packages/torch/__init__.py");
+  EXPECT_EQ(image_python(dir.path(), {"/usr/bin/python3.11"}, {"/venv/lib/python3.11/site-packages"}), "/venv/bin/python3");
+  EXPECT_EQ(image_python(dir.path(), {"/usr/bin/python3.11"}, {}), "/usr/bin/python3.11");
+}
+
+// A CPython interpreter by its name or its libpython, its standard library by the os.py landmark,
+// and what each start reads: encodings whole, site's modules, lib-dynload, a venv's pyvenv.cfg.
+TEST(PythonInterpreter, found_by_name_or_libpython_with_the_start_up_files) {
+  TempDir dir;
+  write(dir / "usr/lib/python3.11/os.py");
+  write(dir / "usr/lib/python3.11/site.py");
+  write(dir / "usr/lib/python3.11/encodings/__init__.py");
+  std::filesystem::create_directories(dir / "usr/lib/python3.11/lib-dynload");
+  write(dir / "usr/bin/python3.11", "elf");
+  write(dir / "venv/pyvenv.cfg", "home = /usr/bin\n");
+  std::filesystem::create_directories(dir / "venv/bin");
+  std::filesystem::create_symlink("/usr/bin/python3.11", dir / "venv/bin/python");
+  write(dir / "usr/bin/uwsgi", "elf");
+  Root root(dir.path());
+  ElfFile none, embeds;
+  embeds.needed = {"libc.so.6", "libpython3.11.so.1.0"};
+  auto py = python_interpreter(root, "/venv/bin/python", none);
+  ASSERT_TRUE(py);
+  EXPECT_EQ(py->minor, 11);
+  EXPECT_EQ(py->stdlib, "/usr/lib/python3.11");
+  auto s = python_startup(root, *py);
+  EXPECT_EQ(s.files, (std::vector<std::string>{"/usr/lib/python3.11/encodings", "/usr/lib/python3.11/os.py", "/usr/lib/python3.11/site.py",
+                                               "/venv/pyvenv.cfg"}));
+  EXPECT_EQ(s.dirs, std::vector<std::string>{"/usr/lib/python3.11/lib-dynload"});
+  EXPECT_TRUE(python_interpreter(root, "/usr/bin/uwsgi", embeds));
+  EXPECT_FALSE(python_interpreter(root, "/usr/bin/uwsgi", none));
+  write(dir / "usr/bin/python3.11-config", "#!/bin/sh\n");
+  EXPECT_FALSE(python_interpreter(root, "/usr/bin/python3.11-config", none));
 }
 
 }  // namespace
