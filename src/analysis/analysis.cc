@@ -24,8 +24,8 @@ std::vector<std::string> inside_paths(const Root& root, const std::vector<std::s
     if (!t.empty() && t[0] == '/') inside.push_back(t);
     else if (root.is_host()) {
       char cwd[PATH_MAX];
-      inside.push_back(path::join(getcwd(cwd, sizeof cwd) ? cwd : "/", t));
-    } else inside.push_back("/" + t);
+      inside.push_back(path::normalize(path::join(getcwd(cwd, sizeof cwd) ? cwd : "/", t)));
+    } else inside.push_back(path::normalize("/" + t));
   }
   return inside;
 }
@@ -90,6 +90,8 @@ Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, cons
   classifier_->classify(g, threads_);
   return g;
 }
+
+std::string Analysis::target_path(const std::string& target) const { return inside_paths(*root_, {target}).front(); }
 
 Analysis::Targets Analysis::check_targets(const std::vector<std::string>& targets) const {
   Targets t;

@@ -47,6 +47,9 @@ class Analysis {
   // An object of the root (a target as check_targets takes it) as the resolver parsed it: read
   // once, whoever asks.
   std::shared_ptr<const Result<ElfFile>> object(const std::string& target) const;
+  // The in-root path a target names, as the graph's roots carry it ("./ssh" in /work on the host:
+  // "/work/ssh").
+  std::string target_path(const std::string& target) const;
 
   const Root& root() const { return *root_; }
   const Classifier& classifier() const { return *classifier_; }

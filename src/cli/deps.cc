@@ -31,8 +31,9 @@ Exit run_deps(const DepsOptions& o) {
   for (auto& t : targets.ok)
     if (auto elf = a.object(t); elf->ok()) {  // read once: check_targets read it, resolve reuses it
       auto info = target_info(elf->value(), machine);
-      headers[t] = describe(info);
-      if (info.foreign()) std::cerr << "cuslim: " << t << ": " << headers[t] << "\n";
+      std::string& header = headers[a.target_path(t)];  // keyed as the graph's roots are
+      header = describe(info);
+      if (info.foreign()) std::cerr << "cuslim: " << t << ": " << header << "\n";
     }
   DepGraph g = take(a.resolve(targets.ok));
   if (o.format == "json") render_json(g, std::cout);

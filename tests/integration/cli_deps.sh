@@ -2,7 +2,7 @@
 # `cuslim deps` from the outside: every format, the exit codes of the contract, error messages
 # that name the file. Outputs are checked against the real tools (ldd, dot when present).
 set -u
-cuslim=$1
+cuslim=$(readlink -f "$1")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/check_lib.sh"
 
@@ -22,6 +22,10 @@ check "--max-depth 1: only the first level, cuts marked" '! grep -q "^[│ ]   [
 cp /bin/true "$tmp/arm"; printf "\xb7\x00" | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc 2> /dev/null
 "$cuslim" deps "$tmp/arm" > "$tmp/tree-arm" 2> "$tmp/err-arm"; rc=$?
 check "an AArch64 target on this root: the header says so, exit 1" '[ $rc = 1 ] && head -1 "$tmp/tree-arm" | grep -q "AArch64 ELF64 program; this root resolves x86-64" && grep -q "this root resolves x86-64" "$tmp/err-arm"'
+# Relative targets: the header too, under the normalized path.
+(cd "$tmp" && cp /usr/bin/ssh ./ssh-copy && "$cuslim" deps ./ssh-copy > "$tmp/tree-rel" && "$cuslim" deps ./arm > "$tmp/tree-arm-rel" 2>/dev/null)
+check "a relative target: header with machine and interpreter, path normalized" 'head -1 "$tmp/tree-rel" | grep -q "^$tmp/ssh-copy  (x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2)"'
+check "a relative AArch64 target: the header says so" 'head -1 "$tmp/tree-arm-rel" | grep -q "^$tmp/arm .*AArch64 ELF64 program; this root resolves x86-64"'
 # -vv: an object's own RUNPATH under its line.
 mkdir -p "$tmp/rp/lib"; echo 'int f(void){return 1;}' > "$tmp/rp/f.c"; cc -shared -fPIC -o "$tmp/rp/lib/libf.so" "$tmp/rp/f.c"
 echo 'int f(void); int main(void){return f();}' > "$tmp/rp/m.c"; cc -o "$tmp/rp/m" "$tmp/rp/m.c" -L"$tmp/rp/lib" -lf -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
