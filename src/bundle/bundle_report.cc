@@ -19,7 +19,14 @@ std::string mb(uint64_t b) {
 
 }  // namespace
 
-nlohmann::json prune_report_json(const PruneReport& p, const std::optional<LayerBlob>& layer) {
+std::optional<uint64_t> written_stored_bytes(const BundleResult& r) {
+  if (r.layers.empty()) return r.layer ? std::optional<uint64_t>(r.layer->size) : std::nullopt;
+  uint64_t sum = 0;
+  for (auto& [group, l] : r.layers) sum += l.size;
+  return sum;
+}
+
+nlohmann::json prune_report_json(const PruneReport& p, std::optional<uint64_t> written_stored_bytes) {
   nlohmann::json j{{"archs", p.archs}, {"bytes_zeroed", p.bytes_zeroed}, {"nvidia_libraries_pruned", p.nvidia_pruned}, {"measured", p.measured},
                    {"warnings", p.warnings}};
   uint64_t saved = 0;
@@ -38,9 +45,9 @@ nlohmann::json prune_report_json(const PruneReport& p, const std::optional<Layer
     }
     files.push_back(std::move(x));
   }
-  if (layer) {
-    j["layer_stored_bytes"] = layer->size;
-    if (p.measured) j["layer_stored_bytes_without_pruning"] = layer->size + saved;  // from the pruned files' own compressed sizes
+  if (written_stored_bytes) {
+    j["layer_stored_bytes"] = *written_stored_bytes;
+    if (p.measured) j["layer_stored_bytes_without_pruning"] = *written_stored_bytes + saved;  // from the pruned files' own compressed sizes
   }
   return j;
 }
@@ -89,7 +96,7 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
   if (r.layers.size() > 1)
     for (auto& [name, l] : r.layers)
       j["layers"].push_back({{"group", name}, {"digest", l.digest.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}});
-  if (!r.prune.archs.empty()) j["gpu_prune"] = prune_report_json(r.prune, r.layer);
+  if (!r.prune.archs.empty()) j["gpu_prune"] = prune_report_json(r.prune, written_stored_bytes(r));
   j["jit"] = nlohmann::json::array();
   for (auto& a : r.jit)
     j["jit"].push_back({{"framework", a.framework}, {"found", a.found}, {"missing", a.missing}, {"added_files", a.files}, {"added_bytes", a.bytes},
@@ -140,7 +147,7 @@ void python_summary(const std::vector<DistributionReport>& dists, std::ostream& 
 
 void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
   out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human_bytes(r.bytes) << "\n";
-  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(8) << to_string(cls) << human_bytes(bytes) << "\n";
+  for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(16) << to_string(cls) << human_bytes(bytes) << "\n";
   out << "  largest:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << human_bytes(size) << p << "\n";
   if (!r.plan.dropped_driver.empty()) {

@@ -23,9 +23,13 @@ void python_summary(const std::vector<DistributionReport>& dists, std::ostream& 
 // One line per JIT framework: what its toolchain added and what it still lacks.
 void jit_summary(const std::vector<JitAdded>& jit, std::ostream& out);
 
-// What --gpu-arch removed: per file, per arch and section; the layer's stored size with and
-// (when measured) without pruning.
-nlohmann::json prune_report_json(const PruneReport& p, const std::optional<LayerBlob>& layer);
+// What --gpu-arch removed: per file, per arch and section; the stored size of the layers cuslim
+// wrote (every --layers auto group, not the base's or reused ones) with and (when measured)
+// without pruning.
+nlohmann::json prune_report_json(const PruneReport& p, std::optional<uint64_t> written_stored_bytes);
+
+// The stored bytes of the layers cuslim wrote (nullopt: it wrote none, e.g. a rootfs dir).
+std::optional<uint64_t> written_stored_bytes(const BundleResult& r);
 
 // The forward-compat lines of the text summary (which cuda-compat set ships, and why).
 void forward_compat_summary(const std::vector<ForwardCompatShipped>& sets, std::ostream& out);

@@ -26,7 +26,7 @@ Exit run_report(const ReportOptions& o) {
     return Exit::ok;
   }
   std::cout << "report " << o.image << ": " << contents.files << " files, " << human_bytes(contents.bytes) << " unpacked\n";
-  for (auto& [cls, b] : contents.bytes_by_class) std::cout << "  " << std::left << std::setw(8) << to_string(cls) << human_bytes(b) << "\n";
+  for (auto& [cls, b] : contents.bytes_by_class) std::cout << "  " << std::left << std::setw(16) << to_string(cls) << human_bytes(b) << "\n";
   std::cout << "  largest groups:\n";
   auto groups = contents.groups;
   std::sort(groups.begin(), groups.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });

@@ -36,7 +36,7 @@ void report(const SlimResult& s, std::ostream& out) {
   out << "\n  class     before                 kept\n";
   for (auto& [c, n] : s.before) {
     auto kept = r.bytes_by_class.count(c) ? r.bytes_by_class.at(c) : 0;
-    out << "  " << std::left << std::setw(9) << to_string(c) << std::setw(22) << (std::to_string(n.files) + " files, " + mb(n.bytes)) << mb(kept) << "\n";
+    out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(22) << (std::to_string(n.files) + " files, " + mb(n.bytes)) << mb(kept) << "\n";
   }
   out << "  largest kept:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";

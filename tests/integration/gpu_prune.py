@@ -335,6 +335,19 @@ def libs_mode(tmp):
           f"the report counts the NVIDIA libraries pruned ({rep['nvidia_libraries_pruned']}) and the layer's stored size")
     est = rep.get("layer_stored_bytes_without_pruning", 0)
     check(abs(est - sizes["unpruned"]) < 0.02 * sizes["unpruned"], f"the report's size without pruning ({est:,}) is within 2 % of the unpruned layer ({sizes['unpruned']:,})")
+    # An OCI image under --layers auto (the default): the report's sizes count every layer cuslim wrote.
+    layer_sums = {}
+    for name, extra in (("unpruned", []), ("pruned", ["--gpu-arch", "90", "--report", os.path.join(tmp, "r-oci.json")])):
+        oci = os.path.join(tmp, name + "-oci")
+        run(CUSLIM, "bundle", *libs, "-o", oci, "--tag", "t", "--compression", "zstd", "-q", *extra)
+        index = json.load(open(os.path.join(oci, "index.json")))
+        manifest = json.load(open(os.path.join(oci, "blobs", "sha256", index["manifests"][0]["digest"][7:])))
+        layer_sums[name] = (len(manifest["layers"]), sum(l["size"] for l in manifest["layers"]))
+    rep = json.load(open(os.path.join(tmp, "r-oci.json")))["gpu_prune"]
+    n, total = layer_sums["pruned"]
+    check(n >= 2 and rep["layer_stored_bytes"] == total, f"OCI, {n} layers: layer_stored_bytes ({rep['layer_stored_bytes']:,}) is their sum ({total:,})")
+    est, unpruned = rep.get("layer_stored_bytes_without_pruning", 0), layer_sums["unpruned"][1]
+    check(abs(est - unpruned) < 0.02 * unpruned, f"OCI: the size without pruning ({est:,}) is within 2 % of the unpruned image's layers ({unpruned:,})")
     check(all(os.stat(p).st_mtime_ns == sums[p] for p in libs), "the source libraries are untouched")
     # inspect's entries per arch equal cuobjdump's for these libraries (.cask_resource apart).
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gpu", "inspect_vs_cuobjdump.py")
