@@ -8,8 +8,11 @@
 #   * the 80 images fail `verify --gpu-arch 90` statically, `cuslim run` refuses them with a
 #     clear error, and run anyway (--no-arch-check) they fail;
 #   * sizes: stored layer bytes unpruned / 90, bundle seconds, the per-library table (--report).
+# Each claim prints PASS or FAIL; the exit status is the number of FAILs.
 # usage: tests/gpu/gpu_arch.sh DIR   (DIR: cuslim, libcuslim-audit.so, kernels/)
 set -u
+fails=0
+claim() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; fails=$((fails + 1)); return 1; fi; }
 dir=$(readlink -f "$1"); cuslim=$dir/cuslim
 export NCCL_NVLS_ENABLE=0 PYTHONUNBUFFERED=1
 PY=${PY:-/opt/torch/.venv/bin/python3}
@@ -32,11 +35,15 @@ for s in cublas nccl; do
     grep -i "notice" "$W/$s-$a.err" | head -1
   done
   for a in full 90; do timeout 120 "$cuslim" run "$W/$s-$a" > "$W/$s-$a.out" 2>&1; echo "  run $a rc=$?: $(tail -1 "$W/$s-$a.out" | cut -c1-220)"; done
-  [ "$(tail -1 "$W/$s-full.out")" = "$(tail -1 "$W/$s-90.out")" ] && echo "  SAME OUTPUT full vs 90: yes" || echo "  SAME OUTPUT full vs 90: NO"
-  "$cuslim" verify --json --gpu-arch 90 "$W/$s-90" > "$W/$s-90.v.json" 2>/dev/null; echo "  verify --gpu-arch 90 of the 90 image: rc=$? $(cov "$W/$s-90.v.json")"
-  "$cuslim" verify --json --gpu-arch 90 "$W/$s-80" > "$W/$s-80.v.json" 2>/dev/null; echo "  verify --gpu-arch 90 of the 80 image: rc=$? $(cov "$W/$s-80.v.json")"
-  timeout 120 "$cuslim" run "$W/$s-80" > "$W/$s-80.out" 2>&1; echo "  run 80 image: rc=$? $(tail -1 "$W/$s-80.out" | cut -c1-300)"
-  timeout 120 "$cuslim" run --no-arch-check "$W/$s-80" > "$W/$s-80.forced" 2>&1; echo "  run 80 image --no-arch-check: rc=$? $(tail -2 "$W/$s-80.forced" | tr '\n' ' ' | cut -c1-300)"
+  claim "smoke-$s: the 90 image prints what the unpruned one does" '[ -s "$W/$s-full.out" ] && [ "$(tail -1 "$W/$s-full.out")" = "$(tail -1 "$W/$s-90.out")" ]'
+  "$cuslim" verify --json --gpu-arch 90 "$W/$s-90" > "$W/$s-90.v.json" 2>/dev/null; rc=$?; echo "  verify --gpu-arch 90 of the 90 image: rc=$rc $(cov "$W/$s-90.v.json")"
+  claim "smoke-$s: verify --gpu-arch 90: arch-coverage passes the 90 image" 'cov "$W/$s-90.v.json" | grep -q ^PASS'
+  "$cuslim" verify --json --gpu-arch 90 "$W/$s-80" > "$W/$s-80.v.json" 2>/dev/null; rc=$?; echo "  verify --gpu-arch 90 of the 80 image: rc=$rc $(cov "$W/$s-80.v.json")"
+  claim "smoke-$s: verify --gpu-arch 90 fails the 80 image (arch-coverage, exit 1)" '[ $rc = 1 ] && cov "$W/$s-80.v.json" | grep -q ^FAIL'
+  timeout 120 "$cuslim" run "$W/$s-80" > "$W/$s-80.out" 2>&1; rc=$?; echo "  run 80 image: rc=$rc $(tail -1 "$W/$s-80.out" | cut -c1-300)"
+  claim "smoke-$s: run refuses the 80 image on this GPU" '[ $rc != 0 ]'
+  timeout 120 "$cuslim" run --no-arch-check "$W/$s-80" > "$W/$s-80.forced" 2>&1; rc=$?; echo "  run 80 image --no-arch-check: rc=$rc $(tail -2 "$W/$s-80.forced" | tr '\n' ' ' | cut -c1-300)"
+  claim "smoke-$s: forced, the 80 image fails" '[ $rc != 0 ]'
 done
 
 # ---- PyTorch training step: cuDNN conv, cuBLAS, AMP -----------------------------------------------
@@ -61,11 +68,14 @@ echo "torch 90 --report (tar.zst): rc=$? $(secs "$t")s"; grep -A12 "gpu-arch" "$
 rm -f "$W/torch-90.tar.zst"
 for a in full 90; do
   timeout 300 "$cuslim" run "$W/torch-$a" -- "$PY" "$W/app_train.py" > "$W/torch-$a.out" 2> "$W/torch-$a.run.err"; echo "run torch $a rc=$?: $(oneline "$W/torch-$a.out")"
-  [ "$(oneline "$W/torch-$a.out")" = "$(oneline "$W/host.out")" ] && echo "  SAME OUTPUT as host: yes" || { echo "  SAME OUTPUT as host: NO"; tail -3 "$W/torch-$a.run.err" | cut -c1-300; }
+  claim "torch $a image: the training step prints the host's numbers" '[ -s "$W/host.out" ] && [ "$(oneline "$W/torch-$a.out")" = "$(oneline "$W/host.out")" ]' || tail -3 "$W/torch-$a.run.err" | cut -c1-300
 done
 "$cuslim" verify --json --gpu-arch 90 "$W/torch-90" > "$W/torch-90.v.json" 2>/dev/null; echo "verify --gpu-arch 90 of torch-90: rc=$? $(cov "$W/torch-90.v.json")"
+claim "torch-90: arch-coverage passes for 90" 'cov "$W/torch-90.v.json" | grep -q ^PASS'
 "$cuslim" verify --json --gpu-arch 90 "$W/torch-80" > "$W/torch-80.v.json" 2>/dev/null; echo "verify --gpu-arch 90 of torch-80: rc=$? $(cov "$W/torch-80.v.json")"
-timeout 300 "$cuslim" run "$W/torch-80" -- "$PY" "$W/app_train.py" > "$W/torch-80.out" 2>&1; echo "run torch-80: rc=$? $(tail -1 "$W/torch-80.out" | cut -c1-300)"
+claim "torch-80: arch-coverage fails for 90" 'cov "$W/torch-80.v.json" | grep -q ^FAIL'
+timeout 300 "$cuslim" run "$W/torch-80" -- "$PY" "$W/app_train.py" > "$W/torch-80.out" 2>&1; rc=$?; echo "run torch-80: rc=$rc $(tail -1 "$W/torch-80.out" | cut -c1-300)"
+claim "torch-80: run refuses it on this GPU" '[ $rc != 0 ]'
 timeout 300 "$cuslim" run --no-arch-check "$W/torch-80" -- "$PY" "$W/app_train.py" > "$W/torch-80.forced" 2>&1; echo "run torch-80 --no-arch-check: rc=$? $(tail -1 "$W/torch-80.forced" | cut -c1-300)"
 "$PY" - "$W/torch-90.report.json" <<'PY'
 import json, sys
@@ -76,5 +86,6 @@ for f in sorted(p["files"], key=lambda f: -f["bytes_zeroed"])[:24]:
     print(f"{f['path'].rsplit('/', 1)[-1][:48]:48} {f['size']:13,} {f['bytes_zeroed']:13,} {f.get('stored_before', 0):14,} {f.get('stored_after', 0):13,}  "
           + ", ".join(f"{n['section']} {n['bytes']:,}" for n in f["not_indexed"]) + ("" if f["pruned"] else f"  ({f.get('why', '')})"))
 PY
-echo "total $(( $(date +%s) - t0 ))s"
+echo "total $(( $(date +%s) - t0 ))s, $fails failed"
 (cd "$W" && tar czf "$OUT/gpu-arch.tgz" ./*.json ./*.err ./*.out ./*.forced 2>/dev/null)
+exit $fails
