@@ -68,7 +68,7 @@ Result<json> merged_index(const std::string& file, const std::string& tag) {
       if (a.contains("org.opencontainers.image.ref.name") && a["org.opencontainers.image.ref.name"].is_string())
         ref = a["org.opencontainers.image.ref.name"].get<std::string>();
     }
-    if (!tag.empty() && ref == tag) continue;
+    if (ref == tag) continue;  // the tag moves; an untagged image replaces the untagged one
     kept.push_back(m);
   }
   index["manifests"] = kept;

@@ -43,7 +43,8 @@ std::string blob_path(const std::string& layout_dir, const Digest& d);
 
 // Writes config, manifest, index.json and oci-layout into layout_dir.
 // How index.json is written: a new layout lists this image alone; an existing one keeps every
-// other manifest and moves the tag (org.opencontainers.image.ref.name) to this image.
+// other manifest and moves the tag (org.opencontainers.image.ref.name) to this image; an image
+// without a tag replaces the untagged ones (one default image, as a tag is one image).
 enum class IndexUpdate { replace, merge };
 Result<WrittenImage> write_oci_layout(const std::string& layout_dir, const ImageBuild& b, IndexUpdate index = IndexUpdate::replace);
 

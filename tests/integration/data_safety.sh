@@ -57,6 +57,12 @@ check "reading a layout of several images without a tag lists the tags" '[ $rc =
 check "IMAGE:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ] && grep -q "\"checks\"" out'
 "$cuslim" verify --json oci:img:two > out 2> err; rc=$?
 check "oci:DIR:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ]'
+must "an untagged image into a layout" "$cuslim" bundle -q ./app -o untagged
+must "... and again, rebuilt" "$cuslim" bundle -q ./app2 -o untagged
+n=$(python3 -c 'import json; print(len(json.load(open("untagged/index.json"))["manifests"]))')
+check "the second untagged bundle replaces the first in index.json ($n manifest)" '[ "$n" = 1 ]'
+"$cuslim" verify untagged > out 2> err; rc=$?
+check "... so the layout reads without naming a tag (verify exit $rc)" '[ $rc = 0 ]'
 
 # --- every blob is checked ---------------------------------------------------------------------
 corrupt() {  # corrupt LAYOUT WHICH -> a copy with the config, manifest or first layer edited
