@@ -64,6 +64,19 @@ inimage() {  # inimage IMAGE_LAYOUT: driver files, nvcc, bytes
   echo "stored=$b"
 }
 
+same_output() {
+  "$PY" - "$1" "$2" <<'PY'
+import math, sys
+a, b = sys.argv[1].split(), sys.argv[2].split()
+def same(x, y):
+    try:
+        return math.isclose(float(x), float(y), rel_tol=1e-4, abs_tol=1e-6)
+    except ValueError:
+        return x == y
+sys.exit(0 if a and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b)) else 1)
+PY
+}
+
 run_bundle_phase() {
   local wl=$1 s=$W/app_$1.py img=$W/img-$1 tr=$W/$1.trace
   {
@@ -82,7 +95,9 @@ run_bundle_phase() {
     t=$(date +%s)
     timeout 300 "$cuslim" run "$img" -- "$PY" "$s" > "$W/$wl.image" 2> "$W/$wl.image.err"; local rc=$?
     echo "run rc=$rc ($(( $(date +%s) - t ))s): $(oneline "$W/$wl.image")"
-    [ "$(oneline "$W/$wl.image")" = "$(oneline "$W/$wl.host")" ] && echo "SAME OUTPUT: yes" || { echo "SAME OUTPUT: no"; tail -5 "$W/$wl.image.err" | cut -c1-300; }
+    # The same words, numbers equal to 1e-4 relative: a GPU reduction's last digit may differ between
+    # two runs on the host already (XLA's autotuner picks among algorithms).
+    if same_output "$(oneline "$W/$wl.image")" "$(oneline "$W/$wl.host")"; then echo "SAME OUTPUT: yes"; else echo "SAME OUTPUT: no"; tail -5 "$W/$wl.image.err" | cut -c1-300; fi
     t=$(date +%s)
     timeout 300 "$cuslim" verify --gpu --json "$img" > "$W/$wl.vgpu.json" 2>/dev/null; echo "verify --gpu ($(( $(date +%s) - t ))s): $(verdict "$W/$wl.vgpu.json")"
     checks "$W/$wl.vgpu.json" | grep -E "smoke|fail"
@@ -143,7 +158,7 @@ for wl in $WORKLOADS; do timeout 240 "$cuslim" run "$W/slim:s" -- "$PY" "$W/app_
 [ -n "${SKIP_VERIFY_GPU:-}" ] || timeout 300 "$cuslim" verify --gpu --json "$W/slim:s" > "$W/slim.vg.json" 2>/dev/null &
 wait
 for wl in $WORKLOADS; do
-  echo "$wl in slim: same=$([ -s "$W/$wl.slim" ] && [ "$(oneline "$W/$wl.slim")" = "$(oneline "$W/$wl.host")" ] && echo yes || echo no) : $(oneline "$W/$wl.slim") | host: $(oneline "$W/$wl.host")"
+  echo "$wl in slim: same=$([ -s "$W/$wl.slim" ] && same_output "$(oneline "$W/$wl.slim")" "$(oneline "$W/$wl.host")" && echo yes || echo no) : $(oneline "$W/$wl.slim") | host: $(oneline "$W/$wl.host")"
   [ -s "$W/$wl.slim" ] || tail -4 "$W/$wl.slim.err" | cut -c1-300
 done
 "$cuslim" verify --json "$W/slim:s" > "$W/slim.v.json" 2>/dev/null; echo "slim verify: $(verdict "$W/slim.v.json")"; checks "$W/slim.v.json" | grep -E "fail|jit"
