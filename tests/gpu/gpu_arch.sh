@@ -19,6 +19,18 @@ PY=${PY:-/opt/torch/.venv/bin/python3}
 OUT=${OUT:-/var/tmp/cuslim-gpu-arch}; mkdir -p "$OUT"
 W=/opt/cuslim-arch; rm -rf "$W"; mkdir -p "$W"   # not /tmp: `cuslim run` mounts a fresh tmpfs there
 t0=$(date +%s)
+# same_result A B: both smoke outputs say ok with 0 mismatches, and agree on every field but timings.
+same_result() {
+  python3 - "$1" "$2" <<'PY' 2>/dev/null
+import json, sys
+def last(p):
+    return json.loads(open(p).read().strip().splitlines()[-1])
+a, b = last(sys.argv[1]), last(sys.argv[2])
+timing = {"algbw_GBps", "busbw_GBps", "kernel_ms", "ms", "seconds"}
+strip = lambda d: {k: v for k, v in d.items() if k not in timing}
+sys.exit(0 if a.get("ok") and a.get("mismatches", 0) == 0 and strip(a) == strip(b) else 1)
+PY
+}
 oneline() { tr '\n' ' ' < "$1" 2>/dev/null | sed 's/ *$//'; }
 secs() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(date +%s.%N)" 2>/dev/null || echo "?"; }
 cov() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); c=[c for c in d["checks"] if c["name"]=="arch-coverage"][0]; print(c["status"].upper(), c["detail"][:260])' "$1" 2>/dev/null || echo unreadable; }
@@ -35,7 +47,7 @@ for s in cublas nccl; do
     grep -i "notice" "$W/$s-$a.err" | head -1
   done
   for a in full 90; do timeout 120 "$cuslim" run "$W/$s-$a" > "$W/$s-$a.out" 2>&1; echo "  run $a rc=$?: $(tail -1 "$W/$s-$a.out" | cut -c1-220)"; done
-  claim "smoke-$s: the 90 image prints what the unpruned one does" '[ -s "$W/$s-full.out" ] && [ "$(tail -1 "$W/$s-full.out")" = "$(tail -1 "$W/$s-90.out")" ]'
+  claim "smoke-$s: the 90 image computes what the unpruned one does (ok, no mismatches)" 'same_result "$W/$s-full.out" "$W/$s-90.out"'
   "$cuslim" verify --json --gpu-arch 90 "$W/$s-90" > "$W/$s-90.v.json" 2>/dev/null; rc=$?; echo "  verify --gpu-arch 90 of the 90 image: rc=$rc $(cov "$W/$s-90.v.json")"
   claim "smoke-$s: verify --gpu-arch 90: arch-coverage passes the 90 image" 'cov "$W/$s-90.v.json" | grep -q ^PASS'
   "$cuslim" verify --json --gpu-arch 90 "$W/$s-80" > "$W/$s-80.v.json" 2>/dev/null; rc=$?; echo "  verify --gpu-arch 90 of the 80 image: rc=$rc $(cov "$W/$s-80.v.json")"
@@ -43,7 +55,11 @@ for s in cublas nccl; do
   timeout 120 "$cuslim" run "$W/$s-80" > "$W/$s-80.out" 2>&1; rc=$?; echo "  run 80 image: rc=$rc $(tail -1 "$W/$s-80.out" | cut -c1-300)"
   claim "smoke-$s: run refuses the 80 image on this GPU" '[ $rc != 0 ]'
   timeout 120 "$cuslim" run --no-arch-check "$W/$s-80" > "$W/$s-80.forced" 2>&1; rc=$?; echo "  run 80 image --no-arch-check: rc=$rc $(tail -2 "$W/$s-80.forced" | tr '\n' ' ' | cut -c1-300)"
-  claim "smoke-$s: forced, the 80 image fails" '[ $rc != 0 ]'
+  if [ $s = nccl ]; then  # one GPU: NCCL's single-rank all-reduce is a copy, no kernel of the library runs
+    echo "INFO smoke-nccl: forced run rc=$rc (a single-rank all-reduce launches no NCCL kernel; not a claim)"
+  else
+    claim "smoke-$s: forced, the 80 image fails" '[ $rc != 0 ]'
+  fi
 done
 
 # ---- PyTorch training step: cuDNN conv, cuBLAS, AMP -----------------------------------------------

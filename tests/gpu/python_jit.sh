@@ -111,7 +111,7 @@ if [ "$phase" = bundle ]; then
   for wl in $WORKLOADS; do cat "$W/$wl.log"; done
   # a torch.compile image without its C compiler: verify names the consequence
   "$cuslim" bundle -q "$PY" --trace "$W/compile.trace" --include "$W/app_compile.py" -o "$W/rootfs-nocc" --format dir 2>/dev/null
-  rm -f "$W"/rootfs-nocc/usr/bin/{gcc,cc,clang} "$W"/rootfs-nocc/usr/bin/gcc-* "$W"/rootfs-nocc/usr/bin/x86_64-linux-gnu-gcc*
+  find "$W/rootfs-nocc/usr/bin" -maxdepth 1 \( -name gcc -o -name cc -o -name clang -o -name 'gcc-*' -o -name 'x86_64-linux-gnu-gcc*' \) -delete  # never through links
   "$cuslim" verify --json "$W/rootfs-nocc" > "$W/nocc.json" 2>/dev/null
   echo "=== torch.compile image, C compiler removed: $(verdict "$W/nocc.json")"; checks "$W/nocc.json" | grep jit-ready
   timeout 200 "$cuslim" run "$W/rootfs-nocc" -- "$PY" "$W/app_compile.py" > "$W/nocc.out" 2>&1; nocc_rc=$?; echo "    and it really fails: rc=$nocc_rc $(tail -1 "$W/nocc.out" | cut -c1-200)"

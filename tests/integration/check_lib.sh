@@ -32,3 +32,11 @@ cuda_programs() {
     cc -o "$dir/cu-$name" "$dir/cu-$name.c" -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcudart -Wl,-rpath,/usr/local/cuda/lib64 || return 1
   done
 }
+
+# delete_inside ROOT PATTERN...: removes what PATTERN (a glob relative to ROOT, '*' may cross '/')
+# names inside the tree ROOT, never through a symlink: a bundle dir holds the image's absolute links
+# (usr/local/cuda -> /usr/local/cuda-13.0), and `rm ROOT/usr/local/cuda/lib64/x` removes the host's x.
+delete_inside() {
+  local root=$1 pat; shift
+  for pat in "$@"; do find "$root" -path "$root/$pat" -prune -exec rm -rf {} + ; done
+}

@@ -40,7 +40,7 @@ check "the files the wheels hold are there (the profiles name real paths)" '[ -f
 check "deps shows ptxas as class jit" '"$cuslim" deps --root "$R" --format json $site/nvidia/cu13/bin/ptxas 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); o=[x for x in d[\"objects\"] if x[\"path\"].endswith(\"/ptxas\")]; assert o and o[0][\"class\"]==\"jit\", o"'
 
 verdict() { "$cuslim" verify --json "$R" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; c=d.get('$1'); print(c['status'] if c else 'absent', c['detail'] if c else '')"; }
-rm -f "$R$site"/nvidia/cu13/bin/{nvcc,nvcc.profile,fatbinary,cudafe++,bin2c,__nvcc_device_query} "$R$site"/nvidia/cu13/nvvm/bin/cicc; rm -rf "$R$site"/nvidia/cu13/bin/crt
+delete_inside "$R" "${site#/}/nvidia/cu13/bin/"{nvcc,nvcc.profile,fatbinary,cudafe++,bin2c,__nvcc_device_query,crt} "${site#/}/nvidia/cu13/nvvm/bin/cicc"
 rm -rf "$R$site"/nvidia/cu13/include/fatbinary_section.h "$R$site"/nvidia/cu13/include/nvvm.h
 check "with triton, jax, cupy and numba present: no toolkit-class file (their jit files pass)" '[ "$(verdict no-toolkit-files | cut -d" " -f1)" = pass ]'
 v=$(verdict jit-ready:triton)
@@ -54,7 +54,7 @@ mv "$tmp/ptxas" "$R$site"/nvidia/cu13/bin/ptxas
 cp "$wheels"/nvidia_cuda_nvcc*.whl "$tmp/n.zip"; (cd "$tmp" && unzip -qo n.zip nvidia/cu13/bin/nvcc -d "$R$site")
 v=$(verdict no-toolkit-files)
 check "a stray nvcc fails no-toolkit-files ($v)" 'echo "$v" | grep -q "^fail.*bin/nvcc (cuda:compiler)"'
-rm -f "$R$site"/nvidia/cu13/bin/nvcc
+delete_inside "$R" "${site#/}/nvidia/cu13/bin/nvcc"
 rm -rf "$R$site"/jax_cuda13_plugin   # its dist-info stays: metadata alone (importlib.metadata reads it) is not jax
 check "jax's files gone, its dist-info kept: no jit-ready:jax check (metadata alone is not the distribution)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = absent ]' 
 v=$(verdict no-toolkit-files)
@@ -110,12 +110,12 @@ must "bundle with --no-jit" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --i
 v=$("$cuslim" verify --json "$tmp/img:nojit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
 check "--no-jit: verify fails jit-ready:triton, naming ptxas and the C compiler ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs ptxas, a C compiler"'
 must "the jit image as a rootfs dir" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs" --format dir
-rm -f "$tmp/rootfs/usr/bin/gcc" "$tmp/rootfs/usr/bin/gcc-"* "$tmp/rootfs/usr/bin/x86_64-linux-gnu-gcc"* "$tmp/rootfs/usr/bin/cc" "$tmp/rootfs/usr/bin/clang"
+delete_inside "$tmp/rootfs" usr/bin/gcc "usr/bin/gcc-*" "usr/bin/x86_64-linux-gnu-gcc*" usr/bin/cc usr/bin/clang
 v=$("$cuslim" verify --json "$tmp/rootfs" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
 check "the C compiler removed: 'torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)' ($v)" \
   '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)" ]'
 must "the jit image as a rootfs dir, again" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs2" --format dir
-rm -f "$tmp"/rootfs2/usr/lib/gcc/*/*/cc1 "$tmp"/rootfs2/usr/libexec/gcc/*/*/cc1 "$tmp/rootfs2/usr/include/stdio.h"
+delete_inside "$tmp/rootfs2" "usr/lib/gcc/*/cc1" "usr/libexec/gcc/*/cc1" usr/include/stdio.h
 v=$("$cuslim" verify --json "$tmp/rootfs2" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
 check "a compiler without cc1 and stdio.h is no compiler: jit-ready:triton names them ($v)" \
   '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs the compiler'"'"'s cc1 and the C library'"'"'s headers (none in the image)" ]'

@@ -53,7 +53,7 @@ printf '\xb7\x00' | dd of="$root/opt/wl/libw.so" bs=1 seek=18 conv=notrunc statu
 "$cuslim" bundle -q --root "$root" --include /usr/local/cuda/bin/nvcc --include /drv --include /opt/wl --include /app -o "$tmp/bad" --format dir 2>/dev/null
 cp -a "$tmp/fxdir/." "$tmp/bad/"                          # a program whose library then goes missing
 mkdir -p "$tmp/bad/drv" && cp "$root/drv/libcuda.so.580.65.06" "$tmp/bad/drv/"  # bundle leaves driver files out: planted by hand
-rm -f "$tmp/bad"/usr/lib/x86_64-linux-gnu/libc.so.6 "$tmp/bad"/lib/x86_64-linux-gnu/libc.so.6
+delete_inside "$tmp/bad" usr/lib/x86_64-linux-gnu/libc.so.6 lib/x86_64-linux-gnu/libc.so.6  # never the host's, through a link
 "$cuslim" verify --json --junit "$tmp/bad.xml" "$tmp/bad" > "$tmp/bad.json"; rc=$?
 check "verify fails the bad bundle (exit 1)" '[ $rc = 1 ]'
 detail() { python3 -c "import json,sys;d=json.load(open('$tmp/bad.json'));print([c for c in d['checks'] if c['name']=='$1'][0]['detail'])"; }
