@@ -19,14 +19,17 @@ PY=${PY:-/opt/torch/.venv/bin/python3}
 OUT=${OUT:-/var/tmp/cuslim-gpu-arch}; mkdir -p "$OUT"
 W=/opt/cuslim-arch; rm -rf "$W"; mkdir -p "$W"   # not /tmp: `cuslim run` mounts a fresh tmpfs there
 t0=$(date +%s)
-# same_result A B: both smoke outputs say ok with 0 mismatches, and agree on every field but timings.
+# same_result A B: both smoke outputs say ok with 0 mismatches, and agree on every field but timings
+# and the error size.
 same_result() {
   python3 - "$1" "$2" <<'PY' 2>/dev/null
 import json, sys
 def last(p):
     return json.loads(open(p).read().strip().splitlines()[-1])
 a, b = last(sys.argv[1]), last(sys.argv[2])
-timing = {"algbw_GBps", "busbw_GBps", "kernel_ms", "ms", "seconds"}
+# timings, and max_abs_error: cuBLAS's heuristics may pick another algorithm (1.91e-05 vs 1.72e-05 seen,
+# both with 0 mismatches against the CPU reference)
+timing = {"algbw_GBps", "busbw_GBps", "kernel_ms", "ms", "seconds", "max_abs_error"}
 strip = lambda d: {k: v for k, v in d.items() if k not in timing}
 sys.exit(0 if a.get("ok") and a.get("mismatches", 0) == 0 and strip(a) == strip(b) else 1)
 PY
