@@ -2,8 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <charconv>
+#include <set>
 
+#include "core/fs.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -28,6 +31,45 @@ const char* kStartupModules[] = {"os.py",           "site.py",          "abc.py"
                                  "stat.py",         "_collections_abc.py", "genericpath.py", "posixpath.py",
                                  "_sitebuiltins.py", "_bootlocale.py",   "types.py",    "sitecustomize.py"};
 
+// The site dirs start-up reads .pth files from: the venv's (when run from one), else the prefix's
+// and Debian's dist-packages.
+std::vector<std::string> site_dirs(const Root& root, const PythonInterpreter& py, bool venv) {
+  std::string v = "python3." + std::to_string(py.minor);
+  std::vector<std::string> cands;
+  if (venv) cands.push_back(path::join(path::dirname(path::dirname(py.program)), "lib/" + v + "/site-packages"));
+  else
+    cands = {path::join(py.stdlib, "site-packages"), "/usr/lib/python3/dist-packages", "/usr/local/lib/" + v + "/dist-packages"};
+  std::vector<std::string> out;
+  for (auto& c : cands)
+    if (auto st = root.stat(c); st && S_ISDIR(st->st_mode)) out.push_back(c);
+  return out;
+}
+
+// The names an `import` line of a .pth file may import: every identifier on it ("import os; ...
+// __import__('_distutils_hack').add_shim()" -> import, os, ..., _distutils_hack, add_shim); the
+// caller keeps those that are modules of the site dir.
+std::vector<std::string> pth_import_names(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    pos = end == std::string::npos ? text.size() : end + 1;
+    if (line.rfind("import ", 0) != 0 && line.rfind("import\t", 0) != 0) continue;
+    for (size_t i = 0; i < line.size();) {
+      auto word = [&](size_t k) { return k < line.size() && (std::isalnum(static_cast<unsigned char>(line[k])) || line[k] == '_'); };
+      if (!word(i) || std::isdigit(static_cast<unsigned char>(line[i]))) {
+        ++i;
+        continue;
+      }
+      size_t b = i;
+      while (word(i)) ++i;
+      out.push_back(line.substr(b, i - b));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<PythonInterpreter> python_interpreter(const Root& root, const std::string& program, const ElfFile& elf) {
@@ -51,7 +93,26 @@ PythonStartup python_startup(const Root& root, const PythonInterpreter& py) {
   for (const char* m : kStartupModules)
     if (std::string f = path::join(py.stdlib, m); root.stat(f)) s.files.push_back(f);
   s.dirs.push_back(path::join(py.stdlib, "lib-dynload"));
-  if (std::string cfg = path::join(path::dirname(path::dirname(py.program)), "pyvenv.cfg"); root.stat(cfg)) s.files.push_back(cfg);
+  std::string cfg = path::join(path::dirname(path::dirname(py.program)), "pyvenv.cfg");
+  bool venv = root.stat(cfg).has_value();
+  if (venv) s.files.push_back(cfg);
+  for (auto& site : site_dirs(root, py, venv)) {
+    const Root::DirEntries* entries = root.list_dir(site);
+    if (!entries) continue;
+    std::set<std::string> names;  // in order: the plan and tests see one order
+    for (auto& [name, type] : *entries)
+      if (name.ends_with(".pth")) names.insert(name);
+    for (auto& name : names) {
+      std::string pth = path::join(site, name);
+      auto real = root.realpath(pth);
+      auto text = real ? read_regular_file(root.host_path(*real), 1 << 20) : Result<std::string>(bad_input(pth));
+      if (!text) continue;
+      s.files.push_back(pth);
+      for (auto& m : pth_import_names(*text))
+        for (std::string f : {path::join(site, m), path::join(site, m + ".py")})
+          if (root.stat(f)) s.files.push_back(f);
+    }
+  }
   return s;
 }
 

@@ -8,7 +8,8 @@
 // set of modules -- frozen into the binary since 3.11, files before; shipped in both cases (a
 // few hundred kB), as is sitecustomize where the distribution has one (Debian, Ubuntu). A program
 // run from a venv (venv/bin/python, a link to the base interpreter) is that venv's only through
-// venv/pyvenv.cfg, which ships too.
+// venv/pyvenv.cfg, which ships too. site also reads every *.pth file of its site dirs and runs
+// their `import` lines: the .pth files ship, with the modules those lines import.
 #pragma once
 
 #include <optional>

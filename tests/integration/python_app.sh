@@ -61,9 +61,12 @@ must "bundle the bare interpreter, no trace" "$cuslim" bundle -q "$py" -o "$tmp/
 out=$(run_image "$tmp/bare" b "$py" -c 'import sys, encodings.latin_1; print("started", sys.prefix, sys.getfilesystemencoding())' 2>&1)
 check "runc, empty environment: the untraced interpreter starts ($out)" '[ "$out" = "started /usr utf-8" ]'
 if "$py" -m venv --without-pip "$tmp/venv" 2>/dev/null; then
+  vsite=$(echo "$tmp"/venv/lib/python3*/site-packages)
+  echo 'import builtins; builtins.PTH_RAN = "yes"' > "$vsite/pthmod.py"
+  echo 'import pthmod' > "$vsite/zz-demo.pth"
   must "bundle a venv's python, no trace" "$cuslim" bundle -q "$tmp/venv/bin/python" -o "$tmp/venv-img" --tag v
-  out=$(run_image "$tmp/venv-img" v "$tmp/venv/bin/python" -c 'import sys; print(sys.prefix)' 2>&1)
-  check "the venv's python runs as the venv's (pyvenv.cfg ships): $out" '[ "$out" = "$tmp/venv" ]'
+  out=$(run_image "$tmp/venv-img" v "$tmp/venv/bin/python" -c 'import sys, builtins; print(sys.prefix, getattr(builtins, "PTH_RAN", "no"))' 2>&1)
+  check "the venv's python runs as the venv's (pyvenv.cfg ships), its .pth runs what it imports: $out" '[ "$out" = "$tmp/venv yes" ]'
 else
   echo "note: no venv module here; the venv case was not run"
 fi
