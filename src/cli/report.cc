@@ -3,6 +3,7 @@
 #include <iomanip>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "core/units.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
@@ -18,7 +19,9 @@ struct ReportOptions {
 
 Exit run_report(const ReportOptions& o) {
   if (!o.out.empty() && !is_report_file(o.out)) fail(Error(Exit::usage, "-o " + o.out + ": give a FILE.html or FILE.json"));
-  auto contents = take(read_image_contents(o.image, o.tag));
+  auto contents = take(read_image_contents(o.image, UnpackOptions{.tag = o.tag, .progress = progress_line("unpacking", o.json),
+                                                                   .pull_progress = progress_line("pulling", o.json)}));
+  end_progress_line();
   auto j = image_report(contents, o.image);
   if (!o.out.empty()) take(write_report_file(o.out, j));
   if (o.json) {

@@ -23,9 +23,9 @@ ImageContents image_contents(const UnpackedImage& img, const Classifier& classif
   return c;
 }
 
-Result<ImageContents> read_image_contents(const std::string& image, const std::string& tag) {
+Result<ImageContents> read_image_contents(const std::string& image, const UnpackOptions& opt) {
   CUSLIM_TRY(auto staging, Staging::make());
-  CUSLIM_TRY(auto img, unpack_image(image, staging.path() + "/image", tag));
+  CUSLIM_TRY(auto img, unpack_image(image, staging.path() + "/image", opt));
   CUSLIM_TRY(auto analysis, Analysis::make(AnalysisOptions{.root = img.rootfs, .base = "glibc"}));
   return image_contents(img, analysis.classifier());
 }

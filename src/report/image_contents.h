@@ -25,6 +25,7 @@ ImageContents image_contents(const UnpackedImage& img, const Classifier& classif
 
 // Unpacks `image` (any input `slim` reads) and reads its contents, classified inside the image
 // with the glibc base profile (its C library and loader are class system).
-Result<ImageContents> read_image_contents(const std::string& image, const std::string& tag);
+// `opt`: the tag, registry options and progress callbacks of the unpack.
+Result<ImageContents> read_image_contents(const std::string& image, const UnpackOptions& opt);
 
 }  // namespace cuslim

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Progress lines: on a TTY (util-linux `script` gives one) slim and verify show unpacking and
+# Progress lines: on a TTY (util-linux `script` gives one) slim, verify, report and run show unpacking and
 # packing with bytes, share and rate, and the summary starts on a line of its own; without a TTY
 # nothing of the kind is printed. A gzip pack over 1 GB says once that zstd is faster (a 1.1 GB
 # sparse file packs in seconds); zstd does not.
@@ -19,6 +19,10 @@ lines = t.replace(\"\\r\\n\", \"\\n\").split(\"\\n\")
 assert any(l.startswith(\"slim: \") for l in lines), lines[:5]" "$tmp/tty.out"'
 script -qec "'$cuslim' verify '$tmp/slim'" /dev/null > "$tmp/vtty.out" 2>&1
 check "verify on a TTY shows unpacking, then its report from a new line" 'grep -aq "unpacking" "$tmp/vtty.out" && tr "\r" "\n" < "$tmp/vtty.out" | grep -aq "^verify "'
+script -qec "'$cuslim' report '$tmp/img:t'" /dev/null > "$tmp/rtty.out" 2>&1
+check "report on a TTY shows unpacking, then its summary from a new line" 'grep -aq "unpacking [0-9.]* [kMG]B / " "$tmp/rtty.out" && tr "\r" "\n" < "$tmp/rtty.out" | grep -aq "^report "'
+script -qec "CUSLIM_CACHE_DIR='$tmp/cache' '$cuslim' run --gpu off '$tmp/img:t' -- /bin/true" /dev/null > "$tmp/runtty.out" 2>&1; rc=$?
+check "run on a TTY (first start) shows unpacking and exits 0" '[ $rc = 0 ] && grep -aq "unpacking" "$tmp/runtty.out"' || tail -3 "$tmp/runtty.out"
 "$cuslim" slim "$tmp/img:t" -o "$tmp/slim2" --keep "$tmp/*" > "$tmp/pipe.out" 2> "$tmp/pipe.err"
 check "without a TTY no progress line (no carriage return, no 'unpacking')" '! grep -aq $'"'"'\r'"'"' "$tmp/pipe.err" && ! grep -aq unpacking "$tmp/pipe.err"'
 # The gzip note: once, above 1 GB, not with zstd, not with -q.
