@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTML reports in a real browser: a fat CUDA image (the smoke with CUDA's runtime, unused
 # CUDA libraries, the toolkit's compiler drivers, a driver library added by umoci) is slimmed with
-# --gpu-arch and --report, verified with --report, and reported with `cuslim report`. Each page
+# --gpu-arch and --report, verified with --report, and reported with `cuslim report`; a bundle with
+# --report bundle.html. Each page
 # is loaded by headless Chromium from file:// with the network off: its DOM must hold the
 # named elements (treemap boxes, kept and dropped groups with reasons, checks, per-arch pruning),
 # and a screenshot must not be blank. The JSON twins are checked against the files on disk.
@@ -32,6 +33,8 @@ check "umoci adds a driver library to the fat image" '[ $? = 0 ]'
 check "slim --report slim.html exits 0" '[ $rc = 0 ]' || cat "$tmp/slim.err"
 "$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim" --tag slim --gpu-arch 90 --report "$tmp/slim.json" -q 2> /dev/null
 "$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim2" --tag slim --json 2> /dev/null > "$tmp/slim-summary.json"
+"$cuslim" bundle -q "$smoke" --include "$tmp/extra" -o "$tmp/bundled" --tag b --report "$tmp/bundle.html" 2> "$tmp/bundle.err"; rc=$?
+check "bundle --report bundle.html exits 0" '[ $rc = 0 ] && [ -s "$tmp/bundle.html" ]' || cat "$tmp/bundle.err"
 "$cuslim" verify "$tmp/slim:slim" --report "$tmp/verify.html" --driver-version 580.65.06 > /dev/null 2>&1
 check "verify --report verify.html writes the page" '[ -s "$tmp/verify.html" ]'
 "$cuslim" verify "$tmp/fat:fat" --report "$tmp/verify-fat.json" --driver-version 580.65.06 > /dev/null 2>&1
@@ -89,6 +92,10 @@ check "slim page: summary, classes and layers" 'grep -q "id=\"summary\"" "$tmp/s
 read -r frac colours w h < <(python3 "$here/png_stats.py" "$tmp/slim.png" 2>&1) || true
 echo "     slim.png: ${w:-?}x${h:-?}, ${frac:-?} of it not white, ${colours:-?} colours"
 check "slim page screenshot is not blank (>20% non-white, >20 colours)" 'python3 -c "import sys; sys.exit(0 if float(\"${frac:-0}\") > 0.2 and int(\"${colours:-0}\") > 20 else 1)"'
+browse bundle 1200 1000
+check "bundle page: the treemap is drawn with the cuda class, and the layers table" '[ $(count "tm-node tm-file" bundle) -ge 3 ] && grep -q "data-cls=\"cuda\"" "$tmp/bundle.dom" && grep -q "id=\"layers\"" "$tmp/bundle.dom"' || tail -5 "$tmp/bundle.chromium.log"
+read -r frac colours w h < <(python3 "$here/png_stats.py" "$tmp/bundle.png" 2>&1) || true
+check "bundle page screenshot is not blank" 'python3 -c "import sys; sys.exit(0 if float(\"${frac:-0}\") > 0.2 and int(\"${colours:-0}\") > 20 else 1)"'
 browse verify 1200 1000
 check "verify page: a row per check, pass/fail/skip" '[ $(count "<tr class=\"check check-" verify) -ge 5 ] && grep -q "class=\"status-pass\"" "$tmp/verify.dom"'
 check "verify page: the image treemap is drawn" '[ $(count "tm-node tm-class" verify) -ge 1 ]'
