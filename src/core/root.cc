@@ -27,17 +27,17 @@ std::string Root::host_path(const std::string& inside) const {
 
 Result<std::string> Root::realpath(const std::string& inside) const {
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     if (auto it = realpaths_.find(inside); it != realpaths_.end()) return it->second;
   }
   if (is_host()) {  // the host's own realpath(3) is exact and faster
     char buf[PATH_MAX];
     if (!::realpath(inside.c_str(), buf)) return Error::from_errno(inside, errno);
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     return realpaths_.emplace(inside, buf).first->second;
   }
   CUSLIM_TRY(auto out, resolve_in_root(dir_, inside, MissingComponent::error));
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   realpaths_.emplace(inside, out);
   return out;
 }
@@ -53,11 +53,11 @@ std::optional<struct stat> Root::stat(const std::string& inside) const {
 Result<std::string> Root::realpath_in_dir(const std::string& dir, const std::string& name) const {
   std::string full = path::join(dir, name);
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     if (auto it = realpaths_.find(full); it != realpaths_.end()) return it->second;
   }
   auto remember = [&](std::string real) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     return realpaths_.emplace(full, std::move(real)).first->second;
   };
   std::string n = name;
@@ -85,7 +85,7 @@ Result<std::string> Root::realpath_in_dir(const std::string& dir, const std::str
 
 const Root::DirEntries* Root::list_dir(const std::string& inside) const {
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     if (auto it = dirs_.find(inside); it != dirs_.end()) return it->second ? &*it->second : nullptr;
   }
   std::optional<DirEntries> names;
@@ -96,7 +96,7 @@ const Root::DirEntries* Root::list_dir(const std::string& inside) const {
       while (auto* e = ::readdir(d.get())) names->emplace(e->d_name, e->d_type);
     }
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto [it, _] = dirs_.emplace(inside, std::move(names));
   return it->second ? &*it->second : nullptr;
 }

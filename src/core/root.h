@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -46,7 +47,7 @@ class Root {
 
  private:
   std::string dir_;
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;  // the caches: lookups share it, inserts take it alone
   mutable std::unordered_map<std::string, std::optional<DirEntries>> dirs_;
   mutable std::unordered_map<std::string, std::string> realpaths_;
 };

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -20,7 +21,7 @@ class ElfCache {
 
  private:
   const Root& root_;
-  std::mutex mu_;
+  std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const Result<ElfFile>>> files_;
 };
 

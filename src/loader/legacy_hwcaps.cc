@@ -45,7 +45,7 @@ X86Caps read_x86_caps() {
   const char* at = reinterpret_cast<const char*>(getauxval(AT_PLATFORM));
   c.platform = at ? at : "";
 #if defined(__x86_64__)
-  unsigned a, b, cx, d;
+  unsigned a = 0, b = 0, cx = 0, d = 0;
   __get_cpuid(0, &a, &b, &cx, &d);
   bool intel = b == 0x756e6547 && d == 0x49656e69 && cx == 0x6c65746e;  // "GenuineIntel"
   if (!intel) return c;
@@ -57,7 +57,7 @@ X86Caps read_x86_caps() {
   unsigned a8 = 0, b8 = 0, c8 = 0, d8 = 0;
   __get_cpuid(0x80000001, &a8, &b8, &c8, &d8);
   bool lzcnt = c8 & (1u << 5);
-  unsigned a1, b1, c1, d1;
+  unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   __get_cpuid(1, &a1, &b1, &c1, &d1);
   bool movbe = c1 & (1u << 22);
   std::string platform;

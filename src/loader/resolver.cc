@@ -1,5 +1,7 @@
 #include "loader/resolver.h"
 
+#include <shared_mutex>
+
 #include <unistd.h>
 
 #include <fnmatch.h>
@@ -65,7 +67,7 @@ bool compatible(const ElfFile& want, const ElfFile& got) {
 // resolve, so the loader's answer for a name is provably the same in every walk. The
 // already-loaded match happens before any search and stays per walk.
 struct SharedSearches {
-  std::mutex mu;
+  std::shared_mutex mu;  // lookups share it, inserts take it alone
   std::unordered_map<std::string, std::optional<Found>> answers;
   std::map<const LoaderAbi*, std::shared_ptr<const std::vector<SearchStep>>> plain_plans;  // the plan itself
 };
@@ -133,11 +135,11 @@ struct TargetWalk {
     if (tried || plan != plain_plan || !plain_plan_shared) return search_plan_steps(*plan, name, want, tried);
     std::string key = shared_key(want, name);
     {
-      std::lock_guard lock(r.shared_->mu);
+      std::shared_lock lock(r.shared_->mu);
       if (auto it = r.shared_->answers.find(key); it != r.shared_->answers.end()) return it->second;
     }
     auto found = search_plan_steps(*plan, name, want, nullptr);
-    std::lock_guard lock(r.shared_->mu);
+    std::unique_lock lock(r.shared_->mu);
     return r.shared_->answers.emplace(std::move(key), std::move(found)).first->second;
   }
 
@@ -183,7 +185,7 @@ struct TargetWalk {
     auto& o = out.objects[from];
     if (!o.plan && !out.objects[from].elf->value().nodeflib() && chain_is_plain(from)) {
       if (!plain_plan && plain_plan_shared) {
-        std::lock_guard lock(r.shared_->mu);
+        std::shared_lock lock(r.shared_->mu);
         if (auto it = r.shared_->plain_plans.find(env.abi); it != r.shared_->plain_plans.end()) plain_plan = it->second;
       }
       if (!plain_plan) {
@@ -191,7 +193,7 @@ struct TargetWalk {
         PlanObject main_obj{&main.elf->value(), main.path, main.origin};
         plain_plan = std::make_shared<const std::vector<SearchStep>>(search_plan(chain_of(from), main_obj, env));
         if (plain_plan_shared) {
-          std::lock_guard lock(r.shared_->mu);
+          std::unique_lock lock(r.shared_->mu);
           plain_plan = r.shared_->plain_plans.emplace(env.abi, plain_plan).first->second;
         }
       }

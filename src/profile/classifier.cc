@@ -143,13 +143,14 @@ ObjectClass class_given(const Classification& c, const std::set<std::string>& pr
 }
 
 bool Classifier::is_driver_name(const std::string& name) const {
+  auto& shard = memo_->shards[std::hash<std::string>{}(name) % memo_->shards.size()];
   {
-    std::lock_guard lock(memo_->mu);
-    if (auto it = memo_->driver.find(name); it != memo_->driver.end()) return it->second;
+    std::shared_lock lock(shard.mu);
+    if (auto it = shard.driver.find(name); it != shard.driver.end()) return it->second;
   }
   bool driver = classify("", "", std::nullopt, name).cls == ObjectClass::driver;
-  std::lock_guard lock(memo_->mu);
-  memo_->driver.emplace(name, driver);
+  std::unique_lock lock(shard.mu);
+  shard.driver.emplace(name, driver);
   return driver;
 }
 

@@ -5,7 +5,9 @@
 
 #include <functional>
 #include <memory>
+#include <array>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -56,9 +58,14 @@ class Classifier {
  private:
   std::vector<Profile> active_;  // in rule order, extends resolved
   Profile base_;
+  // is_driver_name answers: every walk asks per needed name, on every core at once, so the memo
+  // is split in shards by the name's hash (one lock for all made the cores wait on each other).
+  struct MemoShard {
+    std::shared_mutex mu;
+    std::unordered_map<std::string, bool> driver;
+  };
   struct Memo {
-    std::mutex mu;
-    std::unordered_map<std::string, bool> driver;  // is_driver_name answers: the resolver asks per name
+    std::array<MemoShard, 32> shards;
   };
   std::shared_ptr<Memo> memo_ = std::make_shared<Memo>();
 };

@@ -352,7 +352,7 @@ TEST_F(LoaderRules, targets_resolved_together_get_what_each_gets_alone) {
   build_exe(d("app_plain"), main_calling("w"),
             "-L" + d("mid") + " -lw -Wl,-rpath-link," + d("l") + " -Wl,--enable-new-dtags,-rpath," + d("mid"));
   const std::vector<std::string> targets = {d("app_plain"), d("app_rpath"), d("one/app"), d("app_runpath"), d("two/app")};
-  for (const std::string llp : {d("l"), std::string("$ORIGIN/o")}) {
+  for (const std::string& llp : {d("l"), std::string("$ORIGIN/o")}) {
     ResolveOptions opts;
     opts.ld_library_path = {llp};
     std::map<std::string, std::string> alone;
