@@ -84,6 +84,19 @@ struct Pending {
   uint64_t args[6] = {};
 };
 
+// How a successful call used its path: a directory opened to be read (O_DIRECTORY: opendir,
+// os.listdir, the import system's scans) is "list" -- seen, not a use of what it holds.
+const char* access_kind(const Pending& p) {
+  const char* kind = access_kind(p.nr);
+  if (std::strcmp(kind, "open") != 0) return kind;
+  uint64_t flags = 0;
+#ifdef __x86_64__
+  if (p.nr == SYS_open) flags = p.args[1];
+#endif
+  if (p.nr == SYS_openat) flags = p.args[2];
+  return (flags & O_DIRECTORY) ? "list" : kind;
+}
+
 // Absolute path of a syscall's path argument, as the tracee saw it (relative to its cwd or dirfd).
 std::string absolute(pid_t pid, const Pending& p) {
   std::string s = read_string(pid, p.args[path_arg(p.nr)]);
@@ -153,7 +166,7 @@ int trace_loop(pid_t child, TraceWriter& w) {
         } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
           auto it = pending.find(pid);
           if (it != pending.end() && !info.exit.is_error && std::strcmp(access_kind(it->second.nr), "exec") != 0)
-            w.record(pid, absolute(pid, it->second), access_kind(it->second.nr));
+            w.record(pid, absolute(pid, it->second), access_kind(it->second));
           pending.erase(pid);
         }
       }

@@ -39,7 +39,7 @@ Result<Trace> read_trace(const std::string& file) {
     else if (ev == "search") searched.insert(name);
     else if (ev == "file") {
       CUSLIM_TRY(auto how, f.str("how", "open"));  // traces before "how" recorded opens and stats alike
-      (how == "stat" ? t.looked_at : t.files).insert(p);
+      (how == "stat" || how == "list" ? t.looked_at : t.files).insert(p);  // seen, or used
     }
     else if (ev == "env") {
       CUSLIM_TRY(auto value, f.str("value"));

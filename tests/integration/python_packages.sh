@@ -28,6 +28,7 @@ import packaging
 from packaging.version import Version
 here = os.path.dirname(os.path.abspath(__file__))
 os.path.exists(os.path.join(here, "data", "stat-only.bin"))      # looked at, never read
+os.listdir(os.path.join(here, "data"))                             # listed: seen, not a use
 data = open(os.path.join(here, "data", "read.txt")).read().strip()
 if len(sys.argv) > 1 and sys.argv[1] == "cold":                    # never taken by the traced run
     from packaging.specifiers import SpecifierSet
@@ -40,6 +41,7 @@ want_warm=$(env -i LANG=C.UTF-8 "$vpy" "$tmp/app/main.py")
 want_cold=$(env -i LANG=C.UTF-8 "$vpy" "$tmp/app/main.py" cold)
 must "trace --files the warm path" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/app.trace" -- "$vpy" "$tmp/app/main.py"
 check "the trace tells opens from stats" 'grep -q "\"how\":\"stat\"" "$tmp/app.trace" && grep -q "\"how\":\"open\"" "$tmp/app.trace"'
+check "the trace tells a listed directory from an opened file (how: list)" 'grep -q "\"path\":\"$tmp/app/data\",\"how\":\"list\"" "$tmp/app.trace" || grep -q "\"how\":\"list\",\"path\":\"$tmp/app/data\"" "$tmp/app.trace" || grep "$tmp/app/data\"" "$tmp/app.trace" | grep -q "\"how\":\"list\""'
 check "the traced run never imported packaging.specifiers" '! grep -q "packaging/specifiers\|packaging/__pycache__/specifiers" "$tmp/app.trace"'
 
 must "bundle FROM scratch (--python-keep package, the default) with --report" \
