@@ -34,10 +34,10 @@ cat > "$tmp/build/app.c" <<'C'
 #include <link.h>
 #include <stdio.h>
 int cudaRuntimeGetVersion(int*);
-int main(void) {
+int main(int argc, char** argv) {
   int v = 0;
   cudaRuntimeGetVersion(&v);
-  void* h = dlopen("libcuda.so.1", RTLD_NOW);
+  void* h = dlopen(argc > 1 ? argv[1] : "libcuda.so.1", RTLD_NOW);
   if (!h) { printf("runtime %d, no libcuda: %s\n", v, dlerror()); return 3; }
   const char* (*which)(void) = (const char* (*)(void))dlsym(h, "cuslim_fixture_libcuda");
   struct link_map* lm = 0;
@@ -124,6 +124,9 @@ check "... and run says so" 'grep -q "forward compat: .*branch 535.*using the co
 out=$(r always "$tmp/drv580"); rc=$?
 check "run on driver 580.159.04 (not older): the host's libcuda ($out)" '[ $rc = 0 ] && case "$out" in *"libcuda: host 580.159.04"*) true;; *) false;; esac'
 check "... and run says so" 'grep -q "forward compat: host driver 580.159.04 is not older than .*using the host driver" "$tmp/run.err"' || cat "$tmp/run.err"
+out=$("$cuslim" run --driver-root "$tmp/drv580" "$tmp/auto" -- /app/app libcuda.so 2> "$tmp/run.err"); rc=$?
+check "run provides the unversioned libcuda.so beside libcuda.so.1, as libnvidia-container does ($out)" \
+  '[ $rc = 0 ] && case "$out" in *"libcuda: host 580.159.04 (/usr/lib/x86_64-linux-gnu/libcuda.so)"*) true;; *) false;; esac' || cat "$tmp/run.err"
 out=$(r always "$tmp/drv590"); rc=$?
 check "run on driver 590 (branch not listed): the host's libcuda ($out)" '[ $rc = 0 ] && case "$out" in *"libcuda: host 590.44.01"*) true;; *) false;; esac && grep -q "branch 590 .* is not listed" "$tmp/run.err"'
 out=$(r no535 "$tmp/drv535"); rc=$?
