@@ -4,6 +4,8 @@
 #include <cstring>
 #include <set>
 
+#include "bundle/gpu_prune.h"
+#include "core/root.h"
 #include "elf/elf_file.h"
 #include "elf/fatbin.h"
 #include "fixture.h"
@@ -223,6 +225,26 @@ TEST_F(GpuPruneTest, a_file_without_gpu_code_plans_nothing) {
   ASSERT_TRUE(pr.ok());
   EXPECT_TRUE(pr->extents.empty());
   EXPECT_EQ(pr->stats.containers, 0u);
+}
+
+// A file with GPU code that does not parse (truncated here) ships as it is, with a warning that
+// names it; the one beside it that parses is pruned.
+TEST_F(GpuPruneTest, a_file_that_does_not_parse_ships_unchanged_with_a_warning) {
+  std::string whole = read_all(lib);
+  ASSERT_GT(whole.size(), 6000u);
+  std::ofstream(t / "libcut.so", std::ios::binary) << whole.substr(0, 6000);  // ELF magic, sections past the end
+  fs::copy_file(lib, t / "libok.so");
+  Root root(t.path());
+  Plan plan;
+  plan.items["/libcut.so"] = PlanItem{.size = 6000};
+  plan.items["/libok.so"] = PlanItem{.size = whole.size()};
+  auto r = prune_gpu_code(root, plan, PruneRequest{.archs = {90}});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_FALSE(plan.items["/libcut.so"].extents) << "the unparsed file is shipped as it is";
+  EXPECT_TRUE(plan.items["/libok.so"].extents) << "the other file is pruned";
+  ASSERT_FALSE(r->warnings.empty());  // (and the fixture's inexact container of libok.so)
+  EXPECT_NE(r->warnings[0].find("/libcut.so: GPU code not pruned, the file did not parse"), std::string::npos) << r->warnings[0];
+  EXPECT_EQ(read_all(t / "libcut.so"), whole.substr(0, 6000));
 }
 
 }  // namespace
