@@ -47,6 +47,15 @@ v=$(verdict jit-ready:triton)
 check "jit-ready:triton fails naming the consequence and every missing piece ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs a C compiler, ldconfig and Python.h (none in the image)"'
 check "jit-ready:jax passes (ptxas, nvlink, libdevice from the wheels)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = pass ]'
 check "jit-ready:numba-cuda passes (libNVVM, libdevice)" '[ "$(verdict jit-ready:numba-cuda | cut -d" " -f1)" = pass ]'
+v=$(verdict jit-ready:cupy)
+check "jit-ready:cupy fails naming what CuPy compiles with, absent here (NVRTC, cuda_fp16.h) ($v)" \
+  'echo "$v" | grep -q "^fail CuPy kernels will fail to compile: cupy needs NVRTC and the CUDA headers NVRTC compiles against (cuda_fp16.h) (none in the image)"'
+mkdir -p "$R$site/nvidia/cu13/lib" "$R$site/nvidia/cu13/include"
+[ ! -e "$R$site/nvidia/cu13/lib/libnvrtc.so.13" ] && [ ! -e "$R$site/nvidia/cu13/include/cuda_fp16.h" ] &&  # (the wheels above hold neither)
+  cc -shared -fPIC -Wl,-soname,libnvrtc.so.13 -o "$R$site/nvidia/cu13/lib/libnvrtc.so.13" -x c /dev/null && echo > "$R$site/nvidia/cu13/include/cuda_fp16.h"
+v=$(verdict jit-ready:cupy)
+check "with NVRTC and cuda_fp16.h in the wheel dirs (stand-ins), jit-ready:cupy passes ($v)" 'echo "$v" | grep -q "^pass"'
+rm -f "$R$site/nvidia/cu13/lib/libnvrtc.so.13" "$R$site/nvidia/cu13/include/cuda_fp16.h"
 mv "$R$site"/nvidia/cu13/bin/ptxas "$tmp/ptxas"
 v=$(verdict jit-ready:jax)
 check "without ptxas, jit-ready:jax fails: jax.jit will fail ($v)" 'echo "$v" | grep -q "^fail jax.jit will fail: jax needs ptxas (none in the image)"'
