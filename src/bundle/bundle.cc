@@ -281,11 +281,13 @@ bool is_elf_in(const Root& root, const std::string& inside) {
   return real && has_elf_magic(root.host_path(*real));
 }
 
-// A Python interpreter among the programs brings what every start of it reads (its encodings,
-// landmarks and site's modules), traced or not: python/interpreter.h.
+// A Python interpreter among the programs (or the interpreter of a #! script among them) brings
+// what every start of it reads (its encodings, landmarks and site's modules), traced or not:
+// python/interpreter.h.
 Status add_python_startup(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
   const Root& root = analysis.root();
-  for (auto& t : req.targets) {
+  CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));  // a #! script's python too
+  for (auto& t : programs.elf) {
     if (!is_elf_in(root, t)) continue;
     auto elf = analysis.object(t);
     if (!elf->ok()) continue;

@@ -60,6 +60,10 @@ check "the whole encodings package ships (ascii and latin_1 too, never imported 
 must "bundle the bare interpreter, no trace" "$cuslim" bundle -q "$py" -o "$tmp/bare" --tag b
 out=$(run_image "$tmp/bare" b "$py" -c 'import sys, encodings.latin_1; print("started", sys.prefix, sys.getfilesystemencoding())' 2>&1)
 check "runc, empty environment: the untraced interpreter starts ($out)" '[ "$out" = "started /usr utf-8" ]'
+printf '#!%s\nimport sys\nprint("script", sys.getfilesystemencoding())\n' "$py" > "$tmp/app/tool.py"; chmod +x "$tmp/app/tool.py"
+must "bundle a #! python script, no trace" "$cuslim" bundle -q "$tmp/app/tool.py" -o "$tmp/script-img" --tag s
+out=$(run_image "$tmp/script-img" s "$tmp/app/tool.py" 2>&1)
+check "runc, empty environment: the script's interpreter starts ($out)" '[ "$out" = "script utf-8" ]'
 if "$py" -m venv --without-pip "$tmp/venv" 2>/dev/null; then
   vsite=$(echo "$tmp"/venv/lib/python3*/site-packages)
   echo 'import builtins; builtins.PTH_RAN = "yes"' > "$vsite/pthmod.py"
