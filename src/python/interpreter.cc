@@ -72,12 +72,29 @@ std::vector<std::string> pth_import_names(const std::string& text) {
 
 }  // namespace
 
-std::optional<PythonInterpreter> python_interpreter(const Root& root, const std::string& program, const ElfFile& elf) {
+std::optional<int> python_minor(const Root& root, const std::string& program, const ElfFile& elf) {
   auto real = root.realpath(program);
   if (!real) return std::nullopt;
   std::optional<int> minor = minor_after(path::basename(*real), "python3.");
   for (size_t i = 0; !minor && i < elf.needed.size(); ++i) minor = minor_after(elf.needed[i], "libpython3.");
+  return minor;
+}
+
+std::string python_startup_missing(const Root& root, const std::string& program, const ElfFile& elf) {
+  auto minor = python_minor(root, program, elf);
+  if (!minor) return "";
+  std::string v = "python3." + std::to_string(*minor);
+  auto py = python_interpreter(root, program, elf);
+  if (!py) return "lib/" + v + "/os.py (the landmark of its standard library)";
+  if (auto st = root.stat(path::join(py->stdlib, "encodings/__init__.py")); !st || !S_ISREG(st->st_mode))
+    return path::join(py->stdlib, "encodings") + " (its codecs)";
+  return "";
+}
+
+std::optional<PythonInterpreter> python_interpreter(const Root& root, const std::string& program, const ElfFile& elf) {
+  auto minor = python_minor(root, program, elf);
   if (!minor) return std::nullopt;
+  auto real = root.realpath(program);
   std::string prefix = path::dirname(path::dirname(*real));  // <prefix>/bin/python3.N
   for (const char* lib : {"lib", "lib64"}) {
     std::string stdlib = path::join(path::join(prefix, lib), "python3." + std::to_string(*minor));

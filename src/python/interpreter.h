@@ -27,10 +27,18 @@ struct PythonInterpreter {
   std::string stdlib;   // in-root lib/python3.<minor> holding os.py
 };
 
+// 3.N's minor when `program` (with its ELF data) is a CPython 3 interpreter: named python3.N after
+// its links are followed, or linked against libpython3.N.
+std::optional<int> python_minor(const Root& root, const std::string& program, const ElfFile& elf);
+
 // `program` (with its ELF data) when it is a CPython 3 interpreter: named python3.N after its
 // links are followed, or linked against libpython3.N; its standard library is found next to its
 // prefix (lib, then lib64). nullopt for anything else, or when no standard library is there.
 std::optional<PythonInterpreter> python_interpreter(const Root& root, const std::string& program, const ElfFile& elf);
+
+// What of python_startup() an interpreter cannot start without, missing in the root ("" when
+// nothing is): its standard library's os.py and encodings package.
+std::string python_startup_missing(const Root& root, const std::string& program, const ElfFile& elf);
 
 struct PythonStartup {
   std::vector<std::string> files;  // in-root files and whole directories (encodings) to ship, and

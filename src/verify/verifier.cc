@@ -1,9 +1,5 @@
 #include "verify/verifier.h"
 
-#include "prune/gpu_arch.h"
-
-#include "loader/loader_abi.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,14 +8,17 @@
 #include <filesystem>
 #include <set>
 
-#include "core/path.h"
-#include "profile/forward_compat.h"
-#include "profile/library_version.h"
 #include "core/exec_path.h"
+#include "core/path.h"
 #include "elf/fatbin.h"
 #include "jit/jit_needs.h"
 #include "loader/ld_cache.h"
+#include "loader/loader_abi.h"
 #include "loader/resolver.h"
+#include "profile/forward_compat.h"
+#include "profile/library_version.h"
+#include "prune/gpu_arch.h"
+#include "python/interpreter.h"
 
 namespace cuslim {
 
@@ -175,6 +174,8 @@ Check entrypoint_check(const UnpackedImage& img) {
   auto elf = ElfFile::read(root.host_path(*real), prog, ElfFile::Parts::loader);
   if (elf.ok() && elf->interp && !root.stat(*elf->interp))
     return {"entrypoint", CheckStatus::fail, prog + ": its ELF interpreter " + *elf->interp + " is not in the image (exec would fail with ENOENT)"};
+  if (std::string missing = elf.ok() ? python_startup_missing(root, prog, *elf) : ""; !missing.empty())
+    return {"entrypoint", CheckStatus::fail, prog + ": a Python interpreter without " + missing + " in the image: it dies at start (\"No module named 'encodings'\")"};
   return {"entrypoint", CheckStatus::pass, prog + (elf.ok() && elf->interp ? " (interpreter " + *elf->interp + " present)" : "")};
 }
 

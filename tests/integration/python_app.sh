@@ -60,6 +60,12 @@ check "the whole encodings package ships (ascii and latin_1 too, never imported 
 must "bundle the bare interpreter, no trace" "$cuslim" bundle -q "$py" -o "$tmp/bare" --tag b
 out=$(run_image "$tmp/bare" b "$py" -c 'import sys, encodings.latin_1; print("started", sys.prefix, sys.getfilesystemencoding())' 2>&1)
 check "runc, empty environment: the untraced interpreter starts ($out)" '[ "$out" = "started /usr utf-8" ]'
+# an image of it built from a root that has lost its encodings (bundle --root of such a tree)
+must "bare interpreter as a rootfs dir" "$cuslim" bundle -q "$py" -o "$tmp/bare-dir" --format dir
+delete_inside "$tmp/bare-dir" "usr/lib/python3*/encodings"
+must "bundle it from that root" "$cuslim" bundle -q --root "$tmp/bare-dir" "$py" -o "$tmp/noenc" --tag n
+v=$("$cuslim" verify --json "$tmp/noenc:n" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['entrypoint']['status'], d['entrypoint']['detail'])")
+check "verify fails an image whose Python cannot start, naming encodings ($v)" 'echo "$v" | grep -q "^fail .*a Python interpreter without .*encodings"'
 printf '#!%s\nimport sys\nprint("script", sys.getfilesystemencoding())\n' "$py" > "$tmp/app/tool.py"; chmod +x "$tmp/app/tool.py"
 must "bundle a #! python script, no trace" "$cuslim" bundle -q "$tmp/app/tool.py" -o "$tmp/script-img" --tag s
 out=$(run_image "$tmp/script-img" s "$tmp/app/tool.py" 2>&1)
