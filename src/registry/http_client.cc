@@ -12,11 +12,16 @@
 
 #ifdef CUSLIM_HAVE_CURL
 #include <curl/curl.h>
+
+#include <mutex>
+#ifdef CUSLIM_CURL_DLOPEN  // the portable build: the host's libcurl (and its TLS library)
+#include "core/fs.h"
+#include "registry/curl_dlopen.h"
+#else
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-
-#include <mutex>
+#endif
 #endif
 
 namespace cuslim {
@@ -121,6 +126,25 @@ size_t on_read(char* buf, size_t size, size_t n, void* ctx) {
   return want;
 }
 
+#ifdef CUSLIM_CURL_DLOPEN
+// The certs.d CAs join the system store (docker's rule). The host's libcurl brings its own TLS
+// library, whose context cuslim cannot touch: the system bundle and the CAs go to it as one PEM
+// blob (CURLOPT_CAINFO_BLOB).
+Result<std::string> ca_blob(const std::vector<std::string>& ca_files) {
+  std::string pem;
+  for (const char* bundle : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+                             "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"})
+    if (auto text = read_regular_file(bundle); text.ok()) {
+      pem = *text + "\n";
+      break;
+    }
+  for (auto& f : ca_files) {
+    CUSLIM_TRY(auto text, read_regular_file(f));
+    pem += text + "\n";
+  }
+  return pem;
+}
+#else
 // The certs.d CAs join the system store (docker's rule): added to the context curl set up.
 CURLcode add_cas(CURL*, void* ssl_ctx, void* ctx) {
   auto* files = static_cast<std::vector<std::string>*>(ctx);
@@ -136,17 +160,22 @@ CURLcode add_cas(CURL*, void* ssl_ctx, void* ctx) {
   }
   return CURLE_OK;
 }
+#endif
 
 }  // namespace
 
 struct HttpClient::Impl {
   CurlPtr curl{nullptr, curl_easy_cleanup};
   std::vector<std::string> ca_files;
+  std::string ca_pem;  // the portable build: the system bundle and ca_files, for CURLOPT_CAINFO_BLOB
   std::string client_cert, client_key;
   bool tls_verify = true;
 };
 
 Result<HttpClient> HttpClient::make(const RegistryOptions& o, const std::string& host) {
+#ifdef CUSLIM_CURL_DLOPEN
+  if (std::string why; !host_curl_available(&why)) return Error(Exit::network, host + ": " + why);
+#endif
   global_init();
   auto impl = std::make_unique<Impl>();
   impl->curl.reset(curl_easy_init());
@@ -161,6 +190,11 @@ Result<HttpClient> HttpClient::make(const RegistryOptions& o, const std::string&
       impl->client_cert = cert, impl->client_key = key;
     }
   }
+#ifdef CUSLIM_CURL_DLOPEN
+  if (!impl->ca_files.empty()) {
+    CUSLIM_TRY(impl->ca_pem, ca_blob(impl->ca_files));
+  }
+#endif
   return HttpClient(std::move(impl));
 }
 
@@ -204,8 +238,13 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, impl_->tls_verify ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, impl_->tls_verify ? 2L : 0L);
   if (!impl_->ca_files.empty()) {
+#ifdef CUSLIM_CURL_DLOPEN
+    curl_blob blob{impl_->ca_pem.data(), impl_->ca_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+#else
     curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_cas);
     curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &impl_->ca_files);
+#endif
   }
   if (!impl_->client_cert.empty()) {
     curl_easy_setopt(c, CURLOPT_SSLCERT, impl_->client_cert.c_str());
@@ -233,12 +272,11 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   return resp;
 }
 
-#else  // built without libcurl (the portable binary: libcurl's static archive needs Kerberos and LDAP)
+#else  // built without libcurl at all
 
 struct HttpClient::Impl {};
 Result<HttpClient> HttpClient::make(const RegistryOptions&, const std::string& host) {
-  return Error(Exit::usage, host + ": this cuslim was built without registry support (the portable build has no libcurl): "
-                                   "docker:// needs the regular build; move the image with skopeo instead");
+  return Error(Exit::usage, host + ": this cuslim was built without registry support (no libcurl): move the image with skopeo instead");
 }
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
