@@ -116,25 +116,31 @@ const char* const kReportJs = R"JS(
     parent.appendChild(d);
     return d;
   }
+  // Stored sizes: the layers' own (not a base's) compression ratio applied to each box -- an
+  // estimate, said as one ("≈"); a layer's exact stored size is in the layers table.
+  var packed = 0, unpacked = 0;
+  (data.layers || []).forEach(function (l) { if (l.from !== 'base') { packed += l.stored_bytes || 0; unpacked += l.uncompressed_bytes || 0; } });
+  var ratio = unpacked ? packed / unpacked : 0, storedNotes = false;
+  function sizes(v) { return human(v) + (storedNotes && ratio ? ' unpacked, ≈ ' + human(Math.round(v * ratio)) + ' stored' : ''); }
   function draw(el, root, total, onZoom) {
     el.innerHTML = '';
     var W = el.clientWidth, H = el.clientHeight;
     squarify(root.children, 0, 0, W, H).forEach(function (rc) {
       var c = rc.node, base = colors[c.cls] || '#777';
-      var cd = box(el, rc, 'tm-class', base, c.name + ': ' + human(c.value) + ' (' + (100 * c.value / total).toFixed(1) + '%)',
+      var cd = box(el, rc, 'tm-class', base, c.name + ': ' + sizes(c.value) + ' (' + (100 * c.value / total).toFixed(1) + '%)',
                    c.name + ' ' + human(c.value));
       cd.dataset.cls = c.cls;
       if (onZoom) cd.addEventListener('click', function () { onZoom(c); });
       var top = rc.w > 36 && rc.h > 13 ? 17 : 0;
       squarify(c.children, 0, top, rc.w - 4, rc.h - top - 4).forEach(function (rg, gi) {
         var g = rg.node;
-        var gd = box(cd, rg, 'tm-group', shade(base, -0.15), g.name + '\n' + c.name + ' · ' + g.files + ' files · ' + human(g.value) +
+        var gd = box(cd, rg, 'tm-group', shade(base, -0.15), g.name + '\n' + c.name + ' · ' + g.files + ' files · ' + sizes(g.value) +
                      (g.reason ? '\n' + g.reason : ''), g.name + ' ' + human(g.value));
         var gt = rg.w > 36 && rg.h > 13 ? 15 : 0;
         if (rg.w < 24 || rg.h < 24) return;
         squarify(g.children, 0, gt, rg.w - 4, rg.h - gt - 4).forEach(function (rf, fi) {
           var f = rf.node;
-          box(gd, rf, 'tm-file', shade(base, 0.12 + 0.18 * ((fi + gi) % 3) / 2), f.name + '\n' + g.name + ' · ' + c.name + '\n' + human(f.value),
+          box(gd, rf, 'tm-file', shade(base, 0.12 + 0.18 * ((fi + gi) % 3) / 2), f.name + '\n' + g.name + ' · ' + c.name + '\n' + sizes(f.value),
               rf.w > 70 && rf.h > 14 ? f.name.split('/').pop() + ' ' + human(f.value) : '');
         });
       });
@@ -145,6 +151,7 @@ const char* const kReportJs = R"JS(
     if (!el) return;
     var root = hierarchy(kept), bar = document.getElementById(id + '-bar');
     function zoom(node) {
+      storedNotes = kept;  // dropped files are stored nowhere
       var view = node ? { children: [node], value: node.value } : root;
       draw(el, view, root.value || 1, node ? null : zoom);
       if (bar) {

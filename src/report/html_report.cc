@@ -211,7 +211,7 @@ std::string render_html(const json& r) {
   groups(o, r);
   layers(o, r);
   warnings(o, r);
-  o << "</main><footer>Sizes in SI units (1 MB = 10<sup>6</sup> bytes). Treemap areas are unpacked bytes; stored sizes are per layer. "
+  o << "</main><footer>Sizes in SI units (1 MB = 10<sup>6</sup> bytes). Treemap areas are unpacked bytes; a box's stored size is estimated with its image's layers' compression ratio (≈), each layer's exact one is in the layers table. "
        "Made by cuslim; this page loads nothing from the network.</footer>\n"
     << "<script type=\"application/json\" id=\"report-data\">" << embedded_json(r) << "</script>\n<script>" << kReportJs << "</script>\n</body></html>\n";
   return o.str();

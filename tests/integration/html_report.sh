@@ -94,6 +94,7 @@ echo "     slim.png: ${w:-?}x${h:-?}, ${frac:-?} of it not white, ${colours:-?} 
 check "slim page screenshot is not blank (>20% non-white, >20 colours)" 'python3 -c "import sys; sys.exit(0 if float(\"${frac:-0}\") > 0.2 and int(\"${colours:-0}\") > 20 else 1)"'
 browse bundle 1200 1000
 check "bundle page: the treemap is drawn with the cuda class, and the layers table" '[ $(count "tm-node tm-file" bundle) -ge 3 ] && grep -q "data-cls=\"cuda\"" "$tmp/bundle.dom" && grep -q "id=\"layers\"" "$tmp/bundle.dom"' || tail -5 "$tmp/bundle.chromium.log"
+check "bundle page: boxes give unpacked and (estimated) stored sizes" 'grep -q "unpacked, ≈ [0-9.]* [kMG]\?B stored" "$tmp/bundle.dom"'
 read -r frac colours w h < <(python3 "$here/png_stats.py" "$tmp/bundle.png" 2>&1) || true
 check "bundle page screenshot is not blank" 'python3 -c "import sys; sys.exit(0 if float(\"${frac:-0}\") > 0.2 and int(\"${colours:-0}\") > 20 else 1)"'
 browse verify 1200 1000
