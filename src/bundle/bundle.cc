@@ -243,10 +243,9 @@ Status check_request(const BundleRequest& req) {
 
 // The classified closures of the targets, the --include paths (and their ELF files), the traced
 // objects and files, and what the host driver loads from the image.
-Status add_closures(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+Status add_closures(const Analysis& analysis, const BundleRequest& req, const Programs& programs, PlanBuilder& builder) {
   const Root& root = analysis.root();
   // #! scripts ship as they are and bring their interpreters.
-  CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));
   for (auto& s : programs.scripts) CUSLIM_CHECK(builder.add_script(s));
   if (!programs.elf.empty()) {
     CUSLIM_TRY(auto g, analysis.resolve(programs.elf));
@@ -284,11 +283,9 @@ bool is_elf_in(const Root& root, const std::string& inside) {
 // A Python interpreter among the programs (or the interpreter of a #! script among them) brings
 // what every start of it reads (its encodings, landmarks and site's modules), traced or not:
 // python/interpreter.h.
-Status add_python_startup(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder) {
   const Root& root = analysis.root();
-  CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));  // a #! script's python too
-  for (auto& t : programs.elf) {
-    if (!is_elf_in(root, t)) continue;
+  for (auto& t : programs.elf) {  // a #! script's interpreter is among them
     auto elf = analysis.object(t);
     if (!elf->ok()) continue;
     auto py = python_interpreter(root, t, elf->value());
@@ -745,8 +742,9 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   const Root& root = analysis.root();
   CUSLIM_CHECK(check_request(req));
   PlanBuilder builder(root, req.keep_setuid);
-  CUSLIM_CHECK(add_closures(analysis, req, builder));  // resolve + classify: what the programs load
-  CUSLIM_CHECK(add_python_startup(analysis, req, builder));  // Python: what every interpreter start reads
+  CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));  // ELF programs; #! scripts and their interpreters
+  CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
+  CUSLIM_CHECK(add_python_startup(analysis, programs, builder));  // Python: what every interpreter start reads
   BundleResult res;
   CUSLIM_TRY(res.python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
   CUSLIM_TRY(res.jit, add_jit_toolchains(analysis, req, builder));           // JIT: what the frameworks run at run time

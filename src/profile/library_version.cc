@@ -288,7 +288,7 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
     if (want) sibs.push_back({*sib_family + ".so." + std::to_string(*want), "beside it"});
     for (auto& [n, why] : sibs) {
       std::string sib = path::join(path::dirname(realpath), n);
-      auto real = root.stat(sib) ? root.realpath(sib) : Result<std::string>(bad_input(sib));
+      auto real = root.realpath(sib);  // an error when there is no such file
       if (!real || *real == realpath) continue;
       auto s = read_library_version(root, *real);
       if (!s) continue;

@@ -122,7 +122,8 @@ PythonStartup python_startup(const Root& root, const PythonInterpreter& py) {
     for (auto& name : names) {
       std::string pth = path::join(site, name);
       auto real = root.realpath(pth);
-      auto text = real ? read_regular_file(root.host_path(*real), 1 << 20) : Result<std::string>(bad_input(pth));
+      if (!real) continue;
+      auto text = read_regular_file(root.host_path(*real), 1 << 20);
       if (!text) continue;
       s.files.push_back(pth);
       for (auto& m : pth_import_names(*text))
