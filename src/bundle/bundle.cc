@@ -327,8 +327,8 @@ std::string missing_names(const DepGraph& g, const std::string& needed_by) {
 // Python distributions the traced files used ship whole (--python-keep package) with their
 // profile-named companions, their extension modules bringing their closures; the report says
 // what each distribution of the site dirs involved became.
-Result<std::vector<DistributionReport>> add_python_distributions(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
-  if (req.traced_files.empty()) return std::vector<DistributionReport>{};
+Result<PythonSelection> add_python_distributions(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  if (req.traced_files.empty()) return PythonSelection{};
   const Root& root = analysis.root();
   PythonKeepOptions opts{.mode = req.python_keep, .companions = analysis.python_companions()};
   // Toolkit and driver files stay out; a jit file stays when its framework is among the used.
@@ -364,7 +364,17 @@ Result<std::vector<DistributionReport>> add_python_distributions(const Analysis&
       else builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
     }
   }
-  return sel.distributions;
+  return sel;
+}
+
+// The distributions report, final: those nothing imported whose libraries ship for an object of
+// another are "closure of Y".
+std::vector<DistributionReport> python_report(PythonSelection sel, const Root& root, const Plan& plan) {
+  std::vector<std::string> shipped;
+  for (auto& [p, item] : plan.items)
+    if (item.type == LayerEntry::file) shipped.push_back(p);
+  credit_closures(sel, root, shipped, plan.needed_by);
+  return std::move(sel.distributions);
 }
 
 // Every plan item, for the presence of distributions and the places of {site} and {prefix}.
@@ -746,7 +756,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
   CUSLIM_CHECK(add_python_startup(analysis, programs, builder));  // Python: what every interpreter start reads
   BundleResult res;
-  CUSLIM_TRY(res.python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
+  CUSLIM_TRY(auto python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
   CUSLIM_TRY(res.jit, add_jit_toolchains(analysis, req, builder));           // JIT: what the frameworks run at run time
   leave_out_driver_files(analysis, req, builder);            // classify: driver files never ship
   CUSLIM_TRY(res.forward_compat, plan_forward_compat(analysis, req.forward_compat, builder));  // cuda-compat: the set, its loader entry
@@ -754,6 +764,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   res.format = req.format;
   res.plan = builder.take();
   if (req.base_image) res.left_to_base = leave_out_base(res.plan, req.base_image->rootfs);
+  res.python = python_report(std::move(python), root, res.plan);  // report: each distribution, why kept
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req);              // plan: the image config
   if (res.prune.bytes_zeroed) record_pruned_archs(res.config, res.prune.archs);

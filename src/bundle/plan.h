@@ -36,6 +36,7 @@ struct Plan {
   std::vector<std::string> executables;   // targets that are programs, in order
   std::vector<std::string> warnings;
   std::vector<std::string> dropped_driver;  // driver files left to the host
+  std::map<std::string, std::string> needed_by;  // a shipped library -> the object that first needed it
 };
 
 class PlanBuilder {

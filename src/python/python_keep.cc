@@ -34,6 +34,14 @@ bool left_out_of_package(const Distribution& d, const std::string& file, const s
   return !tag.empty() && path::basename(dir) == "__pycache__" && base.ends_with(".pyc") && base.find("." + tag) == std::string::npos;
 }
 
+// A module the import system loads (source, bytecode, extension module) rather than a library
+// or data file a package opened.
+bool is_module_file(const std::string& f) {
+  std::string base = path::basename(f);
+  return base.ends_with(".py") || base.ends_with(".pyc") ||
+         (base.find(".so") != std::string::npos && (base.find(".cpython-") != std::string::npos || base.find(".abi3.") != std::string::npos));
+}
+
 uint64_t size_of(const Root& root, const std::string& p) {
   auto st = root.stat(p);
   return st && S_ISREG(st->st_mode) ? static_cast<uint64_t>(st->st_size) : 0;
@@ -53,13 +61,20 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
   for (auto& site : site_dirs_of(used))
     for (auto& d : read_site_dir(root, site)) all.push_back(std::move(d));
   for (auto& dir : stdlib_dirs_of(root, used)) all.push_back(read_stdlib(root, dir));
-  DistributionIndex index(std::move(all));
-  // Used: a file of the distribution opened, its own metadata aside (importlib.metadata reads any).
+  auto shared_index = std::make_shared<const DistributionIndex>(std::move(all));
+  const DistributionIndex& index = *shared_index;
+  out.index = shared_index;
+  // Used: a file of the distribution opened, its own metadata aside (importlib.metadata reads any);
+  // imported when one of them is a module, loaded when only its libraries or data were.
   std::map<const Distribution*, std::string> why;
   std::set<std::string> used_set(used.begin(), used.end());
-  for (auto& f : used)
-    if (const Distribution* d = index.owner(f); d && f.rfind(d->info_dir + "/", 0) != 0)
-      why.emplace(d, d->key == "python-stdlib" ? "the interpreter's standard library, used by the trace" : "imported by the trace");
+  for (auto& f : used) {
+    const Distribution* d = index.owner(f);
+    if (!d || f.rfind(d->info_dir + "/", 0) == 0) continue;
+    if (d->key == "python-stdlib") why.emplace(d, "the interpreter's standard library, used by the trace");
+    else if (is_module_file(f)) why[d] = "imported by the trace";
+    else why.emplace(d, "loaded by the trace");
+  }
   // Companions named by profiles, to a fixed point (torch -> triton -> ...).
   for (bool grew = true; grew && opts.mode == PythonKeep::package;) {
     grew = false;
@@ -93,6 +108,44 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
     out.distributions.push_back(std::move(r));
   }
   return out;
+}
+
+void credit_closures(PythonSelection& sel, const Root& root, const std::vector<std::string>& shipped,
+                     const std::map<std::string, std::string>& needed_by) {
+  if (!sel.index) return;
+  const auto& dists = sel.index->all();
+  auto owner = [&](const std::string& p) -> const Distribution* {
+    if (auto* d = sel.index->owner(p)) return d;
+    auto real = root.realpath(p);
+    return real ? sel.index->owner(*real) : nullptr;
+  };
+  // Who needed `f` first, outside its own distribution: a distribution's name, else the object.
+  auto closure_of = [&](const std::string& f, const Distribution* d) -> std::string {
+    std::string p = f;
+    for (int step = 0; step < 64; ++step) {
+      auto it = needed_by.find(p);
+      if (it == needed_by.end()) break;
+      const Distribution* o = owner(it->second);
+      if (o != d) return o ? o->name : it->second;
+      p = it->second;
+    }
+    return "";
+  };
+  std::map<const Distribution*, std::vector<std::string>> shipping;
+  for (auto& f : shipped)
+    if (const Distribution* d = owner(f)) shipping[d].push_back(f);
+  for (size_t i = 0; i < dists.size() && i < sel.distributions.size(); ++i) {
+    auto& r = sel.distributions[i];
+    auto it = shipping.find(&dists[i]);
+    if (r.kept || it == shipping.end()) continue;
+    std::string by;
+    for (auto& f : it->second)
+      if (by = closure_of(f, &dists[i]); !by.empty()) break;
+    r.kept = true;
+    r.reason = by.empty() ? "shipped for another rule (an --include, a JIT toolchain)" : "closure of " + by;
+    r.files = r.bytes = 0;
+    for (auto& f : it->second) ++r.files, r.bytes += size_of(root, f);
+  }
 }
 
 }  // namespace cuslim

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,14 +36,18 @@ struct PythonKeepOptions {
 struct DistributionReport {
   std::string name, version, site;
   bool kept = false;
-  std::string reason;        // "imported by the trace", "named by profile P (with D)", "not imported"
+  // "imported by the trace", "loaded by the trace" (libraries, data: no module), "the interpreter's
+  // standard library, used by the trace", "named by profile P (with D)", "closure of Y" (nothing
+  // imported it; objects that ship need its libraries), "not imported"
+  std::string reason;
   uint64_t files = 0, bytes = 0;  // kept: what ships; dropped: what it holds
   uint64_t left_out = 0;     // files of a kept distribution left out (tests, other caches, toolkit)
 };
 
 struct PythonSelection {
   std::vector<std::string> files;                 // in-root files to ship
-  std::vector<DistributionReport> distributions;  // every distribution of the site dirs involved
+  std::vector<DistributionReport> distributions;  // every distribution of the site dirs involved, in index order
+  std::shared_ptr<const DistributionIndex> index; // who owns which file
 };
 
 // `used`: the files a traced run opened or ran (in-root paths).
@@ -50,5 +55,13 @@ struct PythonSelection {
 // filtered (opts.leave_out may read it).
 PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts,
                               std::set<std::string>* kept = nullptr);
+
+// Distributions the trace never used whose files ship anyway because an object that ships needs
+// them (a kept package's extension module -> an nvidia-* wheel's library): kept, "closure of Y"
+// (Y the distribution, or the program, that needed them first), counting the files that ship.
+// `shipped`: every in-root path that ships; `needed_by`: a shipped library -> the object that
+// first needed it.
+void credit_closures(PythonSelection& sel, const Root& root, const std::vector<std::string>& shipped,
+                     const std::map<std::string, std::string>& needed_by);
 
 }  // namespace cuslim

@@ -7,6 +7,8 @@
 # the trace opened (the cold path fails there: the difference is real). Stat-only files are not
 # packed. The JSON report says what each distribution became and why; a profile names a
 # companion. slim --probe of a fat image records file opens and gives an image that runs too.
+# A distribution nothing imports whose library a kept package's native module needs on a cold path
+# ships as its closure ("closure of extpkg") and the cold path runs.
 set -u
 cuslim=$(readlink -f "$1")
 for tool in umoci runc; do command -v $tool >/dev/null || { echo "skip: $tool missing"; exit 77; }; done
@@ -22,10 +24,29 @@ vpy="$tmp/venv/bin/python"
 mkdir -p "$tmp/app/data"
 echo "read me" > "$tmp/app/data/read.txt"
 head -c 3000000 /dev/zero > "$tmp/app/data/stat-only.bin"
+# Two distributions made here: extpkg (Python, loads its native _native.so lazily with ctypes)
+# and helperlib (only libhelper.so, which _native.so needs through RUNPATH; nothing imports it).
+site=$(cd "$tmp/venv/lib/python3"*/site-packages && pwd)
+mkdir -p "$site/extpkg" "$site/helperlib_libs" "$site/extpkg-1.0.dist-info" "$site/helperlib-2.0.dist-info"
+echo 'int helper_answer(void) { return 42; }' > "$tmp/helper.c"
+echo 'int helper_answer(void); int native_answer(void) { return helper_answer() + 1; }' > "$tmp/native.c"
+cat > "$site/extpkg/__init__.py" <<'PY'
+import ctypes, os
+def answer():
+    return ctypes.CDLL(os.path.join(os.path.dirname(__file__), "_native.so")).native_answer()
+PY
+must "build helperlib's libhelper.so" cc -shared -fPIC -o "$site/helperlib_libs/libhelper.so" "$tmp/helper.c"
+must "build extpkg's _native.so (needs libhelper.so through \$ORIGIN)" cc -shared -fPIC -o "$site/extpkg/_native.so" "$tmp/native.c" \
+  -L"$site/helperlib_libs" -lhelper '-Wl,--enable-new-dtags,-rpath,$ORIGIN/../helperlib_libs'
+printf 'Metadata-Version: 2.1\nName: extpkg\nVersion: 1.0\n' > "$site/extpkg-1.0.dist-info/METADATA"
+printf 'extpkg/__init__.py,,\nextpkg/_native.so,,\nextpkg-1.0.dist-info/METADATA,,\nextpkg-1.0.dist-info/RECORD,,\n' > "$site/extpkg-1.0.dist-info/RECORD"
+printf 'Metadata-Version: 2.1\nName: helperlib\nVersion: 2.0\n' > "$site/helperlib-2.0.dist-info/METADATA"
+printf 'helperlib_libs/libhelper.so,,\nhelperlib-2.0.dist-info/METADATA,,\nhelperlib-2.0.dist-info/RECORD,,\n' > "$site/helperlib-2.0.dist-info/RECORD"
 cat > "$tmp/app/main.py" <<'PY'
 import os, sys
 import packaging
 from packaging.version import Version
+import extpkg
 here = os.path.dirname(os.path.abspath(__file__))
 os.path.exists(os.path.join(here, "data", "stat-only.bin"))      # looked at, never read
 os.listdir(os.path.join(here, "data"))                             # listed: seen, not a use
@@ -33,7 +54,7 @@ data = open(os.path.join(here, "data", "read.txt")).read().strip()
 if len(sys.argv) > 1 and sys.argv[1] == "cold":                    # never taken by the traced run
     from packaging.specifiers import SpecifierSet
     import bisect
-    print("cold", Version("1.2") in SpecifierSet(">=1.0,<2"), bisect.bisect([1, 3], 2), data)
+    print("cold", Version("1.2") in SpecifierSet(">=1.0,<2"), bisect.bisect([1, 3], 2), extpkg.answer(), data)
 else:
     print("warm", Version("1.2") > Version("1.1"), data)
 PY
@@ -43,6 +64,8 @@ must "trace --files the warm path" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cusl
 check "the trace tells opens from stats" 'grep -q "\"how\":\"stat\"" "$tmp/app.trace" && grep -q "\"how\":\"open\"" "$tmp/app.trace"'
 check "the trace tells a listed directory from an opened file (how: list)" 'grep -q "\"path\":\"$tmp/app/data\",\"how\":\"list\"" "$tmp/app.trace" || grep -q "\"how\":\"list\",\"path\":\"$tmp/app/data\"" "$tmp/app.trace" || grep "$tmp/app/data\"" "$tmp/app.trace" | grep -q "\"how\":\"list\""'
 check "the traced run never imported packaging.specifiers" '! grep -q "packaging/specifiers\|packaging/__pycache__/specifiers" "$tmp/app.trace"'
+check "the traced run never loaded extpkg's native module or libhelper.so" '! grep -q "_native.so\|libhelper.so" "$tmp/app.trace"'
+check "the cold path on the host uses libhelper ($want_cold)" 'echo "$want_cold" | grep -q " 43 "'
 
 must "bundle FROM scratch (--python-keep package, the default) with --report" \
   "$cuslim" bundle -q "$py" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag pkg --report "$tmp/report.json"
@@ -53,10 +76,9 @@ check "cuslim run, cold path (lazy submodule + stdlib module never traced): the 
 out=$(run_image "$tmp/img" pkg "$vpy" "$tmp/app/main.py" cold)
 check "runc, empty environment, cold path: the host's output ($out)" '[ "$out" = "$want_cold" ]'
 umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
-site=$(cd "$tmp/venv/lib/python3"*/site-packages && pwd)
 check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
 check "the dist-info of a kept distribution ships (importlib.metadata works)" 'ls -d "$tmp/u/rootfs$site"/packaging-*.dist-info >/dev/null'
-check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept" 'python3 - "$tmp/report.json" <<PY
+check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept, helperlib kept as extpkg's closure" 'python3 - "$tmp/report.json" <<PY
 import json, sys
 r = json.load(open(sys.argv[1]))
 d = {x["name"]: x for x in r["python"]["distributions"]}
@@ -64,6 +86,8 @@ assert d["packaging"]["kept"] and d["packaging"]["reason"] == "imported by the t
 for n in ("idna", "six", "pip"):
     assert not d[n]["kept"] and d[n]["reason"] == "not imported" and d[n]["bytes"] > 0, d[n]
 assert d["python-stdlib"]["kept"] and d["python-stdlib"]["files"] > 100, d["python-stdlib"]
+assert d["extpkg"]["kept"] and d["extpkg"]["reason"] == "imported by the trace", d["extpkg"]
+assert d["helperlib"]["kept"] and d["helperlib"]["reason"] == "closure of extpkg" and d["helperlib"]["files"] == 1, d["helperlib"]
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
 PY'
 

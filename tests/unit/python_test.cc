@@ -81,6 +81,26 @@ TEST_F(SiteTest, a_used_distribution_ships_whole_minus_tests_and_other_pythons_c
   EXPECT_EQ(with_companion.distributions[1].reason, "named by profile p (with Demo_Pkg)");
 }
 
+TEST_F(SiteTest, reasons_tell_imported_from_loaded_and_credit_a_closure_to_who_needed_it) {
+  Root root(dir.path());
+  write(dir / "v/lib/python3.12/site-packages/other/libx.so");
+  // Only a library of `other` opened: loaded, not imported.
+  auto sel = select_python(root, {site + "/demo/__init__.py", site + "/other/libx.so"}, {});
+  EXPECT_EQ(sel.distributions[0].reason, "imported by the trace");
+  EXPECT_EQ(sel.distributions[1].reason, "loaded by the trace");
+  // Nothing of `other` used, but its library ships for demo's module: closure of demo.
+  auto cold = select_python(root, {site + "/demo/__init__.py"}, {});
+  ASSERT_FALSE(cold.distributions[1].kept);
+  credit_closures(cold, root, {site + "/demo/__init__.py", site + "/other/libx.so"}, {{site + "/other/libx.so", site + "/demo/lazy.py"}});
+  EXPECT_TRUE(cold.distributions[1].kept);
+  EXPECT_EQ(cold.distributions[1].reason, "closure of Demo_Pkg");
+  EXPECT_EQ(cold.distributions[1].files, 1u);
+  // Needed by a program outside every distribution: named by its path.
+  auto by_program = select_python(root, {site + "/demo/__init__.py"}, {});
+  credit_closures(by_program, root, {site + "/other/libx.so"}, {{site + "/other/libx.so", "/usr/bin/prog"}});
+  EXPECT_EQ(by_program.distributions[1].reason, "closure of /usr/bin/prog");
+}
+
 TEST_F(SiteTest, globs_stay_within_a_component_and_a_trailing_double_star_is_a_subtree) {
   Root root(dir.path());
   EXPECT_EQ(expand_glob(root, "/v/lib/python3*/site-packages/demo/*.py"),
