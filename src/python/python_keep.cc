@@ -132,8 +132,8 @@ void credit_closures(PythonSelection& sel, const Root& root, const std::vector<s
     return "";
   };
   std::map<const Distribution*, std::vector<std::string>> shipping;
-  for (auto& f : shipped)
-    if (const Distribution* d = owner(f)) shipping[d].push_back(f);
+  for (auto& f : shipped)  // its metadata aside: entry-point scans read every distribution's
+    if (const Distribution* d = owner(f); d && f.rfind(d->info_dir + "/", 0) != 0) shipping[d].push_back(f);
   for (size_t i = 0; i < dists.size() && i < sel.distributions.size(); ++i) {
     auto& r = sel.distributions[i];
     auto it = shipping.find(&dists[i]);

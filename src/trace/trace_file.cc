@@ -53,6 +53,13 @@ Result<Trace> read_trace(const std::string& file) {
   for (auto& p : t.opened) opened_names.insert(path::basename(p));
   for (auto& s : searched)
     if (!opened_names.count(path::basename(s)) && !t.opened.count(s)) t.failed.insert(s);
+  // An object file opened under a searched name but never mapped: the loader's probe. (The loader
+  // reports a mapped object by the very path it opened, so a use is always in `opened`.)
+  std::set<std::string> searched_names;
+  for (auto& s : searched) searched_names.insert(path::basename(s));
+  for (auto it = t.files.begin(); it != t.files.end();)
+    if (!t.opened.count(*it) && searched_names.count(path::basename(*it))) t.probed.insert(*it), it = t.files.erase(it);
+    else ++it;
   return t;
 }
 

@@ -19,6 +19,9 @@ struct Trace {
   std::set<std::string> failed;    // names searched for that nothing answered
   std::set<std::string> files;     // files opened or executed (--files)
   std::set<std::string> looked_at; // files only stat'ed, access'ed or readlink'ed (--files): not a use
+  // Files the loader opened while searching for a name and never mapped (a dlopen RTLD_NOLOAD
+  // probe opens the candidate to compare it with what is loaded; a wrong-class candidate): not a use.
+  std::set<std::string> probed;
   std::set<int> pids;
   std::map<std::string, std::string> env;  // the recorded variables of the run (trace_env.h)
 };

@@ -101,7 +101,21 @@ run_bundle_phase() {
     t=$(date +%s)
     timeout 300 "$cuslim" verify --gpu --json "$img" > "$W/$wl.vgpu.json" 2>/dev/null; echo "verify --gpu ($(( $(date +%s) - t ))s): $(verdict "$W/$wl.vgpu.json")"
     checks "$W/$wl.vgpu.json" | grep -E "smoke|fail"
-    "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print("report jit:", [(x["framework"], x["added_bytes"], x["missing"]) for x in j["jit"]]); print("report python kept:", sorted((d["name"], d["bytes"]) for d in j["python"]["distributions"] if d["kept"])[:40]); print("left to host driver:", j["left_to_host_driver"])' "$W/$wl.report.json"
+    "$PY" - "$W/$wl.report.json" "$tr" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+print("report jit:", [(x["framework"], x["added_bytes"], x["missing"]) for x in j["jit"]])
+print("report python kept:", sorted((d["name"], d["bytes"], d["reason"]) for d in j["python"]["distributions"] if d["kept"])[:40])
+print("left to host driver:", j["left_to_host_driver"])
+# The largest kept groups and why (what makes an image big), and where its CUDA libraries come from.
+for g in sorted(j.get("groups", []), key=lambda g: -g["bytes"])[:8]:
+    print(f"  group {g['class']:8} {g['group'][:40]:40} {g['bytes']:>12} {g['reason'][:90]}")
+traced = {r.get("path") for r in map(json.loads, open(sys.argv[2])) if isinstance(r, dict)} if sys.argv[2] else set()
+for g in j.get("groups", []):
+    for f in g["largest"]:
+        if "/usr/local/cuda" in f["path"] and f["bytes"] > 50_000_000:
+            print(f"  toolkit-dir library {f['path']} {f['bytes']} traced={f['path'] in traced} group={g['group']} reason={g['reason'][:80]}")
+PY
   } > "$W/$wl.log" 2>&1
 }
 

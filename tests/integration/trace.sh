@@ -88,6 +88,31 @@ check "every trace line is valid JSON" 'python3 -c "import json,sys; [json.loads
 "$cuslim" trace -q --files -o "$tmp/mtf.trace" -- "$tmp/mt"; rc=$?
 check "--files: the forking program still exits 0 under ptrace" '[ $rc = 0 ]'
 check "--files: opens from both threads and the exec in the child recorded as files" '(for n in libA libB libC; do grep -q "\"event\":\"file\".*$n.so" "$tmp/mtf.trace" || exit 1; done) && [ "$(grep "\"event\":\"file\"" "$tmp/mtf.trace" | grep -c "\"path\":\"$tmp/mt\"")" -ge 1 ]'
+# --- a loader probe is not a use: dlopen(RTLD_NOLOAD) opens the candidate its search finds (to
+# compare it with what is loaded) and maps nothing; the program then loads another copy by path
+# (what CUDA's Python path finders do). Only the mapped copy may ship.
+mkdir -p "$tmp/probe-a" "$tmp/probe-b"
+echo 'int probe_v(void){return 1;}' > "$tmp/probe.c"
+cc -shared -fPIC -Wl,-soname,libprobe.so.1 -o "$tmp/probe-a/libprobe.so.1" "$tmp/probe.c"
+head -c 2000000 /dev/urandom >> "$tmp/probe-a/libprobe.so.1"   # the copy that must not ship: big
+cc -shared -fPIC -Wl,-soname,libprobe.so.1 -o "$tmp/probe-b/libprobe.so.1" "$tmp/probe.c"
+cat > "$tmp/noload.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char** argv) {
+  void* h = dlopen("libprobe.so.1", RTLD_NOW | RTLD_NOLOAD);  /* not loaded yet: NULL */
+  void* g = dlopen(argv[1], RTLD_NOW);
+  printf("noload=%s bypath=%s\n", h ? "loaded" : "null", g ? "loaded" : "failed");
+  return g ? 0 : 1;
+}
+C
+cc -o "$tmp/noload" "$tmp/noload.c" -ldl "-Wl,--enable-new-dtags,-rpath,$tmp/probe-a"
+must "trace --files a program whose RTLD_NOLOAD probe finds one copy and that loads another by path" \
+  "$cuslim" trace -q --files -o "$tmp/noload.trace" -- "$tmp/noload" "$tmp/probe-b/libprobe.so.1"
+check "the probed copy was opened (the loader's probe) and never mapped" \
+  'grep "\"event\":\"file\"" "$tmp/noload.trace" | grep -q "probe-a/libprobe.so.1" && ! grep "\"event\":\"open\"" "$tmp/noload.trace" | grep -q "probe-a/"'
+must "bundle with that trace" "$cuslim" bundle -q "$tmp/noload" --trace "$tmp/noload.trace" -o "$tmp/noload-root" --format dir
+check "the mapped copy ships, the probed one does not" '[ -f "$tmp/noload-root$tmp/probe-b/libprobe.so.1" ] && [ ! -e "$tmp/noload-root$tmp/probe-a/libprobe.so.1" ]'
 # --- a Python script with C extensions: slim --trace keeps what the run mapped ---------------------
 py=/usr/bin/python3
 if [ -x "$py" ]; then

@@ -95,6 +95,11 @@ TEST_F(SiteTest, reasons_tell_imported_from_loaded_and_credit_a_closure_to_who_n
   EXPECT_TRUE(cold.distributions[1].kept);
   EXPECT_EQ(cold.distributions[1].reason, "closure of Demo_Pkg");
   EXPECT_EQ(cold.distributions[1].files, 1u);
+  // Only its metadata ships (importlib.metadata's entry-point scans read every distribution's):
+  // still not kept.
+  auto metadata_only = select_python(root, {site + "/demo/__init__.py"}, {});
+  credit_closures(metadata_only, root, {site + "/other-2.0.dist-info/METADATA"}, {});
+  EXPECT_FALSE(metadata_only.distributions[1].kept);
   // Needed by a program outside every distribution: named by its path.
   auto by_program = select_python(root, {site + "/demo/__init__.py"}, {});
   credit_closures(by_program, root, {site + "/other/libx.so"}, {{site + "/other/libx.so", "/usr/bin/prog"}});
