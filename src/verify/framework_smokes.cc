@@ -104,7 +104,7 @@ const std::vector<FrameworkSmoke>& framework_smokes() {
       {"torch.compile", {"torch", "triton"}, kTorchCompile},
       {"jax", {"jax"}, kJax},
       {"cupy", {}, kCupy},
-      {"numba-cuda", {"numba"}, kNumba},
+      {"numba-cuda", {"numba", "numba-cuda"}, kNumba},
   };
   return s;
 }

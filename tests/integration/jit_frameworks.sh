@@ -25,16 +25,18 @@ R=$tmp/root; site=/opt/venv/lib/python3.12/site-packages
 mkdir -p "$R$site" "$R/usr/lib/python3.12" "$R/usr/bin"
 for w in "$wheels"/*.whl; do
   # the metadata and the parts the profiles speak of (the rest of each wheel is not needed here)
-  unzip -qo "$w" '*.dist-info/*' 'triton/backends/nvidia/*' 'nvidia/*' 'cupy/_core/include/cupy/*.h' 'jax_cuda13_plugin/__init__.py' 'jax_cuda13_plugin/version.py' 'numba_cuda/numba/cuda/__init__.py' 'numba/__init__.py' -d "$R$site" 2>/dev/null
+  unzip -qo "$w" '*.dist-info/*' 'triton/backends/nvidia/*' 'nvidia/*' 'cupy/_core/include/cupy/*.h' 'jax_cuda13_plugin/__init__.py' 'jax_cuda13_plugin/version.py' 'numba_cuda/numba/cuda/__init__.py' 'numba_cuda/numba/cuda/include/*' 'numba/__init__.py' -d "$R$site" 2>/dev/null
 done
 echo > "$R/usr/lib/python3.12/os.py"
 find "$R$site" -name '*_static.a' -delete   # static libraries stay toolkit: bundle never ships them
 classify() { "$cuslim" profiles classify "$@" | cut -f2; }
 check "Triton's ptxas (triton wheel) is jit" '[ "$(classify $site/triton/backends/nvidia/bin/ptxas)" = jit ]'
 check "XLA's ptxas and nvlink (nvidia-cuda-nvcc wheel) are jit" '[ "$(classify $site/nvidia/cu13/bin/ptxas)" = jit ] && [ "$(classify $site/nvidia/cu13/bin/nvlink)" = jit ]'
-check "libdevice (nvidia-nvvm wheel) is jit, for JAX and Numba" '"$cuslim" profiles classify $site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc | grep -q "jit.*jax-cuda13-plugin.* numba;"'
+check "libdevice (nvidia-nvvm wheel) is jit, for JAX and Numba" '"$cuslim" profiles classify $site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc | grep -q "jit.*jax-cuda13-plugin.* numba-cuda;"'
 check "the CUDA headers CuPy compiles against are jit (for cupy)" '"$cuslim" profiles classify $site/nvidia/cu13/include/cuda_fp16.h | grep -q "jit.*cupy-cuda13x"'
 check "libNVVM is jit (for numba's CUDA target)" '[ "$(classify $site/nvidia/cu13/lib/libnvvm.so.4)" = jit ]'
+check "numba-cuda's own cuda_fp16.h/cuda_bf16.h (compiled with NVRTC at run time) are jit, for numba-cuda" \
+  'ls "$R$site"/numba_cuda/numba/cuda/include/*/cuda_fp16.h >/dev/null && for h in "$R$site"/numba_cuda/numba/cuda/include/*/cuda_*.h; do "$cuslim" profiles classify "${h#$R}" | grep -q "jit.*numba-cuda" || exit 1; done'
 check "nvcc, cicc and fatbinary stay toolkit" '[ "$(classify $site/nvidia/cu13/bin/nvcc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/nvvm/bin/cicc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/bin/fatbinary)" = toolkit ]'
 check "the files the wheels hold are there (the profiles name real paths)" '[ -f "$R$site/triton/backends/nvidia/bin/ptxas" ] && [ -f "$R$site/nvidia/cu13/bin/nvlink" ] && [ -f "$R$site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc" ] && [ -f "$R$site/nvidia/cu13/lib/libnvvm.so.4" ]'
 check "deps shows ptxas as class jit" '"$cuslim" deps --root "$R" --format json $site/nvidia/cu13/bin/ptxas 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); o=[x for x in d[\"objects\"] if x[\"path\"].endswith(\"/ptxas\")]; assert o and o[0][\"class\"]==\"jit\", o"'
@@ -47,6 +49,10 @@ v=$(verdict jit-ready:triton)
 check "jit-ready:triton fails naming the consequence and every missing piece ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs a C compiler, ldconfig and Python.h (none in the image)"'
 check "jit-ready:jax passes (ptxas, nvlink, libdevice from the wheels)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = pass ]'
 check "jit-ready:numba-cuda passes (libNVVM, libdevice)" '[ "$(verdict jit-ready:numba-cuda | cut -d" " -f1)" = pass ]'
+# numba alone (CPU): no CUDA target, nothing to judge, no smoke to run
+N=$tmp/numba-only; mkdir -p "$N$site" "$N/usr/lib/python3.12"; echo > "$N/usr/lib/python3.12/os.py"
+(cd "$R$site" && cp -r numba numba-*.dist-info "$N$site/")
+check "a CPU-only numba image: no jit-ready:numba-cuda check" '! "$cuslim" verify --json "$N" 2>/dev/null | grep -q "jit-ready:numba-cuda"'
 v=$(verdict jit-ready:cupy)
 check "jit-ready:cupy fails naming what CuPy compiles with, absent here (NVRTC, cuda_fp16.h) ($v)" \
   'echo "$v" | grep -q "^fail CuPy kernels will fail to compile: cupy needs NVRTC and the CUDA headers NVRTC compiles against (cuda_fp16.h) (none in the image)"'
