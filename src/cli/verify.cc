@@ -18,6 +18,7 @@ struct VerifyOptions {
   std::string image, driver_version, junit, tag, report_file;
   std::string gpu_arch;
   bool gpu = false, json = false;
+  unsigned smoke_timeout = 600;
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
@@ -35,6 +36,7 @@ Exit run_verify(const VerifyOptions& o) {
   if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
   ImageContents contents;
   auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu,
+                                   .smoke_timeout_s = o.smoke_timeout,
                                    .progress = progress_line("unpacking", false), .registry = *o.registry,
                                    .pull_progress = progress_line("pulling", false)},
                                   o.report_file.empty() ? nullptr : &contents));
@@ -53,6 +55,10 @@ void add_verify(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("verify", "Check an image: no toolkit, no driver, everything resolves, runtime vs driver, GPU smokes");
   cmd->add_option("image", o->image, "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
   cmd->add_flag("--gpu", o->gpu, "Also run the smoke kernels (the image's smoke-*, else cuslim's smoke-driver) with the host driver");
+  cmd->add_option("--smoke-timeout", o->smoke_timeout,
+                  "With --gpu: seconds each smoke may run before it is killed and fails (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--driver-version", o->driver_version, "Judge the bundled runtime against this driver (default: the host's)");
   cmd->add_option("--gpu-arch", o->gpu_arch,
                   "Compute capabilities for fatbin coverage, e.g. 90 or 80,90 (default: from --gpu's smoke); an image pruned for "

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 
@@ -207,6 +208,28 @@ void enter_root(int err_fd, const std::string& root) {
   _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
+// Waits for the outer process; past `timeout_s` (0: never) kills it, and with it the sandbox (its
+// pid 1 dies with its parent, and every process of the namespace with pid 1). True when killed.
+bool wait_or_kill(pid_t outer, unsigned timeout_s, int& st) {
+  if (timeout_s == 0) {
+    while (::waitpid(outer, &st, 0) < 0 && errno == EINTR) {
+    }
+    return false;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (;;) {
+    pid_t r = ::waitpid(outer, &st, WNOHANG);
+    if (r == outer || (r < 0 && errno != EINTR)) return false;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(outer, SIGKILL);
+      while (::waitpid(outer, &st, 0) < 0 && errno == EINTR) {
+      }
+      return true;
+    }
+    ::usleep(50 * 1000);
+  }
+}
+
 }  // namespace
 
 Result<int> run_sandbox(const SandboxSpec& s) {
@@ -232,9 +255,9 @@ Result<int> run_sandbox(const SandboxSpec& s) {
     msg.append(buf, static_cast<size_t>(n));
   }
   int st = 0;
-  while (::waitpid(outer, &st, 0) < 0 && errno == EINTR) {
-  }
+  bool timed_out = wait_or_kill(outer, s.timeout_s, st);
   if (!msg.empty()) return Error(Exit::check_failed, "sandbox: " + msg);
+  if (timed_out) return kSandboxTimedOut;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

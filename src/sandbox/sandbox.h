@@ -34,9 +34,14 @@ struct SandboxSpec {
   std::string cwd = "/";
   bool user_namespace = false;        // needed when not root
   int stdout_fd = -1;                 // >= 0: the program's stdout and stderr go there
+  unsigned timeout_s = 0;             // > 0: the whole sandbox is killed after this many seconds
 };
 
-// Runs the program; returns its exit code (128 + signal when killed). While it runs, SIGTERM,
+// The exit code of a program killed for running past SandboxSpec::timeout_s (as timeout(1)).
+inline constexpr int kSandboxTimedOut = 124;
+
+// Runs the program; returns its exit code (128 + signal when killed, kSandboxTimedOut after
+// spec.timeout_s). While it runs, SIGTERM,
 // SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to this process go to the program instead.
 Result<int> run_sandbox(const SandboxSpec& spec);
 

@@ -98,6 +98,11 @@ std::string last_lines(const std::string& s, size_t n) {
 
 }  // namespace
 
+std::string timed_out_detail(unsigned seconds, const std::string& output) {
+  return "killed after " + std::to_string(seconds) + " s (--smoke-timeout): the smoke hung or was too slow" +
+         (output.empty() ? "" : "; its last output: " + last_lines(output, 3));
+}
+
 const std::vector<FrameworkSmoke>& framework_smokes() {
   static const std::vector<FrameworkSmoke> s{
       {"torch", {"torch"}, kTorch},
@@ -170,6 +175,7 @@ std::vector<Check> run_framework_smokes(const SandboxSpec& prepared, const std::
     took << std::fixed << std::setprecision(1) << secs << " s";
     std::string text = read_all(log);
     if (!rc.ok()) out.push_back({name, CheckStatus::fail, rc.error().message()});
+    else if (*rc == kSandboxTimedOut && spec.timeout_s) out.push_back({name, CheckStatus::fail, timed_out_detail(spec.timeout_s, last_lines(text, 3))});
     else if (*rc == 0) out.push_back({name, CheckStatus::pass, last_lines(text, 1) + " (" + took.str() + ")"});
     else out.push_back({name, CheckStatus::fail, "exit " + std::to_string(*rc) + " after " + took.str() + ": " + last_lines(text, 3)});
   }

@@ -21,6 +21,9 @@ struct FrameworkSmoke {
 };
 const std::vector<FrameworkSmoke>& framework_smokes();
 
+// A smoke's check detail when it ran past `seconds` and was killed, with what it printed last.
+std::string timed_out_detail(unsigned seconds, const std::string& output);
+
 // The image's Python: the entrypoint when it is one, else a venv's or the system's python3.
 std::string image_python(const std::string& rootfs, const std::vector<std::string>& entrypoint, const std::vector<std::string>& site_dirs);
 

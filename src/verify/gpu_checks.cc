@@ -67,6 +67,7 @@ Check run_smoke(SandboxSpec spec, const std::string& smoke, const std::string& s
   fd.reset();
   output = read_all(log);
   if (!rc.ok()) return {name, CheckStatus::fail, rc.error().message()};
+  if (*rc == kSandboxTimedOut && spec.timeout_s) return {name, CheckStatus::fail, timed_out_detail(spec.timeout_s, output)};
   return {name, *rc == 0 ? CheckStatus::pass : CheckStatus::fail, "exit " + std::to_string(*rc) + ": " + output};
 }
 
@@ -92,6 +93,7 @@ unsigned run_gpu_checks(const GpuCheckRequest& req, const UnpackedImage& img, co
     report.checks.push_back({"gpu", CheckStatus::fail, prepared.error().message()});
     return 0;
   }
+  prepared->spec.timeout_s = req.smoke_timeout_s;
   auto smokes = smokes_in(prepared->spec.rootfs);
   bool has_nccl_smoke = std::any_of(smokes.begin(), smokes.end(), [](auto& s) { return path::basename(s) == "smoke-nccl"; });
   // An image that carries libnccl gets an all-reduce across every visible GPU (one rank on one GPU).

@@ -16,6 +16,7 @@ namespace cuslim {
 struct GpuCheckRequest {
   std::string staging;  // a scratch directory cuslim owns (the smokes' overlay goes there)
   bool cc_given = false;  // --gpu-arch given by the user (else: the smoke's GPU is judged)
+  unsigned smoke_timeout_s = 600;  // each smoke is killed and fails past this (0: no limit)
 };
 
 // Appends the GPU checks to `report`, run in `img` as the static checks read it (through an

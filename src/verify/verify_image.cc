@@ -35,7 +35,7 @@ Result<VerifyReport> verify_image(const VerifyRequest& req, ImageContents* conte
   CUSLIM_CHECK(find_driver(req, host, in));
   auto report = verify_static(img, host.classifier(), in);
   if (contents) *contents = image_contents(img, host.classifier());
-  if (req.gpu) run_gpu_checks({.staging = staging.path(), .cc_given = !req.ccs.empty()}, img, host.classifier(), report);
+  if (req.gpu) run_gpu_checks({.staging = staging.path(), .cc_given = !req.ccs.empty(), .smoke_timeout_s = req.smoke_timeout_s}, img, host.classifier(), report);
   return report;
 }
 

@@ -16,6 +16,7 @@ struct VerifyRequest {
   std::string driver_version;  // "" = the host driver's, when there is one
   std::vector<unsigned> ccs;   // compute capabilities for fatbin coverage (empty: from the GPU smoke)
   bool gpu = false;
+  unsigned smoke_timeout_s = 600;  // each GPU smoke (0: no limit)
   std::function<void(uint64_t done, uint64_t total)> progress;  // unpacking the image
   RegistryOptions registry;  // docker:// images: how to reach the registry
   std::function<void(uint64_t done, uint64_t total)> pull_progress;
