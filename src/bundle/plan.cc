@@ -105,7 +105,10 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
       continue;
     }
     if (programs && o.root && o.has_interp) plan_.executables.push_back(*o.path);
-    if (!o.root && !o.parents.empty()) plan_.needed_by.emplace(*o.path, o.parents[0]);
+    if (!o.root && !o.parents.empty()) {
+      plan_.needed_by.emplace(*o.path, o.parents[0]);
+      if (!o.realpath.empty()) plan_.needed_by.emplace(o.realpath, o.parents[0]);
+    }
     if (o.soname && o.elf_type == 3 /* ET_DYN */ && (!o.root || o.how == How::trace)) plan_.cache.push_back({*o.soname, *o.path, 0x0303});
     bool via_search = o.how == How::ld_so_cache || o.how == How::ld_so_conf || o.how == How::ld_library_path ||
                       o.how == How::dlopen_profile || o.how == How::trace;

@@ -44,6 +44,8 @@ std::vector<ContentGroup> kept_groups(const FileGrouper& grouper, const BundleRe
     if (auto* d = distribution_report(res.python, key)) return "Python distribution: " + d->reason;
     if (traced.count(f.path)) return "seen by the trace";
     if (under_any(f.path, req.includes)) return "a kept path (--include, --keep or a profile keep-set)";
+    if (auto it = res.plan.needed_by.find(f.path); it != res.plan.needed_by.end())
+      return "loaded by the programs: needed by " + it->second + " (DT_NEEDED or a profile dlopen edge)";
     return "loaded by the programs (DT_NEEDED closure or a profile dlopen edge)";
   };
   return group_files(grouper, files, true, reason);

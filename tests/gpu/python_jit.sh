@@ -51,6 +51,9 @@ x = jax.random.normal(kx, (256, 128)); w = jax.random.normal(kw, (128, 64))
 print(f"jax {jax.__version__} {jax.default_backend()} grad-sum {float(f(w, x).sum()):.3f}")
 PY
 
+smoke_passed() {  # smoke_passed VERIFY_JSON NAME: "framework-smoke NAME" is among the checks and passed
+  "$PY" -c 'import json,sys; sys.exit(0 if any(c["name"] == "framework-smoke " + sys.argv[2] and c["status"] == "pass" for c in json.load(open(sys.argv[1]))["checks"]) else 1)' "$1" "$2" 2>/dev/null
+}
 oneline() { tr '\n' ' ' < "$1" 2>/dev/null | sed 's/ *$//'; }
 verdict() {   # verdict JSON: ok | FAIL(check names)
   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); bad=[c["name"] for c in d["checks"] if c["status"]=="fail"]; print("ok" if not bad else "FAIL("+",".join(bad)+")")' "$1" 2>/dev/null || echo unreadable
@@ -143,6 +146,13 @@ if [ "$phase" = bundle ]; then
       [ "${c#*:}" = ok ] && echo "PASS $wl ${c%%:*}" || { echo "FAIL $wl $c"; fails=$((fails + 1)); }
     done
   done
+    # verify --gpu "ok" must mean the framework's own smoke ran and passed, not that none was found
+  for pair in torch:torch compile:torch.compile cupy:cupy jax:jax; do
+    wl=${pair%%:*}; sm=${pair#*:}
+    case " $WORKLOADS " in *" $wl "*) ;; *) continue ;; esac
+    if smoke_passed "$W/$wl.vgpu.json" "$sm"; then echo "PASS $wl framework-smoke $sm ran and passed"
+    else echo "FAIL $wl framework-smoke $sm did not run or failed"; fails=$((fails + 1)); fi
+  done
   verdict "$W/nocc.json" | grep -q "jit-ready:triton" && [ "$nocc_rc" != 0 ] && echo "PASS no C compiler: verify fails jit-ready:triton and the run fails" \
     || { echo "FAIL no C compiler: verify $(verdict "$W/nocc.json"), run rc=$nocc_rc"; fails=$((fails + 1)); }
   echo "$fails failed"
@@ -179,3 +189,24 @@ done
 echo "slim verify --gpu: $(verdict "$W/slim.vg.json")"; checks "$W/slim.vg.json" | grep -E "smoke|fail"
 echo "total $(( $(date +%s) - t0 ))s"
 (cd "$W" && tar czf "$OUT/slim-phase.tgz" ./*.json ./*.err ./*.out)
+# The claims: every workload runs in the slimmed image with the host's output; the slimmed image
+# passes verify and (unless skipped) verify --gpu with each framework's smoke; no nvcc, no driver.
+fails=0
+for wl in $WORKLOADS; do
+  if [ -s "$W/$wl.slim" ] && same_output "$(oneline "$W/$wl.slim")" "$(oneline "$W/$wl.host")"; then echo "PASS slim $wl same-output"
+  else echo "FAIL slim $wl same-output"; fails=$((fails + 1)); fi
+done
+[ "$(verdict "$W/slim.v.json")" = ok ] && echo "PASS slim verify" || { echo "FAIL slim verify $(verdict "$W/slim.v.json")"; fails=$((fails + 1)); }
+if [ -z "${SKIP_VERIFY_GPU:-}" ]; then
+  [ "$(verdict "$W/slim.vg.json")" = ok ] && echo "PASS slim verify-gpu" || { echo "FAIL slim verify-gpu $(verdict "$W/slim.vg.json")"; fails=$((fails + 1)); }
+  for sm in torch torch.compile cupy jax; do
+    smoke_passed "$W/slim.vg.json" "$sm" && echo "PASS slim framework-smoke $sm" || { echo "FAIL slim framework-smoke $sm"; fails=$((fails + 1)); }
+  done
+fi
+"$PY" - "$W/slim.v.json" <<'PY' && echo "PASS slim: no-toolkit-files and no-driver-files pass (no nvcc, no driver file)" || { echo "FAIL slim: toolkit or driver files kept"; fails=$((fails + 1)); }
+import json, sys
+d = {c["name"]: c["status"] for c in json.load(open(sys.argv[1]))["checks"]}
+sys.exit(0 if d.get("no-toolkit-files") == "pass" and d.get("no-driver-files") == "pass" else 1)
+PY
+echo "$fails failed"
+exit $fails

@@ -55,7 +55,7 @@ assert sum(g["bytes"] for g in dropped) == r["dropped_bytes"] > 0
 by = {(g["class"], g["kept"]): g for g in r["groups"]}
 assert by[("toolkit", False)]["reason"].startswith("toolkit"), by[("toolkit", False)]
 assert by[("driver", False)]["reason"].startswith("driver library"), by[("driver", False)]
-assert any(g["group"] == "cuda:cudart" and g["kept"] and "loaded by the programs" in g["reason"] for g in r["groups"])
+assert any(g["group"] == "cuda:cudart" and g["kept"] and "loaded by the programs: needed by $smoke " in g["reason"] for g in r["groups"]), [g["reason"] for g in r["groups"] if g["group"] == "cuda:cudart"]
 assert any(g["group"] == "cuda:nvrtc" and not g["kept"] and g["reason"].startswith("unused") for g in r["groups"])
 assert all(g["reason"] for g in r["groups"]), [g for g in r["groups"] if not g["reason"]]
 assert r["layers"] and r["layers"][-1]["digest"].startswith("sha256:") and r["manifest"].startswith("sha256:")
