@@ -83,6 +83,8 @@ Exit run_profiles(const ProfilesOptions& o) {
   for (auto& j : p.jit) {
     std::cout << "jit\t" << j.name << " (when:";
     for (auto& w : j.when) std::cout << " " << w;
+    if (!j.requires_.empty()) std::cout << "; with:";
+    for (auto& w : j.requires_) std::cout << " " << w;
     std::cout << ")\t";
     for (auto& f : j.files) std::cout << f << " ";
     std::cout << "\n";

@@ -69,6 +69,7 @@ std::vector<JitReadiness> jit_readiness(const Root& root, const std::vector<cons
   for (auto* f : frameworks) {
     bool here = false;
     for (auto& w : f->when) here |= present.count(w) > 0;
+    for (auto& w : f->requires_) here = here && present.count(w) > 0;
     if (!here) continue;
     JitReadiness r{.framework = f};
     for (auto& need : f->needs) {

@@ -36,7 +36,7 @@ const SchemaNode& profile_schema() {
     SchemaNode need = map({required("what", string()), optional("any", strings()), optional("programs", strings()), optional("keep", strings()),
                            optional("parts", list(part))},
                           {"any", "programs"});
-    SchemaNode jit = map({required("framework", string()), required("when", strings()), required("consequence", string()),
+    SchemaNode jit = map({required("framework", string()), required("when", strings()), optional("requires", strings()), required("consequence", string()),
                           optional("files", strings()), optional("needs", list(need))});
     SchemaNode fwd = map({required("dirs", strings()), required("package", string()), required("ld_so_conf", string())});
     return map({required("name", string()), optional("kind", one_of(kinds)), optional("description", string()),
@@ -75,7 +75,7 @@ ClassRule parse_rule(const YAML::Node& n) {
 }
 
 JitFramework parse_jit(const YAML::Node& n) {
-  JitFramework j{.name = n["framework"].Scalar(), .when = strings(n["when"]), .consequence = n["consequence"].Scalar(), .files = strings(n["files"])};
+  JitFramework j{.name = n["framework"].Scalar(), .when = strings(n["when"]), .requires_ = strings(n["requires"]), .consequence = n["consequence"].Scalar(), .files = strings(n["files"])};
   for (const auto& need : n["needs"]) {
     JitNeed x{.what = need["what"].Scalar(), .any = strings(need["any"]), .programs = strings(need["programs"]), .keep = strings(need["keep"])};
     for (const auto& part : need["parts"]) x.parts.push_back({.what = part["what"].Scalar(), .any = strings(part["any"]), .programs = strings(part["programs"])});

@@ -48,6 +48,7 @@ struct JitNeed {
 struct JitFramework {
   std::string name;                   // "triton", "jax", ...
   std::vector<std::string> when;      // distribution names (any present)
+  std::vector<std::string> requires_; // distribution names that must all be present too (YAML `requires`)
   std::string consequence;            // "torch.compile will fail at its first compiled region"
   std::vector<std::string> files;     // profile path globs of its jit-class files ('*' crosses '/')
   std::vector<JitNeed> needs;

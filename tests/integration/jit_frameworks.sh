@@ -53,6 +53,11 @@ check "jit-ready:numba-cuda passes (libNVVM, libdevice)" '[ "$(verdict jit-ready
 N=$tmp/numba-only; mkdir -p "$N$site" "$N/usr/lib/python3.12"; echo > "$N/usr/lib/python3.12/os.py"
 (cd "$R$site" && cp -r numba numba-*.dist-info "$N$site/")
 check "a CPU-only numba image: no jit-ready:numba-cuda check" '! "$cuslim" verify --json "$N" 2>/dev/null | grep -q "jit-ready:numba-cuda"'
+# numba-cuda without numba (its .pth redirector imports it at every start; it cannot run alone)
+N2=$tmp/numba-cuda-only; mkdir -p "$N2$site" "$N2/usr/lib/python3.12"; echo > "$N2/usr/lib/python3.12/os.py"
+(cd "$R$site" && cp -r numba_cuda numba_cuda-*.dist-info "$N2$site/")
+check "numba-cuda without numba: no jit-ready:numba-cuda check (requires: [numba])" '! "$cuslim" verify --json "$N2" 2>/dev/null | grep -q "jit-ready:numba-cuda"'
+check "numba-cuda and numba together: the check is there" '"$cuslim" verify --json "$R" 2>/dev/null | grep -q "jit-ready:numba-cuda"'
 v=$(verdict jit-ready:cupy)
 check "jit-ready:cupy fails naming what CuPy compiles with, absent here (NVRTC, cuda_fp16.h) ($v)" \
   'echo "$v" | grep -q "^fail CuPy kernels will fail to compile: cupy needs NVRTC and the CUDA headers NVRTC compiles against (cuda_fp16.h) (none in the image)"'
