@@ -607,6 +607,7 @@ Status write_and_push(const Root& root, const BundleRequest& req, BundleResult& 
   BundleRequest reuse_nothing = local;
   reuse_nothing.format = BundleFormat::dir;  // write_image reuses a layer of an OCI OUT only; there is none here
   CUSLIM_CHECK(write_image(root, reuse_nothing, lo, local.out, res, b, IndexUpdate::replace));
+  if (req.progress) req.progress(total, total);
   std::vector<std::string> mount_from;  // a docker:// base on the same registry holds its layers
   if (is_registry_ref(req.base))
     if (auto base = parse_registry_ref(req.base); base.ok() && base->host == ref.host) mount_from.push_back(base->repo);
@@ -624,10 +625,16 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
   for (auto& e : entries) total += e.size;
   LayerOptions lo{.mtime = req.mtime};
   if (req.progress) lo.progress = [&](uint64_t n) { req.progress(done += n, total); };
+  // The last chunks of a step are below the progress line's redraw interval: say 100% at the end.
+  auto all_done = [&] {
+    if (req.progress) req.progress(total, total);
+  };
   if (existing == ExistingOutput::oci_layout) {
     lo.compression = req.compression;
     ImageBuild b;
-    return write_image(root, req, lo, req.out, res, b, IndexUpdate::merge);
+    CUSLIM_CHECK(write_image(root, req, lo, req.out, res, b, IndexUpdate::merge));
+    all_done();
+    return ok_status();
   }
   AtomicOutput out(req.out);
   switch (req.format) {
@@ -656,6 +663,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
       break;
     }
   }
+  all_done();
   return out.commit();
 }
 

@@ -37,7 +37,7 @@ void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet) {
 }
 
 void check_report_file(const std::string& file) {
-  if (!file.empty() && !is_report_file(file)) fail(Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html"));
+  if (!file.empty()) take(check_report_target("--report", file));
 }
 
 }  // namespace

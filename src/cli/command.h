@@ -24,6 +24,16 @@ struct Failure {
 
 [[noreturn]] inline void fail(const Error& e) { throw Failure{e}; }
 
+// A count or a number of seconds: a whole number, 0 or more ("-3" or "x" is a usage error that
+// says so, not CLI11's range of doubles).
+inline CLI::Validator whole_number() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos ? "" : "'" + s + "' is not a whole number (0 or more)";
+      },
+      "N");
+}
+
 // Prints "cuslim: <message>" once, after whatever was written to stdout; returns the exit code.
 inline int report_error(const Error& e) {
   end_progress_line();

@@ -35,6 +35,7 @@ Exit run_deps(const DepsOptions& o) {
       header = describe(info);
       if (info.foreign()) std::cerr << "cuslim: " << t << ": " << header << "\n";
     }
+  if (o.max_depth && o.format != "tree") std::cerr << "cuslim: deps: --max-depth applies to the tree view; --format " << o.format << " shows the whole graph\n";
   DepGraph g = take(a.resolve(targets.ok));
   if (o.format == "json") render_json(g, std::cout);
   else if (o.format == "list") render_list(g, std::cout);
@@ -60,7 +61,10 @@ void add_deps(CLI::App& app, RunState& state) {
   cmd->add_flag("-v,--verbose", o->verbosity,
                 "Tree: -v shows the system and driver libraries (folded into one line by default); -vv also repeats "
                 "(each object is shown once by default) and each object's own RPATH/RUNPATH");
-  cmd->add_option("--max-depth", o->max_depth, "Tree: show this many levels below each target (default: 0, no limit); '...' marks a cut");
+  cmd->add_option("--max-depth", o->max_depth,
+                  "Tree: show this many levels below each target (default: 0, no limit); '...' marks a cut (the tree view only: "
+                  "list, json and dot always hold the whole graph)")
+      ->check(whole_number());
   o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"

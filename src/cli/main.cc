@@ -56,7 +56,16 @@ int main(int argc, char** argv) {
                "cuslim"};
   app.set_version_flag("--version", CUSLIM_VERSION);
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 success; 1 a check failed or a dependency is missing; 2 usage error;\n"
+  app.footer("Examples:\n"
+             "  cuslim deps ./train                                  # what it loads, by class, as ld.so would\n"
+             "  cuslim bundle ./train -o train-oci --tag v1          # the smallest image that runs it\n"
+             "  cuslim trace --files -o app.trace -- python3 app.py  # what a Python program really uses\n"
+             "  cuslim bundle python3 --trace app.trace --include app.py -o app-oci\n"
+             "  cuslim slim pytorch-devel-oci -o slim-oci --trace app.trace   # slim an existing image\n"
+             "  cuslim verify --gpu app-oci                          # prove it on a GPU node\n"
+             "  cuslim run app-oci -- python3 app.py                 # run it with only the host driver\n"
+             "Each command: cuslim COMMAND --help.\n"
+             "Exit codes: 0 success; 1 a check failed or a dependency is missing; 2 usage error;\n"
              "3 unreadable or invalid input; 4 a registry could not be reached or refused.\nErrors: 'cuslim: <file>: <what>: <why>' on stderr.");
   install_signal_cleanup();  // interrupted runs remove their temp outputs
   cli::RunState state;

@@ -18,7 +18,7 @@ struct ReportOptions {
 };
 
 Exit run_report(const ReportOptions& o) {
-  if (!o.out.empty() && !is_report_file(o.out)) fail(Error(Exit::usage, "-o " + o.out + ": give a FILE.html or FILE.json"));
+  if (!o.out.empty()) take(check_report_target("-o", o.out));
   auto contents = take(read_image_contents(o.image, UnpackOptions{.tag = o.tag, .progress = progress_line("unpacking", o.json),
                                                                    .pull_progress = progress_line("pulling", o.json)}));
   end_progress_line();

@@ -33,10 +33,10 @@ void report(const SlimResult& s, std::ostream& out) {
   for (auto& [c, n] : s.before) total += n.bytes, files += n.files;
   out << "slim: " << mb(total) << " (" << files << " files) -> " << mb(r.bytes) << " (" << r.files << " files)";
   if (r.bytes) out << ", " << std::fixed << std::setprecision(1) << static_cast<double>(total) / static_cast<double>(r.bytes) << "x smaller";
-  out << "\n  class     before                 kept\n";
+  out << "\n  " << std::left << std::setw(16) << "class" << std::setw(24) << "before" << "kept\n";
   for (auto& [c, n] : s.before) {
     auto kept = r.bytes_by_class.count(c) ? r.bytes_by_class.at(c) : 0;
-    out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(22) << (std::to_string(n.files) + " files, " + mb(n.bytes)) << mb(kept) << "\n";
+    out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(24) << (std::to_string(n.files) + " files, " + mb(n.bytes)) << mb(kept) << "\n";
   }
   out << "  largest kept:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";
@@ -63,7 +63,7 @@ Exit run_slim(const SlimOptions& o) {
   if (!o.gpu_arch.empty()) req.prune.archs = take(parse_gpu_archs(o.gpu_arch));
   req.prune.nvidia = !o.no_prune_nvidia;
   req.prune.measure = req.report_contents = !o.report_file.empty();
-  if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
+  if (!o.report_file.empty()) take(check_report_target("--report", o.report_file));
   req.unpack_progress = progress_line("unpacking", o.quiet);
   req.registry = *o.registry;
   req.pull_progress = progress_line("pulling", o.quiet);

@@ -33,7 +33,7 @@ void render(const VerifyReport& r, const std::string& image, std::ostream& out) 
 Exit run_verify(const VerifyOptions& o) {
   std::vector<unsigned> ccs;
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
-  if (!o.report_file.empty() && !is_report_file(o.report_file)) fail(Error(Exit::usage, "--report " + o.report_file + ": give a FILE.json or FILE.html"));
+  if (!o.report_file.empty()) take(check_report_target("--report", o.report_file));
   ImageContents contents;
   auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu,
                                    .smoke_timeout_s = o.smoke_timeout,
@@ -58,7 +58,7 @@ void add_verify(CLI::App& app, RunState& state) {
   cmd->add_option("--smoke-timeout", o->smoke_timeout,
                   "With --gpu: seconds each smoke may run before it is killed and fails (0: no limit)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number());
   cmd->add_option("--driver-version", o->driver_version, "Judge the bundled runtime against this driver (default: the host's)");
   cmd->add_option("--gpu-arch", o->gpu_arch,
                   "Compute capabilities for fatbin coverage, e.g. 90 or 80,90 (default: from --gpu's smoke); an image pruned for "

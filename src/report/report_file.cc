@@ -1,11 +1,28 @@
 #include "report/report_file.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "core/atomic_file.h"
+#include "core/path.h"
 #include "report/html_report.h"
 
 namespace cuslim {
 
 bool is_report_file(const std::string& file) { return file.ends_with(".json") || file.ends_with(".html") || file.ends_with(".htm"); }
+
+Status check_report_target(const std::string& flag, const std::string& file) {
+  if (!is_report_file(file)) return Error(Exit::usage, flag + " " + file + ": give a FILE.json or FILE.html");
+  std::string dir = path::dirname(file.front() == '/' ? file : "./" + file);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return Error(Exit::usage, flag + " " + file + ": its directory " + dir + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) return Error(Exit::usage, flag + " " + file + ": " + dir + " is not a directory");
+  if (::access(dir.c_str(), W_OK) != 0) return Error(Exit::usage, flag + " " + file + ": its directory " + dir + " is not writable");
+  return ok_status();
+}
 
 Status write_report_file(const std::string& file, const nlohmann::json& report) {
   if (!is_report_file(file)) return Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html");

@@ -14,4 +14,8 @@ Status write_report_file(const std::string& file, const nlohmann::json& report);
 // Whether `file` names a report cuslim can write (.json or .html).
 bool is_report_file(const std::string& file);
 
+// Before any work: `file` (given as `flag`, "--report" or "-o") is a .json or .html file in an
+// existing, writable directory. Exit 2 naming the file and the reason otherwise.
+Status check_report_target(const std::string& flag, const std::string& file);
+
 }  // namespace cuslim

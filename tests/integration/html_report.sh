@@ -43,6 +43,9 @@ must "cuslim report fat -o fat.html" "$cuslim" report "$tmp/fat:fat" -o "$tmp/fa
 check "cuslim report -o FILE.txt is a usage error (exit 2)" '[ $rc = 2 ]'
 "$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim3" --report "$tmp/r.xml" -q > /dev/null 2>&1; rc=$?
 check "slim --report FILE.xml is a usage error before any work (exit 2, no output)" '[ $rc = 2 ] && [ ! -e "$tmp/slim3" ]'
+"$cuslim" bundle -q "$smoke" -o "$tmp/nodir-img" --report "$tmp/no-such-dir/r.html" > /dev/null 2> "$tmp/nodir.err"; rc=$?
+check "bundle --report into a missing directory: exit 2 before any work, naming the directory (no image written)" \
+  '[ $rc = 2 ] && [ ! -e "$tmp/nodir-img" ] && grep -q "no-such-dir.*No such file or directory" "$tmp/nodir.err"'
 
 # The JSON: the same data the pages draw, checked against the image on disk.
 check "slim.json: kept groups sum to the kept bytes, dropped groups to dropped_bytes; toolkit, driver and unused libraries dropped with reasons" \

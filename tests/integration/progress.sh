@@ -13,6 +13,7 @@ must "bundle a small image" "$cuslim" bundle -q /bin/true --include "$tmp/data.b
 script -qec "'$cuslim' slim '$tmp/img:t' -o '$tmp/slim' --keep '$tmp/*'" /dev/null > "$tmp/tty.out" 2>&1; rc=$?
 check "slim on a TTY exits 0" '[ $rc = 0 ]' || tail -5 "$tmp/tty.out"
 check "slim on a TTY shows unpacking and packing with bytes and share" 'grep -aq "unpacking [0-9.]* [kMG]B / [0-9.]* [kMG]B ([0-9]*%)" "$tmp/tty.out" && grep -aq "packing [0-9.]* [kMG]\?B / " "$tmp/tty.out"'
+check "the last packing line says 100% (the end is drawn, not left at the last throttled redraw)" 'tr "\r" "\n" < "$tmp/tty.out" | grep -a "packing" | tail -1 | grep -q "(100%)"'
 check "the summary starts on a line of its own" 'python3 -c "
 import sys; t = open(sys.argv[1], \"rb\").read().decode(\"utf-8\", \"replace\")
 lines = t.replace(\"\\r\\n\", \"\\n\").split(\"\\n\")
