@@ -22,12 +22,14 @@ namespace {
 
 // How a version function hands its answer back, as the x86-64 instruction that writes the
 // constant: `mov $imm32,%eax` (returned), `movl $imm32,(%rdi)` / `(%rsi)` (stored through the
-// first / second pointer argument).
-enum class Channel { ret, arg0, arg0_major_arg1_minor };
+// first / second pointer argument), or `movl $imm32,(%r13)` / `(%r12)` (the pointer argument kept
+// in a callee-saved register while the function checks its handle first: cusparseGetVersion).
+enum class Channel { ret, arg0, arg0_major_arg1_minor, saved_pointer };
 // How the constant spells the version.
 enum class Encoding {
   cuda,   // M*1000 + m*10 (CUDART_VERSION, cudnnGetCudartVersion): 12080 -> 12.8
   mmp,    // M*10000 + m*100 + p (CUBLAS_VERSION, NCCL >= 2.9, cuDNN >= 9): 120804 -> 12.8.4
+  mmp1000,  // M*1000 + m*100 + p (CUFFT_VERSION, CURAND_VERSION, CUSOLVER_VERSION, CUSPARSE_VERSION): 12004 -> 12.0.4
   pair,   // major and minor written separately (nvrtcVersion, nvJitLinkVersion)
 };
 enum class Gives { version, cuda };
@@ -54,6 +56,10 @@ const std::vector<Probe>& probes() {
       {"libcudnn", "cudnnGetVersion", Channel::ret, Encoding::mmp, Gives::version, false},
       {"libcudnn", "cudnnGetCudartVersion", Channel::ret, Encoding::cuda, Gives::cuda, false},
       {"libnccl", "ncclGetVersion", Channel::arg0, Encoding::mmp, Gives::version, false},
+      {"libcufft", "cufftGetVersion", Channel::arg0, Encoding::mmp1000, Gives::version, false},
+      {"libcurand", "curandGetVersion", Channel::arg0, Encoding::mmp1000, Gives::version, false},
+      {"libcusolver", "cusolverGetVersion", Channel::arg0, Encoding::mmp1000, Gives::version, false},
+      {"libcusparse", "cusparseGetVersion", Channel::saved_pointer, Encoding::mmp1000, Gives::version, false},
   };
   return table;
 }
@@ -106,7 +112,12 @@ std::vector<uint32_t> constants(const std::vector<std::vector<uint8_t>>& code, C
   for (auto& b : code)
     for (size_t i = 0; i + 6 <= b.size(); ++i) {
       if (ch == Channel::ret && b[i] == 0xb8) out.push_back(u32(b, i + 1));
-      if (ch != Channel::ret && b[i] == 0xc7 && b[i + 1] == (second_arg ? 0x06 : 0x07)) out.push_back(u32(b, i + 2));
+      if (ch == Channel::saved_pointer && i + 8 <= b.size() && b[i] == 0x41 && b[i + 1] == 0xc7 &&
+          ((b[i + 2] == 0x45 && b[i + 3] == 0x00) || (b[i + 2] == 0x04 && b[i + 3] == 0x24)))
+        out.push_back(u32(b, i + 4));
+      if (ch == Channel::saved_pointer && b[i] == 0xc7 && b[i + 1] == 0x06) out.push_back(u32(b, i + 2));  // still in %rsi
+      if ((ch == Channel::arg0 || ch == Channel::arg0_major_arg1_minor) && b[i] == 0xc7 && b[i + 1] == (second_arg ? 0x06 : 0x07))
+        out.push_back(u32(b, i + 2));
     }
   return out;
 }
@@ -115,6 +126,10 @@ std::optional<Version> decode(uint32_t v, Encoding e) {
   if (e == Encoding::cuda) {
     if (v % 10 || v < 9000 || v > 99990) return std::nullopt;
     return Version{int(v / 1000), int(v % 1000 / 10), 0};
+  }
+  if (e == Encoding::mmp1000) {
+    if (v < 1000 || v > 99999) return std::nullopt;
+    return Version{int(v / 1000), int(v % 1000 / 100), int(v % 100)};
   }
   if (v < 10000 || v > 999999) return std::nullopt;
   return Version{int(v / 10000), int(v % 10000 / 100), int(v % 100)};
@@ -251,7 +266,7 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
         continue;
       }
       out.version = a->v;
-      out.version_parts = p.encoding == Encoding::mmp ? 3 : 2;
+      out.version_parts = p.encoding == Encoding::mmp || p.encoding == Encoding::mmp1000 ? 3 : 2;
       out.version_source = "code: " + a->how;
       if (p.version_is_cuda) out.cuda = Version{a->v.major, a->v.minor, 0}, out.cuda_parts = 2, out.cuda_source = out.version_source;
     }
