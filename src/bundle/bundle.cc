@@ -145,8 +145,7 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
 }
 
 // Drops plan items the base image already holds (same type; same size or same link target).
-uint64_t leave_out_base(Plan& plan, const std::string& base_rootfs) {
-  uint64_t n = 0;
+void leave_out_base(Plan& plan, const std::string& base_rootfs) {
   for (auto it = plan.items.begin(); it != plan.items.end();) {
     auto& [p, item] = *it;
     struct stat st;
@@ -161,13 +160,12 @@ uint64_t leave_out_base(Plan& plan, const std::string& base_rootfs) {
       }
     }
     if (same) {
-      n += item.type == LayerEntry::file;
+      if (item.type == LayerEntry::file) plan.left_to_base.insert(p);
       it = plan.items.erase(it);
     } else {
       ++it;
     }
   }
-  return n;
 }
 
 // The pruning request, measured (with --report) in the compression OUT's format uses.
@@ -771,7 +769,8 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   add_base_and_loader_files(req, builder);              // base: what the base holds; the loader's files
   res.format = req.format;
   res.plan = builder.take();
-  if (req.base_image) res.left_to_base = leave_out_base(res.plan, req.base_image->rootfs);
+  if (req.base_image) leave_out_base(res.plan, req.base_image->rootfs);
+  res.left_to_base = res.plan.left_to_base.size();
   res.python = python_report(std::move(python), root, res.plan);  // report: each distribution, why kept
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req);              // plan: the image config

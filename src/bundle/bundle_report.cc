@@ -86,6 +86,7 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
   for (auto& [cls, bytes] : r.bytes_by_class) j["bytes_by_class"][to_string(cls)] = bytes;
   j["left_to_host_driver"] = r.plan.dropped_driver;
   j["left_to_base"] = r.left_to_base;
+  j["left_to_base_files"] = r.plan.left_to_base;
   j["warnings"] = r.plan.warnings;
   if (r.image) j["manifest"] = r.image->manifest.str();
   auto& py = j["python"]["distributions"] = nlohmann::json::array();

@@ -91,13 +91,15 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
 
 void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
   for (auto& o : g.objects) {
-    if (o.cls == ObjectClass::driver) {
-      if (o.path) plan_.dropped_driver.push_back(*o.path);
+    if (o.cls == ObjectClass::driver) {  // by path; by name when this machine has no driver
+      std::string what = o.path ? *o.path : o.name;
+      if (std::find(plan_.dropped_driver.begin(), plan_.dropped_driver.end(), what) == plan_.dropped_driver.end()) plan_.dropped_driver.push_back(what);
       continue;
     }
     if (o.cls == ObjectClass::toolkit && o.path && !o.root)
       plan_.warnings.push_back(*o.path + ": toolkit file needed at run time by " + (o.parents.empty() ? "?" : o.parents[0]) +
                                ": left out (verify will fail)");
+    if (o.cls == ObjectClass::system && o.path) plan_.left_to_base.insert(*o.path);
     if (!ships(o)) continue;
     auto st = add_path(*o.path, o.cls);
     if (!st.ok()) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,8 +36,9 @@ struct Plan {
   std::optional<Version> cuda;            // the bundled runtime's CUDA version
   std::vector<std::string> executables;   // targets that are programs, in order
   std::vector<std::string> warnings;
-  std::vector<std::string> dropped_driver;  // driver files left to the host
+  std::vector<std::string> dropped_driver;  // driver files left to the host (their names where this machine has none)
   std::map<std::string, std::string> needed_by;  // a shipped library -> the object that first needed it
+  std::set<std::string> left_to_base;            // what the base provides: its profile's objects, its image's files
 };
 
 class PlanBuilder {

@@ -36,6 +36,25 @@ assert j["manifest"].startswith("sha256:") and isinstance(j["left_to_host_driver
 assert isinstance(j["left_to_base"], int) and isinstance(j["warnings"], list)
 PY'
 done
+# A profile base: what it provides is left to it, counted and listed
+"$cuslim" bundle /bin/ls --base debian12 -o "$tmp/pb" --json > "$tmp/pbase.json" 2> /dev/null
+check "bundle --base debian12 --json: libc is left to the base, counted and listed" 'python3 - "$tmp/pbase.json" <<PY
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["left_to_base"] == len(j["left_to_base_files"]) > 0, j
+assert any(f.endswith("/libc.so.6") for f in j["left_to_base_files"]), j["left_to_base_files"]
+PY'
+# A library that needs the driver: libcuda.so.1 is left to the host driver, named even where this
+# machine has none (then by its name, else by its path)
+mkdir -p "$tmp/stub" "$tmp/app"; echo 'int cuInit(unsigned f){return 0;}' > "$tmp/stub.c"; echo 'int cuInit(unsigned); int go(void){return cuInit(0);}' > "$tmp/app.c"
+cc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$tmp/stub/libcuda.so" "$tmp/stub.c" && cc -shared -fPIC -o "$tmp/app/libapp.so" "$tmp/app.c" -L"$tmp/stub" -lcuda
+rm -rf "$tmp/stub"
+"$cuslim" bundle "$tmp/app/libapp.so" -o "$tmp/drv" --json > "$tmp/drv.json" 2> /dev/null
+check "bundle --json names libcuda.so.1 among left_to_host_driver, once" 'python3 - "$tmp/drv.json" <<PY
+import json, sys, os
+j = json.load(open(sys.argv[1]))["left_to_host_driver"]
+assert [os.path.basename(x) for x in j].count("libcuda.so.1") == 1, j
+PY'
 out_of() { [ "$1" = bundle ] && echo "$tmp/j" || echo "$tmp/b"; }
 for cmd in bundle build; do
   check "$cmd --json layers are the manifest's layers, in order, each with its group (--layers auto by default)" 'python3 - "$tmp/$cmd.json" "$(out_of $cmd)" <<PY
