@@ -81,14 +81,20 @@ void classes(std::ostream& o, const json& r) {
   o << "</tr>";
   std::map<std::string, uint64_t> rows;
   for (auto& [c, b] : r["bytes_by_class"].items()) rows[c] = b.get<uint64_t>();
-  if (slim)
+  std::map<std::string, uint64_t> dropped;  // what slim left out, by class: the dropped groups (the card's total)
+  if (slim) {
     for (auto& [c, n] : r["before"].items()) rows.emplace(c, 0);
+    if (r.contains("groups"))
+      for (auto& g : r["groups"])
+        if (g.contains("kept") && g["kept"].is_boolean() && !g["kept"].get<bool>() && g.contains("class") && g["class"].is_string())
+          dropped[g["class"].get<std::string>()] += u64(g, "bytes");
+  }
   for (auto& [c, b] : rows) {
     o << "<tr><td><span class=\"swatch\" style=\"background:" << class_color(c) << "\"></span>" << esc(c) << "</td><td class=\"num\">" << human_bytes(b)
       << "</td><td class=\"num\">" << (100 * b / total) << "%</td>";
     if (slim) {
       uint64_t before = r["before"].contains(c) ? u64(r["before"][c], "bytes") : 0;
-      o << "<td class=\"num\">" << human_bytes(before) << "</td><td class=\"num\">" << human_bytes(before > b ? before - b : 0) << "</td>";
+      o << "<td class=\"num\">" << human_bytes(before) << "</td><td class=\"num\">" << human_bytes(dropped[c]) << "</td>";
     }
     o << "</tr>";
   }

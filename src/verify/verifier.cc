@@ -322,13 +322,15 @@ Check coverage_check(const UnpackedImage& img, const Classifier& c, const std::v
 
 // An image has something to run: an empty directory or a tree without any program is not one.
 Check contents_check(const UnpackedImage& img, const std::vector<ImageFile>& files) {
-  size_t elfs = 0;
-  for (auto& f : files) elfs += f.elf;
+  size_t elfs = 0, regular = 0;
+  for (auto& f : files) elfs += f.elf, regular += f.regular;
   bool declares = !img.config.entrypoint.empty() || !img.config.cmd.empty();
   if (files.empty()) return {"contents", CheckStatus::fail, img.rootfs + ": empty: not an image"};
   if (!elfs && !declares)
     return {"contents", CheckStatus::fail, std::to_string(files.size()) + " files, no ELF program and no Entrypoint/Cmd: not an image"};
-  return {"contents", CheckStatus::pass, std::to_string(files.size()) + " files, " + std::to_string(elfs) + " ELF objects"};
+  // Regular files, as every report counts them; links apart.
+  return {"contents", CheckStatus::pass, std::to_string(regular) + " files (and " + std::to_string(files.size() - regular) + " links), " +
+                                             std::to_string(elfs) + " ELF objects"};
 }
 
 // One check per JIT framework the image holds: can it compile at run time? ("jit-ready:triton")
