@@ -26,6 +26,30 @@ bool glob_lit(const std::string& pattern, size_t lit, const std::string& s) {
   return lit == pattern.size() ? s.size() == lit : ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
 }
 
+// The longest run of literal characters of a glob outside '[...]': every match contains it.
+std::string required_literal(const std::string& pattern) {
+  std::string best, cur;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '*' || c == '?' || c == '[' || c == '\\') {
+      if (cur.size() > best.size()) best = cur;
+      cur.clear();
+      if (c == '[') {  // skip the bracket expression (a ']' right after '[' or '[!' is literal)
+        size_t j = i + 1;
+        if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
+        if (j < pattern.size() && pattern[j] == ']') ++j;
+        while (j < pattern.size() && pattern[j] != ']') ++j;
+        i = j;
+      } else if (c == '\\') {
+        ++i;  // an escaped character: left out of the run (simple and safe)
+      }
+      continue;
+    }
+    cur += c;
+  }
+  return cur.size() > best.size() ? cur : best;
+}
+
 bool rule_matches(const ClassRule& r, const std::vector<std::string>& names, const std::vector<std::string>& paths) {
   for (size_t i = 0; i < r.names.size(); ++i)
     for (auto& n : names)
@@ -90,6 +114,9 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
   for (auto kind : {ProfileKind::cuda, ProfileKind::driver, ProfileKind::framework})
     for (auto* p : set.all())
       if (p->kind == kind) CUSLIM_CHECK(take(p->name));
+  for (auto& p : c.active_)
+    for (auto& j : p.jit)
+      for (auto& g : j.files) c.jit_lits_.push_back(required_literal(g));
   CUSLIM_TRY(c.base_, set.resolved(base));
   if (c.base_.kind != ProfileKind::base)
     return Error(Exit::usage, "--base " + base + ": profile '" + base + "' is a " + to_string(c.base_.kind) + " profile, not a base");
@@ -117,11 +144,14 @@ Classification Classifier::classify(const std::string& path, const std::string& 
   // A file several frameworks run (libdevice: XLA and Numba) is run-time for any of them.
   if (found.cls == ObjectClass::toolkit || found.cls == ObjectClass::app) {
     Classification jit{ObjectClass::jit, "", "", {}};
+    size_t k = 0;  // index into jit_lits_
     for (auto& p : active_)
       for (auto& j : p.jit) {
         bool match = false;
-        for (auto& g : j.files)
-          for (auto& s : paths) match = match || ::fnmatch(g.c_str(), s.c_str(), 0) == 0;
+        for (auto& g : j.files) {
+          const std::string& lit = jit_lits_[k++];
+          for (auto& s : paths) match = match || ((lit.empty() || s.find(lit) != std::string::npos) && ::fnmatch(g.c_str(), s.c_str(), 0) == 0);
+        }
         if (!match) continue;
         jit.rule += (jit.rule.empty() ? "" : ",") + p.name + ":jit-" + j.name;
         jit.jit_when.insert(jit.jit_when.end(), j.when.begin(), j.when.end());
