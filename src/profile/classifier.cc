@@ -26,26 +26,19 @@ bool glob_lit(const std::string& pattern, size_t lit, const std::string& s) {
   return lit == pattern.size() ? s.size() == lit : ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
 }
 
-// The longest run of literal characters of a glob outside '[...]': every match contains it.
+// The longest run of literal characters of a glob: every match contains it. Empty (no
+// prefilter) for a glob with a bracket expression or an escape, whose literal runs are not worth
+// parsing ([[:digit:]], [!]]).
 std::string required_literal(const std::string& pattern) {
+  if (pattern.find_first_of("[\\") != std::string::npos) return "";
   std::string best, cur;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '*' || c == '?' || c == '[' || c == '\\') {
+  for (char c : pattern) {
+    if (c == '*' || c == '?') {
       if (cur.size() > best.size()) best = cur;
       cur.clear();
-      if (c == '[') {  // skip the bracket expression (a ']' right after '[' or '[!' is literal)
-        size_t j = i + 1;
-        if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
-        if (j < pattern.size() && pattern[j] == ']') ++j;
-        while (j < pattern.size() && pattern[j] != ']') ++j;
-        i = j;
-      } else if (c == '\\') {
-        ++i;  // an escaped character: left out of the run (simple and safe)
-      }
-      continue;
+    } else {
+      cur += c;
     }
-    cur += c;
   }
   return cur.size() > best.size() ? cur : best;
 }
@@ -155,6 +148,7 @@ Classification Classifier::classify(const std::string& path, const std::string& 
         if (!match) continue;
         jit.rule += (jit.rule.empty() ? "" : ",") + p.name + ":jit-" + j.name;
         jit.jit_when.insert(jit.jit_when.end(), j.when.begin(), j.when.end());
+        jit.jit_uses.push_back({j.when, j.requires_});
       }
     if (!jit.rule.empty()) return jit;
   }
@@ -167,8 +161,12 @@ Classification Classifier::classify(const std::string& path, const std::string& 
 
 ObjectClass class_given(const Classification& c, const std::set<std::string>& present) {
   if (c.cls != ObjectClass::jit) return c.cls;
-  for (auto& w : c.jit_when)
-    if (present.count(w)) return ObjectClass::jit;
+  for (auto& [when, requires_] : c.jit_uses) {
+    bool any = false, all = true;
+    for (auto& w : when) any = any || present.count(w);
+    for (auto& r : requires_) all = all && present.count(r);
+    if (any && all) return ObjectClass::jit;
+  }
   return ObjectClass::toolkit;
 }
 

@@ -26,6 +26,8 @@ struct Classification {
   std::string rule;        // "<profile>:<rule>", empty for app
   std::string capability;  // for driver files
   std::vector<std::string> jit_when;  // class jit: the distributions whose presence makes it run-time
+  // class jit, per framework that runs it: (any of `when`, all of `requires`) must be present
+  std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> jit_uses;
 };
 
 // A jit-class file of a framework that is not present is a stray toolkit file.

@@ -69,6 +69,17 @@ unsigned int la_objopen(struct link_map* map, Lmid_t lmid, uintptr_t* cookie) {
     emit("exec", path, path);
     return 0;
   }
+  /* A relative name (LD_LIBRARY_PATH=., dlopen("./x.so")) is recorded as the loader keeps it;
+   * the path is made absolute here, as the file tracer records the same open. */
+  char abs_path[8192];
+  if (path[0] != '/' && getcwd(abs_path, 4096)) {
+    const char* rel = path;
+    while (rel[0] == '.' && rel[1] == '/') rel += 2;
+    size_t n = strlen(abs_path);
+    snprintf(abs_path + n, sizeof abs_path - n, "%s%s", n > 1 ? "/" : "", rel);
+    emit("open", path, abs_path);
+    return 0;
+  }
   emit("open", path, path);
   return 0;
 }

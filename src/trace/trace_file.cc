@@ -53,14 +53,28 @@ Result<Trace> read_trace(const std::string& file) {
   for (auto& p : t.opened) opened_names.insert(path::basename(p));
   for (auto& s : searched)
     if (!opened_names.count(path::basename(s)) && !t.opened.count(s)) t.failed.insert(s);
-  // An object file opened under a searched name but never mapped: the loader's probe. (The loader
-  // reports a mapped object by the very path it opened, so a use is always in `opened`.)
-  std::set<std::string> searched_names;
-  for (auto& s : searched) searched_names.insert(path::basename(s));
-  for (auto it = t.files.begin(); it != t.files.end();)
-    if (!t.opened.count(*it) && searched_names.count(path::basename(*it))) t.probed.insert(*it), it = t.files.erase(it);
-    else ++it;
+  t.searched = std::move(searched);
+  drop_loader_probes(t, t);
   return t;
+}
+
+void drop_loader_probes(Trace& files, const Trace& loader) {
+  std::set<std::string> names;
+  for (auto& s : loader.searched) names.insert(path::basename(s));
+  // Traces written before the audit library made paths absolute hold "./x.so": a file ending in
+  // "/x.so" may be it.
+  std::vector<std::string> relative;
+  for (auto& p : loader.opened)
+    if (!p.empty() && p[0] != '/') relative.push_back("/" + (p.rfind("./", 0) == 0 ? p.substr(2) : p));
+  auto mapped = [&](const std::string& f) {
+    if (loader.opened.count(f)) return true;
+    for (auto& r : relative)
+      if (f.ends_with(r)) return true;
+    return false;
+  };
+  for (auto it = files.files.begin(); it != files.files.end();)
+    if (names.count(path::basename(*it)) && !mapped(*it)) files.probed.insert(*it), it = files.files.erase(it);
+    else ++it;
 }
 
 std::vector<std::string> packable_files(const Trace& t) {

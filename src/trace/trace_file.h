@@ -22,11 +22,19 @@ struct Trace {
   // Files the loader opened while searching for a name and never mapped (a dlopen RTLD_NOLOAD
   // probe opens the candidate to compare it with what is loaded; a wrong-class candidate): not a use.
   std::set<std::string> probed;
+  std::set<std::string> searched;  // names the loader was asked for (la_objsearch)
   std::set<int> pids;
   std::map<std::string, std::string> env;  // the recorded variables of the run (trace_env.h)
 };
 
 Result<Trace> read_trace(const std::string& file);
+
+// Moves from `files.files` to `files.probed` every object file the loader opened while searching
+// a name `loader` records (its basename) and that `loader` never reports mapped: a dlopen
+// RTLD_NOLOAD probe opens the candidate to compare it with what is loaded; a wrong-class
+// candidate is opened and skipped. (The loader reports a mapped object by the path it opened,
+// made absolute by the audit library.) `files` and `loader` may be one trace.
+void drop_loader_probes(Trace& files, const Trace& loader);
 
 // The traced files worth packing: files opened or run, outside /proc, /sys, /dev and /tmp (what
 // a run only looked at -- a stat, an access check -- is not a use and is not packed).

@@ -145,6 +145,7 @@ Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std:
   if (std::ifstream in(error_file); in) return Error(Exit::check_failed, "--probe: " + std::string(std::istreambuf_iterator<char>(in), {}));
   CUSLIM_TRY(auto t, read_trace(trace_dir + "/trace"));
   CUSLIM_TRY(auto f, read_trace(files_trace));
+  drop_loader_probes(f, t);  // the loader's view is in the other trace
   r.mapped = t.opened.size();
   for (auto& p : t.opened)
     if (!t.programs.count(p) && p.rfind("/.cuslim", 0) != 0 && root.stat(p)) r.in_image.push_back(p);

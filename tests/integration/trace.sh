@@ -113,6 +113,17 @@ check "the probed copy was opened (the loader's probe) and never mapped" \
   'grep "\"event\":\"file\"" "$tmp/noload.trace" | grep -q "probe-a/libprobe.so.1" && ! grep "\"event\":\"open\"" "$tmp/noload.trace" | grep -q "probe-a/"'
 must "bundle with that trace" "$cuslim" bundle -q "$tmp/noload" --trace "$tmp/noload.trace" -o "$tmp/noload-root" --format dir
 check "the mapped copy ships, the probed one does not" '[ -f "$tmp/noload-root$tmp/probe-b/libprobe.so.1" ] && [ ! -e "$tmp/noload-root$tmp/probe-a/libprobe.so.1" ]'
+# ... and a library loaded by a relative path (dlopen("./x.so") from its directory) is a use
+cat > "$tmp/rel.c" <<'C'
+#include <dlfcn.h>
+int main(void) { return dlopen("./libprobe.so.1", RTLD_NOW) ? 0 : 1; }
+C
+cc -o "$tmp/rel" "$tmp/rel.c" -ldl
+must "trace --files a program that dlopens ./libprobe.so.1 from its working directory" \
+  sh -c "cd '$tmp/probe-b' && '$cuslim' trace -q --files -o '$tmp/rel.trace' -- '$tmp/rel'"
+check "the open is recorded with its absolute path" 'grep "\"event\":\"open\"" "$tmp/rel.trace" | grep -q "\"path\":\"$tmp/probe-b/libprobe.so.1\""'
+must "bundle with that trace" "$cuslim" bundle -q "$tmp/rel" --trace "$tmp/rel.trace" -o "$tmp/rel-root" --format dir
+check "the library loaded by a relative path ships" '[ -f "$tmp/rel-root$tmp/probe-b/libprobe.so.1" ]'
 # --- a Python script with C extensions: slim --trace keeps what the run mapped ---------------------
 py=/usr/bin/python3
 if [ -x "$py" ]; then

@@ -97,7 +97,8 @@ TEST_F(ClassifierTest, jit_files_are_run_time_only_while_their_framework_ships) 
   EXPECT_EQ(class_given(k, {"triton"}), ObjectClass::jit);
   EXPECT_EQ(class_given(k, {"torch"}), ObjectClass::toolkit);  // no triton: a stray ptxas
   auto libdevice = c.classify("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc", "", std::nullopt, "libdevice.10.bc");
-  EXPECT_EQ(class_given(libdevice, {"numba-cuda"}), ObjectClass::jit);  // XLA and Numba both run it
+  EXPECT_EQ(class_given(libdevice, {"numba-cuda", "numba"}), ObjectClass::jit);  // XLA and Numba both run it
+  EXPECT_EQ(class_given(libdevice, {"numba-cuda"}), ObjectClass::toolkit);  // numba-cuda requires numba: it cannot run
   EXPECT_EQ(class_given(libdevice, {"jax-cuda13-plugin"}), ObjectClass::jit);
   EXPECT_EQ(class_given(libdevice, {}), ObjectClass::toolkit);
   // a system Python's dist-packages is a site dir too
