@@ -39,7 +39,8 @@ bool left_out_of_package(const Distribution& d, const std::string& file, const s
 bool is_module_file(const std::string& f) {
   std::string base = path::basename(f);
   return base.ends_with(".py") || base.ends_with(".pyc") ||
-         (base.find(".so") != std::string::npos && (base.find(".cpython-") != std::string::npos || base.find(".abi3.") != std::string::npos));
+         (base.find(".so") != std::string::npos && (base.find(".cpython-") != std::string::npos || base.find(".abi3.") != std::string::npos)) ||
+         (base.ends_with(".so") && !base.starts_with("lib"));  // a plain extension module (_foo.so), not a library
 }
 
 uint64_t size_of(const Root& root, const std::string& p) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "core/atomic_file.h"
 #include "core/path.h"
@@ -14,11 +15,16 @@ namespace cuslim {
 
 bool is_report_file(const std::string& file) { return file.ends_with(".json") || file.ends_with(".html") || file.ends_with(".htm"); }
 
-Status check_report_target(const std::string& flag, const std::string& file) {
+Status check_report_target(const std::string& flag, const std::string& file, const std::string& creates) {
   if (!is_report_file(file)) return Error(Exit::usage, flag + " " + file + ": give a FILE.json or FILE.html");
   std::string dir = path::dirname(file.front() == '/' ? file : "./" + file);
   struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) return Error(Exit::usage, flag + " " + file + ": its directory " + dir + ": " + std::strerror(errno));
+  if (::stat(dir.c_str(), &st) != 0) {
+    int err = errno;
+    namespace fs = std::filesystem;
+    if (!creates.empty() && fs::absolute(dir).lexically_normal() == fs::absolute(creates).lexically_normal()) return ok_status();
+    return Error(Exit::usage, flag + " " + file + ": its directory " + dir + ": " + std::strerror(err));
+  }
   if (!S_ISDIR(st.st_mode)) return Error(Exit::usage, flag + " " + file + ": " + dir + " is not a directory");
   if (::access(dir.c_str(), W_OK) != 0) return Error(Exit::usage, flag + " " + file + ": its directory " + dir + " is not writable");
   return ok_status();

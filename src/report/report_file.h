@@ -15,7 +15,8 @@ Status write_report_file(const std::string& file, const nlohmann::json& report);
 bool is_report_file(const std::string& file);
 
 // Before any work: `file` (given as `flag`, "--report" or "-o") is a .json or .html file in an
-// existing, writable directory. Exit 2 naming the file and the reason otherwise.
-Status check_report_target(const std::string& flag, const std::string& file);
+// existing, writable directory -- or in `creates`, the directory the command is about to write
+// (a report beside the image it describes). Exit 2 naming the file and the reason otherwise.
+Status check_report_target(const std::string& flag, const std::string& file, const std::string& creates = "");
 
 }  // namespace cuslim

@@ -208,8 +208,17 @@ void enter_root(int err_fd, const std::string& root) {
   _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
-// Waits for the outer process; past `timeout_s` (0: never) kills it, and with it the sandbox (its
-// pid 1 dies with its parent, and every process of the namespace with pid 1). True when killed.
+// The sandbox's pid 1 as this process sees it: the outer process's only child.
+pid_t child_of(pid_t outer) {
+  std::ifstream in("/proc/" + std::to_string(outer) + "/task/" + std::to_string(outer) + "/children");
+  pid_t child = 0;
+  return in >> child ? child : 0;
+}
+
+// Waits for the outer process; past `timeout_s` (0: never) kills the sandbox's pid 1, whose exit
+// completes only once every process of its namespace is gone; the outer process then exits. (The
+// outer process itself when pid 1 cannot be found: pid 1 then dies with its parent.) True when
+// killed.
 bool wait_or_kill(pid_t outer, unsigned timeout_s, int& st) {
   if (timeout_s == 0) {
     while (::waitpid(outer, &st, 0) < 0 && errno == EINTR) {
@@ -221,7 +230,8 @@ bool wait_or_kill(pid_t outer, unsigned timeout_s, int& st) {
     pid_t r = ::waitpid(outer, &st, WNOHANG);
     if (r == outer || (r < 0 && errno != EINTR)) return false;
     if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(outer, SIGKILL);
+      pid_t init = child_of(outer);
+      ::kill(init > 0 ? init : outer, SIGKILL);
       while (::waitpid(outer, &st, 0) < 0 && errno == EINTR) {
       }
       return true;
@@ -232,7 +242,7 @@ bool wait_or_kill(pid_t outer, unsigned timeout_s, int& st) {
 
 }  // namespace
 
-Result<int> run_sandbox(const SandboxSpec& s) {
+Result<int> run_sandbox(const SandboxSpec& s, bool* timed_out_out) {
   if (s.argv.empty()) return Error(Exit::usage, "run: nothing to run (the image has no Entrypoint or Cmd; give -- CMD)");
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return Error::from_errno("pipe", errno);
@@ -256,6 +266,7 @@ Result<int> run_sandbox(const SandboxSpec& s) {
   }
   int st = 0;
   bool timed_out = wait_or_kill(outer, s.timeout_s, st);
+  if (timed_out_out) *timed_out_out = timed_out;
   if (!msg.empty()) return Error(Exit::check_failed, "sandbox: " + msg);
   if (timed_out) return kSandboxTimedOut;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

@@ -43,6 +43,7 @@ inline constexpr int kSandboxTimedOut = 124;
 // Runs the program; returns its exit code (128 + signal when killed, kSandboxTimedOut after
 // spec.timeout_s). While it runs, SIGTERM,
 // SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to this process go to the program instead.
-Result<int> run_sandbox(const SandboxSpec& spec);
+// `timed_out`, when given, tells a time-limit kill from a program that exits 124 itself.
+Result<int> run_sandbox(const SandboxSpec& spec, bool* timed_out = nullptr);
 
 }  // namespace cuslim

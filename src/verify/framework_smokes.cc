@@ -168,14 +168,15 @@ std::vector<Check> run_framework_smokes(const SandboxSpec& prepared, const std::
     }
     spec.stdout_fd = fd.get();
     auto t0 = std::chrono::steady_clock::now();
-    auto rc = run_sandbox(spec);
+    bool timed_out = false;
+    auto rc = run_sandbox(spec, &timed_out);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fd.reset();
     std::ostringstream took;
     took << std::fixed << std::setprecision(1) << secs << " s";
     std::string text = read_all(log);
     if (!rc.ok()) out.push_back({name, CheckStatus::fail, rc.error().message()});
-    else if (*rc == kSandboxTimedOut && spec.timeout_s) out.push_back({name, CheckStatus::fail, timed_out_detail(spec.timeout_s, last_lines(text, 3))});
+    else if (timed_out) out.push_back({name, CheckStatus::fail, timed_out_detail(spec.timeout_s, last_lines(text, 3))});
     else if (*rc == 0) out.push_back({name, CheckStatus::pass, last_lines(text, 1) + " (" + took.str() + ")"});
     else out.push_back({name, CheckStatus::fail, "exit " + std::to_string(*rc) + " after " + took.str() + ": " + last_lines(text, 3)});
   }

@@ -63,11 +63,12 @@ Check run_smoke(SandboxSpec spec, const std::string& smoke, const std::string& s
   UniqueFd fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) return {name, CheckStatus::fail, Error::from_errno(log, errno).message()};
   spec.stdout_fd = fd.get();
-  auto rc = run_sandbox(spec);
+  bool timed_out = false;
+  auto rc = run_sandbox(spec, &timed_out);
   fd.reset();
   output = read_all(log);
   if (!rc.ok()) return {name, CheckStatus::fail, rc.error().message()};
-  if (*rc == kSandboxTimedOut && spec.timeout_s) return {name, CheckStatus::fail, timed_out_detail(spec.timeout_s, output)};
+  if (timed_out) return {name, CheckStatus::fail, timed_out_detail(spec.timeout_s, output)};
   return {name, *rc == 0 ? CheckStatus::pass : CheckStatus::fail, "exit " + std::to_string(*rc) + ": " + output};
 }
 
