@@ -154,6 +154,20 @@ def main():
         if got["verdict"] == "ok-minor-version-compat":
             check("PTX" in got["detail"], "  the PTX-JIT caveat is given")
 
+    # 2b. The image config's NVIDIA_REQUIRE_CUDA comes from the runtime's code too: the cu11 wheel's
+    # libcudart.so.11.0 (11.8 inside) asks for cuda>=11.8, not the file name's 11.0.
+    if "cu11" in cudart:
+        out = tempfile.mkdtemp(prefix="cuslim-req-")
+        try:
+            run([cuslim, "bundle", "-q", cudart["cu11"], "-o", out + "/img", "--tag", "r"])
+            d = out + "/img"
+            idx = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+            cfg = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/blobs/sha256/" + idx))["config"]["digest"][7:]))
+            env = [e for e in cfg["config"].get("Env", []) if e.startswith("NVIDIA_REQUIRE_CUDA=")]
+            check(env == ["NVIDIA_REQUIRE_CUDA=cuda>=11.8"], f"cu11 bundle (libcudart.so.11.0, 11.8 inside): {env}, want cuda>=11.8")
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
     # 3. cu12 closure on a host with CUDA 13 in its loader path.
     site = f"{cache}/cu12"
     nvrtc_dir = f"{site}/nvidia/cuda_nvrtc/lib"
