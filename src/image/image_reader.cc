@@ -396,6 +396,16 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   return ok_status();
 }
 
+// How a layer blob is stored, from its first bytes (gzip, zstd, else a plain tar).
+Compression stored_compression(const std::string& blob) {
+  unsigned char m[4] = {};
+  UniqueFd fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd || ::read(fd.get(), m, sizeof m) != static_cast<ssize_t>(sizeof m)) return Compression::none;
+  if (m[0] == 0x1f && m[1] == 0x8b) return Compression::gzip;
+  if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return Compression::zstd;
+  return Compression::none;
+}
+
 Status unpack_docker(const std::string& dir, const std::string& staging, UnpackedImage& out) {
   const ImageDir img{dir, true};
   std::string manifest_file = dir + "/manifest.json";
@@ -420,19 +430,40 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
       return bad_input(config_file + ": config: digest mismatch: the content is " + got + ", its name says " + *config_digest);
   }
   CUSLIM_TRY(out.config, parse_config(config, config_file));
+  std::vector<std::string> diff_ids;  // the uncompressed layers' digests
+  if (config.is_object() && config.contains("rootfs") && config["rootfs"].is_object())  // absent or odd: no reuse
+    if (auto ids = JsonFields(config["rootfs"], config_file + ": rootfs").strings("diff_ids"); ids.ok()) diff_ids = *ids;
   CUSLIM_TRY(auto layers, m.strings("Layers"));
+  bool all_stored = true;  // every layer known by digest: slim may keep them whole (layer_reuse.h)
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::string& rel = layers[i];
     CUSLIM_TRY(auto safe, safe_name(rel, "manifest.json"));
-    // Hybrid archives name layer blobs by their digest: checked. Classic ones (<id>/layer.tar,
-    // possibly compressed) carry no digest of the stored bytes.
+    CUSLIM_TRY(auto blob, img.file(dir + "/" + safe));
+    uint64_t size = 0;
+    if (struct stat st; ::stat(blob.c_str(), &st) == 0) size = static_cast<uint64_t>(st.st_size), expect_bytes(size);
+    // Hybrid archives name layer blobs by their digest; a classic one (<id>/layer.tar) that is a
+    // plain tar is named by its diff_id in the config (the digest of those very bytes). Either is
+    // checked while the layer is read. A compressed classic layer has no digest to check.
+    Compression c = stored_compression(blob);
     std::optional<std::string> digest;
     if (safe.rfind("blobs/sha256/", 0) == 0) digest = "sha256:" + path::basename(safe);
-    CUSLIM_TRY(auto blob, img.file(dir + "/" + safe));
-    if (struct stat st; ::stat(blob.c_str(), &st) == 0) expect_bytes(static_cast<uint64_t>(st.st_size));
-    CUSLIM_CHECK(extract_layer(blob, staging, "docker-archive layer " + std::to_string(i) + " (" + rel + ")",
-                               digest ? &*digest : nullptr, out));
+    else if (c == Compression::none && i < diff_ids.size() && Digest::parse(diff_ids[i])) digest = diff_ids[i];
+    std::string what = "docker-archive layer " + std::to_string(i) + " (" + rel + ")";
+    if (!digest || i >= diff_ids.size() || !Digest::parse(diff_ids[i])) {
+      all_stored = false;
+      CUSLIM_CHECK(extract_layer(blob, staging, what, digest ? &*digest : nullptr, out));
+      continue;
+    }
+    StoredLayer sl;
+    sl.blob = blob;
+    sl.info.digest = *Digest::parse(*digest);
+    sl.info.diff_id = *Digest::parse(diff_ids[i]);
+    sl.info.size = size;
+    sl.info.compression = c;
+    out.layers.push_back(std::move(sl));
+    CUSLIM_CHECK(extract_layer(blob, staging, what, &*digest, out, size, &out.layers.back().listing));
   }
+  if (!all_stored) out.layers.clear();  // reuse goes bottom up over every layer
   return ok_status();
 }
 

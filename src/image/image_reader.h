@@ -41,7 +41,7 @@ struct UnpackedImage {
   ImageConfig config;  // Env, Entrypoint, Cmd, WorkingDir, User (empty for plain rootfs inputs)
   std::vector<std::string> skipped;  // device nodes and other entries recorded, not created
   bool keep_setuid = false;
-  std::vector<StoredLayer> layers;  // OCI inputs only (layout, oci-archive)
+  std::vector<StoredLayer> layers;  // OCI inputs, and docker-archives whose every layer has a digest
   std::string history_json = "[]";  // the input config's history, as JSON
 };
 

@@ -226,4 +226,23 @@ check "umoci unpacks it: ssh there, the junk not" '[ $rc = 0 ] && [ -x "$tmp/reu
 "$cuslim" slim -q "$tmp/reuse-in:in" -o "$tmp/reuse-single" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' --layers single; rc=$?
 check "slim --layers single: one new layer, nothing reused" '[ $rc = 0 ] && [ "$(skopeo inspect "oci:$tmp/reuse-single:out" | python3 -c "import json,sys;print(len(json.load(sys.stdin)[\"Layers\"]))")" = 1 ]'
 
+# The same input as a docker-archive (skopeo's: plain tar layers named by their hash): the bottom
+# layer kept whole keeps its digest, which for a plain tar is its diff_id.
+skopeo copy -q "oci:$tmp/reuse-in:in" "docker-archive:$tmp/reuse-in.docker.tar:reuse:in" >/dev/null 2>&1; rc=$?
+check "skopeo writes the input as a docker-archive" '[ $rc = 0 ]'
+"$cuslim" slim "$tmp/reuse-in.docker.tar" -o "$tmp/reuse-dout" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' > "$tmp/dreuse.txt" 2>&1; rc=$?
+check "slim of the docker-archive keeps its bottom layer whole ($(grep 'kept whole' "$tmp/dreuse.txt"))" '[ $rc = 0 ] && grep -q "input layer kept whole" "$tmp/dreuse.txt"' || cat "$tmp/dreuse.txt"
+check "... as a plain tar layer whose digest is the input's diff_id" 'python3 - "$tmp/reuse-in" "$tmp/reuse-dout" <<PY
+import json, sys
+def image(d):
+    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+    m = json.load(open(d + "/blobs/sha256/" + i))
+    return m, json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+(mi, ci), (mo, co) = image(sys.argv[1]), image(sys.argv[2])
+assert mo["layers"][0]["digest"] == ci["rootfs"]["diff_ids"][0] == co["rootfs"]["diff_ids"][0], (mo["layers"][0], ci["rootfs"])
+assert mo["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar", mo["layers"][0]
+PY'
+out=$(run_image "$tmp/reuse-dout" out /usr/bin/ssh -V)
+check "runc runs ssh -V from it ($out)" '[[ "$out" == OpenSSH_* ]]'
+
 finish
