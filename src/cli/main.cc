@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <cstring>
 #include <iostream>
 #include <new>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,12 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
   std::string sub = known ? first : "";
   std::string why = e.what();
   if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+  // CLI11's words for a stray argument: name what it is.
+  for (const char* lead : {"the following argument was not expected: ", "the following arguments were not expected: "})
+    if (why.rfind(lead, 0) == 0) {
+      std::string arg = why.substr(std::strlen(lead));
+      why = (arg.size() > 1 && arg[0] == '-' ? "unknown option " : "unexpected argument(s) ") + arg;
+    }
   std::cerr << "cuslim: " << (sub.empty() ? "" : sub + ": ") << why << "; see cuslim " << (sub.empty() ? "" : sub + " ") << "--help\n";
   return static_cast<int>(cuslim::Exit::usage);
 }

@@ -22,6 +22,7 @@ Exit run_report(const ReportOptions& o) {
   auto contents = take(read_image_contents(o.image, UnpackOptions{.tag = o.tag, .progress = progress_line("unpacking", o.json),
                                                                    .pull_progress = progress_line("pulling", o.json)}));
   end_progress_line();
+  if (contents.files == 0) fail(bad_input(o.image + ": no files: not an image (an empty directory or image)"));
   auto j = image_report(contents, o.image);
   if (!o.out.empty()) take(write_report_file(o.out, j));
   if (o.json) {
@@ -54,7 +55,7 @@ void add_report(CLI::App& app, RunState& state) {
       "  cuslim report app.docker.tar -o app.json\n"
       "  cuslim report ./rootfs --json | jq '.bytes_by_class'\n"
       "Classes are read inside the image (its C library and loader are class system).\n"
-      "Exit: 0 written; 2 usage (-o not .html or .json); 3 unreadable image.");
+      "Exit: 0 written; 2 usage (-o not .html or .json); 3 unreadable image, or one without files.");
   cmd->callback([o, &state] { state.exit = run_report(*o); });
 }
 

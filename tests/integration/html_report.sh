@@ -43,6 +43,10 @@ must "cuslim report fat -o fat.html" "$cuslim" report "$tmp/fat:fat" -o "$tmp/fa
 check "cuslim report -o FILE.txt is a usage error (exit 2)" '[ $rc = 2 ]'
 "$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim3" --report "$tmp/r.xml" -q > /dev/null 2>&1; rc=$?
 check "slim --report FILE.xml is a usage error before any work (exit 2, no output)" '[ $rc = 2 ] && [ ! -e "$tmp/slim3" ]'
+mkdir -p "$tmp/emptydir"; "$cuslim" report "$tmp/emptydir" > /dev/null 2> "$tmp/empty.err"; rc=$?
+check "cuslim report of an empty directory: exit 3, not an image" '[ $rc = 3 ] && grep -q "not an image" "$tmp/empty.err"'
+"$cuslim" deps -x /bin/true 2> "$tmp/x.err"; rc=$?
+check "an unknown option is named as one (exit 2)" '[ $rc = 2 ] && grep -q "unknown option -x" "$tmp/x.err"'
 "$cuslim" bundle -q "$smoke" -o "$tmp/nodir-img" --report "$tmp/no-such-dir/r.html" > /dev/null 2> "$tmp/nodir.err"; rc=$?
 check "bundle --report into a missing directory: exit 2 before any work, naming the directory (no image written)" \
   '[ $rc = 2 ] && [ ! -e "$tmp/nodir-img" ] && grep -q "no-such-dir.*No such file or directory" "$tmp/nodir.err"'
