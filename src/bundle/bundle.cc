@@ -368,10 +368,7 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
 // The distributions report, final: those nothing imported whose libraries ship for an object of
 // another are "closure of Y".
 std::vector<DistributionReport> python_report(PythonSelection sel, const Root& root, const Plan& plan) {
-  std::vector<std::string> shipped;
-  for (auto& [p, item] : plan.items)
-    if (item.type == LayerEntry::file) shipped.push_back(p);
-  credit_closures(sel, root, shipped, plan.needed_by);
+  credit_closures(sel, root, plan_files(plan), plan.needed_by);
   return std::move(sel.distributions);
 }
 

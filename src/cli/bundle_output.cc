@@ -36,14 +36,10 @@ void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet) {
   job.pull_progress = progress_line("pulling", quiet);
 }
 
-void check_report_file(const std::string& file, const std::string& out) {
-  if (!file.empty()) take(check_report_target("--report", file, out));
-}
-
 }  // namespace
 
 Exit run_and_report(BundleJob& job, const Output& o) {
-  check_report_file(o.report_file, job.request.out);
+  if (!o.report_file.empty()) take(check_report_target("--report", o.report_file, job.request.out));
   job.request.force = o.force;
   job.request.prune.measure = job.request.report_contents = !o.report_file.empty();
   use_registry(job, o.registry, o.quiet);

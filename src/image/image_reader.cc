@@ -445,19 +445,25 @@ Status unpack_docker(const std::string& dir, const std::string& staging, Unpacke
     // plain tar is named by its diff_id in the config (the digest of those very bytes). Either is
     // checked while the layer is read. A compressed classic layer has no digest to check.
     Compression c = stored_compression(blob);
+    auto as_digest = [](const std::string& s) -> std::optional<Digest> {
+      auto d = Digest::parse(s);
+      return d ? std::optional<Digest>(*d) : std::nullopt;
+    };
+    std::optional<Digest> diff_id = i < diff_ids.size() ? as_digest(diff_ids[i]) : std::nullopt;
     std::optional<std::string> digest;
     if (safe.rfind("blobs/sha256/", 0) == 0) digest = "sha256:" + path::basename(safe);
-    else if (c == Compression::none && i < diff_ids.size() && Digest::parse(diff_ids[i])) digest = diff_ids[i];
+    else if (c == Compression::none && diff_id) digest = diff_id->str();
     std::string what = "docker-archive layer " + std::to_string(i) + " (" + rel + ")";
-    if (!digest || i >= diff_ids.size() || !Digest::parse(diff_ids[i])) {
+    std::optional<Digest> stored = digest ? as_digest(*digest) : std::nullopt;
+    if (!stored || !diff_id) {
       all_stored = false;
       CUSLIM_CHECK(extract_layer(blob, staging, what, digest ? &*digest : nullptr, out));
       continue;
     }
     StoredLayer sl;
     sl.blob = blob;
-    sl.info.digest = *Digest::parse(*digest);
-    sl.info.diff_id = *Digest::parse(diff_ids[i]);
+    sl.info.digest = *stored;
+    sl.info.diff_id = *diff_id;
     sl.info.size = size;
     sl.info.compression = c;
     out.layers.push_back(std::move(sl));

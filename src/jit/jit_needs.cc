@@ -67,10 +67,7 @@ std::vector<JitReadiness> jit_readiness(const Root& root, const std::vector<cons
                                         const JitPlaces& places, const std::vector<std::string>& path_dirs) {
   std::vector<JitReadiness> out;
   for (auto* f : frameworks) {
-    bool here = false;
-    for (auto& w : f->when) here |= present.count(w) > 0;
-    for (auto& w : f->requires_) here = here && present.count(w) > 0;
-    if (!here) continue;
+    if (!jit_framework_present(f->when, f->requires_, present)) continue;
     JitReadiness r{.framework = f};
     for (auto& need : f->needs) {
       auto p = find_need(root, need, places, path_dirs);

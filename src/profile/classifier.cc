@@ -161,12 +161,8 @@ Classification Classifier::classify(const std::string& path, const std::string& 
 
 ObjectClass class_given(const Classification& c, const std::set<std::string>& present) {
   if (c.cls != ObjectClass::jit) return c.cls;
-  for (auto& [when, requires_] : c.jit_uses) {
-    bool any = false, all = true;
-    for (auto& w : when) any = any || present.count(w);
-    for (auto& r : requires_) all = all && present.count(r);
-    if (any && all) return ObjectClass::jit;
-  }
+  for (auto& [when, requires_] : c.jit_uses)
+    if (jit_framework_present(when, requires_, present)) return ObjectClass::jit;
   return ObjectClass::toolkit;
 }
 

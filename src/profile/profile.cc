@@ -130,4 +130,12 @@ Result<Profile> Profile::parse(const std::string& text, const std::string& file)
   return p;
 }
 
+bool jit_framework_present(const std::vector<std::string>& when, const std::vector<std::string>& requires_,
+                           const std::set<std::string>& present) {
+  bool any = false, all = true;
+  for (auto& w : when) any = any || present.count(w) > 0;
+  for (auto& r : requires_) all = all && present.count(r) > 0;
+  return any && all;
+}
+
 }  // namespace cuslim

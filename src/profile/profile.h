@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ struct JitFramework {
   std::vector<std::string> files;     // profile path globs of its jit-class files ('*' crosses '/')
   std::vector<JitNeed> needs;
 };
+
+// A JIT framework is there when one of its `when` distributions and every `requires` one are.
+bool jit_framework_present(const std::vector<std::string>& when, const std::vector<std::string>& requires_,
+                           const std::set<std::string>& present);
 
 // CUDA forward compatibility (the cuda-compat-X-Y package): where its sets live in a root, the
 // package's name and the loader entry an image that ships a set gets (forward_compat.h).

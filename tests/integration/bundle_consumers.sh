@@ -187,6 +187,14 @@ else
   echo "skip-part: CUDA layer sharing (no CUDA toolkit at /usr/local/cuda)"
 fi
 
+# The manifest and config of an OCI layout's only image, for the checks below
+cat > "$tmp/oci_image.py" <<'PY'
+import json
+def image(d):
+    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+    m = json.load(open(d + "/blobs/sha256/" + i))
+    return m, json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+PY
 # --- slim keeps an input layer's digest when it keeps the layer whole -------------------------------
 # The input: ssh bundled as one layer, then a layer of junk on top (umoci repack). That layer also
 # holds what the injected driver would load (libm, librt, ...): ssh alone does not need them, so
@@ -207,11 +215,7 @@ PY'
 "$cuslim" slim "$tmp/reuse-in:in" -o "$tmp/reuse-out" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' > "$tmp/reuse.txt"; rc=$?
 check "slim exits 0 and says it kept the input layer whole ($(grep 'kept whole' "$tmp/reuse.txt"))" '[ $rc = 0 ] && grep -q "input layer kept whole" "$tmp/reuse.txt"'
 check "the output's first layer is the input's bottom layer: same digest, same diff_id; the junk layer is gone" 'python3 - "$tmp/reuse-in" "$tmp/reuse-out" <<PY
-import json, sys
-def image(d):
-    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
-    m = json.load(open(d + "/blobs/sha256/" + i))
-    return m, json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+import json, sys; sys.path.insert(0, "$tmp"); from oci_image import image
 (mi, ci), (mo, co) = image(sys.argv[1]), image(sys.argv[2])
 assert mo["layers"][0]["digest"] == mi["layers"][0]["digest"], (mi["layers"], mo["layers"])
 assert co["rootfs"]["diff_ids"][0] == ci["rootfs"]["diff_ids"][0]
@@ -233,11 +237,7 @@ check "skopeo writes the input as a docker-archive" '[ $rc = 0 ]'
 "$cuslim" slim "$tmp/reuse-in.docker.tar" -o "$tmp/reuse-dout" --tag out --keep '/usr/lib/x86_64-linux-gnu/lib*' > "$tmp/dreuse.txt" 2>&1; rc=$?
 check "slim of the docker-archive keeps its bottom layer whole ($(grep 'kept whole' "$tmp/dreuse.txt"))" '[ $rc = 0 ] && grep -q "input layer kept whole" "$tmp/dreuse.txt"' || cat "$tmp/dreuse.txt"
 check "... as a plain tar layer whose digest is the input's diff_id" 'python3 - "$tmp/reuse-in" "$tmp/reuse-dout" <<PY
-import json, sys
-def image(d):
-    i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
-    m = json.load(open(d + "/blobs/sha256/" + i))
-    return m, json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+import json, sys; sys.path.insert(0, "$tmp"); from oci_image import image
 (mi, ci), (mo, co) = image(sys.argv[1]), image(sys.argv[2])
 assert mo["layers"][0]["digest"] == ci["rootfs"]["diff_ids"][0] == co["rootfs"]["diff_ids"][0], (mo["layers"][0], ci["rootfs"])
 assert mo["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar", mo["layers"][0]
