@@ -10,6 +10,7 @@
 #include <new>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <utility>
 
 #include "cli/command.h"
 #include "core/yaml_schema.h"
@@ -76,17 +77,17 @@ int main(int argc, char** argv) {
              "3 unreadable or invalid input; 4 a registry could not be reached or refused.\nErrors: 'cuslim: <file>: <what>: <why>' on stderr.");
   install_signal_cleanup();  // interrupted runs remove their temp outputs
   cli::RunState state;
-  cli::add_deps(app, state);
-  cli::add_inspect(app, state);
-  cli::add_bundle(app, state);
-  cli::add_build(app, state);
-  cli::add_slim(app, state);
-  cli::add_run(app, state);
-  cli::add_trace(app, state);
-  cli::add_verify(app, state);
-  cli::add_report(app, state);
-  cli::add_driver(app, state);
-  cli::add_profiles(app, state);
+  // The commands in --help order. Building a command's options costs more than most `deps` runs,
+  // so when argv[1] names one, only that one is built (its --help and errors are the same).
+  using Add = void (*)(CLI::App&, cli::RunState&);
+  static constexpr std::pair<const char*, Add> kCommands[] = {
+      {"deps", cli::add_deps},   {"inspect", cli::add_inspect}, {"bundle", cli::add_bundle}, {"build", cli::add_build},
+      {"slim", cli::add_slim},   {"run", cli::add_run},         {"trace", cli::add_trace},   {"verify", cli::add_verify},
+      {"report", cli::add_report}, {"driver", cli::add_driver}, {"profiles", cli::add_profiles}};
+  auto named = std::find_if(std::begin(kCommands), std::end(kCommands),
+                            [&](const auto& c) { return argc > 1 && std::strcmp(argv[1], c.first) == 0; });
+  for (const auto& [name, add] : kCommands)
+    if (named == std::end(kCommands) || named->first == name) add(app, state);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -64,7 +64,7 @@ Exit run_profiles(const ProfilesOptions& o) {
     std::cout << to_string(r.cls) << "\t" << r.rule << (r.capability.empty() ? "" : " [" + r.capability + "]") << "\t";
     for (auto& n : r.names) std::cout << n << " ";
     for (auto& n : r.paths) std::cout << n << " ";
-    if (r.regex) std::cout << "/" << r.regex_text << "/";
+    if (!r.regex_text.empty()) std::cout << "/" << r.regex_text << "/";
     std::cout << "\n";
   }
   for (auto& n : p.provides) std::cout << "system\tprovides\t" << n << "\n";

@@ -4,7 +4,9 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -35,15 +37,34 @@ struct Segments {
   }
 };
 
-// A string table reached through DT_STRTAB/DT_STRSZ.
+// A string table reached through DT_STRTAB/DT_STRSZ: in memory (a mapped file), or read from the
+// file a string at a time -- the loader needs a dozen names, and libraries carry string tables of
+// hundreds of kilobytes for their symbols.
 struct StrTab {
   const char* data = nullptr;
+  int fd = -1;
+  uint64_t offset = 0;  // of the table in the file (fd mode)
   size_t size = 0;
   std::optional<std::string> at(uint64_t i) const {
-    if (!data || i >= size) return std::nullopt;
-    const void* end = std::memchr(data + i, '\0', size - i);
-    if (!end) return std::nullopt;
-    return std::string(data + i);
+    if (i >= size) return std::nullopt;
+    if (data) {
+      const void* end = std::memchr(data + i, '\0', size - i);
+      if (!end) return std::nullopt;
+      return std::string(data + i);
+    }
+    if (fd < 0) return std::nullopt;
+    std::string out;
+    char buf[256];
+    for (uint64_t at = i; at < size;) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, size - at));
+      ssize_t got = ::pread(fd, buf, want, static_cast<off_t>(offset + at));
+      if (got <= 0) return std::nullopt;
+      const char* end = static_cast<const char*>(std::memchr(buf, '\0', static_cast<size_t>(got)));
+      out.append(buf, end ? static_cast<size_t>(end - buf) : static_cast<size_t>(got));
+      if (end) return out;
+      at += static_cast<uint64_t>(got);
+    }
+    return std::nullopt;  // no terminator inside the table
   }
 };
 
@@ -72,15 +93,20 @@ Result<DynInfo> read_dynamic(Elf* e, const GElf_Phdr& ph, const std::string& dis
   return info;
 }
 
-Result<StrTab> read_strtab(Elf* e, const Segments& segs, const DynInfo& dyn, const std::string& display) {
+Result<StrTab> read_strtab(Elf* e, int fd, const Segments& segs, const DynInfo& dyn, const ElfFile& f) {
   StrTab tab;
   if (!dyn.has_strtab) return tab;
   uint64_t avail = 0;
   auto off = segs.offset_of(dyn.strtab, &avail);
-  if (!off) return bad_input(display + ": DT_STRTAB points outside every loaded segment");
+  if (!off) return bad_input(f.path + ": DT_STRTAB points outside every loaded segment");
   uint64_t size = std::min(dyn.strsz ? dyn.strsz : avail, avail);
+  if (*off > f.size || size > f.size - *off) return bad_input(f.path + ": DT_STRTAB lies outside the file");
+  if (fd >= 0) {  // read on demand
+    tab.fd = fd, tab.offset = *off, tab.size = static_cast<size_t>(size);
+    return tab;
+  }
   Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(*off), size, ELF_T_BYTE);
-  if (!d) return elf_error(display, "DT_STRTAB lies outside the file");
+  if (!d) return elf_error(f.path, "DT_STRTAB lies outside the file");
   tab.data = static_cast<const char*>(d->d_buf);
   tab.size = d->d_size;
   return tab;
@@ -184,7 +210,9 @@ void read_dynamic_functions(Elf* e, ElfFile& f) {
   }
 }
 
-Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
+// `fd` is the file's descriptor when only the loader's parts are read (string tables are then
+// read a string at a time), else -1.
+Result<ElfFile> parse(Elf* e, int fd, ElfFile f, ElfFile::Parts parts) {
   if (elf_kind(e) != ELF_K_ELF) return bad_input(f.path + ": not an ELF file");
   size_t ident_size = 0;
   const char* ident = elf_getident(e, &ident_size);
@@ -225,11 +253,11 @@ Result<ElfFile> parse(Elf* e, ElfFile f, ElfFile::Parts parts) {
       f.interp = std::string(static_cast<const char*>(d->d_buf), strnlen(static_cast<const char*>(d->d_buf), d->d_size));
     }
   }
-  if (parts == ElfFile::Parts::all) read_sections(e, f);
+  if (parts == ElfFile::Parts::all || parts == ElfFile::Parts::sections) read_sections(e, f);
   if (dyn_ph) {
     f.dynamic = true;
     CUSLIM_TRY(auto dyn, read_dynamic(e, *dyn_ph, f.path));
-    CUSLIM_TRY(auto str, read_strtab(e, segs, dyn, f.path));
+    CUSLIM_TRY(auto str, read_strtab(e, fd, segs, dyn, f));
     CUSLIM_CHECK(apply_dynamic(f, dyn, str));
     if (parts == ElfFile::Parts::all) read_version_needs(e, f, segs, dyn, str);
   }
@@ -298,7 +326,7 @@ Result<ElfFile> ElfFile::read(const std::string& host_path, const std::string& d
   ElfFile f;
   f.path = display;
   f.size = static_cast<uint64_t>(st.st_size);
-  return parse(e.get(), std::move(f), parts);
+  return parse(e.get(), parts == Parts::loader ? fd.get() : -1, std::move(f), parts);
 }
 
 bool has_elf_magic(const std::string& host_path) {

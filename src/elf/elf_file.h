@@ -71,8 +71,9 @@ struct ElfFile {
   std::optional<uint64_t> file_offset(uint64_t vaddr, uint64_t* avail) const;
 
   // What to parse: the loader needs only headers and the dynamic array; inspect wants everything
-  // but the symbols; version probes (profile/library_version) want the loader parts + symbols.
-  enum class Parts { loader, all, symbols };
+  // but the symbols; version probes (profile/library_version) want the loader parts + symbols;
+  // `sections` is the loader parts + the section table.
+  enum class Parts { loader, all, symbols, sections };
 
   // Parses the file at host_path; `display` names it in errors (the in-root path).
   static Result<ElfFile> read(const std::string& host_path, const std::string& display, Parts parts = Parts::all);

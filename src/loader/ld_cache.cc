@@ -1,9 +1,9 @@
 #include "loader/ld_cache.h"
 
+#include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <sstream>
-#include <unordered_map>
+
+#include "core/fs.h"
 
 namespace cuslim {
 
@@ -35,11 +35,11 @@ struct Bytes {
     std::memcpy(&v, b.data() + off, 8);
     return v;
   }
-  Result<std::string> str(size_t off) const {
+  Result<std::string_view> str(size_t off) const {
     if (off >= b.size()) return oob(off, 1);
     const void* end = std::memchr(b.data() + off, '\0', b.size() - off);
     if (!end) return bad_input(display + ": string at offset " + std::to_string(off) + " is not terminated");
-    return std::string(b.data() + off);
+    return b.substr(off, static_cast<size_t>(static_cast<const char*>(end) - (b.data() + off)));
   }
   Error oob(size_t off, size_t n) const {
     return bad_input(display + ": truncated: " + std::to_string(n) + " bytes at offset " + std::to_string(off) +
@@ -65,7 +65,7 @@ Result<std::vector<std::string>> read_hwcaps_names(const Bytes& in, size_t base,
       for (uint32_t j = 0; j + 4 <= size; j += 4) {  // an array of string offsets
         CUSLIM_TRY(uint32_t soff, in.u32(off + j));
         CUSLIM_TRY(auto name, in.str(base + soff));
-        names.push_back(name);
+        names.emplace_back(name);
       }
     }
   }
@@ -122,11 +122,24 @@ Status parse_old(const Bytes& in, uint32_t nlibs, std::vector<LdCacheEntry>* out
   return ok_status();
 }
 
+// Orders entry indexes and names by key (equal_range over by_key_).
+struct KeyOrder {
+  const std::vector<LdCacheEntry>& entries;
+  bool operator()(uint32_t a, std::string_view b) const { return entries[a].key < b; }
+  bool operator()(std::string_view a, uint32_t b) const { return a < entries[b].key; }
+};
+
 }  // namespace
 
-Result<LdCache> LdCache::parse(std::string_view bytes, const std::string& display) {
-  Bytes in{bytes, display};
+Result<LdCache> LdCache::parse(std::string_view image, const std::string& display) {
+  return parse_owned(std::string(image), display);
+}
+
+Result<LdCache> LdCache::parse_owned(std::string image, const std::string& display) {
   LdCache cache;
+  cache.image_ = std::make_shared<const std::string>(std::move(image));
+  std::string_view bytes = *cache.image_;
+  Bytes in{bytes, display};
   if (bytes.substr(0, kNewMagic.size()) == kNewMagic) {
     cache.new_format_ = true;
     CUSLIM_CHECK(parse_new(in, 0, &cache, &cache.entries_, &cache.generator_));
@@ -152,15 +165,18 @@ Result<LdCache> LdCache::parse(std::string_view bytes, const std::string& displa
 }
 
 Result<LdCache> LdCache::read(const std::string& host_path, const std::string& display) {
-  std::ifstream f(host_path, std::ios::binary);
-  if (!f) return Error::from_errno(display, errno);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse(ss.view(), display);
+  auto bytes = read_regular_file(host_path);
+  if (!bytes) {  // the error in the root's words
+    const std::string& m = bytes.error().message();
+    return Error(bytes.error().code(), m.rfind(host_path, 0) == 0 ? display + m.substr(host_path.size()) : m);
+  }
+  return parse_owned(std::move(*bytes), display);
 }
 
 void LdCache::build_index() {
-  for (size_t i = 0; i < entries_.size(); ++i) by_key_[entries_[i].key].push_back(i);
+  by_key_.resize(entries_.size());
+  for (uint32_t i = 0; i < by_key_.size(); ++i) by_key_[i] = i;
+  std::stable_sort(by_key_.begin(), by_key_.end(), [&](uint32_t a, uint32_t b) { return entries_[a].key < entries_[b].key; });
 }
 
 std::optional<std::string> LdCache::lookup(std::string_view name, const std::vector<int32_t>& accepted_flags,
@@ -168,9 +184,9 @@ std::optional<std::string> LdCache::lookup(std::string_view name, const std::vec
   const LdCacheEntry* plain = nullptr;
   const LdCacheEntry* best = nullptr;
   size_t best_rank = hwcaps.size();
-  auto it = by_key_.find(std::string(name));
-  if (it == by_key_.end()) return std::nullopt;
-  for (size_t i : it->second) {
+  auto [first, last] = std::equal_range(by_key_.begin(), by_key_.end(), name, KeyOrder{entries_});
+  for (auto it = first; it != last; ++it) {
+    size_t i = *it;
     const LdCacheEntry& e = entries_[i];
     bool flags_ok = false;
     for (auto f : accepted_flags) flags_ok |= (e.flags == f);
@@ -182,8 +198,8 @@ std::optional<std::string> LdCache::lookup(std::string_view name, const std::vec
       plain = &e;
     }
   }
-  if (best) return best->value;
-  if (plain) return plain->value;
+  if (best) return std::string(best->value);
+  if (plain) return std::string(plain->value);
   return std::nullopt;
 }
 

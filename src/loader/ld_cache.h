@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/error.h"
@@ -14,10 +14,12 @@
 
 namespace cuslim {
 
+// key and value point into the cache image the LdCache holds (each ends in a NUL there): a cache
+// of a thousand entries is read at every start, and copying its strings cost more than the walk.
 struct LdCacheEntry {
   int32_t flags = 0;
-  std::string key;    // soname
-  std::string value;  // path
+  std::string_view key;    // soname
+  std::string_view value;  // path
   uint64_t hwcap = 0;
   std::string hwcaps_subdir;  // glibc-hwcaps name when the entry lives in such a subdirectory
 };
@@ -27,6 +29,7 @@ class LdCache {
   // Parses a cache image; `display` names the file in errors.
   static Result<LdCache> parse(std::string_view bytes, const std::string& display);
   static Result<LdCache> read(const std::string& host_path, const std::string& display);
+  static Result<LdCache> parse_owned(std::string image, const std::string& display);
 
   // glibc's lookup: the best active glibc-hwcaps entry for `name`, else the first plain entry,
   // among entries whose flags are in `accepted_flags`. `hwcaps` is best-first. With `legacy`
@@ -42,8 +45,9 @@ class LdCache {
  private:
   void build_index();
 
+  std::shared_ptr<const std::string> image_;  // the bytes entries_ point into (shared: copies stay valid)
   std::vector<LdCacheEntry> entries_;
-  std::unordered_map<std::string, std::vector<size_t>> by_key_;  // soname -> entries, file order
+  std::vector<uint32_t> by_key_;  // entry indexes sorted by key, file order among equal keys
   bool new_format_ = false;
   std::string generator_;
 };

@@ -10,15 +10,12 @@
 
 #include <fstream>
 #include <iterator>
-#include <regex>
 
 #include "core/path.h"
 #include "elf/elf_file.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
 #include "core/unique_fd.h"
-#endif
+#include "loader/x86_features.h"
 
 namespace cuslim {
 
@@ -45,40 +42,26 @@ X86Caps read_x86_caps() {
   const char* at = reinterpret_cast<const char*>(getauxval(AT_PLATFORM));
   c.platform = at ? at : "";
 #if defined(__x86_64__)
-  unsigned a = 0, b = 0, cx = 0, d = 0;
-  __get_cpuid(0, &a, &b, &cx, &d);
-  bool intel = b == 0x756e6547 && d == 0x49656e69 && cx == 0x6c65746e;  // "GenuineIntel"
-  if (!intel) return c;
-  __builtin_cpu_init();
-#define has(f) (__builtin_cpu_supports(f) != 0)
-  unsigned a7 = 0, b7 = 0, c7 = 0, d7 = 0;
-  __get_cpuid_count(7, 0, &a7, &b7, &c7, &d7);
-  bool avx512er = b7 & (1u << 27), avx512pf = b7 & (1u << 26);
-  unsigned a8 = 0, b8 = 0, c8 = 0, d8 = 0;
-  __get_cpuid(0x80000001, &a8, &b8, &c8, &d8);
-  bool lzcnt = c8 & (1u << 5);
-  unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
-  __get_cpuid(1, &a1, &b1, &c1, &d1);
-  bool movbe = c1 & (1u << 22);
+  const X86Features& f = x86_features();
+  if (!f.intel) return c;
   std::string platform;
-  if (has("avx512cd")) {
-    if (avx512er) {
-      if (avx512pf) platform = "xeon_phi";
-    } else if (has("avx512bw") && has("avx512dq") && has("avx512vl")) {
+  if (f.avx512cd) {
+    if (f.avx512er) {
+      if (f.avx512pf) platform = "xeon_phi";
+    } else if (f.avx512bw && f.avx512dq && f.avx512vl) {
       c.hwcaps.push_back("avx512_1");
       c.bits |= kAvx512_1;
     }
   }
-  if (platform.empty() && has("avx2") && has("fma") && has("bmi") && has("bmi2") && lzcnt && movbe && has("popcnt")) platform = "haswell";
+  if (platform.empty() && f.avx2 && f.fma && f.bmi1 && f.bmi2 && f.lzcnt && f.movbe && f.popcnt) platform = "haswell";
   if (!platform.empty()) c.platform = platform;
-#undef has
 #endif
   if (c.platform == "haswell") c.platform_bit = kHaswell;
   if (c.platform == "xeon_phi") c.platform_bit = kXeonPhi;
   return c;
 }
 
-// cpuid traps to the hypervisor on a VM: asked once per process.
+// Asked once per process.
 const X86Caps& x86_caps() {
   static const X86Caps caps = read_x86_caps();
   return caps;
@@ -101,8 +84,29 @@ bool LegacyCacheBits::accepts(uint64_t hwcap) const {
   return (hwcap & ~(allowed | platform_mask | tls)) == 0;
 }
 
+namespace {
+
+// "2.36" of the banner line "GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36."
+std::optional<std::string> banner_version(std::string_view line) {
+  constexpr std::string_view kLead = "release version ";
+  auto at = line.find(kLead);
+  if (at == std::string_view::npos) return std::nullopt;
+  auto v = line.substr(at + kLead.size());
+  auto digits = [&](size_t from) {
+    size_t n = from;
+    while (n < v.size() && v[n] >= '0' && v[n] <= '9') ++n;
+    return n;
+  };
+  size_t major_end = digits(0);
+  if (major_end == 0 || major_end >= v.size() || v[major_end] != '.') return std::nullopt;
+  size_t minor_end = digits(major_end + 1);
+  if (minor_end == major_end + 1) return std::nullopt;
+  return std::string(v.substr(0, minor_end));
+}
+
+}  // namespace
+
 std::optional<std::string> root_glibc_version(const Root& root) {
-  static const std::regex banner(R"(GNU C Library [^\n]*release version (\d+\.\d+))");
   for (auto& abi : loader_abis())
     for (auto& dir : abi.default_dirs) {
       auto real = root.realpath(path::join(dir, "libc.so.6"));
@@ -116,15 +120,12 @@ std::optional<std::string> root_glibc_version(const Root& root) {
       void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
       if (map == MAP_FAILED) continue;
       std::string_view bytes(static_cast<const char*>(map), size);
-      if (auto elf = ElfFile::read(root.host_path(*real), *real, ElfFile::Parts::all); elf.ok())
+      if (auto elf = ElfFile::read(root.host_path(*real), *real, ElfFile::Parts::sections); elf.ok())
         if (auto* ro = elf->section(".rodata"); ro && ro->offset < size && ro->size <= size - ro->offset)
           bytes = bytes.substr(ro->offset, ro->size);
       std::optional<std::string> found;
-      for (size_t at = bytes.find("GNU C Library"); at != std::string_view::npos && !found; at = bytes.find("GNU C Library", at + 1)) {
-        std::smatch m;
-        std::string s(bytes.substr(at, 200));
-        if (std::regex_search(s, m, banner)) found = m[1].str();
-      }
+      for (size_t at = bytes.find("GNU C Library"); at != std::string_view::npos && !found; at = bytes.find("GNU C Library", at + 1))
+        found = banner_version(bytes.substr(at, bytes.substr(at, 200).find('\n')));
       ::munmap(map, size);
       if (found) return found;
     }

@@ -2,6 +2,8 @@
 
 #include <elf.h>
 
+#include "loader/x86_features.h"
+
 namespace cuslim {
 
 namespace {
@@ -60,22 +62,14 @@ const LoaderAbi* find_loader_abi(int machine, int elf_class, const Root& root) {
   return fallback;
 }
 
+// The glibc-hwcaps levels this CPU supports, best first (sysdeps/x86/get-isa-level.h).
 std::vector<std::string> host_hwcaps() {
   std::vector<std::string> out;
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-#if defined(__clang__) && __clang_major__ < 16
-  // Older clang (Debian 12's, used by the fuzz build) knows no level names: the levels' features
-  // that it can query, as glibc's dl-hwcaps checks them.
-  bool v2 = __builtin_cpu_supports("sse3") && __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1") &&
-            __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt");
-  bool v3 = v2 && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-            __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
-  bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512cd") &&
-            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#else
-  bool v4 = __builtin_cpu_supports("x86-64-v4"), v3 = __builtin_cpu_supports("x86-64-v3"), v2 = __builtin_cpu_supports("x86-64-v2");
-#endif
+  const X86Features& f = x86_features();
+  bool v2 = f.cx16 && f.lahf && f.popcnt && f.sse3 && f.sse4_1 && f.sse4_2 && f.ssse3;
+  bool v3 = v2 && f.avx && f.avx2 && f.bmi1 && f.bmi2 && f.f16c && f.fma && f.lzcnt && f.movbe;
+  bool v4 = v3 && f.avx512f && f.avx512bw && f.avx512cd && f.avx512dq && f.avx512vl;
   if (v4) out.push_back("x86-64-v4");
   if (v3) out.push_back("x86-64-v3");
   if (v2) out.push_back("x86-64-v2");

@@ -261,7 +261,7 @@ struct TargetWalk {
       std::vector<std::string> hits;
       if (step.how == How::ld_so_cache) {
         for (auto& e : r.ld_cache_->entries())
-          if (::fnmatch(pattern.c_str(), e.key.c_str(), 0) == 0) hits.push_back(e.key);
+          if (::fnmatch(pattern.c_str(), e.key.data(), 0) == 0) hits.emplace_back(e.key);  // NUL-terminated in the image
       } else if (auto* names = r.root_.list_dir(step.dir)) {
         for (auto& [n, type] : *names)
           if (::fnmatch(pattern.c_str(), n.c_str(), 0) == 0) hits.push_back(n);
@@ -364,7 +364,9 @@ Status Resolver::init() {
     if (!cache) return cache.error();
     ld_cache_ = std::move(*cache);
   }
-  CUSLIM_TRY(conf_, read_ld_so_conf(root_));
+  if (!ld_cache_) {  // ld.so reads only its cache; ld.so.conf stands in for a root without one
+    CUSLIM_TRY(conf_, read_ld_so_conf(root_));
+  }
   glibc_ = opts_.glibc ? opts_.glibc : root_glibc_version(root_);
   if (auto* abi = native_loader_abi(root_)) legacy_cache_ = host_legacy_cache_bits(*abi);
   return ok_status();

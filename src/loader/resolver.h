@@ -64,7 +64,7 @@ class Resolver {
 
   const Root& root() const { return root_; }
   const std::optional<LdCache>& ld_cache() const { return ld_cache_; }
-  const LdSoConf& ld_so_conf() const { return conf_; }
+  const LdSoConf& ld_so_conf() const { return conf_; }  // read only when the root has no ld.so.cache
   ElfCache& elf_cache() { return elf_cache_; }
 
  private:

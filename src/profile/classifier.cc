@@ -26,13 +26,11 @@ bool glob_lit(const std::string& pattern, size_t lit, const std::string& s) {
   return lit == pattern.size() ? s.size() == lit : ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
 }
 
-// The longest run of literal characters of a glob: every match contains it. Empty (no
-// prefilter) for a glob with a bracket expression or an escape, whose literal runs are not worth
-// parsing ([[:digit:]], [!]]).
+// The longest run of literal characters of a glob before its first bracket expression or
+// escape (whose runs are not worth parsing: [[:digit:]], [!]]): every match contains it.
 std::string required_literal(const std::string& pattern) {
-  if (pattern.find_first_of("[\\") != std::string::npos) return "";
   std::string best, cur;
-  for (char c : pattern) {
+  for (char c : pattern.substr(0, pattern.find_first_of("[\\"))) {
     if (c == '*' || c == '?') {
       if (cur.size() > best.size()) best = cur;
       cur.clear();
@@ -43,16 +41,18 @@ std::string required_literal(const std::string& pattern) {
   return cur.size() > best.size() ? cur : best;
 }
 
-bool rule_matches(const ClassRule& r, const std::vector<std::string>& names, const std::vector<std::string>& paths) {
+// path_reqs: for each of r.paths, a literal run every match contains (most path globs start with
+// '*', so their literal prefix is empty and fnmatch would run on every path).
+bool rule_matches(const ClassRule& r, const std::string* path_reqs, const std::vector<std::string>& names, const std::vector<std::string>& paths) {
   for (size_t i = 0; i < r.names.size(); ++i)
     for (auto& n : names)
       if (glob_lit(r.names[i], r.name_lits[i], n)) return true;
   for (size_t i = 0; i < r.paths.size(); ++i)
     for (auto& x : paths)
-      if (glob_lit(r.paths[i], r.path_lits[i], x)) return true;
-  if (r.regex)
+      if ((path_reqs[i].empty() || x.find(path_reqs[i]) != std::string::npos) && glob_lit(r.paths[i], r.path_lits[i], x)) return true;
+  if (!r.regex_text.empty())
     for (auto& n : names)  // the driver-version rule: only versioned shared objects can match
-      if (n.find(".so.") != std::string::npos && std::regex_match(n, *r.regex)) return true;
+      if (n.find(".so.") != std::string::npos && std::regex_match(n, rule_regex(r))) return true;
   return false;
 }
 
@@ -108,6 +108,9 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
     for (auto* p : set.all())
       if (p->kind == kind) CUSLIM_CHECK(take(p->name));
   for (auto& p : c.active_)
+    for (auto& r : p.rules)
+      for (auto& g : r.paths) c.rule_path_lits_.push_back(required_literal(g));
+  for (auto& p : c.active_)
     for (auto& j : p.jit)
       for (auto& g : j.files) c.jit_lits_.push_back(required_literal(g));
   CUSLIM_TRY(c.base_, set.resolved(base));
@@ -124,13 +127,17 @@ Classification Classifier::classify(const std::string& path, const std::string& 
     if (!s->empty()) paths.push_back(*s);
   Classification found;
   bool ruled = false;
+  const std::string* path_reqs = rule_path_lits_.data();
   for (auto& p : active_) {
-    for (auto& r : p.rules)
-      if (rule_matches(r, names, paths)) {
+    for (auto& r : p.rules) {
+      const std::string* reqs = path_reqs;
+      path_reqs += r.paths.size();
+      if (rule_matches(r, reqs, names, paths)) {
         found = {r.cls, p.name + ":" + r.rule, r.capability};
         ruled = true;
         break;
       }
+    }
     if (ruled) break;
   }
   // Toolkit (or unclaimed) files a JIT framework runs at run time are class jit.

@@ -62,6 +62,8 @@ class Classifier {
   // For each jit `files` glob of active_ (in order): a literal run every match contains, checked
   // with a substring search before fnmatch ("*-packages/triton/..." has no literal prefix).
   std::vector<std::string> jit_lits_;
+  // The same for each `paths` glob of the classification rules of active_ (in order).
+  std::vector<std::string> rule_path_lits_;
   Profile base_;
   // is_driver_name answers: every walk asks per needed name, on every core at once, so the memo
   // is split in shards by the name's hash (one lock for all made the cores wait on each other).

@@ -2,6 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
 #include "core/yaml_schema.h"
 
 namespace cuslim {
@@ -67,10 +71,7 @@ ClassRule parse_rule(const YAML::Node& n) {
   auto lit = [](const std::string& g) { auto at = g.find_first_of("*?[\\"); return at == std::string::npos ? g.size() : at; };
   for (auto& g : r.names) r.name_lits.push_back(lit(g));
   for (auto& g : r.paths) r.path_lits.push_back(lit(g));
-  if (n["regex"]) {
-    r.regex_text = n["regex"].Scalar();
-    r.regex.emplace(r.regex_text, std::regex::ECMAScript | std::regex::optimize);
-  }
+  if (n["regex"]) r.regex_text = n["regex"].Scalar();  // the schema compiled it once: it is valid
   return r;
 }
 
@@ -136,6 +137,15 @@ bool jit_framework_present(const std::vector<std::string>& when, const std::vect
   for (auto& w : when) any = any || present.count(w) > 0;
   for (auto& r : requires_) all = all && present.count(r) > 0;
   return any && all;
+}
+
+const std::regex& rule_regex(const ClassRule& r) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::unique_ptr<const std::regex>> compiled;
+  std::lock_guard lock(mu);
+  auto& re = compiled[r.regex_text];
+  if (!re) re = std::make_unique<const std::regex>(r.regex_text, std::regex::ECMAScript | std::regex::optimize);
+  return *re;
 }
 
 }  // namespace cuslim

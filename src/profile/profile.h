@@ -24,9 +24,12 @@ struct ClassRule {
   std::vector<std::string> names;
   std::vector<std::string> paths;
   std::vector<size_t> name_lits, path_lits;  // length of each glob's literal prefix (a quick reject)
-  std::optional<std::regex> regex;
-  std::string regex_text;
+  std::string regex_text;  // ECMAScript; compiled on first use (rule_regex)
 };
+
+// The compiled regex of a rule with regex_text, compiled once per process on first use: most runs
+// never reach a rule's regex, and compiling one costs more than a small `deps`.
+const std::regex& rule_regex(const ClassRule& r);
 
 // A run-time edge: an object matching `from` may dlopen each group of `to`; the first name of a
 // group that resolves wins. Names may use {major}, {minor}, {version} of the loading object.

@@ -87,7 +87,7 @@ struct Reader {
   void field(T& t) { visit(*this, t); }
 };
 
-// Every field, in one order, for both directions. ClassRule's regex is rebuilt from its text.
+// Every field, in one order, for both directions. ClassRule's regex is compiled from its text on use.
 template <class Io>
 void visit(Io& io, ClassRule& r) {
   io.field(r.cls), io.field(r.rule), io.field(r.capability), io.field(r.names), io.field(r.paths);
@@ -125,9 +125,6 @@ std::optional<std::vector<Profile>> decode_profiles(const std::string& bytes) {
   std::vector<Profile> out;
   r.field(out);
   if (!r.ok || r.pos != bytes.size()) return std::nullopt;
-  for (auto& p : out)
-    for (auto& rule : p.rules)
-      if (!rule.regex_text.empty()) rule.regex.emplace(rule.regex_text, std::regex::ECMAScript | std::regex::optimize);
   return out;
 }
 

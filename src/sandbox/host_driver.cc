@@ -37,7 +37,7 @@ std::vector<std::string> candidate_dirs(const Profile& p, const DriverSearch& s)
   dirs.insert(dirs.end(), s.ld_library_path.begin(), s.ld_library_path.end());
   if (s.ld_cache)
     for (auto& e : s.ld_cache->entries())
-      if (e.key.rfind("libcuda.so", 0) == 0 || e.key.rfind("libnvidia-ml.so", 0) == 0) dirs.push_back(path::dirname(e.value));
+      if (e.key.starts_with("libcuda.so") || e.key.starts_with("libnvidia-ml.so")) dirs.push_back(path::dirname(std::string(e.value)));
   std::vector<std::string> unique;
   for (auto& d : dirs)
     if (std::find(unique.begin(), unique.end(), d) == unique.end()) unique.push_back(d);

@@ -23,7 +23,7 @@ TEST(LdCacheWriter, round_trip_sorted_descending) {
   EXPECT_TRUE(c->new_format());
   ASSERT_EQ(c->entries().size(), 4u);  // one entry per soname
   for (size_t i = 1; i < c->entries().size(); ++i)
-    EXPECT_GT(dl_cache_libcmp(c->entries()[i - 1].key.c_str(), c->entries()[i].key.c_str()), 0);
+    EXPECT_GT(dl_cache_libcmp(c->entries()[i - 1].key.data(), c->entries()[i].key.data()), 0);
   EXPECT_EQ(c->lookup("libz.so.1", {0x303}, {}), "/opt/z/libz.so.1");
   EXPECT_EQ(c->lookup("libfoo.so.10", {0x303}, {}), "/f/10");
   EXPECT_FALSE(c->lookup("libnone.so", {0x303}, {}));

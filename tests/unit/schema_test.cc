@@ -82,7 +82,7 @@ TEST(Schema, every_builtin_profile_validates) {
   EXPECT_EQ(cuda->cuda_major_by_soname.at("libcufft").at("11"), "12");  // read through the schema-checked path
   auto driver = set->resolved("nvidia-driver");
   ASSERT_TRUE(driver.ok());
-  EXPECT_TRUE(std::any_of(driver->rules.begin(), driver->rules.end(), [](auto& r) { return r.regex.has_value(); }));
+  EXPECT_TRUE(std::any_of(driver->rules.begin(), driver->rules.end(), [](auto& r) { return !r.regex_text.empty(); }));
 }
 
 TEST(Schema, image_spec_bad_format_names_file_line_column) {
