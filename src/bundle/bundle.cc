@@ -194,6 +194,10 @@ void record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs) {
 // the blob for the same inputs -- links that blob instead of packing again.
 Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, const LayerOptions& lo, const std::string& layout,
                                        const std::string& previous) {
+  // A dead run's temp blob goes first, whether or not this run packs (the layout may be a user's,
+  // updated in place). Temps sit beside blobs/, not in it: `umoci gc` refuses names that are not digests.
+  remove_stale_temps(layout);
+  remove_stale_temps(layout + "/blobs/sha256");  // where runs before this one left them
   std::string key = layer_key(entries, lo);
   if (!previous.empty())
     if (auto cached = cached_layer(previous, key))
@@ -201,9 +205,8 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
         CUSLIM_CHECK(record_layer(layout, key, *cached));
         return *cached;
       }
-  // A temp name of this process (the layout may be a user's, updated in place), removed on failure.
-  remove_stale_temps(layout + "/blobs/sha256");
-  std::string tmp_blob = layout + "/blobs/sha256/.layer.cuslim-tmp-" + std::to_string(::getpid());
+  // A temp name of this process, removed on failure.
+  std::string tmp_blob = layout + "/.layer.cuslim-tmp-" + std::to_string(::getpid());
   SignalCleanup on_signal(tmp_blob);
   auto layer = write_layer(entries, tmp_blob, lo);
   if (layer.ok() && ::rename(tmp_blob.c_str(), blob_path(layout, layer->digest).c_str()) != 0) layer = Error::from_errno(tmp_blob, errno);
@@ -494,7 +497,7 @@ void add_base_and_loader_files(const BundleRequest& req, PlanBuilder& builder) {
       if (auto c = LdCache::read(base.host_path(*real), "base /etc/ld.so.cache"); c.ok()) {
         std::vector<CacheLib> libs;
         for (auto& e : c->entries())
-          if (e.hwcaps_subdir.empty()) libs.push_back({e.key, e.value, e.flags});
+          if (e.hwcaps_subdir.empty()) libs.push_back({std::string(e.key), std::string(e.value), e.flags});
         builder.add_cache_entries(libs);
       }
   }
@@ -581,6 +584,7 @@ Result<ExistingOutput> check_out(const Root& root, const BundleRequest& req) {
   OutputRequest o{.out = req.out, .inputs = req.inputs, .oci_output = req.format == BundleFormat::oci, .force = req.force};
   for (auto* list : {&req.targets, &req.includes})
     for (auto& p : *list) o.inputs.push_back(root.host_path(p));  // --root itself is where they live, not an input
+  for (auto& [flag, file] : req.side_outputs) CUSLIM_CHECK(check_side_output(flag, file, o.inputs, req.out));
   return check_output(o);
 }
 

@@ -72,6 +72,7 @@ struct BundleRequest {
   // OUT's safety: host paths read besides the in-root targets and includes (trace files, --root,
   // the input image), never overwritten; `force` lets a non-empty directory be replaced whole.
   std::vector<std::string> inputs;
+  std::vector<std::pair<std::string, std::string>> side_outputs;  // {flag, file}: --report, checked with OUT
   bool force = false;
   // Reports (--report): group what ships and say why each group ships (BundleResult::groups).
   bool report_contents = false;

@@ -1,8 +1,10 @@
 #include "bundle/slim_image.h"
 
 #include "analysis/analysis.h"
+#include "core/output_guard.h"
 #include "core/path.h"
 #include "core/staging.h"
+#include "image/image_reader.h"
 #include "report/kept_groups.h"
 #include "trace/traced_run.h"
 
@@ -50,6 +52,7 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
   b.jit = req.jit;
   b.prune = req.prune;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());
+  b.side_outputs = req.side_outputs;
   CUSLIM_TRY(b.mtime, source_date_epoch());
   CUSLIM_CHECK(add_trace_files(b, req.traces, a.root()));
   b.keep_config->history = "cuslim slim: kept " + std::to_string(sel.targets.size()) + " programs' closures and " +
@@ -72,6 +75,10 @@ void add_groups(const Analysis& a, const BundleRequest& breq, BundleResult& r) {
 
 Result<SlimResult> slim_image(const SlimRequest& req) {
   SlimResult res;
+  // 0. Side outputs (--report) are checked before any work: never an input, never inside OUT.
+  std::vector<std::string> inputs = req.traces;
+  if (auto ref = parse_image_ref(req.image); ref.transport != "docker") inputs.push_back(ref.path);
+  for (auto& [flag, file] : req.side_outputs) CUSLIM_CHECK(check_side_output(flag, file, inputs, req.out));
   CUSLIM_TRY(auto staging, Staging::make());
   // 1. Unpack (hostile layers refused, setuid bits stripped unless asked).
   UnpackOptions uo{.tag = req.from_tag, .platform = req.platform, .keep_setuid = req.keep_setuid, .progress = req.unpack_progress,

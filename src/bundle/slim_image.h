@@ -30,6 +30,7 @@ struct SlimRequest {
   Compression compression = Compression::gzip;
   LayerSplit layers = LayerSplit::auto_split;
   bool force = false;  // a non-empty directory OUT may be replaced whole
+  std::vector<std::pair<std::string, std::string>> side_outputs;  // {flag, file}: --report, checked with OUT
   PythonKeep python_keep = PythonKeep::package;
   bool jit = true;  // JIT frameworks kept bring their run-time toolchains
   PruneRequest prune;  // --gpu-arch

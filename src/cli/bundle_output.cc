@@ -39,7 +39,10 @@ void use_registry(BundleJob& job, const RegistryOptions& registry, bool quiet) {
 }  // namespace
 
 Exit run_and_report(BundleJob& job, const Output& o) {
-  if (!o.report_file.empty()) take(check_report_target("--report", o.report_file, job.request.out));
+  if (!o.report_file.empty()) {
+    take(check_report_target("--report", o.report_file, job.request.out));
+    job.request.side_outputs.emplace_back("--report", o.report_file);
+  }
   job.request.force = o.force;
   job.request.prune.measure = job.request.report_contents = !o.report_file.empty();
   use_registry(job, o.registry, o.quiet);

@@ -4,7 +4,9 @@
 
 #include "cli/command.h"
 #include "cli/progress.h"
+#include "core/output_guard.h"
 #include "core/units.h"
+#include "image/image_reader.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
 
@@ -18,7 +20,10 @@ struct ReportOptions {
 };
 
 Exit run_report(const ReportOptions& o) {
-  if (!o.out.empty()) take(check_report_target("-o", o.out));
+  if (!o.out.empty()) {
+    take(check_report_target("-o", o.out));
+    if (auto ref = parse_image_ref(o.image); ref.transport != "docker") take(check_side_output("-o", o.out, {ref.path}));
+  }
   auto contents = take(read_image_contents(o.image, UnpackOptions{.tag = o.tag, .progress = progress_line("unpacking", o.json),
                                                                    .pull_progress = progress_line("pulling", o.json)}));
   end_progress_line();

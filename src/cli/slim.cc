@@ -63,7 +63,10 @@ Exit run_slim(const SlimOptions& o) {
   if (!o.gpu_arch.empty()) req.prune.archs = take(parse_gpu_archs(o.gpu_arch));
   req.prune.nvidia = !o.no_prune_nvidia;
   req.prune.measure = req.report_contents = !o.report_file.empty();
-  if (!o.report_file.empty()) take(check_report_target("--report", o.report_file, req.out));
+  if (!o.report_file.empty()) {
+    take(check_report_target("--report", o.report_file, req.out));
+    req.side_outputs.emplace_back("--report", o.report_file);
+  }
   req.unpack_progress = progress_line("unpacking", o.quiet);
   req.registry = *o.registry;
   req.pull_progress = progress_line("pulling", o.quiet);

@@ -5,6 +5,8 @@
 #include "cli/command.h"
 #include "cli/registry_flags.h"
 #include "core/atomic_file.h"
+#include "core/output_guard.h"
+#include "image/image_reader.h"
 #include "prune/gpu_arch.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
@@ -34,6 +36,10 @@ Exit run_verify(const VerifyOptions& o) {
   std::vector<unsigned> ccs;
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
   if (!o.report_file.empty()) take(check_report_target("--report", o.report_file));
+  std::vector<std::string> inputs;
+  if (auto ref = parse_image_ref(o.image); ref.transport != "docker") inputs.push_back(ref.path);
+  for (auto& [flag, file] : {std::pair<std::string, std::string>{"--report", o.report_file}, {"--junit", o.junit}})
+    if (!file.empty()) take(check_side_output(flag, file, inputs));
   ImageContents contents;
   auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu,
                                    .smoke_timeout_s = o.smoke_timeout,

@@ -65,4 +65,20 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
                                 ": refused (it would be replaced whole; choose a new path, or --force to replace it)");
 }
 
+Status check_side_output(const std::string& flag, const std::string& file, const std::vector<std::string>& inputs,
+                         const std::string& out) {
+  std::string f = canonical_or_planned(file);
+  for (auto& in : inputs) {
+    if (in.empty()) continue;
+    std::string input = canonical_or_planned(in);
+    if (inside(f, input))
+      return Error(Exit::usage, flag + " " + file + ": " + (f == input ? "is an input" : "is inside the input " + in) +
+                                    ": refused (it would overwrite what cuslim reads)");
+  }
+  if (!out.empty() && inside(f, canonical_or_planned(out)))
+    return Error(Exit::usage, flag + " " + file + ": " + (f == canonical_or_planned(out) ? "is the output -o " : "is inside the output -o ") + out +
+                                  ": refused (choose a path outside it)");
+  return ok_status();
+}
+
 }  // namespace cuslim

@@ -28,4 +28,9 @@ struct OutputRequest {
 
 Result<ExistingOutput> check_output(const OutputRequest& req);
 
+// A second file a command writes (--report, --junit, report -o) named by `flag`: never an input,
+// inside one, or OUT itself or inside it (a report inside an OCI layout would replace its files).
+Status check_side_output(const std::string& flag, const std::string& file, const std::vector<std::string>& inputs,
+                         const std::string& out = "");
+
 }  // namespace cuslim

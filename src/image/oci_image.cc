@@ -1,9 +1,12 @@
 #include "image/oci_image.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/fs.h"
 #include "core/path.h"
+#include "core/unique_fd.h"
 #include "image/json_fields.h"
 
 namespace cuslim {
@@ -100,7 +104,14 @@ Result<WrittenImage> write_oci_layout(const std::string& dir, const ImageBuild& 
   json desc = {{"mediaType", kManifestType}, {"digest", w.manifest.str()}, {"size", w.manifest_size}};
   if (!b.tag.empty()) desc["annotations"] = {{"org.opencontainers.image.ref.name", b.tag}};
   json index = {{"schemaVersion", 2}, {"mediaType", kIndexType}, {"manifests", json::array()}};
+  // Two cuslim runs adding tags to one layout at once: each reads, edits and replaces index.json
+  // under an exclusive lock on the layout directory, so neither loses the other's tag.
+  UniqueFd lock;
   if (update == IndexUpdate::merge) {
+    lock = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock) return Error::from_errno(dir, errno).wrap("locking the OCI layout");
+    while (::flock(lock.get(), LOCK_EX) != 0)
+      if (errno != EINTR) return Error::from_errno(dir, errno).wrap("locking the OCI layout");
     CUSLIM_TRY(index, merged_index(dir + "/index.json", b.tag));
   }
   index["manifests"].push_back(desc);

@@ -37,6 +37,27 @@ must "bundle an image" "$cuslim" bundle -q ./app -o img --tag one
 "$cuslim" slim -q img -o img 2> err; rc=$?
 check "slim img -o img is refused, the image intact" '[ $rc = 2 ] && [ -f img/index.json ] && [ -f img/oci-layout ]'
 
+# --- the other files a command writes (--report, --junit, report -o) follow the same rule --------
+sum_img() { find img -type f | sort | xargs sha256sum | sha256sum; }
+before=$(sum_img)
+"$cuslim" slim -q img:one -o slimmed --report img/index.json 2> err; rc=$?
+check "slim --report inside the input layout is refused (exit 2), the layout intact" '[ $rc = 2 ] && [ "$(sum_img)" = "$before" ] && grep -q "inside the input" err'
+"$cuslim" verify img:one --junit img/index.json > /dev/null 2> err; rc=$?
+check "verify --junit onto the input's index.json is refused" '[ $rc = 2 ] && [ "$(sum_img)" = "$before" ]'
+"$cuslim" verify img:one --report img/index.json > /dev/null 2> err; rc=$?
+check "verify --report inside the input is refused" '[ $rc = 2 ] && [ "$(sum_img)" = "$before" ]'
+"$cuslim" report img:one -o img/index.json > /dev/null 2> err; rc=$?
+check "report -o inside the input is refused" '[ $rc = 2 ] && [ "$(sum_img)" = "$before" ]'
+must "an archive image" "$cuslim" bundle -q ./app -o arch.tar --format oci-archive --tag a
+cp arch.tar arch.copy
+"$cuslim" verify arch.tar:a --junit arch.tar > /dev/null 2> err; rc=$?
+check "verify --junit onto the input archive is refused, the archive intact" '[ $rc = 2 ] && cmp -s arch.tar arch.copy && grep -q "is an input" err'
+"$cuslim" bundle -q ./app -o rep-oci --report rep-oci/index.json 2> err; rc=$?
+check "bundle --report inside its own output is refused" '[ $rc = 2 ] && [ ! -e rep-oci/index.json ] && grep -q "inside the output" err'
+echo '{"mine": 1}' > data.json
+"$cuslim" bundle -q ./app --include "$tmp/data.json" -o app.tar --report data.json 2> err; rc=$?
+check "bundle --report onto an --include input is refused, the file intact" '[ $rc = 2 ] && [ "$(cat data.json)" = "{\"mine\": 1}" ] && grep -q "is an input" err'
+
 # --- tags: add, keep, select -------------------------------------------------------------------
 printf 'int main(void){return 1;}' > app2.c && cc -o app2 app2.c
 must "bundle a second image into the same layout" "$cuslim" bundle -q ./app2 -o img --tag two
@@ -143,4 +164,24 @@ sleep 1; kill -KILL $pid; wait $pid 2>/dev/null
 check "SIGKILL leaves a temp file (what the next run must clean)" '[ "$(ls -A | grep -c "killed.tar.gz.cuslim-tmp")" -ge 1 ]'
 must "a later run to the same name" "$cuslim" bundle -q ./app -o killed.tar.gz
 check "... removes the dead run's temp file" '[ "$(ls -A | grep -c cuslim-tmp)" = 0 ]'
+# Into an existing layout: the temp blob sits beside blobs/ (umoci gc reads every name there as a
+# digest), and a later run removes it even when its own layer is cached and nothing is packed.
+must "a layout to add to" "$cuslim" bundle -q ./app -o lay --tag small
+"$cuslim" bundle -q --include "$big" -o oci:lay:big & pid=$!
+for _ in $(seq 50); do ls -A lay | grep -q cuslim-tmp && break; sleep 0.1; done
+kill -KILL $pid; wait $pid 2>/dev/null
+check "SIGKILL mid-pack leaves its temp blob outside blobs/sha256" '[ "$(ls -A lay | grep -c cuslim-tmp)" = 1 ] && [ "$(ls -A lay/blobs/sha256 | grep -c cuslim-tmp)" = 0 ]'
+must "the same small image again (its layer is cached)" "$cuslim" bundle -q ./app -o lay --tag small
+check "... removes the dead run's temp blob" '[ "$(ls -A lay | grep -c cuslim-tmp)" = 0 ]'
+if command -v umoci >/dev/null; then
+  check "umoci gc accepts the layout" 'umoci gc --layout lay'
+fi
+
+# --- several cuslim runs adding tags to one layout at once lose none ---------------------------
+must "a layout for parallel writers" "$cuslim" bundle -q ./app -o par --tag base
+pids=()
+for i in 1 2 3 4 5 6; do "$cuslim" bundle -q ./app2 -o "oci:par:t$i" & pids+=($!); done
+fails=0; for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+tags=$(python3 -c 'import json; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("par/index.json"))["manifests"])))')
+check "six parallel writers: all exit 0 ($fails failed) and every tag is there ($tags)" '[ $fails = 0 ] && [ "$tags" = "base t1 t2 t3 t4 t5 t6" ]'
 finish
