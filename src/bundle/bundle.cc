@@ -54,6 +54,33 @@ std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const 
   return out;
 }
 
+// A traced variable whose value names files (SSL_CERT_FILE=/etc/ssl/certs/ca.crt, PYTHONPATH=/opt/p)
+// that the image does not hold would point the program at nothing -- worse than the default it
+// falls back to (certifi's bundle, the site dirs): it is left out of the config, with a warning.
+// The loader's and the shell's search lists (LD_LIBRARY_PATH, PATH) name dirs that may come at
+// run time (the driver's) and are kept.
+void drop_env_naming_absent_files(ImageConfig& config, Plan& plan, const BundleRequest& req) {
+  if (req.base != "scratch" && !req.base_image) return;  // a profile base may hold them
+  auto in_image = [&](const std::string& p) {
+    if (plan.items.count(path::normalize(p))) return true;
+    struct stat st;
+    return req.base_image && ::lstat((req.base_image->rootfs + path::normalize(p)).c_str(), &st) == 0;
+  };
+  for (auto& kv : req.traced_env) {
+    std::string key = kv.substr(0, kv.find('=')), value = kv.substr(kv.find('=') + 1);
+    if (key == "LD_LIBRARY_PATH" || key == "PATH" || value.empty() || value[0] != '/') continue;
+    std::vector<std::string> absent;
+    for (auto& p : path::split_list(value))
+      if (!p.empty() && p[0] == '/' && !in_image(p)) absent.push_back(p);
+    if (absent.empty()) continue;
+    auto before = config.env.size();
+    std::erase(config.env, kv);
+    if (config.env.size() != before)
+      plan.warnings.push_back(key + "=" + value + " (from the trace): " + absent.front() +
+                              " is not in the image: left out of the image's Env (--include it, or --env to set one)");
+  }
+}
+
 std::string rfc3339(int64_t t) {
   char buf[32];
   std::time_t tt = static_cast<std::time_t>(t);
@@ -775,6 +802,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   res.python = python_report(std::move(python), root, res.plan);  // report: each distribution, why kept
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req);              // plan: the image config
+  drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
   if (res.prune.bytes_zeroed) record_pruned_archs(res.config, res.prune.archs);
   add_size_stats(res);                                  // report: files and bytes per class
   if (req.report_contents) res.groups = kept_groups(FileGrouper(root, analysis.classifier(), plan_files(res.plan)), req, res);

@@ -63,7 +63,10 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       add_dir_item(cur);
       if (!plan_.items.count(next)) plan_.items[next] = {LayerEntry::symlink, target, 0777, 0, cls, ""};
       std::string resolved = target[0] == '/' ? target : path::join(cur, target);
-      CUSLIM_CHECK(add_path(path::normalize(resolved), cls, depth + 1));  // keep the whole chain
+      auto chain = add_path(path::normalize(resolved), cls, depth + 1);  // keep the whole chain
+      // A link that leads nowhere in the source (/etc/localtime without tzdata, a loop) ships as it is.
+      if (!chain.ok() && last && !root_.realpath(next).ok()) return ok_status();
+      CUSLIM_CHECK(chain);
       CUSLIM_TRY(cur, root_.realpath(next));
       continue;
     }
@@ -123,7 +126,10 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
 Status PlanBuilder::add_include(const std::string& inside) {
   struct stat st;
   auto real = root_.realpath(inside);
-  if (!real) return real.error().wrap("--include");
+  if (!real) {  // a dangling symlink is kept as the link it is; anything else missing is an error
+    if (add_path(inside, ObjectClass::app).ok()) return ok_status();
+    return real.error().wrap("--include");
+  }
   if (::stat(root_.host_path(*real).c_str(), &st) != 0) return Error::from_errno(inside, errno);
   CUSLIM_CHECK(add_path(inside, ObjectClass::app));
   if (!S_ISDIR(st.st_mode)) return ok_status();

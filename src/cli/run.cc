@@ -69,8 +69,8 @@ void add_run(CLI::App& app, RunState& state) {
       "  cuslim run --driver-root /srv/driver-535 app-oci   # which libcuda: the image's cuda-compat or that driver's\n"
       "An image with a cuda-compat set: run uses it only when the driver's branch is listed in its note and the driver is\n"
       "older (the NVIDIA hook's rule), else the driver's own libcuda, and says which on stderr.\n"
-      "Exit: the program's exit code; 1 when the sandbox cannot start (--gpu on without a driver, an image pruned\n"
-      "for other GPUs than this host's, ...).");
+      "Exit: the program's exit code; 127 when the program is not in the image, 126 when it cannot be executed;\n"
+      "1 when the sandbox cannot start (--gpu on without a driver, an image pruned for other GPUs than this host's, ...).");
   cmd->callback([o, &state] { state.exit = run_run(*o); });
 }
 

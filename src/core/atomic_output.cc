@@ -1,10 +1,12 @@
 #include "core/atomic_output.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <random>
 
 #include "core/path.h"
@@ -16,10 +18,25 @@ std::string suffix() {
   std::random_device rd;
   return std::to_string(getpid()) + "-" + std::to_string(rd() % 1000000);
 }
+
+// Gives every directory under p (p included) owner rwx, never following a link: a directory
+// without them (overlayfs's work/work is mode 000) cannot be emptied otherwise.
+void make_removable(const std::string& p, int depth = 0) {
+  struct stat st;
+  if (depth > 256 || ::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  if ((st.st_mode & S_IRWXU) != S_IRWXU) ::chmod(p.c_str(), (st.st_mode & 07777) | S_IRWXU);
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(p.c_str()), ::closedir);
+  if (!d) return;
+  while (auto* e = ::readdir(d.get()))
+    if (std::string n = e->d_name; n != "." && n != ".." && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)) make_removable(p + "/" + n, depth + 1);
+}
 }  // namespace
 
 void remove_tree(const std::string& path) {
   std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (!ec) return;
+  make_removable(path);
   std::filesystem::remove_all(path, ec);
 }
 

@@ -16,6 +16,8 @@ enum class Exit : int {
   usage = 2,         // bad command line
   bad_input = 3,     // unreadable or invalid input
   network = 4,       // a registry could not be reached or refused (connection, TLS, authentication, HTTP errors)
+  cannot_execute = 126,  // run: the program is in the image but cannot be executed (as docker run, a shell)
+  not_found = 127,       // run: no such program in the image
 };
 
 class Error {

@@ -57,6 +57,24 @@ std::string record_path(const std::string& line) {
 }
 
 // "Name: torch" -> the value of the first header of that name in a METADATA / PKG-INFO file.
+// The distributions a METADATA file requires: each Requires-Dist's name ("numpy (>=1.2); python_version
+// >= '3.9'" -> numpy), those only an extra asks for ("; extra == 'dev'") left out.
+std::vector<std::string> required_names(const std::vector<std::string>& lines) {
+  std::vector<std::string> out;
+  const std::string key = "Requires-Dist:";
+  for (auto& l : lines) {
+    if (l.empty()) break;
+    if (l.rfind(key, 0) != 0) continue;
+    std::string v = l.substr(key.size());
+    if (auto semi = v.find(';'); semi != std::string::npos && v.find("extra", semi) != std::string::npos) continue;
+    v.erase(0, v.find_first_not_of(" \t"));
+    size_t end = 0;
+    while (end < v.size() && (std::isalnum(static_cast<unsigned char>(v[end])) || v[end] == '-' || v[end] == '_' || v[end] == '.')) ++end;
+    if (end) out.push_back(normalize_distribution_name(v.substr(0, end)));
+  }
+  return out;
+}
+
 std::string header(const std::vector<std::string>& lines, const std::string& key) {
   for (auto& l : lines) {
     if (l.empty()) break;  // the body starts
@@ -77,6 +95,7 @@ Distribution read_one(const Root& root, const std::string& site, const std::stri
   auto meta = lines_of(read_text(root, path::join(d.info_dir, egg ? "PKG-INFO" : "METADATA")));
   d.name = header(meta, "Name");
   d.version = header(meta, "Version");
+  d.requires_ = required_names(meta);
   if (d.name.empty()) d.name = info_name.substr(0, info_name.find('-'));
   d.key = normalize_distribution_name(d.name);
   std::vector<std::string> owned;

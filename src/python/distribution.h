@@ -19,6 +19,7 @@ struct Distribution {
   std::string site;                // in-root site directory
   std::string info_dir;            // in-root *.dist-info or *.egg-info directory
   std::vector<std::string> files;  // in-root paths it owns that exist (its metadata included)
+  std::vector<std::string> requires_;  // normalized names of its Requires-Dist, optional extras aside
 };
 
 // PEP 503's normalized name: "Jinja2" and "jinja2", "nvidia_cublas" and "nvidia-cublas" are one.

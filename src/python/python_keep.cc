@@ -76,14 +76,19 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
     else if (is_module_file(f)) why[d] = "imported by the trace";
     else why.emplace(d, "loaded by the trace");
   }
-  // Companions named by profiles, to a fixed point (torch -> triton -> ...).
+  // What a kept distribution imports lazily, to a fixed point: the distributions profiles name
+  // (torch -> triton -> ...) and those it declares (Requires-Dist: rich -> pygments, which only a
+  // path the trace did not take imports).
   for (bool grew = true; grew && opts.mode == PythonKeep::package;) {
     grew = false;
-    for (auto& [d, _] : std::map(why))
+    for (auto& [d, _] : std::map(why)) {
       if (auto it = opts.companions.find(d->key); it != opts.companions.end())
         for (auto& [companion, profile] : it->second)
           if (const Distribution* c = index.find(companion); c && !why.count(c))
             why.emplace(c, "named by profile " + profile + " (with " + d->name + ")"), grew = true;
+      for (auto& dep : d->requires_)
+        if (const Distribution* c = index.find(dep); c && !why.count(c)) why.emplace(c, "required by " + d->name), grew = true;
+    }
   }
   if (kept)
     for (auto& [d, _] : why) kept->insert(d->key);

@@ -267,6 +267,9 @@ Result<int> run_sandbox(const SandboxSpec& s, bool* timed_out_out) {
   int st = 0;
   bool timed_out = wait_or_kill(outer, s.timeout_s, st);
   if (timed_out_out) *timed_out_out = timed_out;
+  // The program itself could not start: 127 (not there) or 126 (not executable), as a shell says.
+  if (msg.rfind("exec: ", 0) == 0)
+    return Error(msg.ends_with(std::strerror(ENOENT)) ? Exit::not_found : Exit::cannot_execute, "run: " + msg);
   if (!msg.empty()) return Error(Exit::check_failed, "sandbox: " + msg);
   if (timed_out) return kSandboxTimedOut;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

@@ -70,9 +70,10 @@ unsigned int la_objopen(struct link_map* map, Lmid_t lmid, uintptr_t* cookie) {
     return 0;
   }
   /* A relative name (LD_LIBRARY_PATH=., dlopen("./x.so")) is recorded as the loader keeps it;
-   * the path is made absolute here, as the file tracer records the same open. */
+   * the path is made absolute here, as the file tracer records the same open. A name without a
+   * '/' is no file: the vDSO (linux-vdso.so.1), recorded as it is (readers skip it). */
   char abs_path[8192];
-  if (path[0] != '/' && getcwd(abs_path, 4096)) {
+  if (path[0] != '/' && strchr(path, '/') && getcwd(abs_path, 4096)) {
     const char* rel = path;
     while (rel[0] == '.' && rel[1] == '/') rel += 2;
     size_t n = strlen(abs_path);

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/fs.h"
 #include "core/path.h"
 #include "core/unique_fd.h"
 
@@ -119,12 +120,14 @@ std::string absolute(pid_t pid, const Pending& p) {
 }
 
 // One line per file and kind; a file opened after it was stat'ed gets a second line.
+// The trace file itself (the audit library in the program appends to it) is not the program's.
 class TraceWriter {
  public:
-  TraceWriter(int fd, bool after_first_exec) : fd_(fd), recording_(!after_first_exec) {}
+  TraceWriter(int fd, bool after_first_exec, std::string trace_file)
+      : fd_(fd), recording_(!after_first_exec), trace_file_(std::move(trace_file)) {}
   void record(pid_t pid, const std::string& path, const char* how) {
     if (std::strcmp(how, "exec") == 0) recording_ = true;
-    if (!recording_ || path.empty() || !seen_.insert(std::string(how) + path).second) return;
+    if (!recording_ || path.empty() || path == trace_file_ || !seen_.insert(std::string(how) + path).second) return;
     // A name that is not UTF-8 cannot be a JSON string: replaced (never a throw), so it matches no file.
     std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", path}, {"how", how}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     (void)!::write(fd_, line.data(), line.size());
@@ -133,12 +136,16 @@ class TraceWriter {
  private:
   int fd_;
   bool recording_;
+  std::string trace_file_;
   std::set<std::string> seen_;
 };
 
 // The tracer's loop: every syscall stop of every task until the last one is gone.
 int trace_loop(pid_t child, TraceWriter& w) {
   std::map<pid_t, Pending> pending;
+  // An exec's path, read at its entry (the memory is gone after), recorded only when it succeeds
+  // (PTRACE_EVENT_EXEC): execvp's tries along PATH are not programs that ran.
+  std::map<pid_t, std::string> execs;
   int exit_code = 0, st = 0;
   while (true) {
     pid_t pid = ::waitpid(-1, &st, __WALL);
@@ -162,16 +169,23 @@ int trace_loop(pid_t child, TraceWriter& w) {
           for (int i = 0; i < 6; ++i) p.args[i] = info.entry.args[i];
           if (path_arg(p.nr) >= 0) pending[pid] = p;
           else pending.erase(pid);
-          if (std::strcmp(access_kind(p.nr), "exec") == 0) w.record(pid, absolute(pid, p), "exec");  // its path is gone after a successful exec
+          if (std::strcmp(access_kind(p.nr), "exec") == 0) execs[pid] = absolute(pid, p);
         } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
           auto it = pending.find(pid);
+          if (info.exit.is_error) execs.erase(pid);  // a failed exec (ENOENT along PATH)
           if (it != pending.end() && !info.exit.is_error && std::strcmp(access_kind(it->second.nr), "exec") != 0)
             w.record(pid, absolute(pid, it->second), access_kind(it->second));
           pending.erase(pid);
         }
       }
+    } else if (sig == SIGTRAP && (st >> 16) == PTRACE_EVENT_EXEC) {
+      unsigned long former = 0;  // the execing thread's id (another thread's exec makes it the leader)
+      ::ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &former);
+      auto it = execs.find(static_cast<pid_t>(former));
+      if (it == execs.end()) it = execs.find(pid);
+      if (it != execs.end()) w.record(pid, it->second, "exec"), execs.erase(it);
     } else if (sig == SIGTRAP && (st >> 16) != 0) {
-      // fork/vfork/clone/exec events: the new task is traced by the options
+      // fork/vfork/clone events: the new task is traced by the options
     } else if (sig == SIGSTOP && !pending.count(pid)) {
       // a new task's first stop (or a real SIGSTOP: both are swallowed)
     } else {
@@ -204,7 +218,7 @@ Result<int> trace_files_of(const std::function<int()>& child_body, const std::st
   long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
   if (::ptrace(PTRACE_SETOPTIONS, child, nullptr, opts) != 0) return Error::from_errno("ptrace(PTRACE_SETOPTIONS)", errno);
   ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
-  TraceWriter w(out.get(), after_first_exec);
+  TraceWriter w(out.get(), after_first_exec, path::normalize(absolute_path(trace_file).value_or(trace_file)));
   return trace_loop(child, w);
 }
 

@@ -9,12 +9,14 @@ namespace {
 // Globs over variable names, as data.
 const std::vector<std::string> kRecorded = {
     "LANG", "LANGUAGE", "LC_*", "PYTHON*", "LD_LIBRARY_PATH", "CUDA_*", "NVIDIA_*", "TORCH_*", "TORCHINDUCTOR_*", "TRITON_*",
-    "PYTORCH_*", "XLA_FLAGS", "XLA_PYTHON_*", "JAX_*", "TF_*", "CUPY_*", "NUMBA_*", "NCCL_*", "OMP_NUM_THREADS", "MKL_*",
+    "PYTORCH_*", "XLA_FLAGS", "XLA_PYTHON_*", "JAX_*", "TF_CPP_*", "TF_ENABLE_*", "TF_FORCE_*",
+    "TF_GPU_*", "TF_XLA_*", "TF_USE_*", "TF_CUDNN_*", "TF_DETERMINISTIC_OPS", "TF_NUM_*", "CUPY_*", "NUMBA_*", "NCCL_*", "OMP_NUM_THREADS", "MKL_*",
     "OPENBLAS_*", "HF_*", "TRANSFORMERS_*", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"};
 
-// Never recorded, whatever prefix they share: secrets (HF_TOKEN, ...), which a trace file or an
-// image config must not carry.
-const std::vector<std::string> kSecrets = {"*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*_KEY", "*CREDENTIAL*"};
+// Never recorded, whatever prefix they share and in any case (HF_TOKEN, TORCH_hub_token,
+// CUDA_APIKEY): secrets, which a trace file or an image config must not carry.
+const std::vector<std::string> kSecrets = {"*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*PASS", "*KEY", "*KEY_*",
+                                           "*CREDENTIAL*", "*AUTH*", "*COOKIE*", "*SESSION*", "*PRIVATE*"};
 
 // Recorded but kept out of images: what says which devices and driver features this host's run
 // got (the container runtime sets them per node), and the requirements cuslim writes itself.
@@ -22,9 +24,9 @@ const std::vector<std::string> kHostOnly = {"CUDA_VISIBLE_DEVICES", "NVIDIA_VISI
                                             "NVIDIA_REQUIRE_*", "NVIDIA_DISABLE_REQUIRE", "NVIDIA_MIG_*", "CUDA_MPS_*",
                                             "NVIDIA_IMEX_CHANNELS", "NVIDIA_GDRCOPY", "NVIDIA_GDS", "NVIDIA_MOFED", "NVIDIA_NVSWITCH"};
 
-bool matches_any(const std::vector<std::string>& globs, const std::string& name) {
+bool matches_any(const std::vector<std::string>& globs, const std::string& name, int flags = 0) {
   for (auto& g : globs)
-    if (::fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+    if (::fnmatch(g.c_str(), name.c_str(), flags) == 0) return true;
   return false;
 }
 
@@ -38,7 +40,7 @@ const std::vector<std::string>& cache_variables() { return kCaches; }
 bool recorded_variable(const std::string& name) {
   for (auto& c : kCaches)
     if (name == c) return false;
-  return !matches_any(kSecrets, name) && matches_any(kRecorded, name);
+  return !matches_any(kSecrets, name, FNM_CASEFOLD) && matches_any(kRecorded, name);
 }
 
 bool image_variable(const std::string& name) { return recorded_variable(name) && !matches_any(kHostOnly, name); }

@@ -18,6 +18,8 @@
 namespace cuslim {
 
 Result<Trace> read_trace(const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) return bad_input(file + ": is a directory, not a trace file");
   std::ifstream in(file);
   if (!in) return Error::from_errno(file, errno);
   Trace t;

@@ -38,7 +38,14 @@ PY
 must "build helperlib's libhelper.so" cc -shared -fPIC -o "$site/helperlib_libs/libhelper.so" "$tmp/helper.c"
 must "build extpkg's _native.so (needs libhelper.so through \$ORIGIN)" cc -shared -fPIC -o "$site/extpkg/_native.so" "$tmp/native.c" \
   -L"$site/helperlib_libs" -lhelper '-Wl,--enable-new-dtags,-rpath,$ORIGIN/../helperlib_libs'
-printf 'Metadata-Version: 2.1\nName: extpkg\nVersion: 1.0\n' > "$site/extpkg-1.0.dist-info/METADATA"
+# extpkg requires lazydep (imported only on the cold path) and, for an extra only, devonly.
+printf 'Metadata-Version: 2.1\nName: extpkg\nVersion: 1.0\nRequires-Dist: LazyDep (>=1.0)\nRequires-Dist: devonly ; extra == "dev"\n' > "$site/extpkg-1.0.dist-info/METADATA"
+for dep in lazydep devonly; do
+  mkdir -p "$site/$dep" "$site/$dep-1.0.dist-info"
+  echo "NAME = '$dep'" > "$site/$dep/__init__.py"
+  printf 'Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n' "$dep" > "$site/$dep-1.0.dist-info/METADATA"
+  printf '%s/__init__.py,,\n%s-1.0.dist-info/METADATA,,\n%s-1.0.dist-info/RECORD,,\n' "$dep" "$dep" "$dep" > "$site/$dep-1.0.dist-info/RECORD"
+done
 printf 'extpkg/__init__.py,,\nextpkg/_native.so,,\nextpkg-1.0.dist-info/METADATA,,\nextpkg-1.0.dist-info/RECORD,,\n' > "$site/extpkg-1.0.dist-info/RECORD"
 printf 'Metadata-Version: 2.1\nName: helperlib\nVersion: 2.0\n' > "$site/helperlib-2.0.dist-info/METADATA"
 printf 'helperlib_libs/libhelper.so,,\nhelperlib-2.0.dist-info/METADATA,,\nhelperlib-2.0.dist-info/RECORD,,\n' > "$site/helperlib-2.0.dist-info/RECORD"
@@ -53,8 +60,8 @@ os.listdir(os.path.join(here, "data"))                             # listed: see
 data = open(os.path.join(here, "data", "read.txt")).read().strip()
 if len(sys.argv) > 1 and sys.argv[1] == "cold":                    # never taken by the traced run
     from packaging.specifiers import SpecifierSet
-    import bisect
-    print("cold", Version("1.2") in SpecifierSet(">=1.0,<2"), bisect.bisect([1, 3], 2), extpkg.answer(), data)
+    import bisect, lazydep
+    print("cold", Version("1.2") in SpecifierSet(">=1.0,<2"), bisect.bisect([1, 3], 2), extpkg.answer(), data, lazydep.NAME)
 else:
     print("warm", Version("1.2") > Version("1.1"), data)
 PY
@@ -63,7 +70,7 @@ want_cold=$(env -i LANG=C.UTF-8 "$vpy" "$tmp/app/main.py" cold)
 must "trace --files the warm path" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/app.trace" -- "$vpy" "$tmp/app/main.py"
 check "the trace tells opens from stats" 'grep -q "\"how\":\"stat\"" "$tmp/app.trace" && grep -q "\"how\":\"open\"" "$tmp/app.trace"'
 check "the trace tells a listed directory from an opened file (how: list)" 'grep -q "\"path\":\"$tmp/app/data\",\"how\":\"list\"" "$tmp/app.trace" || grep -q "\"how\":\"list\",\"path\":\"$tmp/app/data\"" "$tmp/app.trace" || grep "$tmp/app/data\"" "$tmp/app.trace" | grep -q "\"how\":\"list\""'
-check "the traced run never imported packaging.specifiers" '! grep -q "packaging/specifiers\|packaging/__pycache__/specifiers" "$tmp/app.trace"'
+check "the traced run never imported packaging.specifiers or lazydep" '! grep -q "packaging/specifiers\|packaging/__pycache__/specifiers\|lazydep" "$tmp/app.trace"'
 check "the traced run never loaded extpkg's native module or libhelper.so" '! grep -q "_native.so\|libhelper.so" "$tmp/app.trace"'
 check "the cold path on the host uses libhelper ($want_cold)" 'echo "$want_cold" | grep -q " 43 "'
 
@@ -88,6 +95,8 @@ for n in ("idna", "six", "pip"):
 assert d["python-stdlib"]["kept"] and d["python-stdlib"]["files"] > 100, d["python-stdlib"]
 assert d["extpkg"]["kept"] and d["extpkg"]["reason"] == "imported by the trace", d["extpkg"]
 assert d["helperlib"]["kept"] and d["helperlib"]["reason"] == "closure of extpkg" and d["helperlib"]["files"] == 1, d["helperlib"]
+assert d["lazydep"]["kept"] and d["lazydep"]["reason"] == "required by extpkg", d["lazydep"]
+assert not d["devonly"]["kept"] and d["devonly"]["reason"] == "not imported", d["devonly"]
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
 PY'
 

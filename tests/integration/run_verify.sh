@@ -26,6 +26,10 @@ out=$("$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture"); rc=$?
 check "run: the fixture runs as pid 2 under the sandbox's init, with /proc and a writable /tmp ($out)" '[ $rc = 0 ] && [ "$out" = "pid=2 tmp=rw proc=yes" ]'
 "$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture" 7 >/dev/null; rc=$?
 check "run: the exit code propagates (7)" '[ $rc = 7 ]'
+"$cuslim" run "$tmp/fx.tar.gz" -- /no/such/program 2> "$tmp/err"; rc=$?
+check "run: a program not in the image is exit 127, named" '[ $rc = 127 ] && grep -q "/no/such/program" "$tmp/err"'
+"$cuslim" run "$tmp/fx.tar.gz" -- /etc/passwd 2> "$tmp/err"; rc=$?
+check "run: a file that cannot be executed is exit 126" '[ $rc = 126 ]'
 "$cuslim" bundle -q "$tmp/fixture" -o "$tmp/fxdir" --format dir
 before=$(find "$tmp/fxdir" | sort | md5sum)
 "$cuslim" run "$tmp/fxdir" -- "$tmp/fixture" >/dev/null
@@ -35,8 +39,11 @@ check "run: a rootfs dir input is left untouched (overlay)" '[ "$before" = "$aft
 if [ -e /dev/nvidiactl ]; then echo "skip --gpu on negative: this host has a GPU"
 else check "run --gpu on without a driver fails clearly (exit 1)" '[ $rc = 1 ] && grep -q "no NVIDIA driver" "$tmp/err"'; fi
 if command -v setpriv >/dev/null; then
+  runs_before=$(find /tmp -maxdepth 1 -name "cuslim-run-*" -user 65534 2>/dev/null | wc -l)
   out=$(cd "$tmp" && setpriv --reuid=65534 --regid=65534 --clear-groups "$cuslim" run --gpu off "$tmp/fx.tar.gz" -- "$tmp/fixture" 2>&1); rc=$?
   if [ $rc = 0 ]; then check "run as an ordinary user through a user namespace ($out)" '[ "$out" = "pid=2 tmp=rw proc=yes" ]'
+    runs_after=$(find /tmp -maxdepth 1 -name "cuslim-run-*" -user 65534 2>/dev/null | wc -l)
+    check "... and its run directory (overlay work dir of mode 000 included) is gone ($runs_before before, $runs_after after)" '[ "$runs_after" = "$runs_before" ]'
   else echo "skip: user namespaces are not available to ordinary users here: $out"; fi
 fi
 

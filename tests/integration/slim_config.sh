@@ -22,6 +22,23 @@ assert list(c.get("Volumes", {})) == ["/data"], c
 assert c.get("StopSignal") == "SIGINT", c
 PY'
 done
+# A dangling symlink the keep-set names (/etc/localtime without tzdata) and one in a kept dir are
+# kept as the links they are, not an error.
+if umoci unpack --image "$tmp/img:t" "$tmp/ub" > /dev/null 2>&1; then
+  mkdir -p "$tmp/ub/rootfs/etc/ssl/certs"
+  ln -s /usr/share/zoneinfo/Etc/Nowhere "$tmp/ub/rootfs/etc/localtime"
+  ln -s ../nowhere.pem "$tmp/ub/rootfs/etc/ssl/certs/gone.pem"
+  umoci repack --image "$tmp/img:dl" "$tmp/ub" > /dev/null 2>&1
+  "$cuslim" slim -q "$tmp/img:dl" -o "$tmp/sdl" --tag s 2> "$tmp/err"; rc=$?
+  check "slim of an image with dangling links exits 0 ($(head -c 200 "$tmp/err"))" '[ $rc = 0 ]'
+  umoci unpack --image "$tmp/sdl:s" "$tmp/sdl-ub" > /dev/null 2>&1
+  check "... and keeps both links as they were" '[ "$(readlink "$tmp/sdl-ub/rootfs/etc/localtime")" = /usr/share/zoneinfo/Etc/Nowhere ] && [ "$(readlink "$tmp/sdl-ub/rootfs/etc/ssl/certs/gone.pem")" = ../nowhere.pem ]'
+  ln -s "$tmp/nowhere" "$tmp/dangling"
+  "$cuslim" bundle -q /bin/true --include "$tmp/dangling" -o "$tmp/dl.tar" 2> "$tmp/err"; rc=$?
+  check "bundle --include of a dangling link ships the link" '[ $rc = 0 ] && tar -tvf "$tmp/dl.tar" | grep -q "dangling -> $tmp/nowhere"'
+else
+  check "umoci unpack works here (root)" false
+fi
 # --json summaries of bundle and build: JSON alone on stdout, with the summary's fields.
 "$cuslim" bundle /bin/true -o "$tmp/j" --json > "$tmp/bundle.json" 2> /dev/null
 printf 'name: t\ntargets: [/bin/true]\nout: %s\nformat: oci\ntag: t\nbase: scratch\n' "$tmp/b" > "$tmp/spec.yaml"

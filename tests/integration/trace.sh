@@ -160,4 +160,13 @@ PY'
 else
   echo "skip: no /usr/bin/python3 for the Python case"
 fi
+# --- what a trace never holds: its own file, the vDSO, exec attempts that failed ----------------
+mkdir -p "$tmp/cwd" && cp "$(readlink -f /lib/x86_64-linux-gnu/libz.so.1 2>/dev/null || echo /bin/true)" "$tmp/cwd/linux-vdso.so.1"
+(cd "$tmp/cwd" && PATH="$tmp/nowhere:/usr/bin:/bin" "$cuslim" trace -q --files -o own.trace -- sh -c 'true; no-such-command-xyz 2>/dev/null; /bin/true')
+check "the trace file itself is not recorded as used" '! grep -q "\"path\":\"$tmp/cwd/own.trace\"" "$tmp/cwd/own.trace"'
+check "the vDSO is not recorded as a file of the working directory" '! grep -q "$tmp/cwd/linux-vdso" "$tmp/cwd/own.trace"'
+check "exec attempts that failed (along PATH) are not recorded, the ones that ran are" '! grep -q "no-such-command-xyz" "$tmp/cwd/own.trace" && grep -q "\"path\":\"/bin/true\"\|\"path\":\"/usr/bin/true\"" "$tmp/cwd/own.trace"'
+mkdir -p "$tmp/tracedir"
+"$cuslim" bundle -q /bin/true --trace "$tmp/tracedir" -o "$tmp/td.tar" 2> "$tmp/err"; rc=$?
+check "bundle --trace DIR is an error naming it (exit 3)" '[ $rc = 3 ] && grep -q "tracedir: is a directory" "$tmp/err"'
 finish
