@@ -38,6 +38,7 @@ Result<Analysis> Analysis::make(const AnalysisOptions& opts) {
   if (::stat(opts.root.c_str(), &st) != 0) return Error::from_errno(opts.root, errno).wrap("--root");
   if (!S_ISDIR(st.st_mode)) return bad_input("--root: " + opts.root + ": not a directory");
   a.root_ = std::make_unique<Root>(opts.root);
+  if (!opts.root_label.empty()) a.root_->set_label(opts.root_label);
   // The profiles: built-in ones, then each --profile file, parsed once.
   CUSLIM_TRY(auto set, ProfileSet::builtin());
   std::vector<std::string> user;

@@ -19,6 +19,7 @@ namespace cuslim {
 
 struct AnalysisOptions {
   std::string root = "/";
+  std::string root_label;  // how messages name the root ("image app-oci"); "" for its dir
   std::vector<std::string> ld_library_path;  // the LD_LIBRARY_PATH to model
   std::optional<std::vector<std::string>> hwcaps;  // glibc-hwcaps subdirs; nullopt: the running CPU's
   int threads = 0;

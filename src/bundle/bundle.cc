@@ -364,6 +364,7 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
   opts.leave_out = [&](const std::string& p) {
     auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
     auto cls = req.jit ? class_given(c, used) : (c.cls == ObjectClass::jit ? ObjectClass::toolkit : c.cls);
+    if (cls == ObjectClass::driver) builder.note_left_to_driver(p, "driver file of a Python distribution left out (the host driver provides it at run time)");
     return cls == ObjectClass::driver || cls == ObjectClass::toolkit;
   };
   auto sel = select_python(root, req.traced_files, opts, &used);

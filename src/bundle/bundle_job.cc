@@ -18,10 +18,16 @@ namespace {
 // Relative host paths from the working directory; paths in a foreign root are in-root paths.
 Status absolutize(std::vector<std::string>& paths, const AnalysisOptions& ao) {
   bool host = ao.root.empty() || ao.root == "/";
-  for (auto& p : paths)
+  for (auto& p : paths) {
     if (host && !p.empty() && p[0] != '/') {
       CUSLIM_TRY(p, absolute_path(p));
     }
+    // "../venv/bin/python" -> "/work/venv/bin/python" (an Entrypoint, an image path): its
+    // directory resolved as the kernel would walk "..", the file's own name kept (a venv's
+    // python is a link that must stay one).
+    if (host && (p.find("/../") != std::string::npos || p.find("/./") != std::string::npos))
+      if (auto dir = canonical_path(path::dirname(p)); dir.ok()) p = path::join(*dir, path::basename(p));
+  }
   return ok_status();
 }
 

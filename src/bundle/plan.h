@@ -59,7 +59,11 @@ class PlanBuilder {
   }
   // Takes a driver file out of the plan: it is left to the host driver, and said so.
   void leave_to_driver(const std::string& inside, const std::string& why) {
-    if (!plan_.items.erase(inside)) return;
+    if (plan_.items.erase(inside)) note_left_to_driver(inside, why);
+  }
+  // A driver file that never entered the plan (one a kept Python distribution holds): left to
+  // the host driver, and said so, as if it had been taken out.
+  void note_left_to_driver(const std::string& inside, const std::string& why) {
     if (std::find(plan_.dropped_driver.begin(), plan_.dropped_driver.end(), inside) != plan_.dropped_driver.end()) return;  // said once
     plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
   }

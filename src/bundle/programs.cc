@@ -8,6 +8,7 @@
 
 #include "core/path.h"
 #include "elf/elf_file.h"
+#include "loader/target_info.h"
 
 namespace cuslim {
 
@@ -52,6 +53,9 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
     std::string p = todo[i];  // a copy: todo grows below
     if (!root.stat(p)) return bad_input(p + ": not found" + (root.is_host() ? "" : " in " + root.display()));
     if (is_elf(root, p)) {
+      // A program of another machine finds none of its libraries in this root: said as such,
+      // not as a missing loader.
+      if (auto info = target_info(root, p); info.ok() && info->foreign()) return bad_input(p + ": " + describe(*info));
       out.elf.push_back(p);
       continue;
     }

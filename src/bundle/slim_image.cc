@@ -14,8 +14,8 @@ namespace {
 
 // The analysis inside the unpacked image: its own loader files and LD_LIBRARY_PATH, base scratch
 // (everything the image holds is the image's).
-Result<Analysis> analyse_image(const UnpackedImage& img) {
-  AnalysisOptions ao{.root = img.rootfs, .base = "scratch"};
+Result<Analysis> analyse_image(const UnpackedImage& img, const std::string& ref) {
+  AnalysisOptions ao{.root = img.rootfs, .root_label = "image " + ref, .base = "scratch"};
   for (auto& e : img.config.env)
     if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) ao.ld_library_path = path::split_list(e.substr(16));
   return Analysis::make(ao);
@@ -86,7 +86,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   CUSLIM_TRY(auto img, unpack_image(req.image, staging.path(), uo));
   for (auto& s : img.skipped) res.notes.push_back(s);
   // 2. Analyse inside the image and select what the program needs.
-  CUSLIM_TRY(auto analysis, analyse_image(img));
+  CUSLIM_TRY(auto analysis, analyse_image(img, req.image));
   CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis)));
   for (auto& d : res.selection.dropped_driver) res.warnings.push_back(d + ": driver library in the input, dropped (it breaks on other hosts)");
   res.before = count_by_class(analysis.root(), analysis.classifier());

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
              "  cuslim deps ./train                                  # what it loads, by class, as ld.so would\n"
              "  cuslim bundle ./train -o train-oci --tag v1          # the smallest image that runs it\n"
              "  cuslim trace --files -o app.trace -- python3 app.py  # what a Python program really uses\n"
-             "  cuslim bundle python3 --trace app.trace --include app.py -o app-oci\n"
+             "  cuslim bundle \"$(command -v python3)\" --trace app.trace --include app.py -o app-oci\n"
              "  cuslim slim pytorch-devel-oci -o slim-oci --trace app.trace   # slim an existing image\n"
              "  cuslim verify --gpu app-oci                          # prove it on a GPU node\n"
              "  cuslim run app-oci -- python3 app.py                 # run it with only the host driver\n"

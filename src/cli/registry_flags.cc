@@ -18,7 +18,14 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
       ->check(CLI::Range(1, 16))->capture_default_str()->group(g);
   if (!with_push) return;
   cmd->add_option("--digestfile", o->digestfile, "After a push, write the manifest's digest to this file")->group(g);
-  cmd->add_option("--chunk-size", o->chunk_size, "Upload blobs in PATCH chunks of this many bytes (default 0: one PUT per blob)")->group(g);
+  cmd->add_option("--chunk-size", o->chunk_size, "Upload blobs in PATCH chunks of this many bytes, 0 or at least 65536 (default 0: one PUT per blob)")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            bool digits = !s.empty() && s.size() <= 15 && s.find_first_not_of("0123456789") == std::string::npos;
+            return digits && (std::stoull(s) == 0 || std::stoull(s) >= 65536) ? "" : "'" + s + "' is not 0 or a byte count of at least 65536";
+          },
+          "N"))
+      ->group(g);
 }
 
 void report_push(const std::optional<PushResult>& p, const RegistryOptions& o) {

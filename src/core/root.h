@@ -25,7 +25,9 @@ class Root {
 
   bool is_host() const { return dir_.empty(); }
   const std::string& dir() const { return dir_; }
-  std::string display() const { return dir_.empty() ? "/" : dir_; }
+  // How messages name the root: its label ("image app-oci" for an unpacked image), else its dir.
+  std::string display() const { return !label_.empty() ? label_ : dir_.empty() ? "/" : dir_; }
+  void set_label(std::string label) { label_ = std::move(label); }
 
   // Host path of an inside path, without resolving anything.
   std::string host_path(const std::string& inside) const;
@@ -47,6 +49,7 @@ class Root {
 
  private:
   std::string dir_;
+  std::string label_;
   mutable std::shared_mutex mu_;  // the caches: lookups share it, inserts take it alone
   mutable std::unordered_map<std::string, std::optional<DirEntries>> dirs_;
   mutable std::unordered_map<std::string, std::string> realpaths_;

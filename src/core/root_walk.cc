@@ -28,8 +28,11 @@ void files_under(const Root& root, const std::string& inside, std::vector<std::s
   for (fs::recursive_directory_iterator it(host, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end; it.increment(ec)) {
     std::string rel = it->path().string().substr(host.size());
     bool dir = it->is_directory(ec) && !it->is_symlink(ec);
-    if (dir && skip && skip(rel)) it.disable_recursion_pending();
-    else if (!dir) out.push_back(inside + rel);
+    if (skip && skip(rel)) {  // a skipped directory is not entered
+      if (dir) it.disable_recursion_pending();
+    } else if (!dir) {
+      out.push_back(inside + rel);
+    }
   }
 }
 

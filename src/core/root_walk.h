@@ -10,7 +10,7 @@
 namespace cuslim {
 
 // Every file and symlink under an in-root directory (or the path itself when it is not one);
-// directories `skip(relative path)` says yes to are not entered. Symlinked directories are listed,
+// what `skip(relative path)` says yes to is left out (a directory: not entered). Symlinked directories are listed,
 // not entered.
 void files_under(const Root& root, const std::string& inside, std::vector<std::string>& out,
                  const std::function<bool(const std::string&)>& skip = {});

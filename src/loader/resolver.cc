@@ -303,7 +303,7 @@ struct TargetWalk {
 
   Status run(const std::string& target) {
     auto real = r.root_.realpath_in_dir(path::dirname(target), path::basename(target));
-    if (!real) return r.root_.is_host() ? real.error() : real.error().wrap("in root " + r.root_.display());
+    if (!real) return r.root_.is_host() ? real.error() : real.error().wrap("in " + r.root_.display());
     auto elf = r.elf_cache_.get(*real);
     if (!elf->ok()) return elf->error();
     const ElfFile& main = elf->value();
@@ -360,7 +360,7 @@ Resolver::~Resolver() = default;
 
 Status Resolver::init() {
   if (auto real = root_.realpath("/etc/ld.so.cache")) {
-    auto cache = LdCache::read(root_.host_path(*real), root_.is_host() ? "/etc/ld.so.cache" : root_.display() + "/etc/ld.so.cache");
+    auto cache = LdCache::read(root_.host_path(*real), root_.is_host() ? "/etc/ld.so.cache" : root_.display() + " /etc/ld.so.cache");
     if (!cache) return cache.error();
     ld_cache_ = std::move(*cache);
   }

@@ -172,8 +172,10 @@ std::set<std::string> stdlib_dirs_of(const Root& root, const std::vector<std::st
 }
 
 Distribution read_stdlib(const Root& root, const std::string& dir) {
-  // Top-level directories of the standard library a program never runs.
-  static const std::regex never_run(R"(/(test|tests|idlelib|tkinter|turtledemo|ensurepip|config-[^/]*|site-packages|dist-packages))");
+  // Top-level directories of the standard library a program never runs, and Tk's extension module
+  // (its closure is Tcl, Tk and X11: 7 MB for a package that is left out).
+  static const std::regex never_run(
+      R"(/(test|tests|idlelib|tkinter|turtledemo|ensurepip|config-[^/]*|site-packages|dist-packages|lib-dynload/_tkinter[^/]*))");
   static const std::regex nested_tests(R"(/.+/(test|tests))");
   Distribution d{.name = "python-stdlib", .version = path::basename(dir).substr(6), .key = "python-stdlib", .site = dir, .info_dir = dir + "/.none"};
   files_under(root, dir, d.files, [](const std::string& rel) { return std::regex_match(rel, never_run) || std::regex_match(rel, nested_tests); });

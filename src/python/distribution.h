@@ -38,8 +38,8 @@ std::set<std::string> site_dirs_of(const std::vector<std::string>& paths);
 std::set<std::string> stdlib_dirs_of(const Root& root, const std::vector<std::string>& paths);
 
 // An interpreter's standard library as one distribution ("python-stdlib", version X.Y): every
-// file under `dir` but its site dirs and what a program never runs (test suites, IDLE, Tk demos,
-// ensurepip, the static library and Makefile of config-X.Y-*).
+// file under `dir` but its site dirs and what a program never runs (test suites, IDLE, tkinter and
+// its _tkinter module, Tk demos, ensurepip, the static library and Makefile of config-X.Y-*).
 Distribution read_stdlib(const Root& root, const std::string& dir);
 
 // Which distribution owns an in-root path: exact RECORD entries, then a __pycache__ file through

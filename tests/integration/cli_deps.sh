@@ -71,6 +71,10 @@ check "error names the file and why" 'grep -q "^cuslim: $tmp/junk: not an ELF fi
 check "absent input exits 3" '[ $rc = 3 ] && grep -q "absent" "$tmp/err"'
 "$cuslim" deps --format bogus /usr/bin/ssh 2> /dev/null; rc=$?
 check "bad option exits 2" '[ $rc = 2 ]'
+for n in -1 1 x; do
+  "$cuslim" bundle -q /bin/true -o "$tmp/cs.tar" --chunk-size "$n" 2> "$tmp/err"; rc=$?
+  check "--chunk-size $n is a usage error (exit 2) saying why" '[ $rc = 2 ] && grep -q "at least 65536" "$tmp/err" && [ ! -e "$tmp/cs.tar" ]'
+done
 "$cuslim" deps --help > "$tmp/help"
 check "help has examples" 'grep -q "Examples" "$tmp/help"'
 

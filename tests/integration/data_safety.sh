@@ -37,6 +37,11 @@ must "bundle an image" "$cuslim" bundle -q ./app -o img --tag one
 "$cuslim" slim -q img -o img 2> err; rc=$?
 check "slim img -o img is refused, the image intact" '[ $rc = 2 ] && [ -f img/index.json ] && [ -f img/oci-layout ]'
 
+# --- a program named through "..": the Entrypoint is its plain path, no stray dirs in the image ---
+mkdir -p sub && (cd sub && "$cuslim" bundle -q ../app -o ../ep-oci) || echo "bundle ../app failed"
+ep=$(python3 -c 'import json; d="ep-oci"; i=json.load(open(d+"/index.json"))["manifests"][0]["digest"][7:]; m=json.load(open(d+"/blobs/sha256/"+i)); print(json.load(open(d+"/blobs/sha256/"+m["config"]["digest"][7:]))["config"]["Entrypoint"][0])')
+check "bundle ../app: the Entrypoint is $tmp/app ($ep)" '[ "$ep" = "$tmp/app" ]'
+
 # --- the other files a command writes (--report, --junit, report -o) follow the same rule --------
 sum_img() { find img -type f | sort | xargs sha256sum | sha256sum; }
 before=$(sum_img)

@@ -73,6 +73,13 @@ TEST_F(ClassifierTest, driver_by_name_and_by_driver_version_suffix_anywhere) {
   EXPECT_EQ(c.classify("/x/libnvidia-somethingnew.so.590.44.01", "", std::nullopt, "").rule, "nvidia-driver:driver-version-suffix");
   EXPECT_TRUE(c.is_driver_name("libcuda.so.1"));
   EXPECT_FALSE(c.is_driver_name("libcudart.so.13"));
+  // What the runtime injects besides libraries: GSP firmware of any version, the ICD manifests.
+  EXPECT_EQ(cls("/lib/firmware/nvidia/550.54.14/gsp_ga10x.bin"), "driver");
+  EXPECT_EQ(cls("/usr/lib/firmware/nvidia/580.65.06/gsp_tu10x.bin"), "driver");
+  EXPECT_EQ(cls("/etc/OpenCL/vendors/nvidia.icd"), "driver");
+  EXPECT_EQ(cls("/usr/share/glvnd/egl_vendor.d/10_nvidia.json"), "driver");
+  EXPECT_EQ(cls("/usr/lib/x86_64-linux-gnu/libnvidia-sandboxutils.so.1"), "driver");
+  EXPECT_EQ(cls("/usr/lib/x86_64-linux-gnu/libnvidia-vksc-core.so.1"), "driver");
 }
 
 TEST_F(ClassifierTest, cuda_toolkit_system_and_app) {

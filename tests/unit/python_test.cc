@@ -136,6 +136,23 @@ TEST(SiteEscape, metadata_and_globs_resolve_links_inside_the_root) {
 
 // verify --gpu's framework smokes run under the interpreter of the venv holding the frameworks,
 // not an Entrypoint of the base interpreter (which does not see the venv's site-packages).
+// The standard library as one distribution, minus what a program never runs: tests, tkinter and
+// _tkinter (whose closure is Tcl/Tk/X11), its site dirs.
+TEST(Stdlib, leaves_out_tests_tkinter_and_its_extension_module) {
+  TempDir dir;
+  std::string lib = dir / "usr/lib/python3.11";
+  for (auto* f : {"os.py", "json/__init__.py", "lib-dynload/_json.cpython-311-x86_64-linux-gnu.so",
+                  "lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so", "tkinter/__init__.py", "test/test_os.py",
+                  "site-packages/x.py"})
+    write(lib + "/" + f);
+  Root root(dir.path());
+  auto d = read_stdlib(root, "/usr/lib/python3.11");
+  auto has = [&](const std::string& f) { return std::count(d.files.begin(), d.files.end(), "/usr/lib/python3.11/" + f) > 0; };
+  EXPECT_TRUE(has("os.py") && has("json/__init__.py") && has("lib-dynload/_json.cpython-311-x86_64-linux-gnu.so"));
+  EXPECT_FALSE(has("lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so"));
+  EXPECT_FALSE(has("tkinter/__init__.py") || has("test/test_os.py") || has("site-packages/x.py"));
+}
+
 TEST(ImagePython, the_venv_holding_the_frameworks_wins_over_a_base_interpreter_entrypoint) {
   TempDir dir;
   write(dir / "usr/bin/python3.11", "elf");
