@@ -22,6 +22,8 @@ check "--max-depth 1: only the first level, cuts marked" '! grep -q "^[│ ]   [
 cp /bin/true "$tmp/arm"; printf "\xb7\x00" | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc 2> /dev/null
 "$cuslim" deps "$tmp/arm" > "$tmp/tree-arm" 2> "$tmp/err-arm"; rc=$?
 check "an AArch64 target on this root: the header says so, exit 1" '[ $rc = 1 ] && head -1 "$tmp/tree-arm" | grep -q "AArch64 ELF64 program; this root resolves x86-64" && grep -q "this root resolves x86-64" "$tmp/err-arm"'
+"$cuslim" bundle -q "$tmp/arm" -o "$tmp/arm.tar" 2> "$tmp/err-arm"; rc=$?
+check "bundle of an AArch64 program says why (exit 3), not a missing loader" '[ $rc = 3 ] && grep -q "AArch64 ELF64 program; this root resolves x86-64" "$tmp/err-arm" && [ ! -e "$tmp/arm.tar" ]'
 # Relative targets: the header too, under the normalized path.
 (cd "$tmp" && cp /usr/bin/ssh ./ssh-copy && "$cuslim" deps ./ssh-copy > "$tmp/tree-rel" && "$cuslim" deps ./arm > "$tmp/tree-arm-rel" 2>/dev/null)
 check "a relative target: header with machine and interpreter, path normalized" 'head -1 "$tmp/tree-rel" | grep -q "^$tmp/ssh-copy  (x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2)"'

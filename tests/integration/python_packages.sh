@@ -46,7 +46,9 @@ for dep in lazydep devonly; do
   printf 'Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n' "$dep" > "$site/$dep-1.0.dist-info/METADATA"
   printf '%s/__init__.py,,\n%s-1.0.dist-info/METADATA,,\n%s-1.0.dist-info/RECORD,,\n' "$dep" "$dep" "$dep" > "$site/$dep-1.0.dist-info/RECORD"
 done
-printf 'extpkg/__init__.py,,\nextpkg/_native.so,,\nextpkg-1.0.dist-info/METADATA,,\nextpkg-1.0.dist-info/RECORD,,\n' > "$site/extpkg-1.0.dist-info/RECORD"
+# extpkg also carries a copy of a driver library (as some wheels do): it must never ship.
+printf 'extpkg/__init__.py,,\nextpkg/_native.so,,\nextpkg/libcuda.so.1,,\nextpkg-1.0.dist-info/METADATA,,\nextpkg-1.0.dist-info/RECORD,,\n' > "$site/extpkg-1.0.dist-info/RECORD"
+cp "$site/helperlib_libs/libhelper.so" "$site/extpkg/libcuda.so.1"
 printf 'Metadata-Version: 2.1\nName: helperlib\nVersion: 2.0\n' > "$site/helperlib-2.0.dist-info/METADATA"
 printf 'helperlib_libs/libhelper.so,,\nhelperlib-2.0.dist-info/METADATA,,\nhelperlib-2.0.dist-info/RECORD,,\n' > "$site/helperlib-2.0.dist-info/RECORD"
 cat > "$tmp/app/main.py" <<'PY'
@@ -83,6 +85,7 @@ check "cuslim run, cold path (lazy submodule + stdlib module never traced): the 
 out=$(run_image "$tmp/img" pkg "$vpy" "$tmp/app/main.py" cold)
 check "runc, empty environment, cold path: the host's output ($out)" '[ "$out" = "$want_cold" ]'
 umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
+check "the distribution's copy of libcuda.so.1 is not in the image" '[ -e "$tmp/u/rootfs$site/extpkg/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/extpkg/libcuda.so.1" ]'
 check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
 check "the dist-info of a kept distribution ships (importlib.metadata works)" 'ls -d "$tmp/u/rootfs$site"/packaging-*.dist-info >/dev/null'
 check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept, helperlib kept as extpkg's closure" 'python3 - "$tmp/report.json" <<PY
@@ -96,6 +99,8 @@ assert d["python-stdlib"]["kept"] and d["python-stdlib"]["files"] > 100, d["pyth
 assert d["extpkg"]["kept"] and d["extpkg"]["reason"] == "imported by the trace", d["extpkg"]
 assert d["helperlib"]["kept"] and d["helperlib"]["reason"] == "closure of extpkg" and d["helperlib"]["files"] == 1, d["helperlib"]
 assert d["lazydep"]["kept"] and d["lazydep"]["reason"] == "required by extpkg", d["lazydep"]
+assert "$site/extpkg/libcuda.so.1" in r["left_to_host_driver"], r["left_to_host_driver"]
+assert any("extpkg/libcuda.so.1" in w for w in r["warnings"]), r["warnings"]
 assert not d["devonly"]["kept"] and d["devonly"]["reason"] == "not imported", d["devonly"]
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
 PY'
