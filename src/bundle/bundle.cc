@@ -611,7 +611,9 @@ Status write_image(const Root& root, const BundleRequest& req, const LayerOption
 Result<ExistingOutput> check_out(const Root& root, const BundleRequest& req) {
   OutputRequest o{.out = req.out, .inputs = req.inputs, .oci_output = req.format == BundleFormat::oci, .force = req.force};
   for (auto* list : {&req.targets, &req.includes})
-    for (auto& p : *list) o.inputs.push_back(root.host_path(p));  // --root itself is where they live, not an input
+    // --root itself is where they live, not an input; each resolved inside the root (a link in an
+    // image to / is not the host's /).
+    for (auto& p : *list) o.inputs.push_back(root.host_path(root.realpath(p).value_or(p)));
   for (auto& [flag, file] : req.side_outputs) CUSLIM_CHECK(check_side_output(flag, file, o.inputs, req.out));
   return check_output(o);
 }
@@ -741,12 +743,19 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
     tag = t;
     return ok_status();
   };
+  // -o a symlink to a directory (a layout on a bigger disk) means that directory.
+  auto follow_dir_link = [&] {
+    struct stat lst, st;
+    if (::lstat(out.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode) && ::stat(out.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      if (auto real = canonical_path(out); real.ok()) out = *real;
+    return ok_status();
+  };
   if (is_registry_ref(out)) {
     CUSLIM_TRY(auto ref, parse_registry_ref(out));
     CUSLIM_CHECK(agree(BundleFormat::oci, "a registry"));
     return take_tag(ref.tag);
   }
-  if (::access(out.c_str(), F_OK) == 0) return ok_status();  // an existing path is never split
+  if (::access(out.c_str(), F_OK) == 0) return follow_dir_link();  // an existing path is never split
   for (auto& t : kTransports) {
     std::string p = t.prefix;
     if (out.rfind(p, 0) != 0) continue;
@@ -759,7 +768,7 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
     CUSLIM_CHECK(agree(t.format, p + " "));
     CUSLIM_CHECK(take_tag(t_tag));
     out = rest;
-    return ok_status();
+    return follow_dir_link();
   }
   return ok_status();
 }

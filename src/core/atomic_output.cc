@@ -55,7 +55,10 @@ AtomicOutput::~AtomicOutput() {
 Status AtomicOutput::commit() {
   struct stat st;
   std::string old;
-  if (::lstat(out_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {  // rename() cannot replace a non-empty dir
+  struct stat tst;
+  bool temp_dir = ::lstat(temp_.c_str(), &tst) == 0 && S_ISDIR(tst.st_mode);
+  // rename() cannot replace a non-empty dir, nor a file with a dir: the old one is moved aside.
+  if (::lstat(out_.c_str(), &st) == 0 && (S_ISDIR(st.st_mode) || temp_dir)) {
     old = path::join(path::dirname(out_), "." + path::basename(out_) + ".cuslim-old-" + suffix());
     if (::rename(out_.c_str(), old.c_str()) != 0) return Error::from_errno(out_, errno).wrap("replacing output");
   }

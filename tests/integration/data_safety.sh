@@ -83,6 +83,13 @@ check "reading a layout of several images without a tag lists the tags" '[ $rc =
 check "IMAGE:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ] && grep -q "\"checks\"" out'
 "$cuslim" verify --json oci:img:two > out 2> err; rc=$?
 check "oci:DIR:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ]'
+# -o through a symlink to a layout updates the layout; a file as an OCI output is replaced.
+ln -sfn img imglink
+"$cuslim" bundle -q ./app -o imglink --tag vialink 2> err; rc=$?
+check "-o a symlink to a layout adds the tag there, the link stays (exit $rc)" '[ $rc = 0 ] && [ -L imglink ] && grep -q vialink img/index.json'
+echo notes > afile
+"$cuslim" bundle -q ./app -o afile --format oci 2> err; rc=$?
+check "-o an existing file with --format oci replaces it with the layout (exit $rc)" '[ $rc = 0 ] && [ -f afile/oci-layout ]'
 must "an untagged image into a layout" "$cuslim" bundle -q ./app -o untagged
 must "... and again, rebuilt" "$cuslim" bundle -q ./app2 -o untagged
 n=$(python3 -c 'import json; print(len(json.load(open("untagged/index.json"))["manifests"]))')
