@@ -104,6 +104,32 @@ std::optional<PythonInterpreter> python_interpreter(const Root& root, const std:
   return std::nullopt;
 }
 
+PthHooks::PthHooks(const Root& root, const std::string& site) {
+  const Root::DirEntries* entries = root.list_dir(site);
+  if (!entries) return;
+  for (auto& [name, type] : *entries) {
+    if (!name.ends_with(".pth")) continue;
+    std::string pth = path::join(site, name);
+    auto real = root.realpath(pth);
+    auto text = real ? read_regular_file(root.host_path(*real), 1 << 20) : Result<std::string>(real.error());
+    if (!text) continue;
+    files_.insert(pth);
+    for (auto& m : pth_import_names(*text)) {
+      if (root.stat(path::join(site, m + ".py"))) files_.insert(path::join(site, m + ".py"));
+      else if (auto st = root.stat(path::join(site, m)); !st || !S_ISDIR(st->st_mode)) continue;
+      prefixes_.push_back(path::join(site, m) + "/");
+      prefixes_.push_back(path::join(site, "__pycache__/" + m + "."));
+    }
+  }
+}
+
+bool PthHooks::covers(const std::string& inside) const {
+  if (files_.count(inside)) return true;
+  for (auto& p : prefixes_)
+    if (inside.rfind(p, 0) == 0) return true;
+  return false;
+}
+
 PythonStartup python_startup(const Root& root, const PythonInterpreter& py) {
   PythonStartup s;
   if (auto st = root.stat(path::join(py.stdlib, "encodings")); st && S_ISDIR(st->st_mode)) s.files.push_back(path::join(py.stdlib, "encodings"));

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,18 @@ struct PythonStartup {
 };
 
 PythonStartup python_startup(const Root& root, const PythonInterpreter& py);
+
+// What site's start-up runs from one site dir whatever the program does: its .pth files and the
+// modules their `import` lines name (numba-cuda's _numba_cuda_redirector, setuptools'
+// _distutils_hack). A trace that saw only these did not see the program import their distribution.
+class PthHooks {
+ public:
+  PthHooks(const Root& root, const std::string& site);
+  bool covers(const std::string& inside) const;
+
+ private:
+  std::set<std::string> files_;       // the .pth files, hook modules m.py
+  std::vector<std::string> prefixes_;  // "site/m/" (a package), "site/__pycache__/m." (its bytecode)
+};
 
 }  // namespace cuslim

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/path.h"
+#include "python/interpreter.h"
 
 namespace cuslim {
 
@@ -69,9 +70,14 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
   // imported when one of them is a module, loaded when only its libraries or data were.
   std::map<const Distribution*, std::string> why;
   std::set<std::string> used_set(used.begin(), used.end());
+  // What start-up runs from a .pth hook (it ships with the interpreter's start-up files) is not the
+  // program importing that distribution.
+  std::vector<PthHooks> hooks;
+  for (auto& site : site_dirs_of(used)) hooks.emplace_back(root, site);
+  auto hook = [&](const std::string& f) { return std::any_of(hooks.begin(), hooks.end(), [&](auto& h) { return h.covers(f); }); };
   for (auto& f : used) {
     const Distribution* d = index.owner(f);
-    if (!d || f.rfind(d->info_dir + "/", 0) == 0) continue;
+    if (!d || f.rfind(d->info_dir + "/", 0) == 0 || hook(f)) continue;
     if (d->key == "python-stdlib") why.emplace(d, "the interpreter's standard library, used by the trace");
     else if (is_module_file(f)) why[d] = "imported by the trace";
     else why.emplace(d, "loaded by the trace");
@@ -148,7 +154,7 @@ void credit_closures(PythonSelection& sel, const Root& root, const std::vector<s
     for (auto& f : it->second)
       if (by = closure_of(f, &dists[i]); !by.empty()) break;
     r.kept = true;
-    r.reason = by.empty() ? "shipped for another rule (an --include, a JIT toolchain)" : "closure of " + by;
+    r.reason = by.empty() ? "shipped for another rule (an --include, a JIT toolchain, a .pth start-up hook)" : "closure of " + by;
     r.files = r.bytes = 0;
     for (auto& f : it->second) ++r.files, r.bytes += size_of(root, f);
   }

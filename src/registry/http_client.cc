@@ -264,7 +264,13 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   CURLcode rc = curl_easy_perform(c);
   if (t.sink_failed) return Error(Exit::network, req.url + ": the download was stopped (writing it failed)");
-  if (rc != CURLE_OK) return Error(Exit::network, req.url + ": " + (err[0] ? err : curl_easy_strerror(rc)));
+  if (rc != CURLE_OK) {
+    std::string why = err[0] ? err : curl_easy_strerror(rc);
+    // OpenSSL's words for a server that answered the TLS hello in plain HTTP.
+    if (rc == CURLE_SSL_CONNECT_ERROR && why.find("wrong version number") != std::string::npos)
+      why += " (the registry answers in plain HTTP, not TLS: cuslim speaks HTTPS only; serve the registry with TLS)";
+    return Error(Exit::network, req.url + ": " + why);
+  }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   char* url = nullptr;
   curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url);

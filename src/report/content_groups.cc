@@ -73,7 +73,7 @@ FileGrouper::FileGrouper(const Root& root, const Classifier& classifier, const s
     : classifier_(classifier), dists_(distributions_above(root, paths)), dpkg_(dpkg_owners(root)) {}
 
 GroupKey FileGrouper::group_of(const std::string& p) const {
-  if (auto* d = dists_.owner(p)) return {d->version.empty() ? d->name : d->name + " " + d->version, "distribution"};
+  if (auto* d = dists_.owner(p)) return {d->version.empty() ? d->name : d->name + " " + d->version, "distribution", d->site};
   if (auto c = classifier_.classify(p, p, std::nullopt, path::basename(p)); !c.rule.empty()) {
     // What a base profile provides is named file by file ("glibc:libc.so.6"): one group per base.
     if (c.cls == ObjectClass::system) return {c.rule.substr(0, c.rule.find(':')), "family"};
@@ -105,7 +105,7 @@ std::vector<ContentGroup> group_files(const FileGrouper& grouper, const std::vec
   std::vector<std::map<std::string, uint64_t>> reasons;
   for (auto& f : files) {
     GroupKey key = grouper.group_of(f.path);
-    auto [it, added] = index.emplace(std::make_pair(f.cls, key.kind + "\n" + key.name), groups.size());
+    auto [it, added] = index.emplace(std::make_pair(f.cls, key.kind + "\n" + key.name + "\n" + key.site), groups.size());
     if (added) {
       groups.push_back({.cls = f.cls, .key = key, .kept = kept});
       reasons.emplace_back();
@@ -135,6 +135,7 @@ nlohmann::json to_json(const std::vector<ContentGroup>& groups) {
     for (auto& [p, b] : g.largest) largest.push_back({{"path", p}, {"bytes", b}});
     out.push_back({{"class", to_string(g.cls)}, {"group", g.key.name}, {"kind", g.key.kind}, {"kept", g.kept}, {"reason", g.reason},
                    {"files", g.files}, {"bytes", g.bytes}, {"largest", std::move(largest)}});
+    if (!g.key.site.empty()) out.back()["site"] = g.key.site;
   }
   return out;
 }

@@ -28,6 +28,7 @@ struct ContentFile {
 struct GroupKey {
   std::string name;  // "torch 2.5.1", "cuda:cublas", "deb:libc6", "/usr/share/zoneinfo"
   std::string kind;  // distribution | family | package | directory
+  std::string site;  // a distribution's site dir: the same name in a venv and a base interpreter is two groups
   bool operator==(const GroupKey&) const = default;
 };
 

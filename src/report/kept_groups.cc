@@ -12,11 +12,11 @@ bool under_any(const std::string& p, const std::vector<std::string>& dirs) {
   return false;
 }
 
-// The report of the distribution a group names ("torch 2.5.1"), if any.
+// The report of the distribution a group names ("torch 2.5.1" in its site dir), if any.
 const DistributionReport* distribution_report(const std::vector<DistributionReport>& dists, const GroupKey& key) {
   if (key.kind != "distribution") return nullptr;
   for (auto& d : dists)
-    if (key.name == d.name || key.name == d.name + " " + d.version) return &d;
+    if ((key.name == d.name || key.name == d.name + " " + d.version) && (key.site.empty() || d.site.empty() || key.site == d.site)) return &d;
   return nullptr;
 }
 
@@ -62,7 +62,9 @@ std::vector<ContentGroup> dropped_groups(const FileGrouper& grouper, const std::
       case ObjectClass::jit: return "JIT toolchain of a framework that is not kept";
       default: break;
     }
-    if (auto* d = distribution_report(res.python, key)) return "Python distribution: " + d->reason;
+    if (auto* d = distribution_report(res.python, key))
+      return d->kept ? "Python distribution kept (" + d->reason + "), this file left out: a test, another interpreter's cache, a toolkit or driver file"
+                     : "Python distribution: " + d->reason;
     return "unused: no kept program loads it, no --keep glob, keep-set or trace names it";
   };
   return group_files(grouper, files, false, reason);

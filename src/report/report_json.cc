@@ -39,6 +39,7 @@ nlohmann::json bundle_report(const BundleResult& r, const std::string& command, 
     e["group"] = group;
     j["layers"].push_back(e), stored += l.size;
   }
+  if (r.layers.empty() && r.layer) j["layers"].push_back(layer_json(*r.layer, "cuslim")), stored += r.layer->size;  // a tar output: its one layer
   if (r.layer) j["stored_bytes"] = stored;
   if (!r.groups.empty()) j["groups"] = to_json(r.groups);
   return j;

@@ -51,6 +51,14 @@ printf 'extpkg/__init__.py,,\nextpkg/_native.so,,\nextpkg/libcuda.so.1,,\nextpkg
 cp "$site/helperlib_libs/libhelper.so" "$site/extpkg/libcuda.so.1"
 printf 'Metadata-Version: 2.1\nName: helperlib\nVersion: 2.0\n' > "$site/helperlib-2.0.dist-info/METADATA"
 printf 'helperlib_libs/libhelper.so,,\nhelperlib-2.0.dist-info/METADATA,,\nhelperlib-2.0.dist-info/RECORD,,\n' > "$site/helperlib-2.0.dist-info/RECORD"
+# hookpkg runs a start-up hook from a .pth file (as numba-cuda's redirector and setuptools'
+# _distutils_hack do): the hook ships, the distribution is not "imported" for it.
+mkdir -p "$site/hookpkg" "$site/hookpkg-1.0.dist-info"
+echo 'import hookpkg_hook' > "$site/hookpkg.pth"
+echo 'HOOKED = True' > "$site/hookpkg_hook.py"
+echo 'BIG = 1' > "$site/hookpkg/__init__.py"
+printf 'Metadata-Version: 2.1\nName: hookpkg\nVersion: 1.0\nRequires-Dist: devonly\n' > "$site/hookpkg-1.0.dist-info/METADATA"
+printf 'hookpkg.pth,,\nhookpkg_hook.py,,\nhookpkg/__init__.py,,\nhookpkg-1.0.dist-info/METADATA,,\nhookpkg-1.0.dist-info/RECORD,,\n' > "$site/hookpkg-1.0.dist-info/RECORD"
 cat > "$tmp/app/main.py" <<'PY'
 import os, sys
 import packaging
@@ -86,6 +94,7 @@ out=$(run_image "$tmp/img" pkg "$vpy" "$tmp/app/main.py" cold)
 check "runc, empty environment, cold path: the host's output ($out)" '[ "$out" = "$want_cold" ]'
 umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
 check "the distribution's copy of libcuda.so.1 is not in the image" '[ -e "$tmp/u/rootfs$site/extpkg/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/extpkg/libcuda.so.1" ]'
+check "a .pth hook ships (the hook module, not its distribution's package)" '[ -f "$tmp/u/rootfs$site/hookpkg.pth" ] && [ -f "$tmp/u/rootfs$site/hookpkg_hook.py" ] && [ ! -e "$tmp/u/rootfs$site/hookpkg/__init__.py" ]'
 check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
 check "the dist-info of a kept distribution ships (importlib.metadata works)" 'ls -d "$tmp/u/rootfs$site"/packaging-*.dist-info >/dev/null'
 check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept, helperlib kept as extpkg's closure" 'python3 - "$tmp/report.json" <<PY
@@ -102,6 +111,8 @@ assert d["lazydep"]["kept"] and d["lazydep"]["reason"] == "required by extpkg", 
 assert "$site/extpkg/libcuda.so.1" in r["left_to_host_driver"], r["left_to_host_driver"]
 assert any("extpkg/libcuda.so.1" in w for w in r["warnings"]), r["warnings"]
 assert not d["devonly"]["kept"] and d["devonly"]["reason"] == "not imported", d["devonly"]
+assert d["hookpkg"]["reason"].startswith("shipped for another rule") and "pth" in d["hookpkg"]["reason"], d["hookpkg"]  # only its .pth hook ran
+assert d["hookpkg"]["files"] <= 3 and not d["devonly"]["kept"], d["hookpkg"]  # the hook, not the package or what it requires
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
 PY'
 

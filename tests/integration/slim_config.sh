@@ -55,6 +55,12 @@ assert j["manifest"].startswith("sha256:") and isinstance(j["left_to_host_driver
 assert isinstance(j["left_to_base"], int) and isinstance(j["warnings"], list)
 PY'
 done
+"$cuslim" bundle /bin/true -o "$tmp/j.tar.gz" --json > "$tmp/tar.json" 2> /dev/null
+check "bundle --json of a tar output lists its one layer, stored_bytes its size" 'python3 - "$tmp/tar.json" <<PY
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert len(j["layers"]) == 1 and j["stored_bytes"] == j["layers"][0]["stored_bytes"] == j["layer"]["stored_bytes"] > 0, j
+PY'
 # A profile base: what it provides is left to it, counted and listed
 "$cuslim" bundle /bin/ls --base debian12 -o "$tmp/pb" --json > "$tmp/pbase.json" 2> /dev/null
 check "bundle --base debian12 --json: libc is left to the base, counted and listed" 'python3 - "$tmp/pbase.json" <<PY

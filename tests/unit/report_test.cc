@@ -26,6 +26,11 @@ TEST(ContentGroups, DistributionFamilyPackageDirectory) {
   write(site + "/demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n");
   write(site + "/demo-1.0.dist-info/RECORD", "demo/__init__.py,,\ndemo-1.0.dist-info/RECORD,,\n");
   write(site + "/demo/__init__.py", std::string(100, 'x'));
+  // The same distribution in a venv: a group of its own.
+  std::string venv = root + "/venv/lib/python3.11/site-packages";
+  write(venv + "/demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n");
+  write(venv + "/demo-1.0.dist-info/RECORD", "demo/__init__.py,,\ndemo-1.0.dist-info/RECORD,,\n");
+  write(venv + "/demo/__init__.py", std::string(60, 'x'));
   write(root + "/usr/local/cuda/lib64/libcublas.so.13", std::string(300, 'x'));
   write(root + "/usr/local/cuda/lib64/libcublasLt.so.13", std::string(500, 'x'));
   write(root + "/var/lib/dpkg/info/libfoo1:amd64.list", "/.\n/lib/x86_64-linux-gnu/libfoo.so.1\n");
@@ -38,7 +43,8 @@ TEST(ContentGroups, DistributionFamilyPackageDirectory) {
   std::vector<std::string> paths;
   for (auto& f : files) paths.push_back(f.path);
   FileGrouper g(r, c, paths);
-  EXPECT_EQ(g.group_of("/usr/lib/python3/dist-packages/demo/__init__.py"), (GroupKey{"demo 1.0", "distribution"}));
+  EXPECT_EQ(g.group_of("/usr/lib/python3/dist-packages/demo/__init__.py"), (GroupKey{"demo 1.0", "distribution", "/usr/lib/python3/dist-packages"}));
+  EXPECT_EQ(g.group_of("/venv/lib/python3.11/site-packages/demo/__init__.py"), (GroupKey{"demo 1.0", "distribution", "/venv/lib/python3.11/site-packages"}));
   EXPECT_EQ(g.group_of("/usr/local/cuda/lib64/libcublasLt.so.13"), (GroupKey{"cuda:cublas", "family"}));
   EXPECT_EQ(g.group_of("/usr/lib/x86_64-linux-gnu/libfoo.so.1"), (GroupKey{"deb:libfoo1", "package"}));
   EXPECT_EQ(g.group_of("/opt/app/data/blob.bin"), (GroupKey{"/opt/app/data", "directory"}));
@@ -48,6 +54,7 @@ TEST(ContentGroups, DistributionFamilyPackageDirectory) {
   uint64_t expect = 0;
   for (auto& f : files) expect += f.bytes;
   EXPECT_EQ(total, expect);  // every byte in exactly one group
+  EXPECT_EQ(std::count_if(groups.begin(), groups.end(), [](auto& x) { return x.key.name == "demo 1.0"; }), 2);  // one per site
   auto it = std::find_if(groups.begin(), groups.end(), [](auto& x) { return x.key.name == "cuda:cublas"; });
   ASSERT_NE(it, groups.end());
   EXPECT_EQ(it->cls, ObjectClass::cuda);
