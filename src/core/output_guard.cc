@@ -55,7 +55,10 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
   if (!S_ISDIR(st.st_mode)) return ExistingOutput::file;
   bool layout = ::access(path::join(out, "oci-layout").c_str(), F_OK) == 0;
   if (layout && req.oci_output) return ExistingOutput::oci_layout;
-  // The directory is replaced whole from here on: no input may live in it.
+  // The directory is replaced whole from here on: not the working directory (or one above it),
+  // and no input may live in it.
+  if (auto cwd = canonical_path("."); cwd.ok() && inside(*cwd, out))
+    return Error(Exit::usage, req.out + ": " + (*cwd == out ? "is" : "holds") + " the working directory: refused (it would be replaced whole; choose a new path)");
   for (auto& in : req.inputs)
     if (!in.empty() && inside(canonical_or_planned(in), out))
       return Error(Exit::usage, req.out + ": the input " + in + " is inside the output directory: refused (replacing it would delete the input)");

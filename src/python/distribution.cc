@@ -144,8 +144,21 @@ std::vector<Distribution> read_site_dir(const Root& root, const std::string& sit
   std::sort(names.begin(), names.end());
   for (auto& n : names)
     if (auto st = root.stat(path::join(site, n)); st && S_ISDIR(st->st_mode)) out.push_back(read_one(root, site, n));
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
-  return out;
+  std::stable_sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
+  // One distribution with a .dist-info and an .egg-info (Debian installs some so): one entry,
+  // the .dist-info's (sorted first), owning the files of both.
+  std::vector<Distribution> merged;
+  for (auto& d : out) {
+    if (!merged.empty() && merged.back().key == d.key) {
+      auto& m = merged.back();
+      m.files.insert(m.files.end(), d.files.begin(), d.files.end());
+      std::sort(m.files.begin(), m.files.end());
+      m.files.erase(std::unique(m.files.begin(), m.files.end()), m.files.end());
+      continue;
+    }
+    merged.push_back(std::move(d));
+  }
+  return merged;
 }
 
 std::set<std::string> site_dirs_of(const std::vector<std::string>& paths) {

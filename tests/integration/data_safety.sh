@@ -25,6 +25,8 @@ done
 "$cuslim" bundle -q ./app -o "$tmp/" 2> err; rc=$?
 check "bundle -o \$PWD/ is refused and the working directory keeps its files" '[ $rc = 2 ] && [ -f app.c ] && [ -f precious/notes.txt ]'
 "$cuslim" bundle -q ./app -o precious --format dir --force; rc=$?
+"$cuslim" bundle -q ./app -o . --format dir --force 2> err; rc=$?
+check "-o . --force is refused (exit 2): the working directory is never replaced" '[ $rc = 2 ] && grep -q "working directory" err && [ -f app.c ]'
 check "--force replaces it" '[ $rc = 0 ] && [ ! -e precious/notes.txt ] && [ -x precious$tmp/app ]'
 cp app prog; "$cuslim" bundle -q ./prog -o ./prog --format tar 2> err; rc=$?
 check "bundle ./prog -o ./prog is refused and prog is intact" '[ $rc = 2 ] && cmp -s app prog && grep -q "an input" err'

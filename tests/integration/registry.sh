@@ -202,6 +202,27 @@ PY
 "$cuslim" slim -q "docker://$reg/cuslim/ssh:1" "${auth[@]}" -o "$tmp/from-bad" > /dev/null 2> "$tmp/mismatch.err"; rc=$?
 check "a blob not matching its digest: exit 3, 'digest mismatch' ($(cat "$tmp/mismatch.err"))" '[ $rc = 3 ] && grep -q "digest mismatch" "$tmp/mismatch.err"'
 check "... and nothing written" '[ ! -e "$tmp/from-bad" ]'
+# A hostile image in the registry (a layer entry ../escape): refused, named by its reference.
+python3 - "$tmp/hostile" <<'PY'
+import hashlib, io, json, os, sys, tarfile
+d = sys.argv[1]; os.makedirs(d + "/blobs/sha256", exist_ok=True)
+def blob(b):
+    h = hashlib.sha256(b).hexdigest(); open(f"{d}/blobs/sha256/{h}", "wb").write(b); return "sha256:" + h, len(b)
+t = io.BytesIO()
+with tarfile.open(fileobj=t, mode="w") as tf:
+    i = tarfile.TarInfo("../escape"); data = b"x"; i.size = len(data); tf.addfile(i, io.BytesIO(data))
+ld, ls = blob(t.getvalue())
+cd, cs = blob(json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [ld]}, "config": {}}).encode())
+md, ms = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": ls}]}).encode())
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+    "annotations": {"org.opencontainers.image.ref.name": "1"}}]}, open(d + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(d + "/oci-layout", "w"))
+PY
+must "skopeo pushes a hostile image" skopeo copy -q --dest-cert-dir "$certs" --dest-creds "tester:s3cret:pw" "oci:$tmp/hostile:1" "docker://$reg/cuslim/hostile:1"
+"$cuslim" verify "docker://$reg/cuslim/hostile:1" "${auth[@]}" > /dev/null 2> "$tmp/hostile.err"; rc=$?
+check "a pulled hostile layer is refused (exit 3), named by its reference ($(head -c 200 "$tmp/hostile.err"))" '[ $rc = 3 ] && grep -q "docker://$reg/cuslim/hostile:1" "$tmp/hostile.err" && ! grep -q "cuslim-run-" "$tmp/hostile.err"'
 
 # A registry that dies mid-upload (a relay that cuts every connection after 1 MB went up).
 cport=$(free_port)

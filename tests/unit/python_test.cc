@@ -41,6 +41,25 @@ class SiteTest : public ::testing::Test {
   std::string site;
 };
 
+// Debian installs some distributions with both a .dist-info and an .egg-info: one distribution.
+TEST(Site, a_dist_info_and_an_egg_info_of_one_distribution_are_one) {
+  TempDir dir;
+  std::string site = "/usr/lib/python3/dist-packages", s = dir / "usr/lib/python3/dist-packages";
+  write(s + "/cryptography-38.0.4.dist-info/METADATA", "Name: cryptography\nVersion: 38.0.4\n");
+  write(s + "/cryptography-38.0.4.dist-info/RECORD", "cryptography/__init__.py,,\n");
+  write(s + "/cryptography-38.0.4.egg-info/PKG-INFO", "Name: cryptography\nVersion: 38.0.4\n");
+  write(s + "/cryptography-38.0.4.egg-info/installed-files.txt", "../cryptography/fernet.py\n");
+  write(s + "/cryptography/__init__.py");
+  write(s + "/cryptography/fernet.py");
+  Root root(dir.path());
+  auto dists = read_site_dir(root, site);
+  ASSERT_EQ(dists.size(), 1u);
+  EXPECT_EQ(dists[0].info_dir, site + "/cryptography-38.0.4.dist-info");
+  auto& f = dists[0].files;
+  EXPECT_NE(std::find(f.begin(), f.end(), site + "/cryptography/__init__.py"), f.end());
+  EXPECT_NE(std::find(f.begin(), f.end(), site + "/cryptography/fernet.py"), f.end());
+}
+
 TEST_F(SiteTest, record_lists_the_files_with_csv_quoting_and_paths_outside_the_site_dir) {
   Root root(dir.path());
   auto dists = read_site_dir(root, site);
