@@ -52,7 +52,6 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
   b.jit = req.jit;
   b.prune = req.prune;
   b.inputs.insert(b.inputs.end(), req.traces.begin(), req.traces.end());
-  b.side_outputs = req.side_outputs;
   CUSLIM_TRY(b.mtime, source_date_epoch());
   CUSLIM_CHECK(add_trace_files(b, req.traces, a.root()));
   b.keep_config->history = "cuslim slim: kept " + std::to_string(sel.targets.size()) + " programs' closures and " +
