@@ -41,16 +41,17 @@ struct Segments {
 // file a string at a time -- the loader needs a dozen names, and libraries carry string tables of
 // hundreds of kilobytes for their symbols.
 struct StrTab {
+  std::string owned;  // a small table read whole (fd mode)
   const char* data = nullptr;
   int fd = -1;
   uint64_t offset = 0;  // of the table in the file (fd mode)
   size_t size = 0;
   std::optional<std::string> at(uint64_t i) const {
     if (i >= size) return std::nullopt;
-    if (data) {
-      const void* end = std::memchr(data + i, '\0', size - i);
+    if (const char* mem = owned.empty() ? data : owned.data()) {
+      const void* end = std::memchr(mem + i, '\0', size - i);
       if (!end) return std::nullopt;
-      return std::string(data + i);
+      return std::string(mem + i);
     }
     if (fd < 0) return std::nullopt;
     std::string out;
@@ -101,8 +102,22 @@ Result<StrTab> read_strtab(Elf* e, int fd, const Segments& segs, const DynInfo& 
   if (!off) return bad_input(f.path + ": DT_STRTAB points outside every loaded segment");
   uint64_t size = std::min(dyn.strsz ? dyn.strsz : avail, avail);
   if (*off > f.size || size > f.size - *off) return bad_input(f.path + ": DT_STRTAB lies outside the file");
-  if (fd >= 0) {  // read on demand
-    tab.fd = fd, tab.offset = *off, tab.size = static_cast<size_t>(size);
+  if (fd >= 0) {
+    // A small table (an executable's, most libraries') in one read; a large one a string at a time.
+    constexpr uint64_t kWhole = 64 * 1024;
+    if (size <= kWhole) {
+      tab.owned.resize(static_cast<size_t>(size));
+      size_t got = 0;
+      while (got < tab.owned.size()) {
+        ssize_t n = ::pread(fd, tab.owned.data() + got, tab.owned.size() - got, static_cast<off_t>(*off + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return Error::from_errno(f.path + ": DT_STRTAB", n < 0 ? errno : EIO);
+        got += static_cast<size_t>(n);
+      }
+      tab.size = tab.owned.size();  // `at` reads owned: data would not survive the move out
+      return tab;
+    }
+    tab.fd = fd, tab.offset = *off, tab.size = static_cast<size_t>(size);  // read on demand
     return tab;
   }
   Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(*off), size, ELF_T_BYTE);

@@ -116,6 +116,12 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
   CUSLIM_TRY(c.base_, set.resolved(base));
   if (c.base_.kind != ProfileKind::base)
     return Error(Exit::usage, "--base " + base + ": profile '" + base + "' is a " + to_string(c.base_.kind) + " profile, not a base");
+  for (size_t i = 0; i < c.base_.provides.size(); ++i) {
+    const std::string& g = c.base_.provides[i];
+    size_t lit = g.find_first_of("*?[\\");
+    if (lit == std::string::npos) c.provides_exact_.emplace(g, i);  // the first position of a repeated name
+    else c.provides_globs_.push_back({i, lit});
+  }
   return c;
 }
 
@@ -160,10 +166,21 @@ Classification Classifier::classify(const std::string& path, const std::string& 
     if (!jit.rule.empty()) return jit;
   }
   if (ruled) return found;
-  for (auto& g : base_.provides)
-    for (auto& n : names)
-      if (glob(g, n)) return {ObjectClass::system, base_.name + ":" + g, ""};
+  if (auto at = provided_at(names)) return {ObjectClass::system, base_.name + ":" + base_.provides[*at], ""};
   return {};
+}
+
+std::optional<size_t> Classifier::provided_at(const std::vector<std::string>& names) const {
+  size_t best = std::string::npos;
+  for (auto& n : names)
+    if (auto it = provides_exact_.find(n); it != provides_exact_.end()) best = std::min(best, it->second);
+  for (auto [at, lit] : provides_globs_) {
+    if (at >= best) break;
+    for (auto& n : names)
+      if (glob_lit(base_.provides[at], lit, n)) return at;
+  }
+  if (best == std::string::npos) return std::nullopt;
+  return best;
 }
 
 ObjectClass class_given(const Classification& c, const std::set<std::string>& present) {

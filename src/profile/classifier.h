@@ -55,6 +55,8 @@ class Classifier {
   void classify(DepGraph& g, int threads = 0) const;
 
   const Profile& base() const { return base_; }
+  // The position in base().provides of the first pattern that matches one of names.
+  std::optional<size_t> provided_at(const std::vector<std::string>& names) const;
   const std::vector<Profile>& active() const { return active_; }
 
  private:
@@ -65,6 +67,10 @@ class Classifier {
   // The same for each `paths` glob of the classification rules of active_ (in order).
   std::vector<std::string> rule_path_lits_;
   Profile base_;
+  // base_.provides, indexed: each exact name to its position, and the globs with their literal
+  // prefix length, in order (the first pattern in the list that matches names the rule).
+  std::unordered_map<std::string, size_t> provides_exact_;
+  std::vector<std::pair<size_t, size_t>> provides_globs_;  // (position, literal prefix length)
   // is_driver_name answers: every walk asks per needed name, on every core at once, so the memo
   // is split in shards by the name's hash (one lock for all made the cores wait on each other).
   struct MemoShard {

@@ -99,7 +99,7 @@ cat > "$tmp/app/build_launcher.py" <<'PY'
 # What Triton does at its first compile, without a GPU: build its launcher module (the real
 # driver.c of the wheel) with the C compiler it finds, against Python.h and its cuda.h; find
 # libcuda through /sbin/ldconfig -p.
-import os, subprocess, tempfile
+import os, shutil, subprocess, tempfile
 import triton
 from triton.runtime import build
 d = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia")
@@ -108,6 +108,7 @@ src = os.path.join(work, "main.c")
 open(src, "w").write(open(os.path.join(d, "driver.c")).read())
 so = build._build("cuda_utils", src, work, [], [os.path.join(d, "include")], [], [])
 data = open(so, "rb").read()
+shutil.rmtree(work)
 print("launcher built:", data[:4] == b"\x7fELF" and b"PyInit_cuda_utils" in data)
 print("ldconfig -p runs:", subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True).returncode == 0)
 PY
