@@ -22,13 +22,18 @@ std::optional<size_t> DepGraph::find(const std::string& key) const {
 
 void DepGraph::add_edge(size_t from, size_t to, const std::string& name, How how) {
   if (out_edges_.size() <= from) out_edges_.resize(objects.size());
-  for (size_t e : out_edges_[from])
-    if (edges[e].to == to && edges[e].name == name) return;
+  bool parent_known = false;  // an earlier edge from the same object (under another name)
+  for (size_t e : out_edges_[from]) {
+    if (edges[e].to != to) continue;
+    if (edges[e].name == name) return;
+    parent_known = true;
+  }
   out_edges_[from].push_back(edges.size());
   edges.push_back({from, to, name, how});
-  auto& parents = objects[to].parents;
-  const std::string& p = objects[from].path ? *objects[from].path : objects[from].name;
-  if (std::find(parents.begin(), parents.end(), p) == parents.end()) parents.push_back(p);
+  // Objects are distinct files, so their paths (or, for an absent leaf, names) are distinct too:
+  // `from` is a new parent exactly when it had no edge to `to` yet (no scan of a popular
+  // library's thousand parents).
+  if (!parent_known) objects[to].parents.push_back(objects[from].path ? *objects[from].path : objects[from].name);
 }
 
 void DepGraph::add_missing(MissingDep m) {

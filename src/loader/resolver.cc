@@ -83,14 +83,18 @@ struct TargetWalk {
 
   const ElfFile& elf_of(int i) { return out.objects[i].elf->value(); }
 
+  // Every name an object of the link map answers to (its path, the names it was needed by, its
+  // soname) -> the first such object, as the loader's scan of the link map finds it.
+  std::unordered_map<std::string, int> by_name;
+
+  void answers_to(const std::string& name, int i) {
+    if (name.empty()) return;
+    auto [it, added] = by_name.emplace(name, i);
+    if (!added && i < it->second) it->second = i;
+  }
+
   std::optional<int> find_loaded(const std::string& name) {
-    for (size_t i = 0; i < out.objects.size(); ++i) {
-      auto& o = out.objects[i];
-      if (o.path == name) return static_cast<int>(i);
-      for (auto& n : o.names)
-        if (n == name) return static_cast<int>(i);
-      if (o.elf && o.elf->ok() && o.elf->value().soname == name) return static_cast<int>(i);
-    }
+    if (auto it = by_name.find(name); it != by_name.end()) return it->second;
     return std::nullopt;
   }
 
@@ -216,7 +220,11 @@ struct TargetWalk {
   int add_loaded(Loaded l) {
     out.objects.push_back(std::move(l));
     int i = static_cast<int>(out.objects.size()) - 1;
-    if (!out.objects[i].realpath.empty()) by_realpath.emplace(out.objects[i].realpath, i);
+    auto& o = out.objects[i];
+    if (!o.realpath.empty()) by_realpath.emplace(o.realpath, i);
+    answers_to(o.path, i);
+    for (auto& n : o.names) answers_to(n, i);
+    if (o.elf && o.elf->ok() && o.elf->value().soname) answers_to(*o.elf->value().soname, i);
     return i;
   }
 
@@ -244,6 +252,7 @@ struct TargetWalk {
     How how = forced_how == How::direct ? found->how : forced_how;
     if (auto it = by_realpath.find(found->realpath); it != by_realpath.end()) {  // same file, other name
       out.objects[it->second].names.push_back(name);
+      answers_to(name, it->second);
       out.edges.push_back({from, it->second, name, how});
       return;
     }

@@ -26,6 +26,13 @@ bool glob_lit(const std::string& pattern, size_t lit, const std::string& s) {
   return lit == pattern.size() ? s.size() == lit : ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
 }
 
+// A required literal as searched for: without a leading '/' (std::string::find looks for the
+// first character and compares from each hit, and a path is full of '/').
+bool contains(const std::string& s, const std::string& lit) {
+  size_t skip = lit.size() > 1 && lit[0] == '/' ? 1 : 0;
+  return s.find(lit.c_str() + skip, 0, lit.size() - skip) != std::string::npos;
+}
+
 // The longest run of literal characters of a glob before its first bracket expression or
 // escape (whose runs are not worth parsing: [[:digit:]], [!]]): every match contains it.
 std::string required_literal(const std::string& pattern) {
@@ -43,13 +50,12 @@ std::string required_literal(const std::string& pattern) {
 
 // path_reqs: for each of r.paths, a literal run every match contains (most path globs start with
 // '*', so their literal prefix is empty and fnmatch would run on every path).
-bool rule_matches(const ClassRule& r, const std::string* path_reqs, const std::vector<std::string>& names, const std::vector<std::string>& paths) {
-  for (size_t i = 0; i < r.names.size(); ++i)
-    for (auto& n : names)
-      if (glob_lit(r.names[i], r.name_lits[i], n)) return true;
+// A rule's paths and regex (its names go through the name index): does one of them match?
+bool paths_or_regex_match(const ClassRule& r, const std::string* path_reqs, const std::vector<std::string>& names,
+                          const std::vector<std::string>& paths) {
   for (size_t i = 0; i < r.paths.size(); ++i)
     for (auto& x : paths)
-      if ((path_reqs[i].empty() || x.find(path_reqs[i]) != std::string::npos) && glob_lit(r.paths[i], r.path_lits[i], x)) return true;
+      if ((path_reqs[i].empty() || contains(x, path_reqs[i])) && glob_lit(r.paths[i], r.path_lits[i], x)) return true;
   if (!r.regex_text.empty())
     for (auto& n : names)  // the driver-version rule: only versioned shared objects can match
       if (n.find(".so.") != std::string::npos && std::regex_match(n, rule_regex(r))) return true;
@@ -110,6 +116,7 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
   for (auto& p : c.active_)
     for (auto& r : p.rules)
       for (auto& g : r.paths) c.rule_path_lits_.push_back(required_literal(g));
+  c.index_rules();
   for (auto& p : c.active_)
     for (auto& j : p.jit)
       for (auto& g : j.files) c.jit_lits_.push_back(required_literal(g));
@@ -133,18 +140,11 @@ Classification Classifier::classify(const std::string& path, const std::string& 
     if (!s->empty()) paths.push_back(*s);
   Classification found;
   bool ruled = false;
-  const std::string* path_reqs = rule_path_lits_.data();
-  for (auto& p : active_) {
-    for (auto& r : p.rules) {
-      const std::string* reqs = path_reqs;
-      path_reqs += r.paths.size();
-      if (rule_matches(r, reqs, names, paths)) {
-        found = {r.cls, p.name + ":" + r.rule, r.capability};
-        ruled = true;
-        break;
-      }
-    }
-    if (ruled) break;
+  if (auto at = first_rule(names, paths); at < rules_.size()) {
+    auto& p = active_[rules_[at].profile];
+    auto& r = p.rules[rules_[at].rule];
+    found = {r.cls, p.name + ":" + r.rule, r.capability};
+    ruled = true;
   }
   // Toolkit (or unclaimed) files a JIT framework runs at run time are class jit.
   // A file several frameworks run (libdevice: XLA and Numba) is run-time for any of them.
@@ -156,7 +156,7 @@ Classification Classifier::classify(const std::string& path, const std::string& 
         bool match = false;
         for (auto& g : j.files) {
           const std::string& lit = jit_lits_[k++];
-          for (auto& s : paths) match = match || ((lit.empty() || s.find(lit) != std::string::npos) && ::fnmatch(g.c_str(), s.c_str(), 0) == 0);
+          for (auto& s : paths) match = match || ((lit.empty() || contains(s, lit)) && ::fnmatch(g.c_str(), s.c_str(), 0) == 0);
         }
         if (!match) continue;
         jit.rule += (jit.rule.empty() ? "" : ",") + p.name + ":jit-" + j.name;
@@ -168,6 +168,48 @@ Classification Classifier::classify(const std::string& path, const std::string& 
   if (ruled) return found;
   if (auto at = provided_at(names)) return {ObjectClass::system, base_.name + ":" + base_.provides[*at], ""};
   return {};
+}
+
+void Classifier::index_rules() {
+  size_t path_lits = 0;
+  for (uint32_t pi = 0; pi < active_.size(); ++pi)
+    for (uint32_t ri = 0; ri < active_[pi].rules.size(); ++ri) {
+      auto& r = active_[pi].rules[ri];
+      auto at = static_cast<uint32_t>(rules_.size());
+      rules_.push_back({pi, ri, path_lits});
+      path_lits += r.paths.size();
+      for (uint32_t gi = 0; gi < r.names.size(); ++gi) {
+        if (r.name_lits[gi] >= kNameKey) name_index_[r.names[gi].substr(0, kNameKey)].push_back({at, gi});
+        else name_short_.push_back({at, gi});
+      }
+      if (!r.paths.empty() || !r.regex_text.empty()) path_rules_.push_back(at);
+    }
+}
+
+size_t Classifier::first_rule(const std::vector<std::string>& names, const std::vector<std::string>& paths) const {
+  size_t best = rules_.size();
+  // Each list is in rule order: its first match is its earliest rule.
+  auto first_of = [&](const std::vector<std::pair<uint32_t, uint32_t>>& globs, const std::string& n) {
+    for (auto [at, gi] : globs) {
+      if (at >= best) return;
+      auto& r = active_[rules_[at].profile].rules[rules_[at].rule];
+      if (glob_lit(r.names[gi], r.name_lits[gi], n)) {
+        best = at;
+        return;
+      }
+    }
+  };
+  for (auto& n : names) {
+    if (n.size() >= kNameKey)
+      if (auto it = name_index_.find(n.substr(0, kNameKey)); it != name_index_.end()) first_of(it->second, n);
+    first_of(name_short_, n);
+  }
+  for (uint32_t at : path_rules_) {
+    if (at >= best) break;
+    auto& r = active_[rules_[at].profile].rules[rules_[at].rule];
+    if (paths_or_regex_match(r, rule_path_lits_.data() + rules_[at].path_lits, names, paths)) return at;
+  }
+  return best;
 }
 
 std::optional<size_t> Classifier::provided_at(const std::vector<std::string>& names) const {

@@ -66,6 +66,22 @@ class Classifier {
   std::vector<std::string> jit_lits_;
   // The same for each `paths` glob of the classification rules of active_ (in order).
   std::vector<std::string> rule_path_lits_;
+  // The classification rules of active_ in order (each with the offset of its paths' literals in
+  // rule_path_lits_), and their name globs indexed: by the first kNameKey characters of a literal
+  // prefix that long, else in name_short_; each list in rule order as (rule, glob) positions. A
+  // name is tried against its own bucket only, not all ~100 globs.
+  struct RuleAt {
+    uint32_t profile, rule;
+    size_t path_lits;
+  };
+  static constexpr size_t kNameKey = 6;
+  std::vector<RuleAt> rules_;
+  std::unordered_map<std::string, std::vector<std::pair<uint32_t, uint32_t>>> name_index_;
+  std::vector<std::pair<uint32_t, uint32_t>> name_short_;
+  std::vector<uint32_t> path_rules_;  // rules with paths or a regex
+  void index_rules();
+  // The position in rules_ of the first rule that matches one of names or paths (rules_.size(): none).
+  size_t first_rule(const std::vector<std::string>& names, const std::vector<std::string>& paths) const;
   Profile base_;
   // base_.provides, indexed: each exact name to its position, and the globs with their literal
   // prefix length, in order (the first pattern in the list that matches names the rule).
