@@ -437,8 +437,7 @@ Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const
       auto found = find_need(root, need, places, path_dirs);
       if (!found) continue;
       std::vector<std::string> add{*found};
-      for (auto& g : need.keep)
-        for (auto& p : expand_need_glob(root, g, places)) add.push_back(p);
+      for (auto& p : need_keep_paths(root, need, *found, places)) add.push_back(p);
       for (auto& p : add) {
         if (!builder.add_include(p).ok()) continue;
         auto st = root.stat(p);

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
+
 #include "core/path.h"
 #include "core/root_walk.h"
 #include "python/distribution.h"
@@ -51,6 +53,40 @@ std::vector<std::string> expand_need_glob(const Root& root, const std::string& g
   for (auto& g : globs)
     for (auto& p : expand_glob(root, g)) out.push_back(p);
   return out;
+}
+
+namespace {
+
+// "13" of x86_64-linux-gnu-gcc-13, "12.2" of gcc-12.2 (the file a program's links end at).
+std::string program_version(const Root& root, const std::string& program) {
+  auto real = root.realpath(program);
+  std::string name = path::basename(real ? *real : program);
+  size_t dash = name.rfind('-');
+  if (dash == std::string::npos || dash + 1 == name.size()) return "";
+  std::string v = name.substr(dash + 1);
+  if (!std::isdigit(static_cast<unsigned char>(v[0])) || v.find_first_not_of("0123456789.") != std::string::npos) return "";
+  return v;
+}
+
+}  // namespace
+
+std::vector<std::string> need_keep_paths(const Root& root, const JitNeed& need, const std::string& found, const JitPlaces& places) {
+  const std::string key = "{version}";
+  auto expand = [&](const std::string& version) {
+    std::vector<std::string> out;
+    bool versioned_hit = false;
+    for (auto g : need.keep) {
+      bool versioned_dir = g.find("/" + key + "/") != std::string::npos;  // the compiler's own dir
+      for (size_t at; (at = g.find(key)) != std::string::npos;) g.replace(at, key.size(), version);
+      auto paths = expand_need_glob(root, g, places);
+      versioned_hit |= versioned_dir && !paths.empty();
+      out.insert(out.end(), paths.begin(), paths.end());
+    }
+    return std::make_pair(out, versioned_hit);
+  };
+  if (std::string v = program_version(root, found); !v.empty())
+    if (auto [paths, hit] = expand(v); hit) return paths;
+  return expand("*").first;
 }
 
 std::optional<std::string> find_need(const Root& root, const JitNeed& need, const JitPlaces& places, const std::vector<std::string>& path_dirs) {

@@ -26,6 +26,12 @@ std::set<std::string> distributions_present(const Root& root, const std::vector<
 // The in-root paths a need glob names ({site} and {prefix} expanded over every place).
 std::vector<std::string> expand_need_glob(const Root& root, const std::string& glob, const JitPlaces& places);
 
+// The files a met need brings: its keep globs ({site} and {prefix} expanded as above). In a keep
+// glob, {version} is the version the found program's file name ends in (/usr/bin/gcc ->
+// x86_64-linux-gnu-gcc-13: "13"), so one compiler ships, not every one installed; where no
+// directory of that version is there (no such suffix, or dirs named otherwise), it is '*'.
+std::vector<std::string> need_keep_paths(const Root& root, const JitNeed& need, const std::string& found, const JitPlaces& places);
+
 // The first alternative that meets the need in the root: a path of `any`, or a program of
 // `programs` found through `path_dirs`. nullopt: nothing does.
 std::optional<std::string> find_need(const Root& root, const JitNeed& need, const JitPlaces& places, const std::vector<std::string>& path_dirs);
