@@ -42,6 +42,28 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
     return static_cast<int>(cuslim::Exit::usage);
   }
   std::string sub = known ? first : "";
+  // A mistyped option is the cause of whatever CLI11 says first ("--ouput x" leaves --out unset:
+  // "--out is required"): name it, and the option it most likely meant.
+  CLI::App* cmd = nullptr;
+  for (auto* c : app.get_subcommands({}))
+    if (known && c->get_name() == sub) cmd = c;
+  if (cmd)
+    for (int i = 2; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == "--") break;  // the program's own arguments follow (trace, run)
+      if (arg.size() < 2 || arg[0] != '-' || std::isdigit(static_cast<unsigned char>(arg[1]))) continue;
+      std::string name = arg.substr(0, arg.find('='));
+      if (name.size() > 2 && name[1] != '-') name = name.substr(0, 2);  // -oDIR, -vv
+      if (cmd->get_option_no_throw(name) || name == "-h" || name == "--help") continue;
+      std::string meant;
+      size_t best = 3;  // suggest within an edit distance of 2
+      for (auto* opt : cmd->get_options())
+        for (auto& lname : opt->get_lnames())
+          if (size_t d = cuslim::edit_distance(name, "--" + lname); d < best) best = d, meant = "--" + lname;
+      std::cerr << "cuslim: " << sub << ": unknown option " << name << (meant.empty() ? "" : " (did you mean " + meant + "?)")
+                << "; see cuslim " << sub << " --help\n";
+      return static_cast<int>(cuslim::Exit::usage);
+    }
   std::string why = e.what();
   if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
   // CLI11's words for a stray argument: name what it is.

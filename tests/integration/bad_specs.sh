@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Spec and profile files through the real CLI: a bad key, type, regex or value is exit 3 with
 # FILE:LINE:COL, the key and the allowed values, and nothing is written; a spec without out:
-# is an error unless -o gives it; a valid user profile and the built-in ones still load.
+# is an error unless -o gives it; a valid user profile and the built-in ones still load; a
+# mistyped command-line option is named with the option it likely meant.
 set -u
 cuslim=$(realpath "$1")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -64,5 +65,15 @@ for p in cuda nvidia-driver glibc debian12 pytorch scratch; do
   "$cuslim" profiles show "$p" > /dev/null 2>&1; rc=$?
   check "profiles show $p" '[ $rc = 0 ]'
 done
+
+# A mistyped option on the command line is named (with the option it likely meant), not hidden
+# behind what its absence causes ("--out is required"); nothing is written.
+"$cuslim" bundle /bin/true --ouput typo-out > stdout 2> err; rc=$?
+check "bundle --ouput: exit 2 naming the typo and --out ($(head -1 err))" \
+  '[ $rc = 2 ] && grep -qF "cuslim: bundle: unknown option --ouput (did you mean --out?)" err && [ ! -e typo-out ]'
+"$cuslim" deps /bin/true --formt=json > stdout 2> err; rc=$?
+check "deps --formt=json: exit 2 naming --format" '[ $rc = 2 ] && grep -qF "unknown option --formt (did you mean --format?)" err'
+"$cuslim" deps -vv --max-depth=1 /bin/true > stdout 2> err; rc=$?
+check "known options in every spelling (-vv, --max-depth=1) are not called unknown" '[ $rc = 0 ] && [ ! -s err ]'
 
 finish
