@@ -47,6 +47,7 @@ struct Found {
   std::string path, realpath;
   ElfRef elf;
   How how;
+  std::optional<bool> leaf;  // a driver name (the needed one or the file's): known for shared answers
 };
 
 // The key of a search whose answer is the same in every target's walk: the name, and the
@@ -143,6 +144,8 @@ struct TargetWalk {
       if (auto it = r.shared_->answers.find(key); it != r.shared_->answers.end()) return it->second;
     }
     auto found = search_plan_steps(*plan, name, want, nullptr);
+    if (found && r.opts_.is_leaf)  // asked once per answer, not in every walk that uses it
+      found->leaf = r.opts_.is_leaf(name) || r.opts_.is_leaf(path::basename(found->realpath));
     std::unique_lock lock(r.shared_->mu);
     return r.shared_->answers.emplace(std::move(key), std::move(found)).first->second;
   }
@@ -233,13 +236,13 @@ struct TargetWalk {
       out.edges.push_back({from, *hit, name, out.objects[*hit].how});
       return;
     }
-    bool leaf = r.opts_.is_leaf && r.opts_.is_leaf(name);
+    auto is_leaf = [&](const std::string& n) { return r.opts_.is_leaf && r.opts_.is_leaf(n); };
     std::optional<Found> found;
     if (auto it = already.find(name); it != already.end())  // in the link map already: matched, not searched
       found = try_candidate(it->second, How::trace, elf_of(from), nullptr, it->second, r.root_.realpath(it->second));
     if (!found) found = search(from, name, nullptr);
     if (!found) {
-      if (leaf) {  // a driver library absent here: present on the GPU host, never missing
+      if (is_leaf(name)) {  // a driver library absent here: present on the GPU host, never missing
         int i = add_loaded({"", "", "", name, nullptr, from, {name}, forced_how, true});
         out.edges.push_back({from, i, name, forced_how});
       } else if (!optional) {
@@ -256,7 +259,7 @@ struct TargetWalk {
       out.edges.push_back({from, it->second, name, how});
       return;
     }
-    leaf = leaf || (r.opts_.is_leaf && r.opts_.is_leaf(path::basename(found->realpath)));
+    bool leaf = found->leaf ? *found->leaf : is_leaf(name) || is_leaf(path::basename(found->realpath));
     int i = add_loaded({found->path, found->realpath, path::dirname(found->path), name, found->elf, from, {name}, how, leaf});
     out.edges.push_back({from, i, name, how});
   }
@@ -320,15 +323,9 @@ struct TargetWalk {
       add_loaded({target, *real, path::dirname(*real), target, elf, -1, {}, How::direct, false});
       return ok_status();
     }
-    env.abi = r.abi_for(main.machine, main.elf_class);
-    if (!env.abi) return bad_input(target + ": no loader model for " + machine_name(main.machine) + " objects");
-    env.ld_library_path = r.opts_.ld_library_path;
-    env.hwcaps = r.opts_.hwcaps ? *r.opts_.hwcaps : (env.abi->machine == 62 ? host_hwcaps() : std::vector<std::string>{});
-    // glibc <= 2.36 also searches the legacy hwcap subdirectories (tls/, x86_64/, haswell/, ...).
-    if (r.opts_.legacy_hwcaps) env.legacy_hwcaps = *r.opts_.legacy_hwcaps;
-    else if (r.glibc_ && legacy_hwcaps_searched(*r.glibc_)) env.legacy_hwcaps = host_legacy_hwcaps(*env.abi);
-    env.has_cache = r.ld_cache_.has_value();
-    env.conf_dirs = r.conf_.dirs;
+    const LoaderAbi* abi = r.abi_for(main.machine, main.elf_class);
+    if (!abi) return bad_input(target + ": no loader model for " + machine_name(main.machine) + " objects");
+    env = r.env_for(abi);
     plain_plan_shared = std::none_of(env.ld_library_path.begin(), env.ld_library_path.end(),
                                      [](const std::string& d) { return d.find('$') != std::string::npos; });
     // The program's $ORIGIN comes from /proc/self/exe (its realpath); a library's from its path.
@@ -360,6 +357,22 @@ const LoaderAbi* Resolver::abi_for(int machine, int elf_class) {
   auto key = std::make_pair(machine, elf_class);
   if (auto it = abis_.find(key); it != abis_.end()) return it->second;
   return abis_[key] = find_loader_abi(machine, elf_class, root_);
+}
+
+// The loader's environment for objects of one ABI: the same for every target, computed once.
+LoaderEnv Resolver::env_for(const LoaderAbi* abi) {
+  std::lock_guard lock(abi_mu_);
+  if (auto it = envs_.find(abi); it != envs_.end()) return it->second;
+  LoaderEnv env;
+  env.abi = abi;
+  env.ld_library_path = opts_.ld_library_path;
+  env.hwcaps = opts_.hwcaps ? *opts_.hwcaps : (abi->machine == 62 ? host_hwcaps() : std::vector<std::string>{});
+  // glibc <= 2.36 also searches the legacy hwcap subdirectories (tls/, x86_64/, haswell/, ...).
+  if (opts_.legacy_hwcaps) env.legacy_hwcaps = *opts_.legacy_hwcaps;
+  else if (glibc_ && legacy_hwcaps_searched(*glibc_)) env.legacy_hwcaps = host_legacy_hwcaps(*abi);
+  env.has_cache = ld_cache_.has_value();
+  env.conf_dirs = conf_.dirs;
+  return envs_.emplace(abi, std::move(env)).first->second;
 }
 
 Resolver::Resolver(const Root& root, ResolveOptions opts)

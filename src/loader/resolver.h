@@ -18,6 +18,7 @@
 #include "loader/ld_cache.h"
 #include "loader/ld_so_conf.h"
 #include "loader/legacy_hwcaps.h"
+#include "loader/search_plan.h"
 
 namespace cuslim {
 
@@ -70,8 +71,10 @@ class Resolver {
  private:
   friend struct TargetWalk;
   const LoaderAbi* abi_for(int machine, int elf_class);
+  LoaderEnv env_for(const LoaderAbi* abi);
   std::mutex abi_mu_;
   std::map<std::pair<int, int>, const LoaderAbi*> abis_;
+  std::map<const LoaderAbi*, LoaderEnv> envs_;
   const Root& root_;
   ResolveOptions opts_;
   ElfCache elf_cache_;
