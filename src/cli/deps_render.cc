@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "loader/dep_graph_json.h"
@@ -31,11 +32,22 @@ const char* class_color(ObjectClass cls) {
 
 std::string label_of(const DepObject& o) { return o.path ? *o.path : o.name; }
 
-std::optional<size_t> root_index(const DepGraph& g, const std::string& root) {
-  for (size_t i = 0; i < g.objects.size(); ++i)
-    if (g.objects[i].root && g.objects[i].name == root) return i;
-  return std::nullopt;
-}
+// The graph's root objects by the name they were asked for (the first of a name), found in one
+// pass: a thousand roots must not each scan every object.
+class RootIndex {
+ public:
+  explicit RootIndex(const DepGraph& g) {
+    for (size_t i = 0; i < g.objects.size(); ++i)
+      if (g.objects[i].root) by_name_.emplace(g.objects[i].name, i);
+  }
+  std::optional<size_t> operator()(const std::string& root) const {
+    if (auto it = by_name_.find(root); it != by_name_.end()) return it->second;
+    return std::nullopt;
+  }
+
+ private:
+  std::unordered_map<std::string, size_t> by_name_;
+};
 
 struct TreePrinter {
   const DepGraph& g;
@@ -147,8 +159,9 @@ std::vector<const DepEdge*> reachable(const Adjacency& adj, size_t root) {
 
 void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt) {
   Adjacency adj(g);
+  RootIndex root_index(g);
   for (auto& r : g.roots) {
-    auto i = root_index(g, r);
+    auto i = root_index(r);
     if (!i) continue;
     std::string buf = label_of(g.objects[*i]);
     if (g.objects[*i].cls != ObjectClass::app) buf += " {" + to_string(g.objects[*i].cls) + "}";
@@ -165,8 +178,9 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
 
 void render_list(const DepGraph& g, std::ostream& out) {
   Adjacency adj(g);
+  RootIndex root_index(g);
   for (auto& r : g.roots) {
-    auto i = root_index(g, r);
+    auto i = root_index(r);
     if (!i) continue;
     if (g.roots.size() > 1) out << r << ":\n";
     for (auto* e : reachable(adj, *i)) {
