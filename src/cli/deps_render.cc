@@ -2,7 +2,6 @@
 
 #include <map>
 #include <set>
-#include <unordered_map>
 #include <vector>
 
 #include "loader/dep_graph_json.h"
@@ -31,23 +30,6 @@ const char* class_color(ObjectClass cls) {
 }
 
 std::string label_of(const DepObject& o) { return o.path ? *o.path : o.name; }
-
-// The graph's root objects by the name they were asked for (the first of a name), found in one
-// pass: a thousand roots must not each scan every object.
-class RootIndex {
- public:
-  explicit RootIndex(const DepGraph& g) {
-    for (size_t i = 0; i < g.objects.size(); ++i)
-      if (g.objects[i].root) by_name_.emplace(g.objects[i].name, i);
-  }
-  std::optional<size_t> operator()(const std::string& root) const {
-    if (auto it = by_name_.find(root); it != by_name_.end()) return it->second;
-    return std::nullopt;
-  }
-
- private:
-  std::unordered_map<std::string, size_t> by_name_;
-};
 
 struct TreePrinter {
   const DepGraph& g;
@@ -159,10 +141,9 @@ std::vector<const DepEdge*> reachable(const Adjacency& adj, size_t root) {
 
 void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt) {
   Adjacency adj(g);
-  RootIndex root_index(g);
-  for (auto& r : g.roots) {
-    auto i = root_index(r);
-    if (!i) continue;
+  for (size_t k = 0; k < g.roots.size() && k < g.root_objects.size(); ++k) {
+    const std::string& r = g.roots[k];
+    std::optional<size_t> i = g.root_objects[k];
     std::string buf = label_of(g.objects[*i]);
     if (g.objects[*i].cls != ObjectClass::app) buf += " {" + to_string(g.objects[*i].cls) + "}";
     if (opt.header)
@@ -178,10 +159,9 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
 
 void render_list(const DepGraph& g, std::ostream& out) {
   Adjacency adj(g);
-  RootIndex root_index(g);
-  for (auto& r : g.roots) {
-    auto i = root_index(r);
-    if (!i) continue;
+  for (size_t k = 0; k < g.roots.size() && k < g.root_objects.size(); ++k) {
+    const std::string& r = g.roots[k];
+    std::optional<size_t> i = g.root_objects[k];
     if (g.roots.size() > 1) out << r << ":\n";
     for (auto* e : reachable(adj, *i)) {
       auto& o = g.objects[e->to];

@@ -46,6 +46,8 @@ struct MissingDep {
 class DepGraph {
  public:
   std::vector<std::string> roots;
+  std::vector<size_t> root_objects;  // the object each root is, in the same order (a root may
+                                     // have been met first as another root's dependency)
   std::vector<DepObject> objects;
   std::vector<DepEdge> edges;
   std::vector<MissingDep> missing;

@@ -440,6 +440,7 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
       }
       ids.push_back(g.add_object(std::move(o)));
     }
+    g.root_objects.push_back(ids.front());
     for (auto& e : res.edges) g.add_edge(ids[e.from], ids[e.to], e.name, e.how);
     for (auto& m : res.missing) g.add_missing(std::move(m));
   }

@@ -77,6 +77,13 @@ for n in -1 1 x; do
   "$cuslim" bundle -q /bin/true -o "$tmp/cs.tar" --chunk-size "$n" 2> "$tmp/err"; rc=$?
   check "--chunk-size $n is a usage error (exit 2) saying why" '[ $rc = 2 ] && grep -q "at least 65536" "$tmp/err" && [ ! -e "$tmp/cs.tar" ]'
 done
+# A target that an earlier target already loads is still shown as a root of its own (it was
+# dropped from the tree and list views when met first as a dependency).
+libc=$(ldd /usr/bin/ls | awk '$1 == "libc.so.6" {print $3}')
+"$cuslim" deps /usr/bin/ls "$libc" > "$tmp/two"; rc=$?
+check "deps ls $libc: both roots in the tree (rc=$rc)" '[ $rc = 0 ] && grep -q "^/usr/bin/ls " "$tmp/two" && grep -q "^$libc " "$tmp/two"'
+"$cuslim" deps --format list /usr/bin/ls "$libc" > "$tmp/two-list"
+check "... and in the list view" 'grep -q "^/usr/bin/ls:" "$tmp/two-list" && grep -q "^$libc:" "$tmp/two-list"'
 "$cuslim" deps --help > "$tmp/help"
 check "help has examples" 'grep -q "Examples" "$tmp/help"'
 
