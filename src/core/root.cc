@@ -60,6 +60,15 @@ Result<std::string> Root::realpath_in_dir(const std::string& dir, const std::str
     std::unique_lock lock(mu_);
     return realpaths_.emplace(full, std::move(real)).first->second;
   };
+  {
+    std::unique_lock lock(mu_);
+    if (!dirs_.count(dir) && ++dir_asks_[dir] < kListAfter) {
+      lock.unlock();
+      auto real = realpath(full);
+      if (!real) return real;
+      return remember(std::move(*real));
+    }
+  }
   std::string n = name;
   for (int links = 0; links < kMaxSymlinks; ++links) {
     auto* entries = list_dir(dir);

@@ -44,7 +44,9 @@ class Root {
   const DirEntries* list_dir(const std::string& inside) const;
 
   // realpath(dir + "/" + name) for a name listed in dir: when the entry is not a symlink this is
-  // the directory's realpath plus the name, with no system call.
+  // the directory's realpath plus the name, with no system call. A directory is listed once it
+  // is asked about often (kListAfter names) or already listed: a single lookup in a directory of
+  // thousands of libraries costs less as a plain realpath than as a listing.
   Result<std::string> realpath_in_dir(const std::string& dir, const std::string& name) const;
 
  private:
@@ -53,6 +55,8 @@ class Root {
   mutable std::shared_mutex mu_;  // the caches: lookups share it, inserts take it alone
   mutable std::unordered_map<std::string, std::optional<DirEntries>> dirs_;
   mutable std::unordered_map<std::string, std::string> realpaths_;
+  mutable std::unordered_map<std::string, int> dir_asks_;  // realpath_in_dir questions per unlisted dir
+  static constexpr int kListAfter = 8;
 };
 
 }  // namespace cuslim
