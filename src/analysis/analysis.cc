@@ -113,8 +113,8 @@ Analysis::Targets Analysis::check_targets(const std::vector<std::string>& target
 
 std::shared_ptr<const Result<ElfFile>> Analysis::object(const std::string& target) const {
   std::string inside = inside_paths(*root_, {target})[0];
-  // Through the directory's listing (read once for all targets in it): a target that is not a
-  // symlink costs no system call; anything else falls back to realpath.
+  // Through Root::realpath_in_dir: among many targets of one directory, read once as a listing,
+  // a target that is not a symlink costs no system call.
   std::string dir = path::dirname(inside), name = path::basename(inside);
   auto real = name.empty() || name == "." || name == ".." ? root_->realpath(inside) : root_->realpath_in_dir(dir, name);
   if (!real) return std::make_shared<const Result<ElfFile>>(real.error());

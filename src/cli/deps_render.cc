@@ -143,16 +143,16 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
   Adjacency adj(g);
   for (size_t k = 0; k < g.roots.size() && k < g.root_objects.size(); ++k) {
     const std::string& r = g.roots[k];
-    std::optional<size_t> i = g.root_objects[k];
-    std::string buf = label_of(g.objects[*i]);
-    if (g.objects[*i].cls != ObjectClass::app) buf += " {" + to_string(g.objects[*i].cls) + "}";
+    const size_t i = g.root_objects[k];
+    std::string buf = label_of(g.objects[i]);
+    if (g.objects[i].cls != ObjectClass::app) buf += " {" + to_string(g.objects[i].cls) + "}";
     if (opt.header)
       if (auto h = opt.header(r); !h.empty()) buf += "  (" + h + ")";
     buf += "\n";
-    if (opt.verbosity >= 2 && opt.search_paths && g.objects[*i].path)
-      if (auto sp = opt.search_paths(*g.objects[*i].path); !sp.empty()) buf += "  (" + sp + ")\n";
-    TreePrinter p{g, adj, buf, opt, {*i}};
-    p.print(p.build(*i, 0), "");
+    if (opt.verbosity >= 2 && opt.search_paths && g.objects[i].path)
+      if (auto sp = opt.search_paths(*g.objects[i].path); !sp.empty()) buf += "  (" + sp + ")\n";
+    TreePrinter p{g, adj, buf, opt, {i}};
+    p.print(p.build(i, 0), "");
     out << buf;
   }
 }
@@ -161,9 +161,9 @@ void render_list(const DepGraph& g, std::ostream& out) {
   Adjacency adj(g);
   for (size_t k = 0; k < g.roots.size() && k < g.root_objects.size(); ++k) {
     const std::string& r = g.roots[k];
-    std::optional<size_t> i = g.root_objects[k];
+    const size_t i = g.root_objects[k];
     if (g.roots.size() > 1) out << r << ":\n";
-    for (auto* e : reachable(adj, *i)) {
+    for (auto* e : reachable(adj, i)) {
       auto& o = g.objects[e->to];
       if (o.path && e->name == *o.path) {  // ld.so and names with a slash: ldd prints the path alone
         out << "\t" << *o.path << " [" << how_name(e->how) << "]\n";
@@ -172,8 +172,8 @@ void render_list(const DepGraph& g, std::ostream& out) {
       out << "\t" << e->name << " => " << (o.path ? *o.path : "(driver, not on this host)") << " [" << how_name(e->how)
           << "]" << (o.cls != ObjectClass::app ? " {" + to_string(o.cls) + "}" : "") << "\n";
     }
-    std::set<size_t> seen{*i};
-    for (auto* e : reachable(adj, *i)) seen.insert(e->to);
+    std::set<size_t> seen{i};
+    for (auto* e : reachable(adj, i)) seen.insert(e->to);
     for (auto& m : g.missing)
       for (size_t s : seen)
         if (g.objects[s].path && *g.objects[s].path == m.needed_by) {

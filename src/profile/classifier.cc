@@ -48,9 +48,9 @@ std::string required_literal(const std::string& pattern) {
   return cur.size() > best.size() ? cur : best;
 }
 
+// A rule's paths and regex (its names go through the name index): does one of them match?
 // path_reqs: for each of r.paths, a literal run every match contains (most path globs start with
 // '*', so their literal prefix is empty and fnmatch would run on every path).
-// A rule's paths and regex (its names go through the name index): does one of them match?
 bool paths_or_regex_match(const ClassRule& r, const std::string* path_reqs, const std::vector<std::string>& names,
                           const std::vector<std::string>& paths) {
   for (size_t i = 0; i < r.paths.size(); ++i)
@@ -113,9 +113,6 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
   for (auto kind : {ProfileKind::cuda, ProfileKind::driver, ProfileKind::framework})
     for (auto* p : set.all())
       if (p->kind == kind) CUSLIM_CHECK(take(p->name));
-  for (auto& p : c.active_)
-    for (auto& r : p.rules)
-      for (auto& g : r.paths) c.rule_path_lits_.push_back(required_literal(g));
   c.index_rules();
   for (auto& p : c.active_)
     for (auto& j : p.jit)
@@ -178,6 +175,7 @@ void Classifier::index_rules() {
       auto at = static_cast<uint32_t>(rules_.size());
       rules_.push_back({pi, ri, path_lits});
       path_lits += r.paths.size();
+      for (auto& g : r.paths) rule_path_lits_.push_back(required_literal(g));
       for (uint32_t gi = 0; gi < r.names.size(); ++gi) {
         if (r.name_lits[gi] >= kNameKey) name_index_[r.names[gi].substr(0, kNameKey)].push_back({at, gi});
         else name_short_.push_back({at, gi});

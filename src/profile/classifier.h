@@ -79,7 +79,7 @@ class Classifier {
   std::unordered_map<std::string, std::vector<std::pair<uint32_t, uint32_t>>> name_index_;
   std::vector<std::pair<uint32_t, uint32_t>> name_short_;
   std::vector<uint32_t> path_rules_;  // rules with paths or a regex
-  void index_rules();
+  void index_rules();  // fills rules_, rule_path_lits_ and the name index from active_
   // The position in rules_ of the first rule that matches one of names or paths (rules_.size(): none).
   size_t first_rule(const std::vector<std::string>& names, const std::vector<std::string>& paths) const;
   Profile base_;
