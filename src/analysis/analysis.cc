@@ -3,6 +3,7 @@
 #include "profile/library_version.h"
 #include "python/distribution.h"
 
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,6 +129,14 @@ std::vector<std::string> Analysis::slim_keep_set() const {
     for (auto& g : p->keep)
       if (seen.insert(g).second) out.push_back(g);
   return out;
+}
+
+std::string Analysis::link_only_profile(const std::string& inside) const {
+  std::string name = path::basename(inside);
+  for (auto* p : profiles_->all())
+    for (auto& g : p->link_only)
+      if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return p->name;
+  return "";
 }
 
 std::vector<const JitFramework*> Analysis::jit_frameworks() const {

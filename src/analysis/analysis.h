@@ -63,6 +63,9 @@ class Analysis {
   // Python distributions profiles name as run-time companions of another (torch -> triton, ...):
   // normalized distribution name -> (companion, profile).
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> python_companions() const;
+  // Whether a file of a kept Python distribution is a link-only library (profiles' link_only
+  // globs, on its file name): the profile that says so, else empty.
+  std::string link_only_profile(const std::string& inside) const;
   // The JIT frameworks the active profiles describe (what each runs at run time).
   std::vector<const JitFramework*> jit_frameworks() const;
 

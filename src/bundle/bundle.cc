@@ -352,6 +352,30 @@ std::string missing_names(const DepGraph& g, const std::string& needed_by) {
   return out;
 }
 
+// Link-only libraries a kept distribution left out (profile -> files): those the closure of what
+// ships brought back count as shipped in their distribution's report; the rest are named in one
+// warning per profile.
+void report_link_only(const std::map<std::string, std::vector<std::string>>& link_only, PlanBuilder& builder, PythonSelection& sel) {
+  for (auto& [profile, files] : link_only) {
+    std::string names;
+    size_t out = 0;
+    for (auto& f : files) {
+      if (!builder.plan().items.count(f)) {
+        names += (names.empty() ? "" : ", ") + path::basename(f), ++out;
+        continue;
+      }
+      const Distribution* d = sel.index->owner(f);
+      if (!d) continue;
+      auto& r = sel.distributions.at(static_cast<size_t>(d - sel.index->all().data()));
+      --r.left_out, ++r.files, r.bytes += builder.plan().items.at(f).size;
+    }
+    if (out)
+      builder.warn(std::to_string(out) + " link-only librar" + (out == 1 ? "y" : "ies") + " of kept Python distributions left out (" + names +
+                   "): nothing loads " + (out == 1 ? "it" : "them") + " unless a program links " + (out == 1 ? "it" : "them") +
+                   ", and nothing that ships does (profile " + profile + ")");
+  }
+}
+
 // Python distributions the traced files used ship whole (--python-keep package) with their
 // profile-named companions, their extension modules bringing their closures; the report says
 // what each distribution of the site dirs involved became.
@@ -360,12 +384,17 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
   const Root& root = analysis.root();
   PythonKeepOptions opts{.mode = req.python_keep, .companions = analysis.python_companions()};
   // Toolkit and driver files stay out; a jit file stays when its framework is among the used.
+  // A link-only library (profiles' link_only) stays out too: nothing loads it unless a program
+  // links it, and then the closure ships it.
   std::set<std::string> used;
+  std::map<std::string, std::vector<std::string>> link_only;  // profile -> files left out
   opts.leave_out = [&](const std::string& p) {
     auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
     auto cls = req.jit ? class_given(c, used) : (c.cls == ObjectClass::jit ? ObjectClass::toolkit : c.cls);
     if (cls == ObjectClass::driver) builder.note_left_to_driver(p, "driver file of a Python distribution left out (the host driver provides it at run time)");
-    return cls == ObjectClass::driver || cls == ObjectClass::toolkit;
+    if (cls == ObjectClass::driver || cls == ObjectClass::toolkit) return true;
+    if (auto profile = analysis.link_only_profile(p); !profile.empty()) return link_only[profile].push_back(p), true;
+    return false;
   };
   auto sel = select_python(root, req.traced_files, opts, &used);
   std::vector<std::string> elfs;
@@ -393,6 +422,7 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
       else builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
     }
   }
+  report_link_only(link_only, builder, sel);
   return sel;
 }
 

@@ -89,6 +89,10 @@ struct Profile {
   std::vector<std::string> keep;         // slim: globs every slimmed image keeps (certs, passwd, ...)
   // Python: distributions a distribution needs at run time without importing them at start-up.
   std::map<std::string, std::vector<std::string>> python_companions;
+  // Python: file-name globs of libraries a wheel carries that nothing loads unless a program links
+  // them (APIs of their own: cuSOLVER's multi-GPU API, the NVBLAS and FFTW shims). A kept
+  // distribution leaves them out; the DT_NEEDED closure or a trace that saw them still ships them.
+  std::vector<std::string> link_only;
   std::vector<JitFramework> jit;
   std::map<std::string, std::map<std::string, std::string>> cuda_major_by_soname;
   std::string glibc;  // base images: the glibc version

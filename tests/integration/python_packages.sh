@@ -51,6 +51,18 @@ printf 'extpkg/__init__.py,,\nextpkg/_native.so,,\nextpkg/libcuda.so.1,,\nextpkg
 cp "$site/helperlib_libs/libhelper.so" "$site/extpkg/libcuda.so.1"
 printf 'Metadata-Version: 2.1\nName: helperlib\nVersion: 2.0\n' > "$site/helperlib-2.0.dist-info/METADATA"
 printf 'helperlib_libs/libhelper.so,,\nhelperlib-2.0.dist-info/METADATA,,\nhelperlib-2.0.dist-info/RECORD,,\n' > "$site/helperlib-2.0.dist-info/RECORD"
+# linkonly carries two link-only CUDA libraries (profile cuda's link_only): libcusolverMg.so.12,
+# which nothing loads (left out), and libcufftw.so.12, which its module _fftw.so links (ships as
+# that module's closure).
+mkdir -p "$site/linkonly/lib" "$site/linkonly-1.0.dist-info"
+echo 'X = 1' > "$site/linkonly/__init__.py"
+for lib in libcusolverMg.so.12 libcufftw.so.12; do
+  must "build linkonly's $lib" cc -shared -fPIC -Wl,-soname,$lib -o "$site/linkonly/lib/$lib" "$tmp/helper.c"
+done
+must "build linkonly's _fftw.so (links libcufftw.so.12)" cc -shared -fPIC -o "$site/linkonly/_fftw.so" "$tmp/native.c" \
+  "$site/linkonly/lib/libcufftw.so.12" '-Wl,--enable-new-dtags,-rpath,$ORIGIN/lib'
+printf 'Metadata-Version: 2.1\nName: linkonly\nVersion: 1.0\n' > "$site/linkonly-1.0.dist-info/METADATA"
+printf 'linkonly/__init__.py,,\nlinkonly/_fftw.so,,\nlinkonly/lib/libcusolverMg.so.12,,\nlinkonly/lib/libcufftw.so.12,,\nlinkonly-1.0.dist-info/METADATA,,\nlinkonly-1.0.dist-info/RECORD,,\n' > "$site/linkonly-1.0.dist-info/RECORD"
 # hookpkg runs a start-up hook from a .pth file (as numba-cuda's redirector and setuptools'
 # _distutils_hack do): the hook ships, the distribution is not "imported" for it.
 mkdir -p "$site/hookpkg" "$site/hookpkg-1.0.dist-info"
@@ -64,6 +76,7 @@ import os, sys
 import packaging
 from packaging.version import Version
 import extpkg
+import linkonly
 here = os.path.dirname(os.path.abspath(__file__))
 os.path.exists(os.path.join(here, "data", "stat-only.bin"))      # looked at, never read
 os.listdir(os.path.join(here, "data"))                             # listed: seen, not a use
@@ -95,6 +108,7 @@ check "runc, empty environment, cold path: the host's output ($out)" '[ "$out" =
 umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
 check "the distribution's copy of libcuda.so.1 is not in the image" '[ -e "$tmp/u/rootfs$site/extpkg/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/extpkg/libcuda.so.1" ]'
 check "a .pth hook ships (the hook module, not its distribution's package)" '[ -f "$tmp/u/rootfs$site/hookpkg.pth" ] && [ -f "$tmp/u/rootfs$site/hookpkg_hook.py" ] && [ ! -e "$tmp/u/rootfs$site/hookpkg/__init__.py" ]'
+check "a link-only library nothing loads is left out; one a shipped module links ships" '[ -f "$tmp/u/rootfs$site/linkonly/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/linkonly/lib/libcusolverMg.so.12" ] && [ -f "$tmp/u/rootfs$site/linkonly/lib/libcufftw.so.12" ]'
 check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
 check "the dist-info of a kept distribution ships (importlib.metadata works)" 'ls -d "$tmp/u/rootfs$site"/packaging-*.dist-info >/dev/null'
 check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept, helperlib kept as extpkg's closure" 'python3 - "$tmp/report.json" <<PY
@@ -111,6 +125,8 @@ assert d["lazydep"]["kept"] and d["lazydep"]["reason"] == "required by extpkg", 
 assert "$site/extpkg/libcuda.so.1" in r["left_to_host_driver"], r["left_to_host_driver"]
 assert any("extpkg/libcuda.so.1" in w for w in r["warnings"]), r["warnings"]
 assert not d["devonly"]["kept"] and d["devonly"]["reason"] == "not imported", d["devonly"]
+assert d["linkonly"]["kept"] and d["linkonly"]["left_out_files"] == 1, d["linkonly"]
+assert any("libcusolverMg.so.12" in w and "link-only" in w and "profile cuda" in w and "libcufftw" not in w for w in r["warnings"]), r["warnings"]
 assert d["hookpkg"]["reason"].startswith("shipped for another rule") and "pth" in d["hookpkg"]["reason"], d["hookpkg"]  # only its .pth hook ran
 assert d["hookpkg"]["files"] <= 3 and not d["devonly"]["kept"], d["hookpkg"]  # the hook, not the package or what it requires
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
