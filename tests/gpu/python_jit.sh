@@ -124,8 +124,13 @@ PY
 
 if [ "$phase" = bundle ]; then
   nvidia-smi -L | head -2; echo "python $($PY --version) at $PY; venv $(du -sh "$($PY -c 'import sys;print(sys.prefix)')" | cut -f1)"
+  # The size bar: each image against one of the whole venv (+ the interpreter's stdlib), both zstd.
+  venv=$("$PY" -c 'import sys; print(sys.prefix)'); stdlib=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+  [ -n "${SKIP_VENV_ONLY:-}" ] || "$cuslim" bundle -q "$PY" --include "$venv" --include "$stdlib" -o "$W/venv-only" --tag v --compression zstd 2> "$W/venv.err" &
   for wl in $WORKLOADS; do run_bundle_phase "$wl" & done; wait
   for wl in $WORKLOADS; do cat "$W/$wl.log"; done
+  ref=$([ -d "$W/venv-only/blobs" ] && du -sb "$W/venv-only/blobs" | cut -f1)
+  [ -z "$ref" ] || echo "=== venv-only image stored $ref"
   # a torch.compile image without its C compiler: verify names the consequence
   case " $WORKLOADS " in *" compile "*) nocc=1 ;; *) nocc= ;; esac
   if [ -n "$nocc" ]; then
@@ -137,8 +142,9 @@ if [ "$phase" = bundle ]; then
   fi
   echo "=== table (bundle FROM scratch; $(( $(date +%s) - t0 ))s)"
   for wl in $WORKLOADS; do
-    printf '%-8s same-output=%-4s verify=%-28s verify-gpu=%-40s stored=%s\n' "$wl" "$(grep -q 'SAME OUTPUT: yes' "$W/$wl.log" && echo yes || echo no)" \
-      "$(verdict "$W/$wl.verify.json")" "$(verdict "$W/$wl.vgpu.json")" "$(du -sb "$W/img-$wl/blobs" 2>/dev/null | cut -f1)"
+    stored=$(du -sb "$W/img-$wl/blobs" 2>/dev/null | cut -f1)
+    printf '%-8s same-output=%-4s verify=%-28s verify-gpu=%-40s stored=%s%s\n' "$wl" "$(grep -q 'SAME OUTPUT: yes' "$W/$wl.log" && echo yes || echo no)" \
+      "$(verdict "$W/$wl.verify.json")" "$(verdict "$W/$wl.vgpu.json")" "$stored" "$([ -n "$ref" ] && [ -n "$stored" ] && echo " ($(( stored * 1000 / ref / 10 )).$(( stored * 1000 / ref % 10 ))% of venv-only)")"
   done
   (cd "$W" && tar czf "$OUT/bundle-phase.tgz" traces ./*.log ./*.json)
   # The claims: each workload's image prints the host's output and passes verify and verify --gpu;
