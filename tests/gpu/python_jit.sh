@@ -11,7 +11,8 @@
 #     image (the size reference), then `cuslim slim` of the fat image with every trace, each
 #     workload run inside the slimmed image, verify --gpu of it.
 # (The scripts are app_*.py: a script named torch.py would shadow the torch package.)
-# usage: tests/gpu/python_jit.sh bundle|slim DIR [TRACES_DIR]   (DIR: cuslim, libcuslim-audit.so, kernels/)
+# usage: tests/gpu/python_jit.sh bundle|slim DIR [TRACES_DIR]   (DIR: cuslim, libcuslim-audit.so, kernels/;
+#        slim without TRACES_DIR traces the workloads itself)
 set -u
 phase=$1; dir=$(readlink -f "$2"); traces_in=${3:-}
 cuslim=$dir/cuslim
@@ -171,6 +172,12 @@ if [ "$phase" = bundle ]; then
 fi
 
 # ---- phase slim ------------------------------------------------------------------------------------
+# Without TRACES_DIR (a fresh machine), the workloads are traced here first, cold, in parallel.
+if [ -z "$traces_in" ] || ! ls "$traces_in"/*.trace > /dev/null 2>&1; then
+  traces_in=$W/traces; t=$(date +%s)
+  for wl in $WORKLOADS; do timeout 400 "$cuslim" trace -q --files -o "$traces_in/$wl.trace" -- "$PY" "$W/app_$wl.py" > /dev/null 2> "$W/$wl.trace.err" & done; wait
+  echo "traced $(ls "$traces_in"/*.trace | wc -l) workloads ($(( $(date +%s) - t ))s)"
+fi
 venv=$("$PY" -c 'import sys; print(sys.prefix)'); stdlib=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
 inc=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths(scheme="posix_prefix")["include"])')
 echo "venv $venv, stdlib $stdlib, include $inc"
