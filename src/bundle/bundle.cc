@@ -362,6 +362,7 @@ void report_link_only(const std::map<std::string, std::vector<std::string>>& lin
     for (auto& f : files) {
       if (!builder.plan().items.count(f)) {
         names += (names.empty() ? "" : ", ") + path::basename(f), ++out;
+        builder.note_link_only(f);
         continue;
       }
       const Distribution* d = sel.index->owner(f);

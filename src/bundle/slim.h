@@ -4,6 +4,7 @@
 // cuda-compat set (class forward-compat) is kept whole.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,14 +20,17 @@ struct SlimSelection {
   std::vector<std::string> includes;  // files kept as they are (keep globs, keep-sets, scripts)
   std::vector<std::string> dropped_driver;
   std::vector<std::string> forward_compat;  // cuda-compat files: kept (not the host driver's), and said so
+  std::vector<std::string> link_only;       // link-only libraries a keep-set matched: not kept by it
   std::vector<std::string> notes;
 };
 
 // Chooses what to keep. `keep` (the user's) and `keep_set` (the profiles') are globs over in-image
-// paths ('*' crosses '/'); toolkit-class files a keep-set matches are not kept.
+// paths ('*' crosses '/'); toolkit-class files a keep-set matches are not kept, nor the files
+// `link_only` says nothing loads unless a program links them (the closure brings those back).
 Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
                                       const std::vector<std::string>& targets, const std::vector<std::string>& keep,
-                                      const std::vector<std::string>& keep_set = {});
+                                      const std::vector<std::string>& keep_set = {},
+                                      const std::function<bool(const std::string&)>& link_only = {});
 
 struct ClassCount {
   uint64_t files = 0, bytes = 0;

@@ -70,6 +70,19 @@ void add_groups(const Analysis& a, const BundleRequest& breq, BundleResult& r) {
   r.groups.insert(r.groups.end(), dropped.begin(), dropped.end());
 }
 
+// Link-only libraries the keep-sets matched and nothing that ships loads: named in one warning
+// (those of kept Python distributions have the bundle's).
+void warn_link_only(SlimResult& res) {
+  std::string names;
+  size_t n = 0;
+  for (auto& f : res.selection.link_only)
+    if (!res.bundle.plan.items.count(f) && !res.bundle.plan.link_only_left_out.count(f)) names += (names.empty() ? "" : ", ") + path::basename(f), ++n;
+  if (n)
+    res.warnings.push_back(std::to_string(n) + " link-only librar" + (n == 1 ? "y" : "ies") + " of the keep-sets dropped (" + names +
+                           "): nothing loads " + (n == 1 ? "it" : "them") + " unless a program links " + (n == 1 ? "it" : "them") +
+                           ", and nothing that ships does");
+}
+
 }  // namespace
 
 Result<SlimResult> slim_image(const SlimRequest& req) {
@@ -86,7 +99,8 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   for (auto& s : img.skipped) res.notes.push_back(s);
   // 2. Analyse inside the image and select what the program needs.
   CUSLIM_TRY(auto analysis, analyse_image(img, req.image));
-  CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis)));
+  auto link_only = [&](const std::string& p) { return !analysis.link_only_profile(p).empty(); };
+  CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis), link_only));
   for (auto& d : res.selection.dropped_driver) res.warnings.push_back(d + ": driver library in the input, dropped (it breaks on other hosts)");
   res.before = count_by_class(analysis.root(), analysis.classifier());
   // 3. Plan the bundle, with what a traced or probed run loaded.
@@ -104,6 +118,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   CUSLIM_TRY(res.bundle, bundle(analysis, breq));
   if (req.report_contents) add_groups(analysis, breq, res.bundle);
   for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
+  warn_link_only(res);
   for (auto& f : res.bundle.forward_compat)
     res.notes.push_back("kept the forward-compat set " + f.dir + " (" + f.package + ", libcuda " + f.version + ", " + std::to_string(f.files) +
                         " files): it is the image's cuda-compat, not the host driver; the loader entry the NVIDIA hook writes is in the image");

@@ -51,18 +51,19 @@ printf 'extpkg/__init__.py,,\nextpkg/_native.so,,\nextpkg/libcuda.so.1,,\nextpkg
 cp "$site/helperlib_libs/libhelper.so" "$site/extpkg/libcuda.so.1"
 printf 'Metadata-Version: 2.1\nName: helperlib\nVersion: 2.0\n' > "$site/helperlib-2.0.dist-info/METADATA"
 printf 'helperlib_libs/libhelper.so,,\nhelperlib-2.0.dist-info/METADATA,,\nhelperlib-2.0.dist-info/RECORD,,\n' > "$site/helperlib-2.0.dist-info/RECORD"
-# linkonly carries two link-only CUDA libraries (profile cuda's link_only): libcusolverMg.so.12,
-# which nothing loads (left out), and libcufftw.so.12, which its module _fftw.so links (ships as
-# that module's closure).
-mkdir -p "$site/linkonly/lib" "$site/linkonly-1.0.dist-info"
+# linkonly carries two link-only CUDA libraries (profile cuda's link_only) where the nvidia wheels
+# keep theirs (nvidia/*/lib, a slim keep-set): libcusolverMg.so.12, which nothing loads (left out),
+# and libcufftw.so.12, which its module _fftw.so links (ships as that module's closure).
+lo=nvidia/linkonly/lib
+mkdir -p "$site/linkonly" "$site/$lo" "$site/linkonly-1.0.dist-info"
 echo 'X = 1' > "$site/linkonly/__init__.py"
 for lib in libcusolverMg.so.12 libcufftw.so.12; do
-  must "build linkonly's $lib" cc -shared -fPIC -Wl,-soname,$lib -o "$site/linkonly/lib/$lib" "$tmp/helper.c"
+  must "build linkonly's $lib" cc -shared -fPIC -Wl,-soname,$lib -o "$site/$lo/$lib" "$tmp/helper.c"
 done
 must "build linkonly's _fftw.so (links libcufftw.so.12)" cc -shared -fPIC -o "$site/linkonly/_fftw.so" "$tmp/native.c" \
-  "$site/linkonly/lib/libcufftw.so.12" '-Wl,--enable-new-dtags,-rpath,$ORIGIN/lib'
+  "$site/$lo/libcufftw.so.12" '-Wl,--enable-new-dtags,-rpath,$ORIGIN/../'"$lo"
 printf 'Metadata-Version: 2.1\nName: linkonly\nVersion: 1.0\n' > "$site/linkonly-1.0.dist-info/METADATA"
-printf 'linkonly/__init__.py,,\nlinkonly/_fftw.so,,\nlinkonly/lib/libcusolverMg.so.12,,\nlinkonly/lib/libcufftw.so.12,,\nlinkonly-1.0.dist-info/METADATA,,\nlinkonly-1.0.dist-info/RECORD,,\n' > "$site/linkonly-1.0.dist-info/RECORD"
+printf 'linkonly/__init__.py,,\nlinkonly/_fftw.so,,\n%s/libcusolverMg.so.12,,\n%s/libcufftw.so.12,,\nlinkonly-1.0.dist-info/METADATA,,\nlinkonly-1.0.dist-info/RECORD,,\n' "$lo" "$lo" > "$site/linkonly-1.0.dist-info/RECORD"
 # hookpkg runs a start-up hook from a .pth file (as numba-cuda's redirector and setuptools'
 # _distutils_hack do): the hook ships, the distribution is not "imported" for it.
 mkdir -p "$site/hookpkg" "$site/hookpkg-1.0.dist-info"
@@ -108,7 +109,7 @@ check "runc, empty environment, cold path: the host's output ($out)" '[ "$out" =
 umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
 check "the distribution's copy of libcuda.so.1 is not in the image" '[ -e "$tmp/u/rootfs$site/extpkg/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/extpkg/libcuda.so.1" ]'
 check "a .pth hook ships (the hook module, not its distribution's package)" '[ -f "$tmp/u/rootfs$site/hookpkg.pth" ] && [ -f "$tmp/u/rootfs$site/hookpkg_hook.py" ] && [ ! -e "$tmp/u/rootfs$site/hookpkg/__init__.py" ]'
-check "a link-only library nothing loads is left out; one a shipped module links ships" '[ -f "$tmp/u/rootfs$site/linkonly/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/linkonly/lib/libcusolverMg.so.12" ] && [ -f "$tmp/u/rootfs$site/linkonly/lib/libcufftw.so.12" ]'
+check "a link-only library nothing loads is left out; one a shipped module links ships" '[ -f "$tmp/u/rootfs$site/linkonly/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/$lo/libcusolverMg.so.12" ] && [ -f "$tmp/u/rootfs$site/$lo/libcufftw.so.12" ]'
 check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
 check "the dist-info of a kept distribution ships (importlib.metadata works)" 'ls -d "$tmp/u/rootfs$site"/packaging-*.dist-info >/dev/null'
 check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept, helperlib kept as extpkg's closure" 'python3 - "$tmp/report.json" <<PY
@@ -165,6 +166,14 @@ must "a fat image: the interpreter, its whole stdlib and the whole venv" \
 check "slim --probe exits 0 and says it recorded file opens" '[ $rc = 0 ] && grep -q "files of the image" "$tmp/slim.out"'
 out=$("$cuslim" run --gpu off "$tmp/slim:s" -- "$vpy" "$tmp/app/main.py" cold 2>&1)
 check "the probed slim image runs the cold path with the host's output ($out)" '[ "$out" = "$want_cold" ]'
+rm -rf "$tmp/us"; umoci unpack --image "$tmp/slim:s" "$tmp/us" >/dev/null 2>&1
+check "slim --probe: the link-only library nothing loads is dropped (keep-set and package alike), the linked one kept, one warning" \
+  '[ ! -e "$tmp/us/rootfs$site/$lo/libcusolverMg.so.12" ] && [ -f "$tmp/us/rootfs$site/$lo/libcufftw.so.12" ] && [ "$(grep -c "link-only.*libcusolverMg" "$tmp/slim.out")" = 1 ]'
+# Without a probe or trace only the keep-sets keep the wheels' libraries: the link-only ones stay out.
+"$cuslim" slim "$tmp/fat:fat" -o "$tmp/slim" --tag static > "$tmp/static.out" 2>&1; rc=$?
+rm -rf "$tmp/ust"; umoci unpack --image "$tmp/slim:static" "$tmp/ust" >/dev/null 2>&1
+check "static slim: the keep-set leaves both link-only libraries out, and says so" \
+  '[ $rc = 0 ] && [ ! -e "$tmp/ust/rootfs$site/$lo/libcusolverMg.so.12" ] && [ ! -e "$tmp/ust/rootfs$site/$lo/libcufftw.so.12" ] && grep -q "2 link-only libraries of the keep-sets dropped" "$tmp/static.out"'
 check "slim dropped the distributions the probe never imported" 'python3 -c "
 import json; d={x[\"name\"]: x for x in json.load(open(\"$tmp/slim.json\"))[\"python\"][\"distributions\"]}
 assert d[\"packaging\"][\"kept\"] and not d[\"idna\"][\"kept\"] and not d[\"pip\"][\"kept\"], d"'
