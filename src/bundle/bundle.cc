@@ -23,13 +23,15 @@
 #include "core/signal_cleanup.h"
 #include "core/path.h"
 #include "core/exec_path.h"
+#include "bundle/jit_plan.h"
 #include "bundle/layer_cache.h"
 #include "bundle/layer_reuse.h"
+#include "bundle/plan_closure.h"
 #include "bundle/programs.h"
+#include "bundle/python_plan.h"
 #include "elf/elf_file.h"
 #include "jit/jit_needs.h"
 #include "prune/gpu_arch.h"
-#include "python/interpreter.h"
 #include "loader/ld_cache.h"
 #include "report/kept_groups.h"
 #include "trace/run_environment.h"
@@ -245,19 +247,6 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
   return layer;
 }
 
-// The traced run's objects by soname and file name: what its processes had loaded, so a module
-// a cold path imports matches them as the loader would instead of searching for other copies.
-std::map<std::string, std::string> traced_loaded(const Root& root, const std::vector<std::string>& traced) {
-  std::map<std::string, std::string> out;
-  for (auto& p : traced) {
-    out.emplace(path::basename(p), p);
-    auto real = root.realpath(p);
-    if (!real) continue;
-    if (auto elf = ElfFile::read(root.host_path(*real), p, ElfFile::Parts::loader); elf.ok() && elf->soname) out.emplace(*elf->soname, p);
-  }
-  return out;
-}
-
 // The request makes sense: something to pack; --base IMAGE only with image outputs.
 Status check_request(const BundleRequest& req) {
   if (req.targets.empty() && req.includes.empty() && req.traced.empty() && req.traced_files.empty())
@@ -300,200 +289,6 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, const Pr
     builder.add_graph(g, false);
   }
   return ok_status();
-}
-
-// An in-root path that is an ELF file (resolved inside the root, never through the host's links).
-bool is_elf_in(const Root& root, const std::string& inside) {
-  auto real = root.realpath(inside);
-  return real && has_elf_magic(root.host_path(*real));
-}
-
-// A Python interpreter among the programs (or the interpreter of a #! script among them) brings
-// what every start of it reads (its encodings, landmarks and site's modules), traced or not:
-// python/interpreter.h.
-Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder) {
-  const Root& root = analysis.root();
-  for (auto& t : programs.elf) {  // a #! script's interpreter is among them
-    auto elf = analysis.object(t);
-    if (!elf->ok()) continue;
-    auto py = python_interpreter(root, t, elf->value());
-    if (!py) continue;
-    auto startup = python_startup(root, *py);
-    for (auto& f : startup.files) CUSLIM_CHECK(builder.add_include(f));
-    for (auto& d : startup.dirs)
-      if (auto st = root.stat(d); st && S_ISDIR(st->st_mode)) builder.add_directory(d);
-  }
-  return ok_status();
-}
-
-// Resolves many optional objects (a distribution's extension modules, a toolchain's programs):
-// one that cannot be resolved (truncated, another machine's ELF) is a warning, not the end.
-Result<DepGraph> resolve_each_or_warn(const Analysis& analysis, const std::vector<std::string>& elfs,
-                                      const std::map<std::string, std::string>& loaded, PlanBuilder& builder) {
-  if (auto g = analysis.resolve(elfs, {}, loaded); g.ok()) return g;
-  DepGraph all;
-  for (auto& e : elfs) {
-    auto g = analysis.resolve({e}, {}, loaded);
-    if (!g.ok()) {
-      builder.warn(e + ": not resolved, its dependencies are not added: " + g.error().message());
-      continue;
-    }
-    builder.add_graph(*g, false);
-    all.missing.insert(all.missing.end(), g->missing.begin(), g->missing.end());
-  }
-  return all;
-}
-
-// The names an object needs that nothing answered, comma-separated.
-std::string missing_names(const DepGraph& g, const std::string& needed_by) {
-  std::string out;
-  for (auto& m : g.missing)
-    if (m.needed_by == needed_by) out += (out.empty() ? "" : ", ") + m.name;
-  return out;
-}
-
-// Link-only libraries a kept distribution left out (profile -> files): those the closure of what
-// ships brought back count as shipped in their distribution's report; the rest are named in one
-// warning per profile.
-void report_link_only(const std::map<std::string, std::vector<std::string>>& link_only, PlanBuilder& builder, PythonSelection& sel) {
-  for (auto& [profile, files] : link_only) {
-    std::string names;
-    size_t out = 0;
-    for (auto& f : files) {
-      if (!builder.plan().items.count(f)) {
-        names += (names.empty() ? "" : ", ") + path::basename(f), ++out;
-        builder.note_link_only(f);
-        continue;
-      }
-      const Distribution* d = sel.index->owner(f);
-      if (!d) continue;
-      auto& r = sel.distributions.at(static_cast<size_t>(d - sel.index->all().data()));
-      --r.left_out, ++r.files, r.bytes += builder.plan().items.at(f).size;
-    }
-    if (out)
-      builder.warn(std::to_string(out) + " link-only librar" + (out == 1 ? "y" : "ies") + " of kept Python distributions left out (" + names +
-                   "): nothing loads " + (out == 1 ? "it" : "them") + " unless a program links " + (out == 1 ? "it" : "them") +
-                   ", and nothing that ships does (profile " + profile + ")");
-  }
-}
-
-// Python distributions the traced files used ship whole (--python-keep package) with their
-// profile-named companions, their extension modules bringing their closures; the report says
-// what each distribution of the site dirs involved became.
-Result<PythonSelection> add_python_distributions(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
-  if (req.traced_files.empty()) return PythonSelection{};
-  const Root& root = analysis.root();
-  PythonKeepOptions opts{.mode = req.python_keep, .companions = analysis.python_companions()};
-  // Toolkit and driver files stay out; a jit file stays when its framework is among the used.
-  // A link-only library (profiles' link_only) stays out too: nothing loads it unless a program
-  // links it, and then the closure ships it.
-  std::set<std::string> used;
-  std::map<std::string, std::vector<std::string>> link_only;  // profile -> files left out
-  opts.leave_out = [&](const std::string& p) {
-    auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
-    auto cls = req.jit ? class_given(c, used) : (c.cls == ObjectClass::jit ? ObjectClass::toolkit : c.cls);
-    if (cls == ObjectClass::driver) builder.note_left_to_driver(p, "driver file of a Python distribution left out (the host driver provides it at run time)");
-    if (cls == ObjectClass::driver || cls == ObjectClass::toolkit) return true;
-    if (auto profile = analysis.link_only_profile(p); !profile.empty()) return link_only[profile].push_back(p), true;
-    return false;
-  };
-  auto sel = select_python(root, req.traced_files, opts, &used);
-  std::vector<std::string> elfs;
-  for (auto& f : sel.files) {
-    auto st = root.stat(f);
-    if (!st || (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))) continue;
-    CUSLIM_CHECK(builder.add_include(f));
-    if (S_ISREG(st->st_mode) && f.find(".so") != std::string::npos && is_elf_in(root, f)) elfs.push_back(f);
-  }
-  if (!elfs.empty()) {  // extension modules a cold path may import: their dependencies ship too
-    CUSLIM_TRY(auto g, resolve_each_or_warn(analysis, elfs, traced_loaded(root, req.traced), builder));
-    builder.add_graph(g, false);
-    // A module whose libraries are nowhere in the source (cupy's cuTENSOR module without the
-    // cuTENSOR wheel) cannot load anywhere: it is left out, and said so. One whose library sits
-    // somewhere the search misses (a package may preload it by path) stays, with a warning.
-    std::set<std::string> anywhere;  // file names in the site dirs involved
-    for (auto& site : site_dirs_of(sel.files))
-      for (auto& d : read_site_dir(root, site))
-        for (auto& f : d.files) anywhere.insert(path::basename(f));
-    std::map<std::string, bool> findable;  // module -> some missing name exists somewhere
-    for (auto& m : g.missing)
-      if (std::find(elfs.begin(), elfs.end(), m.needed_by) != elfs.end()) findable[m.needed_by] |= anywhere.count(m.name) > 0;
-    for (auto& [f, somewhere] : findable) {
-      if (somewhere) builder.warn(f + ": needs " + missing_names(g, f) + ", which the loader's search does not find (shipped: the package may load it by path)");
-      else builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
-    }
-  }
-  report_link_only(link_only, builder, sel);
-  return sel;
-}
-
-// The distributions report, final: those nothing imported whose libraries ship for an object of
-// another are "closure of Y".
-std::vector<DistributionReport> python_report(PythonSelection sel, const Root& root, const Plan& plan) {
-  credit_closures(sel, root, plan_files(plan), plan.needed_by);
-  return std::move(sel.distributions);
-}
-
-// Every plan item, for the presence of distributions and the places of {site} and {prefix}.
-std::vector<std::string> planned_paths(const Plan& plan) {
-  std::vector<std::string> out;
-  for (auto& [p, item] : plan.items) out.push_back(p);
-  return out;
-}
-
-uint64_t planned_bytes(const Plan& plan) {
-  uint64_t n = 0;
-  for (auto& [p, item] : plan.items) n += item.type == LayerEntry::file ? item.size : 0;
-  return n;
-}
-
-// A JIT framework that ships brings what it runs at run time: each need of its profile met from
-// the source root (the first alternative found, with its keep globs; programs bring closures).
-// A need nothing meets is a warning naming the consequence.
-Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
-  std::vector<JitAdded> out;
-  if (!req.jit) return out;
-  const Root& root = analysis.root();
-  auto paths = planned_paths(builder.plan());
-  auto present = distributions_present(root, paths);
-  if (present.empty()) return out;
-  auto places = JitPlaces::of(root, paths);
-  auto path_dirs = path::split_list(kDefaultPath);
-  for (auto& r : jit_readiness(root, analysis.jit_frameworks(), present, places, path_dirs)) {
-    JitAdded a{.framework = r.framework->name, .consequence = r.framework->consequence, .found = r.found, .missing = r.missing};
-    uint64_t bytes = planned_bytes(builder.plan());
-    size_t files = builder.plan().items.size();
-    std::vector<std::string> elfs;
-    for (auto& need : r.framework->needs) {
-      auto found = find_need(root, need, places, path_dirs);
-      if (!found) continue;
-      std::vector<std::string> add{*found};
-      for (auto& p : need_keep_paths(root, need, *found, places)) add.push_back(p);
-      for (auto& p : add) {
-        if (!builder.add_include(p).ok()) continue;
-        auto st = root.stat(p);
-        if (!st || !S_ISREG(st->st_mode)) continue;
-        if (is_elf_in(root, p)) elfs.push_back(p);
-        else if (st->st_mode & 0111)  // a #! script (Ubuntu's /sbin/ldconfig) brings its interpreter
-          if (auto progs = expand_programs(root, {p}, kDefaultPath); progs.ok()) {
-            for (auto& e : progs->elf) {
-              CUSLIM_CHECK(builder.add_include(e));
-              elfs.push_back(e);
-            }
-            for (auto& sc : progs->scripts) CUSLIM_CHECK(builder.add_include(sc));
-          }
-      }
-    }
-    if (!elfs.empty()) {  // the compiler's programs and plugins bring their libraries
-      CUSLIM_TRY(auto g, resolve_each_or_warn(analysis, elfs, {}, builder));
-      builder.add_graph(g, false);
-    }
-    a.bytes = planned_bytes(builder.plan()) - bytes;
-    a.files = builder.plan().items.size() - files;
-    if (!r.missing.empty()) builder.warn(jit_failure(r, "the source root"));
-    out.push_back(std::move(a));
-  }
-  return out;
 }
 
 // Driver files never ship, whatever brought them (--include, a trace, a keep-set): the host's

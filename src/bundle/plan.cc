@@ -195,4 +195,17 @@ std::vector<LayerEntry> layer_entries(const Root& root, const Plan& plan) {
   return out;
 }
 
+// Every plan item, for the presence of distributions and the places of {site} and {prefix}.
+std::vector<std::string> planned_paths(const Plan& plan) {
+  std::vector<std::string> out;
+  for (auto& [p, item] : plan.items) out.push_back(p);
+  return out;
+}
+
+uint64_t planned_bytes(const Plan& plan) {
+  uint64_t n = 0;
+  for (auto& [p, item] : plan.items) n += item.type == LayerEntry::file ? item.size : 0;
+  return n;
+}
+
 }  // namespace cuslim

@@ -100,6 +100,11 @@ class PlanBuilder {
   Plan plan_;
 };
 
+// Every plan item's in-image path (for the presence of distributions and the places of {site}
+// and {prefix}), and the bytes of its regular files.
+std::vector<std::string> planned_paths(const Plan& plan);
+uint64_t planned_bytes(const Plan& plan);
+
 // Host path of a plan file's content.
 std::string plan_source(const Root& root, const std::string& inside);
 

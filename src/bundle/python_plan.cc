@@ -1,0 +1,120 @@
+#include "bundle/python_plan.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "bundle/plan_closure.h"
+#include "core/path.h"
+#include "python/interpreter.h"
+#include "report/kept_groups.h"
+
+namespace cuslim {
+
+namespace {
+
+// Link-only libraries a kept distribution left out (profile -> files): those the closure of what
+// ships brought back count as shipped in their distribution's report; the rest are named in one
+// warning per profile.
+void report_link_only(const std::map<std::string, std::vector<std::string>>& link_only, PlanBuilder& builder, PythonSelection& sel) {
+  for (auto& [profile, files] : link_only) {
+    std::string names;
+    size_t out = 0;
+    for (auto& f : files) {
+      if (!builder.plan().items.count(f)) {
+        names += (names.empty() ? "" : ", ") + path::basename(f), ++out;
+        builder.note_link_only(f);
+        continue;
+      }
+      const Distribution* d = sel.index->owner(f);
+      if (!d) continue;
+      auto& r = sel.distributions.at(static_cast<size_t>(d - sel.index->all().data()));
+      --r.left_out, ++r.files, r.bytes += builder.plan().items.at(f).size;
+    }
+    if (out)
+      builder.warn(std::to_string(out) + " link-only librar" + (out == 1 ? "y" : "ies") + " of kept Python distributions left out (" + names +
+                   "): nothing loads " + (out == 1 ? "it" : "them") + " unless a program links " + (out == 1 ? "it" : "them") +
+                   ", and nothing that ships does (profile " + profile + ")");
+  }
+}
+
+}  // namespace
+
+// A Python interpreter among the programs (or the interpreter of a #! script among them) brings
+// what every start of it reads (its encodings, landmarks and site's modules), traced or not:
+// python/interpreter.h.
+Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder) {
+  const Root& root = analysis.root();
+  for (auto& t : programs.elf) {  // a #! script's interpreter is among them
+    auto elf = analysis.object(t);
+    if (!elf->ok()) continue;
+    auto py = python_interpreter(root, t, elf->value());
+    if (!py) continue;
+    auto startup = python_startup(root, *py);
+    for (auto& f : startup.files) CUSLIM_CHECK(builder.add_include(f));
+    for (auto& d : startup.dirs)
+      if (auto st = root.stat(d); st && S_ISDIR(st->st_mode)) builder.add_directory(d);
+  }
+  return ok_status();
+}
+
+// Python distributions the traced files used ship whole (--python-keep package) with their
+// profile-named companions, their extension modules bringing their closures; the report says
+// what each distribution of the site dirs involved became.
+Result<PythonSelection> add_python_distributions(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  if (req.traced_files.empty()) return PythonSelection{};
+  const Root& root = analysis.root();
+  PythonKeepOptions opts{.mode = req.python_keep, .companions = analysis.python_companions()};
+  // Toolkit and driver files stay out; a jit file stays when its framework is among the used.
+  // A link-only library (profiles' link_only) stays out too: nothing loads it unless a program
+  // links it, and then the closure ships it.
+  std::set<std::string> used;
+  std::map<std::string, std::vector<std::string>> link_only;  // profile -> files left out
+  opts.leave_out = [&](const std::string& p) {
+    auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
+    auto cls = req.jit ? class_given(c, used) : (c.cls == ObjectClass::jit ? ObjectClass::toolkit : c.cls);
+    if (cls == ObjectClass::driver) builder.note_left_to_driver(p, "driver file of a Python distribution left out (the host driver provides it at run time)");
+    if (cls == ObjectClass::driver || cls == ObjectClass::toolkit) return true;
+    if (auto profile = analysis.link_only_profile(p); !profile.empty()) return link_only[profile].push_back(p), true;
+    return false;
+  };
+  auto sel = select_python(root, req.traced_files, opts, &used);
+  std::vector<std::string> elfs;
+  for (auto& f : sel.files) {
+    auto st = root.stat(f);
+    if (!st || (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))) continue;
+    CUSLIM_CHECK(builder.add_include(f));
+    if (S_ISREG(st->st_mode) && f.find(".so") != std::string::npos && is_elf_in(root, f)) elfs.push_back(f);
+  }
+  if (!elfs.empty()) {  // extension modules a cold path may import: their dependencies ship too
+    CUSLIM_TRY(auto g, resolve_each_or_warn(analysis, elfs, traced_loaded(root, req.traced), builder));
+    builder.add_graph(g, false);
+    // A module whose libraries are nowhere in the source (cupy's cuTENSOR module without the
+    // cuTENSOR wheel) cannot load anywhere: it is left out, and said so. One whose library sits
+    // somewhere the search misses (a package may preload it by path) stays, with a warning.
+    std::set<std::string> anywhere;  // file names in the site dirs involved
+    for (auto& site : site_dirs_of(sel.files))
+      for (auto& d : read_site_dir(root, site))
+        for (auto& f : d.files) anywhere.insert(path::basename(f));
+    std::map<std::string, bool> findable;  // module -> some missing name exists somewhere
+    for (auto& m : g.missing)
+      if (std::find(elfs.begin(), elfs.end(), m.needed_by) != elfs.end()) findable[m.needed_by] |= anywhere.count(m.name) > 0;
+    for (auto& [f, somewhere] : findable) {
+      if (somewhere) builder.warn(f + ": needs " + missing_names(g, f) + ", which the loader's search does not find (shipped: the package may load it by path)");
+      else builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
+    }
+  }
+  report_link_only(link_only, builder, sel);
+  return sel;
+}
+
+// The distributions report, final: those nothing imported whose libraries ship for an object of
+// another are "closure of Y".
+std::vector<DistributionReport> python_report(PythonSelection sel, const Root& root, const Plan& plan) {
+  credit_closures(sel, root, plan_files(plan), plan.needed_by);
+  return std::move(sel.distributions);
+}
+
+}  // namespace cuslim
