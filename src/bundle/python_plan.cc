@@ -20,11 +20,10 @@ namespace {
 // warning per profile.
 void report_link_only(const std::map<std::string, std::vector<std::string>>& link_only, PlanBuilder& builder, PythonSelection& sel) {
   for (auto& [profile, files] : link_only) {
-    std::string names;
-    size_t out = 0;
+    std::vector<std::string> out;
     for (auto& f : files) {
       if (!builder.plan().items.count(f)) {
-        names += (names.empty() ? "" : ", ") + path::basename(f), ++out;
+        out.push_back(f);
         builder.note_link_only(f);
         continue;
       }
@@ -33,10 +32,7 @@ void report_link_only(const std::map<std::string, std::vector<std::string>>& lin
       auto& r = sel.distributions.at(static_cast<size_t>(d - sel.index->all().data()));
       --r.left_out, ++r.files, r.bytes += builder.plan().items.at(f).size;
     }
-    if (out)
-      builder.warn(std::to_string(out) + " link-only librar" + (out == 1 ? "y" : "ies") + " of kept Python distributions left out (" + names +
-                   "): nothing loads " + (out == 1 ? "it" : "them") + " unless a program links " + (out == 1 ? "it" : "them") +
-                   ", and nothing that ships does (profile " + profile + ")");
+    if (!out.empty()) builder.warn(link_only_warning(out, "of kept Python distributions left out", " (profile " + profile + ")"));
   }
 }
 

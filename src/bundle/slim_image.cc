@@ -1,6 +1,7 @@
 #include "bundle/slim_image.h"
 
 #include "analysis/analysis.h"
+#include "bundle/plan_closure.h"
 #include "core/output_guard.h"
 #include "core/path.h"
 #include "core/staging.h"
@@ -73,14 +74,10 @@ void add_groups(const Analysis& a, const BundleRequest& breq, BundleResult& r) {
 // Link-only libraries the keep-sets matched and nothing that ships loads: named in one warning
 // (those of kept Python distributions have the bundle's).
 void warn_link_only(SlimResult& res) {
-  std::string names;
-  size_t n = 0;
+  std::vector<std::string> dropped;
   for (auto& f : res.selection.link_only)
-    if (!res.bundle.plan.items.count(f) && !res.bundle.plan.link_only_left_out.count(f)) names += (names.empty() ? "" : ", ") + path::basename(f), ++n;
-  if (n)
-    res.warnings.push_back(std::to_string(n) + " link-only librar" + (n == 1 ? "y" : "ies") + " of the keep-sets dropped (" + names +
-                           "): nothing loads " + (n == 1 ? "it" : "them") + " unless a program links " + (n == 1 ? "it" : "them") +
-                           ", and nothing that ships does");
+    if (!res.bundle.plan.items.count(f) && !res.bundle.plan.link_only_left_out.count(f)) dropped.push_back(f);
+  if (!dropped.empty()) res.warnings.push_back(link_only_warning(dropped, "of the keep-sets dropped"));
 }
 
 }  // namespace
