@@ -53,7 +53,13 @@ struct Found {
 // The key of a search whose answer is the same in every target's walk: the name, and the
 // class/data/machine the candidate must match (the loader ABI follows from them).
 std::string shared_key(const ElfFile& want, const std::string& name) {
-  return std::to_string(want.elf_class) + ':' + std::to_string(want.data) + ':' + std::to_string(want.machine) + ':' + name;
+  std::string key;
+  key.reserve(name.size() + 4);
+  key += static_cast<char>(want.elf_class);
+  key += static_cast<char>(want.data);
+  key += static_cast<char>(want.machine & 0xff);
+  key += static_cast<char>(want.machine >> 8);
+  return key += name;
 }
 
 bool compatible(const ElfFile& want, const ElfFile& got) {
@@ -342,9 +348,9 @@ struct TargetWalk {
     for (size_t i = 0; i < out.objects.size(); ++i) {
       auto& o = out.objects[i];
       if (o.leaf || !o.elf || !o.elf->ok()) continue;
-      const ElfFile& f = o.elf->value();
-      std::vector<std::string> needed = f.needed;  // copy: need() grows out.objects
-      for (auto& n : needed) need(static_cast<int>(i), n, How::direct, false);
+      const ElfRef elf = o.elf;  // held here: need() grows out.objects, the parsed file stays put
+      const ElfFile& f = elf->value();
+      for (auto& n : f.needed) need(static_cast<int>(i), n, How::direct, false);
       if (extra)
         for (auto& e : extra(out.objects[i].path, out.objects[i].realpath, f)) need_any(static_cast<int>(i), e);
     }
