@@ -63,7 +63,7 @@ Status settle_forward_compat(BundleJob& job) {
   fc.mode = *mode;
   for (auto [flag, text] : {std::pair<std::string, const std::string*>{"--driver-version", &job.driver_version}, {"--min-driver", &job.min_driver}}) {
     if (text->empty()) continue;
-    auto v = Version::parse(*text);
+    auto v = Version::parse_driver(*text);
     if (!v || v->major < 100) return Error(Exit::usage, flag + " '" + *text + "': not a driver version like 535.230.02");
     if (!fc.driver || *v < *fc.driver) fc.driver = v, fc.driver_text = "driver " + *text + " (" + flag + ")";
   }

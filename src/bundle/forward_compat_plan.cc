@@ -8,6 +8,7 @@
 #include "core/path.h"
 #include "elf/elf_file.h"
 #include "profile/forward_compat.h"
+#include "profile/library_version.h"
 
 namespace cuslim {
 
@@ -21,6 +22,18 @@ std::vector<std::string> planned_compat_files(const Analysis& a, const Plan& pla
         a.classifier().classify(p, p, std::nullopt, path::basename(p)).cls == ObjectClass::forward_compat)
       out.push_back(p);
   return out;
+}
+
+// The CUDA release the image asks of the driver: its libcudart's, else (a program that links the
+// runtime statically) the newest its CUDA libraries were built for. Read only when it is asked.
+std::optional<Version> runtime_cuda(const Analysis& a, const ForwardCompatRequest& req, const Plan& plan) {
+  if (plan.cuda || (!req.driver && req.mode != ForwardCompatMode::always)) return plan.cuda;
+  std::vector<std::string> cuda_libraries;
+  for (auto& [inside, item] : plan.items)
+    if (item.cls == ObjectClass::cuda && item.type == LayerEntry::file && item.content.empty())
+      if (auto real = a.root().realpath(inside)) cuda_libraries.push_back(*real);
+  auto b = newest_cuda_built_for(a.root(), cuda_libraries);
+  return b ? std::optional(b->cuda) : std::nullopt;
 }
 
 // The set to add from the source root, and why; nullptr when none is to be added.
@@ -38,11 +51,11 @@ Result<const CompatSet*> choose_set(const std::vector<CompatSet>& sets, const Fo
     return pick;
   }
   if (!runtime || !req.driver) return nullptr;  // auto: nothing to judge against
-  auto min = min_driver_for(*runtime);
-  if (!min || !(*req.driver < *min)) return nullptr;
+  if (!needs_newer_driver(*runtime, *req.driver)) return nullptr;  // the driver, or minor-version compatibility, runs it
   std::string why_not;
   const CompatSet* pick = serving_set(sets, *runtime, *req.driver, &why_not);
-  std::string need = req.driver_text + " is older than CUDA " + runtime->str(2) + " needs (" + min->str(3) + ")";
+  auto min = driver_need(*runtime);
+  std::string need = req.driver_text + " is older than CUDA " + runtime->str(2) + " needs (" + (min ? min->text() : "?") + ")";
   if (!pick) {
     builder.warn(need + ": the image needs " + compat_package(data, *runtime) + " and the source root has no set that serves it (" + why_not +
                  "; looked in " + looked + "); verify will fail it on that driver");
@@ -126,7 +139,7 @@ Result<std::vector<ForwardCompatShipped>> plan_forward_compat(const Analysis& an
   std::string looked;
   for (auto& d : data->dirs) looked += (looked.empty() ? "" : ", ") + d;
   std::string reason;
-  CUSLIM_TRY(const CompatSet* pick, choose_set(sets, req, builder.plan().cuda, *data, looked, builder, reason));
+  CUSLIM_TRY(const CompatSet* pick, choose_set(sets, req, runtime_cuda(analysis, req, builder.plan()), *data, looked, builder, reason));
   if (pick) {
     if (auto st = builder.add_include(pick->dir); !st.ok()) return st.error().wrap("adding the cuda-compat set " + pick->dir);
     for (auto& f : pick->files) builder.set_class(f, ObjectClass::forward_compat);

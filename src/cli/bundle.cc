@@ -69,7 +69,8 @@ void add_bundle(CLI::App& app, RunState& state) {
                   "Ship the cuda-compat set from the source root: auto (when --driver-version/--min-driver is older than the runtime "
                   "needs and the set serves its branch), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
-  cmd->add_option("--driver-version,--min-driver", o->min_driver, "The oldest driver the image must run on, e.g. 535.230.02 (for --forward-compat auto)");
+  cmd->add_option("--driver-version,--min-driver", o->min_driver, "The oldest driver the image must run on, e.g. 535.230.02 (for --forward-compat auto)")
+      ->check(driver_version());
   cmd->add_option("--report", o->report_file,
                   "Also write a report: FILE.html (a self-contained page with a treemap of the bytes by class, group and file) or "
                   "FILE.json (classes, groups and why they ship, layers, driver files left out, Python distributions, what --gpu-arch removed)");

@@ -9,6 +9,7 @@
 
 #include "cli/progress.h"
 #include "core/error.h"
+#include "profile/cuda_compat.h"
 
 namespace cuslim::cli {
 
@@ -32,6 +33,16 @@ inline CLI::Validator whole_number() {
         return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos ? "" : "'" + s + "' is not a whole number (0 or more)";
       },
       "N");
+}
+
+// A driver version: two or three numbers ("580.65.06"); "", "575.51.x" or "580.65.06.1" is a
+// usage error that says so.
+inline CLI::Validator driver_version() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return Version::parse_driver(s) ? "" : "'" + s + "' is not a driver version like 580.65.06";
+      },
+      "VERSION");
 }
 
 // Prints "cuslim: <message>" once, after whatever was written to stdout; returns the exit code.

@@ -86,7 +86,7 @@ Exit run_inspect(const InspectOptions& o) {
   InspectQuestions q{.driver_text = o.driver_version};
   if (!o.gpu_arch.empty()) q.ccs = take(parse_gpu_archs(o.gpu_arch));
   if (!o.driver_version.empty()) {
-    q.driver = Version::parse(o.driver_version);
+    q.driver = Version::parse_driver(o.driver_version);
     if (!q.driver) fail(Error(Exit::usage, "--driver-version: '" + o.driver_version + "' is not a version like 580.65.06"));
   }
   nlohmann::json all = nlohmann::json::array();
@@ -115,7 +115,8 @@ void add_inspect(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("inspect", "What a file is in CUDA terms: class, CUDA/driver version, fatbin archs");
   cmd->add_option("files", o->files, "ELF files")->required();
   cmd->add_flag("--json", o->json, "Machine-readable output");
-  cmd->add_option("--driver-version", o->driver_version, "Compat verdict of each runtime library against this driver (e.g. 580.65.06)");
+  cmd->add_option("--driver-version", o->driver_version, "Compat verdict of each runtime library against this driver (e.g. 580.65.06)")
+      ->check(driver_version());
   cmd->add_option("--gpu-arch", o->gpu_arch,
                   "Arch coverage for these compute capabilities (e.g. 90 or 80,90), and what bundle --gpu-arch would remove");
   o->setup.add_to(*cmd);

@@ -65,7 +65,8 @@ void add_verify(CLI::App& app, RunState& state) {
                   "With --gpu: seconds each smoke may run before it is killed and fails (0: no limit)")
       ->capture_default_str()
       ->check(whole_number());
-  cmd->add_option("--driver-version", o->driver_version, "Judge the bundled runtime against this driver (default: the host's)");
+  cmd->add_option("--driver-version", o->driver_version, "Judge the bundled runtime against this driver (default: the host's)")
+      ->check(driver_version());
   cmd->add_option("--gpu-arch", o->gpu_arch,
                   "Compute capabilities for fatbin coverage, e.g. 90 or 80,90 (default: from --gpu's smoke); an image pruned for "
                   "other GPUs fails");

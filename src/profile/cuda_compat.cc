@@ -4,6 +4,7 @@
 
 #include "profile/classifier.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <sstream>
@@ -36,6 +37,14 @@ std::optional<Version> Version::parse(const std::string& s) {
   }
   if (i == 0) return std::nullopt;
   return v;
+}
+
+std::optional<Version> Version::parse_driver(const std::string& s) {
+  size_t dots = std::count(s.begin(), s.end(), '.');
+  if (s.empty() || dots < 1 || dots > 2 || s.find_first_not_of("0123456789.") != std::string::npos || s.find("..") != std::string::npos ||
+      s.front() == '.' || s.back() == '.')
+    return std::nullopt;
+  return parse(s);
 }
 
 std::string Version::str(int parts) const {
@@ -72,6 +81,23 @@ std::optional<Version> min_driver_for(const Version& cuda) {
   return std::nullopt;  // 12.7 was never released as a toolkit
 }
 
+std::string DriverNeed::text() const { return exact ? min.str(3) : "at least " + min.str(3) + " (" + why + ")"; }
+
+std::optional<DriverNeed> driver_need(const Version& cuda) {
+  if (auto min = min_driver_for(cuda)) return DriverNeed{*min, true, ""};
+  const CudaMajorCompat* row = cuda_major_compat(cuda.major);
+  if (!row) return std::nullopt;
+  for (int minor = cuda.minor - 1; minor >= 0; --minor)
+    if (auto below = min_driver_for(Version{cuda.major, minor, 0}))
+      return DriverNeed{*below, false, std::to_string(cuda.major) + "." + std::to_string(minor) + "'s; " + cuda.str(2) + " is not in cuslim's table"};
+  return DriverNeed{row->first_ga_driver, false, std::to_string(cuda.major) + ".0's; " + cuda.str(2) + " is not in cuslim's table"};
+}
+
+bool needs_newer_driver(const Version& cuda, const Version& driver) {
+  auto v = check_compat(cuda, driver).verdict;
+  return v == CompatVerdict::needs_forward_compat || v == CompatVerdict::incompatible;
+}
+
 const std::vector<CudaMajorCompat>& cuda_major_compat() {
   // Release notes Table 2 (MVC ranges: 11.x >= 450.80.02, 12.x >= 525.60.13, 13.x >= 580) and
   // Table 3 (first GA); forward compatibility from the CUDA compatibility guide.
@@ -101,14 +127,20 @@ std::string_view verdict_name(CompatVerdict v) {
 
 CompatResult check_compat(const Version& cuda, const Version& driver) {
   std::string cu = "CUDA " + cuda.str(2), dr = "driver " + driver.str(3);
-  auto min = min_driver_for(cuda);
+  auto need = driver_need(cuda);
   const CudaMajorCompat* row = cuda_major_compat(cuda.major);
-  if (min && driver >= *min) return {CompatVerdict::ok, dr + " >= " + min->str(3) + ", the minimum for " + cu};
-  if (row && driver >= row->mvc_floor)
+  if (need && need->exact && driver >= need->min) return {CompatVerdict::ok, dr + " >= " + need->min.str(3) + ", the minimum for " + cu};
+  if (row && driver >= row->mvc_floor) {
+    // An unknown minor above the driver's bound is still covered: minor-version compatibility
+    // runs every X.y on the family's floor.
+    std::string wants = need ? need->text() : "?";
+    std::string head = need && !need->exact && driver >= need->min
+                           ? dr + " meets the newest known minimum below " + cu + " (" + need->min.str(3) + ", " + need->why + ") and is"
+                           : dr + " is older than " + cu + " wants (" + wants + ") but";
     return {CompatVerdict::ok_minor_version_compat,
-            dr + " is older than " + cu + " wants (" + (min ? min->str(3) : "?") + ") but in the " + std::to_string(cuda.major) +
-                ".x minor-version-compatible range (>= " + row->mvc_floor.str(3) +
+            head + " in the " + std::to_string(cuda.major) + ".x minor-version-compatible range (>= " + row->mvc_floor.str(3) +
                 "); PTX built by this toolkit cannot be JIT-compiled by this driver (error 222), ship SASS for the GPU"};
+  }
   std::string below = row && driver >= row->first_ga_driver
                           ? " is below the " + std::to_string(cuda.major) + ".x minor-version-compatibility floor " + row->mvc_floor.str(3)
                           : " is below the " + std::to_string(cuda.major) + ".x floor";
@@ -118,7 +150,7 @@ CompatResult check_compat(const Version& cuda, const Version& driver) {
         return {CompatVerdict::needs_forward_compat,
                 dr + " (branch " + std::to_string(b) + ")" + below + ": runs only with cuda-compat-" + std::to_string(cuda.major) + "-" +
                     std::to_string(cuda.minor) + " in the image, on a data-center GPU"};
-  return {CompatVerdict::incompatible, dr + " cannot run " + cu + (min ? " (needs >= " + min->str(3) + ")" : "")};
+  return {CompatVerdict::incompatible, dr + " cannot run " + cu + (need ? std::string(" (needs ") + (need->exact ? ">= " : "") + need->text() + ")" : "")};
 }
 
 bool arch_covered(const std::vector<FatbinEntry>& entries, unsigned cc, std::string* why) {

@@ -13,7 +13,10 @@ namespace cuslim {
 
 struct Version {
   int major = 0, minor = 0, patch = 0;
-  static std::optional<Version> parse(const std::string& s);  // "580.65.06", "13.0"
+  static std::optional<Version> parse(const std::string& s);  // "580.65.06", "13.0"; lenient: "12.9.79.post1" -> 12.9.79
+  // A driver version as a user writes it: two or three dot-separated numbers, nothing else
+  // ("580.65.06", "575.51"); "575.51.x", "575.51.03.7" and "" are not.
+  static std::optional<Version> parse_driver(const std::string& s);
   std::string str(int parts = 2) const;
   auto operator<=>(const Version&) const = default;
 };
@@ -32,6 +35,17 @@ std::optional<CudartVersion> cudart_cuda_version(const std::string& file_name, c
 
 // The lowest driver a toolkit X.Y needs (release notes, Table 3); nullopt for unknown versions.
 std::optional<Version> min_driver_for(const Version& cuda);
+
+// The driver CUDA X.Y wants, known or bounded: the table's answer (exact), else for a minor the
+// table does not hold the newest known minimum below it (13.5 wants at least 13.2's), else the
+// major's first GA driver. nullopt for a major cuslim knows nothing of.
+struct DriverNeed {
+  Version min;
+  bool exact = true;
+  std::string text() const;  // "580.65.06", or "at least 595.45.04 (13.2's; 13.5 is not in cuslim's table)"
+  std::string why;           // for an inexact one: which row bounds it
+};
+std::optional<DriverNeed> driver_need(const Version& cuda);
 
 // One CUDA major's row of the compatibility table (release notes Tables 2 and 3, the CUDA
 // compatibility guide): the driver its first GA release needs, the lowest driver that runs every
@@ -55,6 +69,11 @@ struct CompatResult {
 };
 // A bundled runtime of CUDA `cuda` on a host driver `driver`.
 CompatResult check_compat(const Version& cuda, const Version& driver);
+
+// Whether CUDA `cuda` runs on `driver` only with a cuda-compat set (or not at all): neither the
+// driver's own support nor minor-version compatibility covers it. The one rule bundle's
+// --forward-compat auto, verify's checks and inspect's verdicts share.
+bool needs_newer_driver(const Version& cuda, const Version& driver);
 
 // Whether a GPU of compute capability cc (e.g. 90) can run code from these fatbin entries:
 // a SASS cubin of the same major and an equal or lower minor ('a' only on the exact arch), or

@@ -145,11 +145,11 @@ CompatServes serves(const CompatSet& set, const Version& cuda, const Version& dr
   std::string name = set.real_dir + " (" + set.version_text + ")";
   if (std::find(set.branches.begin(), set.branches.end(), driver.major) == set.branches.end())
     return {false, name + " does not serve branch " + std::to_string(driver.major) + " (it lists " + branch_list(set.branches) + ")"};
-  auto min = min_driver_for(cuda);
-  if (min && set.version < *min) return {false, name + " is older than CUDA " + cuda.str(2) + "'s minimum driver " + min->str(3)};
+  auto need = driver_need(cuda);
+  if (need && set.version < need->min) return {false, name + " is older than CUDA " + cuda.str(2) + "'s minimum driver " + need->text()};
   auto choice = hook_choice(set, driver);
   if (!choice.use_compat) return {false, choice.why};
-  return {true, name + " serves branch " + std::to_string(driver.major) + (min ? " and is >= " + min->str(3) : "")};
+  return {true, name + " serves branch " + std::to_string(driver.major) + (need ? " and is >= " + need->min.str(3) : "")};
 }
 
 const CompatSet* serving_set(const std::vector<CompatSet>& sets, const Version& cuda, const Version& driver, std::string* why_not) {

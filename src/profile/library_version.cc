@@ -40,7 +40,7 @@ struct Probe {
   Channel channel;
   Encoding encoding;
   Gives gives;
-  bool version_is_cuda;  // the family is versioned with the toolkit (cudart, cublas, nvrtc, ...)
+  bool version_is_cuda;  // the family is versioned with the toolkit (cudart, nvrtc, nvJitLink)
 };
 
 // Version functions per family (each library's API reference). A family without one in its own
@@ -49,8 +49,12 @@ struct Probe {
 const std::vector<Probe>& probes() {
   static const std::vector<Probe> table = {
       {"libcudart", "cudaRuntimeGetVersion", Channel::arg0, Encoding::cuda, Gives::version, true},
-      {"libcublasLt", "cublasLtGetVersion", Channel::ret, Encoding::mmp, Gives::version, true},
-      {"libcublas", "cublasGetVersion_v2", Channel::ret, Encoding::mmp, Gives::version, true},
+      // cuBLAS's own version is not CUDA's (cuBLAS 13.1 ships with CUDA 13.0): the CUDA release
+      // it was built for is what cublas(Lt)GetCudartVersion returns.
+      {"libcublasLt", "cublasLtGetVersion", Channel::ret, Encoding::mmp, Gives::version, false},
+      {"libcublasLt", "cublasLtGetCudartVersion", Channel::ret, Encoding::cuda, Gives::cuda, false},
+      {"libcublas", "cublasGetVersion_v2", Channel::ret, Encoding::mmp, Gives::version, false},
+      {"libcublas", "cublasGetCudartVersion", Channel::ret, Encoding::cuda, Gives::cuda, false},
       {"libnvrtc", "nvrtcVersion", Channel::arg0_major_arg1_minor, Encoding::pair, Gives::version, true},
       {"libnvJitLink", "nvJitLinkVersion", Channel::arg0_major_arg1_minor, Encoding::pair, Gives::version, true},
       {"libcudnn", "cudnnGetVersion", Channel::ret, Encoding::mmp, Gives::version, false},
@@ -206,6 +210,16 @@ std::optional<CudartVersion> cudart_version_of(const Root& root, const std::stri
   return cudart_cuda_version(path::basename(realpath));
 }
 
+std::optional<BuiltFor> newest_cuda_built_for(const Root& root, const std::vector<std::string>& realpaths) {
+  std::optional<BuiltFor> out;
+  for (auto& p : realpaths) {
+    auto lv = read_library_version(root, p);
+    if (!lv || !lv->cuda || lv->cuda_parts < 2) continue;
+    if (!out || *lv->cuda > out->cuda) out = BuiltFor{*lv->cuda, p, lv->cuda_source};
+  }
+  return out;
+}
+
 std::optional<Wheel> wheel_of(const Root& root, const std::string& realpath) {
   std::string dir = path::dirname(realpath);
   for (int up = 0; up < 6 && dir != "/" && !dir.empty(); ++up, dir = path::dirname(dir)) {
@@ -271,9 +285,10 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
       if (p.version_is_cuda) out.cuda = Version{a->v.major, a->v.minor, 0}, out.cuda_parts = 2, out.cuda_source = out.version_source;
     }
   }
+  bool versioned = false;  // a family with a version of its own (every family of probes())
   for (auto& p : probes())
     if (out.family.rfind(p.family_prefix, 0) == 0 && (p.family_prefix != "libcublas" || out.family == "libcublas"))
-      toolkit_versioned |= p.version_is_cuda;
+      toolkit_versioned |= p.version_is_cuda, versioned = true;
   // 2. The wheel: the cross-check of 1, else the answer.
   out.wheel = wheel_of(root, realpath);
   if (out.wheel) {
@@ -282,8 +297,7 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
     if (out.version && wv) {
       out.cross_check = same_prefix(*out.version, *wv, out.version_parts) ? "agrees with " + w
                                                                            : "differs from " + w + ": the code's version is used";
-    } else if (wv && (toolkit_versioned || out.family.rfind("libcudnn", 0) == 0 || out.family.rfind("libnccl", 0) == 0) &&
-               (!want || wv->major == *want || toolkit_versioned)) {
+    } else if (wv && versioned && (!want || wv->major == *want || toolkit_versioned)) {
       out.version = *wv, out.version_parts = 3, out.version_source = w;
       if (toolkit_versioned) out.cuda = Version{wv->major, wv->minor, 0}, out.cuda_parts = 2, out.cuda_source = w;
     }

@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/root.h"
@@ -43,6 +44,15 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
 // The CUDA version of a libcudart at an in-root path, the one place bundle, verify and inspect
 // get it: read_library_version()'s answer when it has one, else cudart_cuda_version() of its name.
 std::optional<CudartVersion> cudart_version_of(const Root& root, const std::string& realpath);
+
+// The newest CUDA release a set of CUDA libraries was built for, as each one's own code or wheel
+// gives it to the minor (cublasGetCudartVersion, cudnnGetCudartVersion, nvrtcVersion, ...): what
+// a program that links libcudart statically still asks of the driver. nullopt when none says.
+struct BuiltFor {
+  Version cuda;
+  std::string path, source;
+};
+std::optional<BuiltFor> newest_cuda_built_for(const Root& root, const std::vector<std::string>& realpaths);
 
 // The wheel (pip layout) that installed an in-root file: the *.dist-info next to an ancestor dir
 // whose RECORD lists the file's path relative to that dir.

@@ -92,16 +92,25 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
   return {"needed-resolve", CheckStatus::fail, listing(problems)};
 }
 
-// The newest libcudart of the image and where it is; nullopt without one.
+// The CUDA release the image asks of the driver, and what says so: its newest libcudart (read
+// from its code, not its name: libcudart.so.11.0 is 11.8); without one (a program that links the
+// runtime statically), the newest release its CUDA libraries were built for (cuBLAS 13 on
+// CUDA 13.0 needs a 580 driver all the same). nullopt when nothing says.
 std::optional<std::pair<Version, std::string>> bundled_runtime(const Root& root, const std::vector<ImageFile>& files, const Classifier& c) {
   std::optional<std::pair<Version, std::string>> out;
+  std::vector<std::string> cuda_libraries;
   for (auto& f : files) {
+    if (!f.regular) continue;
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
-    if (k.rule != "cuda:cudart" || !f.regular) continue;
-    auto v = cudart_version_of(root, f.path);  // from its code, not its name (libcudart.so.11.0 is 11.8)
+    if (k.cls == ObjectClass::cuda && k.rule != "cuda:cudart") cuda_libraries.push_back(f.path);
+    if (k.rule != "cuda:cudart") continue;
+    auto v = cudart_version_of(root, f.path);
     if (v && (!out || v->version > out->first)) out = {v->version, f.path};
   }
-  return out;
+  if (out) return out;
+  if (auto b = newest_cuda_built_for(root, cuda_libraries))
+    return std::pair{b->cuda, b->path + " (built for CUDA " + b->cuda.str(2) + ": " + b->source + "; no libcudart in the image)"};
+  return std::nullopt;
 }
 
 // What the image's cuda-compat sets mean for this check: the forward-compat data and the sets.
@@ -114,7 +123,7 @@ struct ImageCompat {
 // The runtime against the driver; a runtime that needs a newer driver passes only through a
 // cuda-compat set of the image that serves the driver's branch.
 Check compat_check(const std::optional<std::pair<Version, std::string>>& runtime, const ImageCompat& ic, const VerifyInputs& in) {
-  if (!runtime) return {"cuda-compat", CheckStatus::skip, "no CUDA runtime (libcudart) in the image"};
+  if (!runtime) return {"cuda-compat", CheckStatus::skip, "no CUDA runtime (libcudart) in the image, and no CUDA library that says which release it was built for"};
   auto& [cuda, from] = *runtime;
   if (!in.driver) return {"cuda-compat", CheckStatus::skip, "CUDA " + cuda.str(2) + " bundled (" + from + "); no driver known (give --driver-version)"};
   auto r = check_compat(cuda, *in.driver);
@@ -130,12 +139,12 @@ Check compat_check(const std::optional<std::pair<Version, std::string>>& runtime
 // whether the runtime then runs.
 Check forward_compat_check(const std::optional<std::pair<Version, std::string>>& runtime, const ImageCompat& ic, const VerifyInputs& in) {
   const char* name = "forward-compat";
-  auto min = runtime ? min_driver_for(runtime->first) : std::nullopt;
-  bool needed = runtime && in.driver && min && *in.driver < *min;
+  bool needed = runtime && in.driver && needs_newer_driver(runtime->first, *in.driver);
   if (ic.sets.empty()) {
     if (!needed) return {name, CheckStatus::skip, "no cuda-compat set in the image" + std::string(in.driver && runtime ? " (none needed)" : "")};
-    return {name, CheckStatus::fail, in.driver_source + " is older than CUDA " + runtime->first.str(2) + " needs (" + min->str(3) + "): the image needs " +
-                                         ic.package(runtime->first) + " (it has no cuda-compat set); " + kDataCenterOnly};
+    auto need = driver_need(runtime->first);
+    return {name, CheckStatus::fail, in.driver_source + " is older than CUDA " + runtime->first.str(2) + " needs (" + (need ? need->text() : "?") +
+                                         "): the image needs " + ic.package(runtime->first) + " (it has no cuda-compat set); " + kDataCenterOnly};
   }
   const CompatSet& newest = ic.sets.front();
   if (!in.driver) return {name, CheckStatus::skip, "the image carries " + newest.describe() + "; no driver known (give --driver-version)"};

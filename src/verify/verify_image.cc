@@ -12,7 +12,7 @@ namespace {
 // The driver the runtime is judged against: the one named, else the host's (if any).
 Status find_driver(const VerifyRequest& req, const Analysis& host, VerifyInputs& in) {
   if (!req.driver_version.empty()) {
-    in.driver = Version::parse(req.driver_version);
+    in.driver = Version::parse_driver(req.driver_version);
     if (!in.driver) return Error(Exit::usage, "--driver-version '" + req.driver_version + "': not a version like 580.65.06");
     in.driver_source = "driver " + req.driver_version;
     return ok_status();

@@ -165,8 +165,44 @@ def main():
             cfg = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/blobs/sha256/" + idx))["config"]["digest"][7:]))
             env = [e for e in cfg["config"].get("Env", []) if e.startswith("NVIDIA_REQUIRE_CUDA=")]
             check(env == ["NVIDIA_REQUIRE_CUDA=cuda>=11.8"], f"cu11 bundle (libcudart.so.11.0, 11.8 inside): {env}, want cuda>=11.8")
+            # Minor-version compatibility is not forward compatibility: 11.8 on 450.191.01 runs
+            # without cuda-compat, so bundle does not ask for it and verify passes the image.
+            rt = os.path.dirname(cudart["cu11"])
+            with open(out + "/app.c", "w") as f:
+                f.write("int cudaRuntimeGetVersion(int*);\nint main(void){int v;return cudaRuntimeGetVersion(&v);}\n")
+            r = run(["cc", "-o", out + "/app", out + "/app.c", f"-L{rt}", "-l:libcudart.so.11.0", f"-Wl,-rpath,{rt}"])
+            assert r.returncode == 0, r.stderr
+            r = run([cuslim, "bundle", "-q", out + "/app", "-o", out + "/mvc", "--tag", "m", "--min-driver", "450.191.01"])
+            check(r.returncode == 0 and "cuda-compat" not in r.stderr, f"cu11 bundle for driver 450.191.01 (MVC): no cuda-compat asked ({r.stderr.strip()[-300:]})")
+            r = run([cuslim, "verify", "--json", "--driver-version", "450.191.01", out + "/mvc"])
+            checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]} if r.stdout else {}
+            check(r.returncode == 0 and checks.get("cuda-compat", {}).get("status") == "pass" and checks.get("forward-compat", {}).get("status") != "fail",
+                  f"verify of the 11.8 image on 450.191.01 (MVC) passes: rc {r.returncode}, "
+                  f"{[(n, c['status']) for n, c in checks.items() if 'compat' in n]}")
+            r = run([cuslim, "verify", "--json", "--driver-version", "450.51.06", out + "/mvc"])
+            checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]} if r.stdout else {}
+            check(r.returncode == 1 and checks.get("forward-compat", {}).get("status") == "fail",
+                  f"verify of the 11.8 image on 450.51.06 (below the 11.x floor) fails forward-compat: rc {r.returncode}")
         finally:
             shutil.rmtree(out, ignore_errors=True)
+
+    # 2c. A program that links the runtime statically still asks the driver for the release its
+    # CUDA libraries were built for: cuBLAS 12.8.4 (cublasGetCudartVersion 12080) on driver 470.
+    out = tempfile.mkdtemp(prefix="cuslim-static-rt-")
+    try:
+        lib = f"{cache}/cu12/nvidia/cublas/lib"
+        with open(out + "/app.c", "w") as f:
+            f.write("int cublasCreate_v2(void*);\nint main(void){void*h;return cublasCreate_v2(&h);}\n")
+        r = run(["cc", "-o", out + "/app", out + "/app.c", f"-L{lib}", "-l:libcublas.so.12", f"-Wl,-rpath,{lib}"])
+        assert r.returncode == 0, r.stderr
+        r = run([cuslim, "bundle", "-q", out + "/app", "-o", out + "/img", "--tag", "s"])
+        r = run([cuslim, "verify", "--json", "--driver-version", "470.82.01", out + "/img"])
+        checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]} if r.stdout else {}
+        cc = checks.get("cuda-compat", {})
+        check(r.returncode == 1 and cc.get("status") == "fail" and "12.8" in cc.get("detail", "") and "libcublas" in cc.get("detail", ""),
+              f"no libcudart, cuBLAS built for 12.8, driver 470: cuda-compat fails naming cuBLAS ({cc.get('status')}: {cc.get('detail', '')[:200]})")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
     # 3. cu12 closure on a host with CUDA 13 in its loader path.
     site = f"{cache}/cu12"

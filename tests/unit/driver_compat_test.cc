@@ -109,6 +109,39 @@ TEST(Compat, verdicts_against_a_table_of_drivers) {
   EXPECT_NE(mvc.detail.find("PTX"), std::string::npos);  // the PTX-JIT caveat
 }
 
+// Minor-version compatibility is not forward compatibility: the one rule every command uses.
+TEST(Compat, needs_a_newer_driver_only_outside_minor_version_compatibility) {
+  EXPECT_FALSE(needs_newer_driver(*Version::parse("11.8"), *Version::parse("450.191.01")));  // MVC
+  EXPECT_FALSE(needs_newer_driver(*Version::parse("12.9"), *Version::parse("525.60.13")));   // MVC
+  EXPECT_TRUE(needs_newer_driver(*Version::parse("11.8"), *Version::parse("450.51.06")));    // below the 11.x floor
+  EXPECT_TRUE(needs_newer_driver(*Version::parse("13.0"), *Version::parse("570.172.08")));
+  EXPECT_FALSE(needs_newer_driver(*Version::parse("13.0"), *Version::parse("580.65.06")));
+}
+
+// A minor the table does not hold (13.5, a real wheel) is bounded by the newest known one below
+// it, and is judged: below the major's floor it needs cuda-compat, above it MVC covers it.
+TEST(Compat, a_minor_the_table_does_not_hold_is_bounded_not_ignored) {
+  auto need = driver_need(*Version::parse("13.5"));
+  ASSERT_TRUE(need);
+  EXPECT_FALSE(need->exact);
+  EXPECT_EQ(need->min, *Version::parse("595.45.04"));  // 13.2's
+  EXPECT_NE(need->text().find("at least 595.45.04"), std::string::npos) << need->text();
+  EXPECT_TRUE(driver_need(*Version::parse("13.0"))->exact);
+  EXPECT_EQ(check_compat(*Version::parse("13.5"), *Version::parse("570.172.08")).verdict, CompatVerdict::needs_forward_compat);
+  EXPECT_TRUE(needs_newer_driver(*Version::parse("13.5"), *Version::parse("570.172.08")));
+  auto r = check_compat(*Version::parse("13.5"), *Version::parse("595.45.04"));
+  EXPECT_EQ(r.verdict, CompatVerdict::ok_minor_version_compat) << r.detail;
+  EXPECT_EQ(r.detail.find("older than"), std::string::npos) << r.detail;  // no claim the table cannot make
+  EXPECT_FALSE(driver_need(*Version::parse("99.0")));
+}
+
+TEST(Compat, driver_versions_are_parsed_strictly) {
+  EXPECT_EQ(Version::parse_driver("580.65.06"), (Version{580, 65, 6}));
+  EXPECT_EQ(Version::parse_driver("575.51"), (Version{575, 51, 0}));
+  for (const char* bad : {"", "580", "575.51.x", "575.51.03.7", ".580.65", "580..65", "580.65.", "abc", "580.65.06 "})
+    EXPECT_FALSE(Version::parse_driver(bad)) << "'" << bad << "'";
+}
+
 class FatbinTest : public ::testing::Test {
  protected:
   TempDir t;

@@ -35,6 +35,26 @@ TEST(LibraryVersion, cufft_curand_cusolver_cusparse_versions_come_from_their_ver
   EXPECT_EQ(*cusparse.version, (Version{12, 6, 3}));
 }
 
+// cuBLAS's own version is not the CUDA release (cuBLAS 13.1 ships with CUDA 13.0; 13.10 with a
+// later 13.x): the CUDA version comes from cublas(Lt)GetCudartVersion.
+TEST(LibraryVersion, cublas_cuda_version_is_the_cudart_it_was_built_for_not_its_own) {
+  TempDir dir;
+  test::build_lib(dir / "libcublasLt.so.13",
+                  "int cublasLtGetVersion(void) { return 131000; }\n"
+                  "unsigned long cublasLtGetCudartVersion(void) { return 13000; }",
+                  "-O2 -Wl,-soname,libcublasLt.so.13");
+  auto lt = version_of(dir, "libcublasLt.so.13");
+  ASSERT_TRUE(lt.version);
+  EXPECT_EQ(*lt.version, (Version{13, 10, 0}));
+  ASSERT_TRUE(lt.cuda);
+  EXPECT_EQ(*lt.cuda, (Version{13, 0, 0}));
+  EXPECT_EQ(lt.cuda_parts, 2);
+  EXPECT_EQ(lt.cuda_source, "code: cublasLtGetCudartVersion returns 13000");
+  auto built = newest_cuda_built_for(Root(dir.path()), {"/libcublasLt.so.13"});
+  ASSERT_TRUE(built);
+  EXPECT_EQ(built->cuda, (Version{13, 0, 0}));
+}
+
 TEST(LibraryVersion, a_constant_of_another_major_than_the_soname_promises_is_not_taken) {
   TempDir dir;
   test::build_lib(dir / "libcufft.so.11", "int cufftGetVersion(int* v) { *v = 12000; return 0; }", "-O2 -Wl,-soname,libcufft.so.11");
