@@ -173,7 +173,7 @@ void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostrea
 
 Status write_report(const std::string& file, const nlohmann::json& report) {
   if (!file.ends_with(".json")) return Error(Exit::usage, "--report " + file + ": give a FILE.json");
-  return write_file_atomic(file, report.dump(2) + "\n", Durability::rename_only);
+  return write_file_atomic(file, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", Durability::rename_only);
 }
 
 }  // namespace cuslim

@@ -87,11 +87,12 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
   return s;
 }
 
-std::map<ObjectClass, ClassCount> count_by_class(const Root& root, const Classifier& c) {
+std::map<ObjectClass, ClassCount> count_by_class(const Root& root, const Classifier& c, std::vector<std::pair<std::string, uint64_t>>* regular) {
   std::map<ObjectClass, ClassCount> out;
   for (auto& p : all_paths(root)) {
     struct stat st;
     if (::lstat(root.host_path(p).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (regular) regular->emplace_back(p, static_cast<uint64_t>(st.st_size));
     auto& n = out[c.classify(p, p, std::nullopt, path::basename(p)).cls];
     ++n.files;
     n.bytes += static_cast<uint64_t>(st.st_size);

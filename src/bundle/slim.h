@@ -35,7 +35,9 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
 struct ClassCount {
   uint64_t files = 0, bytes = 0;
 };
-// Files and bytes per class in a rootfs (the "before" of the report).
-std::map<ObjectClass, ClassCount> count_by_class(const Root& root, const Classifier& c);
+// Files and bytes per class in a rootfs (the "before" of the report); `regular`, when given,
+// receives each regular file's in-root path and size.
+std::map<ObjectClass, ClassCount> count_by_class(const Root& root, const Classifier& c,
+                                                 std::vector<std::pair<std::string, uint64_t>>* regular = nullptr);
 
 }  // namespace cuslim

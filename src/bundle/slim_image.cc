@@ -98,8 +98,12 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   CUSLIM_TRY(auto analysis, analyse_image(img, req.image));
   auto link_only = [&](const std::string& p) { return !analysis.link_only_profile(p).empty(); };
   CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis), link_only));
+  if (res.selection.targets.empty() && res.selection.includes.empty())
+    return Error(Exit::usage, req.image + ": nothing to keep: the image declares no Entrypoint or Cmd that is a program in it, and no TARGET, "
+                              "--keep or keep-set names anything (give a TARGET or --keep GLOB)");
   for (auto& d : res.selection.dropped_driver) res.warnings.push_back(d + ": driver library in the input, dropped (it breaks on other hosts)");
-  res.before = count_by_class(analysis.root(), analysis.classifier());
+  std::vector<std::pair<std::string, uint64_t>> input_files;
+  res.before = count_by_class(analysis.root(), analysis.classifier(), &input_files);
   // 3. Plan the bundle, with what a traced or probed run loaded.
   CUSLIM_TRY(auto breq, bundle_request(req, img, analysis, res.selection, res.before.count(ObjectClass::cuda) > 0));
   if (req.probe) {
@@ -114,6 +118,8 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   // 4. Write.
   CUSLIM_TRY(res.bundle, bundle(analysis, breq));
   if (req.report_contents) add_groups(analysis, breq, res.bundle);
+  for (auto& [p, size] : input_files)
+    if (auto it = res.bundle.plan.items.find(p); it == res.bundle.plan.items.end() || it->second.type != LayerEntry::file) ++res.dropped.files, res.dropped.bytes += size;
   for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
   warn_link_only(res);
   for (auto& f : res.bundle.forward_compat)

@@ -43,6 +43,7 @@ struct SlimRequest {
 
 struct SlimResult {
   std::map<ObjectClass, ClassCount> before;
+  ClassCount dropped;  // the input's regular files that are not in the output as files
   SlimSelection selection;
   BundleResult bundle;
   std::vector<std::string> notes, warnings;  // for the user, in the order they arose

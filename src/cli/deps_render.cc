@@ -183,7 +183,7 @@ void render_list(const DepGraph& g, std::ostream& out) {
   }
 }
 
-void render_json(const DepGraph& g, std::ostream& out) { out << to_json(g).dump(2) << "\n"; }
+void render_json(const DepGraph& g, std::ostream& out) { out << to_json(g).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; }
 
 void render_dot(const DepGraph& g, std::ostream& out) {
   static const std::map<std::string, std::string> fill = {

@@ -44,11 +44,11 @@ Exit run_driver(const DriverOptions& o) {
   if (llp.empty() && a.root().is_host() && std::getenv("LD_LIBRARY_PATH")) llp = path::split_list(std::getenv("LD_LIBRARY_PATH"));  // as the toolkit does
   auto d = take(find_host_driver(a, llp));
   if (!d) {
-    if (o.json) std::cout << nlohmann::json{{"found", false}, {"root", a.root().display()}}.dump(2) << "\n";
+    if (o.json) std::cout << nlohmann::json{{"found", false}, {"root", a.root().display()}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else std::cout << "no NVIDIA driver found in " << a.root().display() << " (no libcuda.so.<version> or libnvidia-ml.so.<version> in the driver dirs, LD_LIBRARY_PATH or ld.so.cache)\n";
     return Exit::check_failed;
   }
-  if (o.json) std::cout << to_json(*d).dump(2) << "\n";
+  if (o.json) std::cout << to_json(*d).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else render_text(*d, std::cout);
   return Exit::ok;
 }

@@ -102,7 +102,7 @@ Exit run_inspect(const InspectOptions& o) {
       else (all.back()["gpu_prune"] = to_json(pr->stats))["archs"] = q.ccs;
     }
   }
-  if (o.json) std::cout << all.dump(2) << "\n";
+  if (o.json) std::cout << all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else
     for (auto& j : all) render_text(j, std::cout);
   return worst;

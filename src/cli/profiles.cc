@@ -39,7 +39,7 @@ Exit classify_paths(const ProfileSet& set, const std::vector<std::string>& user,
       std::cout << "\n";
     }
   }
-  if (o.json) std::cout << out.dump(2) << "\n";
+  if (o.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return Exit::ok;
 }
 

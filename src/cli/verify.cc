@@ -48,7 +48,7 @@ Exit run_verify(const VerifyOptions& o) {
                                   o.report_file.empty() ? nullptr : &contents));
   end_progress_line();
   if (!o.report_file.empty()) take(write_report_file(o.report_file, verify_report(report, contents, o.image)));
-  if (o.json) std::cout << report.to_json().dump(2) << "\n";
+  if (o.json) std::cout << report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else render(report, o.image, std::cout);
   if (!o.junit.empty()) take(write_file_atomic(o.junit, report.junit("cuslim verify " + o.image)));
   return report.ok() ? Exit::ok : Exit::check_failed;

@@ -228,7 +228,12 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       }
       CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
       (type == AE_IFDIR && !archive_entry_hardlink(e) ? ls.dirs : ls.others).push_back(parent + "/" + path::basename(name));
-      archive_entry_set_pathname(e, (root + parent + "/" + path::basename(name)).c_str());
+      std::string at = root + parent + "/" + path::basename(name);
+      // A non-directory over a directory of a lower layer replaces it and all it holds (docker's
+      // and umoci's rule); unlinking alone cannot remove a non-empty directory. `at` is inside the
+      // root and its last component is not followed.
+      if (struct stat st; type != AE_IFDIR && ::lstat(at.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(at);
+      archive_entry_set_pathname(e, at.c_str());
       if (archive_write_header(w.get(), e) != ARCHIVE_OK)
         return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "refused"));
       const void* buf;
@@ -332,18 +337,17 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   CUSLIM_TRY(auto index, img.json_file(index_file));
   CUSLIM_CHECK(expect_object(index, index_file));
   CUSLIM_TRY(auto manifests, JsonFields(index, index_file).array("manifests"));
-  if (tag.empty() && manifests.size() > 1) {
-    std::string tags;
-    for (auto& m : manifests) {
-      std::string ref = "(untagged)";
-      if (m.is_object() && m.contains("annotations") && m["annotations"].is_object() && m["annotations"].contains("org.opencontainers.image.ref.name") &&
-          m["annotations"]["org.opencontainers.image.ref.name"].is_string())
-        ref = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
-      tags += (tags.empty() ? "" : ", ") + ref;
-    }
+  std::string tags;  // every image's tag, for the errors
+  for (auto& m : manifests) {
+    std::string ref = "(untagged)";
+    if (m.is_object() && m.contains("annotations") && m["annotations"].is_object() && m["annotations"].contains("org.opencontainers.image.ref.name") &&
+        m["annotations"]["org.opencontainers.image.ref.name"].is_string())
+      ref = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+    tags += (tags.empty() ? "" : ", ") + ref;
+  }
+  if (tag.empty() && manifests.size() > 1)
     return Error(Exit::usage, layout + ": the layout holds " + std::to_string(manifests.size()) + " images (" + tags +
                                   "): say which, as " + layout + ":TAG or with the tag option");
-  }
   std::optional<Descriptor> chosen;
   for (size_t i = 0; i < manifests.size() && !chosen; ++i) {
     std::string where = index_file + ": manifests[" + std::to_string(i) + "]";
@@ -353,7 +357,7 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
       CUSLIM_TRY(chosen, read_descriptor(manifests[i], where));
     }
   }
-  if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json");
+  if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json" + (tags.empty() ? "" : " (it has: " + tags + ")"));
   std::string manifest_file = blob_file(layout, chosen->digest);
   CUSLIM_TRY(auto manifest, read_json_blob(img, chosen->digest, chosen->size, "manifest"));
   CUSLIM_CHECK(expect_object(manifest, manifest_file));
@@ -406,13 +410,44 @@ Compression stored_compression(const std::string& blob) {
   return Compression::none;
 }
 
-Status unpack_docker(const std::string& dir, const std::string& staging, UnpackedImage& out) {
+// The entry of a docker-archive's manifest.json that `ref` names: a RepoTags entry ("app:1"), or
+// "@N" (the N-th image, as skopeo's docker-archive:FILE:@N); without one, the only image.
+Result<size_t> docker_entry(const nlohmann::json& manifest, const std::string& ref, const std::string& manifest_file) {
+  std::string tags;
+  std::optional<size_t> hit;
+  for (size_t i = 0; i < manifest.size(); ++i) {
+    CUSLIM_CHECK(expect_object(manifest[i], manifest_file + ": [" + std::to_string(i) + "]"));
+    std::vector<std::string> repo_tags;
+    if (manifest[i].contains("RepoTags") && !manifest[i]["RepoTags"].is_null()) {
+      CUSLIM_TRY(repo_tags, JsonFields(manifest[i], manifest_file + ": [" + std::to_string(i) + "]").strings("RepoTags"));
+    }
+    std::string names;
+    for (auto& t : repo_tags) {
+      names += (names.empty() ? "" : " ") + t;
+      if (t == ref && !hit) hit = i;
+    }
+    tags += (tags.empty() ? "" : ", ") + ("@" + std::to_string(i) + (names.empty() ? " (untagged)" : " " + names));
+  }
+  if (ref.empty()) {
+    if (manifest.size() == 1) return size_t{0};
+    return Error(Exit::usage, "the archive holds " + std::to_string(manifest.size()) + " images (" + tags + "): say which, as docker-archive:FILE:REF or :@N");
+  }
+  if (ref[0] == '@' && ref.size() > 1 && ref.find_first_not_of("0123456789", 1) == std::string::npos && ref.size() < 8) {
+    size_t n = std::stoul(ref.substr(1));
+    if (n < manifest.size()) return n;
+  }
+  if (hit) return *hit;
+  return bad_input("no image '" + ref + "' in the archive (it has: " + tags + ")");
+}
+
+Status unpack_docker(const std::string& dir, const std::string& staging, const std::string& ref, UnpackedImage& out) {
   const ImageDir img{dir, true};
   std::string manifest_file = dir + "/manifest.json";
   CUSLIM_TRY(auto manifest, img.json_file(manifest_file));
   if (!manifest.is_array() || manifest.empty()) return bad_input(manifest_file + ": expected a non-empty array");
-  CUSLIM_CHECK(expect_object(manifest[0], manifest_file + ": [0]"));
-  JsonFields m(manifest[0], manifest_file + ": [0]");
+  CUSLIM_TRY(size_t entry, docker_entry(manifest, ref, manifest_file));
+  std::string where = manifest_file + ": [" + std::to_string(entry) + "]";
+  JsonFields m(manifest[entry], where);
   CUSLIM_TRY(auto config_rel, m.str("Config"));
   CUSLIM_TRY(auto config_safe, safe_name(config_rel, "manifest.json"));
   CUSLIM_TRY(std::string config_file, img.file(dir + "/" + config_safe));
@@ -514,7 +549,8 @@ Result<ImageKind> detect_image(const std::string& p) {
   auto names = tar_names(p, 64);
   if (names.empty()) return bad_input(p + ": neither a directory nor a (compressed) tar archive");
   bool manifest = false, layout = false;
-  for (auto& n : names) {
+  for (auto n : names) {
+    while (n.rfind("./", 0) == 0) n.erase(0, 2);  // `tar -C dir -cf x.tar .` writes ./manifest.json
     manifest |= n == "manifest.json";
     layout |= n == "oci-layout" || n == "index.json";
   }
@@ -536,8 +572,9 @@ ImageRef parse_image_ref(const std::string& ref) {
   if (transport == "dir") return {s, "", transport};
   if (transport == "docker-archive") {  // REF holds ':' and '/' itself: the path is the first prefix that exists, else up to the first ':'
     for (auto c = s.find(':'); c != std::string::npos; c = s.find(':', c + 1))
-      if (c > 0 && ::access(s.substr(0, c).c_str(), F_OK) == 0) return {s.substr(0, c), "", transport};
-    return {s.substr(0, s.find(':')), "", transport};
+      if (c > 0 && ::access(s.substr(0, c).c_str(), F_OK) == 0) return {s.substr(0, c), s.substr(c + 1), transport};
+    auto c = s.find(':');
+    return {s.substr(0, c), c == std::string::npos ? "" : s.substr(c + 1), transport};
   }
   auto colon = s.rfind(':');
   // PATH:TAG only when PATH itself is not a file or directory of that name.
@@ -548,7 +585,9 @@ ImageRef parse_image_ref(const std::string& ref) {
 
 bool names_image(const std::string& s) {
   struct stat st;
-  return ::stat(s.c_str(), &st) == 0 || !parse_image_ref(s).transport.empty();
+  if (::stat(s.c_str(), &st) == 0) return true;
+  auto ref = parse_image_ref(s);  // a transport, or PATH:TAG of an existing PATH (python-oci:3.12)
+  return !ref.transport.empty() || (!ref.tag.empty() && ::stat(ref.path.c_str(), &st) == 0);
 }
 
 Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::string& staging, const UnpackOptions& given) {
@@ -586,8 +625,14 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
       CUSLIM_CHECK(make_dirs(outer));
       CUSLIM_TRY(auto outer_real, canonical_path(outer));
       CUSLIM_CHECK(extract_layer(image, outer_real, image, nullptr, out));
-      if (kind == ImageKind::oci_archive) CUSLIM_CHECK(unpack_oci({outer_real, true}, out.rootfs, opt, out));
-      else CUSLIM_CHECK(unpack_docker(outer_real, out.rootfs, out));  // `outer` stays: its blobs may be appended to
+      Status st = kind == ImageKind::oci_archive ? unpack_oci({outer_real, true}, out.rootfs, opt, out)
+                                                 : unpack_docker(outer_real, out.rootfs, opt.tag, out);  // `outer` stays: its blobs may be appended to
+      if (!st.ok()) {  // named by the user's archive, not the staging dir it was unpacked into
+        std::string m = st.error().message();
+        for (size_t at; (at = m.find(outer_real)) != std::string::npos;) m.replace(at, outer_real.size(), image);
+        if (m.rfind(image, 0) != 0) m = image + ": " + m;
+        return Error(st.error().code(), m);
+      }
       break;
     }
     case ImageKind::rootfs_dir: break;

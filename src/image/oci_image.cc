@@ -9,11 +9,13 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/fs.h"
 #include "core/path.h"
+#include "image/utf8_names.h"
 #include "core/unique_fd.h"
 #include "image/json_fields.h"
 
@@ -90,9 +92,28 @@ Result<Digest> write_blob(const std::string& layout_dir, const std::string& byte
   return d;
 }
 
+// The config's JSON text. File names are bytes and JSON strings are UTF-8: a program whose name
+// is not valid UTF-8 cannot be the Entrypoint (nor such a value an Env entry). Said, not thrown.
+Result<std::string> config_text(const ImageBuild& b) {
+  json c = config_json(b);
+  std::vector<std::string> bad;
+  std::function<void(const json&)> scan = [&](const json& v) {
+    if (v.is_string() && !valid_utf8(v.get_ref<const std::string&>())) bad.push_back(v.get<std::string>());
+    if (v.is_structured())
+      for (auto& x : v) scan(x);
+  };
+  scan(c);
+  if (!bad.empty()) {
+    std::string shown = json(bad.front()).dump(-1, ' ', true, json::error_handler_t::replace);  // escaped, U+FFFD for the bad bytes
+    return bad_input("image config: " + shown + " is not valid UTF-8 and an image config (JSON) cannot carry it: rename the file (or, for the "
+                     "Entrypoint, bundle a wrapper whose name is valid UTF-8)");
+  }
+  return c.dump();
+}
+
 Result<WrittenImage> write_oci_layout(const std::string& dir, const ImageBuild& b, IndexUpdate update) {
   WrittenImage w;
-  std::string config = config_json(b).dump();
+  CUSLIM_TRY(std::string config, config_text(b));
   CUSLIM_TRY(w.config, write_blob(dir, config));
   json layers = json::array();
   for (auto& l : b.layers) layers.push_back({{"mediaType", media_type(l.compression)}, {"digest", l.digest.str()}, {"size", l.size}});

@@ -50,10 +50,7 @@ nlohmann::json slim_report(const SlimResult& s, const std::string& input, const 
   j["input"] = input;
   for (auto& [c, n] : s.before) j["before"][to_string(c)] = {{"files", n.files}, {"bytes", n.bytes}};
   j["dropped_driver"] = s.selection.dropped_driver;
-  uint64_t files = 0, bytes = 0;
-  for (auto& g : s.bundle.groups)
-    if (!g.kept) files += g.files, bytes += g.bytes;
-  if (!s.bundle.groups.empty()) j["dropped_files"] = files, j["dropped_bytes"] = bytes;
+  j["dropped_files"] = s.dropped.files, j["dropped_bytes"] = s.dropped.bytes;
   j["notes"] = s.notes;
   return j;
 }

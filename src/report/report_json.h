@@ -17,7 +17,7 @@ namespace cuslim {
 nlohmann::json bundle_report(const BundleResult& r, const std::string& command, const std::string& out);
 
 // slim: the bundle's report plus input, before (per class), dropped_driver, dropped_files and
-// dropped_bytes (with groups).
+// dropped_bytes (the input's regular files not in the output).
 nlohmann::json slim_report(const SlimResult& s, const std::string& input, const std::string& out);
 
 // verify: {ok, checks} as verify --json, plus the image's contents.

@@ -180,7 +180,7 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
       return img.error();
     }
     std::string rel = fs::path(img->rootfs).lexically_relative(tmp).string();
-    auto meta = write_file_atomic(tmp + kMeta, to_json(*img, rel, tree_bytes(img->rootfs)).dump() + "\n", Durability::rename_only);
+    auto meta = write_file_atomic(tmp + kMeta, to_json(*img, rel, tree_bytes(img->rootfs)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", Durability::rename_only);
     auto lock = write_file_atomic(tmp + kLock, "", Durability::rename_only);
     if (!meta.ok() || !lock.ok() || ::rename(tmp.c_str(), out.entry.c_str()) != 0) remove_tree(tmp);  // another run won the race
     out.lock = lock_entry(out.entry, LOCK_SH);

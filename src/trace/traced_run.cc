@@ -106,7 +106,7 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   std::string header;
   for (auto& kv : own)
     if (auto eq = kv.find('='); eq != std::string::npos && recorded_variable(kv.substr(0, eq)))
-      header += nlohmann::json{{"event", "env"}, {"name", kv.substr(0, eq)}, {"value", kv.substr(eq + 1)}}.dump() + "\n";
+      header += nlohmann::json{{"event", "env"}, {"name", kv.substr(0, eq)}, {"value", kv.substr(eq + 1)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   CUSLIM_CHECK(write_file_atomic(req.trace_file, header, Durability::rename_only));
   // Cold JIT caches (fresh dirs, removed afterwards) unless the user wants the warm ones.
   std::optional<Staging> caches;

@@ -5,7 +5,12 @@
 - setuid/setgid bits are stripped when reading an image, kept with --keep-setuid;
 - a config whose Env holds a non-string is an input error (exit 3) that names the config, and
   leaves no staging directory behind;
-- a bundled libcudart puts NVIDIA_REQUIRE_CUDA=cuda>=X.Y into the image config.
+- a bundled libcudart puts NVIDIA_REQUIRE_CUDA=cuda>=X.Y into the image config;
+- a non-directory over a non-empty directory of a lower layer replaces it (docker's, umoci's rule);
+- docker-archive:FILE:REF (and :@N) picks that image of a multi-image archive, which without a REF
+  is an error listing the images; a docker-archive written as `tar -cf x.tar .` (./ names) is one;
+  an oci-archive's errors name the archive, not a staging dir;
+- `--base DIR:TAG` is an OCI layout's tag, not a profile; slim --json counts what it dropped.
 
 usage: layer_semantics.py CUSLIM
 """
@@ -115,6 +120,71 @@ def main():
             check("the config says NVIDIA_REQUIRE_CUDA=cuda>=12.8", "NVIDIA_REQUIRE_CUDA=cuda>=12.8" in env_list, env_list)
             check("... and the NVIDIA container settings", "NVIDIA_VISIBLE_DEVICES=all" in env_list
                   and "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in env_list, env_list)
+        # --- a symlink or a file over a non-empty directory of a lower layer ---------------------
+        lower = layer([info("opt/", tarfile.DIRTYPE), info("opt/app/", tarfile.DIRTYPE), info("opt/app/old"),
+                       info("opt/app2/", tarfile.DIRTYPE), info("opt/app2/new"), info("opt/data/", tarfile.DIRTYPE), info("opt/data/x")])
+        upper = layer([info("opt/app", tarfile.SYMTYPE, link="app2"), info("opt/data")])
+        rep = f"{tmp}/replace"
+        image(rep, [lower, upper])
+        out = f"{tmp}/replace-tree"
+        r = run(cuslim, "slim", "-q", rep, "-o", out, "--format", "dir", "--keep", "*", "--no-keep-set")
+        check("slim reads a layer that puts a symlink and a file over non-empty directories", r.returncode == 0, r.stderr)
+        if r.returncode == 0:
+            check("... the symlink replaced the directory and all it held",
+                  os.path.islink(f"{out}/opt/app") and os.readlink(f"{out}/opt/app") == "app2" and os.path.exists(f"{out}/opt/app2/new"))
+            check("... the file replaced the other", os.path.isfile(f"{out}/opt/data") and not os.path.islink(f"{out}/opt/data"))
+
+        # --- docker-archive REFs, ./ names, oci-archive errors, --base DIR:TAG, slim --json ------
+        ok = True
+        for name, prog in (("a", "/bin/true"), ("b", "/bin/ls")):
+            r = run(cuslim, "bundle", "-q", prog, "-o", f"{tmp}/{name}.tar", "--format", "docker-archive", "--tag", f"{name}:1")
+            ok = ok and r.returncode == 0
+        check("two docker-archives", ok)
+        if ok:
+            m = f"{tmp}/m"
+            os.makedirs(m)
+            manifest = []
+            for name in ("a", "b"):
+                with tarfile.open(f"{tmp}/{name}.tar") as t:
+                    t.extractall(m)
+                    manifest += json.load(t.extractfile("manifest.json"))
+            json.dump(manifest, open(f"{m}/manifest.json", "w"))
+            with tarfile.open(f"{tmp}/ab.tar", "w") as t:
+                t.add(f"{m}/manifest.json", "manifest.json")
+                t.add(f"{m}/blobs", "blobs")
+            def files_of(ref):
+                r = run(cuslim, "report", ref, "--json")
+                return r.returncode, (json.loads(r.stdout)["files"] if r.returncode == 0 else None), r.stderr
+            ra, fa, _ = files_of(f"docker-archive:{tmp}/a.tar")
+            rb, fb, _ = files_of(f"docker-archive:{tmp}/b.tar")
+            r1, f1, _ = files_of(f"docker-archive:{tmp}/ab.tar:b:1")
+            r2, f2, _ = files_of(f"docker-archive:{tmp}/ab.tar:@0")
+            check("docker-archive:FILE:REF and :@N pick that image", fa != fb and (r1, f1) == (0, fb) and (r2, f2) == (0, fa), (fa, fb, f1, f2))
+            r3, _, err3 = files_of(f"{tmp}/ab.tar")
+            check("a multi-image docker-archive without a REF is exit 2 listing the images", r3 == 2 and "a:1" in err3 and "b:1" in err3, err3)
+            r4, _, err4 = files_of(f"docker-archive:{tmp}/ab.tar:nope:9")
+            check("an unknown REF is exit 3 naming the archive and the images it has", r4 == 3 and "ab.tar" in err4 and "a:1" in err4, err4)
+            with tarfile.open(f"{tmp}/dot.tar", "w") as t:  # what `tar -C dir -cf dot.tar .` writes
+                with tarfile.open(f"{tmp}/a.tar") as a:
+                    a.extractall(f"{tmp}/dot")
+                t.add(f"{tmp}/dot", ".")
+            r5, f5, err5 = files_of(f"{tmp}/dot.tar")
+            check("a docker-archive with ./ names is read as one", (r5, f5) == (0, fa), err5)
+        r = run(cuslim, "bundle", "-q", "/bin/true", "-o", f"{tmp}/oa.tar", "--format", "oci-archive", "--tag", "one")
+        if r.returncode == 0:
+            r = run(cuslim, "report", f"oci-archive:{tmp}/oa.tar:zzz")
+            check("an oci-archive's errors name the archive, not a staging dir", r.returncode == 3 and f"{tmp}/oa.tar" in r.stderr
+                  and "cuslim-run-" not in r.stderr and "one" in r.stderr, r.stderr)
+        r = run(cuslim, "bundle", "-q", "/bin/true", "-o", f"{tmp}/bl", "--tag", "t")
+        r2 = run(cuslim, "bundle", "-q", "/bin/ls", "--base", f"{tmp}/bl:t", "-o", f"{tmp}/on-base", "--tag", "x")
+        check("--base DIR:TAG is that layout's image, not a profile name", r.returncode == 0 and r2.returncode == 0, r2.stderr)
+        r = run(cuslim, "slim", rep, "-o", f"{tmp}/slim-none", "--format", "dir")
+        check("slim of an image with nothing to keep says so, naming the image (exit 2)", r.returncode == 2 and rep in r.stderr
+              and "nothing to keep" in r.stderr, r.stderr)
+        r = run(cuslim, "slim", rep, "-o", f"{tmp}/slim-json", "--format", "dir", "--json", "--keep", "/opt/app2/*")
+        j = json.loads(r.stdout) if r.returncode == 0 else {}
+        check("slim --json counts the dropped files and bytes", isinstance(j.get("dropped_files"), int) and j["dropped_files"] > 0
+              and isinstance(j.get("dropped_bytes"), int), {k: j.get(k) for k in ("dropped_files", "dropped_bytes")} or r.stderr)
     print(f"{fails} failed")
     return 1 if fails else 0
 

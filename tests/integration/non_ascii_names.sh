@@ -49,4 +49,13 @@ m = json.load(open(d + "/blobs/sha256/" + i))
 names = [n for l in m["layers"] for n in tarfile.open(fileobj=io.BytesIO(gzip.decompress(open(d + "/blobs/sha256/" + l["digest"][7:], "rb").read()))).getnames()]
 assert "etc/ssl/certs/NetLock_Arany_=Class_Gold=_Főtanúsítvány.pem" in names, [n for n in names if "NetLock" in n]
 PY'
+# A program whose name is not valid UTF-8: JSON views show it (U+FFFD), an image config cannot
+# name it (JSON strings are UTF-8): bundle says so, naming it, and writes nothing.
+bad=$(printf '%s/tr\xff' "$tmp"); cp /bin/true "$bad"
+"$cuslim" deps --format json /bin/true "$bad" > "$tmp/deps.json" 2> "$tmp/deps.err"; rc=$?
+check "deps --format json of a non-UTF-8 target and another exits 0 with both ($(tail -1 "$tmp/deps.err"))" \
+  '[ $rc = 0 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"roots\"]) == 2" "$tmp/deps.json"'
+"$cuslim" bundle -q "$bad" -o "$tmp/bad-oci" 2> "$tmp/bad.err"; rc=$?
+check "bundle of a non-UTF-8 program: exit 3 naming it, nothing written ($(tail -1 "$tmp/bad.err"))" \
+  '[ $rc = 3 ] && grep -q "not valid UTF-8" "$tmp/bad.err" && grep -q "tr" "$tmp/bad.err" && [ ! -e "$tmp/bad-oci" ]'
 finish
