@@ -175,18 +175,45 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
   return ok_status();
 }
 
+// The uncompressed stream of a blob, hashed as the tar reader pulls it: the layer's diff_id
+// checked in the same pass as its digest. A raw-format reader (libarchive's filters) decompresses
+// the hashed file; the tar reader reads what it yields.
+struct PlainStream {
+  archive* raw = nullptr;
+  Sha256 sha;
+  std::vector<char> buf = std::vector<char>(1 << 20);
+  bool failed = false;
+};
+
+la_ssize_t plain_read(archive*, void* ctx, const void** out) {
+  auto* p = static_cast<PlainStream*>(ctx);
+  la_ssize_t n = archive_read_data(p->raw, p->buf.data(), p->buf.size());
+  if (n < 0) p->failed = true;
+  if (n > 0) p->sha.update(p->buf.data(), static_cast<size_t>(n));
+  *out = p->buf.data();
+  return n < 0 ? ARCHIVE_FATAL : n;
+}
+
 Status extract_layer(const std::string& blob, const std::string& root, const std::string& layer, const std::string* digest,
-                     UnpackedImage& out, std::optional<uint64_t> expected_size = std::nullopt, LayerListing* listing = nullptr) {
+                     UnpackedImage& out, std::optional<uint64_t> expected_size = std::nullopt, LayerListing* listing = nullptr,
+                     const std::string* diff_id = nullptr) {
   LayerListing ignored;
   LayerListing& ls = listing ? *listing : ignored;
   Utf8Names utf8;
   HashedFile h;
   h.fd.reset(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
   if (!h.fd) return Error::from_errno(blob, errno).wrap(layer);
+  ReadPtr raw(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(raw.get());
+  archive_read_support_format_raw(raw.get());
+  archive_read_support_format_empty(raw.get());
+  archive_entry* raw_entry = nullptr;
+  if (archive_read_open(raw.get(), &h, nullptr, hashed_read, nullptr) != ARCHIVE_OK || archive_read_next_header(raw.get(), &raw_entry) < ARCHIVE_WARN)
+    return bad_input(layer + ": " + (archive_error_string(raw.get()) ?: "unreadable"));
+  PlainStream plain{raw.get()};
   ReadPtr a(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
-  if (archive_read_open(a.get(), &h, nullptr, hashed_read, nullptr) != ARCHIVE_OK)
+  if (archive_read_open(a.get(), &plain, nullptr, plain_read, nullptr) != ARCHIVE_OK)
     return bad_input(layer + ": " + (archive_error_string(a.get()) ?: "unreadable"));
   WritePtr w(archive_write_disk_new(), archive_write_free);
   archive_write_disk_set_options(w.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
@@ -250,7 +277,18 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
     return ok_status();
   };
   Status st = entries();
-  char rest[1 << 16];  // hash what libarchive did not need to read (tar padding, or all after an error)
+  // Hash what the tar reader did not need (the padding after its end, or all after an error):
+  // the rest of the uncompressed stream, then the rest of the blob.
+  const void* ignore;
+  bool plain_whole = !plain.failed;
+  if (plain_whole)
+    while (la_ssize_t n = plain_read(nullptr, &plain, &ignore)) {
+      if (n < 0) {
+        plain_whole = false;
+        break;
+      }
+    }
+  char rest[1 << 16];
   while (hashed_read(nullptr, &h, reinterpret_cast<const void**>(&rest)) > 0) {
   }
   if (digest)
@@ -258,6 +296,11 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       return bad_input(layer + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + *digest);
   if (expected_size && h.total != *expected_size)
     return bad_input(layer + ": size mismatch: the blob has " + std::to_string(h.total) + " bytes, its descriptor says " + std::to_string(*expected_size));
+  if (!st.ok()) return st;
+  if (diff_id && plain_whole)
+    if (std::string got = "sha256:" + plain.sha.finish().hex(); got != *diff_id)
+      return bad_input(layer + ": diff_id mismatch: the uncompressed layer is " + got + ", the config's rootfs.diff_ids says " + *diff_id);
+  if (diff_id && !plain_whole) return bad_input(layer + ": " + (archive_error_string(raw.get()) ?: "the compressed stream is corrupt"));
   return st;
 }
 
@@ -394,8 +437,11 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
     out.layers.push_back(sl);
     expect_bytes(sl.info.size);
+    std::optional<std::string> diff_id = i < diff_ids.size() ? std::optional(diff_ids[i]) : std::nullopt;
+    if (diff_ids.size() != layers.size())
+      return bad_input(config_file + ": rootfs.diff_ids has " + std::to_string(diff_ids.size()) + " entries for " + std::to_string(layers.size()) + " layers");
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
-                               desc.size, &out.layers.back().listing));
+                               desc.size, &out.layers.back().listing, diff_id ? &*diff_id : nullptr));
   }
   return ok_status();
 }
@@ -492,7 +538,8 @@ Status unpack_docker(const std::string& dir, const std::string& staging, const s
     std::optional<Digest> stored = digest ? as_digest(*digest) : std::nullopt;
     if (!stored || !diff_id) {
       all_stored = false;
-      CUSLIM_CHECK(extract_layer(blob, staging, what, digest ? &*digest : nullptr, out));
+      std::optional<std::string> plain_id = diff_id ? std::optional(diff_id->str()) : std::nullopt;
+      CUSLIM_CHECK(extract_layer(blob, staging, what, digest ? &*digest : nullptr, out, std::nullopt, nullptr, plain_id ? &*plain_id : nullptr));
       continue;
     }
     StoredLayer sl;
@@ -502,7 +549,8 @@ Status unpack_docker(const std::string& dir, const std::string& staging, const s
     sl.info.size = size;
     sl.info.compression = c;
     out.layers.push_back(std::move(sl));
-    CUSLIM_CHECK(extract_layer(blob, staging, what, &*digest, out, size, &out.layers.back().listing));
+    std::string plain_id = diff_id->str();
+    CUSLIM_CHECK(extract_layer(blob, staging, what, &*digest, out, size, &out.layers.back().listing, &plain_id));
   }
   if (!all_stored) out.layers.clear();  // reuse goes bottom up over every layer
   return ok_status();

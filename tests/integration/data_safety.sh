@@ -25,9 +25,9 @@ done
 "$cuslim" bundle -q ./app -o "$tmp/" 2> err; rc=$?
 check "bundle -o \$PWD/ is refused and the working directory keeps its files" '[ $rc = 2 ] && [ -f app.c ] && [ -f precious/notes.txt ]'
 "$cuslim" bundle -q ./app -o precious --format dir --force; rc=$?
+check "--force replaces it" '[ $rc = 0 ] && [ ! -e precious/notes.txt ] && [ -x precious$tmp/app ]'
 "$cuslim" bundle -q ./app -o . --format dir --force 2> err; rc=$?
 check "-o . --force is refused (exit 2): the working directory is never replaced" '[ $rc = 2 ] && grep -q "working directory" err && [ -f app.c ]'
-check "--force replaces it" '[ $rc = 0 ] && [ ! -e precious/notes.txt ] && [ -x precious$tmp/app ]'
 cp app prog; "$cuslim" bundle -q ./prog -o ./prog --format tar 2> err; rc=$?
 check "bundle ./prog -o ./prog is refused and prog is intact" '[ $rc = 2 ] && cmp -s app prog && grep -q "an input" err'
 mkdir incdir && cp app incdir/x
@@ -195,7 +195,7 @@ fi
 must "a layout for parallel writers" "$cuslim" bundle -q ./app -o par --tag base
 pids=()
 for i in 1 2 3 4 5 6; do "$cuslim" bundle -q ./app2 -o "oci:par:t$i" & pids+=($!); done
-fails=0; for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+writers_failed=0; for p in "${pids[@]}"; do wait "$p" || writers_failed=$((writers_failed + 1)); done
 tags=$(python3 -c 'import json; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("par/index.json"))["manifests"])))')
-check "six parallel writers: all exit 0 ($fails failed) and every tag is there ($tags)" '[ $fails = 0 ] && [ "$tags" = "base t1 t2 t3 t4 t5 t6" ]'
+check "six parallel writers: all exit 0 ($writers_failed failed) and every tag is there ($tags)" '[ $writers_failed = 0 ] && [ "$tags" = "base t1 t2 t3 t4 t5 t6" ]'
 finish

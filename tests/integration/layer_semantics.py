@@ -99,6 +99,21 @@ def main():
                   r.returncode == 3 and config_name in r.stderr and "Env[0]" in r.stderr, f"rc={r.returncode} {r.stderr}")
             check(f"{cmd[0]}: no staging dir left behind", os.listdir(tmpdir) == [], os.listdir(tmpdir))
 
+        # --- a config whose diff_ids do not match its layers (umoci refuses it too) ---------------
+        wrong = f"{tmp}/wrong-diff-id"
+        image(wrong, [layer([info("a")]), layer([info("b")])])
+        idx = json.load(open(f"{wrong}/index.json"))
+        man = json.load(open(f"{wrong}/blobs/sha256/{idx['manifests'][0]['digest'][7:]}"))
+        cfg = json.load(open(f"{wrong}/blobs/sha256/{man['config']['digest'][7:]}"))
+        cfg["rootfs"]["diff_ids"][1] = "sha256:" + "0" * 64
+        man["config"] = dict(blob(wrong, json.dumps(cfg).encode()), mediaType=man["config"]["mediaType"])
+        idx["manifests"][0] = dict(blob(wrong, json.dumps(man).encode()), mediaType=idx["manifests"][0]["mediaType"])
+        json.dump(idx, open(f"{wrong}/index.json", "w"))
+        for cmd in (["verify"], ["slim", "-o", f"{tmp}/wrong-out", "--keep", "*"]):
+            r = run(cuslim, cmd[0], wrong, *cmd[1:])
+            check(f"{cmd[0]}: a diff_id that is not the layer's is exit 3 naming layer 1 ({r.stderr.strip()[:140]})",
+                  r.returncode == 3 and "diff_id mismatch" in r.stderr and "layer 1" in r.stderr, f"rc={r.returncode} {r.stderr}")
+
         # --- NVIDIA_REQUIRE_CUDA from the bundled runtime ----------------------------------------
         lib = f"{tmp}/cuda/lib"
         os.makedirs(lib)
