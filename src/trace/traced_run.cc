@@ -1,8 +1,10 @@
 #include "trace/traced_run.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 #include <cstdlib>
 
 #include "core/atomic_file.h"
+#include "core/atomic_output.h"
 #include "core/exec_path.h"
 #include "core/fs.h"
 #include "core/output_guard.h"
@@ -47,9 +50,14 @@ Result<int> run_plain(const std::vector<std::string>& argv, const std::vector<st
   a.push_back(nullptr);
   for (auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
   e.push_back(nullptr);
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return Error::from_errno("fork", errno);
   if (pid == 0) {
+    // cuslim interrupted (a CI timeout's SIGTERM) ends the program too, as ptrace's EXITKILL does
+    // in --files mode; a parent already gone before this line is caught by the check after it.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) _exit(128 + SIGTERM);
     ::execvpe(a[0], a.data(), e.data());
     std::perror(("cuslim: trace: " + argv[0]).c_str());
     _exit(127);
@@ -107,7 +115,10 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   for (auto& kv : own)
     if (auto eq = kv.find('='); eq != std::string::npos && recorded_variable(kv.substr(0, eq)))
       header += nlohmann::json{{"event", "env"}, {"name", kv.substr(0, eq)}, {"value", kv.substr(eq + 1)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  CUSLIM_CHECK(write_file_atomic(req.trace_file, header, Durability::rename_only));
+  // The trace is written under a temp name beside it and renamed when the run ends: an
+  // interrupted trace (SIGINT, SIGTERM, SIGHUP) leaves no partial file a later bundle would read.
+  AtomicOutput out(req.trace_file);
+  CUSLIM_CHECK(write_file_atomic(out.temp(), header, Durability::rename_only));
   // Cold JIT caches (fresh dirs, removed afterwards) unless the user wants the warm ones.
   std::optional<Staging> caches;
   if (!req.warm_cache) {
@@ -115,9 +126,11 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
     caches.emplace(std::move(s));
     own = with_cold_caches(own, caches->path());
   }
-  auto env = audited_env(own, lib, req.trace_file);
-  if (req.files) return trace_files(req.argv, env, req.trace_file);  // ptrace for files, the audit library for the loader
-  return run_plain(req.argv, env);
+  auto env = audited_env(own, lib, out.temp());
+  // ptrace for files, the audit library for the loader
+  CUSLIM_TRY(int rc, req.files ? trace_files(req.argv, env, out.temp()) : run_plain(req.argv, env));
+  CUSLIM_CHECK(out.commit());
+  return rc;
 }
 
 Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std::string>& cmd, const std::string& staging, const Root& root) {

@@ -166,6 +166,19 @@ mkdir -p "$tmp/cwd" && cp "$(readlink -f /lib/x86_64-linux-gnu/libz.so.1 2>/dev/
 check "the trace file itself is not recorded as used" '! grep -q "\"path\":\"$tmp/cwd/own.trace\"" "$tmp/cwd/own.trace"'
 check "the vDSO is not recorded as a file of the working directory" '! grep -q "$tmp/cwd/linux-vdso" "$tmp/cwd/own.trace"'
 check "exec attempts that failed (along PATH) are not recorded, the ones that ran are" '! grep -q "no-such-command-xyz" "$tmp/cwd/own.trace" && grep -q "\"path\":\"/bin/true\"\|\"path\":\"/usr/bin/true\"" "$tmp/cwd/own.trace"'
+check "... nor its temp name" '! grep -q "cuslim-tmp" "$tmp/cwd/own.trace"'
+# --- an interrupted trace: the program ends with cuslim, no trace (partial or temp) is left -------
+for mode in plain files; do
+  mkdir -p "$tmp/sig-$mode"
+  flag=(); [ $mode = files ] && flag=(--files)
+  marker=$((RANDOM + 100000))
+  (cd "$tmp/sig-$mode" && exec "$cuslim" trace -q "${flag[@]}" -o t.trace -- /bin/sleep "$marker") & pid=$!
+  for _ in $(seq 50); do pgrep -f "sleep $marker" > /dev/null && break; sleep 0.1; done
+  kill -TERM "$pid"; wait "$pid"; rc=$?
+  for _ in $(seq 30); do pgrep -f "^/bin/sleep $marker" > /dev/null || break; sleep 0.1; done
+  check "$mode: SIGTERM to trace ends it (rc $rc) and the traced program with it" '[ $rc = 143 ] && ! pgrep -f "^/bin/sleep $marker" > /dev/null'
+  check "$mode: no trace file and no temp left ($(ls -A "$tmp/sig-$mode" | tr '\n' ' '))" '[ -z "$(ls -A "$tmp/sig-$mode")" ]'
+done
 mkdir -p "$tmp/tracedir"
 "$cuslim" bundle -q /bin/true --trace "$tmp/tracedir" -o "$tmp/td.tar" 2> "$tmp/err"; rc=$?
 check "bundle --trace DIR is an error naming it (exit 3)" '[ $rc = 3 ] && grep -q "tracedir: is a directory" "$tmp/err"'
