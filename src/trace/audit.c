@@ -23,15 +23,50 @@ static int out_fd(void) {
   return trace_fd;
 }
 
-/* Appends s to buf as a JSON string body; returns the new length or -1 when it does not fit. */
+/* Whether s is valid UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF). */
+static int valid_utf8(const char* s) {
+  const unsigned char* p = (const unsigned char*)s;
+  while (p && *p) {
+    unsigned char c = *p;
+    int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (n < 0 || (n == 1 && c < 0xc2) || (n == 3 && c > 0xf4)) return 0;
+    for (int i = 1; i <= n; ++i)
+      if ((p[i] & 0xc0) != 0x80) return 0;
+    if (n == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))) return 0;
+    if (n == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))) return 0;
+    p += n + 1;
+  }
+  return 1;
+}
+
+/* Appends s to buf as a JSON string body; returns the new length or -1 when it does not fit.
+ * A name that is not UTF-8 cannot be a JSON string: its non-ASCII bytes become U+FFFD here, and
+ * the exact bytes go into a "<field>_hex" field beside it (hex_field). */
 static int json_str(char* buf, int len, int cap, const char* s) {
+  int ascii_only = !valid_utf8(s);
   for (; s && *s; ++s) {
     unsigned char c = (unsigned char)*s;
     if (len + 7 >= cap) return -1;
     if (c == '"' || c == '\\') { buf[len++] = '\\'; buf[len++] = (char)c; }
     else if (c < 0x20) len += snprintf(buf + len, (size_t)(cap - len), "\\u%04x", c);
+    else if (c >= 0x80 && ascii_only) len += snprintf(buf + len, (size_t)(cap - len), "\\ufffd");
     else buf[len++] = (char)c;
   }
+  return len;
+}
+
+/* ,"<field>_hex":"<the bytes of s in hex>" when s is not valid UTF-8; the length unchanged otherwise. */
+static int hex_field(char* buf, int len, int cap, const char* field, const char* s) {
+  if (!s || valid_utf8(s)) return len;
+  int n = snprintf(buf + len, (size_t)(cap - len), ",\"%s_hex\":\"", field);
+  if (n < 0 || len + n >= cap) return -1;
+  len += n;
+  for (const unsigned char* p = (const unsigned char*)s; *p; ++p) {
+    if (len + 3 >= cap) return -1;
+    len += snprintf(buf + len, (size_t)(cap - len), "%02x", *p);
+  }
+  if (len + 2 >= cap) return -1;
+  buf[len++] = '"';
   return len;
 }
 
@@ -43,8 +78,11 @@ static void emit(const char* event, const char* name, const char* path) {
   if ((len = json_str(buf, len, (int)sizeof buf, name)) < 0) return;
   len += snprintf(buf + len, sizeof buf - (size_t)len, "\",\"path\":\"");
   if ((len = json_str(buf, len, (int)sizeof buf, path)) < 0 || len + 4 >= (int)sizeof buf) return;
-  memcpy(buf + len, "\"}\n", 3);
-  len += 3;
+  buf[len++] = '"';
+  if ((len = hex_field(buf, len, (int)sizeof buf, "name", name)) < 0) return;
+  if ((len = hex_field(buf, len, (int)sizeof buf, "path", path)) < 0 || len + 3 >= (int)sizeof buf) return;
+  memcpy(buf + len, "}\n", 2);
+  len += 2;
   ssize_t w = write(fd, buf, (size_t)len);
   (void)w;
 }

@@ -19,6 +19,8 @@
 #include "core/fs.h"
 #include "core/path.h"
 #include "core/unique_fd.h"
+#include "image/utf8_names.h"
+#include "trace/trace_file.h"
 
 namespace cuslim {
 
@@ -128,8 +130,11 @@ class TraceWriter {
   void record(pid_t pid, const std::string& path, const char* how) {
     if (std::strcmp(how, "exec") == 0) recording_ = true;
     if (!recording_ || path.empty() || path == trace_file_ || !seen_.insert(std::string(how) + path).second) return;
-    // A name that is not UTF-8 cannot be a JSON string: replaced (never a throw), so it matches no file.
-    std::string line = nlohmann::json{{"event", "file"}, {"pid", pid}, {"path", path}, {"how", how}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    // A name that is not UTF-8 cannot be a JSON string: shown with U+FFFD, its exact bytes in
+    // "path_hex" (read_trace takes those).
+    nlohmann::json j{{"event", "file"}, {"pid", pid}, {"path", path}, {"how", how}};
+    if (!valid_utf8(path)) j["path_hex"] = bytes_to_hex(path);
+    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     (void)!::write(fd_, line.data(), line.size());
   }
 

@@ -17,6 +17,39 @@
 
 namespace cuslim {
 
+std::string bytes_to_hex(const std::string& s) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) out += digits[c >> 4], out += digits[c & 15];
+  return out;
+}
+
+std::optional<std::string> hex_to_bytes(const std::string& hex) {
+  if (hex.size() % 2) return std::nullopt;
+  auto nibble = [](char c) -> int { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+namespace {
+
+// A field of a trace line: its exact bytes from "<key>_hex" when the line has them.
+Result<std::string> trace_field(const nlohmann::json& j, JsonFields& f, const std::string& key, const std::string& where) {
+  if (auto it = j.find(key + "_hex"); it != j.end()) {
+    auto bytes = it->is_string() ? hex_to_bytes(it->get<std::string>()) : std::nullopt;
+    if (!bytes) return bad_input(where + ": " + key + "_hex: not hex");
+    return *bytes;
+  }
+  return f.str(key);
+}
+
+}  // namespace
+
 Result<Trace> read_trace(const std::string& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) return bad_input(file + ": is a directory, not a trace file");
@@ -32,8 +65,8 @@ Result<Trace> read_trace(const std::string& file) {
     if (j.is_discarded() || !j.is_object()) return bad_input(file + ":" + std::to_string(n) + ": not a trace line (JSON)");
     JsonFields f(j, file + ":" + std::to_string(n));
     CUSLIM_TRY(auto ev, f.str("event"));
-    CUSLIM_TRY(auto name, f.str("name"));
-    CUSLIM_TRY(auto p, f.str("path"));
+    CUSLIM_TRY(auto name, trace_field(j, f, "name", file + ":" + std::to_string(n)));
+    CUSLIM_TRY(auto p, trace_field(j, f, "path", file + ":" + std::to_string(n)));
     CUSLIM_TRY(auto pid, f.u64("pid"));
     t.pids.insert(static_cast<int>(pid));
     if (ev == "exec") t.programs.insert(p);

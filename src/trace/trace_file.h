@@ -29,6 +29,11 @@ struct Trace {
 
 Result<Trace> read_trace(const std::string& file);
 
+// A name that is not valid UTF-8 cannot be a JSON string: trace lines carry it readable (U+FFFD)
+// in its field and exact, as hex, in "<field>_hex" (the audit library writes the same).
+std::string bytes_to_hex(const std::string& s);
+std::optional<std::string> hex_to_bytes(const std::string& hex);
+
 // Moves from `files.files` to `files.probed` every object file the loader opened while searching
 // a name `loader` records (its basename) and that `loader` never reports mapped: a dlopen
 // RTLD_NOLOAD probe opens the candidate to compare it with what is loaded; a wrong-class

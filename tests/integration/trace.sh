@@ -167,6 +167,15 @@ check "the trace file itself is not recorded as used" '! grep -q "\"path\":\"$tm
 check "the vDSO is not recorded as a file of the working directory" '! grep -q "$tmp/cwd/linux-vdso" "$tmp/cwd/own.trace"'
 check "exec attempts that failed (along PATH) are not recorded, the ones that ran are" '! grep -q "no-such-command-xyz" "$tmp/cwd/own.trace" && grep -q "\"path\":\"/bin/true\"\|\"path\":\"/usr/bin/true\"" "$tmp/cwd/own.trace"'
 check "... nor its temp name" '! grep -q "cuslim-tmp" "$tmp/cwd/own.trace"'
+# --- names that are not UTF-8: traced byte-exact (as *_hex), bundled byte-exact -----------------
+mkdir -p "$tmp/raw"
+raw=$(printf 'raw\xff'); prog=$(printf 'ca\xfet')
+echo b > "$tmp/raw/$raw"; cp /bin/cat "$tmp/raw/$prog"
+(cd "$tmp/raw" && "$cuslim" trace -q --files -o t.trace -- "./$prog" "$raw" > /dev/null); rc=$?
+check "trace --files of a program and a file whose names are not UTF-8 (rc $rc)" '[ $rc = 0 ] && grep -q "\"path_hex\"" "$tmp/raw/t.trace"'
+(cd "$tmp/raw" && "$cuslim" trace -q -o loader.trace -- "./$prog" "$raw" > /dev/null)
+"$cuslim" bundle -q "$tmp/raw/$prog" --trace "$tmp/raw/t.trace" --trace "$tmp/raw/loader.trace" -o "$tmp/raw-dir" --format dir 2> "$tmp/raw.err"; rc=$?
+check "bundle reads both traces and ships the file byte-exact ($(tail -1 "$tmp/raw.err"))" '[ $rc = 0 ] && [ "$(cat "$tmp/raw-dir$tmp/raw/$raw")" = b ] && [ -x "$tmp/raw-dir$tmp/raw/$prog" ]'
 # --- an interrupted trace: the program ends with cuslim, no trace (partial or temp) is left -------
 for mode in plain files; do
   mkdir -p "$tmp/sig-$mode"
