@@ -1,6 +1,8 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,8 +38,15 @@ struct TempFile {
 
 Status write_file_atomic(const std::string& target, std::string_view bytes, Durability durability, unsigned mode) {
   TempFile tmp{path::join(path::dirname(target), "." + path::basename(target) + ".cuslim-tmp-" + std::to_string(::getpid()) + "-XXXXXX")};
+  // Created and registered for removal with the cleanup signals held back: a SIGTERM between
+  // the two would leave the temp behind.
+  sigset_t held, previous;
+  sigemptyset(&held);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&held, sig);
+  ::pthread_sigmask(SIG_BLOCK, &held, &previous);
   UniqueFd fd(::mkostemp(tmp.path.data(), O_CLOEXEC));
   SignalCleanup on_signal(tmp.path);
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (!fd) {
     int err = errno;
     tmp.path.clear();

@@ -64,7 +64,7 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
       return Error(Exit::usage, req.out + ": the input " + in + " is inside the output directory: refused (replacing it would delete the input)");
   if (dir_is_empty(out)) return ExistingOutput::empty_dir;
   if (req.force) return ExistingOutput::forced_dir;
-  return Error(Exit::usage, req.out + ": a non-empty directory that is not " + std::string(req.oci_output ? "an OCI layout" : "cuslim's output") +
+  return Error(Exit::usage, req.out + ": a non-empty directory" + std::string(req.oci_output ? " that is not an OCI layout" : "") +
                                 ": refused (it would be replaced whole; choose a new path, or --force to replace it)");
 }
 

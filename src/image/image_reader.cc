@@ -390,7 +390,7 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   }
   if (tag.empty() && manifests.size() > 1)
     return Error(Exit::usage, layout + ": the layout holds " + std::to_string(manifests.size()) + " images (" + tags +
-                                  "): say which, as " + layout + ":TAG or with the tag option");
+                                  "): say which, as " + layout + ":TAG");
   std::optional<Descriptor> chosen;
   for (size_t i = 0; i < manifests.size() && !chosen; ++i) {
     std::string where = index_file + ": manifests[" + std::to_string(i) + "]";

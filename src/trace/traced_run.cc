@@ -1,6 +1,7 @@
 #include "trace/traced_run.h"
 
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +107,8 @@ std::vector<std::string> audited_env(const std::vector<std::string>& env, const 
 Result<int> run_traced_on_host(const HostTraceRequest& req) {
   if (req.argv.empty()) return Error(Exit::usage, "trace: give the command after --");
   CUSLIM_TRY(auto lib, audit_library_or_error());
+  if (struct stat st; ::stat(req.trace_file.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");
   CUSLIM_TRY(auto existing, check_output({.out = req.trace_file, .inputs = command_inputs(req.argv)}));
   if (existing != ExistingOutput::none && existing != ExistingOutput::file)
     return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");

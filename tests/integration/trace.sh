@@ -182,7 +182,7 @@ for mode in plain files; do
   flag=(); [ $mode = files ] && flag=(--files)
   marker=$((RANDOM + 100000))
   (cd "$tmp/sig-$mode" && exec "$cuslim" trace -q "${flag[@]}" -o t.trace -- /bin/sleep "$marker") & pid=$!
-  for _ in $(seq 50); do pgrep -f "sleep $marker" > /dev/null && break; sleep 0.1; done
+  for _ in $(seq 50); do pgrep -f "^/bin/sleep $marker" > /dev/null && break; sleep 0.1; done  # the program itself, not cuslim's argv
   kill -TERM "$pid"; wait "$pid"; rc=$?
   for _ in $(seq 30); do pgrep -f "^/bin/sleep $marker" > /dev/null || break; sleep 0.1; done
   check "$mode: SIGTERM to trace ends it (rc $rc) and the traced program with it" '[ $rc = 143 ] && ! pgrep -f "^/bin/sleep $marker" > /dev/null'
