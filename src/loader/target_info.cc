@@ -15,6 +15,7 @@ Result<ElfFile> read_in_root(const Root& root, const std::string& inside) {
 
 std::string type_name(const TargetInfo& t) {
   if (t.type == ET_EXEC || (t.type == ET_DYN && t.interp)) return "program";
+  if (t.type == ET_DYN && t.pie) return "static-pie program";
   if (t.type == ET_DYN) return "shared object";
   return "ELF type " + std::to_string(t.type);
 }
@@ -37,7 +38,7 @@ Result<TargetInfo> target_info(const Root& root, const std::string& target) {
 
 TargetInfo target_info(const ElfFile& elf, std::optional<int> root_machine) {
   return TargetInfo{.machine = elf.machine, .elf_class = elf.elf_class, .type = elf.type, .interp = elf.interp,
-                    .root_machine = root_machine};
+                    .pie = (elf.flags_1 & DF_1_PIE) != 0, .root_machine = root_machine};
 }
 
 std::string describe(const TargetInfo& t) {

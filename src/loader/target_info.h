@@ -14,6 +14,7 @@ namespace cuslim {
 struct TargetInfo {
   int machine = 0, elf_class = 0, type = 0;
   std::optional<std::string> interp;
+  bool pie = false;  // DF_1_PIE: a program even without an interpreter (static-pie: ldconfig)
   std::optional<int> root_machine;  // the machine of the root's own programs (/bin/sh, ...)
   bool foreign() const { return root_machine && *root_machine != machine; }
 };

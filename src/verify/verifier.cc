@@ -80,14 +80,19 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
   if (auto st = r.init(); !st.ok()) return {"needed-resolve", CheckStatus::fail, st.error().message()};
   std::vector<std::string> problems;
   std::vector<std::string> targets;
+  // A library that is also runnable (libc.so.6 has a PT_INTERP and a soname) is loaded, not run:
+  // its interpreter is a program's need, not its own.
+  std::set<std::pair<std::string, std::string>> library_interps;
   for (auto& e : elfs) {  // objects that fail to parse are reported, not fatal
     auto parsed = ElfFile::read(root.host_path(e), e, ElfFile::Parts::loader);
     if (!parsed.ok()) problems.push_back(parsed.error().message());
     else if (parsed->dynamic) targets.push_back(e);
+    if (parsed.ok() && parsed->soname && parsed->interp) library_interps.insert({e, *parsed->interp});
   }
   auto g = r.resolve(targets);
   if (!g.ok()) return {"needed-resolve", CheckStatus::fail, g.error().message()};
-  for (auto& m : g->missing) problems.push_back(m.needed_by + " needs " + m.name + ": not in the image and not a driver library");
+  for (auto& m : g->missing)
+    if (!library_interps.count({m.needed_by, m.name})) problems.push_back(m.needed_by + " needs " + m.name + ": not in the image and not a driver library");
   if (problems.empty()) return {"needed-resolve", CheckStatus::pass, std::to_string(targets.size()) + " ELF objects: every DT_NEEDED resolves inside the image or to the host driver"};
   return {"needed-resolve", CheckStatus::fail, listing(problems)};
 }

@@ -84,6 +84,10 @@ libc=$(ldd /usr/bin/ls | awk '$1 == "libc.so.6" {print $3}')
 check "deps ls $libc: both roots in the tree (rc=$rc)" '[ $rc = 0 ] && grep -q "^/usr/bin/ls " "$tmp/two" && grep -q "^$libc " "$tmp/two"'
 "$cuslim" deps --format list /usr/bin/ls "$libc" > "$tmp/two-list"
 check "... and in the list view" 'grep -q "^/usr/bin/ls:" "$tmp/two-list" && grep -q "^$libc:" "$tmp/two-list"'
+# A static-pie program (glibc's ldconfig): a program, not a shared object, though ET_DYN without an interpreter.
+"$cuslim" deps /sbin/ldconfig > "$tmp/ldconfig" 2>&1
+check "a static program (Debian's ldconfig: static-pie) is a program in its header, not a shared object ($(head -1 "$tmp/ldconfig"))" \
+  'head -1 "$tmp/ldconfig" | grep -q "program" && ! head -1 "$tmp/ldconfig" | grep -q "shared object"'
 "$cuslim" deps --help > "$tmp/help"
 check "help has examples" 'grep -q "Examples" "$tmp/help"'
 

@@ -200,6 +200,15 @@ def main():
         j = json.loads(r.stdout) if r.returncode == 0 else {}
         check("slim --json counts the dropped files and bytes", isinstance(j.get("dropped_files"), int) and j["dropped_files"] > 0
               and isinstance(j.get("dropped_bytes"), int), {k: j.get(k) for k in ("dropped_files", "dropped_bytes")} or r.stderr)
+        # --- an image of a library alone: libc's PT_INTERP is a program's need, not the library's ---
+        libz = os.path.realpath("/lib/x86_64-linux-gnu/libz.so.1")
+        if os.path.exists(libz):
+            r = run(cuslim, "bundle", "-q", libz, "-o", f"{tmp}/libz-oci", "--tag", "z")
+            r2 = run(cuslim, "verify", "--json", f"{tmp}/libz-oci")
+            checks = {c["name"]: c for c in json.loads(r2.stdout)["checks"]} if r2.stdout else {}
+            nr = checks.get("needed-resolve", {})
+            check("verify of a bundled library: needed-resolve passes (libc.so.6's interpreter is not a need of libc)",
+                  r.returncode == 0 and nr.get("status") == "pass", nr.get("detail", r.stderr)[:300])
     print(f"{fails} failed")
     return 1 if fails else 0
 
