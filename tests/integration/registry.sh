@@ -257,6 +257,9 @@ tport=$(free_port); bport=$(free_port); breg="127.0.0.1:$bport"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cuslim-token -keyout "$tmp/token.key" -out "$tmp/token.crt" 2>/dev/null
 python3 "$here/registry_token_server.py" --port "$tport" --key "$tmp/token.key" --cert "$tmp/token.crt" --user tester --password 's3cret:pw' \
   --tls-cert "$tmp/server.crt" --tls-key "$tmp/server.key" > "$tmp/token.log" 2>&1 & pids+=($!)
+# It imports cryptography first: on a loaded machine that takes seconds. Listening before any use.
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null && break; sleep 0.1; done
+check "the token server listens ($(tail -1 "$tmp/token.log" 2>/dev/null))" '(exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null'
 must "token registry starts" start_registry bearer "$bport" "auth:
   token:
     realm: https://127.0.0.1:$tport/token
