@@ -40,6 +40,12 @@ struct Plan {
   std::set<std::string> link_only_left_out;  // link-only libraries of kept Python distributions, left out and said so
   std::map<std::string, std::string> needed_by;  // a shipped library -> the object that first needed it
   std::set<std::string> left_to_base;            // what the base provides: its profile's objects, its image's files
+
+  // Whether the image holds `inside` as a regular file (slim: an input file not dropped).
+  bool ships_file(const std::string& inside) const {
+    auto it = items.find(inside);
+    return it != items.end() && it->second.type == LayerEntry::file;
+  }
 };
 
 class PlanBuilder {

@@ -119,7 +119,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   CUSLIM_TRY(res.bundle, bundle(analysis, breq));
   if (req.report_contents) add_groups(analysis, breq, res.bundle);
   for (auto& [p, size] : input_files)
-    if (auto it = res.bundle.plan.items.find(p); it == res.bundle.plan.items.end() || it->second.type != LayerEntry::file) ++res.dropped.files, res.dropped.bytes += size;
+    if (!res.bundle.plan.ships_file(p)) ++res.dropped.files, res.dropped.bytes += size;
   for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
   warn_link_only(res);
   for (auto& f : res.bundle.forward_compat)

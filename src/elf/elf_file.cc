@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/hex.h"
 #include "core/unique_fd.h"
 
 namespace cuslim {
@@ -187,8 +188,7 @@ void read_notes(Elf_Data* d, ElfFile& f, const std::string& section = "") {
     note.type = nh.n_type;
     note.desc.assign(base + desc_off, base + desc_off + nh.n_descsz);
     if (note.owner == "GNU" && note.type == NT_GNU_BUILD_ID && f.build_id.empty()) {
-      static const char* hex = "0123456789abcdef";
-      for (auto b : note.desc) { f.build_id += hex[b >> 4]; f.build_id += hex[b & 15]; }
+      f.build_id = to_hex(std::string_view(reinterpret_cast<const char*>(note.desc.data()), note.desc.size()));
     }
     f.notes.push_back(std::move(note));
     pos = next;

@@ -1,5 +1,7 @@
 #include "image/digest.h"
 
+#include "core/hex.h"
+
 namespace cuslim {
 
 Result<Digest> Digest::parse(std::string_view s) {
@@ -19,13 +21,7 @@ Digest Sha256::finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx_.get(), md, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return Digest::from_hex(out);
+  return Digest::from_hex(to_hex(std::string_view(reinterpret_cast<const char*>(md), len)));
 }
 
 Digest Sha256::of(std::string_view data) {

@@ -421,6 +421,8 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   CUSLIM_TRY(auto rootfs, cf.object("rootfs"));
   CUSLIM_TRY(auto diff_ids, JsonFields(rootfs, config_file + ": rootfs").strings("diff_ids"));
   CUSLIM_TRY(auto layers, mf.array("layers"));
+  if (diff_ids.size() != layers.size())
+    return bad_input(config_file + ": rootfs.diff_ids has " + std::to_string(diff_ids.size()) + " entries for " + std::to_string(layers.size()) + " layers");
   for (size_t i = 0; i < layers.size(); ++i) {
     std::string where = manifest_file + ": layers[" + std::to_string(i) + "]";
     CUSLIM_TRY(auto desc, read_descriptor(layers[i], where));
@@ -429,19 +431,15 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     StoredLayer sl;
     CUSLIM_TRY(sl.blob, img.file(blob_file(layout, d)));
     sl.info.digest = *Digest::parse(d);
-    if (i < diff_ids.size())
-      if (auto di = Digest::parse(diff_ids[i])) sl.info.diff_id = *di;
+    if (auto di = Digest::parse(diff_ids[i])) sl.info.diff_id = *di;
     CUSLIM_TRY(sl.info.size, lf.u64("size"));
     CUSLIM_TRY(auto mt, lf.str("mediaType"));
     sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
     out.layers.push_back(sl);
     expect_bytes(sl.info.size);
-    std::optional<std::string> diff_id = i < diff_ids.size() ? std::optional(diff_ids[i]) : std::nullopt;
-    if (diff_ids.size() != layers.size())
-      return bad_input(config_file + ": rootfs.diff_ids has " + std::to_string(diff_ids.size()) + " entries for " + std::to_string(layers.size()) + " layers");
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
-                               desc.size, &out.layers.back().listing, diff_id ? &*diff_id : nullptr));
+                               desc.size, &out.layers.back().listing, &diff_ids[i]));
   }
   return ok_status();
 }

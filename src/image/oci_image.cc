@@ -15,9 +15,9 @@
 #include "core/atomic_file.h"
 #include "core/fs.h"
 #include "core/path.h"
-#include "image/utf8_names.h"
 #include "core/unique_fd.h"
 #include "image/json_fields.h"
+#include "image/utf8_names.h"
 
 namespace cuslim {
 

@@ -54,7 +54,7 @@ std::vector<ContentGroup> kept_groups(const FileGrouper& grouper, const BundleRe
 std::vector<ContentGroup> dropped_groups(const FileGrouper& grouper, const std::vector<ContentFile>& input, const BundleResult& res) {
   std::vector<ContentFile> files;
   for (auto& f : input)
-    if (auto it = res.plan.items.find(f.path); it == res.plan.items.end() || it->second.type != LayerEntry::file) files.push_back(f);
+    if (!res.plan.ships_file(f.path)) files.push_back(f);
   auto reason = [&](const ContentFile& f, const GroupKey& key) -> std::string {
     switch (f.cls) {
       case ObjectClass::driver: return "driver library: the host driver provides it";

@@ -17,10 +17,10 @@
 #include <set>
 
 #include "core/fs.h"
+#include "core/hex.h"
 #include "core/path.h"
 #include "core/unique_fd.h"
 #include "image/utf8_names.h"
-#include "trace/trace_file.h"
 
 namespace cuslim {
 
@@ -133,7 +133,7 @@ class TraceWriter {
     // A name that is not UTF-8 cannot be a JSON string: shown with U+FFFD, its exact bytes in
     // "path_hex" (read_trace takes those).
     nlohmann::json j{{"event", "file"}, {"pid", pid}, {"path", path}, {"how", how}};
-    if (!valid_utf8(path)) j["path_hex"] = bytes_to_hex(path);
+    if (!valid_utf8(path)) j["path_hex"] = to_hex(path);
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     (void)!::write(fd_, line.data(), line.size());
   }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "core/hex.h"
 #include "core/path.h"
 #include "profile/classifier.h"
 #include "profile/profile_set.h"
@@ -17,31 +18,12 @@
 
 namespace cuslim {
 
-std::string bytes_to_hex(const std::string& s) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) out += digits[c >> 4], out += digits[c & 15];
-  return out;
-}
-
-std::optional<std::string> hex_to_bytes(const std::string& hex) {
-  if (hex.size() % 2) return std::nullopt;
-  auto nibble = [](char c) -> int { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi << 4 | lo);
-  }
-  return out;
-}
-
 namespace {
 
 // A field of a trace line: its exact bytes from "<key>_hex" when the line has them.
 Result<std::string> trace_field(const nlohmann::json& j, JsonFields& f, const std::string& key, const std::string& where) {
   if (auto it = j.find(key + "_hex"); it != j.end()) {
-    auto bytes = it->is_string() ? hex_to_bytes(it->get<std::string>()) : std::nullopt;
+    auto bytes = it->is_string() ? from_hex(it->get<std::string>()) : std::nullopt;
     if (!bytes) return bad_input(where + ": " + key + "_hex: not hex");
     return *bytes;
   }

@@ -27,12 +27,10 @@ struct Trace {
   std::map<std::string, std::string> env;  // the recorded variables of the run (trace_env.h)
 };
 
+// A name or path that is not valid UTF-8 cannot be a JSON string: trace lines carry it readable
+// (U+FFFD) in its field and exact, as hex, in "<field>_hex"; read_trace takes the hex.
 Result<Trace> read_trace(const std::string& file);
 
-// A name that is not valid UTF-8 cannot be a JSON string: trace lines carry it readable (U+FFFD)
-// in its field and exact, as hex, in "<field>_hex" (the audit library writes the same).
-std::string bytes_to_hex(const std::string& s);
-std::optional<std::string> hex_to_bytes(const std::string& hex);
 
 // Moves from `files.files` to `files.probed` every object file the loader opened while searching
 // a name `loader` records (its basename) and that `loader` never reports mapped: a dlopen
