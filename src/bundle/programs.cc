@@ -15,20 +15,26 @@ namespace cuslim {
 namespace {
 
 // "#!/usr/bin/env python3" -> the interpreter (env's argument found through PATH too); empty
-// for a file that is not a script.
-std::vector<std::string> shebang(const Root& root, const std::string& script, const std::string& search_path) {
+// for a file that is not a script. A program env names that PATH does not hold is an error
+// naming the script.
+Result<std::vector<std::string>> shebang(const Root& root, const std::string& script, const std::string& search_path) {
   auto real = root.realpath(script);
-  if (!real) return {};
+  if (!real) return std::vector<std::string>{};
   std::ifstream in(root.host_path(*real));
   std::string line;
-  if (!std::getline(in, line) || line.rfind("#!", 0) != 0) return {};
+  if (!std::getline(in, line) || line.rfind("#!", 0) != 0) return std::vector<std::string>{};
   std::istringstream words(line.substr(2));
   std::string interp, arg;
-  words >> interp >> arg;
+  words >> interp;
+  while (words >> arg && arg[0] == '-') arg.clear();  // env's options: "#!/usr/bin/env -S python3 -u"
   std::vector<std::string> out;
-  if (!interp.empty()) out.push_back(interp);
-  if (path::basename(interp) == "env" && !arg.empty())
-    if (auto p = find_program(root, search_path, arg)) out.push_back(*p);
+  if (interp.empty()) return bad_input(script + ": its #! line names no interpreter");
+  out.push_back(interp);
+  if (path::basename(interp) == "env" && !arg.empty() && arg[0] != '-') {
+    auto p = find_program(root, search_path, arg);
+    if (!p) return bad_input(script + ": its #! line runs '" + arg + "' through env, and PATH (" + search_path + ") has none");
+    out.push_back(*p);
+  }
   return out;
 }
 
@@ -48,10 +54,16 @@ std::optional<std::string> find_program(const Root& root, const std::string& sea
 
 Result<Programs> expand_programs(const Root& root, const std::vector<std::string>& programs, const std::string& search_path) {
   Programs out;
-  std::vector<std::string> todo = programs;
+  // Each program with the script whose #! line brought it (empty for the ones asked for).
+  std::vector<std::pair<std::string, std::string>> todo;
+  for (auto& p : programs) todo.emplace_back(p, "");
   for (size_t i = 0; i < todo.size(); ++i) {
-    std::string p = todo[i];  // a copy: todo grows below
-    if (!root.stat(p)) return bad_input(p + ": not found" + (root.is_host() ? "" : " in " + root.display()));
+    auto [p, script] = todo[i];  // a copy: todo grows below
+    if (!root.stat(p)) {
+      std::string where = root.is_host() ? "" : " in " + root.display();
+      if (!script.empty()) return bad_input(script + ": its #! interpreter " + p + " is not found" + where);
+      return bad_input(p + ": not found" + where);
+    }
     if (is_elf(root, p)) {
       // A program of another machine finds none of its libraries in this root: said as such,
       // not as a missing loader.
@@ -60,10 +72,11 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
       continue;
     }
     auto interp = shebang(root, p, search_path);
-    if (interp.empty()) return bad_input(p + ": neither an ELF file nor a #! script");
+    if (!interp.ok()) return interp.error();
+    if (interp->empty()) return bad_input(p + ": neither an ELF file nor a #! script");
     out.scripts.push_back(p);
-    for (auto& x : interp)
-      if (std::find(todo.begin(), todo.end(), x) == todo.end()) todo.push_back(x);
+    for (auto& x : *interp)
+      if (std::none_of(todo.begin(), todo.end(), [&](auto& t) { return t.first == x; })) todo.emplace_back(x, p);
   }
   return out;
 }

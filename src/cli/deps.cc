@@ -26,23 +26,21 @@ Exit run_deps(const DepsOptions& o) {
   for (auto& e : targets.bad) worst = std::max(worst, static_cast<Exit>(report_error(e)));
   if (targets.ok.empty()) return worst;
   // A target of another machine than the root's finds nothing there: said once, before the tree.
-  std::map<std::string, std::string> headers;
+  std::map<std::string, TargetInfo> infos;  // keyed as the graph's roots are
   const auto machine = root_machine(a.root());
   for (auto& t : targets.ok)
     if (auto elf = a.object(t); elf->ok()) {  // read once: check_targets read it, resolve reuses it
-      auto info = target_info(elf->value(), machine);
-      std::string& header = headers[a.target_path(t)];  // keyed as the graph's roots are
-      header = describe(info);
-      if (info.foreign()) std::cerr << "cuslim: " << t << ": " << header << "\n";
+      auto& info = infos[a.target_path(t)] = target_info(elf->value(), machine);
+      if (info.foreign()) std::cerr << "cuslim: " << t << ": " << describe(info) << "\n";
     }
   if (o.max_depth && o.format != "tree") std::cerr << "cuslim: deps: --max-depth applies to the tree view; --format " << o.format << " shows the whole graph\n";
   DepGraph g = take(a.resolve(targets.ok));
-  if (o.format == "json") render_json(g, std::cout);
+  if (o.format == "json") render_json(g, infos, std::cout);
   else if (o.format == "list") render_list(g, std::cout);
   else if (o.format == "dot") render_dot(g, std::cout);
   else {
     RenderOptions ro{.color = isatty(STDOUT_FILENO) == 1 && !getenv("NO_COLOR"), .verbosity = o.verbosity, .max_depth = o.max_depth};
-    ro.header = [&](const std::string& root) { return headers.count(root) ? headers[root] : ""; };
+    ro.header = [&](const std::string& root) { return infos.count(root) ? describe(infos.at(root)) : ""; };
     ro.search_paths = [&](const std::string& path) { return own_search_paths(a.root(), path); };
     render_tree(g, std::cout, ro);
   }

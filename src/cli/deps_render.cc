@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "core/hex.h"
+#include "image/utf8_names.h"
 #include "loader/dep_graph_json.h"
 
 namespace cuslim::cli {
@@ -108,7 +110,7 @@ struct TreePrinter {
       std::string prefix = indent + (last ? "└── " : "├── "), sub = indent + (last ? "    " : "│   ");
       if (x.edge) {
         auto& o = g.objects[x.edge->to];
-        line(prefix, x.edge->name, o, x.edge->how, x.repeat && !adj.out[x.edge->to].empty(), x.cut);
+        line(prefix, x.edge->name, o, x.edge->how, x.repeat, x.cut);
         if (!x.repeat && opt.verbosity >= 2 && opt.search_paths && o.path)
           if (auto sp = opt.search_paths(*o.path); !sp.empty()) out += sub + "  (" + sp + ")\n";
         print(x.kids, sub);
@@ -183,14 +185,24 @@ void render_list(const DepGraph& g, std::ostream& out) {
   }
 }
 
-void render_json(const DepGraph& g, std::ostream& out) { out << to_json(g).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; }
+void render_json(const DepGraph& g, const std::map<std::string, TargetInfo>& targets, std::ostream& out) {
+  auto doc = to_json(g);
+  auto& t = doc["targets"] = nlohmann::json::object();
+  for (auto& [path, info] : targets) t[path] = to_json(info);
+  out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
 
 void render_dot(const DepGraph& g, std::ostream& out) {
   static const std::map<std::string, std::string> fill = {
       {"driver", "plum"}, {"system", "lightgrey"}, {"cuda", "palegreen"}, {"toolkit", "salmon"}, {"app", "lightblue"}};
+  // DOT is UTF-8: a name that is not has its high bytes written as \xNN (the label shows them so).
   auto quote = [](const std::string& s) {
+    const bool utf8 = valid_utf8(s);
     std::string q = "\"";
-    for (char c : s) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    for (char c : s) {
+      if (!utf8 && static_cast<unsigned char>(c) >= 0x80) q += "\\\\x" + to_hex(std::string_view(&c, 1));
+      else q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    }
     return q + "\"";
   };
   out << "digraph deps {\n  rankdir=LR;\n  node [shape=box, style=filled];\n";

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <ostream>
 #include <string>
 
 #include "loader/dep_graph.h"
+#include "loader/target_info.h"
 
 namespace cuslim::cli {
 
@@ -21,7 +23,8 @@ struct RenderOptions {
 
 void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt);
 void render_list(const DepGraph& g, std::ostream& out);
-void render_json(const DepGraph& g, std::ostream& out);
+// `targets`: each root's machine, type and interpreter, keyed by the root's path (JSON "targets").
+void render_json(const DepGraph& g, const std::map<std::string, TargetInfo>& targets, std::ostream& out);
 void render_dot(const DepGraph& g, std::ostream& out);
 
 }  // namespace cuslim::cli

@@ -1,4 +1,4 @@
-// The `deps --format json` document: {targets, objects, edges, missing}, stable for scripts (README).
+// The `deps --format json` document: {roots, objects, missing} (deps adds targets), stable for scripts (README).
 #pragma once
 
 #include <nlohmann/json.hpp>

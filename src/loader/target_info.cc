@@ -48,6 +48,17 @@ std::string describe(const TargetInfo& t) {
   return s;
 }
 
+nlohmann::json to_json(const TargetInfo& t) {
+  using nlohmann::json;
+  return {{"machine", machine_name(t.machine)},
+          {"elf_class", t.elf_class == ELFCLASS32 ? 32 : 64},
+          {"type", type_name(t)},
+          {"interpreter", t.interp ? json(*t.interp) : json(nullptr)},
+          {"root_machine", t.root_machine ? json(machine_name(*t.root_machine)) : json(nullptr)},
+          {"foreign", t.foreign()},
+          {"summary", describe(t)}};
+}
+
 std::string own_search_paths(const Root& root, const std::string& inside) {
   auto elf = read_in_root(root, inside);
   if (!elf.ok()) return "";

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/root.h"
 #include "elf/elf_file.h"
 
@@ -30,6 +32,9 @@ std::optional<int> root_machine(const Root& root);
 // "x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2";
 // "AArch64 ELF64 program; this root resolves x86-64 (none of its libraries can load here)".
 std::string describe(const TargetInfo& t);
+// The same as `deps --format json` writes it per target: {machine, elf_class, type, interpreter,
+// root_machine, foreign, summary} (README, "deps JSON").
+nlohmann::json to_json(const TargetInfo& t);
 
 // An object's own DT_RPATH and DT_RUNPATH ("rpath /a:/b; runpath $ORIGIN/../lib"), "" when none.
 std::string own_search_paths(const Root& root, const std::string& inside);

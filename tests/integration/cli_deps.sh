@@ -16,6 +16,8 @@ check "tree -v shows libc through the cache, still each object once" 'grep -q "l
 check "tree -v names every object ldd lists" 'for n in $(ldd /usr/bin/ssh | awk "/=>/ {print \$1}"); do grep -q "── $n \[" "$tmp/tree-v" || { echo "missing $n"; exit 1; }; done'
 "$cuslim" deps -vv /usr/bin/ssh > "$tmp/tree-vv"
 check "tree -vv shows repeats (not descended)" 'grep -q "(see above)" "$tmp/tree-vv" && [ $(wc -l < "$tmp/tree-vv") -gt $(wc -l < "$tmp/tree-v") ]'
+check "tree -vv: every repeat is marked, leaves too (the interpreter: $(grep -c "ld-linux-x86-64.so.2 \[direct\].*(see above)" "$tmp/tree-vv"))" \
+  '[ -z "$(grep "── " "$tmp/tree-vv" | grep -v "(see above)" | sed "s/^[│├└─ ]*//" | sort | uniq -d)" ] && grep -q "ld-linux-x86-64.so.2 \[direct\].*(see above)" "$tmp/tree-vv"'
 "$cuslim" deps -v --max-depth 1 /usr/bin/ssh > "$tmp/tree-d1"
 check "--max-depth 1: only the first level, cuts marked" '! grep -q "^[│ ]   [├└]" "$tmp/tree-d1" && grep -q " \.\.\.$" "$tmp/tree-d1"'
 # A target of another machine: the header says so (a copy of /bin/true with e_machine AArch64).
@@ -27,6 +29,12 @@ check "bundle of an AArch64 program says why (exit 3), not a missing loader" '[ 
 # Relative targets: the header too, under the normalized path.
 (cd "$tmp" && cp /usr/bin/ssh ./ssh-copy && "$cuslim" deps ./ssh-copy > "$tmp/tree-rel" && "$cuslim" deps ./arm > "$tmp/tree-arm-rel" 2>/dev/null)
 check "a relative target: header with machine and interpreter, path normalized" 'head -1 "$tmp/tree-rel" | grep -q "^$tmp/ssh-copy  (x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2)"'
+"$cuslim" deps --format json "$tmp/arm" > "$tmp/json-arm" 2>/dev/null
+check "json: an AArch64 target's machine and the root's, marked foreign" 'python3 - "$tmp/json-arm" "$tmp/arm" <<PY
+import json, sys
+t = json.load(open(sys.argv[1]))["targets"][sys.argv[2]]
+assert t["machine"] == "AArch64" and t["root_machine"] == "x86-64" and t["foreign"] is True, t
+PY'
 check "a relative AArch64 target: the header says so" 'head -1 "$tmp/tree-arm-rel" | grep -q "^$tmp/arm .*AArch64 ELF64 program; this root resolves x86-64"'
 # -vv: an object's own RUNPATH under its line.
 mkdir -p "$tmp/rp/lib"; echo 'int f(void){return 1;}' > "$tmp/rp/f.c"; cc -shared -fPIC -o "$tmp/rp/lib/libf.so" "$tmp/rp/f.c"
@@ -43,7 +51,10 @@ check "list gives ldd's name => path pairs" 'diff "$tmp/ldd.pairs" "$tmp/ours.pa
 check "json has the contract's fields" 'python3 - "$tmp/json" <<PY
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert set(d) == {"roots", "objects", "missing"}, d.keys()
+assert set(d) == {"roots", "objects", "missing", "targets"}, d.keys()
+t = d["targets"]["/usr/bin/ssh"]
+assert t == {"machine": "x86-64", "elf_class": 64, "type": "program", "interpreter": "/lib64/ld-linux-x86-64.so.2",
+             "root_machine": "x86-64", "foreign": False, "summary": t["summary"]} and "interpreter" in t["summary"], t
 for o in d["objects"]:
     assert {"path", "realpath", "soname", "class", "rule", "how", "needed", "parents", "size"} <= set(o), o
     assert o["how"] in {"direct", "rpath", "ld_library_path", "runpath", "ld.so.cache", "ld.so.conf", "default", "dlopen-profile", "trace"}
@@ -54,6 +65,15 @@ PY'
 "$cuslim" deps --format dot /usr/bin/ssh > "$tmp/dot"
 if command -v dot >/dev/null; then check "dot output is valid graphviz" 'dot -Tsvg "$tmp/dot" -o /dev/null'
 else check "dot output is a digraph" 'head -1 "$tmp/dot" | grep -q "^digraph"'; fi
+
+# A library whose name is not UTF-8: the dot output stays UTF-8, the bytes written as \xNN.
+mkdir -p "$tmp/nu"; echo 'int h(void){return 2;}' > "$tmp/nu/h.c"
+cc -shared -fPIC -Wl,-soname,"$(printf 'libh\xff.so')" -o "$tmp/nu/$(printf 'libh\xff.so')" "$tmp/nu/h.c"
+echo 'int h(void); int main(void){return h();}' > "$tmp/nu/m.c"
+cc -o "$tmp/nu/m" "$tmp/nu/m.c" "$tmp/nu/$(printf 'libh\xff.so')" -Wl,-rpath,"$tmp/nu"
+"$cuslim" deps --format dot "$tmp/nu/m" > "$tmp/nu.dot"
+check "dot: a non-UTF-8 soname is written as \\xff, the file is UTF-8" 'python3 -c "open(\"$tmp/nu.dot\", encoding=\"utf-8\").read()" && grep -qF "libh\\\\xff.so" "$tmp/nu.dot"'
+if command -v dot >/dev/null; then check "... and graphviz reads it" 'dot -Tsvg "$tmp/nu.dot" -o /dev/null'; fi
 
 # Missing: exit 1 and the tried list.
 mkdir -p "$tmp/m"
@@ -69,6 +89,14 @@ echo "not elf" > "$tmp/junk"
 "$cuslim" deps "$tmp/junk" 2> "$tmp/err"; rc=$?
 check "garbage input exits 3" '[ $rc = 3 ]'
 check "error names the file and why" 'grep -q "^cuslim: $tmp/junk: not an ELF file" "$tmp/err"'
+printf '#!/opt/absent/python3\nprint(1)\n' > "$tmp/script.py"; chmod +x "$tmp/script.py"
+"$cuslim" deps "$tmp/script.py" 2> "$tmp/err"; rc=$?
+check "a script: exit 3, named as a #! script with its interpreter" '[ $rc = 3 ] && grep -qF "$tmp/script.py: a #! script (#!/opt/absent/python3), not an ELF file" "$tmp/err"'
+"$cuslim" bundle -q "$tmp/script.py" -o "$tmp/script.tar" 2> "$tmp/err"; rc=$?
+check "bundle of a script whose interpreter is absent names the script (exit 3)" '[ $rc = 3 ] && grep -qF "$tmp/script.py: its #! interpreter /opt/absent/python3 is not found" "$tmp/err" && [ ! -e "$tmp/script.tar" ]'
+printf '#!/usr/bin/env -S no-such-interpreter -u\n' > "$tmp/script2"; chmod +x "$tmp/script2"
+"$cuslim" bundle -q "$tmp/script2" -o "$tmp/script.tar" 2> "$tmp/err"; rc=$?
+check "bundle of an env script whose program PATH lacks names both (exit 3)" '[ $rc = 3 ] && grep -qF "$tmp/script2: its #! line runs '"'"'no-such-interpreter'"'"' through env" "$tmp/err"'
 "$cuslim" deps "$tmp/absent" 2> "$tmp/err"; rc=$?
 check "absent input exits 3" '[ $rc = 3 ] && grep -q "absent" "$tmp/err"'
 "$cuslim" deps --format bogus /usr/bin/ssh 2> /dev/null; rc=$?
