@@ -153,6 +153,16 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
 
 Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
   CUSLIM_CHECK(make_dirs(out));
+  // The first destination of each hard-linked source inode: its other names are linked to it.
+  std::map<std::pair<dev_t, ino_t>, std::string> links;
+  auto linked = [&](const std::string& src, const std::string& dst, uint64_t size) -> std::optional<Status> {
+    struct stat st;
+    if (::stat(src.c_str(), &st) != 0 || st.st_nlink < 2 || static_cast<uint64_t>(st.st_size) != size) return std::nullopt;
+    auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, dst);
+    if (first) return std::nullopt;
+    if (::link(it->second.c_str(), dst.c_str()) != 0) return Error::from_errno(dst, errno);
+    return ok_status();
+  };
   for (auto& [p, item] : plan.items) {
     std::string dst = out + p;
     Status st = ok_status();
@@ -164,7 +174,10 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
       case LayerEntry::file:
         if (!item.content.empty() || item.size == 0) st = write_file_atomic(dst, item.content, Durability::rename_only, item.mode);
         else if (item.extents) st = write_extents(plan_source(root, p), *item.extents, dst);
-        else st = copy_regular_file(plan_source(root, p), dst);
+        else if (auto l = linked(plan_source(root, p), dst, item.size)) {
+          st = *l;
+          break;  // the first name has the mode already
+        } else st = copy_regular_file(plan_source(root, p), dst);
         if (st.ok() && ::chmod(dst.c_str(), item.mode) != 0) st = Error::from_errno(dst, errno);
         break;
     }

@@ -6,8 +6,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -89,7 +91,25 @@ Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const st
   return b;
 }
 
-Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Sink& sink) {
+// The first name each hard-linked source file (an inode with more than one link) was written
+// under in this layer: a later name of the same inode is written as a link to it, as tar does.
+using HardLinks = std::map<std::pair<dev_t, ino_t>, std::string>;
+
+Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Sink& sink, HardLinks& links) {
+  // A plain file is opened first: its inode says whether it is a second name of one already written.
+  UniqueFd fd;
+  const bool plain = le.type == LayerEntry::file && !le.source.empty() && !le.extents;
+  const std::string* link_to = nullptr;
+  if (plain) {
+    fd = UniqueFd(::open(le.source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_errno(le.source, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return Error::from_errno(le.source, errno);
+    if (st.st_nlink > 1 && static_cast<uint64_t>(st.st_size) == le.size) {
+      auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, le.name);
+      if (!first) link_to = &it->second;
+    }
+  }
   EntryPtr e(archive_entry_new(), archive_entry_free);
   archive_entry_set_pathname(e.get(), le.type == LayerEntry::dir ? (le.name + "/").c_str() : le.name.c_str());
   archive_entry_set_uid(e.get(), 0);
@@ -104,14 +124,15 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
       break;
     case LayerEntry::file:
       archive_entry_set_filetype(e.get(), AE_IFREG);
-      archive_entry_set_size(e.get(), static_cast<la_int64_t>(le.size));
+      if (link_to) archive_entry_set_hardlink(e.get(), link_to->c_str());
+      archive_entry_set_size(e.get(), link_to ? 0 : static_cast<la_int64_t>(le.size));
       break;
   }
   int r = archive_write_header(a, e.get());
   // A name or link target that is not valid UTF-8 is written byte-exact (hdrcharset=BINARY) with a warning.
-  bool binary = !valid_utf8(le.name) || (le.type == LayerEntry::symlink && !valid_utf8(le.target));
+  bool binary = !valid_utf8(le.name) || (le.type == LayerEntry::symlink && !valid_utf8(le.target)) || (link_to && !valid_utf8(*link_to));
   if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && binary)) return archive_error(a, "layer entry " + le.name);
-  if (le.type != LayerEntry::file) return ok_status();
+  if (le.type != LayerEntry::file || link_to) return ok_status();
   if (le.source.empty()) {
     if (archive_write_data(a, le.content.data(), le.content.size()) != static_cast<la_ssize_t>(le.content.size()))
       return archive_error(a, "layer entry " + le.name);
@@ -126,8 +147,6 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
     return ok_status();
   };
   if (le.extents) return stream_extents(le.source, *le.extents, write);
-  UniqueFd fd(::open(le.source.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::from_errno(le.source, errno);
   std::vector<char> buf(kChunk);
   uint64_t left = le.size;
   while (left) {
@@ -170,7 +189,8 @@ Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std:
   ArchivePtr a(archive_write_new(), archive_write_free);
   archive_write_set_format_pax_restricted(a.get());
   if (archive_write_open(a.get(), &sink, nullptr, tar_cb, nullptr) != ARCHIVE_OK) return archive_error(a.get(), out_file);
-  for (auto& e : entries) CUSLIM_CHECK(write_entry(a.get(), e, opt, sink));
+  HardLinks links;
+  for (auto& e : entries) CUSLIM_CHECK(write_entry(a.get(), e, opt, sink, links));
   if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error(a.get(), out_file);
   if (b && archive_write_close(b.get()) != ARCHIVE_OK) return archive_error(b.get(), out_file);
   if (gzip && !gzip->finish() && !sink.err) return bad_input(out_file + ": " + gzip->error());

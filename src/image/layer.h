@@ -46,7 +46,8 @@ struct LayerOptions {
   std::function<void(uint64_t bytes_in)> progress;
 };
 
-// Writes entries, in the given order, as a layer blob to out_file.
+// Writes entries, in the given order, as a layer blob to out_file. A file whose source is a
+// second name of a hard-linked inode already written (same size) is written as a hard link to it.
 Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std::string& out_file, const LayerOptions& opt);
 
 }  // namespace cuslim

@@ -245,4 +245,41 @@ PY'
 out=$(run_image "$tmp/reuse-dout" out /usr/bin/ssh -V)
 check "runc runs ssh -V from it ($out)" '[[ "$out" == OpenSSH_* ]]'
 
+# --- hard links stay hard links -------------------------------------------------------------
+# Three names of one 1 MB inode under --include: the layer stores the bytes once (tar hard-link
+# entries), umoci unpacks one inode, slim keeps the links, and a dir output links them too.
+mkdir -p "$tmp/hl/d"; head -c 1000000 /dev/urandom > "$tmp/hl/d/a"; ln "$tmp/hl/d/a" "$tmp/hl/d/b"; ln "$tmp/hl/d/a" "$tmp/hl/d/c"
+cat > "$tmp/hl_layers.py" <<'PY'
+import json, sys, tarfile
+d = sys.argv[1]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+members, size = {}, 0
+for l in m["layers"]:
+    names = {x.name.rsplit("/", 1)[-1]: x for x in tarfile.open(d + "/blobs/sha256/" + l["digest"][7:]) if "/hl/d/" in x.name}
+    if names: members, size = names, l["size"]
+assert members["a"].isfile() and members["a"].size == 1000000, members
+for n in "bc":
+    assert members[n].islnk() and members[n].linkname.endswith("hl/d/a"), (n, members[n].type, members[n].linkname)
+print(size)  # the stored size of the layer that holds them
+PY
+"$cuslim" bundle -q /bin/true --include "$tmp/hl/d" -o "$tmp/hl-img" --tag hl; rc=$?
+check "bundle --include of three hard-linked names: one file and two link entries (their layer: $(python3 "$tmp/hl_layers.py" "$tmp/hl-img" 2>&1 | tail -1) bytes stored)" \
+  '[ $rc = 0 ] && [ "$(python3 "$tmp/hl_layers.py" "$tmp/hl-img")" -lt 1500000 ]'
+umoci unpack --image "$tmp/hl-img:hl" "$tmp/hl-u" >/dev/null 2>&1; rc=$?
+check "umoci unpacks the three names as one inode with the bytes" \
+  '[ $rc = 0 ] && [ "$(stat -c %i "$tmp/hl-u/rootfs$tmp/hl/d/a")" = "$(stat -c %i "$tmp/hl-u/rootfs$tmp/hl/d/c")" ] && cmp -s "$tmp/hl/d/a" "$tmp/hl-u/rootfs$tmp/hl/d/b"'
+"$cuslim" slim -q "$tmp/hl-img:hl" -o "$tmp/hl-slim" --tag out --keep "$tmp/hl/d/[bc]" --layers single; rc=$?
+check "slim keeping two of the names: still a file and a link (exit $rc)" '[ $rc = 0 ] && python3 - "$tmp/hl-slim" <<PY
+import json, sys, tarfile
+d = sys.argv[1]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+x = {x.name.rsplit("/", 1)[-1]: x for l in m["layers"] for x in tarfile.open(d + "/blobs/sha256/" + l["digest"][7:]) if "/hl/d/" in x.name}
+assert "a" not in x and x["b"].isfile() and x["c"].islnk() and x["c"].linkname.endswith("hl/d/b"), {k: (v.type, v.linkname) for k, v in x.items()}
+PY'
+"$cuslim" bundle -q /bin/true --include "$tmp/hl/d" -o "$tmp/hl-dir" --format dir; rc=$?
+check "a dir output links the names to one inode" '[ $rc = 0 ] && [ "$(stat -c %h "$tmp/hl-dir$tmp/hl/d/b")" = 3 ] && cmp -s "$tmp/hl/d/a" "$tmp/hl-dir$tmp/hl/d/c"'
+"$cuslim" bundle -q /bin/true --include "$tmp/hl/d" -o "$tmp/hl.tar" --format tar; rc=$?
+mkdir -p "$tmp/hl-x"; tar -xf "$tmp/hl.tar" -C "$tmp/hl-x" 2>/dev/null
+check "GNU tar extracts the rootfs tar's links as one inode" '[ $rc = 0 ] && [ "$(stat -c %h "$tmp/hl-x$tmp/hl/d/a")" = 3 ]'
+
 finish
