@@ -107,7 +107,10 @@ Analysis::Targets Analysis::check_targets(const std::vector<std::string>& target
     // Read again for an error that names the target as the user wrote it (the cache names realpaths).
     auto real = root_->realpath(inside[i]);
     auto elf = real.ok() ? ElfFile::read(root_->host_path(*real), targets[i], ElfFile::Parts::loader) : Result<ElfFile>(real.error());
-    t.bad.push_back(elf.ok() ? object(inside[i])->error() : elf.error());
+    Error e = elf.ok() ? object(inside[i])->error() : elf.error();
+    // Under --root, a target that is not there is said to be missing from that root.
+    if (!real.ok() && !root_->is_host()) e = Error(e.code(), targets[i] + ": not found in " + root_->display());
+    t.bad.push_back(e);
   }
   return t;
 }

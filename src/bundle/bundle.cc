@@ -263,7 +263,7 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
 // The request makes sense: something to pack; --base IMAGE only with image outputs.
 Status check_request(const BundleRequest& req) {
   if (req.targets.empty() && req.includes.empty() && req.traced.empty() && req.traced_files.empty())
-    return Error(Exit::usage, "bundle: nothing to pack (give a TARGET or --include)");
+    return Error(Exit::usage, "nothing to pack (give a TARGET or --include)");
   if (req.base_image && req.format != BundleFormat::oci && req.format != BundleFormat::oci_archive && req.format != BundleFormat::docker_archive)
     return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
   if (req.base_image && req.base_image->layers.empty())
@@ -619,6 +619,15 @@ BundleFormat format_from_path(const std::string& out) {
   if (ends(".docker.tar")) return BundleFormat::docker_archive;
   if (ends(".tar")) return BundleFormat::tar;
   return BundleFormat::oci;
+}
+
+bool output_names_format(const std::string& out) {
+  for (const char* p : {"oci:", "oci-archive:", "docker-archive:", "dir:"})
+    if (out.rfind(p, 0) == 0) return true;
+  if (is_registry_ref(out)) return true;
+  for (const char* e : {".tar", ".tar.gz", ".tgz", ".tar.zst"})
+    if (out.ends_with(e)) return true;
+  return false;
 }
 
 Result<int64_t> source_date_epoch() {

@@ -26,6 +26,9 @@ inline constexpr BundleFormat kBundleFormats[] = {BundleFormat::dir, BundleForma
                                                   BundleFormat::oci, BundleFormat::oci_archive, BundleFormat::docker_archive};
 std::optional<BundleFormat> parse_format(const std::string& s);
 BundleFormat format_from_path(const std::string& out);  // by extension; default oci
+// Whether OUT itself says its format: a transport (oci:, docker://, ...) or an extension
+// format_from_path knows (.docker.tar, .tar.zst, ...). A build's -o that does overrides the spec's format.
+bool output_names_format(const std::string& out);
 std::string format_name(BundleFormat f);
 std::vector<std::string> format_names();  // every format, in kBundleFormats order
 

@@ -33,7 +33,7 @@ Status absolutize(std::vector<std::string>& paths, const AnalysisOptions& ao) {
 
 Status settle_format(BundleJob& job) {
   auto& r = job.request;
-  if (r.out.empty()) return Error(Exit::usage, "bundle: -o OUT is required");
+  if (r.out.empty()) return Error(Exit::usage, "-o OUT is required");
   if (job.format.empty()) r.format = format_from_path(r.out);
   else if (auto f = parse_format(job.format)) r.format = *f;
   else {
@@ -85,7 +85,8 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.traces = spec.trace;
   job.request.python_keep = parse_python_keep(spec.python_keep).value_or(PythonKeep::package);
   job.request.jit = spec.jit;
-  job.format = spec.format;
+  // -o overrides the spec's out, and its format too when it names one (x.docker.tar, oci:DIR).
+  job.format = !out.empty() && output_names_format(out) ? "" : spec.format;
   job.compression = spec.compression;
   job.layers = spec.layers;
   job.gpu_arch = spec.gpu_arch;

@@ -11,11 +11,7 @@ namespace cuslim {
 
 namespace {
 
-std::string mb(uint64_t b) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(1) << b / 1e6 << " MB";
-  return s.str();
-}
+std::string mb(uint64_t b) { return human_bytes(b); }  // kB/MB/GB as fits, as every summary
 
 }  // namespace
 
@@ -89,6 +85,11 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
   j["left_to_base_files"] = r.plan.left_to_base;
   j["warnings"] = r.plan.warnings;
   if (r.image) j["manifest"] = r.image->manifest.str();
+  if (r.pushed)
+    j["pushed"] = {{"reference", r.pushed->pushed}, {"digest", r.pushed->manifest.str()},
+                   {"blobs_uploaded", r.pushed->blobs_uploaded}, {"bytes_uploaded", r.pushed->bytes_uploaded},
+                   {"blobs_skipped", r.pushed->blobs_skipped}, {"bytes_skipped", r.pushed->bytes_skipped},
+                   {"blobs_mounted", r.pushed->blobs_mounted}, {"bytes_mounted", r.pushed->bytes_mounted}};
   auto& py = j["python"]["distributions"] = nlohmann::json::array();
   for (auto& d : r.python)
     py.push_back({{"name", d.name}, {"version", d.version}, {"site", d.site}, {"kept", d.kept}, {"reason", d.reason},
@@ -146,6 +147,16 @@ void python_summary(const std::vector<DistributionReport>& dists, std::ostream& 
   if (sorted.size() > 12) out << "    ... " << sorted.size() - 12 << " more in --report FILE.json\n";
 }
 
+void layers_summary(const BundleResult& r, std::ostream& out) {
+  for (auto& l : r.reused_layers)
+    out << "  layer " << std::left << std::setw(11) << "input" << l.digest.str() << " (" << human_bytes(l.size) << " stored, kept whole from the input)\n";
+  if (r.layers.size() > 1 || !r.reused_layers.empty())
+    for (auto& [name, l] : r.layers)
+      out << "  layer " << std::left << std::setw(11) << name << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";
+  else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
+  if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
+}
+
 void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
   out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human_bytes(r.bytes) << "\n";
   for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(16) << to_string(cls) << human_bytes(bytes) << "\n";
@@ -156,13 +167,7 @@ void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostrea
     for (auto& d : r.plan.dropped_driver) out << " " << d;
     out << "\n";
   }
-  for (auto& l : r.reused_layers)
-    out << "  layer " << std::left << std::setw(11) << "input" << l.digest.str() << " (" << human_bytes(l.size) << " stored, kept whole from the input)\n";
-  if (r.layers.size() > 1 || !r.reused_layers.empty())
-    for (auto& [name, l] : r.layers)
-      out << "  layer " << std::left << std::setw(11) << name << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";
-  else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
-  if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
+  layers_summary(r, out);
   if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
   if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
   python_summary(r.python, out);

@@ -16,6 +16,8 @@ nlohmann::json bundle_report_json(const BundleResult& r);
 // The text summary of bundle and build: files and bytes per class, the largest files, what was
 // left to the driver and the base, the layer and manifest, Python, JIT and pruning lines.
 void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out);
+// Each layer written (or kept whole from an input) with its digest and stored size, then the manifest.
+void layers_summary(const BundleResult& r, std::ostream& out);
 
 // The per-distribution lines of the text summary ("python: 12 distributions kept ...").
 void python_summary(const std::vector<DistributionReport>& dists, std::ostream& out);

@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "bundle/bundle.h"
+#include "profile/cuda_compat.h"
+#include "prune/gpu_arch.h"
 
 namespace cuslim {
 
@@ -14,8 +16,11 @@ const SchemaNode& image_spec_schema() {
            optional("compression", one_of({"gzip", "zstd"})), optional("layers", one_of({"auto", "single"})), optional("tag", string()), optional("base", string()),
            optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
            optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
-           optional("gpu_arch", string()), optional("prune_nvidia", one_of({"true", "false"})),
-           optional("forward_compat", one_of({"auto", "always", "never"})), optional("min_driver", string())});
+           optional("gpu_arch", checked("compute capabilities such as 90 or 80,90",
+                                        [](const std::string& v) { return parse_gpu_archs(v).ok() ? "" : "not a list of compute capabilities"; })),
+           optional("prune_nvidia", one_of({"true", "false"})), optional("forward_compat", one_of({"auto", "always", "never"})),
+           optional("min_driver", checked("a driver version like 580.65.06",
+                                          [](const std::string& v) { return Version::parse_driver(v) ? "" : "not a driver version"; }))});
   return s;
 }
 

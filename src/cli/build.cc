@@ -37,7 +37,8 @@ void add_build(CLI::App& app, RunState& state) {
       "Examples:\n  cuslim build images/smoke-driver.yaml\n  cuslim build images/smoke-cublas.yaml -o /tmp/cublas.docker.tar\n"
       "  cuslim build images/smoke-cublas.yaml --report cublas.html\n"
       "Relative paths in a spec are taken from the working directory.\n"
-      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable spec or input.");
+      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable spec or input;\n"
+      "4 a registry failed (a docker:// OUT or base).");
   cmd->callback([o, &state] { state.exit = run_build(*o); });
 }
 

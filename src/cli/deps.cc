@@ -73,7 +73,7 @@ void add_deps(CLI::App& app, RunState& state) {
       "  cuslim deps --root ./rootfs /usr/bin/python3 --format list\n"
       "  cuslim deps --format dot app | dot -Tsvg > deps.svg\n"
       "Several targets: each bad one is reported, the rest are shown; the exit code is the worst.\n"
-      "Exit: 0 all resolved, 1 something is missing, 3 unreadable input.");
+      "Exit: 0 all resolved, 1 something is missing, 2 usage, 3 unreadable input.");
   cmd->callback([o, &state] { state.exit = run_deps(*o); });
 }
 

@@ -96,6 +96,11 @@ struct TreePrinter {
       if (!x.repeat && !x.cut) x.kids = build(e->to, depth + 1);
       out.push_back(std::move(x));
     }
+    // What the folded libraries load themselves (libstdc++'s libm), first met here, folds into the
+    // same line: each object is named once, even in the folded view.
+    for (size_t k = 0; k < folded.size(); ++k)
+      for (auto* e : adj.out[folded[k]->to])
+        if (folds(g.objects[e->to]) && shown.insert(e->to).second) folded.push_back(e);
     if (!folded.empty()) out.push_back(Entry{.folded = std::move(folded)});
     if (g.objects[i].path)
       if (auto it = adj.missing.find(*g.objects[i].path); it != adj.missing.end())

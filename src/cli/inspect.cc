@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "core/units.h"
 #include "cli/analysis_flags.h"
 #include "core/fs.h"
 #include "profile/inspection.h"
@@ -23,11 +24,7 @@ struct InspectOptions {
   AnalysisFlags setup;
 };
 
-std::string mb(uint64_t bytes) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(1) << bytes / 1e6 << " MB";
-  return s.str();
-}
+std::string mb(uint64_t bytes) { return human_bytes(bytes); }
 
 // What --gpu-arch would remove: bytes per arch and per section, containers left whole.
 void render_prune(const nlohmann::json& p, uint64_t containers, std::ostream& out) {
@@ -126,7 +123,7 @@ void add_inspect(CLI::App& app, RunState& state) {
       "  cuslim inspect --json /usr/local/nvidia/lib64/libcuda.so.1 | jq .[0].fwd_compat\n"
       "  cuslim inspect --driver-version 570.124.06 --gpu-arch 90 libcudart.so.13 libcublasLt.so.13\n"
       "Several files: each bad one is reported on stderr, the rest are inspected; the exit code is the worst.\n"
-      "Exit: 0, or 3 for unreadable input.");
+      "Exit: 0; 2 usage (a bad --driver-version or --gpu-arch); 3 unreadable input.");
   cmd->callback([o, &state] { state.exit = run_inspect(*o); });
 }
 

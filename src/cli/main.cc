@@ -72,8 +72,24 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
       std::string arg = why.substr(std::strlen(lead));
       why = (arg.size() > 1 && arg[0] == '-' ? "unknown option " : "unexpected argument(s) ") + arg;
     }
+  // "could not convert: --threads = x": the option and the value, as the other usage errors.
+  if (const std::string lead = "could not convert: "; why.rfind(lead, 0) == 0 && why.find(" = ") != std::string::npos) {
+    auto eq = why.find(" = ");
+    why = why.substr(lead.size(), eq - lead.size()) + " '" + why.substr(eq + 3) + "': not a valid value";
+  }
   std::cerr << "cuslim: " << (sub.empty() ? "" : sub + ": ") << why << "; see cuslim " << (sub.empty() ? "" : sub + " ") << "--help\n";
   return static_cast<int>(cuslim::Exit::usage);
+}
+
+// A usage error a command found after parsing (a bad --env, --gpu-arch or -o): in the same form
+// as CLI11's, "cuslim: bundle: --env 'FOO': expected K=V; see cuslim bundle --help".
+int command_usage_error(CLI::App& app, const cuslim::Error& e) {
+  std::string sub;
+  for (auto* c : app.get_subcommands()) sub = c->get_name();  // the command that ran
+  std::string msg = e.message();
+  if (sub.empty()) return cuslim::cli::report_error(e);
+  bool named = msg.rfind(sub + ":", 0) == 0 || msg.rfind(sub + " ", 0) == 0;
+  return cuslim::cli::report_error(cuslim::Error(cuslim::Exit::usage, (named ? "" : sub + ": ") + msg + "; see cuslim " + sub + " --help"));
 }
 
 }  // namespace
@@ -116,6 +132,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     return usage_error(app, e, argc, argv);
   } catch (const cli::Failure& f) {
+    if (f.error.code() == Exit::usage) return command_usage_error(app, f.error);
     return cli::report_error(f.error);
   } catch (const std::filesystem::filesystem_error& e) {
     std::string file = e.path1().empty() ? "filesystem" : e.path1().string();

@@ -11,7 +11,8 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
   auto* g = "Registry (docker://)";
   cmd->add_option("--creds", o->creds, "USER:PASS for the registry (default: auths of $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
       ->group(g);
-  cmd->add_option("--cert-dir", o->cert_dir, "docker certs.d dir: *.crt CAs added to the system store, a *.cert/*.key client pair")
+  cmd->add_option("--cert-dir", o->cert_dir, "docker certs.d dir: *.crt CAs added to the system store, a *.cert/*.key client pair (default: "
+                  "/etc/containers/certs.d/HOST[:PORT], else /etc/docker/certs.d/HOST[:PORT], when it exists)")
       ->check(CLI::ExistingDirectory)->group(g);
   cmd->add_flag("--tls-verify", o->tls_verify, "--tls-verify=false: do not check the registry's certificate (only when asked)")->group(g);
   cmd->add_option("--registry-jobs", o->jobs, "Blobs pushed or pulled at once, each on its own connection")
@@ -28,9 +29,10 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
       ->group(g);
 }
 
-void report_push(const std::optional<PushResult>& p, const RegistryOptions& o) {
+void report_push(const std::optional<PushResult>& p, const RegistryOptions& o, bool json) {
   if (!p) return;
-  std::cout << "pushed " << p->pushed << " (" << p->blobs_uploaded << " blobs, " << p->bytes_uploaded << " bytes uploaded; "
+  // With --json stdout is the one JSON document (it has "pushed"): the line goes to stderr.
+  (json ? std::cerr : std::cout) << "pushed " << p->pushed << " (" << p->blobs_uploaded << " blobs, " << p->bytes_uploaded << " bytes uploaded; "
             << p->blobs_skipped << " blobs, " << p->bytes_skipped << " bytes already there; " << p->blobs_mounted << " blobs, "
             << p->bytes_mounted << " bytes mounted from another repository)\n";
   if (!o.digestfile.empty()) take(write_file_atomic(o.digestfile, p->manifest.str()));

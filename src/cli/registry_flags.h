@@ -16,7 +16,7 @@ namespace cuslim::cli {
 void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o, bool with_push);
 
 // "pushed docker://host/repo@sha256:... (N blobs, B bytes uploaded; M ... already there; J ... mounted)" on
-// stdout, and the digest into --digestfile.
-void report_push(const std::optional<PushResult>& pushed, const RegistryOptions& o);
+// stdout (stderr with --json: the JSON has "pushed"), and the digest into --digestfile.
+void report_push(const std::optional<PushResult>& pushed, const RegistryOptions& o, bool json);
 
 }  // namespace cuslim::cli

@@ -53,7 +53,7 @@ void add_report(CLI::App& app, RunState& state) {
   cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG]), oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
   cmd->add_option("-o,--out", o->out, "Write FILE.html (a self-contained page with a treemap; no network) or FILE.json (default: none, text summary only)");
   cmd->add_flag("--json", o->json, "Print the report as JSON on stdout instead of the text summary");
-  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI layout of several images");
+  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI layout of several images (default: the only one; IMAGE:TAG works too)");
   cmd->footer(
       "Examples:\n"
       "  cuslim report torch-oci -o torch.html        # open torch.html in a browser (file:// is fine)\n"

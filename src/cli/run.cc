@@ -50,7 +50,7 @@ void add_run(CLI::App& app, RunState& state) {
   cmd->add_option("image", o->image, "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
   cmd->add_option("--gpu", o->gpu, "auto: inject the host driver when there is one; on: fail without one; off: never")
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
-  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
+  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index (default: the only one; IMAGE:TAG works too)");
   cmd->add_flag("-v,--verbose", o->verbose, "Say what was injected");
   cmd->add_option("--driver-root", o->driver_root, "Inject the driver found in this root instead of the host's (e.g. an older driver's files)")
       ->check(CLI::ExistingDirectory)->transform([](std::string d) { return std::filesystem::canonical(d).string(); });
@@ -70,7 +70,8 @@ void add_run(CLI::App& app, RunState& state) {
       "An image with a cuda-compat set: run uses it only when the driver's branch is listed in its note and the driver is\n"
       "older (the NVIDIA hook's rule), else the driver's own libcuda, and says which on stderr.\n"
       "Exit: the program's exit code; 127 when the program is not in the image, 126 when it cannot be executed;\n"
-      "1 when the sandbox cannot start (--gpu on without a driver, an image pruned for other GPUs than this host's, ...).");
+      "1 when the sandbox cannot start (--gpu on without a driver, an image pruned for other GPUs than this host's, ...);\n"
+      "before the program runs: 2 usage, 3 unreadable or hostile image, 4 a registry failed.");
   cmd->callback([o, &state] { state.exit = run_run(*o); });
 }
 

@@ -42,8 +42,7 @@ void report(const SlimResult& s, std::ostream& out) {
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";
   for (auto& d : s.selection.dropped_driver) out << "  dropped driver library: " << d << "\n";
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
-  for (auto& l : r.reused_layers) out << "  input layer kept whole, as it was: " << l.digest.str() << " (" << mb(l.size) << ")\n";
-  if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
+  layers_summary(r, out);
   python_summary(r.python, out);
   jit_summary(r.jit, out);
   forward_compat_summary(r.forward_compat, out);
@@ -87,7 +86,7 @@ Exit run_slim(const SlimOptions& o) {
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (!o.quiet && !o.json) report(s, std::cout);
-  report_push(s.bundle.pushed, *o.registry);
+  report_push(s.bundle.pushed, *o.registry, o.json);
   return Exit::ok;
 }
 
@@ -137,7 +136,8 @@ void add_slim(CLI::App& app, RunState& state) {
       "  cuslim slim py-oci -o py-slim --probe -- /usr/bin/python3 /app/main.py\n"
       "  cuslim slim torch-oci -o torch-h200 --gpu-arch 90 --trace train.trace\n"
       "  cuslim slim torch-oci -o torch-slim --report torch-slim.html   # what was kept, what was dropped and why\n"
-      "Exit: 0 written; 1 a kept program's dependency is missing; 3 unreadable or hostile input; 4 a registry failed.");
+      "Exit: 0 written; 1 a kept program's dependency is missing; 2 usage (including a refused OUT); 3 unreadable or\n"
+      "hostile input; 4 a registry failed.");
   cmd->callback([o, &state] { state.exit = run_slim(*o); });
 }
 

@@ -57,7 +57,7 @@ void add_trace(CLI::App& app, RunState& state) {
       "  cuslim trace -o app.trace -- ./app --selftest\n"
       "  cuslim bundle ./app --trace app.trace -o app-oci\n"
       "  cuslim trace --files -o py.trace -- python3 app.py   # Python modules, data, certificates too\n"
-      "Exit: the program's exit code.");
+      "Exit: the program's exit code; before it runs: 2 usage (no command, a refused -o), 3 unreadable input.");
   cmd->callback([o, &state] { state.exit = run_trace(*o); });
 }
 

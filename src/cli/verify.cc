@@ -36,6 +36,7 @@ Exit run_verify(const VerifyOptions& o) {
   std::vector<unsigned> ccs;
   if (!o.gpu_arch.empty()) ccs = take(parse_gpu_archs(o.gpu_arch));
   if (!o.report_file.empty()) take(check_report_target("--report", o.report_file));
+  if (!o.junit.empty()) take(check_side_output_dir("--junit", o.junit));  // refused before any work, as --report
   std::vector<std::string> inputs;
   if (auto ref = parse_image_ref(o.image); ref.transport != "docker") inputs.push_back(ref.path);
   for (auto& [flag, file] : {std::pair<std::string, std::string>{"--report", o.report_file}, {"--junit", o.junit}})
@@ -74,7 +75,7 @@ void add_verify(CLI::App& app, RunState& state) {
   cmd->add_option("--junit", o->junit, "Also write the report as JUnit XML to this file");
   cmd->add_option("--report", o->report_file,
                   "Also write a report: FILE.html (the checks and a treemap of the image's bytes) or FILE.json ({ok, checks} plus contents)");
-  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index");
+  cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index (default: the only one; IMAGE:TAG works too)");
   add_registry_flags(cmd, o->registry, false);
   cmd->footer(
       "Examples:\n"
@@ -83,7 +84,7 @@ void add_verify(CLI::App& app, RunState& state) {
       "  cuslim verify --gpu app-oci                           # on a GPU node\n"
       "  cuslim verify app-oci --report verify.html            # the checks and the image's bytes, as a page\n"
       "  cuslim verify --gpu docker://registry.example:5000/team/app:1   # pulled, checked, run\n"
-      "Exit: 0 all checks pass or skip; 1 any check failed; 3 unreadable image; 4 a registry failed.");
+      "Exit: 0 all checks pass or skip; 1 any check failed; 2 usage; 3 unreadable image; 4 a registry failed.");
   cmd->callback([o, &state] { state.exit = run_verify(*o); });
 }
 

@@ -50,6 +50,11 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
   struct stat st;
   if (::lstat(req.out.c_str(), &st) != 0) {
     if (errno == ENOENT) return ExistingOutput::none;
+    if (errno == ENOTDIR) {  // "-o afile/sub": name the ancestor that is a file, before any work
+      std::string up = path::dirname(req.out);
+      while (up.size() > 1 && ::stat(up.c_str(), &st) != 0) up = path::dirname(up);
+      return Error(Exit::usage, req.out + ": " + up + " is not a directory: refused");
+    }
     return Error::from_errno(req.out, errno).wrap("checking the output");
   }
   if (!S_ISDIR(st.st_mode)) return ExistingOutput::file;

@@ -28,6 +28,13 @@ SchemaNode env_entry() {
   return n;
 }
 
+SchemaNode checked(std::string what, std::function<std::string(const std::string&)> problem) {
+  SchemaNode n;
+  n.value_check = std::move(problem);
+  n.value_what = std::move(what);
+  return n;
+}
+
 SchemaNode list(SchemaNode item) {
   SchemaNode n;
   n.type = SchemaNode::Type::list;
@@ -141,6 +148,8 @@ class Walker {
     }
     if (s.check == SchemaNode::Check::env_entry && !is_env_entry(v))
       return at(m, key, "'" + v + "' is not K=V (K: a letter or _, then letters, digits or _)");
+    if (s.value_check)
+      if (auto why = s.value_check(v); !why.empty()) return at(m, key, "'" + v + "': " + why + " (expected " + s.value_what + ")");
     return ok_status();
   }
 
@@ -201,6 +210,7 @@ std::string describe(const SchemaNode& s) {
       if (!s.allowed.empty()) return "one of " + joined(s.allowed);
       if (s.check == SchemaNode::Check::regex) return "a regex";
       if (s.check == SchemaNode::Check::env_entry) return "a K=V string";
+      if (s.value_check) return s.value_what;
       return "a string";
     case SchemaNode::Type::list: return "a list of " + plural(s.item[0]);
     case SchemaNode::Type::map: return "a map (keys: " + joined(keys_of(s)) + ")";

@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct SchemaNode {
   std::vector<SchemaNode> item;              // list: each element; dict: each value (one entry)
   std::vector<SchemaField> fields;           // map: the keys it may have, in documentation order
   std::vector<std::string> needs_one_of;     // map: at least one of these keys is given (not an empty list)
+  // string: a value rule of the caller's ("" when the value is fine, else why not) and its words
+  std::function<std::string(const std::string&)> value_check;
+  std::string value_what;
 };
 
 struct SchemaField {
@@ -41,6 +45,9 @@ SchemaNode string();
 SchemaNode one_of(std::vector<std::string> allowed);
 SchemaNode regex();
 SchemaNode env_entry();
+// A string the caller checks: `problem` says why a value is wrong ("" when it is fine); `what`
+// names what it must be ("a driver version like 580.65.06").
+SchemaNode checked(std::string what, std::function<std::string(const std::string&)> problem);
 SchemaNode list(SchemaNode item);
 SchemaNode strings();  // list(string())
 SchemaNode map(std::vector<SchemaField> fields, std::vector<std::string> needs_one_of = {});

@@ -17,6 +17,10 @@ bool is_report_file(const std::string& file) { return file.ends_with(".json") ||
 
 Status check_report_target(const std::string& flag, const std::string& file, const std::string& creates) {
   if (!is_report_file(file)) return Error(Exit::usage, flag + " " + file + ": give a FILE.json or FILE.html");
+  return check_side_output_dir(flag, file, creates);
+}
+
+Status check_side_output_dir(const std::string& flag, const std::string& file, const std::string& creates) {
   std::string dir = path::dirname(file.front() == '/' ? file : "./" + file);
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {

@@ -18,5 +18,7 @@ bool is_report_file(const std::string& file);
 // existing, writable directory -- or in `creates`, the directory the command is about to write
 // (a report beside the image it describes). Exit 2 naming the file and the reason otherwise.
 Status check_report_target(const std::string& flag, const std::string& file, const std::string& creates = "");
+// The directory part of that check, for any file a command writes beside its output (--junit).
+Status check_side_output_dir(const std::string& flag, const std::string& file, const std::string& creates = "");
 
 }  // namespace cuslim

@@ -146,6 +146,7 @@ Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std:
   spec.binds.push_back({*lib, "/.cuslim/libcuslim-audit.so", true});
   spec.binds.push_back({trace_dir, "/.cuslim-trace", false});
   spec.env = audited_env(spec.env, "/.cuslim/libcuslim-audit.so", "/.cuslim-trace/trace");
+  spec.stdout_fd = STDERR_FILENO;  // the program's output is not slim's: stdout stays the summary (or --json)
   ProbeResult r;
   // The files, from the program's exec on (the sandbox's own set-up sees host paths).
   std::string files_trace = staging + "/probe-files";

@@ -30,6 +30,15 @@ printf 'name: x\ntargets: [/bin/true]\nout: out/x\nenv: [FOO]\n' > env.yaml
 "$cuslim" build env.yaml 2> err; rc=$?
 check "env: [FOO] exits 3" '[ $rc = 3 ] && grep -qF "env.yaml:4:7: env[0]: '"'"'FOO'"'"' is not K=V" err'
 check "still nothing written" '[ ! -e out ]'
+printf 'name: x\ntargets: [/bin/true]\nout: out/x\ngpu_arch: 1x\n' > arch.yaml
+"$cuslim" build arch.yaml 2> err; rc=$?
+check "gpu_arch: 1x is the spec's error (exit 3, file:line:col), not a flag's ($(cat err))" \
+  '[ $rc = 3 ] && grep -qF "arch.yaml:4:11: gpu_arch: '"'"'1x'"'"': not a list of compute capabilities (expected compute capabilities such as 90 or 80,90)" err'
+printf 'name: x\ntargets: [/bin/true]\nout: out/x\nmin_driver: 575.51.x\n' > drv.yaml
+"$cuslim" build drv.yaml 2> err; rc=$?
+check "min_driver: 575.51.x is the spec's error (exit 3, file:line:col) ($(cat err))" \
+  '[ $rc = 3 ] && grep -qF "drv.yaml:4:13: min_driver: '"'"'575.51.x'"'"': not a driver version" err'
+check "still nothing written" '[ ! -e out ]'
 
 # No out: an error naming the file, unless -o gives it.
 printf 'name: x\ntargets: [/bin/true]\nformat: dir\n' > noout.yaml
@@ -43,7 +52,12 @@ check "build without out: but with -o writes there" '[ $rc = 0 ] && [ -x "$tmp/g
 "$cuslim" bundle /bin/true -o "$tmp/b" --format qcow2 2> err; rc=$?
 check "bundle --format qcow2 exits 2 as the flag" '[ $rc = 2 ] && grep -qF -- "--format '"'"'qcow2'"'"'" err'
 "$cuslim" bundle /bin/true -o "$tmp/b" --env FOO 2> err; rc=$?
-check "bundle --env FOO exits 2" '[ $rc = 2 ] && grep -qF -- "--env '"'"'FOO'"'"': expected K=V" err'
+check "bundle --env FOO exits 2, in the usage form: command, why, where to look ($(cat err))" \
+  '[ $rc = 2 ] && grep -q "^cuslim: bundle: --env '"'"'FOO'"'"': expected K=V.*; see cuslim bundle --help$" err'
+"$cuslim" inspect /bin/true --gpu-arch 1x 2> err; rc=$?
+check "inspect --gpu-arch 1x: exit 2 in the usage form ($(cat err))" '[ $rc = 2 ] && grep -q "^cuslim: inspect: --gpu-arch '"'"'1x'"'"'.*; see cuslim inspect --help$" err'
+"$cuslim" deps --threads x /bin/true 2> err; rc=$?
+check "deps --threads x: exit 2, the option and the value named ($(cat err))" '[ $rc = 2 ] && grep -qF "cuslim: deps: --threads '"'"'x'"'"': not a valid value; see cuslim deps --help" err'
 check "bundle wrote nothing" '[ ! -e "$tmp/b" ]'
 
 # User profiles: the same schema.

@@ -11,9 +11,14 @@ check "tree exits 0" '[ $rc = 0 ]'
 check "tree: the header names the machine and the interpreter" 'head -1 "$tmp/tree" | grep -q "^/usr/bin/ssh  (x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2)"'
 check "tree: each object once (no repeats), system libraries folded into one line" \
   '! grep -q "see above" "$tmp/tree" && [ -z "$(grep -o "\] /[^ ]*" "$tmp/tree" | sort | uniq -d)" ] && grep -q "system: .*libc.so.6.* (-v shows them)" "$tmp/tree" && ! grep -q "{system}" "$tmp/tree"'
+# What a folded library loads is folded too, not lost: a C++ program's libstdc++ loads libm.
+printf '#include <iostream>\nint main(){std::cout<<1;}\n' > "$tmp/cxx.cc"; c++ -o "$tmp/cxx" "$tmp/cxx.cc"
+"$cuslim" deps "$tmp/cxx" > "$tmp/tree-cxx"
+check "tree: every object ldd lists is named, libstdc++'s own libm in the folded line ($(grep 'system:' "$tmp/tree-cxx"))" \
+  '(for n in $(ldd "$tmp/cxx" | awk "/=>/ {print \$1}"); do grep -q "$n" "$tmp/tree-cxx" || { echo "missing $n"; exit 1; }; done) && grep -q "system: .*libm.so.6" "$tmp/tree-cxx"'
 "$cuslim" deps -v /usr/bin/ssh > "$tmp/tree-v"
 check "tree -v shows libc through the cache, still each object once" 'grep -q "libc.so.6 \[ld.so.cache\] {system}" "$tmp/tree-v" && ! grep -q "see above" "$tmp/tree-v"'
-check "tree -v names every object ldd lists" 'for n in $(ldd /usr/bin/ssh | awk "/=>/ {print \$1}"); do grep -q "── $n \[" "$tmp/tree-v" || { echo "missing $n"; exit 1; }; done'
+check "tree -v names every object ldd lists" '(for n in $(ldd /usr/bin/ssh | awk "/=>/ {print \$1}"); do grep -q "── $n \[" "$tmp/tree-v" || { echo "missing $n"; exit 1; }; done)'
 "$cuslim" deps -vv /usr/bin/ssh > "$tmp/tree-vv"
 check "tree -vv shows repeats (not descended)" 'grep -q "(see above)" "$tmp/tree-vv" && [ $(wc -l < "$tmp/tree-vv") -gt $(wc -l < "$tmp/tree-v") ]'
 check "tree -vv: every repeat is marked, leaves too (the interpreter: $(grep -c "ld-linux-x86-64.so.2 \[direct\].*(see above)" "$tmp/tree-vv"))" \

@@ -169,6 +169,10 @@ check "the probed slim image runs the cold path with the host's output ($out)" '
 rm -rf "$tmp/us"; umoci unpack --image "$tmp/slim:s" "$tmp/us" >/dev/null 2>&1
 check "slim --probe: the link-only library nothing loads is dropped (keep-set and package alike), the linked one kept, one warning" \
   '[ ! -e "$tmp/us/rootfs$site/$lo/libcusolverMg.so.12" ] && [ -f "$tmp/us/rootfs$site/$lo/libcufftw.so.12" ] && [ "$(grep -c "link-only.*libcusolverMg" "$tmp/slim.out")" = 1 ]'
+# --json with --probe: the probed program prints too, but to stderr; stdout is the one JSON document.
+"$cuslim" slim "$tmp/fat:fat" -o "$tmp/slim" --tag sj --json --probe -- "$vpy" "$tmp/app/main.py" > "$tmp/slimj.out" 2> "$tmp/slimj.err"; rc=$?
+check "slim --probe --json: stdout parses as JSON, the program's output is on stderr (exit $rc)" \
+  '[ $rc = 0 ] && python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/slimj.out" && grep -qF "$(echo "$want_warm" | head -1)" "$tmp/slimj.err"'
 # Without a probe or trace only the keep-sets keep the wheels' libraries: the link-only ones stay out.
 "$cuslim" slim "$tmp/fat:fat" -o "$tmp/slim" --tag static > "$tmp/static.out" 2>&1; rc=$?
 rm -rf "$tmp/ust"; umoci unpack --image "$tmp/slim:static" "$tmp/ust" >/dev/null 2>&1

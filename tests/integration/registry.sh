@@ -251,6 +251,18 @@ check "a transport and a --format that disagree: usage error" '[ $rc = 2 ]'
 "$cuslim" slim -q "oci-archive:$tmp/t.archive:two" -o "oci:$tmp/t-oci:slim"; rc=$?
 check "slim oci-archive:FILE:TAG -o oci:DIR:TAG adds the tag to the layout" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/t-oci:slim" >/dev/null && skopeo inspect "oci:$tmp/t-oci:one" >/dev/null'
 
+# --- --json with a push: stdout is one JSON document holding what was pushed; the line goes to stderr
+"$cuslim" bundle /bin/true -o "docker://$reg/cuslim/json:1" "${auth[@]}" --json > "$tmp/pj.out" 2> "$tmp/pj.err"; rc=$?
+check "bundle --json -o docker://: stdout parses as JSON with pushed.digest = the registry's (exit $rc)" '[ $rc = 0 ] && python3 - "$tmp/pj.out" "$(digest_of "$reg/cuslim/json:1")" <<PY
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["pushed"]["digest"] == sys.argv[2] and j["pushed"]["reference"].endswith("@" + sys.argv[2]), (j.get("pushed"), sys.argv[2])
+PY'
+check "... and the pushed line is on stderr" 'grep -q "^pushed docker://$reg/cuslim/json@sha256:" "$tmp/pj.err"'
+"$cuslim" slim "docker://$reg/cuslim/json:1" -o "docker://$reg/cuslim/json:slim" "${auth[@]}" --json > "$tmp/psj.out" 2> "$tmp/psj.err"; rc=$?
+check "slim --json -o docker://: stdout is one JSON document with pushed (exit $rc)" \
+  '[ $rc = 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1]))[\"pushed\"][\"digest\"].startswith(\"sha256:\")" "$tmp/psj.out"'
+
 # --- Bearer: a token server in Python; the registry checks the token it signed -------------------------
 "$here/registry_token_server.py" --selftest >/dev/null 2>&1 || { echo "skip-part: token flow (python3-cryptography missing)"; finish; exit; }
 tport=$(free_port); bport=$(free_port); breg="127.0.0.1:$bport"
