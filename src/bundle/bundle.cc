@@ -446,13 +446,18 @@ Status write_image(const Root& root, const BundleRequest& req, const LayerOption
 }
 
 // What OUT may be: never an input (or inside one); an existing OCI layout is updated in place.
-Result<ExistingOutput> check_out(const Root& root, const BundleRequest& req) {
+Result<ExistingOutput> check_out(const Root& root, const BundleRequest& req, const Plan& plan) {
   OutputRequest o{.out = req.out, .inputs = req.inputs, .oci_output = req.format == BundleFormat::oci, .force = req.force};
   for (auto* list : {&req.targets, &req.includes})
     // --root itself is where they live, not an input; each resolved inside the root (a link in an
     // image to / is not the host's /).
     for (auto& p : *list) o.inputs.push_back(root.host_path(root.realpath(p).value_or(p)));
+  if (!root.is_host()) o.inputs.push_back(root.host_path("/"));  // nothing is written into --root
   for (auto& [flag, file] : req.side_outputs) CUSLIM_CHECK(check_side_output(flag, file, o.inputs, req.out));
+  // Every file the plan reads: OUT over a library the program loads would destroy it.
+  o.read_root = root.is_host() ? "" : root.host_path("/");
+  for (auto& [p, item] : plan.items)
+    if (item.type == LayerEntry::file && item.content.empty()) o.read_files.push_back(p);
   return check_output(o);
 }
 
@@ -486,7 +491,7 @@ Status write_and_push(const Root& root, const BundleRequest& req, BundleResult& 
 // existing OCI layout gets the new blobs and the tag in its index.json, the rest kept.
 Status write_output(const Root& root, const BundleRequest& req, BundleResult& res) {
   if (is_registry_ref(req.out)) return write_and_push(root, req, res);
-  CUSLIM_TRY(auto existing, check_out(root, req));
+  CUSLIM_TRY(auto existing, check_out(root, req, res.plan));
   auto entries = layer_entries(root, res.plan);
   uint64_t total = 0, done = 0;
   for (auto& e : entries) total += e.size;
@@ -497,6 +502,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     if (req.progress) req.progress(total, total);
   };
   if (existing == ExistingOutput::oci_layout) {
+    CUSLIM_CHECK(check_layout_index(req.out));  // a broken index.json: refused before a blob is written
     lo.compression = req.compression;
     ImageBuild b;
     CUSLIM_CHECK(write_image(root, req, lo, req.out, res, b, IndexUpdate::merge));

@@ -80,6 +80,7 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.request.includes = spec.include;
   job.request.env = spec.env;
   job.request.out = out.empty() ? spec.out : out;
+  if (!spec.file.empty()) job.request.inputs.push_back(spec.file);  // -o never over the spec itself
   job.request.tag = spec.tag;
   job.request.entrypoint = spec.entrypoint;
   job.traces = spec.trace;
@@ -113,6 +114,7 @@ Result<BundleResult> bundle_job(BundleJob job) {
   CUSLIM_CHECK(absolutize(req.includes, job.analysis));
   CUSLIM_CHECK(add_trace_files(req, job.traces, Root("/")));
   req.inputs.insert(req.inputs.end(), job.traces.begin(), job.traces.end());
+  req.inputs.insert(req.inputs.end(), job.analysis.profile_files.begin(), job.analysis.profile_files.end());  // --profile FILE
   if (!base_path.empty()) req.inputs.push_back(parse_image_ref(base_path).path);
   CUSLIM_TRY(req.mtime, source_date_epoch());
   std::optional<Staging> base_staging;

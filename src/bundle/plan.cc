@@ -1,10 +1,12 @@
 #include "bundle/plan.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
+#include <memory>
 
 #include "core/path.h"
 #include "profile/classifier.h"
@@ -52,6 +54,9 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       continue;
     }
     std::string next = path::join(cur, comps[i]);
+    // In a layer a ".wh." name is a whiteout: shipped, it would delete files instead of being one.
+    if (comps[i].rfind(".wh.", 0) == 0)
+      return bad_input(next + ": a name starting with .wh. cannot be stored in an image layer (it is a whiteout there): rename it or leave it out");
     struct stat st;
     if (::lstat(root_.host_path(next).c_str(), &st) != 0) return Error::from_errno(next, errno);
     bool last = i + 1 == comps.size();
@@ -134,7 +139,10 @@ Status PlanBuilder::add_include(const std::string& inside) {
   CUSLIM_CHECK(add_path(inside, ObjectClass::app));
   if (!S_ISDIR(st.st_mode)) return ok_status();
   auto* names = root_.list_dir(inside);
-  if (!names) return ok_status();
+  if (!names) {  // an unreadable directory is an error, as tar makes it: never shipped empty in silence
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.host_path(*real).c_str()), ::closedir);
+    return Error::from_errno(inside, d ? EIO : errno).wrap("--include");
+  }
   std::vector<std::string> sorted;
   for (auto& [n, type] : *names)
     if (n != "." && n != "..") sorted.push_back(n);

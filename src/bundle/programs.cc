@@ -59,11 +59,14 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
   for (auto& p : programs) todo.emplace_back(p, "");
   for (size_t i = 0; i < todo.size(); ++i) {
     auto [p, script] = todo[i];  // a copy: todo grows below
-    if (!root.stat(p)) {
+    auto st = root.stat(p);
+    if (!st) {
       std::string where = root.is_host() ? "" : " in " + root.display();
       if (!script.empty()) return bad_input(script + ": its #! interpreter " + p + " is not found" + where);
       return bad_input(p + ": not found" + where);
     }
+    if (S_ISDIR(st->st_mode)) return bad_input(p + ": a directory, not a program (--include it to ship it)");
+    if (!S_ISREG(st->st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not a program)");
     if (is_elf(root, p)) {
       // A program of another machine finds none of its libraries in this root: said as such,
       // not as a missing loader.

@@ -26,7 +26,7 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
-  report_push(r.pushed, o.registry, o.json);
+  report_push(r.pushed, r.image ? std::optional<Digest>(r.image->manifest) : std::nullopt, o.registry, o.json);
   return Exit::ok;
 }
 

@@ -18,7 +18,7 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
   cmd->add_option("--registry-jobs", o->jobs, "Blobs pushed or pulled at once, each on its own connection")
       ->check(CLI::Range(1, 16))->capture_default_str()->group(g);
   if (!with_push) return;
-  cmd->add_option("--digestfile", o->digestfile, "After a push, write the manifest's digest to this file")->group(g);
+  cmd->add_option("--digestfile", o->digestfile, "Write the image manifest's digest to this file (the pushed one, or the OCI image written)")->group(g);
   cmd->add_option("--chunk-size", o->chunk_size, "Upload blobs in PATCH chunks of this many bytes, 0 or at least 65536 (default 0: one PUT per blob)")
       ->check(CLI::Validator(
           [](std::string& s) -> std::string {
@@ -29,8 +29,15 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
       ->group(g);
 }
 
-void report_push(const std::optional<PushResult>& p, const RegistryOptions& o, bool json) {
-  if (!p) return;
+void report_push(const std::optional<PushResult>& p, const std::optional<Digest>& manifest, const RegistryOptions& o, bool json) {
+  if (!p) {
+    // Not pushed: --digestfile still gets the manifest's digest, as skopeo writes it for any destination.
+    if (!o.digestfile.empty()) {
+      if (manifest) take(write_file_atomic(o.digestfile, manifest->str()));
+      else std::cerr << "cuslim: warning: --digestfile " << o.digestfile << ": this output has no image manifest (a rootfs tar or dir): not written\n";
+    }
+    return;
+  }
   // With --json stdout is the one JSON document (it has "pushed"): the line goes to stderr.
   (json ? std::cerr : std::cout) << "pushed " << p->pushed << " (" << p->blobs_uploaded << " blobs, " << p->bytes_uploaded << " bytes uploaded; "
             << p->blobs_skipped << " blobs, " << p->bytes_skipped << " bytes already there; " << p->blobs_mounted << " blobs, "

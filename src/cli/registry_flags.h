@@ -17,6 +17,7 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
 
 // "pushed docker://host/repo@sha256:... (N blobs, B bytes uploaded; M ... already there; J ... mounted)" on
 // stdout (stderr with --json: the JSON has "pushed"), and the digest into --digestfile.
-void report_push(const std::optional<PushResult>& pushed, const RegistryOptions& o, bool json);
+// Without a push, --digestfile gets `manifest` (the image written), or a warning when there is none.
+void report_push(const std::optional<PushResult>& pushed, const std::optional<Digest>& manifest, const RegistryOptions& o, bool json);
 
 }  // namespace cuslim::cli

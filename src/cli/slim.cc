@@ -86,7 +86,7 @@ Exit run_slim(const SlimOptions& o) {
     if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (!o.quiet && !o.json) report(s, std::cout);
-  report_push(s.bundle.pushed, *o.registry, o.json);
+  report_push(s.bundle.pushed, s.bundle.image ? std::optional<Digest>(s.bundle.image->manifest) : std::nullopt, *o.registry, o.json);
   return Exit::ok;
 }
 

@@ -47,6 +47,16 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
       return Error(Exit::usage, req.out + ": the output is " + (out == input ? "an input" : "inside the input " + in) +
                                     ": refused (it would overwrite what cuslim reads)");
   }
+  // An existing OUT that is, or holds, a file the output is made of (only an existing one can).
+  auto over_read_files = [&]() -> Status {
+    if (req.read_files.empty()) return ok_status();
+    std::string root = canonical_or_planned(req.read_root.empty() ? "/" : req.read_root);
+    for (auto& f : req.read_files)
+      if (std::string host = root == "/" ? f : root + f; inside(host, out))
+        return Error(Exit::usage, req.out + ": " + (host == out ? "is " : "holds ") + f +
+                                      ", a file the output is made of: refused (it would overwrite what cuslim reads)");
+    return ok_status();
+  };
   struct stat st;
   if (::lstat(req.out.c_str(), &st) != 0) {
     if (errno == ENOENT) return ExistingOutput::none;
@@ -57,7 +67,10 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
     }
     return Error::from_errno(req.out, errno).wrap("checking the output");
   }
-  if (!S_ISDIR(st.st_mode)) return ExistingOutput::file;
+  if (!S_ISDIR(st.st_mode)) {
+    CUSLIM_CHECK(over_read_files());
+    return ExistingOutput::file;
+  }
   bool layout = ::access(path::join(out, "oci-layout").c_str(), F_OK) == 0;
   if (layout && req.oci_output) return ExistingOutput::oci_layout;
   // The directory is replaced whole from here on: not the working directory (or one above it),
@@ -67,6 +80,7 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
   for (auto& in : req.inputs)
     if (!in.empty() && inside(canonical_or_planned(in), out))
       return Error(Exit::usage, req.out + ": the input " + in + " is inside the output directory: refused (replacing it would delete the input)");
+  CUSLIM_CHECK(over_read_files());
   if (dir_is_empty(out)) return ExistingOutput::empty_dir;
   if (req.force) return ExistingOutput::forced_dir;
   return Error(Exit::usage, req.out + ": a non-empty directory" + std::string(req.oci_output ? " that is not an OCI layout" : "") +

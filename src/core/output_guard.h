@@ -24,6 +24,10 @@ struct OutputRequest {
   std::vector<std::string> inputs;  // host paths the command reads (files or directories)
   bool oci_output = false;          // an OCI layout may be updated in place
   bool force = false;               // a non-empty directory may be replaced whole
+  // The files the output is made of, as paths inside `read_root` (a host dir; "" for /): a
+  // library the program loads, a file of --root. OUT is never one of them nor holds one.
+  std::string read_root;
+  std::vector<std::string> read_files;
 };
 
 Result<ExistingOutput> check_output(const OutputRequest& req);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_output.h"
@@ -52,10 +53,15 @@ struct ImageDir {
   std::string dir;
   bool confined = false;
   Result<std::string> file(const std::string& host_path) const {
-    if (!confined) return host_path;
-    Root r(dir);
-    CUSLIM_TRY(auto inside, r.realpath(host_path.substr(dir.size())));
-    return r.host_path(inside);
+    std::string p = host_path;
+    if (confined) {
+      Root r(dir);
+      CUSLIM_TRY(auto inside, r.realpath(host_path.substr(dir.size())));
+      p = r.host_path(inside);
+    }
+    // A blob that is a fifo (or a device) would block the reader forever: refused, named.
+    if (struct stat st; ::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return bad_input(host_path + ": not a regular file");
+    return p;
   }
   Result<json> json_file(const std::string& host_path) const {
     CUSLIM_TRY(auto p, file(host_path));
@@ -158,20 +164,30 @@ bool through_symlink(const std::string& root, const std::string& rel) {
   return false;
 }
 
-Status apply_whiteout(const std::string& root, const std::string& name, const std::string& layer) {
+// Whether the layer being applied wrote `p` (an in-root path) or something below it.
+bool written_by_layer(const std::set<std::string>& written, const std::string& p) {
+  if (written.count(p)) return true;
+  auto it = written.lower_bound(p + "/");
+  return it != written.end() && it->rfind(p + "/", 0) == 0;
+}
+
+// `written`: the in-root paths this layer has written so far. A whiteout hides what the lower
+// layers hold, never its own layer's entries (OCI image-spec), wherever it stands in the tar.
+Status apply_whiteout(const std::string& root, const std::string& name, const std::string& layer, const std::set<std::string>& written) {
   std::string dir = path::dirname("/" + name), base = path::basename(name);
   if (through_symlink(root, name)) return bad_input(layer + ": whiteout '" + name + "' reaches through a symlink: refused");
   if (base == kOpaqueWhiteout) {  // opaque dir: hide everything the lower layers put there
     std::string d = root + dir;
     std::error_code ec;
     if (is_dir(d))
-      for (std::filesystem::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) remove_tree(it->path().string());
+      for (std::filesystem::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec))
+        if (!written_by_layer(written, path::join(dir, it->path().filename().string()))) remove_tree(it->path().string());
     if (ec) return Error::from_errno(d, ec.value()).wrap(layer + ": opaque whiteout");
     return ok_status();
   }
   std::string victim = base.substr(kWhiteoutPrefix.size());
   if (victim.empty() || victim == "." || victim == "..") return bad_input(layer + ": whiteout '" + name + "': refused");
-  remove_tree(root + path::join(dir, victim));
+  if (!written_by_layer(written, path::join(dir, victim))) remove_tree(root + path::join(dir, victim));
   return ok_status();
 }
 
@@ -207,14 +223,33 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
   archive_read_support_filter_all(raw.get());
   archive_read_support_format_raw(raw.get());
   archive_read_support_format_empty(raw.get());
+  // The blob's own digest and size, once what no reader needed is hashed too: checked before any
+  // reader's complaint, so a corrupt blob says "digest mismatch" wherever it breaks.
+  auto blob_checks = [&]() -> Status {
+    char rest[1 << 16];
+    while (hashed_read(nullptr, &h, reinterpret_cast<const void**>(&rest)) > 0) {
+    }
+    if (digest)
+      if (std::string got = "sha256:" + h.sha.finish().hex(); got != *digest)
+        return bad_input(layer + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + *digest);
+    if (expected_size && h.total != *expected_size)
+      return bad_input(layer + ": size mismatch: the blob has " + std::to_string(h.total) + " bytes, its descriptor says " + std::to_string(*expected_size));
+    return ok_status();
+  };
   archive_entry* raw_entry = nullptr;
-  if (archive_read_open(raw.get(), &h, nullptr, hashed_read, nullptr) != ARCHIVE_OK || archive_read_next_header(raw.get(), &raw_entry) < ARCHIVE_WARN)
-    return bad_input(layer + ": " + (archive_error_string(raw.get()) ?: "unreadable"));
+  if (archive_read_open(raw.get(), &h, nullptr, hashed_read, nullptr) != ARCHIVE_OK || archive_read_next_header(raw.get(), &raw_entry) < ARCHIVE_WARN) {
+    std::string why = archive_error_string(raw.get()) ?: "unreadable";
+    CUSLIM_CHECK(blob_checks());
+    return bad_input(layer + ": " + why);
+  }
   PlainStream plain{raw.get()};
   ReadPtr a(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(a.get());
-  if (archive_read_open(a.get(), &plain, nullptr, plain_read, nullptr) != ARCHIVE_OK)
-    return bad_input(layer + ": " + (archive_error_string(a.get()) ?: "unreadable"));
+  if (archive_read_open(a.get(), &plain, nullptr, plain_read, nullptr) != ARCHIVE_OK) {
+    std::string why = archive_error_string(a.get()) ?: "unreadable";
+    CUSLIM_CHECK(blob_checks());
+    return bad_input(layer + ": " + why);
+  }
   WritePtr w(archive_write_disk_new(), archive_write_free);
   archive_write_disk_set_options(w.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                               ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
@@ -223,6 +258,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
   auto entries = [&]() -> Status {
     archive_entry* e;
     int r;
+    std::set<std::string> written;  // in-root paths this layer wrote: its own whiteouts spare them
     // Names are bytes: PAX UTF-8 names come back as the same bytes, hdrcharset=BINARY ones as they are.
     while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
       CUSLIM_TRY(auto name, safe_name(archive_entry_pathname(e), layer));
@@ -232,7 +268,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         continue;
       }
       if (std::string base = path::basename(name); base.rfind(kWhiteoutPrefix, 0) == 0) {
-        CUSLIM_CHECK(apply_whiteout(root, name, layer));
+        CUSLIM_CHECK(apply_whiteout(root, name, layer, written));
         std::string dir = path::dirname("/" + name);
         if (base == kOpaqueWhiteout) ls.opaque.push_back(dir);
         else ls.removed.push_back(path::join(dir, base.substr(kWhiteoutPrefix.size())));
@@ -255,6 +291,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       }
       CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
       (type == AE_IFDIR && !archive_entry_hardlink(e) ? ls.dirs : ls.others).push_back(parent + "/" + path::basename(name));
+      written.insert(parent + "/" + path::basename(name));
       std::string at = root + parent + "/" + path::basename(name);
       // A non-directory over a directory of a lower layer replaces it and all it holds (docker's
       // and umoci's rule); unlinking alone cannot remove a non-empty directory. `at` is inside the
@@ -288,14 +325,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         break;
       }
     }
-  char rest[1 << 16];
-  while (hashed_read(nullptr, &h, reinterpret_cast<const void**>(&rest)) > 0) {
-  }
-  if (digest)
-    if (std::string got = "sha256:" + h.sha.finish().hex(); got != *digest)
-      return bad_input(layer + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + *digest);
-  if (expected_size && h.total != *expected_size)
-    return bad_input(layer + ": size mismatch: the blob has " + std::to_string(h.total) + " bytes, its descriptor says " + std::to_string(*expected_size));
+  CUSLIM_CHECK(blob_checks());
   if (!st.ok()) return st;
   if (diff_id && plain_whole)
     if (std::string got = "sha256:" + plain.sha.finish().hex(); got != *diff_id)
@@ -592,6 +622,7 @@ Result<ImageKind> detect_image(const std::string& p) {
   struct stat st;
   if (::stat(p.c_str(), &st) != 0) return Error::from_errno(p, errno);
   if (S_ISDIR(st.st_mode)) return ::access((p + "/oci-layout").c_str(), F_OK) == 0 ? ImageKind::oci_layout : ImageKind::rootfs_dir;
+  if (!S_ISREG(st.st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not an image)");
   auto names = tar_names(p, 64);
   if (names.empty()) return bad_input(p + ": neither a directory nor a (compressed) tar archive");
   bool manifest = false, layout = false;

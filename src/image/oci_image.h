@@ -47,6 +47,9 @@ std::string blob_path(const std::string& layout_dir, const Digest& d);
 // without a tag replaces the untagged ones (one default image, as a tag is one image).
 enum class IndexUpdate { replace, merge };
 Result<WrittenImage> write_oci_layout(const std::string& layout_dir, const ImageBuild& b, IndexUpdate index = IndexUpdate::replace);
+// Before any blob is added to an existing layout: its index.json can be updated (a JSON object
+// with a manifests array), else the error IndexUpdate::merge would give after writing.
+Status check_layout_index(const std::string& layout_dir);
 
 // Packs layout_dir into out_file as a tar; with `docker`, adds manifest.json for docker load.
 Status write_layout_archive(const std::string& layout_dir, const std::string& out_file, bool docker, const ImageBuild& b,

@@ -21,6 +21,8 @@ Status check_report_target(const std::string& flag, const std::string& file, con
 }
 
 Status check_side_output_dir(const std::string& flag, const std::string& file, const std::string& creates) {
+  if (struct stat fst; ::stat(file.c_str(), &fst) == 0 && S_ISDIR(fst.st_mode))
+    return Error(Exit::usage, flag + " " + file + ": is a directory: give a file name");
   std::string dir = path::dirname(file.front() == '/' ? file : "./" + file);
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {

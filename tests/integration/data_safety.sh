@@ -198,4 +198,49 @@ for i in 1 2 3 4 5 6; do "$cuslim" bundle -q ./app2 -o "oci:par:t$i" & pids+=($!
 writers_failed=0; for p in "${pids[@]}"; do wait "$p" || writers_failed=$((writers_failed + 1)); done
 tags=$(python3 -c 'import json; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("par/index.json"))["manifests"])))')
 check "six parallel writers: all exit 0 ($writers_failed failed) and every tag is there ($tags)" '[ $writers_failed = 0 ] && [ "$tags" = "base t1 t2 t3 t4 t5 t6" ]'
+# --- -o is never a file the output is made of, nor the spec or a profile, nor in --root --------------
+mkdir -p dl/app dl/lib; echo 'int f(void){return 7;}' > dl/f.c; cc -shared -fPIC -o dl/lib/libf.so dl/f.c
+echo 'int f(void);int main(void){return f();}' > dl/m.c; cc -o dl/app/m dl/m.c -Ldl/lib -lf -Wl,-rpath,"$tmp/dl/lib"
+cp dl/lib/libf.so dl/libf.so.orig; echo keep > dl/lib/notes.txt
+"$cuslim" bundle -q ./dl/app/m -o dl/lib/libf.so --format tar 2> err; rc=$?
+check "bundle -o over a library the program loads: exit 2, the library intact ($(cat err))" '[ $rc = 2 ] && cmp -s dl/lib/libf.so dl/libf.so.orig && grep -q "a file the output is made of" err'
+"$cuslim" bundle -q ./dl/app/m -o dl/lib --format dir --force 2> err; rc=$?
+check "bundle -o DIR --force where DIR holds a loaded library: exit 2, DIR intact" '[ $rc = 2 ] && cmp -s dl/lib/libf.so dl/libf.so.orig && [ -f dl/lib/notes.txt ]'
+printf 'name: z\ntargets: [./app]\nout: z.tar\nformat: tar\n' > z.yaml; cp z.yaml z.yaml.orig
+"$cuslim" build -q z.yaml -o z.yaml 2> err; rc=$?
+check "build SPEC -o SPEC: exit 2, the spec intact" '[ $rc = 2 ] && cmp -s z.yaml z.yaml.orig'
+printf 'name: myprof\nkind: framework\ndescription: t\n' > p.yaml; cp p.yaml p.yaml.orig
+"$cuslim" bundle -q ./app --profile p.yaml -o p.yaml --format tar 2> err; rc=$?
+check "bundle --profile P -o P: exit 2, the profile intact" '[ $rc = 2 ] && cmp -s p.yaml p.yaml.orig'
+mkdir -p rootfs/bin; cp /bin/true rootfs/bin/  # a static-enough root is not needed: the refusal comes first
+"$cuslim" bundle -q --root rootfs --include /bin/true -o rootfs/out.tar 2> err; rc=$?
+check "bundle --root R -o R/out.tar: exit 2, nothing written into the root" '[ $rc = 2 ] && [ ! -e rootfs/out.tar ] && grep -q "inside the input" err'
+
+# --- inputs that are not plain files or readable dirs ----------------------------------------------
+mkfifo fifo
+timeout 30 "$cuslim" bundle -q ./fifo -o f.tar --format tar 2> err; rc=$?
+check "a fifo as the target: exit 3 at once, named (not a hang: $rc)" '[ $rc = 3 ] && grep -q "fifo: not a regular file" err'
+timeout 30 "$cuslim" slim fifo -o f2 --format dir 2> err; rc=$?
+check "a fifo as slim's input image: exit 3 at once (not a hang: $rc)" '[ $rc = 3 ] && grep -q "not a regular file" err'
+mkdir -p wh; echo x > wh/.wh.fake
+"$cuslim" bundle -q ./app --include wh -o wh.tar 2> err; rc=$?
+check "a .wh.-named file under --include: exit 3, named ($(cat err))" '[ $rc = 3 ] && grep -q "wh/.wh.fake: a name starting with .wh." err && [ ! -e wh.tar ]'
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+  mkdir -p unr/inc/d; echo important > unr/inc/d/model.bin; cp app unr/; chmod 755 "$tmp" unr unr/inc; chmod 000 unr/inc/d; chmod 777 unr
+  (cd unr && setpriv --reuid=65534 --regid=65534 --clear-groups "$cuslim" bundle -q ./app --include inc -o s.tar --format tar 2> err); rc=$?
+  check "an unreadable directory under --include (as nobody): exit 3 naming it, not packed empty ($(cat unr/err))" '[ $rc = 3 ] && grep -q "inc/d" unr/err && [ ! -e unr/s.tar ]'
+  chmod 755 unr/inc/d
+fi
+
+# --- refusals before anything is written ------------------------------------------------------------
+must "a layout whose index.json will be broken" "$cuslim" bundle -q ./app -o bi --tag v1
+printf '[]' > bi/index.json; before=$(ls bi/blobs/sha256 | wc -l)
+"$cuslim" bundle -q ./app2 -o bi --tag v2 2> err; rc=$?
+check "a broken index.json: exit 3, no blob added ($before -> $(ls bi/blobs/sha256 | wc -l))" '[ $rc = 3 ] && [ "$(ls bi/blobs/sha256 | wc -l)" = "$before" ] && grep -q "refusing to update" err'
+echo OLD > old.tar; mkdir rd.json
+"$cuslim" bundle -q ./app -o old.tar --format tar --report rd.json 2> err; rc=$?
+check "--report naming a directory: exit 2 before the output is replaced" '[ $rc = 2 ] && [ "$(cat old.tar)" = OLD ] && grep -q "is a directory" err'
+"$cuslim" bundle -q ./app -o dg --tag d --digestfile dg.digest; rc=$?
+check "--digestfile without a push: the written image's manifest digest" \
+  '[ $rc = 0 ] && [ "$(cat dg.digest)" = "$(python3 -c "import json;print(json.load(open(\"dg/index.json\"))[\"manifests\"][0][\"digest\"])")" ]'
 finish

@@ -98,6 +98,42 @@ def main():
         check(not os.path.exists(f"{out}/dev/evil"), "device-node: the node was recorded, not created")
         r = subprocess.run([cuslim, "run", "--gpu", "off", f"{tmp}/path-traversal", "--", "/bin/true"], capture_output=True, text=True)
         check(r.returncode == 3 and "'..' refused" in r.stderr and os.listdir(outside) == [], f"run refuses the path traversal too (exit {r.returncode})")
+        # A layer's whiteouts hide the lower layers only, wherever they stand in its tar (OCI image-spec).
+        lower = layer([info("d", tarfile.DIRTYPE, mode=0o755), info("d/old"), info("e", tarfile.DIRTYPE, mode=0o755), info("e/gone"), info("e/same")])
+        upper = layer([info("d", tarfile.DIRTYPE, mode=0o755), info("d/-new"), info("d/.wh..wh..opq"), info("d/zz"),
+                       info("e/same", data=b"new"), info("e/.wh.same"), info("e/.wh.gone")])
+        slim("whiteouts-after-siblings", [lower, upper], False)
+        out = f"{tmp}/whiteouts-after-siblings-out"
+        got = sorted(os.listdir(f"{out}/d")) if os.path.isdir(f"{out}/d") else None
+        check(got == ["-new", "zz"], f"opaque marker after a sibling of its own layer: lower files gone, the layer's kept ({got})")
+        same = open(f"{out}/e/same", "rb").read() if os.path.exists(f"{out}/e/same") else None
+        check(same == b"new" and not os.path.exists(f"{out}/e/gone"), f"a whiteout after its own layer's file of that name spares it ({same}); the lower one named goes")
+        # A blob that is a fifo: refused at once, never a blocked reader.
+        layout = f"{tmp}/fifo-blob"
+        image(layout, [layer([info("f")])])
+        m = json.load(open(layout + "/blobs/sha256/" + json.load(open(layout + "/index.json"))["manifests"][0]["digest"][7:]))
+        lb = f"{layout}/blobs/sha256/{m['layers'][0]['digest'][7:]}"
+        os.remove(lb)
+        os.mkfifo(lb)
+        try:
+            r = subprocess.run([cuslim, "verify", layout], capture_output=True, text=True, timeout=60)
+            check(r.returncode == 3 and "not a regular file" in r.stderr, f"a fifo as a layer blob: exit {r.returncode}: {r.stderr.strip()[:150]}")
+        except subprocess.TimeoutExpired:
+            check(False, "a fifo as a layer blob: verify hung")
+        # A corrupt first byte (the gzip or tar header breaks first): still a digest mismatch.
+        for kind, data in (("gzip", None), ("tar", layer([info("f")]))):
+            layout = f"{tmp}/flip-{kind}"
+            if data is None:
+                import gzip
+                data = gzip.compress(layer([info("f", data=os.urandom(4096))]))
+            image(layout, [data])
+            m = json.load(open(layout + "/blobs/sha256/" + json.load(open(layout + "/index.json"))["manifests"][0]["digest"][7:]))
+            lb = f"{layout}/blobs/sha256/{m['layers'][0]['digest'][7:]}"
+            b = bytearray(open(lb, "rb").read())
+            b[0] ^= 0xFF
+            open(lb, "wb").write(bytes(b))
+            r = subprocess.run([cuslim, "verify", layout], capture_output=True, text=True, timeout=60)
+            check(r.returncode == 3 and "digest mismatch" in r.stderr, f"a {kind} layer with its first byte flipped: digest mismatch (exit {r.returncode}: {r.stderr.strip()[:150]})")
         big = layer([info(f"d{i // 1000}/f{i}", data=b"") for i in range(100_000)])
         t0 = time.time()
         r = slim("100k-entries", [big], False)
