@@ -452,7 +452,6 @@ Result<ExistingOutput> check_out(const Root& root, const BundleRequest& req, con
     // --root itself is where they live, not an input; each resolved inside the root (a link in an
     // image to / is not the host's /).
     for (auto& p : *list) o.inputs.push_back(root.host_path(root.realpath(p).value_or(p)));
-  if (!root.is_host()) o.inputs.push_back(root.host_path("/"));  // nothing is written into --root
   for (auto& [flag, file] : req.side_outputs) CUSLIM_CHECK(check_side_output(flag, file, o.inputs, req.out));
   // Every file the plan reads: OUT over a library the program loads would destroy it.
   o.read_root = root.is_host() ? "" : root.host_path("/");
