@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/unique_fd.h"
@@ -60,10 +61,59 @@ Result<std::string> absolute_path(const std::string& p) {
   return out.string();
 }
 
+namespace {
+
+// Copies [off, end) of in to the same offset of out: copy_file_range, else pread/pwrite.
+Status copy_range(int in, int out, off_t off, off_t end, const std::string& from, const std::string& to) {
+  while (off < end) {
+    off_t in_off = off, out_off = off;
+    ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, static_cast<size_t>(end - off), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+      char buf[1 << 16];
+      ssize_t r = ::pread(in, buf, static_cast<size_t>(std::min<off_t>(end - off, sizeof buf)), off);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Error::from_errno(from, errno);
+      if (r == 0) return bad_input(from + ": file shrank while it was being copied");
+      for (ssize_t done = 0; done < r;) {
+        ssize_t w = ::pwrite(out, buf + done, static_cast<size_t>(r - done), off + done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return Error::from_errno(to, errno);
+        done += w;
+      }
+      off += r;
+      continue;
+    }
+    if (n < 0) return Error::from_errno(to, errno).wrap("copying " + from + " to");
+    if (n == 0) return bad_input(from + ": file shrank while it was being copied");
+    off += n;
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Status copy_regular_file(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) return Error::from_errno(to, ec.value()).wrap("copying " + from + " to");
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!in) return Error::from_errno(from, errno);
+  struct stat st;
+  if (::fstat(in.get(), &st) != 0) return Error::from_errno(from, errno);
+  if (!S_ISREG(st.st_mode)) return bad_input(from + ": not a regular file");
+  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!out) return Error::from_errno(to, errno);
+  // Data regions only: the holes of a sparse file stay holes (a 1 TB sparse file is not 1 TB here).
+  off_t size = st.st_size, pos = 0;
+  while (pos < size) {
+    off_t data = ::lseek(in.get(), pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // only a hole up to the end
+    if (data < 0) data = pos;               // no SEEK_DATA here: all of it is data
+    off_t hole = ::lseek(in.get(), data, SEEK_HOLE);
+    if (hole < 0 || hole > size) hole = size;
+    CUSLIM_CHECK(copy_range(in.get(), out.get(), data, hole, from, to));
+    pos = hole;
+  }
+  if (::ftruncate(out.get(), size) != 0) return Error::from_errno(to, errno);
+  if (::fchmod(out.get(), st.st_mode & 07777) != 0) return Error::from_errno(to, errno);
   return ok_status();
 }
 

@@ -33,6 +33,7 @@ int threads_of(const LayerOptions& opt) {
 // to the compressing writer, whose output is hashed (digest) and written to the blob file.
 struct Sink {
   int fd = -1;
+  std::string path;  // the blob file, for errors
   Sha256 diff, digest;
   archive* compressor = nullptr;  // zstd: libarchive's filter
   ParallelGzip* gzip = nullptr;   // gzip: blocks on every core
@@ -95,11 +96,31 @@ Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const st
 // under in this layer: a later name of the same inode is written as a link to it, as tar does.
 using HardLinks = std::map<std::pair<dev_t, ino_t>, std::string>;
 
+// The data regions ({offset, length}) of a file with holes, written as a sparse entry (PAX GNU
+// sparse 1.0, which Go's archive/tar and GNU tar read): a 1 TB sparse file is not 1 TB of zeros
+// in the layer. Empty for a file without holes, the usual case (then the entry is a plain one).
+std::vector<std::pair<off_t, off_t>> data_regions(int fd, off_t size) {
+  std::vector<std::pair<off_t, off_t>> out;
+  off_t first_hole = ::lseek(fd, 0, SEEK_HOLE);
+  if (first_hole < 0 || first_hole >= size) return out;
+  for (off_t pos = 0; pos < size;) {
+    off_t d = ::lseek(fd, pos, SEEK_DATA);
+    if (d < 0 || d >= size) break;  // a hole to the end
+    off_t h = ::lseek(fd, d, SEEK_HOLE);
+    if (h < 0 || h > size) h = size;
+    out.emplace_back(d, h - d);
+    pos = h;
+  }
+  if (out.empty()) out.emplace_back(size - 1, 1);  // all hole: one byte of data, a zero, keeps it sparse
+  return out;
+}
+
 Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Sink& sink, HardLinks& links) {
   // A plain file is opened first: its inode says whether it is a second name of one already written.
   UniqueFd fd;
   const bool plain = le.type == LayerEntry::file && !le.source.empty() && !le.extents;
   const std::string* link_to = nullptr;
+  std::vector<std::pair<off_t, off_t>> regions;  // non-empty: a sparse entry
   if (plain) {
     fd = UniqueFd(::open(le.source.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return Error::from_errno(le.source, errno);
@@ -109,6 +130,9 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
       auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, le.name);
       if (!first) link_to = &it->second;
     }
+    if (!link_to && static_cast<uint64_t>(st.st_size) == le.size && st.st_size > 0 &&
+        static_cast<uint64_t>(st.st_blocks) * 512 < static_cast<uint64_t>(st.st_size))  // fewer blocks than bytes: maybe holes
+      regions = data_regions(fd.get(), st.st_size);
   }
   EntryPtr e(archive_entry_new(), archive_entry_free);
   archive_entry_set_pathname(e.get(), le.type == LayerEntry::dir ? (le.name + "/").c_str() : le.name.c_str());
@@ -126,6 +150,7 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
       archive_entry_set_filetype(e.get(), AE_IFREG);
       if (link_to) archive_entry_set_hardlink(e.get(), link_to->c_str());
       archive_entry_set_size(e.get(), link_to ? 0 : static_cast<la_int64_t>(le.size));
+      for (auto [off, len] : regions) archive_entry_sparse_add_entry(e.get(), off, len);
       break;
   }
   int r = archive_write_header(a, e.get());
@@ -140,7 +165,7 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
   }
   auto write = [&](const char* p, size_t n) -> Status {
     if (archive_write_data(a, p, n) != static_cast<la_ssize_t>(n)) {
-      if (sink.err) return Error::from_errno("writing layer", sink.err);
+      if (sink.err) return Error::from_errno(sink.path + ": writing " + le.name, sink.err);
       return archive_error(a, "layer entry " + le.name);
     }
     if (opt.progress) opt.progress(n);
@@ -148,6 +173,30 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
   };
   if (le.extents) return stream_extents(le.source, *le.extents, write);
   std::vector<char> buf(kChunk);
+  if (!regions.empty()) {  // the tar writer skips the hole bytes it is given: zeros, never read
+    static const std::vector<char> zeros(kChunk);
+    uint64_t pos = 0;
+    auto skip_to = [&](uint64_t end) -> Status {
+      for (; pos < end;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(end - pos, zeros.size()));
+        CUSLIM_CHECK(write(zeros.data(), n));
+        pos += n;
+      }
+      return ok_status();
+    };
+    for (auto [off, len] : regions) {
+      CUSLIM_CHECK(skip_to(static_cast<uint64_t>(off)));
+      for (uint64_t end = static_cast<uint64_t>(off + len); pos < end;) {
+        ssize_t n = ::pread(fd.get(), buf.data(), static_cast<size_t>(std::min<uint64_t>(end - pos, buf.size())), static_cast<off_t>(pos));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error::from_errno(le.source, errno);
+        if (n == 0) return bad_input(le.source + ": file shrank while it was being packed");
+        CUSLIM_CHECK(write(buf.data(), static_cast<size_t>(n)));
+        pos += static_cast<uint64_t>(n);
+      }
+    }
+    return skip_to(le.size);
+  }
   uint64_t left = le.size;
   while (left) {
     ssize_t n = ::read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
@@ -177,6 +226,7 @@ Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std:
   if (!fd) return Error::from_errno(out_file, errno);
   Sink sink;
   sink.fd = fd.get();
+  sink.path = out_file;
   ArchivePtr b(nullptr, archive_write_free);
   std::optional<ParallelGzip> gzip;
   if (opt.compression == Compression::zstd) {
