@@ -27,6 +27,7 @@
 #include "bundle/layer_cache.h"
 #include "bundle/layer_reuse.h"
 #include "bundle/plan_closure.h"
+#include "profile/cuda_compat.h"
 #include "bundle/programs.h"
 #include "bundle/python_plan.h"
 #include "elf/elf_file.h"
@@ -112,7 +113,7 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   }
   c.env.push_back("NVIDIA_VISIBLE_DEVICES=all");
   c.env.push_back("NVIDIA_DRIVER_CAPABILITIES=compute,utility");
-  if (plan.cuda) c.env.push_back("NVIDIA_REQUIRE_CUDA=cuda>=" + plan.cuda->str(2));
+  if (plan.cuda) c.env.push_back("NVIDIA_REQUIRE_CUDA=" + nvidia_require_cuda(*plan.cuda));
   for (auto& kv : req.traced_env) {  // what the traced run ran with; its LD_LIBRARY_PATH after ours
     std::string key = kv.substr(0, kv.find('=') + 1);
     auto it = std::find_if(c.env.begin(), c.env.end(), [&](auto& e) { return e.rfind(key, 0) == 0; });
@@ -225,11 +226,22 @@ PruneRequest prune_request(const BundleRequest& req) {
 
 // The label that says which GPUs the image's code was pruned for; an image pruned before (slim
 // of a pruned image) keeps only the archs both prunings keep.
-void record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs) {
+// The GPUs the image keeps code for: this prune's, less those an earlier prune (the input's label)
+// already took the code of. When none is left the label names this prune's archs, so that verify
+// judges each container for them (an empty label read as "not pruned", and passed lost code).
+// Returns a warning when the input was pruned for GPUs that do not cover this prune's.
+std::optional<std::string> record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs, bool zeroed) {
   std::vector<unsigned> keep = archs;
+  std::optional<std::string> warning;
   if (auto it = c.labels.find(kGpuArchLabel); it != c.labels.end())
-    if (auto before = parse_gpu_archs(it->second); before.ok()) std::erase_if(keep, [&](unsigned a) { return !kept_for(a, *before); });
-  c.labels[kGpuArchLabel] = gpu_archs_text(keep);
+    if (auto before = parse_gpu_archs(it->second); before.ok()) {
+      std::erase_if(keep, [&](unsigned a) { return !kept_for(a, *before); });
+      if (keep.size() != archs.size())
+        warning = "--gpu-arch " + gpu_archs_text(archs) + ": the input was already pruned for " + gpu_archs_text(*before) +
+                  ": code for the others is gone from it, and this prune cannot bring it back (prune the unpruned image instead)";
+    }
+  if (zeroed) c.labels[kGpuArchLabel] = gpu_archs_text(keep.empty() ? archs : keep);
+  return warning;
 }
 
 // Packs the layer into layout, or -- when `previous` (an existing OCI dir at OUT) already holds
@@ -665,7 +677,8 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req);              // plan: the image config
   drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
-  if (res.prune.bytes_zeroed) record_pruned_archs(res.config, res.prune.archs);
+  if (!res.prune.archs.empty())
+    if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0)) res.prune.warnings.push_back(*w);
   add_size_stats(res);                                  // report: files and bytes per class
   if (req.report_contents) res.groups = kept_groups(FileGrouper(root, analysis.classifier(), plan_files(res.plan)), req, res);
   CUSLIM_CHECK(write_output(root, req, res));           // write: layer, image, atomically

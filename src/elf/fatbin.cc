@@ -144,6 +144,7 @@ Result<FatbinLayout> FatbinLayout::read(const std::string& host_path, const ElfF
   if (!fd) return Error::from_errno(elf.path, errno);
   Reader in{fd.get()};
   FatbinLayout out;
+  const ElfSection* ldata = nullptr;
   for (auto& s : elf.sections) {
     if (s.type == 8 /* SHT_NOBITS */ || s.size == 0) continue;
     if (s.offset > elf.size || s.size > elf.size - s.offset)
@@ -157,9 +158,14 @@ Result<FatbinLayout> FatbinLayout::read(const std::string& host_path, const ElfF
       if (magics > out.containers.size() - before)  // some magics are not containers we can index
         out.elsewhere.push_back({s.name, s.size, magics - (out.containers.size() - before)});
     } else if (scan_elsewhere && s.name == ".ldata" && s.size >= kScanElsewhereMin) {
-      if (uint64_t n = count_magic(in, s.offset, s.size)) out.elsewhere.push_back({s.name, s.size, n});
+      ldata = &s;
     }
   }
+  // A large .ldata is a library-private store of GPU code (cuFFT's holds containers, cuBLASLt's
+  // raw compressed cubins): named, never rewritten, when it holds containers or sits beside them.
+  if (ldata)
+    if (uint64_t n = count_magic(in, ldata->offset, ldata->size); n || !out.containers.empty())
+      out.elsewhere.push_back({ldata->name, ldata->size, n});
   return out;
 }
 

@@ -93,6 +93,13 @@ std::optional<DriverNeed> driver_need(const Version& cuda) {
   return DriverNeed{row->first_ga_driver, false, std::to_string(cuda.major) + ".0's; " + cuda.str(2) + " is not in cuslim's table"};
 }
 
+std::string nvidia_require_cuda(const Version& cuda) {
+  std::string s = "cuda>=" + cuda.str(2);
+  auto need = driver_need(cuda);
+  if (auto* row = cuda_major_compat(cuda.major); row && need && row->mvc_floor < need->min) s += " driver>=" + row->mvc_floor.str(3);
+  return s;
+}
+
 bool needs_newer_driver(const Version& cuda, const Version& driver) {
   auto v = check_compat(cuda, driver).verdict;
   return v == CompatVerdict::needs_forward_compat || v == CompatVerdict::incompatible;

@@ -70,6 +70,12 @@ struct CompatResult {
 // A bundled runtime of CUDA `cuda` on a host driver `driver`.
 CompatResult check_compat(const Version& cuda, const Version& driver);
 
+// The image's NVIDIA_REQUIRE_CUDA for a bundled runtime of CUDA `cuda`: "cuda>=X.Y", and where
+// minor-version compatibility reaches lower than X.Y's own minimum driver, " driver>=FLOOR" (a
+// space is OR in the NVIDIA container stack's requirement language), so the stack admits the
+// drivers check_compat calls ok-minor-version-compat: "cuda>=12.8 driver>=525.60.13".
+std::string nvidia_require_cuda(const Version& cuda);
+
 // Whether CUDA `cuda` runs on `driver` only with a cuda-compat set (or not at all): neither the
 // driver's own support nor minor-version compatibility covers it. The one rule bundle's
 // --forward-compat auto, verify's checks and inspect's verdicts share.

@@ -274,7 +274,10 @@ struct LibraryCoverage {
   std::string why;
 };
 
-LibraryCoverage library_coverage(const FatbinLayout& layout, bool private_store, unsigned cc, const std::optional<std::vector<unsigned>>& pruned_for) {
+// `nvidia`: an NVIDIA library (class cuda), whose lone tiny containers are internal stubs; a
+// program's or an application library's GPU code is always judged, however small.
+LibraryCoverage library_coverage(const FatbinLayout& layout, bool private_store, bool nvidia, unsigned cc,
+                                 const std::optional<std::vector<unsigned>>& pruned_for) {
   std::vector<FatbinEntry> entries;
   uint64_t code = 0;
   for (auto& c : layout.containers)
@@ -294,7 +297,7 @@ LibraryCoverage library_coverage(const FatbinLayout& layout, bool private_store,
   // cuFFT and cuBLASLt keep most of their kernels in .ldata stores that are not indexed: their
   // containers alone prove nothing missing; nor does a lone tiny internal container.
   if (private_store) return {LibraryCoverage::unknown, "GPU code in .ldata, not indexed"};
-  if (code < kTinyGpuCode) return {LibraryCoverage::unknown, "only " + std::to_string(code) + " bytes of GPU code (" + why + ")"};
+  if (nvidia && code < kTinyGpuCode) return {LibraryCoverage::unknown, "only " + std::to_string(code) + " bytes of GPU code (" + why + ")"};
   return {LibraryCoverage::uncovered, why};
 }
 
@@ -316,14 +319,14 @@ Check coverage_check(const UnpackedImage& img, const Classifier& c, const std::v
     if (!layout.ok() || layout->containers.empty()) continue;
     ++with_gpu_code;
     bool judged = true;
+    bool nvidia = c.classify(f.path, f.path, elf->soname, path::basename(f.path)).cls == ObjectClass::cuda;
     for (unsigned cc : ccs) {
-      auto r = library_coverage(*layout, elf->section(".ldata") != nullptr, cc, pruned_for);
+      auto r = library_coverage(*layout, elf->section(".ldata") != nullptr, nvidia, cc, pruned_for);
       std::string on = ccs.size() > 1 ? " [sm_" + std::to_string(cc) + "]" : "";
       if (r.state == LibraryCoverage::uncovered) uncovered.push_back(f.path + on + ": " + r.why);
       else if (r.state == LibraryCoverage::unknown && judged) unknown.push_back(f.path + " (" + r.why + ")"), judged = false;
     }
   }
-  (void)c;
   std::string gpus;
   for (auto cc : ccs) gpus += (gpus.empty() ? "sm_" : ", sm_") + std::to_string(cc);
   if (!with_gpu_code) return {"arch-coverage", CheckStatus::skip, "no object with GPU code (fatbin) in the image"};

@@ -95,6 +95,22 @@ def ldd(path, env_path):
     return out
 
 
+def nvidia_stack_admits(require, driver, driver_cuda):
+    """libnvidia-container's dsl_evaluate: space-separated alternatives (OR) of comma-separated
+    conditions (AND) on cuda (the driver's CUDA version), driver, arch and brand."""
+    def ver(v):
+        return [int(x) for x in v.split(".")]
+    def holds(cond):
+        for op in (">=", "<=", "!=", "=", ">", "<"):
+            if op in cond:
+                key, val = cond.split(op, 1)
+                break
+        have = {"cuda": driver_cuda, "driver": driver}[key]
+        a, b = ver(have), ver(val)
+        return {">=": a >= b, "<=": a <= b, "!=": a != b, "=": a == b, ">": a > b, "<": a < b}[op]
+    return any(all(holds(c) for c in alt.split(",") if c) for alt in require.split(" ") if alt)
+
+
 def main():
     cuslim, cache = sys.argv[1], os.path.abspath(sys.argv[2])  # relative LD_LIBRARY_PATH dirs are not modelled
     if not shutil.which("cc"):
@@ -164,7 +180,17 @@ def main():
             idx = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
             cfg = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/blobs/sha256/" + idx))["config"]["digest"][7:]))
             env = [e for e in cfg["config"].get("Env", []) if e.startswith("NVIDIA_REQUIRE_CUDA=")]
-            check(env == ["NVIDIA_REQUIRE_CUDA=cuda>=11.8"], f"cu11 bundle (libcudart.so.11.0, 11.8 inside): {env}, want cuda>=11.8")
+            want_req = "NVIDIA_REQUIRE_CUDA=cuda>=11.8 driver>=450.80.02"
+            check(env == [want_req], f"cu11 bundle (libcudart.so.11.0, 11.8 inside): {env}, want {want_req}")
+            # What the NVIDIA container stack makes of it (libnvidia-container's requirement
+            # language: a space is OR, a comma AND; cuda compares the driver's CUDA version):
+            # it admits the drivers verify calls ok or ok-minor-version-compat, and no other.
+            req = env[0].split("=", 1)[1] if env else ""
+            for driver, driver_cuda in (("450.191.01", "11.0"), ("450.80.02", "11.0"), ("520.61.05", "11.8"), ("580.65.06", "13.0"),
+                                        ("450.51.06", "11.0"), ("440.33.01", "10.2")):
+                admits = nvidia_stack_admits(req, driver, driver_cuda)
+                want = nvidia_rule((11, 8), driver) in ("ok", "ok-minor-version-compat")
+                check(admits == want, f"  the NVIDIA stack {'admits' if admits else 'refuses'} driver {driver}: as the verdict says ({want})")
             # Minor-version compatibility is not forward compatibility: 11.8 on 450.191.01 runs
             # without cuda-compat, so bundle does not ask for it and verify passes the image.
             rt = os.path.dirname(cudart["cu11"])

@@ -289,6 +289,20 @@ def nvcc_mode(tmp):
     check(listing(tool, tmp + "/built" + lib) == rule_listing(lib, [90]), "build spec gpu_arch: \"90\" prunes the same")
     run(CUSLIM, "slim", again, "-o", os.path.join(tmp, "slim-90"), "--format", "dir", "--gpu-arch", "90", "-q")
     check(listing(tool, tmp + "/slim-90" + lib) == rule_listing(lib, [90]), "slim --gpu-arch 90 prunes the image's copy the same")
+    # An image pruned for 90, pruned again for 80: a warning (the sm_80 code is gone already), and a
+    # label verify judges by -- it fails sm_80 (an empty label read as "not pruned" passed it).
+    run(CUSLIM, "slim", os.path.join(tmp, "oci-90") + ":app", "-o", os.path.join(tmp, "oci-90-80"), "--tag", "app", "--gpu-arch", "80", "-q")
+    r = run(CUSLIM, "slim", os.path.join(tmp, "oci-90") + ":app", "-o", os.path.join(tmp, "oci-90-80b"), "--tag", "app", "--gpu-arch", "80", ok=False)
+    check("already pruned for 90" in r.stderr, f"slim --gpu-arch 80 of an image pruned for 90 warns: {r.stderr.strip()[:160]}")
+    r = run(CUSLIM, "verify", "--json", "--gpu-arch", "80", os.path.join(tmp, "oci-90-80"), ok=False)
+    check(r.returncode == 1 and cov(r)["status"] == "fail", f"... and verify --gpu-arch 80 fails it (exit {r.returncode}): {cov(r)['detail'][:160]}")
+    # A small program's own GPU code is judged however small (the 16 kB excuse is for NVIDIA stubs).
+    open(os.path.join(src, "tiny.cu"), "w").write(KERNEL + MAIN.replace('#include "k.h"', ""))
+    r = run(NVCC, "-cudart", "shared", "-o", os.path.join(src, "tiny"), os.path.join(src, "tiny.cu"), "-gencode", "arch=compute_90,code=sm_90", ok=False)
+    if r.returncode == 0:
+        run(CUSLIM, "bundle", os.path.join(src, "tiny"), "-o", os.path.join(tmp, "oci-tiny"), "-q", "--tag", "t")
+        r = run(CUSLIM, "verify", "--json", "--gpu-arch", "80", os.path.join(tmp, "oci-tiny"), ok=False)
+        check(r.returncode == 1 and cov(r)["status"] == "fail", f"verify --gpu-arch 80 of a program with sm_90 code only fails (exit {r.returncode}): {cov(r)['detail'][:160]}")
     r = run(CUSLIM, "bundle", os.path.join(src, "app"), "-o", os.path.join(tmp, "bad"), "--gpu-arch", "nine", ok=False)
     check(r.returncode == 2 and "'nine' is not a compute capability" in r.stderr, f"--gpu-arch nine: usage error (exit {r.returncode})")
 

@@ -132,7 +132,8 @@ def main():
             man = json.load(open(f"{tmp}/app-oci/blobs/sha256/{idx['manifests'][0]['digest'][7:]}"))
             cfg = json.load(open(f"{tmp}/app-oci/blobs/sha256/{man['config']['digest'][7:]}"))
             env_list = cfg["config"].get("Env", [])
-            check("the config says NVIDIA_REQUIRE_CUDA=cuda>=12.8", "NVIDIA_REQUIRE_CUDA=cuda>=12.8" in env_list, env_list)
+            check("the config says NVIDIA_REQUIRE_CUDA=cuda>=12.8 driver>=525.60.13 (12.x's minor-version floor as the alternative)",
+                  "NVIDIA_REQUIRE_CUDA=cuda>=12.8 driver>=525.60.13" in env_list, env_list)
             check("... and the NVIDIA container settings", "NVIDIA_VISIBLE_DEVICES=all" in env_list
                   and "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in env_list, env_list)
         # --- a symlink or a file over a non-empty directory of a lower layer ---------------------
