@@ -26,6 +26,7 @@
 #include "bundle/jit_plan.h"
 #include "bundle/layer_cache.h"
 #include "bundle/layer_reuse.h"
+#include "bundle/locale_plan.h"
 #include "bundle/plan_closure.h"
 #include "profile/cuda_compat.h"
 #include "bundle/programs.h"
@@ -280,6 +281,18 @@ Status check_request(const BundleRequest& req) {
     return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
   if (req.base_image && req.base_image->layers.empty())
     return Error(Exit::usage, "--base: only an OCI layout or oci-archive can be a base image (its layers are appended as they are)");
+  return ok_status();
+}
+
+// The data of every locale the image's Env will name (--env, the traces, a slimmed image's own),
+// whole: a locale is a directory of LC_* files, and a run opens only some of them.
+Status add_locales(const Root& root, const BundleRequest& req, PlanBuilder& builder) {
+  std::vector<std::string> env = req.env;
+  env.insert(env.end(), req.traced_env.begin(), req.traced_env.end());
+  if (req.keep_config) env.insert(env.end(), req.keep_config->env.begin(), req.keep_config->env.end());
+  CUSLIM_TRY(auto lacking, add_locale_data(root, env, builder));
+  for (auto& name : lacking)
+    builder.warn("locale " + name + " (named by the image's Env): no data for it in the source (/usr/lib/locale): setlocale() fails for it in the image");
   return ok_status();
 }
 
@@ -663,6 +676,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));  // ELF programs; #! scripts and their interpreters
   CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
   CUSLIM_CHECK(add_python_startup(analysis, programs, builder));  // Python: what every interpreter start reads
+  CUSLIM_CHECK(add_locales(root, req, builder));                  // locale: the data of the locales the Env names
   BundleResult res;
   CUSLIM_TRY(auto python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
   CUSLIM_TRY(res.jit, add_jit_toolchains(analysis, req, builder));           // JIT: what the frameworks run at run time
@@ -703,7 +717,7 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
         if (std::string os_py = path::join(path::dirname(dir), "os.py"); root.stat(os_py)) req.includes.push_back(os_py);
       }
     }
-    for (auto& kv : image_env_from_trace(t.env)) {
+    for (auto& kv : image_env_from_trace(t.env, [&](const std::string& n) { return locale_data(root, n).has_value(); })) {
       std::string key = kv.substr(0, kv.find('=') + 1);
       std::erase_if(req.traced_env, [&](auto& e) { return e.rfind(key, 0) == 0; });
       req.traced_env.push_back(kv);

@@ -110,6 +110,25 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
 // another are "closure of Y".
 std::vector<DistributionReport> python_report(PythonSelection sel, const Root& root, const Plan& plan) {
   credit_closures(sel, root, plan_files(plan), plan.needed_by);
+  // A kept distribution's numbers are what the finished plan ships of it: driver files left to the
+  // host, link-only libraries and file-by-file keeping all happened after the selection.
+  if (sel.index) {
+    auto shipped = [&](const std::string& f) -> const PlanItem* {
+      auto it = plan.items.find(f);
+      if (it == plan.items.end())
+        if (auto real = root.realpath(f); real.ok()) it = plan.items.find(*real);
+      return it != plan.items.end() && it->second.type != LayerEntry::dir ? &it->second : nullptr;
+    };
+    const auto& dists = sel.index->all();
+    for (size_t i = 0; i < dists.size() && i < sel.distributions.size(); ++i) {
+      auto& r = sel.distributions[i];
+      if (!r.kept) continue;
+      r.files = r.bytes = 0;
+      for (auto& f : dists[i].files)
+        if (auto* item = shipped(f)) ++r.files, r.bytes += item->size;
+      r.left_out = dists[i].files.size() - r.files;
+    }
+  }
   return std::move(sel.distributions);
 }
 

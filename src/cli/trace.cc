@@ -57,7 +57,8 @@ void add_trace(CLI::App& app, RunState& state) {
       "  cuslim trace -o app.trace -- ./app --selftest\n"
       "  cuslim bundle ./app --trace app.trace -o app-oci\n"
       "  cuslim trace --files -o py.trace -- python3 app.py   # Python modules, data, certificates too\n"
-      "Exit: the program's exit code; before it runs: 2 usage (no command, a refused -o), 3 unreadable input.");
+      "Exit: the program's exit code; before it runs: 2 usage (no command, a refused -o), 3 unreadable input,\n"
+      "127 the command is not found (126: not executable), and no trace is written.");
   cmd->callback([o, &state] { state.exit = run_trace(*o); });
 }
 

@@ -56,12 +56,17 @@ std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, c
   return out;
 }
 
-std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded) {
+std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded,
+                                              const std::function<bool(const std::string&)>& has_locale) {
   std::vector<std::string> out;
-  for (auto& [k, v] : recorded)
+  bool any_locale = false;
+  for (auto& [k, v] : recorded) {
     if (image_variable(k)) out.push_back(k + "=" + v);
-  for (const char* k : {"LANG", "LC_ALL"})
-    if (!recorded.count(k)) out.push_back(std::string(k) + "=C.UTF-8");
+    any_locale |= k == "LANG" || k.rfind("LC_", 0) == 0;
+  }
+  if (!has_locale || !has_locale("C.UTF-8")) return out;
+  if (!recorded.count("LANG")) out.push_back("LANG=C.UTF-8");
+  if (!any_locale) out.push_back("LC_ALL=C.UTF-8");
   return out;
 }
 

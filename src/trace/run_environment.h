@@ -16,6 +16,7 @@
 // CUDA_CACHE_PATH and XDG_CACHE_HOME unless the user asks for the warm ones.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,8 +35,10 @@ const std::vector<std::string>& cache_variables();
 // `env` (K=V) with every cache variable pointing into `cache_root` (one subdirectory each).
 std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, const std::string& cache_root);
 
-// The config Env a traced run implies: the image variables recorded, LANG and LC_ALL defaulting to
-// C.UTF-8 when the trace has none (an interpreter with no locale falls back to ASCII).
-std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded);
+// The config Env a traced run implies: the image variables recorded; LANG defaulting to C.UTF-8
+// when the trace has none, LC_ALL too when it has no locale variable at all (LC_ALL would override
+// a recorded LANG or LC_*) -- both only when `has_locale("C.UTF-8")`: the image can hold its data.
+std::vector<std::string> image_env_from_trace(const std::map<std::string, std::string>& recorded,
+                                              const std::function<bool(const std::string&)>& has_locale);
 
 }  // namespace cuslim

@@ -104,8 +104,30 @@ std::vector<std::string> audited_env(const std::vector<std::string>& env, const 
   return out;
 }
 
+// The command as execvp finds it (a name with a slash as it is, else along PATH): a command
+// that is not there is said before anything runs, as a shell says it (127; 126 not executable).
+static Status check_command(const std::string& cmd) {
+  auto usable = [](const std::string& p, bool* exists) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return false;
+    *exists = true;
+    return ::access(p.c_str(), X_OK) == 0;
+  };
+  bool exists = false;
+  if (cmd.find('/') != std::string::npos) {
+    if (usable(cmd, &exists)) return ok_status();
+  } else {
+    const char* path = std::getenv("PATH");
+    for (auto& dir : path::split_list(path ? path : kDefaultPath))
+      if (usable(path::join(dir.empty() ? "." : dir, cmd), &exists)) return ok_status();
+  }
+  if (exists) return Error(Exit::cannot_execute, "trace: " + cmd + ": not executable");
+  return Error(Exit::not_found, "trace: " + cmd + ": not found" + (cmd.find('/') != std::string::npos ? "" : " in PATH"));
+}
+
 Result<int> run_traced_on_host(const HostTraceRequest& req) {
   if (req.argv.empty()) return Error(Exit::usage, "trace: give the command after --");
+  CUSLIM_CHECK(check_command(req.argv[0]));  // no run, no trace file
   CUSLIM_TRY(auto lib, audit_library_or_error());
   if (struct stat st; ::stat(req.trace_file.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");

@@ -142,4 +142,14 @@ check "a compiler without cc1 and stdio.h is no compiler: jit-ready:triton names
   '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs the compiler'"'"'s cc1 and the C library'"'"'s headers (none in the image)" ]'
 out=$("$cuslim" run --gpu off "$tmp/rootfs2" -- "$tmp/venv/bin/python" "$tmp/app/build_launcher.py" 2>&1)
 check "... and indeed the launcher does not build there" '! echo "$out" | grep -q "launcher built: True"'
+# The rest of what gcc -shared reads: each missing part is named, and the launcher does not build.
+for part in "usr/lib/gcc/*/*/crtbeginS.o|start files for shared objects" "usr/lib/gcc/*/*/include/stddef.h|own headers" \
+            "usr/lib/x86_64-linux-gnu/libc.so|link script" "usr/lib/gcc/*/*/libgcc_s.so|libgcc_s"; do
+  rm -rf "$tmp/rootfs3"; must "the jit image as a rootfs dir ($part)" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs3" --format dir
+  delete_inside "$tmp/rootfs3" "${part%%|*}"
+  v=$("$cuslim" verify --json "$tmp/rootfs3" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
+  check "${part%%|*} removed: jit-ready:triton fails naming it ($v)" 'echo "$v" | grep -q "^fail .*${part#*|}"'
+  out=$("$cuslim" run --gpu off "$tmp/rootfs3" -- "$tmp/venv/bin/python" "$tmp/app/build_launcher.py" 2>&1)
+  check "... and the launcher does not build there" '! echo "$out" | grep -q "launcher built: True"'
+done
 finish

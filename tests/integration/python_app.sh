@@ -38,14 +38,26 @@ out=$(run_image "$tmp/img" py "$py" "$tmp/app/main.py")
 check "runc, empty environment: the same output as the host ($out)" '[ "$out" = "$want" ]'
 out=$("$cuslim" run --gpu off "$tmp/img" -- "$py" "$tmp/app/main.py" 2>&1)
 check "cuslim run: the same output ($out)" '[ "$out" = "$want" ]'
-check "the config says LANG and LC_ALL (C.UTF-8)" 'python3 - "$tmp/img" <<PY
+config_env() { python3 - "$1" <<'PY'
 import json, sys
 d = sys.argv[1]
 i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
 m = json.load(open(d + "/blobs/sha256/" + i))
-env = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))["config"]["Env"]
-assert "LANG=C.UTF-8" in env and "LC_ALL=C.UTF-8" in env, env
-PY'
+print("\n".join(json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))["config"]["Env"]))
+PY
+}
+check "the config says the recorded LANG (C.UTF-8), and no LC_ALL over it" 'config_env "$tmp/img" | grep -qx "LANG=C.UTF-8" && ! config_env "$tmp/img" | grep -q "^LC_ALL="'
+out=$("$cuslim" run --gpu off "$tmp/img" -- "$py" -c 'import locale; print(locale.setlocale(locale.LC_ALL, ""))' 2>&1)
+check "the locale the Env names ships whole: setlocale(LC_ALL, \"\") works in the image ($out)" '[ "$out" = C.UTF-8 ]'
+# A trace with no locale at all: LANG and LC_ALL default to C.UTF-8 (its data ships). A trace with
+# another locale keeps it, without an LC_ALL that would override it.
+env -i PATH=/usr/bin:/bin "$cuslim" trace -q -o "$tmp/noloc.trace" -- "$py" -c pass
+"$cuslim" bundle -q "$py" --trace "$tmp/noloc.trace" -o "$tmp/noloc" --tag n
+check "no locale in the trace: LANG and LC_ALL default to C.UTF-8" 'config_env "$tmp/noloc" | grep -qx "LANG=C.UTF-8" && config_env "$tmp/noloc" | grep -qx "LC_ALL=C.UTF-8"'
+env -i PATH=/usr/bin:/bin LANG=xx_XX.UTF-8 "$cuslim" trace -q -o "$tmp/de.trace" -- "$py" -c pass 2>/dev/null
+"$cuslim" bundle "$py" --trace "$tmp/de.trace" -o "$tmp/de" --tag d > /dev/null 2> "$tmp/de.err"
+check "LANG=xx_XX.UTF-8 in the trace: kept, no LC_ALL over it; its missing data is said" \
+  'config_env "$tmp/de" | grep -qx "LANG=xx_XX.UTF-8" && ! config_env "$tmp/de" | grep -q "^LC_ALL=" && { [ -e /usr/lib/locale/locale-archive ] || grep -q "locale xx_XX.UTF-8.*no data" "$tmp/de.err"; }'
 check "the config carries the framework knob, not this host's devices or secrets" 'python3 - "$tmp/img" <<PY
 import json, sys
 d = sys.argv[1]

@@ -124,6 +124,11 @@ assert d["extpkg"]["kept"] and d["extpkg"]["reason"] == "imported by the trace",
 assert d["helperlib"]["kept"] and d["helperlib"]["reason"] == "closure of extpkg" and d["helperlib"]["files"] == 1, d["helperlib"]
 assert d["lazydep"]["kept"] and d["lazydep"]["reason"] == "required by extpkg", d["lazydep"]
 assert "$site/extpkg/libcuda.so.1" in r["left_to_host_driver"], r["left_to_host_driver"]
+# The numbers are what ships: the RECORD of extpkg has 5 files, its libcuda.so.1 is left to the host.
+assert d["extpkg"]["files"] == 4 and d["extpkg"]["left_out_files"] == 1, d["extpkg"]
+import os
+assert d["extpkg"]["bytes"] == sum(os.path.getsize("$site/extpkg/" + f) for f in ("__init__.py", "_native.so")) + sum(
+    os.path.getsize(os.path.join("$site/extpkg-1.0.dist-info", f)) for f in ("METADATA", "RECORD")), d["extpkg"]
 assert any("extpkg/libcuda.so.1" in w for w in r["warnings"]), r["warnings"]
 assert not d["devonly"]["kept"] and d["devonly"]["reason"] == "not imported", d["devonly"]
 assert d["linkonly"]["kept"] and d["linkonly"]["left_out_files"] == 1, d["linkonly"]

@@ -191,4 +191,12 @@ done
 mkdir -p "$tmp/tracedir"
 "$cuslim" bundle -q /bin/true --trace "$tmp/tracedir" -o "$tmp/td.tar" 2> "$tmp/err"; rc=$?
 check "bundle --trace DIR is an error naming it (exit 3)" '[ $rc = 3 ] && grep -q "tracedir: is a directory" "$tmp/err"'
+for mode in "" --files; do
+  "$cuslim" trace -q $mode -o "$tmp/nx.trace" -- no-such-command-xyz 2> "$tmp/err"; rc=$?
+  check "trace $mode of a command that is not there: 127, said, no trace written ($(cat "$tmp/err"))" \
+    '[ $rc = 127 ] && grep -q "no-such-command-xyz: not found in PATH" "$tmp/err" && [ ! -e "$tmp/nx.trace" ]'
+done
+printf 'x' > "$tmp/noexec"; chmod 644 "$tmp/noexec"
+"$cuslim" trace -q -o "$tmp/nx.trace" -- "$tmp/noexec" 2> "$tmp/err"; rc=$?
+check "trace of a file that is not executable: 126, said" '[ $rc = 126 ] && grep -q "noexec: not executable" "$tmp/err" && [ ! -e "$tmp/nx.trace" ]'
 finish

@@ -1,0 +1,27 @@
+// Locales an image's Env names ship with their files: LANG=C.UTF-8 with only the one LC_CTYPE
+// file a traced run opened makes setlocale(LC_ALL, "") fail in the image.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/root.h"
+
+namespace cuslim {
+
+class PlanBuilder;
+
+// The in-root path that holds locale `name`'s data: /usr/lib/locale/NAME, or its normalized
+// form (the codeset lower-cased without punctuation: C.UTF-8 -> C.utf8, en_US.UTF-8@euro ->
+// en_US.utf8@euro), else the locale archive. Nothing for C and POSIX (built into glibc).
+std::optional<std::string> locale_data(const Root& root, const std::string& name);
+
+// The locale names Env entries set (LANG, LC_ALL, LC_*), without C and POSIX.
+std::vector<std::string> locale_names(const std::vector<std::string>& env);
+
+// Ships the data of every locale `env` names that the root has; returns the names it lacks.
+Result<std::vector<std::string>> add_locale_data(const Root& root, const std::vector<std::string>& env, PlanBuilder& builder);
+
+}  // namespace cuslim
