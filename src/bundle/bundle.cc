@@ -106,7 +106,14 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   }
   ImageConfig c;
   c.created = rfc3339(req.mtime);
-  c.env.push_back(std::string("PATH=") + kDefaultPath);
+  // The programs' own directories first (a venv's bin/): `python app.py` runs as it did on the host.
+  std::string path;
+  auto defaults = path::split_list(kDefaultPath);
+  for (auto& e : plan.executables)
+    if (std::string d = path::dirname(e); std::find(defaults.begin(), defaults.end(), d) == defaults.end() &&
+                                          (":" + path + ":").find(":" + d + ":") == std::string::npos)
+      path += (path.empty() ? "" : ":") + d;
+  c.env.push_back("PATH=" + (path.empty() ? "" : path + ":") + kDefaultPath);
   if (!plan.lib_dirs.empty()) {
     std::string llp = "LD_LIBRARY_PATH=";
     for (size_t i = 0; i < plan.lib_dirs.size(); ++i) llp += (i ? ":" : "") + plan.lib_dirs[i];

@@ -9,6 +9,7 @@
 
 #include "cli/progress.h"
 #include "core/error.h"
+#include "prune/gpu_arch.h"
 #include "profile/cuda_compat.h"
 
 namespace cuslim::cli {
@@ -43,6 +44,18 @@ inline CLI::Validator driver_version() {
         return Version::parse_driver(s) ? "" : "'" + s + "' is not a driver version like 580.65.06";
       },
       "VERSION");
+}
+
+// --gpu-arch LIST: checked when given (an empty value too), with parse_gpu_archs's words.
+inline CLI::Validator gpu_arch_list() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        auto archs = parse_gpu_archs(s);
+        if (archs.ok()) return "";
+        std::string m = archs.error().message();
+        return m.rfind("--gpu-arch", 0) == 0 && m.find(": ") != std::string::npos ? m.substr(m.find(": ") + 2) : m;
+      },
+      "LIST");
 }
 
 // Prints "cuslim: <message>" once, after whatever was written to stdout; returns the exit code.

@@ -115,7 +115,8 @@ void add_inspect(CLI::App& app, RunState& state) {
   cmd->add_option("--driver-version", o->driver_version, "Compat verdict of each runtime library against this driver (e.g. 580.65.06)")
       ->check(driver_version());
   cmd->add_option("--gpu-arch", o->gpu_arch,
-                  "Arch coverage for these compute capabilities (e.g. 90 or 80,90), and what bundle --gpu-arch would remove");
+                  "Arch coverage for these compute capabilities (e.g. 90 or 80,90), and what bundle --gpu-arch would remove")
+      ->check(gpu_arch_list());
   o->setup.add_to(*cmd);
   cmd->footer(
       "Examples:\n"

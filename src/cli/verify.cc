@@ -70,7 +70,8 @@ void add_verify(CLI::App& app, RunState& state) {
       ->check(driver_version());
   cmd->add_option("--gpu-arch", o->gpu_arch,
                   "Compute capabilities for fatbin coverage, e.g. 90 or 80,90 (default: from --gpu's smoke); an image pruned for "
-                  "other GPUs fails");
+                  "other GPUs fails")
+      ->check(gpu_arch_list());
   cmd->add_flag("--json", o->json, "Machine-readable report: {ok, checks: [{name, status, detail}]}");
   cmd->add_option("--junit", o->junit, "Also write the report as JUnit XML to this file");
   cmd->add_option("--report", o->report_file,

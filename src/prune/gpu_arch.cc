@@ -8,7 +8,16 @@ namespace cuslim {
 
 namespace {
 
-constexpr unsigned kMinArch = 10, kMaxArch = 1000;
+// The compute capabilities NVIDIA has shipped GPUs or targets for (CUDA 11-13, the CUDA C
+// Programming Guide's table): a typo (900, 91) is refused rather than pruning for no GPU.
+constexpr unsigned kMinArch = 10;  // the lowest PTX arch a kept-for check walks from
+constexpr unsigned kKnownArchs[] = {30, 32, 35, 37, 50, 52, 53, 60, 61, 62, 70, 72, 75, 80, 86, 87, 88, 89, 90, 100, 101, 103, 110, 120, 121};
+
+std::string known_text() {
+  std::string s;
+  for (unsigned a : kKnownArchs) s += (s.empty() ? "" : ", ") + std::to_string(a);
+  return s;
+}
 
 // One item: "90", "sm_90", "compute_90", "9.0".
 std::optional<unsigned> parse_one(std::string s) {
@@ -20,9 +29,7 @@ std::optional<unsigned> parse_one(std::string s) {
     s = major + minor;
   }
   if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  unsigned v = static_cast<unsigned>(std::stoul(s));
-  if (v < kMinArch || v >= kMaxArch) return std::nullopt;
-  return v;
+  return static_cast<unsigned>(std::stoul(s));
 }
 
 }  // namespace
@@ -32,6 +39,8 @@ Result<std::vector<unsigned>> parse_gpu_archs(const std::string& list) {
   for (auto& item : path::split_list(list, ',')) {
     auto v = parse_one(item);
     if (!v) return Error(Exit::usage, "--gpu-arch '" + list + "': '" + item + "' is not a compute capability such as 90, sm_90 or 9.0");
+    if (std::find(std::begin(kKnownArchs), std::end(kKnownArchs), *v) == std::end(kKnownArchs))
+      return Error(Exit::usage, "--gpu-arch '" + list + "': " + std::to_string(*v) + " is not a known compute capability (known: " + known_text() + ")");
     out.push_back(*v);
   }
   if (out.empty()) return Error(Exit::usage, "--gpu-arch: empty list (give compute capabilities such as 90 or 80,90)");

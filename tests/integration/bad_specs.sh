@@ -55,7 +55,13 @@ check "bundle --format qcow2 exits 2 as the flag" '[ $rc = 2 ] && grep -qF -- "-
 check "bundle --env FOO exits 2, in the usage form: command, why, where to look ($(cat err))" \
   '[ $rc = 2 ] && grep -q "^cuslim: bundle: --env '"'"'FOO'"'"': expected K=V.*; see cuslim bundle --help$" err'
 "$cuslim" inspect /bin/true --gpu-arch 1x 2> err; rc=$?
-check "inspect --gpu-arch 1x: exit 2 in the usage form ($(cat err))" '[ $rc = 2 ] && grep -q "^cuslim: inspect: --gpu-arch '"'"'1x'"'"'.*; see cuslim inspect --help$" err'
+check "inspect --gpu-arch 1x: exit 2 in the usage form ($(cat err))" '[ $rc = 2 ] && grep -q "^cuslim: inspect: --gpu-arch.*1x.*; see cuslim inspect --help$" err'
+for a in 999 91 ""; do
+  "$cuslim" bundle -q /bin/true -o "$tmp/ga" --gpu-arch "$a" 2> err; rc=$?
+  check "--gpu-arch '$a': exit 2 before any work ($(cat err))" '[ $rc = 2 ] && [ ! -e "$tmp/ga" ] && grep -q "gpu-arch" err'
+done
+"$cuslim" bundle -q /bin/true -o "$tmp/ga" --gpu-arch 900 2> err; rc=$?
+check "--gpu-arch 900 (a typo of 90) names the known ones" '[ $rc = 2 ] && grep -q "900 is not a known compute capability (known: .*90, 100" err'
 "$cuslim" deps --threads x /bin/true 2> err; rc=$?
 check "deps --threads x: exit 2, the option and the value named ($(cat err))" '[ $rc = 2 ] && grep -qF "cuslim: deps: --threads '"'"'x'"'"': not a valid value; see cuslim deps --help" err'
 check "bundle wrote nothing" '[ ! -e "$tmp/b" ]'

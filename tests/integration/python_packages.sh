@@ -102,6 +102,10 @@ must "bundle FROM scratch (--python-keep package, the default) with --report" \
   "$cuslim" bundle -q "$py" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag pkg --report "$tmp/report.json"
 out=$("$cuslim" run --gpu off "$tmp/img:pkg" -- "$vpy" "$tmp/app/main.py" 2>&1)
 check "cuslim run, traced path: the host's output ($out)" '[ "$out" = "$want_warm" ]'
+# The venv's python as the target: its bin/ leads the image's PATH, so `python main.py` runs as typed.
+must "bundle the venv's python" "$cuslim" bundle -q "$vpy" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag venv
+out=$(cd / && env -i "$cuslim" run --gpu off "$tmp/img:venv" -- python "$tmp/app/main.py" 2>&1)
+check "the venv's bin/ is first in the image PATH: 'python main.py' gives the host's output ($out)" '[ "$out" = "$want_warm" ]'
 out=$("$cuslim" run --gpu off "$tmp/img:pkg" -- "$vpy" "$tmp/app/main.py" cold 2>&1)
 check "cuslim run, cold path (lazy submodule + stdlib module never traced): the host's output ($out)" '[ "$out" = "$want_cold" ]'
 out=$(run_image "$tmp/img" pkg "$vpy" "$tmp/app/main.py" cold)

@@ -113,7 +113,7 @@ class GpuPruneTest : public ::testing::Test {
 TEST(GpuArch, lists_parse_and_bad_items_are_named) {
   EXPECT_EQ(*parse_gpu_archs("90"), std::vector<unsigned>{90});
   EXPECT_EQ(*parse_gpu_archs("sm_90,80,9.0,compute_100"), (std::vector<unsigned>{80, 90, 100}));
-  for (auto bad : {"", "sm_", "9", "90x", "1000", "9.10", "80,,"}) {
+  for (auto bad : {"", "sm_", "9", "90x", "1000", "9.10", "80,,", "900", "91", "999"}) {  // typos of real GPUs too
     auto r = parse_gpu_archs(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
