@@ -32,7 +32,11 @@ Result<PruneReport> prune_gpu_code(const Root& root, Plan& plan, const PruneRequ
       r.warnings.push_back(p + ": GPU code not pruned, the file did not parse: " + pr.error().message());
       continue;
     }
-    if (pr->stats.containers == 0 && pr->stats.not_indexed.empty()) continue;
+    if (pr->stats.containers == 0 && pr->stats.not_indexed.empty()) {
+      // GPU code whose first container does not parse: shipped as it is, and said (it read as "no GPU code").
+      for (auto& w : pr->stats.warnings) r.warnings.push_back(p + ": GPU code not pruned, shipped unchanged: " + w);
+      continue;
+    }
     PrunedFile f{.path = p, .nvidia = item.cls == ObjectClass::cuda, .size = item.size, .stats = pr->stats};
     for (auto& w : pr->stats.warnings) r.warnings.push_back(p + ": " + w);
     if (f.nvidia && !req.nvidia) f.why = "NVIDIA library, left whole (--no-prune-nvidia)";

@@ -57,7 +57,9 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
         << j["compat"]["detail"].get<std::string>() << "\n";
   auto& f = j["fatbin"];
   if (f["entries"].get<size_t>() == 0 && f["elsewhere"].empty()) {
-    out << "  no fatbin (no GPU code)\n";
+    if (f["warnings"].empty()) out << "  no fatbin (no GPU code)\n";
+    else  // a section whose first container does not parse is not "no GPU code"
+      for (auto& w : f["warnings"]) out << "  fatbin not readable: " << w.get<std::string>() << "\n";
     return;
   }
   out << "  fatbin: " << f["containers"] << " containers, " << f["entries"] << " entries\n";

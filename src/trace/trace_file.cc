@@ -56,12 +56,15 @@ Result<Trace> read_trace(const std::string& file) {
     else if (ev == "search") searched.insert(name);
     else if (ev == "file") {
       CUSLIM_TRY(auto how, f.str("how", "open"));  // traces before "how" recorded opens and stats alike
+      if (how != "open" && how != "exec" && how != "stat" && how != "list")
+        return bad_input(file + ":" + std::to_string(n) + ": how: '" + how + "' is not open, exec, stat or list");
       (how == "stat" || how == "list" ? t.looked_at : t.files).insert(p);  // seen, or used
     }
     else if (ev == "env") {
       CUSLIM_TRY(auto value, f.str("value"));
       t.env[name] = value;
-    }
+    } else if (ev != "open" && ev != "search")  // an event nothing here reads is not skipped in silence
+      return bad_input(file + ":" + std::to_string(n) + ": event: '" + ev + "' is not exec, open, search, file or env");
   }
   for (auto& p : t.files) t.looked_at.erase(p);
   // A name nothing answered: no opened object has it as its file name (sonames are file names

@@ -199,4 +199,10 @@ done
 printf 'x' > "$tmp/noexec"; chmod 644 "$tmp/noexec"
 "$cuslim" trace -q -o "$tmp/nx.trace" -- "$tmp/noexec" 2> "$tmp/err"; rc=$?
 check "trace of a file that is not executable: 126, said" '[ $rc = 126 ] && grep -q "noexec: not executable" "$tmp/err" && [ ! -e "$tmp/nx.trace" ]'
+# A trace line cuslim does not know is an error naming the file and line, never skipped in silence.
+for bad in '{"event":"zap","pid":1,"name":"","path":"/x"}' '{"event":"file","pid":1,"name":"","path":"/x","how":"zap"}' 'not json'; do
+  printf '%s\n' "$bad" > "$tmp/bad.trace"
+  "$cuslim" bundle -q /bin/true --trace "$tmp/bad.trace" -o "$tmp/bad.tar" 2> "$tmp/err"; rc=$?
+  check "a trace line $bad: exit 3 naming the line ($(cat "$tmp/err"))" '[ $rc = 3 ] && grep -q "bad.trace:1: " "$tmp/err" && [ ! -e "$tmp/bad.tar" ]'
+done
 finish

@@ -247,5 +247,24 @@ TEST_F(GpuPruneTest, a_file_that_does_not_parse_ships_unchanged_with_a_warning) 
   EXPECT_EQ(read_all(t / "libcut.so"), whole.substr(0, 6000));
 }
 
+TEST_F(GpuPruneTest, a_corrupt_first_container_is_said_not_read_as_no_gpu_code) {
+  // A library whose only fatbin section starts with a container claiming more than the section:
+  // no container is read, which must not pass as "no GPU code" in silence.
+  std::string fat = container({entry(kSass, 80, 0, 64, 'a'), entry(kSass, 90, 0, 64, 'b')});
+  put<uint64_t>(fat, 8, 1ull << 40);
+  std::string bad = t / "libbad.so";
+  test::build_lib(bad, c_array("fat", ".nv_fatbin", fat) + "int f(void){return 1;}\n");
+  std::string before = read_all(bad);
+  Root root(t.path());
+  Plan plan;
+  plan.items["/libbad.so"] = PlanItem{.size = before.size()};
+  auto r = prune_gpu_code(root, plan, PruneRequest{.archs = {90}});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_FALSE(plan.items["/libbad.so"].extents) << "shipped as it is";
+  ASSERT_FALSE(r->warnings.empty()) << "a section whose first container does not parse is said";
+  EXPECT_NE(r->warnings[0].find("/libbad.so: GPU code not pruned, shipped unchanged"), std::string::npos) << r->warnings[0];
+  EXPECT_EQ(read_all(bad), before);
+}
+
 }  // namespace
 }  // namespace cuslim
