@@ -77,6 +77,8 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
     return false;
   };
   auto sel = select_python(root, req.traced_files, opts, &used);
+  if (req.python_keep == PythonKeep::package)  // an application's own packages: whole, as distributions are
+    for (auto& dir : unowned_packages(root, req.traced_files, *sel.index)) sel.files.push_back(dir);
   std::vector<std::string> elfs;
   for (auto& f : sel.files) {
     auto st = root.stat(f);

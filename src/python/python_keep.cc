@@ -57,6 +57,22 @@ std::optional<PythonKeep> parse_python_keep(const std::string& s) {
   return std::nullopt;
 }
 
+std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index) {
+  std::set<std::string> out;
+  auto is_package = [&](const std::string& dir) {
+    return dir.size() > 1 && (root.stat(path::join(dir, "__init__.py")) || root.stat(path::join(dir, "__init__.pyc")));
+  };
+  for (auto& f : used) {
+    if (!is_module_file(f) || index.owner(f)) continue;
+    std::string dir = path::dirname(f);
+    if (path::basename(dir) == "__pycache__") dir = path::dirname(dir);
+    if (!is_package(dir)) continue;
+    while (is_package(path::dirname(dir))) dir = path::dirname(dir);
+    out.insert(dir);
+  }
+  return {out.begin(), out.end()};
+}
+
 PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts, std::set<std::string>* kept) {
   PythonSelection out;
   std::vector<Distribution> all;

@@ -53,6 +53,11 @@ struct PythonSelection {
 // `used`: the files a traced run opened or ran (in-root paths).
 // `kept`, when given, receives the normalized names of the kept distributions before any file is
 // filtered (opts.leave_out may read it).
+// The top-level package directories of imported modules that no distribution owns (an
+// application's own package on PYTHONPATH or beside its script): imports are lazy there too, so
+// package mode ships them whole. A module outside any package (a lone script) is not one.
+std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index);
+
 PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts,
                               std::set<std::string>* kept = nullptr);
 

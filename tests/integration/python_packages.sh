@@ -102,6 +102,14 @@ must "bundle FROM scratch (--python-keep package, the default) with --report" \
   "$cuslim" bundle -q "$py" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag pkg --report "$tmp/report.json"
 out=$("$cuslim" run --gpu off "$tmp/img:pkg" -- "$vpy" "$tmp/app/main.py" 2>&1)
 check "cuslim run, traced path: the host's output ($out)" '[ "$out" = "$want_warm" ]'
+# An application's own package on PYTHONPATH (no dist-info): one module imported means the package
+# ships whole, so a submodule only a cold path imports is there.
+mkdir -p "$tmp/ppath/mypkg"; printf 'def hello():\n    return "hello"\n' > "$tmp/ppath/mypkg/__init__.py"; printf 'VALUE = 42\n' > "$tmp/ppath/mypkg/lazy.py"
+printf 'import sys, mypkg\nif len(sys.argv) > 1:\n    import mypkg.lazy\n    print(mypkg.hello(), mypkg.lazy.VALUE)\nelse:\n    print(mypkg.hello())\n' > "$tmp/own.py"
+must "trace a script on its own package" env -i LANG=C.UTF-8 PYTHONPATH="$tmp/ppath" "$cuslim" trace -q --files -o "$tmp/own.trace" -- "$vpy" "$tmp/own.py"
+must "bundle it with the script alone" "$cuslim" bundle -q "$vpy" --trace "$tmp/own.trace" --include "$tmp/own.py" -o "$tmp/img" --tag own
+out=$(env -i "$cuslim" run --gpu off "$tmp/img:own" -- "$vpy" "$tmp/own.py" cold 2>&1)
+check "the own package ships whole: a submodule the trace never imported is there ($out)" '[ "$out" = "hello 42" ]'
 # The venv's python as the target: its bin/ leads the image's PATH, so `python main.py` runs as typed.
 must "bundle the venv's python" "$cuslim" bundle -q "$vpy" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag venv
 out=$(cd / && env -i "$cuslim" run --gpu off "$tmp/img:venv" -- python "$tmp/app/main.py" 2>&1)
