@@ -93,6 +93,22 @@ Status copy_range(int in, int out, off_t off, off_t end, const std::string& from
 
 }  // namespace
 
+std::vector<std::pair<off_t, off_t>> data_regions(int fd, off_t size) {
+  std::vector<std::pair<off_t, off_t>> out;
+  for (off_t pos = 0; pos < size;) {
+    off_t data = ::lseek(fd, pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // a hole up to the end
+    if (data < 0) data = pos;               // no SEEK_DATA here: all of it is data
+    if (data >= size) break;
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0 || hole > size) hole = size;
+    out.emplace_back(data, hole - data);
+    pos = hole;
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return out;
+}
+
 Status copy_regular_file(const std::string& from, const std::string& to) {
   UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!in) return Error::from_errno(from, errno);
@@ -102,17 +118,8 @@ Status copy_regular_file(const std::string& from, const std::string& to) {
   UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out) return Error::from_errno(to, errno);
   // Data regions only: the holes of a sparse file stay holes (a 1 TB sparse file is not 1 TB here).
-  off_t size = st.st_size, pos = 0;
-  while (pos < size) {
-    off_t data = ::lseek(in.get(), pos, SEEK_DATA);
-    if (data < 0 && errno == ENXIO) break;  // only a hole up to the end
-    if (data < 0) data = pos;               // no SEEK_DATA here: all of it is data
-    off_t hole = ::lseek(in.get(), data, SEEK_HOLE);
-    if (hole < 0 || hole > size) hole = size;
-    CUSLIM_CHECK(copy_range(in.get(), out.get(), data, hole, from, to));
-    pos = hole;
-  }
-  if (::ftruncate(out.get(), size) != 0) return Error::from_errno(to, errno);
+  for (auto [off, len] : data_regions(in.get(), st.st_size)) CUSLIM_CHECK(copy_range(in.get(), out.get(), off, off + len, from, to));
+  if (::ftruncate(out.get(), st.st_size) != 0) return Error::from_errno(to, errno);
   if (::fchmod(out.get(), st.st_mode & 07777) != 0) return Error::from_errno(to, errno);
   return ok_status();
 }

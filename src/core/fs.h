@@ -3,7 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <sys/types.h>
+
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 
@@ -12,7 +16,10 @@ namespace cuslim {
 Status make_dirs(const std::string& dir);                          // create_directories
 Result<std::string> canonical_path(const std::string& p);         // canonical
 Result<std::string> absolute_path(const std::string& p);          // absolute (no filesystem access)
-Status copy_regular_file(const std::string& from, const std::string& to);  // overwrites `to`
+Status copy_regular_file(const std::string& from, const std::string& to);  // overwrites `to`; holes stay holes
+// The data regions ({offset, length}) of an open file of `size` bytes, by SEEK_DATA/SEEK_HOLE (a
+// file system without them: all of it is data). A sparse file's holes lie between them.
+std::vector<std::pair<off_t, off_t>> data_regions(int fd, off_t size);
 // A hard link where the filesystem allows one, else a copy.
 Status link_or_copy(const std::string& from, const std::string& to);
 Status set_mode(const std::string& p, unsigned mode);              // permissions (replace)

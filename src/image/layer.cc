@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/fs.h"
 #include "core/unique_fd.h"
 
 namespace cuslim {
@@ -96,23 +97,14 @@ Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const st
 // under in this layer: a later name of the same inode is written as a link to it, as tar does.
 using HardLinks = std::map<std::pair<dev_t, ino_t>, std::string>;
 
-// The data regions ({offset, length}) of a file with holes, written as a sparse entry (PAX GNU
-// sparse 1.0, which Go's archive/tar and GNU tar read): a 1 TB sparse file is not 1 TB of zeros
-// in the layer. Empty for a file without holes, the usual case (then the entry is a plain one).
-std::vector<std::pair<off_t, off_t>> data_regions(int fd, off_t size) {
-  std::vector<std::pair<off_t, off_t>> out;
-  off_t first_hole = ::lseek(fd, 0, SEEK_HOLE);
-  if (first_hole < 0 || first_hole >= size) return out;
-  for (off_t pos = 0; pos < size;) {
-    off_t d = ::lseek(fd, pos, SEEK_DATA);
-    if (d < 0 || d >= size) break;  // a hole to the end
-    off_t h = ::lseek(fd, d, SEEK_HOLE);
-    if (h < 0 || h > size) h = size;
-    out.emplace_back(d, h - d);
-    pos = h;
-  }
-  if (out.empty()) out.emplace_back(size - 1, 1);  // all hole: one byte of data, a zero, keeps it sparse
-  return out;
+// A file with holes is written as a sparse entry (PAX GNU sparse 1.0, which Go's archive/tar and
+// GNU tar read): a 1 TB sparse file is not 1 TB of zeros in the layer. Its data regions; empty
+// for a file without holes, the usual case (then the entry is a plain one).
+std::vector<std::pair<off_t, off_t>> sparse_regions(int fd, off_t size) {
+  auto regions = data_regions(fd, size);
+  if (regions.size() == 1 && regions[0] == std::pair<off_t, off_t>{0, size}) return {};
+  if (regions.empty()) regions.emplace_back(size - 1, 1);  // all hole: one byte of data, a zero, keeps it sparse
+  return regions;
 }
 
 Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Sink& sink, HardLinks& links) {
@@ -132,7 +124,7 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
     }
     if (!link_to && static_cast<uint64_t>(st.st_size) == le.size && st.st_size > 0 &&
         static_cast<uint64_t>(st.st_blocks) * 512 < static_cast<uint64_t>(st.st_size))  // fewer blocks than bytes: maybe holes
-      regions = data_regions(fd.get(), st.st_size);
+      regions = sparse_regions(fd.get(), st.st_size);
   }
   EntryPtr e(archive_entry_new(), archive_entry_free);
   archive_entry_set_pathname(e.get(), le.type == LayerEntry::dir ? (le.name + "/").c_str() : le.name.c_str());
