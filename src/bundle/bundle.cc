@@ -32,6 +32,7 @@
 #include "bundle/programs.h"
 #include "bundle/python_plan.h"
 #include "elf/elf_file.h"
+#include "image/transport_spelling.h"
 #include "jit/jit_needs.h"
 #include "prune/gpu_arch.h"
 #include "loader/ld_cache.h"
@@ -606,16 +607,22 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
   };
   static const T kTransports[] = {{"oci:", BundleFormat::oci, true}, {"oci-archive:", BundleFormat::oci_archive, true},
                                   {"docker-archive:", BundleFormat::docker_archive, true}, {"dir:", BundleFormat::dir, false}};
+  const std::string spelled = out;
   auto agree = [&](BundleFormat implied, const std::string& what) -> Status {
     if (format_given && format != implied)
-      return Error(Exit::usage, out + ": " + what + " writes " + format_name(implied) + ", --format says " + format_name(format));
+      return Error(Exit::usage, spelled + ": " + what + " writes " + format_name(implied) + ", --format says " + format_name(format));
     format = implied;
     return ok_status();
   };
   auto take_tag = [&](const std::string& t) -> Status {
     if (t.empty()) return ok_status();
-    if (!tag.empty() && tag != t) return Error(Exit::usage, out + ": names the tag '" + t + "' and --tag says '" + tag + "'");
+    if (!tag.empty() && tag != t) return Error(Exit::usage, spelled + ": names the tag '" + t + "' and --tag says '" + tag + "'");
     tag = t;
+    return ok_status();
+  };
+  auto check_tag = [&]() -> Status {  // --tag or the reference's: the grammar the format's readers check
+    if (format == BundleFormat::docker_archive) return check_docker_archive_ref(spelled, tag);
+    if (format == BundleFormat::oci || format == BundleFormat::oci_archive) return check_oci_tag(spelled, tag);
     return ok_status();
   };
   // -o a symlink to a directory (a layout on a bigger disk) means that directory.
@@ -623,13 +630,18 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
     struct stat lst, st;
     if (::lstat(out.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode) && ::stat(out.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
       if (auto real = canonical_path(out); real.ok()) out = *real;
-    return ok_status();
+    return check_tag();
   };
   if (is_registry_ref(out)) {
     CUSLIM_TRY(auto ref, parse_registry_ref(out));
     CUSLIM_CHECK(agree(BundleFormat::oci, "a registry"));
-    return take_tag(ref.tag);
+    if (!ref.tag_given && ref.digest.empty() && !tag.empty()) {  // docker://HOST/REPO --tag T: pushed as REPO:T
+      out += ":" + tag;
+      return parse_registry_ref(out).ok() ? ok_status() : Status(parse_registry_ref(out).error());
+    }
+    return take_tag(ref.tag_given ? ref.tag : "");
   }
+  CUSLIM_CHECK(check_transport_spelling(out));
   if (::access(out.c_str(), F_OK) == 0) return follow_dir_link();  // an existing path is never split
   for (auto& t : kTransports) {
     std::string p = t.prefix;
@@ -639,13 +651,23 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
     if (auto colon = docker ? rest.find(':') : rest.rfind(':');
         t.tagged && colon != std::string::npos && colon > 0 && (docker || rest.find('/', colon) == std::string::npos))
       t_tag = rest.substr(colon + 1), rest.resize(colon);
-    if (rest.empty()) return Error(Exit::usage, out + ": no path after '" + p + "'");
-    CUSLIM_CHECK(agree(t.format, p + " "));
+    if (rest.empty()) return Error(Exit::usage, spelled + ": no path after '" + p + "'");
+    CUSLIM_CHECK(agree(t.format, "'" + p + "'"));
     CUSLIM_CHECK(take_tag(t_tag));
     out = rest;
     return follow_dir_link();
   }
-  return ok_status();
+  // LAYOUT:TAG of an existing OCI layout (as an input reads it): that layout, tagged TAG.
+  if (auto colon = out.rfind(':'); colon != std::string::npos && colon > 0 && out.find('/', colon) == std::string::npos) {
+    std::string dir = out.substr(0, colon);
+    if (struct stat st; ::stat((dir + "/oci-layout").c_str(), &st) == 0) {
+      CUSLIM_CHECK(agree(BundleFormat::oci, "an OCI layout's DIR:TAG"));
+      CUSLIM_CHECK(take_tag(out.substr(colon + 1)));
+      out = dir;
+      return follow_dir_link();
+    }
+  }
+  return check_tag();
 }
 
 BundleFormat format_from_path(const std::string& out) {

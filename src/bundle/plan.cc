@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <climits>
 #include <memory>
 
@@ -88,13 +89,20 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
     uint32_t mode = (st.st_mode & 0111) ? 0755 : 0644;
     if (st.st_mode & (S_ISUID | S_ISGID)) {
       if (keep_setuid_) mode |= st.st_mode & (S_ISUID | S_ISGID);
-      else plan_.warnings.push_back(next + ": setuid/setgid bit stripped");
+      else if (!plan_.items.count(next)) plan_.warnings.push_back(next + ": setuid/setgid bit stripped");  // once per file
     }
     add_dir_item(cur);
     auto& item = plan_.items[next];
     item = {LayerEntry::file, "", mode, static_cast<uint64_t>(st.st_size), cls, ""};
   }
   return ok_status();
+}
+
+Plan PlanBuilder::take() {
+  std::set<std::string> seen;
+  auto& w = plan_.warnings;
+  w.erase(std::remove_if(w.begin(), w.end(), [&](const std::string& s) { return !seen.insert(s).second; }), w.end());
+  return std::move(plan_);
 }
 
 void PlanBuilder::add_graph(const DepGraph& g, bool programs) {

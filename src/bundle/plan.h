@@ -94,7 +94,7 @@ class PlanBuilder {
   // A FROM-scratch image has no users: adds a minimal /etc/passwd and /etc/group (root, nobody)
   // unless the plan already carries them; getpwuid() and friends need them.
   void add_scratch_files();
-  Plan take() { return std::move(plan_); }
+  Plan take();  // the plan, each warning once (a file reached twice is warned about once)
   const Plan& plan() const { return plan_; }
 
  private:

@@ -16,8 +16,7 @@ struct BuildOptions {
 
 Exit run_build(const BuildOptions& b) {
   auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
-  job.request.progress = progress_line("packing", b.quiet, job.request.compression == Compression::gzip &&
-                                                                 gzip_layers(format_name(job.request.format), job.request.out, "gzip"));
+  job.request.progress = progress_line("packing", b.quiet, gzip_hint(job));
   return run_and_report(job, {"build", b.report_file, b.quiet, b.json, b.force, *b.registry});
 }
 

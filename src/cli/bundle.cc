@@ -29,7 +29,7 @@ Exit run_bundle(const BundleOptions& o) {
   job.request.tag = o.tag;
   job.request.env = o.env;
   if (!o.entrypoint.empty()) job.request.entrypoint = o.entrypoint;
-  job.request.progress = progress_line("packing", o.quiet, gzip_layers(o.format, o.out, o.compression));
+  job.request.progress = progress_line("packing", o.quiet, gzip_hint(job));
   job.request.python_keep = *parse_python_keep(o.python_keep);
   job.request.jit = !o.no_jit;
   return run_and_report(job, {"bundle", o.report_file, o.quiet, o.json, o.force, *o.registry});

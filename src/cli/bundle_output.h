@@ -13,7 +13,11 @@
 namespace cuslim::cli {
 
 // gzip layers (the oci formats' default) of a large bundle: the progress step says once that zstd is faster.
-bool gzip_layers(const std::string& format, const std::string& out, const std::string& compression);
+// The advice a gzip pack over 1 GB prints (progress_line's hint): zstd layers for OCI outputs,
+// a .tar.zst for a .tar.gz; "" when the output is not gzip.
+std::string gzip_hint(BundleFormat format, Compression compression);
+// The same for a job not settled yet (its OUT, --format and --compression as given).
+std::string gzip_hint(const BundleJob& job);
 
 // The flags bundle and build share around the job, and what is printed once the image is written.
 struct Output {

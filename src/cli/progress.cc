@@ -18,7 +18,8 @@ bool g_line_open = false;  // a progress line is on the terminal without its new
 struct StepState {
   std::string step;
   std::chrono::steady_clock::time_point start{}, last{};  // start: the step's first report
-  bool started = false, hinted = false, tty = false, gzip_hint = false;
+  std::string gzip_hint;
+  bool started = false, hinted = false, tty = false;
 };
 
 void draw(StepState& s, uint64_t done, uint64_t total) {
@@ -45,18 +46,18 @@ void end_progress_line() {
   g_line_open = false;
 }
 
-ProgressFn progress_line(const std::string& step, bool quiet, bool gzip_hint) {
+ProgressFn progress_line(const std::string& step, bool quiet, std::string gzip_hint) {
   if (quiet) return {};
   auto s = std::make_shared<StepState>();
   s->step = step;
   s->tty = isatty(STDERR_FILENO) == 1;
-  s->gzip_hint = gzip_hint;
-  if (!s->tty && !gzip_hint) return {};
+  s->gzip_hint = std::move(gzip_hint);
+  if (!s->tty && s->gzip_hint.empty()) return {};
   return [s](uint64_t done, uint64_t total) {
-    if (s->gzip_hint && !s->hinted && total > 1000000000ULL) {
+    if (!s->gzip_hint.empty() && !s->hinted && total > 1000000000ULL) {
       s->hinted = true;
       end_progress_line();
-      std::cerr << "cuslim: note: packing " << human_bytes(total) << " with gzip; --compression zstd is several times faster\n";
+      std::cerr << "cuslim: note: packing " << human_bytes(total) << " with gzip; " << s->gzip_hint << "\n";
     }
     if (s->tty) draw(*s, done, total);
   };

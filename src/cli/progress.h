@@ -12,9 +12,9 @@ namespace cuslim::cli {
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
 // A progress callback for one step ("unpacking", "packing"); empty when `quiet` or stderr is
-// not a TTY. With `gzip_hint`, a step whose total passes 1 GB says once (on any stderr, unless
-// quiet) that --compression zstd is faster.
-ProgressFn progress_line(const std::string& step, bool quiet, bool gzip_hint = false);
+// not a TTY. With a `gzip_hint` (advice such as "--compression zstd is several times faster"), a
+// step whose total passes 1 GB says once (on any stderr, unless quiet) "packing N with gzip; HINT".
+ProgressFn progress_line(const std::string& step, bool quiet, std::string gzip_hint = "");
 
 // Ends the open progress line, if any (before a summary, a warning or an error).
 void end_progress_line();

@@ -4,8 +4,17 @@
 
 #include "cli/command.h"
 #include "core/atomic_file.h"
+#include "report/report_file.h"
 
 namespace cuslim::cli {
+
+namespace {
+
+void write_digestfile(const std::string& file, const Digest& d) {
+  if (auto w = write_file_atomic(file, d.str()); !w) take(Status(w.error().wrap("--digestfile " + file)));
+}
+
+}  // namespace
 
 void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o, bool with_push) {
   auto* g = "Registry (docker://)";
@@ -29,11 +38,17 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
       ->group(g);
 }
 
+void check_digestfile(const RegistryOptions& o, const std::string& out, std::vector<std::pair<std::string, std::string>>& side_outputs) {
+  if (o.digestfile.empty()) return;
+  take(check_side_output_dir("--digestfile", o.digestfile, out));
+  side_outputs.emplace_back("--digestfile", o.digestfile);
+}
+
 void report_push(const std::optional<PushResult>& p, const std::optional<Digest>& manifest, const RegistryOptions& o, bool json) {
   if (!p) {
     // Not pushed: --digestfile still gets the manifest's digest, as skopeo writes it for any destination.
     if (!o.digestfile.empty()) {
-      if (manifest) take(write_file_atomic(o.digestfile, manifest->str()));
+      if (manifest) write_digestfile(o.digestfile, *manifest);
       else std::cerr << "cuslim: warning: --digestfile " << o.digestfile << ": this output has no image manifest (a rootfs tar or dir): not written\n";
     }
     return;
@@ -42,7 +57,7 @@ void report_push(const std::optional<PushResult>& p, const std::optional<Digest>
   (json ? std::cerr : std::cout) << "pushed " << p->pushed << " (" << p->blobs_uploaded << " blobs, " << p->bytes_uploaded << " bytes uploaded; "
             << p->blobs_skipped << " blobs, " << p->bytes_skipped << " bytes already there; " << p->blobs_mounted << " blobs, "
             << p->bytes_mounted << " bytes mounted from another repository)\n";
-  if (!o.digestfile.empty()) take(write_file_atomic(o.digestfile, p->manifest.str()));
+  if (!o.digestfile.empty()) write_digestfile(o.digestfile, p->manifest);
 }
 
 }  // namespace cuslim::cli

@@ -4,6 +4,7 @@
 
 #include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
+#include "cli/bundle_output.h"
 #include "cli/command.h"
 #include "core/units.h"
 #include "cli/registry_flags.h"
@@ -66,13 +67,12 @@ Exit run_slim(const SlimOptions& o) {
     take(check_report_target("--report", o.report_file, req.out));
     req.side_outputs.emplace_back("--report", o.report_file);
   }
+  check_digestfile(*o.registry, req.out, req.side_outputs);
   req.unpack_progress = progress_line("unpacking", o.quiet);
   req.registry = *o.registry;
   req.pull_progress = progress_line("pulling", o.quiet);
   req.push_progress = progress_line("pushing", o.quiet);
-  req.pack_progress = progress_line("packing", o.quiet, o.compression == "gzip" && req.format != BundleFormat::dir &&
-                                                            req.format != BundleFormat::tar && req.format != BundleFormat::tar_gz &&
-                                                            req.format != BundleFormat::tar_zst);
+  req.pack_progress = progress_line("packing", o.quiet, gzip_hint(req.format, req.compression));
   auto s = take(slim_image(req));
   end_progress_line();
   for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";

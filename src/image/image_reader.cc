@@ -19,6 +19,7 @@
 #include "core/path.h"
 #include "core/root.h"
 #include "image/json_fields.h"
+#include "image/transport_spelling.h"
 #include "image/utf8_names.h"
 #include "core/unique_fd.h"
 #include "image/digest.h"
@@ -668,6 +669,7 @@ bool names_image(const std::string& s) {
 }
 
 Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::string& staging, const UnpackOptions& given) {
+  CUSLIM_CHECK(check_transport_spelling(image_ref));
   auto [image, ref_tag, transport] = parse_image_ref(image_ref);
   UnpackOptions opt = given;
   if (!ref_tag.empty()) {

@@ -77,6 +77,13 @@ Result<bool> upload_blob(RegistryClient& c, const std::string& file, const std::
     meter.add(size);
     return true;
   }
+  // A registry (or its token server) that declines the mount, with 401/403/404 where the spec
+  // says 202: a plain upload, as the spec's fallback.
+  if (!mount_from.empty() && start.status != 202) {
+    post = "/v2/" + c.ref().repo + "/blobs/uploads/";
+    CUSLIM_TRY(auto plain, c.send({.method = "POST", .url = post}, what + ": POST"));
+    start = std::move(plain);
+  }
   if (start.status != 202) return c.http_error(what + ": POST", start);
   std::string location = start.header("location");
   if (location.empty()) return Error(Exit::network, c.ref().spelled + ": " + what + ": POST: the registry gave no upload Location");
@@ -134,6 +141,7 @@ Result<PushResult> push_image(const std::string& layout, const std::string& tag,
   std::string from;  // a repository of this registry the blobs may be mounted from
   for (auto& r : mount_from)
     if (r != ref.repo && from.empty()) from = r;
+  if (!from.empty()) client.also_pull(from);
   enum Outcome { skipped, mounted, uploaded };
   std::vector<Outcome> outcome(todo.size(), skipped);
   TransferMeter meter(progress, total);

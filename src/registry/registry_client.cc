@@ -57,6 +57,7 @@ Result<RegistryClient> RegistryClient::fork() const {
   auto http = HttpClient::make(opt_, ref_.host);
   if (!http) return http.error().wrap(ref_.spelled);
   RegistryClient c(ref_, opt_, actions_, std::move(*http), creds_);
+  c.extra_scopes_ = extra_scopes_;
   c.authorization_ = authorization_;
   return c;
 }
@@ -97,6 +98,7 @@ Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
   if (!c.param("service").empty()) url += "service=" + url_escape(c.param("service")) + "&";
   url += "scope=" + url_escape(scope);
+  for (auto& s : extra_scopes_) url += "&scope=" + url_escape(s);
   HttpRequest tr{.url = url};
   if (creds_) tr.headers.push_back("Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password));
   CUSLIM_TRY(auto resp, http_.send(tr));

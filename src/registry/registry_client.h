@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "registry/http_client.h"
 #include "registry/registry_options.h"
@@ -27,6 +28,9 @@ class RegistryClient {
   Error http_error(const std::string& what, const HttpResponse& r) const;
   std::string url(const std::string& path_or_url) const;
   const RegistryRef& ref() const { return ref_; }
+  // Also ask a token server for pull access to another repository of this registry (the source
+  // of a cross-repository mount), as docker and skopeo do; takes effect at the next challenge.
+  void also_pull(const std::string& repo) { extra_scopes_.push_back("repository:" + repo + ":pull"); }
 
  private:
   RegistryClient(RegistryRef ref, RegistryOptions o, std::string actions, HttpClient http, std::optional<Credentials> creds)
@@ -39,6 +43,7 @@ class RegistryClient {
   std::string actions_;
   HttpClient http_;
   std::optional<Credentials> creds_;
+  std::vector<std::string> extra_scopes_;  // further "repository:R:pull" scopes for a token
   std::string authorization_;  // "Authorization: ..." once a challenge was answered
 };
 

@@ -27,6 +27,7 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
   }
   if (auto colon = name.rfind(':'); colon != std::string::npos && name.find('/', colon) == std::string::npos) {
     r.tag = name.substr(colon + 1);
+    r.tag_given = true;
     name.resize(colon);
     static const std::regex tag_re("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     if (!std::regex_match(r.tag, tag_re)) return usage("'" + r.tag + "' is not a valid tag");

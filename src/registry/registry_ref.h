@@ -13,6 +13,7 @@ struct RegistryRef {
   std::string host;    // "registry.example:5000" (with the port when given); docker.io -> registry-1.docker.io
   std::string repo;    // "team/app" (docker.io: "library/" added to a one-part name)
   std::string tag;     // "latest" when neither a tag nor a digest is given
+  bool tag_given = false;  // the reference spelled its tag (not the implicit "latest")
   std::string digest;  // "sha256:..." when pinned
   std::string spelled; // as the user wrote it, for messages
 

@@ -250,6 +250,29 @@ done
 check "a transport and a --format that disagree: usage error" '[ $rc = 2 ]'
 "$cuslim" slim -q "oci-archive:$tmp/t.archive:two" -o "oci:$tmp/t-oci:slim"; rc=$?
 check "slim oci-archive:FILE:TAG -o oci:DIR:TAG adds the tag to the layout" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/t-oci:slim" >/dev/null && skopeo inspect "oci:$tmp/t-oci:one" >/dev/null'
+"$cuslim" bundle -q /bin/true -o "$tmp/t-oci:plain"; rc=$?
+check "bundle -o LAYOUT:TAG (an existing layout, no transport) adds the tag, as an input reads it" \
+  '[ $rc = 0 ] && [ ! -e "$tmp/t-oci:plain" ] && skopeo inspect "oci:$tmp/t-oci:plain" >/dev/null && skopeo inspect "oci:$tmp/t-oci:one" >/dev/null'
+# Misspelt transports and bad tags: usage errors (skopeo refuses each), never a file of that odd name.
+mkdir -p "$tmp/odd" && cd "$tmp/odd" || exit 1
+for o in "docker:/$reg/x:1" "Docker://$reg/x" "OCI:lay" "oci::t" "oci-archive::t" "docker-archive::r" "oci:lay:bad tag" "oci-archive:a.tar:b@d" \
+         "docker-archive:d.tar:Bad/Name" "oci:" "dir:"; do
+  "$cuslim" bundle -q /bin/true -o "$o" > /dev/null 2> "$tmp/odd.err"; rc=$?
+  check "bundle -o '$o': usage error ($rc: $(head -c 160 "$tmp/odd.err"))" '[ $rc = 2 ] && grep -q "^cuslim: bundle: " "$tmp/odd.err"'
+done
+check "... and nothing was written for any of them ($(ls -A | tr '\n' ' '))" '[ -z "$(ls -A)" ]'
+cd "$tmp" || exit 1
+for in in "oci:" "dir:" "Oci:$tmp/t-oci:one" "docker:/$reg/cuslim/ssh:1"; do
+  "$cuslim" verify "$in" > /dev/null 2> "$tmp/odd.err"; rc=$?
+  check "verify '$in': usage error ($rc: $(head -c 120 "$tmp/odd.err"))" '[ $rc = 2 ]'
+done
+"$cuslim" bundle -q /bin/true -o "docker://$reg/cuslim/digestfile:1" "${auth[@]}" --digestfile /nonexistent-dir/d > /dev/null 2> "$tmp/df.err"; rc=$?
+check "--digestfile in a missing directory: usage error before any push ($rc: $(cat "$tmp/df.err"))" \
+  '[ $rc = 2 ] && grep -q -- "--digestfile /nonexistent-dir/d" "$tmp/df.err"'
+check "... nothing was pushed" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/digestfile:1" >/dev/null 2>&1'
+"$cuslim" bundle -q /bin/true -o "docker://$reg/cuslim/tagged" --tag t5 "${auth[@]}" > /dev/null 2> "$tmp/t5.err"; rc=$?
+check "-o docker://HOST/REPO --tag T pushes REPO:T ($rc: $(cat "$tmp/t5.err"))" \
+  '[ $rc = 0 ] && skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/tagged:t5" >/dev/null'
 
 # --- --json with a push: stdout is one JSON document holding what was pushed; the line goes to stderr
 "$cuslim" bundle /bin/true -o "docker://$reg/cuslim/json:1" "${auth[@]}" --json > "$tmp/pj.out" 2> "$tmp/pj.err"; rc=$?
@@ -285,4 +308,26 @@ check "the token server was asked for push scope" 'grep -q "scope=repository%3Ac
 check "Bearer flow: pull back and verify" '[ $rc = 0 ]'
 "$cuslim" verify "docker://$breg/cuslim/ssh:tok" --creds tester:nope --cert-dir "$certs" > /dev/null 2> "$tmp/tokbad.err"; rc=$?
 check "Bearer flow, bad credentials: exit 4 from the token server ($(cat "$tmp/tokbad.err"))" '[ $rc = 4 ] && grep -q "token from" "$tmp/tokbad.err"'
+"$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$breg/cuslim/ssh:tok" -o "docker://$breg/cuslim/keygen:tok" "${auth[@]}" \
+  > "$tmp/tokmount.out" 2> "$tmp/tokmount.err"; rc=$?
+check "Bearer flow, --base from another repository: pushed, the base layers mounted (exit $rc: $(cat "$tmp/tokmount.err"))" \
+  '[ $rc = 0 ] && grep -q "blobs, [0-9]* bytes mounted" "$tmp/tokmount.out" && ! grep -q " 0 blobs, 0 bytes mounted" "$tmp/tokmount.out"'
+check "... the token asked for the source repository too (scope repository:cuslim/ssh:pull)" \
+  'grep -q "scope=repository%3Acuslim%2Fkeygen%3Apull%2Cpush&scope=repository%3Acuslim%2Fssh%3Apull" "$tmp/token.log"'
+# A token server that grants nothing on other repositories: the mount is declined, a plain upload follows.
+tport2=$(free_port); bport2=$(free_port); breg2="127.0.0.1:$bport2"
+python3 "$here/registry_token_server.py" --port "$tport2" --key "$tmp/token.key" --cert "$tmp/token.crt" --user tester --password 's3cret:pw' \
+  --tls-cert "$tmp/server.crt" --tls-key "$tmp/server.key" --first-scope-only > "$tmp/token2.log" 2>&1 & pids+=($!)
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$tport2") 2>/dev/null && break; sleep 0.1; done
+must "second token registry starts" start_registry bearer2 "$bport2" "auth:
+  token:
+    realm: https://127.0.0.1:$tport2/token
+    service: cuslim-test
+    issuer: cuslim-test-issuer
+    rootcertbundle: $tmp/token.crt"
+"$cuslim" bundle -q /usr/bin/ssh -o "docker://$breg2/cuslim/ssh:tok" "${auth[@]}" > /dev/null 2>&1
+"$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$breg2/cuslim/ssh:tok" -o "docker://$breg2/cuslim/keygen:tok" "${auth[@]}" \
+  > "$tmp/tokplain.out" 2> "$tmp/tokplain.err"; rc=$?
+check "Bearer flow, a token server that grants no pull on the base repository: the mount is declined, plain uploads (exit $rc: $(cat "$tmp/tokplain.err"))" \
+  '[ $rc = 0 ] && grep -q " 0 blobs, 0 bytes mounted" "$tmp/tokplain.out"'
 finish

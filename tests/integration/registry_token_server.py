@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A tiny token server for distribution's `auth: token` (tests/integration/registry.sh).
 
-GET /token?service=S&scope=repository:NAME:ACTIONS with Basic credentials answers
+GET /token?service=S&scope=repository:NAME:ACTIONS[&scope=...] with Basic credentials answers
 {"token": JWT, "access_token": JWT}: an RS256 JWT whose header carries the signing certificate
 (x5c), which the registry checks against its rootcertbundle. Wrong credentials: 401. Listens on
 127.0.0.1 only, over TLS. Every request is logged on stderr (the test checks the scope asked).
@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--key"), ap.add_argument("--cert"), ap.add_argument("--tls-cert"), ap.add_argument("--tls-key")
     ap.add_argument("--user"), ap.add_argument("--password")
     ap.add_argument("--issuer", default="cuslim-test-issuer")
+    ap.add_argument("--first-scope-only", action="store_true", help="grant the first scope asked, nothing more")
     a = ap.parse_args()
     if a.selftest:
         return
@@ -35,10 +36,14 @@ def main():
     cert = x509.load_pem_x509_certificate(open(a.cert, "rb").read())
     x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
-    def token(service, scope):
+    def token(service, scopes):
         access = []
-        if scope:
+        for scope in scopes:
+            if not scope:
+                continue
             kind, name, actions = scope.split(":", 2)
+            if a.first_scope_only and access:
+                continue  # --first-scope-only: nothing granted on a second repository (a mount must fall back)
             access.append({"type": kind, "name": name, "actions": actions.split(",")})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [x5c]}
@@ -59,7 +64,7 @@ def main():
                 self.end_headers()
                 self.wfile.write(b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
                 return
-            t = token(q.get("service", [""])[0], q.get("scope", [""])[0])
+            t = token(q.get("service", [""])[0], q.get("scope", []))
             body = json.dumps({"token": t, "access_token": t, "expires_in": 300}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

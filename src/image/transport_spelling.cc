@@ -1,0 +1,56 @@
+#include "image/transport_spelling.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <unistd.h>
+
+namespace cuslim {
+
+namespace {
+
+constexpr const char* kTransports[] = {"docker://", "oci:", "oci-archive:", "docker-archive:", "dir:"};
+constexpr const char* kExpected = "(transports: docker://HOST/REPO[:TAG], oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                                  "docker-archive:FILE[:NAME:TAG], dir:DIR)";
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+Status check_transport_spelling(const std::string& ref) {
+  if (::access(ref.c_str(), F_OK) == 0) return ok_status();  // an existing path is itself, whatever its name
+  std::string low = lower(ref);
+  for (const char* t : kTransports) {
+    std::string name(t);
+    if (low.rfind(name, 0) == 0 && ref.rfind(name, 0) != 0)
+      return Error(Exit::usage, ref + ": transport names are lower case: " + name + " " + kExpected);
+    if (ref.rfind(name, 0) == 0 && ref.size() == name.size())
+      return Error(Exit::usage, ref + ": no path after '" + name + "' " + kExpected);
+  }
+  if (low.rfind("docker:", 0) == 0 && ref.rfind("docker://", 0) != 0 && low.rfind("docker-archive:", 0) != 0)
+    return Error(Exit::usage, ref + ": a registry reference starts with docker:// " + kExpected);
+  for (const char* t : {"oci:", "oci-archive:", "docker-archive:"})
+    if (ref.rfind(t, 0) == 0 && ref[std::string(t).size()] == ':')
+      return Error(Exit::usage, ref + ": no path before the tag " + kExpected);
+  return ok_status();
+}
+
+Status check_oci_tag(const std::string& ref, const std::string& tag) {
+  static const std::regex re("[A-Za-z0-9._-]+");
+  if (tag.empty() || std::regex_match(tag, re)) return ok_status();
+  return Error(Exit::usage, ref + ": '" + tag + "' is not a valid tag (letters, digits, '.', '_', '-')");
+}
+
+Status check_docker_archive_ref(const std::string& ref, const std::string& name) {
+  // [HOST[:PORT]/]REPO[:TAG], REPO in the distribution grammar, TAG as docker's.
+  static const std::regex re(
+      "([A-Za-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*"
+      "(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
+  if (name.empty() || std::regex_match(name, re)) return ok_status();
+  return Error(Exit::usage, ref + ": '" + name + "' is not a docker reference NAME[:TAG] (lower-case name, a valid tag)");
+}
+
+}  // namespace cuslim
