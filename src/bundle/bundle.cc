@@ -138,7 +138,9 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   if (req.entrypoint) c.entrypoint = {*req.entrypoint};
   else if (!plan.executables.empty()) c.entrypoint = {plan.executables.front()};
   c.history = "cuslim bundle (base " + req.base + ")";
-  if (req.base_image) {  // the base's Env and Entrypoint stay unless --env / --entrypoint say otherwise
+  // The base's Env stays unless --env says otherwise; its Entrypoint and Cmd only when this bundle
+  // names no program of its own (no --entrypoint, no program among the targets: libraries on a base).
+  if (req.base_image) {
     const ImageConfig& b = req.base_image->config;
     std::vector<std::string> env = b.env;
     auto has = [&](const std::vector<std::string>& v, const std::string& kv) {
@@ -151,8 +153,9 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
         env.push_back(kv);
       }
     c.env = env;
-    if (!req.entrypoint && !b.entrypoint.empty()) c.entrypoint = b.entrypoint;
-    c.cmd = req.entrypoint ? std::vector<std::string>{} : b.cmd;
+    bool own_program = req.entrypoint || !plan.executables.empty();
+    if (!own_program && !b.entrypoint.empty()) c.entrypoint = b.entrypoint;
+    c.cmd = own_program ? std::vector<std::string>{} : b.cmd;
     c.working_dir = b.working_dir;
     c.user = b.user;
     for (auto& [k, v] : b.labels) c.labels.emplace(k, v);

@@ -123,6 +123,10 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
       continue;
     }
     if (programs && o.root && o.has_interp) plan_.executables.push_back(*o.path);
+    if (programs && o.root) {
+      plan_.programs.insert(*o.path);
+      if (!o.realpath.empty()) plan_.programs.insert(o.realpath);
+    }
     if (!o.root && !o.parents.empty()) {
       plan_.needed_by.emplace(*o.path, o.parents[0]);
       if (!o.realpath.empty()) plan_.needed_by.emplace(o.realpath, o.parents[0]);

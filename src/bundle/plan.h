@@ -40,6 +40,8 @@ struct Plan {
   std::set<std::string> link_only_left_out;  // link-only libraries of kept Python distributions, left out and said so
   std::map<std::string, std::string> needed_by;  // a shipped library -> the object that first needed it
   std::set<std::string> left_to_base;            // what the base provides: its profile's objects, its image's files
+  std::set<std::string> programs;                // the programs' files, as named and as their links resolve
+  std::map<std::string, std::string> reasons;    // a path (a file, or a dir for all under it) -> why it ships, for reports
 
   // Whether the image holds `inside` as a regular file (slim: an input file not dropped).
   bool ships_file(const std::string& inside) const {
@@ -75,6 +77,8 @@ class PlanBuilder {
     plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
   }
   void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
+  // Why `inside` (a file, or a directory for everything under it) ships, for the report.
+  void note_reason(const std::string& inside, std::string why) { plan_.reasons.emplace(inside, std::move(why)); }
   // A link-only library of a kept Python distribution that stays out (the warning names it).
   void note_link_only(const std::string& inside) { plan_.link_only_left_out.insert(inside); }
   // Takes a file out of the plan, saying why.

@@ -31,7 +31,10 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
   if (!o.report_file.empty() || o.json) {
     auto j = bundle_report(r, o.command, req.out);
     if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
-    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (o.json) {  // the summary: the same fields with or without --report (groups are the report's)
+      j.erase("groups");
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    }
   }
   if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
   report_push(r.pushed, r.image ? std::optional<Digest>(r.image->manifest) : std::nullopt, o.registry, o.json);

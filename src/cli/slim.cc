@@ -83,7 +83,10 @@ Exit run_slim(const SlimOptions& o) {
   if (!o.report_file.empty() || o.json) {
     auto j = slim_report(s, o.image, o.out);
     if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
-    if (o.json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (o.json) {  // the summary: the same fields with or without --report (groups are the report's)
+      j.erase("groups");
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    }
   }
   if (!o.quiet && !o.json) report(s, std::cout);
   report_push(s.bundle.pushed, s.bundle.image ? std::optional<Digest>(s.bundle.image->manifest) : std::nullopt, *o.registry, o.json);

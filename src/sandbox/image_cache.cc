@@ -132,6 +132,14 @@ void evict(const ImageCacheOptions& opt, const std::string& keep) {
   }
 }
 
+// Size, mtime (ns), inode and device of a file: what changes when its bytes are rewritten.
+std::string stat_words(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " +
+         std::to_string(st.st_ino) + " " + std::to_string(st.st_dev);
+}
+
 }  // namespace
 
 ImageCacheOptions default_image_cache() {
@@ -151,12 +159,20 @@ Result<std::optional<std::string>> image_cache_key(const std::string& image, con
   CUSLIM_TRY(auto real, canonical_path(ref.path));
   std::string what = "v1\n" + real + "\n" + (tag.empty() ? ref.tag : tag) + "\n";
   if (kind == ImageKind::oci_layout) {
-    what += read_text(real + "/index.json");  // its manifest digests name every byte of the image
+    // Its manifest digests name every byte the image should hold, and each blob's size, mtime and
+    // inode say whether the bytes there are still those that were unpacked (a blob rewritten in
+    // place is unpacked again, and then checked against its digest).
+    what += read_text(real + "/index.json");
+    std::error_code ec;
+    std::vector<std::string> blobs;
+    for (auto it = fs::recursive_directory_iterator(real + "/blobs", ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file(ec)) blobs.push_back(it->path().string());
+    std::sort(blobs.begin(), blobs.end());
+    for (auto& b : blobs) what += "\n" + b + " " + stat_words(b);
   } else {
     struct stat st;
     if (::stat(real.c_str(), &st) != 0) return Error::from_errno(real, errno);
-    what += std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " +
-            std::to_string(st.st_ino) + " " + std::to_string(st.st_dev);
+    what += stat_words(real);
   }
   return std::optional<std::string>{Sha256::of(what).hex().substr(0, 32)};
 }

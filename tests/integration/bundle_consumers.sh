@@ -135,17 +135,34 @@ n = len(b["layers"])
 assert n >= 1 and len(o["layers"]) > n and o["layers"][:n] == b["layers"], (b["layers"], o["layers"])
 PY'
 skopeo inspect --config "oci:$tmp/onbase:onbase" > "$tmp/onbase.config"
-check "config merged: the base's Env and Entrypoint kept" 'python3 - "$tmp/onbase.config" <<PY
+check "config merged: the base's Env kept, the bundled program is the Entrypoint" 'python3 - "$tmp/onbase.config" <<PY
 import json, sys
 c = json.load(open(sys.argv[1]))["config"]
 assert "MARKER=from-base" in c["Env"], c
-assert c["Entrypoint"] == ["/bin/ls"], c
+assert c["Entrypoint"] == ["/usr/bin/ssh"], c
 assert len(json.load(open(sys.argv[1]))["history"]) == 2
 PY'
 out=$(run_image "$tmp/onbase" onbase /usr/bin/ssh -V)
 check "runc runs ssh -V from the layered image ($out)" '[[ "$out" == OpenSSH_* ]]'
 out=$(run_image "$tmp/onbase" onbase /bin/ls /usr/bin)
 check "the base's program still runs on top (ls lists ssh and ls)" 'echo "$out" | grep -qx ssh && echo "$out" | grep -qx ls'
+"$cuslim" bundle -q --include /usr/share/doc/openssh-client --base "$tmp/base" -o "$tmp/onbase" --tag docs; rc=$?
+ep=$(skopeo inspect --config "oci:$tmp/onbase:docs" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["config"].get("Entrypoint") or []))')
+check "no program of its own (only --include): the base's Entrypoint stays ($ep)" '[ $rc = 0 ] && [ "$ep" = /bin/ls ]'
+
+# --- report reasons: a program named through a symlink is a program; the interpreter's start-up files say so
+"$cuslim" bundle -q /usr/bin/python3 -o "$tmp/py-reasons" --report "$tmp/py-reasons.json"; rc=$?
+check "report reasons: python3 (a link) is a program, its start-up files are the interpreter's, libc is needed by it" \
+  '[ $rc = 0 ] && python3 - "$tmp/py-reasons.json" "$(readlink -f /usr/bin/python3)" <<PY
+import json, sys
+r = json.load(open(sys.argv[1]))
+why = {f["path"]: g["reason"] for g in r["groups"] for f in g["largest"]}
+assert why[sys.argv[2]] == "a program (target or entrypoint)", why[sys.argv[2]]
+std = [g["reason"] for g in r["groups"] if g["group"].startswith("python-stdlib")]
+assert std and std[0].startswith("read at every start of the Python interpreter"), std
+libc = [g["reason"] for g in r["groups"] if g["group"] == "deb:libc6"]
+assert libc and "needed by /usr/bin/python3" in libc[0], libc
+PY'
 
 # --- paths with ".." (as traces record them: numpy/_core/../../numpy.libs/x.so) --------------
 mkdir -p "$tmp/dots/a/b" "$tmp/dots/c"; echo x > "$tmp/dots/c/f"

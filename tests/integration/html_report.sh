@@ -33,6 +33,14 @@ check "umoci adds a driver library to the fat image" '[ $? = 0 ]'
 check "slim --report slim.html exits 0" '[ $rc = 0 ]' || cat "$tmp/slim.err"
 "$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim" --tag slim --gpu-arch 90 --report "$tmp/slim.json" -q 2> /dev/null
 "$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim2" --tag slim --json 2> /dev/null > "$tmp/slim-summary.json"
+"$cuslim" slim "$tmp/fat" --from-tag fat -o "$tmp/slim4" --tag slim --json --report "$tmp/slim4.json" 2> /dev/null > "$tmp/slim4-summary.json"
+check "--json with --report: the summary on stdout has the same fields as without (no groups), the report file has groups" \
+  'python3 - "$tmp/slim-summary.json" "$tmp/slim4-summary.json" "$tmp/slim4.json" <<PY
+import json, sys
+a, b, r = (json.load(open(f)) for f in sys.argv[1:])
+assert "groups" not in a and "groups" not in b and r["groups"], (sorted(a), sorted(b))
+assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+PY'
 "$cuslim" bundle -q "$smoke" --include "$tmp/extra" -o "$tmp/bundled" --tag b --report "$tmp/bundle.html" 2> "$tmp/bundle.err"; rc=$?
 check "bundle --report bundle.html exits 0" '[ $rc = 0 ] && [ -s "$tmp/bundle.html" ]' || cat "$tmp/bundle.err"
 "$cuslim" verify "$tmp/slim:slim" --report "$tmp/verify.html" --driver-version 580.65.06 > /dev/null 2>&1

@@ -50,4 +50,15 @@ check "past CUSLIM_RUN_CACHE_MAX only the entry in use stays (entries $(entries)
 wait $p1; r1=$?; wait $p2; r2=$?
 check "two runs racing to unpack the same image both run ($(cat "$tmp/ra" "$tmp/rb" | tr '\n' ' '))" '[ $r1 = 0 ] && [ $r2 = 0 ] && grep -qx a "$tmp/ra" && grep -qx b "$tmp/rb"'
 check "and leave no temp dir behind" '! ls -a "$tmp/cache/images" | grep -q "^\.unpacking"'
+
+# A layout whose blob is rewritten in place (same index.json) is not served from the cache: it is
+# unpacked again and its digest check refuses it.
+"$cuslim" bundle -q /bin/bash /bin/cat --include "$tmp/data" -o "$tmp/img-c" --tag t
+"$cuslim" run --gpu off "$tmp/img-c" -- /bin/cat "$tmp/data/v" > /dev/null 2>&1
+for b in $(python3 -c "import json,sys; d=sys.argv[1]; m=json.load(open(d+'/index.json'))['manifests'][0]['digest'][7:]; print(' '.join(l['digest'][7:] for l in json.load(open(d+'/blobs/sha256/'+m))['layers']))" "$tmp/img-c"); do
+  printf 'XXXX' | dd of="$tmp/img-c/blobs/sha256/$b" bs=1 seek=100 conv=notrunc status=none
+done
+out=$("$cuslim" run --gpu off "$tmp/img-c" -- /bin/cat "$tmp/data/v" 2>"$tmp/errc"); rc=$?
+check "a layer blob rewritten in place: not a cache hit, the digest check fails it (exit $rc: $(head -c 200 "$tmp/errc"))" \
+  '[ $rc = 3 ] && [ -z "$out" ] && grep -q "digest mismatch" "$tmp/errc"'
 finish
