@@ -15,6 +15,7 @@
 #include <set>
 
 #include "core/atomic_file.h"
+#include "core/json_text.h"
 #include "core/staging.h"
 #include "registry/registry_ref.h"
 #include "core/atomic_output.h"
@@ -444,7 +445,7 @@ Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& lay
   auto reused = reusable_layers(*req.input_image, res.plan);
   if (reused.layers.empty()) return res.plan;
   CUSLIM_TRY(res.reused_layers, link_layers(reused.layers, layout, "an input layer"));
-  auto history = nlohmann::json::parse(b.base_history, nullptr, false);
+  auto history = parse_json_or_discarded(b.base_history);
   for (auto& l : res.reused_layers) {
     b.layers.push_back(l);
     history.push_back({{"created", res.config.created}, {"created_by", "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was"}});

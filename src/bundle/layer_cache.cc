@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "image/oci_image.h"
 #include "core/fs.h"
 
@@ -38,7 +39,7 @@ std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions
 std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::string& key) {
   auto text = read_regular_file(old_layout + kCacheFile);
   if (!text) return std::nullopt;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
+  auto j = parse_json_or_discarded(*text);
   if (j.is_discarded() || !j.is_object() || !j.contains(key) || !j[key].is_object()) return std::nullopt;
   auto& e = j[key];
   for (auto* k : {"digest", "diff_id"})
@@ -64,7 +65,7 @@ Status record_layer(const std::string& layout_dir, const std::string& key, const
   // the entries whose blob is gone.
   nlohmann::json j = nlohmann::json::object();
   if (std::ifstream in(layout_dir + kCacheFile); in) {
-    auto old = nlohmann::json::parse(in, nullptr, false);
+    auto old = parse_json_or_discarded(std::string(std::istreambuf_iterator<char>(in), {}));
     if (old.is_object()) j = std::move(old);
   }
   for (auto it = j.begin(); it != j.end();) {

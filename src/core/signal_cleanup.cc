@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -26,18 +28,38 @@ struct Slot {
 // constinit: zero pages of .bss, not 64 pages written by a static constructor at every start.
 constinit Slot g_slots[kSlots]{};
 
-// Removes `name` under dirfd, recursing into directories; only async-signal-safe calls.
+// The entries of a directory as the kernel lists them (struct linux_dirent64).
+struct Dirent64 {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[1];
+};
+
+// Removes `name` under dirfd, recursing into directories, with system calls only: the signal may
+// have interrupted malloc (opendir/readdir allocate and would deadlock on its lock), so the
+// directory is read with getdents64 into a buffer on the stack.
 void remove_at(int dirfd, const char* name, int depth) {
   if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT || depth > 64) return;
   int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return;
-  if (DIR* d = ::fdopendir(fd)) {  // getdents underneath; fdopendir allocates, acceptable on the way out
-    while (dirent* e = ::readdir(d))
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) remove_at(::dirfd(d), e->d_name, depth + 1);
-    ::closedir(d);
-  } else {
-    ::close(fd);
+  alignas(8) char buf[2048];
+  // Entries removed while listing may shift the listing: a few passes until the dir is empty.
+  for (int pass = 0; pass < 4; ++pass) {
+    ::lseek(fd, 0, SEEK_SET);
+    bool removed = false;
+    for (long n; (n = ::syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0;)
+      for (long off = 0; off < n;) {
+        auto* e = reinterpret_cast<Dirent64*>(buf + off);
+        off += e->reclen;
+        if (std::strcmp(e->name, ".") == 0 || std::strcmp(e->name, "..") == 0) continue;
+        remove_at(fd, e->name, depth + 1);
+        removed = true;
+      }
+    if (!removed) break;
   }
+  ::close(fd);
   ::unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 

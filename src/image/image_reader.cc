@@ -16,6 +16,7 @@
 #include "core/atomic_output.h"
 #include "core/fs.h"
 #include "core/in_root.h"
+#include "core/json_text.h"
 #include "core/path.h"
 #include "core/root.h"
 #include "image/json_fields.h"
@@ -41,9 +42,7 @@ bool is_dir(const std::string& p) {
 
 Result<json> read_json(const std::string& p) {
   CUSLIM_TRY(std::string text, read_regular_file(p));
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return bad_input(p + ": not valid JSON");
-  return j;
+  return parse_json(text, p);
 }
 
 // Where the files of an image dir are read. For an archive unpacked by us, every symlink on a
@@ -81,9 +80,7 @@ Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std:
     return bad_input(file + ": " + what + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + digest);
   if (size && bytes.size() != *size)
     return bad_input(file + ": " + what + ": size mismatch: " + std::to_string(bytes.size()) + " bytes, its descriptor says " + std::to_string(*size));
-  auto j = json::parse(bytes, nullptr, false);
-  if (j.is_discarded()) return bad_input(file + ": " + what + ": not valid JSON");
-  return j;
+  return parse_json(bytes, file + ": " + what);
 }
 
 // The names in a tar (first 64 entries are enough to tell an image archive from a rootfs).
@@ -256,6 +253,12 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
                                               ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
   // The entries, then the digest: a corrupt blob says "digest mismatch" even where the
   // decompressor or the tar reader noticed first.
+  // libarchive's writer names host paths (the staging root): said as in-image paths instead.
+  auto written_error = [&](const char* fallback) {
+    std::string m = archive_error_string(w.get()) ?: fallback;
+    for (size_t at; !root.empty() && (at = m.find(root)) != std::string::npos;) m.erase(at, root.size());
+    return m;
+  };
   auto entries = [&]() -> Status {
     archive_entry* e;
     int r;
@@ -300,18 +303,18 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       if (struct stat st; type != AE_IFDIR && ::lstat(at.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(at);
       archive_entry_set_pathname(e, at.c_str());
       if (archive_write_header(w.get(), e) != ARCHIVE_OK)
-        return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "refused"));
+        return bad_input(layer + ": entry '" + name + "': " + written_error("refused"));
       const void* buf;
       size_t size;
       la_int64_t off;
       while ((r = archive_read_data_block(a.get(), &buf, &size, &off)) == ARCHIVE_OK)
         if (archive_write_data_block(w.get(), buf, size, off) != ARCHIVE_OK)
-          return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(w.get()) ?: "write failed"));
+          return bad_input(layer + ": entry '" + name + "': " + written_error("write failed"));
       if (r != ARCHIVE_EOF) return bad_input(layer + ": entry '" + name + "': " + (archive_error_string(a.get()) ?: "truncated"));
       archive_write_finish_entry(w.get());
     }
     if (r != ARCHIVE_EOF) return bad_input(layer + ": " + (archive_error_string(a.get()) ?: "corrupt tar"));
-    if (archive_write_close(w.get()) != ARCHIVE_OK) return bad_input(layer + ": " + (archive_error_string(w.get()) ?: "write failed"));
+    if (archive_write_close(w.get()) != ARCHIVE_OK) return bad_input(layer + ": " + written_error("write failed"));
     return ok_status();
   };
   Status st = entries();
@@ -366,6 +369,7 @@ std::string blob_file(const std::string& layout, const std::string& digest) {
 struct Descriptor {
   std::string digest;
   std::optional<uint64_t> size;
+  std::string media_type;  // "" when the descriptor gives none
 };
 Result<Descriptor> read_descriptor(const json& d, const std::string& where) {
   CUSLIM_CHECK(expect_object(d, where));
@@ -376,7 +380,26 @@ Result<Descriptor> read_descriptor(const json& d, const std::string& where) {
   if (f.has("size")) {
     CUSLIM_TRY(out.size, f.u64("size"));
   }
+  CUSLIM_TRY(out.media_type, f.str("mediaType"));
   return out;
+}
+
+// The layer media types of OCI and docker images (distributable or not); "" (unset) is read by content.
+bool is_layer_media_type(const std::string& mt) {
+  static const char* kTypes[] = {"application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+gzip",
+                                 "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.oci.image.layer.nondistributable.v1.tar",
+                                 "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+                                 "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+                                 "application/vnd.docker.image.rootfs.diff.tar.gzip", "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"};
+  return mt.empty() || std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return mt == t; });
+}
+
+const char* compression_word(Compression c) {
+  switch (c) {
+    case Compression::gzip: return "gzip";
+    case Compression::zstd: return "zstd";
+    default: return "an uncompressed tar";
+  }
 }
 
 // In an image index, the manifest for `platform` ("os/arch[/variant]"); others are skipped.
@@ -404,9 +427,18 @@ Result<json> pick_platform(const ImageDir& img, const json& index, const std::st
   return bad_input(layout + ": the image index has no " + platform + " manifest (it has: " + all + ")");
 }
 
+Compression stored_compression(const std::string& blob);
+
 Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
   const std::string& layout = img.dir;
   const std::string& tag = opt.tag;
+  // The layout's version: 1.0.0 is the one version there is (skopeo and umoci refuse others).
+  if (struct stat st; ::stat((layout + "/oci-layout").c_str(), &st) == 0) {
+    CUSLIM_TRY(auto ol, img.json_file(layout + "/oci-layout"));
+    CUSLIM_CHECK(expect_object(ol, layout + "/oci-layout"));
+    CUSLIM_TRY(auto version, JsonFields(ol, layout + "/oci-layout").str("imageLayoutVersion"));
+    if (version != "1.0.0") return bad_input(layout + "/oci-layout: imageLayoutVersion '" + version + "': only 1.0.0 is an OCI image layout");
+  }
   std::string index_file = layout + "/index.json";
   CUSLIM_TRY(auto index, img.json_file(index_file));
   CUSLIM_CHECK(expect_object(index, index_file));
@@ -436,6 +468,13 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   CUSLIM_TRY(auto manifest, read_json_blob(img, chosen->digest, chosen->size, "manifest"));
   CUSLIM_CHECK(expect_object(manifest, manifest_file));
   CUSLIM_TRY(auto media_type, JsonFields(manifest, manifest_file).str("mediaType"));
+  // The index says what the blob is; the blob says it too: they must agree (skopeo refuses otherwise).
+  bool is_index = media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests");
+  bool said_index = chosen->media_type == "application/vnd.oci.image.index.v1+json" ||
+                    chosen->media_type == "application/vnd.docker.distribution.manifest.list.v2+json";
+  if (!chosen->media_type.empty() && said_index != is_index)
+    return bad_input(index_file + ": the descriptor of " + chosen->digest + " says " + chosen->media_type + ", the blob is " +
+                     (is_index ? "an image index" : "an image manifest"));
   if (media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
     CUSLIM_TRY(manifest, pick_platform(img, manifest, opt.platform));
     CUSLIM_CHECK(expect_object(manifest, layout + ": platform manifest"));
@@ -465,8 +504,12 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     if (auto di = Digest::parse(diff_ids[i])) sl.info.diff_id = *di;
     CUSLIM_TRY(sl.info.size, lf.u64("size"));
     CUSLIM_TRY(auto mt, lf.str("mediaType"));
+    if (!is_layer_media_type(mt)) return bad_input(where + ".mediaType: '" + mt + "' is not a layer media type (a tar, gzip or zstd layer)");
     sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
+    if (!mt.empty() && mt.ends_with("+zstd") != (stored_compression(sl.blob) == Compression::zstd))
+      return bad_input(where + ": its mediaType says " + compression_word(sl.info.compression) + ", the blob is " +
+                       compression_word(stored_compression(sl.blob)));
     out.layers.push_back(sl);
     expect_bytes(sl.info.size);
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
@@ -625,7 +668,11 @@ Result<ImageKind> detect_image(const std::string& p) {
   if (S_ISDIR(st.st_mode)) return ::access((p + "/oci-layout").c_str(), F_OK) == 0 ? ImageKind::oci_layout : ImageKind::rootfs_dir;
   if (!S_ISREG(st.st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not an image)");
   auto names = tar_names(p, 64);
-  if (names.empty()) return bad_input(p + ": neither a directory nor a (compressed) tar archive");
+  if (names.empty()) {
+    if (auto c = stored_compression(p); c != Compression::none)  // compressed, yet no tar entry reads: cut short or damaged
+      return bad_input(p + ": a " + compression_word(c) + " stream without a readable tar inside (truncated or corrupt)");
+    return bad_input(p + ": neither a directory nor a (compressed) tar archive");
+  }
   bool manifest = false, layout = false;
   for (auto n : names) {
     while (n.rfind("./", 0) == 0) n.erase(0, 2);  // `tar -C dir -cf x.tar .` writes ./manifest.json

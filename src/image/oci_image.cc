@@ -14,8 +14,10 @@
 
 #include "core/atomic_file.h"
 #include "core/fs.h"
+#include "core/json_text.h"
 #include "core/path.h"
 #include "core/unique_fd.h"
+#include "image/digest.h"
 #include "image/json_fields.h"
 #include "image/utf8_names.h"
 
@@ -51,7 +53,7 @@ json config_json(const ImageBuild& b) {
   return {{"architecture", c.architecture}, {"os", c.os}, {"created", c.created}, {"config", cfg},
           {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}},
           {"history", [&] {
-             json h = json::parse(b.base_history, nullptr, false);
+             json h = parse_json_or_discarded(b.base_history);
              if (!h.is_array()) h = json::array();
              h.push_back({{"created", c.created}, {"created_by", c.history}});
              return h;
@@ -63,17 +65,27 @@ json config_json(const ImageBuild& b) {
 Result<json> merged_index(const std::string& file, const std::string& tag) {
   auto text = read_regular_file(file);
   if (!text) return text.error().wrap("updating the OCI layout");
-  json index = json::parse(*text, nullptr, false);
+  json index = parse_json_or_discarded(*text);
   if (index.is_discarded() || !index.is_object()) return bad_input(file + ": not a JSON object: refusing to update this layout");
   CUSLIM_TRY(auto manifests, JsonFields(index, file).array("manifests"));
   json kept = json::array();
-  for (auto& m : manifests) {
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    // Each kept descriptor as a reader checks it: one it would refuse is refused here, before
+    // the layout is touched (kept, it would make every later read of the layout fail).
+    auto& m = manifests[i];
+    std::string where = file + ": manifests[" + std::to_string(i) + "]";
+    auto refuse = [&](const Error& e) { return bad_input(e.message() + ": refusing to update this layout"); };
+    if (auto st = expect_object(m, where); !st) return refuse(st.error());
+    JsonFields f(m, where);
+    auto digest = f.str("digest");
+    if (!digest) return refuse(digest.error());
+    if (!Digest::parse(*digest)) return refuse(bad_input(f.at("digest") + ": '" + *digest + "' is not a sha256 digest"));
+    if (auto v = f.str("mediaType"); !v) return refuse(v.error());
+    if (auto v = f.u64("size"); !v) return refuse(v.error());
+    auto annotations = f.string_map("annotations");
+    if (!annotations) return refuse(annotations.error());
     std::string ref;
-    if (m.is_object() && m.contains("annotations") && m["annotations"].is_object()) {
-      auto& a = m["annotations"];
-      if (a.contains("org.opencontainers.image.ref.name") && a["org.opencontainers.image.ref.name"].is_string())
-        ref = a["org.opencontainers.image.ref.name"].get<std::string>();
-    }
+    if (auto it = annotations->find("org.opencontainers.image.ref.name"); it != annotations->end()) ref = it->second;
     if (ref == tag) continue;  // the tag moves; an untagged image replaces the untagged one
     kept.push_back(m);
   }

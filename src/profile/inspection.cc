@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "core/json_text.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -59,7 +60,7 @@ std::optional<nlohmann::json> fwd_compat_note(const ElfFile& elf) {
     if (n.section != ".note.cuda.fwd_compatibility" && n.owner != "NVIDIA Corporation") continue;
     std::string text(n.desc.begin(), n.desc.end());
     text = text.substr(0, text.find('\0'));
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = parse_json_or_discarded(text);
     if (!j.is_discarded()) return j;
   }
   return std::nullopt;

@@ -127,7 +127,9 @@ Result<Profile> Profile::parse(const std::string& text, const std::string& file)
     CUSLIM_CHECK(validate(root, profile_schema(), file));
     parse_into(root, p);
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing
-    return bad_input(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    // yaml-cpp's depth guard says only "bad file": say what it means.
+    std::string why = e.msg == "bad file" ? "nested too deeply (or unreadable)" : e.msg;
+    return bad_input(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + why);
   }
   return p;
 }

@@ -65,11 +65,8 @@ Result<ProfileSet> ProfileSet::builtin() {
 }
 
 Result<std::string> ProfileSet::add_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error::from_errno(path, errno);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  CUSLIM_TRY(auto p, Profile::parse(ss.str(), path));
+  CUSLIM_TRY(auto text, read_regular_file(path));  // a directory or a fifo: said, not read as empty YAML
+  CUSLIM_TRY(auto p, Profile::parse(text, path));
   std::string name = p.name;
   CUSLIM_CHECK(add(std::move(p)));
   return name;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/unique_fd.h"
 
 namespace cuslim {
@@ -45,7 +46,7 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return bad_input(where + ": the helper is not on PATH (credHelpers/credsStore of the docker config)");
   if (text.find("credentials not found") != std::string::npos) return std::optional<Credentials>{};
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return bad_input(where + ": failed: " + text.substr(0, 200));
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parse_json_or_discarded(text);
   if (!j.is_object() || !j.contains("Username") || !j["Username"].is_string() || !j.contains("Secret") || !j["Secret"].is_string())
     return bad_input(where + ": the answer is not {\"Username\", \"Secret\"}");
   std::string user = j["Username"].get<std::string>();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "registry/credential_helper.h"
 #include "registry/registry_options.h"
 #include "core/fs.h"
@@ -81,7 +82,7 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
   if (file.empty()) return std::optional<Credentials>{};
   if (::access(file.c_str(), F_OK) != 0) return std::optional<Credentials>{};  // no config: anonymous
   CUSLIM_TRY(std::string text, read_regular_file(file));
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parse_json_or_discarded(text);
   if (j.is_discarded() || !j.is_object()) return bad_input(file + ": not a JSON object");
   std::string bare = host == "registry-1.docker.io" ? "index.docker.io" : host;
   // A helper for this registry comes first, then auths, then the default store (docker's order).

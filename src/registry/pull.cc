@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/fs.h"
+#include "core/json_text.h"
 #include "core/unique_fd.h"
 #include "image/oci_image.h"
 #include "registry/media_types.h"
@@ -41,7 +42,7 @@ Result<Manifest> fetch_manifest(RegistryClient& c, const std::string& reference)
     return bad_input(where + ": digest mismatch: the registry sent " + m.digest.str());
   if (auto h = r.header("docker-content-digest"); !h.empty() && h != m.digest.str())
     return bad_input(where + ": digest mismatch: the content is " + m.digest.str() + ", the registry says " + h);
-  m.doc = json::parse(m.bytes, nullptr, false);
+  m.doc = parse_json_or_discarded(m.bytes);
   if (!m.doc.is_object()) return bad_input(where + ": not a JSON object");
   if (m.doc.contains("mediaType") && m.doc["mediaType"].is_string()) m.media_type = m.doc["mediaType"].get<std::string>();
   else m.media_type = r.header("content-type");

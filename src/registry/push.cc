@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fs.h"
+#include "core/json_text.h"
 #include "image/oci_image.h"
 #include "registry/media_types.h"
 #include "registry/registry_client.h"
@@ -29,7 +30,7 @@ struct LocalManifest {
 Result<LocalManifest> local_manifest(const std::string& layout, const std::string& tag) {
   std::string index_file = layout + "/index.json";
   CUSLIM_TRY(auto index_text, read_bytes(index_file));
-  auto index = json::parse(index_text, nullptr, false);
+  auto index = parse_json_or_discarded(index_text);
   if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array() || index["manifests"].empty())
     return bad_input(index_file + ": no manifests");
   const json* chosen = nullptr;
@@ -44,7 +45,7 @@ Result<LocalManifest> local_manifest(const std::string& layout, const std::strin
   CUSLIM_TRY(m.bytes, read_bytes(blob_path(layout, *d)));
   m.digest = Sha256::of(m.bytes);
   if (!(m.digest == *d)) return bad_input(blob_path(layout, *d) + ": manifest: digest mismatch: the content is " + m.digest.str());
-  m.doc = json::parse(m.bytes, nullptr, false);
+  m.doc = parse_json_or_discarded(m.bytes);
   if (!m.doc.is_object() || m.doc.contains("manifests"))
     return bad_input(blob_path(layout, *d) + ": not an image manifest (pushing image indexes is not supported yet)");
   m.media_type = m.doc.value("mediaType", chosen->value("mediaType", std::string(media::kOciManifest)));

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/json_text.h"
 #include "registry/auth_challenge.h"
 
 namespace cuslim {
@@ -69,7 +70,7 @@ std::string RegistryClient::url(const std::string& p) const {
 
 Error RegistryClient::http_error(const std::string& what, const HttpResponse& r) const {
   std::string msg = ref_.spelled + ": " + what + ": " + std::to_string(r.status) + " " + reason(r.status);
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  auto j = parse_json_or_discarded(r.body);
   if (j.is_object() && j.contains("errors") && j["errors"].is_array())
     for (auto& e : j["errors"]) {
       if (!e.is_object()) continue;
@@ -103,7 +104,7 @@ Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string
   if (creds_) tr.headers.push_back("Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password));
   CUSLIM_TRY(auto resp, http_.send(tr));
   if (resp.status != 200) return http_error("token from " + realm, resp);
-  auto j = nlohmann::json::parse(resp.body, nullptr, false);
+  auto j = parse_json_or_discarded(resp.body);
   std::string token;
   for (const char* k : {"token", "access_token"})
     if (token.empty() && j.is_object() && j.contains(k) && j[k].is_string()) token = j[k].get<std::string>();

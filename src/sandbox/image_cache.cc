@@ -16,6 +16,7 @@
 #include "core/atomic_file.h"
 #include "core/cache_dir.h"
 #include "core/fs.h"
+#include "core/json_text.h"
 #include "core/path.h"
 #include "core/signal_cleanup.h"
 #include "image/digest.h"
@@ -46,7 +47,7 @@ nlohmann::json to_json(const UnpackedImage& img, const std::string& rootfs_rel, 
 }
 
 Result<UnpackedImage> from_json(const std::string& entry) {
-  auto j = nlohmann::json::parse(read_text(entry + kMeta), nullptr, false);
+  auto j = parse_json_or_discarded(read_text(entry + kMeta));
   if (j.is_discarded() || !j.is_object()) return bad_input(entry + kMeta + ": not a cache record");
   try {
     UnpackedImage img;
@@ -114,7 +115,7 @@ void evict(const ImageCacheOptions& opt, const std::string& keep) {
     }
     struct stat st;
     if (::stat((p + kMeta).c_str(), &st) != 0) continue;
-    auto j = nlohmann::json::parse(read_text(p + kMeta), nullptr, false);
+    auto j = parse_json_or_discarded(read_text(p + kMeta));
     uint64_t bytes = j.is_object() && j.contains("bytes") && j["bytes"].is_number_unsigned() ? j["bytes"].get<uint64_t>() : 0;
     entries.push_back({p, static_cast<int64_t>(st.st_mtim.tv_sec), bytes});
     total += bytes;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/hex.h"
+#include "core/json_text.h"
 #include "core/path.h"
 #include "profile/classifier.h"
 #include "profile/profile_set.h"
@@ -43,7 +44,7 @@ Result<Trace> read_trace(const std::string& file) {
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
-    auto j = nlohmann::json::parse(line, nullptr, false);
+    auto j = parse_json_or_discarded(line);
     if (j.is_discarded() || !j.is_object()) return bad_input(file + ":" + std::to_string(n) + ": not a trace line (JSON)");
     JsonFields f(j, file + ":" + std::to_string(n));
     CUSLIM_TRY(auto ev, f.str("event"));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/beside_self.h"
+#include "core/json_text.h"
 #include "core/path.h"
 #include "core/unique_fd.h"
 #include "sandbox/run_setup.h"
@@ -75,7 +76,7 @@ Check run_smoke(SandboxSpec spec, const std::string& smoke, const std::string& s
 }  // namespace
 
 std::optional<unsigned> compute_capability_of(const std::string& line) {
-  auto j = nlohmann::json::parse(line, nullptr, false);
+  auto j = parse_json_or_discarded(line);
   if (!j.is_object() || !j.contains("compute_capability") || !j["compute_capability"].is_string()) return std::nullopt;
   std::string cc = j["compute_capability"].get<std::string>();
   auto dot = cc.find('.');

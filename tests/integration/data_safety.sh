@@ -124,6 +124,61 @@ for which in config manifest layer; do
   check "an edited $which blob: exit 3, digest mismatch ($(head -c 150 err))" '[ $rc = 3 ] && grep -q "mismatch" err'
 done
 
+# --- layouts a reader must refuse (skopeo and umoci do), and JSON too deep to build -----------------
+edit() {  # edit LAYOUT PYTHON-BODY -> a copy "bad" whose blobs and index the body rewrites (digests fixed up)
+  rm -rf bad && cp -r "$1" bad
+  python3 - bad "$2" <<'PY'
+import hashlib, json, os, sys
+d, body = sys.argv[1], sys.argv[2]
+idx = json.load(open(d + "/index.json"))
+def blob(h): return d + "/blobs/sha256/" + h
+def put(data):
+    h = hashlib.sha256(data).hexdigest(); open(blob(h), "wb").write(data); return "sha256:" + h, len(data)
+m = json.load(open(blob(idx["manifests"][0]["digest"][7:])))
+cfg = open(blob(m["config"]["digest"][7:]), "rb").read()
+exec(body)
+m["config"]["digest"], m["config"]["size"] = put(cfg)
+idx["manifests"][0]["digest"], idx["manifests"][0]["size"] = put(json.dumps(m).encode())
+open(d + "/index.json", "w").write(json.dumps(idx))
+PY
+}
+refused() {  # refused WHAT PATTERN: verify, slim and run of "bad" exit 3 with PATTERN, never crash
+  local pattern=$2
+  for cmd in verify slim run; do
+    case $cmd in
+      verify) "$cuslim" verify bad > out 2> err ;;
+      slim) "$cuslim" slim -q bad -o bad-slim --keep '/**' > out 2> err ;;
+      run) "$cuslim" run --gpu off --no-cache bad -- /bin/true > out 2> err ;;
+    esac; rc=$?
+    check "$1: $cmd exits 3 naming it ($rc: $(head -c 160 err))" '[ $rc = 3 ] && grep -q "$pattern" err'
+  done
+}
+edit single 'cfg = ("{\"config\": " + "{\"a\": " * 100000 + "1" + "}" * 100000 + "}").encode()'
+refused "a config nested 100000 deep" "nested deeper than"
+edit single 'idx["manifests"][0]["annotations"] = {"x": json.loads("[" * 600 + "]" * 600)}'
+refused "index.json nested 600 deep" "nested deeper than"
+edit single 'open(d + "/oci-layout", "w").write(json.dumps({"imageLayoutVersion": "9.9"}))'
+refused "imageLayoutVersion 9.9" "only 1.0.0"
+edit single 'm["layers"][0]["mediaType"] = "text/plain"'
+refused "a layer of mediaType text/plain" "not a layer media type"
+edit single 'm["layers"][0]["mediaType"] = "application/vnd.oci.image.layer.v1.tar+zstd"'
+refused "a gzip layer said to be zstd" "mediaType says zstd, the blob is gzip"
+edit single 'idx["manifests"][0]["mediaType"] = "application/vnd.oci.image.index.v1+json"'
+refused "an index entry saying index for a manifest" "the blob is an image manifest"
+rm -rf bad bad-slim
+# Adding a tag to a layout whose index holds an entry a reader refuses: refused, the layout untouched.
+must "a layout to break" "$cuslim" bundle -q ./app -o badentry --tag a
+python3 -c "import json,sys; p=sys.argv[1]+'/index.json'; i=json.load(open(p)); i['manifests'].append({'digest':'sha256:zz','annotations':{'org.opencontainers.image.ref.name':5}}); open(p,'w').write(json.dumps(i))" badentry
+before=$(sha256sum badentry/index.json)
+"$cuslim" bundle -q ./app -o badentry --tag b > out 2> err; rc=$?
+check "a tag added to a layout with an unreadable index entry: exit 3, refused, index.json untouched ($(head -c 160 err))" \
+  '[ $rc = 3 ] && grep -q "manifests\[1\]" err && grep -q "refusing to update" err && [ "$(sha256sum badentry/index.json)" = "$before" ]'
+"$cuslim" bundle -q ./app -o goodtags --tag 'bad tag/../x' > out 2> err; rc=$?
+check "--tag outside the OCI ref.name grammar: usage error, nothing written" '[ $rc = 2 ] && [ ! -e goodtags ]'
+head -c 2000 "$tmp/app" | gzip > gz.tar.gz; head -c 100 gz.tar.gz > trunc.tar.gz
+"$cuslim" verify trunc.tar.gz > out 2> err; rc=$?
+check "a truncated gzip rootfs is said to be one ($(cat err))" '[ $rc = 3 ] && grep -q "gzip stream without a readable tar inside (truncated or corrupt)" err'
+
 # --- empty or bad inputs -----------------------------------------------------------------------
 mkdir empty; "$cuslim" verify empty > out 2>&1; rc=$?
 check "verify fails an empty directory" '[ $rc = 1 ] && grep -q "not an image" out'
@@ -173,6 +228,20 @@ for sig in INT TERM HUP; do
   left=$(ls -A | grep -c cuslim-tmp)
   check "SIG$sig during a bundle: no temp output left ($left), no output (exit $rc)" '[ "$left" = 0 ] && [ ! -e sig.tar.gz ]'
 done
+# The handler removes temps with system calls only: a signal landing inside malloc (many small
+# entries being packed) must not deadlock it. 30 interrupts at varied moments, each must end.
+mkdir -p many; for i in $(seq 3000); do echo "$i" > "many/f$i"; done
+hung=0; leftover=0
+for i in $(seq 30); do
+  "$cuslim" bundle -q --include many --include "$big" -o many.oci & pid=$!
+  sleep "0.$(( (i * 37) % 9 + 1 ))"; kill -INT $pid
+  for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  if kill -0 $pid 2>/dev/null; then hung=$((hung + 1)); kill -KILL $pid; fi
+  wait $pid 2>/dev/null
+  [ -z "$(ls -A | grep cuslim-tmp)" ] || leftover=$((leftover + 1))
+  rm -rf many.oci .many.oci.cuslim-tmp-*
+done
+check "30 SIGINTs at varied moments: every run ended within 10 s ($hung hung), none left a temp ($leftover)" '[ $hung = 0 ] && [ $leftover = 0 ]'
 "$cuslim" bundle -q --include "$big" -o killed.tar.gz & pid=$!
 sleep 1; kill -KILL $pid; wait $pid 2>/dev/null
 check "SIGKILL leaves a temp file (what the next run must clean)" '[ "$(ls -A | grep -c "killed.tar.gz.cuslim-tmp")" -ge 1 ]'
