@@ -96,7 +96,7 @@ std::string rfc3339(int64_t t) {
   return buf;
 }
 
-ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
+ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::vector<ForwardCompatShipped>& compat) {
   if (req.keep_config) {  // slim: the image's own config, with our history entry
     ImageConfig c = *req.keep_config;
     c.created = rfc3339(req.mtime);
@@ -123,7 +123,10 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req) {
   }
   c.env.push_back("NVIDIA_VISIBLE_DEVICES=all");
   c.env.push_back("NVIDIA_DRIVER_CAPABILITIES=compute,utility");
-  if (plan.cuda) c.env.push_back("NVIDIA_REQUIRE_CUDA=" + nvidia_require_cuda(*plan.cuda));
+  std::vector<int> compat_branches;  // the branches a shipped cuda-compat set of this major serves
+  for (auto& s : compat)
+    if (plan.cuda && s.cuda.rfind(std::to_string(plan.cuda->major) + ".", 0) == 0) compat_branches.insert(compat_branches.end(), s.branches.begin(), s.branches.end());
+  if (plan.cuda) c.env.push_back("NVIDIA_REQUIRE_CUDA=" + nvidia_require_cuda(*plan.cuda, compat_branches));
   for (auto& kv : req.traced_env) {  // what the traced run ran with; its LD_LIBRARY_PATH after ours
     std::string key = kv.substr(0, kv.find('=') + 1);
     auto it = std::find_if(c.env.begin(), c.env.end(), [&](auto& e) { return e.rfind(key, 0) == 0; });
@@ -722,7 +725,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   res.left_to_base = res.plan.left_to_base.size();
   res.python = python_report(std::move(python), root, res.plan);  // report: each distribution, why kept
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
-  res.config = make_config(res.plan, req);              // plan: the image config
+  res.config = make_config(res.plan, req, res.forward_compat);  // plan: the image config
   drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
   if (!res.prune.archs.empty())
     if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0)) res.prune.warnings.push_back(*w);

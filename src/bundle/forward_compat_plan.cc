@@ -132,6 +132,12 @@ Result<std::vector<ForwardCompatShipped>> plan_forward_compat(const Analysis& an
   // never: no compat file ships, whatever brought it.
   if (req.mode == ForwardCompatMode::never) {
     for (auto& f : planned_compat_files(analysis, builder.plan())) builder.leave_out(f, "forward-compat file left out (--forward-compat never)");
+    // As auto does, say when the driver named cannot run the image without a set.
+    if (auto runtime = runtime_cuda(analysis, req, builder.plan()); runtime && req.driver && needs_newer_driver(*runtime, *req.driver)) {
+      auto min = driver_need(*runtime);
+      builder.warn(req.driver_text + " is older than CUDA " + runtime->str(2) + " needs (" + (min ? min->text() : "?") +
+                   "): with --forward-compat never the image carries no " + compat_package(*data, *runtime) + "; verify will fail it on that driver");
+    }
     return out;
   }
   // choose: the set the driver named needs (auto) or the runtime's (always), from the source root.

@@ -39,9 +39,11 @@ Status check_transport_spelling(const std::string& ref) {
 }
 
 Status check_oci_tag(const std::string& ref, const std::string& tag) {
-  static const std::regex re("[A-Za-z0-9._-]+");
+  // The image-spec's ref.name grammar (skopeo's oci: transport checks the same):
+  // component ("/" component)*, component = alphanum (separator alphanum)*, separator = [-._:@+] | "--".
+  static const std::regex re("[A-Za-z0-9]+(([-._:@+]|--)[A-Za-z0-9]+)*(/[A-Za-z0-9]+(([-._:@+]|--)[A-Za-z0-9]+)*)*");
   if (tag.empty() || std::regex_match(tag, re)) return ok_status();
-  return Error(Exit::usage, ref + ": '" + tag + "' is not a valid tag (letters, digits, '.', '_', '-')");
+  return Error(Exit::usage, ref + ": '" + tag + "' is not a valid tag (an OCI ref.name: letters and digits joined by . _ - : @ + or /)");
 }
 
 Status check_docker_archive_ref(const std::string& ref, const std::string& name) {

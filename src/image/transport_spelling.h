@@ -12,7 +12,7 @@ namespace cuslim {
 
 // Usage error when `ref` (not an existing path) starts like a transport but is not one as spelled.
 Status check_transport_spelling(const std::string& ref);
-// Usage error when `tag` is not a valid ref.name of an OCI layout ([A-Za-z0-9._-]+, as skopeo).
+// Usage error when `tag` is not a valid ref.name of an OCI layout (the image-spec grammar, as skopeo).
 Status check_oci_tag(const std::string& ref, const std::string& tag);
 // Usage error when `name` is not a docker reference NAME[:TAG] (docker-archive's REF).
 Status check_docker_archive_ref(const std::string& ref, const std::string& name);

@@ -93,10 +93,17 @@ std::optional<DriverNeed> driver_need(const Version& cuda) {
   return DriverNeed{row->first_ga_driver, false, std::to_string(cuda.major) + ".0's; " + cuda.str(2) + " is not in cuslim's table"};
 }
 
-std::string nvidia_require_cuda(const Version& cuda) {
+std::string nvidia_require_cuda(const Version& cuda, const std::vector<int>& compat_branches) {
   std::string s = "cuda>=" + cuda.str(2);
   auto need = driver_need(cuda);
   if (auto* row = cuda_major_compat(cuda.major); row && need && row->mvc_floor < need->min) s += " driver>=" + row->mvc_floor.str(3);
+  // A cuda-compat set in the image serves these older branches: each is an alternative (space:
+  // or), as NVIDIA's images write them ("driver>=535,driver<536").
+  std::vector<int> branches = compat_branches;
+  std::sort(branches.begin(), branches.end());
+  branches.erase(std::unique(branches.begin(), branches.end()), branches.end());
+  for (int b : branches)
+    if (!need || b < need->min.major) s += " driver>=" + std::to_string(b) + ",driver<" + std::to_string(b + 1);
   return s;
 }
 

@@ -73,8 +73,10 @@ CompatResult check_compat(const Version& cuda, const Version& driver);
 // The image's NVIDIA_REQUIRE_CUDA for a bundled runtime of CUDA `cuda`: "cuda>=X.Y", and where
 // minor-version compatibility reaches lower than X.Y's own minimum driver, " driver>=FLOOR" (a
 // space is OR in the NVIDIA container stack's requirement language), so the stack admits the
-// drivers check_compat calls ok-minor-version-compat: "cuda>=12.8 driver>=525.60.13".
-std::string nvidia_require_cuda(const Version& cuda);
+// drivers check_compat calls ok-minor-version-compat: "cuda>=12.8 driver>=525.60.13". With a
+// cuda-compat set in the image, each older branch it serves is one more alternative:
+// "cuda>=13.0 driver>=535,driver<536 driver>=550,driver<551".
+std::string nvidia_require_cuda(const Version& cuda, const std::vector<int>& compat_branches = {});
 
 // Whether CUDA `cuda` runs on `driver` only with a cuda-compat set (or not at all): neither the
 // driver's own support nor minor-version compatibility covers it. The one rule bundle's

@@ -309,8 +309,10 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
     if (auto v = cudart_cuda_version(path::basename(realpath), elf.soname); v && v->parts == 2)
       out.cuda = v->version, out.cuda_parts = 2, out.cuda_source = v->source;
   // A library whose own functions do not give it away takes the answer of the sibling it ships
-  // with (shipped_with()): needed by it, or beside it under the sibling's name and its major.
-  if (auto sib_family = shipped_with(out.family); sib_family && (!out.cuda || !out.version)) {
+  // with (shipped_with()): needed by it, or beside it under the sibling's name and its major. A
+  // CUDA major alone (a cu12 wheel's name) is refined by the sibling's code (12.8).
+  auto cuda_exact = [&] { return out.cuda && out.cuda_parts >= 2; };
+  if (auto sib_family = shipped_with(out.family); sib_family && (!cuda_exact() || !out.version)) {
     std::vector<std::pair<std::string, std::string>> sibs;  // (name, why)
     for (auto& n : elf.needed)
       if (n != soname && family_of(n) == *sib_family) sibs.push_back({n, "which it needs"});
@@ -324,9 +326,9 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
       std::string of = " (of " + n + ", " + why + ")";
       if (!out.version && s->version && s->version_source.rfind("code:", 0) == 0)
         out.version = s->version, out.version_parts = s->version_parts, out.version_source = s->version_source + of;
-      if (!out.cuda && s->cuda && s->cuda_source.rfind("code:", 0) == 0)
+      if (!cuda_exact() && s->cuda && s->cuda_source.rfind("code:", 0) == 0 && (!out.cuda || out.cuda->major == s->cuda->major))
         out.cuda = s->cuda, out.cuda_parts = s->cuda_parts, out.cuda_source = s->cuda_source + of;
-      if (out.cuda) break;
+      if (cuda_exact()) break;
     }
   }
   // 4. Any other object linked against the CUDA runtime (libtorch_cuda, a CuPy or JAX extension)

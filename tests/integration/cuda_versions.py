@@ -142,6 +142,12 @@ def main():
         j = inspect(cuslim, [f"{cache}/cu12/nvidia/{lib}"])[0]
         check(j["library_version"] == want and j["library_version_source"].startswith("code:"),
               f"cu12: {os.path.basename(lib)} version {j['library_version']} ({j['library_version_source']}), want {want}")
+    # In the wheel too, the front libraries' CUDA version is their sibling's code (12.8, 12.9), not
+    # the wheel name's major alone ("cu12"), so their verdicts are the exact ones.
+    for name, cuda in (("cublas/lib/libcublas.so.12", "12.8"), ("cudnn/lib/libcudnn.so.9", "12.9"), ("cudnn/lib/libcudnn_adv.so.9", "12.9")):
+        j = inspect(cuslim, [f"{cache}/cu12/nvidia/{name}"], "--driver-version", "525.60.13")[0]
+        check(j["cuda_version"] == cuda and j["cuda_version_source"].startswith("code:"),
+              f"cu12 wheel: {os.path.basename(name)} CUDA {j['cuda_version']} ({j['cuda_version_source']}), want {cuda} from code")
     # Outside a wheel (a toolkit or a copied lib dir), a library whose own code does not say takes
     # the version of the one it ships with: libcublas of libcublasLt, cuDNN's front library and
     # engines of libcudnn_graph.

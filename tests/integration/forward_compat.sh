@@ -88,6 +88,14 @@ check "bundle --forward-compat always: the set ships without a driver named" '[ 
 b never --forward-compat never --min-driver 535.230.02 --include "$compat"
 check "bundle --forward-compat never: not even an --include'd set ships, and it says so" \
   '[ ! -e "$tmp/never$compat/libcuda.so.580.65.06" ] && grep -q "left out (--forward-compat never)" "$tmp/never.err"'
+check "... and warns that the driver named (535) cannot run it without one" 'grep -q "with --forward-compat never the image carries no cuda-compat-13-0; verify will fail it" "$tmp/never.err"'
+"$cuslim" bundle -q --root "$src" /app/app -o "$tmp/auto535-oci" --min-driver 535.230.02 2> /dev/null
+req=$(python3 -c "import json,sys; d=sys.argv[1]; b=lambda h: json.load(open(d+'/blobs/sha256/'+h[7:])); m=b(json.load(open(d+'/index.json'))['manifests'][0]['digest']); print([e for e in b(m['config']['digest'])['config']['Env'] if e.startswith('NVIDIA_REQUIRE_CUDA=')][0])" "$tmp/auto535-oci")
+check "the image with the set admits the branches it serves in NVIDIA_REQUIRE_CUDA ($req)" \
+  '[[ "$req" == "NVIDIA_REQUIRE_CUDA=cuda>=13.0 "* ]] && [[ "$req" == *" driver>=535,driver<536"* ]] && [[ "$req" != *"driver>=580,driver<581"* ]]'
+"$cuslim" bundle -q --root "$src" /app/app -o "$tmp/auto580-oci" --min-driver 580.159.04 2> /dev/null
+req=$(python3 -c "import json,sys; d=sys.argv[1]; b=lambda h: json.load(open(d+'/blobs/sha256/'+h[7:])); m=b(json.load(open(d+'/index.json'))['manifests'][0]['digest']); print([e for e in b(m['config']['digest'])['config']['Env'] if e.startswith('NVIDIA_REQUIRE_CUDA=')][0])" "$tmp/auto580-oci")
+check "without a set: NVIDIA_REQUIRE_CUDA=cuda>=13.0 alone ($req)" '[ "$req" = "NVIDIA_REQUIRE_CUDA=cuda>=13.0" ]'
 mkdir -p "$tmp/nocompat"; cp -a "$src/." "$tmp/nocompat/"; rm -rf "$tmp/nocompat/usr/local/cuda-13.0/compat"
 "$cuslim" bundle -q --root "$tmp/nocompat" /app/app -o "$tmp/none" --format dir --forward-compat always 2> "$tmp/none.err"; rc=$?
 check "bundle --forward-compat always without any set in the source: exit 1 naming where it looked" '[ $rc = 1 ] && grep -q "no cuda-compat set in the source root" "$tmp/none.err"'

@@ -255,7 +255,7 @@ check "bundle -o LAYOUT:TAG (an existing layout, no transport) adds the tag, as 
   '[ $rc = 0 ] && [ ! -e "$tmp/t-oci:plain" ] && skopeo inspect "oci:$tmp/t-oci:plain" >/dev/null && skopeo inspect "oci:$tmp/t-oci:one" >/dev/null'
 # Misspelt transports and bad tags: usage errors (skopeo refuses each), never a file of that odd name.
 mkdir -p "$tmp/odd" && cd "$tmp/odd" || exit 1
-for o in "docker:/$reg/x:1" "Docker://$reg/x" "OCI:lay" "oci::t" "oci-archive::t" "docker-archive::r" "oci:lay:bad tag" "oci-archive:a.tar:b@d" \
+for o in "docker:/$reg/x:1" "Docker://$reg/x" "OCI:lay" "oci::t" "oci-archive::t" "docker-archive::r" "oci:lay:bad tag" "oci-archive:a.tar:b..d" \
          "docker-archive:d.tar:Bad/Name" "oci:" "dir:"; do
   "$cuslim" bundle -q /bin/true -o "$o" > /dev/null 2> "$tmp/odd.err"; rc=$?
   check "bundle -o '$o': usage error ($rc: $(head -c 160 "$tmp/odd.err"))" '[ $rc = 2 ] && grep -q "^cuslim: bundle: " "$tmp/odd.err"'
