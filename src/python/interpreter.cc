@@ -8,6 +8,7 @@
 
 #include "core/fs.h"
 #include "core/path.h"
+#include "python/import_scan.h"
 
 namespace cuslim {
 
@@ -157,6 +158,16 @@ PythonStartup python_startup(const Root& root, const PythonInterpreter& py) {
           if (root.stat(f)) s.files.push_back(f);
     }
   }
+  // What those modules (site's own and the hooks') import when they are imported, from the
+  // standard library: a hook importing pathlib needs pathlib's imports too, or start-up fails.
+  std::vector<std::string> sources;
+  for (auto& f : s.files) {
+    if (f.ends_with(".py")) sources.push_back(f);
+    else if (std::string init = path::join(f, "__init__.py"); root.stat(init)) sources.push_back(init);
+  }
+  std::set<std::string> have(s.files.begin(), s.files.end());
+  for (auto& f : stdlib_import_closure(root, py.stdlib, sources))
+    if (!have.count(f) && f.rfind(path::join(py.stdlib, "encodings") + "/", 0) != 0) s.files.push_back(f);
   return s;
 }
 

@@ -88,11 +88,29 @@ out=$(run_image "$tmp/script-img" s "$tmp/app/tool.py" 2>&1)
 check "runc, empty environment: the script's interpreter starts ($out)" '[ "$out" = "script utf-8" ]'
 if "$py" -m venv --without-pip "$tmp/venv" 2>/dev/null; then
   vsite=$(echo "$tmp"/venv/lib/python3*/site-packages)
-  echo 'import builtins; builtins.PTH_RAN = "yes"' > "$vsite/pthmod.py"
+  # As numba-cuda's redirector: the hook imports standard modules site itself never needs.
+  cat > "$vsite/pthmod.py" <<'PY'
+import builtins
+import importlib
+import importlib.abc
+import pathlib
+import warnings
+from fractions import Fraction
+try:
+    import json
+except ImportError:
+    json = None
+def later():
+    import sqlite3  # runs only when called: not an import-time need
+builtins.PTH_RAN = "yes" if json and pathlib.Path("/").is_dir() and Fraction(1, 2) else "partly"
+PY
   echo 'import pthmod' > "$vsite/zz-demo.pth"
   must "bundle a venv's python, no trace" "$cuslim" bundle -q "$tmp/venv/bin/python" -o "$tmp/venv-img" --tag v
   out=$(run_image "$tmp/venv-img" v "$tmp/venv/bin/python" -c 'import sys, builtins; print(sys.prefix, getattr(builtins, "PTH_RAN", "no"))' 2>&1)
-  check "the venv's python runs as the venv's (pyvenv.cfg ships), its .pth runs what it imports: $out" '[ "$out" = "$tmp/venv yes" ]'
+  check "the venv's python runs as the venv's (pyvenv.cfg ships), its .pth hook and the standard modules it imports run: $out" '[ "$out" = "$tmp/venv yes" ]'
+  (for b in "$tmp"/venv-img/blobs/sha256/*; do tar -tzf "$b" 2>/dev/null; done) > "$tmp/venv-img.list"
+  check "... what the hook imports only inside a function is not shipped (sqlite3; pathlib and fractions are)" \
+    'grep -q "/pathlib.py$" "$tmp/venv-img.list" && grep -q "/fractions.py$" "$tmp/venv-img.list" && ! grep -q "/sqlite3/" "$tmp/venv-img.list"'
 else
   echo "note: no venv module here; the venv case was not run"
 fi
