@@ -35,6 +35,8 @@ check "XLA's ptxas and nvlink (nvidia-cuda-nvcc wheel) are jit" '[ "$(classify $
 check "libdevice (nvidia-nvvm wheel) is jit, for JAX and Numba" '"$cuslim" profiles classify $site/nvidia/cu13/nvvm/libdevice/libdevice.10.bc | grep -q "jit.*jax-cuda13-plugin.* numba-cuda;"'
 check "the CUDA headers CuPy compiles against are jit (for cupy)" '"$cuslim" profiles classify $site/nvidia/cu13/include/cuda_fp16.h | grep -q "jit.*cupy-cuda13x"'
 check "libNVVM is jit (for numba's CUDA target)" '[ "$(classify $site/nvidia/cu13/lib/libnvvm.so.4)" = jit ]'
+check "libNVVM of a toolkit laid out as its wheels (lib/, not nvvm/lib64) and Debian's are jit too" \
+  '[ "$(classify /usr/local/cuda-13.0/lib/libnvvm.so.4)" = jit ] && [ "$(classify /usr/lib/x86_64-linux-gnu/libnvvm.so.4)" = jit ] && [ "$(classify /usr/local/cuda/nvvm/lib64/libnvvm.so.4)" = jit ]'
 check "numba-cuda's own cuda_fp16.h/cuda_bf16.h (compiled with NVRTC at run time) are jit, for numba-cuda" \
   'ls "$R$site"/numba_cuda/numba/cuda/include/*/cuda_fp16.h >/dev/null && for h in "$R$site"/numba_cuda/numba/cuda/include/*/cuda_*.h; do "$cuslim" profiles classify "${h#$R}" | grep -q "jit.*numba-cuda" || exit 1; done'
 check "nvcc, cicc and fatbinary stay toolkit" '[ "$(classify $site/nvidia/cu13/bin/nvcc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/nvvm/bin/cicc)" = toolkit ] && [ "$(classify $site/nvidia/cu13/bin/fatbinary)" = toolkit ]'
@@ -49,6 +51,12 @@ v=$(verdict jit-ready:triton)
 check "jit-ready:triton fails naming the consequence and every missing piece ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs a C compiler, ldconfig and Python.h (none in the image)"'
 check "jit-ready:jax passes (ptxas, nvlink, libdevice from the wheels)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = pass ]'
 check "jit-ready:numba-cuda passes (libNVVM, libdevice)" '[ "$(verdict jit-ready:numba-cuda | cut -d" " -f1)" = pass ]'
+# libNVVM where a toolkit laid out as its wheels keeps it (/usr/local/cuda-13.0/lib), not the wheel's
+mkdir -p "$tmp/nvvm-save" "$R/usr/local/cuda-13.0/lib" && mv "$R$site"/nvidia/cu13/lib/libnvvm.so* "$tmp/nvvm-save/"
+check "without any libNVVM: jit-ready:numba-cuda fails naming it" 'verdict jit-ready:numba-cuda | grep -q "^fail.*libNVVM"'
+cp -P "$tmp"/nvvm-save/libnvvm.so* "$R/usr/local/cuda-13.0/lib/"
+check "libNVVM in /usr/local/cuda-13.0/lib (no nvvm/lib64): jit-ready:numba-cuda passes" '[ "$(verdict jit-ready:numba-cuda | cut -d" " -f1)" = pass ]'
+rm -rf "$R/usr/local/cuda-13.0" && mv "$tmp"/nvvm-save/libnvvm.so* "$R$site"/nvidia/cu13/lib/
 # numba alone (CPU): no CUDA target, nothing to judge, no smoke to run
 N=$tmp/numba-only; mkdir -p "$N$site" "$N/usr/lib/python3.12"; echo > "$N/usr/lib/python3.12/os.py"
 (cd "$R$site" && cp -r numba numba-*.dist-info "$N$site/")
