@@ -33,8 +33,11 @@ Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const
       if (!found) continue;
       std::vector<std::string> add{*found};
       for (auto& p : need_keep_paths(root, need, *found, places)) add.push_back(p);
+      std::string why = "run-time toolchain of a JIT framework that ships (" + r.framework->name + ": " + need.what + ")";
       for (auto& p : add) {
         if (!builder.add_include(p).ok()) continue;
+        builder.note_reason(p, why);
+        if (auto real = root.realpath(p); real.ok() && *real != p) builder.note_reason(*real, why);
         auto st = root.stat(p);
         if (!st || !S_ISREG(st->st_mode)) continue;
         if (is_elf_in(root, p)) elfs.push_back(p);

@@ -109,7 +109,10 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
   for (auto& o : g.objects) {
     if (o.cls == ObjectClass::driver) {  // by path; by name when this machine has no driver
       std::string what = o.path ? *o.path : o.name;
-      if (std::find(plan_.dropped_driver.begin(), plan_.dropped_driver.end(), what) == plan_.dropped_driver.end()) plan_.dropped_driver.push_back(what);
+      // Named by the user (--include, a target) or by a trace: said as a warning, since it was
+      // asked for; one a program needs (libcuda.so.1) is the ordinary case, said in the summary.
+      if ((o.root || o.how == How::trace) && o.path) note_left_to_driver(*o.path, "driver file left out (the host driver provides it at run time)");
+      else if (std::find(plan_.dropped_driver.begin(), plan_.dropped_driver.end(), what) == plan_.dropped_driver.end()) plan_.dropped_driver.push_back(what);
       continue;
     }
     if (o.cls == ObjectClass::toolkit && o.path && !o.root)

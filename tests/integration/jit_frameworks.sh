@@ -131,6 +131,13 @@ t = [x for x in j if x["framework"] == "triton"][0]
 assert not t["missing"] and t["added_bytes"] > 10_000_000, t
 assert any(f.startswith("a C compiler: ") for f in t["found"]) and any(f.startswith("Python.h: ") for f in t["found"]), t
 PY'
+check "the report says why the compiler ships: the JIT toolchain, not a DT_NEEDED edge" 'python3 - "$tmp/r.json" <<PY
+import json, sys
+r = json.load(open(sys.argv[1]))
+why = {f["path"]: g["reason"] for g in r["groups"] for f in g["largest"]}
+cc1 = [p for p in why if p.endswith("/cc1")]
+assert cc1 and all(why[p].startswith("run-time toolchain of a JIT framework that ships (triton") for p in cc1), [(p, why[p]) for p in cc1]
+PY'
 out=$("$cuslim" run --gpu off "$tmp/img:jit" -- "$tmp/venv/bin/python" "$tmp/app/build_launcher.py" 2>&1)
 check "inside the image: Triton's launcher compiles and links with the bundled compiler, ldconfig runs ($out)" '[ "$out" = "$want" ]'
 v=$("$cuslim" verify --json "$tmp/img:jit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c['status'] for c in json.load(sys.stdin)['checks']}; print(d.get('jit-ready:triton'), d.get('no-toolkit-files'))")

@@ -134,4 +134,8 @@ for mode in "" "--files"; do
   "$cuslim" verify --json "$tmp/drv-img" > "$tmp/drv.json" 2>&1
   check "no driver file in the image ($mode)" 'python3 -c "import json,sys; d=json.load(open(\"$tmp/drv.json\")); c=[x for x in d[\"checks\"] if x[\"name\"]==\"no-driver-files\"][0]; assert c[\"status\"]==\"pass\", c"'
 done
+"$cuslim" bundle /bin/true --include "$tmp/drv/lib/libnvidia-ml.so.1" -o "$tmp/drv-inc.tar" > "$tmp/drv-inc.out" 2>&1; rc=$?
+check "a driver library named by --include: left out with a warning naming it" \
+  '[ $rc = 0 ] && grep -q "^cuslim: warning: .*libnvidia-ml.so.*driver file left out" "$tmp/drv-inc.out" && ! tar -tf "$tmp/drv-inc.tar" | grep -q libnvidia-ml'
+
 finish
