@@ -493,6 +493,9 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   CUSLIM_TRY(auto layers, mf.array("layers"));
   if (diff_ids.size() != layers.size())
     return bad_input(config_file + ": rootfs.diff_ids has " + std::to_string(diff_ids.size()) + " entries for " + std::to_string(layers.size()) + " layers");
+  // Progress counts the whole image from the start (one total, not one per layer).
+  for (auto& l : layers)
+    if (l.is_object() && l.contains("size") && l["size"].is_number_unsigned()) expect_bytes(l["size"].get<uint64_t>());
   for (size_t i = 0; i < layers.size(); ++i) {
     std::string where = manifest_file + ": layers[" + std::to_string(i) + "]";
     CUSLIM_TRY(auto desc, read_descriptor(layers[i], where));
@@ -511,7 +514,6 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
       return bad_input(where + ": its mediaType says " + compression_word(sl.info.compression) + ", the blob is " +
                        compression_word(stored_compression(sl.blob)));
     out.layers.push_back(sl);
-    expect_bytes(sl.info.size);
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
                                desc.size, &out.layers.back().listing, &diff_ids[i]));
   }

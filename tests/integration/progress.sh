@@ -22,6 +22,9 @@ script -qec "'$cuslim' verify '$tmp/slim'" /dev/null > "$tmp/vtty.out" 2>&1
 check "verify on a TTY shows unpacking, then its report from a new line" 'grep -aq "unpacking" "$tmp/vtty.out" && tr "\r" "\n" < "$tmp/vtty.out" | grep -aq "^verify "'
 script -qec "'$cuslim' report '$tmp/img:t'" /dev/null > "$tmp/rtty.out" 2>&1
 check "report on a TTY shows unpacking, then its summary from a new line" 'grep -aq "unpacking [0-9.]* [kMG]B / " "$tmp/rtty.out" && tr "\r" "\n" < "$tmp/rtty.out" | grep -aq "^report "'
+layers=$(python3 -c "import json,sys; d=sys.argv[1]; m=json.load(open(d+'/index.json'))['manifests'][0]['digest'][7:]; print(len(json.load(open(d+'/blobs/sha256/'+m))['layers']))" "$tmp/img")
+totals=$(tr "\r" "\n" < "$tmp/rtty.out" | grep -ao "unpacking [0-9.]* [kMG]\?B / [0-9.]* [kMG]\?B" | sed "s/.* \/ //" | sort -u | tr "\n" " ")
+check "one total for the whole image of $layers layers, from the first line on ($totals)" '[ "$layers" -ge 2 ] && [ "$(echo $totals | wc -w)" = 2 ]'
 script -qec "CUSLIM_CACHE_DIR='$tmp/cache' '$cuslim' run --gpu off '$tmp/img:t' -- /bin/true" /dev/null > "$tmp/runtty.out" 2>&1; rc=$?
 check "run on a TTY (first start) shows unpacking and exits 0" '[ $rc = 0 ] && grep -aq "unpacking" "$tmp/runtty.out"' || tail -3 "$tmp/runtty.out"
 "$cuslim" slim "$tmp/img:t" -o "$tmp/slim2" --keep "$tmp/*" > "$tmp/pipe.out" 2> "$tmp/pipe.err"
