@@ -240,23 +240,25 @@ PruneRequest prune_request(const BundleRequest& req) {
   return p;
 }
 
-// The label that says which GPUs the image's code was pruned for; an image pruned before (slim
-// of a pruned image) keeps only the archs both prunings keep.
-// The GPUs the image keeps code for: this prune's, less those an earlier prune (the input's label)
-// already took the code of. When none is left the label names this prune's archs, so that verify
-// judges each container for them (an empty label read as "not pruned", and passed lost code).
+// The label that says which GPUs the image's code was pruned for: this prune's archs, less those
+// an earlier prune (the input's label) already took the code of. When none of this prune's archs
+// is left, the input's label stays: its GPUs still run every container (a container with nothing
+// for this prune keeps an entry), and verify judges any other GPU container by container -- a
+// label naming this prune's archs made verify pass code the first prune had taken.
 // Returns a warning when the input was pruned for GPUs that do not cover this prune's.
 std::optional<std::string> record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs, bool zeroed) {
   std::vector<unsigned> keep = archs;
   std::optional<std::string> warning;
+  bool pruned_before = false;
   if (auto it = c.labels.find(kGpuArchLabel); it != c.labels.end())
     if (auto before = parse_gpu_archs(it->second); before.ok()) {
+      pruned_before = true;
       std::erase_if(keep, [&](unsigned a) { return !kept_for(a, *before); });
       if (keep.size() != archs.size())
         warning = "--gpu-arch " + gpu_archs_text(archs) + ": the input was already pruned for " + gpu_archs_text(*before) +
                   ": code for the others is gone from it, and this prune cannot bring it back (prune the unpruned image instead)";
     }
-  if (zeroed) c.labels[kGpuArchLabel] = gpu_archs_text(keep.empty() ? archs : keep);
+  if (zeroed && !(pruned_before && keep.empty())) c.labels[kGpuArchLabel] = gpu_archs_text(keep.empty() ? archs : keep);
   return warning;
 }
 

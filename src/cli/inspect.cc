@@ -64,7 +64,7 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
   }
   out << "  fatbin: " << f["containers"] << " containers, " << f["entries"] << " entries\n";
   for (auto& a : f["archs"]) {
-    out << "    " << std::left << std::setw(14) << a["arch"].get<std::string>() << (a["kind"] == "ptx" ? "PTX " : "SASS") << " x"
+    out << "    " << std::left << std::setw(14) << a["arch"].get<std::string>() << (a["kind"] == "ptx" ? "PTX " : a["kind"] == "sass" ? "SASS" : a["kind"] == "lto" ? "LTO " : "?   ") << " x"
         << std::setw(5) << a["entries"].get<int>() << " " << std::setw(10) << mb(a["stored_bytes"]);
     if (a["compressed"].get<int>()) out << " (" << a["compressed"].get<int>() << " compressed, " << mb(a["uncompressed_bytes"]) << " unpacked)";
     if (a.contains("ptx_isa")) out << " ISA " << a["ptx_isa"].get<std::string>();

@@ -136,7 +136,7 @@ uint64_t count_magic(const Reader& in, uint64_t begin, uint64_t size) {
 }  // namespace
 
 std::string FatbinEntry::arch_name() const {
-  return std::string(kind == ptx ? "compute_" : "sm_") + std::to_string(arch) + variant;
+  return std::string(kind == ptx ? "compute_" : kind == lto ? "lto_" : "sm_") + std::to_string(arch) + variant;
 }
 
 Result<FatbinLayout> FatbinLayout::read(const std::string& host_path, const ElfFile& elf, bool scan_elsewhere) {

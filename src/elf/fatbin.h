@@ -16,7 +16,7 @@
 namespace cuslim {
 
 struct FatbinEntry {
-  enum Kind { ptx = 1, sass = 2 };
+  enum Kind { ptx = 1, sass = 2, lto = 8 };  // lto: LTO-IR (nvcc code=lto_NN), linked at run time, not run
   int kind = 0;
   unsigned arch = 0;         // 80, 90, 100, ...
   std::string variant;       // "", "a" (arch-specific) or "f" (family)

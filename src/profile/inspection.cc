@@ -86,15 +86,17 @@ Result<Inspection> inspect(const Root& root, const std::string& path, const Clas
 nlohmann::json to_json(const Inspection& i) {
   using nlohmann::json;
   struct Arch {
-    int sass = 0, ptx = 0, compressed = 0;
+    int kind = 0, entries = 0, compressed = 0;
     uint64_t stored = 0, uncompressed = 0;
     std::string isa;
     std::map<std::string, int> sections;  // entries per section (.nv_fatbin, __nv_relfatbin, .cask_resource)
   };
   std::map<std::pair<unsigned, std::string>, Arch> archs;  // (arch, name) sorted by arch
   for (auto& e : i.fatbin.entries) {
-    auto& a = archs[{e.arch * 4 + (e.kind == FatbinEntry::ptx ? 2 : 0) + (e.variant.empty() ? 0 : 1), e.arch_name()}];
-    (e.kind == FatbinEntry::ptx ? a.ptx : a.sass)++;
+    unsigned order = e.kind == FatbinEntry::ptx ? 2 : e.kind == FatbinEntry::sass ? 0 : 3;  // SASS, PTX, then LTO-IR and others
+    auto& a = archs[{e.arch * 8 + order * 2 + (e.variant.empty() ? 0 : 1), e.arch_name()}];
+    a.kind = e.kind;
+    a.entries++;
     a.compressed += e.compressed;
     a.sections[e.section]++;
     a.stored += e.stored_size;
@@ -103,7 +105,8 @@ nlohmann::json to_json(const Inspection& i) {
   }
   json arch_list = json::array();
   for (auto& [k, a] : archs) {
-    json row = {{"arch", k.second}, {"kind", a.ptx ? "ptx" : "sass"}, {"entries", a.sass + a.ptx},
+    std::string kind = a.kind == FatbinEntry::ptx ? "ptx" : a.kind == FatbinEntry::sass ? "sass" : a.kind == FatbinEntry::lto ? "lto" : "other";
+    json row = {{"arch", k.second}, {"kind", kind}, {"entries", a.entries},
                 {"compressed", a.compressed}, {"stored_bytes", a.stored}, {"uncompressed_bytes", a.uncompressed}, {"sections", a.sections}};
     if (!a.isa.empty()) row["ptx_isa"] = a.isa;
     arch_list.push_back(row);

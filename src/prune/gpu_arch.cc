@@ -56,6 +56,7 @@ std::string gpu_archs_text(const std::vector<unsigned>& ccs) {
 }
 
 bool runs_on(const FatbinEntry& e, unsigned cc) {
+  if (e.kind != FatbinEntry::sass && e.kind != FatbinEntry::ptx) return false;  // LTO-IR and others run on no GPU as they are
   bool same_major = e.arch / 10 == cc / 10;
   if (e.variant == "a") return e.arch == cc;
   if (e.kind == FatbinEntry::sass) return same_major && e.arch <= cc;

@@ -296,6 +296,32 @@ def nvcc_mode(tmp):
     check("already pruned for 90" in r.stderr, f"slim --gpu-arch 80 of an image pruned for 90 warns: {r.stderr.strip()[:160]}")
     r = run(CUSLIM, "verify", "--json", "--gpu-arch", "80", os.path.join(tmp, "oci-90-80"), ok=False)
     check(r.returncode == 1 and cov(r)["status"] == "fail", f"... and verify --gpu-arch 80 fails it (exit {r.returncode}): {cov(r)['detail'][:160]}")
+    # The same with a second container holding only compute_75 PTX (which an 8.0 GPU could JIT):
+    # the sm_80 code of the first container is still gone, verify must still fail sm_80.
+    open(os.path.join(src, "k2.cu"), "w").write(KERNEL.replace("axpy", "axpy2").replace("launch", "launch2"))
+    open(os.path.join(src, "two.cu"), "w").write(MAIN)
+    r1 = run(NVCC, "-c", "-o", os.path.join(src, "k1.o"), os.path.join(src, "k.cu"), "-gencode", "arch=compute_80,code=sm_80",
+             "-gencode", "arch=compute_90,code=sm_90", ok=False)
+    r2 = run(NVCC, "-c", "-o", os.path.join(src, "k2.o"), os.path.join(src, "k2.cu"), "-gencode", "arch=compute_75,code=compute_75", ok=False)
+    r3 = run(NVCC, "-cudart", "shared", "-o", os.path.join(src, "two"), os.path.join(src, "two.cu"), os.path.join(src, "k1.o"),
+             os.path.join(src, "k2.o"), "-gencode", "arch=compute_80,code=sm_80", ok=False)
+    if r1.returncode == 0 and r2.returncode == 0 and r3.returncode == 0:
+        run(CUSLIM, "bundle", os.path.join(src, "two"), "-o", os.path.join(tmp, "two-90"), "-q", "--tag", "t", "--gpu-arch", "90")
+        run(CUSLIM, "slim", os.path.join(tmp, "two-90") + ":t", "-o", os.path.join(tmp, "two-90-80"), "--tag", "t", "--gpu-arch", "80", "-q", ok=False)
+        r = run(CUSLIM, "verify", "--json", "--gpu-arch", "80", os.path.join(tmp, "two-90-80"), ok=False)
+        check(r.returncode == 1 and cov(r)["status"] == "fail",
+              f"pruned for 90, then 80, beside a PTX-only container: verify --gpu-arch 80 still fails (exit {r.returncode}): {cov(r)['detail'][:160]}")
+        r = run(CUSLIM, "verify", "--json", "--gpu-arch", "90", os.path.join(tmp, "two-90-80"), ok=False)
+        check(r.returncode == 0 and cov(r)["status"] == "pass", f"... and verify --gpu-arch 90 passes it (exit {r.returncode}): {cov(r)['detail'][:160]}")
+    else:
+        check(False, "building the two-container program: " + (r1.stderr + r2.stderr + r3.stderr)[-300:])
+    # LTO-IR entries (code=lto_NN) are neither SASS nor PTX: inspect says so, and they run on no GPU.
+    r = run(NVCC, "-c", "-rdc=true", "-o", os.path.join(src, "lto.o"), os.path.join(src, "k.cu"), "-gencode", "arch=compute_80,code=lto_80",
+            "-gencode", "arch=compute_90,code=sm_90", ok=False)
+    if r.returncode == 0:
+        r = run(CUSLIM, "inspect", "--json", os.path.join(src, "lto.o"), ok=False)
+        rows = {a["arch"]: a["kind"] for a in json.loads(r.stdout)[0]["fatbin"]["archs"]} if r.returncode == 0 else {}
+        check(rows.get("lto_80") == "lto" and rows.get("sm_90") == "sass" and "sm_80" not in rows, f"inspect: an LTO-IR entry is kind lto ({rows})")
     # A small program's own GPU code is judged however small (the 16 kB excuse is for NVIDIA stubs).
     open(os.path.join(src, "tiny.cu"), "w").write(KERNEL + MAIN.replace('#include "k.h"', ""))
     r = run(NVCC, "-cudart", "shared", "-o", os.path.join(src, "tiny"), os.path.join(src, "tiny.cu"), "-gencode", "arch=compute_90,code=sm_90", ok=False)
