@@ -656,20 +656,19 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
     std::string p = t.prefix;
     if (out.rfind(p, 0) != 0) continue;
     std::string rest = out.substr(p.size()), t_tag;
-    bool docker = t.format == BundleFormat::docker_archive;  // its REF holds ':' and '/': split at the first ':'
-    if (auto colon = docker ? rest.find(':') : rest.rfind(':');
-        t.tagged && colon != std::string::npos && colon > 0 && (docker || rest.find('/', colon) == std::string::npos))
-      t_tag = rest.substr(colon + 1), rest.resize(colon);
+    // The path ends at the first ':' (skopeo's split): a tag may hold ':' and '/' (app:v1:x, a REF).
+    if (auto colon = rest.find(':'); t.tagged && colon != std::string::npos && colon > 0) t_tag = rest.substr(colon + 1), rest.resize(colon);
     if (rest.empty()) return Error(Exit::usage, spelled + ": no path after '" + p + "'");
     CUSLIM_CHECK(agree(t.format, "'" + p + "'"));
     CUSLIM_CHECK(take_tag(t_tag));
     out = rest;
     return follow_dir_link();
   }
-  // LAYOUT:TAG of an existing OCI layout (as an input reads it): that layout, tagged TAG.
-  if (auto colon = out.rfind(':'); colon != std::string::npos && colon > 0 && out.find('/', colon) == std::string::npos) {
+  // LAYOUT:TAG of an existing OCI layout (as an input reads it): that layout, tagged TAG; the
+  // layout is the first prefix that is one (a tag may hold ':').
+  for (auto colon = out.find(':'); colon != std::string::npos; colon = out.find(':', colon + 1)) {
     std::string dir = out.substr(0, colon);
-    if (struct stat st; ::stat((dir + "/oci-layout").c_str(), &st) == 0) {
+    if (struct stat st; colon > 0 && ::stat((dir + "/oci-layout").c_str(), &st) == 0) {
       CUSLIM_CHECK(agree(BundleFormat::oci, "an OCI layout's DIR:TAG"));
       CUSLIM_CHECK(take_tag(out.substr(colon + 1)));
       out = dir;

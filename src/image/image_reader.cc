@@ -530,6 +530,19 @@ Compression stored_compression(const std::string& blob) {
   return Compression::none;
 }
 
+// A docker reference as docker and skopeo compare them: "app:1" is "docker.io/library/app:1",
+// "team/app" is "docker.io/team/app:latest"; one with a registry host stays as it is.
+std::string normalized_docker_ref(std::string r) {
+  auto slash = r.find('/');
+  std::string first = slash == std::string::npos ? "" : r.substr(0, slash);
+  bool host = !first.empty() && (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost");
+  if (!host) r = (slash == std::string::npos ? "docker.io/library/" : "docker.io/") + r;
+  else if (r.rfind("docker.io/", 0) == 0 && r.find('/', 10) == std::string::npos) r.insert(10, "library/");
+  auto last = r.rfind('/');
+  if (r.find(':', last) == std::string::npos && r.find('@') == std::string::npos) r += ":latest";
+  return r;
+}
+
 // The entry of a docker-archive's manifest.json that `ref` names: a RepoTags entry ("app:1"), or
 // "@N" (the N-th image, as skopeo's docker-archive:FILE:@N); without one, the only image.
 Result<size_t> docker_entry(const nlohmann::json& manifest, const std::string& ref, const std::string& manifest_file) {
@@ -544,7 +557,7 @@ Result<size_t> docker_entry(const nlohmann::json& manifest, const std::string& r
     std::string names;
     for (auto& t : repo_tags) {
       names += (names.empty() ? "" : " ") + t;
-      if (t == ref && !hit) hit = i;
+      if ((t == ref || normalized_docker_ref(t) == normalized_docker_ref(ref)) && !hit) hit = i;
     }
     tags += (tags.empty() ? "" : ", ") + ("@" + std::to_string(i) + (names.empty() ? " (untagged)" : " " + names));
   }
@@ -703,10 +716,14 @@ ImageRef parse_image_ref(const std::string& ref) {
     auto c = s.find(':');
     return {s.substr(0, c), c == std::string::npos ? "" : s.substr(c + 1), transport};
   }
-  auto colon = s.rfind(':');
-  // PATH:TAG only when PATH itself is not a file or directory of that name.
-  if (colon != std::string::npos && colon > 0 && s.find('/', colon) == std::string::npos && ::access(s.c_str(), F_OK) != 0)
-    return {s.substr(0, colon), s.substr(colon + 1), transport};
+  if (::access(s.c_str(), F_OK) == 0) return {s, "", transport};  // PATH:TAG only when PATH:TAG itself is not a file or dir
+  if (!transport.empty()) {  // oci:, oci-archive: split as skopeo does: the path ends at the first ':'
+    auto c = s.find(':');
+    return c == std::string::npos ? ImageRef{s, "", transport} : ImageRef{s.substr(0, c), s.substr(c + 1), transport};
+  }
+  // A bare PATH:TAG: PATH is the first prefix that exists (a tag may hold ':', app:v1:x).
+  for (auto c = s.find(':'); c != std::string::npos; c = s.find(':', c + 1))
+    if (c > 0 && ::access(s.substr(0, c).c_str(), F_OK) == 0) return {s.substr(0, c), s.substr(c + 1), transport};
   return {s, "", transport};
 }
 

@@ -45,7 +45,11 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   std::string where = prog + " get (" + server + ")";
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return bad_input(where + ": the helper is not on PATH (credHelpers/credsStore of the docker config)");
   if (text.find("credentials not found") != std::string::npos) return std::optional<Credentials>{};
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return bad_input(where + ": failed: " + text.substr(0, 200));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string why = WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status)) : "killed by signal " + std::to_string(WTERMSIG(status));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return bad_input(where + ": failed (" + why + ")" + (text.empty() ? " (its message, if any, is on stderr above)" : ": " + text.substr(0, 200)));
+  }
   auto j = parse_json_or_discarded(text);
   if (!j.is_object() || !j.contains("Username") || !j["Username"].is_string() || !j.contains("Secret") || !j["Secret"].is_string())
     return bad_input(where + ": the answer is not {\"Username\", \"Secret\"}");

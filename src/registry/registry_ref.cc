@@ -35,6 +35,7 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
   // The distribution spec's repository name grammar.
   static const std::regex repo_re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
   if (!std::regex_match(name, repo_re)) return usage("'" + name + "' is not a valid repository name (lower case, digits, . _ - /)");
+  if (r.host.size() + 1 + name.size() > 255) return usage("the repository name is longer than 255 characters (with its host), which registries refuse");
   if (r.host == "docker.io" || r.host == "index.docker.io") {
     r.host = "registry-1.docker.io";
     if (name.find('/') == std::string::npos) name = "library/" + name;

@@ -253,6 +253,22 @@ check "slim oci-archive:FILE:TAG -o oci:DIR:TAG adds the tag to the layout" '[ $
 "$cuslim" bundle -q /bin/true -o "$tmp/t-oci:plain"; rc=$?
 check "bundle -o LAYOUT:TAG (an existing layout, no transport) adds the tag, as an input reads it" \
   '[ $rc = 0 ] && [ ! -e "$tmp/t-oci:plain" ] && skopeo inspect "oci:$tmp/t-oci:plain" >/dev/null && skopeo inspect "oci:$tmp/t-oci:one" >/dev/null'
+# A tag holding ':' (valid in an OCI ref.name): the path ends at the first ':', as skopeo splits.
+"$cuslim" bundle -q /bin/true -o "oci:$tmp/colon:v1:x"; rc=$?
+check "-o oci:DIR:v1:x writes DIR tagged v1:x (skopeo reads it)" '[ $rc = 0 ] && [ -f "$tmp/colon/index.json" ] && skopeo inspect "oci:$tmp/colon:v1:x" >/dev/null'
+"$cuslim" verify "oci:$tmp/colon:v1:x" > /dev/null 2>&1; r1=$?; "$cuslim" verify "$tmp/colon:v1:x" > /dev/null 2>&1; r2=$?
+check "... and cuslim reads it back as oci:DIR:v1:x and DIR:v1:x ($r1 $r2)" '[ $r1 = 0 ] && [ $r2 = 0 ]'
+"$cuslim" bundle -q /bin/true -o "oci-archive:$tmp/colon.tar:v2:y"; rc=$?
+check "-o oci-archive:FILE:v2:y: the file is FILE, skopeo reads the tag" '[ $rc = 0 ] && [ -f "$tmp/colon.tar" ] && skopeo inspect "oci-archive:$tmp/colon.tar:v2:y" >/dev/null'
+# docker-archive REF compared as docker does: NAME:TAG is docker.io/NAME:TAG, and the other way round.
+skopeo copy -q "oci:$tmp/colon:v1:x" "docker-archive:$tmp/multi.tar:foo/true:1" --additional-tag bar/x:2 2>/dev/null
+"$cuslim" verify "docker-archive:$tmp/multi.tar:bar/x:2" > /dev/null 2>&1; r1=$?
+"$cuslim" bundle -q /bin/true -o "docker-archive:$tmp/own.tar:foo/true:1"
+"$cuslim" verify "docker-archive:$tmp/own.tar:docker.io/foo/true:1" > /dev/null 2>&1; r2=$?
+check "docker-archive:FILE:bar/x:2 finds skopeo's docker.io/bar/x:2, docker.io/foo/true:1 finds cuslim's foo/true:1 ($r1 $r2)" '[ $r1 = 0 ] && [ $r2 = 0 ]'
+long=$(printf 'b%.0s' $(seq 60)); long="$long/$long/$long/$long/$long"
+"$cuslim" bundle -q /bin/true -o "docker://$reg/$long:1" "${auth[@]}" > /dev/null 2> "$tmp/long.err"; rc=$?
+check "a repository name over 255 characters: usage error before any work ($rc)" '[ $rc = 2 ] && grep -q "longer than 255" "$tmp/long.err"'
 # Misspelt transports and bad tags: usage errors (skopeo refuses each), never a file of that odd name.
 mkdir -p "$tmp/odd" && cd "$tmp/odd" || exit 1
 for o in "docker:/$reg/x:1" "Docker://$reg/x" "OCI:lay" "oci::t" "oci-archive::t" "docker-archive::r" "oci:lay:bad tag" "oci-archive:a.tar:b..d" \
