@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "bundle/bundle.h"
+#include "core/fs.h"
 #include "profile/cuda_compat.h"
 #include "prune/gpu_arch.h"
 
@@ -57,16 +58,18 @@ ImageSpec spec_of(const YAML::Node& n) {
 }  // namespace
 
 Result<ImageSpec> read_image_spec(const std::string& file) {
+  CUSLIM_TRY(auto text, read_regular_file(file));  // a directory or a fifo: said, not read as empty YAML
+  if (text.find('\0') != std::string::npos)
+    return bad_input(file + ": holds a NUL byte at offset " + std::to_string(text.find('\0')) + ": not a YAML text file");
   try {
-    YAML::Node n = YAML::LoadFile(file);
+    YAML::Node n = YAML::Load(text);
     CUSLIM_CHECK(validate(n, image_spec_schema(), file));
     ImageSpec s = spec_of(n);
     s.file = file;
     return s;
-  } catch (const YAML::BadFile&) {
-    return Error::from_errno(file, errno);
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing
-    return bad_input(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    std::string why = e.msg == "bad file" ? "nested too deeply (or unreadable)" : e.msg;  // its depth guard's words
+    return bad_input(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + why);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+
+#include <filesystem>
 #include <unistd.h>
 
 #include <memory>
@@ -37,8 +39,22 @@ bool dir_is_empty(const std::string& dir) {
 
 }  // namespace
 
+Status check_not_special(const std::string& flag, const std::string& path) {
+  if (path == "-") return Error(Exit::usage, flag + " -: cuslim writes files and directories, not stdout: give a path");
+  // /dev/stdout, /proc/self/fd/N: names of the system's, whatever they point at now (a redirected
+  // stdout is a regular file; the link itself would be replaced). /dev/shm is a plain tmpfs.
+  for (const std::string& p : {canonical_or_planned(path), std::filesystem::absolute(path).lexically_normal().string()})
+    for (const char* sys : {"/dev/", "/proc/", "/sys/"})
+      if (p.rfind(sys, 0) == 0 && p.rfind("/dev/shm/", 0) != 0) return Error(Exit::usage, flag + " " + path + ": under " + std::string(sys) + ", a system directory: give a path of your own");
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return ok_status();
+  const char* what = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISFIFO(st.st_mode) ? "a fifo" : "a socket";
+  return Error(Exit::usage, flag + " " + path + ": is " + what + ", not a file or directory cuslim may replace: give a path");
+}
+
 Result<ExistingOutput> check_output(const OutputRequest& req) {
   if (req.out.empty()) return Error(Exit::usage, "-o OUT: empty");
+  CUSLIM_CHECK(check_not_special("-o", req.out));
   std::string out = canonical_or_planned(req.out);
   for (auto& in : req.inputs) {
     if (in.empty()) continue;
@@ -89,6 +105,7 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
 
 Status check_side_output(const std::string& flag, const std::string& file, const std::vector<std::string>& inputs,
                          const std::string& out) {
+  CUSLIM_CHECK(check_not_special(flag, file));
   std::string f = canonical_or_planned(file);
   for (auto& in : inputs) {
     if (in.empty()) continue;

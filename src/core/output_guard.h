@@ -32,6 +32,11 @@ struct OutputRequest {
 
 Result<ExistingOutput> check_output(const OutputRequest& req);
 
+// OUT (or a side output) that is, or links to, a device, fifo or socket -- /dev/null, /dev/stdout,
+// a named pipe -- is refused (exit 2): renaming a finished file over it would destroy it, and
+// cuslim's outputs are files and directories only. "-" (stdout) is refused the same way.
+Status check_not_special(const std::string& flag, const std::string& path);
+
 // A second file a command writes (--report, --junit, report -o) named by `flag`: never an input,
 // inside one, or OUT itself or inside it (a report inside an OCI layout would replace its files).
 Status check_side_output(const std::string& flag, const std::string& file, const std::vector<std::string>& inputs,

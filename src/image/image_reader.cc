@@ -470,9 +470,8 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   CUSLIM_TRY(auto media_type, JsonFields(manifest, manifest_file).str("mediaType"));
   // The index says what the blob is; the blob says it too: they must agree (skopeo refuses otherwise).
   bool is_index = media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests");
-  bool said_index = chosen->media_type == "application/vnd.oci.image.index.v1+json" ||
-                    chosen->media_type == "application/vnd.docker.distribution.manifest.list.v2+json";
-  if (!chosen->media_type.empty() && said_index != is_index)
+  bool said_index = is_index_media_type(chosen->media_type);
+  if (!chosen->media_type.empty() && (said_index != is_index || !is_manifest_media_type(chosen->media_type)))
     return bad_input(index_file + ": the descriptor of " + chosen->digest + " says " + chosen->media_type + ", the blob is " +
                      (is_index ? "an image index" : "an image manifest"));
   if (media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {

@@ -80,8 +80,24 @@ Result<json> merged_index(const std::string& file, const std::string& tag) {
     auto digest = f.str("digest");
     if (!digest) return refuse(digest.error());
     if (!Digest::parse(*digest)) return refuse(bad_input(f.at("digest") + ": '" + *digest + "' is not a sha256 digest"));
-    if (auto v = f.str("mediaType"); !v) return refuse(v.error());
-    if (auto v = f.u64("size"); !v) return refuse(v.error());
+    auto media_type = f.str("mediaType");
+    if (!media_type) return refuse(media_type.error());
+    auto size = f.u64("size");
+    if (!size) return refuse(size.error());
+    // The blob it names: there, of the size it says, and of the kind it says (a reader refuses
+    // each of these; the digest itself is checked when the image is read).
+    std::string blob = blob_path(path::dirname(file), *Digest::parse(*digest));
+    struct stat st;
+    if (::stat(blob.c_str(), &st) != 0) return refuse(bad_input(where + ": its blob " + *digest + " is not in the layout"));
+    if (f.has("size") && static_cast<uint64_t>(st.st_size) != *size)
+      return refuse(bad_input(where + ": its blob is " + std::to_string(st.st_size) + " bytes, the entry says " + std::to_string(*size)));
+    if (!media_type->empty()) {
+      auto text = read_regular_file(blob, 16 << 20);
+      json doc = text ? parse_json_or_discarded(*text) : json(json::value_t::discarded);
+      bool is_index = doc.is_object() && doc.contains("manifests");
+      if (!is_manifest_media_type(*media_type) || is_index_media_type(*media_type) != is_index)
+        return refuse(bad_input(where + ": says " + *media_type + ", its blob is " + (is_index ? "an image index" : "an image manifest")));
+    }
     auto annotations = f.string_map("annotations");
     if (!annotations) return refuse(annotations.error());
     std::string ref;
@@ -94,6 +110,16 @@ Result<json> merged_index(const std::string& file, const std::string& tag) {
 }
 
 }  // namespace
+
+bool is_index_media_type(const std::string& mt) {
+  return mt == "application/vnd.oci.image.index.v1+json" || mt == "application/vnd.docker.distribution.manifest.list.v2+json";
+}
+
+// The media types an image index may name: a manifest or an index, OCI's or docker's.
+bool is_manifest_media_type(const std::string& mt) {
+  return is_index_media_type(mt) || mt == "application/vnd.oci.image.manifest.v1+json" ||
+         mt == "application/vnd.docker.distribution.manifest.v2+json";
+}
 
 std::string blob_path(const std::string& layout_dir, const Digest& d) { return layout_dir + "/blobs/sha256/" + d.hex(); }
 

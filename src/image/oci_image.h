@@ -51,6 +51,10 @@ Result<WrittenImage> write_oci_layout(const std::string& layout_dir, const Image
 // with a manifests array), else the error IndexUpdate::merge would give after writing.
 Status check_layout_index(const std::string& layout_dir);
 
+// Media types an image index names: an index (OCI's, docker's manifest list), or a manifest.
+bool is_index_media_type(const std::string& mt);
+bool is_manifest_media_type(const std::string& mt);  // an index's too
+
 // Packs layout_dir into out_file as a tar; with `docker`, adds manifest.json for docker load.
 Status write_layout_archive(const std::string& layout_dir, const std::string& out_file, bool docker, const ImageBuild& b,
                             const WrittenImage& w, int64_t mtime);

@@ -165,6 +165,8 @@ edit single 'm["layers"][0]["mediaType"] = "application/vnd.oci.image.layer.v1.t
 refused "a gzip layer said to be zstd" "mediaType says zstd, the blob is gzip"
 edit single 'idx["manifests"][0]["mediaType"] = "application/vnd.oci.image.index.v1+json"'
 refused "an index entry saying index for a manifest" "the blob is an image manifest"
+edit single 'idx["manifests"][0]["mediaType"] = "text/plain"'
+refused "an index entry of mediaType text/plain" "says text/plain"
 rm -rf bad bad-slim
 # Adding a tag to a layout whose index holds an entry a reader refuses: refused, the layout untouched.
 must "a layout to break" "$cuslim" bundle -q ./app -o badentry --tag a
@@ -173,6 +175,15 @@ before=$(sha256sum badentry/index.json)
 "$cuslim" bundle -q ./app -o badentry --tag b > out 2> err; rc=$?
 check "a tag added to a layout with an unreadable index entry: exit 3, refused, index.json untouched ($(head -c 160 err))" \
   '[ $rc = 3 ] && grep -q "manifests\[1\]" err && grep -q "refusing to update" err && [ "$(sha256sum badentry/index.json)" = "$before" ]'
+# ... and so is one whose blob is missing, of another size, or of another kind than it says.
+for bad in 'e["digest"] = "sha256:" + "1" * 64' 'e["size"] = e["size"] + 1' 'e["mediaType"] = "application/vnd.oci.image.index.v1+json"'; do
+  rm -rf badentry2 && "$cuslim" bundle -q ./app -o badentry2 --tag a
+  python3 -c "import json,sys; p=sys.argv[1]+'/index.json'; i=json.load(open(p)); e=dict(i['manifests'][0]); e['annotations']={'org.opencontainers.image.ref.name':'bad'}; exec(sys.argv[2]); i['manifests'].append(e); open(p,'w').write(json.dumps(i))" badentry2 "$bad"
+  before=$(sha256sum badentry2/index.json)
+  "$cuslim" bundle -q ./app -o badentry2 --tag b > out 2> err; rc=$?
+  check "a tag added beside an entry a reader refuses ($bad): exit 3, index.json untouched ($(head -c 140 err))" \
+    '[ $rc = 3 ] && grep -q "refusing to update" err && [ "$(sha256sum badentry2/index.json)" = "$before" ]'
+done
 "$cuslim" bundle -q ./app -o goodtags --tag 'bad tag/../x' > out 2> err; rc=$?
 check "--tag outside the OCI ref.name grammar: usage error, nothing written" '[ $rc = 2 ] && [ ! -e goodtags ]'
 head -c 2000 "$tmp/app" | gzip > gz.tar.gz; head -c 100 gz.tar.gz > trunc.tar.gz
@@ -301,6 +312,26 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
   chmod 755 unr/inc/d
 fi
 
+# --- spec files that are not YAML text -------------------------------------------------------------
+printf 'name: x\ntargets: [./app]\nout: nul-out\n\0junk' > nul.yaml
+"$cuslim" build nul.yaml > out 2> err; rc=$?
+check "a spec holding a NUL byte: exit 3, said (not a cut file read as 'out: required')" '[ $rc = 3 ] && grep -q "NUL byte at offset" err && [ ! -e nul-out ]'
+python3 -c "print('name: x\nkeep: ' + '[' * 700 + ']' * 700)" > deep.yaml
+"$cuslim" build deep.yaml > out 2> err; rc=$?
+check "a spec nested 700 deep: exit 3, nested too deeply ($(cat err))" '[ $rc = 3 ] && grep -q "nested too deeply" err'
+# --- outputs that are devices, fifos or system names: refused, never renamed over ----------------
+if [ "$(id -u)" = 0 ]; then  # mknod needs root (CI runs as root)
+mknod chardev c 1 3; mkfifo apipe; ln -s chardev devlink
+for args in "bundle ./app -o chardev" "bundle ./app -o apipe --format oci-archive" "bundle ./app -o devlink --format tar" \
+            "bundle ./app -o /dev/null --format tar" "bundle ./app -o /dev/stdout --format tar" "bundle ./app -o /proc/self/fd/1 --format tar" \
+            "bundle ./app -o -" "trace -o chardev -- ./app" "verify single:s --junit apipe" "bundle ./app -o dgout --digestfile chardev"; do
+  "$cuslim" $args > sp.out 2> err; rc=$?
+  check "$args: exit 2, named ($(head -c 120 err))" '[ $rc = 2 ] && [ -c chardev ] && [ -p apipe ] && [ -L devlink ] && [ -c /dev/null ] && [ -L /dev/stdout ]'
+done
+rm -f chardev apipe devlink sp.out
+else
+  echo "note: not root: the device-output cases were not run"
+fi
 # --- refusals before anything is written ------------------------------------------------------------
 must "a layout whose index.json will be broken" "$cuslim" bundle -q ./app -o bi --tag v1
 printf '[]' > bi/index.json; before=$(ls bi/blobs/sha256 | wc -l)
