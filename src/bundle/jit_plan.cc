@@ -37,7 +37,6 @@ Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const
       for (auto& p : add) {
         if (!builder.add_include(p).ok()) continue;
         builder.note_reason(p, why);
-        if (auto real = root.realpath(p); real.ok() && *real != p) builder.note_reason(*real, why);
         auto st = root.stat(p);
         if (!st || !S_ISREG(st->st_mode)) continue;
         if (is_elf_in(root, p)) elfs.push_back(p);

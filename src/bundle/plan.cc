@@ -98,6 +98,11 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
   return ok_status();
 }
 
+void PlanBuilder::note_reason(const std::string& inside, const std::string& why) {
+  plan_.reasons.emplace(inside, why);
+  if (auto real = root_.realpath(inside); real.ok() && *real != inside) plan_.reasons.emplace(*real, why);
+}
+
 Plan PlanBuilder::take() {
   std::set<std::string> seen;
   auto& w = plan_.warnings;

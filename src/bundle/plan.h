@@ -77,8 +77,9 @@ class PlanBuilder {
     plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
   }
   void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
-  // Why `inside` (a file, or a directory for everything under it) ships, for the report.
-  void note_reason(const std::string& inside, std::string why) { plan_.reasons.emplace(inside, std::move(why)); }
+  // Why `inside` (a file, or a directory for everything under it) ships, for the report; a link's
+  // target gets the same reason (the report groups files by where they really are).
+  void note_reason(const std::string& inside, const std::string& why);
   // A link-only library of a kept Python distribution that stays out (the warning names it).
   void note_link_only(const std::string& inside) { plan_.link_only_left_out.insert(inside); }
   // Takes a file out of the plan, saying why.

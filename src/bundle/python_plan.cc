@@ -51,9 +51,7 @@ Status add_python_startup(const Analysis& analysis, const Programs& programs, Pl
     auto startup = python_startup(root, *py);
     for (auto& f : startup.files) {
       CUSLIM_CHECK(builder.add_include(f));
-      std::string why = "read at every start of the Python interpreter (standard library landmarks, encodings, site, .pth hooks)";
-      if (auto real = root.realpath(f); real.ok() && *real != f) builder.note_reason(*real, why);  // a link's target too
-      builder.note_reason(f, why);
+      builder.note_reason(f, "read at every start of the Python interpreter (standard library landmarks, encodings, site, .pth hooks)");
     }
     for (auto& d : startup.dirs)
       if (auto st = root.stat(d); st && S_ISDIR(st->st_mode)) builder.add_directory(d);

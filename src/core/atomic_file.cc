@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "core/fs.h"
 #include "core/path.h"
 #include "core/signal_cleanup.h"
 #include "core/unique_fd.h"
@@ -61,7 +62,7 @@ Status write_file_atomic(const std::string& target, std::string_view bytes, Dura
     return Error::from_errno(tmp.path, err).wrap("closing");
   }
   (void)fd.release();
-  if (struct stat st; ::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+  if (is_special_file(target))
     return Error(Exit::usage, target + ": a device, fifo or socket: not replaced");  // never renamed over
   if (::rename(tmp.path.c_str(), target.c_str()) != 0) return Error::from_errno(target, errno).wrap("renaming into place");
   tmp.path.clear();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 
+#include "core/fs.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -57,7 +58,7 @@ Status AtomicOutput::commit() {
   std::string old;
   struct stat tst;
   bool temp_dir = ::lstat(temp_.c_str(), &tst) == 0 && S_ISDIR(tst.st_mode);
-  if (::stat(out_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+  if (is_special_file(out_))
     return Error(Exit::usage, out_ + ": a device, fifo or socket: not replaced");  // never renamed over
   // rename() cannot replace a non-empty dir, nor a file with a dir: the old one is moved aside.
   if (::lstat(out_.c_str(), &st) == 0 && (S_ISDIR(st.st_mode) || temp_dir)) {

@@ -15,6 +15,11 @@ namespace cuslim {
 
 namespace fs = std::filesystem;
 
+bool is_special_file(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 Result<std::string> read_regular_file(const std::string& p, uint64_t limit) {
   UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return Error::from_errno(p, errno);

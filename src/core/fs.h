@@ -27,5 +27,8 @@ Status set_mode(const std::string& p, unsigned mode);              // permission
 // larger file and a read error are errors naming the file (std::ifstream would hang on a FIFO and
 // throw from inside a parser on a directory).
 Result<std::string> read_regular_file(const std::string& p, uint64_t limit = 64ull << 20);
+// Whether `p` exists (links followed) as something other than a file or directory: a device,
+// fifo or socket -- never an output cuslim renames over.
+bool is_special_file(const std::string& p);
 
 }  // namespace cuslim

@@ -304,22 +304,26 @@ check "slim --json -o docker://: stdout is one JSON document with pushed (exit $
 
 # --- Bearer: a token server in Python; the registry checks the token it signed -------------------------
 "$here/registry_token_server.py" --selftest >/dev/null 2>&1 || { echo "skip-part: token flow (python3-cryptography missing)"; finish; exit; }
-tport=$(free_port); bport=$(free_port); breg="127.0.0.1:$bport"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cuslim-token -keyout "$tmp/token.key" -out "$tmp/token.crt" 2>/dev/null
-python3 "$here/registry_token_server.py" --port "$tport" --key "$tmp/token.key" --cert "$tmp/token.crt" --user tester --password 's3cret:pw' \
-  --tls-cert "$tmp/server.crt" --tls-key "$tmp/server.key" > "$tmp/token.log" 2>&1 & pids+=($!)
-# It imports cryptography first: on a loaded machine that takes seconds. Listening before any use.
-for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null && break; sleep 0.1; done
-check "the token server listens ($(tail -1 "$tmp/token.log" 2>/dev/null))" '(exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null'
-must "token registry starts" start_registry bearer "$bport" "auth:
+start_token_registry() {  # NAME REGISTRY-PORT [token server options]: a token server, then the registry that trusts it
+  local name=$1 port=$2 tport; shift 2; tport=$(free_port)
+  python3 "$here/registry_token_server.py" --port "$tport" --key "$tmp/token.key" --cert "$tmp/token.crt" --user tester --password 's3cret:pw' \
+    --tls-cert "$tmp/server.crt" --tls-key "$tmp/server.key" "$@" > "$tmp/$name-token.log" 2>&1 & pids+=($!)
+  # It imports cryptography first: on a loaded machine that takes seconds. Listening before any use.
+  for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null && break; sleep 0.1; done
+  (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null || { echo "token server: $(tail -1 "$tmp/$name-token.log")"; return 1; }
+  start_registry "$name" "$port" "auth:
   token:
     realm: https://127.0.0.1:$tport/token
     service: cuslim-test
     issuer: cuslim-test-issuer
     rootcertbundle: $tmp/token.crt"
+}
+bport=$(free_port); breg="127.0.0.1:$bport"
+must "token server and token registry start" start_token_registry bearer "$bport"
 "$cuslim" bundle -q /usr/bin/ssh -o "docker://$breg/cuslim/ssh:tok" "${auth[@]}" --digestfile "$tmp/tok.digest" > /dev/null 2> "$tmp/tok.err"; rc=$?
 check "Bearer flow: push through a token from the realm (exit $rc: $(cat "$tmp/tok.err"))" '[ $rc = 0 ]'
-check "the token server was asked for push scope" 'grep -q "scope=repository%3Acuslim%2Fssh%3Apull%2Cpush" "$tmp/token.log"'
+check "the token server was asked for push scope" 'grep -q "scope=repository%3Acuslim%2Fssh%3Apull%2Cpush" "$tmp/bearer-token.log"'
 "$cuslim" verify "docker://$breg/cuslim/ssh:tok" "${auth[@]}" > /dev/null 2>&1; rc=$?
 check "Bearer flow: pull back and verify" '[ $rc = 0 ]'
 "$cuslim" verify "docker://$breg/cuslim/ssh:tok" --creds tester:nope --cert-dir "$certs" > /dev/null 2> "$tmp/tokbad.err"; rc=$?
@@ -329,18 +333,10 @@ check "Bearer flow, bad credentials: exit 4 from the token server ($(cat "$tmp/t
 check "Bearer flow, --base from another repository: pushed, the base layers mounted (exit $rc: $(cat "$tmp/tokmount.err"))" \
   '[ $rc = 0 ] && grep -q "blobs, [0-9]* bytes mounted" "$tmp/tokmount.out" && ! grep -q " 0 blobs, 0 bytes mounted" "$tmp/tokmount.out"'
 check "... the token asked for the source repository too (scope repository:cuslim/ssh:pull)" \
-  'grep -q "scope=repository%3Acuslim%2Fkeygen%3Apull%2Cpush&scope=repository%3Acuslim%2Fssh%3Apull" "$tmp/token.log"'
+  'grep -q "scope=repository%3Acuslim%2Fkeygen%3Apull%2Cpush&scope=repository%3Acuslim%2Fssh%3Apull" "$tmp/bearer-token.log"'
 # A token server that grants nothing on other repositories: the mount is declined, a plain upload follows.
-tport2=$(free_port); bport2=$(free_port); breg2="127.0.0.1:$bport2"
-python3 "$here/registry_token_server.py" --port "$tport2" --key "$tmp/token.key" --cert "$tmp/token.crt" --user tester --password 's3cret:pw' \
-  --tls-cert "$tmp/server.crt" --tls-key "$tmp/server.key" --first-scope-only > "$tmp/token2.log" 2>&1 & pids+=($!)
-for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$tport2") 2>/dev/null && break; sleep 0.1; done
-must "second token registry starts" start_registry bearer2 "$bport2" "auth:
-  token:
-    realm: https://127.0.0.1:$tport2/token
-    service: cuslim-test
-    issuer: cuslim-test-issuer
-    rootcertbundle: $tmp/token.crt"
+bport2=$(free_port); breg2="127.0.0.1:$bport2"
+must "second token server (--first-scope-only) and registry start" start_token_registry bearer2 "$bport2" --first-scope-only
 "$cuslim" bundle -q /usr/bin/ssh -o "docker://$breg2/cuslim/ssh:tok" "${auth[@]}" > /dev/null 2>&1
 "$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$breg2/cuslim/ssh:tok" -o "docker://$breg2/cuslim/keygen:tok" "${auth[@]}" \
   > "$tmp/tokplain.out" 2> "$tmp/tokplain.err"; rc=$?
