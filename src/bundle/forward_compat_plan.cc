@@ -57,7 +57,7 @@ Result<const CompatSet*> choose_set(const std::vector<CompatSet>& sets, const Fo
   auto min = driver_need(*runtime);
   std::string need = req.driver_text + " is older than CUDA " + runtime->str(2) + " needs (" + (min ? min->text() : "?") + ")";
   if (!pick) {
-    builder.warn(need + ": the image needs " + compat_package(data, *runtime) + " and the source root has no set that serves it (" + why_not +
+    builder.warn(need + ": " + compat_remedy(&data, *runtime, *req.driver) + " and the source root has no set that serves it (" + why_not +
                  "; looked in " + looked + "); verify will fail it on that driver");
     return nullptr;
   }
@@ -105,6 +105,38 @@ void add_loader_entry(const Root& root, const std::vector<const CompatSet*>& set
   }
   builder.add_generated(data.ld_so_conf, conf);
   builder.add_cache_entries(libs);
+}
+
+// The hook looks only at the profile's fixed dirs (/usr/local/cuda/compat): a set the image
+// carries under its real dir (slim keeps /usr/local/cuda-13.0/compat) keeps the link that names it.
+Status add_hook_paths(const Root& root, const std::vector<const CompatSet*>& sets, const ForwardCompatData& data, PlanBuilder& builder) {
+  for (auto& d : data.dirs) {
+    if (d.find('*') != std::string::npos) continue;
+    auto real = root.realpath(d);
+    if (!real.ok() || *real == d) continue;
+    for (auto* s : sets) {
+      if (*real != s->real_dir || builder.plan().items.count(d)) continue;
+      if (auto st = builder.add_include(d); !st.ok()) return st.error().wrap("adding the link to the cuda-compat set " + s->real_dir);
+      for (auto& f : s->files) builder.set_class(f, ObjectClass::forward_compat);
+    }
+  }
+  return ok_status();
+}
+
+// A set's libcuda loads companions named by its own version (libnvidia-gpucomp.so.580.65.06): a
+// host of another version cannot provide one the set lacks, so it is not "left to the host driver".
+void warn_missing_companions(const std::vector<const CompatSet*>& sets, PlanBuilder& builder) {
+  std::vector<std::string> names = builder.plan().dropped_driver;
+  for (auto& name : names)
+    for (auto* s : sets) {
+      std::string suffix = ".so." + s->version_text;
+      if (name.find('/') != std::string::npos || name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
+      bool has = std::any_of(s->files.begin(), s->files.end(), [&](auto& f) { return path::basename(f) == name; });
+      if (has) continue;
+      builder.unlist_left_to_driver(name);
+      builder.warn(s->describe() + " lacks " + name + ", which its libcuda loads: a host driver of another version cannot provide it "
+                   "(the compat libraries may fail to initialise)");
+    }
 }
 
 ForwardCompatShipped shipped(const CompatSet& s, const Plan& plan, const std::string& reason) {
@@ -156,6 +188,8 @@ Result<std::vector<ForwardCompatShipped>> plan_forward_compat(const Analysis& an
   auto carried = planned_sets(sets, files);
   if (carried.empty()) return out;
   add_loader_entry(root, carried, *data, builder);
+  CUSLIM_CHECK(add_hook_paths(root, carried, *data, builder));
+  warn_missing_companions(carried, builder);
   for (auto* s : carried) out.push_back(shipped(*s, builder.plan(), s == pick ? reason : "carried by the input (kept as it is)"));
   return out;
 }

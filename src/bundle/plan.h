@@ -76,6 +76,9 @@ class PlanBuilder {
     if (std::find(plan_.dropped_driver.begin(), plan_.dropped_driver.end(), inside) != plan_.dropped_driver.end()) return;  // said once
     plan_.dropped_driver.push_back(inside), plan_.warnings.push_back(inside + ": " + why);
   }
+  // A name said to be left to the host driver that the host cannot provide after all: no longer
+  // listed (the caller warns instead).
+  void unlist_left_to_driver(const std::string& name) { std::erase(plan_.dropped_driver, name); }
   void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
   // Why `inside` (a file, or a directory for everything under it) ships, for the report; a link's
   // target gets the same reason (the report groups files by where they really are).

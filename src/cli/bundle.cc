@@ -12,7 +12,7 @@ namespace {
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
   std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
-  std::string forward_compat = "auto", min_driver, layers = "auto";
+  std::string forward_compat = "auto", driver_version, min_driver, layers = "auto";
   bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false, json = false;
   AnalysisFlags setup;
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
@@ -21,7 +21,7 @@ struct BundleOptions {
 Exit run_bundle(const BundleOptions& o) {
   BundleJob job{.analysis = o.setup.options(), .traces = o.traces, .format = o.format, .compression = o.compression, .layers = o.layers,
                 .gpu_arch = o.gpu_arch,
-                .forward_compat = o.forward_compat, .min_driver = o.min_driver};
+                .forward_compat = o.forward_compat, .driver_version = o.driver_version, .min_driver = o.min_driver};
   job.request.prune.nvidia = !o.no_prune_nvidia;
   job.request.targets = o.targets;
   job.request.includes = o.includes;
@@ -70,7 +70,9 @@ void add_bundle(CLI::App& app, RunState& state) {
                   "Ship the cuda-compat set from the source root: auto (when --driver-version/--min-driver is older than the runtime "
                   "needs and the set serves its branch), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
-  cmd->add_option("--driver-version,--min-driver", o->min_driver, "The oldest driver the image must run on, e.g. 535.230.02 (for --forward-compat auto)")
+  cmd->add_option("--min-driver", o->min_driver, "The oldest driver the image must run on, e.g. 535.230.02 (for --forward-compat auto)")
+      ->check(driver_version());
+  cmd->add_option("--driver-version", o->driver_version, "The fleet's driver, e.g. 535.230.02 (with --min-driver too, the older counts)")
       ->check(driver_version());
   cmd->add_option("--report", o->report_file,
                   "Also write a report: FILE.html (a self-contained page with a treemap of the bytes by class, group and file) or "

@@ -9,6 +9,7 @@
 
 #include "core/path.h"
 #include "elf/elf_file.h"
+#include "profile/cuda_compat.h"
 #include "profile/inspection.h"
 
 namespace cuslim {
@@ -126,6 +127,15 @@ std::string compat_package(const ForwardCompatData& data, const Version& cuda) {
   for (auto [k, v] : {std::pair<std::string, int>{"{cuda_major}", cuda.major}, {"{cuda_minor}", cuda.minor}})
     for (size_t at; (at = out.find(k)) != std::string::npos;) out.replace(at, k.size(), std::to_string(v));
   return out;
+}
+
+std::string compat_remedy(const ForwardCompatData* data, const Version& cuda, const Version& driver) {
+  std::string package = data ? compat_package(*data, cuda) : "cuda-compat";
+  if (check_compat(cuda, driver).verdict != CompatVerdict::incompatible) return "the image needs " + package;
+  const CudaMajorCompat* row = cuda_major_compat(cuda.major);
+  return "no cuda-compat package serves driver branch " + std::to_string(driver.major) + " for CUDA " + std::to_string(cuda.major) +
+         ".x" + (row ? " (forward compatibility covers branches " + branch_list(row->forward_compat_branches) + ")" : "") +
+         ": the host needs a newer driver";
 }
 
 CompatChoice hook_choice(const CompatSet& set, const Version& host) {

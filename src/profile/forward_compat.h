@@ -40,6 +40,11 @@ std::vector<CompatSet> find_compat_sets(const Root& root, const ForwardCompatDat
 // The package that would provide a set for a runtime of CUDA `cuda`: cuda-compat-13-0.
 std::string compat_package(const ForwardCompatData& data, const Version& cuda);
 
+// What would let a runtime of CUDA `cuda` run on `driver` that cannot run it alone: "the image
+// needs cuda-compat-13-0" where NVIDIA's compat table serves the driver's branch, else a sentence
+// saying no cuda-compat package does (a 525 driver runs no CUDA 13 at all). `data` may be null.
+std::string compat_remedy(const ForwardCompatData* data, const Version& cuda, const Version& driver);
+
 // The NVIDIA hook's rule (nvidia-cdi-hook enable-cuda-compat): the image's set is used only when
 // the host's branch is listed in the set's note and the host driver is older than the set; a set
 // without a note is used when its major is higher than the host's. `why` says which and why.

@@ -122,7 +122,6 @@ std::optional<std::pair<Version, std::string>> bundled_runtime(const Root& root,
 struct ImageCompat {
   const ForwardCompatData* data = nullptr;
   std::vector<CompatSet> sets;
-  std::string package(const Version& cuda) const { return data ? compat_package(*data, cuda) : "cuda-compat"; }
 };
 
 // The runtime against the driver; a runtime that needs a newer driver passes only through a
@@ -137,7 +136,12 @@ Check compat_check(const std::optional<std::pair<Version, std::string>>& runtime
   std::string why_not;
   if (auto* set = serving_set(ic.sets, cuda, *in.driver, &why_not))
     return {"cuda-compat", CheckStatus::pass, head + "; met by the image's " + set->describe() + "; " + kDataCenterOnly};
-  return {"cuda-compat", CheckStatus::fail, head + "; the image needs " + ic.package(cuda) + " (" + why_not + ")"};
+  return {"cuda-compat", CheckStatus::fail, head + "; " + compat_remedy(ic.data, cuda, *in.driver) + " (" + why_not + ")"};
+}
+
+// The GPU restriction, where a cuda-compat set is what would run the image at all.
+std::string data_center_note(const Version& cuda, const Version& driver) {
+  return check_compat(cuda, driver).verdict == CompatVerdict::needs_forward_compat ? std::string("; ") + kDataCenterOnly : "";
 }
 
 // The image's cuda-compat sets against the driver: which libcuda the NVIDIA hook would pick, and
@@ -149,7 +153,7 @@ Check forward_compat_check(const std::optional<std::pair<Version, std::string>>&
     if (!needed) return {name, CheckStatus::skip, "no cuda-compat set in the image" + std::string(in.driver && runtime ? " (none needed)" : "")};
     auto need = driver_need(runtime->first);
     return {name, CheckStatus::fail, in.driver_source + " is older than CUDA " + runtime->first.str(2) + " needs (" + (need ? need->text() : "?") +
-                                         "): the image needs " + ic.package(runtime->first) + " (it has no cuda-compat set); " + kDataCenterOnly};
+                                         "): " + compat_remedy(ic.data, runtime->first, *in.driver) + " (it has no cuda-compat set)" + data_center_note(runtime->first, *in.driver)};
   }
   const CompatSet& newest = ic.sets.front();
   if (!in.driver) return {name, CheckStatus::skip, "the image carries " + newest.describe() + "; no driver known (give --driver-version)"};
@@ -159,12 +163,15 @@ Check forward_compat_check(const std::optional<std::pair<Version, std::string>>&
                               ? "; caution: a runtime that rebuilds the cache from the image's ld.so.conf.d without the hook's rule would load "
                                 "this older libcuda against a newer kernel driver"
                               : "";
+    if (choice.use_compat)  // the hook switches to the set all the same: the same GPU restriction applies
+      return {name, CheckStatus::pass, "not needed for CUDA " + (runtime ? runtime->first.str(2) : std::string("?")) + " on " + in.driver_source +
+                                           ", but the NVIDIA hook would still pick it: " + choice.why + "; warning: " + kDataCenterOnly};
     return {name, CheckStatus::pass, "not needed on " + in.driver_source + ": " + choice.why + caution};
   }
   std::string why_not;
   if (auto* set = serving_set(ic.sets, runtime->first, *in.driver, &why_not))
     return {name, CheckStatus::pass, hook_choice(*set, *in.driver).why + "; CUDA " + runtime->first.str(2) + " then runs; warning: " + kDataCenterOnly};
-  return {name, CheckStatus::fail, in.driver_source + " needs " + ic.package(runtime->first) + ": " + why_not + "; " + kDataCenterOnly};
+  return {name, CheckStatus::fail, in.driver_source + ": " + compat_remedy(ic.data, runtime->first, *in.driver) + ": " + why_not + data_center_note(runtime->first, *in.driver)};
 }
 
 Check entrypoint_check(const UnpackedImage& img) {

@@ -81,8 +81,12 @@ check "bundle --min-driver 580 (auto): no set (580 runs CUDA 13.0 itself), no en
 b auto
 check "bundle without a driver named (auto): no set" '[ ! -e "$tmp/auto$compat" ]'
 b auto470 --min-driver 470.256.02; rc=$?
-check "bundle --min-driver 470 (auto): no set serves branch 470; a warning names cuda-compat-13-0" \
-  '[ $rc = 0 ] && [ ! -e "$tmp/auto470$compat" ] && grep -q "needs cuda-compat-13-0" "$tmp/auto470.err"'
+check "bundle --min-driver 470 (auto): no set; the warning says no cuda-compat package serves branch 470 (none is advised)" \
+  '[ $rc = 0 ] && [ ! -e "$tmp/auto470$compat" ] && grep -q "no cuda-compat package serves driver branch 470" "$tmp/auto470.err" && ! grep -q "needs cuda-compat" "$tmp/auto470.err"'
+check "bundle --min-driver 535: the set lacks the libnvidia-gpucomp.so.580.65.06 its libcuda loads: warned, not left to the host driver" \
+  'grep -q "lacks libnvidia-gpucomp.so.580.65.06, which its libcuda loads" "$tmp/auto535.err" && python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert not any(\"gpucomp\" in p for p in r[\"left_to_host_driver\"]), r[\"left_to_host_driver\"]" "$tmp/auto535.json"'
+"$cuslim" bundle -q --root "$src" /app/app -o "$tmp/badmin" --min-driver 575.51.x 2> "$tmp/badmin.err"; rc=$?
+check "bundle --min-driver 575.51.x: exit 2 naming --min-driver" '[ $rc = 2 ] && grep -q -- "--min-driver: .575.51.x. is not a driver version" "$tmp/badmin.err"' || cat "$tmp/badmin.err"
 b always --forward-compat always
 check "bundle --forward-compat always: the set ships without a driver named" '[ -f "$tmp/always$compat/libcuda.so.580.65.06" ] && grep -q "always" "$tmp/always.json"'
 b never --forward-compat never --min-driver 535.230.02 --include "$compat"
@@ -117,6 +121,13 @@ check "verify 570 with the set: passes, with the data-center warning" '[ "$(v al
 check "verify 570 without the set: fails" '[ "$(v auto 570.172.08)" = "1 fail fail" ]'
 check "verify 580.159.04 with the set: passes, the set not needed (host driver used)" '[ "$(v always 580.159.04)" = "0 pass pass" ] && grep -q "using the host driver" "$tmp/v.json"'
 check "verify 580.159.04 without the set: passes (nothing to check)" '[ "$(v auto 580.159.04)" = "0 skip pass" ]'
+cp -a "$src" "$tmp/src-newer"; rm -rf "$tmp/src-newer$compat"
+must "cuda-compat fixture 580.95.05" compat_set "$tmp/src-newer$compat" 580.95.05 "$note13"
+"$cuslim" bundle -q --root "$tmp/src-newer" /app/app -o "$tmp/newer" --format dir --forward-compat always 2>/dev/null
+check "verify 580.65.06 with a 580.95.05 set: passes (the driver runs CUDA 13.0), but the hook still picks the set: the data-center warning" \
+  '[ "$(v newer 580.65.06)" = "0 pass pass" ] && grep -q "would still pick it" "$tmp/v.json" && grep -q "data-center GPUs" "$tmp/v.json"'
+check "verify 525 without the set: fails, saying no cuda-compat package serves branch 525 (none advised)" \
+  '[ "$(v auto 525.60.13)" = "1 fail fail" ] && grep -q "no cuda-compat package serves driver branch 525" "$tmp/v.json" && ! grep -q "needs cuda-compat" "$tmp/v.json"'
 check "verify 470 with the set: fails (branch 470 is not listed)" '[ "$(v always 470.256.02)" = "1 fail fail" ] && grep -q "does not serve branch 470" "$tmp/v.json"'
 check "verify 535 with a set whose note leaves out 535: fails" '[ "$(v no535 535.230.02)" = "1 fail fail" ]'
 check "verify 570 with that set: passes" '[ "$(v no535 570.172.08)" = "0 pass pass" ]'
@@ -149,7 +160,7 @@ must "a host driver library in the fat image" fake_driver_lib "$tmp/fat/usr/lib/
 mkdir -p "$tmp/fat/opt/junk"; head -c 100000 /dev/urandom > "$tmp/fat/opt/junk/blob"
 "$cuslim" slim "$tmp/fat" --target /app/app -o "$tmp/slim" --format dir --report "$tmp/slim.json" > "$tmp/slim.out" 2> "$tmp/slim.err"; rc=$?
 check "slim: exit 0" '[ $rc = 0 ]' || cat "$tmp/slim.err"
-check "... keeps the whole set" '[ -f "$tmp/slim$compat/libcuda.so.580.65.06" ] && [ -f "$tmp/slim$compat/libcudadebugger.so.580.65.06" ] && [ -L "$tmp/slim$compat/libnvidia-nvvm.so.4" ]'
+check "... keeps the whole set, and the /usr/local/cuda link the hook looks through" '[ -L "$tmp/slim/usr/local/cuda" ] && [ -f "$tmp/slim/usr/local/cuda/compat/libcuda.so.580.65.06" ] && [ -f "$tmp/slim$compat/libcuda.so.580.65.06" ] && [ -f "$tmp/slim$compat/libcudadebugger.so.580.65.06" ] && [ -L "$tmp/slim$compat/libnvidia-nvvm.so.4" ]'
 check "... and says so" 'grep -q "kept the forward-compat set $compat" "$tmp/slim.err"'
 check "... drops the host driver library (and says so)" '[ ! -e "$tmp/slim/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04" ] && grep -q "libcuda.so.580.159.04: driver library in the input, dropped" "$tmp/slim.err"'
 check "... and what the program does not need" '[ ! -e "$tmp/slim/opt/junk/blob" ]'
