@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/fs.h"
+#include "core/output_guard.h"
 #include "core/path.h"
 #include "core/staging.h"
 #include "core/yaml_schema.h"
@@ -102,6 +103,7 @@ Result<BundleResult> bundle_job(BundleJob job) {
   CUSLIM_CHECK(settle_format(job));
   CUSLIM_CHECK(settle_forward_compat(job));
   auto& req = job.request;
+  if (!is_registry_ref(req.out)) CUSLIM_CHECK(check_output_place("-o", req.out));  // before any work
   // --base: a profile name, or an existing image our layer is appended to.
   std::string base_path;
   if (names_image(job.analysis.base)) {

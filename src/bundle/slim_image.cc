@@ -6,6 +6,7 @@
 #include "core/path.h"
 #include "core/staging.h"
 #include "image/image_reader.h"
+#include "registry/registry_ref.h"
 #include "report/kept_groups.h"
 #include "trace/traced_run.h"
 
@@ -88,6 +89,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   std::vector<std::string> inputs = req.traces;
   if (auto ref = parse_image_ref(req.image); ref.transport != "docker") inputs.push_back(ref.path);
   for (auto& [flag, file] : req.side_outputs) CUSLIM_CHECK(check_side_output(flag, file, inputs, req.out));
+  if (!is_registry_ref(req.out)) CUSLIM_CHECK(check_output_place("-o", req.out));
   CUSLIM_TRY(auto staging, Staging::make());
   // 1. Unpack (hostile layers refused, setuid bits stripped unless asked).
   UnpackOptions uo{.tag = req.from_tag, .platform = req.platform, .keep_setuid = req.keep_setuid, .progress = req.unpack_progress,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 
 #include "core/fs.h"
@@ -102,6 +103,23 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
   if (req.force) return ExistingOutput::forced_dir;
   return Error(Exit::usage, req.out + ": a non-empty directory" + std::string(req.oci_output ? " that is not an OCI layout" : "") +
                                 ": refused (it would be replaced whole; choose a new path, or --force to replace it)");
+}
+
+Status check_output_place(const std::string& flag, const std::string& out) {
+  std::string abs = absolute_path(out).value_or(out);
+  while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+  abs = path::dirname(abs);  // OUT is written beside itself and renamed
+  struct stat st;
+  std::string up = abs;
+  while (up.size() > 1 && ::stat(up.c_str(), &st) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) return Error(Exit::usage, flag + " " + out + ": " + up + ": " + std::strerror(errno) + ": refused");
+    up = path::dirname(up);
+  }
+  if (::stat(up.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Error(Exit::usage, flag + " " + out + ": " + up + " is not a directory: refused");
+  if (::access(up.c_str(), W_OK | X_OK) != 0)
+    return Error(Exit::usage, flag + " " + out + ": " + (up == abs ? "its directory " : "the directory it would be created in, ") + up +
+                                  ", is not writable: refused");
+  return ok_status();
 }
 
 Status check_side_output(const std::string& flag, const std::string& file, const std::vector<std::string>& inputs,

@@ -37,6 +37,10 @@ Result<ExistingOutput> check_output(const OutputRequest& req);
 // cuslim's outputs are files and directories only. "-" (stdout) is refused the same way.
 Status check_not_special(const std::string& flag, const std::string& path);
 
+// Where OUT is to be written, before any work: its nearest existing ancestor must be a directory
+// this user may write in (the directories between are created). Exit 2 naming it otherwise.
+Status check_output_place(const std::string& flag, const std::string& out);
+
 // A second file a command writes (--report, --junit, report -o) named by `flag`: never an input,
 // inside one, or OUT itself or inside it (a report inside an OCI layout would replace its files).
 Status check_side_output(const std::string& flag, const std::string& file, const std::vector<std::string>& inputs,

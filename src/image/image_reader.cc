@@ -196,6 +196,7 @@ struct PlainStream {
   archive* raw = nullptr;
   Sha256 sha;
   std::vector<char> buf = std::vector<char>(1 << 20);
+  uint64_t total = 0;  // bytes of the uncompressed tar
   bool failed = false;
 };
 
@@ -203,7 +204,7 @@ la_ssize_t plain_read(archive*, void* ctx, const void** out) {
   auto* p = static_cast<PlainStream*>(ctx);
   la_ssize_t n = archive_read_data(p->raw, p->buf.data(), p->buf.size());
   if (n < 0) p->failed = true;
-  if (n > 0) p->sha.update(p->buf.data(), static_cast<size_t>(n));
+  if (n > 0) p->sha.update(p->buf.data(), static_cast<size_t>(n)), p->total += static_cast<uint64_t>(n);
   *out = p->buf.data();
   return n < 0 ? ARCHIVE_FATAL : n;
 }
@@ -335,6 +336,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
     if (std::string got = "sha256:" + plain.sha.finish().hex(); got != *diff_id)
       return bad_input(layer + ": diff_id mismatch: the uncompressed layer is " + got + ", the config's rootfs.diff_ids says " + *diff_id);
   if (diff_id && !plain_whole) return bad_input(layer + ": " + (archive_error_string(raw.get()) ?: "the compressed stream is corrupt"));
+  if (plain_whole) ls.tar_bytes = plain.total;
   return st;
 }
 
@@ -515,6 +517,7 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     out.layers.push_back(sl);
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
                                desc.size, &out.layers.back().listing, &diff_ids[i]));
+    out.layers.back().info.uncompressed = out.layers.back().listing.tar_bytes;
   }
   return ok_status();
 }
@@ -637,6 +640,7 @@ Status unpack_docker(const std::string& dir, const std::string& staging, const s
     out.layers.push_back(std::move(sl));
     std::string plain_id = diff_id->str();
     CUSLIM_CHECK(extract_layer(blob, staging, what, &*digest, out, size, &out.layers.back().listing, &plain_id));
+    out.layers.back().info.uncompressed = out.layers.back().listing.tar_bytes;
   }
   if (!all_stored) out.layers.clear();  // reuse goes bottom up over every layer
   return ok_status();

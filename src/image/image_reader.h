@@ -26,6 +26,7 @@ struct LayerListing {
   std::vector<std::string> removed;       // whiteouts: the paths they removed
   std::vector<std::string> opaque;        // directories an opaque whiteout emptied
   bool altered = false;  // an entry was not reproduced as stored (a device node skipped, setuid bits stripped)
+  uint64_t tar_bytes = 0;  // the uncompressed tar's size, read to its end
 };
 
 // A layer of an OCI input, as stored: what appending to it (or reusing it) needs.

@@ -52,6 +52,7 @@ nlohmann::json slim_report(const SlimResult& s, const std::string& input, const 
   j["dropped_driver"] = s.selection.dropped_driver;
   j["dropped_files"] = s.dropped.files, j["dropped_bytes"] = s.dropped.bytes;
   j["notes"] = s.notes;
+  j["warnings"] = s.warnings;  // slim's own (driver files dropped, the probe's exit) and the plan's, as stderr says them
   return j;
 }
 

@@ -132,6 +132,7 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   if (struct stat st; ::stat(req.trace_file.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");
   CUSLIM_TRY([[maybe_unused]] auto existing, check_output({.out = req.trace_file, .inputs = command_inputs(req.argv)}));  // a file: replaced
+  CUSLIM_CHECK(check_output_place("-o", req.trace_file));
   // The trace starts with the variables of the run that change what it loads.
   auto own = own_environment();
   std::string header;

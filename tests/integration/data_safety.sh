@@ -6,7 +6,7 @@
 #   layout of several images without a tag lists the tags; DIR:TAG selects one;
 # - an edited config, manifest or layer blob is a digest mismatch (a flipped byte in a gzip layer too);
 # - verify fails an empty directory; a truncated ELF is an error for deps/inspect/bundle;
-# - a read-only output directory is exit 3 naming the path, never an abort;
+# - a read-only output directory (or a file in the way) is exit 2 before any work, naming the path;
 # - SIGINT/SIGTERM/SIGHUP leave no temp files; a SIGKILLed run's temps are removed by the next run;
 # - several targets: every bad one is reported, the rest are shown, the exit code is the worst.
 set -u
@@ -92,6 +92,18 @@ check "-o a symlink to a layout adds the tag there, the link stays (exit $rc)" '
 echo notes > afile
 "$cuslim" bundle -q ./app -o afile --format oci 2> err; rc=$?
 check "-o an existing file with --format oci replaces it with the layout (exit $rc)" '[ $rc = 0 ] && [ -f afile/oci-layout ]'
+echo notes > plainfile
+for cmdline in "bundle -q ./app -o plainfile/x" "bundle -q ./app -o plainfile/x/y --format dir" "slim img:two -q -o plainfile/x" "trace -o plainfile/t.trace -- ./app"; do
+  "$cuslim" $cmdline > /dev/null 2> err; rc=$?
+  check "$cmdline: exit 2 before any work, naming the file in the way (exit $rc)" '[ $rc = 2 ] && grep -q "plainfile is not a directory: refused" err && [ "$(cat plainfile)" = notes ]' || cat err
+done
+mkdir -p ro-dir; chmod 755 ro-dir "$tmp"
+if command -v setpriv > /dev/null; then
+  for cmdline in "bundle -q ./app -o $tmp/ro-dir/x" "trace -o $tmp/ro-dir/t.trace -- /bin/true"; do
+    setpriv --reuid 65534 --regid 65534 --clear-groups "$cuslim" $cmdline > /dev/null 2> err; rc=$?
+    check "as nobody, $cmdline (a directory of root): exit 2 naming it not writable (exit $rc)" '[ $rc = 2 ] && grep -q "ro-dir, is not writable: refused" err' || cat err
+  done
+fi
 must "an untagged image into a layout" "$cuslim" bundle -q ./app -o untagged
 must "... and again, rebuilt" "$cuslim" bundle -q ./app2 -o untagged
 n=$(python3 -c 'import json; print(len(json.load(open("untagged/index.json"))["manifests"]))')
@@ -212,7 +224,7 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   chmod 0755 "$tmp"; chmod o+r app
   for fmt in oci tar; do
     as_user "$cuslim" bundle -q "$tmp/app" -o "$tmp/ro/out" --format $fmt > out 2> err; rc=$?
-    check "read-only output dir ($fmt): exit 3 naming the path, no abort" '[ $rc = 3 ] && grep -q "$tmp/ro" err'
+    check "read-only output dir ($fmt): exit 2 before any work naming the path, no abort" '[ $rc = 2 ] && grep -q "$tmp/ro" err'
   done
 fi
 

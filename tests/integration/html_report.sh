@@ -79,12 +79,18 @@ assert sum(r["gpu_prune"]["zeroed_by_arch"].values()) == r["gpu_prune"]["bytes_z
 for k in ("files", "bytes", "bytes_by_class", "layers", "manifest", "left_to_host_driver", "left_to_base", "warnings", "before"):
     assert k in s, k
 assert "groups" not in s
+assert any("libcuda.so.580.65.06: driver library in the input, dropped" in w for w in s["warnings"]), s["warnings"]
 PY'
 check "verify-fat.json: {ok, checks} plus the image's groups; the toolkit check fails" 'python3 - "$tmp/verify-fat.json" <<PY
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["ok"] is False and any(c["status"] == "fail" for c in r["checks"])
 assert sum(g["bytes"] for g in r["groups"]) == r["bytes"] and r["bytes_by_class"]["toolkit"] > 0
+# layers cuslim did not write (umoci repacked one): their unpacked size read while unpacking
+import gzip, os
+d = "$tmp/fat/blobs/sha256/"
+for l in r["layers"]:
+    assert l["uncompressed_bytes"] == len(gzip.open(d + l["digest"][7:]).read()) > 0, l
 PY'
 
 # The pages: self-contained, then what a browser makes of them.
