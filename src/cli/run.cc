@@ -23,13 +23,13 @@ struct RunOptions {
 
 Exit run_run(const RunOptions& o) {
   auto staging = take(Staging::make());
-  auto cache = default_image_cache();
+  auto cache = take(default_image_cache());
   UnpackOptions unpack{.tag = o.tag, .progress = progress_line("unpacking", false), .registry = *o.registry,
                        .pull_progress = progress_line("pulling", false)};
   auto prepared = take(prepare_run(o.image, unpack, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache));
   end_progress_line();
   for (auto& n : prepared.notes)
-    if (o.verbose || n.rfind("forward compat:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said
+    if (o.verbose || n.rfind("forward compat:", 0) == 0 || n.rfind("warning:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said
   // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.
   if (!o.no_arch_check && prepared.driver && prepared.image.config.labels.count(kGpuArchLabel)) {
     auto gpus = gpu_compute_capabilities(prepared.driver->libcuda);

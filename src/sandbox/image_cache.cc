@@ -114,7 +114,14 @@ void evict(const ImageCacheOptions& opt, const std::string& keep) {
       continue;
     }
     struct stat st;
-    if (::stat((p + kMeta).c_str(), &st) != 0) continue;
+    if (name.find(".removing-") != std::string::npos) continue;  // another run's removal
+    if (::stat((p + kMeta).c_str(), &st) != 0) {  // a damaged entry (its record gone): removed unless a run holds it
+      bool unlocked = ::access((p + kLock).c_str(), F_OK) != 0;
+      UniqueFd excl = unlocked ? UniqueFd() : lock_entry(p, LOCK_EX | LOCK_NB);
+      std::string doomed = p + ".removing-" + std::to_string(::getpid());
+      if ((unlocked || excl) && ::rename(p.c_str(), doomed.c_str()) == 0) remove_tree(doomed);
+      continue;
+    }
     auto j = parse_json_or_discarded(read_text(p + kMeta));
     uint64_t bytes = j.is_object() && j.contains("bytes") && j["bytes"].is_number_unsigned() ? j["bytes"].get<uint64_t>() : 0;
     entries.push_back({p, static_cast<int64_t>(st.st_mtim.tv_sec), bytes});
@@ -133,6 +140,13 @@ void evict(const ImageCacheOptions& opt, const std::string& keep) {
   }
 }
 
+// Whether an entry still holds what it recorded: its record reads and its rootfs is a directory.
+bool entry_sound(const std::string& entry) {
+  auto img = from_json(entry);
+  struct stat st;
+  return img.ok() && ::stat(img->rootfs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 // Size, mtime (ns), inode and device of a file: what changes when its bytes are rewritten.
 std::string stat_words(const std::string& file) {
   struct stat st {};
@@ -143,12 +157,40 @@ std::string stat_words(const std::string& file) {
 
 }  // namespace
 
-ImageCacheOptions default_image_cache() {
+std::optional<uint64_t> parse_size(const std::string& s) {
+  size_t digits = s.find_first_not_of("0123456789");
+  if (digits == 0 || s.empty() || s.size() > 24) return std::nullopt;
+  std::string unit = digits == std::string::npos ? "" : s.substr(digits);
+  static const std::vector<std::pair<std::string, uint64_t>> units = {
+      {"", 1},          {"B", 1},          {"K", 1000},          {"KB", 1000},          {"M", 1000000},           {"MB", 1000000},
+      {"G", 1000000000}, {"GB", 1000000000}, {"T", 1000000000000}, {"TB", 1000000000000}, {"KiB", 1ull << 10},      {"MiB", 1ull << 20},
+      {"GiB", 1ull << 30}, {"TiB", 1ull << 40}};
+  for (auto& [u, mult] : units) {
+    std::string lower = u, given = unit;
+    if (u.find('i') == std::string::npos)  // k, kb, g, gb ... in either case
+      for (auto* t : {&lower, &given})
+        for (auto& ch : *t) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (lower != given) continue;
+    uint64_t n = 0;
+    for (size_t i = 0; i < (digits == std::string::npos ? s.size() : digits); ++i) {
+      if (n > (UINT64_MAX - 9) / 10) return std::nullopt;
+      n = n * 10 + static_cast<uint64_t>(s[i] - '0');
+    }
+    if (mult > 1 && n > UINT64_MAX / mult) return std::nullopt;
+    return n * mult;
+  }
+  return std::nullopt;
+}
+
+Result<ImageCacheOptions> default_image_cache() {
   ImageCacheOptions o;
   std::string dir = cache_dir();
   o.dir = (dir.empty() ? std::string("/var/cache/cuslim") : dir) + "/images";
-  if (const char* m = std::getenv("CUSLIM_RUN_CACHE_MAX"); m && *m && std::string(m).find_first_not_of("0123456789") == std::string::npos)
-    o.max_bytes = std::stoull(m);
+  if (const char* m = std::getenv("CUSLIM_RUN_CACHE_MAX"); m && *m) {
+    auto n = parse_size(m);
+    if (!n) return Error(Exit::usage, std::string("CUSLIM_RUN_CACHE_MAX='") + m + "': not a size (bytes, or with a unit: 500M, 20G, 1TiB)");
+    o.max_bytes = *n;
+  }
   return o;
 }
 
@@ -186,6 +228,15 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
   CachedImage out;
   out.entry = opt.dir + "/" + *key;
   out.lock = lock_entry(out.entry, LOCK_SH);
+  if (out.lock && !entry_sound(out.entry)) {  // damaged (its record or rootfs gone): removed, unpacked again
+    out.lock = UniqueFd();
+    if (UniqueFd excl = lock_entry(out.entry, LOCK_EX | LOCK_NB)) {
+      std::string doomed = out.entry + ".removing-" + std::to_string(::getpid());
+      if (::rename(out.entry.c_str(), doomed.c_str()) == 0) remove_tree(doomed);
+    } else {
+      return bad_input(out.entry + ": a damaged cache entry another run holds: run again when it ends, or use --no-cache");
+    }
+  }
   if (!out.lock) {  // missing (or being removed): unpack it under a temp name, then rename it into place
     std::string tmp = opt.dir + "/" + kTempPrefix + std::to_string(::getpid()) + "-" + *key;
     remove_tree(tmp);

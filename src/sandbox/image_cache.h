@@ -24,8 +24,9 @@ struct ImageCacheOptions {
 };
 
 // $CUSLIM_CACHE_DIR/images, else $XDG_CACHE_HOME/cuslim/images, else ~/.cache/cuslim/images;
-// the limit from $CUSLIM_RUN_CACHE_MAX (bytes), else 20 GB.
-ImageCacheOptions default_image_cache();
+// the limit from $CUSLIM_RUN_CACHE_MAX (bytes, or 500M, 20G, 1TiB), else 20 GB; a value that is
+// not a size is a usage error.
+Result<ImageCacheOptions> default_image_cache();
 
 struct CachedImage {
   UnpackedImage image;  // rootfs inside the cache entry: read-only for the caller

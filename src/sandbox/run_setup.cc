@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "core/fs.h"
@@ -51,6 +52,13 @@ Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& u
                                 const std::string& driver_root, const ImageCacheOptions* cache) {
   const std::string& tag = unpack.tag;
   CUSLIM_CHECK(make_dirs(staging));
+  std::string cache_warning;
+  if (cache)  // a cache dir that cannot be made or written (a read-only HOME) is not a reason to fail
+    if (auto st = make_dirs(cache->dir); !st.ok() || ::access(cache->dir.c_str(), W_OK | X_OK) != 0) {
+      cache_warning = "warning: the image cache " + cache->dir + " is not usable (" +
+                      (st.ok() ? std::string(std::strerror(EACCES)) : st.error().message()) + "): unpacking without it (set CUSLIM_CACHE_DIR, or --no-cache)";
+      cache = nullptr;
+    }
   if (cache) {
     CUSLIM_TRY(auto key, image_cache_key(image, tag));
     if (key) {  // the cache's copy, never written: through an overlay like a rootfs dir
@@ -65,6 +73,7 @@ Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& u
   bool overlay = unpacked.kind == ImageKind::rootfs_dir;  // never write into the input
   CUSLIM_TRY(auto p, prepare_unpacked(std::move(unpacked), gpu, staging, driver_root));
   if (!overlay) p.spec.overlay_upper.clear();
+  if (!cache_warning.empty()) p.notes.insert(p.notes.begin(), cache_warning);
   return p;
 }
 

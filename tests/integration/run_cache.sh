@@ -51,6 +51,26 @@ wait $p1; r1=$?; wait $p2; r2=$?
 check "two runs racing to unpack the same image both run ($(cat "$tmp/ra" "$tmp/rb" | tr '\n' ' '))" '[ $r1 = 0 ] && [ $r2 = 0 ] && grep -qx a "$tmp/ra" && grep -qx b "$tmp/rb"'
 check "and leave no temp dir behind" '! ls -a "$tmp/cache/images" | grep -q "^\.unpacking"'
 
+# A damaged entry (its record or its rootfs gone) is removed and unpacked again, not an error forever.
+"$cuslim" run --gpu off "$tmp/img" -- /bin/true
+for part in image.json unpacked/rootfs; do
+  rm -rf "$tmp"/cache/images/*/"$part"
+  out=$("$cuslim" run -v --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/errd"); rc=$?
+  check "an entry without its $part is unpacked again ($out, exit $rc)" '[ $rc = 0 ] && [ "$out" = two ] && grep -q "unpacked into the image cache" "$tmp/errd"' || cat "$tmp/errd"
+done
+# A relative CUSLIM_CACHE_DIR is from the working directory; one that cannot be used is warned about.
+out=$(cd "$tmp" && CUSLIM_CACHE_DIR=relcache "$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/errr"); rc=$?
+check "a relative CUSLIM_CACHE_DIR works ($out, exit $rc)" '[ $rc = 0 ] && [ "$out" = two ] && [ -d "$tmp/relcache/images" ]' || cat "$tmp/errr"
+echo file > "$tmp/notadir"
+out=$(CUSLIM_CACHE_DIR=$tmp/notadir "$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/errn"); rc=$?
+check "a cache dir that cannot be made: a warning, and the image runs unpacked without it ($out, exit $rc)" \
+  '[ $rc = 0 ] && [ "$out" = two ] && grep -q "warning: the image cache .*notadir/images is not usable" "$tmp/errn"' || cat "$tmp/errn"
+CUSLIM_RUN_CACHE_MAX=abc "$cuslim" run --gpu off "$tmp/img" -- /bin/true 2>"$tmp/errm"; rc=$?
+check "CUSLIM_RUN_CACHE_MAX=abc: exit 2 naming it" '[ $rc = 2 ] && grep -q "CUSLIM_RUN_CACHE_MAX=.abc.: not a size" "$tmp/errm"'
+"$cuslim" run --gpu off "$tmp/other.tar.gz" -- /bin/bash -c true
+n=$(entries); CUSLIM_RUN_CACHE_MAX=1K "$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" > /dev/null; rc=$?
+check "CUSLIM_RUN_CACHE_MAX=1K is a size: only the entry in use stays (entries $n -> $(entries))" '[ $rc = 0 ] && [ $n = 2 ] && [ "$(entries)" = 1 ]'
+
 # A layout whose blob is rewritten in place (same index.json) is not served from the cache: it is
 # unpacked again and its digest check refuses it.
 "$cuslim" bundle -q /bin/bash /bin/cat --include "$tmp/data" -o "$tmp/img-c" --tag t
