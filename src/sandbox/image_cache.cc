@@ -157,6 +157,108 @@ std::string stat_words(const std::string& file) {
 
 }  // namespace
 
+// What names a cached image and what says its source is still the one checked.
+struct CacheKey {
+  std::string key;     // the entry's name
+  std::string stamp;   // the source as seen now: its path, and each blob's size, mtime and inode
+  std::string layout;  // an OCI layout's dir (its blobs are checked against their names on a new stamp)
+};
+
+// The digest of the layout's image named by `tag` (the only one when no tag), from index.json;
+// nullopt when index.json does not say plainly (the unpack then says why).
+std::optional<std::string> layout_image_digest(const std::string& layout, const std::string& tag) {
+  auto index = parse_json_or_discarded(read_text(layout + "/index.json"));
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) return std::nullopt;
+  auto& ms = index["manifests"];
+  const nlohmann::json* chosen = nullptr;
+  for (auto& m : ms) {
+    if (!m.is_object() || !m.contains("digest") || !m["digest"].is_string()) return std::nullopt;
+    std::string name;
+    if (m.contains("annotations") && m["annotations"].is_object() && m["annotations"].contains("org.opencontainers.image.ref.name") &&
+        m["annotations"]["org.opencontainers.image.ref.name"].is_string())
+      name = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+    if (tag.empty() ? ms.size() == 1 : name == tag) {
+      chosen = &m;
+      break;
+    }
+  }
+  if (!chosen || !Digest::parse((*chosen)["digest"].get<std::string>())) return std::nullopt;
+  return (*chosen)["digest"].get<std::string>();
+}
+
+// An OCI layout is keyed by its image's manifest (or index) digest -- the same image copied
+// elsewhere, or into another layout, is the same entry; an archive by its path, size, mtime and
+// inode (its manifest digest is inside it).
+Result<std::optional<CacheKey>> cache_key(const std::string& image, const std::string& tag) {
+  auto ref = parse_image_ref(image);
+  if (ref.transport == "docker") return std::optional<CacheKey>{};  // a tag may move: pulled afresh each run
+  CUSLIM_TRY(auto kind, detect_image(ref.path));
+  if (kind == ImageKind::rootfs_dir) return std::optional<CacheKey>{};
+  CUSLIM_TRY(auto real, canonical_path(ref.path));
+  std::string name = tag.empty() ? ref.tag : tag;
+  CacheKey k;
+  if (kind == ImageKind::oci_layout) {
+    k.layout = real;
+    k.stamp = real + "\n" + name + "\n" + read_text(real + "/index.json");
+    std::error_code ec;
+    std::vector<std::string> blobs;
+    for (auto it = fs::recursive_directory_iterator(real + "/blobs", ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file(ec)) blobs.push_back(it->path().string());
+    std::sort(blobs.begin(), blobs.end());
+    for (auto& b : blobs) k.stamp += "\n" + b + " " + stat_words(b);
+    k.stamp = Sha256::of(k.stamp).hex();
+    if (auto d = layout_image_digest(real, name)) {
+      k.key = Sha256::of("v2\n" + *d + "\n").hex().substr(0, 32);
+      return std::optional<CacheKey>{k};
+    }
+    k.key = k.stamp.substr(0, 32);
+    return std::optional<CacheKey>{k};
+  }
+  struct stat st;
+  if (::stat(real.c_str(), &st) != 0) return Error::from_errno(real, errno);
+  k.stamp = Sha256::of("v1\n" + real + "\n" + name + "\n" + stat_words(real)).hex();
+  k.key = k.stamp.substr(0, 32);
+  return std::optional<CacheKey>{k};
+}
+
+// Every blob of a layout read and hashed against its name: what a first run from this copy of
+// the image checks before it uses the entry another copy unpacked.
+Status check_layout_blobs(const std::string& layout) {
+  std::error_code ec;
+  std::vector<char> buf(1 << 20);
+  for (auto it = fs::directory_iterator(layout + "/blobs/sha256", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::string hex = it->path().filename().string();
+    if (!it->is_regular_file(ec) || !Digest::parse("sha256:" + hex)) continue;
+    UniqueFd fd(::open(it->path().c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_errno(it->path().string(), errno);
+    Sha256 sha;
+    for (ssize_t n; (n = ::read(fd.get(), buf.data(), buf.size())) != 0;) {
+      if (n < 0) return Error::from_errno(it->path().string(), errno);
+      sha.update(buf.data(), static_cast<size_t>(n));
+    }
+    if (std::string got = sha.finish().hex(); got != hex)
+      return bad_input(it->path().string() + ": digest mismatch: the blob's content is sha256:" + got + ", its name says sha256:" + hex);
+  }
+  return ok_status();
+}
+
+// Whether the entry has seen this stamp (its source checked); records it when not, after the check.
+Status check_stamp(const std::string& entry, const CacheKey& k) {
+  auto j = parse_json_or_discarded(read_text(entry + kMeta));
+  if (!j.is_object()) return bad_input(entry + kMeta + ": not a cache record");
+  auto& stamps = j["stamps"];
+  if (stamps.is_array())
+    for (auto& s : stamps)
+      if (s == k.stamp) return ok_status();
+  if (!k.layout.empty()) CUSLIM_CHECK(check_layout_blobs(k.layout));
+  else return bad_input(entry + ": a cache entry of another source");  // an archive's key is its stamp: never reached
+  if (!stamps.is_array()) stamps = nlohmann::json::array();
+  stamps.push_back(k.stamp);
+  while (stamps.size() > 64) stamps.erase(stamps.begin());
+  (void)write_file_atomic(entry + kMeta, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", Durability::rename_only);
+  return ok_status();
+}
+
 std::optional<uint64_t> parse_size(const std::string& s) {
   size_t digits = s.find_first_not_of("0123456789");
   if (digits == 0 || s.empty() || s.size() > 24) return std::nullopt;
@@ -195,38 +297,18 @@ Result<ImageCacheOptions> default_image_cache() {
 }
 
 Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag) {
-  auto ref = parse_image_ref(image);
-  if (ref.transport == "docker") return std::optional<std::string>{};  // a tag may move: pulled afresh each run
-  CUSLIM_TRY(auto kind, detect_image(ref.path));
-  if (kind == ImageKind::rootfs_dir) return std::optional<std::string>{};
-  CUSLIM_TRY(auto real, canonical_path(ref.path));
-  std::string what = "v1\n" + real + "\n" + (tag.empty() ? ref.tag : tag) + "\n";
-  if (kind == ImageKind::oci_layout) {
-    // Its manifest digests name every byte the image should hold, and each blob's size, mtime and
-    // inode say whether the bytes there are still those that were unpacked (a blob rewritten in
-    // place is unpacked again, and then checked against its digest).
-    what += read_text(real + "/index.json");
-    std::error_code ec;
-    std::vector<std::string> blobs;
-    for (auto it = fs::recursive_directory_iterator(real + "/blobs", ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec)) blobs.push_back(it->path().string());
-    std::sort(blobs.begin(), blobs.end());
-    for (auto& b : blobs) what += "\n" + b + " " + stat_words(b);
-  } else {
-    struct stat st;
-    if (::stat(real.c_str(), &st) != 0) return Error::from_errno(real, errno);
-    what += stat_words(real);
-  }
-  return std::optional<std::string>{Sha256::of(what).hex().substr(0, 32)};
+  CUSLIM_TRY(auto k, cache_key(image, tag));
+  if (!k) return std::optional<std::string>{};
+  return std::optional<std::string>{k->key};
 }
 
 Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt,
                                   const std::function<void(uint64_t, uint64_t)>& progress) {
-  CUSLIM_TRY(auto key, image_cache_key(image, tag));
+  CUSLIM_TRY(auto key, cache_key(image, tag));
   if (!key) return bad_input(image + ": a rootfs dir is not cached (it is used in place)");
   CUSLIM_CHECK(make_dirs(opt.dir));
   CachedImage out;
-  out.entry = opt.dir + "/" + *key;
+  out.entry = opt.dir + "/" + key->key;
   out.lock = lock_entry(out.entry, LOCK_SH);
   if (out.lock && !entry_sound(out.entry)) {  // damaged (its record or rootfs gone): removed, unpacked again
     out.lock = UniqueFd();
@@ -238,7 +320,7 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
     }
   }
   if (!out.lock) {  // missing (or being removed): unpack it under a temp name, then rename it into place
-    std::string tmp = opt.dir + "/" + kTempPrefix + std::to_string(::getpid()) + "-" + *key;
+    std::string tmp = opt.dir + "/" + kTempPrefix + std::to_string(::getpid()) + "-" + key->key;
     remove_tree(tmp);
     SignalCleanup on_signal(tmp);
     CUSLIM_CHECK(make_dirs(tmp));
@@ -248,13 +330,16 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
       return img.error();
     }
     std::string rel = fs::path(img->rootfs).lexically_relative(tmp).string();
-    auto meta = write_file_atomic(tmp + kMeta, to_json(*img, rel, tree_bytes(img->rootfs)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", Durability::rename_only);
+    auto record = to_json(*img, rel, tree_bytes(img->rootfs));
+    record["stamps"] = nlohmann::json::array({key->stamp});  // this source was checked while unpacked
+    auto meta = write_file_atomic(tmp + kMeta, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", Durability::rename_only);
     auto lock = write_file_atomic(tmp + kLock, "", Durability::rename_only);
     if (!meta.ok() || !lock.ok() || ::rename(tmp.c_str(), out.entry.c_str()) != 0) remove_tree(tmp);  // another run won the race
     out.lock = lock_entry(out.entry, LOCK_SH);
     if (!out.lock) return bad_input(out.entry + ": the unpacked image cannot be locked in the cache");
   } else {
     out.hit = true;
+    CUSLIM_CHECK(check_stamp(out.entry, *key));  // another copy of the image (or this one changed): its blobs checked once
   }
   ::utimensat(AT_FDCWD, (out.entry + kMeta).c_str(), nullptr, 0);  // recently used
   CUSLIM_TRY(out.image, from_json(out.entry));

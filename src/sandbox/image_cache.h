@@ -1,10 +1,12 @@
 // ImageCache: unpacked images kept between `cuslim run`s, so that a second run of the same image
-// starts at once. An entry is keyed by what names the image's bytes: an OCI layout's index.json
-// (hence its manifest digests) and the tag; an archive's path, size, mtime and inode. It is
-// unpacked under a temp name and renamed into place; runs use it read-only through an overlay
-// (never writing into it) while holding a shared lock on it; past the size limit the least
-// recently used entries that no run holds are removed. Rootfs dirs are never cached (they are
-// used in place already).
+// starts at once. An OCI layout's entry is keyed by its image's manifest (or index) digest, so a
+// copy of the image elsewhere shares it; the first run from a source not seen before (another
+// copy, or blobs rewritten since) hashes that layout's blobs against their names before using the
+// entry. An archive's entry is keyed by its path, size, mtime and inode. An entry is unpacked
+// under a temp name and renamed into place; runs use it read-only through an overlay (never
+// writing into it) while holding a shared lock on it; a damaged entry (record or rootfs gone) is
+// removed and unpacked again; past the size limit the least recently used entries that no run
+// holds are removed. Rootfs dirs are never cached (they are used in place already).
 #pragma once
 
 #include <cstdint>

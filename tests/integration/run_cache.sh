@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `cuslim run`'s image cache: the second run of an image reuses its unpacked copy; runs never
-# write into it; a changed image (re-bundled layout, touched archive) is a new entry; --no-cache
+# write into it; a changed image (re-bundled layout, touched archive) is a new entry; a layout is
+# keyed by its manifest digest (a copy shares the entry, an altered copy is refused); a damaged
+# entry is unpacked again; a cache dir that cannot be used is a warning; --no-cache
 # leaves the cache alone; past CUSLIM_RUN_CACHE_MAX the least recently used entries go; two runs
 # racing to unpack the same image both run and leave one entry.
 set -u
@@ -50,6 +52,18 @@ check "past CUSLIM_RUN_CACHE_MAX only the entry in use stays (entries $(entries)
 wait $p1; r1=$?; wait $p2; r2=$?
 check "two runs racing to unpack the same image both run ($(cat "$tmp/ra" "$tmp/rb" | tr '\n' ' '))" '[ $r1 = 0 ] && [ $r2 = 0 ] && grep -qx a "$tmp/ra" && grep -qx b "$tmp/rb"'
 check "and leave no temp dir behind" '! ls -a "$tmp/cache/images" | grep -q "^\.unpacking"'
+
+# Keyed by the manifest digest: a copy of the layout elsewhere is the same entry (its blobs hashed
+# once); a copy whose blob was altered is refused, not served from the entry.
+"$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" > /dev/null
+n=$(entries); cp -a "$tmp/img" "$tmp/img-copy"
+out=$("$cuslim" run -v --gpu off "$tmp/img-copy" -- /bin/cat "$tmp/data/v" 2>"$tmp/errk"); rc=$?
+check "a copy of a layout is a cache hit of the same entry ($out; entries $n -> $(entries))" '[ $rc = 0 ] && [ "$out" = two ] && grep -q "image cache hit" "$tmp/errk" && [ "$(entries)" = $n ]' || cat "$tmp/errk"
+cp -a "$tmp/img" "$tmp/img-bad"
+m=$(python3 -c "import json,sys; d=sys.argv[1]; m=json.load(open(d+'/index.json'))['manifests'][0]['digest'][7:]; print(json.load(open(d+'/blobs/sha256/'+m))['layers'][0]['digest'][7:])" "$tmp/img-bad")
+printf 'XXXX' | dd of="$tmp/img-bad/blobs/sha256/$m" bs=1 seek=100 conv=notrunc status=none
+"$cuslim" run --gpu off "$tmp/img-bad" -- /bin/cat "$tmp/data/v" > /dev/null 2>"$tmp/errb"; rc=$?
+check "a copy with an altered blob is not served from the entry: exit 3, digest mismatch" '[ $rc = 3 ] && grep -q "digest mismatch" "$tmp/errb"' || cat "$tmp/errb"
 
 # A damaged entry (its record or its rootfs gone) is removed and unpacked again, not an error forever.
 "$cuslim" run --gpu off "$tmp/img" -- /bin/true
