@@ -38,6 +38,22 @@ std::string ready_form_path() {
   return dir + name;
 }
 
+// FNV-1a of the ready form, stored after it: a damaged or edited file is parsed afresh, not trusted.
+std::string checksum(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>(h >> (8 * i));
+  return out;
+}
+
+std::optional<std::vector<Profile>> decode_checked(const std::string& file) {
+  if (file.size() < 8) return std::nullopt;
+  std::string_view body(file.data(), file.size() - 8);
+  if (checksum(body) != file.substr(file.size() - 8)) return std::nullopt;
+  return decode_profiles(std::string(body));
+}
+
 Result<std::vector<Profile>> parse_embedded() {
   std::vector<Profile> out;
   for (auto& e : embedded_profiles()) {
@@ -54,11 +70,14 @@ Result<ProfileSet> ProfileSet::builtin() {
   std::string ready = ready_form_path();
   std::optional<std::vector<Profile>> profiles;
   if (!ready.empty()) {
-    if (auto bytes = read_regular_file(ready)) profiles = decode_profiles(*bytes);
+    if (auto bytes = read_regular_file(ready)) profiles = decode_checked(*bytes);
   }
   if (!profiles) {  // first start of this build (or no cache dir): parse, then store the ready form
     CUSLIM_TRY(profiles, parse_embedded());
-    if (!ready.empty() && make_dirs(path::dirname(ready)).ok()) (void)write_file_atomic(ready, encode_profiles(*profiles), Durability::rename_only);
+    if (!ready.empty() && make_dirs(path::dirname(ready)).ok()) {
+      std::string bytes = encode_profiles(*profiles);
+      (void)write_file_atomic(ready, bytes + checksum(bytes), Durability::rename_only);
+    }
   }
   for (auto& p : *profiles) CUSLIM_CHECK(set.add(std::move(p)));
   return set;

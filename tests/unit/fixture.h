@@ -56,6 +56,11 @@ inline void write_file(const std::string& path, const std::string& text) {
 }
 
 // Compiles `code` into a shared object at `out`. `flags` go to the link (e.g. "-Wl,-soname,libx.so.1").
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 inline void build_lib(const std::string& out, const std::string& code, const std::string& flags = "") {
   fs::create_directories(fs::path(out).parent_path());
   std::string src = out + ".c";

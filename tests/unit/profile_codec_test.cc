@@ -65,6 +65,17 @@ TEST(ProfileCodec, builtin_writes_the_ready_form_then_reads_it_and_survives_a_br
   for (std::string p : {"/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/local/cuda/lib64/libcublasLt.so.13", "/usr/local/cuda/bin/nvcc",
                         "/usr/local/cuda-13.0/compat/libcuda.so.580.65.06", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/opt/app/bin/app"})
     EXPECT_EQ(c1->classify(p, p, std::nullopt, p.substr(p.rfind('/') + 1)).rule, c2->classify(p, p, std::nullopt, p.substr(p.rfind('/') + 1)).rule) << p;
+  // An edit that still decodes (a soname changed in place) fails the checksum: parsed afresh and
+  // the file rebuilt, never trusted.
+  std::string good = test::read_file(files[0]);
+  std::string edited = good;
+  auto at = edited.find("libnvrtc.so");
+  ASSERT_NE(at, std::string::npos);
+  edited[at + 7] = 'X';
+  test::write_file(files[0], edited);
+  auto reread = ProfileSet::builtin();
+  ASSERT_TRUE(reread.ok());
+  EXPECT_EQ(test::read_file(files[0]), good);
   test::write_file(files[0], "garbage");
   auto third = ProfileSet::builtin();  // parses the YAML again
   ASSERT_TRUE(third.ok());
