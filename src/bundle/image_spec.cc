@@ -4,17 +4,35 @@
 
 #include "bundle/bundle.h"
 #include "core/fs.h"
+#include "image/image_reader.h"
 #include "profile/cuda_compat.h"
+#include "profile/profile_set.h"
 #include "prune/gpu_arch.h"
 
 namespace cuslim {
+
+namespace {
+
+// A base is a built-in profile's name or an image (a path that exists, or a transport).
+std::string known_base(const std::string& v) {
+  if (names_image(v)) return "";
+  auto set = ProfileSet::builtin();
+  if (set.ok() && set->find(v)) return "";
+  std::string known;
+  if (set.ok())
+    for (auto* p : set->all()) known += (known.empty() ? "" : ", ") + p->name;
+  return "neither a built-in profile (" + known + ") nor an image that exists";
+}
+
+}  // namespace
 
 const SchemaNode& image_spec_schema() {
   using namespace schema;
   static const SchemaNode s =
       map({required("name", string()), optional("description", string()), optional("targets", strings()),
            optional("include", strings()), optional("out", string()), optional("format", one_of(format_names())),
-           optional("compression", one_of({"gzip", "zstd"})), optional("layers", one_of({"auto", "single"})), optional("tag", string()), optional("base", string()),
+           optional("compression", one_of({"gzip", "zstd"})), optional("layers", one_of({"auto", "single"})), optional("tag", string()),
+           optional("base", checked("a base profile (scratch, glibc, debian12, ...) or an image", known_base)),
            optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
            optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
            optional("gpu_arch", checked("compute capabilities such as 90 or 80,90",
@@ -66,6 +84,7 @@ Result<ImageSpec> read_image_spec(const std::string& file) {
     CUSLIM_CHECK(validate(n, image_spec_schema(), file));
     ImageSpec s = spec_of(n);
     s.file = file;
+    if (s.targets.empty() && s.include.empty()) return bad_input(file + ": targets and include are both empty: nothing to pack");
     return s;
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing
     std::string why = e.msg == "bad file" ? "nested too deeply (or unreadable)" : e.msg;  // its depth guard's words

@@ -1,6 +1,7 @@
 #include "bundle/programs.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -67,6 +68,8 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
     }
     if (S_ISDIR(st->st_mode)) return bad_input(p + ": a directory, not a program (--include it to ship it)");
     if (!S_ISREG(st->st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not a program)");
+    if (auto real = root.realpath(p); real.ok() && ::access(root.host_path(*real).c_str(), R_OK) != 0)  // said as it is, not as "not a program"
+      return Error::from_errno(p, errno);
     if (is_elf(root, p)) {
       // A program of another machine finds none of its libraries in this root: said as such,
       // not as a missing loader.

@@ -25,7 +25,7 @@ Exit run_build(const BuildOptions& b) {
 void add_build(CLI::App& app, RunState& state) {
   auto o = std::make_shared<BuildOptions>();
   auto* cmd = app.add_subcommand("build", "Bundle from an image spec (images/*.yaml): the options of bundle, declared in a file");
-  cmd->add_option("spec", o->spec, "Image spec YAML")->required()->check(CLI::ExistingFile);
+  cmd->add_option("spec", o->spec, "Image spec YAML")->required();  // a missing or unreadable spec: exit 3 from the reader
   cmd->add_option("-o,--out", o->out, "Override the spec's out");
   cmd->add_option("--report", o->report_file, "Also write a report: FILE.html (a page with a treemap) or FILE.json");
   cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");

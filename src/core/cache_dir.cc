@@ -1,5 +1,7 @@
 #include "core/cache_dir.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -14,7 +16,9 @@ std::string cache_dir() {
     return ec ? std::string(d) : abs.lexically_normal().string();
   }
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/') return std::string(x) + "/cuslim";
-  if (const char* h = std::getenv("HOME"); h && *h == '/') return std::string(h) + "/.cache/cuslim";
+  // A HOME that does not exist (nobody's /nonexistent) is not created: no cache then.
+  if (const char* h = std::getenv("HOME"); h && *h == '/')
+    if (struct stat st; ::stat(h, &st) == 0 && S_ISDIR(st.st_mode)) return std::string(h) + "/.cache/cuslim";
   return "";
 }
 

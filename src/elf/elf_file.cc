@@ -242,6 +242,16 @@ Result<ElfFile> parse(Elf* e, int fd, ElfFile f, ElfFile::Parts parts) {
 
   size_t phnum = 0;
   if (elf_getphdrnum(e, &phnum) != 0) return elf_error(f.path, "unreadable program headers");
+  // The header's own sizes must be those of its class (glibc's loader refuses a program-header
+  // size it does not expect); a flipped class byte or a damaged header says so here.
+  bool is64 = f.elf_class == ELFCLASS64;
+  size_t want_eh = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr), want_ph = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+  if (eh.e_ehsize != want_eh)
+    return bad_input(f.path + ": corrupt ELF header: e_ehsize " + std::to_string(eh.e_ehsize) + ", an ELF" + (is64 ? "64" : "32") + " header is " +
+                     std::to_string(want_eh) + " bytes");
+  if (phnum && eh.e_phentsize != want_ph)
+    return bad_input(f.path + ": corrupt ELF header: e_phentsize " + std::to_string(eh.e_phentsize) + ", an ELF" + (is64 ? "64" : "32") +
+                     " program header is " + std::to_string(want_ph) + " bytes");
   // A truncated file is an error, as the loader would find it (libelf reads what is there).
   auto beyond = [&](uint64_t off, uint64_t len) { return off > f.size || len > f.size - off; };
   if (eh.e_phoff && beyond(eh.e_phoff, static_cast<uint64_t>(phnum) * eh.e_phentsize))

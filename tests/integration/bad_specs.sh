@@ -34,6 +34,15 @@ printf 'name: x\ntargets: [/bin/true]\nout: out/x\ngpu_arch: 1x\n' > arch.yaml
 "$cuslim" build arch.yaml 2> err; rc=$?
 check "gpu_arch: 1x is the spec's error (exit 3, file:line:col), not a flag's ($(cat err))" \
   '[ $rc = 3 ] && grep -qF "arch.yaml:4:11: gpu_arch: '"'"'1x'"'"': not a list of compute capabilities (expected compute capabilities such as 90 or 80,90)" err'
+printf 'name: x\ntargets: [/bin/true]\nout: out/x\nbase: nonexist-base\n' > base.yaml
+"$cuslim" build base.yaml 2> err; rc=$?
+check "base: nonexist-base is the spec error (exit 3, file:line:col, the known profiles) ($(cat err))" \
+  '[ $rc = 3 ] && grep -qF "base.yaml:4:7: base: '"'"'nonexist-base'"'"': neither a built-in profile (" err && grep -q "debian12" err'
+printf 'name: x\ntargets: []\nout: out/x\n' > empty.yaml
+"$cuslim" build empty.yaml 2> err; rc=$?
+check "targets: [] with no include: exit 3 naming the spec ($(cat err))" '[ $rc = 3 ] && grep -qF "empty.yaml: targets and include are both empty: nothing to pack" err'
+"$cuslim" build no-such.yaml 2> err; rc=$?
+check "a missing spec: exit 3 (unreadable spec, as the help says) ($(cat err))" '[ $rc = 3 ] && grep -qF "no-such.yaml: No such file or directory" err'
 printf 'name: x\ntargets: [/bin/true]\nout: out/x\nmin_driver: 575.51.x\n' > drv.yaml
 "$cuslim" build drv.yaml 2> err; rc=$?
 check "min_driver: 575.51.x is the spec's error (exit 3, file:line:col) ($(cat err))" \

@@ -212,6 +212,11 @@ for cmd in "deps" "inspect" "bundle -q -o t.tar"; do
   "$cuslim" $cmd ./trunc > out 2> err; rc=$?
   check "$cmd of a 100-byte truncated ELF: exit 3 naming it" '[ $rc = 3 ] && grep -q "trunc: truncated" err'
 done
+cp app class32 && printf '\001' | dd of=class32 bs=1 seek=4 conv=notrunc status=none  # ELFCLASS32 over an ELF64 header
+for cmd in "deps" "inspect" "bundle -q -o c32.tar"; do
+  "$cuslim" $cmd ./class32 > out 2> err; rc=$?
+  check "$cmd of an ELF64 file whose class byte says 32: exit 3, a corrupt header" '[ $rc = 3 ] && grep -q "class32: corrupt ELF header" err' || cat err
+done
 "$cuslim" deps ./trunc ./app > out 2> err; rc=$?
 check "deps with a bad and a good target: reports the bad one, shows the good one, exit 3" '[ $rc = 3 ] && grep -q "trunc" err && grep -q "libc.so.6" out'
 "$cuslim" inspect ./trunc "$tmp" ./app > out 2> err; rc=$?
@@ -226,6 +231,10 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
     as_user "$cuslim" bundle -q "$tmp/app" -o "$tmp/ro/out" --format $fmt > out 2> err; rc=$?
     check "read-only output dir ($fmt): exit 2 before any work naming the path, no abort" '[ $rc = 2 ] && grep -q "$tmp/ro" err'
   done
+  cp app noread && chmod 0000 noread
+  mkdir -p "$tmp/wr" && chmod 0777 "$tmp/wr"
+  as_user "$cuslim" bundle -q "$tmp/noread" -o "$tmp/wr/out" > out 2> err; rc=$?
+  check "an unreadable target: exit 3, Permission denied (not \"not a program\")" '[ $rc = 3 ] && grep -q "noread: Permission denied" err' || cat err
 fi
 
 # --- scripts and what --include brings -----------------------------------------------------------
