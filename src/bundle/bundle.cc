@@ -87,6 +87,18 @@ void drop_env_naming_absent_files(ImageConfig& config, Plan& plan, const BundleR
   }
 }
 
+// An --entrypoint path the image does not hold (from a FROM-scratch bundle or its base) is said:
+// the image would fail at its first start.
+void warn_absent_entrypoint(Plan& plan, const BundleRequest& req) {
+  if (!req.entrypoint || req.entrypoint->empty() || (*req.entrypoint)[0] != '/') return;
+  if (req.base != "scratch" && !req.base_image) return;  // a profile base may hold it
+  std::string p = path::normalize(*req.entrypoint);
+  struct stat st;
+  if (plan.items.count(p) || (req.base_image && ::lstat((req.base_image->rootfs + p).c_str(), &st) == 0)) return;
+  plan.warnings.push_back("--entrypoint " + *req.entrypoint + ": not in the image (the container would fail to start; "
+                                             "give a program the image holds, or --include it)");
+}
+
 std::string rfc3339(int64_t t) {
   char buf[32];
   std::time_t tt = static_cast<std::time_t>(t);
@@ -728,6 +740,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req, res.forward_compat);  // plan: the image config
   drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
+  warn_absent_entrypoint(res.plan, req);                       // config: an --entrypoint the image lacks is said
   if (!res.prune.archs.empty())
     if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0)) res.prune.warnings.push_back(*w);
   add_size_stats(res);                                  // report: files and bytes per class

@@ -469,6 +469,7 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   std::string manifest_file = blob_file(layout, chosen->digest);
   CUSLIM_TRY(auto manifest, read_json_blob(img, chosen->digest, chosen->size, "manifest"));
   CUSLIM_CHECK(expect_object(manifest, manifest_file));
+  out.manifest = chosen->digest;
   CUSLIM_TRY(auto media_type, JsonFields(manifest, manifest_file).str("mediaType"));
   // The index says what the blob is; the blob says it too: they must agree (skopeo refuses otherwise).
   bool is_index = media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests");

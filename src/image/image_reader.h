@@ -44,6 +44,7 @@ struct UnpackedImage {
   bool keep_setuid = false;
   std::vector<StoredLayer> layers;  // OCI inputs, and docker-archives whose every layer has a digest
   std::string history_json = "[]";  // the input config's history, as JSON
+  std::string manifest;  // OCI inputs: the digest index.json names for the image (its manifest, or its index)
 };
 
 Result<ImageKind> detect_image(const std::string& path);

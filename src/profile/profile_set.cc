@@ -141,6 +141,8 @@ Result<Profile> ProfileSet::resolved(const std::string& name) const {
   if (!p) {
     std::string known;
     for (auto& [n, _] : profiles_) known += (known.empty() ? "" : ", ") + n;
+    if (name.find('/') != std::string::npos)  // meant as an image: the path is what is wrong
+      return Error(Exit::usage, name + ": no such image (a path that does not exist), and not a profile (known: " + known + ")");
     return Error(Exit::usage, "unknown profile '" + name + "' (known: " + known + ")");
   }
   Profile out;

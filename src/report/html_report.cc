@@ -1,6 +1,7 @@
 #include "report/html_report.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -10,6 +11,14 @@
 namespace cuslim {
 
 namespace {
+
+// A share rounded to the nearest tenth of a percent ("88.9%"), never truncated.
+std::string share_text(uint64_t part, uint64_t total) {
+  if (!total) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * static_cast<double>(part) / static_cast<double>(total));
+  return buf;
+}
 
 using nlohmann::json;
 
@@ -91,7 +100,7 @@ void classes(std::ostream& o, const json& r) {
   }
   for (auto& [c, b] : rows) {
     o << "<tr><td><span class=\"swatch\" style=\"background:" << class_color(c) << "\"></span>" << esc(c) << "</td><td class=\"num\">" << human_bytes(b)
-      << "</td><td class=\"num\">" << (100 * b / total) << "%</td>";
+      << "</td><td class=\"num\">" << share_text(b, total) << "</td>";
     if (slim) {
       uint64_t before = r["before"].contains(c) ? u64(r["before"][c], "bytes") : 0;
       o << "<td class=\"num\">" << human_bytes(before) << "</td><td class=\"num\">" << human_bytes(dropped[c]) << "</td>";

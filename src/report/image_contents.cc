@@ -9,6 +9,7 @@ ImageContents image_contents(const UnpackedImage& img, const Classifier& classif
   ImageContents c;
   c.kind = kind_name(img.kind);
   c.entrypoint = img.config.entrypoint;
+  c.manifest = img.manifest;
   for (auto& l : img.layers) c.layers.push_back(l.info);
   Root root(img.rootfs);
   auto files = rootfs_files(root, classifier);

@@ -18,6 +18,7 @@ struct ImageContents {
   std::vector<ContentGroup> groups;
   std::vector<LayerBlob> layers;  // as stored (OCI inputs)
   std::vector<std::string> entrypoint;
+  std::string manifest;  // the image's manifest (or index) digest, where the input has one
 };
 
 // The contents of an unpacked image, classified with `classifier`.

@@ -21,6 +21,7 @@ void add_contents(nlohmann::json& j, const ImageContents& c) {
   uint64_t stored = 0;
   for (auto& l : c.layers) j["layers"].push_back(layer_json(l, "image")), stored += l.size;
   if (!c.layers.empty()) j["stored_bytes"] = stored;
+  if (!c.manifest.empty()) j["manifest"] = c.manifest;
   j["groups"] = to_json(c.groups);
 }
 

@@ -237,6 +237,11 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   check "an unreadable target: exit 3, Permission denied (not \"not a program\")" '[ $rc = 3 ] && grep -q "noread: Permission denied" err' || cat err
 fi
 
+"$cuslim" bundle -q ./app -o ep.tar --entrypoint /nonexistent 2> err; rc=$?
+check "bundle --entrypoint a path the image lacks: a warning naming it (exit $rc)" '[ $rc = 0 ] && grep -q "warning: --entrypoint /nonexistent: not in the image" err' || cat err
+"$cuslim" bundle -q ./app -o b.tar --base "$tmp/no-such-image" 2> err; rc=$?
+check "bundle --base a path that does not exist: exit 2 saying so, not only unknown profile (exit $rc)" '[ $rc = 2 ] && grep -q "no-such-image: no such image" err' || cat err
+
 # --- scripts and what --include brings -----------------------------------------------------------
 printf '#!/bin/sh\necho hello from a script\n' > hello.sh && chmod +x hello.sh
 mkdir -p inc/stubs inc/drv && printf 'x' > inc/drv/libcuda.so.580.65.06 && printf 'x' > inc/stubs/libcuda.so && printf 'data\n' > inc/data.txt

@@ -91,6 +91,8 @@ import gzip, os
 d = "$tmp/fat/blobs/sha256/"
 for l in r["layers"]:
     assert l["uncompressed_bytes"] == len(gzip.open(d + l["digest"][7:]).read()) > 0, l
+idx = json.load(open("$tmp/fat/index.json"))
+assert r["manifest"] in [m["digest"] for m in idx["manifests"]], r.get("manifest")
 PY'
 
 # The pages: self-contained, then what a browser makes of them.

@@ -80,5 +80,12 @@ TEST(HtmlReport, HostileNamesStayInertAndTheDataRoundTrips) {
   EXPECT_EQ(nlohmann::json::parse(html.substr(start, end - start)), r);  // the page carries the report as it is
 }
 
+TEST(HtmlReport, SharesAreRoundedNotTruncated) {
+  nlohmann::json r{{"command", "report"}, {"input", "img"}, {"files", 2}, {"bytes", 1000}, {"bytes_by_class", {{"app", 889}, {"cuda", 111}}}};
+  std::string html = render_html(r);
+  EXPECT_NE(html.find(">88.9%<"), std::string::npos);
+  EXPECT_NE(html.find(">11.1%<"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cuslim
