@@ -12,7 +12,14 @@ void AnalysisFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--ld-library-path", ld_library_path, "LD_LIBRARY_PATH to model (colon list)");
   cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment");
   cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's");
-  cmd.add_option("-j,--threads", threads, "Worker threads (default: one per core)");
+  cmd.add_option("-j,--threads", threads, "Worker threads (default: one per core)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {  // a word that is no number is left to the conversion's own message
+            if (v.empty() || v.find_first_not_of("-0123456789") != std::string::npos) return "";
+            bool ok = v[0] != '-' && v.size() <= 4 && std::stoi(v) <= 4096;
+            return ok ? "" : "'" + v + "': from 0 (one per core) to 4096";
+          },
+          "N"));
   cmd.add_option("--profile", profiles, "Extra YAML profile (repeatable; may extend or replace a built-in one)")->allow_extra_args(false);
   cmd.add_option("--base", base, "Base profile: what counts as class system (scratch, glibc, debian12, ubuntu24.04, ...)")
       ->capture_default_str();

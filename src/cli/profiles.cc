@@ -49,10 +49,12 @@ Exit run_profiles(const ProfilesOptions& o) {
   for (auto& f : o.files) user.push_back(take(set.add_file(f)));
   if (o.action == "classify") return classify_paths(set, user, o);
   if (o.action == "list") {
+    if (!o.names.empty()) fail(Error(Exit::usage, "profiles list takes no NAME (got '" + o.names[0] + "'; show one with: cuslim profiles show NAME)"));
     for (auto* p : set.all()) std::cout << p->name << "\t" << to_string(p->kind) << "\t" << p->description << "\n";
     return Exit::ok;
   }
-  if (o.names.size() != 1) fail(Error(Exit::usage, "profiles show: which profile? (cuslim profiles list)"));
+  if (o.names.empty()) fail(Error(Exit::usage, "profiles show: which profile? (cuslim profiles list)"));
+  if (o.names.size() > 1) fail(Error(Exit::usage, "profiles show: one profile at a time (got " + std::to_string(o.names.size()) + ")"));
   Profile p = take(set.resolved(o.names[0]));
   std::cout << "# " << p.name << " (" << to_string(p.kind) << ") from " << p.file << "\n# " << p.description << "\n";
   if (!p.extends.empty()) {

@@ -103,7 +103,19 @@ void add_slim(CLI::App& app, RunState& state) {
                   "oci-archive:FILE[:TAG], docker-archive:FILE, dir:PATH, docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")->required();
   cmd->add_option("-o,--out", o->out, "Output (any bundle format, or a transport as for IMAGE; docker:// pushes)")->required();
   cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)")->allow_extra_args(false);
-  cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)")->allow_extra_args(false);
+  cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)")
+      ->allow_extra_args(false)
+      ->check(CLI::Validator(
+          [](std::string& g) -> std::string {
+            if (g.empty()) return "an empty glob keeps nothing: give a path or a pattern such as /etc/ssl/*";
+            int depth = 0;  // a '[' that never closes matches only itself: surely a typo
+            for (size_t i = 0; i < g.size(); ++i)
+              if (g[i] == '\\') ++i;
+              else if (g[i] == '[' && depth == 0) depth = 1;
+              else if (g[i] == ']' && depth == 1) depth = 0;
+            return depth ? "'" + g + "': a '[' without its ']' (escape it as \\[ to match a bracket)" : "";
+          },
+          "GLOB"));
   cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)")->allow_extra_args(false);
   cmd->add_flag("--probe", o->probe, "Run the image's program (or the CMD after --) in the sandbox under trace and keep what it loaded");
   cmd->add_option("cmd", o->probe_cmd, "With --probe: the command to run instead of Entrypoint + Cmd (after --)");

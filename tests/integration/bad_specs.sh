@@ -105,4 +105,11 @@ check "deps --formt=json: exit 2 naming --format" '[ $rc = 2 ] && grep -qF "unkn
 "$cuslim" deps -vv --max-depth=1 /bin/true > stdout 2> err; rc=$?
 check "known options in every spelling (-vv, --max-depth=1) are not called unknown" '[ $rc = 0 ] && [ ! -s err ]'
 
+# Arguments out of their set: exit 2 naming the option.
+for args in "slim img --keep  -o o" "slim img --keep [ -o o" "deps -j -3 /bin/true" "profiles show glibc cuda" "profiles list extra"; do
+  set -f; "$cuslim" $args > /dev/null 2> err; rc=$?; set +f
+  check "cuslim $args: exit 2 with a reason ($(head -c 120 err))" '[ $rc = 2 ] && [ -s err ]'
+done
+"$cuslim" slim img --keep "" -o o 2> err; rc=$?
+check "slim --keep with an empty glob: exit 2" '[ $rc = 2 ] && grep -q "an empty glob keeps nothing" err'
 finish
