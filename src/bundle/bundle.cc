@@ -155,7 +155,8 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::v
   else if (!plan.executables.empty()) c.entrypoint = {plan.executables.front()};
   c.history = "cuslim bundle (base " + req.base + ")";
   // The base's Env stays unless --env says otherwise; its Entrypoint and Cmd only when this bundle
-  // names no program of its own (no --entrypoint, no program among the targets: libraries on a base).
+  // names no program of its own (no --entrypoint, no program among the targets: libraries on a base);
+  // its WorkingDir, User, ExposedPorts, Volumes, StopSignal and labels stay.
   if (req.base_image) {
     const ImageConfig& b = req.base_image->config;
     std::vector<std::string> env = b.env;
@@ -174,6 +175,9 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::v
     c.cmd = own_program ? std::vector<std::string>{} : b.cmd;
     c.working_dir = b.working_dir;
     c.user = b.user;
+    c.exposed_ports = b.exposed_ports;
+    c.volumes = b.volumes;
+    c.stop_signal = b.stop_signal;
     for (auto& [k, v] : b.labels) c.labels.emplace(k, v);
   }
   c.labels["org.opencontainers.image.base.name"] = req.base;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # slim keeps the runtime config of its input: ExposedPorts, Volumes and StopSignal (set by umoci
-# on a bundled image) survive slim into OCI and docker-archive outputs, as skopeo reads them.
+# on a bundled image) survive slim into OCI and docker-archive outputs, as skopeo reads them, and
+# a bundle on that image as --base.
 # bundle and build --json print their summaries as JSON.
 set -u
 cuslim=$(readlink -f "$1")
@@ -22,6 +23,17 @@ assert list(c.get("Volumes", {})) == ["/data"], c
 assert c.get("StopSignal") == "SIGINT", c
 PY'
 done
+# bundle on that image as --base keeps them too (the base's runtime config, its program replaced).
+must "bundle /bin/ls on the image as --base" "$cuslim" bundle -q /bin/ls --base "$tmp/img:t" -o "$tmp/onbase" --tag b
+skopeo inspect --config "oci:$tmp/onbase:b" > "$tmp/cfg.json" 2> "$tmp/err" || cat "$tmp/err"
+check "bundle --base keeps the base's ExposedPorts, Volumes and StopSignal" 'python3 - "$tmp/cfg.json" <<PY
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+assert list(c.get("ExposedPorts", {})) == ["8080/tcp"], c
+assert list(c.get("Volumes", {})) == ["/data"], c
+assert c.get("StopSignal") == "SIGINT", c
+assert c["Entrypoint"] == ["/bin/ls"] or c["Entrypoint"][0].endswith("/ls"), c
+PY'
 # A dangling symlink the keep-set names (/etc/localtime without tzdata) and one in a kept dir are
 # kept as the links they are, not an error.
 if umoci unpack --image "$tmp/img:t" "$tmp/ub" > /dev/null 2>&1; then
