@@ -100,9 +100,11 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   CUSLIM_TRY(auto analysis, analyse_image(img, req.image));
   auto link_only = [&](const std::string& p) { return !analysis.link_only_profile(p).empty(); };
   CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis), link_only));
-  if (res.selection.targets.empty() && res.selection.includes.empty())
+  // No program (none declared, none named) and nothing the user asked for: the keep-sets alone
+  // (certificates, passwd) would make an image that runs nothing.
+  if (res.selection.targets.empty() && (res.selection.includes.empty() || (req.keep.empty() && req.traces.empty() && !req.probe)))
     return Error(Exit::usage, req.image + ": nothing to keep: the image declares no Entrypoint or Cmd that is a program in it, and no TARGET, "
-                              "--keep or keep-set names anything (give a TARGET or --keep GLOB)");
+                              "--keep or --trace names anything (give a TARGET or --keep GLOB)");
   for (auto& d : res.selection.dropped_driver) res.warnings.push_back(d + ": driver library in the input, dropped (it breaks on other hosts)");
   std::vector<std::pair<std::string, uint64_t>> input_files;
   res.before = count_by_class(analysis.root(), analysis.classifier(), &input_files);

@@ -684,7 +684,14 @@ std::string kind_name(ImageKind k) {
 Result<ImageKind> detect_image(const std::string& p) {
   struct stat st;
   if (::stat(p.c_str(), &st) != 0) return Error::from_errno(p, errno);
-  if (S_ISDIR(st.st_mode)) return ::access((p + "/oci-layout").c_str(), F_OK) == 0 ? ImageKind::oci_layout : ImageKind::rootfs_dir;
+  if (S_ISDIR(st.st_mode)) {
+    if (::access((p + "/oci-layout").c_str(), F_OK) == 0) return ImageKind::oci_layout;
+    // index.json and blobs/ but no oci-layout: a damaged layout, not a rootfs (skopeo refuses it too)
+    if (::access((p + "/index.json").c_str(), F_OK) == 0 && is_dir(p + "/blobs") && !is_dir(p + "/usr") && !is_dir(p + "/bin"))
+      return bad_input(p + ": holds index.json and blobs/ but no oci-layout file: a damaged OCI layout (restore its oci-layout, "
+                           "{\"imageLayoutVersion\":\"1.0.0\"}), or give dir:" + p + " to read it as a rootfs");
+    return ImageKind::rootfs_dir;
+  }
   if (!S_ISREG(st.st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not an image)");
   auto names = tar_names(p, 64);
   if (names.empty()) {
@@ -748,7 +755,8 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
     opt.tag = ref_tag;
   }
   if (is_registry_ref(image)) return unpack_pulled(image, staging, opt);
-  CUSLIM_TRY(auto kind, detect_image(image));
+  bool plain_dir = transport == "dir" && is_dir(image) && ::access((image + "/oci-layout").c_str(), F_OK) != 0;  // dir: says rootfs
+  CUSLIM_TRY(auto kind, plain_dir ? Result<ImageKind>(ImageKind::rootfs_dir) : detect_image(image));
   if (transport == "dir" && kind != ImageKind::rootfs_dir) return bad_input(image_ref + ": dir: names a rootfs directory, this is a " + kind_name(kind));
   UnpackedImage out;
   out.kind = kind;

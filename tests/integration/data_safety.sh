@@ -207,6 +207,12 @@ mkdir empty; "$cuslim" verify empty > out 2>&1; rc=$?
 check "verify fails an empty directory" '[ $rc = 1 ] && grep -q "not an image" out'
 mkdir notimg && echo hi > notimg/readme.txt; "$cuslim" verify notimg > out 2>&1; rc=$?
 check "verify fails a directory that holds no program" '[ $rc = 1 ] && grep -q "not an image" out'
+mkdir -p certs-only/etc/ssl/certs && echo x > certs-only/etc/passwd && echo c > certs-only/etc/ssl/certs/ca.pem
+"$cuslim" slim certs-only -o certs-slim.tar > out 2> err; rc=$?
+check "slim of a rootfs with no program and nothing named: exit 2, nothing to keep (not an image of the keep-set alone)" '[ $rc = 2 ] && grep -q "nothing to keep" err && [ ! -e certs-slim.tar ]' || cat err
+cp -a untagged nolayout && rm nolayout/oci-layout
+"$cuslim" verify nolayout > out 2> err; rc=$?
+check "a layout without its oci-layout file: exit 3 naming it (not read as a rootfs)" '[ $rc = 3 ] && grep -q "no oci-layout file: a damaged OCI layout" err' || cat err
 head -c 100 app > trunc
 for cmd in "deps" "inspect" "bundle -q -o t.tar"; do
   "$cuslim" $cmd ./trunc > out 2> err; rc=$?
