@@ -95,6 +95,8 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.request.prune.nvidia = spec.prune_nvidia;
   job.forward_compat = spec.forward_compat;
   job.min_driver = spec.min_driver;
+  if (spec.targets.empty() && spec.include.empty())
+    return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": targets and include are both empty: nothing to pack");
   if (job.request.out.empty()) return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": out: required (where to write the image; or -o OUT)");
   return job;
 }

@@ -84,7 +84,6 @@ Result<ImageSpec> read_image_spec(const std::string& file) {
     CUSLIM_CHECK(validate(n, image_spec_schema(), file));
     ImageSpec s = spec_of(n);
     s.file = file;
-    if (s.targets.empty() && s.include.empty()) return bad_input(file + ": targets and include are both empty: nothing to pack");
     return s;
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing
     std::string why = e.msg == "bad file" ? "nested too deeply (or unreadable)" : e.msg;  // its depth guard's words

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "core/fs.h"
 #include "core/path.h"
@@ -51,7 +52,7 @@ Status write_file_atomic(const std::string& target, std::string_view bytes, Dura
   if (!fd) {
     int err = errno;
     tmp.path.clear();
-    return Error::from_errno(target, err).wrap("creating a temp file beside");
+    return Error(Exit::bad_input, target + ": creating a temp file beside it: " + std::strerror(err));
   }
   if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return Error::from_errno(tmp.path, errno);
   CUSLIM_CHECK(write_all(fd.get(), bytes, tmp.path));

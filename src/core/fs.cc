@@ -45,7 +45,7 @@ Result<std::string> read_regular_file(const std::string& p, uint64_t limit) {
 Status make_dirs(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Error::from_errno(dir, ec.value()).wrap("creating directory");
+  if (ec) return Error(Exit::bad_input, dir + ": creating the directory: " + ec.message());
   return ok_status();
 }
 

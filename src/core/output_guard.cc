@@ -83,7 +83,7 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
       while (up.size() > 1 && ::stat(up.c_str(), &st) != 0) up = path::dirname(up);
       return Error(Exit::usage, req.out + ": " + up + " is not a directory: refused");
     }
-    return Error::from_errno(req.out, errno).wrap("checking the output");
+    return Error(Exit::bad_input, req.out + ": checking the output: " + std::strerror(errno));
   }
   if (!S_ISDIR(st.st_mode)) {
     CUSLIM_CHECK(over_read_files());

@@ -74,7 +74,11 @@ struct ImageDir {
 Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std::optional<uint64_t> size, const std::string& what) {
   CUSLIM_TRY(std::string file, img.file(blob_path(img.dir, *Digest::parse(digest))));
   auto read = read_regular_file(file);
-  if (!read) return read.error().wrap(what);
+  if (!read) {  // "FILE (the config): Permission denied"
+    std::string why = read.error().message();
+    if (why.rfind(file + ": ", 0) == 0) why.erase(0, file.size() + 2);
+    return Error(read.error().code(), file + " (the " + what + "): " + why);
+  }
   std::string bytes = std::move(*read);
   if (auto got = Sha256::of(bytes).str(); got != digest)
     return bad_input(file + ": " + what + ": digest mismatch: the blob's content is " + got + ", its descriptor says " + digest);

@@ -27,7 +27,10 @@ class JsonFields {
   Result<nlohmann::json> array(std::string_view key) const;   // [] when absent
   const std::string& where() const { return where_; }
   bool has(std::string_view key) const { return field(key) != nullptr; }
-  std::string at(std::string_view key) const { return where_ + "." + std::string(key); }
+  // "index.json: manifests" for a file's top level, "index.json: manifests[0].size" below it.
+  std::string at(std::string_view key) const {
+    return where_ + (where_.find(": ") == std::string::npos ? ": " : ".") + std::string(key);
+  }
 
  private:
   const nlohmann::json* field(std::string_view key) const;  // nullptr when absent or null
