@@ -50,10 +50,14 @@ nlohmann::json prune_report_json(const PruneReport& p, std::optional<uint64_t> w
 
 void prune_summary(const PruneReport& p, std::ostream& out) {
   if (p.archs.empty()) return;
-  size_t pruned = 0;
+  size_t pruned = 0, whole = 0;
   uint64_t untouched = 0;
   for (auto& f : p.files) {
     pruned += f.pruned;
+    if (f.nvidia && !f.pruned && f.why.find("--no-prune-nvidia") != std::string::npos) {  // not looked into at all
+      ++whole;
+      continue;
+    }
     for (auto& e : f.stats.not_indexed) untouched += e.section_size;
   }
   std::string archs;
@@ -61,6 +65,7 @@ void prune_summary(const PruneReport& p, std::ostream& out) {
   out << "  gpu-arch " << archs << ": " << mb(p.bytes_zeroed) << " of GPU code zeroed in " << pruned << " of " << p.files.size()
       << " files with GPU code";
   if (untouched) out << "; " << mb(untouched) << " in library-private stores (.ldata) left untouched";
+  if (whole) out << "; " << whole << " NVIDIA libraries left whole (--no-prune-nvidia)";
   out << "\n";
   std::vector<const PrunedFile*> top;
   for (auto& f : p.files)

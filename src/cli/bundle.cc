@@ -65,7 +65,8 @@ void add_bundle(CLI::App& app, RunState& state) {
                   "Prune GPU code in the image's copies to what these compute capabilities run, e.g. 90 or 80,90 (sources untouched; "
                   "default: no pruning)")
       ->check(gpu_arch_list());
-  cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole");
+  cmd->add_flag("--no-prune-nvidia", o->no_prune_nvidia, "With --gpu-arch: leave NVIDIA's libraries (cuBLAS, cuDNN, NCCL, ...) whole")
+      ->needs("--gpu-arch");
   cmd->add_option("--forward-compat", o->forward_compat,
                   "Ship the cuda-compat set from the source root: auto (when --driver-version/--min-driver is older than the runtime "
                   "needs and the set serves its branch), always, never")

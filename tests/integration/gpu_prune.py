@@ -17,7 +17,9 @@ are not there.
 usage: gpu_prune.py CUSLIM nvcc|libs CACHE_DIR
 """
 import glob
+import filecmp
 import json
+import re
 import mmap
 import os
 import shutil
@@ -388,6 +390,13 @@ def libs_mode(tmp):
     check(n >= 2 and rep["layer_stored_bytes"] == total, f"OCI, {n} layers: layer_stored_bytes ({rep['layer_stored_bytes']:,}) is their sum ({total:,})")
     est, unpruned = rep.get("layer_stored_bytes_without_pruning", 0), layer_sums["unpruned"][1]
     check(abs(est - unpruned) < 0.02 * unpruned, f"OCI: the size without pruning ({est:,}) is within 2 % of the unpruned image's layers ({unpruned:,})")
+    # --no-prune-nvidia: NVIDIA's libraries ship byte for byte, and the summary says so.
+    whole = os.path.join(tmp, "whole")
+    r = run(CUSLIM, "bundle", *libs, "-o", whole, "--format", "dir", "--gpu-arch", "90", "--no-prune-nvidia")
+    check(all(filecmp.cmp(p, whole + p, shallow=False) for p in libs) and re.search(r"[0-9]+ NVIDIA libraries left whole \(--no-prune-nvidia\)", r.stdout),
+          "--no-prune-nvidia leaves NVIDIA's libraries whole, and the summary says so")
+    r = run(CUSLIM, "bundle", *libs, "-o", os.path.join(tmp, "x.tar"), "--no-prune-nvidia", ok=False)
+    check(r.returncode == 2 and "--no-prune-nvidia requires --gpu-arch" in r.stderr, "--no-prune-nvidia without --gpu-arch is a usage error (exit 2)")
     check(all(os.stat(p).st_mtime_ns == sums[p] for p in libs), "the source libraries are untouched")
     # inspect's entries per arch equal cuobjdump's for these libraries (.cask_resource apart).
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gpu", "inspect_vs_cuobjdump.py")
