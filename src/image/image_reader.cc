@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -137,8 +138,15 @@ Result<std::string> safe_name(const std::string& raw, const std::string& layer) 
   while (name.rfind("./", 0) == 0) name = name.substr(2);
   if (!name.empty() && name[0] == '/') return bad_input(layer + ": entry '" + raw + "': absolute name refused");
   std::string clean;
+  auto shown = [&] { return raw.size() > 120 ? raw.substr(0, 60) + "..." + raw.substr(raw.size() - 40) : raw; };
+  if (name.size() >= PATH_MAX)
+    return bad_input(layer + ": entry '" + shown() + "': name of " + std::to_string(name.size()) + " bytes: File name too long (the limit is " +
+                     std::to_string(PATH_MAX - 1) + ")");
   for (auto& c : path::components(name)) {
     if (c == "..") return bad_input(layer + ": entry '" + raw + "': '..' refused");
+    if (c.size() > NAME_MAX)
+      return bad_input(layer + ": entry '" + shown() + "': a component of " + std::to_string(c.size()) + " bytes: File name too long (the limit is " +
+                       std::to_string(NAME_MAX) + ")");
     if (c != ".") clean += (clean.empty() ? "" : "/") + c;
   }
   return clean;

@@ -104,6 +104,14 @@ if command -v setpriv > /dev/null; then
     check "as nobody, $cmdline (a directory of root): exit 2 naming it not writable (exit $rc)" '[ $rc = 2 ] && grep -q "ro-dir, is not writable: refused" err' || cat err
   done
 fi
+# A failed update of a layout (index.json cannot be replaced) leaves no blob behind.
+if cp -a img imm 2>/dev/null && chattr +i imm/index.json 2>/dev/null; then
+  before=$(ls imm/blobs/sha256 | sort | tr '\n' ' ')
+  "$cuslim" bundle -q /bin/sleep -o imm --tag z > /dev/null 2> err; rc=$?
+  after=$(ls imm/blobs/sha256 | sort | tr '\n' ' ')
+  chattr -i imm/index.json
+  check "a layout update that fails at index.json (exit $rc) leaves the blobs as they were" '[ $rc = 3 ] && [ "$before" = "$after" ]' || cat err
+fi
 must "an untagged image into a layout" "$cuslim" bundle -q ./app -o untagged
 must "... and again, rebuilt" "$cuslim" bundle -q ./app2 -o untagged
 n=$(python3 -c 'import json; print(len(json.load(open("untagged/index.json"))["manifests"]))')

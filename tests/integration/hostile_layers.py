@@ -92,6 +92,8 @@ def main():
         slim("hardlink-escape", [layer([info("hl", tarfile.LNKTYPE, link="../../outside/target")])], True, "'..' refused")
         slim("hardlink-absolute", [layer([info("hl", tarfile.LNKTYPE, link="/etc/passwd")])], True, "absolute name refused")
         slim("whiteout-dotdot", [layer([info("f")]), layer([info("../.wh.outside")])], True, "'..' refused")
+        slim("name-too-long", [layer([info("a" * 5000)])], True, "File name too long")
+        slim("component-too-long", [layer([info("d/" + "b" * 300)])], True, "File name too long")
         slim("symlink-named-dot", [layer([info(".", tarfile.SYMTYPE, link=outside)]), layer([info("pwned")])], True, "at the root")
         r = slim("device-node", [layer([info("dev/evil", tarfile.CHRTYPE), info("ok")])], False)
         out = f"{tmp}/device-node-out"

@@ -45,6 +45,13 @@ if umoci unpack --image "$tmp/img:t" "$tmp/ub" > /dev/null 2>&1; then
   check "slim of an image with dangling links exits 0 ($(head -c 200 "$tmp/err"))" '[ $rc = 0 ]'
   umoci unpack --image "$tmp/sdl:s" "$tmp/sdl-ub" > /dev/null 2>&1
   check "... and keeps both links as they were" '[ "$(readlink "$tmp/sdl-ub/rootfs/etc/localtime")" = /usr/share/zoneinfo/Etc/Nowhere ] && [ "$(readlink "$tmp/sdl-ub/rootfs/etc/ssl/certs/gone.pem")" = ../nowhere.pem ]'
+  # Links named by --keep are kept as links, whatever they point at (a program, a library).
+  umoci unpack --image "$tmp/img:t" "$tmp/lk" > /dev/null 2>&1 && mkdir -p "$tmp/lk/rootfs/etc/alt" &&
+    ln -s /bin/true "$tmp/lk/rootfs/etc/alt/abs" && ln -s ../../bin/true "$tmp/lk/rootfs/etc/alt/rel" &&
+    umoci repack --image "$tmp/img:lk" "$tmp/lk" > /dev/null 2>&1
+  "$cuslim" slim -q "$tmp/img:lk" -o "$tmp/slk" --format dir --keep /etc/alt/abs --keep '/etc/alt/r*' 2> "$tmp/err"; rc=$?
+  check "slim --keep of symlinks (to a program) keeps them as links (exit $rc: $(head -c 200 "$tmp/err"))" \
+    '[ $rc = 0 ] && [ "$(readlink "$tmp/slk/etc/alt/abs")" = /bin/true ] && [ "$(readlink "$tmp/slk/etc/alt/rel")" = ../../bin/true ]'
   ln -s "$tmp/nowhere" "$tmp/dangling"
   "$cuslim" bundle -q /bin/true --include "$tmp/dangling" -o "$tmp/dl.tar" 2> "$tmp/err"; rc=$?
   check "bundle --include of a dangling link ships the link" '[ $rc = 0 ] && tar -tvf "$tmp/dl.tar" | grep -q "dangling -> $tmp/nowhere"'
