@@ -116,9 +116,9 @@ Status check_output_place(const std::string& flag, const std::string& out) {
     up = path::dirname(up);
   }
   if (::stat(up.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Error(Exit::usage, flag + " " + out + ": " + up + " is not a directory: refused");
-  if (::access(up.c_str(), W_OK | X_OK) != 0)
-    return Error(Exit::usage, flag + " " + out + ": " + (up == abs ? "its directory " : "the directory it would be created in, ") + up +
-                                  ", is not writable: refused");
+  if (::access(up.c_str(), W_OK | X_OK) != 0)  // the file system's answer, not a usage error: exit 3 as any write failure
+    return Error(Exit::bad_input, flag + " " + out + ": " + (up == abs ? "its directory " : "the directory it would be created in, ") + up +
+                                      ": " + std::strerror(errno) + " (not writable)");
   return ok_status();
 }
 

@@ -38,7 +38,8 @@ Result<ExistingOutput> check_output(const OutputRequest& req);
 Status check_not_special(const std::string& flag, const std::string& path);
 
 // Where OUT is to be written, before any work: its nearest existing ancestor must be a directory
-// this user may write in (the directories between are created). Exit 2 naming it otherwise.
+// (exit 2 naming the file in the way) this user may write in (exit 3 with the path and the reason);
+// the directories between are created.
 Status check_output_place(const std::string& flag, const std::string& out);
 
 // A second file a command writes (--report, --junit, report -o) named by `flag`: never an input,

@@ -6,7 +6,7 @@
 #   layout of several images without a tag lists the tags; DIR:TAG selects one;
 # - an edited config, manifest or layer blob is a digest mismatch (a flipped byte in a gzip layer too);
 # - verify fails an empty directory; a truncated ELF is an error for deps/inspect/bundle;
-# - a read-only output directory (or a file in the way) is exit 2 before any work, naming the path;
+# - a read-only output directory is exit 3 before any work naming the path and reason (a file in the way: exit 2);
 # - SIGINT/SIGTERM/SIGHUP leave no temp files; a SIGKILLed run's temps are removed by the next run;
 # - several targets: every bad one is reported, the rest are shown, the exit code is the worst.
 set -u
@@ -101,7 +101,7 @@ mkdir -p ro-dir; chmod 755 ro-dir "$tmp"
 if command -v setpriv > /dev/null; then
   for cmdline in "bundle -q ./app -o $tmp/ro-dir/x" "trace -o $tmp/ro-dir/t.trace -- /bin/true"; do
     setpriv --reuid 65534 --regid 65534 --clear-groups "$cuslim" $cmdline > /dev/null 2> err; rc=$?
-    check "as nobody, $cmdline (a directory of root): exit 2 naming it not writable (exit $rc)" '[ $rc = 2 ] && grep -q "ro-dir, is not writable: refused" err' || cat err
+    check "as nobody, $cmdline (a directory of root): exit 3 before any work, naming it and why (exit $rc)" '[ $rc = 3 ] && grep -q "ro-dir: Permission denied (not writable)" err' || cat err
   done
 fi
 # A failed update of a layout (index.json cannot be replaced) leaves no blob behind.
@@ -243,7 +243,7 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   chmod 0755 "$tmp"; chmod o+r app
   for fmt in oci tar; do
     as_user "$cuslim" bundle -q "$tmp/app" -o "$tmp/ro/out" --format $fmt > out 2> err; rc=$?
-    check "read-only output dir ($fmt): exit 2 before any work naming the path, no abort" '[ $rc = 2 ] && grep -q "$tmp/ro" err'
+    check "read-only output dir ($fmt): exit 3 before any work naming the path and the reason, no abort" '[ $rc = 3 ] && grep -q "$tmp/ro: Permission denied" err'
   done
   cp app noread && chmod 0000 noread
   mkdir -p "$tmp/wr" && chmod 0777 "$tmp/wr"
