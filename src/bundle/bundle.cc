@@ -756,7 +756,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   PlanBuilder builder(root, req.keep_setuid);
   CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));  // ELF programs; #! scripts and their interpreters
   CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
-  CUSLIM_CHECK(add_python_startup(analysis, programs, builder));  // Python: what every interpreter start reads
+  CUSLIM_CHECK(add_python_startup(analysis, programs, builder, req.trace_without_files));  // Python: what every interpreter start reads
   CUSLIM_CHECK(add_locales(root, req, builder));                  // locale: the data of the locales the Env names
   BundleResult res;
   CUSLIM_TRY(auto python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
@@ -784,6 +784,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
 Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace_files, const Root& root) {
   for (auto& tf : trace_files) {
     CUSLIM_TRY(auto t, read_trace(tf));
+    req.trace_without_files |= t.files.empty() && t.looked_at.empty();
     // What the traced run mapped, minus the programs themselves and what is gone since (a JIT
     // framework's module built in a cold cache that the trace removed afterwards).
     for (auto& p : t.opened)

@@ -42,6 +42,7 @@ struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
   std::vector<std::string> traced;             // objects a trace saw mapped (how: trace)
   std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
+  bool trace_without_files = false;            // a trace made without --files (no file events)
   std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)
   PythonKeep python_keep = PythonKeep::package;  // Python distributions the traced files used: whole, or file by file
   bool jit = true;  // a JIT framework that ships brings what it runs at run time (jit profiles)

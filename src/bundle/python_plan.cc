@@ -41,13 +41,17 @@ void report_link_only(const std::map<std::string, std::vector<std::string>>& lin
 // A Python interpreter among the programs (or the interpreter of a #! script among them) brings
 // what every start of it reads (its encodings, landmarks and site's modules), traced or not:
 // python/interpreter.h.
-Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder) {
+Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder, bool trace_without_files) {
   const Root& root = analysis.root();
   for (auto& t : programs.elf) {  // a #! script's interpreter is among them
     auto elf = analysis.object(t);
     if (!elf->ok()) continue;
     auto py = python_interpreter(root, t, elf->value());
     if (!py) continue;
+    if (trace_without_files)
+      builder.warn(t + ": a Python interpreter, and a --trace made without --files: which modules the run imported is unknown, so "
+                   "no Python distribution and only the start-up part of the standard library ship (the image may fail at its first "
+                   "import); trace again with: cuslim trace --files -o FILE -- ...");
     auto startup = python_startup(root, *py);
     for (auto& f : startup.files) {
       CUSLIM_CHECK(builder.add_include(f));

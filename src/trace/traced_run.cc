@@ -149,6 +149,7 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
     CUSLIM_TRY(auto s, Staging::make());
     caches.emplace(std::move(s));
     own = with_cold_caches(own, caches->path());
+    for (auto& c : cache_variables()) CUSLIM_CHECK(make_dirs(caches->path() + "/" + c));  // there and empty, as a real cache dir is
   }
   auto env = audited_env(own, lib, out.temp());
   // ptrace for files, the audit library for the loader

@@ -18,13 +18,18 @@ mkdir -p "$tmp/app"
 cat > "$tmp/app/main.py" <<'PY'
 import json, sys, os
 print(json.dumps({"text": "Főtanúsítvány ✓", "fs": sys.getfilesystemencoding(), "stdout": sys.stdout.encoding.lower(),
-                  "cache": "TRITON_CACHE_DIR" in os.environ}, ensure_ascii=False))
+                  "cache": "TRITON_CACHE_DIR" in os.environ and os.path.isdir(os.environ["TRITON_CACHE_DIR"])
+                           and not os.listdir(os.environ["TRITON_CACHE_DIR"])}, ensure_ascii=False))
 PY
 want=$(env -i LANG=C.UTF-8 "$py" "$tmp/app/main.py")
 must "trace --files under C.UTF-8" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin TORCH_SHOW_CPP_STACKTRACES=1 CUDA_VISIBLE_DEVICES=3 \
   NVIDIA_VISIBLE_DEVICES=GPU-1234abcd HF_TOKEN=hf_secret123 TF_VAR_db_password=hunter2 TORCH_hub_token=tok123 \
   CUDA_APIKEY=s2cret TF_CPP_MIN_LOG_LEVEL=2 SSL_CERT_FILE=/etc/ssl/nowhere/ca.pem PYTHONPATH="$tmp/app" "$cuslim" trace -q --files -o "$tmp/py.trace" -- "$py" "$tmp/app/main.py" > "$tmp/traced.out"
-check "the traced run had a fresh TRITON_CACHE_DIR (cold caches)" 'grep -q "\"cache\": true" "$tmp/traced.out"'
+check "the traced run had a fresh TRITON_CACHE_DIR, there and empty (cold caches)" 'grep -q "\"cache\": true" "$tmp/traced.out"'
+must "trace without --files" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q -o "$tmp/nofiles.trace" -- "$py" "$tmp/app/main.py" > /dev/null
+"$cuslim" bundle -q "$py" --trace "$tmp/nofiles.trace" -o "$tmp/nofiles.tar" 2> "$tmp/nofiles.err"; rc=$?
+check "bundle of a Python interpreter with a trace made without --files warns that the imports are unknown (exit $rc)" \
+  '[ $rc = 0 ] && grep -q "a --trace made without --files: which modules the run imported is unknown" "$tmp/nofiles.err"' || cat "$tmp/nofiles.err"
 must "trace --warm-cache" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --warm-cache -o "$tmp/warm.trace" -- "$py" "$tmp/app/main.py" > "$tmp/warm.out"
 check "--warm-cache leaves the environment's caches alone" 'grep -q "\"cache\": false" "$tmp/warm.out"'
 check "the trace records the locale of the run" 'grep -q "\"event\":\"env\",\"name\":\"LANG\",\"value\":\"C.UTF-8\"" "$tmp/py.trace"'
