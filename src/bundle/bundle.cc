@@ -87,6 +87,17 @@ void drop_env_naming_absent_files(ImageConfig& config, Plan& plan, const BundleR
   }
 }
 
+// Where a #! script's `env NAME` looks: first the dirs of the programs a trace saw run (the venv's
+// bin/ whose python3 the traced run used), then the default PATH.
+std::string program_search_path(const BundleRequest& req) {
+  std::string out, defaults = std::string(":") + kDefaultPath + ":";
+  for (auto& p : req.traced_programs)  // the default dirs keep their own order, after
+    if (std::string d = path::dirname(p); d != "/" && defaults.find(":" + d + ":") == std::string::npos &&
+                                          (":" + out).find(":" + d + ":") == std::string::npos)
+      out += d + ":";
+  return out + kDefaultPath;
+}
+
 // An --entrypoint path the image does not hold (from a FROM-scratch bundle or its base) is said:
 // the image would fail at its first start.
 void warn_absent_entrypoint(Plan& plan, const BundleRequest& req) {
@@ -754,7 +765,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   const Root& root = analysis.root();
   CUSLIM_CHECK(check_request(req));
   PlanBuilder builder(root, req.keep_setuid);
-  CUSLIM_TRY(auto programs, expand_programs(root, req.targets, kDefaultPath));  // ELF programs; #! scripts and their interpreters
+  CUSLIM_TRY(auto programs, expand_programs(root, req.targets, program_search_path(req)));  // ELF programs; #! scripts and their interpreters
   CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
   CUSLIM_CHECK(add_python_startup(analysis, programs, builder, req.trace_without_files));  // Python: what every interpreter start reads
   CUSLIM_CHECK(add_locales(root, req, builder));                  // locale: the data of the locales the Env names
@@ -785,6 +796,7 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
   for (auto& tf : trace_files) {
     CUSLIM_TRY(auto t, read_trace(tf));
     req.trace_without_files |= t.files.empty() && t.looked_at.empty();
+    req.traced_programs.insert(req.traced_programs.end(), t.executed.begin(), t.executed.end());  // as run: bin/python3, not python3.11
     // What the traced run mapped, minus the programs themselves and what is gone since (a JIT
     // framework's module built in a cold cache that the trace removed afterwards).
     for (auto& p : t.opened)

@@ -60,6 +60,7 @@ Result<Trace> read_trace(const std::string& file) {
       if (how != "open" && how != "exec" && how != "stat" && how != "list")
         return bad_input(file + ":" + std::to_string(n) + ": how: '" + how + "' is not open, exec, stat or list");
       (how == "stat" || how == "list" ? t.looked_at : t.files).insert(p);  // seen, or used
+      if (how == "exec") t.executed.insert(p);
     }
     else if (ev == "env") {
       CUSLIM_TRY(auto value, f.str("value"));

@@ -18,6 +18,7 @@ struct Trace {
   std::set<std::string> opened;    // objects mapped (paths as the loader opened them)
   std::set<std::string> failed;    // names searched for that nothing answered
   std::set<std::string> files;     // files opened or executed (--files)
+  std::set<std::string> executed;  // of those, the ones executed, by the path the run gave (a venv's bin/python3, not its target)
   std::set<std::string> looked_at; // files only stat'ed, access'ed or readlink'ed (--files): not a use
   // Files the loader opened while searching for a name and never mapped (a dlopen RTLD_NOLOAD
   // probe opens the candidate to compare it with what is loaded; a wrong-class candidate): not a use.

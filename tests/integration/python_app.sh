@@ -26,6 +26,14 @@ must "trace --files under C.UTF-8" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin TORCH_
   NVIDIA_VISIBLE_DEVICES=GPU-1234abcd HF_TOKEN=hf_secret123 TF_VAR_db_password=hunter2 TORCH_hub_token=tok123 \
   CUDA_APIKEY=s2cret TF_CPP_MIN_LOG_LEVEL=2 SSL_CERT_FILE=/etc/ssl/nowhere/ca.pem PYTHONPATH="$tmp/app" "$cuslim" trace -q --files -o "$tmp/py.trace" -- "$py" "$tmp/app/main.py" > "$tmp/traced.out"
 check "the traced run had a fresh TRITON_CACHE_DIR, there and empty (cold caches)" 'grep -q "\"cache\": true" "$tmp/traced.out"'
+# A #!/usr/bin/env python3 script traced with another python3 first on PATH (a venv's bin/): the
+# image runs the python3 the trace ran, not the first one of the default PATH.
+mkdir -p "$tmp/pybin" && ln -s "$py" "$tmp/pybin/python3"
+printf '#!/usr/bin/env python3\nimport sys\nprint(sys.executable)\n' > "$tmp/envapp.py" && chmod +x "$tmp/envapp.py"
+must "trace the env script" env -i LANG=C.UTF-8 PATH="$tmp/pybin:/usr/bin:/bin" "$cuslim" trace -q --files -o "$tmp/envapp.trace" -- "$tmp/envapp.py"
+"$cuslim" bundle -q "$tmp/envapp.py" --trace "$tmp/envapp.trace" -o "$tmp/envapp-img" 2> /dev/null
+out=$("$cuslim" run --gpu off "$tmp/envapp-img" 2>&1)
+check "a #!/usr/bin/env python3 script runs the python3 the trace ran ($out)" '[ "$out" = "$tmp/pybin/python3" ]'
 must "trace without --files" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q -o "$tmp/nofiles.trace" -- "$py" "$tmp/app/main.py" > /dev/null
 "$cuslim" bundle -q "$py" --trace "$tmp/nofiles.trace" -o "$tmp/nofiles.tar" 2> "$tmp/nofiles.err"; rc=$?
 check "bundle of a Python interpreter with a trace made without --files warns that the imports are unknown (exit $rc)" \
