@@ -386,7 +386,8 @@ void leave_out_driver_files(const Analysis& analysis, const BundleRequest& req, 
     auto cls = class_given(c, present);  // a jit file of a framework that does not ship is toolkit
     if (cls == ObjectClass::driver || c.rule.ends_with(":driver-stub")) drop.push_back(p);
     else if (cls == ObjectClass::toolkit) toolkit.push_back(p + " (" + c.rule + ")");
-    if (item.cls == ObjectClass::app && cls != ObjectClass::app) classes.push_back({p, cls});  // included files get their class
+    // Included files get their class; a jit file of a framework that does not ship is toolkit, as verify says.
+    if ((item.cls == ObjectClass::app || item.cls == ObjectClass::jit) && cls != item.cls) classes.push_back({p, cls});
   }
   for (auto& [p, cls] : classes) builder.set_class(p, cls);
   for (auto& p : drop) builder.leave_to_driver(p, "driver file left out (the host driver provides it at run time)");

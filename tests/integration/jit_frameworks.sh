@@ -48,7 +48,7 @@ delete_inside "$R" "${site#/}/nvidia/cu13/bin/"{nvcc,nvcc.profile,fatbinary,cuda
 rm -rf "$R$site"/nvidia/cu13/include/fatbinary_section.h "$R$site"/nvidia/cu13/include/nvvm.h
 check "with triton, jax, cupy and numba present: no toolkit-class file (their jit files pass)" '[ "$(verdict no-toolkit-files | cut -d" " -f1)" = pass ]'
 v=$(verdict jit-ready:triton)
-check "jit-ready:triton fails naming the consequence and every missing piece ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs a C compiler, ldconfig and Python.h (none in the image)"'
+check "jit-ready:triton fails naming the consequence and every missing piece ($v)" 'echo "$v" | grep -q "^fail Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch: triton needs a C compiler, ldconfig and Python.h (none in the image)"'
 check "jit-ready:jax passes (ptxas, nvlink, libdevice from the wheels)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = pass ]'
 check "jit-ready:numba-cuda passes (libNVVM, libdevice)" '[ "$(verdict jit-ready:numba-cuda | cut -d" " -f1)" = pass ]'
 # libNVVM where a toolkit laid out as its wheels keeps it (/usr/local/cuda-13.0/lib), not the wheel's
@@ -87,6 +87,9 @@ rm -rf "$R$site"/jax_cuda13_plugin   # its dist-info stays: metadata alone (impo
 check "jax's files gone, its dist-info kept: no jit-ready:jax check (metadata alone is not the distribution)" '[ "$(verdict jit-ready:jax | cut -d" " -f1)" = absent ]' 
 v=$(verdict no-toolkit-files)
 check "without jax (and numba keeps only libdevice), nvlink is a stray toolkit file ($v)" 'echo "$v" | grep -q "^fail.*nvidia/cu13/bin/nvlink.*its framework is not in the image"'
+"$cuslim" bundle -q /bin/true --include "$R$site/nvidia/cu13/bin/nvlink" -o "$tmp/stray.tar" --json > "$tmp/stray.json" 2> /dev/null
+check "bundle of that stray jit file alone counts it as toolkit, as verify does, not jit" \
+  'python3 -c "import json,sys; b=json.load(open(sys.argv[1]))[\"bytes_by_class\"]; assert \"jit\" not in b and b[\"toolkit\"] > 0, b" "$tmp/stray.json"'
 
 # slim's keep-sets keep the nvidia wheels' lib dirs, but not the static libraries in them; --keep does
 S=$tmp/wheel-root; mkdir -p "$S$site/nvidia/cu13/lib" "$S/usr/lib/python3.12"; echo > "$S/usr/lib/python3.12/os.py"
@@ -144,17 +147,17 @@ v=$("$cuslim" verify --json "$tmp/img:jit" 2>/dev/null | python3 -c "import json
 check "verify: jit-ready:triton and no-toolkit-files pass ($v)" '[ "$v" = "pass pass" ]'
 must "bundle with --no-jit" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/img" --tag nojit --no-jit
 v=$("$cuslim" verify --json "$tmp/img:nojit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
-check "--no-jit: verify fails jit-ready:triton, naming ptxas and the C compiler ($v)" 'echo "$v" | grep -q "^fail torch.compile will fail at its first compiled region: triton needs ptxas, a C compiler"'
+check "--no-jit: verify fails jit-ready:triton, naming ptxas and the C compiler ($v)" 'echo "$v" | grep -q "^fail Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch: triton needs ptxas, a C compiler"'
 must "the jit image as a rootfs dir" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs" --format dir
 delete_inside "$tmp/rootfs" usr/bin/gcc "usr/bin/gcc-*" "usr/bin/x86_64-linux-gnu-gcc*" usr/bin/cc usr/bin/clang
 v=$("$cuslim" verify --json "$tmp/rootfs" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
-check "the C compiler removed: 'torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)' ($v)" \
-  '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs a C compiler (none in the image)" ]'
+check "the C compiler removed: 'Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch: triton needs a C compiler (none in the image)' ($v)" \
+  '[ "$v" = "fail Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch: triton needs a C compiler (none in the image)" ]'
 must "the jit image as a rootfs dir, again" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs2" --format dir
 delete_inside "$tmp/rootfs2" "usr/lib/gcc/*/cc1" "usr/libexec/gcc/*/cc1" usr/include/stdio.h
 v=$("$cuslim" verify --json "$tmp/rootfs2" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
 check "a compiler without cc1 and stdio.h is no compiler: jit-ready:triton names them ($v)" \
-  '[ "$v" = "fail torch.compile will fail at its first compiled region: triton needs the compiler'"'"'s cc1 and the C library'"'"'s headers (none in the image)" ]'
+  '[ "$v" = "fail Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch: triton needs the compiler'"'"'s cc1 and the C library'"'"'s headers (none in the image)" ]'
 out=$("$cuslim" run --gpu off "$tmp/rootfs2" -- "$tmp/venv/bin/python" "$tmp/app/build_launcher.py" 2>&1)
 check "... and indeed the launcher does not build there" '! echo "$out" | grep -q "launcher built: True"'
 # The rest of what gcc -shared reads: each missing part is named, and the launcher does not build.
