@@ -13,27 +13,26 @@ umoci config --image "$tmp/img:t" --config.exposedports 8080/tcp --config.volume
 check "umoci sets ports, a volume and a stop signal" '[ $? = 0 ]'
 must "slim to OCI" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim" --tag s
 must "slim to docker-archive" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim.docker.tar" --tag s:1
-for ref in "oci:$tmp/slim:s" "docker-archive:$tmp/slim.docker.tar"; do
+# The runtime config skopeo reads from REF: ports, volume and stop signal as umoci set them, and
+# the Entrypoint when one is given.
+keeps_config() {
+  local ref=$1 entry=${2:-}
   skopeo inspect --config "$ref" > "$tmp/cfg.json" 2> "$tmp/err" || cat "$tmp/err"
-  check "$ref keeps ExposedPorts, Volumes and StopSignal" 'python3 - "$tmp/cfg.json" <<PY
+  python3 - "$tmp/cfg.json" "$entry" <<PY
 import json, sys
 c = json.load(open(sys.argv[1]))["config"]
 assert list(c.get("ExposedPorts", {})) == ["8080/tcp"], c
 assert list(c.get("Volumes", {})) == ["/data"], c
 assert c.get("StopSignal") == "SIGINT", c
-PY'
+assert not sys.argv[2] or c["Entrypoint"][0].endswith(sys.argv[2]), c
+PY
+}
+for ref in "oci:$tmp/slim:s" "docker-archive:$tmp/slim.docker.tar"; do
+  check "$ref keeps ExposedPorts, Volumes and StopSignal" "keeps_config $ref"
 done
 # bundle on that image as --base keeps them too (the base's runtime config, its program replaced).
 must "bundle /bin/ls on the image as --base" "$cuslim" bundle -q /bin/ls --base "$tmp/img:t" -o "$tmp/onbase" --tag b
-skopeo inspect --config "oci:$tmp/onbase:b" > "$tmp/cfg.json" 2> "$tmp/err" || cat "$tmp/err"
-check "bundle --base keeps the base's ExposedPorts, Volumes and StopSignal" 'python3 - "$tmp/cfg.json" <<PY
-import json, sys
-c = json.load(open(sys.argv[1]))["config"]
-assert list(c.get("ExposedPorts", {})) == ["8080/tcp"], c
-assert list(c.get("Volumes", {})) == ["/data"], c
-assert c.get("StopSignal") == "SIGINT", c
-assert c["Entrypoint"] == ["/bin/ls"] or c["Entrypoint"][0].endswith("/ls"), c
-PY'
+check "bundle --base keeps the base's ExposedPorts, Volumes and StopSignal" 'keeps_config "oci:$tmp/onbase:b" /ls'
 # A dangling symlink the keep-set names (/etc/localtime without tzdata) and one in a kept dir are
 # kept as the links they are, not an error.
 if umoci unpack --image "$tmp/img:t" "$tmp/ub" > /dev/null 2>&1; then
