@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/json_text.h"
 #include "core/path.h"
 #include "core/root_walk.h"
 
@@ -98,6 +99,12 @@ Distribution read_one(const Root& root, const std::string& site, const std::stri
   d.requires_ = required_names(meta);
   if (d.name.empty()) d.name = info_name.substr(0, info_name.find('-'));
   d.key = normalize_distribution_name(d.name);
+  // PEP 610: an editable install's modules live in its source dir, named by a file:// URL.
+  if (auto du = parse_json_or_discarded(read_text(root, path::join(d.info_dir, "direct_url.json"))); du.is_object()) {
+    auto url = du.value("url", std::string());
+    bool editable = du.contains("dir_info") && du["dir_info"].is_object() && du["dir_info"].value("editable", false);
+    if (editable && url.rfind("file://", 0) == 0 && url.size() > 7 && url[7] == '/') d.editable_dir = path::normalize(url.substr(7));
+  }
   std::vector<std::string> owned;
   files_under(root, d.info_dir, owned);
   if (auto record = read_text(root, path::join(d.info_dir, "RECORD")); !egg && !record.empty()) {

@@ -20,6 +20,7 @@ struct Distribution {
   std::string info_dir;            // in-root *.dist-info or *.egg-info directory
   std::vector<std::string> files;  // in-root paths it owns that exist (its metadata included)
   std::vector<std::string> requires_;  // normalized names of its Requires-Dist, optional extras aside
+  std::string editable_dir;        // an editable install's source dir (direct_url.json, PEP 610), else ""
 };
 
 // PEP 503's normalized name: "Jinja2" and "jinja2", "nvidia_cublas" and "nvidia-cublas" are one.

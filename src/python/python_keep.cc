@@ -91,8 +91,18 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
   std::vector<PthHooks> hooks;
   for (auto& site : site_dirs_of(used)) hooks.emplace_back(root, site);
   auto hook = [&](const std::string& f) { return std::any_of(hooks.begin(), hooks.end(), [&](auto& h) { return h.covers(f); }); };
+  auto editable_owner = [&](const std::string& f) -> const Distribution* {  // a module of an editable install's source dir
+    for (auto& d : index.all())
+      if (!d.editable_dir.empty() && f.rfind(d.editable_dir + "/", 0) == 0) return &d;
+    return nullptr;
+  };
   for (auto& f : used) {
     const Distribution* d = index.owner(f);
+    if (!d && is_module_file(f))
+      if (const Distribution* e = editable_owner(f)) {
+        why[e] = "imported by the trace (an editable install of " + e->editable_dir + ")";
+        continue;
+      }
     if (!d || f.rfind(d->info_dir + "/", 0) == 0 || hook(f)) continue;
     if (d->key == "python-stdlib") why.emplace(d, "the interpreter's standard library, used by the trace");
     else if (is_module_file(f)) why[d] = "imported by the trace";

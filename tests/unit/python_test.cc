@@ -41,6 +41,22 @@ class SiteTest : public ::testing::Test {
   std::string site;
 };
 
+// An editable install (PEP 610 direct_url.json) is imported from its source dir: said so.
+TEST_F(SiteTest, an_editable_install_imported_from_its_source_dir_is_imported_by_the_trace) {
+  std::string s = dir / "v/lib/python3.12/site-packages";
+  write(s + "/mylib-0.1.dist-info/METADATA", "Name: mylib\nVersion: 0.1\n");
+  write(s + "/mylib-0.1.dist-info/RECORD", "__editable__.mylib-0.1.pth,,\nmylib-0.1.dist-info/RECORD,,\n");
+  write(s + "/mylib-0.1.dist-info/direct_url.json", R"({"url": "file:///src/mylib", "dir_info": {"editable": true}})");
+  write(s + "/__editable__.mylib-0.1.pth", "/src/mylib\n");
+  write(dir / "src/mylib/mylib/__init__.py");
+  Root root(dir.path());
+  auto sel = select_python(root, {site + "/demo/__init__.py", "/src/mylib/mylib/__init__.py"}, {});
+  auto it = std::find_if(sel.distributions.begin(), sel.distributions.end(), [](auto& d) { return d.name == "mylib"; });
+  ASSERT_NE(it, sel.distributions.end());
+  EXPECT_TRUE(it->kept);
+  EXPECT_EQ(it->reason, "imported by the trace (an editable install of /src/mylib)");
+}
+
 // Debian installs some distributions with both a .dist-info and an .egg-info: one distribution.
 TEST(Site, a_dist_info_and_an_egg_info_of_one_distribution_are_one) {
   TempDir dir;
