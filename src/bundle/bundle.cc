@@ -487,32 +487,6 @@ Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& lay
   return plan_without(res.plan, reused.covered);
 }
 
-// The blobs an update of an existing layout adds: removed again unless the index was written.
-class NewBlobs {
- public:
-  explicit NewBlobs(std::string layout) : dir_(std::move(layout) + "/blobs/sha256"), before_(names()) {}
-  ~NewBlobs() {
-    if (committed_) return;
-    for (auto& n : names())
-      if (!before_.count(n)) ::unlink((dir_ + "/" + n).c_str());
-  }
-  NewBlobs(const NewBlobs&) = delete;
-  NewBlobs& operator=(const NewBlobs&) = delete;
-  void commit() { committed_ = true; }
-
- private:
-  std::set<std::string> names() const {
-    std::set<std::string> out;
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir_, ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-      out.insert(it->path().filename().string());
-    return out;
-  }
-  std::string dir_;
-  std::set<std::string> before_;
-  bool committed_ = false;
-};
-
 // An OCI layout at `layout`: the base's layers, then ours (reused from the previous OUT when the
 // inputs are the same), the config and manifest, the index.
 Status write_image(const Root& root, const BundleRequest& req, const LayerOptions& lo, const std::string& layout, BundleResult& res,
@@ -600,9 +574,9 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     CUSLIM_CHECK(check_layout_index(req.out));  // a broken index.json: refused before a blob is written
     lo.compression = req.compression;
     ImageBuild b;
-    NewBlobs added(req.out);  // a failure leaves the layout as it was: no blob nothing refers to
+    // A failure after a blob landed leaves it unreferenced (never removed here: another run
+    // adding a tag at the same time may be about to reference the same digest).
     CUSLIM_CHECK(write_image(root, req, lo, req.out, res, b, IndexUpdate::merge));
-    added.commit();
     all_done();
     return ok_status();
   }
