@@ -104,8 +104,7 @@ void warn_absent_entrypoint(Plan& plan, const BundleRequest& req) {
   if (!req.entrypoint || req.entrypoint->empty() || (*req.entrypoint)[0] != '/') return;
   if (req.base != "scratch" && !req.base_image) return;  // a profile base may hold it
   std::string p = path::normalize(*req.entrypoint);
-  struct stat st;
-  if (plan.items.count(p) || (req.base_image && ::lstat((req.base_image->rootfs + p).c_str(), &st) == 0)) return;
+  if (plan.items.count(p) || (req.base_image && Root(req.base_image->rootfs).stat(p))) return;
   plan.warnings.push_back("--entrypoint " + *req.entrypoint + ": not in the image (the container would fail to start; "
                                              "give a program the image holds, or --include it)");
 }
@@ -768,9 +767,10 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
 }
 
 Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace_files, const Root& root) {
+  req.trace_without_files = !trace_files.empty();  // until one trace has file events
   for (auto& tf : trace_files) {
     CUSLIM_TRY(auto t, read_trace(tf));
-    req.trace_without_files |= t.files.empty() && t.looked_at.empty();
+    if (!t.files.empty() || !t.looked_at.empty()) req.trace_without_files = false;
     req.traced_programs.insert(req.traced_programs.end(), t.executed.begin(), t.executed.end());  // as run: bin/python3, not python3.11
     // What the traced run mapped, minus the programs themselves and what is gone since (a JIT
     // framework's module built in a cold cache that the trace removed afterwards).

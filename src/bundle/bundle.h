@@ -42,7 +42,7 @@ struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
   std::vector<std::string> traced;             // objects a trace saw mapped (how: trace)
   std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
-  bool trace_without_files = false;            // a trace made without --files (no file events)
+  bool trace_without_files = false;            // traces given, none made with --files (no file events)
   std::vector<std::string> traced_programs;    // programs a trace saw run, as run (a #! script's `env python3` finds the one it ran)
   std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)
   PythonKeep python_keep = PythonKeep::package;  // Python distributions the traced files used: whole, or file by file

@@ -127,13 +127,13 @@ Status add_hook_paths(const Root& root, const std::vector<const CompatSet*>& set
 // host of another version cannot provide one the set lacks, so it is not "left to the host driver".
 void warn_missing_companions(const std::vector<const CompatSet*>& sets, PlanBuilder& builder) {
   std::vector<std::string> names = builder.plan().dropped_driver;
-  for (auto& name : names)
+  for (auto& entry : names)  // a name, or a path where the root has a copy
     for (auto* s : sets) {
-      std::string suffix = ".so." + s->version_text;
-      if (name.find('/') != std::string::npos || name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
+      std::string name = path::basename(entry), suffix = ".so." + s->version_text;
+      if (name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
       bool has = std::any_of(s->files.begin(), s->files.end(), [&](auto& f) { return path::basename(f) == name; });
       if (has) continue;
-      builder.unlist_left_to_driver(name);
+      builder.unlist_left_to_driver(entry);
       builder.warn(s->describe() + " lacks " + name + ", which its libcuda loads: a host driver of another version cannot provide it "
                    "(the compat libraries may fail to initialise)");
     }

@@ -16,7 +16,9 @@ void AnalysisFlags::add_to(CLI::App& cmd) {
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {  // a word that is no number is left to the conversion's own message
             if (v.empty() || v.find_first_not_of("-0123456789") != std::string::npos) return "";
-            bool ok = v[0] != '-' && v.size() <= 4 && std::stoi(v) <= 4096;
+            size_t digits = v.find_first_not_of('0');  // "00001" is 1
+            std::string n = digits == std::string::npos ? "0" : v.substr(digits);
+            bool ok = v[0] != '-' && n.find('-') == std::string::npos && n.size() <= 4 && std::stoi(n) <= 4096;
             return ok ? "" : "'" + v + "': from 0 (one per core) to 4096";
           },
           "N"));

@@ -23,7 +23,8 @@ struct RunOptions {
 
 Exit run_run(const RunOptions& o) {
   auto staging = take(Staging::make());
-  auto cache = take(default_image_cache());
+  ImageCacheOptions cache;
+  if (!o.no_cache) cache = take(default_image_cache());  // its size limit is read only when it is used
   UnpackOptions unpack{.tag = o.tag, .progress = progress_line("unpacking", false), .registry = *o.registry,
                        .pull_progress = progress_line("pulling", false)};
   auto prepared = take(prepare_run(o.image, unpack, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache));

@@ -108,11 +108,17 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
 Status check_output_place(const std::string& flag, const std::string& out) {
   std::string abs = absolute_path(out).value_or(out);
   while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
-  abs = path::dirname(abs);  // OUT is written beside itself and renamed
   struct stat st;
+  // An existing OCI layout is updated inside itself (a tag added): it is where writes go.
+  if (::stat(path::join(abs, "oci-layout").c_str(), &st) == 0) {
+    if (::access(abs.c_str(), W_OK | X_OK) != 0)
+      return Error(Exit::bad_input, flag + " " + out + ": the OCI layout " + abs + ": " + std::strerror(errno) + " (not writable)");
+    return ok_status();
+  }
+  abs = path::dirname(abs);  // OUT is written beside itself and renamed
   std::string up = abs;
   while (up.size() > 1 && ::stat(up.c_str(), &st) != 0) {
-    if (errno != ENOENT && errno != ENOTDIR) return Error(Exit::usage, flag + " " + out + ": " + up + ": " + std::strerror(errno) + ": refused");
+    if (errno != ENOENT && errno != ENOTDIR) return Error(Exit::bad_input, flag + " " + out + ": " + up + ": " + std::strerror(errno));
     up = path::dirname(up);
   }
   if (::stat(up.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Error(Exit::usage, flag + " " + out + ": " + up + " is not a directory: refused");

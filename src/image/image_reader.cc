@@ -699,7 +699,14 @@ Result<ImageKind> detect_image(const std::string& p) {
   if (S_ISDIR(st.st_mode)) {
     if (::access((p + "/oci-layout").c_str(), F_OK) == 0) return ImageKind::oci_layout;
     // index.json and blobs/ but no oci-layout: a damaged layout, not a rootfs (skopeo refuses it too)
-    if (::access((p + "/index.json").c_str(), F_OK) == 0 && is_dir(p + "/blobs") && !is_dir(p + "/usr") && !is_dir(p + "/bin"))
+    auto looks_like_index = [&] {  // an image index's own key near its start, not any index.json of a web root
+      std::ifstream in(p + "/index.json", std::ios::binary);
+      std::string head(4096, '\0');
+      in.read(head.data(), static_cast<std::streamsize>(head.size()));
+      head.resize(static_cast<size_t>(in.gcount()));
+      return head.find("\"manifests\"") != std::string::npos;
+    };
+    if (is_dir(p + "/blobs/sha256") && !is_dir(p + "/usr") && !is_dir(p + "/bin") && looks_like_index())
       return bad_input(p + ": holds index.json and blobs/ but no oci-layout file: a damaged OCI layout (restore its oci-layout, "
                            "{\"imageLayoutVersion\":\"1.0.0\"}), or give dir:" + p + " to read it as a rootfs");
     return ImageKind::rootfs_dir;

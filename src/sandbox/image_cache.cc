@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -114,7 +115,11 @@ void evict(const ImageCacheOptions& opt, const std::string& keep) {
       continue;
     }
     struct stat st;
-    if (name.find(".removing-") != std::string::npos) continue;  // another run's removal
+    if (auto at = name.find(".removing-"); at != std::string::npos) {  // a removal: finished here if its run is gone
+      pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + at + std::string(".removing-").size()));
+      if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) remove_tree(p);
+      continue;
+    }
     if (::stat((p + kMeta).c_str(), &st) != 0) {  // a damaged entry (its record gone): removed unless a run holds it
       bool unlocked = ::access((p + kLock).c_str(), F_OK) != 0;
       UniqueFd excl = unlocked ? UniqueFd() : lock_entry(p, LOCK_EX | LOCK_NB);
@@ -162,6 +167,7 @@ struct CacheKey {
   std::string key;     // the entry's name
   std::string stamp;   // the source as seen now: its path, and each blob's size, mtime and inode
   std::string layout;  // an OCI layout's dir (its blobs are checked against their names on a new stamp)
+  std::string image_digest;  // the layout's image (manifest or index) digest
 };
 
 // The digest of the layout's image named by `tag` (the only one when no tag), from index.json;
@@ -192,6 +198,7 @@ std::optional<std::string> layout_image_digest(const std::string& layout, const 
 Result<std::optional<CacheKey>> cache_key(const std::string& image, const std::string& tag) {
   auto ref = parse_image_ref(image);
   if (ref.transport == "docker") return std::optional<CacheKey>{};  // a tag may move: pulled afresh each run
+  if (ref.transport == "dir") return std::optional<CacheKey>{};     // a rootfs dir: used in place
   CUSLIM_TRY(auto kind, detect_image(ref.path));
   if (kind == ImageKind::rootfs_dir) return std::optional<CacheKey>{};
   CUSLIM_TRY(auto real, canonical_path(ref.path));
@@ -208,6 +215,7 @@ Result<std::optional<CacheKey>> cache_key(const std::string& image, const std::s
     for (auto& b : blobs) k.stamp += "\n" + b + " " + stat_words(b);
     k.stamp = Sha256::of(k.stamp).hex();
     if (auto d = layout_image_digest(real, name)) {
+      k.image_digest = *d;
       k.key = Sha256::of("v2\n" + *d + "\n").hex().substr(0, 32);
       return std::optional<CacheKey>{k};
     }
@@ -221,23 +229,41 @@ Result<std::optional<CacheKey>> cache_key(const std::string& image, const std::s
   return std::optional<CacheKey>{k};
 }
 
-// Every blob of a layout read and hashed against its name: what a first run from this copy of
-// the image checks before it uses the entry another copy unpacked.
-Status check_layout_blobs(const std::string& layout) {
-  std::error_code ec;
+// The blobs of the layout's image -- its manifest (or index and the manifests under it), config
+// and layers -- read and hashed against their names: what a first run from this copy of the image
+// checks before it uses the entry another copy unpacked. A blob missing is an error too.
+Status check_layout_blobs(const std::string& layout, const std::string& image_digest) {
   std::vector<char> buf(1 << 20);
-  for (auto it = fs::directory_iterator(layout + "/blobs/sha256", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    std::string hex = it->path().filename().string();
-    if (!it->is_regular_file(ec) || !Digest::parse("sha256:" + hex)) continue;
-    UniqueFd fd(::open(it->path().c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return Error::from_errno(it->path().string(), errno);
+  std::vector<std::string> todo{image_digest};
+  std::set<std::string> seen;
+  for (size_t i = 0; i < todo.size() && i < 4096; ++i) {
+    auto d = Digest::parse(todo[i]);
+    if (!d || !seen.insert(d->hex()).second) continue;
+    std::string file = layout + "/blobs/sha256/" + d->hex();
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_errno(file, errno);
     Sha256 sha;
-    for (ssize_t n; (n = ::read(fd.get(), buf.data(), buf.size())) != 0;) {
-      if (n < 0) return Error::from_errno(it->path().string(), errno);
+    std::string text;  // a JSON blob (an index, a manifest, the config) is kept to follow its digests
+    bool first = true, json_blob = false;
+    for (ssize_t n; (n = ::read(fd.get(), buf.data(), buf.size())) != 0; first = false) {
+      if (n < 0) return Error::from_errno(file, errno);
       sha.update(buf.data(), static_cast<size_t>(n));
+      if (first) json_blob = buf[0] == '{';
+      if (json_blob && text.size() < (16u << 20)) text.append(buf.data(), static_cast<size_t>(n));
     }
-    if (std::string got = sha.finish().hex(); got != hex)
-      return bad_input(it->path().string() + ": digest mismatch: the blob's content is sha256:" + got + ", its name says sha256:" + hex);
+    if (std::string got = sha.finish().hex(); got != d->hex())
+      return bad_input(file + ": digest mismatch: the blob's content is sha256:" + got + ", its name says sha256:" + d->hex());
+    if (!json_blob) continue;  // a layer
+    auto j = parse_json_or_discarded(text);
+    if (!j.is_object()) continue;
+    if (j.contains("manifests") && j["manifests"].is_array())
+      for (auto& m : j["manifests"])
+        if (m.is_object() && m.contains("digest") && m["digest"].is_string()) todo.push_back(m["digest"].get<std::string>());
+    if (j.contains("config") && j["config"].is_object() && j["config"].contains("digest") && j["config"]["digest"].is_string())
+      todo.push_back(j["config"]["digest"].get<std::string>());
+    if (j.contains("layers") && j["layers"].is_array())
+      for (auto& l : j["layers"])
+        if (l.is_object() && l.contains("digest") && l["digest"].is_string()) todo.push_back(l["digest"].get<std::string>());
   }
   return ok_status();
 }
@@ -250,8 +276,8 @@ Status check_stamp(const std::string& entry, const CacheKey& k) {
   if (stamps.is_array())
     for (auto& s : stamps)
       if (s == k.stamp) return ok_status();
-  if (!k.layout.empty()) CUSLIM_CHECK(check_layout_blobs(k.layout));
-  else return bad_input(entry + ": a cache entry of another source");  // an archive's key is its stamp: never reached
+  if (k.layout.empty()) return ok_status();  // an archive's key is its stamp (a record of an older cuslim has none)
+  CUSLIM_CHECK(check_layout_blobs(k.layout, k.image_digest));
   if (!stamps.is_array()) stamps = nlohmann::json::array();
   stamps.push_back(k.stamp);
   while (stamps.size() > 64) stamps.erase(stamps.begin());
@@ -315,7 +341,7 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
     if (UniqueFd excl = lock_entry(out.entry, LOCK_EX | LOCK_NB)) {
       std::string doomed = out.entry + ".removing-" + std::to_string(::getpid());
       if (::rename(out.entry.c_str(), doomed.c_str()) == 0) remove_tree(doomed);
-    } else {
+    } else if (::access((out.entry + kLock).c_str(), F_OK) == 0) {  // (gone meanwhile: unpacked afresh below)
       return bad_input(out.entry + ": a damaged cache entry another run holds: run again when it ends, or use --no-cache");
     }
   }

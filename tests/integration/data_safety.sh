@@ -103,6 +103,11 @@ if command -v setpriv > /dev/null; then
     setpriv --reuid 65534 --regid 65534 --clear-groups "$cuslim" $cmdline > /dev/null 2> err; rc=$?
     check "as nobody, $cmdline (a directory of root): exit 3 before any work, naming it and why (exit $rc)" '[ $rc = 3 ] && grep -q "ro-dir: Permission denied (not writable)" err' || cat err
   done
+  # An existing layout of the user's own inside a directory it cannot write: the tag goes into the layout.
+  cp -a img ro-dir/lay && chown -R 65534:65534 ro-dir/lay && chmod o+r app
+  setpriv --reuid 65534 --regid 65534 --clear-groups "$cuslim" bundle -q ./app -o "$tmp/ro-dir/lay" --tag extra > /dev/null 2> err; rc=$?
+  check "as nobody, a tag added to its own layout in a directory of root: written (exit $rc)" \
+    '[ $rc = 0 ] && grep -q "\"extra\"" ro-dir/lay/index.json && [ ! -e ro-dir/lay.tmp ] && "$cuslim" verify ro-dir/lay:extra > /dev/null 2>&1' || cat err
 fi
 # A failed update of a layout (index.json cannot be replaced) leaves the image it held whole.
 if cp -a img imm 2>/dev/null && chattr +i imm/index.json 2>/dev/null; then

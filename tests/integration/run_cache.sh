@@ -4,7 +4,8 @@
 # keyed by its manifest digest (a copy shares the entry, an altered copy is refused); a damaged
 # entry is unpacked again; a cache dir that cannot be used is a warning; --no-cache
 # leaves the cache alone; past CUSLIM_RUN_CACHE_MAX the least recently used entries go; two runs
-# racing to unpack the same image both run and leave one entry.
+# racing to unpack the same image both run and leave one entry; only the image's own blobs are
+# checked; a removal a dead run left is finished; dir: is never cached.
 set -u
 cuslim=$(readlink -f "$1")
 [ "$(id -u)" = 0 ] || { echo "skip: the sandbox test needs root"; exit 77; }
@@ -31,11 +32,11 @@ third=$("$cuslim" run -v --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/
 check "a re-bundled layout is a new entry with the new content ($third)" '[ "$third" = two ] && grep -q "unpacked into the image cache" "$tmp/err3" && [ "$(entries)" = 2 ]'
 
 "$cuslim" bundle -q /bin/bash /bin/cat --include "$tmp/data" -o "$tmp/img.docker.tar" --tag t:1
-"$cuslim" run --gpu off "$tmp/img.docker.tar" -- /bin/true; n1=$(entries)
-"$cuslim" run -v --gpu off "$tmp/img.docker.tar" -- /bin/true 2>"$tmp/err4"
+"$cuslim" run --gpu off "$tmp/img.docker.tar" -- /bin/bash -c true; n1=$(entries)
+"$cuslim" run -v --gpu off "$tmp/img.docker.tar" -- /bin/bash -c true 2>"$tmp/err4"
 check "an archive is cached too (entries $n1)" '[ "$n1" = 3 ] && grep -q "image cache hit" "$tmp/err4"'
 touch "$tmp/img.docker.tar"
-"$cuslim" run -v --gpu off "$tmp/img.docker.tar" -- /bin/true 2>"$tmp/err5"
+"$cuslim" run -v --gpu off "$tmp/img.docker.tar" -- /bin/bash -c true 2>"$tmp/err5"
 check "a touched archive is unpacked again" 'grep -q "unpacked into the image cache" "$tmp/err5"'
 
 before=$(entries)
@@ -66,7 +67,7 @@ printf 'XXXX' | dd of="$tmp/img-bad/blobs/sha256/$m" bs=1 seek=100 conv=notrunc 
 check "a copy with an altered blob is not served from the entry: exit 3, digest mismatch" '[ $rc = 3 ] && grep -q "digest mismatch" "$tmp/errb"' || cat "$tmp/errb"
 
 # A damaged entry (its record or its rootfs gone) is removed and unpacked again, not an error forever.
-"$cuslim" run --gpu off "$tmp/img" -- /bin/true
+"$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c true
 for part in image.json unpacked/rootfs; do
   rm -rf "$tmp"/cache/images/*/"$part"
   out=$("$cuslim" run -v --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/errd"); rc=$?
@@ -79,7 +80,7 @@ echo file > "$tmp/notadir"
 out=$(CUSLIM_CACHE_DIR=$tmp/notadir "$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/errn"); rc=$?
 check "a cache dir that cannot be made: a warning, and the image runs unpacked without it ($out, exit $rc)" \
   '[ $rc = 0 ] && [ "$out" = two ] && grep -q "warning: the image cache .*notadir/images is not usable" "$tmp/errn"' || cat "$tmp/errn"
-CUSLIM_RUN_CACHE_MAX=abc "$cuslim" run --gpu off "$tmp/img" -- /bin/true 2>"$tmp/errm"; rc=$?
+CUSLIM_RUN_CACHE_MAX=abc "$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c true 2>"$tmp/errm"; rc=$?
 check "CUSLIM_RUN_CACHE_MAX=abc: exit 2 naming it" '[ $rc = 2 ] && grep -q "CUSLIM_RUN_CACHE_MAX=.abc.: not a size" "$tmp/errm"'
 "$cuslim" run --gpu off "$tmp/other.tar.gz" -- /bin/bash -c true
 n=$(entries); CUSLIM_RUN_CACHE_MAX=1K "$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" > /dev/null; rc=$?
@@ -95,4 +96,30 @@ done
 out=$("$cuslim" run --gpu off "$tmp/img-c" -- /bin/cat "$tmp/data/v" 2>"$tmp/errc"); rc=$?
 check "a layer blob rewritten in place: not a cache hit, the digest check fails it (exit $rc: $(head -c 200 "$tmp/errc"))" \
   '[ $rc = 3 ] && [ -z "$out" ] && grep -q "digest mismatch" "$tmp/errc"'
+# Only the image's own blobs are checked: a stray damaged blob beside them does not fail a copy.
+cp -a "$tmp/img" "$tmp/img-stray"; printf junk > "$tmp/img-stray/blobs/sha256/$(printf '0%.0s' $(seq 64))"
+out=$("$cuslim" run -v --gpu off "$tmp/img-stray" -- /bin/cat "$tmp/data/v" 2>"$tmp/errs"); rc=$?
+check "a stray damaged blob beside the image: still a cache hit ($out, exit $rc)" '[ $rc = 0 ] && [ "$out" = two ] && grep -q "image cache hit" "$tmp/errs"' || cat "$tmp/errs"
+
+# A record written without stamps (an older cuslim) is still a hit for an archive.
+"$cuslim" run --gpu off "$tmp/img.docker.tar" -- /bin/bash -c true
+python3 -c "
+import json,glob
+for f in glob.glob('$tmp/cache/images/*/image.json'):
+    j=json.load(open(f)); j.pop('stamps',None); json.dump(j,open(f,'w'))"
+"$cuslim" run -v --gpu off "$tmp/img.docker.tar" -- /bin/bash -c true 2>"$tmp/erra"; rc=$?
+check "an archive entry recorded without stamps is still a hit (exit $rc)" '[ $rc = 0 ] && grep -q "image cache hit" "$tmp/erra"' || cat "$tmp/erra"
+
+# A removal cut off (its run gone) is finished by the next run.
+mkdir -p "$tmp/cache/images/0123abcd.removing-999999/unpacked"; echo x > "$tmp/cache/images/0123abcd.removing-999999/unpacked/f"
+"$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c true; rc=$?
+check "a cut-off removal of a dead run is finished (exit $rc)" '[ $rc = 0 ] && [ ! -e "$tmp/cache/images/0123abcd.removing-999999" ]'
+
+# dir: is a rootfs used in place, never cached, even when it holds an index.json and blobs/.
+root=$(ls -d "$tmp"/cache/images/*/unpacked/rootfs | head -1)
+cp -a "$root" "$tmp/webroot"; mkdir -p "$tmp/webroot/blobs/sha256"; echo '{"manifests":[]}' > "$tmp/webroot/index.json"
+echo served > "$tmp/webroot/page"
+n=$(entries); out=$("$cuslim" run -v --gpu off "dir:$tmp/webroot" -- /bin/cat /page 2>"$tmp/errw"); rc=$?
+check "dir: with index.json and blobs runs as a rootfs, uncached ($out, exit $rc; entries $n -> $(entries))" \
+  '[ $rc = 0 ] && [ "$out" = served ] && [ "$(entries)" = $n ] && ! grep -q "image cache" "$tmp/errw"' || cat "$tmp/errw"
 finish
