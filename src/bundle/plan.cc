@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 #include <climits>
 #include <memory>
@@ -170,7 +171,10 @@ Status PlanBuilder::add_include(const std::string& inside) {
   for (auto& n : sorted) {
     std::string child = path::join(inside, n);
     struct stat cst;
-    if (::lstat(root_.host_path(child).c_str(), &cst) != 0) continue;
+    if (::lstat(root_.host_path(child).c_str(), &cst) != 0) {
+      if (errno == ENOENT) continue;  // removed since the listing
+      return Error::from_errno(child, errno).wrap("--include");  // (a path past PATH_MAX: never dropped in silence)
+    }
     if (S_ISDIR(cst.st_mode)) CUSLIM_CHECK(add_include(child));
     else CUSLIM_CHECK(add_path(child, ObjectClass::app));
   }

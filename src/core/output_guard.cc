@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -36,6 +37,17 @@ bool dir_is_empty(const std::string& dir) {
   while (auto* e = ::readdir(d.get()))
     if (std::string n = e->d_name; n != "." && n != "..") return false;
   return true;
+}
+
+// Directories --force never replaces whole, like rm's --preserve-root: the root, one directly
+// under it (/usr, /etc, /home, ...) and the user's home or one above it.
+Status check_not_precious(const std::string& given, const std::string& out) {
+  std::string why;
+  if (out == "/" || path::dirname(out) == "/") why = "a system directory";
+  if (const char* home = std::getenv("HOME"); why.empty() && home && *home == '/')
+    if (auto h = canonical_path(home); h.ok() && inside(*h, out)) why = *h == out ? "your home directory" : "a directory holding your home directory";
+  if (why.empty()) return ok_status();
+  return Error(Exit::usage, given + ": is " + why + ": refused even with --force (it would be replaced whole; give a new path under it)");
 }
 
 }  // namespace
@@ -100,7 +112,10 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
       return Error(Exit::usage, req.out + ": the input " + in + " is inside the output directory: refused (replacing it would delete the input)");
   CUSLIM_CHECK(over_read_files());
   if (dir_is_empty(out)) return ExistingOutput::empty_dir;
-  if (req.force) return ExistingOutput::forced_dir;
+  if (req.force) {
+    CUSLIM_CHECK(check_not_precious(req.out, out));
+    return ExistingOutput::forced_dir;
+  }
   return Error(Exit::usage, req.out + ": a non-empty directory" + std::string(req.oci_output ? " that is not an OCI layout" : "") +
                                 ": refused (it would be replaced whole; choose a new path, or --force to replace it)");
 }

@@ -19,6 +19,15 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
   auto slash = rest.find('/');
   if (slash == std::string::npos || slash == 0) return usage("no HOST/REPO");
   r.host = rest.substr(0, slash);
+  std::string hostname = r.host;  // HOST[:PORT]; an IPv6 address in brackets
+  if (auto colon = r.host.rfind(':'); colon != std::string::npos && r.host.find(']', colon) == std::string::npos) {
+    std::string port = r.host.substr(colon + 1);
+    hostname.resize(colon);
+    bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) return usage("'" + port + "' is not a port (1-65535)");
+  }
+  static const std::regex host_re("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\]");
+  if (!std::regex_match(hostname, host_re)) return usage("'" + hostname + "' is not a host name or address");
   std::string name = rest.substr(slash + 1);
   if (auto at = name.find('@'); at != std::string::npos) {
     r.digest = name.substr(at + 1);

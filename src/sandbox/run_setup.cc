@@ -1,5 +1,6 @@
 #include "sandbox/run_setup.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -46,6 +47,21 @@ const CompatSet* choose_compat(PreparedRun& p, const Classifier& classifier, std
   return p.forward_compat->use_compat ? &sets.front() : nullptr;
 }
 
+// The directories the sandbox mounts fresh ones on must be directories in the image: a symlink
+// or a file there is an image a runtime cannot start (exit 3 naming it, before any mount).
+Status check_mount_points(const std::string& rootfs) {
+  for (const char* d : {"/proc", "/dev", "/sys", "/tmp"}) {
+    struct stat st;
+    if (::lstat((rootfs + d).c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;  // missing: made empty
+    std::string what = S_ISLNK(st.st_mode) ? "a symlink" : "a file";
+    std::error_code ec;
+    if (S_ISLNK(st.st_mode))
+      if (auto target = std::filesystem::read_symlink(rootfs + d, ec); !ec) what += " to " + target.string();
+    return bad_input(std::string("the image's ") + d + ": " + what + ", not a directory (the sandbox mounts a fresh " + d + " there)");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& unpack, GpuMode gpu, const std::string& staging,
@@ -83,6 +99,7 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std
   p.image = std::move(image);
   auto& s = p.spec;
   CUSLIM_TRY(s.rootfs, canonical_path(p.image.rootfs));
+  CUSLIM_CHECK(check_mount_points(s.rootfs));
   s.overlay_upper = staging + "/overlay";
   s.user_namespace = ::geteuid() != 0;
   s.argv = p.image.config.entrypoint;

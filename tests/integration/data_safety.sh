@@ -28,6 +28,12 @@ check "bundle -o \$PWD/ is refused and the working directory keeps its files" '[
 check "--force replaces it" '[ $rc = 0 ] && [ ! -e precious/notes.txt ] && [ -x precious$tmp/app ]'
 "$cuslim" bundle -q ./app -o . --format dir --force 2> err; rc=$?
 check "-o . --force is refused (exit 2): the working directory is never replaced" '[ $rc = 2 ] && grep -q "working directory" err && [ -f app.c ]'
+# Like rm --preserve-root: --force never replaces HOME, a directory holding it, or one directly under /.
+mkdir -p fakehome/user && echo mine > fakehome/user/.profile
+for o in fakehome/user fakehome /opt; do
+  HOME=$tmp/fakehome/user "$cuslim" bundle -q ./app -o "$o" --format dir --force 2> err; rc=$?
+  check "-o $o --force with HOME=fakehome/user: refused (exit $rc), the home intact" '[ $rc = 2 ] && grep -q "refused even with --force" err && [ "$(cat fakehome/user/.profile)" = mine ]' || cat err
+done
 cp app prog; "$cuslim" bundle -q ./prog -o ./prog --format tar 2> err; rc=$?
 check "bundle ./prog -o ./prog is refused and prog is intact" '[ $rc = 2 ] && cmp -s app prog && grep -q "an input" err'
 mkdir incdir && cp app incdir/x
@@ -109,6 +115,14 @@ if command -v setpriv > /dev/null; then
   check "as nobody, a tag added to its own layout in a directory of root: written (exit $rc)" \
     '[ $rc = 0 ] && grep -q "\"extra\"" ro-dir/lay/index.json && [ ! -e ro-dir/lay.tmp ] && "$cuslim" verify ro-dir/lay:extra > /dev/null 2>&1' || cat err
 fi
+# A file deeper than PATH_MAX under --include: exit 3 naming it (it was left out in silence).
+python3 -c "
+import os; d=os.open('deep',os.O_RDONLY) if os.path.isdir('deep') else (os.mkdir('deep'), os.open('deep',os.O_RDONLY))[1]
+for i in range(25): os.mkdir('d'*200,dir_fd=d); d=os.open('d'*200,os.O_RDONLY,dir_fd=d)
+os.close(os.open('deepfile',os.O_WRONLY|os.O_CREAT,0o644,dir_fd=d))"
+"$cuslim" bundle -q ./app --include "$tmp/deep" -o deep.tar --format tar 2> err; rc=$?
+check "a file past PATH_MAX under --include: exit 3, File name too long, no output (exit $rc)" '[ $rc = 3 ] && grep -q "File name too long" err && [ ! -e deep.tar ]' || head -c 300 err
+rm -rf deep
 # A failed update of a layout (index.json cannot be replaced) leaves the image it held whole.
 if cp -a img imm 2>/dev/null && chattr +i imm/index.json 2>/dev/null; then
   before=$(ls imm/blobs/sha256 | sort | tr '\n' ' ')

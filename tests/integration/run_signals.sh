@@ -175,4 +175,12 @@ check "rootfs dir: the run wrote nothing into the image (no /tmp/new)" '[ ! -e "
 tar -C "$tmp/fxdir" -czf "$tmp/rootfs.tar.gz" .
 out=$("$cuslim" run --gpu off "$tmp/rootfs.tar.gz" -- "$fx" tmp); rc=$?
 check "rootfs tarball: the image's /tmp is seen in the fresh tmpfs ($out)" '[ $rc = 0 ] && [ "$out" = "$want" ]'
+# An image whose /tmp or /dev is a symlink or a file: exit 3 naming it, nothing mounted through it.
+cp -a "$tmp/fxdir" "$tmp/fxbad"; rm -rf "$tmp/fxbad/tmp"; echo secret > "$tmp/victim"; ln -s "$tmp/victim" "$tmp/fxbad/tmp"
+"$cuslim" run --gpu off "$tmp/fxbad" -- "$fx" 2> "$tmp/bad.err"; rc=$?
+check "an image whose /tmp is a symlink to a file: exit 3 naming it ($rc: $(cat "$tmp/bad.err"))" \
+  '[ $rc = 3 ] && grep -q "/tmp: a symlink to $tmp/victim, not a directory" "$tmp/bad.err" && [ "$(cat "$tmp/victim")" = secret ]'
+rm -f "$tmp/fxbad/tmp"; mkdir "$tmp/fxbad/tmp"; rm -rf "$tmp/fxbad/dev"; : > "$tmp/fxbad/dev"
+"$cuslim" run --gpu off "$tmp/fxbad" -- "$fx" 2> "$tmp/bad.err"; rc=$?
+check "an image whose /dev is a file: exit 3 naming it ($rc)" '[ $rc = 3 ] && grep -q "/dev: a file, not a directory" "$tmp/bad.err"'
 finish

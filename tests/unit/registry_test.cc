@@ -34,6 +34,10 @@ TEST(RegistryRef, DefaultsAndDigest) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->digest, d);
   EXPECT_EQ(p->reference(), d);
+  auto v6 = parse_registry_ref("docker://[::1]:5000/a");
+  ASSERT_TRUE(v6.ok()) << v6.error().message();
+  EXPECT_EQ(v6->host, "[::1]:5000");
+  ASSERT_TRUE(parse_registry_ref("docker://localhost:65535/a").ok());
   auto hub = parse_registry_ref("docker://docker.io/debian:12");
   ASSERT_TRUE(hub.ok());
   EXPECT_EQ(hub->host, "registry-1.docker.io");
@@ -41,7 +45,9 @@ TEST(RegistryRef, DefaultsAndDigest) {
 }
 
 TEST(RegistryRef, Invalid) {
-  for (const char* s : {"docker://", "docker://host", "docker://host/Upper", "docker://host/a@sha256:12", "docker://host/a:bad tag"}) {
+  for (const char* s : {"docker://", "docker://host", "docker://host/Upper", "docker://host/a@sha256:12", "docker://host/a:bad tag",
+                        "docker://127.0.0.1:99999/a", "docker://127.0.0.1:abc/a", "docker://host:/a", "docker://host:0/a",
+                        "docker://bad_host/a", "docker://-host/a", "docker://ho st/a"}) {
     auto r = parse_registry_ref(s);
     ASSERT_FALSE(r.ok()) << s;
     EXPECT_EQ(r.error().code(), Exit::usage) << s;
