@@ -30,6 +30,7 @@
 #include "bundle/locale_plan.h"
 #include "bundle/plan_closure.h"
 #include "profile/cuda_compat.h"
+#include "profile/forward_compat.h"
 #include "bundle/programs.h"
 #include "bundle/python_plan.h"
 #include "elf/elf_file.h"
@@ -116,6 +117,29 @@ std::string rfc3339(int64_t t) {
   gmtime_r(&tt, &tm);
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+// An image that ships a cuda-compat set keeps the dirs the host driver is injected into out of its
+// LD_LIBRARY_PATH: searched before ld.so.cache, they would load the host's libcuda.so.1 ahead of
+// the set the NVIDIA hook puts first in the cache (the loader's default dirs are searched anyway).
+void keep_driver_dirs_out_of_llp(const Root& root, std::vector<std::string>& env, std::vector<std::string>& warnings) {
+  const LoaderAbi* abi = native_loader_abi(root);  // the image's layout is the source root's
+  if (!abi) return;
+  std::set<std::string> hiding;
+  for (auto& d : compat_hiding_dirs(env, *abi, root)) hiding.insert(d);
+  if (hiding.empty()) return;
+  for (auto it = env.begin(); it != env.end(); ++it) {
+    if (it->rfind("LD_LIBRARY_PATH=", 0) != 0) continue;
+    std::string kept;
+    for (auto& d : path::split_list(it->substr(16)))
+      if (!hiding.count(d)) kept += (kept.empty() ? "" : ":") + d;
+    if (kept.empty()) env.erase(it);
+    else *it = "LD_LIBRARY_PATH=" + kept;
+    break;
+  }
+  std::string names;
+  for (auto& d : hiding) names += (names.empty() ? "" : ", ") + d;
+  warnings.push_back("LD_LIBRARY_PATH: " + names + " left out (the host driver is injected there; listed, it would hide the image's cuda-compat set)");
 }
 
 ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::vector<ForwardCompatShipped>& compat) {
@@ -757,6 +781,8 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req, res.forward_compat);  // plan: the image config
   drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
+  bool llp_given = std::any_of(req.env.begin(), req.env.end(), [](auto& kv) { return kv.rfind("LD_LIBRARY_PATH=", 0) == 0; });
+  if (!res.forward_compat.empty() && !llp_given) keep_driver_dirs_out_of_llp(root, res.config.env, res.plan.warnings);  // config: the set stays reachable
   warn_absent_entrypoint(res.plan, req);                       // config: an --entrypoint the image lacks is said
   if (!res.prune.archs.empty())
     if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0)) res.prune.warnings.push_back(*w);

@@ -173,4 +173,17 @@ const CompatSet* serving_set(const std::vector<CompatSet>& sets, const Version& 
   return nullptr;
 }
 
+std::vector<std::string> compat_hiding_dirs(const std::vector<std::string>& env, const LoaderAbi& abi, const Root& root) {
+  auto real = [&](const std::string& dir) { return root.realpath(dir).value_or(path::normalize(dir)); };
+  std::string injected = real(abi.package_lib_dir);
+  std::vector<std::string> hiding;
+  for (auto& kv : env) {
+    if (kv.rfind("LD_LIBRARY_PATH=", 0) != 0) continue;
+    for (auto& dir : path::split_list(kv.substr(16)))
+      if (!dir.empty() && dir[0] == '/' && real(dir) == injected && std::find(hiding.begin(), hiding.end(), dir) == hiding.end())
+        hiding.push_back(dir);
+  }
+  return hiding;
+}
+
 }  // namespace cuslim

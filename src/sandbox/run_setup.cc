@@ -43,6 +43,14 @@ const CompatSet* choose_compat(PreparedRun& p, const Classifier& classifier, std
   sets = find_compat_sets(Root(p.spec.rootfs), *data);
   if (sets.empty()) return nullptr;
   p.forward_compat = hook_choice(sets.front(), p.driver->version);
+  if (const LoaderAbi* abi = native_loader_abi(Root(p.spec.rootfs)); abi && p.forward_compat->use_compat) {
+    if (auto hiding = compat_hiding_dirs(p.spec.env, *abi, Root(p.spec.rootfs)); !hiding.empty()) {  // the image's Env
+      std::string dirs;
+      for (auto& d : hiding) dirs += (dirs.empty() ? "" : ":") + d;
+      p.forward_compat->why += "; but the image's LD_LIBRARY_PATH names " + dirs +
+                               ", where the host driver is injected: the program loads the host's libcuda.so.1 from there, not the set's";
+    }
+  }
   p.notes.push_back("forward compat: " + p.forward_compat->why);
   return p.forward_compat->use_compat ? &sets.front() : nullptr;
 }

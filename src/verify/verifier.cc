@@ -122,7 +122,19 @@ std::optional<std::pair<Version, std::string>> bundled_runtime(const Root& root,
 struct ImageCompat {
   const ForwardCompatData* data = nullptr;
   std::vector<CompatSet> sets;
+  std::vector<std::string> hiding;  // LD_LIBRARY_PATH dirs of the config where the host driver is injected
 };
+
+// Where the hook would pick the set but the image's LD_LIBRARY_PATH finds the host's libcuda first:
+// why, or nothing when the set is reachable.
+std::optional<std::string> hidden_set(const CompatSet& set, const ImageCompat& ic) {
+  if (ic.hiding.empty()) return std::nullopt;
+  std::string dirs;
+  for (auto& d : ic.hiding) dirs += (dirs.empty() ? "" : ":") + d;
+  return "the NVIDIA hook would pick " + set.describe() + ", but the image's LD_LIBRARY_PATH names " + dirs +
+         ", where the host driver is injected: the loader finds the host's libcuda.so.1 there before the set's ld.so.cache entry, "
+         "so the set is never used (leave those dirs out of LD_LIBRARY_PATH)";
+}
 
 // The runtime against the driver; a runtime that needs a newer driver passes only through a
 // cuda-compat set of the image that serves the driver's branch.
@@ -163,14 +175,19 @@ Check forward_compat_check(const std::optional<std::pair<Version, std::string>>&
                               ? "; caution: a runtime that rebuilds the cache from the image's ld.so.conf.d without the hook's rule would load "
                                 "this older libcuda against a newer kernel driver"
                               : "";
-    if (choice.use_compat)  // the hook switches to the set all the same: the same GPU restriction applies
+    if (choice.use_compat) {  // the hook switches to the set all the same: the same GPU restriction applies
+      if (auto hidden = hidden_set(newest, ic))  // the host driver runs it, as it can
+        return {name, CheckStatus::pass, "not needed on " + in.driver_source + "; " + *hidden};
       return {name, CheckStatus::pass, "not needed for CUDA " + (runtime ? runtime->first.str(2) : std::string("?")) + " on " + in.driver_source +
                                            ", but the NVIDIA hook would still pick it: " + choice.why + "; warning: " + kDataCenterOnly};
+    }
     return {name, CheckStatus::pass, "not needed on " + in.driver_source + ": " + choice.why + caution};
   }
   std::string why_not;
-  if (auto* set = serving_set(ic.sets, runtime->first, *in.driver, &why_not))
+  if (auto* set = serving_set(ic.sets, runtime->first, *in.driver, &why_not)) {
+    if (auto hidden = hidden_set(*set, ic)) return {name, CheckStatus::fail, *hidden + "; CUDA " + runtime->first.str(2) + " needs the set on " + in.driver_source};
     return {name, CheckStatus::pass, hook_choice(*set, *in.driver).why + "; CUDA " + runtime->first.str(2) + " then runs; warning: " + kDataCenterOnly};
+  }
   return {name, CheckStatus::fail, in.driver_source + ": " + compat_remedy(ic.data, runtime->first, *in.driver) + ": " + why_not + data_center_note(runtime->first, *in.driver)};
 }
 
@@ -400,6 +417,7 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   auto runtime = bundled_runtime(root, files, c);
   ImageCompat ic{.data = forward_compat_data(c)};
   if (ic.data) ic.sets = find_compat_sets(root, *ic.data);
+  if (const LoaderAbi* abi = native_loader_abi(root); abi && !ic.sets.empty()) ic.hiding = compat_hiding_dirs(img.config.env, *abi, root);
   r.checks.push_back(compat_check(runtime, ic, in));
   r.checks.push_back(forward_compat_check(runtime, ic, in));
   r.checks.push_back(coverage_check(img, c, in.ccs));

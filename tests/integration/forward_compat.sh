@@ -154,6 +154,26 @@ out=$(r auto "$tmp/drv535"); rc=$?
 check "run on driver 535 without a set: the host's libcuda, nothing said about compat ($out)" \
   '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac && ! grep -q "forward compat" "$tmp/run.err"'
 
+# --- an image config: its LD_LIBRARY_PATH must not name where the host driver is injected ----------
+# A merged-/usr root (/lib -> usr/lib): its /lib/x86_64-linux-gnu is where the driver is injected.
+cp -a "$src" "$tmp/srcm"; mkdir -p "$tmp/srcm/usr/lib"; mv "$tmp/srcm/lib/x86_64-linux-gnu" "$tmp/srcm/usr/lib/"
+cp -a "$tmp/srcm/lib/." "$tmp/srcm/usr/lib/" 2>/dev/null; rm -rf "$tmp/srcm/lib"; ln -s usr/lib "$tmp/srcm/lib"
+"$cuslim" bundle -q --root "$tmp/srcm" /app/app -o "$tmp/oci535" --min-driver 535.230.02 2> "$tmp/oci535.err"; rc=$?
+env_of() { python3 -c "import json,sys; d=sys.argv[1]; m=json.load(open(d+'/index.json'))['manifests'][0]['digest'][7:]; c=json.load(open(d+'/blobs/sha256/'+m))['config']['digest'][7:]; print(' '.join(json.load(open(d+'/blobs/sha256/'+c))['config'].get('Env', [])))" "$1"; }
+llp=$(env_of "$tmp/oci535" | tr ' ' '\n' | grep '^LD_LIBRARY_PATH=')
+check "bundle (OCI, merged /usr) with a set: the driver dir left out of LD_LIBRARY_PATH, and said (${llp:-no LD_LIBRARY_PATH})" \
+  '[ $rc = 0 ] && ! echo "$llp" | grep -Eq "(^LD_LIBRARY_PATH=|:)(/usr)?/lib/x86_64-linux-gnu(:|$)" && grep -q "left out (the host driver is injected there" "$tmp/oci535.err"' || cat "$tmp/oci535.err"
+out=$(r oci535 "$tmp/drv535"); rc=$?
+check "... run on driver 535 loads the set from the OCI image ($out)" '[ $rc = 0 ] && [ "$out" = "runtime 13000, libcuda: compat 580.65.06 ($compat/libcuda.so.1)" ]' || cat "$tmp/run.err"
+check "... verify on 535 passes forward-compat" '[ "$(v oci535 535.230.02)" = "0 pass pass" ]'
+"$cuslim" bundle -q --root "$src" /app/app -o "$tmp/ocihide" --min-driver 535.230.02 --env LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu 2> /dev/null
+check "an image whose LD_LIBRARY_PATH names the driver dir (--env): verify on 535 fails forward-compat, the set is never used ($(v ocihide 535.230.02))" \
+  '[ "$(v ocihide 535.230.02)" = "1 fail pass" ] && grep -q "so the set is never used" "$tmp/v.json"'
+check "... on 580 it passes (the host driver runs it)" '[ "$(v ocihide 580.159.04 | cut -d" " -f1)" = 0 ]'
+out=$(r ocihide "$tmp/drv535"); rc=$?
+check "... run on 535 says the host libcuda loads, and it does ($out)" \
+  '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac && grep -q "the program loads the host.s libcuda.so.1 from there" "$tmp/run.err"' || cat "$tmp/run.err"
+
 # --- slim: keeps the set (and says so), drops a host driver library --------------------------------
 mkdir -p "$tmp/fat"; cp -a "$tmp/always/." "$tmp/fat/"
 must "a host driver library in the fat image" fake_driver_lib "$tmp/fat/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04" libcuda.so.1 "stale host"
