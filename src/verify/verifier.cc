@@ -112,10 +112,11 @@ std::optional<std::pair<Version, std::string>> bundled_runtime(const Root& root,
     auto v = cudart_version_of(root, f.path);
     if (v && (!out || v->version > out->first)) out = {v->version, f.path};
   }
-  if (out) return out;
-  if (auto b = newest_cuda_built_for(root, cuda_libraries))
-    return std::pair{b->cuda, b->path + " (built for CUDA " + b->cuda.str(2) + ": " + b->source + "; no libcudart in the image)"};
-  return std::nullopt;
+  auto b = newest_cuda_built_for(root, cuda_libraries);  // a library built for a newer CUDA needs what that CUDA needs
+  if (b && (!out || b->cuda > out->first))
+    return std::pair{b->cuda, b->path + " (built for CUDA " + b->cuda.str(2) + ": " + b->source +
+                                  (out ? "; newer than the image's libcudart " + out->first.str(2) + ", " + out->second : std::string("; no libcudart in the image")) + ")"};
+  return out;
 }
 
 // What the image's cuda-compat sets mean for this check: the forward-compat data and the sets.

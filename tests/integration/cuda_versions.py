@@ -236,6 +236,27 @@ def main():
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
+    # 2d. An unused older libcudart beside a library built for a newer CUDA: the image needs what
+    # the newer release needs (cuBLAS 12.8 beside libcudart 11.8 is not an 11.8 image).
+    if "cu11" in cudart:
+        out = tempfile.mkdtemp(prefix="cuslim-mixed-")
+        try:
+            lt = f"{cache}/cu12/nvidia/cublas/lib/libcublasLt.so.12"
+            r = run([cuslim, "bundle", "-q", cudart["cu11"], lt, "-o", out + "/img", "--tag", "x"])
+            d = out + "/img"
+            idx = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
+            cfg = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/blobs/sha256/" + idx))["config"]["digest"][7:]))
+            env = [e for e in cfg["config"].get("Env", []) if e.startswith("NVIDIA_REQUIRE_CUDA=")]
+            check(r.returncode == 0 and len(env) == 1 and env[0].startswith("NVIDIA_REQUIRE_CUDA=cuda>=12.8") and "built for CUDA 12.8" in r.stderr,
+                  f"libcudart 11.8 + cuBLASLt built for 12.8: {env}, want cuda>=12.8, and a warning ({r.stderr.strip()[-200:]})")
+            r = run([cuslim, "verify", "--json", "--driver-version", "520.61.05", d])
+            checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]} if r.stdout else {}
+            cc = checks.get("cuda-compat", {})
+            check(r.returncode == 1 and cc.get("status") == "fail" and "12.8" in cc.get("detail", ""),
+                  f"... verify on 520.61.05 (runs 11.8, not 12.8) fails cuda-compat ({cc.get('status')}: {cc.get('detail', '')[:200]})")
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
     # 3. cu12 closure on a host with CUDA 13 in its loader path.
     site = f"{cache}/cu12"
     nvrtc_dir = f"{site}/nvidia/cuda_nvrtc/lib"
