@@ -495,18 +495,23 @@ Result<std::vector<LayerBlob>> link_layers(const std::vector<const StoredLayer*>
   return out;
 }
 
+// A layer on top of the image, with its history entry (one per layer: umoci and docker history
+// pair them in order).
+void add_layer(ImageBuild& b, const LayerBlob& layer, const std::string& created_by) {
+  auto history = parse_json_or_discarded(b.history);
+  if (!history.is_array()) history = nlohmann::json::array();
+  history.push_back({{"created", b.config.created}, {"created_by", created_by}});
+  b.history = history.dump();
+  b.layers.push_back(layer);
+}
+
 // slim: the input's bottom layers the plan keeps whole go in as they are (layer_reuse.h), each
 // with a history entry; returns what is left of the plan to pack.
 Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& layout, BundleResult& res, ImageBuild& b) {
   auto reused = reusable_layers(*req.input_image, res.plan);
   if (reused.layers.empty()) return res.plan;
   CUSLIM_TRY(res.reused_layers, link_layers(reused.layers, layout, "an input layer"));
-  auto history = parse_json_or_discarded(b.base_history);
-  for (auto& l : res.reused_layers) {
-    b.layers.push_back(l);
-    history.push_back({{"created", res.config.created}, {"created_by", "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was"}});
-  }
-  b.base_history = history.dump();
+  for (auto& l : res.reused_layers) add_layer(b, l, "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was");
   return plan_without(res.plan, reused.covered);
 }
 
@@ -521,18 +526,19 @@ Status write_image(const Root& root, const BundleRequest& req, const LayerOption
     for (auto& l : req.base_image->layers) base.push_back(&l);
     CUSLIM_TRY(b.layers, link_layers(base, layout, "a base layer"));
     res.base_layers = b.layers;
-    b.base_history = req.base_image->history_json;
+    b.history = req.base_image->history_json;
   }
   Plan rest;  // what is left to pack once input layers are reused (--layers auto only: single means one layer)
   if (req.input_image && req.layers == LayerSplit::auto_split) {
     CUSLIM_TRY(rest, reuse_input_layers(req, layout, res, b));
   }
   const Plan& to_pack = res.reused_layers.empty() ? res.plan : rest;
-  for (auto& g : layer_groups(root, to_pack, req.layers)) {  // one layer, or --layers auto's groups
+  auto groups = layer_groups(root, to_pack, req.layers);  // one layer, or --layers auto's groups
+  for (auto& g : groups) {
     CUSLIM_TRY(auto layer, write_or_reuse_layer(g.entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
     res.layers.push_back({g.name, layer});
     res.layer = layer;
-    b.layers.push_back(layer);
+    add_layer(b, layer, groups.size() == 1 ? res.config.history : res.config.history + ": layer " + g.name);
   }
   CUSLIM_TRY(res.image, write_oci_layout(layout, b, index));
   return ok_status();
@@ -697,6 +703,8 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
   if (is_registry_ref(out)) {
     CUSLIM_TRY(auto ref, parse_registry_ref(out));
     CUSLIM_CHECK(agree(BundleFormat::oci, "a registry"));
+    if (!ref.digest.empty() && (ref.tag_given || !tag.empty()))  // a push by digest tags nothing
+      return Error(Exit::usage, spelled + ": a push names its tag or its digest, not both (the tag would be dropped)");
     if (!ref.tag_given && ref.digest.empty() && !tag.empty()) {  // docker://HOST/REPO --tag T: pushed as REPO:T
       out += ":" + tag;
       return parse_registry_ref(out).ok() ? ok_status() : Status(parse_registry_ref(out).error());

@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/progress.h"
+#include "cli/registry_flags.h"
 #include "core/output_guard.h"
 #include "core/units.h"
 #include "image/image_reader.h"
@@ -17,6 +18,7 @@ namespace {
 struct ReportOptions {
   std::string image, out, tag;
   bool json = false;
+  std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
 Exit run_report(const ReportOptions& o) {
@@ -25,7 +27,7 @@ Exit run_report(const ReportOptions& o) {
     if (auto ref = parse_image_ref(o.image); ref.transport != "docker") take(check_side_output("-o", o.out, {ref.path}));
   }
   auto contents = take(read_image_contents(o.image, UnpackOptions{.tag = o.tag, .progress = progress_line("unpacking", o.json),
-                                                                   .pull_progress = progress_line("pulling", o.json)}));
+                                                                   .registry = *o.registry, .pull_progress = progress_line("pulling", o.json)}));
   end_progress_line();
   if (contents.files == 0) fail(bad_input(o.image + ": no files: not an image (an empty directory or image)"));
   auto j = image_report(contents, o.image);
@@ -50,17 +52,19 @@ Exit run_report(const ReportOptions& o) {
 void add_report(CLI::App& app, RunState& state) {
   auto o = std::make_shared<ReportOptions>();
   auto* cmd = app.add_subcommand("report", "What any image holds: its bytes by class, group and file, as a page (HTML) or JSON");
-  cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG]), oci-archive, docker-archive, rootfs tarball or rootfs dir")->required();
+  cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG]), oci-archive, docker-archive, docker://HOST/REPO[:TAG|@DIGEST], rootfs tarball or rootfs dir")->required();
   cmd->add_option("-o,--out", o->out, "Write FILE.html (a self-contained page with a treemap; no network) or FILE.json (default: none, text summary only)");
   cmd->add_flag("--json", o->json, "Print the report as JSON on stdout instead of the text summary");
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI layout of several images (default: the only one; IMAGE:TAG works too)");
+  add_registry_flags(cmd, o->registry, false);
   cmd->footer(
       "Examples:\n"
       "  cuslim report torch-oci -o torch.html        # open torch.html in a browser (file:// is fine)\n"
+      "  cuslim report docker://registry.example/team/app:1 --cert-dir ./certs --json\n"
       "  cuslim report app.docker.tar -o app.json\n"
       "  cuslim report ./rootfs --json | jq '.bytes_by_class'\n"
       "Classes are read inside the image (its C library and loader are class system).\n"
-      "Exit: 0 written; 2 usage (-o not .html or .json); 3 unreadable image, or one without files.");
+      "Exit: 0 written; 2 usage (-o not .html or .json); 3 unreadable image, or one without files; 4 registry or network.");
   cmd->callback([o, &state] { state.exit = run_report(*o); });
 }
 

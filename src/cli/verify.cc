@@ -41,6 +41,7 @@ Exit run_verify(const VerifyOptions& o) {
   if (auto ref = parse_image_ref(o.image); ref.transport != "docker") inputs.push_back(ref.path);
   for (auto& [flag, file] : {std::pair<std::string, std::string>{"--report", o.report_file}, {"--junit", o.junit}})
     if (!file.empty()) take(check_side_output(flag, file, inputs));
+  take(check_distinct_outputs({{"--report", o.report_file}, {"--junit", o.junit}}));
   ImageContents contents;
   auto report = take(verify_image({.image = o.image, .tag = o.tag, .driver_version = o.driver_version, .ccs = ccs, .gpu = o.gpu,
                                    .smoke_timeout_s = o.smoke_timeout,

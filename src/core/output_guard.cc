@@ -160,4 +160,13 @@ Status check_side_output(const std::string& flag, const std::string& file, const
   return ok_status();
 }
 
+Status check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = i + 1; j < outputs.size(); ++j)
+      if (!outputs[i].second.empty() && canonical_or_planned(outputs[i].second) == canonical_or_planned(outputs[j].second))
+        return Error(Exit::usage, outputs[i].first + " " + outputs[i].second + " and " + outputs[j].first + " " + outputs[j].second +
+                                      " name the same file: refused (one would replace the other)");
+  return ok_status();
+}
+
 }  // namespace cuslim

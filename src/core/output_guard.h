@@ -47,4 +47,8 @@ Status check_output_place(const std::string& flag, const std::string& out);
 Status check_side_output(const std::string& flag, const std::string& file, const std::vector<std::string>& inputs,
                          const std::string& out = "");
 
+// Side outputs of one command, {flag, file}: no two may name the same file (exit 2), or one
+// would silently replace the other.
+Status check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+
 }  // namespace cuslim

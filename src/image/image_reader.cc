@@ -467,7 +467,12 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   }
   if (tag.empty() && manifests.size() > 1)
     return Error(Exit::usage, layout + ": the layout holds " + std::to_string(manifests.size()) + " images (" + tags +
-                                  "): say which, as " + layout + ":TAG");
+                                  "): say which, as " + layout + ":TAG, or :@N for the N-th (from 0)");
+  // "@N": the N-th image of index.json, as skopeo's oci:DIR:@N (the way to an untagged one); an
+  // image tagged "@N" itself comes first.
+  std::optional<size_t> at_index;
+  if (tag.size() > 1 && tag.size() <= 7 && tag[0] == '@' && tag.find_first_not_of("0123456789", 1) == std::string::npos)
+    at_index = std::stoul(tag.substr(1));
   std::optional<Descriptor> chosen;
   for (size_t i = 0; i < manifests.size() && !chosen; ++i) {
     std::string where = index_file + ": manifests[" + std::to_string(i) + "]";
@@ -476,6 +481,10 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     if (tag.empty() || ann["org.opencontainers.image.ref.name"] == tag) {
       CUSLIM_TRY(chosen, read_descriptor(manifests[i], where));
     }
+  }
+  if (!chosen && at_index && *at_index < manifests.size()) {
+    std::string where = index_file + ": manifests[" + std::to_string(*at_index) + "]";
+    CUSLIM_TRY(chosen, read_descriptor(manifests[*at_index], where));
   }
   if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json" + (tags.empty() ? "" : " (it has: " + tags + ")"));
   std::string manifest_file = blob_file(layout, chosen->digest);
@@ -663,6 +672,7 @@ Status unpack_docker(const std::string& dir, const std::string& staging, const s
 // then read as any layout.
 Result<UnpackedImage> unpack_pulled(const std::string& image, const std::string& staging, const UnpackOptions& opt) {
   CUSLIM_TRY(auto ref, parse_registry_ref(image));
+  CUSLIM_CHECK(apply_tag_option(ref, opt.tag));
   std::string layout = staging + "/pulled";
   CUSLIM_CHECK(pull_image(ref, layout, opt.platform, opt.registry, opt.pull_progress));
   UnpackedImage out;
@@ -777,6 +787,8 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
   bool plain_dir = transport == "dir" && is_dir(image) && ::access((image + "/oci-layout").c_str(), F_OK) != 0;  // dir: says rootfs
   CUSLIM_TRY(auto kind, plain_dir ? Result<ImageKind>(ImageKind::rootfs_dir) : detect_image(image));
   if (transport == "dir" && kind != ImageKind::rootfs_dir) return bad_input(image_ref + ": dir: names a rootfs directory, this is a " + kind_name(kind));
+  if ((kind == ImageKind::rootfs_dir || kind == ImageKind::rootfs_tar) && !opt.tag.empty())
+    return Error(Exit::usage, image_ref + ": a " + kind_name(kind) + " holds one image and no tags; the tag '" + opt.tag + "' names nothing in it");
   UnpackedImage out;
   out.kind = kind;
   out.keep_setuid = opt.keep_setuid;

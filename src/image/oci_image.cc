@@ -53,10 +53,8 @@ json config_json(const ImageBuild& b) {
   return {{"architecture", c.architecture}, {"os", c.os}, {"created", c.created}, {"config", cfg},
           {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}},
           {"history", [&] {
-             json h = parse_json_or_discarded(b.base_history);
-             if (!h.is_array()) h = json::array();
-             h.push_back({{"created", c.created}, {"created_by", c.history}});
-             return h;
+             json h = parse_json_or_discarded(b.history);
+             return h.is_array() ? h : json::array();
            }()}};
 }
 
@@ -211,11 +209,16 @@ Status write_layout_archive(const std::string& dir, const std::string& out_file,
     entries.push_back(e);
   }
   if (docker) {
-    std::string tag = b.tag.empty() ? "cuslim:latest" : b.tag;
-    if (tag.find(':', tag.rfind('/') == std::string::npos ? 0 : tag.rfind('/')) == std::string::npos) tag += ":latest";
+    // Untagged (no --tag): RepoTags null, as `docker save IMAGE-ID` writes it; a made-up name would
+    // retag whatever image a `docker load` finds under it.
+    json repo_tags = nullptr;
+    if (std::string tag = b.tag; !tag.empty()) {
+      if (tag.find(':', tag.rfind('/') == std::string::npos ? 0 : tag.rfind('/')) == std::string::npos) tag += ":latest";
+      repo_tags = json::array({tag});
+    }
     json layers = json::array();
     for (auto& l : b.layers) layers.push_back("blobs/sha256/" + l.digest.hex());
-    json manifest = json::array({{{"Config", "blobs/sha256/" + w.config.hex()}, {"RepoTags", {tag}}, {"Layers", layers}}});
+    json manifest = json::array({{{"Config", "blobs/sha256/" + w.config.hex()}, {"RepoTags", repo_tags}, {"Layers", layers}}});
     LayerEntry m;
     m.name = "manifest.json";
     m.content = manifest.dump();

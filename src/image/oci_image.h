@@ -28,7 +28,7 @@ struct ImageBuild {
   ImageConfig config;
   std::vector<LayerBlob> layers;  // bottom first; their blobs are already in blobs/sha256
   std::string tag;                // org.opencontainers.image.ref.name
-  std::string base_history = "[]";  // history entries of a base image (JSON array), before ours
+  std::string history = "[]";     // the config's history (JSON array): the base's entries, then one per layer added
 };
 
 struct WrittenImage {

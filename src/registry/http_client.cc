@@ -226,7 +226,10 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_USERAGENT, "cuslim");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req.method == "GET" || req.method == "HEAD" ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  // HTTPS only, redirects too: a token realm, a blob's storage or a 30x to http:// would carry
+  // credentials or bytes anyone on the path can read or change.
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);   // a stalled transfer ends after a minute
@@ -269,6 +272,8 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
     // OpenSSL's words for a server that answered the TLS hello in plain HTTP.
     if (rc == CURLE_SSL_CONNECT_ERROR && why.find("wrong version number") != std::string::npos)
       why += " (the registry answers in plain HTTP, not TLS: cuslim speaks HTTPS only; serve the registry with TLS)";
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+      why += " (a plain-HTTP URL or a redirect to one: cuslim speaks HTTPS only and never follows a redirect to http://)";
     return Error(Exit::network, req.url + ": " + why);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);

@@ -49,9 +49,21 @@ std::string url_escape(const std::string& s) {
 Result<RegistryClient> RegistryClient::make(const RegistryRef& ref, const RegistryOptions& o, std::string actions) {
   auto http = HttpClient::make(o, ref.host);
   if (!http) return http.error().wrap(ref.spelled);
-  auto creds = find_credentials(ref.host, o);
+  if (o.creds.empty()) return RegistryClient(ref, o, std::move(actions), std::move(*http), std::nullopt);
+  auto creds = find_credentials(ref.host, o);  // --creds: checked before any request
   if (!creds) return creds.error().wrap(ref.spelled);
-  return RegistryClient(ref, o, std::move(actions), std::move(*http), *creds);
+  RegistryClient c(ref, o, std::move(actions), std::move(*http), *creds);
+  c.creds_looked_up_ = true;
+  return c;
+}
+
+Status RegistryClient::look_up_credentials() {
+  if (creds_looked_up_) return ok_status();
+  creds_looked_up_ = true;
+  auto creds = find_credentials(ref_.host, opt_);
+  if (!creds) return creds.error().wrap(ref_.spelled + ": the registry asks for credentials");
+  creds_ = *creds;
+  return ok_status();
 }
 
 Result<RegistryClient> RegistryClient::fork() const {
@@ -60,6 +72,7 @@ Result<RegistryClient> RegistryClient::fork() const {
   RegistryClient c(ref_, opt_, actions_, std::move(*http), creds_);
   c.extra_scopes_ = extra_scopes_;
   c.authorization_ = authorization_;
+  c.creds_looked_up_ = creds_looked_up_;
   return c;
 }
 
@@ -86,6 +99,7 @@ Error RegistryClient::http_error(const std::string& what, const HttpResponse& r)
 // Basic: the user's credentials. Bearer: a token from the realm for this repository's scope,
 // asked with the credentials when there are some (anonymous otherwise).
 Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string& what) {
+  CUSLIM_CHECK(look_up_credentials());
   auto c = parse_auth_challenge(r.header("www-authenticate"));
   if (c.scheme == "basic") {
     if (!creds_) return http_error(what, r);
@@ -95,6 +109,8 @@ Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string
   if (c.scheme != "bearer") return http_error(what + " (authentication scheme '" + c.scheme + "' not supported)", r);
   std::string realm = c.param("realm");
   if (realm.empty()) return Error(Exit::network, ref_.spelled + ": " + what + ": a Bearer challenge without a realm");
+  if (realm.rfind("https://", 0) != 0)  // credentials go to the realm: never in plain HTTP
+    return Error(Exit::network, ref_.spelled + ": " + what + ": the token realm '" + realm + "' is not an https:// URL; cuslim sends credentials over HTTPS only");
   std::string scope = "repository:" + ref_.repo + ":" + actions_;
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
   if (!c.param("service").empty()) url += "service=" + url_escape(c.param("service")) + "&";

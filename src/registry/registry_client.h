@@ -36,6 +36,9 @@ class RegistryClient {
   RegistryClient(RegistryRef ref, RegistryOptions o, std::string actions, HttpClient http, std::optional<Credentials> creds)
       : ref_(std::move(ref)), opt_(std::move(o)), actions_(std::move(actions)), http_(std::move(http)), creds_(std::move(creds)) {}
   Status answer_challenge(const HttpResponse& r, const std::string& what);
+  // The docker config's credentials, read at the first challenge: a registry that asks for none
+  // is reached whatever state the config or its helpers are in.
+  Status look_up_credentials();
   Result<HttpResponse> send_once(HttpRequest req, const std::string& what);
 
   RegistryRef ref_;
@@ -43,6 +46,7 @@ class RegistryClient {
   std::string actions_;
   HttpClient http_;
   std::optional<Credentials> creds_;
+  bool creds_looked_up_ = false;  // creds_ holds --creds, or what the docker config gave
   std::vector<std::string> extra_scopes_;  // further "repository:R:pull" scopes for a token
   std::string authorization_;  // "Authorization: ..." once a challenge was answered
 };

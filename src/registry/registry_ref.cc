@@ -6,6 +6,15 @@
 
 namespace cuslim {
 
+namespace {
+
+bool valid_tag(const std::string& tag) {
+  static const std::regex tag_re("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  return std::regex_match(tag, tag_re);
+}
+
+}  // namespace
+
 bool is_registry_ref(const std::string& s) { return s.rfind("docker://", 0) == 0; }
 
 Result<RegistryRef> parse_registry_ref(const std::string& s) {
@@ -38,8 +47,7 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
     r.tag = name.substr(colon + 1);
     r.tag_given = true;
     name.resize(colon);
-    static const std::regex tag_re("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-    if (!std::regex_match(r.tag, tag_re)) return usage("'" + r.tag + "' is not a valid tag");
+      if (!valid_tag(r.tag)) return usage("'" + r.tag + "' is not a valid tag");
   }
   // The distribution spec's repository name grammar.
   static const std::regex repo_re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
@@ -52,6 +60,18 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
   r.repo = name;
   if (r.tag.empty() && r.digest.empty()) r.tag = "latest";
   return r;
+}
+
+Status apply_tag_option(RegistryRef& ref, const std::string& tag) {
+  if (tag.empty()) return ok_status();
+  if (!ref.digest.empty())
+    return Error(Exit::usage, ref.spelled + ": names the digest " + ref.digest + " and the tag option says '" + tag + "': give one of them");
+  if (ref.tag_given && ref.tag != tag)
+    return Error(Exit::usage, ref.spelled + ": names the tag '" + ref.tag + "' and the tag option says '" + tag + "'");
+  if (!valid_tag(tag)) return Error(Exit::usage, "'" + tag + "' is not a valid tag for " + ref.spelled);
+  ref.tag = tag;
+  ref.tag_given = true;
+  return ok_status();
 }
 
 }  // namespace cuslim

@@ -23,5 +23,8 @@ struct RegistryRef {
 
 bool is_registry_ref(const std::string& s);  // starts with docker://
 Result<RegistryRef> parse_registry_ref(const std::string& s);
+// An input's tag option (--tag, --from-tag) applied to its reference: it names the tag the
+// reference left out, must agree with one it spells, and cannot go with a digest (exit 2).
+Status apply_tag_option(RegistryRef& ref, const std::string& tag);
 
 }  // namespace cuslim

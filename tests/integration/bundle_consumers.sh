@@ -32,6 +32,18 @@ assert any(n.endswith("usr/bin/ssh") for n in names[1]) and not any("/libc.so.6"
 PY'
 out=$(run_image "$tmp/ssh" ssh /usr/bin/ssh -V)
 check "runc runs ssh -V from the scratch image with no environment ($out)" '[[ "$out" == OpenSSH_* ]]'
+# One history entry per layer, as docker history and umoci pair them (umoci stat lists a layer per
+# non-empty entry; a missing one hides layers and shifts the next umoci insert onto the wrong one).
+check "config history: one non-empty entry per layer, naming its group" 'python3 - "$tmp/ssh" <<PY
+import json, sys
+d = sys.argv[1]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+c = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+h = [e for e in c["history"] if not e.get("empty_layer")]
+assert len(h) == len(m["layers"]) == 2, (c["history"], len(m["layers"]))
+assert h[0]["created_by"].endswith(": layer system") and h[1]["created_by"].endswith(": layer app"), h
+PY'
+check "umoci stat lists both layers" '[ "$(umoci stat --json --image "$tmp/ssh:ssh" | python3 -c "import json,sys; print(sum(1 for e in json.load(sys.stdin)[\"history\"] if not e.get(\"empty_layer\")))")" = 2 ]'
 "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh-single" --tag ssh --layers single; rc=$?
 check "--layers single: one layer, as before" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/ssh-single:ssh" | python3 -c "import json,sys;assert len(json.load(sys.stdin)[\"Layers\"])==1"'
 out=$(run_image "$tmp/ssh-single" ssh /usr/bin/ssh -V)
@@ -89,6 +101,10 @@ for name in ("oci-layout", "index.json"):
     t.getmember(name)
 PY'
 check "skopeo reads the docker-archive" 'skopeo inspect "docker-archive:$tmp/ssh.docker.tar" >/dev/null'
+"$cuslim" bundle -q /usr/bin/ssh -o "$tmp/untagged.docker.tar"
+check "docker-archive without --tag: RepoTags null (no made-up name a docker load would retag)" \
+  '[ "$(tar xOf "$tmp/untagged.docker.tar" manifest.json | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"RepoTags\"])")" = None ]'
+check "... skopeo and cuslim read it" 'skopeo inspect "docker-archive:$tmp/untagged.docker.tar" >/dev/null && "$cuslim" report "$tmp/untagged.docker.tar" --json >/dev/null'
 "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh.oci.tar" --format oci-archive --tag ssh --compression zstd
 check "skopeo reads the oci-archive (zstd layer)" 'skopeo inspect "oci-archive:$tmp/ssh.oci.tar:ssh" >/dev/null'
 "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh.tar.zst"
@@ -140,8 +156,9 @@ import json, sys
 c = json.load(open(sys.argv[1]))["config"]
 assert "MARKER=from-base" in c["Env"], c
 assert c["Entrypoint"] == ["/usr/bin/ssh"], c
-assert len(json.load(open(sys.argv[1]))["history"]) == 2
 PY'
+check "history: one entry per layer, the base then ours" '[ "$(skopeo inspect "oci:$tmp/onbase:onbase" | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"Layers\"]))")" = \
+  "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))[\"history\"]))" "$tmp/onbase.config")" ]'
 out=$(run_image "$tmp/onbase" onbase /usr/bin/ssh -V)
 check "runc runs ssh -V from the layered image ($out)" '[[ "$out" == OpenSSH_* ]]'
 out=$(run_image "$tmp/onbase" onbase /bin/ls /usr/bin)

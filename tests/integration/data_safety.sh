@@ -91,6 +91,13 @@ check "reading a layout of several images without a tag lists the tags" '[ $rc =
 check "IMAGE:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ] && grep -q "\"checks\"" out'
 "$cuslim" verify --json oci:img:two > out 2> err; rc=$?
 check "oci:DIR:TAG selects one" '[ $rc != 2 ] && [ $rc != 3 ]'
+# An untagged image beside tagged ones: DIR:@N names it by its place in index.json, as skopeo does.
+"$cuslim" bundle -q ./app -o img --env UNTAGGED=1 2> err  # its own digest
+u=$(python3 -c 'import json; m = json.load(open("img/index.json"))["manifests"]; print([i for i, d in enumerate(m) if "org.opencontainers.image.ref.name" not in d.get("annotations", {})][0])')
+"$cuslim" report --json "img:@$u" > out 2> err; rc=$?
+check "DIR:@N selects the untagged image (N=$u, exit $rc)" '[ $rc != 2 ] && [ $rc != 3 ] && grep -q "$(python3 -c "import json; print(json.load(open(\"img/index.json\"))[\"manifests\"][$u][\"digest\"])")" out'
+"$cuslim" verify --json "oci:img:@99" > out 2> err; rc=$?
+check "DIR:@N past the end: exit 3 listing the images" '[ $rc = 3 ] && grep -q "(untagged)" err'
 # -o through a symlink to a layout updates the layout; a file as an OCI output is replaced.
 ln -sfn img imglink
 "$cuslim" bundle -q ./app -o imglink --tag vialink 2> err; rc=$?

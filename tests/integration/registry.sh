@@ -147,6 +147,20 @@ chmod +x "$tmp/bin/docker-credential-cuslimtest"
 printf '{"credHelpers":{"%s":"cuslimtest"}}\n' "$reg" > "$tmp/helpercfg/config.json"
 PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/helpercfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/helper.err"; rc=$?
 check "credHelpers: the helper's credentials pull the image (exit $rc: $(cat "$tmp/helper.err"))" '[ $rc = 0 ]'
+# The docker config is read at the first challenge: a registry that asks for no credentials is
+# reached whatever the config says (a missing helper, broken JSON); one that asks gets the error.
+aport=$(free_port); areg="127.0.0.1:$aport"
+must "an open registry (TLS, no auth) starts" start_registry open "$aport" ""
+"$cuslim" bundle -q /bin/true -o "docker://$areg/cuslim/open:1" --cert-dir "$certs" > /dev/null 2>&1
+mkdir -p "$tmp/brokencfg"
+for cfg in '{"credsStore":"nosuchhelper"}' '{not json'; do
+  printf '%s\n' "$cfg" > "$tmp/brokencfg/config.json"
+  DOCKER_CONFIG="$tmp/brokencfg" "$cuslim" verify "docker://$areg/cuslim/open:1" --cert-dir "$certs" > /dev/null 2> "$tmp/broken.err"; rc=$?
+  check "docker config $cfg: an open registry is still pulled from (exit $rc: $(cat "$tmp/broken.err"))" '[ $rc = 0 ]'
+done
+DOCKER_CONFIG="$tmp/brokencfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/broken2.err"; rc=$?
+check "... a registry that asks for credentials gets the config error (exit $rc: $(cat "$tmp/broken2.err"))" \
+  '[ $rc = 3 ] && grep -q "asks for credentials" "$tmp/broken2.err" && grep -q "config.json" "$tmp/broken2.err"'
 
 # --- parallel blob transfers and progress on a TTY ------------------------------------------------
 # Each worker has its own connection: the registry sees the blobs of one push come from several
@@ -290,6 +304,27 @@ check "... nothing was pushed" '! skopeo inspect --cert-dir "$certs" --creds "te
 check "-o docker://HOST/REPO --tag T pushes REPO:T ($rc: $(cat "$tmp/t5.err"))" \
   '[ $rc = 0 ] && skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/tagged:t5" >/dev/null'
 
+# --- a tag option with a docker:// input names the tag the reference left out, agrees with one it
+# spells and never goes with a digest; a push names a tag or a digest, not both
+"$cuslim" verify "docker://$reg/cuslim/tagged" --tag t5 "${auth[@]}" > /dev/null 2> "$tmp/tagopt.err"; rc=$?
+check "verify docker://HOST/REPO --tag T pulls REPO:T ($rc: $(cat "$tmp/tagopt.err"))" '[ $rc = 0 ]'
+"$cuslim" slim -q "docker://$reg/cuslim/tagged" --from-tag t5 -o "$tmp/fromtag" "${auth[@]}" 2> "$tmp/fromtag.err"; rc=$?
+check "slim docker://HOST/REPO --from-tag T pulls REPO:T ($rc: $(cat "$tmp/fromtag.err"))" '[ $rc = 0 ] && [ -f "$tmp/fromtag/index.json" ]'
+"$cuslim" verify "docker://$reg/cuslim/tagged:t5" --tag other "${auth[@]}" > /dev/null 2> "$tmp/tagopt2.err"; rc=$?
+check "verify docker://...:t5 --tag other: usage error naming both ($rc: $(cat "$tmp/tagopt2.err"))" '[ $rc = 2 ] && grep -q "t5" "$tmp/tagopt2.err" && grep -q "other" "$tmp/tagopt2.err"'
+"$cuslim" verify "docker://$reg/cuslim/ssh@$d1" --tag other "${auth[@]}" > /dev/null 2> "$tmp/tagopt3.err"; rc=$?
+check "verify docker://...@DIGEST --tag T: usage error ($rc: $(cat "$tmp/tagopt3.err"))" '[ $rc = 2 ]'
+"$cuslim" bundle -q /bin/true -o "docker://$reg/cuslim/both:1@$d1" "${auth[@]}" > /dev/null 2> "$tmp/both.err"; rc=$?
+check "-o docker://REPO:TAG@DIGEST: usage error, nothing pushed ($rc: $(cat "$tmp/both.err"))" \
+  '[ $rc = 2 ] && ! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/both:1" >/dev/null 2>&1'
+"$cuslim" report "docker://$reg/cuslim/tagged:t5" "${auth[@]}" --json > "$tmp/rep.json" 2> "$tmp/rep.err"; rc=$?
+check "report docker:// takes the registry flags ($rc: $(cat "$tmp/rep.err"))" '[ $rc = 0 ] && python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/rep.json"'
+"$cuslim" bundle -q /bin/true -o "$tmp/same-oci" --report "$tmp/same.json" --digestfile "$tmp/same.json" 2> "$tmp/same.err"; rc=$?
+check "--report and --digestfile naming one file: usage error before any work ($rc: $(cat "$tmp/same.err"))" \
+  '[ $rc = 2 ] && [ ! -e "$tmp/same-oci" ] && [ ! -e "$tmp/same.json" ] && grep -q "name the same file" "$tmp/same.err"'
+"$cuslim" verify "$tmp/fromtag" --report "$tmp/same2.json" --junit "$tmp/same2.json" > /dev/null 2> "$tmp/same2.err"; rc=$?
+check "verify --report and --junit naming one file: usage error ($rc: $(cat "$tmp/same2.err"))" '[ $rc = 2 ] && [ ! -e "$tmp/same2.json" ]'
+
 # --- --json with a push: stdout is one JSON document holding what was pushed; the line goes to stderr
 "$cuslim" bundle /bin/true -o "docker://$reg/cuslim/json:1" "${auth[@]}" --json > "$tmp/pj.out" 2> "$tmp/pj.err"; rc=$?
 check "bundle --json -o docker://: stdout parses as JSON with pushed.digest = the registry's (exit $rc)" '[ $rc = 0 ] && python3 - "$tmp/pj.out" "$(digest_of "$reg/cuslim/json:1")" <<PY
@@ -301,6 +336,18 @@ check "... and the pushed line is on stderr" 'grep -q "^pushed docker://$reg/cus
 "$cuslim" slim "docker://$reg/cuslim/json:1" -o "docker://$reg/cuslim/json:slim" "${auth[@]}" --json > "$tmp/psj.out" 2> "$tmp/psj.err"; rc=$?
 check "slim --json -o docker://: stdout is one JSON document with pushed (exit $rc)" \
   '[ $rc = 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1]))[\"pushed\"][\"digest\"].startswith(\"sha256:\")" "$tmp/psj.out"'
+
+# --- plain HTTP is never spoken: an http:// token realm and a redirect to http:// are refused, and
+# the plain-HTTP listener behind them hears nothing (no credentials, no request)
+lport=$(free_port); hport=$(free_port)
+python3 "$here/registry_http_lure.py" --port "$lport" --plain-port "$hport" --cert "$tmp/server.crt" --key "$tmp/server.key" \
+  --log "$tmp/plain-heard.log" > "$tmp/lure.out" 2>&1 & pids+=($!)
+for _ in $(seq 100); do curl -s --cacert "$certs/ca.crt" -o /dev/null "https://127.0.0.1:$lport/v2/" && break; sleep 0.1; done
+"$cuslim" verify "docker://127.0.0.1:$lport/cuslim/bearer:1" --creds tester:lured --cert-dir "$certs" > /dev/null 2> "$tmp/lure1.err"; rc=$?
+check "an http:// token realm: exit 4 naming it ($rc: $(cat "$tmp/lure1.err"))" '[ $rc = 4 ] && grep -q "is not an https:// URL" "$tmp/lure1.err"'
+"$cuslim" verify "docker://127.0.0.1:$lport/redirect/app:1" --creds tester:lured --cert-dir "$certs" > /dev/null 2> "$tmp/lure2.err"; rc=$?
+check "a redirect to http://: exit 4, refused ($rc: $(cat "$tmp/lure2.err"))" '[ $rc = 4 ] && grep -q "HTTPS only" "$tmp/lure2.err"'
+check "... the plain-HTTP listener heard nothing: $(head -c 300 "$tmp/plain-heard.log")" '[ -f "$tmp/plain-heard.log" ] && [ ! -s "$tmp/plain-heard.log" ]'
 
 # --- Bearer: a token server in Python; the registry checks the token it signed -------------------------
 "$here/registry_token_server.py" --selftest >/dev/null 2>&1 || { echo "skip-part: token flow (python3-cryptography missing)"; finish; exit; }
