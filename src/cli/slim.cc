@@ -1,6 +1,7 @@
 // cuslim slim IMAGE -o OUT: keep what the image's program needs, daemonless and CUDA-aware.
 #include <filesystem>
 #include <iomanip>
+#include <regex>
 
 #include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
@@ -143,7 +144,14 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name (default: the only one; IMAGE:TAG works too)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");
-  cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index")->capture_default_str();
+  cmd->add_option("--platform", o->platform, "Platform to pick from a multi-platform image index: OS/ARCH[/VARIANT]")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            static const std::regex re("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
+            return std::regex_match(s, re) ? "" : "'" + s + "' is not OS/ARCH[/VARIANT] (e.g. linux/amd64, linux/arm64/v8)";
+          },
+          "OS/ARCH"))
+      ->capture_default_str();
   cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
   add_registry_flags(cmd, o->registry, true);
   cmd->footer(

@@ -59,6 +59,8 @@ else
 fi
 "$cuslim" slim -q "$tmp/img:t" -o "$tmp/nt" --target /no/such/prog 2> "$tmp/err"; rc=$?
 check "slim --target of a missing program names the image, not a staging dir" '[ $rc = 3 ] && grep -q "/no/such/prog: not found in image $tmp/img:t" "$tmp/err" && ! grep -q cuslim-run "$tmp/err"'
+"$cuslim" slim -q "$tmp/img:t" -o "$tmp/np" --platform foo 2> "$tmp/err"; rc=$?
+check "slim --platform not OS/ARCH: usage error before any work ($rc: $(cat "$tmp/err"))" '[ $rc = 2 ] && [ ! -e "$tmp/np" ] && grep -q "OS/ARCH" "$tmp/err"'
 # --json summaries of bundle and build: JSON alone on stdout, with the summary's fields.
 "$cuslim" bundle /bin/true -o "$tmp/j" --json > "$tmp/bundle.json" 2> /dev/null
 printf 'name: t\ntargets: [/bin/true]\nout: %s\nformat: oci\ntag: t\nbase: scratch\n' "$tmp/b" > "$tmp/spec.yaml"
