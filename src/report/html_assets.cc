@@ -23,6 +23,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceff3; vertical-align: top; }
 th { color: #5b6575; font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.path { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-all; }
+td.group { font-family: ui-monospace, monospace; font-size: 12px; white-space: nowrap; } td.cls { white-space: nowrap; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 .bar { display: flex; height: 22px; border-radius: 4px; overflow: hidden; margin: 6px 0 12px; background: #eceff3; }
 .bar div { height: 100%; }

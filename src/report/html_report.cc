@@ -135,8 +135,8 @@ void groups(std::ostream& o, const json& r) {
     if (++shown > 400) break;
     bool kept = (*g).value("kept", true);
     std::string cls = str(*g, "class");
-    o << "<tr class=\"" << (kept ? "kept" : "dropped") << "\"><td>" << (kept ? "kept" : "dropped") << "</td><td><span class=\"swatch\" style=\"background:"
-      << class_color(cls) << "\"></span>" << esc(cls) << "</td><td class=\"path\">" << esc(str(*g, "group")) << "</td><td>" << esc(str(*g, "kind"))
+    o << "<tr class=\"" << (kept ? "kept" : "dropped") << "\"><td>" << (kept ? "kept" : "dropped") << "</td><td class=\"cls\"><span class=\"swatch\" style=\"background:"
+      << class_color(cls) << "\"></span>" << esc(cls) << "</td><td class=\"group\">" << esc(str(*g, "group")) << "</td><td>" << esc(str(*g, "kind"))
       << "</td><td class=\"num\">" << u64(*g, "files") << "</td><td class=\"num\">" << human_bytes(u64(*g, "bytes")) << "</td><td>"
       << esc(str(*g, "reason")) << "</td></tr>";
   }
