@@ -20,6 +20,7 @@
 #include "core/unique_fd.h"
 #include "sandbox/sandbox_init.h"
 #include "sandbox/signal_forwarding.h"
+#include "sandbox/terminal_handoff.h"
 #include "sandbox/tree_copy.h"
 
 namespace cuslim {
@@ -180,6 +181,7 @@ void enter_root(int err_fd, const std::string& root) {
 // The first child: enters the namespaces, forks their pid 1, passes signals on and reports its
 // status. It stays outside the new pid namespace, so it knows pid 1 by its host pid.
 [[noreturn]] void outer_process(const SandboxSpec& s, int err_fd, pid_t parent, SignalForwarding& forwarding) {
+  forwarding.leave_terminal_signals();
   die_with_parent(err_fd, ::getppid() == parent);
   uid_t uid = ::getuid();
   gid_t gid = ::getgid();
@@ -217,18 +219,18 @@ pid_t child_of(pid_t outer) {
 
 // Waits for the outer process; past `timeout_s` (0: never) kills the sandbox's pid 1, whose exit
 // completes only once every process of its namespace is gone; the outer process then exits. (The
-// outer process itself when pid 1 cannot be found: pid 1 then dies with its parent.) True when
-// killed.
-bool wait_or_kill(pid_t outer, unsigned timeout_s, int& st) {
-  if (timeout_s == 0) {
-    while (::waitpid(outer, &st, 0) < 0 && errno == EINTR) {
-    }
-    return false;
-  }
+// outer process itself when pid 1 cannot be found: pid 1 then dies with its parent.) A stopped
+// sandbox (Ctrl-Z) stops this process too, until the shell continues it. True when killed.
+bool wait_or_kill(pid_t outer, unsigned timeout_s, int& st, TerminalHandoff& tty) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (;;) {
-    pid_t r = ::waitpid(outer, &st, WNOHANG);
+    pid_t r = ::waitpid(outer, &st, WUNTRACED | (timeout_s ? WNOHANG : 0));
+    if (r == outer && WIFSTOPPED(st)) {
+      tty.sandbox_stopped();
+      continue;
+    }
     if (r == outer || (r < 0 && errno != EINTR)) return false;
+    if (timeout_s == 0 || r < 0) continue;
     if (std::chrono::steady_clock::now() >= deadline) {
       pid_t init = child_of(outer);
       ::kill(init > 0 ? init : outer, SIGKILL);
@@ -249,12 +251,15 @@ Result<int> run_sandbox(const SandboxSpec& s, bool* timed_out_out) {
   UniqueFd rd(p[0]), wr(p[1]);
   pid_t self = ::getpid();
   SignalForwarding forwarding;  // from here until the program's status is in, signals go to it
+  TerminalHandoff tty;          // the sandbox in a process group of its own, with the terminal if ours
   pid_t outer = ::fork();
   if (outer < 0) return Error::from_errno("fork", errno);
   if (outer == 0) {
     rd.reset();
+    tty.enter_own_group();
     outer_process(s, wr.release(), self, forwarding);
   }
+  tty.give_to(outer);
   forwarding.target(outer);
   wr.reset();
   std::string msg;
@@ -265,7 +270,7 @@ Result<int> run_sandbox(const SandboxSpec& s, bool* timed_out_out) {
     msg.append(buf, static_cast<size_t>(n));
   }
   int st = 0;
-  bool timed_out = wait_or_kill(outer, s.timeout_s, st);
+  bool timed_out = wait_or_kill(outer, s.timeout_s, st, tty);
   if (timed_out_out) *timed_out_out = timed_out;
   // The program itself could not start: 127 (not there) or 126 (not executable), as a shell says.
   if (msg.rfind("exec: ", 0) == 0)

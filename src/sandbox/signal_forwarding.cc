@@ -9,9 +9,10 @@ namespace {
 
 // Process-wide: a handler can only reach globals. Lock-free atomics are async-signal-safe.
 std::atomic<pid_t> g_target{0};
+std::atomic<bool> g_leave_terminal{false};
 
 void forward(int sig, siginfo_t* info, void*) {
-  if (info && info->si_code == SI_KERNEL) return;  // the terminal signalled the whole group
+  if (g_leave_terminal.load() && info && info->si_code == SI_KERNEL) return;  // the terminal signalled the program too
   int saved = errno;
   if (pid_t t = g_target.load()) ::kill(t, sig);
   errno = saved;
@@ -55,6 +56,8 @@ void SignalForwarding::target(pid_t pid) {
   sigset_t set = forwarded_set();
   ::sigprocmask(SIG_UNBLOCK, &set, nullptr);  // pending ones are delivered (and forwarded) now
 }
+
+void SignalForwarding::leave_terminal_signals() { g_leave_terminal = true; }
 
 void SignalForwarding::restore_in_child() const {
   for (int i = 0; i < 6; ++i) ::sigaction(kForwardedSignals[i], &old_[i], nullptr);

@@ -4,8 +4,10 @@
 // for it, reports its status and runs its destructors (the run directory is removed). A signal
 // that was ignored on entry stays ignored.
 //
-// A signal the terminal sent (si_code SI_KERNEL: Ctrl-C, Ctrl-\, hangup) is not passed on: the
-// terminal sent it to the whole foreground process group, which the program is part of.
+// cuslim passes on every one, a terminal's too (the sandbox runs in a process group of its own,
+// terminal_handoff.h). Processes of the sandbox's group pass on none the terminal sent (si_code
+// SI_KERNEL: Ctrl-C, Ctrl-\, hangup): when that group owns the terminal, the terminal signalled
+// the program itself.
 #pragma once
 
 #include <signal.h>
@@ -26,6 +28,9 @@ class SignalForwarding {
 
   // In a forked child that should get the caller's original dispositions and mask (the program).
   void restore_in_child() const;
+
+  // In a forked child of the sandbox's process group: a terminal's signal is not passed on.
+  void leave_terminal_signals();
 
  private:
   struct sigaction old_[6];

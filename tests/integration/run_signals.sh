@@ -115,6 +115,67 @@ wait_for '[ -n "$(program_pids)" ]' 20; sleep 0.2
 kill -USR1 "$cpid"; sleep 0.3; kill -TERM "$cpid"; wait "$cpid"; rc=$?; running=""
 check "SIGUSR1 then SIGTERM to cuslim reach the program once each (exit $rc, want 41)" '[ $rc = 41 ]'
 
+# A signal to cuslim's whole process group (a shell's job, `timeout`, a CI runner): the sandbox
+# runs in a process group of its own, so the program gets each one once, from cuslim.
+"$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" handler & cpid=$!; running=$cpid
+wait_for '[ -n "$(program_pids)" ]' 20; sleep 0.2
+kill -USR1 -- -"$cpid"; sleep 0.3; kill -USR1 -- -"$cpid"; sleep 0.3; kill -TERM -- -"$cpid"; wait "$cpid"; rc=$?; running=""
+check "SIGUSR1 twice, then SIGTERM, to cuslim's process group reach the program once each (exit $rc, want 42)" '[ $rc = 42 ]'
+
+# Ctrl-C on a terminal: the sandbox's process group owns the terminal while it runs, so the
+# terminal signals the program itself, once. Ctrl-Z stops the sandbox and then cuslim (the shell
+# sees its job stopped); continued, the program runs on and the terminal is its again.
+rc=$(python3 - "$cuslim" "$tmp/fxdir" "$fx" <<'PY'
+import os, pty, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:  # a shell's job: job-control signals at their defaults (a test runner may ignore them)
+    for s in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(s, signal.SIG_DFL)
+    os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", sys.argv[3], "ctrl-c"])
+time.sleep(1.5)
+os.write(fd, b"\x1a")
+stopped = "not-stopped"
+for _ in range(100):
+    p, st = os.waitpid(pid, os.WUNTRACED | os.WNOHANG)
+    if p == pid and os.WIFSTOPPED(st):
+        stopped = "stopped"
+        break
+    time.sleep(0.05)
+os.kill(pid, signal.SIGCONT)
+time.sleep(0.5)
+os.write(fd, b"\x03")
+while True:
+    try:
+        if not os.read(fd, 1024): break
+    except OSError: break
+print(stopped, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+)
+check "Ctrl-Z on a terminal stops cuslim; continued, Ctrl-C reaches the program exactly once ($rc, want stopped 51)" '[ "$rc" = "stopped 51" ]'
+
+# The program reads the terminal (its group is the foreground one): cat echoes a line typed there.
+"$cuslim" bundle -q /bin/cat -o "$tmp/catdir" --format dir
+out=$(python3 - "$cuslim" "$tmp/catdir" <<'PY'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", "/bin/cat"])
+time.sleep(1.5)
+os.write(fd, b"typed-at-the-terminal\n")
+time.sleep(0.3)
+os.write(fd, b"\x04")
+out = b""
+while True:
+    try:
+        b = os.read(fd, 1024)
+        if not b: break
+        out += b
+    except OSError: break
+print(out.count(b"typed-at-the-terminal"), os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+)
+check "a program reads the terminal: cat echoes the typed line ($out, want 2 0: the echo and the copy)" '[ "$out" = "2 0" ]'
+
 # Ctrl-C on a terminal: the terminal signals the foreground process group, the program included;
 # cuslim does not pass that one on again.
 rc=$(python3 - "$cuslim" "$tmp/fxdir" "$fx" <<'PY'
