@@ -36,6 +36,20 @@ void report_link_only(const std::map<std::string, std::vector<std::string>>& lin
   }
 }
 
+// sys.path directories an application's own packages sit in: its scripts' directories (a target or
+// an --include that is a .py file) and the traced PYTHONPATH.
+std::vector<std::string> script_path_dirs(const Root& root, const BundleRequest& req) {
+  std::vector<std::string> dirs;
+  for (auto* list : {&req.targets, &req.includes})
+    for (auto& f : *list)
+      if (auto st = root.stat(f); st && S_ISREG(st->st_mode) && f.ends_with(".py")) dirs.push_back(path::dirname(path::normalize(f)));
+  for (auto& kv : req.traced_env)
+    if (kv.rfind("PYTHONPATH=", 0) == 0)
+      for (auto& d : path::split_list(kv.substr(11)))
+        if (!d.empty() && d[0] == '/') dirs.push_back(path::normalize(d));
+  return dirs;
+}
+
 }  // namespace
 
 // A Python interpreter among the programs (or the interpreter of a #! script among them) brings
@@ -85,7 +99,7 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
   };
   auto sel = select_python(root, req.traced_files, opts, &used);
   if (req.python_keep == PythonKeep::package)  // an application's own packages: whole, as distributions are
-    for (auto& dir : unowned_packages(root, req.traced_files, *sel.index)) sel.files.push_back(dir);
+    for (auto& dir : unowned_packages(root, req.traced_files, *sel.index, script_path_dirs(root, req))) sel.files.push_back(dir);
   std::vector<std::string> elfs;
   for (auto& f : sel.files) {
     auto st = root.stat(f);

@@ -57,18 +57,30 @@ std::optional<PythonKeep> parse_python_keep(const std::string& s) {
   return std::nullopt;
 }
 
-std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index) {
+std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index,
+                                          const std::vector<std::string>& path_dirs) {
   std::set<std::string> out;
   auto is_package = [&](const std::string& dir) {
     return dir.size() > 1 && (root.stat(path::join(dir, "__init__.py")) || root.stat(path::join(dir, "__init__.pyc")));
   };
+  // The directory just below a sys.path directory that holds `dir` (dir itself, or one above it).
+  auto namespace_top = [&](const std::string& dir) -> std::optional<std::string> {
+    for (auto& p : path_dirs) {
+      if (p.empty() || dir.size() <= p.size() + 1 || dir.compare(0, p.size() + 1, p == "/" ? p : p + "/") != 0) continue;
+      auto rest = dir.substr(p == "/" ? 1 : p.size() + 1);
+      return path::join(p, rest.substr(0, rest.find('/')));
+    }
+    return std::nullopt;
+  };
   for (auto& f : used) {
     if (!is_module_file(f) || index.owner(f)) continue;
+    if (f.find("/site-packages/") != std::string::npos || f.find("/dist-packages/") != std::string::npos) continue;  // distributions' ground
     std::string dir = path::dirname(f);
     if (path::basename(dir) == "__pycache__") dir = path::dirname(dir);
-    if (!is_package(dir)) continue;
-    while (is_package(path::dirname(dir))) dir = path::dirname(dir);
-    out.insert(dir);
+    if (is_package(dir))
+      while (is_package(path::dirname(dir))) dir = path::dirname(dir);
+    if (auto top = namespace_top(dir)) out.insert(*top);  // a package of a sys.path directory, namespace or not
+    else if (is_package(dir)) out.insert(dir);
   }
   return {out.begin(), out.end()};
 }

@@ -56,7 +56,11 @@ struct PythonSelection {
 // The top-level package directories of imported modules that no distribution owns (an
 // application's own package on PYTHONPATH or beside its script): imports are lazy there too, so
 // package mode ships them whole. A module outside any package (a lone script) is not one.
-std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index);
+// `path_dirs`: sys.path directories known to hold such packages (the scripts' own directories,
+// PYTHONPATH): below one, a namespace package (PEP 420, no __init__.py) is a package too, its
+// top directory the one just below the sys.path directory.
+std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index,
+                                          const std::vector<std::string>& path_dirs = {});
 
 PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts,
                               std::set<std::string>* kept = nullptr);

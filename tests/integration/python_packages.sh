@@ -110,6 +110,13 @@ must "trace a script on its own package" env -i LANG=C.UTF-8 PYTHONPATH="$tmp/pp
 must "bundle it with the script alone" "$cuslim" bundle -q "$vpy" --trace "$tmp/own.trace" --include "$tmp/own.py" -o "$tmp/img" --tag own
 out=$(env -i "$cuslim" run --gpu off "$tmp/img:own" -- "$vpy" "$tmp/own.py" cold 2>&1)
 check "the own package ships whole: a submodule the trace never imported is there ($out)" '[ "$out" = "hello 42" ]'
+# A namespace package (PEP 420, no __init__.py) beside the script: the same, down to its subpackages.
+mkdir -p "$tmp/nsapp/nspkg/sub"; printf 'A = 1\n' > "$tmp/nsapp/nspkg/sub/m1.py"; printf 'B = 5\n' > "$tmp/nsapp/nspkg/sub/m2.py"
+printf 'import sys\nimport nspkg.sub.m1 as m\nif len(sys.argv) > 1:\n    import nspkg.sub.m2 as m\n    print("m2", m.B)\nelse:\n    print("m1", m.A)\n' > "$tmp/nsapp/main.py"
+must "trace a script on its namespace package" env -i LANG=C.UTF-8 "$cuslim" trace -q --files -o "$tmp/ns.trace" -- "$vpy" "$tmp/nsapp/main.py"
+must "bundle it with the script alone" "$cuslim" bundle -q "$vpy" --trace "$tmp/ns.trace" --include "$tmp/nsapp/main.py" -o "$tmp/img" --tag ns
+out=$(env -i "$cuslim" run --gpu off "$tmp/img:ns" -- "$vpy" "$tmp/nsapp/main.py" cold 2>&1)
+check "a namespace package beside the script ships whole: a module the trace never imported is there ($out)" '[ "$out" = "m2 5" ]'
 # The venv's python as the target: its bin/ leads the image's PATH, so `python main.py` runs as typed.
 must "bundle the venv's python" "$cuslim" bundle -q "$vpy" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag venv
 out=$(cd / && env -i "$cuslim" run --gpu off "$tmp/img:venv" -- python "$tmp/app/main.py" 2>&1)
