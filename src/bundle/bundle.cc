@@ -142,6 +142,16 @@ void keep_driver_dirs_out_of_llp(const Root& root, std::vector<std::string>& env
   warnings.push_back("LD_LIBRARY_PATH: " + names + " left out (the host driver is injected there; listed, it would hide the image's cuda-compat set)");
 }
 
+// Whether the image has `dir` (not "/"): a directory of the plan or above one of its paths, or
+// one of the base image's.
+bool holds_dir(const Plan& plan, const BundleRequest& req, const std::string& dir) {
+  if (dir.empty() || dir == "/" || dir[0] != '/') return false;
+  if (auto it = plan.items.lower_bound(dir); it != plan.items.end() && (it->first == dir || it->first.rfind(dir + "/", 0) == 0))
+    return it->first != dir || it->second.type == LayerEntry::dir;
+  struct stat st;
+  return req.base_image && ::stat((req.base_image->rootfs + dir).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::vector<ForwardCompatShipped>& compat) {
   if (req.keep_config) {  // slim: the image's own config, with our history entry
     ImageConfig c = *req.keep_config;
@@ -214,6 +224,7 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::v
     c.stop_signal = b.stop_signal;
     for (auto& [k, v] : b.labels) c.labels.emplace(k, v);
   }
+  if (holds_dir(plan, req, req.traced_cwd)) c.working_dir = req.traced_cwd;  // `run IMG -- python app.py` as traced
   c.labels["org.opencontainers.image.base.name"] = req.base;
   return c;
 }
@@ -807,6 +818,7 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
     CUSLIM_TRY(auto t, read_trace(tf));
     if (!t.files.empty() || !t.looked_at.empty()) req.trace_without_files = false;
     req.traced_programs.insert(req.traced_programs.end(), t.executed.begin(), t.executed.end());  // as run: bin/python3, not python3.11
+    if (req.traced_cwd.empty()) req.traced_cwd = t.cwd;
     // What the traced run mapped, minus the programs themselves and what is gone since (a JIT
     // framework's module built in a cold cache that the trace removed afterwards).
     for (auto& p : t.opened)

@@ -62,11 +62,12 @@ Result<Trace> read_trace(const std::string& file) {
       (how == "stat" || how == "list" ? t.looked_at : t.files).insert(p);  // seen, or used
       if (how == "exec") t.executed.insert(p);
     }
+    else if (ev == "cwd") t.cwd = p;
     else if (ev == "env") {
       CUSLIM_TRY(auto value, f.str("value"));
       t.env[name] = value;
     } else if (ev != "open" && ev != "search")  // an event nothing here reads is not skipped in silence
-      return bad_input(file + ":" + std::to_string(n) + ": event: '" + ev + "' is not exec, open, search, file or env");
+      return bad_input(file + ":" + std::to_string(n) + ": event: '" + ev + "' is not exec, open, search, file, env or cwd");
   }
   for (auto& p : t.files) t.looked_at.erase(p);
   // A name nothing answered: no opened object has it as its file name (sonames are file names

@@ -26,6 +26,7 @@ struct Trace {
   std::set<std::string> searched;  // names the loader was asked for (la_objsearch)
   std::set<int> pids;
   std::map<std::string, std::string> env;  // the recorded variables of the run (trace_env.h)
+  std::string cwd;  // the traced command's working directory (traces before it: empty)
 };
 
 // A name or path that is not valid UTF-8 cannot be a JSON string: trace lines carry it readable

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -18,7 +19,9 @@
 #include "core/fs.h"
 #include "core/output_guard.h"
 #include "core/path.h"
+#include "core/hex.h"
 #include "core/staging.h"
+#include "image/utf8_names.h"
 #include "sandbox/run_setup.h"
 #include "trace/run_environment.h"
 #include "trace/file_tracer.h"
@@ -139,6 +142,12 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   for (auto& kv : own)
     if (auto eq = kv.find('='); eq != std::string::npos && recorded_variable(kv.substr(0, eq)))
       header += nlohmann::json{{"event", "env"}, {"name", kv.substr(0, eq)}, {"value", kv.substr(eq + 1)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // ... and the command's working directory: an image that holds it runs the command there.
+  if (char cwd[PATH_MAX]; ::getcwd(cwd, sizeof cwd)) {
+    nlohmann::json j{{"event", "cwd"}, {"path", std::string(cwd)}};
+    if (!valid_utf8(cwd)) j["path_hex"] = to_hex(cwd);  // as file lines carry such names
+    header += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
   // The trace is written under a temp name beside it and renamed when the run ends: an
   // interrupted trace (SIGINT, SIGTERM, SIGHUP) leaves no partial file a later bundle would read.
   AtomicOutput out(req.trace_file);

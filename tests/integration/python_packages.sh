@@ -121,6 +121,12 @@ check "a namespace package beside the script ships whole: a module the trace nev
 must "bundle the venv's python" "$cuslim" bundle -q "$vpy" --trace "$tmp/app.trace" --include "$tmp/app" -o "$tmp/img" --tag venv
 out=$(cd / && env -i "$cuslim" run --gpu off "$tmp/img:venv" -- python "$tmp/app/main.py" 2>&1)
 check "the venv's bin/ is first in the image PATH: 'python main.py' gives the host's output ($out)" '[ "$out" = "$want_warm" ]'
+# Traced from the app's directory with relative paths: the image's WorkingDir is that directory
+# (it holds it), so the same relative command runs in the image.
+must "trace from the app's directory, relative paths" bash -c 'cd "$1" && env -i LANG=C.UTF-8 "$2" trace -q --files -o "$3" -- "$4" main.py > /dev/null' _ "$tmp/app" "$cuslim" "$tmp/rel.trace" "$vpy"
+must "bundle with that trace" "$cuslim" bundle -q "$vpy" --trace "$tmp/rel.trace" --include "$tmp/app" -o "$tmp/img" --tag rel
+out=$(cd / && env -i "$cuslim" run --gpu off "$tmp/img:rel" -- python main.py 2>&1)
+check "WorkingDir is the traced directory: 'python main.py' runs as traced ($out)" '[ "$out" = "$want_warm" ]'
 out=$("$cuslim" run --gpu off "$tmp/img:pkg" -- "$vpy" "$tmp/app/main.py" cold 2>&1)
 check "cuslim run, cold path (lazy submodule + stdlib module never traced): the host's output ($out)" '[ "$out" = "$want_cold" ]'
 out=$(run_image "$tmp/img" pkg "$vpy" "$tmp/app/main.py" cold)
