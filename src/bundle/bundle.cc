@@ -368,6 +368,8 @@ Status add_locales(const Root& root, const BundleRequest& req, PlanBuilder& buil
   std::vector<std::string> env = req.env;
   env.insert(env.end(), req.traced_env.begin(), req.traced_env.end());
   if (req.keep_config) env.insert(env.end(), req.keep_config->env.begin(), req.keep_config->env.end());
+  for (auto& kv : req.traced_env_dropped)
+    builder.warn(kv + " (from the trace): the image has no data for that locale in /usr/lib/locale: left out of its Env (setlocale() would fail where the input ran without it)");
   CUSLIM_TRY(auto lacking, add_locale_data(root, env, builder));
   for (auto& name : lacking)
     builder.warn("locale " + name + " (named by the image's Env): no data for it in the source (/usr/lib/locale): setlocale() fails for it in the image");
@@ -836,6 +838,12 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
     }
     for (auto& kv : image_env_from_trace(t.env, [&](const std::string& n) { return locale_data(root, n).has_value(); })) {
       std::string key = kv.substr(0, kv.find('=') + 1);
+      // slim: a locale the image has no data for would make setlocale() fail where the input ran
+      // without it (the host's trace named it): left out, and said.
+      if (req.keep_config && !locale_names({kv}).empty() && !locale_data(root, locale_names({kv}).front())) {
+        req.traced_env_dropped.push_back(kv);
+        continue;
+      }
       std::erase_if(req.traced_env, [&](auto& e) { return e.rfind(key, 0) == 0; });
       req.traced_env.push_back(kv);
     }

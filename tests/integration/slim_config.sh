@@ -61,6 +61,13 @@ fi
 check "slim --target of a missing program names the image, not a staging dir" '[ $rc = 3 ] && grep -q "/no/such/prog: not found in image $tmp/img:t" "$tmp/err" && ! grep -q cuslim-run "$tmp/err"'
 "$cuslim" slim -q "$tmp/img:t" -o "$tmp/np" --platform foo 2> "$tmp/err"; rc=$?
 check "slim --platform not OS/ARCH: usage error before any work ($rc: $(cat "$tmp/err"))" '[ $rc = 2 ] && [ ! -e "$tmp/np" ] && grep -q "OS/ARCH" "$tmp/err"'
+# slim --trace of a host run under C.UTF-8: the image has no data for that locale, so LANG stays out
+# of its Env (setlocale() would fail where the input ran without it), with a warning.
+[ -d /usr/lib/locale/C.utf8 ] || [ -f /usr/lib/locale/locale-archive ] || echo "note: this host has no C.UTF-8 data"
+env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/loc.trace" -- /bin/true
+"$cuslim" slim -q "$tmp/img:t" -o "$tmp/sloc" --tag s --trace "$tmp/loc.trace" 2> "$tmp/err"; rc=$?
+check "slim --trace under C.UTF-8 of an image without locale data: no LANG in its Env, a warning ($rc: $(head -c 300 "$tmp/err"))" \
+  '[ $rc = 0 ] && ! skopeo inspect --config "oci:$tmp/sloc:s" | grep -q "LANG=" && grep -q "LANG=C.UTF-8 (from the trace): the image has no data for that locale" "$tmp/err"'
 # --json summaries of bundle and build: JSON alone on stdout, with the summary's fields.
 "$cuslim" bundle /bin/true -o "$tmp/j" --json > "$tmp/bundle.json" 2> /dev/null
 printf 'name: t\ntargets: [/bin/true]\nout: %s\nformat: oci\ntag: t\nbase: scratch\n' "$tmp/b" > "$tmp/spec.yaml"
