@@ -388,7 +388,14 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, const Pr
       return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
     builder.add_graph(g);
   }
-  for (auto& inc : req.includes) CUSLIM_CHECK(builder.add_include(inc));
+  for (auto& inc : req.includes) {
+    // Named itself (not found inside a named directory, where it is a warning): a fifo, socket or
+    // device cannot ship, and the image would lack what was asked for.
+    if (auto st = root.stat(inc); st && !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+      return bad_input(inc + ": --include: a " + (S_ISFIFO(st->st_mode) ? "fifo" : S_ISSOCK(st->st_mode) ? "socket" : "device") +
+                       ", not a file, directory or link: it cannot ship in an image");
+    CUSLIM_CHECK(builder.add_include(inc));
+  }
   if (auto elfs = elf_includes(root, builder.plan(), req.includes); !elfs.empty()) {
     CUSLIM_TRY(auto g, analysis.resolve(elfs));
     builder.add_graph(g, false);  // included files are not entrypoints

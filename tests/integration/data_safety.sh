@@ -367,6 +367,11 @@ check "bundle --root R -o R/FILE it packs: exit 2, the root's file intact" '[ $r
 mkfifo fifo
 timeout 30 "$cuslim" bundle -q ./fifo -o f.tar --format tar 2> err; rc=$?
 check "a fifo as the target: exit 3 at once, named (not a hang: $rc)" '[ $rc = 3 ] && grep -q "fifo: not a regular file" err'
+timeout 30 "$cuslim" bundle -q /bin/true --include "$PWD/fifo" -o f3.tar --format tar 2> err; rc=$?
+check "a fifo named by --include: exit 3 naming it, nothing written ($rc)" '[ $rc = 3 ] && grep -q "fifo: --include: a fifo" err && [ ! -e f3.tar ]'
+mkdir -p fifodir && mkfifo fifodir/inner && echo x > fifodir/file
+timeout 30 "$cuslim" bundle -q /bin/true --include "$PWD/fifodir" -o f4.tar --format tar 2> err; rc=$?
+check "a fifo inside an --include directory: a warning, the rest ships ($rc)" '[ $rc = 0 ] && grep -q "inner: not a regular file" err && tar -tf f4.tar | grep -q "fifodir/file"'
 timeout 30 "$cuslim" slim fifo -o f2 --format dir 2> err; rc=$?
 check "a fifo as slim's input image: exit 3 at once (not a hang: $rc)" '[ $rc = 3 ] && grep -q "not a regular file" err'
 mkdir -p wh; echo x > wh/.wh.fake
