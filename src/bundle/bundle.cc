@@ -35,6 +35,7 @@
 #include "bundle/python_plan.h"
 #include "elf/elf_file.h"
 #include "image/transport_spelling.h"
+#include "image/utf8_names.h"
 #include "jit/jit_needs.h"
 #include "prune/gpu_arch.h"
 #include "loader/ld_cache.h"
@@ -827,7 +828,7 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
     CUSLIM_TRY(auto t, read_trace(tf));
     if (!t.files.empty() || !t.looked_at.empty()) req.trace_without_files = false;
     req.traced_programs.insert(req.traced_programs.end(), t.executed.begin(), t.executed.end());  // as run: bin/python3, not python3.11
-    if (req.traced_cwd.empty()) req.traced_cwd = t.cwd;
+    if (req.traced_cwd.empty() && valid_utf8(t.cwd)) req.traced_cwd = t.cwd;  // an image config carries UTF-8 only
     // What the traced run mapped, minus the programs themselves and what is gone since (a JIT
     // framework's module built in a cold cache that the trace removed afterwards).
     for (auto& p : t.opened)

@@ -226,7 +226,7 @@ bool wait_or_kill(pid_t outer, unsigned timeout_s, int& st, TerminalHandoff& tty
   for (;;) {
     pid_t r = ::waitpid(outer, &st, WUNTRACED | (timeout_s ? WNOHANG : 0));
     if (r == outer && WIFSTOPPED(st)) {
-      tty.sandbox_stopped();
+      tty.sandbox_stopped(WSTOPSIG(st));
       continue;
     }
     if (r == outer || (r < 0 && errno != EINTR)) return false;

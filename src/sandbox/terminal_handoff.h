@@ -1,10 +1,12 @@
 // The terminal for the sandbox. The sandbox runs in a process group of its own, so a signal sent
 // to cuslim's group (a shell's job, `timeout`, a CI runner's kill of the group) reaches the
 // program once, passed on by cuslim, not once directly and again through each forwarding process.
-// When cuslim's group owned the terminal (an interactive run), the sandbox's group gets it for as
-// long as it runs, as a shell gives it to a job: the program reads the terminal, and Ctrl-C,
-// Ctrl-\ and Ctrl-Z reach it from the terminal itself, once. Ctrl-Z stops the sandbox, then cuslim,
-// so the shell sees its job stopped; `fg` and `bg` continue both.
+// Whenever cuslim's group is the foreground group of its controlling terminal (an interactive run,
+// whatever stdin is), the sandbox's group gets the terminal instead, as a shell gives it to a job:
+// the program reads and configures it, and Ctrl-C, Ctrl-\ and Ctrl-Z reach it from the terminal
+// itself, once. A stopped sandbox (Ctrl-Z; a read of the terminal while in the background) stops
+// cuslim too, so the shell sees its job stopped; `fg` gives the sandbox the terminal, `bg`
+// continues it without.
 #pragma once
 
 #include <sys/types.h>
@@ -13,25 +15,27 @@ namespace cuslim {
 
 class TerminalHandoff {
  public:
-  // Before the fork: whether this process's group owns the terminal on stdin.
+  // Before the fork: opens the controlling terminal, if there is one.
   TerminalHandoff();
-  ~TerminalHandoff();  // the terminal back to this process's group, if the sandbox's still has it
+  ~TerminalHandoff();  // the terminal back to this process's group, if the sandbox's has it
   TerminalHandoff(const TerminalHandoff&) = delete;
   TerminalHandoff& operator=(const TerminalHandoff&) = delete;
 
   // In the forked child and in the parent alike (whichever runs first; as shells do): the child
-  // leads a new process group, which gets the terminal when this process's group had it.
-  void enter_own_group() const;          // the child
-  void give_to(pid_t child);             // the parent
+  // leads a new process group, which gets the terminal when this process's group has it.
+  void enter_own_group() const;  // the child
+  void give_to(pid_t child);     // the parent
 
-  // The sandbox's group stopped (Ctrl-Z, SIGTTIN): this process stops too; once continued (`fg`
-  // or `bg`), the terminal goes back to the sandbox if this process's group got it, and the
-  // sandbox's group continues.
-  void sandbox_stopped();
+  // The sandbox's group stopped with `signal`. A terminal access (SIGTTIN, SIGTTOU) while this
+  // process's group is in the foreground (`fg` came while the sandbox ran): the terminal goes to
+  // the sandbox, which continues. Otherwise this process stops too, and once continued gives the
+  // terminal to the sandbox if the shell gave it to us (`fg`), and continues the sandbox.
+  void sandbox_stopped(int signal);
 
  private:
-  bool owned_ = false;  // this process's group owned the terminal when the run began
-  pid_t group_ = 0;     // the sandbox's process group
+  bool foreground() const;  // this process's group is the terminal's foreground group
+  int tty_ = -1;            // the controlling terminal (-1: none)
+  pid_t group_ = 0;         // the sandbox's process group
 };
 
 }  // namespace cuslim

@@ -31,6 +31,7 @@ cat > "$tmp/fx.c" <<'C'
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 static int zombies(void) {  /* processes in state Z, from /proc/PID/stat */
   int n = 0; DIR* d = opendir("/proc"); struct dirent* e;
@@ -46,6 +47,12 @@ int main(int argc, char** argv) {
   const char* what = argc > 1 ? argv[1] : "";
   if (!strcmp(what, "sleep")) { sleep(300); return 0; }
   if (!strcmp(what, "abort")) abort();
+  if (!strcmp(what, "read")) {  /* reads a line of stdin: exits 7 when one came */
+    char line[256]; return fgets(line, sizeof line, stdin) ? 7 : 1;
+  }
+  if (!strcmp(what, "tcset")) {  /* configures the terminal on stdout, as curses or a password prompt does */
+    struct termios t; return tcgetattr(1, &t) == 0 && tcsetattr(1, TCSANOW, &t) == 0 ? 0 : 3;
+  }
   if (!strcmp(what, "ctrl-c")) {  /* counts SIGINTs for a second after the first; exits 50 + the count */
     sigset_t set; int sig, n = 1; struct timespec t = {1, 0}; sigemptyset(&set); sigaddset(&set, SIGINT);
     sigprocmask(SIG_BLOCK, &set, NULL); sigwait(&set, &sig);
@@ -152,6 +159,73 @@ print(stopped, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 PY
 )
 check "Ctrl-Z on a terminal stops cuslim; continued, Ctrl-C reaches the program exactly once ($rc, want stopped 51)" '[ "$rc" = "stopped 51" ]'
+
+# Job control as a shell does it, with cuslim as its job: started in the background, the program's
+# read of the terminal stops the job; `fg` (the terminal to cuslim's group, SIGCONT) lets it read.
+# And a foreground run whose stdin is not the terminal still owns it (a program configuring it).
+out=$(python3 - "$cuslim" "$tmp/fxdir" "$fx" <<'PY'
+import os, pty, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:  # the "shell": session leader, the terminal's foreground group
+    signal.alarm(60)  # a job that never reads: no result, not a hang
+    for s in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(s, signal.SIG_IGN)  # as an interactive shell
+    job = os.fork()
+    if job == 0:
+        os.setpgid(0, 0)
+        for s in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+            signal.signal(s, signal.SIG_DFL)
+        os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", sys.argv[3], "read"])
+    os.setpgid(job, job)
+    stopped = "running"
+    for _ in range(200):  # & : a background job; its read of the terminal stops it
+        p, st = os.waitpid(job, os.WUNTRACED | os.WNOHANG)
+        if p == job and os.WIFSTOPPED(st):
+            stopped = "stopped"
+            break
+        time.sleep(0.05)
+    os.tcsetpgrp(0, job)  # fg
+    os.kill(-job, signal.SIGCONT)
+    os.write(1, b"FG\n")
+    st = os.waitpid(job, 0)[1]
+    os.tcsetpgrp(0, os.getpgrp())
+    job2 = os.fork()  # a foreground job whose stdin is not the terminal
+    if job2 == 0:
+        os.setpgid(0, 0)
+        os.tcsetpgrp(1, os.getpgrp())
+        for s in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+            signal.signal(s, signal.SIG_DFL)
+        os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+        os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", sys.argv[3], "tcset"])
+    os.setpgid(job2, job2)
+    st2 = "stopped"
+    for _ in range(200):
+        p, s2 = os.waitpid(job2, os.WUNTRACED | os.WNOHANG)
+        if p == job2:
+            st2 = "stopped" if os.WIFSTOPPED(s2) else str(os.waitstatus_to_exitcode(s2))
+            break
+        time.sleep(0.05)
+    if st2 == "stopped":
+        os.kill(-job2, signal.SIGKILL)
+    os.write(1, f"RESULT {stopped} {os.waitstatus_to_exitcode(st)} {st2}\n".encode())
+    os._exit(0)
+buf = b""
+while b"FG" not in buf:
+    buf += os.read(fd, 1024)
+time.sleep(0.3)
+os.write(fd, b"typed-after-fg\n")
+while True:
+    try:
+        b = os.read(fd, 1024)
+        if not b: break
+        buf += b
+    except OSError: break
+os.waitpid(pid, 0)
+line = [l for l in buf.decode(errors="replace").splitlines() if l.startswith("RESULT")]
+print(line[0][7:] if line else "no result")
+PY
+)
+check "job control: a background run stops at its terminal read, fg lets it read (exit 7); a foreground run with stdin /dev/null configures the terminal (exit 0) ($out, want stopped 7 0)" '[ "$out" = "stopped 7 0" ]'
 
 # The program reads the terminal (its group is the foreground one): cat echoes a line typed there.
 "$cuslim" bundle -q /bin/cat -o "$tmp/catdir" --format dir
