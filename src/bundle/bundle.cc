@@ -848,7 +848,7 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
       std::string key = kv.substr(0, kv.find('=') + 1);
       // slim: a locale the image has no data for would make setlocale() fail where the input ran
       // without it (the host's trace named it): left out, and said.
-      if (req.keep_config && !locale_names({kv}).empty() && !locale_data(root, locale_names({kv}).front())) {
+      if (auto names = locale_names({kv}); req.keep_config && !names.empty() && !locale_data(root, names.front())) {
         req.traced_env_dropped.push_back(kv);
         continue;
       }

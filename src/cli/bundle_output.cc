@@ -2,6 +2,7 @@
 
 #include "bundle/bundle_report.h"
 #include "cli/registry_flags.h"
+#include "core/output_guard.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
 
@@ -55,6 +56,7 @@ Exit run_and_report(BundleJob& job, const Output& o) {
     job.request.side_outputs.emplace_back("--report", o.report_file);
   }
   check_digestfile(o.registry, job.request.out, job.request.side_outputs);
+  take(check_distinct_outputs(job.request.side_outputs));
   job.request.force = o.force;
   job.request.prune.measure = job.request.report_contents = !o.report_file.empty();
   use_registry(job, o.registry, o.quiet);

@@ -4,7 +4,6 @@
 
 #include "cli/command.h"
 #include "core/atomic_file.h"
-#include "core/output_guard.h"
 #include "report/report_file.h"
 
 namespace cuslim::cli {
@@ -40,11 +39,9 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
 }
 
 void check_digestfile(const RegistryOptions& o, const std::string& out, std::vector<std::pair<std::string, std::string>>& side_outputs) {
-  if (!o.digestfile.empty()) {
-    take(check_side_output_dir("--digestfile", o.digestfile, out));
-    side_outputs.emplace_back("--digestfile", o.digestfile);
-  }
-  take(check_distinct_outputs(side_outputs));
+  if (o.digestfile.empty()) return;
+  take(check_side_output_dir("--digestfile", o.digestfile, out));
+  side_outputs.emplace_back("--digestfile", o.digestfile);
 }
 
 void report_push(const std::optional<PushResult>& p, const std::optional<Digest>& manifest, const RegistryOptions& o, bool json) {

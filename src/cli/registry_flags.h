@@ -19,8 +19,7 @@ namespace cuslim::cli {
 void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o, bool with_push);
 
 // --digestfile checked before any work (its directory exists and is writable; not OUT, not an
-// input): a push must not succeed and then fail on the file. Adds it to `side_outputs`, then checks
-// that no two of them name the same file.
+// input): a push must not succeed and then fail on the file. Adds it to `side_outputs`.
 void check_digestfile(const RegistryOptions& o, const std::string& out, std::vector<std::pair<std::string, std::string>>& side_outputs);
 
 // "pushed docker://host/repo@sha256:... (N blobs, B bytes uploaded; M ... already there; J ... mounted)" on

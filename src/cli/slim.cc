@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "core/units.h"
 #include "cli/registry_flags.h"
+#include "core/output_guard.h"
 #include "prune/gpu_arch.h"
 #include "report/report_file.h"
 #include "report/report_json.h"
@@ -69,6 +70,7 @@ Exit run_slim(const SlimOptions& o) {
     req.side_outputs.emplace_back("--report", o.report_file);
   }
   check_digestfile(*o.registry, req.out, req.side_outputs);
+  take(check_distinct_outputs(req.side_outputs));
   req.unpack_progress = progress_line("unpacking", o.quiet);
   req.registry = *o.registry;
   req.pull_progress = progress_line("pulling", o.quiet);
