@@ -134,12 +134,19 @@ std::vector<std::string> Analysis::slim_keep_set() const {
   return out;
 }
 
-std::string Analysis::link_only_profile(const std::string& inside) const {
+std::optional<HeldBackBy> Analysis::held_back(const std::string& inside) const {
   std::string name = path::basename(inside);
+  // A path glob is the more specific claim (triton's own CUPTI copy is Proton's, not any profiler's).
   for (auto* p : profiles_->all())
+    for (auto& g : p->profiler_only)
+      if (g.find('/') != std::string::npos && fnmatch(g.c_str(), inside.c_str(), 0) == 0) return HeldBackBy{HeldBack::profiler_only, p->name};
+  for (auto* p : profiles_->all()) {
     for (auto& g : p->link_only)
-      if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return p->name;
-  return "";
+      if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return HeldBackBy{HeldBack::link_only, p->name};
+    for (auto& g : p->profiler_only)
+      if (g.find('/') == std::string::npos && fnmatch(g.c_str(), name.c_str(), 0) == 0) return HeldBackBy{HeldBack::profiler_only, p->name};
+  }
+  return std::nullopt;
 }
 
 std::vector<const JitFramework*> Analysis::jit_frameworks() const {

@@ -28,6 +28,14 @@ struct AnalysisOptions {
   bool dlopen = true;                      // follow the profiles' run-time dlopen edges
 };
 
+// Files a kept tree leaves out: profiles' link_only (file-name globs: libraries only a program
+// linking them loads) and profiler_only (files only a profiler or an instrumentation pass loads).
+enum class HeldBack { link_only, profiler_only };
+struct HeldBackBy {
+  HeldBack kind;
+  std::string profile;
+};
+
 class Analysis {
  public:
   static Result<Analysis> make(const AnalysisOptions& opts);
@@ -63,9 +71,9 @@ class Analysis {
   // Python distributions profiles name as run-time companions of another (torch -> triton, ...):
   // normalized distribution name -> (companion, profile).
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> python_companions() const;
-  // Whether a file of a kept Python distribution is a link-only library (profiles' link_only
-  // globs, on its file name): the profile that says so, else empty.
-  std::string link_only_profile(const std::string& inside) const;
+  // Whether a kept tree (a Python distribution, slim's keep-sets) leaves this file out unless what
+  // ships loads it or a trace saw it loaded, and which profile says so.
+  std::optional<HeldBackBy> held_back(const std::string& inside) const;
   // The JIT frameworks the active profiles describe (what each runs at run time).
   std::vector<const JitFramework*> jit_frameworks() const;
 

@@ -37,7 +37,7 @@ struct Plan {
   std::vector<std::string> executables;   // targets that are programs, in order
   std::vector<std::string> warnings;
   std::vector<std::string> dropped_driver;  // driver files left to the host (their names where this machine has none)
-  std::set<std::string> link_only_left_out;  // link-only libraries of kept Python distributions, left out and said so
+  std::set<std::string> held_back_left_out;  // link-only and profiler-only files of kept Python distributions, left out and said so
   std::map<std::string, std::string> needed_by;  // a shipped library -> the object that first needed it
   std::set<std::string> left_to_base;            // what the base provides: its profile's objects, its image's files
   std::set<std::string> programs;                // the programs' files, as named and as their links resolve
@@ -87,7 +87,7 @@ class PlanBuilder {
   // target gets the same reason (the report groups files by where they really are).
   void note_reason(const std::string& inside, const std::string& why);
   // A link-only library of a kept Python distribution that stays out (the warning names it).
-  void note_link_only(const std::string& inside) { plan_.link_only_left_out.insert(inside); }
+  void note_held_back(const std::string& inside) { plan_.held_back_left_out.insert(inside); }
   // Takes a file out of the plan, saying why.
   void leave_out(const std::string& inside, const std::string& why) {
     if (plan_.items.erase(inside)) plan_.warnings.push_back(inside + ": " + why);

@@ -43,14 +43,17 @@ Result<DepGraph> resolve_each_or_warn(const Analysis& analysis, const std::vecto
 }
 
 // The names an object needs that nothing answered, comma-separated.
-std::string link_only_warning(const std::vector<std::string>& files, const std::string& what, const std::string& tail) {
+std::string held_back_warning(HeldBack kind, const std::vector<std::string>& files, const std::string& what, const std::string& tail) {
   if (files.empty()) return "";
   std::string names;
   for (auto& f : files) names += (names.empty() ? "" : ", ") + path::basename(f);
   const bool one = files.size() == 1;
-  const std::string it = one ? "it" : "them";
-  return std::to_string(files.size()) + " link-only librar" + (one ? "y " : "ies ") + what + " (" + names + "): nothing loads " + it +
-         " unless a program links " + it + ", and nothing that ships does" + tail;
+  const std::string it = one ? "it" : "them", n = std::to_string(files.size());
+  if (kind == HeldBack::profiler_only)
+    return n + " profiler-only file" + (one ? " " : "s ") + what + " (" + names + "): only a profiler or an instrumentation pass loads " + it +
+           ", and no traced run did; --include ships " + it + tail;
+  return n + " link-only librar" + (one ? "y " : "ies ") + what + " (" + names + "): nothing loads " + it + " unless a program links " + it +
+         ", and nothing that ships does" + tail;
 }
 
 std::string missing_names(const DepGraph& g, const std::string& needed_by) {

@@ -25,10 +25,12 @@ bool is_elf_in(const Root& root, const std::string& inside);
 Result<DepGraph> resolve_each_or_warn(const Analysis& analysis, const std::vector<std::string>& elfs,
                                       const std::map<std::string, std::string>& loaded, PlanBuilder& builder);
 
-// The one warning for link-only libraries (profiles' link_only) left out of an image:
+// The one warning for held-back files (profiles' link_only, profiler_only) left out of an image:
 // "N link-only libraries WHAT (a.so, b.so): nothing loads them unless a program links them, and
-// nothing that ships does" + `tail`. Empty when `files` is.
-std::string link_only_warning(const std::vector<std::string>& files, const std::string& what, const std::string& tail = "");
+// nothing that ships does" + `tail`; "N profiler-only files WHAT (...): only a profiler or an
+// instrumentation pass loads them, and no traced run did; --include ships them" + `tail`. Empty
+// when `files` is.
+std::string held_back_warning(HeldBack kind, const std::vector<std::string>& files, const std::string& what, const std::string& tail = "");
 
 // The names an object needs that nothing answered, comma-separated.
 std::string missing_names(const DepGraph& g, const std::string& needed_by);

@@ -15,16 +15,17 @@ namespace cuslim {
 
 namespace {
 
-// Link-only libraries a kept distribution left out (profile -> files): those the closure of what
-// ships brought back count as shipped in their distribution's report; the rest are named in one
-// warning per profile.
-void report_link_only(const std::map<std::string, std::vector<std::string>>& link_only, PlanBuilder& builder, PythonSelection& sel) {
-  for (auto& [profile, files] : link_only) {
+// Held-back files a kept distribution left out ((kind, profile) -> files): those the closure of
+// what ships brought back count as shipped in their distribution's report; the rest are named in
+// one warning per kind and profile.
+using HeldBackFiles = std::map<std::pair<HeldBack, std::string>, std::vector<std::string>>;
+void report_held_back(const HeldBackFiles& held, PlanBuilder& builder, PythonSelection& sel) {
+  for (auto& [by, files] : held) {
     std::vector<std::string> out;
     for (auto& f : files) {
       if (!builder.plan().items.count(f)) {
         out.push_back(f);
-        builder.note_link_only(f);
+        builder.note_held_back(f);
         continue;
       }
       const Distribution* d = sel.index->owner(f);
@@ -32,7 +33,7 @@ void report_link_only(const std::map<std::string, std::vector<std::string>>& lin
       auto& r = sel.distributions.at(static_cast<size_t>(d - sel.index->all().data()));
       --r.left_out, ++r.files, r.bytes += builder.plan().items.at(f).size;
     }
-    if (!out.empty()) builder.warn(link_only_warning(out, "of kept Python distributions left out", " (profile " + profile + ")"));
+    if (!out.empty()) builder.warn(held_back_warning(by.first, out, "of kept Python distributions left out", " (profile " + by.second + ")"));
   }
 }
 
@@ -86,18 +87,36 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
   PythonKeepOptions opts{.mode = req.python_keep, .companions = analysis.python_companions()};
   // Toolkit and driver files stay out; a jit file stays when its framework is among the used.
   // A link-only library (profiles' link_only) stays out too: nothing loads it unless a program
-  // links it, and then the closure ships it.
+  // links it, and then the closure ships it; so does a file only a profiler loads (profiler_only).
   std::set<std::string> used;
-  std::map<std::string, std::vector<std::string>> link_only;  // profile -> files left out
+  HeldBackFiles held;
+  // A profiler the traced run loaded (a file of a profile's profiler_only) ships whole: what it
+  // loads later, when it profiles (Proton -> its CUPTI copy), is not held back.
+  std::set<std::string> profilers_used;
+  for (auto& f : req.traced_files)
+    if (auto by = analysis.held_back(f); by && by->kind == HeldBack::profiler_only) profilers_used.insert(by->profile);
   opts.leave_out = [&](const std::string& p) {
     auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
     auto cls = req.jit ? class_given(c, used) : (c.cls == ObjectClass::jit ? ObjectClass::toolkit : c.cls);
     if (cls == ObjectClass::driver) builder.note_left_to_driver(p, "driver file of a Python distribution left out (the host driver provides it at run time)");
     if (cls == ObjectClass::driver || cls == ObjectClass::toolkit) return true;
-    if (auto profile = analysis.link_only_profile(p); !profile.empty()) return link_only[profile].push_back(p), true;
+    if (auto by = analysis.held_back(p); by && !(by->kind == HeldBack::profiler_only && profilers_used.count(by->profile)))
+      return held[{by->kind, by->profile}].push_back(p), true;
     return false;
   };
+  // --no-jit: the image compiles nothing at run time, so a JIT framework's distribution ships only
+  // when the traced run used it itself, not because another names or requires it (torch -> triton).
+  std::map<std::string, const JitFramework*> jit_of;
+  if (!req.jit)
+    for (auto* j : analysis.jit_frameworks())
+      for (auto& w : j->when) {
+        jit_of.emplace(normalize_distribution_name(w), j);
+        opts.only_if_used.emplace(normalize_distribution_name(w), "--no-jit, " + j->name + " is a JIT compiler the traced run did not use");
+      }
   auto sel = select_python(root, req.traced_files, opts, &used);
+  for (auto& r : sel.distributions)
+    if (auto j = jit_of.find(normalize_distribution_name(r.name)); !r.kept && j != jit_of.end() && r.reason.starts_with("not kept: "))
+      builder.warn(r.name + " " + r.version + " left out (--no-jit, and the traced run did not use it): " + j->second->consequence + " in this image");
   if (req.python_keep == PythonKeep::package)  // an application's own packages: whole, as distributions are
     for (auto& dir : unowned_packages(root, req.traced_files, *sel.index, script_path_dirs(root, req))) sel.files.push_back(dir);
   std::vector<std::string> elfs;
@@ -125,7 +144,7 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
       else builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
     }
   }
-  report_link_only(link_only, builder, sel);
+  report_held_back(held, builder, sel);
   return sel;
 }
 

@@ -40,7 +40,7 @@ bool is_elf(const Root& root, const std::string& p) {
 
 Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
                                       const std::vector<std::string>& targets, const std::vector<std::string>& keep,
-                                      const std::vector<std::string>& keep_set, const std::function<bool(const std::string&)>& link_only) {
+                                      const std::vector<std::string>& keep_set, const std::function<std::optional<HeldBack>(const std::string&)>& held_back) {
   SlimSelection s;
   std::vector<std::string> programs = targets;
   std::vector<std::string> argv = img.config.entrypoint;
@@ -75,8 +75,8 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     if (!asked && by_set) {
       auto cls = c.classify(p, p, std::nullopt, path::basename(p)).cls;
       if (cls == ObjectClass::toolkit || cls == ObjectClass::jit) continue;
-      if (link_only && link_only(p)) {
-        s.link_only.push_back(p);
+      if (auto kind = held_back ? held_back(p) : std::nullopt) {
+        s.held_back[*kind].push_back(p);
         continue;
       }
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/analysis.h"
 #include "core/root.h"
 #include "image/image_reader.h"
 #include "profile/classifier.h"
@@ -20,17 +21,18 @@ struct SlimSelection {
   std::vector<std::string> includes;  // files kept as they are (keep globs, keep-sets, scripts)
   std::vector<std::string> dropped_driver;
   std::vector<std::string> forward_compat;  // cuda-compat files: kept (not the host driver's), and said so
-  std::vector<std::string> link_only;       // link-only libraries a keep-set matched: not kept by it
+  std::map<HeldBack, std::vector<std::string>> held_back;  // link-only, profiler-only files a keep-set matched: not kept by it
   std::vector<std::string> notes;
 };
 
 // Chooses what to keep. `keep` (the user's) and `keep_set` (the profiles') are globs over in-image
 // paths ('*' crosses '/'); toolkit-class files a keep-set matches are not kept, nor the files
-// `link_only` says nothing loads unless a program links them (the closure brings those back).
+// `held_back` says nothing loads unless a program links them or a profiler runs (the closure, or
+// a trace, brings those back).
 Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
                                       const std::vector<std::string>& targets, const std::vector<std::string>& keep,
                                       const std::vector<std::string>& keep_set = {},
-                                      const std::function<bool(const std::string&)>& link_only = {});
+                                      const std::function<std::optional<HeldBack>(const std::string&)>& held_back = {});
 
 struct ClassCount {
   uint64_t files = 0, bytes = 0;

@@ -72,13 +72,15 @@ void add_groups(const Analysis& a, const BundleRequest& breq, BundleResult& r) {
   r.groups.insert(r.groups.end(), dropped.begin(), dropped.end());
 }
 
-// Link-only libraries the keep-sets matched and nothing that ships loads: named in one warning
-// (those of kept Python distributions have the bundle's).
-void warn_link_only(SlimResult& res) {
-  std::vector<std::string> dropped;
-  for (auto& f : res.selection.link_only)
-    if (!res.bundle.plan.items.count(f) && !res.bundle.plan.link_only_left_out.count(f)) dropped.push_back(f);
-  if (!dropped.empty()) res.warnings.push_back(link_only_warning(dropped, "of the keep-sets dropped"));
+// Held-back files the keep-sets matched and nothing that ships loads: named in one warning per
+// kind (those of kept Python distributions have the bundle's).
+void warn_held_back(SlimResult& res) {
+  for (auto& [kind, files] : res.selection.held_back) {
+    std::vector<std::string> dropped;
+    for (auto& f : files)
+      if (!res.bundle.plan.items.count(f) && !res.bundle.plan.held_back_left_out.count(f)) dropped.push_back(f);
+    if (!dropped.empty()) res.warnings.push_back(held_back_warning(kind, dropped, "of the keep-sets dropped"));
+  }
 }
 
 }  // namespace
@@ -98,8 +100,8 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   for (auto& s : img.skipped) res.notes.push_back(s);
   // 2. Analyse inside the image and select what the program needs.
   CUSLIM_TRY(auto analysis, analyse_image(img, req.image));
-  auto link_only = [&](const std::string& p) { return !analysis.link_only_profile(p).empty(); };
-  CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis), link_only));
+  auto held_back = [&](const std::string& p) { auto by = analysis.held_back(p); return by ? std::optional(by->kind) : std::nullopt; };
+  CUSLIM_TRY(res.selection, select_for_slim(analysis.root(), img, analysis.classifier(), req.targets, req.keep, keep_set_globs(req, analysis), held_back));
   // No program (none declared, none named) and nothing the user asked for: the keep-sets alone
   // (certificates, passwd) would make an image that runs nothing.
   if (res.selection.targets.empty() && (res.selection.includes.empty() || (req.keep.empty() && req.traces.empty() && !req.probe)))
@@ -125,7 +127,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   for (auto& [p, size] : input_files)
     if (!res.bundle.plan.ships_file(p)) ++res.dropped.files, res.dropped.bytes += size;
   for (auto& w : res.bundle.plan.warnings) res.warnings.push_back(w);
-  warn_link_only(res);
+  warn_held_back(res);
   for (auto& f : res.bundle.forward_compat)
     res.notes.push_back("kept the forward-compat set " + f.dir + " (" + f.package + ", libcuda " + f.version + ", " + std::to_string(f.files) +
                         " files): it is the image's cuda-compat, not the host driver; the loader entry the NVIDIA hook writes is in the image");

@@ -48,7 +48,7 @@ const SchemaNode& profile_schema() {
                 optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
                 optional("devices", strings()), optional("firmware", strings()), optional("library_dirs", strings()),
                 optional("wheel_lib_dirs", strings()), optional("image_needs", strings()), optional("keep", strings()),
-                optional("python_companions", dict(strings())), optional("link_only", strings()), optional("jit", list(jit)), optional("cuda_major_by_soname", dict(dict(string()))),
+                optional("python_companions", dict(strings())), optional("link_only", strings()), optional("profiler_only", strings()), optional("jit", list(jit)), optional("cuda_major_by_soname", dict(dict(string()))),
                 optional("forward_compat", fwd)});
   }();
   return s;
@@ -111,6 +111,7 @@ void parse_into(const YAML::Node& root, Profile& p) {
   for (const auto& n : root["jit"]) p.jit.push_back(parse_jit(n));
   for (const auto& kv : root["python_companions"]) p.python_companions[kv.first.Scalar()] = strings(kv.second);
   p.link_only = strings(root["link_only"]);
+  p.profiler_only = strings(root["profiler_only"]);
   if (auto f = root["forward_compat"])
     p.forward_compat = {.dirs = strings(f["dirs"]), .package = f["package"].Scalar(), .ld_so_conf = f["ld_so_conf"].Scalar()};
   for (const auto& fam : root["cuda_major_by_soname"])

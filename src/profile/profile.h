@@ -93,6 +93,11 @@ struct Profile {
   // them (APIs of their own: cuSOLVER's multi-GPU API, the NVBLAS and FFTW shims). A kept
   // distribution leaves them out; the DT_NEEDED closure or a trace that saw them still ships them.
   std::vector<std::string> link_only;
+  // Python: globs of files only a profiler or an instrumentation pass loads (CUPTI's metrics and
+  // sampling back ends, Triton's Proton and its own CUPTI); a glob with a '/' matches the path,
+  // '*' crossing '/', one without matches the file name. Left out of a kept distribution like
+  // link_only; a trace that saw one loaded still ships it.
+  std::vector<std::string> profiler_only;
   std::vector<JitFramework> jit;
   std::map<std::string, std::map<std::string, std::string>> cuda_major_by_soname;
   std::string glibc;  // base images: the glibc version

@@ -106,7 +106,7 @@ void visit(Io& io, Profile& p) {
   io.field(p.name), io.field(p.description), io.field(p.file), io.field(p.kind), io.field(p.extends), io.field(p.rules);
   io.field(p.dlopen), io.field(p.provides), io.field(p.binaries), io.field(p.devices), io.field(p.firmware), io.field(p.library_dirs);
   io.field(p.wheel_lib_dirs), io.field(p.image_needs), io.field(p.keep), io.field(p.python_companions), io.field(p.jit);
-  io.field(p.cuda_major_by_soname), io.field(p.glibc), io.field(p.forward_compat), io.field(p.link_only);
+  io.field(p.cuda_major_by_soname), io.field(p.glibc), io.field(p.forward_compat), io.field(p.link_only), io.field(p.profiler_only);
 }
 
 }  // namespace

@@ -123,15 +123,21 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
   // What a kept distribution imports lazily, to a fixed point: the distributions profiles name
   // (torch -> triton -> ...) and those it declares (Requires-Dist: rich -> pygments, which only a
   // path the trace did not take imports).
+  std::map<const Distribution*, std::string> held_back;  // only_if_used ones another would have brought
+  auto bring = [&](const Distribution* c, const std::string& reason) {
+    if (!c || why.count(c)) return false;
+    if (auto it = opts.only_if_used.find(c->key); it != opts.only_if_used.end()) {
+      held_back.emplace(c, "not kept: " + it->second + " (" + reason + ")");
+      return false;
+    }
+    return why.emplace(c, reason), true;
+  };
   for (bool grew = true; grew && opts.mode == PythonKeep::package;) {
     grew = false;
     for (auto& [d, _] : std::map(why)) {
       if (auto it = opts.companions.find(d->key); it != opts.companions.end())
-        for (auto& [companion, profile] : it->second)
-          if (const Distribution* c = index.find(companion); c && !why.count(c))
-            why.emplace(c, "named by profile " + profile + " (with " + d->name + ")"), grew = true;
-      for (auto& dep : d->requires_)
-        if (const Distribution* c = index.find(dep); c && !why.count(c)) why.emplace(c, "required by " + d->name), grew = true;
+        for (auto& [companion, profile] : it->second) grew |= bring(index.find(companion), "named by profile " + profile + " (with " + d->name + ")");
+      for (auto& dep : d->requires_) grew |= bring(index.find(dep), "required by " + d->name);
     }
   }
   if (kept)
@@ -140,7 +146,8 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
     DistributionReport r{.name = d.name, .version = d.version, .site = d.site};
     auto it = why.find(&d);
     r.kept = it != why.end();
-    r.reason = r.kept ? it->second : "not imported";
+    auto held = held_back.find(&d);
+    r.reason = r.kept ? it->second : held != held_back.end() ? held->second : "not imported";
     std::string tag = cache_tag(d.site);
     for (auto& f : d.files) {
       // file by file still ships a kept distribution's metadata (importlib.metadata reads it; it

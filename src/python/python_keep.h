@@ -31,6 +31,9 @@ struct PythonKeepOptions {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> companions;
   // Files that never ship this way (toolkit-class files, driver files): true to leave out.
   std::function<bool(const std::string&)> leave_out;
+  // Distributions kept only when the traced run itself used them, never as a companion or a
+  // requirement of another (--no-jit: the JIT compiler torch brings, triton): key -> why not.
+  std::map<std::string, std::string> only_if_used;
 };
 
 struct DistributionReport {
@@ -38,7 +41,8 @@ struct DistributionReport {
   bool kept = false;
   // "imported by the trace", "loaded by the trace" (libraries, data: no module), "the interpreter's
   // standard library, used by the trace", "named by profile P (with D)", "closure of Y" (nothing
-  // imported it; objects that ship need its libraries), "not imported"
+  // imported it; objects that ship need its libraries), "not imported", or, for one of
+  // only_if_used another brought, "not kept: <why not> (named by profile P (with D))"
   std::string reason;
   uint64_t files = 0, bytes = 0;  // kept: what ships; dropped: what it holds
   uint64_t left_out = 0;     // files of a kept distribution left out (tests, other caches, toolkit)

@@ -6,7 +6,8 @@
 #     (cold caches), bundle the venv's python FROM scratch with the trace (zstd), verify (static and
 #     --gpu with the framework smokes), `cuslim run` it and compare with the host's output; sizes,
 #     driver files and nvcc in each image; the torch.compile image with its C compiler removed must
-#     fail verify. Traces are copied to $OUT/traces for phase 2.
+#     fail verify; the training step bundled again with --no-jit (no triton) must still run.
+#     Traces are copied to $OUT/traces for phase 2.
 #   phase "slim": a fat image of the whole venv + the CUDA toolkit + the C compiler, a venv-only
 #     image (the size reference), then `cuslim slim` of the fat image with every trace, each
 #     workload run inside the slimmed image, verify --gpu of it.
@@ -130,6 +131,19 @@ if [ "$phase" = bundle ]; then
   [ -n "${SKIP_VENV_ONLY:-}" ] || "$cuslim" bundle -q "$PY" --include "$venv" --include "$stdlib" -o "$W/venv-only" --tag v --compression zstd 2> "$W/venv.err" &
   for wl in $WORKLOADS; do run_bundle_phase "$wl" & done; wait
   for wl in $WORKLOADS; do cat "$W/$wl.log"; done
+  # The training step again with --no-jit: an image that never compiles leaves triton (required by
+  # torch, never imported by the step) and its toolchain out; it must still print the host's numbers.
+  case " $WORKLOADS " in *" torch "*) nojit=1 ;; *) nojit= ;; esac
+  if [ -n "$nojit" ]; then {
+    echo "=== torch --no-jit"
+    "$cuslim" bundle "$PY" --trace "$W/torch.trace" --include "$W/app_torch.py" -o "$W/img-nojit" --tag app --compression zstd --no-jit --report "$W/nojit.report.json" > "$W/nojit.bundle" 2> "$W/nojit.err"
+    echo "bundle rc=$? stored $(du -sb "$W/img-nojit/blobs" | cut -f1)"; grep -E "warning: (triton|[0-9]+ profiler-only)" "$W/nojit.err" | cut -c1-260
+    "$cuslim" verify --json "$W/img-nojit" > "$W/nojit.verify.json" 2>/dev/null; echo "verify: $(verdict "$W/nojit.verify.json")"
+    timeout 300 "$cuslim" run "$W/img-nojit" -- "$PY" "$W/app_torch.py" > "$W/nojit.image" 2> "$W/nojit.image.err"; echo "run rc=$?: $(oneline "$W/nojit.image")"
+    if same_output "$(oneline "$W/nojit.image")" "$(oneline "$W/torch.host")"; then echo "SAME OUTPUT: yes"; else echo "SAME OUTPUT: no"; tail -5 "$W/nojit.image.err" | cut -c1-300; fi
+    timeout 300 "$cuslim" verify --gpu --json "$W/img-nojit" > "$W/nojit.vgpu.json" 2>/dev/null; echo "verify --gpu: $(verdict "$W/nojit.vgpu.json")"
+    "$PY" -c 'import json,sys; d={x["name"]: x for x in json.load(open(sys.argv[1]))["python"]["distributions"]}; t=d.get("triton"); print("report triton:", t and (t["kept"], t["reason"]))' "$W/nojit.report.json"
+  } > "$W/nojit.log" 2>&1; cat "$W/nojit.log"; fi
   ref=$([ -d "$W/venv-only/blobs" ] && du -sb "$W/venv-only/blobs" | cut -f1)
   [ -z "$ref" ] || echo "=== venv-only image stored $ref"
   # a torch.compile image without its C compiler: verify names the consequence
@@ -147,6 +161,11 @@ if [ "$phase" = bundle ]; then
     printf '%-8s same-output=%-4s verify=%-28s verify-gpu=%-40s stored=%s%s\n' "$wl" "$(grep -q 'SAME OUTPUT: yes' "$W/$wl.log" && echo yes || echo no)" \
       "$(verdict "$W/$wl.verify.json")" "$(verdict "$W/$wl.vgpu.json")" "$stored" "$([ -n "$ref" ] && [ -n "$stored" ] && echo " ($(( stored * 1000 / ref / 10 )).$(( stored * 1000 / ref % 10 ))% of venv-only)")"
   done
+  if [ -n "$nojit" ]; then
+    stored=$(du -sb "$W/img-nojit/blobs" 2>/dev/null | cut -f1)
+    printf '%-8s same-output=%-4s verify=%-28s verify-gpu=%-40s stored=%s%s\n' "torch --no-jit" "$(grep -q 'SAME OUTPUT: yes' "$W/nojit.log" && echo yes || echo no)" \
+      "$(verdict "$W/nojit.verify.json")" "$(verdict "$W/nojit.vgpu.json")" "$stored" "$([ -n "$ref" ] && [ -n "$stored" ] && echo " ($(( stored * 1000 / ref / 10 )).$(( stored * 1000 / ref % 10 ))% of venv-only)")"
+  fi
   (cd "$W" && tar czf "$OUT/bundle-phase.tgz" traces ./*.log ./*.json)
   # The claims: each workload's image prints the host's output and passes verify and verify --gpu;
   # the compiler-less torch.compile image fails verify (jit-ready:triton) and really fails.
@@ -166,6 +185,11 @@ if [ "$phase" = bundle ]; then
   if [ -n "$nocc" ]; then
     verdict "$W/nocc.json" | grep -q "jit-ready:triton" && [ "$nocc_rc" != 0 ] && echo "PASS no C compiler: verify fails jit-ready:triton and the run fails" \
     || { echo "FAIL no C compiler: verify $(verdict "$W/nocc.json"), run rc=$nocc_rc"; fails=$((fails + 1)); }
+  fi
+  if [ -n "$nojit" ]; then
+    for c in "same-output:$(grep -q 'SAME OUTPUT: yes' "$W/nojit.log" && echo ok)" "verify:$(verdict "$W/nojit.verify.json")" "verify-gpu:$(verdict "$W/nojit.vgpu.json")"; do
+      [ "${c#*:}" = ok ] && echo "PASS torch --no-jit ${c%%:*}" || { echo "FAIL torch --no-jit $c"; fails=$((fails + 1)); }
+    done
   fi
   echo "$fails failed"
   exit $fails

@@ -148,6 +148,42 @@ check "verify: jit-ready:triton and no-toolkit-files pass ($v)" '[ "$v" = "pass 
 must "bundle with --no-jit" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/img" --tag nojit --no-jit
 v=$("$cuslim" verify --json "$tmp/img:nojit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
 check "--no-jit: verify fails jit-ready:triton, naming ptxas and the C compiler ($v)" 'echo "$v" | grep -q "^fail Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch: triton needs ptxas, a C compiler"'
+# Profiler-only files (profile triton's profiler_only): Proton, the CUPTI copy it alone loads and the
+# instrumentation plug-ins stay out of a kept triton, named in one warning; a traced run that
+# imported Proton ships it with what it loads when it profiles (its CUPTI copy).
+tsite=$("$tmp/venv/bin/python" -c 'import os, triton; print(os.path.dirname(os.path.dirname(triton.__file__)))')
+prof=("$tsite/triton/_C/libproton.so" "$tsite/triton/backends/nvidia/lib/cupti/libcupti.so" "$tsite/triton/instrumentation/libPrintLoadStoreMemSpaces.so")
+check "the triton wheel holds Proton, its CUPTI copy and the instrumentation plug-ins" 'for f in "${prof[@]}"; do [ -f "$f" ] || exit 1; done'
+must "bundle the triton app as a rootfs" "$cuslim" bundle "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs-p" --format dir --report "$tmp/rp.json" > /dev/null 2> "$tmp/p.err"
+check "triton ships, without Proton, its CUPTI copy or the instrumentation plug-ins" \
+  '[ -f "$tmp/rootfs-p$tsite/triton/_C/libtriton.so" ] && for f in "${prof[@]}"; do [ ! -e "$tmp/rootfs-p$f" ] || exit 1; done'
+check "one warning names them, with the profile" \
+  '[ "$(grep -c "profiler-only files of kept Python distributions left out (.*libproton.so.*): only a profiler or an instrumentation pass loads them, and no traced run did; --include ships them (profile triton)" "$tmp/p.err")" = 1 ]'
+check "the report counts them as left out of triton" 'python3 -c "import json,sys; d={x[\"name\"]: x for x in json.load(open(sys.argv[1]))[\"python\"][\"distributions\"]}; t=d[\"triton\"]; assert t[\"kept\"] and t[\"left_out_files\"] >= 3, t" "$tmp/rp.json"'
+echo 'import triton.profiler; print("proton", triton.profiler.__name__)' > "$tmp/app/prof.py"
+must "trace an app that imports Proton" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/tp.trace" -- "$tmp/venv/bin/python" "$tmp/app/prof.py"
+must "bundle it" "$cuslim" bundle -q "$py" --trace "$tmp/tp.trace" --include "$tmp/app" -o "$tmp/img" --tag prof
+out=$("$cuslim" run --gpu off "$tmp/img:prof" -- "$tmp/venv/bin/python" "$tmp/app/prof.py" 2>&1)
+check "a traced run that loaded Proton ships it, and it imports in the image ($out)" '[ "$out" = "proton triton.profiler" ]'
+must "the Proton image as a rootfs" "$cuslim" bundle -q "$py" --trace "$tmp/tp.trace" --include "$tmp/app" -o "$tmp/rootfs-p2" --format dir
+check "... with its CUPTI copy (what Proton loads when it profiles)" '[ -f "$tmp/rootfs-p2${prof[1]}" ] && [ -f "$tmp/rootfs-p2${prof[0]}" ]'
+# --no-jit: a JIT framework's distribution that only another requires (Requires-Dist) or a profile
+# names, the traced run never importing it, stays out, said with the consequence; without
+# --no-jit it ships ("required by").
+mkdir -p "$tsite/jituser" "$tsite/jituser-1.0.dist-info"
+echo 'VALUE = 42' > "$tsite/jituser/__init__.py"
+printf 'Metadata-Version: 2.1\nName: jituser\nVersion: 1.0\nRequires-Dist: triton\n' > "$tsite/jituser-1.0.dist-info/METADATA"
+printf 'jituser/__init__.py,,\njituser-1.0.dist-info/METADATA,,\njituser-1.0.dist-info/RECORD,,\n' > "$tsite/jituser-1.0.dist-info/RECORD"
+echo 'import jituser; print("jituser", jituser.VALUE)' > "$tmp/app/user.py"
+must "trace an app that imports jituser only" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/tu.trace" -- "$tmp/venv/bin/python" "$tmp/app/user.py"
+must "bundle it (JIT on)" "$cuslim" bundle -q "$py" --trace "$tmp/tu.trace" --include "$tmp/app" -o "$tmp/rootfs-u1" --format dir --report "$tmp/u1.json"
+check "JIT on: triton ships, required by jituser" '[ -f "$tmp/rootfs-u1$tsite/triton/_C/libtriton.so" ] && grep -q "\"reason\": \"required by jituser\"" "$tmp/u1.json"'
+must "bundle it with --no-jit" "$cuslim" bundle "$py" --trace "$tmp/tu.trace" --include "$tmp/app" -o "$tmp/rootfs-u2" --format dir --report "$tmp/u2.json" --no-jit > /dev/null 2> "$tmp/u2.err"
+check "--no-jit: triton stays out, and the warning says what fails" '[ ! -e "$tmp/rootfs-u2$tsite/triton" ] && [ -f "$tmp/rootfs-u2$tsite/jituser/__init__.py" ] && grep -q "triton 3.6.0 left out (--no-jit, and the traced run did not use it): Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch in this image" "$tmp/u2.err"'
+check "--no-jit: the report says why triton is not kept" 'python3 -c "import json,sys; d={x[\"name\"]: x for x in json.load(open(sys.argv[1]))[\"python\"][\"distributions\"]}; t=d[\"triton\"]; assert not t[\"kept\"] and t[\"reason\"].startswith(\"not kept: --no-jit\") and \"required by jituser\" in t[\"reason\"], t" "$tmp/u2.json"'
+out=$("$cuslim" run --gpu off "$tmp/rootfs-u2" -- "$tmp/venv/bin/python" "$tmp/app/user.py" 2>&1)
+check "--no-jit: the app runs in that image ($out)" '[ "$out" = "jituser 42" ]'
+rm -rf "$tsite/jituser" "$tsite/jituser-1.0.dist-info" "$tmp/rootfs-p" "$tmp/rootfs-p2" "$tmp/rootfs-u1" "$tmp/rootfs-u2"
 must "the jit image as a rootfs dir" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs" --format dir
 delete_inside "$tmp/rootfs" usr/bin/gcc "usr/bin/gcc-*" "usr/bin/x86_64-linux-gnu-gcc*" usr/bin/cc usr/bin/clang
 v=$("$cuslim" verify --json "$tmp/rootfs" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")

@@ -53,17 +53,18 @@ printf 'Metadata-Version: 2.1\nName: helperlib\nVersion: 2.0\n' > "$site/helperl
 printf 'helperlib_libs/libhelper.so,,\nhelperlib-2.0.dist-info/METADATA,,\nhelperlib-2.0.dist-info/RECORD,,\n' > "$site/helperlib-2.0.dist-info/RECORD"
 # linkonly carries two link-only CUDA libraries (profile cuda's link_only) where the nvidia wheels
 # keep theirs (nvidia/*/lib, a slim keep-set): libcusolverMg.so.12, which nothing loads (left out),
-# and libcufftw.so.12, which its module _fftw.so links (ships as that module's closure).
+# and libcufftw.so.12, which its module _fftw.so links (ships as that module's closure); and
+# CUPTI's libnvperf_host.so, which only a profiler loads (profile cuda's profiler_only: left out).
 lo=nvidia/linkonly/lib
 mkdir -p "$site/linkonly" "$site/$lo" "$site/linkonly-1.0.dist-info"
 echo 'X = 1' > "$site/linkonly/__init__.py"
-for lib in libcusolverMg.so.12 libcufftw.so.12; do
+for lib in libcusolverMg.so.12 libcufftw.so.12 libnvperf_host.so; do
   must "build linkonly's $lib" cc -shared -fPIC -Wl,-soname,$lib -o "$site/$lo/$lib" "$tmp/helper.c"
 done
 must "build linkonly's _fftw.so (links libcufftw.so.12)" cc -shared -fPIC -o "$site/linkonly/_fftw.so" "$tmp/native.c" \
   "$site/$lo/libcufftw.so.12" '-Wl,--enable-new-dtags,-rpath,$ORIGIN/../'"$lo"
 printf 'Metadata-Version: 2.1\nName: linkonly\nVersion: 1.0\n' > "$site/linkonly-1.0.dist-info/METADATA"
-printf 'linkonly/__init__.py,,\nlinkonly/_fftw.so,,\n%s/libcusolverMg.so.12,,\n%s/libcufftw.so.12,,\nlinkonly-1.0.dist-info/METADATA,,\nlinkonly-1.0.dist-info/RECORD,,\n' "$lo" "$lo" > "$site/linkonly-1.0.dist-info/RECORD"
+printf 'linkonly/__init__.py,,\nlinkonly/_fftw.so,,\n%s/libcusolverMg.so.12,,\n%s/libcufftw.so.12,,\n%s/libnvperf_host.so,,\nlinkonly-1.0.dist-info/METADATA,,\nlinkonly-1.0.dist-info/RECORD,,\n' "$lo" "$lo" "$lo" > "$site/linkonly-1.0.dist-info/RECORD"
 # hookpkg runs a start-up hook from a .pth file (as numba-cuda's redirector and setuptools'
 # _distutils_hack do): the hook ships, the distribution is not "imported" for it.
 mkdir -p "$site/hookpkg" "$site/hookpkg-1.0.dist-info"
@@ -135,6 +136,7 @@ umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
 check "the distribution's copy of libcuda.so.1 is not in the image" '[ -e "$tmp/u/rootfs$site/extpkg/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/extpkg/libcuda.so.1" ]'
 check "a .pth hook ships (the hook module, not its distribution's package)" '[ -f "$tmp/u/rootfs$site/hookpkg.pth" ] && [ -f "$tmp/u/rootfs$site/hookpkg_hook.py" ] && [ ! -e "$tmp/u/rootfs$site/hookpkg/__init__.py" ]'
 check "a link-only library nothing loads is left out; one a shipped module links ships" '[ -f "$tmp/u/rootfs$site/linkonly/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/$lo/libcusolverMg.so.12" ] && [ -f "$tmp/u/rootfs$site/$lo/libcufftw.so.12" ]'
+check "a profiler-only library is left out" '[ -f "$site/$lo/libnvperf_host.so" ] && [ ! -e "$tmp/u/rootfs$site/$lo/libnvperf_host.so" ]'
 check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
 check "the dist-info of a kept distribution ships (importlib.metadata works)" 'ls -d "$tmp/u/rootfs$site"/packaging-*.dist-info >/dev/null'
 check "the report: packaging kept (imported), idna and six dropped (not imported), the stdlib kept, helperlib kept as extpkg's closure" 'python3 - "$tmp/report.json" <<PY
@@ -156,8 +158,9 @@ assert d["extpkg"]["bytes"] == sum(os.path.getsize("$site/extpkg/" + f) for f in
     os.path.getsize(os.path.join("$site/extpkg-1.0.dist-info", f)) for f in ("METADATA", "RECORD")), d["extpkg"]
 assert any("extpkg/libcuda.so.1" in w for w in r["warnings"]), r["warnings"]
 assert not d["devonly"]["kept"] and d["devonly"]["reason"] == "not imported", d["devonly"]
-assert d["linkonly"]["kept"] and d["linkonly"]["left_out_files"] == 1, d["linkonly"]
+assert d["linkonly"]["kept"] and d["linkonly"]["left_out_files"] == 2, d["linkonly"]
 assert any("libcusolverMg.so.12" in w and "link-only" in w and "profile cuda" in w and "libcufftw" not in w for w in r["warnings"]), r["warnings"]
+assert any(w.startswith("1 profiler-only file of kept Python distributions left out (libnvperf_host.so)") and w.endswith("(profile cuda)") for w in r["warnings"]), r["warnings"]
 assert d["hookpkg"]["reason"].startswith("shipped for another rule") and "pth" in d["hookpkg"]["reason"], d["hookpkg"]  # only its .pth hook ran
 assert d["hookpkg"]["files"] <= 3 and not d["devonly"]["kept"], d["hookpkg"]  # the hook, not the package or what it requires
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
@@ -208,6 +211,8 @@ check "slim --probe --json: stdout parses as JSON, the program's output is on st
 rm -rf "$tmp/ust"; umoci unpack --image "$tmp/slim:static" "$tmp/ust" >/dev/null 2>&1
 check "static slim: the keep-set leaves both link-only libraries out, and says so" \
   '[ $rc = 0 ] && [ ! -e "$tmp/ust/rootfs$site/$lo/libcusolverMg.so.12" ] && [ ! -e "$tmp/ust/rootfs$site/$lo/libcufftw.so.12" ] && grep -q "2 link-only libraries of the keep-sets dropped" "$tmp/static.out"'
+check "static slim: the profiler-only one too, in a warning of its own" \
+  '[ ! -e "$tmp/ust/rootfs$site/$lo/libnvperf_host.so" ] && grep -q "1 profiler-only file of the keep-sets dropped (libnvperf_host.so): only a profiler" "$tmp/static.out"'
 check "slim dropped the distributions the probe never imported" 'python3 -c "
 import json; d={x[\"name\"]: x for x in json.load(open(\"$tmp/slim.json\"))[\"python\"][\"distributions\"]}
 assert d[\"packaging\"][\"kept\"] and not d[\"idna\"][\"kept\"] and not d[\"pip\"][\"kept\"], d"'
