@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -377,6 +378,29 @@ Status add_locales(const Root& root, const BundleRequest& req, PlanBuilder& buil
   return ok_status();
 }
 
+// A #! script the traced run executed: the kernel opened its interpreter by the name the #! line
+// gives (a venv's bin/python3 -> /usr/bin/python3.11), which no trace event shows. That name ships
+// too, an ELF interpreter with its closure (a program's own file is not among the mapped objects).
+Status add_traced_interpreters(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  const Root& root = analysis.root();
+  std::set<std::string> ran(req.traced_programs.begin(), req.traced_programs.end());
+  for (auto& f : req.traced_files)  // slim --probe: the programs it ran are among the files
+    if (auto st = root.stat(f); st && S_ISREG(st->st_mode) && (st->st_mode & 0111)) ran.insert(f);
+  std::vector<std::string> elfs;
+  for (auto& f : ran) {
+    auto interp = script_interpreter(root, f);
+    if (!interp || !root.stat(*interp) || builder.plan().items.count(*interp)) continue;
+    if (is_elf_in(root, *interp)) elfs.push_back(*interp);
+    else CUSLIM_CHECK(builder.add_include(*interp));
+  }
+  if (elfs.empty()) return ok_status();
+  CUSLIM_TRY(auto g, resolve_each_or_warn(analysis, elfs, traced_loaded(root, req.traced), builder));
+  builder.add_graph(g, false);
+  for (auto& p : elfs)
+    if (!builder.plan().items.count(p) && builder.plan().items.count(root.realpath(p).value_or(p))) CUSLIM_CHECK(builder.add_include(p));
+  return ok_status();
+}
+
 // The classified closures of the targets, the --include paths (and their ELF files), the traced
 // objects and files, and what the host driver loads from the image.
 Status add_closures(const Analysis& analysis, const BundleRequest& req, const Programs& programs, PlanBuilder& builder) {
@@ -388,6 +412,10 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, const Pr
     if (!g.missing.empty())
       return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
     builder.add_graph(g);
+    // Programs with one realpath are one object of the graph: each ships under every name it was
+    // asked by too (the venv's bin/python3 link a #! line names, beside /usr/bin/python3).
+    for (auto& p : programs.elf)
+      if (auto real = root.realpath(p); real.ok() && *real != p && builder.plan().items.count(*real)) CUSLIM_CHECK(builder.add_include(p));
   }
   for (auto& inc : req.includes) {
     // Named itself (not found inside a named directory, where it is a warning): a fifo, socket or
@@ -409,6 +437,7 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, const Pr
   }
   for (auto& f : req.traced_files)  // files the traced run opened: as they are (regular files only)
     if (auto st = root.stat(f); st && S_ISREG(st->st_mode)) CUSLIM_CHECK(builder.add_include(f));
+  CUSLIM_CHECK(add_traced_interpreters(analysis, req, builder));
   // With base scratch, the driver's own needs ship as the programs' dlopen of libcuda.so.1 would load them.
   if (req.base == "scratch" && req.with_driver_needs && !programs.elf.empty() && !analysis.driver_needs().empty()) {
     CUSLIM_TRY(auto g, analysis.resolve({programs.elf.front()}, analysis.driver_needs()));
@@ -822,6 +851,20 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) 
   return res;
 }
 
+// A traced run that imported from a user site (~/.local/lib/python3.X/site-packages, found through
+// $HOME, which the image's /etc/passwd does not give): the image's Env names that user base
+// (PYTHONUSERBASE), so the interpreter finds the same site dir, unless the trace set one itself.
+void add_user_site_base(BundleRequest& req) {
+  static const std::regex user_site(R"(^(/.*/\.local)/lib/python\d+\.\d+/site-packages/)");
+  if (std::any_of(req.traced_env.begin(), req.traced_env.end(), [](auto& e) { return e.rfind("PYTHONUSERBASE=", 0) == 0; })) return;
+  std::smatch m;
+  for (auto& f : req.traced_files)
+    if (std::regex_search(f, m, user_site) && valid_utf8(m[1].str())) {
+      req.traced_env.push_back("PYTHONUSERBASE=" + m[1].str());
+      return;
+    }
+}
+
 Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace_files, const Root& root) {
   req.trace_without_files = !trace_files.empty();  // until one trace has file events
   for (auto& tf : trace_files) {
@@ -856,6 +899,7 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
       req.traced_env.push_back(kv);
     }
   }
+  add_user_site_base(req);
   return ok_status();
 }
 

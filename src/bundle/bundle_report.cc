@@ -1,6 +1,7 @@
 #include "bundle/bundle_report.h"
 
 #include <algorithm>
+#include <map>
 #include <iomanip>
 #include <sstream>
 
@@ -144,10 +145,12 @@ void python_summary(const std::vector<DistributionReport>& dists, std::ostream& 
   std::vector<const DistributionReport*> sorted;
   for (auto& d : dists) sorted.push_back(&d);
   std::stable_sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->kept != b->kept ? a->kept : a->bytes > b->bytes; });
+  std::map<std::string, int> same_name;  // a name in two site dirs (a venv over the system's) says which
+  for (auto& d : dists) ++same_name[d.name + " " + d.version];
   for (size_t i = 0; i < sorted.size() && i < 12; ++i) {
     auto* d = sorted[i];
-    out << "    " << (d->kept ? "kept    " : "dropped ") << std::left << std::setw(10) << mb(d->bytes) << d->name << " " << d->version << " ("
-        << d->reason << ")\n";
+    out << "    " << (d->kept ? "kept    " : "dropped ") << std::left << std::setw(10) << mb(d->bytes) << d->name << " " << d->version
+        << (same_name[d->name + " " + d->version] > 1 ? " in " + d->site : "") << " (" << d->reason << ")\n";
   }
   if (sorted.size() > 12) out << "    ... " << sorted.size() - 12 << " more in --report FILE.json\n";
 }

@@ -70,7 +70,7 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       add_dir_item(cur);
       if (!plan_.items.count(next)) plan_.items[next] = {LayerEntry::symlink, target, 0777, 0, cls, ""};
       std::string resolved = target[0] == '/' ? target : path::join(cur, target);
-      auto chain = add_path(path::normalize(resolved), cls, depth + 1);  // keep the whole chain
+      auto chain = add_path(resolved, cls, depth + 1);  // keep the whole chain ('..' resolved as the walk goes)
       // A link that leads nowhere in the source (/etc/localtime without tzdata, a loop) ships as it is.
       if (!chain.ok() && last && !root_.realpath(next).ok()) return ok_status();
       CUSLIM_CHECK(chain);

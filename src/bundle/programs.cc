@@ -53,6 +53,12 @@ std::optional<std::string> find_program(const Root& root, const std::string& sea
   return std::nullopt;
 }
 
+std::optional<std::string> script_interpreter(const Root& root, const std::string& script) {
+  auto interp = shebang(root, script, "");
+  if (!interp.ok() || interp->empty()) return std::nullopt;
+  return interp->front();
+}
+
 Result<Programs> expand_programs(const Root& root, const std::vector<std::string>& programs, const std::string& search_path) {
   Programs out;
   // Each program with the script whose #! line brought it (empty for the ones asked for).

@@ -21,4 +21,9 @@ struct Programs {
 // interpreter chain. A program that is neither is an input error naming it.
 Result<Programs> expand_programs(const Root& root, const std::vector<std::string>& programs, const std::string& search_path);
 
+// The interpreter a #! script's first line names, as it names it (a venv's bin/python3 link, not
+// the /usr/bin/python3.11 it leads to); nullopt for a file that is not a script. `env`'s program
+// is not looked up: a traced run shows what env ran.
+std::optional<std::string> script_interpreter(const Root& root, const std::string& script);
+
 }  // namespace cuslim

@@ -61,6 +61,14 @@ std::string normalize(std::string_view p) {
   return out.empty() ? "/" : out;
 }
 
+std::string tidy(std::string_view p) {
+  if (is_normal(p)) return std::string(p);
+  std::string out;
+  for (auto& c : components(p))
+    if (c != ".") out += "/" + c;
+  return out.empty() ? "/" : out;
+}
+
 std::vector<std::string> split_list(std::string_view list, char sep) {
   std::vector<std::string> out;
   size_t i = 0;

@@ -16,6 +16,10 @@ std::string dirname(std::string_view p);
 std::string basename(std::string_view p);
 // Collapses "//", "." and ".." (never above "/") in an absolute path.
 std::string normalize(std::string_view p);
+// An absolute path with '.' components and repeated or trailing slashes removed, its '..' kept:
+// the parent of a symlink is the parent of its target, which only the filesystem knows (the
+// kernel resolves "/opt/a/../lib" from where /opt/a leads). What the loader opens is this.
+std::string tidy(std::string_view p);
 // Splits a colon-separated list, keeping empty elements as "" (the loader treats them as ".").
 std::vector<std::string> split_list(std::string_view list, char sep = ':');
 

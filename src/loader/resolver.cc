@@ -140,7 +140,7 @@ struct TargetWalk {
     if (name.find('/') != std::string::npos) {
       std::string p = expand_tokens(name, out.objects[from].origin, *env.abi);
       if (p.empty() || p[0] != '/') return std::nullopt;
-      return try_candidate(path::normalize(p), How::direct, want, tried, p, r.root_.realpath(path::normalize(p)));
+      return try_candidate(path::tidy(p), How::direct, want, tried, p, r.root_.realpath(path::tidy(p)));
     }
     auto plan = plan_of(from);  // a shared_ptr: out.objects may grow while we walk it
     if (tried || plan != plain_plan || !plain_plan_shared) return search_plan_steps(*plan, name, want, tried);

@@ -51,7 +51,7 @@ bool expand_at(std::string_view s, size_t& i, std::string& out, const std::vecto
 void add_dir(std::vector<SearchStep>& plan, How how, const std::string& dir, const std::string& owner,
              const LoaderEnv& env) {
   if (dir.empty() || dir[0] != '/') return;  // relative dirs depend on the caller's cwd: not modelled
-  std::string d = path::normalize(dir);
+  std::string d = path::tidy(dir);  // "a/../lib": a's parent is where the link a leads, not lexical
   for (auto& h : env.hwcaps) plan.push_back({how, path::join(d, "glibc-hwcaps/" + h), owner});
   for (auto& h : env.legacy_hwcaps) plan.push_back({how, path::join(d, h), owner});
   plan.push_back({how, d, owner});

@@ -114,9 +114,19 @@ Distribution read_one(const Root& root, const std::string& site, const std::stri
     for (auto& l : lines_of(listed))
       if (!l.empty()) owned.push_back(path::normalize(path::join(d.info_dir, l)));
   } else {
+    // A namespace package (namespace_packages.txt: lazr) is shared: of it, a distribution named
+    // after a subpackage (lazr.uri) owns that subpackage only, not its neighbours'.
+    auto namespaces = lines_of(read_text(root, path::join(d.info_dir, "namespace_packages.txt")));
     for (auto& pkg : lines_of(read_text(root, path::join(d.info_dir, "top_level.txt"))))
       if (!pkg.empty() && pkg.find('/') == std::string::npos && pkg != ".." && pkg != ".") {
-        files_under(root, path::join(site, pkg), owned);
+        std::string own = path::join(site, pkg);
+        if (std::find(namespaces.begin(), namespaces.end(), pkg) != namespaces.end() && d.name.rfind(pkg + ".", 0) == 0) {
+          std::string sub = d.name.substr(pkg.size() + 1);
+          std::replace(sub.begin(), sub.end(), '.', '/');
+          if (auto st = root.stat(path::join(own, sub)); !sub.empty() && sub.find("..") == std::string::npos && st && S_ISDIR(st->st_mode))
+            own = path::join(own, sub);
+        }
+        files_under(root, own, owned);
         if (root.stat(path::join(site, pkg + ".py"))) owned.push_back(path::join(site, pkg + ".py"));
       }
   }

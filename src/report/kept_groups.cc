@@ -50,7 +50,9 @@ std::vector<ContentGroup> kept_groups(const FileGrouper& grouper, const BundleRe
     if (targets.count(f.path) || res.plan.programs.count(f.path)) return "a program (target or entrypoint)";
     if (auto* why = noted(f.path)) return *why;
     if (f.cls == ObjectClass::jit) return "run-time toolchain of a JIT framework that ships";
-    if (auto* d = distribution_report(res.python, key)) return "Python distribution: " + d->reason;
+    if (auto* d = distribution_report(res.python, key))  // a dropped one's files may ship: its metadata a run read
+      return d->kept ? "Python distribution: " + d->reason
+                     : std::string(traced.count(f.path) ? "seen by the trace" : "kept by another rule") + " (the distribution is not kept: " + d->reason + ")";
     if (traced.count(f.path)) return "seen by the trace";
     if (under_any(f.path, req.includes)) return "a kept path (--include, --keep or a profile keep-set)";
     if (auto it = res.plan.needed_by.find(f.path); it != res.plan.needed_by.end())

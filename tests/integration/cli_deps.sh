@@ -47,6 +47,23 @@ echo 'int f(void); int main(void){return f();}' > "$tmp/rp/m.c"; cc -o "$tmp/rp/
 "$cuslim" deps -vv "$tmp/rp/m" > "$tmp/tree-rp"
 check "tree -vv shows the target's RUNPATH" 'grep -qF "(runpath \$ORIGIN/lib)" "$tmp/tree-rp" && grep -q "libf.so \[runpath\]" "$tmp/tree-rp"'
 
+# '..' after a symlink in a search dir (LD_LIBRARY_PATH, RUNPATH): the kernel takes the parent of
+# where the link leads, so "a/../lib" with a -> x/y is x/lib, not the lexical ./lib. As ldd, and
+# the bundle carries the link and the real directory, and runs.
+mkdir -p "$tmp/dd/x/y" "$tmp/dd/x/lib" "$tmp/dd/lib"; ln -s x/y "$tmp/dd/a"
+echo 'int f(void){return 7;}' > "$tmp/dd/f.c"; cc -shared -fPIC -o "$tmp/dd/x/lib/libdd.so" "$tmp/dd/f.c"
+printf '#include <stdio.h>\nint f(void);\nint main(void){printf("f=%%d\\n", f());return 0;}\n' > "$tmp/dd/m.c"
+cc -o "$tmp/dd/m" "$tmp/dd/m.c" -L"$tmp/dd/x/lib" -ldd; cc -o "$tmp/dd/m2" "$tmp/dd/m.c" -L"$tmp/dd/x/lib" -ldd -Wl,--enable-new-dtags,-rpath,"$tmp/dd/a/../lib"
+want=$(LD_LIBRARY_PATH="$tmp/dd/a/../lib" ldd "$tmp/dd/m" | awk '/libdd/ {print $3}')
+got=$("$cuslim" deps --format list --ld-library-path "$tmp/dd/a/../lib" "$tmp/dd/m" | awk '/libdd/ {print $3}')
+check "LD_LIBRARY_PATH a/../lib with a a symlink: found where ldd finds it ($got)" '[ -n "$want" ] && [ "$got" = "$want" ]'
+want=$(ldd "$tmp/dd/m2" | awk '/libdd/ {print $3}'); got=$("$cuslim" deps --format list "$tmp/dd/m2" | awk '/libdd/ {print $3}')
+check "RUNPATH a/../lib: found where ldd finds it ($got)" '[ -n "$want" ] && [ "$got" = "$want" ]'
+"$cuslim" bundle -q "$tmp/dd/m2" -o "$tmp/dd/img" --format dir
+check "the bundle holds the link and the real directory, not a lexical ./lib" '[ -L "$tmp/dd/img$tmp/dd/a" ] && [ -f "$tmp/dd/img$tmp/dd/x/lib/libdd.so" ] && [ ! -e "$tmp/dd/img$tmp/dd/lib" ]'
+out=$("$cuslim" run --gpu off "$tmp/dd/img" -- "$tmp/dd/m2" 2>&1)
+check "and the program runs there ($out)" '[ "$out" = "f=7" ]'
+
 "$cuslim" deps --format list /usr/bin/ssh > "$tmp/list"
 ldd /usr/bin/ssh | awk '/=>/ {print $1, $3}' | sort > "$tmp/ldd.pairs"
 awk '/=>/ {print $1, $3}' "$tmp/list" | sort > "$tmp/ours.pairs"

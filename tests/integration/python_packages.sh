@@ -216,4 +216,64 @@ check "static slim: the profiler-only one too, in a warning of its own" \
 check "slim dropped the distributions the probe never imported" 'python3 -c "
 import json; d={x[\"name\"]: x for x in json.load(open(\"$tmp/slim.json\"))[\"python\"][\"distributions\"]}
 assert d[\"packaging\"][\"kept\"] and not d[\"idna\"][\"kept\"] and not d[\"pip\"][\"kept\"], d"'
+# A console script whose #! line names the venv's python (a link to the interpreter): it ships
+# under that name whether the script is a target beside the interpreter itself (one object by
+# realpath) or only the traced run executed it (the kernel opened the #! name; no event shows it).
+printf '#!%s\nimport packaging\nprint("tool", packaging.__name__)\n' "$tmp/venv/bin/python" > "$tmp/venv/bin/tool"; chmod +x "$tmp/venv/bin/tool"
+want=$("$tmp/venv/bin/tool")
+must "bundle the interpreter and the script as targets" "$cuslim" bundle -q "$py" "$tmp/venv/bin/tool" -o "$tmp/img" --tag tool1 --include "$site/packaging"
+out=$(env -i "$cuslim" run --gpu off "$tmp/img:tool1" -- "$tmp/venv/bin/tool" 2>&1)
+check "script and interpreter both targets: the #! link ships, the script runs ($out)" '[ "$out" = "$want" ]'
+must "trace the script" env -i LANG=C.UTF-8 "$cuslim" trace -q --files -o "$tmp/tool.trace" -- "$tmp/venv/bin/tool"
+must "bundle the interpreter with that trace" "$cuslim" bundle -q "$py" --trace "$tmp/tool.trace" -o "$tmp/img" --tag tool2
+out=$(env -i "$cuslim" run --gpu off "$tmp/img:tool2" -- "$tmp/venv/bin/tool" 2>&1)
+check "a script the trace executed brings its #! link: it runs ($out)" '[ "$out" = "$want" ]'
+
+# A user site (~/.local/lib/pythonX.Y/site-packages, found through HOME): the image's Env names
+# that user base (PYTHONUSERBASE), as its /etc/passwd gives another home.
+pyver=$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+usite=$tmp/uhome/.local/lib/python$pyver/site-packages
+mkdir -p "$usite/usermod" "$usite/usermod-1.0.dist-info"
+echo 'WHO = "user site"' > "$usite/usermod/__init__.py"
+printf 'Metadata-Version: 2.1\nName: usermod\nVersion: 1.0\n' > "$usite/usermod-1.0.dist-info/METADATA"
+printf 'usermod/__init__.py,,\nusermod-1.0.dist-info/METADATA,,\n' > "$usite/usermod-1.0.dist-info/RECORD"
+echo 'import usermod; print(usermod.WHO)' > "$tmp/user.py"
+want=$(env -i HOME="$tmp/uhome" "$py" "$tmp/user.py")
+must "trace a script importing from the user site" env -i HOME="$tmp/uhome" LANG=C.UTF-8 "$cuslim" trace -q --files -o "$tmp/user.trace" -- "$py" "$tmp/user.py"
+must "bundle it" "$cuslim" bundle -q "$py" --trace "$tmp/user.trace" --include "$tmp/user.py" -o "$tmp/img" --tag user
+out=$(env -i "$cuslim" run --gpu off "$tmp/img:user" -- "$py" "$tmp/user.py" 2>&1)
+check "the user site imports in the image ($out; host: $want)" '[ "$want" = "user site" ] && [ "$out" = "$want" ]'
+check "the Env names the user base" 'python3 -c "import json,sys; i=json.load(open(sys.argv[1])); m=json.load(open(sys.argv[1].replace(\"index.json\", \"blobs/sha256/\")+[x for x in i[\"manifests\"] if x.get(\"annotations\",{}).get(\"org.opencontainers.image.ref.name\")==\"user\"][0][\"digest\"][7:])); c=json.load(open(sys.argv[1].replace(\"index.json\", \"blobs/sha256/\")+m[\"config\"][\"digest\"][7:])); assert \"PYTHONUSERBASE=$tmp/uhome/.local\" in c[\"config\"][\"Env\"], c[\"config\"][\"Env\"]" "$tmp/img/index.json"'
+
+# Egg-info distributions sharing a namespace package (namespace_packages.txt, as Debian installs
+# lazr.uri beside lazr.restfulclient): each owns its own subpackage. A distribution only read
+# for its metadata is not "kept" in the report's groups.
+mkdir -p "$site/nsx/alpha" "$site/nsx/beta"
+echo 'A = "alpha"' > "$site/nsx/alpha/__init__.py"; echo 'B = "beta"' > "$site/nsx/beta/__init__.py"
+for n in alpha beta; do
+  mkdir -p "$site/nsx.$n-1.0.egg-info"
+  printf 'Metadata-Version: 1.1\nName: nsx.%s\nVersion: 1.0\n' "$n" > "$site/nsx.$n-1.0.egg-info/PKG-INFO"
+  echo nsx > "$site/nsx.$n-1.0.egg-info/top_level.txt"; echo nsx > "$site/nsx.$n-1.0.egg-info/namespace_packages.txt"
+done
+printf 'import importlib.metadata, nsx.alpha\nprint(nsx.alpha.A, importlib.metadata.version("six"))\n' > "$tmp/use_nsx.py"
+want=$("$vpy" "$tmp/use_nsx.py")
+must "trace a script importing nsx.alpha (and reading six's metadata)" env -i LANG=C.UTF-8 "$cuslim" trace -q --files -o "$tmp/nsx.trace" -- "$vpy" "$tmp/use_nsx.py"
+must "bundle it" "$cuslim" bundle -q "$py" --trace "$tmp/nsx.trace" --include "$tmp/use_nsx.py" -o "$tmp/rootfs-nsx" --format dir --report "$tmp/nsx.json"
+out=$("$cuslim" run --gpu off "$tmp/rootfs-nsx" -- "$vpy" "$tmp/use_nsx.py" 2>&1)
+check "the image prints the host's output ($out)" '[ "$out" = "$want" ]'
+check "nsx.alpha kept (imported), nsx.beta not: its subpackage stays out" 'python3 - "$tmp/nsx.json" <<PY
+import json, sys
+d = {x["name"]: x for x in json.load(open(sys.argv[1]))["python"]["distributions"]}
+assert d["nsx.alpha"]["kept"] and d["nsx.alpha"]["reason"] == "imported by the trace", d["nsx.alpha"]
+assert not d["nsx.beta"]["kept"] and d["nsx.beta"]["reason"] == "not imported", d["nsx.beta"]
+PY
+[ -f "$tmp/rootfs-nsx$site/nsx/alpha/__init__.py" ] && [ ! -e "$tmp/rootfs-nsx$site/nsx/beta" ]'
+check "the groups never call a distribution that is not kept a kept Python distribution" 'python3 - "$tmp/nsx.json" <<PY
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = [g for g in r["groups"] if g["kept"] and g["reason"] == "Python distribution: not imported"]
+six = [g for g in r["groups"] if g["kept"] and g["group"].startswith("six ")]
+assert not bad and six and "the distribution is not kept" in six[0]["reason"], (bad, six)
+PY'
+rm -rf "$site/nsx" "$site"/nsx.*-1.0.egg-info "$tmp/rootfs-nsx"
 finish
