@@ -21,13 +21,16 @@ const char* kCacheFile = "/cuslim-cache.json";
 std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions& opt) {
   Sha256 h;
   auto add = [&](const std::string& s) { h.update(s.data(), s.size() + 1); };
-  add("v1 " + std::to_string(static_cast<int>(opt.compression)) + " " + std::to_string(opt.mtime));
+  add("v2 " + std::to_string(static_cast<int>(opt.compression)) + " " + std::to_string(opt.mtime));
   for (auto& e : entries) {
     add(e.name + " " + std::to_string(e.type) + " " + std::to_string(e.mode) + " " + std::to_string(e.size) + " " + e.target);
     if (!e.source.empty()) {
       struct stat st;
+      // ctime too: a rewrite that keeps size and mtime (cp -p, a fixed SOURCE_DATE_EPOCH) moves it,
+      // and no one can set it back.
       if (::stat(e.source.c_str(), &st) == 0)
-        add(e.source + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_ino));
+        add(e.source + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_ctim.tv_sec) + "." +
+            std::to_string(st.st_ctim.tv_nsec) + " " + std::to_string(st.st_ino) + " " + std::to_string(st.st_dev));
     if (e.extents) add("extents " + extents_key(*e.extents));
     } else {
       add(e.content);

@@ -1,5 +1,5 @@
 // Blob reuse in an existing OCI dir: a layer is keyed by everything that determines its bytes
-// (each entry's path, type, mode, size, target, the source file's mtime and inode, generated
+// (each entry's path, type, mode, size, target, the source file's mtime, ctime, inode and device, generated
 // content, compression, mtime). When OUT already holds a blob for that key, it is hard-linked
 // (or copied) into the new layout instead of being packed again.
 #pragma once

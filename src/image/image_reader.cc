@@ -443,16 +443,10 @@ Result<json> pick_platform(const ImageDir& img, const json& index, const std::st
 
 Compression stored_compression(const std::string& blob);
 
-Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
+// The descriptor index.json gives for `tag` (the only image when there is no tag; "@N" the N-th),
+// each entry read on the way checked: what every reader of a layout (unpack, run's cache) takes.
+Result<Descriptor> pick_layout_manifest(const ImageDir& img, const std::string& tag) {
   const std::string& layout = img.dir;
-  const std::string& tag = opt.tag;
-  // The layout's version: 1.0.0 is the one version there is (skopeo and umoci refuse others).
-  if (struct stat st; ::stat((layout + "/oci-layout").c_str(), &st) == 0) {
-    CUSLIM_TRY(auto ol, img.json_file(layout + "/oci-layout"));
-    CUSLIM_CHECK(expect_object(ol, layout + "/oci-layout"));
-    CUSLIM_TRY(auto version, JsonFields(ol, layout + "/oci-layout").str("imageLayoutVersion"));
-    if (version != "1.0.0") return bad_input(layout + "/oci-layout: imageLayoutVersion '" + version + "': only 1.0.0 is an OCI image layout");
-  }
   std::string index_file = layout + "/index.json";
   CUSLIM_TRY(auto index, img.json_file(index_file));
   CUSLIM_CHECK(expect_object(index, index_file));
@@ -487,16 +481,31 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     CUSLIM_TRY(chosen, read_descriptor(manifests[*at_index], where));
   }
   if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json" + (tags.empty() ? "" : " (it has: " + tags + ")"));
-  std::string manifest_file = blob_file(layout, chosen->digest);
-  CUSLIM_TRY(auto manifest, read_json_blob(img, chosen->digest, chosen->size, "manifest"));
+  return *chosen;
+}
+
+Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackOptions& opt, UnpackedImage& out) {
+  const std::string& layout = img.dir;
+  const std::string& tag = opt.tag;
+  // The layout's version: 1.0.0 is the one version there is (skopeo and umoci refuse others).
+  if (struct stat st; ::stat((layout + "/oci-layout").c_str(), &st) == 0) {
+    CUSLIM_TRY(auto ol, img.json_file(layout + "/oci-layout"));
+    CUSLIM_CHECK(expect_object(ol, layout + "/oci-layout"));
+    CUSLIM_TRY(auto version, JsonFields(ol, layout + "/oci-layout").str("imageLayoutVersion"));
+    if (version != "1.0.0") return bad_input(layout + "/oci-layout: imageLayoutVersion '" + version + "': only 1.0.0 is an OCI image layout");
+  }
+  std::string index_file = layout + "/index.json";
+  CUSLIM_TRY(auto chosen, pick_layout_manifest(img, tag));
+  std::string manifest_file = blob_file(layout, chosen.digest);
+  CUSLIM_TRY(auto manifest, read_json_blob(img, chosen.digest, chosen.size, "manifest"));
   CUSLIM_CHECK(expect_object(manifest, manifest_file));
-  out.manifest = chosen->digest;
+  out.manifest = chosen.digest;
   CUSLIM_TRY(auto media_type, JsonFields(manifest, manifest_file).str("mediaType"));
   // The index says what the blob is; the blob says it too: they must agree (skopeo refuses otherwise).
   bool is_index = media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests");
-  bool said_index = is_index_media_type(chosen->media_type);
-  if (!chosen->media_type.empty() && (said_index != is_index || !is_manifest_media_type(chosen->media_type)))
-    return bad_input(index_file + ": the descriptor of " + chosen->digest + " says " + chosen->media_type + ", the blob is " +
+  bool said_index = is_index_media_type(chosen.media_type);
+  if (!chosen.media_type.empty() && (said_index != is_index || !is_manifest_media_type(chosen.media_type)))
+    return bad_input(index_file + ": the descriptor of " + chosen.digest + " says " + chosen.media_type + ", the blob is " +
                      (is_index ? "an image index" : "an image manifest"));
   if (media_type == "application/vnd.oci.image.index.v1+json" || manifest.contains("manifests")) {
     CUSLIM_TRY(manifest, pick_platform(img, manifest, opt.platform));
@@ -626,6 +635,11 @@ Status unpack_docker(const std::string& dir, const std::string& staging, const s
   if (config.is_object() && config.contains("rootfs") && config["rootfs"].is_object())  // absent or odd: no reuse
     if (auto ids = JsonFields(config["rootfs"], config_file + ": rootfs").strings("diff_ids"); ids.ok()) diff_ids = *ids;
   CUSLIM_TRY(auto layers, m.strings("Layers"));
+  // One diff_id per layer, as docker load requires ("layers length mismatch"): a list that says
+  // otherwise (a layer repeated, cut, null) is not this image.
+  if (diff_ids.size() != layers.size())
+    return bad_input(config_file + ": rootfs.diff_ids has " + std::to_string(diff_ids.size()) + " entries for the " + std::to_string(layers.size()) +
+                     " layers of " + where + ".Layers");
   bool all_stored = true;  // every layer known by digest: slim may keep them whole (layer_reuse.h)
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::string& rel = layers[i];
@@ -772,6 +786,11 @@ bool names_image(const std::string& s) {
   if (::stat(s.c_str(), &st) == 0) return true;
   auto ref = parse_image_ref(s);  // a transport, or PATH:TAG of an existing PATH (python-oci:3.12)
   return !ref.transport.empty() || (!ref.tag.empty() && ::stat(ref.path.c_str(), &st) == 0);
+}
+
+Result<std::string> layout_manifest_digest(const std::string& dir, const std::string& tag) {
+  CUSLIM_TRY(auto d, pick_layout_manifest({dir, false}, tag));
+  return d.digest;
 }
 
 Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::string& staging, const UnpackOptions& given) {

@@ -75,6 +75,10 @@ bool names_image(const std::string& s);
 // Unpacks `image` (a path, or a reference as parse_image_ref reads it) into `staging` (an empty
 // dir); a rootfs dir is used in place (not copied). A layout of several images needs a tag.
 Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const UnpackOptions& opt);
+// The manifest (or index) digest that index.json of the OCI layout `dir` gives for `tag` (the only
+// image without one; "@N" the N-th), each entry read on the way checked as unpack checks it: a
+// run from the cache reads no less of the layout than this.
+Result<std::string> layout_manifest_digest(const std::string& dir, const std::string& tag);
 inline Result<UnpackedImage> unpack_image(const std::string& image, const std::string& staging, const std::string& tag = "") {
   UnpackOptions o;
   o.tag = tag;

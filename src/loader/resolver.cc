@@ -27,6 +27,7 @@ struct Loaded {
   std::vector<std::string> names;  // every name it answered to
   How how = How::direct;
   bool leaf = false;
+  bool rpath_in_chain = false;  // it, or an object of its loader chain, has a DT_RPATH (set when added)
   std::shared_ptr<const std::vector<SearchStep>> plan;  // computed on its first bare-name need
 };
 
@@ -186,12 +187,11 @@ struct TargetWalk {
   std::shared_ptr<const std::vector<SearchStep>> plain_plan;  // no RPATH/RUNPATH anywhere in the chain
   bool plain_plan_shared = false;  // and the same in every walk: no $ORIGIN from LD_LIBRARY_PATH
 
+  // No RUNPATH of its own and no DT_RPATH up its loader chain (nor the program's): the plain plan.
+  // (rpath_in_chain is kept per object, so a deep chain costs no walk up it per need.)
   bool chain_is_plain(int from) {
     if (out.objects[from].elf->value().runpath) return false;
-    for (int j = from; j >= 0; j = out.objects[j].loader)
-      if (out.objects[j].elf && out.objects[j].elf->ok() && out.objects[j].elf->value().rpath) return false;
-    auto& main = out.objects[0].elf->value();
-    return !main.rpath;
+    return !out.objects[from].rpath_in_chain && !out.objects[0].elf->value().rpath;
   }
 
   std::shared_ptr<const std::vector<SearchStep>> plan_of(int from) {
@@ -227,6 +227,7 @@ struct TargetWalk {
   }
 
   int add_loaded(Loaded l) {
+    l.rpath_in_chain = (l.elf && l.elf->ok() && l.elf->value().rpath) || (l.loader >= 0 && out.objects[l.loader].rpath_in_chain);
     out.objects.push_back(std::move(l));
     int i = static_cast<int>(out.objects.size()) - 1;
     auto& o = out.objects[i];
@@ -402,53 +403,58 @@ Status Resolver::init() {
 
 Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, const ExtraEdges& extra,
                                    const std::map<std::string, std::string>& loaded) {
-  std::vector<TargetResult> results(targets.size());
-  parallel_for(targets.size(), opts_.threads, [&](size_t i) {
-    try {  // an exception becomes the target's error
-      TargetWalk walk{*this, extra, loaded, {}, {}, {}};
-      auto st = walk.run(targets[i]);
-      results[i] = std::move(walk.out);
-      if (!st.ok()) results[i].error = st.error();
-    } catch (const std::exception& e) {
-      results[i] = {};
-      results[i].error = bad_input(targets[i] + ": resolving: " + e.what());
-    }
-  });
-
+  // Walked a slice at a time and merged as it goes: every target's walk holds its whole closure, so
+  // holding them all at once grows with targets x depth (every library of an image as a target).
+  constexpr size_t kSlice = 256;
   DepGraph g;
-  for (size_t t = 0; t < targets.size(); ++t) {
-    auto& res = results[t];
-    if (res.error) return *res.error;
-    g.roots.push_back(targets[t]);
-    std::vector<size_t> ids;
-    for (size_t k = 0; k < res.objects.size(); ++k) {
-      auto& l = res.objects[k];
-      if (auto known = g.find(l.realpath.empty() ? "name:" + l.name : l.realpath)) {  // seen in an earlier target
-        g.objects[*known].root |= (k == 0);
-        ids.push_back(*known);
-        continue;
+  for (size_t first = 0; first < targets.size(); first += kSlice) {
+    const size_t n = std::min(kSlice, targets.size() - first);
+    std::vector<TargetResult> results(n);
+    parallel_for(n, opts_.threads, [&](size_t i) {
+      try {  // an exception becomes the target's error
+        TargetWalk walk{*this, extra, loaded, {}, {}, {}};
+        auto st = walk.run(targets[first + i]);
+        results[i] = std::move(walk.out);
+        if (!st.ok()) results[i].error = st.error();
+      } catch (const std::exception& e) {
+        results[i] = {};
+        results[i].error = bad_input(targets[first + i] + ": resolving: " + e.what());
       }
-      DepObject o;
-      if (!l.path.empty()) o.path = l.path;
-      o.realpath = l.realpath;
-      o.name = l.name;
-      o.how = l.how;
-      o.leaf = l.leaf;
-      o.root = (k == 0);
-      if (l.elf && l.elf->ok()) {
-        o.soname = l.elf->value().soname;
-        o.size = l.elf->value().size;
-        o.needed = l.elf->value().needed;
-        o.machine = l.elf->value().machine;
-        o.elf_class = l.elf->value().elf_class;
-        o.elf_type = l.elf->value().type;
-        o.has_interp = l.elf->value().interp.has_value();
+    });
+    for (size_t t = first; t < first + n; ++t) {
+      auto& res = results[t - first];
+      if (res.error) return *res.error;
+      g.roots.push_back(targets[t]);
+      std::vector<size_t> ids;
+      for (size_t k = 0; k < res.objects.size(); ++k) {
+        auto& l = res.objects[k];
+        if (auto known = g.find(l.realpath.empty() ? "name:" + l.name : l.realpath)) {  // seen in an earlier target
+          g.objects[*known].root |= (k == 0);
+          ids.push_back(*known);
+          continue;
+        }
+        DepObject o;
+        if (!l.path.empty()) o.path = l.path;
+        o.realpath = l.realpath;
+        o.name = l.name;
+        o.how = l.how;
+        o.leaf = l.leaf;
+        o.root = (k == 0);
+        if (l.elf && l.elf->ok()) {
+          o.soname = l.elf->value().soname;
+          o.size = l.elf->value().size;
+          o.needed = l.elf->value().needed;
+          o.machine = l.elf->value().machine;
+          o.elf_class = l.elf->value().elf_class;
+          o.elf_type = l.elf->value().type;
+          o.has_interp = l.elf->value().interp.has_value();
+        }
+        ids.push_back(g.add_object(std::move(o)));
       }
-      ids.push_back(g.add_object(std::move(o)));
+      g.root_objects.push_back(ids.front());
+      for (auto& e : res.edges) g.add_edge(ids[e.from], ids[e.to], e.name, e.how);
+      for (auto& m : res.missing) g.add_missing(std::move(m));
     }
-    g.root_objects.push_back(ids.front());
-    for (auto& e : res.edges) g.add_edge(ids[e.from], ids[e.to], e.name, e.how);
-    for (auto& m : res.missing) g.add_missing(std::move(m));
   }
   return g;
 }

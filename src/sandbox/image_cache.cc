@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -96,6 +97,14 @@ UniqueFd lock_entry(const std::string& entry, int how) {
   return fd;
 }
 
+// What this cache writes in its directory, and so all it may ever remove there: entries (a 32-hex
+// key), unpacks under way (".unpacking-PID-KEY") and removals (KEY".removing-PID"). Anything else
+// -- the user's files where CUSLIM_CACHE_DIR points at a project -- is never touched.
+bool own_name(const std::string& name) {
+  static const std::regex re(R"(([0-9a-f]{32})|(\.unpacking-[0-9]+-[0-9a-f]{32})|([0-9a-f]{32}\.removing-[0-9]+))");
+  return std::regex_match(name, re);
+}
+
 // Removes least recently used entries (image.json's mtime) until the total fits, skipping `keep`
 // and entries a run holds; also leftovers of unpacks whose process is gone.
 void evict(const ImageCacheOptions& opt, const std::string& keep) {
@@ -109,6 +118,7 @@ void evict(const ImageCacheOptions& opt, const std::string& keep) {
   std::error_code ec;
   for (auto& d : fs::directory_iterator(opt.dir, ec)) {
     std::string name = d.path().filename().string(), p = d.path().string();
+    if (!own_name(name)) continue;
     if (name.rfind(kTempPrefix, 0) == 0) {  // ".unpacking-PID-..." of a dead process
       pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + std::string(kTempPrefix).size()));
       if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) remove_tree(p);
@@ -152,11 +162,13 @@ bool entry_sound(const std::string& entry) {
   return img.ok() && ::stat(img->rootfs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Size, mtime (ns), inode and device of a file: what changes when its bytes are rewritten.
+// Size, mtime and ctime (ns), inode and device of a file: what changes when its bytes are rewritten
+// (ctime even when a copy keeps the mtime: cp -p, a fixed SOURCE_DATE_EPOCH).
 std::string stat_words(const std::string& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return "missing";
   return std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " +
+         std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec) + " " +
          std::to_string(st.st_ino) + " " + std::to_string(st.st_dev);
 }
 
@@ -169,28 +181,6 @@ struct CacheKey {
   std::string layout;  // an OCI layout's dir (its blobs are checked against their names on a new stamp)
   std::string image_digest;  // the layout's image (manifest or index) digest
 };
-
-// The digest of the layout's image named by `tag` (the only one when no tag), from index.json;
-// nullopt when index.json does not say plainly (the unpack then says why).
-std::optional<std::string> layout_image_digest(const std::string& layout, const std::string& tag) {
-  auto index = parse_json_or_discarded(read_text(layout + "/index.json"));
-  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) return std::nullopt;
-  auto& ms = index["manifests"];
-  const nlohmann::json* chosen = nullptr;
-  for (auto& m : ms) {
-    if (!m.is_object() || !m.contains("digest") || !m["digest"].is_string()) return std::nullopt;
-    std::string name;
-    if (m.contains("annotations") && m["annotations"].is_object() && m["annotations"].contains("org.opencontainers.image.ref.name") &&
-        m["annotations"]["org.opencontainers.image.ref.name"].is_string())
-      name = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
-    if (tag.empty() ? ms.size() == 1 : name == tag) {
-      chosen = &m;
-      break;
-    }
-  }
-  if (!chosen || !Digest::parse((*chosen)["digest"].get<std::string>())) return std::nullopt;
-  return (*chosen)["digest"].get<std::string>();
-}
 
 // An OCI layout is keyed by its image's manifest (or index) digest -- the same image copied
 // elsewhere, or into another layout, is the same entry; an archive by its path, size, mtime and
@@ -214,12 +204,9 @@ Result<std::optional<CacheKey>> cache_key(const std::string& image, const std::s
     std::sort(blobs.begin(), blobs.end());
     for (auto& b : blobs) k.stamp += "\n" + b + " " + stat_words(b);
     k.stamp = Sha256::of(k.stamp).hex();
-    if (auto d = layout_image_digest(real, name)) {
-      k.image_digest = *d;
-      k.key = Sha256::of("v2\n" + *d + "\n").hex().substr(0, 32);
-      return std::optional<CacheKey>{k};
-    }
-    k.key = k.stamp.substr(0, 32);
+    // index.json read as unpack reads it: a run from the cache accepts no layout a fresh one refuses
+    CUSLIM_TRY(k.image_digest, layout_manifest_digest(real, name));
+    k.key = Sha256::of("v2\n" + k.image_digest + "\n").hex().substr(0, 32);
     return std::optional<CacheKey>{k};
   }
   struct stat st;

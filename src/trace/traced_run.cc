@@ -73,11 +73,13 @@ Result<int> run_plain(const std::vector<std::string>& argv, const std::vector<st
 }
 
 // The files the command reads that a trace file must never replace: argv[0] as PATH finds it,
-// and every argument that names an existing path.
+// and every argument that names an existing file. A directory argument (`ls .`, `pytest .`,
+// `--data /srv/d`) is not one: a new trace file beside what the program reads replaces nothing
+// of it (-o naming that directory itself is refused as any directory is).
 std::vector<std::string> command_inputs(const std::vector<std::string>& argv) {
   std::vector<std::string> out;
-  for (auto& a : argv)
-    if (::access(a.c_str(), F_OK) == 0) out.push_back(a);
+  for (size_t i = 0; i < argv.size(); ++i)
+    if (struct stat st; ::stat(argv[i].c_str(), &st) == 0 && (i == 0 || !S_ISDIR(st.st_mode))) out.push_back(argv[i]);
   if (!argv.empty() && argv[0].find('/') == std::string::npos) {
     const char* p = std::getenv("PATH");
     for (auto& dir : path::split_list(p ? p : kDefaultPath))

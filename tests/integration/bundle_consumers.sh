@@ -136,6 +136,14 @@ ino1=$(stat -c %i "$tmp/ssh/blobs/sha256/$blob")
 ino2=$(stat -c %i "$tmp/ssh/blobs/sha256/$blob" 2>/dev/null)
 check "re-bundling unchanged input reuses the layer blob (same inode $ino1)" '[ "$ino1" = "$ino2" ]'
 check "the re-bundled image still reads" 'skopeo inspect "oci:$tmp/ssh:ssh" >/dev/null'
+# Changed input whose size and mtime stay (cp -p of a release, a fixed SOURCE_DATE_EPOCH): a new
+# layer with the new bytes, never the old blob.
+mkdir -p "$tmp/rel1" "$tmp/rel2" "$tmp/app2"; echo model=v1 > "$tmp/rel1/m.txt"; echo model=v2 > "$tmp/rel2/m.txt"
+touch -d 1980-01-01 "$tmp/rel1/m.txt" "$tmp/rel2/m.txt"
+cp -p "$tmp/rel1/m.txt" "$tmp/app2/m.txt"; "$cuslim" bundle -q /bin/true --include "$tmp/app2" -o "$tmp/reuse2" --tag v1
+cp -p "$tmp/rel2/m.txt" "$tmp/app2/m.txt"; "$cuslim" bundle -q /bin/true --include "$tmp/app2" -o "$tmp/reuse2" --tag v2
+rm -rf "$tmp/reuse2-u"; umoci unpack --image "$tmp/reuse2:v2" "$tmp/reuse2-u" >/dev/null 2>&1
+check "same size and mtime, new bytes: the re-bundled layer holds the new bytes" '[ "$(cat "$tmp/reuse2-u/rootfs$tmp/app2/m.txt")" = model=v2 ]'
 
 # --- --base IMAGE: our layer appended to an existing image, what it holds left out -----------
 "$cuslim" bundle -q /bin/ls -o "$tmp/base" --tag base --env MARKER=from-base

@@ -15,6 +15,7 @@
 usage: layer_semantics.py CUSLIM
 """
 import glob
+import io
 import json
 import os
 import stat
@@ -113,6 +114,28 @@ def main():
             r = run(cuslim, cmd[0], wrong, *cmd[1:])
             check(f"{cmd[0]}: a diff_id that is not the layer's is exit 3 naming layer 1 ({r.stderr.strip()[:140]})",
                   r.returncode == 3 and "diff_id mismatch" in r.stderr and "layer 1" in r.stderr, f"rc={r.returncode} {r.stderr}")
+
+        # --- a docker-archive whose manifest.json Layers disagree with rootfs.diff_ids (docker load:
+        # "layers length mismatch"): a layer repeated, cut, or null is exit 3 naming both ----------
+        good = f"{tmp}/good.tar"
+        check("bundle a docker-archive of two layers", run(cuslim, "bundle", "-q", "/bin/sh", "-o", good, "--format", "docker-archive",
+                                                           "--tag", "app:1", "--layers", "auto").returncode == 0)
+        with tarfile.open(good) as t:
+            members = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+        man = json.loads(members["manifest.json"])
+        for label, layers in (("a layer repeated", man[0]["Layers"] + man[0]["Layers"][-1:]), ("layers cut", man[0]["Layers"][:-1] or None),
+                              ("Layers null", None)):
+            bad_man = [dict(man[0], Layers=layers)]
+            path = f"{tmp}/layers-{label.replace(' ', '-')}.tar"
+            with tarfile.open(path, "w") as t:
+                for name, data in members.items():
+                    data = json.dumps(bad_man).encode() if name == "manifest.json" else data
+                    ti = tarfile.TarInfo(name)
+                    ti.size = len(data)
+                    t.addfile(ti, io.BytesIO(data))
+            r = run(cuslim, "verify", path)
+            check(f"docker-archive, {label}: exit 3 naming diff_ids and Layers ({r.stderr.strip()[:140]})",
+                  r.returncode == 3 and "rootfs.diff_ids has" in r.stderr and ".Layers" in r.stderr, f"rc={r.returncode} {r.stderr}")
 
         # --- NVIDIA_REQUIRE_CUDA from the bundled runtime ----------------------------------------
         lib = f"{tmp}/cuda/lib"

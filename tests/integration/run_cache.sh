@@ -111,9 +111,9 @@ for f in glob.glob('$tmp/cache/images/*/image.json'):
 check "an archive entry recorded without stamps is still a hit (exit $rc)" '[ $rc = 0 ] && grep -q "image cache hit" "$tmp/erra"' || cat "$tmp/erra"
 
 # A removal cut off (its run gone) is finished by the next run.
-mkdir -p "$tmp/cache/images/0123abcd.removing-999999/unpacked"; echo x > "$tmp/cache/images/0123abcd.removing-999999/unpacked/f"
+mkdir -p "$tmp/cache/images/0123456789abcdef0123456789abcdef.removing-999999/unpacked"; echo x > "$tmp/cache/images/0123456789abcdef0123456789abcdef.removing-999999/unpacked/f"
 "$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c true; rc=$?
-check "a cut-off removal of a dead run is finished (exit $rc)" '[ $rc = 0 ] && [ ! -e "$tmp/cache/images/0123abcd.removing-999999" ]'
+check "a cut-off removal of a dead run is finished (exit $rc)" '[ $rc = 0 ] && [ ! -e "$tmp/cache/images/0123456789abcdef0123456789abcdef.removing-999999" ]'
 
 # dir: is a rootfs used in place, never cached, even when it holds an index.json and blobs/.
 root=$(ls -d "$tmp"/cache/images/*/unpacked/rootfs | head -1)
@@ -122,4 +122,20 @@ echo served > "$tmp/webroot/page"
 n=$(entries); out=$("$cuslim" run -v --gpu off "dir:$tmp/webroot" -- /bin/cat /page 2>"$tmp/errw"); rc=$?
 check "dir: with index.json and blobs runs as a rootfs, uncached ($out, exit $rc; entries $n -> $(entries))" \
   '[ $rc = 0 ] && [ "$out" = served ] && [ "$(entries)" = $n ] && ! grep -q "image cache" "$tmp/errw"' || cat "$tmp/errw"
+# The cache removes only what it wrote: a CUSLIM_CACHE_DIR that is a project (its own images/
+# dir, specs and a loose file in it, an entry-like dir without a record) keeps all of it.
+mkdir -p "$tmp/proj/images/notmine"; echo 'name: app' > "$tmp/proj/images/app.yaml"; echo keep > "$tmp/proj/images/loose"; echo x > "$tmp/proj/images/notmine/f"
+out=$(CUSLIM_CACHE_DIR=$tmp/proj "$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>&1); rc=$?
+out2=$(CUSLIM_CACHE_DIR=$tmp/proj CUSLIM_RUN_CACHE_MAX=1 "$cuslim" run --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>&1)
+check "a cache dir holding the user's files: runs, and none of them is removed ($out)" \
+  '[ $rc = 0 ] && [ "$out" = two ] && [ "$out2" = two ] && [ -f "$tmp/proj/images/app.yaml" ] && [ -f "$tmp/proj/images/loose" ] && [ -f "$tmp/proj/images/notmine/f" ]'
+# A cached run reads index.json as a fresh one does: an edited index (a size that is not a number,
+# a tag that is not a string) is refused, exit 3, cache or not.
+"$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c true
+cp -r "$tmp/img" "$tmp/img-bad"
+sed -i 's/"size":[0-9]*/"size":"oops"/' "$tmp/img-bad/index.json"
+"$cuslim" run --gpu off "$tmp/img-bad:t" -- /bin/bash -c true 2> "$tmp/errbad"; rc=$?
+"$cuslim" run --no-cache --gpu off "$tmp/img-bad:t" -- /bin/bash -c true 2> /dev/null; rc2=$?
+check "an edited index.json: exit 3 from the cache too ($rc, --no-cache $rc2)" '[ $rc = 3 ] && [ $rc2 = 3 ] && grep -q "index.json: manifests\[0\]" "$tmp/errbad"'
+rm -rf "$tmp/img-bad"
 finish

@@ -205,4 +205,11 @@ for bad in '{"event":"zap","pid":1,"name":"","path":"/x"}' '{"event":"file","pid
   "$cuslim" bundle -q /bin/true --trace "$tmp/bad.trace" -o "$tmp/bad.tar" 2> "$tmp/err"; rc=$?
   check "a trace line $bad: exit 3 naming the line ($(cat "$tmp/err"))" '[ $rc = 3 ] && grep -q "bad.trace:1: " "$tmp/err" && [ ! -e "$tmp/bad.tar" ]'
 done
+# A directory the traced command is given (`ls .`, `pytest .`) is not an input a new trace file
+# could replace: traced; a file it is given still is (refused, exit 2, the file intact).
+mkdir -p "$tmp/dirarg"; echo keep > "$tmp/dirarg/data.txt"
+(cd "$tmp/dirarg" && "$cuslim" trace -q -o a.trace -- /bin/ls . > /dev/null 2> "$tmp/err"); rc=$?
+check "trace -o a.trace -- ls . (exit $rc)" '[ $rc = 0 ] && [ -s "$tmp/dirarg/a.trace" ]' || cat "$tmp/err"
+"$cuslim" trace -q -o "$tmp/dirarg/data.txt" -- /bin/cat "$tmp/dirarg/data.txt" > /dev/null 2> "$tmp/err"; rc=$?
+check "trace -o naming a file the command reads: exit 2, the file intact" '[ $rc = 2 ] && [ "$(cat "$tmp/dirarg/data.txt")" = keep ]'
 finish
