@@ -87,7 +87,7 @@ TEST(ImageReaderArchiveSymlinks, DockerArchiveNamesDoNotLeaveTheArchive) {
                       " -C " + t / "host/l" + " secret.txt").status, 0);
   test::write_file(t / "host/config.json", R"({"config":{"Env":["SECRET=1"]}})");
   test::write_file(t / "a/manifest.json", R"([{"Config":"cfg.json","Layers":["evil/layer.tar"]}])");
-  test::write_file(t / "a/cfg.json", R"({"config":{}})");
+  test::write_file(t / "a/cfg.json", R"({"config":{},"rootfs":{"type":"layers","diff_ids":["sha256:)" + std::string(64, '0') + R"("]}})");
   ASSERT_EQ(test::run("ln -s " + t / "host" + " " + t / "a/evil" + " && tar -cf " + t / "img.tar" + " -C " + t / "a" + " manifest.json cfg.json evil").status, 0);
   auto r = unpack_image(t / "img.tar", t / "staging");
   ASSERT_FALSE(r.ok()) << "the layer was read through the archive's symlink";
