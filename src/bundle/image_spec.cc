@@ -5,6 +5,7 @@
 #include "bundle/bundle.h"
 #include "core/fs.h"
 #include "image/image_reader.h"
+#include "image/transport_spelling.h"
 #include "profile/cuda_compat.h"
 #include "profile/profile_set.h"
 #include "prune/gpu_arch.h"
@@ -24,14 +25,20 @@ std::string known_base(const std::string& v) {
   return "neither a built-in profile (" + known + ") nor an image that exists";
 }
 
+// name (the default tag) and tag: an OCI ref.name, as --tag takes it.
+std::string valid_tag(const std::string& v) {
+  if (v.empty()) return "empty";
+  return check_oci_tag("", v).ok() ? "" : "not a valid tag (letters and digits joined by . _ - : @ + or /)";
+}
+
 }  // namespace
 
 const SchemaNode& image_spec_schema() {
   using namespace schema;
   static const SchemaNode s =
-      map({required("name", string()), optional("description", string()), optional("targets", strings()),
+      map({required("name", checked("an image name (an OCI ref.name)", valid_tag)), optional("description", string()), optional("targets", strings()),
            optional("include", strings()), optional("out", string()), optional("format", one_of(format_names())),
-           optional("compression", one_of({"gzip", "zstd"})), optional("layers", one_of({"auto", "single"})), optional("tag", string()),
+           optional("compression", one_of({"gzip", "zstd"})), optional("layers", one_of({"auto", "single"})), optional("tag", checked("a tag (an OCI ref.name)", valid_tag)),
            optional("base", checked("a base profile (scratch, glibc, debian12, ...) or an image", known_base)),
            optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
            optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),

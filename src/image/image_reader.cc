@@ -298,9 +298,10 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         continue;
       }
       if (const char* hl = archive_entry_hardlink(e)) {
-        CUSLIM_TRY(auto target, safe_name(hl, layer));
-        CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, target, layer));
-        archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(target)).c_str());
+        auto target = safe_name(hl, layer + ": hard link '" + name + "'");  // named by the link, not only its target
+        if (!target) return target.error();
+        CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, *target, layer));
+        archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(*target)).c_str());
       }
       if (!out.keep_setuid && (archive_entry_perm(e) & (S_ISUID | S_ISGID))) {
         archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));

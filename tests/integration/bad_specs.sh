@@ -38,6 +38,14 @@ printf 'name: x\ntargets: [/bin/true]\nout: out/x\nbase: nonexist-base\n' > base
 "$cuslim" build base.yaml 2> err; rc=$?
 check "base: nonexist-base is the spec error (exit 3, file:line:col, the known profiles) ($(cat err))" \
   '[ $rc = 3 ] && grep -qF "base.yaml:4:7: base: '"'"'nonexist-base'"'"': neither a built-in profile (" err && grep -q "debian12" err'
+for v in '""' "'Bad Tag!'"; do
+  printf 'name: %s\ntargets: [/bin/true]\nout: out/x\n' "$v" > name.yaml
+  "$cuslim" build name.yaml 2> err; rc=$?
+  check "name: $v is the spec's error (exit 3, file:line:col), not a flag's ($(cat err))" '[ $rc = 3 ] && grep -q "name.yaml:1:7: name: .*(expected an image name" err && [ ! -e out ]'
+done
+printf 'name: x\ntag: "a b"\ntargets: [/bin/true]\nout: out/x\n' > tag.yaml
+"$cuslim" build tag.yaml 2> err; rc=$?
+check "tag: 'a b' is the spec's error (exit 3, file:line:col) ($(cat err))" '[ $rc = 3 ] && grep -q "tag.yaml:2:6: tag: .*not a valid tag" err'
 printf 'name: x\ntargets: []\nout: out/x\n' > empty.yaml
 "$cuslim" build empty.yaml 2> err; rc=$?
 check "targets: [] with no include: exit 3 naming the spec ($(cat err))" '[ $rc = 3 ] && grep -qF "empty.yaml: targets and include are both empty: nothing to pack" err'
