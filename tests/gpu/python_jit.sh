@@ -192,8 +192,9 @@ if [ "$phase" = bundle ]; then
     # its toolchain, verify must fail jit-ready:triton (and --gpu the torch.compile smoke), nothing else.
     if grep -q "report triton: (True, 'imported by the trace')" "$W/nojit.log"; then want=("FAIL(jit-ready:triton)" "FAIL(jit-ready:triton,framework-smoke torch.compile)")
     else want=(ok ok); fi
-    for c in "same-output:$(grep -q 'SAME OUTPUT: yes' "$W/nojit.log" && echo ok):ok" "verify:$(verdict "$W/nojit.verify.json"):${want[0]}" "verify-gpu:$(verdict "$W/nojit.vgpu.json"):${want[1]}"; do
-      IFS=: read -r name got expect <<< "$c"
+    # '|' between the fields: a verdict holds ':' (FAIL(jit-ready:triton))
+    for c in "same-output|$(grep -q 'SAME OUTPUT: yes' "$W/nojit.log" && echo ok)|ok" "verify|$(verdict "$W/nojit.verify.json")|${want[0]}" "verify-gpu|$(verdict "$W/nojit.vgpu.json")|${want[1]}"; do
+      IFS='|' read -r name got expect <<< "$c"
       [ "$got" = "$expect" ] && echo "PASS torch --no-jit $name ($got)" || { echo "FAIL torch --no-jit $name: $got, expected $expect"; fails=$((fails + 1)); }
     done
   fi
