@@ -361,6 +361,10 @@ Result<ImageConfig> parse_config(const json& c, const std::string& where) {
   CUSLIM_TRY(auto cfg_json, top.object("config"));
   JsonFields cfg(cfg_json, where + ": config");
   CUSLIM_TRY(out.env, cfg.strings("Env"));
+  for (size_t i = 0; i < out.env.size(); ++i)  // what execve takes: NAME=VALUE, no NUL inside
+    if (out.env[i].find('=') == std::string::npos || out.env[i].find('\0') != std::string::npos)
+      return bad_input(where + ": config.Env[" + std::to_string(i) + "]: '" + out.env[i].substr(0, out.env[i].find('\0')) + "' is not NAME=VALUE" +
+                       (out.env[i].find('\0') != std::string::npos ? " (it holds a NUL byte)" : ""));
   CUSLIM_TRY(out.entrypoint, cfg.strings("Entrypoint"));
   CUSLIM_TRY(out.cmd, cfg.strings("Cmd"));
   CUSLIM_TRY(out.working_dir, cfg.str("WorkingDir"));
@@ -372,6 +376,7 @@ Result<ImageConfig> parse_config(const json& c, const std::string& where) {
   for (auto& [volume, _] : volumes.items()) out.volumes.push_back(volume);
   CUSLIM_TRY(out.stop_signal, cfg.str("StopSignal"));
   CUSLIM_TRY(out.architecture, top.str("architecture", "amd64"));
+  CUSLIM_TRY(out.os, top.str("os", "linux"));
   return out;
 }
 

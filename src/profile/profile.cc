@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -26,6 +27,31 @@ std::optional<ProfileKind> parse_profile_kind(const std::string& s) {
   return std::nullopt;
 }
 
+namespace {
+
+// A glob list whose '[' classes close and whose {placeholders} are among `placeholders`: a typo
+// there matched nothing, in silence.
+SchemaNode globs(std::vector<std::string> placeholders) {
+  using namespace schema;
+  std::string what = "file globs";
+  for (size_t i = 0; i < placeholders.size(); ++i) what += (i ? ", " : " (placeholders: ") + placeholders[i] + (i + 1 == placeholders.size() ? ")" : "");
+  return list(checked(what, [placeholders](const std::string& g) -> std::string {
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (g[i] == '[' && g.find(']', i + 1) == std::string::npos) return "a '[' without its ']'";
+      if (g[i] != '{') continue;
+      size_t end = g.find('}', i);
+      if (end == std::string::npos) return "a '{' without its '}'";
+      std::string ph = g.substr(i, end - i + 1);
+      if (std::find(placeholders.begin(), placeholders.end(), ph) == placeholders.end())
+        return "unknown placeholder " + ph + (placeholders.empty() ? " (none is expanded here)" : "");
+      i = end;
+    }
+    return "";
+  }));
+}
+
+}  // namespace
+
 const SchemaNode& profile_schema() {
   using namespace schema;
   static const SchemaNode s = [] {
@@ -33,22 +59,23 @@ const SchemaNode& profile_schema() {
     for (auto c : kObjectClasses) classes.push_back(to_string(c));
     for (auto k : {ProfileKind::base, ProfileKind::cuda, ProfileKind::driver, ProfileKind::framework}) kinds.push_back(to_string(k));
     SchemaNode rule = map({required("class", one_of(classes)), optional("rule", string()), optional("capability", string()),
-                           optional("names", strings()), optional("paths", strings()), optional("regex", regex())},
+                           optional("names", globs({})), optional("paths", globs({})), optional("regex", regex())},
                           {"names", "paths", "regex"});
-    SchemaNode edge = map({required("from", strings()), required("to", list(strings()))});
-    SchemaNode part = map({required("what", string()), optional("any", strings()), optional("programs", strings())}, {"any", "programs"});
-    SchemaNode need = map({required("what", string()), optional("any", strings()), optional("programs", strings()), optional("keep", strings()),
+    SchemaNode edge = map({required("from", globs({})), required("to", list(globs({"{major}", "{minor}", "{version}", "{cuda_major}", "{cuda_minor}"})))});
+    const std::vector<std::string> jit_ph = {"{site}", "{prefix}", "{version}"};
+    SchemaNode part = map({required("what", string()), optional("any", globs(jit_ph)), optional("programs", strings())}, {"any", "programs"});
+    SchemaNode need = map({required("what", string()), optional("any", globs(jit_ph)), optional("programs", strings()), optional("keep", globs(jit_ph)),
                            optional("parts", list(part))},
                           {"any", "programs"});
     SchemaNode jit = map({required("framework", string()), required("when", strings()), optional("requires", strings()), required("consequence", string()),
-                          optional("files", strings()), optional("needs", list(need))});
+                          optional("files", globs({})), optional("needs", list(need))});
     SchemaNode fwd = map({required("dirs", strings()), required("package", string()), required("ld_so_conf", string())});
     return map({required("name", string()), optional("kind", one_of(kinds)), optional("description", string()),
                 optional("extends", strings()), optional("glibc", string()), optional("provides", strings()),
                 optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
                 optional("devices", strings()), optional("firmware", strings()), optional("library_dirs", strings()),
-                optional("wheel_lib_dirs", strings()), optional("image_needs", strings()), optional("keep", strings()),
-                optional("python_companions", dict(strings())), optional("link_only", strings()), optional("profiler_only", strings()), optional("jit", list(jit)), optional("cuda_major_by_soname", dict(dict(string()))),
+                optional("wheel_lib_dirs", strings()), optional("image_needs", strings()), optional("keep", globs({})),
+                optional("python_companions", dict(strings())), optional("link_only", globs({})), optional("profiler_only", globs({})), optional("jit", list(jit)), optional("cuda_major_by_soname", dict(dict(string()))),
                 optional("forward_compat", fwd)});
   }();
   return s;

@@ -100,6 +100,24 @@ def main():
                   r.returncode == 3 and config_name in r.stderr and "Env[0]" in r.stderr, f"rc={r.returncode} {r.stderr}")
             check(f"{cmd[0]}: no staging dir left behind", os.listdir(tmpdir) == [], os.listdir(tmpdir))
 
+        # --- config values execve or the platform cannot take: an Env entry that is not NAME=VALUE
+        # (no '=', a NUL), an os that is not a string: exit 3 naming the field ---------------------
+        for label, edit, field in (("Env [FOO]", lambda c: c["config"].update(Env=["FOO"]), "config.Env[0]"),
+                                   ("Env with a NUL", lambda c: c["config"].update(Env=["A=1\u0000B=2"]), "config.Env[0]"),
+                                   ("os: 7", lambda c: c.update(os=7), "os")):
+            odd = f"{tmp}/odd-{field.replace('.', '-').replace('[', '').replace(']', '')}-{len(label)}"
+            image(odd, [layer([info("x")])])
+            idx = json.load(open(f"{odd}/index.json"))
+            man = json.load(open(f"{odd}/blobs/sha256/{idx['manifests'][0]['digest'][7:]}"))
+            cfg = json.load(open(f"{odd}/blobs/sha256/{man['config']['digest'][7:]}"))
+            cfg.setdefault("config", {})
+            edit(cfg)
+            man["config"] = dict(blob(odd, json.dumps(cfg).encode()), mediaType=man["config"]["mediaType"])
+            idx["manifests"][0] = dict(blob(odd, json.dumps(man).encode()), mediaType=idx["manifests"][0]["mediaType"])
+            json.dump(idx, open(f"{odd}/index.json", "w"))
+            r = run(cuslim, "verify", odd)
+            check(f"config {label}: exit 3 naming {field} ({r.stderr.strip()[:160]})", r.returncode == 3 and field in r.stderr, f"rc={r.returncode} {r.stderr}")
+
         # --- a config whose diff_ids do not match its layers (umoci refuses it too) ---------------
         wrong = f"{tmp}/wrong-diff-id"
         image(wrong, [layer([info("a")]), layer([info("b")])])

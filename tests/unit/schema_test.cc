@@ -41,6 +41,14 @@ TEST(Schema, unknown_profile_key_names_line_column_and_the_closest_key) {
   EXPECT_EQ(far.find("did you mean"), std::string::npos) << far;
 }
 
+TEST(Schema, profile_globs_close_their_classes_and_name_known_placeholders) {
+  EXPECT_HAS(profile_error("name: x\ndlopen:\n  - {from: [a], to: [[\"liby.so.{nonsense}\"]]}\n"),
+             "dlopen[0].to[0][0]: 'liby.so.{nonsense}': unknown placeholder {nonsense}");
+  EXPECT_HAS(profile_error("name: x\nlink_only: ['[libfoo']\n"), "link_only[0]: '[libfoo': a '[' without its ']'");
+  EXPECT_HAS(profile_error("name: x\nkeep: ['/etc/{site}/x']\n"), "keep[0]: '/etc/{site}/x': unknown placeholder {site} (none is expanded here)");
+  EXPECT_EQ(profile_error("name: x\ndlopen:\n  - {from: [a], to: [[\"libnvrtc.so.{cuda_major}\"]]}\n"), "");
+}
+
 TEST(Schema, wrong_type_names_what_was_expected_and_what_is_there) {
   EXPECT_HAS(profile_error("name: x\nprovides: libc.so.6\n"), "p.yaml:2:11: provides: expected a list of strings, got 'libc.so.6'");
   EXPECT_HAS(profile_error("name: [x]\n"), "p.yaml:1:7: name: expected a string, got a list");
