@@ -388,6 +388,7 @@ Status add_traced_interpreters(const Analysis& analysis, const BundleRequest& re
     if (auto st = root.stat(f); st && S_ISREG(st->st_mode) && (st->st_mode & 0111)) ran.insert(f);
   std::vector<std::string> elfs;
   for (auto& f : ran) {
+    if (is_elf_in(root, f)) continue;  // a program, not a script (and no first line to read through)
     auto interp = script_interpreter(root, f);
     if (!interp || !root.stat(*interp) || builder.plan().items.count(*interp)) continue;
     if (is_elf_in(root, *interp)) elfs.push_back(*interp);

@@ -22,8 +22,12 @@ Result<std::vector<std::string>> shebang(const Root& root, const std::string& sc
   auto real = root.realpath(script);
   if (!real) return std::vector<std::string>{};
   std::ifstream in(root.host_path(*real));
-  std::string line;
-  if (!std::getline(in, line) || line.rfind("#!", 0) != 0) return std::vector<std::string>{};
+  // The kernel reads the first 256 bytes (BINPRM_BUF_SIZE): a file not starting "#!" is not read on.
+  char head[256] = {};
+  in.read(head, sizeof head);
+  std::string line(head, static_cast<size_t>(in.gcount()));
+  if (line.rfind("#!", 0) != 0) return std::vector<std::string>{};
+  line.resize(std::min(line.find('\n'), line.size()));
   std::istringstream words(line.substr(2));
   std::string interp, arg;
   words >> interp;
