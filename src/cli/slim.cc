@@ -6,6 +6,7 @@
 #include "bundle/bundle_report.h"
 #include "bundle/slim_image.h"
 #include "cli/bundle_output.h"
+#include "core/path.h"
 #include "cli/command.h"
 #include "core/units.h"
 #include "cli/registry_flags.h"
@@ -111,12 +112,7 @@ void add_slim(CLI::App& app, RunState& state) {
       ->check(CLI::Validator(
           [](std::string& g) -> std::string {
             if (g.empty()) return "an empty glob keeps nothing: give a path or a pattern such as /etc/ssl/*";
-            int depth = 0;  // a '[' that never closes matches only itself: surely a typo
-            for (size_t i = 0; i < g.size(); ++i)
-              if (g[i] == '\\') ++i;
-              else if (g[i] == '[' && depth == 0) depth = 1;
-              else if (g[i] == ']' && depth == 1) depth = 0;
-            return depth ? "'" + g + "': a '[' without its ']' (escape it as \\[ to match a bracket)" : "";
+            return path::has_unclosed_bracket(g) ? "'" + g + "': a '[' without its ']' (escape it as \\[ to match a bracket)" : "";
           },
           "GLOB"));
   cmd->add_option("--trace", o->traces, "A trace (cuslim trace) of the image's program: what it mapped is kept (repeatable)")->allow_extra_args(false);

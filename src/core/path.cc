@@ -69,6 +69,15 @@ std::string tidy(std::string_view p) {
   return out.empty() ? "/" : out;
 }
 
+bool has_unclosed_bracket(std::string_view g) {
+  bool open = false;
+  for (size_t i = 0; i < g.size(); ++i)
+    if (g[i] == '\\') ++i;
+    else if (g[i] == '[' && !open) open = true;
+    else if (g[i] == ']' && open) open = false;
+  return open;
+}
+
 std::vector<std::string> split_list(std::string_view list, char sep) {
   std::vector<std::string> out;
   size_t i = 0;

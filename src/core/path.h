@@ -20,6 +20,9 @@ std::string normalize(std::string_view p);
 // the parent of a symlink is the parent of its target, which only the filesystem knows (the
 // kernel resolves "/opt/a/../lib" from where /opt/a leads). What the loader opens is this.
 std::string tidy(std::string_view p);
+// Whether a glob has a '[' that never closes (fnmatch then matches it as itself: surely a typo);
+// a backslash escapes the next character.
+bool has_unclosed_bracket(std::string_view glob);
 // Splits a colon-separated list, keeping empty elements as "" (the loader treats them as ".").
 std::vector<std::string> split_list(std::string_view list, char sep = ':');
 

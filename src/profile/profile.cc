@@ -7,6 +7,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/path.h"
 #include "core/yaml_schema.h"
 
 namespace cuslim {
@@ -36,8 +37,8 @@ SchemaNode globs(std::vector<std::string> placeholders) {
   std::string what = "file globs";
   for (size_t i = 0; i < placeholders.size(); ++i) what += (i ? ", " : " (placeholders: ") + placeholders[i] + (i + 1 == placeholders.size() ? ")" : "");
   return list(checked(what, [placeholders](const std::string& g) -> std::string {
+    if (path::has_unclosed_bracket(g)) return "a '[' without its ']'";
     for (size_t i = 0; i < g.size(); ++i) {
-      if (g[i] == '[' && g.find(']', i + 1) == std::string::npos) return "a '[' without its ']'";
       if (g[i] != '{') continue;
       size_t end = g.find('}', i);
       if (end == std::string::npos) return "a '{' without its '}'";
