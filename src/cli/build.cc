@@ -14,8 +14,21 @@ struct BuildOptions {
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
+// OUT's own tag (oci:DIR:T, docker://HOST/REPO:T, ...) against the spec's `tag` (default: its
+// `name`): a conflict names the spec, the only other source of a tag here (build has no --tag).
+void check_spec_tag(const ImageSpec& spec, const std::string& out) {
+  std::string settled = out, out_tag;
+  BundleFormat format = format_from_path(out);
+  if (spec.tag.empty() || !settle_output_ref(settled, format, out_tag, false).ok() || out_tag.empty() || out_tag == spec.tag) return;
+  std::string where = spec.file.empty() ? "image spec " + spec.name : spec.file;
+  fail(Error(Exit::usage, out + ": names the tag '" + out_tag + "' and " + where + " says '" + spec.tag +
+                              "' (its `tag`, which defaults to its `name`): make them agree, or leave the tag out of OUT"));
+}
+
 Exit run_build(const BuildOptions& b) {
-  auto job = take(job_from_spec(take(read_image_spec(b.spec)), b.out));
+  auto spec = take(read_image_spec(b.spec));
+  check_spec_tag(spec, b.out.empty() ? spec.out : b.out);
+  auto job = take(job_from_spec(spec, b.out));
   job.request.progress = progress_line("packing", b.quiet, gzip_hint(job));
   return run_and_report(job, {"build", b.report_file, b.quiet, b.json, b.force, *b.registry});
 }

@@ -56,6 +56,7 @@ Exit run_and_report(BundleJob& job, const Output& o) {
     job.request.side_outputs.emplace_back("--report", o.report_file);
   }
   check_digestfile(o.registry, job.request.out, job.request.side_outputs);
+  check_registry_creds(o.registry, {job.analysis.base}, job.request.out);
   take(check_distinct_outputs(job.request.side_outputs));
   job.request.force = o.force;
   job.request.prune.measure = job.request.report_contents = !o.report_file.empty();

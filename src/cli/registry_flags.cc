@@ -4,6 +4,8 @@
 
 #include "cli/command.h"
 #include "core/atomic_file.h"
+#include "core/output_guard.h"
+#include "registry/registry_ref.h"
 #include "report/report_file.h"
 
 namespace cuslim::cli {
@@ -18,8 +20,15 @@ void write_digestfile(const std::string& file, const Digest& d) {
 
 void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o, bool with_push) {
   auto* g = "Registry (docker://)";
-  cmd->add_option("--creds", o->creds, "USER:PASS for the registry (default: auths of $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+  cmd->add_option("--creds", o->creds,
+                  with_push ? "USER:PASS for the registry, when the command talks to one (default: auths of $DOCKER_CONFIG/config.json "
+                              "or ~/.docker/config.json); two registries: --src-creds and --dest-creds"
+                            : "USER:PASS for the registry (default: auths of $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
       ->group(g);
+  if (with_push) {
+    cmd->add_option("--src-creds", o->src_creds, "USER:PASS for the registry of the input or --base (pulled from)")->group(g);
+    cmd->add_option("--dest-creds", o->dest_creds, "USER:PASS for the registry of -o docker://... (pushed to)")->group(g);
+  }
   cmd->add_option("--cert-dir", o->cert_dir, "docker certs.d dir: *.crt CAs added to the system store, a *.cert/*.key client pair (default: "
                   "/etc/containers/certs.d/HOST[:PORT], else /etc/docker/certs.d/HOST[:PORT], when it exists)")
       ->check(CLI::ExistingDirectory)->group(g);
@@ -27,7 +36,9 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
   cmd->add_option("--registry-jobs", o->jobs, "Blobs pushed or pulled at once, each on its own connection")
       ->check(CLI::Range(1, 16))->capture_default_str()->group(g);
   if (!with_push) return;
-  cmd->add_option("--digestfile", o->digestfile, "Write the image manifest's digest to this file (the pushed one, or the OCI image written)")->group(g);
+  cmd->add_option("--digestfile", o->digestfile, "Write the image manifest's digest to this file (the pushed one, or the OCI image written)")
+      ->check(CLI::Validator([](std::string& s) -> std::string { return s.empty() ? "an empty name: give a file" : ""; }, "FILE"))
+      ->group(g);
   cmd->add_option("--chunk-size", o->chunk_size, "Upload blobs in PATCH chunks of this many bytes, 0 or at least 65536 (default 0: one PUT per blob)")
       ->check(CLI::Validator(
           [](std::string& s) -> std::string {
@@ -40,8 +51,26 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
 
 void check_digestfile(const RegistryOptions& o, const std::string& out, std::vector<std::pair<std::string, std::string>>& side_outputs) {
   if (o.digestfile.empty()) return;
-  take(check_side_output_dir("--digestfile", o.digestfile, out));
+  // All of it here, before any work: a docker:// OUT skips the library's check of OUT and its side
+  // outputs, and a push that succeeded must not then fail on the file.
+  take(check_not_special("--digestfile", o.digestfile));
+  take(check_side_output_dir("--digestfile", o.digestfile, is_registry_ref(out) ? "" : out));
   side_outputs.emplace_back("--digestfile", o.digestfile);
+}
+
+void check_registry_creds(const RegistryOptions& o, const std::vector<std::string>& sources, const std::string& dest) {
+  if (o.creds.empty()) return;
+  if (!o.src_creds.empty() || !o.dest_creds.empty())
+    fail(Error(Exit::usage, "--creds goes with one registry; with --src-creds or --dest-creds, give those two instead"));
+  std::vector<std::pair<std::string, std::string>> hosts;  // {host[:port], as spelled}
+  for (auto& s : sources)
+    if (auto r = parse_registry_ref(s); is_registry_ref(s) && r.ok()) hosts.emplace_back(r->host, s);
+  if (auto r = parse_registry_ref(dest); is_registry_ref(dest) && r.ok()) hosts.emplace_back(r->host, dest);
+  for (auto& [host, spelled] : hosts)
+    if (host != hosts.front().first)
+      fail(Error(Exit::usage, "--creds: " + hosts.front().second + " and " + spelled +
+                                  " are on two registries, and one set of credentials would go to both: give --src-creds "
+                                  "USER:PASS for the source and --dest-creds USER:PASS for -o"));
 }
 
 void report_push(const std::optional<PushResult>& p, const std::optional<Digest>& manifest, const RegistryOptions& o, bool json) {

@@ -71,6 +71,7 @@ Exit run_slim(const SlimOptions& o) {
     req.side_outputs.emplace_back("--report", o.report_file);
   }
   check_digestfile(*o.registry, req.out, req.side_outputs);
+  check_registry_creds(*o.registry, {o.image}, req.out);
   take(check_distinct_outputs(req.side_outputs));
   req.unpack_progress = progress_line("unpacking", o.quiet);
   req.registry = *o.registry;

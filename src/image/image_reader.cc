@@ -25,6 +25,7 @@
 #include "image/utf8_names.h"
 #include "core/unique_fd.h"
 #include "image/digest.h"
+#include "registry/media_types.h"
 #include "registry/pull.h"
 #include "registry/registry_ref.h"
 
@@ -74,6 +75,11 @@ struct ImageDir {
 // before it is parsed: an edited manifest or config is refused, as skopeo refuses it.
 Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std::optional<uint64_t> size, const std::string& what) {
   CUSLIM_TRY(std::string file, img.file(blob_path(img.dir, *Digest::parse(digest))));
+  // A manifest or an index: at most 4 MiB, as a pull takes it (registry/media_types.h).
+  bool manifest = what != "config";
+  if (struct stat st; manifest && ::stat(file.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > media::kMaxManifestBytes)
+    return bad_input(file + " (the " + what + "): " + std::to_string(st.st_size) + " bytes, larger than " + media::kMaxManifestText +
+                     ", the limit for a manifest or an image index (distribution's and containers/image's)");
   auto read = read_regular_file(file);
   if (!read) {  // "FILE (the config): Permission denied"
     std::string why = read.error().message();

@@ -189,7 +189,10 @@ Status write_layout_archive(const std::string& dir, const std::string& out_file,
   std::vector<std::string> files;
   std::error_code ec;
   for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_regular_file(ec)) files.push_back(it->path().lexically_relative(dir).string());
+    // cuslim-cache.json (bundle/layer_cache.h) keys layers of an OCI layout dir for reuse by the next
+    // run at the same OUT: an archive is never reused that way, and the file is no part of an image.
+    if (it->is_regular_file(ec) && it->path().lexically_relative(dir) != "cuslim-cache.json")
+      files.push_back(it->path().lexically_relative(dir).string());
   if (ec) return Error::from_errno(dir, ec.value()).wrap("reading the layout to pack");
   std::sort(files.begin(), files.end());
   for (auto* d : {"blobs", "blobs/sha256"}) {

@@ -36,6 +36,13 @@ std::string auth_key_host(std::string k) {
   return k;
 }
 
+// A docker config key names `host` (Docker Hub: any of the names docker and skopeo write for it).
+bool key_names(const std::string& key, const std::string& host) {
+  std::string k = auth_key_host(key);
+  if (host == "registry-1.docker.io") return k == "index.docker.io" || k == "docker.io" || k == "registry-1.docker.io";
+  return k == host;
+}
+
 }  // namespace
 
 std::string base64_encode(const std::string& in) {
@@ -73,9 +80,9 @@ Result<std::string> base64_decode(const std::string& in) {
   return out;
 }
 
-Result<std::optional<Credentials>> find_credentials(const std::string& host, const RegistryOptions& o) {
-  if (!o.creds.empty()) {
-    CUSLIM_TRY(auto c, split_creds(o.creds, "--creds"));
+Result<std::optional<Credentials>> find_credentials(const std::string& host, const RegistryOptions& o, RegistrySide side) {
+  if (auto [flag, value] = o.creds_flag(side); !value.empty()) {
+    CUSLIM_TRY(auto c, split_creds(value, flag));
     return std::optional<Credentials>{c};
   }
   std::string file = docker_config_file();
@@ -84,11 +91,10 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
   CUSLIM_TRY(std::string text, read_regular_file(file));
   auto j = parse_json_or_discarded(text);
   if (j.is_discarded() || !j.is_object()) return bad_input(file + ": not a JSON object");
-  std::string bare = host == "registry-1.docker.io" ? "index.docker.io" : host;
   // A helper for this registry comes first, then auths, then the default store (docker's order).
   if (j.contains("credHelpers") && j["credHelpers"].is_object())
     for (auto& [key, helper] : j["credHelpers"].items())
-      if (auth_key_host(key) == bare && helper.is_string()) return run_credential_helper(helper.get<std::string>(), key);
+      if (key_names(key, host) && helper.is_string()) return run_credential_helper(helper.get<std::string>(), key);
   auto from_store = [&]() -> Result<std::optional<Credentials>> {
     if (j.contains("credsStore") && j["credsStore"].is_string() && !j["credsStore"].get<std::string>().empty())
       return run_credential_helper(j["credsStore"].get<std::string>(), host == "registry-1.docker.io" ? "https://index.docker.io/v1/" : host);
@@ -96,7 +102,7 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
   };
   if (!j.contains("auths") || !j["auths"].is_object()) return from_store();
   for (auto& [key, entry] : j["auths"].items()) {
-    if (auth_key_host(key) != bare || !entry.is_object()) continue;
+    if (!key_names(key, host) || !entry.is_object()) continue;
     if (entry.contains("auth") && entry["auth"].is_string()) {
       auto decoded = base64_decode(entry["auth"].get<std::string>());
       if (!decoded) return bad_input(file + ": auths." + key + ".auth: not base64");

@@ -8,16 +8,18 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/fs.h"
 #include "core/unique_fd.h"
+#include "registry/media_types.h"
 
 #ifdef CUSLIM_HAVE_CURL
 #include <curl/curl.h>
 
 #include <mutex>
 #ifdef CUSLIM_CURL_DLOPEN  // the portable build: the host's libcurl (and its TLS library)
-#include "core/fs.h"
 #include "registry/curl_dlopen.h"
 #else
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -106,7 +108,8 @@ size_t on_body(char* data, size_t size, size_t n, void* ctx) {
     }
     return size * n;
   }
-  if (t->resp->body.size() < (1u << 20)) t->resp->body.append(data, std::min(size * n, (1u << 20) - t->resp->body.size()));
+  constexpr size_t kKeep = media::kMaxManifestBytes + 1;
+  if (t->resp->body.size() < kKeep) t->resp->body.append(data, std::min(size * n, kKeep - t->resp->body.size()));
   return size * n;
 }
 
@@ -124,6 +127,24 @@ size_t on_read(char* buf, size_t size, size_t n, void* ctx) {
   std::memcpy(buf, t->req->body.data() + t->sent, want);
   t->sent += want;
   return want;
+}
+
+// A certs.d *.crt must hold a certificate: one that does not would be left out without a word, and
+// the registry's certificate then fail as "unknown CA" far from the cause (exit 3 naming the file).
+Status check_ca_file(const std::string& file) {
+  auto why = [&](const std::string& w) { return bad_input(file + ": " + w + " (a *.crt of the certs dir must be a PEM CA certificate: fix or remove it)"); };
+  CUSLIM_TRY(auto text, read_regular_file(file));
+#ifdef CUSLIM_CURL_DLOPEN  // no TLS library of our own here: the PEM framing is checked, the host's libcurl reads the rest
+  auto begin = text.find("-----BEGIN CERTIFICATE-----");
+  if (begin == std::string::npos || text.find("-----END CERTIFICATE-----", begin) == std::string::npos) return why("no PEM certificate in it");
+#else
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
+  int certs = 0;
+  while (X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr) ++certs, X509_free(cert);
+  ERR_clear_error();
+  if (certs == 0) return why("no certificate could be read from it");
+#endif
+  return ok_status();
 }
 
 #ifdef CUSLIM_CURL_DLOPEN
@@ -184,6 +205,7 @@ Result<HttpClient> HttpClient::make(const RegistryOptions& o, const std::string&
   if (std::string dir = cert_dir_for(o, host); !dir.empty()) {
     if (!is_dir(dir)) return Error(Exit::usage, "--cert-dir " + dir + ": not a directory");
     impl->ca_files = files_ending(dir, ".crt");
+    for (auto& f : impl->ca_files) CUSLIM_CHECK(check_ca_file(f));
     for (auto& cert : files_ending(dir, ".cert")) {
       std::string key = cert.substr(0, cert.size() - 5) + ".key";
       if (::access(key.c_str(), R_OK) != 0) return bad_input(cert + ": client certificate without its key " + key);

@@ -30,7 +30,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names, of the final response
-  std::string body;                            // at most 1 MiB kept
+  std::string body;                            // at most 4 MiB + 1 byte kept (a manifest of the limit, and more tells it is over)
   std::string url;                             // after redirects
   std::string header(const std::string& name) const {
     auto it = headers.find(name);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
@@ -35,7 +36,9 @@ Result<Manifest> fetch_manifest(RegistryClient& c, const std::string& reference)
   std::string what = "pull: manifest " + reference;
   CUSLIM_TRY(auto r, c.send(req, what));
   if (r.status != 200) return c.http_error(what, r);
-  if (r.body.size() >= (1u << 20)) return bad_input(c.ref().spelled + ": " + what + ": larger than 1 MiB, not a manifest");
+  if (r.body.size() > media::kMaxManifestBytes)
+    return bad_input(c.ref().spelled + ": " + what + ": larger than " + media::kMaxManifestText +
+                     ", the limit for a manifest or an image index (distribution's and containers/image's)");
   Manifest m{r.body, "", Sha256::of(r.body)};
   std::string where = c.ref().spelled + ": " + what;
   if (reference.rfind("sha256:", 0) == 0 && m.digest.str() != reference)
@@ -56,15 +59,27 @@ Result<Manifest> fetch_manifest(RegistryClient& c, const std::string& reference)
 Result<std::string> platform_manifest(const RegistryClient& c, const Manifest& index, const std::string& platform) {
   std::string seen;
   if (!index.doc["manifests"].is_array()) return bad_input(c.ref().spelled + ": image index: manifests is not an array");
+  std::vector<std::string> nested;  // entries that are image indexes themselves: not followed
   for (auto& m : index.doc["manifests"]) {
-    if (!m.is_object() || !m.contains("platform") || !m["platform"].is_object() || !m.contains("digest") || !m["digest"].is_string()) continue;
+    if (!m.is_object() || !m.contains("digest") || !m["digest"].is_string()) continue;
+    if (m.contains("mediaType") && m["mediaType"].is_string() && media::is_index(m["mediaType"].get<std::string>())) {
+      nested.push_back(m["digest"].get<std::string>());
+      continue;
+    }
+    if (!m.contains("platform") || !m["platform"].is_object()) continue;
     auto& p = m["platform"];
     std::string os = p.value("os", ""), arch = p.value("architecture", ""), variant = p.value("variant", "");
     std::string name = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
     if (name == platform || os + "/" + arch == platform) return m["digest"].get<std::string>();
     seen += (seen.empty() ? "" : ", ") + name;
   }
-  return bad_input(c.ref().spelled + ": the image index has no " + platform + " manifest (it has: " + seen + ")");
+  std::string why = c.ref().spelled + ": the image index has no " + platform + " manifest (it has: " + (seen.empty() ? "none" : seen) + ")";
+  if (!nested.empty()) {
+    why += "; it names " + std::to_string(nested.size()) + " nested image index" + (nested.size() > 1 ? "es" : "") + " (";
+    for (size_t i = 0; i < nested.size(); ++i) why += (i ? ", " : "") + nested[i];
+    why += "), which cuslim does not follow: pull a platform manifest by its digest (docker://...@sha256:...)";
+  }
+  return bad_input(why);
 }
 
 // A temp file removed unless it was renamed into place.

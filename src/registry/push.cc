@@ -42,6 +42,8 @@ Result<LocalManifest> local_manifest(const std::string& layout, const std::strin
   auto d = Digest::parse(chosen->value("digest", ""));
   if (!d) return bad_input(index_file + ": a manifest digest is not sha256");
   LocalManifest m;
+  if (struct stat st; ::stat(blob_path(layout, *d).c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > media::kMaxManifestBytes)
+    return bad_input(blob_path(layout, *d) + ": manifest: larger than " + media::kMaxManifestText + ", the limit for a manifest (registries refuse more)");
   CUSLIM_TRY(m.bytes, read_bytes(blob_path(layout, *d)));
   m.digest = Sha256::of(m.bytes);
   if (!(m.digest == *d)) return bad_input(blob_path(layout, *d) + ": manifest: digest mismatch: the content is " + m.digest.str());
@@ -171,7 +173,7 @@ Result<PushResult> push_image(const std::string& layout, const std::string& tag,
   if (r.status != 201 && r.status != 200) return client.http_error(what, r);
   if (auto h = r.header("docker-content-digest"); !h.empty() && h != m.digest.str())
     return Error(Exit::network, ref.spelled + ": " + what + ": the registry stored " + h + ", not " + m.digest.str());
-  res.pushed = "docker://" + ref.host + "/" + ref.repo + "@" + m.digest.str();
+  res.pushed = "docker://" + ref.domain + "/" + ref.repo + "@" + m.digest.str();
   return res;
 }
 

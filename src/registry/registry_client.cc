@@ -49,10 +49,11 @@ std::string url_escape(const std::string& s) {
 Result<RegistryClient> RegistryClient::make(const RegistryRef& ref, const RegistryOptions& o, std::string actions) {
   auto http = HttpClient::make(o, ref.host);
   if (!http) return http.error().wrap(ref.spelled);
-  if (o.creds.empty()) return RegistryClient(ref, o, std::move(actions), std::move(*http), std::nullopt);
-  auto creds = find_credentials(ref.host, o);  // --creds: checked before any request
+  RegistryClient c(ref, o, std::move(actions), std::move(*http), std::nullopt);
+  if (o.creds_flag(c.side()).second.empty()) return c;
+  auto creds = find_credentials(ref.host, o, c.side());  // a credentials flag: checked before any request
   if (!creds) return creds.error().wrap(ref.spelled);
-  RegistryClient c(ref, o, std::move(actions), std::move(*http), *creds);
+  c.creds_ = *creds;
   c.creds_looked_up_ = true;
   return c;
 }
@@ -60,7 +61,7 @@ Result<RegistryClient> RegistryClient::make(const RegistryRef& ref, const Regist
 Status RegistryClient::look_up_credentials() {
   if (creds_looked_up_) return ok_status();
   creds_looked_up_ = true;
-  auto creds = find_credentials(ref_.host, opt_);
+  auto creds = find_credentials(ref_.host, opt_, side());
   if (!creds) return creds.error().wrap(ref_.spelled + ": the registry asks for credentials");
   creds_ = *creds;
   return ok_status();
@@ -118,7 +119,13 @@ Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string
   for (auto& s : extra_scopes_) url += "&scope=" + url_escape(s);
   HttpRequest tr{.url = url};
   if (creds_) tr.headers.push_back("Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password));
-  CUSLIM_TRY(auto resp, http_.send(tr));
+  auto sent = http_.send(tr);
+  if (!sent) {  // "docker://...: token from REALM: why" (the transport names the URL with its query: dropped)
+    std::string why = sent.error().message();
+    if (why.rfind(url + ": ", 0) == 0) why.erase(0, url.size() + 2);
+    return Error(sent.error().code(), ref_.spelled + ": token from " + realm + ": " + why);
+  }
+  auto& resp = *sent;
   if (resp.status != 200) return http_error("token from " + realm, resp);
   auto j = parse_json_or_discarded(resp.body);
   std::string token;

@@ -16,7 +16,8 @@ namespace cuslim {
 
 class RegistryClient {
  public:
-  // `actions`: the scope asked of a token server, "pull" or "pull,push".
+  // `actions`: the scope asked of a token server, "pull" or "pull,push" (a push: the destination's
+  // credentials, --dest-creds; else the source's, --src-creds).
   static Result<RegistryClient> make(const RegistryRef& ref, const RegistryOptions& o, std::string actions);
   // Another client for the same repository on its own connection, with the credentials and the
   // answer to the auth challenge this one holds (for transfers on other threads).
@@ -44,6 +45,7 @@ class RegistryClient {
   RegistryRef ref_;
   RegistryOptions opt_;
   std::string actions_;
+  RegistrySide side() const { return actions_.find("push") == std::string::npos ? RegistrySide::source : RegistrySide::destination; }
   HttpClient http_;
   std::optional<Credentials> creds_;
   bool creds_looked_up_ = false;  // creds_ holds --creds, or what the docker config gave

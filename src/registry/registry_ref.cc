@@ -19,15 +19,21 @@ bool is_registry_ref(const std::string& s) { return s.rfind("docker://", 0) == 0
 
 Result<RegistryRef> parse_registry_ref(const std::string& s) {
   auto usage = [&](const std::string& why) {
-    return Error(Exit::usage, s + ": " + why + " (expected docker://HOST[:PORT]/REPO[:TAG|@DIGEST])");
+    return Error(Exit::usage, s + ": " + why + " (expected docker://[HOST[:PORT]/]REPO[:TAG|@DIGEST])");
   };
   if (!is_registry_ref(s)) return usage("not a registry reference");
   RegistryRef r;
   r.spelled = s;
   std::string rest = s.substr(9);
+  if (rest.empty()) return usage("no image name");
+  // docker's rule: the first component names a registry only with '.' or ':' in it, or as localhost.
   auto slash = rest.find('/');
-  if (slash == std::string::npos || slash == 0) return usage("no HOST/REPO");
-  r.host = rest.substr(0, slash);
+  std::string first = slash == std::string::npos ? "" : rest.substr(0, slash);
+  bool has_host = slash != std::string::npos &&
+                  (first.find_first_of(".:") != std::string::npos || first == "localhost" || first.empty());
+  std::string name = has_host ? rest.substr(slash + 1) : rest;
+  r.host = has_host ? first : "docker.io";
+  if (r.host.empty()) return usage("no HOST before the '/'");
   std::string hostname = r.host;  // HOST[:PORT]; an IPv6 address in brackets
   if (auto colon = r.host.rfind(':'); colon != std::string::npos && r.host.find(']', colon) == std::string::npos) {
     std::string port = r.host.substr(colon + 1);
@@ -37,7 +43,6 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
   }
   static const std::regex host_re("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\]");
   if (!std::regex_match(hostname, host_re)) return usage("'" + hostname + "' is not a host name or address");
-  std::string name = rest.substr(slash + 1);
   if (auto at = name.find('@'); at != std::string::npos) {
     r.digest = name.substr(at + 1);
     name.resize(at);
@@ -47,13 +52,15 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
     r.tag = name.substr(colon + 1);
     r.tag_given = true;
     name.resize(colon);
-      if (!valid_tag(r.tag)) return usage("'" + r.tag + "' is not a valid tag");
+    if (!valid_tag(r.tag)) return usage("'" + r.tag + "' is not a valid tag");
   }
   // The distribution spec's repository name grammar.
   static const std::regex repo_re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
   if (!std::regex_match(name, repo_re)) return usage("'" + name + "' is not a valid repository name (lower case, digits, . _ - /)");
   if (r.host.size() + 1 + name.size() > 255) return usage("the repository name is longer than 255 characters (with its host), which registries refuse");
-  if (r.host == "docker.io" || r.host == "index.docker.io") {
+  r.domain = r.host;
+  if (r.host == "docker.io" || r.host == "index.docker.io" || r.host == "registry-1.docker.io") {
+    r.domain = "docker.io";
     r.host = "registry-1.docker.io";
     if (name.find('/') == std::string::npos) name = "library/" + name;
   }

@@ -9,8 +9,12 @@
 
 namespace cuslim {
 
+// docker's reference rule (distribution/reference, containers/image): the first path component is
+// the registry only when it holds '.' or ':' or is "localhost"; otherwise the image is Docker Hub's
+// (docker://nvidia/cuda:12.4.1 is docker.io/nvidia/cuda), and a one-part name there gets "library/".
 struct RegistryRef {
-  std::string host;    // "registry.example:5000" (with the port when given); docker.io -> registry-1.docker.io
+  std::string host;    // the API host, "registry.example:5000" (with the port when given); Docker Hub: registry-1.docker.io
+  std::string domain;  // the registry as docker names it: host, or "docker.io" for Docker Hub
   std::string repo;    // "team/app" (docker.io: "library/" added to a one-part name)
   std::string tag;     // "latest" when neither a tag nor a digest is given
   bool tag_given = false;  // the reference spelled its tag (not the implicit "latest")
@@ -19,6 +23,10 @@ struct RegistryRef {
 
   std::string base_url() const { return "https://" + host + "/v2/" + repo; }
   std::string reference() const { return digest.empty() ? tag : digest; }  // what /manifests/<ref> takes
+  bool docker_hub() const { return domain == "docker.io"; }
+  // The docker config's key for its credentials: "HOST[:PORT]"; Docker Hub's is "https://index.docker.io/v1/"
+  // (docker login writes it; "docker.io" and "index.docker.io" are read too, see credentials.cc).
+  std::string auth_key() const { return docker_hub() ? "https://index.docker.io/v1/" : host; }
 };
 
 bool is_registry_ref(const std::string& s);  // starts with docker://

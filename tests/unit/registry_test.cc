@@ -4,12 +4,17 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <fstream>
 
 #include "bundle/bundle.h"
 #include "core/staging.h"
 #include "image/image_reader.h"
 #include "registry/auth_challenge.h"
+#include "registry/credential_helper.h"
+#include "registry/http_client.h"
 #include "registry/registry_options.h"
 #include "registry/registry_ref.h"
 
@@ -45,13 +50,57 @@ TEST(RegistryRef, DefaultsAndDigest) {
 }
 
 TEST(RegistryRef, Invalid) {
-  for (const char* s : {"docker://", "docker://host", "docker://host/Upper", "docker://host/a@sha256:12", "docker://host/a:bad tag",
-                        "docker://127.0.0.1:99999/a", "docker://127.0.0.1:abc/a", "docker://host:/a", "docker://host:0/a",
-                        "docker://bad_host/a", "docker://-host/a", "docker://ho st/a"}) {
+  for (const char* s : {"docker://", "docker://host.example/Upper", "docker://host.example/a@sha256:12",
+                        "docker://host.example/a:bad tag", "docker://127.0.0.1:99999/a", "docker://127.0.0.1:abc/a", "docker://host:/a",
+                        "docker://host:0/a", "docker://bad_host.example/a", "docker://-host.example/a", "docker://ho st/a", "docker:///a",
+                        "docker://Nvidia/cuda", "docker://nvidia/CUDA:1", "docker://BusyBox", "docker://a//b", "docker://a/b/"}) {
     auto r = parse_registry_ref(s);
     ASSERT_FALSE(r.ok()) << s;
     EXPECT_EQ(r.error().code(), Exit::usage) << s;
   }
+}
+
+// docker's rule (distribution/reference): the first component is a registry only with '.' or ':'
+// in it, or as localhost; else the image is Docker Hub's.
+TEST(RegistryRef, DockerHubUnlessTheFirstComponentIsAHost) {
+  struct Case {
+    const char* in;
+    const char *host, *domain, *repo, *tag, *auth_key;
+  } cases[] = {
+      {"docker://nvidia/cuda:12.4.1", "registry-1.docker.io", "docker.io", "nvidia/cuda", "12.4.1", "https://index.docker.io/v1/"},
+      {"docker://busybox", "registry-1.docker.io", "docker.io", "library/busybox", "latest", "https://index.docker.io/v1/"},
+      {"docker://busybox:1.36", "registry-1.docker.io", "docker.io", "library/busybox", "1.36", "https://index.docker.io/v1/"},
+      {"docker://a/b/c", "registry-1.docker.io", "docker.io", "a/b/c", "latest", "https://index.docker.io/v1/"},
+      {"docker://docker.io/nvidia/cuda:12", "registry-1.docker.io", "docker.io", "nvidia/cuda", "12", "https://index.docker.io/v1/"},
+      {"docker://index.docker.io/debian", "registry-1.docker.io", "docker.io", "library/debian", "latest", "https://index.docker.io/v1/"},
+      {"docker://localhost/x", "localhost", "localhost", "x", "latest", "localhost"},
+      {"docker://localhost:5000/x", "localhost:5000", "localhost:5000", "x", "latest", "localhost:5000"},
+      {"docker://127.0.0.1:45001/a/b", "127.0.0.1:45001", "127.0.0.1:45001", "a/b", "latest", "127.0.0.1:45001"},
+      {"docker://registry.example.com/a", "registry.example.com", "registry.example.com", "a", "latest", "registry.example.com"},
+      {"docker://Registry.Example.com/a:v", "Registry.Example.com", "Registry.Example.com", "a", "v", "Registry.Example.com"},
+      {"docker://myhost:5000/a/b/c:t", "myhost:5000", "myhost:5000", "a/b/c", "t", "myhost:5000"},
+      {"docker://bad_host/x", "registry-1.docker.io", "docker.io", "bad_host/x", "latest", "https://index.docker.io/v1/"},
+  };
+  for (auto& c : cases) {
+    auto r = parse_registry_ref(c.in);
+    ASSERT_TRUE(r.ok()) << c.in << ": " << r.error().message();
+    EXPECT_EQ(r->host, c.host) << c.in;
+    EXPECT_EQ(r->domain, c.domain) << c.in;
+    EXPECT_EQ(r->repo, c.repo) << c.in;
+    EXPECT_EQ(r->tag, c.tag) << c.in;
+    EXPECT_EQ(r->auth_key(), c.auth_key) << c.in;
+    EXPECT_EQ(r->base_url(), std::string("https://") + c.host + "/v2/" + c.repo) << c.in;
+  }
+  std::string d = "sha256:" + std::string(64, 'b');
+  auto pinned = parse_registry_ref("docker://nvidia/cuda@" + d);
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(pinned->repo, "nvidia/cuda");
+  EXPECT_EQ(pinned->digest, d);
+  EXPECT_EQ(pinned->reference(), d);
+  EXPECT_FALSE(pinned->tag_given);
+  auto upper = parse_registry_ref("docker://nvidia/Cuda:1");
+  ASSERT_FALSE(upper.ok());
+  EXPECT_NE(upper.error().message().find("lower case"), std::string::npos) << upper.error().message();
 }
 
 TEST(AuthChallenge, BearerWithQuotedParams) {
@@ -121,6 +170,107 @@ TEST(Credentials, HelpersFromDockerConfig) {
   EXPECT_NE(missing.error().message().find("not on PATH"), std::string::npos);
   ::setenv("PATH", old_path.c_str(), 1);
   ::unsetenv("DOCKER_CONFIG");
+}
+
+TEST(Credentials, DockerHubKeys) {
+  auto st = Staging::make();
+  ASSERT_TRUE(st.ok());
+  ::setenv("DOCKER_CONFIG", st->path().c_str(), 1);
+  for (const char* key : {"https://index.docker.io/v1/", "docker.io", "index.docker.io"}) {
+    std::ofstream(st->path() + "/config.json", std::ios::trunc) << R"({"auths":{")" << key << R"(":{"auth":"dXNlcjpwYXNz"}}})";
+    auto ref = parse_registry_ref("docker://nvidia/cuda:12.4.1");
+    ASSERT_TRUE(ref.ok());
+    auto c = find_credentials(ref->host, RegistryOptions{});
+    ASSERT_TRUE(c.ok() && c->has_value()) << key;
+    EXPECT_EQ((*c)->user, "user") << key;
+    auto other = find_credentials("nvidia", RegistryOptions{});  // the old misreading: no credentials for a host "nvidia"
+    ASSERT_TRUE(other.ok());
+    EXPECT_FALSE(other->has_value()) << key;
+  }
+  ::unsetenv("DOCKER_CONFIG");
+}
+
+// --src-creds for pulls, --dest-creds for pushes, --creds for either when the other is not given.
+TEST(Credentials, EachSideItsOwnFlag) {
+  ::setenv("DOCKER_CONFIG", "/nonexistent-cuslim-test", 1);
+  RegistryOptions o;
+  o.src_creds = "su:sp";
+  o.dest_creds = "du:dp";
+  auto src = find_credentials("a.example", o, RegistrySide::source);
+  auto dest = find_credentials("b.example", o, RegistrySide::destination);
+  ASSERT_TRUE(src.ok() && src->has_value() && dest.ok() && dest->has_value());
+  EXPECT_EQ((*src)->user, "su");
+  EXPECT_EQ((*src)->source, "--src-creds");
+  EXPECT_EQ((*dest)->user, "du");
+  EXPECT_EQ((*dest)->source, "--dest-creds");
+  RegistryOptions only_src;
+  only_src.src_creds = "su:sp";
+  auto none = find_credentials("b.example", only_src, RegistrySide::destination);  // never the other side's
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  RegistryOptions one;
+  one.creds = "u:p";
+  for (auto side : {RegistrySide::source, RegistrySide::destination}) {
+    auto c = find_credentials("a.example", one, side);
+    ASSERT_TRUE(c.ok() && c->has_value());
+    EXPECT_EQ((*c)->source, "--creds");
+  }
+  ::unsetenv("DOCKER_CONFIG");
+}
+
+// A helper that never answers is killed (its process group: the shell and its sleep) after
+// CUSLIM_CRED_HELPER_TIMEOUT_S, and the lookup fails with exit 3 naming it.
+TEST(Credentials, HelperThatNeverAnswersIsKilled) {
+  auto st = Staging::make();
+  ASSERT_TRUE(st.ok());
+  std::string dir = st->path();
+  std::ofstream(dir + "/docker-credential-stuck") << "#!/bin/sh\necho $$ > " << dir << "/helper.pid\nsleep 300 &\necho $! > " << dir
+                                                   << "/sleep.pid\nwait\n";
+  ASSERT_EQ(::chmod((dir + "/docker-credential-stuck").c_str(), 0755), 0);
+  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (dir + ":" + old_path).c_str(), 1);
+  ::setenv("CUSLIM_CRED_HELPER_TIMEOUT_S", "1", 1);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_credential_helper("stuck", "reg.example");
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::unsetenv("CUSLIM_CRED_HELPER_TIMEOUT_S");
+  ::setenv("PATH", old_path.c_str(), 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Exit::bad_input);
+  EXPECT_NE(r.error().message().find("docker-credential-stuck get (reg.example): no answer within 1 s"), std::string::npos) << r.error().message();
+  EXPECT_LT(took, 10);
+  for (const char* f : {"/helper.pid", "/sleep.pid"}) {
+    std::ifstream in(dir + f);
+    pid_t pid = 0;
+    ASSERT_TRUE(in >> pid) << f;
+    bool gone = false;
+    // Gone, or a zombie its new parent has not reaped yet (a container's init may never reap).
+    auto dead = [](pid_t p) {
+      std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+      std::string line;
+      if (!std::getline(stat, line)) return true;
+      auto paren = line.rfind(')');
+      return paren != std::string::npos && paren + 2 < line.size() && (line[paren + 2] == 'Z' || line[paren + 2] == 'X');
+    };
+    for (int i = 0; i < 100 && !gone; ++i, ::usleep(20000)) gone = dead(pid);
+    EXPECT_TRUE(gone) << f << " " << pid << " still runs";
+  }
+  EXPECT_EQ(credential_helper_timeout_s(), kCredentialHelperTimeoutS);  // 30 s unless the variable says otherwise
+}
+
+TEST(Credentials, CertDirCrtThatIsNoCertificate) {
+  auto st = Staging::make();
+  ASSERT_TRUE(st.ok());
+  RegistryOptions plain;
+  plain.cert_dir = st->path();
+  if (auto c = HttpClient::make(plain, "reg.example"); !c.ok()) GTEST_SKIP() << "no HTTP client in this build: " << c.error().message();
+  std::ofstream(st->path() + "/broken.crt") << "not a certificate\n";
+  RegistryOptions o;
+  o.cert_dir = st->path();
+  auto c = HttpClient::make(o, "reg.example");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), Exit::bad_input);
+  EXPECT_NE(c.error().message().find(st->path() + "/broken.crt: "), std::string::npos) << c.error().message();
 }
 
 TEST(Transports, InputRefs) {
