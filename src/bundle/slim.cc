@@ -9,6 +9,7 @@
 
 #include "bundle/programs.h"
 #include "core/path.h"
+#include "jit/jit_needs.h"
 #include "core/exec_path.h"
 #include "elf/elf_file.h"
 
@@ -93,11 +94,13 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
 
 std::map<ObjectClass, ClassCount> count_by_class(const Root& root, const Classifier& c, std::vector<std::pair<std::string, uint64_t>>* regular) {
   std::map<ObjectClass, ClassCount> out;
-  for (auto& p : all_paths(root)) {
+  auto paths = all_paths(root);
+  auto present = distributions_present(root, paths);  // a JIT toolchain is `jit` only while its framework is there
+  for (auto& p : paths) {
     struct stat st;
     if (::lstat(root.host_path(p).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (regular) regular->emplace_back(p, static_cast<uint64_t>(st.st_size));
-    auto& n = out[c.classify(p, p, std::nullopt, path::basename(p)).cls];
+    auto& n = out[class_given(c.classify(p, p, std::nullopt, path::basename(p)), present)];
     ++n.files;
     n.bytes += static_cast<uint64_t>(st.st_size);
   }

@@ -31,6 +31,7 @@ Exit run_deps(const DepsOptions& o) {
   for (auto& t : targets.ok)
     if (auto elf = a.object(t); elf->ok()) {  // read once: check_targets read it, resolve reuses it
       auto& info = infos[a.target_path(t)] = target_info(elf->value(), machine);
+      if (machine && *machine != info.machine) info.multilib = root_loads(a.root(), a.resolver().ld_cache(), info.machine, info.elf_class);
       if (info.foreign()) std::cerr << "cuslim: " << t << ": " << describe(info) << "\n";
     }
   if (o.max_depth && o.format != "tree") std::cerr << "cuslim: deps: --max-depth applies to the tree view; --format " << o.format << " shows the whole graph\n";

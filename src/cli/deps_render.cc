@@ -39,6 +39,8 @@ struct TreePrinter {
   std::string& out;  // appended to, written once: thousands of small stream inserts are slow
   const RenderOptions& opt;
   std::set<size_t> shown;
+  std::set<size_t> cut_only;  // shown only where --max-depth cut it: a shallower meeting expands it
+  std::set<std::pair<std::string, std::vector<std::string>>> missing_shown;  // name + places tried
 
   bool folds(const DepObject& o) const { return opt.verbosity == 0 && (o.cls == ObjectClass::system || o.cls == ObjectClass::driver); }
 
@@ -84,6 +86,8 @@ struct TreePrinter {
     std::vector<Entry> out;
     std::vector<const DepEdge*> folded;
     for (auto* e : adj.out[i]) {
+      bool deeper = opt.max_depth > 0 && depth + 1 >= opt.max_depth && !adj.out[e->to].empty();
+      if (!deeper && cut_only.erase(e->to)) shown.erase(e->to);  // cut before: here its children fit
       bool seen = shown.count(e->to) > 0;
       if (seen && opt.verbosity < 2) continue;  // each object once
       if (folds(g.objects[e->to])) {
@@ -92,7 +96,8 @@ struct TreePrinter {
         continue;
       }
       Entry x{.edge = e, .repeat = !shown.insert(e->to).second};
-      x.cut = !x.repeat && opt.max_depth > 0 && depth + 1 >= opt.max_depth && !adj.out[e->to].empty();
+      x.cut = !x.repeat && deeper;
+      if (x.cut) cut_only.insert(e->to);
       if (!x.repeat && !x.cut) x.kids = build(e->to, depth + 1);
       out.push_back(std::move(x));
     }
@@ -122,9 +127,13 @@ struct TreePrinter {
       } else if (!x.folded.empty()) {
         folded_line(prefix, x.folded);
       } else if (x.missing) {
-        out += prefix + (opt.color ? "\033[1;31m" : "") + x.missing->name + " not found" + (opt.color ? "\033[0m" : "") + "\n";
+        // Each missing name with its places once; the same search again is a repeat.
+        bool again = !missing_shown.emplace(x.missing->name, x.missing->tried).second;
+        out += prefix + (opt.color ? "\033[1;31m" : "") + x.missing->name + " not found" + (opt.color ? "\033[0m" : "") +
+               (again ? " (see above)" : "") + "\n";
         int n = 0;
-        for (auto& t : x.missing->tried) out += sub + "    " + std::to_string(++n) + ". " + t + "\n";
+        if (!again)
+          for (auto& t : x.missing->tried) out += sub + "    " + std::to_string(++n) + ". " + t + "\n";
       }
     }
   }

@@ -54,6 +54,9 @@ void report(const SlimResult& s, std::ostream& out) {
 }
 
 Exit run_slim(const SlimOptions& o) {
+  if (!o.probe && !o.probe_cmd.empty())  // never silently dropped: "slim IMG /bin/app" means --target
+    return static_cast<Exit>(report_error(Error(Exit::usage, "slim: '" + o.probe_cmd.front() +
+                                                                 "': a command after IMAGE is run only with --probe; --target PROGRAM keeps a program and its closure")));
   SlimRequest req{.image = o.image, .from_tag = o.from_tag, .platform = o.platform, .targets = o.targets, .keep = o.keep,
                   .traces = o.traces, .keep_set = !o.no_keep_set, .keep_setuid = o.keep_setuid, .probe = o.probe,
                   .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag, .force = o.force};

@@ -3,6 +3,7 @@
 #include <elf.h>
 
 #include "elf/elf_file.h"
+#include "loader/loader_abi.h"
 
 namespace cuslim {
 
@@ -22,6 +23,22 @@ std::string type_name(const TargetInfo& t) {
 
 }  // namespace
 
+bool root_loads(const Root& root, const std::optional<LdCache>& cache, int machine, int elf_class) {
+  const LoaderAbi* abi = find_loader_abi(machine, elf_class, root);
+  if (!abi) return false;
+  auto is_libc = [&](const std::string& inside) {
+    auto real = root.realpath(inside);
+    if (!real.ok() || !has_elf_magic(root.host_path(*real))) return false;
+    auto elf = ElfFile::read(root.host_path(*real), inside, ElfFile::Parts::loader);
+    return elf.ok() && elf->machine == machine && elf->elf_class == elf_class;
+  };
+  if (cache)
+    if (auto hit = cache->lookup("libc.so.6", abi->cache_flags, {}); hit && is_libc(*hit)) return true;
+  for (auto& d : abi->default_dirs)
+    if (is_libc(d + "/libc.so.6")) return true;
+  return false;
+}
+
 std::optional<int> root_machine(const Root& root) {
   for (const char* p : {"/bin/sh", "/usr/bin/sh", "/usr/bin/env", "/bin/busybox", "/bin/ls", "/usr/bin/ls"}) {
     auto real = root.realpath(p);
@@ -33,7 +50,14 @@ std::optional<int> root_machine(const Root& root) {
 
 Result<TargetInfo> target_info(const Root& root, const std::string& target) {
   CUSLIM_TRY(auto elf, read_in_root(root, target));
-  return target_info(elf, root_machine(root));
+  auto info = target_info(elf, root_machine(root));
+  if (info.root_machine && *info.root_machine != info.machine) {
+    std::optional<LdCache> cache;
+    if (auto real = root.realpath("/etc/ld.so.cache"); real.ok())
+      if (auto c = LdCache::read(root.host_path(*real), "/etc/ld.so.cache"); c.ok()) cache = std::move(*c);
+    info.multilib = root_loads(root, cache, info.machine, info.elf_class);
+  }
+  return info;
 }
 
 TargetInfo target_info(const ElfFile& elf, std::optional<int> root_machine) {

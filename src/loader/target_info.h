@@ -10,6 +10,7 @@
 
 #include "core/root.h"
 #include "elf/elf_file.h"
+#include "loader/ld_cache.h"
 
 namespace cuslim {
 
@@ -18,13 +19,19 @@ struct TargetInfo {
   std::optional<std::string> interp;
   bool pie = false;  // DF_1_PIE: a program even without an interpreter (static-pie: ldconfig)
   std::optional<int> root_machine;  // the machine of the root's own programs (/bin/sh, ...)
-  bool foreign() const { return root_machine && *root_machine != machine; }
+  bool multilib = false;            // another machine the root serves too (libc6-i386 on an x86-64 root)
+  bool foreign() const { return root_machine && *root_machine != machine && !multilib; }
 };
 
 // Reads the target (an in-root path) and the root's machine.
 Result<TargetInfo> target_info(const Root& root, const std::string& target);
 // The same for a target already read, with the root's machine already known (root_machine()).
 TargetInfo target_info(const ElfFile& elf, std::optional<int> root_machine);
+
+// Whether the root holds a C library for objects of this machine and class, as its loader would
+// find it (the ld.so.cache's entries of that ABI, else the ABI's default dirs): a multilib root
+// (libc6-i386 on x86-64) loads such objects although its own programs are of another machine.
+bool root_loads(const Root& root, const std::optional<LdCache>& cache, int machine, int elf_class);
 
 // The machine of the root's own programs: the first of /bin/sh, /usr/bin/env, /bin/busybox, ... that is ELF.
 std::optional<int> root_machine(const Root& root);

@@ -8,6 +8,8 @@
 #include <map>
 
 #include "core/path.h"
+#include "jit/jit_needs.h"
+#include "profile/classifier.h"
 
 namespace cuslim {
 
@@ -93,9 +95,15 @@ std::vector<ContentFile> rootfs_files(const Root& root, const Classifier& classi
     struct stat st;
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     std::string p = "/" + it->path().lexically_relative(base).string();
-    out.push_back({p, classifier.classify(p, p, std::nullopt, path::basename(p)).cls, static_cast<uint64_t>(st.st_size)});
+    out.push_back({p, ObjectClass::app, static_cast<uint64_t>(st.st_size)});
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.path < b.path; });
+  // A JIT framework's toolchain is `jit` only while that framework ships here, `toolkit` otherwise
+  // (as bundle and verify say): the distributions present are read first.
+  std::vector<std::string> paths;
+  for (auto& f : out) paths.push_back(f.path);
+  auto present = distributions_present(root, paths);
+  for (auto& f : out) f.cls = class_given(classifier.classify(f.path, f.path, std::nullopt, path::basename(f.path)), present);
   return out;
 }
 

@@ -25,12 +25,37 @@ check "tree -vv: every repeat is marked, leaves too (the interpreter: $(grep -c 
   '[ -z "$(grep "── " "$tmp/tree-vv" | grep -v "(see above)" | sed "s/^[│├└─ ]*//" | sort | uniq -d)" ] && grep -q "ld-linux-x86-64.so.2 \[direct\].*(see above)" "$tmp/tree-vv"'
 "$cuslim" deps -v --max-depth 1 /usr/bin/ssh > "$tmp/tree-d1"
 check "--max-depth 1: only the first level, cuts marked" '! grep -q "^[│ ]   [├└]" "$tmp/tree-d1" && grep -q " \.\.\.$" "$tmp/tree-d1"'
+# A name missing under two objects: its search shown once, the second meeting marked (ldd lists it
+# twice; the tree says where it was searched once).
+mkdir -p "$tmp/mz"; echo 'int z(void){return 1;}' > "$tmp/mz/z.c"; cc -shared -fPIC -o "$tmp/mz/libzz.so" "$tmp/mz/z.c"
+for l in A B; do echo "int z(void); int f$l(void){return z();}" > "$tmp/mz/$l.c"; cc -shared -fPIC -o "$tmp/mz/lib$l.so" "$tmp/mz/$l.c" -L"$tmp/mz" -lzz; done
+echo 'int fA(void);int fB(void); int main(void){return fA()+fB();}' > "$tmp/mz/m.c"; cc -o "$tmp/mz/m" "$tmp/mz/m.c" -L"$tmp/mz" -lA -lB -Wl,-rpath,'$ORIGIN'
+rm "$tmp/mz/libzz.so"; "$cuslim" deps "$tmp/mz/m" > "$tmp/tree-mz"; rc=$?
+check "a name missing twice: exit 1, its places listed once, the second meeting says (see above)" \
+  '[ $rc = 1 ] && [ $(grep -c "libzz.so not found" "$tmp/tree-mz") = 2 ] && [ $(grep -c "libzz.so not found (see above)" "$tmp/tree-mz") = 1 ] && [ $(grep -c "1\. ld.so.cache" "$tmp/tree-mz") = 1 ] && [ $(ldd "$tmp/mz/m" | grep -c "libzz.so => not found") = 2 ]'
+# --max-depth: an object first met where the depth cuts it is expanded where it is met again
+# higher up (m2 -> libP -> libQ -> libR, and m2 -> libQ: libQ shows libR under m2).
+mkdir -p "$tmp/md"; echo 'int r(void){return 1;}' > "$tmp/md/r.c"; cc -shared -fPIC -o "$tmp/md/libR.so" "$tmp/md/r.c"
+echo 'int r(void); int q(void){return r();}' > "$tmp/md/q.c"; cc -shared -fPIC -o "$tmp/md/libQ.so" "$tmp/md/q.c" -L"$tmp/md" -lR -Wl,-rpath,'$ORIGIN'
+echo 'int q(void); int p(void){return q();}' > "$tmp/md/p.c"; cc -shared -fPIC -o "$tmp/md/libP.so" "$tmp/md/p.c" -L"$tmp/md" -lQ -Wl,-rpath,'$ORIGIN'
+echo 'int p(void);int q(void); int main(void){return p()+q();}' > "$tmp/md/m.c"; cc -o "$tmp/md/m2" "$tmp/md/m.c" -L"$tmp/md" -Wl,--no-as-needed -lP -lQ -Wl,-rpath,'$ORIGIN'
+for v in "" -vv; do "$cuslim" deps $v --max-depth 2 "$tmp/md/m2" > "$tmp/tree-md$v"; done
+check "--max-depth 2: libQ, cut below libP, is expanded under the program (default and -vv)" \
+  'for f in "$tmp/tree-md" "$tmp/tree-md-vv"; do grep -q "^│   └── libQ.so .* \.\.\.$" "$f" && grep -A2 "^├── libQ.so \[runpath\] [^ ]*$" "$f" | grep -q "libR.so" || { cat "$f"; exit 1; }; done'
 # A target of another machine: the header says so (a copy of /bin/true with e_machine AArch64).
 cp /bin/true "$tmp/arm"; printf "\xb7\x00" | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc 2> /dev/null
 "$cuslim" deps "$tmp/arm" > "$tmp/tree-arm" 2> "$tmp/err-arm"; rc=$?
 check "an AArch64 target on this root: the header says so, exit 1" '[ $rc = 1 ] && head -1 "$tmp/tree-arm" | grep -q "AArch64 ELF64 program; this root resolves x86-64" && grep -q "this root resolves x86-64" "$tmp/err-arm"'
 "$cuslim" bundle -q "$tmp/arm" -o "$tmp/arm.tar" 2> "$tmp/err-arm"; rc=$?
 check "bundle of an AArch64 program says why (exit 3), not a missing loader" '[ $rc = 3 ] && grep -q "AArch64 ELF64 program; this root resolves x86-64" "$tmp/err-arm" && [ ! -e "$tmp/arm.tar" ]'
+# A 32-bit object on a multilib root (libc6-i386, installed by scripts/test): it loads here, so no
+# wrong-architecture claim; in a root without a 32-bit C library the claim stands.
+"$cuslim" deps -v /usr/lib32/libm.so.6 > "$tmp/tree-i386" 2> "$tmp/err-i386"; rc=$?
+check "an i386 library on this multilib root: no wrong-architecture claim, its libc where ldd finds it" \
+  '[ $rc = 0 ] && ! grep -q "can load here" "$tmp/tree-i386" "$tmp/err-i386" && grep -q "libc.so.6 \[ld.so.cache\] {system} /lib32/libc.so.6" "$tmp/tree-i386" && ldd /usr/lib32/libm.so.6 | grep -q "/lib32/libc.so.6"'
+mkdir -p "$tmp/r32/bin" "$tmp/r32/lib32"; cp /bin/dash "$tmp/r32/bin/sh"; cp /usr/lib32/libm.so.6 "$tmp/r32/lib32/"
+"$cuslim" deps --root "$tmp/r32" /lib32/libm.so.6 > "$tmp/tree-r32" 2>&1
+check "the same library in a root without a 32-bit C library: said to be foreign" 'grep -q "this root resolves x86-64" "$tmp/tree-r32"'
 # Relative targets: the header too, under the normalized path.
 (cd "$tmp" && cp /usr/bin/ssh ./ssh-copy && "$cuslim" deps ./ssh-copy > "$tmp/tree-rel" && "$cuslim" deps ./arm > "$tmp/tree-arm-rel" 2>/dev/null)
 check "a relative target: header with machine and interpreter, path normalized" 'head -1 "$tmp/tree-rel" | grep -q "^$tmp/ssh-copy  (x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2)"'

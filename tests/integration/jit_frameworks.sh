@@ -91,6 +91,11 @@ check "without jax (and numba keeps only libdevice), nvlink is a stray toolkit f
 check "bundle of that stray jit file alone counts it as toolkit, as verify does, not jit" \
   'python3 -c "import json,sys; b=json.load(open(sys.argv[1]))[\"bytes_by_class\"]; assert \"jit\" not in b and b[\"toolkit\"] > 0, b" "$tmp/stray.json"'
 
+"$cuslim" report "$tmp/stray.tar" --json > "$tmp/stray-report.json" 2> /dev/null
+"$cuslim" slim "$tmp/stray.tar" --target /bin/true -o "$tmp/stray-slim.tar" --json > "$tmp/stray-slim.json" 2> /dev/null
+check "report and slim of that image say toolkit too (one class in every command)" \
+  'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); s=json.load(open(sys.argv[2])); b=r[\"bytes_by_class\"]; assert \"jit\" not in b and b[\"toolkit\"] > 0, b; assert \"jit\" not in json.dumps(s[\"before\"]) and \"toolkit\" in s[\"before\"], s[\"before\"]" "$tmp/stray-report.json" "$tmp/stray-slim.json"'
+
 # slim's keep-sets keep the nvidia wheels' lib dirs, but not the static libraries in them; --keep does
 S=$tmp/wheel-root; mkdir -p "$S$site/nvidia/cu13/lib" "$S/usr/lib/python3.12"; echo > "$S/usr/lib/python3.12/os.py"
 for f in libfoo.so.1 libcudart_static.a libcudadevrt.a; do echo "not an ELF: $f" > "$S$site/nvidia/cu13/lib/$f"; done

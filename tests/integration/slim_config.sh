@@ -12,6 +12,8 @@ must "bundle /bin/true" "$cuslim" bundle -q /bin/true -o "$tmp/img" --tag t
 umoci config --image "$tmp/img:t" --config.exposedports 8080/tcp --config.volume /data --config.stopsignal SIGINT > /dev/null 2>&1
 check "umoci sets ports, a volume and a stop signal" '[ $? = 0 ]'
 must "slim to OCI" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim" --tag s
+"$cuslim" slim -q "$tmp/img:t" /bin/true -o "$tmp/slim-pos" 2> "$tmp/pos.err"; rc=$?
+check "a program after IMAGE without --probe: exit 2 naming --target, nothing written" '[ $rc = 2 ] && grep -q "only with --probe; --target PROGRAM" "$tmp/pos.err" && [ ! -e "$tmp/slim-pos" ]'
 must "slim to docker-archive" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim.docker.tar" --tag s:1
 # The runtime config skopeo reads from REF: ports, volume and stop signal as umoci set them, and
 # the Entrypoint when one is given.
