@@ -1,4 +1,5 @@
 #include "bundle/bundle_report.h"
+#include "core/plural.h"
 
 #include <algorithm>
 #include <map>
@@ -121,13 +122,13 @@ void forward_compat_summary(const std::vector<ForwardCompatShipped>& sets, std::
   for (auto& f : sets) {
     out << "  forward-compat: " << f.dir << " (" << f.package << ", libcuda " << f.version << ", branches";
     for (size_t i = 0; i < f.branches.size(); ++i) out << (i ? ", " : " ") << f.branches[i];
-    out << "; " << f.files << " files, " << mb(f.bytes) << "): " << f.reason << "; used only where the host driver is older and its branch listed\n";
+    out << "; " << count_of(f.files, "file") << ", " << mb(f.bytes) << "): " << f.reason << "; used only where the host driver is older and its branch listed\n";
   }
 }
 
 void jit_summary(const std::vector<JitAdded>& jit, std::ostream& out) {
   for (auto& a : jit) {
-    out << "  jit: " << a.framework << " toolchain added " << mb(a.bytes) << " (" << a.files << " files)";
+    out << "  jit: " << a.framework << " toolchain added " << mb(a.bytes) << " (" << count_of(a.files, "file") << ")";
     for (size_t i = 0; i < a.found.size(); ++i) out << (i ? "; " : ": ") << a.found[i];
     if (!a.missing.empty()) {
       out << "; MISSING:";
@@ -158,15 +159,15 @@ void python_summary(const std::vector<DistributionReport>& dists, std::ostream& 
 void layers_summary(const BundleResult& r, std::ostream& out) {
   for (auto& l : r.reused_layers)
     out << "  layer " << std::left << std::setw(11) << "input" << l.digest.str() << " (" << human_bytes(l.size) << " stored, kept whole from the input)\n";
-  if (r.layers.size() > 1 || !r.reused_layers.empty())
+  if (!r.layers.empty())  // one line per layer, named by its group, however many there are
     for (auto& [name, l] : r.layers)
       out << "  layer " << std::left << std::setw(11) << name << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";
   else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
 }
 
-void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out) {
-  out << "bundle " << req.out << " (" << format_name(req.format) << "): " << r.files << " files, " << human_bytes(r.bytes) << "\n";
+void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out, const std::string& command) {
+  out << command << " " << req.out << " (" << format_name(req.format) << "): " << count_of(r.files, "file") << ", " << human_bytes(r.bytes) << "\n";
   for (auto& [cls, bytes] : r.bytes_by_class) out << "  " << std::left << std::setw(16) << to_string(cls) << human_bytes(bytes) << "\n";
   out << "  largest:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << human_bytes(size) << p << "\n";
@@ -177,7 +178,8 @@ void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostrea
   }
   layers_summary(r, out);
   if (!r.config.entrypoint.empty()) out << "  entrypoint " << r.config.entrypoint[0] << "\n";
-  if (r.left_to_base) out << "  " << r.left_to_base << " files left to the base image\n";
+  if (r.left_to_base)  // an image given as --base, or a base profile (files its image is said to hold)
+    out << "  " << count_of(r.left_to_base, "file") << " left to the base " << (!r.base_layers.empty() ? "image" : "(profile " + req.base + ")") << "\n";
   python_summary(r.python, out);
   jit_summary(r.jit, out);
   forward_compat_summary(r.forward_compat, out);

@@ -15,7 +15,7 @@ nlohmann::json bundle_report_json(const BundleResult& r);
 
 // The text summary of bundle and build: files and bytes per class, the largest files, what was
 // left to the driver and the base, the layer and manifest, Python, JIT and pruning lines.
-void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out);
+void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostream& out, const std::string& command = "bundle");
 // Each layer written (or kept whole from an input) with its digest and stored size, then the manifest.
 void layers_summary(const BundleResult& r, std::ostream& out);
 

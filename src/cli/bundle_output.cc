@@ -37,7 +37,7 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
   }
-  if (!o.quiet && !o.json) bundle_summary(r, req, std::cout);
+  if (!o.quiet && !o.json) bundle_summary(r, req, std::cout, o.command);
   report_push(r.pushed, r.image ? std::optional<Digest>(r.image->manifest) : std::nullopt, o.registry, o.json);
   return Exit::ok;
 }
@@ -63,6 +63,7 @@ Exit run_and_report(BundleJob& job, const Output& o) {
   use_registry(job, o.registry, o.quiet);
   auto r = take(bundle_job(job));
   job.request.format = r.format;
+  job.request.base = job.analysis.base;  // as the user named it (a profile, or an image)
   return report(r, job.request, o);
 }
 

@@ -3,6 +3,7 @@
 #include <iomanip>
 
 #include "cli/command.h"
+#include "core/plural.h"
 #include "cli/progress.h"
 #include "cli/registry_flags.h"
 #include "core/output_guard.h"
@@ -36,7 +37,7 @@ Exit run_report(const ReportOptions& o) {
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return Exit::ok;
   }
-  std::cout << "report " << o.image << ": " << contents.files << " files, " << human_bytes(contents.bytes) << " unpacked\n";
+  std::cout << "report " << o.image << ": " << count_of(contents.files, "file") << ", " << human_bytes(contents.bytes) << " unpacked\n";
   for (auto& [cls, b] : contents.bytes_by_class) std::cout << "  " << std::left << std::setw(16) << to_string(cls) << human_bytes(b) << "\n";
   std::cout << "  largest groups:\n";
   auto groups = contents.groups;

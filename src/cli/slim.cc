@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "bundle/bundle_report.h"
+#include "core/plural.h"
 #include "bundle/slim_image.h"
 #include "cli/bundle_output.h"
 #include "core/path.h"
@@ -35,12 +36,12 @@ void report(const SlimResult& s, std::ostream& out) {
   auto& r = s.bundle;
   uint64_t total = 0, files = 0;
   for (auto& [c, n] : s.before) total += n.bytes, files += n.files;
-  out << "slim: " << mb(total) << " (" << files << " files) -> " << mb(r.bytes) << " (" << r.files << " files)";
+  out << "slim: " << mb(total) << " (" << count_of(files, "file") << ") -> " << mb(r.bytes) << " (" << count_of(r.files, "file") << ")";
   if (r.bytes) out << ", " << std::fixed << std::setprecision(1) << static_cast<double>(total) / static_cast<double>(r.bytes) << "x smaller";
   out << "\n  " << std::left << std::setw(16) << "class" << std::setw(24) << "before" << "kept\n";
   for (auto& [c, n] : s.before) {
     auto kept = r.bytes_by_class.count(c) ? r.bytes_by_class.at(c) : 0;
-    out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(24) << (std::to_string(n.files) + " files, " + mb(n.bytes)) << mb(kept) << "\n";
+    out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(24) << (count_of(n.files, "file") + ", " + mb(n.bytes)) << mb(kept) << "\n";
   }
   out << "  largest kept:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";

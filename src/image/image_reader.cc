@@ -547,6 +547,8 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     JsonFields lf(layers[i], where);
     StoredLayer sl;
     CUSLIM_TRY(sl.blob, img.file(blob_file(layout, d)));
+    if (struct stat st; ::stat(sl.blob.c_str(), &st) != 0)  // said as missing, before its first bytes are read
+      return Error::from_errno(where + ": blob " + sl.blob, errno);
     sl.info.digest = *Digest::parse(d);
     if (auto di = Digest::parse(diff_ids[i])) sl.info.diff_id = *di;
     CUSLIM_TRY(sl.info.size, lf.u64("size"));

@@ -1,4 +1,5 @@
 #include "report/html_report.h"
+#include "core/plural.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -63,7 +64,7 @@ void summary(std::ostream& o, const json& r) {
   card(o, std::to_string(u64(r, "files")), "files");
   card(o, human_bytes(u64(r, "bytes")), "unpacked");
   if (r.contains("stored_bytes")) card(o, human_bytes(u64(r, "stored_bytes")), "stored (compressed layers)");
-  if (r.contains("dropped_bytes")) card(o, human_bytes(u64(r, "dropped_bytes")), "dropped by slim (" + std::to_string(u64(r, "dropped_files")) + " files)");
+  if (r.contains("dropped_bytes")) card(o, human_bytes(u64(r, "dropped_bytes")), "dropped by slim (" + count_of(u64(r, "dropped_files"), "file") + ")");
   if (r.contains("before")) {
     uint64_t before = 0;
     for (auto& [c, n] : r["before"].items()) before += u64(n, "bytes");

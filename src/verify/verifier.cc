@@ -1,4 +1,5 @@
 #include "verify/verifier.h"
+#include "core/plural.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -356,9 +357,9 @@ Check coverage_check(const UnpackedImage& img, const Classifier& c, const std::v
   for (auto cc : ccs) gpus += (gpus.empty() ? "sm_" : ", sm_") + std::to_string(cc);
   if (!with_gpu_code) return {"arch-coverage", CheckStatus::skip, "no object with GPU code (fatbin) in the image"};
   std::string note = unknown.empty() ? "" : "; not judged: " + listing(unknown);
-  if (pruned_for) note += "; image pruned for " + gpu_archs_text(*pruned_for);
+  if (pruned_for && uncovered.empty()) note += "; image pruned for " + gpu_archs_text(*pruned_for);  // a failure says it per object
   if (uncovered.empty())
-    return {"arch-coverage", CheckStatus::pass, std::to_string(with_gpu_code - unknown.size()) + " objects with GPU code run on " + gpus + note};
+    return {"arch-coverage", CheckStatus::pass, count_of(with_gpu_code - unknown.size(), "object") + " with GPU code run on " + gpus + note};
   return {"arch-coverage", CheckStatus::fail, listing(uncovered) + note};
 }
 
@@ -369,9 +370,9 @@ Check contents_check(const UnpackedImage& img, const std::vector<ImageFile>& fil
   bool declares = !img.config.entrypoint.empty() || !img.config.cmd.empty();
   if (files.empty()) return {"contents", CheckStatus::fail, img.rootfs + ": empty: not an image"};
   if (!elfs && !declares)
-    return {"contents", CheckStatus::fail, std::to_string(files.size()) + " files, no ELF program and no Entrypoint/Cmd: not an image"};
+    return {"contents", CheckStatus::fail, count_of(files.size(), "file") + ", no ELF program and no Entrypoint/Cmd: not an image"};
   // Regular files, as every report counts them; links apart.
-  return {"contents", CheckStatus::pass, std::to_string(regular) + " files (and " + std::to_string(files.size() - regular) + " links), " +
+  return {"contents", CheckStatus::pass, count_of(regular, "file") + " (and " + count_of(files.size() - regular, "link") + "), " +
                                              std::to_string(elfs) + " ELF objects"};
 }
 

@@ -120,4 +120,8 @@ for args in "slim img --keep  -o o" "slim img --keep [ -o o" "deps -j -3 /bin/tr
 done
 "$cuslim" slim img --keep "" -o o 2> err; rc=$?
 check "slim --keep with an empty glob: exit 2" '[ $rc = 2 ] && grep -q "an empty glob keeps nothing" err'
+# A good spec: build's summary is headed build; a base profile is named as such in it.
+printf 'name: ok\ntargets: [/usr/bin/ssh]\nbase: debian12\nout: out/ok\n' > ok.yaml
+"$cuslim" build ok.yaml > ok.out 2> err; rc=$?
+check "build: the summary says build, and what the base profile holds ($(grep left ok.out))" '[ $rc = 0 ] && head -1 ok.out | grep -q "^build out/ok (oci): " && grep -q "files\? left to the base (profile debian12)" ok.out'
 finish

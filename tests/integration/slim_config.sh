@@ -14,6 +14,14 @@ check "umoci sets ports, a volume and a stop signal" '[ $? = 0 ]'
 must "slim to OCI" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim" --tag s
 "$cuslim" slim -q "$tmp/img:t" /bin/true -o "$tmp/slim-pos" 2> "$tmp/pos.err"; rc=$?
 check "a program after IMAGE without --probe: exit 2 naming --target, nothing written" '[ $rc = 2 ] && grep -q "only with --probe; --target PROGRAM" "$tmp/pos.err" && [ ! -e "$tmp/slim-pos" ]'
+# A layout missing a layer blob: said as missing, zstd as gzip (not "its mediaType says zstd").
+for c in zstd gzip; do
+  "$cuslim" bundle -q /bin/true -o "$tmp/miss-$c" --tag t --compression $c
+  blob=$(python3 -c "import json,sys; d=sys.argv[1]; i=json.load(open(d+'/index.json')); m=json.load(open(d+'/blobs/sha256/'+i['manifests'][0]['digest'][7:])); print(m['layers'][0]['digest'][7:])" "$tmp/miss-$c")
+  rm "$tmp/miss-$c/blobs/sha256/$blob"
+  "$cuslim" verify "$tmp/miss-$c" > /dev/null 2> "$tmp/miss-$c.err"; rc=$?
+  check "a $c layout without its layer blob: exit 3, the blob named as missing ($(head -c 200 "$tmp/miss-$c.err"))" '[ $rc = 3 ] && grep -q "$blob.*No such file or directory" "$tmp/miss-$c.err" && ! grep -q mediaType "$tmp/miss-$c.err"'
+done
 must "slim to docker-archive" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim.docker.tar" --tag s:1
 # The runtime config skopeo reads from REF: ports, volume and stop signal as umoci set them, and
 # the Entrypoint when one is given.
