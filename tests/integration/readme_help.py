@@ -46,6 +46,10 @@ man = os.path.join(os.path.dirname(os.path.abspath(cuslim)), "cuslim.1")
 if os.path.exists(man):
     page = open(man).read()
     check("the man page (built from --help) has a section per command", all(f'.SS "cuslim {c}"' in page for c in commands))
+    status = page.split(".SH EXIT STATUS", 1)[-1]
+    check("the man page: examples under EXAMPLES, only the exit codes and error form under EXIT STATUS",
+          ".SH EXAMPLES" in page and "cuslim deps" in page.split(".SH EXAMPLES", 1)[-1].split(".SH", 1)[0]
+          and "Exit codes:" in status and "cuslim deps ./train" not in status, status[:200])
 
 # Every command line in the README's code blocks: the command exists, its options exist.
 lines = []
