@@ -162,6 +162,103 @@ DOCKER_CONFIG="$tmp/brokencfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" 
 check "... a registry that asks for credentials gets the config error (exit $rc: $(cat "$tmp/broken2.err"))" \
   '[ $rc = 3 ] && grep -q "asks for credentials" "$tmp/broken2.err" && grep -q "config.json" "$tmp/broken2.err"'
 
+# A credential helper that never answers: killed after the limit (exit 3 naming it), and killed when
+# cuslim is interrupted (SIGINT) -- with what it started (its process group).
+mkdir -p "$tmp/stuckcfg"
+printf '#!/bin/sh\necho $$ > %s/stuck.pid\nsleep 300 &\necho $! > %s/stuck-child.pid\nwait\n' "$tmp" "$tmp" > "$tmp/bin/docker-credential-stuck"
+chmod +x "$tmp/bin/docker-credential-stuck"
+printf '{"credHelpers":{"%s":"stuck"}}\n' "$reg" > "$tmp/stuckcfg/config.json"
+gone() { local st; st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 0; [ "$st" = Z ] || [ "$st" = X ]; }  # gone, or an unreaped zombie
+t0=$(date +%s)
+PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/stuckcfg" CUSLIM_CRED_HELPER_TIMEOUT_S=2 "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" \
+  > /dev/null 2> "$tmp/stuck.err"; rc=$?
+took=$(( $(date +%s) - t0 ))
+check "a credential helper that never answers: exit 3 after the limit (${took}s), naming it ($(cat "$tmp/stuck.err"))" \
+  '[ $rc = 3 ] && [ "$took" -lt 30 ] && grep -q "docker-credential-stuck get ($reg): no answer within 2 s" "$tmp/stuck.err"'
+sleep 0.3
+check "... the helper and the process it started were killed" 'gone "$(cat "$tmp/stuck.pid")" && gone "$(cat "$tmp/stuck-child.pid")"'
+rm -f "$tmp/stuck.pid" "$tmp/stuck-child.pid"
+PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/stuckcfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/sigint.err" &
+vpid=$!
+for _ in $(seq 100); do [ -s "$tmp/stuck-child.pid" ] && break; sleep 0.1; done
+kill -INT "$vpid"; wait "$vpid"; rc=$?
+sleep 0.3
+check "SIGINT while a credential helper runs: cuslim ends by the signal ($rc $(cat "$tmp/sigint.err")) and the helper and its child are killed" \
+  '[ $rc = 130 ] && [ -s "$tmp/stuck.pid" ] && gone "$(cat "$tmp/stuck.pid")" && gone "$(cat "$tmp/stuck-child.pid")"'
+
+# --creds goes to one registry: a command that reads from one registry host and pushes to another is
+# refused before any request (exit 2, naming --src-creds/--dest-creds).
+before=$(grep -c 'msg="response completed"' "$tmp/basic.log")
+"$cuslim" slim -q "docker://$reg/cuslim/keygen:1" -o "docker://$areg/cuslim/crossed:1" --creds 'tester:s3cret:pw' --cert-dir "$certs" \
+  > /dev/null 2> "$tmp/cross1.err"; rc=$?
+check "slim docker://A -o docker://B --creds: usage error naming --src-creds and --dest-creds ($rc: $(cat "$tmp/cross1.err"))" \
+  '[ $rc = 2 ] && grep -q -- "--src-creds" "$tmp/cross1.err" && grep -q -- "--dest-creds" "$tmp/cross1.err"'
+"$cuslim" bundle -q /bin/true --base "docker://$reg/cuslim/keygen:1" -o "docker://$areg/cuslim/crossed:2" --creds 'tester:s3cret:pw' \
+  --cert-dir "$certs" > /dev/null 2> "$tmp/cross2.err"; rc=$?
+check "bundle --base docker://A -o docker://B --creds: usage error ($rc: $(cat "$tmp/cross2.err"))" '[ $rc = 2 ] && grep -q -- "--src-creds" "$tmp/cross2.err"'
+check "... and neither registry was asked anything" '[ "$(grep -c "msg=\"response completed\"" "$tmp/basic.log")" = "$before" ]'
+"$cuslim" slim -q "docker://$reg/cuslim/keygen:1" -o "docker://$areg/cuslim/crossed:3" --src-creds 'tester:s3cret:pw' --cert-dir "$certs" \
+  > /dev/null 2> "$tmp/cross3.err"; rc=$?
+check "slim docker://A -o docker://B --src-creds (the open registry needs none): pushed ($rc: $(cat "$tmp/cross3.err"))" \
+  '[ $rc = 0 ] && skopeo inspect --cert-dir "$certs" "docker://$areg/cuslim/crossed:3" > /dev/null'
+"$cuslim" slim -q "docker://$areg/cuslim/crossed:3" -o "docker://$reg/cuslim/crossed:4" --dest-creds 'tester:s3cret:pw' --cert-dir "$certs" \
+  > /dev/null 2> "$tmp/cross4.err"; rc=$?
+check "slim docker://B -o docker://A --dest-creds: pushed with the destination's credentials ($rc: $(cat "$tmp/cross4.err"))" \
+  '[ $rc = 0 ] && [ -n "$(digest_of "$reg/cuslim/crossed:4")" ]'
+"$cuslim" slim -q "docker://$areg/cuslim/crossed:3" -o "docker://$reg/cuslim/crossed:5" --src-creds 'tester:s3cret:pw' --cert-dir "$certs" \
+  > /dev/null 2> "$tmp/cross5.err"; rc=$?
+check "... --src-creds alone is never sent to the destination: exit 4, no credentials there ($rc: $(cat "$tmp/cross5.err"))" \
+  '[ $rc = 4 ] && grep -q "no credentials" "$tmp/cross5.err"'
+
+# A certs.d *.crt that holds no certificate: exit 3 naming it (not a silent skip, then "unknown CA").
+mkdir -p "$tmp/badcerts" && cp "$certs/ca.crt" "$tmp/badcerts/" && echo "not a certificate" > "$tmp/badcerts/zz-broken.crt"
+"$cuslim" verify "docker://$reg/cuslim/keygen:1" --creds 'tester:s3cret:pw' --cert-dir "$tmp/badcerts" > /dev/null 2> "$tmp/badcrt.err"; rc=$?
+check "--cert-dir with a *.crt that is no certificate: exit 3 naming the file ($rc: $(cat "$tmp/badcrt.err"))" \
+  '[ $rc = 3 ] && grep -q "$tmp/badcerts/zz-broken.crt" "$tmp/badcrt.err"'
+
+# docker's reference rule: docker://nvidia/cuda is Docker Hub's nvidia/cuda (no network here: the
+# error names the host it went to), never a host "nvidia".
+"$cuslim" verify "docker://nvidia/cuda:12.4.1" > /dev/null 2> "$tmp/hub.err"; rc=$?
+check "docker://nvidia/cuda:12.4.1 goes to registry-1.docker.io, not to a host 'nvidia' ($rc: $(head -c 300 "$tmp/hub.err"))" \
+  '[ $rc = 4 ] && grep -q "https://registry-1.docker.io/v2/nvidia/cuda/" "$tmp/hub.err" && ! grep -q "https://nvidia/" "$tmp/hub.err"'
+
+# Manifests up to 4 MiB, as the registry and skopeo take them: a 2 MiB one is pulled; a 5 MiB one in
+# a layout is refused naming the limit.
+big_manifest() {  # SRC-LAYOUT DST-LAYOUT BYTES: the image with an annotation of BYTES in its manifest
+  python3 - "$@" <<'PY'
+import hashlib, json, os, shutil, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+shutil.rmtree(dst, ignore_errors=True); shutil.copytree(src, dst)
+idx = json.load(open(dst + "/index.json")); d = idx["manifests"][0]
+m = json.load(open(dst + "/blobs/sha256/" + d["digest"][7:]))
+m.setdefault("annotations", {})["cuslim.test/padding"] = "x" * n
+b = json.dumps(m).encode(); h = hashlib.sha256(b).hexdigest()
+open(dst + "/blobs/sha256/" + h, "wb").write(b)
+d["digest"], d["size"] = "sha256:" + h, len(b)
+idx["manifests"] = [d]; json.dump(idx, open(dst + "/index.json", "w"))
+PY
+}
+"$cuslim" bundle -q /bin/true -o "$tmp/small-oci" --tag 1
+big_manifest "$tmp/small-oci" "$tmp/big2-oci" 2000000
+must "skopeo pushes an image with a 2 MB manifest" skopeo copy -q --dest-cert-dir "$certs" --dest-creds "tester:s3cret:pw" "oci:$tmp/big2-oci:1" "docker://$reg/cuslim/bigmanifest:1"
+"$cuslim" verify "docker://$reg/cuslim/bigmanifest:1" "${auth[@]}" > /dev/null 2> "$tmp/big2.err"; rc=$?
+check "a 2 MB manifest is pulled (it was refused over 1 MiB) ($rc: $(head -c 300 "$tmp/big2.err"))" '[ $rc = 0 ]'
+big_manifest "$tmp/small-oci" "$tmp/big5-oci" 5000000
+"$cuslim" verify "oci:$tmp/big5-oci:1" > /dev/null 2> "$tmp/big5.err"; rc=$?
+check "a 5 MB manifest in a layout: exit 3 naming the 4 MiB limit ($rc: $(head -c 300 "$tmp/big5.err"))" '[ $rc = 3 ] && grep -q "larger than 4 MiB" "$tmp/big5.err"'
+
+# An index whose only entry is another index: said so, naming it (not "it has: ").
+man=$(curl -s --cacert "$certs/ca.crt" -u 'tester:s3cret:pw' -H 'Accept: application/vnd.oci.image.manifest.v1+json' "https://$reg/v2/cuslim/ssh/manifests/1")
+inner=$(python3 -c 'import hashlib,json,sys; m=sys.argv[1].encode(); print(json.dumps({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:"+hashlib.sha256(m).hexdigest(),"size":len(m),"platform":{"os":"linux","architecture":"amd64"}}]}))' "$man")
+inner_d=sha256:$(printf '%s' "$inner" | sha256sum | cut -d' ' -f1)
+outer=$(python3 -c 'import json,sys; print(json.dumps({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":sys.argv[1],"size":int(sys.argv[2])}]}))' "$inner_d" "${#inner}")
+put_index() { curl -s --cacert "$certs/ca.crt" -u 'tester:s3cret:pw' -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+  --data-binary "$2" "https://$reg/v2/cuslim/ssh/manifests/$1" -o /dev/null -w '%{http_code} ' >> "$tmp/nested.put"; }
+put_index "$inner_d" "$inner"; put_index nested "$outer"
+"$cuslim" verify "docker://$reg/cuslim/ssh:nested" "${auth[@]}" > /dev/null 2> "$tmp/nested.err"; rc=$?
+check "an index whose only entry is an index: exit 3 saying nested indexes are not followed, naming it ($rc: $(cat "$tmp/nested.put" | tr '\n' ' ')$(head -c 400 "$tmp/nested.err"))" \
+  '[ $rc = 3 ] && grep -q "nested image index ($inner_d)" "$tmp/nested.err" && grep -q "does not follow" "$tmp/nested.err"'
+
 # --- parallel blob transfers and progress on a TTY ------------------------------------------------
 # Each worker has its own connection: the registry sees the blobs of one push come from several
 # client ports with the default --registry-jobs, from one with --registry-jobs 1; same image either way.
@@ -254,6 +351,10 @@ check "bundle -o oci-archive:FILE:TAG writes an oci-archive" '[ $rc = 0 ] && sko
 "$cuslim" bundle -q /usr/bin/ssh -o "docker-archive:$tmp/t.darchive:cuslim/ssh:3"; rc=$?
 check "bundle -o docker-archive:FILE:REF writes a docker-archive tagged REF" \
   '[ $rc = 0 ] && skopeo inspect "docker-archive:$tmp/t.darchive" >/dev/null && tar -xOf "$tmp/t.darchive" manifest.json | grep -q "cuslim/ssh:3"'
+for a in "$tmp/t.archive" "$tmp/t.darchive"; do
+  check "$(basename "$a"): no cuslim-cache.json in the archive ($(tar tf "$a" | tr '\n' ' '))" \
+    'tar tf "$a" > "$tmp/names" && grep -q "^index.json$\|^manifest.json$" "$tmp/names" && ! grep -q "cuslim-cache" "$tmp/names"'
+done
 "$cuslim" bundle -q /usr/bin/ssh -o "dir:$tmp/t-rootfs"; rc=$?
 check "bundle -o dir:PATH writes a rootfs dir" '[ $rc = 0 ] && [ -x "$tmp/t-rootfs/usr/bin/ssh" ]'
 for in in "oci:$tmp/t-oci:one" "oci-archive:$tmp/t.archive:two" "docker-archive:$tmp/t.darchive:cuslim/ssh:3" "dir:$tmp/t-rootfs"; do
@@ -286,7 +387,8 @@ check "a repository name over 255 characters: usage error before any work ($rc)"
 # Misspelt transports and bad tags: usage errors (skopeo refuses each), never a file of that odd name.
 mkdir -p "$tmp/odd" && cd "$tmp/odd" || exit 1
 for o in "docker:/$reg/x:1" "Docker://$reg/x" "OCI:lay" "oci::t" "oci-archive::t" "docker-archive::r" "oci:lay:bad tag" "oci-archive:a.tar:b..d" \
-         "docker-archive:d.tar:Bad/Name" "oci:" "dir:" "docker://127.0.0.1:99999/x:1" "docker://127.0.0.1:abc/x:1" "docker://bad_host/x"; do
+         "docker-archive:d.tar:Bad/Name" "oci:" "dir:" "docker://127.0.0.1:99999/x:1" "docker://127.0.0.1:abc/x:1" "docker://bad_host.example/x" \
+         "docker://Nvidia/cuda:1"; do
   "$cuslim" bundle -q /bin/true -o "$o" > /dev/null 2> "$tmp/odd.err"; rc=$?
   check "bundle -o '$o': usage error ($rc: $(head -c 160 "$tmp/odd.err"))" '[ $rc = 2 ] && grep -q "^cuslim: bundle: " "$tmp/odd.err"'
 done
@@ -300,6 +402,19 @@ done
 check "--digestfile in a missing directory: usage error before any push ($rc: $(cat "$tmp/df.err"))" \
   '[ $rc = 2 ] && grep -q -- "--digestfile /nonexistent-dir/d" "$tmp/df.err"'
 check "... nothing was pushed" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/digestfile:1" >/dev/null 2>&1'
+mkfifo "$tmp/df.fifo"; mkdir -p "$tmp/df.dir"
+printf 'name: b\ntargets: [/bin/true]\nout: docker://%s/cuslim/digestfile:3\ntag: "3"\n' "$reg" > "$tmp/df-spec.yaml"
+for df in /dev/null "$tmp/df.fifo" /proc/self/fd/1 "$tmp/df.dir" "" /nonexistent-dir/d; do
+  "$cuslim" bundle -q /bin/true -o "docker://$reg/cuslim/digestfile:2" "${auth[@]}" --digestfile "$df" > /dev/null 2> "$tmp/df2.err"; rc=$?
+  check "bundle -o docker:// --digestfile '$df': usage error before any push ($rc: $(cat "$tmp/df2.err"))" '[ $rc = 2 ] && grep -q -- "--digestfile" "$tmp/df2.err"'
+  "$cuslim" build -q "$tmp/df-spec.yaml" "${auth[@]}" --digestfile "$df" > /dev/null 2> "$tmp/df3.err"; rc=$?
+  check "build (out: docker://) --digestfile '$df': usage error before any push ($rc: $(cat "$tmp/df3.err"))" '[ $rc = 2 ] && grep -q -- "--digestfile" "$tmp/df3.err"'
+done
+check "... nothing was pushed for any of them" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/digestfile:2" >/dev/null 2>&1 && ! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/digestfile:3" >/dev/null 2>&1'
+printf 'name: b\ntargets: [/bin/true]\nout: docker://%s/cuslim/spec:1\n' "$reg" > "$tmp/tag-spec.yaml"
+"$cuslim" build -q "$tmp/tag-spec.yaml" "${auth[@]}" > /dev/null 2> "$tmp/spectag.err"; rc=$?
+check "build: out docker://...:1 against the spec's tag (its name, b): usage error naming the spec, not --tag ($rc: $(cat "$tmp/spectag.err"))" \
+  '[ $rc = 2 ] && grep -q "tag-spec.yaml says .b." "$tmp/spectag.err" && ! grep -q -- "--tag says" "$tmp/spectag.err"'
 "$cuslim" bundle -q /bin/true -o "docker://$reg/cuslim/tagged" --tag t5 "${auth[@]}" > /dev/null 2> "$tmp/t5.err"; rc=$?
 check "-o docker://HOST/REPO --tag T pushes REPO:T ($rc: $(cat "$tmp/t5.err"))" \
   '[ $rc = 0 ] && skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/tagged:t5" >/dev/null'
@@ -381,6 +496,28 @@ check "Bearer flow, --base from another repository: pushed, the base layers moun
   '[ $rc = 0 ] && grep -q "blobs, [0-9]* bytes mounted" "$tmp/tokmount.out" && ! grep -q " 0 blobs, 0 bytes mounted" "$tmp/tokmount.out"'
 check "... the token asked for the source repository too (scope repository:cuslim/ssh:pull)" \
   'grep -q "scope=repository%3Acuslim%2Fkeygen%3Apull%2Cpush&scope=repository%3Acuslim%2Fssh%3Apull" "$tmp/bearer-token.log"'
+# Two registries in one command: the Basic one ($reg) as the destination, the token one as the source.
+# The token server logs the user of every Basic header it gets: the destination's never reaches it.
+"$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$breg/cuslim/ssh:tok" -o "docker://$reg/cuslim/crossed:tok" \
+  --src-creds 'tester:s3cret:pw' --dest-creds 'intruder:not-for-the-source' --cert-dir "$certs" > /dev/null 2> "$tmp/crosstok.err"; rc=$?
+check "--src-creds to the source's token server, --dest-creds to the destination only: exit 4 from the destination ($rc: $(cat "$tmp/crosstok.err"))" \
+  '[ $rc = 4 ] && grep -q "credentials from --dest-creds refused" "$tmp/crosstok.err" && grep -q "^cuslim: docker://$reg/cuslim/crossed:tok: push" "$tmp/crosstok.err"'
+check "... the source's token server got the source's credentials and never the destination's" \
+  'grep -q "basic-user=tester" "$tmp/bearer-token.log" && ! grep -q "intruder" "$tmp/bearer-token.log"'
+"$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$breg/cuslim/ssh:tok" -o "docker://$reg/cuslim/crossed:tok" \
+  --src-creds 'tester:s3cret:pw' --dest-creds 'tester:s3cret:pw' --cert-dir "$certs" > /dev/null 2> "$tmp/crosstok2.err"; rc=$?
+check "--src-creds and --dest-creds, each right: pushed ($rc: $(cat "$tmp/crosstok2.err"))" '[ $rc = 0 ] && [ -n "$(digest_of "$reg/cuslim/crossed:tok")" ]'
+# A token realm nobody listens on: the error names the reference and the step.
+dport=$(free_port); deadport=$(free_port)
+start_registry deadrealm "$dport" "auth:
+  token:
+    realm: https://127.0.0.1:$deadport/token
+    service: cuslim-test
+    issuer: cuslim-test-issuer
+    rootcertbundle: $tmp/token.crt"
+"$cuslim" verify "docker://127.0.0.1:$dport/cuslim/x:1" "${auth[@]}" > /dev/null 2> "$tmp/deadrealm.err"; rc=$?
+check "a token realm that cannot be reached: exit 4, 'cuslim: docker://...: token from https://...: why' ($rc: $(cat "$tmp/deadrealm.err"))" \
+  '[ $rc = 4 ] && grep -q "^cuslim: docker://127.0.0.1:$dport/cuslim/x:1: token from https://127.0.0.1:$deadport/token: ." "$tmp/deadrealm.err"'
 # A token server that grants nothing on other repositories: the mount is declined, a plain upload follows.
 bport2=$(free_port); breg2="127.0.0.1:$bport2"
 must "second token server (--first-scope-only) and registry start" start_token_registry bearer2 "$bport2" --first-scope-only

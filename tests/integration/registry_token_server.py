@@ -4,7 +4,8 @@
 GET /token?service=S&scope=repository:NAME:ACTIONS[&scope=...] with Basic credentials answers
 {"token": JWT, "access_token": JWT}: an RS256 JWT whose header carries the signing certificate
 (x5c), which the registry checks against its rootcertbundle. Wrong credentials: 401. Listens on
-127.0.0.1 only, over TLS. Every request is logged on stderr (the test checks the scope asked).
+127.0.0.1 only, over TLS. Every request is logged on stderr (the test checks the scope asked), and
+the user of its Basic credentials (basic-user=NAME: the test checks whose credentials arrived).
 """
 import argparse, base64, json, os, ssl, sys, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +59,13 @@ def main():
             u = urllib.parse.urlparse(self.path)
             q = urllib.parse.parse_qs(u.query)
             want = "Basic " + base64.b64encode(f"{a.user}:{a.password}".encode()).decode()
+            got = self.headers.get("Authorization") or ""
+            if got.startswith("Basic "):  # who asked (the test checks credentials never go to the wrong server)
+                try:
+                    sys.stderr.write("token: basic-user=" + base64.b64decode(got[6:]).decode(errors="replace").split(":", 1)[0] + "\n")
+                except ValueError:
+                    sys.stderr.write("token: basic-user=(not base64)\n")
+                sys.stderr.flush()
             if u.path != "/token" or self.headers.get("Authorization") != want:
                 self.send_response(401)
                 self.send_header("Content-Type", "application/json")
