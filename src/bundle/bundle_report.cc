@@ -1,5 +1,4 @@
 #include "bundle/bundle_report.h"
-#include "core/plural.h"
 
 #include <algorithm>
 #include <map>
@@ -7,6 +6,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/plural.h"
 #include "core/units.h"
 
 namespace cuslim {

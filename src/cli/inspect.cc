@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "core/plural.h"
 #include "core/units.h"
 #include "cli/analysis_flags.h"
 #include "core/fs.h"
@@ -26,16 +27,23 @@ struct InspectOptions {
 
 std::string mb(uint64_t bytes) { return human_bytes(bytes); }
 
+std::vector<std::pair<std::string, uint64_t>> archs_in_order(const nlohmann::json& by_arch) {
+  std::vector<std::pair<std::string, uint64_t>> v;
+  for (auto& [arch, bytes] : by_arch.items()) v.emplace_back(arch, bytes.get<uint64_t>());
+  std::sort(v.begin(), v.end(), [](auto& x, auto& y) { return arch_name_less(x.first, y.first); });
+  return v;
+}
+
 // What --gpu-arch would remove: bytes per arch and per section, containers left whole.
 void render_prune(const nlohmann::json& p, uint64_t containers, std::ostream& out) {
   std::string archs;
   for (auto& a : p["archs"]) archs += (archs.empty() ? "sm_" : ",sm_") + std::to_string(a.get<unsigned>());
   out << "  --gpu-arch " << archs << " would zero " << mb(p["bytes_zeroed"]) << " and keep " << mb(p["kept_bytes"]) << " of GPU code; "
       << p["containers_rewritten"] << " of " << containers << " containers rewritten, " << p["containers_without_code"]
-      << " without code for these GPUs (kept: their smallest entry)";
+      << " without code for these GPUs (kept: their smallest entry); per arch, entries with their headers:";
   if (p["containers_not_parsed"].get<uint64_t>()) out << ", " << p["containers_not_parsed"] << " left whole (not parsed)";
   out << "\n";
-  for (auto& [arch, bytes] : p["zeroed_by_arch"].items()) out << "    - " << std::left << std::setw(14) << arch << mb(bytes) << "\n";
+  for (auto& [arch, bytes] : archs_in_order(p["zeroed_by_arch"])) out << "    - " << std::left << std::setw(14) << arch << mb(bytes) << "\n";
   for (auto& [section, bytes] : p["zeroed_by_section"].items()) out << "    in " << std::left << std::setw(16) << section << mb(bytes) << "\n";
   for (auto& n : p["not_indexed"])
     out << "    untouched: " << n["section"].get<std::string>() << " " << mb(n["bytes"]) << " (library-private store, not indexed)\n";
@@ -47,7 +55,7 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
   out << "\n";
   if (!j["cuda_version"].is_null())
     out << "  CUDA " << j["cuda_version"].get<std::string>() << "  (" << j["cuda_version_source"].get<std::string>() << ")\n";
-  if (!j["library_version"].is_null())
+  if (!j["library_version"].is_null() && !(j["library_version"] == j["cuda_version"] && j["library_version_source"] == j["cuda_version_source"]))
     out << "  version " << j["library_version"].get<std::string>() << "  (" << j["library_version_source"].get<std::string>() << ")\n";
   if (!j["version_cross_check"].get<std::string>().empty()) out << "  " << j["version_cross_check"].get<std::string>() << "\n";
   if (!j["driver_version"].is_null()) out << "  driver " << j["driver_version"].get<std::string>() << " (from the file name)\n";
@@ -62,7 +70,7 @@ void render_text(const nlohmann::json& j, std::ostream& out) {
       for (auto& w : f["warnings"]) out << "  fatbin not readable: " << w.get<std::string>() << "\n";
     return;
   }
-  out << "  fatbin: " << f["containers"] << " containers, " << f["entries"] << " entries\n";
+  out << "  fatbin: " << count_of(f["containers"].get<uint64_t>(), "container") << ", " << count_of(f["entries"].get<uint64_t>(), "entry", "entries") << "\n";
   for (auto& a : f["archs"]) {
     out << "    " << std::left << std::setw(14) << a["arch"].get<std::string>() << (a["kind"] == "ptx" ? "PTX " : a["kind"] == "sass" ? "SASS" : a["kind"] == "lto" ? "LTO " : "?   ") << " x"
         << std::setw(5) << a["entries"].get<int>() << " " << std::setw(10) << mb(a["stored_bytes"]);

@@ -7,12 +7,17 @@
 
 namespace cuslim {
 
-// "N noun" with the noun in the plural unless N is 1 (nouns that add -s: file, object, link, layer).
-inline std::string count_of(uint64_t n, std::string_view noun) {
+// "N noun" with the noun in the plural unless N is 1: `plural` when given, else noun + "s"
+// (file, object, link, layer; "entry", "entries").
+inline std::string count_of(uint64_t n, std::string_view noun, std::string_view plural = {}) {
   std::string s = std::to_string(n);
   s += ' ';
-  s += noun;
-  if (n != 1) s += 's';
+  if (n == 1 || plural.empty()) {
+    s += noun;
+    if (n != 1) s += 's';
+  } else {
+    s += plural;
+  }
   return s;
 }
 

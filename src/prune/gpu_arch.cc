@@ -1,6 +1,8 @@
 #include "prune/gpu_arch.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <tuple>
 
 #include "core/path.h"
 
@@ -81,6 +83,15 @@ bool kept_for(unsigned cc, const std::vector<unsigned>& kept) {
       if (runs_on(ptx, cc) && !runs_on_any(ptx, kept)) return false;
     }
   return true;
+}
+
+bool arch_name_less(const std::string& a, const std::string& b) {
+  auto key = [](const std::string& x) {
+    auto us = x.find('_');
+    unsigned long n = us == std::string::npos ? 0 : std::strtoul(x.c_str() + us + 1, nullptr, 10);
+    return std::make_tuple(n, x.rfind("compute_", 0) == 0, x);
+  };
+  return key(a) < key(b);
 }
 
 }  // namespace cuslim

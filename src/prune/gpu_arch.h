@@ -20,6 +20,10 @@ inline constexpr const char* kGpuArchLabel = "io.cuslim.gpu-arch";
 Result<std::vector<unsigned>> parse_gpu_archs(const std::string& list);
 std::string gpu_archs_text(const std::vector<unsigned>& ccs);  // {80, 90} -> "80,90"
 
+// Arch names ordered by number ("sm_80" < "sm_90" < "sm_100"), SASS before PTX of one number:
+// for tables, where text order would put sm_100 before sm_80.
+bool arch_name_less(const std::string& a, const std::string& b);
+
 // A GPU of compute capability `cc` (90 = 9.0) can run this entry.
 bool runs_on(const FatbinEntry& e, unsigned cc);
 bool runs_on_any(const FatbinEntry& e, const std::vector<unsigned>& ccs);

@@ -1,5 +1,4 @@
 #include "report/html_report.h"
-#include "core/plural.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,7 +6,9 @@
 #include <sstream>
 
 #include "core/object_class.h"
+#include "core/plural.h"
 #include "core/units.h"
+#include "prune/gpu_arch.h"
 
 namespace cuslim {
 
@@ -171,9 +172,14 @@ void gpu_prune(std::ostream& o, const json& r) {
     for (auto& [a, b] : p["zeroed_by_arch"].items()) most = std::max(most, b.get<uint64_t>());
   o << "<table id=\"gpu-prune-archs\"><tr><th>arch removed</th><th class=\"num\">bytes</th><th></th></tr>";
   if (p.contains("zeroed_by_arch"))
-    for (auto& [a, b] : p["zeroed_by_arch"].items())
-      o << "<tr><td>" << esc(a) << "</td><td class=\"num\">" << human_bytes(b.get<uint64_t>()) << "</td><td><span class=\"hbar\" style=\"width:"
-        << 1 + 300 * b.get<uint64_t>() / most << "px\"></span></td></tr>";
+  {
+    std::vector<std::pair<std::string, uint64_t>> archs;  // by number: sm_80 before sm_100
+    for (auto& [a, b] : p["zeroed_by_arch"].items()) archs.emplace_back(a, b.get<uint64_t>());
+    std::sort(archs.begin(), archs.end(), [](auto& x, auto& y) { return arch_name_less(x.first, y.first); });
+    for (auto& [a, b] : archs)
+      o << "<tr><td>" << esc(a) << "</td><td class=\"num\">" << human_bytes(b) << "</td><td><span class=\"hbar\" style=\"width:"
+        << 1 + 300 * b / most << "px\"></span></td></tr>";
+  }
   o << "</table><h2>Files</h2><table><tr><th>file</th><th class=\"num\">size</th><th class=\"num\">zeroed</th><th class=\"num\">stored before → after</th><th>note</th></tr>";
   std::vector<const json*> files;
   for (auto& f : p["files"]) files.push_back(&f);

@@ -1,5 +1,4 @@
 #include "verify/verifier.h"
-#include "core/plural.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 
 #include "core/exec_path.h"
 #include "core/path.h"
+#include "core/plural.h"
 #include "elf/fatbin.h"
 #include "jit/jit_needs.h"
 #include "loader/ld_cache.h"

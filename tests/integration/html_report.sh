@@ -81,6 +81,13 @@ for k in ("files", "bytes", "bytes_by_class", "layers", "manifest", "left_to_hos
 assert "groups" not in s
 assert any("libcuda.so.580.65.06: driver library in the input, dropped" in w for w in s["warnings"]), s["warnings"]
 PY'
+check "slim.html: the archs removed are listed by number (sm_80 before sm_100), as inspect lists them" 'python3 - "$tmp/slim.html" <<PY
+import re, sys
+t = open(sys.argv[1]).read().split("id=\"gpu-prune-archs\"", 1)[1].split("</table>", 1)[0]
+archs = re.findall(r"<tr><td>((?:sm|compute)_[0-9]+[af]?)</td>", t)
+key = lambda a: (int(re.sub(r"[^0-9]", "", a.split("_")[1])), a.startswith("compute"))
+assert len(archs) > 1 and archs == sorted(archs, key=key), archs
+PY'
 check "verify-fat.json: {ok, checks} plus the image's groups; the toolkit check fails" 'python3 - "$tmp/verify-fat.json" <<PY
 import json, sys
 r = json.load(open(sys.argv[1]))
