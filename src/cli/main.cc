@@ -72,6 +72,15 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
       std::string arg = why.substr(std::strlen(lead));
       why = (arg.size() > 1 && arg[0] == '-' ? "unknown option " : "unexpected argument(s) ") + arg;
     }
+  // "targets is required" (a positional, by its internal name): say which argument is missing.
+  if (const std::string tail = " is required"; why.size() > tail.size() && why.ends_with(tail) && why[0] != '-' && cmd) {
+    std::string name = why.substr(0, why.size() - tail.size());
+    if (auto* opt = cmd->get_option_no_throw(name); opt && opt->get_positional()) {
+      std::string upper = name;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      why = "missing " + upper + " (" + opt->get_description() + ")";
+    }
+  }
   // "could not convert: --threads = x": the option and the value, as the other usage errors.
   if (const std::string lead = "could not convert: "; why.rfind(lead, 0) == 0 && why.find(" = ") != std::string::npos) {
     auto eq = why.find(" = ");

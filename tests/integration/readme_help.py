@@ -41,6 +41,9 @@ check("cuslim foo: 'cuslim: unknown command 'foo'; see cuslim --help', exit 2",
 r = subprocess.run([cuslim, "bundle", "/bin/true"], capture_output=True, text=True)
 check("a missing option: 'cuslim: bundle: --out is required; see cuslim bundle --help', exit 2",
       r.returncode == 2 and r.stderr.strip() == "cuslim: bundle: --out is required; see cuslim bundle --help", r.stderr)
+r = subprocess.run([cuslim, "deps"], capture_output=True, text=True)
+check("a missing positional is named as the user sees it: 'cuslim: deps: missing TARGETS (...)', exit 2",
+      r.returncode == 2 and r.stderr.startswith("cuslim: deps: missing TARGETS (") and "is required" not in r.stderr, r.stderr)
 check("bundle --help says --base takes an image", re.search(r"--base.*\n?.*or an image", helps["bundle"]) is not None)
 man = os.path.join(os.path.dirname(os.path.abspath(cuslim)), "cuslim.1")
 if os.path.exists(man):
