@@ -818,10 +818,13 @@ Result<int64_t> source_date_epoch() {
   return static_cast<int64_t>(std::stoll(v));
 }
 
-Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& req) {
+Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& request) {
   const Root& root = analysis.root();
-  CUSLIM_CHECK(check_request(req));
+  CUSLIM_CHECK(check_request(request));
+  BundleRequest req = request;
+  auto optional_jit = leave_out_optional_jit(analysis, req);  // --no-jit: torch runs without triton
   PlanBuilder builder(root, req.keep_setuid);
+  for (auto& w : optional_jit) builder.warn(w);
   CUSLIM_TRY(auto programs, expand_programs(root, req.targets, program_search_path(req)));  // ELF programs; #! scripts and their interpreters
   CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
   CUSLIM_CHECK(add_python_startup(analysis, programs, builder, req.trace_without_files));  // Python: what every interpreter start reads

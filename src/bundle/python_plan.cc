@@ -1,5 +1,6 @@
 #include "bundle/python_plan.h"
 
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -76,6 +77,47 @@ Status add_python_startup(const Analysis& analysis, const Programs& programs, Pl
       if (auto st = root.stat(d); st && S_ISDIR(st->st_mode)) builder.add_directory(d);
   }
   return ok_status();
+}
+
+std::vector<std::string> leave_out_optional_jit(const Analysis& analysis, BundleRequest& req) {
+  std::vector<std::string> warnings;
+  if (req.jit || req.traced_files.empty()) return warnings;
+  const Root& root = analysis.root();
+  auto sites = site_dirs_of(req.traced_files);
+  for (auto* j : analysis.jit_frameworks()) {
+    if (j->optional_for.empty()) continue;
+    auto toolchain = [&](const std::string& p) {  // '*' crosses '/' in the profile's globs
+      return std::any_of(j->files.begin(), j->files.end(), [&](auto& g) { return ::fnmatch(g.c_str(), p.c_str(), 0) == 0; });
+    };
+    bool ran = false;
+    for (auto* list : {&req.traced_files, &req.traced, &req.traced_programs})
+      ran = ran || std::any_of(list->begin(), list->end(), toolchain);
+    if (ran) continue;
+    std::set<std::string> when, importers_seen;
+    for (auto& w : j->when) when.insert(normalize_distribution_name(w));
+    std::vector<Distribution> dists;
+    for (auto& site : sites)
+      for (auto& d : read_site_dir(root, site)) dists.push_back(std::move(d));
+    std::set<std::string> traced(req.traced_files.begin(), req.traced_files.end());
+    for (auto& d : dists)  // an importer the run used itself (torch): else the program imports it directly
+      for (auto& o : j->optional_for)
+        if (d.key == normalize_distribution_name(o) && std::any_of(d.files.begin(), d.files.end(), [&](auto& f) { return traced.count(f) > 0; }))
+          importers_seen.insert(d.name);
+    if (importers_seen.empty()) continue;
+    for (auto& d : dists) {
+      if (!when.count(d.key)) continue;
+      std::set<std::string> owned(d.files.begin(), d.files.end());
+      size_t before = req.traced_files.size() + req.traced.size();
+      std::erase_if(req.traced_files, [&](const std::string& f) { return owned.count(f) > 0; });
+      std::erase_if(req.traced, [&](const std::string& f) { return owned.count(f) > 0; });
+      if (req.traced_files.size() + req.traced.size() == before) continue;  // the run did not import it
+      std::string importers;
+      for (auto& o : importers_seen) importers += (importers.empty() ? "" : ", ") + o;
+      warnings.push_back(d.name + " " + d.version + " left out (--no-jit): " + importers + " imports it only when it is there and runs without it, "
+                         "and the traced run ran none of its toolchain; " + j->consequence + " in this image");
+    }
+  }
+  return warnings;
 }
 
 // Python distributions the traced files used ship whole (--python-keep package) with their

@@ -25,6 +25,12 @@ Status add_python_startup(const Analysis& analysis, const Programs& programs, Pl
 // what each distribution of the site dirs involved became.
 Result<PythonSelection> add_python_distributions(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder);
 
+// --no-jit: a JIT framework that its importers import only when it is there (profiles'
+// optional_for: torch -> triton) is left out even though the traced run imported it, unless the run
+// used its toolchain (ran or opened one of its jit files): its distributions' files are taken out
+// of req's traced objects and files. Returns one warning per framework left out.
+std::vector<std::string> leave_out_optional_jit(const Analysis& analysis, BundleRequest& req);
+
 // The distributions report, final: those nothing imported whose libraries ship for an object of
 // another are "closure of Y".
 std::vector<DistributionReport> python_report(PythonSelection sel, const Root& root, const Plan& plan);

@@ -69,7 +69,8 @@ const SchemaNode& profile_schema() {
                            optional("parts", list(part))},
                           {"any", "programs"});
     SchemaNode jit = map({required("framework", string()), required("when", strings()), optional("requires", strings()), required("consequence", string()),
-                          optional("files", globs({})), optional("needs", list(need))});
+                          optional("files", globs({})), optional("needs", list(need)),
+                          optional("optional_for", strings())});
     SchemaNode fwd = map({required("dirs", strings()), required("package", string()), required("ld_so_conf", string())});
     return map({required("name", string()), optional("kind", one_of(kinds)), optional("description", string()),
                 optional("extends", strings()), optional("glibc", string()), optional("provides", strings()),
@@ -104,7 +105,8 @@ ClassRule parse_rule(const YAML::Node& n) {
 }
 
 JitFramework parse_jit(const YAML::Node& n) {
-  JitFramework j{.name = n["framework"].Scalar(), .when = strings(n["when"]), .requires_ = strings(n["requires"]), .consequence = n["consequence"].Scalar(), .files = strings(n["files"])};
+  JitFramework j{.name = n["framework"].Scalar(), .when = strings(n["when"]), .requires_ = strings(n["requires"]), .consequence = n["consequence"].Scalar(), .files = strings(n["files"]),
+                 .optional_for = strings(n["optional_for"])};
   for (const auto& need : n["needs"]) {
     JitNeed x{.what = need["what"].Scalar(), .any = strings(need["any"]), .programs = strings(need["programs"]), .keep = strings(need["keep"])};
     for (const auto& part : need["parts"]) x.parts.push_back({.what = part["what"].Scalar(), .any = strings(part["any"]), .programs = strings(part["programs"])});

@@ -56,6 +56,9 @@ struct JitFramework {
   std::string consequence;            // "torch.compile will fail at its first compiled region"
   std::vector<std::string> files;     // profile path globs of its jit-class files ('*' crosses '/')
   std::vector<JitNeed> needs;
+  // Distributions that import it only when it is there and run without it (torch imports triton
+  // in a try/except): under --no-jit it is left out even when imported, unless its toolchain ran.
+  std::vector<std::string> optional_for;
 };
 
 // A JIT framework is there when one of its `when` distributions and every `requires` one are.

@@ -98,7 +98,7 @@ void visit(Io& io, DlopenRule& r) { io.field(r.from), io.field(r.to); }
 template <class Io>
 void visit(Io& io, JitNeed& n) { io.field(n.what), io.field(n.any), io.field(n.programs), io.field(n.keep), io.field(n.parts); }
 template <class Io>
-void visit(Io& io, JitFramework& j) { io.field(j.name), io.field(j.when), io.field(j.requires_), io.field(j.consequence), io.field(j.files), io.field(j.needs); }
+void visit(Io& io, JitFramework& j) { io.field(j.name), io.field(j.when), io.field(j.requires_), io.field(j.consequence), io.field(j.files), io.field(j.needs), io.field(j.optional_for); }
 template <class Io>
 void visit(Io& io, ForwardCompatData& f) { io.field(f.dirs), io.field(f.package), io.field(f.ld_so_conf); }
 template <class Io>

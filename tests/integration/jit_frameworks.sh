@@ -188,6 +188,27 @@ check "--no-jit: triton stays out, and the warning says what fails" '[ ! -e "$tm
 check "--no-jit: the report says why triton is not kept" 'python3 -c "import json,sys; d={x[\"name\"]: x for x in json.load(open(sys.argv[1]))[\"python\"][\"distributions\"]}; t=d[\"triton\"]; assert not t[\"kept\"] and t[\"reason\"].startswith(\"not kept: --no-jit\") and \"required by jituser\" in t[\"reason\"], t" "$tmp/u2.json"'
 out=$("$cuslim" run --gpu off "$tmp/rootfs-u2" -- "$tmp/venv/bin/python" "$tmp/app/user.py" 2>&1)
 check "--no-jit: the app runs in that image ($out)" '[ "$out" = "jituser 42" ]'
+# --no-jit and an optional import (profile triton's optional_for: torch imports triton only when it
+# is there): a traced run that imported triton through torch, and ran none of its toolchain, gets
+# an image without triton that still runs; an app importing triton itself keeps it (above).
+mkdir -p "$tsite/torch" "$tsite/torch-9.9.dist-info"
+printf 'try:\n    import triton\nexcept ImportError:\n    triton = None\nVALUE = 7\n' > "$tsite/torch/__init__.py"
+printf 'Metadata-Version: 2.1\nName: torch\nVersion: 9.9\nRequires-Dist: triton\n' > "$tsite/torch-9.9.dist-info/METADATA"
+printf 'torch/__init__.py,,\ntorch-9.9.dist-info/METADATA,,\ntorch-9.9.dist-info/RECORD,,\n' > "$tsite/torch-9.9.dist-info/RECORD"
+echo 'import torch; print("torch-like", torch.VALUE)' > "$tmp/app/opt.py"
+must "trace an app whose torch imports triton (only when there)" env -i LANG=C.UTF-8 PATH=/usr/bin:/bin "$cuslim" trace -q --files -o "$tmp/to.trace" -- "$tmp/venv/bin/python" "$tmp/app/opt.py"
+check "the traced run imported triton" 'grep -q "triton/__init__.py" "$tmp/to.trace"'
+must "bundle it (JIT on)" "$cuslim" bundle -q "$py" --trace "$tmp/to.trace" --include "$tmp/app" -o "$tmp/rootfs-o1" --format dir
+check "JIT on: triton ships" '[ -f "$tmp/rootfs-o1$tsite/triton/_C/libtriton.so" ]'
+must "bundle it with --no-jit" "$cuslim" bundle "$py" --trace "$tmp/to.trace" --include "$tmp/app" -o "$tmp/rootfs-o2" --format dir --report "$tmp/o2.json" --no-jit > /dev/null 2> "$tmp/o2.err"
+check "--no-jit: triton left out although imported, the warning names the optional import and the consequence" \
+  '[ ! -e "$tmp/rootfs-o2$tsite/triton" ] && [ -f "$tmp/rootfs-o2$tsite/torch/__init__.py" ] && grep -q "triton 3.6.0 left out (--no-jit): torch imports it only when it is there and runs without it, and the traced run ran none of its toolchain; Triton kernels" "$tmp/o2.err"'
+check "--no-jit: the report says triton is not kept" 'python3 -c "import json,sys; d={x[\"name\"]: x for x in json.load(open(sys.argv[1]))[\"python\"][\"distributions\"]}; assert not d[\"triton\"][\"kept\"], d[\"triton\"]" "$tmp/o2.json"'
+out=$("$cuslim" run --gpu off "$tmp/rootfs-o2" -- "$tmp/venv/bin/python" "$tmp/app/opt.py" 2>&1)
+check "--no-jit: the app runs without triton, with the host output ($out)" '[ "$out" = "torch-like 7" ]'
+v=$("$cuslim" verify --json "$tmp/rootfs-o2" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c['status'] for c in json.load(sys.stdin)['checks']}; print(d.get('jit-ready:triton', 'absent'))")
+check "--no-jit: verify has no Triton to check ($v)" '[ "$v" = absent ]'
+rm -rf "$tsite/torch" "$tsite/torch-9.9.dist-info" "$tmp/rootfs-o1" "$tmp/rootfs-o2"
 rm -rf "$tsite/jituser" "$tsite/jituser-1.0.dist-info" "$tmp/rootfs-p" "$tmp/rootfs-p2" "$tmp/rootfs-u1" "$tmp/rootfs-u2"
 must "the jit image as a rootfs dir" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/rootfs" --format dir
 delete_inside "$tmp/rootfs" usr/bin/gcc "usr/bin/gcc-*" "usr/bin/x86_64-linux-gnu-gcc*" usr/bin/cc usr/bin/clang
