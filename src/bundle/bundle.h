@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
   std::vector<std::string> traced;             // objects a trace saw mapped (how: trace)
   std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
+  std::set<std::string> optional_jit_left_out; // --no-jit: normalized names of JIT distributions taken out of the trace (python_plan.h)
   bool trace_without_files = false;            // traces given, none made with --files (no file events)
   std::vector<std::string> traced_programs;    // programs a trace saw run, as run (a #! script's `env python3` finds the one it ran)
   std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)

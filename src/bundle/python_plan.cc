@@ -111,6 +111,7 @@ std::vector<std::string> leave_out_optional_jit(const Analysis& analysis, Bundle
       std::erase_if(req.traced_files, [&](const std::string& f) { return owned.count(f) > 0; });
       std::erase_if(req.traced, [&](const std::string& f) { return owned.count(f) > 0; });
       if (req.traced_files.size() + req.traced.size() == before) continue;  // the run did not import it
+      req.optional_jit_left_out.insert(d.key);
       std::string importers;
       for (auto& o : importers_seen) importers += (importers.empty() ? "" : ", ") + o;
       warnings.push_back(d.name + " " + d.version + " left out (--no-jit): " + importers + " imports it only when it is there and runs without it, "
@@ -152,12 +153,17 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
   if (!req.jit)
     for (auto* j : analysis.jit_frameworks())
       for (auto& w : j->when) {
-        jit_of.emplace(normalize_distribution_name(w), j);
-        opts.only_if_used.emplace(normalize_distribution_name(w), "--no-jit, " + j->name + " is a JIT compiler the traced run did not use");
+        std::string key = normalize_distribution_name(w), importers;
+        jit_of.emplace(key, j);
+        for (auto& o : j->optional_for) importers += (importers.empty() ? "" : ", ") + o;
+        opts.only_if_used.emplace(key, req.optional_jit_left_out.count(key)
+                                           ? "--no-jit, " + importers + " import(s) it only when it is there, and the traced run ran none of its toolchain"
+                                           : "--no-jit, " + j->name + " is a JIT compiler the traced run did not use");
       }
   auto sel = select_python(root, req.traced_files, opts, &used);
   for (auto& r : sel.distributions)
-    if (auto j = jit_of.find(normalize_distribution_name(r.name)); !r.kept && j != jit_of.end() && r.reason.starts_with("not kept: "))
+    if (auto j = jit_of.find(normalize_distribution_name(r.name));
+        !r.kept && j != jit_of.end() && r.reason.starts_with("not kept: ") && !req.optional_jit_left_out.count(normalize_distribution_name(r.name)))
       builder.warn(r.name + " " + r.version + " left out (--no-jit, and the traced run did not use it): " + j->second->consequence + " in this image");
   if (req.python_keep == PythonKeep::package)  // an application's own packages: whole, as distributions are
     for (auto& dir : unowned_packages(root, req.traced_files, *sel.index, script_path_dirs(root, req))) sel.files.push_back(dir);

@@ -87,6 +87,8 @@ Exit run_profiles(const ProfilesOptions& o) {
     for (auto& w : j.when) std::cout << " " << w;
     if (!j.requires_.empty()) std::cout << "; with:";
     for (auto& w : j.requires_) std::cout << " " << w;
+    if (!j.optional_for.empty()) std::cout << "; optional for:";
+    for (auto& w : j.optional_for) std::cout << " " << w;
     std::cout << ")\t";
     for (auto& f : j.files) std::cout << f << " ";
     std::cout << "\n";
