@@ -188,8 +188,9 @@ if [ "$phase" = bundle ]; then
     || { echo "FAIL no C compiler: verify $(verdict "$W/nocc.json"), run rc=$nocc_rc"; fails=$((fails + 1)); }
   fi
   if [ -n "$nojit" ]; then
-    # triton ships only when the traced step imported it itself (torch 2.11 does); then, without
-    # its toolchain, verify must fail jit-ready:triton (and --gpu the torch.compile smoke), nothing else.
+    # triton ships only when the traced step imported it and not through torch alone (torch imports
+    # it only when there: profile triton's optional_for); then, without its toolchain, verify must
+    # fail jit-ready:triton (and --gpu the torch.compile smoke), nothing else.
     if grep -q "report triton: (True, 'imported by the trace')" "$W/nojit.log"; then want=("FAIL(jit-ready:triton)" "FAIL(jit-ready:triton,framework-smoke torch.compile)")
     else want=(ok ok); fi
     # '|' between the fields: a verdict holds ':' (FAIL(jit-ready:triton))
