@@ -92,7 +92,7 @@ Error RegistryClient::http_error(const std::string& what, const HttpResponse& r)
       if (e.contains("code") && e["code"].is_string()) msg += e["code"].get<std::string>();
       if (e.contains("message") && e["message"].is_string()) msg += " (" + e["message"].get<std::string>() + ")";
     }
-  if (r.status == 401 && !creds_) msg += "; no credentials (--creds USER:PASS or docker login)";
+  if (r.status == 401 && !creds_) msg += "; no credentials (--creds USER:PASS, --src-creds/--dest-creds when two registries, or docker login)";
   else if (r.status == 401) msg += "; credentials from " + creds_->source + " refused";
   return Error(Exit::network, msg);
 }

@@ -143,19 +143,40 @@ TEST(Credentials, FlagThenDockerConfig) {
   ::unsetenv("DOCKER_CONFIG");
 }
 
+// A staging dir holding docker-credential-NAME (a shell script), put first on PATH for the test's
+// life; PATH and DOCKER_CONFIG are restored when it goes.
+class HelperOnPath {
+ public:
+  HelperOnPath(const std::string& name, const std::string& script) : st_(Staging::make()) {
+    if (!st_.ok()) return;
+    std::ofstream(dir() + "/docker-credential-" + name) << script;
+    ok_ = ::chmod((dir() + "/docker-credential-" + name).c_str(), 0755) == 0;
+    old_path_ = std::getenv("PATH") ? std::getenv("PATH") : "";
+    ::setenv("PATH", (dir() + ":" + old_path_).c_str(), 1);
+  }
+  ~HelperOnPath() {
+    ::setenv("PATH", old_path_.c_str(), 1);
+    ::unsetenv("DOCKER_CONFIG");
+  }
+  HelperOnPath(const HelperOnPath&) = delete;
+  HelperOnPath& operator=(const HelperOnPath&) = delete;
+  bool ok() const { return st_.ok() && ok_; }
+  std::string dir() const { return st_->path(); }
+
+ private:
+  Result<Staging> st_;
+  std::string old_path_;
+  bool ok_ = false;
+};
+
 TEST(Credentials, HelpersFromDockerConfig) {
-  auto st = Staging::make();
-  ASSERT_TRUE(st.ok());
-  std::string dir = st->path();
   // A helper that knows one server, and says "not found" for the others, as docker's helpers do.
-  std::ofstream(dir + "/docker-credential-fake") << "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread s\n"
-                                                    "if [ \"$s\" = reg.example:5000 ]; then echo '{\"ServerURL\":\"x\",\"Username\":\"hu\",\"Secret\":\"hs\"}';"
-                                                    " else echo 'credentials not found in native keychain'; exit 1; fi\n";
-  ASSERT_EQ(::chmod((dir + "/docker-credential-fake").c_str(), 0755), 0);
-  std::ofstream(dir + "/config.json") << R"({"credHelpers":{"reg.example:5000":"fake","missing.example":"nosuchhelper"},"credsStore":"fake"})";
-  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  ::setenv("PATH", (dir + ":" + old_path).c_str(), 1);
-  ::setenv("DOCKER_CONFIG", dir.c_str(), 1);
+  HelperOnPath h("fake", "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread s\n"
+                         "if [ \"$s\" = reg.example:5000 ]; then echo '{\"ServerURL\":\"x\",\"Username\":\"hu\",\"Secret\":\"hs\"}';"
+                         " else echo 'credentials not found in native keychain'; exit 1; fi\n");
+  ASSERT_TRUE(h.ok());
+  std::ofstream(h.dir() + "/config.json") << R"({"credHelpers":{"reg.example:5000":"fake","missing.example":"nosuchhelper"},"credsStore":"fake"})";
+  ::setenv("DOCKER_CONFIG", h.dir().c_str(), 1);
   RegistryOptions o;
   auto c = find_credentials("reg.example:5000", o);
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -168,8 +189,6 @@ TEST(Credentials, HelpersFromDockerConfig) {
   auto missing = find_credentials("missing.example", o);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("not on PATH"), std::string::npos);
-  ::setenv("PATH", old_path.c_str(), 1);
-  ::unsetenv("DOCKER_CONFIG");
 }
 
 TEST(Credentials, DockerHubKeys) {
@@ -221,20 +240,16 @@ TEST(Credentials, EachSideItsOwnFlag) {
 // A helper that never answers is killed (its process group: the shell and its sleep) after
 // CUSLIM_CRED_HELPER_TIMEOUT_S, and the lookup fails with exit 3 naming it.
 TEST(Credentials, HelperThatNeverAnswersIsKilled) {
-  auto st = Staging::make();
+  auto st = Staging::make();  // the pid files' dir: the helper's own is on PATH
   ASSERT_TRUE(st.ok());
   std::string dir = st->path();
-  std::ofstream(dir + "/docker-credential-stuck") << "#!/bin/sh\necho $$ > " << dir << "/helper.pid\nsleep 300 &\necho $! > " << dir
-                                                   << "/sleep.pid\nwait\n";
-  ASSERT_EQ(::chmod((dir + "/docker-credential-stuck").c_str(), 0755), 0);
-  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  ::setenv("PATH", (dir + ":" + old_path).c_str(), 1);
+  HelperOnPath h("stuck", "#!/bin/sh\necho $$ > " + dir + "/helper.pid\nsleep 300 &\necho $! > " + dir + "/sleep.pid\nwait\n");
+  ASSERT_TRUE(h.ok());
   ::setenv("CUSLIM_CRED_HELPER_TIMEOUT_S", "1", 1);
   auto t0 = std::chrono::steady_clock::now();
   auto r = run_credential_helper("stuck", "reg.example");
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ::unsetenv("CUSLIM_CRED_HELPER_TIMEOUT_S");
-  ::setenv("PATH", old_path.c_str(), 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Exit::bad_input);
   EXPECT_NE(r.error().message().find("docker-credential-stuck get (reg.example): no answer within 1 s"), std::string::npos) << r.error().message();
