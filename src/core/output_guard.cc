@@ -47,7 +47,7 @@ Status check_not_precious(const std::string& given, const std::string& out) {
   if (const char* home = std::getenv("HOME"); why.empty() && home && *home == '/')
     if (auto h = canonical_path(home); h.ok() && inside(*h, out)) why = *h == out ? "your home directory" : "a directory holding your home directory";
   if (why.empty()) return ok_status();
-  return Error(Exit::usage, given + ": is " + why + ": refused even with --force (it would be replaced whole; give a new path under it)");
+  return Error(Exit::usage, given + ": is " + why + ": refused, even with --force (it would be replaced whole; give a new path under it)");
 }
 
 }  // namespace
@@ -111,11 +111,9 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
     if (!in.empty() && inside(canonical_or_planned(in), out))
       return Error(Exit::usage, req.out + ": the input " + in + " is inside the output directory: refused (replacing it would delete the input)");
   CUSLIM_CHECK(over_read_files());
+  CUSLIM_CHECK(check_not_precious(req.out, out));  // empty or not, with or without --force
   if (dir_is_empty(out)) return ExistingOutput::empty_dir;
-  if (req.force) {
-    CUSLIM_CHECK(check_not_precious(req.out, out));
-    return ExistingOutput::forced_dir;
-  }
+  if (req.force) return ExistingOutput::forced_dir;
   return Error(Exit::usage, req.out + ": a non-empty directory" + std::string(req.oci_output ? " that is not an OCI layout" : "") +
                                 ": refused (it would be replaced whole; choose a new path, or --force to replace it)");
 }

@@ -20,6 +20,7 @@
 #include "core/json_text.h"
 #include "core/path.h"
 #include "core/root.h"
+#include "image/gzip_end.h"
 #include "image/json_fields.h"
 #include "image/transport_spelling.h"
 #include "image/utf8_names.h"
@@ -255,7 +256,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
   };
   archive_entry* raw_entry = nullptr;
   if (archive_read_open(raw.get(), &h, nullptr, hashed_read, nullptr) != ARCHIVE_OK || archive_read_next_header(raw.get(), &raw_entry) < ARCHIVE_WARN) {
-    std::string why = archive_error_string(raw.get()) ?: "unreadable";
+    std::string why = archive_error_string(raw.get()) ?: "unreadable (a truncated or corrupt compressed stream)";
     CUSLIM_CHECK(blob_checks());
     return bad_input(layer + ": " + why);
   }
@@ -263,7 +264,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
   ReadPtr a(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(a.get());
   if (archive_read_open(a.get(), &plain, nullptr, plain_read, nullptr) != ARCHIVE_OK) {
-    std::string why = archive_error_string(a.get()) ?: "unreadable";
+    std::string why = archive_error_string(a.get()) ?: "unreadable (a truncated or corrupt stream: no tar header)";
     CUSLIM_CHECK(blob_checks());
     return bad_input(layer + ": " + why);
   }
@@ -355,6 +356,8 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
     if (std::string got = "sha256:" + plain.sha.finish().hex(); got != *diff_id)
       return bad_input(layer + ": diff_id mismatch: the uncompressed layer is " + got + ", the config's rootfs.diff_ids says " + *diff_id);
   if (diff_id && !plain_whole) return bad_input(layer + ": " + (archive_error_string(raw.get()) ?: "the compressed stream is corrupt"));
+  if (plain_whole && archive_filter_code(raw.get(), 0) == ARCHIVE_FILTER_GZIP)
+    CUSLIM_CHECK(check_gzip_end(h.fd.get(), h.total, plain.total, layer));
   if (plain_whole) ls.tar_bytes = plain.total;
   return st;
 }

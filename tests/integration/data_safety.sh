@@ -32,7 +32,14 @@ check "-o . --force is refused (exit 2): the working directory is never replaced
 mkdir -p fakehome/user && echo mine > fakehome/user/.profile
 for o in fakehome/user fakehome /opt; do
   HOME=$tmp/fakehome/user "$cuslim" bundle -q ./app -o "$o" --format dir --force 2> err; rc=$?
-  check "-o $o --force with HOME=fakehome/user: refused (exit $rc), the home intact" '[ $rc = 2 ] && grep -q "refused even with --force" err && [ "$(cat fakehome/user/.profile)" = mine ]' || cat err
+  check "-o $o --force with HOME=fakehome/user: refused (exit $rc), the home intact" '[ $rc = 2 ] && grep -q "refused, even with --force" err && [ "$(cat fakehome/user/.profile)" = mine ]' || cat err
+done
+# An empty home (a CI container's fresh HOME) is no less protected: refused without --force too,
+# for a directory output and for a file output alike.
+mkdir -p emptyhome
+for f in dir tar; do
+  HOME=$tmp/emptyhome CUSLIM_CACHE_DIR=$tmp/cache-eh "$cuslim" bundle -q ./app -o emptyhome --format $f 2> err; rc=$?
+  check "-o an empty HOME (--format $f, no --force): refused (exit $rc), still an empty directory" '[ $rc = 2 ] && [ -d emptyhome ] && [ -z "$(ls -A emptyhome)" ] && grep -q "your home directory" err && ! grep -q "or --force" err' || cat err
 done
 cp app prog; "$cuslim" bundle -q ./prog -o ./prog --format tar 2> err; rc=$?
 check "bundle ./prog -o ./prog is refused and prog is intact" '[ $rc = 2 ] && cmp -s app prog && grep -q "an input" err'

@@ -136,6 +136,31 @@ def main():
             open(lb, "wb").write(bytes(b))
             r = subprocess.run([cuslim, "verify", layout], capture_output=True, text=True, timeout=60)
             check(r.returncode == 3 and "digest mismatch" in r.stderr, f"a {kind} layer with its first byte flipped: digest mismatch (exit {r.returncode}: {r.stderr.strip()[:150]})")
+        # Bytes after the gzip stream: libarchive stops there quietly, Go's reader (docker,
+        # containerd, umoci) fails; refused. Two members in a row are one valid stream.
+        import gzip
+        plain = layer([info("f", data=os.urandom(4096))])
+        for name, data, ok in (("gzip-trailing", gzip.compress(plain) + b"GARBAGE" * 10, False),
+                               ("gzip-two-members", gzip.compress(plain[:1024]) + gzip.compress(plain[1024:]), True)):
+            layout = f"{tmp}/{name}"
+            image(layout, [plain])  # then the layer swapped for its gzip form, digests and diff_id right
+            mpath = layout + "/blobs/sha256/" + json.load(open(layout + "/index.json"))["manifests"][0]["digest"][7:]
+            m = json.load(open(mpath))
+            m["layers"][0] = dict(blob(layout, data), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+            md = dict(blob(layout, json.dumps(m).encode()), mediaType="application/vnd.oci.image.manifest.v1+json")
+            json.dump({"schemaVersion": 2, "manifests": [md]}, open(layout + "/index.json", "w"))
+            r = subprocess.run([cuslim, "verify", layout], capture_output=True, text=True, timeout=60)
+            if ok:  # read whole (verify fails it only as "not an image": one file, no program)
+                check(r.returncode == 1 and r.stderr == "" and "FAIL contents" in r.stdout, f"{name}: verify reads it (exit {r.returncode}: {r.stderr.strip()[:150]})")
+                r = subprocess.run([cuslim, "slim", layout, "-o", f"{tmp}/{name}-out", "--format", "dir", "--keep", "*", "--no-keep-set", "-q"],
+                                   capture_output=True, text=True)
+                check(r.returncode == 0 and os.path.getsize(f"{tmp}/{name}-out/f") == 4096, f"{name}: slim unpacks it (exit {r.returncode}: {r.stderr.strip()[:150]})")
+            else:
+                check(r.returncode == 3 and "70 bytes after the end of the gzip stream" in r.stderr,
+                      f"{name}: verify refuses it (exit {r.returncode}: {r.stderr.strip()[:200]})")
+                r = subprocess.run([cuslim, "slim", layout, "-o", f"{tmp}/{name}-out", "--keep", "*", "--no-keep-set", "-q"],
+                                   capture_output=True, text=True)
+                check(r.returncode == 3 and not os.path.exists(f"{tmp}/{name}-out"), f"{name}: slim refuses it, no output (exit {r.returncode})")
         big = layer([info(f"d{i // 1000}/f{i}", data=b"") for i in range(100_000)])
         t0 = time.time()
         r = slim("100k-entries", [big], False)
