@@ -124,6 +124,7 @@ Plan PlanBuilder::take() {
 }
 
 void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
+  for (auto& p : g.passed_over) warn(describe(p));
   for (auto& o : g.objects) {
     if (o.cls == ObjectClass::driver) {  // by path; by name when this machine has no driver
       std::string what = o.path ? *o.path : o.name;

@@ -36,6 +36,16 @@ void DepGraph::add_edge(size_t from, size_t to, const std::string& name, How how
   if (!parent_known) objects[to].parents.push_back(objects[from].path ? *objects[from].path : objects[from].name);
 }
 
+std::string describe(const PassedOver& p) {
+  return p.found + ": passed over for " + p.needed_by + "'s dlopen of " + p.name + " (" + p.why +
+         ": it would refuse it; nothing else answered, so the graph has none)";
+}
+
+void DepGraph::add_passed_over(PassedOver p) {
+  if (!passed_over_keys_.insert(p.name + "\n" + p.needed_by + "\n" + p.found).second) return;
+  passed_over.push_back(std::move(p));
+}
+
 void DepGraph::add_missing(MissingDep m) {
   if (!missing_keys_.insert(m.name + "\n" + m.needed_by).second) return;
   missing.push_back(std::move(m));

@@ -43,6 +43,18 @@ struct MissingDep {
   std::vector<std::string> tried;  // every directory probed, in order ("ld.so.cache" for the cache)
 };
 
+// A dlopen edge's candidate the search found and the loading library would refuse (a cuDNN sub-
+// library of another CUDA build): not in the graph, said instead of being silently absent.
+struct PassedOver {
+  std::string name;       // the name dlopen asks for
+  std::string needed_by;  // the loading object's path
+  std::string found;      // in-root realpath of the candidate passed over
+  std::string why;        // "built for CUDA 13.1; libcudnn.so.9 is for CUDA 12.9"
+};
+
+// "FOUND: passed over for NEEDED_BY's dlopen of NAME (WHY: it would refuse it)", for warnings.
+std::string describe(const PassedOver& p);
+
 class DepGraph {
  public:
   std::vector<std::string> roots;
@@ -51,6 +63,7 @@ class DepGraph {
   std::vector<DepObject> objects;
   std::vector<DepEdge> edges;
   std::vector<MissingDep> missing;
+  std::vector<PassedOver> passed_over;
 
   // Adds the object unless one with the same key exists; returns its index either way.
   size_t add_object(DepObject o);
@@ -58,13 +71,14 @@ class DepGraph {
   // Adds an edge once (same from, to and name) and records the parent.
   void add_edge(size_t from, size_t to, const std::string& name, How how);
   void add_missing(MissingDep m);
+  void add_passed_over(PassedOver p);  // once per (name, needed_by, found)
 
   static std::string key_of(const DepObject& o) { return o.path ? o.realpath : "name:" + o.name; }
 
  private:
   std::unordered_map<std::string, size_t> index_;
   std::vector<std::vector<size_t>> out_edges_;  // edge indices by `from`, to keep edges unique
-  std::unordered_set<std::string> missing_keys_;
+  std::unordered_set<std::string> missing_keys_, passed_over_keys_;
 };
 
 }  // namespace cuslim

@@ -41,6 +41,7 @@ struct TargetResult {
   std::vector<Loaded> objects;
   std::vector<LocalEdge> edges;
   std::vector<MissingDep> missing;
+  std::vector<PassedOver> passed_over;
   std::optional<Error> error;
 };
 
@@ -290,9 +291,10 @@ struct TargetWalk {
     return std::nullopt;
   }
 
-  bool accepted(const ExtraEdge& e, int i) {
+  // "" when the edge takes the loaded object i, else why the loading library would refuse it.
+  std::string refusal(const ExtraEdge& e, int i) {
     auto& o = out.objects[i];
-    return !e.accept || !o.elf || !o.elf->ok() || e.accept(o.realpath, o.elf->value());
+    return !e.accept || !o.elf || !o.elf->ok() ? "" : e.accept(o.realpath, o.elf->value());
   }
 
   void need_any(int from, const ExtraEdge& e) {
@@ -301,14 +303,21 @@ struct TargetWalk {
       if (name.find_first_of("*?[") == std::string::npos) any.push_back(name);
       else if (auto m = match_glob(from, name)) any.push_back(*m);
     }
+    std::vector<PassedOver> refused;
     for (auto& name : any) {
       if (auto hit = find_loaded(name)) {
-        if (!accepted(e, *hit)) continue;
+        if (auto why = refusal(e, *hit); !why.empty()) {
+          refused.push_back({name, out.objects[from].path, out.objects[*hit].realpath, why});
+          continue;
+        }
         need(from, name, e.how, true);
         return;
       }
       if (auto f = search(from, name, nullptr)) {
-        if (e.accept && !e.accept(f->realpath, f->elf->value())) continue;
+        if (auto why = e.accept ? e.accept(f->realpath, f->elf->value()) : ""; !why.empty()) {
+          refused.push_back({name, out.objects[from].path, f->realpath, why});
+          continue;
+        }
         need(from, name, e.how, true);
         return;
       }
@@ -318,6 +327,7 @@ struct TargetWalk {
         need(from, name, e.how, true);
         return;
       }
+    for (auto& p : refused) out.passed_over.push_back(std::move(p));
   }
 
   Status run(const std::string& target) {
@@ -454,6 +464,7 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
       g.root_objects.push_back(ids.front());
       for (auto& e : res.edges) g.add_edge(ids[e.from], ids[e.to], e.name, e.how);
       for (auto& m : res.missing) g.add_missing(std::move(m));
+      for (auto& p : res.passed_over) g.add_passed_over(std::move(p));
     }
   }
   return g;

@@ -38,9 +38,10 @@ struct ExtraEdge {
   std::vector<std::string> any;
   How how = How::dlopen_profile;
   // When set, a candidate the search finds is taken only if this accepts it (in-root realpath and
-  // parsed object); a rejected one is passed over for the next alternative, as the loading
-  // library's own check would (a cuDNN for CUDA 12 refusing CUDA 13's libnvrtc.so).
-  std::function<bool(const std::string& realpath, const ElfFile& elf)> accept;
+  // parsed object): it returns "" to accept, else why the loading library would refuse it (a cuDNN
+  // for CUDA 12 refusing CUDA 13's libnvrtc.so). A refused one is passed over for the next
+  // alternative; when none is taken, the graph's passed_over says so.
+  std::function<std::string(const std::string& realpath, const ElfFile& elf)> accept;
 };
 using ExtraEdges =
     std::function<std::vector<ExtraEdge>(const std::string& path, const std::string& realpath, const ElfFile& elf)>;

@@ -285,12 +285,18 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
           by_major |= wants_cuda || (x && cuda_major_of_soname(*x));
           if (x) e.any.push_back(*x);
         }
+        by_major |= d.same_cuda;
         if (by_major && !cuda_version().major.empty()) {
-          // Every alternative of the group, versioned or not, must be of the loader's CUDA major.
-          int want = std::stoi(cuda_version().major);
-          e.accept = [this, want](const std::string& real, const ElfFile& found) {
-            auto m = cuda_major_of_soname(found.soname.value_or(path::basename(real)));
-            return !m || *m == want;
+          // Every alternative of the group, versioned or not, must be of the loader's CUDA major:
+          // by its soname (libnvrtc.so.13), or for a same_cuda rule by its contents.
+          std::string want = cuda_version().major;
+          std::string loader = path::basename(path) + " is for CUDA " + want + (cuda_version().minor.empty() ? "" : "." + cuda_version().minor);
+          e.accept = [this, want, loader, same = d.same_cuda, cuda_of](const std::string& real, const ElfFile& found) -> std::string {
+            if (auto m = cuda_major_of_soname(found.soname.value_or(path::basename(real))); m && std::to_string(*m) != want)
+              return "a CUDA " + std::to_string(*m) + " library; " + loader;
+            if (auto v = same && cuda_of ? cuda_of(real) : std::nullopt; v && std::to_string(v->major) != want)
+              return "built for CUDA " + v->str(v->minor >= 0 ? 2 : 1) + "; " + loader;
+            return "";
           };
         }
         if (!e.any.empty()) out.push_back(std::move(e));

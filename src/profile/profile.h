@@ -36,6 +36,10 @@ const std::regex& rule_regex(const ClassRule& r);
 struct DlopenRule {
   std::vector<std::string> from;
   std::vector<std::vector<std::string>> to;
+  // The loading library refuses a candidate built for another CUDA major even where the name is
+  // the same (cuDNN's sub-libraries: libcudnn_graph.so.9 of a CUDA 13 build beside a CUDA 12
+  // libcudnn.so.9): every group of the rule follows the loader's CUDA major, read from contents.
+  bool same_cuda = false;
 };
 
 // A JIT framework's run-time toolchain: which toolkit files it runs (`files`: they are class jit)

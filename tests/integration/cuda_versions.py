@@ -308,6 +308,33 @@ def main():
                 check(ours == theirs, f"{what}: {os.path.basename(lib)} DT_NEEDED closure = ldd's ({len(theirs)} objects)"
                       + ("" if ours == theirs else f"\n      cuslim {ours}\n      ldd    {theirs}"))
 
+        # 3b. cuDNN's sub-libraries carry one name for every CUDA build and refuse to mix builds:
+        # a cu12 cuDNN whose libcudnn_adv.so.9 is gone, with a CUDA 13.1 build of that name later
+        # in the loader path (a stand-in whose cudnnGetCudartVersion returns 13010), passes it over
+        # and says so; the same stand-in built for 12.9 is taken (the version is read, not guessed).
+        mixed = os.path.join(work, "cudnn-mixed")
+        shutil.copytree(f"{site}/nvidia/cudnn/lib", mixed, symlinks=True)
+        os.remove(os.path.join(mixed, "libcudnn_adv.so.9"))
+        for cuda_code, refused in ((13010, True), (12090, False)):
+            other = os.path.join(work, f"adv-{cuda_code}")
+            os.makedirs(other)
+            with open(os.path.join(work, "adv.c"), "w") as f:
+                f.write(f"int cudnnGetCudartVersion(void){{return {cuda_code};}}\n")
+            r = run(["cc", "-O2", "-shared", "-fPIC", "-o", os.path.join(other, "libcudnn_adv.so.9"), os.path.join(work, "adv.c"),
+                     "-Wl,-soname,libcudnn_adv.so.9"])
+            assert r.returncode == 0, r.stderr
+            r = run([cuslim, "deps", "--format", "json", "--ld-library-path", f"{nvrtc_dir}:{site}/nvidia/cublas/lib:{other}",
+                     os.path.join(mixed, "libcudnn.so.9")])
+            doc = json.loads(r.stdout) if r.stdout else {"objects": [], "passed_over": []}
+            taken = any(o["realpath"] == os.path.join(other, "libcudnn_adv.so.9") for o in doc["objects"] if o["path"])
+            over = [p for p in doc.get("passed_over", []) if p["name"] == "libcudnn_adv.so.9"]
+            if refused:
+                check(r.returncode == 0 and not taken and len(over) == 1 and "built for CUDA 13.1" in over[0]["why"]
+                      and "libcudnn_adv.so.9: passed over" in r.stderr,
+                      f"cu12 cuDNN, a CUDA 13.1 libcudnn_adv.so.9 in the path: passed over and said ({over}; {r.stderr.strip()[-200:]})")
+            else:
+                check(r.returncode == 0 and taken and not over, f"cu12 cuDNN, a CUDA 12.9 libcudnn_adv.so.9 in the path: taken (passed over: {over})")
+
         # 4. A framework library linked against cu12's runtime (a stand-in libtorch_cuda.so that
         # NEEDs libcudart.so.12) dlopens its CUDA libraries of CUDA 12, even with CUDA 13 stand-ins
         # first in the loader path and first in the profile's lists (its cuDNN, of CUDA 12, too).
