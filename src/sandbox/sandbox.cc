@@ -109,6 +109,11 @@ std::string build_root(const SandboxSpec& s, int err_fd) {
   for (auto* d : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"})
     if (::access(d, F_OK) == 0) bind(err_fd, d, root + d, false);
   for (auto& d : s.devices) bind(err_fd, d, root + d, false);
+  // The links every container runtime makes (runc's defaults): /dev/stdout names the process's own
+  // stdout, not a file on this tmpfs; bash's process substitution opens /dev/fd/N.
+  for (auto [link, target] : {std::pair{"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"}, {"/dev/stdout", "/proc/self/fd/1"},
+                              {"/dev/stderr", "/proc/self/fd/2"}})
+    if (std::string at = root + link; ::symlink(target, at.c_str()) != 0) child_fail(err_fd, "symlink", at, errno);
   // POSIX shared memory (NCCL's intra-node transport, CUDA IPC) and a read-only /sys (NCCL and the
   // driver read the PCI topology there), as container runtimes provide them.
   mkdirs(root + "/dev/shm");

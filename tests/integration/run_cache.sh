@@ -26,6 +26,11 @@ again=$("$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c "cat $tmp/data/v; tes
 check "a run's writes never reach the next run ($(echo $again))" '[ $rc = 0 ] && [ "$(echo $again)" = "one clean" ]'
 check "nor the cache entry" '[ -z "$(find "$tmp/cache/images" -name written)" ] && ! grep -rqx changed "$tmp/cache/images" && grep -rqx one "$tmp/cache/images"'
 
+# The /dev links every container runtime makes: /dev/stdout and /dev/stderr are the program's own
+# streams (not files on the sandbox's /dev tmpfs), /dev/stdin its input, /dev/fd bash's process substitution.
+out=$(echo piped | "$cuslim" run --gpu off "$tmp/img" -- /bin/bash -c 'echo to-out > /dev/stdout; echo to-err > /dev/stderr; cat /dev/stdin; cat <(echo subst)' 2>"$tmp/dev.err"); rc=$?
+check "/dev/stdout, /dev/stderr, /dev/stdin and /dev/fd are the streams ($(echo $out) / $(cat "$tmp/dev.err"))" '[ $rc = 0 ] && [ "$(echo $out)" = "to-out piped subst" ] && [ "$(cat "$tmp/dev.err")" = to-err ]'
+
 echo two > "$tmp/data/v"
 "$cuslim" bundle -q /bin/bash /bin/cat --include "$tmp/data" -o "$tmp/img" --tag t
 third=$("$cuslim" run -v --gpu off "$tmp/img" -- /bin/cat "$tmp/data/v" 2>"$tmp/err3")
