@@ -71,7 +71,9 @@ std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const 
 void drop_env_naming_absent_files(ImageConfig& config, Plan& plan, const BundleRequest& req) {
   if (req.base != "scratch" && !req.base_image) return;  // a profile base may hold them
   auto in_image = [&](const std::string& p) {
-    if (plan.items.count(path::normalize(p))) return true;
+    std::string n = path::normalize(p);
+    if (plan.items.count(n)) return true;
+    if (auto it = plan.items.lower_bound(n + "/"); it != plan.items.end() && it->first.rfind(n + "/", 0) == 0) return true;  // a dir of the plan's
     struct stat st;
     return req.base_image && ::lstat((req.base_image->rootfs + path::normalize(p)).c_str(), &st) == 0;
   };
@@ -169,9 +171,14 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::v
   // The programs' own directories first (a venv's bin/): `python app.py` runs as it did on the host.
   std::string path;
   auto defaults = path::split_list(kDefaultPath);
-  for (auto& e : plan.executables)
-    if (std::string d = path::dirname(e); std::find(defaults.begin(), defaults.end(), d) == defaults.end() &&
-                                          (":" + path + ":").find(":" + d + ":") == std::string::npos)
+  std::vector<std::string> dirs;
+  for (auto& e : plan.executables) dirs.push_back(path::dirname(e));
+  // Then the dirs of the traced run's PATH that its programs were executed from (a launcher's
+  // `exec python` ran the venv's python): where the image holds them.
+  for (auto& d : req.traced_path_dirs)
+    if (holds_dir(plan, req, d)) dirs.push_back(d);
+  for (auto& d : dirs)
+    if (std::find(defaults.begin(), defaults.end(), d) == defaults.end() && (":" + path + ":").find(":" + d + ":") == std::string::npos)
       path += (path.empty() ? "" : ":") + d;
   c.env.push_back("PATH=" + (path.empty() ? "" : path + ":") + kDefaultPath);
   if (!plan.lib_dirs.empty()) {
@@ -374,7 +381,8 @@ Status add_locales(const Root& root, const BundleRequest& req, PlanBuilder& buil
     builder.warn(kv + " (from the trace): the image has no data for that locale in /usr/lib/locale: left out of its Env (setlocale() would fail where the input ran without it)");
   CUSLIM_TRY(auto lacking, add_locale_data(root, env, builder));
   for (auto& name : lacking)
-    builder.warn("locale " + name + " (named by the image's Env): no data for it in the source (/usr/lib/locale): setlocale() fails for it in the image");
+    builder.warn("locale " + name + " (named by the image's Env): no data for it in the source (" +
+                 (locpath_of(env).empty() ? std::string("/usr/lib/locale") : "LOCPATH " + locpath_of(env)) + "): setlocale() fails for it in the image");
   return ok_status();
 }
 
@@ -875,6 +883,13 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
     CUSLIM_TRY(auto t, read_trace(tf));
     if (!t.files.empty() || !t.looked_at.empty()) req.trace_without_files = false;
     req.traced_programs.insert(req.traced_programs.end(), t.executed.begin(), t.executed.end());  // as run: bin/python3, not python3.11
+    // A launcher's `exec python` found python on the run's PATH: that directory goes on the
+    // image's PATH, in the run's order.
+    if (auto it = t.env.find("PATH"); it != t.env.end())
+      for (auto& d : path::split_list(it->second))
+        if (std::any_of(t.executed.begin(), t.executed.end(), [&](auto& e) { return path::dirname(e) == d; }) &&
+            std::find(req.traced_path_dirs.begin(), req.traced_path_dirs.end(), d) == req.traced_path_dirs.end() && valid_utf8(d))
+          req.traced_path_dirs.push_back(d);
     if (req.traced_cwd.empty() && valid_utf8(t.cwd)) req.traced_cwd = t.cwd;  // an image config carries UTF-8 only
     // What the traced run mapped, minus the programs themselves and what is gone since (a JIT
     // framework's module built in a cold cache that the trace removed afterwards).
@@ -891,11 +906,12 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
         if (std::string os_py = path::join(path::dirname(dir), "os.py"); root.stat(os_py)) req.includes.push_back(os_py);
       }
     }
-    for (auto& kv : image_env_from_trace(t.env, [&](const std::string& n) { return locale_data(root, n).has_value(); })) {
+    std::string locpath = t.env.count("LOCPATH") ? t.env.at("LOCPATH") : "";
+    for (auto& kv : image_env_from_trace(t.env, [&](const std::string& n) { return locale_data(root, n, locpath).has_value(); })) {
       std::string key = kv.substr(0, kv.find('=') + 1);
       // slim: a locale the image has no data for would make setlocale() fail where the input ran
       // without it (the host's trace named it): left out, and said.
-      if (auto names = locale_names({kv}); req.keep_config && !names.empty() && !locale_data(root, names.front())) {
+      if (auto names = locale_names({kv}); req.keep_config && !names.empty() && !locale_data(root, names.front(), locpath)) {
         req.traced_env_dropped.push_back(kv);
         continue;
       }

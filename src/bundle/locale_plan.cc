@@ -27,12 +27,19 @@ std::string normalized(const std::string& name) {
 
 }  // namespace
 
-std::optional<std::string> locale_data(const Root& root, const std::string& name) {
+std::optional<std::string> locale_data(const Root& root, const std::string& name, const std::string& locpath) {
   if (name.empty() || name == "C" || name == "POSIX" || name.find('/') != std::string::npos) return std::nullopt;
-  for (auto& n : {name, normalized(name)})
-    if (auto st = root.stat(path::join(kLocaleDir, n)); st && S_ISDIR(st->st_mode)) return path::join(kLocaleDir, n);
-  if (std::string archive = path::join(kLocaleDir, "locale-archive"); root.stat(archive)) return archive;
+  for (auto& dir : locpath.empty() ? std::vector<std::string>{kLocaleDir} : path::split_list(locpath))
+    for (auto& n : {name, normalized(name)})
+      if (auto st = root.stat(path::join(dir, n)); !dir.empty() && st && S_ISDIR(st->st_mode)) return path::join(dir, n);
+  if (std::string archive = path::join(kLocaleDir, "locale-archive"); locpath.empty() && root.stat(archive)) return archive;
   return std::nullopt;
+}
+
+std::string locpath_of(const std::vector<std::string>& env) {
+  for (auto& kv : env)
+    if (kv.rfind("LOCPATH=", 0) == 0) return kv.substr(8);
+  return "";
 }
 
 std::vector<std::string> locale_names(const std::vector<std::string>& env) {
@@ -50,8 +57,9 @@ std::vector<std::string> locale_names(const std::vector<std::string>& env) {
 
 Result<std::vector<std::string>> add_locale_data(const Root& root, const std::vector<std::string>& env, PlanBuilder& builder) {
   std::vector<std::string> lacking;
+  std::string locpath = locpath_of(env);
   for (auto& name : locale_names(env)) {
-    if (auto data = locale_data(root, name)) CUSLIM_CHECK(builder.add_include(*data));
+    if (auto data = locale_data(root, name, locpath)) CUSLIM_CHECK(builder.add_include(*data));
     else lacking.push_back(name);
   }
   return lacking;

@@ -11,7 +11,7 @@ const std::vector<std::string> kRecorded = {
     "LANG", "LANGUAGE", "LC_*", "PYTHON*", "LD_LIBRARY_PATH", "CUDA_*", "NVIDIA_*", "TORCH_*", "TORCHINDUCTOR_*", "TRITON_*",
     "PYTORCH_*", "XLA_FLAGS", "XLA_PYTHON_*", "JAX_*", "TF_CPP_*", "TF_ENABLE_*", "TF_FORCE_*",
     "TF_GPU_*", "TF_XLA_*", "TF_USE_*", "TF_CUDNN_*", "TF_DETERMINISTIC_OPS", "TF_NUM_*", "CUPY_*", "NUMBA_*", "NCCL_*", "OMP_NUM_THREADS", "MKL_*",
-    "OPENBLAS_*", "HF_*", "TRANSFORMERS_*", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"};
+    "OPENBLAS_*", "HF_*", "TRANSFORMERS_*", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "LOCPATH", "PATH"};
 
 // Never recorded, whatever prefix they share and in any case (HF_TOKEN, TORCH_hub_token,
 // CUDA_APIKEY): secrets, which a trace file or an image config must not carry.
@@ -43,7 +43,13 @@ bool recorded_variable(const std::string& name) {
   return !matches_any(kSecrets, name, FNM_CASEFOLD) && matches_any(kRecorded, name);
 }
 
-bool image_variable(const std::string& name) { return recorded_variable(name) && !matches_any(kHostOnly, name); }
+// Recorded for what they say, not copied into images as they are: PATH (bundle puts on the image's
+// PATH the directories of it that programs the run executed came from: a launcher's `exec python`).
+const std::vector<std::string> kNotAsIs = {"PATH"};
+
+bool image_variable(const std::string& name) {
+  return recorded_variable(name) && !matches_any(kHostOnly, name) && !matches_any(kNotAsIs, name);
+}
 
 std::vector<std::string> with_cold_caches(const std::vector<std::string>& env, const std::string& cache_root) {
   std::vector<std::string> out;

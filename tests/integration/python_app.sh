@@ -151,4 +151,41 @@ done
 check "a driver library named by --include: left out with a warning naming it" \
   '[ $rc = 0 ] && grep -q "^cuslim: warning: .*libnvidia-ml.so.*driver file left out" "$tmp/drv-inc.out" && ! tar -tf "$tmp/drv-inc.tar" | grep -q libnvidia-ml'
 
+# --- a launcher that runs its interpreter by name, from the run's PATH ------------------------------
+# `exec pyrun` found pyrun in a directory of the traced run's PATH that no default PATH holds: the
+# image's PATH has that directory, so the entrypoint script runs as it did (not exit 127).
+mkdir -p "$tmp/launch/mybin" && ln -s "$py" "$tmp/launch/mybin/pyrun"
+printf '#!/bin/sh\nexec pyrun -c "import json; print(json.dumps({\\"launched\\": 1}))"\n' > "$tmp/launch/start.sh"; chmod +x "$tmp/launch/start.sh"
+want=$(PATH="$tmp/launch/mybin:/usr/bin:/bin" "$tmp/launch/start.sh")
+must "trace the launcher" env PATH="$tmp/launch/mybin:/usr/bin:/bin" "$cuslim" trace -q --files -o "$tmp/launch.trace" -- "$tmp/launch/start.sh"
+must "bundle the launcher" "$cuslim" bundle -q "$tmp/launch/start.sh" --trace "$tmp/launch.trace" -o "$tmp/launch-img" --tag t
+got=$("$cuslim" run --gpu off "$tmp/launch-img:t" 2>&1); rc=$?
+check "the launcher runs in the image as on the host ($got; host: $want)" '[ $rc = 0 ] && [ "$got" = "$want" ] && [ "$want" = "{\"launched\": 1}" ]'
+
+# --- locale data from LOCPATH -----------------------------------------------------------------------
+# A run whose locale lives under LOCPATH (glibc then looks there only): LOCPATH is recorded and
+# set in the image, the locale's data ships from there, the output is the host's.
+if command -v localedef >/dev/null && [ -e /usr/share/i18n/locales/de_DE ]; then
+  mkdir -p "$tmp/loc" && localedef -i de_DE -f UTF-8 "$tmp/loc/de_DE.UTF-8" 2>/dev/null
+  cat > "$tmp/loc/de.c" <<'C'
+#include <locale.h>
+#include <stdio.h>
+#include <time.h>
+int main(void) {
+  if (!setlocale(LC_ALL, "")) { puts("setlocale failed"); return 1; }
+  struct tm t = {0}; t.tm_mday = 1; t.tm_year = 70; t.tm_wday = 4;
+  char b[64]; strftime(b, sizeof b, "%A %B", &t); printf("%s %'.2f\n", b, 1234567.89); return 0;
+}
+C
+  cc -o "$tmp/loc/de" "$tmp/loc/de.c"
+  want=$(env -i LOCPATH="$tmp/loc" LANG=de_DE.UTF-8 "$tmp/loc/de")
+  must "trace under LOCPATH" env -i LOCPATH="$tmp/loc" LANG=de_DE.UTF-8 "$cuslim" trace -q --files -o "$tmp/loc.trace" -- "$tmp/loc/de"
+  "$cuslim" bundle "$tmp/loc/de" --trace "$tmp/loc.trace" -o "$tmp/loc-img" --tag t > "$tmp/loc.out" 2>&1; rc=$?
+  got=$("$cuslim" run --gpu off "$tmp/loc-img:t" 2>&1)
+  check "a LOCPATH locale: the image prints the host's ($got; host: $want), no lacking-locale warning" \
+    '[ $rc = 0 ] && [ "$got" = "$want" ] && [ "$want" = "Donnerstag Januar 1.234.567,89" ] && ! grep -q "no data for it" "$tmp/loc.out"'
+else
+  check "localedef and the de_DE locale source (package locales) are installed" false
+fi
+
 finish
