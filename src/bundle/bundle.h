@@ -41,6 +41,7 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
 
 struct BundleRequest {
   std::vector<std::string> targets, includes;  // in-root paths
+  std::set<std::string> kept_paths;            // slim: what a keep glob or keep-set matched (the report says so)
   std::vector<std::string> traced;             // objects a trace saw mapped (how: trace)
   std::vector<std::string> traced_files;       // files a trace saw opened (cuslim trace --files)
   std::set<std::string> optional_jit_left_out; // --no-jit: normalized names of JIT distributions taken out of the trace (python_plan.h)

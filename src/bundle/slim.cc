@@ -85,6 +85,7 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     // A symlink kept is kept as the link (with its chain); one to a program also brings its closure.
     struct stat lst;
     bool link = ::lstat(root.host_path(p).c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+    s.kept.push_back(p);
     if (link) s.includes.push_back(p);
     if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);
     else if (!link) s.includes.push_back(p);

@@ -19,6 +19,7 @@ namespace cuslim {
 struct SlimSelection {
   std::vector<std::string> targets;   // programs whose closures are kept
   std::vector<std::string> includes;  // files kept as they are (keep globs, keep-sets, scripts)
+  std::vector<std::string> kept;      // what a keep glob or keep-set matched (among targets or includes): the report's reason
   std::vector<std::string> dropped_driver;
   std::vector<std::string> forward_compat;  // cuda-compat files: kept (not the host driver's), and said so
   std::map<HeldBack, std::vector<std::string>> held_back;  // link-only, profiler-only files a keep-set matched: not kept by it

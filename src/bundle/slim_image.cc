@@ -46,6 +46,7 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .force = req.force,
   };
   b.python_keep = req.python_keep;
+  b.kept_paths.insert(sel.kept.begin(), sel.kept.end());
   b.input_image = &img;
   b.progress = req.pack_progress;
   b.registry = req.registry;

@@ -22,6 +22,14 @@ for c in zstd gzip; do
   "$cuslim" verify "$tmp/miss-$c" > /dev/null 2> "$tmp/miss-$c.err"; rc=$?
   check "a $c layout without its layer blob: exit 3, the blob named as missing ($(head -c 200 "$tmp/miss-$c.err"))" '[ $rc = 3 ] && grep -q "$blob.*No such file or directory" "$tmp/miss-$c.err" && ! grep -q mediaType "$tmp/miss-$c.err"'
 done
+# A library named by --keep is a kept path in the report, not "a program" (it is also a target for its closure).
+must "slim --keep of libc with a JSON report" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim-keep" --tag k --keep "*/libc.so.6" --report "$tmp/keep.json"
+check "the report gives libc.so.6 the reason of a kept path" 'python3 - "$tmp/keep.json" <<PY
+import json, sys
+j = json.load(open(sys.argv[1]))
+why = [g["reason"] for g in j["groups"] if any(f["path"].endswith("/libc.so.6") for f in g["largest"])]
+assert why and all(w.startswith("a kept path") for w in why), why
+PY'
 must "slim to docker-archive" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim.docker.tar" --tag s:1
 # The runtime config skopeo reads from REF: ports, volume and stop signal as umoci set them, and
 # the Entrypoint when one is given.
