@@ -67,7 +67,7 @@ void prune_summary(const PruneReport& p, std::ostream& out) {
   out << "  gpu-arch " << archs << ": " << mb(p.bytes_zeroed) << " of GPU code zeroed in " << pruned << " of " << p.files.size()
       << " files with GPU code";
   if (untouched) out << "; " << mb(untouched) << " in library-private stores (.ldata) left untouched";
-  if (whole) out << "; " << whole << " NVIDIA libraries left whole (--no-prune-nvidia)";
+  if (whole) out << "; " << count_of(whole, "NVIDIA library", "NVIDIA libraries") << " left whole (--no-prune-nvidia)";
   out << "\n";
   std::vector<const PrunedFile*> top;
   for (auto& f : p.files)
@@ -79,8 +79,7 @@ void prune_summary(const PruneReport& p, std::ostream& out) {
     out << "\n";
   }
   if (p.nvidia_pruned)
-    out << "  notice: " << p.nvidia_pruned << " NVIDIA librar" << (p.nvidia_pruned == 1 ? "y" : "ies")
-        << " pruned; NVIDIA's licence limits modifying them -- see the README (--no-prune-nvidia leaves them whole)\n";
+    out << "  notice: " << count_of(p.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned; NVIDIA's licence limits modifying them -- see the README (--no-prune-nvidia leaves them whole)\n";
 }
 
 nlohmann::json bundle_report_json(const BundleResult& r) {

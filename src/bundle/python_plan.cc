@@ -165,8 +165,12 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
     if (auto j = jit_of.find(normalize_distribution_name(r.name));
         !r.kept && j != jit_of.end() && r.reason.starts_with("not kept: ") && !req.optional_jit_left_out.count(normalize_distribution_name(r.name)))
       builder.warn(r.name + " " + r.version + " left out (--no-jit, and the traced run did not use it): " + j->second->consequence + " in this image");
-  if (req.python_keep == PythonKeep::package)  // an application's own packages: whole, as distributions are
-    for (auto& dir : unowned_packages(root, req.traced_files, *sel.index, script_path_dirs(root, req))) sel.files.push_back(dir);
+  if (req.python_keep == PythonKeep::package) {  // an application's own packages: whole, as distributions are
+    auto path_dirs = script_path_dirs(root, req);
+    for (auto& d : traced_script_dirs(root, req.traced_files, *sel.index))
+      if (std::find(path_dirs.begin(), path_dirs.end(), d) == path_dirs.end()) path_dirs.push_back(d);
+    for (auto& dir : unowned_packages(root, req.traced_files, *sel.index, path_dirs)) sel.files.push_back(dir);
+  }
   std::vector<std::string> elfs;
   for (auto& f : sel.files) {
     auto st = root.stat(f);

@@ -1,3 +1,4 @@
+#include "core/plural.h"
 #include "cli/bundle_output.h"
 
 #include "bundle/bundle_report.h"
@@ -28,7 +29,7 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
   for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
-    std::cerr << "cuslim: notice: " << r.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
+    std::cerr << "cuslim: notice: " << count_of(r.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
   if (!o.report_file.empty() || o.json) {
     auto j = bundle_report(r, o.command, req.out);
     if (!o.report_file.empty()) take(write_report_file(o.report_file, j));

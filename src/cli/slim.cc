@@ -88,7 +88,7 @@ Exit run_slim(const SlimOptions& o) {
   for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   for (auto& w : s.bundle.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
   if ((o.quiet || o.json) && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
-    std::cerr << "cuslim: notice: " << s.bundle.prune.nvidia_pruned << " NVIDIA libraries pruned (--gpu-arch); see the README on their licence\n";
+    std::cerr << "cuslim: notice: " << count_of(s.bundle.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
   if (!o.report_file.empty() || o.json) {
     auto j = slim_report(s, o.image, o.out);
     if (!o.report_file.empty()) take(write_report_file(o.report_file, j));

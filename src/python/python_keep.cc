@@ -72,17 +72,37 @@ std::vector<std::string> unowned_packages(const Root& root, const std::vector<st
     }
     return std::nullopt;
   };
+  std::set<std::string> flat_dirs;  // sys.path dirs a module directly in them was imported from
   for (auto& f : used) {
     if (!is_module_file(f) || index.owner(f)) continue;
     if (f.find("/site-packages/") != std::string::npos || f.find("/dist-packages/") != std::string::npos) continue;  // distributions' ground
     std::string dir = path::dirname(f);
     if (path::basename(dir) == "__pycache__") dir = path::dirname(dir);
+    if (std::find(path_dirs.begin(), path_dirs.end(), dir) != path_dirs.end()) flat_dirs.insert(dir);
     if (is_package(dir))
       while (is_package(path::dirname(dir))) dir = path::dirname(dir);
     if (auto top = namespace_top(dir)) out.insert(*top);  // a package of a sys.path directory, namespace or not
     else if (is_package(dir)) out.insert(dir);
   }
+  for (auto& dir : flat_dirs)
+    if (auto* entries = root.list_dir(dir))
+      for (auto& [name, type] : *entries)
+        if (name.ends_with(".py") && root.stat(path::join(dir, name)) && S_ISREG(root.stat(path::join(dir, name))->st_mode)) out.insert(path::join(dir, name));
   return {out.begin(), out.end()};
+}
+
+std::vector<std::string> traced_script_dirs(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index) {
+  std::set<std::string> dirs;
+  for (auto& f : used) {
+    if (!f.ends_with(".py") || index.owner(f)) continue;
+    if (f.find("/site-packages/") != std::string::npos || f.find("/dist-packages/") != std::string::npos) continue;
+    std::string dir = path::dirname(f);
+    if (dir.size() > 1 && !root.stat(path::join(dir, "__init__.py"))) dirs.insert(dir);
+  }
+  std::vector<std::string> out;
+  for (auto& d : dirs)  // sorted: a holder comes before what it holds
+    if (std::none_of(out.begin(), out.end(), [&](auto& o) { return d.rfind(o + "/", 0) == 0; })) out.push_back(d);
+  return out;
 }
 
 PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts, std::set<std::string>* kept) {

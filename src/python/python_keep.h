@@ -63,8 +63,15 @@ struct PythonSelection {
 // `path_dirs`: sys.path directories known to hold such packages (the scripts' own directories,
 // PYTHONPATH): below one, a namespace package (PEP 420, no __init__.py) is a package too, its
 // top directory the one just below the sys.path directory.
+// A module directly in a sys.path directory (util.py beside the script) brings that directory's
+// other modules (*.py): an import on another path may need them.
 std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index,
                                           const std::vector<std::string>& path_dirs = {});
+
+// The directories of the scripts a traced run ran (sys.path[0]): of the unowned .py files it
+// opened outside any regular package and outside site dirs, the directories no other such
+// directory holds (a script's namespace package nsp/a.py sits below the script's own directory).
+std::vector<std::string> traced_script_dirs(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index);
 
 PythonSelection select_python(const Root& root, const std::vector<std::string>& used, const PythonKeepOptions& opts,
                               std::set<std::string>* kept = nullptr);

@@ -162,6 +162,19 @@ must "bundle the launcher" "$cuslim" bundle -q "$tmp/launch/start.sh" --trace "$
 got=$("$cuslim" run --gpu off "$tmp/launch-img:t" 2>&1); rc=$?
 check "the launcher runs in the image as on the host ($got; host: $want)" '[ $rc = 0 ] && [ "$got" = "$want" ] && [ "$want" = "{\"launched\": 1}" ]'
 
+# --- an application's own code beside its script, on a path the trace did not take ------------------
+# A namespace package (no __init__.py) and flat modules beside the script ship whole: the untraced
+# `python3 m.py x` imports nsp.b, nsp.inner.c and util_b in the image too.
+mkdir -p "$tmp/nsapp/nsp/inner"
+echo 'X = "a"' > "$tmp/nsapp/nsp/a.py"; echo 'Y = "b"' > "$tmp/nsapp/nsp/b.py"; echo 'Z = "c"' > "$tmp/nsapp/nsp/inner/c.py"
+echo 'U = "ua"' > "$tmp/nsapp/util_a.py"; echo 'V = "ub"' > "$tmp/nsapp/util_b.py"
+printf 'import sys\nfrom nsp import a\nimport util_a\nprint(a.X, util_a.U)\nif len(sys.argv) > 1:\n    from nsp import b\n    from nsp.inner import c\n    import util_b\n    print(b.Y, c.Z, util_b.V)\n' > "$tmp/nsapp/m.py"
+want=$(cd "$tmp/nsapp" && "$py" m.py x | tr '\n' ' ')
+must "trace the app without its lazy path" sh -c "cd '$tmp/nsapp' && '$cuslim' trace -q --files -o '$tmp/ns.trace' -- '$py' m.py"
+must "bundle the interpreter with that trace" "$cuslim" bundle -q "$py" --trace "$tmp/ns.trace" -o "$tmp/ns-img" --tag t
+got=$("$cuslim" run --gpu off "$tmp/ns-img:t" -- "$py" m.py x 2>&1 | tr '\n' ' '); rc=$?
+check "the lazy path runs in the image: namespace package and flat modules shipped ($got; host: $want)" '[ $rc = 0 ] && [ "$got" = "$want" ] && [ "$want" = "a ua b c ub " ]'
+
 # --- locale data from LOCPATH -----------------------------------------------------------------------
 # A run whose locale lives under LOCPATH (glibc then looks there only): LOCPATH is recorded and
 # set in the image, the locale's data ships from there, the output is the host's.
