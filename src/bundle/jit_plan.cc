@@ -16,13 +16,22 @@ namespace cuslim {
 // A need nothing meets is a warning naming the consequence.
 Result<std::vector<JitAdded>> add_jit_toolchains(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
   std::vector<JitAdded> out;
-  if (!req.jit) return out;
   const Root& root = analysis.root();
   auto paths = planned_paths(builder.plan());
   auto present = distributions_present(root, paths);
   if (present.empty()) return out;
   auto places = JitPlaces::of(root, paths);
   auto path_dirs = path::split_list(kDefaultPath);
+  if (!req.jit) {  // --no-jit: a framework that ships without its toolchain is said, not silent
+    for (auto& r : jit_readiness(root, analysis.jit_frameworks(), present, places, path_dirs)) {
+      std::string needs;
+      for (auto& n : r.framework->needs) needs += (needs.empty() ? "" : ", ") + n.what;
+      if (!needs.empty())
+        builder.warn(r.framework->name + " ships without its run-time toolchain (--no-jit: " + needs + " left to what the image has): " +
+                     r.framework->consequence + " unless the image has them (verify's jit-ready:" + r.framework->name + " says)");
+    }
+    return out;
+  }
   for (auto& r : jit_readiness(root, analysis.jit_frameworks(), present, places, path_dirs)) {
     JitAdded a{.framework = r.framework->name, .consequence = r.framework->consequence, .found = r.found, .missing = r.missing};
     uint64_t bytes = planned_bytes(builder.plan());

@@ -150,7 +150,9 @@ out=$("$cuslim" run --gpu off "$tmp/img:jit" -- "$tmp/venv/bin/python" "$tmp/app
 check "inside the image: Triton's launcher compiles and links with the bundled compiler, ldconfig runs ($out)" '[ "$out" = "$want" ]'
 v=$("$cuslim" verify --json "$tmp/img:jit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c['status'] for c in json.load(sys.stdin)['checks']}; print(d.get('jit-ready:triton'), d.get('no-toolkit-files'))")
 check "verify: jit-ready:triton and no-toolkit-files pass ($v)" '[ "$v" = "pass pass" ]'
-must "bundle with --no-jit" "$cuslim" bundle -q "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/img" --tag nojit --no-jit
+"$cuslim" bundle "$py" --trace "$tmp/t.trace" --include "$tmp/app" -o "$tmp/img" --tag nojit --no-jit > /dev/null 2> "$tmp/nojit.err"; rc=$?
+check "bundle with --no-jit: a framework shipped without its toolchain is warned about ($(grep -m1 "without its run-time" "$tmp/nojit.err"))" \
+  '[ $rc = 0 ] && grep -q "^cuslim: warning: triton ships without its run-time toolchain (--no-jit: ptxas, .*a C compiler" "$tmp/nojit.err"'
 v=$("$cuslim" verify --json "$tmp/img:nojit" 2>/dev/null | python3 -c "import json,sys; d={c['name']: c for c in json.load(sys.stdin)['checks']}; print(d['jit-ready:triton']['status'], d['jit-ready:triton']['detail'])")
 check "--no-jit: verify fails jit-ready:triton, naming ptxas and the C compiler ($v)" 'echo "$v" | grep -q "^fail Triton kernels (and torch.compile, whose first compiled region builds one) will fail at their first launch: triton needs ptxas, a C compiler"'
 # Profiler-only files (profile triton's profiler_only): Proton, the CUPTI copy it alone loads and the
