@@ -833,6 +833,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   auto optional_jit = leave_out_optional_jit(analysis, req);  // --no-jit: torch runs without triton
   PlanBuilder builder(root, req.keep_setuid);
   for (auto& w : optional_jit) builder.warn(w);
+  for (auto& w : req.trace_warnings) builder.warn(w);
   CUSLIM_TRY(auto programs, expand_programs(root, req.targets, program_search_path(req)));  // ELF programs; #! scripts and their interpreters
   CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
   CUSLIM_CHECK(add_python_startup(analysis, programs, builder, req.trace_without_files));  // Python: what every interpreter start reads
@@ -895,8 +896,14 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
     // framework's module built in a cold cache that the trace removed afterwards).
     for (auto& p : t.opened)
       if (!t.programs.count(p) && root.stat(p)) req.traced.push_back(p);
+    size_t files = 0, absent = 0;
+    std::string example;
     for (auto& f : packable_files(t)) {
-      if (!root.stat(f)) continue;
+      ++files;
+      if (!root.stat(f)) {
+        if (!absent++) example = f;
+        continue;
+      }
       req.traced_files.push_back(f);
       // Python's codecs are looked up by the locale's name at start-up: the package ships whole,
       // with os.py, the landmark by which the interpreter finds its standard library.
@@ -906,6 +913,12 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
         if (std::string os_py = path::join(path::dirname(dir), "os.py"); root.stat(os_py)) req.includes.push_back(os_py);
       }
     }
+    // slim: a trace of another tree (the host's ~/proj/.venv against an image's /opt/venv) matches
+    // little of the image, and the image would lose what its program needs: said, not silent.
+    if (req.keep_config && files && absent * 2 > files)
+      req.trace_warnings.push_back(tf + ": " + std::to_string(absent) + " of the " + std::to_string(files) +
+                                   " files the traced run used are not in the image (" + example +
+                                   ", ...): a trace of another tree or another image? What the image's program needs may be dropped");
     std::string locpath = t.env.count("LOCPATH") ? t.env.at("LOCPATH") : "";
     for (auto& kv : image_env_from_trace(t.env, [&](const std::string& n) { return locale_data(root, n, locpath).has_value(); })) {
       std::string key = kv.substr(0, kv.find('=') + 1);

@@ -48,6 +48,7 @@ struct BundleRequest {
   bool trace_without_files = false;            // traces given, none made with --files (no file events)
   std::vector<std::string> traced_programs;    // programs a trace saw run, as run (a #! script's `env python3` finds the one it ran)
   std::vector<std::string> traced_env;         // K=V the traced runs imply (run_environment.h)
+  std::vector<std::string> trace_warnings;     // what reading the traces found wrong (a trace of files the image does not hold)
   std::vector<std::string> traced_path_dirs;   // dirs of the traced runs' PATH that executed programs came from, in PATH order
   std::string traced_cwd;                      // the first trace's working directory (WorkingDir when the image holds it)
   std::vector<std::string> traced_env_dropped; // slim: K=V of the traces left out of the Env (a locale the image has no data for), warned

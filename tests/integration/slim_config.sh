@@ -30,6 +30,14 @@ j = json.load(open(sys.argv[1]))
 why = [g["reason"] for g in j["groups"] if any(f["path"].endswith("/libc.so.6") for f in g["largest"])]
 assert why and all(w.startswith("a kept path") for w in why), why
 PY'
+# A trace that matches little of the image (another tree's run) is said; the image's own program's is not.
+must "trace python on the host" "$cuslim" trace -q --files -o "$tmp/py.trace" -- python3 -c pass
+must "trace /bin/true on the host" "$cuslim" trace -q --files -o "$tmp/true.trace" -- /bin/true
+"$cuslim" slim "$tmp/img:t" -o "$tmp/slim-tr1" --tag x --trace "$tmp/py.trace" > /dev/null 2> "$tmp/tr1.err"; rc=$?
+check "slim --trace of another tree: a warning says how much is not in the image ($(grep -m1 "not in the image" "$tmp/tr1.err" | cut -c1-160))" \
+  '[ $rc = 0 ] && grep -q "py.trace: [0-9]* of the [0-9]* files the traced run used are not in the image" "$tmp/tr1.err"'
+"$cuslim" slim "$tmp/img:t" -o "$tmp/slim-tr2" --tag x --trace "$tmp/true.trace" > /dev/null 2> "$tmp/tr2.err"; rc=$?
+check "slim --trace of the image's own program: no such warning" '[ $rc = 0 ] && ! grep -q "files the traced run used are not in the image" "$tmp/tr2.err"'
 must "slim to docker-archive" "$cuslim" slim -q "$tmp/img:t" -o "$tmp/slim.docker.tar" --tag s:1
 # The runtime config skopeo reads from REF: ports, volume and stop signal as umoci set them, and
 # the Entrypoint when one is given.
