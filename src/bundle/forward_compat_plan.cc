@@ -48,6 +48,14 @@ Result<const CompatSet*> choose_set(const std::vector<CompatSet>& sets, const Fo
     if (!pick && !sets.empty()) pick = &sets.front();
     if (!pick) return Error(Exit::check_failed, "--forward-compat always: no cuda-compat set in the source root (looked in " + looked + ")");
     reason = "--forward-compat always";
+    // The driver named is one the set cannot serve, and that cannot run the image without one: said
+    // as auto says it (verify fails the image on that driver).
+    if (runtime && req.driver && needs_newer_driver(*runtime, *req.driver))
+      if (auto s = serves(*pick, *runtime, *req.driver); !s.ok) {
+        auto min = driver_need(*runtime);
+        builder.warn(req.driver_text + " is older than CUDA " + runtime->str(2) + " needs (" + (min ? min->text() : "?") + "), and the set shipped does not serve it: " + s.why +
+                     "; verify will fail it on that driver");
+      }
     return pick;
   }
   if (!runtime || !req.driver) return nullptr;  // auto: nothing to judge against

@@ -89,6 +89,10 @@ check "bundle --min-driver 535: the set lacks the libnvidia-gpucomp.so.580.65.06
 check "bundle --min-driver 575.51.x: exit 2 naming --min-driver" '[ $rc = 2 ] && grep -q -- "--min-driver: .575.51.x. is not a driver version" "$tmp/badmin.err"' || cat "$tmp/badmin.err"
 b always --forward-compat always
 check "bundle --forward-compat always: the set ships without a driver named" '[ -f "$tmp/always$compat/libcuda.so.580.65.06" ] && grep -q "always" "$tmp/always.json"'
+b always560 --forward-compat always --min-driver 560.35.03; rc=$?
+check "bundle --forward-compat always --min-driver 560: the set ships, and a warning says it does not serve 560" \
+  '[ $rc = 0 ] && [ -f "$tmp/always560$compat/libcuda.so.580.65.06" ] && grep -q "560.35.03 .*is older than CUDA 13.0 needs .*, and the set shipped does not serve it: .*does not serve branch 560.*verify will fail it on that driver" "$tmp/always560.err"' || cat "$tmp/always560.err"
+check "bundle --forward-compat always --min-driver 535 (served): no such warning" '! grep -q "does not serve it" "$tmp/auto535.err"'
 b never --forward-compat never --min-driver 535.230.02 --include "$compat"
 check "bundle --forward-compat never: not even an --include'd set ships, and it says so" \
   '[ ! -e "$tmp/never$compat/libcuda.so.580.65.06" ] && grep -q "left out (--forward-compat never)" "$tmp/never.err"'
