@@ -9,7 +9,7 @@ BUILD_PACKAGES=(build-essential cmake pkg-config python3 libelf-dev libyaml-cpp-
   libarchive-dev libgtest-dev libgmock-dev nlohmann-json3-dev libssl-dev libzstd-dev zlib1g-dev libdeflate-dev
   libbz2-dev liblzma-dev liblz4-dev libacl1-dev libcurl4-openssl-dev)
 # Real consumers the tests and benchmarks run.
-TEST_PACKAGES=(python3-venv python3-dev unzip libtree skopeo umoci runc docker-registry apache2-utils openssl python3-cryptography zstd pigz graphviz python3-yaml curl util-linux bc time libc6-i386 locales
+TEST_PACKAGES=(python3-venv python3-dev unzip libtree skopeo umoci runc docker-registry apache2-utils openssl python3-cryptography zstd pigz graphviz python3-yaml curl util-linux bc time libc6-i386 locales tzdata
   chromium)  # chromium: the HTML reports are loaded and screenshotted headless (tests/integration/html_report.sh)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -905,6 +905,11 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
         continue;
       }
       req.traced_files.push_back(f);
+      // Time zones are data looked up by name at run time (TZ, zoneinfo.ZoneInfo("...")): a run that
+      // read one zone ships the whole database (a few MB), as slim's keep-set keeps it.
+      for (const char* tzdir : {"/usr/share/zoneinfo"})
+        if (f.rfind(std::string(tzdir) + "/", 0) == 0 && std::find(req.includes.begin(), req.includes.end(), tzdir) == req.includes.end())
+          req.includes.push_back(tzdir);
       // Python's codecs are looked up by the locale's name at start-up: the package ships whole,
       // with os.py, the landmark by which the interpreter finds its standard library.
       if (std::string dir = path::dirname(f); path::basename(dir) == "encodings" && f.ends_with(".py") &&

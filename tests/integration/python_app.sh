@@ -175,6 +175,15 @@ must "bundle the interpreter with that trace" "$cuslim" bundle -q "$py" --trace 
 got=$("$cuslim" run --gpu off "$tmp/ns-img:t" -- "$py" m.py x 2>&1 | tr '\n' ' '); rc=$?
 check "the lazy path runs in the image: namespace package and flat modules shipped ($got; host: $want)" '[ $rc = 0 ] && [ "$got" = "$want" ] && [ "$want" = "a ua b c ub " ]'
 
+# --- time zones: looked up by name at run time ---------------------------------------------------
+# A run that read one zone ships the zone database: another zone named later works in the image.
+printf 'import sys, datetime, zoneinfo\nz = zoneinfo.ZoneInfo(sys.argv[1])\nprint(datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc).astimezone(z).isoformat())\n' > "$tmp/app/tz.py"
+must "trace a run in Europe/Paris" "$cuslim" trace -q --files -o "$tmp/tz.trace" -- "$py" "$tmp/app/tz.py" Europe/Paris
+must "bundle it" "$cuslim" bundle -q "$py" --trace "$tmp/tz.trace" --include "$tmp/app/tz.py" -o "$tmp/tz-img" --tag t
+want=$("$py" "$tmp/app/tz.py" America/New_York)
+got=$("$cuslim" run --gpu off "$tmp/tz-img:t" -- "$py" "$tmp/app/tz.py" America/New_York 2>&1); rc=$?
+check "another zone than the traced one works in the image ($got; host: $want)" '[ $rc = 0 ] && [ "$got" = "$want" ] && [ "$want" = "2019-12-31T19:00:00-05:00" ]'
+
 # --- locale data from LOCPATH -----------------------------------------------------------------------
 # A run whose locale lives under LOCPATH (glibc then looks there only): LOCPATH is recorded and
 # set in the image, the locale's data ships from there, the output is the host's.
