@@ -302,7 +302,10 @@ PruneRequest prune_request(const BundleRequest& req) {
   PruneRequest p = req.prune;
   switch (req.format) {
     case BundleFormat::dir:
-    case BundleFormat::tar: p.compression = Compression::none; break;
+    case BundleFormat::tar:  // nothing compressed: no stored sizes to measure (the report says measured: false)
+      p.compression = Compression::none;
+      p.measure = false;
+      break;
     case BundleFormat::tar_gz: p.compression = Compression::gzip; break;
     case BundleFormat::tar_zst: p.compression = Compression::zstd; break;
     default: p.compression = req.compression;

@@ -358,7 +358,10 @@ def libs_mode(tmp):
     libs = find_libs()
     sums = {p: os.stat(p).st_mtime_ns for p in libs}
     out = os.path.join(tmp, "dir")
-    run(CUSLIM, "bundle", *libs, "-o", out, "--format", "dir", "-q", "--gpu-arch", "90")
+    run(CUSLIM, "bundle", *libs, "-o", out, "--format", "dir", "-q", "--gpu-arch", "90", "--report", os.path.join(tmp, "dir.json"))
+    dr = json.load(open(os.path.join(tmp, "dir.json")))["gpu_prune"]
+    check(dr["measured"] is False and not any("stored_before" in f for f in dr["files"]),
+          f"a dir output (nothing compressed) reports no stored sizes (measured: {dr['measured']})")
     print(f"{'library':44} {'size':>12} {'zeroed':>12}")
     for p in libs:
         z = check_pruned(p, out + p, [90], os.path.basename(p))
