@@ -352,8 +352,10 @@ struct TargetWalk {
       if (auto f = try_candidate(*main.interp, How::direct, main, nullptr, *main.interp, r.root_.realpath(*main.interp))) {
         int i = add_loaded({f->path, f->realpath, path::dirname(f->path), *main.interp, f->elf, 0, {*main.interp}, How::direct, false});
         out.edges.push_back({0, i, *main.interp, How::direct});
-      } else {
-        out.missing.push_back({*main.interp, target, {*main.interp}});
+      } else {  // tried again, recording why (absent, unreadable, of another machine)
+        std::vector<std::string> tried;
+        try_candidate(*main.interp, How::direct, main, &tried, *main.interp, r.root_.realpath(*main.interp));
+        out.missing.push_back({*main.interp, target, tried.empty() ? std::vector<std::string>{*main.interp} : tried});
       }
     }
     for (size_t i = 0; i < out.objects.size(); ++i) {
