@@ -445,6 +445,11 @@ Result<json> pick_platform(const ImageDir& img, const json& index, const std::st
     CUSLIM_TRY(auto arch, pf.str("architecture"));
     CUSLIM_TRY(auto variant, pf.str("variant"));
     std::string name = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
+    if (os.empty() && arch.empty()) {  // no platform: a nested index, an attestation, ...: named by its media type
+      std::string mt = manifests[i].contains("mediaType") && manifests[i]["mediaType"].is_string() ? manifests[i]["mediaType"].get<std::string>() : "";
+      seen.push_back("manifests[" + std::to_string(i) + "] without a platform" + (mt.empty() ? "" : " (" + mt + ")"));
+      continue;
+    }
     seen.push_back(name);
     if (name == platform || os + "/" + arch == platform) {
       CUSLIM_TRY(auto desc, read_descriptor(manifests[i], where));

@@ -51,6 +51,16 @@ TEST(ImageReaderMalformedJson, ManifestWithoutConfig) {
   expect_bad_input(unpack_layout(t, kIndex, "{}"));
 }
 
+// An index entry without a platform (a nested index): named by its place and media type, not "/".
+TEST(ImageReaderMalformedJson, IndexEntryWithoutPlatformIsNamed) {
+  test::TempDir t;
+  auto r = unpack_layout(t, R"({"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":")" + kD1 + R"("}]})",
+                         R"({"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":")" + kD2 + R"("}]})");
+  expect_bad_input(r);
+  EXPECT_NE(r.error().message().find("manifests[0] without a platform (application/vnd.oci.image.index.v1+json)"), std::string::npos)
+      << r.error().message();
+}
+
 TEST(ImageReaderMalformedJson, IndexNotAnObject) {
   test::TempDir t;
   expect_bad_input(unpack_layout(t, "[]", "{}"));
