@@ -832,6 +832,10 @@ Result<int64_t> source_date_epoch() {
 Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& request) {
   const Root& root = analysis.root();
   CUSLIM_CHECK(check_request(request));
+  // OUT against the inputs before any work (a -o inside an --include'd tree is refused at once);
+  // against every file the plan reads once there is a plan (write_output).
+  if (!is_registry_ref(request.out))
+    if (auto early = check_out(root, request, Plan{}); !early.ok()) return early.error();
   BundleRequest req = request;
   auto optional_jit = leave_out_optional_jit(analysis, req);  // --no-jit: torch runs without triton
   PlanBuilder builder(root, req.keep_setuid);

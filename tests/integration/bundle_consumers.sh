@@ -198,9 +198,11 @@ check "a path with '..' is packed by its real location, no '..' in any entry" 't
 mkdir -p "$tmp/keep"; echo old > "$tmp/keep/marker"
 echo 'void g(void); int main(void){g();return 0;}' > "$tmp/m.c"; echo 'void g(void){}' > "$tmp/g.c"
 cc -shared -fPIC -o "$tmp/libgone.so" "$tmp/g.c"; cc -o "$tmp/m" "$tmp/m.c" -L"$tmp" -lgone; rm "$tmp/libgone.so"
-"$cuslim" bundle -q "$tmp/m" -o "$tmp/keep" 2> "$tmp/err"; rc=$?
+"$cuslim" bundle -q "$tmp/m" -o "$tmp/keep" --force 2> "$tmp/err"; rc=$?  # --force: replacing is allowed, yet a failure replaces nothing
 check "a missing dependency fails with exit 1 and names it" '[ $rc = 1 ] && grep -q "libgone.so" "$tmp/err"'
 check "the failed run left the old OUT untouched and no temp behind" '[ "$(cat "$tmp/keep/marker")" = old ] && ! ls -a "$tmp" | grep -q cuslim-tmp'
+"$cuslim" bundle -q "$tmp/m" -o "$tmp/keep" 2> "$tmp/err"; rc=$?
+check "without --force, a non-empty OUT is refused before any work (exit 2), not after planning" '[ $rc = 2 ] && grep -q "a non-empty directory" "$tmp/err" && ! grep -q libgone "$tmp/err"'
 
 # --- --layers auto by default: two programs on the same CUDA libraries share the CUDA layer --------
 if cuda_programs "$tmp" one two; then
