@@ -63,6 +63,16 @@ std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const 
   return out;
 }
 
+// Whether the image has `dir` (not "/"): a directory of the plan or above one of its paths, or
+// one of the base image's.
+bool holds_dir(const Plan& plan, const BundleRequest& req, const std::string& dir) {
+  if (dir.empty() || dir == "/" || dir[0] != '/') return false;
+  if (auto it = plan.items.lower_bound(dir); it != plan.items.end() && (it->first == dir || it->first.rfind(dir + "/", 0) == 0))
+    return it->first != dir || it->second.type == LayerEntry::dir;
+  struct stat st;
+  return req.base_image && ::stat((req.base_image->rootfs + dir).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 // A traced variable whose value names files (SSL_CERT_FILE=/etc/ssl/certs/ca.crt, PYTHONPATH=/opt/p)
 // that the image does not hold would point the program at nothing -- worse than the default it
 // falls back to (certifi's bundle, the site dirs): it is left out of the config, with a warning.
@@ -71,9 +81,7 @@ std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const 
 void drop_env_naming_absent_files(ImageConfig& config, Plan& plan, const BundleRequest& req) {
   if (req.base != "scratch" && !req.base_image) return;  // a profile base may hold them
   auto in_image = [&](const std::string& p) {
-    std::string n = path::normalize(p);
-    if (plan.items.count(n)) return true;
-    if (auto it = plan.items.lower_bound(n + "/"); it != plan.items.end() && it->first.rfind(n + "/", 0) == 0) return true;  // a dir of the plan's
+    if (plan.items.count(path::normalize(p)) || holds_dir(plan, req, path::normalize(p))) return true;  // a file, or a dir, of the image
     struct stat st;
     return req.base_image && ::lstat((req.base_image->rootfs + path::normalize(p)).c_str(), &st) == 0;
   };
@@ -144,16 +152,6 @@ void keep_driver_dirs_out_of_llp(const Root& root, std::vector<std::string>& env
   std::string names;
   for (auto& d : hiding) names += (names.empty() ? "" : ", ") + d;
   warnings.push_back("LD_LIBRARY_PATH: " + names + " left out (the host driver is injected there; listed, it would hide the image's cuda-compat set)");
-}
-
-// Whether the image has `dir` (not "/"): a directory of the plan or above one of its paths, or
-// one of the base image's.
-bool holds_dir(const Plan& plan, const BundleRequest& req, const std::string& dir) {
-  if (dir.empty() || dir == "/" || dir[0] != '/') return false;
-  if (auto it = plan.items.lower_bound(dir); it != plan.items.end() && (it->first == dir || it->first.rfind(dir + "/", 0) == 0))
-    return it->first != dir || it->second.type == LayerEntry::dir;
-  struct stat st;
-  return req.base_image && ::stat((req.base_image->rootfs + dir).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::vector<ForwardCompatShipped>& compat) {

@@ -44,6 +44,10 @@ bool is_module_file(const std::string& f) {
          (base.ends_with(".so") && !base.starts_with("lib"));  // a plain extension module (_foo.so), not a library
 }
 
+bool in_site_dir(const std::string& f) {
+  return f.find("/site-packages/") != std::string::npos || f.find("/dist-packages/") != std::string::npos;
+}
+
 uint64_t size_of(const Root& root, const std::string& p) {
   auto st = root.stat(p);
   return st && S_ISREG(st->st_mode) ? static_cast<uint64_t>(st->st_size) : 0;
@@ -74,8 +78,7 @@ std::vector<std::string> unowned_packages(const Root& root, const std::vector<st
   };
   std::set<std::string> flat_dirs;  // sys.path dirs a module directly in them was imported from
   for (auto& f : used) {
-    if (!is_module_file(f) || index.owner(f)) continue;
-    if (f.find("/site-packages/") != std::string::npos || f.find("/dist-packages/") != std::string::npos) continue;  // distributions' ground
+    if (!is_module_file(f) || index.owner(f) || in_site_dir(f)) continue;  // a site dir is distributions' ground
     std::string dir = path::dirname(f);
     if (path::basename(dir) == "__pycache__") dir = path::dirname(dir);
     if (std::find(path_dirs.begin(), path_dirs.end(), dir) != path_dirs.end()) flat_dirs.insert(dir);
@@ -87,15 +90,14 @@ std::vector<std::string> unowned_packages(const Root& root, const std::vector<st
   for (auto& dir : flat_dirs)
     if (auto* entries = root.list_dir(dir))
       for (auto& [name, type] : *entries)
-        if (name.ends_with(".py") && root.stat(path::join(dir, name)) && S_ISREG(root.stat(path::join(dir, name))->st_mode)) out.insert(path::join(dir, name));
+        if (auto st = root.stat(path::join(dir, name)); name.ends_with(".py") && st && S_ISREG(st->st_mode)) out.insert(path::join(dir, name));
   return {out.begin(), out.end()};
 }
 
 std::vector<std::string> traced_script_dirs(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index) {
   std::set<std::string> dirs;
   for (auto& f : used) {
-    if (!f.ends_with(".py") || index.owner(f)) continue;
-    if (f.find("/site-packages/") != std::string::npos || f.find("/dist-packages/") != std::string::npos) continue;
+    if (!f.ends_with(".py") || index.owner(f) || in_site_dir(f)) continue;
     std::string dir = path::dirname(f);
     if (dir.size() > 1 && !root.stat(path::join(dir, "__init__.py"))) dirs.insert(dir);
   }
