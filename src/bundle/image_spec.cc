@@ -42,8 +42,8 @@ const SchemaNode& image_spec_schema() {
            optional("base", checked("a base profile (scratch, glibc, debian12, ...) or an image", known_base)),
            optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
            optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
-           optional("gpu_arch", checked("compute capabilities such as 90 or 80,90",
-                                        [](const std::string& v) { return parse_gpu_archs(v).ok() ? "" : "not a list of compute capabilities"; })),
+           optional("gpu_arch", one_or_list(checked("compute capabilities such as 90 or 80,90",
+                                        [](const std::string& v) { return parse_gpu_archs(v).ok() ? "" : "not a list of compute capabilities"; }))),
            optional("prune_nvidia", one_of({"true", "false"})), optional("forward_compat", one_of({"auto", "always", "never"})),
            optional("min_driver", checked("a driver version like 580.65.06",
                                           [](const std::string& v) { return Version::parse_driver(v) ? "" : "not a driver version"; }))});
@@ -72,7 +72,10 @@ ImageSpec spec_of(const YAML::Node& n) {
   if (n["entrypoint"]) s.entrypoint = n["entrypoint"].Scalar();
   str("python_keep", s.python_keep);
   if (n["jit"]) s.jit = n["jit"].Scalar() == "true";
-  str("gpu_arch", s.gpu_arch);
+  if (n["gpu_arch"] && n["gpu_arch"].IsSequence())  // [80, 90]: the flag's 80,90
+    for (const auto& cc : n["gpu_arch"]) s.gpu_arch += (s.gpu_arch.empty() ? "" : ",") + cc.Scalar();
+  else
+    str("gpu_arch", s.gpu_arch);
   if (n["prune_nvidia"]) s.prune_nvidia = n["prune_nvidia"].Scalar() == "true";
   str("forward_compat", s.forward_compat);
   str("min_driver", s.min_driver);

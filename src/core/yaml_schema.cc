@@ -42,6 +42,11 @@ SchemaNode list(SchemaNode item) {
   return n;
 }
 
+SchemaNode one_or_list(SchemaNode item) {
+  item.or_list = true;
+  return item;
+}
+
 SchemaNode strings() { return list(string()); }
 
 SchemaNode map(std::vector<SchemaField> fields, std::vector<std::string> needs_one_of) {
@@ -116,7 +121,7 @@ class Walker {
     // An empty value (`provides:`) is marked where the next token starts; its key's mark stands in.
     const YAML::Mark& m = n.IsNull() || n.Mark().is_null() ? near : n.Mark();
     switch (s.type) {
-      case SchemaNode::Type::string: return scalar(n, s, key, m);
+      case SchemaNode::Type::string: return s.or_list && n.IsSequence() ? items(n, s, key, m) : scalar(n, s, key, m);
       case SchemaNode::Type::list: return list(n, s, key, m);
       case SchemaNode::Type::map: return map(n, s, key, m);
       case SchemaNode::Type::dict: return dict(n, s, key, m);
@@ -157,6 +162,15 @@ class Walker {
     if (!n.IsSequence()) return wrong_type(n, s, key, m);
     size_t i = 0;
     for (const auto& item : n) CUSLIM_CHECK(walk(item, s.item[0], key + "[" + std::to_string(i++) + "]", m));
+    return ok_status();
+  }
+
+  // A one_or_list() given as a list: each item as the one string it stands for.
+  Status items(const YAML::Node& n, SchemaNode s, const std::string& key, const YAML::Mark& m) const {
+    s.or_list = false;
+    if (n.size() == 0) return at(m, key, "expected " + describe(s) + ", got an empty list");
+    size_t i = 0;
+    for (const auto& item : n) CUSLIM_CHECK(walk(item, s, key + "[" + std::to_string(i++) + "]", m));
     return ok_status();
   }
 
@@ -205,6 +219,11 @@ class Walker {
 }  // namespace
 
 std::string describe(const SchemaNode& s) {
+  if (s.or_list) {
+    SchemaNode one = s;
+    one.or_list = false;
+    return describe(one) + " (or a list of them)";
+  }
   switch (s.type) {
     case SchemaNode::Type::string:
       if (!s.allowed.empty()) return "one of " + joined(s.allowed);

@@ -30,6 +30,7 @@ struct SchemaNode {
   // string: a value rule of the caller's ("" when the value is fine, else why not) and its words
   std::function<std::string(const std::string&)> value_check;
   std::string value_what;
+  bool or_list = false;  // string: a list of such strings is taken too (`gpu_arch: [80, 90]`)
 };
 
 struct SchemaField {
@@ -49,6 +50,7 @@ SchemaNode env_entry();
 // names what it must be ("a driver version like 580.65.06").
 SchemaNode checked(std::string what, std::function<std::string(const std::string&)> problem);
 SchemaNode list(SchemaNode item);
+SchemaNode one_or_list(SchemaNode item);  // a string as `item`, or a list of them
 SchemaNode strings();  // list(string())
 SchemaNode map(std::vector<SchemaField> fields, std::vector<std::string> needs_one_of = {});
 SchemaNode dict(SchemaNode value);  // free keys (strings), each value a `value`

@@ -124,4 +124,8 @@ check "slim --keep with an empty glob: exit 2" '[ $rc = 2 ] && grep -q "an empty
 printf 'name: ok\ntargets: [/usr/bin/ssh]\nbase: debian12\nout: out/ok\n' > ok.yaml
 "$cuslim" build ok.yaml > ok.out 2> err; rc=$?
 check "build: the summary says build, and what the base profile holds ($(grep left ok.out))" '[ $rc = 0 ] && head -1 ok.out | grep -q "^build out/ok (oci): " && grep -q "files\? left to the base (profile debian12)" ok.out'
+# gpu_arch as a YAML list is the flag's comma list: built, the label says what the image runs.
+printf 'name: arch\ntargets: [/bin/true]\nout: out/arch.tar\nformat: tar\ngpu_arch: [80, sm_90]\n' > archlist.yaml
+"$cuslim" build archlist.yaml > arch.out 2> err; rc=$?
+check "gpu_arch: [80, sm_90] builds as --gpu-arch 80,sm_90 would ($(cat err))" '[ $rc = 0 ] && [ -s out/arch.tar ] && tar -tf out/arch.tar | grep -q "bin/true"'
 finish

@@ -112,6 +112,22 @@ TEST(Schema, image_spec_env_needs_key_equals_value) {
   EXPECT_FALSE(is_env_entry("A-B=1"));
 }
 
+TEST(Schema, image_spec_gpu_arch_is_one_string_or_a_list_of_them) {
+  TempDir tmp;
+  write_file(tmp / "arch.yaml", "name: x\nout: o\ntargets: [/bin/true]\ngpu_arch: [80, sm_90]\n");
+  auto spec = read_image_spec(tmp / "arch.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_EQ(spec->gpu_arch, "80,sm_90");  // what --gpu-arch 80,sm_90 says
+  auto job = job_from_spec(*spec, "");
+  ASSERT_TRUE(job.ok()) << job.error().message();
+  EXPECT_EQ(job->gpu_arch, "80,sm_90");  // settled by bundle_job() as the flag is
+  EXPECT_HAS(spec_error(tmp, "name: x\nout: o\ngpu_arch: [80, 1x]\n"), ":3:16: gpu_arch[1]: '1x': not a list of compute capabilities");
+  EXPECT_HAS(spec_error(tmp, "name: x\nout: o\ngpu_arch: []\n"), ":3:11: gpu_arch: expected compute capabilities such as 90 or 80,90, got an empty list");
+  EXPECT_HAS(spec_error(tmp, "name: x\nout: o\ngpu_arch: {a: 1}\n"),
+             "gpu_arch: expected compute capabilities such as 90 or 80,90 (or a list of them), got a map");
+  EXPECT_EQ(spec_error(tmp, "name: x\nout: o\ngpu_arch: 80,90\n"), "");
+}
+
 TEST(Schema, image_spec_without_out_is_an_error_unless_o_gives_it) {
   TempDir tmp;
   write_file(tmp / "noout.yaml", "name: x\ntargets: [/bin/true]\n");
