@@ -542,9 +542,13 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   out.history_json = history.dump();
   CUSLIM_TRY(auto rootfs, cf.object("rootfs"));
   CUSLIM_TRY(auto diff_ids, JsonFields(rootfs, config_file + ": rootfs").strings("diff_ids"));
+  // An image manifest lists its layers (OCI image-spec: required); one without the field is not
+  // an image of no files but a broken one, said of the manifest, not of the config's diff_ids.
+  if (!manifest.contains("layers")) return bad_input(manifest_file + ": no \"layers\" field (an image manifest lists its layers)");
   CUSLIM_TRY(auto layers, mf.array("layers"));
   if (diff_ids.size() != layers.size())
-    return bad_input(config_file + ": rootfs.diff_ids has " + std::to_string(diff_ids.size()) + " entries for " + std::to_string(layers.size()) + " layers");
+    return bad_input(config_file + ": rootfs.diff_ids has " + std::to_string(diff_ids.size()) + " entries for the " + std::to_string(layers.size()) +
+                     " layers of " + manifest_file);
   // Progress counts the whole image from the start (one total, not one per layer).
   for (auto& l : layers)
     if (l.is_object() && l.contains("size") && l["size"].is_number_unsigned()) expect_bytes(l["size"].get<uint64_t>());
@@ -656,6 +660,7 @@ Status unpack_docker(const std::string& dir, const std::string& staging, const s
   std::vector<std::string> diff_ids;  // the uncompressed layers' digests
   if (config.is_object() && config.contains("rootfs") && config["rootfs"].is_object())  // absent or odd: no reuse
     if (auto ids = JsonFields(config["rootfs"], config_file + ": rootfs").strings("diff_ids"); ids.ok()) diff_ids = *ids;
+  if (!manifest[entry].contains("Layers")) return bad_input(where + ": no \"Layers\" field (a docker-archive image lists its layer tars)");
   CUSLIM_TRY(auto layers, m.strings("Layers"));
   // One diff_id per layer, as docker load requires ("layers length mismatch"): a list that says
   // otherwise (a layer repeated, cut, null) is not this image.

@@ -82,6 +82,28 @@ TEST(ImageReaderMalformedJson, DiffIdNotAString) {
                                  R"({"rootfs":{"diff_ids":[7]}})"));
 }
 
+// A manifest without "layers" is broken (the field is required), said of the manifest; not a
+// mismatch with the config's diff_ids, not an image of no files.
+TEST(ImageReaderMalformedJson, ManifestWithoutLayersIsSaidOfTheManifest) {
+  test::TempDir t;
+  auto r = unpack_layout(t, kIndex, R"({"config":{"digest":")" + kD2 + R"("}})", R"({"rootfs":{"diff_ids":[")" + kD1 + R"("]}})");
+  expect_bad_input(r);
+  EXPECT_NE(r.error().message().find(": no \"layers\" field (an image manifest lists its layers)"), std::string::npos) << r.error().message();
+  EXPECT_EQ(r.error().message().find("diff_ids"), std::string::npos) << r.error().message();
+}
+
+// The docker-archive form of the same: an entry without "Layers" (and a config without diff_ids)
+// is not read as an image of no files.
+TEST(ImageReaderMalformedJson, DockerEntryWithoutLayersIsSaid) {
+  test::TempDir t;
+  test::write_file(t / "a/manifest.json", R"([{"Config":"cfg.json","RepoTags":["x:1"]}])");
+  test::write_file(t / "a/cfg.json", R"({"config":{}})");
+  ASSERT_EQ(test::run("tar -cf " + t / "img.tar" + " -C " + t / "a" + " manifest.json cfg.json").status, 0);
+  auto r = unpack_image(t / "img.tar", t / "staging");
+  expect_bad_input(r);
+  EXPECT_NE(r.error().message().find("manifest.json: [0]: no \"Layers\" field"), std::string::npos) << r.error().message();
+}
+
 TEST(ImageReaderMalformedJson, WellFormedEmptyImageStillReads) {
   test::TempDir t;
   auto r = unpack_layout(t, kIndex, R"({"config":{"digest":")" + kD2 + R"("},"layers":[]})", R"({"config":{"Env":["A=1"]}})");
