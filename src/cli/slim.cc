@@ -45,7 +45,6 @@ void report(const SlimResult& s, std::ostream& out) {
   }
   out << "  largest kept:\n";
   for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";
-  for (auto& d : s.selection.dropped_driver) out << "  dropped driver library: " << d << "\n";
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
   layers_summary(r, out);
   python_summary(r.python, out);

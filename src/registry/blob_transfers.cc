@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -37,19 +38,27 @@ Status for_each_blob(size_t count, int jobs, RegistryClient& first, const std::f
   std::atomic<bool> failed{false};
   std::mutex mu;
   std::optional<std::pair<size_t, Error>> first_error;  // (index, error) of the lowest index that failed
+  std::exception_ptr thrown;  // an exception on a worker is rethrown here, to main's error boundary, not std::terminate
   auto work = [&](RegistryClient& c) {
-    for (size_t i; !failed && (i = next++) < count;) {
-      Status st = fn(c, i);
-      if (st.ok()) continue;
+    try {
+      for (size_t i; !failed && (i = next++) < count;) {
+        Status st = fn(c, i);
+        if (st.ok()) continue;
+        failed = true;
+        std::lock_guard lock(mu);
+        if (!first_error || i < first_error->first) first_error.emplace(i, st.error());
+      }
+    } catch (...) {
       failed = true;
       std::lock_guard lock(mu);
-      if (!first_error || i < first_error->first) first_error.emplace(i, st.error());
+      if (!thrown) thrown = std::current_exception();
     }
   };
   std::vector<std::thread> threads;
   for (auto& c : forks) threads.emplace_back(work, std::ref(c));
   work(first);
   for (auto& t : threads) t.join();
+  if (thrown) std::rethrow_exception(thrown);
   if (first_error) return first_error->second;
   return ok_status();
 }

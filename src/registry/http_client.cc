@@ -82,6 +82,7 @@ struct Transfer {
   int upload_fd = -1;
   uint64_t sent = 0, to_send = 0;
   bool sink_failed = false;
+  bool body_cut = false;  // an answer past the largest manifest: stopped there, not read to its end
 };
 
 size_t on_header(char* data, size_t size, size_t n, void* ctx) {
@@ -108,8 +109,15 @@ size_t on_body(char* data, size_t size, size_t n, void* ctx) {
     }
     return size * n;
   }
+  // A manifest, token or error answer is never larger than a manifest may be: one byte past it is
+  // kept (callers say "too large") and the transfer stops, so an answer without an end cannot
+  // hold cuslim forever.
   constexpr size_t kKeep = media::kMaxManifestBytes + 1;
-  if (t->resp->body.size() < kKeep) t->resp->body.append(data, std::min(size * n, kKeep - t->resp->body.size()));
+  t->resp->body.append(data, std::min(size * n, kKeep - t->resp->body.size()));
+  if (t->resp->body.size() == kKeep) {
+    t->body_cut = true;
+    return 0;
+  }
   return size * n;
 }
 
@@ -289,7 +297,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   CURLcode rc = curl_easy_perform(c);
   if (t.sink_failed) return Error(Exit::network, req.url + ": the download was stopped (writing it failed)");
-  if (rc != CURLE_OK) {
+  if (rc != CURLE_OK && !t.body_cut) {
     std::string why = err[0] ? err : curl_easy_strerror(rc);
     // OpenSSL's words for a server that answered the TLS hello in plain HTTP.
     if (rc == CURLE_SSL_CONNECT_ERROR && why.find("wrong version number") != std::string::npos)

@@ -55,8 +55,20 @@ Result<Manifest> fetch_manifest(RegistryClient& c, const std::string& reference)
   return m;
 }
 
-// In an index, the digest of the manifest for `platform` ("os/arch[/variant]").
-Result<std::string> platform_manifest(const RegistryClient& c, const Manifest& index, const std::string& platform) {
+Result<uint64_t> descriptor_size(const json& d, const std::string& where) {
+  if (!d.is_object() || !d.contains("digest") || !d["digest"].is_string() || !d.contains("size") || !d["size"].is_number_unsigned())
+    return bad_input(where + ": a descriptor needs a digest and a size");
+  return d["size"].get<uint64_t>();
+}
+
+struct ManifestRef {
+  std::string digest;
+  uint64_t size = 0;
+};
+
+// In an index, the descriptor of the manifest for `platform` ("os/arch[/variant]"): a sha256
+// digest and a size, both checked against what is fetched (never a tag the entry smuggles in).
+Result<ManifestRef> platform_manifest(const RegistryClient& c, const Manifest& index, const std::string& platform) {
   std::string seen;
   if (!index.doc["manifests"].is_array()) return bad_input(c.ref().spelled + ": image index: manifests is not an array");
   std::vector<std::string> nested;  // entries that are image indexes themselves: not followed
@@ -70,7 +82,13 @@ Result<std::string> platform_manifest(const RegistryClient& c, const Manifest& i
     auto& p = m["platform"];
     std::string os = p.value("os", ""), arch = p.value("architecture", ""), variant = p.value("variant", "");
     std::string name = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
-    if (name == platform || os + "/" + arch == platform) return m["digest"].get<std::string>();
+    if (name == platform || os + "/" + arch == platform) {
+      std::string where = c.ref().spelled + ": image index: the " + name + " manifest";
+      CUSLIM_TRY(uint64_t size, descriptor_size(m, where));
+      std::string digest = m["digest"].get<std::string>();
+      if (!Digest::parse(digest)) return bad_input(where + ": '" + digest + "' is not a sha256 digest");
+      return ManifestRef{digest, size};
+    }
     seen += (seen.empty() ? "" : ", ") + name;
   }
   std::string why = c.ref().spelled + ": the image index has no " + platform + " manifest (it has: " + (seen.empty() ? "none" : seen) + ")";
@@ -133,11 +151,6 @@ Result<uint64_t> fetch_blob(RegistryClient& c, const std::string& layout, const 
   return got;
 }
 
-Result<uint64_t> descriptor_size(const json& d, const std::string& where) {
-  if (!d.is_object() || !d.contains("digest") || !d["digest"].is_string() || !d.contains("size") || !d["size"].is_number_unsigned())
-    return bad_input(where + ": a descriptor needs a digest and a size");
-  return d["size"].get<uint64_t>();
-}
 
 }  // namespace
 
@@ -149,7 +162,10 @@ Result<PullResult> pull_image(const RegistryRef& ref, const std::string& layout,
   CUSLIM_TRY(auto m, fetch_manifest(client, ref.reference()));
   if (media::is_index(m.media_type)) {
     CUSLIM_TRY(auto d, platform_manifest(client, m, platform));
-    CUSLIM_TRY(m, fetch_manifest(client, d));
+    CUSLIM_TRY(m, fetch_manifest(client, d.digest));
+    if (m.bytes.size() != d.size)
+      return bad_input(ref.spelled + ": pull: manifest " + d.digest + ": size mismatch: got " + std::to_string(m.bytes.size()) +
+                       " bytes, the image index gives " + std::to_string(d.size));
     if (media::is_index(m.media_type)) return bad_input(ref.spelled + ": an index inside an index is not supported");
   }
   CUSLIM_TRY(auto stored, write_blob(layout, m.bytes));

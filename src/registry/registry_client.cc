@@ -156,8 +156,9 @@ Result<HttpResponse> RegistryClient::send(HttpRequest req, const std::string& wh
     }
     if (retryable(r.status) && attempt < opt_.retries) {
       double wait = 0.25 * (1 << attempt);
+      // Retry-After in seconds, at most 10 s (any number of digits: 400 of them is "long", not an exception).
       if (auto ra = r.header("retry-after"); !ra.empty() && ra.find_first_not_of("0123456789") == std::string::npos)
-        wait = std::min(10.0, std::stod(ra));
+        wait = ra.size() > 2 ? 10.0 : std::min(10.0, static_cast<double>(std::stoi(ra)));
       std::this_thread::sleep_for(std::chrono::duration<double>(wait));
       continue;
     }
