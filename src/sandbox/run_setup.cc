@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "core/path.h"
 #include "core/exec_path.h"
 #include "profile/profile_set.h"
+#include "sandbox/image_user.h"
 
 namespace cuslim {
 
@@ -70,6 +72,24 @@ Status check_mount_points(const std::string& rootfs) {
   return ok_status();
 }
 
+// The image's User, as docker runs it: the program's uid, gid and groups, and HOME when the
+// config sets none. Without root the sandbox maps only the caller's own user (as root inside), so
+// another uid cannot be taken: said, and the program runs as that mapped root.
+Status run_as_image_user(PreparedRun& p) {
+  const std::string& user = p.image.config.user;
+  if (user.empty()) return ok_status();
+  CUSLIM_TRY(auto u, resolve_image_user(p.spec.rootfs, user));
+  auto& env = p.spec.env;
+  if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.starts_with("HOME="); })) env.push_back("HOME=" + u.home);
+  if (u.uid == 0 && u.gid == 0 && u.groups.size() <= 1) return ok_status();
+  if (p.spec.user_namespace) {
+    p.notes.push_back("the image's User " + user + " is not taken: without root the sandbox holds only your own user (root inside); run as root to run as " + user);
+    return ok_status();
+  }
+  p.spec.user = SandboxUser{u.uid, u.gid, u.groups};
+  return ok_status();
+}
+
 }  // namespace
 
 Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& unpack, GpuMode gpu, const std::string& staging,
@@ -115,6 +135,7 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std
   s.env = p.image.config.env;
   if (s.env.empty()) s.env.push_back(std::string("PATH=") + kDefaultPath);
   if (!p.image.config.working_dir.empty()) s.cwd = p.image.config.working_dir;
+  CUSLIM_CHECK(run_as_image_user(p));
   if (gpu == GpuMode::off) return p;
   CUSLIM_TRY(auto set, ProfileSet::builtin());
   CUSLIM_TRY(auto classifier, Classifier::make(set, "glibc"));

@@ -1,6 +1,7 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -145,7 +146,13 @@ void enter_root(int err_fd, const std::string& root) {
 
 // The program, a child of the init: its working directory, output, and exec.
 [[noreturn]] void exec_program(const SandboxSpec& s, int err_fd) {
+  if (::chdir(s.cwd.c_str()) != 0 && errno == ENOENT) mkdirs(s.cwd);  // a WorkingDir the image lacks: made, as docker does
   if (::chdir(s.cwd.c_str()) != 0) child_fail(err_fd, "chdir", s.cwd, errno);
+  if (s.user) {  // groups, then the group, then the user: after setuid none of these is allowed
+    if (::setgroups(s.user->groups.size(), s.user->groups.data()) != 0) child_fail(err_fd, "setgroups", "the image's User", errno);
+    if (::setgid(s.user->gid) != 0) child_fail(err_fd, "setgid", std::to_string(s.user->gid), errno);
+    if (::setuid(s.user->uid) != 0) child_fail(err_fd, "setuid", std::to_string(s.user->uid), errno);
+  }
   if (s.stdout_fd >= 0) {
     ::dup2(s.stdout_fd, 1);
     ::dup2(s.stdout_fd, 2);

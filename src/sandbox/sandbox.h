@@ -6,6 +6,9 @@
 // Every failing syscall reports its name, its path and errno back to the parent.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,13 @@ struct Symlink {
   std::string target;
 };
 
+// Who the program runs as (the image's User): set after the root is built, before exec.
+struct SandboxUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
 struct SandboxSpec {
   std::string rootfs;                 // host dir
   std::string overlay_upper;          // non-empty: mount rootfs read-only under an overlay (input untouched)
@@ -31,7 +41,8 @@ struct SandboxSpec {
   std::vector<std::string> devices;   // host device nodes bound at the same path
   std::vector<Symlink> symlinks;      // created inside before the program starts
   std::vector<std::string> argv, env;
-  std::string cwd = "/";
+  std::string cwd = "/";               // made when the image lacks it (as docker does)
+  std::optional<SandboxUser> user;    // unset: the caller's user (root inside)
   bool user_namespace = false;        // needed when not root
   int stdout_fd = -1;                 // >= 0: the program's stdout and stderr go there
   unsigned timeout_s = 0;             // > 0: the whole sandbox is killed after this many seconds

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `cuslim run` and `cuslim verify` without a GPU: the sandbox runs a CPU fixture from a bundle
 # (as root, and through a user namespace as an ordinary user where the kernel allows it), exit
-# codes propagate, and each of verify's negative cases fails naming the file; the JUnit report
+# codes propagate, the image's User and WorkingDir are honoured, and each of verify's negative cases fails naming the file; the JUnit report
 # parses and counts the failures.
 set -u
 cuslim=$(readlink -f "$1")
@@ -47,6 +47,23 @@ if command -v setpriv >/dev/null; then
     check "... and its run directory (overlay work dir of mode 000 included) is gone ($runs_before before, $runs_after after)" '[ "$runs_after" = "$runs_before" ]'
   else echo "skip: user namespaces are not available to ordinary users here: $out"; fi
 fi
+
+# --- the image's User and WorkingDir, as docker runs them ------------------------------------------
+if command -v umoci >/dev/null; then
+  "$cuslim" bundle -q /usr/bin/id /bin/sh --tag base -o "$tmp/uimg"
+  umoci config --image "$tmp/uimg:base" --tag uid --config.user 1000:1001 --config.workingdir /work/here > /dev/null 2>&1
+  out=$("$cuslim" run --gpu off "$tmp/uimg:uid" -- /bin/sh -c 'echo $(id -u):$(id -g):$(id -G) $PWD $HOME' 2> "$tmp/err"); rc=$?
+  check "run: User 1000:1001 runs the program as uid 1000, gid 1001, in a WorkingDir the image lacks ($rc: $out $(cat "$tmp/err"))" \
+    '[ $rc = 0 ] && [ "$out" = "1000:1001:1001 /work/here /" ]'
+  umoci config --image "$tmp/uimg:base" --tag named --config.user nobody > /dev/null 2>&1
+  out=$("$cuslim" run --gpu off "$tmp/uimg:named" -- /bin/sh -c 'echo $(id -un):$(id -gn) $HOME' 2> "$tmp/err"); rc=$?
+  check "run: a User name is looked up in the image's /etc/passwd (uid, group, HOME) ($rc: $out $(cat "$tmp/err"))" \
+    '[ $rc = 0 ] && [ "$out" = "nobody:nogroup /nonexistent" ]'
+  umoci config --image "$tmp/uimg:base" --tag ghost --config.user ghost:wheel > /dev/null 2>&1
+  "$cuslim" run --gpu off "$tmp/uimg:ghost" -- /bin/true 2> "$tmp/err"; rc=$?
+  check "run: a User the image does not know is exit 3, named ($rc: $(cat "$tmp/err"))" \
+    '[ $rc = 3 ] && grep -qF "the image'"'"'s User '"'"'ghost:wheel'"'"': no user '"'"'ghost'"'"' in the image'"'"'s /etc/passwd" "$tmp/err"'
+else echo "skip: the User cases need umoci (scripts/test installs it)"; fi
 
 # --- verify: a clean bundle passes, each negative case fails naming the file ----------------
 "$cuslim" verify "$tmp/fx.tar.gz" --junit "$tmp/ok.xml" > "$tmp/ok.txt"; rc=$?
