@@ -316,8 +316,22 @@ PruneRequest prune_request(const BundleRequest& req) {
 // is left, the input's label stays: its GPUs still run every container (a container with nothing
 // for this prune keeps an entry), and verify judges any other GPU container by container -- a
 // label naming this prune's archs made verify pass code the first prune had taken.
+// The covers label says which GPUs still run every container that had code for them: the known
+// ones this prune took no container's last code of (`lost_for`), less those an earlier prune took
+// (the input's covers label; an input pruned without one leaves the question to kept_for()).
 // Returns a warning when the input was pruned for GPUs that do not cover this prune's.
-std::optional<std::string> record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs, bool zeroed) {
+std::optional<std::string> record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs, bool zeroed, const std::set<unsigned>& lost_for) {
+  if (zeroed) {
+    std::optional<std::vector<unsigned>> before_covers;
+    if (auto it = c.labels.find(kGpuArchCoversLabel); it != c.labels.end())
+      if (auto ccs = parse_gpu_archs(it->second); ccs.ok()) before_covers = *ccs;
+    bool pruned_before = c.labels.count(kGpuArchLabel) > 0;
+    std::vector<unsigned> covers;
+    for (unsigned cc : known_gpu_archs())
+      if (!lost_for.count(cc) && (!before_covers || std::count(before_covers->begin(), before_covers->end(), cc))) covers.push_back(cc);
+    if (pruned_before && !before_covers) c.labels.erase(kGpuArchCoversLabel);
+    else c.labels[kGpuArchCoversLabel] = covers.empty() ? "none" : gpu_archs_text(covers);
+  }
   std::vector<unsigned> keep = archs;
   std::optional<std::string> warning;
   bool pruned_before = false;
@@ -862,7 +876,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   if (!res.forward_compat.empty() && !llp_given) keep_driver_dirs_out_of_llp(root, res.config.env, res.plan.warnings);  // config: the set stays reachable
   warn_absent_entrypoint(res.plan, req);                       // config: an --entrypoint the image lacks is said
   if (!res.prune.archs.empty())
-    if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0)) res.prune.warnings.push_back(*w);
+    if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0, res.prune.lost_for)) res.prune.warnings.push_back(*w);
   add_size_stats(res);                                  // report: files and bytes per class
   if (req.report_contents) res.groups = kept_groups(FileGrouper(root, analysis.classifier(), plan_files(res.plan)), req, res);
   CUSLIM_CHECK(write_output(root, req, res));           // write: layer, image, atomically

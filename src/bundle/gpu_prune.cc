@@ -16,6 +16,14 @@ Result<uint64_t> stored_size(const std::string& source, const std::shared_ptr<co
   return blob.size;
 }
 
+// A file shipped unchanged: what its plan would have removed is not reported as removed.
+void as_unchanged(PruneStats& s) {
+  s.rewritten = s.no_code = s.bytes_zeroed = 0;
+  s.zeroed_by_arch.clear();
+  s.zeroed_by_section.clear();
+  s.lost_for.clear();
+}
+
 }  // namespace
 
 Result<PruneReport> prune_gpu_code(const Root& root, Plan& plan, const PruneRequest& req) {
@@ -39,8 +47,8 @@ Result<PruneReport> prune_gpu_code(const Root& root, Plan& plan, const PruneRequ
     }
     PrunedFile f{.path = p, .nvidia = item.cls == ObjectClass::cuda, .size = item.size, .stats = pr->stats};
     for (auto& w : pr->stats.warnings) r.warnings.push_back(p + ": " + w);
-    if (f.nvidia && !req.nvidia) f.why = "NVIDIA library, left whole (--no-prune-nvidia)";
-    else if (pr->extents.empty()) f.why = pr->stats.containers ? "nothing to remove" : "GPU code only in stores that are not indexed";
+    if (f.nvidia && !req.nvidia) f.why = "NVIDIA library, left whole (--no-prune-nvidia)", as_unchanged(f.stats);
+    else if (pr->extents.empty()) f.why = pr->stats.containers ? "nothing to remove" : "GPU code only in stores that are not indexed", as_unchanged(f.stats);
     else {
       auto extents = std::make_shared<const FileExtents>(std::move(pr->extents));
       if (req.measure) {
@@ -51,6 +59,7 @@ Result<PruneReport> prune_gpu_code(const Root& root, Plan& plan, const PruneRequ
       f.pruned = true;
       r.bytes_zeroed += f.stats.bytes_zeroed;
       r.nvidia_pruned += f.nvidia;
+      r.lost_for.insert(f.stats.lost_for.begin(), f.stats.lost_for.end());
     }
     r.files.push_back(std::move(f));
   }

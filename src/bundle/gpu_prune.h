@@ -3,6 +3,7 @@
 // each file lost is reported; NVIDIA's libraries are named (their licence limits modification).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct PruneReport {
   std::vector<unsigned> archs;
   std::vector<PrunedFile> files;  // every shipped ELF file with GPU code
   uint64_t bytes_zeroed = 0, nvidia_pruned = 0;
+  std::set<unsigned> lost_for;  // of the pruned files: GPUs some container lost all its code for
   bool measured = false;
   std::vector<std::string> warnings;
 };

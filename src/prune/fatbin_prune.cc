@@ -31,7 +31,8 @@ Result<std::string> patched_header(int fd, const std::string& name, const Fatbin
 nlohmann::json to_json(const PruneStats& s) {
   nlohmann::json j{{"containers", s.containers}, {"containers_rewritten", s.rewritten}, {"containers_without_code", s.no_code},
                    {"containers_not_parsed", s.not_exact}, {"kept_bytes", s.kept_bytes}, {"bytes_zeroed", s.bytes_zeroed},
-                   {"zeroed_by_arch", s.zeroed_by_arch}, {"zeroed_by_section", s.zeroed_by_section}, {"warnings", s.warnings}};
+                   {"zeroed_by_arch", s.zeroed_by_arch}, {"zeroed_by_section", s.zeroed_by_section}, {"warnings", s.warnings},
+                   {"lost_for", s.lost_for}};
   j["not_indexed"] = nlohmann::json::array();
   for (auto& e : s.not_indexed) j["not_indexed"].push_back({{"section", e.section}, {"bytes", e.section_size}, {"containers", e.containers}});
   return j;
@@ -82,6 +83,12 @@ Result<FatbinPrune> FatbinPrune::plan(const std::string& host_path, const std::s
     s.zeroed_by_section[c.section] += entry_bytes - kept_bytes;
     for (auto& e : c.entries)
       if (std::find(kept.begin(), kept.end(), &e) == kept.end()) s.zeroed_by_arch[e.entry.arch_name()] += e.span();
+    // The GPUs this container served and no longer does (what verify and run judge by).
+    for (unsigned cc : known_gpu_archs()) {
+      auto serves = [&](const FatbinEntryAt* e) { return runs_on(e->entry, cc); };
+      bool had = std::any_of(c.entries.begin(), c.entries.end(), [&](auto& e) { return serves(&e); });
+      if (had && std::none_of(kept.begin(), kept.end(), serves)) s.lost_for.insert(cc);
+    }
     // Before the container as it is; its header with the new size; the kept entries as stored; zeros.
     append_extent(out.extents, {.kind = FileExtent::copy, .src = cursor, .len = c.offset - cursor});
     CUSLIM_TRY(auto header, patched_header(fd.get(), name, c, kept_bytes));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -28,11 +29,13 @@ struct PruneStats {
   std::map<std::string, uint64_t> zeroed_by_arch;     // "sm_80" -> bytes
   std::map<std::string, uint64_t> zeroed_by_section;  // ".nv_fatbin" -> bytes
   std::vector<FatbinElsewhere> not_indexed;           // left untouched (.ldata)
+  std::set<unsigned> lost_for;  // known compute capabilities some container lost all its code for
   std::vector<std::string> warnings;
 };
 
 // {"containers", "containers_rewritten", "containers_without_code", "containers_not_parsed",
-//  "kept_bytes", "bytes_zeroed", "zeroed_by_arch", "zeroed_by_section", "not_indexed": [{section, bytes, containers}]}
+//  "kept_bytes", "bytes_zeroed", "zeroed_by_arch", "zeroed_by_section", "not_indexed": [{section, bytes, containers}],
+//  "lost_for": [compute capabilities]}
 nlohmann::json to_json(const PruneStats& s);
 
 struct FatbinPrune {

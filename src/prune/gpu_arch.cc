@@ -85,6 +85,23 @@ bool kept_for(unsigned cc, const std::vector<unsigned>& kept) {
   return true;
 }
 
+const std::vector<unsigned>& known_gpu_archs() {
+  static const std::vector<unsigned> all(std::begin(kKnownArchs), std::end(kKnownArchs));
+  return all;
+}
+
+std::optional<bool> pruned_image_serves(const std::map<std::string, std::string>& labels, unsigned cc) {
+  auto it = labels.find(kGpuArchLabel);
+  if (it == labels.end()) return std::nullopt;
+  if (auto covers = labels.find(kGpuArchCoversLabel); covers != labels.end()) {
+    if (covers->second == "none") return false;
+    if (auto ccs = parse_gpu_archs(covers->second); ccs.ok()) return std::find(ccs->begin(), ccs->end(), cc) != ccs->end();
+  }
+  auto kept = parse_gpu_archs(it->second);
+  if (!kept.ok()) return std::nullopt;  // a label we cannot read says nothing
+  return kept_for(cc, *kept);
+}
+
 bool arch_name_less(const std::string& a, const std::string& b) {
   auto key = [](const std::string& x) {
     auto us = x.find('_');

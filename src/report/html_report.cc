@@ -158,6 +158,15 @@ void checks(std::ostream& o, const json& r) {
   o << "</table></section>\n";
 }
 
+// A pruned file's note: NVIDIA's (once), why it was shipped whole, what had no code for the GPUs.
+std::string note(const json& f) {
+  std::string why = str(f, "why"), n = f.value("nvidia", false) && !why.starts_with("NVIDIA library") ? "NVIDIA library" : "";
+  auto add = [&](const std::string& s) { n += (n.empty() || s.empty() ? "" : "; ") + s; };
+  add(why);
+  if (uint64_t c = u64(f, "containers_without_code")) add(std::to_string(c) + " containers without code for these GPUs kept their smallest entry");
+  return n;
+}
+
 void gpu_prune(std::ostream& o, const json& r) {
   if (!r.contains("gpu_prune")) return;
   auto& p = r["gpu_prune"];
@@ -167,6 +176,16 @@ void gpu_prune(std::ostream& o, const json& r) {
   if (p.contains("layer_stored_bytes_without_pruning"))
     o << "<p>stored layer " << human_bytes(u64(p, "layer_stored_bytes")) << " (without pruning about "
       << human_bytes(u64(p, "layer_stored_bytes_without_pruning")) << ")</p>";
+  uint64_t untouched = 0, no_code = 0;  // as the text summary says them
+  for (auto& f : p["files"]) {
+    no_code += u64(f, "containers_without_code");
+    if (f.value("pruned", false) || !f.value("nvidia", false) || str(f, "why").find("--no-prune-nvidia") == std::string::npos)
+      if (f.contains("not_indexed"))
+        for (auto& e : f["not_indexed"]) untouched += u64(e, "bytes");
+  }
+  if (untouched) o << "<p id=\"gpu-prune-untouched\">" << human_bytes(untouched) << " in library-private stores (.ldata) left untouched</p>";
+  if (no_code)
+    o << "<p id=\"gpu-prune-no-code\">" << no_code << " containers had no code for these GPUs: each kept its smallest entry</p>";
   uint64_t most = 1;
   if (p.contains("zeroed_by_arch"))
     for (auto& [a, b] : p["zeroed_by_arch"].items()) most = std::max(most, b.get<uint64_t>());
@@ -189,7 +208,7 @@ void gpu_prune(std::ostream& o, const json& r) {
     o << "<tr><td class=\"path\">" << esc(str(f, "path")) << "</td><td class=\"num\">" << human_bytes(u64(f, "size")) << "</td><td class=\"num\">"
       << human_bytes(u64(f, "bytes_zeroed")) << "</td><td class=\"num\">"
       << (f.contains("stored_before") ? human_bytes(u64(f, "stored_before")) + " → " + human_bytes(u64(f, "stored_after")) : "") << "</td><td>"
-      << esc(f.value("nvidia", false) ? "NVIDIA library" : "") << esc(str(f, "why")) << "</td></tr>";
+      << esc(note(f)) << "</td></tr>";
   }
   o << "</table></section>\n";
 }

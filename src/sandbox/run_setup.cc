@@ -83,7 +83,7 @@ Status run_as_image_user(PreparedRun& p) {
   if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.starts_with("HOME="); })) env.push_back("HOME=" + u.home);
   if (u.uid == 0 && u.gid == 0 && u.groups.size() <= 1) return ok_status();
   if (p.spec.user_namespace) {
-    p.notes.push_back("the image's User " + user + " is not taken: without root the sandbox holds only your own user (root inside); run as root to run as " + user);
+    p.notes.push_back("warning: the image's User " + user + " is not taken: without root the sandbox holds only your own user (root inside); run as root to run as " + user);
     return ok_status();
   }
   p.spec.user = SandboxUser{u.uid, u.gid, u.groups};

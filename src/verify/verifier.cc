@@ -302,21 +302,22 @@ struct LibraryCoverage {
 
 // `nvidia`: an NVIDIA library (class cuda), whose lone tiny containers are internal stubs; a
 // program's or an application library's GPU code is always judged, however small.
-LibraryCoverage library_coverage(const FatbinLayout& layout, bool private_store, bool nvidia, unsigned cc,
+// `lost_to_pruning`: the image was pruned for GPUs (`pruned_for`) whose code is not all this one
+// runs (its labels say so): then every container must still hold code this GPU runs.
+LibraryCoverage library_coverage(const FatbinLayout& layout, bool private_store, bool nvidia, unsigned cc, bool lost_to_pruning,
                                  const std::optional<std::vector<unsigned>>& pruned_for) {
   std::vector<FatbinEntry> entries;
   uint64_t code = 0;
   for (auto& c : layout.containers)
     for (auto& e : c.entries) entries.push_back(e.entry), code += e.span();
-  // Pruned for other GPUs: every container must still hold code this GPU runs.
-  if (pruned_for && !kept_for(cc, *pruned_for)) {
+  if (lost_to_pruning && pruned_for) {
     size_t without = 0;
     for (auto& c : layout.containers)
       without += std::none_of(c.entries.begin(), c.entries.end(), [&](auto& e) { return runs_on(e.entry, cc); });
     if (without)
       return {LibraryCoverage::uncovered, std::to_string(without) + " of " + std::to_string(layout.containers.size()) +
                                               " containers have no code for sm_" + std::to_string(cc) + " (the image was pruned for " +
-                                              gpu_archs_text(*pruned_for) + ")"};
+                                              gpu_archs_text(*pruned_for) + ", which took all of it from some)"};
   }
   std::string why;
   if (arch_covered(entries, cc, &why)) return {LibraryCoverage::covered, why};
@@ -347,7 +348,8 @@ Check coverage_check(const UnpackedImage& img, const Classifier& c, const std::v
     bool judged = true;
     bool nvidia = c.classify(f.path, f.path, elf->soname, path::basename(f.path)).cls == ObjectClass::cuda;
     for (unsigned cc : ccs) {
-      auto r = library_coverage(*layout, elf->section(".ldata") != nullptr, nvidia, cc, pruned_for);
+      bool lost = pruned_image_serves(img.config.labels, cc) == std::optional<bool>(false);
+      auto r = library_coverage(*layout, elf->section(".ldata") != nullptr, nvidia, cc, lost, pruned_for);
       std::string on = ccs.size() > 1 ? " [sm_" + std::to_string(cc) + "]" : "";
       if (r.state == LibraryCoverage::uncovered) uncovered.push_back(f.path + on + ": " + r.why);
       else if (r.state == LibraryCoverage::unknown && judged) unknown.push_back(f.path + " (" + r.why + ")"), judged = false;

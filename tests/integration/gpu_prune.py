@@ -317,6 +317,33 @@ def nvcc_mode(tmp):
         check(r.returncode == 0 and cov(r)["status"] == "pass", f"... and verify --gpu-arch 90 passes it (exit {r.returncode}): {cov(r)['detail'][:160]}")
     else:
         check(False, "building the two-container program: " + (r1.stderr + r2.stderr + r3.stderr)[-300:])
+    # A gap the source already had is not blamed on pruning: a container with sm_80+sm_90+sm_100
+    # beside one with sm_90 only (8.6 never ran that one). Pruned for 80,90, an 8.6 runs everything
+    # it ran before (verify passes, as for the unpruned image); a 10.0 lost the sm_100 code (fails).
+    open(os.path.join(src, "k3.cu"), "w").write(KERNEL.replace("axpy", "axpy3").replace("launch", "launch3"))
+    r1 = run(NVCC, "-c", "-o", os.path.join(src, "g1.o"), os.path.join(src, "k.cu"), "-gencode", "arch=compute_80,code=sm_80",
+             "-gencode", "arch=compute_90,code=sm_90", "-gencode", "arch=compute_100,code=sm_100", ok=False)
+    r2 = run(NVCC, "-c", "-o", os.path.join(src, "g3.o"), os.path.join(src, "k3.cu"), "-gencode", "arch=compute_90,code=sm_90", ok=False)
+    r3 = run(NVCC, "-cudart", "shared", "-o", os.path.join(src, "gap"), os.path.join(src, "two.cu"), os.path.join(src, "g1.o"),
+             os.path.join(src, "g3.o"), "-gencode", "arch=compute_80,code=sm_80", ok=False)
+    if r1.returncode == 0 and r2.returncode == 0 and r3.returncode == 0:
+        run(CUSLIM, "bundle", os.path.join(src, "gap"), "-o", os.path.join(tmp, "gap"), "-q", "--tag", "g")
+        run(CUSLIM, "bundle", os.path.join(src, "gap"), "-o", os.path.join(tmp, "gap-80-90"), "-q", "--tag", "g", "--gpu-arch", "80,90")
+        whole = run(CUSLIM, "verify", "--json", "--gpu-arch", "86", os.path.join(tmp, "gap"), ok=False)
+        r = run(CUSLIM, "verify", "--json", "--gpu-arch", "86", os.path.join(tmp, "gap-80-90"), ok=False)
+        check(whole.returncode == 0 and r.returncode == 0 and cov(r)["status"] == "pass",
+              f"pruned for 80,90: verify --gpu-arch 86 passes as for the unpruned image (a container 8.6 never ran is no loss) "
+              f"(exit {whole.returncode}/{r.returncode}): {cov(r)['detail'][:160]}")
+        r = run(CUSLIM, "verify", "--json", "--gpu-arch", "100", os.path.join(tmp, "gap-80-90"), ok=False)
+        check(r.returncode == 1 and cov(r)["status"] == "fail" and "pruned for 80,90" in cov(r)["detail"],
+              f"... and verify --gpu-arch 100 fails it: its sm_100 code is gone (exit {r.returncode}): {cov(r)['detail'][:160]}")
+        index = json.load(open(os.path.join(tmp, "gap-80-90/index.json")))
+        manifest = json.load(open(os.path.join(tmp, "gap-80-90/blobs/sha256", index["manifests"][0]["digest"].split(":")[1])))
+        config = json.load(open(os.path.join(tmp, "gap-80-90/blobs/sha256", manifest["config"]["digest"].split(":")[1])))
+        covers = config["config"]["Labels"].get("io.cuslim.gpu-arch-covers", "")
+        check("86" in covers.split(",") and "100" not in covers.split(","), f"the covers label names 8.6 and not 10.0 ({covers})")
+    else:
+        check(False, "building the gap program: " + (r1.stderr + r2.stderr + r3.stderr)[-300:])
     # LTO-IR entries (code=lto_NN) are neither SASS nor PTX: inspect says so, and they run on no GPU.
     r = run(NVCC, "-c", "-rdc=true", "-o", os.path.join(src, "lto.o"), os.path.join(src, "k.cu"), "-gencode", "arch=compute_80,code=lto_80",
             "-gencode", "arch=compute_90,code=sm_90", ok=False)
@@ -395,9 +422,19 @@ def libs_mode(tmp):
     check(abs(est - unpruned) < 0.02 * unpruned, f"OCI: the size without pruning ({est:,}) is within 2 % of the unpruned image's layers ({unpruned:,})")
     # --no-prune-nvidia: NVIDIA's libraries ship byte for byte, and the summary says so.
     whole = os.path.join(tmp, "whole")
-    r = run(CUSLIM, "bundle", *libs, "-o", whole, "--format", "dir", "--gpu-arch", "90", "--no-prune-nvidia")
+    r = run(CUSLIM, "bundle", *libs, "-o", whole, "--format", "dir", "--gpu-arch", "90", "--no-prune-nvidia",
+            "--report", os.path.join(tmp, "whole.json"))
     check(all(filecmp.cmp(p, whole + p, shallow=False) for p in libs) and re.search(r"[0-9]+ NVIDIA libraries left whole \(--no-prune-nvidia\)", r.stdout),
           "--no-prune-nvidia leaves NVIDIA's libraries whole, and the summary says so")
+    rep = json.load(open(os.path.join(tmp, "whole.json")))["gpu_prune"]
+    claimed = sum(rep["zeroed_by_arch"].values()) + sum(f["bytes_zeroed"] + sum(f["zeroed_by_arch"].values()) for f in rep["files"])
+    check(rep["bytes_zeroed"] == 0 and claimed == 0 and all(not f["pruned"] and not f["lost_for"] for f in rep["files"]),
+          f"... and its report says nothing was zeroed, per arch and per file ({claimed:,} bytes claimed)")
+    run(CUSLIM, "bundle", *libs, "-o", os.path.join(tmp, "whole2"), "--format", "dir", "--gpu-arch", "90", "--no-prune-nvidia",
+        "--report", os.path.join(tmp, "whole.html"), "-q")
+    page = open(os.path.join(tmp, "whole.html"), encoding="utf-8").read()
+    check("NVIDIA libraryNVIDIA library" not in page and "NVIDIA library, left whole (--no-prune-nvidia)" in page,
+          "the page notes each NVIDIA library left whole once")
     r = run(CUSLIM, "bundle", *libs, "-o", os.path.join(tmp, "x.tar"), "--no-prune-nvidia", ok=False)
     check(r.returncode == 2 and "--no-prune-nvidia requires --gpu-arch" in r.stderr, "--no-prune-nvidia without --gpu-arch is a usage error (exit 2)")
     check(all(os.stat(p).st_mtime_ns == sums[p] for p in libs), "the source libraries are untouched")

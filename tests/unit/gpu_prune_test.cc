@@ -199,6 +199,31 @@ TEST_F(GpuPruneTest, keeps_what_the_listed_gpus_run_and_zeroes_the_rest_in_place
   EXPECT_EQ(pr.stats.zeroed_by_section.count(".cask_resource"), 1u);
 }
 
+// The GPUs a prune leaves a container without any code for, among those it had code for: what the
+// image's covers label is made of (a GPU whose containers never had code is not one of them).
+TEST_F(GpuPruneTest, lost_for_names_the_gpus_a_container_lost_all_its_code_for) {
+  auto pr = prune({90}, t / "pruned.so");
+  // Container 0 and the .cask_resource one lose the sm_80 code every 8.x GPU ran (compute_90 is
+  // too new for them); container 1 keeps sm_120, losing what 10.x ran; container 4 keeps sm_103,
+  // losing sm_100f (10.0, 10.1). compute_90 still serves 10.x and 11.0 in container 0.
+  EXPECT_EQ(pr.stats.lost_for, (std::set<unsigned>{80, 86, 87, 88, 89, 100, 101, 103}));
+  auto none = FatbinPrune::plan(lib, "libfat.so", {80, 90, 100, 103, 120});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->stats.lost_for.empty());
+}
+
+TEST(GpuArch, a_pruned_image_serves_what_its_covers_label_says) {
+  std::map<std::string, std::string> labels{{kGpuArchLabel, "80,90"}};
+  EXPECT_EQ(pruned_image_serves({}, 86), std::nullopt);   // not pruned
+  EXPECT_EQ(pruned_image_serves(labels, 86), false);      // no covers label: kept_for(86, {80, 90})
+  EXPECT_EQ(pruned_image_serves(labels, 90), true);
+  labels[kGpuArchCoversLabel] = "80,86,90";
+  EXPECT_EQ(pruned_image_serves(labels, 86), true);       // no container lost what an 8.6 ran
+  EXPECT_EQ(pruned_image_serves(labels, 100), false);
+  labels[kGpuArchCoversLabel] = "none";
+  EXPECT_EQ(pruned_image_serves(labels, 90), false);
+}
+
 TEST_F(GpuPruneTest, several_archs_keep_the_union_and_the_source_is_untouched) {
   std::string src_before = read_all(lib);
   std::string out = t / "pruned.so";
