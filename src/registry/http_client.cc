@@ -139,8 +139,10 @@ size_t on_read(char* buf, size_t size, size_t n, void* ctx) {
 
 // A certs.d *.crt must hold a certificate: one that does not would be left out without a word, and
 // the registry's certificate then fail as "unknown CA" far from the cause (exit 3 naming the file).
-Status check_ca_file(const std::string& file) {
-  auto why = [&](const std::string& w) { return bad_input(file + ": " + w + " (a *.crt of the certs dir must be a PEM CA certificate: fix or remove it)"); };
+// A certificate of the certs dir (`role`: "*.crt ... a PEM CA certificate", "*.cert ... a PEM
+// client certificate") that cannot be read is the file's error (exit 3), not a TLS failure later.
+Status check_cert_file(const std::string& file, const std::string& role) {
+  auto why = [&](const std::string& w) { return bad_input(file + ": " + w + " (" + role + ": fix or remove it)"); };
   CUSLIM_TRY(auto text, read_regular_file(file));
 #ifdef CUSLIM_CURL_DLOPEN  // no TLS library of our own here: the PEM framing is checked, the host's libcurl reads the rest
   auto begin = text.find("-----BEGIN CERTIFICATE-----");
@@ -213,10 +215,18 @@ Result<HttpClient> HttpClient::make(const RegistryOptions& o, const std::string&
   if (std::string dir = cert_dir_for(o, host); !dir.empty()) {
     if (!is_dir(dir)) return Error(Exit::usage, "--cert-dir " + dir + ": not a directory");
     impl->ca_files = files_ending(dir, ".crt");
-    for (auto& f : impl->ca_files) CUSLIM_CHECK(check_ca_file(f));
+    for (auto& f : impl->ca_files) CUSLIM_CHECK(check_cert_file(f, "a *.crt of the certs dir must be a PEM CA certificate"));
+    // docker's pairing: each NAME.cert needs NAME.key and each NAME.key its NAME.cert.
+    for (auto& key : files_ending(dir, ".key"))
+      if (std::string cert = key.substr(0, key.size() - 4) + ".cert"; ::access(cert.c_str(), F_OK) != 0)
+        return bad_input(key + ": client key without its certificate " + cert);
     for (auto& cert : files_ending(dir, ".cert")) {
       std::string key = cert.substr(0, cert.size() - 5) + ".key";
       if (::access(key.c_str(), R_OK) != 0) return bad_input(cert + ": client certificate without its key " + key);
+      CUSLIM_CHECK(check_cert_file(cert, "a *.cert of the certs dir must be a PEM client certificate"));
+      CUSLIM_TRY(auto key_text, read_regular_file(key));
+      if (key_text.find("-----BEGIN") == std::string::npos || key_text.find("PRIVATE KEY-----") == std::string::npos)
+        return bad_input(key + ": no PEM private key in it (the key of the client certificate " + cert + ": fix or remove it)");
       impl->client_cert = cert, impl->client_key = key;
     }
   }
@@ -296,7 +306,10 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   char err[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   CURLcode rc = curl_easy_perform(c);
-  if (t.sink_failed) return Error(Exit::network, req.url + ": the download was stopped (writing it failed)");
+  // An upload's URL carries the registry's session state in its query (distribution's _state, a
+  // signed token): messages name the URL without it.
+  std::string said = req.url.substr(0, req.url.find('?'));
+  if (t.sink_failed) return Error(Exit::network, said + ": the download was stopped (writing it failed)");
   if (rc != CURLE_OK && !t.body_cut) {
     std::string why = err[0] ? err : curl_easy_strerror(rc);
     // OpenSSL's words for a server that answered the TLS hello in plain HTTP.
@@ -304,7 +317,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
       why += " (the registry answers in plain HTTP, not TLS: cuslim speaks HTTPS only; serve the registry with TLS)";
     if (rc == CURLE_UNSUPPORTED_PROTOCOL)
       why += " (a plain-HTTP URL or a redirect to one: cuslim speaks HTTPS only and never follows a redirect to http://)";
-    return Error(Exit::network, req.url + ": " + why);
+    return Error(Exit::network, said + ": " + why);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   char* url = nullptr;

@@ -163,10 +163,12 @@ void enter_root(int err_fd, const std::string& root) {
   for (auto& e : s.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   std::string prog = s.argv[0];
-  if (prog.find('/') == std::string::npos) {  // PATH lookup inside the new root
+  if (prog.empty()) child_fail(err_fd, "exec", "'' (an empty program name)", ENOENT);  // 127, as a shell says
+  if (prog.find('/') == std::string::npos) {  // PATH lookup inside the new root: executable files, not directories
     std::string search = path_from_env(s.env);
+    struct stat st;
     for (auto& d : path::split_list(search))
-      if (::access(path::join(d, prog).c_str(), X_OK) == 0) {
+      if (std::string at = path::join(d, prog); ::stat(at.c_str(), &st) == 0 && !S_ISDIR(st.st_mode) && ::access(at.c_str(), X_OK) == 0) {
         prog = path::join(d, prog);
         break;
       }

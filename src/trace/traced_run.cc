@@ -120,6 +120,8 @@ static Status check_command(const std::string& cmd) {
   };
   bool exists = false;
   if (cmd.find('/') != std::string::npos) {
+    if (struct stat st; ::stat(cmd.c_str(), &st) == 0 && S_ISDIR(st.st_mode))  // as a shell says it: 126
+      return Error(Exit::cannot_execute, "trace: " + cmd + ": is a directory");
     if (usable(cmd, &exists)) return ok_status();
   } else {
     const char* path = std::getenv("PATH");
@@ -138,6 +140,7 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
     return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");
   CUSLIM_TRY([[maybe_unused]] auto existing, check_output({.out = req.trace_file, .inputs = command_inputs(req.argv)}));  // a file: replaced
   CUSLIM_CHECK(check_output_place("-o", req.trace_file));
+  CUSLIM_CHECK(make_dirs(path::dirname(req.trace_file)));  // as bundle -o out/x makes out/
   // The trace starts with the variables of the run that change what it loads.
   auto own = own_environment();
   std::string header;

@@ -216,6 +216,19 @@ mkdir -p "$tmp/badcerts" && cp "$certs/ca.crt" "$tmp/badcerts/" && echo "not a c
 check "--cert-dir with a *.crt that is no certificate: exit 3 naming the file ($rc: $(cat "$tmp/badcrt.err"))" \
   '[ $rc = 3 ] && grep -q "$tmp/badcerts/zz-broken.crt" "$tmp/badcrt.err"'
 
+# Client certificates pair up as docker pairs them: a key without its certificate, and a *.cert
+# or *.key that holds none, are exit 3 naming the file (not ignored, not a TLS error later).
+for case in lonekey junkcert junkkey; do
+  d="$tmp/clientcerts-$case"; mkdir -p "$d" && cp "$certs/ca.crt" "$d/"
+  case $case in
+    lonekey) cp "$tmp/wrong.key" "$d/client.key"; want="$d/client.key: client key without its certificate $d/client.cert" ;;
+    junkcert) echo junk > "$d/client.cert"; cp "$tmp/wrong.key" "$d/client.key"; want="$d/client.cert: no certificate could be read from it" ;;
+    junkkey) cp "$wrong/ca.crt" "$d/client.cert"; echo junk > "$d/client.key"; want="$d/client.key: no PEM private key in it" ;;
+  esac
+  "$cuslim" verify "docker://$reg/cuslim/keygen:1" --creds 'tester:s3cret:pw' --cert-dir "$d" > /dev/null 2> "$tmp/$case.err"; rc=$?
+  check "--cert-dir, $case: exit 3 naming the file ($rc: $(cat "$tmp/$case.err"))" '[ $rc = 3 ] && grep -qF "$want" "$tmp/$case.err"'
+done
+
 # docker's reference rule: docker://nvidia/cuda is Docker Hub's nvidia/cuda (no network here: the
 # error names the host it went to), never a host "nvidia".
 "$cuslim" verify "docker://nvidia/cuda:12.4.1" > /dev/null 2> "$tmp/hub.err"; rc=$?
@@ -341,6 +354,7 @@ python3 "$here/registry_cut_proxy.py" --listen "$cport" --to "$port" --cut 10485
 for _ in $(seq 50); do grep -q listening "$tmp/cut.log" && break; sleep 0.1; done
 "$cuslim" bundle -q /usr/bin/ssh -o "docker://127.0.0.1:$cport/cuslim/cut:1" "${auth[@]}" > /dev/null 2> "$tmp/cut.err"; rc=$?
 check "registry gone mid-upload: exit 4, the step named ($(cat "$tmp/cut.err"))" '[ $rc = 4 ] && grep -q "push: blob sha256:[0-9a-f]*: PUT" "$tmp/cut.err"'
+check "registry gone mid-upload: the message holds no upload session state (_state)" '! grep -q "_state" "$tmp/cut.err"'
 check "registry gone mid-upload: nothing tagged" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/cut:1" >/dev/null 2>&1'
 
 # --- transports for inputs and outputs ------------------------------------------------------------

@@ -30,6 +30,8 @@ check "run: the exit code propagates (7)" '[ $rc = 7 ]'
 check "run: a program not in the image is exit 127, named" '[ $rc = 127 ] && grep -q "/no/such/program" "$tmp/err"'
 "$cuslim" run "$tmp/fx.tar.gz" -- /etc/passwd 2> "$tmp/err"; rc=$?
 check "run: a file that cannot be executed is exit 126" '[ $rc = 126 ]'
+"$cuslim" run "$tmp/fx.tar.gz" -- '' 2> "$tmp/err"; rc=$?
+check "run: an empty program name is exit 127, as a shell says (not a PATH directory run as 126) ($(cat "$tmp/err"))" '[ $rc = 127 ] && grep -q "empty program name" "$tmp/err"'
 "$cuslim" bundle -q "$tmp/fixture" -o "$tmp/fxdir" --format dir
 before=$(find "$tmp/fxdir" | sort | md5sum)
 "$cuslim" run "$tmp/fxdir" -- "$tmp/fixture" >/dev/null

@@ -199,6 +199,10 @@ done
 printf 'x' > "$tmp/noexec"; chmod 644 "$tmp/noexec"
 "$cuslim" trace -q -o "$tmp/nx.trace" -- "$tmp/noexec" 2> "$tmp/err"; rc=$?
 check "trace of a file that is not executable: 126, said" '[ $rc = 126 ] && grep -q "noexec: not executable" "$tmp/err" && [ ! -e "$tmp/nx.trace" ]'
+"$cuslim" trace -q -o "$tmp/nx.trace" -- "$tmp/tracedir" 2> "$tmp/err"; rc=$?
+check "trace of a directory: 126, is a directory, as a shell says ($(cat "$tmp/err"))" '[ $rc = 126 ] && grep -q "tracedir: is a directory" "$tmp/err" && [ ! -e "$tmp/nx.trace" ]'
+"$cuslim" trace -q -o "$tmp/new/sub/t.trace" -- /bin/true 2> "$tmp/err"; rc=$?
+check "trace -o into directories not made yet: made, as bundle -o makes them ($rc: $(cat "$tmp/err"))" '[ $rc = 0 ] && [ -s "$tmp/new/sub/t.trace" ]'
 # A trace line cuslim does not know is an error naming the file and line, never skipped in silence.
 for bad in '{"event":"zap","pid":1,"name":"","path":"/x"}' '{"event":"file","pid":1,"name":"","path":"/x","how":"zap"}' 'not json'; do
   printf '%s\n' "$bad" > "$tmp/bad.trace"
