@@ -192,6 +192,8 @@ Result<std::optional<CacheKey>> cache_key(const std::string& image, const std::s
   CUSLIM_TRY(auto kind, detect_image(ref.path));
   if (kind == ImageKind::rootfs_dir) return std::optional<CacheKey>{};
   CUSLIM_TRY(auto real, canonical_path(ref.path));
+  if (!ref.tag.empty() && !tag.empty() && ref.tag != tag)  // as unpack_image() says it: neither wins in silence
+    return Error(Exit::usage, image + ": names the tag '" + ref.tag + "' and the tag option says '" + tag + "'");
   std::string name = tag.empty() ? ref.tag : tag;
   CacheKey k;
   if (kind == ImageKind::oci_layout) {

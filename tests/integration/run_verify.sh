@@ -57,6 +57,9 @@ if command -v umoci >/dev/null; then
   out=$("$cuslim" run --gpu off "$tmp/uimg:uid" -- /bin/sh -c 'echo $(id -u):$(id -g):$(id -G) $PWD $HOME' 2> "$tmp/err"); rc=$?
   check "run: User 1000:1001 runs the program as uid 1000, gid 1001, in a WorkingDir the image lacks ($rc: $out $(cat "$tmp/err"))" \
     '[ $rc = 0 ] && [ "$out" = "1000:1001:1001 /work/here /" ]'
+  "$cuslim" run --gpu off "$tmp/uimg:base" --tag uid -- /bin/true 2> "$tmp/err"; rc=$?
+  check "run IMAGE:TAG --tag OTHER: a usage error (exit 2), neither wins in silence ($rc: $(cat "$tmp/err"))" \
+    '[ $rc = 2 ] && grep -q "names the tag .base. and the tag option says .uid." "$tmp/err"'
   umoci config --image "$tmp/uimg:base" --tag named --config.user nobody > /dev/null 2>&1
   out=$("$cuslim" run --gpu off "$tmp/uimg:named" -- /bin/sh -c 'echo $(id -un):$(id -gn) $HOME' 2> "$tmp/err"); rc=$?
   check "run: a User name is looked up in the image's /etc/passwd (uid, group, HOME) ($rc: $out $(cat "$tmp/err"))" \
