@@ -51,7 +51,11 @@ namespace {
 // ELF files under the --include paths bring their own closures.
 std::vector<std::string> elf_includes(const Root& root, const Plan& plan, const std::vector<std::string>& includes) {
   std::set<std::string> roots;
-  for (auto& inc : includes) roots.insert(path::normalize(inc));
+  for (auto& inc : includes) {
+    roots.insert(path::normalize(inc));
+    // Through a link (/usr/local/cuda -> cuda-13.0): the plan holds the files at their real paths.
+    if (auto real = root.realpath(inc); real.ok()) roots.insert(*real);
+  }
   auto under = [&](std::string p) {  // p or one of its parents was included
     for (; p != "/"; p = path::dirname(p))
       if (roots.count(p)) return true;

@@ -326,4 +326,17 @@ check "a dir output links the names to one inode" '[ $rc = 0 ] && [ "$(stat -c %
 mkdir -p "$tmp/hl-x"; tar -xf "$tmp/hl.tar" -C "$tmp/hl-x" 2>/dev/null
 check "GNU tar extracts the rootfs tar's links as one inode" '[ $rc = 0 ] && [ "$(stat -c %h "$tmp/hl-x$tmp/hl/d/a")" = 3 ]'
 
+# An ELF file included through a linked directory (as /usr/local/cuda -> cuda-13.0) brings its
+# closure: the plan holds it at its real path, which the include names only through the link.
+ln -s "$root/opt/vendor" "$tmp/vendor-link"
+"$cuslim" bundle -q /bin/true --include "$tmp/vendor-link/lib/libfix.so.1" -o "$tmp/linkinc" --format dir; rc=$?
+check "--include through a linked dir: the included library ships at its real path (exit $rc)" \
+  '[ $rc = 0 ] && [ -e "$tmp/linkinc$root/opt/vendor/lib/libfix.so.1" ]'
+echo 'void dep(void){}' > "$tmp/dep.c"; mkdir -p "$root/opt/vendor/dep"
+cc -shared -fPIC -Wl,-soname,libdep.so.1 -o "$root/opt/vendor/dep/libdep.so.1" "$tmp/dep.c"
+echo 'void dep(void); void usedep(void){dep();}' > "$tmp/usedep.c"
+cc -shared -fPIC -o "$root/opt/vendor/lib/libusedep.so" "$tmp/usedep.c" -L"$root/opt/vendor/dep" -l:libdep.so.1 -Wl,-rpath,"$root/opt/vendor/dep"
+"$cuslim" bundle -q /bin/true --include "$tmp/vendor-link/lib/libusedep.so" -o "$tmp/linkinc2" --format dir; rc=$?
+check "... and a library it needs (found through its RUNPATH) ships too (exit $rc)" '[ $rc = 0 ] && [ -e "$tmp/linkinc2$root/opt/vendor/dep/libdep.so.1" ]'
+
 finish
