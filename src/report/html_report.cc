@@ -62,9 +62,18 @@ void card(std::ostream& o, const std::string& value, const std::string& label, c
 
 void summary(std::ostream& o, const json& r) {
   o << "<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">";
-  card(o, std::to_string(u64(r, "files")), "files");
-  card(o, human_bytes(u64(r, "bytes")), "unpacked");
-  if (r.contains("stored_bytes")) card(o, human_bytes(u64(r, "stored_bytes")), "stored (compressed layers)");
+  // On a base image the files and bytes are the layers cuslim wrote; the stored size is the whole
+  // image's: the base's share is said, so the cards do not read as one scope.
+  uint64_t base_stored = 0;
+  if (r.contains("layers") && r["layers"].is_array())
+    for (auto& l : r["layers"])
+      if (str(l, "from") == "base") base_stored += u64(l, "stored_bytes");
+  std::string ours = base_stored ? " (cuslim's layers; the base's files apart)" : "";
+  card(o, std::to_string(u64(r, "files")), "files" + ours);
+  card(o, human_bytes(u64(r, "bytes")), "unpacked" + ours);
+  if (r.contains("stored_bytes"))
+    card(o, human_bytes(u64(r, "stored_bytes")),
+         base_stored ? "stored, the whole image (" + human_bytes(base_stored) + " of it the base's layers)" : "stored (compressed layers)");
   if (r.contains("dropped_bytes")) card(o, human_bytes(u64(r, "dropped_bytes")), "dropped by slim (" + count_of(u64(r, "dropped_files"), "file") + ")");
   if (r.contains("before")) {
     uint64_t before = 0;

@@ -139,5 +139,12 @@ check "report page screenshot is not blank" 'python3 -c "import sys; sys.exit(0 
 sed 's/id="report-data">.*<\/script>/id="report-data">{}<\/script>/' "$tmp/slim.html" > "$tmp/empty.html"
 browse empty 800 600
 check "control: a page without data draws no treemap boxes" '[ $(count "class=\"tm-node" empty) = 0 ] && grep -q "id=\"treemap\"" "$tmp/empty.dom"'
+# On a base image, the cards say which scope each number is: cuslim's files, the whole image's
+# stored size with the base's share.
+"$cuslim" bundle -q /usr/bin/true -o "$tmp/tbase" --tag b
+"$cuslim" bundle -q /usr/bin/env --base "$tmp/tbase:b" -o "$tmp/onbase" --tag o --report "$tmp/onbase.html"; rc=$?
+browse onbase 1200 1000
+check "bundle --base page: the stored card names the base's share, the files card cuslim's layers ($rc)" \
+  '[ $rc = 0 ] && grep -q "of it the base.s layers" "$tmp/onbase.dom" && grep -q "files (cuslim.s layers; the base.s files apart)" "$tmp/onbase.dom"'
 [ -z "${CUSLIM_KEEP_SCREENSHOTS:-}" ] || cp "$tmp"/*.png "$tmp"/*.html "$CUSLIM_KEEP_SCREENSHOTS/" 2>/dev/null
 finish
