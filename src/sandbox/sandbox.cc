@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <set>
+#include <string_view>
 
 #include "core/path.h"
 #include "core/exec_path.h"
@@ -110,6 +112,12 @@ std::string build_root(const SandboxSpec& s, int err_fd) {
   for (auto* d : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"})
     if (::access(d, F_OK) == 0) bind(err_fd, d, root + d, false);
   for (auto& d : s.devices) bind(err_fd, d, root + d, false);
+  // The terminal the program inherits (a pty of the caller's): bound at its own path, so ttyname()
+  // and `tty` name it inside as outside; no other pty of the host is reachable.
+  std::set<std::string> ttys;
+  for (int fd : {0, 1, 2})
+    if (char name[64]; ::isatty(fd) && ::ttyname_r(fd, name, sizeof name) == 0 && std::string_view(name).starts_with("/dev/pts/")) ttys.insert(name);
+  for (auto& t : ttys) bind(err_fd, t, root + t, false);
   // The links every container runtime makes (runc's defaults): /dev/stdout names the process's own
   // stdout, not a file on this tmpfs; bash's process substitution opens /dev/fd/N.
   for (auto [link, target] : {std::pair{"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"}, {"/dev/stdout", "/proc/self/fd/1"},

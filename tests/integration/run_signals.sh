@@ -250,6 +250,25 @@ PY
 )
 check "a program reads the terminal: cat echoes the typed line ($out, want 2 0: the echo and the copy)" '[ "$out" = "2 0" ]'
 
+# On a terminal, the program's terminal is named inside as outside (tty, ttyname): that pty is there.
+"$cuslim" bundle -q /usr/bin/tty -o "$tmp/ttydir" --format dir
+out=$(python3 - "$cuslim" "$tmp/ttydir" <<'PY'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", "/usr/bin/tty"])
+out = b""
+while True:
+    try:
+        b = os.read(fd, 1024)
+        if not b: break
+        out += b
+    except OSError: break
+print(out.decode(errors="replace").strip(), os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+)
+check "tty inside run on a terminal names its /dev/pts node, exit 0 ($out)" '[[ "$out" =~ ^/dev/pts/[0-9]+\ 0$ ]]'
+
 # Ctrl-C on a terminal: the terminal signals the foreground process group, the program included;
 # cuslim does not pass that one on again.
 rc=$(python3 - "$cuslim" "$tmp/fxdir" "$fx" <<'PY'
