@@ -486,7 +486,7 @@ void leave_out_driver_files(const Analysis& analysis, const BundleRequest& req, 
     auto c = analysis.classifier().classify(p, p, std::nullopt, path::basename(p));
     auto cls = class_given(c, present);  // a jit file of a framework that does not ship is toolkit
     if (cls == ObjectClass::driver || c.rule.ends_with(":driver-stub")) drop.push_back(p);
-    else if (cls == ObjectClass::toolkit) toolkit.push_back(p + " (" + c.rule + ")");
+    else if (cls == ObjectClass::toolkit) toolkit.push_back(p + " (" + rule_given(c, present) + ")");
     // Included files get their class; a jit file of a framework that does not ship is toolkit, as verify says.
     if ((item.cls == ObjectClass::app || item.cls == ObjectClass::jit) && cls != item.cls) classes.push_back({p, cls});
   }

@@ -160,7 +160,10 @@ Classification Classifier::classify(const std::string& path, const std::string& 
         jit.jit_when.insert(jit.jit_when.end(), j.when.begin(), j.when.end());
         jit.jit_uses.push_back({j.when, j.requires_});
       }
-    if (!jit.rule.empty()) return jit;
+    if (!jit.rule.empty()) {
+      if (ruled) jit.toolkit_rule = found.rule;
+      return jit;
+    }
   }
   if (ruled) return found;
   if (auto at = provided_at(names)) return {ObjectClass::system, base_.name + ":" + base_.provides[*at], ""};
@@ -228,6 +231,10 @@ ObjectClass class_given(const Classification& c, const std::set<std::string>& pr
   for (auto& [when, requires_] : c.jit_uses)
     if (jit_framework_present(when, requires_, present)) return ObjectClass::jit;
   return ObjectClass::toolkit;
+}
+
+std::string rule_given(const Classification& c, const std::set<std::string>& present) {
+  return class_given(c, present) == ObjectClass::toolkit && !c.toolkit_rule.empty() ? c.toolkit_rule : c.rule;
 }
 
 bool Classifier::is_driver_name(const std::string& name) const {

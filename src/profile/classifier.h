@@ -28,10 +28,14 @@ struct Classification {
   std::vector<std::string> jit_when;  // class jit: the distributions whose presence makes it run-time
   // class jit, per framework that runs it: (any of `when`, all of `requires`) must be present
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> jit_uses;
+  std::string toolkit_rule;  // class jit over a toolkit rule ("cuda:compiler"): what it is without its framework
 };
 
 // A jit-class file of a framework that is not present is a stray toolkit file.
 ObjectClass class_given(const Classification& c, const std::set<std::string>& present_distributions);
+// The rule to name for it then: the toolkit rule it matched, not the absent framework's
+// ("cuda:compiler", not "jax:jit-jax", for the toolkit's ptxas in an image without JAX).
+std::string rule_given(const Classification& c, const std::set<std::string>& present_distributions);
 
 class Classifier {
  public:

@@ -61,7 +61,8 @@ Check class_check(const std::vector<ImageFile>& files, const Classifier& c, Obje
   std::vector<std::string> hits;
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));
-    if (class_given(k, present) == cls) hits.push_back(f.path + " (" + k.rule + (k.cls == ObjectClass::jit ? ", its framework is not in the image" : "") + ")");
+    if (class_given(k, present) == cls)
+      hits.push_back(f.path + " (" + rule_given(k, present) + (k.cls == ObjectClass::jit ? "; " + k.rule + " when its framework ships, not in this image" : "") + ")");
   }
   if (hits.empty()) return {name, CheckStatus::pass, "no " + to_string(cls) + "-class file in the image"};
   return {name, CheckStatus::fail, std::to_string(hits.size()) + " " + to_string(cls) + "-class file(s): " + listing(hits) + " -- " + why};
