@@ -14,10 +14,23 @@ namespace cuslim {
 
 namespace {
 
-const Profile* driver_profile(const Classifier& c) {
-  for (auto& p : c.active())
-    if (p.kind == ProfileKind::driver) return &p;
-  return nullptr;
+// The driver profiles in force, as one: a user's driver-kind profile that only adds a rule does
+// not hide the built-in one's search dirs and binaries (their lists are joined).
+std::optional<Profile> driver_profile(const Classifier& c) {
+  std::optional<Profile> merged;
+  for (auto& p : c.active()) {
+    if (p.kind != ProfileKind::driver) continue;
+    if (!merged) {
+      merged = p;
+      continue;
+    }
+    for (auto& d : p.library_dirs)
+      if (std::find(merged->library_dirs.begin(), merged->library_dirs.end(), d) == merged->library_dirs.end()) merged->library_dirs.push_back(d);
+    for (auto& [cap, bins] : p.binaries)
+      for (auto& b : bins)
+        if (auto& to = merged->binaries[cap]; std::find(to.begin(), to.end(), b) == to.end()) to.push_back(b);
+  }
+  return merged;
 }
 
 // "libcuda.so.580.65.06" -> "580.65.06" for the given library stem.
@@ -52,10 +65,14 @@ std::optional<std::pair<std::string, std::string>> find_versioned(const Root& ro
     std::vector<std::string> hits;
     for (auto& [n, type] : *names)
       if (driver_suffix(n, stem)) hits.push_back(n);
-    if (!hits.empty()) {
-      std::sort(hits.begin(), hits.end());
-      return std::make_pair(path::join(d, hits.back()), *driver_suffix(hits.back(), stem));
-    }
+    if (hits.empty()) continue;
+    // Several versions (an upgrade's leftovers): the one STEM.so.1 leads to is what the loader
+    // loads; without that link, the newest by number (535.104.05 over 535.54.03, not by text).
+    if (auto real = root.realpath(path::join(d, stem + ".so.1")); real.ok())
+      if (auto v = driver_suffix(path::basename(*real), stem); v && root.stat(*real)) return std::make_pair(*real, *v);
+    auto number = [&](const std::string& n) { return Version::parse(*driver_suffix(n, stem)).value_or(Version{}); };
+    std::sort(hits.begin(), hits.end(), [&](auto& a, auto& b) { return std::pair(number(a), a) < std::pair(number(b), b); });
+    return std::make_pair(path::join(d, hits.back()), *driver_suffix(hits.back(), stem));
   }
   return std::nullopt;
 }
@@ -109,7 +126,7 @@ void collect_nodes(const Root& root, const Profile& p, HostDriver& d) {
 }  // namespace
 
 Result<std::optional<HostDriver>> find_host_driver(const Root& root, const Classifier& c, const DriverSearch& s) {
-  const Profile* p = driver_profile(c);
+  auto p = driver_profile(c);
   if (!p) return bad_input("no driver profile (kind: driver) is loaded");
   auto dirs = candidate_dirs(*p, s);
   auto hit = find_versioned(root, dirs, "libcuda");

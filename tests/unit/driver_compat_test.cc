@@ -84,6 +84,36 @@ TEST(HostDriver, debian_layout_and_no_driver) {
   EXPECT_NE(found.out.find("\"version\": \"570.124.06\""), std::string::npos) << found.out;
 }
 
+// An upgrade's leftovers: two versions of libcuda. The one libcuda.so.1 leads to is the driver;
+// without that link the newest by number (570.124.06, which sorts below 570.86.15 as text).
+TEST(HostDriver, several_versions_the_link_then_the_newest_by_number) {
+  TempDir t;
+  fake_driver(t.path(), "/usr/lib/x86_64-linux-gnu", "570.124.06");
+  build_lib(t.path() + "/usr/lib/x86_64-linux-gnu/libcuda.so.570.86.15", "void cuInit(void){}", "-Wl,-soname,libcuda.so.1");
+  auto d = discover(t.path());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->version_text, "570.124.06");
+  fs::remove(t.path() + "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+  fs::create_symlink("libcuda.so.570.86.15", t.path() + "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+  d = discover(t.path());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->version_text, "570.86.15");  // what the loader loads, older or not
+  fs::remove(t.path() + "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+  d = discover(t.path());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->version_text, "570.124.06");
+}
+
+// A user's driver-kind profile that only adds a rule keeps the built-in one's search dirs.
+TEST(HostDriver, a_user_driver_profile_adds_to_the_builtin_search) {
+  TempDir t;
+  fake_driver(t.path(), "/usr/local/nvidia/lib64", "580.65.06");
+  write_file(t.path() + "/xd.yaml", "name: extra-driver\nkind: driver\nclassify:\n  - {class: driver, rule: extra, names: [\"libmydrv.so*\"]}\n");
+  auto cli = run(std::string(CUSLIM_BINARY) + " driver --root " + t.path() + " --profile " + t.path() + "/xd.yaml");
+  EXPECT_EQ(cli.status, 0) << cli.out;
+  EXPECT_NE(cli.out.find("580.65.06"), std::string::npos) << cli.out;
+}
+
 TEST(Compat, verdicts_against_a_table_of_drivers) {
   struct Case {
     const char *cuda, *driver;
