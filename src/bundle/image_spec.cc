@@ -18,11 +18,14 @@ namespace {
 std::string known_base(const std::string& v) {
   if (names_image(v)) return "";
   auto set = ProfileSet::builtin();
-  if (set.ok() && set->find(v)) return "";
+  const Profile* named = set.ok() ? set->find(v) : nullptr;
+  if (named && named->kind == ProfileKind::base) return "";
   std::string known;
   if (set.ok())
-    for (auto* p : set->all()) known += (known.empty() ? "" : ", ") + p->name;
-  return "neither a built-in profile (" + known + ") nor an image that exists";
+    for (auto* p : set->all())
+      if (p->kind == ProfileKind::base) known += (known.empty() ? "" : ", ") + p->name;
+  if (named) return "the profile '" + v + "' is not a base profile (bases: " + known + ")";
+  return "neither a built-in base profile (" + known + ") nor an image that exists";
 }
 
 // name (the default tag) and tag: an OCI ref.name, as --tag takes it.

@@ -4,6 +4,7 @@
 #include "bundle/plan_closure.h"
 #include "core/output_guard.h"
 #include "core/path.h"
+#include "loader/search_plan.h"
 #include "core/staging.h"
 #include "image/image_reader.h"
 #include "registry/registry_ref.h"
@@ -19,7 +20,7 @@ namespace {
 Result<Analysis> analyse_image(const UnpackedImage& img, const std::string& ref) {
   AnalysisOptions ao{.root = img.rootfs, .root_label = "image " + ref, .base = "scratch"};
   for (auto& e : img.config.env)
-    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) ao.ld_library_path = path::split_list(e.substr(16));
+    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) ao.ld_library_path = ld_library_path_dirs(e.substr(16));
   return Analysis::make(ao);
 }
 

@@ -1,8 +1,11 @@
 #include "cli/analysis_flags.h"
 
 #include <cstdlib>
+#include <set>
 
 #include "core/path.h"
+#include "loader/search_plan.h"
+#include "loader/loader_abi.h"
 
 namespace cuslim::cli {
 
@@ -11,7 +14,21 @@ void AnalysisFlags::add_to(CLI::App& cmd) {
       ->capture_default_str();
   cmd.add_option("--ld-library-path", ld_library_path, "LD_LIBRARY_PATH to model (colon list)");
   cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment");
-  cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's");
+  cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {  // a typo (x86_64-v3) would silently search nothing
+            if (v == "none") return "";
+            std::set<std::string> known;
+            for (auto& abi : loader_abis()) known.insert(abi.hwcaps_subdirs.begin(), abi.hwcaps_subdirs.end());
+            for (auto& name : path::split_list(v, ','))
+              if (!known.count(name)) {
+                std::string list;
+                for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
+                return "'" + name + "' is not a glibc-hwcaps name (known: " + list + "; or 'none')";
+              }
+            return "";
+          },
+          "LIST"));
   cmd.add_option("-j,--threads", threads, "Worker threads (default: one per core)")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {  // a word that is no number is left to the conversion's own message
@@ -32,7 +49,7 @@ AnalysisOptions AnalysisFlags::options() const {
   AnalysisOptions o{.root = root, .threads = threads, .profile_files = profiles, .base = base, .dlopen = !no_dlopen};
   std::string llp = ld_library_path;
   if (env_ld_library_path && std::getenv("LD_LIBRARY_PATH")) llp = std::getenv("LD_LIBRARY_PATH");
-  if (!llp.empty()) o.ld_library_path = path::split_list(llp);
+  if (!llp.empty()) o.ld_library_path = ld_library_path_dirs(llp);
   if (hwcaps == "none") o.hwcaps = std::vector<std::string>{};
   else if (!hwcaps.empty()) o.hwcaps = path::split_list(hwcaps, ',');
   return o;

@@ -24,7 +24,11 @@ Exit run_deps(const DepsOptions& o) {
   auto targets = a.check_targets(o.targets);
   Exit worst = Exit::ok;
   for (auto& e : targets.bad) worst = std::max(worst, static_cast<Exit>(report_error(e)));
-  if (targets.ok.empty()) return worst;
+  if (targets.ok.empty()) {  // a machine reader still gets a document: the empty graph
+    if (o.format == "json") render_json(DepGraph{}, {}, std::cout);
+    else if (o.format == "dot") render_dot(DepGraph{}, std::cout);
+    return worst;
+  }
   // A target of another machine than the root's finds nothing there: said once, before the tree.
   std::map<std::string, TargetInfo> infos;  // keyed as the graph's roots are
   const auto machine = root_machine(a.root());

@@ -2,6 +2,7 @@
 #include "cli/command.h"
 #include "cli/analysis_flags.h"
 #include "core/path.h"
+#include "loader/search_plan.h"
 #include "sandbox/host_driver.h"
 
 namespace cuslim::cli {
@@ -41,7 +42,7 @@ void render_text(const HostDriver& d, std::ostream& out) {
 Exit run_driver(const DriverOptions& o) {
   auto a = take(Analysis::make(o.setup.options()));
   auto llp = o.setup.options().ld_library_path;
-  if (llp.empty() && a.root().is_host() && std::getenv("LD_LIBRARY_PATH")) llp = path::split_list(std::getenv("LD_LIBRARY_PATH"));  // as the toolkit does
+  if (llp.empty() && a.root().is_host() && std::getenv("LD_LIBRARY_PATH")) llp = ld_library_path_dirs(std::getenv("LD_LIBRARY_PATH"));  // as the toolkit does
   auto d = take(find_host_driver(a, llp));
   if (!d) {
     if (o.json) std::cout << nlohmann::json{{"found", false}, {"root", a.root().display()}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

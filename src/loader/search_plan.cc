@@ -1,5 +1,7 @@
 #include "loader/search_plan.h"
 
+#include <algorithm>
+
 #include "core/path.h"
 
 namespace cuslim {
@@ -84,6 +86,12 @@ std::string expand_tokens(std::string_view element, std::string_view origin, con
     if (!expand_at(element, i, out, tokens)) return "";
   }
   return out;
+}
+
+std::vector<std::string> ld_library_path_dirs(std::string_view value) {
+  std::string colons(value);
+  std::replace(colons.begin(), colons.end(), ';', ':');
+  return path::split_list(colons);
 }
 
 std::vector<SearchStep> search_plan(const std::vector<PlanObject>& chain, const PlanObject& main, const LoaderEnv& env) {

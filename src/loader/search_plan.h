@@ -50,6 +50,9 @@ struct LoaderEnv {
   std::vector<std::string> conf_dirs;        // ld.so.conf dirs, used only without a cache
 };
 
+// LD_LIBRARY_PATH as glibc splits it (elf/dl-load.c, _dl_init_paths): at ':' and at ';'.
+std::vector<std::string> ld_library_path_dirs(std::string_view value);
+
 // Expands $ORIGIN, $LIB, $PLATFORM (and ${...}) in one path element. Returns "" when a known
 // token has no value: the loader then drops the element.
 std::string expand_tokens(std::string_view element, std::string_view origin, const LoaderAbi& abi);

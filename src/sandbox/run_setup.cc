@@ -10,6 +10,7 @@
 
 #include "core/fs.h"
 #include "core/path.h"
+#include "loader/search_plan.h"
 #include "core/exec_path.h"
 #include "profile/profile_set.h"
 #include "sandbox/image_user.h"
@@ -33,7 +34,7 @@ Result<std::optional<HostDriver>> find_driver_in(const Root& root, const Classif
   if (auto real = root.realpath("/etc/ld.so.cache"))
     if (auto c = LdCache::read(root.host_path(*real), root.display() + " /etc/ld.so.cache"); c.ok()) cache = std::move(*c);
   if (cache) search.ld_cache = &*cache;
-  if (const char* llp = std::getenv("LD_LIBRARY_PATH"); llp && root.is_host()) search.ld_library_path = path::split_list(llp);
+  if (const char* llp = std::getenv("LD_LIBRARY_PATH"); llp && root.is_host()) search.ld_library_path = ld_library_path_dirs(llp);
   return find_host_driver(root, classifier, search);
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/exec_path.h"
 #include "core/path.h"
+#include "loader/search_plan.h"
 #include "core/plural.h"
 #include "elf/fatbin.h"
 #include "jit/jit_needs.h"
@@ -77,7 +78,7 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
   ResolveOptions opts;
   opts.is_leaf = [&c](const std::string& n) { return c.is_driver_name(n); };
   for (auto& e : img.config.env)
-    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) opts.ld_library_path = path::split_list(e.substr(16));
+    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) opts.ld_library_path = ld_library_path_dirs(e.substr(16));
   Resolver r(root, opts);
   if (auto st = r.init(); !st.ok()) return {"needed-resolve", CheckStatus::fail, st.error().message()};
   std::vector<std::string> problems;

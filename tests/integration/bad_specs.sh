@@ -37,7 +37,11 @@ check "gpu_arch: 1x is the spec's error (exit 3, file:line:col), not a flag's ($
 printf 'name: x\ntargets: [/bin/true]\nout: out/x\nbase: nonexist-base\n' > base.yaml
 "$cuslim" build base.yaml 2> err; rc=$?
 check "base: nonexist-base is the spec error (exit 3, file:line:col, the known profiles) ($(cat err))" \
-  '[ $rc = 3 ] && grep -qF "base.yaml:4:7: base: '"'"'nonexist-base'"'"': neither a built-in profile (" err && grep -q "debian12" err'
+  '[ $rc = 3 ] && grep -qF "base.yaml:4:7: base: '"'"'nonexist-base'"'"': neither a built-in base profile (" err && grep -q "debian12" err'
+printf 'name: x\ntargets: [/bin/true]\nout: out/x\nbase: cuda\n' > base2.yaml
+"$cuslim" build base2.yaml 2> err; rc=$?
+check "base: cuda (a profile, not a base) is the spec error (exit 3, file:line:col) ($(cat err))" \
+  '[ $rc = 3 ] && grep -qF "base2.yaml:4:7: base: '"'"'cuda'"'"': the profile '"'"'cuda'"'"' is not a base profile (bases: " err && [ ! -e out ]'
 for v in '""' "'Bad Tag!'"; do
   printf 'name: %s\ntargets: [/bin/true]\nout: out/x\n' "$v" > name.yaml
   "$cuslim" build name.yaml 2> err; rc=$?

@@ -167,4 +167,20 @@ check "a static program (Debian's ldconfig: static-pie) is a program in its head
 "$cuslim" deps --help > "$tmp/help"
 check "help has examples" 'grep -q "Examples" "$tmp/help"'
 
+# Machine readers get a document even when no target could be read (exit 3 all the same).
+"$cuslim" deps --format json /no/such/file > "$tmp/none.json" 2> /dev/null; rc=$?
+check "deps --format json of only bad targets: exit 3 and an empty graph document ($(head -c 80 "$tmp/none.json"))" \
+  '[ $rc = 3 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"targets\"] == {}, d" "$tmp/none.json"'
+"$cuslim" deps --format dot /no/such/file 2> /dev/null | grep -q "^digraph deps"; rc=$?
+check "... and --format dot an empty digraph" '[ $rc = 0 ]'
+# LD_LIBRARY_PATH is split at ';' as at ':' (glibc's _dl_init_paths), and --hwcaps names are checked.
+mkdir -p "$tmp/llp/x" "$tmp/llp/y"; echo 'int b(void){return 0;}' > "$tmp/llp/b.c"
+cc -shared -fPIC -Wl,-soname,libB.so.1 -o "$tmp/llp/y/libB.so.1" "$tmp/llp/b.c"
+echo 'int b(void); int main(void){return b();}' > "$tmp/llp/m.c"; cc -o "$tmp/llp/app" "$tmp/llp/m.c" "$tmp/llp/y/libB.so.1"
+want=$(LD_LIBRARY_PATH="$tmp/llp/x;$tmp/llp/y" ldd "$tmp/llp/app" | awk '$1 == "libB.so.1" {print $3}')
+got=$("$cuslim" deps --format list --ld-library-path "$tmp/llp/x;$tmp/llp/y" "$tmp/llp/app" | awk '$1 == "libB.so.1" {print $3}')
+check "--ld-library-path 'x;y' finds libB.so.1 where ldd does ($got, ldd: $want)" '[ -n "$want" ] && [ "$got" = "$want" ]'
+"$cuslim" deps --hwcaps x86_64-v3 /bin/true > /dev/null 2> "$tmp/hw.err"; rc=$?
+check "--hwcaps x86_64-v3 (a typo): exit 2 naming the known names ($(cat "$tmp/hw.err" | head -1))" '[ $rc = 2 ] && grep -q "x86-64-v3" "$tmp/hw.err"'
+
 finish
