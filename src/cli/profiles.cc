@@ -50,9 +50,14 @@ Exit run_profiles(const ProfilesOptions& o) {
   if (o.action == "classify") return classify_paths(set, user, o);
   if (o.action == "list") {
     if (!o.names.empty()) fail(Error(Exit::usage, "profiles list takes no NAME (got '" + o.names[0] + "'; show one with: cuslim profiles show NAME)"));
-    for (auto* p : set.all()) std::cout << p->name << "\t" << to_string(p->kind) << "\t" << p->description << "\n";
+    nlohmann::json out = nlohmann::json::array();
+    for (auto* p : set.all())
+      if (o.json) out.push_back({{"name", p->name}, {"kind", to_string(p->kind)}, {"description", p->description}, {"file", p->file}});
+      else std::cout << p->name << "\t" << to_string(p->kind) << "\t" << p->description << "\n";
+    if (o.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return Exit::ok;
   }
+  if (o.json) fail(Error(Exit::usage, "profiles show has no JSON form (--json is for list and classify): the profile's YAML file is its machine-readable form"));
   if (o.names.empty()) fail(Error(Exit::usage, "profiles show: which profile? (cuslim profiles list)"));
   if (o.names.size() > 1) fail(Error(Exit::usage, "profiles show: one profile at a time (got " + std::to_string(o.names.size()) + ")"));
   Profile p = take(set.resolved(o.names[0]));
@@ -107,7 +112,7 @@ void add_profiles(CLI::App& app, RunState& state) {
   cmd->add_option("action", o->action, "list | show | classify")->check(CLI::IsMember({"list", "show", "classify"}))->capture_default_str();
   cmd->add_option("name", o->names, "show: the profile (extends merged in); classify: in-root paths");
   cmd->add_option("--base", o->base, "classify: the base profile (what counts as class system)")->capture_default_str();
-  cmd->add_flag("--json", o->json, "classify: JSON output");
+  cmd->add_flag("--json", o->json, "list, classify: JSON output");
   cmd->add_option("--profile", o->files, "Extra YAML profile file (repeatable)")->allow_extra_args(false);
   cmd->footer("Examples:\n  cuslim profiles list\n  cuslim profiles show nvidia-driver\n  cuslim profiles --profile my.yaml show mybase\n"
       "  cuslim profiles classify /venv/lib/python3.12/site-packages/triton/backends/nvidia/bin/ptxas /usr/local/cuda/bin/nvcc\n"

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -51,6 +52,14 @@ SchemaNode globs(std::vector<std::string> placeholders) {
   }));
 }
 
+// A profile's name is what --base, extends: and reports say: a word (ubuntu24.04, nvidia-driver),
+// not empty, not bytes a terminal would act on.
+std::string profile_name_problem(const std::string& v) {
+  if (v.empty()) return "empty";
+  bool word = std::all_of(v.begin(), v.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; });
+  return word ? "" : "not a profile name";
+}
+
 }  // namespace
 
 const SchemaNode& profile_schema() {
@@ -73,7 +82,7 @@ const SchemaNode& profile_schema() {
                           optional("files", globs({})), optional("needs", list(need)),
                           optional("optional_for", strings())});
     SchemaNode fwd = map({required("dirs", strings()), required("package", string()), required("ld_so_conf", string())});
-    return map({required("name", string()), optional("kind", one_of(kinds)), optional("description", string()),
+    return map({required("name", checked("a profile name (letters, digits, . _ -)", profile_name_problem)), optional("kind", one_of(kinds)), optional("description", string()),
                 optional("extends", strings()), optional("glibc", string()), optional("provides", strings()),
                 optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
                 optional("devices", strings()), optional("firmware", strings()), optional("library_dirs", strings()),
@@ -156,7 +165,9 @@ Result<Profile> Profile::parse(const std::string& text, const std::string& file)
   Profile p;
   p.file = file;
   try {
-    YAML::Node root = YAML::Load(text);
+    auto docs = YAML::LoadAll(text);  // a second document (---) would be ignored in silence
+    if (docs.size() > 1) return bad_input(file + ": holds " + std::to_string(docs.size()) + " YAML documents (---); a profile file is one");
+    YAML::Node root = docs.empty() ? YAML::Node() : docs.front();
     CUSLIM_CHECK(validate(root, profile_schema(), file));
     parse_into(root, p);
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing

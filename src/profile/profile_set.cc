@@ -87,6 +87,10 @@ Result<std::string> ProfileSet::add_file(const std::string& path) {
   CUSLIM_TRY(auto text, read_regular_file(path));  // a directory or a fifo: said, not read as empty YAML
   CUSLIM_TRY(auto p, Profile::parse(text, path));
   std::string name = p.name;
+  // A user profile may replace a built-in one; two user files of one name would have the last
+  // win in silence.
+  if (auto* had = find(name); had && !had->file.starts_with("profiles/"))
+    return bad_input(path + ": profile '" + name + "' is given by " + had->file + " too (one --profile file per name)");
   CUSLIM_CHECK(add(std::move(p)));
   return name;
 }

@@ -128,6 +128,13 @@ check "slim --keep with an empty glob: exit 2" '[ $rc = 2 ] && grep -q "an empty
 printf 'name: ok\ntargets: [/usr/bin/ssh]\nbase: debian12\nout: out/ok\n' > ok.yaml
 "$cuslim" build ok.yaml > ok.out 2> err; rc=$?
 check "build: the summary says build, and what the base profile holds ($(grep left ok.out))" '[ $rc = 0 ] && head -1 ok.out | grep -q "^build out/ok (oci): " && grep -q "files\? left to the base (profile debian12)" ok.out'
+# Two --profile files of one name: the second is refused (the last one would win in silence).
+printf 'name: dup\n' > dup1.yaml; cp dup1.yaml dup2.yaml
+"$cuslim" profiles --profile dup1.yaml --profile dup2.yaml list > /dev/null 2> err; rc=$?
+check "two --profile files named dup: exit 3 naming both ($(cat err))" '[ $rc = 3 ] && grep -qF "dup2.yaml: profile '"'"'dup'"'"' is given by dup1.yaml too" err'
+"$cuslim" profiles list --json > list.json; rc=$?
+check "profiles list --json: a JSON list of name, kind, description, file" \
+  '[ $rc = 0 ] && python3 -c "import json,sys; l=json.load(open(sys.argv[1])); assert any(p[\"name\"]==\"glibc\" and p[\"kind\"]==\"base\" for p in l), l" list.json'
 # gpu_arch as a YAML list is the flag's comma list: built, the label says what the image runs.
 printf 'name: arch\ntargets: [/bin/true]\nout: out/arch.tar\nformat: tar\ngpu_arch: [80, sm_90]\n' > archlist.yaml
 "$cuslim" build archlist.yaml > arch.out 2> err; rc=$?

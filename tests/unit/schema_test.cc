@@ -51,7 +51,10 @@ TEST(Schema, profile_globs_close_their_classes_and_name_known_placeholders) {
 
 TEST(Schema, wrong_type_names_what_was_expected_and_what_is_there) {
   EXPECT_HAS(profile_error("name: x\nprovides: libc.so.6\n"), "p.yaml:2:11: provides: expected a list of strings, got 'libc.so.6'");
-  EXPECT_HAS(profile_error("name: [x]\n"), "p.yaml:1:7: name: expected a string, got a list");
+  EXPECT_HAS(profile_error("name: \"\"\n"), "p.yaml:1:7: name: '': empty (expected a profile name");
+  EXPECT_HAS(profile_error("name: \"a b\"\n"), "name: 'a b': not a profile name");
+  EXPECT_HAS(profile_error("name: x\n---\nname: y\n"), "p.yaml: holds 2 YAML documents (---); a profile file is one");
+  EXPECT_HAS(profile_error("name: [x]\n"), "p.yaml:1:7: name: expected a profile name (letters, digits, . _ -), got a list");
   EXPECT_HAS(profile_error("name: x\nprovides:\n"), "p.yaml:2:1: provides: expected a list of strings, got nothing");
   EXPECT_HAS(profile_error("name: x\ndlopen:\n  - {from: [a], to: [b]}\n"), "p.yaml:3:22: dlopen[0].to[0]: expected a list of strings, got 'b'");
   EXPECT_HAS(profile_error("name: x\nbinaries: {utility: nvidia-smi}\n"), "p.yaml:2:21: binaries.utility: expected a list of strings");
@@ -99,6 +102,7 @@ TEST(Schema, image_spec_bad_format_names_file_line_column) {
   EXPECT_HAS(e, tmp / "spec.yaml" + ":3:9: format: 'qcow2' is not allowed (allowed: dir, tar, tar.gz, tar.zst, oci, oci-archive, docker-archive)");
   EXPECT_HAS(spec_error(tmp, "name: x\nout: o\ncompression: xz\n"), ":3:14: compression: 'xz' is not allowed (allowed: gzip, zstd)");
   EXPECT_HAS(spec_error(tmp, "name: x\nout: o\nouput: p\n"), ":3:1: ouput: unknown key, did you mean 'out'?");
+  EXPECT_HAS(spec_error(tmp, "name: x\nout: o\n---\nname: y\nout: p\n"), "spec.yaml: holds 2 YAML documents (---); a spec is one");
   EXPECT_HAS(spec_error(tmp, "name: x\nout: o\ntargets: /bin/true\n"), ":3:10: targets: expected a list of strings, got '/bin/true'");
 }
 
