@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "core/fs.h"
 #include "core/parallel.h"
 #include "core/path.h"
 #include "loader/search_plan.h"
@@ -141,7 +142,15 @@ struct TargetWalk {
     const ElfFile& want = elf_of(from);
     if (name.find('/') != std::string::npos) {
       std::string p = expand_tokens(name, out.objects[from].origin, *env.abi);
-      if (p.empty() || p[0] != '/') return std::nullopt;
+      if (p.empty()) return std::nullopt;
+      // A relative path is opened from the process's working directory: this one's on the host;
+      // an image's is its WorkingDir at run time, which the loader model does not know.
+      if (p[0] != '/' && r.root_.is_host())
+        if (auto cwd = absolute_path(p); cwd.ok()) p = *cwd;
+      if (p[0] != '/') {
+        if (tried) tried->push_back(p + " (relative: opened from the working directory at run time, not modelled in a root)");
+        return std::nullopt;
+      }
       return try_candidate(path::tidy(p), How::direct, want, tried, p, r.root_.realpath(path::tidy(p)));
     }
     auto plan = plan_of(from);  // a shared_ptr: out.objects may grow while we walk it

@@ -183,4 +183,14 @@ check "--ld-library-path 'x;y' finds libB.so.1 where ldd does ($got, ldd: $want)
 "$cuslim" deps --hwcaps x86_64-v3 /bin/true > /dev/null 2> "$tmp/hw.err"; rc=$?
 check "--hwcaps x86_64-v3 (a typo): exit 2 naming the known names ($(cat "$tmp/hw.err" | head -1))" '[ $rc = 2 ] && grep -q "x86-64-v3" "$tmp/hw.err"'
 
+# A DT_NEEDED that is a relative path opens from the working directory, as ld.so does it.
+mkdir -p "$tmp/rel/sub"; echo 'int q(void){return 0;}' > "$tmp/rel/q.c"; cc -shared -fPIC -o "$tmp/rel/sub/libq.so" "$tmp/rel/q.c"
+echo 'int q(void); int main(void){return q();}' > "$tmp/rel/m.c"
+(cd "$tmp/rel" && cc -o app m.c -Wl,--no-as-needed sub/libq.so)
+want=$(cd "$tmp/rel" && LD_TRACE_LOADED_OBJECTS=1 ./app | grep -c "sub/libq.so")
+got=$(cd "$tmp/rel" && "$cuslim" deps --format list ./app); rc=$?
+check "NEEDED sub/libq.so, run from its dir: found where ld.so finds it (rc=$rc, ld.so: $want)" '[ $rc = 0 ] && [ "$want" = 1 ] && echo "$got" | grep -q "sub/libq.so => $tmp/rel/sub/libq.so"'
+"$cuslim" deps --format list "$tmp/rel/app" > /dev/null; rc=$?
+check "... from elsewhere: not found (exit 1), as ld.so fails there too" '[ $rc = 1 ]'
+
 finish
