@@ -17,7 +17,7 @@ struct DriverOptions {
 void render_text(const HostDriver& d, std::ostream& out) {
   out << "NVIDIA driver " << d.version_text;
   if (d.cuda_version) out << ", supports CUDA " << d.cuda_version->str(2);
-  out << "\n  libcuda: " << d.libcuda << "\n";
+  out << "\n  libcuda: " << (d.libcuda.empty() ? "none (no compute library: this install has NVML and other utility libraries only)" : d.libcuda) << "\n";
   if (d.fwd_compat && d.fwd_compat->contains("driver")) out << "  forward-compat note: driver branches " << (*d.fwd_compat)["driver"].dump() << "\n";
   out << "  library dirs:";
   for (auto& l : d.library_dirs) out << " " << l;

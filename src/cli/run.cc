@@ -32,7 +32,7 @@ Exit run_run(const RunOptions& o) {
   for (auto& n : prepared.notes)
     if (o.verbose || n.rfind("forward compat:", 0) == 0 || n.rfind("warning:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said
   // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.
-  if (!o.no_arch_check && prepared.driver && prepared.image.config.labels.count(kGpuArchLabel)) {
+  if (!o.no_arch_check && prepared.driver && !prepared.driver->libcuda.empty() && prepared.image.config.labels.count(kGpuArchLabel)) {
     auto gpus = gpu_compute_capabilities(prepared.driver->libcuda);
     if (!gpus.ok()) std::cerr << "cuslim: warning: cannot check the image's --gpu-arch against this host: " << gpus.error().message() << "\n";
     else take(check_pruned_for(prepared.image.config.labels, *gpus, o.image));

@@ -130,13 +130,14 @@ Result<std::optional<HostDriver>> find_host_driver(const Root& root, const Class
   if (!p) return bad_input("no driver profile (kind: driver) is loaded");
   auto dirs = candidate_dirs(*p, s);
   auto hit = find_versioned(root, dirs, "libcuda");
-  if (!hit) hit = find_versioned(root, dirs, "libnvidia-ml");
+  bool compute = hit.has_value();
+  if (!hit) hit = find_versioned(root, dirs, "libnvidia-ml");  // a utility-only install: versioned by NVML
   if (!hit) return std::optional<HostDriver>{};
   HostDriver d;
-  d.libcuda = hit->first;
+  if (compute) d.libcuda = hit->first;  // empty: no compute library (libcuda) was found
   d.version = *Version::parse(hit->second);
   d.version_text = hit->second;
-  if (auto real = root.realpath(d.libcuda)) {
+  if (auto real = compute ? root.realpath(d.libcuda) : Result<std::string>(bad_input("no libcuda")); real.ok()) {  // the fwd-compat note is libcuda's
     if (auto elf = ElfFile::read(root.host_path(*real), d.libcuda, ElfFile::Parts::all); elf.ok()) {
       d.fwd_compat = fwd_compat_note(*elf);
       if (d.fwd_compat && d.fwd_compat->contains("CUDA version") && (*d.fwd_compat)["CUDA version"].is_string())

@@ -104,6 +104,18 @@ TEST(HostDriver, several_versions_the_link_then_the_newest_by_number) {
   EXPECT_EQ(d->version_text, "570.124.06");
 }
 
+// A utility-only install (NVML, no libcuda) is a driver of that version without a compute library.
+TEST(HostDriver, nvml_only_has_no_libcuda) {
+  TempDir t;
+  build_lib(t.path() + "/usr/lib64/libnvidia-ml.so.550.90.07", "int x;", "-Wl,-soname,libnvidia-ml.so.1");
+  auto d = discover(t.path());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->version_text, "550.90.07");
+  EXPECT_EQ(d->libcuda, "");
+  auto cli = run(std::string(CUSLIM_BINARY) + " driver --root " + t.path());
+  EXPECT_NE(cli.out.find("libcuda: none"), std::string::npos) << cli.out;
+}
+
 // A user's driver-kind profile that only adds a rule keeps the built-in one's search dirs.
 TEST(HostDriver, a_user_driver_profile_adds_to_the_builtin_search) {
   TempDir t;
