@@ -61,7 +61,9 @@ void add_driver(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("driver", "Find the host NVIDIA driver as the container stack would: version, CUDA, libraries, devices");
   cmd->add_flag("--json", o->json, "Machine-readable output");
   o->setup.add_to(*cmd);
-  cmd->footer("Examples:\n  cuslim driver\n  cuslim driver --json --root /host\nExit: 0 found, 1 no driver, 2 usage, 3 unreadable root.");
+  cmd->footer("On the host (no --root) the LD_LIBRARY_PATH of cuslim's environment is searched as libcuda's own dlopen would,\n"
+              "--env-ld-library-path or not; --ld-library-path replaces it.\n"
+              "Examples:\n  cuslim driver\n  cuslim driver --json --root /host\nExit: 0 found, 1 no driver, 2 usage, 3 unreadable root.");
   cmd->callback([o, &state] { state.exit = run_driver(*o); });
 }
 
