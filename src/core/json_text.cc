@@ -1,5 +1,8 @@
 #include "core/json_text.h"
 
+#include "core/hex.h"
+#include "image/utf8_names.h"
+
 namespace cuslim {
 
 namespace {
@@ -43,6 +46,11 @@ nlohmann::json parse_json_or_discarded(std::string_view text) {
   auto p = parse(text);
   if (p.too_deep || !p.syntax.empty()) return nlohmann::json(nlohmann::json::value_t::discarded);
   return std::move(p.doc);
+}
+
+void set_name_field(nlohmann::json& j, const std::string& key, const std::string& name) {
+  j[key] = name;
+  if (!valid_utf8(name)) j[key + "_hex"] = to_hex(name);
 }
 
 }  // namespace cuslim

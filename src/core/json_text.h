@@ -19,4 +19,9 @@ Result<nlohmann::json> parse_json(std::string_view text, const std::string& what
 // The document, or a discarded value (is_discarded()) on any error, the nesting limit included.
 nlohmann::json parse_json_or_discarded(std::string_view text);
 
+// A file name is bytes, JSON text is UTF-8: sets j[key] to the name (a byte that is not UTF-8
+// reads as U+FFFD there) and, for such a name only, j[key + "_hex"] to its bytes in hex, so a
+// reader can match it to the file exactly (as trace lines carry "path_hex").
+void set_name_field(nlohmann::json& j, const std::string& key, const std::string& name);
+
 }  // namespace cuslim

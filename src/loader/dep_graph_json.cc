@@ -1,5 +1,7 @@
 #include "loader/dep_graph_json.h"
 
+#include "core/json_text.h"
+
 namespace cuslim {
 
 nlohmann::json to_json(const DepGraph& g) {
@@ -7,7 +9,7 @@ nlohmann::json to_json(const DepGraph& g) {
   json objects = json::array();
   for (auto& o : g.objects) {
     json needed = o.needed;
-    objects.push_back({
+    json obj = {
         {"path", o.path ? json(*o.path) : json(nullptr)},
         {"realpath", o.path ? json(o.realpath) : json(nullptr)},
         {"name", o.name},
@@ -18,7 +20,9 @@ nlohmann::json to_json(const DepGraph& g) {
         {"needed", needed},
         {"parents", o.parents},
         {"size", o.size},
-    });
+    };
+    if (o.path) set_name_field(obj, "path", *o.path), set_name_field(obj, "realpath", o.realpath);
+    objects.push_back(std::move(obj));
   }
   json missing = json::array();
   for (auto& m : g.missing) missing.push_back({{"name", m.name}, {"needed_by", m.needed_by}, {"tried", m.tried}});

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/json_text.h"
 #include "core/path.h"
 #include "jit/jit_needs.h"
 #include "profile/classifier.h"
@@ -140,7 +141,11 @@ nlohmann::json to_json(const std::vector<ContentGroup>& groups) {
   auto out = nlohmann::json::array();
   for (auto& g : groups) {
     nlohmann::json largest = nlohmann::json::array();
-    for (auto& [p, b] : g.largest) largest.push_back({{"path", p}, {"bytes", b}});
+    for (auto& [p, b] : g.largest) {
+      nlohmann::json e{{"bytes", b}};
+      set_name_field(e, "path", p);
+      largest.push_back(std::move(e));
+    }
     out.push_back({{"class", to_string(g.cls)}, {"group", g.key.name}, {"kind", g.key.kind}, {"kept", g.kept}, {"reason", g.reason},
                    {"files", g.files}, {"bytes", g.bytes}, {"largest", std::move(largest)}});
     if (!g.key.site.empty()) out.back()["site"] = g.key.site;

@@ -55,6 +55,12 @@ bad=$(printf '%s/tr\xff' "$tmp"); cp /bin/true "$bad"
 "$cuslim" deps --format json /bin/true "$bad" > "$tmp/deps.json" 2> "$tmp/deps.err"; rc=$?
 check "deps --format json of a non-UTF-8 target and another exits 0 with both ($(tail -1 "$tmp/deps.err"))" \
   '[ $rc = 0 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d[\"roots\"]) == 2" "$tmp/deps.json"'
+check "... and its object carries path_hex, the exact bytes of the name (U+FFFD alone could be any byte)" \
+  'python3 -c "import json,sys,os; d=json.load(open(sys.argv[1])); want=os.fsencode(sys.argv[2]).hex(); assert any(o.get(\"path_hex\")==want for o in d[\"objects\"]), [o.get(\"path_hex\") for o in d[\"objects\"]]" "$tmp/deps.json" "$bad"'
+mkdir -p "$tmp/rdir/x"; cp /bin/true "$(printf '%s/rdir/x/b\xfe' "$tmp")"
+"$cuslim" report --json "$tmp/rdir" > "$tmp/r.json" 2> /dev/null; rc=$?
+check "report --json of a tree with a non-UTF-8 name: its largest entry carries path_hex (rc=$rc)" \
+  'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); h=[e.get(\"path_hex\") for g in d[\"groups\"] for e in g[\"largest\"]]; assert \"2f782f62fe\" in h, h" "$tmp/r.json"'
 "$cuslim" bundle -q "$bad" -o "$tmp/bad-oci" 2> "$tmp/bad.err"; rc=$?
 check "bundle of a non-UTF-8 program: exit 3 naming it, nothing written ($(tail -1 "$tmp/bad.err"))" \
   '[ $rc = 3 ] && grep -q "not valid UTF-8" "$tmp/bad.err" && grep -q "tr" "$tmp/bad.err" && [ ! -e "$tmp/bad-oci" ]'
