@@ -93,9 +93,8 @@ Result<ImageSpec> read_image_spec(const std::string& file) {
   if (text.find('\0') != std::string::npos)
     return bad_input(file + ": holds a NUL byte at offset " + std::to_string(text.find('\0')) + ": not a YAML text file");
   try {
-    auto docs = YAML::LoadAll(text);  // a second document (---) would be ignored in silence
-    if (docs.size() > 1) return bad_input(file + ": holds " + std::to_string(docs.size()) + " YAML documents (---); a spec is one (one build per file)");
-    YAML::Node n = docs.empty() ? YAML::Node() : docs.front();
+    if (yaml_has_second_document(text)) return bad_input(file + ": holds more than one YAML document (---); a spec is one (one build per file)");
+    YAML::Node n = YAML::Load(text);
     CUSLIM_CHECK(validate(n, image_spec_schema(), file));
     ImageSpec s = spec_of(n);
     s.file = file;

@@ -84,7 +84,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   o->setup.add_to(*cmd);
   cmd->get_option("--base")->description(
       "What the image is built on: scratch (nothing: the bundle carries glibc too), a base profile (debian12, ubuntu24.04, ...: "
-      "what it provides is left out), or an image -- an OCI layout DIR[:TAG] or an oci-archive -- whose layers ours is appended to");
+      "what it provides is left out), or an image -- an OCI layout DIR[:TAG], oci-archive:, docker-archive: or docker:// -- whose layers ours is appended to");
   add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n"

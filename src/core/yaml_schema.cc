@@ -242,6 +242,20 @@ Status validate(const YAML::Node& doc, const SchemaNode& s, const std::string& f
   return Walker(file).walk(doc, s, "", YAML::Mark());
 }
 
+bool yaml_has_second_document(std::string_view text) {
+  bool content = false;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    std::string_view line = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    start = end == std::string_view::npos ? text.size() : end + 1;
+    bool marker = line.starts_with("---") && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+    if (marker && content) return true;
+    size_t first = line.find_first_not_of(" \t\r");
+    if (!marker && first != std::string_view::npos && line[first] != '#' && line[0] != '%') content = true;
+  }
+  return false;
+}
+
 bool is_env_entry(const std::string& s) {
   auto eq = s.find('=');
   if (eq == 0 || eq == std::string::npos) return false;

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -63,6 +64,12 @@ std::string describe(const SchemaNode& s);
 
 // Walks `doc` against `s`; the first problem is an exit-3 error naming FILE:LINE:COL and the key.
 Status validate(const YAML::Node& doc, const SchemaNode& s, const std::string& file);
+
+// Whether the text holds a second YAML document: a `---` marker at column 0 after content (YAML
+// puts a document marker only there). yaml-cpp's Load() reads the first document and ignores the
+// rest in silence; its LoadAll() can loop without end on malformed text (found by fuzzing), so
+// this is how several documents are refused.
+bool yaml_has_second_document(std::string_view text);
 
 // K=V with K of [A-Za-z_][A-Za-z0-9_]* (an environment entry as exec takes it).
 bool is_env_entry(const std::string& s);

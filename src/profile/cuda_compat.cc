@@ -36,6 +36,7 @@ std::optional<Version> Version::parse(const std::string& s) {
     if (ec != std::errc() || end != tok.data() + tok.size()) return std::nullopt;  // out of range
   }
   if (i == 0) return std::nullopt;
+  v.given_parts = i;
   return v;
 }
 
@@ -48,6 +49,7 @@ std::optional<Version> Version::parse_driver(const std::string& s) {
 }
 
 std::string Version::str(int parts) const {
+  if (parts == 3 && given_parts == 2) parts = 2;  // a driver given as 390.157 is not 390.157.00
   std::string s = std::to_string(major);
   if (parts > 1) s += "." + std::to_string(minor);
   if (parts > 2) s += "." + (patch < 10 ? std::string("0") : "") + std::to_string(patch);

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "elf/fatbin.h"
@@ -17,8 +18,10 @@ struct Version {
   // A driver version as a user writes it: two or three dot-separated numbers, nothing else
   // ("580.65.06", "575.51"); "575.51.x", "575.51.03.7" and "" are not.
   static std::optional<Version> parse_driver(const std::string& s);
-  std::string str(int parts = 2) const;
-  auto operator<=>(const Version&) const = default;
+  std::string str(int parts = 2) const;  // a version parsed from fewer parts is shown with those ("390.157", not "390.157.00")
+  auto operator<=>(const Version& o) const { return std::tie(major, minor, patch) <=> std::tie(o.major, o.minor, o.patch); }
+  bool operator==(const Version& o) const { return std::tie(major, minor, patch) == std::tie(o.major, o.minor, o.patch); }
+  int given_parts = 3;  // how many parts the text it was parsed from had (not part of its value)
 };
 
 // The CUDA version a PTX ISA version shipped with (PTX ISA 9.0 -> CUDA 13.0).

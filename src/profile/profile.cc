@@ -165,9 +165,8 @@ Result<Profile> Profile::parse(const std::string& text, const std::string& file)
   Profile p;
   p.file = file;
   try {
-    auto docs = YAML::LoadAll(text);  // a second document (---) would be ignored in silence
-    if (docs.size() > 1) return bad_input(file + ": holds " + std::to_string(docs.size()) + " YAML documents (---); a profile file is one");
-    YAML::Node root = docs.empty() ? YAML::Node() : docs.front();
+    if (yaml_has_second_document(text)) return bad_input(file + ": holds more than one YAML document (---); a profile file is one");
+    YAML::Node root = YAML::Load(text);
     CUSLIM_CHECK(validate(root, profile_schema(), file));
     parse_into(root, p);
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing

@@ -21,7 +21,8 @@ std::string cache_tag(const std::string& site) {
 }
 
 // Files a whole distribution still leaves out: its tests directories (below the top level) and
-// __pycache__ files of other Python versions.
+// __pycache__ files of other Python versions or of `python -O` (.opt-1/.opt-2), unless a traced
+// run used them.
 bool left_out_of_package(const Distribution& d, const std::string& file, const std::string& tag) {
   std::string rel = file.rfind(d.site + "/", 0) == 0 ? file.substr(d.site.size() + 1) : file;
   size_t depth = 0;
@@ -32,7 +33,9 @@ bool left_out_of_package(const Distribution& d, const std::string& file, const s
     if (depth >= 1 && (part == "tests" || part == "test")) return true;
   }
   std::string dir = path::dirname(file), base = path::basename(file);
-  return !tag.empty() && path::basename(dir) == "__pycache__" && base.ends_with(".pyc") && base.find("." + tag) == std::string::npos;
+  if (path::basename(dir) != "__pycache__" || !base.ends_with(".pyc")) return false;
+  // Another interpreter's cache, or `python -O`'s (.opt-1/.opt-2: made from the source if ever run so).
+  return (!tag.empty() && base.find("." + tag) == std::string::npos) || base.ends_with(".opt-1.pyc") || base.ends_with(".opt-2.pyc");
 }
 
 // A module the import system loads (source, bytecode, extension module) rather than a library

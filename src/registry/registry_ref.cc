@@ -55,6 +55,12 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
     if (!valid_tag(r.tag)) return usage("'" + r.tag + "' is not a valid tag");
   }
   // The distribution spec's repository name grammar.
+  // docker://127.0.0.1:5000 or docker://localhost:5000 parses (docker's grammar) as Docker Hub's
+  // library/127.0.0.1 with tag 5000: never what is meant. Said, with the spelling that is.
+  if (!has_host && slash == std::string::npos && r.tag_given && r.tag.find_first_not_of("0123456789") == std::string::npos &&
+      (name.find('.') != std::string::npos || name == "localhost"))
+    return usage("a registry without a repository (docker's grammar reads it as Docker Hub's library/" + name + ", tag " + r.tag +
+                 "): give docker://" + name + ":" + r.tag + "/REPO[:TAG]");
   static const std::regex repo_re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
   if (!std::regex_match(name, repo_re)) return usage("'" + name + "' is not a valid repository name (lower case, digits, . _ - /)");
   if (r.host.size() + 1 + name.size() > 255) return usage("the repository name is longer than 255 characters (with its host), which registries refuse");

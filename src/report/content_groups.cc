@@ -72,10 +72,11 @@ std::string join_reasons(const std::map<std::string, uint64_t>& by_reason) {
 
 }  // namespace
 
-FileGrouper::FileGrouper(const Root& root, const Classifier& classifier, const std::vector<std::string>& paths)
-    : classifier_(classifier), dists_(distributions_above(root, paths)), dpkg_(dpkg_owners(root)) {}
+FileGrouper::FileGrouper(const Root& root, const Classifier& classifier, const std::vector<std::string>& paths, std::set<std::string> generated)
+    : classifier_(classifier), dists_(distributions_above(root, paths)), dpkg_(dpkg_owners(root)), generated_(std::move(generated)) {}
 
 GroupKey FileGrouper::group_of(const std::string& p) const {
+  if (generated_.count(p)) return {"cuslim (generated)", "generated"};
   if (auto* d = dists_.owner(p)) return {d->version.empty() ? d->name : d->name + " " + d->version, "distribution", d->site};
   if (auto c = classifier_.classify(p, p, std::nullopt, path::basename(p)); !c.rule.empty()) {
     // What a base profile provides is named file by file ("glibc:libc.so.6"): one group per base.

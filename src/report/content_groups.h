@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,7 +47,9 @@ inline constexpr size_t kLargestPerGroup = 40;
 class FileGrouper {
  public:
   // `paths`: the in-root files to be grouped (their site dirs are read for distributions).
-  FileGrouper(const Root& root, const Classifier& classifier, const std::vector<std::string>& paths);
+  // `generated`: files cuslim wrote (ld.so.cache, ld.so.conf, passwd): one group of their own, not
+  // the host package that owns the same path.
+  FileGrouper(const Root& root, const Classifier& classifier, const std::vector<std::string>& paths, std::set<std::string> generated = {});
   GroupKey group_of(const std::string& path) const;
   // The distribution that owns the path, if any.
   const Distribution* distribution_of(const std::string& path) const { return dists_.owner(path); }
@@ -55,6 +58,7 @@ class FileGrouper {
   const Classifier& classifier_;
   DistributionIndex dists_;
   std::unordered_map<std::string, std::string> dpkg_;  // path -> Debian package
+  std::set<std::string> generated_;
 };
 
 // Every regular file of a rootfs, classified as `slim` and `verify` do (by path and name).

@@ -73,6 +73,9 @@ assert by[("driver", False)]["reason"].startswith("driver library"), by[("driver
 assert any(g["group"] == "cuda:cudart" and g["kept"] and "loaded by the programs: needed by $smoke " in g["reason"] for g in r["groups"]), [g["reason"] for g in r["groups"] if g["group"] == "cuda:cudart"]
 assert any(g["group"] == "cuda:nvrtc" and not g["kept"] and g["reason"].startswith("unused") for g in r["groups"])
 assert all(g["reason"] for g in r["groups"]), [g for g in r["groups"] if not g["reason"]]
+gen = [g for g in r["groups"] if g["group"] == "cuslim (generated)"]
+assert gen and any(e["path"] == "/etc/ld.so.cache" for e in gen[0]["largest"]), [g["group"] for g in r["groups"]]
+assert not any(e["path"] in ("/etc/ld.so.cache", "/etc/ld.so.conf") for g in r["groups"] if g["group"].startswith("deb:") for e in g["largest"])
 assert r["layers"] and r["layers"][-1]["digest"].startswith("sha256:") and r["manifest"].startswith("sha256:")
 assert r["gpu_prune"]["zeroed_by_arch"] and all(not a.startswith("sm_90") for a in r["gpu_prune"]["zeroed_by_arch"])
 assert sum(r["gpu_prune"]["zeroed_by_arch"].values()) == r["gpu_prune"]["bytes_zeroed"]

@@ -179,7 +179,9 @@ TEST(Compat, a_minor_the_table_does_not_hold_is_bounded_not_ignored) {
 
 TEST(Compat, driver_versions_are_parsed_strictly) {
   EXPECT_EQ(Version::parse_driver("580.65.06"), (Version{580, 65, 6}));
-  EXPECT_EQ(Version::parse_driver("575.51"), (Version{575, 51, 0}));
+  EXPECT_EQ(Version::parse_driver("575.51"), (Version{575, 51, 0}));  // equal in value...
+  EXPECT_EQ(Version::parse_driver("390.157")->str(3), "390.157");      // ...and said as given, not 390.157.00
+  EXPECT_EQ(Version::parse_driver("580.65.06")->str(3), "580.65.06");
   for (const char* bad : {"", "580", "575.51.x", "575.51.03.7", ".580.65", "580..65", "580.65.", "abc", "580.65.06 "})
     EXPECT_FALSE(Version::parse_driver(bad)) << "'" << bad << "'";
 }

@@ -27,9 +27,9 @@ class SiteTest : public ::testing::Test {
     write(s + "/Demo_Pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 1.0\n\nbody Name: wrong\n");
     write(s + "/Demo_Pkg-1.0.dist-info/RECORD",
           "demo/__init__.py,sha256=x,1\ndemo/lazy.py,,\n\"demo/with,comma.py\",,\ndemo/tests/test_a.py,,\n"
-          "demo/__pycache__/lazy.cpython-311.pyc,,\n../../../bin/demo,,\nDemo_Pkg-1.0.dist-info/RECORD,,\n");
+          "demo/__pycache__/lazy.cpython-311.pyc,,\ndemo/__pycache__/lazy.cpython-312.opt-1.pyc,,\n../../../bin/demo,,\nDemo_Pkg-1.0.dist-info/RECORD,,\n");
     for (auto* f : {"demo/__init__.py", "demo/lazy.py", "demo/with,comma.py", "demo/tests/test_a.py", "demo/__pycache__/lazy.cpython-311.pyc",
-                    "demo/__pycache__/__init__.cpython-312.pyc"})
+                    "demo/__pycache__/__init__.cpython-312.pyc", "demo/__pycache__/lazy.cpython-312.opt-1.pyc"})
       write(s + "/" + f);
     write(dir / "v/bin/demo", "#!/bin/sh\n");
     write(s + "/other-2.0.dist-info/METADATA", "Name: other\nVersion: 2.0\n");
@@ -102,10 +102,11 @@ TEST_F(SiteTest, a_used_distribution_ships_whole_minus_tests_and_other_pythons_c
   EXPECT_TRUE(has(site + "/demo/lazy.py"));  // never opened: a cold path may import it
   EXPECT_FALSE(has(site + "/demo/tests/test_a.py"));
   EXPECT_FALSE(has(site + "/demo/__pycache__/lazy.cpython-311.pyc"));  // another Python's cache
+  EXPECT_FALSE(has(site + "/demo/__pycache__/lazy.cpython-312.opt-1.pyc"));  // python -O's: compiled from lazy.py if ever wanted
   EXPECT_FALSE(has(site + "/other/__init__.py"));                     // never imported
   ASSERT_EQ(sel.distributions.size(), 2u);
   EXPECT_TRUE(sel.distributions[0].kept);
-  EXPECT_EQ(sel.distributions[0].left_out, 2u);
+  EXPECT_EQ(sel.distributions[0].left_out, 3u);
   EXPECT_FALSE(sel.distributions[1].kept);
   auto file_only = select_python(root, {site + "/demo/__init__.py"}, {.mode = PythonKeep::file});
   // file by file: what was opened, and the distribution's metadata (importlib.metadata, presence)
@@ -146,7 +147,7 @@ TEST_F(SiteTest, globs_stay_within_a_component_and_a_trailing_double_star_is_a_s
   EXPECT_EQ(expand_glob(root, "/v/lib/python3*/site-packages/demo/*.py"),
             (std::vector<std::string>{site + "/demo/__init__.py", site + "/demo/lazy.py", site + "/demo/with,comma.py"}));
   auto all = expand_glob(root, site + "/demo/**");
-  EXPECT_EQ(all.size(), 6u);
+  EXPECT_EQ(all.size(), 7u);
   EXPECT_TRUE(expand_glob(root, "/nope/*").empty());
 }
 

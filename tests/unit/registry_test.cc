@@ -58,6 +58,14 @@ TEST(RegistryRef, Invalid) {
     ASSERT_FALSE(r.ok()) << s;
     EXPECT_EQ(r.error().code(), Exit::usage) << s;
   }
+  // A registry without a repository: docker's grammar makes it Docker Hub's library/HOST:PORT-as-tag.
+  for (const char* s : {"docker://127.0.0.1:5000", "docker://localhost:5000", "docker://reg.example.com:443"}) {
+    auto r = parse_registry_ref(s);
+    ASSERT_FALSE(r.ok()) << s;
+    EXPECT_EQ(r.error().code(), Exit::usage) << s;
+    EXPECT_NE(r.error().message().find("a registry without a repository"), std::string::npos) << r.error().message();
+  }
+  EXPECT_TRUE(parse_registry_ref("docker://busybox:1").ok());  // a Hub image with a numeric tag stays one
 }
 
 // docker's rule (distribution/reference): the first component is a registry only with '.' or ':'

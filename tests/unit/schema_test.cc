@@ -53,7 +53,7 @@ TEST(Schema, wrong_type_names_what_was_expected_and_what_is_there) {
   EXPECT_HAS(profile_error("name: x\nprovides: libc.so.6\n"), "p.yaml:2:11: provides: expected a list of strings, got 'libc.so.6'");
   EXPECT_HAS(profile_error("name: \"\"\n"), "p.yaml:1:7: name: '': empty (expected a profile name");
   EXPECT_HAS(profile_error("name: \"a b\"\n"), "name: 'a b': not a profile name");
-  EXPECT_HAS(profile_error("name: x\n---\nname: y\n"), "p.yaml: holds 2 YAML documents (---); a profile file is one");
+  EXPECT_HAS(profile_error("name: x\n---\nname: y\n"), "p.yaml: holds more than one YAML document (---); a profile file is one");
   EXPECT_HAS(profile_error("name: [x]\n"), "p.yaml:1:7: name: expected a profile name (letters, digits, . _ -), got a list");
   EXPECT_HAS(profile_error("name: x\nprovides:\n"), "p.yaml:2:1: provides: expected a list of strings, got nothing");
   EXPECT_HAS(profile_error("name: x\ndlopen:\n  - {from: [a], to: [b]}\n"), "p.yaml:3:22: dlopen[0].to[0]: expected a list of strings, got 'b'");
@@ -102,7 +102,7 @@ TEST(Schema, image_spec_bad_format_names_file_line_column) {
   EXPECT_HAS(e, tmp / "spec.yaml" + ":3:9: format: 'qcow2' is not allowed (allowed: dir, tar, tar.gz, tar.zst, oci, oci-archive, docker-archive)");
   EXPECT_HAS(spec_error(tmp, "name: x\nout: o\ncompression: xz\n"), ":3:14: compression: 'xz' is not allowed (allowed: gzip, zstd)");
   EXPECT_HAS(spec_error(tmp, "name: x\nout: o\nouput: p\n"), ":3:1: ouput: unknown key, did you mean 'out'?");
-  EXPECT_HAS(spec_error(tmp, "name: x\nout: o\n---\nname: y\nout: p\n"), "spec.yaml: holds 2 YAML documents (---); a spec is one");
+  EXPECT_HAS(spec_error(tmp, "name: x\nout: o\n---\nname: y\nout: p\n"), "spec.yaml: holds more than one YAML document (---); a spec is one");
   EXPECT_HAS(spec_error(tmp, "name: x\nout: o\ntargets: /bin/true\n"), ":3:10: targets: expected a list of strings, got '/bin/true'");
 }
 
@@ -114,6 +114,34 @@ TEST(Schema, image_spec_env_needs_key_equals_value) {
   EXPECT_EQ(spec_error(tmp, "name: x\nout: o\nenv: [A_1=, _B=x=y]\n"), "");
   EXPECT_TRUE(is_env_entry("PATH=/bin"));
   EXPECT_FALSE(is_env_entry("A-B=1"));
+}
+
+// A second document is a `---` at column 0 after content; a leading `---`, one inside a block
+// scalar's indentation or a quoted string is not. (yaml-cpp's LoadAll looped without end on
+// fuzz input: the check is textual.)
+TEST(Schema, a_second_yaml_document_is_found_by_its_marker) {
+  EXPECT_FALSE(yaml_has_second_document("name: x\n"));
+  EXPECT_FALSE(yaml_has_second_document("# c\n---\nname: x\n"));
+  EXPECT_FALSE(yaml_has_second_document("%YAML 1.2\n---\nname: x\n"));
+  EXPECT_FALSE(yaml_has_second_document("d: |\n  ---\n  text\n"));
+  EXPECT_FALSE(yaml_has_second_document("a: ----\n"));
+  EXPECT_TRUE(yaml_has_second_document("name: x\n---\nname: y\n"));
+  EXPECT_TRUE(yaml_has_second_document("name: x\n--- \n"));
+  EXPECT_TRUE(yaml_has_second_document("---\nname: x\n---\r\nname: y\n"));
+}
+
+// The fuzz input on which yaml-cpp's LoadAll grew past 2 GB: a plain error now.
+TEST(Schema, the_fuzz_input_that_exhausted_load_all_is_an_error) {
+  static const std::string text = "# debian:12-slim (bookworm): pytho 2.36, libstdc++6 so.1.0\", \"liblz4.so.1\",\n"
+      "           \"libgcrypt.so.20\", \"libgpg-error.so.0\", \"libsystemd.so.0\", \"libudev.so.1\", \"libtinfo.so.6\", \"libncursesw.so.6\",\n"
+      "           \"libmd.so.0\", \"libblkid.so.1\", \"libmount.so.1\", \"libsmartcols.so.1\", \"libuuid.so.1\", \"libpam.so.0\",\n"
+      "           \"libpam_misc.so.0\", \"libsemanage.libzstd.so.1\", \"libbz2.so.1.0\", \"liblz4.so.1\",\n"
+      "           \"libgcrypt.so.20\", \"libgpg-error.so.0\", \"libsystemd.so.0\", \"libudev.so.1\", \"libtinfo.so.6\", \"libncursesw.so.6\",\n"
+      "           \"libmd.so.0\", \"libblkid.so.1\", \"libmount.so.1\", \"libsmartcols.so.1\", \"libuuid.so.1\", \"libpam.so.0\",\n"
+      "           \"libpam_misc.so.0\", \"libsemanage.so.2\", \"libsepol.so.2\", \"libgmp.so.10\", \"libnettle.so.8\", \"libhogweed.so.6\",\n"
+      "           \"libgnutls.so.30\", \"libp11-kit.so.0\", \"li@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\377\377\377\377\377@@@@@@@@@@@@@@@@@@@@@@@@PPPPPPPPPPPPPPPP\", \"libss.so.2\", \002l-be2p.so.2\", \"libcrypt.so.1\"]\n"
+      "";
+  EXPECT_NE(profile_error(text), "");
 }
 
 TEST(Schema, image_spec_gpu_arch_is_one_string_or_a_list_of_them) {
