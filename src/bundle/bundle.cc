@@ -882,12 +882,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   if (!res.prune.archs.empty())
     if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0, res.prune.lost_for)) res.prune.warnings.push_back(*w);
   add_size_stats(res);                                  // report: files and bytes per class
-  if (req.report_contents) {
-    std::set<std::string> generated;
-    for (auto& [p, item] : res.plan.items)
-      if (item.type == LayerEntry::file && !item.content.empty()) generated.insert(p);
-    res.groups = kept_groups(FileGrouper(root, analysis.classifier(), plan_files(res.plan), std::move(generated)), req, res);
-  }
+  if (req.report_contents) res.groups = kept_groups(FileGrouper(root, analysis.classifier(), plan_files(res.plan), generated_files(res.plan)), req, res);
   CUSLIM_CHECK(write_output(root, req, res));           // write: layer, image, atomically
   return res;
 }

@@ -68,7 +68,7 @@ void add_groups(const Analysis& a, const BundleRequest& breq, BundleResult& r) {
   auto input = rootfs_files(a.root(), a.classifier());
   std::vector<std::string> paths;
   for (auto& f : input) paths.push_back(f.path);
-  FileGrouper grouper(a.root(), a.classifier(), paths);
+  FileGrouper grouper(a.root(), a.classifier(), paths, generated_files(r.plan));
   r.groups = kept_groups(grouper, breq, r);
   auto dropped = dropped_groups(grouper, input, r);
   r.groups.insert(r.groups.end(), dropped.begin(), dropped.end());

@@ -29,6 +29,13 @@ std::vector<std::string> plan_files(const Plan& plan) {
   return out;
 }
 
+std::set<std::string> generated_files(const Plan& plan) {
+  std::set<std::string> out;
+  for (auto& [p, item] : plan.items)
+    if (item.type == LayerEntry::file && !item.content.empty()) out.insert(p);
+  return out;
+}
+
 std::vector<ContentGroup> kept_groups(const FileGrouper& grouper, const BundleRequest& req, const BundleResult& res) {
   std::set<std::string> targets(req.targets.begin(), req.targets.end());
   std::set<std::string> traced(req.traced.begin(), req.traced.end());

@@ -4,6 +4,7 @@
 // names the reasons of its bytes, largest first.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ namespace cuslim {
 std::vector<std::string> plan_files(const Plan& plan);
 
 // What ships, grouped, each group with the reasons its files ship.
+// The files cuslim writes itself (ld.so.cache, ld.so.conf, passwd): FileGrouper's `generated`.
+std::set<std::string> generated_files(const Plan& plan);
+
 std::vector<ContentGroup> kept_groups(const FileGrouper& grouper, const BundleRequest& req, const BundleResult& res);
 
 // The files of `input` (the unpacked input image) that are not in the plan, grouped, each group
