@@ -157,8 +157,10 @@ Result<HttpResponse> RegistryClient::send(HttpRequest req, const std::string& wh
     if (retryable(r.status) && attempt < opt_.retries) {
       double wait = 0.25 * (1 << attempt);
       // Retry-After in seconds, at most 10 s (any number of digits: 400 of them is "long", not an exception).
-      if (auto ra = r.header("retry-after"); !ra.empty() && ra.find_first_not_of("0123456789") == std::string::npos)
-        wait = ra.size() > 2 ? 10.0 : std::min(10.0, static_cast<double>(std::stoi(ra)));
+      if (auto ra = r.header("retry-after"); !ra.empty() && ra.find_first_not_of("0123456789") == std::string::npos) {
+        std::string n = ra.substr(std::min(ra.find_first_not_of('0'), ra.size()));  // "0005" is 5 s
+        wait = n.size() <= 2 ? std::min(10.0, n.empty() ? 0.0 : std::stod(n)) : 10.0;  // 3+ digits: past the cap (and any double)
+      }
       std::this_thread::sleep_for(std::chrono::duration<double>(wait));
       continue;
     }
