@@ -75,12 +75,15 @@ std::string join_reasons(const std::map<std::string, uint64_t>& by_reason) {
 FileGrouper::FileGrouper(const Root& root, const Classifier& classifier, const std::vector<std::string>& paths, std::set<std::string> generated)
     : classifier_(classifier), dists_(distributions_above(root, paths)), dpkg_(dpkg_owners(root)), generated_(std::move(generated)) {}
 
-GroupKey FileGrouper::group_of(const std::string& p) const {
+GroupKey FileGrouper::group_of(const std::string& p, ObjectClass counted_as) const {
   if (generated_.count(p)) return {"cuslim (generated)", "generated"};
   if (auto* d = dists_.owner(p)) return {d->version.empty() ? d->name : d->name + " " + d->version, "distribution", d->site};
   if (auto c = classifier_.classify(p, p, std::nullopt, path::basename(p)); !c.rule.empty()) {
     // What a base profile provides is named file by file ("glibc:libc.so.6"): one group per base.
     if (c.cls == ObjectClass::system) return {c.rule.substr(0, c.rule.find(':')), "family"};
+    // A JIT framework's toolchain counted as toolkit (its framework is not here) is named by the
+    // toolkit rule that matched it ("cuda:compiler"), as bundle and verify name it.
+    if (c.cls == ObjectClass::jit && counted_as == ObjectClass::toolkit && !c.toolkit_rule.empty()) return {c.toolkit_rule, "family"};
     return {c.rule, "family"};
   }
   if (auto it = dpkg_.find(p); it != dpkg_.end()) return {"deb:" + it->second, "package"};
@@ -114,7 +117,7 @@ std::vector<ContentGroup> group_files(const FileGrouper& grouper, const std::vec
   std::map<std::pair<ObjectClass, std::string>, size_t> index;
   std::vector<std::map<std::string, uint64_t>> reasons;
   for (auto& f : files) {
-    GroupKey key = grouper.group_of(f.path);
+    GroupKey key = grouper.group_of(f.path, f.cls);
     auto [it, added] = index.emplace(std::make_pair(f.cls, key.kind + "\n" + key.name + "\n" + key.site), groups.size());
     if (added) {
       groups.push_back({.cls = f.cls, .key = key, .kept = kept});

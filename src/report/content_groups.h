@@ -50,7 +50,9 @@ class FileGrouper {
   // `generated`: files cuslim wrote (ld.so.cache, ld.so.conf, passwd): one group of their own, not
   // the host package that owns the same path.
   FileGrouper(const Root& root, const Classifier& classifier, const std::vector<std::string>& paths, std::set<std::string> generated = {});
-  GroupKey group_of(const std::string& path) const;
+  // `counted_as`: the class the file is counted in (a JIT toolchain file is toolkit where its
+  // framework is absent, and then named by its toolkit rule).
+  GroupKey group_of(const std::string& path, ObjectClass counted_as) const;
   // The distribution that owns the path, if any.
   const Distribution* distribution_of(const std::string& path) const { return dists_.owner(path); }
 

@@ -88,7 +88,7 @@ check "jax's files gone, its dist-info kept: no jit-ready:jax check (metadata al
 v=$(verdict no-toolkit-files)
 check "without jax (and numba keeps only libdevice), nvlink is a stray toolkit file, named by its toolkit rule, not the absent framework's ($v)" \
   'echo "$v" | grep -q "^fail.*nvidia/cu13/bin/nvlink (cuda:compiler; jax:jit-jax[^)]* when its framework ships, not in this image)"'
-"$cuslim" bundle -q /bin/true --include "$R$site/nvidia/cu13/bin/nvlink" -o "$tmp/stray.tar" --json > "$tmp/stray.json" 2> /dev/null
+"$cuslim" bundle -q /bin/true --include "$R$site/nvidia/cu13/bin/nvlink" -o "$tmp/stray.tar" --json --report "$tmp/stray-bundle-report.json" > "$tmp/stray.json" 2> /dev/null
 check "bundle of that stray jit file alone counts it as toolkit, as verify does, not jit" \
   'python3 -c "import json,sys; b=json.load(open(sys.argv[1]))[\"bytes_by_class\"]; assert \"jit\" not in b and b[\"toolkit\"] > 0, b" "$tmp/stray.json"'
 
@@ -96,6 +96,8 @@ check "bundle of that stray jit file alone counts it as toolkit, as verify does,
 "$cuslim" slim "$tmp/stray.tar" --target /bin/true -o "$tmp/stray-slim.tar" --json > "$tmp/stray-slim.json" 2> /dev/null
 check "report and slim of that image say toolkit too (one class in every command)" \
   'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); s=json.load(open(sys.argv[2])); b=r[\"bytes_by_class\"]; assert \"jit\" not in b and b[\"toolkit\"] > 0, b; assert \"jit\" not in json.dumps(s[\"before\"]) and \"toolkit\" in s[\"before\"], s[\"before\"]" "$tmp/stray-report.json" "$tmp/stray-slim.json"'
+check "report names that group by its toolkit rule (cuda:compiler), bundle by its wheel; neither by the absent framework (jax:jit-jax)" \
+  'python3 -c "import json,sys; gs=[[g[\"group\"] for g in json.load(open(f))[\"groups\"] if g[\"class\"] == \"toolkit\"] for f in sys.argv[1:]]; assert \"cuda:compiler\" in gs[0] and [g for g in gs[1] if g.startswith(\"nvidia-cuda-nvcc \")] and not [g for x in gs for g in x if \"jax\" in g], gs" "$tmp/stray-report.json" "$tmp/stray-bundle-report.json"'
 
 # slim's keep-sets keep the nvidia wheels' lib dirs, but not the static libraries in them; --keep does
 S=$tmp/wheel-root; mkdir -p "$S$site/nvidia/cu13/lib" "$S/usr/lib/python3.12"; echo > "$S/usr/lib/python3.12/os.py"

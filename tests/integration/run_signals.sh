@@ -19,7 +19,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-source "$(dirname "$0")/check_lib.sh"
+here=$(dirname "$(readlink -f "$0")")
+source "$here/check_lib.sh"
 set -m  # background jobs get their own process group and keep SIGINT (bash ignores it otherwise)
 
 # --- fixtures: one C file, one behaviour per argv[1] ------------------------------------------
@@ -229,62 +230,19 @@ check "job control: a background run stops at its terminal read, fg lets it read
 
 # The program reads the terminal (its group is the foreground one): cat echoes a line typed there.
 "$cuslim" bundle -q /bin/cat -o "$tmp/catdir" --format dir
-out=$(python3 - "$cuslim" "$tmp/catdir" <<'PY'
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", "/bin/cat"])
-time.sleep(1.5)
-os.write(fd, b"typed-at-the-terminal\n")
-time.sleep(0.3)
-os.write(fd, b"\x04")
-out = b""
-while True:
-    try:
-        b = os.read(fd, 1024)
-        if not b: break
-        out += b
-    except OSError: break
-print(out.count(b"typed-at-the-terminal"), os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-PY
-)
+out=$(python3 "$here/pty_run.py" --sleep 1.5 --send 'typed-at-the-terminal\n' --sleep 0.3 --send '\x04' -- \
+      "$cuslim" run --gpu off "$tmp/catdir" -- /bin/cat)
+out="$(head -1 <<< "$out" | grep -o typed-at-the-terminal | wc -l) $(tail -1 <<< "$out")"
 check "a program reads the terminal: cat echoes the typed line ($out, want 2 0: the echo and the copy)" '[ "$out" = "2 0" ]'
 
 # On a terminal, the program's terminal is named inside as outside (tty, ttyname): that pty is there.
 "$cuslim" bundle -q /usr/bin/tty -o "$tmp/ttydir" --format dir
-out=$(python3 - "$cuslim" "$tmp/ttydir" <<'PY'
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", "/usr/bin/tty"])
-out = b""
-while True:
-    try:
-        b = os.read(fd, 1024)
-        if not b: break
-        out += b
-    except OSError: break
-print(out.decode(errors="replace").strip(), os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-PY
-)
+out=$(python3 "$here/pty_run.py" -- "$cuslim" run --gpu off "$tmp/ttydir" -- /usr/bin/tty | paste -sd " ")
 check "tty inside run on a terminal names its /dev/pts node, exit 0 ($out)" '[[ "$out" =~ ^/dev/pts/[0-9]+\ 0$ ]]'
 
 # Ctrl-C on a terminal: the terminal signals the foreground process group, the program included;
 # cuslim does not pass that one on again.
-rc=$(python3 - "$cuslim" "$tmp/fxdir" "$fx" <<'PY'
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "run", "--gpu", "off", sys.argv[2], "--", sys.argv[3], "ctrl-c"])
-time.sleep(1.5)
-os.write(fd, b"\x03")
-while True:  # drain the terminal so the program never blocks on output
-    try:
-        if not os.read(fd, 1024): break
-    except OSError: break
-print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-PY
-)
+rc=$(python3 "$here/pty_run.py" --sleep 1.5 --send '\x03' -- "$cuslim" run --gpu off "$tmp/fxdir" -- "$fx" ctrl-c | tail -1)
 check "Ctrl-C on a terminal reaches the program exactly once (exit $rc, want 51)" '[ "$rc" = 51 ]'
 
 kill_run KILL pid

@@ -43,11 +43,15 @@ TEST(ContentGroups, DistributionFamilyPackageDirectory) {
   std::vector<std::string> paths;
   for (auto& f : files) paths.push_back(f.path);
   FileGrouper g(r, c, paths);
-  EXPECT_EQ(g.group_of("/usr/lib/python3/dist-packages/demo/__init__.py"), (GroupKey{"demo 1.0", "distribution", "/usr/lib/python3/dist-packages"}));
-  EXPECT_EQ(g.group_of("/venv/lib/python3.11/site-packages/demo/__init__.py"), (GroupKey{"demo 1.0", "distribution", "/venv/lib/python3.11/site-packages"}));
-  EXPECT_EQ(g.group_of("/usr/local/cuda/lib64/libcublasLt.so.13"), (GroupKey{"cuda:cublas", "family"}));
-  EXPECT_EQ(g.group_of("/usr/lib/x86_64-linux-gnu/libfoo.so.1"), (GroupKey{"deb:libfoo1", "package"}));
-  EXPECT_EQ(g.group_of("/opt/app/data/blob.bin"), (GroupKey{"/opt/app/data", "directory"}));
+  EXPECT_EQ(g.group_of("/usr/lib/python3/dist-packages/demo/__init__.py", ObjectClass::app), (GroupKey{"demo 1.0", "distribution", "/usr/lib/python3/dist-packages"}));
+  EXPECT_EQ(g.group_of("/venv/lib/python3.11/site-packages/demo/__init__.py", ObjectClass::app), (GroupKey{"demo 1.0", "distribution", "/venv/lib/python3.11/site-packages"}));
+  EXPECT_EQ(g.group_of("/usr/local/cuda/lib64/libcublasLt.so.13", ObjectClass::app), (GroupKey{"cuda:cublas", "family"}));
+  EXPECT_EQ(g.group_of("/usr/lib/x86_64-linux-gnu/libfoo.so.1", ObjectClass::app), (GroupKey{"deb:libfoo1", "package"}));
+  EXPECT_EQ(g.group_of("/opt/app/data/blob.bin", ObjectClass::app), (GroupKey{"/opt/app/data", "directory"}));
+  // The nvcc wheel's nvlink is a JIT framework's toolchain: named by that framework's rule where it
+  // counts as jit, by the toolkit rule where its framework is absent (it counts as toolkit).
+  EXPECT_EQ(g.group_of("/venv/lib/python3.11/site-packages/nvidia/cu13/bin/nvlink", ObjectClass::toolkit), (GroupKey{"cuda:compiler", "family"}));
+  EXPECT_NE(g.group_of("/venv/lib/python3.11/site-packages/nvidia/cu13/bin/nvlink", ObjectClass::jit).name, "cuda:compiler");
   auto groups = group_files(g, files, false, [](const ContentFile& f, const GroupKey&) { return f.bytes > 400 ? "big" : "small"; });
   uint64_t total = 0;
   for (auto& x : groups) total += x.bytes;
