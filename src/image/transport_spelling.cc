@@ -38,10 +38,17 @@ Status check_transport_spelling(const std::string& ref) {
   return ok_status();
 }
 
+// Longer image references are refused before the grammar is matched (docker's own limits are 255
+// for a name and 128 for a tag; this bound is only there so the check cannot exhaust the stack).
+constexpr size_t kMaxRefLength = 1024;
+
 Status check_oci_tag(const std::string& ref, const std::string& tag) {
   // The image-spec's ref.name grammar (skopeo's oci: transport checks the same):
   // component ("/" component)*, component = alphanum (separator alphanum)*, separator = [-._:@+] | "--".
   static const std::regex re("[A-Za-z0-9]+(([-._:@+]|--)[A-Za-z0-9]+)*(/[A-Za-z0-9]+(([-._:@+]|--)[A-Za-z0-9]+)*)*");
+  // The length first: std::regex recurses once per character (a long enough tag overflows the stack).
+  if (tag.size() > kMaxRefLength)
+    return Error(Exit::usage, ref + ": a tag of " + std::to_string(tag.size()) + " characters: at most " + std::to_string(kMaxRefLength) + " are accepted");
   if (tag.empty() || std::regex_match(tag, re)) return ok_status();
   return Error(Exit::usage, ref + ": '" + tag + "' is not a valid tag (an OCI ref.name: letters and digits joined by . _ - : @ + or /)");
 }
@@ -51,6 +58,8 @@ Status check_docker_archive_ref(const std::string& ref, const std::string& name)
   static const std::regex re(
       "([A-Za-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*"
       "(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
+  if (name.size() > kMaxRefLength)
+    return Error(Exit::usage, ref + ": a reference of " + std::to_string(name.size()) + " characters: at most " + std::to_string(kMaxRefLength) + " are accepted");
   if (name.empty() || std::regex_match(name, re)) return ok_status();
   return Error(Exit::usage, ref + ": '" + name + "' is not a docker reference NAME[:TAG] (lower-case name, a valid tag)");
 }

@@ -10,7 +10,7 @@ namespace {
 
 bool valid_tag(const std::string& tag) {
   static const std::regex tag_re("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-  return std::regex_match(tag, tag_re);
+  return tag.size() <= 128 && std::regex_match(tag, tag_re);  // the length first: std::regex recurses per character
 }
 
 }  // namespace
@@ -42,6 +42,9 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
     if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) return usage("'" + port + "' is not a port (1-65535)");
   }
   static const std::regex host_re("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\]");
+  // Lengths are checked before each std::regex_match, which recurses once per character (a long
+  // enough string overflows the stack): DNS names are at most 253, repositories 255 with the host.
+  if (hostname.size() > 253) return usage("the registry host name is longer than 253 characters");
   if (!std::regex_match(hostname, host_re)) return usage("'" + hostname + "' is not a host name or address");
   if (auto at = name.find('@'); at != std::string::npos) {
     r.digest = name.substr(at + 1);
@@ -62,8 +65,8 @@ Result<RegistryRef> parse_registry_ref(const std::string& s) {
     return usage("a registry without a repository (docker's grammar reads it as Docker Hub's library/" + name + ", tag " + r.tag +
                  "): give docker://" + name + ":" + r.tag + "/REPO[:TAG]");
   static const std::regex repo_re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
-  if (!std::regex_match(name, repo_re)) return usage("'" + name + "' is not a valid repository name (lower case, digits, . _ - /)");
   if (r.host.size() + 1 + name.size() > 255) return usage("the repository name is longer than 255 characters (with its host), which registries refuse");
+  if (!std::regex_match(name, repo_re)) return usage("'" + name + "' is not a valid repository name (lower case, digits, . _ - /)");
   r.domain = r.host;
   if (r.host == "docker.io" || r.host == "index.docker.io" || r.host == "registry-1.docker.io") {
     r.domain = "docker.io";

@@ -139,4 +139,16 @@ check "profiles list --json: a JSON list of name, kind, description, file" \
 printf 'name: arch\ntargets: [/bin/true]\nout: out/arch.tar\nformat: tar\ngpu_arch: [80, sm_90]\n' > archlist.yaml
 "$cuslim" build archlist.yaml > arch.out 2> err; rc=$?
 check "gpu_arch: [80, sm_90] builds as --gpu-arch 80,sm_90 would ($(cat err))" '[ $rc = 0 ] && [ -s out/arch.tar ] && tar -tf out/arch.tar | grep -q "bin/true"'
+# Names and tags far past any registry limit are refused (the grammar check once overflowed the
+# stack on them: exit 139), in a spec (exit 3, file:line:col) and as flags (exit 2).
+python3 -c "print('name: ' + 'a' * 50000 + '\\ntargets: [/bin/true]\\nout: out/long.tar\\nformat: tar')" > long.yaml
+"$cuslim" build long.yaml > /dev/null 2> err; rc=$?
+check "a 50000-character name in a spec: exit 3 naming long.yaml:1:7 (exit $rc)" '[ $rc = 3 ] && grep -q "^cuslim: long.yaml:1:7: name" err && [ ! -e out/long.tar ]'
+long=$(python3 -c "print('a.' * 10000 + 'a')")
+"$cuslim" bundle -q /bin/true -o out/long-oci --format oci --tag "$long" 2> err; rc=$?
+check "a 20001-character --tag: exit 2, no crash (exit $rc)" '[ $rc = 2 ] && grep -q "at most 1024" err && [ ! -e out/long-oci ]'
+for ref in "docker-archive:out/long.tar:x/${long//./a}" "docker://h/${long//./a}" "docker://h/a:${long//./a}" "docker://${long}/x"; do
+  "$cuslim" bundle -q /bin/true -o "$ref" 2> /dev/null; rc=$?
+  check "a 20001-character reference (${ref:0:20}...) as -o: exit 2 (exit $rc)" '[ $rc = 2 ]'
+done
 finish
