@@ -115,15 +115,29 @@ std::string program_search_path(const BundleRequest& req) {
   return out + kDefaultPath;
 }
 
-// An --entrypoint path the image does not hold (from a FROM-scratch bundle or its base) is said:
-// the image would fail at its first start.
-void warn_absent_entrypoint(Plan& plan, const BundleRequest& req) {
-  if (!req.entrypoint || req.entrypoint->empty() || (*req.entrypoint)[0] != '/') return;
+// An entrypoint the image does not hold (from a FROM-scratch bundle or its base) is said: the
+// image would fail at its first start. A bare name is looked up as the runtime does, through the
+// config's PATH.
+void warn_absent_entrypoint(Plan& plan, const BundleRequest& req, const ImageConfig& config) {
+  if (!req.entrypoint || req.entrypoint->empty()) return;
   if (req.base != "scratch" && !req.base_image) return;  // a profile base may hold it
-  std::string p = path::normalize(*req.entrypoint);
-  if (plan.items.count(p) || (req.base_image && Root(req.base_image->rootfs).stat(p))) return;
-  plan.warnings.push_back("--entrypoint " + *req.entrypoint + ": not in the image (the container would fail to start; "
-                                             "give a program the image holds, or --include it)");
+  const std::string& e = *req.entrypoint;
+  auto held = [&](const std::string& inside) {
+    std::string p = path::normalize(inside);
+    return plan.items.count(p) || (req.base_image && Root(req.base_image->rootfs).stat(p));
+  };
+  std::string where;
+  if (e.find('/') != std::string::npos) {  // a path: from the working directory when relative
+    if (held(e[0] == '/' ? e : path::join(config.working_dir.empty() ? "/" : config.working_dir, e))) return;
+    where = "not in the image";
+  } else {
+    std::string search = path_from_env(config.env);
+    for (auto& dir : path::split_list(search))
+      if (!dir.empty() && held(path::join(dir, e))) return;
+    where = "no directory of the image's PATH (" + search + ") holds it";
+  }
+  plan.warnings.push_back(req.entrypoint_from + " " + e + ": " + where +
+                          " (the container would fail to start; give a program the image holds, or include it)");
 }
 
 std::string rfc3339(int64_t t) {
@@ -240,6 +254,27 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::v
   return c;
 }
 
+// Modes and owners: kept from the input (slim; an image's as its layers recorded them) or normalized.
+SourceAttributes source_attributes(const BundleRequest& req) {
+  if (!req.keep_attributes) return {};
+  bool image = req.input_image && req.input_image->kind != ImageKind::rootfs_dir;
+  return {.keep = true, .owners = image ? &req.input_image->owners : nullptr};
+}
+
+// A dir bundle's owners and modes, deepest first once everything is written (a 0500 directory
+// must not stop its own files). Owners only as root, as tar does: an unprivileged writer cannot
+// give files away. The mode after the owner: chown clears setuid/setgid bits.
+Status set_attributes(const Plan& plan, const std::string& out) {
+  const bool chown_too = ::geteuid() == 0;
+  for (auto it = plan.items.rbegin(); it != plan.items.rend(); ++it) {
+    auto& [p, item] = *it;
+    std::string dst = out + p;
+    if (chown_too && ::lchown(dst.c_str(), item.owner.uid, item.owner.gid) != 0) return Error::from_errno(dst, errno).wrap("writing dir bundle");
+    if (item.type != LayerEntry::symlink && ::chmod(dst.c_str(), item.mode) != 0) return Error::from_errno(dst, errno).wrap("writing dir bundle");
+  }
+  return ok_status();
+}
+
 Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
   CUSLIM_CHECK(make_dirs(out));
   // The first destination of each hard-linked source inode: its other names are linked to it.
@@ -265,14 +300,13 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
         else if (item.extents) st = write_extents(plan_source(root, p), *item.extents, dst);
         else if (auto l = linked(plan_source(root, p), dst, item.size)) {
           st = *l;
-          break;  // the first name has the mode already
+          break;  // one inode with the first name (modes are set below)
         } else st = copy_regular_file(plan_source(root, p), dst);
-        if (st.ok() && ::chmod(dst.c_str(), item.mode) != 0) st = Error::from_errno(dst, errno);
         break;
     }
     if (!st.ok()) return st.error().wrap("writing dir bundle");
   }
-  return ok_status();
+  return set_attributes(plan, out);
 }
 
 // Drops plan items the base image already holds (same type; same size or same link target).
@@ -854,7 +888,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
     if (auto early = check_out(root, request, Plan{}); !early.ok()) return early.error();
   BundleRequest req = request;
   auto optional_jit = leave_out_optional_jit(analysis, req);  // --no-jit: torch runs without triton
-  PlanBuilder builder(root, req.keep_setuid);
+  PlanBuilder builder(root, req.keep_setuid, source_attributes(req));
   for (auto& w : optional_jit) builder.warn(w);
   for (auto& w : req.trace_warnings) builder.warn(w);
   CUSLIM_TRY(auto programs, expand_programs(root, req.targets, program_search_path(req)));  // ELF programs; #! scripts and their interpreters
@@ -878,7 +912,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
   bool llp_given = std::any_of(req.env.begin(), req.env.end(), [](auto& kv) { return kv.rfind("LD_LIBRARY_PATH=", 0) == 0; });
   if (!res.forward_compat.empty() && !llp_given) keep_driver_dirs_out_of_llp(root, res.config.env, res.plan.warnings);  // config: the set stays reachable
-  warn_absent_entrypoint(res.plan, req);                       // config: an --entrypoint the image lacks is said
+  warn_absent_entrypoint(res.plan, req, res.config);                       // config: an --entrypoint the image lacks is said
   if (!res.prune.archs.empty())
     if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0, res.prune.lost_for)) res.prune.warnings.push_back(*w);
   add_size_stats(res);                                  // report: files and bytes per class

@@ -64,6 +64,7 @@ struct BundleRequest {
   std::string base = "scratch";
   std::vector<std::string> env;  // K=V
   std::optional<std::string> entrypoint;
+  std::string entrypoint_from = "--entrypoint";  // how messages name where it was given ("app.yaml: entrypoint:")
   int64_t mtime = 0;
   bool with_driver_needs = true;  // FROM scratch: ship what the injected driver loads from the image
   // slim: the input image's config is kept (Env, Entrypoint, Cmd, WorkingDir, User, Labels) and
@@ -71,6 +72,9 @@ struct BundleRequest {
   std::optional<ImageConfig> keep_config;
   bool generate_loader_files = true;
   bool keep_setuid = false;
+  // slim: files, directories and links keep the input's modes and owners (plan.h SourceAttributes);
+  // a bundle from a host normalizes them.
+  bool keep_attributes = false;
   // --base IMAGE: our layer is appended to it, what it already holds is left out, its config is
   // merged (its Env and Entrypoint kept unless --env / --entrypoint override them).
   const UnpackedImage* base_image = nullptr;

@@ -84,6 +84,7 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   if (!spec.file.empty()) job.request.inputs.push_back(spec.file);  // -o never over the spec itself
   job.request.tag = spec.tag;
   job.request.entrypoint = spec.entrypoint;
+  job.request.entrypoint_from = (spec.file.empty() ? "image spec " + spec.name : spec.file) + ": entrypoint:";
   job.traces = spec.trace;
   job.request.python_keep = parse_python_keep(spec.python_keep).value_or(PythonKeep::package);
   job.request.jit = spec.jit;

@@ -23,7 +23,7 @@ std::string layer_key(const std::vector<LayerEntry>& entries, const LayerOptions
   auto add = [&](const std::string& s) { h.update(s.data(), s.size() + 1); };
   add("v2 " + std::to_string(static_cast<int>(opt.compression)) + " " + std::to_string(opt.mtime));
   for (auto& e : entries) {
-    add(e.name + " " + std::to_string(e.type) + " " + std::to_string(e.mode) + " " + std::to_string(e.size) + " " + e.target);
+    add(e.name + " " + std::to_string(e.type) + " " + std::to_string(e.mode) + " " + std::to_string(e.uid) + ":" + std::to_string(e.gid) + " " + std::to_string(e.size) + " " + e.target);
     if (!e.source.empty()) {
       struct stat st;
       // ctime too: a rewrite that keeps size and mtime (cp -p, a fixed SOURCE_DATE_EPOCH) moves it,

@@ -39,10 +39,31 @@ std::optional<Version> cudart_version(const Root& root, const DepObject& o) {
 
 std::string plan_source(const Root& root, const std::string& inside) { return root.host_path(inside); }
 
+FileOwner PlanBuilder::owner_of(const std::string& inside, const struct stat& st) const {
+  if (!attributes_.owners) return {st.st_uid, st.st_gid};
+  auto it = attributes_.owners->find(inside);
+  return it != attributes_.owners->end() ? it->second : FileOwner{};
+}
+
+uint32_t PlanBuilder::file_mode(const std::string& inside, const struct stat& st) {
+  uint32_t mode = attributes_.keep ? (st.st_mode & 01777) : (st.st_mode & 0111) ? 0755 : 0644;
+  if (st.st_mode & (S_ISUID | S_ISGID)) {
+    if (keep_setuid_) mode |= st.st_mode & (S_ISUID | S_ISGID);
+    else if (!plan_.items.count(inside)) plan_.warnings.push_back(inside + ": setuid/setgid bit stripped");  // once per file
+  }
+  return mode;
+}
+
 void PlanBuilder::add_dir_item(const std::string& inside) {
   if (inside == "/" || plan_.items.count(inside)) return;
   add_dir_item(path::dirname(inside));
-  plan_.items[inside] = {LayerEntry::dir, "", 0755, 0, ObjectClass::app, ""};
+  PlanItem item{LayerEntry::dir, "", 0755, 0, ObjectClass::app, ""};
+  // A directory the source lacks (one for generated files) is made 0755 root's either way.
+  if (struct stat st; attributes_.keep && ::lstat(root_.host_path(inside).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    item.mode = st.st_mode & 07777;  // a setgid directory (/var/mail 2775) stays one: it only passes on its group
+    item.owner = owner_of(inside, st);
+  }
+  plan_.items[inside] = std::move(item);
 }
 
 Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int depth) {
@@ -68,7 +89,10 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       if (n < 0) return Error::from_errno(next, errno);
       std::string target(buf, static_cast<size_t>(n));
       add_dir_item(cur);
-      if (!plan_.items.count(next)) plan_.items[next] = {LayerEntry::symlink, target, 0777, 0, cls, ""};
+      if (!plan_.items.count(next)) {
+        auto& link = plan_.items[next] = {LayerEntry::symlink, target, 0777, 0, cls, ""};
+        if (attributes_.keep) link.owner = owner_of(next, st);
+      }
       std::string resolved = target[0] == '/' ? target : path::join(cur, target);
       auto chain = add_path(resolved, cls, depth + 1);  // keep the whole chain ('..' resolved as the walk goes)
       // A link that leads nowhere in the source (/etc/localtime without tzdata, a loop) ships as it is.
@@ -87,14 +111,11 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       plan_.warnings.push_back(next + ": not a regular file (device, fifo or socket): left out");
       return ok_status();
     }
-    uint32_t mode = (st.st_mode & 0111) ? 0755 : 0644;
-    if (st.st_mode & (S_ISUID | S_ISGID)) {
-      if (keep_setuid_) mode |= st.st_mode & (S_ISUID | S_ISGID);
-      else if (!plan_.items.count(next)) plan_.warnings.push_back(next + ": setuid/setgid bit stripped");  // once per file
-    }
+    uint32_t mode = file_mode(next, st);
     add_dir_item(cur);
     auto& item = plan_.items[next];
     item = {LayerEntry::file, "", mode, static_cast<uint64_t>(st.st_size), cls, ""};
+    if (attributes_.keep) item.owner = owner_of(next, st);
   }
   return ok_status();
 }
@@ -228,6 +249,7 @@ std::vector<LayerEntry> layer_entries(const Root& root, const Plan& plan) {
     e.type = item.type;
     e.name = p.substr(1);
     e.mode = item.mode;
+    e.uid = item.owner.uid, e.gid = item.owner.gid;
     e.size = item.size;
     e.target = item.target;
     if (item.type == LayerEntry::file) {

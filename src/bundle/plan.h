@@ -27,6 +27,18 @@ struct PlanItem {
   ObjectClass cls = ObjectClass::app;
   std::string content;  // generated files
   std::shared_ptr<const FileExtents> extents;  // a rewritten copy of the source (fatbin pruning)
+  FileOwner owner;  // 0:0 unless the source's attributes are kept
+};
+
+// The modes and owners of what ships. Normalized (bundle from a host): files 0755 or 0644 by
+// their exec bits, directories 0755, all root's -- the same image whatever the build machine's
+// umask and users. Kept (slim): every file, directory and link has the input's mode and owner (an
+// image's /etc/shadow stays 0640 root:shadow, /home/app 0700 app:app); an image input's owners
+// come from its layers' entries, a rootfs dir's from the files. Setuid/setgid bits follow
+// keep_setuid either way.
+struct SourceAttributes {
+  bool keep = false;
+  const std::map<std::string, FileOwner>* owners = nullptr;  // an unpacked image's (UnpackedImage::owners); null: lstat's
 };
 
 struct Plan {
@@ -52,7 +64,8 @@ struct Plan {
 
 class PlanBuilder {
  public:
-  explicit PlanBuilder(const Root& root, bool keep_setuid = false) : root_(root), keep_setuid_(keep_setuid) {}
+  explicit PlanBuilder(const Root& root, bool keep_setuid = false, SourceAttributes attributes = {})
+      : root_(root), keep_setuid_(keep_setuid), attributes_(attributes) {}
 
   // Adds every object of a classified graph that ships; its roots are entrypoint candidates
   // unless `programs` is false (included files, driver needs).
@@ -111,9 +124,15 @@ class PlanBuilder {
  private:
   Status add_path(const std::string& inside, ObjectClass cls, int depth = 0);
   void add_dir_item(const std::string& inside);
+  // The owner a kept-attributes plan gives `inside` (lstat'ed as `st`): the image's record, else the file's.
+  FileOwner owner_of(const std::string& inside, const struct stat& st) const;
+  // A regular file's mode: the source's (kept) or 0755/0644 by its exec bits; setuid/setgid bits
+  // kept only with keep_setuid (stripped with a warning, once per file).
+  uint32_t file_mode(const std::string& inside, const struct stat& st);
 
   const Root& root_;
   bool keep_setuid_ = false;
+  SourceAttributes attributes_;
   Plan plan_;
 };
 

@@ -17,7 +17,8 @@ namespace cuslim {
 
 namespace {
 
-// Every regular file and symlink of the rootfs, as in-image paths.
+// Every file, symlink and empty directory of the rootfs, as in-image paths (a glob that names an
+// empty directory keeps it: an application's spool or upload dir is often empty).
 std::vector<std::string> all_paths(const Root& root) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -25,7 +26,7 @@ std::vector<std::string> all_paths(const Root& root) {
   for (auto it = std::filesystem::recursive_directory_iterator(base, std::filesystem::directory_options::skip_permission_denied, ec);
        it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    if (it->is_directory(ec) && !it->is_symlink(ec)) continue;
+    if (it->is_directory(ec) && !it->is_symlink(ec) && !std::filesystem::is_empty(it->path(), ec)) continue;
     out.push_back("/" + it->path().lexically_relative(base).string());
   }
   std::sort(out.begin(), out.end());
@@ -84,7 +85,13 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     if (!asked && !by_set) continue;
     // A symlink kept is kept as the link (with its chain); one to a program also brings its closure.
     struct stat lst;
-    bool link = ::lstat(root.host_path(p).c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+    if (::lstat(root.host_path(p).c_str(), &lst) != 0) continue;  // gone since the listing
+    bool link = S_ISLNK(lst.st_mode);
+    if (!link && !S_ISREG(lst.st_mode) && !S_ISDIR(lst.st_mode)) {  // as an image input's are on unpacking: said, not kept
+      s.warnings.push_back(p + ": a " + std::string(S_ISFIFO(lst.st_mode) ? "fifo" : S_ISSOCK(lst.st_mode) ? "socket" : "device node") + " matched by " +
+                           (asked ? "--keep" : "a profile keep-set") + ": left out (cuslim writes files, directories and links only)");
+      continue;
+    }
     s.kept.push_back(p);
     if (link) s.includes.push_back(p);
     if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);

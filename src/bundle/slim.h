@@ -23,7 +23,7 @@ struct SlimSelection {
   std::vector<std::string> dropped_driver;
   std::vector<std::string> forward_compat;  // cuda-compat files: kept (not the host driver's), and said so
   std::map<HeldBack, std::vector<std::string>> held_back;  // link-only, profiler-only files a keep-set matched: not kept by it
-  std::vector<std::string> notes;
+  std::vector<std::string> warnings;  // what a glob matched that cannot ship (a fifo, socket or device node)
 };
 
 // Chooses what to keep. `keep` (the user's) and `keep_set` (the profiles') are globs over in-image

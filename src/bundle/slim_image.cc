@@ -43,6 +43,7 @@ Result<BundleRequest> bundle_request(const SlimRequest& req, const UnpackedImage
       .with_driver_needs = uses_cuda,
       .keep_config = img.config,
       .keep_setuid = req.keep_setuid,
+      .keep_attributes = true,
       .inputs = {parse_image_ref(req.image).transport == "docker" ? "" : parse_image_ref(req.image).path},
       .force = req.force,
   };
@@ -109,6 +110,7 @@ Result<SlimResult> slim_image(const SlimRequest& req) {
   if (res.selection.targets.empty() && (res.selection.includes.empty() || (req.keep.empty() && req.traces.empty() && !req.probe)))
     return Error(Exit::usage, req.image + ": nothing to keep: the image declares no Entrypoint or Cmd that is a program in it, and no TARGET, "
                               "--keep or --trace names anything (give a TARGET or --keep GLOB)");
+  res.warnings.insert(res.warnings.end(), res.selection.warnings.begin(), res.selection.warnings.end());
   for (auto& d : res.selection.dropped_driver) res.warnings.push_back(d + ": driver library in the input, dropped (it breaks on other hosts)");
   std::vector<std::pair<std::string, uint64_t>> input_files;
   res.before = count_by_class(analysis.root(), analysis.classifier(), &input_files);

@@ -208,6 +208,16 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
   return ok_status();
 }
 
+// A path a whiteout (or a non-directory over a directory) removed: its owner and those of all
+// under it are forgotten (a later layer that makes it again gives its own).
+void forget_owners(std::map<std::string, FileOwner>& owners, const std::string& removed) {
+  owners.erase(removed);
+  auto from = owners.lower_bound(removed + "/");
+  auto to = from;
+  while (to != owners.end() && to->first.rfind(removed + "/", 0) == 0) ++to;
+  owners.erase(from, to);
+}
+
 // The uncompressed stream of a blob, hashed as the tar reader pulls it: the layer's diff_id
 // checked in the same pass as its digest. A raw-format reader (libarchive's filters) decompresses
 // the hashed file; the tar reader reads what it yields.
@@ -268,9 +278,13 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
     CUSLIM_CHECK(blob_checks());
     return bad_input(layer + ": " + why);
   }
+  // The image's own tree (not an archive's outer tar): its entries' owners are recorded, and, as
+  // root, given to the files (`run` starts the image's User in a tree owned as the image says).
+  const bool record_owners = root == out.rootfs;
   WritePtr w(archive_write_disk_new(), archive_write_free);
   archive_write_disk_set_options(w.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                              ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
+                                              ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK |
+                                              (record_owners && ::geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER : 0));
   // The entries, then the digest: a corrupt blob says "digest mismatch" even where the
   // decompressor or the tar reader noticed first.
   // libarchive's writer names host paths (the staging root): said as in-image paths instead.
@@ -296,6 +310,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         std::string dir = path::dirname("/" + name);
         if (base == kOpaqueWhiteout) ls.opaque.push_back(dir);
         else ls.removed.push_back(path::join(dir, base.substr(kWhiteoutPrefix.size())));
+        if (record_owners && base != kOpaqueWhiteout) forget_owners(out.owners, ls.removed.back());
         continue;
       }
       auto type = archive_entry_filetype(e);
@@ -310,7 +325,8 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, *target, layer));
         archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(*target)).c_str());
       }
-      if (!out.keep_setuid && (archive_entry_perm(e) & (S_ISUID | S_ISGID))) {
+      // (a setgid directory only makes new files take its group: kept, as tar and runtimes keep it)
+      if (!out.keep_setuid && type != AE_IFDIR && (archive_entry_perm(e) & (S_ISUID | S_ISGID))) {
         archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
         ls.altered = true;
       }
@@ -321,7 +337,11 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       // A non-directory over a directory of a lower layer replaces it and all it holds (docker's
       // and umoci's rule); unlinking alone cannot remove a non-empty directory. `at` is inside the
       // root and its last component is not followed.
-      if (struct stat st; type != AE_IFDIR && ::lstat(at.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(at);
+      if (struct stat st; type != AE_IFDIR && ::lstat(at.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        remove_tree(at);
+        if (record_owners) forget_owners(out.owners, parent + "/" + path::basename(name));
+      }
+      if (record_owners) out.owners[parent + "/" + path::basename(name)] = {static_cast<uint32_t>(archive_entry_uid(e)), static_cast<uint32_t>(archive_entry_gid(e))};
       archive_entry_set_pathname(e, at.c_str());
       if (archive_write_header(w.get(), e) != ARCHIVE_OK)
         return bad_input(layer + ": entry '" + name + "': " + written_error("refused"));

@@ -3,14 +3,16 @@
 // Layers are applied in order with whiteouts and opaque dirs into a staging dir: names with ".."
 // or a leading "/" are refused, nothing is written through a symlink (libarchive's SECURE_*
 // checks on top of our own), hardlinks stay inside, device nodes are recorded not created,
-// setuid/setgid bits are stripped, every blob's digest is checked.
+// setuid/setgid bits of files are stripped (a setgid directory stays one), every blob's digest is checked.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "image/layer.h"
 #include "image/oci_image.h"
 #include "registry/registry_options.h"
 
@@ -45,6 +47,9 @@ struct UnpackedImage {
   std::vector<StoredLayer> layers;  // OCI inputs, and docker-archives whose every layer has a digest
   std::string history_json = "[]";  // the input config's history, as JSON
   std::string manifest;  // OCI inputs: the digest index.json names for the image (its manifest, or its index)
+  // Image inputs: the numeric owner each entry's layer gave it, by in-image path (the top layer's;
+  // unpacking does not chown). Paths absent here (a rootfs dir input) have the files' own owners.
+  std::map<std::string, FileOwner> owners;
 };
 
 Result<ImageKind> detect_image(const std::string& path);

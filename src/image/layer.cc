@@ -128,8 +128,8 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
   }
   EntryPtr e(archive_entry_new(), archive_entry_free);
   archive_entry_set_pathname(e.get(), le.type == LayerEntry::dir ? (le.name + "/").c_str() : le.name.c_str());
-  archive_entry_set_uid(e.get(), 0);
-  archive_entry_set_gid(e.get(), 0);
+  archive_entry_set_uid(e.get(), le.uid);
+  archive_entry_set_gid(e.get(), le.gid);
   archive_entry_set_mtime(e.get(), opt.mtime, 0);
   archive_entry_set_perm(e.get(), le.mode & 07777);
   switch (le.type) {

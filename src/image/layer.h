@@ -1,7 +1,7 @@
 // Layer: one tar layer written in a single pass -- libarchive writes the tar, the uncompressed
 // stream is hashed (diff_id) and compressed -- gzip in blocks on every core (ParallelGzip), zstd
 // by libarchive's multi-threaded filter -- while the stored blob is hashed (digest). Reproducible: the caller's entry order
-// (sorted), uid/gid 0, no user/group names, one mtime.
+// (sorted), the entries' numeric owners (0:0 unless slim keeps the input's), no user/group names, one mtime.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,12 @@
 
 namespace cuslim {
 
+// A numeric owner, as a layer stores it.
+struct FileOwner {
+  uint32_t uid = 0, gid = 0;
+  bool operator==(const FileOwner&) const = default;
+};
+
 struct LayerEntry {
   enum Type { file, dir, symlink };
   Type type = file;
@@ -24,6 +30,7 @@ struct LayerEntry {
   std::string content;  // generated files (ld.so.cache, ld.so.conf.d entries)
   std::string target;  // a symlink's target
   uint32_t mode = 0644;
+  uint32_t uid = 0, gid = 0;  // numeric owner (no names are written)
   uint64_t size = 0;
   std::shared_ptr<const FileExtents> extents;  // the content is these pieces of `source` (a rewrite)
 };

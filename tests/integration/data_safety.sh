@@ -287,6 +287,16 @@ fi
 
 "$cuslim" bundle -q ./app -o ep.tar --entrypoint /nonexistent 2> err; rc=$?
 check "bundle --entrypoint a path the image lacks: a warning naming it (exit $rc)" '[ $rc = 0 ] && grep -q "warning: --entrypoint /nonexistent: not in the image" err' || cat err
+# A bare name is looked up through the image PATH, as the runtime does: one it holds is quiet.
+"$cuslim" bundle -q ./app -o ep2.tar --entrypoint nosuchprog 2> err; rc=$?
+check "bundle --entrypoint a bare name no PATH dir holds: a warning naming the PATH (exit $rc)" \
+  '[ $rc = 0 ] && grep -q "warning: --entrypoint nosuchprog: no directory of the image.s PATH (.*) holds it" err' || cat err
+"$cuslim" bundle -q ./app -o ep3.tar --entrypoint app 2> err; rc=$?
+check "bundle --entrypoint app, the bundled program on the PATH: no warning (exit $rc)" '[ $rc = 0 ] && ! grep -q "entrypoint" err' || cat err
+printf 'name: ep\ntargets: [%s/app]\nentrypoint: missing-tool\nout: %s/ep4.tar\n' "$tmp" "$tmp" > ep.yaml
+"$cuslim" build -q ep.yaml 2> err; rc=$?
+check "build: an entrypoint the image lacks is blamed on the spec key, not a flag (exit $rc)" \
+  '[ $rc = 0 ] && grep -q "ep.yaml: entrypoint: missing-tool: no directory" err && ! grep -q -- "--entrypoint" err' || cat err
 "$cuslim" bundle -q ./app -o b.tar --base "$tmp/no-such-image" 2> err; rc=$?
 check "bundle --base a path that does not exist: exit 2 saying so, not only unknown profile (exit $rc)" '[ $rc = 2 ] && grep -q "no-such-image: no such image" err' || cat err
 
