@@ -71,9 +71,42 @@ Status settle_forward_compat(BundleJob& job) {
   return ok_status();
 }
 
+// Whether `inside` is a symlink that leads nowhere (include keeps it as the link it is).
+bool dangling_link(const Root& root, const std::string& inside) {
+  auto parent = root.realpath(path::dirname(inside));
+  struct stat st;
+  return parent.ok() && ::lstat(root.host_path(path::join(*parent, path::basename(inside))).c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+// A spec's paths and its out/format, checked before any work so that an error names the spec
+// and its key (the same checks later would name the flags bundle has for them).
+Status check_spec_inputs(const ImageSpec& spec, const std::string& where, bool out_from_spec) {
+  struct stat st;
+  if (::stat(spec.root.c_str(), &st) != 0) return Error::from_errno(spec.root, errno).wrap(where + ": root");
+  if (!S_ISDIR(st.st_mode)) return bad_input(where + ": root: " + spec.root + ": not a directory");
+  Root root(spec.root);
+  for (auto [key, list] : {std::pair{"targets", &spec.targets}, {"include", &spec.include}})
+    for (auto& p : *list)  // bare names (a target found through PATH) and relative ones are settled later
+      if (!p.empty() && p[0] == '/' && !root.stat(p) && !dangling_link(root, p))
+        return bad_input(where + ": " + key + ": " + p + ": not found" + (root.is_host() ? "" : " in " + spec.root));
+  for (auto& t : spec.trace)
+    if (::access(t.c_str(), R_OK) != 0) return Error::from_errno(t, errno).wrap(where + ": trace");
+  if (out_from_spec && !spec.format.empty() && parse_format(spec.format)) {
+    std::string out = spec.out, tag;
+    BundleFormat format = *parse_format(spec.format);
+    if (auto st = settle_output_ref(out, format, tag, true); !st.ok()) {
+      std::string m = st.error().message();
+      if (auto at = m.find("--format says"); at != std::string::npos) m.replace(at, 13, "its format: says");
+      return Error(st.error().code(), where + ": out: " + m);
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
+  const std::string where = spec.file.empty() ? "image spec " + spec.name : spec.file;  // how errors name the spec
   BundleJob job;
   job.analysis.root = spec.root;
   job.analysis.base = spec.base;
@@ -84,7 +117,7 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   if (!spec.file.empty()) job.request.inputs.push_back(spec.file);  // -o never over the spec itself
   job.request.tag = spec.tag;
   job.request.entrypoint = spec.entrypoint;
-  job.request.entrypoint_from = (spec.file.empty() ? "image spec " + spec.name : spec.file) + ": entrypoint:";
+  job.request.entrypoint_from = where + ": entrypoint:";
   job.traces = spec.trace;
   job.request.python_keep = parse_python_keep(spec.python_keep).value_or(PythonKeep::package);
   job.request.jit = spec.jit;
@@ -97,8 +130,9 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.forward_compat = spec.forward_compat;
   job.min_driver = spec.min_driver;
   if (spec.targets.empty() && spec.include.empty())
-    return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": targets and include are both empty: nothing to pack");
-  if (job.request.out.empty()) return bad_input((spec.file.empty() ? "image spec " + spec.name : spec.file) + ": out: required (where to write the image; or -o OUT)");
+    return bad_input(where + ": targets and include are both empty: nothing to pack");
+  if (job.request.out.empty()) return bad_input(where + ": out: required (where to write the image; or -o OUT)");
+  CUSLIM_CHECK(check_spec_inputs(spec, where, out.empty()));
   return job;
 }
 

@@ -76,7 +76,7 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
       if (!script.empty()) return bad_input(script + ": its #! interpreter " + p + " is not found" + where);
       return bad_input(p + ": not found" + where);
     }
-    if (S_ISDIR(st->st_mode)) return bad_input(p + ": a directory, not a program (--include it to ship it)");
+    if (S_ISDIR(st->st_mode)) return bad_input(p + ": a directory, not a program (a directory ships whole by bundle --include, slim --keep 'DIR/*' or a spec's include:)");
     if (!S_ISREG(st->st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not a program)");
     if (auto real = root.realpath(p); real.ok() && ::access(root.host_path(*real).c_str(), R_OK) != 0)  // said as it is, not as "not a program"
       return Error::from_errno(p, errno);

@@ -48,7 +48,7 @@ Exit run_run(const RunOptions& o) {
 void add_run(CLI::App& app, RunState& state) {
   auto o = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Run an image or bundle in a sandbox with the host GPU driver injected (no Docker)");
-  cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG]), oci-archive, docker-archive, docker://HOST/REPO[:TAG|@DIGEST], rootfs tarball or rootfs dir")->required();
+  cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG|:@N]), oci-archive (FILE[:TAG|:@N]), docker-archive (FILE[:REF|:@N]), docker://HOST/REPO[:TAG|@DIGEST], rootfs tarball or rootfs dir (@N: the N-th image, from 0)")->required();
   cmd->add_option("--gpu", o->gpu, "auto: inject the host driver when there is one; on: fail without one; off: never")
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index (default: the only one; IMAGE:TAG works too)");

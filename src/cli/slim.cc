@@ -107,8 +107,9 @@ void add_slim(CLI::App& app, RunState& state) {
   auto o = std::make_shared<SlimOptions>();
   auto* cmd = app.add_subcommand("slim", "Slim an existing image to what its program needs (daemonless, CUDA-aware, hostile layers refused)");
   cmd->add_option("image", o->image,
-                  "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir; or a transport: oci:DIR[:TAG], "
-                  "oci-archive:FILE[:TAG], docker-archive:FILE, dir:PATH, docker://HOST[:PORT]/REPO[:TAG|@DIGEST]")->required();
+                  "OCI layout dir, oci-archive, docker-archive, rootfs tarball or rootfs dir; or a transport: oci:DIR[:TAG|:@N], "
+                  "oci-archive:FILE[:TAG|:@N], docker-archive:FILE[:REF|:@N], dir:PATH, docker://HOST[:PORT]/REPO[:TAG|@DIGEST] "
+                  "(@N: the N-th image, from 0)")->required();
   cmd->add_option("-o,--out", o->out, "Output (any bundle format, or a transport as for IMAGE; docker:// pushes)")->required();
   cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)")->allow_extra_args(false);
   cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)")

@@ -151,4 +151,21 @@ for ref in "docker-archive:out/long.tar:x/${long//./a}" "docker://h/${long//./a}
   "$cuslim" bundle -q /bin/true -o "$ref" 2> /dev/null; rc=$?
   check "a 20001-character reference (${ref:0:20}...) as -o: exit 2 (exit $rc)" '[ $rc = 2 ]'
 done
+# A spec's paths and out/format: the error names the spec and its key, not the flag bundle has
+# for it; nothing is written.
+spec_error() {  # NAME LINES EXPECTED-RC EXPECTED-TEXT
+  printf 'name: x\n%b\n' "$2" > "$1.yaml"
+  "$cuslim" build -q "$1.yaml" 2> err; rc=$?
+  want_rc=$3 want="$1.yaml: $4" out_path=out-$1
+  check "spec $1: exit $3 naming $1.yaml and its key ($(head -c 160 err))" '[ $rc = $want_rc ] && grep -qF -- "$want" err && ! grep -qE -- "--(format|include|root|trace|target)" err && [ ! -e $out_path ]'
+}
+spec_error root 'root: /nonexistent-root\ntargets: [/bin/true]\nout: out-root' 3 "root: /nonexistent-root: No such file or directory"
+spec_error target 'targets: [/nonexistent/prog]\nout: out-target' 3 "targets: /nonexistent/prog: not found"
+spec_error include 'targets: [/bin/true]\ninclude: [/nonexistent]\nout: out-include' 3 "include: /nonexistent: not found"
+spec_error trace 'targets: [/bin/true]\ntrace: [/nonexistent.trace]\nout: out-trace' 3 "trace: /nonexistent.trace: No such file or directory"
+spec_error format 'targets: [/bin/true]\nout: oci:out-format\nformat: tar' 2 "out: oci:out-format: 'oci:' writes oci, its format: says tar"
+ln -s /nonexistent-target dangling
+printf 'name: x\ntargets: [/bin/true]\ninclude: [%s/dangling]\nout: out-dangling.tar\n' "$tmp" > dangling.yaml
+"$cuslim" build -q dangling.yaml 2> err; rc=$?
+check "spec include of a dangling link: kept as the link (exit $rc)" '[ $rc = 0 ] && tar -tvf out-dangling.tar | grep -q "dangling -> /nonexistent-target"' || cat err
 finish

@@ -61,6 +61,13 @@ must "slim the layout to a dir" "$cuslim" slim -q layout:t "${keep[@]}" --format
 check "a dir output has the modes and owners ($(stat -c '%a %u:%g %n' outdir/home/app outdir/srv/data outdir/etc/shadow | tr '\n' ';'))" \
   '[ "$(stat -c "%a %u:%g" outdir/home/app outdir/home/app/.key outdir/srv/drop outdir/srv/data outdir/etc/shadow | tr "\n" " ")" = "700 1000:1000 600 1000:1000 1777 0:0 2750 7:7 640 0:42 " ]'
 
+# An oci-archive whose layer holds the fifo: the note names the archive, not a staging dir.
+umoci init --layout fifo-layout && umoci new --image fifo-layout:t && umoci unpack --image fifo-layout:t fifo-bundle > /dev/null 2>&1
+cp -a r/. fifo-bundle/rootfs/ && umoci repack --image fifo-layout:t fifo-bundle > /dev/null 2>&1 && tar -C fifo-layout -cf fifo.oci.tar .
+"$cuslim" slim fifo.oci.tar:t --target /bin/cat -o fifo-out.tar > /dev/null 2> fifo.err; rc=$?
+check "an oci-archive with a fifo: the note names fifo.oci.tar and no staging dir ($(grep note fifo.err | cut -c1-120))" \
+  '[ $rc = 0 ] && grep -q "note: fifo.oci.tar layer 0 (sha256:[0-9a-f]*): srv/fifo (device node or fifo" fifo.err && ! grep -q "cuslim-run-" fifo.err'
+
 # bundle from the host normalizes: an included 0600 file of uid 1000 ships 0644 root's.
 must "bundle --include of the rootfs key" "$cuslim" bundle -q /bin/true --include "$tmp/r/home/app/.key" --format tar -o host.tar
 check "bundle normalizes: 0644 0/0 ($(tar -tvf host.tar --numeric-owner | grep '\.key'))" \
