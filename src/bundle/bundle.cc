@@ -463,6 +463,35 @@ Status add_traced_interpreters(const Analysis& analysis, const BundleRequest& re
   return ok_status();
 }
 
+// ELF files that start a process of their own (programs; every file when there is no trace)
+// and libraries, which a traced process loads: with a trace, a library's needs are met as in
+// that process (traced_loaded), by what it already holds.
+std::pair<std::vector<std::string>, std::vector<std::string>> split_by_process(const Root& root, const std::vector<std::string>& elfs,
+                                                                               const std::vector<std::string>& traced) {
+  std::vector<std::string> own, in_process;
+  for (auto& p : elfs) {
+    auto real = root.realpath(p);
+    auto elf = real ? ElfFile::read(root.host_path(*real), p, ElfFile::Parts::loader) : Result<ElfFile>(real.error());
+    (traced.empty() || !elf.ok() || elf->interp ? own : in_process).push_back(p);
+  }
+  return {own, in_process};
+}
+
+// The closures of the ELF files under the --include paths (included files are not entrypoints).
+// With a trace, an included library's needs are met as in the traced process: by the objects
+// already there (a wheel's libcublas the framework loaded by path), not by a second copy the
+// search would find (the toolkit's).
+Status add_include_closures(const Analysis& analysis, const BundleRequest& req, PlanBuilder& builder) {
+  const Root& root = analysis.root();
+  auto [own, in_process] = split_by_process(root, elf_includes(root, builder.plan(), req.includes), req.traced);
+  for (auto* set : {&own, &in_process}) {
+    if (set->empty()) continue;
+    CUSLIM_TRY(auto g, analysis.resolve(*set, {}, set == &in_process ? traced_loaded(root, req.traced) : std::map<std::string, std::string>{}));
+    builder.add_graph(g, false);
+  }
+  return ok_status();
+}
+
 // The classified closures of the targets, the --include paths (and their ELF files), the traced
 // objects and files, and what the host driver loads from the image.
 Status add_closures(const Analysis& analysis, const BundleRequest& req, const Programs& programs, PlanBuilder& builder) {
@@ -470,10 +499,14 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, const Pr
   // #! scripts ship as they are and bring their interpreters.
   for (auto& s : programs.scripts) CUSLIM_CHECK(builder.add_script(s));
   if (!programs.elf.empty()) {
-    CUSLIM_TRY(auto g, analysis.resolve(programs.elf));
-    if (!g.missing.empty())
-      return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
-    builder.add_graph(g);
+    auto [own, in_process] = split_by_process(root, programs.elf, req.traced);
+    for (auto* set : {&own, &in_process}) {
+      if (set->empty()) continue;
+      CUSLIM_TRY(auto g, analysis.resolve(*set, {}, set == &in_process ? traced_loaded(root, req.traced) : std::map<std::string, std::string>{}));
+      if (!g.missing.empty())
+        return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
+      builder.add_graph(g);
+    }
     // Programs with one realpath are one object of the graph: each ships under every name it was
     // asked by too (the venv's bin/python3 link a #! line names, beside /usr/bin/python3).
     for (auto& p : programs.elf)
@@ -487,10 +520,7 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, const Pr
                        ", not a file, directory or link: it cannot ship in an image");
     CUSLIM_CHECK(builder.add_include(inc));
   }
-  if (auto elfs = elf_includes(root, builder.plan(), req.includes); !elfs.empty()) {
-    CUSLIM_TRY(auto g, analysis.resolve(elfs));
-    builder.add_graph(g, false);  // included files are not entrypoints
-  }
+  CUSLIM_CHECK(add_include_closures(analysis, req, builder));
   if (!req.traced.empty()) {  // objects a trace saw mapped join the graph (how: trace) with their closures
     CUSLIM_TRY(auto g, analysis.resolve(req.traced, {}, traced_loaded(root, req.traced)));
     for (auto& o : g.objects)

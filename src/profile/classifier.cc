@@ -233,9 +233,11 @@ ObjectClass class_given(const Classification& c, const std::set<std::string>& pr
   return ObjectClass::toolkit;
 }
 
-std::string rule_given(const Classification& c, const std::set<std::string>& present) {
-  return class_given(c, present) == ObjectClass::toolkit && !c.toolkit_rule.empty() ? c.toolkit_rule : c.rule;
+std::string rule_for(const Classification& c, ObjectClass counted_as) {
+  return c.cls == ObjectClass::jit && counted_as == ObjectClass::toolkit && !c.toolkit_rule.empty() ? c.toolkit_rule : c.rule;
 }
+
+std::string rule_given(const Classification& c, const std::set<std::string>& present) { return rule_for(c, class_given(c, present)); }
 
 bool Classifier::is_driver_name(const std::string& name) const {
   auto& shard = memo_->shards[std::hash<std::string>{}(name) % memo_->shards.size()];

@@ -36,6 +36,9 @@ ObjectClass class_given(const Classification& c, const std::set<std::string>& pr
 // The rule to name for it then: the toolkit rule it matched, not the absent framework's
 // ("cuda:compiler", not "jax:jit-jax", for the toolkit's ptxas in an image without JAX).
 std::string rule_given(const Classification& c, const std::set<std::string>& present_distributions);
+// The rule to name for a file counted as `counted_as`: a jit file counted as toolkit is named by
+// its toolkit rule where it matched one; everything else by its own rule.
+std::string rule_for(const Classification& c, ObjectClass counted_as);
 
 class Classifier {
  public:

@@ -83,8 +83,7 @@ GroupKey FileGrouper::group_of(const std::string& p, ObjectClass counted_as) con
     if (c.cls == ObjectClass::system) return {c.rule.substr(0, c.rule.find(':')), "family"};
     // A JIT framework's toolchain counted as toolkit (its framework is not here) is named by the
     // toolkit rule that matched it ("cuda:compiler"), as bundle and verify name it.
-    if (c.cls == ObjectClass::jit && counted_as == ObjectClass::toolkit && !c.toolkit_rule.empty()) return {c.toolkit_rule, "family"};
-    return {c.rule, "family"};
+    return {rule_for(c, counted_as), "family"};
   }
   if (auto it = dpkg_.find(p); it != dpkg_.end()) return {"deb:" + it->second, "package"};
   return {first_components(p, 3), "directory"};

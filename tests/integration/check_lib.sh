@@ -11,9 +11,10 @@ check() {
   return 1
 }
 must() {
-  local what=$1; shift
-  if "$@"; then return 0; fi
-  echo "FAIL $what (exit $?): $*"
+  local what=$1 rc; shift
+  "$@"; rc=$?
+  [ $rc = 0 ] && return 0
+  echo "FAIL $what (exit $rc): $*"
   fails=$((fails + 1))
   return 1
 }

@@ -216,4 +216,38 @@ mkdir -p "$tmp/dirarg"; echo keep > "$tmp/dirarg/data.txt"
 check "trace -o a.trace -- ls . (exit $rc)" '[ $rc = 0 ] && [ -s "$tmp/dirarg/a.trace" ]' || cat "$tmp/err"
 "$cuslim" trace -q -o "$tmp/dirarg/data.txt" -- /bin/cat "$tmp/dirarg/data.txt" > /dev/null 2> "$tmp/err"; rc=$?
 check "trace -o naming a file the command reads: exit 2, the file intact" '[ $rc = 2 ] && [ "$(cat "$tmp/dirarg/data.txt")" = keep ]'
+# --- an included library's needs, as the traced process met them ---------------------------------
+# A rootfs with two copies of libdep.so.1: a "wheel" copy the program loads by path, and one in the
+# loader's default dir. libuser.so (kept by --keep, no RUNPATH) needs libdep.so.1; in the traced
+# process that is the wheel copy already loaded, so the slimmed image carries only that one -- and
+# still runs.
+must "bundle /bin/true as a rootfs dir" "$cuslim" bundle -q /bin/true --format dir -o "$tmp/dup"
+R="$tmp/dup"; mkdir -p "$R/opt/w" "$R/opt/app"
+echo 'const char* dep(void){return "dep from the wheel";}' > "$tmp/dw.c"
+echo 'const char* dep(void){return "dep from the default dir";}' > "$tmp/dd.c"
+echo 'const char* dep(void); const char* user(void){return dep();}' > "$tmp/du.c"
+libdir=usr/lib/x86_64-linux-gnu; [ -e "$R/$libdir/libc.so.6" ] && [ ! -L "$R/usr/lib" ] || libdir=lib/x86_64-linux-gnu  # libc's real dir
+cc -shared -fPIC -Wl,-soname,libdep.so.1 -o "$R/opt/w/libdep.so.1" "$tmp/dw.c"
+cc -shared -fPIC -Wl,-soname,libdep.so.1 -o "$R/$libdir/libdep.so.1" "$tmp/dd.c"
+cc -shared -fPIC -o "$R/opt/app/libuser.so" "$tmp/du.c" -L"$R/opt/w" -l:libdep.so.1
+cat > "$tmp/dmain.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(void) {
+  if (!dlopen("/opt/w/libdep.so.1", RTLD_NOW | RTLD_GLOBAL)) return 1;
+  void* u = dlopen("/opt/app/libuser.so", RTLD_NOW);
+  if (!u) { puts(dlerror()); return 2; }
+  puts(((const char* (*)(void))dlsym(u, "user"))());
+  return 0;
+}
+C
+cc -o "$R/opt/app/main" "$tmp/dmain.c" -ldl
+"$cuslim" slim -q "$R" --target /opt/app/main --keep '/opt/app/*' -o "$tmp/dup-static.tar" 2> "$tmp/err"; rc=$?
+check "without a trace the search's copy ships beside the wheel's (what the loader would find alone)" \
+  '[ $rc = 0 ] && tar -tf "$tmp/dup-static.tar" | grep -qx "$libdir/libdep.so.1"' || cat "$tmp/err"
+"$cuslim" slim -q "$R" --target /opt/app/main --keep '/opt/app/*' -o "$tmp/dup-slim" --tag d --probe -- /opt/app/main 2> "$tmp/err"; rc=$?
+check "slim --probe: the wheel copy ships, the default dir copy the process never loaded does not" \
+  '[ $rc = 0 ] && umoci unpack --image "$tmp/dup-slim:d" "$tmp/dup-unpacked" > /dev/null 2>&1 && [ -e "$tmp/dup-unpacked/rootfs/opt/w/libdep.so.1" ] && [ ! -e "$tmp/dup-unpacked/rootfs/$libdir/libdep.so.1" ]' || cat "$tmp/err"
+out=$(run_image "$tmp/dup-slim" d /opt/app/main)
+check "the slimmed image runs and takes dep from the wheel copy ($out)" '[ "$out" = "dep from the wheel" ]'
 finish
