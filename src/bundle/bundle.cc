@@ -115,6 +115,34 @@ std::string program_search_path(const BundleRequest& req) {
   return out + kDefaultPath;
 }
 
+// Where `inside` leads through the plan's own symlinks (/bin/sh -> /usr/bin/sh where bin -> usr/bin),
+// as the kernel walks it; nullopt for a loop.
+std::optional<std::string> plan_resolve(const Plan& plan, const std::string& inside) {
+  std::vector<std::string> todo = path::components(inside);
+  std::reverse(todo.begin(), todo.end());  // a stack: links push their targets' components
+  std::string cur = "/";
+  for (int links = 0; !todo.empty();) {
+    std::string c = todo.back();
+    todo.pop_back();
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      cur = path::dirname(cur);
+      continue;
+    }
+    std::string next = path::join(cur, c);
+    auto it = plan.items.find(next);
+    if (it == plan.items.end() || it->second.type != LayerEntry::symlink) {
+      cur = next;
+      continue;
+    }
+    if (++links > 40) return std::nullopt;
+    auto target = path::components(it->second.target);
+    todo.insert(todo.end(), target.rbegin(), target.rend());
+    if (!it->second.target.empty() && it->second.target[0] == '/') cur = "/";
+  }
+  return cur;
+}
+
 // An entrypoint the image does not hold (from a FROM-scratch bundle or its base) is said: the
 // image would fail at its first start. A bare name is looked up as the runtime does, through the
 // config's PATH.
@@ -123,8 +151,8 @@ void warn_absent_entrypoint(Plan& plan, const BundleRequest& req, const ImageCon
   if (req.base != "scratch" && !req.base_image) return;  // a profile base may hold it
   const std::string& e = *req.entrypoint;
   auto held = [&](const std::string& inside) {
-    std::string p = path::normalize(inside);
-    return plan.items.count(p) || (req.base_image && Root(req.base_image->rootfs).stat(p));
+    auto p = plan_resolve(plan, inside);
+    return (p && plan.items.count(*p)) || (req.base_image && (Root(req.base_image->rootfs).stat(inside) || (p && Root(req.base_image->rootfs).stat(*p))));
   };
   std::string where;
   if (e.find('/') != std::string::npos) {  // a path: from the working directory when relative
@@ -258,7 +286,8 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::v
 SourceAttributes source_attributes(const BundleRequest& req) {
   if (!req.keep_attributes) return {};
   bool image = req.input_image && req.input_image->kind != ImageKind::rootfs_dir;
-  return {.keep = true, .owners = image ? &req.input_image->owners : nullptr};
+  if (!image) return {.keep = true};
+  return {.keep = true, .owners = &req.input_image->owners, .setuid_stripped = &req.input_image->setuid_stripped};
 }
 
 // A dir bundle's owners and modes, deepest first once everything is written (a 0500 directory

@@ -86,11 +86,21 @@ Status check_spec_inputs(const ImageSpec& spec, const std::string& where, bool o
   if (!S_ISDIR(st.st_mode)) return bad_input(where + ": root: " + spec.root + ": not a directory");
   Root root(spec.root);
   for (auto [key, list] : {std::pair{"targets", &spec.targets}, {"include", &spec.include}})
-    for (auto& p : *list)  // bare names (a target found through PATH) and relative ones are settled later
-      if (!p.empty() && p[0] == '/' && !root.stat(p) && !dangling_link(root, p))
-        return bad_input(where + ": " + key + ": " + p + ": not found" + (root.is_host() ? "" : " in " + spec.root));
-  for (auto& t : spec.trace)
-    if (::access(t.c_str(), R_OK) != 0) return Error::from_errno(t, errno).wrap(where + ": trace");
+    for (auto p : *list) {
+      if (p.empty()) return bad_input(where + ": " + key + ": an empty path");
+      if (p[0] != '/' && root.is_host()) {  // from the working directory, as bundle takes it
+        CUSLIM_TRY(p, absolute_path(p));
+      }
+      if (p[0] != '/') continue;  // a foreign root's relative path: said by bundle
+      auto st = root.stat(p);
+      if (!st && !dangling_link(root, p)) return bad_input(where + ": " + key + ": " + p + ": not found" + (root.is_host() ? "" : " in " + spec.root));
+      if (st && S_ISDIR(st->st_mode) && key == std::string("targets"))
+        return bad_input(where + ": targets: " + p + ": a directory, not a program (the spec's include: ships a directory whole)");
+    }
+  for (auto& t : spec.trace) {
+    if (::stat(t.c_str(), &st) != 0 || ::access(t.c_str(), R_OK) != 0) return Error::from_errno(t, errno).wrap(where + ": trace");
+    if (S_ISDIR(st.st_mode)) return bad_input(where + ": trace: " + t + ": a directory, not a trace file");
+  }
   if (out_from_spec && !spec.format.empty() && parse_format(spec.format)) {
     std::string out = spec.out, tag;
     BundleFormat format = *parse_format(spec.format);

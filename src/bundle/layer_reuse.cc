@@ -1,5 +1,6 @@
 #include "bundle/layer_reuse.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/path.h"
@@ -58,8 +59,14 @@ ReusedLayers reusable_layers(const UnpackedImage& input, const Plan& plan) {
     r.layers.push_back(&l);
     for (auto& p : l.listing.others)
       if (plan.items.at(p).content.empty()) r.covered.insert(p);  // a generated file goes above
-    r.covered.insert(l.listing.dirs.begin(), l.listing.dirs.end());
   }
+  // A directory is covered when the last layer to write it is reused: one a layer above rewrote
+  // (RUN chmod 700 /data) is written again above, with the mode and owner it has in the end.
+  std::unordered_map<std::string, size_t> last_writer;
+  for (size_t i = 0; i < input.layers.size(); ++i)
+    for (auto& d : input.layers[i].listing.dirs) last_writer[d] = i;
+  for (auto& [d, i] : last_writer)
+    if (i < r.layers.size()) r.covered.insert(d);
   return r;
 }
 

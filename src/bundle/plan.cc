@@ -47,7 +47,8 @@ FileOwner PlanBuilder::owner_of(const std::string& inside, const struct stat& st
 
 uint32_t PlanBuilder::file_mode(const std::string& inside, const struct stat& st) {
   uint32_t mode = attributes_.keep ? (st.st_mode & 01777) : (st.st_mode & 0111) ? 0755 : 0644;
-  if (st.st_mode & (S_ISUID | S_ISGID)) {
+  bool stripped = attributes_.setuid_stripped && attributes_.setuid_stripped->count(inside);  // on unpacking
+  if ((st.st_mode & (S_ISUID | S_ISGID)) || stripped) {
     if (keep_setuid_) mode |= st.st_mode & (S_ISUID | S_ISGID);
     else if (!plan_.items.count(inside)) plan_.warnings.push_back(inside + ": setuid/setgid bit stripped");  // once per file
   }
@@ -59,7 +60,8 @@ void PlanBuilder::add_dir_item(const std::string& inside) {
   add_dir_item(path::dirname(inside));
   PlanItem item{LayerEntry::dir, "", 0755, 0, ObjectClass::app, ""};
   // A directory the source lacks (one for generated files) is made 0755 root's either way.
-  if (struct stat st; attributes_.keep && ::lstat(root_.host_path(inside).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  bool recorded = !attributes_.owners || attributes_.owners->count(inside);
+  if (struct stat st; attributes_.keep && recorded && ::lstat(root_.host_path(inside).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     item.mode = st.st_mode & 07777;  // a setgid directory (/var/mail 2775) stays one: it only passes on its group
     item.owner = owner_of(inside, st);
   }

@@ -38,7 +38,10 @@ struct PlanItem {
 // keep_setuid either way.
 struct SourceAttributes {
   bool keep = false;
-  const std::map<std::string, FileOwner>* owners = nullptr;  // an unpacked image's (UnpackedImage::owners); null: lstat's
+  // An unpacked image's (UnpackedImage::owners); null: lstat's. A directory an image input has
+  // no entry for (made on the way to a file) is 0755 root's, whatever the umask made it.
+  const std::map<std::string, FileOwner>* owners = nullptr;
+  const std::set<std::string>* setuid_stripped = nullptr;  // an image input's files unpacking stripped: warned where kept
 };
 
 struct Plan {

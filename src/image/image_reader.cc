@@ -208,14 +208,17 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
   return ok_status();
 }
 
-// A path a whiteout (or a non-directory over a directory) removed: its owner and those of all
-// under it are forgotten (a later layer that makes it again gives its own).
-void forget_owners(std::map<std::string, FileOwner>& owners, const std::string& removed) {
-  owners.erase(removed);
-  auto from = owners.lower_bound(removed + "/");
-  auto to = from;
-  while (to != owners.end() && to->first.rfind(removed + "/", 0) == 0) ++to;
-  owners.erase(from, to);
+// The owners recorded for what a layer removed, as the tree lost it: `removed` and all under it
+// (a whiteout, a non-directory over a directory), or, for an opaque directory, each child the
+// layer did not write itself (apply_whiteout's rule). A directory a later layer makes again
+// without an entry of its own is not the removed one.
+void forget_owners(std::map<std::string, FileOwner>& owners, const std::string& removed, const std::set<std::string>* opaque_written = nullptr) {
+  if (!opaque_written) owners.erase(removed);
+  const std::string under = removed == "/" ? "/" : removed + "/";
+  for (auto it = owners.lower_bound(under); it != owners.end() && it->first.rfind(under, 0) == 0;) {
+    std::string child = under + it->first.substr(under.size(), it->first.find('/', under.size()) - under.size());
+    it = opaque_written && written_by_layer(*opaque_written, child) ? std::next(it) : owners.erase(it);
+  }
 }
 
 // The uncompressed stream of a blob, hashed as the tar reader pulls it: the layer's diff_id
@@ -310,7 +313,8 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         std::string dir = path::dirname("/" + name);
         if (base == kOpaqueWhiteout) ls.opaque.push_back(dir);
         else ls.removed.push_back(path::join(dir, base.substr(kWhiteoutPrefix.size())));
-        if (record_owners && base != kOpaqueWhiteout) forget_owners(out.owners, ls.removed.back());
+        if (record_owners && base == kOpaqueWhiteout) forget_owners(out.owners, dir, &written);
+        else if (record_owners && !written_by_layer(written, ls.removed.back())) forget_owners(out.owners, ls.removed.back());
         continue;
       }
       auto type = archive_entry_filetype(e);
@@ -326,11 +330,12 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(*target)).c_str());
       }
       // (a setgid directory only makes new files take its group: kept, as tar and runtimes keep it)
+      CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
       if (!out.keep_setuid && type != AE_IFDIR && (archive_entry_perm(e) & (S_ISUID | S_ISGID))) {
         archive_entry_set_perm(e, archive_entry_perm(e) & ~static_cast<mode_t>(S_ISUID | S_ISGID));
         ls.altered = true;
+        if (record_owners) out.setuid_stripped.insert(parent + "/" + path::basename(name));
       }
-      CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
       (type == AE_IFDIR && !archive_entry_hardlink(e) ? ls.dirs : ls.others).push_back(parent + "/" + path::basename(name));
       written.insert(parent + "/" + path::basename(name));
       std::string at = root + parent + "/" + path::basename(name);

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ struct UnpackedImage {
   // Image inputs: the numeric owner each entry's layer gave it, by in-image path (the top layer's;
   // unpacking does not chown). Paths absent here (a rootfs dir input) have the files' own owners.
   std::map<std::string, FileOwner> owners;
+  std::set<std::string> setuid_stripped;  // files whose setuid/setgid bits unpacking stripped (warned where kept)
 };
 
 Result<ImageKind> detect_image(const std::string& path);

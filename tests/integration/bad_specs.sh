@@ -163,6 +163,10 @@ spec_error root 'root: /nonexistent-root\ntargets: [/bin/true]\nout: out-root' 3
 spec_error target 'targets: [/nonexistent/prog]\nout: out-target' 3 "targets: /nonexistent/prog: not found"
 spec_error include 'targets: [/bin/true]\ninclude: [/nonexistent]\nout: out-include' 3 "include: /nonexistent: not found"
 spec_error trace 'targets: [/bin/true]\ntrace: [/nonexistent.trace]\nout: out-trace' 3 "trace: /nonexistent.trace: No such file or directory"
+spec_error empty 'targets: [""]\nout: out-empty' 3 "targets: an empty path"
+spec_error relative 'targets: [./nosuch]\nout: out-relative' 3 "targets: $tmp/nosuch: not found"
+spec_error dirtarget 'targets: [/etc]\nout: out-dirtarget' 3 "targets: /etc: a directory, not a program"
+spec_error tracedir 'targets: [/bin/true]\ntrace: [/etc]\nout: out-tracedir' 3 "trace: /etc: a directory, not a trace file"
 spec_error format 'targets: [/bin/true]\nout: oci:out-format\nformat: tar' 2 "out: oci:out-format: 'oci:' writes oci, its format: says tar"
 ln -s /nonexistent-target dangling
 printf 'name: x\ntargets: [/bin/true]\ninclude: [%s/dangling]\nout: out-dangling.tar\n' "$tmp" > dangling.yaml

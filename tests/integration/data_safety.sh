@@ -293,6 +293,11 @@ check "bundle --entrypoint a bare name no PATH dir holds: a warning naming the P
   '[ $rc = 0 ] && grep -q "warning: --entrypoint nosuchprog: no directory of the image.s PATH (.*) holds it" err' || cat err
 "$cuslim" bundle -q ./app -o ep3.tar --entrypoint app 2> err; rc=$?
 check "bundle --entrypoint app, the bundled program on the PATH: no warning (exit $rc)" '[ $rc = 0 ] && ! grep -q "entrypoint" err' || cat err
+# Through the image's own links (bin -> usr/bin on merged-/usr systems): held, no warning.
+"$cuslim" bundle -q /bin/sh -o ep5.tar --entrypoint /bin/sh 2> err; rc=$?
+check "bundle /bin/sh --entrypoint /bin/sh: found through the image's links, no warning (exit $rc)" '[ $rc = 0 ] && ! grep -q "entrypoint" err' || cat err
+"$cuslim" bundle -q /bin/sh -o ep6.tar --entrypoint sh --env PATH=/bin 2> err; rc=$?
+check "bundle /bin/sh --entrypoint sh with PATH=/bin: no warning (exit $rc)" '[ $rc = 0 ] && ! grep -q "entrypoint" err' || cat err
 printf 'name: ep\ntargets: [%s/app]\nentrypoint: missing-tool\nout: %s/ep4.tar\n' "$tmp" "$tmp" > ep.yaml
 "$cuslim" build -q ep.yaml 2> err; rc=$?
 check "build: an entrypoint the image lacks is blamed on the spec key, not a flag (exit $rc)" \
