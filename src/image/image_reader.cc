@@ -188,37 +188,51 @@ bool written_by_layer(const std::set<std::string>& written, const std::string& p
   return it != written.end() && it->rfind(p + "/", 0) == 0;
 }
 
-// `written`: the in-root paths this layer has written so far. A whiteout hides what the lower
-// layers hold, never its own layer's entries (OCI image-spec), wherever it stands in the tar.
-Status apply_whiteout(const std::string& root, const std::string& name, const std::string& layer, const std::set<std::string>& written) {
-  std::string dir = path::dirname("/" + name), base = path::basename(name);
-  if (through_symlink(root, name)) return bad_input(layer + ": whiteout '" + name + "' reaches through a symlink: refused");
-  if (base == kOpaqueWhiteout) {  // opaque dir: hide everything the lower layers put there
-    std::string d = root + dir;
-    std::error_code ec;
-    if (is_dir(d))
-      for (std::filesystem::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec))
-        if (!written_by_layer(written, path::join(dir, it->path().filename().string()))) remove_tree(it->path().string());
-    if (ec) return Error::from_errno(d, ec.value()).wrap(layer + ": opaque whiteout");
-    return ok_status();
+// Removes what the lower layers hold under the in-root directory `dir`, sparing what this layer
+// wrote (`written`) and the directories on the way to it: each child this layer did not touch
+// goes whole, one it wrote under is entered (its lower-layer content goes).
+Status remove_lower_under(const std::string& root, const std::string& dir, const std::set<std::string>& written, const std::string& layer) {
+  std::string d = root + dir;
+  if (!is_dir(d)) return ok_status();
+  std::error_code ec;
+  std::vector<std::string> children;
+  for (std::filesystem::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) children.push_back(it->path().filename().string());
+  if (ec) return Error::from_errno(d, ec.value()).wrap(layer + ": whiteout");
+  for (auto& c : children) {
+    std::string inside = path::join(dir, c);
+    struct stat st;
+    if (!written_by_layer(written, inside)) remove_tree(root + inside);
+    else if (::lstat((root + inside).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) CUSLIM_CHECK(remove_lower_under(root, inside, written, layer));
   }
-  std::string victim = base.substr(kWhiteoutPrefix.size());
-  if (victim.empty() || victim == "." || victim == "..") return bad_input(layer + ": whiteout '" + name + "': refused");
-  if (!written_by_layer(written, path::join(dir, victim))) remove_tree(root + path::join(dir, victim));
   return ok_status();
 }
 
-// The owners recorded for what a layer removed, as the tree lost it: `removed` and all under it
-// (a whiteout, a non-directory over a directory), or, for an opaque directory, each child the
-// layer did not write itself (apply_whiteout's rule). A directory a later layer makes again
-// without an entry of its own is not the removed one.
-void forget_owners(std::map<std::string, FileOwner>& owners, const std::string& removed, const std::set<std::string>* opaque_written = nullptr) {
-  if (!opaque_written) owners.erase(removed);
+// `written`: the in-root paths this layer has written so far. A whiteout hides what the lower
+// layers hold, never its own layer's entries (OCI image-spec), wherever it stands in the tar:
+// a whiteout of a directory this layer also wrote removes the lower layers' content of it.
+Status apply_whiteout(const std::string& root, const std::string& name, const std::string& layer, const std::set<std::string>& written) {
+  std::string dir = path::dirname("/" + name), base = path::basename(name);
+  if (through_symlink(root, name)) return bad_input(layer + ": whiteout '" + name + "' reaches through a symlink: refused");
+  if (base == kOpaqueWhiteout) return remove_lower_under(root, dir, written, layer);  // opaque dir: hide everything the lower layers put there
+  std::string victim = base.substr(kWhiteoutPrefix.size());
+  if (victim.empty() || victim == "." || victim == "..") return bad_input(layer + ": whiteout '" + name + "': refused");
+  std::string at = path::join(dir, victim);
+  struct stat st;
+  if (!written_by_layer(written, at)) remove_tree(root + at);
+  else if (::lstat((root + at).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return remove_lower_under(root, at, written, layer);
+  return ok_status();
+}
+
+// The owners recorded for what a layer removed, as apply_whiteout removed it: `removed` (unless
+// it is an opaque directory) and everything under it, but what this layer wrote and the
+// directories on the way to it (`written`; empty for a non-directory over a directory, which
+// replaces the whole tree). A directory a later layer makes again without an entry of its own
+// is not the removed one.
+void forget_owners(std::map<std::string, FileOwner>& owners, const std::string& removed, const std::set<std::string>& written, bool opaque = false) {
+  if (!opaque && !written_by_layer(written, removed)) owners.erase(removed);
   const std::string under = removed == "/" ? "/" : removed + "/";
-  for (auto it = owners.lower_bound(under); it != owners.end() && it->first.rfind(under, 0) == 0;) {
-    std::string child = under + it->first.substr(under.size(), it->first.find('/', under.size()) - under.size());
-    it = opaque_written && written_by_layer(*opaque_written, child) ? std::next(it) : owners.erase(it);
-  }
+  for (auto it = owners.lower_bound(under); it != owners.end() && it->first.rfind(under, 0) == 0;)
+    it = written_by_layer(written, it->first) ? std::next(it) : owners.erase(it);
 }
 
 // The uncompressed stream of a blob, hashed as the tar reader pulls it: the layer's diff_id
@@ -313,8 +327,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         std::string dir = path::dirname("/" + name);
         if (base == kOpaqueWhiteout) ls.opaque.push_back(dir);
         else ls.removed.push_back(path::join(dir, base.substr(kWhiteoutPrefix.size())));
-        if (record_owners && base == kOpaqueWhiteout) forget_owners(out.owners, dir, &written);
-        else if (record_owners && !written_by_layer(written, ls.removed.back())) forget_owners(out.owners, ls.removed.back());
+        if (record_owners) base == kOpaqueWhiteout ? forget_owners(out.owners, dir, written, true) : forget_owners(out.owners, ls.removed.back(), written);
         continue;
       }
       auto type = archive_entry_filetype(e);
@@ -344,7 +357,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       // root and its last component is not followed.
       if (struct stat st; type != AE_IFDIR && ::lstat(at.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
         remove_tree(at);
-        if (record_owners) forget_owners(out.owners, parent + "/" + path::basename(name));
+        if (record_owners) forget_owners(out.owners, parent + "/" + path::basename(name), {});
       }
       if (record_owners) out.owners[parent + "/" + path::basename(name)] = {static_cast<uint32_t>(archive_entry_uid(e)), static_cast<uint32_t>(archive_entry_gid(e))};
       archive_entry_set_pathname(e, at.c_str());

@@ -95,7 +95,8 @@ Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const st
 
 // The first name each hard-linked source file (an inode with more than one link) was written
 // under in this layer: a later name of the same inode is written as a link to it, as tar does.
-using HardLinks = std::map<std::pair<dev_t, ino_t>, std::string>;
+// The first name written of each inode, and its entry (a second name is a link to it, with its owner and mode).
+using HardLinks = std::map<std::pair<dev_t, ino_t>, const LayerEntry*>;
 
 // A file with holes is written as a sparse entry (PAX GNU sparse 1.0, which Go's archive/tar and
 // GNU tar read): a 1 TB sparse file is not 1 TB of zeros in the layer. Its data regions; empty
@@ -111,7 +112,7 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
   // A plain file is opened first: its inode says whether it is a second name of one already written.
   UniqueFd fd;
   const bool plain = le.type == LayerEntry::file && !le.source.empty() && !le.extents;
-  const std::string* link_to = nullptr;
+  const LayerEntry* link_to = nullptr;  // the first name of this inode
   std::vector<std::pair<off_t, off_t>> regions;  // non-empty: a sparse entry
   if (plain) {
     fd = UniqueFd(::open(le.source.c_str(), O_RDONLY | O_CLOEXEC));
@@ -119,8 +120,8 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return Error::from_errno(le.source, errno);
     if (st.st_nlink > 1 && static_cast<uint64_t>(st.st_size) == le.size) {
-      auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, le.name);
-      if (!first) link_to = &it->second;
+      auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, &le);
+      if (!first) link_to = it->second;
     }
     if (!link_to && static_cast<uint64_t>(st.st_size) == le.size && st.st_size > 0 &&
         static_cast<uint64_t>(st.st_blocks) * 512 < static_cast<uint64_t>(st.st_size))  // fewer blocks than bytes: maybe holes
@@ -128,10 +129,11 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
   }
   EntryPtr e(archive_entry_new(), archive_entry_free);
   archive_entry_set_pathname(e.get(), le.type == LayerEntry::dir ? (le.name + "/").c_str() : le.name.c_str());
-  archive_entry_set_uid(e.get(), le.uid);
-  archive_entry_set_gid(e.get(), le.gid);
+  const LayerEntry& attrs = link_to ? *link_to : le;  // one inode has one owner and mode, whichever name says it
+  archive_entry_set_uid(e.get(), attrs.uid);
+  archive_entry_set_gid(e.get(), attrs.gid);
   archive_entry_set_mtime(e.get(), opt.mtime, 0);
-  archive_entry_set_perm(e.get(), le.mode & 07777);
+  archive_entry_set_perm(e.get(), attrs.mode & 07777);
   switch (le.type) {
     case LayerEntry::dir: archive_entry_set_filetype(e.get(), AE_IFDIR); break;
     case LayerEntry::symlink:
@@ -140,14 +142,14 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
       break;
     case LayerEntry::file:
       archive_entry_set_filetype(e.get(), AE_IFREG);
-      if (link_to) archive_entry_set_hardlink(e.get(), link_to->c_str());
+      if (link_to) archive_entry_set_hardlink(e.get(), link_to->name.c_str());
       archive_entry_set_size(e.get(), link_to ? 0 : static_cast<la_int64_t>(le.size));
       for (auto [off, len] : regions) archive_entry_sparse_add_entry(e.get(), off, len);
       break;
   }
   int r = archive_write_header(a, e.get());
   // A name or link target that is not valid UTF-8 is written byte-exact (hdrcharset=BINARY) with a warning.
-  bool binary = !valid_utf8(le.name) || (le.type == LayerEntry::symlink && !valid_utf8(le.target)) || (link_to && !valid_utf8(*link_to));
+  bool binary = !valid_utf8(le.name) || (le.type == LayerEntry::symlink && !valid_utf8(le.target)) || (link_to && !valid_utf8(link_to->name));
   if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && binary)) return archive_error(a, "layer entry " + le.name);
   if (le.type != LayerEntry::file || link_to) return ok_status();
   if (le.source.empty()) {

@@ -2,7 +2,8 @@
 """Owners and modes slim keeps from an image's layers, where layers interact:
 - a directory no entry records (made on the way to a file) is 0755 root's whatever the umask
   (the same input gives the same bytes under umask 022 and 077);
-- a whiteout after its own layer's entries spares their owners (as it spares the entries);
+- a whiteout after its own layer's entries spares them and their owners, and hides what the
+  lower layers hold there (OCI: a whiteout applies to the lower layers only);
 - an opaque directory forgets the owners of what it hides: a directory made again without an
   entry is root's, as umoci unpacks it;
 - a directory a later layer re-modes and re-owns (RUN chmod 700 /data) keeps that mode and owner
@@ -75,8 +76,8 @@ def main():
         image(img, [lower, upper])
         r = slim(cuslim, img, f"{tmp}/wh.tar", "/w*", "/o/*")
         got = listing(f"{tmp}/wh.tar") if r.returncode == 0 else {}
-        check("a whiteout after its own layer's entries keeps them and their owners (w 0700 2500, w/f 2500)",
-              got.get("w") == (0o700, 2500, 2500) and got.get("w/f") == (0o600, 2500, 2500), got or r.stderr)
+        check("a whiteout after its own layer's entries keeps them and their owners (w 0700 2500, w/f 2500) and hides the lower w/old",
+              got.get("w") == (0o700, 2500, 2500) and got.get("w/f") == (0o600, 2500, 2500) and "w/old" not in got, got or r.stderr)
         check("an opaque dir forgets what it hides: o/sub made again without an entry is 0755 0:0, x gone, y kept",
               got.get("o/sub") == (0o755, 0, 0) and "o/sub/x" not in got and got.get("o/sub/y") == (0o644, 3, 3), got)
 
@@ -98,6 +99,17 @@ def main():
         r = slim(cuslim, img, f"{tmp}/reuse.tar", "/base*", "/data*")
         got = listing(f"{tmp}/reuse.tar") if r.returncode == 0 else {}
         check("a tar output agrees (data 0700 1000:1000)", got.get("data") == (0o700, 1000, 1000), got or r.stderr)
+
+        # --- a hard link whose entry names another owner: one inode, one owner ----------------------
+        img = f"{tmp}/hardlink"
+        a = entry("h/a", uid=1000, gid=1000)
+        b, _ = entry("h/b", tarfile.LNKTYPE, uid=2000, gid=2000)
+        b.linkname = "h/a"
+        image(img, [layer([entry("h/", D), a, (b, None)])])
+        r = slim(cuslim, img, f"{tmp}/hardlink.tar", "/h/*")
+        got = listing(f"{tmp}/hardlink.tar") if r.returncode == 0 else {}
+        check("both names of a hard-linked file carry the inode's owner (1000) in the tar",
+              got.get("h/a", (0, 0))[1] == 1000 and got.get("h/b", (0, 0))[1] == 1000, got or r.stderr)
 
         # --- a setuid bit stripped on unpacking, for a kept file -------------------------------------
         img = f"{tmp}/suid"
