@@ -900,9 +900,9 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
       Status st = kind == ImageKind::oci_archive ? unpack_oci({outer_real, true}, out.rootfs, opt, out)
                                                  : unpack_docker(outer_real, out.rootfs, opt.tag, out);  // `outer` stays: its blobs may be appended to
       // Errors and notes are named by the user's archive, not the staging dir it was unpacked into.
-      auto as_archive = [&](std::string m) {
-        for (size_t at; (at = m.find(outer_real)) != std::string::npos;) m.replace(at, outer_real.size(), image);
-        return m.rfind(image, 0) == 0 ? m : image + ": " + m;
+      auto as_archive = [&outer_real, archive = image](std::string m) {
+        for (size_t at; (at = m.find(outer_real)) != std::string::npos;) m.replace(at, outer_real.size(), archive);
+        return m.rfind(archive, 0) == 0 ? m : archive + ": " + m;
       };
       if (!st.ok()) return Error(st.error().code(), as_archive(st.error().message()));
       for (auto& note : out.skipped) note = as_archive(note);
