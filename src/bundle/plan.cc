@@ -45,7 +45,15 @@ FileOwner PlanBuilder::owner_of(const std::string& inside, const struct stat& st
   return it != attributes_.owners->end() ? it->second : FileOwner{};
 }
 
-uint32_t PlanBuilder::file_mode(const std::string& inside, const struct stat& st) {
+mode_t PlanBuilder::stored_mode(const std::string& inside, const struct stat& st) const {
+  if (attributes_.modes)
+    if (auto it = attributes_.modes->find(inside); it != attributes_.modes->end()) return (st.st_mode & S_IFMT) | it->second;
+  return st.st_mode;
+}
+
+uint32_t PlanBuilder::file_mode(const std::string& inside, const struct stat& disk) {
+  struct stat st = disk;
+  st.st_mode = stored_mode(inside, disk);
   uint32_t mode = attributes_.keep ? (st.st_mode & 01777) : (st.st_mode & 0111) ? 0755 : 0644;
   bool stripped = attributes_.setuid_stripped && attributes_.setuid_stripped->count(inside);  // on unpacking
   if ((st.st_mode & (S_ISUID | S_ISGID)) || stripped) {
@@ -62,7 +70,7 @@ void PlanBuilder::add_dir_item(const std::string& inside) {
   // A directory the source lacks (one for generated files) is made 0755 root's either way.
   bool recorded = !attributes_.owners || attributes_.owners->count(inside);
   if (struct stat st; attributes_.keep && recorded && ::lstat(root_.host_path(inside).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    item.mode = st.st_mode & 07777;  // a setgid directory (/var/mail 2775) stays one: it only passes on its group
+    item.mode = stored_mode(inside, st) & 07777;  // a setgid directory (/var/mail 2775) stays one: it only passes on its group
     item.owner = owner_of(inside, st);
   }
   plan_.items[inside] = std::move(item);

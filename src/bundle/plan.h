@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "core/root.h"
 #include "image/layer.h"
 #include "loader/dep_graph.h"
@@ -41,6 +43,7 @@ struct SourceAttributes {
   // An unpacked image's (UnpackedImage::owners); null: lstat's. A directory an image input has
   // no entry for (made on the way to a file) is 0755 root's, whatever the umask made it.
   const std::map<std::string, FileOwner>* owners = nullptr;
+  const std::map<std::string, uint32_t>* modes = nullptr;  // stored modes a non-root unpack widened (UnpackedImage::modes)
   const std::set<std::string>* setuid_stripped = nullptr;  // an image input's files unpacking stripped: warned where kept
 };
 
@@ -129,6 +132,8 @@ class PlanBuilder {
   void add_dir_item(const std::string& inside);
   // The owner a kept-attributes plan gives `inside` (lstat'ed as `st`): the image's record, else the file's.
   FileOwner owner_of(const std::string& inside, const struct stat& st) const;
+  // The mode the input stored for `inside` (a non-root unpack widens some on disk); st's otherwise.
+  mode_t stored_mode(const std::string& inside, const struct stat& st) const;
   // A regular file's mode: the source's (kept) or 0755/0644 by its exec bits; setuid/setgid bits
   // kept only with keep_setuid (stripped with a warning, once per file).
   uint32_t file_mode(const std::string& inside, const struct stat& st);

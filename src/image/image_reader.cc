@@ -228,7 +228,8 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
 // directories on the way to it (`written`; empty for a non-directory over a directory, which
 // replaces the whole tree). A directory a later layer makes again without an entry of its own
 // is not the removed one.
-void forget_owners(std::map<std::string, FileOwner>& owners, const std::string& removed, const std::set<std::string>& written, bool opaque = false) {
+template <typename Recorded>
+void forget_owners(std::map<std::string, Recorded>& owners, const std::string& removed, const std::set<std::string>& written, bool opaque = false) {
   if (!opaque && !written_by_layer(written, removed)) owners.erase(removed);
   const std::string under = removed == "/" ? "/" : removed + "/";
   for (auto it = owners.lower_bound(under); it != owners.end() && it->first.rfind(under, 0) == 0;)
@@ -327,7 +328,11 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         std::string dir = path::dirname("/" + name);
         if (base == kOpaqueWhiteout) ls.opaque.push_back(dir);
         else ls.removed.push_back(path::join(dir, base.substr(kWhiteoutPrefix.size())));
-        if (record_owners) base == kOpaqueWhiteout ? forget_owners(out.owners, dir, written, true) : forget_owners(out.owners, ls.removed.back(), written);
+        if (record_owners) {
+          bool opaque = base == kOpaqueWhiteout;
+          forget_owners(out.owners, opaque ? dir : ls.removed.back(), written, opaque);
+          forget_owners(out.modes, opaque ? dir : ls.removed.back(), written, opaque);
+        }
         continue;
       }
       auto type = archive_entry_filetype(e);
@@ -336,11 +341,13 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
         ls.altered = true;
         continue;
       }
+      std::string link_target;  // a hard link's, in the root
       if (const char* hl = archive_entry_hardlink(e)) {
         auto target = safe_name(hl, layer + ": hard link '" + name + "'");  // named by the link, not only its target
         if (!target) return target.error();
         CUSLIM_TRY(auto target_parent, resolve_parent_in_root(root, *target, layer));
-        archive_entry_set_hardlink(e, (root + target_parent + "/" + path::basename(*target)).c_str());
+        link_target = target_parent + "/" + path::basename(*target);
+        archive_entry_set_hardlink(e, (root + link_target).c_str());
       }
       // (a setgid directory only makes new files take its group: kept, as tar and runtimes keep it)
       CUSLIM_TRY(auto parent, resolve_parent_in_root(root, name, layer));
@@ -357,9 +364,22 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       // root and its last component is not followed.
       if (struct stat st; type != AE_IFDIR && ::lstat(at.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
         remove_tree(at);
-        if (record_owners) forget_owners(out.owners, parent + "/" + path::basename(name), {});
+        if (record_owners) forget_owners(out.owners, parent + "/" + path::basename(name), {}), forget_owners(out.modes, parent + "/" + path::basename(name), {});
       }
-      if (record_owners) out.owners[parent + "/" + path::basename(name)] = {static_cast<uint32_t>(archive_entry_uid(e)), static_cast<uint32_t>(archive_entry_gid(e))};
+      if (record_owners) {
+        std::string inside = parent + "/" + path::basename(name);
+        out.owners[inside] = {static_cast<uint32_t>(archive_entry_uid(e)), static_cast<uint32_t>(archive_entry_gid(e))};
+        // Not root: the owner must read, write into and remove what it unpacked; the stored mode is kept aside.
+        mode_t perm = archive_entry_perm(e), access = type == AE_IFDIR ? S_IRWXU : S_IRUSR | S_IWUSR;
+        if (auto stored = out.modes.find(link_target); !link_target.empty() && stored != out.modes.end()) {
+          out.modes[inside] = stored->second;  // one inode: the mode its first name was stored with
+        } else if (type != AE_IFLNK && link_target.empty() && ::geteuid() != 0 && (perm & access) != access) {
+          out.modes[inside] = perm;
+          archive_entry_set_perm(e, perm | access);
+        } else {
+          out.modes.erase(inside);
+        }
+      }
       archive_entry_set_pathname(e, at.c_str());
       if (archive_write_header(w.get(), e) != ARCHIVE_OK)
         return bad_input(layer + ": entry '" + name + "': " + written_error("refused"));

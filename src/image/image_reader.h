@@ -51,6 +51,10 @@ struct UnpackedImage {
   // Image inputs: the numeric owner each entry's layer gave it, by in-image path (the top layer's;
   // unpacking does not chown). Paths absent here (a rootfs dir input) have the files' own owners.
   std::map<std::string, FileOwner> owners;
+  // Image inputs unpacked by a non-root user: the stored mode of each entry unpacking gave its
+  // owner more access (a 0000 /etc/shadow is made 0600, a 0500 directory 0700), so that it can be
+  // read, written into and removed; what ships is the stored mode.
+  std::map<std::string, uint32_t> modes;
   std::set<std::string> setuid_stripped;  // files whose setuid/setgid bits unpacking stripped (warned where kept)
 };
 

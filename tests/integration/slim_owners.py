@@ -8,7 +8,10 @@
   entry is root's, as umoci unpacks it;
 - a directory a later layer re-modes and re-owns (RUN chmod 700 /data) keeps that mode and owner
   when the layer below is reused whole -- read back through umoci;
-- a setuid bit stripped on unpacking is said for a kept file.
+- a setuid bit stripped on unpacking is said for a kept file;
+- unpacked by a non-root user, a 0000 file (UBI's /etc/shadow) and a 0500 directory a later layer
+  writes into are read and written as needed and ship with their stored modes; the staging dir
+  is gone afterwards.
 
 usage: slim_owners.py CUSLIM
 """
@@ -119,6 +122,42 @@ def main():
         check("an image's setuid file is kept 0755 and the stripping is said for it alone",
               got.get("usr/su2", (0,))[0] == 0o755 and "/usr/su2: setuid/setgid bit stripped" in r.stderr and "/usr/plain" not in r.stderr,
               (got, r.stderr))
+
+        # --- unpacked by a non-root user: files and dirs without owner access ----------------------
+        img = f"{tmp}/locked"
+        image(img, [layer([entry("etc/", D), entry("etc/shadow", mode=0o000, data=b"root:*:1::::::\n"),
+                           entry("locked/", D, 0o500), entry("locked/f", mode=0o400)]),
+                    layer([entry("locked/g", mode=0o644)])])
+        user = tmp + "/user"
+        os.makedirs(user + "/tmp")
+        for d in (user, user + "/tmp"):
+            os.chown(d, 65534, 65534)
+        os.chmod(tmp, 0o755)
+
+        def as_nobody():
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+        env = dict(os.environ, TMPDIR=user + "/tmp")
+        outs = {"tar": f"{user}/locked.tar", "dir": f"{user}/locked-dir"}
+        for fmt, out in outs.items():
+            r = subprocess.run([cuslim, "slim", "-q", img, "-o", out, "--format", fmt, "--no-keep-set", "--keep", "/etc/*", "--keep", "/locked*"],
+                               capture_output=True, text=True, env=env, preexec_fn=as_nobody)
+            check(f"a non-root slim ({fmt}) of an image with a 0000 file and a 0500 dir a later layer writes into (exit {r.returncode})",
+                  r.returncode == 0, r.stderr)
+        got = listing(outs["tar"]) if os.path.exists(outs["tar"]) else {}
+        check("the tar keeps the stored modes: etc/shadow 0000, locked 0500, locked/f 0400, locked/g 0644",
+              got.get("etc/shadow", (1,))[0] == 0 and got.get("locked", (0,))[0] == 0o500 and got.get("locked/f", (0,))[0] == 0o400 and
+              got.get("locked/g", (0,))[0] == 0o644, got)
+        modes = {}
+        for rel in ("etc/shadow", "locked", "locked/f", "locked/g"):
+            p = os.path.join(outs["dir"], rel)
+            modes[rel] = oct(os.lstat(p).st_mode & 0o7777) if os.path.lexists(p) else None
+        check("the dir output too", modes == {"etc/shadow": "0o0", "locked": "0o500", "locked/f": "0o400", "locked/g": "0o644"}, modes)
+        check("no staging dir left behind", os.listdir(user + "/tmp") == [], os.listdir(user + "/tmp"))
+        if os.path.isdir(outs["dir"] + "/locked"):
+            os.chmod(outs["dir"] + "/locked", 0o700)  # for the cleanup
     print(f"{fails} failed")
     return 1 if fails else 0
 
