@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/fs.h"
 #include "core/path.h"
 #include "elf/elf_file.h"
 #include "profile/forward_compat.h"
@@ -133,14 +134,15 @@ Status add_hook_paths(const Root& root, const std::vector<const CompatSet*>& set
 
 // A set's libcuda loads companions named by its own version (libnvidia-gpucomp.so.580.65.06): a
 // host of another version cannot provide one the set lacks, so it is not "left to the host driver".
-void warn_missing_companions(const std::vector<const CompatSet*>& sets, PlanBuilder& builder) {
+// Said only where the set's libcuda names the companion (older sets' libcuda load no gpucomp).
+void warn_missing_companions(const Root& root, const std::vector<const CompatSet*>& sets, PlanBuilder& builder) {
   std::vector<std::string> names = builder.plan().dropped_driver;
   for (auto& entry : names)  // a name, or a path where the root has a copy
     for (auto* s : sets) {
       std::string name = path::basename(entry), suffix = ".so." + s->version_text;
       if (name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
       bool has = std::any_of(s->files.begin(), s->files.end(), [&](auto& f) { return path::basename(f) == name; });
-      if (has) continue;
+      if (has || !file_holds(root.host_path(s->libcuda), name.substr(0, name.size() - suffix.size() + 3))) continue;  // "libnvidia-gpucomp.so"
       builder.unlist_left_to_driver(entry);
       builder.warn(s->describe() + " lacks " + name + ", which its libcuda loads: a host driver of another version cannot provide it "
                    "(the compat libraries may fail to initialise)");
@@ -197,7 +199,7 @@ Result<std::vector<ForwardCompatShipped>> plan_forward_compat(const Analysis& an
   if (carried.empty()) return out;
   add_loader_entry(root, carried, *data, builder);
   CUSLIM_CHECK(add_hook_paths(root, carried, *data, builder));
-  warn_missing_companions(carried, builder);
+  warn_missing_companions(root, carried, builder);
   for (auto* s : carried) out.push_back(shipped(*s, builder.plan(), s == pick ? reason : "carried by the input (kept as it is)"));
   return out;
 }

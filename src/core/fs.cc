@@ -20,6 +20,20 @@ bool is_special_file(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
+bool file_holds(const std::string& p, const std::string& needle) {
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  struct stat st;
+  if (!fd || needle.empty() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::string buf;
+  std::vector<char> block(1 << 20);
+  for (ssize_t n; (n = ::read(fd.get(), block.data(), block.size())) > 0;) {
+    buf.append(block.data(), static_cast<size_t>(n));
+    if (buf.find(needle) != std::string::npos) return true;
+    buf.erase(0, buf.size() - std::min(buf.size(), needle.size() - 1));  // a match may straddle two blocks
+  }
+  return false;
+}
+
 Result<std::string> read_regular_file(const std::string& p, uint64_t limit) {
   UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return Error::from_errno(p, errno);

@@ -30,5 +30,8 @@ Result<std::string> read_regular_file(const std::string& p, uint64_t limit = 64u
 // Whether `p` exists (links followed) as something other than a file or directory: a device,
 // fifo or socket -- never an output cuslim renames over.
 bool is_special_file(const std::string& p);
+// Whether the regular file `p` holds the bytes `needle` anywhere (read in blocks, never whole);
+// false when it cannot be read.
+bool file_holds(const std::string& p, const std::string& needle);
 
 }  // namespace cuslim

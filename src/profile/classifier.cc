@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+
 #include <set>
 
 #include "core/parallel.h"
@@ -286,8 +288,11 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
       for (auto& group : d.to) {
         ExtraEdge e{{}, How::dlopen_profile, {}};
         bool by_major = false;
+        bool exact = d.cuda_exact && std::any_of(group.begin(), group.end(), [](auto& n) { return n.find("{cuda_") != std::string::npos; }) &&
+                     !cuda_version().major.empty() && !cuda_version().minor.empty();
         for (auto& name : group) {
           bool wants_cuda = name.find("{cuda_") != std::string::npos;
+          if (exact && !wants_cuda) continue;  // the library's own version names the one it opens
           auto x = expand(name, version, wants_cuda ? cuda_version() : SoVersion{});
           // A group of CUDA-major-bound libraries (a {cuda_major} name, or a soname whose major
           // says its CUDA major: libcublasLt.so.12) follows the loading object's major.

@@ -72,7 +72,7 @@ const SchemaNode& profile_schema() {
                            optional("names", globs({})), optional("paths", globs({})), optional("regex", regex())},
                           {"names", "paths", "regex"});
     SchemaNode edge = map({required("from", globs({})), required("to", list(globs({"{major}", "{minor}", "{version}", "{cuda_major}", "{cuda_minor}"}))),
-                           optional("same_cuda", one_of({"true", "false"}))});
+                           optional("same_cuda", one_of({"true", "false"})), optional("cuda_exact", one_of({"true", "false"}))});
     const std::vector<std::string> jit_ph = {"{site}", "{prefix}", "{version}"};
     SchemaNode part = map({required("what", string()), optional("any", globs(jit_ph)), optional("programs", strings())}, {"any", "programs"});
     SchemaNode need = map({required("what", string()), optional("any", globs(jit_ph)), optional("programs", strings()), optional("keep", globs(jit_ph)),
@@ -130,6 +130,7 @@ DlopenRule parse_dlopen(const YAML::Node& n) {
   d.from = strings(n["from"]);
   for (const auto& group : n["to"]) d.to.push_back(strings(group));
   d.same_cuda = n["same_cuda"] && n["same_cuda"].Scalar() == "true";
+  d.cuda_exact = n["cuda_exact"] && n["cuda_exact"].Scalar() == "true";
   return d;
 }
 

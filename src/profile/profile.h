@@ -40,6 +40,11 @@ struct DlopenRule {
   // the same (cuDNN's sub-libraries: libcudnn_graph.so.9 of a CUDA 13 build beside a CUDA 12
   // libcudnn.so.9): every group of the rule follows the loader's CUDA major, read from contents.
   bool same_cuda = false;
+  // The loading library opens the one name its own CUDA version makes (libnvrtc.so.12 of CUDA 12.9
+  // opens libnvrtc-builtins.so.12.9, whatever its file name says): where that version (major and
+  // minor) is known, only the alternatives naming {cuda_major}/{cuda_minor} are tried; the others
+  // are fallbacks for a library whose version cannot be read.
+  bool cuda_exact = false;
 };
 
 // A JIT framework's run-time toolchain: which toolkit files it runs (`files`: they are class jit)

@@ -6,18 +6,21 @@
 # carries ({"format":1,"CUDA version":"13.0","driver":[...],"device":[...]}; reference/nvidia.md
 # section 7). Every libcuda exports cuslim_fixture_libcuda(), which says which one was loaded.
 #
-#   fake_driver_lib OUT SONAME WHICH [NOTE_JSON]   one library
-#   compat_set DIR VERSION NOTE_JSON               a cuda-compat dir: libcuda, ptxjitcompiler, nvvm,
-#                                                  cudadebugger at VERSION, with their soname links
+#   fake_driver_lib OUT SONAME WHICH [NOTE_JSON] [LOADS]  one library (LOADS: a library name it holds)
+#   compat_set DIR VERSION NOTE_JSON [gpucomp]     a cuda-compat dir: libcuda, ptxjitcompiler, nvvm,
+#                                                  cudadebugger at VERSION, with their soname links;
+#                                                  `gpucomp`: its libcuda names libnvidia-gpucomp.so.VERSION
+#                                                  (as 580's does), which the set does not hold
 #   driver_root DIR VERSION NOTE_JSON              a root holding only a driver's libcuda/libnvidia-ml
 #   minimal_root ROOT PROGRAM...                   glibc (loader, libc, libm, libdl, libpthread, librt)
 #                                                  and what PROGRAM loads from the host, at their paths
 
 fake_driver_lib() {
-  local out=$1 soname=$2 which=$3 note=${4:-} src
+  local out=$1 soname=$2 which=$3 note=${4:-} loads=${5:-} src
   src=$(mktemp --suffix=.c)
   {
     echo 'const char* cuslim_fixture_libcuda(void) { return "'"$which"'"; }'
+    [ -z "$loads" ] || echo 'const char* cuslim_fixture_loads(void) { return "'"$loads"'"; }'  # a name it would dlopen
     echo 'int cuInit(unsigned flags) { (void)flags; return 0; }'
     if [ -n "$note" ]; then
       # An ELF note as the toolkit's cuda-elf-header.go reads it: namesz, descsz, type, name, desc.
@@ -35,9 +38,10 @@ C
 }
 
 compat_set() {
-  local dir=$1 v=$2 note=$3
+  local dir=$1 v=$2 note=$3 loads=""
+  [ "${4:-}" = gpucomp ] && loads="libnvidia-gpucomp.so.$v"
   mkdir -p "$dir"
-  fake_driver_lib "$dir/libcuda.so.$v" libcuda.so.1 "compat $v" "$note" || return 1
+  fake_driver_lib "$dir/libcuda.so.$v" libcuda.so.1 "compat $v" "$note" "$loads" || return 1
   fake_driver_lib "$dir/libnvidia-ptxjitcompiler.so.$v" libnvidia-ptxjitcompiler.so.1 "ptxjit $v" || return 1
   fake_driver_lib "$dir/libnvidia-nvvm.so.$v" libnvidia-nvvm.so.4 "nvvm $v" || return 1
   fake_driver_lib "$dir/libcudadebugger.so.$v" libcudadebugger.so.1 "debugger $v" || return 1

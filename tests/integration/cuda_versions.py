@@ -335,6 +335,28 @@ def main():
             else:
                 check(r.returncode == 0 and taken and not over, f"cu12 cuDNN, a CUDA 12.9 libcudnn_adv.so.9 in the path: taken (passed over: {over})")
 
+        # 3c. NVRTC opens the builtins of its own version, read from its code (12.8 here), not the
+        # version its file name says nor any builtins of its major: copies of the wheel's
+        # libnvrtc.so.12 named libnvrtc.so.12.4, beside a stand-in libnvrtc-builtins.so.12.4, take
+        # the wheel's 12.8 builtins; with those gone, the 12.4 stand-in is not taken.
+        want = glob.glob(f"{nvrtc_dir}/libnvrtc-builtins.so.12.8")
+        check(bool(want), f"the cu12 NVRTC wheel ships libnvrtc-builtins.so.12.8 ({os.listdir(nvrtc_dir)})")
+        named = os.path.join(work, "nvrtc-named")
+        os.makedirs(named)
+        shutil.copy(f"{nvrtc_dir}/libnvrtc.so.12", os.path.join(named, "libnvrtc.so.12.4"))
+        r = run(["cc", "-shared", "-fPIC", "-o", os.path.join(named, "libnvrtc-builtins.so.12.4"), os.path.join(work, "e.c"),
+                 "-Wl,-soname,libnvrtc-builtins.so.12.4"])
+        assert r.returncode == 0, r.stderr
+        for what, llp, expect in (("the wheel's 12.8 builtins in the path", f"{named}:{nvrtc_dir}", want[0] if want else None),
+                                  ("no 12.8 builtins anywhere", named, None)):
+            r = run([cuslim, "deps", "--format", "json", "--ld-library-path", llp, os.path.join(named, "libnvrtc.so.12.4")])
+            doc = json.loads(r.stdout) if r.stdout else {"objects": [], "missing": []}
+            got = [o["realpath"] for o in doc["objects"] if o["path"] and (o["name"] or "").startswith("libnvrtc-builtins")]
+            if expect:
+                check(got == [os.path.realpath(expect)], f"NVRTC 12.8 named libnvrtc.so.12.4, {what}: its builtins are the 12.8 ones ({got})")
+            else:
+                check(r.returncode == 0 and not got, f"NVRTC 12.8 named libnvrtc.so.12.4, {what}: the 12.4 stand-in is not taken ({got})")
+
         # 4. A framework library linked against cu12's runtime (a stand-in libtorch_cuda.so that
         # NEEDs libcudart.so.12) dlopens its CUDA libraries of CUDA 12, even with CUDA 13 stand-ins
         # first in the loader path and first in the profile's lists (its cuDNN, of CUDA 12, too).

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
 C
 must "app fixture" cc -o "$src/app/app" "$tmp/build/app.c" -L"$tmp/build" -lcudart -ldl -Wl,--enable-new-dtags,-rpath,/usr/local/cuda-13.0/lib64
 minimal_root "$src" "$src/app/app"
-must "cuda-compat 13.0 fixture" compat_set "$src$compat" 580.65.06 "$note13"
+must "cuda-compat 13.0 fixture" compat_set "$src$compat" 580.65.06 "$note13" gpucomp
 ln -s cuda-13.0 "$src/usr/local/cuda"
 # A second root whose set does not serve branch 535 (its note lists 550..580 only).
 cp -a "$src" "$tmp/src-no535"; rm -rf "$tmp/src-no535$compat"
@@ -107,7 +107,8 @@ check "without a set: NVIDIA_REQUIRE_CUDA=cuda>=13.0 alone ($req)" '[ "$req" = "
 mkdir -p "$tmp/nocompat"; cp -a "$src/." "$tmp/nocompat/"; rm -rf "$tmp/nocompat/usr/local/cuda-13.0/compat"
 "$cuslim" bundle -q --root "$tmp/nocompat" /app/app -o "$tmp/none" --format dir --forward-compat always 2> "$tmp/none.err"; rc=$?
 check "bundle --forward-compat always without any set in the source: exit 1 naming where it looked" '[ $rc = 1 ] && grep -q "no cuda-compat set in the source root" "$tmp/none.err"'
-"$cuslim" bundle -q --root "$tmp/src-no535" /app/app -o "$tmp/no535" --format dir --forward-compat always 2>/dev/null
+"$cuslim" bundle -q --root "$tmp/src-no535" /app/app -o "$tmp/no535" --format dir --forward-compat always 2> "$tmp/no535.err"
+check "a set whose libcuda names no libnvidia-gpucomp: no warning that it lacks one" '! grep -q "gpucomp" "$tmp/no535.err"' || cat "$tmp/no535.err"
 
 # --- verify: a CUDA 13.0 image against drivers, with and without the set ---------------------------
 v() {  # image driver -> "rc forward-compat-status"
