@@ -4,6 +4,8 @@
 // code of the contract, never std::terminate (unwinding removes every temp file and staging dir).
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <cstring>
 #include <iostream>
@@ -118,6 +120,21 @@ int command_usage_error(CLI::App& app, const cuslim::Error& e) {
 
 }  // namespace
 
+// What was printed must have reached standard output: a full disk or a closed descriptor behind a
+// redirection is an error (exit 3), not a silently cut JSON document (coreutils' close_stdout).
+// A reader that went away (`| head`) is not: the output was not wanted further.
+static int checked_stdout(int code) {
+  errno = 0;
+  std::cout.flush();
+  int err = errno;
+  bool failed = !std::cout.good();
+  if (errno = 0; std::fflush(stdout) != 0 || std::ferror(stdout)) failed = true, err = errno ? errno : err;
+  if (!failed || err == EPIPE) return code;
+  std::string why = err ? std::strerror(err) : "write error (output lost)";
+  std::cerr << "cuslim: standard output: " << why << "\n";
+  return code == 0 ? static_cast<int>(cuslim::Exit::bad_input) : code;
+}
+
 int main(int argc, char** argv) {
   using namespace cuslim;
   CLI::App app{"cuslim: the smallest image that still runs your CUDA program, and the proof that it does.\n"
@@ -168,5 +185,5 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return cli::report_error(bad_input(std::string("input: ") + e.what()));
   }
-  return static_cast<int>(state.exit);
+  return checked_stdout(static_cast<int>(state.exit));
 }

@@ -29,10 +29,12 @@ Status check_side_output_dir(const std::string& flag, const std::string& file, c
     int err = errno;
     namespace fs = std::filesystem;
     if (!creates.empty() && fs::absolute(dir).lexically_normal() == fs::absolute(creates).lexically_normal()) return ok_status();
-    return Error(Exit::usage, flag + " " + file + ": its directory " + dir + ": " + std::strerror(err));
+    return Error(err == ENOENT ? Exit::usage : Exit::bad_input, flag + " " + file + ": its directory " + dir + ": " + std::strerror(err));
   }
   if (!S_ISDIR(st.st_mode)) return Error(Exit::usage, flag + " " + file + ": " + dir + " is not a directory");
-  if (::access(dir.c_str(), W_OK) != 0) return Error(Exit::usage, flag + " " + file + ": its directory " + dir + " is not writable");
+  // The file system's answer (read-only, no permission), not a usage error: exit 3, as for -o.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return Error(Exit::bad_input, flag + " " + file + ": its directory " + dir + ": " + std::strerror(errno) + " (not writable)");
   return ok_status();
 }
 

@@ -119,7 +119,8 @@ for cmdline in "bundle -q ./app -o plainfile/x" "bundle -q ./app -o plainfile/x/
 done
 mkdir -p ro-dir; chmod 755 ro-dir "$tmp"
 if command -v setpriv > /dev/null; then
-  for cmdline in "bundle -q ./app -o $tmp/ro-dir/x" "trace -o $tmp/ro-dir/t.trace -- /bin/true"; do
+  for cmdline in "bundle -q ./app -o $tmp/ro-dir/x" "trace -o $tmp/ro-dir/t.trace -- /bin/true" "report img:two -o $tmp/ro-dir/r.html" \
+                 "verify img:two --junit $tmp/ro-dir/j.xml"; do
     setpriv --reuid 65534 --regid 65534 --clear-groups "$cuslim" $cmdline > /dev/null 2> err; rc=$?
     check "as nobody, $cmdline (a directory of root): exit 3 before any work, naming it and why (exit $rc)" '[ $rc = 3 ] && grep -q "ro-dir: Permission denied (not writable)" err' || cat err
   done
@@ -452,4 +453,12 @@ if command -v umoci >/dev/null; then  # umoci writes what it unpacks dense: the 
   check "umoci (Go's tar reader) reads the sparse entry with its bytes (exit $rc)" '[ $rc = 0 ] && cmp -s sparse/mid "sp-u/rootfs$tmp/sparse-mid/mid"'
   rm -rf sp-u
 fi
+
+# --- what was printed reached standard output, or the exit code says it did not ----------------
+"$cuslim" deps ./app --format json > /dev/full 2> err; rc=$?
+check "deps --format json > /dev/full: exit 3 naming standard output and the reason ($rc)" '[ $rc = 3 ] && grep -q "standard output: No space left on device" err' || cat err
+"$cuslim" inspect ./app --json >&- 2> err; rc=$?
+check "inspect --json with stdout closed: exit 3 ($rc)" '[ $rc = 3 ] && grep -q "standard output" err' || cat err
+out=$("$cuslim" deps ./app --format json | head -c 1; echo " ${PIPESTATUS[0]}")
+check "a reader that stops early (| head) is not an error: '$out'" '[ "$out" = "{ 0" ] || [ "$out" = "{ 141" ]'
 finish
