@@ -42,11 +42,7 @@ Result<Analysis> Analysis::make(const AnalysisOptions& opts) {
   if (!opts.root_label.empty()) a.root_->set_label(opts.root_label);
   // The profiles: built-in ones, then each --profile file, parsed once.
   CUSLIM_TRY(auto set, ProfileSet::builtin());
-  std::vector<std::string> user;
-  for (auto& f : opts.profile_files) {
-    CUSLIM_TRY(auto name, set.add_file(f));
-    user.push_back(name);
-  }
+  CUSLIM_TRY(auto user, set.add_files(opts.profile_files));
   a.profiles_ = std::make_unique<ProfileSet>(std::move(set));
   CUSLIM_TRY(auto classifier, Classifier::make(*a.profiles_, opts.base, user));
   a.classifier_ = std::make_shared<Classifier>(std::move(classifier));

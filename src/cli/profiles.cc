@@ -45,8 +45,7 @@ Exit classify_paths(const ProfileSet& set, const std::vector<std::string>& user,
 
 Exit run_profiles(const ProfilesOptions& o) {
   auto set = take(ProfileSet::builtin());
-  std::vector<std::string> user;
-  for (auto& f : o.files) user.push_back(take(set.add_file(f)));
+  std::vector<std::string> user = take(set.add_files(o.files));
   if (o.action == "classify") return classify_paths(set, user, o);
   if (o.action == "list") {
     if (!o.names.empty()) fail(Error(Exit::usage, "profiles list takes no NAME (got '" + o.names[0] + "'; show one with: cuslim profiles show NAME)"));

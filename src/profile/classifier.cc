@@ -109,12 +109,14 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
     c.active_.push_back(std::move(p));
     return ok_status();
   };
-  for (auto& u : user)
-    if (set.find(u)->kind != ProfileKind::base) CUSLIM_CHECK(take(u));
+  // Every profile the user gave first, whatever its kind (a file without `kind:` is a base: its
+  // classify rules apply all the same).
+  for (auto& u : user) CUSLIM_CHECK(take(u));
   // cuda before driver: its toolkit rules claim stubs/libcuda.so before the driver names do.
   for (auto kind : {ProfileKind::cuda, ProfileKind::driver, ProfileKind::framework})
     for (auto* p : set.all())
       if (p->kind == kind) CUSLIM_CHECK(take(p->name));
+  if (auto* b = set.find(base); b && b->kind == ProfileKind::base) CUSLIM_CHECK(take(base));  // the base chosen: its rules too
   c.index_rules();
   for (auto& p : c.active_)
     for (auto& j : p.jit)

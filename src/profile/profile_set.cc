@@ -95,6 +95,17 @@ Result<std::string> ProfileSet::add_file(const std::string& path) {
   return name;
 }
 
+Result<std::vector<std::string>> ProfileSet::add_files(const std::vector<std::string>& paths) {
+  std::vector<std::string> names;
+  for (auto& f : paths) {
+    CUSLIM_TRY(auto name, add_file(f));
+    names.push_back(name);
+  }
+  for (auto& n : names)
+    if (auto r = resolved(n); !r.ok()) return r.error();
+  return names;
+}
+
 Status ProfileSet::add(Profile p) {
   std::string name = p.name;
   profiles_[name] = std::move(p);

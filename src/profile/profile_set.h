@@ -17,6 +17,9 @@ class ProfileSet {
   // Adds a user profile from a file (it may extend or replace a built-in one of the same name);
   // returns its name.
   Result<std::string> add_file(const std::string& path);
+  // Every --profile file, then each checked whole (its `extends` known and without a cycle) whether
+  // or not a command goes on to use it; returns their names, in order.
+  Result<std::vector<std::string>> add_files(const std::vector<std::string>& paths);
   Status add(Profile p);
 
   const Profile* find(const std::string& name) const;

@@ -54,6 +54,28 @@ TEST(Profiles, extends_cycle_and_unknown_parent_are_errors) {
   EXPECT_NE(c.error().message().find("c.yaml: extends: unknown profile 'nowhere'"), std::string::npos);
 }
 
+// --profile files: checked whole when given (a cycle is an error before any command uses the
+// profile), and their classify rules apply whatever their kind (no `kind:` is a base).
+TEST(Profiles, user_files_are_checked_when_given_and_their_rules_apply) {
+  TempDir d;
+  write_file(d.path() + "/self.yaml", "name: self\nextends: [self]\n");
+  auto set = *ProfileSet::builtin();
+  auto added = set.add_files({d.path() + "/self.yaml"});
+  ASSERT_FALSE(added.ok());
+  EXPECT_NE(added.error().message().find("self.yaml: extends: cycle through 'self'"), std::string::npos) << added.error().message();
+  write_file(d.path() + "/nokind.yaml", "name: nokind\nclassify:\n  - {class: toolkit, rule: mine, paths: [\"/opt/tool/bin/x\"]}\n");
+  auto set2 = *ProfileSet::builtin();
+  auto names = set2.add_files({d.path() + "/nokind.yaml"});
+  ASSERT_TRUE(names.ok()) << names.error().message();
+  for (const std::string base : {"debian12", "nokind"}) {
+    auto c = Classifier::make(set2, base, *names);
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    auto k = c->classify("/opt/tool/bin/x", "/opt/tool/bin/x", std::nullopt, "x");
+    EXPECT_EQ(to_string(k.cls), "toolkit") << "base " << base;
+    EXPECT_EQ(k.rule, "nokind:mine") << "base " << base;
+  }
+}
+
 class ClassifierTest : public ::testing::Test {
  protected:
   ProfileSet set = *ProfileSet::builtin();
