@@ -187,7 +187,9 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
   if (layer.ok() && ::rename(tmp_blob.c_str(), blob_path(layout, layer->digest).c_str()) != 0) layer = Error::from_errno(tmp_blob, errno);
   if (!layer.ok()) {
     ::unlink(tmp_blob.c_str());
-    return layer.error();
+    std::string m = layer.error().message();  // said as the layout, not the temp blob's name
+    for (size_t at = 0; (at = m.find(tmp_blob, at)) != std::string::npos; at += layout.size()) m.replace(at, tmp_blob.size(), layout);
+    return Error(layer.error().code(), m);
   }
   CUSLIM_CHECK(record_layer(layout, key, *layer));
   return layer;
@@ -529,32 +531,36 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     return ok_status();
   }
   AtomicOutput out(req.out);
-  switch (req.format) {
-    case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp())); break;
-    case BundleFormat::tar:
-    case BundleFormat::tar_gz:
-    case BundleFormat::tar_zst: {
-      lo.compression = req.format == BundleFormat::tar ? Compression::none : req.format == BundleFormat::tar_gz ? Compression::gzip : Compression::zstd;
-      CUSLIM_TRY(res.layer, write_layer(entries, out.temp(), lo));
-      break;
+  auto write = [&]() -> Status {
+    switch (req.format) {
+      case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp())); break;
+      case BundleFormat::tar:
+      case BundleFormat::tar_gz:
+      case BundleFormat::tar_zst: {
+        lo.compression = req.format == BundleFormat::tar ? Compression::none : req.format == BundleFormat::tar_gz ? Compression::gzip : Compression::zstd;
+        CUSLIM_TRY(res.layer, write_layer(entries, out.temp(), lo));
+        break;
+      }
+      case BundleFormat::oci: {
+        lo.compression = req.compression;
+        ImageBuild b;
+        CUSLIM_CHECK(write_image(root, req, lo, out.temp(), res, b, IndexUpdate::replace));
+        break;
+      }
+      case BundleFormat::oci_archive:
+      case BundleFormat::docker_archive: {  // an OCI layout in a staging dir the atomic output owns, packed as a tar
+        lo.compression = req.compression;
+        std::string layout = out.temp() + ".layout";
+        out.own_also(layout);
+        ImageBuild b;
+        CUSLIM_CHECK(write_image(root, req, lo, layout, res, b, IndexUpdate::replace));
+        CUSLIM_CHECK(write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, *res.image, req.mtime));
+        break;
+      }
     }
-    case BundleFormat::oci: {
-      lo.compression = req.compression;
-      ImageBuild b;
-      CUSLIM_CHECK(write_image(root, req, lo, out.temp(), res, b, IndexUpdate::replace));
-      break;
-    }
-    case BundleFormat::oci_archive:
-    case BundleFormat::docker_archive: {  // an OCI layout in a staging dir the atomic output owns, packed as a tar
-      lo.compression = req.compression;
-      std::string layout = out.temp() + ".layout";
-      out.own_also(layout);
-      ImageBuild b;
-      CUSLIM_CHECK(write_image(root, req, lo, layout, res, b, IndexUpdate::replace));
-      CUSLIM_CHECK(write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, *res.image, req.mtime));
-      break;
-    }
-  }
+    return ok_status();
+  };
+  if (auto st = write(); !st.ok()) return out.as_out(st.error());  // errors name OUT, not its temp name
   all_done();
   return out.commit();
 }

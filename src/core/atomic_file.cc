@@ -54,13 +54,14 @@ Status write_file_atomic(const std::string& target, std::string_view bytes, Dura
     tmp.path.clear();
     return Error(Exit::bad_input, target + ": creating a temp file beside it: " + std::strerror(err));
   }
-  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return Error::from_errno(tmp.path, errno);
-  CUSLIM_CHECK(write_all(fd.get(), bytes, tmp.path));
-  if (durability == Durability::fsync && ::fsync(fd.get()) != 0) return Error::from_errno(tmp.path, errno).wrap("fsync");
+  // Errors name the file the user asked for, not the temp name it is written under.
+  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return Error::from_errno(target, errno);
+  CUSLIM_CHECK(write_all(fd.get(), bytes, target));
+  if (durability == Durability::fsync && ::fsync(fd.get()) != 0) return Error::from_errno(target, errno).wrap("fsync");
   if (::close(fd.get()) != 0) {
     int err = errno;
     (void)fd.release();
-    return Error::from_errno(tmp.path, err).wrap("closing");
+    return Error::from_errno(target, err).wrap("closing");
   }
   (void)fd.release();
   if (is_special_file(target))

@@ -53,6 +53,16 @@ AtomicOutput::~AtomicOutput() {
   for (auto& s : scratch_) remove_tree(s);
 }
 
+Error AtomicOutput::as_out(const Error& e) const {
+  std::string m = e.message();
+  auto say_as_out = [&](const std::string& from) {
+    for (size_t at = 0; !from.empty() && (at = m.find(from, at)) != std::string::npos; at += out_.size()) m.replace(at, from.size(), out_);
+  };
+  for (auto& s : scratch_) say_as_out(s);  // before the temp: they start with its name
+  say_as_out(temp_);
+  return {e.code(), m};
+}
+
 Status AtomicOutput::commit() {
   struct stat st;
   std::string old;

@@ -22,6 +22,8 @@ class AtomicOutput {
   const std::string& temp() const { return temp_; }  // write here (file or directory)
   const std::string& out() const { return out_; }
   Status commit();  // rename temp over out (a directory OUT is replaced whole)
+  // `e` as the user should read it: the temp name (and scratch paths) said as OUT, the path asked for.
+  Error as_out(const Error& e) const;
   // A scratch path (a staging dir beside the temp) removed with the temp, committed or not.
   void own_also(std::string scratch) {
     on_signal_.emplace_back(scratch);

@@ -77,6 +77,11 @@ Error archive_error(archive* a, const std::string& what) {
   return bad_input(what + ": " + (why ? why : "libarchive error"));
 }
 
+// A write the sink refused (a full disk) is the reason, said with the blob file; else libarchive's.
+Error write_error(const Sink& sink, archive* a, const std::string& what) {
+  return sink.err ? Error::from_errno(sink.path, sink.err) : archive_error(a, what);
+}
+
 Result<ArchivePtr> open_compressor(Sink& sink, const LayerOptions& opt, const std::string& out) {
   ArchivePtr b(archive_write_new(), archive_write_free);
   archive_write_set_format_raw(b.get());
@@ -150,17 +155,17 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
   int r = archive_write_header(a, e.get());
   // A name or link target that is not valid UTF-8 is written byte-exact (hdrcharset=BINARY) with a warning.
   bool binary = !valid_utf8(le.name) || (le.type == LayerEntry::symlink && !valid_utf8(le.target)) || (link_to && !valid_utf8(link_to->name));
-  if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && binary)) return archive_error(a, "layer entry " + le.name);
+  if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && binary)) return write_error(sink, a, "layer entry " + le.name);
   if (le.type != LayerEntry::file || link_to) return ok_status();
   if (le.source.empty()) {
     if (archive_write_data(a, le.content.data(), le.content.size()) != static_cast<la_ssize_t>(le.content.size()))
-      return archive_error(a, "layer entry " + le.name);
+      return write_error(sink, a, "layer entry " + le.name);
     return ok_status();
   }
   auto write = [&](const char* p, size_t n) -> Status {
     if (archive_write_data(a, p, n) != static_cast<la_ssize_t>(n)) {
       if (sink.err) return Error::from_errno(sink.path + ": writing " + le.name, sink.err);
-      return archive_error(a, "layer entry " + le.name);
+      return write_error(sink, a, "layer entry " + le.name);
     }
     if (opt.progress) opt.progress(n);
     return ok_status();
@@ -235,8 +240,8 @@ Result<LayerBlob> write_layer(const std::vector<LayerEntry>& entries, const std:
   if (archive_write_open(a.get(), &sink, nullptr, tar_cb, nullptr) != ARCHIVE_OK) return archive_error(a.get(), out_file);
   HardLinks links;
   for (auto& e : entries) CUSLIM_CHECK(write_entry(a.get(), e, opt, sink, links));
-  if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error(a.get(), out_file);
-  if (b && archive_write_close(b.get()) != ARCHIVE_OK) return archive_error(b.get(), out_file);
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return write_error(sink, a.get(), out_file);
+  if (b && archive_write_close(b.get()) != ARCHIVE_OK) return write_error(sink, b.get(), out_file);
   if (gzip && !gzip->finish() && !sink.err) return bad_input(out_file + ": " + gzip->error());
   if (sink.err) return Error::from_errno(out_file, sink.err);
   LayerBlob blob;

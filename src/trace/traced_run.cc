@@ -156,7 +156,7 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   // The trace is written under a temp name beside it and renamed when the run ends: an
   // interrupted trace (SIGINT, SIGTERM, SIGHUP) leaves no partial file a later bundle would read.
   AtomicOutput out(req.trace_file);
-  CUSLIM_CHECK(write_file_atomic(out.temp(), header, Durability::rename_only));
+  if (auto st = write_file_atomic(out.temp(), header, Durability::rename_only); !st.ok()) return out.as_out(st.error());
   // Cold JIT caches (fresh dirs, removed afterwards) unless the user wants the warm ones.
   std::optional<Staging> caches;
   if (!req.warm_cache) {

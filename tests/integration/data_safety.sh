@@ -454,6 +454,19 @@ if command -v umoci >/dev/null; then  # umoci writes what it unpacks dense: the 
   rm -rf sp-u
 fi
 
+# --- a full disk: the error names the output asked for, not its temp name; nothing is left ------
+mkdir -p small && head -c 3000000 /dev/urandom > big.bin
+if mount -t tmpfs -o size=1m tmpfs small 2>/dev/null; then
+  for fmt in tar oci; do
+    "$cuslim" bundle -q ./app --include big.bin -o small/out-$fmt --format $fmt --compression zstd 2> err; rc=$?
+    check "bundle --format $fmt onto a full disk: exit 3 naming small/out-$fmt and ENOSPC, never a temp name; nothing left ($rc)" \
+      '[ $rc = 3 ] && grep -q "small/out-$fmt" err && grep -q "No space left on device" err && ! grep -q "cuslim-tmp" err && [ -z "$(ls -A small)" ]' || cat err
+  done
+  umount small
+else
+  echo "skip a full disk (no tmpfs mount here: not root, or no CAP_SYS_ADMIN) -- not counted"
+fi
+
 # --- what was printed reached standard output, or the exit code says it did not ----------------
 "$cuslim" deps ./app --format json > /dev/full 2> err; rc=$?
 check "deps --format json > /dev/full: exit 3 naming standard output and the reason ($rc)" '[ $rc = 3 ] && grep -q "standard output: No space left on device" err' || cat err
