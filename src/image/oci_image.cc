@@ -61,10 +61,14 @@ json config_json(const ImageBuild& b) {
 // An existing layout's index.json without the manifest that carries `tag` (the tag moves); every
 // other manifest and field is kept as it is.
 Result<json> merged_index(const std::string& file, const std::string& tag) {
+  // A layout without its index.json (an interrupted `mkdir; echo > oci-layout`) gets a new one, as skopeo gives it.
+  if (struct stat st; ::lstat(file.c_str(), &st) != 0 && errno == ENOENT) return json{{"schemaVersion", 2}, {"manifests", json::array()}};
   auto text = read_regular_file(file);
   if (!text) return text.error().wrap("updating the OCI layout");
-  json index = parse_json_or_discarded(*text);
-  if (index.is_discarded() || !index.is_object()) return bad_input(file + ": not a JSON object: refusing to update this layout");
+  auto parsed = parse_json(*text, file);  // says why: not JSON, where, or nested too deep
+  if (!parsed) return bad_input(parsed.error().message() + ": refusing to update this layout");
+  json index = std::move(*parsed);
+  if (!index.is_object()) return bad_input(file + ": not a JSON object: refusing to update this layout");
   CUSLIM_TRY(auto manifests, JsonFields(index, file).array("manifests"));
   json kept = json::array();
   for (size_t i = 0; i < manifests.size(); ++i) {

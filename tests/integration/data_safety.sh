@@ -368,6 +368,15 @@ for i in 1 2 3 4 5 6; do "$cuslim" bundle -q ./app2 -o "oci:par:t$i" & pids+=($!
 writers_failed=0; for p in "${pids[@]}"; do wait "$p" || writers_failed=$((writers_failed + 1)); done
 tags=$(python3 -c 'import json; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("par/index.json"))["manifests"])))')
 check "six parallel writers: all exit 0 ($writers_failed failed) and every tag is there ($tags)" '[ $writers_failed = 0 ] && [ "$tags" = "base t1 t2 t3 t4 t5 t6" ]'
+# A layout without its index.json gets a new one (as skopeo gives it); one nested too deep is refused saying so.
+mkdir -p noindex && echo '{"imageLayoutVersion": "1.0.0"}' > noindex/oci-layout
+"$cuslim" bundle -q ./app -o noindex --tag t 2> err; rc=$?
+check "a layout holding only oci-layout: the image is added with a new index.json (exit $rc)" \
+  '[ $rc = 0 ] && "$cuslim" verify noindex:t > /dev/null 2>&1 && grep -q "\"t\"" noindex/index.json' || cat err
+mkdir -p deepindex && cp noindex/oci-layout deepindex/ && python3 -c 'print("{\"a\":" * 600 + "1" + "}" * 600)' > deepindex/index.json
+"$cuslim" bundle -q ./app -o deepindex --tag t 2> err; rc=$?
+check "a layout whose index.json is nested 600 deep: exit 3 saying so, the file untouched (exit $rc)" \
+  '[ $rc = 3 ] && grep -q "nested deeper than 512 levels" err && [ "$(head -c 5 deepindex/index.json)" = "{\"a\":" ]' || cat err
 # --- -o is never a file the output is made of, nor the spec or a profile, nor in --root --------------
 mkdir -p dl/app dl/lib; echo 'int f(void){return 7;}' > dl/f.c; cc -shared -fPIC -o dl/lib/libf.so dl/f.c
 echo 'int f(void);int main(void){return f();}' > dl/m.c; cc -o dl/app/m dl/m.c -Ldl/lib -lf -Wl,-rpath,"$tmp/dl/lib"
