@@ -125,7 +125,13 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.request.env = spec.env;
   job.request.out = out.empty() ? spec.out : out;
   if (!spec.file.empty()) job.request.inputs.push_back(spec.file);  // -o never over the spec itself
+  // The spec's tag, or its name where it writes none -- unless OUT names a tag (docker://R/app:1,
+  // oci:DIR:T), which then wins over the name.
   job.request.tag = spec.tag;
+  if (std::string o = job.request.out, out_tag; !spec.tag_given) {
+    BundleFormat f = format_from_path(o);
+    if (settle_output_ref(o, f, out_tag, false).ok() && !out_tag.empty()) job.request.tag.clear();
+  }
   job.request.entrypoint = spec.entrypoint;
   job.request.entrypoint_from = where + ": entrypoint:";
   job.traces = spec.trace;

@@ -82,6 +82,7 @@ ImageSpec spec_of(const YAML::Node& n) {
   if (n["prune_nvidia"]) s.prune_nvidia = n["prune_nvidia"].Scalar() == "true";
   str("forward_compat", s.forward_compat);
   str("min_driver", s.min_driver);
+  s.tag_given = !s.tag.empty();
   if (s.tag.empty()) s.tag = s.name;
   return s;
 }

@@ -14,15 +14,16 @@ struct BuildOptions {
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
 
-// OUT's own tag (oci:DIR:T, docker://HOST/REPO:T, ...) against the spec's `tag` (default: its
-// `name`): a conflict names the spec, the only other source of a tag here (build has no --tag).
+// OUT's own tag (oci:DIR:T, docker://HOST/REPO:T, ...) against a `tag:` the spec writes: a
+// conflict names the spec, the only other source of a tag here (build has no --tag). A spec that
+// writes none is tagged with its name unless OUT names a tag, which then wins.
 void check_spec_tag(const ImageSpec& spec, const std::string& out) {
   std::string settled = out, out_tag;
   BundleFormat format = format_from_path(out);
-  if (spec.tag.empty() || !settle_output_ref(settled, format, out_tag, false).ok() || out_tag.empty() || out_tag == spec.tag) return;
+  if (!spec.tag_given || !settle_output_ref(settled, format, out_tag, false).ok() || out_tag.empty() || out_tag == spec.tag) return;
   std::string where = spec.file.empty() ? "image spec " + spec.name : spec.file;
   fail(Error(Exit::usage, out + ": names the tag '" + out_tag + "' and " + where + " says '" + spec.tag +
-                              "' (its `tag`, which defaults to its `name`): make them agree, or leave the tag out of OUT"));
+                              "' (its `tag:`): make them agree, or leave the tag out of one of them"));
 }
 
 Exit run_build(const BuildOptions& b) {

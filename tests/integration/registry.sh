@@ -425,9 +425,17 @@ for df in /dev/null "$tmp/df.fifo" /proc/self/fd/1 "$tmp/df.dir" "" /nonexistent
   check "build (out: docker://) --digestfile '$df': usage error before any push ($rc: $(cat "$tmp/df3.err"))" '[ $rc = 2 ] && grep -q -- "--digestfile" "$tmp/df3.err"'
 done
 check "... nothing was pushed for any of them" '! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/digestfile:2" >/dev/null 2>&1 && ! skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/digestfile:3" >/dev/null 2>&1'
-printf 'name: b\ntargets: [/bin/true]\nout: docker://%s/cuslim/spec:1\n' "$reg" > "$tmp/tag-spec.yaml"
+printf 'name: b\ntargets: [/bin/true]\nout: docker://%s/cuslim/spec:1\n' "$reg" > "$tmp/name-spec.yaml"
+"$cuslim" build -q "$tmp/name-spec.yaml" "${auth[@]}" > /dev/null 2> "$tmp/specname.err"; rc=$?
+check "build: a spec with no tag: and out docker://...:1 pushes :1 (the name yields to OUT's tag) ($rc: $(cat "$tmp/specname.err"))" \
+  '[ $rc = 0 ] && skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/spec:1" >/dev/null'
+printf 'name: b\ntargets: [/bin/true]\n' > "$tmp/k8s-spec.yaml"
+"$cuslim" build -q "$tmp/k8s-spec.yaml" -o "docker://$reg/cuslim/team-app:1" "${auth[@]}" --digestfile "$tmp/k8s.digest" > /dev/null 2> "$tmp/k8s.err"; rc=$?
+check "build SPEC -o docker://...:1 --digestfile (the Kubernetes push job's shape): pushed as :1 ($rc: $(cat "$tmp/k8s.err"))" \
+  '[ $rc = 0 ] && [ "$(skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" --format "{{.Digest}}" "docker://$reg/cuslim/team-app:1")" = "$(cat "$tmp/k8s.digest")" ]'
+printf 'name: b\ntag: b\ntargets: [/bin/true]\nout: docker://%s/cuslim/spec:1\n' "$reg" > "$tmp/tag-spec.yaml"
 "$cuslim" build -q "$tmp/tag-spec.yaml" "${auth[@]}" > /dev/null 2> "$tmp/spectag.err"; rc=$?
-check "build: out docker://...:1 against the spec's tag (its name, b): usage error naming the spec, not --tag ($rc: $(cat "$tmp/spectag.err"))" \
+check "build: out docker://...:1 against the spec's tag: b: usage error naming the spec, not --tag ($rc: $(cat "$tmp/spectag.err"))" \
   '[ $rc = 2 ] && grep -q "tag-spec.yaml says .b." "$tmp/spectag.err" && ! grep -q -- "--tag says" "$tmp/spectag.err"'
 "$cuslim" bundle -q /bin/true -o "docker://$reg/cuslim/tagged" --tag t5 "${auth[@]}" > /dev/null 2> "$tmp/t5.err"; rc=$?
 check "-o docker://HOST/REPO --tag T pushes REPO:T ($rc: $(cat "$tmp/t5.err"))" \
