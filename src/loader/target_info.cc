@@ -67,8 +67,8 @@ TargetInfo target_info(const ElfFile& elf, std::optional<int> root_machine) {
 
 std::string describe(const TargetInfo& t) {
   std::string s = machine_name(t.machine) + (t.elf_class == ELFCLASS32 ? " ELF32 " : " ELF64 ") + type_name(t);
-  if (t.foreign()) return s + "; this root resolves " + machine_name(*t.root_machine) + " (none of its libraries can load here)";
   if (t.interp) s += ", interpreter " + *t.interp;
+  if (t.foreign()) s += "; this root resolves " + machine_name(*t.root_machine) + " (none of its libraries can load here)";
   return s;
 }
 

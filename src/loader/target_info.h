@@ -37,7 +37,8 @@ bool root_loads(const Root& root, const std::optional<LdCache>& cache, int machi
 std::optional<int> root_machine(const Root& root);
 
 // "x86-64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2";
-// "AArch64 ELF64 program; this root resolves x86-64 (none of its libraries can load here)".
+// "AArch64 ELF64 program, interpreter /lib/ld-linux-aarch64.so.1; this root resolves x86-64 (none
+// of its libraries can load here)".
 std::string describe(const TargetInfo& t);
 // The same as `deps --format json` writes it per target: {machine, elf_class, type, interpreter,
 // root_machine, foreign, summary} (README, "deps JSON").

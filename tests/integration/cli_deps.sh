@@ -45,9 +45,9 @@ check "--max-depth 2: libQ, cut below libP, is expanded under the program (defau
 # A target of another machine: the header says so (a copy of /bin/true with e_machine AArch64).
 cp /bin/true "$tmp/arm"; printf "\xb7\x00" | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc 2> /dev/null
 "$cuslim" deps "$tmp/arm" > "$tmp/tree-arm" 2> "$tmp/err-arm"; rc=$?
-check "an AArch64 target on this root: the header says so, exit 1" '[ $rc = 1 ] && head -1 "$tmp/tree-arm" | grep -q "AArch64 ELF64 program; this root resolves x86-64" && grep -q "this root resolves x86-64" "$tmp/err-arm" && grep -q "ld-linux-x86-64.so.2: wrong ELF class or machine)" "$tmp/tree-arm"'
+check "an AArch64 target on this root: the header says so, exit 1" '[ $rc = 1 ] && head -1 "$tmp/tree-arm" | grep -q "AArch64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2; this root resolves x86-64" && grep -q "this root resolves x86-64" "$tmp/err-arm" && grep -q "ld-linux-x86-64.so.2: wrong ELF class or machine)" "$tmp/tree-arm"'
 "$cuslim" bundle -q "$tmp/arm" -o "$tmp/arm.tar" 2> "$tmp/err-arm"; rc=$?
-check "bundle of an AArch64 program says why (exit 3), not a missing loader" '[ $rc = 3 ] && grep -q "AArch64 ELF64 program; this root resolves x86-64" "$tmp/err-arm" && [ ! -e "$tmp/arm.tar" ]'
+check "bundle of an AArch64 program says why (exit 3), not a missing loader" '[ $rc = 3 ] && grep -q "AArch64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2; this root resolves x86-64" "$tmp/err-arm" && [ ! -e "$tmp/arm.tar" ]'
 # A 32-bit object on a multilib root (libc6-i386, installed by scripts/test): it loads here, so no
 # wrong-architecture claim; in a root without a 32-bit C library the claim stands.
 "$cuslim" deps -v /usr/lib32/libm.so.6 > "$tmp/tree-i386" 2> "$tmp/err-i386"; rc=$?
@@ -65,7 +65,7 @@ import json, sys
 t = json.load(open(sys.argv[1]))["targets"][sys.argv[2]]
 assert t["machine"] == "AArch64" and t["root_machine"] == "x86-64" and t["foreign"] is True, t
 PY'
-check "a relative AArch64 target: the header says so" 'head -1 "$tmp/tree-arm-rel" | grep -q "^$tmp/arm .*AArch64 ELF64 program; this root resolves x86-64"'
+check "a relative AArch64 target: the header says so" 'head -1 "$tmp/tree-arm-rel" | grep -q "^$tmp/arm .*AArch64 ELF64 program, interpreter /lib64/ld-linux-x86-64.so.2; this root resolves x86-64"'
 # -vv: an object's own RUNPATH under its line.
 mkdir -p "$tmp/rp/lib"; echo 'int f(void){return 1;}' > "$tmp/rp/f.c"; cc -shared -fPIC -o "$tmp/rp/lib/libf.so" "$tmp/rp/f.c"
 echo 'int f(void); int main(void){return f();}' > "$tmp/rp/m.c"; cc -o "$tmp/rp/m" "$tmp/rp/m.c" -L"$tmp/rp/lib" -lf -Wl,--enable-new-dtags,-rpath,'$ORIGIN/lib'
