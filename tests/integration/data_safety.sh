@@ -463,6 +463,15 @@ if command -v umoci >/dev/null; then  # umoci writes what it unpacks dense: the 
   rm -rf sp-u
 fi
 
+# --- a rootfs directory as --base: refused saying why and what works; its advice works ----------
+mkdir -p basedir/etc && echo hi > basedir/etc/motd
+"$cuslim" bundle -q ./app -o based --base dir:basedir 2> err; rc=$?
+check "--base dir:DIR: exit 2 saying a directory has no layers and naming what a base can be ($rc)" \
+  '[ $rc = 2 ] && grep -q "has no layers to build on" err && grep -q "docker-archive" err && [ ! -e based ]' || cat err
+"$cuslim" slim -q dir:basedir --keep '*' -o oci:baselay:t 2> err && "$cuslim" bundle -q ./app -o based --base baselay:t 2>> err; rc=$?
+check "... and its advice (slim dir:DIR --keep '*' -o oci:LAYOUT:TAG) gives a base that works ($rc)" \
+  '[ $rc = 0 ] && "$cuslim" slim -q based --keep "*" -o based-dir --format dir && [ "$(cat based-dir/etc/motd)" = hi ]' || cat err
+
 # --- a full disk: the error names the output asked for, not its temp name; nothing is left ------
 mkdir -p small && head -c 3000000 /dev/urandom > big.bin
 if mount -t tmpfs -o size=1m tmpfs small 2>/dev/null; then
