@@ -781,6 +781,11 @@ Result<UnpackedImage> unpack_pulled(const std::string& image, const std::string&
   CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
   UnpackOptions one = opt;
   one.tag.clear();  // the pulled layout holds this one image
+  ReadProgress progress{&opt.progress};  // unpacking what was pulled shows progress, as a local input's does
+  struct Reset {
+    ~Reset() { t_progress = nullptr; }
+  } reset;
+  if (opt.progress) t_progress = &progress;
   if (auto st = unpack_oci({layout, false}, out.rootfs, one, out); !st.ok()) {  // named by the reference, not the staging dir
     std::string m = st.error().message();
     for (size_t at; (at = m.find(layout)) != std::string::npos;) m.replace(at, layout.size(), image);

@@ -445,6 +445,11 @@ check "-o docker://HOST/REPO --tag T pushes REPO:T ($rc: $(cat "$tmp/t5.err"))" 
 # spells and never goes with a digest; a push names a tag or a digest, not both
 "$cuslim" verify "docker://$reg/cuslim/tagged" --tag t5 "${auth[@]}" > /dev/null 2> "$tmp/tagopt.err"; rc=$?
 check "verify docker://HOST/REPO --tag T pulls REPO:T ($rc: $(cat "$tmp/tagopt.err"))" '[ $rc = 0 ]'
+if command -v script > /dev/null; then  # on a TTY: the pull, then the unpacking of what was pulled
+  script -qec "$(printf '%q ' "$cuslim" verify "docker://$reg/cuslim/tagged:t5" "${auth[@]}")" "$tmp/pulltty.out" > /dev/null 2>&1; rc=$?
+  check "verify docker:// on a TTY shows pulling, then unpacking with bytes and share ($rc)" \
+    '[ $rc = 0 ] && grep -aq "pulling" "$tmp/pulltty.out" && grep -aq "unpacking [0-9.]* [kMG]\?B / [0-9.]* [kMG]\?B ([0-9]*%)" "$tmp/pulltty.out"' || tr "\r" "\n" < "$tmp/pulltty.out" | tail -5
+fi
 "$cuslim" slim -q "docker://$reg/cuslim/tagged" --from-tag t5 -o "$tmp/fromtag" "${auth[@]}" 2> "$tmp/fromtag.err"; rc=$?
 check "slim docker://HOST/REPO --from-tag T pulls REPO:T ($rc: $(cat "$tmp/fromtag.err"))" '[ $rc = 0 ] && [ -f "$tmp/fromtag/index.json" ]'
 "$cuslim" verify "docker://$reg/cuslim/tagged:t5" --tag other "${auth[@]}" > /dev/null 2> "$tmp/tagopt2.err"; rc=$?
