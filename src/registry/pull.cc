@@ -12,6 +12,7 @@
 #include "core/json_text.h"
 #include "core/unique_fd.h"
 #include "image/oci_image.h"
+#include "registry/blob_locations.h"
 #include "registry/media_types.h"
 #include "registry/registry_client.h"
 
@@ -191,6 +192,9 @@ Result<PullResult> pull_image(const RegistryRef& ref, const std::string& layout,
     return ok_status();
   }));
   for (auto g : got) ++res.blobs, res.bytes += g;
+  std::vector<std::string> digests;
+  for (auto& t : todo) digests.push_back(t.first);
+  remember_blob_repos(ref.host, ref.repo, digests);  // a later push to another repository may mount them
   // 3. The layout's index names it by the reference's tag.
   json desc = {{"mediaType", m.media_type}, {"digest", m.digest.str()}, {"size", m.bytes.size()}};
   if (!ref.tag.empty()) desc["annotations"] = {{"org.opencontainers.image.ref.name", ref.tag}};

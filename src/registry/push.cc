@@ -9,12 +9,15 @@
 #include "core/fs.h"
 #include "core/json_text.h"
 #include "image/oci_image.h"
+#include "registry/blob_locations.h"
 #include "registry/media_types.h"
 #include "registry/registry_client.h"
 
 namespace cuslim {
 
 namespace {
+
+constexpr size_t kMountSources = 8;  // repositories one push asks pull access to, for mounts
 
 using nlohmann::json;
 
@@ -141,10 +144,25 @@ Result<PushResult> push_image(const std::string& layout, const std::string& tag,
     todo.push_back({file, d->str(), static_cast<uint64_t>(st.st_size)});
     total += todo.back().size;
   }
-  std::string from;  // a repository of this registry the blobs may be mounted from
-  for (auto& r : mount_from)
-    if (r != ref.repo && from.empty()) from = r;
-  if (!from.empty()) client.also_pull(from);
+  // Where each blob may be mounted from: a repository the caller names (a docker:// base), else
+  // one this registry was seen to hold it in (pushed or pulled before: blob_locations.h).
+  std::vector<std::string> digests;
+  for (auto& b : todo) digests.push_back(b.digest);
+  auto known = known_blob_repos(ref.host, digests);
+  std::vector<std::string> from(todo.size()), scopes;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    std::vector<std::string> candidates = mount_from;
+    if (auto it = known.find(todo[i].digest); it != known.end()) candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    // The token needs pull access to each source: a few of them (the scopes travel in one URL).
+    for (auto& r : candidates) {
+      bool scoped = std::find(scopes.begin(), scopes.end(), r) != scopes.end();
+      if (r == ref.repo || (!scoped && scopes.size() >= kMountSources)) continue;
+      if (!scoped) scopes.push_back(r);
+      from[i] = r;
+      break;
+    }
+  }
+  for (auto& r : scopes) client.also_pull(r);
   enum Outcome { skipped, mounted, uploaded };
   std::vector<Outcome> outcome(todo.size(), skipped);
   TransferMeter meter(progress, total);
@@ -155,7 +173,7 @@ Result<PushResult> push_image(const std::string& layout, const std::string& tag,
       meter.add(b.size);
       return ok_status();
     }
-    CUSLIM_TRY(bool was_mounted, upload_blob(c, b.file, b.digest, b.size, o.chunk_size, from, meter));
+    CUSLIM_TRY(bool was_mounted, upload_blob(c, b.file, b.digest, b.size, o.chunk_size, from[i], meter));
     outcome[i] = was_mounted ? mounted : uploaded;
     return ok_status();
   }));
@@ -174,6 +192,7 @@ Result<PushResult> push_image(const std::string& layout, const std::string& tag,
   if (auto h = r.header("docker-content-digest"); !h.empty() && h != m.digest.str())
     return Error(Exit::network, ref.spelled + ": " + what + ": the registry stored " + h + ", not " + m.digest.str());
   res.pushed = "docker://" + ref.domain + "/" + ref.repo + "@" + m.digest.str();
+  remember_blob_repos(ref.host, ref.repo, digests);
   return res;
 }
 

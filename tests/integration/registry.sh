@@ -15,6 +15,7 @@ for tool in docker-registry openssl skopeo htpasswd python3 curl; do
   command -v "$tool" >/dev/null || { echo "skip: $tool not installed (scripts/test installs it)"; exit 77; }
 done
 tmp=$(mktemp -d /var/tmp/cuslim-registry-XXXXXX)
+export CUSLIM_CACHE_DIR="$tmp/cache"  # where pushed and pulled blobs were seen (mount sources), run's images: this test's own
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -82,6 +83,16 @@ layer_count() { skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "d
 ssh_layers=$(layer_count "$reg/cuslim/ssh:1")
 check "--layers auto by default: ssh:1 has its system and app layers ($ssh_layers)" '[ "$ssh_layers" = 2 ]'
 check "first push uploaded config and every layer ($((ssh_layers + 1)) blobs; log: $first_uploads)" '[ "$first_uploads" = $((ssh_layers + 1)) ]'
+# The same image into another repository: every blob is mounted from the one cuslim pushed it to
+# (its blob-location cache), no byte sent; without that cache (another cache dir) all go up again.
+before=$(uploads)
+"$cuslim" bundle -q /usr/bin/ssh -o "docker://$reg/cuslim/ssh-copy:1" "${auth[@]}" > "$tmp/copy.out" 2> "$tmp/copy.err"; rc=$?
+check "the same image into another repository: all $((ssh_layers + 1)) blobs mounted from the first, none uploaded ($rc: $(cat "$tmp/copy.out" "$tmp/copy.err"))" \
+  '[ $rc = 0 ] && [ $(( $(uploads) - before )) = 0 ] && grep -q "(0 blobs, 0 bytes uploaded; 0 blobs, 0 bytes already there; $((ssh_layers + 1)) blobs, [0-9]* bytes mounted" "$tmp/copy.out"'
+before=$(uploads)
+CUSLIM_CACHE_DIR="$tmp/cache-empty" "$cuslim" bundle -q /usr/bin/ssh -o "docker://$reg/cuslim/ssh-copy2:1" "${auth[@]}" > "$tmp/copy2.out" 2>&1; rc=$?
+check "... with no record of where they are: uploaded again ($rc: $(cat "$tmp/copy2.out"))" \
+  '[ $rc = 0 ] && [ $(( $(uploads) - before )) = $((ssh_layers + 1)) ] && grep -q " 0 blobs, 0 bytes mounted" "$tmp/copy2.out"'
 
 # --- pull: verify and run read docker:// ---------------------------------------------------------
 "$cuslim" verify "docker://$reg/cuslim/ssh:1" "${auth[@]}" > "$tmp/verify.out" 2>&1; rc=$?
@@ -105,8 +116,8 @@ before=$(uploads)
 "$cuslim" bundle -q /usr/bin/ssh-keygen --base "docker://$reg/cuslim/ssh:1" -o "docker://$reg/cuslim/ssh:keygen" "${auth[@]}" > "$tmp/push3.out" 2>&1; rc=$?
 third=$(( $(uploads) - before ))
 echo "     same repository: $(cat "$tmp/push3.out")"
-check "same image into the base's repository: the shared layers are already there (HEAD), $((own + 1)) blobs sent (log: $third)" \
-  '[ $rc = 0 ] && [ "$third" = $((own + 1)) ] && grep -q "($((own + 1)) blobs, [0-9]* bytes uploaded; $ssh_layers blobs, [0-9]* bytes already there; 0 blobs" "$tmp/push3.out"'
+check "same image into the base's repository: the shared layers are already there (HEAD), its own $((own + 1)) blobs mounted from keygen's repository, none sent (log: $third)" \
+  '[ $rc = 0 ] && [ "$third" = 0 ] && grep -q "(0 blobs, 0 bytes uploaded; $ssh_layers blobs, [0-9]* bytes already there; $((own + 1)) blobs, [0-9]* bytes mounted" "$tmp/push3.out"'
 base_layer=$(skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/ssh:1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Layers"][0])')
 keygen_layer=$(skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/keygen:1" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Layers"][0])')
 check "cuslim's pull kept the base layer's digest: keygen:1 starts with ssh:1's layer" '[ -n "$base_layer" ] && [ "$base_layer" = "$keygen_layer" ]'
