@@ -9,8 +9,9 @@ namespace cuslim {
 
 namespace {
 
-enum Group { kSystem, kCuda, kFrameworks, kApp, kGroups };
-const char* kNames[] = {"system", "cuda", "frameworks", "app"};
+// Bottom to top: the rank of a group name. "cuda-<family>" groups sit between system and
+// frameworks, in name order.
+enum Rank { kSystem, kCuda, kFrameworks, kApp };
 
 bool in_site_dir(const std::string& p) {
   return p.find("/site-packages/") != std::string::npos || p.find("/dist-packages/") != std::string::npos;
@@ -28,16 +29,31 @@ bool base_system_name(const std::string& base) {
   return false;
 }
 
-Group group_of(const std::string& p, const PlanItem& item) {
-  if (!item.content.empty()) return kApp;  // generated from the whole image
+// The group of a non-directory entry: {rank, name}. A CUDA library outside site dirs goes to its
+// family's own layer ("cuda-cublas"), so adding one library to an image leaves the others' layers as they were.
+std::pair<Rank, std::string> group_of(const std::string& p, const PlanItem& item, const Plan& plan) {
+  if (!item.content.empty()) return {kApp, "app"};  // generated from the whole image
   if (item.cls == ObjectClass::system || ((item.cls == ObjectClass::app) && base_system_name(path::basename(p)) && !in_site_dir(p)))
-    return kSystem;
-  if (item.cls == ObjectClass::cuda || item.cls == ObjectClass::forward_compat) return in_site_dir(p) ? kFrameworks : kCuda;
-  if (in_site_dir(p)) return kFrameworks;
-  return kApp;
+    return {kSystem, "system"};
+  if (item.cls == ObjectClass::cuda || item.cls == ObjectClass::forward_compat) {
+    if (in_site_dir(p)) return {kFrameworks, "frameworks"};
+    auto f = plan.families.find(p);
+    return {kCuda, f == plan.families.end() || f->second.empty() ? "cuda" : "cuda-" + f->second};
+  }
+  if (in_site_dir(p)) return {kFrameworks, "frameworks"};
+  return {kApp, "app"};
 }
 
 }  // namespace
+
+void name_cuda_families(const Classifier& classifier, const Root& root, Plan& plan) {
+  for (auto& [p, item] : plan.items) {
+    if (item.type == LayerEntry::dir || (item.cls != ObjectClass::cuda && item.cls != ObjectClass::forward_compat) || in_site_dir(p)) continue;
+    std::string real = root.realpath(p).value_or(p);
+    std::string rule = classifier.classify(p, real, std::nullopt, path::basename(p)).rule;
+    if (auto colon = rule.find(':'); colon != std::string::npos && colon + 1 < rule.size()) plan.families[p] = rule.substr(colon + 1);
+  }
+}
 
 std::optional<LayerSplit> parse_layer_split(const std::string& s) {
   if (s == "single") return LayerSplit::single;
@@ -49,28 +65,34 @@ std::vector<LayerGroup> layer_groups(const Root& root, const Plan& plan, LayerSp
   auto all = layer_entries(root, plan);
   if (split == LayerSplit::single) return {{"image", std::move(all)}};
   // Every non-directory entry goes to its group, and the directories above it with it.
-  std::map<std::string, Group> group;  // entry name -> group, non-directories
-  std::set<std::string> dirs_of[kGroups];
+  using Key = std::pair<Rank, std::string>;
+  std::map<std::string, Key> group;            // entry name -> group, non-directories
+  std::map<Key, std::set<std::string>> dirs_of;  // group -> the directories above its entries
   for (auto& [p, item] : plan.items) {
     if (item.type == LayerEntry::dir) continue;
-    Group g = group_of(p, item);
+    Key g = group_of(p, item, plan);
     group[p.substr(1)] = g;
-    for (std::string d = path::dirname(p); d != "/" && !d.empty(); d = path::dirname(d)) dirs_of[g].insert(d.substr(1));
+    auto& dirs = dirs_of[g];
+    for (std::string d = path::dirname(p); d != "/" && !d.empty(); d = path::dirname(d)) dirs.insert(d.substr(1));
   }
-  std::vector<LayerGroup> out(kGroups);
-  for (int g = 0; g < kGroups; ++g) out[g].name = kNames[g];
+  const Key app{kApp, "app"};
+  dirs_of[app];  // an empty directory (/tmp) is the application's
+  std::map<Key, LayerGroup> out;
+  for (auto& [g, _] : dirs_of) out[g].name = g.second;
   for (auto& e : all) {  // in the plan's (sorted) order
     if (e.type != LayerEntry::dir) {
       out[group.at(e.name)].entries.push_back(e);
       continue;
     }
     bool placed = false;
-    for (int g = 0; g < kGroups; ++g)
-      if (dirs_of[g].count(e.name)) out[g].entries.push_back(e), placed = true;
-    if (!placed) out[kApp].entries.push_back(e);  // an empty directory (/tmp): the application's
+    for (auto& [g, dirs] : dirs_of)
+      if (dirs.count(e.name)) out[g].entries.push_back(e), placed = true;
+    if (!placed) out[app].entries.push_back(e);
   }
-  std::erase_if(out, [](const LayerGroup& g) { return g.entries.empty(); });
-  return out;
+  std::vector<LayerGroup> layers;  // bottom first: the map's order is the rank, then the name
+  for (auto& [_, g] : out)
+    if (!g.entries.empty()) layers.push_back(std::move(g));
+  return layers;
 }
 
 }  // namespace cuslim

@@ -1,6 +1,7 @@
 // --layers auto: the plan split into layers that registries and nodes can share, ordered from
 // least to most often changing -- base system (glibc, the ELF interpreter), CUDA runtime
-// libraries, framework distributions (Python site dirs: torch, the nvidia wheels), the
+// libraries (a layer per family: cuda-cublas, cuda-cudnn, ...; Plan::families), framework
+// distributions (Python site dirs: torch, the nvidia wheels), the
 // application (with every generated file: ld.so.cache, passwd, ...). Each layer holds its own
 // files, symlinks and the directories above them, and nothing else, so it is deterministic on
 // its own: two images built from the same CUDA libraries carry byte-identical CUDA layers.
@@ -12,6 +13,7 @@
 
 #include "bundle/plan.h"
 #include "core/root.h"
+#include "profile/classifier.h"
 
 namespace cuslim {
 
@@ -19,9 +21,13 @@ enum class LayerSplit { single, auto_split };
 std::optional<LayerSplit> parse_layer_split(const std::string& s);  // "single" | "auto"
 
 struct LayerGroup {
-  std::string name;  // "system", "cuda", "frameworks", "app" (or "image" for a single layer)
+  std::string name;  // "system", "cuda-<family>" (or "cuda"), "frameworks", "app" (or "image" for a single layer)
   std::vector<LayerEntry> entries;
 };
+
+// Plan::families: each CUDA library outside site dirs (file or link) named by its profile rule's
+// family ("cuda:cublas" -> "cublas").
+void name_cuda_families(const Classifier& classifier, const Root& root, Plan& plan);
 
 // Bottom first; empty groups left out; `single`: one group with every entry.
 std::vector<LayerGroup> layer_groups(const Root& root, const Plan& plan, LayerSplit split);

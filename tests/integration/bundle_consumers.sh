@@ -211,19 +211,44 @@ if cuda_programs "$tmp" one two; then
   printf 'name: cu-two\ntargets: [%s]\nout: %s\nformat: oci\n' "$tmp/cu-two" "$tmp/cu-build" > "$tmp/cu-two.yaml"
   "$cuslim" build -q "$tmp/cu-two.yaml"; rc2=$?
   check "two CUDA programs bundled and built with default layers" '[ $rc1 = 0 ] && [ $rc2 = 0 ]'
-  check "by default their system and CUDA layers are byte-identical (same digests), the app layers differ; the CUDA layer holds libcudart" 'python3 - "$tmp/cu" "$tmp/cu-build" <<PY
+  check "by default their system and CUDA layers (the toolkit's links, then libcudart's family) are byte-identical (same digests), the app layers differ" 'python3 - "$tmp/cu" "$tmp/cu-build" <<PY
 import json, sys, tarfile
 def layers(d):
     i = json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]
     return [l["digest"] for l in json.load(open(d + "/blobs/sha256/" + i))["layers"]]
 a, b = layers(sys.argv[1]), layers(sys.argv[2])
-assert len(a) == 3 and len(b) == 3, (a, b)
-assert a[0] == b[0] and a[1] == b[1] and a[2] != b[2], (a, b)
-cuda = tarfile.open(sys.argv[1] + "/blobs/sha256/" + a[1][7:]).getnames()
+assert len(a) == 4 and len(b) == 4, (a, b)
+assert a[:3] == b[:3] and a[3] != b[3], (a, b)
+cuda = tarfile.open(sys.argv[1] + "/blobs/sha256/" + a[2][7:]).getnames()
 assert any("libcudart.so" in n for n in cuda) and not any("cu-one" in n for n in cuda), cuda
 PY'
   out=$(run_image "$tmp/cu" one)
   check "runc runs the layered CUDA program ($out)" '[[ "$out" == "one "* ]]'
+  # A CUDA family per layer: a program on cuBLAS too gets a cuda-cublas layer of its own, and its
+  # cuda-cudart layer is the one cu-one's image carries (byte-identical), so adding a library
+  # re-ships only that library's family.
+  if [ -e /usr/local/cuda/lib64/libcublas.so ]; then
+    printf '#include <stdio.h>\nint cublasCreate_v2(void**);int cudaRuntimeGetVersion(int*);\nint main(void){void*h;int v=0;cudaRuntimeGetVersion(&v);printf("three %%d\\n",v);return 0;(void)cublasCreate_v2(&h);}\n' > "$tmp/cu-three.c"
+    cc -o "$tmp/cu-three" "$tmp/cu-three.c" -L/usr/local/cuda/lib64 -Wl,--no-as-needed -lcublas -lcudart -Wl,-rpath,/usr/local/cuda/lib64
+    "$cuslim" bundle "$tmp/cu-three" -o "oci:$tmp/cu:three" > "$tmp/three.out" 2>&1; rc=$?
+    check "a CUDA family per layer: cuBLAS and the runtime in layers of their own, the runtime's the same blob as cu-one's ($rc)" 'python3 - "$tmp/cu" <<PY
+import json, sys, tarfile
+d = sys.argv[1]
+def image(tag):
+    i = json.load(open(d + "/index.json"))
+    m = [x for x in i["manifests"] if x.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag][0]["digest"][7:]
+    m = json.load(open(d + "/blobs/sha256/" + m))
+    cfg = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+    return [l["digest"] for l in m["layers"]], [h.get("created_by", "") for h in cfg["history"]]
+one, _ = image("one")
+three, hist = image("three")
+names = lambda digest: tarfile.open(d + "/blobs/sha256/" + digest[7:]).getnames()
+assert any(n.endswith("layer cuda-cublas") for n in hist) and any(n.endswith("layer cuda-cudart") for n in hist), hist
+blas = [l for l in three if any("libcublas" in n for n in names(l))]
+assert len(blas) == 1 and not any("libcudart" in n for n in names(blas[0])), blas
+assert one[2] in three, (one, three)  # the cuda-cudart layer, shared
+PY' || cat "$tmp/three.out"
+  fi
   printf 'layers: single\n' >> "$tmp/cu-two.yaml"
   "$cuslim" build -q "$tmp/cu-two.yaml" -o "$tmp/cu-build-single"; rc=$?
   check "a build spec's layers: single gives one layer" '[ $rc = 0 ] && skopeo inspect "oci:$tmp/cu-build-single:cu-two" | python3 -c "import json,sys;assert len(json.load(sys.stdin)[\"Layers\"])==1"'

@@ -132,11 +132,11 @@ if cuda_programs "$tmp" one two; then
   echo "     default layers, second CUDA app: $(cat "$tmp/l2.out")"
   check "default --layers auto: both CUDA apps pushed ($(cat "$tmp/l1.err" "$tmp/l2.err"))" '[ $rc1 = 0 ] && [ $rc2 = 0 ]'
   check "default --layers auto: the second uploads only its app layer and config; system and CUDA layers already there (log: $lsecond)" \
-    '[ "$lsecond" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 2 blobs, [0-9]* bytes already there" "$tmp/l2.out"'
+    '[ "$lsecond" = 2 ] && grep -q "(2 blobs, [0-9]* bytes uploaded; 3 blobs, [0-9]* bytes already there" "$tmp/l2.out"'
   layers_of() { skopeo inspect --cert-dir "$certs" --creds 'tester:s3cret:pw' "docker://$reg/cuslim/cuda-apps:$1" | python3 -c 'import json,sys;print(" ".join(json.load(sys.stdin)["Layers"]))'; }
   l1=($(layers_of one)); l2=($(layers_of two))
-  check "default --layers auto: 3 layers each, the first two (system, CUDA) byte-identical, the app layers differ" \
-    '[ ${#l1[@]} = 3 ] && [ "${l1[0]}" = "${l2[0]}" ] && [ "${l1[1]}" = "${l2[1]}" ] && [ "${l1[2]}" != "${l2[2]}" ]'
+  check "default --layers auto: 4 layers each, the first three (system, the toolkit's links, cuda-cudart) byte-identical, the app layers differ" \
+    '[ ${#l1[@]} = 4 ] && [ "${l1[0]}" = "${l2[0]}" ] && [ "${l1[1]}" = "${l2[1]}" ] && [ "${l1[2]}" = "${l2[2]}" ] && [ "${l1[3]}" != "${l2[3]}" ]'
   out=$("$cuslim" run --gpu off "docker://$reg/cuslim/cuda-apps:two" "${auth[@]}" 2>&1); rc=$?
   check "default --layers auto: the pulled layered image runs ($out)" '[ $rc = 0 ] && [[ "$out" == "two "* ]]'
 else
