@@ -720,6 +720,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   res.format = req.format;
   res.plan = builder.take();
   name_cuda_families(analysis.classifier(), root, res.plan);  // layers: a CUDA family per layer
+  name_distributions(root, res.plan);                         // layers: a large Python distribution per layer
   if (req.base_image) leave_out_base(res.plan, req.base_image->rootfs);
   res.left_to_base = res.plan.left_to_base.size();
   res.python = python_report(std::move(python), root, res.plan);  // report: each distribution, why kept

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/path.h"
+#include "python/distribution.h"
 
 namespace cuslim {
 
@@ -11,7 +12,11 @@ namespace {
 
 // Bottom to top: the rank of a group name. "cuda-<family>" groups sit between system and
 // frameworks, in name order.
-enum Rank { kSystem, kCuda, kFrameworks, kApp };
+enum Rank { kSystem, kCuda, kDistributions, kFrameworks, kApp };
+
+// A Python distribution this large gets a layer of its own (torch, nvidia-cublas, triton); smaller
+// ones share the frameworks layer.
+constexpr uint64_t kOwnLayerBytes = 32ull << 20;
 
 bool in_site_dir(const std::string& p) {
   return p.find("/site-packages/") != std::string::npos || p.find("/dist-packages/") != std::string::npos;
@@ -35,6 +40,7 @@ std::pair<Rank, std::string> group_of(const std::string& p, const PlanItem& item
   if (!item.content.empty()) return {kApp, "app"};  // generated from the whole image
   if (item.cls == ObjectClass::system || ((item.cls == ObjectClass::app) && base_system_name(path::basename(p)) && !in_site_dir(p)))
     return {kSystem, "system"};
+  if (auto d = plan.distributions.find(p); d != plan.distributions.end()) return {kDistributions, "py-" + d->second};
   if (item.cls == ObjectClass::cuda || item.cls == ObjectClass::forward_compat) {
     if (in_site_dir(p)) return {kFrameworks, "frameworks"};
     auto f = plan.families.find(p);
@@ -53,6 +59,22 @@ void name_cuda_families(const Classifier& classifier, const Root& root, Plan& pl
     std::string rule = classifier.classify(p, real, std::nullopt, path::basename(p)).rule;
     if (auto colon = rule.find(':'); colon != std::string::npos && colon + 1 < rule.size()) plan.families[p] = rule.substr(colon + 1);
   }
+}
+
+void name_distributions(const Root& root, Plan& plan) {
+  std::vector<std::string> paths;
+  for (auto& [p, item] : plan.items)
+    if (item.type != LayerEntry::dir && in_site_dir(p)) paths.push_back(p);
+  for (auto& site : site_dirs_of(paths))
+    for (auto& d : read_site_dir(root, site)) {
+      uint64_t bytes = 0;
+      std::vector<std::string> shipped;
+      for (auto& f : d.files)
+        if (auto it = plan.items.find(f); it != plan.items.end() && it->second.type != LayerEntry::dir && it->second.content.empty())
+          shipped.push_back(f), bytes += it->second.size;
+      if (bytes < kOwnLayerBytes) continue;
+      for (auto& f : shipped) plan.distributions[f] = d.key;
+    }
 }
 
 std::optional<LayerSplit> parse_layer_split(const std::string& s) {

@@ -61,6 +61,7 @@ struct Plan {
   std::set<std::string> programs;                // the programs' files, as named and as their links resolve
   std::map<std::string, std::string> reasons;    // a path (a file, or a dir for all under it) -> why it ships, for reports
   std::map<std::string, std::string> families;   // a CUDA library outside site dirs -> its profile family ("cublas"), for --layers auto
+  std::map<std::string, std::string> distributions;  // a file of a large Python distribution -> its name ("torch"), for --layers auto
 
   // Whether the image holds `inside` as a regular file (slim: an input file not dropped).
   bool ships_file(const std::string& inside) const {

@@ -256,6 +256,35 @@ else
   echo "skip-part: CUDA layer sharing (no CUDA toolkit at /usr/local/cuda)"
 fi
 
+# --- a large Python distribution gets a layer of its own; small ones share the frameworks layer --
+sp="$tmp/venv/lib/python3.12/site-packages"
+mkdir -p "$sp/big/data" "$sp/big-1.0.dist-info" "$sp/small" "$sp/small-1.0.dist-info"
+head -c 40000000 /dev/urandom > "$sp/big/data/blob.bin"; echo 'x = 1' > "$sp/big/__init__.py"; echo 'y = 2' > "$sp/small/__init__.py"
+printf 'Metadata-Version: 2.1\nName: Big\nVersion: 1.0\n' > "$sp/big-1.0.dist-info/METADATA"
+printf 'big/__init__.py,,\nbig/data/blob.bin,,\nbig-1.0.dist-info/METADATA,,\nbig-1.0.dist-info/RECORD,,\n' > "$sp/big-1.0.dist-info/RECORD"
+printf 'Metadata-Version: 2.1\nName: small\nVersion: 1.0\n' > "$sp/small-1.0.dist-info/METADATA"
+printf 'small/__init__.py,,\nsmall-1.0.dist-info/METADATA,,\nsmall-1.0.dist-info/RECORD,,\n' > "$sp/small-1.0.dist-info/RECORD"
+"$cuslim" bundle -q /bin/true --include "$tmp/venv" -o "oci:$tmp/py:one" 2> "$tmp/py.err"; rc1=$?
+echo 'y = 3' > "$sp/small/__init__.py"  # the small distribution changes; the large one does not
+"$cuslim" bundle -q /bin/true --include "$tmp/venv" -o "oci:$tmp/py:two" 2>> "$tmp/py.err"; rc2=$?
+check "a Python distribution of 32 MB or more has a layer of its own (py-big), the same blob in both images; the small one changed with the frameworks layer" 'python3 - "$tmp/py" <<PY
+import json, sys, tarfile
+d = sys.argv[1]
+def image(tag):
+    i = json.load(open(d + "/index.json"))
+    m = [x for x in i["manifests"] if x.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag][0]["digest"][7:]
+    m = json.load(open(d + "/blobs/sha256/" + m))
+    cfg = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
+    groups = [h["created_by"].rsplit("layer ", 1)[-1] for h in cfg["history"]]
+    return dict(zip(groups, [l["digest"] for l in m["layers"]]))
+one, two = image("one"), image("two")
+assert "py-big" in one and "frameworks" in one, one
+names = lambda digest: tarfile.open(d + "/blobs/sha256/" + digest[7:]).getnames()
+assert any(n.endswith("big/data/blob.bin") for n in names(one["py-big"])) and not any("small" in n for n in names(one["py-big"])), names(one["py-big"])
+assert any(n.endswith("small/__init__.py") for n in names(one["frameworks"])), names(one["frameworks"])
+assert one["py-big"] == two["py-big"] and one["frameworks"] != two["frameworks"], (one, two)
+PY' || cat "$tmp/py.err"
+
 # The manifest and config of an OCI layout's only image, for the checks below
 cat > "$tmp/oci_image.py" <<'PY'
 import json
