@@ -434,7 +434,27 @@ Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& lay
   auto reused = reusable_layers(*req.input_image, res.plan);
   if (reused.layers.empty()) return res.plan;
   CUSLIM_TRY(res.reused_layers, link_layers(reused.layers, layout, "an input layer"));
-  for (auto& l : res.reused_layers) add_layer(b, l, "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was");
+  // Each keeps the input's history entry for it (the i-th entry that is not an empty_layer), so
+  // slimming slim's own output gives the same image; an input whose history does not pair with
+  // its layers gets an entry of ours.
+  auto input_history = parse_json_or_discarded(req.input_image->history_json);
+  std::vector<nlohmann::json> per_layer;
+  if (input_history.is_array())
+    for (auto& h : input_history)
+      if (h.is_object() && !h.value("empty_layer", false)) per_layer.push_back(h);
+  bool paired = per_layer.size() == req.input_image->layers.size();
+  for (size_t i = 0; i < res.reused_layers.size(); ++i) {
+    auto& l = res.reused_layers[i];
+    if (!paired) {
+      add_layer(b, l, "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was");
+      continue;
+    }
+    auto history = parse_json_or_discarded(b.history);
+    if (!history.is_array()) history = nlohmann::json::array();
+    history.push_back(per_layer[i]);
+    b.history = history.dump();
+    b.layers.push_back(l);
+  }
   return plan_without(res.plan, reused.covered);
 }
 

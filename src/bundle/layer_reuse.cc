@@ -1,8 +1,11 @@
 #include "bundle/layer_reuse.h"
 
+#include <sys/stat.h>
+
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/fs.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -43,6 +46,20 @@ bool whole(const LayerListing& l, const Plan& plan, const Above& above) {
   return true;
 }
 
+// Whether the input already holds the generated file `p` byte for byte, with its mode and owner
+// (an image cuslim made, slimmed again: its ld.so.cache is the one slim writes), so that writing
+// it again in a layer above would only add a layer.
+bool holds_as_generated(const UnpackedImage& input, const std::string& p, const PlanItem& item) {
+  struct stat st;
+  std::string host = input.rootfs + p;
+  if (::lstat(host.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != item.content.size()) return false;
+  auto mode = input.modes.count(p) ? input.modes.at(p) : (st.st_mode & 07777);
+  auto owner = input.owners.count(p) ? input.owners.at(p) : FileOwner{};
+  if (mode != item.mode || !(owner == item.owner)) return false;
+  auto bytes = read_regular_file(host, item.content.size() + 1);
+  return bytes.ok() && *bytes == item.content;
+}
+
 }  // namespace
 
 ReusedLayers reusable_layers(const UnpackedImage& input, const Plan& plan) {
@@ -57,8 +74,8 @@ ReusedLayers reusable_layers(const UnpackedImage& input, const Plan& plan) {
   for (size_t i = 0; i < input.layers.size() && ok[i]; ++i) {
     auto& l = input.layers[i];
     r.layers.push_back(&l);
-    for (auto& p : l.listing.others)
-      if (plan.items.at(p).content.empty()) r.covered.insert(p);  // a generated file goes above
+    for (auto& p : l.listing.others)  // a generated file goes above, unless the layer holds it as it is
+      if (auto& item = plan.items.at(p); item.content.empty() || holds_as_generated(input, p, item)) r.covered.insert(p);
   }
   // A directory is covered when the last layer to write it is reused: one a layer above rewrote
   // (RUN chmod 700 /data) is written again above, with the mode and owner it has in the end.

@@ -393,4 +393,15 @@ cc -shared -fPIC -o "$root/opt/vendor/lib/libusedep.so" "$tmp/usedep.c" -L"$root
 "$cuslim" bundle -q /bin/true --include "$tmp/vendor-link/lib/libusedep.so" -o "$tmp/linkinc2" --format dir; rc=$?
 check "... and a library it needs (found through its RUNPATH) ships too (exit $rc)" '[ $rc = 0 ] && [ -e "$tmp/linkinc2$root/opt/vendor/dep/libdep.so.1" ]'
 
+# --- slim is idempotent: slimming its own output again gives the same image (no layer added to
+# hold generated files the kept layers already hold as they are)
+mkdir -p "$tmp/idem/doc" && echo notes > "$tmp/idem/doc/readme"
+"$cuslim" bundle -q /bin/true --include "$tmp/idem/doc" -o "oci-archive:$tmp/idem/fat.tar:v1"
+for n in 1 2 3; do
+  src=$([ $n = 1 ] && echo "oci-archive:$tmp/idem/fat.tar:v1" || echo "$tmp/idem/s$((n - 1))")
+  "$cuslim" slim -q "$src" -o "$tmp/idem/s$n" --digestfile "$tmp/idem/d$n"
+done
+check "slim of slim's output: the same manifest digest three times over ($(cat "$tmp/idem/d1") $(cat "$tmp/idem/d2") $(cat "$tmp/idem/d3"))" \
+  '[ -s "$tmp/idem/d1" ] && [ "$(cat "$tmp/idem/d1")" = "$(cat "$tmp/idem/d2")" ] && [ "$(cat "$tmp/idem/d2")" = "$(cat "$tmp/idem/d3")" ]'
+
 finish
