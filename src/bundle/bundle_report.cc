@@ -160,7 +160,7 @@ void layers_summary(const BundleResult& r, std::ostream& out) {
     out << "  layer " << std::left << std::setw(11) << "input" << l.digest.str() << " (" << human_bytes(l.size) << " stored, kept whole from the input)\n";
   if (!r.layers.empty())  // one line per layer, named by its group, however many there are
     for (auto& [name, l] : r.layers)
-      out << "  layer " << std::left << std::setw(11) << name << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";
+      out << "  layer " << std::left << std::setw(11) << (name + " ") << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";  // a long name (py-jax-cuda13-pjrt) still ends in a space
   else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
 }

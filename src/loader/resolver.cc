@@ -112,7 +112,14 @@ struct TargetWalk {
   std::optional<Found> try_candidate(const std::string& p, How how, const ElfFile& want, std::vector<std::string>* tried,
                                      const std::string& label, Result<std::string> real) {
     if (!real) {  // listed but unopenable: a dangling symlink, a loop; the loader tried it all the same
-      if (tried) tried->push_back(label + " (skipped " + p + ": " + real.error().message() + ")");
+      if (tried) {
+        std::string why = real.error().message();
+        if (why.rfind(p + ": ", 0) == 0) why.erase(0, p.size() + 2);  // the path is said once
+        char target[PATH_MAX];
+        if (ssize_t n = ::readlink(r.root_.host_path(p).c_str(), target, sizeof target - 1); n > 0)
+          why = "a dangling symlink to " + std::string(target, static_cast<size_t>(n)) + " (" + why + ")";
+        tried->push_back(label + " (skipped " + p + ": " + why + ")");
+      }
       return std::nullopt;
     }
     auto elf = r.elf_cache_.get(*real);

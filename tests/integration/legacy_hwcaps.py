@@ -123,6 +123,8 @@ def main():
         tried = miss[0]["tried"] if miss else []
         check(r.returncode == 1 and any(t.startswith("/opt/dangling (") or t == "/opt/dangling" for t in tried),
               f"missing libgone.so.1 lists /opt/dangling among tried: {[t for t in tried if 'dangling' in t]}")
+        check(any("/opt/dangling/libgone.so.1: a dangling symlink to /nowhere/libgone.so.1" in t and t.count("/opt/dangling/libgone.so.1") == 1
+                  for t in tried), f"... saying it is a dangling symlink and where it points, the path once: {tried}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
