@@ -420,12 +420,16 @@ Result<std::vector<LayerBlob>> link_layers(const std::vector<const StoredLayer*>
 
 // A layer on top of the image, with its history entry (one per layer: umoci and docker history
 // pair them in order).
-void add_layer(ImageBuild& b, const LayerBlob& layer, const std::string& created_by) {
+void add_layer(ImageBuild& b, const LayerBlob& layer, nlohmann::json history_entry) {
   auto history = parse_json_or_discarded(b.history);
   if (!history.is_array()) history = nlohmann::json::array();
-  history.push_back({{"created", b.config.created}, {"created_by", created_by}});
+  history.push_back(std::move(history_entry));
   b.history = history.dump();
   b.layers.push_back(layer);
+}
+
+void add_layer(ImageBuild& b, const LayerBlob& layer, const std::string& created_by) {
+  add_layer(b, layer, nlohmann::json{{"created", b.config.created}, {"created_by", created_by}});
 }
 
 // slim: the input's bottom layers the plan keeps whole go in as they are (layer_reuse.h), each
@@ -445,15 +449,8 @@ Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& lay
   bool paired = per_layer.size() == req.input_image->layers.size();
   for (size_t i = 0; i < res.reused_layers.size(); ++i) {
     auto& l = res.reused_layers[i];
-    if (!paired) {
-      add_layer(b, l, "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was");
-      continue;
-    }
-    auto history = parse_json_or_discarded(b.history);
-    if (!history.is_array()) history = nlohmann::json::array();
-    history.push_back(per_layer[i]);
-    b.history = history.dump();
-    b.layers.push_back(l);
+    if (paired) add_layer(b, l, per_layer[i]);
+    else add_layer(b, l, "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was");
   }
   return plan_without(res.plan, reused.covered);
 }

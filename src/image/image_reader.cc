@@ -121,6 +121,19 @@ struct ReadProgress {
   uint64_t done = 0, total = 0;
 };
 thread_local ReadProgress* t_progress = nullptr;
+// Reports the reads of this thread for as long as it lives (nothing when there is no callback).
+class ProgressScope {
+ public:
+  explicit ProgressScope(const UnpackOptions& opt) : progress_{&opt.progress} {
+    if (opt.progress) t_progress = &progress_;
+  }
+  ~ProgressScope() { t_progress = nullptr; }
+  ProgressScope(const ProgressScope&) = delete;
+  ProgressScope& operator=(const ProgressScope&) = delete;
+
+ private:
+  ReadProgress progress_;
+};
 void expect_bytes(uint64_t n) {
   if (t_progress) t_progress->total += n;
 }
@@ -781,11 +794,7 @@ Result<UnpackedImage> unpack_pulled(const std::string& image, const std::string&
   CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
   UnpackOptions one = opt;
   one.tag.clear();  // the pulled layout holds this one image
-  ReadProgress progress{&opt.progress};  // unpacking what was pulled shows progress, as a local input's does
-  struct Reset {
-    ~Reset() { t_progress = nullptr; }
-  } reset;
-  if (opt.progress) t_progress = &progress;
+  ProgressScope progress(opt);  // unpacking what was pulled shows progress, as a local input's does
   if (auto st = unpack_oci({layout, false}, out.rootfs, one, out); !st.ok()) {  // named by the reference, not the staging dir
     std::string m = st.error().message();
     for (size_t at; (at = m.find(layout)) != std::string::npos;) m.replace(at, layout.size(), image);
@@ -907,11 +916,7 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
   }
   CUSLIM_CHECK(make_dirs(staging + "/rootfs"));
   CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
-  ReadProgress progress{&opt.progress};
-  struct Reset {
-    ~Reset() { t_progress = nullptr; }
-  } reset;
-  if (opt.progress) t_progress = &progress;
+  ProgressScope progress(opt);
   if (struct stat st; kind != ImageKind::oci_layout && ::stat(image.c_str(), &st) == 0) expect_bytes(static_cast<uint64_t>(st.st_size));
   switch (kind) {
     case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci({image, false}, out.rootfs, opt, out)); break;

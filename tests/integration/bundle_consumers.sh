@@ -232,18 +232,15 @@ PY'
     cc -o "$tmp/cu-three" "$tmp/cu-three.c" -L/usr/local/cuda/lib64 -Wl,--no-as-needed -lcublas -lcudart -Wl,-rpath,/usr/local/cuda/lib64
     "$cuslim" bundle "$tmp/cu-three" -o "oci:$tmp/cu:three" > "$tmp/three.out" 2>&1; rc=$?
     check "a CUDA family per layer: cuBLAS and the runtime in layers of their own, the runtime's the same blob as cu-one's ($rc)" 'python3 - "$tmp/cu" <<PY
-import json, sys, tarfile
+import sys
+sys.path.insert(0, "$here")
+from oci_layers import layers_of, names_in
 d = sys.argv[1]
-def image(tag):
-    i = json.load(open(d + "/index.json"))
-    m = [x for x in i["manifests"] if x.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag][0]["digest"][7:]
-    m = json.load(open(d + "/blobs/sha256/" + m))
-    cfg = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
-    return [l["digest"] for l in m["layers"]], [h.get("created_by", "") for h in cfg["history"]]
-one, _ = image("one")
-three, hist = image("three")
-names = lambda digest: tarfile.open(d + "/blobs/sha256/" + digest[7:]).getnames()
-assert any(n.endswith("layer cuda-cublas") for n in hist) and any(n.endswith("layer cuda-cudart") for n in hist), hist
+one = [digest for _, digest in layers_of(d, "one")]
+three = [digest for _, digest in layers_of(d, "three")]
+groups = [g for g, _ in layers_of(d, "three")]
+names = lambda digest: names_in(d, digest)
+assert "cuda-cublas" in groups and "cuda-cudart" in groups, groups
 blas = [l for l in three if any("libcublas" in n for n in names(l))]
 assert len(blas) == 1 and not any("libcudart" in n for n in names(blas[0])), blas
 assert one[2] in three, (one, three)  # the cuda-cudart layer, shared
@@ -268,18 +265,13 @@ printf 'small/__init__.py,,\nsmall-1.0.dist-info/METADATA,,\nsmall-1.0.dist-info
 echo 'y = 3' > "$sp/small/__init__.py"  # the small distribution changes; the large one does not
 "$cuslim" bundle -q /bin/true --include "$tmp/venv" -o "oci:$tmp/py:two" 2>> "$tmp/py.err"; rc2=$?
 check "a Python distribution of 32 MB or more has a layer of its own (py-big), the same blob in both images; the small one changed with the frameworks layer" 'python3 - "$tmp/py" <<PY
-import json, sys, tarfile
+import sys
+sys.path.insert(0, "$here")
+from oci_layers import layers_of, names_in
 d = sys.argv[1]
-def image(tag):
-    i = json.load(open(d + "/index.json"))
-    m = [x for x in i["manifests"] if x.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag][0]["digest"][7:]
-    m = json.load(open(d + "/blobs/sha256/" + m))
-    cfg = json.load(open(d + "/blobs/sha256/" + m["config"]["digest"][7:]))
-    groups = [h["created_by"].rsplit("layer ", 1)[-1] for h in cfg["history"]]
-    return dict(zip(groups, [l["digest"] for l in m["layers"]]))
-one, two = image("one"), image("two")
+one, two = dict(layers_of(d, "one")), dict(layers_of(d, "two"))
 assert "py-big" in one and "frameworks" in one, one
-names = lambda digest: tarfile.open(d + "/blobs/sha256/" + digest[7:]).getnames()
+names = lambda digest: names_in(d, digest)
 assert any(n.endswith("big/data/blob.bin") for n in names(one["py-big"])) and not any("small" in n for n in names(one["py-big"])), names(one["py-big"])
 assert any(n.endswith("small/__init__.py") for n in names(one["frameworks"])), names(one["frameworks"])
 assert one["py-big"] == two["py-big"] and one["frameworks"] != two["frameworks"], (one, two)

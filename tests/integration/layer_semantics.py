@@ -25,15 +25,8 @@ import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
 from hostile_layers import blob, image, info, layer  # noqa: E402
-
-fails = 0
-
-
-def check(what, ok, detail=""):
-    global fails
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f"  [{detail}]"))
-    fails += 0 if ok else 1
 
 
 def run(*argv, env=None):
@@ -251,8 +244,7 @@ def main():
             nr = checks.get("needed-resolve", {})
             check("verify of a bundled library: needed-resolve passes (libc.so.6's interpreter is not a need of libc)",
                   r.returncode == 0 and nr.get("status") == "pass", nr.get("detail", r.stderr)[:300])
-    print(f"{fails} failed")
-    return 1 if fails else 0
+    return finish()
 
 
 if __name__ == "__main__":

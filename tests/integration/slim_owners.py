@@ -23,15 +23,8 @@ import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
 from hostile_layers import image, info, layer  # noqa: E402
-
-fails = 0
-
-
-def check(what, ok, detail=""):
-    global fails
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f"  [{detail}]"))
-    fails += 0 if ok else 1
 
 
 def entry(name, kind=tarfile.REGTYPE, mode=0o644, uid=0, gid=0, data=b"x"):
@@ -158,8 +151,7 @@ def main():
         check("no staging dir left behind", os.listdir(user + "/tmp") == [], os.listdir(user + "/tmp"))
         if os.path.isdir(outs["dir"] + "/locked"):
             os.chmod(outs["dir"] + "/locked", 0o700)  # for the cleanup
-    print(f"{fails} failed")
-    return 1 if fails else 0
+    return finish()
 
 
 if __name__ == "__main__":
