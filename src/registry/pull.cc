@@ -155,6 +155,14 @@ Result<uint64_t> fetch_blob(RegistryClient& c, const std::string& layout, const 
 
 }  // namespace
 
+Result<Digest> resolve_manifest(const RegistryRef& ref, const std::string& platform, const RegistryOptions& o) {
+  CUSLIM_TRY(auto client, RegistryClient::make(ref, o, "pull"));
+  CUSLIM_TRY(auto m, fetch_manifest(client, ref.reference()));
+  if (!media::is_index(m.media_type)) return m.digest;
+  CUSLIM_TRY(auto d, platform_manifest(client, m, platform));
+  return Digest::parse(d.digest);
+}
+
 Result<PullResult> pull_image(const RegistryRef& ref, const std::string& layout, const std::string& platform, const RegistryOptions& o,
                               const TransferProgress& progress) {
   CUSLIM_TRY(auto client, RegistryClient::make(ref, o, "pull"));

@@ -23,4 +23,8 @@ struct PullResult {
 Result<PullResult> pull_image(const RegistryRef& ref, const std::string& layout, const std::string& platform, const RegistryOptions& o,
                               const TransferProgress& progress = {});
 
+// The digest of the manifest pull_image() would store for `ref` and `platform` (through an index,
+// the platform's entry): one manifest request, no blob; what names an image that a tag may move off.
+Result<Digest> resolve_manifest(const RegistryRef& ref, const std::string& platform, const RegistryOptions& o);
+
 }  // namespace cuslim

@@ -22,6 +22,8 @@
 #include "core/path.h"
 #include "core/signal_cleanup.h"
 #include "image/digest.h"
+#include "registry/pull.h"
+#include "registry/registry_ref.h"
 
 namespace cuslim {
 
@@ -180,14 +182,34 @@ struct CacheKey {
   std::string stamp;   // the source as seen now: its path, and each blob's size, mtime and inode
   std::string layout;  // an OCI layout's dir (its blobs are checked against their names on a new stamp)
   std::string image_digest;  // the layout's image (manifest or index) digest
+  std::string pinned;  // docker://: the reference pinned to the digest the key names (what a miss pulls)
 };
+
+// A registry image is keyed by the digest of its platform's manifest, asked of the registry at
+// every run (a tag may move; the image a digest names never changes): the same key as an OCI
+// layout holding that manifest, so a pulled image and its local copy share one entry.
+Result<CacheKey> registry_cache_key(const std::string& image, const UnpackOptions& u) {
+  CUSLIM_TRY(auto ref, parse_registry_ref(image));
+  CUSLIM_CHECK(apply_tag_option(ref, u.tag));
+  CUSLIM_TRY(auto digest, resolve_manifest(ref, u.platform, u.registry));
+  CacheKey k;
+  k.image_digest = digest.str();
+  k.pinned = "docker://" + ref.domain + "/" + ref.repo + "@" + k.image_digest;
+  k.stamp = Sha256::of("docker\n" + k.pinned + "\n").hex();
+  k.key = Sha256::of("v2\n" + k.image_digest + "\n").hex().substr(0, 32);
+  return k;
+}
 
 // An OCI layout is keyed by its image's manifest (or index) digest -- the same image copied
 // elsewhere, or into another layout, is the same entry; an archive by its path, size, mtime and
-// inode (its manifest digest is inside it).
-Result<std::optional<CacheKey>> cache_key(const std::string& image, const std::string& tag) {
+// inode (its manifest digest is inside it); a registry image as registry_cache_key() says.
+Result<std::optional<CacheKey>> cache_key(const std::string& image, const UnpackOptions& u) {
+  const std::string& tag = u.tag;
   auto ref = parse_image_ref(image);
-  if (ref.transport == "docker") return std::optional<CacheKey>{};  // a tag may move: pulled afresh each run
+  if (ref.transport == "docker") {
+    CUSLIM_TRY(auto k, registry_cache_key(image, u));
+    return std::optional<CacheKey>{k};
+  }
   if (ref.transport == "dir") return std::optional<CacheKey>{};     // a rootfs dir: used in place
   CUSLIM_TRY(auto kind, detect_image(ref.path));
   if (kind == ImageKind::rootfs_dir) return std::optional<CacheKey>{};
@@ -257,6 +279,20 @@ Status check_layout_blobs(const std::string& layout, const std::string& image_di
   return ok_status();
 }
 
+// A miss: the image unpacked as a run without the cache would; a registry image pulled by the
+// digest its key names (not its tag, which may have moved meanwhile), its errors naming the
+// reference as the user spelled it.
+Result<UnpackedImage> unpack_missing(const std::string& image, const CacheKey& key, const UnpackOptions& unpack, const std::string& dir) {
+  if (key.pinned.empty()) return unpack_image(image, dir, unpack);
+  UnpackOptions pinned = unpack;
+  pinned.tag.clear();
+  auto img = unpack_image(key.pinned, dir, pinned);
+  if (img.ok()) return img;
+  std::string m = img.error().message();
+  for (size_t at; (at = m.find(key.pinned)) != std::string::npos;) m.replace(at, key.pinned.size(), image);
+  return Error(img.error().code(), m);
+}
+
 // Whether the entry has seen this stamp (its source checked); records it when not, after the check.
 Status check_stamp(const std::string& entry, const CacheKey& k) {
   auto j = parse_json_or_discarded(read_text(entry + kMeta));
@@ -311,16 +347,9 @@ Result<ImageCacheOptions> default_image_cache() {
   return o;
 }
 
-Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag) {
-  CUSLIM_TRY(auto k, cache_key(image, tag));
-  if (!k) return std::optional<std::string>{};
-  return std::optional<std::string>{k->key};
-}
-
-Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt,
-                                  const std::function<void(uint64_t, uint64_t)>& progress) {
-  CUSLIM_TRY(auto key, cache_key(image, tag));
-  if (!key) return bad_input(image + ": a rootfs dir is not cached (it is used in place)");
+Result<std::optional<CachedImage>> cached_unpack(const std::string& image, const UnpackOptions& unpack, const ImageCacheOptions& opt) {
+  CUSLIM_TRY(auto key, cache_key(image, unpack));
+  if (!key) return std::optional<CachedImage>{};
   CUSLIM_CHECK(make_dirs(opt.dir));
   CachedImage out;
   out.entry = opt.dir + "/" + key->key;
@@ -339,7 +368,7 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
     remove_tree(tmp);
     SignalCleanup on_signal(tmp);
     CUSLIM_CHECK(make_dirs(tmp));
-    auto img = unpack_image(image, tmp + "/unpacked", UnpackOptions{.tag = tag, .progress = progress});
+    auto img = unpack_missing(image, *key, unpack, tmp + "/unpacked");
     if (!img.ok()) {
       remove_tree(tmp);
       return img.error();
@@ -359,7 +388,7 @@ Result<CachedImage> cached_unpack(const std::string& image, const std::string& t
   ::utimensat(AT_FDCWD, (out.entry + kMeta).c_str(), nullptr, 0);  // recently used
   CUSLIM_TRY(out.image, from_json(out.entry));
   evict(opt, out.entry);
-  return out;
+  return std::optional<CachedImage>{std::move(out)};
 }
 
 }  // namespace cuslim

@@ -37,12 +37,10 @@ struct CachedImage {
   UniqueFd lock;        // shared lock on the entry for as long as the image is in use
 };
 
-// The cache key of an image input; nullopt when it is not cached (a rootfs dir, a docker:// reference).
-Result<std::optional<std::string>> image_cache_key(const std::string& image, const std::string& tag);
-
 // The image from the cache, unpacked into it first when missing; then entries over the limit go.
-// `progress`: bytes of the image read while unpacking it (a miss).
-Result<CachedImage> cached_unpack(const std::string& image, const std::string& tag, const ImageCacheOptions& opt,
-                                  const std::function<void(uint64_t, uint64_t)>& progress = {});
+// nullopt when the input is not cached (a rootfs dir, used in place). A docker:// reference asks
+// the registry for its manifest digest and pulls only on a miss. `unpack.progress`: bytes of the
+// image read while unpacking it (a miss).
+Result<std::optional<CachedImage>> cached_unpack(const std::string& image, const UnpackOptions& unpack, const ImageCacheOptions& opt);
 
 }  // namespace cuslim

@@ -95,7 +95,6 @@ Status run_as_image_user(PreparedRun& p) {
 
 Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& unpack, GpuMode gpu, const std::string& staging,
                                 const std::string& driver_root, const ImageCacheOptions* cache) {
-  const std::string& tag = unpack.tag;
   CUSLIM_CHECK(make_dirs(staging));
   std::string cache_warning;
   if (cache)  // a cache dir that cannot be made or written (a read-only HOME) is not a reason to fail
@@ -105,12 +104,11 @@ Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& u
       cache = nullptr;
     }
   if (cache) {
-    CUSLIM_TRY(auto key, image_cache_key(image, tag));
-    if (key) {  // the cache's copy, never written: through an overlay like a rootfs dir
-      CUSLIM_TRY(auto cached, cached_unpack(image, tag, *cache, unpack.progress));
-      CUSLIM_TRY(auto p, prepare_unpacked(std::move(cached.image), gpu, staging, driver_root));
-      p.cache_lock = std::move(cached.lock);
-      p.notes.insert(p.notes.begin(), std::string(cached.hit ? "image cache hit: " : "unpacked into the image cache: ") + cached.entry);
+    CUSLIM_TRY(auto cached, cached_unpack(image, unpack, *cache));
+    if (cached) {  // the cache's copy, never written: through an overlay like a rootfs dir
+      CUSLIM_TRY(auto p, prepare_unpacked(std::move(cached->image), gpu, staging, driver_root));
+      p.cache_lock = std::move(cached->lock);
+      p.notes.insert(p.notes.begin(), std::string(cached->hit ? "image cache hit: " : "unpacked into the image cache: ") + cached->entry);
       return p;
     }
   }

@@ -101,6 +101,18 @@ check "verify docker:// pulls and passes (exit $rc)" '[ $rc = 0 ] && grep -q "^O
 check "verify docker://...@DIGEST (pinned) passes" '[ $rc = 0 ]'
 out=$("$cuslim" run --gpu off "docker://$reg/cuslim/ssh:1" "${auth[@]}" -- /usr/bin/ssh -V 2>&1); rc=$?
 check "run docker:// runs the pulled image ($out)" '[ $rc = 0 ] && [[ "$out" == OpenSSH_* ]]'
+blob_gets() { grep 'msg="response completed"' "$tmp/basic.log" | grep -c 'http.request.method=GET.*/blobs/sha256:'; }
+before=$(blob_gets)
+out=$("$cuslim" run -v --gpu off "docker://$reg/cuslim/ssh:1" "${auth[@]}" -- /usr/bin/ssh -V 2>&1); rc=$?
+check "run docker:// again: the image cache's copy, found by the manifest's digest; no blob pulled ($(( $(blob_gets) - before )) blob GETs; $(echo "$out" | grep -m1 "cache"))" \
+  '[ $rc = 0 ] && [[ "$out" == *"image cache hit"* ]] && [[ "$out" == *OpenSSH_* ]] && [ "$(blob_gets)" = "$before" ]'
+# The tag moves to another image: the next run pulls and runs that one, not the cached copy.
+must "skopeo moves the tag ssh-moving:1 to the first image" skopeo copy -q --dest-cert-dir "$certs" --dest-creds "tester:s3cret:pw" "oci:$tmp/skopeo-pull:1" "docker://$reg/cuslim/ssh-moving:1"
+"$cuslim" run --gpu off "docker://$reg/cuslim/ssh-moving:1" "${auth[@]}" -- /usr/bin/ssh -V > /dev/null 2>&1
+must "bundle ssh-keygen into a layout" "$cuslim" bundle -q /usr/bin/ssh-keygen -o "oci:$tmp/keygen-layout:1"
+must "skopeo moves the tag ssh-moving:1 to another image" skopeo copy -q --dest-cert-dir "$certs" --dest-creds "tester:s3cret:pw" "oci:$tmp/keygen-layout:1" "docker://$reg/cuslim/ssh-moving:1"
+out=$("$cuslim" run --gpu off "docker://$reg/cuslim/ssh-moving:1" "${auth[@]}" -- /usr/bin/ssh -V 2>&1); rc=$?
+check "run docker:// after the tag moved runs the new image (ssh-keygen's, no ssh: 127), not the cached one ($rc: $out)" '[ $rc = 127 ]'
 
 # --- a second image on the first (--base docker://): only its new blobs go up ----------------------
 before=$(uploads)
