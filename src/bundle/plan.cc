@@ -175,6 +175,8 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
       plan_.warnings.push_back(st.error().message());
       continue;
     }
+    for (auto& p : o.also_at)  // the other paths a loader looks it up by (a program's PT_INTERP)
+      if (auto also = add_path(p, o.cls); !also.ok()) plan_.warnings.push_back(also.error().message());
     if (programs && o.root && o.has_interp) plan_.executables.push_back(*o.path);
     if (programs && o.root) {
       plan_.programs.insert(*o.path);

@@ -40,8 +40,8 @@ void add_build(CLI::App& app, RunState& state) {
   auto o = std::make_shared<BuildOptions>();
   auto* cmd = app.add_subcommand("build", "Bundle from an image spec (images/*.yaml): the options of bundle, declared in a file");
   cmd->add_option("spec", o->spec, "Image spec YAML")->required();  // a missing or unreadable spec: exit 3 from the reader
-  cmd->add_option("-o,--out", o->out, "Override the spec's out");
-  cmd->add_option("--report", o->report_file, "Also write a report: FILE.html (a page with a treemap) or FILE.json");
+  cmd->add_option("-o,--out", o->out, "Override the spec's out")->check(file_name());
+  cmd->add_option("--report", o->report_file, "Also write a report: FILE.html (a page with a treemap) or FILE.json")->check(file_name());
   cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");

@@ -44,7 +44,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("targets", o->targets, "Programs or libraries to bundle (their closures come along)");
   cmd->add_option("-o,--out", o->out,
                   "Output: a dir, tarball, OCI layout dir or archive; oci:DIR[:TAG], oci-archive:FILE[:TAG], "
-                  "docker-archive:FILE[:REF], dir:PATH, docker://HOST[:PORT]/REPO[:TAG] (pushed)")->required();
+                  "docker-archive:FILE[:REF], dir:PATH, docker://HOST[:PORT]/REPO[:TAG] (pushed)")->required()->check(file_name());
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT's extension, else oci)");
   cmd->add_option("--include", o->includes, "Extra files or whole dirs (repeatable); ELF files bring their closures")->allow_extra_args(false);
   cmd->add_option("--trace", o->traces, "A trace file from `cuslim trace`: what the run mapped joins the bundle (repeatable)")->allow_extra_args(false);
@@ -77,7 +77,7 @@ void add_bundle(CLI::App& app, RunState& state) {
       ->check(driver_version());
   cmd->add_option("--report", o->report_file,
                   "Also write a report: FILE.html (a self-contained page with a treemap of the bytes by class, group and file) or "
-                  "FILE.json (classes, groups and why they ship, layers, driver files left out, Python distributions, what --gpu-arch removed)");
+                  "FILE.json (classes, groups and why they ship, layers, driver files left out, Python distributions, what --gpu-arch removed)")->check(file_name());
   cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");
   cmd->add_flag("--force", o->force, "Replace OUT even when it is a non-empty directory that is not an OCI layout");

@@ -36,6 +36,12 @@ inline CLI::Validator whole_number() {
       "N");
 }
 
+// A file to write (-o, --report, --junit, --digestfile): an empty name (an unset $VAR) is a usage
+// error, never an output silently skipped.
+inline CLI::Validator file_name() {
+  return CLI::Validator([](std::string& s) -> std::string { return s.empty() ? "an empty name: give a file" : ""; }, "FILE");
+}
+
 // A driver version: two or three numbers ("580.65.06"); "", "575.51.x" or "580.65.06.1" is a
 // usage error that says so.
 inline CLI::Validator driver_version() {

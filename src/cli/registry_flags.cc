@@ -37,7 +37,7 @@ void add_registry_flags(CLI::App* cmd, const std::shared_ptr<RegistryOptions>& o
       ->check(CLI::Range(1, 16))->capture_default_str()->group(g);
   if (!with_push) return;
   cmd->add_option("--digestfile", o->digestfile, "Write the image manifest's digest to this file (the pushed one, or the OCI image written)")
-      ->check(CLI::Validator([](std::string& s) -> std::string { return s.empty() ? "an empty name: give a file" : ""; }, "FILE"))
+      ->check(file_name())
       ->group(g);
   cmd->add_option("--chunk-size", o->chunk_size, "Upload blobs in PATCH chunks of this many bytes, 0 or at least 65536 (default 0: one PUT per blob)")
       ->check(CLI::Validator(

@@ -54,7 +54,7 @@ void add_report(CLI::App& app, RunState& state) {
   auto o = std::make_shared<ReportOptions>();
   auto* cmd = app.add_subcommand("report", "What any image holds: its bytes by class, group and file, as a page (HTML) or JSON");
   cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG]), oci-archive, docker-archive, docker://HOST/REPO[:TAG|@DIGEST], rootfs tarball or rootfs dir")->required();
-  cmd->add_option("-o,--out", o->out, "Write FILE.html (a self-contained page with a treemap; no network) or FILE.json (default: none, text summary only)");
+  cmd->add_option("-o,--out", o->out, "Write FILE.html (a self-contained page with a treemap; no network) or FILE.json (default: none, text summary only)")->check(file_name());
   cmd->add_flag("--json", o->json, "Print the report as JSON on stdout instead of the text summary");
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI layout of several images (default: the only one; IMAGE:TAG works too)");
   add_registry_flags(cmd, o->registry, false);

@@ -129,7 +129,7 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_flag("--no-jit", o->no_jit, "Do not add the run-time toolchains of JIT frameworks (Triton's C compiler, XLA's ptxas, ...)");
   cmd->add_option("--report", o->report_file,
                   "Also write a report: FILE.html (a self-contained page: treemaps of what was kept and dropped, each group's reason) or "
-                  "FILE.json (before/after by class, groups kept and dropped and why, layers, Python distributions, what --gpu-arch removed)");
+                  "FILE.json (before/after by class, groups kept and dropped and why, layers, Python distributions, what --gpu-arch removed)")->check(file_name());
   cmd->add_flag("--json", o->json, "Print the summary as JSON on stdout instead of text (the --report FILE.json fields)");
   cmd->add_option("--gpu-arch", o->gpu_arch, "Prune GPU code in the slimmed image to what these compute capabilities run, e.g. 90 or 80,90 (default: no pruning)")
       ->check(gpu_arch_list());

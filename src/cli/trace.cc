@@ -47,7 +47,7 @@ Exit run_trace(const TraceOptions& o) {
 void add_trace(CLI::App& app, RunState& state) {
   auto o = std::make_shared<TraceOptions>();
   auto* cmd = app.add_subcommand("trace", "Run a program and record every object the loader maps (dlopen included), for --trace");
-  cmd->add_option("-o,--out", o->out, "Trace file (JSON lines)")->required();
+  cmd->add_option("-o,--out", o->out, "Trace file (JSON lines)")->required()->check(file_name());
   cmd->add_flag("-q,--quiet", o->quiet, "No summary");
   cmd->add_flag("--warm-cache", o->warm_cache, "Keep the JIT cache dirs (Triton, Inductor, CuPy, Numba, JAX, CUDA); default: fresh, empty ones, so a cold start is traced");
   cmd->add_flag("--files", o->files, "Also record every file opened, executed or stat'ed (ptrace; no strace needed)");

@@ -74,9 +74,9 @@ void add_verify(CLI::App& app, RunState& state) {
                   "other GPUs fails")
       ->check(gpu_arch_list());
   cmd->add_flag("--json", o->json, "Machine-readable report: {ok, checks: [{name, status, detail}]}");
-  cmd->add_option("--junit", o->junit, "Also write the report as JUnit XML to this file");
+  cmd->add_option("--junit", o->junit, "Also write the report as JUnit XML to this file")->check(file_name());
   cmd->add_option("--report", o->report_file,
-                  "Also write a report: FILE.html (the checks and a treemap of the image's bytes) or FILE.json ({ok, checks} plus contents)");
+                  "Also write a report: FILE.html (the checks and a treemap of the image's bytes) or FILE.json ({ok, checks} plus contents)")->check(file_name());
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index (default: the only one; IMAGE:TAG works too)");
   add_registry_flags(cmd, o->registry, false);
   cmd->footer(

@@ -1,6 +1,7 @@
 #include "core/output_guard.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <memory>
 
 #include "core/fs.h"
+#include "core/unique_fd.h"
 #include "core/path.h"
 
 namespace cuslim {
@@ -37,6 +39,23 @@ bool dir_is_empty(const std::string& dir) {
   while (auto* e = ::readdir(d.get()))
     if (std::string n = e->d_name; n != "." && n != "..") return false;
   return true;
+}
+
+// Whether an existing file is one cuslim may replace: what it writes itself -- an image archive
+// (tar, gzip or zstd), a trace or report (JSON, HTML, XML), a digest file -- or an empty file.
+// A text file, an ELF, a picture is the user's own.
+bool replaceable_file(const std::string& file) {
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return false;
+  unsigned char b[512] = {};
+  ssize_t n = ::read(fd.get(), b, sizeof b);
+  if (n == 0) return true;
+  if (n < 0) return false;
+  auto starts = [&](std::string_view magic) { return static_cast<size_t>(n) >= magic.size() && std::memcmp(b, magic.data(), magic.size()) == 0; };
+  if (starts("\x1f\x8b") || starts("\x28\xb5\x2f\xfd")) return true;            // gzip, zstd
+  if (n >= 262 && std::memcmp(b + 257, "ustar", 5) == 0) return true;             // tar
+  if (starts("{") || starts("<!DOCTYPE html") || starts("<?xml") || starts("sha256:")) return true;  // trace, report, junit, digest
+  return false;
 }
 
 // Directories --force never replaces whole, like rm's --preserve-root: the root, one directly
@@ -99,6 +118,9 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
   }
   if (!S_ISDIR(st.st_mode)) {
     CUSLIM_CHECK(over_read_files());
+    if (S_ISREG(st.st_mode) && !req.force && !replaceable_file(req.out))
+      return Error(Exit::usage, req.out + ": an existing file that cuslim did not write (not an image archive, trace or report): refused "
+                                          "(it would be replaced; choose a new path" + std::string(req.has_force_flag ? ", or --force to replace it)" : ")"));
     return ExistingOutput::file;
   }
   bool layout = ::access(path::join(out, "oci-layout").c_str(), F_OK) == 0;
@@ -155,6 +177,10 @@ Status check_side_output(const std::string& flag, const std::string& file, const
   if (!out.empty() && inside(f, canonical_or_planned(out)))
     return Error(Exit::usage, flag + " " + file + ": " + (f == canonical_or_planned(out) ? "is the output -o " : "is inside the output -o ") + out +
                                   ": refused (choose a path outside it)");
+  struct stat st;
+  if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && !replaceable_file(file))
+    return Error(Exit::usage, flag + " " + file + ": an existing file that cuslim did not write (not a report, trace or digest): refused "
+                                 "(it would be replaced; choose a new path)");
   return ok_status();
 }
 

@@ -1,5 +1,5 @@
-// What cuslim may do at OUT. It replaces only what it writes itself: a new path, a file, an empty
-// directory, or (for an OCI output) an existing OCI layout it adds the image to. Any other
+// What cuslim may do at OUT. It replaces only what it writes itself: a new path, a file of a kind it
+// writes (an image archive, a trace, a report; an empty file), an empty directory, or (for an OCI output) an existing OCI layout it adds the image to. Any other
 // non-empty directory is refused unless forced, and OUT is never an input, inside an input, or a
 // directory holding an input.
 #pragma once
@@ -13,7 +13,7 @@ namespace cuslim {
 
 enum class ExistingOutput {
   none,        // OUT does not exist
-  file,        // a file: replaced atomically
+  file,        // a file cuslim writes (or forced): replaced atomically
   empty_dir,   // an empty directory: replaced
   oci_layout,  // an OCI layout (has oci-layout): updated in place (new blobs, the tag in index.json)
   forced_dir,  // a non-empty directory the user said to replace (--force)
@@ -23,7 +23,8 @@ struct OutputRequest {
   std::string out;
   std::vector<std::string> inputs;  // host paths the command reads (files or directories)
   bool oci_output = false;          // an OCI layout may be updated in place
-  bool force = false;               // a non-empty directory may be replaced whole
+  bool force = false;               // a non-empty directory may be replaced whole, any file replaced
+  bool has_force_flag = true;       // the command takes --force (errors suggest it)
   // The files the output is made of, as paths inside `read_root` (a host dir; "" for /): a
   // library the program loads, a file of --root. OUT is never one of them nor holds one.
   std::string read_root;

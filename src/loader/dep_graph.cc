@@ -15,6 +15,12 @@ size_t DepGraph::add_object(DepObject o) {
   return objects.size() - 1;
 }
 
+void DepGraph::add_also_at(size_t object, const std::string& p) {
+  auto& o = objects[object];
+  if (p.empty() || !o.path || p == *o.path || std::find(o.also_at.begin(), o.also_at.end(), p) != o.also_at.end()) return;
+  o.also_at.push_back(p);
+}
+
 std::optional<size_t> DepGraph::find(const std::string& key) const {
   if (auto it = index_.find(key); it != index_.end()) return it->second;
   return std::nullopt;

@@ -17,6 +17,10 @@ namespace cuslim {
 struct DepObject {
   std::optional<std::string> path;  // in-root path it was found through; null for an absent driver leaf
   std::string realpath;             // canonical in-root path ("" when path is null)
+  // Other in-root paths the same file was found through (another target's PT_INTERP
+  // /lib64/ld-linux-x86-64.so.2 where a library's walk found it in /usr/lib/x86_64-linux-gnu; a
+  // second name in another directory): an image must hold each, or that lookup fails there.
+  std::vector<std::string> also_at;
   std::string name;                 // the name it was first asked for (the target path for roots)
   std::optional<std::string> soname;
   How how = How::direct;
@@ -71,6 +75,7 @@ class DepGraph {
   // Adds an edge once (same from, to and name) and records the parent.
   void add_edge(size_t from, size_t to, const std::string& name, How how);
   void add_missing(MissingDep m);
+  void add_also_at(size_t object, const std::string& path);  // once; not its own path
   void add_passed_over(PassedOver p);  // once per (name, needed_by, found)
 
   static std::string key_of(const DepObject& o) { return o.path ? o.realpath : "name:" + o.name; }

@@ -22,6 +22,7 @@ nlohmann::json to_json(const DepGraph& g) {
         {"size", o.size},
     };
     if (o.path) set_name_field(obj, "path", *o.path), set_name_field(obj, "realpath", o.realpath);
+    if (!o.also_at.empty()) obj["also_at"] = o.also_at;  // other paths the same file is looked up by
     objects.push_back(std::move(obj));
   }
   json missing = json::array();

@@ -30,6 +30,7 @@ struct Loaded {
   bool leaf = false;
   bool rpath_in_chain = false;  // it, or an object of its loader chain, has a DT_RPATH (set when added)
   std::shared_ptr<const std::vector<SearchStep>> plan;  // computed on its first bare-name need
+  std::vector<std::string> also_at;  // other paths it was found through (same realpath)
 };
 
 struct LocalEdge {
@@ -255,6 +256,10 @@ struct TargetWalk {
     return i;
   }
 
+  static void note_also_at(Loaded& o, const std::string& p) {
+    if (!p.empty() && p != o.path && std::find(o.also_at.begin(), o.also_at.end(), p) == o.also_at.end()) o.also_at.push_back(p);
+  }
+
   void need(int from, const std::string& name, How forced_how, bool optional) {
     if (auto hit = find_loaded(name)) {
       out.edges.push_back({from, *hit, name, out.objects[*hit].how});
@@ -279,6 +284,7 @@ struct TargetWalk {
     How how = forced_how == How::direct ? found->how : forced_how;
     if (auto it = by_realpath.find(found->realpath); it != by_realpath.end()) {  // same file, other name
       out.objects[it->second].names.push_back(name);
+      note_also_at(out.objects[it->second], found->path);
       answers_to(name, it->second);
       out.edges.push_back({from, it->second, name, how});
       return;
@@ -458,12 +464,15 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
         auto& l = res.objects[k];
         if (auto known = g.find(l.realpath.empty() ? "name:" + l.name : l.realpath)) {  // seen in an earlier target
           g.objects[*known].root |= (k == 0);
+          g.add_also_at(*known, l.path);
+          for (auto& p : l.also_at) g.add_also_at(*known, p);
           ids.push_back(*known);
           continue;
         }
         DepObject o;
         if (!l.path.empty()) o.path = l.path;
         o.realpath = l.realpath;
+        o.also_at = l.also_at;
         o.name = l.name;
         o.how = l.how;
         o.leaf = l.leaf;

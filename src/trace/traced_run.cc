@@ -138,7 +138,7 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   CUSLIM_TRY(auto lib, audit_library_or_error());
   if (struct stat st; ::stat(req.trace_file.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return Error(Exit::usage, req.trace_file + ": a directory: give a trace file name");
-  CUSLIM_TRY([[maybe_unused]] auto existing, check_output({.out = req.trace_file, .inputs = command_inputs(req.argv)}));  // a file: replaced
+  CUSLIM_TRY([[maybe_unused]] auto existing, check_output({.out = req.trace_file, .inputs = command_inputs(req.argv), .has_force_flag = false}));  // a file: replaced
   CUSLIM_CHECK(check_output_place("-o", req.trace_file));
   CUSLIM_CHECK(make_dirs(path::dirname(req.trace_file)));  // as bundle -o out/x makes out/
   // The trace starts with the variables of the run that change what it loads.

@@ -372,7 +372,7 @@ Check contents_check(const UnpackedImage& img, const std::vector<ImageFile>& fil
   size_t elfs = 0, regular = 0;
   for (auto& f : files) elfs += f.elf, regular += f.regular;
   bool declares = !img.config.entrypoint.empty() || !img.config.cmd.empty();
-  if (files.empty()) return {"contents", CheckStatus::fail, img.rootfs + ": empty: not an image"};
+  if (files.empty()) return {"contents", CheckStatus::fail, "no files (its layers hold none, or whiteouts removed them all): not an image"};
   if (!elfs && !declares)
     return {"contents", CheckStatus::fail, count_of(files.size(), "file") + ", no ELF program and no Entrypoint/Cmd: not an image"};
   // Regular files, as every report counts them; links apart.

@@ -111,7 +111,24 @@ ln -sfn img imglink
 check "-o a symlink to a layout adds the tag there, the link stays (exit $rc)" '[ $rc = 0 ] && [ -L imglink ] && grep -q vialink img/index.json'
 echo notes > afile
 "$cuslim" bundle -q ./app -o afile --format oci 2> err; rc=$?
-check "-o an existing file with --format oci replaces it with the layout (exit $rc)" '[ $rc = 0 ] && [ -f afile/oci-layout ]'
+check "-o an existing file cuslim did not write (a text file): refused, exit 2, the file intact ($(cat err))" \
+  '[ $rc = 2 ] && [ "$(cat afile)" = notes ] && grep -q "an existing file that cuslim did not write" err'
+"$cuslim" bundle -q ./app -o afile --format oci --force 2> err; rc=$?
+check "... with --force it is replaced by the layout (exit $rc)" '[ $rc = 0 ] && [ -f afile/oci-layout ]'
+"$cuslim" bundle -q ./app -o prev.tar 2> err && "$cuslim" bundle -q ./app -o prev.tar 2> err; rc=$?
+check "-o an image archive cuslim wrote before is replaced without --force (exit $rc)" '[ $rc = 0 ] && tar tf prev.tar > /dev/null'
+for side in "--report notes.json" "--digestfile notes.json"; do
+  echo notes > notes.json
+  "$cuslim" bundle -q ./app -o side.tar $side 2> err; rc=$?
+  check "${side%% *} over a file cuslim did not write: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && [ "$(cat notes.json)" = notes ]'
+done
+"$cuslim" trace -o afile.txt -- /bin/true 2> /dev/null; echo notes > afile.txt
+"$cuslim" trace -o afile.txt -- /bin/true 2> err; rc=$?
+check "trace -o over a text file: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && [ "$(cat afile.txt)" = notes ]'
+for flag in "bundle ./app -o e.tar --report" "trace -o"; do
+  "$cuslim" ${flag%% *} ${flag#* } '' -- /bin/true > /dev/null 2> err; rc=$?
+  check "${flag%% *} ${flag##* } '': usage error, exit 2 ($(cat err))" '[ $rc = 2 ] && grep -q "an empty name" err'
+done
 echo notes > plainfile
 for cmdline in "bundle -q ./app -o plainfile/x" "bundle -q ./app -o plainfile/x/y --format dir" "slim img:two -q -o plainfile/x" "trace -o plainfile/t.trace -- ./app"; do
   "$cuslim" $cmdline > /dev/null 2> err; rc=$?
@@ -382,7 +399,7 @@ mkdir -p dl/app dl/lib; echo 'int f(void){return 7;}' > dl/f.c; cc -shared -fPIC
 echo 'int f(void);int main(void){return f();}' > dl/m.c; cc -o dl/app/m dl/m.c -Ldl/lib -lf -Wl,-rpath,"$tmp/dl/lib"
 cp dl/lib/libf.so dl/libf.so.orig; echo keep > dl/lib/notes.txt
 "$cuslim" bundle -q ./dl/app/m -o dl/lib/libf.so --format tar 2> err; rc=$?
-check "bundle -o over a library the program loads: exit 2, the library intact ($(cat err))" '[ $rc = 2 ] && cmp -s dl/lib/libf.so dl/libf.so.orig && grep -q "a file the output is made of" err'
+check "bundle -o over a library the program loads: exit 2, the library intact ($(cat err))" '[ $rc = 2 ] && cmp -s dl/lib/libf.so dl/libf.so.orig && grep -qE "a file the output is made of|a file that cuslim did not write|an existing file that cuslim did not write" err'
 "$cuslim" bundle -q ./dl/app/m -o dl/lib --format dir --force 2> err; rc=$?
 check "bundle -o DIR --force where DIR holds a loaded library: exit 2, DIR intact" '[ $rc = 2 ] && cmp -s dl/lib/libf.so dl/libf.so.orig && [ -f dl/lib/notes.txt ]'
 printf 'name: z\ntargets: [./app]\nout: z.tar\nformat: tar\n' > z.yaml; cp z.yaml z.yaml.orig

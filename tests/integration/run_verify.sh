@@ -24,6 +24,27 @@ cc -o "$tmp/fixture" "$tmp/fx.c"
 "$cuslim" bundle -q "$tmp/fixture" -o "$tmp/fx.tar.gz"
 out=$("$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture"); rc=$?
 check "run: the fixture runs as pid 2 under the sandbox's init, with /proc and a writable /tmp ($out)" '[ $rc = 0 ] && [ "$out" = "pid=2 tmp=rw proc=yes" ]'
+# One file the loader finds by two paths: a library target first brings ld.so by its cache path,
+# the program asks for its PT_INTERP; two programs reach one library through two RUNPATH dirs
+# (one a symlink). The image holds every path, whatever the order of the targets.
+mkdir -p "$tmp/two/a" "$tmp/two/b"
+echo 'int two(void) { return 2; }' > "$tmp/two/two.c"
+cc -shared -fPIC -Wl,-soname,libtwo.so.1 -o "$tmp/two/a/libtwo.so.1" "$tmp/two/two.c"
+ln -s ../a/libtwo.so.1 "$tmp/two/b/libtwo.so.1"
+echo 'int two(void); int main(void) { return two() == 2 ? 0 : 1; }' > "$tmp/two/m.c"
+cc -o "$tmp/two/pa" "$tmp/two/m.c" -L"$tmp/two/a" -l:libtwo.so.1 -Wl,-rpath,"$tmp/two/a"
+cc -o "$tmp/two/pb" "$tmp/two/m.c" -L"$tmp/two/a" -l:libtwo.so.1 -Wl,-rpath,"$tmp/two/b"
+for order in "/usr/lib/x86_64-linux-gnu/libz.so.1 $tmp/fixture" "$tmp/fixture /usr/lib/x86_64-linux-gnu/libz.so.1"; do
+  "$cuslim" bundle -q $order -o "$tmp/order.tar" --force; rc=$?
+  out=$("$cuslim" run --no-cache "$tmp/order.tar" -- "$tmp/fixture" 2>&1); rrc=$?
+  check "bundle ${order%% *} first: the program's PT_INTERP path is in the image, it runs ($rc/$rrc: $out)" '[ $rc = 0 ] && [ $rrc = 0 ]'
+done
+"$cuslim" bundle -q "$tmp/two/pa" "$tmp/two/pb" -o "$tmp/two.tar"
+"$cuslim" run --no-cache "$tmp/two.tar" -- "$tmp/two/pb" 2> "$tmp/err"; rc=$?
+check "bundle: a library two programs find through two RUNPATH dirs is at both paths; the second runs ($rc: $(cat "$tmp/err"))" \
+  '[ $rc = 0 ] && tar tf "$tmp/two.tar" | grep -q "two/b/libtwo.so.1\$" && tar tf "$tmp/two.tar" | grep -q "two/a/libtwo.so.1\$"'
+"$cuslim" verify "$tmp/two.tar" > /dev/null; rc=$?
+check "... and verify passes it" '[ $rc = 0 ]'
 "$cuslim" run "$tmp/fx.tar.gz" -- "$tmp/fixture" 7 >/dev/null; rc=$?
 check "run: the exit code propagates (7)" '[ $rc = 7 ]'
 "$cuslim" run "$tmp/fx.tar.gz" -- /no/such/program 2> "$tmp/err"; rc=$?
