@@ -204,6 +204,7 @@ Status PlanBuilder::add_include(const std::string& inside) {
   }
   if (::stat(root_.host_path(*real).c_str(), &st) != 0) return Error::from_errno(inside, errno);
   CUSLIM_CHECK(add_path(inside, ObjectClass::app));
+  note_link_target(inside);
   if (!S_ISDIR(st.st_mode)) return ok_status();
   auto* names = root_.list_dir(inside);
   if (!names) {  // an unreadable directory is an error, as tar makes it: never shipped empty in silence
@@ -223,8 +224,13 @@ Status PlanBuilder::add_include(const std::string& inside) {
     }
     if (S_ISDIR(cst.st_mode)) CUSLIM_CHECK(add_include(child));
     else CUSLIM_CHECK(add_path(child, ObjectClass::app));
+    if (S_ISLNK(cst.st_mode)) note_link_target(child);
   }
   return ok_status();
+}
+
+void PlanBuilder::note_link_target(const std::string& link) {
+  if (auto real = root_.realpath(link); real.ok() && *real != link && plan_.items.count(*real)) plan_.link_targets.emplace(*real, link);
 }
 
 void PlanBuilder::add_loader_files(bool with_ld_so_conf) {

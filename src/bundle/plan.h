@@ -60,6 +60,7 @@ struct Plan {
   std::set<std::string> left_to_base;            // what the base provides: its profile's objects, its image's files
   std::set<std::string> programs;                // the programs' files, as named and as their links resolve
   std::map<std::string, std::string> reasons;    // a path (a file, or a dir for all under it) -> why it ships, for reports
+  std::map<std::string, std::string> link_targets;  // a file shipped as where a kept link leads -> the first such link
   std::map<std::string, std::string> families;   // a CUDA library outside site dirs -> its profile family ("cublas"), for --layers auto
   std::map<std::string, std::string> distributions;  // a file of a large Python distribution -> its name ("torch"), for --layers auto
 
@@ -113,6 +114,10 @@ class PlanBuilder {
   void leave_out(const std::string& inside, const std::string& why) {
     if (plan_.items.erase(inside)) plan_.warnings.push_back(inside + ": " + why);
   }
+  // Where a kept link leads, for the report: that file ships because the link does.
+  void note_link_target(const std::string& link);
+  // Takes a file out of the plan without a word (what a report accounts for elsewhere).
+  void drop(const std::string& inside) { plan_.items.erase(inside); }
   // Sets the class of a planned file (an included file found to be cuda, jit, toolkit ...).
   void set_class(const std::string& inside, ObjectClass cls) {
     if (auto it = plan_.items.find(inside); it != plan_.items.end()) it->second.cls = cls;

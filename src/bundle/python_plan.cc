@@ -196,6 +196,13 @@ Result<PythonSelection> add_python_distributions(const Analysis& analysis, const
       else builder.leave_out(f, "needs a library the source does not have either (" + missing_names(g, f) + "): left out, it cannot load");
     }
   }
+  std::set<std::string> orphan_dirs;  // a distribution that does not ship leaves no metadata behind
+  for (auto& f : sel.orphan_metadata) builder.drop(f), orphan_dirs.insert(path::dirname(f));
+  for (auto& dir : orphan_dirs) {  // nor its *.dist-info directory, once nothing else is in it
+    auto& items = builder.plan().items;
+    auto next = items.upper_bound(dir + "/");
+    if (next == items.end() || next->first.rfind(dir + "/", 0) != 0) builder.drop(dir);
+  }
   report_held_back(held, builder, sel);
   return sel;
 }

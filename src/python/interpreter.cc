@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <regex>
 #include <set>
 
 #include "core/fs.h"
@@ -140,6 +141,18 @@ PythonStartup python_startup(const Root& root, const PythonInterpreter& py) {
   std::string cfg = path::join(path::dirname(path::dirname(py.program)), "pyvenv.cfg");
   bool venv = root.stat(cfg).has_value();
   if (venv) s.files.push_back(cfg);
+  // Its other names beside it (a venv's python, python3, python3.N; /usr/bin/python3 ->
+  // python3.N): the ones that are the same interpreter, so `python` runs in the image as here.
+  if (auto real = root.realpath(py.program); real)
+    if (const Root::DirEntries* names = root.list_dir(path::dirname(py.program))) {
+      std::set<std::string> same;  // sorted: one order for plans and tests
+      static const std::regex python_name(R"(python(3(\.[0-9]+)?)?)");
+      for (auto& [name, type] : *names) {
+        std::string p = path::join(path::dirname(py.program), name);
+        if (p != py.program && std::regex_match(name, python_name) && root.realpath(p).value_or("") == *real) same.insert(p);
+      }
+      s.files.insert(s.files.end(), same.begin(), same.end());
+    }
   for (auto& site : site_dirs(root, py, venv)) {
     const Root::DirEntries* entries = root.list_dir(site);
     if (!entries) continue;

@@ -47,6 +47,11 @@ bool is_module_file(const std::string& f) {
          (base.ends_with(".so") && !base.starts_with("lib"));  // a plain extension module (_foo.so), not a library
 }
 
+bool is_metadata_file(const std::string& f) {
+  std::string base = path::basename(f);
+  return base == "METADATA" || base == "PKG-INFO";
+}
+
 bool in_site_dir(const std::string& f) {
   return f.find("/site-packages/") != std::string::npos || f.find("/dist-packages/") != std::string::npos;
 }
@@ -133,6 +138,15 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
       if (!d.editable_dir.empty() && f.rfind(d.editable_dir + "/", 0) == 0) return &d;
     return nullptr;
   };
+  // A distribution whose METADATA the run read was asked about by name (its version checked): the
+  // program knows it is installed and may import it on a path the trace did not take, so it ships.
+  // A scan of them all (pip, pkg_resources: most of a site dir's METADATA read) is not such a use.
+  std::map<std::string, std::pair<size_t, size_t>> read_of_site;  // site -> METADATA read, distributions
+  for (auto& d : index.all()) ++read_of_site[d.site].second;
+  for (auto& f : used)
+    if (const Distribution* d = index.owner(f); d && is_metadata_file(f) && f.rfind(d->info_dir + "/", 0) == 0) ++read_of_site[d->site].first;
+  bool metadata_scan = std::any_of(read_of_site.begin(), read_of_site.end(),
+                                   [](auto& s) { return s.second.first >= 8 && s.second.first * 2 > s.second.second; });
   for (auto& f : used) {
     const Distribution* d = index.owner(f);
     if (!d && is_module_file(f))
@@ -140,7 +154,11 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
         why[e] = "imported by the trace (an editable install of " + e->editable_dir + ")";
         continue;
       }
-    if (!d || f.rfind(d->info_dir + "/", 0) == 0 || hook(f)) continue;
+    if (d && f.rfind(d->info_dir + "/", 0) == 0) {
+      if (is_metadata_file(f) && !metadata_scan) why.emplace(d, "its metadata read by the trace (importlib.metadata.version)");
+      continue;
+    }
+    if (!d || hook(f)) continue;
     if (d->key == "python-stdlib") why.emplace(d, "the interpreter's standard library, used by the trace");
     else if (is_module_file(f)) why[d] = "imported by the trace";
     else why.emplace(d, "loaded by the trace");
@@ -182,6 +200,7 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
         ++r.left_out;
         continue;
       }
+      if (!r.kept && used_set.count(f) && f.rfind(d.info_dir + "/", 0) == 0) out.orphan_metadata.push_back(f);
       if (r.kept && !ships) continue;
       ++r.files;
       r.bytes += size_of(root, f);

@@ -50,6 +50,9 @@ struct DistributionReport {
 
 struct PythonSelection {
   std::vector<std::string> files;                 // in-root files to ship
+  // Metadata files the trace read of distributions that do not ship (an entry-point scan reads
+  // every one's entry_points.txt): left out too, or the image would say they are installed.
+  std::vector<std::string> orphan_metadata;
   std::vector<DistributionReport> distributions;  // every distribution of the site dirs involved, in index order
   std::shared_ptr<const DistributionIndex> index; // who owns which file
 };

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "core/path.h"
+
 namespace cuslim {
 
 namespace {
@@ -65,6 +67,8 @@ std::vector<ContentGroup> kept_groups(const FileGrouper& grouper, const BundleRe
     if (under_any(f.path, req.includes)) return "a kept path (--include, --keep or a profile keep-set)";
     if (auto it = res.plan.needed_by.find(f.path); it != res.plan.needed_by.end())
       return "loaded by the programs: needed by " + it->second + " (DT_NEEDED or a profile dlopen edge)";
+    if (auto it = res.plan.link_targets.find(f.path); it != res.plan.link_targets.end())
+      return "where kept links lead (from " + path::dirname(it->second) + ")";
     return "loaded by the programs (DT_NEEDED closure or a profile dlopen edge)";
   };
   return group_files(grouper, files, true, reason);
