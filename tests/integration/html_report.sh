@@ -149,5 +149,16 @@ check "control: a page without data draws no treemap boxes" '[ $(count "class=\"
 browse onbase 1200 1000
 check "bundle --base page: the stored card names the base's share, the files card cuslim's layers ($rc)" \
   '[ $rc = 0 ] && grep -q "of it the base.s layers" "$tmp/onbase.dom" && grep -q "files (cuslim.s layers; the base.s files apart)" "$tmp/onbase.dom"'
+# Files shipped only because kept links lead to them (Debian's /etc/ssl/certs -> /usr/share/ca-certificates).
+if ls /etc/ssl/certs/*.pem > /dev/null 2>&1 && [ -L "$(ls /etc/ssl/certs/*.pem | head -1)" ]; then
+  "$cuslim" bundle -q /usr/bin/true --include /etc/ssl/certs -o "$tmp/certs.tar" --report "$tmp/certs.json"; rc=$?
+  check "report: the targets of --include'd links say where kept links lead, not 'loaded by the programs' ($rc)" 'python3 - "$tmp/certs.json" <<PY
+import json, sys
+g = [x for x in json.load(open(sys.argv[1]))["groups"] if x["kept"] and x["group"] == "deb:ca-certificates"]
+assert g and g[0]["reason"] == "where kept links lead (from /etc/ssl/certs)", g and g[0]["reason"]
+PY'
+else
+  echo "skip-part: no ca-certificates links in /etc/ssl/certs"
+fi
 [ -z "${CUSLIM_KEEP_SCREENSHOTS:-}" ] || cp "$tmp"/*.png "$tmp"/*.html "$CUSLIM_KEEP_SCREENSHOTS/" 2>/dev/null
 finish
