@@ -92,8 +92,12 @@ std::vector<std::string> unowned_packages(const Root& root, const std::vector<st
     if (std::find(path_dirs.begin(), path_dirs.end(), dir) != path_dirs.end()) flat_dirs.insert(dir);
     if (is_package(dir))
       while (is_package(path::dirname(dir))) dir = path::dirname(dir);
-    if (auto top = namespace_top(dir)) out.insert(*top);  // a package of a sys.path directory, namespace or not
-    else if (is_package(dir)) out.insert(dir);
+    if (auto top = namespace_top(dir)) {  // a package of a sys.path directory, namespace or not
+      out.insert(*top);
+      flat_dirs.insert(path::dirname(*top));  // that directory is the application's: its modules ship too
+    } else if (is_package(dir)) {
+      out.insert(dir);
+    }
   }
   for (auto& dir : flat_dirs)
     if (auto* entries = root.list_dir(dir))

@@ -66,8 +66,8 @@ struct PythonSelection {
 // `path_dirs`: sys.path directories known to hold such packages (the scripts' own directories,
 // PYTHONPATH): below one, a namespace package (PEP 420, no __init__.py) is a package too, its
 // top directory the one just below the sys.path directory.
-// A module directly in a sys.path directory (util.py beside the script) brings that directory's
-// other modules (*.py): an import on another path may need them.
+// A module directly in a sys.path directory (util.py beside the script), or a package of it,
+// brings that directory's other modules (*.py): an import on another path may need them.
 std::vector<std::string> unowned_packages(const Root& root, const std::vector<std::string>& used, const DistributionIndex& index,
                                           const std::vector<std::string>& path_dirs = {});
 

@@ -106,11 +106,12 @@ check "cuslim run, traced path: the host's output ($out)" '[ "$out" = "$want_war
 # An application's own package on PYTHONPATH (no dist-info): one module imported means the package
 # ships whole, so a submodule only a cold path imports is there.
 mkdir -p "$tmp/ppath/mypkg"; printf 'def hello():\n    return "hello"\n' > "$tmp/ppath/mypkg/__init__.py"; printf 'VALUE = 42\n' > "$tmp/ppath/mypkg/lazy.py"
-printf 'import sys, mypkg\nif len(sys.argv) > 1:\n    import mypkg.lazy\n    print(mypkg.hello(), mypkg.lazy.VALUE)\nelse:\n    print(mypkg.hello())\n' > "$tmp/own.py"
+printf 'SOLO = "solo"\n' > "$tmp/ppath/solo.py"  # a flat module beside the package, imported only on the cold path
+printf 'import sys, mypkg\nif len(sys.argv) > 1:\n    import mypkg.lazy, solo\n    print(mypkg.hello(), mypkg.lazy.VALUE, solo.SOLO)\nelse:\n    print(mypkg.hello())\n' > "$tmp/own.py"
 must "trace a script on its own package" env -i LANG=C.UTF-8 PYTHONPATH="$tmp/ppath" "$cuslim" trace -q --files -o "$tmp/own.trace" -- "$vpy" "$tmp/own.py"
 must "bundle it with the script alone" "$cuslim" bundle -q "$vpy" --trace "$tmp/own.trace" --include "$tmp/own.py" -o "$tmp/img" --tag own
 out=$(env -i "$cuslim" run --gpu off "$tmp/img:own" -- "$vpy" "$tmp/own.py" cold 2>&1)
-check "the own package ships whole: a submodule the trace never imported is there ($out)" '[ "$out" = "hello 42" ]'
+check "the own package ships whole, and the PYTHONPATH dir's flat modules: what the trace never imported is there ($out)" '[ "$out" = "hello 42 solo" ]'
 # A namespace package (PEP 420, no __init__.py) beside the script: the same, down to its subpackages.
 mkdir -p "$tmp/nsapp/nspkg/sub"; printf 'A = 1\n' > "$tmp/nsapp/nspkg/sub/m1.py"; printf 'B = 5\n' > "$tmp/nsapp/nspkg/sub/m2.py"
 printf 'import sys\nimport nspkg.sub.m1 as m\nif len(sys.argv) > 1:\n    import nspkg.sub.m2 as m\n    print("m2", m.B)\nelse:\n    print("m1", m.A)\n' > "$tmp/nsapp/main.py"
