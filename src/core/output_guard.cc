@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "core/fs.h"
 #include "core/unique_fd.h"
@@ -41,9 +44,20 @@ bool dir_is_empty(const std::string& dir) {
   return true;
 }
 
+// A JSON report of cuslim's: an object whose "command" names the command that wrote it.
+bool is_json_report(const std::string& file) {
+  auto text = read_regular_file(file, 512ull << 20);
+  if (!text.ok()) return false;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("command") || !j["command"].is_string()) return false;
+  static const std::set<std::string> commands{"bundle", "build", "slim", "verify", "report"};
+  return commands.count(j["command"].get<std::string>()) > 0;
+}
+
 // Whether an existing file is one cuslim may replace: what it writes itself -- an image archive
 // (tar, gzip or zstd), a trace or report (JSON, HTML, XML), a digest file -- or an empty file.
-// A text file, an ELF, a picture is the user's own.
+// Text formats are recognised by what cuslim writes in them, not by the format: a JSON or HTML
+// file of the user's own is theirs, as is a text file, an ELF, a picture.
 bool replaceable_file(const std::string& file) {
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return false;
@@ -54,7 +68,12 @@ bool replaceable_file(const std::string& file) {
   auto starts = [&](std::string_view magic) { return static_cast<size_t>(n) >= magic.size() && std::memcmp(b, magic.data(), magic.size()) == 0; };
   if (starts("\x1f\x8b") || starts("\x28\xb5\x2f\xfd")) return true;            // gzip, zstd
   if (n >= 262 && std::memcmp(b + 257, "ustar", 5) == 0) return true;             // tar
-  if (starts("{") || starts("<!DOCTYPE html") || starts("<?xml") || starts("sha256:")) return true;  // trace, report, junit, digest
+  std::string_view head(reinterpret_cast<const char*>(b), static_cast<size_t>(n));
+  if (starts("{\"event\":\"")) return true;                                          // trace
+  if (starts("{\n  \"") && is_json_report(file)) return true;                       // JSON report
+  if (starts("<!DOCTYPE html>") && head.find("<title>cuslim ") != std::string_view::npos) return true;  // page report
+  if (starts("<?xml") && head.find("<testsuite name=\"cuslim ") != std::string_view::npos) return true;  // junit
+  if (starts("sha256:") && n <= 72 && head.find_first_not_of("0123456789abcdef\n", 7) == std::string_view::npos) return true;  // digest
   return false;
 }
 

@@ -15,10 +15,12 @@ size_t DepGraph::add_object(DepObject o) {
   return objects.size() - 1;
 }
 
+void add_other_path(std::vector<std::string>& also_at, const std::string& own, const std::string& p) {
+  if (!p.empty() && p != own && std::find(also_at.begin(), also_at.end(), p) == also_at.end()) also_at.push_back(p);
+}
+
 void DepGraph::add_also_at(size_t object, const std::string& p) {
-  auto& o = objects[object];
-  if (p.empty() || !o.path || p == *o.path || std::find(o.also_at.begin(), o.also_at.end(), p) != o.also_at.end()) return;
-  o.also_at.push_back(p);
+  if (auto& o = objects[object]; o.path) add_other_path(o.also_at, *o.path, p);
 }
 
 std::optional<size_t> DepGraph::find(const std::string& key) const {

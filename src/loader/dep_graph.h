@@ -14,6 +14,9 @@
 
 namespace cuslim {
 
+// Adds path p to also_at once, unless it is the object's own path `own` (or empty).
+void add_other_path(std::vector<std::string>& also_at, const std::string& own, const std::string& p);
+
 struct DepObject {
   std::optional<std::string> path;  // in-root path it was found through; null for an absent driver leaf
   std::string realpath;             // canonical in-root path ("" when path is null)

@@ -256,10 +256,6 @@ struct TargetWalk {
     return i;
   }
 
-  static void note_also_at(Loaded& o, const std::string& p) {
-    if (!p.empty() && p != o.path && std::find(o.also_at.begin(), o.also_at.end(), p) == o.also_at.end()) o.also_at.push_back(p);
-  }
-
   void need(int from, const std::string& name, How forced_how, bool optional) {
     if (auto hit = find_loaded(name)) {
       out.edges.push_back({from, *hit, name, out.objects[*hit].how});
@@ -284,7 +280,7 @@ struct TargetWalk {
     How how = forced_how == How::direct ? found->how : forced_how;
     if (auto it = by_realpath.find(found->realpath); it != by_realpath.end()) {  // same file, other name
       out.objects[it->second].names.push_back(name);
-      note_also_at(out.objects[it->second], found->path);
+      add_other_path(out.objects[it->second].also_at, out.objects[it->second].path, found->path);
       answers_to(name, it->second);
       out.edges.push_back({from, it->second, name, how});
       return;

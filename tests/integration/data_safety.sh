@@ -122,6 +122,27 @@ for side in "--report notes.json" "--digestfile notes.json"; do
   "$cuslim" bundle -q ./app -o side.tar $side 2> err; rc=$?
   check "${side%% *} over a file cuslim did not write: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && [ "$(cat notes.json)" = notes ]'
 done
+# The text formats cuslim writes are told by what cuslim puts in them, not by the format: a JSON,
+# page or XML file of the user's own stays theirs; the reports cuslim wrote are replaced.
+printf '{"settings": {"keep": true}}\n' > user.json
+printf '<!DOCTYPE html>\n<html><head><title>Team notes</title></head></html>\n' > user.html
+printf '<?xml version="1.0"?>\n<testsuite name="nightly"></testsuite>\n' > user.xml
+for side in "--report user.json" "--report user.html" "--digestfile user.json"; do
+  cp "${side#* }" keep.orig
+  "$cuslim" bundle -q ./app -o side.tar $side 2> err; rc=$?
+  check "${side%% *} over the user's own ${side##*.} file: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && cmp -s "${side#* }" keep.orig'
+done
+"$cuslim" trace -o user.json -- /bin/true 2> err; rc=$?
+check "trace -o over the user's own JSON file: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && grep -q keep user.json'
+"$cuslim" verify side.tar --junit user.xml > /dev/null 2> err; rc=$?
+check "verify --junit over the user's own XML file: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && grep -q nightly user.xml'
+"$cuslim" bundle -q ./app -o side.tar --report own.json 2> err && "$cuslim" bundle -q ./app -o dig.tar --format oci-archive --digestfile own.digest 2>> err && "$cuslim" bundle -q ./app -o side.tar --report own.html 2>> err &&
+  "$cuslim" verify side.tar --junit own.xml --report own.json > /dev/null 2>> err && "$cuslim" trace -o own.trace -- /bin/true 2>> err &&
+  "$cuslim" bundle -q ./app -o side.tar --report own.json 2>> err && "$cuslim" bundle -q ./app -o dig.tar --format oci-archive --digestfile own.digest 2>> err && "$cuslim" bundle -q ./app -o side.tar --report own.html 2>> err &&
+  "$cuslim" verify side.tar --junit own.xml > /dev/null 2>> err && "$cuslim" trace -o own.trace -- /bin/true 2>> err &&
+  "$cuslim" slim side.tar --target "$PWD/app" -q -o slim-side.tar --report own-slim.json 2>> err && "$cuslim" slim side.tar --target "$PWD/app" -q -o slim-side.tar --report own-slim.json 2>> err &&
+  "$cuslim" report side.tar -o own-report.json > /dev/null 2>> err && "$cuslim" report side.tar -o own-report.json > /dev/null 2>> err; rc=$?
+check "reports, pages, junit, digests and traces cuslim wrote are replaced without --force (exit $rc: $(cat err))" '[ $rc = 0 ] && grep -q "<title>cuslim bundle" own.html && grep -q "cuslim verify" own.xml && grep -qx "sha256:[0-9a-f]*" own.digest'
 "$cuslim" trace -o afile.txt -- /bin/true 2> /dev/null; echo notes > afile.txt
 "$cuslim" trace -o afile.txt -- /bin/true 2> err; rc=$?
 check "trace -o over a text file: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && [ "$(cat afile.txt)" = notes ]'
