@@ -745,7 +745,8 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   res.config = make_config(res.plan, req, res.forward_compat);  // plan: the image config
   drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
   bool llp_given = std::any_of(req.env.begin(), req.env.end(), [](auto& kv) { return kv.rfind("LD_LIBRARY_PATH=", 0) == 0; });
-  if (!res.forward_compat.empty() && !llp_given) keep_driver_dirs_out_of_llp(root, res.config.env, res.plan.warnings);  // config: the set stays reachable
+  if (const ForwardCompatData* fc = forward_compat_data(analysis.classifier()); fc && !res.forward_compat.empty() && !llp_given)
+    keep_driver_dirs_out_of_llp(root, *fc, res.config.env, res.plan.warnings);  // config: the set stays reachable
   warn_absent_entrypoint(res.plan, req, res.config);                       // config: an --entrypoint the image lacks is said
   if (!res.prune.archs.empty())
     if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0, res.prune.lost_for)) res.prune.warnings.push_back(*w);

@@ -49,6 +49,11 @@ Result<const CompatSet*> choose_set(const std::vector<CompatSet>& sets, const Fo
     if (!pick && !sets.empty()) pick = &sets.front();
     if (!pick) return Error(Exit::check_failed, "--forward-compat always: no cuda-compat set in the source root (looked in " + looked + ")");
     reason = "--forward-compat always";
+    // A set older than the runtime's minimum driver serves no driver for this runtime.
+    if (auto min = runtime ? driver_need(*runtime) : std::nullopt; min && pick->version < min->min)
+      builder.warn("--forward-compat always: " + pick->describe() + " is older than CUDA " + runtime->str(2) + " needs (" + min->text() +
+                   "): it cannot run this runtime on any driver; verify will fail it where a set is needed (ship " +
+                   compat_package(data, *runtime) + ")");
     // The driver named is one the set cannot serve, and that cannot run the image without one: said
     // as auto says it (verify fails the image on that driver).
     if (runtime && req.driver && needs_newer_driver(*runtime, *req.driver))
@@ -134,7 +139,8 @@ Status add_hook_paths(const Root& root, const std::vector<const CompatSet*>& set
 
 // A set's libcuda loads companions named by its own version (libnvidia-gpucomp.so.580.65.06): a
 // host of another version cannot provide one the set lacks, so it is not "left to the host driver".
-// Said only where the set's libcuda names the companion (older sets' libcuda load no gpucomp).
+// Said only where the set's libcuda names the companion (older sets' libcuda load no gpucomp);
+// one it does not name is not needed at all.
 void warn_missing_companions(const Root& root, const std::vector<const CompatSet*>& sets, PlanBuilder& builder) {
   std::vector<std::string> names = builder.plan().dropped_driver;
   for (auto& entry : names)  // a name, or a path where the root has a copy
@@ -142,8 +148,9 @@ void warn_missing_companions(const Root& root, const std::vector<const CompatSet
       std::string name = path::basename(entry), suffix = ".so." + s->version_text;
       if (name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
       bool has = std::any_of(s->files.begin(), s->files.end(), [&](auto& f) { return path::basename(f) == name; });
-      if (has || !file_holds(root.host_path(s->libcuda), name.substr(0, name.size() - suffix.size() + 3))) continue;  // "libnvidia-gpucomp.so"
+      if (has) continue;
       builder.unlist_left_to_driver(entry);
+      if (!file_holds(root.host_path(s->libcuda), name.substr(0, name.size() - suffix.size() + 3))) continue;  // "libnvidia-gpucomp.so"
       builder.warn(s->describe() + " lacks " + name + ", which its libcuda loads: a host driver of another version cannot provide it "
                    "(the compat libraries may fail to initialise)");
     }

@@ -1,6 +1,6 @@
 // The forward-compat step of bundle and slim: which cuda-compat set the image carries
 // (--forward-compat auto|always|never against --driver-version / --min-driver), and the loader
-// entry the NVIDIA hook would write for it (/etc/ld.so.conf.d/00-compat-cuslim.conf plus the
+// entry the NVIDIA hook would write for it (/etc/ld.so.conf.d/01-cuda-compat-cuslim.conf plus the
 // set's sonames in the generated ld.so.cache).
 #pragma once
 

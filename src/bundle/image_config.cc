@@ -130,11 +130,11 @@ void warn_absent_entrypoint(Plan& plan, const BundleRequest& req, const ImageCon
 // An image that ships a cuda-compat set keeps the dirs the host driver is injected into out of its
 // LD_LIBRARY_PATH: searched before ld.so.cache, they would load the host's libcuda.so.1 ahead of
 // the set the NVIDIA hook puts first in the cache (the loader's default dirs are searched anyway).
-void keep_driver_dirs_out_of_llp(const Root& root, std::vector<std::string>& env, std::vector<std::string>& warnings) {
+void keep_driver_dirs_out_of_llp(const Root& root, const ForwardCompatData& data, std::vector<std::string>& env, std::vector<std::string>& warnings) {
   const LoaderAbi* abi = native_loader_abi(root);  // the image's layout is the source root's
   if (!abi) return;
   std::set<std::string> hiding;
-  for (auto& d : compat_hiding_dirs(env, *abi, root)) hiding.insert(d);
+  for (auto& d : compat_hiding_dirs(env, *abi, data, root)) hiding.insert(d);
   if (hiding.empty()) return;
   for (auto it = env.begin(); it != env.end(); ++it) {
     if (it->rfind("LD_LIBRARY_PATH=", 0) != 0) continue;

@@ -38,7 +38,7 @@ void warn_absent_entrypoint(Plan& plan, const BundleRequest& req, const ImageCon
 // An image that ships a cuda-compat set keeps the dirs the host driver is injected into out of its
 // LD_LIBRARY_PATH: searched before ld.so.cache, they would load the host's libcuda.so.1 ahead of
 // the set the NVIDIA hook puts first in the cache (the loader's default dirs are searched anyway).
-void keep_driver_dirs_out_of_llp(const Root& root, std::vector<std::string>& env, std::vector<std::string>& warnings);
+void keep_driver_dirs_out_of_llp(const Root& root, const ForwardCompatData& data, std::vector<std::string>& env, std::vector<std::string>& warnings);
 
 // The labels that say which GPUs the image's code was pruned for and which GPUs it still covers
 // (image_config.cc says how an earlier prune's labels combine). Returns a warning when the input

@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   using namespace cuslim;
   CLI::App app{"cuslim: the smallest image that still runs your CUDA program, and the proof that it does.\n"
                "Walks the ELF graph as glibc's ld.so would, sorts every object into driver | system |\n"
-               "cuda | toolkit | app, and packs only what must ship.",
+               "cuda | toolkit | jit | forward-compat | app, and packs only what must ship.",
                "cuslim"};
   app.set_version_flag("--version", CUSLIM_VERSION);
   app.require_subcommand(1);

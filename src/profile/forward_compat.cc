@@ -132,6 +132,10 @@ std::string compat_package(const ForwardCompatData& data, const Version& cuda) {
 std::string compat_remedy(const ForwardCompatData* data, const Version& cuda, const Version& driver) {
   std::string package = data ? compat_package(*data, cuda) : "cuda-compat";
   if (check_compat(cuda, driver).verdict != CompatVerdict::incompatible) return "the image needs " + package;
+  // An older driver of the minimum's own branch (580.65.05 for 13.0's 580.65.06): that branch's
+  // sets list it, as NVIDIA's do.
+  if (auto need = driver_need(cuda); need && driver.major == need->min.major)
+    return "the image needs " + package + " (its note lists branch " + std::to_string(driver.major) + "), or driver " + need->text() + " or newer";
   const CudaMajorCompat* row = cuda_major_compat(cuda.major);
   return "no cuda-compat package serves driver branch " + std::to_string(driver.major) + " for CUDA " + std::to_string(cuda.major) +
          ".x" + (row ? " (forward compatibility covers branches " + branch_list(row->forward_compat_branches) + ")" : "") +
@@ -173,14 +177,17 @@ const CompatSet* serving_set(const std::vector<CompatSet>& sets, const Version& 
   return nullptr;
 }
 
-std::vector<std::string> compat_hiding_dirs(const std::vector<std::string>& env, const LoaderAbi& abi, const Root& root) {
+std::vector<std::string> compat_hiding_dirs(const std::vector<std::string>& env, const LoaderAbi& abi, const ForwardCompatData& data,
+                                            const Root& root) {
   auto real = [&](const std::string& dir) { return root.realpath(dir).value_or(path::normalize(dir)); };
-  std::string injected = real(abi.package_lib_dir);
+  std::vector<std::string> injected{real(abi.package_lib_dir)};
+  for (auto& d : data.injected_dirs) injected.push_back(real(d));
   std::vector<std::string> hiding;
   for (auto& kv : env) {
     if (kv.rfind("LD_LIBRARY_PATH=", 0) != 0) continue;
     for (auto& dir : path::split_list(kv.substr(16)))
-      if (!dir.empty() && dir[0] == '/' && real(dir) == injected && std::find(hiding.begin(), hiding.end(), dir) == hiding.end())
+      if (!dir.empty() && dir[0] == '/' && std::find(injected.begin(), injected.end(), real(dir)) != injected.end() &&
+          std::find(hiding.begin(), hiding.end(), dir) == hiding.end())
         hiding.push_back(dir);
   }
   return hiding;

@@ -71,10 +71,12 @@ inline constexpr const char* kDataCenterOnly =
     "forward compatibility works only on data-center GPUs (elsewhere cuInit fails with error 804, "
     "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE)";
 
-// The LD_LIBRARY_PATH entries of an image's Env (K=V strings) that are, inside `root`, the dir the
-// container stack injects the host driver into (`abi`'s package_lib_dir; /lib/x86_64-linux-gnu is
-// it where /lib links to usr/lib): searched before ld.so.cache, they make the host's libcuda.so.1
-// win over the cuda-compat set the hook puts first in the cache (the set is then never used).
-std::vector<std::string> compat_hiding_dirs(const std::vector<std::string>& env, const LoaderAbi& abi, const Root& root);
+// The LD_LIBRARY_PATH entries of an image's Env (K=V strings) that are, inside `root`, a dir the
+// container stack injects the host driver into (`abi`'s package_lib_dir -- /lib/x86_64-linux-gnu
+// is it where /lib links to usr/lib -- or one of data.injected_dirs, /usr/local/nvidia/lib64):
+// searched before ld.so.cache, they make the host's libcuda.so.1 win over the cuda-compat set the
+// hook puts first in the cache (the set is then never used).
+std::vector<std::string> compat_hiding_dirs(const std::vector<std::string>& env, const LoaderAbi& abi, const ForwardCompatData& data,
+                                            const Root& root);
 
 }  // namespace cuslim

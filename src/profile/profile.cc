@@ -81,7 +81,7 @@ const SchemaNode& profile_schema() {
     SchemaNode jit = map({required("framework", string()), required("when", strings()), optional("requires", strings()), required("consequence", string()),
                           optional("files", globs({})), optional("needs", list(need)),
                           optional("optional_for", strings())});
-    SchemaNode fwd = map({required("dirs", strings()), required("package", string()), required("ld_so_conf", string())});
+    SchemaNode fwd = map({required("dirs", strings()), required("package", string()), required("ld_so_conf", string()), optional("injected_dirs", strings())});
     return map({required("name", checked("a profile name (letters, digits, . _ -)", profile_name_problem)), optional("kind", one_of(kinds)), optional("description", string()),
                 optional("extends", strings()), optional("glibc", string()), optional("provides", strings()),
                 optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
@@ -155,7 +155,8 @@ void parse_into(const YAML::Node& root, Profile& p) {
   p.link_only = strings(root["link_only"]);
   p.profiler_only = strings(root["profiler_only"]);
   if (auto f = root["forward_compat"])
-    p.forward_compat = {.dirs = strings(f["dirs"]), .package = f["package"].Scalar(), .ld_so_conf = f["ld_so_conf"].Scalar()};
+    p.forward_compat = {.dirs = strings(f["dirs"]), .package = f["package"].Scalar(), .ld_so_conf = f["ld_so_conf"].Scalar(),
+                        .injected_dirs = strings(f["injected_dirs"])};
   for (const auto& fam : root["cuda_major_by_soname"])
     for (const auto& kv : fam.second) p.cuda_major_by_soname[fam.first.Scalar()][kv.first.Scalar()] = kv.second.Scalar();
 }

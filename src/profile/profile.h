@@ -1,4 +1,4 @@
-// A profile: YAML data that sorts files into classes (driver | system | cuda | toolkit | app),
+// A profile: YAML data that sorts files into classes (driver | system | cuda | toolkit | jit | forward-compat | app),
 // adds run-time dlopen edges, and describes what a base image provides.
 #pragma once
 
@@ -79,7 +79,8 @@ bool jit_framework_present(const std::vector<std::string>& when, const std::vect
 struct ForwardCompatData {
   std::vector<std::string> dirs;  // in-root dir globs, each '*' one component: /usr/local/cuda-*/compat
   std::string package;            // "cuda-compat-{cuda_major}-{cuda_minor}"
-  std::string ld_so_conf;         // "/etc/ld.so.conf.d/00-compat-cuslim.conf"
+  std::string ld_so_conf;         // "/etc/ld.so.conf.d/01-cuda-compat-cuslim.conf"
+  std::vector<std::string> injected_dirs;  // where else a host driver is put: /usr/local/nvidia/lib64
   bool empty() const { return dirs.empty(); }
 };
 

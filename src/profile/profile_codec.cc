@@ -100,7 +100,7 @@ void visit(Io& io, JitNeed& n) { io.field(n.what), io.field(n.any), io.field(n.p
 template <class Io>
 void visit(Io& io, JitFramework& j) { io.field(j.name), io.field(j.when), io.field(j.requires_), io.field(j.consequence), io.field(j.files), io.field(j.needs), io.field(j.optional_for); }
 template <class Io>
-void visit(Io& io, ForwardCompatData& f) { io.field(f.dirs), io.field(f.package), io.field(f.ld_so_conf); }
+void visit(Io& io, ForwardCompatData& f) { io.field(f.dirs), io.field(f.package), io.field(f.ld_so_conf), io.field(f.injected_dirs); }
 template <class Io>
 void visit(Io& io, Profile& p) {
   io.field(p.name), io.field(p.description), io.field(p.file), io.field(p.kind), io.field(p.extends), io.field(p.rules);

@@ -17,7 +17,7 @@ namespace cuslim {
 
 namespace {
 
-// The compat set's sonames, answered by its files (the hook's 00-compat entry comes first).
+// The compat set's sonames, answered by its files (as the hook's 00-compat entry makes them).
 void prefer_compat(const CompatSet& set, const std::string& rootfs, int32_t flags, std::vector<CacheLib>& cache, std::set<std::string>& sonames) {
   Root image(rootfs);
   for (auto& f : set.files) {

@@ -47,7 +47,7 @@ const CompatSet* choose_compat(PreparedRun& p, const Classifier& classifier, std
   if (sets.empty()) return nullptr;
   p.forward_compat = hook_choice(sets.front(), p.driver->version);
   if (const LoaderAbi* abi = native_loader_abi(Root(p.spec.rootfs)); abi && p.forward_compat->use_compat) {
-    if (auto hiding = compat_hiding_dirs(p.spec.env, *abi, Root(p.spec.rootfs)); !hiding.empty()) {  // the image's Env
+    if (auto hiding = compat_hiding_dirs(p.spec.env, *abi, *data, Root(p.spec.rootfs)); !hiding.empty()) {  // the image's Env
       std::string dirs;
       for (auto& d : hiding) dirs += (dirs.empty() ? "" : ":") + d;
       p.forward_compat->why += "; but the image's LD_LIBRARY_PATH names " + dirs +
@@ -56,6 +56,20 @@ const CompatSet* choose_compat(PreparedRun& p, const Classifier& classifier, std
   }
   p.notes.push_back("forward compat: " + p.forward_compat->why);
   return p.forward_compat->use_compat ? &sets.front() : nullptr;
+}
+
+// With no driver injected, the image's own loader entry answers libcuda.so.1 from its set: said,
+// as run always says which libcuda a program gets when the image carries a set.
+Status note_compat_without_driver(PreparedRun& p, const std::string& why_no_driver) {
+  CUSLIM_TRY(auto set, ProfileSet::builtin());
+  CUSLIM_TRY(auto classifier, Classifier::make(set, "glibc"));
+  const ForwardCompatData* data = forward_compat_data(classifier);
+  if (!data) return ok_status();
+  auto sets = find_compat_sets(Root(p.spec.rootfs), *data);
+  if (sets.empty()) return ok_status();
+  p.notes.push_back("forward compat: " + why_no_driver + ": the program gets the image's " + sets.front().package + " (libcuda " +
+                    sets.front().version_text + ") through the image's loader entry");
+  return ok_status();
 }
 
 // The directories the sandbox mounts fresh ones on must be directories in the image: a symlink
@@ -135,7 +149,10 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std
   if (s.env.empty()) s.env.push_back(std::string("PATH=") + kDefaultPath);
   if (!p.image.config.working_dir.empty()) s.cwd = p.image.config.working_dir;
   CUSLIM_CHECK(run_as_image_user(p));
-  if (gpu == GpuMode::off) return p;
+  if (gpu == GpuMode::off) {
+    CUSLIM_CHECK(note_compat_without_driver(p, "no host driver injected (--gpu off)"));
+    return p;
+  }
   CUSLIM_TRY(auto set, ProfileSet::builtin());
   CUSLIM_TRY(auto classifier, Classifier::make(set, "glibc"));
   Root host(driver_root);
@@ -144,6 +161,7 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std
   if (!p.driver) {
     if (gpu == GpuMode::on) return Error(Exit::check_failed, "--gpu on: no NVIDIA driver " + where + " (cuslim driver says where it looked)");
     p.notes.push_back("no NVIDIA driver " + where + ": running without GPU injection");
+    CUSLIM_CHECK(note_compat_without_driver(p, "no NVIDIA driver " + where));
     return p;
   }
   std::vector<CompatSet> sets;

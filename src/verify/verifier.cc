@@ -151,7 +151,7 @@ Check compat_check(const std::optional<std::pair<Version, std::string>>& runtime
   if (r.verdict == CompatVerdict::ok || r.verdict == CompatVerdict::ok_minor_version_compat) return {"cuda-compat", CheckStatus::pass, head};
   std::string why_not;
   if (auto* set = serving_set(ic.sets, cuda, *in.driver, &why_not))
-    return {"cuda-compat", CheckStatus::pass, head + "; met by the image's " + set->describe() + "; " + kDataCenterOnly};
+    return {"cuda-compat", CheckStatus::pass, "met through forward compatibility by the image's " + set->describe() + " (" + head + "); " + kDataCenterOnly};
   return {"cuda-compat", CheckStatus::fail, head + "; " + compat_remedy(ic.data, cuda, *in.driver) + " (" + why_not + ")"};
 }
 
@@ -423,7 +423,7 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   auto runtime = bundled_runtime(root, files, c);
   ImageCompat ic{.data = forward_compat_data(c)};
   if (ic.data) ic.sets = find_compat_sets(root, *ic.data);
-  if (const LoaderAbi* abi = native_loader_abi(root); abi && !ic.sets.empty()) ic.hiding = compat_hiding_dirs(img.config.env, *abi, root);
+  if (const LoaderAbi* abi = native_loader_abi(root); abi && !ic.sets.empty()) ic.hiding = compat_hiding_dirs(img.config.env, *abi, *ic.data, root);
   r.checks.push_back(compat_check(runtime, ic, in));
   r.checks.push_back(forward_compat_check(runtime, ic, in));
   r.checks.push_back(coverage_check(img, c, in.ccs));

@@ -70,14 +70,34 @@ b auto535 --min-driver 535.230.02; rc=$?
 check "bundle --min-driver 535 (auto): exit 0" '[ $rc = 0 ]' || cat "$tmp/auto535.err"
 check "... ships the cuda-compat set with its links and the /usr/local/cuda link" \
   '[ -f "$tmp/auto535$compat/libcuda.so.580.65.06" ] && [ -L "$tmp/auto535$compat/libcuda.so.1" ] && [ -f "$tmp/auto535$compat/libnvidia-ptxjitcompiler.so.580.65.06" ] && [ -L "$tmp/auto535/usr/local/cuda" ]'
-check "... with the hook's loader entry (/etc/ld.so.conf.d/00-compat-cuslim.conf -> $compat)" 'grep -qx "$compat" "$tmp/auto535/etc/ld.so.conf.d/00-compat-cuslim.conf"'
+check "... with the hook's loader entry (/etc/ld.so.conf.d/01-cuda-compat-cuslim.conf -> $compat)" 'grep -qx "$compat" "$tmp/auto535/etc/ld.so.conf.d/01-cuda-compat-cuslim.conf"'
 check "... and the set's libcuda.so.1 in the image's ld.so.cache" 'strings "$tmp/auto535/etc/ld.so.cache" | grep -qx "$compat/libcuda.so.1"'
 check "... the report lists it under its own class and names the package" \
   'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); f=r[\"forward_compat\"][0]; assert r[\"bytes_by_class\"][\"forward-compat\"] > 0 and f[\"package\"] == \"cuda-compat-13-0\" and f[\"version\"] == \"580.65.06\" and 535 in f[\"branches\"] and f[\"branches_from_note\"]" "$tmp/auto535.json"'
 check "... not left to the host driver, and not on the image's LD_LIBRARY_PATH" \
   'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert not any(\"compat\" in p for p in r[\"left_to_host_driver\"])" "$tmp/auto535.json" && ! grep -rqs "compat" "$tmp/auto535/etc/ld.so.conf.d/cuslim.conf"'
+check "... the report's group for the set gives the set's reason" \
+  'python3 -c "import json,sys; r=json.load(open(sys.argv[1])); g=[g[\"reason\"] for g in r[\"groups\"] if g[\"class\"] == \"forward-compat\"]; assert g and all(x.startswith(\"forward-compat set cuda-compat-13-0 580.65.06: driver 535.230.02\") for x in g), g" "$tmp/auto535.json"'
+# Under the NVIDIA toolkit the image's cache is rebuilt at start from its ld.so.conf.d, with the
+# injected host driver's dir in 00-nvcr-*.conf; the hook adds 00-compat-*.conf only when it picks
+# the set. The real ldconfig and loader say which libcuda the program then gets.
+toolkit_start() {  # image-dir driver-fixture [hook-enables-set]
+  local img=$tmp/tk-$(basename "$2")${3:-}
+  rm -rf "$img"; cp -a "$tmp/$1" "$img"
+  mkdir -p "$img/usr/lib/x86_64-linux-gnu"; cp -a "$2/usr/local/nvidia/lib64/." "$img/usr/lib/x86_64-linux-gnu/"
+  [ -f "$img/etc/ld.so.conf" ] || echo 'include /etc/ld.so.conf.d/*.conf' > "$img/etc/ld.so.conf"
+  echo /usr/lib/x86_64-linux-gnu > "$img/etc/ld.so.conf.d/00-nvcr-1234.conf"
+  [ -z "${3:-}" ] || echo /usr/local/cuda/compat > "$img/etc/ld.so.conf.d/00-compat-5678.conf"
+  ldconfig -r "$img" && chroot "$img" /app/app
+}
+out=$(toolkit_start auto535 "$tmp/drv590" 2>&1)
+check "under the toolkit on a newer driver (590, the hook declines the set): the host's libcuda, not the baked entry's ($out)" \
+  'case "$out" in *"libcuda: host 590.44.01"*) true;; *) false;; esac'
+out=$(toolkit_start auto535 "$tmp/drv535" hook 2>&1)
+check "under the toolkit on driver 535 (the hook enables the set): the set's libcuda ($out)" \
+  'case "$out" in *"libcuda: compat 580.65.06"*) true;; *) false;; esac'
 b auto580 --min-driver 580.159.04
-check "bundle --min-driver 580 (auto): no set (580 runs CUDA 13.0 itself), no entry" '[ ! -e "$tmp/auto580$compat" ] && [ ! -e "$tmp/auto580/etc/ld.so.conf.d/00-compat-cuslim.conf" ]'
+check "bundle --min-driver 580 (auto): no set (580 runs CUDA 13.0 itself), no entry" '[ ! -e "$tmp/auto580$compat" ] && [ ! -e "$tmp/auto580/etc/ld.so.conf.d/01-cuda-compat-cuslim.conf" ]'
 b auto
 check "bundle without a driver named (auto): no set" '[ ! -e "$tmp/auto$compat" ]'
 b auto470 --min-driver 470.256.02; rc=$?
@@ -105,6 +125,12 @@ check "the image with the set admits the branches it serves in NVIDIA_REQUIRE_CU
 req=$(python3 -c "import json,sys; d=sys.argv[1]; b=lambda h: json.load(open(d+'/blobs/sha256/'+h[7:])); m=b(json.load(open(d+'/index.json'))['manifests'][0]['digest']); print([e for e in b(m['config']['digest'])['config']['Env'] if e.startswith('NVIDIA_REQUIRE_CUDA=')][0])" "$tmp/auto580-oci")
 check "without a set: NVIDIA_REQUIRE_CUDA=cuda>=13.0 alone ($req)" '[ "$req" = "NVIDIA_REQUIRE_CUDA=cuda>=13.0" ]'
 mkdir -p "$tmp/nocompat"; cp -a "$src/." "$tmp/nocompat/"; rm -rf "$tmp/nocompat/usr/local/cuda-13.0/compat"
+# A set older than the runtime's minimum (cuda-compat-12-9, 575.57.08, for a CUDA 13.0 runtime).
+mkdir -p "$tmp/old129"; cp -a "$src/." "$tmp/old129/"; rm -rf "$tmp/old129/usr/local/cuda-13.0/compat" "$tmp/old129/usr/local/cuda"
+must "cuda-compat 12.9 fixture" compat_set "$tmp/old129/usr/local/cuda-12.9/compat" 575.57.08 '{"format":1,"CUDA version":"12.9","driver":[470,535,550,570],"device":[1]}'
+"$cuslim" bundle -q --root "$tmp/old129" /app/app -o "$tmp/old129-img" --format dir --forward-compat always 2> "$tmp/old129.err"; rc=$?
+check "bundle --forward-compat always with only a set older than the runtime needs: shipped, and warned that it cannot run CUDA 13.0" \
+  '[ $rc = 0 ] && grep -q "is older than CUDA 13.0 needs (580.65.06): it cannot run this runtime on any driver" "$tmp/old129.err"' || cat "$tmp/old129.err"
 "$cuslim" bundle -q --root "$tmp/nocompat" /app/app -o "$tmp/none" --format dir --forward-compat always 2> "$tmp/none.err"; rc=$?
 check "bundle --forward-compat always without any set in the source: exit 1 naming where it looked" '[ $rc = 1 ] && grep -q "no cuda-compat set in the source root" "$tmp/none.err"'
 "$cuslim" bundle -q --root "$tmp/src-no535" /app/app -o "$tmp/no535" --format dir --forward-compat always 2> "$tmp/no535.err"
@@ -133,6 +159,9 @@ check "verify 580.65.06 with a 580.95.05 set: passes (the driver runs CUDA 13.0)
   '[ "$(v newer 580.65.06)" = "0 pass pass" ] && grep -q "would still pick it" "$tmp/v.json" && grep -q "data-center GPUs" "$tmp/v.json"'
 check "verify 525 without the set: fails, saying no cuda-compat package serves branch 525 (none advised)" \
   '[ "$(v auto 525.60.13)" = "1 fail fail" ] && grep -q "no cuda-compat package serves driver branch 525" "$tmp/v.json" && ! grep -q "needs cuda-compat" "$tmp/v.json"'
+check "verify 580.65.05 (branch 580, older than 13.0's 580.65.06) without the set: fails naming cuda-compat-13-0 or a newer 580" \
+  '[ "$(v auto 580.65.05)" = "1 fail fail" ] && grep -q "needs cuda-compat-13-0 (its note lists branch 580), or driver 580.65.06 or newer" "$tmp/v.json"'
+check "... with the set: passes, met through forward compatibility" '[ "$(v always 580.65.05)" = "0 pass pass" ] && grep -q "met through forward compatibility by the image" "$tmp/v.json"'
 check "verify 470 with the set: fails (branch 470 is not listed)" '[ "$(v always 470.256.02)" = "1 fail fail" ] && grep -q "does not serve branch 470" "$tmp/v.json"'
 check "verify 535 with a set whose note leaves out 535: fails" '[ "$(v no535 535.230.02)" = "1 fail fail" ]'
 check "verify 570 with that set: passes" '[ "$(v no535 570.172.08)" = "0 pass pass" ]'
@@ -153,6 +182,9 @@ check "run provides the unversioned libcuda.so beside libcuda.so.1, as libnvidia
   '[ $rc = 0 ] && case "$out" in *"libcuda: host 580.159.04 (/usr/lib/x86_64-linux-gnu/libcuda.so)"*) true;; *) false;; esac' || cat "$tmp/run.err"
 out=$(r always "$tmp/drv590"); rc=$?
 check "run on driver 590 (branch not listed): the host's libcuda ($out)" '[ $rc = 0 ] && case "$out" in *"libcuda: host 590.44.01"*) true;; *) false;; esac && grep -q "branch 590 .* is not listed" "$tmp/run.err"'
+out=$("$cuslim" run --gpu off "$tmp/always" -- /app/app 2> "$tmp/run.err"); rc=$?
+check "run --gpu off on an image with a set: says the program gets the set (and it does: $out)" \
+  '[ $rc = 0 ] && grep -q "forward compat: no host driver injected (--gpu off): the program gets the image.s cuda-compat-13-0" "$tmp/run.err" && case "$out" in *"compat 580.65.06"*) true;; *) false;; esac' || cat "$tmp/run.err"
 out=$(r no535 "$tmp/drv535"); rc=$?
 check "run on driver 535 with a set that does not list 535: the host's libcuda ($out)" '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac'
 out=$(r auto "$tmp/drv535"); rc=$?
@@ -174,6 +206,9 @@ check "... verify on 535 passes forward-compat" '[ "$(v oci535 535.230.02)" = "0
 "$cuslim" bundle -q --root "$src" /app/app -o "$tmp/ocihide" --min-driver 535.230.02 --env LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu 2> /dev/null
 check "an image whose LD_LIBRARY_PATH names the driver dir (--env): verify on 535 fails forward-compat, the set is never used ($(v ocihide 535.230.02))" \
   '[ "$(v ocihide 535.230.02)" = "1 fail pass" ] && grep -q "so the set is never used" "$tmp/v.json"'
+"$cuslim" bundle -q --root "$src" /app/app -o "$tmp/ocihide64" --min-driver 535.230.02 --env LD_LIBRARY_PATH=/usr/local/nvidia/lib64 2> /dev/null
+check "... as does one whose LD_LIBRARY_PATH names /usr/local/nvidia/lib64 (where GKE-style hosts put the driver) ($(v ocihide64 535.230.02))" \
+  '[ "$(v ocihide64 535.230.02)" = "1 fail pass" ] && grep -q "/usr/local/nvidia/lib64" "$tmp/v.json"'
 check "... on 580 it passes (the host driver runs it)" '[ "$(v ocihide 580.159.04 | cut -d" " -f1)" = 0 ]'
 out=$(r ocihide "$tmp/drv535"); rc=$?
 check "... run on 535 says the host libcuda loads, and it does ($out)" \
