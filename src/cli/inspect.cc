@@ -40,9 +40,9 @@ void render_prune(const nlohmann::json& p, uint64_t containers, std::ostream& ou
   for (auto& a : p["archs"]) archs += (archs.empty() ? "sm_" : ",sm_") + std::to_string(a.get<unsigned>());
   out << "  --gpu-arch " << archs << " would zero " << mb(p["bytes_zeroed"]) << " and keep " << mb(p["kept_bytes"]) << " of GPU code; "
       << p["containers_rewritten"] << " of " << containers << " containers rewritten, " << p["containers_without_code"]
-      << " without code for these GPUs (kept: their smallest entry); per arch, entries with their headers:";
+      << " without code for these GPUs (kept: their smallest entry)";
   if (p["containers_not_parsed"].get<uint64_t>()) out << ", " << p["containers_not_parsed"] << " left whole (not parsed)";
-  out << "\n";
+  out << "; per arch, entries with their headers:\n";
   for (auto& [arch, bytes] : archs_in_order(p["zeroed_by_arch"])) out << "    - " << std::left << std::setw(14) << arch << mb(bytes) << "\n";
   for (auto& [section, bytes] : p["zeroed_by_section"].items()) out << "    in " << std::left << std::setw(16) << section << mb(bytes) << "\n";
   for (auto& n : p["not_indexed"])

@@ -312,17 +312,19 @@ LibraryCoverage library_coverage(const FatbinLayout& layout, bool private_store,
   uint64_t code = 0;
   for (auto& c : layout.containers)
     for (auto& e : c.entries) entries.push_back(e.entry), code += e.span();
+  std::string why;
+  bool covered = arch_covered(entries, cc, &why);
   if (lost_to_pruning && pruned_for) {
+    std::string pruned = " (the image was pruned for " + gpu_archs_text(*pruned_for);
+    if (!covered) return {LibraryCoverage::uncovered, why + pruned + ")"};
     size_t without = 0;
     for (auto& c : layout.containers)
       without += std::none_of(c.entries.begin(), c.entries.end(), [&](auto& e) { return runs_on(e.entry, cc); });
     if (without)
       return {LibraryCoverage::uncovered, std::to_string(without) + " of " + std::to_string(layout.containers.size()) +
-                                              " containers have no code for sm_" + std::to_string(cc) + " (the image was pruned for " +
-                                              gpu_archs_text(*pruned_for) + ", which took all of it from some)"};
+                                              " containers have no code for sm_" + std::to_string(cc) + pruned + ", which took it from them)"};
   }
-  std::string why;
-  if (arch_covered(entries, cc, &why)) return {LibraryCoverage::covered, why};
+  if (covered) return {LibraryCoverage::covered, why};
   // cuFFT and cuBLASLt keep most of their kernels in .ldata stores that are not indexed: their
   // containers alone prove nothing missing; nor does a lone tiny internal container.
   if (private_store) return {LibraryCoverage::unknown, "GPU code in .ldata, not indexed"};

@@ -261,6 +261,19 @@ def nvcc_mode(tmp):
         check(sorted(set(a["arch"] for a in after["fatbin"]["archs"])) == sorted(set(want)), f"inspect of the pruned copy agrees with cuobjdump ({arg})")
     check(open(lib, "rb").read() == before, "the source library is unchanged")
 
+    # NVIDIA's libraries beyond the toolkit's (cuDSS, cuTENSOR, TensorRT, ...) are NVIDIA's too:
+    # --no-prune-nvidia leaves them whole and counts them; a library of the user's is pruned.
+    nv = os.path.join(src, "nv")
+    os.makedirs(nv)
+    for name in ("libcudss.so.0", "libcutensor.so.2", "libnvinfer.so.10", "libuser.so"):
+        shutil.copyfile(lib, os.path.join(nv, name))
+    nvlibs = [os.path.join(nv, n) for n in sorted(os.listdir(nv))]
+    r = run(CUSLIM, "bundle", *nvlibs, "-o", os.path.join(tmp, "nvwhole"), "--format", "dir", "--gpu-arch", "90", "--no-prune-nvidia")
+    same = {os.path.basename(p): filecmp.cmp(p, tmp + "/nvwhole" + p, shallow=False) for p in nvlibs}
+    check(same == {"libcudss.so.0": True, "libcutensor.so.2": True, "libnvinfer.so.10": True, "libuser.so": False} and
+          re.search(r"\b3 NVIDIA libraries left whole \(--no-prune-nvidia\)", r.stdout),
+          f"--no-prune-nvidia leaves cuDSS, cuTENSOR and TensorRT whole and counts them, prunes the user's library: {same}; {r.stdout.strip()[-200:]}")
+
     # Images: verify --gpu-arch passes the GPU the image was pruned for and fails another.
     for arg in ("90", "80"):
         run(CUSLIM, "bundle", os.path.join(src, "app"), "-o", os.path.join(tmp, "oci-" + arg), "-q", "--gpu-arch", arg, "--tag", "app")
