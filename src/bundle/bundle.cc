@@ -29,6 +29,7 @@
 #include "bundle/jit_plan.h"
 #include "bundle/layer_cache.h"
 #include "bundle/layer_reuse.h"
+#include "bundle/layout_staging.h"
 #include "bundle/locale_plan.h"
 #include "bundle/plan_closure.h"
 #include "profile/cuda_compat.h"
@@ -402,16 +403,18 @@ void add_size_stats(BundleResult& res) {
 }
 
 // Stored layer blobs (a --base image's, or slim's input layers kept whole), as they are, into the
-// new layout (linked where possible).
-Result<std::vector<LayerBlob>> link_layers(const std::vector<const StoredLayer*>& layers, const std::string& layout, const char* what) {
+// new layout (linked where possible; from `held`, an OCI OUT updated in place, where it has them).
+Result<std::vector<LayerBlob>> link_layers(const std::vector<const StoredLayer*>& layers, const std::string& layout, const char* what,
+                                           const std::string& held) {
   std::vector<LayerBlob> out;
   for (auto* l : layers) {
     std::string to = blob_path(layout, l->info.digest);
-    if (::access(to.c_str(), F_OK) == 0) {  // an OCI OUT updated in place already holds it (named by its digest)
+    if (::access(to.c_str(), F_OK) == 0) {  // the layout holds it already (named by its digest)
       out.push_back(l->info);
       continue;
     }
-    auto st = link_or_copy(l->blob, to);
+    std::string from = !held.empty() && ::access(blob_path(held, l->info.digest).c_str(), F_OK) == 0 ? blob_path(held, l->info.digest) : l->blob;
+    auto st = link_or_copy(from, to);
     if (!st.ok()) return st.error().wrap(std::string("copying ") + what);
     out.push_back(l->info);
   }
@@ -437,7 +440,7 @@ void add_layer(ImageBuild& b, const LayerBlob& layer, const std::string& created
 Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& layout, BundleResult& res, ImageBuild& b) {
   auto reused = reusable_layers(*req.input_image, res.plan);
   if (reused.layers.empty()) return res.plan;
-  CUSLIM_TRY(res.reused_layers, link_layers(reused.layers, layout, "an input layer"));
+  CUSLIM_TRY(res.reused_layers, link_layers(reused.layers, layout, "an input layer", req.format == BundleFormat::oci ? req.out : ""));
   // Each keeps the input's history entry for it (the i-th entry that is not an empty_layer), so
   // slimming slim's own output gives the same image; an input whose history does not pair with
   // its layers gets an entry of ours.
@@ -464,7 +467,7 @@ Status write_image(const Root& root, const BundleRequest& req, const LayerOption
   if (req.base_image) {
     std::vector<const StoredLayer*> base;
     for (auto& l : req.base_image->layers) base.push_back(&l);
-    CUSLIM_TRY(b.layers, link_layers(base, layout, "a base layer"));
+    CUSLIM_TRY(b.layers, link_layers(base, layout, "a base layer", req.format == BundleFormat::oci ? req.out : ""));
     res.base_layers = b.layers;
     b.history = req.base_image->history_json;
   }
@@ -543,9 +546,12 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     CUSLIM_CHECK(check_layout_index(req.out));  // a broken index.json: refused before a blob is written
     lo.compression = req.compression;
     ImageBuild b;
-    // A failure after a blob landed leaves it unreferenced (never removed here: another run
-    // adding a tag at the same time may be about to reference the same digest).
-    CUSLIM_CHECK(write_image(root, req, lo, req.out, res, b, IndexUpdate::merge));
+    // Staged inside the layout, its new blobs moved in at the end, index.json last: a failure or a
+    // signal before then leaves the layout as it was (no unreferenced blob).
+    LayoutStaging staging(req.out);
+    if (auto st = write_image(root, req, lo, staging.dir(), res, b, IndexUpdate::replace); !st.ok()) return staging.as_layout(st.error());
+    CUSLIM_CHECK(staging.commit());
+    CUSLIM_TRY(res.image, write_oci_layout(req.out, b, IndexUpdate::merge));
     all_done();
     return ok_status();
   }

@@ -81,4 +81,16 @@ Status record_layer(const std::string& layout_dir, const std::string& key, const
   return write_file_atomic(layout_dir + kCacheFile, j.dump() + "\n");
 }
 
+Status adopt_layer_records(const std::string& from, const std::string& to) {
+  auto text = read_regular_file(from + kCacheFile);
+  if (!text) return ok_status();  // nothing staged was packed
+  auto j = parse_json_or_discarded(*text);
+  if (!j.is_object()) return ok_status();
+  for (auto& [key, e] : j.items())
+    if (auto b = cached_layer(to, key); !b)
+      if (auto staged = cached_layer(from, key); staged && ::access(blob_path(to, staged->digest).c_str(), F_OK) == 0)
+        CUSLIM_CHECK(record_layer(to, key, *staged));
+  return ok_status();
+}
+
 }  // namespace cuslim

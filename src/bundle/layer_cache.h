@@ -20,4 +20,7 @@ std::optional<LayerBlob> cached_layer(const std::string& old_layout, const std::
 // Records key -> layer in layout_dir/cuslim-cache.json, beside the layout's other layers.
 Status record_layer(const std::string& layout_dir, const std::string& key, const LayerBlob& b);
 
+// Records in `to` the layers `from` records whose blobs `to` holds (a staged image moved in).
+Status adopt_layer_records(const std::string& from, const std::string& to);
+
 }  // namespace cuslim

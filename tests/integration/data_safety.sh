@@ -395,6 +395,18 @@ kill -KILL $pid; wait $pid 2>/dev/null
 check "SIGKILL mid-pack leaves its temp blob outside blobs/sha256" '[ "$(ls -A lay | grep -c cuslim-tmp)" = 1 ] && [ "$(ls -A lay/blobs/sha256 | grep -c cuslim-tmp)" = 0 ]'
 must "the same small image again (its layer is cached)" "$cuslim" bundle -q ./app -o lay --tag small
 check "... removes the dead run's temp blob" '[ "$(ls -A lay | grep -c cuslim-tmp)" = 0 ]'
+# An interrupted or failed addition leaves the layout as it was: no blob of the new image lands in
+# blobs/sha256 before index.json names it (the image is staged inside the layout, then moved in).
+blobs_before=$(ls lay/blobs/sha256 | sort | tr '\n' ' '); index_before=$(sha256sum < lay/index.json)
+# python3's system layer (libz, libexpat, ...) is new to the layout and packed in a moment, before
+# the big layer: written straight into blobs/sha256, it was left there.
+"$cuslim" bundle -q "$(readlink -f "$(command -v python3)")" --include "$big" -o oci:lay:interrupted & pid=$!
+for _ in $(seq 50); do ls -A lay | grep -q cuslim-tmp && break; sleep 0.1; done
+sleep 1.5; kill -INT $pid; wait $pid; rc=$?
+check "SIGINT while adding a tag to a layout: exit $rc, no new blob, index.json and the tags unchanged, no temp left" \
+  '[ $rc = 130 ] && [ "$(ls lay/blobs/sha256 | sort | tr "\n" " ")" = "$blobs_before" ] && [ "$(sha256sum < lay/index.json)" = "$index_before" ] && [ "$(ls -A lay | grep -c cuslim-tmp)" = 0 ]'
+must "adding that tag afterwards" "$cuslim" bundle -q --include many -o oci:lay:added
+check "... adds its blobs and tag, keeping the others" 'grep -q "\"added\"" lay/index.json && grep -q "\"small\"" lay/index.json && [ "$(ls lay/blobs/sha256 | wc -l)" -gt "$(echo $blobs_before | wc -w)" ] && [ "$(ls -A lay | grep -c cuslim-tmp)" = 0 ]'
 if command -v umoci >/dev/null; then
   check "umoci gc accepts the layout" 'umoci gc --layout lay'
 fi

@@ -1,0 +1,35 @@
+// Adding an image to an existing OCI layout (a tag beside the others) leaves nothing behind when
+// it fails or is interrupted: the image is written into a staging layout inside it (a hidden
+// cuslim temp dir, removed on failure, on SIGINT/SIGTERM/SIGHUP, and -- after a SIGKILL -- by
+// the next run), where the blobs the layout already holds are linked, not copied. commit() then
+// moves the blobs the layout lacks into it and adopts the layer-cache records; the caller updates
+// index.json last. Until commit, the layout is exactly as it was.
+#pragma once
+
+#include <string>
+
+#include "core/error.h"
+#include "core/signal_cleanup.h"
+
+namespace cuslim {
+
+class LayoutStaging {
+ public:
+  explicit LayoutStaging(const std::string& layout);
+  ~LayoutStaging();  // removes the staging dir (whatever commit moved out of it is the layout's)
+  LayoutStaging(const LayoutStaging&) = delete;
+  LayoutStaging& operator=(const LayoutStaging&) = delete;
+
+  const std::string& dir() const { return dir_; }  // write the image here, as a layout of its own
+  // Moves the staged blobs the layout lacks into its blobs/sha256 (signals held: all or none are
+  // in when the caller goes on to index.json) and records the staged layers in its cache.
+  Status commit();
+  // An error about the staging dir, said of the layout.
+  Error as_layout(const Error& e) const;
+
+ private:
+  std::string layout_, dir_;
+  SignalCleanup on_signal_;
+};
+
+}  // namespace cuslim
