@@ -187,27 +187,34 @@ struct CacheKey {
 
 // A registry image is keyed by the digest of its platform's manifest, asked of the registry at
 // every run (a tag may move; the image a digest names never changes): the same key as an OCI
-// layout holding that manifest, so a pulled image and its local copy share one entry.
-Result<CacheKey> registry_cache_key(const std::string& image, const UnpackOptions& u) {
+// layout holding that manifest, so a pulled image and its local copy share one entry. A reference
+// pinned to a digest the cache holds an entry for runs without asking (a node runs what it has
+// while the registry is down); an index's digest is resolved to its platform's manifest.
+Result<CacheKey> registry_cache_key(const std::string& image, const UnpackOptions& u, const std::string& cache_dir) {
   CUSLIM_TRY(auto ref, parse_registry_ref(image));
   CUSLIM_CHECK(apply_tag_option(ref, u.tag));
-  CUSLIM_TRY(auto digest, resolve_manifest(ref, u.platform, u.registry));
+  auto key_of = [](const std::string& digest) { return Sha256::of("v2\n" + digest + "\n").hex().substr(0, 32); };
+  std::string image_digest = ref.digest;
+  if (image_digest.empty() || !entry_sound(cache_dir + "/" + key_of(image_digest))) {
+    CUSLIM_TRY(auto digest, resolve_manifest(ref, u.platform, u.registry));
+    image_digest = digest.str();
+  }
   CacheKey k;
-  k.image_digest = digest.str();
+  k.image_digest = image_digest;
   k.pinned = "docker://" + ref.domain + "/" + ref.repo + "@" + k.image_digest;
   k.stamp = Sha256::of("docker\n" + k.pinned + "\n").hex();
-  k.key = Sha256::of("v2\n" + k.image_digest + "\n").hex().substr(0, 32);
+  k.key = key_of(k.image_digest);
   return k;
 }
 
 // An OCI layout is keyed by its image's manifest (or index) digest -- the same image copied
 // elsewhere, or into another layout, is the same entry; an archive by its path, size, mtime and
 // inode (its manifest digest is inside it); a registry image as registry_cache_key() says.
-Result<std::optional<CacheKey>> cache_key(const std::string& image, const UnpackOptions& u) {
+Result<std::optional<CacheKey>> cache_key(const std::string& image, const UnpackOptions& u, const std::string& cache_dir) {
   const std::string& tag = u.tag;
   auto ref = parse_image_ref(image);
   if (ref.transport == "docker") {
-    CUSLIM_TRY(auto k, registry_cache_key(image, u));
+    CUSLIM_TRY(auto k, registry_cache_key(image, u, cache_dir));
     return std::optional<CacheKey>{k};
   }
   if (ref.transport == "dir") return std::optional<CacheKey>{};     // a rootfs dir: used in place
@@ -348,7 +355,7 @@ Result<ImageCacheOptions> default_image_cache() {
 }
 
 Result<std::optional<CachedImage>> cached_unpack(const std::string& image, const UnpackOptions& unpack, const ImageCacheOptions& opt) {
-  CUSLIM_TRY(auto key, cache_key(image, unpack));
+  CUSLIM_TRY(auto key, cache_key(image, unpack, opt.dir));
   if (!key) return std::optional<CachedImage>{};
   CUSLIM_CHECK(make_dirs(opt.dir));
   CachedImage out;

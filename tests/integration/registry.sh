@@ -106,6 +106,14 @@ before=$(blob_gets)
 out=$("$cuslim" run -v --gpu off "docker://$reg/cuslim/ssh:1" "${auth[@]}" -- /usr/bin/ssh -V 2>&1); rc=$?
 check "run docker:// again: the image cache's copy, found by the manifest's digest; no blob pulled ($(( $(blob_gets) - before )) blob GETs; $(echo "$out" | grep -m1 "cache"))" \
   '[ $rc = 0 ] && [[ "$out" == *"image cache hit"* ]] && [[ "$out" == *OpenSSH_* ]] && [ "$(blob_gets)" = "$before" ]'
+# Pinned to a digest the cache holds: runs without asking the registry (a node runs what it has
+# while the registry is down).
+"$cuslim" run --gpu off "docker://$reg/cuslim/ssh@$d1" "${auth[@]}" -- /usr/bin/ssh -V > /dev/null 2>&1
+requests() { grep -c 'msg="response completed"' "$tmp/basic.log"; }
+before=$(requests)
+out=$("$cuslim" run -v --gpu off "docker://$reg/cuslim/ssh@$d1" "${auth[@]}" -- /usr/bin/ssh -V 2>&1); rc=$?
+check "run docker://...@DIGEST the cache holds: a cache hit with no request to the registry ($(( $(requests) - before )) requests)" \
+  '[ $rc = 0 ] && [[ "$out" == *"image cache hit"* ]] && [[ "$out" == *OpenSSH_* ]] && [ "$(requests)" = "$before" ]'
 # The tag moves to another image: the next run pulls and runs that one, not the cached copy.
 must "skopeo moves the tag ssh-moving:1 to the first image" skopeo copy -q --dest-cert-dir "$certs" --dest-creds "tester:s3cret:pw" "oci:$tmp/skopeo-pull:1" "docker://$reg/cuslim/ssh-moving:1"
 "$cuslim" run --gpu off "docker://$reg/cuslim/ssh-moving:1" "${auth[@]}" -- /usr/bin/ssh -V > /dev/null 2>&1
