@@ -542,13 +542,15 @@ Result<Descriptor> pick_layout_manifest(const ImageDir& img, const std::string& 
   CUSLIM_TRY(auto index, img.json_file(index_file));
   CUSLIM_CHECK(expect_object(index, index_file));
   CUSLIM_TRY(auto manifests, JsonFields(index, index_file).array("manifests"));
-  std::string tags;  // every image's tag, for the errors
-  for (auto& m : manifests) {
+  std::string tags, numbered;  // every image's tag, for the errors (numbered: "@0 app, @1 (untagged)")
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    auto& m = manifests[i];
     std::string ref = "(untagged)";
     if (m.is_object() && m.contains("annotations") && m["annotations"].is_object() && m["annotations"].contains("org.opencontainers.image.ref.name") &&
         m["annotations"]["org.opencontainers.image.ref.name"].is_string())
       ref = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
     tags += (tags.empty() ? "" : ", ") + ref;
+    numbered += (numbered.empty() ? "@" : ", @") + std::to_string(i) + " " + ref;
   }
   if (tag.empty() && manifests.size() > 1)
     return Error(Exit::usage, layout + ": the layout holds " + std::to_string(manifests.size()) + " images (" + tags +
@@ -571,6 +573,9 @@ Result<Descriptor> pick_layout_manifest(const ImageDir& img, const std::string& 
     std::string where = index_file + ": manifests[" + std::to_string(*at_index) + "]";
     CUSLIM_TRY(chosen, read_descriptor(manifests[*at_index], where));
   }
+  if (!chosen && at_index)
+    return bad_input(layout + ": " + tag + ": index " + std::to_string(*at_index) + " is out of range: the layout holds " + std::to_string(manifests.size()) +
+                     " image" + (manifests.size() == 1 ? "" : "s") + (numbered.empty() ? "" : " (" + numbered + ")"));
   if (!chosen) return bad_input(layout + ": no manifest" + (tag.empty() ? "" : " tagged '" + tag + "'") + " in index.json" + (tags.empty() ? "" : " (it has: " + tags + ")"));
   return *chosen;
 }

@@ -54,14 +54,24 @@ Status check_oci_tag(const std::string& ref, const std::string& tag) {
 }
 
 Status check_docker_archive_ref(const std::string& ref, const std::string& name) {
-  // [HOST[:PORT]/]REPO[:TAG], REPO in the distribution grammar, TAG as docker's.
-  static const std::regex re(
-      "([A-Za-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*"
-      "(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
+  // [HOST[:PORT]/]REPO[:TAG], REPO in the distribution grammar, TAG as docker's. The first
+  // component is a HOST only with '.' or ':' in it, or as localhost (as docker:// reads it):
+  // UPPER/x is a repository, and not a valid one.
+  static const std::regex host_re("[A-Za-z0-9.-]+(:[0-9]+)?");
+  static const std::regex re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
   if (name.size() > kMaxRefLength)
     return Error(Exit::usage, ref + ": a reference of " + std::to_string(name.size()) + " characters: at most " + std::to_string(kMaxRefLength) + " are accepted");
-  if (name.empty() || std::regex_match(name, re)) return ok_status();
-  return Error(Exit::usage, ref + ": '" + name + "' is not a docker reference NAME[:TAG] (lower-case name, a valid tag)");
+  if (name.empty()) return ok_status();
+  std::string repo = name;
+  if (auto slash = name.find('/'); slash != std::string::npos) {
+    std::string first = name.substr(0, slash);
+    if (first.find_first_of(".:") != std::string::npos || first == "localhost") {
+      if (!std::regex_match(first, host_re)) return Error(Exit::usage, ref + ": '" + first + "' is not a registry HOST[:PORT]");
+      repo = name.substr(slash + 1);
+    }
+  }
+  if (std::regex_match(repo, re)) return ok_status();
+  return Error(Exit::usage, ref + ": '" + name + "' is not a docker reference [HOST[:PORT]/]NAME[:TAG] (a lower-case name, a valid tag)");
 }
 
 }  // namespace cuslim

@@ -104,7 +104,7 @@ u=$(python3 -c 'import json; m = json.load(open("img/index.json"))["manifests"];
 "$cuslim" report --json "img:@$u" > out 2> err; rc=$?
 check "DIR:@N selects the untagged image (N=$u, exit $rc)" '[ $rc != 2 ] && [ $rc != 3 ] && grep -q "$(python3 -c "import json; print(json.load(open(\"img/index.json\"))[\"manifests\"][$u][\"digest\"])")" out'
 "$cuslim" verify --json "oci:img:@99" > out 2> err; rc=$?
-check "DIR:@N past the end: exit 3 listing the images" '[ $rc = 3 ] && grep -q "(untagged)" err'
+check "DIR:@N past the end: exit 3, out of range, listing the images by number ($(cat err))" '[ $rc = 3 ] && grep -q "index 99 is out of range" err && grep -q "@[0-9] (untagged)" err'
 # -o through a symlink to a layout updates the layout; a file as an OCI output is replaced.
 ln -sfn img imglink
 "$cuslim" bundle -q ./app -o imglink --tag vialink 2> err; rc=$?

@@ -433,10 +433,12 @@ check "a repository name over 255 characters: usage error before any work ($rc)"
 mkdir -p "$tmp/odd" && cd "$tmp/odd" || exit 1
 for o in "docker:/$reg/x:1" "Docker://$reg/x" "OCI:lay" "oci::t" "oci-archive::t" "docker-archive::r" "oci:lay:bad tag" "oci-archive:a.tar:b..d" \
          "docker-archive:d.tar:Bad/Name" "oci:" "dir:" "docker://127.0.0.1:99999/x:1" "docker://127.0.0.1:abc/x:1" "docker://bad_host.example/x" \
-         "docker://Nvidia/cuda:1"; do
+         "docker://Nvidia/cuda:1" "docker-archive:d.tar:UPPER/x:1"; do
   "$cuslim" bundle -q /bin/true -o "$o" > /dev/null 2> "$tmp/odd.err"; rc=$?
   check "bundle -o '$o': usage error ($rc: $(head -c 160 "$tmp/odd.err"))" '[ $rc = 2 ] && grep -q "^cuslim: bundle: " "$tmp/odd.err"'
 done
+"$cuslim" bundle -q /bin/true -o d.docker.tar --tag UPPER/x:1 > /dev/null 2> "$tmp/odd.err"; rc=$?
+check "bundle --tag UPPER/x:1 to a docker archive: usage error, as docker://UPPER/x:1 is ($rc: $(head -c 160 "$tmp/odd.err"))" '[ $rc = 2 ]'
 check "... and nothing was written for any of them ($(ls -A | tr '\n' ' '))" '[ -z "$(ls -A)" ]'
 cd "$tmp" || exit 1
 for in in "oci:" "dir:" "Oci:$tmp/t-oci:one" "docker:/$reg/cuslim/ssh:1" "docker://127.0.0.1:99999/cuslim/ssh:1"; do
