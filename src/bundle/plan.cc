@@ -11,6 +11,8 @@
 #include <memory>
 
 #include "core/path.h"
+#include "elf/elf_file.h"
+#include "loader/loader_abi.h"
 #include "profile/classifier.h"
 #include "profile/library_version.h"
 
@@ -240,9 +242,28 @@ void PlanBuilder::add_loader_files(bool with_ld_so_conf) {
   std::string conf = "# written by cuslim bundle: the library dirs the bundled programs search\n";
   for (auto& d : plan_.lib_dirs) conf += d + "\n";
   plan_.items["/etc/ld.so.conf.d/cuslim.conf"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, conf};
+  add_dir_libraries_to_cache();
   plan_.items["/etc/ld.so.cache"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, write_ld_cache(plan_.cache)};
   for (auto* p : {"/etc/ld.so.conf", "/etc/ld.so.conf.d/cuslim.conf", "/etc/ld.so.cache"})
     if (auto it = plan_.items.find(p); it != plan_.items.end() && !it->second.content.empty()) it->second.size = it->second.content.size();
+}
+
+void PlanBuilder::add_dir_libraries_to_cache() {
+  std::set<std::string> dirs(plan_.lib_dirs.begin(), plan_.lib_dirs.end());
+  std::set<std::string> known;
+  for (auto& c : plan_.cache) known.insert(c.soname);
+  for (auto& [p, item] : plan_.items) {
+    if (item.type != LayerEntry::file || !item.content.empty() || !dirs.count(path::dirname(p))) continue;
+    if (path::basename(p).find(".so") == std::string::npos) continue;
+    auto real = root_.realpath(p);
+    if (!real) continue;
+    auto elf = ElfFile::read(root_.host_path(*real), p, ElfFile::Parts::loader);
+    if (!elf.ok() || !elf->soname || elf->type != 3 /* ET_DYN */) continue;
+    const LoaderAbi* abi = find_loader_abi(elf->machine, elf->elf_class, root_);
+    if (!abi || abi->cache_flags.empty() || !known.insert(*elf->soname).second) continue;
+    std::string by_soname = path::join(path::dirname(p), *elf->soname);
+    plan_.cache.push_back({*elf->soname, plan_.items.count(by_soname) ? by_soname : p, abi->cache_flags.front()});
+  }
 }
 
 void PlanBuilder::add_generated(const std::string& inside, std::string content) {

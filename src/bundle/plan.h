@@ -124,6 +124,10 @@ class PlanBuilder {
   }
   // Adds the generated loader files (ld.so.conf, conf.d entry, ld.so.cache).
   void add_loader_files(bool with_ld_so_conf);
+  // As ldconfig does for the dirs the conf entry lists: every shared library shipped directly in
+  // one of them enters the cache under its soname (a library shipped whole beside the closure's --
+  // libnvvm, found by a dlopen by name -- is found in the image as on the host).
+  void add_dir_libraries_to_cache();
   // A generated file (a loader entry): its content, mode 0644, class app.
   void add_generated(const std::string& inside, std::string content);
   // Entries of a base image's ld.so.cache, kept in the generated one.

@@ -121,4 +121,31 @@ assert suite.tag == "testsuite" and int(suite.get("failures")) == fails >= 3, (s
 assert len(suite.findall("testcase")) == len(report["checks"])
 assert all(tc.find("failure") is not None for tc in suite.findall("testcase") if tc.get("name") in ("no-toolkit-files", "no-driver-files", "needed-resolve"))
 PY'
+# A library shipped whole in a dir the image's loader entry lists (an --include beside what the
+# closure loads) is in the image's ld.so.cache under its soname, as ldconfig would put it: a
+# dlopen by name on a cold path finds it (numba-cuda finds libnvvm so).
+mkdir -p "$tmp/sd"
+echo 'int bar(void) { return 1; }' > "$tmp/sd/bar.c"; echo 'int foo(void) { return 7; }' > "$tmp/sd/foo.c"
+cc -shared -fPIC -Wl,-soname,libbar.so.1 -o "$tmp/sd/libbar.so.1" "$tmp/sd/bar.c"
+cc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "$tmp/sd/libfoo.so.1.2" "$tmp/sd/foo.c"; ln -s libfoo.so.1.2 "$tmp/sd/libfoo.so.1"
+cat > "$tmp/sd/cold.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+int bar(void);
+int main(int argc, char** argv) {
+  if (argc < 2) return bar() == 1 ? 0 : 1;
+  void* h = dlopen("libfoo.so.1", RTLD_NOW);
+  if (!h) { printf("no libfoo: %s\n", dlerror()); return 3; }
+  printf("foo=%d\n", ((int (*)(void))dlsym(h, "foo"))());
+  return 0;
+}
+C
+cc -o "$tmp/sd/cold" "$tmp/sd/cold.c" -L"$tmp/sd" -l:libbar.so.1 -ldl
+"$cuslim" bundle -q "$tmp/sd/cold" --ld-library-path "$tmp/sd" --include "$tmp/sd/libfoo.so.1" -o "$tmp/sd-img" --format dir 2> "$tmp/sd.err"; rc=$?
+out=$("$cuslim" run --gpu off "$tmp/sd-img" -- "$tmp/sd/cold" cold 2>&1); rrc=$?
+check "a library --include'd into a dir the loader entry lists is in the image's ld.so.cache: a dlopen by name finds it ($rc/$rrc: $out)" \
+  '[ $rc = 0 ] && [ $rrc = 0 ] && [ "$out" = "foo=7" ] && strings "$tmp/sd-img/etc/ld.so.cache" | grep -qx "$tmp/sd/libfoo.so.1"' || cat "$tmp/sd.err"
+"$cuslim" slim "$tmp/sd-img" --target "$tmp/sd/cold" --keep "$tmp/sd/libfoo.so*" -o "$tmp/sd-slim" --format dir -q 2> "$tmp/sd.err"; rc=$?
+out=$("$cuslim" run --gpu off "$tmp/sd-slim" -- "$tmp/sd/cold" cold 2>&1); rrc=$?
+check "... and in a slimmed image that keeps it ($rc/$rrc: $out)" '[ $rc = 0 ] && [ $rrc = 0 ] && [ "$out" = "foo=7" ]' || cat "$tmp/sd.err"
 finish
