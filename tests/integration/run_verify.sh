@@ -148,4 +148,20 @@ check "a library --include'd into a dir the loader entry lists is in the image's
 "$cuslim" slim "$tmp/sd-img" --target "$tmp/sd/cold" --keep "$tmp/sd/libfoo.so*" -o "$tmp/sd-slim" --format dir -q 2> "$tmp/sd.err"; rc=$?
 out=$("$cuslim" run --gpu off "$tmp/sd-slim" -- "$tmp/sd/cold" cold 2>&1); rrc=$?
 check "... and in a slimmed image that keeps it ($rc/$rrc: $out)" '[ $rc = 0 ] && [ $rrc = 0 ] && [ "$out" = "foo=7" ]' || cat "$tmp/sd.err"
+# DT_RPATH is inherited: an extension's RPATH dir serves the libraries it loads (scipy's _fblas
+# brings libgfortran, whose libquadmath sits in that dir too). verify judges such a need where the
+# library is loaded, not as if it were loaded alone; a need nothing meets still fails.
+mkdir -p "$tmp/rp/pkg/ext" "$tmp/rp/pkg/libs"
+echo 'int q(void) { return 5; }' > "$tmp/rp/q.c"; echo 'int q(void); int g(void) { return q(); }' > "$tmp/rp/g.c"; echo 'int g(void); int ext(void) { return g(); }' > "$tmp/rp/e.c"
+cc -shared -fPIC -Wl,-soname,libq.so.1 -o "$tmp/rp/pkg/libs/libq.so.1" "$tmp/rp/q.c"
+cc -shared -fPIC -Wl,-soname,libg.so.1 -o "$tmp/rp/pkg/libs/libg.so.1" "$tmp/rp/g.c" -L"$tmp/rp/pkg/libs" -l:libq.so.1
+cc -shared -fPIC -o "$tmp/rp/pkg/ext/ext.so" "$tmp/rp/e.c" -L"$tmp/rp/pkg/libs" -l:libg.so.1 -Wl,--disable-new-dtags,-rpath,'$ORIGIN/../libs'
+"$cuslim" bundle -q --include "$tmp/rp/pkg" -o "$tmp/rp-img" --format dir 2> /dev/null
+"$cuslim" verify --json "$tmp/rp-img" > "$tmp/rp.json" 2>&1
+st=$(python3 -c 'import json,sys; print([c["status"] + " " + c["detail"][:200] for c in json.load(open(sys.argv[1]))["checks"] if c["name"] == "needed-resolve"][0])' "$tmp/rp.json")
+check "a library whose need is met through its loader's DT_RPATH: needed-resolve passes ($st)" '[[ "$st" == pass* ]]'
+rm "$tmp/rp-img$tmp/rp/pkg/libs/libq.so.1"
+"$cuslim" verify --json "$tmp/rp-img" > "$tmp/rp.json" 2>&1
+st=$(python3 -c 'import json,sys; print([c["status"] + " " + c["detail"][:200] for c in json.load(open(sys.argv[1]))["checks"] if c["name"] == "needed-resolve"][0])' "$tmp/rp.json")
+check "... and with that library gone from the image it fails naming it ($st)" '[[ "$st" == fail*"needs libq.so.1"* ]]'
 finish
