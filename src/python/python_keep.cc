@@ -179,6 +179,12 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
     }
     return why.emplace(c, reason), true;
   };
+  // A distribution whose .pth start-up hook runs in every interpreter and which extends one that
+  // ships (numba-cuda's hook redirects numba.cuda to numba_cuda): without it, the shipped one
+  // behaves otherwise in the image than on the host. It ships when what it requires ships.
+  std::vector<const Distribution*> hook_owners;
+  for (auto& d : index.all())
+    if (std::any_of(d.files.begin(), d.files.end(), [&](auto& f) { return f.ends_with(".pth") && hook(f); })) hook_owners.push_back(&d);
   for (bool grew = true; grew && opts.mode == PythonKeep::package;) {
     grew = false;
     for (auto& [d, _] : std::map(why)) {
@@ -186,6 +192,12 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
         for (auto& [companion, profile] : it->second) grew |= bring(index.find(companion), "named by profile " + profile + " (with " + d->name + ")");
       for (auto& dep : d->requires_) grew |= bring(index.find(dep), "required by " + d->name);
     }
+    for (auto* h : hook_owners)
+      for (auto& dep : h->requires_)
+        if (const Distribution* r = index.find(dep); r && why.count(r) && !why.count(h)) {
+          grew |= bring(h, "its start-up hook (.pth) extends " + r->name + ", which ships");
+          break;
+        }
   }
   if (kept)
     for (auto& [d, _] : why) kept->insert(d->key);

@@ -73,6 +73,14 @@ echo 'HOOKED = True' > "$site/hookpkg_hook.py"
 echo 'BIG = 1' > "$site/hookpkg/__init__.py"
 printf 'Metadata-Version: 2.1\nName: hookpkg\nVersion: 1.0\nRequires-Dist: devonly\n' > "$site/hookpkg-1.0.dist-info/METADATA"
 printf 'hookpkg.pth,,\nhookpkg_hook.py,,\nhookpkg/__init__.py,,\nhookpkg-1.0.dist-info/METADATA,,\nhookpkg-1.0.dist-info/RECORD,,\n' > "$site/hookpkg-1.0.dist-info/RECORD"
+# packext's hook extends packaging, which ships (as numba-cuda's redirects numba.cuda): it ships
+# whole with it, or numba.cuda in the image would not be what the host imports.
+mkdir -p "$site/packext" "$site/packext-1.0.dist-info"
+echo 'import packext_hook' > "$site/packext.pth"
+echo 'HOOKED = True' > "$site/packext_hook.py"
+echo 'EXT = 1' > "$site/packext/__init__.py"
+printf 'Metadata-Version: 2.1\nName: packext\nVersion: 1.0\nRequires-Dist: packaging\n' > "$site/packext-1.0.dist-info/METADATA"
+printf 'packext.pth,,\npackext_hook.py,,\npackext/__init__.py,,\npackext-1.0.dist-info/METADATA,,\npackext-1.0.dist-info/RECORD,,\n' > "$site/packext-1.0.dist-info/RECORD"
 cat > "$tmp/app/main.py" <<'PY'
 import os, sys
 import packaging
@@ -159,6 +167,7 @@ check "runc, empty environment, cold path: the host's output ($out)" '[ "$out" =
 umoci unpack --image "$tmp/img:pkg" "$tmp/u" >/dev/null 2>&1
 check "the distribution's copy of libcuda.so.1 is not in the image" '[ -e "$tmp/u/rootfs$site/extpkg/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/extpkg/libcuda.so.1" ]'
 check "a .pth hook ships (the hook module, not its distribution's package)" '[ -f "$tmp/u/rootfs$site/hookpkg.pth" ] && [ -f "$tmp/u/rootfs$site/hookpkg_hook.py" ] && [ ! -e "$tmp/u/rootfs$site/hookpkg/__init__.py" ]'
+check "a .pth hook extending a distribution that ships brings its whole distribution" '[ -f "$tmp/u/rootfs$site/packext/__init__.py" ] && [ -f "$tmp/u/rootfs$site/packext_hook.py" ]'
 check "a link-only library nothing loads is left out; one a shipped module links ships" '[ -f "$tmp/u/rootfs$site/linkonly/__init__.py" ] && [ ! -e "$tmp/u/rootfs$site/$lo/libcusolverMg.so.12" ] && [ -f "$tmp/u/rootfs$site/$lo/libcufftw.so.12" ]'
 check "a profiler-only library is left out" '[ -f "$site/$lo/libnvperf_host.so" ] && [ ! -e "$tmp/u/rootfs$site/$lo/libnvperf_host.so" ]'
 check "idna and six (never imported) are not in the image" '[ ! -e "$tmp/u/rootfs$site/idna" ] && [ ! -e "$tmp/u/rootfs$site/six.py" ]'
@@ -187,6 +196,7 @@ assert any("libcusolverMg.so.12" in w and "link-only" in w and "profile cuda" in
 assert any(w.startswith("1 profiler-only file of kept Python distributions left out (libnvperf_host.so)") and w.endswith("(profile cuda)") for w in r["warnings"]), r["warnings"]
 assert d["hookpkg"]["reason"].startswith("shipped for another rule") and "pth" in d["hookpkg"]["reason"], d["hookpkg"]  # only its .pth hook ran
 assert d["hookpkg"]["files"] <= 3 and not d["devonly"]["kept"], d["hookpkg"]  # the hook, not the package or what it requires
+assert d["packext"]["kept"] and d["packext"]["reason"] == "its start-up hook (.pth) extends packaging, which ships", d["packext"]
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
 PY'
 
