@@ -754,6 +754,8 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   if (const ForwardCompatData* fc = forward_compat_data(analysis.classifier()); fc && !res.forward_compat.empty() && !llp_given)
     keep_driver_dirs_out_of_llp(root, *fc, res.config.env, res.plan.warnings);  // config: the set stays reachable
   warn_absent_entrypoint(res.plan, req, res.config);                       // config: an --entrypoint the image lacks is said
+  if (req.format == BundleFormat::dir || req.format == BundleFormat::tar || req.format == BundleFormat::tar_gz || req.format == BundleFormat::tar_zst)
+    if (auto w = config_not_carried(res.config, req)) res.plan.warnings.push_back(*w);  // config: a rootfs output has none
   if (!res.prune.archs.empty())
     if (auto w = record_pruned_archs(res.config, res.prune.archs, res.prune.bytes_zeroed > 0, res.prune.lost_for)) res.prune.warnings.push_back(*w);
   add_size_stats(res);                                  // report: files and bytes per class

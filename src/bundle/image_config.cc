@@ -268,4 +268,24 @@ std::optional<std::string> record_pruned_archs(ImageConfig& c, const std::vector
   return warning;
 }
 
+std::optional<std::string> config_not_carried(const ImageConfig& c, const BundleRequest& req) {
+  std::vector<std::string> lost;
+  std::string names;
+  auto given = [&](const std::string& kv) {
+    std::string key = kv.substr(0, kv.find('=') + 1);
+    auto named = [&](auto& list) { return std::any_of(list.begin(), list.end(), [&](auto& g) { return g.rfind(key, 0) == 0; }); };
+    return named(req.env) || named(req.traced_env);
+  };
+  for (auto& kv : c.env)
+    if (given(kv)) names += (names.empty() ? "" : ", ") + kv.substr(0, kv.find('='));
+  if (!names.empty()) lost.push_back("Env " + names);
+  if (!c.working_dir.empty() && c.working_dir != "/") lost.push_back("WorkingDir " + c.working_dir);
+  if (req.entrypoint && !c.entrypoint.empty()) lost.push_back("Entrypoint " + c.entrypoint.front());
+  if (lost.empty()) return std::nullopt;
+  std::string what;
+  for (auto& l : lost) what += (what.empty() ? "" : "; ") + l;
+  return "a rootfs output carries no image config, so this is not in it: " + what +
+         " (an OCI format -- oci, oci-archive, docker-archive -- keeps them)";
+}
+
 }  // namespace cuslim

@@ -19,6 +19,11 @@ namespace cuslim {
 // The config of the planned image.
 ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::vector<ForwardCompatShipped>& compat);
 
+// A rootfs output (dir, tar) carries no image config: what the user or a trace gave it (--env,
+// the traced Env, --entrypoint, the traced WorkingDir) is named in a warning, never dropped in
+// silence; the defaults every bundle gets (NVIDIA_*, the program as Entrypoint) are not.
+std::optional<std::string> config_not_carried(const ImageConfig& c, const BundleRequest& req);
+
 // A traced variable whose value names files (SSL_CERT_FILE=/etc/ssl/certs/ca.crt, PYTHONPATH=/opt/p)
 // that the image does not hold would point the program at nothing -- worse than the default it
 // falls back to (certifi's bundle, the site dirs): it is left out of the config, with a warning.

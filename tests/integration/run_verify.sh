@@ -164,4 +164,9 @@ rm "$tmp/rp-img$tmp/rp/pkg/libs/libq.so.1"
 "$cuslim" verify --json "$tmp/rp-img" > "$tmp/rp.json" 2>&1
 st=$(python3 -c 'import json,sys; print([c["status"] + " " + c["detail"][:200] for c in json.load(open(sys.argv[1]))["checks"] if c["name"] == "needed-resolve"][0])' "$tmp/rp.json")
 check "... and with that library gone from the image it fails naming it ($st)" '[[ "$st" == fail*"needs libq.so.1"* ]]'
+# A rootfs output carries no image config: what the user gave it is said, not dropped in silence.
+"$cuslim" bundle -q "$tmp/fixture" --env FOO=1 -o "$tmp/cfg.tar" 2> "$tmp/cfg.err"; rc=$?
+check "bundle --env FOO=1 -o a tar: a warning says the rootfs output carries no config, naming FOO ($rc)" '[ $rc = 0 ] && grep -q "a rootfs output carries no image config, so this is not in it: Env FOO" "$tmp/cfg.err"'
+"$cuslim" bundle -q "$tmp/fixture" -o "$tmp/cfg2.tar" 2> "$tmp/cfg.err"; rc=$?
+check "... a plain bundle to a tar: no such warning ($rc)" '[ $rc = 0 ] && ! grep -q "carries no image config" "$tmp/cfg.err"'
 finish
