@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <cstring>
+#include <regex>
 #include <iostream>
 #include <new>
 #include <nlohmann/json.hpp>
@@ -98,6 +99,14 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
       why = "missing " + upper + " (" + opt->get_description() + ")";
     }
   }
+  // "--gpu-arch: 1 required TEXT:LIST missing" and "--gpu-arch: At Most 1 required but received 2":
+  // a missing value, an option given twice, said so.
+  static const std::regex missing_value("(-[-A-Za-z0-9_]+): [0-9]+ required (\\S+) missing");
+  static const std::regex too_many("(-[-A-Za-z0-9_]+): At Most ([0-9]+) required but received ([0-9]+)");
+  if (std::smatch m; std::regex_match(why, m, missing_value))
+    why = m[1].str() + ": needs a value (" + m[2].str() + ")";
+  else if (std::regex_match(why, m, too_many))
+    why = m[1].str() + ": given " + m[3].str() + " times; give it once (a list is comma-separated where the option takes one)";
   // "could not convert: --threads = x": the option and the value, as the other usage errors.
   if (const std::string lead = "could not convert: "; why.rfind(lead, 0) == 0 && why.find(" = ") != std::string::npos) {
     auto eq = why.find(" = ");

@@ -114,6 +114,10 @@ check "bundle --ouput: exit 2 naming the typo and --out ($(head -1 err))" \
   '[ $rc = 2 ] && grep -qF "cuslim: bundle: unknown option --ouput (did you mean --out?)" err && [ ! -e typo-out ]'
 "$cuslim" deps /bin/true --formt=json > stdout 2> err; rc=$?
 check "deps --formt=json: exit 2 naming --format" '[ $rc = 2 ] && grep -qF "unknown option --formt (did you mean --format?)" err'
+"$cuslim" slim img --gpu-arch > stdout 2> err; rc=$?
+check "slim --gpu-arch without a value: exit 2 saying it needs one ($(head -1 err))" '[ $rc = 2 ] && grep -qF "cuslim: slim: --gpu-arch: needs a value" err'
+"$cuslim" bundle /bin/true -o twice.tar --gpu-arch 90 --gpu-arch 80 > stdout 2> err; rc=$?
+check "bundle --gpu-arch given twice: exit 2 saying so ($(head -1 err))" '[ $rc = 2 ] && grep -qF "cuslim: bundle: --gpu-arch: given 2 times; give it once" err && [ ! -e twice.tar ]'
 "$cuslim" deps -vv --max-depth=1 /bin/true > stdout 2> err; rc=$?
 check "known options in every spelling (-vv, --max-depth=1) are not called unknown" '[ $rc = 0 ] && [ ! -s err ]'
 
