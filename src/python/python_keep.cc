@@ -181,7 +181,9 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
   };
   // A distribution whose .pth start-up hook runs in every interpreter and which extends one that
   // ships (numba-cuda's hook redirects numba.cuda to numba_cuda): without it, the shipped one
-  // behaves otherwise in the image than on the host. It ships when what it requires ships.
+  // behaves otherwise in the image than on the host. It ships with the distribution it is a
+  // plugin of: one it requires and is named after (numba-cuda -> numba), not with any other it
+  // requires (numba-cuda also requires cuda-bindings, which torch brings; numba stays out then).
   std::vector<const Distribution*> hook_owners;
   for (auto& d : index.all())
     if (std::any_of(d.files.begin(), d.files.end(), [&](auto& f) { return f.ends_with(".pth") && hook(f); })) hook_owners.push_back(&d);
@@ -194,7 +196,7 @@ PythonSelection select_python(const Root& root, const std::vector<std::string>& 
     }
     for (auto* h : hook_owners)
       for (auto& dep : h->requires_)
-        if (const Distribution* r = index.find(dep); r && why.count(r) && !why.count(h)) {
+        if (const Distribution* r = index.find(dep); r && why.count(r) && !why.count(h) && h->key.rfind(r->key + "-", 0) == 0) {
           grew |= bring(h, "its start-up hook (.pth) extends " + r->name + ", which ships");
           break;
         }

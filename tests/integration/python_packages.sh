@@ -71,16 +71,17 @@ mkdir -p "$site/hookpkg" "$site/hookpkg-1.0.dist-info"
 echo 'import hookpkg_hook' > "$site/hookpkg.pth"
 echo 'HOOKED = True' > "$site/hookpkg_hook.py"
 echo 'BIG = 1' > "$site/hookpkg/__init__.py"
-printf 'Metadata-Version: 2.1\nName: hookpkg\nVersion: 1.0\nRequires-Dist: devonly\n' > "$site/hookpkg-1.0.dist-info/METADATA"
+printf 'Metadata-Version: 2.1\nName: hookpkg\nVersion: 1.0\nRequires-Dist: devonly\nRequires-Dist: packaging\n' > "$site/hookpkg-1.0.dist-info/METADATA"
 printf 'hookpkg.pth,,\nhookpkg_hook.py,,\nhookpkg/__init__.py,,\nhookpkg-1.0.dist-info/METADATA,,\nhookpkg-1.0.dist-info/RECORD,,\n' > "$site/hookpkg-1.0.dist-info/RECORD"
-# packext's hook extends packaging, which ships (as numba-cuda's redirects numba.cuda): it ships
-# whole with it, or numba.cuda in the image would not be what the host imports.
-mkdir -p "$site/packext" "$site/packext-1.0.dist-info"
+# packaging-ext's hook extends packaging, which ships (as numba-cuda's redirects numba.cuda): a
+# plugin named after what it requires ships whole with it, or the cold path in the image would
+# not import what the host imports. hookpkg requires devonly too, which is not its namesake.
+mkdir -p "$site/packext" "$site/packaging_ext-1.0.dist-info"
 echo 'import packext_hook' > "$site/packext.pth"
 echo 'HOOKED = True' > "$site/packext_hook.py"
 echo 'EXT = 1' > "$site/packext/__init__.py"
-printf 'Metadata-Version: 2.1\nName: packext\nVersion: 1.0\nRequires-Dist: packaging\n' > "$site/packext-1.0.dist-info/METADATA"
-printf 'packext.pth,,\npackext_hook.py,,\npackext/__init__.py,,\npackext-1.0.dist-info/METADATA,,\npackext-1.0.dist-info/RECORD,,\n' > "$site/packext-1.0.dist-info/RECORD"
+printf 'Metadata-Version: 2.1\nName: packaging-ext\nVersion: 1.0\nRequires-Dist: packaging\n' > "$site/packaging_ext-1.0.dist-info/METADATA"
+printf 'packext.pth,,\npackext_hook.py,,\npackext/__init__.py,,\npackaging_ext-1.0.dist-info/METADATA,,\npackaging_ext-1.0.dist-info/RECORD,,\n' > "$site/packaging_ext-1.0.dist-info/RECORD"
 cat > "$tmp/app/main.py" <<'PY'
 import os, sys
 import packaging
@@ -196,7 +197,7 @@ assert any("libcusolverMg.so.12" in w and "link-only" in w and "profile cuda" in
 assert any(w.startswith("1 profiler-only file of kept Python distributions left out (libnvperf_host.so)") and w.endswith("(profile cuda)") for w in r["warnings"]), r["warnings"]
 assert d["hookpkg"]["reason"].startswith("shipped for another rule") and "pth" in d["hookpkg"]["reason"], d["hookpkg"]  # only its .pth hook ran
 assert d["hookpkg"]["files"] <= 3 and not d["devonly"]["kept"], d["hookpkg"]  # the hook, not the package or what it requires
-assert d["packext"]["kept"] and d["packext"]["reason"] == "its start-up hook (.pth) extends packaging, which ships", d["packext"]
+assert d["packaging-ext"]["kept"] and d["packaging-ext"]["reason"] == "its start-up hook (.pth) extends packaging, which ships", d["packaging-ext"]
 assert r["bytes"] > 0 and "app" in r["bytes_by_class"] or "system" in r["bytes_by_class"], r["bytes_by_class"]
 PY'
 
