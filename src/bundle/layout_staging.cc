@@ -52,8 +52,12 @@ Status LayoutStaging::commit() {
   while (dirent* e = ::readdir(d.get())) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
-    struct stat st;
-    if (::lstat((to + "/" + name).c_str(), &st) == 0) continue;  // held already: content-addressed, the same bytes
+    // A blob linked from the layout (the same inode) is its own; one this run wrote replaces a
+    // file of that name (the same bytes when the layout is sound, a damaged one mended).
+    struct stat have, staged;
+    if (::lstat((to + "/" + name).c_str(), &have) == 0 && ::lstat((from + "/" + name).c_str(), &staged) == 0 && have.st_ino == staged.st_ino &&
+        have.st_dev == staged.st_dev)
+      continue;
     if (::rename((from + "/" + name).c_str(), (to + "/" + name).c_str()) != 0)
       return Error::from_errno(to + "/" + name, errno).wrap(layout_ + ": moving a new blob in");
   }

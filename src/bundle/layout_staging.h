@@ -2,8 +2,9 @@
 // it fails or is interrupted: the image is written into a staging layout inside it (a hidden
 // cuslim temp dir, removed on failure, on SIGINT/SIGTERM/SIGHUP, and -- after a SIGKILL -- by
 // the next run), where the blobs the layout already holds are linked, not copied. commit() then
-// moves the blobs the layout lacks into it and adopts the layer-cache records; the caller updates
-// index.json last. Until commit, the layout is exactly as it was.
+// moves the blobs it wrote into it (one of that name already there is replaced: a damaged blob is
+// mended, a sound one replaced by the same bytes) and adopts the layer-cache records; the caller
+// updates index.json last. Until commit, the layout is exactly as it was.
 #pragma once
 
 #include <string>
@@ -21,8 +22,8 @@ class LayoutStaging {
   LayoutStaging& operator=(const LayoutStaging&) = delete;
 
   const std::string& dir() const { return dir_; }  // write the image here, as a layout of its own
-  // Moves the staged blobs the layout lacks into its blobs/sha256 (signals held: all or none are
-  // in when the caller goes on to index.json) and records the staged layers in its cache.
+  // Moves the staged blobs into its blobs/sha256, those linked from it aside (signals held: all
+  // are in when the caller goes on to index.json) and records the staged layers in its cache.
   Status commit();
   // An error about the staging dir, said of the layout.
   Error as_layout(const Error& e) const;

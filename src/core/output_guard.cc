@@ -77,6 +77,27 @@ bool replaceable_file(const std::string& file) {
   return false;
 }
 
+// A directory below `dir` on another file system (a mount point): replacing `dir` whole would
+// delete that file system's files (rm --one-file-system refuses too). Its path, or "".
+std::string mount_point_below(const std::string& dir) {
+  struct stat top;
+  if (::stat(dir.c_str(), &top) != 0) return "";
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev != top.st_dev) return it->path().string();
+  }
+  return "";
+}
+
+// A regular file at `p`, or a symlink to one (the link would be replaced, and it is the user's
+// unless its file is cuslim's).
+bool file_or_link_to_file(const std::string& p, const struct stat& lst) {
+  struct stat st;
+  return S_ISREG(lst.st_mode) || (S_ISLNK(lst.st_mode) && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode));
+}
+
 // Directories --force never replaces whole, like rm's --preserve-root: the root, one directly
 // under it (/usr, /etc, /home, ...) and the user's home or one above it.
 Status check_not_precious(const std::string& given, const std::string& out) {
@@ -137,7 +158,7 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
   }
   if (!S_ISDIR(st.st_mode)) {
     CUSLIM_CHECK(over_read_files());
-    if (S_ISREG(st.st_mode) && !req.force && !replaceable_file(req.out))
+    if (file_or_link_to_file(req.out, st) && !req.force && !replaceable_file(req.out))
       return Error(Exit::usage, req.out + ": an existing file that cuslim did not write (not an image archive, trace or report): refused "
                                           "(it would be replaced; choose a new path" + std::string(req.has_force_flag ? ", or --force to replace it)" : ")"));
     return ExistingOutput::file;
@@ -154,6 +175,9 @@ Result<ExistingOutput> check_output(const OutputRequest& req) {
   CUSLIM_CHECK(over_read_files());
   CUSLIM_CHECK(check_not_precious(req.out, out));  // empty or not, with or without --force
   if (dir_is_empty(out)) return ExistingOutput::empty_dir;
+  if (std::string m = mount_point_below(out); !m.empty())
+    return Error(Exit::usage, req.out + ": holds " + m + ", a mount point (another file system): refused, even with --force (replacing the "
+                                        "directory would delete that file system's files; unmount it, or give a new path)");
   if (req.force) return ExistingOutput::forced_dir;
   return Error(Exit::usage, req.out + ": a non-empty directory" + std::string(req.oci_output ? " that is not an OCI layout" : "") +
                                 ": refused (it would be replaced whole; choose a new path, or --force to replace it)");
@@ -197,7 +221,7 @@ Status check_side_output(const std::string& flag, const std::string& file, const
     return Error(Exit::usage, flag + " " + file + ": " + (f == canonical_or_planned(out) ? "is the output -o " : "is inside the output -o ") + out +
                                   ": refused (choose a path outside it)");
   struct stat st;
-  if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && !replaceable_file(file))
+  if (::lstat(file.c_str(), &st) == 0 && file_or_link_to_file(file, st) && !replaceable_file(file))
     return Error(Exit::usage, flag + " " + file + ": an existing file that cuslim did not write (not a report, trace or digest): refused "
                                  "(it would be replaced; choose a new path)");
   return ok_status();

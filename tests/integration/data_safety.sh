@@ -143,6 +143,20 @@ check "verify --junit over the user's own XML file: refused, exit 2, the file in
   "$cuslim" slim side.tar --target "$PWD/app" -q -o slim-side.tar --report own-slim.json 2>> err && "$cuslim" slim side.tar --target "$PWD/app" -q -o slim-side.tar --report own-slim.json 2>> err &&
   "$cuslim" report side.tar -o own-report.json > /dev/null 2>> err && "$cuslim" report side.tar -o own-report.json > /dev/null 2>> err; rc=$?
 check "reports, pages, junit, digests and traces cuslim wrote are replaced without --force (exit $rc: $(cat err))" '[ $rc = 0 ] && grep -q "<title>cuslim bundle" own.html && grep -q "cuslim verify" own.xml && grep -qx "sha256:[0-9a-f]*" own.digest'
+# A symlink to a file of the user's is the user's too: refused at -o and --report, link and file intact.
+echo notes > linked.txt; ln -sfn linked.txt out-link.tar; ln -sfn linked.txt rep-link.json
+"$cuslim" bundle -q ./app -o out-link.tar 2> err; rc=$?
+check "-o a symlink to a file cuslim did not write: refused, exit 2, the link and its file intact ($(cat err))" '[ $rc = 2 ] && [ -L out-link.tar ] && [ "$(cat linked.txt)" = notes ]'
+"$cuslim" bundle -q ./app -o side2.tar --report rep-link.json 2> err; rc=$?
+check "--report a symlink to a file cuslim did not write: refused, exit 2 ($(cat err))" '[ $rc = 2 ] && [ -L rep-link.json ] && [ "$(cat linked.txt)" = notes ]'
+# A blob of an existing layout that is damaged (truncated) is mended by a run that writes its
+# layer, not trusted by its name.
+must "a layout whose layer will be damaged" "$cuslim" bundle -q ./app -o dmg --tag a
+lb=dmg/blobs/sha256/$(python3 -c "import json; i=json.load(open('dmg/index.json')); m=json.load(open('dmg/blobs/sha256/'+i['manifests'][0]['digest'][7:])); print(m['layers'][-1]['digest'][7:])")
+truncate -s 100 "$lb"
+"$cuslim" bundle -q ./app -o dmg --tag b 2> err; rc=$?
+"$cuslim" verify dmg:b > /dev/null 2>&1; vrc=$?
+check "a truncated blob in the layout is rewritten by the next run that packs it (exit $rc, verify of the new tag $vrc)" '[ $rc = 0 ] && [ $vrc = 0 ] && [ "$(stat -c %s "$lb")" -gt 100 ]'
 "$cuslim" trace -o afile.txt -- /bin/true 2> /dev/null; echo notes > afile.txt
 "$cuslim" trace -o afile.txt -- /bin/true 2> err; rc=$?
 check "trace -o over a text file: refused, exit 2, the file intact ($(cat err))" '[ $rc = 2 ] && [ "$(cat afile.txt)" = notes ]'
@@ -357,6 +371,18 @@ check "... so verify finds no driver file in it" '! grep -q "FAIL no-driver-file
 if [ -f /usr/local/cuda/include/cuda.h ]; then
   "$cuslim" bundle -q ./app --include /usr/local/cuda/include/cuda.h -o tk.tar 2> err; rc=$?
   check "a toolkit file packed through --include is named in a warning" '[ $rc = 0 ] && grep -q "toolkit-class file(s) packed.*cuda.h" err'
+fi
+
+# --- --force never crosses into another file system (a mount point under OUT) -------------------
+mkdir -p mnt-src mnt-out/inner
+if mount -t tmpfs -o size=1m tmpfs mnt-out/inner 2>/dev/null; then
+  echo precious > mnt-out/inner/onmount.txt; echo x > mnt-out/top.txt
+  "$cuslim" bundle -q ./app -o mnt-out --format dir --force 2> err; rc=$?
+  check "--force over a directory holding a mount point: refused, exit 2, naming it; the mounted files intact ($(cat err))" \
+    '[ $rc = 2 ] && grep -q "a mount point (another file system)" err && [ "$(cat mnt-out/inner/onmount.txt)" = precious ] && [ -z "$(ls -A | grep cuslim-old)" ]'
+  umount mnt-out/inner
+else
+  echo "note: no tmpfs mount here (not root in a full container?): the mount-point check was not run"
 fi
 
 # --- signals leave nothing behind -----------------------------------------------------------------
