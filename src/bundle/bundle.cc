@@ -188,9 +188,7 @@ Result<LayerBlob> write_or_reuse_layer(const std::vector<LayerEntry>& entries, c
   if (layer.ok() && ::rename(tmp_blob.c_str(), blob_path(layout, layer->digest).c_str()) != 0) layer = Error::from_errno(tmp_blob, errno);
   if (!layer.ok()) {
     ::unlink(tmp_blob.c_str());
-    std::string m = layer.error().message();  // said as the layout, not the temp blob's name
-    for (size_t at = 0; (at = m.find(tmp_blob, at)) != std::string::npos; at += layout.size()) m.replace(at, tmp_blob.size(), layout);
-    return Error(layer.error().code(), m);
+    return layer.error().said_as(tmp_blob, layout);  // said as the layout, not the temp blob's name
   }
   CUSLIM_CHECK(record_layer(layout, key, *layer));
   return layer;

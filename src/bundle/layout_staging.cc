@@ -1,7 +1,6 @@
 #include "bundle/layout_staging.h"
 
 #include <dirent.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,25 +12,6 @@
 #include "core/fs.h"
 
 namespace cuslim {
-
-namespace {
-
-// The cleanup signals, held back while the staged blobs move in.
-class SignalsHeld {
- public:
-  SignalsHeld() {
-    sigset_t held;
-    sigemptyset(&held);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&held, sig);
-    ::pthread_sigmask(SIG_BLOCK, &held, &previous_);
-  }
-  ~SignalsHeld() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-
- private:
-  sigset_t previous_;
-};
-
-}  // namespace
 
 LayoutStaging::LayoutStaging(const std::string& layout)
     : layout_(layout), dir_(layout + "/.image.cuslim-tmp-" + std::to_string(::getpid())), on_signal_(dir_) {
@@ -46,7 +26,7 @@ LayoutStaging::~LayoutStaging() {
 Status LayoutStaging::commit() {
   std::string from = dir_ + "/blobs/sha256", to = layout_ + "/blobs/sha256";
   CUSLIM_CHECK(make_dirs(to));
-  SignalsHeld held;
+  CleanupSignalsHeld held;
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(from.c_str()), ::closedir);
   if (!d) return Error::from_errno(from, errno).wrap(layout_ + ": reading the staged blobs");
   while (dirent* e = ::readdir(d.get())) {
@@ -64,10 +44,6 @@ Status LayoutStaging::commit() {
   return adopt_layer_records(dir_, layout_);
 }
 
-Error LayoutStaging::as_layout(const Error& e) const {
-  std::string m = e.message();
-  for (size_t at = 0; (at = m.find(dir_, at)) != std::string::npos; at += layout_.size()) m.replace(at, dir_.size(), layout_);
-  return {e.code(), m};
-}
+Error LayoutStaging::as_layout(const Error& e) const { return e.said_as(dir_, layout_); }
 
 }  // namespace cuslim

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 #include <cstring>
 
 #include "core/fs.h"
@@ -42,13 +43,10 @@ Status write_file_atomic(const std::string& target, std::string_view bytes, Dura
   TempFile tmp{path::join(path::dirname(target), "." + path::basename(target) + ".cuslim-tmp-" + std::to_string(::getpid()) + "-XXXXXX")};
   // Created and registered for removal with the cleanup signals held back: a SIGTERM between
   // the two would leave the temp behind.
-  sigset_t held, previous;
-  sigemptyset(&held);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&held, sig);
-  ::pthread_sigmask(SIG_BLOCK, &held, &previous);
+  std::optional<CleanupSignalsHeld> held(std::in_place);
   UniqueFd fd(::mkostemp(tmp.path.data(), O_CLOEXEC));
   SignalCleanup on_signal(tmp.path);
-  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  held.reset();
   if (!fd) {
     int err = errno;
     tmp.path.clear();

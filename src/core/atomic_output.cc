@@ -54,13 +54,9 @@ AtomicOutput::~AtomicOutput() {
 }
 
 Error AtomicOutput::as_out(const Error& e) const {
-  std::string m = e.message();
-  auto say_as_out = [&](const std::string& from) {
-    for (size_t at = 0; !from.empty() && (at = m.find(from, at)) != std::string::npos; at += out_.size()) m.replace(at, from.size(), out_);
-  };
-  for (auto& s : scratch_) say_as_out(s);  // before the temp: they start with its name
-  say_as_out(temp_);
-  return {e.code(), m};
+  Error out = e;
+  for (auto& s : scratch_) out = out.said_as(s, out_);  // before the temp: they start with its name
+  return out.said_as(temp_, out_);
 }
 
 Status AtomicOutput::commit() {

@@ -29,6 +29,12 @@ class Error {
 
   // Returns a copy with "<context>: " in front of the message.
   Error wrap(const std::string& context) const { return {code_, context + ": " + message_}; }
+  // The same error with every `from` in its message said as `to` (a temp name as the output's).
+  Error said_as(const std::string& from, const std::string& to) const {
+    std::string m = message_;
+    for (size_t at = 0; !from.empty() && (at = m.find(from, at)) != std::string::npos; at += to.size()) m.replace(at, from.size(), to);
+    return {code_, m};
+  }
 
   Exit code() const { return code_; }
   const std::string& message() const { return message_; }

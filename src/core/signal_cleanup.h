@@ -4,6 +4,8 @@
 // (remove_stale_temps), which recognises cuslim's temp names and the pid of their writer.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 
 namespace cuslim {
@@ -23,6 +25,19 @@ class SignalCleanup {
 
  private:
   int slot_ = -1;
+};
+
+// Holds SIGINT, SIGTERM and SIGHUP back while it lives (a step that must not be cut in two: a
+// temp created and registered, staged blobs moved in); they are delivered when it ends.
+class CleanupSignalsHeld {
+ public:
+  CleanupSignalsHeld();
+  ~CleanupSignalsHeld();
+  CleanupSignalsHeld(const CleanupSignalsHeld&) = delete;
+  CleanupSignalsHeld& operator=(const CleanupSignalsHeld&) = delete;
+
+ private:
+  sigset_t previous_;
 };
 
 // The temp name marker cuslim puts into every temp file or directory it writes beside an output:
