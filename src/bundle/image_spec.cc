@@ -98,6 +98,9 @@ Result<ImageSpec> read_image_spec(const std::string& file) {
     YAML::Node n = YAML::Load(text);
     CUSLIM_CHECK(validate(n, image_spec_schema(), file));
     ImageSpec s = spec_of(n);
+    if (n["prune_nvidia"] && s.gpu_arch.empty())  // as the flag: --no-prune-nvidia requires --gpu-arch
+      return bad_input(file + ":" + std::to_string(n["prune_nvidia"].Mark().line + 1) + ":" +
+                        std::to_string(n["prune_nvidia"].Mark().column + 1) + ": prune_nvidia needs gpu_arch (it says whether --gpu-arch prunes NVIDIA's libraries)");
     s.file = file;
     return s;
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing

@@ -1,6 +1,8 @@
 #include "core/plural.h"
 #include "cli/bundle_output.h"
 
+#include <sstream>
+
 #include "bundle/bundle_report.h"
 #include "cli/registry_flags.h"
 #include "core/output_guard.h"
@@ -26,8 +28,8 @@ namespace {
 
 Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
   end_progress_line();
-  for (auto& w : r.plan.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  for (auto& w : r.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  for (auto& w : r.plan.warnings) print_warning(w);
+  for (auto& w : r.prune.warnings) print_warning(w);
   if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
     std::cerr << "cuslim: notice: " << count_of(r.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
   if (!o.report_file.empty() || o.json) {
@@ -38,7 +40,11 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
   }
-  if (!o.quiet && !o.json) bundle_summary(r, req, std::cout, o.command);
+  if (!o.quiet && !o.json) {
+    std::ostringstream summary;
+    bundle_summary(r, req, summary, o.command);
+    std::cout << terminal_safe(summary.str());
+  }
   report_push(r.pushed, r.image ? std::optional<Digest>(r.image->manifest) : std::nullopt, o.registry, o.json);
   return Exit::ok;
 }

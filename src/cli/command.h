@@ -6,9 +6,12 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include "cli/progress.h"
 #include "core/error.h"
+#include "core/terminal_text.h"
 #include "prune/gpu_arch.h"
 #include "profile/cuda_compat.h"
 
@@ -64,11 +67,16 @@ inline CLI::Validator gpu_arch_list() {
       "LIST");
 }
 
+// "cuslim: warning: <text>" (or "notice") on stderr, control bytes shown as \xNN.
+inline void print_warning(std::string_view text, const char* kind = "warning") {
+  std::cerr << "cuslim: " << kind << ": " << terminal_safe(text) << "\n";
+}
+
 // Prints "cuslim: <message>" once, after whatever was written to stdout; returns the exit code.
 inline int report_error(const Error& e) {
   end_progress_line();
   std::cout.flush();
-  std::cerr << "cuslim: " << e.message() << "\n";
+  std::cerr << "cuslim: " << terminal_safe(e.message()) << "\n";
   return static_cast<int>(e.code());
 }
 template <class T>

@@ -36,11 +36,11 @@ Exit run_deps(const DepsOptions& o) {
     if (auto elf = a.object(t); elf->ok()) {  // read once: check_targets read it, resolve reuses it
       auto& info = infos[a.target_path(t)] = target_info(elf->value(), machine);
       if (machine && *machine != info.machine) info.multilib = root_loads(a.root(), a.resolver().ld_cache(), info.machine, info.elf_class);
-      if (info.foreign()) std::cerr << "cuslim: " << t << ": " << describe(info) << "\n";
+      if (info.foreign()) std::cerr << "cuslim: " << terminal_safe(t + ": " + describe(info)) << "\n";
     }
   if (o.max_depth && o.format != "tree") std::cerr << "cuslim: deps: --max-depth applies to the tree view; --format " << o.format << " shows the whole graph\n";
   DepGraph g = take(a.resolve(targets.ok));
-  for (auto& p : g.passed_over) std::cerr << "cuslim: warning: " << describe(p) << "\n";
+  for (auto& p : g.passed_over) print_warning(describe(p));
   if (o.format == "json") render_json(g, infos, std::cout);
   else if (o.format == "list") render_list(g, std::cout);
   else if (o.format == "dot") render_dot(g, std::cout);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/hex.h"
+#include "core/terminal_text.h"
 #include "image/utf8_names.h"
 #include "loader/dep_graph_json.h"
 
@@ -47,14 +48,14 @@ struct TreePrinter {
   void line(const std::string& prefix, const std::string& name, const DepObject& o, How how, bool repeat, bool cut) {
     out += prefix;
     if (opt.color) out += class_color(o.cls);
-    out += name;
+    out += terminal_safe(name);
     if (opt.color) out += "\033[0m";
     out += " [";
     out += how_name(how);
     out += "]";
     if (o.cls != ObjectClass::app) out += " {" + to_string(o.cls) + "}";
     if (!o.path) out += " (not on this host)";
-    else if (name != *o.path) out += " " + *o.path;
+    else if (name != *o.path) out += " " + terminal_safe(*o.path);
     if (repeat) out += " (see above)";
     if (cut) out += " ...";
     out += "\n";
@@ -129,7 +130,7 @@ struct TreePrinter {
       } else if (x.missing) {
         // Each missing name with its places once; the same search again is a repeat.
         bool again = !missing_shown.emplace(x.missing->name, x.missing->tried).second;
-        out += prefix + (opt.color ? "\033[1;31m" : "") + x.missing->name + " not found" + (opt.color ? "\033[0m" : "") +
+        out += prefix + (opt.color ? "\033[1;31m" : "") + terminal_safe(x.missing->name) + " not found" + (opt.color ? "\033[0m" : "") +
                (again ? " (see above)" : "") + "\n";
         int n = 0;
         if (!again)

@@ -43,7 +43,7 @@ Exit run_report(const ReportOptions& o) {
   auto groups = contents.groups;
   std::sort(groups.begin(), groups.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
   for (size_t i = 0; i < groups.size() && i < 10; ++i)
-    std::cout << "    " << std::setw(10) << human_bytes(groups[i].bytes) << to_string(groups[i].cls) << "  " << groups[i].key.name << "\n";
+    std::cout << "    " << std::setw(10) << human_bytes(groups[i].bytes) << to_string(groups[i].cls) << "  " << terminal_safe(groups[i].key.name) << "\n";
   if (!o.out.empty()) std::cout << "  written to " << o.out << "\n";
   return Exit::ok;
 }

@@ -30,7 +30,7 @@ Exit run_run(const RunOptions& o) {
   auto prepared = take(prepare_run(o.image, unpack, *parse_gpu_mode(o.gpu), staging.path(), o.driver_root, o.no_cache ? nullptr : &cache));
   end_progress_line();
   for (auto& n : prepared.notes)
-    if (o.verbose || n.rfind("forward compat:", 0) == 0 || n.rfind("warning:", 0) == 0) std::cerr << "cuslim: " << n << "\n";  // which libcuda, always said
+    if (o.verbose || n.rfind("forward compat:", 0) == 0 || n.rfind("warning:", 0) == 0) std::cerr << "cuslim: " << terminal_safe(n) << "\n";  // which libcuda, always said
   // An image pruned (--gpu-arch) for other GPUs is refused before it fails obscurely inside.
   if (!o.no_arch_check && prepared.driver && !prepared.driver->libcuda.empty() && prepared.image.config.labels.count(kGpuArchLabel)) {
     auto gpus = gpu_compute_capabilities(prepared.driver->libcuda);

@@ -44,7 +44,7 @@ void report(const SlimResult& s, std::ostream& out) {
     out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(24) << (count_of(n.files, "file") + ", " + mb(n.bytes)) << mb(kept) << "\n";
   }
   out << "  largest kept:\n";
-  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";
+  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << terminal_safe(p) << "\n";
   for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
   layers_summary(r, out);
   python_summary(r.python, out);
@@ -83,9 +83,9 @@ Exit run_slim(const SlimOptions& o) {
   req.pack_progress = progress_line("packing", o.quiet, gzip_hint(req.format, req.compression));
   auto s = take(slim_image(req));
   end_progress_line();
-  for (auto& n : s.notes) std::cerr << "cuslim: note: " << n << "\n";
-  for (auto& w : s.warnings) std::cerr << "cuslim: warning: " << w << "\n";
-  for (auto& w : s.bundle.prune.warnings) std::cerr << "cuslim: warning: " << w << "\n";
+  for (auto& n : s.notes) print_warning(n, "note");
+  for (auto& w : s.warnings) print_warning(w);
+  for (auto& w : s.bundle.prune.warnings) print_warning(w);
   if ((o.quiet || o.json) && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
     std::cerr << "cuslim: notice: " << count_of(s.bundle.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
   if (!o.report_file.empty() || o.json) {

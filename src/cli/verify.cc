@@ -1,6 +1,7 @@
 // cuslim verify IMAGE|BUNDLE [--gpu]: the static checks, and with --gpu the smoke kernels run
 // inside the sandbox with only the host driver injected.
 #include <iomanip>
+#include <sstream>
 
 #include "cli/command.h"
 #include "cli/registry_flags.h"
@@ -51,7 +52,11 @@ Exit run_verify(const VerifyOptions& o) {
   end_progress_line();
   if (!o.report_file.empty()) take(write_report_file(o.report_file, verify_report(report, contents, o.image)));
   if (o.json) std::cout << report.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  else render(report, o.image, std::cout);
+  else {
+    std::ostringstream text;
+    render(report, o.image, text);
+    std::cout << terminal_safe(text.str());
+  }
   if (!o.junit.empty()) take(write_file_atomic(o.junit, report.junit("cuslim verify " + o.image)));
   return report.ok() ? Exit::ok : Exit::check_failed;
 }

@@ -33,6 +33,18 @@ std::string reason(long status) {
 
 bool retryable(long status) { return status == 429 || status >= 500; }
 
+// Before retry number `attempt` (0-based) of an answer that was 429/5xx: 0.25 s doubling, or the
+// answer's Retry-After in seconds, at most 10 s (any number of digits: 400 of them is "long", not
+// an exception).
+void wait_before_retry(int attempt, const HttpResponse& r) {
+  double wait = 0.25 * (1 << attempt);
+  if (auto ra = r.header("retry-after"); !ra.empty() && ra.find_first_not_of("0123456789") == std::string::npos) {
+    std::string n = ra.substr(std::min(ra.find_first_not_of('0'), ra.size()));  // "0005" is 5 s
+    wait = n.size() <= 2 ? std::min(10.0, n.empty() ? 0.0 : std::stod(n)) : 10.0;  // 3+ digits: past the cap (and any double)
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+}
+
 // "%XX" for everything but unreserved characters (query values of the token request).
 std::string url_escape(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
@@ -119,7 +131,12 @@ Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string
   for (auto& s : extra_scopes_) url += "&scope=" + url_escape(s);
   HttpRequest tr{.url = url};
   if (creds_) tr.headers.push_back("Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password));
+  // A token server is as busy as its registry when a fleet starts at once: its 429/5xx are retried alike.
   auto sent = http_.send(tr);
+  for (int attempt = 0; sent && retryable(sent->status) && attempt < opt_.retries; ++attempt) {
+    wait_before_retry(attempt, *sent);
+    sent = http_.send(tr);
+  }
   if (!sent) {  // "docker://...: token from REALM: why" (the transport names the URL with its query: dropped)
     std::string why = sent.error().message();
     if (why.rfind(url + ": ", 0) == 0) why.erase(0, url.size() + 2);
@@ -155,13 +172,7 @@ Result<HttpResponse> RegistryClient::send(HttpRequest req, const std::string& wh
       continue;
     }
     if (retryable(r.status) && attempt < opt_.retries) {
-      double wait = 0.25 * (1 << attempt);
-      // Retry-After in seconds, at most 10 s (any number of digits: 400 of them is "long", not an exception).
-      if (auto ra = r.header("retry-after"); !ra.empty() && ra.find_first_not_of("0123456789") == std::string::npos) {
-        std::string n = ra.substr(std::min(ra.find_first_not_of('0'), ra.size()));  // "0005" is 5 s
-        wait = n.size() <= 2 ? std::min(10.0, n.empty() ? 0.0 : std::stod(n)) : 10.0;  // 3+ digits: past the cap (and any double)
-      }
-      std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+      wait_before_retry(attempt, r);
       continue;
     }
     return r;

@@ -34,6 +34,10 @@ printf 'name: x\ntargets: [/bin/true]\nout: out/x\ngpu_arch: 1x\n' > arch.yaml
 "$cuslim" build arch.yaml 2> err; rc=$?
 check "gpu_arch: 1x is the spec's error (exit 3, file:line:col), not a flag's ($(cat err))" \
   '[ $rc = 3 ] && grep -qF "arch.yaml:4:11: gpu_arch: '"'"'1x'"'"': not a list of compute capabilities (expected compute capabilities such as 90 or 80,90)" err'
+printf 'name: x\ntargets: [/bin/true]\nout: out/x\nprune_nvidia: false\n' > prune.yaml
+"$cuslim" build prune.yaml 2> err; rc=$?
+check "prune_nvidia without gpu_arch is the spec's error, as --no-prune-nvidia without --gpu-arch is the flag's ($(cat err))" \
+  '[ $rc = 3 ] && grep -qF "prune.yaml:4:15: prune_nvidia needs gpu_arch" err && [ ! -e out/x ]'
 printf 'name: x\ntargets: [/bin/true]\nout: out/x\nbase: nonexist-base\n' > base.yaml
 "$cuslim" build base.yaml 2> err; rc=$?
 check "base: nonexist-base is the spec error (exit 3, file:line:col, the known profiles) ($(cat err))" \

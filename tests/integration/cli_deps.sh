@@ -193,4 +193,18 @@ check "NEEDED sub/libq.so, run from its dir: found where ld.so finds it (rc=$rc,
 "$cuslim" deps --format list "$tmp/rel/app" > /dev/null; rc=$?
 check "... from elsewhere: not found (exit 1), as ld.so fails there too" '[ $rc = 1 ]'
 
+# Names are bytes from ELF files and the command line: a control byte in one (an escape sequence
+# that would recolour the terminal or set its title) is shown as \xNN, never sent.
+mkdir -p "$tmp/esc"; echo 'int e(void){return 1;}' > "$tmp/esc/e.c"
+esc_name=$(printf 'libe\033]0;pwned\007.so')
+cc -shared -fPIC -o "$tmp/esc/$esc_name" "$tmp/esc/e.c" -Wl,-soname,"$esc_name"
+echo 'int e(void); int main(void){return e();}' > "$tmp/esc/m.c"; cc -o "$tmp/esc/m" "$tmp/esc/m.c" "$tmp/esc/$esc_name"
+rm "$tmp/esc/$esc_name"
+"$cuslim" deps "$tmp/esc/m" > "$tmp/esc/tree" 2> "$tmp/esc/err"; rc=$?
+check "a missing DT_NEEDED with control bytes: exit 1, shown as \\x1b...\\x07 in the tree, no raw control byte ($(grep -c "x1b" "$tmp/esc/tree"))" \
+  '[ $rc = 1 ] && grep -qF "libe\x1b]0;pwned\x07.so not found" "$tmp/esc/tree" && ! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n\t" < "$tmp/esc/tree")'
+"$cuslim" deps "$tmp/esc/$esc_name" > /dev/null 2> "$tmp/esc/err"; rc=$?
+check "an error naming such a file: exit 3, the name escaped ($(cat "$tmp/esc/err"))" \
+  '[ $rc = 3 ] && grep -qF "libe\x1b]0;pwned\x07.so" "$tmp/esc/err" && ! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n\t" < "$tmp/esc/err")'
+
 finish

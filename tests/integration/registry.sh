@@ -586,4 +586,11 @@ must "second token server (--first-scope-only) and registry start" start_token_r
   > "$tmp/tokplain.out" 2> "$tmp/tokplain.err"; rc=$?
 check "Bearer flow, a token server that grants no pull on the base repository: the mount is declined, plain uploads (exit $rc: $(cat "$tmp/tokplain.err"))" \
   '[ $rc = 0 ] && grep -q " 0 blobs, 0 bytes mounted" "$tmp/tokplain.out"'
+# A token server under load (503, Retry-After: 1, twice): the token request is retried as registry
+# requests are, and the push goes through.
+bport3=$(free_port)
+must "third token server (--busy-first 2) and registry start" start_token_registry bearer3 "$bport3" --busy-first 2
+"$cuslim" bundle -q /bin/true -o "docker://127.0.0.1:$bport3/cuslim/busy:1" "${auth[@]}" > /dev/null 2> "$tmp/tokbusy.err"; rc=$?
+check "a token server answering 503 twice: retried, then pushed (exit $rc: $(cat "$tmp/tokbusy.err"))" \
+  '[ $rc = 0 ] && [ $(grep -c "\" 503 " "$tmp/bearer3-token.log") = 2 ] && [ $(grep -c "\" 200 " "$tmp/bearer3-token.log") -ge 1 ]'
 finish

@@ -6,6 +6,7 @@ GET /token?service=S&scope=repository:NAME:ACTIONS[&scope=...] with Basic creden
 (x5c), which the registry checks against its rootcertbundle. Wrong credentials: 401. Listens on
 127.0.0.1 only, over TLS. Every request is logged on stderr (the test checks the scope asked), and
 the user of its Basic credentials (basic-user=NAME: the test checks whose credentials arrived).
+--busy-first N answers the first N token requests 503 with Retry-After: 1.
 """
 import argparse, base64, json, os, ssl, sys, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,7 @@ def main():
     ap.add_argument("--user"), ap.add_argument("--password")
     ap.add_argument("--issuer", default="cuslim-test-issuer")
     ap.add_argument("--first-scope-only", action="store_true", help="grant the first scope asked, nothing more")
+    ap.add_argument("--busy-first", type=int, default=0, help="answer the first N token requests 503 with Retry-After: 1")
     a = ap.parse_args()
     if a.selftest:
         return
@@ -54,9 +56,18 @@ def main():
         sig = key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
         return signing + "." + b64url(sig)
 
+    busy = [a.busy_first]
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
             u = urllib.parse.urlparse(self.path)
+            if busy[0] > 0:  # --busy-first: a token server under load (the client must retry)
+                busy[0] -= 1
+                self.send_response(503)
+                self.send_header("Retry-After", "1")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             q = urllib.parse.parse_qs(u.query)
             want = "Basic " + base64.b64encode(f"{a.user}:{a.password}".encode()).decode()
             got = self.headers.get("Authorization") or ""
