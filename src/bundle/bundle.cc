@@ -544,12 +544,14 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     CUSLIM_CHECK(check_layout_index(req.out));  // a broken index.json: refused before a blob is written
     lo.compression = req.compression;
     ImageBuild b;
-    // Staged inside the layout, its new blobs moved in at the end, index.json last: a failure or a
-    // signal before then leaves the layout as it was (no unreferenced blob).
+    // Staged inside the layout, its new blobs moved in at the end and index.json written with
+    // signals held: a failure or a signal leaves the layout as it was (no unreferenced blob).
     LayoutStaging staging(req.out);
     if (auto st = write_image(root, req, lo, staging.dir(), res, b, IndexUpdate::replace); !st.ok()) return staging.as_layout(st.error());
-    CUSLIM_CHECK(staging.commit());
-    CUSLIM_TRY(res.image, write_oci_layout(req.out, b, IndexUpdate::merge));
+    CUSLIM_CHECK(staging.commit([&]() -> Status {
+      CUSLIM_TRY(res.image, write_oci_layout(req.out, b, IndexUpdate::merge));
+      return ok_status();
+    }));
     all_done();
     return ok_status();
   }

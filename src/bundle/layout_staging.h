@@ -3,10 +3,12 @@
 // cuslim temp dir, removed on failure, on SIGINT/SIGTERM/SIGHUP, and -- after a SIGKILL -- by
 // the next run), where the blobs the layout already holds are linked, not copied. commit() then
 // moves the blobs it wrote into it (one of that name already there is replaced: a damaged blob is
-// mended, a sound one replaced by the same bytes) and adopts the layer-cache records; the caller
-// updates index.json last. Until commit, the layout is exactly as it was.
+// mended, a sound one replaced by the same bytes), runs the caller's index.json update and
+// adopts the layer-cache records, signals held: a failure before the index is written takes the
+// blobs that were new out again. The layout is exactly as it was, or holds the image under its tag.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "core/error.h"
@@ -22,9 +24,10 @@ class LayoutStaging {
   LayoutStaging& operator=(const LayoutStaging&) = delete;
 
   const std::string& dir() const { return dir_; }  // write the image here, as a layout of its own
-  // Moves the staged blobs into its blobs/sha256, those linked from it aside (signals held: all
-  // are in when the caller goes on to index.json) and records the staged layers in its cache.
-  Status commit();
+  // Moves the staged blobs into its blobs/sha256 (those linked from it aside), runs `publish` (the
+  // index.json update) and records the staged layers in its cache, signals held throughout; when
+  // a move or `publish` fails, the blobs it had added are removed again and the error returned.
+  Status commit(const std::function<Status()>& publish);
   // An error about the staging dir, said of the layout.
   Error as_layout(const Error& e) const;
 

@@ -24,6 +24,12 @@ std::string gzip_hint(const BundleJob& job) {
   return gzip_hint(format, job.compression == "zstd" ? Compression::zstd : Compression::gzip);
 }
 
+void write_report_after_output(const std::string& file, const nlohmann::json& report, const std::string& out) {
+  if (auto st = write_report_file(file, report); !st.ok())
+    fail(Error(st.error().code(), (st.error().message().rfind("--report", 0) == 0 ? "" : "--report ") + st.error().message() +
+                                      " (the output was written: " + out + ")"));
+}
+
 namespace {
 
 Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
@@ -34,7 +40,7 @@ Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
     std::cerr << "cuslim: notice: " << count_of(r.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
   if (!o.report_file.empty() || o.json) {
     auto j = bundle_report(r, o.command, req.out);
-    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
+    if (!o.report_file.empty()) write_report_after_output(o.report_file, j, req.out);
     if (o.json) {  // the summary: the same fields with or without --report (groups are the report's)
       j.erase("groups");
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

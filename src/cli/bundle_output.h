@@ -3,6 +3,7 @@
 // written.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "bundle/bundle.h"
@@ -25,6 +26,10 @@ struct Output {
   bool quiet = false, json = false, force = false;
   RegistryOptions registry;  // the registry flags, --digestfile included
 };
+
+// Writes --report FILE once the output is written: a failure (a full disk) is an error that says
+// the output itself was written to `out`, not left as it was.
+void write_report_after_output(const std::string& file, const nlohmann::json& report, const std::string& out);
 
 // Checks --report FILE (.json or .html) before any work, applies --force, the registry flags, the
 // pull/push progress lines and what the report needs, runs the job, then prints: warnings, the

@@ -90,7 +90,7 @@ Exit run_slim(const SlimOptions& o) {
     std::cerr << "cuslim: notice: " << count_of(s.bundle.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
   if (!o.report_file.empty() || o.json) {
     auto j = slim_report(s, o.image, o.out);
-    if (!o.report_file.empty()) take(write_report_file(o.report_file, j));
+    if (!o.report_file.empty()) write_report_after_output(o.report_file, j, o.out);
     if (o.json) {  // the summary: the same fields with or without --report (groups are the report's)
       j.erase("groups");
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

@@ -23,7 +23,7 @@ Status write_all(int fd, std::string_view bytes, const std::string& name) {
   while (!bytes.empty()) {
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno(name, errno).wrap("writing");
+    if (n < 0) return Error::from_errno(name + ": writing", errno);
     bytes.remove_prefix(static_cast<size_t>(n));
   }
   return ok_status();
@@ -55,16 +55,16 @@ Status write_file_atomic(const std::string& target, std::string_view bytes, Dura
   // Errors name the file the user asked for, not the temp name it is written under.
   if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return Error::from_errno(target, errno);
   CUSLIM_CHECK(write_all(fd.get(), bytes, target));
-  if (durability == Durability::fsync && ::fsync(fd.get()) != 0) return Error::from_errno(target, errno).wrap("fsync");
+  if (durability == Durability::fsync && ::fsync(fd.get()) != 0) return Error::from_errno(target + ": fsync", errno);
   if (::close(fd.get()) != 0) {
     int err = errno;
     (void)fd.release();
-    return Error::from_errno(target, err).wrap("closing");
+    return Error::from_errno(target + ": closing", err);
   }
   (void)fd.release();
   if (is_special_file(target))
     return Error(Exit::usage, target + ": a device, fifo or socket: not replaced");  // never renamed over
-  if (::rename(tmp.path.c_str(), target.c_str()) != 0) return Error::from_errno(target, errno).wrap("renaming into place");
+  if (::rename(tmp.path.c_str(), target.c_str()) != 0) return Error::from_errno(target + ": renaming into place", errno);
   tmp.path.clear();
   return ok_status();
 }

@@ -556,6 +556,12 @@ if mount -t tmpfs -o size=1m tmpfs small 2>/dev/null; then
     check "bundle --format $fmt onto a full disk: exit 3 naming small/out-$fmt and ENOSPC, never a temp name; nothing left ($rc)" \
       '[ $rc = 3 ] && grep -q "small/out-$fmt" err && grep -q "No space left on device" err && ! grep -q "cuslim-tmp" err && [ -z "$(ls -A small)" ]' || cat err
   done
+  # A report that does not fit, written after the image: the error names the report, "file: what: why",
+  # and says the image itself was written (it was: the exit code alone would say it was not).
+  head -c 2000000 /dev/urandom > small/fill 2>/dev/null
+  "$cuslim" bundle -q ./app -o side.tar --format tar --report small/r.html 2> err; rc=$?
+  check "--report onto a full disk: exit 3, 'small/r.html: writing: No space left', the output said written ($(cat err))" \
+    '[ $rc = 3 ] && grep -q "^cuslim: --report small/r.html: writing: No space left on device (the output was written: side.tar)" err && [ -s side.tar ] && [ "$(ls -A small)" = fill ]'
   umount small
 else
   echo "skip a full disk (no tmpfs mount here: not root, or no CAP_SYS_ADMIN) -- not counted"
