@@ -13,6 +13,7 @@
 #include "loader/search_plan.h"
 #include "core/plural.h"
 #include "elf/fatbin.h"
+#include "image/utf8_names.h"
 #include "jit/jit_needs.h"
 #include "loader/ld_cache.h"
 #include "loader/loader_abi.h"
@@ -282,20 +283,47 @@ nlohmann::json VerifyReport::to_json() const {
   return {{"ok", ok()}, {"checks", list}};
 }
 
-std::string VerifyReport::junit(const std::string& suite) const {
-  auto esc = [](const std::string& s) {
-    std::string o;
-    for (char c : s) {
+namespace {
+
+// Text for an XML attribute or element: & < > " escaped, and what XML 1.0 cannot hold -- a control
+// byte (a name from the image may have one) or bytes that are not UTF-8 in a UTF-8 document --
+// shown as \xNN and U+FFFD (the JSON report has the same names with U+FFFD), so CI tools always
+// parse the file.
+std::string xml_text(const std::string& s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string o;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
       switch (c) {
         case '&': o += "&amp;"; break;
         case '<': o += "&lt;"; break;
         case '>': o += "&gt;"; break;
         case '"': o += "&quot;"; break;
-        default: o += c;
+        case '\t': case '\n': case '\r': o += static_cast<char>(c); break;
+        default:
+          if (c < 0x20) o += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+          else o += static_cast<char>(c);
       }
+      ++i;
+      continue;
     }
-    return o;
-  };
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (n > 1 && i + n <= s.size() && valid_utf8(std::string_view(s).substr(i, n))) {
+      o.append(s, i, n);
+      i += n;
+    } else {
+      o += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string VerifyReport::junit(const std::string& suite) const {
+  auto esc = [](const std::string& s) { return xml_text(s); };
   int failures = 0, skipped = 0;
   for (auto& c : checks) failures += c.status == CheckStatus::fail, skipped += c.status == CheckStatus::skip;
   std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"" + esc(suite) + "\" tests=\"" +

@@ -104,6 +104,8 @@ printf '\xb7\x00' | dd of="$root/opt/wl/libw.so" bs=1 seek=18 conv=notrunc statu
 "$cuslim" bundle -q --root "$root" --include /usr/local/cuda/bin/nvcc --include /drv --include /opt/wl --include /app -o "$tmp/bad" --format dir 2>/dev/null
 cp -a "$tmp/fxdir/." "$tmp/bad/"                          # a program whose library then goes missing
 mkdir -p "$tmp/bad/drv" && cp "$root/drv/libcuda.so.580.65.06" "$tmp/bad/drv/"  # bundle leaves driver files out: planted by hand
+# ... once more under a name with a control byte and a byte that is not UTF-8: the JUnit XML must still parse
+cp "$root/drv/libcuda.so.580.65.06" "$tmp/bad/drv/libcuda.so.580.65.06$(printf '\001\377')"
 delete_inside "$tmp/bad" usr/lib/x86_64-linux-gnu/libc.so.6 lib/x86_64-linux-gnu/libc.so.6  # never the host's, through a link
 "$cuslim" verify --json --junit "$tmp/bad.xml" "$tmp/bad" > "$tmp/bad.json"; rc=$?
 check "verify fails the bad bundle (exit 1)" '[ $rc = 1 ]'
@@ -120,6 +122,8 @@ fails = sum(c["status"] == "fail" for c in report["checks"])
 assert suite.tag == "testsuite" and int(suite.get("failures")) == fails >= 3, (suite.attrib, fails)
 assert len(suite.findall("testcase")) == len(report["checks"])
 assert all(tc.find("failure") is not None for tc in suite.findall("testcase") if tc.get("name") in ("no-toolkit-files", "no-driver-files", "needed-resolve"))
+drv = [tc.find("failure").get("message") for tc in suite.findall("testcase") if tc.get("name") == "no-driver-files"][0]
+assert "libcuda.so.580.65.06" + chr(92) + "x01" + chr(0xfffd) in drv, drv  # the control byte as text, the non-UTF-8 byte as U+FFFD
 PY'
 # A library shipped whole in a dir the image's loader entry lists (an --include beside what the
 # closure loads) is in the image's ld.so.cache under its soname, as ldconfig would put it: a
