@@ -448,6 +448,8 @@ Result<ImageConfig> parse_config(const json& c, const std::string& where) {
   CUSLIM_TRY(out.entrypoint, cfg.strings("Entrypoint"));
   CUSLIM_TRY(out.cmd, cfg.strings("Cmd"));
   CUSLIM_TRY(out.working_dir, cfg.str("WorkingDir"));
+  if (!out.working_dir.empty() && out.working_dir.front() != '/')  // docker and runc refuse to start it
+    return bad_input(where + ": config.WorkingDir: '" + out.working_dir.substr(0, out.working_dir.find('\0')) + "' is not an absolute path");
   CUSLIM_TRY(out.user, cfg.str("User"));
   CUSLIM_TRY(out.labels, cfg.string_map("Labels"));
   CUSLIM_TRY(auto ports, cfg.object("ExposedPorts"));
@@ -608,6 +610,11 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     CUSLIM_CHECK(expect_object(manifest, layout + ": platform manifest"));
   }
   JsonFields mf(manifest, manifest_file);
+  // Schema 2 only (OCI and Docker v2s2): a schema 1 manifest has no config blob or diff_ids; skopeo
+  // and containerd refuse one as well.
+  if (!manifest.contains("schemaVersion") || !manifest["schemaVersion"].is_number_integer() || manifest["schemaVersion"].get<int64_t>() != 2)
+    return bad_input(manifest_file + ": schemaVersion " + (manifest.contains("schemaVersion") ? manifest["schemaVersion"].dump() : std::string("missing")) +
+                     ": only schema 2 image manifests (OCI, Docker v2s2) are read");
   CUSLIM_TRY(auto config_desc, mf.object("config"));
   CUSLIM_TRY(auto config_d, read_descriptor(config_desc, manifest_file + ": config"));
   std::string config_file = blob_file(layout, config_d.digest);
@@ -644,9 +651,13 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     if (!is_layer_media_type(mt)) return bad_input(where + ".mediaType: '" + mt + "' is not a layer media type (a tar, gzip or zstd layer)");
     sl.info.compression = mt.ends_with("+gzip") || mt.ends_with(".tar.gzip") || mt.find("rootfs.diff.tar.gzip") != std::string::npos ? Compression::gzip
                           : mt.ends_with("+zstd") ? Compression::zstd : Compression::none;
-    if (!mt.empty() && mt.ends_with("+zstd") != (stored_compression(sl.blob) == Compression::zstd))
-      return bad_input(where + ": its mediaType says " + compression_word(sl.info.compression) + ", the blob is " +
-                       compression_word(stored_compression(sl.blob)));
+    // A blob stored otherwise than its mediaType says: refused (a runtime that trusts the mediaType
+    // would unpack the wrong stream) -- except a gzip mediaType over a plain tar, which docker and
+    // containerd read alike.
+    Compression stored = stored_compression(sl.blob);
+    bool mismatch = mt.ends_with("+zstd") != (stored == Compression::zstd) || (sl.info.compression == Compression::none && stored != Compression::none);
+    if (!mt.empty() && mismatch)
+      return bad_input(where + ": its mediaType says " + compression_word(sl.info.compression) + ", the blob is " + compression_word(stored));
     out.layers.push_back(sl);
     CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
                                desc.size, &out.layers.back().listing, &diff_ids[i]));

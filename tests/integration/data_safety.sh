@@ -270,6 +270,12 @@ edit single 'm["layers"][0]["mediaType"] = "text/plain"'
 refused "a layer of mediaType text/plain" "not a layer media type"
 edit single 'm["layers"][0]["mediaType"] = "application/vnd.oci.image.layer.v1.tar+zstd"'
 refused "a gzip layer said to be zstd" "mediaType says zstd, the blob is gzip"
+edit single 'm["layers"][0]["mediaType"] = "application/vnd.oci.image.layer.v1.tar"'
+refused "a gzip layer said to be a plain tar" "mediaType says an uncompressed tar, the blob is gzip"
+edit single 'm["schemaVersion"] = 1'
+refused "a manifest of schemaVersion 1" "schemaVersion 1: only schema 2"
+edit single 'c = json.loads(cfg); c.setdefault("config", {})["WorkingDir"] = "../../.."; cfg = json.dumps(c).encode()'
+refused "a config WorkingDir ../../.." "config.WorkingDir: '../../..' is not an absolute path"
 edit single 'idx["manifests"][0]["mediaType"] = "application/vnd.oci.image.index.v1+json"'
 refused "an index entry saying index for a manifest" "the blob is an image manifest"
 edit single 'idx["manifests"][0]["mediaType"] = "text/plain"'
