@@ -171,7 +171,10 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
       plan_.warnings.push_back(*o.path + ": toolkit file needed at run time by " + (o.parents.empty() ? "?" : o.parents[0]) +
                                ": left out (verify will fail)");
     if (o.cls == ObjectClass::system && o.path) plan_.left_to_base.insert(*o.path);
-    if (!ships(o)) continue;
+    // A target the user named ships whatever its class: `bundle nvcc` is asked for (a toolkit
+    // target is then named among the toolkit files packed, and verify fails the image).
+    bool named_target = programs && o.root && o.cls == ObjectClass::toolkit && o.path;
+    if (!ships(o) && !named_target) continue;
     auto st = add_path(*o.path, o.cls);
     if (!st.ok()) {
       plan_.warnings.push_back(st.error().message());

@@ -119,6 +119,7 @@ struct HashedFile {
 struct ReadProgress {
   const std::function<void(uint64_t, uint64_t)>* report = nullptr;
   uint64_t done = 0, total = 0;
+  bool total_fixed = false;  // an archive: its whole step was counted up front
 };
 thread_local ReadProgress* t_progress = nullptr;
 // Reports the reads of this thread for as long as it lives (nothing when there is no callback).
@@ -135,7 +136,14 @@ class ProgressScope {
   ReadProgress progress_;
 };
 void expect_bytes(uint64_t n) {
-  if (t_progress) t_progress->total += n;
+  if (t_progress && !t_progress->total_fixed) t_progress->total += n;
+}
+// An archive is read twice: unpacked into a staging layout, whose blobs are then read again as
+// layers (about as many bytes). One total for the step, said at its start: twice its size.
+void expect_archive_bytes(uint64_t n) {
+  if (!t_progress) return;
+  t_progress->total += 2 * n;
+  t_progress->total_fixed = true;
 }
 
 la_ssize_t hashed_read(archive*, void* ctx, const void** out) {
@@ -611,10 +619,9 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
   }
   JsonFields mf(manifest, manifest_file);
   // Schema 2 only (OCI and Docker v2s2): a schema 1 manifest has no config blob or diff_ids; skopeo
-  // and containerd refuse one as well.
-  if (!manifest.contains("schemaVersion") || !manifest["schemaVersion"].is_number_integer() || manifest["schemaVersion"].get<int64_t>() != 2)
-    return bad_input(manifest_file + ": schemaVersion " + (manifest.contains("schemaVersion") ? manifest["schemaVersion"].dump() : std::string("missing")) +
-                     ": only schema 2 image manifests (OCI, Docker v2s2) are read");
+  // and containerd refuse one as well. (A manifest without the field is read as schema 2.)
+  if (manifest.contains("schemaVersion") && manifest["schemaVersion"] != 2)
+    return bad_input(manifest_file + ": schemaVersion " + manifest["schemaVersion"].dump() + ": only schema 2 image manifests (OCI, Docker v2s2) are read");
   CUSLIM_TRY(auto config_desc, mf.object("config"));
   CUSLIM_TRY(auto config_d, read_descriptor(config_desc, manifest_file + ": config"));
   std::string config_file = blob_file(layout, config_d.digest);
@@ -933,7 +940,10 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
   CUSLIM_CHECK(make_dirs(staging + "/rootfs"));
   CUSLIM_TRY(out.rootfs, canonical_path(staging + "/rootfs"));
   ProgressScope progress(opt);
-  if (struct stat st; kind != ImageKind::oci_layout && ::stat(image.c_str(), &st) == 0) expect_bytes(static_cast<uint64_t>(st.st_size));
+  if (struct stat st; kind != ImageKind::oci_layout && ::stat(image.c_str(), &st) == 0) {
+    bool archive = kind == ImageKind::oci_archive || kind == ImageKind::docker_archive;
+    archive ? expect_archive_bytes(static_cast<uint64_t>(st.st_size)) : expect_bytes(static_cast<uint64_t>(st.st_size));
+  }
   switch (kind) {
     case ImageKind::oci_layout: CUSLIM_CHECK(unpack_oci({image, false}, out.rootfs, opt, out)); break;
     case ImageKind::rootfs_tar: CUSLIM_CHECK(extract_layer(image, out.rootfs, image, nullptr, out)); break;

@@ -50,8 +50,10 @@ Result<Trace> read_trace(const std::string& file) {
     CUSLIM_TRY(auto ev, f.str("event"));
     CUSLIM_TRY(auto name, trace_field(j, f, "name", file + ":" + std::to_string(n)));
     CUSLIM_TRY(auto p, trace_field(j, f, "path", file + ":" + std::to_string(n)));
-    CUSLIM_TRY(auto pid, f.u64("pid"));
-    t.pids.insert(static_cast<int>(pid));
+    if (j.contains("pid")) {  // the run's own lines (env, cwd) belong to no process
+      CUSLIM_TRY(auto pid, f.u64("pid"));
+      t.pids.insert(static_cast<int>(pid));
+    }
     if (ev == "exec") t.programs.insert(p);
     else if (ev == "open" && p.find('/') != std::string::npos) t.opened.insert(p);  // not the vDSO
     else if (ev == "search") searched.insert(name);

@@ -25,6 +25,13 @@ check "report on a TTY shows unpacking, then its summary from a new line" 'grep 
 layers=$(python3 -c "import json,sys; d=sys.argv[1]; m=json.load(open(d+'/index.json'))['manifests'][0]['digest'][7:]; print(len(json.load(open(d+'/blobs/sha256/'+m))['layers']))" "$tmp/img")
 totals=$(tr "\r" "\n" < "$tmp/rtty.out" | grep -ao "unpacking [0-9.]* [kMG]\?B / [0-9.]* [kMG]\?B" | sed "s/.* \/ //" | sort -u | tr "\n" " ")
 check "one total for the whole image of $layers layers, from the first line on ($totals)" '[ "$layers" -ge 2 ] && [ "$(echo $totals | wc -w)" = 2 ]'
+# An archive is read twice (unpacked, then its layers): still one total, said from the first line.
+for fmt in oci-archive docker-archive; do
+  must "bundle a small $fmt" "$cuslim" bundle -q /bin/true --include "$tmp/data.bin" -o "$tmp/img.$fmt.tar" --format $fmt
+  script -qec "'$cuslim' report '$tmp/img.$fmt.tar'" /dev/null > "$tmp/atty.out" 2>&1
+  totals=$(tr "\r" "\n" < "$tmp/atty.out" | grep -ao "unpacking [0-9.]* [kMG]\?B / [0-9.]* [kMG]\?B" | sed "s/.* \/ //" | sort -u | tr "\n" " ")
+  check "a $fmt: one total for unpacking it and its layers ($totals)" '[ -n "$totals" ] && [ "$(echo $totals | wc -w)" = 2 ]'
+done
 script -qec "CUSLIM_CACHE_DIR='$tmp/cache' '$cuslim' run --gpu off '$tmp/img:t' -- /bin/true" /dev/null > "$tmp/runtty.out" 2>&1; rc=$?
 check "run on a TTY (first start) shows unpacking and exits 0" '[ $rc = 0 ] && grep -aq "unpacking" "$tmp/runtty.out"' || tail -3 "$tmp/runtty.out"
 "$cuslim" slim "$tmp/img:t" -o "$tmp/slim2" --keep "$tmp/*" > "$tmp/pipe.out" 2> "$tmp/pipe.err"

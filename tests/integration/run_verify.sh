@@ -173,4 +173,16 @@ check "... and with that library gone from the image it fails naming it ($st)" '
 check "bundle --env FOO=1 -o a tar: a warning says the rootfs output carries no config, naming FOO ($rc)" '[ $rc = 0 ] && grep -q "a rootfs output carries no image config, so this is not in it: Env FOO" "$tmp/cfg.err"'
 "$cuslim" bundle -q "$tmp/fixture" -o "$tmp/cfg2.tar" 2> "$tmp/cfg.err"; rc=$?
 check "... a plain bundle to a tar: no such warning ($rc)" '[ $rc = 0 ] && ! grep -q "carries no image config" "$tmp/cfg.err"'
+# A toolkit program named as the target is what the user asked for: it ships (with the warning that
+# names it) and verify fails the image for it -- never an exit 0 with an image that lacks it.
+troot="$tmp/troot"; mkdir -p "$troot/usr/local/cuda/bin" "$troot/lib64" "$troot/lib/x86_64-linux-gnu"
+cp -L /lib64/ld-linux-x86-64.so.2 "$troot/lib64/"; cp -L /lib/x86_64-linux-gnu/libc.so.6 "$troot/lib/x86_64-linux-gnu/"
+echo 'int main(void){return 0;}' > "$tmp/tk.c"; cc -o "$troot/usr/local/cuda/bin/nvcc" "$tmp/tk.c"
+"$cuslim" bundle --root "$troot" /usr/local/cuda/bin/nvcc -o "$tmp/tk-img" --format dir > "$tmp/tk.out" 2> "$tmp/tk.err"; rc=$?
+check "bundle of a toolkit target: exit 0, it ships, the warning names it ($rc: $(grep toolkit "$tmp/tk.err" | head -c 200))" \
+  '[ $rc = 0 ] && [ -x "$tmp/tk-img/usr/local/cuda/bin/nvcc" ] && grep -q "toolkit-class file(s) packed.*/usr/local/cuda/bin/nvcc" "$tmp/tk.err"'
+"$cuslim" verify --json "$tmp/tk-img" > "$tmp/tk.json"; rc=$?
+check "... and verify fails it on no-toolkit-files ($rc)" \
+  '[ $rc = 1 ] && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert [c for c in d[\"checks\"] if c[\"name\"]==\"no-toolkit-files\"][0][\"status\"]==\"fail\"" "$tmp/tk.json"'
+
 finish

@@ -34,6 +34,8 @@ cc -o "$app/app" "$tmp/app.c" -ldl -Wl,--enable-new-dtags,-rpath,'$ORIGIN/plugin
 check "the app finds its plugin on the host" '[ "$("$app/app")" = "plugin v1 loaded" ]'
 "$cuslim" trace -o "$tmp/app.trace" -- "$app/app" > /dev/null 2> "$tmp/trace.err"; rc=$?
 check "cuslim trace propagates the exit code (0)" '[ $rc = 0 ]'
+check "the summary counts the one process the trace holds ($(grep -o "[0-9]* process(es)" "$tmp/trace.err"))" \
+  '[ "$(grep -o "[0-9]* process(es)" "$tmp/trace.err")" = "$(grep -o "\"pid\":[0-9]*" "$tmp/app.trace" | sort -u | wc -l) process(es)" ] && grep -q " 1 process(es)" "$tmp/trace.err"'
 check "the trace has the plugin and the two names that failed" 'grep -q "libplug.so.1\"" "$tmp/app.trace" && grep -q "asked for, not found:.*libplug.so.2.*libplug.so.3\|asked for, not found:.*libplug.so.3" "$tmp/trace.err"'
 "$cuslim" deps --format list "$app/app" | grep -q libplug; rc=$?
 check "the static graph does not know the plugin" '[ $rc != 0 ]'
