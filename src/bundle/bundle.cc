@@ -604,6 +604,18 @@ std::vector<std::string> format_names() {
   return names;
 }
 
+Status settle_compression(BundleFormat format, const std::string& given, Compression& out) {
+  if (given.empty() || given == "gzip") out = Compression::gzip;
+  else if (given == "zstd") out = Compression::zstd;
+  else return Error(Exit::usage, "--compression '" + given + "': not a compression (allowed: gzip, zstd)");
+  bool rootfs = format == BundleFormat::dir || format == BundleFormat::tar || format == BundleFormat::tar_gz || format == BundleFormat::tar_zst;
+  bool agrees = (format == BundleFormat::tar_gz && out == Compression::gzip) || (format == BundleFormat::tar_zst && out == Compression::zstd);
+  if (!given.empty() && rootfs && !agrees)
+    return Error(Exit::usage, "--compression " + given + ": a " + format_name(format) +
+                                  " output is compressed as its format says (tar.gz, tar.zst); --compression sets the layers of image outputs (oci, oci-archive, docker-archive, docker://)");
+  return ok_status();
+}
+
 std::string format_name(BundleFormat f) {
   switch (f) {
     case BundleFormat::dir: return "dir";

@@ -32,6 +32,10 @@ BundleFormat format_from_path(const std::string& out);  // by extension; default
 bool output_names_format(const std::string& out);
 std::string format_name(BundleFormat f);
 std::vector<std::string> format_names();  // every format, in kBundleFormats order
+// --compression as given ("" = not given: gzip) against the output's format: a rootfs output is
+// compressed as its format says (tar.gz, tar.zst), so a --compression that disagrees (or any for
+// tar and dir) is a usage error rather than ignored. Sets `out`.
+Status settle_compression(BundleFormat format, const std::string& given, Compression& out);
 
 // OUT spelled with a transport, as skopeo names them: "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]",
 // "docker-archive:FILE[:REF]", "dir:PATH", "docker://HOST[:PORT]/REPO[:TAG|@DIGEST]" (an OCI

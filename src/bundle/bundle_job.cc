@@ -45,9 +45,7 @@ Status settle_format(BundleJob& job) {
   CUSLIM_CHECK(settle_output_ref(r.out, r.format, r.tag, !job.format.empty()));
   if (auto l = parse_layer_split(job.layers)) r.layers = *l;
   else return Error(Exit::usage, "--layers '" + job.layers + "': not a layer split (allowed: auto, single)");
-  if (job.compression == "zstd") r.compression = Compression::zstd;
-  else if (job.compression == "gzip") r.compression = Compression::gzip;
-  else return Error(Exit::usage, "--compression '" + job.compression + "': not a compression (allowed: gzip, zstd)");
+  CUSLIM_CHECK(settle_compression(r.format, job.compression, r.compression));
   if (!job.gpu_arch.empty()) {
     CUSLIM_TRY(r.prune.archs, parse_gpu_archs(job.gpu_arch));
   }

@@ -18,7 +18,7 @@ struct BundleJob {
   BundleRequest request;             // targets/includes may be relative to the working directory
   std::vector<std::string> traces;   // cuslim trace files
   std::string format;                // "" = from OUT's extension
-  std::string compression = "gzip";  // gzip | zstd
+  std::string compression;           // gzip | zstd; "" = not given (gzip)
   std::string layers = "auto";       // auto | single (image outputs; tar and dir outputs are one tree)
   std::string gpu_arch;              // "" = no pruning; "80,90"
   std::string forward_compat = "auto";   // auto | always | never

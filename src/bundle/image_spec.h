@@ -31,7 +31,7 @@ namespace cuslim {
 
 struct ImageSpec {
   std::string file;  // where it was read from (errors name it)
-  std::string name, out, format, compression = "gzip", layers = "auto", tag, base = "scratch", root = "/";
+  std::string name, out, format, compression, layers = "auto", tag, base = "scratch", root = "/";
   bool tag_given = false;  // `tag:` written in the spec (else tag is its name, and a tag OUT names wins)
   std::vector<std::string> targets, include, env, trace;
   std::optional<std::string> entrypoint;

@@ -11,7 +11,7 @@ namespace {
 
 struct BundleOptions {
   std::vector<std::string> targets, includes, env, traces;
-  std::string out, format, compression = "gzip", tag, entrypoint, python_keep = "package", report_file, gpu_arch;
+  std::string out, format, compression, tag, entrypoint, python_keep = "package", report_file, gpu_arch;
   std::string forward_compat = "auto", driver_version, min_driver, layers = "auto";
   bool quiet = false, force = false, no_jit = false, no_prune_nvidia = false, json = false;
   AnalysisFlags setup;
@@ -51,7 +51,7 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--entrypoint", o->entrypoint, "Entrypoint (default: the first program among the targets; with none, an image --base's Entrypoint and Cmd)");
   cmd->add_option("--env", o->env, "Extra config Env K=V (repeatable; replaces K)")->allow_extra_args(false);
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags; default: none)");
-  cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (default gzip)")->check(CLI::IsMember({"gzip", "zstd"}));
   cmd->add_option("--layers", o->layers,
                   "Image outputs: auto (default): base system, CUDA runtime, frameworks, application layers -- each "
                   "deterministic, so images on the same CUDA libraries share their CUDA layer in registries and on nodes; "

@@ -22,7 +22,7 @@ namespace {
 
 struct SlimOptions {
   std::string layers = "auto";
-  std::string image, out, format, compression = "gzip", tag, from_tag, python_keep = "package", report_file, gpu_arch;
+  std::string image, out, format, compression, tag, from_tag, python_keep = "package", report_file, gpu_arch;
   std::vector<std::string> targets, keep, traces;
   bool quiet = false, json = false, force = false, no_jit = false, no_keep_set = false, keep_setuid = false, probe = false, no_prune_nvidia = false;
   std::vector<std::string> probe_cmd;
@@ -62,7 +62,7 @@ Exit run_slim(const SlimOptions& o) {
                   .probe_cmd = o.probe_cmd, .out = o.out, .tag = o.tag, .force = o.force};
   req.format = o.format.empty() ? format_from_path(o.out) : *parse_format(o.format);
   take(settle_output_ref(req.out, req.format, req.tag, !o.format.empty()));
-  req.compression = o.compression == "zstd" ? Compression::zstd : Compression::gzip;
+  take(settle_compression(req.format, o.compression, req.compression));
   req.layers = *parse_layer_split(o.layers);
   req.python_keep = *parse_python_keep(o.python_keep);
   req.jit = !o.no_jit;
@@ -142,7 +142,7 @@ void add_slim(CLI::App& app, RunState& state) {
                   "Image outputs: auto (default): system, CUDA, frameworks, application layers (input layers kept whole are reused "
                   "as they are); single: one layer")
       ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
-  cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (zstd packs several times faster)")->check(CLI::IsMember({"gzip", "zstd"}))->capture_default_str();
+  cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (default gzip; zstd packs several times faster)")->check(CLI::IsMember({"gzip", "zstd"}));
   cmd->add_option("--tag", o->tag, "Tag of the slimmed image (default: none)");
   cmd->add_option("--from-tag", o->from_tag, "Pick the input manifest with this ref name (default: the only one; IMAGE:TAG works too)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary");

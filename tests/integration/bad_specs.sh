@@ -34,6 +34,14 @@ printf 'name: x\ntargets: [/bin/true]\nout: out/x\ngpu_arch: 1x\n' > arch.yaml
 "$cuslim" build arch.yaml 2> err; rc=$?
 check "gpu_arch: 1x is the spec's error (exit 3, file:line:col), not a flag's ($(cat err))" \
   '[ $rc = 3 ] && grep -qF "arch.yaml:4:11: gpu_arch: '"'"'1x'"'"': not a list of compute capabilities (expected compute capabilities such as 90 or 80,90)" err'
+# --compression that a rootfs output cannot honour is refused, not ignored (a .tar.gz is gzip).
+mkdir -p cz
+"$cuslim" bundle -q /bin/true -o cz/c.tar.gz --compression zstd 2> err; rc=$?
+check "--compression zstd with a .tar.gz output: exit 2, said ($(cat err))" '[ $rc = 2 ] && grep -q "a tar.gz output is compressed as its format says" err && [ ! -e cz/c.tar.gz ]'
+"$cuslim" bundle -q /bin/true -o cz/c.tar --format tar --compression gzip 2> err; rc=$?
+check "--compression gzip with --format tar: exit 2" '[ $rc = 2 ] && grep -q "a tar output is compressed as its format says" err'
+"$cuslim" bundle -q /bin/true -o cz/c.tar.zst --compression zstd 2> err; rc=$?
+check "--compression zstd with a .tar.zst output: agrees, written ($(cat err))" '[ $rc = 0 ] && [ -s cz/c.tar.zst ]'
 printf 'name: x\ntargets: [/bin/true]\nout: out/x\nprune_nvidia: false\n' > prune.yaml
 "$cuslim" build prune.yaml 2> err; rc=$?
 check "prune_nvidia without gpu_arch is the spec's error, as --no-prune-nvidia without --gpu-arch is the flag's ($(cat err))" \
