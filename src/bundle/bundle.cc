@@ -201,7 +201,8 @@ Status check_request(const BundleRequest& req) {
   if (req.base_image && req.format != BundleFormat::oci && req.format != BundleFormat::oci_archive && req.format != BundleFormat::docker_archive)
     return Error(Exit::usage, "--base IMAGE: the output must be an image (oci, oci-archive, docker-archive), not " + format_name(req.format));
   if (req.base_image && req.base_image->layers.empty())
-    return Error(Exit::usage, "--base " + req.base + ": a rootfs directory has no layers to build on (a base's layers are reused as they are): "
+    return Error(Exit::usage, "--base " + req.base + ": a rootfs " + (req.base_image->kind == ImageKind::rootfs_tar ? "tar" : "directory") +
+                                  " has no layers to build on (a base's layers are reused as they are): "
                               "give an OCI layout, an oci-archive, a docker-archive or a docker:// image (a directory can become one: "
                               "cuslim slim dir:DIR --keep '*' -o oci:LAYOUT:TAG)");
   return ok_status();

@@ -121,9 +121,18 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
   for (auto& p : c.active_)
     for (auto& j : p.jit)
       for (auto& g : j.files) c.jit_lits_.push_back(required_literal(g));
+  auto bases = [&] {  // what --base can name: the base profiles (and images), not every profile
+    std::string known;
+    for (auto* p : set.all())
+      if (p->kind == ProfileKind::base) known += (known.empty() ? "" : ", ") + p->name;
+    return known;
+  };
+  if (!set.find(base) && base.find('/') != std::string::npos)  // meant as an image: the path is what is wrong
+    return Error(Exit::usage, "--base " + base + ": no such image (a path that does not exist), and not a base profile (bases: " + bases() + ")");
+  if (!set.find(base)) return Error(Exit::usage, "--base " + base + ": neither a base profile (" + bases() + ") nor an image that exists");
   CUSLIM_TRY(c.base_, set.resolved(base));
   if (c.base_.kind != ProfileKind::base)
-    return Error(Exit::usage, "--base " + base + ": profile '" + base + "' is a " + to_string(c.base_.kind) + " profile, not a base");
+    return Error(Exit::usage, "--base " + base + ": profile '" + base + "' is a " + to_string(c.base_.kind) + " profile, not a base (bases: " + bases() + ")");
   for (size_t i = 0; i < c.base_.provides.size(); ++i) {
     const std::string& g = c.base_.provides[i];
     size_t lit = g.find_first_of("*?[\\");

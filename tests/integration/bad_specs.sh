@@ -35,7 +35,15 @@ printf 'name: x\ntargets: [/bin/true]\nout: out/x\ngpu_arch: 1x\n' > arch.yaml
 check "gpu_arch: 1x is the spec's error (exit 3, file:line:col), not a flag's ($(cat err))" \
   '[ $rc = 3 ] && grep -qF "arch.yaml:4:11: gpu_arch: '"'"'1x'"'"': not a list of compute capabilities (expected compute capabilities such as 90 or 80,90)" err'
 # --compression that a rootfs output cannot honour is refused, not ignored (a .tar.gz is gzip).
+# --base names a base profile or an image: an unknown name lists the bases (not every profile), a
+# rootfs tar is said to be one.
+"$cuslim" bundle -q /bin/true --base ubuntu99 -o cz/b 2> err; rc=$?
+check "--base ubuntu99: exit 2 listing the base profiles only ($(cat err))" \
+  '[ $rc = 2 ] && grep -q "neither a base profile (.*debian12.*) nor an image" err && ! grep -q "pytorch" err && [ ! -e cz/b ]'
 mkdir -p cz
+"$cuslim" bundle -q /bin/true -o cz/r.tar --format tar
+"$cuslim" bundle -q /bin/true --base cz/r.tar -o cz/b 2> err; rc=$?
+check "--base a rootfs tar: exit 2, said to be a rootfs tar ($(cat err))" '[ $rc = 2 ] && grep -q "cz/r.tar: a rootfs tar has no layers" err'
 "$cuslim" bundle -q /bin/true -o cz/c.tar.gz --compression zstd 2> err; rc=$?
 check "--compression zstd with a .tar.gz output: exit 2, said ($(cat err))" '[ $rc = 2 ] && grep -q "a tar.gz output is compressed as its format says" err && [ ! -e cz/c.tar.gz ]'
 "$cuslim" bundle -q /bin/true -o cz/c.tar --format tar --compression gzip 2> err; rc=$?
