@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/hex.h"
+
 namespace cuslim {
 
 // A message as a terminal may show it: file names are bytes from images and traces, and a control
@@ -12,15 +14,10 @@ namespace cuslim {
 inline std::string terminal_safe(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (unsigned char c : text) {
-    if ((c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t') {
-      out += static_cast<char>(c);
-      continue;
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += "\\x";
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t') out += text[i];
+    else out += "\\x" + to_hex(text.substr(i, 1));
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/exec_path.h"
+#include "core/hex.h"
 #include "core/path.h"
 #include "loader/search_plan.h"
 #include "core/plural.h"
@@ -290,7 +291,6 @@ namespace {
 // shown as \xNN and U+FFFD (the JSON report has the same names with U+FFFD), so CI tools always
 // parse the file.
 std::string xml_text(const std::string& s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string o;
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -302,7 +302,7 @@ std::string xml_text(const std::string& s) {
         case '"': o += "&quot;"; break;
         case '\t': case '\n': case '\r': o += static_cast<char>(c); break;
         default:
-          if (c < 0x20) o += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+          if (c < 0x20) o += "\\x" + to_hex(s.substr(i, 1));
           else o += static_cast<char>(c);
       }
       ++i;
