@@ -617,6 +617,10 @@ Status settle_compression(BundleFormat format, const std::string& given, Compres
   return ok_status();
 }
 
+bool holds_tags(BundleFormat f) {
+  return f == BundleFormat::oci || f == BundleFormat::oci_archive || f == BundleFormat::docker_archive;
+}
+
 std::string format_name(BundleFormat f) {
   switch (f) {
     case BundleFormat::dir: return "dir";
@@ -654,6 +658,9 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
   auto check_tag = [&]() -> Status {  // --tag or the reference's: the grammar the format's readers check
     if (format == BundleFormat::docker_archive) return check_docker_archive_ref(spelled, tag);
     if (format == BundleFormat::oci || format == BundleFormat::oci_archive) return check_oci_tag(spelled, tag);
+    if (!tag.empty())  // a rootfs tree or tar has nowhere to keep it: refused, not dropped
+      return Error(Exit::usage, spelled + ": a " + format_name(format) + " output holds no tag, so the tag '" + tag +
+                                    "' would be lost (tags go to oci, oci-archive, docker-archive and docker:// outputs)");
     return ok_status();
   };
   // -o a symlink to a directory (a layout on a bigger disk) means that directory.

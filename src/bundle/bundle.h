@@ -31,6 +31,7 @@ BundleFormat format_from_path(const std::string& out);  // by extension; default
 // format_from_path knows (.docker.tar, .tar.zst, ...). A build's -o that does overrides the spec's format.
 bool output_names_format(const std::string& out);
 std::string format_name(BundleFormat f);
+bool holds_tags(BundleFormat f);  // an image output (oci, oci-archive, docker-archive); a rootfs tree or tar has none
 std::vector<std::string> format_names();  // every format, in kBundleFormats order
 // --compression as given ("" = not given: gzip) against the output's format: a rootfs output is
 // compressed as its format says (tar.gz, tar.zst), so a --compression that disagrees (or any for

@@ -123,13 +123,6 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.request.env = spec.env;
   job.request.out = out.empty() ? spec.out : out;
   if (!spec.file.empty()) job.request.inputs.push_back(spec.file);  // -o never over the spec itself
-  // The spec's tag, or its name where it writes none -- unless OUT names a tag (docker://R/app:1,
-  // oci:DIR:T), which then wins over the name.
-  job.request.tag = spec.tag;
-  if (std::string o = job.request.out, out_tag; !spec.tag_given) {
-    BundleFormat f = format_from_path(o);
-    if (settle_output_ref(o, f, out_tag, false).ok() && !out_tag.empty()) job.request.tag.clear();
-  }
   job.request.entrypoint = spec.entrypoint;
   job.request.entrypoint_from = where + ": entrypoint:";
   job.traces = spec.trace;
@@ -138,6 +131,13 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   // -o overrides the spec's out, and its format too when it names one (x.docker.tar, oci:DIR).
   job.format = !out.empty() && output_names_format(out) ? "" : spec.format;
   job.compression = spec.compression;
+  // The spec's tag, or its name where it writes none -- unless OUT names a tag (docker://R/app:1,
+  // oci:DIR:T), which then wins over the name, or OUT is a rootfs tree or tar, which holds none.
+  job.request.tag = spec.tag;
+  if (std::string o = job.request.out, out_tag; !spec.tag_given) {
+    auto f = job.format.empty() ? format_from_path(o) : parse_format(job.format).value_or(BundleFormat::oci);
+    if (!settle_output_ref(o, f, out_tag, !job.format.empty()).ok() || !out_tag.empty() || !holds_tags(f)) job.request.tag.clear();
+  }
   job.layers = spec.layers;
   job.gpu_arch = spec.gpu_arch;
   job.request.prune.nvidia = spec.prune_nvidia;

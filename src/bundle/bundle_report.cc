@@ -101,9 +101,6 @@ nlohmann::json bundle_report_json(const BundleResult& r) {
     py.push_back({{"name", d.name}, {"version", d.version}, {"site", d.site}, {"kept", d.kept}, {"reason", d.reason},
                   {"files", d.files}, {"bytes", d.bytes}, {"left_out_files", d.left_out}});
   if (r.layer) j["layer"] = {{"digest", r.layer->digest.str()}, {"stored_bytes", r.layer->size}, {"uncompressed_bytes", r.layer->uncompressed}};
-  if (r.layers.size() > 1)
-    for (auto& [name, l] : r.layers)
-      j["layers"].push_back({{"group", name}, {"digest", l.digest.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}});
   if (!r.prune.archs.empty()) j["gpu_prune"] = prune_report_json(r.prune, written_stored_bytes(r));
   j["jit"] = nlohmann::json::array();
   for (auto& a : r.jit)
@@ -161,7 +158,9 @@ void layers_summary(const BundleResult& r, std::ostream& out) {
   if (!r.layers.empty())  // one line per layer, named by its group, however many there are
     for (auto& [name, l] : r.layers)
       out << "  layer " << std::left << std::setw(11) << (name + " ") << l.digest.str() << " (" << human_bytes(l.size) << " stored)\n";  // a long name (py-jax-cuda13-pjrt) still ends in a space
-  else if (r.layer) out << "  layer " << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id " << r.layer->diff_id.str() << ")\n";
+  else if (r.layer)  // a tar output: the one layer its tree makes
+    out << "  layer " << std::left << std::setw(11) << "image" << r.layer->digest.str() << " (" << human_bytes(r.layer->size) << " stored, diff_id "
+        << r.layer->diff_id.str() << ")\n";
   if (r.image) out << "  manifest " << r.image->manifest.str() << "\n";
 }
 

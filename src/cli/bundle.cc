@@ -53,7 +53,8 @@ void add_bundle(CLI::App& app, RunState& state) {
   cmd->add_option("--tag", o->tag, "Image tag (org.opencontainers.image.ref.name; docker-archive RepoTags; default: none)");
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (default gzip)")->check(CLI::IsMember({"gzip", "zstd"}));
   cmd->add_option("--layers", o->layers,
-                  "Image outputs: auto (default): base system, CUDA runtime, frameworks, application layers -- each "
+                  "Image outputs: auto (default): layers from least to most often changing -- system, one per CUDA family "
+                  "(cuda-cublas, ...), one per Python distribution of 32 MB or more (py-torch, ...), frameworks, app -- each "
                   "deterministic, so images on the same CUDA libraries share their CUDA layer in registries and on nodes; "
                   "single: one layer")
       ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();

@@ -59,9 +59,10 @@ void add_deps(CLI::App& app, RunState& state) {
   auto o = std::make_shared<DepsOptions>();
   auto* cmd = app.add_subcommand("deps", "Show the shared objects TARGETs load, found exactly as glibc's ld.so would");
   cmd->add_option("targets", o->targets, "ELF programs or libraries (paths inside --root)")->required();
-  cmd->add_option("--format", o->format, "tree (like libtree), list (like ldd), json, dot")
-      ->check(CLI::IsMember({"tree", "list", "json", "dot"}))
-      ->capture_default_str();
+  auto* format = cmd->add_option("--format", o->format, "tree (like libtree), list (like ldd), json, dot")
+                     ->check(CLI::IsMember({"tree", "list", "json", "dot"}))
+                     ->capture_default_str();
+  cmd->add_flag_callback("--json", [o] { o->format = "json"; }, "The same as --format json (as --json on the other commands)")->excludes(format);
   cmd->add_flag("-v,--verbose", o->verbosity,
                 "Tree: -v shows the system and driver libraries (folded into one line by default); -vv also repeats "
                 "(each object is shown once by default) and each object's own RPATH/RUNPATH");

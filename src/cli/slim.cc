@@ -139,7 +139,8 @@ void add_slim(CLI::App& app, RunState& state) {
   cmd->add_option("--format", o->format, "dir | tar | tar.gz | tar.zst | oci | oci-archive | docker-archive (default: from OUT)")
       ->check(CLI::IsMember({"dir", "tar", "tar.gz", "tar.zst", "oci", "oci-archive", "docker-archive"}));
   cmd->add_option("--layers", o->layers,
-                  "Image outputs: auto (default): system, CUDA, frameworks, application layers (input layers kept whole are reused "
+                  "Image outputs: auto (default): system, one per CUDA family, one per Python distribution of 32 MB or more, "
+                  "frameworks, app (input layers kept whole are reused "
                   "as they are); single: one layer")
       ->check(CLI::IsMember({"single", "auto"}))->capture_default_str();
   cmd->add_option("--compression", o->compression, "Layer compression for oci formats: gzip | zstd (default gzip; zstd packs several times faster)")->check(CLI::IsMember({"gzip", "zstd"}));

@@ -86,7 +86,7 @@ void add_verify(CLI::App& app, RunState& state) {
   add_registry_flags(cmd, o->registry, false);
   cmd->footer(
       "Examples:\n"
-      "  cuslim verify out/smoke-cublas --driver-version 570.124.06 --gpu-arch 90\n"
+      "  cuslim verify out/smoke-cublas --driver-version 580.65.06 --gpu-arch 90\n"
       "  cuslim verify app.docker.tar --junit verify.xml      # in CI, no GPU\n"
       "  cuslim verify --gpu app-oci                           # on a GPU node\n"
       "  cuslim verify app-oci --report verify.html            # the checks and the image's bytes, as a page\n"

@@ -1,6 +1,7 @@
 #include "profile/classifier.h"
 
 #include <fnmatch.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -127,6 +128,12 @@ Result<Classifier> Classifier::make(const ProfileSet& set, const std::string& ba
       if (p->kind == ProfileKind::base) known += (known.empty() ? "" : ", ") + p->name;
     return known;
   };
+  // An image reaches here only from a command that classifies with a profile (bundle and build
+  // classify an image base's files themselves, with scratch).
+  if (!set.find(base) && (::access(base.c_str(), F_OK) == 0 || base.rfind("docker://", 0) == 0 || base.rfind("oci:", 0) == 0 ||
+                          base.rfind("oci-archive:", 0) == 0 || base.rfind("docker-archive:", 0) == 0))
+    return Error(Exit::usage, "--base " + base + ": an image; here --base names a base profile (" + bases() +
+                                  "); an image as a base is for bundle and build");
   if (!set.find(base) && base.find('/') != std::string::npos)  // meant as an image: the path is what is wrong
     return Error(Exit::usage, "--base " + base + ": no such image (a path that does not exist), and not a base profile (bases: " + bases() + ")");
   if (!set.find(base)) return Error(Exit::usage, "--base " + base + ": neither a base profile (" + bases() + ") nor an image that exists");

@@ -7,7 +7,8 @@ namespace cuslim {
 namespace {
 
 nlohmann::json layer_json(const LayerBlob& l, const char* from) {
-  return {{"digest", l.digest.str()}, {"diff_id", l.diff_id.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}, {"from", from}};
+  return {{"digest", l.digest.str()}, {"diff_id", l.diff_id.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}, {"from", from},
+          {"group", nullptr}};  // named on the layers cuslim wrote
 }
 
 // What every report has about an image's contents: files, bytes, classes, groups, layers.
@@ -40,7 +41,11 @@ nlohmann::json bundle_report(const BundleResult& r, const std::string& command, 
     e["group"] = group;
     j["layers"].push_back(e), stored += l.size;
   }
-  if (r.layers.empty() && r.layer) j["layers"].push_back(layer_json(*r.layer, "cuslim")), stored += r.layer->size;  // a tar output: its one layer
+  if (r.layers.empty() && r.layer) {  // a tar output: its one layer
+    auto e = layer_json(*r.layer, "cuslim");
+    e["group"] = "image";
+    j["layers"].push_back(e), stored += r.layer->size;
+  }
   if (r.layer) j["stored_bytes"] = stored;
   if (!r.groups.empty()) j["groups"] = to_json(r.groups);
   return j;

@@ -50,6 +50,17 @@ check "--compression zstd with a .tar.gz output: exit 2, said ($(cat err))" '[ $
 check "--compression gzip with --format tar: exit 2" '[ $rc = 2 ] && grep -q "a tar output is compressed as its format says" err'
 "$cuslim" bundle -q /bin/true -o cz/c.tar.zst --compression zstd 2> err; rc=$?
 check "--compression zstd with a .tar.zst output: agrees, written ($(cat err))" '[ $rc = 0 ] && [ -s cz/c.tar.zst ]'
+# A tag a rootfs output cannot hold is refused, not dropped; a spec's name (its default tag) is not one.
+"$cuslim" bundle -q /bin/true -o cz/t.tar --tag app:1 2> err; rc=$?
+check "--tag with a tar output: exit 2, said, nothing written ($(cat err))" '[ $rc = 2 ] && grep -q "a tar output holds no tag" err && [ ! -e cz/t.tar ]'
+"$cuslim" slim -q cz/c.tar.zst -o cz/s-dir --format dir --tag s 2> err; rc=$?
+check "slim --tag with a dir output: exit 2, said ($(cat err))" '[ $rc = 2 ] && grep -q "a dir output holds no tag" err && [ ! -e cz/s-dir ]'
+printf 'name: tagless\ntargets: [/bin/true]\nout: cz/spec.tar\n' > tagless.yaml
+"$cuslim" build -q tagless.yaml 2> err; rc=$?
+check "a spec without tag: writes a tar (its name tags image outputs only) ($(cat err))" '[ $rc = 0 ] && tar -tf cz/spec.tar | grep -q "bin/true"'
+printf 'name: tagged\ntargets: [/bin/true]\nout: cz/tagged.tar\ntag: v1\n' > tagged.yaml
+"$cuslim" build -q tagged.yaml 2> err; rc=$?
+check "a spec with tag: and a tar out: exit 2, said ($(cat err))" '[ $rc = 2 ] && grep -q "holds no tag" err && [ ! -e cz/tagged.tar ]'
 printf 'name: x\ntargets: [/bin/true]\nout: out/x\nprune_nvidia: false\n' > prune.yaml
 "$cuslim" build prune.yaml 2> err; rc=$?
 check "prune_nvidia without gpu_arch is the spec's error, as --no-prune-nvidia without --gpu-arch is the flag's ($(cat err))" \

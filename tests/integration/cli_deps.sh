@@ -167,6 +167,16 @@ check "a static program (Debian's ldconfig: static-pie) is a program in its head
 "$cuslim" deps --help > "$tmp/help"
 check "help has examples" 'grep -q "Examples" "$tmp/help"'
 
+# --json is --format json (the spelling every other command uses); both at once is a usage error.
+"$cuslim" deps --json /usr/bin/ssh > "$tmp/json2"
+check "deps --json prints what --format json prints" 'cmp -s "$tmp/json" "$tmp/json2"'
+"$cuslim" deps --json --format tree /usr/bin/ssh > /dev/null 2>&1; rc=$?
+check "deps --json --format tree: exit 2" '[ $rc = 2 ]'
+# An image as --base: deps classifies with a base profile, and says so (the image exists).
+"$cuslim" bundle -q /bin/true -o "$tmp/img-base" 2> /dev/null
+"$cuslim" deps --base "$tmp/img-base" /bin/true 2> "$tmp/base.err"; rc=$?
+check "deps --base IMAGE: exit 2 saying an image is for bundle and build, not that it does not exist ($(cat "$tmp/base.err"))" \
+  '[ $rc = 2 ] && grep -q "an image; here --base names a base profile" "$tmp/base.err" && ! grep -q "exists" "$tmp/base.err"'
 # Machine readers get a document even when no target could be read (exit 3 all the same).
 "$cuslim" deps --format json /no/such/file > "$tmp/none.json" 2> /dev/null; rc=$?
 check "deps --format json of only bad targets: exit 3 and an empty graph document ($(head -c 80 "$tmp/none.json"))" \

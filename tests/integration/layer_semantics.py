@@ -17,6 +17,7 @@ usage: layer_semantics.py CUSLIM
 import glob
 import io
 import json
+import re
 import os
 import stat
 import subprocess
@@ -235,6 +236,17 @@ def main():
         j = json.loads(r.stdout) if r.returncode == 0 else {}
         check("slim --json counts the dropped files and bytes", isinstance(j.get("dropped_files"), int) and j["dropped_files"] > 0
               and isinstance(j.get("dropped_bytes"), int), {k: j.get(k) for k in ("dropped_files", "dropped_bytes")} or r.stderr)
+        # --- every layer in JSON has a group (null where cuslim did not write it); a tar output's is "image" ---
+        r = run(cuslim, "bundle", "/bin/true", "-o", f"{tmp}/t.tar.zst")
+        check("a tar output's summary names its one layer as every layer line does: layer GROUP DIGEST",
+              r.returncode == 0 and re.search(r"^  layer image +sha256:[0-9a-f]{64} \(", r.stdout, re.M), r.stdout + r.stderr)
+        r = run(cuslim, "bundle", "/bin/true", "-o", f"{tmp}/t2.tar.zst", "--json")
+        layers = json.loads(r.stdout)["layers"] if r.returncode == 0 else []
+        check("... and its --json layer says group image", [x.get("group") for x in layers] == ["image"], layers or r.stderr)
+        r = run(cuslim, "report", "--json", f"{tmp}/t.tar.zst")
+        layers = json.loads(r.stdout).get("layers", []) if r.returncode == 0 else None
+        check("report --json: every layer carries group (null: not one cuslim named here)",
+              layers is not None and all("group" in x and x["group"] is None for x in layers), layers if layers is not None else r.stderr)
         # --- an image of a library alone: libc's PT_INTERP is a program's need, not the library's ---
         libz = os.path.realpath("/lib/x86_64-linux-gnu/libz.so.1")
         if os.path.exists(libz):
