@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -788,12 +788,25 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
 // $HOME, which the image's /etc/passwd does not give): the image's Env names that user base
 // (PYTHONUSERBASE), so the interpreter finds the same site dir, unless the trace set one itself.
 void add_user_site_base(BundleRequest& req) {
-  static const std::regex user_site(R"(^(/.*/\.local)/lib/python\d+\.\d+/site-packages/)");
   if (std::any_of(req.traced_env.begin(), req.traced_env.end(), [](auto& e) { return e.rfind("PYTHONUSERBASE=", 0) == 0; })) return;
-  std::smatch m;
+  // BASE/lib/pythonX.Y/site-packages/... where BASE is an absolute path ending in /.local (string
+  // work, not std::regex: a trace's paths can be of any length, and std::regex recurses per byte).
+  auto user_base = [](const std::string& f) -> std::optional<std::string> {
+    static const std::string mark = "/.local/lib/python";
+    for (size_t at = f.find(mark); at != std::string::npos; at = f.find(mark, at + 1)) {
+      size_t i = at + mark.size(), major = i;
+      while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
+      if (i == major || i >= f.size() || f[i] != '.') continue;
+      size_t minor = ++i;
+      while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
+      if (i == minor || f.compare(i, 15, "/site-packages/") != 0 || f[0] != '/' || at == 0) continue;
+      return f.substr(0, at + 7);  // through "/.local"
+    }
+    return std::nullopt;
+  };
   for (auto& f : req.traced_files)
-    if (std::regex_search(f, m, user_site) && valid_utf8(m[1].str())) {
-      req.traced_env.push_back("PYTHONUSERBASE=" + m[1].str());
+    if (auto base = user_base(f); base && valid_utf8(*base)) {
+      req.traced_env.push_back("PYTHONUSERBASE=" + *base);
       return;
     }
 }

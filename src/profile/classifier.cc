@@ -1,6 +1,7 @@
 #include "profile/classifier.h"
 
 #include <fnmatch.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,8 +61,9 @@ bool paths_or_regex_match(const ClassRule& r, const std::string* path_reqs, cons
     for (auto& x : paths)
       if ((path_reqs[i].empty() || contains(x, path_reqs[i])) && glob_lit(r.paths[i], r.path_lits[i], x)) return true;
   if (!r.regex_text.empty())
-    for (auto& n : names)  // the driver-version rule: only versioned shared objects can match
-      if (n.find(".so.") != std::string::npos && std::regex_match(n, rule_regex(r))) return true;
+    for (auto& n : names)  // the driver-version rule: only versioned shared objects can match; a name
+      // longer than a file name can be (NAME_MAX) names no file, and std::regex recurses per character.
+      if (n.size() <= NAME_MAX && n.find(".so.") != std::string::npos && std::regex_match(n, rule_regex(r))) return true;
   return false;
 }
 

@@ -181,7 +181,7 @@ std::vector<Distribution> read_site_dir(const Root& root, const std::string& sit
 std::set<std::string> site_dirs_of(const std::vector<std::string>& paths) {
   std::set<std::string> out;
   for (auto& p : paths)
-    for (std::string d = path::dirname(p); d != "/" && !d.empty(); d = path::dirname(d))
+    for (std::string d = path::dirname(p); d.size() > 1 && d[0] == '/'; d = path::dirname(d))  // absolute paths only: dirname(".") is "."
       if (auto b = path::basename(d); b == "site-packages" || b == "dist-packages") {
         out.insert(d);
         break;
@@ -193,7 +193,7 @@ std::set<std::string> stdlib_dirs_of(const Root& root, const std::vector<std::st
   static const std::regex pythonxy(R"(python\d+\.\d+)");
   std::set<std::string> out, tried;
   for (auto& p : paths)
-    for (std::string d = path::dirname(p); d != "/" && !d.empty(); d = path::dirname(d))
+    for (std::string d = path::dirname(p); d.size() > 1 && d[0] == '/'; d = path::dirname(d))  // absolute paths only: dirname(".") is "."
       if (std::regex_match(path::basename(d), pythonxy) && path::basename(path::dirname(d)).starts_with("lib")) {
         if (tried.insert(d).second && root.stat(path::join(d, "os.py"))) out.insert(d);
         break;

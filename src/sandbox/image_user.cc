@@ -50,8 +50,13 @@ Result<ImageUser> resolve_image_user(const std::string& rootfs, const std::strin
   auto num = number(name);
   auto entry = std::find_if(passwd.begin(), passwd.end(), [&](auto& f) { return f.size() >= 7 && (num ? number(f[2]) == num : f[0] == name); });
   if (entry != passwd.end()) {
-    u.uid = *number((*entry)[2]);
-    u.gid = number((*entry)[3]).value_or(0);
+    // A uid or gid that is not a number is refused: never a made-up id (some runtimes read it as 0).
+    auto uid = number((*entry)[2]), gid = number((*entry)[3]);
+    if (!uid || !gid)
+      return bad_input(what + ": the image's /etc/passwd gives '" + (*entry)[0] + "' the " + (!uid ? "uid '" + (*entry)[2] : "gid '" + (*entry)[3]) +
+                       "', not a number from 0 to 2147483647");
+    u.uid = *uid;
+    u.gid = *gid;
     if (!(*entry)[5].empty()) u.home = (*entry)[5];
   } else if (num) {
     u.uid = *num;

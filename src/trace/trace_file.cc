@@ -54,7 +54,13 @@ Result<Trace> read_trace(const std::string& file) {
       CUSLIM_TRY(auto pid, f.u64("pid"));
       t.pids.insert(static_cast<int>(pid));
     }
-    if (ev == "exec") t.programs.insert(p);
+    // The tracer writes absolute paths (a relative one names nothing: it would be read against
+    // cuslim's own directory); a NUL cannot be in a path or an environment value.
+    bool needs_absolute = ev == "file" || ev == "cwd" || (ev == "exec" && !p.empty());
+    if (needs_absolute && (p.empty() || p[0] != '/')) return bad_input(file + ":" + std::to_string(n) + ": path: '" + p + "' is not an absolute path");
+    if (p.find('\0') != std::string::npos || name.find('\0') != std::string::npos)
+      return bad_input(file + ":" + std::to_string(n) + ": " + (p.find('\0') != std::string::npos ? "path" : "name") + " holds a NUL byte");
+    if (ev == "exec") { if (!p.empty()) t.programs.insert(p); }
     else if (ev == "open" && p.find('/') != std::string::npos) t.opened.insert(p);  // not the vDSO
     else if (ev == "search") searched.insert(name);
     else if (ev == "file") {
@@ -67,6 +73,7 @@ Result<Trace> read_trace(const std::string& file) {
     else if (ev == "cwd") t.cwd = p;
     else if (ev == "env") {
       CUSLIM_TRY(auto value, f.str("value"));
+      if (value.find('\0') != std::string::npos) return bad_input(file + ":" + std::to_string(n) + ": value of " + name + " holds a NUL byte");
       t.env[name] = value;
     } else if (ev != "open" && ev != "search")  // an event nothing here reads is not skipped in silence
       return bad_input(file + ":" + std::to_string(n) + ": event: '" + ev + "' is not exec, open, search, file, env or cwd");

@@ -167,6 +167,16 @@ check "a static program (Debian's ldconfig: static-pie) is a program in its head
 "$cuslim" deps --help > "$tmp/help"
 check "help has examples" 'grep -q "Examples" "$tmp/help"'
 
+# A DT_NEEDED name far longer than a file name can be (a hostile object): a missing library, not a
+# crash (the driver-name rule's std::regex recursed per character and overflowed the stack).
+mkdir -p "$tmp/longneed"; long="libnvidia-$(head -c 60000 /dev/zero | tr '\0' a).so.123.4"
+echo 'int f(void){return 0;}' > "$tmp/longneed/f.c"
+cc -shared -fPIC -Wl,-soname,"$long" -o "$tmp/longneed/libf.so" "$tmp/longneed/f.c"
+echo 'int f(void); int main(void){return f();}' > "$tmp/longneed/m.c"; cc -o "$tmp/longneed/app" "$tmp/longneed/m.c" "$tmp/longneed/libf.so"
+"$cuslim" deps "$tmp/longneed/app" > "$tmp/longneed/out" 2>&1; rc=$?
+check "deps of a program needing a 60,000-byte name: exit 1 (a missing dependency), said, no crash ($rc)" '[ $rc = 1 ] && grep -q "not found" "$tmp/longneed/out"'
+"$cuslim" bundle -q "$tmp/longneed/app" -o "$tmp/longneed/img.tar" > /dev/null 2>&1; rc=$?
+check "... bundle of it: exit 1, no crash ($rc)" '[ $rc = 1 ]'
 # --json is --format json (the spelling every other command uses); both at once is a usage error.
 "$cuslim" deps --json /usr/bin/ssh > "$tmp/json2"
 check "deps --json prints what --format json prints" 'cmp -s "$tmp/json" "$tmp/json2"'

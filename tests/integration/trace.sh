@@ -206,9 +206,13 @@ check "trace of a directory: 126, is a directory, as a shell says ($(cat "$tmp/e
 "$cuslim" trace -q -o "$tmp/new/sub/t.trace" -- /bin/true 2> "$tmp/err"; rc=$?
 check "trace -o into directories not made yet: made, as bundle -o makes them ($rc: $(cat "$tmp/err"))" '[ $rc = 0 ] && [ -s "$tmp/new/sub/t.trace" ]'
 # A trace line cuslim does not know is an error naming the file and line, never skipped in silence.
-for bad in '{"event":"zap","pid":1,"name":"","path":"/x"}' '{"event":"file","pid":1,"name":"","path":"/x","how":"zap"}' 'not json'; do
+# A relative path (".", "..": it hung, walking up to a "/" it never reaches) or a NUL byte is one.
+for bad in '{"event":"zap","pid":1,"name":"","path":"/x"}' '{"event":"file","pid":1,"name":"","path":"/x","how":"zap"}' 'not json' \
+    '{"event":"file","how":"open","path":".","pid":1}' '{"event":"file","how":"open","path_hex":"2e2e","pid":1}' \
+    '{"event":"cwd","path":"rel/dir"}' '{"event":"env","name":"CUDA_MODULE_LOADING","value":"LAZY\u0000x"}' \
+    '{"event":"file","how":"open","path":"/x\u0000y","pid":1}'; do
   printf '%s\n' "$bad" > "$tmp/bad.trace"
-  "$cuslim" bundle -q /bin/true --trace "$tmp/bad.trace" -o "$tmp/bad.tar" 2> "$tmp/err"; rc=$?
+  timeout 60 "$cuslim" bundle -q /bin/true --trace "$tmp/bad.trace" -o "$tmp/bad.tar" 2> "$tmp/err"; rc=$?
   check "a trace line $bad: exit 3 naming the line ($(cat "$tmp/err"))" '[ $rc = 3 ] && grep -q "bad.trace:1: " "$tmp/err" && [ ! -e "$tmp/bad.tar" ]'
 done
 # A directory the traced command is given (`ls .`, `pytest .`) is not an input a new trace file

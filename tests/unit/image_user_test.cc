@@ -53,6 +53,17 @@ TEST_F(ImageUserTest, UnknownNamesAndBadNumbersAreBadInput) {
   }
 }
 
+TEST_F(ImageUserTest, AnEntryWhoseIdsAreNotNumbersIsBadInputNeverSomeUid) {
+  test::write_file(t / "root/etc/passwd", "app:x:abc:0::/:/bin/sh\nbig:x:99999999999999999999:0::/:/bin/sh\nneg:x:-5:0::/:/bin/sh\n"
+                                           "grp:x:1000:xyz::/:/bin/sh\n");
+  for (auto [name, field] : {std::pair{"app", "uid 'abc'"}, {"big", "uid '99999999999999999999'"}, {"neg", "uid '-5'"}, {"grp", "gid 'xyz'"}}) {
+    auto u = user(name);
+    ASSERT_FALSE(u.ok()) << name << " ran as uid " << u->uid;
+    EXPECT_EQ(u.error().code(), Exit::bad_input);
+    EXPECT_NE(u.error().message().find(std::string("/etc/passwd gives '") + name + "' the " + field), std::string::npos) << u.error().message();
+  }
+}
+
 TEST_F(ImageUserTest, ALinkOutOfTheRootfsIsReadInsideIt) {
   test::write_file(t / "host/passwd", "evil:x:0:0::/:/bin/sh\n");
   std::filesystem::remove(t / "root/etc/passwd");
