@@ -67,7 +67,7 @@ void add_deps(CLI::App& app, RunState& state) {
                 "Tree: -v shows the system and driver libraries (folded into one line by default); -vv also repeats "
                 "(each object is shown once by default) and each object's own RPATH/RUNPATH");
   cmd->add_option("--max-depth", o->max_depth,
-                  "Tree: show this many levels below each target (default: 0, no limit); '...' marks a cut (the tree view only: "
+                  "Tree: show this many levels below each target (default: 0, no limit but the view's own 1000); '...' marks a cut (the tree view only: "
                   "list, json and dot always hold the whole graph)")
       ->check(whole_number());
   o->setup.add_to(*cmd);

@@ -1,5 +1,6 @@
 #include "cli/deps_render.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -34,6 +35,10 @@ const char* class_color(ObjectClass cls) {
 
 std::string label_of(const DepObject& o) { return o.path ? *o.path : o.name; }
 
+// The deepest level the tree view draws: a chain of thousands of objects (a hostile or generated
+// one) would recurse past the stack and print an indent per level on every line below it.
+constexpr int kTreeDepthLimit = 1000;
+
 struct TreePrinter {
   const DepGraph& g;
   const Adjacency& adj;
@@ -44,6 +49,8 @@ struct TreePrinter {
   std::set<std::pair<std::string, std::vector<std::string>>> missing_shown;  // name + places tried
 
   bool folds(const DepObject& o) const { return opt.verbosity == 0 && (o.cls == ObjectClass::system || o.cls == ObjectClass::driver); }
+  int depth_limit() const { return opt.max_depth > 0 ? std::min(opt.max_depth, kTreeDepthLimit) : kTreeDepthLimit; }
+  bool limit_cut = false;  // cut by kTreeDepthLimit, not by the user's --max-depth
 
   void line(const std::string& prefix, const std::string& name, const DepObject& o, How how, bool repeat, bool cut) {
     out += prefix;
@@ -87,7 +94,7 @@ struct TreePrinter {
     std::vector<Entry> out;
     std::vector<const DepEdge*> folded;
     for (auto* e : adj.out[i]) {
-      bool deeper = opt.max_depth > 0 && depth + 1 >= opt.max_depth && !adj.out[e->to].empty();
+      bool deeper = depth + 1 >= depth_limit() && !adj.out[e->to].empty();
       if (!deeper && cut_only.erase(e->to)) shown.erase(e->to);  // cut before: here its children fit
       bool seen = shown.count(e->to) > 0;
       if (seen && opt.verbosity < 2) continue;  // each object once
@@ -98,6 +105,7 @@ struct TreePrinter {
       }
       Entry x{.edge = e, .repeat = !shown.insert(e->to).second};
       x.cut = !x.repeat && deeper;
+      limit_cut |= x.cut && (opt.max_depth == 0 || opt.max_depth > kTreeDepthLimit);
       if (x.cut) cut_only.insert(e->to);
       if (!x.repeat && !x.cut) x.kids = build(e->to, depth + 1);
       out.push_back(std::move(x));
@@ -170,6 +178,8 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
       if (auto sp = opt.search_paths(*g.objects[i].path); !sp.empty()) buf += "  (" + sp + ")\n";
     TreePrinter p{g, adj, buf, opt, {i}};
     p.print(p.build(i, 0), "");
+    if (p.limit_cut)
+      buf += "(the tree view stops at " + std::to_string(kTreeDepthLimit) + " levels ('...'); --format list shows every object)\n";
     out << buf;
   }
 }

@@ -177,6 +177,14 @@ echo 'int f(void); int main(void){return f();}' > "$tmp/longneed/m.c"; cc -o "$t
 check "deps of a program needing a 60,000-byte name: exit 1 (a missing dependency), said, no crash ($rc)" '[ $rc = 1 ] && grep -q "not found" "$tmp/longneed/out"'
 "$cuslim" bundle -q "$tmp/longneed/app" -o "$tmp/longneed/img.tar" > /dev/null 2>&1; rc=$?
 check "... bundle of it: exit 1, no crash ($rc)" '[ $rc = 1 ]'
+# A chain of 3,000 objects (generated): the tree view stops at its 1,000 levels and says so, the
+# list holds every object (the recursive tree overflowed the stack at about 15,000).
+python3 "$(dirname "$0")/elf_chain.py" 3000 "$tmp/chain"
+"$cuslim" deps "$tmp/chain/lib0.so" --ld-library-path "$tmp/chain" > "$tmp/chain.tree" 2>&1; rc=$?
+check "deps of a 3,000-deep chain: exit 0, cut at level 1000 with a note ($rc)" \
+  '[ $rc = 0 ] && grep -q "lib1000.so .* \.\.\.$" "$tmp/chain.tree" && ! grep -q "lib1001.so" "$tmp/chain.tree" && grep -q "the tree view stops at 1000 levels" "$tmp/chain.tree"'
+"$cuslim" deps --format list "$tmp/chain/lib0.so" --ld-library-path "$tmp/chain" > "$tmp/chain.list"; rc=$?
+check "... --format list: every one of the 2,999 objects below it" '[ $rc = 0 ] && [ "$(grep -c "=> $tmp/chain/lib" "$tmp/chain.list")" = 2999 ]'
 # --json is --format json (the spelling every other command uses); both at once is a usage error.
 "$cuslim" deps --json /usr/bin/ssh > "$tmp/json2"
 check "deps --json prints what --format json prints" 'cmp -s "$tmp/json" "$tmp/json2"'
