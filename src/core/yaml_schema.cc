@@ -142,6 +142,8 @@ class Walker {
   Status scalar(const YAML::Node& n, const SchemaNode& s, const std::string& key, const YAML::Mark& m) const {
     if (!n.IsScalar()) return wrong_type(n, s, key, m);
     const std::string& v = n.Scalar();
+    if (v.find('\0') != std::string::npos)  // YAML's "\0": no path, name or value can hold it (it would be cut there)
+      return at(m, key, "'" + v.substr(0, v.find('\0')) + "\\0...': holds a NUL byte");
     if (!s.allowed.empty() && std::find(s.allowed.begin(), s.allowed.end(), v) == s.allowed.end())
       return at(m, key, "'" + v + "' is not allowed (allowed: " + joined(s.allowed) + ")");
     if (s.check == SchemaNode::Check::regex) {

@@ -78,6 +78,14 @@ for v in '""' "'Bad Tag!'"; do
   "$cuslim" build name.yaml 2> err; rc=$?
   check "name: $v is the spec's error (exit 3, file:line:col), not a flag's ($(cat err))" '[ $rc = 3 ] && grep -q "name.yaml:1:7: name: .*(expected an image name" err && [ ! -e out ]'
 done
+# A NUL byte (YAML's "\0") in any string is the spec's error: it cut paths short and wrote an
+# Env the image readers refuse.
+for kv in 'env: ["A=\0"]' 'targets: ["/bin/true\0zz"]' 'entrypoint: "/bin/true\0/x"' 'include: ["/etc/hostname\0zz"]'; do
+  printf 'name: x\nout: out/nul\n%s\n' "$kv" > nul.yaml
+  [ "${kv%%:*}" = targets ] || printf 'targets: [/bin/true]\n' >> nul.yaml
+  "$cuslim" build -q nul.yaml 2> err; rc=$?
+  check "spec $kv: exit 3 at nul.yaml:3, a NUL byte, nothing written ($(cat err))" '[ $rc = 3 ] && grep -q "nul.yaml:3:.*holds a NUL byte" err && [ ! -e out/nul ]'
+done
 printf 'name: x\ntag: "a b"\ntargets: [/bin/true]\nout: out/x\n' > tag.yaml
 "$cuslim" build tag.yaml 2> err; rc=$?
 check "tag: 'a b' is the spec's error (exit 3, file:line:col) ($(cat err))" '[ $rc = 3 ] && grep -q "tag.yaml:2:6: tag: .*not a valid tag" err'
