@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include "core/fs.h"
+#include "core/in_root.h"
 #include "core/path.h"
 #include "loader/search_plan.h"
 #include "core/exec_path.h"
@@ -87,6 +89,20 @@ Status check_mount_points(const std::string& rootfs) {
   return ok_status();
 }
 
+// The WorkingDir must be a directory in the image, or not there at all (then made, as docker
+// does): a file there, or a path no directory can have, is the image's error (exit 3), not a
+// failed chdir the program's own exit codes would be confused with.
+Status check_working_dir(const std::string& rootfs, const std::string& dir) {
+  std::string what = "the image's WorkingDir '" + dir + "'";
+  if (dir.size() >= PATH_MAX) return bad_input(what.substr(0, 40) + "...': longer than a path can be");
+  auto inside = resolve_in_root(rootfs, dir, MissingComponent::keep);
+  if (!inside) return bad_input(what + ": " + inside.error().message());
+  struct stat st;
+  if (::stat((rootfs + *inside).c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? ok_status() : bad_input(what + ": a file, not a directory");
+  if (errno == ENOTDIR) return bad_input(what + ": a component of it is a file, not a directory");
+  return ok_status();  // not there: made when the program starts
+}
+
 // The image's User, as docker runs it: the program's uid, gid and groups, and HOME when the
 // config sets none. Without root the sandbox maps only the caller's own user (as root inside), so
 // another uid cannot be taken: said, and the program runs as that mapped root.
@@ -148,6 +164,7 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std
   s.env = p.image.config.env;
   if (s.env.empty()) s.env.push_back(std::string("PATH=") + kDefaultPath);
   if (!p.image.config.working_dir.empty()) s.cwd = p.image.config.working_dir;
+  CUSLIM_CHECK(check_working_dir(s.rootfs, s.cwd));
   CUSLIM_CHECK(run_as_image_user(p));
   if (gpu == GpuMode::off) {
     CUSLIM_CHECK(note_compat_without_driver(p, "no host driver injected (--gpu off)"));

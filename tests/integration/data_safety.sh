@@ -276,6 +276,13 @@ edit single 'm["schemaVersion"] = 1'
 refused "a manifest of schemaVersion 1" "schemaVersion 1: only schema 2"
 edit single 'c = json.loads(cfg); c.setdefault("config", {})["WorkingDir"] = "../../.."; cfg = json.dumps(c).encode()'
 refused "a config WorkingDir ../../.." "config.WorkingDir: '../../..' is not an absolute path"
+# A WorkingDir that is a file (or under one) is the image's error: run exits 3 naming it, not 1 as a
+# failed chdir in the sandbox (a code the program's own would be confused with).
+for wd in /etc/passwd /etc/passwd/sub; do
+  edit single 'c = json.loads(cfg); c.setdefault("config", {})["WorkingDir"] = "'$wd'"; cfg = json.dumps(c).encode()'
+  "$cuslim" run --gpu off --no-cache bad -- /bin/true > out 2> err; rc=$?
+  check "run of an image whose WorkingDir is $wd: exit 3 naming it ($rc: $(head -c 160 err))" '[ $rc = 3 ] && grep -q "WorkingDir '"'"'$wd'"'"'" err'
+done
 edit single 'idx["manifests"][0]["mediaType"] = "application/vnd.oci.image.index.v1+json"'
 refused "an index entry saying index for a manifest" "the blob is an image manifest"
 edit single 'idx["manifests"][0]["mediaType"] = "text/plain"'
