@@ -903,6 +903,21 @@ ImageRef parse_image_ref(const std::string& ref) {
   return {s, "", transport};
 }
 
+namespace {
+std::string with_article(ImageKind k) {
+  return (k == ImageKind::oci_layout || k == ImageKind::oci_archive ? "an " : "a ") + kind_name(k);
+}
+}  // namespace
+
+Status check_transport_kind(const std::string& image_ref, const std::string& transport, ImageKind kind) {
+  static const std::pair<const char*, ImageKind> kSays[] = {{"oci", ImageKind::oci_layout}, {"oci-archive", ImageKind::oci_archive},
+                                                           {"docker-archive", ImageKind::docker_archive}, {"dir", ImageKind::rootfs_dir}};
+  for (auto& [t, want] : kSays)
+    if (transport == t && kind != want)
+      return bad_input(image_ref + ": " + t + ": names " + with_article(want) + ", this is " + with_article(kind));
+  return ok_status();
+}
+
 bool names_image(const std::string& s) {
   struct stat st;
   if (::stat(s.c_str(), &st) == 0) return true;
@@ -927,7 +942,7 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
   if (is_registry_ref(image)) return unpack_pulled(image, staging, opt);
   bool plain_dir = transport == "dir" && is_dir(image) && ::access((image + "/oci-layout").c_str(), F_OK) != 0;  // dir: says rootfs
   CUSLIM_TRY(auto kind, plain_dir ? Result<ImageKind>(ImageKind::rootfs_dir) : detect_image(image));
-  if (transport == "dir" && kind != ImageKind::rootfs_dir) return bad_input(image_ref + ": dir: names a rootfs directory, this is a " + kind_name(kind));
+  CUSLIM_CHECK(check_transport_kind(image_ref, transport, kind));
   if ((kind == ImageKind::rootfs_dir || kind == ImageKind::rootfs_tar) && !opt.tag.empty())
     return Error(Exit::usage, image_ref + ": a " + kind_name(kind) + " holds one image and no tags; the tag '" + opt.tag + "' names nothing in it");
   UnpackedImage out;

@@ -80,6 +80,10 @@ struct ImageRef {
   std::string transport;  // "" (a path), "oci", "oci-archive", "docker-archive", "dir", "docker"
 };
 ImageRef parse_image_ref(const std::string& ref);
+
+// A transport says what the input is (oci: a layout, oci-archive:, docker-archive:, dir: a rootfs
+// directory): another kind there is exit 3 naming both (it was read as what it is).
+Status check_transport_kind(const std::string& image_ref, const std::string& transport, ImageKind kind);
 // Whether `s` names an image rather than a profile (--base): a transport, or an existing path.
 bool names_image(const std::string& s);
 

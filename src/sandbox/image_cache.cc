@@ -219,6 +219,7 @@ Result<std::optional<CacheKey>> cache_key(const std::string& image, const Unpack
   }
   if (ref.transport == "dir") return std::optional<CacheKey>{};     // a rootfs dir: used in place
   CUSLIM_TRY(auto kind, detect_image(ref.path));
+  CUSLIM_CHECK(check_transport_kind(image, ref.transport, kind));
   if (kind == ImageKind::rootfs_dir) return std::optional<CacheKey>{};
   CUSLIM_TRY(auto real, canonical_path(ref.path));
   if (!ref.tag.empty() && !tag.empty() && ref.tag != tag)  // as unpack_image() says it: neither wins in silence

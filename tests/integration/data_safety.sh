@@ -70,6 +70,17 @@ check "verify --report inside the input is refused" '[ $rc = 2 ] && [ "$(sum_img
 check "report -o inside the input is refused" '[ $rc = 2 ] && [ "$(sum_img)" = "$before" ]'
 must "an archive image" "$cuslim" bundle -q ./app -o arch.tar --format oci-archive --tag a
 cp arch.tar arch.copy
+# A transport says what the input is: another kind there is exit 3 naming both (it was read as
+# what it is: a directory of tars as a rootfs, a docker-archive as an oci-archive).
+must "a docker-archive" "$cuslim" bundle -q ./app -o da.tar --format docker-archive --tag d:1
+for case in "docker-archive:img|a docker-archive, this is an OCI layout" "oci-archive:da.tar|an oci-archive, this is a docker-archive" \
+            "docker-archive:arch.tar|a docker-archive, this is an oci-archive" "oci:arch.tar|an OCI layout, this is an oci-archive"; do
+  ref=${case%%|*} want=${case#*|}
+  for cmd in verify run; do
+    if [ $cmd = verify ]; then "$cuslim" verify "$ref" > out 2> err; else "$cuslim" run --gpu off "$ref" -- /bin/true > out 2> err; fi; rc=$?
+    check "$cmd $ref: exit 3, names $want ($rc: $(head -c 160 err))" '[ $rc = 3 ] && grep -qF "names $want" err'
+  done
+done
 "$cuslim" verify arch.tar:a --junit arch.tar > /dev/null 2> err; rc=$?
 check "verify --junit onto the input archive is refused, the archive intact" '[ $rc = 2 ] && cmp -s arch.tar arch.copy && grep -q "is an input" err'
 "$cuslim" bundle -q ./app -o rep-oci --report rep-oci/index.json 2> err; rc=$?
