@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -28,6 +29,17 @@ struct Failure {
 };
 
 [[noreturn]] inline void fail(const Error& e) { throw Failure{e}; }
+
+// An empty value ('' from an unset $VAR) is a usage error for every option that takes one: it was
+// read as "not given" (--tag '', --entrypoint '', -j '') or as "/" (--include ''). Not for a
+// command's own arguments (run IMAGE -- sh -c '') nor where '' means something (--ld-library-path).
+inline void refuse_empty_values(CLI::App& app) {
+  static const std::string_view kMayBeEmpty[] = {"cmd", "--ld-library-path", "--env"};
+  for (auto* cmd : app.get_subcommands({}))
+    for (auto* opt : cmd->get_options({}))
+      if (opt->get_type_size_max() > 0 && std::find(std::begin(kMayBeEmpty), std::end(kMayBeEmpty), opt->get_name()) == std::end(kMayBeEmpty))
+        opt->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("an empty value") : std::string(); }, "", "non-empty"));
+}
 
 // A count or a number of seconds: a whole number, 0 or more ("-3" or "x" is a usage error that
 // says so, not CLI11's range of doubles).

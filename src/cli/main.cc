@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
                             [&](const auto& c) { return argc > 1 && std::strcmp(argv[1], c.first) == 0; });
   for (const auto& [name, add] : kCommands)
     if (named == std::end(kCommands) || named->first == name) add(app, state);
+  cli::refuse_empty_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -19,6 +19,7 @@
 #include "core/in_root.h"
 #include "core/json_text.h"
 #include "core/path.h"
+#include "core/plural.h"
 #include "core/root.h"
 #include "image/gzip_end.h"
 #include "image/json_fields.h"
@@ -552,16 +553,18 @@ Result<Descriptor> pick_layout_manifest(const ImageDir& img, const std::string& 
   CUSLIM_TRY(auto index, img.json_file(index_file));
   CUSLIM_CHECK(expect_object(index, index_file));
   CUSLIM_TRY(auto manifests, JsonFields(index, index_file).array("manifests"));
-  std::string tags, numbered;  // every image's tag, for the errors (numbered: "@0 app, @1 (untagged)")
+  std::string tags, numbered;  // the images' tags, for the errors (numbered: "@0 app, @1 (untagged)"), the first 20
+  size_t n_tags = 0, n_numbered = 0;
   for (size_t i = 0; i < manifests.size(); ++i) {
     auto& m = manifests[i];
     std::string ref = "(untagged)";
     if (m.is_object() && m.contains("annotations") && m["annotations"].is_object() && m["annotations"].contains("org.opencontainers.image.ref.name") &&
         m["annotations"]["org.opencontainers.image.ref.name"].is_string())
       ref = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
-    tags += (tags.empty() ? "" : ", ") + ref;
-    numbered += (numbered.empty() ? "@" : ", @") + std::to_string(i) + " " + ref;
+    append_capped(tags, n_tags, ref);
+    append_capped(numbered, n_numbered, "@" + std::to_string(i) + " " + ref);
   }
+  tags += list_rest(n_tags), numbered += list_rest(n_numbered);
   if (tag.empty() && manifests.size() > 1)
     return Error(Exit::usage, layout + ": the layout holds " + std::to_string(manifests.size()) + " images (" + tags +
                                   "): say which, as " + layout + ":TAG, or :@N for the N-th (from 0)");
@@ -699,7 +702,8 @@ std::string normalized_docker_ref(std::string r) {
 // The entry of a docker-archive's manifest.json that `ref` names: a RepoTags entry ("app:1"), or
 // "@N" (the N-th image, as skopeo's docker-archive:FILE:@N); without one, the only image.
 Result<size_t> docker_entry(const nlohmann::json& manifest, const std::string& ref, const std::string& manifest_file) {
-  std::string tags;
+  std::string tags;  // the first 20, for the error
+  size_t n_tags = 0;
   std::optional<size_t> hit;
   for (size_t i = 0; i < manifest.size(); ++i) {
     CUSLIM_CHECK(expect_object(manifest[i], manifest_file + ": [" + std::to_string(i) + "]"));
@@ -712,8 +716,9 @@ Result<size_t> docker_entry(const nlohmann::json& manifest, const std::string& r
       names += (names.empty() ? "" : " ") + t;
       if ((t == ref || normalized_docker_ref(t) == normalized_docker_ref(ref)) && !hit) hit = i;
     }
-    tags += (tags.empty() ? "" : ", ") + ("@" + std::to_string(i) + (names.empty() ? " (untagged)" : " " + names));
+    append_capped(tags, n_tags, "@" + std::to_string(i) + (names.empty() ? " (untagged)" : " " + names));
   }
+  tags += list_rest(n_tags);
   if (ref.empty()) {
     if (manifest.size() == 1) return size_t{0};
     return Error(Exit::usage, "the archive holds " + std::to_string(manifest.size()) + " images (" + tags + "): say which, as docker-archive:FILE:REF or :@N");

@@ -50,6 +50,23 @@ check "--compression zstd with a .tar.gz output: exit 2, said ($(cat err))" '[ $
 check "--compression gzip with --format tar: exit 2" '[ $rc = 2 ] && grep -q "a tar output is compressed as its format says" err'
 "$cuslim" bundle -q /bin/true -o cz/c.tar.zst --compression zstd 2> err; rc=$?
 check "--compression zstd with a .tar.zst output: agrees, written ($(cat err))" '[ $rc = 0 ] && [ -s cz/c.tar.zst ]'
+# An empty value ('' from an unset $VAR) is a usage error naming the option; it was read as not
+# given (--tag, --entrypoint, -j) or as "/" (--include, a target). A command's own '' is its own.
+for args in "bundle /bin/true --tag '' -o cz/e1" "bundle /bin/true --entrypoint '' -o cz/e2.tar" "bundle /bin/true -j '' -o cz/e3.tar" \
+            "bundle /bin/true --include '' -o cz/e4.tar" "bundle '' -o cz/e5.tar" "slim cz/c.tar.zst --target '' -o cz/e6" "deps ''" "verify ''"; do
+  eval "\"\$cuslim\" $args" > /dev/null 2> err; rc=$?
+  check "$args: exit 2, an empty value ($(cat err))" '[ $rc = 2 ] && grep -q ": an empty value; see cuslim" err && [ -z "$(ls cz | grep "^e[0-9]")" ]'
+done
+"$cuslim" run --gpu off cz/c.tar.zst -- /bin/true '' > /dev/null 2> err; rc=$?
+check "run IMAGE -- PROGRAM '': the program's argument, not refused ($rc: $(cat err))" '[ $rc = 0 ]'
+# An index of 60 images named without a tag: the error lists 20 and counts the rest.
+"$cuslim" bundle -q /bin/true -o cz/many --tag t0
+python3 -c "
+import json, sys; p = sys.argv[1] + '/index.json'; i = json.load(open(p)); e = i['manifests'][0]
+i['manifests'] = [dict(e, annotations={'org.opencontainers.image.ref.name': 't%d' % k}) for k in range(60)]; json.dump(i, open(p, 'w'))" cz/many
+"$cuslim" verify cz/many > /dev/null 2> err; rc=$?
+check "verify of a 60-image layout without a tag: exit 2, 20 tags and '... and 40 more' ($(head -c 120 err))" \
+  '[ $rc = 2 ] && grep -q "t19, ... and 40 more" err && ! grep -q "t20" err'
 # A tag a rootfs output cannot hold is refused, not dropped; a spec's name (its default tag) is not one.
 "$cuslim" bundle -q /bin/true -o cz/t.tar --tag app:1 2> err; rc=$?
 check "--tag with a tar output: exit 2, said, nothing written ($(cat err))" '[ $rc = 2 ] && grep -q "a tar output holds no tag" err && [ ! -e cz/t.tar ]'
