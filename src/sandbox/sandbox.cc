@@ -128,12 +128,13 @@ std::string build_root(const SandboxSpec& s, int err_fd) {
   mkdirs(root + "/dev/shm");
   if (::mount("shm", (root + "/dev/shm").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /dev/shm tmpfs", root + "/dev/shm", errno);
   if (::access("/sys/devices", F_OK) == 0) bind(err_fd, "/sys", root + "/sys", true);
-  mkdirs(root + "/tmp");
-  // Opened before the tmpfs hides it; not followed when the image's /tmp is a symlink.
-  UniqueFd image_tmp(::open((root + "/tmp").c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (::mount("tmpfs", (root + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /tmp tmpfs", root + "/tmp", errno);
-  if (image_tmp) seed_tmp(err_fd, image_tmp.get(), root + "/tmp");
-  image_tmp.reset();
+  if (!s.tmp_from_image) {  // a symlink is never touched here: on the host side it would lead out of the root
+    mkdirs(root + "/tmp");
+    // Opened before the tmpfs hides it.
+    UniqueFd image_tmp(::open((root + "/tmp").c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (::mount("tmpfs", (root + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /tmp tmpfs", root + "/tmp", errno);
+    if (image_tmp) seed_tmp(err_fd, image_tmp.get(), root + "/tmp");
+  }
   for (auto& b : s.binds) bind(err_fd, b.source, root + b.target, b.readonly);
   for (auto& l : s.symlinks) {
     mkdirs(root + path::dirname(l.path));

@@ -42,6 +42,7 @@ struct SandboxSpec {
   std::vector<Symlink> symlinks;      // created inside before the program starts
   std::vector<std::string> argv, env;
   std::string cwd = "/";               // made when the image lacks it (as docker does)
+  bool tmp_from_image = false;        // the image's /tmp is a symlink: left as it is (as docker runs it), no tmpfs
   std::optional<SandboxUser> user;    // unset: the caller's user (root inside)
   bool user_namespace = false;        // needed when not root
   int stdout_fd = -1;                 // >= 0: the program's stdout and stderr go there
