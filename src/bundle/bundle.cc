@@ -769,6 +769,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   res.python = python_report(std::move(python), root, res.plan);  // report: each distribution, why kept
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req, res.forward_compat);  // plan: the image config
+  CUSLIM_CHECK(set_architecture(root, res.plan, req, res.config));  // config: the programs' architecture
   drop_env_naming_absent_files(res.config, res.plan, req);  // config: no traced variable names a file the image lacks
   bool llp_given = std::any_of(req.env.begin(), req.env.end(), [](auto& kv) { return kv.rfind("LD_LIBRARY_PATH=", 0) == 0; });
   if (const ForwardCompatData* fc = forward_compat_data(analysis.classifier()); fc && !res.forward_compat.empty() && !llp_given)
@@ -791,18 +792,21 @@ void add_user_site_base(BundleRequest& req) {
   if (std::any_of(req.traced_env.begin(), req.traced_env.end(), [](auto& e) { return e.rfind("PYTHONUSERBASE=", 0) == 0; })) return;
   // BASE/lib/pythonX.Y/site-packages/... where BASE is an absolute path ending in /.local (string
   // work, not std::regex: a trace's paths can be of any length, and std::regex recurses per byte).
+  // The last such base (a .local nested in a site dir is the deeper one), on one line.
   auto user_base = [](const std::string& f) -> std::optional<std::string> {
     static const std::string mark = "/.local/lib/python";
+    std::optional<std::string> found;
     for (size_t at = f.find(mark); at != std::string::npos; at = f.find(mark, at + 1)) {
+      if (f.find_first_of("\r\n") < at) break;
       size_t i = at + mark.size(), major = i;
       while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
       if (i == major || i >= f.size() || f[i] != '.') continue;
       size_t minor = ++i;
       while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
       if (i == minor || f.compare(i, 15, "/site-packages/") != 0 || f[0] != '/' || at == 0) continue;
-      return f.substr(0, at + 7);  // through "/.local"
+      found = f.substr(0, at + 7);  // through "/.local"
     }
-    return std::nullopt;
+    return found;
   };
   for (auto& f : req.traced_files)
     if (auto base = user_base(f); base && valid_utf8(*base)) {

@@ -132,12 +132,14 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
   job.format = !out.empty() && output_names_format(out) ? "" : spec.format;
   job.compression = spec.compression;
   // The spec's tag, or its name where it writes none -- unless OUT names a tag (docker://R/app:1,
-  // oci:DIR:T), which then wins over the name, or OUT is a rootfs tree or tar, which holds none.
+  // oci:DIR:T), which then wins over the name, or OUT is a rootfs tree or tar, which holds none
+  // (a spec's own `tag:` with its own rootfs `out:` is refused; with -o a rootfs, -o chose).
   job.request.tag = spec.tag;
-  if (std::string o = job.request.out, out_tag; !spec.tag_given) {
-    auto f = job.format.empty() ? format_from_path(o) : parse_format(job.format).value_or(BundleFormat::oci);
-    if (!settle_output_ref(o, f, out_tag, !job.format.empty()).ok() || !out_tag.empty() || !holds_tags(f)) job.request.tag.clear();
-  }
+  std::string o = job.request.out, out_tag;
+  auto f = job.format.empty() ? format_from_path(o) : parse_format(job.format).value_or(BundleFormat::oci);
+  bool settled = settle_output_ref(o, f, out_tag, !job.format.empty()).ok();
+  if (!spec.tag_given && (!settled || !out_tag.empty() || !holds_tags(f))) job.request.tag.clear();
+  if (spec.tag_given && !out.empty() && settled && !holds_tags(f)) job.request.tag.clear();
   job.layers = spec.layers;
   job.gpu_arch = spec.gpu_arch;
   job.request.prune.nvidia = spec.prune_nvidia;

@@ -7,6 +7,7 @@
 
 #include "core/exec_path.h"
 #include "core/path.h"
+#include "elf/elf_file.h"
 #include "profile/cuda_compat.h"
 #include "profile/forward_compat.h"
 #include "prune/gpu_arch.h"
@@ -230,6 +231,20 @@ ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::v
   if (holds_dir(plan, req, req.traced_cwd)) c.working_dir = req.traced_cwd;  // `run IMG -- python app.py` as traced
   c.labels["org.opencontainers.image.base.name"] = req.base;
   return c;
+}
+
+Status set_architecture(const Root& root, const Plan& plan, const BundleRequest& req, ImageConfig& config) {
+  if (req.keep_config) return ok_status();
+  std::string arch;
+  for (auto& e : plan.executables)
+    if (arch.empty()) arch = oci_architecture_of(root.host_path(e));
+  for (auto it = plan.items.begin(); arch.empty() && it != plan.items.end(); ++it)  // libraries only
+    if (it->second.type == LayerEntry::file && it->second.content.empty()) arch = oci_architecture_of(root.host_path(it->first));
+  if (arch.empty()) return ok_status();  // no ELF file: the default
+  if (req.base_image && req.base_image->config.architecture != arch)
+    return bad_input("--base " + req.base + ": an image for " + req.base_image->config.architecture + ", the programs bundled on it are " + arch);
+  config.architecture = arch;
+  return ok_status();
 }
 
 // The label that says which GPUs the image's code was pruned for: this prune's archs, less those

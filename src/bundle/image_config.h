@@ -19,6 +19,11 @@ namespace cuslim {
 // The config of the planned image.
 ImageConfig make_config(const Plan& plan, const BundleRequest& req, const std::vector<ForwardCompatShipped>& compat);
 
+// The config's architecture: the one the shipped programs (else libraries) are built for, so an
+// arm64 root bundles an arm64 image; slim keeps the input's. A --base image of another
+// architecture is exit 3 (the image could run on no machine).
+Status set_architecture(const Root& root, const Plan& plan, const BundleRequest& req, ImageConfig& config);
+
 // A rootfs output (dir, tar) carries no image config: what the user or a trace gave it (--env,
 // the traced Env, --entrypoint, the traced WorkingDir) is named in a warning, never dropped in
 // silence; the defaults every bundle gets (NVIDIA_*, the program as Entrypoint) are not.

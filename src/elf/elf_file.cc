@@ -368,6 +368,24 @@ bool has_elf_magic(const std::string& host_path) {
   return fd && ::read(fd.get(), magic, SELFMAG) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
 }
 
+std::string oci_architecture_of(const std::string& host_path) {
+  UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  unsigned char h[20] = {};
+  if (!fd || ::read(fd.get(), h, sizeof h) != static_cast<ssize_t>(sizeof h) || std::memcmp(h, ELFMAG, SELFMAG) != 0) return "";
+  bool little = h[EI_DATA] != ELFDATA2MSB;
+  int machine = little ? h[19] << 8 | h[18] : h[18] << 8 | h[19];  // e_machine: the same offset in both classes
+  switch (machine) {
+    case EM_X86_64: return "amd64";
+    case EM_AARCH64: return "arm64";
+    case EM_386: return "386";
+    case EM_ARM: return "arm";
+    case EM_PPC64: return little ? "ppc64le" : "ppc64";
+    case EM_S390: return "s390x";
+    case EM_RISCV: return h[EI_CLASS] == ELFCLASS64 ? "riscv64" : "";
+    default: return "";
+  }
+}
+
 std::string machine_name(int machine) {
   switch (machine) {
     case EM_X86_64: return "x86-64";

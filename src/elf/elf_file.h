@@ -84,5 +84,8 @@ bool has_elf_magic(const std::string& host_path);
 
 // "x86-64", "AArch64", ... for messages.
 std::string machine_name(int machine);
+// The OCI platform architecture an ELF file runs on ("amd64", "arm64", "ppc64le", ...: GOARCH
+// names), from its header alone; "" for a file that is not ELF or a machine without a name.
+std::string oci_architecture_of(const std::string& host_path);
 
 }  // namespace cuslim

@@ -96,15 +96,40 @@ Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std:
   return parse_json(bytes, file + ": " + what);
 }
 
-// The names in a tar (first 64 entries are enough to tell an image archive from a rootfs).
-std::vector<std::string> tar_names(const std::string& path, size_t max) {
+// A name an image archive holds at its top (./ stripped): manifest.json, index.json, oci-layout,
+// repositories, blobs/..., and a classic `docker save`'s <64 hex>/ dirs (VERSION, json,
+// layer.tar) and <64 hex>.json configs. A rootfs holds others (bin/, etc/, usr/ ...).
+bool archive_shaped(std::string n) {
+  while (n.rfind("./", 0) == 0) n.erase(0, 2);
+  while (!n.empty() && n.back() == '/') n.pop_back();
+  if (n.empty() || n == "." || n == "manifest.json" || n == "index.json" || n == "oci-layout" || n == "repositories") return true;
+  if (n == "blobs" || n.rfind("blobs/", 0) == 0) return true;
+  std::string first = n.substr(0, n.find('/'));
+  if (first == n && first.ends_with(".json")) first.resize(first.size() - 5);
+  return first.size() == 64 && first.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// What a tar's names say it is. Read until both indexes turned up or a name no image archive
+// holds appears: a rootfs is told after its first entries, and a `docker save` of many layers
+// (manifest.json after every layer dir) is still an archive.
+struct ArchiveNames {
+  bool any = false, manifest = false, layout = false;
+};
+ArchiveNames scan_archive(const std::string& path) {
+  ArchiveNames out;
   ReadPtr a(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
-  std::vector<std::string> out;
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return out;
   archive_entry* e;
-  for (int r; out.size() < max && ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN);) out.push_back(archive_entry_pathname(e));
+  for (int r; (r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN;) {
+    std::string n = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    out.any = true;
+    while (n.rfind("./", 0) == 0) n.erase(0, 2);  // `tar -C dir -cf x.tar .` writes ./manifest.json
+    out.manifest |= n == "manifest.json";
+    out.layout |= n == "oci-layout" || n == "index.json";
+    if ((out.manifest && out.layout) || !archive_shaped(n)) break;
+  }
   return out;
 }
 
@@ -844,7 +869,7 @@ std::string kind_name(ImageKind k) {
   return "?";
 }
 
-Result<ImageKind> detect_image(const std::string& p) {
+Result<ImageKind> detect_image(const std::string& p, const std::string& transport) {
   struct stat st;
   if (::stat(p.c_str(), &st) != 0) return Error::from_errno(p, errno);
   if (S_ISDIR(st.st_mode)) {
@@ -863,20 +888,15 @@ Result<ImageKind> detect_image(const std::string& p) {
     return ImageKind::rootfs_dir;
   }
   if (!S_ISREG(st.st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not an image)");
-  auto names = tar_names(p, 64);
-  if (names.empty()) {
+  auto names = scan_archive(p);
+  if (!names.any) {
     if (auto c = stored_compression(p); c != Compression::none)  // compressed, yet no tar entry reads: cut short or damaged
       return bad_input(p + ": a " + compression_word(c) + " stream without a readable tar inside (truncated or corrupt)");
     return bad_input(p + ": neither a directory nor a (compressed) tar archive");
   }
-  bool manifest = false, layout = false;
-  for (auto n : names) {
-    while (n.rfind("./", 0) == 0) n.erase(0, 2);  // `tar -C dir -cf x.tar .` writes ./manifest.json
-    manifest |= n == "manifest.json";
-    layout |= n == "oci-layout" || n == "index.json";
-  }
-  if (manifest) return ImageKind::docker_archive;
-  if (layout) return ImageKind::oci_archive;
+  // Docker 25's `docker save` holds both: read as what the transport names, a docker-archive by default.
+  if (names.layout && (!names.manifest || transport == "oci-archive")) return ImageKind::oci_archive;
+  if (names.manifest) return ImageKind::docker_archive;
   return ImageKind::rootfs_tar;
 }
 
@@ -946,7 +966,7 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
   }
   if (is_registry_ref(image)) return unpack_pulled(image, staging, opt);
   bool plain_dir = transport == "dir" && is_dir(image) && ::access((image + "/oci-layout").c_str(), F_OK) != 0;  // dir: says rootfs
-  CUSLIM_TRY(auto kind, plain_dir ? Result<ImageKind>(ImageKind::rootfs_dir) : detect_image(image));
+  CUSLIM_TRY(auto kind, plain_dir ? Result<ImageKind>(ImageKind::rootfs_dir) : detect_image(image, transport));
   CUSLIM_CHECK(check_transport_kind(image_ref, transport, kind));
   if ((kind == ImageKind::rootfs_dir || kind == ImageKind::rootfs_tar) && !opt.tag.empty())
     return Error(Exit::usage, image_ref + ": a " + kind_name(kind) + " holds one image and no tags; the tag '" + opt.tag + "' names nothing in it");

@@ -58,7 +58,9 @@ struct UnpackedImage {
   std::set<std::string> setuid_stripped;  // files whose setuid/setgid bits unpacking stripped (warned where kept)
 };
 
-Result<ImageKind> detect_image(const std::string& path);
+// What an image input is, from its files (a tar from its entry names). `transport` ("oci-archive"
+// or "docker-archive") picks the reading of an archive that holds both (Docker 25's docker save).
+Result<ImageKind> detect_image(const std::string& path, const std::string& transport = "");
 
 struct UnpackOptions {
   std::string tag;                      // org.opencontainers.image.ref.name (empty: the first manifest)

@@ -218,7 +218,7 @@ Result<std::optional<CacheKey>> cache_key(const std::string& image, const Unpack
     return std::optional<CacheKey>{k};
   }
   if (ref.transport == "dir") return std::optional<CacheKey>{};     // a rootfs dir: used in place
-  CUSLIM_TRY(auto kind, detect_image(ref.path));
+  CUSLIM_TRY(auto kind, detect_image(ref.path, ref.transport));
   CUSLIM_CHECK(check_transport_kind(image, ref.transport, kind));
   if (kind == ImageKind::rootfs_dir) return std::optional<CacheKey>{};
   CUSLIM_TRY(auto real, canonical_path(ref.path));

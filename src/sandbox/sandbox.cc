@@ -18,8 +18,9 @@
 #include <set>
 #include <string_view>
 
-#include "core/path.h"
 #include "core/exec_path.h"
+#include "core/in_root.h"
+#include "core/path.h"
 #include "core/unique_fd.h"
 #include "sandbox/sandbox_init.h"
 #include "sandbox/signal_forwarding.h"
@@ -55,6 +56,19 @@ void mount_point(const std::string& source, const std::string& target) {
     int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) ::close(fd);
   }
+}
+
+// The host path of `inside` (an absolute path in the image) under `root`, with the image's
+// symlinks resolved inside the root: a link of the image (a /tmp, a library dir, /.cuslim leading
+// to a host path or up with ..) never takes a mount point, a created file or an unlink out of it.
+std::string in_root(int err_fd, const std::string& root, const std::string& inside) {
+  auto r = resolve_in_root(root, inside, MissingComponent::keep);
+  if (!r) {
+    std::string msg = "the image's " + inside + ": " + r.error().message();
+    (void)!::write(err_fd, msg.data(), msg.size());
+    _exit(127);
+  }
+  return root + *r;
 }
 
 void bind(int err_fd, const std::string& source, const std::string& target, bool readonly) {
@@ -135,11 +149,12 @@ std::string build_root(const SandboxSpec& s, int err_fd) {
     if (::mount("tmpfs", (root + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) child_fail(err_fd, "mount /tmp tmpfs", root + "/tmp", errno);
     if (image_tmp) seed_tmp(err_fd, image_tmp.get(), root + "/tmp");
   }
-  for (auto& b : s.binds) bind(err_fd, b.source, root + b.target, b.readonly);
-  for (auto& l : s.symlinks) {
-    mkdirs(root + path::dirname(l.path));
-    ::unlink((root + l.path).c_str());
-    if (::symlink(l.target.c_str(), (root + l.path).c_str()) != 0) child_fail(err_fd, "symlink", l.path, errno);
+  for (auto& b : s.binds) bind(err_fd, b.source, in_root(err_fd, root, b.target), b.readonly);
+  for (auto& l : s.symlinks) {  // the link itself replaces what is there: only its directory is resolved
+    std::string dir = in_root(err_fd, root, path::dirname(l.path)), at = path::join(dir, path::basename(l.path));
+    mkdirs(dir);
+    ::unlink(at.c_str());
+    if (::symlink(l.target.c_str(), at.c_str()) != 0) child_fail(err_fd, "symlink", l.path, errno);
   }
   return root;
 }

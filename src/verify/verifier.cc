@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "core/exec_path.h"
@@ -13,6 +14,7 @@
 #include "core/path.h"
 #include "loader/search_plan.h"
 #include "core/plural.h"
+#include "elf/elf_file.h"
 #include "elf/fatbin.h"
 #include "image/utf8_names.h"
 #include "jit/jit_needs.h"
@@ -427,6 +429,22 @@ Check contents_check(const UnpackedImage& img, const std::vector<ImageFile>& fil
                                              std::to_string(elfs) + " ELF objects"};
 }
 
+// The config's architecture against the ELF files': an image whose config says arm64 over x86-64
+// programs runs on no machine (a runtime picks it by the config, the kernel refuses the files).
+Check architecture_check(const UnpackedImage& img, const std::vector<ImageFile>& files) {
+  std::map<std::string, size_t> by_arch;
+  for (auto& f : files)
+    if (f.elf)
+      if (auto a = oci_architecture_of(img.rootfs + f.path); !a.empty()) ++by_arch[a];
+  if (by_arch.empty()) return {"architecture", CheckStatus::skip, "no ELF file of a known machine in the image"};
+  const std::string& want = img.config.architecture;
+  std::string counts;
+  for (auto& [a, n] : by_arch) counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + a;
+  if (!by_arch.count(want))
+    return {"architecture", CheckStatus::fail, "the config says " + want + ", the ELF files are for another machine (" + counts + ")"};
+  return {"architecture", CheckStatus::pass, want + " (ELF files: " + counts + ")"};
+}
+
 // One check per JIT framework the image holds: can it compile at run time? ("jit-ready:triton")
 std::vector<Check> jit_checks(const UnpackedImage& img, const std::vector<ImageFile>& files, const Classifier& c, const std::set<std::string>& present) {
   std::vector<const JitFramework*> frameworks;
@@ -455,6 +473,7 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   for (auto& f : files) paths.push_back(f.path);
   auto present = distributions_present(Root(img.rootfs), paths);
   r.checks.push_back(contents_check(img, files));
+  r.checks.push_back(architecture_check(img, files));
   r.checks.push_back(class_check(files, c, ObjectClass::toolkit, "no-toolkit-files", "the toolkit is for building; a runtime image must not need it", present));
   r.checks.push_back(class_check(files, c, ObjectClass::driver, "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver", present));
   for (auto& j : jit_checks(img, files, c, present)) r.checks.push_back(std::move(j));

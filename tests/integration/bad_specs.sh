@@ -78,6 +78,8 @@ check "a spec without tag: writes a tar (its name tags image outputs only) ($(ca
 printf 'name: tagged\ntargets: [/bin/true]\nout: cz/tagged.tar\ntag: v1\n' > tagged.yaml
 "$cuslim" build -q tagged.yaml 2> err; rc=$?
 check "a spec with tag: and a tar out: exit 2, said ($(cat err))" '[ $rc = 2 ] && grep -q "holds no tag" err && [ ! -e cz/tagged.tar ]'
+"$cuslim" build -q tagged.yaml -o cz/tagged-o.tar.zst 2> err; rc=$?
+check "... but -o a rootfs on the command line: written, -o chose (the spec's tag has nowhere to go) ($(cat err))" '[ $rc = 0 ] && [ -s cz/tagged-o.tar.zst ]'
 printf 'name: x\ntargets: [/bin/true]\nout: out/x\nprune_nvidia: false\n' > prune.yaml
 "$cuslim" build prune.yaml 2> err; rc=$?
 check "prune_nvidia without gpu_arch is the spec's error, as --no-prune-nvidia without --gpu-arch is the flag's ($(cat err))" \

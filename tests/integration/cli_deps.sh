@@ -185,6 +185,32 @@ check "deps of a 3,000-deep chain: exit 0, cut at level 1000 with a note ($rc)" 
   '[ $rc = 0 ] && grep -q "lib1000.so .* \.\.\.$" "$tmp/chain.tree" && ! grep -q "lib1001.so" "$tmp/chain.tree" && grep -q "the tree view stops at 1000 levels" "$tmp/chain.tree"'
 "$cuslim" deps --format list "$tmp/chain/lib0.so" --ld-library-path "$tmp/chain" > "$tmp/chain.list"; rc=$?
 check "... --format list: every one of the 2,999 objects below it" '[ $rc = 0 ] && [ "$(grep -c "=> $tmp/chain/lib" "$tmp/chain.list")" = 2999 ]'
+# An AArch64 root (its loader and a static-pie program, their machines patched): the image's
+# config says arm64, verify's architecture check passes; an x86-64 image whose config says arm64
+# fails it; an x86-64 program on an arm64 --base is refused.
+mkdir -p "$tmp/a64/lib" "$tmp/a64/app"
+cp /lib64/ld-linux-x86-64.so.2 "$tmp/a64/lib/ld-linux-aarch64.so.1"; cp /sbin/ldconfig "$tmp/a64/app/app"
+for f in "$tmp/a64/lib/ld-linux-aarch64.so.1" "$tmp/a64/app/app"; do printf "\xb7\x00" | dd of="$f" bs=1 seek=18 conv=notrunc 2> /dev/null; done
+config_of() { python3 -c "import json,sys; d=sys.argv[1]; i=json.load(open(d+'/index.json')); m=json.load(open(d+'/blobs/sha256/'+i['manifests'][0]['digest'][7:])); print(d+'/blobs/sha256/'+m['config']['digest'][7:])" "$1"; }
+"$cuslim" bundle -q --root "$tmp/a64" /app/app -o "$tmp/a64-img" 2> "$tmp/err"; rc=$?
+check "bundle of an AArch64 root: the config says arm64 ($rc: $(cat "$tmp/err"))" '[ $rc = 0 ] && grep -q "\"architecture\":\"arm64\"" "$(config_of "$tmp/a64-img")"'
+"$cuslim" verify "$tmp/a64-img" > "$tmp/v-a64" 2>&1
+check "... verify: architecture passes (arm64)" 'grep -q "PASS architecture *arm64" "$tmp/v-a64"'
+"$cuslim" bundle -q /bin/true -o "$tmp/x64-img" 2> /dev/null
+cfg=$(config_of "$tmp/x64-img"); sed -i 's/"architecture":"amd64"/"architecture":"arm64"/' "$cfg"
+python3 - "$tmp/x64-img" "$cfg" <<'PY'
+import hashlib, json, os, sys
+d, cfg = sys.argv[1], sys.argv[2]
+data = open(cfg, "rb").read(); h = hashlib.sha256(data).hexdigest(); os.rename(cfg, d + "/blobs/sha256/" + h)
+i = json.load(open(d + "/index.json")); mp = d + "/blobs/sha256/" + i["manifests"][0]["digest"][7:]; m = json.load(open(mp))
+m["config"]["digest"], m["config"]["size"] = "sha256:" + h, len(data); mb = json.dumps(m).encode(); mh = hashlib.sha256(mb).hexdigest()
+open(d + "/blobs/sha256/" + mh, "wb").write(mb); i["manifests"][0]["digest"], i["manifests"][0]["size"] = "sha256:" + mh, len(mb)
+json.dump(i, open(d + "/index.json", "w"))
+PY
+"$cuslim" verify "$tmp/x64-img" > "$tmp/v-x64" 2>&1; rc=$?
+check "verify of x86-64 programs under a config saying arm64: exit 1, architecture fails ($rc)" '[ $rc = 1 ] && grep -q "FAIL architecture *the config says arm64, the ELF files are for another machine (.* amd64)" "$tmp/v-x64"'
+"$cuslim" bundle -q /bin/true --base "$tmp/a64-img" -o "$tmp/mixed" 2> "$tmp/err"; rc=$?
+check "bundle of an x86-64 program on an arm64 --base: exit 3, said ($(cat "$tmp/err"))" '[ $rc = 3 ] && grep -q "an image for arm64, the programs bundled on it are amd64" "$tmp/err" && [ ! -e "$tmp/mixed" ]'
 # --json is --format json (the spelling every other command uses); both at once is a usage error.
 "$cuslim" deps --json /usr/bin/ssh > "$tmp/json2"
 check "deps --json prints what --format json prints" 'cmp -s "$tmp/json" "$tmp/json2"'

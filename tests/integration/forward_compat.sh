@@ -191,6 +191,14 @@ out=$(r auto "$tmp/drv535"); rc=$?
 check "run on driver 535 without a set: the host's libcuda, nothing said about compat ($out)" \
   '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac && ! grep -q "forward compat" "$tmp/run.err"'
 
+# An image whose library dir (where the driver is injected) is a link to a host path: the
+# injection follows it inside the image only; the host dir gets no file, no link, no mount.
+cp -a "$tmp/auto" "$tmp/evil"; mkdir -p "$tmp/hostlibs"; echo precious > "$tmp/hostlibs/libcuda.so.1"
+rm -rf "$tmp/evil/usr/lib/x86_64-linux-gnu"; mkdir -p "$tmp/evil/usr/lib"; ln -s "$tmp/hostlibs" "$tmp/evil/usr/lib/x86_64-linux-gnu"
+"$cuslim" run --driver-root "$tmp/drv580" "$tmp/evil" -- /app/app > /dev/null 2> "$tmp/run.err"
+check "run of an image whose library dir links to a host dir: the host dir untouched ($(ls -A "$tmp/hostlibs" | tr '\n' ' '))" \
+  '[ "$(ls -A "$tmp/hostlibs")" = libcuda.so.1 ] && [ "$(cat "$tmp/hostlibs/libcuda.so.1")" = precious ] && ! grep -q "^ *$tmp/hostlibs" /proc/self/mountinfo'
+
 # --- an image config: its LD_LIBRARY_PATH must not name where the host driver is injected ----------
 # A merged-/usr root (/lib -> usr/lib): its /lib/x86_64-linux-gnu is where the driver is injected.
 cp -a "$src" "$tmp/srcm"; mkdir -p "$tmp/srcm/usr/lib"; mv "$tmp/srcm/lib/x86_64-linux-gnu" "$tmp/srcm/usr/lib/"

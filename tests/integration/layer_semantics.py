@@ -236,6 +236,38 @@ def main():
         j = json.loads(r.stdout) if r.returncode == 0 else {}
         check("slim --json counts the dropped files and bytes", isinstance(j.get("dropped_files"), int) and j["dropped_files"] > 0
               and isinstance(j.get("dropped_bytes"), int), {k: j.get(k) for k in ("dropped_files", "dropped_bytes")} or r.stderr)
+        # --- archives told by their names: a `docker save` whose manifest.json comes after many layer
+        # entries, and Docker 25's, which holds an OCI layout and a manifest.json both ---
+        if ok:
+            with tarfile.open(f"{tmp}/late.tar", "w") as t:
+                t.add(f"{m}/blobs", "blobs")
+                pad = f"{tmp}/VERSION"
+                open(pad, "w").write("1.0")
+                for k in range(80):  # classic layer dirs' VERSION files: archive entries, before the manifest
+                    t.add(pad, "%064x/VERSION" % k)
+                with tarfile.open(f"{tmp}/a.tar") as a_tar:
+                    t.addfile(a_tar.getmember("manifest.json"), a_tar.extractfile("manifest.json"))
+            r = run(cuslim, "report", "--json", f"{tmp}/late.tar")
+            kind = json.loads(r.stdout).get("image_kind") if r.returncode == 0 else r.stderr
+            check("a docker-archive whose manifest.json follows 80 layer entries is read as one (not a rootfs)", kind == "docker-archive", kind)
+            r = run(cuslim, "bundle", "-q", "/bin/true", "-o", f"{tmp}/oa2.tar", "--format", "oci-archive", "--tag", "d25")
+            dual = f"{tmp}/d25"
+            os.makedirs(dual)
+            with tarfile.open(f"{tmp}/oa2.tar") as t:
+                t.extractall(dual)
+            index = json.load(open(f"{dual}/index.json"))
+            man = json.load(open(f"{dual}/blobs/sha256/" + index["manifests"][0]["digest"][7:]))
+            json.dump([{"Config": "blobs/sha256/" + man["config"]["digest"][7:], "RepoTags": ["d25:1"],
+                        "Layers": ["blobs/sha256/" + l["digest"][7:] for l in man["layers"]]}], open(f"{dual}/manifest.json", "w"))
+            with tarfile.open(f"{tmp}/dual.tar", "w") as t:
+                for n in ("blobs", "index.json", "manifest.json", "oci-layout"):
+                    t.add(f"{dual}/{n}", n)
+            for ref, want in ((f"oci-archive:{tmp}/dual.tar", "oci-archive"), (f"docker-archive:{tmp}/dual.tar", "docker-archive"),
+                              (f"{tmp}/dual.tar", "docker-archive")):
+                r = run(cuslim, "report", "--json", ref)
+                kind = json.loads(r.stdout).get("image_kind") if r.returncode == 0 else r.stderr
+                check(f"a Docker 25 save (OCI layout and manifest.json) as {ref.split(':')[0] if ':' in ref else 'a bare path'}: read as {want}",
+                      kind == want, kind)
         # --- every layer in JSON has a group (null where cuslim did not write it); a tar output's is "image" ---
         r = run(cuslim, "bundle", "/bin/true", "-o", f"{tmp}/t.tar.zst")
         check("a tar output's summary names its one layer as every layer line does: layer GROUP DIGEST",

@@ -279,6 +279,13 @@ must "bundle it" "$cuslim" bundle -q "$py" --trace "$tmp/user.trace" --include "
 out=$(env -i "$cuslim" run --gpu off "$tmp/img:user" -- "$py" "$tmp/user.py" 2>&1)
 check "the user site imports in the image ($out; host: $want)" '[ "$want" = "user site" ] && [ "$out" = "$want" ]'
 check "the Env names the user base" 'python3 -c "import json,sys; i=json.load(open(sys.argv[1])); m=json.load(open(sys.argv[1].replace(\"index.json\", \"blobs/sha256/\")+[x for x in i[\"manifests\"] if x.get(\"annotations\",{}).get(\"org.opencontainers.image.ref.name\")==\"user\"][0][\"digest\"][7:])); c=json.load(open(sys.argv[1].replace(\"index.json\", \"blobs/sha256/\")+m[\"config\"][\"digest\"][7:])); assert \"PYTHONUSERBASE=$tmp/uhome/.local\" in c[\"config\"][\"Env\"], c[\"config\"][\"Env\"]" "$tmp/img/index.json"'
+# The user base is the last .local/lib/pythonX.Y/site-packages in a path (a vendored tree holding
+# its own .local is the deeper one), as the pattern ^(/.*/\.local)/lib/python\d+\.\d+/site-packages/ says.
+nested=$tmp/nest/.local/lib/python$pyver/site-packages/pkg/.local/lib/python$pyver/site-packages
+mkdir -p "$nested"; echo 'x = 1' > "$nested/x.py"
+printf '{"event":"file","how":"open","path":"%s","pid":1}\n' "$nested/x.py" > "$tmp/nest.trace"
+must "bundle with a trace of a nested user site" "$cuslim" bundle -q /bin/true --trace "$tmp/nest.trace" -o "$tmp/nest-img" --tag n
+check "the Env names the deeper user base" 'python3 -c "import json,sys; d=sys.argv[1]; i=json.load(open(d+\"/index.json\")); m=json.load(open(d+\"/blobs/sha256/\"+i[\"manifests\"][0][\"digest\"][7:])); c=json.load(open(d+\"/blobs/sha256/\"+m[\"config\"][\"digest\"][7:])); assert \"PYTHONUSERBASE=$tmp/nest/.local/lib/python$pyver/site-packages/pkg/.local\" in c[\"config\"][\"Env\"], c[\"config\"][\"Env\"]" "$tmp/nest-img"'
 
 # Egg-info distributions sharing a namespace package (namespace_packages.txt, as Debian installs
 # lazr.uri beside lazr.restfulclient): each owns its own subpackage. A distribution only read
