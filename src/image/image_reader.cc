@@ -97,15 +97,15 @@ Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std:
 }
 
 // A name an image archive holds at its top (./ stripped): manifest.json, index.json, oci-layout,
-// repositories, blobs/..., and a classic `docker save`'s <64 hex>/ dirs (VERSION, json,
-// layer.tar) and <64 hex>.json configs. A rootfs holds others (bin/, etc/, usr/ ...).
+// repositories, blobs/..., a classic `docker save`'s <64 hex>/ dirs (VERSION, json, layer.tar)
+// and <64 hex>.json configs, skopeo's <64 hex>.tar layers. A rootfs holds others (bin/, etc/ ...).
 bool archive_shaped(std::string n) {
   while (n.rfind("./", 0) == 0) n.erase(0, 2);
   while (!n.empty() && n.back() == '/') n.pop_back();
   if (n.empty() || n == "." || n == "manifest.json" || n == "index.json" || n == "oci-layout" || n == "repositories") return true;
   if (n == "blobs" || n.rfind("blobs/", 0) == 0) return true;
   std::string first = n.substr(0, n.find('/'));
-  if (first == n && first.ends_with(".json")) first.resize(first.size() - 5);
+  if (first == n) first = first.substr(0, first.find('.'));  // <hex>.json, <hex>.tar
   return first.size() == 64 && first.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 

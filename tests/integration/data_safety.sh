@@ -73,7 +73,8 @@ cp arch.tar arch.copy
 # A transport says what the input is: another kind there is exit 3 naming both (it was read as
 # what it is: a directory of tars as a rootfs, a docker-archive as an oci-archive).
 must "a docker-archive" "$cuslim" bundle -q ./app -o da.tar --format docker-archive --tag d:1
-for case in "docker-archive:img|a docker-archive, this is an OCI layout" "oci-archive:da.tar|an oci-archive, this is a docker-archive" \
+cp da.tar da-classic.tar && tar --delete -f da-classic.tar index.json oci-layout  # without Docker 25's OCI layout
+for case in "docker-archive:img|a docker-archive, this is an OCI layout" "oci-archive:da-classic.tar|an oci-archive, this is a docker-archive" \
             "docker-archive:arch.tar|a docker-archive, this is an oci-archive" "oci:arch.tar|an OCI layout, this is an oci-archive"; do
   ref=${case%%|*} want=${case#*|}
   for cmd in verify run; do
