@@ -96,11 +96,10 @@ Result<json> read_json_blob(const ImageDir& img, const std::string& digest, std:
   return parse_json(bytes, file + ": " + what);
 }
 
-// A name an image archive holds at its top (./ stripped): manifest.json, index.json, oci-layout,
+// A name (./ already stripped) an image archive holds at its top: manifest.json, index.json, oci-layout,
 // repositories, blobs/..., a classic `docker save`'s <64 hex>/ dirs (VERSION, json, layer.tar)
 // and <64 hex>.json configs, skopeo's <64 hex>.tar layers. A rootfs holds others (bin/, etc/ ...).
 bool archive_shaped(std::string n) {
-  while (n.rfind("./", 0) == 0) n.erase(0, 2);
   while (!n.empty() && n.back() == '/') n.pop_back();
   if (n.empty() || n == "." || n == "manifest.json" || n == "index.json" || n == "oci-layout" || n == "repositories") return true;
   if (n == "blobs" || n.rfind("blobs/", 0) == 0) return true;

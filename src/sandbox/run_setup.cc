@@ -78,12 +78,16 @@ Status note_compat_without_driver(PreparedRun& p, const std::string& why_no_driv
 // The directories the sandbox mounts fresh ones on must be directories in the image: a symlink
 // or a file there is an image a runtime cannot start (exit 3 naming it, before any mount). A /tmp
 // symlink is the image's own (docker mounts nothing there): kept, and the program follows it
-// inside the image (the caller sets tmp_from_image).
-Status check_mount_points(const std::string& rootfs) {
+// inside the image (`tmp_is_link` says so).
+Status check_mount_points(const std::string& rootfs, bool& tmp_is_link) {
+  tmp_is_link = false;
   for (const char* d : {"/proc", "/dev", "/sys", "/tmp"}) {
     struct stat st;
     if (::lstat((rootfs + d).c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;  // missing: made empty
-    if (S_ISLNK(st.st_mode) && std::string_view(d) == "/tmp") continue;
+    if (S_ISLNK(st.st_mode) && std::string_view(d) == "/tmp") {
+      tmp_is_link = true;
+      continue;
+    }
     std::string what = S_ISLNK(st.st_mode) ? "a symlink" : "a file";
     std::error_code ec;
     if (S_ISLNK(st.st_mode))
@@ -160,9 +164,8 @@ Result<PreparedRun> prepare_unpacked(UnpackedImage image, GpuMode gpu, const std
   p.image = std::move(image);
   auto& s = p.spec;
   CUSLIM_TRY(s.rootfs, canonical_path(p.image.rootfs));
-  CUSLIM_CHECK(check_mount_points(s.rootfs));
-  if (struct stat st; ::lstat((s.rootfs + "/tmp").c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-    s.tmp_from_image = true;
+  CUSLIM_CHECK(check_mount_points(s.rootfs, s.tmp_from_image));
+  if (s.tmp_from_image) {
     std::error_code ec;
     p.notes.push_back("the image's /tmp is a symlink to " + std::filesystem::read_symlink(s.rootfs + "/tmp", ec).string() +
                       ": left as it is (no fresh tmpfs there; writes land in the run's copy)");

@@ -32,10 +32,13 @@ namespace cuslim {
 namespace {
 
 // In the child: report "what: path: strerror" through the pipe and exit.
-[[noreturn]] void child_fail(int fd, const std::string& what, const std::string& where, int err) {
-  std::string msg = what + ": " + where + ": " + std::strerror(err);
+[[noreturn]] void child_fail(int fd, const std::string& msg) {
   (void)!::write(fd, msg.data(), msg.size());
   _exit(127);
+}
+
+[[noreturn]] void child_fail(int fd, const std::string& what, const std::string& where, int err) {
+  child_fail(fd, what + ": " + where + ": " + std::strerror(err));
 }
 
 void mkdirs(const std::string& p) {
@@ -63,11 +66,7 @@ void mount_point(const std::string& source, const std::string& target) {
 // to a host path or up with ..) never takes a mount point, a created file or an unlink out of it.
 std::string in_root(int err_fd, const std::string& root, const std::string& inside) {
   auto r = resolve_in_root(root, inside, MissingComponent::keep);
-  if (!r) {
-    std::string msg = "the image's " + inside + ": " + r.error().message();
-    (void)!::write(err_fd, msg.data(), msg.size());
-    _exit(127);
-  }
+  if (!r) child_fail(err_fd, "the image's " + inside + ": " + r.error().message());
   return root + *r;
 }
 
