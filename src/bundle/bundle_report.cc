@@ -5,7 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "core/atomic_file.h"
+#include "bundle/slim_image.h"
 #include "core/plural.h"
 #include "core/units.h"
 
@@ -184,9 +184,25 @@ void bundle_summary(const BundleResult& r, const BundleRequest& req, std::ostrea
   prune_summary(r.prune, out);
 }
 
-Status write_report(const std::string& file, const nlohmann::json& report) {
-  if (!file.ends_with(".json")) return Error(Exit::usage, "--report " + file + ": give a FILE.json");
-  return write_file_atomic(file, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", Durability::rename_only);
+void slim_summary(const SlimResult& s, std::ostream& out) {
+  auto& r = s.bundle;
+  uint64_t total = 0, files = 0;
+  for (auto& [c, n] : s.before) total += n.bytes, files += n.files;
+  out << "slim: " << mb(total) << " (" << count_of(files, "file") << ") -> " << mb(r.bytes) << " (" << count_of(r.files, "file") << ")";
+  if (r.bytes) out << ", " << std::fixed << std::setprecision(1) << static_cast<double>(total) / static_cast<double>(r.bytes) << "x smaller";
+  out << "\n  " << std::left << std::setw(16) << "class" << std::setw(24) << "before" << "kept\n";
+  for (auto& [c, n] : s.before) {
+    auto kept = r.bytes_by_class.count(c) ? r.bytes_by_class.at(c) : 0;
+    out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(24) << (count_of(n.files, "file") + ", " + mb(n.bytes)) << mb(kept) << "\n";
+  }
+  out << "  largest kept:\n";
+  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << p << "\n";
+  for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
+  layers_summary(r, out);
+  python_summary(r.python, out);
+  jit_summary(r.jit, out);
+  forward_compat_summary(r.forward_compat, out);
+  prune_summary(r.prune, out);
 }
 
 }  // namespace cuslim

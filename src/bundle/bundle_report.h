@@ -39,7 +39,9 @@ void forward_compat_summary(const std::vector<ForwardCompatShipped>& sets, std::
 // The pruning lines of the text summary, with the licence notice when NVIDIA libraries were pruned.
 void prune_summary(const PruneReport& p, std::ostream& out);
 
-// Writes the report atomically; FILE must end in .json.
-Status write_report(const std::string& file, const nlohmann::json& report);
+struct SlimResult;
+// The text summary of slim: before and kept by class, the largest kept files, what was left to the
+// host driver, the layers, Python, JIT, forward-compat and pruning lines.
+void slim_summary(const SlimResult& s, std::ostream& out);
 
 }  // namespace cuslim

@@ -30,22 +30,29 @@ void write_report_after_output(const std::string& file, const nlohmann::json& re
                                       " (the output was written: " + out + ")"));
 }
 
+void pruning_notice(const PruneReport& prune, bool summary_printed) {
+  if (!summary_printed && prune.nvidia_pruned)
+    std::cerr << "cuslim: notice: " << count_of(prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
+}
+
+void write_reports(const std::function<nlohmann::json()>& make_report, const std::string& report_file, bool json, const std::string& out) {
+  if (report_file.empty() && !json) return;
+  auto j = make_report();
+  if (!report_file.empty()) write_report_after_output(report_file, j, out);
+  if (json) {  // the summary: the same fields with or without --report (groups are the report's)
+    j.erase("groups");
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+}
+
 namespace {
 
 Exit report(const BundleResult& r, const BundleRequest& req, const Output& o) {
   end_progress_line();
   for (auto& w : r.plan.warnings) print_warning(w);
   for (auto& w : r.prune.warnings) print_warning(w);
-  if ((o.quiet || o.json) && r.prune.nvidia_pruned)  // the licence notice is printed even when the summary is not
-    std::cerr << "cuslim: notice: " << count_of(r.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
-  if (!o.report_file.empty() || o.json) {
-    auto j = bundle_report(r, o.command, req.out);
-    if (!o.report_file.empty()) write_report_after_output(o.report_file, j, req.out);
-    if (o.json) {  // the summary: the same fields with or without --report (groups are the report's)
-      j.erase("groups");
-      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    }
-  }
+  pruning_notice(r.prune, !o.quiet && !o.json);
+  write_reports([&] { return bundle_report(r, o.command, req.out); }, o.report_file, o.json, req.out);
   if (!o.quiet && !o.json) {
     std::ostringstream summary;
     bundle_summary(r, req, summary, o.command);

@@ -3,6 +3,7 @@
 // written.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -30,6 +31,13 @@ struct Output {
 // Writes --report FILE once the output is written: a failure (a full disk) is an error that says
 // the output itself was written to `out`, not left as it was.
 void write_report_after_output(const std::string& file, const nlohmann::json& report, const std::string& out);
+
+// The licence notice for pruned NVIDIA libraries, on stderr when no text summary (which has it) is printed.
+void pruning_notice(const PruneReport& prune, bool summary_printed);
+
+// --report FILE and --json: the report is made only when one of them asks for it; --json prints it
+// without the report's per-group detail.
+void write_reports(const std::function<nlohmann::json()>& make_report, const std::string& report_file, bool json, const std::string& out);
 
 // Checks --report FILE (.json or .html) before any work, applies --force, the registry flags, the
 // pull/push progress lines and what the report needs, runs the job, then prints: warnings, the

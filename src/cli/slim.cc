@@ -1,15 +1,13 @@
 // cuslim slim IMAGE -o OUT: keep what the image's program needs, daemonless and CUDA-aware.
 #include <filesystem>
-#include <iomanip>
+#include <sstream>
 #include <regex>
 
 #include "bundle/bundle_report.h"
-#include "core/plural.h"
 #include "bundle/slim_image.h"
 #include "cli/bundle_output.h"
 #include "core/path.h"
 #include "cli/command.h"
-#include "core/units.h"
 #include "cli/registry_flags.h"
 #include "core/output_guard.h"
 #include "prune/gpu_arch.h"
@@ -29,29 +27,6 @@ struct SlimOptions {
   std::string platform = "linux/amd64";
   std::shared_ptr<RegistryOptions> registry = std::make_shared<RegistryOptions>();
 };
-
-std::string mb(uint64_t b) { return human_bytes(b); }
-
-void report(const SlimResult& s, std::ostream& out) {
-  auto& r = s.bundle;
-  uint64_t total = 0, files = 0;
-  for (auto& [c, n] : s.before) total += n.bytes, files += n.files;
-  out << "slim: " << mb(total) << " (" << count_of(files, "file") << ") -> " << mb(r.bytes) << " (" << count_of(r.files, "file") << ")";
-  if (r.bytes) out << ", " << std::fixed << std::setprecision(1) << static_cast<double>(total) / static_cast<double>(r.bytes) << "x smaller";
-  out << "\n  " << std::left << std::setw(16) << "class" << std::setw(24) << "before" << "kept\n";
-  for (auto& [c, n] : s.before) {
-    auto kept = r.bytes_by_class.count(c) ? r.bytes_by_class.at(c) : 0;
-    out << "  " << std::left << std::setw(16) << to_string(c) << std::setw(24) << (count_of(n.files, "file") + ", " + mb(n.bytes)) << mb(kept) << "\n";
-  }
-  out << "  largest kept:\n";
-  for (auto& [p, size] : r.largest) out << "    " << std::setw(10) << mb(size) << terminal_safe(p) << "\n";
-  for (auto& d : r.plan.dropped_driver) out << "  left to the host driver: " << d << "\n";
-  layers_summary(r, out);
-  python_summary(r.python, out);
-  jit_summary(r.jit, out);
-  forward_compat_summary(r.forward_compat, out);
-  prune_summary(r.prune, out);
-}
 
 Exit run_slim(const SlimOptions& o) {
   if (!o.probe && !o.probe_cmd.empty())  // never silently dropped: "slim IMG /bin/app" means --target
@@ -86,17 +61,13 @@ Exit run_slim(const SlimOptions& o) {
   for (auto& n : s.notes) print_warning(n, "note");
   for (auto& w : s.warnings) print_warning(w);
   for (auto& w : s.bundle.prune.warnings) print_warning(w);
-  if ((o.quiet || o.json) && s.bundle.prune.nvidia_pruned)  // the licence notice is printed even when the report is not
-    std::cerr << "cuslim: notice: " << count_of(s.bundle.prune.nvidia_pruned, "NVIDIA library", "NVIDIA libraries") << " pruned (--gpu-arch); see the README on their licence\n";
-  if (!o.report_file.empty() || o.json) {
-    auto j = slim_report(s, o.image, o.out);
-    if (!o.report_file.empty()) write_report_after_output(o.report_file, j, o.out);
-    if (o.json) {  // the summary: the same fields with or without --report (groups are the report's)
-      j.erase("groups");
-      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    }
+  pruning_notice(s.bundle.prune, !o.quiet && !o.json);
+  write_reports([&] { return slim_report(s, o.image, o.out); }, o.report_file, o.json, o.out);
+  if (!o.quiet && !o.json) {
+    std::ostringstream summary;
+    slim_summary(s, summary);
+    std::cout << terminal_safe(summary.str());
   }
-  if (!o.quiet && !o.json) report(s, std::cout);
   report_push(s.bundle.pushed, s.bundle.image ? std::optional<Digest>(s.bundle.image->manifest) : std::nullopt, *o.registry, o.json);
   return Exit::ok;
 }
