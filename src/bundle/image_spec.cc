@@ -34,17 +34,22 @@ std::string valid_tag(const std::string& v) {
   return check_oci_tag("", v).ok() ? "" : "not a valid tag (letters and digits joined by . _ - : @ + or /)";
 }
 
+// A path or a program: empty (an unset variable in a templated spec) is refused, as the flags' ''.
+SchemaNode path_string() {
+  return schema::checked("a path", [](const std::string& v) { return v.empty() ? "empty" : ""; });
+}
+
 }  // namespace
 
 const SchemaNode& image_spec_schema() {
   using namespace schema;
   static const SchemaNode s =
-      map({required("name", checked("an image name (an OCI ref.name)", valid_tag)), optional("description", string()), optional("targets", strings()),
-           optional("include", strings()), optional("out", string()), optional("format", one_of(format_names())),
+      map({required("name", checked("an image name (an OCI ref.name)", valid_tag)), optional("description", string()), optional("targets", list(path_string())),
+           optional("include", list(path_string())), optional("out", path_string()), optional("format", one_of(format_names())),
            optional("compression", one_of({"gzip", "zstd"})), optional("layers", one_of({"auto", "single"})), optional("tag", checked("a tag (an OCI ref.name)", valid_tag)),
            optional("base", checked("a base profile (scratch, glibc, debian12, ...) or an image", known_base)),
-           optional("entrypoint", string()), optional("env", list(env_entry())), optional("root", string()),
-           optional("trace", strings()), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
+           optional("entrypoint", path_string()), optional("env", list(env_entry())), optional("root", path_string()),
+           optional("trace", list(path_string())), optional("python_keep", one_of({"package", "file"})), optional("jit", one_of({"true", "false"})),
            optional("gpu_arch", one_or_list(checked("compute capabilities such as 90 or 80,90",
                                         [](const std::string& v) { return parse_gpu_archs(v).ok() ? "" : "not a list of compute capabilities"; }))),
            optional("prune_nvidia", one_of({"true", "false"})), optional("forward_compat", one_of({"auto", "always", "never"})),

@@ -46,7 +46,8 @@ inline void refuse_empty_values(CLI::App& app) {
 inline CLI::Validator whole_number() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
-        return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos ? "" : "'" + s + "' is not a whole number (0 or more)";
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return "'" + s + "' is not a whole number (0 or more)";
+        return s.size() <= 9 ? "" : "'" + s + "' is out of range (0 to 999999999)";
       },
       "N");
 }

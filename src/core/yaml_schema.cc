@@ -142,6 +142,14 @@ class Walker {
   Status scalar(const YAML::Node& n, const SchemaNode& s, const std::string& key, const YAML::Mark& m) const {
     if (!n.IsScalar()) return wrong_type(n, s, key, m);
     const std::string& v = n.Scalar();
+    // "?": a plain scalar, "!": a quoted one; any other tag (!!binary, !!int, !local) would be read
+    // as its text, not as what the tag says: refused.
+    if (const std::string& tag = n.Tag(); tag != "?" && tag != "!" && tag != "tag:yaml.org,2002:str") {
+      std::string shown = tag.rfind("tag:yaml.org,2002:", 0) == 0 ? "!!" + tag.substr(18) : tag;
+      return at(m, key, "the YAML tag " + shown + " is not supported (expected " + describe(s) + ", written as plain text)");
+    }
+    if (s.allowed == std::vector<std::string>{"true", "false"} && n.Tag() == "!")  // "false" is a string, not a boolean
+      return at(m, key, "'" + v + "' is quoted: write true or false without quotes");
     if (v.find('\0') != std::string::npos)  // YAML's "\0": no path, name or value can hold it (it would be cut there)
       return at(m, key, "'" + v.substr(0, v.find('\0')) + "\\0...': holds a NUL byte");
     if (!s.allowed.empty() && std::find(s.allowed.begin(), s.allowed.end(), v) == s.allowed.end())
@@ -181,6 +189,7 @@ class Walker {
     if (!k.IsScalar()) return at(k.Mark(), key, "keys must be strings, got " + got(k));
     std::string sub = key.empty() ? k.Scalar() : key + "." + k.Scalar();
     if (!seen.insert(k.Scalar()).second) return at(k.Mark(), sub, "duplicate key");
+    if (k.Scalar() == "<<" && k.Tag() == "?") return at(k.Mark(), sub, "YAML merge keys (<<) are not supported; write the keys out");
     return sub;
   }
 

@@ -9,8 +9,18 @@ namespace cuslim {
 
 namespace {
 
+// The newest CUDA whose PTX ISA the library's fatbin carries: it was built by that CUDA or later.
+std::optional<Version> newest_ptx_cuda(const Inspection& i) {
+  std::optional<Version> best;
+  for (auto& e : i.fatbin.entries)
+    if (e.kind == FatbinEntry::ptx)
+      if (auto cv = cuda_of_ptx_isa(e.isa_major, e.isa_minor); cv && (!best || *cv > *best)) best = cv;
+  return best;
+}
+
 // The CUDA version of a runtime library: what the library's own code or its wheel says
-// (library_version.h); else its soname major through the cuda profile's table; PTX ISA last.
+// (library_version.h); else its CUDA major (soname table, wheel name) made exact by the newest PTX
+// ISA of that major in its fatbin (NCCL and cuDNN 8 say no more than "cu12" otherwise); PTX ISA last.
 void find_cuda_version(Inspection& i, const Classifier& c) {
   std::string base = path::basename(i.realpath);
   if (i.library.cuda && i.library.cuda_parts == 2) {
@@ -18,6 +28,17 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
     i.cuda_version_source = i.library.cuda_source;
     return;
   }
+  auto ptx = newest_ptx_cuda(i);
+  auto major_only = [&](Version major, std::string source) {
+    if (ptx && ptx->major == major.major) {
+      i.cuda_version = ptx;
+      i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later), of the major from " + source;
+      return;
+    }
+    i.cuda_version = major;
+    i.cuda_version_parts = 1;
+    i.cuda_version_source = std::move(source);
+  };
   std::string soname = i.elf.soname.value_or(base);
   std::string family = soname.substr(0, soname.find(".so"));
   auto sv = so_version(soname);
@@ -25,25 +46,14 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
     auto fam = p.cuda_major_by_soname.find(family);
     if (fam == p.cuda_major_by_soname.end() || !sv) continue;
     if (auto m = fam->second.find(sv->major); m != fam->second.end()) {
-      i.cuda_version = Version::parse(m->second);
-      i.cuda_version_parts = 1;
-      i.cuda_version_source = "soname " + soname + " (" + p.name + " profile: " + family + " " + sv->major + " ships with CUDA " + m->second + ".x)";
-      return;
+      if (auto v = Version::parse(m->second))
+        return major_only(*v, "soname " + soname + " (" + p.name + " profile: " + family + " " + sv->major + " ships with CUDA " + m->second + ".x)");
     }
   }
-  if (i.library.cuda) {  // the major only, from the wheel's name (nvidia-cudnn-cu12)
-    i.cuda_version = i.library.cuda;
-    i.cuda_version_parts = 1;
-    i.cuda_version_source = i.library.cuda_source;
-    return;
-  }
-  std::optional<Version> best;
-  for (auto& e : i.fatbin.entries)
-    if (e.kind == FatbinEntry::ptx)
-      if (auto cv = cuda_of_ptx_isa(e.isa_major, e.isa_minor); cv && (!best || *cv > *best)) best = cv;
-  if (best && i.cls.cls == ObjectClass::cuda) {
-    i.cuda_version = best;
-    i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + best->str(2) + " or later)";
+  if (i.library.cuda) return major_only(*i.library.cuda, i.library.cuda_source);  // the wheel's name (nvidia-cudnn-cu12)
+  if (ptx && i.cls.cls == ObjectClass::cuda) {
+    i.cuda_version = ptx;
+    i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later)";
   }
 }
 

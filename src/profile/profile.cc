@@ -83,10 +83,10 @@ const SchemaNode& profile_schema() {
                           optional("optional_for", strings())});
     SchemaNode fwd = map({required("dirs", strings()), required("package", string()), required("ld_so_conf", string()), optional("injected_dirs", strings())});
     return map({required("name", checked("a profile name (letters, digits, . _ -)", profile_name_problem)), optional("kind", one_of(kinds)), optional("description", string()),
-                optional("extends", strings()), optional("glibc", string()), optional("provides", strings()),
+                optional("extends", strings()), optional("glibc", string()), optional("provides", globs({})),
                 optional("classify", list(rule)), optional("dlopen", list(edge)), optional("binaries", dict(strings())),
-                optional("devices", strings()), optional("firmware", strings()), optional("library_dirs", strings()),
-                optional("wheel_lib_dirs", strings()), optional("image_needs", strings()), optional("keep", globs({})),
+                optional("devices", globs({})), optional("firmware", globs({"{version}"})), optional("library_dirs", strings()),
+                optional("wheel_lib_dirs", globs({})), optional("image_needs", strings()), optional("keep", globs({})),
                 optional("python_companions", dict(strings())), optional("link_only", globs({})), optional("profiler_only", globs({})), optional("jit", list(jit)), optional("cuda_major_by_soname", dict(dict(string()))),
                 optional("forward_compat", fwd)});
   }();

@@ -225,7 +225,6 @@ spec_error root 'root: /nonexistent-root\ntargets: [/bin/true]\nout: out-root' 3
 spec_error target 'targets: [/nonexistent/prog]\nout: out-target' 3 "targets: /nonexistent/prog: not found"
 spec_error include 'targets: [/bin/true]\ninclude: [/nonexistent]\nout: out-include' 3 "include: /nonexistent: not found"
 spec_error trace 'targets: [/bin/true]\ntrace: [/nonexistent.trace]\nout: out-trace' 3 "trace: /nonexistent.trace: No such file or directory"
-spec_error empty 'targets: [""]\nout: out-empty' 3 "targets: an empty path"
 spec_error relative 'targets: [./nosuch]\nout: out-relative' 3 "targets: $tmp/nosuch: not found"
 spec_error dirtarget 'targets: [/etc]\nout: out-dirtarget' 3 "targets: /etc: a directory, not a program"
 spec_error tracedir 'targets: [/bin/true]\ntrace: [/etc]\nout: out-tracedir' 3 "trace: /etc: a directory, not a trace file"
@@ -234,4 +233,35 @@ ln -s /nonexistent-target dangling
 printf 'name: x\ntargets: [/bin/true]\ninclude: [%s/dangling]\nout: out-dangling.tar\n' "$tmp" > dangling.yaml
 "$cuslim" build -q dangling.yaml 2> err; rc=$?
 check "spec include of a dangling link: kept as the link (exit $rc)" '[ $rc = 0 ] && tar -tvf out-dangling.tar | grep -q "dangling -> /nonexistent-target"' || cat err
+# Values the schema refuses at FILE:LINE:COL, nothing written: an empty path (an unset variable in a
+# templated spec; an empty entrypoint made an image that cannot start), a quoted "false" where a
+# boolean goes, a YAML tag read as its text (!!binary), a merge key (<<) read as an unknown key.
+schema_error() {  # NAME LINES EXPECTED-TEXT
+  local name=$1 want="$1.yaml:$3"
+  printf 'name: x\n%b\n' "$2" > "$name.yaml"
+  "$cuslim" build -q "$name.yaml" 2> err; rc=$?
+  check "spec $name: exit 3 at $name.yaml:LINE:COL ($(head -c 200 err))" '[ $rc = 3 ] && grep -qF -- "$want" err && [ ! -e out-$name ]'
+}
+schema_error empty 'targets: [""]\nout: out-empty' "2:11: targets[0]: '': empty (expected a path)"
+schema_error emptyentry 'targets: [/bin/true]\nentrypoint: ""\nout: out-emptyentry' "3:13: entrypoint: '': empty (expected a path)"
+schema_error emptyout 'targets: [/bin/true]\nout: ""' "3:6: out: '': empty (expected a path)"
+schema_error quotedbool 'targets: [/bin/true]\njit: "false"\nout: out-quotedbool' "3:6: jit: 'false' is quoted: write true or false without quotes"
+schema_error binary 'targets: [/bin/true]\ntag: !!binary YQ==\nout: out-binary' "3:6: tag: the YAML tag !!binary is not supported"
+schema_error merge 'targets: [/bin/true]\n<<: {format: oci}\nout: out-merge' "3:1: <<: YAML merge keys (<<) are not supported; write the keys out"
+printf 'name: x\ntargets: [/bin/true]\njit: false\ntag: !!str v1\nout: out-plain\nformat: oci\n' > plain.yaml
+"$cuslim" build -q plain.yaml 2> err; rc=$?
+check "an unquoted false and a !!str tag are taken ($(cat err))" '[ $rc = 0 ] && grep -q '"v1"' out-plain/index.json'
+# Profile globs in every glob key are checked as read: a broken one matched nothing, silently.
+for key in provides devices wheel_lib_dirs; do
+  printf 'name: p-%s\nkind: base\nextends: [glibc]\n%s: ["libx.so.[1"]\n' "$key" "$key" > "p-$key.yaml"
+  "$cuslim" profiles --profile "p-$key.yaml" list > /dev/null 2> err; rc=$?
+  check "profile $key: [\"libx.so.[1\"]: exit 3 at FILE:4 ($(cat err))" '[ $rc = 3 ] && grep -qF "p-$key.yaml:4:" err && grep -qF "a '"'"'['"'"' without its '"'"']'"'"'" err'
+done
+printf 'name: p-fw\nkind: driver\nfirmware: ["/lib/firmware/nvidia/{versoin}/gsp*.bin"]\n' > p-fw.yaml
+"$cuslim" profiles --profile p-fw.yaml list > /dev/null 2> err; rc=$?
+check "profile firmware: an unknown placeholder is exit 3 ($(cat err))" '[ $rc = 3 ] && grep -qF "unknown placeholder {versoin}" err'
+# A #! wrapper shorter than an ELF header is named as a script, as a longer one.
+printf '#!/bin/sh\n' > short.sh; chmod +x short.sh
+"$cuslim" deps ./short.sh 2> err; rc=$?
+check "deps of a 10-byte #! script: exit 3, named as a script ($(cat err))" '[ $rc = 3 ] && grep -qF "a #! script (#!/bin/sh), not an ELF file" err'
 finish

@@ -12,6 +12,8 @@
 #include "image/file_extents.h"
 #include "prune/fatbin_prune.h"
 #include "prune/gpu_arch.h"
+#include "profile/inspection.h"
+#include "profile/profile_set.h"
 
 namespace cuslim {
 namespace {
@@ -289,6 +291,43 @@ TEST_F(GpuPruneTest, a_corrupt_first_container_is_said_not_read_as_no_gpu_code) 
   ASSERT_FALSE(r->warnings.empty()) << "a section whose first container does not parse is said";
   EXPECT_NE(r->warnings[0].find("/libbad.so: GPU code not pruned, shipped unchanged"), std::string::npos) << r->warnings[0];
   EXPECT_EQ(read_all(bad), before);
+}
+
+}  // namespace
+}  // namespace cuslim
+
+namespace cuslim {
+namespace {
+
+// A library whose CUDA version is known only as a major (a soname in the cuda profile's table, a
+// wheel's "cu12") is made exact by the newest PTX ISA of that major in its fatbin; a PTX ISA of
+// another major does not change it.
+TEST(CudaVersion, a_major_only_answer_is_made_exact_by_the_fatbins_ptx_isa) {
+  TempDir t;
+  auto ptx = [](uint16_t isa_major, uint16_t isa_minor) {
+    std::string e = entry(kPtx, 90, 0, 64, 'c', 80);
+    put<uint16_t>(e, 24, isa_minor);
+    put<uint16_t>(e, 26, isa_major);
+    return e;
+  };
+  test::build_lib(t / "a/libcublasLt.so.12", c_array("fat", ".nv_fatbin", container({entry(kSass, 90, 0, 64, 'a'), ptx(8, 8)})) + "int f(void){return 1;}\n",
+                  "-Wl,-soname,libcublasLt.so.12");
+  test::build_lib(t / "b/libcublasLt.so.12", c_array("fat", ".nv_fatbin", container({ptx(9, 0)})) + "int f(void){return 1;}\n",
+                  "-Wl,-soname,libcublasLt.so.12");
+  auto set = *ProfileSet::builtin();
+  auto c = *Classifier::make(set, "debian12");
+  Root root(t.path());
+  auto exact = inspect(root, "/a/libcublasLt.so.12", c);
+  ASSERT_TRUE(exact.ok()) << exact.error().message();
+  ASSERT_TRUE(exact->cuda_version);
+  EXPECT_EQ(exact->cuda_version->str(2), "12.9");
+  EXPECT_EQ(exact->cuda_version_parts, 2);
+  EXPECT_NE(exact->cuda_version_source.find("PTX ISA"), std::string::npos) << exact->cuda_version_source;
+  auto other = inspect(root, "/b/libcublasLt.so.12", c);
+  ASSERT_TRUE(other.ok()) << other.error().message();
+  ASSERT_TRUE(other->cuda_version);
+  EXPECT_EQ(other->cuda_version->major, 12);
+  EXPECT_EQ(other->cuda_version_parts, 1);
 }
 
 }  // namespace

@@ -149,6 +149,19 @@ TEST_F(ClassifierTest, dlopen_edges_expand_versions) {
   for (auto* sub : {"libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_adv.so.9",
                     "libcudnn_engines_precompiled.so.9", "libcudnn_engines_runtime_compiled.so.9", "libcudnn_heuristic.so.9", "libcuda.so.1"})
     EXPECT_NE(std::find(firsts.begin(), firsts.end(), sub), firsts.end()) << sub;
+  // cuDNN 8 (CUDA 11 and early 12 builds): its front library opens six sub-libraries of other names
+  cudnn.soname = "libcudnn.so.8";
+  firsts.clear();
+  for (auto& e : c.dlopen_edges("/l/libcudnn.so.8", "/l/libcudnn.so.8.9.6", cudnn)) firsts.push_back(e.any.front());
+  for (auto* sub : {"libcudnn_ops_infer.so.8", "libcudnn_ops_train.so.8", "libcudnn_cnn_infer.so.8", "libcudnn_cnn_train.so.8",
+                    "libcudnn_adv_infer.so.8", "libcudnn_adv_train.so.8", "libcuda.so.1"})
+    EXPECT_NE(std::find(firsts.begin(), firsts.end(), sub), firsts.end()) << sub;
+  ElfFile ops;
+  ops.soname = "libcudnn_ops_infer.so.8";
+  firsts.clear();
+  for (auto& e : c.dlopen_edges("/l/libcudnn_ops_infer.so.8", "/l/libcudnn_ops_infer.so.8.9.6", ops)) firsts.push_back(e.any.front());
+  EXPECT_NE(std::find(firsts.begin(), firsts.end(), "libnvrtc.so"), firsts.end());
+  EXPECT_NE(std::find(firsts.begin(), firsts.end(), "libcuda.so.1"), firsts.end());
 }
 
 // A synthetic tree of stub .so files carrying real sonames, walked by the resolver.
