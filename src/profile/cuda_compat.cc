@@ -77,7 +77,7 @@ std::optional<Version> min_driver_for(const Version& cuda) {
       {{12, 3}, {545, 23, 6}}, {{12, 2}, {535, 54, 3}}, {{12, 1}, {530, 30, 2}}, {{12, 0}, {525, 60, 13}},
       {{11, 8}, {520, 61, 5}}, {{11, 7}, {515, 43, 4}}, {{11, 6}, {510, 39, 1}}, {{11, 5}, {495, 29, 5}},
       {{11, 4}, {470, 42, 1}}, {{11, 3}, {465, 19, 1}}, {{11, 2}, {460, 27, 3}}, {{11, 1}, {455, 23, 0}},
-      {{11, 0}, {450, 36, 6}}};
+      {{11, 0}, {450, 51, 6}}};  // 11.0.3 (the reference table; 450.36.06 was 11.0.1 RC's)
   auto it = table.find({cuda.major, cuda.minor});
   if (it != table.end()) return it->second;
   return std::nullopt;  // 12.7 was never released as a toolkit
@@ -118,7 +118,7 @@ const std::vector<CudaMajorCompat>& cuda_major_compat() {
   // Release notes Table 2 (MVC ranges: 11.x >= 450.80.02, 12.x >= 525.60.13, 13.x >= 580) and
   // Table 3 (first GA); forward compatibility from the CUDA compatibility guide.
   static const std::vector<CudaMajorCompat> table = {
-      {11, {450, 36, 6}, {450, 80, 2}, {450}},
+      {11, {450, 51, 6}, {450, 80, 2}, {450}},
       {12, {525, 60, 13}, {525, 60, 13}, {470, 515, 520}},
       {13, {580, 65, 6}, {580, 65, 6}, {535, 550, 565, 570, 575}},
   };

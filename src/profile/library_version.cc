@@ -295,8 +295,12 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
     std::string w = "wheel " + out.wheel->name + " " + out.wheel->version + " (" + out.wheel->dist_info + "/METADATA)";
     auto wv = wheel_version(*out.wheel);
     if (out.version && wv) {
-      out.cross_check = same_prefix(*out.version, *wv, out.version_parts) ? "agrees with " + w
-                                                                           : "differs from " + w + ": the code's version is used";
+      bool agrees = same_prefix(*out.version, *wv, out.version_parts);
+      out.cross_check = agrees ? "agrees with " + w : "differs from " + w + ": the code's version is used";
+      if (agrees && out.version_parts == 2) {  // the code says 11.8; the wheel that agrees has the patch (11.8.89)
+        out.version = *wv, out.version_parts = 3;
+        out.version_source += "; the patch from the " + w;
+      }
     } else if (wv && versioned && (!want || wv->major == *want || toolkit_versioned)) {
       out.version = *wv, out.version_parts = 3, out.version_source = w;
       if (toolkit_versioned) out.cuda = Version{wv->major, wv->minor, 0}, out.cuda_parts = 2, out.cuda_source = w;

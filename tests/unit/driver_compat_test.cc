@@ -143,12 +143,15 @@ TEST(Compat, verdicts_against_a_table_of_drivers) {
            {"12.4", "470.82.01", CompatVerdict::needs_forward_compat},
            {"11.8", "450.80.02", CompatVerdict::ok_minor_version_compat},
            {"11.8", "520.61.05", CompatVerdict::ok},
-           {"11.8", "418.40.04", CompatVerdict::incompatible}}) {
+           {"11.8", "418.40.04", CompatVerdict::incompatible},
+           {"11.0", "450.51.06", CompatVerdict::ok}}) {
     auto r = check_compat(*Version::parse(cuda), *Version::parse(driver));
     EXPECT_EQ(verdict_name(r.verdict), verdict_name(want)) << "CUDA " << cuda << " on " << driver << ": " << r.detail;
   }
   auto mvc = check_compat(*Version::parse("13.2"), *Version::parse("580.95.05"));
   EXPECT_NE(mvc.detail.find("PTX"), std::string::npos);  // the PTX-JIT caveat
+  // 450.36.06 was 11.0.1 RC's driver; the release notes' 11.0 row (11.0.3) needs 450.51.06
+  EXPECT_NE(verdict_name(check_compat(*Version::parse("11.0"), *Version::parse("450.36.06")).verdict), verdict_name(CompatVerdict::ok));
 }
 
 // Minor-version compatibility is not forward compatibility: the one rule every command uses.
