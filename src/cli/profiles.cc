@@ -18,6 +18,7 @@ struct ProfilesOptions {
   std::vector<std::string> names;
   std::vector<std::string> files;
   std::string base = "glibc";
+  bool base_given = false;  // --base is classify's: with list or show it would be ignored
   bool json = false;
 };
 
@@ -47,6 +48,7 @@ Exit run_profiles(const ProfilesOptions& o) {
   auto set = take(ProfileSet::builtin());
   std::vector<std::string> user = take(set.add_files(o.files));
   if (o.action == "classify") return classify_paths(set, user, o);
+  if (o.base_given) fail(Error(Exit::usage, "profiles " + o.action + ": --base is for classify (it names the base profile paths are classified against)"));
   if (o.action == "list") {
     if (!o.names.empty()) fail(Error(Exit::usage, "profiles list takes no NAME (got '" + o.names[0] + "'; show one with: cuslim profiles show NAME)"));
     nlohmann::json out = nlohmann::json::array();
@@ -110,13 +112,16 @@ void add_profiles(CLI::App& app, RunState& state) {
   auto* cmd = app.add_subcommand("profiles", "List the YAML profiles (driver, cuda, bases, frameworks) or show one");
   cmd->add_option("action", o->action, "list | show | classify")->check(CLI::IsMember({"list", "show", "classify"}))->capture_default_str();
   cmd->add_option("name", o->names, "show: the profile (extends merged in); classify: in-root paths");
-  cmd->add_option("--base", o->base, "classify: the base profile (what counts as class system)")->capture_default_str();
+  auto* base = cmd->add_option("--base", o->base, "classify: the base profile (what counts as class system)")->capture_default_str();
   cmd->add_flag("--json", o->json, "list, classify: JSON output");
   cmd->add_option("--profile", o->files, "Extra YAML profile file (repeatable)")->allow_extra_args(false);
   cmd->footer("Examples:\n  cuslim profiles list\n  cuslim profiles show nvidia-driver\n  cuslim profiles --profile my.yaml show mybase\n"
       "  cuslim profiles classify /venv/lib/python3.12/site-packages/triton/backends/nvidia/bin/ptxas /usr/local/cuda/bin/nvcc\n"
       "Exit: 0; 2 unknown profile or action; 3 unreadable or invalid profile.");
-  cmd->callback([o, &state] { state.exit = run_profiles(*o); });
+  cmd->callback([o, base, &state] {
+    o->base_given = base->count() > 0;
+    state.exit = run_profiles(*o);
+  });
 }
 
 }  // namespace cuslim::cli

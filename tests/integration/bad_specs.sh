@@ -264,4 +264,11 @@ check "profile firmware: an unknown placeholder is exit 3 ($(cat err))" '[ $rc =
 printf '#!/bin/sh\n' > short.sh; chmod +x short.sh
 "$cuslim" deps ./short.sh 2> err; rc=$?
 check "deps of a 10-byte #! script: exit 3, named as a script ($(cat err))" '[ $rc = 3 ] && grep -qF "a #! script (#!/bin/sh), not an ELF file" err'
+# --base is classify's: with list or show it was ignored (exit 0 for a base that does not exist).
+for action in list "show glibc"; do
+  "$cuslim" profiles $action --base nope > /dev/null 2> err; rc=$?
+  check "profiles $action --base nope: exit 2, said to be classify's ($(cat err))" '[ $rc = 2 ] && grep -qF -- "--base is for classify" err'
+done
+"$cuslim" profiles classify /usr/lib/x86_64-linux-gnu/libc.so.6 --base debian12 > classified 2> err; rc=$?
+check "profiles classify --base debian12: still taken ($(cat err))" '[ $rc = 0 ] && grep -q "system" classified'
 finish
