@@ -9,18 +9,9 @@ namespace cuslim {
 
 namespace {
 
-// The newest CUDA whose PTX ISA the library's fatbin carries: it was built by that CUDA or later.
-std::optional<Version> newest_ptx_cuda(const Inspection& i) {
-  std::optional<Version> best;
-  for (auto& e : i.fatbin.entries)
-    if (e.kind == FatbinEntry::ptx)
-      if (auto cv = cuda_of_ptx_isa(e.isa_major, e.isa_minor); cv && (!best || *cv > *best)) best = cv;
-  return best;
-}
-
 // The CUDA version of a runtime library: what the library's own code or its wheel says
-// (library_version.h); else its CUDA major (soname table, wheel name) made exact by the newest PTX
-// ISA of that major in its fatbin (NCCL and cuDNN 8 say no more than "cu12" otherwise); PTX ISA last.
+// (library_version.h, which also makes a wheel's major exact by the fatbin's PTX ISA); else its
+// CUDA major from the cuda profile's soname table, made exact the same way; PTX ISA last.
 void find_cuda_version(Inspection& i, const Classifier& c) {
   std::string base = path::basename(i.realpath);
   if (i.library.cuda && i.library.cuda_parts == 2) {
@@ -28,9 +19,8 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
     i.cuda_version_source = i.library.cuda_source;
     return;
   }
-  auto ptx = newest_ptx_cuda(i);
   auto major_only = [&](Version major, std::string source) {
-    if (ptx && ptx->major == major.major) {
+    if (auto ptx = newest_ptx_cuda(i.fatbin, major.major)) {
       i.cuda_version = ptx;
       i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later), of the major from " + source;
       return;
@@ -51,7 +41,7 @@ void find_cuda_version(Inspection& i, const Classifier& c) {
     }
   }
   if (i.library.cuda) return major_only(*i.library.cuda, i.library.cuda_source);  // the wheel's name (nvidia-cudnn-cu12)
-  if (ptx && i.cls.cls == ObjectClass::cuda) {
+  if (auto ptx = newest_ptx_cuda(i.fatbin); ptx && i.cls.cls == ObjectClass::cuda) {
     i.cuda_version = ptx;
     i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later)";
   }

@@ -204,6 +204,14 @@ bool same_prefix(const Version& a, const Version& b, int parts) {
 
 }  // namespace
 
+std::optional<Version> newest_ptx_cuda(const Fatbin& fatbin, std::optional<int> major) {
+  std::optional<Version> best;
+  for (auto& e : fatbin.entries)
+    if (e.kind == FatbinEntry::ptx)
+      if (auto cv = cuda_of_ptx_isa(e.isa_major, e.isa_minor); cv && (!major || cv->major == *major) && (!best || *cv > *best)) best = cv;
+  return best;
+}
+
 std::optional<CudartVersion> cudart_version_of(const Root& root, const std::string& realpath) {
   if (auto lv = read_library_version(root, realpath); lv && lv->cuda && lv->cuda_parts == 2)
     return CudartVersion{*lv->cuda, 2, lv->cuda_source};
@@ -343,6 +351,14 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
         if (auto m = soname_major(n); m && *m >= 9) {
           out.cuda = Version{*m, 0, 0}, out.cuda_parts = 1, out.cuda_source = "needs " + n;
           break;
+        }
+  // 5. A major alone made exact by the newest PTX ISA of that major in the object's own fatbin.
+  if (out.cuda && out.cuda_parts == 1)
+    if (auto sections = ElfFile::read(root.host_path(realpath), realpath, ElfFile::Parts::sections); sections.ok())
+      if (auto fat = Fatbin::read(root.host_path(realpath), *sections, /*elsewhere=*/false); fat.ok())
+        if (auto ptx = newest_ptx_cuda(*fat, out.cuda->major)) {
+          out.cuda = ptx, out.cuda_parts = 2;
+          out.cuda_source = "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later), of the major from " + out.cuda_source;
         }
   return out;
 }

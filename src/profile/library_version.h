@@ -7,6 +7,8 @@
 //      time (a probe per family, as data, in library_version.cc);
 //   2. the wheel's *.dist-info/METADATA whose RECORD lists the file (also the cross-check of 1);
 //   3. the file name or soname (libcudart.so.13.0.96; cuda_major_by_soname of the cuda profile).
+// A CUDA major alone (a wheel's -cu12, DT_NEEDED libcudart.so.12) is made exact by the newest PTX
+// ISA of that major in the object's fatbin, when it has one.
 #pragma once
 
 #include <optional>
@@ -16,6 +18,7 @@
 #include "core/error.h"
 #include "core/root.h"
 #include "elf/elf_file.h"
+#include "elf/fatbin.h"
 #include "profile/cuda_compat.h"
 
 namespace cuslim {
@@ -53,6 +56,10 @@ struct BuiltFor {
   std::string path, source;
 };
 std::optional<BuiltFor> newest_cuda_built_for(const Root& root, const std::vector<std::string>& realpaths);
+
+// The newest CUDA (of `major` when given) whose PTX ISA a fatbin carries: the library was built by
+// that CUDA or later. A major alone (NCCL's "cu12") is made exact this way (read_library_version).
+std::optional<Version> newest_ptx_cuda(const Fatbin& fatbin, std::optional<int> major = std::nullopt);
 
 // The wheel (pip layout) that installed an in-root file: the *.dist-info next to an ancestor dir
 // whose RECORD lists the file's path relative to that dir.

@@ -13,6 +13,7 @@
 #include "prune/fatbin_prune.h"
 #include "prune/gpu_arch.h"
 #include "profile/inspection.h"
+#include "profile/library_version.h"
 #include "profile/profile_set.h"
 
 namespace cuslim {
@@ -328,6 +329,30 @@ TEST(CudaVersion, a_major_only_answer_is_made_exact_by_the_fatbins_ptx_isa) {
   ASSERT_TRUE(other->cuda_version);
   EXPECT_EQ(other->cuda_version->major, 12);
   EXPECT_EQ(other->cuda_version_parts, 1);
+}
+
+// The same refinement is the library's answer (read_library_version), so every user of it (dlopen
+// edges' {cuda_minor}, the CUDA a set of libraries was built for) agrees with inspect: NCCL from a
+// -cu12 wheel with PTX ISA 8.8 is CUDA 12.9, not "12".
+TEST(CudaVersion, a_wheels_major_is_made_exact_by_ptx_in_the_library_answer) {
+  TempDir t;
+  std::string e = entry(kPtx, 90, 0, 64, 'c', 80);
+  put<uint16_t>(e, 24, 8);
+  put<uint16_t>(e, 26, 8);
+  test::build_lib(t / "site/nvidia/nccl/lib/libnccl.so.2", c_array("fat", ".nv_fatbin", container({e})) + "int f(void){return 1;}\n",
+                  "-Wl,-soname,libnccl.so.2");
+  test::write_file(t / "site/nvidia_nccl_cu12-2.27.3.dist-info/METADATA", "Metadata-Version: 2.1\nName: nvidia-nccl-cu12\nVersion: 2.27.3\n\n");
+  test::write_file(t / "site/nvidia_nccl_cu12-2.27.3.dist-info/RECORD", "nvidia/nccl/lib/libnccl.so.2,sha256=x,1\n");
+  Root root(t.path());
+  auto lv = read_library_version(root, "/site/nvidia/nccl/lib/libnccl.so.2");
+  ASSERT_TRUE(lv.ok()) << lv.error().message();
+  ASSERT_TRUE(lv->cuda);
+  EXPECT_EQ(lv->cuda->str(2), "12.9");
+  EXPECT_EQ(lv->cuda_parts, 2);
+  EXPECT_NE(lv->cuda_source.find("PTX ISA"), std::string::npos) << lv->cuda_source;
+  EXPECT_NE(lv->cuda_source.find("nvidia-nccl-cu12"), std::string::npos) << lv->cuda_source;
+  ASSERT_TRUE(lv->version);
+  EXPECT_EQ(*lv->version, (Version{2, 27, 3}));
 }
 
 }  // namespace
