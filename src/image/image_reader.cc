@@ -23,6 +23,7 @@
 #include "core/root.h"
 #include "image/gzip_end.h"
 #include "image/json_fields.h"
+#include "image/platform.h"
 #include "image/transport_spelling.h"
 #include "image/utf8_names.h"
 #include "core/unique_fd.h"
@@ -537,11 +538,15 @@ const char* compression_word(Compression c) {
   }
 }
 
-// In an image index, the manifest for `platform` ("os/arch[/variant]"); others are skipped.
+// In an image index, the manifest for `platform` ("os/arch[/variant]", matched as docker does:
+// image/platform.h); others are skipped.
 Result<json> pick_platform(const ImageDir& img, const json& index, const std::string& platform) {
   const std::string& layout = img.dir;
   std::vector<std::string> seen;
   CUSLIM_TRY(auto manifests, JsonFields(index, layout + ": image index").array("manifests"));
+  Platform want = parse_platform(platform);
+  std::optional<size_t> best;
+  int best_score = 0;
   for (size_t i = 0; i < manifests.size(); ++i) {
     std::string where = layout + ": image index: manifests[" + std::to_string(i) + "]";
     CUSLIM_CHECK(expect_object(manifests[i], where));
@@ -550,17 +555,19 @@ Result<json> pick_platform(const ImageDir& img, const json& index, const std::st
     CUSLIM_TRY(auto os, pf.str("os"));
     CUSLIM_TRY(auto arch, pf.str("architecture"));
     CUSLIM_TRY(auto variant, pf.str("variant"));
-    std::string name = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
     if (os.empty() && arch.empty()) {  // no platform: a nested index, an attestation, ...: named by its media type
       std::string mt = manifests[i].contains("mediaType") && manifests[i]["mediaType"].is_string() ? manifests[i]["mediaType"].get<std::string>() : "";
       seen.push_back("manifests[" + std::to_string(i) + "] without a platform" + (mt.empty() ? "" : " (" + mt + ")"));
       continue;
     }
-    seen.push_back(name);
-    if (name == platform || os + "/" + arch == platform) {
-      CUSLIM_TRY(auto desc, read_descriptor(manifests[i], where));
-      return read_json_blob(img, desc.digest, desc.size, "platform manifest");
-    }
+    Platform have{os, arch, variant};
+    seen.push_back(have.str());
+    if (int score = platform_score(want, have); score > best_score) best = i, best_score = score;
+  }
+  if (best) {
+    std::string where = layout + ": image index: manifests[" + std::to_string(*best) + "]";
+    CUSLIM_TRY(auto desc, read_descriptor(manifests[*best], where));
+    return read_json_blob(img, desc.digest, desc.size, "platform manifest");
   }
   std::string all;
   for (auto& s : seen) all += (all.empty() ? "" : ", ") + s;

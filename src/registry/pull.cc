@@ -12,6 +12,7 @@
 #include "core/json_text.h"
 #include "core/unique_fd.h"
 #include "image/oci_image.h"
+#include "image/platform.h"
 #include "registry/blob_locations.h"
 #include "registry/media_types.h"
 #include "registry/registry_client.h"
@@ -67,12 +68,17 @@ struct ManifestRef {
   uint64_t size = 0;
 };
 
-// In an index, the descriptor of the manifest for `platform` ("os/arch[/variant]"): a sha256
-// digest and a size, both checked against what is fetched (never a tag the entry smuggles in).
+// In an index, the descriptor of the manifest for `platform` ("os/arch[/variant]", matched as
+// docker does: image/platform.h): a sha256 digest and a size, both checked against what is fetched
+// (never a tag the entry smuggles in).
 Result<ManifestRef> platform_manifest(const RegistryClient& c, const Manifest& index, const std::string& platform) {
   std::string seen;
   if (!index.doc["manifests"].is_array()) return bad_input(c.ref().spelled + ": image index: manifests is not an array");
   std::vector<std::string> nested;  // entries that are image indexes themselves: not followed
+  const nlohmann::json* best = nullptr;
+  int best_score = 0;
+  std::string best_name;
+  Platform want = parse_platform(platform);
   for (auto& m : index.doc["manifests"]) {
     if (!m.is_object() || !m.contains("digest") || !m["digest"].is_string()) continue;
     if (m.contains("mediaType") && m["mediaType"].is_string() && media::is_index(m["mediaType"].get<std::string>())) {
@@ -81,16 +87,18 @@ Result<ManifestRef> platform_manifest(const RegistryClient& c, const Manifest& i
     }
     if (!m.contains("platform") || !m["platform"].is_object()) continue;
     auto& p = m["platform"];
-    std::string os = p.value("os", ""), arch = p.value("architecture", ""), variant = p.value("variant", "");
-    std::string name = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
-    if (name == platform || os + "/" + arch == platform) {
-      std::string where = c.ref().spelled + ": image index: the " + name + " manifest";
-      CUSLIM_TRY(uint64_t size, descriptor_size(m, where));
-      std::string digest = m["digest"].get<std::string>();
-      if (!Digest::parse(digest)) return bad_input(where + ": '" + digest + "' is not a sha256 digest");
-      return ManifestRef{digest, size};
-    }
+    auto field = [&](const char* k) { return p.contains(k) && p[k].is_string() ? p[k].get<std::string>() : std::string(); };
+    Platform have{field("os"), field("architecture"), field("variant")};
+    std::string name = have.str();
+    if (int score = platform_score(want, have); score > best_score) best = &m, best_score = score, best_name = name;
     seen += (seen.empty() ? "" : ", ") + name;
+  }
+  if (best) {
+    std::string where = c.ref().spelled + ": image index: the " + best_name + " manifest";
+    CUSLIM_TRY(uint64_t size, descriptor_size(*best, where));
+    std::string digest = (*best)["digest"].get<std::string>();
+    if (!Digest::parse(digest)) return bad_input(where + ": '" + digest + "' is not a sha256 digest");
+    return ManifestRef{digest, size};
   }
   std::string why = c.ref().spelled + ": the image index has no " + platform + " manifest (it has: " + (seen.empty() ? "none" : seen) + ")";
   if (!nested.empty()) {

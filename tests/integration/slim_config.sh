@@ -87,6 +87,41 @@ fi
 check "slim --target of a missing program names the image, not a staging dir" '[ $rc = 3 ] && grep -q "/no/such/prog: not found in image $tmp/img:t" "$tmp/err" && ! grep -q cuslim-run "$tmp/err"'
 "$cuslim" slim -q "$tmp/img:t" -o "$tmp/np" --platform foo 2> "$tmp/err"; rc=$?
 check "slim --platform not OS/ARCH: usage error before any work ($rc: $(cat "$tmp/err"))" '[ $rc = 2 ] && [ ! -e "$tmp/np" ] && grep -q "OS/ARCH" "$tmp/err"'
+# --platform matches index entries as docker does: linux/arm64/v8 and linux/aarch64 are an arm64
+# entry written without a variant; linux/arm is arm/v7 and takes arm/v6 before arm/v5 when there
+# is no v7 (the first entry of the index is not simply taken). The entries not to be taken name a
+# blob that is not there, so taking one fails.
+mkplat() {  # DIR ENTRIES...: a copy of img with index.json -> an image index of ENTRIES ("os/arch[/variant]=real|missing")
+  local d=$1; shift; cp -r "$tmp/img" "$d"
+  python3 - "$d" "$@" <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]
+idx = json.load(open(d + "/index.json")); real = idx["manifests"][0]
+ms = []
+for spec in sys.argv[2:]:
+    plat, which = spec.split("=")
+    parts = plat.split("/"); p = {"os": parts[0], "architecture": parts[1]}
+    if len(parts) > 2: p["variant"] = parts[2]
+    dig = real["digest"] if which == "real" else "sha256:" + hashlib.sha256(plat.encode()).hexdigest()
+    ms.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": dig, "size": real["size"], "platform": p})
+blob = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": ms}).encode()
+h = hashlib.sha256(blob).hexdigest(); open(d + "/blobs/sha256/" + h, "wb").write(blob)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + h,
+           "size": len(blob), "annotations": {"org.opencontainers.image.ref.name": "t"}}]}, open(d + "/index.json", "w"))
+PY
+}
+mkplat "$tmp/p64" linux/amd64=missing linux/arm64=real
+for want in linux/arm64/v8 linux/aarch64 linux/arm64; do
+  "$cuslim" slim -q "$tmp/p64:t" -o "$tmp/p64-out-${want//\//_}" --keep '*' --platform "$want" 2> "$tmp/err"; rc=$?
+  check "--platform $want takes the index's linux/arm64 entry ($rc: $(head -c 300 "$tmp/err"))" '[ $rc = 0 ]'
+done
+mkplat "$tmp/parm" linux/arm/v5=missing linux/arm/v6=real linux/amd64=missing
+"$cuslim" slim -q "$tmp/parm:t" -o "$tmp/parm-out" --keep '*' --platform linux/arm 2> "$tmp/err"; rc=$?
+check "--platform linux/arm (v7) takes arm/v6 before arm/v5 ($rc: $(head -c 300 "$tmp/err"))" '[ $rc = 0 ]'
+"$cuslim" slim -q "$tmp/parm:t" -o "$tmp/parm-out6" --keep '*' --platform linux/arm/v5 2> "$tmp/err"; rc=$?
+check "--platform linux/arm/v5 takes the v5 entry, not a newer one (here: missing, exit 3) ($rc)" '[ $rc = 3 ] && [ ! -e "$tmp/parm-out6" ]'
+"$cuslim" slim -q "$tmp/p64:t" -o "$tmp/p64-no" --keep '*' --platform linux/s390x 2> "$tmp/err"; rc=$?
+check "--platform of an arch the index lacks: exit 3 listing what it has ($(cat "$tmp/err"))" '[ $rc = 3 ] && grep -q "it has: linux/amd64, linux/arm64" "$tmp/err"'
 # slim --trace of a host run under C.UTF-8: the image has no data for that locale, so LANG stays out
 # of its Env (setlocale() would fail where the input ran without it), with a warning.
 [ -d /usr/lib/locale/C.utf8 ] || [ -f /usr/lib/locale/locale-archive ] || echo "note: this host has no C.UTF-8 data"

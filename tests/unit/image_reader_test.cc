@@ -11,6 +11,7 @@
 #include "fixture.h"
 #include "image/digest.h"
 #include "image/image_reader.h"
+#include "image/platform.h"
 
 namespace cuslim {
 namespace {
@@ -170,6 +171,35 @@ TEST(ImageReaderArchiveSymlinks, OciArchiveBlobsDoNotLeaveTheArchive) {
                       " -C " + t / "a" + " oci-layout index.json blobs").status, 0);
   auto r = unpack_image(t / "img.tar", t / "staging");
   ASSERT_FALSE(r.ok()) << "the manifest and config were read through the archive's symlink";
+}
+
+}  // namespace
+}  // namespace cuslim
+
+namespace cuslim {
+namespace {
+
+// Platforms as docker and containerd match them (the entry an index gives for --platform).
+TEST(Platform, normalised_and_scored_as_docker_does) {
+  auto p = [](const std::string& s) { return parse_platform(s); };
+  EXPECT_EQ(p("linux/arm64/v8").str(), "linux/arm64");
+  EXPECT_EQ(p("linux/aarch64").str(), "linux/arm64");
+  EXPECT_EQ(p("linux/x86_64").str(), "linux/amd64");
+  EXPECT_EQ(p("linux/arm").str(), "linux/arm/v7");
+  EXPECT_EQ(p("linux/armhf").str(), "linux/arm/v7");
+  EXPECT_EQ(p("linux/amd64/v3").str(), "linux/amd64/v3");
+  EXPECT_GT(platform_score(p("linux/arm64/v8"), Platform{"linux", "arm64", ""}), 0);
+  EXPECT_GT(platform_score(p("linux/arm64"), Platform{"linux", "arm64", "v8"}), 0);
+  EXPECT_EQ(platform_score(p("linux/amd64"), Platform{"linux", "arm64", ""}), 0);
+  EXPECT_EQ(platform_score(p("linux/amd64"), Platform{"windows", "amd64", ""}), 0);
+  EXPECT_EQ(platform_score(p("linux/amd64"), Platform{"linux", "amd64", "v3"}), 0) << "a v1 CPU does not run v3 code";
+  int v6 = platform_score(p("linux/arm"), Platform{"linux", "arm", "v6"});
+  int v5 = platform_score(p("linux/arm"), Platform{"linux", "arm", "v5"});
+  int v7 = platform_score(p("linux/arm"), Platform{"linux", "arm", ""});
+  EXPECT_GT(v7, v6);
+  EXPECT_GT(v6, v5);
+  EXPECT_GT(v5, 0);
+  EXPECT_EQ(platform_score(p("linux/arm/v6"), Platform{"linux", "arm", "v7"}), 0) << "a v6 CPU does not run v7 code";
 }
 
 }  // namespace
