@@ -22,6 +22,7 @@
 #include "core/path.h"
 #include "core/signal_cleanup.h"
 #include "image/digest.h"
+#include "image/platform.h"
 #include "registry/pull.h"
 #include "registry/registry_ref.h"
 
@@ -190,14 +191,30 @@ struct CacheKey {
 // layout holding that manifest, so a pulled image and its local copy share one entry. A reference
 // pinned to a digest the cache holds an entry for runs without asking (a node runs what it has
 // while the registry is down); an index's digest is resolved to its platform's manifest.
+// An image index pinned by digest (the @sha256 that docker pull and skopeo inspect give for a
+// multi-platform image) names one manifest per platform for good: which one is remembered beside
+// the entries, in "KEY.index" (not an entry: eviction passes it by), so a run pinned to the index
+// asks the registry nothing once the entry is there, as a run pinned to the manifest does.
+std::string index_note(const std::string& cache_dir, const std::string& index_digest, const std::string& platform) {
+  return cache_dir + "/" + Sha256::of("index\n" + index_digest + "\n" + parse_platform(platform).str() + "\n").hex().substr(0, 32) + ".index";
+}
+
 Result<CacheKey> registry_cache_key(const std::string& image, const UnpackOptions& u, const std::string& cache_dir) {
   CUSLIM_TRY(auto ref, parse_registry_ref(image));
   CUSLIM_CHECK(apply_tag_option(ref, u.tag));
   auto key_of = [](const std::string& digest) { return Sha256::of("v2\n" + digest + "\n").hex().substr(0, 32); };
+  auto cached = [&](const std::string& digest) { return !digest.empty() && entry_sound(cache_dir + "/" + key_of(digest)); };
   std::string image_digest = ref.digest;
-  if (image_digest.empty() || !entry_sound(cache_dir + "/" + key_of(image_digest))) {
+  if (!ref.digest.empty() && !cached(ref.digest)) {
+    std::string noted = read_text(index_note(cache_dir, ref.digest, u.platform));
+    while (!noted.empty() && noted.back() == '\n') noted.pop_back();
+    if (Digest::parse(noted) && cached(noted)) image_digest = noted;
+  }
+  if (!cached(image_digest)) {
     CUSLIM_TRY(auto digest, resolve_manifest(ref, u.platform, u.registry));
     image_digest = digest.str();
+    if (!ref.digest.empty() && image_digest != ref.digest && make_dirs(cache_dir).ok())  // pinned to an index: noted (best effort)
+      (void)write_file_atomic(index_note(cache_dir, ref.digest, u.platform), image_digest + "\n", Durability::rename_only);
   }
   CacheKey k;
   k.image_digest = image_digest;

@@ -303,6 +303,14 @@ put_index "$inner_d" "$inner"; put_index nested "$outer"
 check "an index whose only entry is an index: exit 3 saying nested indexes are not followed, naming it ($rc: $(cat "$tmp/nested.put" | tr '\n' ' ')$(head -c 400 "$tmp/nested.err"))" \
   '[ $rc = 3 ] && grep -q "nested image index ($inner_d)" "$tmp/nested.err" && grep -q "does not follow" "$tmp/nested.err"'
 
+# Pinned to an image index's digest (what docker pull and skopeo inspect give for a multi-platform
+# image): once run, the index's platform manifest is noted, so the next run asks the registry nothing.
+"$cuslim" run --gpu off "docker://$reg/cuslim/ssh@$inner_d" "${auth[@]}" -- /usr/bin/ssh -V > /dev/null 2>&1; rc1=$?
+before=$(requests)
+out=$("$cuslim" run -v --gpu off "docker://$reg/cuslim/ssh@$inner_d" "${auth[@]}" -- /usr/bin/ssh -V 2>&1); rc=$?
+check "run docker://...@INDEX-DIGEST the cache holds: a cache hit with no request to the registry ($rc1 $rc, $(( $(requests) - before )) requests)" \
+  '[ $rc1 = 0 ] && [ $rc = 0 ] && [[ "$out" == *"image cache hit"* ]] && [[ "$out" == *OpenSSH_* ]] && [ "$(requests)" = "$before" ]'
+
 # --- parallel blob transfers and progress on a TTY ------------------------------------------------
 # Each worker has its own connection: the registry sees the blobs of one push come from several
 # client ports with the default --registry-jobs, from one with --registry-jobs 1; same image either way.
