@@ -875,6 +875,20 @@ std::string kind_name(ImageKind k) {
   return "?";
 }
 
+namespace {
+
+// An image as skopeo's dir: transport writes it (manifest.json, a `version` file saying "Directory
+// Transport Version: 1.1", blobs named by their hex digests): not a root file system.
+bool skopeo_dir_image(const std::string& p) {
+  std::ifstream in(p + "/version", std::ios::binary);
+  std::string head(64, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head.rfind("Directory Transport Version:", 0) == 0 && ::access((p + "/manifest.json").c_str(), F_OK) == 0;
+}
+
+}  // namespace
+
 Result<ImageKind> detect_image(const std::string& p, const std::string& transport) {
   struct stat st;
   if (::stat(p.c_str(), &st) != 0) return Error::from_errno(p, errno);
@@ -888,6 +902,9 @@ Result<ImageKind> detect_image(const std::string& p, const std::string& transpor
       head.resize(static_cast<size_t>(in.gcount()));
       return head.find("\"manifests\"") != std::string::npos;
     };
+    if (skopeo_dir_image(p))
+      return bad_input(p + ": an image in skopeo's dir: format (manifest.json, version), not a root file system (cuslim's dir: "
+                           "is a rootfs): make it an OCI layout first, skopeo copy dir:" + p + " oci:LAYOUT:TAG");
     if (is_dir(p + "/blobs/sha256") && !is_dir(p + "/usr") && !is_dir(p + "/bin") && looks_like_index())
       return bad_input(p + ": holds index.json and blobs/ but no oci-layout file: a damaged OCI layout (restore its oci-layout, "
                            "{\"imageLayoutVersion\":\"1.0.0\"}), or give dir:" + p + " to read it as a rootfs");
@@ -971,7 +988,8 @@ Result<UnpackedImage> unpack_image(const std::string& image_ref, const std::stri
     opt.tag = ref_tag;
   }
   if (is_registry_ref(image)) return unpack_pulled(image, staging, opt);
-  bool plain_dir = transport == "dir" && is_dir(image) && ::access((image + "/oci-layout").c_str(), F_OK) != 0;  // dir: says rootfs
+  bool plain_dir = transport == "dir" && is_dir(image) && ::access((image + "/oci-layout").c_str(), F_OK) != 0 &&
+                   !skopeo_dir_image(image);  // dir: says rootfs
   CUSLIM_TRY(auto kind, plain_dir ? Result<ImageKind>(ImageKind::rootfs_dir) : detect_image(image, transport));
   CUSLIM_CHECK(check_transport_kind(image_ref, transport, kind));
   if ((kind == ImageKind::rootfs_dir || kind == ImageKind::rootfs_tar) && !opt.tag.empty())

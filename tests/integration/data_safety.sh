@@ -333,6 +333,19 @@ check "slim of a rootfs with no program and nothing named: exit 2, nothing to ke
 cp -a untagged nolayout && rm nolayout/oci-layout
 "$cuslim" verify nolayout > out 2> err; rc=$?
 check "a layout without its oci-layout file: exit 3 naming it (not read as a rootfs)" '[ $rc = 3 ] && grep -q "no oci-layout file: a damaged OCI layout" err' || cat err
+# An image in skopeo's dir: format is not a rootfs (cuslim's dir: is): exit 3 saying so, bare or as dir:.
+if command -v skopeo > /dev/null; then
+  skopeo copy -q oci:untagged:@0 dir:skdir 2> err || skopeo copy -q oci:untagged dir:skdir 2>> err
+  for ref in skdir dir:skdir; do
+    for cmd in verify report "slim -o skslim.tar --target /bin/true"; do
+      "$cuslim" $cmd $ref > out 2> err2; rc=$?
+      check "$cmd $ref of a skopeo dir: image: exit 3 naming the format, nothing written ($rc: $(head -c 200 err2))" \
+        '[ -f skdir/manifest.json ] && [ $rc = 3 ] && grep -q "skopeo.s dir: format" err2 && [ ! -e skslim.tar ]'
+    done
+  done
+else
+  check "skopeo is installed (scripts/test installs it)" false
+fi
 head -c 100 app > trunc
 for cmd in "deps" "inspect" "bundle -q -o t.tar"; do
   "$cuslim" $cmd ./trunc > out 2> err; rc=$?
