@@ -57,7 +57,7 @@ Status check_docker_archive_ref(const std::string& ref, const std::string& name)
   // [HOST[:PORT]/]REPO[:TAG], REPO in the distribution grammar, TAG as docker's. The first
   // component is a HOST only with '.' or ':' in it, or as localhost (as docker:// reads it):
   // UPPER/x is a repository, and not a valid one.
-  static const std::regex host_re("[A-Za-z0-9.-]+(:[0-9]+)?");
+  static const std::regex host_re("([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]+)?");  // an IPv6 address in brackets, as docker://
   static const std::regex re("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?");
   if (name.size() > kMaxRefLength)
     return Error(Exit::usage, ref + ": a reference of " + std::to_string(name.size()) + " characters: at most " + std::to_string(kMaxRefLength) + " are accepted");

@@ -16,9 +16,10 @@ namespace {
 
 const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-Result<Credentials> split_creds(const std::string& s, const std::string& source) {
+// USER:PASS from a flag (a usage error when it is not) or from a file (invalid input there).
+Result<Credentials> split_creds(const std::string& s, const std::string& source, Exit bad = Exit::usage) {
   auto colon = s.find(':');
-  if (colon == std::string::npos) return Error(Exit::usage, source + ": credentials must be USER:PASS");
+  if (colon == std::string::npos) return Error(bad, source + ": credentials must be USER:PASS");
   return Credentials{s.substr(0, colon), s.substr(colon + 1), source};
 }
 
@@ -103,10 +104,11 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
   if (!j.contains("auths") || !j["auths"].is_object()) return from_store();
   for (auto& [key, entry] : j["auths"].items()) {
     if (!key_names(key, host) || !entry.is_object()) continue;
-    if (entry.contains("auth") && entry["auth"].is_string()) {
+    // An empty auth is none (docker's decodeAuth): the entry's username and password, else anonymous.
+    if (entry.contains("auth") && entry["auth"].is_string() && !entry["auth"].get<std::string>().empty()) {
       auto decoded = base64_decode(entry["auth"].get<std::string>());
       if (!decoded) return bad_input(file + ": auths." + key + ".auth: not base64");
-      CUSLIM_TRY(auto c, split_creds(*decoded, file + ": auths." + key));
+      CUSLIM_TRY(auto c, split_creds(*decoded, file + ": auths." + key + ".auth", Exit::bad_input));
       return std::optional<Credentials>{c};
     }
     if (entry.contains("username") && entry["username"].is_string() && entry.contains("password") && entry["password"].is_string())

@@ -193,6 +193,20 @@ DOCKER_CONFIG="$tmp/brokencfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" 
 check "... a registry that asks for credentials gets the config error (exit $rc: $(cat "$tmp/broken2.err"))" \
   '[ $rc = 3 ] && grep -q "asks for credentials" "$tmp/broken2.err" && grep -q "config.json" "$tmp/broken2.err"'
 
+# An empty auth is no credentials (docker's reading): the open registry is pulled from anonymously,
+# the entry's username/password are used when it has them; an auth that is not USER:PASS is
+# invalid input in the file (exit 3, no "see --help").
+printf '{"auths":{"%s":{"auth":""}}}\n' "$areg" > "$tmp/brokencfg/config.json"
+DOCKER_CONFIG="$tmp/brokencfg" "$cuslim" verify "docker://$areg/cuslim/open:1" --cert-dir "$certs" > /dev/null 2> "$tmp/empty.err"; rc=$?
+check "docker config auth \"\": anonymous, the open registry is pulled from ($rc: $(cat "$tmp/empty.err"))" '[ $rc = 0 ]'
+printf '{"auths":{"%s":{"auth":"","username":"tester","password":"s3cret:pw"}}}\n' "$reg" > "$tmp/brokencfg/config.json"
+DOCKER_CONFIG="$tmp/brokencfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/empty2.err"; rc=$?
+check "docker config auth \"\" with username and password: those are used ($rc: $(cat "$tmp/empty2.err"))" '[ $rc = 0 ]'
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$reg" "$(printf 'nocolon' | base64 -w0)" > "$tmp/brokencfg/config.json"
+DOCKER_CONFIG="$tmp/brokencfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/nocolon.err"; rc=$?
+check "docker config auth without a colon: exit 3 naming the file's entry, no usage hint ($rc: $(cat "$tmp/nocolon.err"))" \
+  '[ $rc = 3 ] && grep -q "config.json: auths.$reg.auth: credentials must be USER:PASS" "$tmp/nocolon.err" && ! grep -q "see cuslim" "$tmp/nocolon.err"'
+
 # A credential helper that never answers: killed after the limit (exit 3 naming it), and killed when
 # cuslim is interrupted (SIGINT) -- with what it started (its process group).
 mkdir -p "$tmp/stuckcfg"
@@ -434,6 +448,12 @@ skopeo copy -q "oci:$tmp/colon:v1:x" "docker-archive:$tmp/multi.tar:foo/true:1" 
 "$cuslim" bundle -q /bin/true -o "docker-archive:$tmp/own.tar:foo/true:1"
 "$cuslim" verify "docker-archive:$tmp/own.tar:docker.io/foo/true:1" > /dev/null 2>&1; r2=$?
 check "docker-archive:FILE:bar/x:2 finds skopeo's docker.io/bar/x:2, docker.io/foo/true:1 finds cuslim's foo/true:1 ($r1 $r2)" '[ $r1 = 0 ] && [ $r2 = 0 ]'
+# A registry host that is an IPv6 address in brackets, as docker:// takes it: in a docker-archive REF
+# too (written and read back by it; skopeo reads the archive).
+"$cuslim" bundle -q /bin/true -o "docker-archive:$tmp/v6.tar:[::1]:5000/app:1" 2> "$tmp/v6.err"; r1=$?
+"$cuslim" verify "docker-archive:$tmp/v6.tar:[::1]:5000/app:1" > /dev/null 2>&1; r2=$?
+check "docker-archive:FILE:[::1]:5000/app:1 is written, tagged so, and read back by that REF ($r1 $r2: $(cat "$tmp/v6.err"))" \
+  '[ $r1 = 0 ] && [ $r2 = 0 ] && tar -xOf "$tmp/v6.tar" manifest.json | grep -qF "[::1]:5000/app:1" && skopeo inspect "docker-archive:$tmp/v6.tar" > /dev/null'
 long=$(printf 'b%.0s' $(seq 60)); long="$long/$long/$long/$long/$long"
 "$cuslim" bundle -q /bin/true -o "docker://$reg/$long:1" "${auth[@]}" > /dev/null 2> "$tmp/long.err"; rc=$?
 check "a repository name over 255 characters: usage error before any work ($rc)" '[ $rc = 2 ] && grep -q "longer than 255" "$tmp/long.err"'
