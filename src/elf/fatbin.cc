@@ -54,7 +54,7 @@ std::optional<FatbinContainer> read_container(const Reader& in, uint64_t pos, ui
   if (pos + kContainerHeader > end || !in.read(pos, hdr, sizeof hdr)) return *why = "truncated container header", std::nullopt;
   if (load<uint32_t>(hdr) != kContainerMagic) return *why = "no fatbin container magic", std::nullopt;
   FatbinContainer c{.section = section, .offset = pos, .header_size = load<uint16_t>(hdr + 6), .fat_size = load<uint64_t>(hdr + 8)};
-  if (c.header_size < kContainerHeader || c.fat_size > end - pos - c.header_size)
+  if (c.header_size < kContainerHeader || c.header_size > end - pos || c.fat_size > end - pos - c.header_size)
     return *why = "container claims " + std::to_string(c.fat_size) + " bytes, past the section end", std::nullopt;
   uint64_t e = pos + c.header_size, stop = c.end();
   while (e + kMinEntryHeader <= stop) {
@@ -62,7 +62,8 @@ std::optional<FatbinContainer> read_container(const Reader& in, uint64_t pos, ui
     if (!in.read(e, eh, sizeof eh)) break;
     uint32_t eh_size = load<uint32_t>(eh + 4);
     uint64_t padded = load<uint64_t>(eh + 8);
-    if (eh_size < kMinEntryHeader || eh_size > kMaxEntryHeader || padded > stop - e - eh_size) {
+    // (eh_size first: stop - e - eh_size would wrap, and a wrapped step would never move on)
+    if (eh_size < kMinEntryHeader || eh_size > kMaxEntryHeader || eh_size > stop - e || padded > stop - e - eh_size) {
       *why = "entry at offset " + std::to_string(e) + " has a size past its container";
       break;
     }
@@ -73,6 +74,7 @@ std::optional<FatbinContainer> read_container(const Reader& in, uint64_t pos, ui
     e += eh_size + padded;
   }
   c.exact = e == stop;
+  if (!c.exact && why->empty()) *why = std::to_string(stop - e) + " bytes after its last entry are not an entry";
   return c;
 }
 

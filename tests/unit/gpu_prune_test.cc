@@ -144,6 +144,57 @@ TEST(GpuArch, which_entries_a_gpu_runs) {
   EXPECT_TRUE(kept_for(80, {86}) == false);
 }
 
+// Hostile sizes: an entry header longer than what is left of its container (with a payload size
+// that wraps the step back to zero) ends the walk with a warning, instead of looping for ever; a
+// container header longer than its section is no container (its bytes past the section belong to
+// another one, and are never planned for rewriting).
+TEST(FatbinHostile, sizes_that_wrap_end_the_walk_and_nothing_outside_is_planned) {
+  TempDir t;
+  std::string bad(64, '\0');
+  put<uint16_t>(bad, 0, kSass);
+  put<uint32_t>(bad, 4, 128);                     // header size: past the 64 bytes left
+  put<uint64_t>(bad, 8, ~uint64_t(0) - 127);      // payload: 2^64 - 128
+  std::string lib = t / "libwrap.so";
+  test::build_lib(lib, c_array("fat", ".nv_fatbin", container({entry(kSass, 90, 0, 64, 'a'), entry(kSass, 80, 0, 64, 'b'), bad})) +
+                           "int f(void){return 1;}\n");
+  auto elf = ElfFile::read(lib, lib, ElfFile::Parts::all);
+  ASSERT_TRUE(elf.ok());
+  auto l = FatbinLayout::read(lib, *elf);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->containers.size(), 1u);
+  EXPECT_EQ(l->containers[0].entries.size(), 2u);
+  EXPECT_FALSE(l->containers[0].exact);
+  ASSERT_FALSE(l->warnings.empty());
+  EXPECT_NE(l->warnings[0].find("has a size past its container"), std::string::npos) << l->warnings[0];
+  auto pr = FatbinPrune::plan(lib, "libwrap.so", {90});
+  ASSERT_TRUE(pr.ok()) << pr.error().message();
+  EXPECT_TRUE(pr->extents.empty()) << "a container that does not parse exactly is left whole";
+
+  std::string hdr = container({});
+  put<uint16_t>(hdr, 6, 32);  // a 16-byte section whose header says 32
+  std::string lib2 = t / "libshort.so";
+  test::build_lib(lib2, c_array("fat", ".nv_fatbin", hdr) + c_array("z", ".zdata", std::string(16, '\0') + entry(kSass, 80, 0, 64, 'c')) +
+                            "int f(void){return 1;}\n");
+  auto elf2 = ElfFile::read(lib2, lib2, ElfFile::Parts::all);
+  ASSERT_TRUE(elf2.ok());
+  auto l2 = FatbinLayout::read(lib2, *elf2);
+  ASSERT_TRUE(l2.ok());
+  EXPECT_TRUE(l2->containers.empty());
+  ASSERT_FALSE(l2->warnings.empty());
+  auto pr2 = FatbinPrune::plan(lib2, "libshort.so", {90});
+  ASSERT_TRUE(pr2.ok()) << pr2.error().message();
+  EXPECT_TRUE(pr2->extents.empty());
+
+  // Bytes after the last entry that make no entry: the warning says so (it was empty after the colon).
+  std::string lib3 = t / "libslack.so";
+  test::build_lib(lib3, c_array("fat", ".nv_fatbin", container({entry(kSass, 90, 0, 64, 'a')}, 8)) + "int f(void){return 1;}\n");
+  auto elf3 = ElfFile::read(lib3, lib3, ElfFile::Parts::all);
+  auto l3 = FatbinLayout::read(lib3, *elf3);
+  ASSERT_TRUE(l3.ok());
+  ASSERT_FALSE(l3->warnings.empty());
+  EXPECT_NE(l3->warnings[0].find("8 bytes after its last entry"), std::string::npos) << l3->warnings[0];
+}
+
 TEST_F(GpuPruneTest, the_fixture_parses_as_written) {
   auto l = layout(lib);
   ASSERT_EQ(l.containers.size(), 6u);  // five in .nv_fatbin, one found in .cask_resource (the stray magic is not one)
