@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -94,11 +95,12 @@ Status set_attributes(const Plan& plan, const std::string& out) {
 Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
   CUSLIM_CHECK(make_dirs(out));
   // The first destination of each hard-linked source inode: its other names are linked to it.
-  std::map<std::pair<dev_t, ino_t>, std::string> links;
-  auto linked = [&](const std::string& src, const std::string& dst, uint64_t size) -> std::optional<Status> {
+  // (A pruned file's names share one rewrite -- its extents -- and are linked only to that rewrite.)
+  std::map<std::tuple<dev_t, ino_t, const FileExtents*>, std::string> links;
+  auto linked = [&](const std::string& src, const std::string& dst, const PlanItem& item) -> std::optional<Status> {
     struct stat st;
-    if (::stat(src.c_str(), &st) != 0 || st.st_nlink < 2 || static_cast<uint64_t>(st.st_size) != size) return std::nullopt;
-    auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, dst);
+    if (::stat(src.c_str(), &st) != 0 || st.st_nlink < 2 || static_cast<uint64_t>(st.st_size) != item.size) return std::nullopt;
+    auto [it, first] = links.try_emplace({st.st_dev, st.st_ino, item.extents.get()}, dst);
     if (first) return std::nullopt;
     if (::link(it->second.c_str(), dst.c_str()) != 0) return Error::from_errno(dst, errno);
     return ok_status();
@@ -113,11 +115,11 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
         break;
       case LayerEntry::file:
         if (!item.content.empty() || item.size == 0) st = write_file_atomic(dst, item.content, Durability::rename_only, item.mode);
-        else if (item.extents) st = write_extents(plan_source(root, p), *item.extents, dst);
-        else if (auto l = linked(plan_source(root, p), dst, item.size)) {
+        else if (auto l = linked(plan_source(root, p), dst, item)) {
           st = *l;
           break;  // one inode with the first name (modes are set below)
-        } else st = copy_regular_file(plan_source(root, p), dst);
+        } else if (item.extents) st = write_extents(plan_source(root, p), *item.extents, dst);
+        else st = copy_regular_file(plan_source(root, p), dst);
         break;
     }
     if (!st.ok()) return st.error().wrap("writing dir bundle");

@@ -1,5 +1,9 @@
 #include "bundle/gpu_prune.h"
 
+#include <sys/stat.h>
+
+#include <map>
+
 #include "elf/elf_file.h"
 #include "prune/gpu_arch.h"
 
@@ -31,10 +35,27 @@ Result<PruneReport> prune_gpu_code(const Root& root, Plan& plan, const PruneRequ
   r.archs = req.archs;
   r.measured = req.measure;
   if (req.archs.empty()) return r;
+  // A hard-linked file is planned once: its other names share the first one's extents (and stay
+  // one inode in the layer), and its bytes are counted once.
+  struct FirstName {
+    std::string path;
+    std::shared_ptr<const FileExtents> extents;
+    bool nvidia;
+  };
+  std::map<std::pair<dev_t, ino_t>, FirstName> planned;
   for (auto& [p, item] : plan.items) {
     if (item.type != LayerEntry::file || !item.content.empty() || item.size < kMinObject) continue;
     std::string src = plan_source(root, p);
     if (!has_elf_magic(src)) continue;
+    struct stat st;
+    std::optional<std::pair<dev_t, ino_t>> inode;
+    if (::stat(src.c_str(), &st) == 0 && st.st_nlink > 1) inode = {st.st_dev, st.st_ino};
+    if (auto it = inode ? planned.find(*inode) : planned.end(); it != planned.end() && it->second.nvidia == (item.cls == ObjectClass::cuda)) {
+      item.extents = it->second.extents;
+      r.files.push_back(PrunedFile{.path = p, .nvidia = it->second.nvidia, .pruned = true,
+                                   .why = "a hard link of " + it->second.path + ", pruned with it", .size = item.size});
+      continue;
+    }
     auto pr = FatbinPrune::plan(src, p, req.archs);
     if (!pr.ok()) {  // shipped as it is
       r.warnings.push_back(p + ": GPU code not pruned, the file did not parse: " + pr.error().message());
@@ -56,6 +77,7 @@ Result<PruneReport> prune_gpu_code(const Root& root, Plan& plan, const PruneRequ
         CUSLIM_TRY(f.stored_after, stored_size(src, extents, item.size, req.compression));
       }
       item.extents = extents;
+      if (inode) planned.emplace(*inode, FirstName{p, extents, f.nvidia});
       f.pruned = true;
       r.bytes_zeroed += f.stats.bytes_zeroed;
       r.nvidia_pruned += f.nvidia;

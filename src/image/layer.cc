@@ -116,7 +116,7 @@ std::vector<std::pair<off_t, off_t>> sparse_regions(int fd, off_t size) {
 Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Sink& sink, HardLinks& links) {
   // A plain file is opened first: its inode says whether it is a second name of one already written.
   UniqueFd fd;
-  const bool plain = le.type == LayerEntry::file && !le.source.empty() && !le.extents;
+  const bool plain = le.type == LayerEntry::file && !le.source.empty();
   const LayerEntry* link_to = nullptr;  // the first name of this inode
   std::vector<std::pair<off_t, off_t>> regions;  // non-empty: a sparse entry
   if (plain) {
@@ -126,9 +126,9 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
     if (::fstat(fd.get(), &st) != 0) return Error::from_errno(le.source, errno);
     if (st.st_nlink > 1 && static_cast<uint64_t>(st.st_size) == le.size) {
       auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, &le);
-      if (!first) link_to = it->second;
+      if (!first && it->second->extents == le.extents) link_to = it->second;  // a rewrite is linked only to the same rewrite
     }
-    if (!link_to && static_cast<uint64_t>(st.st_size) == le.size && st.st_size > 0 &&
+    if (!link_to && !le.extents && static_cast<uint64_t>(st.st_size) == le.size && st.st_size > 0 &&
         static_cast<uint64_t>(st.st_blocks) * 512 < static_cast<uint64_t>(st.st_size))  // fewer blocks than bytes: maybe holes
       regions = sparse_regions(fd.get(), st.st_size);
   }

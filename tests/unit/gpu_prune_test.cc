@@ -10,6 +10,7 @@
 #include "elf/fatbin.h"
 #include "fixture.h"
 #include "image/file_extents.h"
+#include "image/layer.h"
 #include "prune/fatbin_prune.h"
 #include "prune/gpu_arch.h"
 #include "profile/inspection.h"
@@ -324,6 +325,33 @@ TEST_F(GpuPruneTest, a_file_that_does_not_parse_ships_unchanged_with_a_warning) 
   ASSERT_FALSE(r->warnings.empty());  // (and the fixture's inexact container of libok.so)
   EXPECT_NE(r->warnings[0].find("/libcut.so: GPU code not pruned, the file did not parse"), std::string::npos) << r->warnings[0];
   EXPECT_EQ(read_all(t / "libcut.so"), whole.substr(0, 6000));
+}
+
+// Hard links of a pruned library stay one inode: planned once (one rewrite, its bytes counted
+// once), written as tar hard links to the first name, and as links in a dir output.
+TEST_F(GpuPruneTest, hard_links_are_pruned_once_and_stay_links) {
+  fs::create_hard_link(lib, t / "libfat-link.so");
+  Root root(t.path());
+  uint64_t size = fs::file_size(lib);
+  Plan plan;
+  plan.items["/libfat.so"] = PlanItem{.size = size};
+  plan.items["/libfat-link.so"] = PlanItem{.size = size};
+  auto r = prune_gpu_code(root, plan, PruneRequest{.archs = {90}});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_TRUE(plan.items["/libfat.so"].extents);
+  EXPECT_EQ(plan.items["/libfat.so"].extents, plan.items["/libfat-link.so"].extents) << "one rewrite for the inode";
+  auto one = FatbinPrune::plan(lib, "libfat.so", {90});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(r->bytes_zeroed, one->stats.bytes_zeroed) << "counted once";
+  std::vector<LayerEntry> entries;
+  for (auto& [p, item] : plan.items)
+    entries.push_back(LayerEntry{.type = LayerEntry::file, .name = p.substr(1), .source = t / p.substr(1), .size = item.size, .extents = item.extents});
+  ASSERT_TRUE(write_layer(entries, t / "layer.tar", LayerOptions{.compression = Compression::none}).ok());
+  auto listing = test::run("tar -tvf " + (t / "layer.tar") + " 2>&1");
+  EXPECT_NE(listing.out.find("libfat.so link to libfat-link.so"), std::string::npos) << listing.out;
+  auto x = test::run("mkdir " + (t / "x") + " && tar -xf " + (t / "layer.tar") + " -C " + (t / "x") + " && stat -c %h " + (t / "x/libfat.so"));
+  EXPECT_EQ(x.out, "2\n");
+  EXPECT_NE(read_all(t / "x/libfat.so"), read_all(lib)) << "the link is the pruned content";
 }
 
 TEST_F(GpuPruneTest, a_corrupt_first_container_is_said_not_read_as_no_gpu_code) {
