@@ -769,6 +769,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   if (req.base_image) leave_out_base(res.plan, req.base_image->rootfs);
   res.left_to_base = res.plan.left_to_base.size();
   res.python = python_report(std::move(python), root, res.plan);  // report: each distribution, why kept
+  if (req.keep_config) CUSLIM_CHECK(check_prune_again(*req.keep_config, req.prune.archs));  // prune: never twice for other GPUs
   CUSLIM_TRY(res.prune, prune_gpu_code(root, res.plan, prune_request(req)));  // prune: GPU code for the listed archs only
   res.config = make_config(res.plan, req, res.forward_compat);  // plan: the image config
   CUSLIM_CHECK(set_architecture(root, res.plan, req, res.config));  // config: the programs' architecture

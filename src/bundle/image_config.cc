@@ -283,6 +283,16 @@ std::optional<std::string> record_pruned_archs(ImageConfig& c, const std::vector
   return warning;
 }
 
+Status check_prune_again(const ImageConfig& input, const std::vector<unsigned>& archs) {
+  auto it = input.labels.find(kGpuArchLabel);
+  if (archs.empty() || it == input.labels.end()) return ok_status();
+  auto before = parse_gpu_archs(it->second);
+  if (!before.ok() || std::any_of(archs.begin(), archs.end(), [&](unsigned a) { return kept_for(a, *before); })) return ok_status();
+  return Error(Exit::usage, "--gpu-arch " + gpu_archs_text(archs) + ": the input was already pruned for " + it->second + " (label " +
+                                kGpuArchLabel + "), and none of these GPUs is among them: pruning it again would remove the code it "
+                                "still has (prune the unpruned image instead, or list one of " + it->second + ")");
+}
+
 std::optional<std::string> config_not_carried(const ImageConfig& c, const BundleRequest& req) {
   std::vector<std::string> lost;
   std::string names;

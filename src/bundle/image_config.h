@@ -55,4 +55,9 @@ void keep_driver_dirs_out_of_llp(const Root& root, const ForwardCompatData& data
 // was pruned for GPUs that do not cover this prune's.
 std::optional<std::string> record_pruned_archs(ImageConfig& c, const std::vector<unsigned>& archs, bool zeroed, const std::set<unsigned>& lost_for);
 
+// A second prune of an image already pruned (its label) for GPUs none of the listed ones is among:
+// its containers hold nothing these GPUs run, so each would keep its smallest entry only and lose
+// the code the image still runs on. A usage error naming both lists; ok otherwise.
+Status check_prune_again(const ImageConfig& input, const std::vector<unsigned>& archs);
+
 }  // namespace cuslim

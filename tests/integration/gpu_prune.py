@@ -304,13 +304,20 @@ def nvcc_mode(tmp):
     check(listing(tool, tmp + "/built" + lib) == rule_listing(lib, [90]), "build spec gpu_arch: \"90\" prunes the same")
     run(CUSLIM, "slim", again, "-o", os.path.join(tmp, "slim-90"), "--format", "dir", "--gpu-arch", "90", "-q")
     check(listing(tool, tmp + "/slim-90" + lib) == rule_listing(lib, [90]), "slim --gpu-arch 90 prunes the image's copy the same")
-    # An image pruned for 90, pruned again for 80: a warning (the sm_80 code is gone already), and a
-    # label verify judges by -- it fails sm_80 (an empty label read as "not pruned" passed it).
-    run(CUSLIM, "slim", os.path.join(tmp, "oci-90") + ":app", "-o", os.path.join(tmp, "oci-90-80"), "--tag", "app", "--gpu-arch", "80", "-q")
-    r = run(CUSLIM, "slim", os.path.join(tmp, "oci-90") + ":app", "-o", os.path.join(tmp, "oci-90-80b"), "--tag", "app", "--gpu-arch", "80", ok=False)
-    check("already pruned for 90" in r.stderr, f"slim --gpu-arch 80 of an image pruned for 90 warns: {r.stderr.strip()[:160]}")
+    # An image pruned for 90, pruned again for 80 alone: refused (exit 2, nothing written) -- its
+    # containers hold nothing an 8.0 runs, so each would keep its smallest entry and lose the sm_90
+    # code it still has. Again for 80,90: a warning (the sm_80 code is gone already), and a label
+    # verify judges by -- it fails sm_80 (an empty label read as "not pruned" passed it).
+    r = run(CUSLIM, "slim", os.path.join(tmp, "oci-90") + ":app", "-o", os.path.join(tmp, "oci-90-80x"), "--tag", "app", "--gpu-arch", "80", ok=False)
+    check(r.returncode == 2 and "already pruned for 90" in r.stderr and not os.path.exists(os.path.join(tmp, "oci-90-80x")),
+          f"slim --gpu-arch 80 of an image pruned for 90: exit 2, nothing written ({r.returncode}: {r.stderr.strip()[:200]})")
+    run(CUSLIM, "slim", os.path.join(tmp, "oci-90") + ":app", "-o", os.path.join(tmp, "oci-90-80"), "--tag", "app", "--gpu-arch", "80,90", "-q")
+    r = run(CUSLIM, "slim", os.path.join(tmp, "oci-90") + ":app", "-o", os.path.join(tmp, "oci-90-80b"), "--tag", "app", "--gpu-arch", "80,90", ok=False)
+    check(r.returncode == 0 and "already pruned for 90" in r.stderr, f"slim --gpu-arch 80,90 of an image pruned for 90 warns: {r.stderr.strip()[:160]}")
     r = run(CUSLIM, "verify", "--json", "--gpu-arch", "80", os.path.join(tmp, "oci-90-80"), ok=False)
     check(r.returncode == 1 and cov(r)["status"] == "fail", f"... and verify --gpu-arch 80 fails it (exit {r.returncode}): {cov(r)['detail'][:160]}")
+    r = run(CUSLIM, "verify", "--json", "--gpu-arch", "90", os.path.join(tmp, "oci-90-80"), ok=False)
+    check(r.returncode == 0 and cov(r)["status"] == "pass", f"... and verify --gpu-arch 90 passes it: its sm_90 code is still there (exit {r.returncode}): {cov(r)['detail'][:160]}")
     # The same with a second container holding only compute_75 PTX (which an 8.0 GPU could JIT):
     # the sm_80 code of the first container is still gone, verify must still fail sm_80.
     open(os.path.join(src, "k2.cu"), "w").write(KERNEL.replace("axpy", "axpy2").replace("launch", "launch2"))
@@ -322,10 +329,10 @@ def nvcc_mode(tmp):
              os.path.join(src, "k2.o"), "-gencode", "arch=compute_80,code=sm_80", ok=False)
     if r1.returncode == 0 and r2.returncode == 0 and r3.returncode == 0:
         run(CUSLIM, "bundle", os.path.join(src, "two"), "-o", os.path.join(tmp, "two-90"), "-q", "--tag", "t", "--gpu-arch", "90")
-        run(CUSLIM, "slim", os.path.join(tmp, "two-90") + ":t", "-o", os.path.join(tmp, "two-90-80"), "--tag", "t", "--gpu-arch", "80", "-q", ok=False)
+        run(CUSLIM, "slim", os.path.join(tmp, "two-90") + ":t", "-o", os.path.join(tmp, "two-90-80"), "--tag", "t", "--gpu-arch", "80,90", "-q", ok=False)
         r = run(CUSLIM, "verify", "--json", "--gpu-arch", "80", os.path.join(tmp, "two-90-80"), ok=False)
         check(r.returncode == 1 and cov(r)["status"] == "fail",
-              f"pruned for 90, then 80, beside a PTX-only container: verify --gpu-arch 80 still fails (exit {r.returncode}): {cov(r)['detail'][:160]}")
+              f"pruned for 90, then 80,90, beside a PTX-only container: verify --gpu-arch 80 still fails (exit {r.returncode}): {cov(r)['detail'][:160]}")
         r = run(CUSLIM, "verify", "--json", "--gpu-arch", "90", os.path.join(tmp, "two-90-80"), ok=False)
         check(r.returncode == 0 and cov(r)["status"] == "pass", f"... and verify --gpu-arch 90 passes it (exit {r.returncode}): {cov(r)['detail'][:160]}")
     else:
