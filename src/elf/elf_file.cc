@@ -195,15 +195,36 @@ void read_notes(Elf_Data* d, ElfFile& f, const std::string& section = "") {
   }
 }
 
+// The section table. A file without one (sstrip'ed) has none; one whose header promises sections
+// that cannot be read says why in sections_error (the loader does not need them, so the file is
+// not refused: what reads sections -- the fatbin walk -- says it could not look).
 void read_sections(Elf* e, ElfFile& f) {
-  size_t shstrndx;
-  if (elf_getshdrstrndx(e, &shstrndx) != 0) return;
+  size_t shnum = 0, shstrndx = 0;
+  if (elf_getshdrnum(e, &shnum) != 0) {
+    f.sections_error = std::string("section header count unreadable: ") + elf_errmsg(-1);
+    return;
+  }
+  GElf_Ehdr eh;
+  if (gelf_getehdr(e, &eh) && ((eh.e_shnum != 0 && eh.e_shnum != shnum) || (shnum == 0 && eh.e_shoff != 0))) {
+    f.sections_error = "the header promises " + std::to_string(eh.e_shnum) + " sections at offset " + std::to_string(eh.e_shoff) +
+                       ", " + std::to_string(shnum) + " fit in the file";
+    return;
+  }
+  if (shnum == 0) return;
+  if (elf_getshdrstrndx(e, &shstrndx) != 0 || shstrndx >= shnum) {
+    f.sections_error = "no section name table (e_shstrndx " + std::to_string(shstrndx) + " of " + std::to_string(shnum) + " sections)";
+    return;
+  }
+  size_t seen = 0;
   for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
+    ++seen;
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh)) continue;
     const char* name = elf_strptr(e, shstrndx, sh.sh_name);
     f.sections.push_back({name ? name : "", sh.sh_offset, sh.sh_size, sh.sh_addr, sh.sh_type});
   }
+  if (seen + 1 < shnum)  // (section 0 is not iterated)
+    f.sections_error = std::to_string(shnum) + " sections promised, " + std::to_string(seen + 1) + " readable: " + elf_errmsg(-1);
 }
 
 // Defined functions of the SHT_DYNSYM section (objects without section headers have none here).

@@ -61,6 +61,7 @@ struct ElfFile {
   std::string build_id;                // hex, from NT_GNU_BUILD_ID
   std::vector<ElfNote> notes;          // every PT_NOTE (or SHT_NOTE) note
   std::vector<ElfSection> sections;    // empty for objects without section headers
+  std::string sections_error;          // why section headers the file says it has could not be read ("" if none)
   std::vector<ElfLoad> loads;          // PT_LOAD, in order
   std::vector<ElfFunction> functions;  // defined STT_FUNC of .dynsym (Parts::symbols only)
 

@@ -146,6 +146,7 @@ Result<FatbinLayout> FatbinLayout::read(const std::string& host_path, const ElfF
   if (!fd) return Error::from_errno(elf.path, errno);
   Reader in{fd.get()};
   FatbinLayout out;
+  if (!elf.sections_error.empty()) out.warnings.push_back("section headers: " + elf.sections_error + ": GPU code, if any, not looked for");
   const ElfSection* ldata = nullptr;
   for (auto& s : elf.sections) {
     if (s.type == 8 /* SHT_NOBITS */ || s.size == 0) continue;

@@ -41,7 +41,7 @@ nlohmann::json to_json(const PruneStats& s) {
 Result<FatbinPrune> FatbinPrune::plan(const std::string& host_path, const std::string& name, const std::vector<unsigned>& archs) {
   FatbinPrune out;
   CUSLIM_TRY(auto elf, ElfFile::read(host_path, name, ElfFile::Parts::all));
-  if (!has_fatbin_section(elf)) return out;
+  if (!has_fatbin_section(elf) && elf.sections_error.empty()) return out;  // (unreadable sections: said below)
   CUSLIM_TRY(auto layout, FatbinLayout::read(host_path, elf));
   UniqueFd fd(::open(host_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return Error::from_errno(name, errno);

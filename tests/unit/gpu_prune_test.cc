@@ -354,6 +354,29 @@ TEST_F(GpuPruneTest, hard_links_are_pruned_once_and_stay_links) {
   EXPECT_NE(read_all(t / "x/libfat.so"), read_all(lib)) << "the link is the pruned content";
 }
 
+// Section headers the file promises but that cannot be read (a bad e_shstrndx, an e_shnum past the
+// end): the file ships unchanged, said so -- not in silence as a file without GPU code.
+TEST_F(GpuPruneTest, unreadable_section_headers_are_said_not_read_as_no_gpu_code) {
+  std::string whole = read_all(lib);
+  Root root(t.path());
+  Plan plan;
+  for (auto [name, off, value] : {std::tuple{"libshstr.so", 62, 0xfff0}, std::tuple{"libshnum.so", 60, 0xffff}}) {
+    std::string bytes = whole;
+    put<uint16_t>(bytes, off, static_cast<uint16_t>(value));
+    std::ofstream(t / name, std::ios::binary) << bytes;
+    plan.items[std::string("/") + name] = PlanItem{.size = bytes.size()};
+  }
+  auto r = prune_gpu_code(root, plan, PruneRequest{.archs = {90}});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  for (const char* name : {"/libshstr.so", "/libshnum.so"}) {
+    EXPECT_FALSE(plan.items[name].extents) << name;
+    bool said = std::any_of(r->warnings.begin(), r->warnings.end(), [&](auto& w) {
+      return w.find(std::string(name) + ": GPU code not pruned, shipped unchanged: section headers:") != std::string::npos;
+    });
+    EXPECT_TRUE(said) << name << ": " << (r->warnings.empty() ? "no warning" : r->warnings[0]);
+  }
+}
+
 TEST_F(GpuPruneTest, a_corrupt_first_container_is_said_not_read_as_no_gpu_code) {
   // A library whose only fatbin section starts with a container claiming more than the section:
   // no container is read, which must not pass as "no GPU code" in silence.
