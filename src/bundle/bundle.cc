@@ -30,6 +30,7 @@
 #include "bundle/jit_plan.h"
 #include "bundle/layer_cache.h"
 #include "bundle/layer_reuse.h"
+#include "image/layer_history.h"
 #include "bundle/layout_staging.h"
 #include "bundle/locale_plan.h"
 #include "bundle/plan_closure.h"
@@ -370,8 +371,31 @@ void leave_out_driver_files(const Analysis& analysis, const BundleRequest& req, 
   }
 }
 
-// What a --base image's ld.so.cache knows stays known; the generated loader files (and, FROM
-// scratch, passwd/group) let the programs run with no environment.
+// slim: what the input's ld.so.cache knew of the libraries kept stays known. A library kept by
+// --keep is a root of the walk, not a library found through the cache, so the generated cache
+// would otherwise forget it (slim --keep '*' wrote an empty cache over the input's).
+void keep_input_cache_entries(const UnpackedImage& input, PlanBuilder& builder) {
+  Root in(input.rootfs);
+  auto real = in.realpath("/etc/ld.so.cache");
+  if (!real) return;
+  auto c = LdCache::read(in.host_path(*real), "input /etc/ld.so.cache");
+  if (!c.ok()) return;  // a cache the loader could not read either: nothing it knew to keep
+  std::set<std::string> known;  // what the walk found stays as it found it
+  for (auto& e : builder.plan().cache) known.insert(e.soname);
+  auto& items = builder.plan().items;
+  std::vector<CacheLib> libs;
+  for (auto& e : c->entries()) {
+    std::string key(e.key), path(e.value);
+    if (!e.hwcaps_subdir.empty() || known.count(key)) continue;
+    if (items.count(path)) libs.push_back({key, path, e.flags});  // kept where the cache said
+    else if (auto r = in.realpath(path); r && items.count(*r)) libs.push_back({key, *r, e.flags});  // kept, its link dir not: the file itself
+  }
+  builder.add_cache_entries(libs);
+}
+
+// What a --base image's ld.so.cache knows stays known (and, for slim, what the input's knew of
+// what is kept); the generated loader files (and, FROM scratch, passwd/group) let the programs run
+// with no environment.
 void add_base_and_loader_files(const BundleRequest& req, PlanBuilder& builder) {
   bool base_has_conf = false;
   if (req.base_image) {
@@ -386,6 +410,7 @@ void add_base_and_loader_files(const BundleRequest& req, PlanBuilder& builder) {
       }
   }
   if (!req.generate_loader_files) return;
+  if (req.input_image) keep_input_cache_entries(*req.input_image, builder);
   builder.add_loader_files(!base_has_conf);
   if (req.base == "scratch") builder.add_scratch_files();
 }
@@ -455,6 +480,10 @@ Result<Plan> reuse_input_layers(const BundleRequest& req, const std::string& lay
     auto& l = res.reused_layers[i];
     if (paired) add_layer(b, l, per_layer[i]);
     else add_layer(b, l, "cuslim slim: input layer " + l.digest.str() + " kept whole, as it was");
+    std::optional<std::string> group;
+    if (paired && per_layer[i].contains("created_by") && per_layer[i]["created_by"].is_string())
+      group = layer_group_from_history(per_layer[i]["created_by"].get<std::string>());
+    res.reused_groups.push_back(group);
   }
   return plan_without(res.plan, reused.covered);
 }
@@ -482,7 +511,9 @@ Status write_image(const Root& root, const BundleRequest& req, const LayerOption
     CUSLIM_TRY(auto layer, write_or_reuse_layer(g.entries, lo, layout, req.format == BundleFormat::oci ? req.out : ""));
     res.layers.push_back({g.name, layer});
     res.layer = layer;
-    add_layer(b, layer, groups.size() == 1 ? res.config.history : res.config.history + ": layer " + g.name);
+    // Each layer's history names its group (what report and a later slim read back); one layer
+    // of --layers single is the image.
+    add_layer(b, layer, req.layers == LayerSplit::single ? res.config.history : res.config.history + ": layer " + g.name);
   }
   CUSLIM_TRY(res.image, write_oci_layout(layout, b, index));
   return ok_status();

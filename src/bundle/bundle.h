@@ -123,6 +123,7 @@ struct BundleResult {
   std::vector<std::pair<std::string, LayerBlob>> layers;  // every layer cuslim wrote, bottom first, by group name
   std::vector<LayerBlob> base_layers;  // --base IMAGE: its layers, below ours
   std::vector<LayerBlob> reused_layers;  // slim: input layers kept whole, below ours (same digests)
+  std::vector<std::optional<std::string>> reused_groups;  // their groups, where the input's history names them (cuslim wrote them)
   std::optional<PushResult> pushed;  // OUT was docker://...: what the push sent
   ImageConfig config;
   // With report_contents: what ships, by class and group, with the reason (slim adds the dropped groups).

@@ -55,14 +55,14 @@ struct TreePrinter {
   void line(const std::string& prefix, const std::string& name, const DepObject& o, How how, bool repeat, bool cut) {
     out += prefix;
     if (opt.color) out += class_color(o.cls);
-    out += terminal_safe(name);
+    out += terminal_safe_field(name);
     if (opt.color) out += "\033[0m";
     out += " [";
     out += how_name(how);
     out += "]";
     if (o.cls != ObjectClass::app) out += " {" + to_string(o.cls) + "}";
     if (!o.path) out += " (not on this host)";
-    else if (name != *o.path) out += " " + terminal_safe(*o.path);
+    else if (name != *o.path) out += " " + terminal_safe_field(*o.path);
     if (repeat) out += " (see above)";
     if (cut) out += " ...";
     out += "\n";
@@ -138,7 +138,7 @@ struct TreePrinter {
       } else if (x.missing) {
         // Each missing name with its places once; the same search again is a repeat.
         bool again = !missing_shown.emplace(x.missing->name, x.missing->tried).second;
-        out += prefix + (opt.color ? "\033[1;31m" : "") + terminal_safe(x.missing->name) + " not found" + (opt.color ? "\033[0m" : "") +
+        out += prefix + (opt.color ? "\033[1;31m" : "") + terminal_safe_field(x.missing->name) + " not found" + (opt.color ? "\033[0m" : "") +
                (again ? " (see above)" : "") + "\n";
         int n = 0;
         if (!again)
@@ -169,7 +169,7 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
   for (size_t k = 0; k < g.roots.size() && k < g.root_objects.size(); ++k) {
     const std::string& r = g.roots[k];
     const size_t i = g.root_objects[k];
-    std::string buf = label_of(g.objects[i]);
+    std::string buf = terminal_safe_field(label_of(g.objects[i]));
     if (g.objects[i].cls != ObjectClass::app) buf += " {" + to_string(g.objects[i].cls) + "}";
     if (opt.header)
       if (auto h = opt.header(r); !h.empty()) buf += "  (" + h + ")";
@@ -184,19 +184,20 @@ void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt)
   }
 }
 
+// ldd's layout, one line per object; names from the files shown, never obeyed (terminal_safe_field).
 void render_list(const DepGraph& g, std::ostream& out) {
   Adjacency adj(g);
   for (size_t k = 0; k < g.roots.size() && k < g.root_objects.size(); ++k) {
     const std::string& r = g.roots[k];
     const size_t i = g.root_objects[k];
-    if (g.roots.size() > 1) out << r << ":\n";
+    if (g.roots.size() > 1) out << terminal_safe_field(r) << ":\n";
     for (auto* e : reachable(adj, i)) {
       auto& o = g.objects[e->to];
       if (o.path && e->name == *o.path) {  // ld.so and names with a slash: ldd prints the path alone
-        out << "\t" << *o.path << " [" << how_name(e->how) << "]\n";
+        out << "\t" << terminal_safe_field(*o.path) << " [" << how_name(e->how) << "]\n";
         continue;
       }
-      out << "\t" << e->name << " => " << (o.path ? *o.path : "(driver, not on this host)") << " [" << how_name(e->how)
+      out << "\t" << terminal_safe_field(e->name) << " => " << (o.path ? terminal_safe_field(*o.path) : "(driver, not on this host)") << " [" << how_name(e->how)
           << "]" << (o.cls != ObjectClass::app ? " {" + to_string(o.cls) + "}" : "") << "\n";
     }
     std::set<size_t> seen{i};
@@ -204,7 +205,7 @@ void render_list(const DepGraph& g, std::ostream& out) {
     for (auto& m : g.missing)
       for (size_t s : seen)
         if (g.objects[s].path && *g.objects[s].path == m.needed_by) {
-          out << "\t" << m.name << " => not found\n";
+          out << "\t" << terminal_safe_field(m.name) << " => not found\n";
           break;
         }
   }

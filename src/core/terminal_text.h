@@ -22,4 +22,15 @@ inline std::string terminal_safe(std::string_view text) {
   return out;
 }
 
+// One field of a one-line-per-entry listing (a name in `deps --format list`): a line break or tab
+// in a file name would start a line of its own, so every control byte is shown as \xNN.
+inline std::string terminal_safe_field(std::string_view text) {
+  std::string out;
+  for (auto& piece : terminal_safe(text)) {
+    if (piece == '\n' || piece == '\t') out += "\\x" + to_hex(std::string_view(&piece, 1));
+    else out += piece;
+  }
+  return out;
+}
+
 }  // namespace cuslim

@@ -224,9 +224,9 @@ void gpu_prune(std::ostream& o, const json& r) {
 
 void layers(std::ostream& o, const json& r) {
   if (!r.contains("layers") || r["layers"].empty()) return;
-  o << "<section id=\"layers\"><h2>Layers</h2><table><tr><th>digest</th><th>from</th><th class=\"num\">stored</th><th class=\"num\">unpacked tar</th></tr>";
+  o << "<section id=\"layers\"><h2>Layers</h2><table><tr><th>digest</th><th>group</th><th>from</th><th class=\"num\">stored</th><th class=\"num\">unpacked tar</th></tr>";
   for (auto& l : r["layers"])
-    o << "<tr><td class=\"path\">" << esc(str(l, "digest")) << "</td><td>" << esc(str(l, "from")) << "</td><td class=\"num\">"
+    o << "<tr><td class=\"path\">" << esc(str(l, "digest")) << "</td><td class=\"group\">" << esc(str(l, "group")) << "</td><td>" << esc(str(l, "from")) << "</td><td class=\"num\">"
       << human_bytes(u64(l, "stored_bytes")) << "</td><td class=\"num\">" << human_bytes(u64(l, "uncompressed_bytes")) << "</td></tr>";
   o << "</table></section>\n";
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct ImageContents {
   std::map<ObjectClass, uint64_t> bytes_by_class;
   std::vector<ContentGroup> groups;
   std::vector<LayerBlob> layers;  // as stored (OCI inputs)
+  // Each layer's group as cuslim named it in the image's history ("system", "cuda-cublas", "image"
+  // for one layer), null for layers cuslim did not write or a history that does not pair with them.
+  std::vector<std::optional<std::string>> layer_groups;
   std::vector<std::string> entrypoint;
   std::string manifest;  // the image's manifest (or index) digest, where the input has one
 };
@@ -25,7 +29,8 @@ struct ImageContents {
 ImageContents image_contents(const UnpackedImage& img, const Classifier& classifier);
 
 // Unpacks `image` (any input `slim` reads) and reads its contents, classified inside the image
-// with the glibc base profile (its C library and loader are class system).
+// as bundle and slim classify what they write: base scratch (all the image holds is the image's,
+// its C library too), so report, verify, bundle and slim give one image the same bytes_by_class.
 // `opt`: the tag, registry options and progress callbacks of the unpack.
 Result<ImageContents> read_image_contents(const std::string& image, const UnpackOptions& opt);
 

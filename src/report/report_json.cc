@@ -8,7 +8,7 @@ namespace {
 
 nlohmann::json layer_json(const LayerBlob& l, const char* from) {
   return {{"digest", l.digest.str()}, {"diff_id", l.diff_id.str()}, {"stored_bytes", l.size}, {"uncompressed_bytes", l.uncompressed}, {"from", from},
-          {"group", nullptr}};  // named on the layers cuslim wrote
+          {"group", nullptr}};  // named on the layers cuslim wrote (or, in reports, whose history cuslim wrote)
 }
 
 // What every report has about an image's contents: files, bytes, classes, groups, layers.
@@ -20,7 +20,11 @@ void add_contents(nlohmann::json& j, const ImageContents& c) {
   j["image_kind"] = c.kind;
   j["layers"] = nlohmann::json::array();
   uint64_t stored = 0;
-  for (auto& l : c.layers) j["layers"].push_back(layer_json(l, "image")), stored += l.size;
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    auto e = layer_json(c.layers[i], "image");
+    if (i < c.layer_groups.size() && c.layer_groups[i]) e["group"] = *c.layer_groups[i];  // as the history names it
+    j["layers"].push_back(e), stored += c.layers[i].size;
+  }
   if (!c.layers.empty()) j["stored_bytes"] = stored;
   if (!c.manifest.empty()) j["manifest"] = c.manifest;
   j["groups"] = to_json(c.groups);
@@ -35,7 +39,11 @@ nlohmann::json bundle_report(const BundleResult& r, const std::string& command, 
   j["layers"] = nlohmann::json::array();
   uint64_t stored = 0;
   for (auto& l : r.base_layers) j["layers"].push_back(layer_json(l, "base")), stored += l.size;
-  for (auto& l : r.reused_layers) j["layers"].push_back(layer_json(l, "input")), stored += l.size;  // slim: kept whole
+  for (size_t i = 0; i < r.reused_layers.size(); ++i) {  // slim: kept whole, with the group the input's history gave them
+    auto e = layer_json(r.reused_layers[i], "input");
+    if (i < r.reused_groups.size() && r.reused_groups[i]) e["group"] = *r.reused_groups[i];
+    j["layers"].push_back(e), stored += r.reused_layers[i].size;
+  }
   for (auto& [group, l] : r.layers) {  // one, or --layers auto's groups
     auto e = layer_json(l, "cuslim");
     e["group"] = group;
@@ -46,7 +54,7 @@ nlohmann::json bundle_report(const BundleResult& r, const std::string& command, 
     e["group"] = "image";
     j["layers"].push_back(e), stored += r.layer->size;
   }
-  if (r.layer) j["stored_bytes"] = stored;
+  if (!j["layers"].empty()) j["stored_bytes"] = stored;  // the whole image, also when every layer was kept whole from the input
   if (!r.groups.empty()) j["groups"] = to_json(r.groups);
   return j;
 }

@@ -29,8 +29,9 @@ Status find_driver(const VerifyRequest& req, const Analysis& host, VerifyInputs&
 Result<VerifyReport> verify_image(const VerifyRequest& req, ImageContents* contents) {
   CUSLIM_TRY(auto staging, Staging::make());
   CUSLIM_TRY(auto img, unpack_image(req.image, staging.path() + "/static", UnpackOptions{.tag = req.tag, .progress = req.progress, .registry = req.registry, .pull_progress = req.pull_progress}));
-  // The host's analysis: its driver, and the classes of what the image holds.
-  CUSLIM_TRY(auto host, Analysis::make(AnalysisOptions{.root = "/", .base = "glibc"}));
+  // The host's analysis: its driver, and the classes of what the image holds (base scratch, as
+  // bundle, slim and report class an image's files: its C library is the image's).
+  CUSLIM_TRY(auto host, Analysis::make(AnalysisOptions{.root = "/", .base = "scratch"}));
   VerifyInputs in{.ccs = req.ccs, .driver_needs = host.driver_needs()};
   CUSLIM_CHECK(find_driver(req, host, in));
   auto report = verify_static(img, host.classifier(), in);

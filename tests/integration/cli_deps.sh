@@ -261,4 +261,14 @@ check "a missing DT_NEEDED with control bytes: exit 1, shown as \\x1b...\\x07 in
 check "an error naming such a file: exit 3, the name escaped ($(cat "$tmp/esc/err"))" \
   '[ $rc = 3 ] && grep -qF "libe\x1b]0;pwned\x07.so" "$tmp/esc/err" && ! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n\t" < "$tmp/esc/err")'
 
+"$cuslim" deps --format list "$tmp/esc/m" > "$tmp/esc/list" 2> "$tmp/esc/err"; rc=$?
+check "--format list of it: exit 1, the name escaped, no raw control byte" \
+  '[ $rc = 1 ] && grep -qF "libe\x1b]0;pwned\x07.so => not found" "$tmp/esc/list" && ! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n\t" < "$tmp/esc/list")'
+# A found library whose name holds a line break: one line per object still (the break shown as \x0a).
+nl_name=$(printf 'libn\nfake.so')
+cc -shared -fPIC -o "$tmp/esc/$nl_name" "$tmp/esc/e.c" -Wl,-soname,"$nl_name" && cc -o "$tmp/esc/mn" "$tmp/esc/m.c" "$tmp/esc/$nl_name" -Wl,-rpath,"$tmp/esc"
+"$cuslim" deps --format list "$tmp/esc/mn" > "$tmp/esc/nlist" 2> "$tmp/esc/err"; rc=$?
+check "--format list of a library named with a line break: one line for it, the break shown as \\x0a ($rc)" \
+  '[ $rc = 0 ] && grep -qF "libn\x0afake.so => $tmp/esc/libn\x0afake.so" "$tmp/esc/nlist" && ! grep -q "^fake" "$tmp/esc/nlist"' || cat -A "$tmp/esc/nlist"
+
 finish

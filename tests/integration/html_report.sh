@@ -105,6 +105,27 @@ idx = json.load(open("$tmp/fat/index.json"))
 assert r["manifest"] in [m["digest"] for m in idx["manifests"]], r.get("manifest")
 PY'
 
+# One image, one classification: report and verify of slim's output give the bytes per class
+# slim said it wrote (report and verify classed libc as system, slim as app), and name its
+# layers' groups as slim did (they said null), with stored_bytes the layers' sum.
+"$cuslim" report "$tmp/slim:slim" --json > "$tmp/slim-report.json" 2> /dev/null
+"$cuslim" verify "$tmp/slim:slim" --report "$tmp/slim-verify.json" --driver-version 580.65.06 > /dev/null 2>&1
+for r in report verify; do
+  check "$r of slim's output: bytes_by_class and layer groups as slim said them" 'python3 - "$tmp/slim.json" "$tmp/slim-$r.json" <<PY
+import json, sys
+s, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert r["bytes_by_class"] == s["bytes_by_class"], (r["bytes_by_class"], s["bytes_by_class"])
+assert [(l["digest"], l["group"]) for l in r["layers"]] == [(l["digest"], l["group"]) for l in s["layers"]], (r["layers"], s["layers"])
+assert all(l["group"] for l in r["layers"]) and r["stored_bytes"] == s["stored_bytes"] == sum(l["stored_bytes"] for l in r["layers"])
+PY'
+done
+
+check "verify.html names each layer's group in its layers table" 'python3 - "$tmp/verify.html" <<PY
+import sys
+t = open(sys.argv[1]).read().split("id=\"layers\"", 1)[1].split("</table>", 1)[0]
+assert "<th>group</th>" in t and "<td class=\"group\">system</td>" in t and "<td class=\"group\">cuda-cudart</td>" in t, t[:600]
+PY'
+
 # The pages: self-contained, then what a browser makes of them.
 for page in slim verify fat; do
   check "$page.html is written and loads nothing from elsewhere (no src=/href=/url()/@import)" '[ -s "$tmp/$page.html" ] && ! grep -Eiq "(src|href)=|url\(|@import" "$tmp/$page.html"'

@@ -179,4 +179,34 @@ assert [l["group"] for l in j["layers"]] == ["system", "app"], j["layers"]
 assert j["stored_bytes"] == sum(l["size"] for l in m["layers"])
 PY'
 done
+# slim --keep '*' of an image whose program finds its library through the image's ld.so.cache
+# (no RUNPATH): the library is kept as a --keep root, and the regenerated ld.so.cache must still
+# name it (it was written empty over the input's: the program no longer loaded).
+mkdir -p "$tmp/lc/opt/foo/lib"
+printf 'int f(void){return 7;}\n' > "$tmp/lc/f.c" && cc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "$tmp/lc/opt/foo/lib/libfoo.so.1" "$tmp/lc/f.c"
+printf '#include <stdio.h>\nint f(void);\nint main(void){printf("f=%%d\\n", f());return 0;}\n' > "$tmp/lc/m.c" && cc -o "$tmp/lc/m" "$tmp/lc/m.c" "$tmp/lc/opt/foo/lib/libfoo.so.1"
+"$cuslim" bundle -q "$tmp/lc/m" --ld-library-path "$tmp/lc/opt/foo/lib" -o "$tmp/lc/img" --tag t 2> /dev/null
+out=$("$cuslim" run --gpu off "$tmp/lc/img:t" -- "$tmp/lc/m" 2>&1)
+check "a program finding its library through ld.so.cache runs in its bundle ($out)" '[ "$out" = "f=7" ]'
+"$cuslim" slim -q "$tmp/lc/img:t" -o "$tmp/lc/all" --keep '*' --json > "$tmp/lc/all.json" 2> "$tmp/lc/err"; rc=$?
+out=$("$cuslim" run --gpu off "$tmp/lc/all" -- "$tmp/lc/m" 2>&1)
+check "slim --keep '*': the cache still names the kept library, the program runs ($rc: $out)" '[ $rc = 0 ] && [ "$out" = "f=7" ]'
+# Slimmed twice more, the same way: the last has nothing to write, every layer is the input's.
+"$cuslim" slim -q "$tmp/lc/all" -o "$tmp/lc/all2" --keep '*' 2> /dev/null
+"$cuslim" slim -q "$tmp/lc/all2" -o "$tmp/lc/all3" --keep '*' --json > "$tmp/lc/all3.json" 2> /dev/null
+check "slim --json of an image whose every layer is kept whole: stored_bytes is still the whole image's" 'python3 - "$tmp/lc/all3.json" "$tmp/lc/all3" <<PY
+import json, sys
+j, d = json.load(open(sys.argv[1])), sys.argv[2]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+assert all(l["from"] == "input" for l in j["layers"]) and "layer" not in j, j["layers"]
+assert j["stored_bytes"] == sum(l["size"] for l in m["layers"]), j.get("stored_bytes")
+PY'
+check "slim --json of it: stored_bytes is the whole image's (the input layers kept whole too)" 'python3 - "$tmp/lc/all.json" "$tmp/lc/all" <<PY
+import json, sys
+j, d = json.load(open(sys.argv[1])), sys.argv[2]
+m = json.load(open(d + "/blobs/sha256/" + json.load(open(d + "/index.json"))["manifests"][0]["digest"][7:]))
+assert any(l["from"] == "input" for l in j["layers"]), j["layers"]
+assert [l["digest"] for l in j["layers"]] == [l["digest"] for l in m["layers"]], (j["layers"], m["layers"])
+assert j["stored_bytes"] == sum(l["size"] for l in m["layers"]), j.get("stored_bytes")
+PY'
 finish

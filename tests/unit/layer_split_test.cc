@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "bundle/layer_split.h"
+#include "image/layer_history.h"
 
 namespace cuslim {
 namespace {
@@ -45,3 +46,26 @@ TEST(LayerSplit, GroupsAndTheirDirectories) {
 
 }  // namespace
 }  // namespace cuslim
+
+TEST(LayerHistory, groups_read_back_from_the_history_cuslim_wrote) {
+  // Entries that are not empty_layer pair with the layers, in order.
+  std::string h = R"J([{"created_by":"/bin/sh -c #(nop) ENV A=1","empty_layer":true},
+                      {"created_by":"cuslim bundle (base scratch): layer system"},
+                      {"created_by":"cuslim slim: kept 1 programs' closures: layer cuda-cublas"},
+                      {"created_by":"cuslim bundle (base scratch)"},
+                      {"created_by":"/bin/sh -c apt-get install -y curl"},
+                      {"created_by":"cuslim slim: input layer sha256:ab kept whole, as it was"},
+                      {"created_by":"cuslim bundle: layer has space"}])J";
+  auto g = cuslim::layer_groups_from_history(h, 6);
+  ASSERT_EQ(g.size(), 6u);
+  EXPECT_EQ(g[0], "system");
+  EXPECT_EQ(g[1], "cuda-cublas");
+  EXPECT_EQ(g[2], "image");  // --layers single
+  EXPECT_EQ(g[3], std::nullopt);  // another tool's layer
+  EXPECT_EQ(g[4], std::nullopt);  // an input layer slim could not pair
+  EXPECT_EQ(g[5], std::nullopt);  // not a group name
+  // A history that does not pair with the layers names none of them.
+  for (auto& x : cuslim::layer_groups_from_history(h, 5)) EXPECT_EQ(x, std::nullopt);
+  for (auto& x : cuslim::layer_groups_from_history("{}", 2)) EXPECT_EQ(x, std::nullopt);
+  EXPECT_EQ(cuslim::layer_groups_from_history("not json", 3).size(), 3u);
+}
