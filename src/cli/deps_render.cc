@@ -14,6 +14,14 @@ namespace cuslim::cli {
 
 namespace {
 
+// A name as UTF-8 text: unchanged when it is UTF-8, else each byte from 0x80 up as \xNN.
+std::string bytes_escaped(const std::string& s) {
+  if (valid_utf8(s)) return s;
+  std::string out;
+  for (char c : s) out += static_cast<unsigned char>(c) >= 0x80 ? "\\x" + to_hex(std::string_view(&c, 1)) : std::string(1, c);
+  return out;
+}
+
 struct Adjacency {
   std::vector<std::vector<const DepEdge*>> out;
   std::map<std::string, std::vector<const MissingDep*>> missing;  // by needed_by
@@ -214,7 +222,17 @@ void render_list(const DepGraph& g, std::ostream& out) {
 void render_json(const DepGraph& g, const std::map<std::string, TargetInfo>& targets, std::ostream& out) {
   auto doc = to_json(g);
   auto& t = doc["targets"] = nlohmann::json::object();
-  for (auto& [path, info] : targets) t[path] = to_json(info);
+  for (auto& [path, info] : targets) {
+    auto j = to_json(info);
+    if (valid_utf8(path)) {
+      t[path] = std::move(j);
+      continue;
+    }
+    // A key that is not UTF-8 would be written with U+FFFD for its odd bytes, and two such names
+    // as one key twice: the key shows them as \xNN instead, and path_hex gives the bytes.
+    j["path_hex"] = to_hex(path);
+    t[bytes_escaped(path)] = std::move(j);
+  }
   out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
@@ -223,12 +241,8 @@ void render_dot(const DepGraph& g, std::ostream& out) {
       {"driver", "plum"}, {"system", "lightgrey"}, {"cuda", "palegreen"}, {"toolkit", "salmon"}, {"app", "lightblue"}};
   // DOT is UTF-8: a name that is not has its high bytes written as \xNN (the label shows them so).
   auto quote = [](const std::string& s) {
-    const bool utf8 = valid_utf8(s);
     std::string q = "\"";
-    for (char c : s) {
-      if (!utf8 && static_cast<unsigned char>(c) >= 0x80) q += "\\\\x" + to_hex(std::string_view(&c, 1));
-      else q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    }
+    for (char c : bytes_escaped(s)) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
     return q + "\"";
   };
   out << "digraph deps {\n  rankdir=LR;\n  node [shape=box, style=filled];\n";

@@ -122,6 +122,22 @@ cc -o "$tmp/nu/m" "$tmp/nu/m.c" "$tmp/nu/$(printf 'libh\xff.so')" -Wl,-rpath,"$t
 "$cuslim" deps --format dot "$tmp/nu/m" > "$tmp/nu.dot"
 check "dot: a non-UTF-8 soname is written as \\xff, the file is UTF-8" 'python3 -c "open(\"$tmp/nu.dot\", encoding=\"utf-8\").read()" && grep -qF "libh\\\\xff.so" "$tmp/nu.dot"'
 if command -v dot >/dev/null; then check "... and graphviz reads it" 'dot -Tsvg "$tmp/nu.dot" -o /dev/null'; fi
+# Two targets whose names differ in bytes that are not UTF-8: two distinct keys of `targets`
+# (each would be "m\ufffd" and the object would hold that key twice), each with its path_hex.
+cp "$tmp/nu/m" "$tmp/nu/$(printf 'm\xfe')"; cp "$tmp/nu/m" "$tmp/nu/$(printf 'm\xfd')"
+"$cuslim" deps --format json "$tmp/nu/$(printf 'm\xfe')" "$tmp/nu/$(printf 'm\xfd')" > "$tmp/nu.json"
+check "json: targets named with non-UTF-8 bytes are distinct keys (\\xNN) with path_hex" 'python3 - "$tmp/nu.json" "$tmp/nu" <<"PY"
+import json, sys
+pairs = []
+d = json.load(open(sys.argv[1], encoding="utf-8"), object_pairs_hook=lambda kv: (pairs.append([k for k, _ in kv]), dict(kv))[1])
+assert all(len(k) == len(set(k)) for k in pairs), "a duplicate key"
+t = d["targets"]
+base = sys.argv[2].encode()
+want = {base + b"/m\xfe", base + b"/m\xfd"}
+got = {bytes.fromhex(v["path_hex"]) for v in t.values() if "path_hex" in v}
+assert got == want, (got, want)
+assert sys.argv[2] + "/m\\xfe" in t and sys.argv[2] + "/m\\xfd" in t, list(t)
+PY'
 
 # Missing: exit 1 and the tried list.
 mkdir -p "$tmp/m"
