@@ -112,6 +112,8 @@ struct TreePrinter {
         continue;
       }
       Entry x{.edge = e, .repeat = !shown.insert(e->to).second};
+      // Shown above only as a cut, and cut here too: "(see above)" would point at no children.
+      if (x.repeat && deeper && cut_only.count(e->to)) x.repeat = false;
       x.cut = !x.repeat && deeper;
       limit_cut |= x.cut && (opt.max_depth == 0 || opt.max_depth > kTreeDepthLimit);
       if (x.cut) cut_only.insert(e->to);

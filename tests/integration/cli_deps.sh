@@ -42,6 +42,13 @@ echo 'int p(void);int q(void); int main(void){return p()+q();}' > "$tmp/md/m.c";
 for v in "" -vv; do "$cuslim" deps $v --max-depth 2 "$tmp/md/m2" > "$tmp/tree-md$v"; done
 check "--max-depth 2: libQ, cut below libP, is expanded under the program (default and -vv)" \
   'for f in "$tmp/tree-md" "$tmp/tree-md-vv"; do grep -q "^│   └── libQ.so .* \.\.\.$" "$f" && grep -A2 "^├── libQ.so \[runpath\] [^ ]*$" "$f" | grep -q "libR.so" || { cat "$f"; exit 1; }; done'
+# -vv: libQ met again where it is cut again (m3 -> libP -> libQ, m3 -> libS -> libQ, m3 -> libQ)
+# is a cut ("..."), not "(see above)": above it was a cut line with no children.
+echo 'int q(void); int s(void){return q();}' > "$tmp/md/s.c"; cc -shared -fPIC -o "$tmp/md/libS.so" "$tmp/md/s.c" -L"$tmp/md" -lQ -Wl,-rpath,'$ORIGIN'
+echo 'int p(void);int s(void);int q(void); int main(void){return p()+s()+q();}' > "$tmp/md/m3.c"; cc -o "$tmp/md/m3" "$tmp/md/m3.c" -L"$tmp/md" -Wl,--no-as-needed -lP -lS -lQ -Wl,-rpath,'$ORIGIN'
+"$cuslim" deps -vv --max-depth 2 "$tmp/md/m3" > "$tmp/tree-md3"
+check "-vv --max-depth 2: libQ cut twice is '...' both times, never '(see above)' of a cut, then expanded" \
+  '[ $(grep -c "^│   └── libQ.so .* \.\.\.$" "$tmp/tree-md3") = 2 ] && ! grep -q "libQ.so.*(see above)" "$tmp/tree-md3" && grep -A3 "^[├└]── libQ.so \[runpath\] [^ ]*$" "$tmp/tree-md3" | grep -q "libR.so"' || cat "$tmp/tree-md3"
 # A target of another machine: the header says so (a copy of /bin/true with e_machine AArch64).
 cp /bin/true "$tmp/arm"; printf "\xb7\x00" | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc 2> /dev/null
 "$cuslim" deps "$tmp/arm" > "$tmp/tree-arm" 2> "$tmp/err-arm"; rc=$?
