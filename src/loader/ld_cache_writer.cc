@@ -32,9 +32,12 @@ void put64(std::string& s, size_t at, uint64_t v) { std::memcpy(s.data() + at, &
 }  // namespace
 
 std::string write_ld_cache(std::vector<CacheLib> libs) {
-  std::sort(libs.begin(), libs.end(), [](const CacheLib& a, const CacheLib& b) {
+  // Equal names keep the order they were given in, as ldconfig keeps the order it met them in
+  // (the loader takes the first): callers list them in the loader's order (what the walk found,
+  // then the input's cache in its own order), and the first of each soname and flags stays.
+  std::stable_sort(libs.begin(), libs.end(), [](const CacheLib& a, const CacheLib& b) {
     int c = dl_cache_libcmp(a.soname.c_str(), b.soname.c_str());
-    return c != 0 ? c > 0 : a.path < b.path;
+    return c != 0 ? c > 0 : a.flags > b.flags;
   });
   libs.erase(std::unique(libs.begin(), libs.end(), [](auto& a, auto& b) { return a.soname == b.soname && a.flags == b.flags; }), libs.end());
   constexpr size_t kHeader = 48, kEntry = 24;

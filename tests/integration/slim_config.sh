@@ -191,6 +191,18 @@ check "a program finding its library through ld.so.cache runs in its bundle ($ou
 "$cuslim" slim -q "$tmp/lc/img:t" -o "$tmp/lc/all" --keep '*' --json > "$tmp/lc/all.json" 2> "$tmp/lc/err"; rc=$?
 out=$("$cuslim" run --gpu off "$tmp/lc/all" -- "$tmp/lc/m" 2>&1)
 check "slim --keep '*': the cache still names the kept library, the program runs ($rc: $out)" '[ $rc = 0 ] && [ "$out" = "f=7" ]'
+# Two libraries of one soname that the input's cache (written by the real ldconfig, /opt/z before
+# /opt/a in ld.so.conf) lists in that order: the loader takes /opt/z's; after slim --keep '*' too
+# (the kept entries were sorted by path: /opt/a's won, and the program printed another number).
+rm -rf "$tmp/lc/dup" && "$cuslim" bundle -q "$tmp/lc/m" --ld-library-path "$tmp/lc/opt/foo/lib" --format dir -o "$tmp/lc/dup"
+mkdir -p "$tmp/lc/dup/opt/z" "$tmp/lc/dup/opt/a"
+printf 'int f(void){return 9;}\n' > "$tmp/lc/f9.c" && cc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "$tmp/lc/dup/opt/z/libfoo.so.1" "$tmp/lc/f9.c"
+cp "$tmp/lc/opt/foo/lib/libfoo.so.1" "$tmp/lc/dup/opt/a/libfoo.so.1"
+rm -f "$tmp/lc/dup/etc/ld.so.conf.d/"*; printf '/opt/z\n/opt/a\n' > "$tmp/lc/dup/etc/ld.so.conf"; ldconfig -r "$tmp/lc/dup"
+out_in=$("$cuslim" run --gpu off "$tmp/lc/dup" -- "$tmp/lc/m" 2>&1)
+"$cuslim" slim -q "$tmp/lc/dup" -o "$tmp/lc/dup-slim" --keep '*' 2> "$tmp/lc/err"; rc=$?
+out=$("$cuslim" run --gpu off "$tmp/lc/dup-slim" -- "$tmp/lc/m" 2>&1)
+check "a soname in two cache dirs: the input runs /opt/z's (f=9: $out_in), and so does its slim (exit $rc: $out)" '[ "$out_in" = "f=9" ] && [ $rc = 0 ] && [ "$out" = "f=9" ]'
 # Slimmed twice more, the same way: the last has nothing to write, every layer is the input's.
 "$cuslim" slim -q "$tmp/lc/all" -o "$tmp/lc/all2" --keep '*' 2> /dev/null
 "$cuslim" slim -q "$tmp/lc/all2" -o "$tmp/lc/all3" --keep '*' --json > "$tmp/lc/all3.json" 2> /dev/null

@@ -27,6 +27,18 @@ TEST(LdCacheWriter, round_trip_sorted_descending) {
   EXPECT_EQ(c->lookup("libz.so.1", {0x303}, {}), "/opt/z/libz.so.1");
   EXPECT_EQ(c->lookup("libfoo.so.10", {0x303}, {}), "/f/10");
   EXPECT_FALSE(c->lookup("libnone.so", {0x303}, {}));
+  EXPECT_EQ(c->lookup("liba.so.1", {0x303}, {}), "/opt/a/liba.so.1");  // the first given, not the smallest path
+}
+
+// Two libraries of one soname: the one given first is the one the loader gets, whichever path
+// sorts first (an input image's cache kept by slim lists them in ldconfig's order).
+TEST(LdCacheWriter, the_first_of_a_soname_given_wins) {
+  for (auto [first, second] : {std::pair{"/z/libq.so.1", "/a/libq.so.1"}, std::pair{"/a/libq.so.1", "/z/libq.so.1"}}) {
+    auto c = LdCache::parse(write_ld_cache({{"libq.so.1", first}, {"libb.so", "/b"}, {"libq.so.1", second}}), "written");
+    ASSERT_TRUE(c.ok()) << c.error().message();
+    EXPECT_EQ(c->entries().size(), 2u);
+    EXPECT_EQ(c->lookup("libq.so.1", {0x303}, {}), first);
+  }
 }
 
 }  // namespace
