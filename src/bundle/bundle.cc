@@ -387,8 +387,8 @@ void keep_input_cache_entries(const UnpackedImage& input, PlanBuilder& builder) 
   for (auto& e : c->entries()) {
     std::string key(e.key), path(e.value);
     if (!e.hwcaps_subdir.empty() || known.count(key)) continue;
-    if (items.count(path)) libs.push_back({key, path, e.flags});  // kept where the cache said
-    else if (auto r = in.realpath(path); r && items.count(*r)) libs.push_back({key, *r, e.flags});  // kept, its link dir not: the file itself
+    if (items.count(path)) libs.push_back({key, path, e.flags, e.hwcap});  // kept where the cache said
+    else if (auto r = in.realpath(path); r && items.count(*r)) libs.push_back({key, *r, e.flags, e.hwcap});  // kept, its link dir not: the file itself
   }
   builder.add_cache_entries(libs);
 }
@@ -405,7 +405,7 @@ void add_base_and_loader_files(const BundleRequest& req, PlanBuilder& builder) {
       if (auto c = LdCache::read(base.host_path(*real), "base /etc/ld.so.cache"); c.ok()) {
         std::vector<CacheLib> libs;
         for (auto& e : c->entries())
-          if (e.hwcaps_subdir.empty()) libs.push_back({std::string(e.key), std::string(e.value), e.flags});
+          if (e.hwcaps_subdir.empty()) libs.push_back({std::string(e.key), std::string(e.value), e.flags, e.hwcap});
         builder.add_cache_entries(libs);
       }
   }

@@ -3,10 +3,10 @@
 
 #include <map>
 
-#include "cli/command.h"
-#include "cli/deps_render.h"
 #include "cli/analysis_flags.h"
+#include "cli/command.h"
 #include "loader/target_info.h"
+#include "report/deps_views.h"
 
 namespace cuslim::cli {
 
@@ -45,7 +45,7 @@ Exit run_deps(const DepsOptions& o) {
   else if (o.format == "list") render_list(g, std::cout);
   else if (o.format == "dot") render_dot(g, std::cout);
   else {
-    RenderOptions ro{.color = isatty(STDOUT_FILENO) == 1 && !getenv("NO_COLOR"), .verbosity = o.verbosity, .max_depth = o.max_depth};
+    DepsViewOptions ro{.color = isatty(STDOUT_FILENO) == 1 && !getenv("NO_COLOR"), .verbosity = o.verbosity, .max_depth = o.max_depth};
     ro.header = [&](const std::string& root) { return infos.count(root) ? describe(infos.at(root)) : ""; };
     ro.search_paths = [&](const std::string& path) { return own_search_paths(a.root(), path); };
     render_tree(g, std::cout, ro);

@@ -37,9 +37,12 @@ std::string write_ld_cache(std::vector<CacheLib> libs) {
   // then the input's cache in its own order), and the first of each soname and flags stays.
   std::stable_sort(libs.begin(), libs.end(), [](const CacheLib& a, const CacheLib& b) {
     int c = dl_cache_libcmp(a.soname.c_str(), b.soname.c_str());
-    return c != 0 ? c > 0 : a.flags > b.flags;
+    if (c != 0) return c > 0;
+    return a.flags != b.flags ? a.flags > b.flags : a.hwcap > b.hwcap;  // ldconfig: the most specific hwcap first
   });
-  libs.erase(std::unique(libs.begin(), libs.end(), [](auto& a, auto& b) { return a.soname == b.soname && a.flags == b.flags; }), libs.end());
+  libs.erase(std::unique(libs.begin(), libs.end(),
+                         [](auto& a, auto& b) { return a.soname == b.soname && a.flags == b.flags && a.hwcap == b.hwcap; }),
+             libs.end());
   constexpr size_t kHeader = 48, kEntry = 24;
   size_t strings_at = kHeader + libs.size() * kEntry;
   std::string strings;
@@ -55,7 +58,7 @@ std::string write_ld_cache(std::vector<CacheLib> libs) {
     put32(out, e + 8, static_cast<uint32_t>(strings_at + strings.size()));
     strings += libs[i].path + '\0';
     put32(out, e + 12, 0);
-    put64(out, e + 16, 0);
+    put64(out, e + 16, libs[i].hwcap);
   }
   put32(out, 24, static_cast<uint32_t>(strings.size()));
   return out + strings;

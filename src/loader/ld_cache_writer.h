@@ -13,6 +13,7 @@ struct CacheLib {
   std::string soname;  // the key
   std::string path;    // in-image path
   int32_t flags = 0x0303;  // FLAG_ELF_LIBC6 | FLAG_X8664_LIB64
+  uint64_t hwcap = 0;  // legacy hwcap bits (an input cache's entry keeps its own: glibc <= 2.36 checks them)
 };
 
 std::string write_ld_cache(std::vector<CacheLib> libs);

@@ -57,7 +57,7 @@ Result<DriverInjection> plan_injection(const HostDriver& driver, const Root& dri
   // The image's own entries stay; a driver soname the image also lists is the host's now.
   if (auto old = LdCache::read(rootfs + "/etc/ld.so.cache", "/etc/ld.so.cache"); old.ok())
     for (auto& e : old->entries())
-      if (!driver_sonames.count(std::string(e.key)) && e.hwcaps_subdir.empty()) cache.push_back({std::string(e.key), std::string(e.value), e.flags});
+      if (!driver_sonames.count(std::string(e.key)) && e.hwcaps_subdir.empty()) cache.push_back({std::string(e.key), std::string(e.value), e.flags, e.hwcap});
   std::string cache_file = staging + "/ld.so.cache";
   CUSLIM_CHECK(write_file_atomic(cache_file, write_ld_cache(cache), Durability::rename_only));
   inj.binds.push_back({cache_file, "/etc/ld.so.cache", true});

@@ -41,5 +41,23 @@ TEST(LdCacheWriter, the_first_of_a_soname_given_wins) {
   }
 }
 
+// An input cache's entry with legacy hwcap bits (glibc <= 2.36: a library in haswell/ or tls/)
+// is written with its bits, before the plain entry of its soname as ldconfig sorts them, and both
+// stay: the loader takes the hwcap one only on a CPU that has the bits, else the plain one.
+TEST(LdCacheWriter, legacy_hwcap_bits_kept_and_most_specific_first) {
+  constexpr uint64_t kBit = uint64_t{1} << 3;
+  std::vector<CacheLib> libs{{.soname = "libh.so.1", .path = "/lib/libh.so.1"},
+                             {.soname = "libh.so.1", .path = "/lib/haswell/libh.so.1", .hwcap = kBit}};
+  auto c = LdCache::parse(write_ld_cache(libs), "written");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_EQ(c->entries().size(), 2u);
+  EXPECT_EQ(c->entries()[0].value, "/lib/haswell/libh.so.1");
+  EXPECT_EQ(c->entries()[0].hwcap, kBit);
+  EXPECT_EQ(c->entries()[1].hwcap, 0u);
+  LegacyCacheBits has{.allowed = kBit}, lacks{};
+  EXPECT_EQ(c->lookup("libh.so.1", {0x303}, {}, &has), "/lib/haswell/libh.so.1");
+  EXPECT_EQ(c->lookup("libh.so.1", {0x303}, {}, &lacks), "/lib/libh.so.1");
+}
+
 }  // namespace
 }  // namespace cuslim::test

@@ -1,4 +1,4 @@
-#include "cli/deps_render.h"
+#include "report/deps_views.h"
 
 #include <algorithm>
 #include <map>
@@ -10,7 +10,7 @@
 #include "image/utf8_names.h"
 #include "loader/dep_graph_json.h"
 
-namespace cuslim::cli {
+namespace cuslim {
 
 namespace {
 
@@ -51,7 +51,7 @@ struct TreePrinter {
   const DepGraph& g;
   const Adjacency& adj;
   std::string& out;  // appended to, written once: thousands of small stream inserts are slow
-  const RenderOptions& opt;
+  const DepsViewOptions& opt;
   std::set<size_t> shown;
   std::set<size_t> cut_only;  // shown only where --max-depth cut it: a shallower meeting expands it
   std::set<std::pair<std::string, std::vector<std::string>>> missing_shown;  // name + places tried
@@ -174,7 +174,7 @@ std::vector<const DepEdge*> reachable(const Adjacency& adj, size_t root) {
 
 }  // namespace
 
-void render_tree(const DepGraph& g, std::ostream& out, const RenderOptions& opt) {
+void render_tree(const DepGraph& g, std::ostream& out, const DepsViewOptions& opt) {
   Adjacency adj(g);
   for (size_t k = 0; k < g.roots.size() && k < g.root_objects.size(); ++k) {
     const std::string& r = g.roots[k];
@@ -264,4 +264,4 @@ void render_dot(const DepGraph& g, std::ostream& out) {
   out << "}\n";
 }
 
-}  // namespace cuslim::cli
+}  // namespace cuslim
