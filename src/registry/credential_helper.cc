@@ -155,7 +155,8 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   if (!j.is_object() || !j.contains("Username") || !j["Username"].is_string() || !j.contains("Secret") || !j["Secret"].is_string())
     return bad_input(where + ": the answer is not {\"Username\", \"Secret\"}");
   std::string user = j["Username"].get<std::string>();
-  if (user == "<token>") return bad_input(where + ": an identity token (OAuth refresh token) is not supported yet");
+  if (user == "<token>")  // docker's convention: the secret is an identity (OAuth refresh) token
+    return std::optional<Credentials>{Credentials{.source = prog, .identity_token = j["Secret"].get<std::string>()}};
   return std::optional<Credentials>{Credentials{user, j["Secret"].get<std::string>(), prog}};
 }
 

@@ -104,6 +104,10 @@ Result<std::optional<Credentials>> find_credentials(const std::string& host, con
   if (!j.contains("auths") || !j["auths"].is_object()) return from_store();
   for (auto& [key, entry] : j["auths"].items()) {
     if (!key_names(key, host) || !entry.is_object()) continue;
+    // An identity token (what `docker login` keeps for an OAuth registry) is used before the
+    // entry's auth, as docker does; that auth's user, if any, is only for messages.
+    if (entry.contains("identitytoken") && entry["identitytoken"].is_string() && !entry["identitytoken"].get<std::string>().empty())
+      return std::optional<Credentials>{Credentials{.source = file, .identity_token = entry["identitytoken"].get<std::string>()}};
     // An empty auth is none (docker's decodeAuth): the entry's username and password, else anonymous.
     if (entry.contains("auth") && entry["auth"].is_string() && !entry["auth"].get<std::string>().empty()) {
       auto decoded = base64_decode(entry["auth"].get<std::string>());

@@ -109,6 +109,28 @@ Error RegistryClient::http_error(const std::string& what, const HttpResponse& r)
   return Error(Exit::network, msg);
 }
 
+// The token request of a Bearer challenge for this repository's scopes: a GET with the
+// credentials (Basic) when there are some, anonymous otherwise; with an identity token, the OAuth2
+// form docker and skopeo send: a POST of grant_type=refresh_token, the scopes space-separated.
+HttpRequest RegistryClient::token_request(const std::string& realm, const std::string& service) const {
+  std::vector<std::string> scopes{"repository:" + ref_.repo + ":" + actions_};
+  scopes.insert(scopes.end(), extra_scopes_.begin(), extra_scopes_.end());
+  if (creds_ && !creds_->identity_token.empty()) {
+    std::string joined;
+    for (auto& s : scopes) joined += (joined.empty() ? "" : " ") + s;
+    std::string form = "grant_type=refresh_token&refresh_token=" + url_escape(creds_->identity_token) + "&client_id=cuslim";
+    if (!service.empty()) form += "&service=" + url_escape(service);
+    form += "&scope=" + url_escape(joined);
+    return HttpRequest{.method = "POST", .url = realm, .headers = {"Content-Type: application/x-www-form-urlencoded"}, .body = form};
+  }
+  std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
+  if (!service.empty()) url += "service=" + url_escape(service) + "&";
+  for (size_t i = 0; i < scopes.size(); ++i) url += (i ? "&scope=" : "scope=") + url_escape(scopes[i]);
+  HttpRequest tr{.url = url};
+  if (creds_) tr.headers.push_back("Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password));
+  return tr;
+}
+
 // Basic: the user's credentials. Bearer: a token from the realm for this repository's scope,
 // asked with the credentials when there are some (anonymous otherwise).
 Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string& what) {
@@ -116,6 +138,9 @@ Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string
   auto c = parse_auth_challenge(r.header("www-authenticate"));
   if (c.scheme == "basic") {
     if (!creds_) return http_error(what, r);
+    if (!creds_->identity_token.empty())
+      return Error(Exit::network, ref_.spelled + ": " + what + ": the registry asks for Basic credentials; " + creds_->source +
+                                      " holds an identity token (OAuth), which only a Bearer token realm takes");
     authorization_ = "Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password);
     return ok_status();
   }
@@ -124,22 +149,16 @@ Status RegistryClient::answer_challenge(const HttpResponse& r, const std::string
   if (realm.empty()) return Error(Exit::network, ref_.spelled + ": " + what + ": a Bearer challenge without a realm");
   if (realm.rfind("https://", 0) != 0)  // credentials go to the realm: never in plain HTTP
     return Error(Exit::network, ref_.spelled + ": " + what + ": the token realm '" + realm + "' is not an https:// URL; cuslim sends credentials over HTTPS only");
-  std::string scope = "repository:" + ref_.repo + ":" + actions_;
-  std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
-  if (!c.param("service").empty()) url += "service=" + url_escape(c.param("service")) + "&";
-  url += "scope=" + url_escape(scope);
-  for (auto& s : extra_scopes_) url += "&scope=" + url_escape(s);
-  HttpRequest tr{.url = url};
-  if (creds_) tr.headers.push_back("Authorization: Basic " + base64_encode(creds_->user + ":" + creds_->password));
+  HttpRequest tr = token_request(realm, c.param("service"));
   // A token server is as busy as its registry when a fleet starts at once: its 429/5xx are retried alike.
   auto sent = http_.send(tr);
   for (int attempt = 0; sent && retryable(sent->status) && attempt < opt_.retries; ++attempt) {
     wait_before_retry(attempt, *sent);
     sent = http_.send(tr);
   }
-  if (!sent) {  // "docker://...: token from REALM: why" (the transport names the URL with its query: dropped)
-    std::string why = sent.error().message();
-    if (why.rfind(url + ": ", 0) == 0) why.erase(0, url.size() + 2);
+  if (!sent) {  // "docker://...: token from REALM: why" (the transport's own "URL: " prefix, URL without its query, dropped)
+    std::string why = sent.error().message(), said = tr.url.substr(0, tr.url.find('?'));
+    if (why.rfind(said + ": ", 0) == 0) why.erase(0, said.size() + 2);
     return Error(sent.error().code(), ref_.spelled + ": token from " + realm + ": " + why);
   }
   auto& resp = *sent;

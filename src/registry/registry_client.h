@@ -37,6 +37,7 @@ class RegistryClient {
   RegistryClient(RegistryRef ref, RegistryOptions o, std::string actions, HttpClient http, std::optional<Credentials> creds)
       : ref_(std::move(ref)), opt_(std::move(o)), actions_(std::move(actions)), http_(std::move(http)), creds_(std::move(creds)) {}
   Status answer_challenge(const HttpResponse& r, const std::string& what);
+  HttpRequest token_request(const std::string& realm, const std::string& service) const;
   // The docker config's credentials, read at the first challenge: a registry that asks for none
   // is reached whatever state the config or its helpers are in.
   Status look_up_credentials();

@@ -39,11 +39,14 @@ struct RegistryOptions {
 struct Credentials {
   std::string user, password;
   std::string source;  // "--creds" or the config file, for messages
+  // An OAuth2 refresh token (docker's `identitytoken`, or a helper's "<token>" user): a Bearer
+  // realm is asked for an access token with it (grant_type=refresh_token), not with user/password.
+  std::string identity_token;
 };
 
 // The side's flag (--src-creds/--dest-creds, else --creds), else from $DOCKER_CONFIG/config.json or
-// ~/.docker/config.json: the credHelpers entry for the host (its helper run), else `auths` (base64
-// "auth", or "username"/"password"; keyed by host, "https://host" or "http://host", with any path),
+// ~/.docker/config.json: the credHelpers entry for the host (its helper run), else `auths`
+// ("identitytoken", else base64 "auth", or "username"/"password"; keyed by host, "https://host" or "http://host", with any path),
 // else credsStore. Docker Hub (host registry-1.docker.io) is found under "https://index.docker.io/v1/",
 // "docker.io" or "index.docker.io".
 Result<std::optional<Credentials>> find_credentials(const std::string& host, const RegistryOptions& o,

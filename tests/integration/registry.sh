@@ -605,7 +605,8 @@ start_registry deadrealm "$dport" "auth:
     rootcertbundle: $tmp/token.crt"
 "$cuslim" verify "docker://127.0.0.1:$dport/cuslim/x:1" "${auth[@]}" > /dev/null 2> "$tmp/deadrealm.err"; rc=$?
 check "a token realm that cannot be reached: exit 4, 'cuslim: docker://...: token from https://...: why' ($rc: $(cat "$tmp/deadrealm.err"))" \
-  '[ $rc = 4 ] && grep -q "^cuslim: docker://127.0.0.1:$dport/cuslim/x:1: token from https://127.0.0.1:$deadport/token: ." "$tmp/deadrealm.err"'
+  '[ $rc = 4 ] && grep -q "^cuslim: docker://127.0.0.1:$dport/cuslim/x:1: token from https://127.0.0.1:$deadport/token: ." "$tmp/deadrealm.err" \
+   && [ $(grep -o "127.0.0.1:$deadport/token" "$tmp/deadrealm.err" | wc -l) = 1 ]'
 # A token server that grants nothing on other repositories: the mount is declined, a plain upload follows.
 bport2=$(free_port); breg2="127.0.0.1:$bport2"
 must "second token server (--first-scope-only) and registry start" start_token_registry bearer2 "$bport2" --first-scope-only
@@ -621,4 +622,28 @@ must "third token server (--busy-first 2) and registry start" start_token_regist
 "$cuslim" bundle -q /bin/true -o "docker://127.0.0.1:$bport3/cuslim/busy:1" "${auth[@]}" > /dev/null 2> "$tmp/tokbusy.err"; rc=$?
 check "a token server answering 503 twice: retried, then pushed (exit $rc: $(cat "$tmp/tokbusy.err"))" \
   '[ $rc = 0 ] && [ $(grep -c "\" 503 " "$tmp/bearer3-token.log") = 2 ] && [ $(grep -c "\" 200 " "$tmp/bearer3-token.log") -ge 1 ]'
+# Identity tokens (OAuth2 refresh tokens: what `docker login` keeps for registries such as ACR):
+# from auths' `identitytoken` and from a helper's "<token>" user, the realm is asked with a POST
+# refresh_token grant, never with a Basic header; a wrong one is the token server's 401.
+bport4=$(free_port); breg4="127.0.0.1:$bport4"
+must "fourth token server (--refresh-token) and registry start" start_token_registry bearer4 "$bport4" --refresh-token 'rt-1/x+y='
+mkdir -p "$tmp/idcfg" "$tmp/idbadcfg" "$tmp/idhelpcfg"
+printf '{"auths":{"%s":{"auth":"%s","identitytoken":"rt-1/x+y="}}}\n' "$breg4" "$(printf '00000000-0000-0000-0000-000000000000:' | base64)" > "$tmp/idcfg/config.json"
+DOCKER_CONFIG="$tmp/idcfg" "$cuslim" bundle -q /bin/true -o "docker://$breg4/cuslim/oauth:1" --cert-dir "$certs" > /dev/null 2> "$tmp/idtok.err"; rc=$?
+check "auths identitytoken: pushed through an access token from a refresh_token grant (exit $rc: $(cat "$tmp/idtok.err"))" \
+  '[ $rc = 0 ] && grep -q "grant=refresh_token client_id=cuslim scope=repository:cuslim/oauth:pull,push" "$tmp/bearer4-token.log" && ! grep -q "basic-user=" "$tmp/bearer4-token.log"'
+printf '#!/bin/sh\nread s\necho "{\\"Username\\":\\"<token>\\",\\"Secret\\":\\"rt-1/x+y=\\"}"\n' > "$tmp/bin/docker-credential-oauthtest"
+chmod +x "$tmp/bin/docker-credential-oauthtest"
+printf '{"credHelpers":{"%s":"oauthtest"}}\n' "$breg4" > "$tmp/idhelpcfg/config.json"
+PATH="$tmp/bin:$PATH" DOCKER_CONFIG="$tmp/idhelpcfg" "$cuslim" verify "docker://$breg4/cuslim/oauth:1" --cert-dir "$certs" > /dev/null 2> "$tmp/idhelp.err"; rc=$?
+check "a helper's <token> identity token pulls the image back (exit $rc: $(cat "$tmp/idhelp.err"))" \
+  '[ $rc = 0 ] && [ $(grep -c "grant=refresh_token" "$tmp/bearer4-token.log") -ge 2 ]'
+printf '{"auths":{"%s":{"identitytoken":"expired"}}}\n' "$breg4" > "$tmp/idbadcfg/config.json"
+DOCKER_CONFIG="$tmp/idbadcfg" "$cuslim" verify "docker://$breg4/cuslim/oauth:1" --cert-dir "$certs" > /dev/null 2> "$tmp/idbad.err"; rc=$?
+check "a refused identity token: exit 4, the token server's 401 naming the config ($rc: $(cat "$tmp/idbad.err"))" \
+  '[ $rc = 4 ] && grep -q "token from https://.*401" "$tmp/idbad.err" && grep -q "credentials from $tmp/idbadcfg/config.json refused" "$tmp/idbad.err"'
+printf '{"auths":{"%s":{"identitytoken":"rt-1/x+y="}}}\n' "$reg" > "$tmp/idbadcfg/config.json"
+DOCKER_CONFIG="$tmp/idbadcfg" "$cuslim" verify "docker://$reg/cuslim/keygen:1" --cert-dir "$certs" > /dev/null 2> "$tmp/idbasic.err"; rc=$?
+check "an identity token for a Basic registry: exit 4 saying so ($rc: $(cat "$tmp/idbasic.err"))" \
+  '[ $rc = 4 ] && grep -q "holds an identity token (OAuth), which only a Bearer token realm takes" "$tmp/idbasic.err"'
 finish

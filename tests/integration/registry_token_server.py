@@ -7,6 +7,9 @@ GET /token?service=S&scope=repository:NAME:ACTIONS[&scope=...] with Basic creden
 127.0.0.1 only, over TLS. Every request is logged on stderr (the test checks the scope asked), and
 the user of its Basic credentials (basic-user=NAME: the test checks whose credentials arrived).
 --busy-first N answers the first N token requests 503 with Retry-After: 1.
+POST /token with the OAuth2 form grant_type=refresh_token&refresh_token=T&scope=S1 S2 (docker's
+identity-token flow) answers {"access_token": JWT} when T is --refresh-token; logged as
+"token: grant=refresh_token scope=..."; a wrong refresh token or any other grant: 401.
 """
 import argparse, base64, json, os, ssl, sys, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +35,7 @@ def main():
     ap.add_argument("--issuer", default="cuslim-test-issuer")
     ap.add_argument("--first-scope-only", action="store_true", help="grant the first scope asked, nothing more")
     ap.add_argument("--busy-first", type=int, default=0, help="answer the first N token requests 503 with Retry-After: 1")
+    ap.add_argument("--refresh-token", default="", help="the identity token a POST refresh_token grant must carry")
     a = ap.parse_args()
     if a.selftest:
         return
@@ -59,6 +63,27 @@ def main():
     busy = [a.busy_first]
 
     class Handler(BaseHTTPRequestHandler):
+        def answer(self, code, doc):
+            body = json.dumps(doc).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):  # the OAuth2 refresh-token grant (docker's identitytoken)
+            n = int(self.headers.get("Content-Length") or 0)
+            form = urllib.parse.parse_qs(self.rfile.read(n).decode(errors="replace"))
+            one = lambda k: form.get(k, [""])[0]
+            scopes = one("scope").split(" ")
+            sys.stderr.write(f"token: grant={one('grant_type')} client_id={one('client_id')} scope={one('scope')}\n")
+            sys.stderr.flush()
+            if (urllib.parse.urlparse(self.path).path != "/token" or one("grant_type") != "refresh_token" or not a.refresh_token
+                    or one("refresh_token") != a.refresh_token):
+                self.answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad refresh token"}]})
+                return
+            self.answer(200, {"access_token": token(one("service"), scopes), "refresh_token": a.refresh_token, "expires_in": 300})
+
         def do_GET(self):
             u = urllib.parse.urlparse(self.path)
             if busy[0] > 0:  # --busy-first: a token server under load (the client must retry)
