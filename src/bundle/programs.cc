@@ -43,11 +43,6 @@ Result<std::vector<std::string>> shebang(const Root& root, const std::string& sc
   return out;
 }
 
-bool is_elf(const Root& root, const std::string& p) {
-  auto real = root.realpath(p);
-  return real && has_elf_magic(root.host_path(*real));
-}
-
 }  // namespace
 
 std::optional<std::string> find_program(const Root& root, const std::string& search_path, const std::string& prog) {
@@ -80,7 +75,7 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
     if (!S_ISREG(st->st_mode)) return bad_input(p + ": not a regular file (a fifo, socket or device is not a program)");
     if (auto real = root.realpath(p); real.ok() && ::access(root.host_path(*real).c_str(), R_OK) != 0)  // said as it is, not as "not a program"
       return Error::from_errno(p, errno);
-    if (is_elf(root, p)) {
+    if (is_elf_in_root(root, p)) {
       // A program of another machine finds none of its libraries in this root: said as such,
       // not as a missing loader.
       if (auto info = target_info(root, p); info.ok() && info->foreign()) return bad_input(p + ": " + describe(*info));
@@ -95,6 +90,11 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
       if (std::none_of(todo.begin(), todo.end(), [&](auto& t) { return t.first == x; })) todo.emplace_back(x, p);
   }
   return out;
+}
+
+bool is_elf_in_root(const Root& root, const std::string& p) {
+  auto real = root.realpath(p);
+  return real && has_elf_magic(root.host_path(*real));
 }
 
 }  // namespace cuslim

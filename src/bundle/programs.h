@@ -26,4 +26,7 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
 // is not looked up: a traced run shows what env ran.
 std::optional<std::string> script_interpreter(const Root& root, const std::string& script);
 
+// `p` inside the root (symlinks followed there) is a file that starts with the ELF magic.
+bool is_elf_in_root(const Root& root, const std::string& p);
+
 }  // namespace cuslim

@@ -33,11 +33,6 @@ std::vector<std::string> all_paths(const Root& root) {
   return out;
 }
 
-bool is_elf(const Root& root, const std::string& p) {
-  auto real = root.realpath(p);
-  return real && has_elf_magic(root.host_path(*real));
-}
-
 }  // namespace
 
 Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
@@ -94,7 +89,7 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     }
     s.kept.push_back(p);
     if (link) s.includes.push_back(p);
-    if (is_elf(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);
+    if (is_elf_in_root(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);
     else if (!link) s.includes.push_back(p);
   }
   return s;

@@ -23,7 +23,7 @@ namespace {
 
 using ArchivePtr = std::unique_ptr<archive, decltype(&archive_write_free)>;
 using EntryPtr = std::unique_ptr<archive_entry, decltype(&archive_entry_free)>;
-constexpr size_t kChunk = 1 << 20;
+constexpr size_t kLayerReadChunk = 1 << 20;
 constexpr int kGzipLevel = 6;
 
 int threads_of(const LayerOptions& opt) {
@@ -171,9 +171,9 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
     return ok_status();
   };
   if (le.extents) return stream_extents(le.source, *le.extents, write);
-  std::vector<char> buf(kChunk);
+  std::vector<char> buf(kLayerReadChunk);
   if (!regions.empty()) {  // the tar writer skips the hole bytes it is given: zeros, never read
-    static const std::vector<char> zeros(kChunk);
+    static const std::vector<char> zeros(kLayerReadChunk);
     uint64_t pos = 0;
     auto skip_to = [&](uint64_t end) -> Status {
       for (; pos < end;) {

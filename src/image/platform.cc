@@ -3,14 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.h"
+
 namespace cuslim {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // The ARM architecture version of a normalised arm variant ("v7" -> 7), 0 when it is none.
 int arm_version(const std::string& variant) {
@@ -24,7 +21,7 @@ std::string Platform::str() const { return os + "/" + arch + (variant.empty() ? 
 
 // containerd's platforms.Normalize: architecture aliases, and each architecture's default variant.
 Platform normalize_platform(Platform p) {
-  p.os = lower(p.os), p.arch = lower(p.arch), p.variant = lower(p.variant);
+  p.os = ascii_lower(p.os), p.arch = ascii_lower(p.arch), p.variant = ascii_lower(p.variant);
   if (p.os == "macos") p.os = "darwin";
   if (p.arch == "i386") p.arch = "386";
   if (p.arch == "x86_64" || p.arch == "x86-64" || p.arch == "amd64") {

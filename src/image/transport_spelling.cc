@@ -5,6 +5,8 @@
 #include <regex>
 #include <unistd.h>
 
+#include "core/ascii.h"
+
 namespace cuslim {
 
 namespace {
@@ -13,16 +15,11 @@ constexpr const char* kTransports[] = {"docker://", "oci:", "oci-archive:", "doc
 constexpr const char* kExpected = "(transports: docker://HOST/REPO[:TAG], oci:DIR[:TAG], oci-archive:FILE[:TAG], "
                                   "docker-archive:FILE[:NAME:TAG], dir:DIR)";
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 }  // namespace
 
 Status check_transport_spelling(const std::string& ref) {
   if (::access(ref.c_str(), F_OK) == 0) return ok_status();  // an existing path is itself, whatever its name
-  std::string low = lower(ref);
+  std::string low = ascii_lower(ref);
   for (const char* t : kTransports) {
     std::string name(t);
     if (low.rfind(name, 0) == 0 && ref.rfind(name, 0) != 0)

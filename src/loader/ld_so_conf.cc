@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/path.h"
+#include "core/root_walk.h"
 
 namespace cuslim {
 
@@ -22,18 +23,6 @@ std::string trim(std::string s) {
   if (b == std::string::npos) return "";
   auto e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
-}
-
-// Files matching a glob whose wildcards sit in the last component (the form every distro uses).
-std::vector<std::string> expand_glob(const Root& root, const std::string& pattern) {
-  std::string dir = path::dirname(pattern), base = path::basename(pattern);
-  std::vector<std::string> out;
-  if (auto* names = root.list_dir(dir)) {
-    for (auto& [n, type] : *names)
-      if (n != "." && n != ".." && ::fnmatch(base.c_str(), n.c_str(), FNM_PERIOD) == 0) out.push_back(path::join(dir, n));
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 struct ConfReader {

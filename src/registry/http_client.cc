@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/ascii.h"
 #include "core/fs.h"
 #include "core/unique_fd.h"
 #include "registry/media_types.h"
@@ -69,11 +70,6 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // What one transfer needs in its callbacks.
 struct Transfer {
   const HttpRequest* req;
@@ -93,7 +89,7 @@ size_t on_header(char* data, size_t size, size_t n, void* ctx) {
   else if (auto colon = line.find(':'); colon != std::string::npos) {
     std::string v = line.substr(colon + 1);
     v.erase(0, v.find_first_not_of(" \t"));
-    t->resp->headers[lower(line.substr(0, colon))] = v;
+    t->resp->headers[ascii_lower(line.substr(0, colon))] = v;
   }
   return size * n;
 }

@@ -84,12 +84,6 @@ assert np.array_equal(out, a * 2 + b)
 print("numba-cuda: @cuda.jit kernel (NVVM, cold cache): exact")
 )PY";
 
-std::string read_all(const std::string& file) {
-  std::string out = read_regular_file(file).value_or("");
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 std::string last_lines(const std::string& s, size_t n) {
   size_t at = s.size();
   for (size_t i = 0; i < n && at != std::string::npos && at > 0; ++i) at = s.rfind('\n', at - 1);
@@ -174,12 +168,18 @@ std::vector<Check> run_framework_smokes(const SandboxSpec& prepared, const std::
     fd.reset();
     std::ostringstream took;
     took << std::fixed << std::setprecision(1) << secs << " s";
-    std::string text = read_all(log);
+    std::string text = read_smoke_log(log);
     if (!rc.ok()) out.push_back({name, CheckStatus::fail, rc.error().message()});
     else if (timed_out) out.push_back({name, CheckStatus::fail, timed_out_detail(spec.timeout_s, last_lines(text, 3))});
     else if (*rc == 0) out.push_back({name, CheckStatus::pass, last_lines(text, 1) + " (" + took.str() + ")"});
     else out.push_back({name, CheckStatus::fail, "exit " + std::to_string(*rc) + " after " + took.str() + ": " + last_lines(text, 3)});
   }
+  return out;
+}
+
+std::string read_smoke_log(const std::string& file) {
+  std::string out = read_regular_file(file).value_or("");
+  while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
 

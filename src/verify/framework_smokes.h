@@ -31,4 +31,7 @@ std::string image_python(const std::string& rootfs, const std::vector<std::strin
 std::vector<Check> run_framework_smokes(const SandboxSpec& prepared, const std::string& rootfs, const std::vector<std::string>& entrypoint,
                                         const std::string& staging);
 
+// A smoke's captured output (its log file), trailing newlines dropped; "" when unreadable.
+std::string read_smoke_log(const std::string& file);
+
 }  // namespace cuslim

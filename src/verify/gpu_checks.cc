@@ -49,12 +49,6 @@ std::vector<std::string> smokes_in(const std::string& rootfs) {
   return out;
 }
 
-std::string read_all(const std::string& file) {
-  std::string out = read_regular_file(file).value_or("");
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 // Runs one smoke; its stdout is the check's detail.
 Check run_smoke(SandboxSpec spec, const std::string& smoke, const std::string& staging, std::string& output) {
   bool injected = smoke.rfind("/.cuslim/", 0) == 0;
@@ -67,7 +61,7 @@ Check run_smoke(SandboxSpec spec, const std::string& smoke, const std::string& s
   bool timed_out = false;
   auto rc = run_sandbox(spec, &timed_out);
   fd.reset();
-  output = read_all(log);
+  output = read_smoke_log(log);
   if (!rc.ok()) return {name, CheckStatus::fail, rc.error().message()};
   if (timed_out) return {name, CheckStatus::fail, timed_out_detail(spec.timeout_s, output)};
   return {name, *rc == 0 ? CheckStatus::pass : CheckStatus::fail, "exit " + std::to_string(*rc) + ": " + output};
