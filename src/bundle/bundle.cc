@@ -867,6 +867,11 @@ Status add_trace_files(BundleRequest& req, const std::vector<std::string>& trace
     // framework's module built in a cold cache that the trace removed afterwards).
     for (auto& p : t.opened)
       if (!t.programs.count(p) && root.stat(p)) req.traced.push_back(p);
+    // The program each process ran, as the loader saw it: besides the paths execve was given, the
+    // ones the kernel loaded itself (a #! script's interpreter, `/usr/bin/env`), which no file event shows.
+    if (!t.files.empty())
+      for (auto& p : t.programs)
+        if (auto st = root.stat(p); st && S_ISREG(st->st_mode) && p.rfind("/.cuslim/", 0) != 0) req.traced_files.push_back(p);
     size_t files = 0, absent = 0;
     std::string example;
     for (auto& f : packable_files(t)) {

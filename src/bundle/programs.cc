@@ -15,10 +15,10 @@ namespace cuslim {
 
 namespace {
 
-// "#!/usr/bin/env python3" -> the interpreter (env's argument found through PATH too); empty
-// for a file that is not a script. A program env names that PATH does not hold is an error
-// naming the script.
-Result<std::vector<std::string>> shebang(const Root& root, const std::string& script, const std::string& search_path) {
+// "#!/usr/bin/env python3" -> the interpreter (env's argument found through `search_path` too,
+// unless that is null); empty for a file that is not a script. A program env names that PATH
+// does not hold is an error naming the script.
+Result<std::vector<std::string>> shebang(const Root& root, const std::string& script, const std::string* search_path) {
   auto real = root.realpath(script);
   if (!real) return std::vector<std::string>{};
   std::ifstream in(root.host_path(*real));
@@ -35,9 +35,9 @@ Result<std::vector<std::string>> shebang(const Root& root, const std::string& sc
   std::vector<std::string> out;
   if (interp.empty()) return bad_input(script + ": its #! line names no interpreter");
   out.push_back(interp);
-  if (path::basename(interp) == "env" && !arg.empty() && arg[0] != '-') {
-    auto p = find_program(root, search_path, arg);
-    if (!p) return bad_input(script + ": its #! line runs '" + arg + "' through env, and PATH (" + search_path + ") has none");
+  if (search_path && path::basename(interp) == "env" && !arg.empty() && arg[0] != '-') {
+    auto p = find_program(root, *search_path, arg);
+    if (!p) return bad_input(script + ": its #! line runs '" + arg + "' through env, and PATH (" + *search_path + ") has none");
     out.push_back(*p);
   }
   return out;
@@ -53,7 +53,7 @@ std::optional<std::string> find_program(const Root& root, const std::string& sea
 }
 
 std::optional<std::string> script_interpreter(const Root& root, const std::string& script) {
-  auto interp = shebang(root, script, "");
+  auto interp = shebang(root, script, nullptr);
   if (!interp.ok() || interp->empty()) return std::nullopt;
   return interp->front();
 }
@@ -82,7 +82,7 @@ Result<Programs> expand_programs(const Root& root, const std::vector<std::string
       out.elf.push_back(p);
       continue;
     }
-    auto interp = shebang(root, p, search_path);
+    auto interp = shebang(root, p, &search_path);
     if (!interp.ok()) return interp.error();
     if (interp->empty()) return bad_input(p + ": neither an ELF file nor a #! script");
     out.scripts.push_back(p);

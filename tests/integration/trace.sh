@@ -256,4 +256,13 @@ check "slim --probe: the wheel copy ships, the default dir copy the process neve
   '[ $rc = 0 ] && umoci unpack --image "$tmp/dup-slim:d" "$tmp/dup-unpacked" > /dev/null 2>&1 && [ -e "$tmp/dup-unpacked/rootfs/opt/w/libdep.so.1" ] && [ ! -e "$tmp/dup-unpacked/rootfs/$libdir/libdep.so.1" ]' || cat "$tmp/err"
 out=$(run_image "$tmp/dup-slim" d /opt/app/main)
 check "the slimmed image runs and takes dep from the wheel copy ($out)" '[ "$out" = "dep from the wheel" ]'
+# A traced `#!/usr/bin/env sh` script: the kernel loads /usr/bin/env itself (no execve of it, no
+# file event), then env execs sh. The image ships env too and runs the script as traced; so does
+# a script whose #! names its interpreter by a path the run never exec'd by name.
+mkdir -p "$tmp/envs"
+printf '#!/usr/bin/env sh\necho "env script ran"\n' > "$tmp/envs/s.sh"; chmod +x "$tmp/envs/s.sh"
+"$cuslim" trace -q --files -o "$tmp/envs/s.trace" -- "$tmp/envs/s.sh" > /dev/null 2> "$tmp/err"
+"$cuslim" bundle -q /bin/true --trace "$tmp/envs/s.trace" -o "$tmp/envs/img" --tag e 2> "$tmp/err"; rc=$?
+out=$("$cuslim" run --gpu off "$tmp/envs/img:e" -- "$tmp/envs/s.sh" 2>&1)
+check "a traced #!/usr/bin/env script: its env ships and the image runs it ($rc: $out)" '[ $rc = 0 ] && [ "$out" = "env script ran" ]'
 finish
