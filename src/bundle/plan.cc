@@ -107,9 +107,11 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       }
       std::string resolved = target[0] == '/' ? target : path::join(cur, target);
       auto chain = add_path(resolved, cls, depth + 1);  // keep the whole chain ('..' resolved as the walk goes)
-      // A link that leads nowhere in the source (/etc/localtime without tzdata, a loop) ships as it is.
-      if (!chain.ok() && last && !root_.realpath(next).ok()) return ok_status();
+      // A link that leads nowhere in the source (/etc/localtime without tzdata, a loop, a link to
+      // such a link) ships as it is.
+      if (last && !root_.realpath(next).ok()) return ok_status();
       CUSLIM_CHECK(chain);
+      if (last) return ok_status();
       CUSLIM_TRY(cur, root_.realpath(next));
       continue;
     }
@@ -205,7 +207,7 @@ Status PlanBuilder::add_include(const std::string& inside) {
   auto real = root_.realpath(inside);
   if (!real) {  // a dangling symlink is kept as the link it is; anything else missing is an error
     if (add_path(inside, ObjectClass::app).ok()) return ok_status();
-    return real.error().wrap("--include");
+    return real.error();
   }
   if (::stat(root_.host_path(*real).c_str(), &st) != 0) return Error::from_errno(inside, errno);
   CUSLIM_CHECK(add_path(inside, ObjectClass::app));
@@ -214,7 +216,7 @@ Status PlanBuilder::add_include(const std::string& inside) {
   auto* names = root_.list_dir(inside);
   if (!names) {  // an unreadable directory is an error, as tar makes it: never shipped empty in silence
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.host_path(*real).c_str()), ::closedir);
-    return Error::from_errno(inside, d ? EIO : errno).wrap("--include");
+    return Error::from_errno(inside, d ? EIO : errno);
   }
   std::vector<std::string> sorted;
   for (auto& [n, type] : *names)
@@ -225,7 +227,7 @@ Status PlanBuilder::add_include(const std::string& inside) {
     struct stat cst;
     if (::lstat(root_.host_path(child).c_str(), &cst) != 0) {
       if (errno == ENOENT) continue;  // removed since the listing
-      return Error::from_errno(child, errno).wrap("--include");  // (a path past PATH_MAX: never dropped in silence)
+      return Error::from_errno(child, errno);  // (a path past PATH_MAX: never dropped in silence)
     }
     if (S_ISDIR(cst.st_mode)) CUSLIM_CHECK(add_include(child));
     else CUSLIM_CHECK(add_path(child, ObjectClass::app));

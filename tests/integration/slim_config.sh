@@ -80,6 +80,14 @@ if umoci unpack --image "$tmp/img:t" "$tmp/ub" > /dev/null 2>&1; then
   ln -s "$tmp/nowhere" "$tmp/dangling"
   "$cuslim" bundle -q /bin/true --include "$tmp/dangling" -o "$tmp/dl.tar" 2> "$tmp/err"; rc=$?
   check "bundle --include of a dangling link ships the link" '[ $rc = 0 ] && tar -tvf "$tmp/dl.tar" | grep -q "dangling -> $tmp/nowhere"'
+  # A link to a dangling link (b -> a -> nowhere), in an --include'd dir and named by slim --keep.
+  mkdir -p "$tmp/chain" && ln -s nowhere "$tmp/chain/a" && ln -s a "$tmp/chain/b"
+  "$cuslim" bundle -q /bin/true --include "$tmp/chain" -o "$tmp/chain.tar" 2> "$tmp/err"; rc=$?
+  check "bundle --include of a dir with a link to a dangling link ships both links (exit $rc: $(head -c 200 "$tmp/err"))" \
+    '[ $rc = 0 ] && tar -tvf "$tmp/chain.tar" | grep -q "chain/b -> a" && tar -tvf "$tmp/chain.tar" | grep -q "chain/a -> nowhere"'
+  "$cuslim" slim -q "$tmp/chain.tar" -o "$tmp/chain-slim" --format dir --target /bin/true --keep "$tmp/chain/b" 2> "$tmp/err"; rc=$?
+  check "slim --keep of a link to a dangling link keeps the chain (exit $rc: $(head -c 200 "$tmp/err"))" \
+    '[ $rc = 0 ] && [ "$(readlink "$tmp/chain-slim$tmp/chain/b")" = a ] && [ "$(readlink "$tmp/chain-slim$tmp/chain/a")" = nowhere ]'
 else
   check "umoci unpack works here (root)" false
 fi
