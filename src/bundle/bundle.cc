@@ -82,18 +82,23 @@ SourceAttributes source_attributes(const BundleRequest& req) {
 // A dir bundle's owners and modes, deepest first once everything is written (a 0500 directory
 // must not stop its own files). Owners only as root, as tar does: an unprivileged writer cannot
 // give files away. The mode after the owner: chown clears setuid/setgid bits.
-Status set_attributes(const Plan& plan, const std::string& out) {
+// Owners, modes and the one mtime a layer would give (SOURCE_DATE_EPOCH, else 0), children
+// before their directories (a directory's mtime moves while entries are made in it).
+Status set_attributes(const Plan& plan, const std::string& out, int64_t mtime) {
   const bool chown_too = ::geteuid() == 0;
+  const struct timespec times[2] = {{.tv_sec = mtime, .tv_nsec = 0}, {.tv_sec = mtime, .tv_nsec = 0}};
   for (auto it = plan.items.rbegin(); it != plan.items.rend(); ++it) {
     auto& [p, item] = *it;
     std::string dst = out + p;
     if (chown_too && ::lchown(dst.c_str(), item.owner.uid, item.owner.gid) != 0) return Error::from_errno(dst, errno).wrap("writing dir bundle");
     if (item.type != LayerEntry::symlink && ::chmod(dst.c_str(), item.mode) != 0) return Error::from_errno(dst, errno).wrap("writing dir bundle");
+    if (::utimensat(AT_FDCWD, dst.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return Error::from_errno(dst, errno).wrap("writing dir bundle");
   }
+  if (::utimensat(AT_FDCWD, out.c_str(), times, 0) != 0) return Error::from_errno(out, errno).wrap("writing dir bundle");
   return ok_status();
 }
 
-Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
+Status write_dir(const Root& root, const Plan& plan, const std::string& out, int64_t mtime) {
   CUSLIM_CHECK(make_dirs(out));
   // The first destination of each hard-linked source inode: its other names are linked to it.
   // (A pruned file's names share one rewrite -- its extents -- and are linked only to that rewrite.)
@@ -125,7 +130,7 @@ Status write_dir(const Root& root, const Plan& plan, const std::string& out) {
     }
     if (!st.ok()) return st.error().wrap("writing dir bundle");
   }
-  return set_attributes(plan, out);
+  return set_attributes(plan, out, mtime);
 }
 
 // Drops plan items the base image already holds (same type; same size or same link target).
@@ -592,7 +597,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
   AtomicOutput out(req.out);
   auto write = [&]() -> Status {
     switch (req.format) {
-      case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp())); break;
+      case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp(), req.mtime)); break;
       case BundleFormat::tar:
       case BundleFormat::tar_gz:
       case BundleFormat::tar_zst: {

@@ -80,6 +80,12 @@ d3=$(python3 -c "import json;print(json.load(open('$tmp/fix3/index.json'))['mani
 check "SOURCE_DATE_EPOCH changes the digest" '[ "$d1" != "$d3" ]'
 SOURCE_DATE_EPOCH=yesterday "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/bad" 2>/dev/null; rc=$?
 check "invalid SOURCE_DATE_EPOCH is a usage error (exit 2), nothing written" '[ $rc = 2 ] && [ ! -e "$tmp/bad" ]'
+# A rootfs directory gets the mtime a layer would carry: SOURCE_DATE_EPOCH, else 0; bundle and slim.
+SOURCE_DATE_EPOCH=1000000000 "$cuslim" bundle -q /bin/true --format dir -o "$tmp/mdir" 2> "$tmp/mdir.err"
+SOURCE_DATE_EPOCH=1000000000 "$cuslim" slim -q "$tmp/mdir" --target /usr/bin/true --format dir -o "$tmp/mdir2" 2>> "$tmp/mdir.err"
+"$cuslim" bundle -q /bin/true --format dir -o "$tmp/mdir0" 2>> "$tmp/mdir.err"
+check "--format dir: every entry's mtime is SOURCE_DATE_EPOCH (bundle and slim), else 0 ($(cat "$tmp/mdir.err"))" \
+  '[ -z "$(find "$tmp/mdir" "$tmp/mdir2" ! -newermt @999999999 -o -newermt @1000000001 | head -1)" ] && [ -s "$tmp/mdir/usr/bin/true" ] && [ -s "$tmp/mdir2/usr/bin/true" ] && [ -z "$(find "$tmp/mdir0" -newermt @1 | head -1)" ]'
 
 # --- docker-archive as moby's loader checks it ----------------------------------------------
 "$cuslim" bundle -q /usr/bin/ssh -o "$tmp/ssh.docker.tar" --format docker-archive --tag cuslim/ssh:1
