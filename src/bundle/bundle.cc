@@ -720,6 +720,16 @@ Status settle_output_ref(std::string& out, BundleFormat& format, std::string& ta
     return take_tag(ref.tag_given ? ref.tag : "");
   }
   CUSLIM_CHECK(check_transport_spelling(out));
+  // A name whose extension says one format and --format another: refused, not written under a
+  // name that lies about its bytes (x.tar.zst holding gzip). A plain .tar holds any tar format.
+  if (struct stat st; format_given && !(::stat(out.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) {
+    BundleFormat named = format_from_path(out);
+    bool plain_tar = named == BundleFormat::tar &&
+                     (format == BundleFormat::tar || format == BundleFormat::oci_archive || format == BundleFormat::docker_archive);
+    if (named != BundleFormat::oci && named != format && !plain_tar)
+      return Error(Exit::usage, spelled + ": its name says " + format_name(named) + ", --format says " + format_name(format) +
+                                    " (name the output for its format, or leave --format out)");
+  }
   if (::access(out.c_str(), F_OK) == 0) return follow_dir_link();  // an existing path is never split
   for (auto& t : kTransports) {
     std::string p = t.prefix;

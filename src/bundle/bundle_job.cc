@@ -111,6 +111,29 @@ Status check_spec_inputs(const ImageSpec& spec, const std::string& where, bool o
   return ok_status();
 }
 
+// What the spec gives that the output cannot take -- its tag (or name, the default tag) where a
+// docker-archive needs a docker reference, a compression a rootfs output does not have -- is the
+// spec's error at the key's FILE:LINE:COL (exit 3), not a flag's (exit 2: the user gave none).
+Status check_spec_settings(const ImageSpec& spec, const BundleJob& job) {
+  std::string out = job.request.out, tag = job.request.tag, no_tag;
+  auto format = job.format.empty() ? format_from_path(out) : parse_format(job.format).value_or(BundleFormat::oci);
+  std::string out_plain = out;
+  auto plain_format = format;
+  if (!settle_output_ref(out_plain, plain_format, no_tag, !job.format.empty()).ok()) return ok_status();  // OUT's own error: said later
+  if (!tag.empty())
+    if (auto st = settle_output_ref(out, format, tag, !job.format.empty()); !st.ok()) {
+      std::string m = st.error().message();
+      if (m.rfind(job.request.out + ": ", 0) == 0) m.erase(0, job.request.out.size() + 2);
+      return bad_input(spec.where(spec.tag_given ? "tag" : "name") + ": " + m + " (the tag of " + job.request.out + ")");
+    }
+  Compression c;
+  if (!job.compression.empty())
+    if (auto st = settle_compression(plain_format, job.compression, c); !st.ok())
+      return bad_input(spec.where("compression") + ": '" + job.compression + "': a " + format_name(plain_format) + " output (" + job.request.out +
+                       ") is compressed as its format says; compression: sets the layers of image outputs (oci, oci-archive, docker-archive, docker://)");
+  return ok_status();
+}
+
 }  // namespace
 
 Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
@@ -149,6 +172,7 @@ Result<BundleJob> job_from_spec(const ImageSpec& spec, const std::string& out) {
     return bad_input(where + ": targets and include are both empty: nothing to pack");
   if (job.request.out.empty()) return bad_input(where + ": out: required (where to write the image; or -o OUT)");
   CUSLIM_CHECK(check_spec_inputs(spec, where, out.empty()));
+  CUSLIM_CHECK(check_spec_settings(spec, job));
   return job;
 }
 

@@ -107,6 +107,8 @@ Result<ImageSpec> read_image_spec(const std::string& file) {
       return bad_input(file + ":" + std::to_string(n["prune_nvidia"].Mark().line + 1) + ":" +
                         std::to_string(n["prune_nvidia"].Mark().column + 1) + ": prune_nvidia needs gpu_arch (it says whether --gpu-arch prunes NVIDIA's libraries)");
     s.file = file;
+    for (const auto& kv : n)
+      s.at[kv.first.Scalar()] = file + ":" + std::to_string(kv.second.Mark().line + 1) + ":" + std::to_string(kv.second.Mark().column + 1);
     return s;
   } catch (const YAML::Exception& e) {  // yaml-cpp reports syntax errors by throwing
     std::string why = e.msg == "bad file" ? "nested too deeply (or unreadable)" : e.msg;  // its depth guard's words

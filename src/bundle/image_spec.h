@@ -20,6 +20,7 @@
 //   min_driver: 535.230.02 # the oldest driver the image must run on (bundle --min-driver)
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ struct ImageSpec {
   std::string gpu_arch;
   bool prune_nvidia = true;
   std::string forward_compat = "auto", min_driver;
+  std::map<std::string, std::string> at;  // "FILE:LINE:COL" of each key's value, for errors found later
+  // "FILE:LINE:COL: KEY" of a key the spec holds, else the spec's file (or "").
+  std::string where(const std::string& key) const {
+    auto it = at.find(key);
+    return it != at.end() ? it->second + ": " + key : file;
+  }
 };
 
 // Every key an image spec may have, its type and allowed values.

@@ -50,6 +50,14 @@ check "--compression zstd with a .tar.gz output: exit 2, said ($(cat err))" '[ $
 check "--compression gzip with --format tar: exit 2" '[ $rc = 2 ] && grep -q "a tar output is compressed as its format says" err'
 "$cuslim" bundle -q /bin/true -o cz/c.tar.zst --compression zstd 2> err; rc=$?
 check "--compression zstd with a .tar.zst output: agrees, written ($(cat err))" '[ $rc = 0 ] && [ -s cz/c.tar.zst ]'
+# An output whose name says one format and --format another is refused (a .tar.zst of gzip
+# bytes); a plain .tar holds any tar format (oci-archive, docker-archive).
+for args in "-o cz/f1.tar.zst --format tar.gz" "-o cz/f2.docker.tar --format oci" "-o cz/f3.tar.gz --format dir" "-o cz/f4.oci.tar --format docker-archive"; do
+  eval "\"\$cuslim\" bundle -q /bin/true $args" 2> err; rc=$?
+  check "bundle $args: exit 2, the name and --format disagree ($(cat err))" '[ $rc = 2 ] && grep -q "its name says .*, --format says" err && [ -z "$(ls cz | grep "^f[0-9]")" ]'
+done
+"$cuslim" bundle -q /bin/true -o cz/f5.tar --format docker-archive 2> err; rc=$?
+check "a plain .tar with --format docker-archive: written ($rc: $(cat err))" '[ $rc = 0 ] && tar -xOf cz/f5.tar manifest.json | grep -q Layers'
 # An empty value ('' from an unset $VAR) is a usage error naming the option; it was read as not
 # given (--tag, --entrypoint, -j) or as "/" (--include, a target). A command's own '' is its own.
 for args in "bundle /bin/true --tag '' -o cz/e1" "bundle /bin/true --entrypoint '' -o cz/e2.tar" "bundle /bin/true -j '' -o cz/e3.tar" \
@@ -77,7 +85,7 @@ printf 'name: tagless\ntargets: [/bin/true]\nout: cz/spec.tar\n' > tagless.yaml
 check "a spec without tag: writes a tar (its name tags image outputs only) ($(cat err))" '[ $rc = 0 ] && tar -tf cz/spec.tar | grep -q "bin/true"'
 printf 'name: tagged\ntargets: [/bin/true]\nout: cz/tagged.tar\ntag: v1\n' > tagged.yaml
 "$cuslim" build -q tagged.yaml 2> err; rc=$?
-check "a spec with tag: and a tar out: exit 2, said ($(cat err))" '[ $rc = 2 ] && grep -q "holds no tag" err && [ ! -e cz/tagged.tar ]'
+check "a spec with tag: and a tar out: exit 3 at the spec's tag:, said ($(cat err))" '[ $rc = 3 ] && grep -q "tagged.yaml:4:6: tag: .*holds no tag" err && [ ! -e cz/tagged.tar ]'
 "$cuslim" build -q tagged.yaml -o cz/tagged-o.tar.zst 2> err; rc=$?
 check "... but -o a rootfs on the command line: written, -o chose (the spec's tag has nowhere to go) ($(cat err))" '[ $rc = 0 ] && [ -s cz/tagged-o.tar.zst ]'
 printf 'name: x\ntargets: [/bin/true]\nout: out/x\nprune_nvidia: false\n' > prune.yaml
@@ -271,4 +279,16 @@ for action in list "show glibc"; do
 done
 "$cuslim" profiles classify /usr/lib/x86_64-linux-gnu/libc.so.6 --base debian12 > classified 2> err; rc=$?
 check "profiles classify --base debian12: still taken ($(cat err))" '[ $rc = 0 ] && grep -q "system" classified'
+# What a spec gives that its output cannot take is the spec's error at the key (exit 3), not a
+# flag's (exit 2, "see --help"): a name or tag that is no docker reference for a docker-archive,
+# a compression a rootfs tar does not have.
+printf 'name: MyApp\ntargets: [/bin/true]\nout: up-oci\n' > up.yaml
+"$cuslim" build -q up.yaml -o up.docker.tar 2> err; rc=$?
+check "spec name no docker reference, -o x.docker.tar: exit 3 at name's FILE:LINE:COL ($(cat err))" '[ $rc = 3 ] && grep -q "up.yaml:1:7: name: .MyApp. is not a docker reference" err && [ ! -e up.docker.tar ]'
+printf 'name: t\ntag: "v1.0+build"\ntargets: [/bin/true]\nout: x.docker.tar\n' > badtag.yaml
+"$cuslim" build -q badtag.yaml 2> err; rc=$?
+check "spec tag no docker reference for its docker-archive out: exit 3 at tag ($(cat err))" '[ $rc = 3 ] && grep -q "badtag.yaml:2:6: tag: " err && [ ! -e x.docker.tar ]'
+printf 'name: t\ntargets: [/bin/true]\nout: s2.tar\ncompression: zstd\n' > comp.yaml
+"$cuslim" build -q comp.yaml 2> err; rc=$?
+check "spec compression on a tar out: exit 3 at compression, no flag named ($(cat err))" '[ $rc = 3 ] && grep -q "comp.yaml:4:14: compression: " err && ! grep -q -- "--compression" err && [ ! -e s2.tar ]'
 finish
