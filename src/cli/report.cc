@@ -64,7 +64,7 @@ void add_report(CLI::App& app, RunState& state) {
       "  cuslim report docker://registry.example/team/app:1 --cert-dir ./certs --json\n"
       "  cuslim report app.docker.tar -o app.json\n"
       "  cuslim report ./rootfs --json | jq '.bytes_by_class'\n"
-      "Classes are read inside the image (its C library and loader are class system).\n"
+      "Classes are read inside the image with the base scratch, as bundle and slim read them (its C library and loader are class app).\n"
       "Exit: 0 written; 2 usage (-o not .html or .json); 3 unreadable image, or one without files; 4 registry or network.");
   cmd->callback([o, &state] { state.exit = run_report(*o); });
 }

@@ -2,7 +2,6 @@
 // with the host driver injected as the NVIDIA container stack does -- and nothing else.
 #include <unistd.h>
 
-#include <filesystem>
 
 #include "cli/command.h"
 #include "cli/registry_flags.h"
@@ -53,8 +52,7 @@ void add_run(CLI::App& app, RunState& state) {
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
   cmd->add_option("--tag", o->tag, "Pick the manifest with this ref name in an OCI index (default: the only one; IMAGE:TAG works too)");
   cmd->add_flag("-v,--verbose", o->verbose, "Say what was injected");
-  cmd->add_option("--driver-root", o->driver_root, "Inject the driver found in this root instead of the host's (e.g. an older driver's files)")
-      ->check(CLI::ExistingDirectory)->transform([](std::string d) { return std::filesystem::canonical(d).string(); });
+  cmd->add_option("--driver-root", o->driver_root, "Inject the driver found in this root instead of the host's (e.g. an older driver's files)");
   cmd->add_flag("--no-cache", o->no_cache,
                  "Unpack the image afresh into a temp dir (default: reuse the unpacked copy in the image cache, "
                  "$CUSLIM_CACHE_DIR or ~/.cache/cuslim, limit $CUSLIM_RUN_CACHE_MAX bytes, 20 GB)");

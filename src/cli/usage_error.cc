@@ -49,6 +49,8 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
       for (auto* opt : cmd->get_options())
         for (auto& lname : opt->get_lnames())
           if (size_t d = edit_distance(name, "--" + lname); d < best) best = d, meant = "--" + lname;
+      // `report` writes its page with -o: the other commands' --report is the likely slip.
+      if (meant.empty() && name == "--report" && cmd->get_option_no_throw("-o")) meant = "-o";
       std::cerr << "cuslim: " << sub << ": unknown option " << name << (meant.empty() ? "" : " (did you mean " + meant + "?)")
                 << "; see cuslim " << sub << " --help\n";
       return static_cast<int>(Exit::usage);

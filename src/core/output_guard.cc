@@ -222,7 +222,7 @@ Status check_side_output(const std::string& flag, const std::string& file, const
                                   ": refused (choose a path outside it)");
   struct stat st;
   if (::lstat(file.c_str(), &st) == 0 && file_or_link_to_file(file, st) && !replaceable_file(file))
-    return Error(Exit::usage, flag + " " + file + ": an existing file that cuslim did not write (not a report, trace or digest): refused "
+    return Error(Exit::usage, flag + " " + file + ": an existing file that cuslim did not write (not a report, JUnit file, trace or digest): refused "
                                  "(it would be replaced; choose a new path)");
   return ok_status();
 }

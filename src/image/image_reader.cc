@@ -700,7 +700,7 @@ Status unpack_oci(const ImageDir& img, const std::string& staging, const UnpackO
     if (!mt.empty() && mismatch)
       return bad_input(where + ": its mediaType says " + compression_word(sl.info.compression) + ", the blob is " + compression_word(stored));
     out.layers.push_back(sl);
-    CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + " layer " + std::to_string(i) + " (" + d + ")", &d, out,
+    CUSLIM_CHECK(extract_layer(sl.blob, staging, layout + ": layer " + std::to_string(i) + " (" + d + ")", &d, out,
                                desc.size, &out.layers.back().listing, &diff_ids[i]));
     out.layers.back().info.uncompressed = out.layers.back().listing.tar_bytes;
   }

@@ -7,13 +7,22 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/ascii.h"
 #include "core/atomic_file.h"
 #include "core/path.h"
 #include "report/html_report.h"
 
 namespace cuslim {
 
-bool is_report_file(const std::string& file) { return file.ends_with(".json") || file.ends_with(".html") || file.ends_with(".htm"); }
+namespace {
+// The report kind a name asks for, by its extension in any case (r.JSON, page.HTML).
+bool json_name(const std::string& file) { return ascii_lower(file).ends_with(".json"); }
+}  // namespace
+
+bool is_report_file(const std::string& file) {
+  std::string low = ascii_lower(file);
+  return low.ends_with(".json") || low.ends_with(".html") || low.ends_with(".htm");
+}
 
 Status check_report_target(const std::string& flag, const std::string& file, const std::string& creates) {
   if (!is_report_file(file)) return Error(Exit::usage, flag + " " + file + ": give a FILE.json or FILE.html");
@@ -40,7 +49,7 @@ Status check_side_output_dir(const std::string& flag, const std::string& file, c
 
 Status write_report_file(const std::string& file, const nlohmann::json& report) {
   if (!is_report_file(file)) return Error(Exit::usage, "--report " + file + ": give a FILE.json or FILE.html");
-  std::string text = file.ends_with(".json") ? report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n" : render_html(report);
+  std::string text = json_name(file) ? report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n" : render_html(report);
   return write_file_atomic(file, text, Durability::rename_only);
 }
 

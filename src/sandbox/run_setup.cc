@@ -132,7 +132,12 @@ Status run_as_image_user(PreparedRun& p) {
 }  // namespace
 
 Result<PreparedRun> prepare_run(const std::string& image, const UnpackOptions& unpack, GpuMode gpu, const std::string& staging,
-                                const std::string& driver_root, const ImageCacheOptions* cache) {
+                                const std::string& driver_root_given, const ImageCacheOptions* cache) {
+  // --driver-root: an existing directory, as --root is (exit 3 naming the option), by its real path.
+  struct stat st;
+  if (::stat(driver_root_given.c_str(), &st) != 0) return Error::from_errno(driver_root_given, errno).wrap("--driver-root");
+  if (!S_ISDIR(st.st_mode)) return bad_input("--driver-root: " + driver_root_given + ": not a directory");
+  CUSLIM_TRY(const std::string driver_root, canonical_path(driver_root_given));
   CUSLIM_CHECK(make_dirs(staging));
   std::string cache_warning;
   if (cache)  // a cache dir that cannot be made or written (a read-only HOME) is not a reason to fail

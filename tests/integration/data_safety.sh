@@ -155,6 +155,11 @@ check "verify --junit over the user's own XML file: refused, exit 2, the file in
   "$cuslim" slim side.tar --target "$PWD/app" -q -o slim-side.tar --report own-slim.json 2>> err && "$cuslim" slim side.tar --target "$PWD/app" -q -o slim-side.tar --report own-slim.json 2>> err &&
   "$cuslim" report side.tar -o own-report.json > /dev/null 2>> err && "$cuslim" report side.tar -o own-report.json > /dev/null 2>> err; rc=$?
 check "reports, pages, junit, digests and traces cuslim wrote are replaced without --force (exit $rc: $(cat err))" '[ $rc = 0 ] && grep -q "<title>cuslim bundle" own.html && grep -q "cuslim verify" own.xml && grep -qx "sha256:[0-9a-f]*" own.digest'
+# A report's kind follows its extension in any case; `report --report` points at -o.
+"$cuslim" report side.tar -o own-upper.JSON > /dev/null 2> err && "$cuslim" report side.tar -o own-upper.HTML > /dev/null 2>> err; rc=$?
+check "report -o r.JSON / r.HTML: JSON and a page ($rc: $(cat err))" '[ $rc = 0 ] && python3 -c "import json,sys; json.load(open(sys.argv[1]))" own-upper.JSON && grep -q "<title>cuslim report" own-upper.HTML'
+"$cuslim" report side.tar --report x.html > /dev/null 2> err; rc=$?
+check "report --report: exit 2, did you mean -o ($(cat err))" '[ $rc = 2 ] && grep -q "unknown option --report (did you mean -o?)" err && [ ! -e x.html ]'
 # A symlink to a file of the user's is the user's too: refused at -o and --report, link and file intact.
 echo notes > linked.txt; ln -sfn linked.txt out-link.tar; ln -sfn linked.txt rep-link.json
 "$cuslim" bundle -q ./app -o out-link.tar 2> err; rc=$?
@@ -242,6 +247,8 @@ for which in config manifest layer; do
   "$cuslim" verify bad > out 2> err; rc=$?
   check "an edited $which blob: exit 3, digest mismatch ($(head -c 150 err))" '[ $rc = 3 ] && grep -q "mismatch" err'
 done
+check "... the layer's message names the file first: 'cuslim: bad: layer 0 (sha256:...): digest mismatch'" \
+  'grep -q "^cuslim: bad: layer 0 (sha256:[0-9a-f]*): digest mismatch" err'
 
 # --- layouts a reader must refuse (skopeo and umoci do), and JSON too deep to build -----------------
 edit() {  # edit LAYOUT PYTHON-BODY -> a copy "bad" whose blobs and index the body rewrites (digests fixed up)

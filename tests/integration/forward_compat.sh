@@ -198,6 +198,11 @@ rm -rf "$tmp/evil/usr/lib/x86_64-linux-gnu"; mkdir -p "$tmp/evil/usr/lib"; ln -s
 "$cuslim" run --driver-root "$tmp/drv580" "$tmp/evil" -- /app/app > /dev/null 2> "$tmp/run.err"
 check "run of an image whose library dir links to a host dir: the host dir untouched ($(ls -A "$tmp/hostlibs" | tr '\n' ' '))" \
   '[ "$(ls -A "$tmp/hostlibs")" = libcuda.so.1 ] && [ "$(cat "$tmp/hostlibs/libcuda.so.1")" = precious ] && ! grep -q "^ *$tmp/hostlibs" /proc/self/mountinfo'
+# --driver-root that is missing or a file: exit 3 naming the option, as --root.
+"$cuslim" run --driver-root "$tmp/no-such-driver" "$tmp/auto" -- /app/app > /dev/null 2> "$tmp/run.err"; rc=$?
+check "run --driver-root missing: exit 3 naming the option ($rc: $(cat "$tmp/run.err"))" '[ $rc = 3 ] && grep -q "^cuslim: --driver-root: $tmp/no-such-driver: No such file or directory" "$tmp/run.err"'
+"$cuslim" run --driver-root "$tmp/hostlibs/libcuda.so.1" "$tmp/auto" -- /app/app > /dev/null 2> "$tmp/run.err"; rc=$?
+check "run --driver-root a file: exit 3 naming the option ($rc: $(cat "$tmp/run.err"))" '[ $rc = 3 ] && grep -q "^cuslim: --driver-root: .*: not a directory" "$tmp/run.err"'
 
 # --- an image config: its LD_LIBRARY_PATH must not name where the host driver is injected ----------
 # A merged-/usr root (/lib -> usr/lib): its /lib/x86_64-linux-gnu is where the driver is injected.

@@ -66,7 +66,7 @@ umoci init --layout fifo-layout && umoci new --image fifo-layout:t && umoci unpa
 cp -a r/. fifo-bundle/rootfs/ && umoci repack --image fifo-layout:t fifo-bundle > /dev/null 2>&1 && tar -C fifo-layout -cf fifo.oci.tar .
 "$cuslim" slim fifo.oci.tar:t --target /bin/cat -o fifo-out.tar > /dev/null 2> fifo.err; rc=$?
 check "an oci-archive with a fifo: the note names fifo.oci.tar and no staging dir ($(grep note fifo.err | cut -c1-120))" \
-  '[ $rc = 0 ] && grep -q "note: fifo.oci.tar layer 0 (sha256:[0-9a-f]*): srv/fifo (device node or fifo" fifo.err && ! grep -q "cuslim-run-" fifo.err'
+  '[ $rc = 0 ] && grep -q "note: fifo.oci.tar: layer 0 (sha256:[0-9a-f]*): srv/fifo (device node or fifo" fifo.err && ! grep -q "cuslim-run-" fifo.err'
 
 # bundle from the host normalizes: an included 0600 file of uid 1000 ships 0644 root's.
 must "bundle --include of the rootfs key" "$cuslim" bundle -q /bin/true --include "$tmp/r/home/app/.key" --format tar -o host.tar
