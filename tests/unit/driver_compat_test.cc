@@ -14,18 +14,10 @@ namespace cuslim::test {
 namespace {
 
 // An ELF note: "NVIDIA Corporation" owner, the JSON payload libcuda carries.
-std::string fwd_note(const std::string& json) {
-  std::string owner = "NVIDIA Corporation";
-  auto pad = [](std::string s) { s.resize((s.size() + 3) & ~size_t(3), '\0'); return s; };
-  std::string name = pad(owner + '\0'), desc = pad(json + '\0');
-  uint32_t hdr[3] = {static_cast<uint32_t>(owner.size() + 1), static_cast<uint32_t>(json.size() + 1), 1};
-  return std::string(reinterpret_cast<const char*>(hdr), sizeof hdr) + name + desc;
-}
-
 void fake_driver(const std::string& root, const std::string& dir, const std::string& ver) {
   std::string d = root + dir;
   build_lib(d + "/libcuda.so." + ver, "void cuInit(void){}", "-Wl,-soname,libcuda.so.1");
-  write_file(root + "/note.bin", fwd_note(R"({"format":1,"CUDA version":"13.0","driver":[535,550,570,575,580]})"));
+  write_file(root + "/note.bin", cuda_fwd_note(R"({"format":1,"CUDA version":"13.0","driver":[535,550,570,575,580]})", true));
   auto r = run("objcopy --add-section .note.cuda.fwd_compatibility='" + root + "/note.bin' '" + d + "/libcuda.so." + ver + "'");
   ASSERT_EQ(r.status, 0) << r.out;
   fs::create_symlink("libcuda.so." + ver, d + "/libcuda.so.1");

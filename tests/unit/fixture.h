@@ -50,16 +50,27 @@ inline RunResult run(const std::string& cmd) {
   return r;
 }
 
-inline void write_file(const std::string& path, const std::string& text) {
+// A file holding `text`, its directories made.
+inline void write_file(const std::string& path, const std::string& text = "x") {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream(path) << text;
 }
 
-// Compiles `code` into a shared object at `out`. `flags` go to the link (e.g. "-Wl,-soname,libx.so.1").
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
+
+// The bytes of a .note.cuda.fwd_compatibility section as a cuda-compat libcuda carries it: owner
+// "NVIDIA Corporation", type 1, `json` the descriptor (with its NUL when `nul_terminated`).
+inline std::string cuda_fwd_note(const std::string& json, bool nul_terminated) {
+  std::string owner = "NVIDIA Corporation", desc = nul_terminated ? json + '\0' : json;
+  auto pad = [](std::string s) { s.resize((s.size() + 3) & ~size_t(3), '\0'); return s; };
+  uint32_t hdr[3] = {static_cast<uint32_t>(owner.size() + 1), static_cast<uint32_t>(desc.size()), 1};
+  return std::string(reinterpret_cast<const char*>(hdr), sizeof hdr) + pad(owner + '\0') + pad(desc);
+}
+
+// Compiles `code` into a shared object at `out`. `flags` go to the link (e.g. "-Wl,-soname,libx.so.1").
 
 inline void build_lib(const std::string& out, const std::string& code, const std::string& flags = "") {
   fs::create_directories(fs::path(out).parent_path());

@@ -11,13 +11,6 @@ namespace cuslim::test {
 namespace {
 
 // One ELF note, owner "NVIDIA Corporation", with libcuda's JSON payload.
-std::string fwd_note(const std::string& json) {
-  std::string owner = "NVIDIA Corporation";
-  auto pad = [](std::string s) { s.resize((s.size() + 3) & ~size_t(3), '\0'); return s; };
-  uint32_t hdr[3] = {static_cast<uint32_t>(owner.size() + 1), static_cast<uint32_t>(json.size()), 1};
-  return std::string(reinterpret_cast<const char*>(hdr), sizeof hdr) + pad(owner + '\0') + pad(json);
-}
-
 // A compat dir: libcuda.so.<ver> (+ note when given) and libnvidia-ptxjitcompiler, with links.
 void compat_dir(const std::string& dir, const std::string& ver, const std::string& note_json) {
   build_lib(dir + "/libcuda.so." + ver, "int cuInit(unsigned f){return (int)f;}", "-Wl,-soname,libcuda.so.1");
@@ -25,7 +18,7 @@ void compat_dir(const std::string& dir, const std::string& ver, const std::strin
   fs::create_symlink("libcuda.so." + ver, dir + "/libcuda.so.1");
   for (auto* lib : {"/libcuda.so.", "/libnvidia-ptxjitcompiler.so."}) fs::remove(dir + lib + ver + ".c");  // build_lib's sources
   if (note_json.empty()) return;
-  write_file(dir + "/../note.bin", fwd_note(note_json));
+  write_file(dir + "/../note.bin", cuda_fwd_note(note_json, false));
   auto r = run("objcopy --add-section .note.cuda.fwd_compatibility='" + dir + "/../note.bin' --set-section-flags "
                ".note.cuda.fwd_compatibility=alloc,readonly '" + dir + "/libcuda.so." + ver + "'");
   ASSERT_EQ(r.status, 0) << r.out;

@@ -14,27 +14,23 @@ namespace cuslim {
 namespace {
 
 using test::TempDir;
-
-void write(const std::string& p, const std::string& text = "x") {
-  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
-  std::ofstream(p) << text;
-}
+using test::write_file;
 
 class SiteTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string s = dir / "v/lib/python3.12/site-packages";
-    write(s + "/Demo_Pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 1.0\n\nbody Name: wrong\n");
-    write(s + "/Demo_Pkg-1.0.dist-info/RECORD",
+    write_file(s + "/Demo_Pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 1.0\n\nbody Name: wrong\n");
+    write_file(s + "/Demo_Pkg-1.0.dist-info/RECORD",
           "demo/__init__.py,sha256=x,1\ndemo/lazy.py,,\n\"demo/with,comma.py\",,\ndemo/tests/test_a.py,,\n"
           "demo/__pycache__/lazy.cpython-311.pyc,,\ndemo/__pycache__/lazy.cpython-312.opt-1.pyc,,\n../../../bin/demo,,\nDemo_Pkg-1.0.dist-info/RECORD,,\n");
     for (auto* f : {"demo/__init__.py", "demo/lazy.py", "demo/with,comma.py", "demo/tests/test_a.py", "demo/__pycache__/lazy.cpython-311.pyc",
                     "demo/__pycache__/__init__.cpython-312.pyc", "demo/__pycache__/lazy.cpython-312.opt-1.pyc"})
-      write(s + "/" + f);
-    write(dir / "v/bin/demo", "#!/bin/sh\n");
-    write(s + "/other-2.0.dist-info/METADATA", "Name: other\nVersion: 2.0\n");
-    write(s + "/other-2.0.dist-info/top_level.txt", "other\n");
-    write(s + "/other/__init__.py");
+      write_file(s + "/" + f);
+    write_file(dir / "v/bin/demo", "#!/bin/sh\n");
+    write_file(s + "/other-2.0.dist-info/METADATA", "Name: other\nVersion: 2.0\n");
+    write_file(s + "/other-2.0.dist-info/top_level.txt", "other\n");
+    write_file(s + "/other/__init__.py");
     site = "/v/lib/python3.12/site-packages";
   }
   TempDir dir;
@@ -44,11 +40,11 @@ class SiteTest : public ::testing::Test {
 // An editable install (PEP 610 direct_url.json) is imported from its source dir: said so.
 TEST_F(SiteTest, an_editable_install_imported_from_its_source_dir_is_imported_by_the_trace) {
   std::string s = dir / "v/lib/python3.12/site-packages";
-  write(s + "/mylib-0.1.dist-info/METADATA", "Name: mylib\nVersion: 0.1\n");
-  write(s + "/mylib-0.1.dist-info/RECORD", "__editable__.mylib-0.1.pth,,\nmylib-0.1.dist-info/RECORD,,\n");
-  write(s + "/mylib-0.1.dist-info/direct_url.json", R"({"url": "file:///src/mylib", "dir_info": {"editable": true}})");
-  write(s + "/__editable__.mylib-0.1.pth", "/src/mylib\n");
-  write(dir / "src/mylib/mylib/__init__.py");
+  write_file(s + "/mylib-0.1.dist-info/METADATA", "Name: mylib\nVersion: 0.1\n");
+  write_file(s + "/mylib-0.1.dist-info/RECORD", "__editable__.mylib-0.1.pth,,\nmylib-0.1.dist-info/RECORD,,\n");
+  write_file(s + "/mylib-0.1.dist-info/direct_url.json", R"({"url": "file:///src/mylib", "dir_info": {"editable": true}})");
+  write_file(s + "/__editable__.mylib-0.1.pth", "/src/mylib\n");
+  write_file(dir / "src/mylib/mylib/__init__.py");
   Root root(dir.path());
   auto sel = select_python(root, {site + "/demo/__init__.py", "/src/mylib/mylib/__init__.py"}, {});
   auto it = std::find_if(sel.distributions.begin(), sel.distributions.end(), [](auto& d) { return d.name == "mylib"; });
@@ -61,12 +57,12 @@ TEST_F(SiteTest, an_editable_install_imported_from_its_source_dir_is_imported_by
 TEST(Site, a_dist_info_and_an_egg_info_of_one_distribution_are_one) {
   TempDir dir;
   std::string site = "/usr/lib/python3/dist-packages", s = dir / "usr/lib/python3/dist-packages";
-  write(s + "/cryptography-38.0.4.dist-info/METADATA", "Name: cryptography\nVersion: 38.0.4\n");
-  write(s + "/cryptography-38.0.4.dist-info/RECORD", "cryptography/__init__.py,,\n");
-  write(s + "/cryptography-38.0.4.egg-info/PKG-INFO", "Name: cryptography\nVersion: 38.0.4\n");
-  write(s + "/cryptography-38.0.4.egg-info/installed-files.txt", "../cryptography/fernet.py\n");
-  write(s + "/cryptography/__init__.py");
-  write(s + "/cryptography/fernet.py");
+  write_file(s + "/cryptography-38.0.4.dist-info/METADATA", "Name: cryptography\nVersion: 38.0.4\n");
+  write_file(s + "/cryptography-38.0.4.dist-info/RECORD", "cryptography/__init__.py,,\n");
+  write_file(s + "/cryptography-38.0.4.egg-info/PKG-INFO", "Name: cryptography\nVersion: 38.0.4\n");
+  write_file(s + "/cryptography-38.0.4.egg-info/installed-files.txt", "../cryptography/fernet.py\n");
+  write_file(s + "/cryptography/__init__.py");
+  write_file(s + "/cryptography/fernet.py");
   Root root(dir.path());
   auto dists = read_site_dir(root, site);
   ASSERT_EQ(dists.size(), 1u);
@@ -119,7 +115,7 @@ TEST_F(SiteTest, a_used_distribution_ships_whole_minus_tests_and_other_pythons_c
 
 TEST_F(SiteTest, reasons_tell_imported_from_loaded_and_credit_a_closure_to_who_needed_it) {
   Root root(dir.path());
-  write(dir / "v/lib/python3.12/site-packages/other/libx.so");
+  write_file(dir / "v/lib/python3.12/site-packages/other/libx.so");
   // Only a library of `other` opened: loaded, not imported.
   auto sel = select_python(root, {site + "/demo/__init__.py", site + "/other/libx.so"}, {});
   EXPECT_EQ(sel.distributions[0].reason, "imported by the trace");
@@ -158,7 +154,7 @@ TEST(SiteEscape, metadata_and_globs_resolve_links_inside_the_root) {
   std::filesystem::create_directories(s + "/evil-1.0.dist-info");
   std::filesystem::create_symlink("/dev/zero", s + "/evil-1.0.dist-info/RECORD");       // would read forever
   std::filesystem::create_symlink("/etc/hostname", s + "/evil-1.0.dist-info/METADATA");  // a host file
-  write(dir / "opt/realcuda/include/cuda_fp16.h");
+  write_file(dir / "opt/realcuda/include/cuda_fp16.h");
   std::filesystem::create_directories(dir / "usr/local");
   std::filesystem::create_symlink("/opt/realcuda", dir / "usr/local/cuda");  // absolute, as images have them
   Root root(dir.path());
@@ -180,7 +176,7 @@ TEST(Stdlib, leaves_out_tests_tkinter_and_its_extension_module) {
   for (auto* f : {"os.py", "json/__init__.py", "lib-dynload/_json.cpython-311-x86_64-linux-gnu.so",
                   "lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so", "tkinter/__init__.py", "test/test_os.py",
                   "site-packages/x.py"})
-    write(lib + "/" + f);
+    write_file(lib + "/" + f);
   Root root(dir.path());
   auto d = read_stdlib(root, "/usr/lib/python3.11");
   auto has = [&](const std::string& f) { return std::count(d.files.begin(), d.files.end(), "/usr/lib/python3.11/" + f) > 0; };
@@ -191,9 +187,9 @@ TEST(Stdlib, leaves_out_tests_tkinter_and_its_extension_module) {
 
 TEST(ImagePython, the_venv_holding_the_frameworks_wins_over_a_base_interpreter_entrypoint) {
   TempDir dir;
-  write(dir / "usr/bin/python3.11", "elf");
-  write(dir / "venv/bin/python3", "elf");
-  write(dir / "venv/lib/python3.11/site-packages/torch/__init__.py");
+  write_file(dir / "usr/bin/python3.11", "elf");
+  write_file(dir / "venv/bin/python3", "elf");
+  write_file(dir / "venv/lib/python3.11/site-packages/torch/__init__.py");
   EXPECT_EQ(image_python(dir.path(), {"/usr/bin/python3.11"}, {"/venv/lib/python3.11/site-packages"}), "/venv/bin/python3");
   EXPECT_EQ(image_python(dir.path(), {"/usr/bin/python3.11"}, {}), "/usr/bin/python3.11");
 }
@@ -202,15 +198,15 @@ TEST(ImagePython, the_venv_holding_the_frameworks_wins_over_a_base_interpreter_e
 // and what each start reads: encodings whole, site's modules, lib-dynload, a venv's pyvenv.cfg.
 TEST(PythonInterpreter, found_by_name_or_libpython_with_the_start_up_files) {
   TempDir dir;
-  write(dir / "usr/lib/python3.11/os.py");
-  write(dir / "usr/lib/python3.11/site.py");
-  write(dir / "usr/lib/python3.11/encodings/__init__.py");
+  write_file(dir / "usr/lib/python3.11/os.py");
+  write_file(dir / "usr/lib/python3.11/site.py");
+  write_file(dir / "usr/lib/python3.11/encodings/__init__.py");
   std::filesystem::create_directories(dir / "usr/lib/python3.11/lib-dynload");
-  write(dir / "usr/bin/python3.11", "elf");
-  write(dir / "venv/pyvenv.cfg", "home = /usr/bin\n");
+  write_file(dir / "usr/bin/python3.11", "elf");
+  write_file(dir / "venv/pyvenv.cfg", "home = /usr/bin\n");
   std::filesystem::create_directories(dir / "venv/bin");
   std::filesystem::create_symlink("/usr/bin/python3.11", dir / "venv/bin/python");
-  write(dir / "usr/bin/uwsgi", "elf");
+  write_file(dir / "usr/bin/uwsgi", "elf");
   Root root(dir.path());
   ElfFile none, embeds;
   embeds.needed = {"libc.so.6", "libpython3.11.so.1.0"};
@@ -224,7 +220,7 @@ TEST(PythonInterpreter, found_by_name_or_libpython_with_the_start_up_files) {
   EXPECT_EQ(s.dirs, std::vector<std::string>{"/usr/lib/python3.11/lib-dynload"});
   EXPECT_TRUE(python_interpreter(root, "/usr/bin/uwsgi", embeds));
   EXPECT_FALSE(python_interpreter(root, "/usr/bin/uwsgi", none));
-  write(dir / "usr/bin/python3.11-config", "#!/bin/sh\n");
+  write_file(dir / "usr/bin/python3.11-config", "#!/bin/sh\n");
   EXPECT_FALSE(python_interpreter(root, "/usr/bin/python3.11-config", none));
 }
 

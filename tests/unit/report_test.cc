@@ -14,28 +14,24 @@ namespace cuslim {
 namespace {
 
 using test::TempDir;
-
-void write(const std::string& p, const std::string& text) {
-  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
-  std::ofstream(p) << text;
-}
+using test::write_file;
 
 TEST(ContentGroups, DistributionFamilyPackageDirectory) {
   TempDir dir;
   std::string root = dir.path(), site = root + "/usr/lib/python3/dist-packages";
-  write(site + "/demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n");
-  write(site + "/demo-1.0.dist-info/RECORD", "demo/__init__.py,,\ndemo-1.0.dist-info/RECORD,,\n");
-  write(site + "/demo/__init__.py", std::string(100, 'x'));
+  write_file(site + "/demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n");
+  write_file(site + "/demo-1.0.dist-info/RECORD", "demo/__init__.py,,\ndemo-1.0.dist-info/RECORD,,\n");
+  write_file(site + "/demo/__init__.py", std::string(100, 'x'));
   // The same distribution in a venv: a group of its own.
   std::string venv = root + "/venv/lib/python3.11/site-packages";
-  write(venv + "/demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n");
-  write(venv + "/demo-1.0.dist-info/RECORD", "demo/__init__.py,,\ndemo-1.0.dist-info/RECORD,,\n");
-  write(venv + "/demo/__init__.py", std::string(60, 'x'));
-  write(root + "/usr/local/cuda/lib64/libcublas.so.13", std::string(300, 'x'));
-  write(root + "/usr/local/cuda/lib64/libcublasLt.so.13", std::string(500, 'x'));
-  write(root + "/var/lib/dpkg/info/libfoo1:amd64.list", "/.\n/lib/x86_64-linux-gnu/libfoo.so.1\n");
-  write(root + "/usr/lib/x86_64-linux-gnu/libfoo.so.1", std::string(40, 'x'));  // merged /usr
-  write(root + "/opt/app/data/blob.bin", std::string(7, 'x'));
+  write_file(venv + "/demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n");
+  write_file(venv + "/demo-1.0.dist-info/RECORD", "demo/__init__.py,,\ndemo-1.0.dist-info/RECORD,,\n");
+  write_file(venv + "/demo/__init__.py", std::string(60, 'x'));
+  write_file(root + "/usr/local/cuda/lib64/libcublas.so.13", std::string(300, 'x'));
+  write_file(root + "/usr/local/cuda/lib64/libcublasLt.so.13", std::string(500, 'x'));
+  write_file(root + "/var/lib/dpkg/info/libfoo1:amd64.list", "/.\n/lib/x86_64-linux-gnu/libfoo.so.1\n");
+  write_file(root + "/usr/lib/x86_64-linux-gnu/libfoo.so.1", std::string(40, 'x'));  // merged /usr
+  write_file(root + "/opt/app/data/blob.bin", std::string(7, 'x'));
   Root r(root);
   auto set = *ProfileSet::builtin();
   auto c = *Classifier::make(set, "scratch");
