@@ -112,14 +112,22 @@ Status check_working_dir(const std::string& rootfs, const std::string& dir) {
 }
 
 // The image's User, as docker runs it: the program's uid, gid and groups, and HOME when the
-// config sets none. Without root the sandbox maps only the caller's own user (as root inside), so
-// another uid cannot be taken: said, and the program runs as that mapped root.
+// config sets none (no User is root: HOME from root's passwd entry, else "/", as runc sets it).
+// Without root the sandbox maps only the caller's own user (as root inside), so another uid
+// cannot be taken: said, and the program runs as that mapped root.
 Status run_as_image_user(PreparedRun& p) {
   const std::string& user = p.image.config.user;
-  if (user.empty()) return ok_status();
-  CUSLIM_TRY(auto u, resolve_image_user(p.spec.rootfs, user));
   auto& env = p.spec.env;
-  if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.starts_with("HOME="); })) env.push_back("HOME=" + u.home);
+  bool has_home = std::any_of(env.begin(), env.end(), [](auto& e) { return e.starts_with("HOME="); });
+  if (user.empty()) {
+    if (!has_home) {
+      auto root = resolve_image_user(p.spec.rootfs, "0");
+      env.push_back("HOME=" + (root.ok() ? root->home : std::string("/")));
+    }
+    return ok_status();
+  }
+  CUSLIM_TRY(auto u, resolve_image_user(p.spec.rootfs, user));
+  if (!has_home) env.push_back("HOME=" + u.home);
   if (u.uid == 0 && u.gid == 0 && u.groups.size() <= 1) return ok_status();
   if (p.spec.user_namespace) {
     p.notes.push_back("warning: the image's User " + user + " is not taken: without root the sandbox holds only your own user (root inside); run as root to run as " + user);

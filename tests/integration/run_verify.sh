@@ -81,6 +81,8 @@ if command -v umoci >/dev/null; then
   "$cuslim" run --gpu off "$tmp/uimg:base" --tag uid -- /bin/true 2> "$tmp/err"; rc=$?
   check "run IMAGE:TAG --tag OTHER: a usage error (exit 2), neither wins in silence ($rc: $(cat "$tmp/err"))" \
     '[ $rc = 2 ] && grep -q "names the tag .base. and the tag option says .uid." "$tmp/err"'
+  out=$("$cuslim" run --gpu off "$tmp/uimg:base" -- /bin/sh -c 'echo $(id -u) $HOME' 2> "$tmp/err"); rc=$?
+  check "run: no User is root, HOME from root's passwd entry, as runc sets it ($rc: $out $(cat "$tmp/err"))" '[ $rc = 0 ] && [ "$out" = "0 /root" ]'
   umoci config --image "$tmp/uimg:base" --tag named --config.user nobody > /dev/null 2>&1
   out=$("$cuslim" run --gpu off "$tmp/uimg:named" -- /bin/sh -c 'echo $(id -un):$(id -gn) $HOME' 2> "$tmp/err"); rc=$?
   check "run: a User name is looked up in the image's /etc/passwd (uid, group, HOME) ($rc: $out $(cat "$tmp/err"))" \
