@@ -109,9 +109,8 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       auto chain = add_path(resolved, cls, depth + 1);  // keep the whole chain ('..' resolved as the walk goes)
       // A link that leads nowhere in the source (/etc/localtime without tzdata, a loop, a link to
       // such a link) ships as it is.
-      if (last && !root_.realpath(next).ok()) return ok_status();
+      if (last) return root_.realpath(next).ok() ? chain : ok_status();
       CUSLIM_CHECK(chain);
-      if (last) return ok_status();
       CUSLIM_TRY(cur, root_.realpath(next));
       continue;
     }

@@ -1,7 +1,5 @@
 #include "loader/ld_so_conf.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <fstream>
 #include <set>
