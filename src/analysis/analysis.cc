@@ -1,5 +1,7 @@
 #include "analysis/analysis.h"
 
+#include <algorithm>
+
 #include "profile/library_version.h"
 #include "python/distribution.h"
 
@@ -79,7 +81,16 @@ Result<DepGraph> Analysis::resolve(const std::vector<std::string>& targets, cons
         if (lv->cuda_parts < 2) v.minor = -1;  // the major only (a wheel's -cu12)
         return v;
       };
-      if (dl) out = c->dlopen_edges(p, real, elf, cuda_of);
+      // Its own full version: from its code, its siblings' or its wheel's, else its file name
+      // (a distribution package's libcudnn.so.9.10.2); names carry all three parts.
+      auto library_of = [root](const std::string& r) -> std::optional<Version> {
+        if (auto lv = read_library_version(*root, r); lv && lv->version && lv->version_parts >= 3) return lv->version;
+        auto v = so_version(path::basename(r));
+        auto parsed = v ? Version::parse(v->version) : std::nullopt;
+        if (!parsed || std::count(v->version.begin(), v->version.end(), '.') != 2) return std::nullopt;
+        return parsed;
+      };
+      if (dl) out = c->dlopen_edges(p, real, elf, cuda_of, library_of);
       if (!root_dlopens.empty() && roots.count(p))
         for (auto& n : root_dlopens) out.push_back({{n}, How::dlopen_profile});
       return out;

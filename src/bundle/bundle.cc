@@ -565,6 +565,19 @@ Status write_and_push(const Root& root, const BundleRequest& req, BundleResult& 
   return ok_status();
 }
 
+// Another run made OUT an OCI layout while this one wrote a new one there: the image joins it,
+// as it would have had the layout been there at the start (its tag added, the others kept).
+Status join_layout(const AtomicOutput& out, const BundleRequest& req, const ImageBuild& b, BundleResult& res) {
+  CUSLIM_CHECK(check_layout_index(req.out));
+  LayoutStaging staging(req.out);
+  if (::rename(out.temp().c_str(), staging.dir().c_str()) != 0)
+    return Error::from_errno(req.out, errno).wrap("adding the image to the OCI layout another run wrote there meanwhile");
+  return staging.commit([&]() -> Status {
+    CUSLIM_TRY(res.image, write_oci_layout(req.out, b, IndexUpdate::merge));
+    return ok_status();
+  });
+}
+
 // Writes the plan in the requested format under a temp name, then renames it over OUT; an
 // existing OCI layout gets the new blobs and the tag in its index.json, the rest kept.
 Status write_output(const Root& root, const BundleRequest& req, BundleResult& res) {
@@ -595,6 +608,7 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
     return ok_status();
   }
   AtomicOutput out(req.out);
+  ImageBuild b;
   auto write = [&]() -> Status {
     switch (req.format) {
       case BundleFormat::dir: CUSLIM_CHECK(write_dir(root, res.plan, out.temp(), req.mtime)); break;
@@ -607,7 +621,6 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
       }
       case BundleFormat::oci: {
         lo.compression = req.compression;
-        ImageBuild b;
         CUSLIM_CHECK(write_image(root, req, lo, out.temp(), res, b, IndexUpdate::replace));
         break;
       }
@@ -616,7 +629,6 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
         lo.compression = req.compression;
         std::string layout = out.temp() + ".layout";
         out.own_also(layout);
-        ImageBuild b;
         CUSLIM_CHECK(write_image(root, req, lo, layout, res, b, IndexUpdate::replace));
         CUSLIM_CHECK(write_layout_archive(layout, out.temp(), req.format == BundleFormat::docker_archive, b, *res.image, req.mtime));
         break;
@@ -626,7 +638,10 @@ Status write_output(const Root& root, const BundleRequest& req, BundleResult& re
   };
   if (auto st = write(); !st.ok()) return out.as_out(st.error());  // errors name OUT, not its temp name
   all_done();
-  return out.commit();
+  auto st = out.commit();
+  if (!st.ok() && out.appeared() && req.format == BundleFormat::oci && ::access((req.out + "/oci-layout").c_str(), F_OK) == 0)
+    return join_layout(out, req, b, res);
+  return st;
 }
 
 }  // namespace

@@ -123,15 +123,36 @@ void add_loader_entry(const Root& root, const std::vector<const CompatSet*>& set
 
 // The hook looks only at the profile's fixed dirs (/usr/local/cuda/compat): a set the image
 // carries under its real dir (slim keeps /usr/local/cuda-13.0/compat) keeps the link that names it.
+// Where the source's link names another CUDA (or there is none), the image gets one to the set
+// when nothing else it ships lies under that name; else a warning: under the NVIDIA container
+// toolkit the host driver would load instead of the set.
 Status add_hook_paths(const Root& root, const std::vector<const CompatSet*>& sets, const ForwardCompatData& data, PlanBuilder& builder) {
+  auto under = [&](const std::string& dir) {
+    auto& items = builder.plan().items;
+    auto it = items.lower_bound(dir + "/");
+    return items.count(dir) || (it != items.end() && it->first.starts_with(dir + "/"));
+  };
   for (auto& d : data.dirs) {
     if (d.find('*') != std::string::npos) continue;
     auto real = root.realpath(d);
-    if (!real.ok() || *real == d) continue;
     for (auto* s : sets) {
-      if (*real != s->real_dir || builder.plan().items.count(d)) continue;
-      if (auto st = builder.add_include(d); !st.ok()) return st.error().wrap("adding the link to the cuda-compat set " + s->real_dir);
-      for (auto& f : s->files) builder.set_class(f, ObjectClass::forward_compat);
+      if (real.ok() && *real == s->real_dir) {
+        if (*real == d || builder.plan().items.count(d)) continue;
+        if (auto st = builder.add_include(d); !st.ok()) return st.error().wrap("adding the link to the cuda-compat set " + s->real_dir);
+        for (auto& f : s->files) builder.set_class(f, ObjectClass::forward_compat);
+        continue;
+      }
+      // /usr/local/cuda -> cuda-12.9 for /usr/local/cuda-12.9/compat: the same last name, siblings.
+      std::string link = path::dirname(d), set_parent = path::dirname(s->real_dir);
+      bool sibling = path::basename(s->real_dir) == path::basename(d) && path::dirname(set_parent) == path::dirname(link);
+      if (sibling && !under(link)) {
+        builder.add_generated_link(link, path::basename(set_parent));
+        continue;
+      }
+      if (std::any_of(sets.begin(), sets.end(), [&](auto* o) { return real.ok() && *real == o->real_dir; })) continue;  // another set is there
+      builder.warn(s->describe() + " is not at " + d + ", the only place NVIDIA's hook (enable-cuda-compat) looks, and the image's " + link +
+                   " is not free to point there: under the NVIDIA container toolkit the host driver loads instead (ship the set of the CUDA " +
+                   link + " names, or bundle without it)");
     }
   }
   return ok_status();

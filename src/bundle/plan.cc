@@ -276,6 +276,11 @@ void PlanBuilder::add_generated(const std::string& inside, std::string content) 
   plan_.items[inside] = {LayerEntry::file, "", 0644, size, ObjectClass::app, std::move(content)};
 }
 
+void PlanBuilder::add_generated_link(const std::string& inside, const std::string& target) {
+  add_dir_item(path::dirname(inside));
+  plan_.items[inside] = {LayerEntry::symlink, target, 0777, 0, ObjectClass::app, ""};
+}
+
 void PlanBuilder::add_scratch_files() {
   add_dir_item("/etc");
   auto add = [&](const char* p, const std::string& text) {

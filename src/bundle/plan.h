@@ -130,6 +130,8 @@ class PlanBuilder {
   void add_dir_libraries_to_cache();
   // A generated file (a loader entry): its content, mode 0644, class app.
   void add_generated(const std::string& inside, std::string content);
+  // A symlink the source does not have (the /usr/local/cuda link NVIDIA's hook needs to a set).
+  void add_generated_link(const std::string& inside, const std::string& target);
   // Entries of a base image's ld.so.cache, kept in the generated one.
   void add_cache_entries(const std::vector<CacheLib>& libs) { plan_.cache.insert(plan_.cache.begin(), libs.begin(), libs.end()); }
   // A FROM-scratch image has no users: adds a minimal /etc/passwd and /etc/group (root, nobody)

@@ -17,10 +17,14 @@ struct BuildOptions {
 // OUT's own tag (oci:DIR:T, docker://HOST/REPO:T, ...) against a `tag:` the spec writes: a
 // conflict names the spec, the only other source of a tag here (build has no --tag). A spec that
 // writes none is tagged with its name unless OUT names a tag, which then wins.
-void check_spec_tag(const ImageSpec& spec, const std::string& out) {
+// Both from the spec (its own `out:`): the spec's error, at its `tag:` (exit 3).
+void check_spec_tag(const ImageSpec& spec, const std::string& out, bool out_from_spec) {
   std::string settled = out, out_tag;
   BundleFormat format = format_from_path(out);
   if (!spec.tag_given || !settle_output_ref(settled, format, out_tag, false).ok() || out_tag.empty() || out_tag == spec.tag) return;
+  if (out_from_spec)
+    fail(bad_input(spec.where("tag") + ": '" + spec.tag + "', and the spec's out: " + out + " names the tag '" + out_tag +
+                   "': make them agree, or leave the tag out of one of them"));
   std::string where = spec.file.empty() ? "image spec " + spec.name : spec.file;
   fail(Error(Exit::usage, out + ": names the tag '" + out_tag + "' and " + where + " says '" + spec.tag +
                               "' (its `tag:`): make them agree, or leave the tag out of one of them"));
@@ -28,7 +32,7 @@ void check_spec_tag(const ImageSpec& spec, const std::string& out) {
 
 Exit run_build(const BuildOptions& b) {
   auto spec = take(read_image_spec(b.spec));
-  check_spec_tag(spec, b.out.empty() ? spec.out : b.out);
+  check_spec_tag(spec, b.out.empty() ? spec.out : b.out, b.out.empty());
   auto job = take(job_from_spec(spec, b.out));
   job.request.progress = progress_line("packing", b.quiet, gzip_hint(job));
   return run_and_report(job, {"build", b.report_file, b.quiet, b.json, b.force, *b.registry});

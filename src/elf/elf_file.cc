@@ -277,9 +277,16 @@ Result<ElfFile> parse(Elf* e, int fd, ElfFile f, ElfFile::Parts parts) {
   auto beyond = [&](uint64_t off, uint64_t len) { return off > f.size || len > f.size - off; };
   if (eh.e_phoff && beyond(eh.e_phoff, static_cast<uint64_t>(phnum) * eh.e_phentsize))
     return bad_input(f.path + ": truncated: its program headers end past the end of the file (" + std::to_string(f.size) + " bytes)");
+  // Section headers past the end of the file: the loader never reads them (it loads such a file);
+  // what needs sections is told, as it is of unreadable ones.
   size_t shnum = 0;
-  if (eh.e_shoff && elf_getshdrnum(e, &shnum) == 0 && beyond(eh.e_shoff, static_cast<uint64_t>(shnum) * eh.e_shentsize))
-    return bad_input(f.path + ": truncated: its section headers end past the end of the file (" + std::to_string(f.size) + " bytes)");
+  bool sections_past_end = eh.e_shoff && beyond(eh.e_shoff, static_cast<uint64_t>(eh.e_shnum) * eh.e_shentsize);
+  if (sections_past_end)
+    f.sections_error = "its section headers (offset " + std::to_string(eh.e_shoff) + ") end past the end of the file (" + std::to_string(f.size) + " bytes)";
+  else if (eh.e_shoff && elf_getshdrnum(e, &shnum) == 0 && beyond(eh.e_shoff, static_cast<uint64_t>(shnum) * eh.e_shentsize))
+    f.sections_error = "its section headers end past the end of the file (" + std::to_string(f.size) + " bytes)";
+  else if (!eh.e_shoff && !eh.e_shnum && eh.e_type == ET_DYN)
+    f.sections_error = "it has no section headers (stripped of them)";
   if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN && eh.e_type != ET_REL && eh.e_type != ET_CORE)
     return bad_input(f.path + ": ELF type " + std::to_string(eh.e_type) + " is not a program, library or object");
   Segments segs;
@@ -299,7 +306,7 @@ Result<ElfFile> parse(Elf* e, int fd, ElfFile f, ElfFile::Parts parts) {
       f.interp = std::string(static_cast<const char*>(d->d_buf), strnlen(static_cast<const char*>(d->d_buf), d->d_size));
     }
   }
-  if (parts == ElfFile::Parts::all || parts == ElfFile::Parts::sections) read_sections(e, f);
+  if ((parts == ElfFile::Parts::all || parts == ElfFile::Parts::sections) && f.sections_error.empty()) read_sections(e, f);
   if (dyn_ph) {
     f.dynamic = true;
     CUSLIM_TRY(auto dyn, read_dynamic(e, *dyn_ph, f.path));

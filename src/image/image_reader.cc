@@ -114,6 +114,7 @@ bool archive_shaped(std::string n) {
 // (manifest.json after every layer dir) is still an archive.
 struct ArchiveNames {
   bool any = false, manifest = false, layout = false;
+  std::string damaged;  // why the scan stopped short of the end (a truncated or corrupt archive)
 };
 ArchiveNames scan_archive(const std::string& path) {
   ArchiveNames out;
@@ -122,14 +123,16 @@ ArchiveNames scan_archive(const std::string& path) {
   archive_read_support_format_tar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) return out;
   archive_entry* e;
-  for (int r; (r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN;) {
+  int r;
+  while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
     std::string n = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
     out.any = true;
     while (n.rfind("./", 0) == 0) n.erase(0, 2);  // `tar -C dir -cf x.tar .` writes ./manifest.json
     out.manifest |= n == "manifest.json";
     out.layout |= n == "oci-layout" || n == "index.json";
-    if ((out.manifest && out.layout) || !archive_shaped(n)) break;
+    if ((out.manifest && out.layout) || !archive_shaped(n)) return out;
   }
+  if (r != ARCHIVE_EOF) out.damaged = archive_error_string(a.get()) ? archive_error_string(a.get()) : "unreadable";
   return out;
 }
 
@@ -917,6 +920,9 @@ Result<ImageKind> detect_image(const std::string& p, const std::string& transpor
       return bad_input(p + ": a " + compression_word(c) + " stream without a readable tar inside (truncated or corrupt)");
     return bad_input(p + ": neither a directory nor a (compressed) tar archive");
   }
+  // An archive cut short before its index or manifest: said as such where the transport names one.
+  if (!names.damaged.empty() && !names.layout && !names.manifest && (transport == "oci-archive" || transport == "docker-archive"))
+    return bad_input(p + ": truncated or corrupt (" + names.damaged + ") before its " + (transport == "oci-archive" ? "index.json" : "manifest.json"));
   // Docker 25's `docker save` holds both: read as what the transport names, a docker-archive by default.
   if (names.layout && (!names.manifest || transport == "oci-archive")) return ImageKind::oci_archive;
   if (names.manifest) return ImageKind::docker_archive;

@@ -76,13 +76,15 @@ std::vector<std::string> names_of(const std::string& path, const std::string& re
   return out;
 }
 
-// Expands {major}, {minor}, {version} (the loading object's file name) and {cuda_major},
-// {cuda_minor} (its CUDA version); nullopt when a placeholder has no value.
-std::optional<std::string> expand(const std::string& pattern, const std::optional<SoVersion>& v, const SoVersion& cuda) {
+// Expands {major}, {minor}, {version} (the loading object's file name), {cuda_major},
+// {cuda_minor} (its CUDA version) and {lib_major}, {lib_minor}, {lib_version} (its own version,
+// from its code: cuDNN 9.28.0); nullopt when a placeholder has no value.
+std::optional<std::string> expand(const std::string& pattern, const std::optional<SoVersion>& v, const SoVersion& cuda, const SoVersion& lib) {
   std::string out = pattern;
   for (auto [key, val] : {std::pair<std::string, const std::string*>{"{major}", v ? &v->major : nullptr},
                           {"{minor}", v ? &v->minor : nullptr}, {"{version}", v ? &v->version : nullptr},
-                          {"{cuda_major}", &cuda.major}, {"{cuda_minor}", &cuda.minor}}) {
+                          {"{cuda_major}", &cuda.major}, {"{cuda_minor}", &cuda.minor},
+                          {"{lib_major}", &lib.major}, {"{lib_minor}", &lib.minor}, {"{lib_version}", &lib.version}}) {
     for (size_t at; (at = out.find(key)) != std::string::npos;) {
       if (!val || val->empty()) return std::nullopt;
       out.replace(at, key.size(), *val);
@@ -285,7 +287,7 @@ std::optional<int> Classifier::cuda_major_of_soname(const std::string& soname) c
 }
 
 std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf,
-                                                const CudaOf& cuda_of) const {
+                                                const CudaOf& cuda_of, const CudaOf& library_of) const {
   std::vector<ExtraEdge> out;
   auto names = names_of(path, realpath, elf.soname, "");
   auto version = so_version(path::basename(realpath));
@@ -298,6 +300,16 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
     else if (auto m = cuda_major_of_soname(elf.soname.value_or(path::basename(realpath))))
       cuda = SoVersion{std::to_string(*m), "", ""};
     return *cuda;
+  };
+  std::optional<SoVersion> lib;  // {lib_major}/{lib_minor}/{lib_version}, read on first need
+  auto lib_version = [&]() -> const SoVersion& {
+    if (!lib) {
+      lib.emplace();
+      if (auto v = library_of ? library_of(realpath) : std::nullopt)
+        lib = SoVersion{std::to_string(v->major), std::to_string(v->minor),
+                        std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch)};  // 9.28.0, unpadded
+    }
+    return *lib;
   };
   for (auto& p : active_)
     for (auto& d : p.dlopen) {
@@ -313,7 +325,7 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
         for (auto& name : group) {
           bool wants_cuda = name.find("{cuda_") != std::string::npos;
           if (exact && !wants_cuda) continue;  // the library's own version names the one it opens
-          auto x = expand(name, version, wants_cuda ? cuda_version() : SoVersion{});
+          auto x = expand(name, version, wants_cuda ? cuda_version() : SoVersion{}, name.find("{lib_") != std::string::npos ? lib_version() : SoVersion{});
           // A group of CUDA-major-bound libraries (a {cuda_major} name, or a soname whose major
           // says its CUDA major: libcublasLt.so.12) follows the loading object's major.
           by_major |= wants_cuda || (x && cuda_major_of_soname(*x));

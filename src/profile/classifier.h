@@ -53,9 +53,11 @@ class Classifier {
   // {cuda_major}/{cuda_minor}, from its CUDA version: `cuda_of(realpath)` (read from the object's
   // contents, minor -1 when only the major is known; asked only when a rule needs it), else cuda_major_by_soname of its soname. An edge
   // group that names {cuda_major} accepts only candidates of that CUDA major (or of none known).
+  // {lib_major}/{lib_minor}/{lib_version}: its own version, `library_of(realpath)` (from its code:
+  // cuDNN's front library opens libcudnn_graph.so.9.28.0 before .so.9.28 and .so.9).
   using CudaOf = std::function<std::optional<Version>(const std::string& realpath)>;
   std::vector<ExtraEdge> dlopen_edges(const std::string& path, const std::string& realpath, const ElfFile& elf,
-                                      const CudaOf& cuda_of = {}) const;
+                                      const CudaOf& cuda_of = {}, const CudaOf& library_of = {}) const;
   // The CUDA major of a library by its soname (cuda_major_by_soname of the active profiles).
   std::optional<int> cuda_major_of_soname(const std::string& soname) const;
   // Sets class and rule on every object of the graph (threads <= 0: one per core).

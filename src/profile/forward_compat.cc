@@ -122,6 +122,10 @@ std::vector<CompatSet> find_compat_sets(const Root& root, const ForwardCompatDat
   return out;
 }
 
+bool hook_sees(const CompatSet& set, const ForwardCompatData& data) {
+  return std::any_of(data.dirs.begin(), data.dirs.end(), [&](auto& d) { return d.find('*') == std::string::npos && d == set.dir; });
+}
+
 std::string compat_package(const ForwardCompatData& data, const Version& cuda) {
   std::string out = data.package.empty() ? "cuda-compat-{cuda_major}-{cuda_minor}" : data.package;
   for (auto [k, v] : {std::pair<std::string, int>{"{cuda_major}", cuda.major}, {"{cuda_minor}", cuda.minor}})

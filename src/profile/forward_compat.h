@@ -63,6 +63,10 @@ struct CompatServes {
 };
 CompatServes serves(const CompatSet& set, const Version& cuda, const Version& driver);
 
+// Whether NVIDIA's hook (enable-cuda-compat) sees the set: it looks only in the fixed dirs of
+// `data` (/usr/local/cuda/compat), not in /usr/local/cuda-X.Y/compat.
+bool hook_sees(const CompatSet& set, const ForwardCompatData& data);
+
 // The first set (newest first) that serves; nullptr with each set's reason in `why_not` otherwise.
 const CompatSet* serving_set(const std::vector<CompatSet>& sets, const Version& cuda, const Version& driver, std::string* why_not);
 

@@ -71,7 +71,7 @@ const SchemaNode& profile_schema() {
     SchemaNode rule = map({required("class", one_of(classes)), optional("rule", string()), optional("capability", string()),
                            optional("names", globs({})), optional("paths", globs({})), optional("regex", regex())},
                           {"names", "paths", "regex"});
-    SchemaNode edge = map({required("from", globs({})), required("to", list(globs({"{major}", "{minor}", "{version}", "{cuda_major}", "{cuda_minor}"}))),
+    SchemaNode edge = map({required("from", globs({})), required("to", list(globs({"{major}", "{minor}", "{version}", "{cuda_major}", "{cuda_minor}", "{lib_major}", "{lib_minor}", "{lib_version}"}))),
                            optional("same_cuda", one_of({"true", "false"})), optional("cuda_exact", one_of({"true", "false"}))});
     const std::vector<std::string> jit_ph = {"{site}", "{prefix}", "{version}"};
     SchemaNode part = map({required("what", string()), optional("any", globs(jit_ph)), optional("programs", strings())}, {"any", "programs"});

@@ -48,6 +48,14 @@ const CompatSet* choose_compat(PreparedRun& p, const Classifier& classifier, std
   if (!data) return nullptr;
   sets = find_compat_sets(Root(p.spec.rootfs), *data);
   if (sets.empty()) return nullptr;
+  auto seen = std::find_if(sets.begin(), sets.end(), [&](auto& s) { return hook_sees(s, *data); });
+  if (seen == sets.end()) {  // the hook looks in /usr/local/cuda/compat only: the host driver it is
+    p.forward_compat = CompatChoice{false, "the image's " + sets.front().describe() + " is not at " + data->dirs.front() +
+                                               ", the only place NVIDIA's hook looks: using the host driver"};
+    p.notes.push_back("forward compat: " + p.forward_compat->why);
+    return nullptr;
+  }
+  std::iter_swap(sets.begin(), seen);  // the set the hook sees answers
   p.forward_compat = hook_choice(sets.front(), p.driver->version);
   if (const LoaderAbi* abi = native_loader_abi(Root(p.spec.rootfs)); abi && p.forward_compat->use_compat) {
     if (auto hiding = compat_hiding_dirs(p.spec.env, *abi, *data, Root(p.spec.rootfs)); !hiding.empty()) {  // the image's Env

@@ -148,11 +148,34 @@ struct ImageCompat {
   const ForwardCompatData* data = nullptr;
   std::vector<CompatSet> sets;
   std::vector<std::string> hiding;  // LD_LIBRARY_PATH dirs of the config where the host driver is injected
+  // The dirs NVIDIA's hook looks in (/usr/local/cuda/compat) and what each is in the image: its
+  // real path, "" where there is nothing.
+  std::vector<std::pair<std::string, std::string>> hook_dirs;
 };
 
-// Where the hook would pick the set but the image's LD_LIBRARY_PATH finds the host's libcuda first:
-// why, or nothing when the set is reachable.
+ImageCompat image_compat(const Root& root, const Classifier& c, const std::vector<std::string>& env) {
+  ImageCompat ic{.data = forward_compat_data(c)};
+  if (!ic.data) return ic;
+  ic.sets = find_compat_sets(root, *ic.data);
+  if (ic.sets.empty()) return ic;
+  if (const LoaderAbi* abi = native_loader_abi(root)) ic.hiding = compat_hiding_dirs(env, *abi, *ic.data, root);
+  for (auto& d : ic.data->dirs)
+    if (d.find('*') == std::string::npos) {
+      auto real = root.realpath(d);
+      ic.hook_dirs.push_back({d, real.ok() && root.stat(*real) ? *real : ""});
+    }
+  return ic;
+}
+
+// Where the hook would pick the set but cannot reach it, or the image's LD_LIBRARY_PATH finds the
+// host's libcuda first: why, or nothing when the set is reachable.
 std::optional<std::string> hidden_set(const CompatSet& set, const ImageCompat& ic) {
+  if (!ic.hook_dirs.empty() && std::none_of(ic.hook_dirs.begin(), ic.hook_dirs.end(), [&](auto& h) { return h.second == set.real_dir; })) {
+    auto& [dir, real] = ic.hook_dirs.front();
+    return set.describe() + " is not at " + dir + " (" + (real.empty() ? std::string("nothing there") : "that is " + real) +
+           "), the only place NVIDIA's hook (enable-cuda-compat) looks: under the NVIDIA container toolkit the host's libcuda.so.1 "
+           "loads instead (link " + path::dirname(dir) + " to the set's CUDA dir; cuslim bundle does when it is free)";
+  }
   if (ic.hiding.empty()) return std::nullopt;
   std::string dirs;
   for (auto& d : ic.hiding) dirs += (dirs.empty() ? "" : ":") + d;
@@ -487,9 +510,7 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   else r.checks.push_back({"driver-needs", CheckStatus::skip, "no CUDA library or smoke program in the image"});
   Root root(img.rootfs);
   auto runtime = bundled_runtime(root, files, c);
-  ImageCompat ic{.data = forward_compat_data(c)};
-  if (ic.data) ic.sets = find_compat_sets(root, *ic.data);
-  if (const LoaderAbi* abi = native_loader_abi(root); abi && !ic.sets.empty()) ic.hiding = compat_hiding_dirs(img.config.env, *abi, *ic.data, root);
+  ImageCompat ic = image_compat(root, c, img.config.env);
   r.checks.push_back(compat_check(runtime, ic, in));
   r.checks.push_back(forward_compat_check(runtime, ic, in));
   r.checks.push_back(coverage_check(img, c, in.ccs));

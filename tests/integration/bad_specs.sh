@@ -113,6 +113,12 @@ for kv in 'env: ["A=\0"]' 'targets: ["/bin/true\0zz"]' 'entrypoint: "/bin/true\0
   "$cuslim" build -q nul.yaml 2> err; rc=$?
   check "spec $kv: exit 3 at nul.yaml:3, a NUL byte, nothing written ($(cat err))" '[ $rc = 3 ] && grep -q "nul.yaml:3:.*holds a NUL byte" err && [ ! -e out/nul ]'
 done
+printf 'name: x\ntargets: [/bin/true]\nout: oci:cz/twotags:2\ntag: "3"\n' > twotags.yaml
+"$cuslim" build twotags.yaml 2> err; rc=$?
+check "a spec whose out: names tag 2 and whose tag: says 3: the spec's error, exit 3 at its tag: ($(cat err))" \
+  '[ $rc = 3 ] && grep -q "twotags.yaml:4:6: tag: .3., and the spec.s out: oci:cz/twotags:2 names the tag .2." err && [ ! -e cz/twotags ]'
+"$cuslim" build twotags.yaml -o oci:cz/twotags:4 2> err; rc=$?
+check "... with -o naming tag 4: the command line against the spec, exit 2 ($(cat err))" '[ $rc = 2 ] && grep -q "names the tag .4. and twotags.yaml says .3." err'
 printf 'name: x\ntag: "a b"\ntargets: [/bin/true]\nout: out/x\n' > tag.yaml
 "$cuslim" build tag.yaml 2> err; rc=$?
 check "tag: 'a b' is the spec's error (exit 3, file:line:col) ($(cat err))" '[ $rc = 3 ] && grep -q "tag.yaml:2:6: tag: .*not a valid tag" err'

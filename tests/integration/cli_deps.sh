@@ -294,4 +294,25 @@ cc -shared -fPIC -o "$tmp/esc/$nl_name" "$tmp/esc/e.c" -Wl,-soname,"$nl_name" &&
 check "--format list of a library named with a line break: one line for it, the break shown as \\x0a ($rc)" \
   '[ $rc = 0 ] && grep -qF "libn\x0afake.so => $tmp/esc/libn\x0afake.so" "$tmp/esc/nlist" && ! grep -q "^fake" "$tmp/esc/nlist"' || cat -A "$tmp/esc/nlist"
 
+# Section headers the loader never reads: past the end of the file, or none at all. glibc loads
+# both; deps resolves them, and inspect says GPU code was not looked for instead of "no fatbin".
+mkdir -p "$tmp/shdr"; printf '#include <stdio.h>\nint s(void){return puts != 0;}\n' > "$tmp/shdr/s.c"
+cc -shared -fPIC -o "$tmp/shdr/libpast.so" "$tmp/shdr/s.c" -Wl,--no-as-needed && cp "$tmp/shdr/libpast.so" "$tmp/shdr/libnone.so"
+python3 - "$tmp/shdr/libpast.so" "$tmp/shdr/libnone.so" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:  # e_shoff far past the end
+    f.seek(0x28); f.write(struct.pack("<Q", 1 << 30))
+with open(sys.argv[2], "r+b") as f:  # no section headers: e_shoff 0, e_shnum 0, e_shstrndx 0
+    f.seek(0x28); f.write(struct.pack("<Q", 0)); f.seek(0x3c); f.write(struct.pack("<HH", 0, 0))
+PY
+for lib in libpast libnone; do
+  loaded=$(python3 -c 'import ctypes, sys; print(ctypes.CDLL(sys.argv[1]).s())' "$tmp/shdr/$lib.so" 2>&1)
+  "$cuslim" deps --format list "$tmp/shdr/$lib.so" > "$tmp/shdr/out" 2> "$tmp/shdr/err"; rc=$?
+  check "$lib.so (section headers the loader never reads): glibc loads it ($loaded), deps resolves it (exit $rc)" \
+    '[ "$loaded" = 1 ] && [ $rc = 0 ] && grep -q "libc.so.6 =>" "$tmp/shdr/out"' || cat "$tmp/shdr/err"
+  "$cuslim" inspect --json "$tmp/shdr/$lib.so" > "$tmp/shdr/i.json" 2> "$tmp/shdr/err"; rc=$?
+  check "... inspect --json: exit $rc, a fatbin warning that GPU code was not looked for" \
+    '[ $rc = 0 ] && python3 -c "import json,sys; w=json.load(open(sys.argv[1]))[0][\"fatbin\"][\"warnings\"]; assert any(\"section headers\" in x and \"not looked for\" in x for x in w), w" "$tmp/shdr/i.json"' || cat "$tmp/shdr/i.json" "$tmp/shdr/err"
+done
+
 finish

@@ -357,6 +357,37 @@ def main():
             else:
                 check(r.returncode == 0 and not got, f"NVRTC 12.8 named libnvrtc.so.12.4, {what}: the 12.4 stand-in is not taken ({got})")
 
+        # 3d. cuDNN 9's front library opens each sub-library by its own full version first
+        # (libcudnn_graph.so.9.10.2, then .9.10, then .9): its copy alone in a dir, named as a
+        # distribution package names it (libcudnn.so.9.10.2, libcudnn.so.9 a link), the wheel's
+        # libcudnn_graph renamed .so.9.10.2 in a dir later in the path and a stand-in named .so.9
+        # (built for CUDA 12.9) in one earlier: the real loader, as cudnnGetVersion makes it load
+        # the graph library (LD_DEBUG), takes the full-version name; so must deps.
+        lone, full, short = (os.path.join(work, d) for d in ("cudnn-lone", "cudnn-full", "cudnn-short"))
+        for d in (lone, full, short):
+            os.makedirs(d)
+        shutil.copy(f"{site}/nvidia/cudnn/lib/libcudnn.so.9", os.path.join(lone, "libcudnn.so.9.10.2"))
+        os.symlink("libcudnn.so.9.10.2", os.path.join(lone, "libcudnn.so.9"))
+        shutil.copy(f"{site}/nvidia/cudnn/lib/libcudnn_graph.so.9", os.path.join(full, "libcudnn_graph.so.9.10.2"))
+        with open(os.path.join(work, "graph.c"), "w") as f:
+            f.write("int cudnnGetCudartVersion(void){return 12090;}\n")
+        r = run(["cc", "-shared", "-fPIC", "-o", os.path.join(short, "libcudnn_graph.so.9"), os.path.join(work, "graph.c"),
+                 "-Wl,-soname,libcudnn_graph.so.9"])
+        assert r.returncode == 0, r.stderr
+        llp = f"{short}:{full}:{nvrtc_dir}:{site}/nvidia/cublas/lib:{site}/nvidia/cuda_runtime/lib"
+        with open(os.path.join(work, "cudnn_probe.py"), "w") as f:
+            f.write("import ctypes, sys\nprint(ctypes.CDLL(sys.argv[1]).cudnnGetVersion())\n")
+        r = run([sys.executable, os.path.join(work, "cudnn_probe.py"), os.path.join(lone, "libcudnn.so.9")],
+                env=dict(os.environ, LD_LIBRARY_PATH=llp, LD_DEBUG="libs"))
+        asked = re.findall(r"find library=(libcudnn_graph[^ ]*)", r.stderr)
+        loaded = re.findall(r"calling init: (\S*libcudnn_graph\S*)", r.stderr)
+        r = run([cuslim, "deps", "--format", "json", "--ld-library-path", llp, os.path.join(lone, "libcudnn.so.9")])
+        doc = json.loads(r.stdout) if r.stdout else {"objects": []}
+        ours = [o["realpath"] for o in doc["objects"] if o["path"] and (o["name"] or "").startswith("libcudnn_graph")]
+        check(asked[:1] == ["libcudnn_graph.so.9.10.2"] and loaded == [os.path.join(full, "libcudnn_graph.so.9.10.2")],
+              f"the real loader: cuDNN 9.10.2 asks for libcudnn_graph.so.9.10.2 first and loads it ({asked}; {loaded})")
+        check(ours == loaded, f"deps: cuDNN's graph library is the one the real loader loads ({ours})")
+
         # 4. A framework library linked against cu12's runtime (a stand-in libtorch_cuda.so that
         # NEEDs libcudart.so.12) dlopens its CUDA libraries of CUDA 12, even with CUDA 13 stand-ins
         # first in the loader path and first in the profile's lists (its cuDNN, of CUDA 12, too).

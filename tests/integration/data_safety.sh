@@ -489,6 +489,38 @@ for i in 1 2 3 4 5 6; do "$cuslim" bundle -q ./app2 -o "oci:par:t$i" & pids+=($!
 writers_failed=0; for p in "${pids[@]}"; do wait "$p" || writers_failed=$((writers_failed + 1)); done
 tags=$(python3 -c 'import json; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("par/index.json"))["manifests"])))')
 check "six parallel writers: all exit 0 ($writers_failed failed) and every tag is there ($tags)" '[ $writers_failed = 0 ] && [ "$tags" = "base t1 t2 t3 t4 t5 t6" ]'
+# Six writers creating a new layout at once: the first one's layout appears, the others join it.
+pids=()
+for i in 1 2 3 4 5 6; do "$cuslim" bundle -q ./app2 -o "oci:newpar:t$i" & pids+=($!); done
+writers_failed=0; for p in "${pids[@]}"; do wait "$p" || writers_failed=$((writers_failed + 1)); done
+tags=$(python3 -c 'import json; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("newpar/index.json"))["manifests"])))')
+check "six parallel writers creating one new layout: all exit 0 ($writers_failed failed) and every tag is there ($tags)" \
+  '[ $writers_failed = 0 ] && [ "$tags" = "t1 t2 t3 t4 t5 t6" ] && [ "$(ls -A | grep -c cuslim-tmp)" = 0 ]'
+# What appears at OUT while a run writes is never replaced: the run is stopped once it writes,
+# something is put at OUT, and the run goes on.
+stopped_run() {  # OUT ARGS...: starts a bundle to OUT, stops it once its temp output exists; pid in $pid
+  local out=$1; shift
+  "$cuslim" bundle -q --include "$big" --compression zstd "$@" -o "$out" & pid=$!
+  for _ in $(seq 200); do ls -A | grep -q "^\.$out\.cuslim-tmp" && break; sleep 0.02; done
+  kill -STOP $pid
+}
+stopped_run raced --format oci
+mkdir -p raced/project; echo precious > raced/project/f1.c
+kill -CONT $pid; wait $pid; rc=$?
+check "a directory made at OUT while the OCI output was written: left as it is, exit 3 ($rc)" \
+  '[ $rc = 3 ] && [ "$(cat raced/project/f1.c)" = precious ] && [ "$(ls -A raced)" = project ] && [ "$(ls -A | grep -c cuslim-tmp)" = 0 ]'
+stopped_run raced.tar --format oci-archive
+echo precious > raced.tar
+kill -CONT $pid; wait $pid; rc=$?
+check "a file written at OUT while the archive was packed: left as it is, exit 3 ($rc)" '[ $rc = 3 ] && [ "$(cat raced.tar)" = precious ]'
+stopped_run joined --format oci --tag big
+must "another run's layout at OUT meanwhile" "$cuslim" bundle -q ./app -o oci:joined:small
+kill -CONT $pid; wait $pid; rc=$?
+tags=$(python3 -c 'import json; print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open("joined/index.json"))["manifests"])))')
+check "a layout another run made at OUT meanwhile: the image joins it, both tags kept (exit $rc: $tags)" '[ $rc = 0 ] && [ "$tags" = "big small" ]'
+if command -v umoci >/dev/null; then
+  check "... and umoci reads both" 'umoci ls --layout joined | sort | tr "\n" " " | grep -q "^big small $"'
+fi
 # A layout without its index.json gets a new one (as skopeo gives it); one nested too deep is refused saying so.
 mkdir -p noindex && echo '{"imageLayoutVersion": "1.0.0"}' > noindex/oci-layout
 "$cuslim" bundle -q ./app -o noindex --tag t 2> err; rc=$?
@@ -619,4 +651,10 @@ check "deps --format json > /dev/full: exit 3 naming standard output and the rea
 check "inspect --json with stdout closed: exit 3 ($rc)" '[ $rc = 3 ] && grep -q "standard output" err' || cat err
 out=$("$cuslim" deps ./app --format json | head -c 1; echo " ${PIPESTATUS[0]}")
 check "a reader that stops early (| head) is not an error: '$out'" '[ "$out" = "{ 0" ] || [ "$out" = "{ 141" ]'
+# An oci-archive cut short before its index: said as that, not as "a rootfs tarball".
+"$cuslim" bundle -q ./app -o whole.oci.tar --format oci-archive && head -c 20000 whole.oci.tar > cut.oci.tar
+"$cuslim" verify oci-archive:cut.oci.tar > /dev/null 2> err; rc=$?
+check "verify oci-archive: of an archive cut short: exit 3, 'truncated or corrupt ... before its index.json' ($(cat err))" \
+  '[ $rc = 3 ] && grep -q "cut.oci.tar: truncated or corrupt (.*) before its index.json" err'
+
 finish

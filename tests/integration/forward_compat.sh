@@ -227,6 +227,33 @@ out=$(r ocihide "$tmp/drv535"); rc=$?
 check "... run on 535 says the host libcuda loads, and it does ($out)" \
   '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac && grep -q "the program loads the host.s libcuda.so.1 from there" "$tmp/run.err"' || cat "$tmp/run.err"
 
+# --- the hook looks only in /usr/local/cuda/compat ------------------------------------------------
+# A source whose /usr/local/cuda link is missing: the set ships under /usr/local/cuda-13.0/compat,
+# and the image gets the link NVIDIA's hook needs (else the toolkit would load the host's libcuda).
+cp -a "$src" "$tmp/nolink"; rm "$tmp/nolink/usr/local/cuda"
+"$cuslim" bundle -q --root "$tmp/nolink" /app/app -o "$tmp/nolink-img" --format dir --min-driver 535.230.02 2> "$tmp/nolink.err"; rc=$?
+check "bundle of a set at /usr/local/cuda-13.0/compat with no /usr/local/cuda link in the source: the image gets /usr/local/cuda -> cuda-13.0 ($(readlink "$tmp/nolink-img/usr/local/cuda"))" \
+  '[ $rc = 0 ] && [ "$(readlink "$tmp/nolink-img/usr/local/cuda")" = cuda-13.0 ] && [ -f "$tmp/nolink-img/usr/local/cuda/compat/libcuda.so.580.65.06" ]' || cat "$tmp/nolink.err"
+check "... verify on 535 passes it" '[ "$(v nolink-img 535.230.02)" = "0 pass pass" ]'
+out=$(r nolink-img "$tmp/drv535"); rc=$?
+check "... run on 535 gives the program the set ($out)" '[ $rc = 0 ] && [ "$out" = "runtime 13000, libcuda: compat 580.65.06 ($compat/libcuda.so.1)" ]' || cat "$tmp/run.err"
+# The same image without the link (as another tool might write it): the hook never sees the set.
+cp -a "$tmp/nolink-img" "$tmp/unlinked"; rm "$tmp/unlinked/usr/local/cuda"
+check "an image whose set is not at /usr/local/cuda/compat: verify on 535 fails forward-compat, naming where the hook looks ($(v unlinked 535.230.02))" \
+  '[ "$(v unlinked 535.230.02)" = "1 fail pass" ] && grep -q "is not at /usr/local/cuda/compat (nothing there), the only place NVIDIA.s hook" "$tmp/v.json"'
+out=$(r unlinked "$tmp/drv535"); rc=$?
+check "... run on 535 says the hook cannot see it and the host libcuda loads, and it does ($out)" \
+  '[ $rc = 0 ] && case "$out" in *"libcuda: host 535.230.02"*) true;; *) false;; esac && grep -q "is not at /usr/local/cuda/compat, the only place NVIDIA.s hook looks: using the host driver" "$tmp/run.err"' || cat "$tmp/run.err"
+# A source whose /usr/local/cuda names another CUDA that ships (the image needs its files there):
+# the link is not free to move, and bundle says what that means.
+cp -a "$tmp/nolink" "$tmp/other"; mkdir -p "$tmp/other/usr/local/cuda-12.9"; echo '{"cuda":"12.9"}' > "$tmp/other/usr/local/cuda-12.9/version.json"
+ln -s cuda-12.9 "$tmp/other/usr/local/cuda"
+"$cuslim" bundle -q --root "$tmp/other" /app/app -o "$tmp/other-img" --format dir --min-driver 535.230.02 --include /usr/local/cuda/version.json 2> "$tmp/other.err"; rc=$?
+check "bundle where the image's /usr/local/cuda names another CUDA: the link kept, and a warning says the toolkit would load the host driver" \
+  '[ $rc = 0 ] && [ "$(readlink "$tmp/other-img/usr/local/cuda")" = cuda-12.9 ] && grep -q "is not at /usr/local/cuda/compat, the only place NVIDIA.s hook (enable-cuda-compat) looks.*host driver loads instead" "$tmp/other.err"' || cat "$tmp/other.err"
+check "... and verify on 535 fails it, saying what /usr/local/cuda/compat is there" \
+  '[ "$(v other-img 535.230.02)" = "1 fail pass" ] && grep -q "is not at /usr/local/cuda/compat (nothing there)" "$tmp/v.json"'
+
 # --- slim: keeps the set (and says so), drops a host driver library --------------------------------
 mkdir -p "$tmp/fat"; cp -a "$tmp/always/." "$tmp/fat/"
 must "a host driver library in the fat image" fake_driver_lib "$tmp/fat/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04" libcuda.so.1 "stale host"

@@ -149,6 +149,12 @@ TEST_F(ClassifierTest, dlopen_edges_expand_versions) {
   for (auto* sub : {"libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_adv.so.9",
                     "libcudnn_engines_precompiled.so.9", "libcudnn_engines_runtime_compiled.so.9", "libcudnn_heuristic.so.9", "libcuda.so.1"})
     EXPECT_NE(std::find(firsts.begin(), firsts.end(), sub), firsts.end()) << sub;
+  // cuDNN 9 opens each sub-library by its own full version first, then major.minor, then major
+  auto own = [](const std::string&) -> std::optional<Version> { return Version{9, 28, 0}; };
+  std::vector<std::string> graph;
+  for (auto& e : c.dlopen_edges("/l/libcudnn.so.9", "/l/libcudnn.so.9", cudnn, {}, own))
+    if (e.any.front().rfind("libcudnn_graph", 0) == 0) graph = e.any;
+  EXPECT_EQ(graph, (std::vector<std::string>{"libcudnn_graph.so.9.28.0", "libcudnn_graph.so.9.28", "libcudnn_graph.so.9"}));
   // cuDNN 8 (CUDA 11 and early 12 builds): its front library opens six sub-libraries of other names
   cudnn.soname = "libcudnn.so.8";
   firsts.clear();
