@@ -820,7 +820,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   CUSLIM_TRY(auto python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole
   CUSLIM_TRY(res.jit, add_jit_toolchains(analysis, req, builder));           // JIT: what the frameworks run at run time
   leave_out_driver_files(analysis, req, builder);            // classify: driver files never ship
-  builder.raise_cuda_to_built_for();                    // plan: the CUDA release the shipped libraries need
+  builder.raise_cuda_to_built_for(analysis.classifier());  // plan: the CUDA release the shipped libraries need
   CUSLIM_TRY(res.forward_compat, plan_forward_compat(analysis, req.forward_compat, builder));  // cuda-compat: the set, its loader entry
   add_base_and_loader_files(req, builder);              // base: what the base holds; the loader's files
   res.format = req.format;

@@ -9,6 +9,7 @@
 #include "core/path.h"
 #include "elf/elf_file.h"
 #include "profile/forward_compat.h"
+#include "profile/inspection.h"
 #include "profile/library_version.h"
 
 namespace cuslim {
@@ -33,7 +34,7 @@ std::optional<Version> runtime_cuda(const Analysis& a, const ForwardCompatReques
   for (auto& [inside, item] : plan.items)
     if (item.cls == ObjectClass::cuda && item.type == LayerEntry::file && item.content.empty())
       if (auto real = a.root().realpath(inside)) cuda_libraries.push_back(*real);
-  auto b = newest_cuda_built_for(a.root(), cuda_libraries);
+  auto b = newest_cuda_built_for(a.root(), cuda_libraries, a.classifier());
   return b ? std::optional(b->cuda) : std::nullopt;
 }
 

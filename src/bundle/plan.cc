@@ -13,6 +13,7 @@
 #include "core/path.h"
 #include "elf/elf_file.h"
 #include "loader/loader_abi.h"
+#include "profile/inspection.h"
 #include "profile/classifier.h"
 #include "profile/library_version.h"
 
@@ -138,11 +139,11 @@ void PlanBuilder::note_reason(const std::string& inside, const std::string& why)
   if (auto real = root_.realpath(inside); real.ok() && *real != inside) plan_.reasons.emplace(*real, why);
 }
 
-void PlanBuilder::raise_cuda_to_built_for() {
+void PlanBuilder::raise_cuda_to_built_for(const Classifier& c) {
   std::vector<std::string> cuda_files;
   for (auto& [inside, item] : plan_.items)
     if (item.type == LayerEntry::file && item.cls == ObjectClass::cuda && item.content.empty()) cuda_files.push_back(inside);
-  auto built = newest_cuda_built_for(root_, cuda_files);
+  auto built = newest_cuda_built_for(root_, cuda_files, c);
   if (!built || (plan_.cuda && built->cuda <= *plan_.cuda)) return;
   if (plan_.cuda)
     plan_.warnings.push_back(built->path + ": built for CUDA " + built->cuda.str(2) + " (" + built->source + "), newer than the image's libcudart " +

@@ -21,6 +21,8 @@
 
 namespace cuslim {
 
+class Classifier;
+
 struct PlanItem {
   LayerEntry::Type type = LayerEntry::file;
   std::string target;  // symlink target, as stored
@@ -104,7 +106,7 @@ class PlanBuilder {
   void warn(std::string text) { plan_.warnings.push_back(std::move(text)); }
   // Raises plan().cuda to the newest CUDA release a shipped CUDA library was built for (a cuBLAS
   // 12.8 beside an unused libcudart 11.8 needs what CUDA 12.8 needs), and says so.
-  void raise_cuda_to_built_for();
+  void raise_cuda_to_built_for(const Classifier& c);
   // Why `inside` (a file, or a directory for everything under it) ships, for the report; a link's
   // target gets the same reason (the report groups files by where they really are).
   void note_reason(const std::string& inside, const std::string& why);

@@ -102,7 +102,8 @@ void add_bundle(CLI::App& app, RunState& state) {
       "Reproducible: SOURCE_DATE_EPOCH sets every mtime and the config's created (else 0).\n"
       "OUT: written under a temp name and renamed; an existing OCI layout gets the image added (--tag moves,\n"
       "other tags stay); a non-empty directory that is not one is refused without --force; OUT is never an input.\n"
-      "Exit: 0 written; 1 a dependency is missing; 2 usage (including a refused OUT); 3 unreadable input;\n"
+      "Exit: 0 written; 1 a dependency is missing (or --forward-compat always found no set); 2 usage (including a\n"
+      "refused OUT); 3 unreadable input, or OUT written by another run meanwhile;\n"
       "4 a registry could not be reached or refused (TLS, authentication, HTTP errors).");
   cmd->callback([o, &state] { state.exit = run_bundle(*o); });
 }

@@ -275,7 +275,9 @@ Result<ElfFile> parse(Elf* e, int fd, ElfFile f, ElfFile::Parts parts) {
                      " program header is " + std::to_string(want_ph) + " bytes");
   // A truncated file is an error, as the loader would find it (libelf reads what is there).
   auto beyond = [&](uint64_t off, uint64_t len) { return off > f.size || len > f.size - off; };
-  if (eh.e_phoff && beyond(eh.e_phoff, static_cast<uint64_t>(phnum) * eh.e_phentsize))
+  // The header's own count: libelf counts only the program headers the file holds.
+  uint64_t phnum_said = eh.e_phnum == PN_XNUM ? phnum : eh.e_phnum;
+  if (eh.e_phoff && beyond(eh.e_phoff, std::max<uint64_t>(phnum, phnum_said) * eh.e_phentsize))
     return bad_input(f.path + ": truncated: its program headers end past the end of the file (" + std::to_string(f.size) + " bytes)");
   // Section headers past the end of the file: the loader never reads them (it loads such a file);
   // what needs sections is told, as it is of unreadable ones.

@@ -7,45 +7,50 @@
 
 namespace cuslim {
 
-namespace {
-
-// The CUDA version of a runtime library: what the library's own code or its wheel says
-// (library_version.h, which also makes a wheel's major exact by the fatbin's PTX ISA); else its
-// CUDA major from the cuda profile's soname table, made exact the same way; PTX ISA last.
-void find_cuda_version(Inspection& i, const Classifier& c) {
-  std::string base = path::basename(i.realpath);
-  if (i.library.cuda && i.library.cuda_parts == 2) {
-    i.cuda_version = i.library.cuda;
-    i.cuda_version_source = i.library.cuda_source;
-    return;
-  }
-  auto major_only = [&](Version major, std::string source) {
-    if (auto ptx = newest_ptx_cuda(i.fatbin, major.major)) {
-      i.cuda_version = ptx;
-      i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later), of the major from " + source;
-      return;
-    }
-    i.cuda_version = major;
-    i.cuda_version_parts = 1;
-    i.cuda_version_source = std::move(source);
+CudaReading cuda_reading(const LibraryVersion& lib, const ElfFile& elf, const Fatbin& fatbin, const std::string& realpath, const Classifier& c,
+                         bool cuda_class) {
+  if (lib.cuda && lib.cuda_parts == 2) return {lib.cuda, 2, lib.cuda_source};
+  auto major_only = [&](Version major, std::string source) -> CudaReading {
+    if (auto ptx = newest_ptx_cuda(fatbin, major.major))
+      return {ptx, 2, "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later), of the major from " + source};
+    return {major, 1, std::move(source)};
   };
-  std::string soname = i.elf.soname.value_or(base);
+  std::string soname = elf.soname.value_or(path::basename(realpath));
   std::string family = soname.substr(0, soname.find(".so"));
   auto sv = so_version(soname);
   for (auto& p : c.active()) {
     auto fam = p.cuda_major_by_soname.find(family);
     if (fam == p.cuda_major_by_soname.end() || !sv) continue;
-    if (auto m = fam->second.find(sv->major); m != fam->second.end()) {
+    if (auto m = fam->second.find(sv->major); m != fam->second.end())
       if (auto v = Version::parse(m->second))
         return major_only(*v, "soname " + soname + " (" + p.name + " profile: " + family + " " + sv->major + " ships with CUDA " + m->second + ".x)");
-    }
   }
-  if (i.library.cuda) return major_only(*i.library.cuda, i.library.cuda_source);  // the wheel's name (nvidia-cudnn-cu12)
-  if (auto ptx = newest_ptx_cuda(i.fatbin); ptx && i.cls.cls == ObjectClass::cuda) {
-    i.cuda_version = ptx;
-    i.cuda_version_source = "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later)";
-  }
+  if (lib.cuda) return major_only(*lib.cuda, lib.cuda_source);  // the wheel's name (nvidia-cudnn-cu12)
+  if (auto ptx = newest_ptx_cuda(fatbin); ptx && cuda_class)
+    return {ptx, 2, "newest PTX ISA in its fatbin (built by CUDA " + ptx->str(2) + " or later)"};
+  return {};
 }
+
+Result<CudaReading> read_cuda_version(const Root& root, const std::string& realpath, const Classifier& c) {
+  CUSLIM_TRY(auto lib, read_library_version(root, realpath));
+  if (lib.cuda && lib.cuda_parts == 2) return CudaReading{lib.cuda, 2, lib.cuda_source};
+  CUSLIM_TRY(auto elf, ElfFile::read(root.host_path(realpath), realpath, ElfFile::Parts::sections));
+  CUSLIM_TRY(auto fatbin, Fatbin::read(root.host_path(realpath), elf, /*elsewhere=*/false));
+  bool cuda_class = c.classify(realpath, realpath, elf.soname, path::basename(realpath)).cls == ObjectClass::cuda;
+  return cuda_reading(lib, elf, fatbin, realpath, c, cuda_class);
+}
+
+std::optional<BuiltFor> newest_cuda_built_for(const Root& root, const std::vector<std::string>& realpaths, const Classifier& c) {
+  std::optional<BuiltFor> out;
+  for (auto& p : realpaths) {
+    auto r = read_cuda_version(root, p, c);
+    if (!r.ok() || !r->cuda || r->parts < 2) continue;
+    if (!out || *r->cuda > out->cuda) out = BuiltFor{*r->cuda, p, r->source};
+  }
+  return out;
+}
+
+namespace {
 
 // A library's version as its vendor writes it: 12.8.4, not the driver style 12.8.04.
 std::string library_version_text(const Version& v, int parts) {
@@ -78,7 +83,8 @@ Result<Inspection> inspect(const Root& root, const std::string& path, const Clas
   i.fwd_compat = fwd_compat_note(i.elf);
   if (i.cls.cls == ObjectClass::cuda) {
     CUSLIM_TRY(i.library, read_library_version(root, i.realpath));
-    find_cuda_version(i, classifier);
+    auto r = cuda_reading(i.library, i.elf, i.fatbin, i.realpath, classifier, true);
+    i.cuda_version = r.cuda, i.cuda_version_parts = r.parts, i.cuda_version_source = r.source;
   }
   return i;
 }

@@ -30,6 +30,23 @@ struct Inspection {
 
 Result<Inspection> inspect(const Root& root, const std::string& path, const Classifier& classifier);
 
+// The CUDA version of a CUDA library, the one reading inspect, verify and bundle share: what its
+// code, siblings or wheel say (read_library_version) when that has the minor; else the CUDA major
+// its soname says (the profiles' cuda_major_by_soname) or its wheel's, made exact by the newest
+// PTX of that major in its fatbin; else (a CUDA-class library) its fatbin's newest PTX.
+struct CudaReading {
+  std::optional<Version> cuda;
+  int parts = 2;  // 1 when only the major is known
+  std::string source;
+};
+CudaReading cuda_reading(const LibraryVersion& lib, const ElfFile& elf, const Fatbin& fatbin, const std::string& realpath, const Classifier& c,
+                         bool cuda_class);
+Result<CudaReading> read_cuda_version(const Root& root, const std::string& realpath, const Classifier& c);
+
+// The newest CUDA release a set of CUDA libraries was built for, as each one's reading above gives
+// it to the minor: what a program that links libcudart statically still asks of the driver.
+std::optional<BuiltFor> newest_cuda_built_for(const Root& root, const std::vector<std::string>& realpaths, const Classifier& c);
+
 // {"path", "realpath", "class", "rule", "soname", "cuda_version", "cuda_version_source",
 //  "driver_version", "fwd_compat", "library_version", "library_version_source", "wheel", "version_cross_check", "fatbin": {"containers", "entries", "archs": [...], "elsewhere": [...]}}
 nlohmann::json to_json(const Inspection& i);

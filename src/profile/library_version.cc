@@ -218,16 +218,6 @@ std::optional<CudartVersion> cudart_version_of(const Root& root, const std::stri
   return cudart_cuda_version(path::basename(realpath));
 }
 
-std::optional<BuiltFor> newest_cuda_built_for(const Root& root, const std::vector<std::string>& realpaths) {
-  std::optional<BuiltFor> out;
-  for (auto& p : realpaths) {
-    auto lv = read_library_version(root, p);
-    if (!lv || !lv->cuda || lv->cuda_parts < 2) continue;
-    if (!out || *lv->cuda > out->cuda) out = BuiltFor{*lv->cuda, p, lv->cuda_source};
-  }
-  return out;
-}
-
 std::optional<Wheel> wheel_of(const Root& root, const std::string& realpath) {
   std::string dir = path::dirname(realpath);
   for (int up = 0; up < 6 && dir != "/" && !dir.empty(); ++up, dir = path::dirname(dir)) {

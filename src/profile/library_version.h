@@ -48,14 +48,11 @@ Result<LibraryVersion> read_library_version(const Root& root, const std::string&
 // get it: read_library_version()'s answer when it has one, else cudart_cuda_version() of its name.
 std::optional<CudartVersion> cudart_version_of(const Root& root, const std::string& realpath);
 
-// The newest CUDA release a set of CUDA libraries was built for, as each one's own code or wheel
-// gives it to the minor (cublasGetCudartVersion, cudnnGetCudartVersion, nvrtcVersion, ...): what
-// a program that links libcudart statically still asks of the driver. nullopt when none says.
+// What a set of CUDA libraries was built for (inspection.h: newest_cuda_built_for).
 struct BuiltFor {
   Version cuda;
   std::string path, source;
 };
-std::optional<BuiltFor> newest_cuda_built_for(const Root& root, const std::vector<std::string>& realpaths);
 
 // The newest CUDA (of `major` when given) whose PTX ISA a fatbin carries: the library was built by
 // that CUDA or later. A major alone (NCCL's "cu12") is made exact this way (read_library_version).

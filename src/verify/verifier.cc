@@ -22,6 +22,7 @@
 #include "loader/loader_abi.h"
 #include "loader/resolver.h"
 #include "profile/forward_compat.h"
+#include "profile/inspection.h"
 #include "profile/library_version.h"
 #include "prune/gpu_arch.h"
 #include "python/interpreter.h"
@@ -136,7 +137,7 @@ std::optional<std::pair<Version, std::string>> bundled_runtime(const Root& root,
     auto v = cudart_version_of(root, f.path);
     if (v && (!out || v->version > out->first)) out = {v->version, f.path};
   }
-  auto b = newest_cuda_built_for(root, cuda_libraries);  // a library built for a newer CUDA needs what that CUDA needs
+  auto b = newest_cuda_built_for(root, cuda_libraries, c);  // a library built for a newer CUDA needs what that CUDA needs
   if (b && (!out || b->cuda > out->first))
     return std::pair{b->cuda, b->path + " (built for CUDA " + b->cuda.str(2) + ": " + b->source +
                                   (out ? "; newer than the image's libcudart " + out->first.str(2) + ", " + out->second : std::string("; no libcudart in the image")) + ")"};

@@ -496,8 +496,8 @@ check "build SPEC -o docker://...:1 --digestfile (the Kubernetes push job's shap
   '[ $rc = 0 ] && [ "$(skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" --format "{{.Digest}}" "docker://$reg/cuslim/team-app:1")" = "$(cat "$tmp/k8s.digest")" ]'
 printf 'name: b\ntag: b\ntargets: [/bin/true]\nout: docker://%s/cuslim/spec:1\n' "$reg" > "$tmp/tag-spec.yaml"
 "$cuslim" build -q "$tmp/tag-spec.yaml" "${auth[@]}" > /dev/null 2> "$tmp/spectag.err"; rc=$?
-check "build: out docker://...:1 against the spec's tag: b: usage error naming the spec, not --tag ($rc: $(cat "$tmp/spectag.err"))" \
-  '[ $rc = 2 ] && grep -q "tag-spec.yaml says .b." "$tmp/spectag.err" && ! grep -q -- "--tag says" "$tmp/spectag.err"'
+check "build: out docker://...:1 against the spec's tag: b: the spec's error at its tag: (exit 3), not --tag ($rc: $(cat "$tmp/spectag.err"))" \
+  '[ $rc = 3 ] && grep -q "tag-spec.yaml:2:6: tag: .b., and the spec.s out: docker://.* names the tag .1." "$tmp/spectag.err" && ! grep -q -- "--tag says" "$tmp/spectag.err"'
 "$cuslim" bundle -q /bin/true -o "docker://$reg/cuslim/tagged" --tag t5 "${auth[@]}" > /dev/null 2> "$tmp/t5.err"; rc=$?
 check "-o docker://HOST/REPO --tag T pushes REPO:T ($rc: $(cat "$tmp/t5.err"))" \
   '[ $rc = 0 ] && skopeo inspect --cert-dir "$certs" --creds "tester:s3cret:pw" "docker://$reg/cuslim/tagged:t5" >/dev/null'

@@ -457,5 +457,32 @@ TEST(CudaVersion, a_wheels_major_is_made_exact_by_ptx_in_the_library_answer) {
   EXPECT_EQ(*lv->version, (Version{2, 27, 3}));
 }
 
+// A CUDA library with no version function and no wheel (a toolkit's libcurand.so.10): its CUDA
+// version is its newest PTX's, and inspect, verify and bundle read it the same way
+// (read_cuda_version, newest_cuda_built_for): a CUDA 13 library is never "no CUDA version".
+TEST(CudaVersion, one_reading_for_inspect_verify_and_bundle) {
+  TempDir t;
+  std::string e = entry(kPtx, 100, 0, 64, 'c', 80);
+  put<uint16_t>(e, 24, 0);
+  put<uint16_t>(e, 26, 9);  // PTX ISA 9.0: CUDA 13.0
+  test::build_lib(t / "libcurand.so.10", c_array("fat", ".nv_fatbin", container({e})) + "int f(void){return 1;}\n", "-Wl,-soname,libcurand.so.10");
+  Root root(t.path());
+  auto set = ProfileSet::builtin();
+  ASSERT_TRUE(set.ok());
+  auto c = Classifier::make(*set, "glibc");
+  ASSERT_TRUE(c.ok());
+  auto seen = inspect(root, "/libcurand.so.10", *c);
+  ASSERT_TRUE(seen.ok()) << seen.error().message();
+  ASSERT_TRUE(seen->cuda_version);
+  EXPECT_EQ(seen->cuda_version->str(2), "13.0");
+  auto read = read_cuda_version(root, "/libcurand.so.10", *c);
+  ASSERT_TRUE(read.ok() && read->cuda);
+  EXPECT_EQ(read->cuda->str(2), "13.0");
+  EXPECT_EQ(read->source, seen->cuda_version_source);
+  auto built = newest_cuda_built_for(root, {"/libcurand.so.10"}, *c);
+  ASSERT_TRUE(built);
+  EXPECT_EQ(built->cuda.str(2), "13.0");
+}
+
 }  // namespace
 }  // namespace cuslim

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "fixture.h"
+#include "profile/inspection.h"
 #include "profile/library_version.h"
+#include "profile/profile_set.h"
 
 namespace cuslim {
 namespace {
@@ -50,7 +52,11 @@ TEST(LibraryVersion, cublas_cuda_version_is_the_cudart_it_was_built_for_not_its_
   EXPECT_EQ(*lt.cuda, (Version{13, 0, 0}));
   EXPECT_EQ(lt.cuda_parts, 2);
   EXPECT_EQ(lt.cuda_source, "code: cublasLtGetCudartVersion returns 13000");
-  auto built = newest_cuda_built_for(Root(dir.path()), {"/libcublasLt.so.13"});
+  auto set = ProfileSet::builtin();
+  ASSERT_TRUE(set.ok());
+  auto c = Classifier::make(*set, "glibc");
+  ASSERT_TRUE(c.ok());
+  auto built = newest_cuda_built_for(Root(dir.path()), {"/libcublasLt.so.13"}, *c);
   ASSERT_TRUE(built);
   EXPECT_EQ(built->cuda, (Version{13, 0, 0}));
 }
