@@ -56,13 +56,25 @@ void read_note(const Root& root, CompatSet& s) {
   auto elf = ElfFile::read(root.host_path(s.libcuda), s.libcuda, ElfFile::Parts::all);
   if (!elf.ok()) return;
   auto note = fwd_compat_note(*elf);
-  if (!note) return;
-  if (auto* v = key(*note, "cuda version"); v && v->is_string()) s.cuda = Version::parse(v->get<std::string>());
-  if (auto* d = key(*note, "driver"); d && d->is_array()) {
-    for (auto& b : *d)
-      if (b.is_number_integer()) s.branches.push_back(b.get<int>());
-    s.from_note = true;
+  bool has_note = std::any_of(elf->notes.begin(), elf->notes.end(), [](auto& n) { return n.section == ".note.cuda.fwd_compatibility"; });
+  if (!note) {
+    if (has_note) s.note_problem = "its .note.cuda.fwd_compatibility is not JSON";
+    return;
   }
+  if (auto* v = key(*note, "cuda version"); v && v->is_string()) s.cuda = Version::parse(v->get<std::string>());
+  auto* d = key(*note, "driver");
+  if (!d || !d->is_array()) {
+    s.note_problem = "its .note.cuda.fwd_compatibility has no \"driver\" list";
+    return;
+  }
+  // A branch is a driver's major: a whole number of three digits (535, 580); anything else in the
+  // list is left out and said.
+  std::string bad;
+  for (auto& b : *d)
+    if (b.is_number_integer() && b.get<int64_t>() >= 100 && b.get<int64_t>() <= 9999) s.branches.push_back(static_cast<int>(b.get<int64_t>()));
+    else bad += (bad.empty() ? "" : ", ") + b.dump();
+  if (!bad.empty()) s.note_problem = "its .note.cuda.fwd_compatibility lists " + bad + " among the driver branches (left out)";
+  s.from_note = true;
 }
 
 // A set from one dir, if it holds a libcuda.so.<driver version>.
@@ -103,7 +115,8 @@ std::string branch_list(const std::vector<int>& b) {
 
 std::string CompatSet::describe() const {
   return real_dir + " (" + (package.empty() ? "cuda-compat" : package) + ", libcuda " + version_text + ", branches " + branch_list(branches) +
-         (from_note ? "" : " from the compat table: no .note.cuda.fwd_compatibility") + ")";
+         (from_note ? "" : note_problem.empty() ? " from the compat table: no .note.cuda.fwd_compatibility" : " from the compat table") +
+         (note_problem.empty() ? "" : "; " + note_problem) + ")";
 }
 
 const ForwardCompatData* forward_compat_data(const Classifier& c) {
@@ -162,7 +175,8 @@ CompatChoice hook_choice(const CompatSet& set, const Version& host) {
 CompatServes serves(const CompatSet& set, const Version& cuda, const Version& driver) {
   std::string name = set.real_dir + " (" + set.version_text + ")";
   if (std::find(set.branches.begin(), set.branches.end(), driver.major) == set.branches.end())
-    return {false, name + " does not serve branch " + std::to_string(driver.major) + " (it lists " + branch_list(set.branches) + ")"};
+    return {false, name + " does not serve branch " + std::to_string(driver.major) + " (it lists " + branch_list(set.branches) +
+                       (set.note_problem.empty() ? "" : "; " + set.note_problem) + ")"};
   auto need = driver_need(cuda);
   if (need && set.version < need->min) return {false, name + " is older than CUDA " + cuda.str(2) + "'s minimum driver " + need->text()};
   auto choice = hook_choice(set, driver);

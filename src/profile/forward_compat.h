@@ -27,6 +27,7 @@ struct CompatSet {
   bool from_note = false;        // branches (and CUDA version) read from .note.cuda.fwd_compatibility
   std::vector<std::string> files;  // every entry of real_dir (files and links), in-root paths, sorted
   std::string package;           // "cuda-compat-13-0"
+  std::string note_problem;      // what is wrong with a note that is there ("" when sound or absent)
 
   std::string describe() const;  // "/usr/local/cuda-13.0/compat (cuda-compat-13-0, libcuda 580.65.06, branches 535, ...)"
 };

@@ -254,6 +254,17 @@ check "bundle where the image's /usr/local/cuda names another CUDA: the link kep
 check "... and verify on 535 fails it, saying what /usr/local/cuda/compat is there" \
   '[ "$(v other-img 535.230.02)" = "1 fail pass" ] && grep -q "is not at /usr/local/cuda/compat (nothing there)" "$tmp/v.json"'
 
+# --- a note that is not what NVIDIA writes: its bad parts said, never taken as branches ---------
+for case in "badlist|{\"format\":1,\"CUDA version\":\"13.0\",\"driver\":[535.5,-1,570]}|lists 535.5, -1 among the driver branches (left out)|lists 570;" \
+            "notjson|{\"format\":1|is not JSON|branches 535, 550, 565, 570, 575 from the compat table"; do
+  IFS='|' read -r name note said branches <<< "$case"
+  cp -a "$tmp/nocompat" "$tmp/note-$name"
+  must "a set whose note is $name" compat_set "$tmp/note-$name$compat" 580.65.06 "$note"
+  "$cuslim" bundle -q --root "$tmp/note-$name" /app/app -o "$tmp/note-$name-img" --format dir --forward-compat always 2> /dev/null
+  "$cuslim" verify --driver-version 535.230.02 "$tmp/note-$name-img" > "$tmp/note.out" 2>&1
+  check "a note that $said: verify says so, and serves only $branches" 'grep -q "$said" "$tmp/note.out" && grep -q "$branches" "$tmp/note.out"' || cat "$tmp/note.out"
+done
+
 # --- slim: keeps the set (and says so), drops a host driver library --------------------------------
 mkdir -p "$tmp/fat"; cp -a "$tmp/always/." "$tmp/fat/"
 must "a host driver library in the fat image" fake_driver_lib "$tmp/fat/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04" libcuda.so.1 "stale host"
