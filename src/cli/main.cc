@@ -16,6 +16,7 @@
 #include "cli/command.h"
 #include "cli/usage_error.h"
 #include "core/signal_cleanup.h"
+#include "core/std_fds.h"
 
 #ifndef CUSLIM_VERSION
 #define CUSLIM_VERSION "dev"
@@ -53,6 +54,7 @@ static int checked_stdout(int code) {
 
 int main(int argc, char** argv) {
   using namespace cuslim;
+  hold_closed_std_fds();  // before any file is opened
   CLI::App app{"cuslim: the smallest image that still runs your CUDA program, and the proof that it does.\n"
                "Walks the ELF graph as glibc's ld.so would, sorts every object into driver | system |\n"
                "cuda | toolkit | jit | forward-compat | app, and packs only what must ship.",

@@ -1,4 +1,5 @@
 #include "trace/file_tracer.h"
+#include "sandbox/signal_forwarding.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -203,12 +204,14 @@ int trace_loop(pid_t child, TraceWriter& w) {
 
 }  // namespace
 
-Result<int> trace_files_of(const std::function<int()>& child_body, const std::string& trace_file, bool after_first_exec) {
+Result<int> trace_files_of(const std::function<int()>& child_body, const std::string& trace_file, bool after_first_exec,
+                           SignalForwarding* forwarding) {
   UniqueFd out(::open(trace_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
   if (!out) return Error::from_errno(trace_file, errno);
   pid_t child = ::fork();
   if (child < 0) return Error::from_errno("fork", errno);
   if (child == 0) {
+    if (forwarding) forwarding->restore_in_child();
     ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
     ::raise(SIGSTOP);  // let the tracer set its options first
     int rc = 125;
@@ -223,12 +226,14 @@ Result<int> trace_files_of(const std::function<int()>& child_body, const std::st
   long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
   if (::ptrace(PTRACE_SETOPTIONS, child, nullptr, opts) != 0) return Error::from_errno("ptrace(PTRACE_SETOPTIONS)", errno);
   ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
+  if (forwarding) forwarding->target(child);
   TraceWriter w(out.get(), after_first_exec, path::normalize(absolute_path(trace_file).value_or(trace_file)));
   return trace_loop(child, w);
 }
 
-Result<int> trace_files(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& trace_file) {
-  return trace_files_of([&]() -> int { exec_child(argv, env); }, trace_file, false);
+Result<int> trace_files(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& trace_file,
+                        SignalForwarding* forwarding) {
+  return trace_files_of([&]() -> int { exec_child(argv, env); }, trace_file, false, forwarding);
 }
 
 }  // namespace cuslim

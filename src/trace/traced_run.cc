@@ -22,6 +22,7 @@
 #include "core/hex.h"
 #include "core/staging.h"
 #include "image/utf8_names.h"
+#include "sandbox/signal_forwarding.h"
 #include "sandbox/run_setup.h"
 #include "trace/run_environment.h"
 #include "trace/file_tracer.h"
@@ -48,7 +49,7 @@ Result<std::string> audit_library_or_error() {
 }
 
 // fork + execvpe + wait: the program's exit code, 128 + signal when killed.
-Result<int> run_plain(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+Result<int> run_plain(const std::vector<std::string>& argv, const std::vector<std::string>& env, SignalForwarding& forwarding) {
   std::vector<char*> a, e;
   for (auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
   a.push_back(nullptr);
@@ -58,14 +59,16 @@ Result<int> run_plain(const std::vector<std::string>& argv, const std::vector<st
   pid_t pid = ::fork();
   if (pid < 0) return Error::from_errno("fork", errno);
   if (pid == 0) {
-    // cuslim interrupted (a CI timeout's SIGTERM) ends the program too, as ptrace's EXITKILL does
-    // in --files mode; a parent already gone before this line is caught by the check after it.
+    forwarding.restore_in_child();
+    // cuslim killed (SIGKILL) ends the program too, as ptrace's EXITKILL does in --files mode; a
+    // parent already gone before this line is caught by the check after it.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) _exit(128 + SIGTERM);
     ::execvpe(a[0], a.data(), e.data());
     std::perror(("cuslim: trace: " + argv[0]).c_str());
     _exit(127);
   }
+  forwarding.target(pid);
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0)
     if (errno != EINTR) return Error::from_errno("waitpid", errno);
@@ -166,8 +169,13 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
     for (auto& c : cache_variables()) CUSLIM_CHECK(make_dirs(caches->path() + "/" + c));  // there and empty, as a real cache dir is
   }
   auto env = audited_env(own, lib, out.temp());
+  // Ctrl-C and a CI timeout's SIGTERM are the program's to handle: the terminal signals it
+  // directly (cuslim shares its process group), a signal sent to cuslim alone is passed on; the
+  // trace is written when the program ends, whatever its status.
+  SignalForwarding forwarding;
+  forwarding.leave_terminal_signals();
   // ptrace for files, the audit library for the loader
-  CUSLIM_TRY(int rc, req.files ? trace_files(req.argv, env, out.temp()) : run_plain(req.argv, env));
+  CUSLIM_TRY(int rc, req.files ? trace_files(req.argv, env, out.temp(), &forwarding) : run_plain(req.argv, env, forwarding));
   CUSLIM_CHECK(out.commit());
   return rc;
 }

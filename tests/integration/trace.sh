@@ -178,7 +178,7 @@ check "trace --files of a program and a file whose names are not UTF-8 (rc $rc)"
 (cd "$tmp/raw" && "$cuslim" trace -q -o loader.trace -- "./$prog" "$raw" > /dev/null)
 "$cuslim" bundle -q "$tmp/raw/$prog" --trace "$tmp/raw/t.trace" --trace "$tmp/raw/loader.trace" -o "$tmp/raw-dir" --format dir 2> "$tmp/raw.err"; rc=$?
 check "bundle reads both traces and ships the file byte-exact ($(tail -1 "$tmp/raw.err"))" '[ $rc = 0 ] && [ "$(cat "$tmp/raw-dir$tmp/raw/$raw")" = b ] && [ -x "$tmp/raw-dir$tmp/raw/$prog" ]'
-# --- an interrupted trace: the program ends with cuslim, no trace (partial or temp) is left -------
+# --- SIGTERM to trace: passed on to the program, which ends; its trace is written, no temp left ----
 for mode in plain files; do
   mkdir -p "$tmp/sig-$mode"
   flag=(); [ $mode = files ] && flag=(--files)
@@ -188,7 +188,8 @@ for mode in plain files; do
   kill -TERM "$pid"; wait "$pid"; rc=$?
   for _ in $(seq 30); do pgrep -f "^/bin/sleep $marker" > /dev/null || break; sleep 0.1; done
   check "$mode: SIGTERM to trace ends it (rc $rc) and the traced program with it" '[ $rc = 143 ] && ! pgrep -f "^/bin/sleep $marker" > /dev/null'
-  check "$mode: no trace file and no temp left ($(ls -A "$tmp/sig-$mode" | tr '\n' ' '))" '[ -z "$(ls -A "$tmp/sig-$mode")" ]'
+  check "$mode: the trace of the run written, no temp left ($(ls -A "$tmp/sig-$mode" | tr '\n' ' '))" \
+    '[ "$(ls -A "$tmp/sig-$mode")" = t.trace ] && grep -q "bin/sleep" "$tmp/sig-$mode/t.trace"'
 done
 mkdir -p "$tmp/tracedir"
 "$cuslim" bundle -q /bin/true --trace "$tmp/tracedir" -o "$tmp/td.tar" 2> "$tmp/err"; rc=$?
@@ -265,4 +266,42 @@ printf '#!/usr/bin/env sh\necho "env script ran"\n' > "$tmp/envs/s.sh"; chmod +x
 "$cuslim" bundle -q /bin/true --trace "$tmp/envs/s.trace" -o "$tmp/envs/img" --tag e 2> "$tmp/err"; rc=$?
 out=$("$cuslim" run --gpu off "$tmp/envs/img:e" -- "$tmp/envs/s.sh" 2>&1)
 check "a traced #!/usr/bin/env script: its env ships and the image runs it ($rc: $out)" '[ $rc = 0 ] && [ "$out" = "env script ran" ]'
+# --- the traced program's own descriptors and signals -------------------------------------------
+# Started with stdout or stderr closed, the program must not write into the trace (the audit
+# library's file took descriptor 1); the trace stays readable.
+here=$(dirname "$0")
+for mode in "" --files; do
+  for closed in 1 2; do
+    t="$tmp/closed$closed$mode.trace"
+    eval '"$cuslim" trace $mode -q -o "$t" -- /bin/sh -c "echo to-the-closed-fd >&$closed; exit 0"' "$closed>&-"; rc=$?
+    check "trace $mode with fd $closed closed: exit $rc, the program's output not in the trace, every line JSON" \
+      '[ $rc = 0 ] && ! grep -q to-the-closed-fd "$t" && python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$t"'
+  done
+done
+# Ctrl-C at a terminal goes to the program (cuslim shares its process group); a SIGTERM sent to
+# cuslim alone (a CI timeout) is passed on. The program's handler runs, the trace is written and
+# cuslim exits with the program's status.
+cat > "$tmp/sigint.py" <<'PY'
+import signal, sys, time
+got = []
+signal.signal(signal.SIGINT, lambda s, f: got.append(s))
+signal.signal(signal.SIGTERM, lambda s, f: got.append(s))
+print("ready", flush=True)
+for _ in range(100):
+    if got: break
+    time.sleep(0.05)
+print("got", got, flush=True)
+sys.exit(5 if got else 1)
+PY
+for mode in "" --files; do
+  out=$(python3 "$here/pty_run.py" --sleep 1.5 --send '\x03' -- "$cuslim" trace $mode -q -o "$tmp/int$mode.trace" -- /usr/bin/python3 "$tmp/sigint.py" | paste -sd " ")
+  check "trace $mode, Ctrl-C at the terminal: the program's handler ran once, exit 5, the trace written ($out)" \
+    'case "$out" in *"got [2]"*" 5") [ -s "$tmp/int$mode.trace" ];; *) false;; esac'
+  "$cuslim" trace $mode -q -o "$tmp/term$mode.trace" -- /usr/bin/python3 "$tmp/sigint.py" > "$tmp/term.out" & pid=$!
+  for _ in $(seq 100); do grep -q ready "$tmp/term.out" 2>/dev/null && break; sleep 0.05; done
+  kill -TERM $pid; wait $pid; rc=$?
+  check "trace $mode, SIGTERM to cuslim alone: passed on, the program's handler ran, exit $rc, the trace written" \
+    '[ $rc = 5 ] && grep -q "got \[15\]" "$tmp/term.out" && [ -s "$tmp/term$mode.trace" ]'
+done
+
 finish
