@@ -89,7 +89,10 @@ struct Pending {
 };
 
 // How a successful call used its path: a directory opened to be read (O_DIRECTORY: opendir,
-// os.listdir, the import system's scans) is "list" -- seen, not a use of what it holds.
+// os.listdir, the import system's scans) is "list" -- seen, not a use of what it holds; a file
+// opened only to be written (write-only, truncated, or created new: O_CREAT|O_EXCL, a temp
+// file) is "write" -- the run's output, not something it needs. A read-write open of a file
+// that may already exist (a database) stays "open".
 const char* access_kind(const Pending& p) {
   const char* kind = access_kind(p.nr);
   if (std::strcmp(kind, "open") != 0) return kind;
@@ -98,7 +101,9 @@ const char* access_kind(const Pending& p) {
   if (p.nr == SYS_open) flags = p.args[1];
 #endif
   if (p.nr == SYS_openat) flags = p.args[2];
-  return (flags & O_DIRECTORY) ? "list" : kind;
+  if (flags & O_DIRECTORY) return "list";
+  if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_TRUNC) || (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) return "write";
+  return kind;
 }
 
 // Absolute path of a syscall's path argument, as the tracee saw it (relative to its cwd or dirfd).

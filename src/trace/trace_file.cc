@@ -65,8 +65,9 @@ Result<Trace> read_trace(const std::string& file) {
     else if (ev == "search") searched.insert(name);
     else if (ev == "file") {
       CUSLIM_TRY(auto how, f.str("how", "open"));  // traces before "how" recorded opens and stats alike
-      if (how != "open" && how != "exec" && how != "stat" && how != "list")
-        return bad_input(file + ":" + std::to_string(n) + ": how: '" + how + "' is not open, exec, stat or list");
+      if (how != "open" && how != "exec" && how != "stat" && how != "list" && how != "write")
+        return bad_input(file + ":" + std::to_string(n) + ": how: '" + how + "' is not open, exec, stat, list or write");
+      if (how == "write") continue;  // opened only to be written (a log, a result, a temp file): its output, not a use
       (how == "stat" || how == "list" ? t.looked_at : t.files).insert(p);  // seen, or used
       if (how == "exec") t.executed.insert(p);
     }

@@ -304,4 +304,20 @@ for mode in "" --files; do
     '[ $rc = 5 ] && grep -q "got \[15\]" "$tmp/term.out" && [ -s "$tmp/term$mode.trace" ]'
 done
 
+# --- what a run only writes is its output, not something it needs -------------------------------
+wd="$tmp/writes"; mkdir -p "$wd"; echo in > "$wd/input.txt"; echo db > "$wd/rw.db"
+cat > "$wd/w.py" <<'PY'
+import os, sys, tempfile
+d = sys.argv[1]
+open(os.path.join(d, "input.txt")).read()
+open(os.path.join(d, "output.log"), "w").write("out")
+open(os.path.join(d, "append.log"), "a").write("more")
+with open(os.path.join(d, "rw.db"), "r+") as f: f.read()
+with tempfile.NamedTemporaryFile(dir=d, prefix="scratch-", delete=False) as f: f.write(b"x" * 100000)
+PY
+"$cuslim" trace --files -q -o "$wd/w.trace" -- /usr/bin/python3 "$wd/w.py" "$wd"; rc=$?
+"$cuslim" bundle -q /usr/bin/python3 --trace "$wd/w.trace" -o "$tmp/writes-img" --format dir 2> /dev/null
+check "a traced run's writes (write-only, appended, a new temp file) are recorded as written and not packed; what it read (and a read-write database) is ($rc: $(cd "$tmp/writes-img$wd" 2>/dev/null && ls | tr '\n' ' '))" \
+  '[ $rc = 0 ] && grep -q "\"how\":\"write\"" "$wd/w.trace" && [ -f "$tmp/writes-img$wd/input.txt" ] && [ -f "$tmp/writes-img$wd/rw.db" ] && [ ! -e "$tmp/writes-img$wd/output.log" ] && [ ! -e "$tmp/writes-img$wd/append.log" ] && [ -z "$(ls "$tmp/writes-img$wd" | grep scratch-)" ]'
+
 finish
