@@ -814,7 +814,7 @@ Result<BundleResult> bundle(const Analysis& analysis, const BundleRequest& reque
   for (auto& w : req.trace_warnings) builder.warn(w);
   CUSLIM_TRY(auto programs, expand_programs(root, req.targets, program_search_path(req)));  // ELF programs; #! scripts and their interpreters
   CUSLIM_CHECK(add_closures(analysis, req, programs, builder));  // resolve + classify: what the programs load
-  CUSLIM_CHECK(add_python_startup(analysis, programs, builder, req.trace_without_files));  // Python: what every interpreter start reads
+  CUSLIM_CHECK(add_python_startup(analysis, programs, builder, req));  // Python: what every interpreter start reads
   CUSLIM_CHECK(add_locales(root, req, builder));                  // locale: the data of the locales the Env names
   BundleResult res;
   CUSLIM_TRY(auto python, add_python_distributions(analysis, req, builder));  // Python: used distributions whole

@@ -57,7 +57,9 @@ std::vector<std::string> script_path_dirs(const Root& root, const BundleRequest&
 // A Python interpreter among the programs (or the interpreter of a #! script among them) brings
 // what every start of it reads (its encodings, landmarks and site's modules), traced or not:
 // python/interpreter.h.
-Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder, bool trace_without_files) {
+Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder, const BundleRequest& req) {
+  bool trace_without_files = req.trace_without_files;
+  bool traced = trace_without_files || !req.traced.empty() || !req.traced_files.empty();
   const Root& root = analysis.root();
   for (auto& t : programs.elf) {  // a #! script's interpreter is among them
     auto elf = analysis.object(t);
@@ -68,6 +70,15 @@ Status add_python_startup(const Analysis& analysis, const Programs& programs, Pl
       builder.warn(t + ": a Python interpreter, and a --trace made without --files: which modules the run imported is unknown, so "
                    "no Python distribution and only the start-up part of the standard library ship (the image may fail at its first "
                    "import); trace again with: cuslim trace --files -o FILE -- ...");
+    // No trace at all: the same half image, unless the standard library is --include'd whole.
+    bool stdlib_included = std::any_of(req.includes.begin(), req.includes.end(), [&](const std::string& inc) {
+      std::string d = path::normalize(inc);
+      return py->stdlib == d || py->stdlib.rfind(d + "/", 0) == 0 || d == "/";
+    });
+    if (!traced && !stdlib_included)
+      builder.warn(t + ": a Python interpreter with no --trace: which modules a run imports is unknown, so no Python distribution and "
+                   "only the start-up part of the standard library ship (import json fails in the image); trace the program with "
+                   "cuslim trace --files -o FILE -- ... and give --trace FILE (or --include " + py->stdlib + " and what it imports)");
     auto startup = python_startup(root, *py);
     for (auto& f : startup.files) {
       CUSLIM_CHECK(builder.add_include(f));

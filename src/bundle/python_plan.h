@@ -16,9 +16,9 @@ namespace cuslim {
 // A Python interpreter among the programs (or the interpreter of a #! script among them) brings
 // what every start of it reads (its encodings, landmarks and site's modules), traced or not:
 // python/interpreter.h.
-// `trace_without_files`: a trace given was made without --files: said, since which modules the run
-// imported is then unknown (only the start-up files and mapped extension modules would ship).
-Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder, bool trace_without_files = false);
+// A trace made without --files, or none at all (and the standard library not --include'd): said,
+// since which modules a run imports is then unknown (only the start-up files would ship).
+Status add_python_startup(const Analysis& analysis, const Programs& programs, PlanBuilder& builder, const BundleRequest& req);
 
 // Python distributions the traced files used ship whole (--python-keep package) with their
 // profile-named companions, their extension modules bringing their closures; the report says

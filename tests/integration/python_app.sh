@@ -89,6 +89,10 @@ check "the whole encodings package ships (ascii and latin_1 too, never imported 
 must "bundle the bare interpreter, no trace" "$cuslim" bundle -q "$py" -o "$tmp/bare" --tag b
 out=$(run_image "$tmp/bare" b "$py" -c 'import sys, encodings.latin_1; print("started", sys.prefix, sys.getfilesystemencoding())' 2>&1)
 check "runc, empty environment: the untraced interpreter starts ($out)" '[ "$out" = "started /usr utf-8" ]'
+"$cuslim" bundle "$py" -o "$tmp/bare-warn" --format dir > /dev/null 2> "$tmp/bare.err"
+"$cuslim" bundle "$py" --include "/usr/lib/python$("$py" -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')" -o "$tmp/bare-stdlib" --format dir > /dev/null 2> "$tmp/stdlib.err"
+check "no trace: a warning says only the start-up part of the standard library ships (none when it is --include'd)" \
+  'grep -q "a Python interpreter with no --trace: .*only the start-up part of the standard library ship" "$tmp/bare.err" && ! grep -q "no --trace" "$tmp/stdlib.err" && [ -f "$tmp/bare-stdlib/usr/lib/python$("$py" -c "import sys;print(f\"{sys.version_info[0]}.{sys.version_info[1]}\")")/json/__init__.py" ]'
 # an image of it built from a root that has lost its encodings (bundle --root of such a tree)
 must "bare interpreter as a rootfs dir" "$cuslim" bundle -q "$py" -o "$tmp/bare-dir" --format dir
 delete_inside "$tmp/bare-dir" "usr/lib/python3*/encodings"
