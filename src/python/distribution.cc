@@ -1,4 +1,5 @@
 #include "python/distribution.h"
+#include "python/markers.h"
 
 #include <sys/stat.h>
 
@@ -57,17 +58,28 @@ std::string record_path(const std::string& line) {
   return out;
 }
 
+// The interpreter a site dir belongs to, as far as its path says (lib/python3.11/site-packages);
+// /usr/lib/python3/dist-packages says no minor.
+MarkerEnv marker_env_of(const std::string& site) {
+  MarkerEnv env;
+  for (auto& c : path::components(site))
+    if (c.rfind("python3.", 0) == 0 && c.size() > 8 && std::all_of(c.begin() + 8, c.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }))
+      env.python_minor = std::stoi(c.substr(8));
+  return env;
+}
+
 // "Name: torch" -> the value of the first header of that name in a METADATA / PKG-INFO file.
 // The distributions a METADATA file requires: each Requires-Dist's name ("numpy (>=1.2); python_version
-// >= '3.9'" -> numpy), those only an extra asks for ("; extra == 'dev'") left out.
-std::vector<std::string> required_names(const std::vector<std::string>& lines) {
+// >= '3.9'" -> numpy), those whose marker is false for this interpreter left out (only an extra
+// asks for it, "; extra == 'dev'"; another Python, "; python_version < '3.11'" on 3.11).
+std::vector<std::string> required_names(const std::vector<std::string>& lines, const MarkerEnv& env) {
   std::vector<std::string> out;
   const std::string key = "Requires-Dist:";
   for (auto& l : lines) {
     if (l.empty()) break;
     if (l.rfind(key, 0) != 0) continue;
     std::string v = l.substr(key.size());
-    if (auto semi = v.find(';'); semi != std::string::npos && v.find("extra", semi) != std::string::npos) continue;
+    if (auto semi = v.find(';'); semi != std::string::npos && evaluate_marker(v.substr(semi + 1), env) == Truth::no) continue;
     v.erase(0, v.find_first_not_of(" \t"));
     size_t end = 0;
     while (end < v.size() && (std::isalnum(static_cast<unsigned char>(v[end])) || v[end] == '-' || v[end] == '_' || v[end] == '.')) ++end;
@@ -96,7 +108,7 @@ Distribution read_one(const Root& root, const std::string& site, const std::stri
   auto meta = lines_of(read_text(root, path::join(d.info_dir, egg ? "PKG-INFO" : "METADATA")));
   d.name = header(meta, "Name");
   d.version = header(meta, "Version");
-  d.requires_ = required_names(meta);
+  d.requires_ = required_names(meta, marker_env_of(site));
   if (d.name.empty()) d.name = info_name.substr(0, info_name.find('-'));
   d.key = normalize_distribution_name(d.name);
   // PEP 610: an editable install's modules live in its source dir, named by a file:// URL.

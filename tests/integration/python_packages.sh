@@ -38,9 +38,10 @@ PY
 must "build helperlib's libhelper.so" cc -shared -fPIC -o "$site/helperlib_libs/libhelper.so" "$tmp/helper.c"
 must "build extpkg's _native.so (needs libhelper.so through \$ORIGIN)" cc -shared -fPIC -o "$site/extpkg/_native.so" "$tmp/native.c" \
   -L"$site/helperlib_libs" -lhelper '-Wl,--enable-new-dtags,-rpath,$ORIGIN/../helperlib_libs'
-# extpkg requires lazydep (imported only on the cold path) and, for an extra only, devonly.
-printf 'Metadata-Version: 2.1\nName: extpkg\nVersion: 1.0\nRequires-Dist: LazyDep (>=1.0)\nRequires-Dist: devonly ; extra == "dev"\n' > "$site/extpkg-1.0.dist-info/METADATA"
-for dep in lazydep devonly; do
+# extpkg requires lazydep (imported only on the cold path), for an extra only devonly, and for
+# Pythons older than this one oldpy (a backport: its marker is false here).
+printf 'Metadata-Version: 2.1\nName: extpkg\nVersion: 1.0\nRequires-Dist: LazyDep (>=1.0)\nRequires-Dist: devonly ; extra == "dev"\nRequires-Dist: oldpy ; python_version < "3.0" and sys_platform == "linux"\n' > "$site/extpkg-1.0.dist-info/METADATA"
+for dep in lazydep devonly oldpy; do
   mkdir -p "$site/$dep" "$site/$dep-1.0.dist-info"
   echo "NAME = '$dep'" > "$site/$dep/__init__.py"
   printf 'Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n' "$dep" > "$site/$dep-1.0.dist-info/METADATA"
@@ -192,6 +193,7 @@ assert d["extpkg"]["bytes"] == sum(os.path.getsize("$site/extpkg/" + f) for f in
     os.path.getsize(os.path.join("$site/extpkg-1.0.dist-info", f)) for f in ("METADATA", "RECORD")), d["extpkg"]
 assert any("extpkg/libcuda.so.1" in w for w in r["warnings"]), r["warnings"]
 assert not d["devonly"]["kept"] and d["devonly"]["reason"] == "not imported", d["devonly"]
+assert not d["oldpy"]["kept"] and d["oldpy"]["reason"] == "not imported", d["oldpy"]  # python_version < "3.0": not a need here
 assert d["linkonly"]["kept"] and d["linkonly"]["left_out_files"] == 2, d["linkonly"]
 assert any("libcusolverMg.so.12" in w and "link-only" in w and "profile cuda" in w and "libcufftw" not in w for w in r["warnings"]), r["warnings"]
 assert any(w.startswith("1 profiler-only file of kept Python distributions left out (libnvperf_host.so)") and w.endswith("(profile cuda)") for w in r["warnings"]), r["warnings"]
