@@ -43,20 +43,10 @@ void remove_tree(const std::string& path) {
   std::filesystem::remove_all(path, ec);
 }
 
-namespace {
-bool empty_dir(const std::string& p) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(p.c_str()), ::closedir);
-  if (!d) return false;
-  while (auto* e = ::readdir(d.get()))
-    if (std::string_view n = e->d_name; n != "." && n != "..") return false;
-  return true;
-}
-}  // namespace
-
 AtomicOutput::AtomicOutput(std::string out) : out_(std::move(out)) {
   while (out_.size() > 1 && out_.back() == '/') out_.pop_back();
   if (struct stat st; ::lstat(out_.c_str(), &st) == 0)
-    before_ = {.exists = true, .empty_dir = S_ISDIR(st.st_mode) && empty_dir(out_), .dev = st.st_dev, .ino = st.st_ino};
+    before_ = {.exists = true, .empty_dir = S_ISDIR(st.st_mode) && dir_is_empty(out_), .dev = st.st_dev, .ino = st.st_ino};
   remove_stale_temps(path::dirname(out_));
   temp_ = path::join(path::dirname(out_), "." + path::basename(out_) + ".cuslim-tmp-" + suffix());
   on_signal_.emplace_back(temp_);
@@ -89,7 +79,7 @@ Status AtomicOutput::commit() {
     // Only what was there at the start (and judged then) may be replaced; an empty directory that
     // is still empty may go whatever its history.
     bool same = before_.exists && st.st_dev == before_.dev && st.st_ino == before_.ino;
-    bool empty = S_ISDIR(st.st_mode) && empty_dir(out_);
+    bool empty = S_ISDIR(st.st_mode) && dir_is_empty(out_);
     if (!same && !empty) return appeared(S_ISDIR(st.st_mode) ? "a directory appeared" : "a file appeared");
     if (same && before_.empty_dir && !empty) return appeared("the empty directory got files");
   }

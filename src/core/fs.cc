@@ -2,12 +2,14 @@
 
 #include <cerrno>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 
 #include "core/unique_fd.h"
 
@@ -153,6 +155,14 @@ Status set_mode(const std::string& p, unsigned mode) {
   fs::permissions(p, static_cast<fs::perms>(mode), fs::perm_options::replace, ec);
   if (ec) return Error::from_errno(p, ec.value()).wrap("setting mode of");
   return ok_status();
+}
+
+bool dir_is_empty(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return false;
+  while (auto* e = ::readdir(d.get()))
+    if (std::string_view n = e->d_name; n != "." && n != "..") return false;
+  return true;
 }
 
 }  // namespace cuslim

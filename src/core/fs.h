@@ -30,6 +30,9 @@ Result<std::string> read_regular_file(const std::string& p, uint64_t limit = 64u
 // Whether `p` exists (links followed) as something other than a file or directory: a device,
 // fifo or socket -- never an output cuslim renames over.
 bool is_special_file(const std::string& p);
+
+// A directory with no entry but . and ..; false for anything else, or one that cannot be read.
+bool dir_is_empty(const std::string& dir);
 // Whether the regular file `p` holds the bytes `needle` anywhere (read in blocks, never whole);
 // false when it cannot be read.
 bool file_holds(const std::string& p, const std::string& needle);

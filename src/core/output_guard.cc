@@ -36,14 +36,6 @@ bool inside(const std::string& p, const std::string& dir) {
   return p == dir || (p.size() > dir.size() && p.compare(0, dir.size(), dir) == 0 && (dir == "/" || p[dir.size()] == '/'));
 }
 
-bool dir_is_empty(const std::string& dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return false;
-  while (auto* e = ::readdir(d.get()))
-    if (std::string n = e->d_name; n != "." && n != "..") return false;
-  return true;
-}
-
 // A JSON report of cuslim's: an object whose "command" names the command that wrote it.
 bool is_json_report(const std::string& file) {
   auto text = read_regular_file(file, 512ull << 20);

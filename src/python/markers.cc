@@ -145,25 +145,19 @@ struct Parser {
     return compare(l, op, r, lv || rv);
   }
 
-  Truth all() {
-    Truth v = expr();
-    while (!bad && t[at].kind == Token::name && t[at].text == "and") {
+  // `next` joined by `word` ("and", "or"), in three-valued logic: what decides the result (a false
+  // for and, a true for or) wins, else an unknown leaves it unknown.
+  Truth chain(const char* word, Truth (Parser::*next)(), Truth decides) {
+    Truth v = (this->*next)();
+    while (!bad && t[at].kind == Token::name && t[at].text == word) {
       ++at;
-      Truth w = expr();
-      v = v == Truth::no || w == Truth::no ? Truth::no : v == Truth::unknown || w == Truth::unknown ? Truth::unknown : Truth::yes;
+      Truth w = (this->*next)();
+      v = v == decides || w == decides ? decides : v == Truth::unknown || w == Truth::unknown ? Truth::unknown : v;
     }
     return v;
   }
-
-  Truth any() {
-    Truth v = all();
-    while (!bad && t[at].kind == Token::name && t[at].text == "or") {
-      ++at;
-      Truth w = all();
-      v = v == Truth::yes || w == Truth::yes ? Truth::yes : v == Truth::unknown || w == Truth::unknown ? Truth::unknown : Truth::no;
-    }
-    return v;
-  }
+  Truth all() { return chain("and", &Parser::expr, Truth::no); }
+  Truth any() { return chain("or", &Parser::all, Truth::yes); }
 };
 
 }  // namespace

@@ -150,7 +150,7 @@ struct ImageCompat {
   std::vector<CompatSet> sets;
   std::vector<std::string> hiding;  // LD_LIBRARY_PATH dirs of the config where the host driver is injected
   // The dirs NVIDIA's hook looks in (/usr/local/cuda/compat) and what each is in the image: its
-  // real path, "" where there is nothing.
+  // real path, "" where there is nothing (said when the hook cannot see a set).
   std::vector<std::pair<std::string, std::string>> hook_dirs;
 };
 
@@ -171,7 +171,7 @@ ImageCompat image_compat(const Root& root, const Classifier& c, const std::vecto
 // Where the hook would pick the set but cannot reach it, or the image's LD_LIBRARY_PATH finds the
 // host's libcuda first: why, or nothing when the set is reachable.
 std::optional<std::string> hidden_set(const CompatSet& set, const ImageCompat& ic) {
-  if (!ic.hook_dirs.empty() && std::none_of(ic.hook_dirs.begin(), ic.hook_dirs.end(), [&](auto& h) { return h.second == set.real_dir; })) {
+  if (!ic.hook_dirs.empty() && !hook_sees(set, *ic.data)) {  // the one rule run follows too
     auto& [dir, real] = ic.hook_dirs.front();
     return set.describe() + " is not at " + dir + " (" + (real.empty() ? std::string("nothing there") : "that is " + real) +
            "), the only place NVIDIA's hook (enable-cuda-compat) looks: under the NVIDIA container toolkit the host's libcuda.so.1 "
