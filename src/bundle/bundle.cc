@@ -290,7 +290,7 @@ Status add_closures(const Analysis& analysis, const BundleRequest& req, const Pr
     CUSLIM_TRY(auto graphs, resolve_as_loaded(analysis, programs.elf, req.traced));
     for (auto& g : graphs) {
       if (!g.missing.empty())
-        return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": not found (cuslim deps shows what was tried)");
+        return Error(Exit::check_failed, g.missing[0].needed_by + ": " + g.missing[0].name + ": " + missing_what(g.missing[0]) + " (cuslim deps shows what was tried)");
       builder.add_graph(g);
     }
     // Programs with one realpath are one object of the graph: each ships under every name it was

@@ -89,7 +89,7 @@ Status add_set_closure(const Analysis& a, const CompatSet& set, PlanBuilder& bui
   if (elfs.empty()) return ok_status();
   auto g = a.resolve(elfs);
   if (!g.ok()) return g.error().wrap("resolving the cuda-compat set " + set.real_dir);
-  for (auto& m : g->missing) builder.warn(m.needed_by + " needs " + m.name + ": not found in the source root (the compat set will not load)");
+  for (auto& m : g->missing) builder.warn(m.needed_by + " needs " + m.name + ": " + missing_what(m) + " in the source root (the compat set will not load)");
   builder.add_graph(*g, false);
   return ok_status();
 }

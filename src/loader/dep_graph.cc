@@ -49,6 +49,8 @@ std::string describe(const PassedOver& p) {
          ": it would refuse it; nothing else answered, so the graph has none)";
 }
 
+std::string missing_what(const MissingDep& m) { return m.refused.empty() ? "not found" : "refused by the loader (" + m.refused + ")"; }
+
 void DepGraph::add_passed_over(PassedOver p) {
   if (!passed_over_keys_.insert(p.name + "\n" + p.needed_by + "\n" + p.found).second) return;
   passed_over.push_back(std::move(p));

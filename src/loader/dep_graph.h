@@ -48,6 +48,7 @@ struct MissingDep {
   std::string name;
   std::string needed_by;
   std::vector<std::string> tried;  // every directory probed, in order ("ld.so.cache" for the cache)
+  std::string refused;             // "PATH: WHY" when the search found a file the loader refuses ("" when nothing was found)
 };
 
 // A dlopen edge's candidate the search found and the loading library would refuse (a cuDNN sub-
@@ -61,6 +62,8 @@ struct PassedOver {
 
 // "FOUND: passed over for NEEDED_BY's dlopen of NAME (WHY: it would refuse it)", for warnings.
 std::string describe(const PassedOver& p);
+// "not found", or "refused by the loader (PATH: WHY)" when the search stopped at a file it refuses.
+std::string missing_what(const MissingDep& m);
 
 class DepGraph {
  public:

@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "core/parallel.h"
 #include "core/path.h"
+#include "loader/open_verify.h"
 #include "loader/search_plan.h"
 
 namespace cuslim {
@@ -52,6 +53,7 @@ struct Found {
   ElfRef elf;
   How how;
   std::optional<bool> leaf;  // a driver name (the needed one or the file's): known for shared answers
+  std::string refused;       // why the loader refuses the file it found (the search stopped there); "" when it loads it
 };
 
 // The key of a search whose answer is the same in every target's walk: the name, and the
@@ -64,10 +66,6 @@ std::string shared_key(const ElfFile& want, const std::string& name) {
   key += static_cast<char>(want.machine & 0xff);
   key += static_cast<char>(want.machine >> 8);
   return key += name;
-}
-
-bool compatible(const ElfFile& want, const ElfFile& got) {
-  return want.elf_class == got.elf_class && want.data == got.data && want.machine == got.machine;
 }
 
 }  // namespace
@@ -109,7 +107,8 @@ struct TargetWalk {
     return std::nullopt;
   }
 
-  // Opens a candidate as open_verify() would: it must exist and match the loader's class/machine.
+  // Opens a candidate as open_verify() would: loaded, passed over (the search goes on), or refused
+  // (the search stops there: a Found whose `refused` says why).
   std::optional<Found> try_candidate(const std::string& p, How how, const ElfFile& want, std::vector<std::string>* tried,
                                      const std::string& label, Result<std::string> real) {
     if (!real) {  // listed but unopenable: a dangling symlink, a loop; the loader tried it all the same
@@ -124,13 +123,14 @@ struct TargetWalk {
       return std::nullopt;
     }
     auto elf = r.elf_cache_.get(*real);
-    if (!elf->ok()) {
-      if (tried) tried->push_back(label + " (skipped " + p + ": " + elf->error().message() + ")");
+    auto check = check_candidate(r.root_.host_path(*real), *elf, want, r.rules_);
+    if (check.verdict == CandidateVerdict::pass_over) {
+      if (tried) tried->push_back(label + " (skipped " + p + ": " + check.why + ")");
       return std::nullopt;
     }
-    if (!compatible(want, elf->value())) {
-      if (tried) tried->push_back(label + " (skipped " + p + ": wrong ELF class or machine)");
-      return std::nullopt;
+    if (check.verdict == CandidateVerdict::refuse) {
+      if (tried) tried->push_back(label + " (" + p + ": " + check.why + "; the loader stops here)");
+      return Found{p, *real, elf, how, false, check.why};
     }
     if (tried) tried->push_back(label);
     return Found{p, *real, elf, how};
@@ -265,7 +265,14 @@ struct TargetWalk {
     std::optional<Found> found;
     if (auto it = already.find(name); it != already.end())  // in the link map already: matched, not searched
       found = try_candidate(it->second, How::trace, elf_of(from), nullptr, it->second, r.root_.realpath(it->second));
+    if (found && !found->refused.empty()) found.reset();
     if (!found) found = search(from, name, nullptr);
+    if (found && !found->refused.empty()) {  // the program does not start (or the dlopen fails) here
+      std::vector<std::string> tried;
+      search(from, name, &tried);
+      out.missing.push_back({name, out.objects[from].path, std::move(tried), found->path + ": " + found->refused});
+      return;
+    }
     if (!found) {
       if (is_leaf(name)) {  // a driver library absent here: present on the GPU host, never missing
         int i = add_loaded({"", "", "", name, nullptr, from, {name}, forced_how, true});
@@ -332,6 +339,10 @@ struct TargetWalk {
         return;
       }
       if (auto f = search(from, name, nullptr)) {
+        if (!f->refused.empty()) {  // dlopen fails on it; the loading library may try its next name
+          refused.push_back({name, out.objects[from].path, f->realpath, "the loader refuses it: " + f->refused});
+          continue;
+        }
         if (auto why = e.accept ? e.accept(f->realpath, f->elf->value()) : ""; !why.empty()) {
           refused.push_back({name, out.objects[from].path, f->realpath, why});
           continue;
@@ -367,13 +378,17 @@ struct TargetWalk {
     std::string origin = main.interp ? path::dirname(*real) : path::dirname(target);
     add_loaded({target, *real, origin, target, elf, -1, {}, How::direct, false});
     if (main.interp) {  // ld.so is mapped before any dependency and answers to its soname
-      if (auto f = try_candidate(*main.interp, How::direct, main, nullptr, *main.interp, r.root_.realpath(*main.interp))) {
+      auto f = try_candidate(*main.interp, How::direct, main, nullptr, *main.interp, r.root_.realpath(*main.interp));
+      // The kernel maps the interpreter, not ld.so: its library rules (no executables) do not
+      // apply; a file that is no ELF object of this machine fails the exec all the same.
+      if (f && !f->refused.empty() && f->elf->ok()) f->refused.clear();
+      if (f && f->refused.empty()) {
         int i = add_loaded({f->path, f->realpath, path::dirname(f->path), *main.interp, f->elf, 0, {*main.interp}, How::direct, false});
         out.edges.push_back({0, i, *main.interp, How::direct});
       } else {  // tried again, recording why (absent, unreadable, of another machine)
         std::vector<std::string> tried;
         try_candidate(*main.interp, How::direct, main, &tried, *main.interp, r.root_.realpath(*main.interp));
-        out.missing.push_back({*main.interp, target, tried.empty() ? std::vector<std::string>{*main.interp} : tried});
+        out.missing.push_back({*main.interp, target, tried.empty() ? std::vector<std::string>{*main.interp} : tried, f ? f->path + ": " + f->refused : ""});
       }
     }
     for (size_t i = 0; i < out.objects.size(); ++i) {
@@ -427,6 +442,7 @@ Status Resolver::init() {
     CUSLIM_TRY(conf_, read_ld_so_conf(root_));
   }
   glibc_ = opts_.glibc ? opts_.glibc : root_glibc_version(root_);
+  rules_ = LoaderRules::for_glibc(glibc_);
   if (auto* abi = native_loader_abi(root_)) legacy_cache_ = host_legacy_cache_bits(*abi);
   return ok_status();
 }

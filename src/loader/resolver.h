@@ -18,6 +18,7 @@
 #include "loader/ld_cache.h"
 #include "loader/ld_so_conf.h"
 #include "loader/legacy_hwcaps.h"
+#include "loader/open_verify.h"
 #include "loader/search_plan.h"
 
 namespace cuslim {
@@ -81,6 +82,7 @@ class Resolver {
   ElfCache elf_cache_;
   std::optional<LdCache> ld_cache_;
   std::optional<std::string> glibc_;
+  LoaderRules rules_;  // which candidates that glibc refuses (by its version)
   LegacyCacheBits legacy_cache_;
   LdSoConf conf_;
   std::unique_ptr<SharedSearches> shared_;

@@ -148,7 +148,8 @@ struct TreePrinter {
       } else if (x.missing) {
         // Each missing name with its places once; the same search again is a repeat.
         bool again = !missing_shown.emplace(x.missing->name, x.missing->tried).second;
-        out += prefix + (opt.color ? "\033[1;31m" : "") + terminal_safe_field(x.missing->name) + " not found" + (opt.color ? "\033[0m" : "") +
+        std::string what = x.missing->refused.empty() ? " not found" : " refused by the loader: " + terminal_safe_field(x.missing->refused);
+        out += prefix + (opt.color ? "\033[1;31m" : "") + terminal_safe_field(x.missing->name) + what + (opt.color ? "\033[0m" : "") +
                (again ? " (see above)" : "") + "\n";
         int n = 0;
         if (!again)
@@ -215,7 +216,7 @@ void render_list(const DepGraph& g, std::ostream& out) {
     for (auto& m : g.missing)
       for (size_t s : seen)
         if (g.objects[s].path && *g.objects[s].path == m.needed_by) {
-          out << "\t" << terminal_safe_field(m.name) << " => not found\n";
+          out << "\t" << terminal_safe_field(m.name) << " => " << (m.refused.empty() ? "not found" : "refused: " + terminal_safe_field(m.refused)) << "\n";
           break;
         }
   }

@@ -117,7 +117,7 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
   if (!g.ok()) return {"needed-resolve", CheckStatus::fail, g.error().message()};
   for (auto& m : g->missing)
     if (!library_interps.count({m.needed_by, m.name}) && !met_through_a_loader(r, *g, m))
-      problems.push_back(m.needed_by + " needs " + m.name + ": not in the image and not a driver library");
+      problems.push_back(m.needed_by + " needs " + m.name + ": " + (m.refused.empty() ? "not in the image and not a driver library" : missing_what(m)));
   if (problems.empty()) return {"needed-resolve", CheckStatus::pass, std::to_string(targets.size()) + " ELF objects: every DT_NEEDED resolves inside the image or to the host driver"};
   return {"needed-resolve", CheckStatus::fail, listing(problems)};
 }

@@ -315,4 +315,48 @@ for lib in libpast libnone; do
     '[ $rc = 0 ] && python3 -c "import json,sys; w=json.load(open(sys.argv[1]))[0][\"fatbin\"][\"warnings\"]; assert any(\"section headers\" in x and \"not looked for\" in x for x in w), w" "$tmp/shdr/i.json"' || cat "$tmp/shdr/i.json" "$tmp/shdr/err"
 done
 
+# A file found under a needed name that glibc refuses stops the search there and the program does
+# not start (elf/dl-load.c open_verify, _dl_map_object_from_fd); one of another class or machine is
+# passed over. Each case: the real loader's verdict beside deps', bundle's and verify's.
+rf="$tmp/refused"; mkdir -p "$rf/good" "$rf/lib32"; cd "$rf"
+echo 'int main(void){return 0;}' > m.c; echo 'int g(void){return 0;}' > g.c
+for case in text short dir pie exec class32; do
+  mkdir -p "bad_$case"; cc -shared -fPIC -o "good/lib$case.so" g.c
+  case $case in
+    text) head -c 200 /dev/zero | tr '\0' x > "bad_$case/lib$case.so"; want="invalid ELF header" ;;
+    short) printf 'ELF' > "bad_$case/lib$case.so"; want="file too short" ;;
+    dir) mkdir "bad_$case/lib$case.so"; want="cannot read file data" ;;
+    pie) cc -pie -fPIE -o "bad_$case/lib$case.so" m.c; want="cannot dynamically load position-independent executable" ;;
+    exec) cc -no-pie -fno-pie -o "bad_$case/lib$case.so" m.c; want="cannot dynamically load executable" ;;
+    class32) if ! cc -m32 -shared -fPIC -o "bad_$case/lib$case.so" g.c 2> /dev/null; then
+               python3 - "good/lib$case.so" "bad_$case/lib$case.so" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[4] = 1  # EI_CLASS: ELFCLASS32
+open(sys.argv[2], "wb").write(b)
+PY
+             fi; want="" ;;
+  esac
+  cc -Wl,--no-as-needed -o "app_$case" m.c -L good -l$case -Wl,--disable-new-dtags -Wl,-rpath,"$rf/bad_$case:$rf/good"
+  real=$("./app_$case" 2>&1); real_rc=$?
+  "$cuslim" deps --json "./app_$case" > "d_$case.json" 2> /dev/null; rc=$?
+  "$cuslim" deps "./app_$case" > "t_$case" 2> /dev/null
+  if [ -n "$want" ]; then
+    check "refused candidate ($case): the loader fails ($real_rc: $real), deps exits $rc with missing[].refused saying '$want'" \
+      '[ $real_rc = 127 ] && [[ "$real" == *"$want"* ]] && [ $rc = 1 ] && python3 -c "import json,sys; m=json.load(open(sys.argv[1]))[\"missing\"]; assert len(m)==1 and sys.argv[2] in m[0][\"refused\"] and sys.argv[3] in m[0][\"refused\"], m" "d_$case.json" "$want" "bad_$case/lib$case.so" && grep -q "lib$case.so refused by the loader: .*$want" "t_$case"' || cat "d_$case.json" "t_$case"
+  else
+    check "a candidate of another ELF class is passed over, as the loader does ($real_rc): deps takes the next one (exit $rc)" \
+      '[ $real_rc = 0 ] && [ $rc = 0 ] && python3 -c "import json,sys; g=json.load(open(sys.argv[1])); assert not g[\"missing\"] and any(o[\"path\"]==sys.argv[2] for o in g[\"objects\"]), g" "d_$case.json" "$rf/good/lib$case.so"' || cat "d_$case.json"
+  fi
+done
+"$cuslim" bundle "./app_pie" -o img-pie --format dir -q 2> bundle-pie.err; rc=$?
+check "bundle refuses a program the loader would not start (exit $rc): $(head -c 300 bundle-pie.err)" '[ $rc = 1 ] && grep -q "refused by the loader" bundle-pie.err && [ ! -e img-pie ]'
+# In an image: a broken file (a git-lfs pointer, a cut download) put before the good copy.
+"$cuslim" bundle "./app_class32" -o img-ok --format dir -q 2> bundle-ok.err; rc=$?
+check "bundle of a program whose candidates load (exit $rc)" '[ $rc = 0 ]' || cat bundle-ok.err
+mkdir -p "img-ok$rf/bad_class32" && rm -f "img-ok$rf/bad_class32/libclass32.so" && head -c 200 /dev/zero | tr '\0' x > "img-ok$rf/bad_class32/libclass32.so"
+"$cuslim" verify img-ok > verify-bad.out 2>&1; rc=$?
+check "verify of an image whose first candidate is not ELF: needed-resolve fails (exit $rc)" \
+  '[ $rc = 1 ] && grep -q "FAIL needed-resolve .*libclass32.so: refused by the loader (.*invalid ELF header)" verify-bad.out' || cat verify-bad.out
+cd - > /dev/null
+
 finish
