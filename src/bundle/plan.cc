@@ -203,6 +203,11 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
 }
 
 Status PlanBuilder::add_include(const std::string& inside) {
+  std::set<std::string> walking;
+  return include_tree(inside, walking);
+}
+
+Status PlanBuilder::include_tree(const std::string& inside, std::set<std::string>& walking) {
   struct stat st;
   auto real = root_.realpath(inside);
   if (!real) {  // a dangling symlink is kept as the link it is; anything else missing is an error
@@ -213,6 +218,11 @@ Status PlanBuilder::add_include(const std::string& inside) {
   CUSLIM_CHECK(add_path(inside, ObjectClass::app));
   note_link_target(inside);
   if (!S_ISDIR(st.st_mode)) return ok_status();
+  // A directory the walk is already inside, or one holding it (a link to "/" or to a parent),
+  // ships as the link: walking it would walk the tree again, or the whole root.
+  for (auto& w : walking)
+    if (w == *real || path::is_within(w, *real)) return ok_status();
+  walking.insert(*real);
   auto* names = root_.list_dir(inside);
   if (!names) {  // an unreadable directory is an error, as tar makes it: never shipped empty in silence
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.host_path(*real).c_str()), ::closedir);
@@ -223,16 +233,24 @@ Status PlanBuilder::add_include(const std::string& inside) {
     if (n != "." && n != "..") sorted.push_back(n);
   std::sort(sorted.begin(), sorted.end());
   for (auto& n : sorted) {
-    std::string child = path::join(inside, n);
+    // Walked where the directory really is: a path through an in-root symlink (app/models ->
+    // /models) would leave the root when the host opens it.
+    std::string child = path::join(*real, n);
     struct stat cst;
     if (::lstat(root_.host_path(child).c_str(), &cst) != 0) {
       if (errno == ENOENT) continue;  // removed since the listing
       return Error::from_errno(child, errno);  // (a path past PATH_MAX: never dropped in silence)
     }
-    if (S_ISDIR(cst.st_mode)) CUSLIM_CHECK(add_include(child));
+    // A symlink to a directory (app/models -> /data/models) brings the directory's contents, as
+    // naming it in --include does: the link alone would point at an empty directory.
+    struct stat tst;
+    auto target = S_ISLNK(cst.st_mode) ? root_.realpath(child) : Result<std::string>(Error(Exit::bad_input, ""));
+    bool dir_link = target.ok() && ::stat(root_.host_path(*target).c_str(), &tst) == 0 && S_ISDIR(tst.st_mode);
+    if (S_ISDIR(cst.st_mode) || dir_link) CUSLIM_CHECK(include_tree(child, walking));
     else CUSLIM_CHECK(add_path(child, ObjectClass::app));
     if (S_ISLNK(cst.st_mode)) note_link_target(child);
   }
+  walking.erase(*real);
   return ok_status();
 }
 

@@ -144,6 +144,9 @@ class PlanBuilder {
 
  private:
   Status add_path(const std::string& inside, ObjectClass cls, int depth = 0);
+  // add_include's walk; `walking`: the realpaths of the directories it is inside (a symlink back
+  // to one of them ships as the link, not walked again).
+  Status include_tree(const std::string& inside, std::set<std::string>& walking);
   void add_dir_item(const std::string& inside);
   // The owner a kept-attributes plan gives `inside` (lstat'ed as `st`): the image's record, else the file's.
   FileOwner owner_of(const std::string& inside, const struct stat& st) const;

@@ -33,6 +33,14 @@ std::vector<std::string> all_paths(const Root& root) {
   return out;
 }
 
+// Whether a --keep glob keeps `p`: it matches the path or a directory above it (--keep /app keeps
+// the tree, as bundle --include /app does).
+bool keeps(const std::string& glob, const std::string& p) {
+  for (std::string q = p; q != "/" && !q.empty(); q = path::dirname(q))
+    if (::fnmatch(glob.c_str(), q.c_str(), 0) == 0) return true;
+  return false;
+}
+
 }  // namespace
 
 Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img, const Classifier& c,
@@ -52,6 +60,7 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
   CUSLIM_TRY(auto expanded, expand_programs(root, programs, search));  // scripts bring their interpreters
   s.targets = expanded.elf;
   s.includes = expanded.scripts;
+  std::vector<bool> keep_used(keep.size(), false);
   for (auto& p : all_paths(root)) {
     auto cls = c.classify(p, p, std::nullopt, path::basename(p)).cls;
     if (cls == ObjectClass::driver) {  // never kept, always said
@@ -64,7 +73,8 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
       continue;
     }
     bool asked = false, by_set = false;
-    for (auto& g : keep) asked = asked || ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
+    for (size_t k = 0; k < keep.size(); ++k)
+      if (keeps(keep[k], p)) asked = true, keep_used[k] = true;
     for (auto& g : keep_set) by_set = by_set || ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
     // A keep-set keeps a tree (the nvidia wheels' lib dirs); the toolkit files in it (static
     // libraries) stay out. What the user's --keep names is kept whatever it is.
@@ -92,6 +102,8 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     if (is_elf_in_root(root, p) && c.classify(p, p, std::nullopt, "").cls != ObjectClass::toolkit) s.targets.push_back(p);
     else if (!link) s.includes.push_back(p);
   }
+  for (size_t k = 0; k < keep.size(); ++k)  // a typo would drop what was meant to stay, in silence
+    if (!keep_used[k]) s.warnings.push_back("--keep '" + keep[k] + "' matches nothing in the image");
   return s;
 }
 

@@ -83,7 +83,7 @@ void add_slim(CLI::App& app, RunState& state) {
                   "(@N: the N-th image, from 0)")->required();
   cmd->add_option("-o,--out", o->out, "Output (any bundle format, or a transport as for IMAGE; docker:// pushes)")->required();
   cmd->add_option("--target", o->targets, "Also keep this program and its closure (repeatable)")->allow_extra_args(false);
-  cmd->add_option("--keep", o->keep, "Also keep paths matching this glob ('*' crosses '/'; repeatable)")
+  cmd->add_option("--keep", o->keep, "Also keep paths matching this glob, and the tree of a directory it matches ('*' crosses '/'; repeatable)")
       ->allow_extra_args(false)
       ->check(CLI::Validator(
           [](std::string& g) -> std::string {

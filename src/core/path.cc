@@ -61,6 +61,11 @@ std::string normalize(std::string_view p) {
   return out.empty() ? "/" : out;
 }
 
+bool is_within(std::string_view p, std::string_view dir) {
+  if (dir == "/") return !p.empty() && p[0] == '/';
+  return p.size() >= dir.size() && p.compare(0, dir.size(), dir) == 0 && (p.size() == dir.size() || p[dir.size()] == '/');
+}
+
 std::string tidy(std::string_view p) {
   if (is_normal(p)) return std::string(p);
   std::string out;

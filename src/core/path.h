@@ -20,6 +20,8 @@ std::string normalize(std::string_view p);
 // the parent of a symlink is the parent of its target, which only the filesystem knows (the
 // kernel resolves "/opt/a/../lib" from where /opt/a leads). What the loader opens is this.
 std::string tidy(std::string_view p);
+// Whether `p` is `dir` or lies below it ("/a/b" in "/a"; every path in "/"), lexically.
+bool is_within(std::string_view p, std::string_view dir);
 // Whether a glob has a '[' that never closes (fnmatch then matches it as itself: surely a typo);
 // a backslash escapes the next character.
 bool has_unclosed_bracket(std::string_view glob);

@@ -30,6 +30,17 @@ j = json.load(open(sys.argv[1]))
 why = [g["reason"] for g in j["groups"] if any(f["path"].endswith("/libc.so.6") for f in g["largest"])]
 assert why and all(w.startswith("a kept path") for w in why), why
 PY'
+# A directory link inside an included tree brings the directory (app/models -> ../models); slim
+# --keep of a directory keeps its tree; a --keep that matches nothing is said.
+t="$tmp/dl"; mkdir -p "$t/app" "$t/models/sub"; echo w > "$t/models/w.bin"; echo s > "$t/models/sub/s"; echo c > "$t/app/cfg"; ln -s "$t/models" "$t/app/models"
+ln -s .. "$t/app/up"  # a link to a directory the walk is inside: shipped as the link, not walked again
+must "bundle --include a tree with a directory link (dir)" "$cuslim" bundle -q /bin/true --include "$t/app" -o "$tmp/dl-dir" --format dir
+check "the linked directory ships with its files (it shipped empty)" '[ -f "$tmp/dl-dir$t/models/sub/s" ] && [ -f "$tmp/dl-dir$t/models/w.bin" ] && [ -L "$tmp/dl-dir$t/app/models" ] && [ -L "$tmp/dl-dir$t/app/up" ]'
+must "bundle the same to OCI" "$cuslim" bundle -q /bin/true --include "$t/app" -o "$tmp/dl-oci" --tag t
+rm -rf "$t/models"  # slim reads the image, not the host
+"$cuslim" slim -q "$tmp/dl-oci:t" -o "$tmp/dl-slim" --format dir --keep "$t/app" --keep /no/such/path 2> "$tmp/dl-slim.err"; rc=$?
+check "slim --keep DIR keeps its tree and the directory its link names (exit $rc)" '[ $rc = 0 ] && [ -f "$tmp/dl-slim$t/app/cfg" ] && [ -f "$tmp/dl-slim$t/models/sub/s" ]'
+check "... and says that --keep /no/such/path matched nothing ($(cat "$tmp/dl-slim.err" | head -c 200))" 'grep -q "\-\-keep .*/no/such/path.* matches nothing in the image" "$tmp/dl-slim.err"'
 # A trace that matches little of the image (another tree's run) is said; the image's own program's is not.
 must "trace python on the host" "$cuslim" trace -q --files -o "$tmp/py.trace" -- python3 -c pass
 must "trace /bin/true on the host" "$cuslim" trace -q --files -o "$tmp/true.trace" -- /bin/true
