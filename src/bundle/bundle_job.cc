@@ -99,13 +99,16 @@ Status check_spec_inputs(const ImageSpec& spec, const std::string& where, bool o
     if (::stat(t.c_str(), &st) != 0 || ::access(t.c_str(), R_OK) != 0) return Error::from_errno(t, errno).wrap(where + ": trace");
     if (S_ISDIR(st.st_mode)) return bad_input(where + ": trace: " + t + ": a directory, not a trace file");
   }
-  if (out_from_spec && !spec.format.empty() && parse_format(spec.format)) {
+  // The spec's out: (with its format:) is the spec's error at the key's FILE:LINE:COL, exit 3, in
+  // the spec's words (it has no --format to leave out).
+  if (out_from_spec && (spec.format.empty() || parse_format(spec.format))) {
     std::string out = spec.out, tag;
-    BundleFormat format = *parse_format(spec.format);
-    if (auto st = settle_output_ref(out, format, tag, true); !st.ok()) {
+    BundleFormat format = spec.format.empty() ? format_from_path(out) : *parse_format(spec.format);
+    if (auto st = settle_output_ref(out, format, tag, !spec.format.empty()); !st.ok()) {
       std::string m = st.error().message();
       if (auto at = m.find("--format says"); at != std::string::npos) m.replace(at, 13, "its format: says");
-      return Error(st.error().code(), where + ": out: " + m);
+      if (auto at = m.find("leave --format out"); at != std::string::npos) m.replace(at, 18, "leave format: out");
+      return bad_input(spec.where("out") + ": " + m);
     }
   }
   return ok_status();

@@ -12,8 +12,9 @@ namespace cuslim::cli {
 void AnalysisFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--root", root, "Resolve as the loader inside this root directory would (its ld.so.cache, ld.so.conf)")
       ->capture_default_str();
-  cmd.add_option("--ld-library-path", ld_library_path, "LD_LIBRARY_PATH to model (colon list)");
-  cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment");
+  auto* llp = cmd.add_option("--ld-library-path", ld_library_path, "LD_LIBRARY_PATH to model (colon list)");
+  // One or the other: the two together dropped --ld-library-path's list without a word.
+  cmd.add_flag("--env-ld-library-path", env_ld_library_path, "Take LD_LIBRARY_PATH from cuslim's own environment")->excludes(llp);
   cmd.add_option("--hwcaps", hwcaps, "glibc-hwcaps subdirs to search, best first (e.g. x86-64-v3,x86-64-v2), or 'none'; default: the running CPU's")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {  // a typo (x86_64-v3) would silently search nothing

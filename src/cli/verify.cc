@@ -67,11 +67,12 @@ void add_verify(CLI::App& app, RunState& state) {
   auto o = std::make_shared<VerifyOptions>();
   auto* cmd = app.add_subcommand("verify", "Check an image: no toolkit, no driver, everything resolves, runtime vs driver, GPU smokes");
   cmd->add_option("image", o->image, "OCI layout dir (DIR[:TAG|:@N]), oci-archive (FILE[:TAG|:@N]), docker-archive (FILE[:REF|:@N]), docker://HOST/REPO[:TAG|@DIGEST], rootfs tarball or rootfs dir (@N: the N-th image, from 0)")->required();
-  cmd->add_flag("--gpu", o->gpu, "Also run the smoke kernels (the image's smoke-*, else cuslim's smoke-driver) with the host driver");
+  auto* gpu = cmd->add_flag("--gpu", o->gpu, "Also run the smoke kernels (the image's smoke-*, else cuslim's smoke-driver) with the host driver");
   cmd->add_option("--smoke-timeout", o->smoke_timeout,
                   "With --gpu: seconds each smoke may run before it is killed and fails (0: no limit)")
       ->capture_default_str()
-      ->check(whole_number());
+      ->check(whole_number())
+      ->needs(gpu);  // without --gpu nothing runs: accepted in silence, it looked like a limit in force
   cmd->add_option("--driver-version", o->driver_version, "Judge the bundled runtime against this driver (default: the host's)")
       ->check(driver_version());
   cmd->add_option("--gpu-arch", o->gpu_arch,

@@ -242,7 +242,10 @@ spec_error trace 'targets: [/bin/true]\ntrace: [/nonexistent.trace]\nout: out-tr
 spec_error relative 'targets: [./nosuch]\nout: out-relative' 3 "targets: $tmp/nosuch: not found"
 spec_error dirtarget 'targets: [/etc]\nout: out-dirtarget' 3 "targets: /etc: a directory, not a program"
 spec_error tracedir 'targets: [/bin/true]\ntrace: [/etc]\nout: out-tracedir' 3 "trace: /etc: a directory, not a trace file"
-spec_error format 'targets: [/bin/true]\nout: oci:out-format\nformat: tar' 2 "out: oci:out-format: 'oci:' writes oci, its format: says tar"
+printf 'name: x\ntargets: [/bin/true]\nout: oci:out-format\nformat: tar\n' > format.yaml
+"$cuslim" build -q format.yaml 2> err; rc=$?
+check "spec format: exit 3 at out's FILE:LINE:COL, no flag named ($(head -c 160 err))" \
+  '[ $rc = 3 ] && grep -qF "format.yaml:3:6: out: oci:out-format: '"'"'oci:'"'"' writes oci, its format: says tar" err && ! grep -qE -- "--format" err && [ ! -e out-format ]'
 ln -s /nonexistent-target dangling
 printf 'name: x\ntargets: [/bin/true]\ninclude: [%s/dangling]\nout: out-dangling.tar\n' "$tmp" > dangling.yaml
 "$cuslim" build -q dangling.yaml 2> err; rc=$?
@@ -297,4 +300,11 @@ check "spec tag no docker reference for its docker-archive out: exit 3 at tag ($
 printf 'name: t\ntargets: [/bin/true]\nout: s2.tar\ncompression: zstd\n' > comp.yaml
 "$cuslim" build -q comp.yaml 2> err; rc=$?
 check "spec compression on a tar out: exit 3 at compression, no flag named ($(cat err))" '[ $rc = 3 ] && grep -q "comp.yaml:4:14: compression: " err && ! grep -q -- "--compression" err && [ ! -e s2.tar ]'
+printf 'name: a\ntargets: [/bin/true]\nout: fm.tar.zst\nformat: oci\n' > outfmt.yaml
+"$cuslim" build -q outfmt.yaml 2> err; rc=$?
+check "spec out: whose name says another format than format:: exit 3 at out, in the spec's words ($(cat err))" \
+  '[ $rc = 3 ] && grep -q "outfmt.yaml:3:6: out: fm.tar.zst: its name says tar.zst, its format: says oci (.*leave format: out)" err && ! grep -q -- "--format\|see cuslim" err && [ ! -e fm.tar.zst ]'
+printf 'name: a\ntargets: [/bin/true]\nout: docker-archive:dr.tar:Repo/X:1\n' > outref.yaml
+"$cuslim" build -q outref.yaml 2> err; rc=$?
+check "spec out: with no docker reference: exit 3 at out ($(cat err))" '[ $rc = 3 ] && grep -q "outref.yaml:3:6: out: .*is not a docker reference" err && [ ! -e dr.tar ]'
 finish

@@ -359,4 +359,9 @@ check "verify of an image whose first candidate is not ELF: needed-resolve fails
   '[ $rc = 1 ] && grep -q "FAIL needed-resolve .*libclass32.so: refused by the loader (.*invalid ELF header)" verify-bad.out' || cat verify-bad.out
 cd - > /dev/null
 
+"$cuslim" deps --env-ld-library-path --ld-library-path /x /bin/true > /dev/null 2> "$tmp/llp.err"; rc=$?
+check "--env-ld-library-path with --ld-library-path: exit 2 (one list was dropped in silence) ($(cat "$tmp/llp.err"))" '[ $rc = 2 ] && grep -q "excludes" "$tmp/llp.err"'
+"$cuslim" verify --smoke-timeout 5 /bin/true > /dev/null 2> "$tmp/st.err"; rc=$?
+check "verify --smoke-timeout without --gpu: exit 2 ($(cat "$tmp/st.err"))" '[ $rc = 2 ] && grep -q "requires --gpu" "$tmp/st.err"'
+
 finish
