@@ -76,7 +76,12 @@ SourceAttributes source_attributes(const BundleRequest& req) {
   if (!req.keep_attributes) return {};
   bool image = req.input_image && req.input_image->kind != ImageKind::rootfs_dir;
   if (!image) return {.keep = true};
-  return {.keep = true, .owners = &req.input_image->owners, .modes = &req.input_image->modes, .setuid_stripped = &req.input_image->setuid_stripped};
+  return {.keep = true,
+          .owners = &req.input_image->owners,
+          .modes = &req.input_image->modes,
+          .setuid_stripped = &req.input_image->setuid_stripped,
+          .capabilities_stripped = &req.input_image->capabilities_stripped,
+          .xattrs = &req.input_image->xattrs};
 }
 
 // A dir bundle's owners and modes, deepest first once everything is written (a 0500 directory

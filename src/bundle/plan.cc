@@ -10,6 +10,7 @@
 #include <climits>
 #include <memory>
 
+#include "core/fs.h"
 #include "core/path.h"
 #include "elf/elf_file.h"
 #include "loader/loader_abi.h"
@@ -66,6 +67,26 @@ uint32_t PlanBuilder::file_mode(const std::string& inside, const struct stat& di
   return mode;
 }
 
+Xattrs PlanBuilder::xattrs_of(const std::string& inside) {
+  const bool first = !plan_.items.count(inside);
+  auto stripped = [&] {
+    if (first) plan_.warnings.push_back(inside + ": file capabilities (security.capability) stripped" + (attributes_.keep ? " (--keep-setuid keeps them)" : ""));
+  };
+  if (attributes_.xattrs) {  // an image input's, as its layers recorded them
+    if (attributes_.capabilities_stripped && attributes_.capabilities_stripped->count(inside)) stripped();
+    auto it = attributes_.xattrs->find(inside);
+    return it != attributes_.xattrs->end() ? it->second : Xattrs{};
+  }
+  // The files' own: every attribute where the source's are kept (a rootfs dir), else only
+  // file capabilities, privilege as setuid bits are.
+  Xattrs out;
+  for (auto& [name, value] : read_xattrs(root_.host_path(inside), attributes_.keep ? "" : "security.capability")) {
+    if (name == "security.capability" && !keep_setuid_) stripped();
+    else out.emplace_back(name, value);
+  }
+  return out;
+}
+
 void PlanBuilder::add_dir_item(const std::string& inside) {
   if (inside == "/" || plan_.items.count(inside)) return;
   add_dir_item(path::dirname(inside));
@@ -75,6 +96,7 @@ void PlanBuilder::add_dir_item(const std::string& inside) {
   if (struct stat st; attributes_.keep && recorded && ::lstat(root_.host_path(inside).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     item.mode = stored_mode(inside, st) & 07777;  // a setgid directory (/var/mail 2775) stays one: it only passes on its group
     item.owner = owner_of(inside, st);
+    item.xattrs = xattrs_of(inside);
   }
   plan_.items[inside] = std::move(item);
 }
@@ -103,8 +125,9 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       std::string target(buf, static_cast<size_t>(n));
       add_dir_item(cur);
       if (!plan_.items.count(next)) {
+        Xattrs xattrs = attributes_.keep ? xattrs_of(next) : Xattrs{};
         auto& link = plan_.items[next] = {LayerEntry::symlink, target, 0777, 0, cls, ""};
-        if (attributes_.keep) link.owner = owner_of(next, st);
+        if (attributes_.keep) link.owner = owner_of(next, st), link.xattrs = std::move(xattrs);
       }
       std::string resolved = target[0] == '/' ? target : path::join(cur, target);
       auto chain = add_path(resolved, cls, depth + 1);  // keep the whole chain ('..' resolved as the walk goes)
@@ -126,9 +149,11 @@ Status PlanBuilder::add_path(const std::string& inside, ObjectClass cls, int dep
       return ok_status();
     }
     uint32_t mode = file_mode(next, st);
+    Xattrs xattrs = xattrs_of(next);
     add_dir_item(cur);
     auto& item = plan_.items[next];
     item = {LayerEntry::file, "", mode, static_cast<uint64_t>(st.st_size), cls, ""};
+    item.xattrs = std::move(xattrs);
     if (attributes_.keep) item.owner = owner_of(next, st);
   }
   return ok_status();
@@ -317,6 +342,7 @@ std::vector<LayerEntry> layer_entries(const Root& root, const Plan& plan) {
     e.name = p.substr(1);
     e.mode = item.mode;
     e.uid = item.owner.uid, e.gid = item.owner.gid;
+    e.xattrs = item.xattrs;
     e.size = item.size;
     e.target = item.target;
     if (item.type == LayerEntry::file) {

@@ -32,6 +32,7 @@ struct PlanItem {
   std::string content;  // generated files
   std::shared_ptr<const FileExtents> extents;  // a rewritten copy of the source (fatbin pruning)
   FileOwner owner;  // 0:0 unless the source's attributes are kept
+  Xattrs xattrs;    // kept attributes: the source's; normalized: file capabilities with --keep-setuid only
 };
 
 // The modes and owners of what ships. Normalized (bundle from a host): files 0755 or 0644 by
@@ -47,6 +48,8 @@ struct SourceAttributes {
   const std::map<std::string, FileOwner>* owners = nullptr;
   const std::map<std::string, uint32_t>* modes = nullptr;  // stored modes a non-root unpack widened (UnpackedImage::modes)
   const std::set<std::string>* setuid_stripped = nullptr;  // an image input's files unpacking stripped: warned where kept
+  const std::set<std::string>* capabilities_stripped = nullptr;  // ... whose file capabilities unpacking left out
+  const std::map<std::string, Xattrs>* xattrs = nullptr;  // an image input's (UnpackedImage::xattrs); null: the files' own
 };
 
 struct Plan {
@@ -155,6 +158,8 @@ class PlanBuilder {
   // A regular file's mode: the source's (kept) or 0755/0644 by its exec bits; setuid/setgid bits
   // kept only with keep_setuid (stripped with a warning, once per file).
   uint32_t file_mode(const std::string& inside, const struct stat& st);
+  // The extended attributes `inside` ships with (warns, once, for file capabilities left out).
+  Xattrs xattrs_of(const std::string& inside);
 
   const Root& root_;
   bool keep_setuid_ = false;

@@ -127,7 +127,7 @@ void add_slim(CLI::App& app, RunState& state) {
           },
           "OS/ARCH"))
       ->capture_default_str();
-  cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits of the input's files (stripped by default)");
+  cmd->add_flag("--keep-setuid", o->keep_setuid, "Keep setuid/setgid bits and file capabilities of the input's files (stripped by default, with a warning)");
   add_registry_flags(cmd, o->registry, true);
   cmd->footer(
       "Examples:\n"

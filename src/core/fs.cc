@@ -5,11 +5,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "core/unique_fd.h"
 
@@ -163,6 +165,38 @@ bool dir_is_empty(const std::string& dir) {
   while (auto* e = ::readdir(d.get()))
     if (std::string_view n = e->d_name; n != "." && n != "..") return false;
   return true;
+}
+
+std::vector<std::pair<std::string, std::string>> read_xattrs(const std::string& p, const std::string& only) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto value_of = [&](const std::string& name) -> std::optional<std::string> {
+    for (int tries = 0; tries < 4; ++tries) {  // the value may grow between the two calls
+      ssize_t n = ::lgetxattr(p.c_str(), name.c_str(), nullptr, 0);
+      if (n < 0) return std::nullopt;
+      std::string v(static_cast<size_t>(n), '\0');
+      ssize_t got = ::lgetxattr(p.c_str(), name.c_str(), v.data(), v.size());
+      if (got >= 0) return v.substr(0, static_cast<size_t>(got));
+      if (errno != ERANGE) return std::nullopt;
+    }
+    return std::nullopt;
+  };
+  if (!only.empty()) {
+    if (auto v = value_of(only)) out.emplace_back(only, *v);
+    return out;
+  }
+  ssize_t n = ::llistxattr(p.c_str(), nullptr, 0);
+  if (n <= 0) return out;
+  std::string names(static_cast<size_t>(n), '\0');
+  n = ::llistxattr(p.c_str(), names.data(), names.size());
+  if (n <= 0) return out;
+  for (size_t at = 0; at < static_cast<size_t>(n);) {
+    std::string name(names.c_str() + at);
+    at += name.size() + 1;
+    if (name.empty()) continue;
+    if (auto v = value_of(name)) out.emplace_back(name, *v);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace cuslim

@@ -33,6 +33,9 @@ bool is_special_file(const std::string& p);
 
 // A directory with no entry but . and ..; false for anything else, or one that cannot be read.
 bool dir_is_empty(const std::string& dir);
+// The extended attributes of `p` itself (a symlink's own), sorted by name; only the one named
+// `only` when it is given. Empty where the filesystem has none or cannot say.
+std::vector<std::pair<std::string, std::string>> read_xattrs(const std::string& p, const std::string& only = "");
 // Whether the regular file `p` holds the bytes `needle` anywhere (read in blocks, never whole);
 // false when it cannot be read.
 bool file_holds(const std::string& p, const std::string& needle);

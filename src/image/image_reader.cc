@@ -273,6 +273,20 @@ Status apply_whiteout(const std::string& root, const std::string& name, const st
   return ok_status();
 }
 
+// An entry's extended attributes, sorted; file capabilities only when setuid bits are kept.
+Xattrs entry_xattrs(archive_entry* e, bool with_capabilities) {
+  Xattrs out;
+  const char* name;
+  const void* value;
+  size_t size;
+  archive_entry_xattr_reset(e);
+  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+    if (name && (with_capabilities || std::string_view(name) != "security.capability"))
+      out.emplace_back(name, std::string(static_cast<const char*>(value), size));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // The owners recorded for what a layer removed, as apply_whiteout removed it: `removed` (unless
 // it is an opaque directory) and everything under it, but what this layer wrote and the
 // directories on the way to it (`written`; empty for a non-directory over a directory, which
@@ -382,6 +396,7 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
           bool opaque = base == kOpaqueWhiteout;
           forget_owners(out.owners, opaque ? dir : ls.removed.back(), written, opaque);
           forget_owners(out.modes, opaque ? dir : ls.removed.back(), written, opaque);
+          forget_owners(out.xattrs, opaque ? dir : ls.removed.back(), written, opaque);
         }
         continue;
       }
@@ -414,11 +429,21 @@ Status extract_layer(const std::string& blob, const std::string& root, const std
       // root and its last component is not followed.
       if (struct stat st; type != AE_IFDIR && ::lstat(at.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
         remove_tree(at);
-        if (record_owners) forget_owners(out.owners, parent + "/" + path::basename(name), {}), forget_owners(out.modes, parent + "/" + path::basename(name), {});
+        if (record_owners) {
+          std::string replaced = parent + "/" + path::basename(name);
+          forget_owners(out.owners, replaced, {}), forget_owners(out.modes, replaced, {}), forget_owners(out.xattrs, replaced, {});
+        }
       }
       if (record_owners) {
         std::string inside = parent + "/" + path::basename(name);
         out.owners[inside] = {static_cast<uint32_t>(archive_entry_uid(e)), static_cast<uint32_t>(archive_entry_gid(e))};
+        Xattrs xattrs = entry_xattrs(e, out.keep_setuid);
+        if (xattrs.size() < static_cast<size_t>(archive_entry_xattr_count(e))) {  // as a stripped setuid bit: the layer is no longer the input's
+          out.capabilities_stripped.insert(inside);
+          ls.altered = true;
+        }
+        if (xattrs.empty()) out.xattrs.erase(inside);
+        else out.xattrs[inside] = std::move(xattrs);
         // Not root: the owner must read, write into and remove what it unpacked; the stored mode is kept aside.
         mode_t perm = archive_entry_perm(e), access = type == AE_IFDIR ? S_IRWXU : S_IRUSR | S_IWUSR;
         if (auto stored = out.modes.find(link_target); !link_target.empty() && stored != out.modes.end()) {

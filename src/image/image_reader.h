@@ -56,6 +56,11 @@ struct UnpackedImage {
   // read, written into and removed; what ships is the stored mode.
   std::map<std::string, uint32_t> modes;
   std::set<std::string> setuid_stripped;  // files whose setuid/setgid bits unpacking stripped (warned where kept)
+  // Image inputs: the extended attributes each entry's layer gave it (unpacking does not set
+  // them on disk). File capabilities (security.capability) are privilege, as setuid bits are:
+  // recorded only with keep_setuid, else listed in setuid_stripped.
+  std::map<std::string, Xattrs> xattrs;
+  std::set<std::string> capabilities_stripped;  // files whose capabilities unpacking left out (warned where kept)
 };
 
 // What an image input is, from its files (a tar from its entry names). `transport` ("oci-archive"

@@ -139,6 +139,7 @@ Status write_entry(archive* a, const LayerEntry& le, const LayerOptions& opt, Si
   archive_entry_set_gid(e.get(), attrs.gid);
   archive_entry_set_mtime(e.get(), opt.mtime, 0);
   archive_entry_set_perm(e.get(), attrs.mode & 07777);
+  for (auto& [name, value] : attrs.xattrs) archive_entry_xattr_add_entry(e.get(), name.c_str(), value.data(), value.size());
   switch (le.type) {
     case LayerEntry::dir: archive_entry_set_filetype(e.get(), AE_IFDIR); break;
     case LayerEntry::symlink:

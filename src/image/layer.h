@@ -22,6 +22,10 @@ struct FileOwner {
   bool operator==(const FileOwner&) const = default;
 };
 
+// Extended attributes of one entry, sorted by name (PAX SCHILY.xattr.NAME records): the file
+// capabilities of /usr/bin/ping (security.capability), user.* tags.
+using Xattrs = std::vector<std::pair<std::string, std::string>>;
+
 struct LayerEntry {
   enum Type { file, dir, symlink };
   Type type = file;
@@ -33,6 +37,7 @@ struct LayerEntry {
   uint32_t uid = 0, gid = 0;  // numeric owner (no names are written)
   uint64_t size = 0;
   std::shared_ptr<const FileExtents> extents;  // the content is these pieces of `source` (a rewrite)
+  Xattrs xattrs;
 };
 
 enum class Compression { none, gzip, zstd };

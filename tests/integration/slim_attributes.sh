@@ -72,4 +72,40 @@ check "an oci-archive with a fifo: the note names fifo.oci.tar and no staging di
 must "bundle --include of the rootfs key" "$cuslim" bundle -q /bin/true --include "$tmp/r/home/app/.key" --format tar -o host.tar
 check "bundle normalizes: 0644 0/0 ($(tar -tvf host.tar --numeric-owner | grep '\.key'))" \
   'tar -tvf host.tar --numeric-owner | grep "\.key$" | grep -q "^-rw-r--r-- 0/0 "'
+# Extended attributes: user.* ones are kept as the input has them; file capabilities
+# (security.capability, what ping needs) are privilege, as setuid bits are: stripped with a warning
+# unless --keep-setuid, in a rewritten layer and from the host alike.
+must "bundle /bin/cat for xattrs" "$cuslim" bundle -q /bin/cat --format dir -o x
+cp x/bin/cat x/bin/capcat 2> /dev/null || cp "$(readlink -f x/usr/bin/cat)" x/usr/bin/capcat
+capcat=$(ls x/bin/capcat x/usr/bin/capcat 2> /dev/null | head -1); capcat=${capcat#x}
+cap_hex=0100000200200000000000000000000000000000  # v2 capabilities: cap_net_raw permitted
+python3 -c "import os,sys; os.setxattr(sys.argv[1], 'security.capability', bytes.fromhex(sys.argv[2])); os.setxattr(sys.argv[1], 'user.origin', b'test')" "x$capcat" "$cap_hex" 2> xattr.err
+if [ -s xattr.err ]; then
+  echo "skip of the xattr part: this filesystem takes no xattrs ($(cat xattr.err))"
+else
+  xattrs_in() {  # TAR PATH-SUFFIX -> "name=hex ..." of the SCHILY.xattr records of that entry
+    python3 - "$1" "$2" <<'PY'
+import sys, tarfile
+for x in tarfile.open(sys.argv[1]):
+    if x.name.endswith(sys.argv[2]):
+        print(" ".join(sorted(k[len("SCHILY.xattr."):] + "=" + v.encode("utf-8", "surrogateescape").hex() for k, v in x.pax_headers.items() if k.startswith("SCHILY.xattr."))))
+PY
+  }
+  "$cuslim" slim x --target "$capcat" --format tar -o x-strip.tar 2> x-strip.err; rc=$?
+  check "slim of a rootfs dir: file capabilities stripped with a warning, user.* kept (exit $rc: $(xattrs_in x-strip.tar capcat))" \
+    '[ $rc = 0 ] && grep -q "capcat: file capabilities (security.capability) stripped (--keep-setuid keeps them)" x-strip.err && [ "$(xattrs_in x-strip.tar capcat)" = "user.origin=$(printf test | xxd -p)" ]'
+  "$cuslim" slim -q x --target "$capcat" --keep-setuid --format tar -o x-keep.tar; rc=$?
+  check "slim --keep-setuid keeps them ($(xattrs_in x-keep.tar capcat))" '[ $rc = 0 ] && xattrs_in x-keep.tar capcat | grep -q "security.capability=$cap_hex"'
+  # Through an OCI image: the layer's records, not the disk (unpacking sets none).
+  must "the rootfs as an OCI image, capabilities kept" "$cuslim" slim -q x --target "$capcat" --keep-setuid -o x-oci --tag t
+  "$cuslim" slim x-oci:t --target "$capcat" -o x-oci-strip.tar --format tar 2> x-oci.err; rc=$?
+  check "slim of that image: stripped with the warning (exit $rc)" '[ $rc = 0 ] && grep -q "file capabilities (security.capability) stripped" x-oci.err && ! xattrs_in x-oci-strip.tar capcat | grep -q security.capability'
+  "$cuslim" slim -q x-oci:t --target "$capcat" --keep-setuid -o x-oci2 --tag t; rc=$?
+  rm -rf x-un; umoci unpack --image x-oci2:t x-un > /dev/null 2>&1
+  got=$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1], 'security.capability').hex())" "x-un/rootfs$capcat" 2>&1)
+  check "slim --keep-setuid of that image: umoci unpacks the capability onto the file ($got)" '[ $rc = 0 ] && [ "$got" = "$cap_hex" ]'
+  "$cuslim" bundle /bin/true --include "$tmp/x$capcat" --format tar -o x-host.tar 2> x-host.err; rc=$?
+  check "bundle --include of a host file with capabilities: stripped with a warning (exit $rc)" '[ $rc = 0 ] && grep -q "capcat: file capabilities (security.capability) stripped" x-host.err && [ -z "$(xattrs_in x-host.tar capcat)" ]'
+fi
+
 finish
