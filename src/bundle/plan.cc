@@ -185,6 +185,7 @@ Plan PlanBuilder::take() {
 
 void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
   for (auto& p : g.passed_over) warn(describe(p));
+  for (auto& m : g.dlopen_unmet) warn(describe_unmet(m) + " (in the source too)");
   for (auto& o : g.objects) {
     if (o.cls == ObjectClass::driver) {  // by path; by name when this machine has no driver
       std::string what = o.path ? *o.path : o.name;

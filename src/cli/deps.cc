@@ -41,6 +41,7 @@ Exit run_deps(const DepsOptions& o) {
   if (o.max_depth && o.format != "tree") std::cerr << "cuslim: deps: --max-depth applies to the tree view; --format " << o.format << " shows the whole graph\n";
   DepGraph g = take(a.resolve(targets.ok));
   for (auto& p : g.passed_over) print_warning(describe(p));
+  for (auto& m : g.dlopen_unmet) print_warning(describe_unmet(m));
   if (o.format == "json") render_json(g, infos, std::cout);
   else if (o.format == "list") render_list(g, std::cout);
   else if (o.format == "dot") render_dot(g, std::cout);

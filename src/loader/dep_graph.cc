@@ -56,6 +56,15 @@ void DepGraph::add_passed_over(PassedOver p) {
   passed_over.push_back(std::move(p));
 }
 
+std::string describe_unmet(const MissingDep& m) {
+  return m.needed_by + " dlopens " + m.name + " at run time and fails without it: not found";
+}
+
+void DepGraph::add_dlopen_unmet(MissingDep m) {
+  if (!unmet_keys_.insert(m.name + "\n" + m.needed_by).second) return;
+  dlopen_unmet.push_back(std::move(m));
+}
+
 void DepGraph::add_missing(MissingDep m) {
   if (!missing_keys_.insert(m.name + "\n" + m.needed_by).second) return;
   missing.push_back(std::move(m));

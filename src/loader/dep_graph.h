@@ -64,6 +64,8 @@ struct PassedOver {
 std::string describe(const PassedOver& p);
 // "not found", or "refused by the loader (PATH: WHY)" when the search stopped at a file it refuses.
 std::string missing_what(const MissingDep& m);
+// "NEEDED_BY dlopens NAME at run time and fails without it: not found", for a dlopen_unmet entry.
+std::string describe_unmet(const MissingDep& m);
 
 class DepGraph {
  public:
@@ -73,6 +75,9 @@ class DepGraph {
   std::vector<DepObject> objects;
   std::vector<DepEdge> edges;
   std::vector<MissingDep> missing;
+  // Required dlopen edges nothing answered (name: the first alternative; tried: its search). The
+  // program starts; the loading library fails when it gets there.
+  std::vector<MissingDep> dlopen_unmet;
   std::vector<PassedOver> passed_over;
 
   // Adds the object unless one with the same key exists; returns its index either way.
@@ -81,6 +86,7 @@ class DepGraph {
   // Adds an edge once (same from, to and name) and records the parent.
   void add_edge(size_t from, size_t to, const std::string& name, How how);
   void add_missing(MissingDep m);
+  void add_dlopen_unmet(MissingDep m);  // once per (name, needed_by)
   void add_also_at(size_t object, const std::string& path);  // once; not its own path
   void add_passed_over(PassedOver p);  // once per (name, needed_by, found)
 
@@ -89,7 +95,7 @@ class DepGraph {
  private:
   std::unordered_map<std::string, size_t> index_;
   std::vector<std::vector<size_t>> out_edges_;  // edge indices by `from`, to keep edges unique
-  std::unordered_set<std::string> missing_keys_, passed_over_keys_;
+  std::unordered_set<std::string> missing_keys_, passed_over_keys_, unmet_keys_;
 };
 
 }  // namespace cuslim

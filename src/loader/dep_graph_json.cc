@@ -30,9 +30,11 @@ nlohmann::json to_json(const DepGraph& g) {
     missing.push_back({{"name", m.name}, {"needed_by", m.needed_by}, {"tried", m.tried}});
     if (!m.refused.empty()) missing.back()["refused"] = m.refused;  // found, and the loader would refuse it
   }
+  json unmet = json::array();
+  for (auto& m : g.dlopen_unmet) unmet.push_back({{"name", m.name}, {"needed_by", m.needed_by}, {"tried", m.tried}});
   json passed_over = json::array();
   for (auto& p : g.passed_over) passed_over.push_back({{"name", p.name}, {"needed_by", p.needed_by}, {"found", p.found}, {"why", p.why}});
-  return {{"roots", g.roots}, {"objects", objects}, {"missing", missing}, {"passed_over", passed_over}};
+  return {{"roots", g.roots}, {"objects", objects}, {"missing", missing}, {"dlopen_unmet", unmet}, {"passed_over", passed_over}};
 }
 
 }  // namespace cuslim

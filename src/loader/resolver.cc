@@ -44,6 +44,7 @@ struct TargetResult {
   std::vector<Loaded> objects;
   std::vector<LocalEdge> edges;
   std::vector<MissingDep> missing;
+  std::vector<MissingDep> dlopen_unmet;
   std::vector<PassedOver> passed_over;
   std::optional<Error> error;
 };
@@ -357,6 +358,16 @@ struct TargetWalk {
         return;
       }
     for (auto& p : refused) out.passed_over.push_back(std::move(p));
+    if (e.required && !any.empty()) {  // the library fails without it: said with where it was looked for
+      std::vector<std::string> tried;
+      search(from, any.front(), &tried);
+      if (any.size() > 1) tried.push_back("(also tried: " + [&] {
+        std::string rest;
+        for (size_t k = 1; k < any.size(); ++k) rest += (k > 1 ? ", " : "") + any[k];
+        return rest;
+      }() + ")");
+      out.dlopen_unmet.push_back({any.front(), out.objects[from].path, std::move(tried)});
+    }
   }
 
   Status run(const std::string& target) {
@@ -504,6 +515,7 @@ Result<DepGraph> Resolver::resolve(const std::vector<std::string>& targets, cons
       for (auto& e : res.edges) g.add_edge(ids[e.from], ids[e.to], e.name, e.how);
       for (auto& m : res.missing) g.add_missing(std::move(m));
       for (auto& p : res.passed_over) g.add_passed_over(std::move(p));
+      for (auto& m : res.dlopen_unmet) g.add_dlopen_unmet(std::move(m));
     }
   }
   return g;

@@ -43,6 +43,7 @@ struct ExtraEdge {
   // for CUDA 12 refusing CUDA 13's libnvrtc.so). A refused one is passed over for the next
   // alternative; when none is taken, the graph's passed_over says so.
   std::function<std::string(const std::string& realpath, const ElfFile& elf)> accept;
+  bool required = false;  // nothing found is the graph's dlopen_unmet (the loading library fails without it)
 };
 using ExtraEdges =
     std::function<std::vector<ExtraEdge>(const std::string& path, const std::string& realpath, const ElfFile& elf)>;

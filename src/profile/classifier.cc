@@ -319,6 +319,7 @@ std::vector<ExtraEdge> Classifier::dlopen_edges(const std::string& path, const s
       if (!from) continue;
       for (auto& group : d.to) {
         ExtraEdge e{{}, How::dlopen_profile, {}};
+        e.required = d.required;
         bool by_major = false;
         bool exact = d.cuda_exact && std::any_of(group.begin(), group.end(), [](auto& n) { return n.find("{cuda_") != std::string::npos; }) &&
                      !cuda_version().major.empty() && !cuda_version().minor.empty();

@@ -72,7 +72,8 @@ const SchemaNode& profile_schema() {
                            optional("names", globs({})), optional("paths", globs({})), optional("regex", regex())},
                           {"names", "paths", "regex"});
     SchemaNode edge = map({required("from", globs({})), required("to", list(globs({"{major}", "{minor}", "{version}", "{cuda_major}", "{cuda_minor}", "{lib_major}", "{lib_minor}", "{lib_version}"}))),
-                           optional("same_cuda", one_of({"true", "false"})), optional("cuda_exact", one_of({"true", "false"}))});
+                           optional("same_cuda", one_of({"true", "false"})), optional("cuda_exact", one_of({"true", "false"})),
+                           optional("required", one_of({"true", "false"}))});
     const std::vector<std::string> jit_ph = {"{site}", "{prefix}", "{version}"};
     SchemaNode part = map({required("what", string()), optional("any", globs(jit_ph)), optional("programs", strings())}, {"any", "programs"});
     SchemaNode need = map({required("what", string()), optional("any", globs(jit_ph)), optional("programs", strings()), optional("keep", globs(jit_ph)),
@@ -131,6 +132,7 @@ DlopenRule parse_dlopen(const YAML::Node& n) {
   for (const auto& group : n["to"]) d.to.push_back(strings(group));
   d.same_cuda = n["same_cuda"] && n["same_cuda"].Scalar() == "true";
   d.cuda_exact = n["cuda_exact"] && n["cuda_exact"].Scalar() == "true";
+  d.required = n["required"] && n["required"].Scalar() == "true";
   return d;
 }
 

@@ -45,6 +45,9 @@ struct DlopenRule {
   // minor) is known, only the alternatives naming {cuda_major}/{cuda_minor} are tried; the others
   // are fallbacks for a library whose version cannot be read.
   bool cuda_exact = false;
+  // Each group must resolve where the loading library ships: without it the library fails at
+  // run time (NVRTC compiles nothing without its builtins). verify fails, bundle warns.
+  bool required = false;
 };
 
 // A JIT framework's run-time toolchain: which toolkit files it runs (`files`: they are class jit)

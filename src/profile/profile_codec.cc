@@ -94,7 +94,7 @@ void visit(Io& io, ClassRule& r) {
   io.field(r.name_lits), io.field(r.path_lits), io.field(r.regex_text);
 }
 template <class Io>
-void visit(Io& io, DlopenRule& r) { io.field(r.from), io.field(r.to), io.field(r.same_cuda), io.field(r.cuda_exact); }
+void visit(Io& io, DlopenRule& r) { io.field(r.from), io.field(r.to), io.field(r.same_cuda), io.field(r.cuda_exact), io.field(r.required); }
 template <class Io>
 void visit(Io& io, JitNeed& n) { io.field(n.what), io.field(n.any), io.field(n.programs), io.field(n.keep), io.field(n.parts); }
 template <class Io>

@@ -1,6 +1,7 @@
 #include "verify/verifier.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "analysis/analysis.h"
 #include "core/exec_path.h"
 #include "core/hex.h"
 #include "core/path.h"
@@ -120,6 +122,35 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
       problems.push_back(m.needed_by + " needs " + m.name + ": " + (m.refused.empty() ? "not in the image and not a driver library" : missing_what(m)));
   if (problems.empty()) return {"needed-resolve", CheckStatus::pass, std::to_string(targets.size()) + " ELF objects: every DT_NEEDED resolves inside the image or to the host driver"};
   return {"needed-resolve", CheckStatus::fail, listing(problems)};
+}
+
+// Required run-time dlopens (profiles' `required: true`: NVRTC's builtins): each library of the
+// image that makes one finds its target in the image, as its dlopen would search.
+Check dlopen_check(const UnpackedImage& img, const std::vector<ImageFile>& files, const Classifier& c) {
+  std::vector<std::string> loaders;
+  for (auto& f : files) {
+    if (!f.elf) continue;
+    std::string name = path::basename(f.path);
+    bool makes_one = false;
+    for (auto& p : c.active())
+      for (auto& d : p.dlopen)
+        if (d.required)
+          for (auto& from : d.from) makes_one |= ::fnmatch(from.c_str(), name.c_str(), 0) == 0;
+    if (makes_one && c.classify(f.path, f.path, std::nullopt, "").cls != ObjectClass::toolkit) loaders.push_back(f.path);
+  }
+  if (loaders.empty()) return {"dlopen-resolve", CheckStatus::skip, "no library that needs a run-time dlopen to work (NVRTC: its builtins)"};
+  AnalysisOptions ao{.root = img.rootfs, .root_label = "the image", .base = "scratch"};
+  for (auto& e : img.config.env)
+    if (e.rfind("LD_LIBRARY_PATH=", 0) == 0) ao.ld_library_path = ld_library_path_dirs(e.substr(16));
+  auto a = Analysis::make(ao);
+  if (!a.ok()) return {"dlopen-resolve", CheckStatus::fail, a.error().message()};
+  auto g = a->resolve(loaders);
+  if (!g.ok()) return {"dlopen-resolve", CheckStatus::fail, g.error().message()};
+  std::vector<std::string> problems;
+  for (auto& m : g->dlopen_unmet) problems.push_back(describe_unmet(m));
+  if (problems.empty())
+    return {"dlopen-resolve", CheckStatus::pass, count_of(loaders.size(), "library", "libraries") + (loaders.size() == 1 ? " finds" : " find") + " what it needs to dlopen: " + listing(loaders)};
+  return {"dlopen-resolve", CheckStatus::fail, listing(problems)};
 }
 
 // The CUDA release the image asks of the driver, and what says so: its newest libcudart (read
@@ -502,6 +533,7 @@ VerifyReport verify_static(const UnpackedImage& img, const Classifier& c, const 
   r.checks.push_back(class_check(files, c, ObjectClass::driver, "no-driver-files", "driver libraries come from the host; a bundled copy breaks on every other driver", present));
   for (auto& j : jit_checks(img, files, c, present)) r.checks.push_back(std::move(j));
   r.checks.push_back(needed_check(img, files, c));
+  r.checks.push_back(dlopen_check(img, files, c));
   bool cuda = false;  // only an image that uses CUDA needs what the driver loads
   for (auto& f : files) {
     auto k = c.classify(f.path, f.path, std::nullopt, path::basename(f.path));

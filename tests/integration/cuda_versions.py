@@ -355,7 +355,28 @@ def main():
             if expect:
                 check(got == [os.path.realpath(expect)], f"NVRTC 12.8 named libnvrtc.so.12.4, {what}: its builtins are the 12.8 ones ({got})")
             else:
-                check(r.returncode == 0 and not got, f"NVRTC 12.8 named libnvrtc.so.12.4, {what}: the 12.4 stand-in is not taken ({got})")
+                unmet = [(m["name"], m["needed_by"]) for m in doc.get("dlopen_unmet", [])]
+                check(r.returncode == 0 and not got and unmet == [("libnvrtc-builtins.so.12.8", os.path.join(named, "libnvrtc.so.12.4"))]
+                      and "fails without it" in r.stderr,
+                      f"NVRTC 12.8 named libnvrtc.so.12.4, {what}: the 12.4 stand-in is not taken ({got}), the unmet dlopen is said ({unmet})")
+
+        # 3c'. verify: an image whose NVRTC lacks its builtins fails dlopen-resolve (NVRTC compiles
+        # nothing without them); with them it passes.
+        img = os.path.join(work, "nvrtc-img")
+        r = run([cuslim, "bundle", "-q", "--format", "dir", "-o", img, "/bin/true", "--include", f"{nvrtc_dir}/libnvrtc.so.12"])
+        check(r.returncode == 0, f"bundle of the wheel's NVRTC: exit {r.returncode} {r.stderr[-300:]}")
+        r = run([cuslim, "verify", "--json", img])
+        ok = json.loads(r.stdout) if r.stdout else {"checks": []}
+        state = {c["name"]: c["status"] for c in ok["checks"]}
+        check(r.returncode == 0 and state.get("dlopen-resolve") == "pass", f"verify with the builtins: dlopen-resolve {state.get('dlopen-resolve')}, exit {r.returncode}")
+        for b in glob.glob(f"{img}{nvrtc_dir}/libnvrtc-builtins*"):
+            os.remove(b)
+        r = run([cuslim, "verify", "--json", img])
+        bad = json.loads(r.stdout) if r.stdout else {"checks": []}
+        msg = [c["detail"] for c in bad["checks"] if c["name"] == "dlopen-resolve"]
+        state = {c["name"]: c["status"] for c in bad["checks"]}
+        check(r.returncode == 1 and state.get("dlopen-resolve") == "fail" and state.get("needed-resolve") == "pass",
+              f"verify without the builtins: dlopen-resolve {state.get('dlopen-resolve')} ({msg}), needed-resolve {state.get('needed-resolve')}, exit {r.returncode}")
 
         # 3d. cuDNN 9's front library opens each sub-library by its own full version first
         # (libcudnn_graph.so.9.10.2, then .9.10, then .9): its copy alone in a dir, named as a
