@@ -224,6 +224,11 @@ void PlanBuilder::add_graph(const DepGraph& g, bool programs) {
                       o.how == How::dlopen_profile || o.how == How::trace;
     std::string dir = path::dirname(*o.path);
     if (via_search && std::find(plan_.lib_dirs.begin(), plan_.lib_dirs.end(), dir) == plan_.lib_dirs.end()) plan_.lib_dirs.push_back(dir);
+    // A default dir of its loader is searched without being listed in ld.so.conf: listing it
+    // would make the conf of an image that found a library through its cache differ from one
+    // that found it there (slimming slim's output would not give the same image).
+    if (const LoaderAbi* abi = via_search ? find_loader_abi(o.machine, o.elf_class, root_) : nullptr)
+      if (std::find(abi->default_dirs.begin(), abi->default_dirs.end(), dir) != abi->default_dirs.end()) plan_.default_dirs.insert(dir);
     if (auto v = cudart_version(root_, o); v && (!plan_.cuda || *v > *plan_.cuda)) plan_.cuda = v;
   }
 }
@@ -289,7 +294,8 @@ void PlanBuilder::add_loader_files(bool with_ld_so_conf) {
   if (with_ld_so_conf && !plan_.items.count("/etc/ld.so.conf"))
     plan_.items["/etc/ld.so.conf"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, "include /etc/ld.so.conf.d/*.conf\n"};
   std::string conf = "# written by cuslim bundle: the library dirs the bundled programs search\n";
-  for (auto& d : plan_.lib_dirs) conf += d + "\n";
+  for (auto& d : plan_.lib_dirs)
+    if (!plan_.default_dirs.count(d)) conf += d + "\n";
   plan_.items["/etc/ld.so.conf.d/cuslim.conf"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, conf};
   add_dir_libraries_to_cache();
   plan_.items["/etc/ld.so.cache"] = {LayerEntry::file, "", 0644, 0, ObjectClass::app, write_ld_cache(plan_.cache)};

@@ -55,6 +55,7 @@ struct SourceAttributes {
 struct Plan {
   std::map<std::string, PlanItem> items;  // by in-image absolute path: sorted, no duplicates
   std::vector<std::string> lib_dirs;      // for /etc/ld.so.conf.d/cuslim.conf and LD_LIBRARY_PATH
+  std::set<std::string> default_dirs;     // those of lib_dirs their loader searches by default (not in cuslim.conf)
   std::vector<CacheLib> cache;            // for /etc/ld.so.cache
   std::optional<Version> cuda;            // the bundled runtime's CUDA version
   std::vector<std::string> executables;   // targets that are programs, in order

@@ -18,7 +18,9 @@ static int trace_fd = -2;
 static int out_fd(void) {
   if (trace_fd == -2) {
     const char* file = getenv("CUSLIM_TRACE_FILE");
-    trace_fd = file ? open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+    /* cuslim made the file; once its run has ended the name is gone, and a process left behind
+       that starts later must not make it again (a stray file beside the trace). */
+    trace_fd = file ? open(file, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
     /* Never on 0-2: a program started with stdout closed would write its output into the trace. */
     if (trace_fd >= 0 && trace_fd <= 2) {
       int high = fcntl(trace_fd, F_DUPFD_CLOEXEC, 3);

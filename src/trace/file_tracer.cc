@@ -195,12 +195,18 @@ int trace_loop(pid_t child, TraceWriter& w) {
       auto it = execs.find(static_cast<pid_t>(former));
       if (it == execs.end()) it = execs.find(pid);
       if (it != execs.end()) w.record(pid, it->second, "exec"), execs.erase(it);
+    } else if ((st >> 16) == PTRACE_EVENT_STOP) {
+      // Seized tasks: a stopping signal's group-stop (Ctrl-Z, SIGSTOP) stays stopped, as it would
+      // untraced -- PTRACE_LISTEN keeps it so while the parent's waitpid sees it, until SIGCONT;
+      // any other (a new task's first stop, the end of a group-stop) goes on.
+      if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+        ::ptrace(PTRACE_LISTEN, pid, nullptr, nullptr);
+        continue;
+      }
     } else if (sig == SIGTRAP && (st >> 16) != 0) {
       // fork/vfork/clone events: the new task is traced by the options
-    } else if (sig == SIGSTOP && !pending.count(pid)) {
-      // a new task's first stop (or a real SIGSTOP: both are swallowed)
     } else {
-      deliver = sig;
+      deliver = sig;  // a signal for the program, SIGSTOP included: delivered as it would be
     }
     ::ptrace(PTRACE_SYSCALL, pid, nullptr, deliver);
   }
@@ -217,8 +223,7 @@ Result<int> trace_files_of(const std::function<int()>& child_body, const std::st
   if (child < 0) return Error::from_errno("fork", errno);
   if (child == 0) {
     if (forwarding) forwarding->restore_in_child();
-    ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
-    ::raise(SIGSTOP);  // let the tracer set its options first
+    ::raise(SIGSTOP);  // stopped until the tracer has seized it (SIGCONT)
     int rc = 125;
     try {  // an exception must not unwind into this copy of the caller (its destructors are the parent's)
       rc = child_body();
@@ -227,10 +232,17 @@ Result<int> trace_files_of(const std::function<int()>& child_body, const std::st
     _exit(rc);
   }
   int st = 0;
-  if (::waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) return Error::from_errno("ptrace: waiting for the child", errno);
+  if (::waitpid(child, &st, WUNTRACED) < 0 || !WIFSTOPPED(st)) return Error::from_errno("ptrace: waiting for the child", errno);
+  // Seized, not PTRACE_TRACEME'd: only a seized task's group-stops can be told from signals and
+  // kept (PTRACE_LISTEN), so Ctrl-Z and SIGSTOP stop a traced program as an untraced one.
   long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
-  if (::ptrace(PTRACE_SETOPTIONS, child, nullptr, opts) != 0) return Error::from_errno("ptrace(PTRACE_SETOPTIONS)", errno);
-  ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
+  if (::ptrace(PTRACE_SEIZE, child, nullptr, opts) != 0) {
+    int e = errno;
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return Error::from_errno("ptrace(PTRACE_SEIZE)", e);
+  }
+  ::kill(child, SIGCONT);  // the loop sees its group-stop end and resumes it
   if (forwarding) forwarding->target(child);
   TraceWriter w(out.get(), after_first_exec, path::normalize(absolute_path(trace_file).value_or(trace_file)));
   return trace_loop(child, w);

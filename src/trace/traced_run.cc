@@ -176,6 +176,10 @@ Result<int> run_traced_on_host(const HostTraceRequest& req) {
   forwarding.leave_terminal_signals();
   // ptrace for files, the audit library for the loader
   CUSLIM_TRY(int rc, req.files ? trace_files(req.argv, env, out.temp(), &forwarding) : run_plain(req.argv, env, forwarding));
+  // A process the program left behind still holds the file (without --files cuslim does not wait
+  // for it): the trace that is committed is a copy, which nothing writes into once cuslim is done.
+  CUSLIM_TRY(auto text, read_regular_file(out.temp(), uint64_t{1} << 34));
+  if (auto st = write_file_atomic(out.temp(), text, Durability::rename_only); !st.ok()) return out.as_out(st.error());
   CUSLIM_CHECK(out.commit());
   return rc;
 }
@@ -186,6 +190,8 @@ Result<ProbeResult> probe_image(const UnpackedImage& img, const std::vector<std:
   std::string trace_dir = staging + "/probe-trace";
   CUSLIM_CHECK(make_dirs(trace_dir));
   CUSLIM_CHECK(set_mode(trace_dir, 0777));  // the sandboxed program may run as another user
+  CUSLIM_CHECK(write_file_atomic(trace_dir + "/trace", "", Durability::rename_only));  // the audit library only appends
+  CUSLIM_CHECK(set_mode(trace_dir + "/trace", 0666));
   CUSLIM_TRY(auto prepared, prepare_unpacked(img, GpuMode::auto_, staging + "/probe"));
   auto& spec = prepared.spec;
   if (!cmd.empty()) spec.argv = cmd;

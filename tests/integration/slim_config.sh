@@ -41,6 +41,21 @@ rm -rf "$t/models"  # slim reads the image, not the host
 "$cuslim" slim -q "$tmp/dl-oci:t" -o "$tmp/dl-slim" --format dir --keep "$t/app" --keep /no/such/path 2> "$tmp/dl-slim.err"; rc=$?
 check "slim --keep DIR keeps its tree and the directory its link names (exit $rc)" '[ $rc = 0 ] && [ -f "$tmp/dl-slim$t/app/cfg" ] && [ -f "$tmp/dl-slim$t/models/sub/s" ]'
 check "... and says that --keep /no/such/path matched nothing ($(cat "$tmp/dl-slim.err" | head -c 200))" 'grep -q "\-\-keep .*/no/such/path.* matches nothing in the image" "$tmp/dl-slim.err"'
+# Slimming slim's output gives the same image, also for an input without ld.so.cache whose
+# glibc is in a default dir reached through /lib -> usr/lib (the second slim found it through
+# the first one's cache and listed the dir in cuslim.conf: a new layer each time).
+ri="$tmp/reslim"; mkdir -p "$ri"
+umoci init --layout "$ri/img" > /dev/null && umoci new --image "$ri/img:a" > /dev/null && umoci unpack --image "$ri/img:a" "$ri/b" > /dev/null 2>&1
+R="$ri/b/rootfs"; mkdir -p "$R/usr/lib/x86_64-linux-gnu" "$R/usr/lib64" "$R/usr/bin"; ln -s usr/lib "$R/lib"; ln -s usr/lib64 "$R/lib64"
+cp /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/usr/lib/x86_64-linux-gnu/"
+ln -s ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/usr/lib64/"; cp /usr/bin/dash "$R/usr/bin/"
+umoci repack --image "$ri/img:a" "$ri/b" > /dev/null && umoci config --image "$ri/img:a" --config.entrypoint /usr/bin/dash > /dev/null
+digest_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1] + '/index.json'))['manifests'][0]['digest'])" "$1"; }
+must "slim it" "$cuslim" slim -q "$ri/img:a" -o "$ri/s1" --tag s
+must "slim the slim" "$cuslim" slim -q "$ri/s1:s" -o "$ri/s2" --tag s
+must "and again" "$cuslim" slim -q "$ri/s2:s" -o "$ri/s3" --tag s
+check "slim of slim's output: the same digest ($(digest_of "$ri/s1") $(digest_of "$ri/s2") $(digest_of "$ri/s3"))" \
+  '[ "$(digest_of "$ri/s1")" = "$(digest_of "$ri/s2")" ] && [ "$(digest_of "$ri/s2")" = "$(digest_of "$ri/s3")" ]'
 # A trace that matches little of the image (another tree's run) is said; the image's own program's is not.
 must "trace python on the host" "$cuslim" trace -q --files -o "$tmp/py.trace" -- python3 -c pass
 must "trace /bin/true on the host" "$cuslim" trace -q --files -o "$tmp/true.trace" -- /bin/true

@@ -320,4 +320,49 @@ PY
 check "a traced run's writes (write-only, appended, a new temp file) are recorded as written and not packed; what it read (and a read-write database) is ($rc: $(cd "$tmp/writes-img$wd" 2>/dev/null && ls | tr '\n' ' '))" \
   '[ $rc = 0 ] && grep -q "\"how\":\"write\"" "$wd/w.trace" && [ -f "$tmp/writes-img$wd/input.txt" ] && [ -f "$tmp/writes-img$wd/rw.db" ] && [ ! -e "$tmp/writes-img$wd/output.log" ] && [ ! -e "$tmp/writes-img$wd/append.log" ] && [ -z "$(ls "$tmp/writes-img$wd" | grep scratch-)" ]'
 
+# Job control under --files: a program's SIGSTOP stops it (its parent's waitpid(WUNTRACED) sees
+# the stop) and SIGCONT resumes it, as untraced (the ptrace loop swallowed every SIGSTOP).
+sd="$tmp/stop"; mkdir -p "$sd"
+cat > "$sd/stopper.c" <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+  pid_t p = fork();
+  if (p == 0) { raise(SIGSTOP); _exit(7); }
+  int st;
+  waitpid(p, &st, WUNTRACED);
+  if (!WIFSTOPPED(st)) { printf("not stopped\n"); return 1; }
+  kill(p, SIGCONT);
+  waitpid(p, &st, 0);
+  printf("stopped, continued, exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 7 ? 0 : 1;
+}
+C
+cc -o "$sd/stopper" "$sd/stopper.c"
+direct=$("$sd/stopper"); direct_rc=$?
+out=$(timeout 60 "$cuslim" trace -q --files -o "$sd/s.trace" -- "$sd/stopper"); rc=$?
+check "trace --files: a child's SIGSTOP stops it as untraced (direct: $direct_rc $direct; traced: $rc $out)" '[ $direct_rc = 0 ] && [ $rc = 0 ] && [ "$out" = "$direct" ]'
+# SIGSTOP sent from outside stops the traced program; SIGCONT resumes it.
+"$cuslim" trace -q --files -o "$sd/k.trace" -- sleep 3 & tracer=$!
+for _ in $(seq 50); do sl=$(pgrep -P "$tracer" -x sleep) && break; sleep 0.1; done
+kill -STOP "$sl"; sleep 0.5; state=$(ps -o stat= -p "$sl" | cut -c1); kill -CONT "$sl"
+wait "$tracer"; rc=$?
+check "trace --files: SIGSTOP from outside stops the program (state $state: stopped, shown t as a traced stop), SIGCONT resumes it (exit $rc)" '[[ "$state" == [Tt] ]] && [ $rc = 0 ]'
+# A process the program leaves behind (no --files: cuslim does not wait for it) cannot change the
+# finished trace, nor leave a file beside it.
+echo 'int late_mark(void){return 1;}' > "$sd/m.c"; cc -shared -fPIC -o "$sd/liblatemark.so" "$sd/m.c"
+cat > "$sd/late.py" <<'PY'
+import os, sys, time, ctypes
+if os.fork() == 0:
+    time.sleep(2)
+    ctypes.CDLL(os.path.join(os.path.dirname(sys.argv[0]), "liblatemark.so"))
+    os._exit(0)
+PY
+"$cuslim" trace -q -o "$sd/late.trace" -- /usr/bin/python3 "$sd/late.py"; rc=$?
+before=$(sha256sum < "$sd/late.trace"); sleep 3
+check "a process left behind loads a library after cuslim ended: the trace is unchanged, nothing beside it (exit $rc)" \
+  '[ $rc = 0 ] && [ "$(sha256sum < "$sd/late.trace")" = "$before" ] && ! grep -q liblatemark "$sd/late.trace" && [ "$(ls "$sd" | grep -c "^late")" = 2 ]'
+
 finish
