@@ -12,8 +12,13 @@ namespace cuslim::cli {
 
 namespace {
 
+// Written after the image: a failure says the image is there (as --report's does), the file once.
 void write_digestfile(const std::string& file, const Digest& d) {
-  if (auto w = write_file_atomic(file, d.str()); !w) take(Status(w.error().wrap("--digestfile " + file)));
+  if (auto w = write_file_atomic(file, d.str()); !w) {
+    std::string m = w.error().message();
+    if (m.rfind(file + ": ", 0) != 0) m = file + ": " + m;
+    fail(Error(w.error().code(), "--digestfile " + m + " (the image was written: " + d.str() + ")"));
+  }
 }
 
 }  // namespace
