@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <elf.h>
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "core/fs.h"
 #include "core/parallel.h"
 #include "core/path.h"
+#include "loader/loader_abi.h"
 #include "loader/open_verify.h"
 #include "loader/search_plan.h"
 
@@ -381,7 +383,15 @@ struct TargetWalk {
       return ok_status();
     }
     const LoaderAbi* abi = r.abi_for(main.machine, main.elf_class);
-    if (!abi) return bad_input(target + ": no loader model for " + machine_name(main.machine) + " objects");
+    if (!abi) {  // x32 is ELF32 x86-64: the class is named, where the machine alone would mislead
+      auto kind = [](int machine, int cls) { return machine_name(machine) + (cls == ELFCLASS32 ? " ELF32" : " ELF64"); };
+      std::vector<std::string> known;
+      for (auto& a : loader_abis())
+        if (std::find(known.begin(), known.end(), kind(a.machine, a.elf_class)) == known.end()) known.push_back(kind(a.machine, a.elf_class));
+      std::string list;
+      for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      return bad_input(target + ": no loader model for " + kind(main.machine, main.elf_class) + " objects (cuslim models: " + list + ")");
+    }
     env = r.env_for(abi);
     plain_plan_shared = std::none_of(env.ld_library_path.begin(), env.ld_library_path.end(),
                                      [](const std::string& d) { return d.find('$') != std::string::npos; });

@@ -117,9 +117,21 @@ Check needed_check(const UnpackedImage& img, const std::vector<ImageFile>& files
   }
   auto g = r.resolve(targets);
   if (!g.ok()) return {"needed-resolve", CheckStatus::fail, g.error().message()};
+  // A name the image holds where the search does not look is said so: "not in the image" misled.
+  auto held_at = [&](const std::string& name) -> std::string {
+    for (auto& f : files)
+      if (path::basename(f.path) == name) return f.path;
+    return "";
+  };
   for (auto& m : g->missing)
-    if (!library_interps.count({m.needed_by, m.name}) && !met_through_a_loader(r, *g, m))
-      problems.push_back(m.needed_by + " needs " + m.name + ": " + (m.refused.empty() ? "not in the image and not a driver library" : missing_what(m)));
+    if (!library_interps.count({m.needed_by, m.name}) && !met_through_a_loader(r, *g, m)) {
+      std::string why = missing_what(m);
+      if (m.refused.empty())
+        why = held_at(m.name).empty() ? "not in the image and not a driver library"
+                                      : "not found by the loader's search; the image has it at " + held_at(m.name) +
+                                            ", in no directory the search looks in (RUNPATH, LD_LIBRARY_PATH, ld.so.conf)";
+      problems.push_back(m.needed_by + " needs " + m.name + ": " + why);
+    }
   if (problems.empty()) return {"needed-resolve", CheckStatus::pass, std::to_string(targets.size()) + " ELF objects: every DT_NEEDED resolves inside the image or to the host driver"};
   return {"needed-resolve", CheckStatus::fail, listing(problems)};
 }

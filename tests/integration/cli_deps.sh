@@ -357,6 +357,11 @@ mkdir -p "img-ok$rf/bad_class32" && rm -f "img-ok$rf/bad_class32/libclass32.so" 
 "$cuslim" verify img-ok > verify-bad.out 2>&1; rc=$?
 check "verify of an image whose first candidate is not ELF: needed-resolve fails (exit $rc)" \
   '[ $rc = 1 ] && grep -q "FAIL needed-resolve .*libclass32.so: refused by the loader (.*invalid ELF header)" verify-bad.out' || cat verify-bad.out
+# A library the image holds outside every directory the search looks in: said so, not "not in the image".
+mkdir -p "img-ok/opt/hidden" && mv "img-ok$rf/good/libclass32.so" img-ok/opt/hidden/ && rm -f "img-ok$rf/bad_class32/libclass32.so"
+"$cuslim" verify img-ok > verify-hidden.out 2>&1; rc=$?
+check "verify: a needed library the image holds where the search does not look is named with where it is (exit $rc)" \
+  '[ $rc = 1 ] && grep -q "needs libclass32.so: not found by the loader.s search; the image has it at /opt/hidden/libclass32.so" verify-hidden.out' || cat verify-hidden.out
 cd - > /dev/null
 
 "$cuslim" deps --env-ld-library-path --ld-library-path /x /bin/true > /dev/null 2> "$tmp/llp.err"; rc=$?
