@@ -376,13 +376,22 @@ Result<ElfFile> ElfFile::read(const std::string& host_path, const std::string& d
   if (S_ISDIR(st.st_mode)) return bad_input(display + ": is a directory, not an ELF file");
   if (!S_ISREG(st.st_mode)) return bad_input(display + ": not a regular file");
   // A script is named as one, with its interpreter (a two-line wrapper is shorter than an ELF
-  // header): deps and inspect read ELF files only.
-  char head[256] = {};
-  ssize_t n = ::pread(fd.get(), head, sizeof head - 1, 0);
-  if (std::string line(head, n > 0 ? static_cast<size_t>(n) : 0); line.rfind("#!", 0) == 0)
-    return bad_input(display + ": a #! script (" + line.substr(0, line.find('\n')) + "), not an ELF file; name its interpreter instead");
-  if (st.st_size < EI_NIDENT) return bad_input(display + ": not an ELF file (only " + std::to_string(st.st_size) + " bytes)");
+  // header): deps and inspect read ELF files only. Looked at only for a file that is no ELF
+  // object (one read fewer for each of the thousands of objects a walk reads).
+  auto script = [&]() -> std::optional<Error> {
+    char head[256] = {};
+    ssize_t n = ::pread(fd.get(), head, sizeof head - 1, 0);
+    if (std::string line(head, n > 0 ? static_cast<size_t>(n) : 0); line.rfind("#!", 0) == 0)
+      return bad_input(display + ": a #! script (" + line.substr(0, line.find('\n')) + "), not an ELF file; name its interpreter instead");
+    return std::nullopt;
+  };
+  if (st.st_size < EI_NIDENT) {
+    if (auto s = script()) return *s;
+    return bad_input(display + ": not an ELF file (only " + std::to_string(st.st_size) + " bytes)");
+  }
   ElfPtr e(elf_begin(fd.get(), parts == Parts::loader ? ELF_C_READ : ELF_C_READ_MMAP, nullptr), elf_end);
+  if (!e || elf_kind(e.get()) != ELF_K_ELF)
+    if (auto s = script()) return *s;
   if (!e) return elf_error(display, "cannot read");
   ElfFile f;
   f.path = display;
