@@ -15,6 +15,7 @@
 
 #include "core/parallel.h"
 #include "core/path.h"
+#include "loader/loader_abi.h"
 
 namespace cuslim {
 
@@ -106,8 +107,18 @@ Analysis::Targets Analysis::check_targets(const std::vector<std::string>& target
   Targets t;
   auto inside = inside_paths(*root_, targets);
   parallel_for(targets.size(), threads_, [&](size_t i) { (void)object(inside[i]); }, /*grain=*/16);  // read on every core, once
+  std::map<std::pair<int, int>, bool> modelled;  // (machine, class) -> a loader of the root models it
   for (size_t i = 0; i < targets.size(); ++i) {
-    if (object(inside[i])->ok()) {
+    if (auto elf = object(inside[i]); elf->ok()) {
+      // A dynamic object no loader of the root models (x32) is a bad target of its own, not
+      // the end of every other's walk.
+      auto kind = std::make_pair(elf->value().machine, elf->value().elf_class);
+      auto [known, first] = modelled.try_emplace(kind, false);
+      if (first) known->second = find_loader_abi(kind.first, kind.second, *root_) != nullptr;
+      if (elf->value().dynamic && !known->second) {
+        t.bad.push_back(bad_input(targets[i] + ": " + no_loader_model(elf->value().machine, elf->value().elf_class)));
+        continue;
+      }
       t.ok.push_back(targets[i]);
       continue;
     }

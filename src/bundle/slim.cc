@@ -35,7 +35,11 @@ std::vector<std::string> all_paths(const Root& root) {
 
 // Whether a --keep glob keeps `p`: it matches the path or a directory above it (--keep /app keeps
 // the tree, as bundle --include /app does).
-bool keeps(const std::string& glob, const std::string& p) {
+bool keeps(std::string glob, const std::string& p) {
+  // Written as a path often is (/app/data/, /app//data, /app/./data): matched as the path it names.
+  for (size_t at; (at = glob.find("//")) != std::string::npos;) glob.erase(at, 1);
+  for (size_t at; (at = glob.find("/./")) != std::string::npos;) glob.erase(at, 2);
+  while (glob.size() > 1 && glob.back() == '/') glob.pop_back();
   for (std::string q = p; q != "/" && !q.empty(); q = path::dirname(q))
     if (::fnmatch(glob.c_str(), q.c_str(), 0) == 0) return true;
   return false;

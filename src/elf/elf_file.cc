@@ -260,6 +260,9 @@ Result<ElfFile> parse(Elf* e, int fd, ElfFile f, ElfFile::Parts parts) {
   f.abiversion = static_cast<unsigned char>(ident[EI_ABIVERSION]);
   f.machine = eh.e_machine;
   f.type = eh.e_type;
+  f.ident_version = static_cast<unsigned char>(ident[EI_VERSION]);
+  f.version = eh.e_version;
+  f.ident_padding_zero = std::all_of(ident + EI_PAD, ident + EI_NIDENT, [](char c) { return c == 0; });
 
   size_t phnum = 0;
   if (elf_getphdrnum(e, &phnum) != 0) return elf_error(f.path, "unreadable program headers");

@@ -49,6 +49,9 @@ struct ElfFile {
   int osabi = 0;        // EI_OSABI
   int abiversion = 0;   // EI_ABIVERSION
   int machine = 0;      // e_machine
+  int ident_version = 0;          // EI_VERSION
+  uint32_t version = 0;           // e_version
+  bool ident_padding_zero = true;  // e_ident[EI_PAD..]: the loader refuses a non-zero byte
   int type = 0;         // e_type
   bool dynamic = false; // has PT_DYNAMIC
   std::optional<std::string> interp;   // PT_INTERP

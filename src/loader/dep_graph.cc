@@ -46,7 +46,7 @@ void DepGraph::add_edge(size_t from, size_t to, const std::string& name, How how
 
 std::string describe(const PassedOver& p) {
   return p.found + ": passed over for " + p.needed_by + "'s dlopen of " + p.name + " (" + p.why +
-         ": it would refuse it; nothing else answered, so the graph has none)";
+         (p.by_loader ? ": the loader refuses it" : ": it would refuse it") + "; nothing else answered, so the graph has none)";
 }
 
 std::string missing_what(const MissingDep& m) { return m.refused.empty() ? "not found" : "refused by the loader (" + m.refused + ")"; }
@@ -57,7 +57,7 @@ void DepGraph::add_passed_over(PassedOver p) {
 }
 
 std::string describe_unmet(const MissingDep& m) {
-  return m.needed_by + " dlopens " + m.name + " at run time and fails without it: not found";
+  return m.needed_by + " dlopens " + m.name + " at run time and fails without it: " + missing_what(m);
 }
 
 void DepGraph::add_dlopen_unmet(MissingDep m) {

@@ -58,6 +58,7 @@ struct PassedOver {
   std::string needed_by;  // the loading object's path
   std::string found;      // in-root realpath of the candidate passed over
   std::string why;        // "built for CUDA 13.1; libcudnn.so.9 is for CUDA 12.9"
+  bool by_loader = false;  // the loader itself refuses it (not an ELF object, ...), not the loading library
 };
 
 // "FOUND: passed over for NEEDED_BY's dlopen of NAME (WHY: it would refuse it)", for warnings.

@@ -2,6 +2,9 @@
 
 #include <elf.h>
 
+#include <algorithm>
+
+#include "elf/elf_file.h"
 #include "loader/x86_features.h"
 
 namespace cuslim {
@@ -75,6 +78,16 @@ std::vector<std::string> host_hwcaps() {
   if (v2) out.push_back("x86-64-v2");
 #endif
   return out;
+}
+
+std::string no_loader_model(int machine, int elf_class) {
+  auto kind = [](int m, int cls) { return machine_name(m) + (cls == ELFCLASS32 ? " ELF32" : " ELF64"); };
+  std::vector<std::string> known;
+  for (auto& a : loader_abis())
+    if (std::find(known.begin(), known.end(), kind(a.machine, a.elf_class)) == known.end()) known.push_back(kind(a.machine, a.elf_class));
+  std::string list;
+  for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  return "no loader model for " + kind(machine, elf_class) + " objects (cuslim models: " + list + ")";
 }
 
 }  // namespace cuslim

@@ -30,6 +30,9 @@ const std::vector<LoaderAbi>& loader_abis();
 // The ABI of an object (machine + class) laid out the way `root` is: Debian multiarch when the
 // root has /etc/debian_version or a multiarch lib dir, else the lib64 layout. nullptr when unknown.
 const LoaderAbi* find_loader_abi(int machine, int elf_class, const Root& root);
+// "no loader model for x86-64 ELF32 objects (cuslim models: x86-64 ELF64, ...)": the class is
+// named, where the machine alone would mislead (x32 is ELF32 x86-64).
+std::string no_loader_model(int machine, int elf_class);
 
 // The ABI of the machine cuslim runs on, laid out the way `root` is (the host driver's ABI).
 const LoaderAbi* native_loader_abi(const Root& root);

@@ -127,6 +127,8 @@ struct TargetWalk {
     }
     auto elf = r.elf_cache_.get(*real);
     auto check = check_candidate(r.root_.host_path(*real), *elf, want, r.rules_);
+    for (const std::string& named : {p, *real})  // a parser's reason names the file: said once, by the caller
+      if (check.why.rfind(named + ": ", 0) == 0) check.why.erase(0, named.size() + 2);
     if (check.verdict == CandidateVerdict::pass_over) {
       if (tried) tried->push_back(label + " (skipped " + p + ": " + check.why + ")");
       return std::nullopt;
@@ -343,7 +345,7 @@ struct TargetWalk {
       }
       if (auto f = search(from, name, nullptr)) {
         if (!f->refused.empty()) {  // dlopen fails on it; the loading library may try its next name
-          refused.push_back({name, out.objects[from].path, f->realpath, "the loader refuses it: " + f->refused});
+          refused.push_back({name, out.objects[from].path, f->realpath, f->refused, true});
           continue;
         }
         if (auto why = e.accept ? e.accept(f->realpath, f->elf->value()) : ""; !why.empty()) {
@@ -359,6 +361,7 @@ struct TargetWalk {
         need(from, name, e.how, true);
         return;
       }
+    std::string first_refused = refused.empty() ? "" : refused.front().found + ": " + refused.front().why;
     for (auto& p : refused) out.passed_over.push_back(std::move(p));
     if (e.required && !any.empty()) {  // the library fails without it: said with where it was looked for
       std::vector<std::string> tried;
@@ -368,7 +371,9 @@ struct TargetWalk {
         for (size_t k = 1; k < any.size(); ++k) rest += (k > 1 ? ", " : "") + any[k];
         return rest;
       }() + ")");
-      out.dlopen_unmet.push_back({any.front(), out.objects[from].path, std::move(tried)});
+      MissingDep m{any.front(), out.objects[from].path, std::move(tried)};
+      m.refused = first_refused;  // what it found, and why that is no answer ("" when nothing was found)
+      out.dlopen_unmet.push_back(std::move(m));
     }
   }
 
@@ -383,15 +388,7 @@ struct TargetWalk {
       return ok_status();
     }
     const LoaderAbi* abi = r.abi_for(main.machine, main.elf_class);
-    if (!abi) {  // x32 is ELF32 x86-64: the class is named, where the machine alone would mislead
-      auto kind = [](int machine, int cls) { return machine_name(machine) + (cls == ELFCLASS32 ? " ELF32" : " ELF64"); };
-      std::vector<std::string> known;
-      for (auto& a : loader_abis())
-        if (std::find(known.begin(), known.end(), kind(a.machine, a.elf_class)) == known.end()) known.push_back(kind(a.machine, a.elf_class));
-      std::string list;
-      for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      return bad_input(target + ": no loader model for " + kind(main.machine, main.elf_class) + " objects (cuslim models: " + list + ")");
-    }
+    if (!abi) return bad_input(target + ": " + no_loader_model(main.machine, main.elf_class));
     env = r.env_for(abi);
     plain_plan_shared = std::none_of(env.ld_library_path.begin(), env.ld_library_path.end(),
                                      [](const std::string& d) { return d.find('$') != std::string::npos; });

@@ -350,6 +350,55 @@ PY
 done
 "$cuslim" bundle "./app_pie" -o img-pie --format dir -q 2> bundle-pie.err; rc=$?
 check "bundle refuses a program the loader would not start (exit $rc): $(head -c 300 bundle-pie.err)" '[ $rc = 1 ] && grep -q "refused by the loader" bundle-pie.err && [ ! -e img-pie ]'
+# More of glibc's header checks, each on a patched copy of the good library put first: the loader's
+# words, deps' refusal (without loadable segments the dynamic array is unreachable: cuslim's
+# parser says so first, refused all the same).
+for case in osabi pad eversion noload; do
+  mkdir -p "hdr_$case"; cp good/libtext.so "hdr_$case/libtext.so"
+  python3 - "hdr_$case/libtext.so" "$case" <<'PY'
+import struct, sys
+path, case = sys.argv[1], sys.argv[2]
+b = bytearray(open(path, "rb").read())
+if case == "osabi": b[7] = 9                               # EI_OSABI: FreeBSD
+if case == "pad": b[12] = 1                                # e_ident padding
+if case == "eversion": b[0x14:0x18] = struct.pack("<I", 2)  # e_version
+if case == "noload":                                       # every PT_LOAD made PT_NULL
+    phoff, = struct.unpack_from("<Q", b, 0x20); phentsize, phnum = struct.unpack_from("<HH", b, 0x36)
+    for i in range(phnum):
+        off = phoff + i * phentsize
+        if struct.unpack_from("<I", b, off)[0] == 1: struct.pack_into("<I", b, off, 0)
+open(path, "wb").write(b)
+PY
+  cc -Wl,--no-as-needed -o "app_hdr_$case" m.c -L good -ltext -Wl,--disable-new-dtags -Wl,-rpath,"$rf/hdr_$case:$rf/good"
+  real=$("./app_hdr_$case" 2>&1); real_rc=$?
+  why=${real##*: }
+  "$cuslim" deps --json "./app_hdr_$case" > "d_hdr_$case.json" 2> /dev/null; rc=$?
+  check "header check ($case): the loader refuses ($real_rc: $why), deps too, in its words (exit $rc)" \
+    '[ $real_rc = 127 ] && [ $rc = 1 ] && python3 -c "import json,sys; m=json.load(open(sys.argv[1]))[\"missing\"]; assert m and (m[0][\"refused\"].endswith(sys.argv[2]) or sys.argv[3] == \"noload\" and m[0][\"refused\"]), m" "d_hdr_$case.json" "$why" "$case"' || cat "d_hdr_$case.json"
+done
+# A fifo under the name: refused, never waited on (the loader would block).
+mkdir -p fifo && mkfifo fifo/libtext.so
+cc -Wl,--no-as-needed -o app_fifo m.c -L good -ltext -Wl,--disable-new-dtags -Wl,-rpath,"$rf/fifo:$rf/good"
+timeout 20 "$cuslim" deps ./app_fifo > t_fifo 2>&1; rc=$?
+check "a fifo under a needed name: refused, no hang (exit $rc)" '[ $rc = 1 ] && grep -q "libtext.so refused by the loader: .*a fifo" t_fifo'
+# A dynamic ELF32 x86-64 object (x32), which no modelled loader loads: its own error, the other
+# targets shown (it stopped the whole output).
+python3 - x32prog <<'PY'
+import struct, sys
+strtab = b"\0libc.so.6\0"
+phoff, phnum = 52, 2
+dyn_off = phoff + phnum * 32
+dyn = struct.pack("<iI", 1, 1) + struct.pack("<iI", 5, 0x10000 + dyn_off + 24) + struct.pack("<iI", 10, len(strtab)) + struct.pack("<iI", 0, 0)
+total = dyn_off + len(dyn) + len(strtab)
+ident = b"\x7fELF" + bytes([1, 1, 1, 0]) + b"\0" * 8
+hdr = ident + struct.pack("<HHIIIIIHHHHHH", 3, 62, 1, 0, phoff, 0, 0, 52, 32, phnum, 40, 0, 0)
+load = struct.pack("<IIIIIIII", 1, 0, 0x10000, 0x10000, total, total, 5, 0x1000)
+dynamic = struct.pack("<IIIIIIII", 2, dyn_off, 0x10000 + dyn_off, 0x10000 + dyn_off, len(dyn), len(dyn), 6, 4)
+open(sys.argv[1], "wb").write(hdr + load + dynamic + dyn + strtab)
+PY
+"$cuslim" deps --format list ./x32prog /bin/true > x32.out 2> x32.err; rc=$?
+check "an x32 target among others: named as x86-64 ELF32, the others shown (exit $rc: $(cat x32.err))" \
+  '[ $rc = 3 ] && grep -q "x32prog: no loader model for x86-64 ELF32 objects" x32.err && grep -q "libc.so.6 =>" x32.out'
 # In an image: a broken file (a git-lfs pointer, a cut download) put before the good copy.
 "$cuslim" bundle "./app_class32" -o img-ok --format dir -q 2> bundle-ok.err; rc=$?
 check "bundle of a program whose candidates load (exit $rc)" '[ $rc = 0 ]' || cat bundle-ok.err

@@ -378,6 +378,18 @@ def main():
         check(r.returncode == 1 and state.get("dlopen-resolve") == "fail" and state.get("needed-resolve") == "pass",
               f"verify without the builtins: dlopen-resolve {state.get('dlopen-resolve')} ({msg}), needed-resolve {state.get('needed-resolve')}, exit {r.returncode}")
 
+        # 3c''. The alternative NVRTC build opens its own builtins (libnvrtc-builtins.alt.so.12.8):
+        # they ship with it, and verify fails without them.
+        alt_img = os.path.join(work, "nvrtc-alt-img")
+        r = run([cuslim, "bundle", "-q", "--format", "dir", "-o", alt_img, "/bin/true", "--include", f"{nvrtc_dir}/libnvrtc.alt.so.12"])
+        shipped = sorted(os.path.basename(p) for p in glob.glob(f"{alt_img}{nvrtc_dir}/*"))
+        check(r.returncode == 0 and "libnvrtc-builtins.alt.so.12.8" in shipped, f"bundle of the alternative NVRTC ships its builtins ({shipped})")
+        for b in glob.glob(f"{alt_img}{nvrtc_dir}/libnvrtc-builtins*"):
+            os.remove(b)
+        r = run([cuslim, "verify", "--json", alt_img])
+        state = {c["name"]: c["status"] for c in (json.loads(r.stdout) if r.stdout else {"checks": []})["checks"]}
+        check(r.returncode == 1 and state.get("dlopen-resolve") == "fail", f"verify of the alternative NVRTC without its builtins: dlopen-resolve {state.get('dlopen-resolve')}, exit {r.returncode}")
+
         # 3d. cuDNN 9's front library opens each sub-library by its own full version first
         # (libcudnn_graph.so.9.10.2, then .9.10, then .9): its copy alone in a dir, named as a
         # distribution package names it (libcudnn.so.9.10.2, libcudnn.so.9 a link), the wheel's

@@ -40,6 +40,8 @@ must "bundle the same to OCI" "$cuslim" bundle -q /bin/true --include "$t/app" -
 rm -rf "$t/models"  # slim reads the image, not the host
 "$cuslim" slim -q "$tmp/dl-oci:t" -o "$tmp/dl-slim" --format dir --keep "$t/app" --keep /no/such/path 2> "$tmp/dl-slim.err"; rc=$?
 check "slim --keep DIR keeps its tree and the directory its link names (exit $rc)" '[ $rc = 0 ] && [ -f "$tmp/dl-slim$t/app/cfg" ] && [ -f "$tmp/dl-slim$t/models/sub/s" ]'
+"$cuslim" slim -q "$tmp/dl-oci:t" -o "$tmp/dl-slim2" --format dir --keep "$t//app/./" 2> "$tmp/dl-slim2.err"; rc=$?
+check "slim --keep written as a path with a trailing slash (DIR//./) keeps the same tree (exit $rc)" '[ $rc = 0 ] && [ -f "$tmp/dl-slim2$t/app/cfg" ] && [ -f "$tmp/dl-slim2$t/models/sub/s" ] && ! grep -q "matches nothing" "$tmp/dl-slim2.err"'
 check "... and says that --keep /no/such/path matched nothing ($(cat "$tmp/dl-slim.err" | head -c 200))" 'grep -q "\-\-keep .*/no/such/path.* matches nothing in the image" "$tmp/dl-slim.err"'
 # Slimming slim's output gives the same image, also for an input without ld.so.cache whose
 # glibc is in a default dir reached through /lib -> usr/lib (the second slim found it through

@@ -11,6 +11,8 @@ namespace {
 ElfFile loader_of(int elf_class = ELFCLASS64, int machine = EM_X86_64) {
   ElfFile f;
   f.elf_class = elf_class, f.data = ELFDATA2LSB, f.machine = machine, f.type = ET_DYN;
+  f.ident_version = EV_CURRENT, f.version = EV_CURRENT;
+  f.loads.push_back({0, 0, 4096});
   return f;
 }
 
@@ -36,6 +38,27 @@ TEST(OpenVerify, ExecutablesAndOtherByteOrdersAreRefused) {
   auto c = check_candidate("/nonexistent", Result<ElfFile>(big), loader_of(), {});
   EXPECT_EQ(c.verdict, CandidateVerdict::refuse);
   EXPECT_EQ(c.why, "ELF file data encoding not little-endian");
+}
+
+TEST(OpenVerify, IdentAndVersionChecksComeBeforeTheMachine) {
+  ElfFile osabi = loader_of(ELFCLASS64, EM_AARCH64);
+  osabi.osabi = 9;  // FreeBSD: refused even where the machine would pass it over
+  EXPECT_EQ(check_candidate("/nonexistent", Result<ElfFile>(osabi), loader_of(), {}).why, "ELF file OS ABI invalid");
+  ElfFile gnu = loader_of();
+  gnu.osabi = ELFOSABI_GNU, gnu.abiversion = 1;  // GNU_UNIQUE
+  EXPECT_EQ(verdict(gnu), CandidateVerdict::load);
+  ElfFile abiv = loader_of();
+  abiv.abiversion = 5;
+  EXPECT_EQ(verdict(abiv), CandidateVerdict::refuse);
+  ElfFile pad = loader_of();
+  pad.ident_padding_zero = false;
+  EXPECT_EQ(verdict(pad), CandidateVerdict::refuse);
+  ElfFile ver = loader_of();
+  ver.version = 2;
+  EXPECT_EQ(verdict(ver), CandidateVerdict::refuse);
+  ElfFile noload = loader_of();
+  noload.loads.clear();
+  EXPECT_EQ(check_candidate("/nonexistent", Result<ElfFile>(noload), loader_of(), {}).why, "object file has no loadable segments");
 }
 
 TEST(OpenVerify, APieIsRefusedFromGlibc230On) {
