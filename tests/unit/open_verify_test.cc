@@ -16,7 +16,7 @@ ElfFile loader_of(int elf_class = ELFCLASS64, int machine = EM_X86_64) {
   return f;
 }
 
-CandidateVerdict verdict(const ElfFile& found, const LoaderRules& rules = {}) {
+CandidateVerdict verdict(const ElfFile& found, const ::cuslim::LoaderRules& rules = {}) {
   return check_candidate("/nonexistent", Result<ElfFile>(found), loader_of(), rules).verdict;
 }
 
@@ -64,11 +64,11 @@ TEST(OpenVerify, IdentAndVersionChecksComeBeforeTheMachine) {
 TEST(OpenVerify, APieIsRefusedFromGlibc230On) {
   ElfFile pie = loader_of();
   pie.flags_1 = DF_1_PIE;
-  EXPECT_EQ(verdict(pie, LoaderRules::for_glibc("2.36")), CandidateVerdict::refuse);
-  EXPECT_EQ(verdict(pie, LoaderRules::for_glibc("2.30")), CandidateVerdict::refuse);
-  EXPECT_EQ(verdict(pie, LoaderRules::for_glibc("2.29")), CandidateVerdict::load);
-  EXPECT_EQ(verdict(pie, LoaderRules::for_glibc("2.17")), CandidateVerdict::load);
-  EXPECT_EQ(verdict(pie, LoaderRules::for_glibc(std::nullopt)), CandidateVerdict::refuse);  // unknown: the newest rules
+  EXPECT_EQ(verdict(pie, ::cuslim::LoaderRules::for_glibc("2.36")), CandidateVerdict::refuse);
+  EXPECT_EQ(verdict(pie, ::cuslim::LoaderRules::for_glibc("2.30")), CandidateVerdict::refuse);
+  EXPECT_EQ(verdict(pie, ::cuslim::LoaderRules::for_glibc("2.29")), CandidateVerdict::load);
+  EXPECT_EQ(verdict(pie, ::cuslim::LoaderRules::for_glibc("2.17")), CandidateVerdict::load);
+  EXPECT_EQ(verdict(pie, ::cuslim::LoaderRules::for_glibc(std::nullopt)), CandidateVerdict::refuse);  // unknown: the newest rules
 }
 
 TEST(OpenVerify, AFileThatIsNoElfObjectIsRefusedWithGlibcsWords) {
