@@ -274,9 +274,9 @@ Status PlanBuilder::include_tree(const std::string& inside, std::set<std::string
     }
     // A symlink to a directory (app/models -> /data/models) brings the directory's contents, as
     // naming it in --include does: the link alone would point at an empty directory.
-    struct stat tst;
-    auto target = S_ISLNK(cst.st_mode) ? root_.realpath(child) : Result<std::string>(Error(Exit::bad_input, ""));
-    bool dir_link = target.ok() && ::stat(root_.host_path(*target).c_str(), &tst) == 0 && S_ISDIR(tst.st_mode);
+    bool dir_link = false;
+    if (S_ISLNK(cst.st_mode))
+      if (auto target = root_.stat(child)) dir_link = S_ISDIR(target->st_mode);  // followed in the root
     if (S_ISDIR(cst.st_mode) || dir_link) CUSLIM_CHECK(include_tree(child, walking));
     else CUSLIM_CHECK(add_path(child, ObjectClass::app));
     if (S_ISLNK(cst.st_mode)) note_link_target(child);

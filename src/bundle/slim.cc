@@ -33,13 +33,17 @@ std::vector<std::string> all_paths(const Root& root) {
   return out;
 }
 
-// Whether a --keep glob keeps `p`: it matches the path or a directory above it (--keep /app keeps
-// the tree, as bundle --include /app does).
-bool keeps(std::string glob, const std::string& p) {
-  // Written as a path often is (/app/data/, /app//data, /app/./data): matched as the path it names.
+// A --keep glob written as a path often is (/app/data/, /app//data, /app/./data), as the path it names.
+std::string keep_glob(std::string glob) {
   for (size_t at; (at = glob.find("//")) != std::string::npos;) glob.erase(at, 1);
   for (size_t at; (at = glob.find("/./")) != std::string::npos;) glob.erase(at, 2);
   while (glob.size() > 1 && glob.back() == '/') glob.pop_back();
+  return glob;
+}
+
+// Whether a --keep glob keeps `p`: it matches the path or a directory above it (--keep /app keeps
+// the tree, as bundle --include /app does).
+bool keeps(const std::string& glob, const std::string& p) {
   for (std::string q = p; q != "/" && !q.empty(); q = path::dirname(q))
     if (::fnmatch(glob.c_str(), q.c_str(), 0) == 0) return true;
   return false;
@@ -65,6 +69,8 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
   s.targets = expanded.elf;
   s.includes = expanded.scripts;
   std::vector<bool> keep_used(keep.size(), false);
+  std::vector<std::string> keep_globs;  // as written in warnings, normalized for matching
+  for (auto& g : keep) keep_globs.push_back(keep_glob(g));
   for (auto& p : all_paths(root)) {
     auto cls = c.classify(p, p, std::nullopt, path::basename(p)).cls;
     if (cls == ObjectClass::driver) {  // never kept, always said
@@ -78,7 +84,7 @@ Result<SlimSelection> select_for_slim(const Root& root, const UnpackedImage& img
     }
     bool asked = false, by_set = false;
     for (size_t k = 0; k < keep.size(); ++k)
-      if (keeps(keep[k], p)) asked = true, keep_used[k] = true;
+      if (keeps(keep_globs[k], p)) asked = true, keep_used[k] = true;
     for (auto& g : keep_set) by_set = by_set || ::fnmatch(g.c_str(), p.c_str(), 0) == 0;
     // A keep-set keeps a tree (the nvidia wheels' lib dirs); the toolkit files in it (static
     // libraries) stay out. What the user's --keep names is kept whatever it is.

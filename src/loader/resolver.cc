@@ -366,11 +366,9 @@ struct TargetWalk {
     if (e.required && !any.empty()) {  // the library fails without it: said with where it was looked for
       std::vector<std::string> tried;
       search(from, any.front(), &tried);
-      if (any.size() > 1) tried.push_back("(also tried: " + [&] {
-        std::string rest;
-        for (size_t k = 1; k < any.size(); ++k) rest += (k > 1 ? ", " : "") + any[k];
-        return rest;
-      }() + ")");
+      std::string others;
+      for (size_t k = 1; k < any.size(); ++k) others += (k > 1 ? ", " : "") + any[k];
+      if (!others.empty()) tried.push_back("(also tried: " + others + ")");
       MissingDep m{any.front(), out.objects[from].path, std::move(tried)};
       m.refused = first_refused;  // what it found, and why that is no answer ("" when nothing was found)
       out.dlopen_unmet.push_back(std::move(m));
