@@ -297,11 +297,11 @@ for mode in "" --files; do
   out=$(python3 "$here/pty_run.py" --sleep 1.5 --send '\x03' -- "$cuslim" trace $mode -q -o "$tmp/int$mode.trace" -- /usr/bin/python3 "$tmp/sigint.py" | paste -sd " ")
   check "trace $mode, Ctrl-C at the terminal: the program's handler ran once, exit 5, the trace written ($out)" \
     'case "$out" in *"got [2]"*" 5") [ -s "$tmp/int$mode.trace" ];; *) false;; esac'
-  "$cuslim" trace $mode -q -o "$tmp/term$mode.trace" -- /usr/bin/python3 "$tmp/sigint.py" > "$tmp/term.out" & pid=$!
-  for _ in $(seq 100); do grep -q ready "$tmp/term.out" 2>/dev/null && break; sleep 0.05; done
+  "$cuslim" trace $mode -q -o "$tmp/term$mode.trace" -- /usr/bin/python3 "$tmp/sigint.py" > "$tmp/term$mode.out" & pid=$!
+  for _ in $(seq 100); do grep -q ready "$tmp/term$mode.out" 2>/dev/null && break; sleep 0.05; done
   kill -TERM $pid; wait $pid; rc=$?
   check "trace $mode, SIGTERM to cuslim alone: passed on, the program's handler ran, exit $rc, the trace written" \
-    '[ $rc = 5 ] && grep -q "got \[15\]" "$tmp/term.out" && [ -s "$tmp/term$mode.trace" ]'
+    '[ $rc = 5 ] && grep -q "got \[15\]" "$tmp/term$mode.out" && [ -s "$tmp/term$mode.trace" ]'
 done
 
 # --- what a run only writes is its output, not something it needs -------------------------------
